@@ -1,0 +1,293 @@
+import { z } from 'zod';
+
+/**
+ * `fleetops.yaml`, validated once at start (PRODUCT.md, "Config"). Every process and workflow input
+ * that depends on config reads these types; a field added here is documented in
+ * config/demo.fleetops.yaml, which the local stack runs.
+ */
+
+const seconds = z.number().int().nonnegative();
+const positiveSeconds = z.number().int().positive();
+const name = z.string().min(1).max(255);
+
+export const awsSchema = z
+  .object({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+    /** Endpoint override for every service (the local emulator); omit for real AWS. */
+    endpoint: z.url().optional(),
+    /** SDK-level attempts per call; retries beyond this are Temporal's (see activities/aws/clients.ts). */
+    sdkMaxAttempts: z.number().int().min(1).max(10).default(1),
+  })
+  .strict();
+
+export const temporalSchema = z
+  .object({
+    address: z.string().min(1).default('127.0.0.1:7233'),
+    namespace: z.string().min(1).default('default'),
+    /** Base URL of the Web UI, used for links in notifications. */
+    uiUrl: z.url().default('http://127.0.0.1:8233'),
+  })
+  .strict();
+
+const instanceTypeOverride = z
+  .object({
+    instanceType: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'must be an instance type such as m5.large'),
+    subnetId: z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id').optional(),
+    availabilityZone: z.string().optional(),
+    /** Capacity units one instance of this type provides. */
+    weight: z.number().positive().default(1),
+  })
+  .strict();
+
+const launchTemplateRef = z
+  .object({
+    id: z.string().regex(/^lt-[0-9a-f]+$/, 'must be a launch template id').optional(),
+    name: z.string().optional(),
+    version: z.string().default('$Latest'),
+  })
+  .strict()
+  .refine((v) => Boolean(v.id) !== Boolean(v.name), { message: 'set exactly one of id or name' });
+
+const poolCommon = {
+  name,
+  /** How long a request may take to deliver instances before the next pool is tried. */
+  fulfilmentTimeoutSeconds: positiveSeconds.default(120),
+  maxCapacity: z.number().int().nonnegative().optional(),
+};
+
+export const ec2FleetPoolSchema = z
+  .object({
+    ...poolCommon,
+    kind: z.literal('ec2-fleet'),
+    market: z.enum(['spot', 'on-demand']).default('spot'),
+    launchTemplate: launchTemplateRef,
+    overrides: z.array(instanceTypeOverride).min(1),
+  })
+  .strict();
+
+export const spotFleetPoolSchema = z
+  .object({
+    ...poolCommon,
+    kind: z.literal('spot-fleet'),
+    /** An existing Spot Fleet request (type `maintain`) whose target capacity fleetops moves. */
+    spotFleetRequestId: z.string().regex(/^sfr-[0-9a-f-]+$/, 'must be a Spot Fleet request id'),
+    allocationStrategy: z.enum(['lowestPrice', 'diversified', 'capacityOptimized', 'priceCapacityOptimized']).default('lowestPrice'),
+  })
+  .strict();
+
+export const asgPoolSchema = z
+  .object({
+    ...poolCommon,
+    kind: z.literal('asg'),
+    market: z.enum(['spot', 'on-demand']).default('on-demand'),
+    autoScalingGroupName: name,
+  })
+  .strict();
+
+export const poolSchema = z.discriminatedUnion('kind', [ec2FleetPoolSchema, spotFleetPoolSchema, asgPoolSchema]);
+
+export const clusterSchema = z
+  .object({
+    /** Capacity pools in the order scale-out tries them (spot first, on-demand last). */
+    pools: z.array(poolSchema).min(1),
+    /** Capacity units per instance type, for pools whose overrides do not say. */
+    instanceWeights: z.record(z.string(), z.number().positive()).default({}),
+    capacity: z
+      .object({
+        minUnits: z.number().int().nonnegative().default(0),
+        maxUnits: z.number().int().positive().default(100),
+        /** Units one scale-out or scale-in alarm asks for. */
+        stepUnits: z.number().int().positive().default(1),
+        cooldownSeconds: seconds.default(300),
+        /** How long a pool that failed to deliver is skipped. */
+        unavailableTtlSeconds: positiveSeconds.default(180),
+        /** How often on-demand capacity is checked for a move back to spot. */
+        returnToSpotEverySeconds: positiveSeconds.default(600),
+      })
+      .strict()
+      .prefault({}),
+    drain: z
+      .object({
+        /** Stop standalone (non-service) tasks and run them again elsewhere with the same definition and group. */
+        rerunStandaloneTasks: z.boolean().default(true),
+        /** Deadline after a rebalance recommendation (there is no two-minute warning yet). */
+        rebalanceDeadlineSeconds: positiveSeconds.default(600),
+        /** Deadline for an ASG terminate lifecycle action, before the hook's heartbeat timeout matters. */
+        lifecycleDeadlineSeconds: positiveSeconds.default(900),
+        /** Upper bound for target-group deregistration delay so deregistration fits the deadline. */
+        maxDeregistrationDelaySeconds: seconds.default(30),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const canaryStep = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('setWeight'), weight: z.number().int().min(0).max(100) }).strict(),
+  z.object({ kind: z.literal('bake'), seconds: positiveSeconds }).strict(),
+  z.object({ kind: z.literal('gate'), timeoutSeconds: positiveSeconds.optional() }).strict(),
+  z.object({ kind: z.literal('promote') }).strict(),
+]);
+
+const metricCheck = z
+  .object({
+    name,
+    namespace: z.string().min(1),
+    metricName: z.string().min(1),
+    stat: z.string().default('Sum'),
+    /** Dimensions of the canary's metric; `{canary}` and `{stable}` in values are replaced by service names. */
+    dimensions: z.record(z.string(), z.string()).default({}),
+    periodSeconds: positiveSeconds.default(60),
+    /** Fails when the value is above this. */
+    maxValue: z.number().optional(),
+    /** Fails when canary exceeds stable by more than this factor (compared against the same metric for stable). */
+    maxRatioToStable: z.number().positive().optional(),
+  })
+  .strict()
+  .refine((m) => m.maxValue !== undefined || m.maxRatioToStable !== undefined, {
+    message: 'set maxValue or maxRatioToStable',
+  });
+
+export const serviceSchema = z
+  .object({
+    cluster: name,
+    name,
+    canary: z
+      .object({
+        steps: z.array(canaryStep).min(1).default([
+          { kind: 'setWeight', weight: 10 },
+          { kind: 'bake', seconds: 300 },
+          { kind: 'setWeight', weight: 50 },
+          { kind: 'bake', seconds: 300 },
+          { kind: 'promote' },
+        ]),
+        /** CloudWatch alarms that must stay OK while baking. */
+        alarms: z.array(z.string().min(1)).default([]),
+        metricChecks: z.array(metricCheck).default([]),
+        analysisIntervalSeconds: positiveSeconds.default(60),
+        failureLimit: z.number().int().nonnegative().default(1),
+        /** How long an inconclusive analysis waits for a human. */
+        inconclusiveTimeoutSeconds: positiveSeconds.default(1800),
+        gateTimeoutSeconds: positiveSeconds.default(3600),
+        gateTimeoutAction: z.enum(['rollback', 'promote']).default('rollback'),
+        /** ALB listener rule with weighted stable/canary target groups; without it canary size approximates the weight. */
+        listenerRule: z
+          .object({
+            ruleArn: z.string().startsWith('arn:'),
+            stableTargetGroupArn: z.string().startsWith('arn:'),
+            canaryTargetGroupArn: z.string().startsWith('arn:'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export const alarmRouteSchema = z
+  .object({
+    /** Matches an alarm by exact name or by name prefix; exactly one. */
+    alarmName: z.string().min(1).optional(),
+    alarmPrefix: z.string().min(1).optional(),
+    action: z.enum(['scale-out', 'scale-in', 'incident']),
+    cluster: name.optional(),
+    severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4']).optional(),
+    /** Units for scale-out/scale-in; the cluster's stepUnits when unset. */
+    units: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((r) => Boolean(r.alarmName) !== Boolean(r.alarmPrefix), { message: 'set exactly one of alarmName or alarmPrefix' })
+  .refine((r) => r.action === 'incident' || Boolean(r.cluster), { message: 'scale-out and scale-in routes need a cluster', path: ['cluster'] })
+  .refine((r) => r.action !== 'incident' || Boolean(r.severity), { message: 'incident routes need a severity', path: ['severity'] });
+
+export const severitySchema = z
+  .object({
+    /** Minutes between status-update reminders while the incident is open. */
+    statusUpdateEveryMinutes: positiveSeconds,
+    /** Business days after resolution until the postmortem is due. */
+    postmortemDueBusinessDays: z.number().int().positive().default(5),
+    /** Hours between nudges once the postmortem is due, before escalation. */
+    nudgeEveryHours: positiveSeconds.default(24),
+    escalateAfterNudges: z.number().int().positive().default(2),
+    onCall: z.string().optional(),
+    requireCommanderToMitigate: z.boolean().default(false),
+    requireRootCause: z.boolean().default(false),
+    checklist: z
+      .object({
+        response: z.array(z.string().min(1)).min(1),
+        postmortem: z.array(z.string().min(1)).min(1),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const incidentsSchema = z
+  .object({
+    severities: z.object({ sev1: severitySchema, sev2: severitySchema, sev3: severitySchema, sev4: severitySchema }).strict(),
+    /** Where rendered postmortems are written. */
+    postmortemDir: z.string().min(1).default('.run/postmortems'),
+    github: z
+      .object({
+        repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
+        /** Name of the env var holding the token; the token itself never sits in the config. */
+        tokenEnv: z.string().min(1).default('GITHUB_TOKEN'),
+        apiUrl: z.url().default('https://api.github.com'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const webhookSchema = z
+  .object({
+    name,
+    url: z.url(),
+    /** Kinds of workflow whose notifications go to this hook; all when unset. */
+    kinds: z.array(z.enum(['drain', 'capacity', 'deploy', 'incident'])).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    aws: awsSchema,
+    temporal: temporalSchema.prefault({}),
+    clusters: z.record(name, clusterSchema).default({}),
+    services: z.array(serviceSchema).default([]),
+    alarmRoutes: z.array(alarmRouteSchema).default([]),
+    incidents: incidentsSchema,
+    notifications: z.object({ webhooks: z.array(webhookSchema).default([]) }).strict().prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    cfg.services.forEach((s, i) => {
+      if (!cfg.clusters[s.cluster]) {
+        ctx.addIssue({ code: 'custom', path: ['services', i, 'cluster'], message: `unknown cluster "${s.cluster}"` });
+      }
+    });
+    cfg.alarmRoutes.forEach((r, i) => {
+      if (r.cluster && !cfg.clusters[r.cluster]) {
+        ctx.addIssue({ code: 'custom', path: ['alarmRoutes', i, 'cluster'], message: `unknown cluster "${r.cluster}"` });
+      }
+    });
+    for (const [clusterName, cluster] of Object.entries(cfg.clusters)) {
+      const seen = new Set<string>();
+      cluster.pools.forEach((p, i) => {
+        if (seen.has(p.name)) {
+          ctx.addIssue({ code: 'custom', path: ['clusters', clusterName, 'pools', i, 'name'], message: `duplicate pool name "${p.name}"` });
+        }
+        seen.add(p.name);
+      });
+      if (cluster.capacity.minUnits > cluster.capacity.maxUnits) {
+        ctx.addIssue({ code: 'custom', path: ['clusters', clusterName, 'capacity', 'minUnits'], message: 'must not exceed maxUnits' });
+      }
+    }
+  });
+
+export type FleetopsConfig = z.infer<typeof configSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type PoolConfig = z.infer<typeof poolSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type AlarmRoute = z.infer<typeof alarmRouteSchema>;
+export type SeverityConfig = z.infer<typeof severitySchema>;
+export type Severity = 'sev1' | 'sev2' | 'sev3' | 'sev4';

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Installs the tools fleetops runs beside its own code, all from package registries, into a per-user
+# cache keyed by version, and links them into the git-ignored .tools/ of this checkout:
+#   .tools/bin/temporal               Temporal CLI (dev server + Web UI), built with `go install`
+#   .tools/bin/temporal-test-server   wrapper that execs java on the time-skipping test server (Maven)
+#   .tools/venv                       Python venv with moto[server] (the AWS emulator)
+#   node_modules                      the committed lockfile's packages
+# Idempotent: a tool whose cache entry is complete is only linked, so a second run takes seconds.
+# A failure names the tool and the reason and exits non-zero.
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION=1.5.1
+TEST_SERVER_VERSION=$(sed -n 's:.*<temporal.test.server.version>\(.*\)</temporal.test.server.version>.*:\1:p' \
+  "$(dirname "$0")/../tools/temporal-test-server/pom.xml")
+MOTO_VERSION=$(sed -n 's/^moto\[server\]==//p' "$(dirname "$0")/../tools/requirements-moto.txt")
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${FLEETOPS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetops/tools}
+LINKS="$ROOT/.tools"
+mkdir -p "$CACHE" "$LINKS/bin"
+
+fail() { echo "install-tools: $1: $2" >&2; exit 1; }
+say() { echo "install-tools: $*"; }
+
+need() { command -v "$2" >/dev/null 2>&1 || fail "$1" "'$2' is not on PATH (needed to install $1)"; }
+
+# --- node_modules -------------------------------------------------------------------------------
+# Re-run npm only when the lockfile changed since the last install.
+install_node_modules() {
+  need node_modules npm
+  local stamp="$ROOT/node_modules/.fleetops-lock-sha"
+  local want
+  want=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  # `npm install`, not `npm ci`: with omit-lockfile-registry-resolved set, this npm writes lockfiles
+  # without other platforms' optional packages and `npm ci` then rejects them as out of sync.
+  # `npm install` still installs exactly the locked versions and leaves the lockfile as it is.
+  say "node_modules: npm install from the lockfile"
+  (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || fail node_modules "npm install failed"
+  echo "$want" >"$stamp"
+}
+
+# --- Temporal CLI -------------------------------------------------------------------------------
+install_temporal_cli() {
+  local dir="$CACHE/temporal-cli-$TEMPORAL_CLI_VERSION"
+  if [ ! -x "$dir/temporal" ]; then
+    need "temporal-cli" go
+    say "temporal-cli $TEMPORAL_CLI_VERSION: go install (first time only, a few minutes)"
+    mkdir -p "$dir"
+    # Later tags carry a replace directive that breaks `go install`; v1.5.1 is the newest that builds.
+    GOBIN="$dir" GOFLAGS=-buildvcs=false go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" \
+      || fail temporal-cli "go install github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION failed"
+  fi
+  "$dir/temporal" --version >/dev/null 2>&1 || fail temporal-cli "$dir/temporal does not run"
+  ln -sfn "$dir/temporal" "$LINKS/bin/temporal"
+}
+
+# --- Temporal time-skipping test server (Java) --------------------------------------------------
+install_test_server() {
+  local dir="$CACHE/temporal-test-server-$TEST_SERVER_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    need "temporal-test-server" mvn
+    need "temporal-test-server" java
+    say "temporal-test-server $TEST_SERVER_VERSION: resolving with Maven (first time only)"
+    rm -rf "$dir/lib"
+    (cd "$ROOT/tools/temporal-test-server" &&
+      mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/lib") \
+      || fail temporal-test-server "mvn dependency:copy-dependencies for io.temporal:temporal-test-server:$TEST_SERVER_VERSION failed"
+    ls "$dir"/lib/temporal-test-server-*.jar >/dev/null 2>&1 \
+      || fail temporal-test-server "no temporal-test-server jar after Maven resolved it"
+    touch "$dir/.complete"
+  fi
+  # sdk-core runs `<path> <port> [--enable-time-skipping]` and kills the process it started, so the
+  # wrapper must exec java (a shell left in between would orphan the JVM).
+  cat >"$LINKS/bin/temporal-test-server" <<EOF
+#!/bin/sh
+exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -cp "$dir/lib/*" io.temporal.testserver.TestServer "\$@"
+EOF
+  chmod +x "$LINKS/bin/temporal-test-server"
+}
+
+# --- moto (AWS emulator) ------------------------------------------------------------------------
+install_moto() {
+  local dir="$CACHE/moto-$MOTO_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    need moto python3
+    say "moto $MOTO_VERSION: creating venv (first time only)"
+    rm -rf "$dir"
+    python3 -m venv "$dir/venv" || fail moto "python3 -m venv failed"
+    "$dir/venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tools/requirements-moto.txt" \
+      || fail moto "pip install -r tools/requirements-moto.txt failed"
+    touch "$dir/.complete"
+  fi
+  "$dir/venv/bin/python" -c 'import moto.server' 2>/dev/null || fail moto "moto.server does not import in $dir/venv"
+  ln -sfn "$dir/venv" "$LINKS/venv"
+  ln -sfn "$dir/venv/bin/moto_server" "$LINKS/bin/moto_server"
+}
+
+want=${*:-node temporal test-server moto}
+for t in $want; do
+  case "$t" in
+    node) install_node_modules ;;
+    temporal) install_temporal_cli ;;
+    test-server) install_test_server ;;
+    moto) install_moto ;;
+    chromium) "$ROOT/scripts/install-chromium.sh" ;;
+    *) fail "$t" "unknown tool (known: node temporal test-server moto chromium)" ;;
+  esac
+done
+say "tools ready in $CACHE"
