@@ -14,7 +14,7 @@ export const awsSchema = z
   .object({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
     /** Endpoint override for every service (the local emulator); omit for real AWS. */
-    endpoint: z.url().optional(),
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
     /** SDK-level attempts per call; retries beyond this are Temporal's (see activities/aws/clients.ts). */
     sdkMaxAttempts: z.number().int().min(1).max(10).default(1),
   })
@@ -25,7 +25,7 @@ export const temporalSchema = z
     address: z.string().min(1).default('127.0.0.1:7233'),
     namespace: z.string().min(1).default('default'),
     /** Base URL of the Web UI, used for links in notifications. */
-    uiUrl: z.url().default('http://127.0.0.1:8233'),
+    uiUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8233'),
   })
   .strict();
 
@@ -232,7 +232,7 @@ export const incidentsSchema = z
         repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
         /** Name of the env var holding the token; the token itself never sits in the config. */
         tokenEnv: z.string().min(1).default('GITHUB_TOKEN'),
-        apiUrl: z.url().default('https://api.github.com'),
+        apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
       })
       .strict()
       .optional(),
@@ -242,7 +242,7 @@ export const incidentsSchema = z
 export const webhookSchema = z
   .object({
     name,
-    url: z.url(),
+    url: z.url({ protocol: /^https?$/ }),
     /** Kinds of workflow whose notifications go to this hook; all when unset. */
     kinds: z.array(z.enum(['drain', 'capacity', 'deploy', 'incident'])).optional(),
   })

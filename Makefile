@@ -1,0 +1,42 @@
+# Two commands from a fresh clone: `make up` (local stack) and `make test` (whole suite).
+# Each installs what it needs first (scripts/install-tools.sh: cached per user, seconds when warm).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: help tools up test typecheck jest record-histories build bench clean
+
+help:
+	@echo "make up     - run the local stack (Temporal + Web UI, AWS emulator, worker, router, demo); Ctrl-C stops it"
+	@echo "make test   - install tools, typecheck, run the whole test suite"
+	@echo "make build  - compile TypeScript to dist/"
+
+tools:
+	@./scripts/install-tools.sh
+
+up: tools
+	@npx --no-install tsx stack/up.ts
+
+typecheck: tools
+	@npx --no-install tsc -p tsconfig.json --noEmit
+
+jest: tools
+	@npx --no-install jest $(JEST_ARGS)
+
+# Everything CI runs. The last step fails if any server the suite started is still running.
+test: tools
+	@start=$$(date +%s); export FLEETOPS_TEST_RUN_ID=$$start-$$$$; \
+	npx --no-install tsc -p tsconfig.json --noEmit && \
+	npx --no-install jest --ci $(JEST_ARGS); rc=$$?; \
+	./scripts/check-no-leftovers.sh || rc=1; \
+	echo "make test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+
+# Re-record the committed workflow histories (test/histories) after an intended workflow change.
+record-histories: tools
+	@FLEETOPS_RECORD_HISTORIES=1 npx --no-install jest --ci test/workflows
+
+build: tools
+	@npx --no-install tsc -p tsconfig.build.json
+
+clean:
+	rm -rf dist .run artifacts

@@ -1,0 +1,15 @@
+import type { ActivityDeps } from './deps';
+import { createNotificationActivities } from './notifications';
+
+/**
+ * All activities, built from injected clients. Each concern has its own factory; workflows import
+ * the type of the group they call (`proxyActivities<NotificationActivities>`), never this module.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createNotificationActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps';

@@ -1,0 +1,91 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../common/failures';
+import type { FleetopsKindValue } from '../common/search-attributes';
+import type { ActivityDeps } from './deps';
+
+/**
+ * Slack-compatible webhook notifications, sent from an activity so a failed send is retried durably.
+ *
+ * Each notification carries an idempotency key chosen by the workflow (e.g. `<workflowId>/phase/<n>`).
+ * The key goes out as the `Idempotency-Key` header for receivers that honour it, and the worker keeps
+ * the keys it has delivered, so an activity retry after a send that succeeded (but whose completion
+ * was lost) does not post again from the same worker.
+ */
+export interface Notification {
+  kind: FleetopsKindValue;
+  workflowId: string;
+  /** Short headline, e.g. "deploy demo/web: rolled back". */
+  title: string;
+  text: string;
+  idempotencyKey: string;
+  /** Extra fields shown as `key: value` lines. */
+  fields?: Record<string, string>;
+}
+
+export interface NotifyResult {
+  sent: string[];
+  skipped: string[];
+}
+
+const DELIVERED_LIMIT = 10_000;
+
+export function workflowUiLink(uiUrl: string, namespace: string, workflowId: string): string {
+  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+export function createNotificationActivities(deps: ActivityDeps) {
+  const delivered = new Set<string>();
+  const doFetch = deps.fetch ?? fetch;
+
+  function remember(key: string): void {
+    delivered.add(key);
+    if (delivered.size > DELIVERED_LIMIT) {
+      const oldest = delivered.values().next().value;
+      if (oldest !== undefined) delivered.delete(oldest);
+    }
+  }
+
+  return {
+    async notify(n: Notification): Promise<NotifyResult> {
+      const hooks = deps.config.notifications.webhooks.filter((h) => !h.kinds || h.kinds.includes(n.kind));
+      const link = workflowUiLink(deps.config.temporal.uiUrl, deps.config.temporal.namespace, n.workflowId);
+      const lines = [
+        `*${n.title}*`,
+        n.text,
+        ...Object.entries(n.fields ?? {}).map(([k, v]) => `${k}: ${v}`),
+        `<${link}|${n.workflowId}>`,
+      ];
+      const body = JSON.stringify({ text: lines.filter(Boolean).join('\n') });
+      const result: NotifyResult = { sent: [], skipped: [] };
+      for (const hook of hooks) {
+        const key = `${n.idempotencyKey}@${hook.name}`;
+        if (delivered.has(key)) {
+          result.skipped.push(hook.name);
+          continue;
+        }
+        let res: Response;
+        try {
+          res = await doFetch(hook.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': key },
+            body,
+            signal: AbortSignal.timeout(10_000),
+          });
+        } catch (err) {
+          throw ApplicationFailure.retryable(`webhook ${hook.name}: ${(err as Error).message}`, FailureType.AwsNetwork);
+        }
+        if (res.status >= 500 || res.status === 429) {
+          throw ApplicationFailure.retryable(`webhook ${hook.name}: HTTP ${res.status}`, FailureType.AwsUnavailable);
+        }
+        if (!res.ok) {
+          throw ApplicationFailure.nonRetryable(`webhook ${hook.name}: HTTP ${res.status}`, FailureType.InvalidRequest);
+        }
+        remember(key);
+        result.sent.push(hook.name);
+      }
+      return result;
+    },
+  };
+}
+
+export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

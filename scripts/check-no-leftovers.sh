@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Fails if a server the test suite started outlived it (Temporal CLI dev server, the JVM time-skipping
+# server, moto). `make test` exports FLEETOPS_TEST_RUN_ID and every process the run spawns inherits
+# it, so only this run's processes are counted, not a `make up` stack running beside it.
+set -u
+id=${FLEETOPS_TEST_RUN_ID:?FLEETOPS_TEST_RUN_ID is not set}
+sleep 1
+left=""
+for env in /proc/[0-9]*/environ; do
+  pid=${env#/proc/}; pid=${pid%/environ}
+  [ "$pid" = "$$" ] && continue
+  if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "FLEETOPS_TEST_RUN_ID=$id"; then
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null)
+    case "$comm" in
+      java|temporal|python*|moto_server|node) left+="$pid $comm $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"$'\n' ;;
+    esac
+  fi
+done
+if [ -n "$left" ]; then
+  echo "check-no-leftovers: processes of this test run still running:" >&2
+  printf '%s' "$left" >&2
+  exit 1
+fi
+echo "check-no-leftovers: no java, temporal, moto or node process of this test run is left running"

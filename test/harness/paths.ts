@@ -1,0 +1,14 @@
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const TOOLS_BIN = join(ROOT, '.tools', 'bin');
+export const TEMPORAL_CLI = join(TOOLS_BIN, 'temporal');
+export const TEST_SERVER_WRAPPER = join(TOOLS_BIN, 'temporal-test-server');
+export const MOTO_SERVER = join(TOOLS_BIN, 'moto_server');
+/** Per-run scratch space: the workflow bundle, server logs. */
+export const TEST_RUN_DIR = join(ROOT, '.run', 'test');
+export const WORKFLOW_BUNDLE_PATH = join(TEST_RUN_DIR, 'workflow-bundle.js');
+/** Histories the workflow tests record; test/replay.test.ts replays every one of them. */
+export const HISTORIES_DIR = join(ROOT, 'test', 'histories');
+/** Test outputs worth keeping (screenshots); git-ignored. */
+export const ARTIFACTS_DIR = join(ROOT, 'artifacts');

@@ -1,0 +1,80 @@
+/**
+ * The fleetops worker process: one connection, two workers.
+ *  - `fleetops-critical` runs drain work only, with its own slots, so a backlog of deploys,
+ *    capacity plans or incidents can never delay a two-minute drain;
+ *  - `fleetops` runs everything else.
+ * Both load the same workflow bundle and activities; what runs where is decided by the task queue a
+ * workflow is started on. SIGINT/SIGTERM: the SDK runtime stops polling, lets running activities
+ * finish (up to the shutdown grace time), and run() resolves; the process then exits 0.
+ *
+ * Env: FLEETOPS_CONFIG (config path), FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE
+ * (override the config), FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables).
+ */
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createAwsClients } from '../activities/aws/clients';
+import { createLogger } from '../common/logger';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import { loadConfigOrExit } from '../config/load';
+
+async function main(): Promise<void> {
+  const log = createLogger('worker');
+  const config = loadConfigOrExit();
+  const address = process.env.FLEETOPS_TEMPORAL_ADDRESS ?? config.temporal.address;
+  const namespace = process.env.FLEETOPS_TEMPORAL_NAMESPACE ?? config.temporal.namespace;
+  const metricsPort = Number(process.env.FLEETOPS_WORKER_METRICS_PORT ?? 9464);
+
+  Runtime.install({
+    logger: {
+      log: (level, message, meta) => log[level.toLowerCase() as 'info'](meta ?? {}, message),
+      trace: (m, meta) => log.trace(meta ?? {}, m),
+      debug: (m, meta) => log.debug(meta ?? {}, m),
+      info: (m, meta) => log.info(meta ?? {}, m),
+      warn: (m, meta) => log.warn(meta ?? {}, m),
+      error: (m, meta) => log.error(meta ?? {}, m),
+    },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      ...(metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } : {}),
+    },
+  });
+
+  const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
+  const activities = createActivities({ aws, config });
+  const connection = await NativeConnection.connect({ address });
+  const workflowsPath = require.resolve('../workflows');
+
+  const [critical, standard] = await Promise.all([
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: TASK_QUEUE_CRITICAL,
+      workflowsPath,
+      activities,
+      // A storm of hundreds of drains is mostly waiting; slots are cheap and must not queue drains.
+      maxConcurrentWorkflowTaskExecutions: 100,
+      maxConcurrentActivityTaskExecutions: 500,
+      maxCachedWorkflows: 2000,
+      shutdownGraceTime: '10s',
+    }),
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: TASK_QUEUE_DEFAULT,
+      workflowsPath,
+      activities,
+      shutdownGraceTime: '10s',
+    }),
+  ]);
+
+  log.info({ address, namespace, taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort }, 'worker started');
+  await Promise.all([critical.run(), standard.run()]);
+  await connection.close();
+  aws.destroy();
+  log.info('worker stopped');
+}
+
+main().catch((err) => {
+  process.stderr.write(`fleetops worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

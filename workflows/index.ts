@@ -1,0 +1,5 @@
+/**
+ * Every workflow the workers register. One workflow per file; its signals, queries and updates are
+ * defined beside it, and clients import them from there.
+ */
+export {};
