@@ -1,0 +1,85 @@
+import { condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { abortUpdate, pauseSignal, resumeSignal, statusQuery, type AbortRequest, type WorkflowStatus } from '../../common/controls';
+import { FleetopsPhase } from '../../common/search-attributes';
+
+/**
+ * The operator surface shared by the four workflows: `status`, `pause`, `resume`, `abort`, and the
+ * `FleetopsPhase` search attribute kept in step with the phase. Each workflow supplies its status
+ * and decides at which points it honours pause and abort (`checkpoint()`), so an abort always
+ * lands between steps and the workflow can leave AWS in a safe, stated state.
+ */
+export interface OperatorControls {
+  readonly paused: boolean;
+  readonly abortRequest: AbortRequest | undefined;
+  /** Sets the phase and upserts FleetopsPhase when it changed. */
+  setPhase(phase: string): void;
+  readonly phase: string;
+  /** Waits while paused; returns the abort request if one arrived. */
+  checkpoint(): Promise<AbortRequest | undefined>;
+}
+
+export interface OperatorControlsOptions {
+  initialPhase: string;
+  status: () => WorkflowStatus;
+  /** Returns a reason to reject an abort (e.g. "already finished"); undefined accepts it. */
+  rejectAbort?: () => string | undefined;
+  /** Whether this workflow can be paused at all (drains cannot wait on a human: the deadline runs). */
+  pausable?: boolean;
+}
+
+export function installOperatorControls(opts: OperatorControlsOptions): OperatorControls {
+  let phase = opts.initialPhase;
+  let paused = false;
+  let abortRequest: AbortRequest | undefined;
+
+  setHandler(statusQuery, () => ({ ...opts.status(), phase, paused }), {
+    description: 'Current phase, a human-readable summary and workflow-specific progress.',
+  });
+  if (opts.pausable !== false) {
+    setHandler(pauseSignal, () => void (paused = true), {
+      description: 'Hold the workflow at its next step boundary until resume or abort.',
+    });
+    setHandler(resumeSignal, () => void (paused = false), { description: 'Continue a paused workflow.' });
+  }
+  setHandler(
+    abortUpdate,
+    (req) => {
+      // Accepted now, acted on at the workflow's next checkpoint; the caller polls `status` for the end.
+      abortRequest = req;
+      paused = false;
+      return { ...opts.status(), phase, paused, abortRequested: req.reason };
+    },
+    {
+      description: 'Stop at the next step boundary and leave AWS in a safe, stated state. Requires a reason.',
+      validator: (req) => {
+        if (!req || typeof req.reason !== 'string' || req.reason.trim() === '') throw new Error('abort needs a reason');
+        if (abortRequest) throw new Error(`already aborting: ${abortRequest.reason}`);
+        const rejection = opts.rejectAbort?.();
+        if (rejection) throw new Error(rejection);
+      },
+    },
+  );
+
+  upsertSearchAttributes([{ key: FleetopsPhase, value: phase }]);
+
+  return {
+    get paused() {
+      return paused;
+    },
+    get abortRequest() {
+      return abortRequest;
+    },
+    get phase() {
+      return phase;
+    },
+    setPhase(next: string) {
+      if (next === phase) return;
+      phase = next;
+      upsertSearchAttributes([{ key: FleetopsPhase, value: next }]);
+    },
+    async checkpoint() {
+      await condition(() => !paused || abortRequest !== undefined);
+      return abortRequest;
+    },
+  };
+}
