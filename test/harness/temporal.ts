@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { ARTIFACTS_DIR, HISTORIES_DIR } from './paths';
@@ -60,7 +61,7 @@ export function bundledWorkflows(): Pick<WorkerOptions, 'workflowBundle'> {
 export async function recordHistory(handle: WorkflowHandle, workflow: string, caseName: string): Promise<void> {
   const history = await handle.fetchHistory();
   const file = `${caseName.replace(/[^a-zA-Z0-9-]+/g, '-')}.json`;
-  const json = JSON.stringify(history);
+  const json = historyToJSON(history);
   const targets = [join(ARTIFACTS_DIR, 'histories', workflow, file)];
   if (process.env.FLEETOPS_RECORD_HISTORIES === '1') targets.push(join(HISTORIES_DIR, workflow, file));
   for (const t of targets) {
