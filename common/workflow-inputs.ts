@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * Start arguments and signal payloads of the four workflows, shared by the starters (router, CLI) and
+ * the workflows. Zod schemas validate at the edges; workflows import only the inferred types.
+ */
+
+// ---- canary deploy (workflows/canary-deploy.ts) ----
+
+const taskDefinitionArn = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]+:\d+$/;
+
+export const deployInputSchema = z
+  .object({
+    cluster: z.string().min(1).max(255),
+    service: z.string().min(1).max(255),
+    /** New image: the deploy registers a revision of the service's current task definition with it. */
+    image: z.string().min(1).max(1024).optional(),
+    /** An already registered task definition revision to deploy. */
+    taskDefinition: z.string().regex(taskDefinitionArn, 'must be a task definition ARN').optional(),
+    /** Who asked (CLI user, Slack handle, "router:<event-id>"), shown in status and notifications. */
+    requestedBy: z.string().min(1).max(255).optional(),
+    /** Deploy even while a sev1/sev2 incident is open for the cluster. */
+    force: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict()
+  .refine((d) => (d.image === undefined) !== (d.taskDefinition === undefined), {
+    message: 'set exactly one of image or taskDefinition',
+    path: ['image'],
+  });
+
+export type DeployInput = z.infer<typeof deployInputSchema>;
+
+/**
+ * `ecsEvent` signal payload: the facts of an EventBridge `ECS Deployment State Change` or
+ * `ECS Service Action` event that the router forwards to a running deploy.
+ */
+export const deployEcsEventSchema = z
+  .object({
+    detailType: z.enum(['ECS Deployment State Change', 'ECS Service Action']),
+    /** detail.eventName, e.g. SERVICE_DEPLOYMENT_FAILED, SERVICE_TASK_START_IMPAIRED. */
+    eventName: z.string().min(1),
+    /** detail.eventType: INFO, WARN or ERROR. */
+    eventType: z.string().optional(),
+    /** Envelope `resources`: the service ARN(s) the event is about. */
+    resources: z.array(z.string()),
+    /** Envelope `time`. */
+    time: z.string(),
+    deploymentId: z.string().optional(),
+    reason: z.string().optional(),
+    /** Envelope `id`, so a redelivered event is recorded once. */
+    eventId: z.string().optional(),
+  })
+  .strict();
+
+export type DeployEcsEvent = z.infer<typeof deployEcsEventSchema>;
+
+// ---- spot drain (workflows/spot-drain.ts): id `drain-<instance-id>`, task queue `fleetops-critical` ----
+
+export const ec2InstanceIdPattern = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+
+/** The ASG lifecycle action a `lifecycle-terminate` event carries; the drain heartbeats and completes it. */
+export const drainLifecycleActionSchema = z
+  .object({
+    hookName: z.string().min(1).max(255),
+    asgName: z.string().min(1).max(255),
+    actionToken: z.string().min(1).max(255),
+  })
+  .strict();
+
+/**
+ * `drainEvent` signal payload (signal defined in workflows/spot-drain.ts); the router sends one per
+ * EventBridge event with signal-with-start. A repeated `eventId` is recorded as a duplicate and ignored.
+ */
+export const drainEventSchema = z
+  .object({
+    kind: z.enum(['interruption-warning', 'rebalance-recommendation', 'lifecycle-terminate']),
+    instanceId: z.string().regex(ec2InstanceIdPattern, 'must be an EC2 instance id'),
+    eventId: z.string().min(1).max(255),
+    /** Envelope `time`; an interruption warning's deadline is this + 120 s. */
+    eventTime: isoTimestamp,
+    /** An explicit deadline the event states; used when earlier than the computed one. */
+    deadline: isoTimestamp.optional(),
+    lifecycle: drainLifecycleActionSchema.optional(),
+  })
+  .strict()
+  .refine((e) => e.kind !== 'lifecycle-terminate' || e.lifecycle !== undefined, {
+    message: 'a lifecycle-terminate event needs lifecycle',
+    path: ['lifecycle'],
+  });
+
+export type DrainEvent = z.infer<typeof drainEventSchema>;
+export type DrainEventKind = DrainEvent['kind'];
+export type DrainLifecycleAction = z.infer<typeof drainLifecycleActionSchema>;
+
+/** Start argument of `spotDrain`: `[SpotDrainInput]`. The router knows only the instance. */
+export const spotDrainInputSchema = z
+  .object({
+    instanceId: z.string().regex(ec2InstanceIdPattern, 'must be an EC2 instance id'),
+    /** Record every mutating AWS call (and the capacity request) instead of making it. */
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+
+export type SpotDrainInput = z.infer<typeof spotDrainInputSchema>;
