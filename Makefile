@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help tools up test typecheck jest record-histories build bench clean
+.PHONY: help tools test-tools up test typecheck jest record-histories build bench clean
 
 help:
 	@echo "make up     - run the local stack (Temporal + Web UI, AWS emulator, worker, router, demo); Ctrl-C stops it"
@@ -13,6 +13,10 @@ help:
 
 tools:
 	@./scripts/install-tools.sh
+
+# The suite also needs Debian's chromium for the Web UI browser test (test/ui/).
+test-tools:
+	@./scripts/install-tools.sh node temporal test-server moto chromium
 
 up: tools
 	@npx --no-install tsx stack/up.ts
@@ -24,7 +28,7 @@ jest: tools
 	@npx --no-install jest $(JEST_ARGS)
 
 # Everything CI runs. The last step fails if any server the suite started is still running.
-test: tools
+test: test-tools
 	@start=$$(date +%s); export FLEETOPS_TEST_RUN_ID=$$start-$$$$; \
 	npx --no-install tsc -p tsconfig.json --noEmit && \
 	npx --no-install jest --ci $(JEST_ARGS); rc=$$?; \
