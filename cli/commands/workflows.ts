@@ -1,0 +1,180 @@
+import type { Command } from 'commander';
+import { abortUpdate, pauseSignal, resumeSignal, type WorkflowStatus } from '../../common/controls';
+import { describeWorkflow, fleetopsSearchAttributes, readStatus, statusLines, viewLines, type WorkflowView } from '../describe';
+import type { CommandContext } from '../context';
+import { failedError } from '../errors';
+import { kindSchema, limitSchema, parseArg, phaseSchema, clusterNameSchema, textSchema, workflowIdSchema } from '../validation';
+import type { CommandRunner } from '../program';
+
+/** Generic commands every fleetops workflow answers (common/controls.ts): status, list, pause, resume, abort. */
+export function registerWorkflowCommands(program: Command, run: CommandRunner): void {
+  program
+    .command('status')
+    .description("show a workflow's phase and summary (its `status` query) and what Temporal knows about it")
+    .argument('<workflow-id>', 'e.g. drain-i-0123456789abcdef0, deploy-demo-web')
+    .action(run(statusCommand));
+
+  program
+    .command('list')
+    .description('list fleetops workflows, filtered on their search attributes')
+    .option('--kind <kind>', 'drain, capacity, deploy or incident')
+    .option('--phase <phase>', 'FleetopsPhase, e.g. draining, baking, open')
+    .option('--cluster <cluster>', 'FleetopsCluster')
+    .option('--running', 'only workflows that are still running')
+    .option('--limit <n>', 'at most this many (1-1000)', '50')
+    .action(run(listCommand));
+
+  program
+    .command('pause')
+    .description('hold a workflow at its next step boundary (drains cannot be paused: their deadline runs)')
+    .argument('<workflow-id>')
+    .option('--reason <text>', 'why, recorded by the workflow')
+    .action(run((ctx, cmd) => pauseOrResume(ctx, cmd, 'pause')));
+
+  program
+    .command('resume')
+    .description('continue a paused workflow')
+    .argument('<workflow-id>')
+    .option('--reason <text>', 'why, recorded by the workflow')
+    .action(run((ctx, cmd) => pauseOrResume(ctx, cmd, 'resume')));
+
+  program
+    .command('abort')
+    .description('stop a workflow at its next step boundary, leaving AWS in a safe, stated state')
+    .argument('<workflow-id>')
+    .requiredOption('--reason <text>', 'why (required; shown in status, history and notifications)')
+    .action(run(abortCommand));
+}
+
+async function statusCommand(ctx: CommandContext, cmd: Command): Promise<void> {
+  const workflowId = parseArg(workflowIdSchema, cmd.processedArgs[0], 'workflow id');
+  ctx.workflowId = workflowId;
+  const client = await ctx.client();
+  const view: WorkflowView = await describeWorkflow(ctx, client, workflowId);
+  try {
+    view.status = await readStatus(ctx, client, workflowId);
+  } catch (err) {
+    view.statusError = (err as Error).message;
+  }
+  ctx.print(view, viewLines(view));
+  // A closed workflow is still described; a running one that cannot answer is a failure to report.
+  if (!view.status && view.executionStatus === 'RUNNING') {
+    throw failedError(`workflow ${workflowId} is running but did not answer its status query: ${view.statusError}`, {
+      workflowId,
+    });
+  }
+}
+
+/** Visibility query over the fleetops search attributes; values are validated, so they need no escaping. */
+export function buildListQuery(filters: { kind?: string; phase?: string; cluster?: string; running?: boolean }): string {
+  const clauses = [
+    filters.kind ? `FleetopsKind = "${filters.kind}"` : 'FleetopsKind IN ("drain", "capacity", "deploy", "incident")',
+  ];
+  if (filters.phase) clauses.push(`FleetopsPhase = "${filters.phase}"`);
+  if (filters.cluster) clauses.push(`FleetopsCluster = "${filters.cluster}"`);
+  if (filters.running) clauses.push('ExecutionStatus = "Running"');
+  return clauses.join(' AND ');
+}
+
+interface ListOptions {
+  kind?: string;
+  phase?: string;
+  cluster?: string;
+  running?: boolean;
+  limit: string;
+}
+
+async function listCommand(ctx: CommandContext, cmd: Command): Promise<void> {
+  const opts = cmd.opts<ListOptions>();
+  const filters = {
+    kind: opts.kind === undefined ? undefined : parseArg(kindSchema, opts.kind, '--kind'),
+    phase: opts.phase === undefined ? undefined : parseArg(phaseSchema, opts.phase, '--phase'),
+    cluster: opts.cluster === undefined ? undefined : parseArg(clusterNameSchema, opts.cluster, '--cluster'),
+    running: opts.running === true,
+  };
+  const limit = parseArg(limitSchema, opts.limit, '--limit');
+  const query = buildListQuery(filters);
+  const client = await ctx.client();
+  const workflows: Omit<WorkflowView, 'uiUrl' | 'staticSummary'>[] = [];
+  for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
+    workflows.push({
+      workflowId: info.workflowId,
+      runId: info.runId,
+      type: info.type,
+      executionStatus: info.status.name,
+      taskQueue: info.taskQueue,
+      startTime: info.startTime.toISOString(),
+      ...(info.closeTime ? { closeTime: info.closeTime.toISOString() } : {}),
+      searchAttributes: fleetopsSearchAttributes(info),
+    });
+    if (workflows.length >= limit) break;
+  }
+  const rows = workflows.map((w) =>
+    [
+      w.workflowId.padEnd(40),
+      (w.searchAttributes.FleetopsKind ?? '-').padEnd(9),
+      (w.searchAttributes.FleetopsPhase ?? '-').padEnd(20),
+      (w.searchAttributes.FleetopsCluster ?? '-').padEnd(12),
+      w.executionStatus.padEnd(10),
+      w.startTime,
+    ].join(' '),
+  );
+  ctx.print(
+    { query, count: workflows.length, workflows },
+    workflows.length === 0
+      ? `no workflows match ${query}`
+      : [`${'WORKFLOW ID'.padEnd(40)} ${'KIND'.padEnd(9)} ${'PHASE'.padEnd(20)} ${'CLUSTER'.padEnd(12)} ${'STATUS'.padEnd(10)} STARTED`, ...rows],
+  );
+}
+
+/** The subset of the SDK's `__temporal_workflow_metadata` answer the CLI reads. */
+interface WorkflowMetadata {
+  definition?: { signalDefinitions?: { name?: string | null }[] | null } | null;
+}
+
+/** How long `pause`/`resume` wait for the workflow to report the new state before calling it failed. */
+const CONTROL_CONFIRM_MS = 5_000;
+
+async function pauseOrResume(ctx: CommandContext, cmd: Command, action: 'pause' | 'resume'): Promise<void> {
+  const workflowId = parseArg(workflowIdSchema, cmd.processedArgs[0], 'workflow id');
+  const { reason } = cmd.opts<{ reason?: string }>();
+  const request = { by: ctx.operator(), ...(reason === undefined ? {} : { reason: parseArg(textSchema(), reason, '--reason') }) };
+  ctx.workflowId = workflowId;
+  const client = await ctx.client();
+  const handle = client.workflow.getHandle(workflowId);
+  const view = await describeWorkflow(ctx, client, workflowId);
+  if (view.executionStatus !== 'RUNNING') throw failedError(`workflow ${workflowId} is ${view.executionStatus}, not running`, { workflowId });
+
+  // A workflow that never registered the signal would buffer it silently; ask what it accepts first.
+  const metadata = await ctx.withDeadline(() => handle.query<WorkflowMetadata>('__temporal_workflow_metadata'));
+  const accepts = (metadata.definition?.signalDefinitions ?? []).some((d) => d.name === action);
+  if (!accepts) throw failedError(`workflow ${workflowId} (${view.type}) cannot be ${action}d`, { workflowId });
+
+  await ctx.withDeadline(() => handle.signal(action === 'pause' ? pauseSignal : resumeSignal, request));
+  const want = action === 'pause';
+  let status: WorkflowStatus | undefined;
+  const until = Date.now() + CONTROL_CONFIRM_MS;
+  do {
+    status = await readStatus(ctx, client, workflowId);
+    if (Boolean(status.paused) === want) break;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < until);
+  if (Boolean(status.paused) !== want) {
+    throw failedError(`sent ${action} to ${workflowId}, but it still reports paused=${Boolean(status.paused)}`, { workflowId, status });
+  }
+  ctx.print({ workflowId, action, request, status }, [`${workflowId}: ${action}d`, ...statusLines(status)]);
+}
+
+async function abortCommand(ctx: CommandContext, cmd: Command): Promise<void> {
+  const workflowId = parseArg(workflowIdSchema, cmd.processedArgs[0], 'workflow id');
+  const reason = parseArg(textSchema(), cmd.opts<{ reason: string }>().reason, '--reason');
+  ctx.workflowId = workflowId;
+  const client = await ctx.client();
+  const status = await ctx.withDeadline(() =>
+    client.workflow.getHandle(workflowId).executeUpdate(abortUpdate, { args: [{ reason, by: ctx.operator() }] }),
+  );
+  ctx.print({ workflowId, action: 'abort', reason, status }, [
+    `${workflowId}: abort accepted (the workflow stops at its next step boundary; see \`fleetops status ${workflowId}\`)`,
+    ...statusLines(status),
+  ]);
+}
