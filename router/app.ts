@@ -1,0 +1,64 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../common/logger';
+import type { FleetopsConfig } from '../config/schema';
+import { Dispatcher } from './dispatch';
+import { createHttpServer } from './http';
+import { createRouterMetrics, type RouterMetrics } from './metrics';
+import type { RouteOptions } from './routes';
+import { SqsConsumer } from './sqs-consumer';
+
+/** The router's parts wired together; main.ts adds the process (env, ports, signals), tests use it in-process. */
+export interface RouterOptions {
+  config: FleetopsConfig;
+  connection: Connection;
+  namespace: string;
+  token: string;
+  log: Logger;
+  routeOptions?: RouteOptions;
+  sqs?: { client: SQSClient; queueUrl: string; maxInFlight?: number; waitTimeSeconds?: number; visibilityTimeoutSeconds?: number };
+  callTimeoutMs?: number;
+}
+
+export interface Router {
+  http: FastifyInstance;
+  metrics: RouterMetrics;
+  dispatcher: Dispatcher;
+  consumer?: SqsConsumer;
+  /** Starts the SQS consumer, if configured (the HTTP server is started by the caller: listen or inject). */
+  start(): Promise<void>;
+  /** Stop receiving, finish what is in flight, close the HTTP server. Does not close the connection. */
+  stop(): Promise<void>;
+}
+
+export function createRouter(opts: RouterOptions): Router {
+  const metrics = createRouterMetrics();
+  const dispatcher = new Dispatcher({ connection: opts.connection, namespace: opts.namespace, metrics, callTimeoutMs: opts.callTimeoutMs });
+  let accepting = true;
+  const pipeline = { config: opts.config, dispatcher, metrics, log: opts.log, routeOptions: opts.routeOptions };
+  const http = createHttpServer({ ...pipeline, token: opts.token, isAccepting: () => accepting });
+  const consumer = opts.sqs
+    ? new SqsConsumer({
+        ...pipeline,
+        sqs: opts.sqs.client,
+        queueUrl: opts.sqs.queueUrl,
+        maxInFlight: opts.sqs.maxInFlight,
+        waitTimeSeconds: opts.sqs.waitTimeSeconds,
+        visibilityTimeoutSeconds: opts.sqs.visibilityTimeoutSeconds,
+      })
+    : undefined;
+  return {
+    http,
+    metrics,
+    dispatcher,
+    consumer,
+    async start() {
+      await consumer?.start();
+    },
+    async stop() {
+      accepting = false;
+      await Promise.all([consumer?.stop(), http.close()]);
+    },
+  };
+}

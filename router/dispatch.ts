@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { isGrpcServiceError, type Connection } from '@temporalio/client';
+import {
+  defaultPayloadConverter,
+  encodeWorkflowIdConflictPolicy,
+  encodeWorkflowIdReusePolicy,
+  toPayloads,
+} from '@temporalio/common';
+// Search attribute encoding is not re-exported from the package root; this is the module the SDK client uses.
+import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import type { RouteDecision } from './routes';
+import type { RouterMetrics, Transport } from './metrics';
+
+/**
+ * Carries route decisions out against Temporal, exactly once per event id as far as the server can
+ * tell. The SDK's high-level client gives signal-with-start a random request id and does not say
+ * whether it started a workflow, so the calls are made on the WorkflowService directly:
+ *  - the request id is derived from the event id, so the server itself drops a redelivered
+ *    signal-with-start or start (also after a router restart, when the in-memory memory is gone);
+ *  - the response's `started` tells `started` from `signaled` / `duplicate`;
+ *  - `ALREADY_EXISTS` (a start while the workflow runs, or a reuse policy refusing a closed id) is `duplicate`.
+ * Events recently carried out are remembered, so a retry within that window answers `duplicate`
+ * without a call. Calls for the same workflow id run one after another, in arrival order.
+ */
+
+export type DispatchAction = 'started' | 'signaled' | 'duplicate' | 'ignored';
+
+export interface DispatchResult {
+  eventId: string;
+  action: DispatchAction;
+  workflowId: string | null;
+}
+
+/** Temporal did not answer (down, unreachable, or slower than the deadline): the sender must retry. */
+export class TemporalUnavailableError extends Error {
+  override readonly name = 'TemporalUnavailableError';
+}
+
+// gRPC status codes (grpc/status.proto).
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_NOT_FOUND = 5;
+const GRPC_ALREADY_EXISTS = 6;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNAVAILABLE = 14;
+
+export interface DispatcherOptions {
+  connection: Connection;
+  namespace: string;
+  metrics: RouterMetrics;
+  identity?: string;
+  /** Deadline of one Temporal call; past it the event fails with TemporalUnavailableError. */
+  callTimeoutMs?: number;
+  /** How many recently carried-out event ids are remembered for `duplicate` answers. */
+  rememberEvents?: number;
+}
+
+/** A request id the server dedupes on: a UUID-shaped digest of the event id and the target workflow. */
+export function requestIdFor(eventId: string, workflowId: string): string {
+  const h = createHash('sha256').update(`${workflowId}\u0000${eventId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export class Dispatcher {
+  private readonly remembered = new Map<string, string | null>();
+  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly callTimeoutMs: number;
+  private readonly rememberEvents: number;
+  private readonly identity: string;
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.callTimeoutMs = opts.callTimeoutMs ?? 5_000;
+    this.rememberEvents = opts.rememberEvents ?? 50_000;
+    this.identity = opts.identity ?? `fleetops-router@${process.pid}`;
+  }
+
+  /** Carries out one event's decision. Throws TemporalUnavailableError when the sender should retry. */
+  async dispatch(eventId: string, kind: string, decision: RouteDecision, transport: Transport): Promise<DispatchResult> {
+    const result = await this.serialized(decision.workflowId, () => this.dispatchNow(eventId, decision, transport));
+    this.opts.metrics.routed.inc({ action: result.action, kind, transport });
+    if (result.action === 'ignored') this.opts.metrics.ignored.inc({ kind, transport });
+    return result;
+  }
+
+  private async dispatchNow(eventId: string, decision: RouteDecision, transport: Transport): Promise<DispatchResult> {
+    if (decision.action === 'ignore') return { eventId, action: 'ignored', workflowId: decision.workflowId };
+    const key = `${decision.workflowId}\u0000${eventId}`;
+    if (this.remembered.has(key)) return { eventId, action: 'duplicate', workflowId: decision.workflowId };
+
+    const action = await this.call(decision, eventId, transport);
+    if (action !== 'ignored') this.remember(key, decision.workflowId);
+    return { eventId, action, workflowId: decision.workflowId };
+  }
+
+  private remember(key: string, workflowId: string): void {
+    this.remembered.set(key, workflowId);
+    if (this.remembered.size > this.rememberEvents) {
+      // Maps iterate in insertion order: the first key is the oldest.
+      const oldest = this.remembered.keys().next().value;
+      if (oldest !== undefined) this.remembered.delete(oldest);
+    }
+  }
+
+  private async serialized<T>(workflowId: string | null, fn: () => Promise<T>): Promise<T> {
+    if (workflowId === null) return fn();
+    const previous = this.tails.get(workflowId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.tails.set(workflowId, tail);
+    void tail.then(() => {
+      if (this.tails.get(workflowId) === tail) this.tails.delete(workflowId);
+    });
+    return run;
+  }
+
+  private async call(decision: Exclude<RouteDecision, { action: 'ignore' }>, eventId: string, transport: Transport): Promise<DispatchAction> {
+    const started = process.hrtime.bigint();
+    let outcome = 'error';
+    try {
+      const action = await this.opts.connection.withDeadline(Date.now() + this.callTimeoutMs, () => this.rpc(decision, eventId));
+      outcome = action;
+      return action;
+    } catch (err) {
+      if (isGrpcServiceError(err)) {
+        if (err.code === GRPC_ALREADY_EXISTS && decision.action !== 'signal') return (outcome = 'duplicate');
+        if (err.code === GRPC_NOT_FOUND && decision.action === 'signal') return (outcome = 'ignored');
+        if (err.code === GRPC_UNAVAILABLE || err.code === GRPC_DEADLINE_EXCEEDED || err.code === GRPC_RESOURCE_EXHAUSTED) {
+          this.opts.metrics.failed.inc({ reason: 'temporal_unavailable', transport });
+          throw new TemporalUnavailableError(`temporal unavailable: ${err.details || err.message}`);
+        }
+      }
+      this.opts.metrics.failed.inc({ reason: 'temporal_error', transport });
+      throw err;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.opts.metrics.temporalLatency.observe({ operation: decision.action, outcome }, seconds);
+    }
+  }
+
+  private async rpc(decision: Exclude<RouteDecision, { action: 'ignore' }>, eventId: string): Promise<DispatchAction> {
+    const service = this.opts.connection.workflowService;
+    const namespace = this.opts.namespace;
+    const requestId = requestIdFor(eventId, decision.workflowId);
+    if (decision.action === 'signal') {
+      await service.signalWorkflowExecution({
+        namespace,
+        identity: this.identity,
+        requestId,
+        workflowExecution: { workflowId: decision.workflowId },
+        signalName: decision.signal.name,
+        input: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
+      });
+      return 'signaled';
+    }
+    const common = {
+      namespace,
+      identity: this.identity,
+      requestId,
+      workflowId: decision.workflowId,
+      workflowType: { name: decision.workflowType },
+      taskQueue: { name: decision.taskQueue },
+      input: { payloads: toPayloads(defaultPayloadConverter, ...decision.args) },
+      workflowIdReusePolicy: encodeWorkflowIdReusePolicy(decision.reusePolicy),
+      workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy('FAIL'),
+      searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, decision.searchAttributes) },
+      userMetadata: { summary: defaultPayloadConverter.toPayload(decision.staticSummary) },
+    };
+    if (decision.action === 'start') {
+      const res = await service.startWorkflowExecution(common);
+      return res.started === false ? 'duplicate' : 'started';
+    }
+    const res = await service.signalWithStartWorkflowExecution({
+      ...common,
+      // Signal-with-start ignores the conflict policy's FAIL: a running workflow is always signaled.
+      workflowIdConflictPolicy: undefined,
+      signalName: decision.signal.name,
+      signalInput: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
+    });
+    return res.started ? 'started' : 'signaled';
+  }
+
+  /** Whether Temporal answers now (GET /readyz). */
+  async ready(timeoutMs = 2_000): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      await this.opts.connection.withDeadline(Date.now() + timeoutMs, () =>
+        this.opts.connection.workflowService.getSystemInfo({}),
+      );
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: isGrpcServiceError(err) ? err.details || err.message : String(err) };
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import { formatPath } from '../../config/load';
+import { alarmStateChange } from './alarm-state-change';
+import { deployRequested } from './deploy-requested';
+import { ecsDeploymentStateChange } from './ecs-deployment-state-change';
+import { ecsServiceAction } from './ecs-service-action';
+import { envelopeSchema, type EventEnvelope, type EventKindDefinition } from './envelope';
+import { incidentDeclared } from './incident-declared';
+import { lifecycleTerminate } from './lifecycle-terminate';
+import { rebalanceRecommendation } from './rebalance-recommendation';
+import { spotInterruptionWarning } from './spot-interruption-warning';
+
+/** Every event kind the router understands; anything else is `unknown` and ends `ignored`. */
+export const EVENT_KINDS = [
+  spotInterruptionWarning,
+  rebalanceRecommendation,
+  lifecycleTerminate,
+  alarmStateChange,
+  ecsDeploymentStateChange,
+  ecsServiceAction,
+  deployRequested,
+  incidentDeclared,
+] as const;
+
+type ParsedOf<T> = T extends EventKindDefinition<infer K, infer D> ? { kind: K; envelope: EventEnvelope; detail: D } : never;
+export type RoutableEvent = ParsedOf<(typeof EVENT_KINDS)[number]>;
+export type EventKindName = RoutableEvent['kind'];
+export type ParsedEvent = RoutableEvent | { kind: 'unknown'; envelope: EventEnvelope };
+
+const byKey = new Map<string, EventKindDefinition<string, unknown>>(
+  EVENT_KINDS.map((k) => [`${k.source}\u0000${k.detailType}`, k as EventKindDefinition<string, unknown>]),
+);
+
+export type ParseResult = { ok: true; event: ParsedEvent } | { ok: false; error: string };
+
+function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[]): string {
+  // The first two issues are enough to fix the event; a hostile body could produce thousands.
+  const shown = error.issues.slice(0, 2).map((i) => `${formatPath([...prefix, ...i.path])}: ${i.message}`);
+  const more = error.issues.length - shown.length;
+  return shown.join('; ') + (more > 0 ? ` (and ${more} more)` : '');
+}
+
+/**
+ * Validates one envelope and, for a known kind, its detail. `at` is the path prefix of the event in
+ * the request (`events[3]` in a batch) so the message names the event and the field.
+ */
+export function parseEvent(raw: unknown, at: readonly PropertyKey[] = []): ParseResult {
+  const envelope = envelopeSchema.safeParse(raw);
+  if (!envelope.success) return { ok: false, error: describeIssues(envelope.error, at) };
+  const def = byKey.get(`${envelope.data.source}\u0000${envelope.data['detail-type']}`);
+  if (!def) return { ok: true, event: { kind: 'unknown', envelope: envelope.data } };
+  const detail = def.detail.safeParse(envelope.data.detail);
+  if (!detail.success) return { ok: false, error: describeIssues(detail.error, [...at, 'detail']) };
+  return { ok: true, event: { kind: def.kind, envelope: envelope.data, detail: detail.data } as RoutableEvent };
+}

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { defineEventKind, ec2InstanceId } from './envelope';
+
+/** `aws.ec2` / `EC2 Spot Instance Interruption Warning`: two minutes before EC2 reclaims the instance. */
+export const spotInterruptionWarning = defineEventKind({
+  kind: 'spot-interruption-warning',
+  source: 'aws.ec2',
+  detailType: 'EC2 Spot Instance Interruption Warning',
+  detail: z.looseObject({
+    'instance-id': ec2InstanceId,
+    'instance-action': z.enum(['terminate', 'stop', 'hibernate']),
+  }),
+});

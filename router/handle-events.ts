@@ -1,0 +1,71 @@
+import type { Logger } from '../common/logger';
+import type { FleetopsConfig } from '../config/schema';
+import { parseEvent, type ParsedEvent } from './events';
+import type { DispatchResult, Dispatcher } from './dispatch';
+import { mapWithLimit } from './limit';
+import type { RouterMetrics, Transport } from './metrics';
+import { routeEvent, RouteValidationError, type RouteDecision, type RouteOptions } from './routes';
+
+/**
+ * Validate-then-route-then-dispatch, shared by the HTTP API and the SQS consumer. A batch is
+ * validated completely before anything is dispatched, so a 400 means nothing was carried out.
+ */
+export const MAX_EVENTS_PER_REQUEST = 100;
+
+export interface EventPipeline {
+  config: FleetopsConfig;
+  dispatcher: Dispatcher;
+  metrics: RouterMetrics;
+  log: Logger;
+  routeOptions?: RouteOptions;
+  /** Temporal calls in flight per request / message batch. */
+  concurrency?: number;
+}
+
+export type ValidationOutcome =
+  | { ok: true; routed: { event: ParsedEvent; decision: RouteDecision }[] }
+  | { ok: false; error: string };
+
+/** `body` is a parsed JSON document: one envelope or an array of them. */
+export function validateBody(pipeline: EventPipeline, body: unknown): ValidationOutcome {
+  let items: { raw: unknown; at: (string | number)[] }[];
+  if (Array.isArray(body)) {
+    if (body.length === 0) return { ok: false, error: 'events: the array is empty' };
+    if (body.length > MAX_EVENTS_PER_REQUEST) {
+      return { ok: false, error: `events: at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${body.length})` };
+    }
+    items = body.map((raw, i) => ({ raw, at: ['events', i] }));
+  } else if (body !== null && typeof body === 'object') {
+    items = [{ raw: body, at: [] }];
+  } else {
+    return { ok: false, error: 'body: must be an EventBridge event object or an array of them' };
+  }
+
+  const routed: { event: ParsedEvent; decision: RouteDecision }[] = [];
+  for (const { raw, at } of items) {
+    const parsed = parseEvent(raw, at);
+    if (!parsed.ok) return { ok: false, error: parsed.error };
+    try {
+      routed.push({ event: parsed.event, decision: routeEvent(parsed.event, pipeline.config, pipeline.routeOptions) });
+    } catch (err) {
+      if (err instanceof RouteValidationError) {
+        const prefix = at.length ? `events[${at[1]}].` : '';
+        return { ok: false, error: `${prefix}${err.message}` };
+      }
+      throw err;
+    }
+  }
+  return { ok: true, routed };
+}
+
+/** Dispatches validated events; throws TemporalUnavailableError (or another Temporal error) for a retry. */
+export async function dispatchAll(
+  pipeline: EventPipeline,
+  routed: { event: ParsedEvent; decision: RouteDecision }[],
+  transport: Transport,
+): Promise<DispatchResult[]> {
+  for (const { event } of routed) pipeline.metrics.received.inc({ kind: event.kind, transport });
+  return mapWithLimit(routed, pipeline.concurrency ?? 16, ({ event, decision }) =>
+    pipeline.dispatcher.dispatch(event.envelope.id, event.kind, decision, transport),
+  );
+}

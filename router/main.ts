@@ -1,0 +1,84 @@
+/**
+ * The fleetops router process: HTTP API on FLEETOPS_ROUTER_HOST:FLEETOPS_ROUTER_PORT (127.0.0.1:8787)
+ * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer.
+ *
+ * Env: FLEETOPS_CONFIG (config path), FLEETOPS_ROUTER_TOKEN (required bearer token),
+ * FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE (override the config),
+ * FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun), FLEETOPS_AWS_ENDPOINT (override
+ * config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (default 20).
+ *
+ * SIGTERM/SIGINT: stop receiving, finish in-flight requests and messages, exit 0 — within 10 s; what
+ * is still unfinished then was not deleted from the queue and is redelivered.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Connection } from '@temporalio/client';
+import { createLogger } from '../common/logger';
+import { loadConfigOrExit } from '../config/load';
+import { createRouter } from './app';
+
+const SHUTDOWN_BUDGET_MS = 9_000;
+
+async function main(): Promise<void> {
+  const log = createLogger('router');
+  const config = loadConfigOrExit();
+  const token = process.env.FLEETOPS_ROUTER_TOKEN ?? '';
+  if (token.length < 16) {
+    process.stderr.write('fleetops router: FLEETOPS_ROUTER_TOKEN must be set to a secret of at least 16 characters\n');
+    process.exit(2);
+  }
+  const address = process.env.FLEETOPS_TEMPORAL_ADDRESS ?? config.temporal.address;
+  const namespace = process.env.FLEETOPS_TEMPORAL_NAMESPACE ?? config.temporal.namespace;
+  const host = process.env.FLEETOPS_ROUTER_HOST ?? '127.0.0.1';
+  const port = Number(process.env.FLEETOPS_ROUTER_PORT ?? 8787);
+  const queueUrl = process.env.FLEETOPS_EVENTS_QUEUE_URL;
+  const dryRun = process.env.FLEETOPS_ROUTER_DRY_RUN === '1';
+
+  // Lazy: the router comes up while Temporal is down (/readyz says so, /events answers 503).
+  const connection = Connection.lazy({ address });
+  const endpoint = process.env.FLEETOPS_AWS_ENDPOINT ?? config.aws.endpoint;
+  const sqsClient = queueUrl ? new SQSClient({ region: config.aws.region, ...(endpoint ? { endpoint } : {}) }) : undefined;
+  const router = createRouter({
+    config,
+    connection,
+    namespace,
+    token,
+    log,
+    routeOptions: { dryRun },
+    sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, maxInFlight: Number(process.env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT ?? 20) } : undefined,
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'router stopping');
+    const force = setTimeout(() => {
+      log.warn('in-flight work did not finish in time; unfinished SQS messages will be redelivered');
+      process.exit(0);
+    }, SHUTDOWN_BUDGET_MS);
+    force.unref();
+    router
+      .stop()
+      .then(() => connection.close())
+      .then(() => {
+        sqsClient?.destroy();
+        log.info('router stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err: String(err) }, 'error while stopping');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await router.http.listen({ host, port });
+  await router.start();
+  log.info({ url: `http://${host}:${port}`, temporal: address, namespace, sqs: queueUrl ?? null, dryRun }, 'router listening');
+}
+
+main().catch((err) => {
+  process.stderr.write(`fleetops router: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

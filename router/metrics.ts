@@ -1,0 +1,65 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The router's Prometheus metrics (GET /metrics). One registry per router instance so tests can run
+ * several routers in one process and read each one's counts.
+ */
+export type Transport = 'http' | 'sqs';
+
+export function createRouterMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'fleetops_router_' });
+  return {
+    registry,
+    received: new Counter({
+      name: 'fleetops_router_events_received_total',
+      help: 'Valid events received, by event kind (unknown kinds as "unknown") and transport.',
+      labelNames: ['kind', 'transport'] as const,
+      registers: [registry],
+    }),
+    routed: new Counter({
+      name: 'fleetops_router_events_routed_total',
+      help: 'Events carried out, by result action (started, signaled, duplicate, ignored) and event kind.',
+      labelNames: ['action', 'kind', 'transport'] as const,
+      registers: [registry],
+    }),
+    ignored: new Counter({
+      name: 'fleetops_router_events_ignored_total',
+      help: 'Events no route matched or whose target workflow was not running, by event kind.',
+      labelNames: ['kind', 'transport'] as const,
+      registers: [registry],
+    }),
+    invalid: new Counter({
+      name: 'fleetops_router_events_invalid_total',
+      help: 'Requests or messages rejected before routing, by reason (json, validation, auth, too_large, content_type, ...).',
+      labelNames: ['reason', 'transport'] as const,
+      registers: [registry],
+    }),
+    failed: new Counter({
+      name: 'fleetops_router_events_failed_total',
+      help: 'Events not carried out because a Temporal call failed (sender retries), by reason.',
+      labelNames: ['reason', 'transport'] as const,
+      registers: [registry],
+    }),
+    temporalLatency: new Histogram({
+      name: 'fleetops_router_temporal_call_seconds',
+      help: 'Latency of the Temporal start / signal-with-start / signal call per event, by operation and outcome.',
+      labelNames: ['operation', 'outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    sqsMessages: new Counter({
+      name: 'fleetops_router_sqs_messages_total',
+      help: 'SQS messages by what became of them (received, deleted, poison, retry).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    sqsVisibilityExtensions: new Counter({
+      name: 'fleetops_router_sqs_visibility_extensions_total',
+      help: 'Visibility timeout extensions for messages whose start took long.',
+      registers: [registry],
+    }),
+  };
+}
+
+export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  FleetopsCluster,
+  FleetopsInstanceId,
+  FleetopsKind,
+  FleetopsService,
+  FleetopsSeverity,
+  type FleetopsKindValue,
+} from '../common/search-attributes';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import type {
+  CapacityInput,
+  CapacityRequest,
+  DeployEcsEvent,
+  DeployInput,
+  DrainEvent,
+  IncidentAlarmEvent,
+  IncidentInput,
+  SpotDrainInput,
+} from '../common/workflow-inputs';
+import {
+  alarmIncidentWorkflowId,
+  capacityWorkflowId,
+  declaredIncidentWorkflowId,
+  deployWorkflowId,
+  drainWorkflowId,
+} from '../common/workflow-ids';
+import type { AlarmRoute, FleetopsConfig } from '../config/schema';
+import { parseEcsServiceArn } from './events/ecs-service-arn';
+import type { ParsedEvent, RoutableEvent } from './events';
+
+/**
+ * Routing: what each event becomes (PRODUCT.md, "Events and what they start"). Pure — no I/O — so
+ * every rule is testable without a server; router/dispatch.ts carries decisions out.
+ */
+
+/** Workflow type names the workers register (exported function names in workflows/). */
+export const WorkflowType = {
+  spotDrain: 'spotDrain',
+  capacity: 'capacity',
+  canaryDeploy: 'canaryDeploy',
+  incident: 'incident',
+} as const;
+
+export const SignalName = {
+  drainEvent: 'drainEvent',
+  capacityRequest: 'capacityRequest',
+  alarmEvent: 'alarmEvent',
+  ecsEvent: 'ecsEvent',
+} as const;
+
+interface WorkflowTarget {
+  workflowType: (typeof WorkflowType)[keyof typeof WorkflowType];
+  taskQueue: string;
+  workflowId: string;
+  args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput];
+  searchAttributes: SearchAttributePair[];
+  staticSummary: string;
+  /** What happens when a closed workflow with this id exists. */
+  reusePolicy: WorkflowIdReusePolicy;
+}
+
+interface SignalPayload {
+  name: (typeof SignalName)[keyof typeof SignalName];
+  arg: DrainEvent | CapacityRequest | IncidentAlarmEvent | DeployEcsEvent;
+}
+
+export type RouteDecision =
+  | { action: 'ignore'; reason: string; workflowId: string | null }
+  /** Start; a workflow with this id already running makes the result `duplicate`. */
+  | ({ action: 'start' } & WorkflowTarget)
+  /** Start if not running, and deliver the signal either way. */
+  | ({ action: 'signalWithStart'; signal: SignalPayload } & WorkflowTarget)
+  /** Deliver the signal only to a running workflow; `ignored` when there is none. */
+  | { action: 'signal'; workflowId: string; signal: SignalPayload };
+
+export interface RouteOptions {
+  /** Start every workflow with `dryRun: true` (the local demo, drills). */
+  dryRun?: boolean;
+}
+
+/** A detail that is well-formed but refers to something the config does not know; answered with 400. */
+export class RouteValidationError extends Error {
+  override readonly name = 'RouteValidationError';
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
+}
+
+const INTERRUPTION_NOTICE_MS = 120_000;
+
+/** A short id derived from the event id, so a redelivered Incident Declared maps to the same workflow. */
+export function shortIdOf(eventId: string): string {
+  return createHash('sha256').update(eventId).digest('hex').slice(0, 8);
+}
+
+const kindAttr = (kind: FleetopsKindValue): SearchAttributePair => ({ key: FleetopsKind, value: kind });
+const dryRunOf = (opts: RouteOptions, fromEvent?: boolean): { dryRun?: true } =>
+  opts.dryRun || fromEvent ? { dryRun: true } : {};
+
+/** Exact alarm names win over prefixes; among prefixes the longest (most specific) wins. */
+export function matchAlarmRoute(routes: readonly AlarmRoute[], alarmName: string): AlarmRoute | undefined {
+  const exact = routes.find((r) => r.alarmName === alarmName);
+  if (exact) return exact;
+  let best: AlarmRoute | undefined;
+  for (const r of routes) {
+    if (r.alarmPrefix && alarmName.startsWith(r.alarmPrefix) && (!best || r.alarmPrefix.length > (best.alarmPrefix ?? '').length)) {
+      best = r;
+    }
+  }
+  return best;
+}
+
+function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-warning' | 'rebalance-recommendation' | 'lifecycle-terminate' }>, opts: RouteOptions): RouteDecision {
+  const { envelope } = event;
+  let signal: DrainEvent;
+  let what: string;
+  if (event.kind === 'spot-interruption-warning') {
+    const instanceId = event.detail['instance-id'];
+    const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_NOTICE_MS).toISOString();
+    signal = { kind: 'interruption-warning', instanceId, eventId: envelope.id, eventTime: envelope.time, deadline };
+    what = `spot interruption warning, deadline ${deadline}`;
+  } else if (event.kind === 'rebalance-recommendation') {
+    const instanceId = event.detail['instance-id'];
+    signal = { kind: 'rebalance-recommendation', instanceId, eventId: envelope.id, eventTime: envelope.time };
+    what = 'rebalance recommendation';
+  } else {
+    const d = event.detail;
+    signal = {
+      kind: 'lifecycle-terminate',
+      instanceId: d.EC2InstanceId,
+      eventId: envelope.id,
+      eventTime: envelope.time,
+      lifecycle: { hookName: d.LifecycleHookName, asgName: d.AutoScalingGroupName, actionToken: d.LifecycleActionToken },
+    };
+    what = `terminate lifecycle action of ${d.AutoScalingGroupName}`;
+  }
+  return {
+    action: 'signalWithStart',
+    workflowType: WorkflowType.spotDrain,
+    taskQueue: TASK_QUEUE_CRITICAL,
+    workflowId: drainWorkflowId(signal.instanceId),
+    args: [{ instanceId: signal.instanceId, ...dryRunOf(opts) }],
+    searchAttributes: [kindAttr('drain'), { key: FleetopsInstanceId, value: signal.instanceId }],
+    staticSummary: `Drain ${signal.instanceId} (${what})`,
+    // A completed drain is final (the instance is gone); one that failed may be retried by a new event.
+    reusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    signal: { name: SignalName.drainEvent, arg: signal },
+  };
+}
+
+function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
+  const { alarmName, state } = event.detail;
+  const route = matchAlarmRoute(config.alarmRoutes, alarmName);
+  if (!route) return { action: 'ignore', reason: `no alarm route matches ${alarmName}`, workflowId: null };
+
+  if (route.action === 'incident') {
+    const workflowId = alarmIncidentWorkflowId(alarmName);
+    const signal: SignalPayload = {
+      name: SignalName.alarmEvent,
+      arg: { alarmName, state: state.value, reason: state.reason, time: event.envelope.time, eventId: event.envelope.id },
+    };
+    // Recovery (OK) and missing data join an open incident but never open one.
+    if (state.value !== 'ALARM') return { action: 'signal', workflowId, signal };
+    const severity = route.severity ?? 'sev3';
+    return {
+      action: 'signalWithStart',
+      workflowType: WorkflowType.incident,
+      taskQueue: TASK_QUEUE_DEFAULT,
+      workflowId,
+      args: [
+        {
+          title: `Alarm ${alarmName}`,
+          severity,
+          summary: state.reason || undefined,
+          source: { kind: 'alarm', alarmName, eventId: event.envelope.id },
+          ...dryRunOf(opts),
+        },
+      ],
+      searchAttributes: [kindAttr('incident'), { key: FleetopsSeverity, value: severity }],
+      staticSummary: `${severity} incident from alarm ${alarmName}`,
+      // A resolved incident is closed; the next alarm opens a new one under the same id.
+      reusePolicy: 'ALLOW_DUPLICATE',
+      signal,
+    };
+  }
+
+  const cluster = route.cluster as string; // the schema requires a cluster on scale routes
+  const workflowId = capacityWorkflowId(cluster);
+  if (state.value !== 'ALARM') return { action: 'ignore', reason: `alarm ${alarmName} is ${state.value}; only ALARM scales`, workflowId };
+  const direction = route.action === 'scale-out' ? 'out' : 'in';
+  const units = route.units ?? config.clusters[cluster]?.capacity.stepUnits ?? 1;
+  return {
+    action: 'signalWithStart',
+    workflowType: WorkflowType.capacity,
+    taskQueue: TASK_QUEUE_DEFAULT,
+    workflowId,
+    args: [{ cluster, ...dryRunOf(opts) }],
+    searchAttributes: [kindAttr('capacity'), { key: FleetopsCluster, value: cluster }],
+    staticSummary: `Capacity of cluster ${cluster}`,
+    reusePolicy: 'ALLOW_DUPLICATE',
+    signal: {
+      name: SignalName.capacityRequest,
+      arg: {
+        direction,
+        units,
+        reason: `alarm ${alarmName}: ${state.reason}`.slice(0, 1000),
+        source: { kind: 'alarm', alarmName, eventId: event.envelope.id },
+      },
+    },
+  };
+}
+
+function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-change' | 'ecs-service-action' }>): RouteDecision {
+  const service = event.envelope.resources.map(parseEcsServiceArn).find((s) => s !== undefined);
+  if (!service) return { action: 'ignore', reason: 'no ECS service ARN with a cluster in resources', workflowId: null };
+  const { envelope, detail } = event;
+  const arg: DeployEcsEvent = {
+    detailType: event.kind === 'ecs-deployment-state-change' ? 'ECS Deployment State Change' : 'ECS Service Action',
+    eventName: detail.eventName,
+    eventType: detail.eventType,
+    resources: envelope.resources,
+    time: envelope.time,
+    ...(event.kind === 'ecs-deployment-state-change' ? { deploymentId: event.detail.deploymentId } : {}),
+    ...(detail.reason ? { reason: detail.reason } : {}),
+    eventId: envelope.id,
+  };
+  return { action: 'signal', workflowId: deployWorkflowId(service.cluster, service.service), signal: { name: SignalName.ecsEvent, arg } };
+}
+
+function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
+  const d = event.detail;
+  if (!config.services.some((s) => s.cluster === d.cluster && s.name === d.service)) {
+    throw new RouteValidationError('detail.service', `no service "${d.service}" in cluster "${d.cluster}" in the config`);
+  }
+  const input: DeployInput = {
+    cluster: d.cluster,
+    service: d.service,
+    ...(d.image !== undefined ? { image: d.image } : {}),
+    ...(d.taskDefinition !== undefined ? { taskDefinition: d.taskDefinition } : {}),
+    requestedBy: d.requestedBy ?? `router:${event.envelope.id}`,
+    ...(d.force ? { force: true } : {}),
+    ...dryRunOf(opts, d.dryRun),
+  };
+  return {
+    action: 'start',
+    workflowType: WorkflowType.canaryDeploy,
+    taskQueue: TASK_QUEUE_DEFAULT,
+    workflowId: deployWorkflowId(d.cluster, d.service),
+    args: [input],
+    searchAttributes: [kindAttr('deploy'), { key: FleetopsCluster, value: d.cluster }, { key: FleetopsService, value: d.service }],
+    staticSummary: `Canary deploy of ${d.cluster}/${d.service} to ${d.image ?? d.taskDefinition} (by ${input.requestedBy})`,
+    reusePolicy: 'ALLOW_DUPLICATE',
+  };
+}
+
+function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-declared' }>, opts: RouteOptions): RouteDecision {
+  const d = event.detail;
+  return {
+    action: 'start',
+    workflowType: WorkflowType.incident,
+    taskQueue: TASK_QUEUE_DEFAULT,
+    workflowId: declaredIncidentWorkflowId(d.title, shortIdOf(event.envelope.id)),
+    args: [
+      {
+        title: d.title,
+        severity: d.severity,
+        ...(d.summary ? { summary: d.summary } : {}),
+        source: { kind: 'event', eventId: event.envelope.id, ...(d.declaredBy ? { by: d.declaredBy } : {}) },
+        ...(d.onCall ? { onCall: d.onCall } : {}),
+        ...dryRunOf(opts, d.dryRun),
+      },
+    ],
+    searchAttributes: [kindAttr('incident'), { key: FleetopsSeverity, value: d.severity }],
+    staticSummary: `${d.severity} incident: ${d.title}`,
+    // The id is per event: a closed incident must not be reopened by a late redelivery.
+    reusePolicy: 'REJECT_DUPLICATE',
+  };
+}
+
+/** What one validated event becomes. Throws RouteValidationError for details that name unknown config. */
+export function routeEvent(event: ParsedEvent, config: FleetopsConfig, opts: RouteOptions = {}): RouteDecision {
+  switch (event.kind) {
+    case 'spot-interruption-warning':
+    case 'rebalance-recommendation':
+    case 'lifecycle-terminate':
+      return drainRoute(event, opts);
+    case 'alarm-state-change':
+      return alarmRoute(event, config, opts);
+    case 'ecs-deployment-state-change':
+    case 'ecs-service-action':
+      return ecsRoute(event);
+    case 'deploy-requested':
+      return deployRoute(event, config, opts);
+    case 'incident-declared':
+      return declaredIncidentRoute(event, opts);
+    case 'unknown':
+      return { action: 'ignore', reason: `no route for ${event.envelope.source} / ${event.envelope['detail-type']}`, workflowId: null };
+  }
+}
