@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+
+/**
+ * Runs the stack's child processes. Each child gets its own process group (so a stop reaches
+ * everything it spawned: moto under the simulator, node under tsx) and a log file; warnings and
+ * errors are also echoed on the console with a `[name]` prefix.
+ *
+ * A child that exits while the stack is not stopping is reported through `onUnexpectedExit`, and the
+ * caller brings the stack down. If this process itself is killed without a chance to clean up
+ * (SIGKILL, a crash in native code), a small watchdog shell, fed the process groups over a pipe,
+ * sees the pipe close and kills them, so no temporal, java, python or node process is orphaned.
+ */
+
+export interface ChildSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Milliseconds between SIGTERM and SIGKILL on stop. */
+  stopTimeoutMs?: number;
+}
+
+export interface ManagedChild {
+  name: string;
+  pid: number;
+  logFile: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  isRunning(): boolean;
+}
+
+export interface SupervisorOptions {
+  logDir: string;
+  verbose: boolean;
+  /** Called once per child that exits while the stack is running. */
+  onUnexpectedExit: (child: ManagedChild, code: number | null, signal: NodeJS.Signals | null) => void;
+  print?: (line: string) => void;
+}
+
+// Reads process-group ids, one per line; when the pipe closes (our process is gone or done), kills
+// whatever is left of them: SIGTERM, up to 5 s grace, then SIGKILL.
+const WATCHDOG = `
+pgs=""
+while read -r pg; do pgs="$pgs -$pg"; done
+alive() { for p in $pgs; do kill -0 -- "$p" 2>/dev/null && return 0; done; return 1; }
+alive || exit 0
+kill -TERM -- $pgs 2>/dev/null
+i=0
+while alive && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+kill -KILL -- $pgs 2>/dev/null
+exit 0
+`;
+
+/** A console line for one log line, or undefined when it is routine (pino JSON below warn). */
+function consoleLine(line: string, verbose: boolean): string | undefined {
+  if (!line.trim()) return undefined;
+  if (verbose) return line;
+  if (line.startsWith('{')) {
+    try {
+      const rec = JSON.parse(line) as { level?: number | string; msg?: string; err?: { message?: string } };
+      const lvl = typeof rec.level === 'number' ? rec.level : ['warn', 'error', 'fatal'].includes(String(rec.level).toLowerCase()) ? 50 : 30;
+      if (lvl < 40) return undefined;
+      return `${rec.msg ?? line}${rec.err?.message ? `: ${rec.err.message}` : ''}`;
+    } catch {
+      return line;
+    }
+  }
+  // Temporal's text logs: only its warnings and errors are worth a console line.
+  if (/level=(INFO|DEBUG)/.test(line)) return undefined;
+  return line;
+}
+
+export class Supervisor {
+  private readonly children: { managed: ManagedChild; proc: ChildProcess; spec: ChildSpec; log: WriteStream }[] = [];
+  private readonly watchdog: ChildProcessByStdio<Writable, null, null>;
+  private stopping = false;
+  private readonly print: (line: string) => void;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.print = opts.print ?? ((l) => process.stdout.write(`${l}\n`));
+    this.watchdog = spawn('sh', ['-c', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    this.watchdog.stdin.on('error', () => {});
+    // The watchdog must not keep this process alive, and must outlive it if it is killed.
+    this.watchdog.unref();
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  start(spec: ChildSpec): ManagedChild {
+    const logFile = join(this.opts.logDir, `${spec.name}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    log.write(`\n=== ${new Date().toISOString()} ${spec.command} ${spec.args.join(' ')}\n`);
+    const proc = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pid = proc.pid;
+    if (pid === undefined) throw new Error(`stack: could not start ${spec.name} (${spec.command})`);
+    this.watchdog.stdin.write(`${pid}\n`);
+
+    for (const stream of [proc.stdout, proc.stderr]) {
+      stream?.pipe(log, { end: false });
+      if (stream) {
+        createInterface({ input: stream }).on('line', (line) => {
+          // Shutdown chatter (connection refused while peers stop) stays in the log file.
+          if (this.stopping) return;
+          const shown = consoleLine(line, this.opts.verbose);
+          if (shown !== undefined) this.print(`[${spec.name}] ${shown.slice(0, 500)}`);
+        });
+      }
+    }
+
+    let running = true;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        running = false;
+        resolve({ code, signal });
+      });
+      proc.once('error', (err) => {
+        log.write(`spawn error: ${err.message}\n`);
+        running = false;
+        resolve({ code: null, signal: null });
+      });
+    });
+    const managed: ManagedChild = { name: spec.name, pid, logFile, exited, isRunning: () => running };
+    void exited.then(({ code, signal }) => {
+      log.write(`=== ${new Date().toISOString()} exited (code ${code}, signal ${signal})\n`);
+      if (!this.stopping) this.opts.onUnexpectedExit(managed, code, signal);
+    });
+    this.children.push({ managed, proc, spec, log });
+    return managed;
+  }
+
+  /** The last lines of a child's log, for a message saying why it died. */
+  tail(child: ManagedChild, lines = 15): string {
+    try {
+      return readFileSync(child.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** Stops every child, last started first, each whole process group: SIGTERM, then SIGKILL after its timeout. */
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    for (const { managed, spec, log } of [...this.children].reverse()) {
+      if (managed.isRunning()) {
+        signalGroup(managed.pid, 'SIGTERM');
+        const timer = setTimeout(() => signalGroup(managed.pid, 'SIGKILL'), spec.stopTimeoutMs ?? 15_000);
+        await managed.exited;
+        clearTimeout(timer);
+      }
+      // The leader is gone; anything it left in its group goes too.
+      signalGroup(managed.pid, 'SIGKILL');
+      await new Promise<void>((r) => log.end(r));
+    }
+    this.watchdog.stdin.end();
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}

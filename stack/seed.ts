@@ -1,0 +1,608 @@
+/**
+ * Seeds the local stack's demo environment into the AWS emulator with the real SDK clients, so the
+ * demo is made by the same calls a user's account would see: a VPC over three AZs, a launch template,
+ * three capacity pools (EC2 Fleet `instant` spot, a legacy Spot Fleet `maintain`, an on-demand ASG),
+ * ECS cluster `demo` with one container instance per EC2 instance, service `web` behind an ALB, and the
+ * three alarms the demo config routes.
+ *
+ * Every step finds its resource before creating it, so seeding a running emulator twice yields the
+ * same environment. What moto does and does not do, and how the seed makes up for it:
+ *  - RegisterContainerInstance: moto reads only `instanceId` from the identity document and takes
+ *    AZ, instance type and AMI from the EC2 instance; it ignores `totalResources` (every container
+ *    instance gets 4096 CPU / 7482 MiB). The seed sends the full document and resources anyway, as the
+ *    ECS agent does.
+ *  - CreateService places no tasks (runningCount 0, pendingCount = desired). The seed starts the
+ *    service's tasks itself with StartTask (`group: service:web`, `startedBy: ecs-svc/<deployment>`,
+ *    as ECS sets them), spread one per container instance, and registers each task's instance and
+ *    host port in the target group, so the demo looks like a running service behind its ALB.
+ *  - CreateFleet `instant`, RequestSpotFleet and CreateAutoScalingGroup all launch instances at once.
+ */
+import {
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateFleetCommand,
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeFleetsCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSpotFleetInstancesCommand,
+  DescribeSpotFleetRequestsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  RequestSpotFleetCommand,
+  type Instance,
+  type ResourceType,
+  type TagSpecification,
+  type _InstanceType,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeClustersCommand,
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  RegisterContainerInstanceCommand,
+  RegisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
+  StartTaskCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../activities/aws/clients';
+import type { Logger } from '../common/logger';
+
+export const DEMO = {
+  cluster: 'demo',
+  service: 'web',
+  vpcName: 'fleetops-demo',
+  launchTemplate: 'demo-node',
+  securityGroup: 'demo-node',
+  ec2FleetTag: 'demo-spot-ec2-fleet',
+  spotFleetTag: 'demo-spot-diversified',
+  autoScalingGroup: 'demo-on-demand',
+  loadBalancer: 'demo-alb',
+  targetGroup: 'demo-web',
+  taskFamily: 'web',
+  desiredCount: 4,
+  alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
+  /** Two instances per pool: six container instances in all. */
+  instancesPerPool: 2,
+} as const;
+
+/** Instance types per pool; the EC2 Fleet's list matches the overrides in config/demo.fleetops.yaml. */
+const EC2_FLEET_TYPES: _InstanceType[] = ['m5.large', 'm5a.large', 'm5.xlarge'];
+const SPOT_FLEET_TYPES: _InstanceType[] = ['c5.large', 'c5a.large'];
+const ASG_TYPE: _InstanceType = 'm5.large';
+/** ECS sets `startedBy` on a service's tasks to its deployment id; one fixed id keeps re-seeding idempotent. */
+const SERVICE_STARTED_BY = 'ecs-svc/1000000000000000001';
+
+export interface SeededDemo {
+  region: string;
+  vpcId: string;
+  /** Subnet id per availability zone. */
+  subnets: Record<string, string>;
+  securityGroupId: string;
+  launchTemplateId: string;
+  ec2FleetId: string;
+  spotFleetRequestId: string;
+  autoScalingGroupName: string;
+  clusterArn: string;
+  /** EC2 instance ids behind the cluster's container instances, by pool. */
+  instancesByPool: { ec2Fleet: string[]; spotFleet: string[]; asg: string[] };
+  instances: string[];
+  containerInstanceArns: string[];
+  loadBalancerArn: string;
+  targetGroupArn: string;
+  listenerArn: string;
+  serviceArn: string;
+  taskArns: string[];
+  alarms: { scaleOut: string; scaleIn: string; incident: string };
+}
+
+function must<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`seed: the emulator returned no ${what}`);
+  return value;
+}
+
+const nameTag = (resourceType: ResourceType, value: string): TagSpecification => ({
+  ResourceType: resourceType,
+  Tags: [
+    { Key: 'Name', Value: value },
+    { Key: 'fleetops:demo', Value: 'true' },
+  ],
+});
+
+function azsOf(region: string): string[] {
+  return ['a', 'b', 'c'].map((s) => `${region}${s}`);
+}
+
+async function ensureNetwork(aws: AwsClients, region: string) {
+  const found = await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [DEMO.vpcName] }] }));
+  let vpcId = found.Vpcs?.[0]?.VpcId;
+  if (!vpcId) {
+    const created = await aws.ec2.send(
+      new CreateVpcCommand({ CidrBlock: '10.20.0.0/16', TagSpecifications: [nameTag('vpc', DEMO.vpcName)] }),
+    );
+    vpcId = must(created.Vpc?.VpcId, 'VPC id');
+  }
+  const subnets: Record<string, string> = {};
+  const existing = await aws.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  for (const s of existing.Subnets ?? []) if (s.AvailabilityZone && s.SubnetId) subnets[s.AvailabilityZone] = s.SubnetId;
+  for (const [i, az] of azsOf(region).entries()) {
+    if (subnets[az]) continue;
+    const created = await aws.ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        AvailabilityZone: az,
+        CidrBlock: `10.20.${i + 1}.0/24`,
+        TagSpecifications: [nameTag('subnet', `${DEMO.vpcName}-${az}`)],
+      }),
+    );
+    subnets[az] = must(created.Subnet?.SubnetId, 'subnet id');
+  }
+
+  const sgs = await aws.ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [DEMO.securityGroup] },
+      ],
+    }),
+  );
+  let securityGroupId = sgs.SecurityGroups?.[0]?.GroupId;
+  if (!securityGroupId) {
+    const created = await aws.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: DEMO.securityGroup, Description: 'fleetops demo container instances', VpcId: vpcId }),
+    );
+    securityGroupId = must(created.GroupId, 'security group id');
+    // ECS dynamic host ports, reachable from the ALB inside the VPC.
+    await aws.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: securityGroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 32768, ToPort: 65535, IpRanges: [{ CidrIp: '10.20.0.0/16' }] }],
+      }),
+    );
+  }
+  return { vpcId, subnets, securityGroupId };
+}
+
+async function ensureLaunchTemplate(aws: AwsClients, securityGroupId: string): Promise<string> {
+  try {
+    const found = await aws.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [DEMO.launchTemplate] }));
+    const id = found.LaunchTemplates?.[0]?.LaunchTemplateId;
+    if (id) return id;
+  } catch (err) {
+    if (!/NotFound/i.test((err as Error).name)) throw err;
+  }
+  const images = await aws.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+  const imageId = must(images.Images?.find((i) => i.ImageId)?.ImageId, 'AMI');
+  const created = await aws.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: DEMO.launchTemplate,
+      LaunchTemplateData: {
+        ImageId: imageId,
+        InstanceType: ASG_TYPE,
+        SecurityGroupIds: [securityGroupId],
+        // What joins a real instance to the cluster; the seed registers the emulator's instances itself.
+        UserData: Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${DEMO.cluster} >> /etc/ecs/ecs.config\n`).toString('base64'),
+      },
+    }),
+  );
+  return must(created.LaunchTemplate?.LaunchTemplateId, 'launch template id');
+}
+
+async function ensureEc2Fleet(aws: AwsClients, launchTemplateId: string, subnets: Record<string, string>) {
+  const fleets = await aws.ec2.send(new DescribeFleetsCommand({ Filters: [{ Name: 'type', Values: ['instant'] }] }));
+  const existing = fleets.Fleets?.find((f) => f.Tags?.some((t) => t.Key === 'Name' && t.Value === DEMO.ec2FleetTag));
+  if (existing?.FleetId) {
+    return { fleetId: existing.FleetId, instances: (existing.Instances ?? []).flatMap((i) => i.InstanceIds ?? []).sort() };
+  }
+  const azs = Object.keys(subnets).sort();
+  const created = await aws.ec2.send(
+    new CreateFleetCommand({
+      Type: 'instant',
+      TargetCapacitySpecification: {
+        TotalTargetCapacity: DEMO.instancesPerPool,
+        DefaultTargetCapacityType: 'spot',
+        SpotTargetCapacity: DEMO.instancesPerPool,
+      },
+      SpotOptions: { AllocationStrategy: 'price-capacity-optimized' },
+      LaunchTemplateConfigs: [
+        {
+          LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: '$Latest' },
+          Overrides: EC2_FLEET_TYPES.map((InstanceType, i) => ({ InstanceType, SubnetId: subnets[azs[i % azs.length]] })),
+        },
+      ],
+      TagSpecifications: [nameTag('fleet', DEMO.ec2FleetTag), nameTag('instance', DEMO.ec2FleetTag)],
+    }),
+  );
+  const fleetId = must(created.FleetId, 'EC2 Fleet id');
+  const instances = (created.Instances ?? []).flatMap((i) => i.InstanceIds ?? []).sort();
+  if (instances.length === 0) {
+    const errors = (created.Errors ?? []).map((e) => `${e.ErrorCode}: ${e.ErrorMessage}`).join('; ');
+    throw new Error(`seed: EC2 Fleet ${fleetId} launched no instances${errors ? ` (${errors})` : ''}`);
+  }
+  return { fleetId, instances };
+}
+
+async function ensureSpotFleet(aws: AwsClients, launchTemplateId: string, subnets: Record<string, string>) {
+  const requests = await aws.ec2.send(new DescribeSpotFleetRequestsCommand({}));
+  let requestId = requests.SpotFleetRequestConfigs?.find(
+    (r) =>
+      ['submitted', 'active', 'modifying'].includes(r.SpotFleetRequestState ?? '') &&
+      r.SpotFleetRequestConfig?.LaunchTemplateConfigs?.some((c) => c.LaunchTemplateSpecification?.LaunchTemplateId === launchTemplateId),
+  )?.SpotFleetRequestId;
+  if (!requestId) {
+    const azs = Object.keys(subnets).sort();
+    const created = await aws.ec2.send(
+      new RequestSpotFleetCommand({
+        SpotFleetRequestConfig: {
+          // Spot Fleet needs a role to act for the caller; the emulator accepts any ARN.
+          IamFleetRole: 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role',
+          TargetCapacity: DEMO.instancesPerPool,
+          Type: 'maintain',
+          AllocationStrategy: 'diversified',
+          LaunchTemplateConfigs: [
+            {
+              LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: '$Latest' },
+              Overrides: SPOT_FLEET_TYPES.map((InstanceType, i) => ({ InstanceType, SubnetId: subnets[azs[(i + 1) % azs.length]] })),
+            },
+          ],
+          TagSpecifications: [nameTag('spot-fleet-request', DEMO.spotFleetTag)],
+        },
+      }),
+    );
+    requestId = must(created.SpotFleetRequestId, 'Spot Fleet request id');
+  }
+  const active = await aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: requestId }));
+  const instances = (active.ActiveInstances ?? []).map((i) => must(i.InstanceId, 'instance id')).sort();
+  if (instances.length === 0) throw new Error(`seed: Spot Fleet request ${requestId} has no active instances`);
+  return { requestId, instances };
+}
+
+async function ensureAutoScalingGroup(aws: AwsClients, launchTemplateId: string, subnets: Record<string, string>) {
+  const describe = () => aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [DEMO.autoScalingGroup] }));
+  let group = (await describe()).AutoScalingGroups?.[0];
+  if (!group) {
+    await aws.autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: DEMO.autoScalingGroup,
+        LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: '$Latest' },
+        MinSize: 0,
+        MaxSize: 20,
+        DesiredCapacity: DEMO.instancesPerPool,
+        VPCZoneIdentifier: Object.values(subnets).join(','),
+        Tags: [{ Key: 'Name', Value: DEMO.autoScalingGroup, PropagateAtLaunch: true }],
+      }),
+    );
+    group = (await describe()).AutoScalingGroups?.[0];
+  }
+  const instances = (group?.Instances ?? []).map((i) => must(i.InstanceId, 'instance id')).sort();
+  if (instances.length === 0) throw new Error(`seed: Auto Scaling group ${DEMO.autoScalingGroup} launched no instances`);
+  return instances;
+}
+
+async function describeInstances(aws: AwsClients, ids: string[]): Promise<Instance[]> {
+  const res = await aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+}
+
+/** The document the ECS agent sends, from the instance's metadata service. */
+function identityDocument(instance: Instance, region: string): string {
+  return JSON.stringify({
+    instanceId: instance.InstanceId,
+    instanceType: instance.InstanceType,
+    region,
+    availabilityZone: instance.Placement?.AvailabilityZone,
+    imageId: instance.ImageId,
+    privateIp: instance.PrivateIpAddress,
+    accountId: '123456789012',
+    architecture: 'x86_64',
+    pendingTime: instance.LaunchTime?.toISOString(),
+  });
+}
+
+/** CPU units and MiB an instance type gives ECS (2 vCPU large, 4 vCPU xlarge). */
+function resourcesFor(instanceType: string | undefined): { cpu: number; memory: number } {
+  const xlarge = instanceType?.endsWith('.xlarge') ?? false;
+  const compute = instanceType?.startsWith('c') ?? false;
+  return { cpu: xlarge ? 4096 : 2048, memory: (xlarge ? 15_576 : 7_680) / (compute ? 2 : 1) };
+}
+
+async function ensureCluster(aws: AwsClients, region: string, instanceIds: string[]) {
+  const described = await aws.ecs.send(new DescribeClustersCommand({ clusters: [DEMO.cluster] }));
+  let clusterArn = described.clusters?.find((c) => c.status === 'ACTIVE')?.clusterArn;
+  if (!clusterArn) {
+    const created = await aws.ecs.send(
+      new CreateClusterCommand({ clusterName: DEMO.cluster, tags: [{ key: 'fleetops:demo', value: 'true' }] }),
+    );
+    clusterArn = must(created.cluster?.clusterArn, 'cluster ARN');
+  }
+
+  const registered = new Map<string, string>();
+  const listed = await aws.ecs.send(new ListContainerInstancesCommand({ cluster: DEMO.cluster }));
+  if (listed.containerInstanceArns?.length) {
+    const ci = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: DEMO.cluster, containerInstances: listed.containerInstanceArns }));
+    for (const c of ci.containerInstances ?? []) if (c.ec2InstanceId && c.containerInstanceArn) registered.set(c.ec2InstanceId, c.containerInstanceArn);
+  }
+  const missing = instanceIds.filter((id) => !registered.has(id));
+  if (missing.length > 0) {
+    for (const instance of await describeInstances(aws, missing)) {
+      const { cpu, memory } = resourcesFor(instance.InstanceType);
+      const res = await aws.ecs.send(
+        new RegisterContainerInstanceCommand({
+          cluster: DEMO.cluster,
+          instanceIdentityDocument: identityDocument(instance, region),
+          totalResources: [
+            { name: 'CPU', type: 'INTEGER', integerValue: cpu },
+            { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
+          ],
+        }),
+      );
+      registered.set(must(instance.InstanceId, 'instance id'), must(res.containerInstance?.containerInstanceArn, 'container instance ARN'));
+    }
+  }
+  return { clusterArn, containerInstances: registered };
+}
+
+async function ensureLoadBalancer(aws: AwsClients, vpcId: string, subnets: Record<string, string>, securityGroupId: string) {
+  let loadBalancerArn: string | undefined;
+  try {
+    const found = await aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [DEMO.loadBalancer] }));
+    loadBalancerArn = found.LoadBalancers?.[0]?.LoadBalancerArn;
+  } catch (err) {
+    if (!/NotFound/i.test((err as Error).name)) throw err;
+  }
+  if (!loadBalancerArn) {
+    const created = await aws.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: DEMO.loadBalancer,
+        Subnets: Object.values(subnets),
+        SecurityGroups: [securityGroupId],
+        Scheme: 'internet-facing',
+        Type: 'application',
+      }),
+    );
+    loadBalancerArn = must(created.LoadBalancers?.[0]?.LoadBalancerArn, 'load balancer ARN');
+  }
+
+  let targetGroupArn: string | undefined;
+  try {
+    const found = await aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [DEMO.targetGroup] }));
+    targetGroupArn = found.TargetGroups?.[0]?.TargetGroupArn;
+  } catch (err) {
+    if (!/NotFound/i.test((err as Error).name)) throw err;
+  }
+  if (!targetGroupArn) {
+    const created = await aws.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: DEMO.targetGroup,
+        Protocol: 'HTTP',
+        Port: 80,
+        VpcId: vpcId,
+        TargetType: 'instance',
+        HealthCheckPath: '/healthz',
+      }),
+    );
+    targetGroupArn = must(created.TargetGroups?.[0]?.TargetGroupArn, 'target group ARN');
+  }
+
+  const listeners = await aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
+  let listenerArn = listeners.Listeners?.find((l) => l.Port === 80)?.ListenerArn;
+  if (!listenerArn) {
+    const created = await aws.elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: loadBalancerArn,
+        Protocol: 'HTTP',
+        Port: 80,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+      }),
+    );
+    listenerArn = must(created.Listeners?.[0]?.ListenerArn, 'listener ARN');
+  }
+  return { loadBalancerArn, targetGroupArn, listenerArn };
+}
+
+async function ensureService(aws: AwsClients, targetGroupArn: string, containerInstances: Map<string, string>) {
+  let taskDefinitionArn: string | undefined;
+  try {
+    const found = await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: DEMO.taskFamily }));
+    taskDefinitionArn = found.taskDefinition?.taskDefinitionArn;
+  } catch (err) {
+    if (!/ClientException|NotFound/i.test((err as Error).name)) throw err;
+  }
+  if (!taskDefinitionArn) {
+    const created = await aws.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: DEMO.taskFamily,
+        networkMode: 'bridge',
+        requiresCompatibilities: ['EC2'],
+        containerDefinitions: [
+          {
+            name: 'web',
+            image: 'public.ecr.aws/nginx/nginx:1.27',
+            cpu: 256,
+            memory: 512,
+            essential: true,
+            // Host port 0: ECS picks a dynamic port, which is what the target group registers.
+            portMappings: [{ containerPort: 80, hostPort: 0, protocol: 'tcp' }],
+          },
+        ],
+      }),
+    );
+    taskDefinitionArn = must(created.taskDefinition?.taskDefinitionArn, 'task definition ARN');
+  }
+
+  const services = await aws.ecs.send(new DescribeServicesCommand({ cluster: DEMO.cluster, services: [DEMO.service] }));
+  let serviceArn = services.services?.find((s) => s.status === 'ACTIVE')?.serviceArn;
+  if (!serviceArn) {
+    const created = await aws.ecs.send(
+      new CreateServiceCommand({
+        cluster: DEMO.cluster,
+        serviceName: DEMO.service,
+        taskDefinition: taskDefinitionArn,
+        desiredCount: DEMO.desiredCount,
+        launchType: 'EC2',
+        loadBalancers: [{ targetGroupArn, containerName: 'web', containerPort: 80 }],
+        placementStrategy: [
+          { type: 'spread', field: 'attribute:ecs.availability-zone' },
+          { type: 'spread', field: 'instanceId' },
+        ],
+      }),
+    );
+    serviceArn = must(created.service?.serviceArn, 'service ARN');
+  }
+
+  // moto's CreateService places no tasks: run the service's tasks as ECS would, one per instance.
+  const listed = await aws.ecs.send(new ListTasksCommand({ cluster: DEMO.cluster, startedBy: SERVICE_STARTED_BY }));
+  let taskArns = listed.taskArns ?? [];
+  if (taskArns.length < DEMO.desiredCount) {
+    const used = new Set<string>();
+    if (taskArns.length > 0) {
+      const tasks = await aws.ecs.send(new DescribeTasksCommand({ cluster: DEMO.cluster, tasks: taskArns }));
+      for (const t of tasks.tasks ?? []) if (t.containerInstanceArn) used.add(t.containerInstanceArn);
+    }
+    const free = [...containerInstances.values()].filter((arn) => !used.has(arn)).slice(0, DEMO.desiredCount - taskArns.length);
+    const started = await aws.ecs.send(
+      new StartTaskCommand({
+        cluster: DEMO.cluster,
+        taskDefinition: taskDefinitionArn,
+        containerInstances: free,
+        startedBy: SERVICE_STARTED_BY,
+        group: `service:${DEMO.service}`,
+      }),
+    );
+    taskArns = [...taskArns, ...(started.tasks ?? []).map((t) => must(t.taskArn, 'task ARN'))];
+  }
+
+  // Each task's instance and dynamic host port, as ECS registers them for a service with a load balancer.
+  const tasks = await aws.ecs.send(new DescribeTasksCommand({ cluster: DEMO.cluster, tasks: taskArns }));
+  const instanceByArn = new Map([...containerInstances].map(([instanceId, arn]) => [arn, instanceId]));
+  const targets = (tasks.tasks ?? [])
+    .map((t, i) => ({ Id: instanceByArn.get(t.containerInstanceArn ?? ''), Port: 32768 + i }))
+    .filter((t): t is { Id: string; Port: number } => Boolean(t.Id));
+  if (targets.length > 0) await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: targets }));
+  return { serviceArn, taskArns: taskArns.sort() };
+}
+
+async function ensureAlarms(aws: AwsClients, loadBalancerArn: string, targetGroupArn: string) {
+  // ALB metric dimensions are the ARN suffixes ("app/<name>/<id>", "targetgroup/<name>/<id>").
+  const lbDimension = loadBalancerArn.split(':loadbalancer/')[1] ?? DEMO.loadBalancer;
+  const tgDimension = targetGroupArn.split(':')[5] ?? DEMO.targetGroup;
+  const alarms: PutMetricAlarmCommandInput[] = [
+    {
+      AlarmName: DEMO.alarms.scaleOut,
+      AlarmDescription: 'demo cluster is short of CPU to place tasks: fleetops scales out (alarm route in fleetops.yaml)',
+      Namespace: 'AWS/ECS',
+      MetricName: 'CPUReservation',
+      Dimensions: [{ Name: 'ClusterName', Value: DEMO.cluster }],
+      Statistic: 'Average',
+      Period: 60,
+      EvaluationPeriods: 3,
+      Threshold: 75,
+      ComparisonOperator: 'GreaterThanThreshold',
+    },
+    {
+      AlarmName: DEMO.alarms.scaleIn,
+      AlarmDescription: 'demo cluster has idle capacity: fleetops scales in',
+      Namespace: 'AWS/ECS',
+      MetricName: 'CPUReservation',
+      Dimensions: [{ Name: 'ClusterName', Value: DEMO.cluster }],
+      Statistic: 'Average',
+      Period: 300,
+      EvaluationPeriods: 3,
+      Threshold: 25,
+      ComparisonOperator: 'LessThanThreshold',
+    },
+    {
+      AlarmName: DEMO.alarms.incident,
+      AlarmDescription: 'web answers 5xx: fleetops opens an incident',
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HTTPCode_Target_5XX_Count',
+      Dimensions: [
+        { Name: 'LoadBalancer', Value: lbDimension },
+        { Name: 'TargetGroup', Value: tgDimension },
+      ],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 2,
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+  ];
+  // PutMetricAlarm creates or replaces: idempotent by name.
+  for (const alarm of alarms) await aws.cloudwatch.send(new PutMetricAlarmCommand(alarm));
+  return { ...DEMO.alarms };
+}
+
+/** Seeds (or finds) the whole demo environment. */
+export async function seedDemo(aws: AwsClients, opts: { region: string; endpoint?: string; log?: Logger }): Promise<SeededDemo> {
+  const { region, endpoint, log } = opts;
+  const fresh = !(await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [DEMO.vpcName] }] }))).Vpcs?.length;
+  // Only an empty emulator: re-seeding the generator of one that already holds resources could repeat their ids.
+  if (fresh && endpoint) await seedEmulatorRandomness(endpoint);
+  const network = await ensureNetwork(aws, region);
+  const launchTemplateId = await ensureLaunchTemplate(aws, network.securityGroupId);
+  const ec2Fleet = await ensureEc2Fleet(aws, launchTemplateId, network.subnets);
+  const spotFleet = await ensureSpotFleet(aws, launchTemplateId, network.subnets);
+  const asgInstances = await ensureAutoScalingGroup(aws, launchTemplateId, network.subnets);
+  const instancesByPool = { ec2Fleet: ec2Fleet.instances, spotFleet: spotFleet.instances, asg: asgInstances };
+  const instances = [...ec2Fleet.instances, ...spotFleet.instances, ...asgInstances];
+  log?.info({ instancesByPool }, 'demo capacity pools launched');
+
+  const cluster = await ensureCluster(aws, region, instances);
+  const lb = await ensureLoadBalancer(aws, network.vpcId, network.subnets, network.securityGroupId);
+  const service = await ensureService(aws, lb.targetGroupArn, cluster.containerInstances);
+  const alarms = await ensureAlarms(aws, lb.loadBalancerArn, lb.targetGroupArn);
+
+  return {
+    region,
+    ...network,
+    launchTemplateId,
+    ec2FleetId: ec2Fleet.fleetId,
+    spotFleetRequestId: spotFleet.requestId,
+    autoScalingGroupName: DEMO.autoScalingGroup,
+    clusterArn: cluster.clusterArn,
+    instancesByPool,
+    instances,
+    containerInstanceArns: instances.map((id) => must(cluster.containerInstances.get(id), `container instance of ${id}`)),
+    ...lb,
+    ...service,
+    alarms,
+  };
+}
+
+/**
+ * Makes the emulator's ids repeatable: moto draws ids from one random generator, so seeding it first
+ * gives the same instance ids on every start, and workflows kept in Temporal's SQLite across a
+ * restart still name instances that exist. Best effort: an endpoint without moto's API just gets
+ * random ids.
+ */
+export async function seedEmulatorRandomness(endpoint: string, seed = 20240611): Promise<boolean> {
+  try {
+    const res = await fetch(`${endpoint.replace(/\/$/, '')}/moto-api/seed?a=${seed}`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

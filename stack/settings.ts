@@ -1,0 +1,63 @@
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** Repository root: every child process runs here, so relative paths mean the same to all of them. */
+export const ROOT = resolve(__dirname, '..');
+
+/**
+ * Where the local stack listens and keeps its state. Defaults are PRODUCT.md's ("Default local
+ * endpoints"); each is overridable by env so two stacks (or a test's stack beside a developer's)
+ * can run side by side.
+ */
+export interface StackSettings {
+  host: '127.0.0.1';
+  temporalPort: number;
+  temporalUiPort: number;
+  awsPort: number;
+  routerPort: number;
+  /** The worker's Prometheus port; 0 disables it. */
+  workerMetricsPort: number;
+  region: string;
+  namespace: string;
+  /** Run state: Temporal's SQLite file, logs, the rendered config, stack.json. Git-ignored. */
+  runDir: string;
+  logDir: string;
+  /** The router's bearer token; generated per start unless FLEETOPS_ROUTER_TOKEN is set. */
+  routerToken?: string;
+  /** Print every child log line on the console, not only warnings and errors. */
+  verbose: boolean;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name}=${raw}: must be a TCP port number`);
+  return n;
+}
+
+export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const runDir = env.FLEETOPS_RUN_DIR ? (isAbsolute(env.FLEETOPS_RUN_DIR) ? env.FLEETOPS_RUN_DIR : resolve(ROOT, env.FLEETOPS_RUN_DIR)) : join(ROOT, '.run');
+  return {
+    host: '127.0.0.1',
+    temporalPort: port(env, 'FLEETOPS_TEMPORAL_PORT', 7233),
+    temporalUiPort: port(env, 'FLEETOPS_TEMPORAL_UI_PORT', 8233),
+    awsPort: port(env, 'FLEETOPS_AWS_PORT', 4566),
+    routerPort: port(env, 'FLEETOPS_ROUTER_PORT', 8787),
+    workerMetricsPort: port(env, 'FLEETOPS_WORKER_METRICS_PORT', 9464),
+    region: env.FLEETOPS_AWS_REGION ?? 'us-east-1',
+    namespace: 'default',
+    runDir,
+    logDir: join(runDir, 'logs'),
+    routerToken: env.FLEETOPS_ROUTER_TOKEN || undefined,
+    verbose: env.FLEETOPS_STACK_VERBOSE === '1',
+  };
+}
+
+/** Names of the env vars above, for the README and for messages that tell the user what to change. */
+export const PORT_ENV = {
+  temporalPort: 'FLEETOPS_TEMPORAL_PORT',
+  temporalUiPort: 'FLEETOPS_TEMPORAL_UI_PORT',
+  awsPort: 'FLEETOPS_AWS_PORT',
+  routerPort: 'FLEETOPS_ROUTER_PORT',
+  workerMetricsPort: 'FLEETOPS_WORKER_METRICS_PORT',
+} as const;

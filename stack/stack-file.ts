@@ -1,0 +1,35 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * `.run/stack.json`, exactly PRODUCT.md's shape: what a user (or the CLI, or a test) needs to talk
+ * to a running local stack. Strict, so a field added here without changing PRODUCT.md fails the test.
+ */
+export const stackFileSchema = z
+  .object({
+    temporal: z.object({ address: z.string().min(1), namespace: z.string().min(1), ui: z.url() }).strict(),
+    aws: z.object({ endpoint: z.url(), region: z.string().min(1) }).strict(),
+    router: z.object({ url: z.url(), token: z.string().min(16) }).strict(),
+    demo: z
+      .object({
+        cluster: z.string().min(1),
+        service: z.string().min(1),
+        instances: z.array(z.string().regex(/^i-[0-9a-f]+$/)).min(1),
+        alarms: z.object({ scaleOut: z.string().min(1), scaleIn: z.string().min(1), incident: z.string().min(1) }).strict(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type StackFile = z.infer<typeof stackFileSchema>;
+
+/** Written atomically: a reader polling for the file never sees half of it. */
+export function writeStackFile(path: string, file: StackFile): void {
+  const checked = stackFileSchema.parse(file);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+export function readStackFile(path: string): StackFile {
+  return stackFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}

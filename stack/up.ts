@@ -1,0 +1,241 @@
+/**
+ * `make up`: the whole of fleetops on one machine, in the foreground (PRODUCT.md, "local stack").
+ *
+ *   temporal   Temporal dev server + Web UI, state in <run>/temporal.sqlite (survives a restart)
+ *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)
+ *   worker     workers/main.ts, polling fleetops-critical and fleetops
+ *   router     router/main.ts, HTTP events API with a generated token
+ *
+ * Temporal and the emulator start together; the demo is seeded and the config rendered while
+ * Temporal comes up; the worker and router start once both are ready, since they load the rendered
+ * config. When every part answers, the stack writes <run>/stack.json and prints `fleetops stack
+ * ready`. Ctrl-C or SIGTERM stops every process it started; a child that dies brings the stack down
+ * with the end of its log.
+ *
+ * Env: FLEETOPS_TEMPORAL_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_ROUTER_PORT,
+ * FLEETOPS_WORKER_METRICS_PORT, FLEETOPS_RUN_DIR (default .run), FLEETOPS_ROUTER_TOKEN (else
+ * generated), FLEETOPS_STACK_VERBOSE=1 (every child log line on the console).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAwsClients } from '../activities/aws/clients';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { writeDemoConfig } from './demo-config';
+import {
+  assertPortFree,
+  awsAnswers,
+  connectTemporal,
+  ensureSearchAttributes,
+  httpStatus,
+  waitFor,
+  workerPolls,
+} from './health';
+import { Supervisor, type ChildSpec, type ManagedChild } from './processes';
+import { DEMO, seedDemo } from './seed';
+import { PORT_ENV, ROOT, stackSettings, type StackSettings } from './settings';
+import { writeStackFile, type StackFile } from './stack-file';
+import { startWebhookSink, type WebhookSink } from './webhook-sink';
+
+export const READY_MARKER = 'fleetops stack ready';
+const TEMPORAL_CLI = join(ROOT, '.tools', 'bin', 'temporal');
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line: string) => print(`stack: ${line}`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** A TypeScript entry point run by node with tsx's loader: one process per child, so its pid is the worker's identity. */
+function tsEntry(name: string, file: string, env: NodeJS.ProcessEnv, stopTimeoutMs?: number): ChildSpec {
+  return { name, command: process.execPath, args: ['--import', 'tsx', file], env, cwd: ROOT, stopTimeoutMs };
+}
+
+function temporalSpec(s: StackSettings, env: NodeJS.ProcessEnv): ChildSpec {
+  return {
+    name: 'temporal',
+    command: TEMPORAL_CLI,
+    args: [
+      'server',
+      'start-dev',
+      '--ip',
+      s.host,
+      '--port',
+      String(s.temporalPort),
+      '--ui-port',
+      String(s.temporalUiPort),
+      '--db-filename',
+      join(s.runDir, 'temporal.sqlite'),
+      '--namespace',
+      s.namespace,
+      ...ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+      '--log-level',
+      'warn',
+    ],
+    env,
+    cwd: ROOT,
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const s = stackSettings();
+  mkdirSync(s.logDir, { recursive: true });
+  if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run scripts/install-tools.sh (make up does)`);
+  for (const key of ['temporalPort', 'temporalUiPort', 'awsPort', 'routerPort', 'workerMetricsPort'] as const) {
+    if (s[key] > 0) await assertPortFree(s.host, s[key], PORT_ENV[key]);
+  }
+
+  const temporalAddress = `${s.host}:${s.temporalPort}`;
+  const temporalUi = `http://${s.host}:${s.temporalUiPort}`;
+  const awsEndpoint = `http://${s.host}:${s.awsPort}`;
+  const routerUrl = `http://${s.host}:${s.routerPort}`;
+  const routerToken = s.routerToken ?? randomBytes(24).toString('base64url');
+  const configPath = join(s.runDir, 'fleetops.yaml');
+
+  // The emulator accepts any credentials; fixed fake ones keep a developer's real AWS credentials
+  // (env or profile) away from every process of the stack, this one included.
+  const awsEnv = {
+    AWS_ACCESS_KEY_ID: 'fleetops-local',
+    AWS_SECRET_ACCESS_KEY: 'fleetops-local',
+    AWS_REGION: s.region,
+    AWS_DEFAULT_REGION: s.region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete process.env[k];
+  Object.assign(process.env, awsEnv);
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLEETOPS_CONFIG: configPath,
+    FLEETOPS_TEMPORAL_ADDRESS: temporalAddress,
+    FLEETOPS_TEMPORAL_NAMESPACE: s.namespace,
+    FLEETOPS_AWS_PORT: String(s.awsPort),
+    FLEETOPS_ROUTER_PORT: String(s.routerPort),
+    FLEETOPS_ROUTER_HOST: s.host,
+    FLEETOPS_ROUTER_TOKEN: routerToken,
+    FLEETOPS_WORKER_METRICS_PORT: String(s.workerMetricsPort),
+    FLEETOPS_RUN_DIR: s.runDir,
+    FLEETOPS_MOTO_LOG: join(s.logDir, 'moto.log'),
+  };
+
+  let sink: WebhookSink | undefined;
+  let shuttingDown: Promise<never> | undefined;
+  const supervisor = new Supervisor({
+    logDir: s.logDir,
+    verbose: s.verbose,
+    print,
+    onUnexpectedExit: (child, code, signal) => {
+      void shutdown(
+        1,
+        `${child.name} exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); the stack is going down.\n` +
+          `--- last lines of ${child.logFile}:\n${supervisor.tail(child)}`,
+      );
+    },
+  });
+
+  const shutdown = (exitCode: number, message?: string): Promise<never> => {
+    shuttingDown ??= (async () => {
+      if (message) say(message);
+      say('stopping every process the stack started ...');
+      const t = Date.now();
+      await supervisor.stopAll();
+      await sink?.close();
+      say(`stopped in ${seconds(Date.now() - t)}`);
+      process.exit(exitCode);
+    })();
+    return shuttingDown;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+
+  try {
+    say(`starting in ${s.runDir} (logs in ${s.logDir})`);
+    const temporal = supervisor.start(temporalSpec(s, childEnv));
+    const simulator = supervisor.start(tsEntry('aws', join(ROOT, 'simulator', 'main.ts'), childEnv));
+
+    const temporalReady = (async () => {
+      const connection = await waitFor('Temporal gRPC', async () => connectTemporal(temporalAddress), { timeoutMs: 60_000, child: temporal });
+      try {
+        const added = await ensureSearchAttributes(connection, s.namespace);
+        if (added.length) say(`registered search attributes ${added.join(', ')}`);
+        await waitFor('Temporal Web UI', async () => ((await httpStatus(temporalUi)) === 200 ? true : undefined), { timeoutMs: 30_000, child: temporal });
+        say(`temporal ready at ${temporalAddress}, Web UI ${temporalUi} (${seconds(Date.now() - startedAt)})`);
+        return connection;
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+    })();
+
+    const aws = createAwsClients({ region: s.region, endpoint: awsEndpoint, sdkMaxAttempts: 3 });
+    const demoReady = (async () => {
+      await waitFor('AWS emulator', async () => ((await awsAnswers(aws)) ? true : undefined), { timeoutMs: 60_000, intervalMs: 200, child: simulator });
+      const t = Date.now();
+      const seeded = await seedDemo(aws, { region: s.region, endpoint: awsEndpoint });
+      say(
+        `aws emulator at ${awsEndpoint}: cluster ${DEMO.cluster} with ${seeded.instances.length} container instances ` +
+          `(EC2 Fleet ${seeded.instancesByPool.ec2Fleet.length}, Spot Fleet ${seeded.instancesByPool.spotFleet.length}, ` +
+          `ASG ${seeded.instancesByPool.asg.length}), service ${DEMO.service} with ${seeded.taskArns.length} tasks (seeded in ${seconds(Date.now() - t)})`,
+      );
+      return seeded;
+    })();
+
+    const [connection, seeded] = await Promise.all([temporalReady, demoReady]);
+    aws.destroy();
+    sink = await startWebhookSink({ host: s.host, logFile: join(s.runDir, 'notifications.log'), print });
+    writeDemoConfig(configPath, {
+      awsEndpoint,
+      temporalAddress,
+      temporalUi,
+      namespace: s.namespace,
+      webhookUrl: sink.url,
+      postmortemDir: join(s.runDir, 'postmortems'),
+      seeded,
+    });
+
+    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), childEnv, 20_000));
+    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv));
+    await Promise.all([
+      waitForWorker(connection, s.namespace, worker),
+      waitFor('router /readyz', async () => ((await httpStatus(`${routerUrl}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }),
+    ]);
+    await connection.close();
+
+    const stackFile: StackFile = {
+      temporal: { address: temporalAddress, namespace: s.namespace, ui: temporalUi },
+      aws: { endpoint: awsEndpoint, region: s.region },
+      router: { url: routerUrl, token: routerToken },
+      demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
+    };
+    const stackPath = join(s.runDir, 'stack.json');
+    writeStackFile(stackPath, stackFile);
+
+    print('');
+    print(`${READY_MARKER} in ${seconds(Date.now() - startedAt)}`);
+    print(`  Temporal Web UI  ${temporalUi}   (gRPC ${temporalAddress}, namespace ${s.namespace})`);
+    print(`  AWS endpoint     ${awsEndpoint}   (${s.region}; cluster ${DEMO.cluster}, service ${DEMO.service})`);
+    print(`  router           ${routerUrl}   (token in ${stackPath})`);
+    print(`  config           ${configPath}`);
+    print(`  logs             ${s.logDir}/<name>.log; notifications in ${join(s.runDir, 'notifications.log')}`);
+    print('  Ctrl-C stops everything.');
+    print('');
+  } catch (err) {
+    if (shuttingDown) return;
+    await shutdown(1, `could not start: ${(err as Error).message}`);
+  }
+}
+
+async function waitForWorker(connection: Awaited<ReturnType<typeof connectTemporal>>, namespace: string, worker: ManagedChild): Promise<void> {
+  // The worker bundles the workflow code before it polls; that is most of its start time.
+  await waitFor(
+    `worker polling ${TASK_QUEUE_CRITICAL} and ${TASK_QUEUE_DEFAULT}`,
+    async () => {
+      const polls = await Promise.all([TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT].map((q) => workerPolls(connection, namespace, q, worker.pid)));
+      return polls.every(Boolean) ? true : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 250, child: worker },
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`stack: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
