@@ -112,8 +112,11 @@ function isNetworkError(e: AwsErrorShape): boolean {
   return cause ? isNetworkError(cause) : false;
 }
 
+// SQS says "does not exist" instead of "not found" (the JSON name and its Query-compatible code).
+const NOT_FOUND_CODES = new Set(['NoSuchEntity', 'ResourceNotFoundException', 'QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
+
 function isNotFound(code: string): boolean {
-  return /NotFound/.test(code) || code === 'NoSuchEntity' || code === 'ResourceNotFoundException';
+  return /NotFound/.test(code) || NOT_FOUND_CODES.has(code);
 }
 
 export interface Classification {
@@ -144,7 +147,9 @@ export function classifyAwsError(err: unknown): Classification {
     return { type: FailureType.AwsUnavailable, retryable: true, code, httpStatus };
   }
   if (isNetworkError(e) || httpStatus === undefined) {
-    return { type: FailureType.AwsNetwork, retryable: true, code, httpStatus };
+    // The SDK names a reset connection `TimeoutError`; Node's code (ECONNRESET...) says what happened.
+    const networkCode = e.code && NETWORK_ERROR_CODES.has(e.code) ? e.code : code;
+    return { type: FailureType.AwsNetwork, retryable: true, code: networkCode, httpStatus };
   }
   return { type: FailureType.AwsRejected, retryable: false, code, httpStatus };
 }
