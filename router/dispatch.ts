@@ -16,9 +16,11 @@ import type { RouterMetrics, Transport } from './metrics';
  * tell. The SDK's high-level client gives signal-with-start a random request id and does not say
  * whether it started a workflow, so the calls are made on the WorkflowService directly:
  *  - the request id is derived from the event id, so the server itself drops a redelivered
- *    signal-with-start or start (also after a router restart, when the in-memory memory is gone);
- *  - the response's `started` tells `started` from `signaled` / `duplicate`;
- *  - `ALREADY_EXISTS` (a start while the workflow runs, or a reuse policy refusing a closed id) is `duplicate`.
+ *    signal-with-start or start (also after a router restart, when the router's memory is gone);
+ *  - signal-with-start's `started` tells `started` from `signaled`;
+ *  - `ALREADY_EXISTS` (a start while the workflow runs, or a reuse policy refusing a closed id) is `duplicate`;
+ *  - a plain start that the server dedupes by request id answers like a fresh start, so before a
+ *    start the current run's memo `eventId` is read: the same event id there means `duplicate`.
  * Events recently carried out are remembered, so a retry within that window answers `duplicate`
  * without a call. Calls for the same workflow id run one after another, in arrival order.
  */
@@ -42,6 +44,9 @@ const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
+
+/** Memo key holding the id of the event that started a run. */
+export const MEMO_EVENT_ID = 'fleetopsEventId';
 
 export interface DispatcherOptions {
   connection: Connection;
@@ -163,10 +168,13 @@ export class Dispatcher {
       workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy('FAIL'),
       searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, decision.searchAttributes) },
       userMetadata: { summary: defaultPayloadConverter.toPayload(decision.staticSummary) },
+      // Which event started the run: shown to operators, and read back to recognise a redelivery.
+      memo: { fields: { [MEMO_EVENT_ID]: defaultPayloadConverter.toPayload(eventId) } },
     };
     if (decision.action === 'start') {
-      const res = await service.startWorkflowExecution(common);
-      return res.started === false ? 'duplicate' : 'started';
+      if ((await this.eventIdOfCurrentRun(decision.workflowId)) === eventId) return 'duplicate';
+      await service.startWorkflowExecution(common);
+      return 'started';
     }
     const res = await service.signalWithStartWorkflowExecution({
       ...common,
@@ -176,6 +184,20 @@ export class Dispatcher {
       signalInput: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
     });
     return res.started ? 'started' : 'signaled';
+  }
+
+  private async eventIdOfCurrentRun(workflowId: string): Promise<string | undefined> {
+    try {
+      const res = await this.opts.connection.workflowService.describeWorkflowExecution({
+        namespace: this.opts.namespace,
+        execution: { workflowId },
+      });
+      const field = res.workflowExecutionInfo?.memo?.fields?.[MEMO_EVENT_ID];
+      return field ? defaultPayloadConverter.fromPayload<string>(field) : undefined;
+    } catch (err) {
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return undefined;
+      throw err;
+    }
   }
 
   /** Whether Temporal answers now (GET /readyz). */
