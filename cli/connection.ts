@@ -135,10 +135,10 @@ export interface TemporalSession {
   close(): Promise<void>;
 }
 
-export async function openSession(target: ConnectionTarget): Promise<TemporalSession> {
+export async function openSession(target: ConnectionTarget, connectTimeoutSeconds = 5): Promise<TemporalSession> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: target.address, connectTimeout: '5s' });
+    connection = await Connection.connect({ address: target.address, connectTimeout: connectTimeoutSeconds * 1000 });
   } catch (err) {
     throw failedError(`cannot reach Temporal at ${target.address} (from ${target.source}): ${(err as Error).message}`);
   }

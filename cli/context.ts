@@ -38,7 +38,7 @@ export class CommandContext {
   }
 
   async client(): Promise<Client> {
-    this.session ??= await openSession(this.target());
+    this.session ??= await openSession(this.target(), Math.min(this.options.timeout, 5));
     return this.session.client;
   }
 

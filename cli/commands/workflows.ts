@@ -50,12 +50,16 @@ async function statusCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const workflowId = parseArg(workflowIdSchema, cmd.processedArgs[0], 'workflow id');
   ctx.workflowId = workflowId;
   const client = await ctx.client();
-  const view: WorkflowView = await describeWorkflow(ctx, client, workflowId);
+  // Query first: it waits for the workflow's pending task, so the search attributes described next
+  // include what that task upserted (a workflow started a moment ago has FleetopsPhase by then).
+  let status: WorkflowStatus | undefined;
+  let statusError: string | undefined;
   try {
-    view.status = await readStatus(ctx, client, workflowId);
+    status = await readStatus(ctx, client, workflowId);
   } catch (err) {
-    view.statusError = (err as Error).message;
+    statusError = (err as Error).message;
   }
+  const view: WorkflowView = { ...(await describeWorkflow(ctx, client, workflowId)), status, statusError };
   ctx.print(view, viewLines(view));
   // A closed workflow is still described; a running one that cannot answer is a failure to report.
   if (!view.status && view.executionStatus === 'RUNNING') {

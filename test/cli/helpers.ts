@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { runCli } from '../../cli/program';
+import { ROOT } from '../harness/paths';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in this process (cheap: no tsx start), with its own env so nothing leaks between cases. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    env: { PATH: process.env.PATH, FLEETOPS_OPERATOR: 'cli:test', ...env },
+    cwd,
+  });
+  return { code, stdout, stderr };
+}
+
+/** Parses `--json` output, failing with the raw output when it is not JSON. */
+export function parseJson<T = Record<string, unknown>>(text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`not JSON:\n${text}`);
+  }
+}
+
+/** Runs `bin/fleetops` as an operator would (tsx in a checkout), for exit codes end to end. */
+export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolvePromise) => {
+    execFile(
+      join(ROOT, 'bin', 'fleetops'),
+      args,
+      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, FLEETOPS_OPERATOR: 'cli:test', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolvePromise({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let fixtureBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The operator fixture workflow, bundled once per test file. */
+export function operatorFixtureBundle(): Promise<WorkflowBundleWithSourceMap> {
+  fixtureBundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./fixtures/operator-workflow'),
+    logger: new DefaultLogger('ERROR'),
+  });
+  return fixtureBundle;
+}
