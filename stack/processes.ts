@@ -23,6 +23,11 @@ export interface ChildSpec {
   cwd: string;
   /** Milliseconds between SIGTERM and SIGKILL on stop. */
   stopTimeoutMs?: number;
+  /**
+   * Stop order: higher tiers stop first, the children of one tier together (the worker and router
+   * before the servers they talk to, so they can finish in-flight work).
+   */
+  stopTier?: number;
 }
 
 export interface ManagedChild {
@@ -143,22 +148,27 @@ export class Supervisor {
     }
   }
 
-  /** Stops every child, last started first, each whole process group: SIGTERM, then SIGKILL after its timeout. */
+  /** Stops every child, tier by tier (highest first), each whole process group: SIGTERM, then SIGKILL after its timeout. */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    for (const { managed, spec, log } of [...this.children].reverse()) {
-      if (managed.isRunning()) {
-        signalGroup(managed.pid, 'SIGTERM');
-        const timer = setTimeout(() => signalGroup(managed.pid, 'SIGKILL'), spec.stopTimeoutMs ?? 15_000);
-        await managed.exited;
-        clearTimeout(timer);
-      }
-      // The leader is gone; anything it left in its group goes too.
-      signalGroup(managed.pid, 'SIGKILL');
-      await new Promise<void>((r) => log.end(r));
+    const tiers = [...new Set(this.children.map((c) => c.spec.stopTier ?? 0))].sort((a, b) => b - a);
+    for (const tier of tiers) {
+      await Promise.all(this.children.filter((c) => (c.spec.stopTier ?? 0) === tier).map((c) => stopChild(c.managed, c.spec, c.log)));
     }
     this.watchdog.stdin.end();
   }
+}
+
+async function stopChild(managed: ManagedChild, spec: ChildSpec, log: WriteStream): Promise<void> {
+  if (managed.isRunning()) {
+    signalGroup(managed.pid, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(managed.pid, 'SIGKILL'), spec.stopTimeoutMs ?? 15_000);
+    await managed.exited;
+    clearTimeout(timer);
+  }
+  // The leader is gone; anything it left in its group goes too.
+  signalGroup(managed.pid, 'SIGKILL');
+  await new Promise<void>((r) => log.end(r));
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

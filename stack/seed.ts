@@ -11,11 +11,17 @@
  *    AZ, instance type and AMI from the EC2 instance; it ignores `totalResources` (every container
  *    instance gets 4096 CPU / 7482 MiB). The seed sends the full document and resources anyway, as the
  *    ECS agent does.
+ *  - Task lifecycle: by default moto reports every task as already stopped the first time it is
+ *    described; `keepTasksRunning` makes tasks stay RUNNING until StopTask, as on ECS.
  *  - CreateService places no tasks (runningCount 0, pendingCount = desired). The seed starts the
  *    service's tasks itself with StartTask (`group: service:web`, `startedBy: ecs-svc/<deployment>`,
  *    as ECS sets them), spread one per container instance, and registers each task's instance and
  *    host port in the target group, so the demo looks like a running service behind its ALB.
- *  - CreateFleet `instant`, RequestSpotFleet and CreateAutoScalingGroup all launch instances at once.
+ *  - CreateFleet `instant`, RequestSpotFleet and CreateAutoScalingGroup all launch instances at once,
+ *    each pool's in one AZ (the first override's subnet; an ASG's first subnet), which is how the seed
+ *    spreads the three pools over three AZs. RequestSpotFleet ignores `Type`: the request keeps no
+ *    `maintain` semantics (nothing replaces an interrupted instance) and DescribeSpotFleetRequests
+ *    returns no Type; the seed still asks for `maintain`, as a real account would.
  */
 import {
   CreateAutoScalingGroupCommand,
@@ -290,7 +296,13 @@ async function ensureAutoScalingGroup(aws: AwsClients, launchTemplateId: string,
         MinSize: 0,
         MaxSize: 20,
         DesiredCapacity: DEMO.instancesPerPool,
-        VPCZoneIdentifier: Object.values(subnets).join(','),
+        // moto launches an ASG's instances in its first subnet, the EC2 Fleet and Spot Fleet in their
+        // first override's (a and b): listing c first puts the demo's three pools in three AZs.
+        VPCZoneIdentifier: Object.keys(subnets)
+          .sort()
+          .reverse()
+          .map((az) => subnets[az])
+          .join(','),
         Tags: [{ Key: 'Name', Value: DEMO.autoScalingGroup, PropagateAtLaunch: true }],
       }),
     );
@@ -561,6 +573,7 @@ export async function seedDemo(aws: AwsClients, opts: { region: string; endpoint
   const fresh = !(await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [DEMO.vpcName] }] }))).Vpcs?.length;
   // Only an empty emulator: re-seeding the generator of one that already holds resources could repeat their ids.
   if (fresh && endpoint) await seedEmulatorRandomness(endpoint);
+  if (endpoint) await keepTasksRunning(endpoint);
   const network = await ensureNetwork(aws, region);
   const launchTemplateId = await ensureLaunchTemplate(aws, network.securityGroupId);
   const ec2Fleet = await ensureEc2Fleet(aws, launchTemplateId, network.subnets);
@@ -590,6 +603,23 @@ export async function seedDemo(aws: AwsClients, opts: { region: string; endpoint
     ...service,
     alarms,
   };
+}
+
+/**
+ * moto's ECS tasks have a managed lifecycle whose default progression is "immediate": the first
+ * DescribeTasks already reports a task at the end of its lifecycle (stopped). A real task stays
+ * RUNNING until something stops it, so the stack sets the progression to manual with a count that
+ * is never reached; StopTask still stops a task at once.
+ */
+export async function keepTasksRunning(endpoint: string): Promise<void> {
+  const res = await fetch(`${endpoint.replace(/\/$/, '')}/moto-api/state-manager/set-transition`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model_name: 'ecs::task', transition: { progression: 'manual', times: 1_000_000_000 } }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`seed: could not set the emulator's ECS task lifecycle (HTTP ${res.status})`);
 }
 
 /**

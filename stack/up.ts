@@ -46,8 +46,8 @@ const say = (line: string) => print(`stack: ${line}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** A TypeScript entry point run by node with tsx's loader: one process per child, so its pid is the worker's identity. */
-function tsEntry(name: string, file: string, env: NodeJS.ProcessEnv, stopTimeoutMs?: number): ChildSpec {
-  return { name, command: process.execPath, args: ['--import', 'tsx', file], env, cwd: ROOT, stopTimeoutMs };
+function tsEntry(name: string, file: string, env: NodeJS.ProcessEnv, opts: Pick<ChildSpec, 'stopTier' | 'stopTimeoutMs'> = {}): ChildSpec {
+  return { name, command: process.execPath, args: ['--import', 'tsx', file], env, cwd: ROOT, ...opts };
 }
 
 function temporalSpec(s: StackSettings, env: NodeJS.ProcessEnv): ChildSpec {
@@ -101,6 +101,9 @@ async function main(): Promise<void> {
     AWS_DEFAULT_REGION: s.region,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
+  // The stack runs on the Node 20 the project pins; the SDK's notice about future Node versions would
+  // print once per process on the console.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete process.env[k];
   Object.assign(process.env, awsEnv);
   const childEnv: NodeJS.ProcessEnv = {
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
       say(
         `aws emulator at ${awsEndpoint}: cluster ${DEMO.cluster} with ${seeded.instances.length} container instances ` +
           `(EC2 Fleet ${seeded.instancesByPool.ec2Fleet.length}, Spot Fleet ${seeded.instancesByPool.spotFleet.length}, ` +
-          `ASG ${seeded.instancesByPool.asg.length}), service ${DEMO.service} with ${seeded.taskArns.length} tasks (seeded in ${seconds(Date.now() - t)})`,
+          `ASG ${seeded.instancesByPool.asg.length}), service ${DEMO.service} with ${seeded.taskArns.length} tasks (seeded in ${seconds(Date.now() - t)}; ${seconds(Date.now() - startedAt)})`,
       );
       return seeded;
     })();
@@ -191,11 +194,14 @@ async function main(): Promise<void> {
       seeded,
     });
 
-    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), childEnv, 20_000));
-    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv));
+    // Worker shutdown grace is 10 s (workers/main.ts); router's budget is 9 s (router/main.ts).
+    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 15_000 }));
+    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 12_000 }));
     await Promise.all([
-      waitForWorker(connection, s.namespace, worker),
-      waitFor('router /readyz', async () => ((await httpStatus(`${routerUrl}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }),
+      waitForWorker(connection, s.namespace, worker).then(() => say(`worker polling (${seconds(Date.now() - startedAt)})`)),
+      waitFor('router /readyz', async () => ((await httpStatus(`${routerUrl}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }).then(() =>
+        say(`router ready at ${routerUrl} (${seconds(Date.now() - startedAt)})`),
+      ),
     ]);
     await connection.close();
 

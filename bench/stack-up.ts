@@ -1,0 +1,90 @@
+/**
+ * How long `make up` takes to print `fleetops stack ready`: cold (a new run directory, so no Temporal
+ * SQLite file yet) and then warm (the same directory again: existing database, search attributes
+ * already registered), and how long Ctrl-C takes to stop it. Tools and node_modules are assumed
+ * installed (make up's install step is then a cache check, and is included in the figures).
+ *
+ *   npx tsx bench/stack-up.ts [runs=1]
+ *
+ * Runs on free ports in a scratch run directory, so it does not disturb a stack already running.
+ * Ctrl-C is sent as a terminal does: SIGINT to make's whole process group.
+ * Prints the figures and writes them to artifacts/bench/stack-up.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../simulator/moto';
+import { ROOT } from '../stack/settings';
+
+interface Run {
+  kind: 'cold' | 'warm';
+  readyMs: number;
+  stopMs: number;
+  exitCode: number | null;
+}
+
+async function makeUp(kind: Run['kind'], runDir: string, ports: number[]): Promise<Run> {
+  const [temporal, ui, aws, router, metrics] = ports;
+  const started = Date.now();
+  const child = spawn('make', ['--no-print-directory', 'up'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      FLEETOPS_RUN_DIR: runDir,
+      FLEETOPS_TEMPORAL_PORT: String(temporal),
+      FLEETOPS_TEMPORAL_UI_PORT: String(ui),
+      FLEETOPS_AWS_PORT: String(aws),
+      FLEETOPS_ROUTER_PORT: String(router),
+      FLEETOPS_WORKER_METRICS_PORT: String(metrics),
+    },
+  });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const ready = new Promise<number>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('fleetops stack ready')) resolve(Date.now() - started);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(() => reject(new Error(`make up exited before it was ready:\n${out}`)));
+  });
+  const readyMs = await ready;
+  const stopAt = Date.now();
+  process.kill(-(child.pid ?? 0), 'SIGINT');
+  const exitCode = await exited;
+  const stopMs = Date.now() - stopAt;
+  for (const line of out.split('\n').filter((l) => l.startsWith('stack:'))) process.stdout.write(`    ${line}\n`);
+  return { kind, readyMs, stopMs, exitCode };
+}
+
+async function main(): Promise<void> {
+  const repeats = Number(process.argv[2] ?? 1);
+  const results: Run[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const runDir = mkdtempSync(join(tmpdir(), 'fleetops-bench-up-'));
+    const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+    try {
+      for (const kind of ['cold', 'warm'] as const) {
+        const run = await makeUp(kind, runDir, ports);
+        results.push(run);
+        process.stdout.write(`make up ${kind}: ready in ${(run.readyMs / 1000).toFixed(1)} s, Ctrl-C stopped it in ${(run.stopMs / 1000).toFixed(1)} s (exit ${run.exitCode})\n`);
+      }
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  }
+  const report = { at: new Date().toISOString(), cpus: cpus().length, loadavg1m: loadavg()[0], results };
+  const dir = join(ROOT, 'artifacts', 'bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'stack-up.json'), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`load average at the end: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores; written to artifacts/bench/stack-up.json\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,246 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeClustersCommand,
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Connection } from '@temporalio/client';
+import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { loadConfig } from '../../config/load';
+import { freePort } from '../../simulator/moto';
+import { readStackFile, type StackFile } from '../../stack/stack-file';
+import { ROOT } from '../harness/paths';
+
+/**
+ * Runs the real `stack/up.ts` (what `make up` runs) on free ports in a scratch run directory, checks
+ * that every part it announces answers, then stops it with SIGINT and checks that nothing it started
+ * is left. Every process of the stack inherits a marker env var, which is how leftovers are found.
+ */
+
+// The emulator accepts any credentials; the SDK's default chain reads these.
+process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+
+const READY_TIMEOUT_MS = 150_000;
+jest.setTimeout(READY_TIMEOUT_MS + 60_000);
+
+/** Pids of live processes whose environment carries `FLEETOPS_STACK_TEST_ID=<id>`. */
+function processesMarked(id: string): { pid: number; cmd: string }[] {
+  const found: { pid: number; cmd: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (!env.includes(`FLEETOPS_STACK_TEST_ID=${id}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue; // a zombie has already exited
+      found.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 160) });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+async function until<T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('local stack (make up)', () => {
+  const marker = randomUUID();
+  const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
+  let ports: Record<'temporal' | 'ui' | 'aws' | 'router' | 'metrics', number>;
+  let up: ChildProcess;
+  let output = '';
+  let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  let stack: StackFile;
+  let aws: AwsClients;
+  let readyMs = 0;
+
+  beforeAll(async () => {
+    ports = { temporal: await freePort(), ui: await freePort(), aws: await freePort(), router: await freePort(), metrics: await freePort() };
+    const started = Date.now();
+    up = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        FLEETOPS_STACK_TEST_ID: marker,
+        FLEETOPS_RUN_DIR: runDir,
+        FLEETOPS_TEMPORAL_PORT: String(ports.temporal),
+        FLEETOPS_TEMPORAL_UI_PORT: String(ports.ui),
+        FLEETOPS_AWS_PORT: String(ports.aws),
+        FLEETOPS_ROUTER_PORT: String(ports.router),
+        FLEETOPS_WORKER_METRICS_PORT: String(ports.metrics),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    up.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    up.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    exit = new Promise((resolve) => up.once('exit', (code, signal) => resolve({ code, signal })));
+    let exited = false;
+    void exit.then(() => (exited = true));
+    await until(
+      'fleetops stack ready',
+      () => {
+        if (exited) throw new Error(`stack/up.ts exited before it was ready:\n${output}`);
+        return output.includes('fleetops stack ready') ? true : undefined;
+      },
+      READY_TIMEOUT_MS,
+    );
+    readyMs = Date.now() - started;
+    stack = readStackFile(join(runDir, 'stack.json'));
+    aws = createAwsClients({ region: stack.aws.region, endpoint: stack.aws.endpoint });
+  });
+
+  afterAll(async () => {
+    aws?.destroy();
+    // Only when a test failed before the stop test: leave nothing behind.
+    for (const p of processesMarked(marker)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('writes stack.json in the PRODUCT.md shape, with the ports it was given', () => {
+    process.stdout.write(`[stack test] ready in ${readyMs} ms\n`);
+    expect(stack.temporal).toEqual({ address: `127.0.0.1:${ports.temporal}`, namespace: 'default', ui: `http://127.0.0.1:${ports.ui}` });
+    expect(stack.aws).toEqual({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'us-east-1' });
+    expect(stack.router.url).toBe(`http://127.0.0.1:${ports.router}`);
+    expect(stack.demo).toMatchObject({
+      cluster: 'demo',
+      service: 'web',
+      alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
+    });
+    expect(new Set(stack.demo.instances).size).toBeGreaterThanOrEqual(6);
+    expect(Object.keys(JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')))).toEqual(['temporal', 'aws', 'router', 'demo']);
+  });
+
+  it('serves Temporal with the fleetops search attributes, and its Web UI', async () => {
+    const connection = await Connection.connect({ address: stack.temporal.address });
+    try {
+      const ns = await connection.workflowService.describeNamespace({ namespace: stack.temporal.namespace });
+      expect(ns.namespaceInfo?.name).toBe('default');
+      const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(ALL_SEARCH_ATTRIBUTES.map((k) => k.name)));
+    } finally {
+      await connection.close();
+    }
+    const ui = await fetch(stack.temporal.ui);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toMatch(/<html/i);
+  });
+
+  it('seeds cluster demo: six container instances from three pools, service web running behind its target group', async () => {
+    const cluster = (await aws.ecs.send(new DescribeClustersCommand({ clusters: ['demo'] }))).clusters?.[0];
+    expect(cluster?.registeredContainerInstancesCount).toBeGreaterThanOrEqual(6);
+    const arns = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster: 'demo' }))).containerInstanceArns ?? [];
+    const cis = (await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: arns }))).containerInstances ?? [];
+    expect(cis.map((c) => c.ec2InstanceId).sort()).toEqual([...stack.demo.instances].sort());
+    const azs = new Set(cis.map((c) => c.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value));
+    expect(azs.size).toBe(3);
+
+    const config = loadConfig(join(runDir, 'fleetops.yaml'));
+    const spotPool = config.clusters.demo.pools.find((p) => p.kind === 'spot-fleet');
+    const sfr = await aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotPool?.kind === 'spot-fleet' ? spotPool.spotFleetRequestId : 'missing'] }));
+    // moto drops the request's Type (maintain); state, strategy and capacity are what it keeps.
+    expect(sfr.SpotFleetRequestConfigs?.[0]).toMatchObject({
+      SpotFleetRequestState: 'active',
+      SpotFleetRequestConfig: { AllocationStrategy: 'diversified', TargetCapacity: 2 },
+    });
+    const asg = (await aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }))).AutoScalingGroups?.[0];
+    expect(asg?.Instances?.length).toBeGreaterThanOrEqual(1);
+    expect(stack.demo.instances).toEqual(expect.arrayContaining(asg?.Instances?.map((i) => i.InstanceId) ?? ['missing']));
+
+    const service = (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: ['web'] }))).services?.[0];
+    expect(service?.status).toBe('ACTIVE');
+    expect(service?.desiredCount).toBeGreaterThanOrEqual(4);
+    const taskArns = (await aws.ecs.send(new ListTasksCommand({ cluster: 'demo' }))).taskArns ?? [];
+    const tasks = (await aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: taskArns }))).tasks ?? [];
+    const serviceTasks = tasks.filter((t) => t.group === 'service:web' && t.lastStatus === 'RUNNING');
+    expect(serviceTasks.length).toBeGreaterThanOrEqual(service?.desiredCount ?? 4);
+
+    const tgArn = service?.loadBalancers?.[0]?.targetGroupArn;
+    const tg = (await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tgArn ?? 'missing'] }))).TargetGroups?.[0];
+    expect(tg?.LoadBalancerArns?.length).toBe(1);
+    const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }));
+    expect(health.TargetHealthDescriptions?.length).toBe(serviceTasks.length);
+
+    const alarms = await aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: Object.values(stack.demo.alarms) }));
+    expect(alarms.MetricAlarms?.map((a) => a.AlarmName).sort()).toEqual(Object.values(stack.demo.alarms).sort());
+  });
+
+  it('runs the router with the generated token', async () => {
+    expect((await fetch(`${stack.router.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${stack.router.url}/readyz`)).status).toBe(200);
+    // An alarm no route matches: proves the token is accepted without starting a workflow.
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:unrouted-alarm'],
+      detail: {
+        alarmName: 'unrouted-alarm',
+        state: { value: 'ALARM', reason: 'test', timestamp: new Date().toISOString() },
+        previousState: { value: 'OK', reason: 'test', timestamp: new Date().toISOString() },
+        configuration: { description: 'test' },
+      },
+    };
+    const post = (token: string) =>
+      fetch(`${stack.router.url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(event),
+      });
+    expect((await post('wrong-token-wrong-token')).status).toBe(401);
+    const accepted = await post(stack.router.token);
+    const body = await accepted.text();
+    expect({ status: accepted.status, body: JSON.parse(body) }).toMatchObject({
+      status: 202,
+      body: { results: [{ eventId: event.id, action: 'ignored' }] },
+    });
+  });
+
+  it('stops every process it started on SIGINT', async () => {
+    const running = processesMarked(marker).map((p) => p.cmd);
+    for (const part of ['temporal server start-dev', 'simulator/main.ts', 'moto_server', 'workers/main.ts', 'router/main.ts']) {
+      expect(running.filter((cmd) => cmd.includes(part))).not.toHaveLength(0);
+    }
+    const t = Date.now();
+    up.kill('SIGINT');
+    const { code } = await exit;
+    process.stdout.write(`[stack test] stopped in ${Date.now() - t} ms\n`);
+    expect(code).toBe(0);
+    // The watchdog shell exits right after the stack; give it a moment.
+    const left = await until('no process of the stack left', () => (processesMarked(marker).length === 0 ? [] : undefined), 5_000).catch(() =>
+      processesMarked(marker),
+    );
+    expect(left).toEqual([]);
+    expect(output).toContain('stack: stopped in');
+  });
+});
