@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { createDrainActivities } from './drain';
 import { createNotificationActivities } from './notifications';
 
 /**
@@ -8,6 +9,7 @@ import { createNotificationActivities } from './notifications';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createNotificationActivities(deps),
+    ...createDrainActivities(deps),
   };
 }
 

@@ -114,6 +114,8 @@ export const clusterSchema = z
         rebalanceDeadlineSeconds: positiveSeconds.default(600),
         /** Deadline for an ASG terminate lifecycle action, before the hook's heartbeat timeout matters. */
         lifecycleDeadlineSeconds: positiveSeconds.default(900),
+        /** How often a lifecycle action is heartbeaten while draining; below the hook's heartbeat timeout. */
+        lifecycleHeartbeatSeconds: positiveSeconds.default(60),
         /** Upper bound for target-group deregistration delay so deregistration fits the deadline. */
         maxDeregistrationDelaySeconds: seconds.default(30),
       })

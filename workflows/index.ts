@@ -2,4 +2,4 @@
  * Every workflow the workers register. One workflow per file; its signals, queries and updates are
  * defined beside it, and clients import them from there.
  */
-export {};
+export * from './spot-drain';

@@ -1,0 +1,352 @@
+import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
+import { ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupAttributesCommand, ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { createHash } from 'node:crypto';
+import type { DryRunCall } from '../../common/controls';
+import { FailureType } from '../../common/failures';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { capacityWorkflowId, drainIncidentWorkflowId } from '../../common/workflow-ids';
+import type { CapacityInput, CapacityRequest, IncidentFacts, IncidentInput } from '../../common/workflow-inputs';
+import type { ClusterConfig } from '../../config/schema';
+import { awsCall } from '../aws/errors';
+import { mutatingAwsCall } from '../aws/dry-run';
+import type { ActivityDeps } from '../deps';
+import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
+import type {
+  CapacityReplacementInput,
+  CapacityReplacementResult,
+  DeregisterTargetsInput,
+  DeregisterTargetsResult,
+  DrainIncidentFacts,
+  DrainIncidentResult,
+  LifecycleActionInput,
+  MoveStandaloneTasksInput,
+  MoveStandaloneTasksResult,
+  MutationReport,
+  ResolvedDrainTarget,
+  SetDrainingInput,
+  SetDrainingResult,
+  WaitForTasksInput,
+  WaitForTasksResult,
+} from './types';
+
+/**
+ * Drain activities. The factory owns one DrainCoordinator, so every drain a worker runs shares its
+ * batches, sweeps and pollers (see coordinator.ts). Mutating calls go through `mutatingAwsCall`; in
+ * dryRun they are returned instead of made.
+ */
+
+/** What the workflow asks for when a drain misses its deadline. */
+const DRAIN_INCIDENT_SEVERITY = 'sev3';
+/** How often a waiting activity heartbeats, independent of polling (a throttled poll must not look like a dead worker). */
+const WAIT_HEARTBEAT_MS = 3_000;
+
+export interface DrainActivityOptions extends CoordinatorOptions {
+  /** Replaces the Temporal client from the activity context (tests of the signal-with-start calls). */
+  signalWithStart?: (workflowType: string, opts: SignalWithStartArgs) => Promise<void>;
+}
+
+export interface SignalWithStartArgs {
+  workflowId: string;
+  taskQueue: string;
+  args: unknown[];
+  signal: string;
+  signalArgs: unknown[];
+  staticSummary: string;
+  searchAttributes: { kind: string; cluster?: string; instanceId?: string; severity?: string };
+}
+
+function unitsFor(cluster: ClusterConfig, instanceType: string | undefined): number {
+  if (!instanceType) return 1;
+  const configured = cluster.instanceWeights[instanceType];
+  if (configured !== undefined) return configured;
+  for (const pool of cluster.pools) {
+    if (pool.kind !== 'ec2-fleet') continue;
+    const o = pool.overrides.find((x) => x.instanceType === instanceType);
+    if (o) return o.weight;
+  }
+  return 1;
+}
+
+const collect = (calls: DryRunCall[], m: { dryRun: boolean } & ({ dryRun: true; call: DryRunCall } | { dryRun: false })) => {
+  if (m.dryRun) calls.push(m.call);
+};
+
+const taskId = (arn: string) => arn.split('/').pop() ?? arn;
+
+export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOptions = {}) {
+  const coordinator = new DrainCoordinator(deps.aws, opts);
+
+  async function signalWithStart(workflowType: string, a: SignalWithStartArgs): Promise<void> {
+    if (opts.signalWithStart) return opts.signalWithStart(workflowType, a);
+    const attrs = [
+      { key: FleetopsKind, value: a.searchAttributes.kind },
+      ...(a.searchAttributes.cluster ? [{ key: FleetopsCluster, value: a.searchAttributes.cluster }] : []),
+      ...(a.searchAttributes.instanceId ? [{ key: FleetopsInstanceId, value: a.searchAttributes.instanceId }] : []),
+      ...(a.searchAttributes.severity ? [{ key: FleetopsSeverity, value: a.searchAttributes.severity }] : []),
+    ];
+    // The worker's own client (SDK 1.24 activity context): signal-with-start both starts the workflow if
+    // it is not running and delivers the signal, so the request cannot be lost between the two.
+    await Context.current().client.workflow.signalWithStart(workflowType, {
+      workflowId: a.workflowId,
+      taskQueue: a.taskQueue,
+      args: a.args,
+      signal: a.signal,
+      signalArgs: a.signalArgs,
+      staticSummary: a.staticSummary,
+      typedSearchAttributes: attrs,
+    });
+  }
+
+  return {
+    async resolveDrainTarget({ instanceId }: { instanceId: string }): Promise<ResolvedDrainTarget> {
+      const clusters = Object.keys(deps.config.clusters);
+      const hit = await coordinator.findContainerInstance(clusters, instanceId, Date.now());
+      if (!hit) return { found: false, searchedClusters: clusters };
+      const cluster = deps.config.clusters[hit.cluster]!;
+      return {
+        found: true,
+        cluster: hit.cluster,
+        containerInstanceArn: hit.state.containerInstanceArn,
+        status: hit.state.status,
+        instanceType: hit.state.instanceType,
+        runningTasks: hit.state.running,
+        pendingTasks: hit.state.pending,
+        capacityUnits: unitsFor(cluster, hit.state.instanceType),
+        drain: cluster.drain,
+      };
+    },
+
+    async setContainerInstanceDraining(input: SetDrainingInput): Promise<SetDrainingResult> {
+      const dryRunCalls: DryRunCall[] = [];
+      const m = await mutatingAwsCall(
+        input.dryRun,
+        'ecs:UpdateContainerInstancesState',
+        { cluster: input.cluster, containerInstances: [input.containerInstanceArn], status: 'DRAINING' },
+        () => coordinator.setDraining(input.cluster, input.containerInstanceArn),
+      );
+      collect(dryRunCalls, m);
+      // A retried activity whose first call landed is indistinguishable from a repeated drain: both are fine.
+      return { alreadyDraining: Context.current().info.attempt > 1, dryRunCalls };
+    },
+
+    async deregisterInstanceTargets(input: DeregisterTargetsInput): Promise<DeregisterTargetsResult> {
+      const dryRunCalls: DryRunCall[] = [];
+      const groups = await coordinator.targetsOf(input.instanceId);
+      const result: DeregisterTargetsResult = { targetGroups: [], dryRunCalls };
+      await Promise.all(
+        groups.map(async (g) => {
+          const attrs = await awsCall('elasticloadbalancing:DescribeTargetGroupAttributes', () =>
+            deps.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: g.targetGroupArn })),
+          );
+          const delay = Number(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
+          let lowered: number | undefined;
+          if (delay > input.maxDeregistrationDelaySeconds) {
+            const params = {
+              TargetGroupArn: g.targetGroupArn,
+              Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(input.maxDeregistrationDelaySeconds) }],
+            };
+            collect(
+              dryRunCalls,
+              await mutatingAwsCall(input.dryRun, 'elasticloadbalancing:ModifyTargetGroupAttributes', params, () =>
+                deps.aws.elbv2.send(new ModifyTargetGroupAttributesCommand(params)),
+              ),
+            );
+            lowered = delay;
+          }
+          for (const target of g.targets) {
+            collect(
+              dryRunCalls,
+              await mutatingAwsCall(input.dryRun, 'elasticloadbalancing:DeregisterTargets', { TargetGroupArn: g.targetGroupArn, Targets: [target] }, () =>
+                coordinator.deregister(g.targetGroupArn, target),
+              ),
+            );
+          }
+          result.targetGroups.push({
+            targetGroupArn: g.targetGroupArn,
+            targets: g.targets.length,
+            ...(lowered !== undefined ? { delayLoweredFromSeconds: lowered } : {}),
+          });
+        }),
+      );
+      return result;
+    },
+
+    async moveStandaloneTasks(input: MoveStandaloneTasksInput): Promise<MoveStandaloneTasksResult> {
+      const dryRunCalls: DryRunCall[] = [];
+      const arns: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await awsCall('ecs:ListTasks', () =>
+          deps.aws.ecs.send(
+            new ListTasksCommand({ cluster: input.cluster, containerInstance: input.containerInstanceArn, desiredStatus: 'RUNNING', nextToken }),
+          ),
+        );
+        arns.push(...(page.taskArns ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      const tasks: Task[] = await Promise.all(arns.map((arn) => coordinator.describeTask(input.cluster, arn)));
+      const standalone = tasks.filter((t) => !(t.group ?? '').startsWith('service:') && t.desiredStatus !== 'STOPPED');
+      const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], serviceTasks: tasks.length - standalone.length, dryRunCalls };
+
+      for (const task of standalone) {
+        const arn = task.taskArn ?? '';
+        if (input.rerun && task.taskDefinitionArn) {
+          const params = {
+            cluster: input.cluster,
+            taskDefinition: task.taskDefinitionArn,
+            group: task.group,
+            count: 1,
+            startedBy: 'fleetops-drain',
+            ...(task.overrides ? { overrides: task.overrides } : {}),
+            ...(task.launchType ? { launchType: task.launchType } : {}),
+            placementConstraints: [{ type: 'memberOf' as const, expression: `ec2InstanceId != '${input.instanceId}'` }],
+            // Same token on every attempt, so a retry after a lost response does not start a second copy.
+            clientToken: createHash('sha256').update(`${input.idempotencyKey}/${arn}`).digest('hex').slice(0, 64),
+          };
+          try {
+            const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', params, () => deps.aws.ecs.send(new RunTaskCommand(params)));
+            collect(dryRunCalls, m);
+            if (!m.dryRun) {
+              const started = (m.result.tasks ?? []).map((t) => t.taskArn ?? '').filter(Boolean);
+              if (started.length > 0) result.rerun.push({ from: arn, to: started });
+              else result.rerunFailed.push({ from: arn, reason: m.result.failures?.map((f) => f.reason).join(', ') || 'not placed' });
+            }
+          } catch (err) {
+            // Not placed (no capacity, bad definition): the task still has to leave the dying instance.
+            if (err instanceof ApplicationFailure && !err.nonRetryable) throw err;
+            result.rerunFailed.push({ from: arn, reason: err instanceof Error ? err.message : String(err) });
+          }
+        }
+        const stop = { cluster: input.cluster, task: arn, reason: input.reason.slice(0, 255) };
+        collect(dryRunCalls, await mutatingAwsCall(input.dryRun, 'ecs:StopTask', stop, () => deps.aws.ecs.send(new StopTaskCommand(stop))));
+        result.stopped.push(taskId(arn));
+      }
+      return result;
+    },
+
+    async waitForInstanceTasks(input: WaitForTasksInput): Promise<WaitForTasksResult> {
+      const ctx = Context.current();
+      let last: TaskCounts | undefined = ctx.info.heartbeatDetails as TaskCounts | undefined;
+      return new Promise<WaitForTasksResult>((resolve, reject) => {
+        const done = (r: WaitForTasksResult | Error) => {
+          unwatch();
+          clearTimeout(stopTimer);
+          clearInterval(beat);
+          if (r instanceof Error) reject(r);
+          else resolve(r);
+        };
+        const counts = (c: TaskCounts): WaitForTasksResult => ({ tasksLeft: c.running + c.pending, running: c.running, pending: c.pending });
+        const unwatch = coordinator.watchTasks(input.cluster, input.containerInstanceArn, (u) => {
+          if (u instanceof Error) return done(u);
+          last = u;
+          ctx.heartbeat(u);
+          if (u.running + u.pending === 0) done(counts(u));
+        });
+        const beat = setInterval(() => ctx.heartbeat(last), WAIT_HEARTBEAT_MS);
+        const stopTimer = setTimeout(() => {
+          if (last) done(counts(last));
+          else done(ApplicationFailure.retryable('no task count arrived before the stop time', FailureType.AwsUnavailable));
+        }, Math.max(0, input.stopAtEpochMs - Date.now()));
+        ctx.cancelled.catch((err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
+      });
+    },
+
+    async requestReplacementCapacity(input: CapacityReplacementInput): Promise<CapacityReplacementResult> {
+      const workflowId = capacityWorkflowId(input.cluster);
+      const request: CapacityRequest = {
+        direction: 'out',
+        units: input.units,
+        reason: input.reason,
+        source: { kind: 'drain', instanceId: input.instanceId, eventId: input.source },
+      };
+      const start: CapacityInput = { cluster: input.cluster };
+      if (input.dryRun) {
+        return { workflowId, dryRunCalls: [{ action: 'fleetops:capacityRequest', params: { workflowId, ...request } }] };
+      }
+      await signalWithStart('capacity', {
+        workflowId,
+        taskQueue: TASK_QUEUE_DEFAULT,
+        args: [start],
+        signal: 'capacityRequest',
+        signalArgs: [request],
+        staticSummary: `capacity of cluster ${input.cluster}`,
+        searchAttributes: { kind: 'capacity', cluster: input.cluster },
+      });
+      return { workflowId, dryRunCalls: [] };
+    },
+
+    async recordLifecycleHeartbeat(input: LifecycleActionInput): Promise<MutationReport> {
+      const params = {
+        AutoScalingGroupName: input.lifecycle.asgName,
+        LifecycleHookName: input.lifecycle.hookName,
+        LifecycleActionToken: input.lifecycle.actionToken,
+        InstanceId: input.instanceId,
+      };
+      const dryRunCalls: DryRunCall[] = [];
+      collect(
+        dryRunCalls,
+        await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
+          deps.aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
+        ),
+      );
+      return { dryRunCalls };
+    },
+
+    async completeLifecycleAction(input: LifecycleActionInput): Promise<MutationReport> {
+      const params = {
+        AutoScalingGroupName: input.lifecycle.asgName,
+        LifecycleHookName: input.lifecycle.hookName,
+        LifecycleActionToken: input.lifecycle.actionToken,
+        InstanceId: input.instanceId,
+        LifecycleActionResult: 'CONTINUE',
+      };
+      const dryRunCalls: DryRunCall[] = [];
+      collect(
+        dryRunCalls,
+        await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', params, () =>
+          deps.aws.autoscaling.send(new CompleteLifecycleActionCommand(params)),
+        ),
+      );
+      return { dryRunCalls };
+    },
+
+    async requestDrainIncident(facts: DrainIncidentFacts): Promise<DrainIncidentResult> {
+      const workflowId = drainIncidentWorkflowId(facts.instanceId);
+      const now = new Date().toISOString();
+      const title = `Drain of ${facts.instanceId} missed its deadline`;
+      const lines = [
+        `${facts.kind} drain of ${facts.instanceId}${facts.cluster ? ` in ${facts.cluster}` : ''} missed its deadline ${facts.deadline}`,
+        `tasks left: ${facts.tasksLeft}`,
+        `done: ${facts.done.join(', ') || 'nothing'}`,
+        `not done: ${facts.notDone.join(', ') || 'nothing'}`,
+        ...(facts.failure ? [`failure: ${facts.failure}`] : []),
+      ];
+      const start: IncidentInput = {
+        title,
+        severity: DRAIN_INCIDENT_SEVERITY,
+        summary: lines.join('\n'),
+        source: { kind: 'workflow', workflowId: facts.workflowId, workflowKind: 'drain' },
+      };
+      const signal: IncidentFacts = {
+        key: `${facts.workflowId}/deadline-missed`,
+        entries: lines.map((text) => ({ time: now, author: facts.workflowId, kind: 'automation' as const, text })),
+      };
+      await signalWithStart('incident', {
+        workflowId,
+        taskQueue: TASK_QUEUE_DEFAULT,
+        args: [start],
+        signal: 'incidentFacts',
+        signalArgs: [signal],
+        staticSummary: title,
+        searchAttributes: { kind: 'incident', cluster: facts.cluster, instanceId: facts.instanceId, severity: DRAIN_INCIDENT_SEVERITY },
+      });
+      return { requested: true, workflowId, detail: `incident ${workflowId} (${DRAIN_INCIDENT_SEVERITY}) asked for` };
+    },
+  };
+}
+
+export type DrainActivities = ReturnType<typeof createDrainActivities>;

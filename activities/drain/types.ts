@@ -1,0 +1,123 @@
+import type { DryRunCall } from '../../common/controls';
+import type { DrainLifecycleAction } from '../../common/workflow-inputs';
+import type { ClusterConfig } from '../../config/schema';
+
+/**
+ * What the drain activities take and return. Workflow code imports these types only (never the
+ * activity implementations), so this file holds no values.
+ */
+
+export type DrainSettings = ClusterConfig['drain'];
+
+export type ResolvedDrainTarget =
+  | {
+      found: true;
+      cluster: string;
+      containerInstanceArn: string;
+      /** ECS status when resolved: ACTIVE, DRAINING, ... */
+      status: string;
+      instanceType?: string;
+      runningTasks: number;
+      pendingTasks: number;
+      /** Capacity units this instance provides (cluster instanceWeights / pool overrides; 1 when unknown). */
+      capacityUnits: number;
+      drain: DrainSettings;
+    }
+  | { found: false; searchedClusters: string[] };
+
+export interface ContainerInstanceRef {
+  cluster: string;
+  containerInstanceArn: string;
+}
+
+export interface MutationReport {
+  /** Mutating calls a dryRun would have made (empty when not dryRun). */
+  dryRunCalls: DryRunCall[];
+}
+
+export interface SetDrainingInput extends ContainerInstanceRef {
+  dryRun?: boolean;
+}
+
+export interface SetDrainingResult extends MutationReport {
+  /** It was DRAINING before this call (a retried or repeated drain). */
+  alreadyDraining: boolean;
+}
+
+export interface DeregisterTargetsInput {
+  instanceId: string;
+  /** Target groups with a longer deregistration delay are lowered to this. */
+  maxDeregistrationDelaySeconds: number;
+  dryRun?: boolean;
+}
+
+export interface DeregisterTargetsResult extends MutationReport {
+  targetGroups: { targetGroupArn: string; targets: number; delayLoweredFromSeconds?: number }[];
+}
+
+export interface MoveStandaloneTasksInput extends ContainerInstanceRef {
+  instanceId: string;
+  rerun: boolean;
+  reason: string;
+  /** Makes RunTask idempotent across activity retries (ECS clientToken). */
+  idempotencyKey: string;
+  dryRun?: boolean;
+}
+
+export interface MoveStandaloneTasksResult extends MutationReport {
+  stopped: string[];
+  rerun: { from: string; to: string[] }[];
+  rerunFailed: { from: string; reason: string }[];
+  /** Service tasks left for ECS to move. */
+  serviceTasks: number;
+}
+
+export interface WaitForTasksInput extends ContainerInstanceRef {
+  /** Wall-clock time (epoch ms) at which to return even if tasks remain. */
+  stopAtEpochMs: number;
+}
+
+export interface WaitForTasksResult {
+  tasksLeft: number;
+  running: number;
+  pending: number;
+}
+
+export interface CapacityReplacementInput {
+  cluster: string;
+  /** The instance being replaced. */
+  instanceId: string;
+  units: number;
+  reason: string;
+  /** The asking workflow id. */
+  source: string;
+  dryRun?: boolean;
+}
+
+export interface CapacityReplacementResult extends MutationReport {
+  workflowId: string;
+}
+
+export interface LifecycleActionInput {
+  lifecycle: DrainLifecycleAction;
+  instanceId: string;
+  dryRun?: boolean;
+}
+
+export interface DrainIncidentFacts {
+  instanceId: string;
+  cluster?: string;
+  workflowId: string;
+  kind: string;
+  deadline: string;
+  tasksLeft: number;
+  done: string[];
+  notDone: string[];
+  failure?: string;
+}
+
+export interface DrainIncidentResult {
+  requested: boolean;
+  workflowId?: string;
+  detail: string;
+}
