@@ -1,0 +1,216 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import * as autoScaling from '@aws-sdk/client-auto-scaling';
+import * as cloudwatch from '@aws-sdk/client-cloudwatch';
+import * as ec2 from '@aws-sdk/client-ec2';
+import * as ecs from '@aws-sdk/client-ecs';
+import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as sqs from '@aws-sdk/client-sqs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { stackSettings } from '../../stack/settings';
+import { ROOT } from '../harness/paths';
+
+/**
+ * There is no Docker engine here, so docker-compose.yml, the Dockerfile and the README are checked
+ * against the code instead: names, ports, commands, env vars and the IAM policy must agree.
+ */
+
+const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
+
+const serviceSchema = z
+  .object({
+    image: z.string().optional(),
+    build: z.union([z.string(), z.object({ context: z.string(), dockerfile: z.string().optional() })]).optional(),
+    command: z.array(z.string()).optional(),
+    environment: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional(),
+    ports: z.array(z.string()).optional(),
+    volumes: z.array(z.string()).optional(),
+    depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
+  })
+  .passthrough();
+const composeSchema = z.object({ services: z.record(z.string(), serviceSchema) }).passthrough();
+
+const compose = composeSchema.parse(parse(read('docker-compose.yml'), { merge: true }));
+const services = compose.services;
+const readme = read('README.md');
+const dockerfile = read('Dockerfile');
+
+/** Every .ts file under the given top-level directories. */
+function sources(dirs: string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) out.push(p);
+    }
+  };
+  for (const d of dirs) if (existsSync(join(ROOT, d))) walk(join(ROOT, d));
+  return out;
+}
+const productionCode = sources(['activities', 'workers', 'router', 'cli', 'config', 'common', 'workflows'])
+  .map((f) => readFileSync(f, 'utf8'))
+  .join('\n');
+
+const env = (service: string) => services[service]?.environment ?? {};
+const portMapping = (service: string) => (services[service]?.ports ?? []).map((p) => p.split(':').map(Number));
+
+describe('docker-compose.yml', () => {
+  it('runs Temporal on PostgreSQL, the Web UI, setup, the worker and the router', () => {
+    expect(Object.keys(services).sort()).toEqual(['fleetops-setup', 'postgresql', 'router', 'temporal', 'temporal-ui', 'worker']);
+    expect(services.postgresql.image).toMatch(/^postgres:/);
+    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(env('temporal')).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', DEFAULT_NAMESPACE: 'default' });
+    expect(services.temporal.depends_on?.postgresql?.condition).toBe('service_healthy');
+    expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+    expect(env('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('publishes the ports the local stack and README use: gRPC 7233, Web UI 8233 (container 8080), router 8787', () => {
+    const defaults = stackSettings({});
+    expect(portMapping('temporal')).toEqual([[defaults.temporalPort, 7233]]);
+    expect(portMapping('temporal-ui')).toEqual([[defaults.temporalUiPort, 8080]]);
+    expect(portMapping('router')).toEqual([[defaults.routerPort, Number(env('router').FLEETOPS_ROUTER_PORT)]]);
+    // The router's own default port is the one compose sets.
+    expect(read('router/main.ts')).toContain(`FLEETOPS_ROUTER_PORT ?? ${defaults.routerPort}`);
+    expect(readme).toContain(`http://localhost:${defaults.temporalUiPort}`);
+    expect(readme).toContain(`http://localhost:${defaults.routerPort}`);
+  });
+
+  it('builds fleetops-setup, worker and router from the Dockerfile and runs the compiled entry points', () => {
+    const built = Object.entries(services).filter(([, s]) => s.image === 'fleetops:local');
+    expect(built.map(([n]) => n).sort()).toEqual(['fleetops-setup', 'router', 'worker']);
+    expect(built.filter(([, s]) => s.build !== undefined).map(([n]) => n)).toEqual(['fleetops-setup']);
+    expect(services['fleetops-setup'].build).toBe('.');
+    const commands = Object.fromEntries(built.map(([n, s]) => [n, s.command]));
+    expect(commands).toEqual({
+      'fleetops-setup': ['node', 'dist/cli/main.js', 'setup'],
+      worker: ['node', 'dist/workers/main.js'],
+      router: ['node', 'dist/router/main.js'],
+    });
+    const buildIncludes = (JSON.parse(read('tsconfig.build.json')) as { include: string[] }).include;
+    for (const cmd of Object.values(commands)) {
+      const source = cmd?.[1].replace(/^dist\//, '').replace(/\.js$/, '.ts') ?? '';
+      expect(existsSync(join(ROOT, source))).toBe(true);
+      expect(buildIncludes).toContain(source.split('/')[0]);
+      expect(dockerfile).toContain(`COPY ${source.split('/')[0]} ./${source.split('/')[0]}`);
+    }
+    expect(services.worker.depends_on?.['fleetops-setup']?.condition).toBe('service_completed_successfully');
+    expect(services.router.depends_on?.['fleetops-setup']?.condition).toBe('service_completed_successfully');
+  });
+
+  it('mounts the config where FLEETOPS_CONFIG points, and points the processes at the compose Temporal', () => {
+    for (const name of ['worker', 'router']) {
+      const configPath = String(env(name).FLEETOPS_CONFIG);
+      // `<host path>:<container path>:ro`; the host path may hold `${VAR:-default}`.
+      const targets = (services[name].volumes ?? []).map((v) => /:(\/[^:]+):ro$/.exec(v)?.[1]);
+      expect(targets).toContain(configPath);
+      expect(env(name).FLEETOPS_TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(env(name).FLEETOPS_TEMPORAL_NAMESPACE).toBe('default');
+    }
+    expect(env('fleetops-setup').FLEETOPS_TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(dockerfile).toContain(`FLEETOPS_CONFIG=${String(env('worker').FLEETOPS_CONFIG)}`);
+    // The router must listen beyond the container's loopback to be reachable through the port mapping.
+    expect(env('router').FLEETOPS_ROUTER_HOST).toBe('0.0.0.0');
+    expect(String(env('router').FLEETOPS_ROUTER_TOKEN)).toMatch(/^\$\{FLEETOPS_ROUTER_TOKEN:\?/);
+  });
+
+  it('sets only env vars the code reads (FLEETOPS_*) or the AWS SDK reads (AWS_*)', () => {
+    const fleetopsVars = new Set<string>();
+    for (const name of ['fleetops-setup', 'worker', 'router']) {
+      for (const key of Object.keys(env(name))) {
+        if (key.startsWith('AWS_')) {
+          expect(['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']).toContain(key);
+        } else {
+          expect(key).toMatch(/^FLEETOPS_/);
+          fleetopsVars.add(key);
+        }
+      }
+    }
+    const unread = [...fleetopsVars].filter((v) => !productionCode.includes(v));
+    expect(unread).toEqual([]);
+    // And the README documents each of them.
+    expect([...fleetopsVars].filter((v) => !readme.includes(v))).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds on Node 20 from the lockfile with tsconfig.build.json and runs the worker by default', () => {
+    const stages = dockerfile.match(/^FROM .+$/gm) ?? [];
+    expect(stages).toEqual(['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim AS runtime']);
+    expect(dockerfile).toMatch(/COPY package\.json package-lock\.json/);
+    expect(dockerfile).toContain('RUN npm run build');
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build).toBe('tsc -p tsconfig.build.json');
+    expect(dockerfile).toContain('CMD ["node", "dist/workers/main.js"]');
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});
+
+/** `ecs:UpdateService` for every `new UpdateServiceCommand(` in the given sources, by the client that exports it. */
+function iamActionsCalledIn(dirs: string[]): string[] {
+  const clients: [string, Record<string, unknown>][] = [
+    ['ecs', ecs],
+    ['ec2', ec2],
+    ['autoscaling', autoScaling],
+    ['elasticloadbalancing', elbv2],
+    ['cloudwatch', cloudwatch],
+    ['sqs', sqs],
+  ];
+  const actions = new Set<string>();
+  for (const file of sources(dirs)) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(/g)) {
+      const owners = clients.filter(([, mod]) => typeof mod[`${m[1]}Command`] === 'function').map(([prefix]) => prefix);
+      // A command name several clients export is resolved by which clients the file imports.
+      const imported = owners.filter((prefix) => {
+        const pkg = { ecs: 'client-ecs', ec2: 'client-ec2', autoscaling: 'client-auto-scaling', elasticloadbalancing: 'client-elastic-load-balancing-v2', cloudwatch: 'client-cloudwatch', sqs: 'client-sqs' }[prefix];
+        return text.includes(`@aws-sdk/${pkg}'`);
+      });
+      if (imported.length !== 1) throw new Error(`${relative(ROOT, file)}: cannot tell which AWS client ${m[1]}Command belongs to`);
+      actions.add(`${imported[0]}:${m[1]}`);
+    }
+  }
+  return [...actions].sort();
+}
+
+function readmePolicyActions(sid: string): string[] {
+  for (const block of readme.matchAll(/```json\n([\s\S]*?)```/g)) {
+    const policy = JSON.parse(block[1]) as { Statement?: { Sid?: string; Action: string | string[] }[] };
+    const statement = policy.Statement?.find((s) => s.Sid === sid);
+    if (statement) return ([] as string[]).concat(statement.Action);
+  }
+  throw new Error(`README has no IAM policy statement ${sid}`);
+}
+
+describe('README', () => {
+  it('starts from exactly `make up` and `make test`, which the Makefile defines', () => {
+    expect(readme).toMatch(/```sh\nmake up[^\n]*\nmake test[^\n]*\n```/);
+    const makefile = read('Makefile');
+    expect(makefile).toMatch(/^up: /m);
+    expect(makefile).toMatch(/^test: /m);
+    expect(makefile).toContain('stack/up.ts');
+  });
+
+  it('names both task queues and every port variable of the local stack', () => {
+    expect(readme).toContain(`\`${TASK_QUEUE_CRITICAL}\``);
+    expect(readme).toContain(`\`${TASK_QUEUE_DEFAULT}\``);
+    for (const v of ['FLEETOPS_TEMPORAL_PORT', 'FLEETOPS_TEMPORAL_UI_PORT', 'FLEETOPS_AWS_PORT', 'FLEETOPS_ROUTER_PORT', 'FLEETOPS_WORKER_METRICS_PORT']) {
+      expect(readme).toContain(v);
+      expect(read('stack/settings.ts')).toContain(v);
+    }
+  });
+
+  it("lists every AWS action the worker's activities call in the worker IAM policy", () => {
+    const called = iamActionsCalledIn(['activities']);
+    expect(called.length).toBeGreaterThan(0);
+    expect(called.filter((a) => !readmePolicyActions('FleetopsWorker').includes(a))).toEqual([]);
+  });
+
+  it("lists every SQS action the router calls in the router IAM policy", () => {
+    const called = iamActionsCalledIn(['router']);
+    expect(called).toContain('sqs:ReceiveMessage');
+    expect(called.filter((a) => !readmePolicyActions('FleetopsRouterQueue').includes(a))).toEqual([]);
+  });
+});
