@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { FleetopsConfig } from '../config/schema';
 import type { AwsClients } from './aws/clients';
 
@@ -7,4 +8,6 @@ export interface ActivityDeps {
   config: FleetopsConfig;
   /** fetch used for webhooks and the GitHub API; injectable for tests. */
   fetch?: typeof fetch;
+  /** For activities that start or signal workflows (an automation opening an incident); the worker passes its client. */
+  temporal?: { client: Client; namespace: string };
 }

@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createDrainActivities } from './drain';
+import { createIncidentActivities } from './incident';
 import { createNotificationActivities } from './notifications';
 
 /**
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createNotificationActivities(deps),
     ...createDrainActivities(deps),
+    ...createIncidentActivities(deps),
   };
 }
 

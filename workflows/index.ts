@@ -3,3 +3,4 @@
  * defined beside it, and clients import them from there.
  */
 export * from './spot-drain';
+export * from './incident';

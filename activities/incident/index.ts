@@ -1,0 +1,142 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../common/failures';
+import { automationIncidentWorkflowId, incidentStartOptions } from '../../common/incident-start';
+import type { IncidentSeverity, IncidentTimelineEntry } from '../../common/workflow-inputs';
+import { incidentFactsSignal } from '../../workflows/incident';
+import type { ActionItem, IncidentPolicy } from '../../workflows/lib/incident-model';
+import type { ActivityDeps } from '../deps';
+import { ACTION_ITEM_LABEL, actionItemMarker, createGitHubIssuesApi, type GitHubIssuesApi } from './github';
+
+/**
+ * Incident side effects: the severity policy the workflow runs by, the written postmortem, action
+ * items filed as GitHub issues, and opening an incident from another workflow.
+ */
+
+export interface FileActionItemsRequest {
+  incidentKey: string;
+  workflowId: string;
+  incidentTitle: string;
+  severity: IncidentSeverity;
+  items: ActionItem[];
+}
+
+export interface FileActionItemsResult {
+  /** Action item id → issue URL, for every item asked about. */
+  links: Record<string, string>;
+  created: string[];
+  alreadyFiled: string[];
+}
+
+export interface WritePostmortemRequest {
+  fileName: string;
+  markdown: string;
+}
+
+export interface AutomationIncidentRequest {
+  title: string;
+  severity: IncidentSeverity;
+  summary?: string;
+  origin: { workflowId: string; workflowKind: 'drain' | 'capacity' | 'deploy' };
+  /** Same key, same incident, facts recorded once: e.g. `<drain workflow id>/<run id>/deadline-missed`. */
+  key: string;
+  entries: IncidentTimelineEntry[];
+}
+
+export function createIncidentActivities(deps: Pick<ActivityDeps, 'config' | 'fetch' | 'temporal'>, env: NodeJS.ProcessEnv = process.env) {
+  const incidents = deps.config.incidents;
+
+  function githubToken(): string | undefined {
+    return incidents.github ? env[incidents.github.tokenEnv] || undefined : undefined;
+  }
+
+  function githubApi(): GitHubIssuesApi {
+    const token = githubToken();
+    if (!incidents.github || !token) {
+      throw ApplicationFailure.nonRetryable('GitHub filing is not configured (incidents.github and its token env var)', FailureType.InvalidRequest);
+    }
+    return createGitHubIssuesApi({ apiUrl: incidents.github.apiUrl, repo: incidents.github.repo, token, fetch: deps.fetch ?? fetch });
+  }
+
+  return {
+    /** The severity's checklists and cadences; called once per incident, the result lives in its state. */
+    async incidentPolicy(severity: IncidentSeverity): Promise<IncidentPolicy> {
+      return { ...incidents.severities[severity], severity, githubFiling: githubToken() !== undefined };
+    },
+
+    /** Writes the document whole (temp file, then rename), so a reader never sees half of it and a retry just rewrites it. */
+    async writePostmortem(req: WritePostmortemRequest): Promise<string> {
+      if (!/^[A-Za-z0-9._-]+\.md$/.test(req.fileName)) {
+        throw ApplicationFailure.nonRetryable(`bad postmortem file name ${JSON.stringify(req.fileName)}`, FailureType.InvalidRequest);
+      }
+      const dir = resolve(incidents.postmortemDir);
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, req.fileName);
+      const tmp = `${path}.${process.pid}.tmp`;
+      await writeFile(tmp, req.markdown, 'utf8');
+      await rename(tmp, path);
+      return path;
+    },
+
+    /**
+     * Files each action item as an issue unless one carrying its marker exists, so a retry after a
+     * lost completion (or a second check) files nothing twice.
+     */
+    async fileActionItems(req: FileActionItemsRequest): Promise<FileActionItemsResult> {
+      const api = githubApi();
+      const existing = await api.listLabelled(ACTION_ITEM_LABEL);
+      const result: FileActionItemsResult = { links: {}, created: [], alreadyFiled: [] };
+      for (const item of req.items) {
+        const marker = actionItemMarker(req.incidentKey, item.id);
+        const found = existing.find((i) => i.body?.includes(marker));
+        if (found) {
+          result.links[item.id] = found.html_url;
+          result.alreadyFiled.push(item.id);
+          continue;
+        }
+        const created = await api.create({
+          title: `[${req.severity}] ${item.text}`.slice(0, 256),
+          labels: [ACTION_ITEM_LABEL, `action-${item.type}`],
+          body: [
+            `Action item ${item.id} (${item.type}) from the postmortem of **${req.incidentTitle}** (${req.severity}).`,
+            '',
+            item.text,
+            '',
+            `Owner: ${item.owner}`,
+            `Incident workflow: \`${req.workflowId}\``,
+            '',
+            marker,
+          ].join('\n'),
+        });
+        result.links[item.id] = created.html_url;
+        result.created.push(item.id);
+      }
+      return result;
+    },
+
+    /**
+     * Opens an incident for another workflow (signal-with-start), facts first on its timeline. A
+     * retry lands on the same incident id and the facts' key makes the incident record them once.
+     */
+    async openIncidentFromAutomation(req: AutomationIncidentRequest): Promise<{ workflowId: string }> {
+      if (!deps.temporal) {
+        throw ApplicationFailure.nonRetryable('no Temporal client in the activity deps; the worker must pass one', FailureType.InvalidRequest);
+      }
+      const workflowId = automationIncidentWorkflowId(req.title, req.key);
+      await deps.temporal.client.workflow.signalWithStart('incident', {
+        ...incidentStartOptions(workflowId, {
+          title: req.title,
+          severity: req.severity,
+          ...(req.summary ? { summary: req.summary } : {}),
+          source: { kind: 'workflow', workflowId: req.origin.workflowId, workflowKind: req.origin.workflowKind },
+        }),
+        signal: incidentFactsSignal,
+        signalArgs: [{ key: req.key, entries: req.entries }],
+      });
+      return { workflowId };
+    },
+  };
+}
+
+export type IncidentActivities = ReturnType<typeof createIncidentActivities>;
