@@ -1,3 +1,4 @@
+import { createCapacityActivities } from './capacity';
 import type { ActivityDeps } from './deps';
 import { createDrainActivities } from './drain';
 import { createIncidentActivities } from './incident';
@@ -10,6 +11,7 @@ import { createNotificationActivities } from './notifications';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createNotificationActivities(deps),
+    ...createCapacityActivities(deps),
     ...createDrainActivities(deps),
     ...createIncidentActivities(deps),
   };

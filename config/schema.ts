@@ -103,6 +103,8 @@ export const clusterSchema = z
         unavailableTtlSeconds: positiveSeconds.default(180),
         /** How often on-demand capacity is checked for a move back to spot. */
         returnToSpotEverySeconds: positiveSeconds.default(600),
+        /** How long new instances may take to boot and become ACTIVE container instances. */
+        registrationTimeoutSeconds: positiveSeconds.default(600),
       })
       .strict()
       .prefault({}),

@@ -4,3 +4,4 @@
  */
 export * from './spot-drain';
 export * from './incident';
+export * from './capacity';

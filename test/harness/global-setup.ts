@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Config } from '@jest/types';
@@ -33,6 +34,11 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
   for (let i = 1; i <= workers; i++) {
     const env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: TEST_SERVER_WRAPPER } },
+    });
+    // The time-skipping server knows no custom search attributes until told; every workflow upserts FleetopsPhase.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
     });
     timeSkipping.push(env);
     process.env[`FLEETOPS_TEST_TIMESKIPPING_ADDRESS_${i}`] = env.address;

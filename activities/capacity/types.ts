@@ -1,0 +1,172 @@
+import type { DryRunCall } from '../../common/controls';
+
+/**
+ * Data the capacity activities and the capacity workflow exchange. Plain JSON: it lands in the
+ * workflow history. Capacity is always in weight units (an instance type's weight), so pools of
+ * different instance types compare.
+ */
+
+export type PoolKind = 'ec2-fleet' | 'spot-fleet' | 'asg';
+export type Market = 'spot' | 'on-demand';
+
+/** Tags fleetops puts on instances it launches through CreateFleet, and finds them by. */
+export const POOL_TAG_CLUSTER = 'fleetops:cluster';
+export const POOL_TAG_POOL = 'fleetops:pool';
+
+export interface OverrideRef {
+  instanceType: string;
+  availabilityZone?: string;
+}
+
+export interface PoolOverrideView extends OverrideRef {
+  subnetId?: string;
+  weight: number;
+}
+
+/** A pool as the workflow plans with it (config, resolved). */
+export interface PoolSettings {
+  name: string;
+  kind: PoolKind;
+  market: Market;
+  fulfilmentTimeoutSeconds: number;
+  maxUnits?: number;
+  /** ec2-fleet only: the overrides a request may use. */
+  overrides: PoolOverrideView[];
+}
+
+export interface CapacitySettings {
+  minUnits: number;
+  maxUnits: number;
+  stepUnits: number;
+  cooldownSeconds: number;
+  unavailableTtlSeconds: number;
+  returnToSpotEverySeconds: number;
+  registrationTimeoutSeconds: number;
+}
+
+export interface PoolInstance {
+  instanceId: string;
+  pool: string;
+  instanceType: string;
+  availabilityZone?: string;
+  market: Market;
+  weight: number;
+  /** EC2 state: pending, running. */
+  state: string;
+  /** ECS container instance status (ACTIVE, DRAINING, REGISTERING...) when registered. */
+  containerStatus?: string;
+  /** Tasks whose group is not `service:...` (batch jobs); scale-in spares these instances unless forced. */
+  standaloneTasks: number;
+  /** USD per hour per instance, where known (spot price history, on-demand assumed above any spot). */
+  hourlyPrice?: number;
+}
+
+export interface PoolSnapshot {
+  name: string;
+  kind: PoolKind;
+  market: Market;
+  /** What the pool is asked to hold (Spot Fleet TargetCapacity, ASG DesiredCapacity; for ec2-fleet the launched units). */
+  targetUnits: number;
+  /** Units of pending or running instances. */
+  actualUnits: number;
+  /** Units of instances that are ACTIVE container instances in the cluster. */
+  activeUnits: number;
+  instances: PoolInstance[];
+}
+
+export interface CapacitySnapshot {
+  cluster: string;
+  settings: CapacitySettings;
+  pools: PoolSettings[];
+  state: PoolSnapshot[];
+}
+
+export interface LaunchedInstance {
+  instanceId: string;
+  instanceType: string;
+  availabilityZone?: string;
+  weight: number;
+}
+
+export interface OverrideCapacityError extends OverrideRef {
+  code: string;
+  message: string;
+}
+
+export interface RequestPoolCapacityInput {
+  cluster: string;
+  pool: string;
+  units: number;
+  /** Absolute target for spot-fleet and asg pools (so a retried activity does not add twice). */
+  newTargetUnits: number;
+  /** ec2-fleet: overrides marked unavailable, left out of the request. */
+  excludeOverrides: OverrideRef[];
+  /** ec2-fleet CreateFleet ClientToken: the same plan step never launches twice. */
+  clientToken: string;
+  dryRun?: boolean;
+}
+
+export type RequestPoolCapacityResult =
+  | {
+      /** CreateFleet `instant` answered with what it launched and per-override errors. */
+      kind: 'instant';
+      launched: LaunchedInstance[];
+      launchedUnits: number;
+      errors: OverrideCapacityError[];
+      dryRunCall?: DryRunCall;
+    }
+  | {
+      /** The pool's target was raised; fulfilment is watched by awaitPoolFulfilment. */
+      kind: 'target';
+      newTargetUnits: number;
+      dryRunCall?: DryRunCall;
+    };
+
+export interface AwaitPoolFulfilmentInput {
+  cluster: string;
+  pool: string;
+  /** Instances the pool had before the request; anything else is new. */
+  knownInstanceIds: string[];
+  units: number;
+  timeoutSeconds: number;
+  pollSeconds?: number;
+}
+
+export interface AwaitPoolFulfilmentResult {
+  deliveredUnits: number;
+  instances: LaunchedInstance[];
+  /** Set when the pool reported it cannot deliver (Spot Fleet ActivityStatus error, failed ASG activity). */
+  capacityError?: { code: string; message: string };
+  timedOut: boolean;
+}
+
+export interface SetPoolTargetInput {
+  cluster: string;
+  pool: string;
+  targetUnits: number;
+  dryRun?: boolean;
+}
+
+export interface AwaitContainerInstancesInput {
+  cluster: string;
+  instanceIds: string[];
+  timeoutSeconds: number;
+  pollSeconds?: number;
+}
+
+export interface AwaitContainerInstancesResult {
+  active: string[];
+  missing: string[];
+}
+
+export interface RemovePoolInstanceInput {
+  cluster: string;
+  pool: string;
+  instanceId: string;
+  weight: number;
+  dryRun?: boolean;
+}
+
+export interface MutationOutcome {
+  dryRunCalls: DryRunCall[];
+}

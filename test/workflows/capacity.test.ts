@@ -1,0 +1,405 @@
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
+import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
+import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import type { CapacityRequest } from '../../common/workflow-inputs';
+import { capacity, capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity';
+import { FakeCloud } from '../capacity/fake-cloud';
+import { bundledWorkflows, connectTimeSkipping, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+
+/**
+ * The capacity workflow against an in-memory cluster (test/capacity/fake-cloud.ts) on the
+ * time-skipping server. Scale-in victims are drained by the real `spotDrain` child on the
+ * `fleetops-critical` queue, with its AWS steps faked here.
+ */
+
+const SEC = 1_000;
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await connectTimeSkipping();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let seq = 0;
+const uniqueCluster = (name: string) => `${name}-${Date.now().toString(36)}-${++seq}`;
+
+/** Drain steps for the child `spotDrain`: the instance drains at once; its replacement request goes to the capacity workflow, as the real activity's signal-with-start would. */
+function fakeDrainActivities(cluster: string, replacementRequests: string[]) {
+  const none = { dryRunCalls: [] };
+  return {
+    async resolveDrainTarget({ instanceId }: { instanceId: string }) {
+      return {
+        found: true as const,
+        cluster,
+        containerInstanceArn: `arn:aws:ecs:us-east-1:123456789012:container-instance/${cluster}/${instanceId}`,
+        status: 'ACTIVE',
+        runningTasks: 0,
+        pendingTasks: 0,
+        capacityUnits: 1,
+        drain: {
+          rerunStandaloneTasks: true,
+          rebalanceDeadlineSeconds: 600,
+          lifecycleDeadlineSeconds: 900,
+          maxDeregistrationDelaySeconds: 30,
+          lifecycleHeartbeatSeconds: 60,
+        },
+      };
+    },
+    async setContainerInstanceDraining() {
+      return { ...none, alreadyDraining: false };
+    },
+    async deregisterInstanceTargets() {
+      return { ...none, targetGroups: [] };
+    },
+    async moveStandaloneTasks() {
+      return { ...none, stopped: [], rerun: [], rerunFailed: [], serviceTasks: 0 };
+    },
+    async waitForInstanceTasks() {
+      return { tasksLeft: 0, running: 0, pending: 0 };
+    },
+    async requestReplacementCapacity(input: { cluster: string; instanceId: string; units: number; reason: string; source: string }) {
+      replacementRequests.push(input.instanceId);
+      const req: CapacityRequest = {
+        direction: 'out',
+        units: input.units,
+        reason: input.reason,
+        source: { kind: 'drain', instanceId: input.instanceId, eventId: input.source },
+      };
+      const workflowId = capacityWorkflowId(input.cluster);
+      await env.client.workflow.getHandle(workflowId).signal(capacityRequestSignal, req);
+      return { ...none, workflowId };
+    },
+    async recordLifecycleHeartbeat() {
+      return none;
+    },
+    async completeLifecycleAction() {
+      return none;
+    },
+    async requestDrainIncident() {
+      return { requested: false, detail: 'test' };
+    },
+  };
+}
+
+interface Run {
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof capacity>;
+  cluster: string;
+  replacementRequests: string[];
+}
+
+async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: string }, body: (run: Run) => Promise<void>): Promise<void> {
+  const cluster = uniqueCluster(opts.name);
+  const taskQueue = uniqueTaskQueue('capacity');
+  const replacementRequests: string[] = [];
+  cloud.now = () => Date.now();
+  const main = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: cloud.activities() });
+  const critical = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE_CRITICAL,
+    ...bundledWorkflows(),
+    activities: fakeDrainActivities(cluster, replacementRequests),
+  });
+  await main.runUntil(() =>
+    critical.runUntil(async () => {
+      const handle = await env.client.workflow.start(capacity, {
+        workflowId: capacityWorkflowId(cluster),
+        taskQueue,
+        args: [{ cluster, ...(opts.dryRun ? { dryRun: true } : {}) }],
+      });
+      await body({ handle, cluster, replacementRequests });
+    }),
+  );
+}
+
+async function status(handle: WorkflowHandle): Promise<CapacityStatus> {
+  return (await handle.query(statusQuery)) as CapacityStatus;
+}
+
+/** Polls `status` until `pred` holds (real time; activities run in real time). */
+async function until(handle: WorkflowHandle, pred: (s: CapacityStatus) => boolean, what: string, timeoutMs = 30 * SEC): Promise<CapacityStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CapacityStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await status(handle);
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1).slice(0, 3000)}`);
+}
+
+const hasDecision = (s: CapacityStatus, action: string, n = 1) => s.decisions.filter((d) => d.action === action).length >= n;
+
+const alarm = (direction: 'out' | 'in', units: number, eventId: string): CapacityRequest => ({
+  direction,
+  units,
+  reason: `scale-${direction} alarm`,
+  source: { kind: 'alarm', alarmName: `demo-scale-${direction}`, eventId },
+});
+
+async function abortAndRecord(handle: WorkflowHandle<typeof capacity>, caseName: string): Promise<CapacityStatus> {
+  await handle.executeUpdate(abortUpdate, { args: [{ reason: 'test over', by: 'jest' }] });
+  const result = await handle.result();
+  expect(result.phase).toBe('aborted');
+  expect(result.summary).toMatch(/No capacity request in flight/);
+  if (process.env.CAPACITY_SKIP_RECORD !== '1') await recordHistory(handle, 'capacity', caseName);
+  return result;
+}
+
+describe('capacity workflow', () => {
+  it('falls back down the pool ladder within seconds, marks failed pools, and tries spot again after the TTL', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 60 } });
+    cloud.pool('spot-fleet-instant').mode = 'capacity-error';
+    cloud.pool('spot-diversified').mode = 'no-fulfilment';
+    await withCapacity(cloud, { name: 'fallback' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 3, 'evt-1'));
+      const s = await until(handle, (x) => hasDecision(x, 'registered'), 'new instances ACTIVE');
+
+      expect(cloud.requests().map((c) => [c.pool, c.units])).toEqual([
+        ['spot-fleet-instant', 3],
+        ['spot-diversified', 3],
+        ['on-demand', 3],
+      ]);
+      // The unfulfilled Spot Fleet raise is withdrawn so it cannot land on top of on-demand later.
+      expect(cloud.calls.filter((c) => c.activity === 'setPoolTarget')).toEqual([expect.objectContaining({ pool: 'spot-diversified', target: 0 })]);
+      expect(cloud.units('on-demand')).toBe(3);
+      expect(s.unavailable.map((m) => [m.pool, m.instanceType ?? '*', m.availabilityZone ?? '*'])).toEqual(
+        expect.arrayContaining([
+          ['spot-fleet-instant', 'm5.large', 'us-east-1a'],
+          ['spot-fleet-instant', 'm5a.large', 'us-east-1b'],
+          ['spot-diversified', '*', '*'],
+        ]),
+      );
+      const decided = (a: string, pool: string) => Date.parse(s.decisions.find((d) => d.action === a && d.pool === pool)!.at);
+      // Fallback happens at once (the fake answers at once): on-demand is asked within seconds of spot's errors.
+      expect(decided('pool-delivered', 'on-demand') - decided('pool-failed', 'spot-diversified')).toBeLessThan(5 * SEC);
+      for (const m of s.unavailable) {
+        expect(Date.parse(m.until) - decided('pool-failed', 'spot-diversified')).toBeLessThanOrEqual(180 * SEC + 5 * SEC);
+      }
+      expect(s.pools.find((p) => p.name === 'on-demand')).toMatchObject({ actualUnits: 3, activeUnits: 3 });
+
+      // Still marked: the next request skips both spot pools without asking them.
+      await handle.signal(capacityRequestSignal, { ...alarm('out', 1, 'evt-2'), force: true });
+      await until(handle, (x) => hasDecision(x, 'registered', 2), 'second scale-out');
+      expect(cloud.requests().slice(3).map((c) => c.pool)).toEqual(['on-demand']);
+
+      // After the TTL, spot is tried again, with no override left out.
+      cloud.pool('spot-fleet-instant').mode = 'ok';
+      await env.sleep(181 * SEC);
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'evt-3'));
+      const after = await until(handle, (x) => hasDecision(x, 'registered', 3), 'scale-out after the TTL');
+      expect(cloud.requests().slice(4)).toEqual([expect.objectContaining({ pool: 'spot-fleet-instant', units: 2, excluded: [] })]);
+      expect(cloud.units('spot-fleet-instant')).toBe(2);
+      expect(after.unavailable).toEqual([]);
+      await abortAndRecord(handle, 'fallback-and-ttl');
+    });
+  });
+
+  it('moves the rest to the next pool when a pool delivers part of the request', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
+    cloud.pool('spot-fleet-instant').mode = 'capacity-error';
+    cloud.pool('spot-diversified').mode = 'fleet-error';
+    await withCapacity(cloud, { name: 'fleet-error' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const s = await until(handle, (x) => hasDecision(x, 'registered'), 'instances ACTIVE');
+      expect(cloud.requests().map((c) => c.pool)).toEqual(['spot-fleet-instant', 'spot-diversified', 'on-demand']);
+      expect(s.decisions.find((d) => d.action === 'pool-failed' && d.pool === 'spot-diversified')?.reason).toMatch(/SpotFleetUnfulfilled/);
+      await abortAndRecord(handle, 'spot-fleet-error');
+    });
+  });
+
+  it('keeps a shortfall no pool can deliver and retries it when the first mark expires', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
+    for (const p of cloud.pools) p.mode = 'capacity-error';
+    await withCapacity(cloud, { name: 'unmet' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const s = await until(handle, (x) => x.pending.unmet === 2, 'unmet shortfall');
+      expect(s.unavailable).toHaveLength(4);
+      expect(cloud.requests()).toHaveLength(3);
+      cloud.pool('spot-fleet-instant').mode = 'ok';
+      await env.sleep(181 * SEC);
+      await until(handle, (x) => x.pending.unmet === 0 && hasDecision(x, 'registered'), 'retried shortfall');
+      expect(cloud.units('spot-fleet-instant')).toBe(2);
+      await abortAndRecord(handle, 'unmet-retried-after-ttl');
+    });
+  });
+
+  it('coalesces requests that arrive together into one plan and records repeats once', async () => {
+    const cloud = new FakeCloud();
+    await withCapacity(cloud, { name: 'coalesce' }, async ({ handle }) => {
+      const reqs: CapacityRequest[] = [1, 2, 3, 4, 5].map((n) => ({
+        direction: 'out',
+        units: 1,
+        reason: `replacement ${n}`,
+        source: { kind: 'drain', instanceId: `i-0000000000000000${n}`, eventId: `drain-${n}` },
+      }));
+      await Promise.all([...reqs, reqs[0]!, reqs[1]!].map((r) => handle.signal(capacityRequestSignal, r)));
+      const s = await until(handle, (x) => hasDecision(x, 'registered'), 'coalesced scale-out');
+      expect(cloud.requests().map((c) => [c.pool, c.units])).toEqual([['spot-fleet-instant', 5]]);
+      expect(s.signalsReceived).toBe(7);
+      expect(s.duplicates).toBe(2);
+      expect(s.plans).toBe(1);
+      await abortAndRecord(handle, 'coalescing');
+    });
+  });
+
+  it('defers alarm requests until the cooldown ends but serves drain replacements at once', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 300 } });
+    await withCapacity(cloud, { name: 'cooldown' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'a1'));
+      await until(handle, (x) => hasDecision(x, 'registered'), 'first scale-out');
+      await handle.signal(capacityRequestSignal, alarm('in', 1, 'a2'));
+      const waiting = await until(handle, (x) => x.phase === 'cooldown', 'cooldown phase');
+      expect(waiting.pending.in).toBe(1);
+      expect(waiting.cooldownUntil).toBeDefined();
+
+      await handle.signal(capacityRequestSignal, {
+        direction: 'out',
+        units: 1,
+        reason: 'interruption-warning',
+        source: { kind: 'drain', instanceId: 'i-0123456789abcdef0', eventId: 'd1' },
+      });
+      await until(handle, (x) => hasDecision(x, 'registered', 2), 'replacement during cooldown');
+      expect(cloud.calls.filter((c) => c.activity === 'removePoolInstance')).toHaveLength(0);
+      const replacementAt = cloud.requests()[1]!.at;
+
+      await env.sleep(301 * SEC);
+      const done = await until(handle, (x) => hasDecision(x, 'scale-in') && x.pending.in === 0 && x.phase === 'idle', 'deferred scale-in');
+      const removed = cloud.calls.filter((c) => c.activity === 'removePoolInstance');
+      expect(removed).toHaveLength(1);
+      expect(done.decisions.find((d) => d.action === 'scale-in')?.reason).toMatch(/demo-scale-in/);
+      expect(cloud.requests()[1]!.at).toBe(replacementAt);
+      await abortAndRecord(handle, 'cooldown');
+    });
+  });
+
+  it('scales in on-demand first, then the priciest spot, spares standalone tasks unless forced, and drains each victim as a child', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, minUnits: 0 } });
+    const od = cloud.addInstance('on-demand', { instanceType: 'm5.large' });
+    const cheap = cloud.addInstance('spot-diversified', { hourlyPrice: 0.03 });
+    const pricey = cloud.addInstance('spot-fleet-instant', { hourlyPrice: 0.05 });
+    const batch = cloud.addInstance('spot-diversified', { hourlyPrice: 0.08, standaloneTasks: 2 });
+    await withCapacity(cloud, { name: 'scale-in' }, async ({ handle, replacementRequests }) => {
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 3, reason: 'low utilisation', source: { kind: 'cli' } });
+      const s = await until(handle, (x) => cloud.calls.filter((c) => c.activity === 'removePoolInstance').length === 3 && x.phase === 'idle', 'three victims removed');
+      const removed = cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId);
+      expect(new Set(removed)).toEqual(new Set([od.instanceId, pricey.instanceId, cheap.instanceId]));
+      const scaleIn = s.decisions.find((d) => d.action === 'scale-in')!;
+      expect(scaleIn.reason.indexOf(od.instanceId)).toBeLessThan(scaleIn.reason.indexOf(pricey.instanceId));
+      expect(scaleIn.reason.indexOf(pricey.instanceId)).toBeLessThan(scaleIn.reason.indexOf(cheap.instanceId));
+      expect(scaleIn.reason).toContain(`spared for standalone tasks: ${batch.instanceId}`);
+      for (const v of [od, pricey, cheap]) {
+        const d = await env.client.workflow.getHandle(drainWorkflowId(v.instanceId)).describe();
+        expect(d.status.name).toBe('COMPLETED');
+        expect(d.parentExecution?.workflowId).toBe(handle.workflowId);
+      }
+      // The drains asked for replacements, as drains do; the capacity workflow does not re-add what it removes.
+      expect(new Set(replacementRequests)).toEqual(new Set([od.instanceId, pricey.instanceId, cheap.instanceId]));
+      expect(cloud.requests()).toHaveLength(0);
+      expect(s.decisions.filter((d) => d.reason.startsWith('replacement asked by the scale-in drain'))).toHaveLength(3);
+
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 1, reason: 'empty the pool', source: { kind: 'cli' }, force: true });
+      await until(handle, () => cloud.calls.filter((c) => c.activity === 'removePoolInstance').length === 4, 'forced victim');
+      expect(cloud.calls.filter((c) => c.activity === 'removePoolInstance').at(-1)?.instanceId).toBe(batch.instanceId);
+      await abortAndRecord(handle, 'scale-in-victims-and-child-drains');
+    });
+  });
+
+  it('respects the minimum capacity', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, minUnits: 2 } });
+    cloud.addInstance('on-demand');
+    cloud.addInstance('on-demand');
+    cloud.addInstance('spot-diversified');
+    await withCapacity(cloud, { name: 'min' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 3, reason: 'quiet night', source: { kind: 'cli' } });
+      await until(handle, () => cloud.calls.filter((c) => c.activity === 'removePoolInstance').length === 1, 'one victim');
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 1, reason: 'still quiet', source: { kind: 'cli' } });
+      const s = await until(handle, (x) => x.decisions.some((d) => d.reason.startsWith('at min 2 units')), 'min reached');
+      expect(cloud.calls.filter((c) => c.activity === 'removePoolInstance')).toHaveLength(1);
+      expect(s.pools.reduce((a, p) => a + p.actualUnits, 0)).toBe(2);
+      await abortAndRecord(handle, 'min-capacity');
+    });
+  });
+
+  it('returns to spot on its timer, one step at a time, and only while spot is available', async () => {
+    const cloud = new FakeCloud({ settings: { stepUnits: 1, returnToSpotEverySeconds: 600, cooldownSeconds: 0 } });
+    const odA = cloud.addInstance('on-demand');
+    const odB = cloud.addInstance('on-demand');
+    cloud.pool('spot-fleet-instant').mode = 'capacity-error';
+    cloud.pool('spot-diversified').mode = 'capacity-error';
+    await withCapacity(cloud, { name: 'return' }, async ({ handle }) => {
+      // First tick: spot is still out; the attempt marks both pools and on-demand stays.
+      await env.sleep(601 * SEC);
+      await until(handle, (x) => x.unavailable.length >= 3, 'spot marked unavailable');
+      expect(cloud.units('on-demand')).toBe(2);
+      expect(cloud.requests().every((r) => r.pool !== 'on-demand')).toBe(true);
+
+      cloud.pool('spot-fleet-instant').mode = 'ok';
+      cloud.pool('spot-diversified').mode = 'ok';
+      await env.sleep(600 * SEC);
+      await until(handle, () => cloud.units('on-demand') === 1 && cloud.units('spot-fleet-instant') === 1, 'first step');
+      await env.sleep(600 * SEC);
+      const s = await until(handle, (x) => cloud.units('on-demand') === 0 && hasDecision(x, 'return-to-spot', 2) && x.phase === 'idle', 'second step');
+      expect(cloud.units('spot-fleet-instant')).toBe(2);
+      const removed = cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId);
+      expect(new Set(removed)).toEqual(new Set([odA.instanceId, odB.instanceId]));
+      expect(s.decisions.filter((d) => d.action === 'return-to-spot').at(-1)?.reason).toMatch(/moved 1 units from on-demand to spot/);
+      await abortAndRecord(handle, 'return-to-spot');
+    });
+  }, 120_000);
+
+  it('holds plans while paused and records mutating calls in a dry run', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
+    await withCapacity(cloud, { name: 'dry', dryRun: true }, async ({ handle }) => {
+      await handle.signal(pauseSignal, { by: 'jest' });
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'p1'));
+      await new Promise((r) => setTimeout(r, 1_500));
+      const paused = await status(handle);
+      expect(paused.paused).toBe(true);
+      expect(cloud.requests()).toHaveLength(0);
+      await handle.signal(resumeSignal, { by: 'jest' });
+      const s = await until(handle, (x) => (x.dryRunCalls?.length ?? 0) > 0 && x.phase === 'idle', 'dry-run calls');
+      expect(s.dryRun).toBe(true);
+      expect(s.dryRunCalls?.[0]).toMatchObject({ action: 'ec2:CreateFleet' });
+      expect(cloud.units('spot-fleet-instant')).toBe(0);
+      await abortAndRecord(handle, 'pause-and-dry-run');
+    });
+  });
+
+  it('continues as new under 10,000 signals without losing or doubling a request', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, maxUnits: 100_000 } });
+    cloud.pools.splice(1);
+    await withCapacity(cloud, { name: 'can' }, async ({ handle }) => {
+      const total = 10_000;
+      const batchSize = 250;
+      let duplicates = 0;
+      for (let start = 0; start < total; start += batchSize) {
+        const batch: CapacityRequest[] = [];
+        for (let i = start; i < start + batchSize; i++) batch.push(alarm('out', 1, `evt-${i}`));
+        // A redelivered event in every batch must be counted once.
+        batch.push(alarm('out', 1, `evt-${start}`));
+        duplicates += 1;
+        await Promise.all(batch.map((r) => handle.signal(capacityRequestSignal, r)));
+      }
+      const requested = () => cloud.requests().reduce((s, c) => s + (c.units ?? 0), 0);
+      const s = await until(handle, (x) => requested() === total && x.phase === 'idle' && x.pending.out === 0, 'all units requested', 180 * SEC);
+      expect(s.signalsReceived).toBe(total + duplicates);
+      expect(s.duplicates).toBe(duplicates);
+      expect(s.continuedRuns).toBeGreaterThanOrEqual(1);
+      expect(cloud.units('spot-fleet-instant')).toBe(total);
+
+      // The first run ended in continue-as-new: its history is complete, bounded, and replays.
+      const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+      const d = await first.describe();
+      expect(d.status.name).toBe('CONTINUED_AS_NEW');
+      expect(d.historyLength).toBeLessThan(6_000);
+      await recordHistory(first, 'capacity', 'continue-as-new-10000-signals');
+      await abortAndRecord(handle, 'continue-as-new-last-run');
+    });
+  }, 300_000);
+});
+

@@ -1,0 +1,128 @@
+import type { Market, OverrideRef, PoolInstance, PoolSettings, PoolSnapshot } from '../../activities/capacity/types';
+
+/**
+ * Pure planning rules of the capacity workflow, kept apart so they are tested without Temporal and
+ * the workflow file reads as the sequence of steps.
+ */
+
+/** A pool (or, for ec2-fleet, one instance type in one zone) that failed to deliver, skipped until `until`. */
+export interface UnavailableMark {
+  pool: string;
+  instanceType?: string;
+  availabilityZone?: string;
+  /** Epoch ms (workflow time). */
+  until: number;
+  reason: string;
+}
+
+export function activeMarks(marks: UnavailableMark[], now: number): UnavailableMark[] {
+  return marks.filter((m) => m.until > now);
+}
+
+/** Adds or extends a mark; one mark per pool/type/zone. */
+export function addMark(marks: UnavailableMark[], mark: UnavailableMark): UnavailableMark[] {
+  const same = (m: UnavailableMark) =>
+    m.pool === mark.pool && m.instanceType === mark.instanceType && m.availabilityZone === mark.availabilityZone;
+  return [...marks.filter((m) => !same(m)), mark];
+}
+
+function overrideMarked(m: UnavailableMark, pool: string, o: OverrideRef): boolean {
+  return (
+    m.pool === pool &&
+    m.instanceType === o.instanceType &&
+    // A mark without a zone (the error did not name one) covers the type in every zone.
+    (m.availabilityZone === undefined || m.availabilityZone === o.availabilityZone)
+  );
+}
+
+/** Overrides of an ec2-fleet pool that are marked unavailable now. */
+export function markedOverrides(pool: PoolSettings, marks: UnavailableMark[], now: number): OverrideRef[] {
+  const live = activeMarks(marks, now);
+  return pool.overrides
+    .filter((o) => live.some((m) => overrideMarked(m, pool.name, o)))
+    .map((o) => ({ instanceType: o.instanceType, availabilityZone: o.availabilityZone }));
+}
+
+/**
+ * Whether a pool can be asked now: no pool-wide mark, and for ec2-fleet at least one override left.
+ * Returns the mark that blocks it, or undefined when usable.
+ */
+export function poolBlockedBy(pool: PoolSettings, marks: UnavailableMark[], now: number): UnavailableMark | undefined {
+  const live = activeMarks(marks, now);
+  const poolWide = live.find((m) => m.pool === pool.name && m.instanceType === undefined);
+  if (poolWide) return poolWide;
+  if (pool.kind === 'ec2-fleet' && pool.overrides.length > 0) {
+    const marked = markedOverrides(pool, live, now);
+    if (marked.length >= pool.overrides.length) {
+      const last = live.filter((m) => m.pool === pool.name).sort((a, b) => b.until - a.until)[0];
+      return last ? { ...last, reason: `every instance type and zone unavailable (${last.reason})` } : undefined;
+    }
+  }
+  return undefined;
+}
+
+export interface VictimChoice {
+  victims: PoolInstance[];
+  units: number;
+  /** Instances passed over because they run standalone tasks. */
+  sparedStandalone: string[];
+}
+
+/**
+ * Scale-in victims: on-demand first, then the priciest spot (price per unit), never an instance that
+ * runs standalone (batch) tasks unless forced. Only ACTIVE container instances are candidates: one
+ * already DRAINING is leaving anyway. Takes whole instances whose weight fits what is left, so
+ * scale-in never removes more than asked.
+ */
+export function chooseVictims(
+  state: PoolSnapshot[],
+  poolOrder: string[],
+  units: number,
+  opts: { force: boolean; market?: Market; exclude?: string[] },
+): VictimChoice {
+  const exclude = new Set(opts.exclude ?? []);
+  const candidates = state
+    .flatMap((p) => p.instances)
+    .filter((i) => i.containerStatus === 'ACTIVE' && i.state === 'running' && !exclude.has(i.instanceId))
+    .filter((i) => !opts.market || i.market === opts.market);
+  const sparedStandalone = opts.force ? [] : candidates.filter((i) => i.standaloneTasks > 0).map((i) => i.instanceId);
+  const eligible = candidates.filter((i) => opts.force || i.standaloneTasks === 0);
+  const poolRank = (i: PoolInstance) => poolOrder.indexOf(i.pool);
+  const unitPrice = (i: PoolInstance) => (i.hourlyPrice ?? 0) / i.weight;
+  eligible.sort(
+    (a, b) =>
+      (a.market === 'on-demand' ? 0 : 1) - (b.market === 'on-demand' ? 0 : 1) ||
+      unitPrice(b) - unitPrice(a) ||
+      // Without prices, later pools in the ladder are the dearer ones.
+      poolRank(b) - poolRank(a) ||
+      a.instanceId.localeCompare(b.instanceId),
+  );
+  const victims: PoolInstance[] = [];
+  let left = units;
+  for (const i of eligible) {
+    if (left <= 0) break;
+    if (i.weight > left) continue;
+    victims.push(i);
+    left -= i.weight;
+  }
+  return { victims, units: units - left, sparedStandalone };
+}
+
+/** Requests waiting for a plan, summed per direction: 10,000 signals stay a few numbers. */
+export interface PendingBucket {
+  units: number;
+  requests: number;
+  /** The latest few reasons, for status and decisions. */
+  reasons: string[];
+}
+
+export const emptyBucket = (): PendingBucket => ({ units: 0, requests: 0, reasons: [] });
+
+export function addToBucket(b: PendingBucket, units: number, reason: string, keepReasons = 5): PendingBucket {
+  return { units: b.units + units, requests: b.requests + 1, reasons: [...b.reasons, reason].slice(-keepReasons) };
+}
+
+export function describeBucket(b: PendingBucket): string {
+  const more = b.requests > b.reasons.length ? ` (+${b.requests - b.reasons.length} more)` : '';
+  return `${b.requests} request(s): ${b.reasons.join('; ')}${more}`;
+}
