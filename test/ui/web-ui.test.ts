@@ -1,0 +1,194 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { statusQuery } from '../../common/controls';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService } from '../../common/search-attributes';
+import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
+import { deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { drainEventSignal } from '../../workflows/spot-drain';
+import { ARTIFACTS_DIR } from '../harness/paths';
+import { bundledWorkflows } from '../harness/temporal';
+import { startTemporalWithUi, type TemporalWithUi } from './temporal-with-ui';
+
+/**
+ * The operator's view in a real browser: Debian's chromium (scripts/install-chromium.sh) driven by
+ * playwright-core against a Temporal dev server with its Web UI. A real `spotDrain` runs on a worker
+ * whose first AWS step (resolving the instance) is slow, so the drain stays open in a known phase;
+ * a deploy-kind workflow (no worker) stays open beside it so the filter has something to filter out.
+ * The operator filters FleetopsKind="drain", opens the drain, reads its static summary and runs its
+ * `status` query from the Queries tab. Screenshots go to artifacts/ui/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SHOTS = join(ARTIFACTS_DIR, 'ui');
+const UI_WAIT_MS = 20_000;
+
+let server: TemporalWithUi;
+let nativeConnection: NativeConnection;
+let connection: Connection;
+let client: Client;
+let worker: Worker;
+let workerRun: Promise<void>;
+let profileDir: string;
+let browser: BrowserContext;
+let page: Page;
+
+const instanceId = `i-${Date.now().toString(16).padStart(17, '0').slice(-17)}`;
+const drainId = drainWorkflowId(instanceId);
+const otherId = deployWorkflowId('demo', `web${process.pid}`);
+const staticSummary = `Drain ${instanceId} (interruption warning)`;
+
+/** Stands in for the AWS lookup of the instance: slow, then a retryable failure, so the drain stays resolving. */
+async function resolveDrainTarget(): Promise<never> {
+  await Context.current().sleep(5_000);
+  throw ApplicationFailure.retryable('simulated slow DescribeContainerInstances', 'AwsUnavailable');
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh (make test does)`);
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startTemporalWithUi();
+  nativeConnection = await NativeConnection.connect({ address: server.address });
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection });
+  worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue: TASK_QUEUE_CRITICAL,
+    ...bundledWorkflows(),
+    activities: { resolveDrainTarget },
+  });
+  workerRun = worker.run();
+  profileDir = mkdtempSync(join(tmpdir(), 'fleetops-chromium-'));
+  browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1400, height: 900 },
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(UI_WAIT_MS);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  worker?.shutdown();
+  await workerRun;
+  await connection?.close();
+  await nativeConnection?.close();
+  await server?.stop();
+});
+
+test('an operator filters drains, opens one, reads its summary and runs its status query', async () => {
+  // Started the way the router starts a drain: signal-with-start, kind and instance attributes, a static summary.
+  await client.workflow.signalWithStart('spotDrain', {
+    workflowId: drainId,
+    taskQueue: TASK_QUEUE_CRITICAL,
+    args: [{ instanceId }],
+    signal: drainEventSignal,
+    signalArgs: [{ kind: 'interruption-warning', instanceId, eventId: `ui-test-${instanceId}`, eventTime: new Date().toISOString() }],
+    typedSearchAttributes: [
+      { key: FleetopsKind, value: 'drain' },
+      { key: FleetopsInstanceId, value: instanceId },
+    ],
+    staticSummary,
+  });
+  await client.workflow.start('canaryDeploy', {
+    workflowId: otherId,
+    taskQueue: 'ui-test-no-worker',
+    args: [{ cluster: 'demo', service: `web${process.pid}`, image: 'web:2' }],
+    typedSearchAttributes: [
+      { key: FleetopsKind, value: 'deploy' },
+      { key: FleetopsCluster, value: 'demo' },
+      { key: FleetopsService, value: `web${process.pid}` },
+    ],
+    staticSummary: 'Canary deploy of demo/web to web:2',
+  });
+  const before = await client.workflow.getHandle(drainId).query(statusQuery);
+  expect(before.phase).not.toBe('');
+
+  // The list, unfiltered: both workflows are there once visibility has them.
+  await page.goto(`${server.uiUrl}/namespaces/default/workflows`);
+  await expect(waitForText(page, otherId)).resolves.toBe(true);
+  await expect(waitForText(page, drainId)).resolves.toBe(true);
+
+  // Filter with the query editor, as an operator types it.
+  await page.getByTestId('toggle-manual-query').click();
+  const queryInput = page.getByTestId('manual-search-input');
+  await queryInput.fill('FleetopsKind="drain"');
+  await queryInput.press('Enter');
+  await page.waitForURL(/query=FleetopsKind/);
+  const table = page.locator('table');
+  await table.getByRole('link', { name: drainId }).waitFor();
+  await expect(waitForGone(page, otherId)).resolves.toBe(true);
+  await page.screenshot({ path: join(SHOTS, 'drain-list-filtered.png') });
+
+  // Open the drain; its static summary is in the User Metadata tab (rendered in a frame).
+  await table.getByRole('link', { name: drainId }).click();
+  await page.waitForURL(new RegExp(`/workflows/${drainId}/`));
+  await page.getByTestId('user-metadata-tab').click();
+  const summaryFrame = page.frameLocator('iframe[title="output"]').first();
+  await summaryFrame.getByText(staticSummary).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'drain-summary.png') });
+
+  // Run `status` from the Queries tab; the UI lists it with its description.
+  await page.getByTestId('queries-tab').click();
+  const select = page.getByTestId('query-select');
+  await expect(select.inputValue()).resolves.toBe('status');
+  await page.getByRole('button', { name: /Run Query|Refresh Query/ }).click();
+  const main = page.locator('main');
+  await main.getByText(`"instanceId": "${instanceId}"`).waitFor();
+  const shown = await main.innerText();
+  const after = await client.workflow.getHandle(drainId).query(statusQuery);
+  expect(shown).toContain(`"phase": "${after.phase}"`);
+  expect(shown).toContain(`"summary": "drain ${instanceId}`);
+  await page.screenshot({ path: join(SHOTS, 'drain-status-query.png'), fullPage: true });
+
+  await client.workflow.getHandle(drainId).terminate('web UI test done');
+  await client.workflow.getHandle(otherId).terminate('web UI test done');
+});
+
+/** Polls the list (reloading: it does not refresh by itself) until the text is in it. */
+async function waitForText(p: Page, text: string): Promise<boolean> {
+  const until = Date.now() + UI_WAIT_MS;
+  for (;;) {
+    // The list is a single-page app: wait for it to render before looking for rows.
+    await p.getByTestId('toggle-manual-query').waitFor();
+    const found = await p
+      .getByText(text, { exact: true })
+      .first()
+      .waitFor({ timeout: 2_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (found) return true;
+    if (Date.now() > until) {
+      await p.screenshot({ path: join(SHOTS, 'failed-wait.png') });
+      return false;
+    }
+    await p.reload();
+  }
+}
+
+async function waitForGone(p: Page, text: string): Promise<boolean> {
+  const until = Date.now() + UI_WAIT_MS;
+  for (;;) {
+    if ((await p.getByText(text, { exact: true }).count()) === 0) return true;
+    if (Date.now() > until) return false;
+    await p.waitForTimeout(500);
+  }
+}
