@@ -7,7 +7,7 @@ import { Dispatcher } from './dispatch';
 import { createHttpServer } from './http';
 import { createRouterMetrics, type RouterMetrics } from './metrics';
 import type { RouteOptions } from './routes';
-import { SqsConsumer } from './sqs-consumer';
+import { SqsConsumer, type SqsConsumerOptions } from './sqs-consumer';
 
 /** The router's parts wired together; main.ts adds the process (env, ports, signals), tests use it in-process. */
 export interface RouterOptions {
@@ -17,7 +17,7 @@ export interface RouterOptions {
   token: string;
   log: Logger;
   routeOptions?: RouteOptions;
-  sqs?: { client: SQSClient; queueUrl: string; maxInFlight?: number; waitTimeSeconds?: number; visibilityTimeoutSeconds?: number };
+  sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'onSettled'> & { client: SQSClient; queueUrl: string };
   callTimeoutMs?: number;
 }
 
@@ -46,6 +46,7 @@ export function createRouter(opts: RouterOptions): Router {
         maxInFlight: opts.sqs.maxInFlight,
         waitTimeSeconds: opts.sqs.waitTimeSeconds,
         visibilityTimeoutSeconds: opts.sqs.visibilityTimeoutSeconds,
+        onSettled: opts.sqs.onSettled,
       })
     : undefined;
   return {

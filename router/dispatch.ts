@@ -22,7 +22,10 @@ import type { RouterMetrics, Transport } from './metrics';
  *  - a plain start that the server dedupes by request id answers like a fresh start, so before a
  *    start the current run's memo `eventId` is read: the same event id there means `duplicate`.
  * Events recently carried out are remembered, so a retry within that window answers `duplicate`
- * without a call. Calls for the same workflow id run one after another, in arrival order.
+ * without a call. Copies of one event arriving together run one after the other (the first carries
+ * it out, the rest are duplicates); different events run concurrently even for one workflow — the
+ * server serialises them per workflow anyway, EventBridge promises no order, and every signal
+ * carries its event time for the workflow to order by.
  */
 
 export type DispatchAction = 'started' | 'signaled' | 'duplicate' | 'ignored';
@@ -80,7 +83,7 @@ export class Dispatcher {
 
   /** Carries out one event's decision. Throws TemporalUnavailableError when the sender should retry. */
   async dispatch(eventId: string, kind: string, decision: RouteDecision, transport: Transport): Promise<DispatchResult> {
-    const result = await this.serialized(decision.workflowId, () => this.dispatchNow(eventId, decision, transport));
+    const result = await this.serialized(`${decision.workflowId}\u0000${eventId}`, () => this.dispatchNow(eventId, decision, transport));
     this.opts.metrics.routed.inc({ action: result.action, kind, transport });
     if (result.action === 'ignored') this.opts.metrics.ignored.inc({ kind, transport });
     return result;
@@ -105,14 +108,13 @@ export class Dispatcher {
     }
   }
 
-  private async serialized<T>(workflowId: string | null, fn: () => Promise<T>): Promise<T> {
-    if (workflowId === null) return fn();
-    const previous = this.tails.get(workflowId) ?? Promise.resolve();
+  private async serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
     const run = previous.then(fn, fn);
     const tail = run.catch(() => undefined);
-    this.tails.set(workflowId, tail);
+    this.tails.set(key, tail);
     void tail.then(() => {
-      if (this.tails.get(workflowId) === tail) this.tails.delete(workflowId);
+      if (this.tails.get(key) === tail) this.tails.delete(key);
     });
     return run;
   }
