@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON } from './harness/history-json';
 import { Worker } from '@temporalio/worker';
 import { bundledWorkflows } from './harness/temporal';
 import { HISTORIES_DIR } from './harness/paths';
