@@ -1,8 +1,11 @@
 import type { BehaviourFactory } from '../behaviour';
+import { asgLifecycle } from './asg-lifecycle';
+import { ecsScheduler } from './ecs-scheduler';
+import { spotInterruption } from './spot-interruption';
 
 /**
  * Every behaviour module the simulator loads, in the order their `intercept` and `afterResponse`
  * hooks run. Add a module as `simulator/behaviours/<name>.ts` exporting a `BehaviourFactory` and
  * list it here.
  */
-export const BEHAVIOURS: readonly BehaviourFactory[] = [];
+export const BEHAVIOURS: readonly BehaviourFactory[] = [ecsScheduler, asgLifecycle, spotInterruption];

@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeImagesCommand, DescribeVpcsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterContainerInstanceCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetHealthCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDrainActivities, type DrainActivities } from '../../activities/drain';
+import { parseConfigText } from '../../config/load';
+import type { FleetopsConfig } from '../../config/schema';
+import { startEmulator, type Emulator } from '../harness/emulator';
+import { ROOT } from '../harness/paths';
+
+/**
+ * The drain activities against moto behind the simulator (with its ecs-scheduler, asg-lifecycle and
+ * spot-interruption behaviours), asserting AWS state afterwards.
+ */
+
+jest.setTimeout(120_000);
+
+let emu: Emulator;
+let config: FleetopsConfig;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
+});
+
+afterAll(async () => {
+  await emu?.stop();
+});
+
+beforeEach(async () => {
+  await emu.reset();
+});
+
+interface Fleet {
+  instances: string[];
+  containerInstances: string[];
+  targetGroupArn: string;
+  batchTaskArn: string;
+}
+
+/** Cluster `demo` with `n` instances; two `web` service tasks and one standalone batch task run on the first. */
+async function seed(n: number): Promise<Fleet> {
+  const { ec2, ecs, elbv2 } = emu.aws;
+  const image = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
+  const run = await ec2.send(new RunInstancesCommand({ ImageId: image, InstanceType: 'm5.large', MinCount: n, MaxCount: n }));
+  const instances = (run.Instances ?? []).map((i) => i.InstanceId!);
+  await ecs.send(new CreateClusterCommand({ clusterName: 'demo' }));
+  const register = (instanceId: string) =>
+    ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId }) }));
+  const first = await register(instances[0]!);
+  const web = await ecs.send(
+    new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'web:1', cpu: 128, memory: 256 }] }),
+  );
+  const batch = await ecs.send(
+    new RegisterTaskDefinitionCommand({ family: 'batch', containerDefinitions: [{ name: 'batch', image: 'batch:1', cpu: 128, memory: 256 }] }),
+  );
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: 'demo',
+      serviceName: 'web',
+      taskDefinition: web.taskDefinition!.taskDefinitionArn,
+      desiredCount: 2,
+      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+    }),
+  );
+  // Only the first instance is registered yet, so these land on it.
+  await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: web.taskDefinition!.taskDefinitionArn, count: 2, group: 'service:web', startedBy: 'ecs-svc/1' }));
+  const batchRun = await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: batch.taskDefinition!.taskDefinitionArn, count: 1, group: 'family:batch' }));
+  const others = [];
+  for (const i of instances.slice(1)) others.push(await register(i));
+
+  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs?.[0]?.VpcId;
+  const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'instance' }));
+  const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
+  await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: instances.slice(0, 2).map((Id) => ({ Id, Port: 80 })) }));
+  return {
+    instances,
+    containerInstances: [first, ...others].map((r) => r.containerInstance!.containerInstanceArn!),
+    targetGroupArn,
+    batchTaskArn: batchRun.tasks![0]!.taskArn!,
+  };
+}
+
+function activities(): { acts: DrainActivities; signals: { type: string; args: unknown[] }[] } {
+  const signals: { type: string; args: unknown[] }[] = [];
+  const acts = createDrainActivities(
+    { aws: emu.aws, config },
+    { pollIntervalMs: 200, indexMinIntervalMs: 100, signalWithStart: async (type, a) => void signals.push({ type, args: [a] }) },
+  );
+  return { acts, signals };
+}
+
+async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return new MockActivityEnvironment().run(fn, ...args);
+}
+
+async function tasksOn(containerInstanceArn: string): Promise<{ arn: string; group: string; taskDefinitionArn: string }[]> {
+  const arns = (await emu.aws.ecs.send(new ListTasksCommand({ cluster: 'demo', containerInstance: containerInstanceArn, desiredStatus: 'RUNNING' }))).taskArns ?? [];
+  if (arns.length === 0) return [];
+  const tasks = (await emu.aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: arns }))).tasks ?? [];
+  return tasks.filter((t) => t.desiredStatus === 'RUNNING').map((t) => ({ arn: t.taskArn!, group: t.group ?? '', taskDefinitionArn: t.taskDefinitionArn ?? '' }));
+}
+
+describe('drain activities against moto + simulator', () => {
+  it('drains an instance: DRAINING, targets deregistered with a capped delay, standalone task rerun, service tasks moved by ECS', async () => {
+    const fleet = await seed(3);
+    const [instanceId] = fleet.instances;
+    const [arn] = fleet.containerInstances;
+    await emu.sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: 0 });
+    const { acts } = activities();
+
+    const target = await runActivity(acts.resolveDrainTarget, { instanceId: instanceId! });
+    expect(target).toMatchObject({ found: true, cluster: 'demo', containerInstanceArn: arn, status: 'ACTIVE', runningTasks: 3, instanceType: 'm5.large', capacityUnits: 1 });
+
+    await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn! });
+    const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [arn!] }));
+    expect(ci.containerInstances?.[0]?.status).toBe('DRAINING');
+
+    const dereg = await runActivity(acts.deregisterInstanceTargets, { instanceId: instanceId!, maxDeregistrationDelaySeconds: 30 });
+    expect(dereg.targetGroups).toEqual([{ targetGroupArn: fleet.targetGroupArn, targets: 1, delayLoweredFromSeconds: 300 }]);
+    const health = await emu.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: fleet.targetGroupArn }));
+    const stillServing = (health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'draining').map((d) => d.Target?.Id);
+    expect(stillServing).toEqual([fleet.instances[1]]);
+    const attrs = await emu.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: fleet.targetGroupArn }));
+    expect(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('30');
+
+    const moved = await runActivity(acts.moveStandaloneTasks, {
+      cluster: 'demo',
+      containerInstanceArn: arn!,
+      instanceId: instanceId!,
+      rerun: true,
+      reason: 'fleetops: interruption-warning',
+      idempotencyKey: 'drain-test/run-1',
+    });
+    expect(moved.stopped).toEqual([fleet.batchTaskArn.split('/').pop()]);
+    expect(moved.rerun).toHaveLength(1);
+    expect(moved.serviceTasks).toBe(2);
+    const elsewhere = [...(await tasksOn(fleet.containerInstances[1]!)), ...(await tasksOn(fleet.containerInstances[2]!))];
+    expect(elsewhere.filter((t) => t.group === 'family:batch')).toHaveLength(1);
+
+    const waited = await runActivity(acts.waitForInstanceTasks, { cluster: 'demo', containerInstanceArn: arn!, stopAtEpochMs: Date.now() + 20_000 });
+    expect(waited.tasksLeft).toBe(0);
+    expect(await tasksOn(arn!)).toEqual([]);
+    const after = [...(await tasksOn(fleet.containerInstances[1]!)), ...(await tasksOn(fleet.containerInstances[2]!))];
+    expect(after.filter((t) => t.group === 'service:web')).toHaveLength(2);
+    const scheduler = await emu.sim.request<{ moves: { service: string; to: string | null }[] }>('GET', 'ecs-scheduler');
+    expect(scheduler.moves.map((m) => m.service)).toEqual(['web', 'web']);
+    expect(scheduler.moves.every((m) => m.to !== null)).toBe(true);
+  });
+
+  it('reports a stop time with tasks still there when ECS cannot move them (minimum healthy 100 %, no room)', async () => {
+    const fleet = await seed(1);
+    await emu.sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: 0 });
+    const { acts } = activities();
+    await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: fleet.containerInstances[0]! });
+    const waited = await runActivity(acts.waitForInstanceTasks, { cluster: 'demo', containerInstanceArn: fleet.containerInstances[0]!, stopAtEpochMs: Date.now() + 2_500 });
+    expect(waited.tasksLeft).toBe(3);
+    expect((await tasksOn(fleet.containerInstances[0]!)).filter((t) => t.group === 'service:web')).toHaveLength(2);
+  });
+
+  it('not in a managed cluster: an EC2 instance no cluster knows', async () => {
+    const fleet = await seed(1);
+    const { acts } = activities();
+    const run = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
+    const stray = run.Instances![0]!.InstanceId!;
+    expect(await runActivity(acts.resolveDrainTarget, { instanceId: stray })).toEqual({ found: false, searchedClusters: ['demo'] });
+    expect((await runActivity(acts.resolveDrainTarget, { instanceId: fleet.instances[0]! })).found).toBe(true);
+  });
+
+  it('coalesces concurrent drains: 12 DRAINING requests are 2 UpdateContainerInstancesState calls, resolves share one sweep', async () => {
+    const fleet = await seed(12);
+    const { acts } = activities();
+    await emu.sim.clearCalls();
+    const targets = await Promise.all(fleet.instances.map((instanceId) => runActivity(acts.resolveDrainTarget, { instanceId })));
+    expect(targets.every((t) => t.found)).toBe(true);
+    await Promise.all(fleet.containerInstances.map((arn) => runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn })));
+    const calls = await emu.sim.calls({ service: 'ecs' });
+    const count = (action: string) => calls.filter((c) => c.action === action).length;
+    expect(count('UpdateContainerInstancesState')).toBe(2);
+    expect(count('ListContainerInstances')).toBe(1);
+    expect(count('DescribeContainerInstances')).toBe(1);
+    const states = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: fleet.containerInstances }));
+    expect(new Set(states.containerInstances?.map((c) => c.status))).toEqual(new Set(['DRAINING']));
+  });
+
+  it('a throttled DRAINING call fails retryable with the typed failure, then succeeds', async () => {
+    const fleet = await seed(1);
+    const { acts } = activities();
+    await emu.sim.setFaults({ service: 'ecs', action: 'UpdateContainerInstancesState', fault: { kind: 'throttle' }, count: 1 });
+    const input = { cluster: 'demo', containerInstanceArn: fleet.containerInstances[0]! };
+    await expect(runActivity(acts.setContainerInstanceDraining, input)).rejects.toMatchObject({ type: 'AwsThrottled', nonRetryable: false });
+    await runActivity(acts.setContainerInstanceDraining, input);
+    const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [input.containerInstanceArn] }));
+    expect(ci.containerInstances?.[0]?.status).toBe('DRAINING');
+  });
+
+  it('dryRun makes no mutating call and returns each one', async () => {
+    const fleet = await seed(2);
+    const { acts } = activities();
+    await emu.sim.clearCalls();
+    const arn = fleet.containerInstances[0]!;
+    const instanceId = fleet.instances[0]!;
+    const d = await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn, dryRun: true });
+    const t = await runActivity(acts.deregisterInstanceTargets, { instanceId, maxDeregistrationDelaySeconds: 30, dryRun: true });
+    const m = await runActivity(acts.moveStandaloneTasks, { cluster: 'demo', containerInstanceArn: arn, instanceId, rerun: true, reason: 'dry', idempotencyKey: 'k', dryRun: true });
+    const actions = [...d.dryRunCalls, ...t.dryRunCalls, ...m.dryRunCalls].map((c) => c.action);
+    expect(actions.sort()).toEqual([
+      'ecs:RunTask',
+      'ecs:StopTask',
+      'ecs:UpdateContainerInstancesState',
+      'elasticloadbalancing:DeregisterTargets',
+      'elasticloadbalancing:ModifyTargetGroupAttributes',
+    ]);
+    const made = (await emu.sim.calls()).map((c) => c.action);
+    expect(made.filter((a) => !/^(Describe|List)/.test(a))).toEqual([]);
+    const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [arn] }));
+    expect(ci.containerInstances?.[0]?.status).toBe('ACTIVE');
+  });
+
+  it('records lifecycle heartbeats and CONTINUE (simulator asg-lifecycle)', async () => {
+    const { acts } = activities();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-1' };
+    await runActivity(acts.recordLifecycleHeartbeat, { lifecycle, instanceId: 'i-0123456789abcdef0' });
+    await runActivity(acts.completeLifecycleAction, { lifecycle, instanceId: 'i-0123456789abcdef0' });
+    const { calls } = await emu.sim.request<{ calls: { action: string; result?: string; lifecycleActionToken?: string }[] }>('GET', 'asg-lifecycle/actions');
+    expect(calls.map((c) => [c.action, c.result ?? null, c.lifecycleActionToken])).toEqual([
+      ['RecordLifecycleActionHeartbeat', null, 'tok-1'],
+      ['CompleteLifecycleAction', 'CONTINUE', 'tok-1'],
+    ]);
+  });
+
+  it('signal-with-start of capacity-<cluster> carries the replacement request', async () => {
+    const { acts, signals } = activities();
+    const r = await runActivity(acts.requestReplacementCapacity, { cluster: 'demo', instanceId: 'i-0123456789abcdef0', units: 2, reason: 'interruption-warning', source: 'drain-i-0123456789abcdef0' });
+    expect(r.workflowId).toBe('capacity-demo');
+    expect(signals).toEqual([
+      {
+        type: 'capacity',
+        args: [
+          expect.objectContaining({
+            workflowId: 'capacity-demo',
+            taskQueue: 'fleetops',
+            args: [{ cluster: 'demo' }],
+            signal: 'capacityRequest',
+            signalArgs: [{ direction: 'out', units: 2, reason: 'interruption-warning', source: { kind: 'drain', instanceId: 'i-0123456789abcdef0', eventId: 'drain-i-0123456789abcdef0' } }],
+          }),
+        ],
+      },
+    ]);
+  });
+
+  it('spot-interruption terminates the instance and takes its container instance away at the scheduled time', async () => {
+    const fleet = await seed(2);
+    await emu.sim.request('POST', 'spot-interruption/schedule', { instanceId: fleet.instances[0], afterSeconds: 0 });
+    await emu.sim.tick('spot-interruption');
+    const state = await emu.sim.request<{ terminated: { instanceId: string; tasksLost: number }[] }>('GET', 'spot-interruption');
+    expect(state.terminated).toEqual([expect.objectContaining({ instanceId: fleet.instances[0], tasksLost: 3 })]);
+    const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [fleet.containerInstances[0]!] }));
+    expect(ci.containerInstances ?? []).toEqual([]);
+  });
+});
