@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
-import { registerWorkflowCommands } from './commands/workflows';
+import { registerIncidentCommands } from './commands/incident';
 import { registerSetupCommand } from './commands/setup';
+import { registerWorkflowCommands } from './commands/workflows';
 import { CommandContext, type GlobalOptions } from './context';
 import { CliError, ExitCode, toCliError, type ExitCodeValue } from './errors';
 import type { CliIo } from './io';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void
     };
 
   registerWorkflowCommands(program, run);
+  registerIncidentCommands(program, run);
   registerSetupCommand(program, run);
   return program;
 }
