@@ -6,15 +6,16 @@
  *   worker     workers/main.ts, polling fleetops-critical and fleetops
  *   router     router/main.ts, HTTP events API with a generated token
  *
- * Temporal and the emulator start together; the demo is seeded and the config rendered while
- * Temporal comes up; the worker and router start once both are ready, since they load the rendered
- * config. When every part answers, the stack writes <run>/stack.json and prints `fleetops stack
+ * Temporal and the emulator start together; the demo is seeded, and the workflow bundle built (or
+ * reused from <run>/cache when the sources are unchanged), while Temporal comes up; the worker and
+ * router start once all three are ready, since they load the rendered config. When every part answers, the stack writes <run>/stack.json and prints `fleetops stack
  * ready`. Ctrl-C or SIGTERM stops every process it started; a child that dies brings the stack down
  * with the end of its log.
  *
  * Env: FLEETOPS_TEMPORAL_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_ROUTER_PORT,
  * FLEETOPS_WORKER_METRICS_PORT, FLEETOPS_RUN_DIR (default .run), FLEETOPS_ROUTER_TOKEN (else
- * generated), FLEETOPS_STACK_VERBOSE=1 (every child log line on the console).
+ * generated), FLEETOPS_AWS_REGION (default us-east-1), FLEETOPS_STACK_VERBOSE=1 (every child log
+ * line on the console).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -37,6 +38,7 @@ import { DEMO, seedDemo } from './seed';
 import { PORT_ENV, ROOT, stackSettings, type StackSettings } from './settings';
 import { writeStackFile, type StackFile } from './stack-file';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
+import { cachedWorkflowBundle } from './workflow-bundle';
 
 export const READY_MARKER = 'fleetops stack ready';
 const TEMPORAL_CLI = join(ROOT, '.tools', 'bin', 'temporal');
@@ -181,7 +183,14 @@ async function main(): Promise<void> {
       return seeded;
     })();
 
-    const [connection, seeded] = await Promise.all([temporalReady, demoReady]);
+    const bundleReady = (async () => {
+      const t = Date.now();
+      const bundle = await cachedWorkflowBundle(join(s.runDir, 'cache'));
+      say(`workflow bundle ${bundle.built ? `built in ${seconds(Date.now() - t)}` : 'unchanged, reused'}`);
+      return bundle.path;
+    })();
+
+    const [connection, seeded, bundlePath] = await Promise.all([temporalReady, demoReady, bundleReady]);
     aws.destroy();
     sink = await startWebhookSink({ host: s.host, logFile: join(s.runDir, 'notifications.log'), print });
     writeDemoConfig(configPath, {
@@ -195,7 +204,8 @@ async function main(): Promise<void> {
     });
 
     // Worker shutdown grace is 10 s (workers/main.ts); router's budget is 9 s (router/main.ts).
-    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 15_000 }));
+    const workerEnv = { ...childEnv, FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
+    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000 }));
     const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 12_000 }));
     await Promise.all([
       waitForWorker(connection, s.namespace, worker).then(() => say(`worker polling (${seconds(Date.now() - startedAt)})`)),

@@ -8,9 +8,11 @@
  * finish (up to the shutdown grace time), and run() resolves; the process then exits 0.
  *
  * Env: FLEETOPS_CONFIG (config path), FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE
- * (override the config), FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables).
+ * (override the config), FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables),
+ * FLEETOPS_WORKFLOW_BUNDLE (a prebuilt workflow bundle, e.g. the local stack's cached one; the
+ * worker bundles workflows/ itself when unset).
  */
-import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
 import { createLogger } from '../common/logger';
@@ -42,14 +44,18 @@ async function main(): Promise<void> {
   const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
   const activities = createActivities({ aws, config });
   const connection = await NativeConnection.connect({ address });
-  const workflowsPath = require.resolve('../workflows');
+  // One bundle for both workers: given workflowsPath, each Worker.create would run webpack itself.
+  const prebuilt = process.env.FLEETOPS_WORKFLOW_BUNDLE;
+  const workflowBundle = prebuilt
+    ? { codePath: prebuilt }
+    : { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: Runtime.instance().logger })).code };
 
   const [critical, standard] = await Promise.all([
     Worker.create({
       connection,
       namespace,
       taskQueue: TASK_QUEUE_CRITICAL,
-      workflowsPath,
+      workflowBundle,
       activities,
       // A storm of hundreds of drains is mostly waiting; slots are cheap and must not queue drains.
       maxConcurrentWorkflowTaskExecutions: 100,
@@ -61,7 +67,7 @@ async function main(): Promise<void> {
       connection,
       namespace,
       taskQueue: TASK_QUEUE_DEFAULT,
-      workflowsPath,
+      workflowBundle,
       activities,
       shutdownGraceTime: '10s',
     }),
