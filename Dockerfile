@@ -22,15 +22,17 @@ COPY stack ./stack
 COPY workers ./workers
 COPY workflows ./workflows
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# The workflow bundle is made once here, not by webpack at every worker start (FLEETOPS_WORKFLOW_BUNDLE).
+RUN node -e "require('@temporalio/worker').bundleWorkflowCode({ workflowsPath: require.resolve('./dist/workflows') }).then((b) => require('node:fs').writeFileSync('dist/workflow-bundle.js', b.code))"
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
-    FLEETOPS_CONFIG=/etc/fleetops/fleetops.yaml
+    FLEETOPS_CONFIG=/etc/fleetops/fleetops.yaml \
+    FLEETOPS_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The worker bundles the workflow code from dist/workflows at start; nothing else is needed at runtime.
 COPY config/demo.fleetops.yaml ./config/demo.fleetops.yaml
 USER node
 # Router HTTP API; the worker's Prometheus endpoint listens inside the container only.
