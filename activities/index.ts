@@ -1,4 +1,5 @@
 import { createCapacityActivities } from './capacity';
+import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { createDrainActivities } from './drain';
 import { createIncidentActivities } from './incident';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCapacityActivities(deps),
     ...createDrainActivities(deps),
     ...createIncidentActivities(deps),
+    ...createDeployActivities(deps),
   };
 }
 

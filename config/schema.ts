@@ -169,11 +169,16 @@ export const serviceSchema = z
         alarms: z.array(z.string().min(1)).default([]),
         metricChecks: z.array(metricCheck).default([]),
         analysisIntervalSeconds: positiveSeconds.default(60),
+        /** Failed metric measurements tolerated during a deploy; one more fails the canary (Argo's failureLimit). */
         failureLimit: z.number().int().nonnegative().default(1),
         /** How long an inconclusive analysis waits for a human. */
         inconclusiveTimeoutSeconds: positiveSeconds.default(1800),
         gateTimeoutSeconds: positiveSeconds.default(3600),
         gateTimeoutAction: z.enum(['rollback', 'promote']).default('rollback'),
+        /** Container whose image an image deploy replaces; the task definition's only container when unset. */
+        container: name.optional(),
+        /** How long promotion waits for the main service's ECS deployment to complete before rolling back. */
+        promoteTimeoutSeconds: positiveSeconds.default(1800),
         /** ALB listener rule with weighted stable/canary target groups; without it canary size approximates the weight. */
         listenerRule: z
           .object({

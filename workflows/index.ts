@@ -5,3 +5,4 @@
 export * from './spot-drain';
 export * from './incident';
 export * from './capacity';
+export * from './canary-deploy';

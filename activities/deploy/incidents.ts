@@ -1,0 +1,92 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../common/failures';
+import { automationIncidentWorkflowId, incidentStartOptions } from '../../common/incident-start';
+import { FleetopsCluster, FleetopsService } from '../../common/search-attributes';
+import type { IncidentFacts, IncidentInput } from '../../common/workflow-inputs';
+import { incidentFactsSignal } from '../../workflows/incident';
+import type { ActivityDeps } from '../deps';
+import type { BlockingIncident, DeployIncidentRequest } from './types';
+
+/** Incident phases after which deploys may go again (workflows/lib/incident-model.ts IncidentPhase). */
+const RESOLVED_INCIDENT_PHASES = ['postmortem', 'postmortem-overdue', 'closed', 'aborted'];
+/** Severities that freeze deploys to their cluster. */
+const FREEZING_SEVERITIES = ['sev1', 'sev2'];
+
+function quote(v: string): string {
+  return `'${v.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/** Visibility query for incidents that freeze deploys to a cluster; an unknown phase counts as open. */
+export function blockingIncidentsQuery(cluster: string): string {
+  return [
+    `FleetopsKind = 'incident'`,
+    `FleetopsCluster = ${quote(cluster)}`,
+    `FleetopsSeverity IN (${FREEZING_SEVERITIES.map(quote).join(', ')})`,
+    // An incident that has not run its first workflow task has no phase yet, and is open.
+    `(FleetopsPhase IS NULL OR FleetopsPhase NOT IN (${RESOLVED_INCIDENT_PHASES.map(quote).join(', ')}))`,
+    `ExecutionStatus = 'Running'`,
+  ].join(' AND ');
+}
+
+function temporalOf(deps: ActivityDeps) {
+  if (!deps.temporal) {
+    throw ApplicationFailure.nonRetryable('this worker has no Temporal client for deploy activities (ActivityDeps.temporal)', FailureType.InvalidRequest);
+  }
+  return deps.temporal;
+}
+
+export function createDeployIncidentActivities(deps: ActivityDeps) {
+  return {
+    /** Open sev1/sev2 incidents for the cluster (visibility query); any one freezes deploys. */
+    async findBlockingIncidents(input: { cluster: string }): Promise<BlockingIncident[]> {
+      const { client } = temporalOf(deps);
+      const found: BlockingIncident[] = [];
+      for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(input.cluster), pageSize: 50 })) {
+        const attr = (key: string): string => {
+          const v = wf.searchAttributes[key];
+          return Array.isArray(v) && v.length > 0 ? String(v[0]) : '';
+        };
+        found.push({ workflowId: wf.workflowId, severity: attr('FleetopsSeverity'), phase: attr('FleetopsPhase') });
+        if (found.length >= 20) break;
+      }
+      return found;
+    },
+
+    /**
+     * A rollback that could not finish: signal-with-start an incident with the facts, keyed by the
+     * deploy run so a retried request joins the incident the first attempt opened.
+     */
+    async requestDeployIncident(req: DeployIncidentRequest): Promise<{ workflowId: string }> {
+      const { client } = temporalOf(deps);
+      const workflowId = automationIncidentWorkflowId(req.title, `${req.deployWorkflowId}/${req.deployRunId}/rollback-failed`);
+      const input: IncidentInput = {
+        title: req.title.slice(0, 200),
+        severity: 'sev2',
+        summary: req.summary.slice(0, 4000),
+        source: { kind: 'workflow', workflowId: req.deployWorkflowId, workflowKind: 'deploy' },
+      };
+      const time = new Date().toISOString();
+      const facts: IncidentFacts = {
+        key: `${req.deployWorkflowId}/${req.deployRunId}/rollback-failed`,
+        entries: Object.entries(req.facts).map(([k, v]) => ({
+          time,
+          author: req.deployWorkflowId.slice(0, 255),
+          kind: 'automation' as const,
+          text: `${k}: ${v}`.slice(0, 4000),
+        })).slice(0, 50),
+      };
+      const opts = incidentStartOptions(workflowId, input);
+      await client.workflow.signalWithStart('incident', {
+        ...opts,
+        typedSearchAttributes: [
+          ...opts.typedSearchAttributes,
+          { key: FleetopsCluster, value: req.cluster },
+          { key: FleetopsService, value: req.service },
+        ],
+        signal: incidentFactsSignal,
+        signalArgs: [facts],
+      });
+      return { workflowId };
+    },
+  };
+}

@@ -1,0 +1,271 @@
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type CreateServiceCommandInput,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DryRunCall } from '../../common/controls';
+import { FailureType } from '../../common/failures';
+import { mutatingAwsCall } from '../aws/dry-run';
+import { awsCall } from '../aws/errors';
+import type { ActivityDeps } from '../deps';
+import type {
+  CreateCanaryInput,
+  DeleteCanaryInput,
+  MutationResult,
+  RevisionInput,
+  RevisionResult,
+  ScaleServiceInput,
+  ServiceSnapshot,
+  UpdateRevisionInput,
+} from './types';
+
+/** Tag on every canary service, so an operator (and the delete guard) can tell what made it. */
+export const CANARY_OF_TAG = 'fleetops:canary-of';
+
+export async function describeService(deps: ActivityDeps, cluster: string, service: string): Promise<Service | undefined> {
+  const out = await awsCall('ecs:DescribeServices', () =>
+    deps.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [service], include: ['TAGS'] })),
+  );
+  const found = out.services?.find((s) => s.serviceName === service);
+  return found && found.status !== 'INACTIVE' ? found : undefined;
+}
+
+export function snapshotOf(s: Service): ServiceSnapshot {
+  return {
+    serviceName: s.serviceName ?? '',
+    serviceArn: s.serviceArn ?? '',
+    status: s.status ?? 'UNKNOWN',
+    taskDefinition: s.taskDefinition ?? '',
+    desiredCount: s.desiredCount ?? 0,
+    runningCount: s.runningCount ?? 0,
+    pendingCount: s.pendingCount ?? 0,
+    deployments: (s.deployments ?? []).map((d) => ({
+      id: d.id ?? '',
+      status: d.status ?? 'UNKNOWN',
+      taskDefinition: d.taskDefinition ?? '',
+      rolloutState: d.rolloutState,
+      rolloutStateReason: d.rolloutStateReason,
+      desiredCount: d.desiredCount ?? 0,
+      runningCount: d.runningCount ?? 0,
+      failedTasks: d.failedTasks ?? 0,
+    })),
+    targetGroupArns: (s.loadBalancers ?? []).flatMap((lb) => (lb.targetGroupArn ? [lb.targetGroupArn] : [])),
+  };
+}
+
+function collect<T>(calls: DryRunCall[], m: { dryRun: true; call: DryRunCall } | { dryRun: false; result: T }): void {
+  if (m.dryRun) calls.push(m.call);
+}
+
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, FailureType.InvalidRequest);
+}
+
+export function createServiceActivities(deps: ActivityDeps) {
+  return {
+    /** The service's state as ECS reports it; null when it does not exist (or is INACTIVE). */
+    async describeDeployService(input: { cluster: string; service: string }): Promise<ServiceSnapshot | null> {
+      const s = await describeService(deps, input.cluster, input.service);
+      return s ? snapshotOf(s) : null;
+    },
+
+    /**
+     * The revision to deploy: the given task definition (checked to exist), or a new revision of the
+     * stable one with one container's image replaced. An image that is already the stable one returns
+     * the stable ARN unchanged, and the workflow refuses the deploy.
+     */
+    async resolveDeployRevision(input: RevisionInput): Promise<RevisionResult> {
+      if (input.taskDefinition) {
+        const out = await awsCall('ecs:DescribeTaskDefinition', () =>
+          deps.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.taskDefinition })),
+        );
+        return { taskDefinitionArn: out.taskDefinition?.taskDefinitionArn ?? input.taskDefinition, registered: false, dryRunCalls: [] };
+      }
+      if (!input.image) throw invalid('set exactly one of image or taskDefinition');
+      const out = await awsCall('ecs:DescribeTaskDefinition', () =>
+        deps.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.currentTaskDefinition, include: ['TAGS'] })),
+      );
+      const td = out.taskDefinition;
+      if (!td?.family || !td.containerDefinitions) throw invalid(`task definition ${input.currentTaskDefinition} has no containers`);
+      const containers = td.containerDefinitions;
+      const target = input.container ? containers.find((c) => c.name === input.container) : containers.length === 1 ? containers[0] : undefined;
+      if (!target) {
+        throw invalid(
+          input.container
+            ? `task definition ${td.family} has no container "${input.container}" (has ${containers.map((c) => c.name).join(', ')})`
+            : `task definition ${td.family} has ${containers.length} containers; set services[].canary.container to name the one to replace`,
+        );
+      }
+      if (target.image === input.image) {
+        return { taskDefinitionArn: td.taskDefinitionArn ?? input.currentTaskDefinition, registered: false, dryRunCalls: [] };
+      }
+      const params: RegisterTaskDefinitionCommandInput = {
+        family: td.family,
+        taskRoleArn: td.taskRoleArn,
+        executionRoleArn: td.executionRoleArn,
+        networkMode: td.networkMode,
+        containerDefinitions: containers.map((c) => (c === target ? { ...c, image: input.image } : c)),
+        volumes: td.volumes,
+        placementConstraints: td.placementConstraints,
+        requiresCompatibilities: td.requiresCompatibilities,
+        cpu: td.cpu,
+        memory: td.memory,
+        pidMode: td.pidMode,
+        ipcMode: td.ipcMode,
+        proxyConfiguration: td.proxyConfiguration,
+        inferenceAccelerators: td.inferenceAccelerators,
+        ephemeralStorage: td.ephemeralStorage,
+        runtimePlatform: td.runtimePlatform,
+        ...(out.tags && out.tags.length > 0 ? { tags: out.tags } : {}),
+      };
+      const m = await mutatingAwsCall(
+        input.dryRun,
+        'ecs:RegisterTaskDefinition',
+        { family: td.family, container: target.name, image: input.image, basedOn: td.taskDefinitionArn },
+        () => deps.aws.ecs.send(new RegisterTaskDefinitionCommand(params)),
+      );
+      if (m.dryRun) {
+        return { taskDefinitionArn: `${td.family}:dry-run(${input.image})`, registered: true, dryRunCalls: [m.call] };
+      }
+      const arn = m.result.taskDefinition?.taskDefinitionArn;
+      if (!arn) throw ApplicationFailure.retryable('ecs:RegisterTaskDefinition returned no ARN', FailureType.AwsUnavailable);
+      return { taskDefinitionArn: arn, registered: true, dryRunCalls: [] };
+    },
+
+    /**
+     * `<service>-canary` with the stable service's network, placement and load balancer settings. In
+     * listener-rule mode the canary registers in the canary target group. A canary that already exists
+     * (a retried create, or one left by an earlier deploy) is moved to this revision instead.
+     */
+    async createCanaryService(input: CreateCanaryInput): Promise<MutationResult> {
+      const calls: DryRunCall[] = [];
+      const stable = await describeService(deps, input.cluster, input.service);
+      if (!stable) throw ApplicationFailure.nonRetryable(`service ${input.service} not found in ${input.cluster}`, FailureType.AwsNotFound);
+      const existing = await describeService(deps, input.cluster, input.canaryService);
+      if (existing?.status === 'DRAINING') {
+        throw ApplicationFailure.retryable(`${input.canaryService} is still draining from an earlier deploy`, FailureType.AwsUnavailable);
+      }
+      if (existing) {
+        collect(
+          calls,
+          await mutatingAwsCall(
+            input.dryRun,
+            'ecs:UpdateService',
+            { cluster: input.cluster, service: input.canaryService, taskDefinition: input.taskDefinition, desiredCount: input.desiredCount },
+            () =>
+              deps.aws.ecs.send(
+                new UpdateServiceCommand({
+                  cluster: input.cluster,
+                  service: input.canaryService,
+                  taskDefinition: input.taskDefinition,
+                  desiredCount: input.desiredCount,
+                }),
+              ),
+          ),
+        );
+        return { dryRunCalls: calls };
+      }
+      const loadBalancers = (stable.loadBalancers ?? []).map((lb) =>
+        input.canaryTargetGroupArn && lb.targetGroupArn ? { ...lb, targetGroupArn: input.canaryTargetGroupArn } : lb,
+      );
+      const params: CreateServiceCommandInput = {
+        cluster: input.cluster,
+        serviceName: input.canaryService,
+        taskDefinition: input.taskDefinition,
+        desiredCount: input.desiredCount,
+        loadBalancers,
+        // bridge/host network modes have none; an empty object would be rejected.
+        ...(stable.networkConfiguration?.awsvpcConfiguration ? { networkConfiguration: stable.networkConfiguration } : {}),
+        placementConstraints: stable.placementConstraints,
+        placementStrategy: stable.placementStrategy,
+        healthCheckGracePeriodSeconds: stable.healthCheckGracePeriodSeconds,
+        // A launch type and a capacity provider strategy exclude each other; keep whichever stable uses.
+        ...(stable.capacityProviderStrategy && stable.capacityProviderStrategy.length > 0
+          ? { capacityProviderStrategy: stable.capacityProviderStrategy }
+          : { launchType: stable.launchType ?? 'EC2' }),
+        enableECSManagedTags: stable.enableECSManagedTags,
+        propagateTags: stable.propagateTags,
+        tags: [...(stable.tags ?? []).filter((t) => t.key !== CANARY_OF_TAG), { key: CANARY_OF_TAG, value: input.service }],
+      };
+      collect(
+        calls,
+        await mutatingAwsCall(
+          input.dryRun,
+          'ecs:CreateService',
+          {
+            cluster: input.cluster,
+            serviceName: input.canaryService,
+            taskDefinition: input.taskDefinition,
+            desiredCount: input.desiredCount,
+            targetGroups: loadBalancers.map((lb) => lb.targetGroupArn ?? lb.loadBalancerName ?? '?'),
+          },
+          () => deps.aws.ecs.send(new CreateServiceCommand(params)),
+        ),
+      );
+      return { dryRunCalls: calls };
+    },
+
+    async scaleService(input: ScaleServiceInput): Promise<MutationResult> {
+      const calls: DryRunCall[] = [];
+      collect(
+        calls,
+        await mutatingAwsCall(input.dryRun, 'ecs:UpdateService', { cluster: input.cluster, service: input.service, desiredCount: input.desiredCount }, () =>
+          deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, desiredCount: input.desiredCount })),
+        ),
+      );
+      return { dryRunCalls: calls };
+    },
+
+    /** Promotion and its undo: the main service onto a task definition (ECS then rolls it out). */
+    async updateServiceRevision(input: UpdateRevisionInput): Promise<MutationResult> {
+      const calls: DryRunCall[] = [];
+      collect(
+        calls,
+        await mutatingAwsCall(
+          input.dryRun,
+          'ecs:UpdateService',
+          { cluster: input.cluster, service: input.service, taskDefinition: input.taskDefinition },
+          () => deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, taskDefinition: input.taskDefinition })),
+        ),
+      );
+      return { dryRunCalls: calls };
+    },
+
+    /** Scales the canary to zero and deletes it; a canary that is already gone is success. */
+    async deleteCanaryService(input: DeleteCanaryInput): Promise<MutationResult> {
+      // The one delete fleetops makes: never let a wrong argument delete a real service.
+      if (!input.canaryService.endsWith('-canary')) throw invalid(`refusing to delete ${input.canaryService}: not a canary service`);
+      const calls: DryRunCall[] = [];
+      const existing = input.dryRun ? undefined : await describeService(deps, input.cluster, input.canaryService);
+      if (!input.dryRun && !existing) return { dryRunCalls: calls };
+      if (input.dryRun || (existing?.desiredCount ?? 0) > 0) {
+        collect(
+          calls,
+          await mutatingAwsCall(input.dryRun, 'ecs:UpdateService', { cluster: input.cluster, service: input.canaryService, desiredCount: 0 }, () =>
+            deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.canaryService, desiredCount: 0 })),
+          ),
+        );
+      }
+      collect(
+        calls,
+        await mutatingAwsCall(input.dryRun, 'ecs:DeleteService', { cluster: input.cluster, service: input.canaryService }, async () => {
+          try {
+            return await deps.aws.ecs.send(new DeleteServiceCommand({ cluster: input.cluster, service: input.canaryService, force: true }));
+          } catch (err) {
+            // Deleted between our describe and this call (a retry after a lost answer): done.
+            if ((err as { name?: string }).name === 'ServiceNotFoundException') return undefined;
+            throw err;
+          }
+        }),
+      );
+      return { dryRunCalls: calls };
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import type { DryRunCall } from '../../common/controls';
+import type { ServiceConfig } from '../../config/schema';
+
+/**
+ * What the deploy activities take and return. Workflow code imports these as types only, so this
+ * file must stay free of runtime imports.
+ */
+
+export type CanaryPlan = ServiceConfig['canary'];
+export type CanaryStep = CanaryPlan['steps'][number];
+export type MetricCheck = CanaryPlan['metricChecks'][number];
+export type ListenerRuleConfig = NonNullable<CanaryPlan['listenerRule']>;
+
+export interface ResolvedPlan {
+  plan: CanaryPlan;
+  canaryService: string;
+}
+
+export interface BlockingIncident {
+  workflowId: string;
+  severity: string;
+  phase: string;
+}
+
+export interface DeploymentSnapshot {
+  id: string;
+  /** PRIMARY (the one ECS is moving to), ACTIVE (being replaced) or INACTIVE. */
+  status: string;
+  taskDefinition: string;
+  rolloutState?: string;
+  rolloutStateReason?: string;
+  desiredCount: number;
+  runningCount: number;
+  failedTasks: number;
+}
+
+export interface ServiceSnapshot {
+  serviceName: string;
+  serviceArn: string;
+  status: string;
+  taskDefinition: string;
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+  deployments: DeploymentSnapshot[];
+  targetGroupArns: string[];
+}
+
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING';
+
+export interface AlarmState {
+  name: string;
+  state: AlarmStateValue;
+  reason?: string;
+}
+
+export interface MetricResult {
+  name: string;
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  value?: number;
+  stableValue?: number;
+  reason: string;
+}
+
+export interface StoppedCanaryTask {
+  taskArn: string;
+  taskDefinition: string;
+  stopCode?: string;
+  stoppedReason: string;
+  stoppedAt?: string;
+}
+
+export interface CanaryAnalysis {
+  at: string;
+  alarms: AlarmState[];
+  metrics: MetricResult[];
+  /** Canary tasks that stopped for a reason of their own (exit, failed start, failed health check). */
+  stoppedTasks: StoppedCanaryTask[];
+  canary: { runningCount: number; desiredCount: number; rolloutState?: string; rolloutStateReason?: string } | null;
+}
+
+export interface AnalyzeCanaryInput {
+  cluster: string;
+  service: string;
+  canaryService: string;
+  alarms: string[];
+  metricChecks: MetricCheck[];
+  /** Canary tasks that stopped before this instant are not counted again. */
+  sinceMs: number;
+  /** Metrics are read over this window ending now. */
+  windowSeconds: number;
+}
+
+export interface RevisionInput {
+  cluster: string;
+  service: string;
+  /** The stable service's task definition, the base for an image deploy. */
+  currentTaskDefinition: string;
+  image?: string;
+  taskDefinition?: string;
+  container?: string;
+  dryRun?: boolean;
+}
+
+export interface RevisionResult {
+  taskDefinitionArn: string;
+  registered: boolean;
+  dryRunCalls: DryRunCall[];
+}
+
+export interface CreateCanaryInput {
+  cluster: string;
+  service: string;
+  canaryService: string;
+  taskDefinition: string;
+  desiredCount: number;
+  /** Listener-rule mode: the canary registers in this target group instead of the stable one. */
+  canaryTargetGroupArn?: string;
+  dryRun?: boolean;
+}
+
+export interface MutationResult {
+  dryRunCalls: DryRunCall[];
+}
+
+export interface ScaleServiceInput {
+  cluster: string;
+  service: string;
+  desiredCount: number;
+  dryRun?: boolean;
+}
+
+export interface DeleteCanaryInput {
+  cluster: string;
+  canaryService: string;
+  dryRun?: boolean;
+}
+
+export interface UpdateRevisionInput {
+  cluster: string;
+  service: string;
+  taskDefinition: string;
+  dryRun?: boolean;
+}
+
+export interface TrafficWeightInput {
+  listenerRule: ListenerRuleConfig;
+  canaryWeight: number;
+  dryRun?: boolean;
+}
+
+export interface TrafficWeightResult extends MutationResult {
+  /** Weights read back from the rule after the change (the requested ones in dryRun). */
+  stableWeight: number;
+  canaryWeight: number;
+}
+
+export interface DeployIncidentRequest {
+  deployWorkflowId: string;
+  deployRunId: string;
+  cluster: string;
+  service: string;
+  title: string;
+  summary: string;
+  facts: Record<string, string>;
+}

@@ -1,0 +1,598 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { DeployActivities } from '../../activities/deploy';
+import type { CanaryAnalysis, CanaryPlan, ServiceSnapshot } from '../../activities/deploy/types';
+import type { Notification } from '../../activities/notifications';
+import { abortUpdate, statusQuery } from '../../common/controls';
+import { FailureType } from '../../common/failures';
+import { deployWorkflowId } from '../../common/workflow-ids';
+import type { DeployInput } from '../../common/workflow-inputs';
+import { serviceSchema } from '../../config/schema';
+import { approveUpdate, canaryDeploy, ecsEventSignal, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy';
+import { canaryTaskCount } from '../../workflows/lib/canary-sizing';
+import { bundledWorkflows, connectTimeSkipping, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+
+/**
+ * The canary deploy on the time-skipping server with mocked activities: every path the workflow can
+ * take (promote, the rollback triggers, human gates, abort, refusal, dry run). The activities are
+ * tested against moto + the simulator in test/activities/deploy.test.ts.
+ */
+
+const CLUSTER = 'demo';
+const OLD_TD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:1';
+const NEW_TD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:2';
+const RULE = {
+  ruleArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/demo/1/2/3',
+  stableTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1',
+  canaryTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-canary/2',
+};
+
+let env: TestWorkflowEnvironment;
+let serviceCounter = 0;
+
+beforeAll(async () => {
+  env = await connectTimeSkipping();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function planOf(canary: Record<string, unknown>): CanaryPlan {
+  return serviceSchema.parse({ cluster: CLUSTER, name: 'web', canary }).canary;
+}
+
+const BASIC_PLAN = planOf({
+  alarms: ['web-5xx'],
+  steps: [
+    { kind: 'setWeight', weight: 10 },
+    { kind: 'bake', seconds: 300 },
+    { kind: 'setWeight', weight: 50 },
+    { kind: 'bake', seconds: 300 },
+    { kind: 'promote' },
+  ],
+});
+
+function snapshot(name: string, taskDefinition: string, desired: number, running = desired): ServiceSnapshot {
+  return {
+    serviceName: name,
+    serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/${CLUSTER}/${name}`,
+    status: 'ACTIVE',
+    taskDefinition,
+    desiredCount: desired,
+    runningCount: running,
+    pendingCount: 0,
+    deployments: [
+      { id: `ecs-svc/${name}`, status: 'PRIMARY', taskDefinition, rolloutState: 'COMPLETED', desiredCount: desired, runningCount: running, failedTasks: 0 },
+    ],
+    targetGroupArns: [RULE.stableTargetGroupArn],
+  };
+}
+
+function healthyAnalysis(alarms: string[]): CanaryAnalysis {
+  return {
+    at: new Date().toISOString(),
+    alarms: alarms.map((name) => ({ name, state: 'OK' })),
+    metrics: [],
+    stoppedTasks: [],
+    canary: { runningCount: 1, desiredCount: 1, rolloutState: 'COMPLETED' },
+  };
+}
+
+interface World {
+  plan: CanaryPlan;
+  stableDesired: number;
+  stableRunning: number;
+  /** Per analysis run (1-based) result; healthy when undefined. */
+  analysis?: (run: number, plan: CanaryPlan) => CanaryAnalysis | undefined;
+  blockingIncidents?: { workflowId: string; severity: string; phase: string }[];
+}
+
+interface Mock {
+  activities: DeployActivities & { notify(n: Notification): Promise<{ sent: string[]; skipped: string[] }> };
+  /** Activity names in call order, with a short argument note. */
+  log: string[];
+  notified: string[];
+  calls: Record<string, unknown[]>;
+}
+
+function mock(world: World, over: Partial<DeployActivities> = {}): Mock {
+  const log: string[] = [];
+  const notified: string[] = [];
+  const calls: Record<string, unknown[]> = {};
+  let mainTd = OLD_TD;
+  let canary: ServiceSnapshot | null = null;
+  let runs = 0;
+  const dry = (dryRun: boolean | undefined, action: string, params: Record<string, unknown>) => (dryRun ? [{ action, params }] : []);
+
+  const base: DeployActivities = {
+    async resolveDeployPlan() {
+      return { plan: world.plan, canaryService: 'web-canary' };
+    },
+    async findBlockingIncidents() {
+      return world.blockingIncidents ?? [];
+    },
+    async describeDeployService({ service }) {
+      if (service === 'web') return snapshot('web', mainTd, world.stableDesired, world.stableRunning);
+      return canary;
+    },
+    async describeAlarmStates({ alarmNames }) {
+      return alarmNames.map((name) => ({ name, state: 'OK' as const }));
+    },
+    async analyzeCanary() {
+      runs += 1;
+      return world.analysis?.(runs, world.plan) ?? healthyAnalysis(world.plan.alarms);
+    },
+    async resolveDeployRevision({ image, taskDefinition, dryRun }) {
+      if (taskDefinition) return { taskDefinitionArn: taskDefinition, registered: false, dryRunCalls: [] };
+      return { taskDefinitionArn: dryRun ? 'web:dry-run' : NEW_TD, registered: true, dryRunCalls: dry(dryRun, 'ecs:RegisterTaskDefinition', { image }) };
+    },
+    async createCanaryService({ taskDefinition, desiredCount, dryRun }) {
+      if (!dryRun) canary = snapshot('web-canary', taskDefinition, desiredCount);
+      return { dryRunCalls: dry(dryRun, 'ecs:CreateService', { serviceName: 'web-canary' }) };
+    },
+    async scaleService({ service, desiredCount, dryRun }) {
+      if (!dryRun && service === 'web-canary' && canary) canary = snapshot('web-canary', canary.taskDefinition, desiredCount);
+      return { dryRunCalls: dry(dryRun, 'ecs:UpdateService', { service, desiredCount }) };
+    },
+    async deleteCanaryService({ dryRun }) {
+      if (!dryRun) canary = null;
+      return { dryRunCalls: dry(dryRun, 'ecs:DeleteService', { service: 'web-canary' }) };
+    },
+    async updateServiceRevision({ taskDefinition, dryRun }) {
+      if (!dryRun) mainTd = taskDefinition;
+      return { dryRunCalls: dry(dryRun, 'ecs:UpdateService', { service: 'web', taskDefinition }) };
+    },
+    async setTrafficWeight({ canaryWeight, dryRun }) {
+      return { stableWeight: 100 - canaryWeight, canaryWeight, dryRunCalls: dry(dryRun, 'elasticloadbalancing:ModifyRule', { canaryWeight }) };
+    },
+    async requestDeployIncident(req) {
+      return { workflowId: `incident-deploy-rollback-failed-${req.deployRunId.slice(0, 8)}` };
+    },
+  };
+  const merged = { ...base, ...over };
+  const note = (name: string, arg: Record<string, unknown>): string => {
+    switch (name) {
+      case 'scaleService':
+        return `scaleService:${String(arg.desiredCount)}`;
+      case 'setTrafficWeight':
+        return `setTrafficWeight:${String(arg.canaryWeight)}`;
+      case 'updateServiceRevision':
+        return `updateServiceRevision:${String(arg.taskDefinition).split('/').pop()}`;
+      default:
+        return name;
+    }
+  };
+  const recorded = Object.fromEntries(
+    Object.entries(merged).map(([name, fn]) => [
+      name,
+      (arg: Record<string, unknown>) => {
+        log.push(note(name, arg));
+        (calls[name] ??= []).push(arg);
+        return (fn as (a: unknown) => Promise<unknown>)(arg);
+      },
+    ]),
+  ) as unknown as DeployActivities;
+  return {
+    activities: {
+      ...recorded,
+      async notify(n: Notification) {
+        notified.push(n.title.replace(/^.*: /, ''));
+        return { sent: ['ops'], skipped: [] };
+      },
+    },
+    log,
+    notified,
+    calls,
+  };
+}
+
+function newService(): string {
+  serviceCounter += 1;
+  return `web${serviceCounter}`;
+}
+
+async function start(taskQueue: string, input: Partial<DeployInput> = {}): Promise<WorkflowHandle<typeof canaryDeploy>> {
+  const args: DeployInput = { cluster: CLUSTER, service: 'web', image: 'registry.example/web:2', requestedBy: 'alice', ...input };
+  // Each test gets its own workflow id; the mocks answer for service `web` whatever the id says.
+  return env.client.workflow.start(canaryDeploy, { workflowId: deployWorkflowId(CLUSTER, newService()), taskQueue, args: [args] });
+}
+
+async function statusOf(handle: WorkflowHandle): Promise<DeployStatus> {
+  return (await handle.query(statusQuery)) as DeployStatus;
+}
+
+/** Advances workflow time in steps until the status shows `phase`. */
+async function untilPhase(handle: WorkflowHandle, phase: string): Promise<DeployStatus> {
+  for (let i = 0; i < 120; i++) {
+    const s = await statusOf(handle);
+    if (s.phase === phase) return s;
+    await env.sleep('10 seconds');
+  }
+  throw new Error(`deploy never reached ${phase}; status: ${JSON.stringify(await statusOf(handle))}`);
+}
+
+async function run<T>(m: Mock, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueTaskQueue('deploy');
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: m.activities });
+  return worker.runUntil(fn(taskQueue));
+}
+
+async function finish(handle: WorkflowHandle<typeof canaryDeploy>, caseName: string): Promise<DeployResult> {
+  const result = await handle.result();
+  await recordHistory(handle, 'canary-deploy', caseName);
+  return result;
+}
+
+const mutations = (log: string[]) => log.filter((l) => /^(createCanaryService|scaleService|setTrafficWeight|updateServiceRevision|deleteCanaryService)/.test(l));
+
+describe('canary sizing', () => {
+  it('approximates the weight in a shared target group and takes the share in listener-rule mode', () => {
+    expect(canaryTaskCount(9, 10, 'shared-target-group')).toBe(1);
+    expect(canaryTaskCount(4, 50, 'shared-target-group')).toBe(4);
+    expect(canaryTaskCount(2, 5, 'shared-target-group')).toBe(1);
+    expect(canaryTaskCount(6, 100, 'shared-target-group')).toBe(6);
+    expect(canaryTaskCount(9, 10, 'listener-rule')).toBe(1);
+    expect(canaryTaskCount(9, 50, 'listener-rule')).toBe(5);
+    expect(canaryTaskCount(9, 0, 'listener-rule')).toBe(0);
+  });
+});
+
+describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
+  it('promotes cleanly: canary sized by weight, two bakes with analysis, main service moved, canary removed', async () => {
+    const m = mock({ plan: BASIC_PLAN, stableDesired: 9, stableRunning: 9 });
+    const { result, status } = await run(m, async (tq) => {
+      const handle = await start(tq);
+      const r = await finish(handle, 'clean-promote');
+      return { result: r, status: await statusOf(handle) };
+    });
+    expect(result.outcome).toBe('promoted');
+    expect(result.taskDefinition).toBe(NEW_TD);
+    expect(result.previousTaskDefinition).toBe(OLD_TD);
+    // 9 stable tasks: 1 canary ≈ 10%, 9 canary = 50%; 300 s bakes at 60 s intervals = 5 analyses each.
+    expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'scaleService:9', 'updateServiceRevision:web:2', 'deleteCanaryService']);
+    expect(m.log.filter((l) => l === 'analyzeCanary')).toHaveLength(10);
+    expect(status.phase).toBe('promoted');
+    expect(status.analysis.runs).toBe(10);
+    expect(status.canaryWeight).toBe(0);
+    expect(m.notified).toEqual(['creating-canary', 'shifting-traffic', 'baking', 'shifting-traffic', 'baking', 'promoting', 'promoted']);
+    expect(result.decisions.map((d) => d.decision)).toEqual(expect.arrayContaining(['proceed', 'create', 'scale', 'shift', 'pass', 'promote']));
+  });
+
+  it('uses the weighted listener rule when configured and restores it after promotion', async () => {
+    const plan = planOf({ ...BASIC_PLAN, listenerRule: RULE, alarms: [] });
+    const m = mock({ plan, stableDesired: 9, stableRunning: 9 });
+    const result = await run(m, async (tq) => finish(await start(tq), 'listener-rule-promote'));
+    expect(result.outcome).toBe('promoted');
+    expect(mutations(m.log)).toEqual([
+      'createCanaryService',
+      'scaleService:1',
+      'setTrafficWeight:10',
+      'scaleService:5',
+      'setTrafficWeight:50',
+      'updateServiceRevision:web:2',
+      'setTrafficWeight:0',
+      'deleteCanaryService',
+    ]);
+    expect(m.calls.createCanaryService?.[0]).toMatchObject({ canaryTargetGroupArn: RULE.canaryTargetGroupArn, desiredCount: 0 });
+  });
+
+  it('rolls back when an alarm fires during the bake; a failed compensation attempt is retried', async () => {
+    const plan = planOf({ ...BASIC_PLAN, listenerRule: RULE });
+    let deleteAttempts = 0;
+    const m = mock(
+      {
+        plan,
+        stableDesired: 4,
+        stableRunning: 4,
+        analysis: (run, p) =>
+          run === 2 ? { ...healthyAnalysis(p.alarms), alarms: [{ name: 'web-5xx', state: 'ALARM', reason: 'Threshold Crossed: 3 datapoints' }] } : undefined,
+      },
+      {
+        async deleteCanaryService() {
+          deleteAttempts += 1;
+          if (deleteAttempts === 1) throw ApplicationFailure.retryable('ecs:DeleteService: ThrottlingException', FailureType.AwsThrottled);
+          return { dryRunCalls: [] };
+        },
+      },
+    );
+    const { result, status } = await run(m, async (tq) => {
+      const handle = await start(tq);
+      const r = await finish(handle, 'alarm-rollback');
+      return { result: r, status: await statusOf(handle) };
+    });
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toContain('alarm web-5xx in ALARM (Threshold Crossed: 3 datapoints)');
+    // Reverse order: weights back first, then the canary goes; the main service was never touched.
+    expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'setTrafficWeight:10', 'setTrafficWeight:0', 'deleteCanaryService', 'deleteCanaryService']);
+    expect(deleteAttempts).toBe(2);
+    expect(status.phase).toBe('rolled-back');
+    expect(status.decisions.find((d) => d.decision === 'rollback')?.reason).toContain('web-5xx');
+    expect(m.notified.slice(-2)).toEqual(['rolling-back', 'rolled-back']);
+  });
+
+  it('tolerates metric failures up to the failure limit, then rolls back', async () => {
+    const plan = planOf({
+      ...BASIC_PLAN,
+      alarms: [],
+      failureLimit: 1,
+      metricChecks: [{ name: 'canary-5xx', namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', maxValue: 5 }],
+    });
+    const m = mock({
+      plan,
+      stableDesired: 4,
+      stableRunning: 4,
+      analysis: (run, p) => ({
+        ...healthyAnalysis(p.alarms),
+        metrics: [
+          run >= 2
+            ? { name: 'canary-5xx', verdict: 'fail', value: 12, reason: 'HTTPCode_Target_5XX_Count 12 above 5' }
+            : { name: 'canary-5xx', verdict: 'pass', value: 0, reason: 'within limits' },
+        ],
+      }),
+    });
+    const result = await run(m, async (tq) => finish(await start(tq), 'metric-failure'));
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toBe('rolled back: metric checks failed 2 times (limit 1): canary-5xx: HTTPCode_Target_5XX_Count 12 above 5');
+    expect(result.decisions.filter((d) => d.decision === 'tolerate')).toHaveLength(1);
+    expect(m.log.filter((l) => l === 'analyzeCanary')).toHaveLength(3);
+    expect(m.log).not.toContain('updateServiceRevision:web:2');
+  });
+
+  it('waits for a human on inconclusive analysis and goes on when approved', async () => {
+    const plan = planOf({ ...BASIC_PLAN, inconclusiveTimeoutSeconds: 900 });
+    const m = mock({
+      plan,
+      stableDesired: 4,
+      stableRunning: 4,
+      analysis: (run, p) =>
+        run === 1
+          ? { ...healthyAnalysis(p.alarms), metrics: [{ name: 'p99', verdict: 'inconclusive', reason: 'no data for App/p99' }] }
+          : undefined,
+    });
+    const { result, rejected } = await run(m, async (tq) => {
+      const handle = await start(tq);
+      const baking = await untilPhase(handle, 'baking');
+      expect(baking.awaiting).toBeUndefined();
+      // approve outside a gate is refused with the reason, and changes nothing.
+      const rejected = await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] }).catch((e: unknown) => e);
+      const waiting = await untilPhase(handle, 'inconclusive');
+      expect(waiting.awaiting).toMatchObject({ kind: 'inconclusive', onTimeout: 'rollback' });
+      expect(waiting.summary).toContain('inconclusive');
+      const after = await handle.executeUpdate(approveUpdate, { args: [{ by: 'carol', reason: 'metric is new, looked at logs' }] });
+      expect(after.phase).toBe('inconclusive');
+      return { result: await finish(handle, 'inconclusive-approved'), rejected };
+    });
+    expect(rejected).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((rejected as WorkflowUpdateFailedError).cause?.message)).toMatch(/nothing to approve: deploy demo\/web is baking/);
+    expect(result.outcome).toBe('promoted');
+    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe('approved by carol: metric is new, looked at logs');
+  });
+
+  it('rolls back when nobody judges an inconclusive analysis in time', async () => {
+    const plan = planOf({ ...BASIC_PLAN, inconclusiveTimeoutSeconds: 900 });
+    const m = mock({
+      plan,
+      stableDesired: 4,
+      stableRunning: 4,
+      analysis: (_run, p) => ({ ...healthyAnalysis(p.alarms), alarms: [{ name: 'web-5xx', state: 'INSUFFICIENT_DATA' }] }),
+    });
+    const result = await run(m, async (tq) => finish(await start(tq), 'inconclusive-timeout'));
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toBe('rolled back: inconclusive analysis not judged within 900 s (alarm web-5xx INSUFFICIENT_DATA)');
+    expect(m.notified).toContain('inconclusive');
+    expect(m.log.filter((l) => l === 'analyzeCanary')).toHaveLength(1);
+  });
+
+  it('passes a gate on approve, and applies the configured timeout action when nobody answers', async () => {
+    const gated = (action: string) =>
+      planOf({ alarms: [], gateTimeoutAction: action, steps: [{ kind: 'setWeight', weight: 20 }, { kind: 'gate', timeoutSeconds: 600 }, { kind: 'promote' }] });
+    const approved = mock({ plan: gated('rollback'), stableDesired: 4, stableRunning: 4 });
+    const r1 = await run(approved, async (tq) => {
+      const handle = await start(tq);
+      const s = await untilPhase(handle, 'awaiting-approval');
+      expect(s.awaiting).toMatchObject({ kind: 'gate', onTimeout: 'rollback' });
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'dave' }] });
+      const again = await handle.executeUpdate(approveUpdate, { args: [{ by: 'dave' }] }).catch((e: unknown) => e);
+      expect(again).toBeInstanceOf(WorkflowUpdateFailedError);
+      return finish(handle, 'gate-approved');
+    });
+    expect(r1.outcome).toBe('promoted');
+
+    const timedOutRollback = mock({ plan: gated('rollback'), stableDesired: 4, stableRunning: 4 });
+    const r2 = await run(timedOutRollback, async (tq) => finish(await start(tq), 'gate-timeout-rollback'));
+    expect(r2.outcome).toBe('rolled-back');
+    expect(r2.reason).toBe('rolled back: gate not answered within 600 s; config says rollback');
+
+    const timedOutPromote = mock({ plan: gated('promote'), stableDesired: 4, stableRunning: 4 });
+    const r3 = await run(timedOutPromote, async (tq) => finish(await start(tq), 'gate-timeout-promote'));
+    expect(r3.outcome).toBe('promoted');
+    expect(r3.decisions.find((d) => d.decision === 'promote')?.reason).toContain('config says promote');
+  });
+
+  it('aborts mid-bake: the abort update is accepted, the canary is removed, the stable service untouched', async () => {
+    const m = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 });
+    const { result, accepted, late } = await run(m, async (tq) => {
+      const handle = await start(tq);
+      await untilPhase(handle, 'baking');
+      const accepted = await handle.executeUpdate(abortUpdate, { args: [{ reason: 'wrong build', by: 'erin' }] });
+      const r = await finish(handle, 'abort-mid-bake');
+      const late = await handle.executeUpdate(abortUpdate, { args: [{ reason: 'again' }] }).catch((e: unknown) => e);
+      return { result: r, accepted, late };
+    });
+    expect(accepted.abortRequested).toBe('wrong build');
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toBe('rolled back: aborted by erin: wrong build');
+    expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'deleteCanaryService']);
+    expect(late).toBeInstanceOf(Error);
+  });
+
+  it('rolls back when ECS reports the canary cannot start tasks, and when canary tasks stop on their own', async () => {
+    const m = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 });
+    const r1 = await run(m, async (tq) => {
+      const handle = await start(tq);
+      await untilPhase(handle, 'baking');
+      const ev = {
+        detailType: 'ECS Service Action' as const,
+        eventName: 'SERVICE_TASK_START_IMPAIRED',
+        eventType: 'WARN',
+        resources: [`arn:aws:ecs:us-east-1:123456789012:service/${CLUSTER}/web-canary`],
+        time: new Date().toISOString(),
+        eventId: 'ev-1',
+      };
+      await handle.signal(ecsEventSignal, ev);
+      await handle.signal(ecsEventSignal, ev);
+      const r = await finish(handle, 'ecs-event-rollback');
+      const s = await statusOf(handle);
+      expect(s.timeline.filter((t) => t.source === 'ecs')).toHaveLength(1);
+      return r;
+    });
+    expect(r1.outcome).toBe('rolled-back');
+    expect(r1.reason).toBe('rolled back: ECS reported SERVICE_TASK_START_IMPAIRED for web-canary');
+
+    const stopped = mock({
+      plan: BASIC_PLAN,
+      stableDesired: 4,
+      stableRunning: 4,
+      analysis: (run, p) =>
+        run === 3
+          ? {
+              ...healthyAnalysis(p.alarms),
+              stoppedTasks: [{ taskArn: 't1', taskDefinition: NEW_TD, stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }],
+            }
+          : undefined,
+    });
+    const r2 = await run(stopped, async (tq) => finish(await start(tq), 'canary-tasks-stopped'));
+    expect(r2.outcome).toBe('rolled-back');
+    expect(r2.reason).toBe('rolled back: 1 canary task(s) stopped unexpectedly: EssentialContainerExited: Essential container in task exited');
+  });
+
+  it('rolls back a failed promotion, putting the main service back on the old revision', async () => {
+    let mainTd = OLD_TD;
+    const m = mock(
+      { plan: planOf({ alarms: [], steps: [{ kind: 'setWeight', weight: 20 }, { kind: 'promote' }], promoteTimeoutSeconds: 300 }), stableDesired: 4, stableRunning: 4 },
+      {
+        async updateServiceRevision({ taskDefinition }) {
+          mainTd = taskDefinition;
+          return { dryRunCalls: [] };
+        },
+        async describeDeployService({ service }) {
+          if (service !== 'web') return snapshot('web-canary', NEW_TD, 1);
+          const s = snapshot('web', mainTd, 4);
+          // The new revision's tasks never come up; the old one settles at once.
+          return mainTd === NEW_TD
+            ? { ...s, runningCount: 2, deployments: [{ ...s.deployments[0]!, rolloutState: 'IN_PROGRESS', runningCount: 0 }] }
+            : s;
+        },
+      },
+    );
+    const result = await run(m, async (tq) => finish(await start(tq), 'promotion-timeout'));
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toContain('promotion failed: ECS deployment of');
+    expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'updateServiceRevision:web:2', 'updateServiceRevision:web:1', 'deleteCanaryService']);
+  });
+
+  it('asks for an incident when a rollback still fails after retries', async () => {
+    const m = mock(
+      {
+        plan: BASIC_PLAN,
+        stableDesired: 4,
+        stableRunning: 4,
+        analysis: (run, p) => (run === 1 ? { ...healthyAnalysis(p.alarms), alarms: [{ name: 'web-5xx', state: 'ALARM' }] } : undefined),
+      },
+      {
+        async deleteCanaryService() {
+          throw ApplicationFailure.nonRetryable('ecs:DeleteService: AccessDeniedException', FailureType.AwsAccessDenied);
+        },
+      },
+    );
+    const { result, status } = await run(m, async (tq) => {
+      const handle = await start(tq);
+      const r = await finish(handle, 'rollback-failure-incident');
+      return { result: r, status: await statusOf(handle) };
+    });
+    expect(result.outcome).toBe('rollback-failed');
+    expect(result.incidentWorkflowId).toMatch(/^incident-deploy-rollback-failed-/);
+    expect(status.phase).toBe('rollback-failed');
+    const req = m.calls.requestDeployIncident?.[0] as { facts: Record<string, string>; cluster: string };
+    expect(req.cluster).toBe(CLUSTER);
+    expect(req.facts['undo failures']).toContain('AccessDeniedException');
+    expect(req.facts.reason).toContain('web-5xx');
+  });
+
+  it('refuses a second deploy of the same service while one runs', async () => {
+    const plan = planOf({ alarms: [], steps: [{ kind: 'setWeight', weight: 20 }, { kind: 'gate' }, { kind: 'promote' }] });
+    const m = mock({ plan, stableDesired: 4, stableRunning: 4 });
+    const { second, result } = await run(m, async (tq) => {
+      const workflowId = deployWorkflowId(CLUSTER, newService());
+      const args: [DeployInput] = [{ cluster: CLUSTER, service: 'web', image: 'registry.example/web:2' }];
+      const first = await env.client.workflow.start(canaryDeploy, { workflowId, taskQueue: tq, args });
+      await untilPhase(first, 'awaiting-approval');
+      const second = await env.client.workflow.start(canaryDeploy, { workflowId, taskQueue: tq, args }).catch((e: unknown) => e);
+      await first.executeUpdate(abortUpdate, { args: [{ reason: 'test over' }] });
+      return { second, result: await finish(first, 'second-deploy-refused') };
+    });
+    expect(second).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+    expect(result.outcome).toBe('rolled-back');
+  });
+
+  it('is refused while a sev1/sev2 incident is open for the cluster, unless forced', async () => {
+    const incidents = [{ workflowId: 'incident-db-down-1a2b3c4d', severity: 'sev1', phase: 'open' }];
+    const frozen = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4, blockingIncidents: incidents });
+    const { result, status } = await run(frozen, async (tq) => {
+      const handle = await start(tq);
+      const r = await finish(handle, 'incident-freeze');
+      return { result: r, status: await statusOf(handle) };
+    });
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toContain('frozen while incidents are open: incident-db-down-1a2b3c4d (sev1, open)');
+    expect(mutations(frozen.log)).toEqual([]);
+    expect(status.phase).toBe('refused');
+    expect(frozen.notified).toEqual(['refused']);
+
+    const forced = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4, blockingIncidents: incidents });
+    const r2 = await run(forced, async (tq) => finish(await start(tq, { force: true }), 'incident-freeze-forced'));
+    expect(r2.outcome).toBe('promoted');
+    expect(forced.log).not.toContain('findBlockingIncidents');
+    expect(r2.decisions[0]).toMatchObject({ decision: 'skip', reason: 'forced: open incidents not checked' });
+  });
+
+  it('is refused when the stable service is unhealthy (preflight)', async () => {
+    const m = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 3 });
+    const result = await run(m, async (tq) => finish(await start(tq), 'preflight-unhealthy'));
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toBe('stable web is not healthy: 3 running of 4 desired');
+    expect(mutations(m.log)).toEqual([]);
+  });
+
+  it('dryRun records every mutating call instead of making it and does not wait', async () => {
+    const plan = planOf({ ...BASIC_PLAN, listenerRule: RULE, steps: [...BASIC_PLAN.steps.slice(0, 4), { kind: 'gate' }, { kind: 'promote' }] });
+    const m = mock({ plan, stableDesired: 9, stableRunning: 9 });
+    const { result, status, seconds } = await run(m, async (tq) => {
+      const handle = await start(tq, { dryRun: true });
+      const r = await finish(handle, 'dry-run');
+      const d = await handle.describe();
+      return { result: r, status: await statusOf(handle), seconds: ((d.closeTime?.getTime() ?? 0) - d.startTime.getTime()) / 1000 };
+    });
+    expect(result.outcome).toBe('dry-run-complete');
+    expect(status.dryRun).toBe(true);
+    expect(status.dryRunCalls?.map((c) => c.action)).toEqual([
+      'ecs:RegisterTaskDefinition',
+      'ecs:CreateService',
+      'ecs:UpdateService',
+      'elasticloadbalancing:ModifyRule',
+      'ecs:UpdateService',
+      'elasticloadbalancing:ModifyRule',
+      'ecs:UpdateService',
+      'elasticloadbalancing:ModifyRule',
+      'ecs:DeleteService',
+    ]);
+    expect(result.dryRunCalls).toEqual(status.dryRunCalls);
+    expect(m.log).not.toContain('analyzeCanary');
+    expect(seconds).toBeLessThan(60);
+    expect(m.calls.scaleService?.every((a) => (a as { dryRun?: boolean }).dryRun === true)).toBe(true);
+  });
+});
