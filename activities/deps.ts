@@ -8,6 +8,6 @@ export interface ActivityDeps {
   config: FleetopsConfig;
   /** fetch used for webhooks and the GitHub API; injectable for tests. */
   fetch?: typeof fetch;
-  /** For activities that start or signal workflows (an automation opening an incident); the worker passes its client. */
+  /** Client for activities that start or signal workflows (an automation opening an incident); when unset they use the activity context's client. */
   temporal?: { client: Client; namespace: string };
 }

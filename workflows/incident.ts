@@ -294,7 +294,9 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
     async (req) => {
       if (req.item === 'action-items-filed') {
         await fileUnlinkedActionItems();
-        reject(checkProblem(state, req));
+        // State may have moved while filing; a plain Error here would fail the workflow task, not the update.
+        const problem = checkProblem(state, req);
+        if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidRequest');
       }
       applyCheck(state, req, Date.now());
       changed();

@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import { automationIncidentWorkflowId, incidentStartOptions } from '../../common/incident-start';
@@ -120,11 +121,10 @@ export function createIncidentActivities(deps: Pick<ActivityDeps, 'config' | 'fe
      * retry lands on the same incident id and the facts' key makes the incident record them once.
      */
     async openIncidentFromAutomation(req: AutomationIncidentRequest): Promise<{ workflowId: string }> {
-      if (!deps.temporal) {
-        throw ApplicationFailure.nonRetryable('no Temporal client in the activity deps; the worker must pass one', FailureType.InvalidRequest);
-      }
+      // Injected in tests; in the worker, the activity context's client (the worker's own connection).
+      const client = deps.temporal?.client ?? Context.current().client;
       const workflowId = automationIncidentWorkflowId(req.title, req.key);
-      await deps.temporal.client.workflow.signalWithStart('incident', {
+      await client.workflow.signalWithStart('incident', {
         ...incidentStartOptions(workflowId, {
           title: req.title,
           severity: req.severity,
