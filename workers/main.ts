@@ -13,11 +13,13 @@
  * worker bundles workflows/ itself when unset).
  */
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
 import { createLogger } from '../common/logger';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import { loadConfigOrExit } from '../config/load';
+import { startDomainGauges } from './domain-gauges';
 
 async function main(): Promise<void> {
   const log = createLogger('worker');
@@ -73,8 +75,14 @@ async function main(): Promise<void> {
     }),
   ]);
 
+  // Gauges computed from visibility (incidents open by severity) go out on the same endpoint.
+  const visibility = metricsPort > 0 ? new Client({ connection: await Connection.connect({ address }), namespace }) : undefined;
+  const gauges = visibility && startDomainGauges({ client: visibility, meter: Runtime.instance().metricMeter, log });
+
   log.info({ address, namespace, taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort }, 'worker started');
   await Promise.all([critical.run(), standard.run()]);
+  gauges?.stop();
+  await visibility?.connection.close();
   await connection.close();
   aws.destroy();
   log.info('worker stopped');
