@@ -1,6 +1,6 @@
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   type Message,
@@ -27,6 +27,14 @@ export interface SqsConsumerOptions extends EventPipeline {
 }
 
 const RECEIVE_BATCH = 10;
+/** Deletes wait this long for company, so up to 10 go in one DeleteMessageBatch call. */
+const DELETE_LINGER_MS = 20;
+
+interface PendingDelete {
+  receiptHandle: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
 
 export class SqsConsumer {
   private stopping = false;
@@ -36,6 +44,8 @@ export class SqsConsumer {
   private loop: Promise<void> | undefined;
   private visibilityTimeoutSeconds = 30;
   private hasRedrivePolicy = false;
+  private pendingDeletes: PendingDelete[] = [];
+  private deleteTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: SqsConsumerOptions) {}
 
@@ -133,7 +143,7 @@ export class SqsConsumer {
     const extender = this.extendVisibilityWhileSlow(message);
     try {
       const results = await dispatchAll(this.opts, validated.routed, 'sqs');
-      await this.opts.sqs.send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await this.deleteMessage(message.ReceiptHandle as string);
       metrics.sqsMessages.inc({ outcome: 'deleted' });
       log.debug({ messageId: message.MessageId, results }, 'message carried out and deleted');
       return 'deleted';
@@ -144,6 +154,40 @@ export class SqsConsumer {
       return 'retry';
     } finally {
       clearInterval(extender);
+    }
+  }
+
+  private deleteMessage(receiptHandle: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingDeletes.push({ receiptHandle, resolve, reject });
+      if (this.pendingDeletes.length >= RECEIVE_BATCH) this.flushDeletes();
+      else this.deleteTimer ??= setTimeout(() => this.flushDeletes(), DELETE_LINGER_MS);
+    });
+  }
+
+  private flushDeletes(): void {
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    while (this.pendingDeletes.length > 0) {
+      const batch = this.pendingDeletes.splice(0, RECEIVE_BATCH);
+      this.opts.sqs
+        .send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.opts.queueUrl,
+            Entries: batch.map((d, i) => ({ Id: String(i), ReceiptHandle: d.receiptHandle })),
+          }),
+        )
+        .then((res) => {
+          const failed = new Map((res.Failed ?? []).map((f) => [f.Id, f]));
+          batch.forEach((d, i) => {
+            const f = failed.get(String(i));
+            if (f) d.reject(new Error(`delete failed: ${f.Code}: ${f.Message ?? ''}`));
+            else d.resolve();
+          });
+        })
+        .catch((err: unknown) => {
+          for (const d of batch) d.reject(err instanceof Error ? err : new Error(String(err)));
+        });
     }
   }
 

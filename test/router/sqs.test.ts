@@ -189,7 +189,7 @@ describe('the router process', () => {
     const q = await createQueues(sqs, queueName(), { visibilityTimeout: 30, maxReceiveCount: 5 });
     const { events } = mixedEvents(10);
     await sendAll(sqs, q.url, events.map((e) => JSON.stringify(e)));
-    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessage', fault: { kind: 'latency', ms: 1_500 } });
+    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessageBatch', fault: { kind: 'latency', ms: 1_500 } });
     const proc = await spawnRouter(world, {
       FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS as string,
       FLEETOPS_EVENTS_QUEUE_URL: q.url,
@@ -223,7 +223,7 @@ describe('the router process', () => {
     const { events } = mixedEvents(40);
     await sendAll(sqs, q.url, events.map((e) => JSON.stringify(e)));
     // Deletes are slow, so the kill lands after workflows started and before their messages were deleted.
-    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessage', fault: { kind: 'latency', ms: 2_000 } });
+    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessageBatch', fault: { kind: 'latency', ms: 2_000 } });
     const proc = await spawnRouter(world, {
       FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS as string,
       FLEETOPS_EVENTS_QUEUE_URL: q.url,
