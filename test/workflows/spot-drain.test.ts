@@ -1,0 +1,505 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle, WorkflowHandleWithSignaledRunId } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createDrainActivities, type DrainActivities } from '../../activities/drain';
+import type { AwsClients } from '../../activities/aws/clients';
+import { abortUpdate, statusQuery } from '../../common/controls';
+import { FailureType } from '../../common/failures';
+import { drainWorkflowId } from '../../common/workflow-ids';
+import type { DrainEvent } from '../../common/workflow-inputs';
+import { parseConfigText } from '../../config/load';
+import { drainEventSignal, spotDrain, type DrainStatus, type SpotDrainResult } from '../../workflows/spot-drain';
+import { bundledWorkflows, connectTimeSkipping, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { ROOT } from '../harness/paths';
+
+/**
+ * The drain workflow on the time-skipping server with mocked activities: the deadline arithmetic,
+ * escalation, lifecycle heartbeats, worker loss and the operator controls. The activities themselves
+ * are tested against the emulator in test/activities/drain.test.ts.
+ */
+
+const CLUSTER = 'demo';
+const ARN = 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/0123456789abcdef';
+const DRAIN_DEFAULTS = {
+  rerunStandaloneTasks: true,
+  rebalanceDeadlineSeconds: 600,
+  lifecycleDeadlineSeconds: 900,
+  maxDeregistrationDelaySeconds: 30,
+  lifecycleHeartbeatSeconds: 60,
+};
+
+let env: TestWorkflowEnvironment;
+let instanceCounter = 0;
+
+beforeAll(async () => {
+  env = await connectTimeSkipping();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function newInstanceId(): string {
+  instanceCounter += 1;
+  return `i-${(Date.now().toString(16) + instanceCounter.toString(16).padStart(4, '0')).padStart(17, '0').slice(-17)}`;
+}
+
+type Calls = Record<string, unknown[][]>;
+
+/** Mocked drain activities: each records its arguments; `over` replaces single activities. */
+function mockActivities(over: Partial<DrainActivities> = {}): { activities: DrainActivities; calls: Calls } {
+  const calls: Calls = {};
+  const base: DrainActivities = {
+    async resolveDrainTarget() {
+      return {
+        found: true,
+        cluster: CLUSTER,
+        containerInstanceArn: ARN,
+        status: 'ACTIVE',
+        instanceType: 'm5.large',
+        runningTasks: 3,
+        pendingTasks: 0,
+        capacityUnits: 1,
+        drain: DRAIN_DEFAULTS,
+      };
+    },
+    async setContainerInstanceDraining() {
+      return { alreadyDraining: false, dryRunCalls: [] };
+    },
+    async deregisterInstanceTargets() {
+      return { targetGroups: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1', targets: 1 }], dryRunCalls: [] };
+    },
+    async moveStandaloneTasks() {
+      return { stopped: ['t-batch'], rerun: [{ from: 't-batch', to: ['t-batch-2'] }], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] };
+    },
+    async waitForInstanceTasks() {
+      return { tasksLeft: 0, running: 0, pending: 0 };
+    },
+    async requestReplacementCapacity(input) {
+      return { workflowId: `capacity-${input.cluster}`, dryRunCalls: [] };
+    },
+    async recordLifecycleHeartbeat() {
+      return { dryRunCalls: [] };
+    },
+    async completeLifecycleAction() {
+      return { dryRunCalls: [] };
+    },
+    async requestDrainIncident(facts) {
+      return { requested: true, workflowId: `incident-drain-${facts.instanceId}`, detail: 'asked' };
+    },
+  };
+  const merged = { ...base, ...over } as DrainActivities;
+  const recorded = Object.fromEntries(
+    Object.entries(merged).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => {
+        (calls[name] ??= []).push(args);
+        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  ) as DrainActivities;
+  return { activities: recorded, calls };
+}
+
+/**
+ * `stateless` workers keep no workflow cache, hence no sticky queue: the time-skipping server does not
+ * move a stopped worker's sticky tasks back to the normal queue, which a real server does after 5 s.
+ */
+async function newWorker(taskQueue: string, activities: DrainActivities, stateless = false): Promise<Worker> {
+  return Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities, ...(stateless ? { maxCachedWorkflows: 0 } : {}) });
+}
+
+async function event(instanceId: string, kind: DrainEvent['kind'], extra: Partial<DrainEvent> = {}): Promise<DrainEvent> {
+  return {
+    kind,
+    instanceId,
+    eventId: `ev-${kind}-${instanceId}-${Math.random().toString(36).slice(2, 8)}`,
+    eventTime: new Date(await env.currentTimeMs()).toISOString(),
+    ...extra,
+  };
+}
+
+/** Starts the drain the way the router does: signal-with-start of `drainEvent`. */
+async function sendEvent(taskQueue: string, e: DrainEvent, dryRun?: boolean): Promise<WorkflowHandleWithSignaledRunId<typeof spotDrain>> {
+  return env.client.workflow.signalWithStart(spotDrain, {
+    workflowId: drainWorkflowId(e.instanceId),
+    taskQueue,
+    args: [{ instanceId: e.instanceId, ...(dryRun ? { dryRun } : {}) }],
+    signal: drainEventSignal,
+    signalArgs: [e],
+  });
+}
+
+async function statusOf(handle: WorkflowHandle): Promise<DrainStatus> {
+  return (await handle.query(statusQuery)) as DrainStatus;
+}
+
+/** Polls the status query (real time; the workflow clock stands still while the test is not awaiting a result). */
+async function until(handle: WorkflowHandle, pred: (s: DrainStatus) => boolean, what: string): Promise<DrainStatus> {
+  for (let i = 0; i < 200; i++) {
+    const s = await statusOf(handle);
+    if (pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(await statusOf(handle))}`);
+}
+
+async function workflowSeconds(handle: WorkflowHandle): Promise<number> {
+  const d = await handle.describe();
+  return ((d.closeTime?.getTime() ?? 0) - d.startTime.getTime()) / 1000;
+}
+
+const stepNames = (r: SpotDrainResult) => r.steps.map((s) => `${s.name}:${s.status}`);
+
+/** An activity that heartbeats until it is cancelled (a wait that never ends on its own). */
+function blockingWait(started: () => void, cancelled: () => void = () => undefined): DrainActivities['waitForInstanceTasks'] {
+  return async () => {
+    const ctx = Context.current();
+    started();
+    const beat = setInterval(() => ctx.heartbeat({ running: 2, pending: 0 }), 200);
+    try {
+      await ctx.cancelled;
+    } catch (err) {
+      cancelled();
+      throw err;
+    } finally {
+      clearInterval(beat);
+    }
+    throw new Error('unreachable');
+  };
+}
+
+describe('spotDrain workflow (time-skipping, mocked activities)', () => {
+  it('drains on an interruption warning: DRAINING, targets, standalone tasks, capacity, tasks gone', async () => {
+    const taskQueue = uniqueTaskQueue('drain-happy');
+    const { activities, calls } = mockActivities();
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      const r = await handle.result();
+      const status = await statusOf(handle);
+      expect(status.phase).toBe('drained');
+      expect(status.capacityRequested).toBe(true);
+      expect(status.tasksLeft).toBe(0);
+      expect(status.cluster).toBe(CLUSTER);
+      await recordHistory(handle, 'spot-drain', 'happy-path');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(result.notDone).toEqual([]);
+    expect(stepNames(result)).toEqual([
+      'resolve:done',
+      'set-draining:done',
+      'deregister-targets:done',
+      'move-standalone-tasks:done',
+      'request-capacity:done',
+      'wait-for-tasks:done',
+    ]);
+    expect(calls.requestReplacementCapacity?.[0]?.[0]).toMatchObject({ cluster: CLUSTER, instanceId, units: 1 });
+    expect(calls.deregisterInstanceTargets?.[0]?.[0]).toMatchObject({ instanceId, maxDeregistrationDelaySeconds: 30 });
+    expect(calls.moveStandaloneTasks?.[0]?.[0]).toMatchObject({ rerun: true, dryRun: false });
+    expect(calls.requestDrainIncident).toBeUndefined();
+  });
+
+  it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {
+    const taskQueue = uniqueTaskQueue('drain-missed');
+    const { activities, calls } = mockActivities({
+      async waitForInstanceTasks() {
+        return { tasksLeft: 2, running: 2, pending: 0 };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const { result, seconds } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'deadline-missed');
+      return { result: r, seconds: await workflowSeconds(handle) };
+    });
+    expect(result.outcome).toBe('deadline-missed');
+    expect(result.tasksLeft).toBe(2);
+    expect(result.notDone).toEqual(['wait-for-tasks']);
+    expect(seconds).toBeGreaterThanOrEqual(119);
+    expect(seconds).toBeLessThan(125);
+    const facts = calls.requestDrainIncident?.[0]?.[0];
+    expect(facts).toMatchObject({ instanceId, cluster: CLUSTER, tasksLeft: 2, notDone: ['wait-for-tasks'] });
+    expect(facts).toHaveProperty('done', expect.arrayContaining(['set-draining', 'deregister-targets', 'request-capacity']));
+  });
+
+  it('retries a throttled DRAINING call with short backoff and drains', async () => {
+    const taskQueue = uniqueTaskQueue('drain-throttle');
+    let attempts = 0;
+    const { activities } = mockActivities({
+      async setContainerInstanceDraining() {
+        attempts += 1;
+        if (attempts <= 3) throw ApplicationFailure.retryable('ecs:UpdateContainerInstancesState: ThrottlingException', FailureType.AwsThrottled);
+        return { alreadyDraining: false, dryRunCalls: [] };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const { result, seconds } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'throttled-then-drained');
+      return { result: r, seconds: await workflowSeconds(handle) };
+    });
+    expect(attempts).toBe(4);
+    expect(result.outcome).toBe('drained');
+    // Backoff 250 ms, 500 ms, 1 s: the retries cost under two seconds of the two minutes.
+    expect(seconds).toBeLessThan(5);
+  });
+
+  it('replaces first on a rebalance recommendation, then escalates the same run to two minutes on a warning', async () => {
+    const taskQueue = uniqueTaskQueue('drain-rebalance');
+    let tasksLeft = 2;
+    let warningTime = '';
+    const { activities, calls } = mockActivities({
+      async waitForInstanceTasks() {
+        return { tasksLeft, running: tasksLeft, pending: 0 };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const rebalance = await event(instanceId, 'rebalance-recommendation');
+      const handle = await sendEvent(taskQueue, rebalance);
+      const relaxed = await until(handle, (s) => s.phase === 'waiting-for-tasks', 'the relaxed wait');
+      expect(relaxed.mode).toBe('rebalance-recommendation');
+      expect(Date.parse(relaxed.deadline!)).toBe(Date.parse(rebalance.eventTime) + 600_000);
+
+      const warning = await event(instanceId, 'interruption-warning');
+      warningTime = warning.eventTime;
+      const again = await sendEvent(taskQueue, warning);
+      expect(again.signaledRunId).toBe(handle.signaledRunId);
+      const escalated = await until(handle, (s) => s.mode === 'interruption-warning', 'the escalation');
+      expect(Date.parse(escalated.deadline!)).toBe(Date.parse(warning.eventTime) + 120_000);
+      expect(escalated.secondsToDeadline).toBeLessThanOrEqual(120);
+      tasksLeft = 0;
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'rebalance-then-warning');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(result.deadline).toBe(new Date(Date.parse(warningTime) + 120_000).toISOString());
+    const order = result.steps.map((s) => s.name);
+    expect(order.indexOf('request-capacity')).toBeLessThan(order.indexOf('set-draining'));
+    expect(calls.requestReplacementCapacity).toHaveLength(1);
+    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+  });
+
+  it('heartbeats the lifecycle action on durable timers through a ten-minute drain and a worker restart, then CONTINUE', async () => {
+    const taskQueue = uniqueTaskQueue('drain-lifecycle');
+    const instanceId = newInstanceId();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-1' };
+    const e = await event(instanceId, 'lifecycle-terminate', { lifecycle });
+    const tasksGoneAt = Date.parse(e.eventTime) + 600_000;
+    // Tasks leave ten minutes (of workflow time) after the event.
+    const waitUntilTenMinutes: DrainActivities['waitForInstanceTasks'] = async () => {
+      const left = Context.current().info.currentAttemptScheduledTimestampMs >= tasksGoneAt ? 0 : 2;
+      return { tasksLeft: left, running: left, pending: 0 };
+    };
+    const first = mockActivities({ waitForInstanceTasks: waitUntilTenMinutes });
+    const worker1 = await newWorker(taskQueue, first.activities, true);
+    const handle = await worker1.runUntil(async () => {
+      const h = await sendEvent(taskQueue, e);
+      await env.sleep('4 minutes');
+      return h;
+    });
+    const beforeRestart = first.calls.recordLifecycleHeartbeat?.length ?? 0;
+    expect(beforeRestart).toBeGreaterThanOrEqual(3);
+
+    const second = mockActivities({ waitForInstanceTasks: waitUntilTenMinutes });
+    const worker2 = await newWorker(taskQueue, second.activities);
+    const { result, seconds } = await worker2.runUntil(async () => {
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'lifecycle-ten-minutes');
+      return { result: r, seconds: await workflowSeconds(handle) };
+    });
+    expect(result.outcome).toBe('drained');
+    expect(seconds).toBeGreaterThanOrEqual(600);
+    const afterRestart = second.calls.recordLifecycleHeartbeat?.length ?? 0;
+    expect(afterRestart).toBeGreaterThanOrEqual(4);
+    expect(beforeRestart + afterRestart).toBeGreaterThanOrEqual(9);
+    expect(beforeRestart + afterRestart).toBeLessThanOrEqual(11);
+    expect(second.calls.recordLifecycleHeartbeat?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
+    expect(second.calls.completeLifecycleAction).toHaveLength(1);
+    expect(second.calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
+    expect(result.steps.find((s) => s.name === 'request-capacity')?.status).toBe('skipped');
+    expect(first.calls.requestReplacementCapacity).toBeUndefined();
+  });
+
+  it('ends not-in-cluster quickly when no managed cluster has the instance', async () => {
+    const taskQueue = uniqueTaskQueue('drain-notincluster');
+    const { activities, calls } = mockActivities({
+      async resolveDrainTarget() {
+        return { found: false, searchedClusters: ['demo'] };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const { result, seconds } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'not-in-cluster');
+      return { result: r, seconds: await workflowSeconds(handle) };
+    });
+    expect(result.outcome).toBe('not-in-cluster');
+    expect(result.notDone).toEqual([]);
+    expect(seconds).toBeLessThan(2);
+    expect(Object.keys(calls)).toEqual(['resolveDrainTarget']);
+  });
+
+  it('ignores a duplicate event: one run, one drain', async () => {
+    const taskQueue = uniqueTaskQueue('drain-duplicate');
+    let release = false;
+    const { activities, calls } = mockActivities({
+      async waitForInstanceTasks() {
+        const left = release ? 0 : 1;
+        return { tasksLeft: left, running: left, pending: 0 };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const e = await event(instanceId, 'interruption-warning');
+      const handle = await sendEvent(taskQueue, e);
+      await until(handle, (s) => s.phase === 'waiting-for-tasks', 'the wait');
+      const again = await sendEvent(taskQueue, e);
+      expect(again.signaledRunId).toBe(handle.signaledRunId);
+      const s = await until(handle, (st) => st.duplicateEvents === 1, 'the duplicate to be counted');
+      expect(s.events).toHaveLength(1);
+      release = true;
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'duplicate-event');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+    expect(calls.requestReplacementCapacity).toHaveLength(1);
+  });
+
+  it('aborts on request: the wait is cancelled and the state left is stated', async () => {
+    const taskQueue = uniqueTaskQueue('drain-abort');
+    let waitStarted!: () => void;
+    const waiting = new Promise<void>((r) => (waitStarted = r));
+    let waitCancelled = false;
+    const { activities, calls } = mockActivities({ waitForInstanceTasks: blockingWait(() => waitStarted(), () => (waitCancelled = true)) });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      await waiting;
+      const accepted = await handle.executeUpdate(abortUpdate, { args: [{ reason: 'instance is being kept for forensics', by: 'test' }] });
+      expect(accepted.abortRequested).toBe('instance is being kept for forensics');
+      const r = await handle.result();
+      await expect(handle.executeUpdate(abortUpdate, { args: [{ reason: 'again' }] })).rejects.toThrow();
+      await recordHistory(handle, 'spot-drain', 'abort');
+      return r;
+    });
+    expect(result.outcome).toBe('aborted');
+    expect(result.abortReason).toBe('instance is being kept for forensics');
+    expect(result.failure).toContain('stays DRAINING');
+    expect(result.notDone).toContain('wait-for-tasks');
+    expect(calls.requestDrainIncident).toBeUndefined();
+    for (let i = 0; i < 50 && !waitCancelled; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(waitCancelled).toBe(true);
+  });
+
+  it('dryRun: the real activities make no mutating AWS call and every one is recorded', async () => {
+    const taskQueue = uniqueTaskQueue('drain-dryrun');
+    const instanceId = newInstanceId();
+    const config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
+    const sent: string[] = [];
+    const tg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1';
+    const reads: Record<string, () => unknown> = {
+      ListContainerInstancesCommand: () => ({ containerInstanceArns: [ARN] }),
+      DescribeContainerInstancesCommand: () => ({
+        containerInstances: [
+          { containerInstanceArn: ARN, ec2InstanceId: instanceId, status: 'ACTIVE', runningTasksCount: 2, pendingTasksCount: 0, attributes: [{ name: 'ecs.instance-type', value: 'm5.xlarge' }] },
+        ],
+      }),
+      ListTasksCommand: () => ({ taskArns: ['arn:aws:ecs:us-east-1:123456789012:task/demo/svc1', 'arn:aws:ecs:us-east-1:123456789012:task/demo/batch1'] }),
+      DescribeTasksCommand: () => ({
+        tasks: [
+          { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/demo/svc1', group: 'service:web', desiredStatus: 'RUNNING' },
+          { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/demo/batch1', group: 'family:batch', desiredStatus: 'RUNNING', taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/batch:3' },
+        ],
+      }),
+      DescribeTargetGroupsCommand: () => ({ TargetGroups: [{ TargetGroupArn: tg }] }),
+      DescribeTargetHealthCommand: () => ({ TargetHealthDescriptions: [{ Target: { Id: instanceId, Port: 32768 }, TargetHealth: { State: 'healthy' } }] }),
+      DescribeTargetGroupAttributesCommand: () => ({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '300' }] }),
+    };
+    const fakeClient = {
+      async send(cmd: object) {
+        const name = cmd.constructor.name;
+        sent.push(name);
+        const read = reads[name];
+        if (!read) throw new Error(`unexpected AWS call ${name}`);
+        return read();
+      },
+    };
+    const aws = { ecs: fakeClient, ec2: fakeClient, autoscaling: fakeClient, elbv2: fakeClient, cloudwatch: fakeClient, sqs: fakeClient, destroy() {} } as unknown as AwsClients;
+    const signalled: string[] = [];
+    const activities = createDrainActivities({ aws, config }, { signalWithStart: async (type) => void signalled.push(type) });
+    const worker = await newWorker(taskQueue, activities);
+    const { result, status } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'), true);
+      const r = await handle.result();
+      const s = await statusOf(handle);
+      await recordHistory(handle, 'spot-drain', 'dry-run');
+      return { result: r, status: s };
+    });
+    expect(result.outcome).toBe('drained');
+    expect(sent.every((n) => n.startsWith('Describe') || n.startsWith('List'))).toBe(true);
+    expect(signalled).toEqual([]);
+    expect(status.dryRun).toBe(true);
+    const actions = (status.dryRunCalls ?? []).map((c) => c.action).sort();
+    expect(actions).toEqual([
+      'ecs:RunTask',
+      'ecs:StopTask',
+      'ecs:UpdateContainerInstancesState',
+      'elasticloadbalancing:DeregisterTargets',
+      'elasticloadbalancing:ModifyTargetGroupAttributes',
+      'fleetops:capacityRequest',
+    ]);
+    const capacity = status.dryRunCalls?.find((c) => c.action === 'fleetops:capacityRequest');
+    // m5.xlarge weighs 2 units in the fixture's spot pool.
+    expect(capacity?.params).toMatchObject({ workflowId: 'capacity-demo', units: 2, direction: 'out' });
+    expect(result.steps.find((s) => s.name === 'wait-for-tasks')?.status).toBe('skipped');
+  });
+
+  // Last on purpose: the time-skipping server keeps time locked for the lost worker's activity attempt,
+  // so tests after this one would wait out their timers in real time.
+  it('survives losing the worker mid-drain: a new worker finishes the same run', async () => {
+    const taskQueue = uniqueTaskQueue('drain-restart');
+    let waitStarted!: () => void;
+    const waiting = new Promise<void>((r) => (waitStarted = r));
+    const first = mockActivities({ waitForInstanceTasks: blockingWait(() => waitStarted()) });
+    const worker1 = await newWorker(taskQueue, first.activities, true);
+    const instanceId = newInstanceId();
+    const run1 = worker1.run();
+    const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+    await waiting;
+    worker1.shutdown();
+    await run1;
+
+    const second = mockActivities();
+    const worker2 = await newWorker(taskQueue, second.activities);
+    const result = await worker2.runUntil(async () => {
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'worker-restart');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(first.calls.setContainerInstanceDraining).toHaveLength(1);
+    expect(second.calls.setContainerInstanceDraining).toBeUndefined();
+    expect(second.calls.waitForInstanceTasks?.length).toBeGreaterThanOrEqual(1);
+    expect(result.steps.filter((s) => s.name === 'set-draining')).toHaveLength(1);
+  });
+});
