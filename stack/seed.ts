@@ -570,9 +570,6 @@ async function ensureAlarms(aws: AwsClients, loadBalancerArn: string, targetGrou
 /** Seeds (or finds) the whole demo environment. */
 export async function seedDemo(aws: AwsClients, opts: { region: string; endpoint?: string; log?: Logger }): Promise<SeededDemo> {
   const { region, endpoint, log } = opts;
-  const fresh = !(await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [DEMO.vpcName] }] }))).Vpcs?.length;
-  // Only an empty emulator: re-seeding the generator of one that already holds resources could repeat their ids.
-  if (fresh && endpoint) await seedEmulatorRandomness(endpoint);
   if (endpoint) await keepTasksRunning(endpoint);
   const network = await ensureNetwork(aws, region);
   const launchTemplateId = await ensureLaunchTemplate(aws, network.securityGroupId);
@@ -620,19 +617,4 @@ export async function keepTasksRunning(endpoint: string): Promise<void> {
   });
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`seed: could not set the emulator's ECS task lifecycle (HTTP ${res.status})`);
-}
-
-/**
- * Makes the emulator's ids repeatable: moto draws ids from one random generator, so seeding it first
- * gives the same instance ids on every start, and workflows kept in Temporal's SQLite across a
- * restart still name instances that exist. Best effort: an endpoint without moto's API just gets
- * random ids.
- */
-export async function seedEmulatorRandomness(endpoint: string, seed = 20240611): Promise<boolean> {
-  try {
-    const res = await fetch(`${endpoint.replace(/\/$/, '')}/moto-api/seed?a=${seed}`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
