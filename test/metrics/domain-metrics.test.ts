@@ -96,6 +96,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+beforeAll(() => mkdirSync(join(ARTIFACTS_DIR, 'metrics'), { recursive: true }));
+
 test('the open-incidents gauge counts running incidents in open phases, by severity', async () => {
   const meter = new RecordingMeter();
   const gauges = startDomainGauges({ client, meter, everyMs: 60_000 });
@@ -147,11 +149,60 @@ test('the worker process exports the gauge on its Prometheus endpoint beside the
       throw new Error(`${err.message}\nworker output:\n${output}`);
     });
     // Kept for people who want to see what the endpoint serves.
-    mkdirSync(join(ARTIFACTS_DIR, 'metrics'), { recursive: true });
     writeFileSync(join(ARTIFACTS_DIR, 'metrics', 'worker-metrics.txt'), text);
     expect(text).toMatch(/^fleetops_incidents_open\{[^}]*severity="sev1"[^}]*\} 2$/m);
     expect(text).toMatch(/^fleetops_incidents_open\{[^}]*severity="sev2"[^}]*\} 0$/m);
     expect(text).toMatch(/^temporal_\w+/m);
+  } finally {
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(killer);
+  }
+});
+
+test('domain metrics from workflow code (workflows/lib/metrics.ts) reach the Prometheus endpoint', async () => {
+  const port = await freePort();
+  const taskQueue = `metrics-${process.pid}-${Date.now().toString(36)}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'metrics-worker.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      FLEETOPS_TEMPORAL_ADDRESS: address(),
+      FLEETOPS_TEMPORAL_NAMESPACE: namespace,
+      FLEETOPS_WORKER_METRICS_PORT: String(port),
+      FLEETOPS_TEST_TASK_QUEUE: taskQueue,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (b: Buffer) => void (output = (output + b.toString()).slice(-4000)));
+  child.stderr!.on('data', (b: Buffer) => void (output = (output + b.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`metrics worker exited ${child.exitCode}:\n${output}`);
+      return output.includes('ready') ? true : undefined;
+    }, 'the metrics worker', 120_000);
+    await client.workflow.execute('emitDomainMetrics', { workflowId: `emit-metrics-${taskQueue}`, taskQueue, args: [] });
+    const text = await eventually(async () => {
+      const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      return body.includes('fleetops_incidents_closed_total') ? body : undefined;
+    }, 'the domain metrics on the endpoint');
+    const line = (name: string, labels: Record<string, string>, value: string) =>
+      new RegExp(`^${name}\\{${Object.entries(labels).map(([k, v]) => `(?=[^}]*${k}="${v}")`).join('')}[^}]*\\} ${value}$`, 'm');
+    expect(text).toMatch(line('fleetops_drains_finished_total', { outcome: 'drained', cluster: 'demo', workflowType: 'emitDomainMetrics' }, '1'));
+    expect(text).toMatch(line('fleetops_drains_finished_total', { outcome: 'deadline-missed' }, '1'));
+    // A missed deadline counts as no time left, never negative.
+    expect(text).toMatch(line('fleetops_drain_seconds_left_count', { outcome: 'drained' }, '1'));
+    expect(text).toMatch(line('fleetops_drain_seconds_left_sum', { outcome: 'drained' }, '37.5'));
+    expect(text).toMatch(line('fleetops_drain_seconds_left_sum', { outcome: 'deadline-missed' }, '0'));
+    expect(text).toMatch(line('fleetops_capacity_pool_fallbacks_total', { cluster: 'demo', pool: 'spot-ec2-fleet', reason: 'capacity-error' }, '1'));
+    expect(text).toMatch(line('fleetops_deploys_finished_total', { outcome: 'rolled-back', cluster: 'demo' }, '1'));
+    expect(text).toMatch(line('fleetops_incidents_opened_total', { severity: 'sev2' }, '1'));
+    expect(text).toMatch(line('fleetops_incidents_closed_total', { severity: 'sev2', how: 'closed' }, '1'));
+    writeFileSync(join(ARTIFACTS_DIR, 'metrics', 'workflow-domain-metrics.txt'), text);
   } finally {
     child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);

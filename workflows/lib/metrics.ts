@@ -3,7 +3,7 @@ import { metricMeter } from '@temporalio/workflow';
 /**
  * fleetops domain metrics, emitted from workflow code through the SDK's workflow `metricMeter`: the
  * worker exports them on its Prometheus endpoint (FLEETOPS_WORKER_METRICS_PORT) beside the SDK's own,
- * tagged by the worker with namespace, task_queue and workflow_type. The SDK drops them while a
+ * tagged by the worker with namespace, taskQueue and workflowType. The SDK drops them while a
  * workflow replays, so a worker restart or cache eviction never counts an event twice.
  *
  * One call per event, at the point the workflow decides it:
