@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DescribeRulesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createDeployActivities } from '../../activities/deploy';
+import { forwardWeights } from '../../activities/deploy/traffic';
+import type { ActivityDeps } from '../../activities/deps';
+import { createNotificationActivities } from '../../activities/notifications';
+import { parseConfigText } from '../../config/load';
+import type { FleetopsConfig } from '../../config/schema';
+import { parseEvent } from '../../router/events';
+import { routeEvent } from '../../router/routes';
+import type { DeployResult } from '../../workflows/canary-deploy';
+import { startEmulator, type Emulator } from '../harness/emulator';
+import { ROOT } from '../harness/paths';
+import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
+
+/**
+ * End to end, in real time: a `Deploy Requested` event goes through the router's parsing and routing,
+ * the workflow runs on the dev server with the real activities against moto + the simulator (whose
+ * ecs-deployments behaviour rolls deployments out and fails the tasks of a bad image), and the test
+ * reads AWS afterwards. The start uses the router's decision with this suite's own task queue, so no
+ * other suite's `fleetops` workflows reach this worker.
+ */
+
+jest.setTimeout(180_000);
+
+let env: TestWorkflowEnvironment;
+let emu: Emulator;
+const fixture = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
+
+beforeAll(async () => {
+  env = await connectDevServer();
+  emu = await startEmulator();
+});
+
+afterAll(async () => {
+  await emu?.stop();
+  await env?.teardown();
+});
+
+interface World {
+  cluster: string;
+  stableTd: string;
+  rule: { ruleArn: string; stableTargetGroupArn: string; canaryTargetGroupArn: string };
+  config: FleetopsConfig;
+}
+
+async function seed(): Promise<World> {
+  await emu.reset();
+  await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 300 });
+  const cluster = `e2e-${randomUUID().slice(0, 8)}`;
+  const { ecs, ec2, elbv2, cloudwatch } = emu.aws;
+  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  const td = await ecs.send(
+    new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'registry.example/web:1', cpu: 128, memory: 256, portMappings: [{ containerPort: 8080 }] }] }),
+  );
+  const stableTd = td.taskDefinition!.taskDefinitionArn!;
+  const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
+  const subnets = await Promise.all(
+    ['a', 'b'].map(async (az, i) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.20.${i}.0/24`, AvailabilityZone: `us-east-1${az}` }))).Subnet!.SubnetId!),
+  );
+  const lb = (await elbv2.send(new CreateLoadBalancerCommand({ Name: cluster, Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
+  const tg = async (Name: string) =>
+    (await elbv2.send(new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 8080, VpcId: vpc, TargetType: 'instance' }))).TargetGroups![0]!.TargetGroupArn!;
+  const stableTargetGroupArn = await tg(`${cluster}-web`);
+  const canaryTargetGroupArn = await tg(`${cluster}-canary`);
+  const listener = (
+    await elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: stableTargetGroupArn }] }))
+  ).Listeners![0]!.ListenerArn!;
+  const ruleArn = (
+    await elbv2.send(
+      new CreateRuleCommand({
+        ListenerArn: listener,
+        Priority: 10,
+        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stableTargetGroupArn, Weight: 100 }] } }],
+      }),
+    )
+  ).Rules![0]!.RuleArn!;
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster,
+      serviceName: 'web',
+      taskDefinition: stableTd,
+      desiredCount: 4,
+      loadBalancers: [{ targetGroupArn: stableTargetGroupArn, containerName: 'web', containerPort: 8080 }],
+    }),
+  );
+  const alarm = `${cluster}-web-5xx`;
+  await cloudwatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: alarm,
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HTTPCode_Target_5XX_Count',
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanThreshold',
+    }),
+  );
+  const rule = { ruleArn, stableTargetGroupArn, canaryTargetGroupArn };
+  const config: FleetopsConfig = {
+    ...fixture,
+    clusters: { [cluster]: fixture.clusters.demo! },
+    services: [
+      {
+        cluster,
+        name: 'web',
+        canary: {
+          ...fixture.services[0]!.canary,
+          alarms: [alarm],
+          metricChecks: [],
+          steps: [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 10 }, { kind: 'promote' }],
+          analysisIntervalSeconds: 5,
+          listenerRule: rule,
+          promoteTimeoutSeconds: 120,
+        },
+      },
+    ],
+    notifications: { webhooks: [{ name: 'ops', url: 'http://hooks.example/ops' }] },
+  };
+  return { cluster, stableTd, rule, config };
+}
+
+async function deploy(world: World, image: string): Promise<{ result: DeployResult; posts: { text: string }[] }> {
+  const posts: { text: string }[] = [];
+  const deps: ActivityDeps = {
+    aws: emu.aws,
+    config: world.config,
+    temporal: { client: env.client, namespace: 'default' },
+    fetch: (async (_url: string | URL | Request, init?: RequestInit) => {
+      posts.push(JSON.parse(String(init?.body)) as { text: string });
+      return new Response('ok', { status: 200 });
+    }) as typeof fetch,
+  };
+  const parsed = parseEvent({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Deploy Requested',
+    source: 'fleetops',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: { cluster: world.cluster, service: 'web', image, requestedBy: 'alice' },
+  });
+  if (!parsed.ok) throw new Error(parsed.error);
+  const decision = routeEvent(parsed.event, world.config);
+  if (decision.action !== 'start') throw new Error(`router decided ${decision.action}`);
+  const taskQueue = uniqueTaskQueue('deploy-e2e');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    ...bundledWorkflows(),
+    activities: { ...createDeployActivities(deps), ...createNotificationActivities(deps) },
+  });
+  const result = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(decision.workflowType, {
+      workflowId: decision.workflowId,
+      taskQueue,
+      args: decision.args,
+      typedSearchAttributes: decision.searchAttributes,
+      staticSummary: decision.staticSummary,
+    });
+    expect(handle.workflowId).toBe(`deploy-${world.cluster}-web`);
+    return (await handle.result()) as DeployResult;
+  });
+  return { result, posts };
+}
+
+async function service(cluster: string, name: string) {
+  return (await emu.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services?.find((s) => s.serviceName === name);
+}
+
+async function weights(world: World) {
+  const rule = (await emu.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [world.rule.ruleArn] }))).Rules?.[0];
+  return forwardWeights(rule, world.rule.stableTargetGroupArn, world.rule.canaryTargetGroupArn);
+}
+
+describe('canary deploy end to end (router decision, dev server, moto + simulator)', () => {
+  it('a Deploy Requested event with a good image ends promoted: main on the new revision, canary gone, weights restored', async () => {
+    const world = await seed();
+    const { result, posts } = await deploy(world, 'registry.example/web:2');
+    expect(result.outcome).toBe('promoted');
+    const web = await service(world.cluster, 'web');
+    expect(web?.taskDefinition).toBe(result.taskDefinition);
+    expect(web?.taskDefinition).not.toBe(world.stableTd);
+    expect(web?.deployments?.map((d) => [d.status, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', 'COMPLETED', 4]]);
+    expect((await service(world.cluster, 'web-canary'))?.status).toBe('INACTIVE');
+    expect(await weights(world)).toEqual({ stable: 100, canary: 0 });
+    // Slack-compatible notifications with a Web UI link, one per phase change.
+    expect(posts.map((p) => p.text.split('\n')[0])).toEqual(
+      ['creating-canary', 'shifting-traffic', 'baking', 'promoting', 'promoted'].map((ph) => `*deploy ${world.cluster}/web: ${ph}*`),
+    );
+    expect(posts[0]!.text).toContain(`/namespaces/default/workflows/deploy-${world.cluster}-web|deploy-${world.cluster}-web>`);
+  });
+
+  it('an image whose tasks fail is rolled back and the stable service is untouched', async () => {
+    const world = await seed();
+    await emu.sim.request('POST', 'ecs-deployments/failing-revisions', { match: 'registry.example/web:bad' });
+    const { result } = await deploy(world, 'registry.example/web:bad');
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toMatch(/canary deployment FAILED: ECS deployment circuit breaker|canary task\(s\) stopped unexpectedly/);
+    const web = await service(world.cluster, 'web');
+    expect(web?.taskDefinition).toBe(world.stableTd);
+    expect(web?.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', world.stableTd, 'COMPLETED', 4]]);
+    expect((await service(world.cluster, 'web-canary'))?.status).toBe('INACTIVE');
+    expect(await weights(world)).toEqual({ stable: 100, canary: 0 });
+  });
+});
