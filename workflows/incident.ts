@@ -27,6 +27,7 @@ import {
   applyCheck,
   applyFacts,
   applyLesson,
+  applyLinkActionItem,
   applyNote,
   applyPostmortemFields,
   applyResolve,
@@ -37,6 +38,7 @@ import {
   isFinished,
   iso,
   lessonRequestProblem,
+  linkActionItemProblem,
   nextReminder,
   noteProblem,
   phaseOf,
@@ -52,6 +54,7 @@ import {
   type CheckRequest,
   type IncidentState,
   type LessonRequest,
+  type LinkActionItemRequest,
   type NoteRequest,
   type PostmortemFieldsRequest,
   type ResolveRequest,
@@ -83,6 +86,7 @@ export const resolveUpdate = defineUpdate<IncidentStatus, [ResolveRequest]>('res
 export const editPostmortemUpdate = defineUpdate<IncidentStatus, [PostmortemFieldsRequest]>('editPostmortem');
 export const addLessonUpdate = defineUpdate<IncidentStatus, [LessonRequest]>('addLesson');
 export const addActionItemUpdate = defineUpdate<ActionItem, [ActionItemRequest]>('addActionItem');
+export const linkActionItemUpdate = defineUpdate<ActionItem, [LinkActionItemRequest]>('linkActionItem');
 
 export const postmortemQuery = defineQuery<string>('postmortem');
 export const timelineQuery = defineQuery<IncidentTimelineEntry[]>('timeline');
@@ -94,6 +98,7 @@ export type {
   CheckRequest,
   IncidentPhase,
   LessonRequest,
+  LinkActionItemRequest,
   NoteRequest,
   PostmortemFieldsRequest,
   ResolveRequest,
@@ -352,6 +357,18 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
     {
       validator: (req) => reject(actionItemProblem(state, req)),
       description: 'Add an action item: { by, type: mitigate|prevent|process, text, owner, trackingLink? }; returns it with its id.',
+    },
+  );
+  setHandler(
+    linkActionItemUpdate,
+    (req) => {
+      const item = applyLinkActionItem(state, req, Date.now());
+      changed();
+      return item;
+    },
+    {
+      validator: (req) => reject(linkActionItemProblem(state, req)),
+      description: 'Set or change the tracking link of an action item: { by, id, trackingLink }.',
     },
   );
   setHandler(postmortemQuery, () => renderPostmortem(state), { description: 'The postmortem as Markdown, rendered from the current state.' });

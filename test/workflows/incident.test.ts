@@ -7,6 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { createIncidentActivities } from '../../activities/incident';
 import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
 import { incidentStartOptions } from '../../common/incident-start';
+import { FleetopsKind, FleetopsPhase, FleetopsSeverity } from '../../common/search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { alarmIncidentWorkflowId, declaredIncidentWorkflowId } from '../../common/workflow-ids';
 import type { IncidentAlarmEvent, IncidentInput } from '../../common/workflow-inputs';
@@ -19,6 +20,7 @@ import {
   checkUpdate,
   editPostmortemUpdate,
   incident,
+  linkActionItemUpdate,
   noteUpdate,
   postmortemQuery,
   resolveUpdate,
@@ -194,6 +196,8 @@ describe('incident workflow (time-skipping)', () => {
 
       const result = await handle.result();
       expect(result.outcome).toBe('closed');
+      const attrs = (await handle.describe()).typedSearchAttributes;
+      expect([attrs.get(FleetopsKind), attrs.get(FleetopsSeverity), attrs.get(FleetopsPhase)]).toEqual(['incident', 'sev1', 'closed']);
       expect(result.postmortemPath).toBe(join(dir, `${new Date(openedAt).toISOString().slice(0, 10)}-${handle.workflowId}.md`));
       expect(readFileSync(result.postmortemPath ?? '', 'utf8')).toBe(result.postmortem);
       expect(result.postmortem).toContain('**Status:** Complete, 3 action items in progress');
@@ -280,11 +284,21 @@ describe('incident workflow (time-skipping)', () => {
       expect(await rejection(check({ item: 'action-items-filed', by: 'alice' }))).toMatch(/AI-1 have no tracking link/);
       expect((await handle.query(timelineQuery)).length).toBe(before);
 
-      const aborted = await handle.executeUpdate(abortUpdate, { args: [{ reason: 'drill over', by: 'alice' }] });
-      expect(aborted.abortRequested).toBe('drill over');
+      expect(
+        await rejection(handle.executeUpdate(linkActionItemUpdate, { args: [{ by: 'alice', id: 'AI-9', trackingLink: 'https://t.example/1' }] })),
+      ).toBe('unknown action item "AI-9"; items are: AI-1, AI-2');
+      await handle.executeUpdate(linkActionItemUpdate, { args: [{ by: 'alice', id: 'AI-1', trackingLink: 'https://t.example/1' }] });
+      // The last postmortem item closes it: sev2 requires a root cause first, although its checklist has no root-cause item.
+      expect(await rejection(check({ item: 'action-items-filed', by: 'alice' }))).toBe(
+        'sev2 needs a root cause before the postmortem closes (update "editPostmortem" with rootCause)',
+      );
+      await handle.executeUpdate(editPostmortemUpdate, { args: [{ by: 'alice', rootCause: 'Queue consumers were capped at 4 by an old limit.' }] });
+      const closed = await check({ item: 'action-items-filed', by: 'alice' });
+      expect(closed.phase).toBe('closed');
       const result = await handle.result();
-      expect(result.outcome).toBe('aborted');
-      expect(keysOf(rec.sent)).toEqual(['opened', 'resolved', 'aborted']);
+      expect(result.outcome).toBe('closed');
+      expect(result.actionItems.map((i) => i.trackingLink)).toEqual(['https://t.example/1', 'https://t.example/2']);
+      expect(keysOf(rec.sent)).toEqual(['opened', 'resolved', 'closed']);
       await recordHistory(handle, 'incident', 'validation-rejections');
     });
   });
@@ -479,6 +493,8 @@ describe('incident workflow (time-skipping)', () => {
       const last = await handle.executeUpdate(checkUpdate, { args: [{ item: 'timeline-reviewed', by: 'hank' }] });
       const result = await handle.result();
       expect(result.outcome).toBe('closed');
+      const attrs = (await handle.describe()).typedSearchAttributes;
+      expect([attrs.get(FleetopsKind), attrs.get(FleetopsSeverity), attrs.get(FleetopsPhase)]).toEqual(['incident', 'sev4', 'closed']);
       expect(result.postmortemPath).toBeUndefined();
       expect(rec.sent).toEqual([]);
       const s = await status(handle);

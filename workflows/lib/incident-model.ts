@@ -92,6 +92,13 @@ export interface ActionItemRequest {
   trackingLink?: string;
 }
 
+export interface LinkActionItemRequest {
+  by: string;
+  /** `AI-<n>` as addActionItem returned it. */
+  id: string;
+  trackingLink: string;
+}
+
 // ---- state ----
 
 export interface CheckRecord {
@@ -444,6 +451,17 @@ export function actionItemProblem(state: IncidentState, req: ActionItemRequest |
   return undefined;
 }
 
+export function linkActionItemProblem(state: IncidentState, req: LinkActionItemRequest | undefined): string | undefined {
+  if (!req) return 'linkActionItem needs { by, id, trackingLink }';
+  const basic = openProblem(state) ?? textProblem(req.by, 'by', NAME_LIMIT) ?? textProblem(req.id, 'id', NAME_LIMIT);
+  if (basic) return basic;
+  if (!state.postmortem.actionItems.some((i) => i.id === req.id)) {
+    return `unknown action item "${req.id}"; items are: ${state.postmortem.actionItems.map((i) => i.id).join(', ') || 'none'}`;
+  }
+  if (typeof req.trackingLink !== 'string' || !/^https?:\/\/\S+$/.test(req.trackingLink)) return 'trackingLink must be an http(s) URL';
+  return undefined;
+}
+
 // ---- mutations (called after the matching validation passed) ----
 
 const ROLE_NAMES: Record<IncidentRole, string> = { onCall: 'on-call', commander: 'incident commander', scribe: 'scribe' };
@@ -556,6 +574,13 @@ export function applyFacts(state: IncidentState, facts: IncidentFacts, now: numb
   if (!markSeen(state, `facts:${facts.key}`)) return false;
   for (const e of facts.entries) appendTimeline(state, e, now);
   return true;
+}
+
+export function applyLinkActionItem(state: IncidentState, req: LinkActionItemRequest, now: number): ActionItem {
+  const item = state.postmortem.actionItems.find((i) => i.id === req.id) as ActionItem;
+  item.trackingLink = req.trackingLink;
+  appendTimeline(state, { author: req.by, kind: 'postmortem', text: `action item ${item.id} tracked at ${req.trackingLink}` }, now);
+  return item;
 }
 
 // ---- reminders ----
