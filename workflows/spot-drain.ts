@@ -433,10 +433,13 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
       const waiting = scope.run(() =>
         waitStep(left, slice).waitForInstanceTasks({ cluster: t.cluster, containerInstanceArn: t.containerInstanceArn, stopAtEpochMs: stopAt }),
       );
-      const interrupted = condition(() => deadlineVersion !== version || aborted());
+      // Only an abort cancels a running wait. An escalation lets it run out its slice (at most
+      // WAIT_SLICE_MS) and the next one is cut to the new deadline: cancelling an activity that may be
+      // completing at the same moment is a race the history should not carry.
+      const abortArrived = condition(aborted);
       let result: Awaited<typeof waiting> | undefined;
       try {
-        result = await Promise.race([waiting, interrupted.then(() => undefined)]);
+        result = await Promise.race([waiting, abortArrived.then(() => undefined)]);
       } catch (err) {
         if (isTimeout(err)) break; // the deadline arrived during the wait
         end(s, 'failed', errorMessage(err));
@@ -444,10 +447,9 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
         return;
       }
       if (result === undefined) {
-        // Escalated or aborted: stop this wait and go round against the new deadline.
         scope.cancel();
         await waiting.catch(() => undefined);
-        continue;
+        break;
       }
       tasksLeft = result.tasksLeft;
       if (tasksLeft === 0) break;
@@ -461,6 +463,8 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
 
   /** Keeps the ASG lifecycle action alive on durable timers while the drain runs (survives worker restarts). */
   async function lifecycleHeartbeatLoop(): Promise<void> {
+    // No timers at all for drains without a lifecycle action: a storm of warnings must not add a timer per drain.
+    await condition(() => drainFinished || lifecycle() !== undefined);
     for (;;) {
       if (await condition(() => drainFinished, drain.lifecycleHeartbeatSeconds * 1000)) return;
       const action = lifecycle();
