@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
+import { registerDeployCommands } from './commands/deploy';
 import { registerIncidentCommands } from './commands/incident';
 import { registerSetupCommand } from './commands/setup';
 import { registerWorkflowCommands } from './commands/workflows';
@@ -59,6 +60,7 @@ export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void
     };
 
   registerWorkflowCommands(program, run);
+  registerDeployCommands(program, run);
   registerIncidentCommands(program, run);
   registerSetupCommand(program, run);
   return program;

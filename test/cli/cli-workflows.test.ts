@@ -321,7 +321,7 @@ describe('connection and usage', () => {
   test('--help exits 0 and lists every command', async () => {
     const r = await cli(['--help'], {});
     expect(r.code).toBe(0);
-    for (const c of ['status', 'list', 'abort', 'pause', 'resume', 'incident', 'setup']) {
+    for (const c of ['status', 'list', 'deploy', 'approve', 'abort', 'pause', 'resume', 'incident', 'setup']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     }
   });

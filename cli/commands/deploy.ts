@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import type { SearchAttributePair } from '@temporalio/common';
+import { FleetopsCluster, FleetopsKind, FleetopsService } from '../../common/search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { deployWorkflowId } from '../../common/workflow-ids';
+import { deployInputSchema, type DeployInput } from '../../common/workflow-inputs';
+import { approveUpdate, type ApproveRequest, type canaryDeploy, type DeployStatus } from '../../workflows/canary-deploy';
+import { workflowUiLink } from '../../activities/notifications';
+import type { CommandContext } from '../context';
+import { failedError, usageError } from '../errors';
+import { statusLines } from '../describe';
+import type { CommandRunner } from '../program';
+import { clusterNameSchema, imageSchema, parseArg, serviceNameSchema, taskDefinitionArnSchema, textSchema, workflowIdSchema } from '../validation';
+
+/** `deploy` starts a canary deploy (workflows/canary-deploy.ts); `approve` passes its gate. */
+export function registerDeployCommands(program: Command, run: CommandRunner): void {
+  program
+    .command('deploy')
+    .description('start a canary deploy of a service (one per service at a time)')
+    .argument('<cluster>', 'ECS cluster')
+    .argument('<service>', 'ECS service')
+    .option('--image <image>', 'new image: a revision of the current task definition with it')
+    .option('--task-definition <arn>', 'an already registered task definition revision')
+    .option('--force', 'deploy even while a sev1/sev2 incident is open for the cluster')
+    .option('--dry-run', 'record every mutating AWS call instead of making it')
+    .action(run(deployCommand));
+
+  program
+    .command('approve')
+    .description("pass a deploy's approval gate (or accept an inconclusive analysis)")
+    .argument('<workflow-id>', 'e.g. deploy-demo-web')
+    .option('--reason <text>', 'recorded with the approval')
+    .action(run(approveCommand));
+}
+
+interface DeployOptions {
+  image?: string;
+  taskDefinition?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+async function deployCommand(ctx: CommandContext, cmd: Command): Promise<void> {
+  const [rawCluster, rawService] = cmd.processedArgs as [string, string];
+  const opts = cmd.opts<DeployOptions>();
+  const cluster = parseArg(clusterNameSchema, rawCluster, 'cluster');
+  const service = parseArg(serviceNameSchema, rawService, 'service');
+  if ((opts.image === undefined) === (opts.taskDefinition === undefined)) {
+    throw usageError('give exactly one of --image or --task-definition');
+  }
+  const input: DeployInput = parseArg(
+    deployInputSchema,
+    {
+      cluster,
+      service,
+      ...(opts.image !== undefined ? { image: parseArg(imageSchema, opts.image, '--image') } : {}),
+      ...(opts.taskDefinition !== undefined
+        ? { taskDefinition: parseArg(taskDefinitionArnSchema, opts.taskDefinition, '--task-definition') }
+        : {}),
+      requestedBy: ctx.operator(),
+      ...(opts.force ? { force: true } : {}),
+      ...(opts.dryRun ? { dryRun: true } : {}),
+    },
+    'deploy',
+  );
+  const workflowId = deployWorkflowId(cluster, service);
+  ctx.workflowId = workflowId;
+  const typedSearchAttributes: SearchAttributePair[] = [
+    { key: FleetopsKind, value: 'deploy' },
+    { key: FleetopsCluster, value: cluster },
+    { key: FleetopsService, value: service },
+  ];
+  const client = await ctx.client();
+  let runId: string;
+  try {
+    const handle = await client.workflow.start<typeof canaryDeploy>('canaryDeploy', {
+      workflowId,
+      taskQueue: TASK_QUEUE_DEFAULT,
+      args: [input],
+      typedSearchAttributes,
+      // Same summary the router gives a Deploy Requested event, so the Web UI list reads the same.
+      staticSummary: `Canary deploy of ${cluster}/${service} to ${input.image ?? input.taskDefinition} (by ${input.requestedBy})`,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    runId = handle.firstExecutionRunId;
+  } catch (err) {
+    if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {
+      throw failedError(`a deploy of ${cluster}/${service} is already running: ${workflowId}`, { workflowId, duplicate: true });
+    }
+    throw err;
+  }
+  const target = ctx.target();
+  const uiUrl = workflowUiLink(target.uiUrl, target.namespace, workflowId);
+  ctx.print({ workflowId, runId, input, uiUrl }, [
+    `started ${workflowId}${input.dryRun ? ' (dry run)' : ''}: ${cluster}/${service} -> ${input.image ?? input.taskDefinition}`,
+    `  follow: fleetops status ${workflowId}`,
+    `  web ui: ${uiUrl}`,
+  ]);
+}
+
+async function approveCommand(ctx: CommandContext, cmd: Command): Promise<void> {
+  const workflowId = parseArg(workflowIdSchema, cmd.processedArgs[0], 'workflow id');
+  const { reason } = cmd.opts<{ reason?: string }>();
+  const request = { by: ctx.operator(), ...(reason === undefined ? {} : { reason: parseArg(textSchema(), reason, '--reason') }) };
+  ctx.workflowId = workflowId;
+  const client = await ctx.client();
+  // By name: the SDK's executeUpdate overloads do not accept the definition's optional argument tuple.
+  const status = await ctx.withDeadline(() =>
+    client.workflow.getHandle(workflowId).executeUpdate<DeployStatus, [ApproveRequest]>(approveUpdate.name, { args: [request] }),
+  );
+  ctx.print({ workflowId, action: 'approve', request, status }, [`${workflowId}: approved`, ...statusLines(status)]);
+}
