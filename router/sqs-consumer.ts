@@ -81,6 +81,10 @@ export class SqsConsumer {
 
   private async receiveLoop(): Promise<void> {
     const maxInFlight = this.opts.maxInFlight ?? 20;
+    const longPollSeconds = this.opts.waitTimeSeconds ?? 20;
+    // After a full batch the queue probably holds more: short-poll until a batch comes back short.
+    // (Real SQS ends a long poll as soon as messages exist; moto sits out the whole wait.)
+    let waitSeconds = longPollSeconds;
     while (!this.stopping) {
       if (this.inFlight + RECEIVE_BATCH > maxInFlight) {
         await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -92,12 +96,13 @@ export class SqsConsumer {
           new ReceiveMessageCommand({
             QueueUrl: this.opts.queueUrl,
             MaxNumberOfMessages: RECEIVE_BATCH,
-            WaitTimeSeconds: this.opts.waitTimeSeconds ?? 20,
+            WaitTimeSeconds: waitSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
           }),
           { abortSignal: this.abort.signal },
         );
         messages = res.Messages ?? [];
+        waitSeconds = messages.length === RECEIVE_BATCH ? 0 : longPollSeconds;
       } catch (err) {
         if (this.stopping) break;
         this.opts.log.warn({ err: String(err) }, 'SQS receive failed; retrying in 1 s');
