@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
@@ -47,18 +47,21 @@ export interface SupervisorOptions {
 }
 
 // Reads process-group ids, one per line; when the pipe closes (our process is gone or done), kills
-// whatever is left of them: SIGTERM, up to 5 s grace, then SIGKILL.
+// whatever is left of them: SIGTERM, up to 5 s grace, then SIGKILL. No `--` before the negative ids:
+// dash's kill (Debian's /bin/sh) rejects it.
 const WATCHDOG = `
 pgs=""
 while read -r pg; do pgs="$pgs -$pg"; done
-alive() { for p in $pgs; do kill -0 -- "$p" 2>/dev/null && return 0; done; return 1; }
+alive() { for p in $pgs; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 alive || exit 0
-kill -TERM -- $pgs 2>/dev/null
+kill -TERM $pgs 2>/dev/null
 i=0
 while alive && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-kill -KILL -- $pgs 2>/dev/null
+kill -KILL $pgs 2>/dev/null
 exit 0
 `;
+
+const TAIL_LINES = 15;
 
 /** A console line for one log line, or undefined when it is routine (pino JSON below warn). */
 function consoleLine(line: string, verbose: boolean): string | undefined {
@@ -81,6 +84,8 @@ function consoleLine(line: string, verbose: boolean): string | undefined {
 
 export class Supervisor {
   private readonly children: { managed: ManagedChild; proc: ChildProcess; spec: ChildSpec; log: WriteStream }[] = [];
+  /** Each child's last output lines, kept in memory: the log file may not be flushed when a child dies. */
+  private readonly lastLines = new Map<ManagedChild, string[]>();
   private readonly watchdog: ChildProcessByStdio<Writable, null, null>;
   private stopping = false;
   private readonly print: (line: string) => void;
@@ -106,10 +111,15 @@ export class Supervisor {
     if (pid === undefined) throw new Error(`stack: could not start ${spec.name} (${spec.command})`);
     this.watchdog.stdin.write(`${pid}\n`);
 
+    const recent: string[] = [];
+    const outputDone: Promise<void>[] = [];
     for (const stream of [proc.stdout, proc.stderr]) {
       stream?.pipe(log, { end: false });
       if (stream) {
+        outputDone.push(new Promise((r) => stream.once('close', () => r())));
         createInterface({ input: stream }).on('line', (line) => {
+          recent.push(line);
+          if (recent.length > TAIL_LINES) recent.shift();
           // Shutdown chatter (connection refused while peers stop) stays in the log file.
           if (this.stopping) return;
           const shown = consoleLine(line, this.opts.verbose);
@@ -131,21 +141,22 @@ export class Supervisor {
       });
     });
     const managed: ManagedChild = { name: spec.name, pid, logFile, exited, isRunning: () => running };
-    void exited.then(({ code, signal }) => {
+    this.lastLines.set(managed, recent);
+    void exited.then(async ({ code, signal }) => {
       log.write(`=== ${new Date().toISOString()} exited (code ${code}, signal ${signal})\n`);
+      if (this.stopping) return;
+      // Its last words are still in the pipes; a grandchild holding them open must not delay the report.
+      await Promise.race([Promise.all(outputDone), new Promise((r) => setTimeout(r, 500))]);
       if (!this.stopping) this.opts.onUnexpectedExit(managed, code, signal);
     });
     this.children.push({ managed, proc, spec, log });
     return managed;
   }
 
-  /** The last lines of a child's log, for a message saying why it died. */
-  tail(child: ManagedChild, lines = 15): string {
-    try {
-      return readFileSync(child.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
+  /** The last lines a child wrote, for a message saying why it died. */
+  tail(child: ManagedChild): string {
+    const lines = this.lastLines.get(child) ?? [];
+    return lines.length > 0 ? lines.join('\n') : '(no output)';
   }
 
   /** Stops every child, tier by tier (highest first), each whole process group: SIGTERM, then SIGKILL after its timeout. */

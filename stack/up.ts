@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       void shutdown(
         1,
         `${child.name} exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); the stack is going down.\n` +
-          `--- last lines of ${child.logFile}:\n${supervisor.tail(child)}`,
+          `--- its last output (whole log: ${child.logFile}):\n${supervisor.tail(child)}`,
       );
     },
   });
