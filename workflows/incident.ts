@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { WorkflowStatus } from '../common/controls';
-import { NON_RETRYABLE_FAILURE_TYPES } from '../common/failures';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../common/failures';
 import { FleetopsKind, FleetopsSeverity } from '../common/search-attributes';
 import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentTimelineEntry } from '../common/workflow-inputs';
 import type { IncidentActivities } from '../activities/incident';
@@ -223,7 +223,7 @@ function statusOf(state: IncidentState): IncidentStatus {
 export async function incident(input: IncidentWorkflowInput): Promise<IncidentResult> {
   const info = workflowInfo();
   if (!input.carried && (typeof input.title !== 'string' || !input.title.trim() || !['sev1', 'sev2', 'sev3', 'sev4'].includes(input.severity))) {
-    throw ApplicationFailure.nonRetryable('incident needs a title and a severity sev1..sev4', 'InvalidRequest');
+    throw ApplicationFailure.nonRetryable('incident needs a title and a severity sev1..sev4', FailureType.InvalidRequest);
   }
   const state: IncidentState =
     input.carried ??
@@ -301,7 +301,7 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
         await fileUnlinkedActionItems();
         // State may have moved while filing; a plain Error here would fail the workflow task, not the update.
         const problem = checkProblem(state, req);
-        if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidRequest');
+        if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.InvalidRequest);
       }
       applyCheck(state, req, Date.now());
       changed();

@@ -615,8 +615,8 @@ export interface DueReminder {
  * The next reminder this incident owes, or none. While open: a status-update reminder one cadence
  * after the last status update or reminder. After resolution: nothing until the postmortem is due,
  * then a nudge every `nudgeEveryHours`; the reminder after `escalateAfterNudges` nudges is the
- * escalation, and nudges go on until the postmortem closes. Paused time does not produce a burst:
- * each reminder is one interval after the one actually sent before it.
+ * escalation, and nudges go on until the postmortem closes. Reminders held by a pause go out as one
+ * on resume, and the cadence restarts from then (see `anchor`).
  */
 export function nextReminder(state: IncidentState): DueReminder | undefined {
   const policy = state.policy;
