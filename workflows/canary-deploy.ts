@@ -825,6 +825,10 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
     return await forward(p);
   } catch (err) {
     if (err instanceof DeployRefused && undo.length === 0) return await finish('refused', err.message);
+    // A step that failed before anything was created (e.g. an ambiguous container) changed nothing.
+    if (err instanceof ActivityFailure && undo.length === 0 && !isCancellation(err)) {
+      return await finish('refused', `deploy step failed before any change: ${errorMessage(err)}`);
+    }
     let reason: string;
     if (err instanceof CanaryFailed) {
       decide(err.decision, err.reason);

@@ -568,6 +568,27 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     expect(mutations(m.log)).toEqual([]);
   });
 
+  it('is refused, with the activity reason, when the revision cannot be built (nothing was changed)', async () => {
+    const m = mock(
+      { plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 },
+      {
+        async resolveDeployRevision() {
+          throw ApplicationFailure.nonRetryable(
+            'task definition web has 2 containers; set services[].canary.container to name the one to replace',
+            FailureType.InvalidRequest,
+          );
+        },
+      },
+    );
+    const result = await run(m, async (tq) => finish(await start(tq), 'revision-refused'));
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toBe(
+      'deploy step failed before any change: resolveDeployRevision: task definition web has 2 containers; set services[].canary.container to name the one to replace',
+    );
+    expect(mutations(m.log)).toEqual([]);
+    expect(m.notified).toEqual(['creating-canary', 'refused']);
+  });
+
   it('dryRun records every mutating call instead of making it and does not wait', async () => {
     const plan = planOf({ ...BASIC_PLAN, listenerRule: RULE, steps: [...BASIC_PLAN.steps.slice(0, 4), { kind: 'gate' }, { kind: 'promote' }] });
     const m = mock({ plan, stableDesired: 9, stableRunning: 9 });
