@@ -1,27 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeImagesCommand, DescribeVpcsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeContainerInstancesCommand,
-  DescribeTasksCommand,
-  ListTasksCommand,
-  RegisterContainerInstanceCommand,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-} from '@aws-sdk/client-ecs';
-import {
-  CreateTargetGroupCommand,
-  DescribeTargetGroupAttributesCommand,
-  DescribeTargetHealthCommand,
-  RegisterTargetsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { startEmulator, type Emulator } from '../harness/emulator';
+import { seedDrainFleet, tasksOn } from './drain-fleet';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -47,56 +34,6 @@ beforeEach(async () => {
   await emu.reset();
 });
 
-interface Fleet {
-  instances: string[];
-  containerInstances: string[];
-  targetGroupArn: string;
-  batchTaskArn: string;
-}
-
-/** Cluster `demo` with `n` instances; two `web` service tasks and one standalone batch task run on the first. */
-async function seed(n: number): Promise<Fleet> {
-  const { ec2, ecs, elbv2 } = emu.aws;
-  const image = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
-  const run = await ec2.send(new RunInstancesCommand({ ImageId: image, InstanceType: 'm5.large', MinCount: n, MaxCount: n }));
-  const instances = (run.Instances ?? []).map((i) => i.InstanceId!);
-  await ecs.send(new CreateClusterCommand({ clusterName: 'demo' }));
-  const register = (instanceId: string) =>
-    ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId }) }));
-  const first = await register(instances[0]!);
-  const web = await ecs.send(
-    new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'web:1', cpu: 128, memory: 256 }] }),
-  );
-  const batch = await ecs.send(
-    new RegisterTaskDefinitionCommand({ family: 'batch', containerDefinitions: [{ name: 'batch', image: 'batch:1', cpu: 128, memory: 256 }] }),
-  );
-  await ecs.send(
-    new CreateServiceCommand({
-      cluster: 'demo',
-      serviceName: 'web',
-      taskDefinition: web.taskDefinition!.taskDefinitionArn,
-      desiredCount: 2,
-      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
-    }),
-  );
-  // Only the first instance is registered yet, so these land on it.
-  await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: web.taskDefinition!.taskDefinitionArn, count: 2, group: 'service:web', startedBy: 'ecs-svc/1' }));
-  const batchRun = await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: batch.taskDefinition!.taskDefinitionArn, count: 1, group: 'family:batch' }));
-  const others = [];
-  for (const i of instances.slice(1)) others.push(await register(i));
-
-  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs?.[0]?.VpcId;
-  const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'instance' }));
-  const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
-  await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: instances.slice(0, 2).map((Id) => ({ Id, Port: 80 })) }));
-  return {
-    instances,
-    containerInstances: [first, ...others].map((r) => r.containerInstance!.containerInstanceArn!),
-    targetGroupArn,
-    batchTaskArn: batchRun.tasks![0]!.taskArn!,
-  };
-}
-
 function activities(): { acts: DrainActivities; signals: { type: string; args: unknown[] }[] } {
   const signals: { type: string; args: unknown[] }[] = [];
   const acts = createDrainActivities(
@@ -110,16 +47,9 @@ async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
   return new MockActivityEnvironment().run(fn, ...args);
 }
 
-async function tasksOn(containerInstanceArn: string): Promise<{ arn: string; group: string; taskDefinitionArn: string }[]> {
-  const arns = (await emu.aws.ecs.send(new ListTasksCommand({ cluster: 'demo', containerInstance: containerInstanceArn, desiredStatus: 'RUNNING' }))).taskArns ?? [];
-  if (arns.length === 0) return [];
-  const tasks = (await emu.aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: arns }))).tasks ?? [];
-  return tasks.filter((t) => t.desiredStatus === 'RUNNING').map((t) => ({ arn: t.taskArn!, group: t.group ?? '', taskDefinitionArn: t.taskDefinitionArn ?? '' }));
-}
-
 describe('drain activities against moto + simulator', () => {
   it('drains an instance: DRAINING, targets deregistered with a capped delay, standalone task rerun, service tasks moved by ECS', async () => {
-    const fleet = await seed(3);
+    const fleet = await seedDrainFleet(emu.aws, 3);
     const [instanceId] = fleet.instances;
     const [arn] = fleet.containerInstances;
     await emu.sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: 0 });
@@ -151,13 +81,13 @@ describe('drain activities against moto + simulator', () => {
     expect(moved.stopped).toEqual([fleet.batchTaskArn.split('/').pop()]);
     expect(moved.rerun).toHaveLength(1);
     expect(moved.serviceTasks).toBe(2);
-    const elsewhere = [...(await tasksOn(fleet.containerInstances[1]!)), ...(await tasksOn(fleet.containerInstances[2]!))];
+    const elsewhere = [...(await tasksOn(emu.aws, fleet.containerInstances[1]!)), ...(await tasksOn(emu.aws, fleet.containerInstances[2]!))];
     expect(elsewhere.filter((t) => t.group === 'family:batch')).toHaveLength(1);
 
     const waited = await runActivity(acts.waitForInstanceTasks, { cluster: 'demo', containerInstanceArn: arn!, stopAtEpochMs: Date.now() + 20_000 });
     expect(waited.tasksLeft).toBe(0);
-    expect(await tasksOn(arn!)).toEqual([]);
-    const after = [...(await tasksOn(fleet.containerInstances[1]!)), ...(await tasksOn(fleet.containerInstances[2]!))];
+    expect(await tasksOn(emu.aws, arn!)).toEqual([]);
+    const after = [...(await tasksOn(emu.aws, fleet.containerInstances[1]!)), ...(await tasksOn(emu.aws, fleet.containerInstances[2]!))];
     expect(after.filter((t) => t.group === 'service:web')).toHaveLength(2);
     const scheduler = await emu.sim.request<{ moves: { service: string; to: string | null }[] }>('GET', 'ecs-scheduler');
     expect(scheduler.moves.map((m) => m.service)).toEqual(['web', 'web']);
@@ -165,17 +95,17 @@ describe('drain activities against moto + simulator', () => {
   });
 
   it('reports a stop time with tasks still there when ECS cannot move them (minimum healthy 100 %, no room)', async () => {
-    const fleet = await seed(1);
+    const fleet = await seedDrainFleet(emu.aws, 1);
     await emu.sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: 0 });
     const { acts } = activities();
     await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: fleet.containerInstances[0]! });
     const waited = await runActivity(acts.waitForInstanceTasks, { cluster: 'demo', containerInstanceArn: fleet.containerInstances[0]!, stopAtEpochMs: Date.now() + 2_500 });
     expect(waited.tasksLeft).toBe(3);
-    expect((await tasksOn(fleet.containerInstances[0]!)).filter((t) => t.group === 'service:web')).toHaveLength(2);
+    expect((await tasksOn(emu.aws, fleet.containerInstances[0]!)).filter((t) => t.group === 'service:web')).toHaveLength(2);
   });
 
   it('not in a managed cluster: an EC2 instance no cluster knows', async () => {
-    const fleet = await seed(1);
+    const fleet = await seedDrainFleet(emu.aws, 1);
     const { acts } = activities();
     const run = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
     const stray = run.Instances![0]!.InstanceId!;
@@ -184,7 +114,7 @@ describe('drain activities against moto + simulator', () => {
   });
 
   it('coalesces concurrent drains: 12 DRAINING requests are 2 UpdateContainerInstancesState calls, resolves share one sweep', async () => {
-    const fleet = await seed(12);
+    const fleet = await seedDrainFleet(emu.aws, 12);
     const { acts } = activities();
     await emu.sim.clearCalls();
     const targets = await Promise.all(fleet.instances.map((instanceId) => runActivity(acts.resolveDrainTarget, { instanceId })));
@@ -200,7 +130,7 @@ describe('drain activities against moto + simulator', () => {
   });
 
   it('a throttled DRAINING call fails retryable with the typed failure, then succeeds', async () => {
-    const fleet = await seed(1);
+    const fleet = await seedDrainFleet(emu.aws, 1);
     const { acts } = activities();
     await emu.sim.setFaults({ service: 'ecs', action: 'UpdateContainerInstancesState', fault: { kind: 'throttle' }, count: 1 });
     const input = { cluster: 'demo', containerInstanceArn: fleet.containerInstances[0]! };
@@ -211,7 +141,7 @@ describe('drain activities against moto + simulator', () => {
   });
 
   it('dryRun makes no mutating call and returns each one', async () => {
-    const fleet = await seed(2);
+    const fleet = await seedDrainFleet(emu.aws, 2);
     const { acts } = activities();
     await emu.sim.clearCalls();
     const arn = fleet.containerInstances[0]!;
@@ -266,7 +196,7 @@ describe('drain activities against moto + simulator', () => {
   });
 
   it('spot-interruption terminates the instance and takes its container instance away at the scheduled time', async () => {
-    const fleet = await seed(2);
+    const fleet = await seedDrainFleet(emu.aws, 2);
     await emu.sim.request('POST', 'spot-interruption/schedule', { instanceId: fleet.instances[0], afterSeconds: 0 });
     await emu.sim.tick('spot-interruption');
     const state = await emu.sim.request<{ terminated: { instanceId: string; tasksLost: number }[] }>('GET', 'spot-interruption');

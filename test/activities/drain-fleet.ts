@@ -1,0 +1,63 @@
+import { DescribeImagesCommand, DescribeVpcsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, CreateServiceCommand, DescribeTasksCommand, ListTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../../activities/aws/clients';
+
+/** A small ECS fleet in the emulator for drain tests: cluster `demo`, service `web`, one target group. */
+
+export interface Fleet {
+  instances: string[];
+  containerInstances: string[];
+  targetGroupArn: string;
+  batchTaskArn: string;
+}
+
+/** Cluster `demo` with `n` instances; two `web` service tasks and one standalone batch task run on the first. */
+export async function seedDrainFleet(aws: AwsClients, n: number): Promise<Fleet> {
+  const { ec2, ecs, elbv2 } = aws;
+  const image = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
+  const run = await ec2.send(new RunInstancesCommand({ ImageId: image, InstanceType: 'm5.large', MinCount: n, MaxCount: n }));
+  const instances = (run.Instances ?? []).map((i) => i.InstanceId!);
+  await ecs.send(new CreateClusterCommand({ clusterName: 'demo' }));
+  const register = (instanceId: string) =>
+    ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId }) }));
+  const first = await register(instances[0]!);
+  const web = await ecs.send(
+    new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'web:1', cpu: 128, memory: 256 }] }),
+  );
+  const batch = await ecs.send(
+    new RegisterTaskDefinitionCommand({ family: 'batch', containerDefinitions: [{ name: 'batch', image: 'batch:1', cpu: 128, memory: 256 }] }),
+  );
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: 'demo',
+      serviceName: 'web',
+      taskDefinition: web.taskDefinition!.taskDefinitionArn,
+      desiredCount: 2,
+      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+    }),
+  );
+  // Only the first instance is registered yet, so these land on it.
+  await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: web.taskDefinition!.taskDefinitionArn, count: 2, group: 'service:web', startedBy: 'ecs-svc/1' }));
+  const batchRun = await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: batch.taskDefinition!.taskDefinitionArn, count: 1, group: 'family:batch' }));
+  const others = [];
+  for (const i of instances.slice(1)) others.push(await register(i));
+
+  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs?.[0]?.VpcId;
+  const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'instance' }));
+  const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
+  await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: instances.slice(0, 2).map((Id) => ({ Id, Port: 80 })) }));
+  return {
+    instances,
+    containerInstances: [first, ...others].map((r) => r.containerInstance!.containerInstanceArn!),
+    targetGroupArn,
+    batchTaskArn: batchRun.tasks![0]!.taskArn!,
+  };
+}
+
+export async function tasksOn(aws: AwsClients, containerInstanceArn: string): Promise<{ arn: string; group: string; taskDefinitionArn: string }[]> {
+  const arns = (await aws.ecs.send(new ListTasksCommand({ cluster: 'demo', containerInstance: containerInstanceArn, desiredStatus: 'RUNNING' }))).taskArns ?? [];
+  if (arns.length === 0) return [];
+  const tasks = (await aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: arns }))).tasks ?? [];
+  return tasks.filter((t) => t.desiredStatus === 'RUNNING').map((t) => ({ arn: t.taskArn!, group: t.group ?? '', taskDefinitionArn: t.taskDefinitionArn ?? '' }));
+}
