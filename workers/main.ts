@@ -44,7 +44,10 @@ async function main(): Promise<void> {
   });
 
   const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
-  const activities = createActivities({ aws, config });
+  // Activities that query visibility or start workflows (the deploy's incident freeze, incidents
+  // opened by automations) and the domain gauges share one client.
+  const client = new Client({ connection: await Connection.connect({ address }), namespace });
+  const activities = createActivities({ aws, config, temporal: { client, namespace } });
   const connection = await NativeConnection.connect({ address });
   // One bundle for both workers: given workflowsPath, each Worker.create would run webpack itself.
   const prebuilt = process.env.FLEETOPS_WORKFLOW_BUNDLE;
@@ -76,13 +79,12 @@ async function main(): Promise<void> {
   ]);
 
   // Gauges computed from visibility (incidents open by severity) go out on the same endpoint.
-  const visibility = metricsPort > 0 ? new Client({ connection: await Connection.connect({ address }), namespace }) : undefined;
-  const gauges = visibility && startDomainGauges({ client: visibility, meter: Runtime.instance().metricMeter, log });
+  const gauges = metricsPort > 0 ? startDomainGauges({ client, meter: Runtime.instance().metricMeter, log }) : undefined;
 
   log.info({ address, namespace, taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort }, 'worker started');
   await Promise.all([critical.run(), standard.run()]);
   gauges?.stop();
-  await visibility?.connection.close();
+  await client.connection.close();
   await connection.close();
   aws.destroy();
   log.info('worker stopped');
