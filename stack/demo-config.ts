@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { parseConfigText } from '../config/load';
 import type { FleetopsConfig } from '../config/schema';
-import type { SeededDemo } from './seed';
+import type { ConfigInputs } from './seed';
 import { ROOT } from './settings';
 
 export const DEMO_CONFIG_TEMPLATE = join(ROOT, 'config', 'demo.fleetops.yaml');
@@ -15,7 +15,7 @@ export interface RenderInputs {
   namespace: string;
   webhookUrl: string;
   postmortemDir: string;
-  seeded: Pick<SeededDemo, 'spotFleetRequestId' | 'subnets' | 'region'>;
+  seeded: ConfigInputs;
 }
 
 /**

@@ -567,14 +567,25 @@ async function ensureAlarms(aws: AwsClients, loadBalancerArn: string, targetGrou
   return { ...DEMO.alarms };
 }
 
-/** Seeds (or finds) the whole demo environment. */
-export async function seedDemo(aws: AwsClients, opts: { region: string; endpoint?: string; log?: Logger }): Promise<SeededDemo> {
+/** What the rendered config needs from the seed (config/demo.fleetops.yaml names everything else). */
+export type ConfigInputs = Pick<SeededDemo, 'region' | 'subnets' | 'spotFleetRequestId'>;
+
+/**
+ * Seeds (or finds) the whole demo environment. `onConfigInputs` is called as soon as the config can
+ * be rendered (network and Spot Fleet request exist), so the processes that load it can start while
+ * the rest is seeded.
+ */
+export async function seedDemo(
+  aws: AwsClients,
+  opts: { region: string; endpoint?: string; log?: Logger; onConfigInputs?: (inputs: ConfigInputs) => void },
+): Promise<SeededDemo> {
   const { region, endpoint, log } = opts;
   if (endpoint) await keepTasksRunning(endpoint);
   const network = await ensureNetwork(aws, region);
   const launchTemplateId = await ensureLaunchTemplate(aws, network.securityGroupId);
-  const ec2Fleet = await ensureEc2Fleet(aws, launchTemplateId, network.subnets);
   const spotFleet = await ensureSpotFleet(aws, launchTemplateId, network.subnets);
+  opts.onConfigInputs?.({ region, subnets: network.subnets, spotFleetRequestId: spotFleet.requestId });
+  const ec2Fleet = await ensureEc2Fleet(aws, launchTemplateId, network.subnets);
   const asgInstances = await ensureAutoScalingGroup(aws, launchTemplateId, network.subnets);
   const instancesByPool = { ec2Fleet: ec2Fleet.instances, spotFleet: spotFleet.instances, asg: asgInstances };
   const instances = [...ec2Fleet.instances, ...spotFleet.instances, ...asgInstances];

@@ -7,8 +7,9 @@
  *   router     router/main.ts, HTTP events API with a generated token
  *
  * Temporal and the emulator start together; the demo is seeded, and the workflow bundle built (or
- * reused from <run>/cache when the sources are unchanged), while Temporal comes up; the worker and
- * router start once all three are ready, since they load the rendered config. When every part answers, the stack writes <run>/stack.json and prints `fleetops stack
+ * reused from <run>/cache when the sources are unchanged), while Temporal comes up. The worker and
+ * router load the rendered config, so they start as soon as it can be rendered (Temporal up, bundle
+ * ready, the seed past the Spot Fleet request), while the seed finishes the cluster and service. When every part answers, the stack writes <run>/stack.json and prints `fleetops stack
  * ready`. Ctrl-C or SIGTERM stops every process it started; a child that dies brings the stack down
  * with the end of its log.
  *
@@ -34,7 +35,7 @@ import {
   workerPolls,
 } from './health';
 import { Supervisor, type ChildSpec, type ManagedChild } from './processes';
-import { DEMO, seedDemo } from './seed';
+import { DEMO, seedDemo, type ConfigInputs } from './seed';
 import { PORT_ENV, ROOT, stackSettings, type StackSettings } from './settings';
 import { writeStackFile, type StackFile } from './stack-file';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
@@ -171,10 +172,12 @@ async function main(): Promise<void> {
     })();
 
     const aws = createAwsClients({ region: s.region, endpoint: awsEndpoint, sdkMaxAttempts: 3 });
+    let configInputsKnown: (inputs: ConfigInputs) => void = () => {};
+    const configInputs = new Promise<ConfigInputs>((resolve) => (configInputsKnown = resolve));
     const demoReady = (async () => {
       await waitFor('AWS emulator', async () => ((await awsAnswers(aws)) ? true : undefined), { timeoutMs: 60_000, intervalMs: 200, child: simulator });
       const t = Date.now();
-      const seeded = await seedDemo(aws, { region: s.region, endpoint: awsEndpoint });
+      const seeded = await seedDemo(aws, { region: s.region, endpoint: awsEndpoint, onConfigInputs: configInputsKnown });
       say(
         `aws emulator at ${awsEndpoint}: cluster ${DEMO.cluster} with ${seeded.instances.length} container instances ` +
           `(EC2 Fleet ${seeded.instancesByPool.ec2Fleet.length}, Spot Fleet ${seeded.instancesByPool.spotFleet.length}, ` +
@@ -190,8 +193,10 @@ async function main(): Promise<void> {
       return bundle.path;
     })();
 
-    const [connection, seeded, bundlePath] = await Promise.all([temporalReady, demoReady, bundleReady]);
-    aws.destroy();
+    // The worker and router start once the config can be rendered; the seed finishes meanwhile.
+    // A seed that fails before that point rejects here rather than leaving the wait hanging.
+    const seedFailedEarly = demoReady.then(() => new Promise<never>(() => {}));
+    const [connection, inputs, bundlePath] = await Promise.all([temporalReady, Promise.race([configInputs, seedFailedEarly]), bundleReady]);
     sink = await startWebhookSink({ host: s.host, logFile: join(s.runDir, 'notifications.log'), print });
     writeDemoConfig(configPath, {
       awsEndpoint,
@@ -200,14 +205,15 @@ async function main(): Promise<void> {
       namespace: s.namespace,
       webhookUrl: sink.url,
       postmortemDir: join(s.runDir, 'postmortems'),
-      seeded,
+      seeded: inputs,
     });
 
     // Worker shutdown grace is 10 s (workers/main.ts); router's budget is 9 s (router/main.ts).
     const workerEnv = { ...childEnv, FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
     const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000 }));
     const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 12_000 }));
-    await Promise.all([
+    const [seeded] = await Promise.all([
+      demoReady.finally(() => aws.destroy()),
       waitForWorker(connection, s.namespace, worker).then(() => say(`worker polling (${seconds(Date.now() - startedAt)})`)),
       waitFor('router /readyz', async () => ((await httpStatus(`${routerUrl}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }).then(() =>
         say(`router ready at ${routerUrl} (${seconds(Date.now() - startedAt)})`),
