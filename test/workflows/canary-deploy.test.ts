@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import type { DeployActivities } from '../../activities/deploy';
 import type { CanaryAnalysis, CanaryPlan, ServiceSnapshot } from '../../activities/deploy/types';
 import type { Notification } from '../../activities/notifications';
-import { abortUpdate, statusQuery } from '../../common/controls';
+import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
 import { FailureType } from '../../common/failures';
 import { deployWorkflowId } from '../../common/workflow-ids';
 import type { DeployInput } from '../../common/workflow-inputs';
@@ -428,6 +428,25 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     expect(result.reason).toBe('rolled back: aborted by erin: wrong build');
     expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'deleteCanaryService']);
     expect(late).toBeInstanceOf(Error);
+  });
+
+  it('pause holds the deploy in the bake (analysis goes on) until resume', async () => {
+    const plan = planOf({ alarms: [], steps: [{ kind: 'setWeight', weight: 20 }, { kind: 'bake', seconds: 120 }, { kind: 'promote' }] });
+    const m = mock({ plan, stableDesired: 4, stableRunning: 4 });
+    const result = await run(m, async (tq) => {
+      const handle = await start(tq);
+      await untilPhase(handle, 'baking');
+      await handle.signal(pauseSignal, { by: 'frank' });
+      // Well past the 120 s bake: still baking, paused, and still analysing.
+      await env.sleep('6 minutes');
+      const held = await statusOf(handle);
+      expect(held).toMatchObject({ phase: 'baking', paused: true });
+      expect(held.analysis.runs).toBeGreaterThanOrEqual(5);
+      expect(m.log).not.toContain('updateServiceRevision:web:2');
+      await handle.signal(resumeSignal, { by: 'frank' });
+      return finish(handle, 'pause-resume');
+    });
+    expect(result.outcome).toBe('promoted');
   });
 
   it('rolls back when ECS reports the canary cannot start tasks, and when canary tasks stop on their own', async () => {
