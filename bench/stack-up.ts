@@ -21,7 +21,8 @@ interface Run {
   kind: 'cold' | 'warm';
   readyMs: number;
   stopMs: number;
-  exitCode: number | null;
+  /** How make ended after Ctrl-C: a terminal's SIGINT ends make by that signal. */
+  exit: string;
 }
 
 async function makeUp(kind: Run['kind'], runDir: string, ports: number[]): Promise<Run> {
@@ -42,7 +43,7 @@ async function makeUp(kind: Run['kind'], runDir: string, ports: number[]): Promi
     },
   });
   let out = '';
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(signal ?? `code ${code}`)));
   const ready = new Promise<number>((resolve, reject) => {
     const onData = (c: Buffer) => {
       out += c.toString();
@@ -55,10 +56,10 @@ async function makeUp(kind: Run['kind'], runDir: string, ports: number[]): Promi
   const readyMs = await ready;
   const stopAt = Date.now();
   process.kill(-(child.pid ?? 0), 'SIGINT');
-  const exitCode = await exited;
+  const exit = await exited;
   const stopMs = Date.now() - stopAt;
   for (const line of out.split('\n').filter((l) => l.startsWith('stack:'))) process.stdout.write(`    ${line}\n`);
-  return { kind, readyMs, stopMs, exitCode };
+  return { kind, readyMs, stopMs, exit };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       for (const kind of ['cold', 'warm'] as const) {
         const run = await makeUp(kind, runDir, ports);
         results.push(run);
-        process.stdout.write(`make up ${kind}: ready in ${(run.readyMs / 1000).toFixed(1)} s, Ctrl-C stopped it in ${(run.stopMs / 1000).toFixed(1)} s (exit ${run.exitCode})\n`);
+        process.stdout.write(`make up ${kind}: ready in ${(run.readyMs / 1000).toFixed(1)} s, Ctrl-C stopped it in ${(run.stopMs / 1000).toFixed(1)} s (make ended by ${run.exit})\n`);
       }
     } finally {
       rmSync(runDir, { recursive: true, force: true });
