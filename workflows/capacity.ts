@@ -73,7 +73,8 @@ const waits = proxyActivities<CapacityActivities>({ startToCloseTimeout: '30m', 
 /** Requests arriving within this window of the first one join its plan. */
 const COALESCE_MS = 1_000;
 /** Continue-as-new between plans once history passes this many events (or the server suggests it). */
-const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
+// Small on purpose: a continue-as-new that races new signals is retried by replaying the run, so a short run keeps that cheap.
+const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
 const KEEP_DECISIONS = 25;
 const KEEP_DRY_RUN_CALLS = 100;
 const KEEP_EVENT_IDS = 500;
@@ -191,6 +192,8 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
   const st: CapacityCarriedState = input.carried ?? freshState();
   let summary = input.carried ? `continued (run ${st.continuedRuns + 1})` : 'starting';
   let planning = false;
+  // The carried list, as a set: 10,000 signals must each cost O(1).
+  const seenEventIds = new Set(st.recentEventIds);
   let planSeq = 0;
 
   const decide = (d: Omit<CapacityDecision, 'at'>) => {
@@ -235,11 +238,17 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
       st.signalsReceived += 1;
       const eventId = req.source?.eventId;
       if (eventId) {
-        if (st.recentEventIds.includes(eventId)) {
+        if (seenEventIds.has(eventId)) {
           st.duplicates += 1;
           return;
         }
-        st.recentEventIds = [...st.recentEventIds, eventId].slice(-KEEP_EVENT_IDS);
+        seenEventIds.add(eventId);
+        st.recentEventIds.push(eventId);
+        if (st.recentEventIds.length > KEEP_EVENT_IDS * 2) {
+          st.recentEventIds = st.recentEventIds.slice(-KEEP_EVENT_IDS);
+          seenEventIds.clear();
+          st.recentEventIds.forEach((id) => seenEventIds.add(id));
+        }
       }
       const units = Number(req.units);
       if (!Number.isInteger(units) || units <= 0 || (req.direction !== 'out' && req.direction !== 'in')) {
@@ -353,6 +362,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
       };
 
       let got = 0;
+      const requestedAt = iso(Date.now());
       try {
         const res = await aws.requestPoolCapacity({
           cluster,
@@ -393,6 +403,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
             knownInstanceIds: ps?.instances.map((i) => i.instanceId) ?? [],
             units: poolAsk,
             timeoutSeconds: pool.fulfilmentTimeoutSeconds,
+            requestedAt,
           });
           fresh.push(...f.instances);
           got = f.deliveredUnits;
@@ -427,7 +438,15 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
         instanceIds: fresh.map((i) => i.instanceId),
         timeoutSeconds: settings.registrationTimeoutSeconds,
       });
-      const outcome = await Promise.race([wait, condition(() => controls.abortRequest !== undefined).then(() => undefined)]);
+      // Waits for the activity or an abort; the condition resolves either way, so no waiter outlives the plan.
+      const settled: { outcome?: Awaited<typeof wait>; failure?: unknown } = {};
+      wait.then(
+        (r) => void (settled.outcome = r),
+        (e: unknown) => void (settled.failure = e ?? new Error('wait failed')),
+      );
+      await condition(() => settled.outcome !== undefined || settled.failure !== undefined || controls.abortRequest !== undefined);
+      if (settled.failure !== undefined) throw settled.failure;
+      const outcome = settled.outcome;
       if (outcome === undefined) return { delivered, unmet: remaining, aborted: true };
       decide({
         action: 'registered',

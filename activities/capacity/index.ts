@@ -55,6 +55,7 @@ import {
  */
 
 const LIVE_STATES = ['pending', 'running'];
+const CLOCK_SKEW_MS = 5_000;
 
 function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, FailureType.InvalidRequest);
@@ -444,7 +445,9 @@ export function createCapacityActivities(deps: ActivityDeps) {
         const units = fresh.reduce((s, i) => s + i.weight, 0);
         ctx.heartbeat({ startedAt, deliveredUnits: units });
         if (units >= input.units) return { deliveredUnits: units, instances: fresh, timedOut: false };
-        const capacityError = await poolCapacityError(pool, state, new Date(startedAt));
+        // AWS clocks and ours differ by a little; a failure logged just before the request time still counts.
+        const since = input.requestedAt ? Date.parse(input.requestedAt) - CLOCK_SKEW_MS : startedAt;
+        const capacityError = await poolCapacityError(pool, state, new Date(since));
         if (capacityError) return { deliveredUnits: units, instances: fresh, capacityError, timedOut: false };
         if (Date.now() >= deadline) return { deliveredUnits: units, instances: fresh, timedOut: true };
         await pause(Math.min(pollMs, Math.max(0, deadline - Date.now())));

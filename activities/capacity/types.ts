@@ -129,6 +129,8 @@ export interface AwaitPoolFulfilmentInput {
   knownInstanceIds: string[];
   units: number;
   timeoutSeconds: number;
+  /** When the pool was asked (ISO); failures the pool reports from then on count. Default: the wait's start. */
+  requestedAt?: string;
   pollSeconds?: number;
 }
 

@@ -1,5 +1,6 @@
 import type { BehaviourFactory } from '../behaviour';
 import { asgLifecycle } from './asg-lifecycle';
+import { capacityBehaviour } from './capacity';
 import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
 import { spotInterruption } from './spot-interruption';
@@ -9,4 +10,4 @@ import { spotInterruption } from './spot-interruption';
  * hooks run. Add a module as `simulator/behaviours/<name>.ts` exporting a `BehaviourFactory` and
  * list it here.
  */
-export const BEHAVIOURS: readonly BehaviourFactory[] = [ecsDeploymentsBehaviour, ecsScheduler, asgLifecycle, spotInterruption];
+export const BEHAVIOURS: readonly BehaviourFactory[] = [ecsDeploymentsBehaviour, ecsScheduler, asgLifecycle, spotInterruption, capacityBehaviour];

@@ -117,7 +117,15 @@ async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: st
 }
 
 async function status(handle: WorkflowHandle): Promise<CapacityStatus> {
-  return (await handle.query(statusQuery)) as CapacityStatus;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await handle.query(statusQuery)) as CapacityStatus;
+    } catch (err) {
+      // A query that lands while the run hands over to its continuation is asked again.
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** Polls `status` until `pred` holds (real time; activities run in real time). */
@@ -146,7 +154,7 @@ async function abortAndRecord(handle: WorkflowHandle<typeof capacity>, caseName:
   const result = await handle.result();
   expect(result.phase).toBe('aborted');
   expect(result.summary).toMatch(/No capacity request in flight/);
-  if (process.env.CAPACITY_SKIP_RECORD !== '1') await recordHistory(handle, 'capacity', caseName);
+  await recordHistory(handle, 'capacity', caseName);
   return result;
 }
 
@@ -375,7 +383,8 @@ describe('capacity workflow', () => {
     cloud.pools.splice(1);
     await withCapacity(cloud, { name: 'can' }, async ({ handle }) => {
       const total = 10_000;
-      const batchSize = 250;
+      // Small concurrent batches: each workflow task then handles tens of signals, as in production bursts.
+      const batchSize = 50;
       let duplicates = 0;
       for (let start = 0; start < total; start += batchSize) {
         const batch: CapacityRequest[] = [];
@@ -384,9 +393,12 @@ describe('capacity workflow', () => {
         batch.push(alarm('out', 1, `evt-${start}`));
         duplicates += 1;
         await Promise.all(batch.map((r) => handle.signal(capacityRequestSignal, r)));
+        // Senders in production are many and slow; here one fast sender keeps at most a few batches in flight.
+        const sent = start + batchSize + 1;
+        await until(handle, (x) => x.signalsReceived >= sent - 4 * batchSize, `signal ${sent} handled`, 120 * SEC);
       }
       const requested = () => cloud.requests().reduce((s, c) => s + (c.units ?? 0), 0);
-      const s = await until(handle, (x) => requested() === total && x.phase === 'idle' && x.pending.out === 0, 'all units requested', 180 * SEC);
+      const s = await until(handle, (x) => requested() === total && x.phase === 'idle' && x.pending.out === 0, 'all units requested', 300 * SEC);
       expect(s.signalsReceived).toBe(total + duplicates);
       expect(s.duplicates).toBe(duplicates);
       expect(s.continuedRuns).toBeGreaterThanOrEqual(1);
@@ -398,8 +410,9 @@ describe('capacity workflow', () => {
       expect(d.status.name).toBe('CONTINUED_AS_NEW');
       expect(d.historyLength).toBeLessThan(6_000);
       await recordHistory(first, 'capacity', 'continue-as-new-10000-signals');
-      await abortAndRecord(handle, 'continue-as-new-last-run');
+      // The start handle pins the first run; the abort goes to whichever run is current.
+      await abortAndRecord(env.client.workflow.getHandle<typeof capacity>(handle.workflowId), 'continue-as-new-last-run');
     });
-  }, 300_000);
+  }, 600_000);
 });
 

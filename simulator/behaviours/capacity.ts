@@ -1,0 +1,424 @@
+import {
+  DescribeAutoScalingGroupsCommand,
+  SetDesiredCapacityCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSpotFleetInstancesCommand,
+  ModifySpotFleetRequestCommand,
+  RunInstancesCommand,
+  type Instance,
+  type _InstanceType,
+} from '@aws-sdk/client-ec2';
+import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { z } from 'zod';
+import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
+import { awsSuccessResponse, type SimResponse } from '../protocol';
+
+/**
+ * EC2 capacity as the capacity workflow meets it, which moto does not model (moto launches whatever
+ * is asked at once and never registers container instances):
+ *  - per-pool capacity limits that fail the way AWS fails: CreateFleet `instant` answers with what it
+ *    could launch and an `Errors` entry per override that ran out (InsufficientInstanceCapacity...);
+ *    a Spot Fleet raised past its limit stays unfulfilled with ActivityStatus `error`; an ASG raised
+ *    past its limit gets a failed scaling activity;
+ *  - delayed fulfilment of Spot Fleet and ASG raises (`fulfilmentDelaySeconds`);
+ *  - new instances join an ECS cluster `bootDelaySeconds` after launch, through
+ *    RegisterContainerInstance with an identity document naming the EC2 instance, as the ECS agent does.
+ *
+ * Routes under `/_sim/capacity`: `POST /limits` `{ overrides?: [{instanceType?, availabilityZone?,
+ * market?, available, errorCode?}], pools?: {<sfr id or ASG name>: {maxUnits, errorCode?}} }`
+ * (replaces the limits); `POST /config` `{ bootDelaySeconds?, fulfilmentDelaySeconds?, cluster? }`;
+ * `GET /` → limits, config, pending raises, scheduled and done registrations.
+ */
+
+const CAPACITY_CODES = ['InsufficientInstanceCapacity', 'MaxSpotInstanceCountExceeded', 'SpotMaxPriceTooLow', 'InstanceLimitExceeded', 'VcpuLimitExceeded'] as const;
+
+const overrideLimitSchema = z
+  .object({
+    instanceType: z.string().optional(),
+    availabilityZone: z.string().optional(),
+    market: z.enum(['spot', 'on-demand']).optional(),
+    /** Units still available; each launch takes its weight off. */
+    available: z.number().nonnegative(),
+    errorCode: z.enum(CAPACITY_CODES).default('InsufficientInstanceCapacity'),
+  })
+  .strict();
+
+const limitsSchema = z
+  .object({
+    overrides: z.array(overrideLimitSchema).default([]),
+    pools: z.record(z.string(), z.object({ maxUnits: z.number().nonnegative(), errorCode: z.enum(CAPACITY_CODES).default('InsufficientInstanceCapacity') }).strict()).default({}),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    bootDelaySeconds: z.number().nonnegative().max(3600).optional(),
+    fulfilmentDelaySeconds: z.number().nonnegative().max(3600).optional(),
+    /** Cluster that instances of Spot Fleet / ASG raises (and untagged CreateFleet launches) join; none: they join no cluster. */
+    cluster: z.string().min(1).optional(),
+  })
+  .strict();
+
+type Limits = z.infer<typeof limitsSchema>;
+
+interface PendingRaise {
+  kind: 'spot-fleet' | 'asg';
+  pool: string;
+  target: number;
+  applyAt: number;
+  excessPolicy?: string;
+}
+
+interface Registration {
+  instanceId: string;
+  cluster: string;
+  registerAt: number;
+  registeredAt?: string;
+  error?: string;
+}
+
+interface FailedActivity {
+  asg: string;
+  at: string;
+  code: string;
+  message: string;
+}
+
+const CLUSTER_TAG = 'fleetops:cluster';
+
+function xmlEscape(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+}
+
+/** `Prefix.1.Field`, `Prefix.2.Field`... → one record per index. */
+function indexed(params: Record<string, unknown>, prefix: string): Record<string, string>[] {
+  const out = new Map<number, Record<string, string>>();
+  const re = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(\\d+)\\.(.+)$`);
+  for (const [k, v] of Object.entries(params)) {
+    const m = re.exec(k);
+    if (!m) continue;
+    const i = Number(m[1]);
+    const rec = out.get(i) ?? {};
+    rec[m[2]!] = String(v);
+    out.set(i, rec);
+  }
+  return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+}
+
+function param(params: Record<string, unknown>, name: string): string | undefined {
+  const v = params[name];
+  return v === undefined ? undefined : String(v);
+}
+
+/** Rewrites each top-level `<item>` of the `<set>` element (nested items, e.g. launch specs, stay inside their parent). */
+function topLevelItems(xml: string, set: string, rewrite: (item: string) => string): string {
+  const open = xml.indexOf(`<${set}>`);
+  const close = xml.indexOf(`</${set}>`);
+  if (open < 0 || close < 0) return xml;
+  const start = open + set.length + 2;
+  const inner = xml.slice(start, close);
+  let out = '';
+  let depth = 0;
+  let itemStart = -1;
+  const tag = /<(\/?)item>/g;
+  let last = 0;
+  for (let m = tag.exec(inner); m; m = tag.exec(inner)) {
+    if (m[1] === '') {
+      if (depth === 0) {
+        out += inner.slice(last, m.index);
+        itemStart = m.index;
+      }
+      depth += 1;
+    } else {
+      depth -= 1;
+      if (depth === 0 && itemStart >= 0) {
+        const end = m.index + m[0].length;
+        out += rewrite(inner.slice(itemStart, end));
+        last = end;
+        itemStart = -1;
+      }
+    }
+  }
+  out += inner.slice(last);
+  return xml.slice(0, start) + out + xml.slice(close);
+}
+
+export const capacityBehaviour: BehaviourFactory = () => {
+  let limits: Limits = { overrides: [], pools: {} };
+  let config: z.infer<typeof configSchema> = {};
+  let pending: PendingRaise[] = [];
+  let registrations: Registration[] = [];
+  let failedActivities: FailedActivity[] = [];
+  /** Spot Fleets whose declared target differs from moto's, and whether they failed. */
+  const declared = new Map<string, { target: number; error?: string }>();
+  let fleetSeq = 0;
+
+  const bootMs = () => (config.bootDelaySeconds ?? 0) * 1000;
+
+  function schedule(instanceIds: string[], cluster: string | undefined): void {
+    if (!cluster) return;
+    const at = Date.now() + bootMs();
+    for (const id of instanceIds) {
+      if (!registrations.some((r) => r.instanceId === id)) registrations.push({ instanceId: id, cluster, registerAt: at });
+    }
+  }
+
+  function overrideLimit(type: string, az: string | undefined, market: string) {
+    return limits.overrides.find(
+      (l) => (!l.instanceType || l.instanceType === type) && (!l.availabilityZone || l.availabilityZone === az) && (!l.market || l.market === market),
+    );
+  }
+
+  async function spotFleetInstances(ctx: BehaviourContext, sfr: string): Promise<string[]> {
+    const res = await ctx.aws().ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: sfr }));
+    return (res.ActiveInstances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean);
+  }
+
+  async function asgInstances(ctx: BehaviourContext, name: string): Promise<string[]> {
+    const res = await ctx.aws().autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+    return (res.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean);
+  }
+
+  /** Applies a raise to moto, clipped to the pool's limit; new instances are scheduled to join the cluster. */
+  async function apply(ctx: BehaviourContext, p: PendingRaise): Promise<void> {
+    const rule = limits.pools[p.pool];
+    const allowed = rule ? Math.min(p.target, rule.maxUnits) : p.target;
+    if (p.kind === 'spot-fleet') {
+      const before = new Set(await spotFleetInstances(ctx, p.pool));
+      await ctx.aws().ec2.send(
+        new ModifySpotFleetRequestCommand({
+          SpotFleetRequestId: p.pool,
+          TargetCapacity: allowed,
+          ...(p.excessPolicy ? { ExcessCapacityTerminationPolicy: p.excessPolicy as 'noTermination' } : {}),
+        }),
+      );
+      if (allowed < p.target) declared.set(p.pool, { target: p.target, error: rule?.errorCode ?? 'InsufficientInstanceCapacity' });
+      else declared.delete(p.pool);
+      schedule((await spotFleetInstances(ctx, p.pool)).filter((id) => !before.has(id)), config.cluster);
+    } else {
+      const before = new Set(await asgInstances(ctx, p.pool));
+      await ctx.aws().autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: p.pool, DesiredCapacity: allowed }));
+      if (allowed < p.target) {
+        const code = rule?.errorCode ?? 'InsufficientInstanceCapacity';
+        failedActivities.push({
+          asg: p.pool,
+          at: new Date().toISOString(),
+          code,
+          message: `Launching a new EC2 instance. Status Reason: ${code}: We currently do not have sufficient capacity in the Availability Zone you requested. Launching EC2 instance failed.`,
+        });
+      }
+      schedule((await asgInstances(ctx, p.pool)).filter((id) => !before.has(id)), config.cluster);
+    }
+  }
+
+  async function createFleet(req: SimRequest, ctx: BehaviourContext): Promise<SimResponse> {
+    const p = req.params;
+    const total = Number(param(p, 'TargetCapacitySpecification.TotalTargetCapacity') ?? 0);
+    const market = param(p, 'TargetCapacitySpecification.DefaultTargetCapacityType') ?? 'on-demand';
+    const ltId = param(p, 'LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateId');
+    const ltName = param(p, 'LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName');
+    const ltVersion = param(p, 'LaunchTemplateConfigs.1.LaunchTemplateSpecification.Version') ?? '$Latest';
+    const overrides = indexed(p, 'LaunchTemplateConfigs.1.Overrides');
+    const tagSpecs = indexed(p, 'TagSpecification').map((t, i) => ({
+      type: t.ResourceType,
+      tags: indexed(p, `TagSpecification.${i + 1}.Tag`).map((x) => ({ Key: x.Key ?? '', Value: x.Value ?? '' })),
+    }));
+    const instanceTags = tagSpecs.filter((t) => t.type === 'instance').flatMap((t) => t.tags);
+    const cluster = instanceTags.find((t) => t.Key === CLUSTER_TAG)?.Value ?? config.cluster;
+
+    const versions = await ctx.aws().ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ ...(ltId ? { LaunchTemplateId: ltId } : { LaunchTemplateName: ltName }), Versions: [ltVersion] }),
+    );
+    const lt = versions.LaunchTemplateVersions?.[0];
+    const imageId = lt?.LaunchTemplateData?.ImageId ?? 'ami-12c6146b';
+    const ltSpecXml = `<launchTemplateSpecification><launchTemplateId>${xmlEscape(lt?.LaunchTemplateId ?? ltId ?? '')}</launchTemplateId><version>${xmlEscape(String(lt?.VersionNumber ?? ltVersion))}</version></launchTemplateSpecification>`;
+
+    let remaining = total;
+    const launchedXml: string[] = [];
+    const errorsXml: string[] = [];
+    const launchedIds: string[] = [];
+    for (const o of overrides) {
+      if (remaining <= 0) break;
+      const type = o.InstanceType ?? lt?.LaunchTemplateData?.InstanceType ?? 'm5.large';
+      const az = o.AvailabilityZone;
+      const weight = Number(o.WeightedCapacity ?? 1);
+      const wanted = Math.ceil(remaining / weight);
+      const limit = overrideLimit(type, az, market);
+      const count = limit ? Math.min(wanted, Math.floor(limit.available / weight)) : wanted;
+      const overrideXml = `<overrides><instanceType>${xmlEscape(type)}</instanceType>${az ? `<availabilityZone>${xmlEscape(az)}</availabilityZone>` : ''}${o.SubnetId ? `<subnetId>${xmlEscape(o.SubnetId)}</subnetId>` : ''}<weightedCapacity>${weight}</weightedCapacity></overrides>`;
+      if (count > 0) {
+        const run = await ctx.aws().ec2.send(
+          new RunInstancesCommand({
+            ImageId: imageId,
+            InstanceType: type as _InstanceType,
+            MinCount: count,
+            MaxCount: count,
+            ...(o.SubnetId ? { SubnetId: o.SubnetId } : {}),
+            ...(az ? { Placement: { AvailabilityZone: az } } : {}),
+            ...(market === 'spot' ? { InstanceMarketOptions: { MarketType: 'spot' } } : {}),
+            ...(instanceTags.length ? { TagSpecifications: [{ ResourceType: 'instance', Tags: instanceTags }] } : {}),
+          }),
+        );
+        const ids = (run.Instances ?? []).map((i: Instance) => i.InstanceId ?? '').filter(Boolean);
+        launchedIds.push(...ids);
+        if (limit) limit.available -= ids.length * weight;
+        remaining -= ids.length * weight;
+        launchedXml.push(
+          `<item><launchTemplateAndOverrides>${ltSpecXml}${overrideXml}</launchTemplateAndOverrides><lifecycle>${market}</lifecycle>` +
+            `<instanceIds>${ids.map((id) => `<item>${id}</item>`).join('')}</instanceIds><instanceType>${xmlEscape(type)}</instanceType></item>`,
+        );
+      }
+      if (count < wanted && limit) {
+        errorsXml.push(
+          `<item><launchTemplateAndOverrides>${ltSpecXml}${overrideXml}</launchTemplateAndOverrides><lifecycle>${market}</lifecycle>` +
+            `<errorCode>${limit.errorCode}</errorCode><errorMessage>${xmlEscape(`There is no ${market} capacity available that matches your request (${type}${az ? ` in ${az}` : ''}).`)}</errorMessage></item>`,
+        );
+      }
+    }
+    schedule(launchedIds, cluster);
+    fleetSeq += 1;
+    const fleetId = `fleet-${(0x1000000 + fleetSeq).toString(16)}-sim0-4000-8000-${Date.now().toString(16).padStart(12, '0').slice(-12)}`;
+    return awsSuccessResponse(req, {
+      xml: `<fleetId>${fleetId}</fleetId><errorSet>${errorsXml.join('')}</errorSet><fleetInstanceSet>${launchedXml.join('')}</fleetInstanceSet>`,
+    });
+  }
+
+  const behaviour: Behaviour = {
+    name: 'capacity',
+
+    async intercept(req, ctx) {
+      if (req.service === 'ec2' && req.action === 'CreateFleet' && param(req.params, 'Type') === 'instant' && limits.overrides.length > 0) {
+        return createFleet(req, ctx);
+      }
+      if (req.service === 'ec2' && req.action === 'ModifySpotFleetRequest') {
+        const pool = param(req.params, 'SpotFleetRequestId') ?? '';
+        const target = Number(param(req.params, 'TargetCapacity'));
+        const raise: PendingRaise = {
+          kind: 'spot-fleet',
+          pool,
+          target,
+          applyAt: Date.now() + (config.fulfilmentDelaySeconds ?? 0) * 1000,
+          ...(param(req.params, 'ExcessCapacityTerminationPolicy') ? { excessPolicy: param(req.params, 'ExcessCapacityTerminationPolicy') } : {}),
+        };
+        pending = pending.filter((x) => x.pool !== pool);
+        if (raise.applyAt <= Date.now()) await apply(ctx, raise);
+        else {
+          pending.push(raise);
+          declared.set(pool, { target });
+        }
+        return awsSuccessResponse(req, { xml: '<return>true</return>' });
+      }
+      if (req.service === 'autoscaling' && req.action === 'SetDesiredCapacity') {
+        const pool = param(req.params, 'AutoScalingGroupName') ?? '';
+        const raise: PendingRaise = {
+          kind: 'asg',
+          pool,
+          target: Number(param(req.params, 'DesiredCapacity')),
+          applyAt: Date.now() + (config.fulfilmentDelaySeconds ?? 0) * 1000,
+        };
+        pending = pending.filter((x) => x.pool !== pool);
+        if (raise.applyAt <= Date.now()) await apply(ctx, raise);
+        else pending.push(raise);
+        return awsSuccessResponse(req, {});
+      }
+      if (req.service === 'autoscaling' && req.action === 'DescribeScalingActivities') {
+        const name = param(req.params, 'AutoScalingGroupName');
+        const acts = failedActivities.filter((a) => !name || a.asg === name).reverse();
+        const xml = acts
+          .map(
+            (a, i) =>
+              `<member><ActivityId>sim-${i}-${xmlEscape(a.at)}</ActivityId><AutoScalingGroupName>${xmlEscape(a.asg)}</AutoScalingGroupName>` +
+              `<Description>Launching a new EC2 instance.  Status Reason: ${xmlEscape(a.code)}</Description><Cause>${xmlEscape('a user request raised the desired capacity')}</Cause>` +
+              `<StartTime>${a.at}</StartTime><EndTime>${a.at}</EndTime><StatusCode>Failed</StatusCode><StatusMessage>${xmlEscape(a.message)}</StatusMessage><Progress>100</Progress></member>`,
+          )
+          .join('');
+        return awsSuccessResponse(req, { xml: `<Activities>${xml}</Activities>` });
+      }
+      return undefined;
+    },
+
+    afterResponse(req, res) {
+      if (!(req.service === 'ec2' && req.action === 'DescribeSpotFleetRequests') || res.status !== 200 || declared.size === 0) return;
+      const body = topLevelItems(res.body.toString('utf8'), 'spotFleetRequestConfigSet', (item) => {
+        const sfr = /<spotFleetRequestId>([^<]+)<\/spotFleetRequestId>/.exec(item)?.[1];
+        const d = sfr ? declared.get(sfr) : undefined;
+        if (!d) return item;
+        return item
+          .replace(/<targetCapacity>[^<]*<\/targetCapacity>/, `<targetCapacity>${d.target}</targetCapacity>`)
+          .replace(/^<item>/, `<item><activityStatus>${d.error ? 'error' : 'pending_fulfillment'}</activityStatus>`);
+      });
+      return { ...res, body: Buffer.from(body) };
+    },
+
+    tick: {
+      intervalMs: 500,
+      async run(ctx) {
+        const now = Date.now();
+        const due = pending.filter((p) => p.applyAt <= now);
+        pending = pending.filter((p) => p.applyAt > now);
+        for (const p of due) await apply(ctx, p);
+        for (const r of registrations) {
+          if (r.registeredAt || r.error || r.registerAt > now) continue;
+          try {
+            const d = await ctx.aws().ec2.send(new DescribeInstancesCommand({ InstanceIds: [r.instanceId] }));
+            const inst = d.Reservations?.[0]?.Instances?.[0];
+            if (!inst || ['shutting-down', 'terminated'].includes(inst.State?.Name ?? '')) {
+              r.error = 'instance gone before it booted';
+              continue;
+            }
+            await ctx.aws().ecs.send(
+              new RegisterContainerInstanceCommand({
+                cluster: r.cluster,
+                instanceIdentityDocument: JSON.stringify({
+                  instanceId: r.instanceId,
+                  instanceType: inst.InstanceType,
+                  availabilityZone: inst.Placement?.AvailabilityZone,
+                  imageId: inst.ImageId,
+                  region: 'us-east-1',
+                  accountId: '123456789012',
+                }),
+              }),
+            );
+            r.registeredAt = new Date().toISOString();
+          } catch (err) {
+            r.error = (err as Error).message;
+            ctx.log.warn({ err, instanceId: r.instanceId }, 'capacity: RegisterContainerInstance failed');
+          }
+        }
+      },
+    },
+
+    route(req) {
+      const bad = (error: z.ZodError) => ({ status: 400, body: { error: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+      if (req.method === 'GET' && req.path === '/') {
+        return { status: 200, body: { limits, config, pending, registrations, failedActivities, declared: Object.fromEntries(declared) } };
+      }
+      if (req.method === 'POST' && req.path === '/limits') {
+        const p = limitsSchema.safeParse(req.body ?? {});
+        if (!p.success) return bad(p.error);
+        limits = p.data;
+        return { status: 200, body: limits };
+      }
+      if (req.method === 'POST' && req.path === '/config') {
+        const p = configSchema.safeParse(req.body ?? {});
+        if (!p.success) return bad(p.error);
+        config = { ...config, ...p.data };
+        return { status: 200, body: config };
+      }
+      return undefined;
+    },
+
+    reset() {
+      limits = { overrides: [], pools: {} };
+      config = {};
+      pending = [];
+      registrations = [];
+      failedActivities = [];
+      declared.clear();
+    },
+  };
+  return behaviour;
+};

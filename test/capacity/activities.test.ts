@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSpotFleetRequestsCommand,
+  RequestSpotFleetCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateClusterCommand } from '@aws-sdk/client-ecs';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { parse } from 'yaml';
+import { createCapacityActivities } from '../../activities/capacity';
+import { POOL_TAG_POOL } from '../../activities/capacity/types';
+import { parseConfig } from '../../config/load';
+import { startEmulator, type Emulator } from '../harness/emulator';
+import { ROOT } from '../harness/paths';
+
+/**
+ * Capacity activities against moto behind the simulator, with the capacity behaviour
+ * (simulator/behaviours/capacity.ts) supplying the capacity errors, delayed fulfilment and
+ * container-instance registration moto lacks. Assertions read AWS state back.
+ */
+
+let emu: Emulator;
+const CLUSTER = 'demo';
+const ASG = 'demo-on-demand';
+
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(async () => {
+  await emu?.stop();
+});
+
+interface Seeded {
+  activities: ReturnType<typeof createCapacityActivities>;
+  spotFleetRequestId: string;
+}
+
+async function seed(): Promise<Seeded> {
+  await emu.reset();
+  const { aws } = emu;
+  await aws.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
+  const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
+  if (!image) throw new Error('moto has no images');
+  const lt = await aws.ec2.send(
+    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'demo-node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }),
+  );
+  const sfr = await aws.ec2.send(
+    new RequestSpotFleetCommand({
+      SpotFleetRequestConfig: {
+        IamFleetRole: 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role',
+        AllocationStrategy: 'diversified',
+        TargetCapacity: 1,
+        Type: 'maintain',
+        LaunchSpecifications: [{ ImageId: image, InstanceType: 'm5.large', WeightedCapacity: 1 }],
+      },
+    }),
+  );
+  await aws.autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: ASG,
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+      MinSize: 0,
+      MaxSize: 10,
+      DesiredCapacity: 0,
+      AvailabilityZones: ['us-east-1a'],
+    }),
+  );
+  const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
+  const config = parseConfig({
+    ...base,
+    aws: { region: 'us-east-1', endpoint: emu.endpoint },
+    alarmRoutes: [],
+    services: [],
+    clusters: {
+      [CLUSTER]: {
+        pools: [
+          {
+            name: 'spot-instant',
+            kind: 'ec2-fleet',
+            launchTemplate: { name: 'demo-node' },
+            overrides: [
+              { instanceType: 'm5.large', availabilityZone: 'us-east-1a', weight: 1 },
+              { instanceType: 'm5a.large', availabilityZone: 'us-east-1b', weight: 1 },
+            ],
+          },
+          { name: 'spot-diversified', kind: 'spot-fleet', spotFleetRequestId: sfr.SpotFleetRequestId, allocationStrategy: 'diversified' },
+          { name: 'on-demand', kind: 'asg', autoScalingGroupName: ASG },
+        ],
+      },
+    },
+  });
+  return { activities: createCapacityActivities({ aws, config }), spotFleetRequestId: sfr.SpotFleetRequestId ?? '' };
+}
+
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
+
+describe('capacity activities against moto + simulator', () => {
+  it('CreateFleet instant launches what capacity allows and names each override that ran out; instances join the cluster after boot', async () => {
+    const { activities } = await seed();
+    await emu.sim.request('POST', 'capacity/limits', {
+      overrides: [
+        { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot', available: 1 },
+        { instanceType: 'm5a.large', availabilityZone: 'us-east-1b', market: 'spot', available: 0, errorCode: 'InsufficientInstanceCapacity' },
+      ],
+    });
+    await emu.sim.request('POST', 'capacity/config', { bootDelaySeconds: 0 });
+    const res = await run(activities.requestPoolCapacity, {
+      cluster: CLUSTER,
+      pool: 'spot-instant',
+      units: 3,
+      newTargetUnits: 3,
+      excludeOverrides: [],
+      clientToken: 'test-1',
+    });
+    if (res.kind !== 'instant') throw new Error('expected an instant result');
+    expect(res.launchedUnits).toBe(1);
+    expect(res.launched[0]).toMatchObject({ instanceType: 'm5.large', availabilityZone: 'us-east-1a', weight: 1 });
+    expect(res.errors.map((e) => [e.instanceType, e.availabilityZone, e.code])).toEqual([
+      ['m5.large', 'us-east-1a', 'InsufficientInstanceCapacity'],
+      ['m5a.large', 'us-east-1b', 'InsufficientInstanceCapacity'],
+    ]);
+    const id = res.launched[0]!.instanceId;
+    const described = await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    expect(described.Reservations?.[0]?.Instances?.[0]?.Tags).toEqual(expect.arrayContaining([{ Key: POOL_TAG_POOL, Value: 'spot-instant' }]));
+
+    await emu.sim.tick('capacity');
+    const active = await run(activities.awaitContainerInstancesActive, { cluster: CLUSTER, instanceIds: [id], timeoutSeconds: 10, pollSeconds: 0.2 });
+    expect(active).toEqual({ active: [id], missing: [] });
+    const snap = await run(activities.describeCapacity, { cluster: CLUSTER });
+    expect(snap.state.find((p) => p.name === 'spot-instant')).toMatchObject({ actualUnits: 1, activeUnits: 1 });
+  });
+
+  it('leaves overrides marked unavailable out of CreateFleet and records the call in a dry run', async () => {
+    const { activities } = await seed();
+    const dry = await run(activities.requestPoolCapacity, {
+      cluster: CLUSTER,
+      pool: 'spot-instant',
+      units: 2,
+      newTargetUnits: 2,
+      excludeOverrides: [{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }],
+      clientToken: 'test-dry',
+      dryRun: true,
+    });
+    expect(dry.dryRunCall?.action).toBe('ec2:CreateFleet');
+    const params = dry.dryRunCall?.params as { LaunchTemplateConfigs: { Overrides: { InstanceType: string }[] }[]; SpotOptions: { AllocationStrategy: string } };
+    expect(params.LaunchTemplateConfigs[0]!.Overrides.map((o) => o.InstanceType)).toEqual(['m5a.large']);
+    expect(params.SpotOptions.AllocationStrategy).toBe('price-capacity-optimized');
+    const snap = await run(activities.describeCapacity, { cluster: CLUSTER });
+    expect(snap.state.find((p) => p.name === 'spot-instant')?.actualUnits).toBe(0);
+  });
+
+  it('a Spot Fleet raised past its capacity stays unfulfilled with ActivityStatus error, and the raise can be withdrawn', async () => {
+    const { activities, spotFleetRequestId } = await seed();
+    await emu.sim.request('POST', 'capacity/limits', { pools: { [spotFleetRequestId]: { maxUnits: 2 } } });
+    const before = await run(activities.describeCapacity, { cluster: CLUSTER });
+    const pool = before.state.find((p) => p.name === 'spot-diversified')!;
+    expect(pool.targetUnits).toBe(1);
+    await run(activities.requestPoolCapacity, {
+      cluster: CLUSTER,
+      pool: 'spot-diversified',
+      units: 3,
+      newTargetUnits: 4,
+      excludeOverrides: [],
+      clientToken: 'x',
+    });
+    const f = await run(activities.awaitPoolFulfilment, {
+      cluster: CLUSTER,
+      pool: 'spot-diversified',
+      knownInstanceIds: pool.instances.map((i) => i.instanceId),
+      units: 3,
+      timeoutSeconds: 10,
+      pollSeconds: 0.2,
+    });
+    expect(f.deliveredUnits).toBe(1);
+    expect(f.capacityError?.code).toBe('SpotFleetUnfulfilled');
+    expect(f.timedOut).toBe(false);
+    const sfr = await emu.aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotFleetRequestId] }));
+    expect(sfr.SpotFleetRequestConfigs?.[0]).toMatchObject({ ActivityStatus: 'error', SpotFleetRequestConfig: expect.objectContaining({ TargetCapacity: 4 }) });
+
+    await run(activities.setPoolTarget, { cluster: CLUSTER, pool: 'spot-diversified', targetUnits: 2 });
+    const after = await emu.aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotFleetRequestId] }));
+    expect(after.SpotFleetRequestConfigs?.[0]?.SpotFleetRequestConfig?.TargetCapacity).toBe(2);
+    expect(after.SpotFleetRequestConfigs?.[0]?.ActivityStatus).toBeUndefined();
+  });
+
+  it('an ASG raise is fulfilled after a delay and its instances register after booting; past its limit it reports a failed scaling activity', async () => {
+    const { activities } = await seed();
+    await emu.sim.request('POST', 'capacity/config', { fulfilmentDelaySeconds: 1, bootDelaySeconds: 1, cluster: CLUSTER });
+    const started = Date.now();
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'a' });
+    const f = await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: [], units: 2, timeoutSeconds: 15, pollSeconds: 0.2 });
+    expect(f.deliveredUnits).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const active = await run(activities.awaitContainerInstancesActive, {
+      cluster: CLUSTER,
+      instanceIds: f.instances.map((i) => i.instanceId),
+      timeoutSeconds: 15,
+      pollSeconds: 0.2,
+    });
+    expect(active.missing).toEqual([]);
+
+    await emu.sim.request('POST', 'capacity/limits', { pools: { [ASG]: { maxUnits: 2 } } });
+    await emu.sim.request('POST', 'capacity/config', { fulfilmentDelaySeconds: 0 });
+    const requestedAt = new Date().toISOString();
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 2, newTargetUnits: 4, excludeOverrides: [], clientToken: 'b' });
+    const short = await run(activities.awaitPoolFulfilment, {
+      cluster: CLUSTER,
+      pool: 'on-demand',
+      requestedAt,
+      knownInstanceIds: f.instances.map((i) => i.instanceId),
+      units: 2,
+      timeoutSeconds: 10,
+      pollSeconds: 0.2,
+    });
+    expect(short).toMatchObject({ deliveredUnits: 0, timedOut: false, capacityError: { code: 'InsufficientInstanceCapacity' } });
+
+    // Scale-in: the victim leaves the group and the desired capacity goes down with it.
+    const victim = f.instances[0]!.instanceId;
+    await run(activities.removePoolInstance, { cluster: CLUSTER, pool: 'on-demand', instanceId: victim, weight: 1 });
+    const g = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups?.[0];
+    expect(g?.DesiredCapacity).toBe(1);
+    expect(g?.Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+  });
+
+  it('reports a pool that does not deliver within its timeout', async () => {
+    const { activities } = await seed();
+    await emu.sim.request('POST', 'capacity/config', { fulfilmentDelaySeconds: 60 });
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 1, newTargetUnits: 1, excludeOverrides: [], clientToken: 'c' });
+    const f = await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: [], units: 1, timeoutSeconds: 1, pollSeconds: 0.2 });
+    expect(f).toMatchObject({ deliveredUnits: 0, timedOut: true });
+  });
+});
