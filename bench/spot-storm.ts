@@ -1,0 +1,313 @@
+/**
+ * Spot storm: N simultaneous interruption warnings posted to the router of a local stack.
+ *
+ *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits]
+ *
+ * For each N and scenario, on a fresh `make up` (scratch run directory, free ports):
+ *  - N extra container instances join cluster `demo`, one `web` service task each, plus spare
+ *    instances for the moved tasks; the simulator's ECS scheduler moves service tasks 2 s after DRAINING;
+ *  - N warnings (time = now) go to `POST /events` in arrays of 100, and each instance is scheduled for
+ *    termination 120 s later (simulator spot-interruption), as AWS would;
+ *  - figures: p50/p99/max of event→DRAINING (the simulator's record of UpdateContainerInstancesState)
+ *    and event→drained (workflow close time), the share drained before the deadline, AWS calls per
+ *    instance by API, worker RSS (max, sampled);
+ *  - the limit: a plain script that makes the same DRAINING calls straight to the same endpoint, one
+ *    call per instance, all at once; the ratio of p99s is reported.
+ * `limits`: the simulator's rate limits set to AWS-like ECS limits (UpdateContainerInstancesState and
+ * DescribeContainerInstances 20/s with a burst of 40 — our reading of the ECS API throttling table for
+ * these "cluster resource" actions; ECS does not publish exact per-action figures for all of them) and
+ * 5 % injected 5xx on every ECS call.
+ *
+ * Not measured here (yet): the worker killed and restarted 20 s into the storm — the stack's supervisor
+ * takes the whole stack down when a child dies, so that run needs a worker outside the supervisor.
+ * Prints the figures and writes them to artifacts/bench/spot-storm.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListTaskDefinitionsCommand, RegisterContainerInstanceCommand, StartTaskCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
+import { Client, Connection } from '@temporalio/client';
+import { createAwsClients, type AwsClients } from '../activities/aws/clients';
+import { TASK_QUEUE_CRITICAL } from '../common/task-queues';
+import { drainWorkflowId } from '../common/workflow-ids';
+import { createSimControl, type SimControl } from '../simulator/control-client';
+import { freePort } from '../simulator/moto';
+import { ROOT } from '../stack/settings';
+import { readStackFile, type StackFile } from '../stack/stack-file';
+import type { SpotDrainResult } from '../workflows/spot-drain';
+
+// The emulator accepts any credentials; fixed fake ones keep real AWS credentials out of the bench.
+process.env.AWS_ACCESS_KEY_ID = 'fleetops-local';
+process.env.AWS_SECRET_ACCESS_KEY = 'fleetops-local';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+type Scenario = 'clean' | 'limits';
+
+interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+interface StormResult {
+  n: number;
+  scenario: Scenario;
+  eventToDrainingMs: Percentiles;
+  eventToDrainedMs: Percentiles;
+  drainedBeforeDeadline: number;
+  outcomes: Record<string, number>;
+  awsCallsPerInstance: Record<string, number>;
+  workerRssMaxMiB: number | null;
+  plainDrainingCallMs: Percentiles;
+  p99RatioToPlain: number;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+function percentiles(values: number[]): Percentiles {
+  const v = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (v.length ? v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)]! : NaN);
+  return { p50: at(0.5), p99: at(0.99), max: v.length ? v[v.length - 1]! : NaN, count: v.length };
+}
+
+async function startStack(): Promise<{ child: ChildProcess; stack: StackFile; runDir: string; stop(): Promise<void> }> {
+  const runDir = mkdtempSync(join(tmpdir(), 'fleetops-bench-storm-'));
+  const [temporal, ui, aws, router, metrics] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+  const child = spawn('make', ['--no-print-directory', 'up'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      FLEETOPS_RUN_DIR: runDir,
+      FLEETOPS_TEMPORAL_PORT: String(temporal),
+      FLEETOPS_TEMPORAL_UI_PORT: String(ui),
+      FLEETOPS_AWS_PORT: String(aws),
+      FLEETOPS_ROUTER_PORT: String(router),
+      FLEETOPS_WORKER_METRICS_PORT: String(metrics),
+    },
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('fleetops stack ready')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then(() => reject(new Error(`make up exited before it was ready:\n${out.slice(-4000)}`)));
+  });
+  return {
+    child,
+    runDir,
+    stack: readStackFile(join(runDir, 'stack.json')),
+    async stop() {
+      process.kill(-(child.pid ?? 0), 'SIGINT');
+      await exited;
+      rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** N storm instances with one service task each, and spare ACTIVE instances for the moved tasks. */
+async function seedStorm(aws: AwsClients, n: number): Promise<{ instances: string[]; arns: string[] }> {
+  const image = (await aws.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId;
+  const taskDef = (await aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'web' }))).taskDefinitionArns?.at(-1);
+  if (!image || !taskDef) throw new Error('the demo has no AMI or web task definition');
+  const spare = Math.ceil(n / 16);
+  const launched: string[] = [];
+  for (let left = n + spare; left > 0; left -= 100) {
+    const count = Math.min(100, left);
+    const r = await aws.ec2.send(new RunInstancesCommand({ ImageId: image, InstanceType: 'm5.large', MinCount: count, MaxCount: count }));
+    launched.push(...(r.Instances ?? []).map((i) => i.InstanceId!));
+  }
+  const register = async (instanceId: string) =>
+    (await aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId }) })))
+      .containerInstance!.containerInstanceArn!;
+  const instances = launched.slice(0, n);
+  const arns: string[] = [];
+  for (let i = 0; i < instances.length; i += 20) {
+    const batch = await Promise.all(instances.slice(i, i + 20).map(register));
+    arns.push(...batch);
+    await Promise.all(
+      batch.map((arn) =>
+        aws.ecs.send(new StartTaskCommand({ cluster: 'demo', taskDefinition: taskDef, containerInstances: [arn], group: 'service:web', startedBy: 'ecs-svc/1000000000000000001' })),
+      ),
+    );
+  }
+  for (const id of launched.slice(n)) await register(id);
+  return { instances, arns };
+}
+
+/** The worker's pid from its poller identity (`<pid>@<host>`) on the drain task queue. */
+async function workerPid(connection: Connection, namespace: string): Promise<number | undefined> {
+  const res = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: TASK_QUEUE_CRITICAL, kind: 1 }, taskQueueType: 1 });
+  const identity = res.pollers?.[0]?.identity ?? '';
+  const pid = Number(identity.split('@')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function rssMiB(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function storm(n: number, scenario: Scenario): Promise<StormResult> {
+  const stack = await startStack();
+  const aws = createAwsClients({ region: stack.stack.aws.region, endpoint: stack.stack.aws.endpoint, sdkMaxAttempts: 3 });
+  const sim: SimControl = createSimControl(stack.stack.aws.endpoint);
+  const connection = await Connection.connect({ address: stack.stack.temporal.address });
+  const client = new Client({ connection, namespace: stack.stack.temporal.namespace });
+  try {
+    const { instances, arns } = await seedStorm(aws, n);
+    await sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: 2_000 });
+    if (scenario === 'limits') {
+      for (const action of ['UpdateContainerInstancesState', 'DescribeContainerInstances']) {
+        await sim.setRateLimit({ service: 'ecs', action, ratePerSec: 20, burst: 40 });
+      }
+      await sim.setFaults({ service: 'ecs', action: '*', fault: { kind: 'error', status: 500 }, probability: 0.05 });
+    }
+    await sim.clearCalls();
+    const pid = await workerPid(connection, stack.stack.temporal.namespace);
+    let rssMax: number | undefined;
+    const sampler = setInterval(() => {
+      const r = pid ? rssMiB(pid) : undefined;
+      if (r !== undefined) rssMax = Math.max(rssMax ?? 0, r);
+    }, 500);
+
+    const eventAt = new Map<string, number>();
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.stack.router.token}` };
+    await Promise.all(
+      Array.from({ length: Math.ceil(n / 100) }, async (_, b) => {
+        const ids = instances.slice(b * 100, b * 100 + 100);
+        const now = Date.now();
+        const body = ids.map((id) => {
+          eventAt.set(id, now);
+          return {
+            version: '0',
+            id: `storm-${id}`,
+            'detail-type': 'EC2 Spot Instance Interruption Warning',
+            source: 'aws.ec2',
+            account: '123456789012',
+            time: new Date(now).toISOString(),
+            region: stack.stack.aws.region,
+            resources: [`arn:aws:ec2:${stack.stack.aws.region}:123456789012:instance/${id}`],
+            detail: { 'instance-id': id, 'instance-action': 'terminate' },
+          };
+        });
+        const res = await fetch(`${stack.stack.router.url}/events`, { method: 'POST', headers, body: JSON.stringify(body) });
+        if (res.status !== 202) throw new Error(`router answered ${res.status}: ${await res.text()}`);
+        await Promise.all(ids.map((instanceId) => sim.request('POST', 'spot-interruption/schedule', { instanceId, afterSeconds: 120 })));
+      }),
+    );
+
+    // Every drain ends by its deadline (+ the incident step for a miss); wait for all of them.
+    const results = new Map<string, { result?: SpotDrainResult; closedAt?: number }>();
+    await Promise.all(
+      instances.map(async (id) => {
+        const handle = client.workflow.getHandle(drainWorkflowId(id));
+        try {
+          const result = (await handle.result()) as SpotDrainResult;
+          const d = await handle.describe();
+          results.set(id, { result, closedAt: d.closeTime?.getTime() });
+        } catch {
+          results.set(id, {});
+        }
+      }),
+    );
+    clearInterval(sampler);
+
+    const calls = await sim.calls();
+    const drainingAt = new Map<string, number>();
+    for (const c of calls) {
+      if (c.service !== 'ecs' || c.action !== 'UpdateContainerInstancesState' || c.status !== 200) continue;
+      for (const arn of (c.params.containerInstances as string[] | undefined) ?? []) if (!drainingAt.has(arn)) drainingAt.set(arn, Date.parse(c.time));
+    }
+    const toDraining = instances.map((id, i) => (drainingAt.get(arns[i]!) ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
+    const toDrained = instances.map((id) => (results.get(id)?.closedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
+    const outcomes: Record<string, number> = {};
+    let beforeDeadline = 0;
+    for (const id of instances) {
+      const r = results.get(id);
+      const o = r?.result?.outcome ?? 'no-result';
+      outcomes[o] = (outcomes[o] ?? 0) + 1;
+      if (o === 'drained' && r?.closedAt !== undefined && r.closedAt - eventAt.get(id)! <= 120_000) beforeDeadline += 1;
+    }
+    const perApi: Record<string, number> = {};
+    for (const c of calls) {
+      if (c.service === 'unknown') continue;
+      perApi[`${c.service}:${c.action}`] = (perApi[`${c.service}:${c.action}`] ?? 0) + 1 / n;
+    }
+
+    // The limit: one DRAINING call per instance straight to the endpoint, all at once.
+    await sim.clearRateLimits();
+    await sim.clearFaults();
+    const plain = await Promise.all(
+      arns.map(async (arn) => {
+        const t = Date.now();
+        await aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances: [arn], status: 'DRAINING' })).catch(() => undefined);
+        return Date.now() - t;
+      }),
+    );
+    const plainP = percentiles(plain);
+    const drainingP = percentiles(toDraining);
+    return {
+      n,
+      scenario,
+      eventToDrainingMs: drainingP,
+      eventToDrainedMs: percentiles(toDrained),
+      drainedBeforeDeadline: beforeDeadline / n,
+      outcomes,
+      awsCallsPerInstance: Object.fromEntries(Object.entries(perApi).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+      workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
+      plainDrainingCallMs: plainP,
+      p99RatioToPlain: drainingP.p99 / plainP.p99,
+    };
+  } finally {
+    await connection.close();
+    aws.destroy();
+    await stack.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const ns = arg('n', '100,500,1000').split(',').map(Number);
+  const scenarios = arg('scenarios', 'clean,limits').split(',') as Scenario[];
+  const results: StormResult[] = [];
+  for (const scenario of scenarios) {
+    for (const n of scenario === 'limits' ? ns.filter((x) => x === Math.max(...ns.filter((y) => y <= 500))) : ns) {
+      process.stdout.write(`storm: N=${n} ${scenario} ...\n`);
+      const r = await storm(n, scenario);
+      results.push(r);
+      process.stdout.write(
+        `  event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
+          `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
+          `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms (ratio ${r.p99RatioToPlain.toFixed(1)}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
+          `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n`,
+      );
+    }
+  }
+  const dir = join(ROOT, 'artifacts', 'bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'spot-storm.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, loadavg1m: loadavg()[0], taskQueue: TASK_QUEUE_CRITICAL, results }, null, 2)}\n`,
+  );
+  process.stdout.write('written to artifacts/bench/spot-storm.json\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
