@@ -1,24 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  CreateAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
-} from '@aws-sdk/client-auto-scaling';
-import {
-  CreateLaunchTemplateCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-  DescribeSpotFleetRequestsCommand,
-  RequestSpotFleetCommand,
-} from '@aws-sdk/client-ec2';
-import { CreateClusterCommand } from '@aws-sdk/client-ecs';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { parse } from 'yaml';
-import { createCapacityActivities } from '../../activities/capacity';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
-import { parseConfig } from '../../config/load';
 import { startEmulator, type Emulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { ASG, CLUSTER, seedCapacityWorld } from './world';
 
 /**
  * Capacity activities against moto behind the simulator, with the capacity behaviour
@@ -27,8 +12,6 @@ import { ROOT } from '../harness/paths';
  */
 
 let emu: Emulator;
-const CLUSTER = 'demo';
-const ASG = 'demo-on-demand';
 
 beforeAll(async () => {
   emu = await startEmulator();
@@ -37,73 +20,11 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-interface Seeded {
-  activities: ReturnType<typeof createCapacityActivities>;
-  spotFleetRequestId: string;
-}
-
-async function seed(): Promise<Seeded> {
-  await emu.reset();
-  const { aws } = emu;
-  await aws.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
-  const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-  if (!image) throw new Error('moto has no images');
-  const lt = await aws.ec2.send(
-    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'demo-node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }),
-  );
-  const sfr = await aws.ec2.send(
-    new RequestSpotFleetCommand({
-      SpotFleetRequestConfig: {
-        IamFleetRole: 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role',
-        AllocationStrategy: 'diversified',
-        TargetCapacity: 1,
-        Type: 'maintain',
-        LaunchSpecifications: [{ ImageId: image, InstanceType: 'm5.large', WeightedCapacity: 1 }],
-      },
-    }),
-  );
-  await aws.autoscaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: ASG,
-      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
-      MinSize: 0,
-      MaxSize: 10,
-      DesiredCapacity: 0,
-      AvailabilityZones: ['us-east-1a'],
-    }),
-  );
-  const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
-  const config = parseConfig({
-    ...base,
-    aws: { region: 'us-east-1', endpoint: emu.endpoint },
-    alarmRoutes: [],
-    services: [],
-    clusters: {
-      [CLUSTER]: {
-        pools: [
-          {
-            name: 'spot-instant',
-            kind: 'ec2-fleet',
-            launchTemplate: { name: 'demo-node' },
-            overrides: [
-              { instanceType: 'm5.large', availabilityZone: 'us-east-1a', weight: 1 },
-              { instanceType: 'm5a.large', availabilityZone: 'us-east-1b', weight: 1 },
-            ],
-          },
-          { name: 'spot-diversified', kind: 'spot-fleet', spotFleetRequestId: sfr.SpotFleetRequestId, allocationStrategy: 'diversified' },
-          { name: 'on-demand', kind: 'asg', autoScalingGroupName: ASG },
-        ],
-      },
-    },
-  });
-  return { activities: createCapacityActivities({ aws, config }), spotFleetRequestId: sfr.SpotFleetRequestId ?? '' };
-}
-
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
 
 describe('capacity activities against moto + simulator', () => {
   it('CreateFleet instant launches what capacity allows and names each override that ran out; instances join the cluster after boot', async () => {
-    const { activities } = await seed();
+    const { activities } = await seedCapacityWorld(emu);
     await emu.sim.request('POST', 'capacity/limits', {
       overrides: [
         { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot', available: 1 },
@@ -138,7 +59,7 @@ describe('capacity activities against moto + simulator', () => {
   });
 
   it('leaves overrides marked unavailable out of CreateFleet and records the call in a dry run', async () => {
-    const { activities } = await seed();
+    const { activities } = await seedCapacityWorld(emu);
     const dry = await run(activities.requestPoolCapacity, {
       cluster: CLUSTER,
       pool: 'spot-instant',
@@ -157,7 +78,7 @@ describe('capacity activities against moto + simulator', () => {
   });
 
   it('a Spot Fleet raised past its capacity stays unfulfilled with ActivityStatus error, and the raise can be withdrawn', async () => {
-    const { activities, spotFleetRequestId } = await seed();
+    const { activities, spotFleetRequestId } = await seedCapacityWorld(emu);
     await emu.sim.request('POST', 'capacity/limits', { pools: { [spotFleetRequestId]: { maxUnits: 2 } } });
     const before = await run(activities.describeCapacity, { cluster: CLUSTER });
     const pool = before.state.find((p) => p.name === 'spot-diversified')!;
@@ -191,7 +112,7 @@ describe('capacity activities against moto + simulator', () => {
   });
 
   it('an ASG raise is fulfilled after a delay and its instances register after booting; past its limit it reports a failed scaling activity', async () => {
-    const { activities } = await seed();
+    const { activities } = await seedCapacityWorld(emu);
     await emu.sim.request('POST', 'capacity/config', { fulfilmentDelaySeconds: 1, bootDelaySeconds: 1, cluster: CLUSTER });
     const started = Date.now();
     await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'a' });
@@ -230,7 +151,7 @@ describe('capacity activities against moto + simulator', () => {
   });
 
   it('reports a pool that does not deliver within its timeout', async () => {
-    const { activities } = await seed();
+    const { activities } = await seedCapacityWorld(emu);
     await emu.sim.request('POST', 'capacity/config', { fulfilmentDelaySeconds: 60 });
     await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 1, newTargetUnits: 1, excludeOverrides: [], clientToken: 'c' });
     const f = await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: [], units: 1, timeoutSeconds: 1, pollSeconds: 0.2 });
