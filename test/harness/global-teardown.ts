@@ -1,6 +1,4 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-
 export default async function globalTeardown(): Promise<void> {
-  const envs = (globalThis as { __fleetopsEnvs?: TestWorkflowEnvironment[] }).__fleetopsEnvs ?? [];
-  await Promise.all(envs.map((e) => e.teardown()));
+  const stops = (globalThis as { __fleetopsStop?: (() => Promise<void>)[] }).__fleetopsStop ?? [];
+  await Promise.all(stops.map((stop) => stop()));
 }

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { freePort } from '../../simulator/moto';
+import { TEST_SERVER_WRAPPER } from './paths';
+
+/**
+ * Starts the Java time-skipping test server ourselves instead of through sdk-core, which gives a
+ * server 5 s to come up: the JVM takes 2.2-3.4 s on two idle cores (measured) and more when the
+ * machine is busy, so that limit flakes. The wrapper execs java, so the pid we hold is the JVM's and
+ * stop() ends it for certain.
+ */
+export interface TimeSkippingServer {
+  address: string;
+  pid: number;
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    s.setTimeout(500);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => (s.destroy(), resolve(false)));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+    s.connect(port, '127.0.0.1');
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => (clearTimeout(kill), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startTimeSkippingServer(): Promise<TimeSkippingServer> {
+  const started = Date.now();
+  const port = await freePort();
+  const child = spawn(TEST_SERVER_WRAPPER, [String(port), '--enable-time-skipping'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4_000)));
+  try {
+    while (!(await portOpen(port))) {
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr}`);
+      if (Date.now() - started > START_TIMEOUT_MS) throw new Error(`not listening after ${START_TIMEOUT_MS} ms: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const address = `127.0.0.1:${port}`;
+    // The test server knows no custom search attributes until told; every workflow upserts FleetopsPhase.
+    const connection = await Connection.connect({ address });
+    try {
+      await connection.operatorService.addSearchAttributes({
+        namespace: 'default',
+        searchAttributes: Object.fromEntries(
+          ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+        ),
+      });
+    } finally {
+      await connection.close();
+    }
+    return { address, pid: child.pid ?? -1, startMs: Date.now() - started, stop: () => stopChild(child) };
+  } catch (err) {
+    await stopChild(child);
+    throw new Error(`temporal-test-server (${TEST_SERVER_WRAPPER}): ${(err as Error).message}`);
+  }
+}
