@@ -55,6 +55,8 @@ interface Percentiles {
 interface StormResult {
   n: number;
   scenario: Scenario;
+  /** Router + Temporal: event to the drain workflow's start. */
+  eventToStartMs: Percentiles;
   eventToDrainingMs: Percentiles;
   eventToDrainedMs: Percentiles;
   drainedBeforeDeadline: number;
@@ -213,14 +215,14 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
     );
 
     // Every drain ends by its deadline (+ the incident step for a miss); wait for all of them.
-    const results = new Map<string, { result?: SpotDrainResult; closedAt?: number }>();
+    const results = new Map<string, { result?: SpotDrainResult; closedAt?: number; startedAt?: number }>();
     await Promise.all(
       instances.map(async (id) => {
         const handle = client.workflow.getHandle(drainWorkflowId(id));
         try {
           const result = (await handle.result()) as SpotDrainResult;
           const d = await handle.describe();
-          results.set(id, { result, closedAt: d.closeTime?.getTime() });
+          results.set(id, { result, closedAt: d.closeTime?.getTime(), startedAt: d.startTime.getTime() });
         } catch {
           results.set(id, {});
         }
@@ -235,6 +237,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       for (const arn of (c.params.containerInstances as string[] | undefined) ?? []) if (!drainingAt.has(arn)) drainingAt.set(arn, Date.parse(c.time));
     }
     const toDraining = instances.map((id, i) => (drainingAt.get(arns[i]!) ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
+    const toStart = instances.map((id) => (results.get(id)?.startedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
     const toDrained = instances.map((id) => (results.get(id)?.closedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
     const outcomes: Record<string, number> = {};
     let beforeDeadline = 0;
@@ -265,6 +268,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
     return {
       n,
       scenario,
+      eventToStartMs: percentiles(toStart),
       eventToDrainingMs: drainingP,
       eventToDrainedMs: percentiles(toDrained),
       drainedBeforeDeadline: beforeDeadline / n,
@@ -291,7 +295,7 @@ async function main(): Promise<void> {
       const r = await storm(n, scenario);
       results.push(r);
       process.stdout.write(
-        `  event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
+        `  event→workflow start p50 ${r.eventToStartMs.p50} ms, p99 ${r.eventToStartMs.p99} ms; event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
           `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
           `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms (ratio ${r.p99RatioToPlain.toFixed(1)}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
           `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n`,
