@@ -23,6 +23,7 @@ import type {
 } from '../activities/deploy/types';
 import type { NotificationActivities } from '../activities/notifications';
 import { canaryTaskCount } from './lib/canary-sizing';
+import { recordDeployFinished } from './lib/metrics';
 import { installOperatorControls, type OperatorControls } from './lib/operator-controls';
 
 /**
@@ -673,6 +674,7 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
     outcome = result;
     finalReason = reason;
     await enterPhase(result, reason);
+    recordDeployFinished(result, input.cluster);
     return {
       outcome: result,
       reason,

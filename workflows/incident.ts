@@ -60,6 +60,7 @@ import {
   type ResolveRequest,
 } from './lib/incident-model';
 import { installOperatorControls } from './lib/operator-controls';
+import { recordIncidentClosed, recordIncidentOpened } from './lib/metrics';
 import { postmortemFileName, renderPostmortem } from './lib/postmortem';
 
 /**
@@ -248,6 +249,7 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
     status: () => statusOf(state),
     rejectAbort: () => (isFinished(state) ? 'the incident is already closed' : undefined),
   });
+  if (!input.carried) recordIncidentOpened(state.severity);
 
   // Signals first, before any await, so the event of a signal-with-start lands in this first activation.
   setHandler(
@@ -458,6 +460,7 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
     controls.setPhase(phaseOf(state, Date.now()));
     if (state.abortedAt !== undefined) {
       await condition(allHandlersFinished);
+      recordIncidentClosed(state.severity, 'aborted');
       return { workflowId: state.workflowId, incidentKey: state.incidentKey, outcome: 'aborted', actionItems: state.postmortem.actionItems };
     }
     if (state.closedAt !== undefined) return close();
@@ -493,6 +496,7 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
     await sendOutbox();
     controls.setPhase('closed');
     await condition(allHandlersFinished);
+    recordIncidentClosed(state.severity, 'closed');
     return {
       workflowId: state.workflowId,
       incidentKey: state.incidentKey,

@@ -18,6 +18,7 @@ import { FleetopsCluster } from '../common/search-attributes';
 import type { DrainEvent, DrainEventKind, DrainLifecycleAction, SpotDrainInput } from '../common/workflow-inputs';
 import type { DrainActivities } from '../activities/drain';
 import type { DrainSettings, MutationReport, ResolvedDrainTarget } from '../activities/drain/types';
+import { recordDrainFinished } from './lib/metrics';
 import { installOperatorControls } from './lib/operator-controls';
 
 /**
@@ -290,6 +291,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     outcome = o;
     drainFinished = true;
     controls.setPhase(o);
+    recordDrainFinished(o, deadlineMs() === undefined ? undefined : timeLeftMs() / 1000, target?.cluster);
     const done = new Set(steps.filter((s) => s.status === 'done').map((s) => s.name));
     const planned: DrainStepName[] = ['set-draining', 'deregister-targets', 'move-standalone-tasks', 'wait-for-tasks'];
     if (lifecycle()) planned.push('complete-lifecycle-action');
