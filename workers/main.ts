@@ -8,7 +8,8 @@
  * finish (up to the shutdown grace time), and run() resolves; the process then exits 0.
  *
  * Env: FLEETOPS_CONFIG (config path), FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE
- * (override the config), FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables),
+ * (override the config), FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables) on
+ * FLEETOPS_WORKER_METRICS_HOST (default 127.0.0.1; 0.0.0.0 in a container so Prometheus can scrape it),
  * FLEETOPS_WORKFLOW_BUNDLE (a prebuilt workflow bundle, e.g. the local stack's cached one; the
  * worker bundles workflows/ itself when unset).
  */
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const address = process.env.FLEETOPS_TEMPORAL_ADDRESS ?? config.temporal.address;
   const namespace = process.env.FLEETOPS_TEMPORAL_NAMESPACE ?? config.temporal.namespace;
   const metricsPort = Number(process.env.FLEETOPS_WORKER_METRICS_PORT ?? 9464);
+  const metricsHost = process.env.FLEETOPS_WORKER_METRICS_HOST ?? '127.0.0.1';
 
   Runtime.install({
     logger: {
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
     },
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } : {}),
+      ...(metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `${metricsHost}:${metricsPort}` } } } : {}),
     },
   });
 
