@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { parseConfigText } from '../config/load';
 import type { FleetopsConfig } from '../config/schema';
-import type { ConfigInputs } from './seed';
+import { DEMO, type ConfigInputs } from './seed';
 import { ROOT } from './settings';
 
 export const DEMO_CONFIG_TEMPLATE = join(ROOT, 'config', 'demo.fleetops.yaml');
@@ -34,9 +34,15 @@ export function renderDemoConfig(inputs: RenderInputs, templatePath = DEMO_CONFI
 
   const pools = doc.getIn(['clusters', 'demo', 'pools']);
   if (!isSeq(pools)) throw new Error(`${templatePath}: clusters.demo.pools must be a list`);
+  // The seed tags each pool's instances with these names, which is how capacity finds an EC2 Fleet's.
+  const seededNames: Record<string, string> = { 'ec2-fleet': DEMO.pools.ec2Fleet, 'spot-fleet': DEMO.pools.spotFleet, asg: DEMO.pools.asg };
   for (const pool of pools.items) {
     if (!isMap(pool)) continue;
     const kind = pool.get('kind');
+    const expected = typeof kind === 'string' ? seededNames[kind] : undefined;
+    if (expected !== undefined && pool.get('name') !== expected) {
+      throw new Error(`${templatePath}: the ${String(kind)} pool must be named "${expected}", as stack/seed.ts tags its instances`);
+    }
     if (kind === 'spot-fleet') pool.set('spotFleetRequestId', inputs.seeded.spotFleetRequestId);
     if (kind === 'ec2-fleet') {
       const overrides = pool.get('overrides');

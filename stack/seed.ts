@@ -17,6 +17,13 @@
  *    service's tasks itself with StartTask (`group: service:web`, `startedBy: ecs-svc/<deployment>`,
  *    as ECS sets them), spread one per container instance, and registers each task's instance and
  *    host port in the target group, so the demo looks like a running service behind its ALB.
+ *  - Pool membership: fleetops finds an EC2 Fleet pool's instances by the `fleetops:cluster` and
+ *    `fleetops:pool` tags it puts on what it launches (Spot Fleet and ASG pools by request id and group
+ *    name), so the seed tags every pool's instances the same way. It tags them after launch, not in
+ *    CreateFleet's TagSpecifications: the simulator registers tagged CreateFleet launches in their
+ *    cluster itself, and the seed registers its instances itself.
+ *  - New capacity: once seeded, the simulator's capacity behaviour is told to register what the pools
+ *    launch later in cluster `demo` after a short boot delay, as the ECS agent on a new instance would.
  *  - CreateFleet `instant`, RequestSpotFleet and CreateAutoScalingGroup all launch instances at once,
  *    each pool's in one AZ (the first override's subnet; an ASG's first subnet), which is how the seed
  *    spreads the three pools over three AZs. RequestSpotFleet ignores `Type`: the request keeps no
@@ -32,6 +39,7 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateFleetCommand,
   CreateLaunchTemplateCommand,
+  CreateTagsCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -74,6 +82,8 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../activities/aws/clients';
+import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../activities/capacity/types';
+import { createSimControl } from '../simulator/control-client';
 import type { Logger } from '../common/logger';
 
 export const DEMO = {
@@ -92,6 +102,14 @@ export const DEMO = {
   alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
   /** Two instances per pool: six container instances in all. */
   instancesPerPool: 2,
+  /** Pool names in config/demo.fleetops.yaml (stack/demo-config.ts checks they match). */
+  pools: { ec2Fleet: 'spot-ec2-fleet', spotFleet: 'spot-diversified', asg: 'on-demand' },
+  /**
+   * New instances become ACTIVE container instances this long after launch (a real one takes a minute
+   * or more), and Spot Fleet / ASG raises are fulfilled after this delay: long enough to watch in the
+   * demo, short enough for end-to-end tests.
+   */
+  capacitySimulation: { bootDelaySeconds: 3, fulfilmentDelaySeconds: 1 },
 } as const;
 
 /** Instance types per pool; the EC2 Fleet's list matches the overrides in config/demo.fleetops.yaml. */
@@ -303,7 +321,11 @@ async function ensureAutoScalingGroup(aws: AwsClients, launchTemplateId: string,
           .reverse()
           .map((az) => subnets[az])
           .join(','),
-        Tags: [{ Key: 'Name', Value: DEMO.autoScalingGroup, PropagateAtLaunch: true }],
+        Tags: [
+          { Key: 'Name', Value: DEMO.autoScalingGroup, PropagateAtLaunch: true },
+          { Key: POOL_TAG_CLUSTER, Value: DEMO.cluster, PropagateAtLaunch: true },
+          { Key: POOL_TAG_POOL, Value: DEMO.pools.asg, PropagateAtLaunch: true },
+        ],
       }),
     );
     group = (await describe()).AutoScalingGroups?.[0];
@@ -311,6 +333,19 @@ async function ensureAutoScalingGroup(aws: AwsClients, launchTemplateId: string,
   const instances = (group?.Instances ?? []).map((i) => must(i.InstanceId, 'instance id')).sort();
   if (instances.length === 0) throw new Error(`seed: Auto Scaling group ${DEMO.autoScalingGroup} launched no instances`);
   return instances;
+}
+
+/** The tags fleetops puts on what a pool launches (CreateTags is idempotent). */
+async function tagPoolInstances(aws: AwsClients, instanceIds: string[], pool: string): Promise<void> {
+  await aws.ec2.send(
+    new CreateTagsCommand({
+      Resources: instanceIds,
+      Tags: [
+        { Key: POOL_TAG_CLUSTER, Value: DEMO.cluster },
+        { Key: POOL_TAG_POOL, Value: pool },
+      ],
+    }),
+  );
 }
 
 async function describeInstances(aws: AwsClients, ids: string[]): Promise<Instance[]> {
@@ -589,12 +624,17 @@ export async function seedDemo(
   const asgInstances = await ensureAutoScalingGroup(aws, launchTemplateId, network.subnets);
   const instancesByPool = { ec2Fleet: ec2Fleet.instances, spotFleet: spotFleet.instances, asg: asgInstances };
   const instances = [...ec2Fleet.instances, ...spotFleet.instances, ...asgInstances];
+  await tagPoolInstances(aws, ec2Fleet.instances, DEMO.pools.ec2Fleet);
+  await tagPoolInstances(aws, spotFleet.instances, DEMO.pools.spotFleet);
+  await tagPoolInstances(aws, asgInstances, DEMO.pools.asg);
   log?.info({ instancesByPool }, 'demo capacity pools launched');
 
   const cluster = await ensureCluster(aws, region, instances);
   const lb = await ensureLoadBalancer(aws, network.vpcId, network.subnets, network.securityGroupId);
   const service = await ensureService(aws, lb.targetGroupArn, cluster.containerInstances);
   const alarms = await ensureAlarms(aws, lb.loadBalancerArn, lb.targetGroupArn);
+  // Only now: the seed has registered its own instances, so nothing it launched is registered twice.
+  if (endpoint) await simulateNewCapacity(endpoint);
 
   return {
     region,
@@ -611,6 +651,14 @@ export async function seedDemo(
     ...service,
     alarms,
   };
+}
+
+/**
+ * What the pools launch from now on boots and joins cluster `demo` (simulator/behaviours/capacity.ts):
+ * moto launches instances but has no ECS agent to register them.
+ */
+export async function simulateNewCapacity(endpoint: string): Promise<void> {
+  await createSimControl(endpoint).request('POST', 'capacity/config', { cluster: DEMO.cluster, ...DEMO.capacitySimulation });
 }
 
 /**

@@ -25,7 +25,9 @@ import { awsSuccessResponse, type SimResponse } from '../protocol';
  *    past its limit gets a failed scaling activity;
  *  - delayed fulfilment of Spot Fleet and ASG raises (`fulfilmentDelaySeconds`);
  *  - new instances join an ECS cluster `bootDelaySeconds` after launch, through
- *    RegisterContainerInstance with an identity document naming the EC2 instance, as the ECS agent does.
+ *    RegisterContainerInstance with an identity document naming the EC2 instance, as the ECS agent does:
+ *    CreateFleet launches (whether limits are set or not) join the cluster their `fleetops:cluster`
+ *    instance tag names, else `cluster`; Spot Fleet and ASG raises join `cluster`.
  *
  * Routes under `/_sim/capacity`: `POST /limits` `{ overrides?: [{instanceType?, availabilityZone?,
  * market?, available, errorCode?}], pools?: {<sfr id or ASG name>: {maxUnits, errorCode?}} }`
@@ -111,6 +113,14 @@ function indexed(params: Record<string, unknown>, prefix: string): Record<string
 function param(params: Record<string, unknown>, name: string): string | undefined {
   const v = params[name];
   return v === undefined ? undefined : String(v);
+}
+
+/** The tags a CreateFleet request puts on the instances it launches. */
+function instanceTagsOf(params: Record<string, unknown>): { Key: string; Value: string }[] {
+  return indexed(params, 'TagSpecification')
+    .map((t, i) => ({ type: t.ResourceType, tags: indexed(params, `TagSpecification.${i + 1}.Tag`).map((x) => ({ Key: x.Key ?? '', Value: x.Value ?? '' })) }))
+    .filter((t) => t.type === 'instance')
+    .flatMap((t) => t.tags);
 }
 
 /** Rewrites each top-level `<item>` of the `<set>` element (nested items, e.g. launch specs, stay inside their parent). */
@@ -222,11 +232,7 @@ export const capacityBehaviour: BehaviourFactory = () => {
     const ltName = param(p, 'LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName');
     const ltVersion = param(p, 'LaunchTemplateConfigs.1.LaunchTemplateSpecification.Version') ?? '$Latest';
     const overrides = indexed(p, 'LaunchTemplateConfigs.1.Overrides');
-    const tagSpecs = indexed(p, 'TagSpecification').map((t, i) => ({
-      type: t.ResourceType,
-      tags: indexed(p, `TagSpecification.${i + 1}.Tag`).map((x) => ({ Key: x.Key ?? '', Value: x.Value ?? '' })),
-    }));
-    const instanceTags = tagSpecs.filter((t) => t.type === 'instance').flatMap((t) => t.tags);
+    const instanceTags = instanceTagsOf(p);
     const cluster = instanceTags.find((t) => t.Key === CLUSTER_TAG)?.Value ?? config.cluster;
 
     const versions = await ctx.aws().ec2.send(
@@ -341,6 +347,13 @@ export const capacityBehaviour: BehaviourFactory = () => {
     },
 
     afterResponse(req, res) {
+      if (req.service === 'ec2' && req.action === 'CreateFleet' && res.status === 200) {
+        // Launched by moto (no override limits set): these boot and join their cluster too. Instances this
+        // behaviour launched itself are already scheduled; schedule() keeps one registration per instance.
+        const ids = [...res.body.toString('utf8').matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map((m) => m[1]!);
+        schedule(ids, instanceTagsOf(req.params).find((t) => t.Key === CLUSTER_TAG)?.Value ?? config.cluster);
+        return;
+      }
       if (!(req.service === 'ec2' && req.action === 'DescribeSpotFleetRequests') || res.status !== 200 || declared.size === 0) return;
       const body = topLevelItems(res.body.toString('utf8'), 'spotFleetRequestConfigSet', (item) => {
         const sfr = /<spotFleetRequestId>([^<]+)<\/spotFleetRequestId>/.exec(item)?.[1];

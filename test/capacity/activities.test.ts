@@ -58,6 +58,25 @@ describe('capacity activities against moto + simulator', () => {
     expect(snap.state.find((p) => p.name === 'spot-instant')).toMatchObject({ actualUnits: 1, activeUnits: 1 });
   });
 
+  it('instances moto launches for CreateFleet (no capacity limits set) also join the cluster their tag names after boot', async () => {
+    const { activities } = await seedCapacityWorld(emu);
+    const res = await run(activities.requestPoolCapacity, {
+      cluster: CLUSTER,
+      pool: 'spot-instant',
+      units: 2,
+      newTargetUnits: 2,
+      excludeOverrides: [],
+      clientToken: 'no-limits',
+    });
+    if (res.kind !== 'instant') throw new Error('expected an instant result');
+    expect([res.launchedUnits, res.errors]).toEqual([2, []]);
+    expect((await emu.sim.calls({ service: 'ec2', action: 'CreateFleet' })).map((c) => c.handledBy)).toEqual(['moto']);
+    await emu.sim.tick('capacity');
+    const ids = res.launched.map((i) => i.instanceId);
+    const active = await run(activities.awaitContainerInstancesActive, { cluster: CLUSTER, instanceIds: ids, timeoutSeconds: 10, pollSeconds: 0.2 });
+    expect(active).toEqual({ active: ids, missing: [] });
+  });
+
   it('leaves overrides marked unavailable out of CreateFleet and records the call in a dry run', async () => {
     const { activities } = await seedCapacityWorld(emu);
     const dry = await run(activities.requestPoolCapacity, {
