@@ -12,6 +12,7 @@ import {
   assignUpdate,
   checkUpdate,
   editPostmortemUpdate,
+  linkActionItemUpdate,
   noteUpdate,
   postmortemQuery,
   resolveUpdate,
@@ -89,6 +90,7 @@ export function registerIncidentCommands(program: Command, run: CommandRunner): 
     .option('--went-wrong <text>', 'a lesson: what went wrong (repeatable)', collect, [])
     .option('--lucky <text>', 'a lesson: where we got lucky (repeatable)', collect, [])
     .option('--action-item <type:owner:text>', 'mitigate|prevent|process, owner, text (repeatable)', collect, [])
+    .option('--track <AI-n=url>', 'tracking link of an action item, e.g. AI-1=https://github.com/org/repo/issues/7 (repeatable)', collect, [])
     .option('--out <file>', 'also write the Markdown to this file')
     .action(run(postmortemCommand));
 }
@@ -189,6 +191,7 @@ interface PostmortemOptions {
   wentWrong: string[];
   lucky: string[];
   actionItem: string[];
+  track: string[];
   out?: string;
 }
 
@@ -198,6 +201,14 @@ const actionItemSchema = z
   .transform((v) => {
     const [type, owner, ...rest] = v.split(':');
     return { type: type as ActionItemRequest['type'], owner: owner!.trim(), text: rest.join(':').trim() };
+  });
+
+const trackSchema = z
+  .string()
+  .regex(/^AI-\d+=https?:\/\/\S+$/, 'must be <AI-n>=<http(s) url>')
+  .transform((v) => {
+    const at = v.indexOf('=');
+    return { id: v.slice(0, at), trackingLink: v.slice(at + 1) };
   });
 
 async function postmortemCommand(ctx: CommandContext, cmd: Command): Promise<void> {
@@ -215,6 +226,7 @@ async function postmortemCommand(ctx: CommandContext, cmd: Command): Promise<voi
     ...opts.lucky.map((t) => ({ by, kind: 'lucky' as const, text: parseArg(textSchema(), t, '--lucky') })),
   ];
   const actionItems: ActionItemRequest[] = opts.actionItem.map((v) => ({ by, ...parseArg(actionItemSchema, v, '--action-item') }));
+  const links = opts.track.map((v) => ({ by, ...parseArg(trackSchema, v, '--track') }));
   const outPath = opts.out === undefined ? undefined : resolve(ctx.io.cwd, opts.out);
   if (outPath !== undefined && opts.out!.trim() === '') throw usageError('--out needs a file path');
 
@@ -233,6 +245,11 @@ async function postmortemCommand(ctx: CommandContext, cmd: Command): Promise<voi
   for (const item of actionItems) {
     await ctx.withDeadline(() => handle.executeUpdate(addActionItemUpdate, { args: [item] }));
     changed.push(`action-item:${item.type}`);
+  }
+  // After the items above, so one call can add an item and link it (ids are AI-1, AI-2, ... in order).
+  for (const link of links) {
+    await ctx.withDeadline(() => handle.executeUpdate(linkActionItemUpdate, { args: [link] }));
+    changed.push(`track:${link.id}`);
   }
   const markdown = await ctx.withDeadline(() => handle.query(postmortemQuery));
   if (outPath) writeFileSync(outPath, markdown);

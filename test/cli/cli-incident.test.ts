@@ -143,6 +143,7 @@ describe('incident', () => {
     [['incident', 'check', 'incident-x-1', 'Not An Item'], 'invalid checklist item'],
     [['incident', 'resolve', 'incident-x-1'], "required option '--resolution <text>' not specified"],
     [['incident', 'postmortem', 'incident-x-1', '--action-item', 'fix:bob:things'], 'invalid --action-item'],
+    [['incident', 'postmortem', 'incident-x-1', '--track', 'AI-1=not-a-url'], 'invalid --track'],
     [['incident'], 'Usage: fleetops incident'],
     [['incident', 'close', 'x'], "unknown command 'close'"],
   ])('%j exits 2 with a message', async (args, message) => {
