@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -19,108 +17,35 @@ import { Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { loadConfig } from '../../config/load';
-import { freePort } from '../../simulator/moto';
-import { readStackFile, type StackFile } from '../../stack/stack-file';
-import { ROOT } from '../harness/paths';
+import type { StackFile } from '../../stack/stack-file';
+import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack, type StackPorts } from '../e2e/stack-harness';
 
 /**
- * Runs the real `stack/up.ts` (what `make up` runs) on free ports in a scratch run directory, checks
- * that every part it announces answers, then stops it with SIGINT and checks that nothing it started
- * is left. Every process of the stack inherits a marker env var, which is how leftovers are found.
+ * Runs the real `stack/up.ts` (what `make up` runs) on free ports in a scratch run directory
+ * (test/e2e/stack-harness.ts), checks that every part it announces answers, then stops it with
+ * SIGINT and checks that nothing it started is left.
  */
 
-// The emulator accepts any credentials; the SDK's default chain reads these.
-process.env.AWS_ACCESS_KEY_ID ??= 'testing';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
-
-const READY_TIMEOUT_MS = 150_000;
-jest.setTimeout(READY_TIMEOUT_MS + 60_000);
-
-/** Pids of live processes whose environment carries `FLEETOPS_STACK_TEST_ID=<id>`. */
-function processesMarked(id: string): { pid: number; cmd: string }[] {
-  const found: { pid: number; cmd: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (!env.includes(`FLEETOPS_STACK_TEST_ID=${id}`)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (/\) Z /.test(stat)) continue; // a zombie has already exited
-      found.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 160) });
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return found;
-}
-
-async function until<T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+jest.setTimeout(STACK_READY_TIMEOUT_MS + 60_000);
 
 describe('local stack (make up)', () => {
-  const marker = randomUUID();
-  const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
-  let ports: Record<'temporal' | 'ui' | 'aws' | 'router' | 'metrics', number>;
-  let up: ChildProcess;
-  let output = '';
-  let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  let local: LocalStack;
+  let runDir: string;
+  let ports: StackPorts;
   let stack: StackFile;
   let aws: AwsClients;
   let readyMs = 0;
 
   beforeAll(async () => {
-    ports = { temporal: await freePort(), ui: await freePort(), aws: await freePort(), router: await freePort(), metrics: await freePort() };
-    const started = Date.now();
-    up = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        FLEETOPS_STACK_TEST_ID: marker,
-        FLEETOPS_RUN_DIR: runDir,
-        FLEETOPS_TEMPORAL_PORT: String(ports.temporal),
-        FLEETOPS_TEMPORAL_UI_PORT: String(ports.ui),
-        FLEETOPS_AWS_PORT: String(ports.aws),
-        FLEETOPS_ROUTER_PORT: String(ports.router),
-        FLEETOPS_WORKER_METRICS_PORT: String(ports.metrics),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    up.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    up.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    exit = new Promise((resolve) => up.once('exit', (code, signal) => resolve({ code, signal })));
-    let exited = false;
-    void exit.then(() => (exited = true));
-    await until(
-      'fleetops stack ready',
-      () => {
-        if (exited) throw new Error(`stack/up.ts exited before it was ready:\n${output}`);
-        return output.includes('fleetops stack ready') ? true : undefined;
-      },
-      READY_TIMEOUT_MS,
-    );
-    readyMs = Date.now() - started;
-    stack = readStackFile(join(runDir, 'stack.json'));
+    local = await startLocalStack();
+    ({ runDir, ports, stack, readyMs } = local);
     aws = createAwsClients({ region: stack.aws.region, endpoint: stack.aws.endpoint });
   });
 
   afterAll(async () => {
     aws?.destroy();
     // Only when a test failed before the stop test: leave nothing behind.
-    for (const p of processesMarked(marker)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(runDir, { recursive: true, force: true });
+    local?.cleanup();
   });
 
   it('writes stack.json in the PRODUCT.md shape, with the ports it was given', () => {
@@ -227,20 +152,19 @@ describe('local stack (make up)', () => {
   });
 
   it('stops every process it started on SIGINT', async () => {
-    const running = processesMarked(marker).map((p) => p.cmd);
+    const running = local.processes().map((p) => p.cmd);
     for (const part of ['temporal server start-dev', 'simulator/main.ts', 'moto_server', 'workers/main.ts', 'router/main.ts']) {
       expect(running.filter((cmd) => cmd.includes(part))).not.toHaveLength(0);
     }
     const t = Date.now();
-    up.kill('SIGINT');
-    const { code } = await exit;
+    const { code } = await local.stop();
     process.stdout.write(`[stack test] stopped in ${Date.now() - t} ms\n`);
     expect(code).toBe(0);
     // The watchdog shell exits right after the stack; give it a moment.
-    const left = await until('no process of the stack left', () => (processesMarked(marker).length === 0 ? [] : undefined), 5_000).catch(() =>
-      processesMarked(marker),
+    const left = await until('no process of the stack left', () => (local.processes().length === 0 ? [] : undefined), 5_000).catch(() =>
+      local.processes(),
     );
     expect(left).toEqual([]);
-    expect(output).toContain('stack: stopped in');
+    expect(local.output()).toContain('stack: stopped in');
   });
 });

@@ -1,0 +1,451 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { Client, Connection } from '@temporalio/client';
+import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
+import { abortUpdate, statusQuery, type WorkflowStatus } from '../../common/controls';
+import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
+import { alarmIncidentWorkflowId, capacityWorkflowId } from '../../common/workflow-ids';
+import { loadConfig } from '../../config/load';
+import type { FleetopsConfig } from '../../config/schema';
+import { createSimControl, type SimControl } from '../../simulator/control-client';
+import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity';
+import type { IncidentStatus } from '../../workflows/incident';
+import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
+import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from './stack-harness';
+
+/**
+ * End to end through the real local stack (`make up` on free ports, started once for the suite): events
+ * go to the router's HTTP API with the token from stack.json, the stack's worker runs the workflows
+ * against the AWS emulator, operators act through `bin/fleetops` subprocesses, and the test reads AWS
+ * (through the stack's AWS endpoint) and the workflows' status afterwards. Scenarios run in order on
+ * the one stack, so each leaves the demo in a state the next one expects.
+ */
+
+const SCENARIO_BUDGET_MS = 120_000;
+jest.setTimeout(STACK_READY_TIMEOUT_MS + 60_000);
+
+let local: LocalStack;
+let aws: AwsClients;
+let sim: SimControl;
+let connection: Connection;
+let client: Client;
+let config: FleetopsConfig;
+const figures: string[] = [];
+
+function figure(line: string): void {
+  figures.push(line);
+  process.stdout.write(`[e2e] ${line}\n`);
+}
+
+beforeAll(async () => {
+  local = await startLocalStack();
+  const { stack } = local;
+  aws = createAwsClients({ region: stack.aws.region, endpoint: stack.aws.endpoint });
+  sim = createSimControl(stack.aws.endpoint);
+  connection = await Connection.connect({ address: stack.temporal.address });
+  client = new Client({ connection, namespace: stack.temporal.namespace });
+  config = loadConfig(join(local.runDir, 'fleetops.yaml'));
+  figure(`stack ready in ${local.readyMs} ms`);
+});
+
+afterAll(async () => {
+  await connection?.close();
+  aws?.destroy();
+  if (local) {
+    const t = Date.now();
+    const { code } = await local.stop();
+    figure(`stack stopped in ${Date.now() - t} ms (exit ${code})`);
+    local.cleanup();
+  }
+  if (figures.length) process.stdout.write(`[e2e] summary:\n  ${figures.join('\n  ')}\n`);
+});
+
+// ---- events through the router ----
+
+interface RouterResult {
+  eventId: string;
+  action: 'started' | 'signaled' | 'duplicate' | 'ignored';
+  workflowId: string | null;
+}
+
+function envelope(detailType: string, source: string, resources: string[], detail: Record<string, unknown>) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source,
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: local.stack.aws.region,
+    resources,
+    detail,
+  };
+}
+
+function alarmEvent(alarmName: string, state: 'ALARM' | 'OK', reason: string) {
+  const now = new Date().toISOString();
+  return envelope('CloudWatch Alarm State Change', 'aws.cloudwatch', [`arn:aws:cloudwatch:${local.stack.aws.region}:123456789012:alarm:${alarmName}`], {
+    alarmName,
+    state: { value: state, reason, timestamp: now },
+    previousState: { value: state === 'ALARM' ? 'OK' : 'ALARM', reason: 'previous', timestamp: now },
+    configuration: { description: `demo alarm ${alarmName}` },
+  });
+}
+
+/** Posts one event and returns the router's one result (202 or the test fails with the body). */
+async function postEvent(event: ReturnType<typeof envelope>): Promise<RouterResult> {
+  const res = await fetch(`${local.stack.router.url}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${local.stack.router.token}` },
+    body: JSON.stringify(event),
+  });
+  const body = (await res.json()) as { results?: RouterResult[]; error?: string };
+  expect({ status: res.status, body }).toMatchObject({ status: 202, body: { results: [{ eventId: event.id }] } });
+  return body.results![0]!;
+}
+
+// ---- reading the stack ----
+
+async function status<T extends WorkflowStatus>(workflowId: string): Promise<T> {
+  return (await client.workflow.getHandle(workflowId).query(statusQuery)) as T;
+}
+
+/** ec2 instance id → container instance status in the cluster. */
+async function containerInstances(cluster: string): Promise<Map<string, string>> {
+  const arns = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
+  const out = new Map<string, string>();
+  if (arns.length === 0) return out;
+  const described = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }));
+  for (const ci of described.containerInstances ?? []) if (ci.ec2InstanceId) out.set(ci.ec2InstanceId, ci.status ?? 'UNKNOWN');
+  return out;
+}
+
+async function poolTaggedInstances(pool: string): Promise<string[]> {
+  const res = await aws.ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: `tag:${POOL_TAG_CLUSTER}`, Values: [local.stack.demo.cluster] },
+        { Name: `tag:${POOL_TAG_POOL}`, Values: [pool] },
+        { Name: 'instance-state-name', Values: ['pending', 'running'] },
+      ],
+    }),
+  );
+  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? '');
+}
+
+async function asgInstances(name: string): Promise<string[]> {
+  const res = await aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+  return (res.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId ?? '');
+}
+
+const decisionAfter = (s: CapacityStatus, action: CapacityDecision['action'], sinceMs: number, pool?: string) =>
+  s.decisions.find((d) => d.action === action && Date.parse(d.at) >= sinceMs && (pool === undefined || d.pool === pool));
+
+const msSince = (t0: number, iso: string | undefined) => (iso ? Date.parse(iso) - t0 : NaN);
+
+// ---- the CLI, as an operator runs it ----
+
+async function fleetops(args: string[]): Promise<CliRun> {
+  const { stack } = local;
+  return cliProcess([...args, '--address', stack.temporal.address, '--namespace', stack.temporal.namespace], { FLEETOPS_OPERATOR: 'alice' });
+}
+
+/** Runs a `--json` command that must succeed and returns its document. */
+async function fleetopsJson<T>(args: string[]): Promise<T> {
+  const r = await fleetops([...args, '--json']);
+  if (r.code !== 0) throw new Error(`fleetops ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+  return parseJson<T>(r.stdout);
+}
+
+describe('local stack end to end', () => {
+  const cluster = 'demo';
+  const capacityId = capacityWorkflowId(cluster);
+  const ec2FleetPool = 'spot-ec2-fleet';
+  const spotFleetPool = 'spot-diversified';
+  const onDemandPool = 'on-demand';
+
+  test('the seeded pools are what capacity counts: tagged EC2 Fleet instances, the real Spot Fleet request, the ASG', async () => {
+    expect(config.clusters[cluster]?.pools.map((p) => `${p.kind}:${p.name}`)).toEqual([
+      `ec2-fleet:${ec2FleetPool}`,
+      `spot-fleet:${spotFleetPool}`,
+      `asg:${onDemandPool}`,
+    ]);
+    const spotFleet = config.clusters[cluster]!.pools[1]!;
+    if (spotFleet.kind !== 'spot-fleet') throw new Error('second demo pool is not a Spot Fleet');
+    const sfr = await aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotFleet.spotFleetRequestId] }));
+    expect(sfr.SpotFleetRequestConfigs?.[0]?.SpotFleetRequestState).toBe('active');
+
+    const seeded = new Set(local.stack.demo.instances);
+    const byPool = {
+      ec2: await poolTaggedInstances(ec2FleetPool),
+      spot: await poolTaggedInstances(spotFleetPool),
+      asg: await asgInstances('demo-on-demand'),
+    };
+    for (const ids of Object.values(byPool)) {
+      expect(ids).toHaveLength(2);
+      for (const id of ids) expect(seeded.has(id)).toBe(true);
+    }
+    const cis = await containerInstances(cluster);
+    expect([...cis.keys()].sort()).toEqual([...seeded].sort());
+  });
+
+  test('capacity (issue 5): a scale-out alarm grows capacity from the first pool; the new instances become ACTIVE container instances', async () => {
+    const seeded = new Set(local.stack.demo.instances);
+    const t0 = Date.now();
+    const result = await postEvent(alarmEvent(local.stack.demo.alarms.scaleOut, 'ALARM', 'CPUReservation above 75 for 3 datapoints'));
+    expect(result).toMatchObject({ action: 'started', workflowId: capacityId });
+
+    const done = await until(
+      'the scale-out to register its instances',
+      async () => {
+        const s = await status<CapacityStatus>(capacityId).catch(() => undefined);
+        return s && decisionAfter(s, 'registered', t0) ? s : undefined;
+      },
+      SCENARIO_BUDGET_MS,
+      250,
+    );
+    const scaleOut = decisionAfter(done, 'scale-out', t0);
+    const delivered = decisionAfter(done, 'pool-delivered', t0);
+    const registered = decisionAfter(done, 'registered', t0);
+    expect(scaleOut).toMatchObject({ units: 2, reason: expect.stringContaining(local.stack.demo.alarms.scaleOut) });
+    expect(delivered).toMatchObject({ pool: ec2FleetPool, units: 2 });
+    expect(done.decisions.filter((d) => d.action === 'pool-failed')).toEqual([]);
+    expect(registered?.reason).toMatch(/new instance\(s\) ACTIVE in demo/);
+
+    // AWS agrees: the pool's new instances are ACTIVE container instances in the cluster.
+    const fresh = (await poolTaggedInstances(ec2FleetPool)).filter((id) => !seeded.has(id));
+    expect(fresh.length).toBeGreaterThanOrEqual(1);
+    const cis = await containerInstances(cluster);
+    expect(fresh.map((id) => [id, cis.get(id)])).toEqual(fresh.map((id) => [id, 'ACTIVE']));
+
+    const after = await until(
+      'status to show the pools after the plan',
+      async () => {
+        const s = await status<CapacityStatus>(capacityId);
+        return s.pools.find((p) => p.name === ec2FleetPool)?.activeUnits === 4 ? s : undefined;
+      },
+      10_000,
+    );
+    expect(after.pools.find((p) => p.name === ec2FleetPool)).toMatchObject({ actualUnits: 4, activeUnits: 4 });
+    const described = await client.workflow.getHandle(capacityId).describe();
+    expect(described.typedSearchAttributes.get(FleetopsKind)).toBe('capacity');
+    expect(described.typedSearchAttributes.get(FleetopsCluster)).toBe(cluster);
+    figure(
+      `capacity scale-out from ${ec2FleetPool}: event → decision ${msSince(t0, scaleOut?.at)} ms, → delivered ${msSince(t0, delivered?.at)} ms, ` +
+        `→ ${fresh.length} new container instance(s) ACTIVE ${msSince(t0, registered?.at)} ms`,
+    );
+  });
+
+  test('capacity (issue 5): with both spot pools out of capacity, the next scale-out comes from the on-demand ASG within seconds of the errors', async () => {
+    // A second alarm inside the 120 s cooldown is held, not acted on, and status says so.
+    const held = await postEvent(alarmEvent(local.stack.demo.alarms.scaleOut, 'ALARM', 'still above 75'));
+    expect(held).toMatchObject({ action: 'signaled', workflowId: capacityId });
+    const cooling = await until(
+      'the held request to show as cooldown',
+      async () => {
+        const s = await status<CapacityStatus>(capacityId);
+        return s.phase === 'cooldown' ? s : undefined;
+      },
+      10_000,
+    );
+    expect(cooling.pending.out).toBe(2);
+    expect(Date.parse(cooling.cooldownUntil ?? '')).toBeGreaterThan(Date.now());
+    // Rather than wait out the demo's cooldown, the operator aborts; the next alarm starts a fresh run.
+    const aborted = await client.workflow.getHandle(capacityId).executeUpdate(abortUpdate, { args: [{ reason: 'e2e: skip the cooldown', by: 'e2e' }] });
+    expect(aborted.phase).toBeDefined();
+    const final = (await client.workflow.getHandle(capacityId).result()) as CapacityStatus;
+    expect(final.phase).toBe('aborted');
+
+    // Both spot pools out of capacity: CreateFleet answers InsufficientInstanceCapacity for every spot
+    // override, and the Spot Fleet cannot go past the units it runs.
+    const spotFleet = config.clusters[cluster]!.pools[1]!;
+    if (spotFleet.kind !== 'spot-fleet') throw new Error('second demo pool is not a Spot Fleet');
+    await sim.request('POST', 'capacity/limits', {
+      overrides: [{ market: 'spot', available: 0, errorCode: 'InsufficientInstanceCapacity' }],
+      pools: { [spotFleet.spotFleetRequestId]: { maxUnits: 2, errorCode: 'InsufficientInstanceCapacity' } },
+    });
+    const asgBefore = new Set(await asgInstances('demo-on-demand'));
+    await sim.clearCalls();
+    try {
+      const t0 = Date.now();
+      const started = await postEvent(alarmEvent(local.stack.demo.alarms.scaleOut, 'ALARM', 'CPUReservation above 75 again'));
+      expect(started).toMatchObject({ action: 'started', workflowId: capacityId });
+      const done = await until(
+        'the on-demand scale-out to register its instances',
+        async () => {
+          const s = await status<CapacityStatus>(capacityId).catch(() => undefined);
+          return s && decisionAfter(s, 'registered', t0) ? s : undefined;
+        },
+        SCENARIO_BUDGET_MS,
+        250,
+      );
+      const ladder = done.decisions.filter((d) => Date.parse(d.at) >= t0 && d.action !== 'ignored').map((d) => [d.action, d.pool ?? null]);
+      expect(ladder).toEqual([
+        ['scale-out', null],
+        ['pool-failed', ec2FleetPool],
+        ['pool-failed', spotFleetPool],
+        ['pool-delivered', onDemandPool],
+        ['registered', null],
+      ]);
+      const ec2Failed = decisionAfter(done, 'pool-failed', t0, ec2FleetPool);
+      const spotFailed = decisionAfter(done, 'pool-failed', t0, spotFleetPool);
+      const delivered = decisionAfter(done, 'pool-delivered', t0, onDemandPool);
+      const registered = decisionAfter(done, 'registered', t0);
+      expect(ec2Failed?.reason).toContain('InsufficientInstanceCapacity');
+      expect(spotFailed?.reason).toContain('SpotFleetUnfulfilled');
+      expect(delivered?.units).toBe(2);
+      expect(done.unavailable.map((m) => m.pool)).toEqual(expect.arrayContaining([ec2FleetPool, spotFleetPool]));
+
+      // The ASG was asked as soon as the Spot Fleet's error showed, not after its 90 s fulfilment timeout.
+      const raise = (await sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' }))[0];
+      expect([raise?.params.AutoScalingGroupName, String(raise?.params.DesiredCapacity)]).toEqual(['demo-on-demand', '4']);
+      const toOnDemand = Date.parse(raise!.time) - t0;
+      const afterErrors = Date.parse(raise!.time) - Date.parse(spotFailed!.at);
+      expect(afterErrors).toBeLessThan(5_000);
+      expect(toOnDemand).toBeLessThan(20_000);
+
+      const fresh = (await asgInstances('demo-on-demand')).filter((id) => !asgBefore.has(id));
+      expect(fresh).toHaveLength(2);
+      const cis = await containerInstances(cluster);
+      expect(fresh.map((id) => [id, cis.get(id)])).toEqual(fresh.map((id) => [id, 'ACTIVE']));
+      figure(
+        `capacity fallback: event → ${ec2FleetPool} failed ${msSince(t0, ec2Failed?.at)} ms, → ${spotFleetPool} failed ${msSince(t0, spotFailed?.at)} ms, ` +
+          `→ on-demand SetDesiredCapacity ${toOnDemand} ms (${afterErrors} ms after the Spot Fleet error), → delivered ${msSince(t0, delivered?.at)} ms, ` +
+          `→ ACTIVE ${msSince(t0, registered?.at)} ms`,
+      );
+    } finally {
+      await sim.request('POST', 'capacity/limits', {});
+    }
+  });
+
+  test('incident (issue 7): an incident alarm opens incident-alarm-<name>; the CLI steps it through to a written postmortem', async () => {
+    const alarm = local.stack.demo.alarms.incident;
+    const workflowId = alarmIncidentWorkflowId(alarm);
+    const t0 = Date.now();
+    const opened = await postEvent(alarmEvent(alarm, 'ALARM', 'HTTPCode_Target_5XX_Count above 10 for 2 datapoints'));
+    expect(opened).toMatchObject({ action: 'started', workflowId });
+    const open = await until(
+      'the incident to open',
+      async () => {
+        const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
+        return s?.phase === 'open' ? s : undefined;
+      },
+      30_000,
+      250,
+    );
+    const openMs = Date.now() - t0;
+    expect(open).toMatchObject({ severity: 'sev2', title: `Alarm ${alarm}` });
+    const described = await client.workflow.getHandle(workflowId).describe();
+    expect(described.typedSearchAttributes.get(FleetopsKind)).toBe('incident');
+    expect(described.typedSearchAttributes.get(FleetopsSeverity)).toBe('sev2');
+
+    const cliStarted = Date.now();
+    type Update = { status: IncidentStatus };
+    const assigned = await fleetopsJson<Update>(['incident', 'assign', workflowId, '--role', 'commander', '--person', 'alice']);
+    expect(assigned.status.roles.commander).toBe('alice');
+    await fleetopsJson<Update>(['incident', 'note', workflowId, '5xx from web only; the last deploy was 2 h ago', '--status-update']);
+
+    // Response items in the order the sev2 checklist gives them; each reports the status it left.
+    const response: [string, ...string[]][] = [
+      ['commander-assigned'],
+      ['channel-opened', '--link', '#inc-demo-5xx'],
+      ['stakeholders-informed', '--note', 'support and the web team, in #inc-demo-5xx'],
+      ['mitigated', '--note', 'drained the instance returning 5xx; error rate back to baseline'],
+    ];
+    expect(response.map((r) => r[0])).toEqual(open.checklist.response.map((i) => i.item).filter((i) => i !== 'resolved'));
+    let last: Update | undefined;
+    for (const [item, ...opts] of response) last = await fleetopsJson<Update>(['incident', 'check', workflowId, item, ...opts]);
+    expect(last?.status.phase).toBe('mitigated');
+    const resolved = await fleetopsJson<Update>(['incident', 'resolve', workflowId, '--resolution', 'the bad instance was drained and replaced']);
+    expect(resolved.status.phase).toBe('postmortem');
+
+    const pm = await fleetopsJson<{ changed: string[]; markdown: string }>([
+      'incident',
+      'postmortem',
+      workflowId,
+      '--summary',
+      'web answered 5xx for 14 minutes from one container instance.',
+      '--impact',
+      'About 3 % of requests to web failed.',
+      '--root-cause',
+      'A container instance kept serving after its disk filled; the health check did not cover disk.',
+      '--trigger',
+      'Log volume doubled after a config change.',
+      '--detection',
+      'The demo-incident-5xx alarm.',
+      '--went-well',
+      'The alarm opened the incident within a minute.',
+      '--went-wrong',
+      'The health check missed a full disk.',
+      '--lucky',
+      'Only one instance was affected.',
+      '--action-item',
+      'prevent:bob:Add a disk check to the web health check',
+      '--action-item',
+      'process:alice:Alert on disk use of container instances',
+      '--track',
+      'AI-1=https://github.com/example/web/issues/41',
+      '--track',
+      'AI-2=https://github.com/example/ops/issues/7',
+    ]);
+    expect(pm.changed).toEqual([
+      'summary',
+      'impact',
+      'rootCause',
+      'trigger',
+      'detection',
+      'lesson:went-well',
+      'lesson:went-wrong',
+      'lesson:lucky',
+      'action-item:prevent',
+      'action-item:process',
+      'track:AI-1',
+      'track:AI-2',
+    ]);
+
+    // The postmortem checklist in order closes the incident and writes the document.
+    const postmortemItems = resolved.status.checklist.postmortem.map((i) => i.item);
+    expect(postmortemItems).toEqual(['timeline-reviewed', 'what-went-well', 'what-went-wrong', 'where-we-got-lucky', 'action-items-filed']);
+    for (const item of postmortemItems) last = await fleetopsJson<Update>(['incident', 'check', workflowId, item]);
+    expect(last?.status.phase).toBe('closed');
+    const cliMs = Date.now() - cliStarted;
+
+    const closed = await until(
+      'the postmortem to be written',
+      async () => {
+        const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
+        return s?.postmortemPath ? s : undefined;
+      },
+      20_000,
+    );
+    const path = closed.postmortemPath!;
+    expect(path.startsWith(join(local.runDir, 'postmortems'))).toBe(true);
+    expect(existsSync(path)).toBe(true);
+    const doc = readFileSync(path, 'utf8');
+    expect(doc).toMatch(new RegExp(`^# Alarm ${alarm} — postmortem`));
+    for (const heading of ['Summary', 'Impact', 'Root Causes', 'Trigger', 'Resolution', 'Detection', 'Action Items', 'Lessons Learned', 'Timeline']) {
+      expect(doc).toContain(`\n## ${heading}\n`);
+    }
+    for (const text of [
+      '**Severity:** sev2',
+      'incident commander alice',
+      'web answered 5xx for 14 minutes from one container instance.',
+      'the health check did not cover disk',
+      'Add a disk check to the web health check',
+      'https://github.com/example/web/issues/41',
+      'https://github.com/example/ops/issues/7',
+      'The alarm opened the incident within a minute.',
+      'The health check missed a full disk.',
+      'Only one instance was affected.',
+      'the bad instance was drained and replaced',
+    ]) {
+      expect(doc).toContain(text);
+    }
+    figure(`incident: event → open ${openMs} ms; CLI from assign to closed postmortem ${cliMs} ms (15 bin/fleetops runs)`);
+  });
+});

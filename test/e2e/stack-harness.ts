@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../simulator/moto';
+import { readStackFile, type StackFile } from '../../stack/stack-file';
+import { ROOT } from '../harness/paths';
+
+/**
+ * Runs the real `stack/up.ts` (what `make up` runs) on free ports in a scratch run directory, for the
+ * suites that test the local stack itself (test/stack/) and end to end through it (test/e2e/). Every
+ * process of the stack inherits a marker env var, which is how what it left behind is found.
+ */
+
+// The emulator accepts any credentials; the SDK's default chain in the test process reads these.
+process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+
+export const STACK_READY_TIMEOUT_MS = 150_000;
+
+export type StackPorts = Record<'temporal' | 'ui' | 'aws' | 'router' | 'metrics', number>;
+
+export interface LocalStack {
+  /** `<runDir>/stack.json` as the stack wrote it. */
+  stack: StackFile;
+  runDir: string;
+  ports: StackPorts;
+  /** From spawn to the ready line. */
+  readyMs: number;
+  /** Everything the stack printed so far. */
+  output(): string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Live processes the stack started (and the stack itself). */
+  processes(): { pid: number; cmd: string }[];
+  /** SIGINT, as Ctrl-C on `make up`; resolves with the stack's exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILLs whatever of the stack is still running and removes the run directory. */
+  cleanup(): void;
+}
+
+/** Pids of live processes whose environment carries `FLEETOPS_STACK_TEST_ID=<id>`. */
+export function processesMarked(id: string): { pid: number; cmd: string }[] {
+  const found: { pid: number; cmd: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (!env.includes(`FLEETOPS_STACK_TEST_ID=${id}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue; // a zombie has already exited
+      found.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 160) });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Polls `check` until it returns a value (not undefined); throws after `timeoutMs`. */
+export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function startLocalStack(opts: { readyTimeoutMs?: number } = {}): Promise<LocalStack> {
+  const marker = randomUUID();
+  const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
+  const ports: StackPorts = { temporal: await freePort(), ui: await freePort(), aws: await freePort(), router: await freePort(), metrics: await freePort() };
+  const started = Date.now();
+  const up = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      FLEETOPS_STACK_TEST_ID: marker,
+      FLEETOPS_RUN_DIR: runDir,
+      FLEETOPS_TEMPORAL_PORT: String(ports.temporal),
+      FLEETOPS_TEMPORAL_UI_PORT: String(ports.ui),
+      FLEETOPS_AWS_PORT: String(ports.aws),
+      FLEETOPS_ROUTER_PORT: String(ports.router),
+      FLEETOPS_WORKER_METRICS_PORT: String(ports.metrics),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  up.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  up.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => up.once('exit', (code, signal) => resolve({ code, signal })));
+  let exited = false;
+  void exit.then(() => (exited = true));
+
+  const cleanup = () => {
+    for (const p of processesMarked(marker)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(runDir, { recursive: true, force: true });
+  };
+
+  try {
+    await until(
+      'fleetops stack ready',
+      () => {
+        if (exited) throw new Error(`stack/up.ts exited before it was ready:\n${output}`);
+        return output.includes('fleetops stack ready') ? true : undefined;
+      },
+      opts.readyTimeoutMs ?? STACK_READY_TIMEOUT_MS,
+    );
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  return {
+    stack: readStackFile(join(runDir, 'stack.json')),
+    runDir,
+    ports,
+    readyMs: Date.now() - started,
+    output: () => output,
+    exit,
+    processes: () => processesMarked(marker),
+    stop: () => {
+      up.kill('SIGINT');
+      return exit;
+    },
+    cleanup,
+  };
+}
