@@ -3,18 +3,27 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
 import { abortUpdate, statusQuery, type WorkflowStatus } from '../../common/controls';
 import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
-import { alarmIncidentWorkflowId, capacityWorkflowId } from '../../common/workflow-ids';
+import { alarmIncidentWorkflowId, capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { loadConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity';
 import type { IncidentStatus } from '../../workflows/incident';
+import type { SpotDrainResult } from '../../workflows/spot-drain';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
 import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from './stack-harness';
 
@@ -125,6 +134,18 @@ async function containerInstances(cluster: string): Promise<Map<string, string>>
   return out;
 }
 
+/** RUNNING tasks of the cluster, with the EC2 instance each runs on. */
+async function runningTasks(cluster: string): Promise<(Task & { instanceId?: string })[]> {
+  const arns = (await aws.ecs.send(new ListTasksCommand({ cluster, desiredStatus: 'RUNNING' }))).taskArns ?? [];
+  if (arns.length === 0) return [];
+  const tasks = (await aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }))).tasks ?? [];
+  const cis = await aws.ecs.send(
+    new DescribeContainerInstancesCommand({ cluster, containerInstances: [...new Set(tasks.map((t) => t.containerInstanceArn ?? ''))].filter(Boolean) }),
+  );
+  const instanceOf = new Map((cis.containerInstances ?? []).map((c) => [c.containerInstanceArn, c.ec2InstanceId]));
+  return tasks.filter((t) => t.lastStatus === 'RUNNING').map((t) => ({ ...t, instanceId: instanceOf.get(t.containerInstanceArn) }));
+}
+
 async function poolTaggedInstances(pool: string): Promise<string[]> {
   const res = await aws.ec2.send(
     new DescribeInstancesCommand({
@@ -145,6 +166,13 @@ async function asgInstances(name: string): Promise<string[]> {
 
 const decisionAfter = (s: CapacityStatus, action: CapacityDecision['action'], sinceMs: number, pool?: string) =>
   s.decisions.find((d) => d.action === action && Date.parse(d.at) >= sinceMs && (pool === undefined || d.pool === pool));
+
+async function serviceTargetGroup(): Promise<string> {
+  const svc = await aws.ecs.send(new DescribeServicesCommand({ cluster: local.stack.demo.cluster, services: [local.stack.demo.service] }));
+  const arn = svc.services?.[0]?.loadBalancers?.[0]?.targetGroupArn;
+  if (!arn) throw new Error('the demo service has no target group');
+  return arn;
+}
 
 const msSince = (t0: number, iso: string | undefined) => (iso ? Date.parse(iso) - t0 : NaN);
 
@@ -447,5 +475,65 @@ describe('local stack end to end', () => {
       expect(doc).toContain(text);
     }
     figure(`incident: event → open ${openMs} ms; CLI from assign to closed postmortem ${cliMs} ms (15 bin/fleetops runs)`);
+  });
+  test('drain: a spot interruption warning for a demo instance drains it before the deadline, through the router', async () => {
+    const { service } = local.stack.demo;
+    const before = await runningTasks(cluster);
+    const webBefore = before.filter((t) => t.group === `service:${service}`);
+    // A spot instance (EC2 Fleet or Spot Fleet) that runs a task of the service.
+    const spot = new Set([...(await poolTaggedInstances(ec2FleetPool)), ...(await poolTaggedInstances(spotFleetPool))]);
+    const instanceId = webBefore.map((t) => t.instanceId).find((id): id is string => id !== undefined && spot.has(id));
+    if (!instanceId) throw new Error(`no spot instance runs a ${service} task: ${JSON.stringify(webBefore.map((t) => t.instanceId))}`);
+    const workflowId = drainWorkflowId(instanceId);
+    const targetGroupArn = await serviceTargetGroup();
+    const targetsOf = async () =>
+      ((await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).filter(
+        (d) => d.Target?.Id === instanceId,
+      );
+    expect((await targetsOf()).filter((d) => d.TargetHealth?.State !== 'draining')).not.toEqual([]);
+
+    const warning = envelope('EC2 Spot Instance Interruption Warning', 'aws.ec2', [`arn:aws:ec2:${local.stack.aws.region}:123456789012:instance/${instanceId}`], {
+      'instance-id': instanceId,
+      'instance-action': 'terminate',
+    });
+    const deadline = Date.parse(warning.time) + 120_000;
+    // As AWS does: the instance is reclaimed two minutes after the warning (after this suite has ended).
+    await sim.request('POST', 'spot-interruption/schedule', { instanceId, afterSeconds: 120 });
+    const t0 = Date.now();
+    expect(await postEvent(warning)).toMatchObject({ action: 'started', workflowId });
+
+    const draining = await until(
+      'the container instance to be DRAINING',
+      async () => ((await containerInstances(cluster)).get(instanceId) === 'DRAINING' ? Date.now() : undefined),
+      SCENARIO_BUDGET_MS,
+      250,
+    );
+    const result = (await client.workflow.getHandle(workflowId).result()) as SpotDrainResult;
+    const drainedAt = Date.now();
+    expect(result).toMatchObject({ outcome: 'drained', instanceId, cluster, notDone: [] });
+    expect(drainedAt).toBeLessThan(deadline);
+    expect((await containerInstances(cluster)).get(instanceId)).toBe('DRAINING');
+
+    // Its service tasks run elsewhere, at the same count; nothing runs on it any more.
+    const after = await runningTasks(cluster);
+    expect(after.filter((t) => t.instanceId === instanceId)).toEqual([]);
+    const webAfter = after.filter((t) => t.group === `service:${service}`);
+    expect(webAfter.length).toBeGreaterThanOrEqual(webBefore.length);
+    // Out of the load balancer: no target of it is anything but draining.
+    expect((await targetsOf()).filter((d) => d.TargetHealth?.State !== 'draining')).toEqual([]);
+    // And capacity-demo was asked for its replacement.
+    const capacity = await until(
+      'the replacement request to reach capacity-demo',
+      async () => {
+        const s = await status<CapacityStatus>(capacityId).catch(() => undefined);
+        return s?.decisions.some((d) => Date.parse(d.at) >= t0 && d.action === 'scale-out' && d.reason.includes(instanceId)) ? s : undefined;
+      },
+      20_000,
+    );
+    expect(capacity.decisions.find((d) => Date.parse(d.at) >= t0 && d.action === 'scale-out')?.reason).toContain(`drain ${instanceId}`);
+    figure(
+      `drain ${instanceId}: event → DRAINING ${draining - t0} ms, → drained ${drainedAt - t0} ms (deadline ${deadline - t0} ms after the post); ` +
+        `${webAfter.length} ${service} tasks running elsewhere`,
+    );
   });
 });
