@@ -37,6 +37,8 @@ import { freePort } from '../simulator/moto';
 import { ROOT } from '../stack/settings';
 import { readStackFile, type StackFile } from '../stack/stack-file';
 import type { SpotDrainResult } from '../workflows/spot-drain';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 
 // The emulator accepts any credentials; fixed fake ones keep real AWS credentials out of the bench.
 process.env.AWS_ACCESS_KEY_ID = 'fleetops-local';
@@ -65,6 +67,66 @@ interface StormResult {
   workerRssMaxMiB: number | null;
   plainDrainingCallMs: Percentiles;
   p99RatioToPlain: number;
+  /** Where event→DRAINING goes, from the workflow histories and the simulator's call record. */
+  breakdownMs: Record<string, Percentiles>;
+}
+
+const EventType = temporal.api.enums.v1.EventType;
+
+/**
+ * Per-drain phases up to DRAINING, from each workflow's history: the first workflow task (queue wait
+ * and run), the resolve activity (queue wait, run), the workflow task that schedules set-draining,
+ * set-draining's queue wait and the time from its start to the DRAINING call reaching the simulator
+ * (the coordinator's batch wait); plus moto's time per call by API.
+ */
+async function breakdown(
+  client: Client,
+  instances: string[],
+  arns: string[],
+  drainingAt: Map<string, number>,
+  calls: { service: string; action: string; durationMs: number }[],
+): Promise<Record<string, Percentiles>> {
+  const phases: Record<string, number[]> = {};
+  const add = (k: string, v: number | undefined) => {
+    if (v !== undefined && Number.isFinite(v)) (phases[k] ??= []).push(v);
+  };
+  for (let i = 0; i < instances.length; i += 50) {
+    await Promise.all(
+      instances.slice(i, i + 50).map(async (id, j) => {
+        const history = await client.workflow.getHandle(drainWorkflowId(id)).fetchHistory();
+        const ev = history.events ?? [];
+        const at = (e: (typeof ev)[number] | undefined) => (e ? tsToMs(e.eventTime) : undefined);
+        const started = at(ev[0]);
+        const wftSched = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+        const wftStart = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+        const wftDone = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+        add('wft1.queue', (at(wftStart) ?? NaN) - (at(wftSched) ?? NaN));
+        add('wft1.run', (at(wftDone) ?? NaN) - (at(wftStart) ?? NaN));
+        const activity = (name: string) => {
+          const sched = ev.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+          if (!sched) return undefined;
+          const sid = Number(sched.eventId);
+          const start = ev.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === sid);
+          const done = ev.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === sid);
+          return { sched: at(sched)!, start: at(start), done: at(done), doneIdx: done ? ev.indexOf(done) : -1 };
+        };
+        const resolve = activity('resolveDrainTarget');
+        const draining = activity('setContainerInstanceDraining');
+        if (started !== undefined && resolve) add('start→resolve scheduled', resolve.sched - started);
+        if (resolve) {
+          add('resolve.queue', (resolve.start ?? NaN) - resolve.sched);
+          add('resolve.run', (resolve.done ?? NaN) - (resolve.start ?? NaN));
+        }
+        if (resolve?.done !== undefined && draining) add('resolve done→set-draining scheduled', draining.sched - resolve.done);
+        if (draining) {
+          add('set-draining.queue', (draining.start ?? NaN) - draining.sched);
+          add('set-draining start→call', (drainingAt.get(arns[i + j]!) ?? NaN) - (draining.start ?? NaN));
+        }
+      }),
+    );
+  }
+  for (const c of calls) add(`moto ${c.service}:${c.action}`, c.durationMs);
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, percentiles(v)]));
 }
 
 function arg(name: string, fallback: string): string {
@@ -253,6 +315,8 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       perApi[`${c.service}:${c.action}`] = (perApi[`${c.service}:${c.action}`] ?? 0) + 1 / n;
     }
 
+    const breakdownMs = await breakdown(client, instances, arns, drainingAt, calls);
+
     // The limit: one DRAINING call per instance straight to the endpoint, all at once.
     await sim.clearRateLimits();
     await sim.clearFaults();
@@ -277,6 +341,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
       plainDrainingCallMs: plainP,
       p99RatioToPlain: drainingP.p99 / plainP.p99,
+      breakdownMs,
     };
   } finally {
     await connection.close();
@@ -298,7 +363,8 @@ async function main(): Promise<void> {
         `  event→workflow start p50 ${r.eventToStartMs.p50} ms, p99 ${r.eventToStartMs.p99} ms; event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
           `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
           `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms (ratio ${r.p99RatioToPlain.toFixed(1)}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
-          `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n`,
+          `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n` +
+          Object.entries(r.breakdownMs).map(([k, p]) => `  ${k}: p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count})\n`).join(''),
       );
     }
   }
