@@ -9,10 +9,10 @@ left=""
 for env in /proc/[0-9]*/environ; do
   pid=${env#/proc/}; pid=${pid%/environ}
   [ "$pid" = "$$" ] && continue
-  if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "FLEETOPS_TEST_RUN_ID=$id"; then
+  if tr '\0' '\n' 2>/dev/null <"$env" | grep -qx "FLEETOPS_TEST_RUN_ID=$id"; then
     comm=$(cat "/proc/$pid/comm" 2>/dev/null)
     case "$comm" in
-      java|temporal|python*|moto_server|node) left+="$pid $comm $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"$'\n' ;;
+      java|temporal|python*|moto_server|node) left+="$pid $comm $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-160)"$'\n' ;;
     esac
   fi
 done

@@ -1,4 +1,25 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TEST_SERVER_PIDS_DIR } from './paths';
+
+/**
+ * Stops the dev server, and any time-skipping server a suite did not tear down (a suite that crashed,
+ * or a jest worker ended by forceExit), so `make test` leaves no JVM behind.
+ */
 export default async function globalTeardown(): Promise<void> {
-  const stops = (globalThis as { __fleetopsStop?: (() => Promise<void>)[] }).__fleetopsStop ?? [];
-  await Promise.all(stops.map((stop) => stop()));
+  await (globalThis as { __fleetopsDev?: TestWorkflowEnvironment }).__fleetopsDev?.teardown();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync(TEST_SERVER_PIDS_DIR);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      // The pid may have been reused since: only a Temporal test server is killed.
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('io.temporal.testserver.TestServer')) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }

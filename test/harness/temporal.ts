@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { historyToJSON } from './history-json';
-import { ARTIFACTS_DIR, HISTORIES_DIR } from './paths';
+import { ARTIFACTS_DIR, HISTORIES_DIR, TEST_SERVER_PIDS_DIR } from './paths';
+import { startTimeSkippingServer } from './time-skipping-server';
 
 /**
  * Suite-side helpers for the servers global-setup.ts started. Every test uses its own task queue, so
@@ -30,14 +31,38 @@ type CreateEnv = (opts: {
 }) => Promise<TestWorkflowEnvironment>;
 
 /**
- * This jest worker's time-skipping server. The SDK exposes connecting to a running server only
- * without time skipping, so this reaches its (private) factory with time skipping on; it is the same
- * code path createTimeSkipping() takes once its server is up.
+ * A time-skipping server of the suite's own. Time skipping is global to a server, so a suite that
+ * leaves it unlocked (a test that failed while awaiting a result) would make time race ahead in the
+ * next suite; a server per suite costs ~3 s of JVM start and makes suites independent.
+ * The server is started by time-skipping-server.ts (no 5 s sdk-core limit) and the SDK's own
+ * factory connects to it with time skipping on (it is private: the public API connects to running
+ * servers only without time skipping). `teardown()` also stops the server; global-teardown.ts stops
+ * any server a crashed suite left behind.
  */
-export async function connectTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  const address = requireEnv(`FLEETOPS_TEST_TIMESKIPPING_ADDRESS_${process.env.JEST_WORKER_ID ?? '1'}`);
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const server = await startTimeSkippingServer();
+  mkdirSync(TEST_SERVER_PIDS_DIR, { recursive: true });
+  const pidFile = join(TEST_SERVER_PIDS_DIR, String(server.pid));
+  writeFileSync(pidFile, server.address);
   const create = (TestWorkflowEnvironment as unknown as { create: CreateEnv }).create.bind(TestWorkflowEnvironment);
-  return create({ server: { type: 'existing' }, address, namespace: 'default', supportsTimeSkipping: true });
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await create({ server: { type: 'existing' }, address: server.address, namespace: 'default', supportsTimeSkipping: true });
+    // The server starts with time skipping unlocked: time would race ahead (to the 10-year default
+    // execution timeout) before the first workflow task runs. The SDK's TimeSkippingClient assumes
+    // the locked state and unlocks only while it awaits a result or sleeps.
+    await env.connection.testService.lockTimeSkipping({});
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const disconnect = env.teardown.bind(env);
+  env.teardown = async () => {
+    await disconnect();
+    await server.stop();
+    rmSync(pidFile, { force: true });
+  };
+  return env;
 }
 
 let taskQueueCounter = 0;

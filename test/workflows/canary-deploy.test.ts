@@ -13,7 +13,7 @@ import type { DeployInput } from '../../common/workflow-inputs';
 import { serviceSchema } from '../../config/schema';
 import { approveUpdate, canaryDeploy, ecsEventSignal, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy';
 import { canaryTaskCount } from '../../workflows/lib/canary-sizing';
-import { bundledWorkflows, connectTimeSkipping, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 
 /**
  * The canary deploy on the time-skipping server with mocked activities: every path the workflow can
@@ -34,7 +34,7 @@ let env: TestWorkflowEnvironment;
 let serviceCounter = 0;
 
 beforeAll(async () => {
-  env = await connectTimeSkipping();
+  env = await createTimeSkippingEnv();
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { capacity, capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity';
 import { FakeCloud } from '../capacity/fake-cloud';
-import { bundledWorkflows, connectTimeSkipping, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 
 /**
  * The capacity workflow against an in-memory cluster (test/capacity/fake-cloud.ts) on the
@@ -19,7 +19,7 @@ const SEC = 1_000;
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await connectTimeSkipping();
+  env = await createTimeSkippingEnv();
 });
 afterAll(async () => {
   await env?.teardown();
@@ -165,7 +165,12 @@ describe('capacity workflow', () => {
     cloud.pool('spot-diversified').mode = 'no-fulfilment';
     await withCapacity(cloud, { name: 'fallback' }, async ({ handle }) => {
       await handle.signal(capacityRequestSignal, alarm('out', 3, 'evt-1'));
-      const s = await until(handle, (x) => hasDecision(x, 'registered'), 'new instances ACTIVE');
+      // The pool's counts are refreshed right after the registration decision; wait for both.
+      const s = await until(
+        handle,
+        (x) => hasDecision(x, 'registered') && x.pools.find((p) => p.name === 'on-demand')?.activeUnits === 3,
+        'new instances ACTIVE',
+      );
 
       expect(cloud.requests().map((c) => [c.pool, c.units])).toEqual([
         ['spot-fleet-instant', 3],

@@ -29,7 +29,7 @@ import {
   type IncidentStatus,
 } from '../../workflows/incident';
 import { addBusinessDays } from '../../workflows/lib/incident-model';
-import { bundledWorkflows, connectTimeSkipping, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { FakeGitHub, incidentTestConfig, recordingNotify, type SentNotification } from '../incident/fixtures';
 
 const MIN = 60_000;
@@ -40,7 +40,7 @@ let env: TestWorkflowEnvironment;
 let github: FakeGitHub;
 
 beforeAll(async () => {
-  env = await connectTimeSkipping();
+  env = await createTimeSkippingEnv();
   github = new FakeGitHub();
   await github.start();
   process.env[TOKEN_ENV] = 'test-token';

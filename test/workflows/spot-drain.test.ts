@@ -13,7 +13,7 @@ import { drainWorkflowId } from '../../common/workflow-ids';
 import type { DrainEvent } from '../../common/workflow-inputs';
 import { parseConfigText } from '../../config/load';
 import { drainEventSignal, spotDrain, type DrainStatus, type SpotDrainResult } from '../../workflows/spot-drain';
-import { bundledWorkflows, connectTimeSkipping, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -36,7 +36,7 @@ let env: TestWorkflowEnvironment;
 let instanceCounter = 0;
 
 beforeAll(async () => {
-  env = await connectTimeSkipping();
+  env = await createTimeSkippingEnv();
 });
 
 afterAll(async () => {
