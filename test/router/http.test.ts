@@ -18,6 +18,8 @@ import { metricValue, startedWith, startTestRouter, TEST_TOKEN, type TestRouter 
 let env: TestWorkflowEnvironment;
 const world = createTestWorld();
 let router: TestRouter;
+/** Closed after the suite: closing one while the SDK has a retry of a failed call scheduled makes it throw later. */
+const deadConnections: Connection[] = [];
 
 beforeAll(async () => {
   env = await connectDevServer();
@@ -26,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await router?.stop();
+  await Promise.all(deadConnections.map((c) => c.close()));
   await env?.teardown();
 });
 
@@ -252,6 +255,7 @@ describe('auth, errors and operations endpoints', () => {
 
   it('503 with an error body while Temporal is unreachable; /readyz 503; /healthz still 200', async () => {
     const dead = Connection.lazy({ address: '127.0.0.1:1' });
+    deadConnections.push(dead);
     const down = await startTestRouter(world, dead, { callTimeoutMs: 1_000 });
     try {
       const res = await down.post(world.event('spot-interruption-warning'));
@@ -262,7 +266,6 @@ describe('auth, errors and operations endpoints', () => {
       expect(await metricValue(down, 'fleetops_router_events_failed_total', { reason: 'temporal_unavailable' })).toBe(1);
     } finally {
       await down.stop();
-      await dead.close();
     }
   });
 

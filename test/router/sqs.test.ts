@@ -17,6 +17,9 @@ let emu: Emulator;
 let sqs: SQSClient;
 const world = createTestWorld();
 let queueCounter = 0;
+/** Connections to a dead address, closed only after the suite: closing one while the SDK still has a
+ * retry of a failed call scheduled makes that retry throw "Channel has been shut down" later. */
+const deadConnections: Connection[] = [];
 const queueName = () => `${world.cluster}-events-${++queueCounter}`;
 
 beforeAll(async () => {
@@ -26,6 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   sqs?.destroy();
+  await Promise.all(deadConnections.map((c) => c.close()));
   await emu?.stop();
   await env?.teardown();
 });
@@ -89,12 +93,12 @@ describe('SQS consumer against moto', () => {
     const e = world.event('lifecycle-terminate');
     await sendAll(sqs, q.url, [JSON.stringify(e)]);
     const dead = Connection.lazy({ address: '127.0.0.1:1' });
+    deadConnections.push(dead);
     const down = await sqsRouter(q.url, dead);
     try {
       await waitFor('a failed attempt', async () => (await metricValue(down, 'fleetops_router_sqs_messages_total', { outcome: 'retry' })) >= 1);
     } finally {
       await down.stop();
-      await dead.close();
     }
     expect((await depth(sqs, q.url)).total).toBe(1);
     const up = await sqsRouter(q.url);
