@@ -205,24 +205,28 @@ export class DrainCoordinator {
   }
 
   private async sweepCluster(cluster: string): Promise<Map<string, ContainerInstanceState>> {
-    const arns: string[] = [];
+    // Each page of 100 is described as soon as it is listed: every resolve of a storm waits for this
+    // sweep, and describing 1,000 instances one page after another took seconds against the emulator.
+    const described: Promise<ContainerInstanceState[]>[] = [];
     let nextToken: string | undefined;
     do {
       const page = await awsCall('ecs:ListContainerInstances', () =>
         this.aws.ecs.send(new ListContainerInstancesCommand({ cluster, maxResults: 100, nextToken })),
       );
-      arns.push(...(page.containerInstanceArns ?? []));
+      const batch = page.containerInstanceArns ?? [];
+      if (batch.length > 0) {
+        const states = awsCall('ecs:DescribeContainerInstances', () =>
+          this.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: batch })),
+        ).then((out) => (out.containerInstances ?? []).map(toState));
+        // Awaited below; this only keeps a failure from being unhandled if a later List page throws first.
+        states.catch(() => undefined);
+        described.push(states);
+      }
       nextToken = page.nextToken;
     } while (nextToken);
     const byInstance = new Map<string, ContainerInstanceState>();
-    for (const batch of chunks(arns, 100)) {
-      const out = await awsCall('ecs:DescribeContainerInstances', () =>
-        this.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: batch })),
-      );
-      for (const ci of out.containerInstances ?? []) {
-        const s = toState(ci);
-        if (s.ec2InstanceId) byInstance.set(s.ec2InstanceId, s);
-      }
+    for (const states of await Promise.all(described)) {
+      for (const s of states) if (s.ec2InstanceId) byInstance.set(s.ec2InstanceId, s);
     }
     return byInstance;
   }
