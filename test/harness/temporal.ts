@@ -51,7 +51,8 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     // The server starts with time skipping unlocked: time would race ahead (to the 10-year default
     // execution timeout) before the first workflow task runs. The SDK's TimeSkippingClient assumes
     // the locked state and unlocks only while it awaits a result or sleeps.
-    await env.connection.testService?.lockTimeSkipping({});
+    if (!env.connection.testService) throw new Error('the time-skipping connection has no test service');
+    await env.connection.testService.lockTimeSkipping({});
   } catch (err) {
     await server.stop();
     throw err;
