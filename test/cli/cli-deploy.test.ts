@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
-import { cli, parseJson } from './helpers';
+import { cli, eventually, parseJson } from './helpers';
 
 /**
  * `deploy` and `approve` against the real canaryDeploy workflow on the dev server, in a namespace of
@@ -22,16 +22,6 @@ let cliEnv: NodeJS.ProcessEnv;
 async function resolveDeployPlan(): Promise<never> {
   await Context.current().sleep(120_000);
   throw new Error('held for the CLI test');
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { createIncidentActivities } from '../../activities/incident';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
-import { cli, parseJson } from './helpers';
+import { cli, eventually, parseJson } from './helpers';
 
 /**
  * `incident ...` against the real incident workflow on the dev server. The suite has a
@@ -23,16 +23,6 @@ let workerRun: Promise<void>;
 let namespace: string;
 let cliEnv: NodeJS.ProcessEnv;
 let postmortemDir: string;
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   env = await connectDevServer();

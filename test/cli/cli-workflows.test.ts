@@ -10,7 +10,7 @@ import { FleetopsCluster, FleetopsKind } from '../../common/search-attributes';
 import { ROOT } from '../harness/paths';
 import { connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import type { OperatorFixtureInput, OperatorFixtureResult } from './fixtures/operator-workflow';
-import { cli, cliProcess, operatorFixtureBundle, parseJson } from './helpers';
+import { cli, cliProcess, eventually, operatorFixtureBundle, parseJson } from './helpers';
 
 /**
  * The generic commands (status, list, pause, resume, abort) and setup against the dev server, with a
@@ -43,16 +43,6 @@ async function startFixture(input: Partial<OperatorFixtureInput> & { kind?: stri
     staticSummary: `Fixture workflow ${counter} in ${cluster}`,
   });
   return handle;
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 beforeAll(async () => {
