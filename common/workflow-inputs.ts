@@ -11,8 +11,8 @@ const taskDefinitionArn = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition
 
 export const deployInputSchema = z
   .object({
-    cluster: z.string().min(1).max(255),
-    service: z.string().min(1).max(255),
+    cluster: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS cluster name'),
+    service: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS service name'),
     /** New image: the deploy registers a revision of the service's current task definition with it. */
     image: z.string().min(1).max(1024).optional(),
     /** An already registered task definition revision to deploy. */
