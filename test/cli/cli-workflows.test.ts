@@ -123,14 +123,20 @@ describe('list', () => {
   test('filters on kind, cluster and phase; --json lists the matches', async () => {
     const drain = await startFixture({ kind: 'drain', phase: 'draining' });
     const deploy = await startFixture({ kind: 'deploy', phase: 'baking' });
-    const ids = (out: string) => parseJson<{ workflows: { workflowId: string }[] }>(out).workflows.map((w) => w.workflowId);
+    type Listed = { workflowId: string; searchAttributes: Record<string, string> };
+    const listed = (out: string) => parseJson<{ workflows: Listed[] }>(out).workflows;
 
+    // Visibility is eventually consistent, and the phases are upserted by the workflows after they
+    // start: wait until both workflows show with their phase before filtering on it.
     const both = await eventually(async () => {
       const r = await cli(['list', '--cluster', cluster, '--running', '--json'], temporalEnv);
       expect(r.code).toBe(0);
-      const found = ids(r.stdout);
-      return found.includes(drain.workflowId) && found.includes(deploy.workflowId) ? found : undefined;
-    }, 'both workflows in visibility');
+      const found = listed(r.stdout);
+      const phaseOf = (id: string) => found.find((w) => w.workflowId === id)?.searchAttributes.FleetopsPhase;
+      return phaseOf(drain.workflowId) === 'draining' && phaseOf(deploy.workflowId) === 'baking'
+        ? found.map((w) => w.workflowId)
+        : undefined;
+    }, 'both workflows in visibility with their phase');
     expect(both.every((id) => id.startsWith(`cli-test-${cluster}-`))).toBe(true);
 
     const drains = await cli(['list', '--kind', 'drain', '--cluster', cluster, '--json'], temporalEnv);
