@@ -34,7 +34,7 @@ import { TASK_QUEUE_CRITICAL } from '../common/task-queues';
 import { drainWorkflowId } from '../common/workflow-ids';
 import { createSimControl, type SimControl } from '../simulator/control-client';
 import { freePort } from '../simulator/moto';
-import { ROOT } from '../stack/settings';
+import { ROOT, stackEnv } from '../stack/settings';
 import { readStackFile, type StackFile } from '../stack/stack-file';
 import type { SpotDrainResult } from '../workflows/spot-drain';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -149,12 +149,7 @@ async function startStack(): Promise<{ child: ChildProcess; stack: StackFile; ru
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      FLEETOPS_RUN_DIR: runDir,
-      FLEETOPS_TEMPORAL_PORT: String(temporal),
-      FLEETOPS_TEMPORAL_UI_PORT: String(ui),
-      FLEETOPS_AWS_PORT: String(aws),
-      FLEETOPS_ROUTER_PORT: String(router),
-      FLEETOPS_WORKER_METRICS_PORT: String(metrics),
+      ...stackEnv(runDir, { temporalPort: temporal, temporalUiPort: ui, awsPort: aws, routerPort: router, workerMetricsPort: metrics }),
     },
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

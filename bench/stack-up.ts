@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../simulator/moto';
-import { ROOT } from '../stack/settings';
+import { ROOT, stackEnv } from '../stack/settings';
 
 interface Run {
   kind: 'cold' | 'warm';
@@ -34,12 +34,7 @@ async function makeUp(kind: Run['kind'], runDir: string, ports: number[]): Promi
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      FLEETOPS_RUN_DIR: runDir,
-      FLEETOPS_TEMPORAL_PORT: String(temporal),
-      FLEETOPS_TEMPORAL_UI_PORT: String(ui),
-      FLEETOPS_AWS_PORT: String(aws),
-      FLEETOPS_ROUTER_PORT: String(router),
-      FLEETOPS_WORKER_METRICS_PORT: String(metrics),
+      ...stackEnv(runDir, { temporalPort: temporal, temporalUiPort: ui, awsPort: aws, routerPort: router, workerMetricsPort: metrics }),
     },
   });
   let out = '';

@@ -61,3 +61,12 @@ export const PORT_ENV = {
   routerPort: 'FLEETOPS_ROUTER_PORT',
   workerMetricsPort: 'FLEETOPS_WORKER_METRICS_PORT',
 } as const;
+
+export type StackPorts = { [K in keyof typeof PORT_ENV]: number };
+
+/** The env that points a `stack/up.ts` (or `make up`) at a run folder and its ports: tests and benches. */
+export function stackEnv(runDir: string, ports: StackPorts): Record<string, string> {
+  const env: Record<string, string> = { FLEETOPS_RUN_DIR: runDir };
+  for (const key of Object.keys(PORT_ENV) as (keyof typeof PORT_ENV)[]) env[PORT_ENV[key]] = String(ports[key]);
+  return env;
+}

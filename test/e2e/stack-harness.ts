@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../simulator/moto';
+import { stackEnv } from '../../stack/settings';
 import { readStackFile, type StackFile } from '../../stack/stack-file';
 import { ROOT } from '../harness/paths';
 
@@ -78,12 +79,7 @@ export async function startLocalStack(opts: { readyTimeoutMs?: number } = {}): P
     env: {
       ...process.env,
       FLEETOPS_STACK_TEST_ID: marker,
-      FLEETOPS_RUN_DIR: runDir,
-      FLEETOPS_TEMPORAL_PORT: String(ports.temporal),
-      FLEETOPS_TEMPORAL_UI_PORT: String(ports.ui),
-      FLEETOPS_AWS_PORT: String(ports.aws),
-      FLEETOPS_ROUTER_PORT: String(ports.router),
-      FLEETOPS_WORKER_METRICS_PORT: String(ports.metrics),
+      ...stackEnv(runDir, { temporalPort: ports.temporal, temporalUiPort: ports.ui, awsPort: ports.aws, routerPort: ports.router, workerMetricsPort: ports.metrics }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
