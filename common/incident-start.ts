@@ -1,18 +1,29 @@
 import type { SearchAttributePair } from '@temporalio/common';
-import { FleetopsKind, FleetopsSeverity } from './search-attributes';
+import { FleetopsCluster, FleetopsKind, FleetopsService, FleetopsSeverity } from './search-attributes';
 import { TASK_QUEUE_DEFAULT } from './task-queues';
 import { declaredIncidentWorkflowId } from './workflow-ids';
 import type { IncidentInput } from './workflow-inputs';
+
+/**
+ * What an incident is about, as search attributes. A sev1/sev2 incident with a cluster freezes deploys
+ * to it (activities/deploy/incidents.ts finds them by FleetopsCluster), whoever opened it.
+ */
+export interface IncidentScope {
+  cluster?: string;
+  service?: string;
+}
 
 /**
  * Start options every starter of the `incident` workflow uses (router, CLI, the automation activity),
  * so task queue, search attributes and static summary are the same whoever opens an incident.
  * Spread into `client.workflow.start('incident', ...)` or `signalWithStart`.
  */
-export function incidentStartOptions(workflowId: string, input: IncidentInput) {
+export function incidentStartOptions(workflowId: string, input: IncidentInput, scope: IncidentScope = {}) {
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: FleetopsKind, value: 'incident' },
     { key: FleetopsSeverity, value: input.severity },
+    ...(scope.cluster ? [{ key: FleetopsCluster, value: scope.cluster }] : []),
+    ...(scope.service ? [{ key: FleetopsService, value: scope.service }] : []),
   ];
   return {
     taskQueue: TASK_QUEUE_DEFAULT,

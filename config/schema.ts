@@ -200,6 +200,10 @@ export const alarmRouteSchema = z
     alarmName: z.string().min(1).optional(),
     alarmPrefix: z.string().min(1).optional(),
     action: z.enum(['scale-out', 'scale-in', 'incident']),
+    /**
+     * The cluster a scale route scales (required there). On an incident route, optional: the incident
+     * is tagged FleetopsCluster=<cluster>, and while a sev1/sev2 one is open, deploys to it are refused.
+     */
     cluster: name.optional(),
     severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4']).optional(),
     /** Units for scale-out/scale-in; the cluster's stepUnits when unset. */

@@ -178,8 +178,13 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
           ...dryRunOf(opts),
         },
       ],
-      searchAttributes: [kindAttr('incident'), { key: FleetopsSeverity, value: severity }],
-      staticSummary: `${severity} incident from alarm ${alarmName}`,
+      // A route that names a cluster scopes the incident to it, so a sev1/sev2 one freezes its deploys.
+      searchAttributes: [
+        kindAttr('incident'),
+        { key: FleetopsSeverity, value: severity },
+        ...(route.cluster ? [{ key: FleetopsCluster, value: route.cluster }] : []),
+      ],
+      staticSummary: `${severity} incident from alarm ${alarmName}${route.cluster ? ` (cluster ${route.cluster})` : ''}`,
       // A resolved incident is closed; the next alarm opens a new one under the same id.
       reusePolicy: 'ALLOW_DUPLICATE',
       signal,

@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import { automationIncidentWorkflowId, incidentStartOptions } from '../../common/incident-start';
-import { FleetopsCluster, FleetopsService } from '../../common/search-attributes';
 import type { IncidentFacts, IncidentInput } from '../../common/workflow-inputs';
 import { incidentFactsSignal } from '../../workflows/incident';
 import type { ActivityDeps } from '../deps';
@@ -28,14 +27,14 @@ export function blockingIncidentsQuery(cluster: string): string {
   ].join(' AND ');
 }
 
-function temporalOf(deps: ActivityDeps) {
+function temporalOf(deps: Pick<ActivityDeps, 'temporal'>) {
   if (!deps.temporal) {
     throw ApplicationFailure.nonRetryable('this worker has no Temporal client for deploy activities (ActivityDeps.temporal)', FailureType.InvalidRequest);
   }
   return deps.temporal;
 }
 
-export function createDeployIncidentActivities(deps: ActivityDeps) {
+export function createDeployIncidentActivities(deps: Pick<ActivityDeps, 'temporal'>) {
   return {
     /** Open sev1/sev2 incidents for the cluster (visibility query); any one freezes deploys. */
     async findBlockingIncidents(input: { cluster: string }): Promise<BlockingIncident[]> {
@@ -75,14 +74,8 @@ export function createDeployIncidentActivities(deps: ActivityDeps) {
           text: `${k}: ${v}`.slice(0, 4000),
         })).slice(0, 50),
       };
-      const opts = incidentStartOptions(workflowId, input);
       await client.workflow.signalWithStart('incident', {
-        ...opts,
-        typedSearchAttributes: [
-          ...opts.typedSearchAttributes,
-          { key: FleetopsCluster, value: req.cluster },
-          { key: FleetopsService, value: req.service },
-        ],
+        ...incidentStartOptions(workflowId, input, { cluster: req.cluster, service: req.service }),
         signal: incidentFactsSignal,
         signalArgs: [facts],
       });

@@ -27,7 +27,7 @@ import type { CommandContext } from '../context';
 import { usageError } from '../errors';
 import { statusLines } from '../describe';
 import type { CommandRunner } from '../program';
-import { parseArg, personSchema, severitySchema, textSchema, workflowIdSchema } from '../validation';
+import { clusterNameSchema, parseArg, personSchema, severitySchema, textSchema, workflowIdSchema } from '../validation';
 
 /** `incident open|assign|note|check|resolve|postmortem` over workflows/incident.ts. */
 export function registerIncidentCommands(program: Command, run: CommandRunner): void {
@@ -40,6 +40,7 @@ export function registerIncidentCommands(program: Command, run: CommandRunner): 
     .requiredOption('--severity <sev>', 'sev1, sev2, sev3 or sev4')
     .option('--summary <text>', 'what is known so far')
     .option('--on-call <person>', 'on-call person (default: the severity’s on-call from config)')
+    .option('--cluster <cluster>', 'ECS cluster the incident is about (FleetopsCluster); a sev1/sev2 one freezes its deploys')
     .option('--dry-run', 'a drill: notifications, postmortem writes and issue filings are recorded, not made')
     .action(run(openCommand));
 
@@ -96,9 +97,10 @@ export function registerIncidentCommands(program: Command, run: CommandRunner): 
 }
 
 async function openCommand(ctx: CommandContext, cmd: Command): Promise<void> {
-  const opts = cmd.opts<{ title: string; severity: string; summary?: string; onCall?: string; dryRun?: boolean }>();
+  const opts = cmd.opts<{ title: string; severity: string; summary?: string; onCall?: string; cluster?: string; dryRun?: boolean }>();
   const title = parseArg(textSchema(200), opts.title, '--title');
   const severity = parseArg(severitySchema, opts.severity, '--severity');
+  const cluster = opts.cluster === undefined ? undefined : parseArg(clusterNameSchema, opts.cluster, '--cluster');
   const input: IncidentInput = parseArg(
     incidentInputSchema,
     {
@@ -115,13 +117,13 @@ async function openCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   ctx.workflowId = workflowId;
   const client = await ctx.client();
   const handle = await client.workflow.start<typeof incident>('incident', {
-    ...incidentStartOptions(workflowId, input),
+    ...incidentStartOptions(workflowId, input, { cluster }),
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });
   const target = ctx.target();
   const uiUrl = workflowUiLink(target.uiUrl, target.namespace, workflowId);
-  ctx.print({ workflowId, runId: handle.firstExecutionRunId, input, uiUrl }, [
-    `opened ${workflowId}: ${severity} ${title}${input.dryRun ? ' (drill)' : ''}`,
+  ctx.print({ workflowId, runId: handle.firstExecutionRunId, input, ...(cluster ? { cluster } : {}), uiUrl }, [
+    `opened ${workflowId}: ${severity} ${title}${cluster ? ` (cluster ${cluster})` : ''}${input.dryRun ? ' (drill)' : ''}`,
     `  web ui: ${uiUrl}`,
   ]);
 }

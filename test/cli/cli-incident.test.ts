@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { blockingIncidentsQuery, createDeployIncidentActivities } from '../../activities/deploy/incidents';
+import type { ResolvedPlan, ServiceSnapshot } from '../../activities/deploy/types';
 import { createIncidentActivities } from '../../activities/incident';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { serviceSchema } from '../../config/schema';
+import type { DeployResult } from '../../workflows/canary-deploy';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
 import { cli, eventually, parseJson } from './helpers';
@@ -14,10 +19,24 @@ import { cli, eventually, parseJson } from './helpers';
  * `incident ...` against the real incident workflow on the dev server. The suite has a
  * namespace of its own (registered here, search attributes added by `fleetops setup`), so its worker
  * can poll the real `fleetops` task queue the CLI starts on without taking other suites' tasks.
- * Incident activities are the real ones on a test config with a recording notifier.
+ * Incident activities are the real ones on a test config with a recording notifier. For the deploy
+ * freeze, the worker also runs the canary deploy with its real incident check (a visibility query);
+ * its plan lookup is a stub and its service lookup finds nothing, so a deploy that gets past the
+ * freeze ends refused with "not found" rather than touching AWS.
  */
 
+/** Preflight's AWS steps, stubbed: the freeze is decided before them. */
+const deployStubs = {
+  async resolveDeployPlan(input: { cluster: string; service: string }): Promise<ResolvedPlan> {
+    return { plan: serviceSchema.parse({ cluster: input.cluster, name: input.service }).canary, canaryService: `${input.service}-canary` };
+  },
+  async describeDeployService(): Promise<ServiceSnapshot | null> {
+    return null;
+  },
+};
+
 let env: TestWorkflowEnvironment;
+let nsClient: Client;
 let worker: Worker;
 let workerRun: Promise<void>;
 let namespace: string;
@@ -34,6 +53,7 @@ beforeAll(async () => {
   postmortemDir = mkdtempSync(join(tmpdir(), 'fleetops-cli-postmortems-'));
   const config = incidentTestConfig({ postmortemDir });
   const client = env.client;
+  nsClient = new Client({ connection: env.client.connection, namespace });
   worker = await Worker.create({
     connection: env.nativeConnection,
     namespace,
@@ -42,6 +62,8 @@ beforeAll(async () => {
     activities: {
       ...createIncidentActivities({ config, temporal: { client, namespace } }),
       notify: recordingNotify().notify,
+      ...deployStubs,
+      findBlockingIncidents: createDeployIncidentActivities({ temporal: { client: nsClient, namespace } }).findBlockingIncidents,
     },
   });
   workerRun = worker.run();
@@ -116,6 +138,43 @@ describe('incident', () => {
     expect(text.stdout).toContain('The alarm fired within a minute.');
   });
 
+  test('open --cluster tags the incident with FleetopsCluster; while that sev2 is open a deploy to the cluster is refused, and after it the freeze lifts', async () => {
+    const cluster = `frz-${process.pid}`;
+    const opened = await cli(['incident', 'open', '--title', 'web returns 502', '--severity', 'sev2', '--cluster', cluster, '--json'], cliEnv);
+    expect(opened.code).toBe(0);
+    const { workflowId, cluster: printed } = parseJson<{ workflowId: string; cluster?: string }>(opened.stdout);
+    expect(printed).toBe(cluster);
+    const shown = await eventually(async () => {
+      const r = parseJson<{ searchAttributes: Record<string, string>; status?: { phase: string } }>((await cli(['status', workflowId, '--json'], cliEnv)).stdout);
+      return r.status?.phase === 'open' ? r : undefined;
+    }, 'the incident to open');
+    expect(shown.searchAttributes).toMatchObject({ FleetopsKind: 'incident', FleetopsSeverity: 'sev2', FleetopsCluster: cluster });
+
+    const deploy = async (): Promise<DeployResult> => {
+      const r = await cli(['deploy', cluster, 'web', '--image', 'registry.example/web:2', '--json'], cliEnv);
+      expect(r.code).toBe(0);
+      const { workflowId: deployId } = parseJson<{ workflowId: string }>(r.stdout);
+      return (await nsClient.workflow.getHandle(deployId).result()) as DeployResult;
+    };
+    expect(await deploy()).toMatchObject({
+      outcome: 'refused',
+      reason: expect.stringContaining(`deploys to ${cluster} are frozen while incidents are open: ${workflowId} (sev2, open)`),
+    });
+
+    // Closed without a postmortem: no longer open, so the next deploy gets past the freeze.
+    const aborted = await cli(['abort', workflowId, '--reason', 'declared on the wrong service'], cliEnv);
+    expect(aborted.code).toBe(0);
+    await nsClient.workflow.getHandle(workflowId).result();
+    await eventually(async () => {
+      const open: string[] = [];
+      for await (const wf of nsClient.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
+      return open.length === 0 ? true : undefined;
+    }, 'visibility to show the incident closed');
+    const after = await deploy();
+    expect(after).toMatchObject({ outcome: 'refused', reason: `service web not found in cluster ${cluster}` });
+    expect(after.decisions.map((d) => d.reason)).toContain(`no sev1/sev2 incident open for ${cluster}`);
+  });
+
   test('an update to an incident that does not exist exits 1', async () => {
     const r = await cli(['incident', 'note', 'incident-nope-00000000', 'hello'], cliEnv);
     expect(r.code).toBe(1);
@@ -127,6 +186,7 @@ describe('incident', () => {
     [['incident', 'open', '--severity', 'sev2'], "required option '--title <text>' not specified"],
     [['incident', 'open', '--title', '   ', '--severity', 'sev2'], 'invalid --title'],
     [['incident', 'open', '--title', 'x', '--severity', 'sev2', '--on-call', 'two words'], 'invalid --on-call'],
+    [['incident', 'open', '--title', 'x', '--severity', 'sev2', '--cluster', 'my cluster'], 'invalid --cluster "my cluster"'],
     [['incident', 'assign', 'incident-x-1', '--role', 'boss', '--person', 'alice'], 'invalid --role "boss"'],
     [['incident', 'assign', 'incident-x-1', '--role', 'scribe', '--person', 'a b'], 'invalid --person'],
     [['incident', 'note', 'incident-x-1'], "missing required argument 'text'"],

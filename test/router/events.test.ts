@@ -1,3 +1,4 @@
+import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { parseEvent } from '../../router/events';
 import { matchAlarmRoute, routeEvent, RouteValidationError, shortIdOf, type RouteDecision } from '../../router/routes';
@@ -88,6 +89,20 @@ describe('routes', () => {
       workflowId: `incident-alarm-${name}`,
       args: [{ severity: 'sev2', source: { kind: 'alarm', alarmName: name } }],
       signal: { name: 'alarmEvent', arg: { alarmName: name, state: 'ALARM' } },
+      searchAttributes: [
+        { key: FleetopsKind, value: 'incident' },
+        { key: FleetopsSeverity, value: 'sev2' },
+      ],
+    });
+    // A route that names a cluster tags the incident with it.
+    const scoped = `${world.alarms.scopedIncidentPrefix}-healthz`;
+    expect(route(world.event('alarm-state-change', { alarmName: scoped }))).toMatchObject({
+      args: [{ severity: 'sev1' }],
+      searchAttributes: [
+        { key: FleetopsKind, value: 'incident' },
+        { key: FleetopsSeverity, value: 'sev1' },
+        { key: FleetopsCluster, value: world.cluster },
+      ],
     });
   });
 

@@ -35,7 +35,8 @@ export interface TestWorld {
   config: FleetopsConfig;
   cluster: string;
   service: string;
-  alarms: { scaleOut: string; scaleIn: string; incidentPrefix: string };
+  /** `scopedIncidentPrefix` routes to a sev1 incident scoped to `cluster` (its deploys freeze). */
+  alarms: { scaleOut: string; scaleIn: string; incidentPrefix: string; scopedIncidentPrefix: string };
   /** Events of every kind, fresh ids, pointed at this world's cluster, service, alarms. */
   event(kind: EventKindName, overrides?: { instanceId?: string; alarmName?: string; state?: string; title?: string }): Envelope;
 }
@@ -44,7 +45,12 @@ export function createTestWorld(): TestWorld {
   const tag = randomBytes(4).toString('hex');
   const cluster = `rt${tag}`;
   const service = 'web';
-  const alarms = { scaleOut: `${cluster}-scale-out`, scaleIn: `${cluster}-scale-in`, incidentPrefix: `${cluster}-incident` };
+  const alarms = {
+    scaleOut: `${cluster}-scale-out`,
+    scaleIn: `${cluster}-scale-in`,
+    incidentPrefix: `${cluster}-incident`,
+    scopedIncidentPrefix: `${cluster}-web-down`,
+  };
   const doc = parse(readFileSync(join(ROOT, 'config', 'demo.fleetops.yaml'), 'utf8')) as Record<string, any>;
   doc.clusters = { [cluster]: doc.clusters.demo };
   doc.services = [{ ...doc.services[0], cluster, name: service }];
@@ -52,6 +58,7 @@ export function createTestWorld(): TestWorld {
     { alarmName: alarms.scaleOut, action: 'scale-out', cluster },
     { alarmName: alarms.scaleIn, action: 'scale-in', cluster, units: 1 },
     { alarmPrefix: alarms.incidentPrefix, action: 'incident', severity: 'sev2' },
+    { alarmPrefix: alarms.scopedIncidentPrefix, action: 'incident', severity: 'sev1', cluster },
   ];
   const config = parseConfig(doc, 'router-test');
 

@@ -7,6 +7,7 @@ import {
   FleetopsService,
   FleetopsSeverity,
 } from '../../common/search-attributes';
+import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { Dispatcher } from '../../router/dispatch';
 import { createRouterMetrics } from '../../router/metrics';
 import { routeEvent, shortIdOf } from '../../router/routes';
@@ -33,6 +34,16 @@ afterAll(async () => {
 });
 
 const handle = (id: string) => env.client.workflow.getHandle(id);
+
+/** Visibility is eventually consistent: polls the query until it lists the workflow. */
+async function eventuallyListed(query: string, workflowId: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for await (const wf of env.client.workflow.list({ query })) if (wf.workflowId === workflowId) return wf.workflowId;
+    if (Date.now() > deadline) throw new Error(`${workflowId} not listed by ${query} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function describeStarted(id: string) {
   const d = await handle(id).describe();
@@ -120,13 +131,31 @@ describe('every event kind routed against the dev server', () => {
     expect((await router.post(alarm)).body.results[0].action).toBe('started');
     const ok = world.event('alarm-state-change', { alarmName: name, state: 'OK' });
     expect((await router.post(ok)).body.results[0].action).toBe('signaled');
-    expect(await describeStarted(id)).toMatchObject({ type: 'incident', taskQueue: 'fleetops', kind: 'incident', severity: 'sev2' });
+    expect(await describeStarted(id)).toMatchObject({ type: 'incident', taskQueue: 'fleetops', kind: 'incident', severity: 'sev2', cluster: undefined });
     const { args, signals } = await startedWith(handle(id));
     expect(args).toEqual([expect.objectContaining({ title: `Alarm ${name}`, severity: 'sev2', source: { kind: 'alarm', alarmName: name, eventId: alarm.id } })]);
     expect(signals.map((s) => [s.name, (s.arg as { state: string }).state])).toEqual([
       ['alarmEvent', 'ALARM'],
       ['alarmEvent', 'OK'],
     ]);
+  });
+
+  it('an incident alarm whose route names a cluster → the incident carries FleetopsCluster (it freezes that cluster’s deploys)', async () => {
+    const name = `${world.alarms.scopedIncidentPrefix}-healthz`;
+    const id = `incident-alarm-${name}`;
+    const alarm = world.event('alarm-state-change', { alarmName: name });
+    expect((await router.post(alarm)).body.results[0]).toEqual({ eventId: alarm.id, action: 'started', workflowId: id });
+    expect(await describeStarted(id)).toMatchObject({
+      type: 'incident',
+      kind: 'incident',
+      severity: 'sev1',
+      cluster: world.cluster,
+      summary: `sev1 incident from alarm ${name} (cluster ${world.cluster})`,
+    });
+    // Exactly what the deploy freeze asks visibility for.
+    const frozen = await eventuallyListed(blockingIncidentsQuery(world.cluster), id);
+    expect(frozen).toBe(id);
+    await handle(id).terminate('test done');
   });
 
   it('Deploy Requested → canaryDeploy; ECS events signal it while it runs and are ignored otherwise; a second request is a duplicate', async () => {
