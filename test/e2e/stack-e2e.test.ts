@@ -6,9 +6,11 @@ import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws
 import {
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ListContainerInstancesCommand,
   ListTasksCommand,
+  type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -16,11 +18,12 @@ import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
 import { abortUpdate, statusQuery, type WorkflowStatus } from '../../common/controls';
-import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
-import { alarmIncidentWorkflowId, capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { FleetopsCluster, FleetopsKind, FleetopsService, FleetopsSeverity } from '../../common/search-attributes';
+import { alarmIncidentWorkflowId, capacityWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { loadConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
+import { TERMINAL_DEPLOY_PHASES, type DeployPhase, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy';
 import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity';
 import type { IncidentStatus } from '../../workflows/incident';
 import type { SpotDrainResult } from '../../workflows/spot-drain';
@@ -175,6 +178,51 @@ async function serviceTargetGroup(): Promise<string> {
 }
 
 const msSince = (t0: number, iso: string | undefined) => (iso ? Date.parse(iso) - t0 : NaN);
+
+/** The service as ECS (the emulator) describes it, INACTIVE included; undefined when it never existed. */
+async function ecsService(name: string): Promise<Service | undefined> {
+  const out = await aws.ecs.send(new DescribeServicesCommand({ cluster: local.stack.demo.cluster, services: [name] }));
+  return out.services?.find((s) => s.serviceName === name);
+}
+
+async function imagesOf(taskDefinition: string | undefined): Promise<string[]> {
+  const out = await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition }));
+  return (out.taskDefinition?.containerDefinitions ?? []).map((c) => c.image ?? '');
+}
+
+/**
+ * Polls the deploy's status until it reaches one of `phases`; a deploy that ends in any other
+ * terminal phase fails the test at once, with its reason.
+ */
+async function untilDeployPhase(workflowId: string, phases: DeployPhase[], what: string): Promise<DeployStatus> {
+  return until(
+    what,
+    async () => {
+      const s = await status<DeployStatus>(workflowId).catch(() => undefined);
+      if (!s) return undefined;
+      if (phases.includes(s.phase)) return s;
+      if (TERMINAL_DEPLOY_PHASES.includes(s.phase)) throw new Error(`${workflowId} ended ${s.phase} while waiting for ${what}: ${s.reason ?? s.summary}`);
+      return undefined;
+    },
+    SCENARIO_BUDGET_MS,
+    250,
+  );
+}
+
+/** When the deploy entered a phase, from its own decisions. */
+const enteredAt = (s: { decisions: DeployStatus['decisions'] }, phase: DeployPhase) => s.decisions.find((d) => d.decision === `enter ${phase}`)?.at;
+
+/** Headlines of the deploy notifications the stack's webhook sink logged since `t0`. */
+function deployNotifications(t0: number): string[] {
+  const path = join(local.runDir, 'notifications.log');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { time: string; text: string })
+    .filter((n) => Date.parse(n.time) >= t0 && n.text.startsWith('*deploy '))
+    .map((n) => n.text.split('\n')[0]!);
+}
 
 // ---- the CLI, as an operator runs it ----
 
@@ -371,6 +419,8 @@ describe('local stack end to end', () => {
     const described = await client.workflow.getHandle(workflowId).describe();
     expect(described.typedSearchAttributes.get(FleetopsKind)).toBe('incident');
     expect(described.typedSearchAttributes.get(FleetopsSeverity)).toBe('sev2');
+    // The demo's incident route names cluster demo: while this incident is open, demo deploys are frozen.
+    expect(described.typedSearchAttributes.get(FleetopsCluster)).toBe(cluster);
 
     const cliStarted = Date.now();
     type Update = { status: IncidentStatus };
@@ -534,6 +584,138 @@ describe('local stack end to end', () => {
     figure(
       `drain ${instanceId}: event → DRAINING ${draining - t0} ms, → drained ${drainedAt - t0} ms (deadline ${deadline - t0} ms after the post); ` +
         `${webAfter.length} ${service} tasks running elsewhere`,
+    );
+  });
+  // ---- canary deploy (issue 6) ----
+  // The demo plan (config/demo.fleetops.yaml): setWeight 25 → bake 10 s → gate → setWeight 50 → bake 10 s
+  // → promote, with alarm demo-incident-5xx watched. Without a listener rule the canary's tasks share
+  // web's target group, so 25 % is one canary task beside four stable ones and 50 % is four.
+
+  test('deploy (issue 6): a Deploy Requested event with a good image bakes, passes its gate with bin/fleetops approve, and is promoted', async () => {
+    const { service } = local.stack.demo;
+    const canaryService = `${service}-canary`;
+    const workflowId = deployWorkflowId(cluster, service);
+    const targetGroupArn = await serviceTargetGroup();
+    const targets = async () =>
+      ((await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? [])
+        .map((d) => `${d.Target?.Id}:${d.Target?.Port}`)
+        .sort();
+    const before = await ecsService(service);
+    expect(before).toMatchObject({ status: 'ACTIVE', desiredCount: 4, runningCount: 4 });
+    const stableTd = before!.taskDefinition!;
+    const targetsBefore = await targets();
+    const image = 'public.ecr.aws/nginx/nginx:1.27.4';
+    expect(await imagesOf(stableTd)).not.toContain(image);
+
+    const t0 = Date.now();
+    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image, requestedBy: 'alice' }));
+    expect(started).toMatchObject({ action: 'started', workflowId });
+
+    const atGate = await untilDeployPhase(workflowId, ['awaiting-approval'], 'the deploy to reach its gate');
+    const gateMs = Date.now() - t0;
+    expect(atGate).toMatchObject({ trafficMode: 'shared-target-group', stableTaskDefinition: stableTd, canaryWeight: 20, canaryDesiredCount: 1 });
+    expect(atGate.analysis.runs).toBeGreaterThanOrEqual(2);
+    expect(atGate.decisions.filter((d) => d.decision === 'pass').map((d) => d.reason)).toContain('bake of 10 s passed');
+    // The canary runs the new revision in web's own target group, one task beside the stable four.
+    const canary = await ecsService(canaryService);
+    expect(canary).toMatchObject({ status: 'ACTIVE', taskDefinition: atGate.canaryTaskDefinition, desiredCount: 1, runningCount: 1 });
+    expect(canary?.loadBalancers?.map((lb) => lb.targetGroupArn)).toEqual([targetGroupArn]);
+    expect(await imagesOf(atGate.canaryTaskDefinition)).toEqual([image]);
+    const described = await client.workflow.getHandle(workflowId).describe();
+    expect([FleetopsKind, FleetopsCluster, FleetopsService].map((k) => described.typedSearchAttributes.get(k))).toEqual(['deploy', cluster, service]);
+
+    const approved = await fleetopsJson<{ status: DeployStatus }>(['approve', workflowId, '--reason', 'canary clean for one bake']);
+    expect(approved.status.phase).toBe('awaiting-approval');
+    const done = await untilDeployPhase(workflowId, ['promoted'], 'the deploy to be promoted');
+    const result = (await client.workflow.getHandle(workflowId).result()) as DeployResult;
+    expect(result).toMatchObject({ outcome: 'promoted', previousTaskDefinition: stableTd, taskDefinition: atGate.canaryTaskDefinition });
+    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe('approved by alice: canary clean for one bake');
+
+    // AWS afterwards: web on the new revision with its ECS deployment completed, the canary gone, the
+    // target group as it was.
+    const after = await ecsService(service);
+    expect(after).toMatchObject({ status: 'ACTIVE', taskDefinition: result.taskDefinition, desiredCount: 4, runningCount: 4 });
+    expect(after?.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', result.taskDefinition, 'COMPLETED', 4]]);
+    expect(after?.loadBalancers?.map((lb) => lb.targetGroupArn)).toEqual([targetGroupArn]);
+    expect((await ecsService(canaryService))?.status).toBe('INACTIVE');
+    expect(await targets()).toEqual(targetsBefore);
+
+    // One Slack-compatible notification per phase change reached the stack's webhook.
+    const notes = await until(
+      'the promoted notification',
+      () => {
+        const n = deployNotifications(t0);
+        return n.includes(`*deploy ${cluster}/${service}: promoted*`) ? n : undefined;
+      },
+      10_000,
+    );
+    expect(notes).toEqual(
+      ['creating-canary', 'shifting-traffic', 'baking', 'awaiting-approval', 'shifting-traffic', 'baking', 'promoting', 'promoted'].map(
+        (phase) => `*deploy ${cluster}/${service}: ${phase}*`,
+      ),
+    );
+    figure(
+      `deploy promoted: event → canary created ${msSince(t0, enteredAt(done, 'creating-canary'))} ms, → gate ${gateMs} ms; ` +
+        `approve → promoted ${msSince(Date.parse(result.decisions.find((d) => d.decision === 'approve')!.at), enteredAt(done, 'promoted'))} ms; ` +
+        `event → promoted ${msSince(t0, enteredAt(done, 'promoted'))} ms (plan: 2 bakes of 10 s, ${done.analysis.runs} analysis runs)`,
+    );
+  });
+
+  test('deploy (issue 6): a revision whose tasks fail is rolled back with the reason; web stays on its revision with running = desired', async () => {
+    const { service } = local.stack.demo;
+    const canaryService = `${service}-canary`;
+    const workflowId = deployWorkflowId(cluster, service);
+    const before = await ecsService(service);
+    expect(before).toMatchObject({ status: 'ACTIVE', desiredCount: 4, runningCount: 4 });
+    const stableTd = before!.taskDefinition!;
+    // The simulator's ecs-deployments behaviour: tasks of a revision whose image matches exit at once
+    // (EssentialContainerExited), and after three the deployment circuit breaker marks it FAILED.
+    const badTag = `1.28.0-crashloop-${randomUUID().slice(0, 8)}`;
+    await sim.request('POST', 'ecs-deployments/failing-revisions', { match: badTag });
+    const image = `public.ecr.aws/nginx/nginx:${badTag}`;
+
+    const t0 = Date.now();
+    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image, requestedBy: 'alice' }));
+    expect(started).toMatchObject({ action: 'started', workflowId });
+    const done = await untilDeployPhase(workflowId, ['rolled-back'], 'the deploy to be rolled back');
+    const result = (await client.workflow.getHandle(workflowId).result()) as DeployResult;
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toMatch(/^rolled back: (canary deployment FAILED: ECS deployment circuit breaker: tasks failed to start|\d+ canary task\(s\) stopped unexpectedly: EssentialContainerExited)/);
+    expect(result).toMatchObject({ previousTaskDefinition: stableTd });
+    expect(result.taskDefinition).not.toBe(stableTd);
+    expect(await imagesOf(result.taskDefinition)).toEqual([image]);
+    // The reason is on the record where operators look: status, the rollback decision, the notification.
+    expect(done.reason).toBe(result.reason);
+    expect(result.decisions.find((d) => d.decision === 'rollback')?.reason).toBe(result.reason.replace(/^rolled back: /, ''));
+
+    // Stable untouched: same revision, its one completed deployment, all four tasks running.
+    const after = await ecsService(service);
+    expect(after).toMatchObject({ status: 'ACTIVE', taskDefinition: stableTd, desiredCount: 4, runningCount: 4 });
+    expect(after?.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', stableTd, 'COMPLETED', 4]]);
+    // The canary is gone, and its tasks did fail as the simulator made them.
+    expect((await ecsService(canaryService))?.status).toBe('INACTIVE');
+    const tracked = await sim.request<{
+      services: { cluster: string; serviceName: string; deleted: boolean; tasks: { taskDefinitionArn: string; lastStatus: string; stopCode?: string }[] }[];
+    }>('GET', 'ecs-deployments/services');
+    const canaryTasks = tracked.services.find((s) => s.cluster === cluster && s.serviceName === canaryService);
+    expect(canaryTasks?.deleted).toBe(true);
+    const failed = canaryTasks?.tasks.filter((t) => t.taskDefinitionArn === result.taskDefinition && t.stopCode === 'EssentialContainerExited') ?? [];
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(canaryTasks?.tasks.filter((t) => t.lastStatus !== 'STOPPED')).toEqual([]);
+
+    const notes = await until(
+      'the rolled-back notification',
+      () => {
+        const n = deployNotifications(t0);
+        return n.includes(`*deploy ${cluster}/${service}: rolled-back*`) ? n : undefined;
+      },
+      10_000,
+    );
+    expect(notes).toContain(`*deploy ${cluster}/${service}: rolling-back*`);
+    figure(
+      `deploy rolled back (canary tasks fail): event → canary created ${msSince(t0, enteredAt(done, 'creating-canary'))} ms, ` +
+        `→ rolling back ${msSince(t0, enteredAt(done, 'rolling-back'))} ms, → rolled back ${msSince(t0, enteredAt(done, 'rolled-back'))} ms ` +
+        `(${failed.length} canary task(s) exited; reason: ${result.reason})`,
     );
   });
 });
