@@ -16,6 +16,7 @@ import {
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
 import { abortUpdate, statusQuery, type WorkflowStatus } from '../../common/controls';
 import { FleetopsCluster, FleetopsKind, FleetopsService, FleetopsSeverity } from '../../common/search-attributes';
@@ -590,6 +591,41 @@ describe('local stack end to end', () => {
   // The demo plan (config/demo.fleetops.yaml): setWeight 25 → bake 10 s → gate → setWeight 50 → bake 10 s
   // → promote, with alarm demo-incident-5xx watched. Without a listener rule the canary's tasks share
   // web's target group, so 25 % is one canary task beside four stable ones and 50 % is four.
+
+  test('deploy (issue 6): while a sev2 incident declared with bin/fleetops incident open --cluster demo is open, a Deploy Requested event is refused', async () => {
+    const { service } = local.stack.demo;
+    const workflowId = deployWorkflowId(cluster, service);
+    const opened = await fleetopsJson<{ workflowId: string }>(['incident', 'open', '--title', 'web checkout errors', '--severity', 'sev2', '--cluster', cluster]);
+    const incidentId = opened.workflowId;
+    const described = await client.workflow.getHandle(incidentId).describe();
+    expect([FleetopsKind, FleetopsSeverity, FleetopsCluster].map((k) => described.typedSearchAttributes.get(k))).toEqual(['incident', 'sev2', cluster]);
+    const webBefore = await ecsService(service);
+
+    const t0 = Date.now();
+    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.4', requestedBy: 'alice' }));
+    expect(started).toMatchObject({ action: 'started', workflowId });
+    const refused = await untilDeployPhase(workflowId, ['refused'], 'the deploy to be refused');
+    const refusedMs = msSince(t0, enteredAt(refused, 'refused'));
+    expect(refused.reason).toMatch(new RegExp(`^deploys to ${cluster} are frozen while incidents are open: ${incidentId} \\(sev2, [a-z-]+\\); use force to override$`));
+    // Refused before anything changed.
+    expect(refused.canaryTaskDefinition).toBeUndefined();
+    const webAfter = await ecsService(service);
+    expect(webAfter?.taskDefinition).toBe(webBefore?.taskDefinition);
+
+    // Closing the incident lifts the freeze for the deploys below.
+    await fleetops(['abort', incidentId, '--reason', 'e2e: declared to test the deploy freeze']).then((r) => expect(r.code).toBe(0));
+    await until(
+      'visibility to show no open incident for demo',
+      async () => {
+        const open: string[] = [];
+        for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
+        return open.length === 0 ? true : undefined;
+      },
+      30_000,
+      250,
+    );
+    figure(`deploy freeze: event → refused ${refusedMs} ms (CLI-declared sev2 incident ${incidentId} open for ${cluster})`);
+  });
 
   test('deploy (issue 6): a Deploy Requested event with a good image bakes, passes its gate with bin/fleetops approve, and is promoted', async () => {
     const { service } = local.stack.demo;
