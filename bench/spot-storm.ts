@@ -1,7 +1,7 @@
 /**
  * Spot storm: N simultaneous interruption warnings posted to the router of a local stack.
  *
- *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits]
+ *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits,worker-kill]
  *
  * For each N and scenario, on a fresh `make up` (scratch run directory, free ports):
  *  - N extra container instances join cluster `demo`, one `web` service task each, plus spare
@@ -18,12 +18,14 @@
  * these "cluster resource" actions; ECS does not publish exact per-action figures for all of them) and
  * 5 % injected 5xx on every ECS call.
  *
- * Not measured here (yet): the worker killed and restarted 20 s into the storm — the stack's supervisor
- * takes the whole stack down when a child dies, so that run needs a worker outside the supervisor.
+ * `worker-kill`: the worker process group is SIGKILLed 20 s into the storm; the stack's supervisor starts
+ * it again (as an orchestrator would) and the new worker picks up every drain: workflow tasks after
+ * their 10 s timeout, sticky tasks after theirs, waits after their 10 s heartbeat timeout. The time
+ * until the new worker polls is reported.
  * Prints the figures and writes them to artifacts/bench/spot-storm.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
@@ -45,7 +47,7 @@ process.env.AWS_ACCESS_KEY_ID = 'fleetops-local';
 process.env.AWS_SECRET_ACCESS_KEY = 'fleetops-local';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-type Scenario = 'clean' | 'limits';
+type Scenario = 'clean' | 'limits' | 'worker-kill';
 
 interface Percentiles {
   p50: number;
@@ -67,6 +69,11 @@ interface StormResult {
   workerRssMaxMiB: number | null;
   plainDrainingCallMs: Percentiles;
   p99RatioToPlain: number;
+  /** worker-kill: seconds from the kill until the new worker polled the drain task queue. */
+  workerDownSeconds?: number;
+  /** CPU seconds each stack process used from the first event to the last drain's end, and that span. */
+  cpuSeconds: Record<string, number>;
+  stormSeconds: number;
   /** Where event→DRAINING goes, from the workflow histories and the simulator's call record. */
   breakdownMs: Record<string, Percentiles>;
 }
@@ -205,12 +212,59 @@ async function seedStorm(aws: AwsClients, n: number): Promise<{ instances: strin
   return { instances, arns };
 }
 
-/** The worker's pid from its poller identity (`<pid>@<host>`) on the drain task queue. */
+/**
+ * The live worker's pid from its poller identity (`<pid>@<host>`) on the drain task queue. The server
+ * lists pollers seen in the last minutes, a killed worker's too: only a pid that still runs counts.
+ */
 async function workerPid(connection: Connection, namespace: string): Promise<number | undefined> {
   const res = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: TASK_QUEUE_CRITICAL, kind: 1 }, taskQueueType: 1 });
-  const identity = res.pollers?.[0]?.identity ?? '';
-  const pid = Number(identity.split('@')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  for (const p of res.pollers ?? []) {
+    const pid = Number((p.identity ?? '').split('@')[0]);
+    if (Number.isInteger(pid) && pid > 0 && rssMiB(pid) !== undefined) return pid;
+  }
+  return undefined;
+}
+
+/** CPU seconds used so far by every process under the stack, by role (from /proc: utime + stime). */
+function stackCpuSeconds(rootPid: number): Record<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const byParent = new Map<number, number[]>();
+  const stat = new Map<number, { ppid: number; cpu: number }>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(f[1]);
+      stat.set(pid, { ppid, cpu: (Number(f[11]) + Number(f[12])) / tick });
+      byParent.set(ppid, [...(byParent.get(ppid) ?? []), pid]);
+    } catch {
+      // the process ended while we walked /proc
+    }
+  }
+  const role = (pid: number): string => {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      return 'gone';
+    }
+    if (/\btemporal server start-dev/.test(cmd)) return 'temporal';
+    if (/moto_server|moto\.server/.test(cmd)) return 'moto';
+    if (/simulator\/main/.test(cmd)) return 'simulator';
+    if (/router\/main/.test(cmd)) return 'router';
+    if (/workers\/main/.test(cmd)) return 'worker';
+    return 'other';
+  };
+  const out: Record<string, number> = {};
+  const walk = (pid: number) => {
+    const s = stat.get(pid);
+    if (s) out[role(pid)] = (out[role(pid)] ?? 0) + s.cpu;
+    for (const c of byParent.get(pid) ?? []) walk(c);
+  };
+  walk(rootPid);
+  return out;
 }
 
 function rssMiB(pid: number): number | undefined {
@@ -238,13 +292,37 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       await sim.setFaults({ service: 'ecs', action: '*', fault: { kind: 'error', status: 500 }, probability: 0.05 });
     }
     await sim.clearCalls();
-    const pid = await workerPid(connection, stack.stack.temporal.namespace);
+    let pid = await workerPid(connection, stack.stack.temporal.namespace);
     let rssMax: number | undefined;
     const sampler = setInterval(() => {
       const r = pid ? rssMiB(pid) : undefined;
       if (r !== undefined) rssMax = Math.max(rssMax ?? 0, r);
     }, 500);
 
+    const cpuBefore = stackCpuSeconds(stack.child.pid ?? 0);
+    const stormStart = Date.now();
+    let workerDownSeconds: number | undefined;
+    const killed =
+      scenario !== 'worker-kill'
+        ? Promise.resolve()
+        : (async () => {
+            await new Promise((r) => setTimeout(r, 20_000));
+            const victim = pid;
+            if (!victim) throw new Error('no worker pid to kill');
+            const killedAt = Date.now();
+            process.kill(-victim, 'SIGKILL');
+            process.stdout.write(`  worker ${victim} killed ${((killedAt - stormStart) / 1000).toFixed(1)} s into the storm\n`);
+            for (;;) {
+              const next = await workerPid(connection, stack.stack.temporal.namespace).catch(() => undefined);
+              if (next && next !== victim) {
+                pid = next;
+                workerDownSeconds = (Date.now() - killedAt) / 1000;
+                return;
+              }
+              if (Date.now() - killedAt > 120_000) throw new Error('the worker did not come back within 120 s');
+              await new Promise((r) => setTimeout(r, 250));
+            }
+          })();
     const eventAt = new Map<string, number>();
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.stack.router.token}` };
     await Promise.all(
@@ -285,7 +363,11 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
         }
       }),
     );
+    await killed;
     clearInterval(sampler);
+    const stormSeconds = (Date.now() - stormStart) / 1000;
+    const cpuAfter = stackCpuSeconds(stack.child.pid ?? 0);
+    const cpuSeconds = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, Math.round((v - (cpuBefore[k] ?? 0)) * 10) / 10]));
 
     const calls = await sim.calls();
     const drainingAt = new Map<string, number>();
@@ -336,6 +418,9 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
       plainDrainingCallMs: plainP,
       p99RatioToPlain: drainingP.p99 / plainP.p99,
+      workerDownSeconds,
+      cpuSeconds,
+      stormSeconds,
       breakdownMs,
     };
   } finally {
@@ -347,10 +432,10 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
 
 async function main(): Promise<void> {
   const ns = arg('n', '100,500,1000').split(',').map(Number);
-  const scenarios = arg('scenarios', 'clean,limits').split(',') as Scenario[];
+  const scenarios = arg('scenarios', 'clean,limits,worker-kill').split(',') as Scenario[];
   const results: StormResult[] = [];
   for (const scenario of scenarios) {
-    for (const n of scenario === 'limits' ? ns.filter((x) => x === Math.max(...ns.filter((y) => y <= 500))) : ns) {
+    for (const n of scenario !== 'clean' ? ns.filter((x) => x === Math.max(...ns.filter((y) => y <= 500))) : ns) {
       process.stdout.write(`storm: N=${n} ${scenario} ...\n`);
       const r = await storm(n, scenario);
       results.push(r);
@@ -358,6 +443,8 @@ async function main(): Promise<void> {
         `  event→workflow start p50 ${r.eventToStartMs.p50} ms, p99 ${r.eventToStartMs.p99} ms; event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
           `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
           `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms (ratio ${r.p99RatioToPlain.toFixed(1)}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
+          (r.workerDownSeconds !== undefined ? `  worker back polling ${r.workerDownSeconds.toFixed(1)} s after the kill\n` : '') +
+          `  CPU seconds over ${r.stormSeconds.toFixed(0)} s: ${JSON.stringify(r.cpuSeconds)}\n` +
           `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n` +
           Object.entries(r.breakdownMs).map(([k, p]) => `  ${k}: p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count})\n`).join(''),
       );

@@ -9,7 +9,9 @@ import type { Writable } from 'node:stream';
  * everything it spawned: moto under the simulator, node under tsx) and a log file; warnings and
  * errors are also echoed on the console with a `[name]` prefix.
  *
- * A child that exits while the stack is not stopping is reported through `onUnexpectedExit`, and the
+ * A child that exits while the stack is not stopping is started again if its spec has a restart
+ * policy and it has not used up its restarts (as systemd's Restart=on-failure or an orchestrator
+ * would bring back a crashed worker); otherwise it is reported through `onUnexpectedExit`, and the
  * caller brings the stack down. If this process itself is killed without a chance to clean up
  * (SIGKILL, a crash in native code), a small watchdog shell, fed the process groups over a pipe,
  * sees the pipe close and kills them, so no temporal, java, python or node process is orphaned.
@@ -28,6 +30,8 @@ export interface ChildSpec {
    * before the servers they talk to, so they can finish in-flight work).
    */
   stopTier?: number;
+  /** Start the child again when it dies, up to `max` times within `windowMs`; one more takes the stack down. */
+  restart?: { max: number; windowMs: number; delayMs?: number };
 }
 
 export interface ManagedChild {
@@ -41,7 +45,7 @@ export interface ManagedChild {
 export interface SupervisorOptions {
   logDir: string;
   verbose: boolean;
-  /** Called once per child that exits while the stack is running. */
+  /** Called once per child that exits while the stack is running and is not restarted. */
   onUnexpectedExit: (child: ManagedChild, code: number | null, signal: NodeJS.Signals | null) => void;
   print?: (line: string) => void;
 }
@@ -88,6 +92,8 @@ export class Supervisor {
   private readonly lastLines = new Map<ManagedChild, string[]>();
   private readonly watchdog: ChildProcessByStdio<Writable, null, null>;
   private stopping = false;
+  /** Restart times per child name, for the restart policy's window. */
+  private readonly restarts = new Map<string, number[]>();
   private readonly print: (line: string) => void;
 
   constructor(private readonly opts: SupervisorOptions) {
@@ -147,10 +153,33 @@ export class Supervisor {
       if (this.stopping) return;
       // Its last words are still in the pipes; a grandchild holding them open must not delay the report.
       await Promise.race([Promise.all(outputDone), new Promise((r) => setTimeout(r, 500))]);
-      if (!this.stopping) this.opts.onUnexpectedExit(managed, code, signal);
+      if (this.stopping) return;
+      if (this.restartAllowed(spec)) {
+        this.print(`[${spec.name}] exited (${signal ? `signal ${signal}` : `exit code ${code}`}); starting it again`);
+        this.children.splice(this.children.findIndex((c) => c.managed === managed), 1);
+        this.lastLines.delete(managed);
+        await new Promise((r) => setTimeout(r, spec.restart?.delayMs ?? 500));
+        if (!this.stopping) this.start(spec);
+        return;
+      }
+      this.opts.onUnexpectedExit(managed, code, signal);
     });
     this.children.push({ managed, proc, spec, log });
     return managed;
+  }
+
+  private restartAllowed(spec: ChildSpec): boolean {
+    if (!spec.restart) return false;
+    const now = Date.now();
+    const recent = (this.restarts.get(spec.name) ?? []).filter((t) => now - t < spec.restart!.windowMs);
+    if (recent.length >= spec.restart.max) return false;
+    this.restarts.set(spec.name, [...recent, now]);
+    return true;
+  }
+
+  /** The child running under `name` now (a restarted child is a new process). */
+  current(name: string): ManagedChild | undefined {
+    return this.children.find((c) => c.managed.name === name)?.managed;
   }
 
   /** The last lines a child wrote, for a message saying why it died. */

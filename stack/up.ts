@@ -49,7 +49,7 @@ const say = (line: string) => print(`stack: ${line}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** A TypeScript entry point run by node with tsx's loader: one process per child, so its pid is the worker's identity. */
-function tsEntry(name: string, file: string, env: NodeJS.ProcessEnv, opts: Pick<ChildSpec, 'stopTier' | 'stopTimeoutMs'> = {}): ChildSpec {
+function tsEntry(name: string, file: string, env: NodeJS.ProcessEnv, opts: Pick<ChildSpec, 'stopTier' | 'stopTimeoutMs' | 'restart'> = {}): ChildSpec {
   return { name, command: process.execPath, args: ['--import', 'tsx', file], env, cwd: ROOT, ...opts };
 }
 
@@ -219,9 +219,13 @@ async function main(): Promise<void> {
     });
 
     // Worker shutdown grace is 10 s (workers/main.ts); router's budget is 9 s (router/main.ts).
+    // A crashed worker or router comes back, as an orchestrator would bring it back: Temporal hands
+    // the dead worker's tasks to the new one (that is what bench/spot-storm's worker-kill run measures).
+    // A crash loop (a fourth exit within a minute) takes the stack down with the child's last words.
+    const restart = { max: 3, windowMs: 60_000 };
     const workerEnv = { ...childEnv, FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
-    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000 }));
-    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 12_000 }));
+    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000, restart }));
+    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));
     const [seeded] = await Promise.all([
       demoReady.finally(() => aws.destroy()),
       waitForWorker(connection, s.namespace, worker).then(() => say(`worker polling (${seconds(Date.now() - startedAt)})`)),

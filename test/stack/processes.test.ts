@@ -69,6 +69,31 @@ describe('stack process supervision', () => {
     expect(exits).toHaveLength(1);
   });
 
+  it('starts a child with a restart policy again when it dies, and reports it once the restarts are used up', async () => {
+    const exits: string[] = [];
+    const lines: string[] = [];
+    const sup = new Supervisor({ logDir: dir, verbose: false, print: (l) => lines.push(l), onUnexpectedExit: (c) => exits.push(c.name) });
+    // Each start appends a line to a file, then dies: three starts allowed within the window, a fourth exit is reported.
+    const starts = join(dir, 'starts');
+    const first = sup.start({
+      name: 'crashy',
+      command: 'sh',
+      args: ['-c', `echo start >> ${starts}; sleep 0.2; exit 7`],
+      env: process.env,
+      cwd: dir,
+      restart: { max: 2, windowMs: 60_000, delayMs: 50 },
+    });
+    await first.exited;
+    await until('the restarts to be used up', () => exits.length > 0);
+    expect(readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(exits).toEqual(['crashy']);
+    expect(lines.filter((l) => l.includes('[crashy] exited (exit code 7); starting it again'))).toHaveLength(2);
+    const last = sup.current('crashy');
+    expect(last).toBeDefined();
+    expect(last!.pid).not.toBe(first.pid);
+    await sup.stopAll();
+  });
+
   it('stops whole process groups, tier by tier, without reporting them as unexpected', async () => {
     const exits: string[] = [];
     const order: string[] = [];
