@@ -50,6 +50,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 type Scenario = 'clean' | 'limits' | 'worker-kill';
 
 interface Percentiles {
+  min: number;
   p50: number;
   p99: number;
   max: number;
@@ -69,6 +70,8 @@ interface StormResult {
   workerRssMaxMiB: number | null;
   plainDrainingCallMs: Percentiles;
   p99RatioToPlain: number;
+  /** Workflow-task pollers on the drain queue, sampled every 500 ms during the storm. */
+  pollers: { normal: Percentiles; sticky: Percentiles };
   /** worker-kill: seconds from the kill until the new worker polled the drain task queue. */
   workerDownSeconds?: number;
   /** CPU seconds each stack process used from the first event to the last drain's end, and that span. */
@@ -107,6 +110,9 @@ async function breakdown(
         const wftSched = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
         const wftStart = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
         const wftDone = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+        // Counts, not milliseconds: what one drain costs the server.
+        add('count: history events per drain', ev.length);
+        add('count: workflow tasks per drain', ev.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length);
         add('wft1.queue', (at(wftStart) ?? NaN) - (at(wftSched) ?? NaN));
         add('wft1.run', (at(wftDone) ?? NaN) - (at(wftStart) ?? NaN));
         const activity = (name: string) => {
@@ -144,10 +150,10 @@ function arg(name: string, fallback: string): string {
 function percentiles(values: number[]): Percentiles {
   const v = [...values].sort((a, b) => a - b);
   const at = (q: number) => (v.length ? v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)]! : NaN);
-  return { p50: at(0.5), p99: at(0.99), max: v.length ? v[v.length - 1]! : NaN, count: v.length };
+  return { p50: at(0.5), p99: at(0.99), max: v.length ? v[v.length - 1]! : NaN, count: v.length, min: v.length ? v[0]! : NaN };
 }
 
-async function startStack(): Promise<{ child: ChildProcess; stack: StackFile; runDir: string; stop(): Promise<void> }> {
+async function startStack(): Promise<{ child: ChildProcess; stack: StackFile; runDir: string; metricsUrl: string; stop(): Promise<void> }> {
   const runDir = mkdtempSync(join(tmpdir(), 'fleetops-bench-storm-'));
   const [temporal, ui, aws, router, metrics] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
   const child = spawn('make', ['--no-print-directory', 'up'], {
@@ -173,6 +179,7 @@ async function startStack(): Promise<{ child: ChildProcess; stack: StackFile; ru
   return {
     child,
     runDir,
+    metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
     stack: readStackFile(join(runDir, 'stack.json')),
     async stop() {
       process.kill(-(child.pid ?? 0), 'SIGINT');
@@ -223,6 +230,23 @@ async function workerPid(connection: Connection, namespace: string): Promise<num
     if (Number.isInteger(pid) && pid > 0 && rssMiB(pid) !== undefined) return pid;
   }
   return undefined;
+}
+
+/** The worker's current workflow-task pollers on the drain queue, by kind (sdk-core's temporal_num_pollers gauge). */
+async function drainPollers(metricsUrl: string): Promise<{ normal: number; sticky: number } | undefined> {
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const out = { normal: 0, sticky: 0 };
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('temporal_num_pollers{') || !line.includes(`task_queue="${TASK_QUEUE_CRITICAL}"`)) continue;
+      const value = Number(line.split(' ').pop());
+      if (line.includes('poller_type="sticky_workflow_task"')) out.sticky += value;
+      else if (line.includes('poller_type="workflow_task"')) out.normal += value;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU seconds used so far by every process under the stack, by role (from /proc: utime + stime). */
@@ -294,9 +318,15 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
     await sim.clearCalls();
     let pid = await workerPid(connection, stack.stack.temporal.namespace);
     let rssMax: number | undefined;
+    const pollerSamples = { normal: [] as number[], sticky: [] as number[] };
     const sampler = setInterval(() => {
       const r = pid ? rssMiB(pid) : undefined;
       if (r !== undefined) rssMax = Math.max(rssMax ?? 0, r);
+      void drainPollers(stack.metricsUrl).then((p) => {
+        if (!p) return;
+        pollerSamples.normal.push(p.normal);
+        pollerSamples.sticky.push(p.sticky);
+      });
     }, 500);
 
     const cpuBefore = stackCpuSeconds(stack.child.pid ?? 0);
@@ -418,6 +448,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
       plainDrainingCallMs: plainP,
       p99RatioToPlain: drainingP.p99 / plainP.p99,
+      pollers: { normal: percentiles(pollerSamples.normal), sticky: percentiles(pollerSamples.sticky) },
       workerDownSeconds,
       cpuSeconds,
       stormSeconds,
@@ -444,9 +475,15 @@ async function main(): Promise<void> {
           `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
           `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms (ratio ${r.p99RatioToPlain.toFixed(1)}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
           (r.workerDownSeconds !== undefined ? `  worker back polling ${r.workerDownSeconds.toFixed(1)} s after the kill\n` : '') +
+          `  drain-queue workflow pollers: normal p50 ${r.pollers.normal.p50} (min ${r.pollers.normal.min}), sticky p50 ${r.pollers.sticky.p50}\n` +
           `  CPU seconds over ${r.stormSeconds.toFixed(0)} s: ${JSON.stringify(r.cpuSeconds)}\n` +
           `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n` +
-          Object.entries(r.breakdownMs).map(([k, p]) => `  ${k}: p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count})\n`).join(''),
+          Object.entries(r.breakdownMs)
+            .map(([k, p]) => {
+              const u = k.startsWith('count:') ? '' : ' ms';
+              return `  ${k}: p50 ${p.p50}${u}, p99 ${p.p99}${u}, max ${p.max}${u} (${p.count})\n`;
+            })
+            .join(''),
       );
     }
   }

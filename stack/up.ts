@@ -50,7 +50,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** A TypeScript entry point run by node with tsx's loader: one process per child, so its pid is the worker's identity. */
 function tsEntry(name: string, file: string, env: NodeJS.ProcessEnv, opts: Pick<ChildSpec, 'stopTier' | 'stopTimeoutMs' | 'restart'> = {}): ChildSpec {
-  return { name, command: process.execPath, args: ['--import', 'tsx', file], env, cwd: ROOT, ...opts };
+  // FLEETOPS_STACK_NODE_ARGS: extra node flags for the stack's node children, e.g. `--cpu-prof
+  // --cpu-prof-dir=/tmp/prof` to profile a benchmark run (node refuses those in NODE_OPTIONS).
+  const extra = (process.env.FLEETOPS_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return { name, command: process.execPath, args: [...extra, '--import', 'tsx', file], env, cwd: ROOT, ...opts };
 }
 
 function temporalSpec(s: StackSettings, env: NodeJS.ProcessEnv): ChildSpec {
@@ -78,6 +81,12 @@ function temporalSpec(s: StackSettings, env: NodeJS.ProcessEnv): ChildSpec {
       // waiting for a poller: a drain's steps are one activity each.
       '--dynamic-config-value',
       'system.enableActivityEagerExecution=true',
+      // One partition per task queue: a single-process server gains nothing from four, and a storm's
+      // first workflow tasks backlogged in a partition wait for a poll that happens to land there.
+      '--dynamic-config-value',
+      'matching.numTaskqueueReadPartitions=1',
+      '--dynamic-config-value',
+      'matching.numTaskqueueWritePartitions=1',
       '--namespace',
       s.namespace,
       ...ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),

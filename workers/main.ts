@@ -65,18 +65,23 @@ async function main(): Promise<void> {
       workflowBundle,
       activities,
       // A storm of hundreds of drains is mostly waiting; slots are cheap and must not queue drains.
-      maxConcurrentWorkflowTaskExecutions: 100,
+      maxConcurrentWorkflowTaskExecutions: 200,
+      maxConcurrentLocalActivityExecutions: 1000,
       maxConcurrentActivityTaskExecutions: 500,
       maxCachedWorkflows: 2000,
-      // A storm starts hundreds of workflows at once, and each one's first task comes from the normal
-      // (non-sticky) queue: with the defaults (10 polls, ratio 0.2) two pollers took them, and the first
-      // workflow task waited 11 s (p50) / 27 s (p99) on the server at N = 100 (bench/spot-storm); with
-      // 8 + 8 it waits 2-5 s on a loaded 2-core machine. A second workflow thread halves the time first
-      // activations queue inside the worker. Most drain activities skip the queue (the stack's server hands
-      // them back eagerly with the workflow task's answer); retries and later wait slices still poll.
-      maxConcurrentWorkflowTaskPolls: 16,
+      // Each new drain's first task comes from the normal queue, everything after from this worker's
+      // sticky queue. While the sticky queue has a backlog larger than its active pollers, sdk-core
+      // holds the normal queue to a single poller, and in a storm that is exactly when new drains
+      // arrive: with 16 polls (8 + 8) first tasks waited 42-55 s (p50) at N = 500 (bench/spot-storm).
+      // With 32 sticky pollers the backlog rarely exceeds them, so the other 32 keep taking new drains.
+      // (A cacheless worker would avoid the balance altogether, but sdk-core drops local activities
+      // in flight when it evicts, and the drain's first steps are local activities.)
+      maxConcurrentWorkflowTaskPolls: 64,
       nonStickyToStickyPollRatio: 0.5,
+      // A second workflow thread halves the time activations queue inside the worker.
       workflowThreadPoolSize: 2,
+      // Most drain activities skip the queue (the server hands them back eagerly with the workflow
+      // task's answer); retries and later wait slices still poll.
       maxConcurrentActivityTaskPolls: 16,
       shutdownGraceTime: '10s',
     }),

@@ -6,6 +6,7 @@ import {
   defineSignal,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -123,6 +124,23 @@ function shortSteps(budgetMs: number) {
   });
 }
 
+/**
+ * The way to DRAINING (resolve, then set DRAINING) runs as local activities, inside the drain's first
+ * workflow task. In a storm the workflow task round trips, not AWS, dominated the time to DRAINING:
+ * as regular activities each step cost a trip through a task queue that hundreds of drains share.
+ * Both calls are batched across drains and short; both are safe to repeat, which is what happens if
+ * the worker is lost in the middle (after the workflow task timeout, on another worker). The later
+ * steps stay regular activities: they can be slow in a storm, and a local activity that outlives
+ * the workflow task timeout makes the worker heartbeat the task, adding the very round trips this saves.
+ */
+function fastSteps(budgetMs: number) {
+  return proxyLocalActivities<DrainActivities>({
+    scheduleToCloseTimeout: budgetMs,
+    startToCloseTimeout: Math.min(15_000, budgetMs),
+    retry: RETRY,
+  });
+}
+
 /** The waiting activity heartbeats; a dead worker is noticed after 10 s and the wait resumes elsewhere. */
 function waitStep(budgetMs: number, sliceMs: number) {
   return proxyActivities<DrainActivities>({
@@ -224,6 +242,10 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     status,
     // A drain cannot wait on a human: the instance dies at the deadline whether or not we are paused.
     pausable: false,
+    // The way from the event to DRAINING is one workflow task (local activities), so FleetopsPhase
+    // goes from unset to moving-work. (A scale-in child is signalled its event right after its start:
+    // unset for that moment too.)
+    transientPhases: ['waiting-for-event', 'resolving', 'setting-draining'],
     rejectAbort: () => (outcome ? `drain already ended: ${outcome}` : undefined),
   });
 
@@ -269,6 +291,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     run: (acts: DrainActivities) => Promise<T>,
     describe: (r: T) => string,
     budgetMs = timeLeftMs(),
+    steps: (budgetMs: number) => DrainActivities = shortSteps,
   ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
     if (budgetMs < MIN_ACTIVITY_BUDGET_MS) {
       skip(name, 'no time left before the deadline');
@@ -276,7 +299,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     }
     const s = begin(name);
     try {
-      const value = await run(shortSteps(budgetMs));
+      const value = await run(steps(budgetMs));
       end(s, 'done', describe(value));
       return { ok: true, value };
     } catch (err) {
@@ -316,8 +339,13 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   }
 
   controls.setPhase('resolving');
-  const resolved = await step('resolve', (a) => a.resolveDrainTarget({ instanceId }), (r) =>
-    r.found ? `${r.cluster} ${r.containerInstanceArn} (${r.status}, ${r.runningTasks + r.pendingTasks} tasks)` : `in no managed cluster (${r.searchedClusters.join(', ') || 'none configured'})`,
+  const resolved = await step(
+    'resolve',
+    (a) => a.resolveDrainTarget({ instanceId }),
+    (r) =>
+      r.found ? `${r.cluster} ${r.containerInstanceArn} (${r.status}, ${r.runningTasks + r.pendingTasks} tasks)` : `in no managed cluster (${r.searchedClusters.join(', ') || 'none configured'})`,
+    timeLeftMs(),
+    fastSteps,
   );
   if (!resolved.ok) {
     failure = `could not resolve the instance: ${resolved.error}`;
@@ -333,13 +361,14 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
 
   const heartbeats = lifecycleHeartbeatLoop();
 
-  async function requestCapacity(): Promise<void> {
+  /** `ownPhase`: asked before anything else (rebalance), not alongside moving work. */
+  async function requestCapacity(ownPhase = false): Promise<void> {
     if (capacityRequested) return;
     if (lifecycle()) {
       skip('request-capacity', 'the Auto Scaling group replaces its own instances');
       return;
     }
-    controls.setPhase('requesting-capacity');
+    if (ownPhase) controls.setPhase('requesting-capacity');
     const r = await step(
       'request-capacity',
       (a) =>
@@ -361,7 +390,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
 
   const aborted = () => controls.abortRequest !== undefined;
 
-  if (mode() === 'rebalance-recommendation') await requestCapacity();
+  if (mode() === 'rebalance-recommendation') await requestCapacity(true);
   if (aborted()) return finishAborted();
 
   controls.setPhase('setting-draining');
@@ -369,6 +398,8 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     'set-draining',
     (a) => a.setContainerInstanceDraining({ cluster: t.cluster, containerInstanceArn: t.containerInstanceArn, dryRun }),
     (v) => (v.alreadyDraining ? 'was already DRAINING' : 'DRAINING'),
+    timeLeftMs(),
+    fastSteps,
   );
   if (!draining.ok) {
     failure = `could not set DRAINING: ${draining.error}`;

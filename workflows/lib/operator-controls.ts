@@ -11,7 +11,7 @@ import { FleetopsPhase } from '../../common/search-attributes';
 export interface OperatorControls {
   readonly paused: boolean;
   readonly abortRequest: AbortRequest | undefined;
-  /** Sets the phase and upserts FleetopsPhase when it changed. */
+  /** Sets the phase and upserts FleetopsPhase when it changed (unless the phase is transient). */
   setPhase(phase: string): void;
   readonly phase: string;
   /** Waits while paused; returns the abort request if one arrived. */
@@ -25,6 +25,12 @@ export interface OperatorControlsOptions {
   rejectAbort?: () => string | undefined;
   /** Whether this workflow can be paused at all (drains cannot wait on a human: the deadline runs). */
   pausable?: boolean;
+  /**
+   * Phases that begin and end inside one workflow task (e.g. a run of local activities). Upserting
+   * them is wasted: visibility only ever sees the last phase a task sets, and in a storm each upsert
+   * is a history event and a visibility write more per workflow.
+   */
+  transientPhases?: readonly string[];
 }
 
 export function installOperatorControls(opts: OperatorControlsOptions): OperatorControls {
@@ -60,7 +66,8 @@ export function installOperatorControls(opts: OperatorControlsOptions): Operator
     },
   );
 
-  upsertSearchAttributes([{ key: FleetopsPhase, value: phase }]);
+  const transient = new Set(opts.transientPhases ?? []);
+  if (!transient.has(phase)) upsertSearchAttributes([{ key: FleetopsPhase, value: phase }]);
 
   return {
     get paused() {
@@ -75,7 +82,7 @@ export function installOperatorControls(opts: OperatorControlsOptions): Operator
     setPhase(next: string) {
       if (next === phase) return;
       phase = next;
-      upsertSearchAttributes([{ key: FleetopsPhase, value: next }]);
+      if (!transient.has(next)) upsertSearchAttributes([{ key: FleetopsPhase, value: next }]);
     },
     async checkpoint() {
       await condition(() => !paused || abortRequest !== undefined);
