@@ -68,6 +68,15 @@ describe('docker-compose.yml', () => {
     expect(env('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
+  it('gives the server the dynamic config the local stack gives its dev server (eager activity execution)', () => {
+    const mount = (services.temporal.volumes ?? []).find((v) => v.startsWith('./deploy/temporal/dynamicconfig.yaml:'));
+    expect(mount).toBe('./deploy/temporal/dynamicconfig.yaml:/etc/temporal/config/dynamicconfig/fleetops.yaml:ro');
+    expect(env('temporal').DYNAMIC_CONFIG_FILE_PATH).toBe('/etc/temporal/config/dynamicconfig/fleetops.yaml');
+    const dynamic = z.record(z.string(), z.array(z.object({ value: z.unknown() }))).parse(parse(read('deploy/temporal/dynamicconfig.yaml')));
+    expect(dynamic['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
+    expect(read('stack/up.ts')).toContain(`'system.enableActivityEagerExecution=true'`);
+  });
+
   it('publishes the ports the local stack and README use: gRPC 7233, Web UI 8233 (container 8080), router 8787', () => {
     const defaults = stackSettings({});
     expect(portMapping('temporal')).toEqual([[defaults.temporalPort, 7233]]);
