@@ -73,10 +73,12 @@ export const drainLifecycleActionSchema = z
 /**
  * `drainEvent` signal payload (signal defined in workflows/spot-drain.ts); the router sends one per
  * EventBridge event with signal-with-start. A repeated `eventId` is recorded as a duplicate and ignored.
+ * `scale-in` is not an AWS event: the capacity workflow sends it to the drains of the instances it
+ * chose to remove.
  */
 export const drainEventSchema = z
   .object({
-    kind: z.enum(['interruption-warning', 'rebalance-recommendation', 'lifecycle-terminate']),
+    kind: z.enum(['interruption-warning', 'rebalance-recommendation', 'lifecycle-terminate', 'scale-in']),
     instanceId: z.string().regex(ec2InstanceIdPattern, 'must be an EC2 instance id'),
     eventId: z.string().min(1).max(255),
     /** Envelope `time`; an interruption warning's deadline is this + 120 s. */

@@ -28,7 +28,7 @@ import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../common/failures';
 import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../common/search-attributes';
 import { TASK_QUEUE_CRITICAL } from '../common/task-queues';
 import { drainWorkflowId } from '../common/workflow-ids';
-import type { CapacityInput, CapacityRequest, DrainEvent, SpotDrainInput } from '../common/workflow-inputs';
+import type { CapacityInput, CapacityRequest, SpotDrainInput } from '../common/workflow-inputs';
 import {
   activeMarks,
   addMark,
@@ -80,8 +80,6 @@ const KEEP_DRY_RUN_CALLS = 100;
 const KEEP_EVENT_IDS = 500;
 
 export const capacityRequestSignal = defineSignal<[CapacityRequest]>('capacityRequest');
-/** Scale-in victims get the rebalance deadline budget: nothing forces them out sooner. */
-const SCALE_IN_DRAIN_KIND: DrainEvent['kind'] = 'rebalance-recommendation';
 
 export interface CapacityDecision {
   at: string;
@@ -509,7 +507,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
             staticSummary: `scale-in drain of ${v.instanceId} (${cluster}/${v.pool})`,
           });
           await child.signal(drainEventSignal, {
-            kind: SCALE_IN_DRAIN_KIND,
+            kind: 'scale-in',
             instanceId: v.instanceId,
             eventId: `scale-in/${workflowInfo().workflowId}/${st.plans}/${v.instanceId}`,
             eventTime: new Date().toISOString(),

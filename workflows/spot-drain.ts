@@ -156,9 +156,10 @@ function eventDeadlineMs(e: DrainEvent, drain: DrainSettings): number {
   const computed =
     e.kind === 'interruption-warning'
       ? at + WARNING_DEADLINE_MS
-      : e.kind === 'rebalance-recommendation'
-        ? at + drain.rebalanceDeadlineSeconds * 1000
-        : at + drain.lifecycleDeadlineSeconds * 1000;
+      : e.kind === 'lifecycle-terminate'
+        ? at + drain.lifecycleDeadlineSeconds * 1000
+        : // A scale-in has no deadline of its own; the relaxed rebalance budget bounds it.
+          at + drain.rebalanceDeadlineSeconds * 1000;
   const stated = e.deadline ? Date.parse(e.deadline) : NaN;
   return Number.isFinite(stated) ? Math.min(stated, computed) : computed;
 }
@@ -199,8 +200,16 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   const mode = (): DrainEventKind | undefined => {
     if (events.some((e) => e.kind === 'interruption-warning')) return 'interruption-warning';
     if (events.some((e) => e.kind === 'lifecycle-terminate')) return 'lifecycle-terminate';
-    return events.length > 0 ? 'rebalance-recommendation' : undefined;
+    if (events.some((e) => e.kind === 'rebalance-recommendation')) return 'rebalance-recommendation';
+    return events.length > 0 ? 'scale-in' : undefined;
   };
+  /** Who replaces the instance, when not fleetops: the ASG (lifecycle) or nobody (fleetops removes it on purpose). */
+  const noReplacement = (): string | undefined =>
+    lifecycle()
+      ? 'the Auto Scaling group replaces its own instances'
+      : mode() === 'scale-in'
+        ? 'scale-in: the capacity workflow chose this instance to leave'
+        : undefined;
   const lifecycle = (): DrainLifecycleAction | undefined => events.find((e) => e.lifecycle)?.lifecycle;
   const deadlineMs = (): number | undefined =>
     events.length === 0 ? undefined : Math.min(...events.map((e) => eventDeadlineMs(e, drain)));
@@ -318,7 +327,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     const done = new Set(steps.filter((s) => s.status === 'done').map((s) => s.name));
     const planned: DrainStepName[] = ['set-draining', 'deregister-targets', 'move-standalone-tasks', 'wait-for-tasks'];
     if (lifecycle()) planned.push('complete-lifecycle-action');
-    else planned.unshift('request-capacity');
+    if (!noReplacement()) planned.unshift('request-capacity');
     return {
       outcome: o,
       instanceId,
@@ -364,8 +373,9 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   /** `ownPhase`: asked before anything else (rebalance), not alongside moving work. */
   async function requestCapacity(ownPhase = false): Promise<void> {
     if (capacityRequested) return;
-    if (lifecycle()) {
-      skip('request-capacity', 'the Auto Scaling group replaces its own instances');
+    const noNeed = noReplacement();
+    if (noNeed) {
+      skip('request-capacity', noNeed);
       return;
     }
     if (ownPhase) controls.setPhase('requesting-capacity');

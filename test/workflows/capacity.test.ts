@@ -6,6 +6,7 @@ import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { capacity, capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity';
+import type { SpotDrainResult } from '../../workflows/spot-drain';
 import { FakeCloud } from '../capacity/fake-cloud';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 
@@ -306,14 +307,29 @@ describe('capacity workflow', () => {
       expect(scaleIn.reason.indexOf(pricey.instanceId)).toBeLessThan(scaleIn.reason.indexOf(cheap.instanceId));
       expect(scaleIn.reason).toContain(`spared for standalone tasks: ${batch.instanceId}`);
       for (const v of [od, pricey, cheap]) {
-        const d = await env.client.workflow.getHandle(drainWorkflowId(v.instanceId)).describe();
+        const drain = env.client.workflow.getHandle(drainWorkflowId(v.instanceId));
+        const d = await drain.describe();
         expect(d.status.name).toBe('COMPLETED');
         expect(d.parentExecution?.workflowId).toBe(handle.workflowId);
+        // A scale-in drain asks for no replacement: the instance leaves on purpose.
+        const r = (await drain.result()) as SpotDrainResult;
+        expect(r).toMatchObject({ outcome: 'drained', notDone: [] });
+        expect(r.steps.find((st) => st.name === 'request-capacity')).toMatchObject({
+          status: 'skipped',
+          detail: 'scale-in: the capacity workflow chose this instance to leave',
+        });
       }
-      // The drains asked for replacements, as drains do; the capacity workflow does not re-add what it removes.
-      expect(new Set(replacementRequests)).toEqual(new Set([od.instanceId, pricey.instanceId, cheap.instanceId]));
+      expect(replacementRequests).toEqual([]);
       expect(cloud.requests()).toHaveLength(0);
-      expect(s.decisions.filter((d) => d.reason.startsWith('replacement asked by the scale-in drain'))).toHaveLength(3);
+      // A victim that then gets a real rebalance or warning does ask; the capacity workflow does not re-add it.
+      await handle.signal(capacityRequestSignal, {
+        direction: 'out',
+        units: 1,
+        reason: `interruption-warning for ${od.instanceId}`,
+        source: { kind: 'drain', instanceId: od.instanceId, eventId: `drain-${od.instanceId}` },
+      });
+      await until(handle, (x) => x.decisions.some((d) => d.reason.startsWith(`replacement asked by the scale-in drain of ${od.instanceId}`)), 'the ignored replacement');
+      expect(cloud.requests()).toHaveLength(0);
 
       await handle.signal(capacityRequestSignal, { direction: 'in', units: 1, reason: 'empty the pool', source: { kind: 'cli' }, force: true });
       await until(handle, () => cloud.calls.filter((c) => c.activity === 'removePoolInstance').length === 4, 'forced victim');

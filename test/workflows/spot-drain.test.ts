@@ -206,6 +206,32 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(calls.requestDrainIncident).toBeUndefined();
   });
 
+  it('drains a scale-in victim on the relaxed deadline and asks for no replacement', async () => {
+    const taskQueue = uniqueTaskQueue('drain-scale-in');
+    const { activities, calls } = mockActivities();
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const e = await event(instanceId, 'scale-in');
+    const { result, status } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, e);
+      const r = await handle.result();
+      const st = await statusOf(handle);
+      await recordHistory(handle, 'spot-drain', 'scale-in');
+      return { result: r, status: st };
+    });
+    expect(status.mode).toBe('scale-in');
+    expect(status.capacityRequested).toBe(false);
+    expect(result.outcome).toBe('drained');
+    expect(result.deadline).toBe(new Date(Date.parse(e.eventTime) + DRAIN_DEFAULTS.rebalanceDeadlineSeconds * 1000).toISOString());
+    expect(result.notDone).toEqual([]);
+    expect(result.steps.find((st) => st.name === 'request-capacity')).toMatchObject({
+      status: 'skipped',
+      detail: 'scale-in: the capacity workflow chose this instance to leave',
+    });
+    expect(calls.requestReplacementCapacity).toBeUndefined();
+    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+  });
+
   it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {
     const taskQueue = uniqueTaskQueue('drain-missed');
     const { activities, calls } = mockActivities({
