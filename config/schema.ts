@@ -112,7 +112,7 @@ export const clusterSchema = z
       .object({
         /** Stop standalone (non-service) tasks and run them again elsewhere with the same definition and group. */
         rerunStandaloneTasks: z.boolean().default(true),
-        /** Deadline after a rebalance recommendation (there is no two-minute warning yet). */
+        /** Deadline after a rebalance recommendation (there is no two-minute warning yet), and for a scale-in drain. */
         rebalanceDeadlineSeconds: positiveSeconds.default(600),
         /** Deadline for an ASG terminate lifecycle action, before the hook's heartbeat timeout matters. */
         lifecycleDeadlineSeconds: positiveSeconds.default(900),
@@ -179,6 +179,11 @@ export const serviceSchema = z
         container: name.optional(),
         /** How long promotion waits for the main service's ECS deployment to complete before rolling back. */
         promoteTimeoutSeconds: positiveSeconds.default(1800),
+        /**
+         * How often the canary's and the main service's ECS deployments are described while waiting on
+         * them. ECS Deployment State Change events end a wait sooner when the router receives them.
+         */
+        servicePollSeconds: positiveSeconds.default(10),
         /** ALB listener rule with weighted stable/canary target groups; without it canary size approximates the weight. */
         listenerRule: z
           .object({

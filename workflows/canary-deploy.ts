@@ -56,8 +56,8 @@ const notifications = proxyActivities<NotificationActivities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
 });
 
-/** How often the canary's and the main service's ECS state is polled while waiting on them. */
-const SERVICE_POLL_SECONDS = 10;
+/** How often the services' ECS state is polled while waiting on them, for plans resolved before `servicePollSeconds` existed (replayed histories). */
+const DEFAULT_SERVICE_POLL_SECONDS = 10;
 /** How long new canary tasks get to reach RUNNING after a scale-up before the canary fails. */
 const CANARY_READY_TIMEOUT_SECONDS = 600;
 const MAX_KEPT_ENTRIES = 100;
@@ -184,6 +184,7 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
   const seenEventIds = new Set<string>();
 
   let plan: CanaryPlan | undefined;
+  const servicePollMs = () => (plan?.servicePollSeconds ?? DEFAULT_SERVICE_POLL_SECONDS) * 1000;
   let stable: ServiceSnapshot | undefined;
   let canaryTaskDefinition: string | undefined;
   let trafficMode: DeployStatus['trafficMode'];
@@ -500,7 +501,7 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
       if (Date.now() >= deadline) {
         throw new CanaryFailed(`canary reached ${snap.runningCount} of ${desired} running tasks in ${CANARY_READY_TIMEOUT_SECONDS} s`);
       }
-      await condition(() => controls.abortRequest !== undefined || canaryEventFailure !== undefined, SERVICE_POLL_SECONDS * 1000);
+      await condition(() => controls.abortRequest !== undefined || canaryEventFailure !== undefined, servicePollMs());
       throwIfInterrupted();
     }
   }
@@ -575,7 +576,7 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
       const seen = mainDeploymentEvent;
       await condition(
         () => (watchEvents && (controls.abortRequest !== undefined || mainEventFailure !== undefined)) || mainDeploymentEvent !== seen,
-        SERVICE_POLL_SECONDS * 1000,
+        servicePollMs(),
       );
       if (watchEvents && controls.abortRequest) {
         throw new CanaryFailed(`aborted during promotion: ${controls.abortRequest.reason}`, 'abort');
