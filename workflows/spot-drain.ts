@@ -132,6 +132,8 @@ function shortSteps(budgetMs: number) {
  * the worker is lost in the middle (after the workflow task timeout, on another worker). The later
  * steps stay regular activities: they can be slow in a storm, and a local activity that outlives
  * the workflow task timeout makes the worker heartbeat the task, adding the very round trips this saves.
+ * The price: a status query waits for the workflow task, so while a resolve is slow (AWS throttling)
+ * it is answered at the task's next heartbeat, up to 8 s later.
  */
 function fastSteps(budgetMs: number) {
   return proxyLocalActivities<DrainActivities>({
