@@ -205,14 +205,14 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     if (events.some((e) => e.kind === 'rebalance-recommendation')) return 'rebalance-recommendation';
     return events.length > 0 ? 'scale-in' : undefined;
   };
-  /** Who replaces the instance, when not fleetops: the ASG (lifecycle) or nobody (fleetops removes it on purpose). */
+  const lifecycle = (): DrainLifecycleAction | undefined => events.find((e) => e.lifecycle)?.lifecycle;
+  /** Why fleetops asks for no replacement: the ASG replaces its own (lifecycle), or fleetops removes it on purpose. */
   const noReplacement = (): string | undefined =>
     lifecycle()
       ? 'the Auto Scaling group replaces its own instances'
       : mode() === 'scale-in'
         ? 'scale-in: the capacity workflow chose this instance to leave'
         : undefined;
-  const lifecycle = (): DrainLifecycleAction | undefined => events.find((e) => e.lifecycle)?.lifecycle;
   const deadlineMs = (): number | undefined =>
     events.length === 0 ? undefined : Math.min(...events.map((e) => eventDeadlineMs(e, drain)));
   const timeLeftMs = (): number => (deadlineMs() ?? Date.now()) - Date.now();
@@ -302,7 +302,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     run: (acts: DrainActivities) => Promise<T>,
     describe: (r: T) => string,
     budgetMs = timeLeftMs(),
-    steps: (budgetMs: number) => DrainActivities = shortSteps,
+    proxy: (budgetMs: number) => DrainActivities = shortSteps,
   ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
     if (budgetMs < MIN_ACTIVITY_BUDGET_MS) {
       skip(name, 'no time left before the deadline');
@@ -310,7 +310,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     }
     const s = begin(name);
     try {
-      const value = await run(steps(budgetMs));
+      const value = await run(proxy(budgetMs));
       end(s, 'done', describe(value));
       return { ok: true, value };
     } catch (err) {
