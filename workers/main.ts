@@ -72,10 +72,11 @@ async function main(): Promise<void> {
       // Each new drain's first task comes from the normal queue, everything after from this worker's
       // sticky queue. While the sticky queue has a backlog larger than its active pollers, sdk-core
       // holds the normal queue to a single poller, and in a storm that is exactly when new drains
-      // arrive: with 16 polls (8 + 8) first tasks waited 42-55 s (p50) at N = 500 (bench/spot-storm).
-      // With 32 sticky pollers the backlog rarely exceeds them, so the other 32 keep taking new drains.
-      // (A cacheless worker would avoid the balance altogether, but sdk-core drops local activities
-      // in flight when it evicts, and the drain's first steps are local activities.)
+      // arrive. A high limit lets the sticky side grow past its backlog when the worker has CPU to
+      // spare; when it has none (bench/spot-storm on 2 cores, N = 500: 1 normal + 5 sticky pollers
+      // active, p50) no poller setting helps, only fewer workflow tasks per drain. (A cacheless worker
+      // would avoid the balance, but sdk-core drops local activities in flight when it evicts, and
+      // the drain's first steps are local activities.)
       maxConcurrentWorkflowTaskPolls: 64,
       nonStickyToStickyPollRatio: 0.5,
       // A second workflow thread halves the time activations queue inside the worker.
