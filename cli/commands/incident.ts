@@ -23,6 +23,7 @@ import {
   type PostmortemFieldsRequest,
 } from '../../workflows/incident';
 import { workflowUiLink } from '../../activities/notifications';
+import { POSTMORTEM_FIELDS, type PostmortemField } from '../../workflows/lib/incident-model';
 import type { CommandContext } from '../context';
 import { usageError } from '../errors';
 import { statusLines } from '../describe';
@@ -182,13 +183,7 @@ async function resolveCommand(ctx: CommandContext, cmd: Command): Promise<void> 
   await update(ctx, cmd, 'resolve', (id) => client.workflow.getHandle(id).executeUpdate(resolveUpdate, { args: [{ text, by: ctx.operator() }] }));
 }
 
-interface PostmortemOptions {
-  summary?: string;
-  impact?: string;
-  rootCause?: string;
-  trigger?: string;
-  resolution?: string;
-  detection?: string;
+interface PostmortemOptions extends Partial<Record<PostmortemField, string>> {
   wentWell: string[];
   wentWrong: string[];
   lucky: string[];
@@ -218,7 +213,7 @@ async function postmortemCommand(ctx: CommandContext, cmd: Command): Promise<voi
   const opts = cmd.opts<PostmortemOptions>();
   const by = ctx.operator();
   const fields: PostmortemFieldsRequest = { by };
-  for (const key of ['summary', 'impact', 'rootCause', 'trigger', 'resolution', 'detection'] as const) {
+  for (const key of POSTMORTEM_FIELDS) {
     const value = opts[key];
     if (value !== undefined) fields[key] = parseArg(textSchema(8000), value, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   }

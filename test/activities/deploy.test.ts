@@ -1,23 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutMetricAlarmCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  ListTaskDefinitionsCommand,
-  ListTagsForResourceCommand,
-  RegisterTaskDefinitionCommand,
-} from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateRuleCommand,
-  CreateTargetGroupCommand,
-  DescribeRulesCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ecs';
+import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDeployActivities, type DeployActivities } from '../../activities/deploy';
@@ -25,6 +10,7 @@ import { forwardWeights } from '../../activities/deploy/traffic';
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
+import { seedWeightedService, type WeightedService } from '../deploy/weighted-service';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 
@@ -53,72 +39,24 @@ beforeEach(async () => {
   await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 0 });
 });
 
-interface Seeded {
-  stableTd: string;
-  rule: { ruleArn: string; stableTargetGroupArn: string; canaryTargetGroupArn: string };
+interface Seeded extends WeightedService {
   acts: DeployActivities;
 }
 
 /** Cluster `demo`, service `web` (2 tasks of web:1 in the stable target group), an ALB rule forwarding to it, alarm `web-5xx`. */
 async function seed(): Promise<Seeded> {
-  const { ecs, ec2, elbv2, cloudwatch } = emu.aws;
-  await ecs.send(new CreateClusterCommand({ clusterName: 'demo' }));
-  const td = await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'web',
-      networkMode: 'bridge',
-      containerDefinitions: [{ name: 'app', image: 'registry.example/web:1', cpu: 128, memory: 256, portMappings: [{ containerPort: 8080 }] }],
-    }),
-  );
-  const stableTd = td.taskDefinition!.taskDefinitionArn!;
-  const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.10.0.0/16' }))).Vpc!.VpcId!;
-  const subnets = await Promise.all(
-    ['a', 'b'].map(async (az, i) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.10.${i}.0/24`, AvailabilityZone: `us-east-1${az}` }))).Subnet!.SubnetId!),
-  );
-  const lb = (await elbv2.send(new CreateLoadBalancerCommand({ Name: 'demo', Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
-  const tg = async (Name: string) =>
-    (await elbv2.send(new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 8080, VpcId: vpc, TargetType: 'instance' }))).TargetGroups![0]!.TargetGroupArn!;
-  const stableTargetGroupArn = await tg('web');
-  const canaryTargetGroupArn = await tg('web-canary');
-  const listener = (
-    await elbv2.send(
-      new CreateListenerCommand({ LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: stableTargetGroupArn }] }),
-    )
-  ).Listeners![0]!.ListenerArn!;
-  const ruleArn = (
-    await elbv2.send(
-      new CreateRuleCommand({
-        ListenerArn: listener,
-        Priority: 10,
-        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stableTargetGroupArn, Weight: 100 }] } }],
-      }),
-    )
-  ).Rules![0]!.RuleArn!;
-  await ecs.send(
-    new CreateServiceCommand({
-      cluster: 'demo',
-      serviceName: 'web',
-      taskDefinition: stableTd,
-      desiredCount: 2,
-      launchType: 'EC2',
-      loadBalancers: [{ targetGroupArn: stableTargetGroupArn, containerName: 'app', containerPort: 8080 }],
-      tags: [{ key: 'team', value: 'flyers' }],
-    }),
-  );
-  await cloudwatch.send(
-    new PutMetricAlarmCommand({
-      AlarmName: 'web-5xx',
-      Namespace: 'AWS/ApplicationELB',
-      MetricName: 'HTTPCode_Target_5XX_Count',
-      Statistic: 'Sum',
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 10,
-      ComparisonOperator: 'GreaterThanThreshold',
-    }),
-  );
-  const rule = { ruleArn, stableTargetGroupArn, canaryTargetGroupArn };
+  const { stableTd, rule } = await seedWeightedService(emu.aws, {
+    cluster: 'demo',
+    cidrOctet: 10,
+    containerName: 'app',
+    desiredCount: 2,
+    stableTargetGroupName: 'web',
+    canaryTargetGroupName: 'web-canary',
+    alarmName: 'web-5xx',
+    networkMode: 'bridge',
+    launchType: 'EC2',
+    tags: [{ key: 'team', value: 'flyers' }],
+  });
   const config: FleetopsConfig = {
     ...baseConfig,
     services: [

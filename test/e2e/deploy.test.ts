@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateRuleCommand,
-  CreateTargetGroupCommand,
-  DescribeRulesCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createDeployActivities } from '../../activities/deploy';
@@ -22,6 +14,7 @@ import type { FleetopsConfig } from '../../config/schema';
 import { parseEvent } from '../../router/events';
 import { routeEvent } from '../../router/routes';
 import type { DeployResult } from '../../workflows/canary-deploy';
+import { seedWeightedService, type WeightedService } from '../deploy/weighted-service';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
@@ -50,10 +43,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-interface World {
+interface World extends WeightedService {
   cluster: string;
-  stableTd: string;
-  rule: { ruleArn: string; stableTargetGroupArn: string; canaryTargetGroupArn: string };
   config: FleetopsConfig;
 }
 
@@ -61,57 +52,16 @@ async function seed(): Promise<World> {
   await emu.reset();
   await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 300 });
   const cluster = `e2e-${randomUUID().slice(0, 8)}`;
-  const { ecs, ec2, elbv2, cloudwatch } = emu.aws;
-  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-  const td = await ecs.send(
-    new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'registry.example/web:1', cpu: 128, memory: 256, portMappings: [{ containerPort: 8080 }] }] }),
-  );
-  const stableTd = td.taskDefinition!.taskDefinitionArn!;
-  const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
-  const subnets = await Promise.all(
-    ['a', 'b'].map(async (az, i) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.20.${i}.0/24`, AvailabilityZone: `us-east-1${az}` }))).Subnet!.SubnetId!),
-  );
-  const lb = (await elbv2.send(new CreateLoadBalancerCommand({ Name: cluster, Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
-  const tg = async (Name: string) =>
-    (await elbv2.send(new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 8080, VpcId: vpc, TargetType: 'instance' }))).TargetGroups![0]!.TargetGroupArn!;
-  const stableTargetGroupArn = await tg(`${cluster}-web`);
-  const canaryTargetGroupArn = await tg(`${cluster}-canary`);
-  const listener = (
-    await elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: stableTargetGroupArn }] }))
-  ).Listeners![0]!.ListenerArn!;
-  const ruleArn = (
-    await elbv2.send(
-      new CreateRuleCommand({
-        ListenerArn: listener,
-        Priority: 10,
-        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stableTargetGroupArn, Weight: 100 }] } }],
-      }),
-    )
-  ).Rules![0]!.RuleArn!;
-  await ecs.send(
-    new CreateServiceCommand({
-      cluster,
-      serviceName: 'web',
-      taskDefinition: stableTd,
-      desiredCount: 4,
-      loadBalancers: [{ targetGroupArn: stableTargetGroupArn, containerName: 'web', containerPort: 8080 }],
-    }),
-  );
   const alarm = `${cluster}-web-5xx`;
-  await cloudwatch.send(
-    new PutMetricAlarmCommand({
-      AlarmName: alarm,
-      Namespace: 'AWS/ApplicationELB',
-      MetricName: 'HTTPCode_Target_5XX_Count',
-      Statistic: 'Sum',
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 10,
-      ComparisonOperator: 'GreaterThanThreshold',
-    }),
-  );
-  const rule = { ruleArn, stableTargetGroupArn, canaryTargetGroupArn };
+  const { stableTd, rule } = await seedWeightedService(emu.aws, {
+    cluster,
+    cidrOctet: 20,
+    containerName: 'web',
+    desiredCount: 4,
+    stableTargetGroupName: `${cluster}-web`,
+    canaryTargetGroupName: `${cluster}-canary`,
+    alarmName: alarm,
+  });
   const config: FleetopsConfig = {
     ...fixture,
     clusters: { [cluster]: fixture.clusters.demo! },
