@@ -3,7 +3,8 @@
  *
  *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits,worker-kill]
  *
- * For each N and scenario, on a fresh `make up` (scratch run directory, free ports):
+ * For each N and scenario, on a fresh local stack (stack/up.ts started by test/e2e/stack-harness.ts:
+ * scratch run directory, free ports):
  *  - N extra container instances join cluster `demo`, one `web` service task each, plus spare
  *    instances for the moved tasks; the simulator's ECS scheduler moves service tasks 2 s after DRAINING;
  *  - N warnings (time = now) go to `POST /events` in arrays of 100, and each instance is scheduled for
@@ -24,9 +25,8 @@
  * until the new worker polls is reported.
  * Prints the figures and writes them to artifacts/bench/spot-storm.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { ListTaskDefinitionsCommand, RegisterContainerInstanceCommand, StartTaskCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
@@ -35,9 +35,8 @@ import { createAwsClients, type AwsClients } from '../activities/aws/clients';
 import { TASK_QUEUE_CRITICAL } from '../common/task-queues';
 import { drainWorkflowId } from '../common/workflow-ids';
 import { createSimControl, type SimControl } from '../simulator/control-client';
-import { freePort } from '../simulator/moto';
-import { ROOT, stackEnv } from '../stack/settings';
-import { readStackFile, type StackFile } from '../stack/stack-file';
+import { ROOT } from '../stack/settings';
+import { startLocalStack } from '../test/e2e/stack-harness';
 import type { SpotDrainResult } from '../workflows/spot-drain';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -153,42 +152,6 @@ function percentiles(values: number[]): Percentiles {
   return { p50: at(0.5), p99: at(0.99), max: v.length ? v[v.length - 1]! : NaN, count: v.length, min: v.length ? v[0]! : NaN };
 }
 
-async function startStack(): Promise<{ child: ChildProcess; stack: StackFile; runDir: string; metricsUrl: string; stop(): Promise<void> }> {
-  const runDir = mkdtempSync(join(tmpdir(), 'fleetops-bench-storm-'));
-  const [temporal, ui, aws, router, metrics] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-  const child = spawn('make', ['--no-print-directory', 'up'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ...stackEnv(runDir, { temporalPort: temporal, temporalUiPort: ui, awsPort: aws, routerPort: router, workerMetricsPort: metrics }),
-    },
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('fleetops stack ready')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exited.then(() => reject(new Error(`make up exited before it was ready:\n${out.slice(-4000)}`)));
-  });
-  return {
-    child,
-    runDir,
-    metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
-    stack: readStackFile(join(runDir, 'stack.json')),
-    async stop() {
-      process.kill(-(child.pid ?? 0), 'SIGINT');
-      await exited;
-      rmSync(runDir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** N storm instances with one service task each, and spare ACTIVE instances for the moved tasks. */
 async function seedStorm(aws: AwsClients, n: number): Promise<{ instances: string[]; arns: string[] }> {
   const image = (await aws.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId;
@@ -249,31 +212,10 @@ async function drainPollers(metricsUrl: string): Promise<{ normal: number; stick
   }
 }
 
-/** CPU seconds used so far by every process under the stack, by role (from /proc: utime + stime). */
-function stackCpuSeconds(rootPid: number): Record<string, number> {
+/** CPU seconds used so far by each of the stack's processes, by role (from /proc: utime + stime). */
+function stackCpuSeconds(processes: { pid: number; cmd: string }[]): Record<string, number> {
   const tick = 100; // USER_HZ on Linux
-  const byParent = new Map<number, number[]>();
-  const stat = new Map<number, { ppid: number; cpu: number }>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      const ppid = Number(f[1]);
-      stat.set(pid, { ppid, cpu: (Number(f[11]) + Number(f[12])) / tick });
-      byParent.set(ppid, [...(byParent.get(ppid) ?? []), pid]);
-    } catch {
-      // the process ended while we walked /proc
-    }
-  }
-  const role = (pid: number): string => {
-    let cmd = '';
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      return 'gone';
-    }
+  const role = (cmd: string): string => {
     if (/\btemporal server start-dev/.test(cmd)) return 'temporal';
     if (/moto_server|moto\.server/.test(cmd)) return 'moto';
     if (/simulator\/main/.test(cmd)) return 'simulator';
@@ -282,12 +224,15 @@ function stackCpuSeconds(rootPid: number): Record<string, number> {
     return 'other';
   };
   const out: Record<string, number> = {};
-  const walk = (pid: number) => {
-    const s = stat.get(pid);
-    if (s) out[role(pid)] = (out[role(pid)] ?? 0) + s.cpu;
-    for (const c of byParent.get(pid) ?? []) walk(c);
-  };
-  walk(rootPid);
+  for (const { pid, cmd } of processes) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      out[role(cmd)] = (out[role(cmd)] ?? 0) + (Number(f[11]) + Number(f[12])) / tick;
+    } catch {
+      // the process ended since it was listed
+    }
+  }
   return out;
 }
 
@@ -301,7 +246,8 @@ function rssMiB(pid: number): number | undefined {
 }
 
 async function storm(n: number, scenario: Scenario): Promise<StormResult> {
-  const stack = await startStack();
+  const stack = await startLocalStack();
+  const metricsUrl = `http://127.0.0.1:${stack.ports.metrics}/metrics`;
   const aws = createAwsClients({ region: stack.stack.aws.region, endpoint: stack.stack.aws.endpoint, sdkMaxAttempts: 3 });
   const sim: SimControl = createSimControl(stack.stack.aws.endpoint);
   const connection = await Connection.connect({ address: stack.stack.temporal.address });
@@ -322,14 +268,14 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
     const sampler = setInterval(() => {
       const r = pid ? rssMiB(pid) : undefined;
       if (r !== undefined) rssMax = Math.max(rssMax ?? 0, r);
-      void drainPollers(stack.metricsUrl).then((p) => {
+      void drainPollers(metricsUrl).then((p) => {
         if (!p) return;
         pollerSamples.normal.push(p.normal);
         pollerSamples.sticky.push(p.sticky);
       });
     }, 500);
 
-    const cpuBefore = stackCpuSeconds(stack.child.pid ?? 0);
+    const cpuBefore = stackCpuSeconds(stack.processes());
     const stormStart = Date.now();
     let workerDownSeconds: number | undefined;
     const killed =
@@ -396,7 +342,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
     await killed;
     clearInterval(sampler);
     const stormSeconds = (Date.now() - stormStart) / 1000;
-    const cpuAfter = stackCpuSeconds(stack.child.pid ?? 0);
+    const cpuAfter = stackCpuSeconds(stack.processes());
     const cpuSeconds = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, Math.round((v - (cpuBefore[k] ?? 0)) * 10) / 10]));
 
     const calls = await sim.calls();
@@ -458,6 +404,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
     await connection.close();
     aws.destroy();
     await stack.stop();
+    stack.cleanup();
   }
 }
 
