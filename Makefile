@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help tools test-tools up test typecheck jest record-histories build bench clean
+.PHONY: help tools up test typecheck jest record-histories build bench clean
 
 help:
 	@echo "make up     - run the local stack (Temporal + Web UI, AWS emulator, worker, router, demo); Ctrl-C stops it"
@@ -13,10 +13,6 @@ help:
 
 tools:
 	@./scripts/install-tools.sh
-
-# The suite also needs Debian's chromium for the Web UI browser test (test/ui/).
-test-tools:
-	@./scripts/install-tools.sh node temporal test-server moto chromium
 
 up: tools
 	@npx --no-install tsx stack/up.ts
@@ -27,12 +23,17 @@ typecheck: tools
 jest: tools
 	@npx --no-install jest $(JEST_ARGS)
 
-# Everything CI runs. The last step fails if any server the suite started is still running.
-test: test-tools
+# Everything CI runs. The last step fails if any server the suite started is still running, or if the
+# run (tool install included) changed the git tree: the tree's state is taken before anything runs.
+# The suite also needs Debian's chromium for the Web UI browser test (test/ui/).
+test:
 	@start=$$(date +%s); export FLEETOPS_TEST_RUN_ID=$$start-$$$$; \
+	export FLEETOPS_TREE_BEFORE=$$(mktemp); ./scripts/tree-state.sh >"$$FLEETOPS_TREE_BEFORE"; \
+	./scripts/install-tools.sh node temporal test-server moto chromium && \
 	npx --no-install tsc -p tsconfig.json --noEmit && \
 	npx --no-install jest --ci $(JEST_ARGS); rc=$$?; \
 	./scripts/check-no-leftovers.sh || rc=1; \
+	rm -f "$$FLEETOPS_TREE_BEFORE"; \
 	echo "make test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
 # Re-record the committed workflow histories (test/histories) after an intended workflow change.

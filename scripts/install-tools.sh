@@ -32,11 +32,11 @@ install_node_modules() {
   local want
   want=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
-  # `npm install`, not `npm ci`: with omit-lockfile-registry-resolved set, this npm writes lockfiles
-  # without other platforms' optional packages and `npm ci` then rejects them as out of sync.
-  # `npm install` still installs exactly the locked versions and leaves the lockfile as it is.
-  say "node_modules: npm install from the lockfile"
-  (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error) || fail node_modules "npm install failed"
+  # `npm ci`: exactly the lockfile, never rewriting it (the lockfile carries every platform's optional
+  # packages, so npm ci on any machine finds it in sync). A lockfile out of step with package.json
+  # fails here instead of being silently rewritten.
+  say "node_modules: npm ci from the lockfile"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || fail node_modules "npm ci failed (is package-lock.json in step with package.json?)"
   echo "$want" >"$stamp"
 }
 

@@ -189,8 +189,10 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         nextToken = page.nextToken;
       } while (nextToken);
       const tasks: Task[] = await Promise.all(arns.map((arn) => coordinator.describeTask(input.cluster, arn)));
-      const standalone = tasks.filter((t) => !(t.group ?? '').startsWith('service:') && t.desiredStatus !== 'STOPPED');
-      const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], serviceTasks: tasks.length - standalone.length, dryRunCalls };
+      const live = tasks.filter((t) => t.desiredStatus !== 'STOPPED');
+      const isService = (t: Task) => (t.group ?? '').startsWith('service:');
+      const standalone = live.filter((t) => !isService(t));
+      const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], serviceTasks: live.filter(isService).length, dryRunCalls };
 
       for (const task of standalone) {
         const arn = task.taskArn ?? '';

@@ -68,7 +68,12 @@ export interface MoveStandaloneTasksResult extends MutationReport {
   stopped: string[];
   rerun: { from: string; to: string[] }[];
   rerunFailed: { from: string; reason: string }[];
-  /** Service tasks left for ECS to move. */
+  /**
+   * Service tasks still on the instance when this step listed it (desired RUNNING), left for ECS to
+   * replace elsewhere. A snapshot, not a promise: once the instance is DRAINING, ECS may already have
+   * moved some or all of them (0 is normal on a fast scheduler). The drain's wait step is what tells
+   * when the instance is empty.
+   */
   serviceTasks: number;
 }
 
