@@ -198,8 +198,11 @@ describe('README', () => {
     expect(readme).toMatch(/```sh\nmake up[^\n]*\nmake test[^\n]*\n```/);
     const makefile = read('Makefile');
     expect(makefile).toMatch(/^up: /m);
-    expect(makefile).toMatch(/^test: /m);
+    expect(makefile).toMatch(/^test:/m);
     expect(makefile).toContain('stack/up.ts');
+    // Both install what they need first, from the lockfile without rewriting it.
+    expect(makefile).toMatch(/^test:[\s\S]*?install-tools\.sh/m);
+    expect(read('scripts/install-tools.sh')).toMatch(/npm ci /);
   });
 
   it('names both task queues and every port variable of the local stack', () => {
