@@ -56,7 +56,8 @@ interface StartOptions {
   args: WorkflowTarget['args'];
   typedSearchAttributes: SearchAttributePair[];
   staticSummary: string;
-  workflowIdReusePolicy: WorkflowIdReusePolicy;
+  /** Temporal's default (ALLOW_DUPLICATE) when unset. */
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
 }
 
 interface WorkflowTarget {
@@ -119,7 +120,7 @@ function targetOf(start: StartOptions): WorkflowTarget {
     args: start.args,
     searchAttributes: start.typedSearchAttributes,
     staticSummary: start.staticSummary,
-    reusePolicy: start.workflowIdReusePolicy,
+    reusePolicy: start.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
   };
 }
 
