@@ -37,7 +37,7 @@ import { drainWorkflowId } from '../common/workflow-ids';
 import { createSimControl, type SimControl } from '../simulator/control-client';
 import { ROOT } from '../stack/settings';
 import { startLocalStack } from '../test/e2e/stack-harness';
-import type { SpotDrainResult } from '../workflows/spot-drain';
+import type { SpotDrainResult } from '../workflows/spot-drain/messages';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 

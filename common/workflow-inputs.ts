@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ec2InstanceIdSchema } from './aws-ids';
 
 /**
  * Start arguments and signal payloads of the four workflows, shared by the starters (router, CLI) and
@@ -55,9 +56,7 @@ export const deployEcsEventSchema = z
 
 export type DeployEcsEvent = z.infer<typeof deployEcsEventSchema>;
 
-// ---- spot drain (workflows/spot-drain.ts): id `drain-<instance-id>`, task queue `fleetops-critical` ----
-
-export const ec2InstanceIdPattern = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+// ---- spot drain (workflows/spot-drain/): id `drain-<instance-id>`, task queue `fleetops-critical` (common/starts/drain.ts) ----
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 
@@ -71,7 +70,7 @@ export const drainLifecycleActionSchema = z
   .strict();
 
 /**
- * `drainEvent` signal payload (signal defined in workflows/spot-drain.ts); the router sends one per
+ * `drainEvent` signal payload (signal defined in workflows/spot-drain/messages.ts); the router sends one per
  * EventBridge event with signal-with-start. A repeated `eventId` is recorded as a duplicate and ignored.
  * `scale-in` is not an AWS event: the capacity workflow sends it to the drains of the instances it
  * chose to remove.
@@ -79,7 +78,7 @@ export const drainLifecycleActionSchema = z
 export const drainEventSchema = z
   .object({
     kind: z.enum(['interruption-warning', 'rebalance-recommendation', 'lifecycle-terminate', 'scale-in']),
-    instanceId: z.string().regex(ec2InstanceIdPattern, 'must be an EC2 instance id'),
+    instanceId: ec2InstanceIdSchema,
     eventId: z.string().min(1).max(255),
     /** Envelope `time`; an interruption warning's deadline is this + 120 s. */
     eventTime: isoTimestamp,
@@ -100,7 +99,7 @@ export type DrainLifecycleAction = z.infer<typeof drainLifecycleActionSchema>;
 /** Start argument of `spotDrain`: `[SpotDrainInput]`. The router knows only the instance. */
 export const spotDrainInputSchema = z
   .object({
-    instanceId: z.string().regex(ec2InstanceIdPattern, 'must be an EC2 instance id'),
+    instanceId: ec2InstanceIdSchema,
     /** Record every mutating AWS call (and the capacity request) instead of making it. */
     dryRun: z.boolean().optional(),
   })
@@ -211,7 +210,7 @@ export const capacitySourceSchema = z
     kind: z.enum(['alarm', 'drain', 'cli']),
     alarmName: z.string().min(1).max(255).optional(),
     /** For `drain`: the instance being replaced (not counted as capacity while it drains). */
-    instanceId: z.string().regex(ec2InstanceIdPattern, 'must be an EC2 instance id').optional(),
+    instanceId: ec2InstanceIdSchema.optional(),
     /** Envelope `id` or another idempotency key: a repeated eventId is recorded once. */
     eventId: z.string().min(1).max(255).optional(),
   })

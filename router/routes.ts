@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   FleetopsCluster,
-  FleetopsInstanceId,
   FleetopsKind,
   FleetopsService,
   FleetopsSeverity,
   type FleetopsKindValue,
 } from '../common/search-attributes';
-import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import { drainStartOptions } from '../common/starts/drain';
+import { TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import type {
   CapacityInput,
   CapacityRequest,
@@ -24,9 +24,9 @@ import {
   capacityWorkflowId,
   declaredIncidentWorkflowId,
   deployWorkflowId,
-  drainWorkflowId,
 } from '../common/workflow-ids';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
+import { drainEventSignal } from '../workflows/spot-drain/messages';
 import { parseEcsServiceArn } from './events/ecs-service-arn';
 import type { ParsedEvent, RoutableEvent } from './events';
 
@@ -37,21 +37,32 @@ import type { ParsedEvent, RoutableEvent } from './events';
 
 /** Workflow type names the workers register (exported function names in workflows/). */
 export const WorkflowType = {
-  spotDrain: 'spotDrain',
   capacity: 'capacity',
   canaryDeploy: 'canaryDeploy',
   incident: 'incident',
 } as const;
 
 export const SignalName = {
-  drainEvent: 'drainEvent',
   capacityRequest: 'capacityRequest',
   alarmEvent: 'alarmEvent',
   ecsEvent: 'ecsEvent',
 } as const;
 
+/** The options a `common/starts/<workflow>.ts` function returns, as far as the router dispatches them. */
+interface StartOptions {
+  workflowType: string;
+  workflowId: string;
+  taskQueue: string;
+  args: WorkflowTarget['args'];
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+  /** Temporal's default (ALLOW_DUPLICATE) when unset. */
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
+}
+
 interface WorkflowTarget {
-  workflowType: (typeof WorkflowType)[keyof typeof WorkflowType];
+  /** A `WorkflowType` entry or a start-options function's `workflowType`. */
+  workflowType: string;
   taskQueue: string;
   workflowId: string;
   args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput];
@@ -62,7 +73,8 @@ interface WorkflowTarget {
 }
 
 interface SignalPayload {
-  name: (typeof SignalName)[keyof typeof SignalName];
+  /** A `SignalName` entry or a message definition's `name` (e.g. drainEventSignal.name). */
+  name: string;
   arg: DrainEvent | CapacityRequest | IncidentAlarmEvent | DeployEcsEvent;
 }
 
@@ -98,6 +110,19 @@ export function shortIdOf(eventId: string): string {
 const kindAttr = (kind: FleetopsKindValue): SearchAttributePair => ({ key: FleetopsKind, value: kind });
 const dryRunOf = (opts: RouteOptions, fromEvent?: boolean): { dryRun?: true } =>
   opts.dryRun || fromEvent ? { dryRun: true } : {};
+
+/** The router's target from a start-options function, so the router starts a workflow as every other starter does. */
+function targetOf(start: StartOptions): WorkflowTarget {
+  return {
+    workflowType: start.workflowType,
+    taskQueue: start.taskQueue,
+    workflowId: start.workflowId,
+    args: start.args,
+    searchAttributes: start.typedSearchAttributes,
+    staticSummary: start.staticSummary,
+    reusePolicy: start.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
+  };
+}
 
 /** Exact alarm names win over prefixes; among prefixes the longest (most specific) wins. */
 export function matchAlarmRoute(routes: readonly AlarmRoute[], alarmName: string): AlarmRoute | undefined {
@@ -138,15 +163,8 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
   }
   return {
     action: 'signalWithStart',
-    workflowType: WorkflowType.spotDrain,
-    taskQueue: TASK_QUEUE_CRITICAL,
-    workflowId: drainWorkflowId(signal.instanceId),
-    args: [{ instanceId: signal.instanceId, ...dryRunOf(opts) }],
-    searchAttributes: [kindAttr('drain'), { key: FleetopsInstanceId, value: signal.instanceId }],
-    staticSummary: `Drain ${signal.instanceId} (${what})`,
-    // A completed drain is final (the instance is gone); one that failed may be retried by a new event.
-    reusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    signal: { name: SignalName.drainEvent, arg: signal },
+    ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...dryRunOf(opts) }, { why: what })),
+    signal: { name: drainEventSignal.name, arg: signal },
   };
 }
 

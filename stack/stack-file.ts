@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ec2InstanceIdSchema } from '../common/aws-ids';
 
 /**
  * `.run/stack.json`, exactly PRODUCT.md's shape: what a user (or the CLI, or a test) needs to talk
@@ -14,7 +15,7 @@ export const stackFileSchema = z
       .object({
         cluster: z.string().min(1),
         service: z.string().min(1),
-        instances: z.array(z.string().regex(/^i-[0-9a-f]+$/)).min(1),
+        instances: z.array(ec2InstanceIdSchema).min(1),
         alarms: z.object({ scaleOut: z.string().min(1), scaleIn: z.string().min(1), incident: z.string().min(1) }).strict(),
       })
       .strict(),

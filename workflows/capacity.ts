@@ -43,7 +43,8 @@ import {
 } from './lib/capacity-plan';
 import { recordPoolFallback } from './lib/metrics';
 import { installOperatorControls } from './lib/operator-controls';
-import { drainEventSignal, spotDrain } from './spot-drain';
+import { drainEventSignal } from './spot-drain/messages';
+import { spotDrain } from './spot-drain/workflow';
 
 /**
  * `capacity-<cluster>`: the one long-running owner of a cluster's capacity (issue 5).

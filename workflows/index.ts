@@ -2,7 +2,7 @@
  * Every workflow the workers register. One workflow per file; its signals, queries and updates are
  * defined beside it, and clients import them from there.
  */
-export * from './spot-drain';
+export { spotDrain } from './spot-drain/workflow';
 export * from './incident';
 export * from './capacity';
 export * from './canary-deploy';

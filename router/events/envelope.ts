@@ -32,5 +32,3 @@ export interface EventKindDefinition<K extends string, D> {
 export function defineEventKind<K extends string, D>(def: EventKindDefinition<K, D>): EventKindDefinition<K, D> {
   return def;
 }
-
-export const ec2InstanceId = z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id (i- and 8 or 17 hex digits)');

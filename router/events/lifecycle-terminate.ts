@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineEventKind, ec2InstanceId } from './envelope';
+import { ec2InstanceIdSchema } from '../../common/aws-ids';
+import { defineEventKind } from './envelope';
 
 /**
  * `aws.autoscaling` / `EC2 Instance-terminate Lifecycle Action`: the ASG holds the instance in
@@ -13,7 +14,7 @@ export const lifecycleTerminate = defineEventKind({
     LifecycleActionToken: z.string().min(1).max(255),
     AutoScalingGroupName: z.string().min(1).max(255),
     LifecycleHookName: z.string().min(1).max(255),
-    EC2InstanceId: ec2InstanceId,
+    EC2InstanceId: ec2InstanceIdSchema,
     LifecycleTransition: z.literal('autoscaling:EC2_INSTANCE_TERMINATING'),
     NotificationMetadata: z.string().max(4096).optional(),
   }),

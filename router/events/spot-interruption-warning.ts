@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineEventKind, ec2InstanceId } from './envelope';
+import { ec2InstanceIdSchema } from '../../common/aws-ids';
+import { defineEventKind } from './envelope';
 
 /** `aws.ec2` / `EC2 Spot Instance Interruption Warning`: two minutes before EC2 reclaims the instance. */
 export const spotInterruptionWarning = defineEventKind({
@@ -7,7 +8,7 @@ export const spotInterruptionWarning = defineEventKind({
   source: 'aws.ec2',
   detailType: 'EC2 Spot Instance Interruption Warning',
   detail: z.looseObject({
-    'instance-id': ec2InstanceId,
+    'instance-id': ec2InstanceIdSchema,
     'instance-action': z.enum(['terminate', 'stop', 'hibernate']),
   }),
 });

@@ -1,6 +1,7 @@
 import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, ListClustersCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
+import { ec2InstanceIdSchema } from '../../common/aws-ids';
 import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
 
 /**
@@ -26,7 +27,7 @@ interface Terminated extends Scheduled {
 
 const scheduleSchema = z
   .object({
-    instanceId: z.string().regex(/^i-[0-9a-f]+$/, 'must be an EC2 instance id'),
+    instanceId: ec2InstanceIdSchema,
     afterSeconds: z.number().nonnegative().max(3600).default(120),
   })
   .strict();

@@ -7,10 +7,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { statusQuery } from '../../common/controls';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService } from '../../common/search-attributes';
+import { FleetopsCluster, FleetopsKind, FleetopsService } from '../../common/search-attributes';
+import { drainStartOptions } from '../../common/starts/drain';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
-import { drainEventSignal } from '../../workflows/spot-drain';
+import { drainEventSignal } from '../../workflows/spot-drain/messages';
 import { ARTIFACTS_DIR } from '../harness/paths';
 import { bundledWorkflows } from '../harness/temporal';
 import { startTemporalWithUi, type TemporalWithUi } from './temporal-with-ui';
@@ -49,6 +50,7 @@ let browser: BrowserContext;
 let page: Page;
 
 const instanceId = `i-${Date.now().toString(16).padStart(17, '0').slice(-17)}`;
+const drainStart = drainStartOptions({ instanceId }, { why: 'interruption warning' });
 const drainId = drainWorkflowId(instanceId);
 const otherId = deployWorkflowId('demo', `web${process.pid}`);
 const staticSummary = `Drain ${instanceId} (interruption warning)`;
@@ -95,18 +97,12 @@ afterAll(async () => {
 });
 
 test('an operator filters drains, opens one, reads its summary and runs its status query', async () => {
-  // Started the way the router starts a drain: signal-with-start, kind and instance attributes, a static summary.
-  await client.workflow.signalWithStart('spotDrain', {
-    workflowId: drainId,
-    taskQueue: TASK_QUEUE_CRITICAL,
-    args: [{ instanceId }],
+  // Started the way the router starts a drain: signal-with-start with its start options (kind and instance
+  // attributes, static summary; common/starts/drain.ts).
+  await client.workflow.signalWithStart(drainStart.workflowType, {
+    ...drainStart,
     signal: drainEventSignal,
     signalArgs: [{ kind: 'interruption-warning', instanceId, eventId: `ui-test-${instanceId}`, eventTime: new Date().toISOString() }],
-    typedSearchAttributes: [
-      { key: FleetopsKind, value: 'drain' },
-      { key: FleetopsInstanceId, value: instanceId },
-    ],
-    staticSummary,
   });
   await client.workflow.start('canaryDeploy', {
     workflowId: otherId,

@@ -6,7 +6,7 @@ import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { capacity, capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity';
-import type { SpotDrainResult } from '../../workflows/spot-drain';
+import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { FakeCloud } from '../capacity/fake-cloud';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 

@@ -9,17 +9,17 @@ import { createDrainActivities, type DrainActivities } from '../../activities/dr
 import type { AwsClients } from '../../activities/aws/clients';
 import { abortUpdate, statusQuery } from '../../common/controls';
 import { FailureType } from '../../common/failures';
-import { drainWorkflowId } from '../../common/workflow-ids';
 import type { DrainEvent } from '../../common/workflow-inputs';
 import { parseConfigText } from '../../config/load';
-import { drainEventSignal, spotDrain, type DrainStatus, type SpotDrainResult } from '../../workflows/spot-drain';
+import { drainStartOptions } from '../../common/starts/drain';
+import { drainEventSignal, type DrainStatus, type SpotDrainResult, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { ROOT } from '../harness/paths';
 
 /**
  * The drain workflow on the time-skipping server with mocked activities: the deadline arithmetic,
  * escalation, lifecycle heartbeats, worker loss and the operator controls. The activities themselves
- * are tested against the emulator in test/activities/drain.test.ts.
+ * are tested against the emulator in test/drain/drain-activities.test.ts.
  */
 
 const CLUSTER = 'demo';
@@ -124,11 +124,11 @@ async function event(instanceId: string, kind: DrainEvent['kind'], extra: Partia
 }
 
 /** Starts the drain the way the router does: signal-with-start of `drainEvent`. */
-async function sendEvent(taskQueue: string, e: DrainEvent, dryRun?: boolean): Promise<WorkflowHandleWithSignaledRunId<typeof spotDrain>> {
-  return env.client.workflow.signalWithStart(spotDrain, {
-    workflowId: drainWorkflowId(e.instanceId),
+async function sendEvent(taskQueue: string, e: DrainEvent, dryRun?: boolean): Promise<WorkflowHandleWithSignaledRunId<SpotDrainWorkflow>> {
+  const start = drainStartOptions({ instanceId: e.instanceId, ...(dryRun ? { dryRun } : {}) }, { why: e.kind });
+  return env.client.workflow.signalWithStart<SpotDrainWorkflow, [DrainEvent]>(start.workflowType, {
+    ...start,
     taskQueue,
-    args: [{ instanceId: e.instanceId, ...(dryRun ? { dryRun } : {}) }],
     signal: drainEventSignal,
     signalArgs: [e],
   });

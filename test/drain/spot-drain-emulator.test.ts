@@ -5,10 +5,12 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createDrainActivities } from '../../activities/drain';
-import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { drainStartOptions } from '../../common/starts/drain';
+import { capacityWorkflowId } from '../../common/workflow-ids';
+import type { DrainEvent } from '../../common/workflow-inputs';
 import { parseConfigText } from '../../config/load';
-import { drainEventSignal, spotDrain } from '../../workflows/spot-drain';
-import { seedDrainFleet, tasksOn } from '../activities/drain-fleet';
+import { drainEventSignal, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
+import { seedDrainFleet, tasksOn } from './drain-fleet';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 import { bundledWorkflows, connectDevServer, recordHistory, uniqueTaskQueue } from '../harness/temporal';
@@ -49,10 +51,10 @@ it('a warning drains the instance before the deadline: DRAINING, targets off, ta
 
   const eventTime = new Date();
   const { result, handle } = await worker.runUntil(async () => {
-    const h = await env.client.workflow.signalWithStart(spotDrain, {
-      workflowId: drainWorkflowId(instanceId!),
+    const start = drainStartOptions({ instanceId: instanceId! }, { why: 'interruption warning' });
+    const h = await env.client.workflow.signalWithStart<SpotDrainWorkflow, [DrainEvent]>(start.workflowType, {
+      ...start,
       taskQueue,
-      args: [{ instanceId: instanceId! }],
       signal: drainEventSignal,
       signalArgs: [{ kind: 'interruption-warning', instanceId: instanceId!, eventId: `e2e-${instanceId}`, eventTime: eventTime.toISOString() }],
     });

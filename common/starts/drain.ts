@@ -1,0 +1,41 @@
+import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../search-attributes';
+import { TASK_QUEUE_CRITICAL } from '../task-queues';
+import { drainWorkflowId } from '../workflow-ids';
+import type { SpotDrainInput } from '../workflow-inputs';
+
+/** Why a drain starts, for its static summary; and what else the starter knows about the instance. */
+export interface DrainStartContext {
+  /** Shown in the static summary: `Drain <instance-id> (<why>)`, e.g. `spot interruption warning, deadline …`. */
+  why: string;
+  /** The instance's cluster when the starter knows it (a scale-in); otherwise the drain tags it once resolved. */
+  cluster?: string;
+}
+
+/**
+ * Start options of the spot drain, for every starter (router, tests, and whoever else starts one), so
+ * id, task queue, search attributes, summary and reuse policy are the same whoever starts it. Spread
+ * into `client.workflow.signalWithStart(workflowType, { ...drainStartOptions(...), signal: drainEventSignal, ... })`
+ * (the signal is workflows/spot-drain/messages.ts's `drainEventSignal`); router/routes.ts builds its
+ * target from it.
+ */
+export function drainStartOptions(input: SpotDrainInput, ctx: DrainStartContext) {
+  const typedSearchAttributes: SearchAttributePair[] = [
+    { key: FleetopsKind, value: 'drain' },
+    ...(ctx.cluster ? [{ key: FleetopsCluster, value: ctx.cluster }] : []),
+    { key: FleetopsInstanceId, value: input.instanceId },
+  ];
+  const workflowIdReusePolicy: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
+  return {
+    /** The exported workflow function's name (workflows/spot-drain/workflow.ts). */
+    workflowType: 'spotDrain' as const,
+    workflowId: drainWorkflowId(input.instanceId),
+    // Its own queue, so no backlog of deploys or incidents can delay a two-minute drain.
+    taskQueue: TASK_QUEUE_CRITICAL,
+    args: [input] as [SpotDrainInput],
+    typedSearchAttributes,
+    staticSummary: `Drain ${input.instanceId} (${ctx.why})`,
+    // A completed drain is final (the instance is gone); one that failed may be retried by a new event.
+    workflowIdReusePolicy,
+  };
+}

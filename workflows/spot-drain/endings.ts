@@ -1,0 +1,53 @@
+import { recordDrainFinished } from '../lib/metrics';
+import { AFTER_DEADLINE_BUDGET_MS } from './activity-options';
+import type { DrainOutcome, SpotDrainResult } from './messages';
+import { step, type DrainContext } from './steps';
+
+/** How a drain ends: its outcome as phase and metric, and for a missed deadline the incident it asks for. */
+
+export function finish(ctx: DrainContext, outcome: DrainOutcome): SpotDrainResult {
+  const { state, controls } = ctx;
+  const result = state.finish(outcome, controls.abortRequest?.reason);
+  controls.setPhase(outcome);
+  recordDrainFinished(outcome, state.deadlineMs() === undefined ? undefined : state.timeLeftMs() / 1000, state.target?.cluster);
+  return result;
+}
+
+/** The deadline passed (or a step the drain cannot do without failed): say so and ask for an incident. */
+export async function missed(ctx: DrainContext): Promise<SpotDrainResult> {
+  const { state, controls } = ctx;
+  const result = finish(ctx, 'deadline-missed');
+  controls.setPhase('requesting-incident');
+  const done = state.steps.filter((s) => s.status === 'done').map((s) => s.name);
+  const r = await step(
+    ctx,
+    'request-incident',
+    (a) =>
+      a.requestDrainIncident({
+        instanceId: state.instanceId,
+        cluster: state.target?.cluster,
+        workflowId: ctx.workflowId,
+        kind: state.mode() ?? 'unknown',
+        deadline: result.deadline ?? '',
+        tasksLeft: state.tasksLeft ?? 0,
+        done,
+        notDone: result.notDone,
+        failure: state.failure,
+      }),
+    (v) => v.detail,
+    AFTER_DEADLINE_BUDGET_MS,
+  );
+  controls.setPhase('deadline-missed');
+  return { ...result, failure: state.failure ?? (r.ok ? undefined : r.error) };
+}
+
+/** An operator aborted: the result says what state the instance was left in. */
+export function finishAborted(ctx: DrainContext): SpotDrainResult {
+  const { state, controls } = ctx;
+  state.drainFinished = true;
+  state.failure =
+    `aborted: ${controls.abortRequest?.reason}` +
+    (state.done('set-draining') ? '; the container instance stays DRAINING' : '') +
+    (state.lifecycle() ? '; the lifecycle action is left to its hook timeout' : '');
+  return finish(ctx, 'aborted');
+}

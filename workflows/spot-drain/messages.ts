@@ -1,0 +1,84 @@
+import { defineSignal } from '@temporalio/workflow';
+import type { DryRunCall, WorkflowStatus } from '../../common/controls';
+import type { DrainEvent, DrainEventKind, SpotDrainInput } from '../../common/workflow-inputs';
+
+/**
+ * Every message of the spot drain (`spotDrain`, `drain-<instance-id>`) and the types its clients read.
+ * The router, tests and the capacity workflow import them from here. The operator messages (`status`,
+ * `abort`) are the shared ones in common/controls.ts; `status` answers a DrainStatus.
+ */
+
+/**
+ * An interruption warning, rebalance recommendation, lifecycle action or scale-in for this instance.
+ * The router sends it with signal-with-start; a repeated event id is counted and ignored.
+ */
+export const drainEventSignal = defineSignal<[DrainEvent]>('drainEvent');
+
+export type DrainOutcome = 'drained' | 'not-in-cluster' | 'deadline-missed' | 'aborted';
+
+export type DrainStepName =
+  | 'resolve'
+  | 'request-capacity'
+  | 'set-draining'
+  | 'deregister-targets'
+  | 'move-standalone-tasks'
+  | 'wait-for-tasks'
+  | 'complete-lifecycle-action'
+  | 'request-incident';
+
+export interface DrainStep {
+  name: DrainStepName;
+  status: 'running' | 'done' | 'failed' | 'skipped';
+  startedAt: string;
+  endedAt?: string;
+  detail?: string;
+}
+
+/** One event the drain accepted, as status shows it. */
+export interface DrainEventRecord {
+  kind: DrainEventKind;
+  eventId: string;
+  eventTime: string;
+  receivedAt: string;
+}
+
+/** What the `status` query answers for a drain. */
+export interface DrainStatus extends WorkflowStatus {
+  instanceId: string;
+  /** The event kind that governs the drain: a warning outranks a lifecycle action outranks a rebalance. */
+  mode?: DrainEventKind;
+  cluster?: string;
+  containerInstanceArn?: string;
+  deadline?: string;
+  secondsToDeadline?: number;
+  tasksLeft?: number;
+  steps: DrainStep[];
+  events: DrainEventRecord[];
+  duplicateEvents: number;
+  /** Events naming another instance (a routing bug upstream), counted and ignored. */
+  foreignEvents: number;
+  capacityRequested: boolean;
+  lifecycleHeartbeats: number;
+  outcome?: DrainOutcome;
+}
+
+/**
+ * The workflow's signature, for typed handles without importing workflow code:
+ * `client.workflow.signalWithStart<SpotDrainWorkflow, [DrainEvent]>(drainStartOptions(…).workflowType, …)`.
+ */
+export type SpotDrainWorkflow = (input: SpotDrainInput) => Promise<SpotDrainResult>;
+
+/** The workflow's result. */
+export interface SpotDrainResult {
+  outcome: DrainOutcome;
+  instanceId: string;
+  cluster?: string;
+  deadline?: string;
+  tasksLeft?: number;
+  steps: DrainStep[];
+  /** Steps that did not complete, for deadline-missed and aborted. */
+  notDone: DrainStepName[];
+  dryRunCalls: DryRunCall[];
+  abortReason?: string;
+  failure?: string;
+}

@@ -1,0 +1,214 @@
+import type { DryRunCall } from '../../common/controls';
+import type { DrainEvent, DrainEventKind, DrainLifecycleAction } from '../../common/workflow-inputs';
+import type { DrainSettings, MutationReport, ResolvedDrainTarget } from '../../activities/drain/types';
+import type { DrainEventRecord, DrainOutcome, DrainStatus, DrainStep, DrainStepName, SpotDrainResult } from './messages';
+
+/**
+ * What a drain knows: the events it accepted (and the duplicates and strays it did not), the deadline
+ * and mode they imply, the target once resolved, and the steps so far. No Temporal calls, so
+ * test/drain/spot-drain-state.test.ts drives it without a server; workflow.ts wires the handlers to it
+ * and the phases (the other files here) update it.
+ */
+
+/** An interruption warning gives two minutes. */
+export const WARNING_DEADLINE_MS = 120_000;
+
+/** Drain settings until the cluster is resolved (same as the config schema's defaults). */
+export const DEFAULT_DRAIN: DrainSettings = {
+  rerunStandaloneTasks: true,
+  rebalanceDeadlineSeconds: 600,
+  lifecycleDeadlineSeconds: 900,
+  maxDeregistrationDelaySeconds: 30,
+  lifecycleHeartbeatSeconds: 60,
+};
+
+export type DrainTarget = Extract<ResolvedDrainTarget, { found: true }>;
+
+/** The deadline one event sets: computed from its kind, or the one it states when that is earlier. */
+export function eventDeadlineMs(e: DrainEvent, drain: DrainSettings): number {
+  const at = Date.parse(e.eventTime);
+  const computed =
+    e.kind === 'interruption-warning'
+      ? at + WARNING_DEADLINE_MS
+      : e.kind === 'lifecycle-terminate'
+        ? at + drain.lifecycleDeadlineSeconds * 1000
+        : // A scale-in has no deadline of its own; the relaxed rebalance budget bounds it.
+          at + drain.rebalanceDeadlineSeconds * 1000;
+  const stated = e.deadline ? Date.parse(e.deadline) : NaN;
+  return Number.isFinite(stated) ? Math.min(stated, computed) : computed;
+}
+
+/** The steps a drain plans (before `request-capacity` and `complete-lifecycle-action`, which depend on the events). */
+const PLANNED_STEPS: readonly DrainStepName[] = ['set-draining', 'deregister-targets', 'move-standalone-tasks', 'wait-for-tasks'];
+
+export class DrainState {
+  readonly events: DrainEvent[] = [];
+  readonly eventLog: DrainEventRecord[] = [];
+  private readonly seenEventIds = new Set<string>();
+  duplicateEvents = 0;
+  foreignEvents = 0;
+  /** Bumped when an event moves the deadline, so a running wait is restarted against it. */
+  deadlineVersion = 0;
+  drain: DrainSettings = DEFAULT_DRAIN;
+  target: DrainTarget | undefined;
+  tasksLeft: number | undefined;
+  capacityRequested = false;
+  lifecycleHeartbeats = 0;
+  /** Set when the drain stops working on the instance: ends the lifecycle heartbeats. */
+  drainFinished = false;
+  outcome: DrainOutcome | undefined;
+  failure: string | undefined;
+  readonly steps: DrainStep[] = [];
+  readonly dryRunCalls: DryRunCall[] = [];
+
+  constructor(
+    readonly instanceId: string,
+    readonly dryRun: boolean,
+    /** The clock (in a workflow, Date.now is the workflow's deterministic time). */
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  // ---- events ----
+
+  /** The `drainEvent` handler: what it did with the event. */
+  addEvent(e: DrainEvent): 'added' | 'duplicate' | 'foreign' {
+    if (e.instanceId !== this.instanceId) {
+      this.foreignEvents += 1;
+      return 'foreign';
+    }
+    if (this.seenEventIds.has(e.eventId)) {
+      this.duplicateEvents += 1;
+      return 'duplicate';
+    }
+    const before = this.deadlineMs();
+    this.seenEventIds.add(e.eventId);
+    this.events.push(e);
+    this.eventLog.push({ kind: e.kind, eventId: e.eventId, eventTime: e.eventTime, receivedAt: this.isoNow() });
+    if (this.deadlineMs() !== before) this.deadlineVersion += 1;
+    return 'added';
+  }
+
+  /** The event kind that governs the drain: a warning outranks a lifecycle action outranks a rebalance. */
+  mode(): DrainEventKind | undefined {
+    const has = (kind: DrainEventKind) => this.events.some((e) => e.kind === kind);
+    if (has('interruption-warning')) return 'interruption-warning';
+    if (has('lifecycle-terminate')) return 'lifecycle-terminate';
+    if (has('rebalance-recommendation')) return 'rebalance-recommendation';
+    return this.events.length > 0 ? 'scale-in' : undefined;
+  }
+
+  lifecycle(): DrainLifecycleAction | undefined {
+    return this.events.find((e) => e.lifecycle)?.lifecycle;
+  }
+
+  /** Why fleetops asks for no replacement: the ASG replaces its own (lifecycle), or fleetops removes it on purpose. */
+  noReplacement(): string | undefined {
+    if (this.lifecycle()) return 'the Auto Scaling group replaces its own instances';
+    if (this.mode() === 'scale-in') return 'scale-in: the capacity workflow chose this instance to leave';
+    return undefined;
+  }
+
+  /** The earliest deadline any event sets; undefined before the first event. */
+  deadlineMs(): number | undefined {
+    return this.events.length === 0 ? undefined : Math.min(...this.events.map((e) => eventDeadlineMs(e, this.drain)));
+  }
+
+  timeLeftMs(): number {
+    const now = this.now();
+    return (this.deadlineMs() ?? now) - now;
+  }
+
+  /** The instance was found: its cluster's drain settings may move the deadline. */
+  resolved(target: DrainTarget): void {
+    this.target = target;
+    this.drain = target.drain;
+    this.tasksLeft = target.runningTasks + target.pendingTasks;
+    this.deadlineVersion += 1;
+  }
+
+  // ---- steps ----
+
+  record(report: MutationReport | undefined): void {
+    if (report) this.dryRunCalls.push(...report.dryRunCalls);
+  }
+
+  begin(name: DrainStepName): DrainStep {
+    const s: DrainStep = { name, status: 'running', startedAt: this.isoNow() };
+    this.steps.push(s);
+    return s;
+  }
+
+  end(s: DrainStep, status: DrainStep['status'], detail?: string): void {
+    s.status = status;
+    s.endedAt = this.isoNow();
+    if (detail !== undefined) s.detail = detail;
+  }
+
+  skip(name: DrainStepName, detail: string): void {
+    this.end(this.begin(name), 'skipped', detail);
+  }
+
+  done(name: DrainStepName): boolean {
+    return this.steps.some((s) => s.name === name && s.status === 'done');
+  }
+
+  // ---- what clients read ----
+
+  summary(phase: string): string {
+    const { instanceId, target, outcome, failure, tasksLeft } = this;
+    const head = `drain ${instanceId}${target ? ` on ${target.cluster}` : ''} (${this.mode() ?? 'no event yet'})${this.dryRun ? ' [dry run]' : ''}`;
+    if (outcome) return `${head}: ${outcome}${failure ? ` — ${failure}` : ''}${tasksLeft ? `, ${tasksLeft} task(s) left` : ''}`;
+    const left = this.deadlineMs() === undefined ? '' : `, ${Math.max(0, Math.round(this.timeLeftMs() / 1000))} s to deadline`;
+    return `${head}: ${phase}${tasksLeft !== undefined ? `, ${tasksLeft} task(s) left` : ''}${left}`;
+  }
+
+  status(phase: string): DrainStatus {
+    const d = this.deadlineMs();
+    return {
+      phase,
+      summary: this.summary(phase),
+      dryRun: this.dryRun,
+      dryRunCalls: this.dryRunCalls,
+      instanceId: this.instanceId,
+      mode: this.mode(),
+      cluster: this.target?.cluster,
+      containerInstanceArn: this.target?.containerInstanceArn,
+      deadline: d === undefined ? undefined : new Date(d).toISOString(),
+      secondsToDeadline: d === undefined || this.outcome ? undefined : Math.max(0, Math.round((d - this.now()) / 1000)),
+      tasksLeft: this.tasksLeft,
+      steps: this.steps,
+      events: this.eventLog,
+      duplicateEvents: this.duplicateEvents,
+      foreignEvents: this.foreignEvents,
+      capacityRequested: this.capacityRequested,
+      lifecycleHeartbeats: this.lifecycleHeartbeats,
+      outcome: this.outcome,
+    };
+  }
+
+  /** Ends the drain with `outcome` and returns its result; `notDone` lists the planned steps that did not complete. */
+  finish(outcome: DrainOutcome, abortReason: string | undefined): SpotDrainResult {
+    this.outcome = outcome;
+    this.drainFinished = true;
+    const planned = [...PLANNED_STEPS];
+    if (this.lifecycle()) planned.push('complete-lifecycle-action');
+    if (!this.noReplacement()) planned.unshift('request-capacity');
+    const d = this.deadlineMs();
+    return {
+      outcome,
+      instanceId: this.instanceId,
+      cluster: this.target?.cluster,
+      deadline: d === undefined ? undefined : new Date(d).toISOString(),
+      tasksLeft: this.tasksLeft,
+      steps: this.steps,
+      notDone: outcome === 'not-in-cluster' ? [] : planned.filter((n) => !this.done(n)),
+      dryRunCalls: this.dryRunCalls,
+      abortReason,
+      failure: this.failure,
+    };
+  }
+
+  private isoNow(): string {
+    return new Date(this.now()).toISOString();
+  }
+}

@@ -1,0 +1,54 @@
+import { ActivityFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
+import type { DrainActivities } from '../../activities/drain';
+import type { OperatorControls } from '../lib/operator-controls';
+import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
+import type { DrainStepName } from './messages';
+import type { DrainState } from './state';
+
+/** What every phase of a drain works with. */
+export interface DrainContext {
+  readonly state: DrainState;
+  readonly controls: OperatorControls;
+  readonly workflowId: string;
+}
+
+export type StepOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export const aborted = (ctx: DrainContext): boolean => ctx.controls.abortRequest !== undefined;
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return errorMessage(err.cause);
+  if (err instanceof TimeoutFailure) return `timed out (${err.timeoutType})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isTimeout(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+}
+
+/** Runs one short step within the time left; a failure is recorded and returned, never thrown. */
+export async function step<T>(
+  ctx: DrainContext,
+  name: DrainStepName,
+  run: (acts: DrainActivities) => Promise<T>,
+  describe: (r: T) => string,
+  budgetMs = ctx.state.timeLeftMs(),
+  proxy: (budgetMs: number) => DrainActivities = shortSteps,
+): Promise<StepOutcome<T>> {
+  const { state } = ctx;
+  if (budgetMs < MIN_ACTIVITY_BUDGET_MS) {
+    state.skip(name, 'no time left before the deadline');
+    return { ok: false, error: 'no time left before the deadline' };
+  }
+  const s = state.begin(name);
+  try {
+    const value = await run(proxy(budgetMs));
+    state.end(s, 'done', describe(value));
+    return { ok: true, value };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const error = errorMessage(err);
+    state.end(s, 'failed', error);
+    return { ok: false, error };
+  }
+}

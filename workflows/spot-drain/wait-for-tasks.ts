@@ -1,0 +1,60 @@
+import { CancellationScope, condition } from '@temporalio/workflow';
+import { MIN_ACTIVITY_BUDGET_MS, WAIT_SLICE_MS, waitStep } from './activity-options';
+import type { DrainTarget } from './state';
+import { aborted, errorMessage, isTimeout, type DrainContext } from './steps';
+
+/**
+ * What ends the pause between two wait slices early: an abort, or an event that moved the deadline
+ * (`version` is the deadline version the slice was cut to).
+ */
+function interrupted(ctx: DrainContext, version: number): boolean {
+  return aborted(ctx) || ctx.state.deadlineVersion !== version;
+}
+
+/**
+ * Waits until the instance runs no tasks, the deadline passes or an abort arrives, in slices of at
+ * most WAIT_SLICE_MS so `tasksLeft` in status stays fresh and a moved deadline cuts the next slice.
+ */
+export async function waitForTasks(ctx: DrainContext, t: DrainTarget): Promise<void> {
+  const { state, controls } = ctx;
+  controls.setPhase('waiting-for-tasks');
+  const s = state.begin('wait-for-tasks');
+  while (!aborted(ctx)) {
+    const left = state.timeLeftMs();
+    if (left < MIN_ACTIVITY_BUDGET_MS) break;
+    const version = state.deadlineVersion;
+    const slice = Math.min(left, WAIT_SLICE_MS);
+    const stopAt = Date.now() + slice;
+    const scope = new CancellationScope();
+    const waiting = scope.run(() =>
+      waitStep(left, slice).waitForInstanceTasks({ cluster: t.cluster, containerInstanceArn: t.containerInstanceArn, stopAtEpochMs: stopAt }),
+    );
+    // Only an abort cancels a running wait. An escalation lets it run out its slice (at most
+    // WAIT_SLICE_MS) and the next one is cut to the new deadline: cancelling an activity that may be
+    // completing at the same moment is a race the history should not carry.
+    const abortArrived = condition(() => aborted(ctx));
+    let result: Awaited<typeof waiting> | undefined;
+    try {
+      result = await Promise.race([waiting, abortArrived.then(() => undefined)]);
+    } catch (err) {
+      if (isTimeout(err)) break; // the deadline arrived during the wait
+      state.end(s, 'failed', errorMessage(err));
+      state.failure = `waiting for tasks failed: ${errorMessage(err)}`;
+      return;
+    }
+    if (result === undefined) {
+      scope.cancel();
+      await waiting.catch(() => undefined);
+      break;
+    }
+    state.tasksLeft = result.tasksLeft;
+    if (state.tasksLeft === 0) break;
+    // A wait that returned before its stop time (e.g. a poller shutting down) must not spin.
+    const rest = stopAt - Date.now();
+    if (rest >= MIN_ACTIVITY_BUDGET_MS) await condition(() => interrupted(ctx, version), rest);
+  }
+  const remaining = state.tasksLeft;
+  if (aborted(ctx)) state.end(s, 'skipped', `aborted with ${remaining} task(s) left`);
+  else if (remaining === 0) state.end(s, 'done', 'no tasks left');
+  else state.end(s, 'failed', `${remaining} task(s) left at the deadline`);
+}

@@ -1,0 +1,80 @@
+import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { FailureType } from '../../common/failures';
+import type { SpotDrainInput } from '../../common/workflow-inputs';
+import { installOperatorControls } from '../lib/operator-controls';
+import { finish, finishAborted, missed } from './endings';
+import { completeLifecycleAction, lifecycleHeartbeatLoop } from './lifecycle';
+import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
+import { moveWork, requestCapacity } from './move-work';
+import { DrainState } from './state';
+import { aborted, type DrainContext } from './steps';
+import { resolve, setDraining } from './to-draining';
+import { waitForTasks } from './wait-for-tasks';
+
+/**
+ * Spot interruption drain, one workflow per instance (`drain-<instance-id>`, task queue
+ * `fleetops-critical`; common/starts/drain.ts). Started by the router with signal-with-start of
+ * `drainEvent`; later events for the same instance join this run: a repeated event id is ignored, an
+ * interruption warning after a rebalance recommendation pulls the deadline in to two minutes
+ * (state.ts). Every step is budgeted against the deadline (activity-options.ts).
+ *
+ * The phases, in order: resolve and set DRAINING (to-draining.ts), move the work off (move-work.ts),
+ * wait for the tasks to leave (wait-for-tasks.ts), complete the lifecycle action (lifecycle.ts); a
+ * missed deadline asks for an incident (endings.ts).
+ */
+
+/** How long a run started without its signal waits for one (signal-with-start delivers it at once). */
+const FIRST_EVENT_WAIT_MS = 60_000;
+
+export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult> {
+  const state = new DrainState(input.instanceId, input.dryRun === true);
+  const controls = installOperatorControls({
+    initialPhase: 'waiting-for-event',
+    status: () => state.status(controls.phase),
+    // A drain cannot wait on a human: the instance dies at the deadline whether or not we are paused.
+    pausable: false,
+    // The way from the event to DRAINING is one workflow task (local activities), so FleetopsPhase
+    // goes from unset to moving-work. (A scale-in child is signalled its event right after its start:
+    // unset for that moment too.)
+    transientPhases: ['waiting-for-event', 'resolving', 'setting-draining'],
+    rejectAbort: () => (state.outcome ? `drain already ended: ${state.outcome}` : undefined),
+  });
+  setHandler(drainEventSignal, (e) => void state.addEvent(e), {
+    description: 'An interruption warning, rebalance recommendation or lifecycle action for this instance.',
+  });
+  const ctx: DrainContext = { state, controls, workflowId: workflowInfo().workflowId };
+
+  if (!(await condition(() => state.events.length > 0, FIRST_EVENT_WAIT_MS))) {
+    throw ApplicationFailure.nonRetryable(`no drainEvent arrived within ${FIRST_EVENT_WAIT_MS / 1000} s of the start`, FailureType.InvalidRequest);
+  }
+
+  const resolved = await resolve(ctx);
+  if ('ended' in resolved) return resolved.ended;
+  const t = resolved.target;
+  const heartbeats = lifecycleHeartbeatLoop(ctx);
+
+  if (state.mode() === 'rebalance-recommendation') await requestCapacity(ctx, t, true);
+  if (aborted(ctx)) return finishAborted(ctx);
+
+  if (!(await setDraining(ctx, t))) return missed(ctx);
+  if (aborted(ctx)) return finishAborted(ctx);
+
+  await moveWork(ctx, t);
+  if (aborted(ctx)) return finishAborted(ctx);
+
+  if (state.dryRun) {
+    state.skip('wait-for-tasks', 'dry run: nothing was set DRAINING, so no task will leave');
+  } else {
+    await waitForTasks(ctx, t);
+    if (aborted(ctx)) return finishAborted(ctx);
+  }
+
+  state.drainFinished = true;
+  await heartbeats;
+  const succeeded = state.dryRun || state.tasksLeft === 0;
+  await completeLifecycleAction(ctx);
+  return succeeded ? finish(ctx, 'drained') : missed(ctx);
+}
+
+// Clients type their handles with SpotDrainWorkflow (messages.ts): it must stay this function's signature.
+spotDrain satisfies SpotDrainWorkflow;
