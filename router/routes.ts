@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import {
-  FleetopsCluster,
-  FleetopsInstanceId,
-  FleetopsKind,
-  FleetopsService,
-  FleetopsSeverity,
-  type FleetopsKindValue,
-} from '../common/search-attributes';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, type FleetopsKindValue } from '../common/search-attributes';
+import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions, type IncidentStartOptions } from '../common/starts/incident';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import type {
   CapacityInput,
@@ -19,6 +13,7 @@ import type {
   IncidentInput,
   SpotDrainInput,
 } from '../common/workflow-inputs';
+import { alarmEventSignal } from '../workflows/incident/messages';
 import {
   alarmIncidentWorkflowId,
   capacityWorkflowId,
@@ -40,13 +35,13 @@ export const WorkflowType = {
   spotDrain: 'spotDrain',
   capacity: 'capacity',
   canaryDeploy: 'canaryDeploy',
-  incident: 'incident',
+  incident: INCIDENT_WORKFLOW_TYPE,
 } as const;
 
 export const SignalName = {
   drainEvent: 'drainEvent',
   capacityRequest: 'capacityRequest',
-  alarmEvent: 'alarmEvent',
+  alarmEvent: alarmEventSignal.name,
   ecsEvent: 'ecsEvent',
 } as const;
 
@@ -98,6 +93,20 @@ export function shortIdOf(eventId: string): string {
 const kindAttr = (kind: FleetopsKindValue): SearchAttributePair => ({ key: FleetopsKind, value: kind });
 const dryRunOf = (opts: RouteOptions, fromEvent?: boolean): { dryRun?: true } =>
   opts.dryRun || fromEvent ? { dryRun: true } : {};
+
+/** The dispatcher's target, from the start options the SDK starters (CLI, activities) use too. */
+function targetOf(start: IncidentStartOptions): WorkflowTarget {
+  return {
+    workflowType: start.workflowType,
+    taskQueue: start.taskQueue,
+    workflowId: start.workflowId,
+    args: start.args,
+    searchAttributes: start.typedSearchAttributes,
+    staticSummary: start.staticSummary,
+    // Unset means the server's default, which is ALLOW_DUPLICATE.
+    reusePolicy: start.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
+  };
+}
 
 /** Exact alarm names win over prefixes; among prefixes the longest (most specific) wins. */
 export function matchAlarmRoute(routes: readonly AlarmRoute[], alarmName: string): AlarmRoute | undefined {
@@ -164,31 +173,24 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
     // Recovery (OK) and missing data join an open incident but never open one.
     if (state.value !== 'ALARM') return { action: 'signal', workflowId, signal };
     const severity = route.severity ?? 'sev3';
-    return {
-      action: 'signalWithStart',
-      workflowType: WorkflowType.incident,
-      taskQueue: TASK_QUEUE_DEFAULT,
+    const start = incidentStartOptions(
       workflowId,
-      args: [
-        {
-          title: `Alarm ${alarmName}`,
-          severity,
-          summary: state.reason || undefined,
-          source: { kind: 'alarm', alarmName, eventId: event.envelope.id },
-          ...dryRunOf(opts),
-        },
-      ],
-      // A route that names a cluster scopes the incident to it, so a sev1/sev2 one freezes its deploys.
-      searchAttributes: [
-        kindAttr('incident'),
-        { key: FleetopsSeverity, value: severity },
-        ...(route.cluster ? [{ key: FleetopsCluster, value: route.cluster }] : []),
-      ],
-      staticSummary: `${severity} incident from alarm ${alarmName}${route.cluster ? ` (cluster ${route.cluster})` : ''}`,
-      // A resolved incident is closed; the next alarm opens a new one under the same id.
-      reusePolicy: 'ALLOW_DUPLICATE',
-      signal,
-    };
+      {
+        title: `Alarm ${alarmName}`,
+        severity,
+        summary: state.reason || undefined,
+        source: { kind: 'alarm', alarmName, eventId: event.envelope.id },
+        ...dryRunOf(opts),
+      },
+      {
+        // A route that names a cluster scopes the incident to it, so a sev1/sev2 one freezes its deploys.
+        cluster: route.cluster,
+        staticSummary: `${severity} incident from alarm ${alarmName}${route.cluster ? ` (cluster ${route.cluster})` : ''}`,
+        // A resolved incident is closed; the next alarm opens a new one under the same id.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      },
+    );
+    return { action: 'signalWithStart', ...targetOf(start), signal };
   }
 
   const cluster = route.cluster as string; // the schema requires a cluster on scale routes
@@ -262,26 +264,22 @@ function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>
 
 function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-declared' }>, opts: RouteOptions): RouteDecision {
   const d = event.detail;
-  return {
-    action: 'start',
-    workflowType: WorkflowType.incident,
-    taskQueue: TASK_QUEUE_DEFAULT,
-    workflowId: declaredIncidentWorkflowId(d.title, shortIdOf(event.envelope.id)),
-    args: [
-      {
-        title: d.title,
-        severity: d.severity,
-        ...(d.summary ? { summary: d.summary } : {}),
-        source: { kind: 'event', eventId: event.envelope.id, ...(d.declaredBy ? { by: d.declaredBy } : {}) },
-        ...(d.onCall ? { onCall: d.onCall } : {}),
-        ...dryRunOf(opts, d.dryRun),
-      },
-    ],
-    searchAttributes: [kindAttr('incident'), { key: FleetopsSeverity, value: d.severity }],
-    staticSummary: `${d.severity} incident: ${d.title}`,
-    // The id is per event: a closed incident must not be reopened by a late redelivery.
-    reusePolicy: 'REJECT_DUPLICATE',
-  };
+  const start = incidentStartOptions(
+    declaredIncidentWorkflowId(d.title, shortIdOf(event.envelope.id)),
+    {
+      title: d.title,
+      severity: d.severity,
+      ...(d.summary ? { summary: d.summary } : {}),
+      source: { kind: 'event', eventId: event.envelope.id, ...(d.declaredBy ? { by: d.declaredBy } : {}) },
+      ...(d.onCall ? { onCall: d.onCall } : {}),
+      ...dryRunOf(opts, d.dryRun),
+    },
+    {
+      // The id is per event: a closed incident must not be reopened by a late redelivery.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    },
+  );
+  return { action: 'start', ...targetOf(start) };
 }
 
 /** What one validated event becomes. Throws RouteValidationError for details that name unknown config. */

@@ -1,8 +1,11 @@
-import type { SearchAttributePair } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind, FleetopsService, FleetopsSeverity } from './search-attributes';
-import { TASK_QUEUE_DEFAULT } from './task-queues';
-import { declaredIncidentWorkflowId } from './workflow-ids';
-import type { IncidentInput } from './workflow-inputs';
+import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, FleetopsSeverity } from '../search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../task-queues';
+import { declaredIncidentWorkflowId } from '../workflow-ids';
+import type { IncidentInput } from '../workflow-inputs';
+
+/** The workflow type the workers register (the exported function `incident` in workflows/incident/workflow.ts). */
+export const INCIDENT_WORKFLOW_TYPE = 'incident';
 
 /**
  * What an incident is about, as search attributes. A sev1/sev2 incident with a cluster freezes deploys
@@ -11,26 +14,49 @@ import type { IncidentInput } from './workflow-inputs';
 export interface IncidentScope {
   cluster?: string;
   service?: string;
+  /** The instance a drain incident is about (FleetopsInstanceId). */
+  instanceId?: string;
+}
+
+export interface IncidentStartExtras extends IncidentScope {
+  /** The Web UI's list text; `<severity> incident: <title>` when unset. */
+  staticSummary?: string;
+  /** What a closed incident with the same id means for this start; the server's default when unset. */
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
+}
+
+export interface IncidentStartOptions {
+  workflowType: typeof INCIDENT_WORKFLOW_TYPE;
+  workflowId: string;
+  taskQueue: string;
+  args: [IncidentInput];
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
 }
 
 /**
- * Start options every starter of the `incident` workflow uses (router, CLI, the automation activity),
- * so task queue, search attributes and static summary are the same whoever opens an incident.
- * Spread into `client.workflow.start('incident', ...)` or `signalWithStart`.
+ * Start options every starter of the `incident` workflow uses (router, CLI, the automation activities),
+ * so task queue, search attributes and static summary are built one way whoever opens an incident.
+ * Spread into `client.workflow.start(INCIDENT_WORKFLOW_TYPE, ...)` or `signalWithStart`; the router
+ * builds its raw-gRPC target from the same fields.
  */
-export function incidentStartOptions(workflowId: string, input: IncidentInput, scope: IncidentScope = {}) {
+export function incidentStartOptions(workflowId: string, input: IncidentInput, extras: IncidentStartExtras = {}): IncidentStartOptions {
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: FleetopsKind, value: 'incident' },
     { key: FleetopsSeverity, value: input.severity },
-    ...(scope.cluster ? [{ key: FleetopsCluster, value: scope.cluster }] : []),
-    ...(scope.service ? [{ key: FleetopsService, value: scope.service }] : []),
+    ...(extras.cluster ? [{ key: FleetopsCluster, value: extras.cluster }] : []),
+    ...(extras.service ? [{ key: FleetopsService, value: extras.service }] : []),
+    ...(extras.instanceId ? [{ key: FleetopsInstanceId, value: extras.instanceId }] : []),
   ];
   return {
-    taskQueue: TASK_QUEUE_DEFAULT,
+    workflowType: INCIDENT_WORKFLOW_TYPE,
     workflowId,
-    args: [input] as [IncidentInput],
+    taskQueue: TASK_QUEUE_DEFAULT,
+    args: [input],
     typedSearchAttributes,
-    staticSummary: `${input.severity} incident: ${input.title}`.slice(0, 200),
+    staticSummary: extras.staticSummary ?? `${input.severity} incident: ${input.title}`.slice(0, 200),
+    ...(extras.workflowIdReusePolicy ? { workflowIdReusePolicy: extras.workflowIdReusePolicy } : {}),
   };
 }
 
@@ -45,8 +71,8 @@ export function stableShortId(key: string): string {
 }
 
 /**
- * Id of an incident an automation opens: derived from the automation's key (e.g. `<drain id>/<run id>/
- * deadline-missed`), so a retried report joins the incident the first attempt opened.
+ * Id of an incident an automation opens: derived from the automation's key (e.g. `<deploy id>/<run id>/
+ * rollback-failed`), so a retried report joins the incident the first attempt opened.
  */
 export function automationIncidentWorkflowId(title: string, key: string): string {
   return declaredIncidentWorkflowId(title, stableShortId(key));
