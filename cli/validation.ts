@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INCIDENT_SEVERITIES } from '../common/incident/severity';
 import { usageError } from './errors';
 
 /**
@@ -29,7 +30,7 @@ export const taskDefinitionArnSchema = z
     'must be a task definition ARN such as arn:aws:ecs:us-east-1:123456789012:task-definition/web:42',
   );
 
-export const severitySchema = z.enum(['sev1', 'sev2', 'sev3', 'sev4'], { error: 'must be one of sev1, sev2, sev3, sev4' });
+export const severitySchema = z.enum(INCIDENT_SEVERITIES, { error: `must be one of ${INCIDENT_SEVERITIES.join(', ')}` });
 
 export const kindSchema = z.enum(['drain', 'capacity', 'deploy', 'incident'], {
   error: 'must be one of drain, capacity, deploy, incident',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ec2InstanceIdSchema } from './aws-ids';
+import { INCIDENT_SEVERITIES, type IncidentSeverity } from './incident/severity';
 
 /**
  * Start arguments and signal payloads of the four workflows, shared by the starters (router, CLI) and
@@ -107,10 +108,10 @@ export const spotDrainInputSchema = z
 
 export type SpotDrainInput = z.infer<typeof spotDrainInputSchema>;
 
-// ---- incident (workflows/incident.ts): ids `incident-alarm-<alarm-name>`, `incident-<slug>-<short-id>`; task queue `fleetops` ----
+// ---- incident (workflows/incident/): ids `incident-alarm-<alarm-name>`, `incident-<slug>-<short-id>`; task queue `fleetops` ----
 
-export const incidentSeveritySchema = z.enum(['sev1', 'sev2', 'sev3', 'sev4']);
-export type IncidentSeverity = z.infer<typeof incidentSeveritySchema>;
+export const incidentSeveritySchema = z.enum(INCIDENT_SEVERITIES);
+export type { IncidentSeverity };
 
 export const incidentTimelineKinds = [
   'opened',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../common/incident/severity';
 
 /**
  * `fleetops.yaml`, validated once at start (PRODUCT.md, "Config"). Every process and workflow input
@@ -210,7 +211,7 @@ export const alarmRouteSchema = z
      * is tagged FleetopsCluster=<cluster>, and while a sev1/sev2 one is open, deploys to it are refused.
      */
     cluster: name.optional(),
-    severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4']).optional(),
+    severity: z.enum(INCIDENT_SEVERITIES).optional(),
     /** Units for scale-out/scale-in; the cluster's stepUnits when unset. */
     units: z.number().int().positive().optional(),
   })
@@ -242,7 +243,9 @@ export const severitySchema = z
 
 export const incidentsSchema = z
   .object({
-    severities: z.object({ sev1: severitySchema, sev2: severitySchema, sev3: severitySchema, sev4: severitySchema }).strict(),
+    severities: z
+      .object({ sev1: severitySchema, sev2: severitySchema, sev3: severitySchema, sev4: severitySchema } satisfies Record<IncidentSeverity, typeof severitySchema>)
+      .strict(),
     /** Where rendered postmortems are written. */
     postmortemDir: z.string().min(1).default('.run/postmortems'),
     github: z
@@ -308,4 +311,4 @@ export type PoolConfig = z.infer<typeof poolSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type AlarmRoute = z.infer<typeof alarmRouteSchema>;
 export type SeverityConfig = z.infer<typeof severitySchema>;
-export type Severity = 'sev1' | 'sev2' | 'sev3' | 'sev4';
+export type Severity = IncidentSeverity;

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import {
-  FleetopsCluster,
-  FleetopsKind,
-  FleetopsService,
-  FleetopsSeverity,
-  type FleetopsKindValue,
-} from '../common/search-attributes';
+import { FleetopsCluster, FleetopsKind, FleetopsService, type FleetopsKindValue } from '../common/search-attributes';
 import { drainStartOptions } from '../common/starts/drain';
+import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../common/starts/incident';
 import { TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import type {
   CapacityInput,
@@ -19,6 +14,7 @@ import type {
   IncidentInput,
   SpotDrainInput,
 } from '../common/workflow-inputs';
+import { alarmEventSignal } from '../workflows/incident/messages';
 import {
   alarmIncidentWorkflowId,
   capacityWorkflowId,
@@ -39,12 +35,12 @@ import type { ParsedEvent, RoutableEvent } from './events';
 export const WorkflowType = {
   capacity: 'capacity',
   canaryDeploy: 'canaryDeploy',
-  incident: 'incident',
+  incident: INCIDENT_WORKFLOW_TYPE,
 } as const;
 
 export const SignalName = {
   capacityRequest: 'capacityRequest',
-  alarmEvent: 'alarmEvent',
+  alarmEvent: alarmEventSignal.name,
   ecsEvent: 'ecsEvent',
 } as const;
 
@@ -111,7 +107,7 @@ const kindAttr = (kind: FleetopsKindValue): SearchAttributePair => ({ key: Fleet
 const dryRunOf = (opts: RouteOptions, fromEvent?: boolean): { dryRun?: true } =>
   opts.dryRun || fromEvent ? { dryRun: true } : {};
 
-/** The router's target from a start-options function, so the router starts a workflow as every other starter does. */
+/** The dispatcher's target, from the start options the SDK starters (CLI, activities) use too. */
 function targetOf(start: StartOptions): WorkflowTarget {
   return {
     workflowType: start.workflowType,
@@ -120,6 +116,7 @@ function targetOf(start: StartOptions): WorkflowTarget {
     args: start.args,
     searchAttributes: start.typedSearchAttributes,
     staticSummary: start.staticSummary,
+    // Unset means the server's default, which is ALLOW_DUPLICATE.
     reusePolicy: start.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
   };
 }
@@ -182,31 +179,24 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
     // Recovery (OK) and missing data join an open incident but never open one.
     if (state.value !== 'ALARM') return { action: 'signal', workflowId, signal };
     const severity = route.severity ?? 'sev3';
-    return {
-      action: 'signalWithStart',
-      workflowType: WorkflowType.incident,
-      taskQueue: TASK_QUEUE_DEFAULT,
+    const start = incidentStartOptions(
       workflowId,
-      args: [
-        {
-          title: `Alarm ${alarmName}`,
-          severity,
-          summary: state.reason || undefined,
-          source: { kind: 'alarm', alarmName, eventId: event.envelope.id },
-          ...dryRunOf(opts),
-        },
-      ],
-      // A route that names a cluster scopes the incident to it, so a sev1/sev2 one freezes its deploys.
-      searchAttributes: [
-        kindAttr('incident'),
-        { key: FleetopsSeverity, value: severity },
-        ...(route.cluster ? [{ key: FleetopsCluster, value: route.cluster }] : []),
-      ],
-      staticSummary: `${severity} incident from alarm ${alarmName}${route.cluster ? ` (cluster ${route.cluster})` : ''}`,
-      // A resolved incident is closed; the next alarm opens a new one under the same id.
-      reusePolicy: 'ALLOW_DUPLICATE',
-      signal,
-    };
+      {
+        title: `Alarm ${alarmName}`,
+        severity,
+        summary: state.reason || undefined,
+        source: { kind: 'alarm', alarmName, eventId: event.envelope.id },
+        ...dryRunOf(opts),
+      },
+      {
+        // A route that names a cluster scopes the incident to it, so a sev1/sev2 one freezes its deploys.
+        cluster: route.cluster,
+        staticSummary: `${severity} incident from alarm ${alarmName}${route.cluster ? ` (cluster ${route.cluster})` : ''}`,
+        // A resolved incident is closed; the next alarm opens a new one under the same id.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      },
+    );
+    return { action: 'signalWithStart', ...targetOf(start), signal };
   }
 
   const cluster = route.cluster as string; // the schema requires a cluster on scale routes
@@ -280,26 +270,22 @@ function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>
 
 function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-declared' }>, opts: RouteOptions): RouteDecision {
   const d = event.detail;
-  return {
-    action: 'start',
-    workflowType: WorkflowType.incident,
-    taskQueue: TASK_QUEUE_DEFAULT,
-    workflowId: declaredIncidentWorkflowId(d.title, shortIdOf(event.envelope.id)),
-    args: [
-      {
-        title: d.title,
-        severity: d.severity,
-        ...(d.summary ? { summary: d.summary } : {}),
-        source: { kind: 'event', eventId: event.envelope.id, ...(d.declaredBy ? { by: d.declaredBy } : {}) },
-        ...(d.onCall ? { onCall: d.onCall } : {}),
-        ...dryRunOf(opts, d.dryRun),
-      },
-    ],
-    searchAttributes: [kindAttr('incident'), { key: FleetopsSeverity, value: d.severity }],
-    staticSummary: `${d.severity} incident: ${d.title}`,
-    // The id is per event: a closed incident must not be reopened by a late redelivery.
-    reusePolicy: 'REJECT_DUPLICATE',
-  };
+  const start = incidentStartOptions(
+    declaredIncidentWorkflowId(d.title, shortIdOf(event.envelope.id)),
+    {
+      title: d.title,
+      severity: d.severity,
+      ...(d.summary ? { summary: d.summary } : {}),
+      source: { kind: 'event', eventId: event.envelope.id, ...(d.declaredBy ? { by: d.declaredBy } : {}) },
+      ...(d.onCall ? { onCall: d.onCall } : {}),
+      ...dryRunOf(opts, d.dryRun),
+    },
+    {
+      // The id is per event: a closed incident must not be reopened by a late redelivery.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    },
+  );
+  return { action: 'start', ...targetOf(start) };
 }
 
 /** What one validated event becomes. Throws RouteValidationError for details that name unknown config. */

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
 import type { Logger } from '../common/logger';
-import type { IncidentPhase } from '../workflows/lib/incident-model';
+import { INCIDENT_SEVERITIES } from '../common/incident/severity';
+import type { IncidentPhase } from '../common/incident/model';
 
 /**
  * Domain gauges the worker computes from Temporal visibility rather than from counters in workflow
@@ -10,7 +11,6 @@ import type { IncidentPhase } from '../workflows/lib/incident-model';
  * running incident workflows by FleetopsSeverity and FleetopsPhase and sets the gauge.
  */
 export const OPEN_INCIDENTS_GAUGE = 'fleetops_incidents_open';
-export const INCIDENT_SEVERITIES = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
 /** Phases in which an incident is still being handled (resolved ones wait for their postmortem). */
 export const OPEN_INCIDENT_PHASES = ['opening', 'open', 'mitigated'] as const satisfies readonly IncidentPhase[];
 

@@ -3,6 +3,6 @@
  * defined beside it, and clients import them from there.
  */
 export { spotDrain } from './spot-drain/workflow';
-export * from './incident';
+export { incident } from './incident/workflow';
 export * from './capacity';
 export * from './canary-deploy';

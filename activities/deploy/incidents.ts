@@ -1,15 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
-import { automationIncidentWorkflowId, incidentStartOptions } from '../../common/incident-start';
-import type { IncidentFacts, IncidentInput } from '../../common/workflow-inputs';
-import { incidentFactsSignal } from '../../workflows/incident';
+import type { IncidentPhase } from '../../common/incident/model';
+import { FREEZING_SEVERITIES } from '../../common/incident/severity';
+import { automationIncidentWorkflowId } from '../../common/starts/incident';
 import type { ActivityDeps } from '../deps';
+import { openAutomationIncident } from '../incident/open-from-automation';
 import type { BlockingIncident, DeployIncidentRequest } from './types';
 
-/** Incident phases after which deploys may go again (workflows/lib/incident-model.ts IncidentPhase). */
-const RESOLVED_INCIDENT_PHASES = ['postmortem', 'postmortem-overdue', 'closed', 'aborted'];
-/** Severities that freeze deploys to their cluster. */
-const FREEZING_SEVERITIES = ['sev1', 'sev2'];
+/** Incident phases after which deploys may go again. */
+const RESOLVED_INCIDENT_PHASES: readonly IncidentPhase[] = ['postmortem', 'postmortem-overdue', 'closed', 'aborted'];
 
 function quote(v: string): string {
   return `'${v.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
@@ -57,29 +56,24 @@ export function createDeployIncidentActivities(deps: Pick<ActivityDeps, 'tempora
      */
     async requestDeployIncident(req: DeployIncidentRequest): Promise<{ workflowId: string }> {
       const { client } = temporalOf(deps);
-      const workflowId = automationIncidentWorkflowId(req.title, `${req.deployWorkflowId}/${req.deployRunId}/rollback-failed`);
-      const input: IncidentInput = {
+      const key = `${req.deployWorkflowId}/${req.deployRunId}/rollback-failed`;
+      const time = new Date().toISOString();
+      return openAutomationIncident(client.workflow, {
+        // The id is derived from the whole title; the start input carries at most 200 characters of it.
+        workflowId: automationIncidentWorkflowId(req.title, key),
         title: req.title.slice(0, 200),
         severity: 'sev2',
         summary: req.summary.slice(0, 4000),
-        source: { kind: 'workflow', workflowId: req.deployWorkflowId, workflowKind: 'deploy' },
-      };
-      const time = new Date().toISOString();
-      const facts: IncidentFacts = {
-        key: `${req.deployWorkflowId}/${req.deployRunId}/rollback-failed`,
+        origin: { workflowId: req.deployWorkflowId, workflowKind: 'deploy' },
+        key,
         entries: Object.entries(req.facts).map(([k, v]) => ({
           time,
           author: req.deployWorkflowId.slice(0, 255),
           kind: 'automation' as const,
           text: `${k}: ${v}`.slice(0, 4000),
         })).slice(0, 50),
-      };
-      await client.workflow.signalWithStart('incident', {
-        ...incidentStartOptions(workflowId, input, { cluster: req.cluster, service: req.service }),
-        signal: incidentFactsSignal,
-        signalArgs: [facts],
+        scope: { cluster: req.cluster, service: req.service },
       });
-      return { workflowId };
     },
   };
 }

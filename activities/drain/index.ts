@@ -9,11 +9,13 @@ import { FailureType } from '../../common/failures';
 import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { capacityWorkflowId, drainIncidentWorkflowId } from '../../common/workflow-ids';
-import type { CapacityInput, CapacityRequest, IncidentFacts, IncidentInput } from '../../common/workflow-inputs';
+import type { IncidentSeverity } from '../../common/incident/severity';
+import type { CapacityInput, CapacityRequest } from '../../common/workflow-inputs';
 import type { ClusterConfig } from '../../config/schema';
 import { awsCall } from '../aws/errors';
 import { mutatingAwsCall } from '../aws/dry-run';
 import type { ActivityDeps } from '../deps';
+import { openAutomationIncident } from '../incident/open-from-automation';
 import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
 import type {
   CapacityReplacementInput,
@@ -40,7 +42,7 @@ import type {
  */
 
 /** What the workflow asks for when a drain misses its deadline. */
-const DRAIN_INCIDENT_SEVERITY = 'sev3';
+const DRAIN_INCIDENT_SEVERITY: IncidentSeverity = 'sev3';
 /** How often a waiting activity heartbeats, independent of polling (a throttled poll must not look like a dead worker). */
 const WAIT_HEARTBEAT_MS = 3_000;
 
@@ -317,7 +319,6 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     },
 
     async requestDrainIncident(facts: DrainIncidentFacts): Promise<DrainIncidentResult> {
-      const workflowId = drainIncidentWorkflowId(facts.instanceId);
       const now = new Date().toISOString();
       const title = `Drain of ${facts.instanceId} missed its deadline`;
       const lines = [
@@ -327,24 +328,17 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         `not done: ${facts.notDone.join(', ') || 'nothing'}`,
         ...(facts.failure ? [`failure: ${facts.failure}`] : []),
       ];
-      const start: IncidentInput = {
+      // The worker's own client (SDK 1.24 activity context).
+      const { workflowId } = await openAutomationIncident(Context.current().client.workflow, {
+        workflowId: drainIncidentWorkflowId(facts.instanceId),
         title,
         severity: DRAIN_INCIDENT_SEVERITY,
         summary: lines.join('\n'),
-        source: { kind: 'workflow', workflowId: facts.workflowId, workflowKind: 'drain' },
-      };
-      const signal: IncidentFacts = {
+        origin: { workflowId: facts.workflowId, workflowKind: 'drain' },
         key: `${facts.workflowId}/deadline-missed`,
         entries: lines.map((text) => ({ time: now, author: facts.workflowId, kind: 'automation' as const, text })),
-      };
-      await signalWithStart('incident', {
-        workflowId,
-        taskQueue: TASK_QUEUE_DEFAULT,
-        args: [start],
-        signal: 'incidentFacts',
-        signalArgs: [signal],
+        scope: { cluster: facts.cluster, instanceId: facts.instanceId },
         staticSummary: title,
-        searchAttributes: { kind: 'incident', cluster: facts.cluster, instanceId: facts.instanceId, severity: DRAIN_INCIDENT_SEVERITY },
       });
       return { requested: true, workflowId, detail: `incident ${workflowId} (${DRAIN_INCIDENT_SEVERITY}) asked for` };
     },

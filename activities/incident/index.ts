@@ -3,12 +3,11 @@ import { join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
-import { automationIncidentWorkflowId, incidentStartOptions } from '../../common/incident-start';
+import type { ActionItem, IncidentPolicy } from '../../common/incident/model';
 import type { IncidentSeverity, IncidentTimelineEntry } from '../../common/workflow-inputs';
-import { incidentFactsSignal } from '../../workflows/incident';
-import type { ActionItem, IncidentPolicy } from '../../workflows/lib/incident-model';
 import type { ActivityDeps } from '../deps';
 import { ACTION_ITEM_LABEL, actionItemMarker, createGitHubIssuesApi, type GitHubIssuesApi } from './github';
+import { openAutomationIncident } from './open-from-automation';
 
 /**
  * Incident side effects: the severity policy the workflow runs by, the written postmortem, action
@@ -123,18 +122,14 @@ export function createIncidentActivities(deps: Pick<ActivityDeps, 'config' | 'fe
     async openIncidentFromAutomation(req: AutomationIncidentRequest): Promise<{ workflowId: string }> {
       // Injected in tests; in the worker, the activity context's client (the worker's own connection).
       const client = deps.temporal?.client ?? Context.current().client;
-      const workflowId = automationIncidentWorkflowId(req.title, req.key);
-      await client.workflow.signalWithStart('incident', {
-        ...incidentStartOptions(workflowId, {
-          title: req.title,
-          severity: req.severity,
-          ...(req.summary ? { summary: req.summary } : {}),
-          source: { kind: 'workflow', workflowId: req.origin.workflowId, workflowKind: req.origin.workflowKind },
-        }),
-        signal: incidentFactsSignal,
-        signalArgs: [{ key: req.key, entries: req.entries }],
+      return openAutomationIncident(client.workflow, {
+        title: req.title,
+        severity: req.severity,
+        ...(req.summary ? { summary: req.summary } : {}),
+        origin: req.origin,
+        key: req.key,
+        entries: req.entries,
       });
-      return { workflowId };
     },
   };
 }

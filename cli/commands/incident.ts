@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { incidentStartOptions } from '../../common/incident-start';
+import { POSTMORTEM_FIELDS, type PostmortemField } from '../../common/incident/model';
+import { incidentStartOptions } from '../../common/starts/incident';
 import { declaredIncidentWorkflowId } from '../../common/workflow-ids';
 import { incidentInputSchema, type IncidentInput } from '../../common/workflow-inputs';
 import {
@@ -18,19 +19,18 @@ import {
   resolveUpdate,
   type ActionItemRequest,
   type IncidentStatus,
-  type incident,
+  type IncidentWorkflow,
   type LessonRequest,
   type PostmortemFieldsRequest,
-} from '../../workflows/incident';
+} from '../../workflows/incident/messages';
 import { workflowUiLink } from '../../activities/notifications';
-import { POSTMORTEM_FIELDS, type PostmortemField } from '../../workflows/lib/incident-model';
 import type { CommandContext } from '../context';
 import { usageError } from '../errors';
 import { statusLines } from '../describe';
 import type { CommandRunner } from '../program';
 import { clusterNameSchema, parseArg, personSchema, severitySchema, textSchema, workflowIdSchema } from '../validation';
 
-/** `incident open|assign|note|check|resolve|postmortem` over workflows/incident.ts. */
+/** `incident open|assign|note|check|resolve|postmortem` over the messages of workflows/incident/. */
 export function registerIncidentCommands(program: Command, run: CommandRunner): void {
   const incidentCmd = program.command('incident').description('open and run incidents (roles, timeline, checklist, postmortem)');
 
@@ -117,10 +117,8 @@ async function openCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const workflowId = declaredIncidentWorkflowId(title, randomBytes(4).toString('hex'));
   ctx.workflowId = workflowId;
   const client = await ctx.client();
-  const handle = await client.workflow.start<typeof incident>('incident', {
-    ...incidentStartOptions(workflowId, input, { cluster }),
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-  });
+  const { workflowType, ...options } = incidentStartOptions(workflowId, input, { cluster, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+  const handle = await client.workflow.start<IncidentWorkflow>(workflowType, options);
   const target = ctx.target();
   const uiUrl = workflowUiLink(target.uiUrl, target.namespace, workflowId);
   ctx.print({ workflowId, runId: handle.firstExecutionRunId, input, ...(cluster ? { cluster } : {}), uiUrl }, [

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INCIDENT_SEVERITIES } from '../../common/incident/severity';
 import { defineEventKind } from './envelope';
 
 /** `fleetops` / `Incident Declared`: a person (or a tool acting for one) opens an incident. */
@@ -9,7 +10,7 @@ export const incidentDeclared = defineEventKind({
   detail: z
     .object({
       title: z.string().trim().min(1).max(200),
-      severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4']),
+      severity: z.enum(INCIDENT_SEVERITIES),
       summary: z.string().max(4000).optional(),
       declaredBy: z.string().min(1).max(255).optional(),
       onCall: z.string().min(1).max(255).optional(),

@@ -1,8 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IncidentPolicy } from '../../common/incident/model';
+import { postmortemFileName, renderPostmortem } from '../../workflows/incident/postmortem';
+import { addBusinessDays } from '../../workflows/incident/reminders';
+import { initialState, type IncidentState } from '../../workflows/incident/state';
 import {
-  addBusinessDays,
   applyActionItem,
   applyAlarmEvent,
   applyAssign,
@@ -11,11 +14,7 @@ import {
   applyNote,
   applyPostmortemFields,
   applyResolve,
-  initialState,
-  type IncidentPolicy,
-  type IncidentState,
-} from '../../workflows/lib/incident-model';
-import { postmortemFileName, renderPostmortem } from '../../workflows/lib/postmortem';
+} from '../../workflows/incident/transitions';
 import { incidentTestConfig } from './fixtures';
 
 const MIN = 60_000;

@@ -1,5 +1,7 @@
+import type { ActionItem, LessonKind } from '../../common/incident/model';
 import type { IncidentTimelineEntry } from '../../common/workflow-inputs';
-import { iso, postmortemDueAt, type ActionItem, type IncidentState, type Lesson, type LessonKind } from './incident-model';
+import { postmortemDueAt } from './reminders';
+import { iso, type IncidentState, type Lesson } from './state';
 
 /**
  * The postmortem as Markdown, in the shape of the Google SRE book's example postmortem: title, date,

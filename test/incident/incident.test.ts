@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createIncidentActivities } from '../../activities/incident';
 import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
-import { incidentStartOptions } from '../../common/incident-start';
+import { incidentStartOptions } from '../../common/starts/incident';
 import { FleetopsKind, FleetopsPhase, FleetopsSeverity } from '../../common/search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { alarmIncidentWorkflowId, declaredIncidentWorkflowId } from '../../common/workflow-ids';
@@ -19,7 +19,6 @@ import {
   assignUpdate,
   checkUpdate,
   editPostmortemUpdate,
-  incident,
   linkActionItemUpdate,
   noteUpdate,
   postmortemQuery,
@@ -27,10 +26,11 @@ import {
   timelineQuery,
   type CheckRequest,
   type IncidentStatus,
-} from '../../workflows/incident';
-import { addBusinessDays } from '../../workflows/lib/incident-model';
+} from '../../workflows/incident/messages';
+import { addBusinessDays } from '../../workflows/incident/reminders';
+import { incident } from '../../workflows/incident/workflow';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
-import { FakeGitHub, incidentTestConfig, recordingNotify, type SentNotification } from '../incident/fixtures';
+import { FakeGitHub, incidentTestConfig, recordingNotify, type SentNotification } from './fixtures';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

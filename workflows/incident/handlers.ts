@@ -1,0 +1,201 @@
+import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
+import { FailureType } from '../../common/failures';
+import type { IncidentAlarmEvent, IncidentFacts } from '../../common/workflow-inputs';
+import {
+  addActionItemUpdate,
+  addLessonUpdate,
+  alarmEventSignal,
+  assignUpdate,
+  checkUpdate,
+  editPostmortemUpdate,
+  incidentFactsSignal,
+  linkActionItemUpdate,
+  noteUpdate,
+  postmortemQuery,
+  resolveUpdate,
+  timelineQuery,
+} from './messages';
+import { renderPostmortem } from './postmortem';
+import { fileUnlinkedActionItems } from './side-effects';
+import type { IncidentState } from './state';
+import { statusOf } from './status';
+import {
+  applyActionItem,
+  applyAlarmEvent,
+  applyAssign,
+  applyCheck,
+  applyFacts,
+  applyLesson,
+  applyLinkActionItem,
+  applyNote,
+  applyPostmortemFields,
+  applyResolve,
+} from './transitions';
+import {
+  actionItemProblem,
+  assignProblem,
+  checkProblem,
+  lessonRequestProblem,
+  linkActionItemProblem,
+  noteProblem,
+  postmortemFieldsProblem,
+  resolveProblem,
+} from './validation';
+
+/**
+ * The incident's signal, update and query handlers: each validates with validation.ts, applies with
+ * transitions.ts and calls `changed()` so the main loop re-plans its timers. Installed before the
+ * workflow's first await, so the event of a signal-with-start lands in the first activation.
+ */
+
+function reject(problem: string | undefined): void {
+  if (problem) throw new Error(problem);
+}
+
+function validAlarmEvent(ev: IncidentAlarmEvent | undefined): ev is IncidentAlarmEvent {
+  return (
+    !!ev &&
+    typeof ev.alarmName === 'string' &&
+    typeof ev.eventId === 'string' &&
+    ['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(ev.state) &&
+    typeof ev.time === 'string' &&
+    !Number.isNaN(Date.parse(ev.time))
+  );
+}
+
+function validFacts(f: IncidentFacts | undefined): f is IncidentFacts {
+  return (
+    !!f &&
+    typeof f.key === 'string' &&
+    Array.isArray(f.entries) &&
+    f.entries.every((e) => typeof e.text === 'string' && typeof e.author === 'string' && !Number.isNaN(Date.parse(e.time)))
+  );
+}
+
+export function installIncidentHandlers(state: IncidentState, changed: () => void): void {
+  const status = () => statusOf(state, Date.now());
+
+  setHandler(
+    alarmEventSignal,
+    (ev) => {
+      if (!validAlarmEvent(ev)) {
+        log.warn('alarmEvent ignored: malformed payload', { payload: ev });
+        return;
+      }
+      if (applyAlarmEvent(state, ev, Date.now())) changed();
+    },
+    { description: 'A CloudWatch alarm state change routed to this incident: ALARM and OK go on the timeline; a repeated eventId is ignored.' },
+  );
+  setHandler(
+    incidentFactsSignal,
+    (facts) => {
+      if (!validFacts(facts)) {
+        log.warn('incidentFacts ignored: malformed payload', { payload: facts });
+        return;
+      }
+      if (applyFacts(state, facts, Date.now())) changed();
+    },
+    { description: 'Facts from another workflow (missed drain deadline, failed rollback), added to the timeline once per key.' },
+  );
+
+  setHandler(
+    assignUpdate,
+    (req) => {
+      applyAssign(state, req, Date.now());
+      changed();
+      return status();
+    },
+    { validator: (req) => reject(assignProblem(state, req)), description: 'Set or change a role: { role: onCall|commander|scribe, person, by }.' },
+  );
+  setHandler(
+    noteUpdate,
+    (req) => {
+      applyNote(state, req, Date.now());
+      changed();
+      return status();
+    },
+    {
+      validator: (req) => reject(noteProblem(state, req)),
+      description: 'Add a timeline entry: { text, by, kind?: note|status-update }. A status-update restarts the status reminder cadence.',
+    },
+  );
+  setHandler(
+    checkUpdate,
+    async (req) => {
+      if (req.item === 'action-items-filed') {
+        await fileUnlinkedActionItems(state);
+        // State may have moved while filing; a plain Error here would fail the workflow task, not the update.
+        const problem = checkProblem(state, req);
+        if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.InvalidRequest);
+      }
+      applyCheck(state, req, Date.now());
+      changed();
+      return status();
+    },
+    {
+      validator: (req) => reject(checkProblem(state, req)),
+      description:
+        'Check a checklist item: { item, by, note?, link? }. Items go in order; some need a field or a state ' +
+        '(mitigated: commander for sev1/sev2 and note; channel-opened: link; action-items-filed: files GitHub issues when configured).',
+    },
+  );
+  setHandler(
+    resolveUpdate,
+    (req) => {
+      applyResolve(state, req, Date.now());
+      changed();
+      return status();
+    },
+    {
+      validator: (req) => reject(resolveProblem(state, req)),
+      description: 'Resolve the incident: { by, text }. Needs every earlier response item checked; starts the postmortem clock.',
+    },
+  );
+  setHandler(
+    editPostmortemUpdate,
+    (req) => {
+      applyPostmortemFields(state, req, Date.now());
+      changed();
+      return status();
+    },
+    {
+      validator: (req) => reject(postmortemFieldsProblem(state, req)),
+      description: 'Write postmortem sections: { by, summary?, impact?, rootCause?, trigger?, resolution?, detection? }.',
+    },
+  );
+  setHandler(
+    addLessonUpdate,
+    (req) => {
+      applyLesson(state, req, Date.now());
+      changed();
+      return status();
+    },
+    { validator: (req) => reject(lessonRequestProblem(state, req)), description: 'Add a lesson: { by, kind: went-well|went-wrong|lucky, text }.' },
+  );
+  setHandler(
+    addActionItemUpdate,
+    (req) => {
+      const item = applyActionItem(state, req, Date.now());
+      changed();
+      return item;
+    },
+    {
+      validator: (req) => reject(actionItemProblem(state, req)),
+      description: 'Add an action item: { by, type: mitigate|prevent|process, text, owner, trackingLink? }; returns it with its id.',
+    },
+  );
+  setHandler(
+    linkActionItemUpdate,
+    (req) => {
+      const item = applyLinkActionItem(state, req, Date.now());
+      changed();
+      return item;
+    },
+    {
+      validator: (req) => reject(linkActionItemProblem(state, req)),
+      description: 'Set or change the tracking link of an action item: { by, id, trackingLink }.',
+    },
+  );
+  setHandler(postmortemQuery, () => renderPostmortem(state), { description: 'The postmortem as Markdown, rendered from the current state.' });
+  setHandler(timelineQuery, () => state.timeline, { description: 'The timeline entries in the order they were recorded.' });
+}

@@ -1,0 +1,165 @@
+import type { DryRunCall } from '../../common/controls';
+import type { ActionItem, IncidentPolicy, IncidentRole, LessonKind, PostmortemField } from '../../common/incident/model';
+import type { IncidentSeverity, IncidentSource, IncidentTimelineEntry, IncidentTimelineKind } from '../../common/workflow-inputs';
+import type { NotificationCounts, ReminderState } from './messages';
+
+/**
+ * The incident's long-lived state (roles, append-only timeline, checklist, postmortem content,
+ * reminders, outbox) as plain data, and the small helpers every rule uses. Plain data so it crosses
+ * continue-as-new as the `carried` input and a plain jest test can build one with initialState().
+ * The rules over it are pure functions beside it: validation.ts (may a request be applied),
+ * transitions.ts (apply it), reminders.ts (what is owed when), status.ts (what clients read),
+ * postmortem.ts (the document). No I/O, no clocks: every function that needs the time takes `now`
+ * (workflow time, so replays see the same values); the workflow's handlers are thin calls into them.
+ */
+
+export interface CheckRecord {
+  by: string;
+  at: string;
+  note?: string;
+  link?: string;
+}
+
+export interface Lesson {
+  kind: LessonKind;
+  text: string;
+  by: string;
+}
+
+export interface PostmortemContent extends Partial<Record<PostmortemField, string>> {
+  lessons: Lesson[];
+  actionItems: ActionItem[];
+  /** People who wrote postmortem content, in first-contribution order. */
+  authors: string[];
+}
+
+export interface OutgoingNotification {
+  idempotencyKey: string;
+  title: string;
+  text: string;
+  fields?: Record<string, string>;
+}
+
+export interface IncidentState {
+  /** `<workflowId>/<first run id prefix>`: unique per incident although alarm incidents reuse workflow ids. */
+  incidentKey: string;
+  workflowId: string;
+  title: string;
+  severity: IncidentSeverity;
+  summary?: string;
+  source: IncidentSource;
+  dryRun: boolean;
+  openedAt: number;
+  policy?: IncidentPolicy;
+  roles: Partial<Record<IncidentRole, string>>;
+  /** Append-only. */
+  timeline: IncidentTimelineEntry[];
+  checks: Record<string, CheckRecord>;
+  mitigatedAt?: number;
+  resolvedAt?: number;
+  /** All postmortem items checked; the workflow writes the document and completes. */
+  closedAt?: number;
+  abortedAt?: number;
+  postmortem: PostmortemContent;
+  reminders: ReminderState;
+  /** Notifications handlers queued; the workflow's main loop sends them (activities run there). */
+  outbox: OutgoingNotification[];
+  outboxSeq: number;
+  /** Alarm event ids and facts keys already recorded (bounded), so redeliveries add nothing. */
+  seenKeys: string[];
+  alarmEvents: number;
+  filingActionItems: boolean;
+  /** Delivered notifications, and the keys of those that failed after all retries. */
+  notifications: NotificationCounts;
+  dryRunCalls: DryRunCall[];
+  postmortemPath?: string;
+}
+
+const SEEN_KEYS_LIMIT = 1000;
+export const TEXT_LIMIT = 4000;
+export const NAME_LIMIT = 255;
+const DRY_RUN_CALLS_KEPT = 200;
+
+export function initialState(args: {
+  workflowId: string;
+  firstRunId: string;
+  title: string;
+  severity: IncidentSeverity;
+  summary?: string;
+  source: IncidentSource;
+  onCall?: string;
+  dryRun?: boolean;
+  timeline?: IncidentTimelineEntry[];
+  now: number;
+}): IncidentState {
+  const opener = openerName(args.source);
+  return {
+    incidentKey: `${args.workflowId}/${args.firstRunId.slice(0, 8)}`,
+    workflowId: args.workflowId,
+    title: args.title,
+    severity: args.severity,
+    summary: args.summary,
+    source: args.source,
+    dryRun: args.dryRun ?? false,
+    openedAt: args.now,
+    roles: args.onCall ? { onCall: args.onCall } : {},
+    timeline: [
+      ...(args.timeline ?? []),
+      { time: iso(args.now), author: opener, kind: 'opened', text: `${args.severity} incident opened: ${args.title}` },
+    ],
+    checks: {},
+    postmortem: { lessons: [], actionItems: [], authors: [] },
+    reminders: { statusReminders: 0, lastStatusAt: args.now, postmortemReminders: 0, escalated: false },
+    outbox: [],
+    outboxSeq: 0,
+    seenKeys: [],
+    alarmEvents: 0,
+    filingActionItems: false,
+    notifications: { sent: 0, failed: [] },
+    dryRunCalls: [],
+  };
+}
+
+export function openerName(source: IncidentSource): string {
+  switch (source.kind) {
+    case 'alarm':
+      return 'router';
+    case 'event':
+      return source.by ?? 'router';
+    case 'cli':
+      return source.by;
+    case 'workflow':
+      return source.workflowId;
+  }
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function appendTimeline(state: IncidentState, entry: { time?: string; author: string; kind: IncidentTimelineKind; text: string }, now: number): void {
+  state.timeline.push({ time: entry.time ?? iso(now), author: entry.author, kind: entry.kind, text: entry.text.slice(0, TEXT_LIMIT) });
+}
+
+/** Records a dedupe key; false when it was seen before. */
+export function markSeen(state: IncidentState, key: string): boolean {
+  if (state.seenKeys.includes(key)) return false;
+  state.seenKeys.push(key);
+  if (state.seenKeys.length > SEEN_KEYS_LIMIT) state.seenKeys.splice(0, state.seenKeys.length - SEEN_KEYS_LIMIT);
+  return true;
+}
+
+export function queueNotification(state: IncidentState, n: Omit<OutgoingNotification, 'idempotencyKey'> & { key: string }): void {
+  state.outboxSeq += 1;
+  state.outbox.push({ idempotencyKey: `${state.incidentKey}/${n.key}`, title: n.title, text: n.text, fields: n.fields });
+}
+
+export function isFinished(state: IncidentState): boolean {
+  return state.closedAt !== undefined || state.abortedAt !== undefined;
+}
+
+/** A side effect a dry run records instead of making (bounded, oldest dropped first). */
+export function recordDryRun(state: IncidentState, action: string, params: Record<string, unknown>): void {
+  state.dryRunCalls.push({ action, params });
+  if (state.dryRunCalls.length > DRY_RUN_CALLS_KEPT) state.dryRunCalls.splice(0, state.dryRunCalls.length - DRY_RUN_CALLS_KEPT);
+}
