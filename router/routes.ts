@@ -8,6 +8,7 @@ import {
   FleetopsSeverity,
   type FleetopsKindValue,
 } from '../common/search-attributes';
+import { CAPACITY_WORKFLOW_TYPE, capacityStartOptions } from '../common/starts/capacity';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import type {
   CapacityInput,
@@ -19,14 +20,9 @@ import type {
   IncidentInput,
   SpotDrainInput,
 } from '../common/workflow-inputs';
-import {
-  alarmIncidentWorkflowId,
-  capacityWorkflowId,
-  declaredIncidentWorkflowId,
-  deployWorkflowId,
-  drainWorkflowId,
-} from '../common/workflow-ids';
+import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId } from '../common/workflow-ids';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
+import { capacityRequestSignal } from '../workflows/capacity/messages';
 import { parseEcsServiceArn } from './events/ecs-service-arn';
 import type { ParsedEvent, RoutableEvent } from './events';
 
@@ -38,14 +34,14 @@ import type { ParsedEvent, RoutableEvent } from './events';
 /** Workflow type names the workers register (exported function names in workflows/). */
 export const WorkflowType = {
   spotDrain: 'spotDrain',
-  capacity: 'capacity',
+  capacity: CAPACITY_WORKFLOW_TYPE,
   canaryDeploy: 'canaryDeploy',
   incident: 'incident',
 } as const;
 
 export const SignalName = {
   drainEvent: 'drainEvent',
-  capacityRequest: 'capacityRequest',
+  capacityRequest: capacityRequestSignal.name,
   alarmEvent: 'alarmEvent',
   ecsEvent: 'ecsEvent',
 } as const;
@@ -93,6 +89,27 @@ const INTERRUPTION_NOTICE_MS = 120_000;
 /** A short id derived from the event id, so a redelivered Incident Declared maps to the same workflow. */
 export function shortIdOf(eventId: string): string {
   return createHash('sha256').update(eventId).digest('hex').slice(0, 8);
+}
+
+/** The dispatcher's target from a workflow's start options (common/starts/). */
+function targetOf(start: {
+  workflowType: WorkflowTarget['workflowType'];
+  taskQueue: string;
+  workflowId: string;
+  args: WorkflowTarget['args'];
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+  workflowIdReusePolicy: WorkflowIdReusePolicy;
+}): WorkflowTarget {
+  return {
+    workflowType: start.workflowType,
+    taskQueue: start.taskQueue,
+    workflowId: start.workflowId,
+    args: start.args,
+    searchAttributes: start.typedSearchAttributes,
+    staticSummary: start.staticSummary,
+    reusePolicy: start.workflowIdReusePolicy,
+  };
 }
 
 const kindAttr = (kind: FleetopsKindValue): SearchAttributePair => ({ key: FleetopsKind, value: kind });
@@ -192,19 +209,13 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
   }
 
   const cluster = route.cluster as string; // the schema requires a cluster on scale routes
-  const workflowId = capacityWorkflowId(cluster);
-  if (state.value !== 'ALARM') return { action: 'ignore', reason: `alarm ${alarmName} is ${state.value}; only ALARM scales`, workflowId };
+  const start = capacityStartOptions(cluster, dryRunOf(opts));
+  if (state.value !== 'ALARM') return { action: 'ignore', reason: `alarm ${alarmName} is ${state.value}; only ALARM scales`, workflowId: start.workflowId };
   const direction = route.action === 'scale-out' ? 'out' : 'in';
   const units = route.units ?? config.clusters[cluster]?.capacity.stepUnits ?? 1;
   return {
     action: 'signalWithStart',
-    workflowType: WorkflowType.capacity,
-    taskQueue: TASK_QUEUE_DEFAULT,
-    workflowId,
-    args: [{ cluster, ...dryRunOf(opts) }],
-    searchAttributes: [kindAttr('capacity'), { key: FleetopsCluster, value: cluster }],
-    staticSummary: `Capacity of cluster ${cluster}`,
-    reusePolicy: 'ALLOW_DUPLICATE',
+    ...targetOf(start),
     signal: {
       name: SignalName.capacityRequest,
       arg: {

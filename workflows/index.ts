@@ -4,5 +4,5 @@
  */
 export * from './spot-drain';
 export * from './incident';
-export * from './capacity';
+export { capacity } from './capacity/workflow';
 export * from './canary-deploy';
