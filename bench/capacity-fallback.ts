@@ -19,9 +19,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { capacityWorkflowId } from '../common/workflow-ids';
+import { capacityStartOptions } from '../common/starts/capacity';
 import type { CapacityRequest } from '../common/workflow-inputs';
-import { capacity, capacityRequestSignal } from '../workflows/capacity';
+import { capacityRequestSignal } from '../workflows/capacity/messages';
+import type { capacity } from '../workflows/capacity/workflow';
 import { startEmulator, type Emulator } from '../test/harness/emulator';
 import { ARTIFACTS_DIR, TEMPORAL_CLI } from '../test/harness/paths';
 import { CLUSTER, seedCapacityWorld, type Seeded } from '../test/capacity/world';
@@ -117,10 +118,11 @@ async function main(): Promise<void> {
         const before = await activeIds(emu);
         const request: CapacityRequest = { direction: 'out', units: UNITS, reason: 'bench alarm', source: { kind: 'alarm', alarmName: 'bench-scale-out', eventId: `bench-${failing}` } };
         const t0 = Date.now();
-        const handle = await temporal.client.workflow.signalWithStart(capacity, {
-          workflowId: `${capacityWorkflowId(CLUSTER)}-bench-${failing}-${t0}`,
+        const start = capacityStartOptions(CLUSTER);
+        const handle = await temporal.client.workflow.signalWithStart<typeof capacity, [CapacityRequest]>(start.workflowType, {
+          workflowId: `${start.workflowId}-bench-${failing}-${t0}`,
           taskQueue,
-          args: [{ cluster: CLUSTER }],
+          args: start.args,
           signal: capacityRequestSignal,
           signalArgs: [request],
         });

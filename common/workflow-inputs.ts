@@ -192,7 +192,7 @@ export const incidentFactsSchema = z
 
 export type IncidentFacts = z.infer<typeof incidentFactsSchema>;
 
-// ---- capacity (workflows/capacity.ts): id `capacity-<cluster>`, task queue `fleetops` ----
+// ---- capacity (workflows/capacity/; start options in common/starts/capacity.ts): id `capacity-<cluster>`, task queue `fleetops` ----
 
 /** Start argument of `capacity`: `[CapacityInput]`. One long-running workflow per cluster. */
 export const capacityInputSchema = z
@@ -218,7 +218,7 @@ export const capacitySourceSchema = z
   .strict();
 
 /**
- * `capacityRequest` signal payload (signal defined in workflows/capacity.ts). Requests that arrive
+ * `capacityRequest` signal payload (signal defined in workflows/capacity/messages.ts). Requests that arrive
  * together coalesce into one plan; `force` skips the cooldown and lets scale-in pick instances that
  * run standalone tasks.
  */

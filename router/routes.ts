@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
 import { FleetopsCluster, FleetopsKind, FleetopsService, type FleetopsKindValue } from '../common/search-attributes';
+import { CAPACITY_WORKFLOW_TYPE, capacityStartOptions } from '../common/starts/capacity';
 import { drainStartOptions } from '../common/starts/drain';
 import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../common/starts/incident';
 import { TASK_QUEUE_DEFAULT } from '../common/task-queues';
@@ -15,13 +16,9 @@ import type {
   SpotDrainInput,
 } from '../common/workflow-inputs';
 import { alarmEventSignal } from '../workflows/incident/messages';
-import {
-  alarmIncidentWorkflowId,
-  capacityWorkflowId,
-  declaredIncidentWorkflowId,
-  deployWorkflowId,
-} from '../common/workflow-ids';
+import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId } from '../common/workflow-ids';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
+import { capacityRequestSignal } from '../workflows/capacity/messages';
 import { drainEventSignal } from '../workflows/spot-drain/messages';
 import { parseEcsServiceArn } from './events/ecs-service-arn';
 import type { ParsedEvent, RoutableEvent } from './events';
@@ -33,13 +30,13 @@ import type { ParsedEvent, RoutableEvent } from './events';
 
 /** Workflow type names the workers register (exported function names in workflows/). */
 export const WorkflowType = {
-  capacity: 'capacity',
+  capacity: CAPACITY_WORKFLOW_TYPE,
   canaryDeploy: 'canaryDeploy',
   incident: INCIDENT_WORKFLOW_TYPE,
 } as const;
 
 export const SignalName = {
-  capacityRequest: 'capacityRequest',
+  capacityRequest: capacityRequestSignal.name,
   alarmEvent: alarmEventSignal.name,
   ecsEvent: 'ecsEvent',
 } as const;
@@ -200,19 +197,13 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
   }
 
   const cluster = route.cluster as string; // the schema requires a cluster on scale routes
-  const workflowId = capacityWorkflowId(cluster);
-  if (state.value !== 'ALARM') return { action: 'ignore', reason: `alarm ${alarmName} is ${state.value}; only ALARM scales`, workflowId };
+  const start = capacityStartOptions(cluster, dryRunOf(opts));
+  if (state.value !== 'ALARM') return { action: 'ignore', reason: `alarm ${alarmName} is ${state.value}; only ALARM scales`, workflowId: start.workflowId };
   const direction = route.action === 'scale-out' ? 'out' : 'in';
   const units = route.units ?? config.clusters[cluster]?.capacity.stepUnits ?? 1;
   return {
     action: 'signalWithStart',
-    workflowType: WorkflowType.capacity,
-    taskQueue: TASK_QUEUE_DEFAULT,
-    workflowId,
-    args: [{ cluster, ...dryRunOf(opts) }],
-    searchAttributes: [kindAttr('capacity'), { key: FleetopsCluster, value: cluster }],
-    staticSummary: `Capacity of cluster ${cluster}`,
-    reusePolicy: 'ALLOW_DUPLICATE',
+    ...targetOf(start),
     signal: {
       name: SignalName.capacityRequest,
       arg: {

@@ -4,5 +4,5 @@
  */
 export { spotDrain } from './spot-drain/workflow';
 export { incident } from './incident/workflow';
-export * from './capacity';
+export { capacity } from './capacity/workflow';
 export * from './canary-deploy';

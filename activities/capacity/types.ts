@@ -1,13 +1,13 @@
+import type { Market, PoolKind } from '../../common/capacity';
 import type { DryRunCall } from '../../common/controls';
+
+export type { Market, PoolKind };
 
 /**
  * Data the capacity activities and the capacity workflow exchange. Plain JSON: it lands in the
  * workflow history. Capacity is always in weight units (an instance type's weight), so pools of
  * different instance types compare.
  */
-
-export type PoolKind = 'ec2-fleet' | 'spot-fleet' | 'asg';
-export type Market = 'spot' | 'on-demand';
 
 /** Tags fleetops puts on instances it launches through CreateFleet, and finds them by. */
 export const POOL_TAG_CLUSTER = 'fleetops:cluster';
@@ -30,7 +30,7 @@ export interface PoolSettings {
   market: Market;
   fulfilmentTimeoutSeconds: number;
   maxUnits?: number;
-  /** ec2-fleet only: the overrides a request may use. */
+  /** The instance-type/zone overrides a request may use (ec2-fleet); empty for kinds without overrides. */
   overrides: PoolOverrideView[];
 }
 

@@ -7,15 +7,16 @@ import { createHash } from 'node:crypto';
 import type { DryRunCall } from '../../common/controls';
 import { FailureType } from '../../common/failures';
 import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
-import { capacityWorkflowId, drainIncidentWorkflowId } from '../../common/workflow-ids';
+import { capacityStartOptions } from '../../common/starts/capacity';
+import { drainIncidentWorkflowId } from '../../common/workflow-ids';
 import type { IncidentSeverity } from '../../common/incident/severity';
-import type { CapacityInput, CapacityRequest } from '../../common/workflow-inputs';
-import type { ClusterConfig } from '../../config/schema';
+import type { CapacityRequest } from '../../common/workflow-inputs';
+import { instanceWeight } from '../../config/instance-weight';
 import { awsCall } from '../aws/errors';
 import { mutatingAwsCall } from '../aws/dry-run';
 import type { ActivityDeps } from '../deps';
 import { openAutomationIncident } from '../incident/open-from-automation';
+import { capacityRequestSignal } from '../../workflows/capacity/messages';
 import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
 import type {
   CapacityReplacementInput,
@@ -59,18 +60,6 @@ export interface SignalWithStartArgs {
   signalArgs: unknown[];
   staticSummary: string;
   searchAttributes: { kind: string; cluster?: string; instanceId?: string; severity?: string };
-}
-
-function unitsFor(cluster: ClusterConfig, instanceType: string | undefined): number {
-  if (!instanceType) return 1;
-  const configured = cluster.instanceWeights[instanceType];
-  if (configured !== undefined) return configured;
-  for (const pool of cluster.pools) {
-    if (pool.kind !== 'ec2-fleet') continue;
-    const o = pool.overrides.find((x) => x.instanceType === instanceType);
-    if (o) return o.weight;
-  }
-  return 1;
 }
 
 const collect = (calls: DryRunCall[], m: { dryRun: boolean } & ({ dryRun: true; call: DryRunCall } | { dryRun: false })) => {
@@ -117,7 +106,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         instanceType: hit.state.instanceType,
         runningTasks: hit.state.running,
         pendingTasks: hit.state.pending,
-        capacityUnits: unitsFor(cluster, hit.state.instanceType),
+        capacityUnits: instanceWeight(cluster, hit.state.instanceType),
         drain: cluster.drain,
       };
     },
@@ -260,24 +249,24 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     },
 
     async requestReplacementCapacity(input: CapacityReplacementInput): Promise<CapacityReplacementResult> {
-      const workflowId = capacityWorkflowId(input.cluster);
+      const start = capacityStartOptions(input.cluster);
+      const { workflowId } = start;
       const request: CapacityRequest = {
         direction: 'out',
         units: input.units,
         reason: input.reason,
         source: { kind: 'drain', instanceId: input.instanceId, eventId: input.source },
       };
-      const start: CapacityInput = { cluster: input.cluster };
       if (input.dryRun) {
-        return { workflowId, dryRunCalls: [{ action: 'fleetops:capacityRequest', params: { workflowId, ...request } }] };
+        return { workflowId, dryRunCalls: [{ action: `fleetops:${capacityRequestSignal.name}`, params: { workflowId, ...request } }] };
       }
-      await signalWithStart('capacity', {
+      await signalWithStart(start.workflowType, {
         workflowId,
-        taskQueue: TASK_QUEUE_DEFAULT,
-        args: [start],
-        signal: 'capacityRequest',
+        taskQueue: start.taskQueue,
+        args: start.args,
+        signal: capacityRequestSignal.name,
         signalArgs: [request],
-        staticSummary: `capacity of cluster ${input.cluster}`,
+        staticSummary: start.staticSummary,
         searchAttributes: { kind: 'capacity', cluster: input.cluster },
       });
       return { workflowId, dryRunCalls: [] };

@@ -25,7 +25,7 @@ import { loadConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import { TERMINAL_DEPLOY_PHASES, type DeployPhase, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy';
-import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity';
+import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity/messages';
 import type { IncidentStatus } from '../../workflows/incident/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';

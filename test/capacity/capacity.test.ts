@@ -5,13 +5,15 @@ import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../commo
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { CapacityRequest } from '../../common/workflow-inputs';
-import { capacity, capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity';
+import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
+import { capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity/messages';
+import type { capacity } from '../../workflows/capacity/workflow';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
-import { FakeCloud } from '../capacity/fake-cloud';
+import { FakeCloud } from './fake-cloud';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 
 /**
- * The capacity workflow against an in-memory cluster (test/capacity/fake-cloud.ts) on the
+ * The capacity workflow against an in-memory cluster (fake-cloud.ts beside this file) on the
  * time-skipping server. Scale-in victims are drained by the real `spotDrain` child on the
  * `fleetops-critical` queue, with its AWS steps faked here.
  */
@@ -107,7 +109,7 @@ async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: st
   });
   await main.runUntil(() =>
     critical.runUntil(async () => {
-      const handle = await env.client.workflow.start(capacity, {
+      const handle = await env.client.workflow.start<typeof capacity>(CAPACITY_WORKFLOW_TYPE, {
         workflowId: capacityWorkflowId(cluster),
         taskQueue,
         args: [{ cluster, ...(opts.dryRun ? { dryRun: true } : {}) }],

@@ -1,11 +1,11 @@
 import type { Market, OverrideRef, PoolInstance, PoolSettings, PoolSnapshot } from '../../activities/capacity/types';
 
 /**
- * Pure planning rules of the capacity workflow, kept apart so they are tested without Temporal and
- * the workflow file reads as the sequence of steps.
+ * Pure planning rules of the capacity workflow (unavailable marks, scale-in victims, pending
+ * buckets), kept apart so they are tested without Temporal and the phases read as steps.
  */
 
-/** A pool (or, for ec2-fleet, one instance type in one zone) that failed to deliver, skipped until `until`. */
+/** A pool (or, for a pool with overrides, one instance type in one zone) that failed to deliver, skipped until `until`. */
 export interface UnavailableMark {
   pool: string;
   instanceType?: string;
@@ -35,7 +35,7 @@ function overrideMarked(m: UnavailableMark, pool: string, o: OverrideRef): boole
   );
 }
 
-/** Overrides of an ec2-fleet pool that are marked unavailable now. */
+/** Overrides of a pool (ec2-fleet's) that are marked unavailable now. */
 export function markedOverrides(pool: PoolSettings, marks: UnavailableMark[], now: number): OverrideRef[] {
   const live = activeMarks(marks, now);
   return pool.overrides
@@ -44,14 +44,16 @@ export function markedOverrides(pool: PoolSettings, marks: UnavailableMark[], no
 }
 
 /**
- * Whether a pool can be asked now: no pool-wide mark, and for ec2-fleet at least one override left.
+ * Whether a pool can be asked now: no pool-wide mark, and for a pool with overrides (ec2-fleet) at
+ * least one override left.
  * Returns the mark that blocks it, or undefined when usable.
  */
 export function poolBlockedBy(pool: PoolSettings, marks: UnavailableMark[], now: number): UnavailableMark | undefined {
   const live = activeMarks(marks, now);
   const poolWide = live.find((m) => m.pool === pool.name && m.instanceType === undefined);
   if (poolWide) return poolWide;
-  if (pool.kind === 'ec2-fleet' && pool.overrides.length > 0) {
+  // Only kinds with overrides have any (describeCapacity gives the others none).
+  if (pool.overrides.length > 0) {
     const marked = markedOverrides(pool, live, now);
     if (marked.length >= pool.overrides.length) {
       const last = live.filter((m) => m.pool === pool.name).sort((a, b) => b.until - a.until)[0];

@@ -1,0 +1,78 @@
+import {
+  DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
+  SetDesiredCapacityCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DryRunCall } from '../../../common/controls';
+import { FailureType } from '../../../common/failures';
+import { mutatingAwsCall } from '../../aws/dry-run';
+import { awsCall } from '../../aws/errors';
+import { dryRunCalls, raisedTarget, type PoolContext, type PoolDriver, type PoolOf } from './driver';
+
+/**
+ * `asg`: an Auto Scaling group (on-demand by default) whose DesiredCapacity fleetops moves. The group
+ * launches on its own once raised, and reports failure as a failed scaling activity.
+ */
+export const asgDriver: PoolDriver<'asg'> = {
+  market: (pool) => pool.market,
+
+  async describe(ctx, pool) {
+    const res = await awsCall('autoscaling:DescribeAutoScalingGroups', () =>
+      ctx.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [pool.autoScalingGroupName] })),
+    );
+    const g = res.AutoScalingGroups?.[0];
+    if (!g) throw ApplicationFailure.nonRetryable(`Auto Scaling group ${pool.autoScalingGroupName} not found`, FailureType.AwsNotFound);
+    const leaving = /Terminat|Detach|Standby/;
+    return {
+      targetUnits: g.DesiredCapacity ?? 0,
+      instances: (g.Instances ?? [])
+        .filter((i) => !leaving.test(i.LifecycleState ?? ''))
+        .map((i) => ({
+          instanceId: i.InstanceId ?? '',
+          instanceType: i.InstanceType,
+          availabilityZone: i.AvailabilityZone,
+          state: i.LifecycleState === 'InService' ? 'running' : 'pending',
+        })),
+    };
+  },
+
+  async capacityError(ctx, pool, _state, since) {
+    const res = await awsCall('autoscaling:DescribeScalingActivities', () =>
+      ctx.aws.autoscaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: pool.autoScalingGroupName, MaxRecords: 20 })),
+    );
+    const failed = (res.Activities ?? []).find((a) => a.StatusCode === 'Failed' && a.StartTime && a.StartTime >= since);
+    if (!failed) return undefined;
+    const text = `${failed.StatusMessage ?? ''} ${failed.Description ?? ''}`;
+    const code = /InsufficientInstanceCapacity|MaxSpotInstanceCountExceeded|SpotMaxPriceTooLow|InstanceLimitExceeded|VcpuLimitExceeded/.exec(text)?.[0];
+    return { code: code ?? 'ScalingActivityFailed', message: text.trim().slice(0, 500) };
+  },
+
+  async request(ctx, pool, input) {
+    return raisedTarget(input.newTargetUnits, await setDesiredCapacity(ctx, pool, input.newTargetUnits, input.dryRun));
+  },
+
+  withdraw: (ctx, pool, targetUnits, dryRun) => setDesiredCapacity(ctx, pool, targetUnits, dryRun),
+
+  /** One call terminates the instance and lowers DesiredCapacity with it, so the group does not replace it. */
+  async remove(ctx, _pool, input) {
+    const params = { InstanceId: input.instanceId, ShouldDecrementDesiredCapacity: true };
+    try {
+      return dryRunCalls(
+        await mutatingAwsCall(input.dryRun, 'autoscaling:TerminateInstanceInAutoScalingGroup', params, () =>
+          ctx.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand(params)),
+        ),
+      );
+    } catch (err) {
+      // Already gone from the group (a retry after success): the goal is reached.
+      if (!(err instanceof ApplicationFailure && (err.type === FailureType.AwsNotFound || err.type === FailureType.AwsValidation))) throw err;
+      return [];
+    }
+  },
+};
+
+async function setDesiredCapacity(ctx: PoolContext, pool: PoolOf<'asg'>, target: number, dryRun: boolean | undefined): Promise<DryRunCall[]> {
+  const params = { AutoScalingGroupName: pool.autoScalingGroupName, DesiredCapacity: target, HonorCooldown: false };
+  return dryRunCalls(await mutatingAwsCall(dryRun, 'autoscaling:SetDesiredCapacity', params, () => ctx.aws.autoscaling.send(new SetDesiredCapacityCommand(params))));
+}

@@ -1,0 +1,33 @@
+import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
+import { FleetopsCluster, FleetopsKind } from '../search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../task-queues';
+import { capacityWorkflowId } from '../workflow-ids';
+import type { CapacityInput } from '../workflow-inputs';
+
+/** The workflow type: the exported function name in workflows/capacity/workflow.ts. */
+export const CAPACITY_WORKFLOW_TYPE = 'capacity' as const;
+
+/**
+ * Start options every starter of the `capacity` workflow uses: the router (alarm routes), the drain's
+ * replacement request (activities/drain), the bench. One long-running workflow per cluster, so every
+ * start is a signal-with-start of `capacityRequest` (workflows/capacity/messages.ts).
+ * Spread into `client.workflow.signalWithStart(start.workflowType, { ...start, signal, signalArgs })`.
+ */
+export function capacityStartOptions(cluster: string, opts: { dryRun?: boolean } = {}) {
+  const typedSearchAttributes: SearchAttributePair[] = [
+    { key: FleetopsKind, value: 'capacity' },
+    { key: FleetopsCluster, value: cluster },
+  ];
+  const input: CapacityInput = { cluster, ...(opts.dryRun ? { dryRun: true } : {}) };
+  // A closed (aborted, failed) capacity workflow is replaced by the next request under the same id.
+  const workflowIdReusePolicy: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE';
+  return {
+    workflowType: CAPACITY_WORKFLOW_TYPE,
+    workflowId: capacityWorkflowId(cluster),
+    taskQueue: TASK_QUEUE_DEFAULT,
+    args: [input] as [CapacityInput],
+    typedSearchAttributes,
+    staticSummary: `Capacity of cluster ${cluster}`,
+    workflowIdReusePolicy,
+  };
+}

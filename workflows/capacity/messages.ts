@@ -1,0 +1,54 @@
+import { defineSignal } from '@temporalio/workflow';
+import type { Market, PoolKind } from '../../common/capacity';
+import type { WorkflowStatus } from '../../common/controls';
+import type { CapacityRequest } from '../../common/workflow-inputs';
+
+/**
+ * The capacity workflow's messages and what its clients read. Besides `capacityRequest` it answers
+ * the operator messages every workflow answers (`status`, `pause`, `resume`, `abort`: common/controls.ts);
+ * `status` and the workflow result are a CapacityStatus. Clients (router, drain activity, CLI, tests)
+ * import from here; start options are in common/starts/capacity.ts.
+ */
+
+/** Ask for units of capacity out or in; requests that arrive together coalesce into one plan. */
+export const capacityRequestSignal = defineSignal<[CapacityRequest], 'capacityRequest'>('capacityRequest');
+
+export interface CapacityDecision {
+  at: string;
+  action: 'scale-out' | 'scale-in' | 'pool-skipped' | 'pool-failed' | 'pool-delivered' | 'return-to-spot' | 'deferred' | 'ignored' | 'drain' | 'registered';
+  units?: number;
+  pool?: string;
+  reason: string;
+}
+
+export interface PoolStatus {
+  name: string;
+  kind: PoolKind;
+  market: Market;
+  targetUnits: number;
+  actualUnits: number;
+  activeUnits: number;
+}
+
+/** A pool (or, for a pool with overrides, one instance type in one zone) skipped until `until` (ISO). */
+export interface UnavailableStatus {
+  pool: string;
+  instanceType?: string;
+  availabilityZone?: string;
+  until: string;
+  reason: string;
+}
+
+export interface CapacityStatus extends WorkflowStatus {
+  cluster: string;
+  pools: PoolStatus[];
+  unavailable: UnavailableStatus[];
+  pending: { out: number; in: number; unmet: number; requests: number };
+  cooldownUntil?: string;
+  nextReturnToSpotAt?: string;
+  decisions: CapacityDecision[];
+  signalsReceived: number;
+  duplicates: number;
+  plans: number;
+  continuedRuns: number;
+}

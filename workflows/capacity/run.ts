@@ -1,0 +1,33 @@
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
+import type { CapacitySnapshot } from '../../activities/capacity/types';
+import { FailureType } from '../../common/failures';
+import type { OperatorControls } from '../lib/operator-controls';
+import { aws } from './activity-options';
+import type { CapacityState } from './state';
+
+/** What every phase of one capacity run works with. */
+export interface CapacityRun {
+  readonly cluster: string;
+  readonly dryRun: boolean;
+  readonly state: CapacityState;
+  readonly controls: OperatorControls;
+}
+
+/** Describes the cluster's pools and takes the snapshot into the state (status shows it). */
+export async function refresh(run: CapacityRun): Promise<CapacitySnapshot> {
+  const snapshot = await aws.describeCapacity({ cluster: run.cluster });
+  run.state.applySnapshot(snapshot);
+  return snapshot;
+}
+
+/** The capacity error an activity failed with (a pool out of capacity), or undefined for any other failure. */
+export function capacityFailureCode(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && cause.type === FailureType.AwsCapacityUnavailable) return cause.message;
+  return undefined;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) return err.cause?.message ?? err.message;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,111 @@
+import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Market, PoolInstance } from '../../activities/capacity/types';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../../common/search-attributes';
+import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
+import { drainWorkflowId } from '../../common/workflow-ids';
+import type { SpotDrainInput } from '../../common/workflow-inputs';
+import { drainEventSignal } from '../spot-drain/messages';
+import { spotDrain } from '../spot-drain/workflow';
+import { aws } from './activity-options';
+import { chooseVictims } from './rules';
+import { errorMessage, refresh, type CapacityRun } from './run';
+
+/**
+ * Scale-in: choose victims (rules.ts), drain each through a child `spotDrain`, then take the drained
+ * ones out of their pools. An instance whose drain fails stays.
+ */
+
+export interface ScaleInOptions {
+  /** Victims may run standalone tasks. */
+  force: boolean;
+  /** Take only instances of this market (return to spot). */
+  market?: Market;
+  /** Go below the cluster's min (return to spot: the spot units are already up). */
+  ignoreMin?: boolean;
+}
+
+export async function scaleIn(run: CapacityRun, units: number, why: string, opts: ScaleInOptions): Promise<{ removed: number; aborted: boolean }> {
+  const { cluster, dryRun, state, controls } = run;
+  const snap = await refresh(run);
+  const settings = snap.settings;
+  const allowed = opts.ignoreMin ? units : Math.min(units, state.totalUnits(snap) - settings.minUnits);
+  if (allowed <= 0) {
+    state.decide({ action: 'ignored', units, reason: `at min ${settings.minUnits} units: ${why}` });
+    return { removed: 0, aborted: false };
+  }
+  const choice = chooseVictims(
+    snap.state,
+    snap.pools.map((p) => p.name),
+    allowed,
+    { force: opts.force, market: opts.market, exclude: state.carried.replacing },
+  );
+  if (choice.victims.length === 0) {
+    state.decide({
+      action: 'ignored',
+      units: allowed,
+      reason: `no instance to remove${choice.sparedStandalone.length ? ` (spared for standalone tasks: ${choice.sparedStandalone.join(', ')})` : ''}: ${why}`,
+    });
+    return { removed: 0, aborted: false };
+  }
+  state.decide({
+    action: 'scale-in',
+    units: choice.units,
+    reason: `${why}; victims ${choice.victims.map((v) => `${v.instanceId} (${v.pool}, ${v.market})`).join(', ')}${
+      choice.sparedStandalone.length ? `; spared for standalone tasks: ${choice.sparedStandalone.join(', ')}` : ''
+    }`,
+  });
+  if (await controls.checkpoint()) return { removed: 0, aborted: true };
+  state.scaled();
+  state.addScaleInVictims(choice.victims.map((v) => v.instanceId));
+  controls.setPhase('draining');
+  state.summary = `scaling in: draining ${choice.victims.map((v) => v.instanceId).join(', ')}`;
+
+  const drained = await Promise.all(choice.victims.map((v) => drainVictim(run, v)));
+  controls.setPhase('scaling-in');
+  let removed = 0;
+  for (const v of drained) {
+    if (!v) continue;
+    const res = await aws.removePoolInstance({ cluster, pool: v.pool, instanceId: v.instanceId, weight: v.weight, dryRun });
+    res.dryRunCalls.forEach((c) => state.recordDryRun(c));
+    removed += v.weight;
+  }
+  state.scaled();
+  return { removed, aborted: false };
+}
+
+/** Drains one victim through a child `spotDrain`; the victim when it drained, undefined when it stays. */
+async function drainVictim(run: CapacityRun, v: PoolInstance): Promise<PoolInstance | undefined> {
+  const { cluster, dryRun, state } = run;
+  const childInput: SpotDrainInput = { instanceId: v.instanceId, ...(dryRun ? { dryRun } : {}) };
+  try {
+    const child = await startChild(spotDrain, {
+      workflowId: drainWorkflowId(v.instanceId),
+      taskQueue: TASK_QUEUE_CRITICAL,
+      args: [childInput],
+      // A drain must finish even if this workflow is aborted or continues as new: no half-drained instance.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: FleetopsKind, value: 'drain' },
+        { key: FleetopsCluster, value: cluster },
+        { key: FleetopsInstanceId, value: v.instanceId },
+      ],
+      staticSummary: `scale-in drain of ${v.instanceId} (${cluster}/${v.pool})`,
+    });
+    await child.signal(drainEventSignal, {
+      kind: 'scale-in',
+      instanceId: v.instanceId,
+      eventId: `scale-in/${workflowInfo().workflowId}/${state.carried.plans}/${v.instanceId}`,
+      eventTime: new Date().toISOString(),
+    });
+    const result = await child.result();
+    // not-in-cluster: nothing ran there any more, so it can go as well.
+    if (result.outcome !== 'drained' && result.outcome !== 'not-in-cluster') {
+      throw new Error(`drain ended ${result.outcome}`);
+    }
+    state.decide({ action: 'drain', pool: v.pool, units: v.weight, reason: `${v.instanceId} drained` });
+    return v;
+  } catch (err) {
+    state.decide({ action: 'drain', pool: v.pool, units: 0, reason: `${v.instanceId} not removed: drain failed: ${errorMessage(err)}` });
+    return undefined;
+  }
+}

@@ -1,0 +1,198 @@
+import { condition, workflowInfo } from '@temporalio/workflow';
+import type { CapacitySettings, LaunchedInstance, Market, PoolSettings, PoolSnapshot } from '../../activities/capacity/types';
+import { recordPoolFallback } from '../lib/metrics';
+import { aws, waits } from './activity-options';
+import { capacityFailureCode, errorMessage, refresh, type CapacityRun } from './run';
+import { iso } from './state';
+
+/**
+ * Scale-out: the pool ladder. Pools are asked in config order; a pool that answers with a capacity
+ * error, or does not deliver within its fulfilment timeout, is marked unavailable for a TTL and the
+ * rest of the shortfall goes to the next pool at once. New instances are then awaited as ACTIVE
+ * container instances.
+ */
+
+export interface ScaleOutResult {
+  delivered: number;
+  unmet: number;
+  aborted: boolean;
+}
+
+export interface ScaleOutOptions {
+  /** Ask only pools of this market (return to spot). */
+  market?: Market;
+  /** Units the cluster may go over its max by (return to spot, before the on-demand units leave). */
+  exceedMaxBy?: number;
+}
+
+const unitsOf = (instances: LaunchedInstance[]) => instances.reduce((s, i) => s + i.weight, 0);
+
+export async function scaleOut(run: CapacityRun, units: number, why: string, opts: ScaleOutOptions = {}): Promise<ScaleOutResult> {
+  const { state, controls } = run;
+  const snap = await refresh(run);
+  const settings = snap.settings;
+  const headroom = settings.maxUnits + (opts.exceedMaxBy ?? 0) - state.totalUnits(snap);
+  const ask = Math.min(units, headroom);
+  if (ask <= 0) {
+    state.decide({ action: 'ignored', units, reason: `at max ${settings.maxUnits} units: ${why}` });
+    return { delivered: 0, unmet: 0, aborted: false };
+  }
+  state.decide({ action: 'scale-out', units: ask, reason: why + (ask < units ? ` (clipped from ${units} by max ${settings.maxUnits})` : '') });
+  controls.setPhase('scaling-out');
+  const planSeq = state.nextPlanSeq();
+  let remaining = ask;
+  let delivered = 0;
+  const fresh: LaunchedInstance[] = [];
+
+  for (const pool of snap.pools) {
+    if (remaining <= 0) break;
+    if (await controls.checkpoint()) return { delivered, unmet: remaining, aborted: true };
+    if (opts.market && pool.market !== opts.market) continue;
+    const blocked = state.blockedBy(pool);
+    if (blocked) {
+      state.decide({ action: 'pool-skipped', pool: pool.name, reason: `unavailable until ${iso(blocked.until)}: ${blocked.reason}` });
+      continue;
+    }
+    const ps = snap.state.find((p) => p.name === pool.name);
+    const target = ps?.targetUnits ?? 0;
+    const room = pool.maxUnits !== undefined ? pool.maxUnits - target : Infinity;
+    if (room <= 0) {
+      state.decide({ action: 'pool-skipped', pool: pool.name, reason: `pool at its max ${pool.maxUnits} units` });
+      continue;
+    }
+    const poolAsk = Math.min(remaining, room);
+    state.summary = `scaling out: asking ${pool.name} for ${poolAsk} of ${ask} units`;
+    const got = await askPool(run, { pool, ps, target, units: poolAsk, settings, planSeq }, fresh);
+    if (got > 0) state.decide({ action: 'pool-delivered', pool: pool.name, units: got, reason: `for: ${why}` });
+    delivered += got;
+    remaining = Math.max(0, remaining - got);
+  }
+  state.scaled();
+
+  if (fresh.length > 0 && !run.dryRun) {
+    if (await awaitRegistration(run, fresh, settings)) return { delivered, unmet: remaining, aborted: true };
+  }
+  return { delivered, unmet: remaining, aborted: false };
+}
+
+interface PoolAsk {
+  pool: PoolSettings;
+  /** The pool as the plan's snapshot saw it. */
+  ps: PoolSnapshot | undefined;
+  target: number;
+  units: number;
+  settings: CapacitySettings;
+  planSeq: number;
+}
+
+/**
+ * Asks one pool and returns the units it delivered (all of them in dryRun); launched instances are
+ * added to `fresh`. Whatever the pool could not deliver is marked unavailable, and a target raised
+ * for it is withdrawn.
+ */
+async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]): Promise<number> {
+  const { cluster, dryRun, state } = run;
+  const { pool, ps, target, units: poolAsk, settings } = a;
+  const ttlMs = settings.unavailableTtlSeconds * 1000;
+  const info = workflowInfo();
+  const markPool = (reason: string, kind: 'capacity-error' | 'timeout' | 'error') => {
+    state.markUnavailable(pool.name, reason, ttlMs);
+    recordPoolFallback(cluster, pool.name, kind);
+    state.decide({ action: 'pool-failed', pool: pool.name, units: poolAsk, reason: `${reason}; unavailable for ${settings.unavailableTtlSeconds}s` });
+  };
+
+  let got = 0;
+  const requestedAt = iso(Date.now());
+  try {
+    const res = await aws.requestPoolCapacity({
+      cluster,
+      pool: pool.name,
+      units: poolAsk,
+      newTargetUnits: target + poolAsk,
+      excludeOverrides: state.markedOverrides(pool),
+      clientToken: `${info.workflowId}/${info.runId}/${a.planSeq}/${pool.name}`.slice(-64),
+      dryRun,
+    });
+    state.recordDryRun(res.dryRunCall);
+    if (dryRun) {
+      got = poolAsk;
+    } else if (res.kind === 'instant') {
+      for (const e of res.errors) {
+        state.markUnavailable(pool.name, `${e.code}: ${e.message}`, ttlMs, e);
+      }
+      fresh.push(...res.launched);
+      got = res.launchedUnits;
+      if (got < poolAsk) {
+        const codes = [...new Set(res.errors.map((e) => `${e.code} ${e.instanceType}${e.availabilityZone ? `/${e.availabilityZone}` : ''}`))];
+        if (res.errors.length === 0) markPool(`CreateFleet delivered ${got} of ${poolAsk} units without errors`, 'capacity-error');
+        else {
+          recordPoolFallback(cluster, pool.name, 'capacity-error');
+          state.decide({
+            action: 'pool-failed',
+            pool: pool.name,
+            units: poolAsk - got,
+            reason: `delivered ${got} of ${poolAsk}: ${codes.join(', ')}; those types/zones unavailable for ${settings.unavailableTtlSeconds}s`,
+          });
+        }
+      }
+    } else {
+      const f = await waits.awaitPoolFulfilment({
+        cluster,
+        pool: pool.name,
+        knownInstanceIds: ps?.instances.map((i) => i.instanceId) ?? [],
+        units: poolAsk,
+        timeoutSeconds: pool.fulfilmentTimeoutSeconds,
+        requestedAt,
+      });
+      fresh.push(...f.instances);
+      got = f.deliveredUnits;
+      if (got < poolAsk) {
+        markPool(
+          f.capacityError
+            ? `${f.capacityError.code}: ${f.capacityError.message} (delivered ${got} of ${poolAsk})`
+            : `delivered ${got} of ${poolAsk} units within ${pool.fulfilmentTimeoutSeconds}s`,
+          f.capacityError ? 'capacity-error' : 'timeout',
+        );
+        // Withdraw the undelivered part so the pool does not fill it later, on top of the next pool.
+        const withdrawn = await aws.setPoolTarget({ cluster, pool: pool.name, targetUnits: target + got, dryRun });
+        withdrawn.dryRunCalls.forEach((c) => state.recordDryRun(c));
+      }
+    }
+  } catch (err) {
+    const capacityError = capacityFailureCode(err);
+    if (capacityError) markPool(capacityError, 'capacity-error');
+    else markPool(`request failed: ${errorMessage(err)}`, 'error');
+  }
+  return got;
+}
+
+/** Waits for new instances to become ACTIVE container instances; true when an abort ended the wait. */
+async function awaitRegistration(run: CapacityRun, fresh: LaunchedInstance[], settings: CapacitySettings): Promise<boolean> {
+  const { cluster, state, controls } = run;
+  controls.setPhase('waiting-for-instances');
+  state.summary = `waiting for ${fresh.length} new instance(s) to become ACTIVE container instances`;
+  const wait = waits.awaitContainerInstancesActive({
+    cluster,
+    instanceIds: fresh.map((i) => i.instanceId),
+    timeoutSeconds: settings.registrationTimeoutSeconds,
+  });
+  // Waits for the activity or an abort; the condition resolves either way, so no waiter outlives the plan.
+  const settled: { outcome?: Awaited<typeof wait>; failure?: unknown } = {};
+  wait.then(
+    (r) => void (settled.outcome = r),
+    (e: unknown) => void (settled.failure = e ?? new Error('wait failed')),
+  );
+  await condition(() => settled.outcome !== undefined || settled.failure !== undefined || controls.abortRequest !== undefined);
+  if (settled.failure !== undefined) throw settled.failure;
+  const outcome = settled.outcome;
+  if (outcome === undefined) return true;
+  state.decide({
+    action: 'registered',
+    units: unitsOf(fresh.filter((i) => outcome.active.includes(i.instanceId))),
+    reason:
+      outcome.missing.length === 0
+        ? `${outcome.active.length} new instance(s) ACTIVE in ${cluster}`
+        : `${outcome.missing.length} instance(s) not ACTIVE after ${settings.registrationTimeoutSeconds}s: ${outcome.missing.join(', ')}`,
+  });
+  return false;
+}
