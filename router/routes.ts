@@ -4,10 +4,10 @@ import {
   FleetopsCluster,
   FleetopsInstanceId,
   FleetopsKind,
-  FleetopsService,
   FleetopsSeverity,
   type FleetopsKindValue,
 } from '../common/search-attributes';
+import { DEPLOY_WORKFLOW_TYPE, deployStartOptions } from '../common/starts/deploy';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import type {
   CapacityInput,
@@ -27,6 +27,7 @@ import {
   drainWorkflowId,
 } from '../common/workflow-ids';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
+import { ecsEventSignal } from '../workflows/canary-deploy/messages';
 import { parseEcsServiceArn } from './events/ecs-service-arn';
 import type { ParsedEvent, RoutableEvent } from './events';
 
@@ -39,7 +40,7 @@ import type { ParsedEvent, RoutableEvent } from './events';
 export const WorkflowType = {
   spotDrain: 'spotDrain',
   capacity: 'capacity',
-  canaryDeploy: 'canaryDeploy',
+  canaryDeploy: DEPLOY_WORKFLOW_TYPE,
   incident: 'incident',
 } as const;
 
@@ -47,7 +48,7 @@ export const SignalName = {
   drainEvent: 'drainEvent',
   capacityRequest: 'capacityRequest',
   alarmEvent: 'alarmEvent',
-  ecsEvent: 'ecsEvent',
+  ecsEvent: ecsEventSignal.name,
 } as const;
 
 interface WorkflowTarget {
@@ -59,6 +60,27 @@ interface WorkflowTarget {
   staticSummary: string;
   /** What happens when a closed workflow with this id exists. */
   reusePolicy: WorkflowIdReusePolicy;
+}
+
+/** A target from a workflow's start options (common/starts/), the same options the SDK clients spread into a start. */
+function targetFrom(o: {
+  workflowType: WorkflowTarget['workflowType'];
+  workflowId: string;
+  taskQueue: string;
+  args: WorkflowTarget['args'];
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+  workflowIdReusePolicy: WorkflowIdReusePolicy;
+}): WorkflowTarget {
+  return {
+    workflowType: o.workflowType,
+    taskQueue: o.taskQueue,
+    workflowId: o.workflowId,
+    args: o.args,
+    searchAttributes: o.typedSearchAttributes,
+    staticSummary: o.staticSummary,
+    reusePolicy: o.workflowIdReusePolicy,
+  };
 }
 
 interface SignalPayload {
@@ -248,16 +270,7 @@ function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>
     ...(d.force ? { force: true } : {}),
     ...dryRunOf(opts, d.dryRun),
   };
-  return {
-    action: 'start',
-    workflowType: WorkflowType.canaryDeploy,
-    taskQueue: TASK_QUEUE_DEFAULT,
-    workflowId: deployWorkflowId(d.cluster, d.service),
-    args: [input],
-    searchAttributes: [kindAttr('deploy'), { key: FleetopsCluster, value: d.cluster }, { key: FleetopsService, value: d.service }],
-    staticSummary: `Canary deploy of ${d.cluster}/${d.service} to ${d.image ?? d.taskDefinition} (by ${input.requestedBy})`,
-    reusePolicy: 'ALLOW_DUPLICATE',
-  };
+  return { action: 'start', ...targetFrom(deployStartOptions(input)) };
 }
 
 function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-declared' }>, opts: RouteOptions): RouteDecision {

@@ -5,4 +5,4 @@
 export * from './spot-drain';
 export * from './incident';
 export * from './capacity';
-export * from './canary-deploy';
+export { canaryDeploy } from './canary-deploy/workflow';
