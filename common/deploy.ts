@@ -44,7 +44,10 @@ export type CanaryRollout = { runningCount: number; desiredCount: number; rollou
  * What one analysis run measures, one field per check kind. The `analyzeCanary` activity fills every
  * field (its return type makes the compiler ask for a new one); the workflow judges each field with
  * the check of the same kind (workflows/canary-deploy/checks/, a table the compiler makes complete).
- * A new kind is one field here, its measurement in activities/deploy/analysis.ts and one check file.
+ * Adding a kind: its field here, its measurement in activities/deploy/analysis.ts, its check in
+ * workflows/canary-deploy/checks/<kind>.ts and that check's line in the table there (checks/index.ts);
+ * the compiler asks for each once the field exists. Analyses recorded before the kind existed lack the
+ * field; its check judges undefined as nothing to report.
  */
 export interface CanaryChecks {
   /** The plan's alarms. */

@@ -70,7 +70,7 @@ function targetFrom(o: {
   args: WorkflowTarget['args'];
   typedSearchAttributes: SearchAttributePair[];
   staticSummary: string;
-  workflowIdReusePolicy: WorkflowIdReusePolicy;
+  workflowIdReusePolicy?: WorkflowIdReusePolicy;
 }): WorkflowTarget {
   return {
     workflowType: o.workflowType,
@@ -79,7 +79,8 @@ function targetFrom(o: {
     args: o.args,
     searchAttributes: o.typedSearchAttributes,
     staticSummary: o.staticSummary,
-    reusePolicy: o.workflowIdReusePolicy,
+    // Unset is the server's default.
+    reusePolicy: o.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
   };
 }
 
