@@ -7,7 +7,7 @@ import { INCIDENT_SEVERITIES, type IncidentSeverity } from './incident/severity'
  * the workflows. Zod schemas validate at the edges; workflows import only the inferred types.
  */
 
-// ---- canary deploy (workflows/canary-deploy.ts) ----
+// ---- canary deploy (workflows/canary-deploy/) ----
 
 const taskDefinitionArn = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]+:\d+$/;
 

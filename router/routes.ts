@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind, FleetopsService, type FleetopsKindValue } from '../common/search-attributes';
 import { CAPACITY_WORKFLOW_TYPE, capacityStartOptions } from '../common/starts/capacity';
+import { DEPLOY_WORKFLOW_TYPE, deployStartOptions } from '../common/starts/deploy';
 import { drainStartOptions } from '../common/starts/drain';
 import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../common/starts/incident';
-import { TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import type {
   CapacityInput,
   CapacityRequest,
@@ -20,6 +19,7 @@ import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId }
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
 import { capacityRequestSignal } from '../workflows/capacity/messages';
 import { drainEventSignal } from '../workflows/spot-drain/messages';
+import { ecsEventSignal } from '../workflows/canary-deploy/messages';
 import { parseEcsServiceArn } from './events/ecs-service-arn';
 import type { ParsedEvent, RoutableEvent } from './events';
 
@@ -31,14 +31,14 @@ import type { ParsedEvent, RoutableEvent } from './events';
 /** Workflow type names the workers register (exported function names in workflows/). */
 export const WorkflowType = {
   capacity: CAPACITY_WORKFLOW_TYPE,
-  canaryDeploy: 'canaryDeploy',
+  canaryDeploy: DEPLOY_WORKFLOW_TYPE,
   incident: INCIDENT_WORKFLOW_TYPE,
 } as const;
 
 export const SignalName = {
   capacityRequest: capacityRequestSignal.name,
   alarmEvent: alarmEventSignal.name,
-  ecsEvent: 'ecsEvent',
+  ecsEvent: ecsEventSignal.name,
 } as const;
 
 /** The options a `common/starts/<workflow>.ts` function returns, as far as the router dispatches them. */
@@ -100,7 +100,6 @@ export function shortIdOf(eventId: string): string {
   return createHash('sha256').update(eventId).digest('hex').slice(0, 8);
 }
 
-const kindAttr = (kind: FleetopsKindValue): SearchAttributePair => ({ key: FleetopsKind, value: kind });
 const dryRunOf = (opts: RouteOptions, fromEvent?: boolean): { dryRun?: true } =>
   opts.dryRun || fromEvent ? { dryRun: true } : {};
 
@@ -247,16 +246,7 @@ function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>
     ...(d.force ? { force: true } : {}),
     ...dryRunOf(opts, d.dryRun),
   };
-  return {
-    action: 'start',
-    workflowType: WorkflowType.canaryDeploy,
-    taskQueue: TASK_QUEUE_DEFAULT,
-    workflowId: deployWorkflowId(d.cluster, d.service),
-    args: [input],
-    searchAttributes: [kindAttr('deploy'), { key: FleetopsCluster, value: d.cluster }, { key: FleetopsService, value: d.service }],
-    staticSummary: `Canary deploy of ${d.cluster}/${d.service} to ${d.image ?? d.taskDefinition} (by ${input.requestedBy})`,
-    reusePolicy: 'ALLOW_DUPLICATE',
-  };
+  return { action: 'start', ...targetOf(deployStartOptions(input)) };
 }
 
 function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-declared' }>, opts: RouteOptions): RouteDecision {

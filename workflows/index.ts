@@ -5,4 +5,4 @@
 export { spotDrain } from './spot-drain/workflow';
 export { incident } from './incident/workflow';
 export { capacity } from './capacity/workflow';
-export * from './canary-deploy';
+export { canaryDeploy } from './canary-deploy/workflow';

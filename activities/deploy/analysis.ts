@@ -3,7 +3,8 @@ import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { awsCall } from '../aws/errors';
 import type { ActivityDeps } from '../deps';
 import { describeService } from './services';
-import type { AlarmState, AlarmStateValue, AnalyzeCanaryInput, CanaryAnalysis, MetricCheck, MetricResult, StoppedCanaryTask } from './types';
+import type { AlarmState, AlarmStateValue, CanaryAnalysis, MetricCheck, MetricResult, StoppedCanaryTask } from '../../common/deploy';
+import type { AnalyzeCanaryInput } from './types';
 
 /** Stop codes that are the task's own doing; scale-in, spot interruptions and operators are not. */
 const FAILURE_STOP_CODES = new Set(['TaskFailedToStart', 'EssentialContainerExited']);
@@ -139,7 +140,11 @@ export function createAnalysisActivities(deps: ActivityDeps) {
       return alarmStates(input.alarmNames);
     },
 
-    /** One analysis measurement: the plan's alarms, its metric checks, and canary tasks that stopped on their own. */
+    /**
+     * One analysis measurement: a field per check kind (common/deploy.ts `CanaryChecks`): the plan's
+     * alarms, its metric checks, canary tasks that stopped on their own, the canary's ECS rollout.
+     * The workflow judges each field (workflows/canary-deploy/checks/).
+     */
     async analyzeCanary(input: AnalyzeCanaryInput): Promise<CanaryAnalysis> {
       const nowMs = Date.now();
       const [alarms, metrics, stoppedTasks, canary] = await Promise.all([

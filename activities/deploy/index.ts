@@ -7,7 +7,7 @@ import { createServiceActivities } from './services';
 import { createTrafficActivities } from './traffic';
 import type { ResolvedPlan } from './types';
 
-/** Activities of the canary deploy (workflows/canary-deploy.ts). */
+/** Activities of the canary deploy (workflows/canary-deploy/). */
 export function createDeployActivities(deps: ActivityDeps) {
   return {
     /** The service's canary plan from config; an unknown service is refused, not retried. */

@@ -1,15 +1,11 @@
 import type { DryRunCall } from '../../common/controls';
-import type { ServiceConfig } from '../../config/schema';
+import type { CanaryPlan, ListenerRuleConfig, MetricCheck } from '../../common/deploy';
 
 /**
  * What the deploy activities take and return. Workflow code imports these as types only, so this
- * file must stay free of runtime imports.
+ * file must stay free of runtime imports. The plan and the analysis types, which the workflow's
+ * status shows, are in common/deploy.ts.
  */
-
-export type CanaryPlan = ServiceConfig['canary'];
-export type CanaryStep = CanaryPlan['steps'][number];
-export type MetricCheck = CanaryPlan['metricChecks'][number];
-export type ListenerRuleConfig = NonNullable<CanaryPlan['listenerRule']>;
 
 export interface ResolvedPlan {
   plan: CanaryPlan;
@@ -44,39 +40,6 @@ export interface ServiceSnapshot {
   pendingCount: number;
   deployments: DeploymentSnapshot[];
   targetGroupArns: string[];
-}
-
-export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING';
-
-export interface AlarmState {
-  name: string;
-  state: AlarmStateValue;
-  reason?: string;
-}
-
-export interface MetricResult {
-  name: string;
-  verdict: 'pass' | 'fail' | 'inconclusive';
-  value?: number;
-  stableValue?: number;
-  reason: string;
-}
-
-export interface StoppedCanaryTask {
-  taskArn: string;
-  taskDefinition: string;
-  stopCode?: string;
-  stoppedReason: string;
-  stoppedAt?: string;
-}
-
-export interface CanaryAnalysis {
-  at: string;
-  alarms: AlarmState[];
-  metrics: MetricResult[];
-  /** Canary tasks that stopped for a reason of their own (exit, failed start, failed health check). */
-  stoppedTasks: StoppedCanaryTask[];
-  canary: { runningCount: number; desiredCount: number; rolloutState?: string; rolloutStateReason?: string } | null;
 }
 
 export interface AnalyzeCanaryInput {

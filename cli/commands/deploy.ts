@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import type { SearchAttributePair } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind, FleetopsService } from '../../common/search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
-import { deployWorkflowId } from '../../common/workflow-ids';
+import { deployStartOptions } from '../../common/starts/deploy';
 import { deployInputSchema, type DeployInput } from '../../common/workflow-inputs';
-import { approveUpdate, type ApproveRequest, type canaryDeploy, type DeployStatus } from '../../workflows/canary-deploy';
+import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../workflows/canary-deploy/messages';
 import { workflowUiLink } from '../../activities/notifications';
 import type { CommandContext } from '../context';
 import { failedError, usageError } from '../errors';
@@ -12,7 +9,7 @@ import { statusLines } from '../describe';
 import type { CommandRunner } from '../program';
 import { clusterNameSchema, imageSchema, parseArg, serviceNameSchema, taskDefinitionArnSchema, textSchema, workflowIdSchema } from '../validation';
 
-/** `deploy` starts a canary deploy (workflows/canary-deploy.ts); `approve` passes its gate. */
+/** `deploy` starts a canary deploy (workflows/canary-deploy/); `approve` passes its gate. */
 export function registerDeployCommands(program: Command, run: CommandRunner): void {
   program
     .command('deploy')
@@ -63,26 +60,14 @@ async function deployCommand(ctx: CommandContext, cmd: Command): Promise<void> {
     },
     'deploy',
   );
-  const workflowId = deployWorkflowId(cluster, service);
+  // The router's Deploy Requested route starts with the same options, so the Web UI list reads the same.
+  const { workflowType, ...start } = deployStartOptions(input);
+  const { workflowId } = start;
   ctx.workflowId = workflowId;
-  const typedSearchAttributes: SearchAttributePair[] = [
-    { key: FleetopsKind, value: 'deploy' },
-    { key: FleetopsCluster, value: cluster },
-    { key: FleetopsService, value: service },
-  ];
   const client = await ctx.client();
   let runId: string;
   try {
-    const handle = await client.workflow.start<typeof canaryDeploy>('canaryDeploy', {
-      workflowId,
-      taskQueue: TASK_QUEUE_DEFAULT,
-      args: [input],
-      typedSearchAttributes,
-      // Same summary the router gives a Deploy Requested event, so the Web UI list reads the same.
-      staticSummary: `Canary deploy of ${cluster}/${service} to ${input.image ?? input.taskDefinition} (by ${input.requestedBy})`,
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      workflowIdConflictPolicy: 'FAIL',
-    });
+    const handle = await client.workflow.start(workflowType, { ...start, workflowIdConflictPolicy: 'FAIL' });
     runId = handle.firstExecutionRunId;
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {

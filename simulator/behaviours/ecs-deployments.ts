@@ -17,7 +17,7 @@ import { awsSuccessResponse, type SimResponse } from '../protocol';
  * Owned calls: DescribeServices (deployments, counts rewritten for tracked services), ListTasks with a
  * `serviceName` of a tracked service, DescribeTasks of tasks this module made. Alarm schedules change
  * CloudWatch alarm states at a time (canary scenarios). Listener rule weights are moto's own (its
- * DescribeRules reads ForwardConfig weights back correctly; test/activities/deploy.test.ts).
+ * DescribeRules reads ForwardConfig weights back correctly; test/deploy/activities.test.ts).
  *
  * Control routes under /_sim/ecs-deployments:
  *   PUT  /config            { rolloutMs?, failureThreshold? }

@@ -10,7 +10,7 @@ import type { ResolvedPlan, ServiceSnapshot } from '../../activities/deploy/type
 import { createIncidentActivities } from '../../activities/incident';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { serviceSchema } from '../../config/schema';
-import type { DeployResult } from '../../workflows/canary-deploy';
+import type { DeployResult } from '../../workflows/canary-deploy/messages';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
 import { cli, eventually, parseJson } from './helpers';

@@ -13,7 +13,7 @@ import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { parseEvent } from '../../router/events';
 import { routeEvent } from '../../router/routes';
-import type { DeployResult } from '../../workflows/canary-deploy';
+import type { DeployResult } from '../../workflows/canary-deploy/messages';
 import { seedWeightedService, type WeightedService } from '../deploy/weighted-service';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';

@@ -24,7 +24,7 @@ import { alarmIncidentWorkflowId, capacityWorkflowId, deployWorkflowId, drainWor
 import { loadConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
-import { TERMINAL_DEPLOY_PHASES, type DeployPhase, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy';
+import { TERMINAL_DEPLOY_PHASES, type DeployPhase, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy/messages';
 import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity/messages';
 import type { IncidentStatus } from '../../workflows/incident/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';

@@ -4,7 +4,7 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 /**
  * The ecs-deployments behaviour on its own: deployments and tasks as ECS keeps them, failing
  * revisions, control-route validation and reset. Its use by the deploy activities is tested in
- * test/activities/deploy.test.ts.
+ * test/deploy/activities.test.ts.
  */
 
 jest.setTimeout(60_000);

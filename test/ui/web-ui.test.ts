@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { statusQuery } from '../../common/controls';
-import { FleetopsCluster, FleetopsKind, FleetopsService } from '../../common/search-attributes';
+import { deployStartOptions } from '../../common/starts/deploy';
 import { drainStartOptions } from '../../common/starts/drain';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
@@ -104,17 +104,8 @@ test('an operator filters drains, opens one, reads its summary and runs its stat
     signal: drainEventSignal,
     signalArgs: [{ kind: 'interruption-warning', instanceId, eventId: `ui-test-${instanceId}`, eventTime: new Date().toISOString() }],
   });
-  await client.workflow.start('canaryDeploy', {
-    workflowId: otherId,
-    taskQueue: 'ui-test-no-worker',
-    args: [{ cluster: 'demo', service: `web${process.pid}`, image: 'web:2' }],
-    typedSearchAttributes: [
-      { key: FleetopsKind, value: 'deploy' },
-      { key: FleetopsCluster, value: 'demo' },
-      { key: FleetopsService, value: `web${process.pid}` },
-    ],
-    staticSummary: 'Canary deploy of demo/web to web:2',
-  });
+  const { workflowType: deployType, ...deploy } = deployStartOptions({ cluster: 'demo', service: `web${process.pid}`, image: 'web:2' });
+  await client.workflow.start(deployType, { ...deploy, taskQueue: 'ui-test-no-worker' });
   const before = await client.workflow.getHandle(drainId).query(statusQuery);
   expect(before.phase).not.toBe('');
 

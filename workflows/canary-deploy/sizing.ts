@@ -1,4 +1,4 @@
-export type TrafficMode = 'listener-rule' | 'shared-target-group';
+import type { TrafficMode } from '../../common/deploy';
 
 /**
  * How many canary tasks a traffic weight needs. With a weighted listener rule the canary target group

@@ -4,21 +4,24 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { DeployActivities } from '../../activities/deploy';
-import type { CanaryAnalysis, CanaryPlan, ServiceSnapshot } from '../../activities/deploy/types';
+import type { ServiceSnapshot } from '../../activities/deploy/types';
 import type { Notification } from '../../activities/notifications';
 import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
+import type { CanaryAnalysis, CanaryPlan } from '../../common/deploy';
 import { FailureType } from '../../common/failures';
+import { deployStartOptions } from '../../common/starts/deploy';
 import { deployWorkflowId } from '../../common/workflow-ids';
 import type { DeployInput } from '../../common/workflow-inputs';
 import { serviceSchema } from '../../config/schema';
-import { approveUpdate, canaryDeploy, ecsEventSignal, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy';
-import { canaryTaskCount } from '../../workflows/lib/canary-sizing';
+import { approveUpdate, ecsEventSignal, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy/messages';
+import { canaryTaskCount } from '../../workflows/canary-deploy/sizing';
+import type { canaryDeploy } from '../../workflows/canary-deploy/workflow';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 
 /**
  * The canary deploy on the time-skipping server with mocked activities: every path the workflow can
  * take (promote, the rollback triggers, human gates, abort, refusal, dry run). The activities are
- * tested against moto + the simulator in test/activities/deploy.test.ts.
+ * tested against moto + the simulator in test/deploy/activities.test.ts.
  */
 
 const CLUSTER = 'demo';
@@ -195,10 +198,16 @@ function newService(): string {
   return `web${serviceCounter}`;
 }
 
+/** Starts a deploy with the options every starter uses, on this test's task queue and under `workflowId`. */
+function startDeploy(args: DeployInput, workflowId: string, taskQueue: string): Promise<WorkflowHandle<typeof canaryDeploy>> {
+  const { workflowType, ...options } = deployStartOptions(args);
+  return env.client.workflow.start<typeof canaryDeploy>(workflowType, { ...options, workflowId, taskQueue });
+}
+
 async function start(taskQueue: string, input: Partial<DeployInput> = {}): Promise<WorkflowHandle<typeof canaryDeploy>> {
   const args: DeployInput = { cluster: CLUSTER, service: 'web', image: 'registry.example/web:2', requestedBy: 'alice', ...input };
   // Each test gets its own workflow id; the mocks answer for service `web` whatever the id says.
-  return env.client.workflow.start(canaryDeploy, { workflowId: deployWorkflowId(CLUSTER, newService()), taskQueue, args: [args] });
+  return startDeploy(args, deployWorkflowId(CLUSTER, newService()), taskQueue);
 }
 
 async function statusOf(handle: WorkflowHandle): Promise<DeployStatus> {
@@ -547,10 +556,10 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     const m = mock({ plan, stableDesired: 4, stableRunning: 4 });
     const { second, result } = await run(m, async (tq) => {
       const workflowId = deployWorkflowId(CLUSTER, newService());
-      const args: [DeployInput] = [{ cluster: CLUSTER, service: 'web', image: 'registry.example/web:2' }];
-      const first = await env.client.workflow.start(canaryDeploy, { workflowId, taskQueue: tq, args });
+      const args: DeployInput = { cluster: CLUSTER, service: 'web', image: 'registry.example/web:2' };
+      const first = await startDeploy(args, workflowId, tq);
       await untilPhase(first, 'awaiting-approval');
-      const second = await env.client.workflow.start(canaryDeploy, { workflowId, taskQueue: tq, args }).catch((e: unknown) => e);
+      const second = await startDeploy(args, workflowId, tq).catch((e: unknown) => e);
       await first.executeUpdate(abortUpdate, { args: [{ reason: 'test over' }] });
       return { second, result: await finish(first, 'second-deploy-refused') };
     });

@@ -10,7 +10,7 @@ import { forwardWeights } from '../../activities/deploy/traffic';
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
-import { seedWeightedService, type WeightedService } from '../deploy/weighted-service';
+import { seedWeightedService, type WeightedService } from './weighted-service';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 

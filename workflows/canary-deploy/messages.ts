@@ -1,0 +1,88 @@
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ControlRequest, DryRunCall, WorkflowStatus } from '../../common/controls';
+import type { CanaryAnalysis, CanaryStep, TrafficMode } from '../../common/deploy';
+import type { DeployEcsEvent } from '../../common/workflow-inputs';
+
+/**
+ * The canary deploy's messages (beside the operator messages every workflow answers, common/controls.ts)
+ * and what its clients read: the status, the result, the phases. The router, the CLI and tests import
+ * them from here; nothing else of workflows/canary-deploy/ is imported outside workflows/.
+ */
+
+export type DeployPhase =
+  | 'preflight'
+  | 'creating-canary'
+  | 'shifting-traffic'
+  | 'baking'
+  | 'inconclusive'
+  | 'awaiting-approval'
+  | 'promoting'
+  | 'rolling-back'
+  | 'promoted'
+  | 'rolled-back'
+  | 'rollback-failed'
+  | 'refused'
+  | 'dry-run-complete';
+
+export const TERMINAL_DEPLOY_PHASES: readonly DeployPhase[] = ['promoted', 'rolled-back', 'rollback-failed', 'refused', 'dry-run-complete'];
+/** Phases in which `approve` is accepted. */
+export const APPROVABLE_DEPLOY_PHASES: readonly DeployPhase[] = ['awaiting-approval', 'inconclusive'];
+
+export type DeployOutcome = 'promoted' | 'rolled-back' | 'rollback-failed' | 'refused' | 'dry-run-complete';
+
+export interface DeployDecision {
+  at: string;
+  phase: DeployPhase;
+  /** What was decided: refuse, proceed, scale, shift, pass, fail, wait, approve, promote, rollback, ... */
+  decision: string;
+  reason: string;
+}
+
+export interface DeployTimelineEntry {
+  at: string;
+  /** `ecs` for forwarded ECS events, `analysis` for analysis runs. */
+  source: 'ecs' | 'analysis';
+  text: string;
+}
+
+export interface DeployStatus extends WorkflowStatus {
+  phase: DeployPhase;
+  cluster: string;
+  service: string;
+  canaryService: string;
+  requestedBy?: string;
+  trafficMode?: TrafficMode;
+  stableTaskDefinition?: string;
+  canaryTaskDefinition?: string;
+  /** Index (0-based) and kind of the plan step being run. */
+  step?: { index: number; total: number; kind: CanaryStep['kind'] };
+  /** Share of traffic the canary is meant to get (listener rule) or approximates (shared target group). */
+  canaryWeight: number;
+  canaryDesiredCount: number;
+  analysis: { runs: number; metricFailures: number; failureLimit: number; last?: CanaryAnalysis };
+  awaiting?: { kind: 'gate' | 'inconclusive'; since: string; timeoutAt: string; onTimeout: 'rollback' | 'promote' };
+  decisions: DeployDecision[];
+  timeline: DeployTimelineEntry[];
+  outcome?: DeployOutcome;
+  reason?: string;
+  incidentWorkflowId?: string;
+}
+
+export interface DeployResult {
+  outcome: DeployOutcome;
+  reason: string;
+  cluster: string;
+  service: string;
+  previousTaskDefinition?: string;
+  taskDefinition?: string;
+  decisions: DeployDecision[];
+  incidentWorkflowId?: string;
+  dryRunCalls?: DryRunCall[];
+}
+
+export type ApproveRequest = ControlRequest;
+
+/** Passes a gate or accepts an inconclusive analysis. Rejected (validator) in any other phase. */
+export const approveUpdate = defineUpdate<DeployStatus, [ApproveRequest], 'approve'>('approve');
+/** ECS Deployment State Change / ECS Service Action facts forwarded by the router. */
+export const ecsEventSignal = defineSignal<[DeployEcsEvent], 'ecsEvent'>('ecsEvent');

@@ -1,0 +1,64 @@
+import type { CanaryPlan } from '../../common/deploy';
+import { aws } from './activity-options';
+import type { DeployContext } from './context';
+import { DeployRefused, errorMessage } from './failures';
+
+/**
+ * Before anything changes: the plan, the incident freeze (unless forced), and a healthy stable service
+ * with no deployment in flight and no alarm firing. Any refusal throws DeployRefused.
+ */
+export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
+  const { input, state } = ctx;
+  if ((input.image === undefined) === (input.taskDefinition === undefined)) {
+    throw new DeployRefused('set exactly one of image or taskDefinition');
+  }
+  let resolved;
+  try {
+    resolved = await aws.resolveDeployPlan({ cluster: input.cluster, service: input.service });
+  } catch (err) {
+    throw new DeployRefused(errorMessage(err));
+  }
+  const p = resolved.plan;
+  state.plan = p;
+  state.trafficMode = p.listenerRule ? 'listener-rule' : 'shared-target-group';
+
+  if (input.force) {
+    state.decide('skip', 'forced: open incidents not checked');
+  } else {
+    let incidents;
+    try {
+      incidents = await aws.findBlockingIncidents({ cluster: input.cluster });
+    } catch (err) {
+      throw new DeployRefused(`cannot tell whether an incident is open (deploy with force to skip the check): ${errorMessage(err)}`);
+    }
+    if (incidents.length > 0) {
+      throw new DeployRefused(
+        `deploys to ${input.cluster} are frozen while incidents are open: ${incidents.map((i) => `${i.workflowId} (${i.severity}, ${i.phase})`).join(', ')}; use force to override`,
+      );
+    }
+    state.decide('proceed', `no sev1/sev2 incident open for ${input.cluster}`);
+  }
+
+  const snap = await aws.describeDeployService({ cluster: input.cluster, service: input.service });
+  if (!snap) throw new DeployRefused(`service ${input.service} not found in cluster ${input.cluster}`);
+  if (snap.runningCount !== snap.desiredCount) {
+    throw new DeployRefused(`stable ${input.service} is not healthy: ${snap.runningCount} running of ${snap.desiredCount} desired`);
+  }
+  const inFlight = snap.deployments.filter((d) => d.status !== 'INACTIVE');
+  if (inFlight.length > 1 || inFlight.some((d) => d.rolloutState === 'IN_PROGRESS' || d.rolloutState === 'FAILED')) {
+    throw new DeployRefused(
+      `stable ${input.service} has a deployment that is not complete: ${inFlight.map((d) => `${d.id} ${d.status} ${d.rolloutState ?? ''}`).join(', ')}`,
+    );
+  }
+  state.stable = snap;
+  const alarms = await aws.describeAlarmStates({ alarmNames: p.alarms });
+  const bad = alarms.filter((a) => a.state === 'ALARM' || a.state === 'MISSING');
+  if (bad.length > 0) {
+    throw new DeployRefused(`stable ${input.service} is not healthy: ${bad.map((a) => `alarm ${a.name} ${a.state}`).join(', ')}`);
+  }
+  state.decide(
+    'proceed',
+    `stable ${input.service} healthy: ${snap.runningCount}/${snap.desiredCount} running on ${snap.taskDefinition}; alarms ${alarms.map((a) => `${a.name}=${a.state}`).join(', ') || 'none configured'}`,
+  );
+  return p;
+}
