@@ -21,8 +21,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { capacityStartOptions } from '../common/starts/capacity';
 import type { CapacityRequest } from '../common/workflow-inputs';
-import { capacityRequestSignal } from '../workflows/capacity/messages';
-import type { capacity } from '../workflows/capacity/workflow';
+import { capacityRequestSignal, type CapacityWorkflow } from '../workflows/capacity/messages';
 import { startEmulator, type Emulator } from '../test/harness/emulator';
 import { ARTIFACTS_DIR, TEMPORAL_CLI } from '../test/harness/paths';
 import { CLUSTER, seedCapacityWorld, type Seeded } from '../test/capacity/world';
@@ -119,7 +118,7 @@ async function main(): Promise<void> {
         const request: CapacityRequest = { direction: 'out', units: UNITS, reason: 'bench alarm', source: { kind: 'alarm', alarmName: 'bench-scale-out', eventId: `bench-${failing}` } };
         const t0 = Date.now();
         const start = capacityStartOptions(CLUSTER);
-        const handle = await temporal.client.workflow.signalWithStart<typeof capacity, [CapacityRequest]>(start.workflowType, {
+        const handle = await temporal.client.workflow.signalWithStart<CapacityWorkflow, [CapacityRequest]>(start.workflowType, {
           workflowId: `${start.workflowId}-bench-${failing}-${t0}`,
           taskQueue,
           args: start.args,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_KINDS } from '../common/workflow-kinds';
 import { INCIDENT_SEVERITIES } from '../common/incident/severity';
 import { usageError } from './errors';
 
@@ -32,9 +33,7 @@ export const taskDefinitionArnSchema = z
 
 export const severitySchema = z.enum(INCIDENT_SEVERITIES, { error: `must be one of ${INCIDENT_SEVERITIES.join(', ')}` });
 
-export const kindSchema = z.enum(['drain', 'capacity', 'deploy', 'incident'], {
-  error: 'must be one of drain, capacity, deploy, incident',
-});
+export const kindSchema = z.enum(WORKFLOW_KINDS, { error: `must be one of ${WORKFLOW_KINDS.join(', ')}` });
 
 export const phaseSchema = z
   .string()

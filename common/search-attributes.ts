@@ -1,3 +1,4 @@
+import type { WorkflowKind } from './workflow-kinds';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
@@ -20,4 +21,5 @@ export const ALL_SEARCH_ATTRIBUTES = [
   FleetopsSeverity,
 ] as const;
 
-export type FleetopsKindValue = 'drain' | 'capacity' | 'deploy' | 'incident';
+/** `FleetopsKind` values: one per workflow kind. */
+export type FleetopsKindValue = WorkflowKind;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTOMATION_KINDS } from './workflow-kinds';
 import { ec2InstanceIdSchema } from './aws-ids';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from './incident/severity';
 
@@ -146,7 +147,7 @@ export const incidentSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('event'), eventId: z.string().min(1).max(255), by: z.string().max(255).optional() }).strict(),
   z.object({ kind: z.literal('cli'), by: z.string().min(1).max(255) }).strict(),
   /** Another workflow (a drain that missed its deadline, a failed rollback). */
-  z.object({ kind: z.literal('workflow'), workflowId: z.string().min(1).max(1000), workflowKind: z.enum(['drain', 'capacity', 'deploy']) }).strict(),
+  z.object({ kind: z.literal('workflow'), workflowId: z.string().min(1).max(1000), workflowKind: z.enum(AUTOMATION_KINDS) }).strict(),
 ]);
 
 export type IncidentSource = z.infer<typeof incidentSourceSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_KINDS } from '../common/workflow-kinds';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../common/incident/severity';
 
 /**
@@ -265,7 +266,7 @@ export const webhookSchema = z
     name,
     url: z.url({ protocol: /^https?$/ }),
     /** Kinds of workflow whose notifications go to this hook; all when unset. */
-    kinds: z.array(z.enum(['drain', 'capacity', 'deploy', 'incident'])).optional(),
+    kinds: z.array(z.enum(WORKFLOW_KINDS)).optional(),
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import type { ActionItem, IncidentPolicy } from '../../common/incident/model';
 import type { IncidentSeverity, IncidentTimelineEntry } from '../../common/workflow-inputs';
+import type { AutomationKind } from '../../common/workflow-kinds';
 import type { ActivityDeps } from '../deps';
 import { ACTION_ITEM_LABEL, actionItemMarker, createGitHubIssuesApi, type GitHubIssuesApi } from './github';
 import { openAutomationIncident } from './open-from-automation';
@@ -38,7 +39,7 @@ export interface AutomationIncidentRequest {
   title: string;
   severity: IncidentSeverity;
   summary?: string;
-  origin: { workflowId: string; workflowKind: 'drain' | 'capacity' | 'deploy' };
+  origin: { workflowId: string; workflowKind: AutomationKind };
   /** Same key, same incident, facts recorded once: e.g. `<drain workflow id>/<run id>/deadline-missed`. */
   key: string;
   entries: IncidentTimelineEntry[];

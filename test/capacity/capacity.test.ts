@@ -6,8 +6,7 @@ import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
-import { capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity/messages';
-import type { capacity } from '../../workflows/capacity/workflow';
+import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../workflows/capacity/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { FakeCloud } from './fake-cloud';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
@@ -90,7 +89,7 @@ function fakeDrainActivities(cluster: string, replacementRequests: string[]) {
 }
 
 interface Run {
-  handle: WorkflowHandleWithFirstExecutionRunId<typeof capacity>;
+  handle: WorkflowHandleWithFirstExecutionRunId<CapacityWorkflow>;
   cluster: string;
   replacementRequests: string[];
 }
@@ -109,7 +108,7 @@ async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: st
   });
   await main.runUntil(() =>
     critical.runUntil(async () => {
-      const handle = await env.client.workflow.start<typeof capacity>(CAPACITY_WORKFLOW_TYPE, {
+      const handle = await env.client.workflow.start<CapacityWorkflow>(CAPACITY_WORKFLOW_TYPE, {
         workflowId: capacityWorkflowId(cluster),
         taskQueue,
         args: [{ cluster, ...(opts.dryRun ? { dryRun: true } : {}) }],
@@ -152,7 +151,7 @@ const alarm = (direction: 'out' | 'in', units: number, eventId: string): Capacit
   source: { kind: 'alarm', alarmName: `demo-scale-${direction}`, eventId },
 });
 
-async function abortAndRecord(handle: WorkflowHandle<typeof capacity>, caseName: string): Promise<CapacityStatus> {
+async function abortAndRecord(handle: WorkflowHandle<CapacityWorkflow>, caseName: string): Promise<CapacityStatus> {
   await handle.executeUpdate(abortUpdate, { args: [{ reason: 'test over', by: 'jest' }] });
   const result = await handle.result();
   expect(result.phase).toBe('aborted');
@@ -434,7 +433,7 @@ describe('capacity workflow', () => {
       expect(d.historyLength).toBeLessThan(6_000);
       await recordHistory(first, 'capacity', 'continue-as-new-10000-signals');
       // The start handle pins the first run; the abort goes to whichever run is current.
-      await abortAndRecord(env.client.workflow.getHandle<typeof capacity>(handle.workflowId), 'continue-as-new-last-run');
+      await abortAndRecord(env.client.workflow.getHandle<CapacityWorkflow>(handle.workflowId), 'continue-as-new-last-run');
     });
   }, 600_000);
 });

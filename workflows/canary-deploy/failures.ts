@@ -1,4 +1,4 @@
-import { ActivityFailure } from '@temporalio/workflow';
+import { failureMessage } from '../lib/failure-message';
 
 /** Thrown inside the forward path to leave it for rollback; never escapes the workflow. */
 export class CanaryFailed extends Error {
@@ -13,8 +13,5 @@ export class CanaryFailed extends Error {
 /** Thrown before anything was changed: the deploy ends as `refused`. */
 export class DeployRefused extends Error {}
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return `${err.activityType}: ${errorMessage(err.cause)}`;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+/** A deploy's failures name the activity that failed: its timeline covers many. */
+export const errorMessage = (err: unknown): string => failureMessage(err, { activityType: true });

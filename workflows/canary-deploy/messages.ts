@@ -1,7 +1,7 @@
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ControlRequest, DryRunCall, WorkflowStatus } from '../../common/controls';
 import type { CanaryAnalysis, CanaryStep, TrafficMode } from '../../common/deploy';
-import type { DeployEcsEvent } from '../../common/workflow-inputs';
+import type { DeployEcsEvent, DeployInput } from '../../common/workflow-inputs';
 
 /**
  * The canary deploy's messages (beside the operator messages every workflow answers, common/controls.ts)
@@ -86,3 +86,6 @@ export type ApproveRequest = ControlRequest;
 export const approveUpdate = defineUpdate<DeployStatus, [ApproveRequest], 'approve'>('approve');
 /** ECS Deployment State Change / ECS Service Action facts forwarded by the router. */
 export const ecsEventSignal = defineSignal<[DeployEcsEvent], 'ecsEvent'>('ecsEvent');
+
+/** The workflow as clients start it, for typed handles without importing workflow code. */
+export type CanaryDeployWorkflow = (input: DeployInput) => Promise<DeployResult>;

@@ -4,7 +4,7 @@ import type { DeployInput } from '../../common/workflow-inputs';
 import { installOperatorControls } from '../lib/operator-controls';
 import { DeployContext } from './context';
 import { CanaryFailed, DeployRefused, errorMessage } from './failures';
-import { approveUpdate, ecsEventSignal, type ApproveRequest, type DeployResult, type DeployStatus } from './messages';
+import { approveUpdate, ecsEventSignal, type ApproveRequest, type CanaryDeployWorkflow, type DeployResult, type DeployStatus } from './messages';
 import { preflight } from './preflight';
 import { rollback } from './rollback';
 import { DeployState } from './state';
@@ -75,3 +75,6 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
     return result;
   }
 }
+
+// Clients type their handles with CanaryDeployWorkflow (messages.ts): it must stay this function's signature.
+canaryDeploy satisfies CanaryDeployWorkflow;

@@ -1,7 +1,7 @@
 import { defineSignal } from '@temporalio/workflow';
 import type { Market, PoolKind } from '../../common/capacity';
 import type { WorkflowStatus } from '../../common/controls';
-import type { CapacityRequest } from '../../common/workflow-inputs';
+import type { CapacityInput, CapacityRequest } from '../../common/workflow-inputs';
 
 /**
  * The capacity workflow's messages and what its clients read. Besides `capacityRequest` it answers
@@ -52,3 +52,10 @@ export interface CapacityStatus extends WorkflowStatus {
   plans: number;
   continuedRuns: number;
 }
+
+/**
+ * The workflow as clients start it, for typed handles without importing workflow code:
+ * `client.workflow.signalWithStart<CapacityWorkflow, [CapacityRequest]>(CAPACITY_WORKFLOW_TYPE, …)`.
+ * (Its continue-as-new carries more than a client passes; clients never pass that part.)
+ */
+export type CapacityWorkflow = (input: CapacityInput) => Promise<CapacityStatus>;

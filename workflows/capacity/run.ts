@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { CapacitySnapshot } from '../../activities/capacity/types';
 import { FailureType } from '../../common/failures';
 import type { OperatorControls } from '../lib/operator-controls';
@@ -27,7 +27,3 @@ export function capacityFailureCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) return err.cause?.message ?? err.message;
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,14 +1,13 @@
 import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Market, PoolInstance } from '../../activities/capacity/types';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../../common/search-attributes';
-import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
-import { drainWorkflowId } from '../../common/workflow-ids';
+import { drainStartOptions } from '../../common/starts/drain';
 import type { SpotDrainInput } from '../../common/workflow-inputs';
+import { failureMessage } from '../lib/failure-message';
 import { drainEventSignal } from '../spot-drain/messages';
 import { spotDrain } from '../spot-drain/workflow';
 import { aws } from './activity-options';
 import { chooseVictims } from './rules';
-import { errorMessage, refresh, type CapacityRun } from './run';
+import { refresh, type CapacityRun } from './run';
 
 /**
  * Scale-in: choose victims (rules.ts), drain each through a child `spotDrain`, then take the drained
@@ -78,18 +77,20 @@ async function drainVictim(run: CapacityRun, v: PoolInstance): Promise<PoolInsta
   const { cluster, dryRun, state } = run;
   const childInput: SpotDrainInput = { instanceId: v.instanceId, ...(dryRun ? { dryRun } : {}) };
   try {
+    const { workflowId, taskQueue, args, typedSearchAttributes, staticSummary } = drainStartOptions(childInput, {
+      why: `scale-in of ${cluster}/${v.pool}`,
+      cluster,
+    });
     const child = await startChild(spotDrain, {
-      workflowId: drainWorkflowId(v.instanceId),
-      taskQueue: TASK_QUEUE_CRITICAL,
-      args: [childInput],
+      workflowId,
+      taskQueue,
+      args,
+      typedSearchAttributes,
+      staticSummary,
       // A drain must finish even if this workflow is aborted or continues as new: no half-drained instance.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [
-        { key: FleetopsKind, value: 'drain' },
-        { key: FleetopsCluster, value: cluster },
-        { key: FleetopsInstanceId, value: v.instanceId },
-      ],
-      staticSummary: `scale-in drain of ${v.instanceId} (${cluster}/${v.pool})`,
+      // Not the router's ALLOW_DUPLICATE_FAILED_ONLY: an instance drained once before (a rebalance that
+      // ended without termination) and chosen again must be drainable again.
     });
     await child.signal(drainEventSignal, {
       kind: 'scale-in',
@@ -105,7 +106,7 @@ async function drainVictim(run: CapacityRun, v: PoolInstance): Promise<PoolInsta
     state.decide({ action: 'drain', pool: v.pool, units: v.weight, reason: `${v.instanceId} drained` });
     return v;
   } catch (err) {
-    state.decide({ action: 'drain', pool: v.pool, units: 0, reason: `${v.instanceId} not removed: drain failed: ${errorMessage(err)}` });
+    state.decide({ action: 'drain', pool: v.pool, units: 0, reason: `${v.instanceId} not removed: drain failed: ${failureMessage(err)}` });
     return undefined;
   }
 }

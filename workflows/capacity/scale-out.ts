@@ -1,8 +1,9 @@
 import { condition, workflowInfo } from '@temporalio/workflow';
 import type { CapacitySettings, LaunchedInstance, Market, PoolSettings, PoolSnapshot } from '../../activities/capacity/types';
+import { failureMessage } from '../lib/failure-message';
 import { recordPoolFallback } from '../lib/metrics';
 import { aws, waits } from './activity-options';
-import { capacityFailureCode, errorMessage, refresh, type CapacityRun } from './run';
+import { capacityFailureCode, refresh, type CapacityRun } from './run';
 import { iso } from './state';
 
 /**
@@ -161,7 +162,7 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
   } catch (err) {
     const capacityError = capacityFailureCode(err);
     if (capacityError) markPool(capacityError, 'capacity-error');
-    else markPool(`request failed: ${errorMessage(err)}`, 'error');
+    else markPool(`request failed: ${failureMessage(err)}`, 'error');
   }
   return got;
 }

@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
-import { capacityRequestSignal, type CapacityStatus } from './messages';
+import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from './messages';
 import { runPlan } from './plan';
 import { returnToSpot } from './return-to-spot';
 import { refresh, type CapacityRun } from './run';
@@ -83,3 +83,6 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
     }
   }
 }
+
+// Clients type their handles with CapacityWorkflow (messages.ts): it must accept what they pass.
+capacity satisfies CapacityWorkflow;

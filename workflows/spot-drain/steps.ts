@@ -1,5 +1,6 @@
 import { ActivityFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { DrainActivities } from '../../activities/drain';
+import { failureMessage } from '../lib/failure-message';
 import type { OperatorControls } from '../lib/operator-controls';
 import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
 import type { DrainStepName } from './messages';
@@ -16,11 +17,6 @@ export type StepOutcome<T> = { ok: true; value: T } | { ok: false; error: string
 
 export const aborted = (ctx: DrainContext): boolean => ctx.controls.abortRequest !== undefined;
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return errorMessage(err.cause);
-  if (err instanceof TimeoutFailure) return `timed out (${err.timeoutType})`;
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function isTimeout(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
@@ -47,7 +43,7 @@ export async function step<T>(
     return { ok: true, value };
   } catch (err) {
     if (isCancellation(err)) throw err;
-    const error = errorMessage(err);
+    const error = failureMessage(err);
     state.end(s, 'failed', error);
     return { ok: false, error };
   }

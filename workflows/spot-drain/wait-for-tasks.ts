@@ -1,7 +1,8 @@
 import { CancellationScope, condition } from '@temporalio/workflow';
 import { MIN_ACTIVITY_BUDGET_MS, WAIT_SLICE_MS, waitStep } from './activity-options';
 import type { DrainTarget } from './state';
-import { aborted, errorMessage, isTimeout, type DrainContext } from './steps';
+import { failureMessage } from '../lib/failure-message';
+import { aborted, isTimeout, type DrainContext } from './steps';
 
 /**
  * What ends the pause between two wait slices early: an abort, or an event that moved the deadline
@@ -38,8 +39,8 @@ export async function waitForTasks(ctx: DrainContext, t: DrainTarget): Promise<v
       result = await Promise.race([waiting, abortArrived.then(() => undefined)]);
     } catch (err) {
       if (isTimeout(err)) break; // the deadline arrived during the wait
-      state.end(s, 'failed', errorMessage(err));
-      state.failure = `waiting for tasks failed: ${errorMessage(err)}`;
+      state.end(s, 'failed', failureMessage(err));
+      state.failure = `waiting for tasks failed: ${failureMessage(err)}`;
       return;
     }
     if (result === undefined) {

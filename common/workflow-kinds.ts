@@ -1,0 +1,10 @@
+/**
+ * The four kinds of fleetops workflow, as operators filter them (`FleetopsKind`), as webhooks select
+ * them and as the CLI's `--kind` takes them. Defined once; schemas are built from these lists.
+ */
+export const WORKFLOW_KINDS = ['drain', 'capacity', 'deploy', 'incident'] as const;
+export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
+
+/** Kinds of workflow that open incidents of their own (an incident never opens another). */
+export const AUTOMATION_KINDS = ['drain', 'capacity', 'deploy'] as const satisfies readonly WorkflowKind[];
+export type AutomationKind = (typeof AUTOMATION_KINDS)[number];
