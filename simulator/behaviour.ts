@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsClients } from '../activities/aws/clients';
 import type { Logger } from '../common/logger';
+import type { EventPublisher } from './events';
 import type { CallIdentity, SimResponse } from './protocol';
 
 /**
@@ -30,6 +31,8 @@ export interface BehaviourContext {
   motoUrl: string;
   /** SDK clients pointed at moto, one set per region (created on first use, destroyed on close). */
   aws(region?: string): AwsClients;
+  /** Publishes what AWS itself would put on EventBridge (simulator/events.ts). */
+  events: EventPublisher;
   log: Logger;
 }
 

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { createAwsClients, type AwsClients } from '../activities/aws/clients';
 import { createLogger, type Logger } from '../common/logger';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from './behaviour';
+import { createEventPublisher } from './events';
 import { BEHAVIOURS } from './behaviours';
 import { FaultRules, RateLimiter, faultRuleInputSchema, globMatches, rateLimitInputSchema } from './faults';
 import { awsErrorResponse, canonicalService, defaultServerErrorCode, identifyCall, throttlingError, type SimResponse, type WireProtocol } from './protocol';
@@ -71,7 +72,7 @@ export const callFilterSchema = z.object({
 });
 export type CallFilter = z.input<typeof callFilterSchema>;
 
-const BUILTIN_ROUTES = new Set(['health', 'faults', 'rate-limits', 'calls', 'reset', 'tick']);
+const BUILTIN_ROUTES = new Set(['health', 'faults', 'rate-limits', 'calls', 'reset', 'tick', 'events']);
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 class HttpError extends Error {
@@ -148,6 +149,7 @@ export class Simulator {
         }
         return clients;
       },
+      events: createEventPublisher({ motoUrl: opts.motoUrl, log: this.log }),
       log: this.log,
     };
     this.server = createServer((req, res) => {
@@ -205,6 +207,7 @@ export class Simulator {
     this.faults.clear();
     this.rateLimits.clear();
     this.recorded = [];
+    this.ctx.events.clear();
     for (const b of this.behaviours) await b.reset();
   }
 
@@ -443,6 +446,16 @@ export class Simulator {
       case 'DELETE calls':
         this.clearCalls();
         return { status: 200, body: { ok: true } };
+      case 'GET events':
+        return { status: 200, body: { events: this.ctx.events.published() } };
+      case 'POST events': {
+        // What AWS would publish, on demand (a test or the demo asking for a rebalance recommendation).
+        const e = z
+          .object({ source: z.string().min(1), detailType: z.string().min(1), detail: z.record(z.string(), z.unknown()), resources: z.array(z.string()).optional(), region: z.string().optional() })
+          .strict()
+          .parse(body);
+        return { status: 200, body: { event: await this.ctx.events.publish(e) } };
+      }
       case 'POST reset':
         await this.reset();
         return { status: 200, body: { ok: true } };
