@@ -48,14 +48,16 @@ export interface AutomationIncidentRequest {
 export function createIncidentActivities(deps: Pick<ActivityDeps, 'config' | 'fetch' | 'temporal'>, env: NodeJS.ProcessEnv = process.env) {
   const incidents = deps.config.incidents;
 
+  /** `token` / `tokenFile` were resolved when the config was loaded; else the env var named by tokenEnv, read now. */
   function githubToken(): string | undefined {
-    return incidents.github ? env[incidents.github.tokenEnv] || undefined : undefined;
+    if (!incidents.github) return undefined;
+    return incidents.github.token ?? (env[incidents.github.tokenEnv] || undefined);
   }
 
   function githubApi(): GitHubIssuesApi {
     const token = githubToken();
     if (!incidents.github || !token) {
-      throw ApplicationFailure.nonRetryable('GitHub filing is not configured (incidents.github and its token env var)', FailureType.InvalidRequest);
+      throw ApplicationFailure.nonRetryable('GitHub filing is not configured (incidents.github and its token: token, tokenFile or the tokenEnv variable)', FailureType.InvalidRequest);
     }
     return createGitHubIssuesApi({ apiUrl: incidents.github.apiUrl, repo: incidents.github.repo, token, fetch: deps.fetch ?? fetch });
   }
