@@ -54,12 +54,17 @@ export function createIncidentActivities(deps: Pick<ActivityDeps, 'config' | 'fe
     return incidents.github.token ?? (env[incidents.github.tokenEnv] || undefined);
   }
 
+  // One client per token, so its throttling (writes spaced out, rate limits waited out) spans activity calls.
+  let github: { token: string; api: GitHubIssuesApi } | undefined;
   function githubApi(): GitHubIssuesApi {
     const token = githubToken();
     if (!incidents.github || !token) {
       throw ApplicationFailure.nonRetryable('GitHub filing is not configured (incidents.github and its token: token, tokenFile or the tokenEnv variable)', FailureType.InvalidRequest);
     }
-    return createGitHubIssuesApi({ apiUrl: incidents.github.apiUrl, repo: incidents.github.repo, token, fetch: deps.fetch ?? fetch });
+    if (github?.token !== token) {
+      github = { token, api: createGitHubIssuesApi({ apiUrl: incidents.github.apiUrl, repo: incidents.github.repo, token, fetch: deps.fetch }) };
+    }
+    return github.api;
   }
 
   return {
