@@ -6,7 +6,8 @@
  * Temporal connection settings as common/temporal-connection.ts resolves them (FLEETOPS_TEMPORAL_*,
  * TEMPORAL_* with TLS / API key / profile, then the config),
  * FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun), FLEETOPS_AWS_ENDPOINT (override
- * config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (default 20).
+ * config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (default 20),
+ * OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).
  *
  * SIGTERM/SIGINT: stop receiving, finish in-flight requests and messages, exit 0 — within 10 s; what
  * is still unfinished then was not deleted from the queue and is redelivered.
@@ -14,6 +15,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger } from '../common/logger';
 import { describeTarget, explainConnectError, lazyClientConnection, resolveProcessTarget } from '../common/temporal-connection';
+import { setupTracing } from '../common/tracing';
 import { configPath, loadConfigOrExit } from '../config/load';
 import { createRouter } from './app';
 
@@ -21,6 +23,8 @@ const SHUTDOWN_BUDGET_MS = 9_000;
 
 async function main(): Promise<void> {
   const log = createLogger('router');
+  // First: spans need the context manager and propagator before anything runs.
+  const tracing = setupTracing('router');
   const config = loadConfigOrExit();
   const token = process.env.FLEETOPS_ROUTER_TOKEN ?? '';
   if (token.length < 16) {
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
     router
       .stop()
       .then(() => connection.close())
+      .then(() => tracing.shutdown())
       .then(() => {
         sqsClient?.destroy();
         log.info('router stopped');
@@ -76,7 +81,7 @@ async function main(): Promise<void> {
 
   await router.http.listen({ host, port });
   await router.start();
-  log.info({ url: `http://${host}:${port}`, temporal: describeTarget(target), sqs: queueUrl ?? null, dryRun }, 'router listening');
+  log.info({ url: `http://${host}:${port}`, temporal: describeTarget(target), sqs: queueUrl ?? null, dryRun, tracing: tracing.enabled }, 'router listening');
   // Say once, at start, why Temporal cannot be reached (a TLS or API key setting), not only "503".
   const ready = await router.dispatcher.ready();
   if (!ready.ok) log.warn({ temporal: describeTarget(target) }, `temporal not reachable yet: ${await explainConnectError(new Error(ready.error), target)}`);

@@ -12,20 +12,25 @@
  * FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables) on
  * FLEETOPS_WORKER_METRICS_HOST (default 127.0.0.1; 0.0.0.0 in a container so Prometheus can scrape it),
  * FLEETOPS_WORKFLOW_BUNDLE (a prebuilt workflow bundle, e.g. the local stack's cached one; the
- * worker bundles workflows/ itself when unset).
+ * worker bundles workflows/ itself when unset; either way common/workflow-bundle.ts's options),
+ * OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).
  */
-import { Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
+import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
 import { createLogger } from '../common/logger';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import { setupTracing } from '../common/tracing';
+import { clientTracingInterceptors, workerTracingOptions } from '../common/worker-tracing';
+import { buildWorkflowBundle } from '../common/workflow-bundle';
 import { connectClient, connectNative, describeTarget, resolveProcessTarget, TemporalConnectError } from '../common/temporal-connection';
 import { configPath, loadConfigOrExit } from '../config/load';
 import { startDomainGauges } from './domain-gauges';
 
 async function main(): Promise<void> {
   const log = createLogger('worker');
+  const tracing = setupTracing('worker');
   const loaded = loadConfigOrExit();
   const target = resolveProcessTarget(loaded, configPath());
   const { namespace } = target;
@@ -52,14 +57,15 @@ async function main(): Promise<void> {
   const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
   // Activities that query visibility or start workflows (the deploy's incident freeze, incidents
   // opened by automations) and the domain gauges share one client.
-  const client = new Client({ connection: await connectClient(target), namespace });
+  const client = new Client({ connection: await connectClient(target), namespace, interceptors: clientTracingInterceptors() });
   const activities = createActivities({ aws, config, temporal: { client, namespace } });
   const connection = await connectNative(target);
   // One bundle for both workers: given workflowsPath, each Worker.create would run webpack itself.
   const prebuilt = process.env.FLEETOPS_WORKFLOW_BUNDLE;
   const workflowBundle = prebuilt
     ? { codePath: prebuilt }
-    : { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: Runtime.instance().logger })).code };
+    : { code: await buildWorkflowBundle(require.resolve('../workflows'), Runtime.instance().logger) };
+  const traced = workerTracingOptions(tracing);
 
   const [critical, standard] = await Promise.all([
     Worker.create({
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
       taskQueue: TASK_QUEUE_CRITICAL,
       workflowBundle,
       activities,
+      ...traced,
       // A storm of hundreds of drains is mostly waiting; slots are cheap and must not queue drains.
       maxConcurrentWorkflowTaskExecutions: 200,
       maxConcurrentLocalActivityExecutions: 1000,
@@ -96,6 +103,7 @@ async function main(): Promise<void> {
       taskQueue: TASK_QUEUE_DEFAULT,
       workflowBundle,
       activities,
+      ...traced,
       shutdownGraceTime: '10s',
     }),
   ]);
@@ -103,12 +111,13 @@ async function main(): Promise<void> {
   // Gauges computed from visibility (incidents open by severity) go out on the same endpoint.
   const gauges = metricsPort > 0 ? startDomainGauges({ client, meter: Runtime.instance().metricMeter, log }) : undefined;
 
-  log.info({ temporal: describeTarget(target), taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort }, 'worker started');
+  log.info({ temporal: describeTarget(target), taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort, tracing: tracing.enabled }, 'worker started');
   await Promise.all([critical.run(), standard.run()]);
   gauges?.stop();
   await client.connection.close();
   await connection.close();
   aws.destroy();
+  await tracing.shutdown();
   log.info('worker stopped');
 }
 
