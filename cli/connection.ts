@@ -7,15 +7,12 @@ import { ConfigError, loadConfig } from '../config/load';
 import { failedError, usageError } from './errors';
 
 /**
- * Which Temporal the CLI talks to: common/temporal-connection.ts resolves it with the same precedence
- * as the worker and the router, with the CLI's flags on top and, below Temporal's own configuration,
- * the config file (--config, else FLEETOPS_CONFIG, else ./fleetops.yaml if present), then
- * .run/stack.json written by the local stack (in the working directory or this checkout):
- *   1. --address / --namespace;  2. FLEETOPS_TEMPORAL_ADDRESS / _NAMESPACE;
- *   3. TEMPORAL_ADDRESS / _NAMESPACE, else the TEMPORAL_PROFILE profile of the TOML file;
- *   4. the config file;  5. .run/stack.json;  6. 127.0.0.1:7233, namespace default.
- * TLS and the API key come from Temporal's configuration (TEMPORAL_TLS_*, TEMPORAL_API_KEY, profile).
- * Address and namespace are resolved separately, so a flag can override one and keep the other.
+ * Which Temporal the CLI talks to: common/temporal-connection.ts resolves it by the precedence stated
+ * there (and in the README), the same as for the worker and the router. The CLI adds its flags on
+ * top (--address / --namespace) and, as fallbacks below Temporal's own configuration, the config file
+ * (--config, else FLEETOPS_CONFIG, else ./fleetops.yaml if present), then .run/stack.json written by
+ * the local stack (in the working directory or this checkout). Address and namespace are resolved
+ * separately, so a flag can override one and keep the other.
  */
 export interface ConnectionTarget {
   address: string;

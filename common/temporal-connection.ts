@@ -109,7 +109,11 @@ function loadProfile(env: NodeJS.ProcessEnv): { profile: ClientConfigProfile; la
   try {
     return { profile: loadClientConfigProfile({ overrideEnvVars: stringEnv(env) }), label };
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    // A TOML syntax error quotes the file around the bad line, and that line may hold api_key: only
+    // its first line (what is wrong) and the position are kept.
+    const e = err as Error & { line?: number; column?: number };
+    const first = (e instanceof Error ? e.message : String(err)).split('\n')[0];
+    const why = typeof e.line === 'number' ? `${first} (line ${e.line}, column ${e.column ?? 0})` : first;
     const which = env.TEMPORAL_PROFILE ? `TEMPORAL_PROFILE=${env.TEMPORAL_PROFILE}` : (env.TEMPORAL_CONFIG_FILE ? 'TEMPORAL_CONFIG_FILE' : 'the Temporal config file');
     throw new TemporalSettingsError(`Temporal client configuration (${which}, file ${file ?? 'none'}): ${why}`);
   }

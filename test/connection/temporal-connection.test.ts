@@ -123,6 +123,11 @@ describe('resolving the target', () => {
       throw new Error('not refused');
     };
     expect(refused({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' })).toMatch(/TEMPORAL_PROFILE=prod.*Profile 'prod' not found/);
+    const broken = join(dir, 'broken.toml');
+    writeFileSync(broken, '[profile.default]\napi_key = "tcld-secret-value\n');
+    const tomlError = refused({ TEMPORAL_CONFIG_FILE: broken });
+    expect(tomlError).toMatch(/^Temporal client configuration \(TEMPORAL_CONFIG_FILE, file .*broken\.toml\): Invalid TOML document: .* \(line 2, column \d+\)$/);
+    expect(tomlError).not.toContain('tcld-secret-value');
     expect(refused({ TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert })).toMatch(
       /TEMPORAL_TLS_CLIENT_CERT_PATH=.* is set but TEMPORAL_TLS_CLIENT_KEY_PATH .* is not/,
     );
