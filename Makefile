@@ -2,6 +2,8 @@
 # Each installs what it needs first (scripts/install-tools.sh: cached per user, seconds when warm).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+# .tools/bin first: the Node.js runtime install-tools.sh provides (the image's version), the Temporal
+# CLI and the test server; npm and npx run on that node.
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: help tools up test typecheck jest record-histories build bench clean
@@ -29,7 +31,7 @@ jest: tools
 test:
 	@start=$$(date +%s); export FLEETOPS_TEST_RUN_ID=$$start-$$$$; \
 	export FLEETOPS_TREE_BEFORE=$$(mktemp); ./scripts/tree-state.sh >"$$FLEETOPS_TREE_BEFORE"; \
-	./scripts/install-tools.sh node temporal test-server moto chromium && \
+	./scripts/install-tools.sh nodejs node temporal test-server moto chromium && \
 	npx --no-install tsc -p tsconfig.json --noEmit && \
 	npx --no-install jest --ci $(JEST_ARGS); rc=$$?; \
 	./scripts/check-no-leftovers.sh || rc=1; \

@@ -1,26 +1,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { z } from 'zod';
+import { connectClient, resolveTemporalTarget, TemporalConnectError, TemporalSettingsError, type TemporalLayer, type TemporalTarget } from '../common/temporal-connection';
 import { ConfigError, loadConfig } from '../config/load';
 import { failedError, usageError } from './errors';
 
 /**
- * Which Temporal the CLI talks to, first match wins:
- *   1. --address / --namespace flags;
- *   2. FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE;
- *   3. the config file: --config, else FLEETOPS_CONFIG, else ./fleetops.yaml if present;
- *   4. .run/stack.json written by the local stack (in the working directory or this checkout);
- *   5. 127.0.0.1:7233, namespace default (PRODUCT.md defaults).
- * Address and namespace are resolved separately, so a flag can override one and keep the other.
+ * Which Temporal the CLI talks to: common/temporal-connection.ts resolves it by the precedence stated
+ * there (and in the README), the same as for the worker and the router. The CLI adds its flags on
+ * top (--address / --namespace) and, as fallbacks below Temporal's own configuration, the config file
+ * (--config, else FLEETOPS_CONFIG, else ./fleetops.yaml if present), then .run/stack.json written by
+ * the local stack (in the working directory or this checkout). Address and namespace are resolved
+ * separately, so a flag can override one and keep the other.
  */
 export interface ConnectionTarget {
   address: string;
   namespace: string;
   /** Web UI base URL, for links in human output. */
   uiUrl: string;
-  /** Where the address came from, shown by `--verbose`-style output and error messages. */
+  /** Where the address came from, shown in error messages. */
   source: string;
+  /** Everything the connection needs (TLS, API key); holds secrets, never printed. */
+  temporal: TemporalTarget;
 }
 
 export interface ConnectionFlags {
@@ -37,11 +39,8 @@ const stackFileSchema = z.object({
   }),
 });
 
-interface Candidate {
-  address?: string;
-  namespace?: string;
+interface Candidate extends TemporalLayer {
   uiUrl?: string;
-  source: string;
 }
 
 /** The checkout this CLI runs from (cli/ under tsx, dist/cli/ when built), for its .run/stack.json. */
@@ -99,33 +98,29 @@ function fromStackFile(cwd: string): Candidate | undefined {
 }
 
 export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv, cwd: string): ConnectionTarget {
-  const candidates: Candidate[] = [
-    { address: flags.address, namespace: flags.namespace, source: 'flags' },
-    {
-      address: env.FLEETOPS_TEMPORAL_ADDRESS,
-      namespace: env.FLEETOPS_TEMPORAL_NAMESPACE,
-      uiUrl: env.FLEETOPS_TEMPORAL_UI_URL,
-      source: 'environment',
-    },
-  ];
-  const first = (pick: (c: Candidate) => string | undefined) => candidates.find((c) => pick(c));
+  const overrides: TemporalLayer = { address: flags.address, namespace: flags.namespace, source: 'flags' };
+  const resolve = (fallbacks: Candidate[]): TemporalTarget => {
+    try {
+      return resolveTemporalTarget({ env, overrides, fallbacks });
+    } catch (err) {
+      if (err instanceof TemporalSettingsError) throw usageError(err.message);
+      throw err;
+    }
+  };
   // Files are read only when flags and env leave something open, so a broken file cannot block --address.
-  if (!first((c) => c.address) || !first((c) => c.namespace)) {
-    const file = fromConfigFile(flags, env, cwd) ?? fromStackFile(cwd);
-    if (file) candidates.push(file);
+  let temporal = resolve([]);
+  let file: Candidate | undefined;
+  if (temporal.sources.address === 'defaults' || temporal.sources.namespace === 'defaults') {
+    file = fromConfigFile(flags, env, cwd) ?? fromStackFile(cwd);
+    if (file) temporal = resolve([file]);
   }
-  candidates.push({ address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', source: 'defaults' });
-
-  const addressFrom = first((c) => c.address)!;
-  const address = addressFrom.address!;
-  if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address)) {
-    throw usageError(`invalid Temporal address "${address}" (from ${addressFrom.source}): expected host:port`);
-  }
+  const uiUrl = env.FLEETOPS_TEMPORAL_UI_URL || file?.uiUrl || 'http://127.0.0.1:8233';
   return {
-    address,
-    namespace: first((c) => c.namespace)!.namespace!,
-    uiUrl: (first((c) => c.uiUrl)!.uiUrl ?? 'http://127.0.0.1:8233').replace(/\/$/, ''),
-    source: addressFrom.source,
+    address: temporal.address,
+    namespace: temporal.namespace,
+    uiUrl: uiUrl.replace(/\/$/, ''),
+    source: temporal.sources.address,
+    temporal,
   };
 }
 
@@ -138,9 +133,10 @@ export interface TemporalSession {
 export async function openSession(target: ConnectionTarget, connectTimeoutSeconds = 5): Promise<TemporalSession> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: target.address, connectTimeout: connectTimeoutSeconds * 1000 });
+    connection = await connectClient(target.temporal, { connectTimeout: connectTimeoutSeconds * 1000 });
   } catch (err) {
-    throw failedError(`cannot reach Temporal at ${target.address} (from ${target.source}): ${(err as Error).message}`);
+    if (err instanceof TemporalConnectError) throw failedError(err.message);
+    throw err;
   }
   const client = new Client({ connection, namespace: target.namespace });
   return { client, connection, close: () => connection.close() };

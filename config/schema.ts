@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WORKFLOW_KINDS } from '../common/workflow-kinds';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../common/incident/severity';
+import { resolveSecret, secretFile, secretValue } from './secrets';
 
 /**
  * `fleetops.yaml`, validated once at start (PRODUCT.md, "Config"). Every process and workflow input
@@ -252,11 +253,26 @@ export const incidentsSchema = z
     github: z
       .object({
         repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'),
-        /** Name of the env var holding the token; the token itself never sits in the config. */
+        /**
+         * The token: a `${ENV_VAR}` reference (token), or a file holding it (tokenFile); never the
+         * token itself. With neither, the env var named by tokenEnv (default GITHUB_TOKEN) is read
+         * when filing, and filing is off while it is unset.
+         */
+        token: secretValue.optional(),
+        tokenFile: secretFile.optional(),
         tokenEnv: z.string().min(1).default('GITHUB_TOKEN'),
+        /** https, or http to a loopback address only (a token must not travel in clear). */
         apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
       })
       .strict()
+      .transform((g, ctx) => {
+        const url = new URL(g.apiUrl);
+        if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+          ctx.addIssue({ code: 'custom', path: ['apiUrl'], message: 'must be https (http only to a loopback address): the token would travel in clear' });
+        }
+        const token = resolveSecret(g, 'token', ctx, { literal: false, required: false });
+        return { repo: g.repo, apiUrl: g.apiUrl, tokenEnv: g.tokenEnv, ...(token !== undefined ? { token } : {}) };
+      })
       .optional(),
   })
   .strict();
@@ -264,11 +280,50 @@ export const incidentsSchema = z
 export const webhookSchema = z
   .object({
     name,
-    url: z.url({ protocol: /^https?$/ }),
+    /** The URL, or a `${ENV_VAR}` reference to it (webhook URLs are credentials); or urlFile. */
+    url: secretValue.optional(),
+    urlFile: secretFile.optional(),
     /** Kinds of workflow whose notifications go to this hook; all when unset. */
     kinds: z.array(z.enum(WORKFLOW_KINDS)).optional(),
   })
-  .strict();
+  .strict()
+  .transform((h, ctx) => {
+    const url = resolveSecret(h, 'url', ctx, { literal: true, required: true });
+    if (url !== undefined && !isHttpUrl(url)) {
+      // The value is not echoed: it may be a credential, or a token put in the wrong place.
+      const field = h.urlFile !== undefined ? 'urlFile' : 'url';
+      const what = field === 'urlFile' ? 'the content of urlFile' : h.url?.startsWith('${') ? `the value of ${h.url}` : 'the value';
+      ctx.addIssue({ code: 'custom', path: [field], message: `${what} is not an http(s) URL` });
+    }
+    return { name: h.name, url: url ?? '', ...(h.kinds ? { kinds: h.kinds } : {}) };
+  });
+
+/** Slack app settings (the chat front end); the signing secret as `${ENV_VAR}` or signingSecretFile. */
+export const slackSchema = z
+  .object({
+    signingSecret: secretValue.optional(),
+    signingSecretFile: secretFile.optional(),
+  })
+  .strict()
+  .transform((s, ctx) => {
+    const signingSecret = resolveSecret(s, 'signingSecret', ctx, { literal: false, required: true });
+    return { signingSecret: signingSecret ?? '' };
+  });
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 export const configSchema = z
   .object({
@@ -279,6 +334,7 @@ export const configSchema = z
     alarmRoutes: z.array(alarmRouteSchema).default([]),
     incidents: incidentsSchema,
     notifications: z.object({ webhooks: z.array(webhookSchema).default([]) }).strict().prefault({}),
+    slack: slackSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

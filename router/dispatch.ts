@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { isGrpcServiceError, type Connection } from '@temporalio/client';
 import {
   defaultPayloadConverter,
   encodeWorkflowIdConflictPolicy,
   encodeWorkflowIdReusePolicy,
   toPayloads,
+  type Payload,
 } from '@temporalio/common';
 // Search attribute encoding is not re-exported from the package root; this is the module the SDK client uses.
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { fleetopsTracer, traceHeaderFields } from '../common/tracing';
 import type { RouteDecision } from './routes';
 import type { RouterMetrics, Transport } from './metrics';
 
@@ -123,7 +126,7 @@ export class Dispatcher {
     const started = process.hrtime.bigint();
     let outcome = 'error';
     try {
-      const action = await this.opts.connection.withDeadline(Date.now() + this.callTimeoutMs, () => this.rpc(decision, eventId));
+      const action = await this.opts.connection.withDeadline(Date.now() + this.callTimeoutMs, () => this.tracedRpc(decision, eventId));
       outcome = action;
       return action;
     } catch (err) {
@@ -143,10 +146,41 @@ export class Dispatcher {
     }
   }
 
-  private async rpc(decision: Exclude<RouteDecision, { action: 'ignore' }>, eventId: string): Promise<DispatchAction> {
+  /**
+   * The call in a client span named as the SDK's client interceptor names it (StartWorkflow:<type>,
+   * SignalWithStartWorkflow:<type>, SignalWorkflow:<signal>), whose context goes into the request's
+   * Temporal header as the interceptor would put it; the workflow's spans continue the trace.
+   */
+  private tracedRpc(decision: Exclude<RouteDecision, { action: 'ignore' }>, eventId: string): Promise<DispatchAction> {
+    const name =
+      decision.action === 'signal'
+        ? `SignalWorkflow:${decision.signal.name}`
+        : decision.action === 'start'
+          ? `StartWorkflow:${decision.workflowType}`
+          : `SignalWithStartWorkflow:${decision.workflowType}`;
+    return fleetopsTracer().startActiveSpan(name, { kind: SpanKind.CLIENT, attributes: { temporalWorkflowId: decision.workflowId } }, async (span) => {
+      try {
+        const action = await this.rpc(decision, eventId, traceHeaderFields());
+        span.setAttribute('fleetops.action', action);
+        return action;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private async rpc(
+    decision: Exclude<RouteDecision, { action: 'ignore' }>,
+    eventId: string,
+    traceFields: Record<string, Payload> | undefined,
+  ): Promise<DispatchAction> {
     const service = this.opts.connection.workflowService;
     const namespace = this.opts.namespace;
     const requestId = requestIdFor(eventId, decision.workflowId);
+    const header = traceFields ? { header: { fields: traceFields } } : {};
     if (decision.action === 'signal') {
       await service.signalWorkflowExecution({
         namespace,
@@ -155,6 +189,7 @@ export class Dispatcher {
         workflowExecution: { workflowId: decision.workflowId },
         signalName: decision.signal.name,
         input: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
+        ...header,
       });
       return 'signaled';
     }
@@ -172,6 +207,8 @@ export class Dispatcher {
       userMetadata: { summary: defaultPayloadConverter.toPayload(decision.staticSummary) },
       // Which event started the run: shown to operators, and read back to recognise a redelivery.
       memo: { fields: { [MEMO_EVENT_ID]: defaultPayloadConverter.toPayload(eventId) } },
+      // Trace context for the workflow (and, on signal-with-start, its signal handler).
+      ...header,
     };
     if (decision.action === 'start') {
       if ((await this.eventIdOfCurrentRun(decision.workflowId)) === eventId) return 'duplicate';

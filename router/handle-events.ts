@@ -1,4 +1,6 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from '../common/logger';
+import { fleetopsTracer } from '../common/tracing';
 import type { FleetopsConfig } from '../config/schema';
 import { parseEvent, type ParsedEvent } from './events';
 import type { DispatchResult, Dispatcher } from './dispatch';
@@ -66,6 +68,22 @@ export async function dispatchAll(
 ): Promise<DispatchResult[]> {
   for (const { event } of routed) pipeline.metrics.received.inc({ kind: event.kind, transport });
   return mapWithLimit(routed, pipeline.concurrency ?? 16, ({ event, decision }) =>
-    pipeline.dispatcher.dispatch(event.envelope.id, event.kind, decision, transport),
+    // One trace per event, rooted here: its start or signal carries the context into the workflow.
+    fleetopsTracer().startActiveSpan(
+      `fleetops.router.accept ${event.kind}`,
+      { kind: SpanKind.SERVER, attributes: { 'fleetops.event.id': event.envelope.id, 'fleetops.event.kind': event.kind, 'fleetops.transport': transport, 'fleetops.workflow.id': decision.workflowId ?? '' } },
+      async (span) => {
+        try {
+          const result = await pipeline.dispatcher.dispatch(event.envelope.id, event.kind, decision, transport);
+          span.setAttribute('fleetops.action', result.action);
+          return result;
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    ),
   );
 }

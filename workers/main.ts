@@ -7,26 +7,35 @@
  * workflow is started on. SIGINT/SIGTERM: the SDK runtime stops polling, lets running activities
  * finish (up to the shutdown grace time), and run() resolves; the process then exits 0.
  *
- * Env: FLEETOPS_CONFIG (config path), FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE
- * (override the config), FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables) on
+ * Env: FLEETOPS_CONFIG (config path); Temporal connection settings as common/temporal-connection.ts
+ * resolves them (FLEETOPS_TEMPORAL_*, TEMPORAL_* with TLS / API key / profile, then the config);
+ * FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables) on
  * FLEETOPS_WORKER_METRICS_HOST (default 127.0.0.1; 0.0.0.0 in a container so Prometheus can scrape it),
  * FLEETOPS_WORKFLOW_BUNDLE (a prebuilt workflow bundle, e.g. the local stack's cached one; the
- * worker bundles workflows/ itself when unset).
+ * worker bundles workflows/ itself when unset; either way common/workflow-bundle.ts's options),
+ * OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).
  */
-import { NativeConnection, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
+import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
 import { createLogger } from '../common/logger';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
-import { loadConfigOrExit } from '../config/load';
+import { setupTracing } from '../common/tracing';
+import { clientTracingInterceptors, workerTracingOptions } from '../common/worker-tracing';
+import { buildWorkflowBundle } from '../common/workflow-bundle';
+import { connectClient, connectNative, describeTarget, resolveProcessTarget, TemporalConnectError } from '../common/temporal-connection';
+import { configPath, loadConfigOrExit } from '../config/load';
 import { startDomainGauges } from './domain-gauges';
 
 async function main(): Promise<void> {
   const log = createLogger('worker');
-  const config = loadConfigOrExit();
-  const address = process.env.FLEETOPS_TEMPORAL_ADDRESS ?? config.temporal.address;
-  const namespace = process.env.FLEETOPS_TEMPORAL_NAMESPACE ?? config.temporal.namespace;
+  const tracing = setupTracing('worker');
+  const loaded = loadConfigOrExit();
+  const target = resolveProcessTarget(loaded, configPath());
+  const { namespace } = target;
+  // Notification links name the namespace the worker really runs in.
+  const config = { ...loaded, temporal: { ...loaded.temporal, namespace } };
   const metricsPort = Number(process.env.FLEETOPS_WORKER_METRICS_PORT ?? 9464);
   const metricsHost = process.env.FLEETOPS_WORKER_METRICS_HOST ?? '127.0.0.1';
 
@@ -48,14 +57,15 @@ async function main(): Promise<void> {
   const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
   // Activities that query visibility or start workflows (the deploy's incident freeze, incidents
   // opened by automations) and the domain gauges share one client.
-  const client = new Client({ connection: await Connection.connect({ address }), namespace });
+  const client = new Client({ connection: await connectClient(target), namespace, interceptors: clientTracingInterceptors() });
   const activities = createActivities({ aws, config, temporal: { client, namespace } });
-  const connection = await NativeConnection.connect({ address });
+  const connection = await connectNative(target);
   // One bundle for both workers: given workflowsPath, each Worker.create would run webpack itself.
   const prebuilt = process.env.FLEETOPS_WORKFLOW_BUNDLE;
   const workflowBundle = prebuilt
     ? { codePath: prebuilt }
-    : { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: Runtime.instance().logger })).code };
+    : { code: await buildWorkflowBundle(require.resolve('../workflows'), Runtime.instance().logger) };
+  const traced = workerTracingOptions(tracing);
 
   const [critical, standard] = await Promise.all([
     Worker.create({
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
       taskQueue: TASK_QUEUE_CRITICAL,
       workflowBundle,
       activities,
+      ...traced,
       // A storm of hundreds of drains is mostly waiting; slots are cheap and must not queue drains.
       maxConcurrentWorkflowTaskExecutions: 200,
       maxConcurrentLocalActivityExecutions: 1000,
@@ -92,6 +103,7 @@ async function main(): Promise<void> {
       taskQueue: TASK_QUEUE_DEFAULT,
       workflowBundle,
       activities,
+      ...traced,
       shutdownGraceTime: '10s',
     }),
   ]);
@@ -99,16 +111,19 @@ async function main(): Promise<void> {
   // Gauges computed from visibility (incidents open by severity) go out on the same endpoint.
   const gauges = metricsPort > 0 ? startDomainGauges({ client, meter: Runtime.instance().metricMeter, log }) : undefined;
 
-  log.info({ address, namespace, taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort }, 'worker started');
+  log.info({ temporal: describeTarget(target), taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort, tracing: tracing.enabled }, 'worker started');
   await Promise.all([critical.run(), standard.run()]);
   gauges?.stop();
   await client.connection.close();
   await connection.close();
   aws.destroy();
+  await tracing.shutdown();
   log.info('worker stopped');
 }
 
 main().catch((err) => {
-  process.stderr.write(`fleetops worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A connection failure's message names the setting to change; its stack adds nothing.
+  const text = err instanceof TemporalConnectError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`fleetops worker: ${text}\n`);
   process.exit(1);
 });

@@ -48,16 +48,23 @@ export interface AutomationIncidentRequest {
 export function createIncidentActivities(deps: Pick<ActivityDeps, 'config' | 'fetch' | 'temporal'>, env: NodeJS.ProcessEnv = process.env) {
   const incidents = deps.config.incidents;
 
+  /** `token` / `tokenFile` were resolved when the config was loaded; else the env var named by tokenEnv, read now. */
   function githubToken(): string | undefined {
-    return incidents.github ? env[incidents.github.tokenEnv] || undefined : undefined;
+    if (!incidents.github) return undefined;
+    return incidents.github.token ?? (env[incidents.github.tokenEnv] || undefined);
   }
 
+  // One client per token, so its throttling (writes spaced out, rate limits waited out) spans activity calls.
+  let github: { token: string; api: GitHubIssuesApi } | undefined;
   function githubApi(): GitHubIssuesApi {
     const token = githubToken();
     if (!incidents.github || !token) {
-      throw ApplicationFailure.nonRetryable('GitHub filing is not configured (incidents.github and its token env var)', FailureType.InvalidRequest);
+      throw ApplicationFailure.nonRetryable('GitHub filing is not configured (incidents.github and its token: token, tokenFile or the tokenEnv variable)', FailureType.InvalidRequest);
     }
-    return createGitHubIssuesApi({ apiUrl: incidents.github.apiUrl, repo: incidents.github.repo, token, fetch: deps.fetch ?? fetch });
+    if (github?.token !== token) {
+      github = { token, api: createGitHubIssuesApi({ apiUrl: incidents.github.apiUrl, repo: incidents.github.repo, token, fetch: deps.fetch }) };
+    }
+    return github.api;
   }
 
   return {

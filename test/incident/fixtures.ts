@@ -78,15 +78,32 @@ interface StoredIssue {
   state: 'open';
 }
 
+/** What the stand-in recorded of one request: method, path with query, and the headers that matter. */
+export interface RecordedGitHubRequest {
+  method: string;
+  url: string;
+  headers: { accept?: string; authorization?: string; userAgent?: string; apiVersion?: string; contentType?: string };
+}
+
 /**
- * The GitHub issues API subset fleetops uses (list by label with paging, create), in memory.
+ * The GitHub issues API subset fleetops uses (list by label, create), in memory, checking the request
+ * shape GitHub documents: a token in `Authorization` (`Bearer` or `token` scheme), an `Accept` of
+ * `application/vnd.github…json`, a `User-Agent` (GitHub refuses requests without one), the
+ * `X-GitHub-Api-Version` when sent (only 2022-11-28 exists), JSON bodies with only the fields the
+ * create endpoint takes; paging by `page`/`per_page` answered with a `Link` header as GitHub does.
  * `failNextCreateAfterStoring` stores an issue and then answers 502: the "created, but the answer
- * was lost" case a retry must not duplicate.
+ * was lost" case a retry must not duplicate. `failNextList` answers the next listing with 503;
+ * `secondaryLimitNext` the next create with a secondary rate limit.
  */
 export class FakeGitHub {
   readonly issues: StoredIssue[] = [];
+  /** `GET /repos/…/issues?…` per request, as before; `recorded` has the headers too. */
   readonly requests: string[] = [];
+  readonly recorded: RecordedGitHubRequest[] = [];
   failNextCreateAfterStoring = 0;
+  failNextList = 0;
+  /** Answers the next create with GitHub's secondary rate limit (403, Retry-After), creating nothing. */
+  secondaryLimitNext?: { retryAfterSeconds: number };
   private server?: Server;
   url = '';
 
@@ -126,26 +143,64 @@ export class FakeGitHub {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
+    const h = req.headers;
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+    this.recorded.push({
+      method: req.method ?? '',
+      url: `${url.pathname}${url.search}`,
+      headers: {
+        accept: h.accept,
+        authorization: h.authorization,
+        userAgent: h['user-agent'],
+        apiVersion: h['x-github-api-version'] as string | undefined,
+        contentType: h['content-type'],
+      },
+    });
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== `Bearer ${this.token}`) return send(401, { message: 'Bad credentials' });
+    if (!/^(Bearer|token) /.test(h.authorization ?? '') || h.authorization?.replace(/^(Bearer|token) /, '') !== this.token) {
+      return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    }
+    if (!h['user-agent']) return send(403, { message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header' });
+    if (!/application\/vnd\.github(\.v3)?(\+json)?/.test(h.accept ?? '')) return send(415, { message: 'Unsupported Accept header' });
+    if (h['x-github-api-version'] !== undefined && h['x-github-api-version'] !== '2022-11-28') {
+      return send(400, { message: `API version ${String(h['x-github-api-version'])} is not supported.` });
+    }
     if (url.pathname !== `/repos/${this.repo}/issues`) return send(404, { message: 'Not Found' });
     if (req.method === 'GET') {
+      if (this.failNextList > 0) {
+        this.failNextList -= 1;
+        return send(503, { message: 'Service Unavailable' });
+      }
       const label = url.searchParams.get('labels');
-      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
       const page = Number(url.searchParams.get('page') ?? 1);
       const matching = this.issues.filter((i) => !label || i.labels.some((l) => l.name === label)).reverse();
-      return send(200, matching.slice((page - 1) * perPage, page * perPage));
+      const lastPage = Math.max(1, Math.ceil(matching.length / perPage));
+      const link = (p: number, rel: string) => {
+        const q = new URLSearchParams(url.searchParams);
+        q.set('page', String(p));
+        return `<${this.url}${url.pathname}?${q}>; rel="${rel}"`;
+      };
+      const links = page < lastPage ? [link(page + 1, 'next'), link(lastPage, 'last')] : [];
+      return send(200, matching.slice((page - 1) * perPage, page * perPage), links.length ? { link: links.join(', ') } : {});
     }
     if (req.method === 'POST') {
+      if (this.secondaryLimitNext) {
+        const { retryAfterSeconds } = this.secondaryLimitNext;
+        this.secondaryLimitNext = undefined;
+        return send(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }, { 'retry-after': String(retryAfterSeconds) });
+      }
+      if (!/^application\/json/.test(h['content-type'] ?? '')) return send(415, { message: 'Content-Type must be application/json' });
       let raw = '';
       for await (const chunk of req) raw += chunk;
-      const body = JSON.parse(raw) as { title?: string; body?: string; labels?: string[] };
-      if (!body.title) return send(422, { message: 'Validation Failed', errors: [{ field: 'title', code: 'missing_field' }] });
-      const issue = this.store({ title: body.title, body: body.body ?? '', labels: body.labels ?? [] });
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      const unknown = Object.keys(body).filter((k) => !['title', 'body', 'labels', 'assignees', 'milestone', 'type'].includes(k));
+      if (unknown.length > 0) return send(422, { message: 'Validation Failed', errors: unknown.map((field) => ({ field, code: 'invalid' })) });
+      if (typeof body.title !== 'string' || !body.title) return send(422, { message: 'Validation Failed', errors: [{ field: 'title', code: 'missing_field' }] });
+      const issue = this.store({ title: body.title, body: String(body.body ?? ''), labels: (body.labels as string[] | undefined) ?? [] });
       if (this.failNextCreateAfterStoring > 0) {
         this.failNextCreateAfterStoring -= 1;
         return send(502, { message: 'Server Error' });

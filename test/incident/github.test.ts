@@ -72,6 +72,37 @@ describe('GitHub action item filing', () => {
     expect(retry.links['AI-1']).toBe(github.issues[0].html_url);
   });
 
+  it('sends the request shape GitHub documents: token, API version, JSON body with the create fields', async () => {
+    await activities().fileActionItems(request());
+    expect(github.recorded.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `GET /repos/acme/ops/issues?state=all&labels=${ACTION_ITEM_LABEL}&per_page=100`,
+      'POST /repos/acme/ops/issues',
+      'POST /repos/acme/ops/issues',
+    ]);
+    for (const r of github.recorded) {
+      expect(r.headers.authorization).toMatch(/^(token|Bearer) secret-token$/);
+      expect(r.headers.apiVersion).toBe('2022-11-28');
+      expect(r.headers.accept).toMatch(/^application\/vnd\.github/);
+      expect(r.headers.userAgent).toMatch(/^fleetops /);
+    }
+    expect(github.recorded[1].headers.contentType).toMatch(/^application\/json/);
+  });
+
+  it('retries a failed listing inside the activity; a rate limit that lasts becomes the next retry delay', async () => {
+    const acts = activities();
+    github.failNextList = 1;
+    expect((await acts.fileActionItems(request())).created).toEqual(['AI-1', 'AI-2']);
+    expect(github.requests.filter((r) => r.startsWith('GET'))).toHaveLength(2);
+
+    github.secondaryLimitNext = { retryAfterSeconds: 120 };
+    const err = await acts.fileActionItems(request('incident-alarm-api/77770000')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).nonRetryable).toBe(false);
+    expect((err as ApplicationFailure).message).toMatch(/^GitHub create issue: HTTP 403 .*secondary rate limit/);
+    expect((err as ApplicationFailure).nextRetryDelay).toBe('120s');
+    expect(github.issues).toHaveLength(2);
+  });
+
   it('finds an earlier filing past the first page of labelled issues', async () => {
     const acts = activities();
     await acts.fileActionItems(request());
@@ -80,7 +111,7 @@ describe('GitHub action item filing', () => {
     expect(again.created).toEqual([]);
     expect(github.issues).toHaveLength(232);
     expect(github.requests.filter((r) => r.startsWith('GET')).slice(-3)).toEqual([
-      `GET /repos/acme/ops/issues?state=all&labels=${ACTION_ITEM_LABEL}&per_page=100&page=1`,
+      `GET /repos/acme/ops/issues?state=all&labels=${ACTION_ITEM_LABEL}&per_page=100`,
       `GET /repos/acme/ops/issues?state=all&labels=${ACTION_ITEM_LABEL}&per_page=100&page=2`,
       `GET /repos/acme/ops/issues?state=all&labels=${ACTION_ITEM_LABEL}&per_page=100&page=3`,
     ]);

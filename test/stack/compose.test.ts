@@ -55,7 +55,13 @@ const productionCode = sources(['activities', 'workers', 'router', 'cli', 'confi
   .join('\n');
 
 const env = (service: string) => services[service]?.environment ?? {};
-const portMapping = (service: string) => (services[service]?.ports ?? []).map((p) => p.split(':').map(Number));
+/** What compose makes of `${VAR:-default}` when VAR is unset. */
+const withDefaults = (text: string) => text.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+/** `[hostIp?, hostPort, containerPort]` as published with every variable unset. */
+const portMapping = (service: string) =>
+  (services[service]?.ports ?? []).map((p) => withDefaults(p).split(':').map((part) => (/^\d+$/.test(part) ? Number(part) : part)));
+/** The version the test suite runs on (scripts/install-tools.sh). */
+const suiteNodeVersion = /^NODE_VERSION=(\d+\.\d+\.\d+)$/m.exec(read('scripts/install-tools.sh'))?.[1];
 
 describe('docker-compose.yml', () => {
   it('runs Temporal on PostgreSQL, the Web UI, setup, the worker and the router', () => {
@@ -66,6 +72,14 @@ describe('docker-compose.yml', () => {
     expect(services.temporal.depends_on?.postgresql?.condition).toBe('service_healthy');
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
     expect(env('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('has no default database password: compose stops with a message naming TEMPORAL_DB_PASSWORD when it is unset', () => {
+    const required = /^\$\{TEMPORAL_DB_PASSWORD:\?[^}]*TEMPORAL_DB_PASSWORD[^}]*\}$/;
+    expect(String(env('postgresql').POSTGRES_PASSWORD)).toMatch(required);
+    expect(String(env('temporal').POSTGRES_PWD)).toMatch(required);
+    expect(read('docker-compose.yml')).not.toMatch(/TEMPORAL_DB_PASSWORD:-/);
+    expect(readme).toContain('TEMPORAL_DB_PASSWORD=');
   });
 
   it('gives the server the dynamic config the local stack gives its dev server (eager activity execution)', () => {
@@ -79,8 +93,11 @@ describe('docker-compose.yml', () => {
 
   it('publishes the ports the local stack and README use: gRPC 7233, Web UI 8233 (container 8080), router 8787', () => {
     const defaults = stackSettings({});
-    expect(portMapping('temporal')).toEqual([[defaults.temporalPort, 7233]]);
-    expect(portMapping('temporal-ui')).toEqual([[defaults.temporalUiPort, 8080]]);
+    // Temporal's gRPC and Web UI on the host's loopback unless deliberately bound elsewhere.
+    expect(portMapping('temporal')).toEqual([['127.0.0.1', defaults.temporalPort, 7233]]);
+    expect(portMapping('temporal-ui')).toEqual([['127.0.0.1', defaults.temporalUiPort, 8080]]);
+    expect(services.temporal.ports).toEqual([`\${TEMPORAL_BIND_ADDRESS:-127.0.0.1}:${defaults.temporalPort}:7233`]);
+    expect(services['temporal-ui'].ports).toEqual([`\${TEMPORAL_UI_BIND_ADDRESS:-127.0.0.1}:${defaults.temporalUiPort}:8080`]);
     expect(portMapping('router')).toEqual([[defaults.routerPort, Number(env('router').FLEETOPS_ROUTER_PORT)]]);
     // The router's own default port is the one compose sets.
     expect(read('router/main.ts')).toContain(`FLEETOPS_ROUTER_PORT ?? ${defaults.routerPort}`);
@@ -126,11 +143,15 @@ describe('docker-compose.yml', () => {
     expect(String(env('router').FLEETOPS_ROUTER_TOKEN)).toMatch(/^\$\{FLEETOPS_ROUTER_TOKEN:\?/);
   });
 
-  it('sets only env vars the code reads (FLEETOPS_*) or the AWS SDK reads (AWS_*)', () => {
+  it('sets only env vars the code reads (FLEETOPS_*, OTEL_EXPORTER_OTLP_ENDPOINT) or the AWS SDK reads (AWS_*)', () => {
     const fleetopsVars = new Set<string>();
     for (const name of ['fleetops-setup', 'worker', 'router']) {
       for (const key of Object.keys(env(name))) {
-        if (key.startsWith('AWS_')) {
+        if (key === 'OTEL_EXPORTER_OTLP_ENDPOINT') {
+          // Tracing: passed through, empty (off) unless set; common/tracing.ts reads it.
+          expect(env(name)[key]).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
+          expect(productionCode).toContain(key);
+        } else if (key.startsWith('AWS_')) {
           expect(['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']).toContain(key);
         } else {
           expect(key).toMatch(/^FLEETOPS_/);
@@ -146,14 +167,49 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds on Node 20 from the lockfile with tsconfig.build.json and runs the worker by default', () => {
-    const stages = dockerfile.match(/^FROM .+$/gm) ?? [];
-    expect(stages).toEqual(['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim AS runtime']);
-    expect(dockerfile).toMatch(/COPY package\.json package-lock\.json/);
-    expect(dockerfile).toContain('RUN npm run build');
+  const stages = (dockerfile.match(/^FROM .+$/gm) ?? []).map((l) => l.replace(/^FROM /, ''));
+  const stage = (name: string) => dockerfile.split(/^FROM /m).find((part) => part.includes(` AS ${name}\n`)) ?? '';
+  const image = /^ARG NODE_IMAGE=(.+)$/m.exec(dockerfile)?.[1] ?? '';
+
+  it('builds from one base image, the Node LTS the suite runs on, pinned by digest with a note on updating it', () => {
+    expect(stages).toEqual(['${NODE_IMAGE} AS build', '${NODE_IMAGE} AS prod-deps', '${NODE_IMAGE} AS runtime']);
+    const m = /^node:(\d+\.\d+\.\d+)-trixie-slim@sha256:[0-9a-f]{64}$/.exec(image);
+    expect(m).not.toBeNull();
+    const version = m![1];
+    expect(version).toBe(suiteNodeVersion);
+    const major = Number(version.split('.')[0]);
+    const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    expect(pkg.engines.node).toBe(`>=${version} <${major + 1}`);
+    expect(Number(pkg.devDependencies['@types/node'].split('.')[0])).toBe(major);
+    expect(dockerfile).toContain('docker buildx imagetools inspect');
+    expect(read('scripts/install-tools.sh')).toMatch(/^NODE_INTEGRITY=sha512-/m);
+  });
+
+  it('installs exactly the lockfile with npm ci, compiles with tsconfig.build.json and bundles workflows with the tracing interceptors', () => {
+    expect(dockerfile).not.toMatch(/npm install/);
+    expect(stage('build')).toMatch(/COPY package\.json package-lock\.json \.npmrc/);
+    expect(stage('build')).toMatch(/^RUN npm ci /m);
+    expect(stage('build')).toContain('RUN npm run build');
+    expect(stage('prod-deps')).toMatch(/^RUN npm ci --omit=dev /m);
     expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build).toBe('tsc -p tsconfig.build.json');
-    expect(dockerfile).toContain('CMD ["node", "dist/workers/main.js"]');
-    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(stage('build')).toContain("require('./dist/common/workflow-bundle').writeWorkflowBundle(");
+    expect(read('common/workflow-bundle.ts')).toContain('workflowInterceptorModules');
+  });
+
+  it('ships a runtime image without the simulator and the local stack: production dependencies, dist/, the worker as default', () => {
+    const build = JSON.parse(read('tsconfig.build.json')) as { include: string[]; exclude: string[] };
+    expect(build.include).not.toContain('simulator');
+    expect(build.include).not.toContain('stack');
+    expect(build.exclude).toEqual(expect.arrayContaining(['simulator', 'stack']));
+    expect(dockerfile).not.toMatch(/COPY (simulator|stack)\b/);
+    // Nothing the runtime code loads may come from simulator/ or stack/.
+    expect(productionCode).not.toMatch(/from '(\.\.\/)+(simulator|stack)\//);
+    const runtime = stage('runtime');
+    expect(runtime).toContain('COPY --from=prod-deps /app/node_modules ./node_modules');
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+    expect(runtime.match(/^COPY .*$/gm)).toHaveLength(4);
+    expect(runtime).toContain('CMD ["node", "dist/workers/main.js"]');
+    expect(runtime).toMatch(/^USER node$/m);
   });
 });
 

@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../config/load';
+import { ROOT } from '../harness/paths';
+
+/**
+ * Secrets out of fleetops.yaml: webhook URLs, the GitHub token and the Slack signing secret as
+ * `${ENV_VAR}` references or `…File` paths, resolved at load; no error message ever shows a secret.
+ */
+
+const VALID_PATH = join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml');
+const valid = (): Record<string, any> => parse(readFileSync(VALID_PATH, 'utf8'));
+const HOOK = 'https://hooks.example.com/services/T000/B000/s3cr3t-hook-path';
+const TOKEN = 'ghp_supersecrettokenvalue0123456789';
+const SIGNING = 'slack-signing-secret-0123456789abcdef';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fleetops-secrets-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function errorOf(doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    parseConfig(doc, 'test.yaml', { env, baseDir: dir });
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('config was accepted');
+}
+
+function withGithub(github: Record<string, unknown>): Record<string, any> {
+  const c = valid();
+  c.incidents.github = { repo: 'acme/ops', ...github };
+  return c;
+}
+
+describe('secrets in the config', () => {
+  test('webhook URLs, the GitHub token and the Slack signing secret resolve from ${ENV_VAR} references', () => {
+    const c = withGithub({ token: '${FLEETOPS_GH}' });
+    c.notifications.webhooks = [{ name: 'ops', url: '${OPS_HOOK}', kinds: ['incident'] }, { name: 'plain', url: 'http://127.0.0.1:9999/hooks' }];
+    c.slack = { signingSecret: '${SLACK_SIGNING}' };
+    const cfg = parseConfig(c, 'test.yaml', { env: { FLEETOPS_GH: TOKEN, OPS_HOOK: HOOK, SLACK_SIGNING: SIGNING } });
+    expect(cfg.notifications.webhooks).toEqual([
+      { name: 'ops', url: HOOK, kinds: ['incident'] },
+      { name: 'plain', url: 'http://127.0.0.1:9999/hooks' },
+    ]);
+    expect(cfg.incidents.github).toEqual({ repo: 'acme/ops', apiUrl: 'https://api.github.com', tokenEnv: 'GITHUB_TOKEN', token: TOKEN });
+    expect(cfg.slack).toEqual({ signingSecret: SIGNING });
+  });
+
+  test('…File fields read the value from a file relative to the config file, without its trailing newline', () => {
+    writeFileSync(join(dir, 'hook.url'), `${HOOK}\n`);
+    writeFileSync(join(dir, 'gh.token'), `${TOKEN}\n`);
+    writeFileSync(join(dir, 'slack.secret'), SIGNING);
+    const c = withGithub({ tokenFile: 'gh.token' });
+    c.notifications.webhooks = [{ name: 'ops', urlFile: join(dir, 'hook.url') }];
+    c.slack = { signingSecretFile: 'slack.secret' };
+    const file = join(dir, 'fleetops.yaml');
+    writeFileSync(file, stringify(c));
+    const cfg = loadConfig(file);
+    expect(cfg.notifications.webhooks[0].url).toBe(HOOK);
+    expect(cfg.incidents.github?.token).toBe(TOKEN);
+    expect(cfg.slack?.signingSecret).toBe(SIGNING);
+  });
+
+  test.each<[string, (c: Record<string, any>) => void, NodeJS.ProcessEnv, string]>([
+    ['an unset variable', (c) => (c.notifications.webhooks[0].url = '${NO_SUCH_HOOK}'), {}, 'notifications.webhooks[0].url: ${NO_SUCH_HOOK} is not set in the environment'],
+    ['a variable that is not a URL', (c) => (c.notifications.webhooks[0].url = '${OPS_HOOK}'), { OPS_HOOK: TOKEN }, 'notifications.webhooks[0].url: the value of ${OPS_HOOK} is not an http(s) URL'],
+    ['a literal that is not a URL', (c) => (c.notifications.webhooks[0].url = TOKEN), {}, 'notifications.webhooks[0].url: the value is not an http(s) URL'],
+    ['both url and urlFile', (c) => (c.notifications.webhooks[0].urlFile = '/x'), {}, 'notifications.webhooks[0].url: set url or urlFile, not both'],
+    ['neither url nor urlFile', (c) => delete c.notifications.webhooks[0].url, {}, 'notifications.webhooks[0].url: set url'],
+    ['an unreadable urlFile', (c) => { delete c.notifications.webhooks[0].url; c.notifications.webhooks[0].urlFile = 'missing.url'; }, {}, 'notifications.webhooks[0].urlFile: cannot read '],
+    ['a literal GitHub token', (c) => (c.incidents.github = { repo: 'acme/ops', token: TOKEN }), {}, 'incidents.github.token: must be a ${ENV_VAR} reference (or use tokenFile)'],
+    ['a literal Slack signing secret', (c) => (c.slack = { signingSecret: SIGNING }), {}, 'slack.signingSecret: must be a ${ENV_VAR} reference'],
+  ])('refuses %s, naming the field and never showing the value', (_name, mutate, env, message) => {
+    const c = valid();
+    mutate(c);
+    const err = errorOf(c, env);
+    expect(err.message).toContain(message);
+    for (const secret of [HOOK, TOKEN, SIGNING]) expect(err.message).not.toContain(secret);
+  });
+
+  test('refuses an http:// GitHub API URL unless it is loopback', () => {
+    const err = errorOf(withGithub({ apiUrl: 'http://github.internal.example/api/v3' }));
+    expect(err.message).toContain('incidents.github.apiUrl: must be https (http only to a loopback address): the token would travel in clear');
+    for (const apiUrl of ['http://127.0.0.1:8080', 'http://localhost:3000/api', 'http://[::1]:8080', 'https://github.internal.example/api/v3']) {
+      expect(parseConfig(withGithub({ apiUrl }), 'test.yaml').incidents.github?.apiUrl).toBe(apiUrl);
+    }
+  });
+});
+
+describe('YAML errors', () => {
+  test('say where and what, but never print the offending line', () => {
+    const text = readFileSync(VALID_PATH, 'utf8').replace(
+      /notifications:\n/,
+      `notifications:\n  broken: "${HOOK}\n`,
+    );
+    let message = '';
+    try {
+      parseConfigText(text, 'x.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^x\.yaml: not valid YAML: .+ at line \d+, column \d+ \([A-Z_]+\)$/);
+    expect(message).not.toContain('s3cr3t');
+    expect(message).not.toContain('hooks.example.com');
+
+    const dup = `aws: {region: us-east-1}\nnotifications: {webhooks: [{name: a, url: "${HOOK}"}]}\nnotifications: {}\n`;
+    expect(() => parseConfigText(dup, 'x.yaml')).toThrow(/x\.yaml: not valid YAML: Map keys must be unique at line 3, column 1 \(DUPLICATE_KEY\)/);
+  });
+
+  test('a process given a broken file exits 2 without printing the secret on the broken line', () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, `aws:\n  region: us-east-1\nincidents:\n  github: {repo: acme/ops, token: ${TOKEN}\n`);
+    let status = 0;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', "require('./config/load').loadConfigOrExit()"], {
+        cwd: ROOT,
+        env: { ...process.env, FLEETOPS_CONFIG: file },
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      status = (err as { status: number }).status;
+      stderr = String((err as { stderr: Buffer }).stderr);
+    }
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/broken\.yaml: not valid YAML: .* at line \d+, column \d+/);
+    expect(stderr).not.toContain(TOKEN);
+  });
+});
