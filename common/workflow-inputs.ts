@@ -146,6 +146,8 @@ export const incidentSourceSchema = z.discriminatedUnion('kind', [
   /** A `fleetops` / `Incident Declared` event. */
   z.object({ kind: z.literal('event'), eventId: z.string().min(1).max(255), by: z.string().max(255).optional() }).strict(),
   z.object({ kind: z.literal('cli'), by: z.string().min(1).max(255) }).strict(),
+  /** A person in chat (`/fleetops incident <sev> <title>` in Slack); `by` is `slack:<user id>`. */
+  z.object({ kind: z.literal('chat'), by: z.string().min(1).max(255), channel: z.string().max(255).optional() }).strict(),
   /** Another workflow (a drain that missed its deadline, a failed rollback). */
   z.object({ kind: z.literal('workflow'), workflowId: z.string().min(1).max(1000), workflowKind: z.enum(AUTOMATION_KINDS) }).strict(),
 ]);

@@ -298,17 +298,55 @@ export const webhookSchema = z
     return { name: h.name, url: url ?? '', ...(h.kinds ? { kinds: h.kinds } : {}) };
   });
 
-/** Slack app settings (the chat front end); the signing secret as `${ENV_VAR}` or signingSecretFile. */
+const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123ABCDE');
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U0123ABCDE');
+const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0123ABCDE');
+
+/** Who may press Approve on a service's deploy gate in Slack: members by user id, or of a user group. */
+export const slackApproversSchema = z
+  .object({ users: z.array(slackUserId).default([]), groups: z.array(slackGroupId).default([]) })
+  .strict()
+  .refine((a) => a.users.length + a.groups.length > 0, { message: 'name at least one user or group' });
+
+/**
+ * Slack app settings (the chat front end, router/slack/ and activities/chat/). Secrets as `${ENV_VAR}`
+ * or a `…File` path: the signing secret (required: the router verifies every request with it) and the
+ * bot token (without it nothing is posted; slash commands still answer through their response_url).
+ */
 export const slackSchema = z
   .object({
     signingSecret: secretValue.optional(),
     signingSecretFile: secretFile.optional(),
+    botToken: secretValue.optional(),
+    botTokenFile: secretFile.optional(),
+    /** The Web API's base URL (the Web API client's slackApiUrl); https, or http to a loopback stand-in only. */
+    apiUrl: z.url({ protocol: /^https?$/ }).default('https://slack.com/api/'),
+    /** Where deploys (phases, approval gates) and incidents (declaration, thread per incident) are posted. */
+    channels: z.object({ deploys: slackChannelId.optional(), incidents: slackChannelId.optional() }).strict().prefault({}),
+    /** `<cluster>/<service>` → who may approve its deploys from Slack; a service not listed cannot be approved there. */
+    approvers: z.record(z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'keys are <cluster>/<service>'), slackApproversSchema).default({}),
   })
   .strict()
   .transform((s, ctx) => {
     const signingSecret = resolveSecret(s, 'signingSecret', ctx, { literal: false, required: true });
-    return { signingSecret: signingSecret ?? '' };
+    const botToken = resolveSecret(s, 'botToken', ctx, { literal: false, required: false });
+    const url = new URL(s.apiUrl);
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+      ctx.addIssue({ code: 'custom', path: ['apiUrl'], message: 'must be https (http only to a loopback address): the bot token would travel in clear' });
+    }
+    if (botToken === undefined && (s.channels.deploys || s.channels.incidents) && s.botTokenFile === undefined && s.botToken === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['botToken'], message: 'channels are set: posting to them needs botToken (a ${ENV_VAR} reference) or botTokenFile' });
+    }
+    return {
+      signingSecret: signingSecret ?? '',
+      ...(botToken !== undefined ? { botToken } : {}),
+      apiUrl: s.apiUrl,
+      channels: s.channels,
+      approvers: s.approvers,
+    };
   });
+
+export type SlackConfig = z.infer<typeof slackSchema>;
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -343,6 +381,12 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['services', i, 'cluster'], message: `unknown cluster "${s.cluster}"` });
       }
     });
+    for (const key of Object.keys(cfg.slack?.approvers ?? {})) {
+      const [cluster, service] = key.split('/');
+      if (!cfg.services.some((s) => s.cluster === cluster && s.name === service)) {
+        ctx.addIssue({ code: 'custom', path: ['slack', 'approvers', key], message: `no service "${service}" in cluster "${cluster}" under services` });
+      }
+    }
     cfg.alarmRoutes.forEach((r, i) => {
       if (r.cluster && !cfg.clusters[r.cluster]) {
         ctx.addIssue({ code: 'custom', path: ['alarmRoutes', i, 'cluster'], message: `unknown cluster "${r.cluster}"` });

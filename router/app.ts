@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../common/logger';
 import type { FleetopsConfig } from '../config/schema';
@@ -7,6 +7,7 @@ import { Dispatcher } from './dispatch';
 import { createHttpServer } from './http';
 import { createRouterMetrics, type RouterMetrics } from './metrics';
 import type { RouteOptions } from './routes';
+import { mountSlackApp } from './slack/app';
 import { SqsConsumer, type SqsConsumerOptions } from './sqs-consumer';
 
 /** The router's parts wired together; main.ts adds the process (env, ports, signals), tests use it in-process. */
@@ -38,6 +39,11 @@ export function createRouter(opts: RouterOptions): Router {
   let accepting = true;
   const pipeline = { config: opts.config, dispatcher, metrics, log: opts.log, routeOptions: opts.routeOptions };
   const http = createHttpServer({ ...pipeline, token: opts.token, isAccepting: () => accepting });
+  // The Slack app (POST /slack/events) when the config has a `slack` section.
+  if (opts.config.slack) {
+    const temporal = new Client({ connection: opts.connection, namespace: opts.namespace });
+    mountSlackApp(http, { config: opts.config, slack: opts.config.slack, temporal, log: opts.log, metrics, callTimeoutMs: opts.callTimeoutMs });
+  }
   const consumer = opts.sqs
     ? new SqsConsumer({
         ...pipeline,

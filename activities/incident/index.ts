@@ -70,7 +70,8 @@ export function createIncidentActivities(deps: Pick<ActivityDeps, 'config' | 'fe
   return {
     /** The severity's checklists and cadences; called once per incident, the result lives in its state. */
     async incidentPolicy(severity: IncidentSeverity): Promise<IncidentPolicy> {
-      return { ...incidents.severities[severity], severity, githubFiling: githubToken() !== undefined };
+      const chatTimeline = Boolean(deps.config.slack?.botToken && deps.config.slack.channels.incidents);
+      return { ...incidents.severities[severity], severity, githubFiling: githubToken() !== undefined, ...(chatTimeline ? { chatTimeline } : {}) };
     },
 
     /** Writes the document whole (temp file, then rename), so a reader never sees half of it and a retry just rewrites it. */

@@ -12,6 +12,8 @@ export type IncidentPolicy = SeverityConfig & {
   severity: IncidentSeverity;
   /** `incidents.github` is configured and its token env var is set: action items are filed as issues. */
   githubFiling: boolean;
+  /** Slack is configured for incidents (bot token and channel): role changes and checklist progress go to the incident's thread too. */
+  chatTimeline?: boolean;
 };
 
 export type IncidentRole = 'onCall' | 'commander' | 'scribe';

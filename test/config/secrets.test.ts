@@ -50,7 +50,7 @@ describe('secrets in the config', () => {
       { name: 'plain', url: 'http://127.0.0.1:9999/hooks' },
     ]);
     expect(cfg.incidents.github).toEqual({ repo: 'acme/ops', apiUrl: 'https://api.github.com', tokenEnv: 'GITHUB_TOKEN', token: TOKEN });
-    expect(cfg.slack).toEqual({ signingSecret: SIGNING });
+    expect(cfg.slack).toEqual({ signingSecret: SIGNING, apiUrl: 'https://slack.com/api/', channels: {}, approvers: {} });
   });
 
   test('…File fields read the value from a file relative to the config file, without its trailing newline', () => {

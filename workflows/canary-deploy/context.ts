@@ -1,8 +1,10 @@
 import type { WorkflowInfo } from '@temporalio/workflow';
+import type { ChatThread } from '../../common/chat';
 import type { DeployInput } from '../../common/workflow-inputs';
 import { recordDeployFinished } from '../lib/metrics';
 import type { OperatorControls } from '../lib/operator-controls';
 import { notifications } from './activity-options';
+import { deployChatFacts } from './chat';
 import { errorMessage } from './failures';
 import type { DeployOutcome, DeployPhase, DeployResult } from './messages';
 import type { DeployState } from './state';
@@ -13,6 +15,8 @@ import type { DeployState } from './state';
  */
 export class DeployContext {
   readonly input: DeployInput;
+  /** This run's chat thread, as the last notification returned it (activities/chat/post.ts). */
+  private chat: ChatThread | undefined;
 
   constructor(
     readonly state: DeployState,
@@ -30,7 +34,7 @@ export class DeployContext {
     state.decide(`enter ${phase}`, reason);
     const seq = state.nextNotifySeq();
     try {
-      await notifications.notify({
+      const sent = await notifications.notify({
         kind: 'deploy',
         workflowId: info.workflowId,
         title: `${state.dryRun ? '[dry run] ' : ''}deploy ${input.cluster}/${input.service}: ${phase}`,
@@ -40,7 +44,11 @@ export class DeployContext {
           revision: state.canaryTaskDefinition ?? input.image ?? input.taskDefinition ?? '',
           ...(input.requestedBy ? { 'requested by': input.requestedBy } : {}),
         },
+        ...(this.chat ? { chat: this.chat } : {}),
+        deploy: deployChatFacts(state, controls.abortRequest, phase),
       });
+      // `?.`: a notify that answers nothing (older workers, test doubles) leaves the thread as it was.
+      this.chat = sent?.chat ?? this.chat;
     } catch (err) {
       // A webhook outage must not stop a deploy or a rollback; the miss is on the record instead.
       state.decide('notification failed', errorMessage(err));

@@ -69,6 +69,8 @@ function detectedBy(state: IncidentState): string {
       return `Declared through an Incident Declared event${state.source.by ? ` by ${state.source.by}` : ''}.`;
     case 'cli':
       return `Declared from the fleetops CLI by ${state.source.by}.`;
+    case 'chat':
+      return `Declared in chat by ${state.source.by}${state.source.channel ? ` in ${state.source.channel}` : ''}.`;
   }
 }
 

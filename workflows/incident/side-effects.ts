@@ -15,7 +15,9 @@ export async function sendOutbox(state: IncidentState): Promise<void> {
       recordDryRun(state, 'notify', { idempotencyKey: n.idempotencyKey, title: n.title });
     } else {
       try {
-        await notify({ kind: 'incident', workflowId: state.workflowId, ...n });
+        const sent = await notify({ kind: 'incident', workflowId: state.workflowId, ...n, ...(state.chat ? { chat: state.chat } : {}) });
+        // `?.`: a notify that answers nothing (test doubles) leaves the thread as it was.
+        state.chat = sent?.chat ?? state.chat;
         state.notifications.sent += 1;
       } catch (err) {
         state.notifications.failed.push(n.idempotencyKey);

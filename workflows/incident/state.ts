@@ -1,3 +1,4 @@
+import type { ChatThread } from '../../common/chat';
 import type { DryRunCall } from '../../common/controls';
 import type { ActionItem, IncidentPolicy, IncidentRole, LessonKind, PostmortemField } from '../../common/incident/model';
 import type { IncidentSeverity, IncidentSource, IncidentTimelineEntry, IncidentTimelineKind } from '../../common/workflow-inputs';
@@ -38,6 +39,8 @@ export interface OutgoingNotification {
   title: string;
   text: string;
   fields?: Record<string, string>;
+  /** Only for the incident's chat thread (role changes, checklist progress), not for webhooks. */
+  chatOnly?: boolean;
 }
 
 export interface IncidentState {
@@ -73,6 +76,8 @@ export interface IncidentState {
   notifications: NotificationCounts;
   dryRunCalls: DryRunCall[];
   postmortemPath?: string;
+  /** The incident's chat thread, as the last notification returned it (activities/chat/post.ts). */
+  chat?: ChatThread;
 }
 
 const SEEN_KEYS_LIMIT = 1000;
@@ -127,6 +132,7 @@ export function openerName(source: IncidentSource): string {
     case 'event':
       return source.by ?? 'router';
     case 'cli':
+    case 'chat':
       return source.by;
     case 'workflow':
       return source.workflowId;
@@ -151,7 +157,7 @@ export function markSeen(state: IncidentState, key: string): boolean {
 
 export function queueNotification(state: IncidentState, n: Omit<OutgoingNotification, 'idempotencyKey'> & { key: string }): void {
   state.outboxSeq += 1;
-  state.outbox.push({ idempotencyKey: `${state.incidentKey}/${n.key}`, title: n.title, text: n.text, fields: n.fields });
+  state.outbox.push({ idempotencyKey: `${state.incidentKey}/${n.key}`, title: n.title, text: n.text, fields: n.fields, ...(n.chatOnly ? { chatOnly: true } : {}) });
 }
 
 export function isFinished(state: IncidentState): boolean {

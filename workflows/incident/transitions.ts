@@ -21,11 +21,21 @@ import { appendTimeline, isFinished, iso, markSeen, queueNotification, type Inci
 
 const ROLE_NAMES: Record<IncidentRole, string> = { onCall: 'on-call', commander: 'incident commander', scribe: 'scribe' };
 
+/**
+ * A timeline line for the incident's chat thread only (policy.chatTimeline: Slack is configured for
+ * incidents), once the declaration is queued: it is the thread's root.
+ */
+function queueChatLine(state: IncidentState, title: string, text: string, by: string): void {
+  if (!state.policy?.chatTimeline || state.outboxSeq === 0) return;
+  queueNotification(state, { key: `timeline/${state.timeline.length}`, title, text, fields: { by }, chatOnly: true });
+}
+
 export function applyAssign(state: IncidentState, req: AssignRequest, now: number): void {
   const before = state.roles[req.role];
   state.roles[req.role] = req.person;
   const text = before ? `${ROLE_NAMES[req.role]} changed from ${before} to ${req.person}` : `${ROLE_NAMES[req.role]}: ${req.person}`;
   appendTimeline(state, { author: req.by, kind: 'role', text }, now);
+  queueChatLine(state, `${state.severity} ${state.title}: role change`, text, req.by);
 }
 
 export function applyNote(state: IncidentState, req: NoteRequest, now: number): void {
@@ -49,9 +59,12 @@ export function applyCheck(state: IncidentState, req: CheckRequest, now: number)
   state.checks[req.item] = { by: req.by, at: iso(now), ...(req.note ? { note: req.note } : {}), ...(req.link ? { link: req.link } : {}) };
   const detail = [req.note, req.link].filter(Boolean).join(' — ');
   appendTimeline(state, { author: req.by, kind: 'checklist', text: `checked "${req.item}"${detail ? `: ${detail}` : ''}` }, now);
+  const policy = state.policy as IncidentPolicy;
+  const list = policy.checklist.response.includes(req.item) ? policy.checklist.response : policy.checklist.postmortem;
+  const done = list.filter((i) => state.checks[i]).length;
+  queueChatLine(state, `${state.severity} ${state.title}: checklist ${done}/${list.length}`, `checked "${req.item}"${detail ? `: ${detail}` : ''}`, req.by);
   if (req.item === 'mitigated') state.mitigatedAt = now;
   if (req.item === 'resolved') markResolved(state, req.by, req.note ?? '', now);
-  const policy = state.policy as IncidentPolicy;
   if (state.resolvedAt !== undefined && policy.checklist.postmortem.every((i) => state.checks[i])) {
     state.closedAt = now;
     appendTimeline(state, { author: req.by, kind: 'postmortem', text: 'postmortem complete' }, now);

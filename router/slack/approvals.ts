@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { slackPerson, type GateAnswer } from '../../common/chat';
+import { abortUpdate, statusQuery } from '../../common/controls';
+import { gateClosedMessage } from '../../activities/chat/blocks';
+import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../workflows/canary-deploy/messages';
+import { explain, withDeadline, type SlackHandlerContext } from './context';
+
+/**
+ * A click on a deploy gate's Approve or Abort button (activities/chat/blocks.ts gateMessage).
+ *
+ * Who may approve is decided here, in the router, because it needs Slack: the service's approvers
+ * (`slack.approvers["<cluster>/<service>"]`) name users and user groups, and a group's members are
+ * known only to Slack (usergroups.users.list). The requester never approves their own deploy. Abort
+ * is open to the approvers and the requester. A refused click is answered to that user only
+ * (chat.postEphemeral).
+ *
+ * An allowed click sends the same update the CLI sends (approve / abort), to the run the message
+ * belongs to, so the workflow's own validator has the last word (wrong phase, already approved,
+ * already aborting); its refusal is answered to the user too. An accepted one rewrites the gate
+ * message to say who decided and when.
+ */
+
+export type GateDecision = 'approve' | 'abort';
+
+const buttonValueSchema = z.object({ workflowId: z.string().min(1).max(1000), runId: z.string().max(100).optional() }).strict();
+
+export interface GateClick {
+  decision: GateDecision;
+  /** The button's value: which deploy run the message is about. */
+  value: string;
+  userId: string;
+  channelId: string;
+  messageTs: string;
+  threadTs?: string;
+}
+
+export type ApproverCheck = { ok: true } | { ok: false; why: string };
+
+/** Group members, cached briefly: a click should not wait on Slack more than once a minute per group. */
+const GROUP_CACHE_MS = 60_000;
+const groupCache = new Map<string, { users: string[]; at: number }>();
+
+async function groupMembers(ctx: SlackHandlerContext, group: string): Promise<string[]> {
+  const cached = groupCache.get(`${ctx.slack.apiUrl}|${group}`);
+  if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.users;
+  if (!ctx.web) return [];
+  const res = await ctx.web.usergroups.users.list({ usergroup: group });
+  const users = res.users ?? [];
+  groupCache.set(`${ctx.slack.apiUrl}|${group}`, { users, at: Date.now() });
+  return users;
+}
+
+/** Whether `userId` may approve deploys of `cluster/service` (requester aside). */
+export async function mayApprove(ctx: SlackHandlerContext, userId: string, cluster: string, service: string): Promise<ApproverCheck> {
+  const key = `${cluster}/${service}`;
+  const rule = ctx.slack.approvers[key];
+  if (!rule) return { ok: false, why: `nobody may approve deploys of ${key} from Slack: it has no entry in slack.approvers` };
+  if (rule.users.includes(userId)) return { ok: true };
+  for (const group of rule.groups) {
+    try {
+      if ((await groupMembers(ctx, group)).includes(userId)) return { ok: true };
+    } catch (err) {
+      ctx.log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'slack: cannot read user group members');
+    }
+  }
+  return { ok: false, why: `you are not an approver of ${key}` };
+}
+
+/** Handles one click; returns what was done (for logs and tests). Never throws for a refusal. */
+export async function handleGateClick(ctx: SlackHandlerContext, click: GateClick): Promise<{ outcome: 'accepted' | 'refused'; message: string }> {
+  const refuse = async (message: string) => {
+    await answerPrivately(ctx, click, `:no_entry_sign: ${message}`);
+    ctx.log.info({ user: click.userId, decision: click.decision, reason: message }, 'slack: gate click refused');
+    return { outcome: 'refused' as const, message };
+  };
+  let target: z.infer<typeof buttonValueSchema>;
+  try {
+    target = buttonValueSchema.parse(JSON.parse(click.value));
+  } catch {
+    return refuse('this button does not name a deploy');
+  }
+  const handle = ctx.temporal.workflow.getHandle(target.workflowId, target.runId);
+  let status: DeployStatus;
+  try {
+    status = (await withDeadline(ctx, () => handle.query(statusQuery))) as DeployStatus;
+  } catch (err) {
+    return refuse(`cannot read ${target.workflowId}: ${explain(err, target.workflowId)}`);
+  }
+  const by = slackPerson(click.userId);
+  const isRequester = status.requestedBy === by;
+  if (click.decision === 'approve' && isRequester) return refuse(`you requested this deploy of ${status.cluster}/${status.service}; someone else must approve it`);
+  const allowed = await mayApprove(ctx, click.userId, status.cluster, status.service);
+  if (!allowed.ok && !(click.decision === 'abort' && isRequester)) return refuse(allowed.why);
+
+  try {
+    if (click.decision === 'approve') {
+      const request: ApproveRequest = { by, reason: 'approved in Slack' };
+      // By name: the SDK's executeUpdate overloads do not accept the definition's optional argument tuple (as the CLI does).
+      await withDeadline(ctx, () => handle.executeUpdate<DeployStatus, [ApproveRequest]>(approveUpdate.name, { args: [request] }));
+    } else {
+      await withDeadline(ctx, () => handle.executeUpdate(abortUpdate, { args: [{ by, reason: 'aborted in Slack' }] }));
+    }
+  } catch (err) {
+    return refuse(explain(err, target.workflowId));
+  }
+  const answer: GateAnswer = {
+    kind: click.decision === 'approve' ? 'approved' : 'aborted',
+    by,
+    at: new Date().toISOString(),
+    text: click.decision === 'approve' ? 'approved in Slack' : 'aborted in Slack',
+  };
+  ctx.log.info({ workflowId: target.workflowId, runId: target.runId, user: click.userId, decision: click.decision }, 'slack: gate answered');
+  if (ctx.web) {
+    const message = gateClosedMessage(status, answer, click.decision);
+    try {
+      await ctx.web.chat.update({ channel: click.channelId, ts: click.messageTs, text: message.text, blocks: message.blocks as never });
+    } catch (err) {
+      // The workflow's next notification rewrites the gate message as well.
+      ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: gate message not updated');
+    }
+  }
+  return { outcome: 'accepted', message: `${click.decision} sent to ${target.workflowId}` };
+}
+
+async function answerPrivately(ctx: SlackHandlerContext, click: GateClick, text: string): Promise<void> {
+  if (!ctx.web) return;
+  try {
+    await ctx.web.chat.postEphemeral({ channel: click.channelId, user: click.userId, text, ...(click.threadTs ? { thread_ts: click.threadTs } : {}) });
+  } catch (err) {
+    ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: ephemeral answer not delivered');
+  }
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { slackPerson } from '../../common/chat';
+import { statusQuery, type WorkflowStatus } from '../../common/controls';
+import { deployStartOptions } from '../../common/starts/deploy';
+import { incidentStartOptions } from '../../common/starts/incident';
+import { declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { deployInputSchema, incidentInputSchema, type DeployInput, type IncidentInput } from '../../common/workflow-inputs';
+import { escapeText, personText } from '../../activities/chat/blocks';
+import type { DeployStatus } from '../../workflows/canary-deploy/messages';
+import { assignUpdate, noteUpdate, resolveUpdate, type IncidentStatus } from '../../workflows/incident/messages';
+import { explain, uiLink, withDeadline, type SlackHandlerContext } from './context';
+import { CommandError, findService, HELP_TEXT, parseSlashCommand, type IncidentUpdateCommand, type SlashCommand } from './parse';
+
+/**
+ * What `/fleetops …` does, after the app has acknowledged it (within Slack's three seconds): each
+ * command returns the answer the app posts through the command's response_url. `in_channel`
+ * answers are what the channel should see (a deploy started or refused, an incident declared);
+ * everything else is for the asker only.
+ */
+
+export interface CommandAnswer {
+  response_type: 'in_channel' | 'ephemeral';
+  text: string;
+}
+
+export interface CommandRequest {
+  text: string;
+  userId: string;
+  channelId: string;
+}
+
+const ephemeral = (text: string): CommandAnswer => ({ response_type: 'ephemeral', text });
+const inChannel = (text: string): CommandAnswer => ({ response_type: 'in_channel', text });
+
+/** How long `/fleetops deploy` waits for preflight to pass or refuse before answering "started". */
+const PREFLIGHT_WAIT_MS = 20_000;
+const POLL_MS = 500;
+
+export async function runSlashCommand(ctx: SlackHandlerContext, req: CommandRequest): Promise<CommandAnswer> {
+  let command: SlashCommand;
+  try {
+    command = parseSlashCommand(req.text, ctx.config);
+  } catch (err) {
+    if (err instanceof CommandError) return ephemeral(`${err.message}\n\n${HELP_TEXT}`);
+    throw err;
+  }
+  switch (command.kind) {
+    case 'help':
+      return ephemeral(HELP_TEXT);
+    case 'deploy':
+      return deploy(ctx, req, command);
+    case 'status':
+      return status(ctx, command.target);
+    case 'declare':
+      return declare(ctx, req, command);
+    default:
+      return ephemeral(await updateIncident(ctx, command, slackPerson(req.userId)));
+  }
+}
+
+async function readStatus<T extends WorkflowStatus>(ctx: SlackHandlerContext, workflowId: string, runId?: string): Promise<T> {
+  return withDeadline(ctx, () => ctx.temporal.workflow.getHandle(workflowId, runId).query(statusQuery)) as Promise<T>;
+}
+
+async function deploy(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'deploy' }>): Promise<CommandAnswer> {
+  const { service } = cmd;
+  const target = `${service.cluster}/${service.name}`;
+  const input: DeployInput = deployInputSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId) });
+  const { workflowType, ...start } = deployStartOptions(input);
+  const { workflowId } = start;
+  let runId: string;
+  try {
+    const handle = await withDeadline(ctx, () => ctx.temporal.workflow.start(workflowType, { ...start, workflowIdConflictPolicy: 'FAIL' }));
+    runId = handle.firstExecutionRunId;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      const running = await readStatus<DeployStatus>(ctx, workflowId).catch(() => undefined);
+      const what = running ? `: ${escapeText(running.phase)}, requested by ${personText(running.requestedBy)}` : '';
+      return inChannel(`:warning: ${personText(slackPerson(req.userId))} asked to deploy \`${escapeText(cmd.image)}\` to ${target}, but a deploy of ${target} is already running${what} (<${uiLink(ctx, workflowId)}|${workflowId}>). One deploy per service at a time.`);
+    }
+    return ephemeral(`could not start the deploy: ${explain(err, workflowId)}`);
+  }
+  ctx.log.info({ workflowId, runId, by: req.userId }, 'slack: deploy started');
+  // The freeze and the health checks are the workflow's (preflight); its verdict is answered here.
+  const until = Date.now() + PREFLIGHT_WAIT_MS;
+  let s: DeployStatus | undefined;
+  while (Date.now() < until) {
+    s = await readStatus<DeployStatus>(ctx, workflowId, runId).catch(() => undefined);
+    if (s && s.phase !== 'preflight') break;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const link = `<${uiLink(ctx, workflowId)}|${workflowId}>`;
+  const by = personText(slackPerson(req.userId));
+  if (s?.phase === 'refused') return inChannel(`:no_entry: Deploy of \`${escapeText(cmd.image)}\` to ${target} (by ${by}) refused: ${escapeText(s.reason ?? s.summary)} (${link})`);
+  const where = ctx.slack.channels.deploys ? `; phases and the approval gate in <#${ctx.slack.channels.deploys}>` : '';
+  return inChannel(`:rocket: ${by} started a canary deploy of \`${escapeText(cmd.image)}\` to ${target}: ${link}, now *${escapeText(s?.phase ?? 'preflight')}*${where}.`);
+}
+
+/** A workflow id; `i-…` is that instance's drain; a configured service is its deploy. */
+export function statusTarget(ctx: Pick<SlackHandlerContext, 'config'>, target: string): string {
+  if (/^i-[0-9a-f]{8,17}$/.test(target)) return drainWorkflowId(target);
+  if (!/^(drain|capacity|deploy|incident)-/.test(target)) {
+    try {
+      const s = findService(ctx.config, target);
+      return deployWorkflowId(s.cluster, s.name);
+    } catch {
+      // Not a service: taken as a workflow id.
+    }
+  }
+  return target;
+}
+
+async function status(ctx: SlackHandlerContext, target: string): Promise<CommandAnswer> {
+  const workflowId = statusTarget(ctx, target);
+  const link = `<${uiLink(ctx, workflowId)}|${workflowId}>`;
+  let state = '';
+  try {
+    const desc = await withDeadline(ctx, () => ctx.temporal.workflow.getHandle(workflowId).describe());
+    state = ` (${desc.type}, ${desc.status.name.toLowerCase()})`;
+  } catch (err) {
+    return ephemeral(`${link}: ${explain(err, workflowId)}`);
+  }
+  try {
+    const s = await readStatus(ctx, workflowId);
+    return ephemeral(`${link}${state}: *${escapeText(s.phase)}*${s.paused ? ' (paused)' : ''}\n${escapeText(s.summary)}`);
+  } catch (err) {
+    return ephemeral(`${link}${state}: status unavailable: ${explain(err, workflowId)}`);
+  }
+}
+
+async function declare(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'declare' }>): Promise<CommandAnswer> {
+  const input: IncidentInput = incidentInputSchema.parse({
+    title: cmd.title,
+    severity: cmd.severity,
+    source: { kind: 'chat', by: slackPerson(req.userId), channel: req.channelId },
+  });
+  const workflowId = declaredIncidentWorkflowId(cmd.title, randomBytes(4).toString('hex'));
+  const { workflowType, ...options } = incidentStartOptions(workflowId, input, { workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+  try {
+    await withDeadline(ctx, () => ctx.temporal.workflow.start(workflowType, options));
+  } catch (err) {
+    return ephemeral(`could not declare the incident: ${explain(err, workflowId)}`);
+  }
+  ctx.log.info({ workflowId, by: req.userId }, 'slack: incident declared');
+  const where = ctx.slack.channels.incidents ? ` Its thread is in <#${ctx.slack.channels.incidents}>.` : '';
+  return inChannel(
+    `:rotating_light: ${personText(slackPerson(req.userId))} declared a ${cmd.severity} incident: *${escapeText(cmd.title)}* (<${uiLink(ctx, workflowId)}|${workflowId}>).${where}`,
+  );
+}
+
+/** note / assign / resolve on an incident; the answer says what was recorded or why not. */
+export async function updateIncident(ctx: SlackHandlerContext, cmd: IncidentUpdateCommand, by: string): Promise<string> {
+  const handle = ctx.temporal.workflow.getHandle(cmd.workflowId);
+  try {
+    let s: IncidentStatus;
+    let done: string;
+    if (cmd.kind === 'note') {
+      s = await withDeadline(ctx, () => handle.executeUpdate(noteUpdate, { args: [{ text: cmd.text, by }] }));
+      done = 'note added to the timeline';
+    } else if (cmd.kind === 'assign') {
+      s = await withDeadline(ctx, () => handle.executeUpdate(assignUpdate, { args: [{ role: cmd.role, person: cmd.person, by }] }));
+      done = `${cmd.role} is now ${personText(cmd.person)}`;
+    } else {
+      s = await withDeadline(ctx, () => handle.executeUpdate(resolveUpdate, { args: [{ text: cmd.text, by }] }));
+      done = 'resolved; the postmortem is due';
+    }
+    return `${cmd.workflowId}: ${done} (phase ${escapeText(s.phase)})`;
+  } catch (err) {
+    return `${cmd.workflowId}: ${escapeText(explain(err, cmd.workflowId))}`;
+  }
+}

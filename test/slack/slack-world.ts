@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import type { FleetopsConfig, SlackConfig } from '../../config/schema';
+import { appMentionBody, blockActionsBody, signed, slashCommandBody } from '../../stack/slack-requests';
+import { startSlackStandIn, type SlackStandIn, type StoredMessage } from '../../stack/slack-stand-in';
+
+/**
+ * A Slack workspace for tests: the Web API stand-in (stack/slack-stand-in.ts) with a deploys and an
+ * incidents channel, people and a user group, and the requests Slack would send the router for them,
+ * signed with the app's signing secret.
+ */
+
+export const SIGNING_SECRET = `test-signing-secret-${randomBytes(8).toString('hex')}`;
+export const BOT_TOKEN = `xoxb-test-${randomBytes(8).toString('hex')}`;
+export const PEOPLE = { alice: 'U0ALICE01', bob: 'U0BOB0001', carol: 'U0CAROL01', mallory: 'U0MALLORY' } as const;
+export const CHANNELS = { deploys: 'C0DEPLOYS', incidents: 'C0INCIDENT', ops: 'C0OPS0001' } as const;
+/** Carol approves as a member of this group; Bob is named directly. */
+export const APPROVER_GROUP = 'S0RELEASE';
+
+export async function startWorkspace(): Promise<SlackStandIn> {
+  const members = Object.values(PEOPLE);
+  return startSlackStandIn({
+    botToken: BOT_TOKEN,
+    channels: { [CHANNELS.deploys]: { members }, [CHANNELS.incidents]: { members }, [CHANNELS.ops]: { members } },
+    usergroups: { [APPROVER_GROUP]: [PEOPLE.carol] },
+  });
+}
+
+/** The `slack` section as the config loader produces it, pointed at the stand-in. */
+export function slackSection(standIn: SlackStandIn, approvers: Record<string, { users: string[]; groups: string[] }> = {}): SlackConfig {
+  return { signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, apiUrl: standIn.apiUrl, channels: { deploys: CHANNELS.deploys, incidents: CHANNELS.incidents }, approvers };
+}
+
+export function withSlack(config: FleetopsConfig, slack: SlackConfig): FleetopsConfig {
+  return { ...config, slack };
+}
+
+export interface SlackUser {
+  command(text: string, channelId?: string): Promise<{ status: number; ms: number; body: string }>;
+  click(message: StoredMessage, actionId: string): Promise<{ status: number; ms: number }>;
+  mention(text: string, threadTs: string, channelId?: string): Promise<{ status: number }>;
+}
+
+/** A person in the workspace, sending what Slack would send the router on their behalf. */
+export function slackUser(standIn: SlackStandIn, routerUrl: string, userId: string): SlackUser {
+  const post = async (body: string, contentType: string) => {
+    const req = signed(SIGNING_SECRET, body, contentType);
+    const t = Date.now();
+    const res = await fetch(`${routerUrl}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
+    return { status: res.status, ms: Date.now() - t, body: await res.text() };
+  };
+  return {
+    command: (text, channelId = CHANNELS.ops) =>
+      post(slashCommandBody({ text, userId, channelId, responseUrl: standIn.responseUrl(channelId, userId) }), 'application/x-www-form-urlencoded'),
+    async click(message, actionId) {
+      const button = (message.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
+        .flatMap((b) => b.elements ?? [])
+        .find((e) => e.action_id === actionId);
+      if (!button) throw new Error(`no ${actionId} button on message ${message.ts}`);
+      const r = await post(
+        blockActionsBody({ userId, channelId: message.channel, messageTs: message.ts, threadTs: message.thread_ts, actionId, value: button.value, responseUrl: standIn.responseUrl(message.channel, userId) }),
+        'application/x-www-form-urlencoded',
+      );
+      return { status: r.status, ms: r.ms };
+    },
+    mention: (text, threadTs, channelId = CHANNELS.incidents) =>
+      post(appMentionBody({ userId, channelId, text: `<@U0FLEETOPS> ${text}`, ts: `${Math.floor(Date.now() / 1000)}.${randomBytes(3).readUIntBE(0, 3)}`, threadTs }), 'application/json'),
+  };
+}
+
+/** Polls the stand-in until `pick` finds something. */
+export async function waitForSlack<T>(standIn: SlackStandIn, pick: (messages: StoredMessage[]) => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = pick(standIn.messages());
+    if (found !== undefined) return found;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; messages: ${JSON.stringify(standIn.messages().map((m) => ({ ts: m.ts, thread: m.thread_ts, via: m.via, to: m.ephemeralTo, text: m.text })), null, 1)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
