@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
+import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../../activities/chat/blocks';
+import { parseConfigText } from '../../config/load';
+import type { FleetopsConfig } from '../../config/schema';
+import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
+import type { DeployResult, DeployStatus } from '../../workflows/canary-deploy/messages';
+import { seedWeightedService } from '../deploy/weighted-service';
+import { startEmulator, type Emulator } from '../harness/emulator';
+import { ROOT } from '../harness/paths';
+import { hasButtons, said, startSlackSuite, threadOf, type SlackSuite } from './slack-harness';
+import { APPROVER_GROUP, CHANNELS, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
+
+/**
+ * Deploys from Slack against the real canary deploy workflow on the dev server, its real activities
+ * against moto + the simulator, and the Slack stand-in: `/fleetops deploy` starts it as the Slack
+ * user; the gate posts Approve and Abort buttons; clicks are checked against the service's approvers
+ * (a user, and a member of a user group), the requester cannot approve, refusals go to the clicker
+ * only; an accepted click rewrites the message with who and when; a gate nobody answers rewrites it
+ * too. Each case asserts the workflow's outcome and what Slack recorded.
+ */
+
+jest.setTimeout(240_000);
+
+let emu: Emulator;
+let standIn: SlackStandIn;
+let suite: SlackSuite;
+const fixture = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
+const tag = randomUUID().slice(0, 6);
+/** Gate waits two minutes: approve and abort. */
+const GATED = `sl${tag}a`;
+/** Gate waits four seconds, then rolls back: the timeout. */
+const HASTY = `sl${tag}b`;
+let images = 1;
+/** A new image each time: deploying the revision a service already runs is refused. */
+const nextImage = () => `registry.example/web:${(images += 1)}`;
+
+function service(cluster: string, gateSeconds: number, rule: FleetopsConfig['services'][number]['canary']['listenerRule'], alarm: string): FleetopsConfig['services'][number] {
+  return {
+    cluster,
+    name: 'web',
+    canary: {
+      ...fixture.services[0]!.canary,
+      alarms: [alarm],
+      metricChecks: [],
+      steps: [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 3 }, { kind: 'gate', timeoutSeconds: gateSeconds }, { kind: 'promote' }],
+      analysisIntervalSeconds: 3,
+      gateTimeoutAction: 'rollback',
+      listenerRule: rule,
+      promoteTimeoutSeconds: 120,
+    },
+  };
+}
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  standIn = await startWorkspace();
+  await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 300 });
+  const seeded = [];
+  for (const [i, cluster] of [GATED, HASTY].entries()) {
+    const alarm = `${cluster}-web-5xx`;
+    const s = await seedWeightedService(emu.aws, {
+      cluster,
+      cidrOctet: 40 + i,
+      containerName: 'web',
+      desiredCount: 2,
+      stableTargetGroupName: `${cluster}-web`,
+      canaryTargetGroupName: `${cluster}-canary`,
+      alarmName: alarm,
+    });
+    seeded.push(service(cluster, i === 0 ? 120 : 4, s.rule, alarm));
+  }
+  const config: FleetopsConfig = withSlack(
+    {
+      ...fixture,
+      clusters: { [GATED]: fixture.clusters.demo!, [HASTY]: fixture.clusters.demo! },
+      services: seeded,
+      alarmRoutes: [],
+      notifications: { webhooks: [] },
+    },
+    slackSection(standIn, {
+      [`${GATED}/web`]: { users: [PEOPLE.bob], groups: [APPROVER_GROUP] },
+      [`${HASTY}/web`]: { users: [PEOPLE.bob], groups: [] },
+    }),
+  );
+  suite = await startSlackSuite('deploy', config, emu.aws);
+});
+
+afterAll(async () => {
+  await suite?.stop();
+  await standIn?.close();
+  await emu?.stop();
+});
+
+const user = (id: string) => slackUser(standIn, suite.router.url, id);
+const handleOf = (cluster: string) => suite.client.workflow.getHandle(`deploy-${cluster}-web`);
+
+/** The command's answer through its response_url (the newest one for `userId` matching `re`). */
+function answerTo(userId: string, re: RegExp, after: number): Promise<StoredMessage> {
+  return waitForSlack(standIn, (ms) => ms.slice(after).find((m) => m.via === 'response_url' && (m.ephemeralTo === userId || !m.ephemeralTo) && re.test(m.text ?? '')), `an answer matching ${re}`);
+}
+
+async function startFromSlack(cluster: string, by: string = PEOPLE.alice): Promise<{ runId: string; started: StoredMessage }> {
+  const before = standIn.messages().length;
+  const r = await user(by).command(`deploy ${cluster}/web ${nextImage()}`);
+  expect(r.status).toBe(200);
+  expect(r.ms).toBeLessThan(3000);
+  const started = await answerTo(by, /started a canary deploy/, before);
+  expect(started.ephemeralTo).toBeUndefined(); // in the channel
+  const desc = await handleOf(cluster).describe();
+  return { runId: desc.runId, started };
+}
+
+/** The gate message as first posted (a copy: the stand-in's own is rewritten when the gate closes). */
+async function gateMessageOf(runId: string): Promise<StoredMessage> {
+  return structuredClone(await waitForSlack(standIn, () => threadOf(standIn, runId)?.replies.find(hasButtons), 'the gate message with its buttons', 90_000));
+}
+
+const ephemeralTo = (userId: string, after: number) => standIn.messages().slice(after).filter((m) => m.ephemeralTo === userId && m.via === 'chat.postEphemeral');
+/** `deploy c/web: <phase>: <reason>` → the phase; the gate message → `gate`. */
+const phaseOfReply = (m: StoredMessage, gate: StoredMessage) => (m.ts === gate.ts ? 'gate' : (m.text ?? '').split(': ')[1]);
+
+describe('deploys from Slack', () => {
+  test('a deploy started by a Slack user is approved by a button click of a group member and promoted; the requester and a stranger are refused privately', async () => {
+    const { runId } = await startFromSlack(GATED);
+    const gate = await gateMessageOf(runId);
+    expect(gate.reply_broadcast).toBe(true);
+    expect(said(gate)).toContain('Approval needed');
+    expect(said(gate)).toContain(`<@${PEOPLE.alice}>`); // requested by, who cannot approve it
+    expect(said(gate)).toContain(`<!subteam^${APPROVER_GROUP}>`);
+
+    // While it waits: a second deploy is answered in the channel, and status answers the asker.
+    let before = standIn.messages().length;
+    await user(PEOPLE.bob).command(`deploy ${GATED}/web ${nextImage()}`);
+    const dup = await answerTo(PEOPLE.bob, /already running/, before);
+    expect(dup.ephemeralTo).toBeUndefined();
+    expect(dup.text).toContain('awaiting-approval');
+    before = standIn.messages().length;
+    await user(PEOPLE.mallory).command(`status ${GATED}/web`);
+    const st = await answerTo(PEOPLE.mallory, /awaiting-approval/, before);
+    expect(st.ephemeralTo).toBe(PEOPLE.mallory);
+
+    // The requester and a non-approver are refused, each privately; the deploy still waits.
+    before = standIn.messages().length;
+    expect((await user(PEOPLE.alice).click(gate, APPROVE_ACTION_ID)).status).toBe(200);
+    expect((await user(PEOPLE.mallory).click(gate, APPROVE_ACTION_ID)).status).toBe(200);
+    await waitForSlack(standIn, () => (ephemeralTo(PEOPLE.alice, before).length && ephemeralTo(PEOPLE.mallory, before).length ? true : undefined), 'both refusals');
+    expect(ephemeralTo(PEOPLE.alice, before).map((m) => m.text)).toEqual([expect.stringContaining('you requested this deploy')]);
+    expect(ephemeralTo(PEOPLE.mallory, before).map((m) => m.text)).toEqual([expect.stringContaining(`you are not an approver of ${GATED}/web`)]);
+    expect(((await handleOf(GATED).query('status')) as DeployStatus).phase).toBe('awaiting-approval');
+    expect(hasButtons(standIn.messages().find((m) => m.ts === gate.ts)!)).toBe(true);
+
+    // Carol approves as a member of the approvers' group.
+    const clicked = await user(PEOPLE.carol).click(gate, APPROVE_ACTION_ID);
+    expect(clicked.ms).toBeLessThan(3000);
+    const result = (await handleOf(GATED).result()) as DeployResult;
+    expect(result.outcome).toBe('promoted');
+    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe(`approved by slack:${PEOPLE.carol}: approved in Slack`);
+    const web = (await emu.aws.ecs.send(new DescribeServicesCommand({ cluster: GATED, services: ['web'] }))).services?.[0];
+    expect(web?.taskDefinition).toBe(result.taskDefinition);
+
+    // Slack: the gate message now says who approved and when, without buttons; the thread has every phase.
+    const thread = threadOf(standIn, runId)!;
+    const closed = standIn.messages().find((m) => m.ts === gate.ts)!;
+    expect(hasButtons(closed)).toBe(false);
+    expect(said(closed)).toMatch(new RegExp(`Approved\\* by <@${PEOPLE.carol}> at <!date\\^\\d+\\^`));
+    expect(closed.edited?.times).toBeGreaterThanOrEqual(1);
+    expect(thread.root.channel).toBe(CHANNELS.deploys);
+    expect(thread.root.metadata).toEqual({ event_type: 'fleetops_deploy', event_payload: { workflow_id: `deploy-${GATED}-web`, run_id: runId } });
+    expect(said(thread.root)).toContain('Now: *promoted*');
+    expect(thread.replies.map((m) => phaseOfReply(m, gate))).toEqual(['creating-canary', 'shifting-traffic', 'baking', 'gate', 'promoting', 'promoted']);
+    expect(thread.replies.at(-1)!.reply_broadcast).toBe(true);
+    // Every Web API call carried the bot token and was accepted.
+    expect(standIn.calls().filter((c) => !c.ok && c.method !== 'response_url')).toEqual([]);
+  });
+
+  test('an approver aborts from Slack: the deploy rolls back and the message says who aborted and when', async () => {
+    const { runId } = await startFromSlack(GATED);
+    const gate = await gateMessageOf(runId);
+    await user(PEOPLE.bob).click(gate, ABORT_ACTION_ID);
+    const result = (await handleOf(GATED).result()) as DeployResult;
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toBe(`rolled back: aborted by slack:${PEOPLE.bob}: aborted in Slack`);
+    const closed = standIn.messages().find((m) => m.ts === gate.ts)!;
+    expect(hasButtons(closed)).toBe(false);
+    expect(said(closed)).toMatch(new RegExp(`Aborted\\* by <@${PEOPLE.bob}> at <!date\\^\\d+\\^`));
+    const thread = threadOf(standIn, runId)!;
+    expect(said(thread.root)).toContain('Now: *rolled-back*');
+    expect(thread.replies.map((m) => phaseOfReply(m, gate)).slice(-2)).toEqual(['rolling-back', 'rolled-back']);
+  });
+
+  test('a gate nobody answers rolls back as configured, and its message says it was not answered in time', async () => {
+    const { runId } = await startFromSlack(HASTY);
+    const gate = await gateMessageOf(runId);
+    const result = (await handleOf(HASTY).result()) as DeployResult;
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toBe('rolled back: gate not answered within 4 s; config says rollback');
+    const closed = await waitForSlack(standIn, (ms) => ms.find((m) => m.ts === gate.ts && !hasButtons(m)), 'the gate message rewritten');
+    expect(said(closed)).toContain('Not answered in time');
+    expect(said(closed)).toContain('gate not answered within 4 s; config says rollback');
+    // A late click changes nothing and is answered privately.
+    const before = standIn.messages().length;
+    await user(PEOPLE.bob).click(gate, APPROVE_ACTION_ID);
+    const late = await waitForSlack(standIn, () => ephemeralTo(PEOPLE.bob, before)[0], 'the answer to a late click');
+    expect(late.text).toMatch(/rejected: nothing to approve|not found|already finished|is rolled-back/);
+  });
+
+  test('a deploy frozen by an open sev1 incident on the cluster is refused, and the refusal is answered in the channel', async () => {
+    const incident = await suite.client.workflow.start('incident', {
+      workflowId: `incident-freeze-${tag}`,
+      // No worker polls this queue: the incident stays open (its phase unset counts as open).
+      taskQueue: `unpolled-${tag}`,
+      args: [{ title: 'web down', severity: 'sev1', source: { kind: 'cli', by: 'test' } }],
+      typedSearchAttributes: [
+        { key: FleetopsKind, value: 'incident' },
+        { key: FleetopsSeverity, value: 'sev1' },
+        { key: FleetopsCluster, value: HASTY },
+      ],
+    });
+    try {
+      // Visibility is eventually consistent: wait until the freeze query can see the incident.
+      const query = `FleetopsKind = 'incident' AND FleetopsCluster = '${HASTY}' AND ExecutionStatus = 'Running'`;
+      for (let i = 0; i < 100; i++) {
+        let found = false;
+        for await (const wf of suite.client.workflow.list({ query })) found ||= wf.workflowId === incident.workflowId;
+        if (found) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const before = standIn.messages().length;
+      await user(PEOPLE.alice).command(`deploy ${HASTY}/web ${nextImage()}`);
+      const refused = await answerTo(PEOPLE.alice, /refused/, before);
+      expect(refused.ephemeralTo).toBeUndefined();
+      expect(refused.text).toContain(`deploys to ${HASTY} are frozen while incidents are open: ${incident.workflowId}`);
+      expect(((await handleOf(HASTY).result()) as DeployResult).outcome).toBe('refused');
+    } finally {
+      await incident.terminate('test over');
+    }
+  });
+});
