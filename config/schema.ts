@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { WORKFLOW_KINDS } from '../common/workflow-kinds';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../common/incident/severity';
-import { resolveSecret, secretFile, secretValue } from './secrets';
+import { resolveSecret, secretEnv, secretFile, secretValue } from './secrets';
 
 /**
  * `fleetops.yaml`, validated once at start (PRODUCT.md, "Config"). Every process and workflow input
@@ -298,6 +298,10 @@ export const webhookSchema = z
     return { name: h.name, url: url ?? '', ...(h.kinds ? { kinds: h.kinds } : {}) };
   });
 
+/** Where the Slack secrets are read from when the config names neither the value nor a file. */
+export const SLACK_SIGNING_SECRET_ENV = 'FLEETOPS_SLACK_SIGNING_SECRET';
+export const SLACK_BOT_TOKEN_ENV = 'FLEETOPS_SLACK_BOT_TOKEN';
+
 const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123ABCDE');
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U0123ABCDE');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0123ABCDE');
@@ -328,14 +332,20 @@ export const slackSchema = z
   })
   .strict()
   .transform((s, ctx) => {
-    const signingSecret = resolveSecret(s, 'signingSecret', ctx, { literal: false, required: true });
-    const botToken = resolveSecret(s, 'botToken', ctx, { literal: false, required: false });
+    // Unset, each secret is read from its documented variable (PRODUCT.md: FLEETOPS_SLACK_SIGNING_SECRET).
+    const withDefaults = {
+      ...s,
+      ...(s.signingSecret === undefined && s.signingSecretFile === undefined ? { signingSecret: `\${${SLACK_SIGNING_SECRET_ENV}}` } : {}),
+      ...(s.botToken === undefined && s.botTokenFile === undefined && secretEnv()[SLACK_BOT_TOKEN_ENV] ? { botToken: `\${${SLACK_BOT_TOKEN_ENV}}` } : {}),
+    };
+    const signingSecret = resolveSecret(withDefaults, 'signingSecret', ctx, { literal: false, required: true });
+    const botToken = resolveSecret(withDefaults, 'botToken', ctx, { literal: false, required: false });
     const url = new URL(s.apiUrl);
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
       ctx.addIssue({ code: 'custom', path: ['apiUrl'], message: 'must be https (http only to a loopback address): the bot token would travel in clear' });
     }
-    if (botToken === undefined && (s.channels.deploys || s.channels.incidents) && s.botTokenFile === undefined && s.botToken === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['botToken'], message: 'channels are set: posting to them needs botToken (a ${ENV_VAR} reference) or botTokenFile' });
+    if (botToken === undefined && (s.channels.deploys || s.channels.incidents) && withDefaults.botTokenFile === undefined && withDefaults.botToken === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['botToken'], message: `channels are set: posting to them needs botToken (a \${ENV_VAR} reference), botTokenFile or ${SLACK_BOT_TOKEN_ENV}` });
     }
     return {
       signingSecret: signingSecret ?? '',

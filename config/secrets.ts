@@ -29,6 +29,11 @@ export function withSecretContext<T>(ctx: Partial<SecretContext>, fn: () => T): 
   }
 }
 
+/** The environment secrets are resolved from in the current parse. */
+export function secretEnv(): NodeJS.ProcessEnv {
+  return context.env;
+}
+
 const REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /** `${NAME}` → NAME; anything else → undefined. */

@@ -5,7 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * A local stand-in for the part of Slack's Web API fleetops calls, for the local stack and tests
  * (PRODUCT.md, "Chat (Slack)"): the Web API client's base URL (`slack.apiUrl`) points here. It holds
  * requests to the documented shape and answers as Slack documents, so a request Slack would refuse
- * fails here too, and it records every call (GET /messages: `{ calls, messages }`).
+ * fails here too, and it records every call (GET /messages: `{ calls, messages }`). Not Slack's:
+ * `POST /response-urls` with `{"channel","user"}` mints a response_url as Slack would put one in a
+ * slash command, so a hand-made request (README's signed curl) has somewhere to be answered.
  *
  * Pages followed:
  *  - Web API basics (POST, token in `Authorization: Bearer` or a `token` form field, form or JSON
@@ -170,6 +172,11 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
   let tsCounter = 0;
   let base = '';
 
+  const mint = (channel: string, user: string): string => {
+    const id = randomUUID();
+    responseUrls.set(id, { channel, user, uses: 0, issuedAt: Date.now() });
+    return `${base}/response/${id}`;
+  };
   const nextTs = (): string => {
     tsCounter += 1;
     return `${Math.floor(Date.now() / 1000)}.${String(tsCounter).padStart(6, '0')}`;
@@ -336,6 +343,15 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
       const raw = Buffer.concat(chunks).toString('utf8');
       const path = (req.url ?? '/').split('?')[0]!;
       if (req.method === 'GET' && path === '/messages') return send(res, 200, { calls, messages });
+      if (req.method === 'POST' && path === '/response-urls') {
+        try {
+          const { channel, user } = JSON.parse(raw) as { channel?: unknown; user?: unknown };
+          if (typeof channel !== 'string' || !opts.channels[channel] || typeof user !== 'string') throw new Error('channel (a known channel id) and user');
+          return send(res, 200, { url: mint(channel, user) });
+        } catch (err) {
+          return send(res, 400, { error: `body: {"channel","user"}: ${(err as Error).message}` });
+        }
+      }
       const api = /^\/api\/([A-Za-z.]+)$/.exec(path);
       if (api) return webApi(api[1]!, req, raw, res);
       const hook = /^\/response\/([0-9a-f-]+)$/.exec(path);
@@ -356,11 +372,7 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
     messagesUrl: `${base}/messages`,
     calls: () => calls,
     messages: () => messages,
-    responseUrl(channel, user) {
-      const id = randomUUID();
-      responseUrls.set(id, { channel, user, uses: 0, issuedAt: Date.now() });
-      return `${base}/response/${id}`;
-    },
+    responseUrl: mint,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -19,6 +19,8 @@ export const stackFileSchema = z
         alarms: z.object({ scaleOut: z.string().min(1), scaleIn: z.string().min(1), incident: z.string().min(1) }).strict(),
       })
       .strict(),
+    /** The Slack app: the secret its requests are signed with, and the Web API stand-in's record (GET). */
+    slack: z.object({ signingSecret: z.string().min(16), messagesUrl: z.url() }).strict(),
   })
   .strict();
 

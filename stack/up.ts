@@ -19,7 +19,7 @@
  * line on the console).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAwsClients } from '../activities/aws/clients';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
@@ -38,6 +38,8 @@ import { Supervisor, type ChildSpec, type ManagedChild } from './processes';
 import { DEMO, seedDemo, type ConfigInputs } from './seed';
 import { PORT_ENV, ROOT, stackSettings, type StackSettings } from './settings';
 import { writeStackFile, type StackFile } from './stack-file';
+import { demoSlackSection, demoSlackWorkspace } from './demo-slack';
+import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
 import { cachedWorkflowBundle } from './workflow-bundle';
 
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
   };
 
   let sink: WebhookSink | undefined;
+  let slack: SlackStandIn | undefined;
   let shuttingDown: Promise<never> | undefined;
   const supervisor = new Supervisor({
     logDir: s.logDir,
@@ -164,6 +167,7 @@ async function main(): Promise<void> {
       const t = Date.now();
       await supervisor.stopAll();
       await sink?.close();
+      await slack?.close();
       say(`stopped in ${seconds(Date.now() - t)}`);
       process.exit(exitCode);
     })();
@@ -217,6 +221,12 @@ async function main(): Promise<void> {
     const seedFailedEarly = demoReady.then(() => new Promise<never>(() => {}));
     const [connection, inputs, bundlePath] = await Promise.all([temporalReady, Promise.race([configInputs, seedFailedEarly]), bundleReady]);
     sink = await startWebhookSink({ host: s.host, logFile: join(s.runDir, 'notifications.log'), print });
+    // Slack: a Web API stand-in in this process, and fresh secrets in files beside the config (0600).
+    const slackSecrets = { signingSecret: randomBytes(24).toString('hex'), botToken: `xoxb-local-${randomBytes(16).toString('hex')}` };
+    const slackFiles = { signingSecretFile: join(s.runDir, 'slack-signing-secret'), botTokenFile: join(s.runDir, 'slack-bot-token') };
+    writeFileSync(slackFiles.signingSecretFile, slackSecrets.signingSecret, { mode: 0o600 });
+    writeFileSync(slackFiles.botTokenFile, slackSecrets.botToken, { mode: 0o600 });
+    slack = await startSlackStandIn({ host: s.host, ...demoSlackWorkspace(slackSecrets.botToken) });
     writeDemoConfig(configPath, {
       awsEndpoint,
       temporalAddress,
@@ -225,6 +235,7 @@ async function main(): Promise<void> {
       webhookUrl: sink.url,
       postmortemDir: join(s.runDir, 'postmortems'),
       seeded: inputs,
+      slack: demoSlackSection({ apiUrl: slack.apiUrl, ...slackFiles }),
     });
 
     // Worker shutdown grace is 10 s (workers/main.ts); router's budget is 9 s (router/main.ts).
@@ -249,6 +260,7 @@ async function main(): Promise<void> {
       aws: { endpoint: awsEndpoint, region: s.region },
       router: { url: routerUrl, token: routerToken },
       demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
+      slack: { signingSecret: slackSecrets.signingSecret, messagesUrl: slack.messagesUrl },
     };
     const stackPath = join(s.runDir, 'stack.json');
     writeStackFile(stackPath, stackFile);
@@ -258,6 +270,7 @@ async function main(): Promise<void> {
     print(`  Temporal Web UI  ${temporalUi}   (gRPC ${temporalAddress}, namespace ${s.namespace})`);
     print(`  AWS endpoint     ${awsEndpoint}   (${s.region}; cluster ${DEMO.cluster}, service ${DEMO.service})`);
     print(`  router           ${routerUrl}   (token in ${stackPath})`);
+    print(`  slack app        ${routerUrl}/slack/events   (signing secret in stack.json; Web API stand-in's record: ${slack.messagesUrl})`);
     print(`  config           ${configPath}`);
     print(`  logs             ${s.logDir}/<name>.log; notifications in ${join(s.runDir, 'notifications.log')}`);
     print('  Ctrl-C stops everything.');

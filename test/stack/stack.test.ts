@@ -17,6 +17,8 @@ import { Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { loadConfig } from '../../config/load';
+import { DEMO_SLACK } from '../../stack/demo-slack';
+import { signed, slashCommandBody } from '../../stack/slack-requests';
 import type { StackFile } from '../../stack/stack-file';
 import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack, type StackPorts } from '../e2e/stack-harness';
 
@@ -59,7 +61,8 @@ describe('local stack (make up)', () => {
       alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
     });
     expect(new Set(stack.demo.instances).size).toBeGreaterThanOrEqual(6);
-    expect(Object.keys(JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')))).toEqual(['temporal', 'aws', 'router', 'demo']);
+    expect(Object.keys(JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')))).toEqual(['temporal', 'aws', 'router', 'demo', 'slack']);
+    expect(stack.slack.messagesUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/messages$/);
   });
 
   it('serves Temporal with the fleetops search attributes, and its Web UI', async () => {
@@ -149,6 +152,28 @@ describe('local stack (make up)', () => {
       status: 202,
       body: { results: [{ eventId: event.id, action: 'ignored' }] },
     });
+  });
+
+  it("serves the Slack app at /slack/events, signed with stack.json's secret, answering through the Web API stand-in", async () => {
+    const { people, channels } = DEMO_SLACK;
+    const config = loadConfig(join(runDir, 'fleetops.yaml'));
+    expect(config.slack).toMatchObject({ signingSecret: stack.slack.signingSecret, channels: { deploys: channels.deploys, incidents: channels.incidents } });
+    const minted = await fetch(stack.slack.messagesUrl.replace(/\/messages$/, '/response-urls'), { method: 'POST', body: JSON.stringify({ channel: channels.ops, user: people.alice }) });
+    const { url: responseUrl } = (await minted.json()) as { url: string };
+    const body = slashCommandBody({ text: 'status web', userId: people.alice, channelId: channels.ops, responseUrl });
+    const send = (secret: string) => {
+      const req = signed(secret, body, 'application/x-www-form-urlencoded');
+      return fetch(`${stack.router.url}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
+    };
+    expect((await send('not-the-stack-secret')).status).toBe(401);
+    expect((await send(stack.slack.signingSecret)).status).toBe(200);
+    const answer = await until('the answer at slack.messagesUrl', async () => {
+      const { messages } = (await (await fetch(stack.slack.messagesUrl)).json()) as { messages: { via: string; ephemeralTo?: string; text?: string }[] };
+      return messages.find((m) => m.via === 'response_url' && m.ephemeralTo === people.alice);
+    }, 15_000);
+    // No deploy of demo/web has run on this fresh stack.
+    expect(answer.text).toContain('deploy-demo-web');
+    expect(answer.text).toContain('not found');
   });
 
   it('stops every process it started on SIGINT', async () => {
