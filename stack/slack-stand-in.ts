@@ -90,7 +90,9 @@ function parseArgs(contentType: string, raw: string): { args: Args; formToken?: 
   if (contentType === 'application/json') {
     const parsed = JSON.parse(raw || '{}') as unknown;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SlackError('invalid_json');
-    return { args: parsed as Args };
+    // Slack ignores a token in a JSON body (it reads the header only); the record never keeps one.
+    const { token: _ignored, ...args } = parsed as Args;
+    return { args };
   }
   if (contentType === 'application/x-www-form-urlencoded') {
     const args: Args = {};

@@ -90,7 +90,11 @@ export function createChatPoster(slack: SlackConfig | undefined, opts: { fetch?:
         metadata: { event_type: event, event_payload: { workflow_id: target.workflowId, ...(target.runId ? { run_id: target.runId } : {}) } },
       }),
     );
-    if (res?.ts) p.thread = { channel: res.channel ?? channel, ts: res.ts };
+    if (res?.ts) {
+      p.thread = { channel: res.channel ?? channel, ts: res.ts };
+      // A root just posted already shows this notification: a retry must not rewrite it.
+      p.steps.add('root-update');
+    }
   }
 
   async function reply(p: Progress, name: string, message: SlackMessage, broadcast: boolean): Promise<string | undefined> {
