@@ -175,6 +175,20 @@ export function initialState(args: {
   };
 }
 
+/**
+ * A state carried over continue-as-new from a run of an earlier version may lack what later versions
+ * added; fill it in, so such a run goes on instead of failing its workflow task.
+ */
+export function withCurrentFields(state: IncidentState): IncidentState {
+  state.severityChanges ??= [];
+  state.changingSeverity ??= false;
+  state.reopenings ??= [];
+  state.pageOutbox ??= [];
+  state.paging ??= { alert: 'none', sent: 0, failed: [] };
+  state.reminders.reviewReminders ??= 0;
+  return state;
+}
+
 export function openerName(source: IncidentSource): string {
   switch (source.kind) {
     case 'alarm':

@@ -11,7 +11,7 @@ import type { IncidentResult } from './messages';
 import { postmortemFileName, renderPostmortem } from './postmortem';
 import { nextReminder, takeReminder } from './reminders';
 import { publishPostmortem, sendOutbox } from './side-effects';
-import { appendTimeline, initialState, isFinished, queueNotification, queuePage, type IncidentState } from './state';
+import { appendTimeline, initialState, isFinished, queueNotification, queuePage, withCurrentFields, type IncidentState } from './state';
 import { phaseOf, statusOf } from './status';
 import { applyAssign } from './transitions';
 
@@ -43,9 +43,9 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
   if (!input.carried && (typeof input.title !== 'string' || !input.title.trim() || !isIncidentSeverity(input.severity))) {
     throw ApplicationFailure.nonRetryable('incident needs a title and a severity sev1..sev4', FailureType.InvalidRequest);
   }
-  const state: IncidentState =
-    input.carried ??
-    initialState({
+  const state: IncidentState = input.carried
+    ? withCurrentFields(input.carried)
+    : initialState({
       workflowId: info.workflowId,
       firstRunId: info.firstExecutionRunId,
       title: input.title,
