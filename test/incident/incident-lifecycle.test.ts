@@ -2,10 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createIncidentActivities } from '../../activities/incident';
 import { abortUpdate, statusQuery } from '../../common/controls';
+import { FailureType } from '../../common/failures';
 import type { PreviousIncident } from '../../common/incident/model';
 import { FleetopsCluster, FleetopsPhase, FleetopsSeverity } from '../../common/search-attributes';
 import { incidentStartOptions } from '../../common/starts/incident';
@@ -61,12 +63,18 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** What the time-skipping server cannot answer (it has no visibility list): the previous run, as the test knows it. */
 const previousRuns = new Map<string, PreviousIncident>();
 
-async function runWithWorker<T>(config: FleetopsConfig, notify: ReturnType<typeof recordingNotify>['notify'], fn: (taskQueue: string) => Promise<T>): Promise<T> {
+async function runWithWorker<T>(
+  config: FleetopsConfig,
+  notify: ReturnType<typeof recordingNotify>['notify'],
+  fn: (taskQueue: string) => Promise<T>,
+  overrides: Record<string, (...args: never[]) => Promise<unknown>> = {},
+): Promise<T> {
   const taskQueue = uniqueTaskQueue('incident-lifecycle');
   const activities = {
     ...createIncidentActivities({ config, temporal: { client: env.client, namespace: 'default' } }),
     notify,
     previousIncident: async (req: { workflowId: string; runId: string }) => previousRuns.get(req.workflowId) ?? null,
+    ...overrides,
   };
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
   return worker.runUntil(fn(taskQueue));
@@ -406,5 +414,48 @@ describe('incident as SRE teams run it (time-skipping)', () => {
       expect(keysOf(rec.sent)).toEqual(['opened', 'resolved', 'review-reminder/1', 'closed']);
       await recordHistory(handle, 'incident', 'closes-when-review-held');
     });
+  });
+
+  it('closes with the document in its result when the store refuses it for good, and says so; a pull request that cannot be opened is recorded', async () => {
+    const rec = recordingNotify();
+    const calls: string[] = [];
+    const failures = {
+      writePostmortem: async () => {
+        calls.push('writePostmortem');
+        throw ApplicationFailure.nonRetryable('s3:PutObject: AccessDenied (HTTP 403): no s3:PutObject on the bucket', FailureType.AwsAccessDenied);
+      },
+      openPostmortemPullRequest: async () => {
+        calls.push('openPostmortemPullRequest');
+        throw ApplicationFailure.nonRetryable('GitHub postmortem pull request (create the branch): HTTP 404 Not Found', FailureType.InvalidRequest);
+      },
+    };
+    // GitHub "configured": a token, and an API the failing activity never reaches.
+    process.env.FLEETOPS_TEST_LIFECYCLE_GH = 'token';
+    const config = incidentTestConfig({ postmortemDir: tmpDir(), githubApiUrl: 'http://127.0.0.1:9', tokenEnv: 'FLEETOPS_TEST_LIFECYCLE_GH' });
+    await runWithWorker(
+      config,
+      rec.notify,
+      async (taskQueue) => {
+        const handle = await env.client.workflow.start(incident, {
+          ...incidentStartOptions(declaredIncidentWorkflowId('store down', unique('f')), { title: 'store down', severity: 'sev4', source: { kind: 'cli', by: 'hal' } }),
+          taskQueue,
+        });
+        await statusWhen(handle, (s) => s.phase === 'open', 'open');
+        await handle.executeUpdate(resolveUpdate, { args: [{ by: 'hal', text: 'fixed' }] });
+        await handle.executeUpdate(checkUpdate, { args: [{ item: 'timeline-reviewed', by: 'hal' }] });
+        const result = await handle.result();
+        expect(result.outcome).toBe('closed');
+        expect(result.postmortem).toContain('# store down — postmortem');
+        expect(result.postmortemPath).toBeUndefined();
+        const s = await status(handle);
+        expect(s.postmortemStoreError).toBe('s3:PutObject: AccessDenied (HTTP 403): no s3:PutObject on the bucket');
+        expect(s.postmortemPullRequestError).toBe('GitHub postmortem pull request (create the branch): HTTP 404 Not Found');
+        expect(calls).toEqual(['writePostmortem', 'openPostmortemPullRequest']);
+        expect(rec.sent.at(-1)?.text).toContain('Not stored: s3:PutObject: AccessDenied');
+        const notes = (await handle.query(timelineQuery)).filter((e) => e.text.startsWith('postmortem not stored') || e.text.startsWith('postmortem pull request not opened'));
+        expect(notes).toHaveLength(2);
+      },
+      failures,
+    );
   });
 });
