@@ -124,6 +124,12 @@ export const incidentTimelineKinds = [
   'checklist',
   'postmortem',
   'control',
+  /** Escalated or de-escalated, by whom and why. */
+  'severity',
+  /** Resolved, then opened again (the alarm fired again while the postmortem was being written). */
+  'reopened',
+  /** PagerDuty trigger, acknowledge, resolve. */
+  'paging',
 ] as const;
 
 /** One timeline line. The timeline is append-only; the postmortem shows it sorted by `time`. */

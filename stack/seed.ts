@@ -3,7 +3,8 @@
  * demo is made by the same calls a user's account would see: a VPC over three AZs, a launch template,
  * three capacity pools (EC2 Fleet `instant` spot, a legacy Spot Fleet `maintain`, an on-demand ASG),
  * ECS cluster `demo` with one container instance per EC2 instance, service `web` behind an ALB, and the
- * three alarms the demo config routes.
+ * three alarms the demo config routes, the incident-latency alarm its sev3 route names, and the S3 bucket
+ * closed postmortems are stored in.
  *
  * Every step finds its resource before creating it, so seeding a running emulator twice yields the
  * same environment. What moto does and does not do, and how the seed makes up for it:
@@ -35,6 +36,7 @@ import {
   DescribeAutoScalingGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateFleetCommand,
@@ -100,6 +102,10 @@ export const DEMO = {
   taskFamily: 'web',
   desiredCount: 4,
   alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
+  /** Routed to a sev3 incident for cluster demo (config/demo.fleetops.yaml): escalating it freezes demo's deploys. */
+  latencyAlarm: 'demo-latency-high',
+  /** incidents.postmortemBucket in config/demo.fleetops.yaml. */
+  postmortemBucket: 'fleetops-demo-postmortems',
   /** Two instances per pool: six container instances in all. */
   instancesPerPool: 2,
   /** Pool names in config/demo.fleetops.yaml (stack/demo-config.ts checks they match). */
@@ -596,6 +602,22 @@ async function ensureAlarms(aws: AwsClients, loadBalancerArn: string, targetGrou
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
     },
+    {
+      AlarmName: DEMO.latencyAlarm,
+      AlarmDescription: 'web answers slowly: fleetops opens a sev3 incident for cluster demo',
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'TargetResponseTime',
+      Dimensions: [
+        { Name: 'LoadBalancer', Value: lbDimension },
+        { Name: 'TargetGroup', Value: tgDimension },
+      ],
+      ExtendedStatistic: 'p99',
+      Period: 60,
+      EvaluationPeriods: 3,
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    },
   ];
   // PutMetricAlarm creates or replaces: idempotent by name.
   for (const alarm of alarms) await aws.cloudwatch.send(new PutMetricAlarmCommand(alarm));
@@ -633,6 +655,7 @@ export async function seedDemo(
   const lb = await ensureLoadBalancer(aws, network.vpcId, network.subnets, network.securityGroupId);
   const service = await ensureService(aws, lb.targetGroupArn, cluster.containerInstances);
   const alarms = await ensureAlarms(aws, lb.loadBalancerArn, lb.targetGroupArn);
+  await ensurePostmortemBucket(aws, region);
   // Only now: the seed has registered its own instances, so nothing it launched is registered twice.
   if (endpoint) await simulateNewCapacity(endpoint);
 
@@ -651,6 +674,24 @@ export async function seedDemo(
     ...service,
     alarms,
   };
+}
+
+/**
+ * The bucket closed postmortems go to, versioned so an overwritten document can be recovered. us-east-1
+ * takes no location constraint; every other region needs one (S3's CreateBucket rules).
+ */
+async function ensurePostmortemBucket(aws: AwsClients, region: string): Promise<void> {
+  const Bucket = DEMO.postmortemBucket;
+  const exists = await aws.s3.send(new HeadBucketCommand({ Bucket })).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    await aws.s3.send(
+      new CreateBucketCommand({ Bucket, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }),
+    );
+  }
+  await aws.s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
 }
 
 /**

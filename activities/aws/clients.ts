@@ -3,6 +3,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
@@ -39,6 +40,8 @@ export interface AwsClients {
   elbv2: ElasticLoadBalancingV2Client;
   cloudwatch: CloudWatchClient;
   sqs: SQSClient;
+  /** Postmortems (incidents.postmortemBucket). */
+  s3: S3Client;
   destroy(): void;
 }
 
@@ -62,6 +65,8 @@ export function createAwsClients(opts: AwsClientOptions): AwsClients {
     elbv2: new ElasticLoadBalancingV2Client(common()),
     cloudwatch: new CloudWatchClient(common()),
     sqs: new SQSClient(common()),
+    // Path-style against an endpoint override (the emulator serves every bucket on one host); real S3 uses virtual-hosted style.
+    s3: new S3Client({ ...common(), forcePathStyle: Boolean(opts.endpoint) }),
   };
   return {
     ...clients,

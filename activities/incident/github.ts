@@ -59,7 +59,7 @@ interface RequestErrorLike {
   response?: { headers?: Record<string, string | number | undefined> };
 }
 
-function failureFor(err: unknown, what: string): ApplicationFailure {
+export function failureFor(err: unknown, what: string): ApplicationFailure {
   const e = err as RequestErrorLike;
   const status = typeof e.status === 'number' ? e.status : 0;
   const text = (e.message ?? String(err)).slice(0, 300);
@@ -81,8 +81,10 @@ function failureFor(err: unknown, what: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, FailureType.InvalidRequest);
 }
 
-export function createGitHubIssuesApi(opts: { apiUrl: string; repo: string; token: string; fetch?: typeof fetch }): GitHubIssuesApi {
-  const [owner, repo] = opts.repo.split('/') as [string, string];
+export type GitHubClient = InstanceType<typeof FleetopsOctokit>;
+
+/** One Octokit per token: throttling (writes spaced out, rate limits waited out) spans every call made with it. */
+export function createGitHubClient(opts: { apiUrl: string; token: string; fetch?: typeof fetch }): GitHubClient {
   const baseFetch = opts.fetch ?? fetch;
   const octokit = new FleetopsOctokit({
     auth: opts.token,
@@ -103,7 +105,11 @@ export function createGitHubIssuesApi(opts: { apiUrl: string; repo: string; toke
   octokit.hook.before('request', (options) => {
     options.headers['x-github-api-version'] = GITHUB_API_VERSION;
   });
+  return octokit;
+}
 
+export function createGitHubIssuesApi(octokit: GitHubClient, repoName: string): GitHubIssuesApi {
+  const [owner, repo] = repoName.split('/') as [string, string];
   return {
     async listLabelled(label) {
       const all: GitHubIssue[] = [];

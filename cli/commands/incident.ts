@@ -11,9 +11,11 @@ import {
   addActionItemUpdate,
   addLessonUpdate,
   assignUpdate,
+  changeSeverityUpdate,
   checkUpdate,
   editPostmortemUpdate,
   linkActionItemUpdate,
+  markReviewHeldUpdate,
   noteUpdate,
   postmortemQuery,
   resolveUpdate,
@@ -30,7 +32,7 @@ import { statusLines } from '../describe';
 import type { CommandRunner } from '../program';
 import { clusterNameSchema, parseArg, personSchema, severitySchema, textSchema, workflowIdSchema } from '../validation';
 
-/** `incident open|assign|note|check|resolve|postmortem` over the messages of workflows/incident/. */
+/** `incident open|assign|note|check|resolve|severity|review-held|postmortem` over the messages of workflows/incident/. */
 export function registerIncidentCommands(program: Command, run: CommandRunner): void {
   const incidentCmd = program.command('incident').description('open and run incidents (roles, timeline, checklist, postmortem)');
 
@@ -76,6 +78,22 @@ export function registerIncidentCommands(program: Command, run: CommandRunner): 
     .argument('<workflow-id>')
     .requiredOption('--resolution <text>', 'how it was resolved')
     .action(run(resolveCommand));
+
+  incidentCmd
+    .command('severity')
+    .description('escalate or de-escalate: the new checklist is merged in, reminders, deploy freeze and paging follow')
+    .argument('<workflow-id>')
+    .argument('<severity>', 'sev1, sev2, sev3 or sev4')
+    .requiredOption('--reason <text>', 'why (goes on the timeline and into the notification)')
+    .action(run(severityCommand));
+
+  incidentCmd
+    .command('review-held')
+    .description('the postmortem review (SRE meeting) was held: review reminders stop')
+    .argument('<workflow-id>')
+    .option('--note <text>', 'what the review decided')
+    .option('--link <url>', 'meeting notes or recording')
+    .action(run(reviewHeldCommand));
 
   const collect = (value: string, previous: string[]) => [...previous, value];
   incidentCmd
@@ -179,6 +197,26 @@ async function resolveCommand(ctx: CommandContext, cmd: Command): Promise<void> 
   const text = parseArg(textSchema(4000), cmd.opts<{ resolution: string }>().resolution, '--resolution');
   const client = await ctx.client();
   await update(ctx, cmd, 'resolve', (id) => client.workflow.getHandle(id).executeUpdate(resolveUpdate, { args: [{ text, by: ctx.operator() }] }));
+}
+
+async function severityCommand(ctx: CommandContext, cmd: Command): Promise<void> {
+  const severity = parseArg(severitySchema, cmd.processedArgs[1], 'severity');
+  const reason = parseArg(textSchema(4000), cmd.opts<{ reason: string }>().reason, '--reason');
+  const client = await ctx.client();
+  await update(ctx, cmd, `severity ${severity}`, (id) =>
+    client.workflow.getHandle(id).executeUpdate(changeSeverityUpdate, { args: [{ severity, reason, by: ctx.operator() }] }),
+  );
+}
+
+async function reviewHeldCommand(ctx: CommandContext, cmd: Command): Promise<void> {
+  const opts = cmd.opts<{ note?: string; link?: string }>();
+  const request = {
+    by: ctx.operator(),
+    ...(opts.note !== undefined ? { note: parseArg(textSchema(4000), opts.note, '--note') } : {}),
+    ...(opts.link !== undefined ? { link: parseArg(textSchema(1000), opts.link, '--link') } : {}),
+  };
+  const client = await ctx.client();
+  await update(ctx, cmd, 'review held', (id) => client.workflow.getHandle(id).executeUpdate(markReviewHeldUpdate, { args: [request] }));
 }
 
 interface PostmortemOptions extends Partial<Record<PostmortemField, string>> {

@@ -10,11 +10,39 @@ import type { IncidentSeverity } from './severity';
 /** Severity config (config/schema.ts `incidents.severities.<sev>`) plus what the worker knows about GitHub. */
 export type IncidentPolicy = SeverityConfig & {
   severity: IncidentSeverity;
-  /** `incidents.github` is configured and its token env var is set: action items are filed as issues. */
+  /**
+   * `incidents.github` is configured and its token is set: action items are filed as issues and the
+   * closed postmortem is proposed as a pull request.
+   */
   githubFiling: boolean;
+  /** `incidents.pagerduty` is configured and lists this severity: the incident pages the on-call. */
+  paging?: boolean;
   /** Slack is configured for incidents (bot token and channel): role changes and checklist progress go to the incident's thread too. */
   chatTimeline?: boolean;
 };
+
+/** Where a closed postmortem went: the durable copy (s3:// URI, or a local path without a bucket) and the pull request. */
+export interface PostmortemLocations {
+  stored?: string;
+  pullRequest?: string;
+  /** Why the pull request could not be opened (after all retries); the stored copy is still there. */
+  pullRequestError?: string;
+}
+
+/** PagerDuty Events API v2 actions the incident sends (dedup key = the workflow id). */
+export type PageAction = 'trigger' | 'acknowledge' | 'resolve';
+
+/** One Events API v2 event as the workflow asks for it; the activity adds the routing key and links. */
+export interface PageRequest {
+  action: PageAction;
+  dedupKey: string;
+  /** Trigger only: what pages the on-call (at most 1,024 characters). */
+  summary?: string;
+  /** Trigger only: the affected system (alarm name or fleetops). */
+  source?: string;
+  severity?: IncidentSeverity;
+  workflowId: string;
+}
 
 export type IncidentRole = 'onCall' | 'commander' | 'scribe';
 export const INCIDENT_ROLES: readonly IncidentRole[] = ['onCall', 'commander', 'scribe'];
@@ -35,6 +63,26 @@ export interface ActionItem {
   text: string;
   owner: string;
   trackingLink?: string;
+}
+
+/** A severity change as the timeline, status and postmortem record it. */
+export interface SeverityChange {
+  from: IncidentSeverity;
+  to: IncidentSeverity;
+  by: string;
+  reason: string;
+  at: string;
+}
+
+/** The closed incident an alarm or automation opened again under the same workflow id (a recurrence). */
+export interface PreviousIncident {
+  workflowId: string;
+  runId: string;
+  /** Completed, Terminated, ...: how the previous run ended. */
+  status: string;
+  closedAt?: string;
+  /** Its postmortem's durable copy and pull request, when it closed with one. */
+  postmortem?: PostmortemLocations;
 }
 
 /** The incident's phase, as `status` reports it and FleetopsPhase carries it. */

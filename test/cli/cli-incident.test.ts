@@ -11,6 +11,7 @@ import { createIncidentActivities } from '../../activities/incident';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { serviceSchema } from '../../config/schema';
 import type { DeployResult } from '../../workflows/canary-deploy/messages';
+import { alarmEventSignal } from '../../workflows/incident/messages';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
 import { cli, eventually, parseJson } from './helpers';
@@ -175,6 +176,78 @@ describe('incident', () => {
     expect(after.decisions.map((d) => d.reason)).toContain(`no sev1/sev2 incident open for ${cluster}`);
   });
 
+  test('incident severity: escalating a sev3 tagged with a cluster freezes its deploys at once, de-escalating lifts it; a reopened incident freezes again', async () => {
+    const cluster = `esc-${process.pid}`;
+    const opened = await cli(['incident', 'open', '--title', 'web slow', '--severity', 'sev3', '--cluster', cluster, '--json'], cliEnv);
+    expect(opened.code).toBe(0);
+    const { workflowId } = parseJson<{ workflowId: string }>(opened.stdout);
+    await eventually(async () => {
+      const r = parseJson<{ status?: { phase: string } }>((await cli(['status', workflowId, '--json'], cliEnv)).stdout);
+      return r.status?.phase === 'open' ? true : undefined;
+    }, 'the incident to open');
+    const deploy = async (): Promise<DeployResult> => {
+      const r = await cli(['deploy', cluster, 'web', '--image', 'registry.example/web:3', '--json'], cliEnv);
+      expect(r.code).toBe(0);
+      return (await nsClient.workflow.getHandle(parseJson<{ workflowId: string }>(r.stdout).workflowId).result()) as DeployResult;
+    };
+    const frozen = `deploys to ${cluster} are frozen while incidents are open: ${workflowId}`;
+    const blocking = async () => {
+      const open: string[] = [];
+      for await (const wf of nsClient.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
+      return open;
+    };
+    // A sev3 freezes nothing.
+    expect((await deploy()).reason).toBe(`service web not found in cluster ${cluster}`);
+
+    const up = await cli(['incident', 'severity', workflowId, 'sev1', '--reason', 'every customer affected', '--json'], cliEnv);
+    expect(up.code).toBe(0);
+    expect(parseJson(up.stdout)).toMatchObject({ action: 'severity sev1', status: { severity: 'sev1', severityChanges: [{ from: 'sev3', to: 'sev1', by: expect.any(String), reason: 'every customer affected' }] } });
+    await eventually(async () => ((await blocking()).includes(workflowId) ? true : undefined), 'visibility to show the sev1');
+    expect(await deploy()).toMatchObject({ outcome: 'refused', reason: expect.stringContaining(`${frozen} (sev1, open)`) });
+
+    const same = await cli(['incident', 'severity', workflowId, 'sev1', '--reason', 'again'], cliEnv);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toContain('the incident is already sev1');
+
+    const down = await cli(['incident', 'severity', workflowId, 'sev3', '--reason', 'one region only'], cliEnv);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain(`${workflowId}: severity sev3 recorded`);
+    await eventually(async () => ((await blocking()).length === 0 ? true : undefined), 'visibility to show the freeze lifted');
+    expect((await deploy()).reason).toBe(`service web not found in cluster ${cluster}`);
+
+    // Back to sev2, resolved: no freeze. The alarm fires again while the postmortem is written: open again, frozen again.
+    expect((await cli(['incident', 'severity', workflowId, 'sev2', '--reason', 'two regions'], cliEnv)).code).toBe(0);
+    expect((await cli(['incident', 'assign', workflowId, '--role', 'commander', '--person', 'alice'], cliEnv)).code).toBe(0);
+    expect((await cli(['incident', 'check', workflowId, 'mitigated', '--note', 'scaled out'], cliEnv)).code).toBe(0);
+    const resolved = await cli(['incident', 'resolve', workflowId, '--resolution', 'capacity added', '--json'], cliEnv);
+    expect(parseJson<{ status: { phase: string; resolvedAt: string } }>(resolved.stdout).status.phase).toBe('postmortem');
+    await eventually(async () => ((await blocking()).length === 0 ? true : undefined), 'visibility to show the resolved incident');
+    const resolvedAt = Date.parse(parseJson<{ status: { resolvedAt: string } }>(resolved.stdout).status.resolvedAt);
+    await nsClient.workflow.getHandle(workflowId).signal(alarmEventSignal, {
+      alarmName: 'web-latency',
+      state: 'ALARM',
+      reason: 'p99 above 2 s again',
+      time: new Date(resolvedAt + 1000).toISOString(),
+      eventId: `again-${process.pid}`,
+    });
+    await eventually(async () => ((await blocking()).includes(workflowId) ? true : undefined), 'visibility to show the reopened incident');
+    expect(await deploy()).toMatchObject({ outcome: 'refused', reason: expect.stringContaining(`${frozen} (sev2, open)`) });
+    expect((await cli(['abort', workflowId, '--reason', 'test done'], cliEnv)).code).toBe(0);
+  });
+
+  test('incident review-held before the incident is resolved is refused with the workflow’s reason', async () => {
+    const opened = await cli(['incident', 'open', '--title', 'cache stale', '--severity', 'sev4', '--json'], cliEnv);
+    const { workflowId } = parseJson<{ workflowId: string }>(opened.stdout);
+    await eventually(async () => {
+      const r = parseJson<{ status?: { phase: string } }>((await cli(['status', workflowId, '--json'], cliEnv)).stdout);
+      return r.status?.phase === 'open' ? true : undefined;
+    }, 'the incident to open');
+    const r = await cli(['incident', 'review-held', workflowId, '--note', 'discussed'], cliEnv);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the postmortem review comes after resolution: resolve the incident first');
+    expect((await cli(['abort', workflowId, '--reason', 'test done'], cliEnv)).code).toBe(0);
+  });
+
   test('an update to an incident that does not exist exits 1', async () => {
     const r = await cli(['incident', 'note', 'incident-nope-00000000', 'hello'], cliEnv);
     expect(r.code).toBe(1);
@@ -194,6 +267,10 @@ describe('incident', () => {
     [['incident', 'resolve', 'incident-x-1'], "required option '--resolution <text>' not specified"],
     [['incident', 'postmortem', 'incident-x-1', '--action-item', 'fix:bob:things'], 'invalid --action-item'],
     [['incident', 'postmortem', 'incident-x-1', '--track', 'AI-1=not-a-url'], 'invalid --track'],
+    [['incident', 'severity', 'incident-x-1', 'sev0', '--reason', 'x'], 'invalid severity "sev0": must be one of sev1, sev2, sev3, sev4'],
+    [['incident', 'severity', 'incident-x-1', 'sev1'], "required option '--reason <text>' not specified"],
+    [['incident', 'severity', 'incident-x-1', 'sev1', '--reason', ' '], 'invalid --reason'],
+    [['incident', 'review-held', 'incident-x-1', '--note', ' '], 'invalid --note'],
     [['incident'], 'Usage: fleetops incident'],
     [['incident', 'close', 'x'], "unknown command 'close'"],
   ])('%j exits 2 with a message', async (args, message) => {

@@ -40,6 +40,32 @@ function withGithub(github: Record<string, unknown>): Record<string, any> {
 }
 
 describe('secrets in the config', () => {
+  test('the PagerDuty routing key: a ${ENV_VAR} reference or routingKeyFile, never a literal, never echoed; its URL https or loopback', () => {
+    const KEY = 'R0UT1NGKEYs3cr3t0000000000000042';
+    const withPd = (pd: Record<string, unknown>) => {
+      const c = valid();
+      c.incidents.pagerduty = pd;
+      return c;
+    };
+    const cfg = parseConfig(withPd({ routingKey: '${PD_KEY}' }), 'test.yaml', { env: { PD_KEY: KEY } });
+    expect(cfg.incidents.pagerduty).toEqual({ routingKey: KEY, severities: ['sev1', 'sev2'], eventsUrl: 'https://events.pagerduty.com/v2/enqueue' });
+    writeFileSync(join(dir, 'pd-key'), `${KEY}\n`);
+    expect(parseConfig(withPd({ routingKeyFile: 'pd-key', severities: ['sev1'] }), 'test.yaml', { env: {}, baseDir: dir }).incidents.pagerduty?.routingKey).toBe(KEY);
+
+    const literal = errorOf(withPd({ routingKey: KEY }));
+    expect(literal.issues).toEqual([
+      { path: 'incidents.pagerduty.routingKey', message: 'must be a ${ENV_VAR} reference (or use routingKeyFile): secrets do not belong in the config file' },
+    ]);
+    expect(literal.message).not.toContain(KEY);
+    expect(errorOf(withPd({ routingKey: '${PD_KEY}' })).issues).toEqual([{ path: 'incidents.pagerduty.routingKey', message: '${PD_KEY} is not set in the environment' }]);
+    expect(errorOf(withPd({})).issues[0]?.path).toBe('incidents.pagerduty.routingKey');
+    const clear = errorOf(withPd({ routingKey: '${PD_KEY}', eventsUrl: 'http://pd.example.com/v2/enqueue' }), { PD_KEY: KEY });
+    expect(clear.issues).toEqual([
+      { path: 'incidents.pagerduty.eventsUrl', message: 'must be https (http only to a loopback address): the routing key would travel in clear' },
+    ]);
+    expect(clear.message).not.toContain(KEY);
+  });
+
   test('webhook URLs, the GitHub token and the Slack signing secret resolve from ${ENV_VAR} references', () => {
     const c = withGithub({ token: '${FLEETOPS_GH}' });
     c.notifications.webhooks = [{ name: 'ops', url: '${OPS_HOOK}', kinds: ['incident'] }, { name: 'plain', url: 'http://127.0.0.1:9999/hooks' }];
@@ -49,7 +75,7 @@ describe('secrets in the config', () => {
       { name: 'ops', url: HOOK, kinds: ['incident'] },
       { name: 'plain', url: 'http://127.0.0.1:9999/hooks' },
     ]);
-    expect(cfg.incidents.github).toEqual({ repo: 'acme/ops', apiUrl: 'https://api.github.com', tokenEnv: 'GITHUB_TOKEN', token: TOKEN });
+    expect(cfg.incidents.github).toEqual({ repo: 'acme/ops', postmortemRepo: 'acme/ops', apiUrl: 'https://api.github.com', tokenEnv: 'GITHUB_TOKEN', token: TOKEN });
     expect(cfg.slack).toEqual({ signingSecret: SIGNING, apiUrl: 'https://slack.com/api/', channels: {}, approvers: {} });
   });
 

@@ -14,6 +14,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
@@ -223,6 +224,15 @@ function deployNotifications(t0: number): string[] {
     .map((line) => JSON.parse(line) as { time: string; text: string })
     .filter((n) => Date.parse(n.time) >= t0 && n.text.startsWith('*deploy '))
     .map((n) => n.text.split('\n')[0]!);
+}
+
+/** A stored postmortem (`s3://bucket/key`), read back from the stack's S3. */
+async function postmortemInS3(uri: string): Promise<string> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m) throw new Error(`not an S3 location: ${uri}`);
+  expect(m[1]).toBe(config.incidents.postmortemBucket);
+  const out = await aws.s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  return (await out.Body?.transformToString('utf-8')) ?? '';
 }
 
 // ---- the CLI, as an operator runs it ----
@@ -487,25 +497,26 @@ describe('local stack end to end', () => {
       'track:AI-2',
     ]);
 
-    // The postmortem checklist in order closes the incident and writes the document.
+    // The postmortem checklist in order completes the document; sev2 has a review step (the SRE meeting),
+    // so the incident waits for it, and marking it held closes the incident and stores the document.
     const postmortemItems = resolved.status.checklist.postmortem.map((i) => i.item);
     expect(postmortemItems).toEqual(['timeline-reviewed', 'what-went-well', 'what-went-wrong', 'where-we-got-lucky', 'action-items-filed']);
     for (const item of postmortemItems) last = await fleetopsJson<Update>(['incident', 'check', workflowId, item]);
+    expect(last?.status.phase).toBe('postmortem');
+    expect(last?.status.review).toEqual({ required: true });
+    last = await fleetopsJson<Update>(['incident', 'review-held', workflowId, '--note', 'disk checks agreed in the SRE meeting']);
     expect(last?.status.phase).toBe('closed');
     const cliMs = Date.now() - cliStarted;
 
     const closed = await until(
-      'the postmortem to be written',
+      'the postmortem to be stored',
       async () => {
         const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
         return s?.postmortemPath ? s : undefined;
       },
       20_000,
     );
-    const path = closed.postmortemPath!;
-    expect(path.startsWith(join(local.runDir, 'postmortems'))).toBe(true);
-    expect(existsSync(path)).toBe(true);
-    const doc = readFileSync(path, 'utf8');
+    const doc = await postmortemInS3(closed.postmortemPath!);
     expect(doc).toMatch(new RegExp(`^# Alarm ${alarm} — postmortem`));
     for (const heading of ['Summary', 'Impact', 'Root Causes', 'Trigger', 'Resolution', 'Detection', 'Action Items', 'Lessons Learned', 'Timeline']) {
       expect(doc).toContain(`\n## ${heading}\n`);
@@ -525,7 +536,8 @@ describe('local stack end to end', () => {
     ]) {
       expect(doc).toContain(text);
     }
-    figure(`incident: event → open ${openMs} ms; CLI from assign to closed postmortem ${cliMs} ms (15 bin/fleetops runs)`);
+    expect(doc).toMatch(/\*\*Review:\*\* held .* by alice — disk checks agreed in the SRE meeting/);
+    figure(`incident: event → open ${openMs} ms; CLI from assign to closed postmortem ${cliMs} ms (16 bin/fleetops runs); stored at ${closed.postmortemPath}`);
   });
   test('drain: a spot interruption warning for a demo instance drains it before the deadline, through the router', async () => {
     const { service } = local.stack.demo;
@@ -753,5 +765,91 @@ describe('local stack end to end', () => {
         `→ rolling back ${msSince(t0, enteredAt(done, 'rolling-back'))} ms, → rolled back ${msSince(t0, enteredAt(done, 'rolled-back'))} ms ` +
         `(${failed.length} canary task(s) exited; reason: ${result.reason})`,
     );
+  });
+});
+
+// ---- incident room (issue 22) ----
+// Last in the file: it leaves a refused deploy behind, and nothing after it expects demo unfrozen.
+
+describe('incident room end to end (issue 22)', () => {
+  const cluster = 'demo';
+
+  test('alarm → sev3 incident → escalation to sev1 freezes a deploy at once → resolution → review → postmortem in S3', async () => {
+    const route = config.alarmRoutes.find((r) => r.action === 'incident' && r.severity === 'sev3' && r.cluster === cluster);
+    const alarm = route?.alarmName;
+    if (!alarm) throw new Error('the demo config has no sev3 incident route for cluster demo');
+    const workflowId = alarmIncidentWorkflowId(alarm);
+    const { service } = local.stack.demo;
+    const deployId = deployWorkflowId(cluster, service);
+    const blocking = async () => {
+      const open: string[] = [];
+      for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
+      return open;
+    };
+    type Update = { status: IncidentStatus };
+
+    const t0 = Date.now();
+    expect(await postEvent(alarmEvent(alarm, 'ALARM', 'TargetResponseTime p99 above 2 s for 3 datapoints'))).toMatchObject({ action: 'started', workflowId });
+    const open = await until('the sev3 incident to open', async () => {
+      const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
+      return s?.phase === 'open' ? s : undefined;
+    }, 30_000, 250);
+    expect(open.severity).toBe('sev3');
+    expect(await blocking()).toEqual([]);
+
+    // Escalation: FleetopsSeverity becomes sev1 and the next deploy to demo is refused.
+    const tEscalate = Date.now();
+    const up = await fleetopsJson<Update>(['incident', 'severity', workflowId, 'sev1', '--reason', 'checkout times out for every customer']);
+    expect(up.status).toMatchObject({ severity: 'sev1', severityChanges: [{ from: 'sev3', to: 'sev1', by: 'alice', reason: 'checkout times out for every customer' }] });
+    expect(up.status.checklist.response.map((i) => i.item)).toEqual(config.incidents.severities.sev1.checklist.response);
+    expect((await client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(FleetopsSeverity)).toBe('sev1');
+    await until('visibility to show the escalated incident', async () => ((await blocking()).includes(workflowId) ? true : undefined), 30_000, 250);
+    expect(await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.5', requestedBy: 'alice' }))).toMatchObject({
+      action: 'started',
+      workflowId: deployId,
+    });
+    const refused = await untilDeployPhase(deployId, ['refused'], 'the deploy to be refused');
+    const refusedMs = Date.now() - tEscalate;
+    expect(refused.reason).toMatch(new RegExp(`^deploys to ${cluster} are frozen while incidents are open: ${workflowId} \\(sev1, [a-z-]+\\); use force to override$`));
+
+    // The sev1 response, in its order, then resolution and the postmortem.
+    await fleetopsJson<Update>(['incident', 'assign', workflowId, '--role', 'commander', '--person', 'alice']);
+    const response: [string, ...string[]][] = [
+      ['commander-assigned'],
+      ['channel-opened', '--link', '#inc-demo-latency'],
+      ['status-page-updated', '--link', 'https://status.example/inc/22'],
+      ['stakeholders-informed', '--note', 'support, in #inc-demo-latency'],
+      ['mitigated', '--note', 'scaled web out; p99 back under 500 ms'],
+    ];
+    for (const [item, ...opts] of response) await fleetopsJson<Update>(['incident', 'check', workflowId, item, ...opts]);
+    const resolved = await fleetopsJson<Update>(['incident', 'resolve', workflowId, '--resolution', 'a slow dependency was pinned to its previous version']);
+    expect(resolved.status.phase).toBe('postmortem');
+    await until('visibility to show the freeze lifted', async () => ((await blocking()).length === 0 ? true : undefined), 30_000, 250);
+    await fleetopsJson([
+      'incident', 'postmortem', workflowId,
+      '--summary', 'web answered slowly for 20 minutes after a dependency upgrade.',
+      '--root-cause', 'The dependency upgrade added a synchronous call per request.',
+      '--went-well', 'The latency alarm opened the incident.',
+      '--went-wrong', 'It stayed a sev3 for too long.',
+      '--lucky', 'Traffic was low.',
+      '--action-item', 'prevent:bob:Load-test dependency upgrades',
+      '--track', 'AI-1=https://github.com/example/web/issues/52',
+    ]);
+    for (const item of resolved.status.checklist.postmortem.map((i) => i.item)) await fleetopsJson<Update>(['incident', 'check', workflowId, item]);
+    const closed = await fleetopsJson<Update>(['incident', 'review-held', workflowId, '--note', 'load tests agreed']);
+    expect(closed.status.phase).toBe('closed');
+
+    const stored = await until('the postmortem in S3', async () => {
+      const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
+      return s?.postmortemPath?.startsWith('s3://') ? s.postmortemPath : undefined;
+    }, 20_000);
+    expect(stored).toMatch(new RegExp(`^s3://${config.incidents.postmortemBucket}/${config.incidents.postmortemPrefix}\\d{4}-\\d\\d-\\d\\d-alarm-${alarm}-[0-9a-f]{8}\\.md$`));
+    const doc = await postmortemInS3(stored);
+    expect(doc).toBe((await client.workflow.getHandle(workflowId).result()).postmortem);
+    expect(doc).toContain('**Severity:** sev1 (opened as sev3; sev3 → sev1 ');
+    expect(doc).toContain('by alice (checkout times out for every customer)');
+    expect(doc).toContain('a slow dependency was pinned to its previous version');
+    expect(doc).toContain('escalated sev3 → sev1: checkout times out for every customer');
+    figure(`incident room: alarm → sev3 open ${open.openedAt ? Date.parse(open.openedAt) - t0 : NaN} ms; escalation → deploy refused ${refusedMs} ms; postmortem stored at ${stored}`);
   });
 });

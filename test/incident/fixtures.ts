@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Context } from '@temporalio/activity';
@@ -6,13 +7,24 @@ import { parseConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 
 /** Incident config for tests: the demo checklists, with cadences a test can reason about. */
-export function incidentTestConfig(opts: { postmortemDir: string; githubApiUrl?: string; tokenEnv?: string; sev4?: Record<string, unknown> }): FleetopsConfig {
+export function incidentTestConfig(opts: {
+  postmortemDir: string;
+  githubApiUrl?: string;
+  tokenEnv?: string;
+  sev1?: Record<string, unknown>;
+  sev2?: Record<string, unknown>;
+  sev3?: Record<string, unknown>;
+  sev4?: Record<string, unknown>;
+  /** More `incidents.*` fields (postmortemBucket, pagerduty, ...). */
+  incidents?: Record<string, unknown>;
+}): FleetopsConfig {
   const postmortemItems = ['timeline-reviewed', 'what-went-well', 'what-went-wrong', 'where-we-got-lucky', 'root-cause', 'action-items-filed'];
   return parseConfig({
     aws: { region: 'us-east-1' },
     incidents: {
       postmortemDir: opts.postmortemDir,
       ...(opts.githubApiUrl ? { github: { repo: 'acme/ops', apiUrl: opts.githubApiUrl, tokenEnv: opts.tokenEnv ?? 'FLEETOPS_TEST_GITHUB_TOKEN' } } : {}),
+      ...opts.incidents,
       severities: {
         sev1: {
           statusUpdateEveryMinutes: 30,
@@ -26,6 +38,7 @@ export function incidentTestConfig(opts: { postmortemDir: string; githubApiUrl?:
             response: ['commander-assigned', 'channel-opened', 'status-page-updated', 'stakeholders-informed', 'mitigated', 'resolved'],
             postmortem: postmortemItems,
           },
+          ...opts.sev1,
         },
         // No commander-assigned item: the commander rule on `mitigated` is all that stops it.
         sev2: {
@@ -33,10 +46,12 @@ export function incidentTestConfig(opts: { postmortemDir: string; githubApiUrl?:
           requireCommanderToMitigate: true,
           requireRootCause: true,
           checklist: { response: ['mitigated', 'resolved'], postmortem: ['timeline-reviewed', 'action-items-filed'] },
+          ...opts.sev2,
         },
         sev3: {
           statusUpdateEveryMinutes: 240,
           checklist: { response: ['mitigated', 'resolved'], postmortem: ['timeline-reviewed', 'what-went-well', 'what-went-wrong', 'action-items-filed'] },
+          ...opts.sev3,
         },
         sev4: {
           statusUpdateEveryMinutes: 1440,
@@ -46,6 +61,16 @@ export function incidentTestConfig(opts: { postmortemDir: string; githubApiUrl?:
       },
     },
   });
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+/** Git's blob id, which is what the contents API calls a file's sha. */
+function blobSha(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
 export interface SentNotification {
@@ -123,6 +148,109 @@ export class FakeGitHub {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  // ---- git data, contents and pull requests (the postmortem pull request) ----
+
+  readonly defaultBranch = 'main';
+  /** branch → head commit sha and the files at that commit. */
+  readonly branches = new Map<string, { sha: string; files: Map<string, string> }>([['main', { sha: sha1('initial'), files: new Map([['README.md', '# ops\n']]) }]]);
+  readonly pulls: { number: number; html_url: string; title: string; body: string; head: { ref: string }; base: { ref: string }; state: 'open' }[] = [];
+  /** Opens the next pull request and then answers 502: "created, but the answer was lost". */
+  failNextPullCreateAfterStoring = 0;
+  /** Answers the next file write with 500 after committing it. */
+  failNextContentsPutAfterStoring = 0;
+
+  /** The file's text on a branch, as a reader of the repository would see it. */
+  fileOn(branch: string, path: string): string | undefined {
+    return this.branches.get(branch)?.files.get(path);
+  }
+
+  private repoRequest(method: string, url: URL, body: Record<string, unknown>): { status: number; body: unknown } {
+    const base = `/repos/${this.repo}`;
+    // Clients may send a ref or path with its slashes percent-encoded (heads%2Fmain); GitHub accepts both.
+    const rest = decodeURIComponent(url.pathname.slice(base.length));
+    const fields = (allowed: string[], required: string[]): { status: number; body: unknown } | undefined => {
+      const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+      if (unknown.length > 0) return { status: 422, body: { message: 'Validation Failed', errors: unknown.map((field) => ({ field, code: 'invalid' })) } };
+      const missing = required.filter((k) => typeof body[k] !== 'string' || body[k] === '');
+      if (missing.length > 0) return { status: 422, body: { message: 'Validation Failed', errors: missing.map((field) => ({ field, code: 'missing_field' })) } };
+      return undefined;
+    };
+    if (method === 'GET' && rest === '') return { status: 200, body: { full_name: this.repo, default_branch: this.defaultBranch } };
+    const ref = /^\/git\/ref\/heads\/(.+)$/.exec(rest);
+    if (method === 'GET' && ref) {
+      const b = this.branches.get(decodeURIComponent(ref[1]!));
+      return b ? { status: 200, body: { ref: `refs/heads/${ref[1]}`, object: { sha: b.sha, type: 'commit' } } } : { status: 404, body: { message: 'Not Found' } };
+    }
+    if (method === 'POST' && rest === '/git/refs') {
+      const bad = fields(['ref', 'sha'], ['ref', 'sha']);
+      if (bad) return bad;
+      const name = String(body.ref);
+      // GitHub: "must start with refs and have at least two slashes".
+      if (!/^refs\/heads\/.+/.test(name)) return { status: 422, body: { message: 'Reference name must start with refs/ and have at least two slashes' } };
+      const from = [...this.branches.values()].find((b) => b.sha === body.sha);
+      if (!from) return { status: 422, body: { message: 'Object does not exist' } };
+      const branch = name.slice('refs/heads/'.length);
+      if (this.branches.has(branch)) return { status: 422, body: { message: 'Reference already exists' } };
+      this.branches.set(branch, { sha: from.sha, files: new Map(from.files) });
+      return { status: 201, body: { ref: name, object: { sha: from.sha, type: 'commit' } } };
+    }
+    const contents = /^\/contents\/(.+)$/.exec(rest);
+    if (contents) {
+      const path = decodeURIComponent(contents[1]!);
+      if (method === 'GET') {
+        const b = this.branches.get(url.searchParams.get('ref') ?? this.defaultBranch);
+        const text = b?.files.get(path);
+        if (text === undefined) return { status: 404, body: { message: 'Not Found' } };
+        return { status: 200, body: { type: 'file', encoding: 'base64', path, name: path.split('/').pop(), sha: blobSha(text), content: Buffer.from(text).toString('base64') } };
+      }
+      if (method === 'PUT') {
+        const bad = fields(['message', 'content', 'sha', 'branch', 'committer', 'author'], ['message', 'content']);
+        if (bad) return bad;
+        const branchName = typeof body.branch === 'string' ? body.branch : this.defaultBranch;
+        const b = this.branches.get(branchName);
+        if (!b) return { status: 404, body: { message: `Branch ${branchName} not found` } };
+        const current = b.files.get(path);
+        if (current !== undefined && body.sha === undefined) return { status: 422, body: { message: 'Invalid request.\n\n"sha" wasn\'t supplied.' } };
+        if (current !== undefined && body.sha !== blobSha(current)) return { status: 409, body: { message: `${path} does not match ${String(body.sha)}` } };
+        const content = String(body.content);
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(content)) return { status: 422, body: { message: 'content is not valid Base64' } };
+        const text = Buffer.from(content, 'base64').toString('utf8');
+        b.files.set(path, text);
+        b.sha = sha1(`${b.sha}/${path}/${text}`);
+        if (this.failNextContentsPutAfterStoring > 0) {
+          this.failNextContentsPutAfterStoring -= 1;
+          return { status: 500, body: { message: 'Server Error' } };
+        }
+        return { status: current === undefined ? 201 : 200, body: { content: { path, sha: blobSha(text) }, commit: { sha: b.sha, message: body.message } } };
+      }
+    }
+    if (rest === '/pulls' && method === 'GET') {
+      const head = url.searchParams.get('head');
+      const branch = head?.includes(':') ? head.split(':')[1] : head;
+      return { status: 200, body: this.pulls.filter((p) => !branch || p.head.ref === branch) };
+    }
+    if (rest === '/pulls' && method === 'POST') {
+      const bad = fields(['title', 'head', 'base', 'body', 'draft', 'maintainer_can_modify', 'head_repo', 'issue'], ['head', 'base', 'title']);
+      if (bad) return bad;
+      const headBranch = this.branches.get(String(body.head));
+      const baseBranch = this.branches.get(String(body.base));
+      if (!headBranch || !baseBranch) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: headBranch ? 'base' : 'head', code: 'invalid' }] } };
+      if (this.pulls.some((p) => p.head.ref === body.head)) {
+        return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.repo.split('/')[0]}:${String(body.head)}.` }] } };
+      }
+      if (headBranch.sha === baseBranch.sha) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${String(body.base)} and ${String(body.head)}` }] } };
+      const number = this.issues.length + this.pulls.length + 1;
+      const pr = { number, html_url: `https://github.example/${this.repo}/pull/${number}`, title: String(body.title), body: String(body.body ?? ''), head: { ref: String(body.head) }, base: { ref: String(body.base) }, state: 'open' as const };
+      this.pulls.push(pr);
+      if (this.failNextPullCreateAfterStoring > 0) {
+        this.failNextPullCreateAfterStoring -= 1;
+        return { status: 502, body: { message: 'Server Error' } };
+      }
+      return { status: 201, body: pr };
+    }
+    return { status: 404, body: { message: 'Not Found' } };
+  }
+
   seed(count: number, label: string): void {
     for (let i = 0; i < count; i++) this.store({ title: `unrelated ${i}`, body: `seeded issue ${i}`, labels: [label] });
   }
@@ -168,6 +296,13 @@ export class FakeGitHub {
     if (h['x-github-api-version'] !== undefined && h['x-github-api-version'] !== '2022-11-28') {
       return send(400, { message: `API version ${String(h['x-github-api-version'])} is not supported.` });
     }
+    if (url.pathname.startsWith(`/repos/${this.repo}`) && url.pathname !== `/repos/${this.repo}/issues`) {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      if (raw && !/^application\/json/.test(h['content-type'] ?? '')) return send(415, { message: 'Content-Type must be application/json' });
+      const answer = this.repoRequest(req.method ?? 'GET', url, raw ? (JSON.parse(raw) as Record<string, unknown>) : {});
+      return send(answer.status, answer.body);
+    }
     if (url.pathname !== `/repos/${this.repo}/issues`) return send(404, { message: 'Not Found' });
     if (req.method === 'GET') {
       if (this.failNextList > 0) {
@@ -208,5 +343,97 @@ export class FakeGitHub {
       return send(201, issue);
     }
     return send(405, { message: 'Method Not Allowed' });
+  }
+}
+
+export interface RecordedPage {
+  body: Record<string, unknown>;
+  contentType?: string;
+}
+
+/**
+ * PagerDuty's Events API v2 (`POST /v2/enqueue`) in memory, checking the request shape PagerDuty
+ * documents: a JSON body with `routing_key` (the integration's 32-character key), `event_action`
+ * trigger | acknowledge | resolve, `dedup_key` (≤ 255 characters; required to acknowledge or resolve),
+ * and for a trigger a `payload` with `summary` (≤ 1,024 characters), `source` and `severity` (critical,
+ * error, warning, info); no fields beyond the documented ones. Answers 202 {status, message, dedup_key}
+ * or 400 {status: "invalid event", message, errors}. Keeps each alert's state by dedup key, as
+ * PagerDuty does: a trigger opens (or joins) an alert, acknowledge and resolve act on it.
+ */
+export class FakePagerDuty {
+  readonly events: RecordedPage[] = [];
+  readonly alerts = new Map<string, { status: 'triggered' | 'acknowledged' | 'resolved'; summary: string; severity: string; triggers: number }>();
+  /** Answers the next N events with 500 without processing them. */
+  failNext = 0;
+  private server?: Server;
+  url = '';
+
+  constructor(readonly routingKey = 'R0UT1NGKEY0000000000000000000001') {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v2/enqueue`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** `<action> <dedup key>` per accepted event, in order. */
+  actions(): string[] {
+    return this.events.map((e) => `${String(e.body.event_action)} ${String(e.body.dedup_key)}`);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const invalid = (...errors: string[]): void => send(400, { status: 'invalid event', message: 'Event object is invalid', errors });
+    if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/v2/enqueue') return send(404, { message: 'Not Found' });
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      return send(500, { status: 'error', message: 'Internal Server Error' });
+    }
+    if (!/^application\/json/.test(req.headers['content-type'] ?? '')) return invalid("'Content-Type' must be application/json");
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return invalid('Event object is not valid JSON');
+    }
+    const unknown = Object.keys(body).filter((k) => !['routing_key', 'event_action', 'dedup_key', 'payload', 'images', 'links', 'client', 'client_url'].includes(k));
+    if (unknown.length > 0) return invalid(...unknown.map((k) => `'${k}' is not a recognised field`));
+    if (typeof body.routing_key !== 'string' || body.routing_key.length !== 32) return invalid("'routing_key' must be a 32 character string");
+    if (body.routing_key !== this.routingKey) return invalid("'routing_key' is not a valid integration key");
+    const action = body.event_action;
+    if (action !== 'trigger' && action !== 'acknowledge' && action !== 'resolve') return invalid("'event_action' must be one of trigger, acknowledge, resolve");
+    const dedupKey = body.dedup_key;
+    if (dedupKey !== undefined && (typeof dedupKey !== 'string' || dedupKey.length === 0 || dedupKey.length > 255)) return invalid("'dedup_key' must be 1-255 characters");
+    if (action !== 'trigger' && dedupKey === undefined) return invalid(`'dedup_key' is required to ${action}`);
+    let key = dedupKey as string | undefined;
+    if (action === 'trigger') {
+      const p = body.payload as Record<string, unknown> | undefined;
+      if (!p || typeof p !== 'object') return invalid("'payload' is required for trigger events");
+      const payloadUnknown = Object.keys(p).filter((k) => !['summary', 'source', 'severity', 'timestamp', 'component', 'group', 'class', 'custom_details'].includes(k));
+      if (payloadUnknown.length > 0) return invalid(...payloadUnknown.map((k) => `'payload.${k}' is not a recognised field`));
+      if (typeof p.summary !== 'string' || p.summary.length === 0 || p.summary.length > 1024) return invalid("'payload.summary' must be 1-1024 characters");
+      if (typeof p.source !== 'string' || p.source.length === 0) return invalid("'payload.source' is required");
+      if (!['critical', 'error', 'warning', 'info'].includes(String(p.severity))) return invalid("'payload.severity' must be one of critical, error, warning, info");
+      if (p.timestamp !== undefined && Number.isNaN(Date.parse(String(p.timestamp)))) return invalid("'payload.timestamp' must be an ISO 8601 timestamp");
+      key ??= `generated-${this.events.length + 1}`;
+      const alert = this.alerts.get(key);
+      if (alert && alert.status !== 'resolved') alert.triggers += 1;
+      else this.alerts.set(key, { status: 'triggered', summary: p.summary, severity: String(p.severity), triggers: 1 });
+    } else {
+      const alert = this.alerts.get(key as string);
+      if (alert && alert.status !== 'resolved') alert.status = action === 'acknowledge' ? 'acknowledged' : 'resolved';
+    }
+    this.events.push({ body, contentType: req.headers['content-type'] });
+    send(202, { status: 'success', message: 'Event processed', dedup_key: key });
   }
 }

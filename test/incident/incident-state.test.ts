@@ -6,7 +6,7 @@ import type { IncidentSeverity } from '../../common/incident/severity';
 import { nextReminder, takeReminder } from '../../workflows/incident/reminders';
 import { initialState, type IncidentState } from '../../workflows/incident/state';
 import { phaseOf, statusOf } from '../../workflows/incident/status';
-import { applyAlarmEvent, applyAssign, applyCheck, applyFacts, applyNote, applyResolve } from '../../workflows/incident/transitions';
+import { applyAlarmEvent, applyAssign, applyCheck, applyFacts, applyNote, applyResolve, mergeChecklist } from '../../workflows/incident/transitions';
 import { assignProblem, checkProblem, noteProblem, resolveProblem } from '../../workflows/incident/validation';
 import { incidentTestConfig } from './fixtures';
 
@@ -148,5 +148,25 @@ describe('incident state (no server)', () => {
     }
     expect(kinds).toEqual(['postmortem-nudge/1@0h', 'postmortem-nudge/2@24h', 'postmortem-escalation/1@48h', 'postmortem-nudge/3@72h']);
     expect(statusOf(s, due + 72 * 60 * MIN).reminders).toMatchObject({ postmortemReminders: 4, escalated: true });
+  });
+});
+
+describe('severity checklist merge', () => {
+  const sev3 = ['mitigated', 'resolved'];
+  const sev1 = ['commander-assigned', 'channel-opened', 'status-page-updated', 'stakeholders-informed', 'mitigated', 'resolved'];
+
+  it('escalating takes the new list; done items it already has stay where the new list puts them', () => {
+    expect(mergeChecklist(sev1, sev3, (i) => i === 'mitigated')).toEqual(sev1);
+  });
+
+  it('de-escalating keeps the done items the new list lacks, after the item they followed, and drops the undone ones', () => {
+    const done = new Set(['commander-assigned', 'channel-opened']);
+    expect(mergeChecklist(sev3, sev1, (i) => done.has(i))).toEqual(['commander-assigned', 'channel-opened', 'mitigated', 'resolved']);
+    const doneLater = new Set(['stakeholders-informed']);
+    expect(mergeChecklist(['mitigated', 'resolved'], ['mitigated', 'stakeholders-informed', 'resolved'], (i) => doneLater.has(i))).toEqual([
+      'mitigated',
+      'stakeholders-informed',
+      'resolved',
+    ]);
   });
 });

@@ -63,6 +63,8 @@ async function runWithWorker<T>(
   const activities = {
     ...createIncidentActivities({ config: opts.config, temporal: { client: env.client, namespace: 'default' } }),
     notify: opts.notify,
+    // The time-skipping server has no visibility list; the real lookup is tested on the dev server (previous-incident.test.ts).
+    previousIncident: async () => null,
   };
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
   return worker.runUntil(fn(taskQueue));
@@ -198,8 +200,15 @@ describe('incident workflow (time-skipping)', () => {
       expect(result.outcome).toBe('closed');
       const attrs = (await handle.describe()).typedSearchAttributes;
       expect([attrs.get(FleetopsKind), attrs.get(FleetopsSeverity), attrs.get(FleetopsPhase)]).toEqual(['incident', 'sev1', 'closed']);
-      expect(result.postmortemPath).toBe(join(dir, `${new Date(openedAt).toISOString().slice(0, 10)}-${handle.workflowId}.md`));
+      const fileName = `${new Date(openedAt).toISOString().slice(0, 10)}-${result.incidentKey.replace(/^incident-/, '').replace('/', '-')}.md`;
+      expect(result.postmortemPath).toBe(join(dir, fileName));
       expect(readFileSync(result.postmortemPath ?? '', 'utf8')).toBe(result.postmortem);
+      // GitHub is configured: the same document is proposed as a pull request adding postmortems/<file>.
+      const pr = github.pulls.find((p) => p.body.includes(result.incidentKey));
+      expect(result.postmortemPullRequest).toBe(pr?.html_url);
+      expect(pr).toMatchObject({ base: { ref: 'main' }, head: { ref: `fleetops/postmortem-${fileName.replace(/\.md$/, '')}` } });
+      expect(github.fileOn(pr!.head.ref, `postmortems/${fileName}`)).toBe(result.postmortem);
+      expect(github.fileOn('main', `postmortems/${fileName}`)).toBeUndefined();
       expect(result.postmortem).toContain('**Status:** Complete, 3 action items in progress');
       expect(result.postmortem).toContain('| AI-2 | Canary every flag rollout | prevent | erin | https://github.example/acme/ops/issues/');
       expect(github.issues.filter((i) => i.body.includes(result.incidentKey))).toHaveLength(2);
@@ -303,7 +312,7 @@ describe('incident workflow (time-skipping)', () => {
     });
   });
 
-  it('records repeated alarms once each, recovery, and a re-fire after resolution', async () => {
+  it('records repeated alarms once each and recovery; a re-fire after resolution reopens the incident', async () => {
     const config = incidentTestConfig({ postmortemDir: tmpDir() });
     const rec = recordingNotify();
     await runWithWorker({ config, notify: rec.notify }, async (taskQueue) => {
@@ -328,8 +337,16 @@ describe('incident workflow (time-skipping)', () => {
       await statusWhen(handle, (s) => s.phase === 'open', 'open');
       await handle.executeUpdate(checkUpdate, { args: [{ item: 'mitigated', by: 'ops', note: 'consumers scaled' }] });
       await handle.executeUpdate(resolveUpdate, { args: [{ by: 'ops', text: 'backlog drained' }] });
-      await start(alarm(alarmName, 'ALARM', 'e5', t + 30 * MIN, 'high again'));
-      await statusWhen(handle, (s) => s.notifications.sent === 3, 'alarm-after-resolution notification');
+      const resolvedAt = Date.parse((await status(handle)).resolvedAt ?? '');
+      // A late delivery of an ALARM from before the resolution is history, not a recurrence.
+      await start(alarm(alarmName, 'ALARM', 'e-late', resolvedAt - MIN, 'delivered late'));
+      await start(alarm(alarmName, 'ALARM', 'e5', resolvedAt + 30 * MIN, 'high again'));
+      const reopened = await statusWhen(handle, (s) => s.notifications.sent === 3, 'reopened notification');
+      expect(reopened.phase).toBe('open');
+      expect(reopened.resolvedAt).toBeUndefined();
+      expect(reopened.reopenings).toEqual([{ at: expect.any(String), by: 'cloudwatch', reason: `alarm ${alarmName} in ALARM again: high again`, resolvedAt: new Date(resolvedAt).toISOString() }]);
+      expect(reopened.checklist.response.map((i) => `${i.item}:${i.done}`)).toEqual(['mitigated:false', 'resolved:false']);
+      expect((await handle.describe()).typedSearchAttributes.get(FleetopsPhase)).toBe('open');
 
       const alarmTexts = (await handle.query(timelineQuery)).filter((e) => e.kind === 'alarm').map((e) => `${e.time} ${e.text}`);
       const at = (m: number) => new Date(t + m * MIN).toISOString();
@@ -338,9 +355,10 @@ describe('incident workflow (time-skipping)', () => {
         `${at(5)} alarm ${alarmName} in ALARM again (2 times so far): still high`,
         `${at(6)} alarm ${alarmName} has insufficient data: no datapoints`,
         `${at(9)} alarm recovered: ${alarmName} is OK: back under threshold`,
-        `${at(30)} alarm ${alarmName} in ALARM again (3 times so far): high again`,
+        `${new Date(resolvedAt - MIN).toISOString()} alarm ${alarmName} in ALARM again (3 times so far): delivered late`,
+        `${new Date(resolvedAt + 30 * MIN).toISOString()} alarm ${alarmName} in ALARM again (4 times so far): high again`,
       ]);
-      expect(keysOf(rec.sent)).toEqual(['opened', 'resolved', 'alarm-after-resolution/e5']);
+      expect(keysOf(rec.sent)).toEqual(['opened', 'resolved', 'reopened/1']);
       await handle.executeUpdate(abortUpdate, { args: [{ reason: 'tracked in a new incident' }] });
       expect((await handle.result()).outcome).toBe('aborted');
       await recordHistory(handle, 'incident', 'repeated-alarms');

@@ -120,7 +120,8 @@ describe('postmortem rendering', () => {
     expect(timeline).toContain('- 2025-03-04 10:20:00 · status-update · alice: rollback started second line');
     expect(timeline).toContain('- 2025-03-04 10:40:00 · checklist · alice: checked "mitigated": rolled back to revision 41');
     expect(timeline.at(-1)).toBe('- 2025-03-07 10:00:00 · postmortem · bob: postmortem complete');
-    expect(postmortemFileName(s)).toBe('2025-03-04-incident-alarm-api-5xx.md');
+    // Date and incident key (workflow id and first run), so an alarm's incidents never share a file.
+    expect(postmortemFileName(s)).toBe('2025-03-04-alarm-api-5xx-01234567.md');
   });
 
   it('says what is missing in a draft, and that a root cause was not required for sev3', () => {

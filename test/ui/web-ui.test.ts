@@ -2,7 +2,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import type { DrainActivities } from '../../activities/drain';
+import type {
+  CapacityReplacementResult,
+  DeregisterTargetsResult,
+  MoveStandaloneTasksResult,
+  ResolvedDrainTarget,
+  SetDrainingResult,
+  WaitForTasksResult,
+} from '../../activities/drain/types';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -55,11 +63,45 @@ const drainId = drainWorkflowId(instanceId);
 const otherId = deployWorkflowId('demo', `web${process.pid}`);
 const staticSummary = `Drain ${instanceId} (interruption warning)`;
 
-/** Stands in for the AWS lookup of the instance: slow, then a retryable failure, so the drain stays resolving. */
-async function resolveDrainTarget(): Promise<never> {
-  await Context.current().sleep(5_000);
-  throw ApplicationFailure.retryable('simulated slow DescribeContainerInstances', 'AwsUnavailable');
-}
+/**
+ * Stands in for AWS: every step answers at once but the wait for the tasks to leave, which heartbeats
+ * until the test ends, so the drain stays live in waiting-for-tasks. Its status query is then
+ * answered as soon as it is asked (a query waits while a local activity holds the workflow task —
+ * README, Benchmarks — and a slow stub there made this test depend on the machine's load).
+ */
+const drainActivities = {
+  async resolveDrainTarget(): Promise<ResolvedDrainTarget> {
+    return {
+      found: true,
+      cluster: 'demo',
+      containerInstanceArn: `arn:aws:ecs:us-east-1:123456789012:container-instance/demo/${instanceId.slice(2)}`,
+      status: 'ACTIVE',
+      runningTasks: 2,
+      pendingTasks: 0,
+      capacityUnits: 1,
+      drain: { rerunStandaloneTasks: true, rebalanceDeadlineSeconds: 600, lifecycleDeadlineSeconds: 900, maxDeregistrationDelaySeconds: 30, lifecycleHeartbeatSeconds: 60 },
+    };
+  },
+  async setContainerInstanceDraining(): Promise<SetDrainingResult> {
+    return { alreadyDraining: false, dryRunCalls: [] };
+  },
+  async deregisterInstanceTargets(): Promise<DeregisterTargetsResult> {
+    return { targetGroups: [], dryRunCalls: [] };
+  },
+  async moveStandaloneTasks(): Promise<MoveStandaloneTasksResult> {
+    return { stopped: [], rerun: [], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] };
+  },
+  async requestReplacementCapacity(): Promise<CapacityReplacementResult> {
+    return { workflowId: 'capacity-demo', dryRunCalls: [] };
+  },
+  async waitForInstanceTasks(): Promise<WaitForTasksResult> {
+    const ctx = Context.current();
+    for (;;) {
+      ctx.heartbeat({ running: 2, pending: 0 });
+      await ctx.sleep(1_000); // throws when the activity is cancelled (the test terminates the drain)
+    }
+  },
+} satisfies Partial<DrainActivities>;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh (make test does)`);
@@ -72,7 +114,7 @@ beforeAll(async () => {
     connection: nativeConnection,
     taskQueue: TASK_QUEUE_CRITICAL,
     ...bundledWorkflows(),
-    activities: { resolveDrainTarget },
+    activities: drainActivities,
   });
   workerRun = worker.run();
   profileDir = mkdtempSync(join(tmpdir(), 'fleetops-chromium-'));

@@ -16,6 +16,27 @@ export const { fileActionItems } = proxyActivities<IncidentActivities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
 });
 
+/** Reading the previous run of the same incident id: a few tries, then the incident opens without the link. */
+export const { previousIncident } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+});
+
+/**
+ * The postmortem pull request: a few GitHub writes spaced out by the client's throttling. About half an
+ * hour of retries; after that the incident closes with the stored copy and says why the PR is missing.
+ */
+export const { openPostmortemPullRequest } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+});
+
+/** A page is as urgent as a notification and retried the same way; dedup_key makes a repeat harmless. */
+export const { sendPage } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', maximumAttempts: 15, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+});
+
 /** About an hour of retries; a webhook down longer costs that notification (counted in status), not the reminders after it. */
 export const { notify } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '30 seconds',

@@ -1,20 +1,24 @@
-import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures';
+import { FleetopsSeverity } from '../../common/search-attributes';
 import type { IncidentAlarmEvent, IncidentFacts } from '../../common/workflow-inputs';
 import {
   addActionItemUpdate,
   addLessonUpdate,
   alarmEventSignal,
   assignUpdate,
+  changeSeverityUpdate,
   checkUpdate,
   editPostmortemUpdate,
   incidentFactsSignal,
   linkActionItemUpdate,
+  markReviewHeldUpdate,
   noteUpdate,
   postmortemQuery,
   resolveUpdate,
   timelineQuery,
 } from './messages';
+import { incidentPolicy } from './activity-options';
 import { renderPostmortem } from './postmortem';
 import { fileUnlinkedActionItems } from './side-effects';
 import type { IncidentState } from './state';
@@ -30,6 +34,8 @@ import {
   applyNote,
   applyPostmortemFields,
   applyResolve,
+  applyReviewHeld,
+  applySeverityChange,
 } from './transitions';
 import {
   actionItemProblem,
@@ -40,6 +46,8 @@ import {
   noteProblem,
   postmortemFieldsProblem,
   resolveProblem,
+  reviewHeldProblem,
+  severityChangeProblem,
 } from './validation';
 
 /**
@@ -194,6 +202,47 @@ export function installIncidentHandlers(state: IncidentState, changed: () => voi
     {
       validator: (req) => reject(linkActionItemProblem(state, req)),
       description: 'Set or change the tracking link of an action item: { by, id, trackingLink }.',
+    },
+  );
+  setHandler(
+    changeSeverityUpdate,
+    async (req) => {
+      state.changingSeverity = true;
+      let policy;
+      try {
+        policy = await incidentPolicy(req.severity);
+      } catch (err) {
+        const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+        throw ApplicationFailure.nonRetryable(`loading the ${req.severity} policy failed: ${cause}`, FailureType.InvalidRequest);
+      } finally {
+        state.changingSeverity = false;
+      }
+      // The incident may have closed or changed while the policy loaded.
+      const problem = severityChangeProblem(state, req);
+      if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.InvalidRequest);
+      applySeverityChange(state, req, policy, Date.now());
+      // The deploy freeze and the Web UI read the current severity from here.
+      upsertSearchAttributes([{ key: FleetopsSeverity, value: state.severity }]);
+      changed();
+      return status();
+    },
+    {
+      validator: (req) => reject(severityChangeProblem(state, req)),
+      description:
+        'Escalate or de-escalate: { severity: sev1..sev4, by, reason }. Merges the new checklist (done items stay done), ' +
+        'switches the reminder cadence, updates FleetopsSeverity (deploy freeze) and paging.',
+    },
+  );
+  setHandler(
+    markReviewHeldUpdate,
+    (req) => {
+      applyReviewHeld(state, req, Date.now());
+      changed();
+      return status();
+    },
+    {
+      validator: (req) => reject(reviewHeldProblem(state, req)),
+      description: 'The postmortem review was held: { by, note?, link? }. Stops the review reminders; closes the incident if every postmortem item is checked.',
     },
   );
   setHandler(postmortemQuery, () => renderPostmortem(state), { description: 'The postmortem as Markdown, rendered from the current state.' });

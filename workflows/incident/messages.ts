@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { WorkflowStatus } from '../../common/controls';
-import type { ActionItem, ActionItemType, IncidentRole, LessonKind } from '../../common/incident/model';
-import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentTimelineEntry } from '../../common/workflow-inputs';
+import type { ActionItem, ActionItemType, IncidentRole, LessonKind, PreviousIncident, SeverityChange } from '../../common/incident/model';
+import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentSeverity, IncidentTimelineEntry } from '../../common/workflow-inputs';
 
 /**
  * Every signal, update and query of the `incident` workflow, with their payloads and the status and
@@ -29,13 +29,31 @@ export const editPostmortemUpdate = defineUpdate<IncidentStatus, [PostmortemFiel
 export const addLessonUpdate = defineUpdate<IncidentStatus, [LessonRequest]>('addLesson');
 export const addActionItemUpdate = defineUpdate<ActionItem, [ActionItemRequest]>('addActionItem');
 export const linkActionItemUpdate = defineUpdate<ActionItem, [LinkActionItemRequest]>('linkActionItem');
+/**
+ * Escalate or de-escalate (sev3 → sev1 and back): the new severity's checklist is merged in (done
+ * items stay done), its reminder cadence applies from now, FleetopsSeverity follows (so the deploy
+ * freeze does), and PagerDuty is triggered or resolved as the new severity pages or not. CLI:
+ * `fleetops incident severity <id> <sev> --reason …`; chat front ends call it the same way.
+ */
+export const changeSeverityUpdate = defineUpdate<IncidentStatus, [SeverityChangeRequest]>('changeSeverity');
+/** The postmortem review (the team's SRE meeting) was held: review reminders stop at once. */
+export const markReviewHeldUpdate = defineUpdate<IncidentStatus, [ReviewHeldRequest]>('markReviewHeld');
 
 // ---- queries ----
 
 export const postmortemQuery = defineQuery<string>('postmortem');
 export const timelineQuery = defineQuery<IncidentTimelineEntry[]>('timeline');
 
-export type { ActionItem, ActionItemType, IncidentPhase, IncidentRole, LessonKind, PostmortemField } from '../../common/incident/model';
+export type {
+  ActionItem,
+  ActionItemType,
+  IncidentPhase,
+  IncidentRole,
+  LessonKind,
+  PostmortemField,
+  PreviousIncident,
+  SeverityChange,
+} from '../../common/incident/model';
 
 // ---- update payloads ----
 
@@ -99,6 +117,21 @@ export interface LinkActionItemRequest {
   trackingLink: string;
 }
 
+export interface SeverityChangeRequest {
+  severity: IncidentSeverity;
+  by: string;
+  /** Why: goes on the timeline and into the notification. */
+  reason: string;
+}
+
+export interface ReviewHeldRequest {
+  by: string;
+  /** What the review decided (e.g. prevention work agreed). */
+  note?: string;
+  /** Meeting notes or recording. */
+  link?: string;
+}
+
 // ---- what clients read ----
 
 export interface ChecklistItemStatus {
@@ -116,6 +149,9 @@ export interface ReminderState {
   postmortemReminders: number;
   lastPostmortemReminderAt?: number;
   escalated: boolean;
+  /** Review-meeting reminders sent to the commander (severities with reviewReminderEveryHours). */
+  reviewReminders: number;
+  lastReviewReminderAt?: number;
 }
 
 /** Delivered notifications, and the keys of those that failed after all retries. */
@@ -139,15 +175,29 @@ export interface IncidentStatus extends WorkflowStatus {
   actionItems: ActionItem[];
   timelineEntries: number;
   notifications: NotificationCounts;
+  /** Where the closed postmortem went: `s3://bucket/key` (or a local path when no bucket is configured). */
   postmortemPath?: string;
+  postmortemStoreError?: string;
+  /** The pull request proposing it to the postmortem repository, when GitHub is configured. */
+  postmortemPullRequest?: string;
+  postmortemPullRequestError?: string;
+  severityChanges: SeverityChange[];
+  /** When the incident was reopened after resolution, and why. */
+  reopenings: { at: string; by: string; reason: string; resolvedAt: string }[];
+  previousIncident?: PreviousIncident;
+  /** The postmortem review: `required` when the severity asks for one; held once marked. */
+  review: { required: boolean; held?: { by: string; at: string; note?: string; link?: string } };
+  paging: { enabled: boolean; alert: 'none' | 'triggered' | 'acknowledged' | 'resolved'; sent: number; failed: string[] };
 }
 
 export interface IncidentResult {
   workflowId: string;
   incidentKey: string;
   outcome: 'closed' | 'aborted';
+  /** `s3://bucket/key`, or a local path when no bucket is configured. */
   postmortemPath?: string;
-  /** The final document (also written to `incidents.postmortemDir`). */
+  postmortemPullRequest?: string;
+  /** The final document (also stored at postmortemPath). */
   postmortem?: string;
   actionItems: ActionItem[];
 }

@@ -108,6 +108,31 @@ export function sortedTimeline(entries: IncidentTimelineEntry[]): IncidentTimeli
     .map((x) => x.e);
 }
 
+/** The current severity, and how it got there when it changed. */
+function severityLine(state: IncidentState): string {
+  if (state.severityChanges.length === 0) return state.severity;
+  const changes = state.severityChanges.map((c) => `${c.from} → ${c.to} ${clock(c.at)} by ${inline(c.by)} (${inline(c.reason)})`);
+  return `${state.severity} (opened as ${state.severityChanges[0]!.from}; ${changes.join('; ')})`;
+}
+
+function recurrenceLines(state: IncidentState): string[] {
+  const lines: string[] = [];
+  const prev = state.previousIncident;
+  if (prev) {
+    const where = [prev.postmortem?.stored, prev.postmortem?.pullRequest].filter(Boolean).join(', ');
+    lines.push(`**Recurrence of:** ${prev.workflowId} (run ${prev.runId}${prev.closedAt ? `, closed ${clock(prev.closedAt)}` : ''}; postmortem ${where || 'not stored'})`);
+  }
+  if (state.reopenings.length > 0) {
+    lines.push(`**Reopened:** ${state.reopenings.map((r) => `${clock(iso(r.at))} (${inline(r.reason)})`).join('; ')}`);
+  }
+  return lines;
+}
+
+function reviewLines(state: IncidentState): string[] {
+  if (state.review) return [`**Review:** held ${clock(state.review.at)} by ${inline(state.review.by)}${state.review.note ? ` — ${inline(state.review.note)}` : ''}`];
+  return state.policy?.reviewReminderEveryHours !== undefined ? ['**Review:** not held yet'] : [];
+}
+
 export function renderPostmortem(state: IncidentState): string {
   const authors = postmortemAuthors(state);
   const roles = [
@@ -143,16 +168,26 @@ export function renderPostmortem(state: IncidentState): string {
     `**Date:** ${day(state.openedAt)}`,
     `**Authors:** ${authors.length > 0 ? authors.join(', ') : 'none recorded'}`,
     `**Status:** ${postmortemStatus(state)}`,
-    `**Severity:** ${state.severity}`,
+    `**Severity:** ${severityLine(state)}`,
     `**Incident:** ${state.workflowId}`,
+    ...recurrenceLines(state),
     `**Roles:** ${roles}`,
+    ...reviewLines(state),
     '',
     `> ${BLAMELESS_NOTE}`,
   ];
   return [...header, ...sections.flatMap(([title, body]) => ['', `## ${title}`, '', body])].join('\n') + '\n';
 }
 
-/** File name for the written document: date and workflow id, safe on any filesystem. */
+/**
+ * `<date>-<slug>.md`, the slug made from the incident key (workflow id and first run), so an alarm's
+ * incidents, which reuse one workflow id, never share a file; safe as an S3 key, a git path and a file name.
+ */
 export function postmortemFileName(state: IncidentState): string {
-  return `${day(state.openedAt)}-${state.workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}.md`;
+  const slug = state.incidentKey
+    .replace(/^incident-/, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '');
+  return `${day(state.openedAt)}-${slug || 'incident'}.md`;
 }

@@ -28,7 +28,7 @@ export function postmortemDueAt(state: IncidentState): number | undefined {
   return addBusinessDays(state.resolvedAt, state.policy.postmortemDueBusinessDays);
 }
 
-export type ReminderKind = 'status-update' | 'postmortem-nudge' | 'postmortem-escalation';
+export type ReminderKind = 'status-update' | 'postmortem-nudge' | 'postmortem-escalation' | 'review-reminder';
 
 export interface DueReminder {
   kind: ReminderKind;
@@ -37,12 +37,32 @@ export interface DueReminder {
   n: number;
 }
 
+/** Nudges about the postmortem document while any of its items is open: from the due date, then every `nudgeEveryHours`. */
+function postmortemReminder(state: IncidentState, policy: IncidentPolicy, dueAt: number): DueReminder | undefined {
+  if (policy.checklist.postmortem.every((i) => state.checks[i])) return undefined;
+  const r = state.reminders;
+  const at = r.lastPostmortemReminderAt === undefined ? dueAt : r.lastPostmortemReminderAt + policy.nudgeEveryHours * HOUR_MS;
+  if (!r.escalated && r.postmortemReminders >= policy.escalateAfterNudges) return { kind: 'postmortem-escalation', at, n: 1 };
+  const nudgesSent = r.postmortemReminders - (r.escalated ? 1 : 0);
+  return { kind: 'postmortem-nudge', at, n: nudgesSent + 1 };
+}
+
+/** Reminders to the commander to hold the review: from the due date, every `reviewReminderEveryHours`, until marked held. */
+function reviewReminder(state: IncidentState, policy: IncidentPolicy, dueAt: number): DueReminder | undefined {
+  if (policy.reviewReminderEveryHours === undefined || state.review) return undefined;
+  const r = state.reminders;
+  const at = r.lastReviewReminderAt === undefined ? dueAt : r.lastReviewReminderAt + policy.reviewReminderEveryHours * HOUR_MS;
+  return { kind: 'review-reminder', at, n: r.reviewReminders + 1 };
+}
+
 /**
  * The next reminder this incident owes, or none. While open: a status-update reminder one cadence
  * after the last status update or reminder. After resolution: nothing until the postmortem is due,
- * then a nudge every `nudgeEveryHours`; the reminder after `escalateAfterNudges` nudges is the
- * escalation, and nudges go on until the postmortem closes. Reminders held by a pause go out as one
- * on resume, and the cadence restarts from then (see `anchor`).
+ * then a nudge every `nudgeEveryHours` while postmortem items are open (the reminder after
+ * `escalateAfterNudges` nudges is the escalation), and, where the severity has a review, a reminder
+ * to the commander every `reviewReminderEveryHours` until the review is marked held; the earlier of
+ * the two goes first. Reminders held by a pause go out as one on resume, and the cadence restarts
+ * from then (see `anchor`).
  */
 export function nextReminder(state: IncidentState): DueReminder | undefined {
   const policy = state.policy;
@@ -52,10 +72,8 @@ export function nextReminder(state: IncidentState): DueReminder | undefined {
     return { kind: 'status-update', at: r.lastStatusAt + policy.statusUpdateEveryMinutes * MINUTE_MS, n: r.statusReminders + 1 };
   }
   const dueAt = postmortemDueAt(state) as number;
-  const at = r.lastPostmortemReminderAt === undefined ? dueAt : r.lastPostmortemReminderAt + policy.nudgeEveryHours * HOUR_MS;
-  if (!r.escalated && r.postmortemReminders >= policy.escalateAfterNudges) return { kind: 'postmortem-escalation', at, n: 1 };
-  const nudgesSent = r.postmortemReminders - (r.escalated ? 1 : 0);
-  return { kind: 'postmortem-nudge', at, n: nudgesSent + 1 };
+  const candidates = [postmortemReminder(state, policy, dueAt), reviewReminder(state, policy, dueAt)].filter((c): c is DueReminder => c !== undefined);
+  return candidates.reduce<DueReminder | undefined>((first, c) => (first === undefined || c.at < first.at ? c : first), undefined);
 }
 
 /**
@@ -67,11 +85,21 @@ function anchor(plannedAt: number, now: number, interval: number): number {
   return now - plannedAt < interval ? plannedAt : now;
 }
 
+/**
+ * The reminder's idempotency key. The postmortem series start again after a reopening (the due date
+ * moves with the new resolution), so those keys carry the reopening they belong to.
+ */
+function reminderKey(state: IncidentState, due: DueReminder): string {
+  const round = state.reopenings.length;
+  return round === 0 || due.kind === 'status-update' ? `${state.incidentKey}/${due.kind}/${due.n}` : `${state.incidentKey}/${due.kind}/reopened-${round}/${due.n}`;
+}
+
 /** Builds the notification for a due reminder and records it as sent, so it is never sent twice. */
 export function takeReminder(state: IncidentState, due: DueReminder, now: number): OutgoingNotification {
   const policy = state.policy as IncidentPolicy;
   const r = state.reminders;
   const people = { 'on-call': state.roles.onCall ?? 'unassigned', commander: state.roles.commander ?? 'unassigned' };
+  const channel = state.checks['channel-opened']?.link;
   let title: string;
   let text: string;
   if (due.kind === 'status-update') {
@@ -79,6 +107,13 @@ export function takeReminder(state: IncidentState, due: DueReminder, now: number
     r.lastStatusAt = anchor(due.at, now, policy.statusUpdateEveryMinutes * MINUTE_MS);
     title = `${state.severity} ${state.title}: status update due`;
     text = `No status update in the last ${policy.statusUpdateEveryMinutes} min. Post one (note with kind status-update).`;
+  } else if (due.kind === 'review-reminder') {
+    r.reviewReminders += 1;
+    r.lastReviewReminderAt = anchor(due.at, now, (policy.reviewReminderEveryHours as number) * HOUR_MS);
+    title = `${state.severity} ${state.title}: postmortem review due`;
+    text =
+      `${state.roles.commander ?? 'Commander (unassigned)'}: review this postmortem and its prevention work in the SRE meeting, ` +
+      `then mark the review held (fleetops incident review-held ${state.workflowId}).`;
   } else {
     const dueAt = postmortemDueAt(state) as number;
     r.postmortemReminders += 1;
@@ -94,9 +129,9 @@ export function takeReminder(state: IncidentState, due: DueReminder, now: number
     }
   }
   return {
-    idempotencyKey: `${state.incidentKey}/${due.kind}/${due.n}`,
+    idempotencyKey: reminderKey(state, due),
     title,
     text,
-    fields: { ...people, severity: state.severity, scheduled: iso(due.at) },
+    fields: { ...people, severity: state.severity, ...(due.kind === 'review-reminder' && channel ? { channel } : {}), scheduled: iso(due.at) },
   };
 }

@@ -1,13 +1,18 @@
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
-import { fileActionItems, notify } from './activity-options';
+import { fileActionItems, notify, openPostmortemPullRequest, sendPage, writePostmortem } from './activity-options';
 import { appendTimeline, recordDryRun, type IncidentState } from './state';
 
 /**
- * What the incident does outside itself, as activities: notifications from the outbox and action
- * items filed as GitHub issues. In a dry run (a drill) each is recorded in status instead.
+ * What the incident does outside itself, as activities: notifications and PagerDuty events from the
+ * outboxes, action items filed as GitHub issues, and the closed postmortem stored and proposed as a
+ * pull request. In a dry run (a drill) each is recorded in status instead.
  */
 
-/** Sends the queued notifications in order, one activity each with a key of its own, so each is sent once. */
+function causeOf(err: unknown): string {
+  return err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+}
+
+/** Sends the queued notifications, then the queued pages, in order, one activity each, so each is sent once. */
 export async function sendOutbox(state: IncidentState): Promise<void> {
   while (state.outbox.length > 0) {
     const n = state.outbox[0];
@@ -25,6 +30,28 @@ export async function sendOutbox(state: IncidentState): Promise<void> {
       }
     }
     state.outbox.shift();
+  }
+  await sendPages(state);
+}
+
+/** PagerDuty events in the order handlers queued them (trigger before acknowledge before resolve). */
+async function sendPages(state: IncidentState): Promise<void> {
+  while (state.pageOutbox.length > 0) {
+    const page = state.pageOutbox[0];
+    if (state.dryRun) {
+      recordDryRun(state, `pagerduty:${page.action}`, { dedupKey: page.dedupKey });
+    } else {
+      try {
+        await sendPage(page);
+        state.paging.sent += 1;
+        appendTimeline(state, { author: 'fleetops', kind: 'paging', text: `PagerDuty ${page.action} sent (dedup key ${page.dedupKey})` }, Date.now());
+      } catch (err) {
+        state.paging.failed.push(page.action);
+        appendTimeline(state, { author: 'fleetops', kind: 'paging', text: `PagerDuty ${page.action} not delivered: ${causeOf(err)}` }, Date.now());
+        log.warn('page not delivered', { action: page.action, error: causeOf(err) });
+      }
+    }
+    state.pageOutbox.shift();
   }
 }
 
@@ -48,9 +75,38 @@ export async function fileUnlinkedActionItems(state: IncidentState): Promise<voi
     for (const item of unlinked) item.trackingLink = res.links[item.id] ?? item.trackingLink;
     appendTimeline(state, { author: 'fleetops', kind: 'postmortem', text: `action items filed as GitHub issues: ${unlinked.map((i) => `${i.id} ${i.trackingLink}`).join(', ')}` }, Date.now());
   } catch (err) {
-    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
-    throw ApplicationFailure.nonRetryable(`filing action items failed: ${cause}`, 'ActionItemFilingFailed');
+    throw ApplicationFailure.nonRetryable(`filing action items failed: ${causeOf(err)}`, 'ActionItemFilingFailed');
   } finally {
     state.filingActionItems = false;
+  }
+}
+
+/**
+ * Stores the closed postmortem (S3, or the local directory without a bucket) and, when GitHub is
+ * configured, proposes it as a pull request. Both activities are idempotent, so a retry or a replay
+ * after a worker crash stores one object and opens one pull request. A pull request that cannot be
+ * opened is recorded, not fatal: the stored copy is the record.
+ */
+export async function publishPostmortem(state: IncidentState, fileName: string, markdown: string): Promise<void> {
+  if (state.dryRun) {
+    recordDryRun(state, 'postmortem:Write', { fileName });
+    if (state.policy?.githubFiling) recordDryRun(state, 'github:CreatePullRequest', { fileName });
+    return;
+  }
+  try {
+    state.postmortemPath = await writePostmortem({ fileName, markdown });
+  } catch (err) {
+    // Only a non-retryable failure gets here (no such bucket, access denied): retrying cannot help, so
+    // the incident closes with the document in its result and says where it could not be stored.
+    state.postmortemStoreError = causeOf(err).slice(0, 500);
+    appendTimeline(state, { author: 'fleetops', kind: 'postmortem', text: `postmortem not stored: ${state.postmortemStoreError}` }, Date.now());
+  }
+  if (!state.policy?.githubFiling) return;
+  try {
+    const pr = await openPostmortemPullRequest({ incidentKey: state.incidentKey, workflowId: state.workflowId, title: state.title, severity: state.severity, fileName, markdown });
+    state.postmortemPullRequest = pr.url;
+  } catch (err) {
+    state.postmortemPullRequestError = causeOf(err).slice(0, 500);
+    appendTimeline(state, { author: 'fleetops', kind: 'postmortem', text: `postmortem pull request not opened: ${state.postmortemPullRequestError}` }, Date.now());
   }
 }

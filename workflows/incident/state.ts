@@ -1,6 +1,15 @@
 import type { ChatThread } from '../../common/chat';
 import type { DryRunCall } from '../../common/controls';
-import type { ActionItem, IncidentPolicy, IncidentRole, LessonKind, PostmortemField } from '../../common/incident/model';
+import type {
+  ActionItem,
+  IncidentPolicy,
+  IncidentRole,
+  LessonKind,
+  PageRequest,
+  PostmortemField,
+  PreviousIncident,
+  SeverityChange,
+} from '../../common/incident/model';
 import type { IncidentSeverity, IncidentSource, IncidentTimelineEntry, IncidentTimelineKind } from '../../common/workflow-inputs';
 import type { NotificationCounts, ReminderState } from './messages';
 
@@ -43,6 +52,30 @@ export interface OutgoingNotification {
   chatOnly?: boolean;
 }
 
+/** One reopening: the incident was resolved, then its alarm fired again while the postmortem was open. */
+export interface Reopening {
+  at: number;
+  by: string;
+  reason: string;
+  /** When it had been resolved before this reopening. */
+  resolvedAt: number;
+}
+
+export interface ReviewRecord {
+  by: string;
+  at: string;
+  note?: string;
+  link?: string;
+}
+
+/** Where the PagerDuty alert for this incident stands, and what was sent. */
+export interface PagingState {
+  alert: 'none' | 'triggered' | 'acknowledged' | 'resolved';
+  sent: number;
+  /** Actions that failed after all retries, in order. */
+  failed: string[];
+}
+
 export interface IncidentState {
   /** `<workflowId>/<first run id prefix>`: unique per incident although alarm incidents reuse workflow ids. */
   incidentKey: string;
@@ -75,7 +108,24 @@ export interface IncidentState {
   /** Delivered notifications, and the keys of those that failed after all retries. */
   notifications: NotificationCounts;
   dryRunCalls: DryRunCall[];
+  /** Where the closed postmortem was stored (s3:// URI, or a local path without a bucket). */
   postmortemPath?: string;
+  /** Why the postmortem could not be stored (a non-retryable failure: no such bucket, access denied). */
+  postmortemStoreError?: string;
+  postmortemPullRequest?: string;
+  postmortemPullRequestError?: string;
+  /** Escalations and de-escalations in order; the first `from` is the severity it opened with. */
+  severityChanges: SeverityChange[];
+  /** A severity change is loading the new severity's policy; another waits for it. */
+  changingSeverity: boolean;
+  reopenings: Reopening[];
+  /** The closed incident this one is a recurrence of (same workflow id, an earlier run). */
+  previousIncident?: PreviousIncident;
+  /** The postmortem review (the team's SRE meeting), once marked held. */
+  review?: ReviewRecord;
+  /** PagerDuty events queued by handlers; the main loop sends them in order after the notifications. */
+  pageOutbox: PageRequest[];
+  paging: PagingState;
   /** The incident's chat thread, as the last notification returned it (activities/chat/post.ts). */
   chat?: ChatThread;
 }
@@ -114,7 +164,7 @@ export function initialState(args: {
     ],
     checks: {},
     postmortem: { lessons: [], actionItems: [], authors: [] },
-    reminders: { statusReminders: 0, lastStatusAt: args.now, postmortemReminders: 0, escalated: false },
+    reminders: { statusReminders: 0, lastStatusAt: args.now, postmortemReminders: 0, escalated: false, reviewReminders: 0 },
     outbox: [],
     outboxSeq: 0,
     seenKeys: [],
@@ -122,7 +172,26 @@ export function initialState(args: {
     filingActionItems: false,
     notifications: { sent: 0, failed: [] },
     dryRunCalls: [],
+    severityChanges: [],
+    changingSeverity: false,
+    reopenings: [],
+    pageOutbox: [],
+    paging: { alert: 'none', sent: 0, failed: [] },
   };
+}
+
+/**
+ * A state carried over continue-as-new from a run of an earlier version may lack what later versions
+ * added; fill it in, so such a run goes on instead of failing its workflow task.
+ */
+export function withCurrentFields(state: IncidentState): IncidentState {
+  state.severityChanges ??= [];
+  state.changingSeverity ??= false;
+  state.reopenings ??= [];
+  state.pageOutbox ??= [];
+  state.paging ??= { alert: 'none', sent: 0, failed: [] };
+  state.reminders.reviewReminders ??= 0;
+  return state;
 }
 
 export function openerName(source: IncidentSource): string {
@@ -158,6 +227,39 @@ export function markSeen(state: IncidentState, key: string): boolean {
 export function queueNotification(state: IncidentState, n: Omit<OutgoingNotification, 'idempotencyKey'> & { key: string }): void {
   state.outboxSeq += 1;
   state.outbox.push({ idempotencyKey: `${state.incidentKey}/${n.key}`, title: n.title, text: n.text, fields: n.fields, ...(n.chatOnly ? { chatOnly: true } : {}) });
+}
+
+/**
+ * Queues a PagerDuty event when the severity pages: trigger opens (or re-opens) the alert,
+ * acknowledge and resolve act on an open one only, so nothing is sent for an incident that never paged.
+ */
+export function queuePage(state: IncidentState, action: PageRequest['action']): void {
+  const alert = state.paging.alert;
+  if (action === 'trigger') {
+    if (!state.policy?.paging || alert === 'triggered' || alert === 'acknowledged') return;
+    state.pageOutbox.push({
+      action,
+      dedupKey: state.workflowId,
+      workflowId: state.workflowId,
+      summary: `${state.severity} ${state.title}`.slice(0, 1024),
+      source: state.source.kind === 'alarm' ? state.source.alarmName : 'fleetops',
+      severity: state.severity,
+    });
+    state.paging.alert = 'triggered';
+    return;
+  }
+  if (action === 'acknowledge' && alert !== 'triggered') return;
+  if (action === 'resolve' && alert !== 'triggered' && alert !== 'acknowledged') return;
+  state.pageOutbox.push({ action, dedupKey: state.workflowId, workflowId: state.workflowId });
+  state.paging.alert = action === 'acknowledge' ? 'acknowledged' : 'resolved';
+}
+
+/** Every postmortem item is checked, and the review is held where the severity asks for one. */
+export function postmortemComplete(state: IncidentState): boolean {
+  const policy = state.policy;
+  if (!policy || state.resolvedAt === undefined) return false;
+  if (!policy.checklist.postmortem.every((i) => state.checks[i])) return false;
+  return policy.reviewReminderEveryHours === undefined || state.review !== undefined;
 }
 
 export function isFinished(state: IncidentState): boolean {

@@ -22,12 +22,16 @@ export function summaryOf(state: IncidentState, phase: IncidentPhase, now: numbe
     case 'opening':
       return `${head}: opening`;
     case 'open':
-    case 'mitigated':
-      return `${head}: ${phase} for ${Math.round((now - state.openedAt) / MINUTE_MS)} min, ${commander}, ${state.timeline.length} timeline entries`;
+    case 'mitigated': {
+      const again = state.reopenings.length > 0 ? ` (reopened ${state.reopenings.length}×)` : '';
+      return `${head}: ${phase}${again} for ${Math.round((now - state.openedAt) / MINUTE_MS)} min, ${commander}, ${state.timeline.length} timeline entries`;
+    }
     case 'postmortem':
     case 'postmortem-overdue': {
       const pending = (state.policy as IncidentPolicy).checklist.postmortem.filter((i) => !state.checks[i]);
-      return `${head}: resolved; postmortem ${phase === 'postmortem' ? 'due' : 'overdue since'} ${iso(postmortemDueAt(state) as number)}, open items: ${pending.join(', ')}`;
+      const due = `${phase === 'postmortem' ? 'due' : 'overdue since'} ${iso(postmortemDueAt(state) as number)}`;
+      if (pending.length === 0) return `${head}: resolved; postmortem written, review ${due} (commander ${state.roles.commander ?? 'unassigned'})`;
+      return `${head}: resolved; postmortem ${due}, open items: ${pending.join(', ')}`;
     }
     case 'closed':
       return `${head}: closed, postmortem ${state.postmortemPath ?? 'rendered'}`;
@@ -61,6 +65,14 @@ export function statusOf(state: IncidentState, now: number): IncidentStatus {
     timelineEntries: state.timeline.length,
     notifications: state.notifications,
     ...(state.postmortemPath ? { postmortemPath: state.postmortemPath } : {}),
+    ...(state.postmortemStoreError ? { postmortemStoreError: state.postmortemStoreError } : {}),
+    ...(state.postmortemPullRequest ? { postmortemPullRequest: state.postmortemPullRequest } : {}),
+    ...(state.postmortemPullRequestError ? { postmortemPullRequestError: state.postmortemPullRequestError } : {}),
+    severityChanges: state.severityChanges,
+    reopenings: state.reopenings.map((r) => ({ at: iso(r.at), by: r.by, reason: r.reason, resolvedAt: iso(r.resolvedAt) })),
+    ...(state.previousIncident ? { previousIncident: state.previousIncident } : {}),
+    review: { required: state.policy?.reviewReminderEveryHours !== undefined, ...(state.review ? { held: state.review } : {}) },
+    paging: { enabled: state.policy?.paging === true, ...state.paging },
     dryRun: state.dryRun,
     ...(state.dryRun ? { dryRunCalls: state.dryRunCalls } : {}),
   };

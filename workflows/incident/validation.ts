@@ -1,5 +1,6 @@
 import type { IncidentPolicy, LessonKind } from '../../common/incident/model';
 import { ACTION_ITEM_TYPES, INCIDENT_ROLES, LESSON_KINDS, POSTMORTEM_FIELDS } from '../../common/incident/model';
+import { INCIDENT_SEVERITIES } from '../../common/incident/severity';
 import type {
   ActionItemRequest,
   AssignRequest,
@@ -9,6 +10,8 @@ import type {
   NoteRequest,
   PostmortemFieldsRequest,
   ResolveRequest,
+  ReviewHeldRequest,
+  SeverityChangeRequest,
 } from './messages';
 import { NAME_LIMIT, TEXT_LIMIT, type IncidentState } from './state';
 
@@ -210,5 +213,26 @@ export function linkActionItemProblem(state: IncidentState, req: LinkActionItemR
     return `unknown action item "${req.id}"; items are: ${state.postmortem.actionItems.map((i) => i.id).join(', ') || 'none'}`;
   }
   if (typeof req.trackingLink !== 'string' || !/^https?:\/\/\S+$/.test(req.trackingLink)) return 'trackingLink must be an http(s) URL';
+  return undefined;
+}
+
+export function severityChangeProblem(state: IncidentState, req: SeverityChangeRequest | undefined): string | undefined {
+  if (!req) return 'changeSeverity needs { severity, by, reason }';
+  const basic =
+    openProblem(state) ?? oneOf(req.severity, INCIDENT_SEVERITIES, 'severity') ?? textProblem(req.by, 'by', NAME_LIMIT) ?? textProblem(req.reason, 'reason');
+  if (basic) return basic;
+  if (req.severity === state.severity) return `the incident is already ${state.severity}`;
+  if (state.changingSeverity) return 'a severity change is in progress; retry when it finishes';
+  return undefined;
+}
+
+export function reviewHeldProblem(state: IncidentState, req: ReviewHeldRequest | undefined): string | undefined {
+  if (!req) return 'markReviewHeld needs { by }';
+  const basic = openProblem(state) ?? textProblem(req.by, 'by', NAME_LIMIT) ?? optionalTextProblem(req.note, 'note') ?? optionalTextProblem(req.link, 'link', 2000);
+  if (basic) return basic;
+  if (state.resolvedAt === undefined) return 'the postmortem review comes after resolution: resolve the incident first';
+  const policy = state.policy as IncidentPolicy;
+  if (policy.reviewReminderEveryHours === undefined) return `${state.severity} has no postmortem review step (incidents.severities.${state.severity}.reviewReminderEveryHours)`;
+  if (state.review) return `the review was already marked held (by ${state.review.by} at ${state.review.at})`;
   return undefined;
 }

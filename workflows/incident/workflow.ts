@@ -5,13 +5,13 @@ import { FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import type { IncidentInput } from '../../common/workflow-inputs';
 import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
 import { recordIncidentClosed, recordIncidentOpened } from '../lib/metrics';
-import { incidentPolicy, writePostmortem } from './activity-options';
+import { incidentPolicy, previousIncident } from './activity-options';
 import { installIncidentHandlers } from './handlers';
 import type { IncidentResult } from './messages';
 import { postmortemFileName, renderPostmortem } from './postmortem';
 import { nextReminder, takeReminder } from './reminders';
-import { sendOutbox } from './side-effects';
-import { appendTimeline, initialState, isFinished, queueNotification, recordDryRun, type IncidentState } from './state';
+import { publishPostmortem, sendOutbox } from './side-effects';
+import { appendTimeline, initialState, isFinished, queueNotification, queuePage, withCurrentFields, type IncidentState } from './state';
 import { phaseOf, statusOf } from './status';
 import { applyAssign } from './transitions';
 
@@ -43,9 +43,9 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
   if (!input.carried && (typeof input.title !== 'string' || !input.title.trim() || !isIncidentSeverity(input.severity))) {
     throw ApplicationFailure.nonRetryable('incident needs a title and a severity sev1..sev4', FailureType.InvalidRequest);
   }
-  const state: IncidentState =
-    input.carried ??
-    initialState({
+  const state: IncidentState = input.carried
+    ? withCurrentFields(input.carried)
+    : initialState({
       workflowId: info.workflowId,
       firstRunId: info.firstExecutionRunId,
       title: input.title,
@@ -80,11 +80,18 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
     if (!state.roles.onCall && state.policy.onCall) {
       applyAssign(state, { role: 'onCall', person: state.policy.onCall, by: 'config' }, Date.now());
     }
+    await linkPreviousIncident(state, info.firstExecutionRunId);
+    queuePage(state, 'trigger');
+    const previous = state.previousIncident;
     queueNotification(state, {
       key: 'opened',
       title: `${state.severity} incident opened: ${state.title}`,
       text: state.summary ?? 'No summary yet.',
-      fields: { severity: state.severity, 'on-call': state.roles.onCall ?? 'unassigned' },
+      fields: {
+        severity: state.severity,
+        'on-call': state.roles.onCall ?? 'unassigned',
+        ...(previous ? { 'recurrence of': `${previous.workflowId} (run ${previous.runId})` } : {}),
+      },
     });
   }
 
@@ -95,6 +102,7 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
     if (abort && !isFinished(state)) {
       state.abortedAt = Date.now();
       appendTimeline(state, { author: abort.by ?? 'operator', kind: 'control', text: `closed without a postmortem: ${abort.reason}` }, Date.now());
+      queuePage(state, 'resolve');
       queueNotification(state, {
         key: 'aborted',
         title: `${state.severity} ${state.title}: closed without a postmortem`,
@@ -129,16 +137,43 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
   }
 }
 
-/** Every postmortem item is checked: write the document, say so, and complete with it. */
+/**
+ * An alarm's (or a drain's) incidents reuse one workflow id: an earlier, closed run of this id is the
+ * incident this one recurs. Linked on the timeline, in status and in the postmortem; a lookup that
+ * fails leaves the incident unlinked rather than unopened.
+ */
+async function linkPreviousIncident(state: IncidentState, runId: string): Promise<void> {
+  if (state.source.kind !== 'alarm' && state.source.kind !== 'workflow') return;
+  try {
+    const previous = await previousIncident({ workflowId: state.workflowId, runId });
+    if (!previous) return;
+    state.previousIncident = previous;
+    const where = [previous.postmortem?.stored, previous.postmortem?.pullRequest].filter(Boolean).join(', ');
+    appendTimeline(
+      state,
+      { author: 'fleetops', kind: 'opened', text: `recurrence of ${previous.workflowId} (run ${previous.runId}, ${previous.status}${previous.closedAt ? ` ${previous.closedAt}` : ''})${where ? `; its postmortem: ${where}` : ''}` },
+      Date.now(),
+    );
+  } catch (err) {
+    appendTimeline(state, { author: 'fleetops', kind: 'opened', text: `could not look up an earlier incident ${state.workflowId}: ${(err as Error).message}` }, Date.now());
+  }
+}
+
+/** Every postmortem item is checked (and the review held, where required): store the document, propose it, say so, complete with it. */
 async function close(state: IncidentState, controls: OperatorControls): Promise<IncidentResult> {
   const markdown = renderPostmortem(state);
   const fileName = postmortemFileName(state);
-  if (state.dryRun) recordDryRun(state, 'postmortem:Write', { fileName });
-  else state.postmortemPath = await writePostmortem({ fileName, markdown });
+  await publishPostmortem(state, fileName, markdown);
   queueNotification(state, {
     key: 'closed',
     title: `${state.severity} ${state.title}: postmortem complete`,
-    text: `${state.postmortem.actionItems.length} action items. ${state.postmortemPath ?? fileName}`,
+    text: [
+      `${state.postmortem.actionItems.length} action items. ${state.postmortemPath ?? fileName}`,
+      state.postmortemPullRequest,
+      state.postmortemStoreError && `Not stored: ${state.postmortemStoreError}`,
+    ]
+      .filter(Boolean)
+      .join('\n'),
     fields: { severity: state.severity },
   });
   await sendOutbox(state);
@@ -150,6 +185,7 @@ async function close(state: IncidentState, controls: OperatorControls): Promise<
     incidentKey: state.incidentKey,
     outcome: 'closed',
     ...(state.postmortemPath ? { postmortemPath: state.postmortemPath } : {}),
+    ...(state.postmortemPullRequest ? { postmortemPullRequest: state.postmortemPullRequest } : {}),
     postmortem: markdown,
     actionItems: state.postmortem.actionItems,
   };
