@@ -10,7 +10,7 @@ import {
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { Dispatcher } from '../../router/dispatch';
 import { createRouterMetrics } from '../../router/metrics';
-import { routeEvent, shortIdOf } from '../../router/routes';
+import { decisionsOf, routeEvent, shortIdOf } from '../../router/routes';
 import { parseEvent } from '../../router/events';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
@@ -303,8 +303,8 @@ describe('auth, errors and operations endpoints', () => {
     const parsed = parseEvent(e);
     if (!parsed.ok) throw new Error(parsed.error);
     const dispatcher = new Dispatcher({ connection: env.connection, namespace: 'default', metrics: createRouterMetrics() });
-    const decision = routeEvent(parsed.event, world.config);
-    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision, 'sqs')).toEqual({ eventId: e.id, action: 'started', workflowId: `drain-${e.detail.EC2InstanceId}` });
-    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision, 'sqs')).toMatchObject({ action: 'duplicate' });
+    const [decision] = decisionsOf(routeEvent(parsed.event, world.config));
+    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision!, 'sqs')).toEqual({ eventId: e.id, action: 'started', workflowId: `drain-${e.detail.EC2InstanceId}` });
+    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision!, 'sqs')).toMatchObject({ action: 'duplicate' });
   });
 });
