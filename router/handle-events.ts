@@ -68,6 +68,12 @@ export async function dispatchAll(
   const results = await mapWithLimit(routed, pipeline.concurrency ?? 16, ({ event, decision }) =>
     pipeline.dispatcher.dispatch(event.envelope.id, event.kind, decision, transport),
   );
+  // How old each event was when the router was done with it (once per event, however many workflows it concerned).
+  const now = Date.now();
+  for (const event of new Set(routed.map((r) => r.event))) {
+    const age = (now - Date.parse(event.envelope.time)) / 1000;
+    if (Number.isFinite(age)) pipeline.metrics.eventAge.observe({ kind: event.kind, transport }, Math.max(0, age));
+  }
   // PRODUCT.md: nothing dropped without a count (fleetops_router_events_ignored_total) and a log line.
   results.forEach((r, i) => {
     if (r.action !== 'ignored') return;

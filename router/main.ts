@@ -2,10 +2,11 @@
  * The fleetops router process: HTTP API on FLEETOPS_ROUTER_HOST:FLEETOPS_ROUTER_PORT (127.0.0.1:8787)
  * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer.
  *
- * Env: FLEETOPS_CONFIG (config path), FLEETOPS_ROUTER_TOKEN (required bearer token),
- * FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE (override the config),
- * FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun), FLEETOPS_AWS_ENDPOINT (override
- * config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (default 20).
+ * Env (router/env.ts validates it; a bad value exits 2 naming the variable): FLEETOPS_CONFIG (config
+ * path), FLEETOPS_ROUTER_TOKEN (required bearer token), FLEETOPS_TEMPORAL_ADDRESS /
+ * FLEETOPS_TEMPORAL_NAMESPACE (override the config), FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts
+ * with dryRun), FLEETOPS_AWS_ENDPOINT (override config.aws.endpoint for SQS),
+ * FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (messages worked on at once, default 100).
  *
  * SIGTERM/SIGINT: stop receiving, finish in-flight requests and messages, exit 0 — within 10 s; what
  * is still unfinished then was not deleted from the queue and is redelivered.
@@ -15,26 +16,31 @@ import { Connection } from '@temporalio/client';
 import { createLogger } from '../common/logger';
 import { loadConfigOrExit } from '../config/load';
 import { createRouter } from './app';
+import { parseRouterEnv } from './env';
 
 const SHUTDOWN_BUDGET_MS = 9_000;
 
 async function main(): Promise<void> {
   const log = createLogger('router');
   const config = loadConfigOrExit();
-  const token = process.env.FLEETOPS_ROUTER_TOKEN ?? '';
-  if (token.length < 16) {
-    process.stderr.write('fleetops router: FLEETOPS_ROUTER_TOKEN must be set to a secret of at least 16 characters\n');
+  const parsedEnv = parseRouterEnv(process.env);
+  if (!parsedEnv.ok) {
+    for (const e of parsedEnv.errors) process.stderr.write(`fleetops router: ${e}\n`);
     process.exit(2);
   }
+  const env = parsedEnv.env;
+  const token = env.FLEETOPS_ROUTER_TOKEN;
   const address = process.env.FLEETOPS_TEMPORAL_ADDRESS ?? config.temporal.address;
   const namespace = process.env.FLEETOPS_TEMPORAL_NAMESPACE ?? config.temporal.namespace;
-  const host = process.env.FLEETOPS_ROUTER_HOST ?? '127.0.0.1';
-  const port = Number(process.env.FLEETOPS_ROUTER_PORT ?? 8787);
-  const queueUrl = process.env.FLEETOPS_EVENTS_QUEUE_URL;
-  const dryRun = process.env.FLEETOPS_ROUTER_DRY_RUN === '1';
+  const host = env.FLEETOPS_ROUTER_HOST;
+  const port = env.FLEETOPS_ROUTER_PORT;
+  const queueUrl = env.FLEETOPS_EVENTS_QUEUE_URL;
+  const dryRun = env.FLEETOPS_ROUTER_DRY_RUN === '1';
 
   // Lazy: the router comes up while Temporal is down (/readyz says so, /events answers 503).
-  const connection = Connection.lazy({ address });
+  // Reconnects within 2 s of Temporal coming back (gRPC's own backoff grows to 120 s): the SQS consumer
+  // resumes receiving, and /readyz turns 200, that soon after an outage.
+  const connection = Connection.lazy({ address, channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 } });
   const endpoint = process.env.FLEETOPS_AWS_ENDPOINT ?? config.aws.endpoint;
   const sqsClient = queueUrl ? new SQSClient({ region: config.aws.region, ...(endpoint ? { endpoint } : {}) }) : undefined;
   const router = createRouter({
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
     token,
     log,
     routeOptions: { dryRun },
-    sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, maxInFlight: Number(process.env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT ?? 20) } : undefined,
+    sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, maxInFlight: env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT } : undefined,
   });
 
   let stopping = false;
