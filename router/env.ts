@@ -16,7 +16,7 @@ export const routerEnvSchema = z.object({
   FLEETOPS_ROUTER_HOST: z.string().min(1).default('127.0.0.1'),
   FLEETOPS_ROUTER_PORT: int(0, 65_535, 'a TCP port number (0-65535)').default(8787),
   FLEETOPS_EVENTS_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be the URL of an SQS queue' }).optional(),
-  FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: int(1, 10_000, 'an integer from 1 to 10000 (SQS messages worked on at once)').default(100),
+  FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: int(1, 10_000, 'an integer from 1 to 10000 (SQS messages worked on at once)').default(40),
   FLEETOPS_ROUTER_DRY_RUN: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
 });
 

@@ -182,6 +182,9 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     let results: DispatchResult[];
     try {
       results = await Promise.race([work, deadline.promise]);
+    } catch (err) {
+      if (!answered && err instanceof TemporalUnavailableError) metrics.failed.inc({ reason: 'temporal_no_answer', transport: 'http' });
+      throw err;
     } finally {
       deadline.cancel();
     }

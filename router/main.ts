@@ -6,7 +6,7 @@
  * path), FLEETOPS_ROUTER_TOKEN (required bearer token), FLEETOPS_TEMPORAL_ADDRESS /
  * FLEETOPS_TEMPORAL_NAMESPACE (override the config), FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts
  * with dryRun), FLEETOPS_AWS_ENDPOINT (override config.aws.endpoint for SQS),
- * FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (messages worked on at once, default 100).
+ * FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (messages worked on at once, default 40).
  *
  * SIGTERM/SIGINT: stop receiving, finish in-flight requests and messages, exit 0 — within 10 s; what
  * is still unfinished then was not deleted from the queue and is redelivered.

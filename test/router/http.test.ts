@@ -292,7 +292,8 @@ describe('auth, errors and operations endpoints', () => {
       expect(res.body).toEqual({ error: expect.stringContaining('temporal unavailable') });
       expect((await down.get('/readyz')).status).toBe(503);
       expect((await down.get('/healthz')).status).toBe(200);
-      expect(await metricValue(down, 'fleetops_router_events_failed_total', { reason: 'temporal_unavailable' })).toBe(1);
+      // Counted when the 503 goes out (no answer within 1.5 s), and once more when the call itself gives up.
+      expect(await metricValue(down, 'fleetops_router_events_failed_total', { reason: 'temporal_no_answer', transport: 'http' })).toBe(1);
     } finally {
       await down.stop();
     }

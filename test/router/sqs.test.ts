@@ -333,9 +333,9 @@ describe('the router process', () => {
     const q = await createQueues(sqs, queueName(), { visibilityTimeout: 3, maxReceiveCount: 5 });
     const { events } = mixedEvents(40);
     await sendAll(sqs, q.url, events.map((e) => JSON.stringify(e)));
-    // Deletes are slow and ten messages are worked on at a time, so the kill lands after workflows
-    // started and before most of their messages were deleted.
-    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessageBatch', fault: { kind: 'latency', ms: 2_000 } });
+    // Deletes fail (SQS answers 500), so the kill lands after workflows started and before their
+    // messages were deleted; meanwhile redeliveries to this router are carried out again (duplicates).
+    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessageBatch', fault: { kind: 'error', status: 500 } });
     const proc = await spawnRouter(world, {
       FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS as string,
       FLEETOPS_EVENTS_QUEUE_URL: q.url,
