@@ -8,6 +8,13 @@ https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html: versio
 source, account, time, region, resources, detail), and the router requires `account`; the template
 gets it back (test/simulator/events.test.ts and test/stack/aws-kit.test.ts check the delivered body).
 
+moto's SQS is not safe under concurrent calls (its server answers each request on a thread): a
+delete rebuilds the queue's message list from a snapshot, so two DeleteMessageBatch calls at once
+put back messages the other deleted, which come back after their visibility timeout (measured: 4
+threads deleting 500 received messages left 105-293 of them; the router's bench saw 7-12 messages
+redelivered 30 s late). Every call that reads or changes a queue's messages now holds that queue's
+own lock (a long poll still releases it while it waits), as AWS's queues behave.
+
 Two costs of moto's SQS that AWS does not have, removed without changing what any call answers
 (measured in bench/router.ts, "moto alone"):
 
@@ -50,3 +57,22 @@ try:
     _sqs.SQSBackend.is_message_valid_based_on_retention_period = _is_message_valid_based_on_retention_period
 except Exception as err:  # moto's layout changed: run unpatched, and say so on moto's log
     print(f"fleetops moto patches (SQS costs) not applied: {err!r}", file=sys.stderr)
+
+try:
+    import functools
+
+    import moto.sqs.models as _sqs_models
+
+    def _one_at_a_time(fn):
+        @functools.wraps(fn)
+        def locked(self, queue_name, *args, **kwargs):
+            # The queue's Condition (an RLock): add_message and the long poll's wait use it too.
+            with self.get_queue(queue_name)._messages_lock:
+                return fn(self, queue_name, *args, **kwargs)
+
+        return locked
+
+    for _name in ("send_message", "receive_message", "delete_message", "change_message_visibility", "purge_queue"):
+        setattr(_sqs_models.SQSBackend, _name, _one_at_a_time(getattr(_sqs_models.SQSBackend, _name)))
+except Exception as err:  # moto's layout changed: concurrent calls may race, and say so on moto's log
+    print(f"fleetops moto patch (SQS locking) not applied: {err!r}", file=sys.stderr)
