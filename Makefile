@@ -40,7 +40,7 @@ test:
 
 # Re-record the committed workflow histories (test/histories) after an intended workflow change.
 record-histories: tools
-	@FLEETOPS_RECORD_HISTORIES=1 npx --no-install jest --ci test/drain test/capacity test/deploy test/incident
+	@FLEETOPS_RECORD_HISTORIES=1 npx --no-install jest --ci test/drain test/capacity test/deploy test/incident test/launch
 
 build: tools
 	@npx --no-install tsc -p tsconfig.build.json

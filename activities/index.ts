@@ -3,6 +3,7 @@ import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { createDrainActivities } from './drain';
 import { createIncidentActivities } from './incident';
+import { createLaunchActivities } from './launch';
 import { createNotificationActivities } from './notifications';
 
 /**
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDrainActivities(deps),
     ...createIncidentActivities(deps),
     ...createDeployActivities(deps),
+    ...createLaunchActivities(deps),
   };
 }
 

@@ -3,11 +3,14 @@
  * against a real Temporal dev server and moto (no simulator in between), with no workers running
  * (the router's work ends when Temporal has accepted the start or signal).
  *
- *   npx tsx bench/router.ts [N=1000] [httpClients=32]
+ *   npx tsx bench/router.ts [N=1000] [httpClients=32] [sqsMaxInFlight] [sqsReceivers]   (consumer defaults when unset)
  *
+ * moto alone: the same N messages sent and then received and deleted by a bare loop (the consumer's
+ * receivers, no router): moto's own SQS cost, apart from the router's.
  * HTTP: one event per request from `httpClients` concurrent senders; accept latency = request → 202.
  * SQS: a producer sends the events in batches of 10 from 4 lanes while the consumer (default
- * settings: batches of 10, 20 in flight) runs; accept latency = SentTimestamp → message deleted.
+ * settings but `sqsMaxInFlight`) runs; accept latency = SentTimestamp → message deleted. Where the
+ * time goes: mean ReceiveMessage and DeleteMessageBatch call time, mean Temporal call time.
  * Mix per 20 events: 8 spot warnings (new instances), 2 rebalance recommendations (instances already
  * draining → signals), 4 alarms (capacity signals), 3 Incident Declared (starts), 2 ECS events
  * (signals to the running deploy), 1 Deploy Requested (duplicate of the running deploy).
@@ -16,7 +19,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { createRouter, type Router } from '../router/app';
@@ -32,6 +35,8 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
 
 const N = Number(process.argv[2] ?? 1000);
 const HTTP_CLIENTS = Number(process.argv[3] ?? 32);
+const SQS_MAX_IN_FLIGHT = process.argv[4] ? Number(process.argv[4]) : undefined;
+const SQS_RECEIVERS = process.argv[5] ? Number(process.argv[5]) : undefined;
 
 const PATTERN: EventKindName[] = [
   'spot-interruption-warning', 'spot-interruption-warning', 'alarm-state-change', 'incident-declared',
@@ -68,9 +73,9 @@ async function actions(router: Router, transport: string): Promise<Record<string
   return out;
 }
 
-/** Mean Temporal call time per operation so far: tells whether Temporal or the router is the limit. */
-async function temporalCallMeans(router: Router): Promise<Record<string, number>> {
-  const metric = await router.metrics.registry.getSingleMetric('fleetops_router_temporal_call_seconds')?.get();
+/** Mean call time per operation of a histogram (Temporal calls, SQS calls): tells which side is the limit. */
+async function temporalCallMeans(router: Router, metricName = 'fleetops_router_temporal_call_seconds'): Promise<Record<string, number>> {
+  const metric = await router.metrics.registry.getSingleMetric(metricName)?.get();
   const sums: Record<string, [number, number]> = {};
   for (const v of metric?.values ?? []) {
     const op = String(v.labels.operation);
@@ -112,6 +117,7 @@ async function httpPhase(world: TestWorld, router: Router, url: string) {
   const events = mixedEvents(world, N);
   const latencies: number[] = [];
   let next = 0;
+  let retried503 = 0;
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
@@ -119,13 +125,19 @@ async function httpPhase(world: TestWorld, router: Router, url: string) {
       while (next < events.length) {
         const e = events[next++];
         const t0 = performance.now();
-        const res = await fetch(`${url}/events`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify(e),
-        });
-        await res.arrayBuffer();
-        if (res.status !== 202) throw new Error(`HTTP ${res.status} for ${e['detail-type']}`);
+        // A 503 (Temporal slower than the router's 1.5 s) is retried after Retry-After, as a sender must.
+        for (;;) {
+          const res = await fetch(`${url}/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+            body: JSON.stringify(e),
+          });
+          await res.arrayBuffer();
+          if (res.status === 202) break;
+          if (res.status !== 503) throw new Error(`HTTP ${res.status} for ${e['detail-type']}`);
+          retried503 += 1;
+          await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+        }
         latencies.push(performance.now() - t0);
       }
     }),
@@ -134,7 +146,45 @@ async function httpPhase(world: TestWorld, router: Router, url: string) {
   cpuMsPerEvent.http = cpuMs(process.cpuUsage(cpu0)) / N;
   const after = await actions(router, 'http');
   const acts = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
-  return summarise('HTTP', wall, latencies, acts, await temporalCallMeans(router));
+  process.stdout.write(`HTTP: ${retried503} answer(s) were 503 (retried after Retry-After)\n`);
+  return { ...summarise('HTTP', wall, latencies, acts, await temporalCallMeans(router)), retried503 };
+}
+
+/** moto's own SQS cost: send N, then receive and delete them with the consumer's receivers and nothing else. */
+async function motoAlonePhase(sqs: SQSClient, bodies: string[], receivers: number) {
+  const q = await createQueues(sqs, `bench-moto-${Date.now()}`, { visibilityTimeout: 30, maxReceiveCount: 5 });
+  const t0 = performance.now();
+  const lanes = 4;
+  const chunk = Math.ceil(bodies.length / lanes);
+  await Promise.all(Array.from({ length: lanes }, (_, i) => sendAll(sqs, q.url, bodies.slice(i * chunk, (i + 1) * chunk))));
+  const sentMs = performance.now() - t0;
+  const receiveMs: number[] = [];
+  let left = bodies.length;
+  const t1 = performance.now();
+  await Promise.all(
+    Array.from({ length: receivers }, async () => {
+      while (left > 0) {
+        const r0 = performance.now();
+        const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
+        receiveMs.push(performance.now() - r0);
+        const got = res.Messages ?? [];
+        if (got.length === 0) continue;
+        left -= got.length;
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: q.url, Entries: got.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+      }
+    }),
+  );
+  const drainMs = performance.now() - t1;
+  const result = {
+    sendPerSecond: +((bodies.length / sentMs) * 1000).toFixed(1),
+    receiveDeletePerSecond: +((bodies.length / drainMs) * 1000).toFixed(1),
+    receiveMeanMs: +(receiveMs.reduce((a, b) => a + b, 0) / receiveMs.length).toFixed(1),
+    receivers,
+  };
+  process.stdout.write(
+    `moto alone: SendMessageBatch ${result.sendPerSecond} messages/s; ${receivers} receivers receive+delete ${result.receiveDeletePerSecond} messages/s; ReceiveMessage mean ${result.receiveMeanMs} ms\n`,
+  );
+  return result;
 }
 
 async function sqsPhase(world: TestWorld, env: TestWorkflowEnvironment, sqs: SQSClient) {
@@ -151,7 +201,9 @@ async function sqsPhase(world: TestWorld, env: TestWorkflowEnvironment, sqs: SQS
     sqs: {
       client: sqs,
       queueUrl: q.url,
-      waitTimeSeconds: 1,
+      maxInFlight: SQS_MAX_IN_FLIGHT,
+      receivers: SQS_RECEIVERS,
+      dlqPollMs: 0,
       onSettled: ({ sentAtMs, doneAtMs, outcome }) => {
         if (outcome !== 'deleted') throw new Error(`message ${outcome}`);
         latencies.push(doneAtMs - sentAtMs);
@@ -176,10 +228,14 @@ async function sqsPhase(world: TestWorld, env: TestWorkflowEnvironment, sqs: SQS
   await waitFor('every message carried out', async () => latencies.length >= N && (await depth(sqs, q.url)).total === 0, 300_000, 100);
   cpuMsPerEvent.sqs = cpuMs(process.cpuUsage(cpu0)) / N;
   const after = await actions(router, 'sqs');
+  process.stdout.write(`SQS consumer: maxInFlight ${router.consumer!.maxInFlight}, receivers ${router.consumer!.receivers}\n`);
   const means = await temporalCallMeans(router);
+  const sqsMeans = await temporalCallMeans(router, 'fleetops_router_sqs_call_seconds');
   await router.stop();
   const acts = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
-  return summarise('SQS', lastDone - firstSent, latencies, acts, means);
+  process.stdout.write(`SQS calls, mean ms by operation: ${JSON.stringify(sqsMeans)}\n`);
+  const consumer = router.consumer!;
+  return { ...summarise('SQS', lastDone - firstSent, latencies, acts, means), sqsCallMeanMs: sqsMeans, maxInFlight: consumer.maxInFlight, receivers: consumer.receivers };
 }
 
 async function main(): Promise<void> {
@@ -203,6 +259,7 @@ async function main(): Promise<void> {
     const url = await router.http.listen({ host: '127.0.0.1', port: 0 });
     const http = await httpPhase(httpWorld, router, url);
     await router.stop();
+    const motoAlone = await motoAlonePhase(sqs, mixedEvents(createTestWorld(), N).map((e) => JSON.stringify(e)), SQS_RECEIVERS ?? 2);
     const sqsResult = await sqsPhase(createTestWorld(), env, sqs);
 
     const report = {
@@ -210,9 +267,9 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       n: N,
       httpClients: HTTP_CLIENTS,
-      sqs: { maxInFlight: 20, batch: 10, producerLanes: 4 },
+      sqs: { maxInFlight: sqsResult.maxInFlight, receivers: sqsResult.receivers, batch: 10, producerLanes: 4 },
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), loadavg1mAtEnd: +loadavg()[0].toFixed(2), node: process.version },
-      results: { http, sqs: sqsResult },
+      results: { motoAlone, http, sqs: sqsResult },
       benchProcessCpuMsPerEvent: { http: +(cpuMsPerEvent.http ?? 0).toFixed(2), sqs: +(cpuMsPerEvent.sqs ?? 0).toFixed(2) },
     };
     const out = join(ARTIFACTS_DIR, 'bench', 'router.json');

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { registerDeployCommands } from './commands/deploy';
+import { registerEventsCommands } from './commands/events';
 import { registerIncidentCommands } from './commands/incident';
 import { registerSetupCommand } from './commands/setup';
 import { registerWorkflowCommands } from './commands/workflows';
@@ -25,7 +26,7 @@ const timeoutSchema = z.coerce.number().positive().max(3600);
 
 export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void): Command {
   const program = new Command('fleetops')
-    .description('Operate fleetops workflows: status, list, deploys, incidents, pause/resume/abort, setup.')
+    .description('Operate fleetops workflows: status, list, deploys, incidents, pause/resume/abort, setup, the events dead-letter queue.')
     .option('--json', 'print one JSON document instead of text')
     .option('--address <host:port>', 'Temporal frontend (default: env, config, .run/stack.json, 127.0.0.1:7233)')
     .option('--namespace <namespace>', 'Temporal namespace (default: env, config, .run/stack.json, default)')
@@ -63,6 +64,7 @@ export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void
   registerDeployCommands(program, run);
   registerIncidentCommands(program, run);
   registerSetupCommand(program, run);
+  registerEventsCommands(program, run);
   return program;
 }
 

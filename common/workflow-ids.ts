@@ -1,6 +1,7 @@
 /** Workflow ids are part of the outside contract (PRODUCT.md, "Events and what they start"). */
 
 export const drainWorkflowId = (instanceId: string): string => `drain-${instanceId}`;
+export const launchWorkflowId = (instanceId: string): string => `launch-${instanceId}`;
 export const capacityWorkflowId = (cluster: string): string => `capacity-${cluster}`;
 export const deployWorkflowId = (cluster: string, service: string): string => `deploy-${cluster}-${service}`;
 export const alarmIncidentWorkflowId = (alarmName: string): string => `incident-alarm-${alarmName}`;

@@ -75,11 +75,25 @@ export const drainLifecycleActionSchema = z
  * `drainEvent` signal payload (signal defined in workflows/spot-drain/messages.ts); the router sends one per
  * EventBridge event with signal-with-start. A repeated `eventId` is recorded as a duplicate and ignored.
  * `scale-in` is not an AWS event: the capacity workflow sends it to the drains of the instances it
- * chose to remove.
+ * chose to remove. From EC2 state changes: `instance-stopping` (stopping, shutting-down: the instance
+ * goes now, drain on the warning deadline) and `instance-gone` (stopped, terminated: signalled to a
+ * running drain only, it closes it: its deadline is the event's time). `scheduled-change` is an AWS
+ * Health scheduled change (retirement, maintenance) for the instance: replace first, drain on the
+ * relaxed deadline or before the change's `startTime` (given as `deadline`), whichever is earlier.
  */
+export const DRAIN_EVENT_KINDS = [
+  'interruption-warning',
+  'rebalance-recommendation',
+  'lifecycle-terminate',
+  'scale-in',
+  'instance-stopping',
+  'instance-gone',
+  'scheduled-change',
+] as const;
+
 export const drainEventSchema = z
   .object({
-    kind: z.enum(['interruption-warning', 'rebalance-recommendation', 'lifecycle-terminate', 'scale-in']),
+    kind: z.enum(DRAIN_EVENT_KINDS),
     instanceId: ec2InstanceIdSchema,
     eventId: z.string().min(1).max(255),
     /** Envelope `time`; an interruption warning's deadline is this + 120 s. */
@@ -108,6 +122,31 @@ export const spotDrainInputSchema = z
   .strict();
 
 export type SpotDrainInput = z.infer<typeof spotDrainInputSchema>;
+
+// ---- launch (workflows/launch/): id `launch-<instance-id>`, task queue `fleetops` (common/starts/launch.ts) ----
+
+/**
+ * Start argument of `launch`: an ASG launch lifecycle action for an instance of a managed cluster.
+ * The router fills in the cluster (the one whose `asg` pool names the group) and that cluster's
+ * settings, so the workflow needs no config.
+ */
+export const launchInputSchema = z
+  .object({
+    instanceId: ec2InstanceIdSchema,
+    cluster: z.string().min(1).max(255),
+    lifecycle: drainLifecycleActionSchema,
+    /** Envelope `id` and `time`: the hook held the instance from then. */
+    eventId: z.string().min(1).max(255),
+    eventTime: isoTimestamp,
+    /** From the event's time: ABANDON when the instance is not an ACTIVE container instance by then (capacity.registrationTimeoutSeconds). */
+    timeoutSeconds: z.number().int().positive().max(7 * 24 * 3600),
+    /** RecordLifecycleActionHeartbeat this often while waiting (drain.lifecycleHeartbeatSeconds), so the hook's own timeout does not decide. */
+    heartbeatSeconds: z.number().int().positive().max(7200),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+
+export type LaunchInput = z.infer<typeof launchInputSchema>;
 
 // ---- incident (workflows/incident/): ids `incident-alarm-<alarm-name>`, `incident-<slug>-<short-id>`; task queue `fleetops` ----
 

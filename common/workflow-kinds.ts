@@ -1,8 +1,9 @@
 /**
- * The four kinds of fleetops workflow, as operators filter them (`FleetopsKind`), as webhooks select
- * them and as the CLI's `--kind` takes them. Defined once; schemas are built from these lists.
+ * The kinds of fleetops workflow, as operators filter them (`FleetopsKind`), as webhooks select
+ * them and as the CLI's `--kind` takes them: the four of PRODUCT.md and `launch` (an ASG launch
+ * lifecycle action waiting for its instance to join). Defined once; schemas are built from these lists.
  */
-export const WORKFLOW_KINDS = ['drain', 'capacity', 'deploy', 'incident'] as const;
+export const WORKFLOW_KINDS = ['drain', 'capacity', 'deploy', 'incident', 'launch'] as const;
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
 
 /** Kinds of workflow that open incidents of their own (an incident never opens another). */

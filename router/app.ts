@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../common/logger';
 import type { FleetopsConfig } from '../config/schema';
 import { Dispatcher } from './dispatch';
-import { createHttpServer } from './http';
+import { createHttpServer, HTTP_TEMPORAL_DEADLINE_MS, type HttpTimeouts } from './http';
 import { createRouterMetrics, type RouterMetrics } from './metrics';
 import type { RouteOptions } from './routes';
 import { mountSlackApp } from './slack/app';
@@ -18,8 +18,16 @@ export interface RouterOptions {
   token: string;
   log: Logger;
   routeOptions?: RouteOptions;
-  sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'onSettled'> & { client: SQSClient; queueUrl: string };
+  sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'receivers' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'probeIntervalMs' | 'dlqPollMs' | 'onSettled'> & {
+    client: SQSClient;
+    queueUrl: string;
+  };
+  /** Deadline of one Temporal call for SQS messages (default 5 s; nobody waits on them). */
   callTimeoutMs?: number;
+  /** Deadline of one Temporal call for an HTTP request (default HTTP_TEMPORAL_DEADLINE_MS, so a 503 comes within 2 s). */
+  httpCallTimeoutMs?: number;
+  /** HTTP header, request and idle deadlines (router/http.ts has the defaults). */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 export interface Router {
@@ -36,9 +44,14 @@ export interface Router {
 export function createRouter(opts: RouterOptions): Router {
   const metrics = createRouterMetrics();
   const dispatcher = new Dispatcher({ connection: opts.connection, namespace: opts.namespace, metrics, callTimeoutMs: opts.callTimeoutMs });
+  // HTTP senders wait on the answer: a Temporal that does not answer within 1.5 s gets them a 503
+  // (with Retry-After) inside 2 s. Its own dispatcher, so the SQS consumer keeps its longer deadline;
+  // both carry an event out at most once (the server dedupes by request id).
+  const httpDispatcher = new Dispatcher({ connection: opts.connection, namespace: opts.namespace, metrics, callTimeoutMs: opts.httpCallTimeoutMs ?? HTTP_TEMPORAL_DEADLINE_MS });
   let accepting = true;
   const pipeline = { config: opts.config, dispatcher, metrics, log: opts.log, routeOptions: opts.routeOptions };
-  const http = createHttpServer({ ...pipeline, token: opts.token, isAccepting: () => accepting });
+  const background = new Set<Promise<unknown>>();
+  const http = createHttpServer({ ...pipeline, dispatcher: httpDispatcher, token: opts.token, timeouts: opts.httpTimeouts, background, isAccepting: () => accepting });
   // The Slack app (POST /slack/events) when the config has a `slack` section.
   if (opts.config.slack) {
     const temporal = new Client({ connection: opts.connection, namespace: opts.namespace });
@@ -47,12 +60,8 @@ export function createRouter(opts: RouterOptions): Router {
   const consumer = opts.sqs
     ? new SqsConsumer({
         ...pipeline,
+        ...opts.sqs,
         sqs: opts.sqs.client,
-        queueUrl: opts.sqs.queueUrl,
-        maxInFlight: opts.sqs.maxInFlight,
-        waitTimeSeconds: opts.sqs.waitTimeSeconds,
-        visibilityTimeoutSeconds: opts.sqs.visibilityTimeoutSeconds,
-        onSettled: opts.sqs.onSettled,
       })
     : undefined;
   return {
@@ -66,6 +75,8 @@ export function createRouter(opts: RouterOptions): Router {
     async stop() {
       accepting = false;
       await Promise.all([consumer?.stop(), http.close()]);
+      // Calls of requests answered 503 at their deadline end within their own deadline (plus a retry backoff).
+      await Promise.all([...background]);
     },
   };
 }

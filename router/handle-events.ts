@@ -6,7 +6,7 @@ import { parseEvent, type ParsedEvent } from './events';
 import type { DispatchResult, Dispatcher } from './dispatch';
 import { mapWithLimit } from './limit';
 import type { RouterMetrics, Transport } from './metrics';
-import { routeEvent, RouteValidationError, type RouteDecision, type RouteOptions } from './routes';
+import { decisionsOf, routeEvent, RouteValidationError, type RouteDecision, type RouteOptions } from './routes';
 
 /**
  * Validate-then-route-then-dispatch, shared by the HTTP API and the SQS consumer. A batch is
@@ -48,7 +48,7 @@ export function validateBody(pipeline: EventPipeline, body: unknown): Validation
     const parsed = parseEvent(raw, at);
     if (!parsed.ok) return { ok: false, error: parsed.error };
     try {
-      routed.push({ event: parsed.event, decision: routeEvent(parsed.event, pipeline.config, pipeline.routeOptions) });
+      for (const decision of decisionsOf(routeEvent(parsed.event, pipeline.config, pipeline.routeOptions))) routed.push({ event: parsed.event, decision });
     } catch (err) {
       if (err instanceof RouteValidationError) {
         const prefix = at.length ? `events[${at[1]}].` : '';
@@ -66,9 +66,9 @@ export async function dispatchAll(
   routed: { event: ParsedEvent; decision: RouteDecision }[],
   transport: Transport,
 ): Promise<DispatchResult[]> {
-  for (const { event } of routed) pipeline.metrics.received.inc({ kind: event.kind, transport });
-  return mapWithLimit(routed, pipeline.concurrency ?? 16, ({ event, decision }) =>
-    // One trace per event, rooted here: its start or signal carries the context into the workflow.
+  for (const event of new Set(routed.map((r) => r.event))) pipeline.metrics.received.inc({ kind: event.kind, transport });
+  const results = await mapWithLimit(routed, pipeline.concurrency ?? 16, ({ event, decision }) =>
+    // One trace per event and workflow, rooted here: its start or signal carries the context into the workflow.
     fleetopsTracer().startActiveSpan(
       `fleetops.router.accept ${event.kind}`,
       { kind: SpanKind.SERVER, attributes: { 'fleetops.event.id': event.envelope.id, 'fleetops.event.kind': event.kind, 'fleetops.transport': transport, 'fleetops.workflow.id': decision.workflowId ?? '' } },
@@ -86,4 +86,18 @@ export async function dispatchAll(
       },
     ),
   );
+  // How old each event was when the router was done with it (once per event, however many workflows it concerned).
+  const now = Date.now();
+  for (const event of new Set(routed.map((r) => r.event))) {
+    const age = (now - Date.parse(event.envelope.time)) / 1000;
+    if (Number.isFinite(age)) pipeline.metrics.eventAge.observe({ kind: event.kind, transport }, Math.max(0, age));
+  }
+  // PRODUCT.md: nothing dropped without a count (fleetops_router_events_ignored_total) and a log line.
+  results.forEach((r, i) => {
+    if (r.action !== 'ignored') return;
+    const { event, decision } = routed[i]!;
+    const reason = decision.action === 'ignore' ? decision.reason : `no running workflow ${decision.workflowId} to signal`;
+    pipeline.log.info({ eventId: r.eventId, kind: event.kind, source: event.envelope.source, detailType: event.envelope['detail-type'], transport, reason }, 'event ignored');
+  });
+  return results;
 }

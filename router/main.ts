@@ -2,12 +2,12 @@
  * The fleetops router process: HTTP API on FLEETOPS_ROUTER_HOST:FLEETOPS_ROUTER_PORT (127.0.0.1:8787)
  * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer.
  *
- * Env: FLEETOPS_CONFIG (config path), FLEETOPS_ROUTER_TOKEN (required bearer token),
- * Temporal connection settings as common/temporal-connection.ts resolves them (FLEETOPS_TEMPORAL_*,
- * TEMPORAL_* with TLS / API key / profile, then the config),
- * FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun), FLEETOPS_AWS_ENDPOINT (override
- * config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT (default 20),
- * OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).
+ * Env (router/env.ts validates it; a bad value exits 2 naming the variable): FLEETOPS_CONFIG (config
+ * path), FLEETOPS_ROUTER_TOKEN (required bearer token), Temporal connection settings as
+ * common/temporal-connection.ts resolves them (FLEETOPS_TEMPORAL_*, TEMPORAL_* with TLS / API key /
+ * profile, then the config), FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun),
+ * FLEETOPS_AWS_ENDPOINT (override config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT
+ * (messages worked on at once, default 40), OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).
  *
  * SIGTERM/SIGINT: stop receiving, finish in-flight requests and messages, exit 0 — within 10 s; what
  * is still unfinished then was not deleted from the queue and is redelivered.
@@ -18,6 +18,7 @@ import { describeTarget, explainConnectError, lazyClientConnection, resolveProce
 import { setupTracing } from '../common/tracing';
 import { configPath, loadConfigOrExit } from '../config/load';
 import { createRouter } from './app';
+import { parseRouterEnv } from './env';
 
 const SHUTDOWN_BUDGET_MS = 9_000;
 
@@ -26,20 +27,24 @@ async function main(): Promise<void> {
   // First: spans need the context manager and propagator before anything runs.
   const tracing = setupTracing('router');
   const config = loadConfigOrExit();
-  const token = process.env.FLEETOPS_ROUTER_TOKEN ?? '';
-  if (token.length < 16) {
-    process.stderr.write('fleetops router: FLEETOPS_ROUTER_TOKEN must be set to a secret of at least 16 characters\n');
+  const parsedEnv = parseRouterEnv(process.env);
+  if (!parsedEnv.ok) {
+    for (const e of parsedEnv.errors) process.stderr.write(`fleetops router: ${e}\n`);
     process.exit(2);
   }
+  const env = parsedEnv.env;
+  const token = env.FLEETOPS_ROUTER_TOKEN;
   const target = resolveProcessTarget(config, configPath());
   const { namespace } = target;
-  const host = process.env.FLEETOPS_ROUTER_HOST ?? '127.0.0.1';
-  const port = Number(process.env.FLEETOPS_ROUTER_PORT ?? 8787);
-  const queueUrl = process.env.FLEETOPS_EVENTS_QUEUE_URL;
-  const dryRun = process.env.FLEETOPS_ROUTER_DRY_RUN === '1';
+  const host = env.FLEETOPS_ROUTER_HOST;
+  const port = env.FLEETOPS_ROUTER_PORT;
+  const queueUrl = env.FLEETOPS_EVENTS_QUEUE_URL;
+  const dryRun = env.FLEETOPS_ROUTER_DRY_RUN === '1';
 
   // Lazy: the router comes up while Temporal is down (/readyz says so, /events answers 503).
-  const connection = lazyClientConnection(target);
+  // Reconnects within 2 s of Temporal coming back (gRPC's own backoff grows to 120 s): the SQS consumer
+  // resumes receiving, and /readyz turns 200, that soon after an outage.
+  const connection = lazyClientConnection(target, { channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 } });
   const endpoint = process.env.FLEETOPS_AWS_ENDPOINT ?? config.aws.endpoint;
   const sqsClient = queueUrl ? new SQSClient({ region: config.aws.region, ...(endpoint ? { endpoint } : {}) }) : undefined;
   const router = createRouter({
@@ -49,7 +54,7 @@ async function main(): Promise<void> {
     token,
     log,
     routeOptions: { dryRun },
-    sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, maxInFlight: Number(process.env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT ?? 20) } : undefined,
+    sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, maxInFlight: env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT } : undefined,
   });
 
   let stopping = false;

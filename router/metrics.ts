@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The router's Prometheus metrics (GET /metrics). One registry per router instance so tests can run
@@ -56,7 +56,42 @@ export function createRouterMetrics() {
     }),
     sqsVisibilityExtensions: new Counter({
       name: 'fleetops_router_sqs_visibility_extensions_total',
-      help: 'Visibility timeout extensions for messages whose start took long.',
+      help: 'Visibility timeout extensions for messages whose start took long (or that wait for Temporal).',
+      registers: [registry],
+    }),
+    eventAge: new Histogram({
+      name: 'fleetops_router_event_age_seconds',
+      help: "Event time (the envelope's `time`) to the event's workflow start or signal accepted by Temporal, by event kind and transport.",
+      labelNames: ['kind', 'transport'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600],
+      registers: [registry],
+    }),
+    sqsQueueTime: new Histogram({
+      name: 'fleetops_router_sqs_message_seconds',
+      help: "SQS message SentTimestamp to the message deleted after its events were carried out: the queue's part of an event's age.",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    sqsCall: new Histogram({
+      name: 'fleetops_router_sqs_call_seconds',
+      help: 'SQS API call latency by operation (ReceiveMessage includes its long-poll wait) and outcome.',
+      labelNames: ['operation', 'outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers: [registry],
+    }),
+    sqsReceivingPaused: new Gauge({
+      name: 'fleetops_router_sqs_receiving_paused',
+      help: '1 while the SQS consumer has stopped receiving because Temporal does not answer (events wait on the queue), else 0.',
+      registers: [registry],
+    }),
+    dlqDepth: new Gauge({
+      name: 'fleetops_router_dlq_messages',
+      help: "Messages in the events queue's dead-letter queue (visible and in flight), as SQS approximates them.",
+      registers: [registry],
+    }),
+    dlqOldestAge: new Gauge({
+      name: 'fleetops_router_dlq_oldest_message_age_seconds',
+      help: "Age (from SentTimestamp) of the oldest message seen in the dead-letter queue; 0 when it is empty. Sampled: SQS returns a subset per receive.",
       registers: [registry],
     }),
   };

@@ -4,6 +4,8 @@ import { CAPACITY_WORKFLOW_TYPE, capacityStartOptions } from '../common/starts/c
 import { DEPLOY_WORKFLOW_TYPE, deployStartOptions } from '../common/starts/deploy';
 import { drainStartOptions } from '../common/starts/drain';
 import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../common/starts/incident';
+import { launchStartOptions } from '../common/starts/launch';
+import { EC2_INSTANCE_ID } from '../common/aws-ids';
 import type {
   CapacityInput,
   CapacityRequest,
@@ -12,10 +14,11 @@ import type {
   DrainEvent,
   IncidentAlarmEvent,
   IncidentInput,
+  LaunchInput,
   SpotDrainInput,
 } from '../common/workflow-inputs';
 import { alarmEventSignal } from '../workflows/incident/messages';
-import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId } from '../common/workflow-ids';
+import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId } from '../common/workflow-ids';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
 import { capacityRequestSignal } from '../workflows/capacity/messages';
 import { drainEventSignal } from '../workflows/spot-drain/messages';
@@ -58,7 +61,7 @@ interface WorkflowTarget {
   workflowType: string;
   taskQueue: string;
   workflowId: string;
-  args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput];
+  args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput] | [LaunchInput];
   searchAttributes: SearchAttributePair[];
   staticSummary: string;
   /** What happens when a closed workflow with this id exists. */
@@ -79,6 +82,15 @@ export type RouteDecision =
   | ({ action: 'signalWithStart'; signal: SignalPayload } & WorkflowTarget)
   /** Deliver the signal only to a running workflow; `ignored` when there is none. */
   | { action: 'signal'; workflowId: string; signal: SignalPayload };
+
+/**
+ * What one event becomes: one decision, or one per workflow it concerns (an AWS Health event naming
+ * several instances starts a drain for each; each gets its own result under the event's id).
+ */
+export type RouteResult = RouteDecision | { action: 'each'; decisions: RouteDecision[] };
+
+/** The decisions of a route result, in order. */
+export const decisionsOf = (r: RouteResult): RouteDecision[] => (r.action === 'each' ? r.decisions : [r]);
 
 export interface RouteOptions {
   /** Start every workflow with `dryRun: true` (the local demo, drills). */
@@ -159,6 +171,83 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
     ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...dryRunOf(opts) }, { why: what })),
     signal: { name: drainEventSignal.name, arg: signal },
   };
+}
+
+/**
+ * EC2 state changes ("State change events for Amazon EC2 instances"): stopping and shutting-down
+ * mean the instance goes now, so its drain starts (or is joined) on the warning deadline; stopped and
+ * terminated close a drain that is still running and start nothing; pending and running are not ours.
+ */
+function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-change' }>, opts: RouteOptions): RouteDecision {
+  const { envelope, detail } = event;
+  const instanceId = detail['instance-id'];
+  const { state } = detail;
+  if (state === 'stopping' || state === 'shutting-down') {
+    const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_NOTICE_MS).toISOString();
+    const signal: DrainEvent = { kind: 'instance-stopping', instanceId, eventId: envelope.id, eventTime: envelope.time, deadline };
+    return {
+      action: 'signalWithStart',
+      ...targetOf(drainStartOptions({ instanceId, ...dryRunOf(opts) }, { why: `instance ${state}, deadline ${deadline}` })),
+      signal: { name: drainEventSignal.name, arg: signal },
+    };
+  }
+  if (state === 'stopped' || state === 'terminated') {
+    const signal: DrainEvent = { kind: 'instance-gone', instanceId, eventId: envelope.id, eventTime: envelope.time };
+    return { action: 'signal', workflowId: drainWorkflowId(instanceId), signal: { name: drainEventSignal.name, arg: signal } };
+  }
+  return { action: 'ignore', reason: `instance ${instanceId} is ${state}: only stopping, shutting-down, stopped and terminated concern a drain`, workflowId: null };
+}
+
+/**
+ * AWS Health: an EC2 scheduled change (retirement, stop, reboot or network maintenance) drains each
+ * affected instance now, replacement first, on the relaxed deadline or before `startTime`,
+ * whichever is earlier. Other services and categories, and closed events, are not ours.
+ */
+function healthRoute(event: Extract<RoutableEvent, { kind: 'health-event' }>, opts: RouteOptions): RouteResult {
+  const { envelope, detail } = event;
+  const what = `${detail.service} ${detail.eventTypeCategory} ${detail.eventTypeCode}`;
+  if (detail.service !== 'EC2' || detail.eventTypeCategory !== 'scheduledChange') {
+    return { action: 'ignore', reason: `AWS Health ${what}: only EC2 scheduled changes drain instances`, workflowId: null };
+  }
+  if (detail.statusCode === 'closed') return { action: 'ignore', reason: `AWS Health ${what} is closed`, workflowId: null };
+  // affectedEntities names the instances; `resources` repeats them (and is all there is in some samples).
+  const instances = [...new Set([...detail.affectedEntities.map((e) => e.entityValue), ...envelope.resources])].filter((v) => EC2_INSTANCE_ID.test(v));
+  if (instances.length === 0) return { action: 'ignore', reason: `AWS Health ${what} names no EC2 instance`, workflowId: null };
+  const startMs = detail.startTime ? Date.parse(detail.startTime) : NaN;
+  const deadline = Number.isFinite(startMs) ? new Date(startMs).toISOString() : undefined;
+  return {
+    action: 'each',
+    decisions: instances.map((instanceId) => {
+      const signal: DrainEvent = { kind: 'scheduled-change', instanceId, eventId: envelope.id, eventTime: envelope.time, ...(deadline ? { deadline } : {}) };
+      return {
+        action: 'signalWithStart',
+        ...targetOf(drainStartOptions({ instanceId, ...dryRunOf(opts) }, { why: `${detail.eventTypeCode}${deadline ? ` at ${deadline}` : ''}` })),
+        signal: { name: drainEventSignal.name, arg: signal },
+      } satisfies RouteDecision;
+    }),
+  };
+}
+
+/**
+ * An ASG launch lifecycle action for a group that is one of a cluster's `asg` pools: the launch
+ * workflow completes it once the instance joins the cluster. Groups the config does not name are not ours.
+ */
+function launchRoute(event: Extract<RoutableEvent, { kind: 'lifecycle-launch' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
+  const { envelope, detail: d } = event;
+  const owner = Object.entries(config.clusters).find(([, c]) => c.pools.some((p) => p.kind === 'asg' && p.autoScalingGroupName === d.AutoScalingGroupName));
+  if (!owner) return { action: 'ignore', reason: `no cluster in the config has Auto Scaling group ${d.AutoScalingGroupName} as a pool`, workflowId: null };
+  const [cluster, settings] = owner;
+  const input: LaunchInput = {
+    instanceId: d.EC2InstanceId,
+    cluster,
+    lifecycle: { hookName: d.LifecycleHookName, asgName: d.AutoScalingGroupName, actionToken: d.LifecycleActionToken },
+    eventId: envelope.id,
+    eventTime: envelope.time,
+    timeoutSeconds: settings.capacity.registrationTimeoutSeconds,
+    heartbeatSeconds: settings.drain.lifecycleHeartbeatSeconds,
+    ...dryRunOf(opts),
+  };
+  return { action: 'start', ...targetOf(launchStartOptions(input)) };
 }
 
 function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
@@ -270,12 +359,20 @@ function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-d
 }
 
 /** What one validated event becomes. Throws RouteValidationError for details that name unknown config. */
-export function routeEvent(event: ParsedEvent, config: FleetopsConfig, opts: RouteOptions = {}): RouteDecision {
+export function routeEvent(event: ParsedEvent, config: FleetopsConfig, opts: RouteOptions = {}): RouteResult {
   switch (event.kind) {
     case 'spot-interruption-warning':
     case 'rebalance-recommendation':
     case 'lifecycle-terminate':
       return drainRoute(event, opts);
+    case 'instance-state-change':
+      return stateChangeRoute(event, opts);
+    case 'health-event':
+      return healthRoute(event, opts);
+    case 'lifecycle-launch':
+      return launchRoute(event, config, opts);
+    case 'lifecycle-test-notification':
+      return { action: 'ignore', reason: `autoscaling:TEST_NOTIFICATION for ${event.detail.AutoScalingGroupName ?? 'a lifecycle hook'} (sent when a hook is created)`, workflowId: null };
     case 'alarm-state-change':
       return alarmRoute(event, config, opts);
     case 'ecs-deployment-state-change':

@@ -13,6 +13,8 @@ import type { Readable, Writable } from 'node:stream';
  */
 
 export const DEFAULT_MOTO_BIN = resolve(__dirname, '..', '.tools', 'bin', 'moto_server');
+/** Put on moto's PYTHONPATH: its sitecustomize.py patches costs of moto's SQS away (same answers). */
+export const MOTO_PATCHES = resolve(__dirname, 'moto-patches');
 
 export interface MotoOptions {
   /** moto_server executable; default `FLEETOPS_MOTO_BIN` or .tools/bin/moto_server. */
@@ -85,7 +87,8 @@ async function startOn(bin: string, host: string, port: number, opts: MotoOption
     stdio: ['pipe', 'pipe', 'pipe'],
     // Own process group, so the fallback below can kill the guard, its reader and moto together.
     detached: true,
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    // moto-patches/sitecustomize.py removes two costs of moto's SQS that AWS does not have (it says which).
+    env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONPATH: [MOTO_PATCHES, process.env.PYTHONPATH].filter(Boolean).join(':') },
   });
   let tail = '';
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;

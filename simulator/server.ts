@@ -380,6 +380,9 @@ export class Simulator {
    *  DELETE /_sim/rate-limits[?service=&action=]
    *  GET    /_sim/calls?service=&action=&sinceSeq=&faulted=   → { calls }
    *  DELETE /_sim/calls
+   *  GET    /_sim/events                 → { events } (what the behaviours published to EventBridge)
+   *  POST   /_sim/events                 body: { source, detailType, detail, resources?, region? } → { event }
+   *  DELETE /_sim/events                 forget the published events (not the queues they reached)
    *  POST   /_sim/reset                  moto and all simulator state (rules, limits, record, behaviours)
    *  POST   /_sim/tick[?behaviour=name]  run behaviour ticks now → { ran }
    *  *      /_sim/<behaviour>/...        the behaviour's own routes
@@ -448,6 +451,9 @@ export class Simulator {
         return { status: 200, body: { ok: true } };
       case 'GET events':
         return { status: 200, body: { events: this.ctx.events.published() } };
+      case 'DELETE events':
+        this.ctx.events.clear();
+        return { status: 200, body: { ok: true } };
       case 'POST events': {
         // What AWS would publish, on demand (a test or the demo asking for a rebalance recommendation).
         const e = z

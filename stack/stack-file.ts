@@ -9,7 +9,7 @@ import { ec2InstanceIdSchema } from '../common/aws-ids';
 export const stackFileSchema = z
   .object({
     temporal: z.object({ address: z.string().min(1), namespace: z.string().min(1), ui: z.url() }).strict(),
-    aws: z.object({ endpoint: z.url(), region: z.string().min(1) }).strict(),
+    aws: z.object({ endpoint: z.url(), region: z.string().min(1), eventsQueueUrl: z.url(), deadLetterQueueUrl: z.url() }).strict(),
     router: z.object({ url: z.url(), token: z.string().min(16) }).strict(),
     demo: z
       .object({

@@ -4,7 +4,11 @@
  *   temporal   Temporal dev server + Web UI, state in <run>/temporal.sqlite (survives a restart)
  *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)
  *   worker     workers/main.ts, polling fleetops-critical and fleetops
- *   router     router/main.ts, HTTP events API with a generated token
+ *   router     router/main.ts, HTTP events API with a generated token, consuming the events queue
+ *
+ * The AWS-side kit (deploy/aws/fleetops-events.yaml) is deployed into the emulator with CloudFormation,
+ * as into an account: EventBridge rules deliver what the simulator publishes (interruption warnings,
+ * alarm changes, state changes) to the events queue the router consumes (FLEETOPS_EVENTS_QUEUE_URL).
  *
  * Temporal and the emulator start together; the demo is seeded, and the workflow bundle built (or
  * reused from <run>/cache when the sources are unchanged), while Temporal comes up. The worker and
@@ -21,10 +25,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { createAwsClients } from '../activities/aws/clients';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { writeDemoConfig } from './demo-config';
+import { deployEventsKit } from './events-kit';
 import {
   assertPortFree,
   awsAnswers,
@@ -209,6 +215,25 @@ async function main(): Promise<void> {
       return seeded;
     })();
 
+    // The events path, deployed as into an account. A shorter visibility timeout and receive count than
+    // the template's defaults (30 s, 5): a message a crashed router held comes back sooner, and an outage
+    // longer than maxReceiveCount × visibility (the end-to-end test makes one) takes 30 s, not 150.
+    const kitReady = (async () => {
+      await waitFor('AWS emulator', async () => ((await awsAnswers(aws)) ? true : undefined), { timeoutMs: 60_000, intervalMs: 200, child: simulator });
+      const t = Date.now();
+      const cfn = new CloudFormationClient({ region: s.region, endpoint: awsEndpoint, maxAttempts: 3 });
+      try {
+        const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '10', MaxReceiveCount: '3' } });
+        // The emulator's own form of the queue URLs (CloudFormation answers with the AWS host name).
+        const local = (url: string) => new URL(new URL(url).pathname, awsEndpoint).href;
+        const queues = { eventsQueueUrl: local(kit.EventsQueueUrl), deadLetterQueueUrl: local(kit.DeadLetterQueueUrl) };
+        say(`events path: CloudFormation stack fleetops (EventBridge rules → ${queues.eventsQueueUrl}) in ${seconds(Date.now() - t)}`);
+        return queues;
+      } finally {
+        cfn.destroy();
+      }
+    })();
+
     const bundleReady = (async () => {
       const t = Date.now();
       const bundle = await cachedWorkflowBundle(join(s.runDir, 'cache'));
@@ -219,7 +244,7 @@ async function main(): Promise<void> {
     // The worker and router start once the config can be rendered; the seed finishes meanwhile.
     // A seed that fails before that point rejects here rather than leaving the wait hanging.
     const seedFailedEarly = demoReady.then(() => new Promise<never>(() => {}));
-    const [connection, inputs, bundlePath] = await Promise.all([temporalReady, Promise.race([configInputs, seedFailedEarly]), bundleReady]);
+    const [connection, inputs, bundlePath, queues] = await Promise.all([temporalReady, Promise.race([configInputs, seedFailedEarly]), bundleReady, kitReady]);
     sink = await startWebhookSink({ host: s.host, logFile: join(s.runDir, 'notifications.log'), print });
     // Slack: a Web API stand-in in this process, and fresh secrets in files beside the config (0600).
     const slackSecrets = { signingSecret: randomBytes(24).toString('hex'), botToken: `xoxb-local-${randomBytes(16).toString('hex')}` };
@@ -245,7 +270,8 @@ async function main(): Promise<void> {
     const restart = { max: 3, windowMs: 60_000 };
     const workerEnv = { ...childEnv, FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
     const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000, restart }));
-    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), childEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));
+    const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl };
+    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), routerEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));
     const [seeded] = await Promise.all([
       demoReady.finally(() => aws.destroy()),
       waitForWorker(connection, s.namespace, worker).then(() => say(`worker polling (${seconds(Date.now() - startedAt)})`)),
@@ -257,7 +283,7 @@ async function main(): Promise<void> {
 
     const stackFile: StackFile = {
       temporal: { address: temporalAddress, namespace: s.namespace, ui: temporalUi },
-      aws: { endpoint: awsEndpoint, region: s.region },
+      aws: { endpoint: awsEndpoint, region: s.region, ...queues },
       router: { url: routerUrl, token: routerToken },
       demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
       slack: { signingSecret: slackSecrets.signingSecret, messagesUrl: slack.messagesUrl },
@@ -269,7 +295,7 @@ async function main(): Promise<void> {
     print(`${READY_MARKER} in ${seconds(Date.now() - startedAt)}`);
     print(`  Temporal Web UI  ${temporalUi}   (gRPC ${temporalAddress}, namespace ${s.namespace})`);
     print(`  AWS endpoint     ${awsEndpoint}   (${s.region}; cluster ${DEMO.cluster}, service ${DEMO.service})`);
-    print(`  router           ${routerUrl}   (token in ${stackPath})`);
+    print(`  router           ${routerUrl}   (token in ${stackPath}); consumes ${queues.eventsQueueUrl}`);
     print(`  slack app        ${routerUrl}/slack/events   (signing secret in stack.json; Web API stand-in's record: ${slack.messagesUrl})`);
     print(`  config           ${configPath}`);
     print(`  logs             ${s.logDir}/<name>.log; notifications in ${join(s.runDir, 'notifications.log')}`);

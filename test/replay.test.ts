@@ -19,7 +19,7 @@ function historyFiles(dir: string): string[] {
 }
 
 const files = historyFiles(HISTORIES_DIR);
-const EXPECTED_WORKFLOWS = ['spot-drain', 'capacity', 'canary-deploy', 'incident'];
+const EXPECTED_WORKFLOWS = ['spot-drain', 'capacity', 'canary-deploy', 'incident', 'launch'];
 
 describe('replay of recorded workflow histories', () => {
   it('has recorded histories for every workflow', () => {

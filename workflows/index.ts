@@ -6,3 +6,4 @@ export { spotDrain } from './spot-drain/workflow';
 export { incident } from './incident/workflow';
 export { capacity } from './capacity/workflow';
 export { canaryDeploy } from './canary-deploy/workflow';
+export { launch } from './launch/workflow';

@@ -4,17 +4,28 @@ import { alarmStateChange } from './alarm-state-change';
 import { deployRequested } from './deploy-requested';
 import { ecsDeploymentStateChange } from './ecs-deployment-state-change';
 import { ecsServiceAction } from './ecs-service-action';
-import { envelopeSchema, type EventEnvelope, type EventKindDefinition } from './envelope';
+import { detailTypesOf, envelopeSchema, type EventEnvelope, type EventKindDefinition } from './envelope';
+import { healthEvent } from './health-event';
 import { incidentDeclared } from './incident-declared';
+import { instanceStateChange } from './instance-state-change';
+import { lifecycleLaunch } from './lifecycle-launch';
 import { lifecycleTerminate } from './lifecycle-terminate';
+import { lifecycleTestNotification } from './lifecycle-test-notification';
 import { rebalanceRecommendation } from './rebalance-recommendation';
 import { spotInterruptionWarning } from './spot-interruption-warning';
 
-/** Every event kind the router understands; anything else is `unknown` and ends `ignored`. */
+/**
+ * Every event kind the router understands; anything else is `unknown` and ends `ignored`. Where two
+ * kinds share a source and detail-type, the first whose `when` accepts the detail claims the event.
+ */
 export const EVENT_KINDS = [
   spotInterruptionWarning,
   rebalanceRecommendation,
+  instanceStateChange,
+  healthEvent,
+  lifecycleTestNotification,
   lifecycleTerminate,
+  lifecycleLaunch,
   alarmStateChange,
   ecsDeploymentStateChange,
   ecsServiceAction,
@@ -27,9 +38,13 @@ export type RoutableEvent = ParsedOf<(typeof EVENT_KINDS)[number]>;
 export type EventKindName = RoutableEvent['kind'];
 export type ParsedEvent = RoutableEvent | { kind: 'unknown'; envelope: EventEnvelope };
 
-const byKey = new Map<string, EventKindDefinition<string, unknown>>(
-  EVENT_KINDS.map((k) => [`${k.source}\u0000${k.detailType}`, k as EventKindDefinition<string, unknown>]),
-);
+const byKey = new Map<string, EventKindDefinition<string, unknown>[]>();
+for (const k of EVENT_KINDS as readonly EventKindDefinition<string, unknown>[]) {
+  for (const detailType of detailTypesOf(k)) {
+    const key = `${k.source}\u0000${detailType}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), k]);
+  }
+}
 
 export type ParseResult = { ok: true; event: ParsedEvent } | { ok: false; error: string };
 
@@ -47,7 +62,7 @@ function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[]): stri
 export function parseEvent(raw: unknown, at: readonly PropertyKey[] = []): ParseResult {
   const envelope = envelopeSchema.safeParse(raw);
   if (!envelope.success) return { ok: false, error: describeIssues(envelope.error, at) };
-  const def = byKey.get(`${envelope.data.source}\u0000${envelope.data['detail-type']}`);
+  const def = byKey.get(`${envelope.data.source}\u0000${envelope.data['detail-type']}`)?.find((k) => !k.when || k.when(envelope.data.detail));
   if (!def) return { ok: true, event: { kind: 'unknown', envelope: envelope.data } };
   const detail = def.detail.safeParse(envelope.data.detail);
   if (!detail.success) return { ok: false, error: describeIssues(detail.error, [...at, 'detail']) };

@@ -1,6 +1,8 @@
 import type { BehaviourFactory } from '../behaviour';
 import { asgLifecycle } from './asg-lifecycle';
 import { capacityBehaviour } from './capacity';
+import { cloudwatchAlarmEvents } from './cloudwatch-alarm-events';
+import { ec2StateEvents } from './ec2-state-events';
 import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
 import { spotInterruption } from './spot-interruption';
@@ -10,4 +12,12 @@ import { spotInterruption } from './spot-interruption';
  * hooks run. Add a module as `simulator/behaviours/<name>.ts` exporting a `BehaviourFactory` and
  * list it here.
  */
-export const BEHAVIOURS: readonly BehaviourFactory[] = [ecsDeploymentsBehaviour, ecsScheduler, asgLifecycle, spotInterruption, capacityBehaviour];
+export const BEHAVIOURS: readonly BehaviourFactory[] = [
+  ecsDeploymentsBehaviour,
+  ecsScheduler,
+  asgLifecycle,
+  spotInterruption,
+  capacityBehaviour,
+  ec2StateEvents,
+  cloudwatchAlarmEvents,
+];

@@ -3,13 +3,21 @@ import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { ec2InstanceIdSchema } from '../../common/aws-ids';
 import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
+import { DEFAULT_ACCOUNT } from '../events';
+import { publishInstanceStates } from './ec2-state-events';
 
 /**
  * Spot reclaim, as AWS does it: an instance that got an interruption warning is terminated
  * `afterSeconds` (120) later, and its container instance leaves its cluster with whatever tasks it
- * still ran. The local stack and the storm benchmark schedule this when they post a warning.
+ * still ran; EC2 announces shutting-down and terminated (ec2-state-events.ts). `interrupt` is the
+ * whole of it as AWS does it ("Spot Instance interruption notices",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html):
+ * optionally a rebalance recommendation first, then the `EC2 Spot Instance Interruption Warning`
+ * published to EventBridge, then the reclaim. `schedule` is the reclaim alone, for callers that deliver
+ * the warning themselves (the storm benchmark posts it to the router).
  *
- * Routes: `POST /_sim/spot-interruption/schedule` `{ instanceId, afterSeconds? }`;
+ * Routes: `POST /_sim/spot-interruption/interrupt` `{ instanceId, afterSeconds?, rebalance? }`;
+ * `POST /_sim/spot-interruption/schedule` `{ instanceId, afterSeconds? }`;
  * `GET /_sim/spot-interruption` → `{ scheduled, terminated }`.
  */
 
@@ -31,6 +39,8 @@ const scheduleSchema = z
     afterSeconds: z.number().nonnegative().max(3600).default(120),
   })
   .strict();
+
+const interruptSchema = scheduleSchema.extend({ rebalance: z.boolean().default(false), region: z.string().default('us-east-1') }).strict();
 
 function clusterName(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
@@ -57,10 +67,22 @@ export const spotInterruption: BehaviourFactory = () => {
         await aws.ecs.send(new DeregisterContainerInstanceCommand({ cluster: c, containerInstance: ci.containerInstanceArn, force: true }));
       }
     }
-    await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [s.instanceId] })).catch((err: unknown) => {
-      ctx.log.warn({ err, instanceId: s.instanceId }, 'spot-interruption: TerminateInstances failed');
-    });
+    const gone = await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [s.instanceId] })).then(
+      () => true,
+      (err: unknown) => {
+        ctx.log.warn({ err, instanceId: s.instanceId }, 'spot-interruption: TerminateInstances failed');
+        return false;
+      },
+    );
+    if (gone) await publishInstanceStates(ctx, [s.instanceId], ['shutting-down', 'terminated']);
     terminated.push({ ...s, terminatedAt: new Date().toISOString(), tasksLost, ...(cluster ? { cluster } : {}) });
+  }
+
+  /** A second warning for the same instance does not move the first one's termination. */
+  function schedule(instanceId: string, afterSeconds: number): Scheduled {
+    const s = scheduled.get(instanceId) ?? { instanceId, terminateAt: new Date(Date.now() + afterSeconds * 1000).toISOString() };
+    scheduled.set(s.instanceId, s);
+    return s;
   }
 
   const behaviour: Behaviour = {
@@ -78,18 +100,32 @@ export const spotInterruption: BehaviourFactory = () => {
       },
     },
 
-    route(req) {
+    async route(req, ctx) {
       if (req.method === 'GET' && req.path === '/') return { status: 200, body: { scheduled: [...scheduled.values()], terminated } };
       if (req.method === 'POST' && req.path === '/schedule') {
         const p = scheduleSchema.safeParse(req.body ?? {});
         if (!p.success) return { status: 400, body: { error: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } };
-        // A second warning for the same instance does not move the first one's termination.
-        const s = scheduled.get(p.data.instanceId) ?? {
-          instanceId: p.data.instanceId,
-          terminateAt: new Date(Date.now() + p.data.afterSeconds * 1000).toISOString(),
-        };
-        scheduled.set(s.instanceId, s);
-        return { status: 200, body: s };
+        return { status: 200, body: schedule(p.data.instanceId, p.data.afterSeconds) };
+      }
+      if (req.method === 'POST' && req.path === '/interrupt') {
+        const p = interruptSchema.safeParse(req.body ?? {});
+        if (!p.success) return { status: 400, body: { error: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } };
+        const { instanceId, region } = p.data;
+        const resources = [`arn:aws:ec2:${region}:${DEFAULT_ACCOUNT}:instance/${instanceId}`];
+        const published = [];
+        if (p.data.rebalance) {
+          published.push(await ctx.events.publish({ source: 'aws.ec2', detailType: 'EC2 Instance Rebalance Recommendation', detail: { 'instance-id': instanceId }, resources, region }));
+        }
+        published.push(
+          await ctx.events.publish({
+            source: 'aws.ec2',
+            detailType: 'EC2 Spot Instance Interruption Warning',
+            detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
+            resources,
+            region,
+          }),
+        );
+        return { status: 200, body: { ...schedule(instanceId, p.data.afterSeconds), events: published } };
       }
       return undefined;
     },

@@ -1,12 +1,12 @@
 import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { parseEvent } from '../../router/events';
-import { matchAlarmRoute, routeEvent, RouteValidationError, shortIdOf, type RouteDecision } from '../../router/routes';
+import { matchAlarmRoute, routeEvent, RouteValidationError, shortIdOf, type RouteResult } from '../../router/routes';
 import { ALL_KINDS, createTestWorld, example } from './fixtures';
 
 const world = createTestWorld();
 
-function route(raw: unknown, opts = {}): RouteDecision {
+function route(raw: unknown, opts = {}): RouteResult {
   const parsed = parseEvent(raw);
   if (!parsed.ok) throw new Error(parsed.error);
   return routeEvent(parsed.event, world.config, opts);

@@ -17,7 +17,11 @@ export type Envelope = Record<string, unknown> & { id: string; time: string; det
 export const ALL_KINDS: EventKindName[] = [
   'spot-interruption-warning',
   'rebalance-recommendation',
+  'instance-state-change',
+  'health-event',
+  'lifecycle-test-notification',
   'lifecycle-terminate',
+  'lifecycle-launch',
   'alarm-state-change',
   'ecs-deployment-state-change',
   'ecs-service-action',
@@ -79,6 +83,25 @@ export function createTestWorld(): TestWorld {
           break;
         case 'lifecycle-terminate':
           d.EC2InstanceId = o.instanceId ?? newInstanceId();
+          break;
+        case 'lifecycle-launch':
+          d.EC2InstanceId = o.instanceId ?? newInstanceId();
+          // The demo cluster's on-demand pool (config/demo.fleetops.yaml), so the launch is this world's.
+          d.AutoScalingGroupName = 'demo-on-demand';
+          break;
+        case 'instance-state-change':
+          d['instance-id'] = o.instanceId ?? newInstanceId();
+          e.resources = [`arn:aws:ec2:us-east-1:123456789012:instance/${d['instance-id'] as string}`];
+          if (o.state) d.state = o.state;
+          break;
+        case 'health-event': {
+          const id = o.instanceId ?? newInstanceId();
+          e.resources = [id];
+          d.affectedEntities = [{ entityValue: id, status: 'IMPAIRED' }];
+          d.startTime = new Date(Date.now() + 14 * 86_400_000).toUTCString();
+          break;
+        }
+        case 'lifecycle-test-notification':
           break;
         case 'alarm-state-change':
           d.alarmName = o.alarmName ?? alarms.scaleOut;

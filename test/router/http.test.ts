@@ -10,7 +10,7 @@ import {
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { Dispatcher } from '../../router/dispatch';
 import { createRouterMetrics } from '../../router/metrics';
-import { routeEvent, shortIdOf } from '../../router/routes';
+import { decisionsOf, routeEvent, shortIdOf } from '../../router/routes';
 import { parseEvent } from '../../router/events';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
@@ -292,7 +292,8 @@ describe('auth, errors and operations endpoints', () => {
       expect(res.body).toEqual({ error: expect.stringContaining('temporal unavailable') });
       expect((await down.get('/readyz')).status).toBe(503);
       expect((await down.get('/healthz')).status).toBe(200);
-      expect(await metricValue(down, 'fleetops_router_events_failed_total', { reason: 'temporal_unavailable' })).toBe(1);
+      // Counted when the 503 goes out (no answer within 1.5 s), and once more when the call itself gives up.
+      expect(await metricValue(down, 'fleetops_router_events_failed_total', { reason: 'temporal_no_answer', transport: 'http' })).toBe(1);
     } finally {
       await down.stop();
     }
@@ -303,8 +304,8 @@ describe('auth, errors and operations endpoints', () => {
     const parsed = parseEvent(e);
     if (!parsed.ok) throw new Error(parsed.error);
     const dispatcher = new Dispatcher({ connection: env.connection, namespace: 'default', metrics: createRouterMetrics() });
-    const decision = routeEvent(parsed.event, world.config);
-    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision, 'sqs')).toEqual({ eventId: e.id, action: 'started', workflowId: `drain-${e.detail.EC2InstanceId}` });
-    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision, 'sqs')).toMatchObject({ action: 'duplicate' });
+    const [decision] = decisionsOf(routeEvent(parsed.event, world.config));
+    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision!, 'sqs')).toEqual({ eventId: e.id, action: 'started', workflowId: `drain-${e.detail.EC2InstanceId}` });
+    expect(await dispatcher.dispatch(e.id, parsed.event.kind, decision!, 'sqs')).toMatchObject({ action: 'duplicate' });
   });
 });

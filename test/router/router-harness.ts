@@ -78,3 +78,13 @@ export async function metricValue(router: Router, name: string, labels: Record<s
 }
 
 export type { TestWorkflowEnvironment };
+
+/** Observations of a histogram (its `_count`), optionally for some labels. */
+export async function histogramCount(router: Router, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = await router.metrics.registry.getSingleMetric(name)?.get();
+  if (!metric) return 0;
+  return metric.values
+    .filter((v) => (v as { metricName?: string }).metricName === `${name}_count`)
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}

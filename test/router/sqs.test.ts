@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -7,10 +11,12 @@ import { createRouterMetrics } from '../../router/metrics';
 import type { RouteDecision } from '../../router/routes';
 import { SqsConsumer } from '../../router/sqs-consumer';
 import { startEmulator, type Emulator } from '../harness/emulator';
+import { ROOT } from '../harness/paths';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
-import { captureLogger, metricValue, startedWith, startTestRouter, type TestRouter } from './router-harness';
+import { captureLogger, histogramCount, metricValue, startedWith, startTestRouter, type TestRouter } from './router-harness';
 import { createQueues, depth, sendAll, spawnRouter, waitFor } from './sqs-harness';
+import { startTcpProxy } from './tcp-proxy';
 
 let env: TestWorkflowEnvironment;
 let emu: Emulator;
@@ -45,8 +51,12 @@ const exists = async (id: string) =>
       throw err;
     });
 
-async function sqsRouter(queueUrl: string, connection = env.connection, extra: { visibilityTimeoutSeconds?: number } = {}): Promise<TestRouter> {
-  return startTestRouter(world, connection, { sqs: { client: sqs, queueUrl, waitTimeSeconds: 1, ...extra }, callTimeoutMs: 1_000 });
+async function sqsRouter(
+  queueUrl: string,
+  connection = env.connection,
+  extra: { visibilityTimeoutSeconds?: number; dlqPollMs?: number; probeIntervalMs?: number } = {},
+): Promise<TestRouter> {
+  return startTestRouter(world, connection, { sqs: { client: sqs, queueUrl, waitTimeSeconds: 1, dlqPollMs: 0, ...extra }, callTimeoutMs: 1_000 });
 }
 
 describe('SQS consumer against moto', () => {
@@ -63,6 +73,9 @@ describe('SQS consumer against moto', () => {
       expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'deleted' })).toBe(1);
       expect(await metricValue(router, 'fleetops_router_events_routed_total', { action: 'started', transport: 'sqs' })).toBe(1);
       expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
+      // Event time → accepted, and SentTimestamp → deleted, one observation each.
+      expect(await histogramCount(router, 'fleetops_router_event_age_seconds', { kind: 'spot-interruption-warning', transport: 'sqs' })).toBe(1);
+      expect(await histogramCount(router, 'fleetops_router_sqs_message_seconds')).toBe(1);
     } finally {
       await router.stop();
     }
@@ -73,7 +86,7 @@ describe('SQS consumer against moto', () => {
     const bad = { ...world.event('rebalance-recommendation'), time: 'not a time' };
     const good = world.event('incident-declared');
     await sendAll(sqs, q.url, ['{"truncated":', JSON.stringify(bad), JSON.stringify(good)]);
-    const router = await sqsRouter(q.url);
+    const router = await sqsRouter(q.url, env.connection, { dlqPollMs: 60_000 });
     try {
       await waitFor('two messages in the DLQ', async () => (await depth(sqs, q.dlqUrl)).total === 2, 30_000, 250);
       await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0);
@@ -83,23 +96,103 @@ describe('SQS consumer against moto', () => {
       expect(poisonLines).toHaveLength(2);
       expect(poisonLines.join('')).toContain('time: must be an ISO 8601 timestamp');
       expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'deleted' })).toBe(1);
+      // The dead-letter queue's depth and oldest message age, as the router reports them.
+      await router.consumer!.refreshDlqMetrics();
+      expect(await metricValue(router, 'fleetops_router_dlq_messages')).toBe(2);
+      expect(await metricValue(router, 'fleetops_router_dlq_oldest_message_age_seconds')).toBeGreaterThan(0);
     } finally {
       await router.stop();
     }
   });
 
-  it('while Temporal is unreachable a message stays on the queue; it is carried out when Temporal is back', async () => {
+  it("takes the ASG's own lifecycle notification format beside the EventBridge envelope; a hook's test notification is deleted, not dead-lettered", async () => {
+    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 10, maxReceiveCount: 2 });
+    const examples = join(ROOT, 'router', 'events', 'examples', 'asg-direct');
+    const launch = { ...JSON.parse(readFileSync(join(examples, 'lifecycle-launch.json'), 'utf8')), RequestId: randomUUID(), EC2InstanceId: newInstanceId(), AutoScalingGroupName: 'demo-on-demand' };
+    const terminate = { ...JSON.parse(readFileSync(join(examples, 'lifecycle-terminate.json'), 'utf8')), RequestId: randomUUID(), EC2InstanceId: newInstanceId() };
+    const test = { ...JSON.parse(readFileSync(join(examples, 'test-notification.json'), 'utf8')), RequestId: randomUUID() };
+    await sendAll(sqs, q.url, [launch, terminate, test].map((b) => JSON.stringify(b)));
+    const router = await sqsRouter(q.url, env.connection, { dlqPollMs: 60_000 });
+    try {
+      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0);
+      const started = await startedWith(handle(`launch-${launch.EC2InstanceId}`));
+      expect(started.args).toEqual([expect.objectContaining({ instanceId: launch.EC2InstanceId, cluster: world.cluster, eventId: launch.RequestId })]);
+      expect((await startedWith(handle(`drain-${terminate.EC2InstanceId}`))).signals).toEqual([
+        { name: 'drainEvent', arg: expect.objectContaining({ kind: 'lifecycle-terminate', eventId: terminate.RequestId }) },
+      ]);
+      expect(await metricValue(router, 'fleetops_router_events_ignored_total', { kind: 'lifecycle-test-notification', transport: 'sqs' })).toBe(1);
+      const ignored = router.logs.filter((l) => l.includes('"msg":"event ignored"'));
+      expect(ignored).toHaveLength(1);
+      expect(JSON.parse(ignored[0]!)).toMatchObject({ level: 30, eventId: test.RequestId, reason: expect.stringContaining('autoscaling:TEST_NOTIFICATION for my-asg') });
+      expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
+      expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'deleted' })).toBe(3);
+    } finally {
+      await router.stop();
+    }
+  });
+
+  it('while Temporal does not answer it stops receiving: events wait on the queue past maxReceiveCount × visibility, none reaches the DLQ; all are carried out when Temporal answers', async () => {
+    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 2, maxReceiveCount: 2 });
+    const proxy = await startTcpProxy(process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS as string);
+    // Reconnects within a second of Temporal coming back, as router/main.ts configures its connection.
+    const connection = await Connection.connect({
+      address: proxy.address,
+      channelArgs: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 1_000 },
+    });
+    deadConnections.push(connection);
+    const router = await sqsRouter(q.url, connection, { probeIntervalMs: 250 });
+    try {
+      const before = world.event('spot-interruption-warning');
+      await sendAll(sqs, q.url, [JSON.stringify(before)]);
+      await waitFor('the first warning carried out', () => exists(`drain-${before.detail['instance-id']}`));
+
+      await proxy.down();
+      const held = world.event('spot-interruption-warning');
+      await sendAll(sqs, q.url, [JSON.stringify(held)]);
+      await waitFor('receiving paused', async () => (await metricValue(router, 'fleetops_router_sqs_receiving_paused')) === 1);
+      const waiting = [world.event('spot-interruption-warning'), world.event('lifecycle-terminate'), world.event('rebalance-recommendation')];
+      await sendAll(sqs, q.url, waiting.map((e) => JSON.stringify(e)));
+      // The outage lasts longer than maxReceiveCount × visibility timeout (2 × 2 s): a consumer that kept
+      // receiving would have moved every one of them to the DLQ by then.
+      const until = Date.now() + 6_000;
+      while (Date.now() < until) {
+        // Held in hand (kept invisible) or waiting on the queue; a long poll already under way when the
+        // pause began may have taken one more into hand. Nothing left, nothing dead-lettered.
+        expect((await depth(sqs, q.url)).total).toBe(4);
+        expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(router.logs.join('')).toContain('Temporal unavailable: SQS receiving paused');
+
+      await proxy.up();
+      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0, 30_000, 250);
+      const instanceIds = [held, ...waiting].map((e) => (e.detail['instance-id'] ?? e.detail.EC2InstanceId) as string);
+      for (const id of instanceIds) expect(await exists(`drain-${id}`)).toBe(true);
+      expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
+      expect(await metricValue(router, 'fleetops_router_sqs_receiving_paused')).toBe(0);
+      expect(router.logs.join('')).toContain('Temporal answers again: SQS receiving resumed');
+      // Every message was received once: held ones were kept, not redelivered, the rest waited unreceived.
+      expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'received' })).toBe(5);
+      expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'deleted' })).toBe(5);
+    } finally {
+      await router.stop();
+      await proxy.close();
+    }
+  });
+
+  it('stopped while Temporal is down, it leaves the held message on the queue (not deleted, not dead-lettered)', async () => {
     const q = await createQueues(sqs, queueName(), { visibilityTimeout: 2, maxReceiveCount: 10 });
     const e = world.event('lifecycle-terminate');
     await sendAll(sqs, q.url, [JSON.stringify(e)]);
     const dead = Connection.lazy({ address: '127.0.0.1:1' });
     deadConnections.push(dead);
-    const down = await sqsRouter(q.url, dead);
+    const down = await sqsRouter(q.url, dead, { probeIntervalMs: 250 });
     try {
-      await waitFor('a failed attempt', async () => (await metricValue(down, 'fleetops_router_sqs_messages_total', { outcome: 'retry' })) >= 1);
+      await waitFor('receiving paused', async () => (await metricValue(down, 'fleetops_router_sqs_receiving_paused')) === 1);
     } finally {
       await down.stop();
     }
+    expect(await metricValue(down, 'fleetops_router_sqs_messages_total', { outcome: 'retry' })).toBe(1);
     expect((await depth(sqs, q.url)).total).toBe(1);
     const up = await sqsRouter(q.url);
     try {
@@ -189,6 +282,20 @@ describe('the router process', () => {
     return declaredIncidentWorkflowId(e.detail.title as string, shortIdOf(e.id));
   }
 
+  it.each([
+    ['abc', 'FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: must be an integer from 1 to 10000 (SQS messages worked on at once) (got "abc")'],
+    ['0', 'FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: must be an integer from 1 to 10000 (SQS messages worked on at once) (got "0")'],
+  ])('FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT=%s is refused at start with exit 2, naming the variable', (value, message) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'router', 'main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, FLEETOPS_CONFIG: join(ROOT, 'config', 'demo.fleetops.yaml'), FLEETOPS_ROUTER_TOKEN: 'x'.repeat(32), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: value },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`fleetops router: ${message}`);
+  });
+
   it('SIGTERM mid-batch: stops receiving, finishes in-flight messages, exits 0 within 10 s', async () => {
     const q = await createQueues(sqs, queueName(), { visibilityTimeout: 30, maxReceiveCount: 5 });
     const { events } = mixedEvents(10);
@@ -226,12 +333,14 @@ describe('the router process', () => {
     const q = await createQueues(sqs, queueName(), { visibilityTimeout: 3, maxReceiveCount: 5 });
     const { events } = mixedEvents(40);
     await sendAll(sqs, q.url, events.map((e) => JSON.stringify(e)));
-    // Deletes are slow, so the kill lands after workflows started and before their messages were deleted.
-    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessageBatch', fault: { kind: 'latency', ms: 2_000 } });
+    // Deletes fail (SQS answers 500), so the kill lands after workflows started and before their
+    // messages were deleted; meanwhile redeliveries to this router are carried out again (duplicates).
+    await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessageBatch', fault: { kind: 'error', status: 500 } });
     const proc = await spawnRouter(world, {
       FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS as string,
       FLEETOPS_EVENTS_QUEUE_URL: q.url,
       FLEETOPS_AWS_ENDPOINT: emu.endpoint,
+      FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: '10',
     });
     try {
       await waitFor('first workflows started', () => exists(`drain-${events[0].detail['instance-id']}`));

@@ -58,6 +58,11 @@ it('publishes on the default bus: a matching rule delivers the envelope to its S
   const bodies = (got.Messages ?? []).map((m) => JSON.parse(m.Body!) as Record<string, unknown>);
   expect(bodies).toEqual([
     expect.objectContaining({
+      version: '0',
+      id: event.id,
+      account: '123456789012',
+      region: 'us-east-1',
+      time: event.time,
       source: 'aws.ec2',
       'detail-type': 'EC2 Spot Instance Interruption Warning',
       detail: { 'instance-id': 'i-0123456789abcdef0', 'instance-action': 'terminate' },

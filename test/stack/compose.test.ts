@@ -1,21 +1,16 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import * as autoScaling from '@aws-sdk/client-auto-scaling';
-import * as cloudwatch from '@aws-sdk/client-cloudwatch';
-import * as ec2 from '@aws-sdk/client-ec2';
-import * as ecs from '@aws-sdk/client-ecs';
-import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as s3 from '@aws-sdk/client-s3';
-import * as sqs from '@aws-sdk/client-sqs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { stackSettings } from '../../stack/settings';
 import { ROOT } from '../harness/paths';
+import { sources } from './iam-actions';
 
 /**
  * There is no Docker engine here, so docker-compose.yml, the Dockerfile and the README are checked
- * against the code instead: names, ports, commands, env vars and the IAM policy must agree.
+ * against the code instead: names, ports, commands and env vars must agree. (The IAM policies are in
+ * the CloudFormation kit, checked by test/stack/aws-kit.test.ts.)
  */
 
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
@@ -38,19 +33,6 @@ const services = compose.services;
 const readme = read('README.md');
 const dockerfile = read('Dockerfile');
 
-/** Every .ts file under the given top-level directories. */
-function sources(dirs: string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) out.push(p);
-    }
-  };
-  for (const d of dirs) if (existsSync(join(ROOT, d))) walk(join(ROOT, d));
-  return out;
-}
 const productionCode = sources(['activities', 'workers', 'router', 'cli', 'config', 'common', 'workflows'])
   .map((f) => readFileSync(f, 'utf8'))
   .join('\n');
@@ -101,7 +83,7 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-ui'].ports).toEqual([`\${TEMPORAL_UI_BIND_ADDRESS:-127.0.0.1}:${defaults.temporalUiPort}:8080`]);
     expect(portMapping('router')).toEqual([[defaults.routerPort, Number(env('router').FLEETOPS_ROUTER_PORT)]]);
     // The router's own default port is the one compose sets.
-    expect(read('router/main.ts')).toContain(`FLEETOPS_ROUTER_PORT ?? ${defaults.routerPort}`);
+    expect(read('router/env.ts')).toMatch(new RegExp(`FLEETOPS_ROUTER_PORT: .*\\.default\\(${defaults.routerPort}\\)`));
     expect(readme).toContain(`http://localhost:${defaults.temporalUiPort}`);
     expect(readme).toContain(`http://localhost:${defaults.routerPort}`);
   });
@@ -214,43 +196,6 @@ describe('Dockerfile', () => {
   });
 });
 
-/** `ecs:UpdateService` for every `new UpdateServiceCommand(` in the given sources, by the client that exports it. */
-function iamActionsCalledIn(dirs: string[]): string[] {
-  const clients: [string, Record<string, unknown>][] = [
-    ['ecs', ecs],
-    ['ec2', ec2],
-    ['autoscaling', autoScaling],
-    ['elasticloadbalancing', elbv2],
-    ['cloudwatch', cloudwatch],
-    ['sqs', sqs],
-    ['s3', s3],
-  ];
-  const actions = new Set<string>();
-  for (const file of sources(dirs)) {
-    const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(/g)) {
-      const owners = clients.filter(([, mod]) => typeof mod[`${m[1]}Command`] === 'function').map(([prefix]) => prefix);
-      // A command name several clients export is resolved by which clients the file imports.
-      const imported = owners.filter((prefix) => {
-        const pkg = { ecs: 'client-ecs', ec2: 'client-ec2', autoscaling: 'client-auto-scaling', elasticloadbalancing: 'client-elastic-load-balancing-v2', cloudwatch: 'client-cloudwatch', sqs: 'client-sqs', s3: 'client-s3' }[prefix];
-        return text.includes(`@aws-sdk/${pkg}'`);
-      });
-      if (imported.length !== 1) throw new Error(`${relative(ROOT, file)}: cannot tell which AWS client ${m[1]}Command belongs to`);
-      actions.add(`${imported[0]}:${m[1]}`);
-    }
-  }
-  return [...actions].sort();
-}
-
-function readmePolicyActions(sid: string): string[] {
-  for (const block of readme.matchAll(/```json\n([\s\S]*?)```/g)) {
-    const policy = JSON.parse(block[1]) as { Statement?: { Sid?: string; Action: string | string[] }[] };
-    const statement = policy.Statement?.find((s) => s.Sid === sid);
-    if (statement) return ([] as string[]).concat(statement.Action);
-  }
-  throw new Error(`README has no IAM policy statement ${sid}`);
-}
-
 describe('README', () => {
   it('starts from exactly `make up` and `make test`, which the Makefile defines', () => {
     expect(readme).toMatch(/```sh\nmake up[^\n]*\nmake test[^\n]*\n```/);
@@ -272,18 +217,10 @@ describe('README', () => {
     }
   });
 
-  it("lists every AWS action the worker's activities call in the worker IAM policy", () => {
-    const called = iamActionsCalledIn(['activities']);
-    expect(called.length).toBeGreaterThan(0);
-    // S3 has a statement of its own, scoped to the postmortem bucket's prefix.
-    const allowed = [...readmePolicyActions('FleetopsWorker'), ...readmePolicyActions('FleetopsPostmortems')];
-    expect(called).toContain('s3:PutObject');
-    expect(called.filter((a) => !allowed.includes(a))).toEqual([]);
-  });
-
-  it("lists every SQS action the router calls in the router IAM policy", () => {
-    const called = iamActionsCalledIn(['router']);
-    expect(called).toContain('sqs:ReceiveMessage');
-    expect(called.filter((a) => !readmePolicyActions('FleetopsRouterQueue').includes(a))).toEqual([]);
+  it('sends real-AWS users to the CloudFormation kit and its outputs, not to hand-written IAM policies', () => {
+    expect(readme).toContain('deploy/aws/fleetops-events.yaml');
+    for (const output of ['EventsQueueUrl', 'WorkerRoleArn', 'RouterRoleArn', 'OperatorPolicyArn']) expect(readme).toContain(output);
+    // The policies live in the template only (test/stack/aws-kit.test.ts keeps them in step with the code).
+    expect(readme).not.toMatch(/"Sid": "FleetopsWorker"/);
   });
 });

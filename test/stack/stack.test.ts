@@ -13,7 +13,7 @@ import {
   ListTasksCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { loadConfig } from '../../config/load';
@@ -53,7 +53,12 @@ describe('local stack (make up)', () => {
   it('writes stack.json in the PRODUCT.md shape, with the ports it was given', () => {
     process.stdout.write(`[stack test] ready in ${readyMs} ms\n`);
     expect(stack.temporal).toEqual({ address: `127.0.0.1:${ports.temporal}`, namespace: 'default', ui: `http://127.0.0.1:${ports.ui}` });
-    expect(stack.aws).toEqual({ endpoint: `http://127.0.0.1:${ports.aws}`, region: 'us-east-1' });
+    expect(stack.aws).toEqual({
+      endpoint: `http://127.0.0.1:${ports.aws}`,
+      region: 'us-east-1',
+      eventsQueueUrl: `http://127.0.0.1:${ports.aws}/123456789012/fleetops-events`,
+      deadLetterQueueUrl: `http://127.0.0.1:${ports.aws}/123456789012/fleetops-events-dlq`,
+    });
     expect(stack.router.url).toBe(`http://127.0.0.1:${ports.router}`);
     expect(stack.demo).toMatchObject({
       cluster: 'demo',
@@ -174,6 +179,27 @@ describe('local stack (make up)', () => {
     // No deploy of demo/web has run on this fresh stack.
     expect(answer.text).toContain('deploy-demo-web');
     expect(answer.text).toContain('not found');
+  });
+
+  it('runs the production events path: what AWS publishes reaches the router through the kit\'s EventBridge rule and queue', async () => {
+    // A spot warning as EC2 publishes it, for an instance in no cluster: the drain starts and ends not-in-cluster.
+    const instanceId = `i-${randomUUID().replace(/-/g, '').slice(0, 17)}`;
+    const res = await fetch(`${stack.aws.endpoint}/_sim/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': instanceId, 'instance-action': 'terminate' } }),
+    });
+    expect(((await res.json()) as { event: { delivered: boolean } }).event.delivered).toBe(true);
+    const connection = await Connection.connect({ address: stack.temporal.address });
+    try {
+      const handle = new Client({ connection }).workflow.getHandle(`drain-${instanceId}`);
+      const result = await until('the drain the warning started', () => handle.result().catch(() => undefined), 30_000, 250);
+      expect(result).toMatchObject({ outcome: 'not-in-cluster', instanceId });
+    } finally {
+      await connection.close();
+    }
+    const metrics = await (await fetch(`${stack.router.url}/metrics`)).text();
+    expect(metrics).toMatch(/fleetops_router_events_routed_total\{action="started",kind="spot-interruption-warning",transport="sqs"\} 1/);
   });
 
   it('stops every process it started on SIGINT', async () => {

@@ -28,12 +28,15 @@ export type DrainTarget = Extract<ResolvedDrainTarget, { found: true }>;
 export function eventDeadlineMs(e: DrainEvent, drain: DrainSettings): number {
   const at = Date.parse(e.eventTime);
   const computed =
-    e.kind === 'interruption-warning'
+    e.kind === 'interruption-warning' || e.kind === 'instance-stopping'
       ? at + WARNING_DEADLINE_MS
       : e.kind === 'lifecycle-terminate'
         ? at + drain.lifecycleDeadlineSeconds * 1000
-        : // A scale-in has no deadline of its own; the relaxed rebalance budget bounds it.
-          at + drain.rebalanceDeadlineSeconds * 1000;
+        : e.kind === 'instance-gone'
+          ? // The instance is gone: nothing is left to wait for, the drain closes now.
+            at
+          : // A scale-in or a scheduled change has no deadline of its own; the relaxed rebalance budget bounds it.
+            at + drain.rebalanceDeadlineSeconds * 1000;
   const stated = e.deadline ? Date.parse(e.deadline) : NaN;
   return Number.isFinite(stated) ? Math.min(stated, computed) : computed;
 }
@@ -88,13 +91,22 @@ export class DrainState {
     return 'added';
   }
 
-  /** The event kind that governs the drain: a warning outranks a lifecycle action outranks a rebalance. */
+  /**
+   * The event kind that governs the drain: a warning (or the instance stopping) outranks a lifecycle
+   * action outranks a rebalance (or a scheduled change). `instance-gone` never governs: it only closes.
+   */
   mode(): DrainEventKind | undefined {
     const has = (kind: DrainEventKind) => this.events.some((e) => e.kind === kind);
-    if (has('interruption-warning')) return 'interruption-warning';
-    if (has('lifecycle-terminate')) return 'lifecycle-terminate';
-    if (has('rebalance-recommendation')) return 'rebalance-recommendation';
-    return this.events.length > 0 ? 'scale-in' : undefined;
+    for (const kind of ['interruption-warning', 'instance-stopping', 'lifecycle-terminate', 'rebalance-recommendation', 'scheduled-change'] as const) {
+      if (has(kind)) return kind;
+    }
+    return this.events.some((e) => e.kind === 'scale-in') ? 'scale-in' : this.events.length > 0 ? this.events[0]!.kind : undefined;
+  }
+
+  /** Rebalance recommendations and scheduled changes give time: ask for the replacement before draining. */
+  replaceFirst(): boolean {
+    const mode = this.mode();
+    return mode === 'rebalance-recommendation' || mode === 'scheduled-change';
   }
 
   lifecycle(): DrainLifecycleAction | undefined {

@@ -53,7 +53,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   const t = resolved.target;
   const heartbeats = lifecycleHeartbeatLoop(ctx);
 
-  if (state.mode() === 'rebalance-recommendation') await requestCapacity(ctx, t, true);
+  if (state.replaceFirst()) await requestCapacity(ctx, t, true);
   if (aborted(ctx)) return finishAborted(ctx);
 
   if (!(await setDraining(ctx, t))) return missed(ctx);

@@ -1,0 +1,113 @@
+import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { Context } from '@temporalio/activity';
+import type { DryRunCall } from '../../common/controls';
+import type { DrainLifecycleAction } from '../../common/workflow-inputs';
+import { mutatingAwsCall } from '../aws/dry-run';
+import { awsCall } from '../aws/errors';
+import type { ActivityDeps } from '../deps';
+
+/**
+ * Activities of the launch workflow (workflows/launch/): watch for a new instance to become an ACTIVE
+ * container instance of its cluster, and keep alive, then complete, the ASG launch lifecycle action
+ * that holds it in Pending:Wait ("Complete a lifecycle action in an Auto Scaling group",
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html).
+ */
+
+export interface WaitForContainerInstanceInput {
+  cluster: string;
+  instanceId: string;
+  /** Return at this time with what was last seen, whether or not the instance became ACTIVE. */
+  stopAtEpochMs: number;
+}
+
+export interface ContainerInstanceSeen {
+  /** The container instance's status (REGISTERING, ACTIVE, ...) or `not-registered`. */
+  status: string;
+  containerInstanceArn?: string;
+  agentConnected?: boolean;
+}
+
+export interface LaunchLifecycleInput {
+  lifecycle: DrainLifecycleAction;
+  instanceId: string;
+  dryRun?: boolean;
+}
+
+export interface CompleteLaunchInput extends LaunchLifecycleInput {
+  result: 'CONTINUE' | 'ABANDON';
+}
+
+export interface LaunchMutationReport {
+  dryRunCalls: DryRunCall[];
+}
+
+export interface LaunchActivityOptions {
+  /** How often the cluster is asked while waiting (default 3 s). */
+  pollMs?: number;
+}
+
+/** ACTIVE with its agent connected: ECS places tasks on it. */
+const isReady = (s: ContainerInstanceSeen) => s.status === 'ACTIVE' && s.agentConnected !== false;
+
+export function createLaunchActivities(deps: ActivityDeps, opts: LaunchActivityOptions = {}) {
+  const pollMs = opts.pollMs ?? 3_000;
+
+  async function find(cluster: string, instanceId: string): Promise<ContainerInstanceSeen> {
+    let nextToken: string | undefined;
+    do {
+      const page = await awsCall('ecs:ListContainerInstances', () => deps.aws.ecs.send(new ListContainerInstancesCommand({ cluster, nextToken })));
+      const arns = page.containerInstanceArns ?? [];
+      for (let i = 0; i < arns.length; i += 100) {
+        const out = await awsCall('ecs:DescribeContainerInstances', () =>
+          deps.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns.slice(i, i + 100) })),
+        );
+        const ci = out.containerInstances?.find((c) => c.ec2InstanceId === instanceId);
+        if (ci) return { status: ci.status ?? 'UNKNOWN', containerInstanceArn: ci.containerInstanceArn, agentConnected: ci.agentConnected };
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return { status: 'not-registered' };
+  }
+
+  async function lifecycleCall(input: LaunchLifecycleInput, result?: 'CONTINUE' | 'ABANDON'): Promise<LaunchMutationReport> {
+    const params = {
+      AutoScalingGroupName: input.lifecycle.asgName,
+      LifecycleHookName: input.lifecycle.hookName,
+      LifecycleActionToken: input.lifecycle.actionToken,
+      InstanceId: input.instanceId,
+    };
+    const m = result
+      ? await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', { ...params, LifecycleActionResult: result }, () =>
+          deps.aws.autoscaling.send(new CompleteLifecycleActionCommand({ ...params, LifecycleActionResult: result })),
+        )
+      : await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
+          deps.aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
+        );
+    return { dryRunCalls: m.dryRun ? [m.call] : [] };
+  }
+
+  return {
+    /** Polls the cluster until the instance is an ACTIVE container instance or the stop time comes; heartbeats meanwhile. */
+    async waitForContainerInstance(input: WaitForContainerInstanceInput): Promise<ContainerInstanceSeen> {
+      const ctx = Context.current();
+      for (;;) {
+        const seen = await find(input.cluster, input.instanceId);
+        ctx.heartbeat(seen);
+        if (isReady(seen) || Date.now() + pollMs > input.stopAtEpochMs) return seen;
+        await ctx.sleep(pollMs);
+      }
+    },
+
+    async recordLaunchLifecycleHeartbeat(input: LaunchLifecycleInput): Promise<LaunchMutationReport> {
+      return lifecycleCall(input);
+    },
+
+    /** CONTINUE puts the instance in service; ABANDON has the ASG terminate it and launch another. */
+    async completeLaunchLifecycleAction(input: CompleteLaunchInput): Promise<LaunchMutationReport> {
+      return lifecycleCall(input, input.result);
+    },
+  };
+}
+
+export type LaunchActivities = ReturnType<typeof createLaunchActivities>;

@@ -1,0 +1,33 @@
+import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../task-queues';
+import { launchWorkflowId } from '../workflow-ids';
+import type { LaunchInput } from '../workflow-inputs';
+
+/** The workflow type: the exported function name in workflows/launch/workflow.ts. */
+export const LAUNCH_WORKFLOW_TYPE = 'launch' as const;
+
+/**
+ * Start options of the launch workflow (`launch-<instance-id>`), for the router (an ASG launch
+ * lifecycle action) and tests. A plain start: one lifecycle action per instance launch, so a
+ * redelivered event finds the workflow running (`duplicate`) or finished (refused, `duplicate`).
+ */
+export function launchStartOptions(input: LaunchInput) {
+  const typedSearchAttributes: SearchAttributePair[] = [
+    { key: FleetopsKind, value: 'launch' },
+    { key: FleetopsCluster, value: input.cluster },
+    { key: FleetopsInstanceId, value: input.instanceId },
+  ];
+  // An instance launches once; a second lifecycle action for it is a redelivery.
+  const workflowIdReusePolicy: WorkflowIdReusePolicy = 'REJECT_DUPLICATE';
+  return {
+    workflowType: LAUNCH_WORKFLOW_TYPE,
+    workflowId: launchWorkflowId(input.instanceId),
+    // Not drain work: a launch waits minutes for the instance to boot, no two-minute deadline.
+    taskQueue: TASK_QUEUE_DEFAULT,
+    args: [input] as [LaunchInput],
+    typedSearchAttributes,
+    staticSummary: `Launch of ${input.instanceId} into ${input.cluster} (${input.lifecycle.asgName}, hook ${input.lifecycle.hookName})`,
+    workflowIdReusePolicy,
+  };
+}

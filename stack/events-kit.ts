@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { ROOT } from './settings';
+
+/**
+ * Deploys the AWS-side kit (deploy/aws/fleetops-events.yaml) with CloudFormation, the way a user
+ * deploys it into their account, and returns its outputs. The local stack deploys it into the
+ * emulator (moto runs CloudFormation, EventBridge rules and SQS delivery), so the events path there is
+ * the production one: the simulator publishes to EventBridge, the rules deliver to the queue, the
+ * router consumes it.
+ */
+export const EVENTS_KIT_TEMPLATE = join(ROOT, 'deploy', 'aws', 'fleetops-events.yaml');
+
+export interface EventsKitOutputs {
+  EventsQueueUrl: string;
+  EventsQueueArn: string;
+  DeadLetterQueueUrl: string;
+  WorkerRoleArn: string;
+  RouterRoleArn: string;
+  OperatorPolicyArn: string;
+}
+
+export interface EventsKitOptions {
+  stackName: string;
+  /** Template parameters (VisibilityTimeout, MaxReceiveCount, ...); the template's defaults otherwise. */
+  parameters?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export async function deployEventsKit(cfn: CloudFormationClient, opts: EventsKitOptions): Promise<EventsKitOutputs> {
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: opts.stackName,
+      TemplateBody: readFileSync(EVENTS_KIT_TEMPLATE, 'utf8'),
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      Parameters: Object.entries(opts.parameters ?? {}).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+    }),
+  );
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let stack: Stack | undefined;
+  for (;;) {
+    stack = (await cfn.send(new DescribeStacksCommand({ StackName: opts.stackName }))).Stacks?.[0];
+    const status = stack?.StackStatus ?? '';
+    if (status === 'CREATE_COMPLETE') break;
+    if (!status.endsWith('_IN_PROGRESS')) throw new Error(`stack ${opts.stackName}: ${status} ${stack?.StackStatusReason ?? ''}`.trim());
+    if (Date.now() > deadline) throw new Error(`stack ${opts.stackName} still ${status} after ${opts.timeoutMs ?? 60_000} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const outputs = Object.fromEntries((stack?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  for (const key of ['EventsQueueUrl', 'EventsQueueArn', 'DeadLetterQueueUrl', 'WorkerRoleArn', 'RouterRoleArn', 'OperatorPolicyArn']) {
+    if (!outputs[key]) throw new Error(`stack ${opts.stackName} has no output ${key}`);
+  }
+  return outputs as unknown as EventsKitOutputs;
+}

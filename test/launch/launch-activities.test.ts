@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createLaunchActivities } from '../../activities/launch';
+import { parseConfigText } from '../../config/load';
+import type { LifecycleCall } from '../../simulator/behaviours/asg-lifecycle';
+import { startEmulator, type Emulator } from '../harness/emulator';
+import { ROOT } from '../harness/paths';
+
+/** The launch activities against moto behind the simulator, asserting what AWS (and the ASG's lifecycle record) shows afterwards. */
+
+jest.setTimeout(60_000);
+
+let emu: Emulator;
+const config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
+const lifecycle = { hookName: 'demo-launch', asgName: 'demo-on-demand', actionToken: '19ad2f2c-5fcc-4fa1-bc9b-6a7d2fbfe26a' };
+
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+
+afterAll(async () => {
+  await emu?.stop();
+});
+
+beforeEach(async () => {
+  await emu.reset();
+});
+
+const acts = () => createLaunchActivities({ aws: emu.aws, config }, { pollMs: 200 });
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
+
+async function launchInstance(): Promise<string> {
+  const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
+  const out = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: image, InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
+  await emu.aws.ecs.send(new CreateClusterCommand({ clusterName: 'demo' }));
+  return out.Instances![0]!.InstanceId!;
+}
+
+async function lifecycleCalls(): Promise<LifecycleCall[]> {
+  return (await emu.sim.request<{ calls: LifecycleCall[] }>('GET', 'asg-lifecycle/actions')).calls;
+}
+
+describe('launch activities against moto + simulator', () => {
+  it('waitForContainerInstance returns ACTIVE once the instance registers with the cluster, not before', async () => {
+    const instanceId = await launchInstance();
+    const waiting = run(acts().waitForContainerInstance, { cluster: 'demo', instanceId, stopAtEpochMs: Date.now() + 20_000 });
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 800));
+    expect(settled).toBe(false);
+    const reg = await emu.aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId }) }));
+    await expect(waiting).resolves.toMatchObject({ status: 'ACTIVE', containerInstanceArn: reg.containerInstance!.containerInstanceArn });
+  });
+
+  it('waitForContainerInstance returns what it last saw at the stop time', async () => {
+    const instanceId = await launchInstance();
+    const t0 = Date.now();
+    const seen = await run(acts().waitForContainerInstance, { cluster: 'demo', instanceId, stopAtEpochMs: t0 + 1_000 });
+    expect(seen).toEqual({ status: 'not-registered' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+  });
+
+  it('completes the lifecycle action CONTINUE or ABANDON, heartbeats it, and in dry run makes no call', async () => {
+    const instanceId = await launchInstance();
+    const a = acts();
+    await run(a.recordLaunchLifecycleHeartbeat, { lifecycle, instanceId });
+    await run(a.completeLaunchLifecycleAction, { lifecycle, instanceId, result: 'ABANDON' });
+    const dry = await run(a.completeLaunchLifecycleAction, { lifecycle, instanceId, result: 'CONTINUE', dryRun: true });
+    expect(dry.dryRunCalls).toEqual([
+      {
+        action: 'autoscaling:CompleteLifecycleAction',
+        params: { AutoScalingGroupName: 'demo-on-demand', LifecycleHookName: 'demo-launch', LifecycleActionToken: lifecycle.actionToken, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' },
+      },
+    ]);
+    expect((await lifecycleCalls()).map((c) => [c.action, c.autoScalingGroupName, c.lifecycleHookName, c.instanceId, c.result])).toEqual([
+      ['RecordLifecycleActionHeartbeat', 'demo-on-demand', 'demo-launch', instanceId, undefined],
+      ['CompleteLifecycleAction', 'demo-on-demand', 'demo-launch', instanceId, 'ABANDON'],
+    ]);
+  });
+});

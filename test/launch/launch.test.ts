@@ -1,0 +1,178 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { LaunchActivities } from '../../activities/launch';
+import { abortUpdate, statusQuery } from '../../common/controls';
+import { FailureType } from '../../common/failures';
+import { launchStartOptions } from '../../common/starts/launch';
+import type { LaunchInput } from '../../common/workflow-inputs';
+import type { LaunchResult, LaunchStatus, LaunchWorkflow } from '../../workflows/launch/messages';
+import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+
+/**
+ * The launch workflow on the time-skipping server with mocked activities: CONTINUE once the instance
+ * is ACTIVE, ABANDON at the configured time, heartbeats meanwhile, abort, and a completion that fails.
+ * The activities themselves run against the emulator in test/launch/launch-activities.test.ts.
+ */
+
+let env: TestWorkflowEnvironment;
+let counter = 0;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const newInstanceId = () => `i-${(Date.now().toString(16) + (++counter).toString(16).padStart(4, '0')).padStart(17, '0').slice(-17)}`;
+
+type Calls = Record<string, unknown[][]>;
+
+function mockActivities(over: Partial<LaunchActivities> = {}): { activities: LaunchActivities; calls: Calls } {
+  const calls: Calls = {};
+  const base: LaunchActivities = {
+    async waitForContainerInstance() {
+      return { status: 'ACTIVE', containerInstanceArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/abc', agentConnected: true };
+    },
+    async recordLaunchLifecycleHeartbeat() {
+      return { dryRunCalls: [] };
+    },
+    async completeLaunchLifecycleAction(input) {
+      return { dryRunCalls: input.dryRun ? [{ action: 'autoscaling:CompleteLifecycleAction', params: { LifecycleActionResult: input.result } }] : [] };
+    },
+  };
+  const merged = { ...base, ...over } as LaunchActivities;
+  const activities = Object.fromEntries(
+    Object.entries(merged).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => {
+        (calls[name] ??= []).push(args);
+        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  ) as LaunchActivities;
+  return { activities, calls };
+}
+
+async function input(over: Partial<LaunchInput> = {}): Promise<LaunchInput> {
+  return {
+    instanceId: newInstanceId(),
+    cluster: 'demo',
+    lifecycle: { hookName: 'demo-launch', asgName: 'demo-on-demand', actionToken: '19ad2f2c-5fcc-4fa1-bc9b-6a7d2fbfe26a' },
+    eventId: `ev-${counter}`,
+    eventTime: new Date(await env.currentTimeMs()).toISOString(),
+    timeoutSeconds: 300,
+    heartbeatSeconds: 60,
+    ...over,
+  };
+}
+
+async function run(
+  name: string,
+  i: LaunchInput,
+  activities: LaunchActivities,
+  during: (h: WorkflowHandle<LaunchWorkflow>) => Promise<void> = async () => undefined,
+): Promise<{ result: LaunchResult; status: LaunchStatus; seconds: number; closedMs: number }> {
+  const taskQueue = uniqueTaskQueue(`launch-${name}`);
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+  return worker.runUntil(async () => {
+    const start = launchStartOptions(i);
+    const handle = await env.client.workflow.start<LaunchWorkflow>(start.workflowType, { ...start, taskQueue });
+    await during(handle);
+    const result = await handle.result();
+    const status = (await handle.query(statusQuery)) as LaunchStatus;
+    const d = await handle.describe();
+    await recordHistory(handle, 'launch', name);
+    const closedMs = d.closeTime?.getTime() ?? 0;
+    return { result, status, seconds: (closedMs - d.startTime.getTime()) / 1000, closedMs };
+  });
+}
+
+describe('launch workflow (time-skipping, mocked activities)', () => {
+  it('completes CONTINUE once the instance is an ACTIVE container instance', async () => {
+    const seen = ['not-registered', 'REGISTERING', 'ACTIVE'];
+    const { activities, calls } = mockActivities({
+      async waitForContainerInstance() {
+        const status = seen.shift() ?? 'ACTIVE';
+        return status === 'ACTIVE' ? { status, containerInstanceArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/abc', agentConnected: true } : { status };
+      },
+    });
+    const i = await input();
+    const { result, status, seconds } = await run('continued', i, activities);
+    expect(result).toMatchObject({ outcome: 'continued', completed: true, containerInstanceArn: expect.stringContaining('container-instance/demo/') });
+    expect(status).toMatchObject({ phase: 'continued', outcome: 'continued', containerInstanceStatus: 'ACTIVE' });
+    expect(calls.waitForContainerInstance).toHaveLength(3);
+    expect(calls.completeLaunchLifecycleAction).toEqual([[{ lifecycle: i.lifecycle, instanceId: i.instanceId, result: 'CONTINUE' }]]);
+    // Two slices that came back early were sat out to their stop time: 2 × 60 s, not a spin.
+    expect(seconds).toBeGreaterThanOrEqual(119);
+    expect(seconds).toBeLessThan(130);
+  });
+
+  it('completes ABANDON when the instance has not joined by the configured time, heartbeating the action meanwhile', async () => {
+    const { activities, calls } = mockActivities({
+      async waitForContainerInstance() {
+        return { status: 'REGISTERING' };
+      },
+    });
+    const i = await input({ timeoutSeconds: 300, heartbeatSeconds: 70 });
+    const { result, status, closedMs } = await run('abandoned-after-timeout', i, activities);
+    expect(result.outcome).toBe('abandoned');
+    expect(result.reason).toBe(`${i.instanceId} was not an ACTIVE container instance of demo within 300 s (last seen: REGISTERING)`);
+    expect(calls.completeLaunchLifecycleAction).toEqual([[{ lifecycle: i.lifecycle, instanceId: i.instanceId, result: 'ABANDON' }]]);
+    // Decided at the event's time + 300 s (workflow time), not earlier.
+    const fromEvent = (closedMs - Date.parse(i.eventTime)) / 1000;
+    expect(fromEvent).toBeGreaterThanOrEqual(299);
+    expect(fromEvent).toBeLessThan(310);
+    // One heartbeat every 70 s of waiting (at 70, 140, 210, 280 s; at 300 s the action is decided).
+    expect(calls.recordLaunchLifecycleHeartbeat).toHaveLength(4);
+    expect(status.lifecycleHeartbeats).toBe(4);
+  });
+
+  it('counts the configured time from the event: an event already older than it is abandoned at once', async () => {
+    const { activities, calls } = mockActivities();
+    const i = await input({ eventTime: new Date((await env.currentTimeMs()) - 400_000).toISOString(), timeoutSeconds: 300 });
+    const { result } = await run('abandoned-stale-event', i, activities);
+    expect(result.outcome).toBe('abandoned');
+    expect(calls.waitForContainerInstance).toBeUndefined();
+  });
+
+  it('abort completes ABANDON with the reason and who asked', async () => {
+    const { activities, calls } = mockActivities({
+      async waitForContainerInstance() {
+        return { status: 'not-registered' };
+      },
+    });
+    const i = await input({ timeoutSeconds: 3600 });
+    const { result, status } = await run('aborted', i, activities, async (h) => {
+      for (let n = 0; n < 100 && !calls.waitForContainerInstance; n++) await new Promise((r) => setTimeout(r, 50));
+      await h.executeUpdate(abortUpdate, { args: [{ reason: 'bad AMI', by: 'alice' }] });
+    });
+    expect(result).toMatchObject({ outcome: 'abandoned', reason: 'aborted by alice: bad AMI', completed: true });
+    expect(status.phase).toBe('abandoned');
+    expect(calls.completeLaunchLifecycleAction?.[0]?.[0]).toMatchObject({ result: 'ABANDON' });
+  });
+
+  it('in dry run the completion is recorded, not made', async () => {
+    const { activities, calls } = mockActivities();
+    const i = await input({ dryRun: true });
+    const { result, status } = await run('dry-run', i, activities);
+    expect(calls.completeLaunchLifecycleAction?.[0]?.[0]).toMatchObject({ dryRun: true, result: 'CONTINUE' });
+    expect(result.dryRunCalls).toEqual([{ action: 'autoscaling:CompleteLifecycleAction', params: { LifecycleActionResult: 'CONTINUE' } }]);
+    expect(status.dryRun).toBe(true);
+  });
+
+  it('a completion that fails for good leaves the action to the hook, and says so', async () => {
+    const { activities } = mockActivities({
+      async completeLaunchLifecycleAction() {
+        throw ApplicationFailure.nonRetryable('No active Lifecycle Action found with token', FailureType.InvalidRequest);
+      },
+    });
+    const { result, status } = await run('completion-failed', await input(), activities);
+    expect(result).toMatchObject({ outcome: 'continued', completed: false });
+    expect(result.reason).toContain('CompleteLifecycleAction failed: No active Lifecycle Action found with token');
+    expect(status.summary).toContain('(lifecycle action not completed)');
+  });
+});

@@ -1,0 +1,106 @@
+import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeImagesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { parseEvent } from '../../router/events';
+import type { PublishedEvent } from '../../simulator/events';
+import { startEmulator, type Emulator } from '../harness/emulator';
+
+/**
+ * What the simulator's behaviours publish to EventBridge when AWS would: CloudWatch alarm state
+ * changes on SetAlarmState, EC2 state changes on TerminateInstances, the spot interruption sequence.
+ * Each published event is checked as the router parses it, so the formats are the ones it accepts.
+ */
+
+jest.setTimeout(60_000);
+
+let emu: Emulator;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(async () => {
+  await emu?.stop();
+});
+beforeEach(async () => {
+  await emu.reset();
+});
+
+const published = async () => (await emu.sim.request<{ events: PublishedEvent[] }>('GET', 'events')).events;
+
+function parsed(e: PublishedEvent) {
+  const { delivered: _d, error: _e, ...envelope } = e;
+  const r = parseEvent(envelope);
+  if (!r.ok) throw new Error(`${e['detail-type']}: ${r.error}`);
+  return r.event;
+}
+
+async function runInstance(): Promise<string> {
+  const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
+  return (await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+}
+
+describe('events the simulator publishes as AWS does', () => {
+  it('SetAlarmState publishes one CloudWatch Alarm State Change per change of state, none for the state it already has', async () => {
+    await emu.aws.cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'web-5xx',
+        AlarmDescription: '5xx from web',
+        Namespace: 'AWS/ApplicationELB',
+        MetricName: 'HTTPCode_Target_5XX_Count',
+        Dimensions: [{ Name: 'LoadBalancer', Value: 'app/web/123' }],
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 10,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    );
+    const set = (StateValue: 'ALARM' | 'OK', StateReason: string) => emu.aws.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: 'web-5xx', StateValue, StateReason }));
+    // From a known state (moto creates alarms OK; AWS creates them INSUFFICIENT_DATA and evaluates them).
+    await set('OK', 'known start');
+    await emu.sim.request('DELETE', 'events');
+    await set('ALARM', 'Threshold Crossed: 1 datapoint [42.0] > 10.0');
+    await set('ALARM', 'still above');
+    await set('OK', 'back below');
+    await set('OK', 'still below');
+    const events = await published();
+    expect(events.map((e) => [e['detail-type'], (e.detail.previousState as { value: string }).value, (e.detail.state as { value: string }).value])).toEqual([
+      ['CloudWatch Alarm State Change', 'OK', 'ALARM'],
+      ['CloudWatch Alarm State Change', 'ALARM', 'OK'],
+    ]);
+    expect(events[0]).toMatchObject({
+      source: 'aws.cloudwatch',
+      resources: [expect.stringMatching(/^arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-5xx$/)],
+      detail: {
+        alarmName: 'web-5xx',
+        state: { value: 'ALARM', reason: 'Threshold Crossed: 1 datapoint [42.0] > 10.0' },
+        previousState: { value: 'OK', reason: 'known start' },
+        configuration: { description: '5xx from web', metrics: [{ metricStat: { metric: { name: 'HTTPCode_Target_5XX_Count', namespace: 'AWS/ApplicationELB' }, period: 60, stat: 'Sum' } }] },
+      },
+    });
+    expect(events.every((e) => e.delivered)).toBe(true);
+    expect(events.map((e) => parsed(e).kind)).toEqual(['alarm-state-change', 'alarm-state-change']);
+  });
+
+  it('TerminateInstances publishes shutting-down then terminated for each instance', async () => {
+    const [a, b] = [await runInstance(), await runInstance()];
+    await emu.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [a, b] }));
+    const events = await published();
+    expect(events.map((e) => [e.detail['instance-id'], e.detail.state])).toEqual([
+      [a, 'shutting-down'],
+      [b, 'shutting-down'],
+      [a, 'terminated'],
+      [b, 'terminated'],
+    ]);
+    expect(events.map((e) => parsed(e).kind)).toEqual(Array(4).fill('instance-state-change'));
+  });
+
+  it('a spot interruption: rebalance recommendation, the two-minute warning, and at the reclaim shutting-down and terminated', async () => {
+    const id = await runInstance();
+    const r = await emu.sim.request<{ terminateAt: string; events: PublishedEvent[] }>('POST', 'spot-interruption/interrupt', { instanceId: id, afterSeconds: 0, rebalance: true });
+    expect(r.events.map((e) => parsed(e).kind)).toEqual(['rebalance-recommendation', 'spot-interruption-warning']);
+    expect(r.events[1]!.detail).toEqual({ 'instance-id': id, 'instance-action': 'terminate' });
+    await emu.sim.tick('spot-interruption');
+    const states = (await published()).filter((e) => e['detail-type'] === 'EC2 Instance State-change Notification').map((e) => e.detail.state);
+    expect(states).toEqual(['shutting-down', 'terminated']);
+  });
+});

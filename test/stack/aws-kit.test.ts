@@ -1,0 +1,178 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { EVENT_KINDS, parseEvent } from '../../router/events';
+import { detailTypesOf } from '../../router/events/envelope';
+import type { PublishedEvent } from '../../simulator/events';
+import { deployEventsKit, EVENTS_KIT_TEMPLATE, type EventsKitOutputs } from '../../stack/events-kit';
+import { startEmulator, type Emulator } from '../harness/emulator';
+import { ROOT } from '../harness/paths';
+import { iamActionsCalledIn } from './iam-actions';
+
+/**
+ * The AWS-side kit (deploy/aws/fleetops-events.yaml): read as a document, it has a rule per event kind
+ * the router knows, SSE queues with redrive, a queue policy naming exactly its rules, and IAM policies
+ * with exactly the actions the worker, router and CLI call; deployed into moto with CloudFormation,
+ * every example event published on the default bus (as the simulator's behaviours publish) arrives on
+ * the events queue exactly when a rule should match it, as the kind it is, and near misses do not.
+ */
+
+jest.setTimeout(120_000);
+
+type Json = Record<string, unknown>;
+const template = parse(readFileSync(EVENTS_KIT_TEMPLATE, 'utf8')) as { Resources: Record<string, { Type: string; Properties: Json }>; Outputs: Json };
+const resources = Object.entries(template.Resources);
+const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+const rules = ofType('AWS::Events::Rule').map(([id, r]) => ({ id, pattern: r.Properties.EventPattern as { source: string[]; 'detail-type': string[]; detail?: Json }, props: r.Properties }));
+
+const statementSchema = z.object({ Sid: z.string(), Effect: z.literal('Allow'), Action: z.union([z.string(), z.array(z.string())]), Resource: z.unknown() });
+/** A statement kept only under a condition (`Fn::If: [condition, statement, AWS::NoValue]`) is read as its statement. */
+const unlessConditional = (s: unknown): unknown => (s && typeof s === 'object' && 'Fn::If' in s ? (s as { 'Fn::If': unknown[] })['Fn::If'][1] : s);
+const statementsOf = (doc: unknown) => (doc as { Statement: unknown[] }).Statement.map((s) => statementSchema.parse(unlessConditional(s)));
+const actions = (s: { Action: string | string[] }) => ([] as string[]).concat(s.Action).sort();
+const rolePolicy = (id: string) => statementsOf((template.Resources[id]!.Properties.Policies as { PolicyDocument: unknown }[])[0]!.PolicyDocument);
+
+describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
+  it('has one rule per event kind the router knows, each sending to the events queue (with the DLQ for undelivered events)', () => {
+    for (const kind of EVENT_KINDS) {
+      for (const detailType of detailTypesOf(kind)) {
+        const matching = rules.filter((r) => r.pattern.source.includes(kind.source) && r.pattern['detail-type'].includes(detailType));
+        expect([kind.kind, detailType, matching.length]).toEqual([kind.kind, detailType, 1]);
+      }
+    }
+    // And no rule for something the router does not know.
+    const known = new Set(EVENT_KINDS.flatMap((k) => detailTypesOf(k).map((d) => `${k.source}/${d}`)));
+    expect(rules.flatMap((r) => r.pattern.source.flatMap((s) => r.pattern['detail-type'].map((d) => `${s}/${d}`))).filter((k) => !known.has(k))).toEqual([]);
+    for (const r of rules) {
+      expect(r.props.State).toBe('ENABLED');
+      expect(r.props.Targets).toEqual([
+        { Id: 'fleetops-events', Arn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } } },
+      ]);
+    }
+  });
+
+  it('encrypts both queues, redrives the events queue to the dead-letter queue, and lets only its own rules send', () => {
+    for (const id of ['EventsQueue', 'EventsDeadLetterQueue']) expect(template.Resources[id]!.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(template.Resources.EventsQueue!.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: { Ref: 'MaxReceiveCount' },
+    });
+    const ruleArns = rules.map((r) => ({ 'Fn::GetAtt': [r.id, 'Arn'] }));
+    for (const [policyId, queueId] of [['EventsQueuePolicy', 'EventsQueue'], ['DeadLetterQueuePolicy', 'EventsDeadLetterQueue']] as const) {
+      const doc = template.Resources[policyId]!.Properties.PolicyDocument as { Statement: Json[] };
+      const allows = doc.Statement.filter((s) => s.Effect === 'Allow');
+      expect(allows).toEqual([
+        {
+          Sid: expect.any(String),
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+          Condition: { ArnEquals: { 'aws:SourceArn': expect.arrayContaining(ruleArns) } },
+        },
+      ]);
+      expect((allows[0]!.Condition as { ArnEquals: { 'aws:SourceArn': unknown[] } }).ArnEquals['aws:SourceArn']).toHaveLength(ruleArns.length);
+      expect(doc.Statement.find((s) => s.Effect === 'Deny')).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    }
+  });
+
+  it("the worker role allows exactly the actions the activities call (plus what CreateFleet's launch needs)", () => {
+    const [worker, launch, pass, postmortems] = rolePolicy('WorkerRole');
+    const called = iamActionsCalledIn(['activities']);
+    expect(actions(worker!)).toEqual(called.filter((a) => !a.startsWith('s3:')));
+    // S3 only for the postmortem, only under its prefix of its bucket, only when the stack names one.
+    expect(postmortems).toMatchObject({ Sid: 'FleetopsPostmortems', Action: 's3:PutObject' });
+    expect(called.filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject']);
+    expect(launch).toMatchObject({ Sid: 'LaunchFromTemplate', Action: ['ec2:CreateTags', 'ec2:DescribeLaunchTemplateVersions', 'ec2:RunInstances'] });
+    expect(pass).toMatchObject({ Sid: 'PassInstanceRole', Action: 'iam:PassRole' });
+  });
+
+  it('the router role allows exactly the SQS actions the router calls: consuming on the events queue, watching on the dead-letter queue', () => {
+    const [queue, dlq] = rolePolicy('RouterRole');
+    expect([...new Set([...actions(queue!), ...actions(dlq!)])].sort()).toEqual(iamActionsCalledIn(['router']));
+    // The consumer's calls on the events queue, and reading its redrive policy (router/dlq.ts).
+    expect(actions(queue!)).toEqual([...new Set([...iamActionsCalledIn(['router/sqs-consumer.ts']), 'sqs:GetQueueAttributes'])].sort());
+    expect(queue!.Resource).toEqual({ 'Fn::GetAtt': ['EventsQueue', 'Arn'] });
+    expect(actions(dlq!)).toEqual(iamActionsCalledIn(['router/dlq.ts']));
+    expect(dlq!.Resource).toEqual({ 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] });
+  });
+
+  it('the operator policy allows exactly what `fleetops events dlq` calls', () => {
+    const [statement] = statementsOf(template.Resources.OperatorDeadLetterQueuePolicy!.Properties.PolicyDocument);
+    expect(actions(statement!)).toEqual([...new Set([...iamActionsCalledIn(['cli']), ...iamActionsCalledIn(['router/dlq.ts'])])].sort());
+  });
+});
+
+describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
+  let emu: Emulator;
+  let sqs: SQSClient;
+  let out: EventsKitOutputs;
+
+  beforeAll(async () => {
+    emu = await startEmulator();
+    sqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint });
+    const cfn = new CloudFormationClient({ region: emu.region, endpoint: emu.endpoint });
+    try {
+      out = await deployEventsKit(cfn, { stackName: 'fleetops-kit-test' });
+    } finally {
+      cfn.destroy();
+    }
+  });
+  afterAll(async () => {
+    sqs?.destroy();
+    await emu?.stop();
+  });
+
+  const EXAMPLES = join(ROOT, 'router', 'events', 'examples');
+  const examples = readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ kind: f.replace(/\.json$/, ''), event: JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as Json & { detail: Json; resources: string[] } }));
+
+  const nearMisses: { why: string; source: string; detailType: string; detail: Json }[] = [
+    { why: 'another EC2 detail-type', source: 'aws.ec2', detailType: 'EC2 Spot Instance Request Fulfillment', detail: { 'instance-id': 'i-1234567890abcdef0' } },
+    { why: 'an instance that starts running', source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification', detail: { 'instance-id': 'i-1234567890abcdef0', state: 'running' } },
+    { why: 'an instance pending', source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification', detail: { 'instance-id': 'i-1234567890abcdef0', state: 'pending' } },
+    { why: 'a Health event of another service', source: 'aws.health', detailType: 'AWS Health Event', detail: { service: 'RDS', eventTypeCategory: 'scheduledChange', eventTypeCode: 'AWS_RDS_MAINTENANCE_SCHEDULED' } },
+    { why: 'an EC2 Health issue, not a scheduled change', source: 'aws.health', detailType: 'AWS Health Event', detail: { service: 'EC2', eventTypeCategory: 'issue', eventTypeCode: 'AWS_EC2_OPERATIONAL_ISSUE' } },
+    { why: 'an ASG launch that succeeded', source: 'aws.autoscaling', detailType: 'EC2 Instance Launch Successful', detail: { AutoScalingGroupName: 'my-asg' } },
+    { why: 'an alarm changing its configuration', source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm Configuration Change', detail: { alarmName: 'x' } },
+    { why: 'an ECS task state change', source: 'aws.ecs', detailType: 'ECS Task State Change', detail: { lastStatus: 'RUNNING' } },
+    { why: 'an application copying a spot warning', source: 'my.app', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'i-1234567890abcdef0', 'instance-action': 'terminate' } },
+    { why: 'a fleetops detail-type the router does not know', source: 'fleetops', detailType: 'Deploy Finished', detail: { cluster: 'demo' } },
+  ];
+
+  const publish = (source: string, detailType: string, detail: Json, resources: string[] = []) =>
+    emu.sim.request<{ event: PublishedEvent }>('POST', 'events', { source, detailType, detail, resources }).then((r) => r.event);
+
+  it('every example event arrives on the queue as its kind; no near miss does; nothing reaches the dead-letter queue', async () => {
+    const missed = await Promise.all(nearMisses.map((n) => publish(n.source, n.detailType, n.detail)));
+    expect(missed.every((e) => e.delivered)).toBe(true);
+    const sent = [];
+    for (const { kind, event } of examples) sent.push({ kind, published: await publish(event.source as string, event['detail-type'] as string, event.detail, event.resources) });
+
+    const bodies: Json[] = [];
+    for (let i = 0; i < 50 && bodies.length < sent.length; i++) {
+      const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: out.EventsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      bodies.push(...(res.Messages ?? []).map((m) => JSON.parse(m.Body!) as Json));
+    }
+    // Delivered in the order published (moto delivers within PutEvents): had a near miss matched a rule,
+    // it would be on the queue before the examples.
+    expect(bodies.map((b) => b.id)).toEqual(sent.map((s) => s.published.id));
+    for (const [i, body] of bodies.entries()) {
+      const parsed = parseEvent(body);
+      expect({ kind: sent[i]!.kind, parsed: parsed.ok ? parsed.event.kind : parsed.error }).toEqual({ kind: sent[i]!.kind, parsed: sent[i]!.kind });
+    }
+    const dlq = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: out.DeadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    expect(dlq.Attributes?.ApproximateNumberOfMessages).toBe('0');
+  });
+
+  it('creates the queues with SSE and the redrive policy the router reads', async () => {
+    const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: out.EventsQueueUrl, AttributeNames: ['All'] }))).Attributes!;
+    expect(attrs).toMatchObject({ SqsManagedSseEnabled: 'true', VisibilityTimeout: '30', MessageRetentionPeriod: '86400' });
+    expect(JSON.parse(attrs.RedrivePolicy!)).toEqual({ deadLetterTargetArn: out.EventsQueueArn.replace(/events$/, 'events-dlq'), maxReceiveCount: 5 });
+    expect(out.WorkerRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/fleetops-kit-test-worker$/);
+  });
+});

@@ -1,0 +1,108 @@
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import type { LaunchInput } from '../../common/workflow-inputs';
+import { failureMessage } from '../lib/failure-message';
+import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
+import { lifecycleCalls, WAIT_SLICE_MS, waitSlice } from './activity-options';
+import type { LaunchResult, LaunchWorkflow } from './messages';
+import { LaunchState } from './state';
+
+/**
+ * The launch of one ASG instance (`launch-<instance-id>`, task queue `fleetops`; common/starts/launch.ts),
+ * started by the router for an `EC2 Instance-launch Lifecycle Action` of a group that is one of a
+ * cluster's pools. The ASG holds the instance in Pending:Wait; this workflow waits for it to become
+ * an ACTIVE container instance of the cluster, heartbeating the lifecycle action meanwhile, and
+ * completes the action CONTINUE when it joined, ABANDON when it did not within `timeoutSeconds` of
+ * the event (the ASG then terminates it and launches another) or when an operator aborts.
+ */
+
+/** No wait is started with less than this left: the deadline has come. */
+const MIN_WAIT_MS = 1_000;
+
+export async function launch(input: LaunchInput): Promise<LaunchResult> {
+  const state = new LaunchState(input);
+  const controls = installOperatorControls({
+    initialPhase: 'waiting-for-instance',
+    status: () => state.status(controls.phase),
+    // The hook's heartbeat timeout does not stop for a human.
+    pausable: false,
+    rejectAbort: () => (state.finished ? `the lifecycle action is already decided: ${state.outcome}` : undefined),
+  });
+  const heartbeats = heartbeatLoop(state);
+
+  const watchError = await waitToJoin(state, controls);
+  const { instanceId, cluster, timeoutSeconds } = input;
+  const abort = controls.abortRequest;
+  if (abort) state.decide('abandoned', `aborted${abort.by ? ` by ${abort.by}` : ''}: ${abort.reason}`);
+  else if (state.joined()) state.decide('continued', `${instanceId} is an ACTIVE container instance of ${cluster}`);
+  else if (watchError) state.decide('abandoned', `could not watch ${cluster} for ${instanceId}: ${watchError}`);
+  else state.decide('abandoned', `${instanceId} was not an ACTIVE container instance of ${cluster} within ${timeoutSeconds} s (last seen: ${state.containerInstanceStatus ?? 'nothing'})`);
+  await heartbeats;
+
+  controls.setPhase('completing-lifecycle-action');
+  try {
+    const r = await lifecycleCalls.completeLaunchLifecycleAction({
+      lifecycle: input.lifecycle,
+      instanceId,
+      result: state.outcome === 'continued' ? 'CONTINUE' : 'ABANDON',
+      dryRun: input.dryRun,
+    });
+    state.completed = true;
+    state.dryRunCalls.push(...r.dryRunCalls);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // Left to the hook: its heartbeat timeout and DefaultResult decide. Status and result say so.
+    state.reason = `${state.reason}; CompleteLifecycleAction failed: ${failureMessage(err)}`;
+  }
+  controls.setPhase(state.outcome as string);
+  return state.result();
+}
+
+/** Waits, in slices, until the instance joins, the deadline comes or an abort arrives; a non-retryable watch failure ends it early. */
+async function waitToJoin(state: LaunchState, controls: OperatorControls): Promise<string | undefined> {
+  const { cluster, instanceId } = state.input;
+  while (!controls.abortRequest && !state.joined()) {
+    const left = state.timeLeftMs();
+    if (left < MIN_WAIT_MS) return undefined;
+    const slice = Math.min(left, WAIT_SLICE_MS);
+    const stopAt = Date.now() + slice;
+    const scope = new CancellationScope();
+    const waiting = scope.run(() => waitSlice(slice).waitForContainerInstance({ cluster, instanceId, stopAtEpochMs: stopAt }));
+    try {
+      const seen = await Promise.race([waiting, condition(() => controls.abortRequest !== undefined).then(() => undefined)]);
+      if (seen === undefined) {
+        scope.cancel();
+        await waiting.catch(() => undefined);
+        return undefined;
+      }
+      state.seen(seen);
+      // A wait that returned before its stop time without the instance (a worker shutting down) must not spin.
+      const rest = stopAt - Date.now();
+      if (!state.joined() && rest >= MIN_WAIT_MS) await condition(() => controls.abortRequest !== undefined, rest);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      if (cause instanceof ApplicationFailure && cause.nonRetryable) return failureMessage(err);
+      // A slice that timed out (a slow or lost worker): the next one picks up, until the deadline.
+    }
+  }
+  return undefined;
+}
+
+/** Keeps the lifecycle action alive while the launch waits, so the hook's own timeout never decides. */
+async function heartbeatLoop(state: LaunchState): Promise<void> {
+  const { lifecycle, instanceId, dryRun, heartbeatSeconds } = state.input;
+  for (;;) {
+    if (await condition(() => state.finished, heartbeatSeconds * 1000)) return;
+    try {
+      const r = await lifecycleCalls.recordLaunchLifecycleHeartbeat({ lifecycle, instanceId, dryRun });
+      state.lifecycleHeartbeats += 1;
+      state.dryRunCalls.push(...r.dryRunCalls);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // One lost heartbeat is not fatal: the hook's timeout is longer than one interval.
+    }
+  }
+}
+
+// Clients type their handles with LaunchWorkflow (messages.ts): it must stay this function's signature.
+launch satisfies LaunchWorkflow;
