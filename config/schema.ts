@@ -183,6 +183,12 @@ export const serviceSchema = z
         /** How long promotion waits for the main service's ECS deployment to complete before rolling back. */
         promoteTimeoutSeconds: positiveSeconds.default(1800),
         /**
+         * After promotion, how long the main service bakes on the new revision under the same alarms and
+         * checks (ratio-to-stable checks have no stable left to compare with and are skipped); a failure
+         * rolls it back to the previous revision. 0 ends the deploy at promotion.
+         */
+        postPromotionBakeSeconds: seconds.default(300),
+        /**
          * How often the canary's and the main service's ECS deployments are described while waiting on
          * them. ECS Deployment State Change events end a wait sooner when the router receives them.
          */

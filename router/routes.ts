@@ -304,7 +304,14 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
   };
 }
 
-function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-change' | 'ecs-service-action' }>): RouteDecision {
+/** The configured service a deploy runs for: `<service>-canary` is the canary a deploy of `<service>` made. */
+function deployedService(cluster: string, service: string, config: FleetopsConfig): string {
+  const configured = (name: string) => config.services.some((s) => s.cluster === cluster && s.name === name);
+  const base = service.endsWith('-canary') ? service.slice(0, -'-canary'.length) : undefined;
+  return !configured(service) && base && configured(base) ? base : service;
+}
+
+function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-change' | 'ecs-service-action' }>, config: FleetopsConfig): RouteDecision {
   const service = event.envelope.resources.map(parseEcsServiceArn).find((s) => s !== undefined);
   if (!service) return { action: 'ignore', reason: 'no ECS service ARN with a cluster in resources', workflowId: null };
   const { envelope, detail } = event;
@@ -318,7 +325,8 @@ function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-ch
     ...(detail.reason ? { reason: detail.reason } : {}),
     eventId: envelope.id,
   };
-  return { action: 'signal', workflowId: deployWorkflowId(service.cluster, service.service), signal: { name: SignalName.ecsEvent, arg } };
+  const workflowId = deployWorkflowId(service.cluster, deployedService(service.cluster, service.service, config));
+  return { action: 'signal', workflowId, signal: { name: SignalName.ecsEvent, arg } };
 }
 
 function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
@@ -377,7 +385,7 @@ export function routeEvent(event: ParsedEvent, config: FleetopsConfig, opts: Rou
       return alarmRoute(event, config, opts);
     case 'ecs-deployment-state-change':
     case 'ecs-service-action':
-      return ecsRoute(event);
+      return ecsRoute(event, config);
     case 'deploy-requested':
       return deployRoute(event, config, opts);
     case 'incident-declared':

@@ -36,7 +36,7 @@ export interface PublishedEvent {
   region: string;
   resources: string[];
   detail: Record<string, unknown>;
-  /** False when the bus refused it (recorded anyway, with the reason). */
+  /** False while PutEvents is on its way, and when the bus refused it (recorded anyway, with the reason). */
   delivered: boolean;
   error?: string;
 }
@@ -80,6 +80,10 @@ export function createEventPublisher(opts: { motoUrl: string; log: Logger; maxRe
         detail: input.detail,
         delivered: false,
       };
+      // Recorded when published, in publishing order, so a reader never misses an event whose
+      // PutEvents is still on its way (behaviours publish without waiting); delivery fills in after.
+      recorded.push(event);
+      if (recorded.length > max) recorded.splice(0, recorded.length - max);
       try {
         // The JSON 1.1 protocol straight to moto (not through the simulator: AWS's own publishing is
         // never throttled by the account's API limits). The credential scope names the region.
@@ -104,8 +108,6 @@ export function createEventPublisher(opts: { motoUrl: string; log: Logger; maxRe
         event.error = err instanceof Error ? err.message : String(err);
       }
       if (event.error) opts.log.warn({ source: event.source, detailType: event['detail-type'], error: event.error }, 'event not published');
-      recorded.push(event);
-      if (recorded.length > max) recorded.splice(0, recorded.length - max);
       return event;
     },
     published: () => recorded,

@@ -57,6 +57,15 @@ export function renderDemoConfig(inputs: RenderInputs, templatePath = DEMO_CONFI
     }
   }
 
+  // web's canary shifts the weights of the listener rule the seed made (in front of it: authenticate-oidc).
+  const services = doc.get('services');
+  if (isSeq(services)) {
+    for (const svc of services.items) {
+      if (!isMap(svc) || svc.get('cluster') !== DEMO.cluster || svc.get('name') !== DEMO.service) continue;
+      svc.setIn(['canary', 'listenerRule'], doc.createNode(inputs.seeded.listenerRule));
+    }
+  }
+
   const hooks = doc.getIn(['notifications', 'webhooks']);
   if (isSeq(hooks)) {
     for (const h of hooks.items) if (isMap(h) && h.get('name') === 'local-log') h.set('url', inputs.webhookUrl);

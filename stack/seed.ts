@@ -14,10 +14,13 @@
  *    ECS agent does.
  *  - Task lifecycle: by default moto reports every task as already stopped the first time it is
  *    described; `keepTasksRunning` makes tasks stay RUNNING until StopTask, as on ECS.
- *  - CreateService places no tasks (runningCount 0, pendingCount = desired). The seed starts the
- *    service's tasks itself with StartTask (`group: service:web`, `startedBy: ecs-svc/<deployment>`,
- *    as ECS sets them), spread one per container instance, and registers each task's instance and
- *    host port in the target group, so the demo looks like a running service behind its ALB.
+ *  - CreateService places no tasks in moto; the simulator's ECS (simulator/behaviours/ecs-deployments.ts)
+ *    places them on the container instances, registers them in the target group and health-checks
+ *    them, as ECS and the ALB do. The seed waits until the service is steady.
+ *  - web is served the way an ALB service is in production: HTTPS (an ACM certificate) with users
+ *    authenticated (authenticate-oidc) before a weighted forward to its stable target group, in a
+ *    listener rule, and an empty canary target group beside it; the canary deploy shifts that rule's
+ *    weights (config/demo.fleetops.yaml `listenerRule`). HTTP redirects to HTTPS.
  *  - Pool membership: fleetops finds an EC2 Fleet pool's instances by the `fleetops:cluster` and
  *    `fleetops:pool` tags it puts on what it launches (Spot Fleet and ASG pools by request id and group
  *    name), so the seed tags every pool's instances the same way. It tags them after launch, not in
@@ -66,26 +69,27 @@ import {
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
-  DescribeTasksCommand,
   ListContainerInstancesCommand,
   ListTasksCommand,
   RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
-  StartTaskCommand,
 } from '@aws-sdk/client-ecs';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
+  CreateRuleCommand,
   CreateTargetGroupCommand,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
   DescribeTargetGroupsCommand,
-  RegisterTargetsCommand,
+  type CreateListenerCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../activities/aws/clients';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../activities/capacity/types';
 import { createSimControl } from '../simulator/control-client';
+import { ensureCertificate } from './certificate';
 import type { Logger } from '../common/logger';
 
 export const DEMO = {
@@ -99,6 +103,12 @@ export const DEMO = {
   autoScalingGroup: 'demo-on-demand',
   loadBalancer: 'demo-alb',
   targetGroup: 'demo-web',
+  canaryTargetGroup: 'demo-web-canary',
+  domain: 'web.demo.fleetops.example',
+  /** ALB health checks every 5 s (the shortest ELB allows; a real service often keeps the 30 s default). */
+  healthCheckIntervalSeconds: 5,
+  /** How long ECS ignores failed health checks of a new task. */
+  healthCheckGracePeriodSeconds: 20,
   taskFamily: 'web',
   desiredCount: 4,
   alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
@@ -122,8 +132,18 @@ export const DEMO = {
 const EC2_FLEET_TYPES: _InstanceType[] = ['m5.large', 'm5a.large', 'm5.xlarge'];
 const SPOT_FLEET_TYPES: _InstanceType[] = ['c5.large', 'c5a.large'];
 const ASG_TYPE: _InstanceType = 'm5.large';
-/** ECS sets `startedBy` on a service's tasks to its deployment id; one fixed id keeps re-seeding idempotent. */
-const SERVICE_STARTED_BY = 'ecs-svc/1000000000000000001';
+/** The demo identity provider in front of web (authenticate-oidc); nothing answers there, the ALB is emulated. */
+const DEMO_OIDC = {
+  Issuer: 'https://login.demo.fleetops.example',
+  AuthorizationEndpoint: 'https://login.demo.fleetops.example/authorize',
+  TokenEndpoint: 'https://login.demo.fleetops.example/token',
+  UserInfoEndpoint: 'https://login.demo.fleetops.example/userinfo',
+  ClientId: 'fleetops-demo-web',
+  ClientSecret: 'demo-oidc-client-secret',
+  OnUnauthenticatedRequest: 'authenticate' as const,
+};
+/** How long the seed waits for web to be steady (placed, running, healthy in its target group). */
+const SERVICE_STEADY_TIMEOUT_MS = 120_000;
 
 export interface SeededDemo {
   region: string;
@@ -142,7 +162,10 @@ export interface SeededDemo {
   containerInstanceArns: string[];
   loadBalancerArn: string;
   targetGroupArn: string;
+  canaryTargetGroupArn: string;
   listenerArn: string;
+  /** The HTTPS listener's rule that forwards to web's target groups, weighted. */
+  listenerRuleArn: string;
   serviceArn: string;
   taskArns: string[];
   alarms: { scaleOut: string; scaleIn: string; incident: string };
@@ -417,7 +440,38 @@ async function ensureCluster(aws: AwsClients, region: string, instanceIds: strin
   return { clusterArn, containerInstances: registered };
 }
 
-async function ensureLoadBalancer(aws: AwsClients, vpcId: string, subnets: Record<string, string>, securityGroupId: string) {
+async function ensureTargetGroup(aws: AwsClients, vpcId: string, name: string): Promise<string> {
+  try {
+    const found = await aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [name] }));
+    const arn = found.TargetGroups?.[0]?.TargetGroupArn;
+    if (arn) return arn;
+  } catch (err) {
+    if (!/NotFound/i.test((err as Error).name)) throw err;
+  }
+  const created = await aws.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: vpcId,
+      TargetType: 'instance',
+      HealthCheckPath: '/healthz',
+      HealthCheckIntervalSeconds: DEMO.healthCheckIntervalSeconds,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+    }),
+  );
+  return must(created.TargetGroups?.[0]?.TargetGroupArn, 'target group ARN');
+}
+
+async function ensureListener(aws: AwsClients, loadBalancerArn: string, input: CreateListenerCommandInput): Promise<string> {
+  const listeners = await aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
+  const found = listeners.Listeners?.find((l) => l.Port === input.Port)?.ListenerArn;
+  if (found) return found;
+  return must((await aws.elbv2.send(new CreateListenerCommand(input))).Listeners?.[0]?.ListenerArn, 'listener ARN');
+}
+
+async function ensureLoadBalancer(aws: AwsClients, region: string, endpoint: string | undefined, vpcId: string, subnets: Record<string, string>, securityGroupId: string) {
   let loadBalancerArn: string | undefined;
   try {
     const found = await aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [DEMO.loadBalancer] }));
@@ -437,45 +491,50 @@ async function ensureLoadBalancer(aws: AwsClients, vpcId: string, subnets: Recor
     );
     loadBalancerArn = must(created.LoadBalancers?.[0]?.LoadBalancerArn, 'load balancer ARN');
   }
+  const targetGroupArn = await ensureTargetGroup(aws, vpcId, DEMO.targetGroup);
+  const canaryTargetGroupArn = await ensureTargetGroup(aws, vpcId, DEMO.canaryTargetGroup);
 
-  let targetGroupArn: string | undefined;
-  try {
-    const found = await aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [DEMO.targetGroup] }));
-    targetGroupArn = found.TargetGroups?.[0]?.TargetGroupArn;
-  } catch (err) {
-    if (!/NotFound/i.test((err as Error).name)) throw err;
-  }
-  if (!targetGroupArn) {
+  await ensureListener(aws, loadBalancerArn, {
+    LoadBalancerArn: loadBalancerArn,
+    Protocol: 'HTTP',
+    Port: 80,
+    DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+  });
+  const certificateArn = await ensureCertificate({ region, endpoint, domain: DEMO.domain });
+  const listenerArn = await ensureListener(aws, loadBalancerArn, {
+    LoadBalancerArn: loadBalancerArn,
+    Protocol: 'HTTPS',
+    Port: 443,
+    Certificates: [{ CertificateArn: certificateArn }],
+    DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } }],
+  });
+  const rules = await aws.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn }));
+  let listenerRuleArn = rules.Rules?.find((r) => !r.IsDefault)?.RuleArn;
+  if (!listenerRuleArn) {
     const created = await aws.elbv2.send(
-      new CreateTargetGroupCommand({
-        Name: DEMO.targetGroup,
-        Protocol: 'HTTP',
-        Port: 80,
-        VpcId: vpcId,
-        TargetType: 'instance',
-        HealthCheckPath: '/healthz',
+      new CreateRuleCommand({
+        ListenerArn: listenerArn,
+        Priority: 10,
+        Conditions: [{ Field: 'host-header', Values: [DEMO.domain] }],
+        Actions: [
+          { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: DEMO_OIDC },
+          {
+            Type: 'forward',
+            Order: 2,
+            ForwardConfig: {
+              TargetGroups: [{ TargetGroupArn: targetGroupArn, Weight: 100 }],
+              TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+            },
+          },
+        ],
       }),
     );
-    targetGroupArn = must(created.TargetGroups?.[0]?.TargetGroupArn, 'target group ARN');
+    listenerRuleArn = must(created.Rules?.[0]?.RuleArn, 'listener rule ARN');
   }
-
-  const listeners = await aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
-  let listenerArn = listeners.Listeners?.find((l) => l.Port === 80)?.ListenerArn;
-  if (!listenerArn) {
-    const created = await aws.elbv2.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: loadBalancerArn,
-        Protocol: 'HTTP',
-        Port: 80,
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
-      }),
-    );
-    listenerArn = must(created.Listeners?.[0]?.ListenerArn, 'listener ARN');
-  }
-  return { loadBalancerArn, targetGroupArn, listenerArn };
+  return { loadBalancerArn, targetGroupArn, canaryTargetGroupArn, listenerArn, listenerRuleArn };
 }
 
-async function ensureService(aws: AwsClients, targetGroupArn: string, containerInstances: Map<string, string>) {
+async function ensureService(aws: AwsClients, targetGroupArn: string) {
   let taskDefinitionArn: string | undefined;
   try {
     const found = await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: DEMO.taskFamily }));
@@ -516,6 +575,8 @@ async function ensureService(aws: AwsClients, targetGroupArn: string, containerI
         desiredCount: DEMO.desiredCount,
         launchType: 'EC2',
         loadBalancers: [{ targetGroupArn, containerName: 'web', containerPort: 80 }],
+        healthCheckGracePeriodSeconds: DEMO.healthCheckGracePeriodSeconds,
+        deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: false } },
         placementStrategy: [
           { type: 'spread', field: 'attribute:ecs.availability-zone' },
           { type: 'spread', field: 'instanceId' },
@@ -525,36 +586,17 @@ async function ensureService(aws: AwsClients, targetGroupArn: string, containerI
     serviceArn = must(created.service?.serviceArn, 'service ARN');
   }
 
-  // moto's CreateService places no tasks: run the service's tasks as ECS would, one per instance.
-  const listed = await aws.ecs.send(new ListTasksCommand({ cluster: DEMO.cluster, startedBy: SERVICE_STARTED_BY }));
-  let taskArns = listed.taskArns ?? [];
-  if (taskArns.length < DEMO.desiredCount) {
-    const used = new Set<string>();
-    if (taskArns.length > 0) {
-      const tasks = await aws.ecs.send(new DescribeTasksCommand({ cluster: DEMO.cluster, tasks: taskArns }));
-      for (const t of tasks.tasks ?? []) if (t.containerInstanceArn) used.add(t.containerInstanceArn);
-    }
-    const free = [...containerInstances.values()].filter((arn) => !used.has(arn)).slice(0, DEMO.desiredCount - taskArns.length);
-    const started = await aws.ecs.send(
-      new StartTaskCommand({
-        cluster: DEMO.cluster,
-        taskDefinition: taskDefinitionArn,
-        containerInstances: free,
-        startedBy: SERVICE_STARTED_BY,
-        group: `service:${DEMO.service}`,
-      }),
-    );
-    taskArns = [...taskArns, ...(started.tasks ?? []).map((t) => must(t.taskArn, 'task ARN'))];
+  // ECS (the simulator) places the tasks and registers them in the target group; wait until web is steady.
+  const deadline = Date.now() + SERVICE_STEADY_TIMEOUT_MS;
+  for (;;) {
+    const s = (await aws.ecs.send(new DescribeServicesCommand({ cluster: DEMO.cluster, services: [DEMO.service] }))).services?.[0];
+    const d = s?.deployments ?? [];
+    if (d.length === 1 && d[0]?.rolloutState === 'COMPLETED' && s?.runningCount === s?.desiredCount) break;
+    if (Date.now() > deadline) throw new Error(`seed: ${DEMO.service} not steady after ${SERVICE_STEADY_TIMEOUT_MS} ms (${s?.runningCount} of ${s?.desiredCount} running)`);
+    await new Promise((r) => setTimeout(r, 250));
   }
-
-  // Each task's instance and dynamic host port, as ECS registers them for a service with a load balancer.
-  const tasks = await aws.ecs.send(new DescribeTasksCommand({ cluster: DEMO.cluster, tasks: taskArns }));
-  const instanceByArn = new Map([...containerInstances].map(([instanceId, arn]) => [arn, instanceId]));
-  const targets = (tasks.tasks ?? [])
-    .map((t, i) => ({ Id: instanceByArn.get(t.containerInstanceArn ?? ''), Port: 32768 + i }))
-    .filter((t): t is { Id: string; Port: number } => Boolean(t.Id));
-  if (targets.length > 0) await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: targets }));
-  return { serviceArn, taskArns: taskArns.sort() };
+  const taskArns = (await aws.ecs.send(new ListTasksCommand({ cluster: DEMO.cluster, serviceName: DEMO.service }))).taskArns ?? [];
+  return { serviceArn, taskArns: [...taskArns].sort() };
 }
 
 async function ensureAlarms(aws: AwsClients, loadBalancerArn: string, targetGroupArn: string) {
@@ -625,7 +667,10 @@ async function ensureAlarms(aws: AwsClients, loadBalancerArn: string, targetGrou
 }
 
 /** What the rendered config needs from the seed (config/demo.fleetops.yaml names everything else). */
-export type ConfigInputs = Pick<SeededDemo, 'region' | 'subnets' | 'spotFleetRequestId'>;
+export type ConfigInputs = Pick<SeededDemo, 'region' | 'subnets' | 'spotFleetRequestId'> & {
+  /** web's weighted listener rule, for its canary plan. */
+  listenerRule: { ruleArn: string; stableTargetGroupArn: string; canaryTargetGroupArn: string };
+};
 
 /**
  * Seeds (or finds) the whole demo environment. `onConfigInputs` is called as soon as the config can
@@ -641,7 +686,13 @@ export async function seedDemo(
   const network = await ensureNetwork(aws, region);
   const launchTemplateId = await ensureLaunchTemplate(aws, network.securityGroupId);
   const spotFleet = await ensureSpotFleet(aws, launchTemplateId, network.subnets);
-  opts.onConfigInputs?.({ region, subnets: network.subnets, spotFleetRequestId: spotFleet.requestId });
+  const lb = await ensureLoadBalancer(aws, region, endpoint, network.vpcId, network.subnets, network.securityGroupId);
+  opts.onConfigInputs?.({
+    region,
+    subnets: network.subnets,
+    spotFleetRequestId: spotFleet.requestId,
+    listenerRule: { ruleArn: lb.listenerRuleArn, stableTargetGroupArn: lb.targetGroupArn, canaryTargetGroupArn: lb.canaryTargetGroupArn },
+  });
   const ec2Fleet = await ensureEc2Fleet(aws, launchTemplateId, network.subnets);
   const asgInstances = await ensureAutoScalingGroup(aws, launchTemplateId, network.subnets);
   const instancesByPool = { ec2Fleet: ec2Fleet.instances, spotFleet: spotFleet.instances, asg: asgInstances };
@@ -652,8 +703,7 @@ export async function seedDemo(
   log?.info({ instancesByPool }, 'demo capacity pools launched');
 
   const cluster = await ensureCluster(aws, region, instances);
-  const lb = await ensureLoadBalancer(aws, network.vpcId, network.subnets, network.securityGroupId);
-  const service = await ensureService(aws, lb.targetGroupArn, cluster.containerInstances);
+  const service = await ensureService(aws, lb.targetGroupArn);
   const alarms = await ensureAlarms(aws, lb.loadBalancerArn, lb.targetGroupArn);
   await ensurePostmortemBucket(aws, region);
   // Only now: the seed has registered its own instances, so nothing it launched is registered twice.

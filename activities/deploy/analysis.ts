@@ -1,19 +1,10 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { awsCall } from '../aws/errors';
 import type { ActivityDeps } from '../deps';
 import { describeService } from './services';
-import type { AlarmState, AlarmStateValue, CanaryAnalysis, MetricCheck, MetricResult, StoppedCanaryTask } from '../../common/deploy';
+import { stoppedOnTheirOwn } from './tasks';
+import type { AlarmState, AlarmStateValue, CanaryAnalysis, MetricCheck, MetricResult } from '../../common/deploy';
 import type { AnalyzeCanaryInput } from './types';
-
-/** Stop codes that are the task's own doing; scale-in, spot interruptions and operators are not. */
-const FAILURE_STOP_CODES = new Set(['TaskFailedToStart', 'EssentialContainerExited']);
-
-export function isUnexpectedStop(stopCode: string | undefined, stoppedReason: string | undefined): boolean {
-  if (stopCode && FAILURE_STOP_CODES.has(stopCode)) return true;
-  // The scheduler stops tasks that fail load balancer or container health checks with a generic code.
-  return /health ?check/i.test(stoppedReason ?? '');
-}
 
 function substitute(dimensions: Record<string, string>, names: { canary: string; stable: string }, as: 'canary' | 'stable') {
   return Object.entries(dimensions).map(([Name, v]) => ({
@@ -106,34 +97,6 @@ export function createAnalysisActivities(deps: ActivityDeps) {
     return input.metricChecks.map((c, i) => judgeMetric(c, mean(values.get(`canary${i}`)), mean(values.get(`stable${i}`))));
   }
 
-  async function stoppedCanaryTasks(input: AnalyzeCanaryInput): Promise<StoppedCanaryTask[]> {
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const out = await awsCall('ecs:ListTasks', () =>
-        deps.aws.ecs.send(new ListTasksCommand({ cluster: input.cluster, serviceName: input.canaryService, desiredStatus: 'STOPPED', nextToken })),
-      );
-      arns.push(...(out.taskArns ?? []));
-      nextToken = out.nextToken;
-    } while (nextToken);
-    const stopped: StoppedCanaryTask[] = [];
-    for (let i = 0; i < arns.length; i += 100) {
-      const out = await awsCall('ecs:DescribeTasks', () => deps.aws.ecs.send(new DescribeTasksCommand({ cluster: input.cluster, tasks: arns.slice(i, i + 100) })));
-      for (const t of out.tasks ?? []) {
-        if (t.stoppedAt && t.stoppedAt.getTime() < input.sinceMs) continue;
-        if (!isUnexpectedStop(t.stopCode, t.stoppedReason)) continue;
-        stopped.push({
-          taskArn: t.taskArn ?? '',
-          taskDefinition: t.taskDefinitionArn ?? '',
-          stopCode: t.stopCode,
-          stoppedReason: t.stoppedReason ?? '',
-          stoppedAt: t.stoppedAt?.toISOString(),
-        });
-      }
-    }
-    return stopped;
-  }
-
   return {
     /** Current state of named alarms; names CloudWatch does not know come back as MISSING. */
     async describeAlarmStates(input: { alarmNames: string[] }): Promise<AlarmState[]> {
@@ -150,7 +113,7 @@ export function createAnalysisActivities(deps: ActivityDeps) {
       const [alarms, metrics, stoppedTasks, canary] = await Promise.all([
         alarmStates(input.alarms),
         metricResults(input, nowMs),
-        stoppedCanaryTasks(input),
+        stoppedOnTheirOwn(deps, input.cluster, input.canaryService, input.sinceMs),
         describeService(deps, input.cluster, input.canaryService),
       ]);
       const primary = canary?.deployments?.find((d) => d.status === 'PRIMARY');

@@ -4,6 +4,7 @@ import type { ActivityDeps } from '../deps';
 import { createAnalysisActivities } from './analysis';
 import { createDeployIncidentActivities } from './incidents';
 import { createServiceActivities } from './services';
+import { createTargetActivities } from './targets';
 import { createTrafficActivities } from './traffic';
 import type { ResolvedPlan } from './types';
 
@@ -20,6 +21,7 @@ export function createDeployActivities(deps: ActivityDeps) {
     },
     ...createServiceActivities(deps),
     ...createTrafficActivities(deps),
+    ...createTargetActivities(deps),
     ...createAnalysisActivities(deps),
     ...createDeployIncidentActivities(deps),
   };

@@ -29,6 +29,20 @@ import type {
 /** Tag on every canary service, so an operator (and the delete guard) can tell what made it. */
 export const CANARY_OF_TAG = 'fleetops:canary-of';
 
+/**
+ * The canary's deployment settings: the stable service's percentages, and ECS's deployment circuit
+ * breaker on (without it a canary whose tasks cannot start is retried forever, never FAILED and never
+ * reported as SERVICE_DEPLOYMENT_FAILED). No automatic rollback: the deploy undoes the canary itself.
+ */
+export function canaryDeploymentConfiguration(stable: Service): NonNullable<CreateServiceCommandInput['deploymentConfiguration']> {
+  const dc = stable.deploymentConfiguration;
+  return {
+    ...(dc?.minimumHealthyPercent !== undefined ? { minimumHealthyPercent: dc.minimumHealthyPercent } : {}),
+    ...(dc?.maximumPercent !== undefined ? { maximumPercent: dc.maximumPercent } : {}),
+    deploymentCircuitBreaker: { enable: true, rollback: false },
+  };
+}
+
 export async function describeService(deps: ActivityDeps, cluster: string, service: string): Promise<Service | undefined> {
   const out = await awsCall('ecs:DescribeServices', () =>
     deps.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [service], include: ['TAGS'] })),
@@ -166,14 +180,17 @@ export function createServiceActivities(deps: ActivityDeps) {
                   service: input.canaryService,
                   taskDefinition: input.taskDefinition,
                   desiredCount: input.desiredCount,
+                  deploymentConfiguration: canaryDeploymentConfiguration(stable),
                 }),
               ),
           ),
         );
         return { dryRunCalls: calls };
       }
+      // Listener-rule mode: the stable group the rule weights is replaced by the canary's; the workflow
+      // refuses a service in any other group (a canary needs one per stable group).
       const loadBalancers = (stable.loadBalancers ?? []).map((lb) =>
-        input.canaryTargetGroupArn && lb.targetGroupArn ? { ...lb, targetGroupArn: input.canaryTargetGroupArn } : lb,
+        input.canaryTargetGroupArn && lb.targetGroupArn === input.stableTargetGroupArn ? { ...lb, targetGroupArn: input.canaryTargetGroupArn } : lb,
       );
       const params: CreateServiceCommandInput = {
         cluster: input.cluster,
@@ -186,6 +203,7 @@ export function createServiceActivities(deps: ActivityDeps) {
         placementConstraints: stable.placementConstraints,
         placementStrategy: stable.placementStrategy,
         healthCheckGracePeriodSeconds: stable.healthCheckGracePeriodSeconds,
+        deploymentConfiguration: canaryDeploymentConfiguration(stable),
         // A launch type and a capacity provider strategy exclude each other; keep whichever stable uses.
         ...(stable.capacityProviderStrategy && stable.capacityProviderStrategy.length > 0
           ? { capacityProviderStrategy: stable.capacityProviderStrategy }
@@ -214,10 +232,11 @@ export function createServiceActivities(deps: ActivityDeps) {
 
     async scaleService(input: ScaleServiceInput): Promise<MutationResult> {
       const calls: DryRunCall[] = [];
+      const force = input.newDeployment ? { forceNewDeployment: true } : {};
       collect(
         calls,
-        await mutatingAwsCall(input.dryRun, 'ecs:UpdateService', { cluster: input.cluster, service: input.service, desiredCount: input.desiredCount }, () =>
-          deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, desiredCount: input.desiredCount })),
+        await mutatingAwsCall(input.dryRun, 'ecs:UpdateService', { cluster: input.cluster, service: input.service, desiredCount: input.desiredCount, ...force }, () =>
+          deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, desiredCount: input.desiredCount, ...force })),
         ),
       );
       return { dryRunCalls: calls };

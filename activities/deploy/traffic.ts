@@ -1,10 +1,20 @@
-import { DescribeRulesCommand, ModifyRuleCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeRulesCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
+import type { ListenerRuleConfig } from '../../common/deploy';
 import { FailureType } from '../../common/failures';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';
 import type { ActivityDeps } from '../deps';
-import type { TrafficWeightInput, TrafficWeightResult } from './types';
+import type { ListenerRuleSnapshot, RestoreRuleInput, TrafficWeightInput, TrafficWeightResult } from './types';
+
+/**
+ * The weighted listener rule. ModifyRule replaces a rule's whole action list, so every write sends
+ * the rule's actions as they are with only the forward action's two weights changed: an
+ * authentication action in front of the forward (authenticate-oidc/cognito), the actions' order and
+ * the forward's stickiness stay as they were. AWS never returns an OIDC client secret, so an OIDC
+ * action is written back with `UseExistingClientSecret` (the rule keeps its secret; none passes
+ * through fleetops).
+ */
 
 /** Weights of the two target groups in a rule's forward action (0 for a group the rule does not name). */
 export function forwardWeights(rule: Rule | undefined, stableArn: string, canaryArn: string): { stable: number; canary: number } {
@@ -17,44 +27,131 @@ export function forwardWeights(rule: Rule | undefined, stableArn: string, canary
   return { stable: weightOf(stableArn), canary: weightOf(canaryArn) };
 }
 
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, FailureType.InvalidRequest);
+}
+
+function forwardGroups(a: Action): string[] {
+  const groups = (a.ForwardConfig?.TargetGroups ?? []).map((g) => g.TargetGroupArn ?? '');
+  return groups.length > 0 ? groups : a.TargetGroupArn ? [a.TargetGroupArn] : [];
+}
+
+/** Throws unless the rule forwards to the plan's stable target group (and to no group but stable and canary). */
+export function checkRuleForPlan(actions: Action[], rule: ListenerRuleConfig): void {
+  const forward = actions.find((a) => a.Type === 'forward');
+  if (!forward) throw invalid(`listener rule ${rule.ruleArn} has no forward action (actions: ${actions.map((a) => a.Type).join(', ')})`);
+  const groups = forwardGroups(forward);
+  if (!groups.includes(rule.stableTargetGroupArn)) {
+    throw invalid(`listener rule ${rule.ruleArn} forwards to ${groups.join(', ')}, not to the plan's stable target group ${rule.stableTargetGroupArn}`);
+  }
+  const others = groups.filter((g) => g !== rule.stableTargetGroupArn && g !== rule.canaryTargetGroupArn);
+  if (others.length > 0) throw invalid(`listener rule ${rule.ruleArn} also forwards to ${others.join(', ')}; only the plan's stable and canary target groups can be weighted`);
+}
+
+/** The rule's actions with the forward's stable and canary weights set; everything else as read. */
+export function withWeights(actions: Action[], rule: ListenerRuleConfig, canaryWeight: number): Action[] {
+  return actions.map((a) => {
+    if (a.Type !== 'forward') return a;
+    const stickiness = a.ForwardConfig?.TargetGroupStickinessConfig;
+    return {
+      Type: 'forward',
+      ...(a.Order !== undefined ? { Order: a.Order } : {}),
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: rule.stableTargetGroupArn, Weight: 100 - canaryWeight },
+          { TargetGroupArn: rule.canaryTargetGroupArn, Weight: canaryWeight },
+        ],
+        ...(stickiness ? { TargetGroupStickinessConfig: stickiness } : {}),
+      },
+    };
+  });
+}
+
+/** What ModifyRule takes for actions read from DescribeRules. */
+export function writable(actions: Action[]): Action[] {
+  return actions.map((a) => {
+    if (a.Type === 'authenticate-oidc' && a.AuthenticateOidcConfig) {
+      const { ClientSecret: _secret, ...config } = a.AuthenticateOidcConfig;
+      return { ...a, AuthenticateOidcConfig: { ...config, UseExistingClientSecret: true } };
+    }
+    // A TargetGroupArn beside a ForwardConfig of several groups is refused; one group is the same either way.
+    if (a.Type === 'forward' && a.ForwardConfig?.TargetGroups && a.ForwardConfig.TargetGroups.length > 1) {
+      const { TargetGroupArn: _single, ...rest } = a;
+      return rest;
+    }
+    return a;
+  });
+}
+
+/** The actions as compared after a write: by Order, without the write-only and derived fields. */
+function comparable(actions: Action[]): string {
+  const norm = [...actions]
+    .sort((x, y) => (x.Order ?? 0) - (y.Order ?? 0))
+    .map((a) => {
+      const copy: Action = JSON.parse(JSON.stringify(a)) as Action;
+      if (copy.AuthenticateOidcConfig) {
+        delete copy.AuthenticateOidcConfig.ClientSecret;
+        delete copy.AuthenticateOidcConfig.UseExistingClientSecret;
+      }
+      if (copy.Type === 'forward' && copy.ForwardConfig?.TargetGroups?.length) delete copy.TargetGroupArn;
+      return copy;
+    });
+  return JSON.stringify(norm);
+}
+
 export function createTrafficActivities(deps: ActivityDeps) {
+  async function readActions(ruleArn: string): Promise<Action[]> {
+    const out = await awsCall('elasticloadbalancing:DescribeRules', () => deps.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] })));
+    const found = out.Rules?.[0];
+    if (!found) throw ApplicationFailure.nonRetryable(`listener rule ${ruleArn} not found`, FailureType.AwsNotFound);
+    return found.Actions ?? [];
+  }
+
+  /** Writes `actions` and reads the rule back; the rule must read as written. */
+  async function write(ruleArn: string, actions: Action[], note: Record<string, unknown>, dryRun: boolean | undefined) {
+    const m = await mutatingAwsCall(dryRun, 'elasticloadbalancing:ModifyRule', { ruleArn, ...note }, () =>
+      deps.aws.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: writable(actions) })),
+    );
+    if (m.dryRun) return { dryRunCalls: [m.call] };
+    const read = await readActions(ruleArn);
+    if (comparable(read) !== comparable(actions)) {
+      throw ApplicationFailure.retryable(`listener rule ${ruleArn} does not read back as written: ${comparable(read)}`, FailureType.AwsUnavailable);
+    }
+    return { dryRunCalls: [] };
+  }
+
   return {
     /**
-     * Sets the weighted forward action of the configured listener rule and reads it back, so the
-     * weight the deploy reports is the one the load balancer has, not the one it asked for.
+     * The rule as it is before the deploy changes it (what rollback and promotion restore), checked
+     * against the plan. Read-only, so it runs in a dry run too.
+     */
+    async readListenerRule(input: { listenerRule: ListenerRuleConfig }): Promise<ListenerRuleSnapshot> {
+      const actions = await readActions(input.listenerRule.ruleArn);
+      checkRuleForPlan(actions, input.listenerRule);
+      return { ruleArn: input.listenerRule.ruleArn, actions };
+    },
+
+    /**
+     * Sets the stable/canary weights of the rule's forward action, leaving every other part of the
+     * rule as it is now, and reads the rule back: the weight the deploy reports is the one the load
+     * balancer has.
      */
     async setTrafficWeight(input: TrafficWeightInput): Promise<TrafficWeightResult> {
-      const { ruleArn, stableTargetGroupArn, canaryTargetGroupArn } = input.listenerRule;
+      const rule = input.listenerRule;
       const canary = Math.min(100, Math.max(0, Math.round(input.canaryWeight)));
       const stable = 100 - canary;
-      const m = await mutatingAwsCall(input.dryRun, 'elasticloadbalancing:ModifyRule', { ruleArn, stableWeight: stable, canaryWeight: canary }, () =>
-        deps.aws.elbv2.send(
-          new ModifyRuleCommand({
-            RuleArn: ruleArn,
-            Actions: [
-              {
-                Type: 'forward',
-                ForwardConfig: {
-                  TargetGroups: [
-                    { TargetGroupArn: stableTargetGroupArn, Weight: stable },
-                    { TargetGroupArn: canaryTargetGroupArn, Weight: canary },
-                  ],
-                },
-              },
-            ],
-          }),
-        ),
-      );
-      if (m.dryRun) return { stableWeight: stable, canaryWeight: canary, dryRunCalls: [m.call] };
-      const out = await awsCall('elasticloadbalancing:DescribeRules', () => deps.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] })));
-      const read = forwardWeights(out.Rules?.[0], stableTargetGroupArn, canaryTargetGroupArn);
-      if (read.stable !== stable || read.canary !== canary) {
-        throw ApplicationFailure.retryable(
-          `listener rule ${ruleArn} reads back stable ${read.stable} / canary ${read.canary}, asked ${stable} / ${canary}`,
-          FailureType.AwsUnavailable,
-        );
-      }
-      return { stableWeight: read.stable, canaryWeight: read.canary, dryRunCalls: [] };
+      const current = input.dryRun ? undefined : await readActions(rule.ruleArn);
+      if (current) checkRuleForPlan(current, rule);
+      const w = await write(rule.ruleArn, withWeights(current ?? [], rule, canary), { stableWeight: stable, canaryWeight: canary }, input.dryRun);
+      return { stableWeight: stable, canaryWeight: canary, dryRunCalls: w.dryRunCalls };
+    },
+
+    /** Puts the rule's actions back exactly as `readListenerRule` found them (promotion's cleanup and rollback's undo). */
+    async restoreListenerRule(input: RestoreRuleInput): Promise<TrafficWeightResult> {
+      const { listenerRule: rule, snapshot } = input;
+      const w = await write(rule.ruleArn, snapshot.actions, { restore: snapshot.actions.map((a) => a.Type).join(',') }, input.dryRun);
+      const read = forwardWeights({ Actions: snapshot.actions }, rule.stableTargetGroupArn, rule.canaryTargetGroupArn);
+      return { stableWeight: read.stable, canaryWeight: read.canary, dryRunCalls: w.dryRunCalls };
     },
   };
 }

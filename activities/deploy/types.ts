@@ -1,5 +1,6 @@
+import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DryRunCall } from '../../common/controls';
-import type { CanaryPlan, ListenerRuleConfig, MetricCheck } from '../../common/deploy';
+import type { CanaryPlan, ListenerRuleConfig, MetricCheck, StoppedCanaryTask } from '../../common/deploy';
 
 /**
  * What the deploy activities take and return. Workflow code imports these as types only, so this
@@ -54,6 +55,21 @@ export interface AnalyzeCanaryInput {
   windowSeconds: number;
 }
 
+export interface CanaryTargetsInput {
+  cluster: string;
+  service: string;
+  /** Tasks that stopped before this instant are not reported. */
+  sinceMs: number;
+}
+
+export interface ServiceTargets {
+  desiredCount: number;
+  runningCount: number;
+  /** Per target group of the service: its running tasks' targets and the state ELB reports for each. */
+  groups: { targetGroupArn: string; healthy: number; states: { target: string; state: string; reason?: string }[] }[];
+  stoppedTasks: StoppedCanaryTask[];
+}
+
 export interface RevisionInput {
   cluster: string;
   service: string;
@@ -79,6 +95,8 @@ export interface CreateCanaryInput {
   desiredCount: number;
   /** Listener-rule mode: the canary registers in this target group instead of the stable one. */
   canaryTargetGroupArn?: string;
+  /** Listener-rule mode: the stable target group the canary's group stands in for. */
+  stableTargetGroupArn?: string;
   dryRun?: boolean;
 }
 
@@ -90,6 +108,11 @@ export interface ScaleServiceInput {
   cluster: string;
   service: string;
   desiredCount: number;
+  /**
+   * Roll the new count out as an ECS deployment (forceNewDeployment): a scale-up of a service whose
+   * deployment has COMPLETED is not watched by the deployment circuit breaker, a deployment is.
+   */
+  newDeployment?: boolean;
   dryRun?: boolean;
 }
 
@@ -109,6 +132,18 @@ export interface UpdateRevisionInput {
 export interface TrafficWeightInput {
   listenerRule: ListenerRuleConfig;
   canaryWeight: number;
+  dryRun?: boolean;
+}
+
+/** A listener rule's actions as DescribeRules returned them before the deploy (no secrets: AWS returns none). */
+export interface ListenerRuleSnapshot {
+  ruleArn: string;
+  actions: Action[];
+}
+
+export interface RestoreRuleInput {
+  listenerRule: ListenerRuleConfig;
+  snapshot: ListenerRuleSnapshot;
   dryRun?: boolean;
 }
 

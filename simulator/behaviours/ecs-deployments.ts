@@ -1,74 +1,60 @@
-import { randomUUID } from 'node:crypto';
-import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import type { Task } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
-import type { Behaviour, BehaviourContext, BehaviourFactory, BehaviourRouteResponse, SimRequest } from '../behaviour';
+import type { Behaviour, BehaviourContext, BehaviourFactory, BehaviourRouteResponse } from '../behaviour';
 import { awsSuccessResponse, type SimResponse } from '../protocol';
+import { unflattenQuery } from '../query-params';
+import { describeDeployment, describeTask, live, specFields, type FailingRevision, type ServiceSpec, type SimTask, type TrackedService } from './support/ecs-model';
+import { createEcsWorld, serviceName as name } from './support/ecs-world';
+import { rewriteTargetHealth, targetState } from './support/target-health';
 
 /**
- * ECS service deployments as ECS runs them, which moto does not: moto keeps one PRIMARY deployment
- * that never moves and reports `runningCount = desiredCount` at once. Here every CreateService and
- * every UpdateService that changes the task definition starts a deployment; the new PRIMARY's tasks
- * start after `rolloutMs`, the old deployment (ACTIVE) drains when the new one is up, and rolloutState
- * goes IN_PROGRESS → COMPLETED. A revision marked failing (by task definition ARN or image substring)
- * starts tasks that stop with EssentialContainerExited; after `failureThreshold` failed tasks the
- * deployment is FAILED, as with the deployment circuit breaker.
+ * ECS services as ECS runs them, which moto does not (moto keeps one PRIMARY deployment that never
+ * moves, places no service tasks and reports `runningCount = desiredCount` at once). Every
+ * CreateService, and every UpdateService that changes the task definition, starts a deployment; its
+ * tasks are placed on container instances with room (support/placement.ts) as moto tasks (StartTask,
+ * so they hold CPU and memory there and drains see them), reach RUNNING `rolloutMs` later, and are
+ * registered in the service's target groups, where their health is checked (support/target-health.ts).
  *
- * Owned calls: DescribeServices (deployments, counts rewritten for tracked services), ListTasks with a
- * `serviceName` of a tracked service, DescribeTasks of tasks this module made. Alarm schedules change
- * CloudWatch alarm states at a time (canary scenarios). Listener rule weights are moto's own (its
- * DescribeRules reads ForwardConfig weights back correctly; test/deploy/activities.test.ts).
+ * What it follows:
+ *  - rolling update (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html):
+ *    new tasks start while the running total stays within `maximumPercent` of the desired count (200
+ *    by default); old tasks stop while the tasks in service (RUNNING, every target healthy) stay at or
+ *    above `minimumHealthyPercent` (100 by default); the deployment is COMPLETED when only its own
+ *    tasks are left, all in service;
+ *  - load balancing (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-load-balancing.html):
+ *    ECS registers each task (instance id and host port; dynamic in bridge mode) in every target group
+ *    of the service and deregisters it when the task stops; the deregistration delay is not waited
+ *    for here (target draining is the drain's part of the simulator);
+ *  - `healthCheckGracePeriodSeconds` (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html):
+ *    the scheduler ignores failed load balancer health checks for that long after a task started;
+ *    after it, a task with an unhealthy target is stopped ("Task failed ELB health checks in
+ *    (target-group ...)") and replaced;
+ *  - the deployment circuit breaker (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html),
+ *    only where `deploymentConfiguration.deploymentCircuitBreaker.enable` is set: tasks that fail to
+ *    start or fail their health checks count, a task that becomes healthy resets the count; at the
+ *    threshold (half the desired count, 3 to 200) the deployment is FAILED and launches no more tasks;
+ *    with `rollback` the service goes back to the last completed task definition. Without the breaker
+ *    ECS keeps replacing failed tasks, and says SERVICE_TASK_START_IMPAIRED once;
+ *  - EventBridge (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html,
+ *    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html):
+ *    `ECS Deployment State Change` (SERVICE_DEPLOYMENT_IN_PROGRESS, _COMPLETED, _FAILED) and `ECS
+ *    Service Action` (SERVICE_TASK_PLACEMENT_FAILURE, SERVICE_TASK_START_IMPAIRED), through ctx.events.
+ *
+ * DescribeServices also returns what moto drops (deploymentConfiguration, placement, grace period,
+ * capacity provider strategy).
+ * Tasks others put in a tracked service's group (RunTask/StartTask with `group: service:<name>`, as
+ * fixtures and the drain's scheduler do) count as the service's; the scheduler's replacements (its
+ * deployment id as `startedBy`) are registered like its own. Tasks stopped by others are noticed.
+ *
+ * The scheduler itself is support/ecs-world.ts; this module wires it to the API and its control routes.
  *
  * Control routes under /_sim/ecs-deployments:
- *   PUT  /config            { rolloutMs?, failureThreshold? }
- *   POST /failing-revisions { match, stopCode?, reason? }   tasks of matching revisions fail
+ *   PUT  /config            { rolloutMs? }                       placement to RUNNING
+ *   POST /failing-revisions { match, mode?: exit|unhealthy, stopCode?, reason? }
  *   POST /alarm-schedule    { alarmName, state, reason?, afterMs }
- *   GET  /services          tracked services with deployments and tasks
+ *   GET  /services          tracked services with deployments, tasks and their targets
  */
-
-interface SimTask {
-  taskArn: string;
-  taskDefinitionArn: string;
-  deploymentId: string;
-  lastStatus: 'PENDING' | 'RUNNING' | 'STOPPED';
-  createdAtMs: number;
-  startedAtMs?: number;
-  stoppedAtMs?: number;
-  stopCode?: string;
-  stoppedReason?: string;
-  exitCode?: number;
-  containerName: string;
-}
-
-interface SimDeployment {
-  id: string;
-  status: 'PRIMARY' | 'ACTIVE';
-  taskDefinition: string;
-  desiredCount: number;
-  failedTasks: number;
-  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
-  rolloutStateReason: string;
-  createdAtMs: number;
-  updatedAtMs: number;
-}
-
-interface TrackedService {
-  region: string;
-  cluster: string;
-  clusterArn: string;
-  serviceName: string;
-  serviceArn: string;
-  desiredCount: number;
-  deployments: SimDeployment[];
-  tasks: SimTask[];
-  deleted: boolean;
-}
-
-interface FailingRevision {
-  match: string;
-  stopCode: string;
-  reason: string;
-}
 
 interface AlarmChange {
   alarmName: string;
@@ -79,9 +65,14 @@ interface AlarmChange {
   done: boolean;
 }
 
-const configSchema = z.object({ rolloutMs: z.number().int().nonnegative().optional(), failureThreshold: z.number().int().positive().optional() }).strict();
+const configSchema = z.object({ rolloutMs: z.number().int().nonnegative().optional() }).strict();
 const failingSchema = z
-  .object({ match: z.string().min(1), stopCode: z.string().default('EssentialContainerExited'), reason: z.string().default('Essential container in task exited') })
+  .object({
+    match: z.string().min(1),
+    mode: z.enum(['exit', 'unhealthy']).default('exit'),
+    stopCode: z.string().default('EssentialContainerExited'),
+    reason: z.string().default('Essential container in task exited'),
+  })
   .strict();
 const alarmScheduleSchema = z
   .object({
@@ -94,9 +85,6 @@ const alarmScheduleSchema = z
   .strict();
 
 const DEFAULT_ROLLOUT_MS = 1_000;
-const DEFAULT_FAILURE_THRESHOLD = 3;
-/** Stopped tasks kept per service (ECS keeps them about an hour; enough for analysis windows). */
-const MAX_STOPPED_TASKS = 200;
 
 function parseJson(buf: Buffer): Record<string, unknown> | undefined {
   try {
@@ -108,124 +96,35 @@ function parseJson(buf: Buffer): Record<string, unknown> | undefined {
 }
 
 function jsonResponse(res: SimResponse, body: unknown): SimResponse {
-  return { ...res, headers: { ...res.headers, 'content-length': String(Buffer.byteLength(JSON.stringify(body))) }, body: Buffer.from(JSON.stringify(body)) };
+  const text = JSON.stringify(body);
+  return { ...res, headers: { ...res.headers, 'content-length': String(Buffer.byteLength(text)) }, body: Buffer.from(text) };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const name = (arnOrName: string): string => arnOrName.slice(arnOrName.lastIndexOf('/') + 1);
+
+function specOf(p: Record<string, unknown>, base?: ServiceSpec): ServiceSpec {
+  const lbs = Array.isArray(p.loadBalancers) ? (p.loadBalancers as Record<string, unknown>[]) : undefined;
+  return {
+    deploymentConfiguration: (p.deploymentConfiguration as ServiceSpec['deploymentConfiguration']) ?? base?.deploymentConfiguration,
+    placementStrategy: (p.placementStrategy as ServiceSpec['placementStrategy']) ?? base?.placementStrategy,
+    placementConstraints: (p.placementConstraints as ServiceSpec['placementConstraints']) ?? base?.placementConstraints,
+    healthCheckGracePeriodSeconds: typeof p.healthCheckGracePeriodSeconds === 'number' ? p.healthCheckGracePeriodSeconds : base?.healthCheckGracePeriodSeconds,
+    networkConfiguration: (p.networkConfiguration as ServiceSpec['networkConfiguration']) ?? base?.networkConfiguration,
+    capacityProviderStrategy: (p.capacityProviderStrategy as ServiceSpec['capacityProviderStrategy']) ?? base?.capacityProviderStrategy,
+    loadBalancers: lbs
+      ? lbs
+          .filter((lb) => typeof lb.targetGroupArn === 'string')
+          .map((lb) => ({ targetGroupArn: String(lb.targetGroupArn), containerName: String(lb.containerName ?? ''), containerPort: Number(lb.containerPort ?? 0) }))
+      : (base?.loadBalancers ?? []),
+  };
+}
 
 export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Behaviour {
   let rolloutMs = DEFAULT_ROLLOUT_MS;
-  let failureThreshold = DEFAULT_FAILURE_THRESHOLD;
-  const services = new Map<string, TrackedService>();
   const failing: FailingRevision[] = [];
   const alarmChanges: AlarmChange[] = [];
-  /** taskDefinitionArn → container name and images, read once from moto. */
-  const taskDefinitions = new Map<string, { container: string; images: string[] }>();
-
-  const key = (region: string, cluster: string, service: string) => `${region}|${name(cluster)}|${name(service)}`;
-
-  async function taskDefinitionInfo(ctx: BehaviourContext, region: string, arn: string): Promise<{ container: string; images: string[] }> {
-    const known = taskDefinitions.get(arn);
-    if (known) return known;
-    try {
-      const out = await ctx.aws(region).ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-      const containers = out.taskDefinition?.containerDefinitions ?? [];
-      const info = { container: containers[0]?.name ?? 'app', images: containers.map((c) => c.image ?? '') };
-      taskDefinitions.set(arn, info);
-      return info;
-    } catch {
-      return { container: 'app', images: [] };
-    }
-  }
-
-  async function failingRule(ctx: BehaviourContext, region: string, taskDefinition: string): Promise<FailingRevision | undefined> {
-    if (failing.length === 0) return undefined;
-    const info = await taskDefinitionInfo(ctx, region, taskDefinition);
-    return failing.find((f) => taskDefinition.includes(f.match) || info.images.some((i) => i.includes(f.match)));
-  }
-
-  function newDeployment(taskDefinition: string, desiredCount: number): SimDeployment {
-    const id = `ecs-svc/${randomUUID().replace(/-/g, '').slice(0, 19)}`;
-    const t = now();
-    return {
-      id,
-      status: 'PRIMARY',
-      taskDefinition,
-      desiredCount,
-      failedTasks: 0,
-      rolloutState: 'IN_PROGRESS',
-      rolloutStateReason: `ECS deployment ${id} in progress.`,
-      createdAtMs: t,
-      updatedAtMs: t,
-    };
-  }
-
-  function stopTask(task: SimTask, stopCode: string, reason: string, exitCode?: number): void {
-    task.lastStatus = 'STOPPED';
-    task.stoppedAtMs = now();
-    task.stopCode = stopCode;
-    task.stoppedReason = reason;
-    task.exitCode = exitCode;
-  }
-
-  /** Moves one service's deployments forward to `now()`. */
-  async function advance(ctx: BehaviourContext, svc: TrackedService): Promise<void> {
-    const t = now();
-    if (svc.deleted) {
-      for (const task of svc.tasks) if (task.lastStatus !== 'STOPPED') stopTask(task, 'ServiceSchedulerInitiated', 'Service deleted');
-      return;
-    }
-    const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
-    if (!primary) return;
-    primary.desiredCount = svc.desiredCount;
-    const live = (d: SimDeployment) => svc.tasks.filter((k) => k.deploymentId === d.id && k.lastStatus !== 'STOPPED');
-
-    if (primary.rolloutState !== 'FAILED' && t - primary.updatedAtMs >= rolloutMs) {
-      const rule = await failingRule(ctx, svc.region, primary.taskDefinition);
-      const info = await taskDefinitionInfo(ctx, svc.region, primary.taskDefinition);
-      const running = live(primary);
-      // Scale-in of the primary.
-      for (const task of running.slice(primary.desiredCount)) stopTask(task, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${primary.id})`);
-      const missing = primary.desiredCount - Math.min(running.length, primary.desiredCount);
-      for (let i = 0; i < missing; i++) {
-        const task: SimTask = {
-          taskArn: `${svc.clusterArn.replace(':cluster/', ':task/')}/${randomUUID().replace(/-/g, '')}`,
-          taskDefinitionArn: primary.taskDefinition,
-          deploymentId: primary.id,
-          lastStatus: 'RUNNING',
-          createdAtMs: t,
-          startedAtMs: t,
-          containerName: info.container,
-        };
-        svc.tasks.push(task);
-        if (rule) {
-          stopTask(task, rule.stopCode, rule.reason, 1);
-          primary.failedTasks += 1;
-        }
-      }
-      primary.updatedAtMs = t;
-      if (rule && primary.failedTasks >= failureThreshold) {
-        primary.rolloutState = 'FAILED';
-        primary.rolloutStateReason = `ECS deployment circuit breaker: tasks failed to start. (${primary.failedTasks} failed)`;
-      } else if (!rule && live(primary).length === primary.desiredCount) {
-        // The new revision is up: the old deployments drain and go.
-        for (const old of svc.deployments.filter((d) => d.status === 'ACTIVE')) {
-          for (const task of live(old)) stopTask(task, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${primary.id})`);
-        }
-        svc.deployments = [primary];
-        if (primary.rolloutState === 'IN_PROGRESS') {
-          primary.rolloutState = 'COMPLETED';
-          primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
-        }
-      }
-    }
-    const stopped = svc.tasks.filter((k) => k.lastStatus === 'STOPPED');
-    if (stopped.length > MAX_STOPPED_TASKS) {
-      const drop = new Set(stopped.slice(0, stopped.length - MAX_STOPPED_TASKS));
-      svc.tasks = svc.tasks.filter((k) => !drop.has(k));
-    }
-  }
+  const world = createEcsWorld(now, { rolloutMs: () => rolloutMs, failing });
+  const { services, targets, key, advance, startDeployment, adopt, stopTask, mirrorTarget, findTask } = world;
 
   async function advanceAll(ctx: BehaviourContext): Promise<void> {
     for (const svc of services.values()) await advance(ctx, svc);
@@ -233,71 +132,17 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
       if (change.done || now() < change.atMs) continue;
       change.done = true;
       try {
-        await ctx.aws(change.region).cloudwatch.send(
-          new SetAlarmStateCommand({ AlarmName: change.alarmName, StateValue: change.state, StateReason: change.reason }),
-        );
+        await ctx.aws(change.region).cloudwatch.send(new SetAlarmStateCommand({ AlarmName: change.alarmName, StateValue: change.state, StateReason: change.reason }));
       } catch (err) {
         ctx.log.warn({ err, alarm: change.alarmName }, 'scheduled alarm state change failed');
       }
     }
   }
 
-  function describeDeployment(d: SimDeployment, svc: TrackedService) {
-    const running = svc.tasks.filter((k) => k.deploymentId === d.id && k.lastStatus === 'RUNNING').length;
-    return {
-      id: d.id,
-      status: d.status,
-      taskDefinition: d.taskDefinition,
-      desiredCount: d.desiredCount,
-      pendingCount: Math.max(0, d.desiredCount - running),
-      runningCount: running,
-      failedTasks: d.failedTasks,
-      rolloutState: d.rolloutState,
-      rolloutStateReason: d.rolloutStateReason,
-      createdAt: d.createdAtMs / 1000,
-      updatedAt: d.updatedAtMs / 1000,
-      launchType: 'EC2',
-    };
-  }
+  const ok = (res: SimResponse) => res.status === 200 && !res.headers['content-encoding'];
+  const tracked = (region: string, p: Record<string, unknown>) => services.get(key(region, str(p.cluster) ?? 'default', str(p.service) ?? str(p.serviceName) ?? ''));
 
-  function describeTask(task: SimTask, svc: TrackedService) {
-    return {
-      taskArn: task.taskArn,
-      clusterArn: svc.clusterArn,
-      taskDefinitionArn: task.taskDefinitionArn,
-      group: `service:${svc.serviceName}`,
-      startedBy: task.deploymentId,
-      lastStatus: task.lastStatus,
-      desiredStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
-      launchType: 'EC2',
-      createdAt: task.createdAtMs / 1000,
-      ...(task.startedAtMs ? { startedAt: task.startedAtMs / 1000 } : {}),
-      ...(task.stoppedAtMs ? { stoppedAt: task.stoppedAtMs / 1000, stoppingAt: task.stoppedAtMs / 1000 } : {}),
-      ...(task.stopCode ? { stopCode: task.stopCode, stoppedReason: task.stoppedReason } : {}),
-      containers: [
-        {
-          name: task.containerName,
-          lastStatus: task.lastStatus,
-          taskArn: task.taskArn,
-          ...(task.exitCode !== undefined ? { exitCode: task.exitCode, reason: task.stoppedReason } : {}),
-        },
-      ],
-    };
-  }
-
-  function findTask(arn: string): { task: SimTask; svc: TrackedService } | undefined {
-    for (const svc of services.values()) {
-      const task = svc.tasks.find((k) => k.taskArn === arn || name(k.taskArn) === arn);
-      if (task) return { task, svc };
-    }
-    return undefined;
-  }
-
-  function ok(res: SimResponse): boolean {
-    return res.status === 200 && !res.headers['content-encoding'];
-  }
-
-  async function afterEcs(req: SimRequest, res: SimResponse, ctx: BehaviourContext): Promise<SimResponse | void> {
+  async function afterEcs(req: { region: string; action: string; params: Record<string, unknown> }, res: SimResponse, ctx: BehaviourContext): Promise<SimResponse | void> {
     if (!ok(res)) return;
     const p = req.params;
     switch (req.action) {
@@ -315,37 +160,51 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
           serviceName: name(serviceArn),
           serviceArn,
           desiredCount: desired,
-          deployments: [newDeployment(taskDefinition, desired)],
+          spec: specOf(p),
+          deployments: [],
           tasks: [],
           deleted: false,
+          adoptedStartedBy: new Set(),
+          lock: Promise.resolve(),
         };
         services.set(key(req.region, svc.cluster, svc.serviceName), svc);
-        return;
+        startDeployment(ctx, svc, taskDefinition);
+        return jsonResponse(res, { ...parseJson(res.body), service: { ...out, ...specFields(svc.spec), deployments: svc.deployments.map((d) => describeDeployment(d, svc)) } });
       }
       case 'UpdateService': {
-        const svc = services.get(key(req.region, str(p.cluster) ?? 'default', str(p.service) ?? ''));
+        const svc = tracked(req.region, p);
         if (!svc) return;
         await advance(ctx, svc);
-        if (typeof p.desiredCount === 'number') svc.desiredCount = p.desiredCount;
-        const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
-        const td = str(p.taskDefinition);
         const out = parseJson(res.body)?.service as Record<string, unknown> | undefined;
-        const resolvedTd = str(out?.taskDefinition) ?? td;
-        if ((td && resolvedTd && resolvedTd !== primary?.taskDefinition) || p.forceNewDeployment === true) {
-          for (const d of svc.deployments) d.status = 'ACTIVE';
-          svc.deployments = [newDeployment(resolvedTd ?? primary?.taskDefinition ?? '', svc.desiredCount), ...svc.deployments];
-        } else if (primary) {
-          primary.desiredCount = svc.desiredCount;
-          // A scale change is rolled out by the scheduler on the usual delay.
-          primary.updatedAtMs = now();
-        }
+        svc.lock = svc.lock.then(() => {
+          if (typeof p.desiredCount === 'number') svc.desiredCount = p.desiredCount;
+          svc.spec = specOf(p, svc.spec);
+          const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+          const td = str(out?.taskDefinition) ?? str(p.taskDefinition);
+          if ((td && td !== primary?.taskDefinition) || p.forceNewDeployment === true) startDeployment(ctx, svc, td ?? primary?.taskDefinition ?? '');
+          else if (primary) primary.desiredCount = svc.desiredCount;
+        });
+        await svc.lock;
         return;
       }
       case 'DeleteService': {
-        const svc = services.get(key(req.region, str(p.cluster) ?? 'default', str(p.service) ?? ''));
+        const svc = tracked(req.region, p);
         if (!svc) return;
         svc.deleted = true;
         await advance(ctx, svc);
+        return;
+      }
+      case 'RunTask':
+      case 'StartTask': {
+        const group = str(p.group);
+        if (!group?.startsWith('service:')) return;
+        const svc = services.get(key(req.region, str(p.cluster) ?? 'default', group.slice('service:'.length)));
+        if (!svc || svc.deleted) return;
+        const tasks = (parseJson(res.body)?.tasks as Task[] | undefined) ?? [];
+        svc.lock = svc.lock.then(async () => {
+          for (const t of tasks) await adopt(ctx, svc, t);
+        });
+        await svc.lock;
         return;
       }
       case 'DescribeServices': {
@@ -357,11 +216,14 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
           const svc = services.get(key(req.region, str(s.clusterArn) ?? str(p.cluster) ?? 'default', str(s.serviceName) ?? ''));
           if (!svc || svc.deleted || s.status === 'INACTIVE') continue;
           await advance(ctx, svc);
-          const running = svc.tasks.filter((k) => k.lastStatus === 'RUNNING').length;
-          s.deployments = svc.deployments.map((d) => describeDeployment(d, svc));
-          s.runningCount = running;
-          s.pendingCount = Math.max(0, svc.desiredCount - running);
-          s.desiredCount = svc.desiredCount;
+          // A service on a capacity provider strategy has no launch type (moto reports EC2).
+          if (svc.spec.capacityProviderStrategy?.length) delete s.launchType;
+          Object.assign(s, specFields(svc.spec), {
+            deployments: svc.deployments.map((d) => describeDeployment(d, svc)),
+            runningCount: svc.tasks.filter((k) => k.lastStatus === 'RUNNING').length,
+            pendingCount: svc.tasks.filter((k) => k.lastStatus === 'PENDING').length,
+            desiredCount: svc.desiredCount,
+          });
           changed = true;
         }
         return changed ? jsonResponse(res, body) : undefined;
@@ -371,16 +233,50 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
         const wanted = Array.isArray(p.tasks) ? (p.tasks as unknown[]).map(String) : [];
         const ours = wanted.map(findTask).filter((x): x is { task: SimTask; svc: TrackedService } => x !== undefined);
         if (!body || ours.length === 0) return;
+        const motoTasks = new Map(((body.tasks as Record<string, unknown>[] | undefined) ?? []).map((t) => [String(t.taskArn), t]));
+        for (const o of ours) {
+          // Stopped by someone else since the last step: ECS would say so now.
+          const m = motoTasks.get(o.task.taskArn);
+          if (live(o.task) && m?.desiredStatus === 'STOPPED') {
+            await stopTask(ctx, o.svc, o.task, str(m.stopCode) ?? 'UserInitiated', str(m.stoppedReason) || 'Task stopped', { inMoto: false });
+          }
+        }
         const ourArns = new Set(ours.map((o) => o.task.taskArn));
-        const tasks = Array.isArray(body.tasks) ? (body.tasks as Record<string, unknown>[]).filter((t) => !ourArns.has(String(t.taskArn))) : [];
-        const failures = Array.isArray(body.failures)
-          ? (body.failures as Record<string, unknown>[]).filter((f) => !ours.some((o) => String(f.arn ?? '').endsWith(name(o.task.taskArn))))
-          : [];
-        return jsonResponse(res, { ...body, tasks: [...tasks, ...ours.map((o) => describeTask(o.task, o.svc))], failures });
+        const tasks = [...motoTasks.values()].filter((t) => !ourArns.has(String(t.taskArn)));
+        const failures = Array.isArray(body.failures) ? (body.failures as Record<string, unknown>[]).filter((f) => !ours.some((o) => String(f.arn ?? '').endsWith(name(o.task.taskArn)))) : [];
+        return jsonResponse(res, { ...body, tasks: [...tasks, ...ours.map((o) => describeTask(o.task, o.svc, motoTasks.get(o.task.taskArn)))], failures });
       }
       default:
         return;
     }
+  }
+
+  async function afterElb(req: { region: string; action: string; params: Record<string, unknown> }, res: SimResponse, ctx: BehaviourContext): Promise<SimResponse | void> {
+    if (res.status !== 200) return;
+    const p = unflattenQuery(req.params);
+    const tg = typeof p.TargetGroupArn === 'string' ? p.TargetGroupArn : undefined;
+    if (!tg) return;
+    const requested = Array.isArray(p.Targets)
+      ? p.Targets.map((x) => (x && typeof x === 'object' && !Array.isArray(x) ? { id: String(x.Id ?? ''), port: typeof x.Port === 'string' ? Number(x.Port) : undefined } : { id: '' }))
+      : undefined;
+    if (req.action === 'DeregisterTargets') {
+      // Someone (a drain) took targets out: the group no longer routes to them; the tasks run on.
+      for (const r of requested ?? []) {
+        for (const t of targets.onId(tg, r.id).filter((x) => r.port === undefined || x.port === r.port)) targets.remove(tg, t.id, t.port);
+        if (targets.onId(tg, r.id).length > 0) await mirrorTarget(ctx, req.region, tg, r.id);
+      }
+      return;
+    }
+    if (req.action !== 'DescribeTargetHealth') return;
+    const mine = targets.ofGroup(tg);
+    if (mine.length === 0) return;
+    const hc = await targets.healthCheck(ctx.aws(req.region).elbv2, tg, now());
+    const xml = rewriteTargetHealth(
+      res.body.toString('utf8'),
+      mine.map((t) => ({ id: t.id, port: t.port, state: targetState(t, hc, now()) })),
+      requested,
+    );
+    return { ...res, headers: { ...res.headers, 'content-length': String(Buffer.byteLength(xml)) }, body: Buffer.from(xml) };
   }
 
   async function route(req: { method: string; path: string; body: unknown }): Promise<BehaviourRouteResponse | undefined> {
@@ -390,8 +286,7 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
         const parsed = configSchema.safeParse(req.body ?? {});
         if (!parsed.success) return bad(parsed.error.message);
         rolloutMs = parsed.data.rolloutMs ?? rolloutMs;
-        failureThreshold = parsed.data.failureThreshold ?? failureThreshold;
-        return { status: 200, body: { rolloutMs, failureThreshold } };
+        return { status: 200, body: { rolloutMs } };
       }
       case 'POST /failing-revisions': {
         const parsed = failingSchema.safeParse(req.body);
@@ -415,8 +310,17 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
               serviceName: s.serviceName,
               desiredCount: s.desiredCount,
               deleted: s.deleted,
+              placementFailure: s.placementFailure,
               deployments: s.deployments.map((d) => describeDeployment(d, s)),
-              tasks: s.tasks.map((t) => ({ taskArn: t.taskArn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, stopCode: t.stopCode })),
+              tasks: s.tasks.map((t) => ({
+                taskArn: t.taskArn,
+                taskDefinitionArn: t.taskDefinitionArn,
+                lastStatus: t.lastStatus,
+                stopCode: t.stopCode,
+                stoppedReason: t.stoppedReason,
+                containerInstanceArn: t.containerInstanceArn,
+                targets: targets.ofTask(t.taskArn).map((x) => ({ targetGroupArn: x.targetGroupArn, id: x.id, port: x.port })),
+              })),
             })),
           },
         };
@@ -435,12 +339,13 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
       if (!svc) return undefined;
       await advance(ctx, svc);
       const desired = str(req.params.desiredStatus) ?? 'RUNNING';
-      const arns = svc.tasks.filter((k) => (desired === 'STOPPED' ? k.lastStatus === 'STOPPED' : k.lastStatus !== 'STOPPED')).map((k) => k.taskArn);
+      const arns = svc.tasks.filter((k) => (desired === 'STOPPED' ? k.lastStatus === 'STOPPED' : live(k))).map((k) => k.taskArn);
       return awsSuccessResponse(req, { json: { taskArns: arns } });
     },
     async afterResponse(req, res, ctx) {
-      if (req.service !== 'ecs') return undefined;
-      return afterEcs(req, res, ctx);
+      if (req.service === 'ecs') return afterEcs(req, res, ctx);
+      if (req.service === 'elasticloadbalancing' && (req.action === 'DescribeTargetHealth' || req.action === 'DeregisterTargets')) return afterElb(req, res, ctx);
+      return undefined;
     },
     tick: {
       intervalMs: 500,
@@ -449,11 +354,9 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
     route: (req) => route(req),
     reset() {
       rolloutMs = DEFAULT_ROLLOUT_MS;
-      failureThreshold = DEFAULT_FAILURE_THRESHOLD;
-      services.clear();
       failing.length = 0;
       alarmChanges.length = 0;
-      taskDefinitions.clear();
+      world.reset();
     },
   };
 }

@@ -5,6 +5,7 @@ import { cloudwatchAlarmEvents } from './cloudwatch-alarm-events';
 import { ec2StateEvents } from './ec2-state-events';
 import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
+import { elbRules } from './elb-rules';
 import { spotInterruption } from './spot-interruption';
 
 /**
@@ -20,4 +21,5 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   capacityBehaviour,
   ec2StateEvents,
   cloudwatchAlarmEvents,
+  elbRules,
 ];

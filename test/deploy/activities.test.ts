@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateCapacityProviderCommand,
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListContainerInstancesCommand,
+  ListTaskDefinitionsCommand,
+  ListTagsForResourceCommand,
+  PutClusterCapacityProvidersCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -10,7 +21,7 @@ import { forwardWeights } from '../../activities/deploy/traffic';
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
-import { seedWeightedService, type WeightedService } from './weighted-service';
+import { OIDC_ACTION, STABLE_SETTINGS, STICKINESS, seedWeightedService, type WeightedService } from './weighted-service';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 
@@ -72,6 +83,17 @@ async function seed(): Promise<Seeded> {
 
 async function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
   return new MockActivityEnvironment().run(fn, ...args);
+}
+
+/** Polls `read` until `done` holds (the simulator's ECS moves on its own clock); returns the last value. */
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms; last ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 async function service(name: string) {
@@ -141,6 +163,7 @@ describe('deploy activities against moto + simulator', () => {
       taskDefinition: rev.taskDefinitionArn,
       desiredCount: 0,
       canaryTargetGroupArn: rule.canaryTargetGroupArn,
+      stableTargetGroupArn: rule.stableTargetGroupArn,
     });
     // A retried create (answer lost) finds the canary and moves it instead of failing.
     await run(acts.createCanaryService, {
@@ -150,16 +173,24 @@ describe('deploy activities against moto + simulator', () => {
       taskDefinition: rev.taskDefinitionArn,
       desiredCount: 0,
       canaryTargetGroupArn: rule.canaryTargetGroupArn,
+      stableTargetGroupArn: rule.stableTargetGroupArn,
     });
     const canary = await service('web-canary');
     expect(canary?.taskDefinition).toBe(rev.taskDefinitionArn);
     expect(canary?.loadBalancers).toEqual([expect.objectContaining({ targetGroupArn: rule.canaryTargetGroupArn, containerName: 'app', containerPort: 8080 })]);
     expect(canary?.launchType).toBe('EC2');
+    // The stable service's placement and grace period, and ECS's circuit breaker: a canary whose tasks
+    // cannot start must end FAILED (and say so on EventBridge), not retry forever.
+    expect(canary).toMatchObject({
+      placementStrategy: STABLE_SETTINGS.placementStrategy,
+      healthCheckGracePeriodSeconds: STABLE_SETTINGS.healthCheckGracePeriodSeconds,
+      deploymentConfiguration: { ...STABLE_SETTINGS.deploymentConfiguration, deploymentCircuitBreaker: { enable: true, rollback: false } },
+    });
     const tags = (await emu.aws.ecs.send(new ListTagsForResourceCommand({ resourceArn: canary!.serviceArn! }))).tags;
     expect(tags).toEqual(expect.arrayContaining([{ key: 'fleetops:canary-of', value: 'web' }, { key: 'team', value: 'flyers' }]));
 
     await run(acts.scaleService, { cluster: 'demo', service: 'web-canary', desiredCount: 1 });
-    const scaled = await run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' });
+    const scaled = await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 1, 'canary running');
     expect(scaled).toMatchObject({ desiredCount: 1, runningCount: 1 });
 
     const refused = await run(acts.deleteCanaryService, { cluster: 'demo', canaryService: 'web' }).catch((e: unknown) => e);
@@ -170,6 +201,24 @@ describe('deploy activities against moto + simulator', () => {
     // Deleting what is gone is success (a compensation retried after a lost answer).
     await run(acts.deleteCanaryService, { cluster: 'demo', canaryService: 'web-canary' });
     expect((await service('web'))?.status).toBe('ACTIVE');
+  });
+
+  it('gives the canary the capacity provider strategy of a stable service that runs on one (and no launch type)', async () => {
+    const { acts } = await seed();
+    const strategy = [{ capacityProvider: 'demo-spot', weight: 1, base: 0 }];
+    await emu.aws.ecs.send(
+      new CreateCapacityProviderCommand({
+        name: 'demo-spot',
+        autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1a2b:autoScalingGroupName/demo-spot' },
+      }),
+    );
+    await emu.aws.ecs.send(new PutClusterCapacityProvidersCommand({ cluster: 'demo', capacityProviders: ['demo-spot'], defaultCapacityProviderStrategy: strategy }));
+    const td = (await service('web'))!.taskDefinition!;
+    await emu.aws.ecs.send(new CreateServiceCommand({ cluster: 'demo', serviceName: 'api', taskDefinition: td, desiredCount: 1, capacityProviderStrategy: strategy }));
+    await run(acts.createCanaryService, { cluster: 'demo', service: 'api', canaryService: 'api-canary', taskDefinition: td, desiredCount: 0 });
+    const canary = await service('api-canary');
+    expect(canary?.capacityProviderStrategy).toEqual(strategy);
+    expect(canary?.launchType).toBeUndefined();
   });
 
   it('sets listener weights and reports what the load balancer reads back', async () => {
@@ -185,18 +234,125 @@ describe('deploy activities against moto + simulator', () => {
     expect(await read()).toEqual({ stable: 100, canary: 0 });
   });
 
-  it('promotes the main service: ECS deployments go PRIMARY/ACTIVE IN_PROGRESS, then one COMPLETED', async () => {
+  it('changes only the forward weights: the authentication action, the order and stickiness stay, and the secret is kept', async () => {
+    const { acts, rule } = await seed();
+    const readRule = async () => (await emu.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }))).Rules![0]!;
+    const before = await readRule();
+    await run(acts.setTrafficWeight, { listenerRule: rule, canaryWeight: 25 });
+    const during = await readRule();
+    const { ClientSecret: _secret, ...oidcConfig } = OIDC_ACTION.AuthenticateOidcConfig;
+    expect(during.Actions?.map((a) => [a.Order, a.Type])).toEqual([
+      [1, 'authenticate-oidc'],
+      [2, 'forward'],
+    ]);
+    expect(during.Actions?.[0]?.AuthenticateOidcConfig).toMatchObject(oidcConfig);
+    expect(during.Actions?.[1]?.ForwardConfig).toEqual({
+      TargetGroups: [
+        { TargetGroupArn: rule.stableTargetGroupArn, Weight: 75 },
+        { TargetGroupArn: rule.canaryTargetGroupArn, Weight: 25 },
+      ],
+      TargetGroupStickinessConfig: STICKINESS,
+    });
+    expect(during.Conditions).toEqual(before.Conditions);
+    const secrets = async () => (await emu.sim.request<{ clientSecrets: Record<string, string> }>('GET', 'elb-rules')).clientSecrets;
+    expect((await secrets())[rule.ruleArn]).toBe(OIDC_ACTION.AuthenticateOidcConfig.ClientSecret);
+  });
+
+  it('snapshots the rule before the deploy and restores exactly that; refuses a rule that does not forward to stable', async () => {
+    const { acts, rule } = await seed();
+    const readRule = async () => (await emu.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }))).Rules![0]!;
+    const before = await readRule();
+    const snapshot = await run(acts.readListenerRule, { listenerRule: rule });
+    expect(snapshot).toEqual({ ruleArn: rule.ruleArn, actions: before.Actions });
+    expect(JSON.stringify(snapshot)).not.toContain(OIDC_ACTION.AuthenticateOidcConfig.ClientSecret);
+    await run(acts.setTrafficWeight, { listenerRule: rule, canaryWeight: 50 });
+    const restored = await run(acts.restoreListenerRule, { listenerRule: rule, snapshot });
+    expect(restored).toEqual({ stableWeight: 100, canaryWeight: 0, dryRunCalls: [] });
+    expect(await readRule()).toEqual(before);
+    const secrets = (await emu.sim.request<{ clientSecrets: Record<string, string> }>('GET', 'elb-rules')).clientSecrets;
+    expect(secrets[rule.ruleArn]).toBe(OIDC_ACTION.AuthenticateOidcConfig.ClientSecret);
+
+    const swapped = { ...rule, stableTargetGroupArn: rule.canaryTargetGroupArn, canaryTargetGroupArn: rule.stableTargetGroupArn };
+    const refused = await run(acts.readListenerRule, { listenerRule: swapped }).catch((e: unknown) => e);
+    expect((refused as ApplicationFailure).message).toBe(
+      `listener rule ${rule.ruleArn} forwards to ${rule.stableTargetGroupArn}, not to the plan's stable target group ${rule.canaryTargetGroupArn}`,
+    );
+    expect((refused as ApplicationFailure).nonRetryable).toBe(true);
+  });
+
+  it('reads where the canary stands in its target groups: initial, then healthy; only its own targets in a shared group', async () => {
+    const { acts, rule, stableTd } = await seed();
+    const rev = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:2' });
+    const sinceMs = Date.now();
+    await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 1, ...rule });
+    const targets = () => run(acts.describeServiceTargets, { cluster: 'demo', service: 'web-canary', sinceMs });
+    const registered = await until(targets, (t) => t.groups[0]?.states.length === 1, 'canary target registered');
+    expect(registered).toMatchObject({ desiredCount: 1, runningCount: 1, groups: [{ targetGroupArn: rule.canaryTargetGroupArn, healthy: 0, states: [{ state: 'initial', reason: 'Elb.InitialHealthChecking' }] }] });
+    const healthy = await until(targets, (t) => t.groups[0]?.healthy === 1, 'canary target healthy');
+    expect(healthy.groups[0]?.states[0]?.target).toMatch(/^i-[0-9a-f]+:\d+$/);
+    expect(healthy.stoppedTasks).toEqual([]);
+    await run(acts.deleteCanaryService, { cluster: 'demo', canaryService: 'web-canary' });
+
+    // Sharing the stable target group (no listener rule): the canary's one target among stable's two.
+    await until(() => service('web-canary'), (s) => s === undefined || s.status === 'INACTIVE', 'canary gone');
+    await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 1 });
+    const shared = await until(targets, (t) => t.groups[0]?.healthy === 1, 'shared canary target healthy');
+    expect(shared.groups).toEqual([expect.objectContaining({ targetGroupArn: rule.stableTargetGroupArn, healthy: 1, states: [expect.objectContaining({ state: 'healthy' })] })]);
+  });
+
+  it('reports canary targets that fail health checks, and the task ECS stops for it after the grace period', async () => {
+    const { acts, rule, stableTd } = await seed();
+    await emu.sim.request('POST', 'ecs-deployments/failing-revisions', { match: 'registry.example/web:sick', mode: 'unhealthy' });
+    const rev = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:sick' });
+    const sinceMs = Date.now();
+    await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 1, ...rule });
+    const targets = () => run(acts.describeServiceTargets, { cluster: 'demo', service: 'web-canary', sinceMs });
+    const sick = await until(targets, (t) => t.groups[0]?.states[0]?.state === 'unhealthy', 'canary target unhealthy');
+    expect(sick.groups[0]).toMatchObject({ healthy: 0, states: [{ state: 'unhealthy', reason: 'Target.ResponseCodeMismatch' }] });
+    const stopped = await until(targets, (t) => t.stoppedTasks.length > 0, 'unhealthy canary task stopped', 90_000);
+    expect(stopped.stoppedTasks[0]).toMatchObject({ stopCode: 'ServiceSchedulerInitiated', stoppedReason: `Task failed ELB health checks in (target-group ${rule.canaryTargetGroupArn})` });
+  });
+
+  it('places canary tasks only where there is room: not on DRAINING instances, and not at all when nothing fits', async () => {
+    const { acts, stableTd } = await seed();
+    const cis = (await emu.aws.ecs.send(new ListContainerInstancesCommand({ cluster: 'demo' }))).containerInstanceArns!;
+    // Two of the three instances are being drained (spot interruptions, say).
+    await emu.aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances: cis.slice(1), status: 'DRAINING' }));
+    const rev = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:2' });
+    await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 2 });
+    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 2, 'canary running');
+    const tracked = await emu.sim.request<{ services: { serviceName: string; tasks: { lastStatus: string; containerInstanceArn: string }[] }[] }>('GET', 'ecs-deployments/services');
+    const placed = tracked.services.find((x) => x.serviceName === 'web-canary')!.tasks.filter((t) => t.lastStatus !== 'STOPPED');
+    expect(placed.map((t) => t.containerInstanceArn)).toEqual([cis[0], cis[0]]);
+    await run(acts.deleteCanaryService, { cluster: 'demo', canaryService: 'web-canary' });
+
+    // A revision that needs more memory than any ACTIVE instance has left never starts: ECS says why.
+    const big = await emu.aws.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: 'registry.example/web:big', cpu: 128, memory: 16_000, portMappings: [{ containerPort: 8080 }] }] }),
+    );
+    await until(() => service('web-canary'), (x) => x === undefined || x.status === 'INACTIVE', 'canary gone');
+    await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: big.taskDefinition!.taskDefinitionArn!, desiredCount: 1 });
+    const said = await until(
+      async () => (await emu.sim.request<{ events: { resources: string[]; detail: { eventName: string; reason?: string } }[] }>('GET', 'events')).events,
+      (evs) => evs.some((e) => e.detail.eventName === 'SERVICE_TASK_PLACEMENT_FAILURE' && e.resources[0]!.endsWith('/web-canary')),
+      'placement failure event',
+    );
+    expect(said.find((e) => e.detail.eventName === 'SERVICE_TASK_PLACEMENT_FAILURE')?.detail.reason).toMatch(/RESOURCE:MEMORY$/);
+    expect(await run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' })).toMatchObject({ runningCount: 0, pendingCount: 0, desiredCount: 1 });
+  });
+
+  it('promotes the main service: ECS deployments go PRIMARY IN_PROGRESS beside the old one, then one COMPLETED', async () => {
     const { acts, stableTd } = await seed();
     await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 60_000 });
     const rev = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:2' });
     await run(acts.updateServiceRevision, { cluster: 'demo', service: 'web', taskDefinition: rev.taskDefinitionArn });
     const during = await run(acts.describeDeployService, { cluster: 'demo', service: 'web' });
-    expect(during?.deployments.map((d) => [d.status, d.taskDefinition, d.rolloutState])).toEqual([
-      ['PRIMARY', rev.taskDefinitionArn, 'IN_PROGRESS'],
-      ['ACTIVE', stableTd, 'IN_PROGRESS'],
+    expect(during?.deployments.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([
+      ['PRIMARY', rev.taskDefinitionArn, 'IN_PROGRESS', 0],
+      ['ACTIVE', stableTd, 'COMPLETED', 2],
     ]);
     await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 0 });
-    const after = await run(acts.describeDeployService, { cluster: 'demo', service: 'web' });
+    const after = await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web' }), (x) => x?.deployments.length === 1 && x.deployments[0]?.rolloutState === 'COMPLETED', 'promotion completed');
     expect(after?.deployments.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', rev.taskDefinitionArn, 'COMPLETED', 2]]);
     expect(after?.runningCount).toBe(2);
   });
@@ -230,8 +386,8 @@ describe('deploy activities against moto + simulator', () => {
         { name: 'latency', namespace: 'App', metricName: 'LatencyP99', stat: 'p99', dimensions: { Service: '{canary}' }, periodSeconds: 60, maxValue: 1 },
       ],
     };
-    // Several rollout rounds: each starts a canary task that exits; the third trips the circuit breaker.
-    for (let i = 0; i < 3; i++) await run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' });
+    // Rollout rounds: each starts a canary task that exits; the third trips the canary's circuit breaker.
+    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.deployments[0]?.rolloutState === 'FAILED', 'canary FAILED');
     const a = await run(acts.analyzeCanary, input);
     expect(a.alarms.map((x) => x.name)).toEqual(['web-5xx']);
     expect(a.metrics.map((m) => [m.name, m.verdict, m.value, m.stableValue])).toEqual([
@@ -256,8 +412,9 @@ describe('deploy activities against moto + simulator', () => {
     const rev = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:2' });
     const sinceMs = Date.now() - 1000;
     await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 2 });
-    expect(await run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' })).toMatchObject({ runningCount: 2 });
+    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.deployments[0]?.rolloutState === 'COMPLETED', 'canary steady');
     await run(acts.scaleService, { cluster: 'demo', service: 'web-canary', desiredCount: 1 });
+    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 1, 'canary scaled in');
     const a = await run(acts.analyzeCanary, { cluster: 'demo', service: 'web', canaryService: 'web-canary', alarms: [], metricChecks: [], sinceMs, windowSeconds: 60 });
     expect(a.canary).toMatchObject({ runningCount: 1, desiredCount: 1, rolloutState: 'COMPLETED' });
     expect(a.stoppedTasks).toEqual([]);

@@ -1,242 +1,40 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { DeployActivities } from '../../activities/deploy';
-import type { ServiceSnapshot } from '../../activities/deploy/types';
-import type { Notification } from '../../activities/notifications';
-import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
-import type { CanaryAnalysis, CanaryPlan } from '../../common/deploy';
+import { abortUpdate, pauseSignal, resumeSignal } from '../../common/controls';
 import { FailureType } from '../../common/failures';
-import { deployStartOptions } from '../../common/starts/deploy';
 import { deployWorkflowId } from '../../common/workflow-ids';
 import type { DeployInput } from '../../common/workflow-inputs';
-import { serviceSchema } from '../../config/schema';
-import { approveUpdate, ecsEventSignal, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy/messages';
+import { approveUpdate, ecsEventSignal } from '../../workflows/canary-deploy/messages';
 import { canaryTaskCount } from '../../workflows/canary-deploy/sizing';
-import type { canaryDeploy } from '../../workflows/canary-deploy/workflow';
-import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import {
+  BASIC_PLAN,
+  CLUSTER,
+  NEW_TD,
+  OLD_TD,
+  RULE,
+  RULE_ACTIONS,
+  finish,
+  healthyAnalysis,
+  mock,
+  mutations,
+  newService,
+  planOf,
+  run,
+  snapshot,
+  start,
+  startDeploy,
+  statusOf,
+  untilPhase,
+  useTimeSkippingEnv,
+} from './deploy-mock';
 
 /**
- * The canary deploy on the time-skipping server with mocked activities: every path the workflow can
- * take (promote, the rollback triggers, human gates, abort, refusal, dry run). The activities are
- * tested against moto + the simulator in test/deploy/activities.test.ts.
+ * The canary deploy on the time-skipping server with mocked activities (test/deploy/deploy-mock.ts):
+ * every path the workflow can take (promote, the rollback triggers, human gates, abort, refusal, dry
+ * run). The activities are tested against moto + the simulator in test/deploy/activities.test.ts.
  */
 
-const CLUSTER = 'demo';
-const OLD_TD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:1';
-const NEW_TD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:2';
-const RULE = {
-  ruleArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/demo/1/2/3',
-  stableTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1',
-  canaryTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-canary/2',
-};
-
-let env: TestWorkflowEnvironment;
-let serviceCounter = 0;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-function planOf(canary: Record<string, unknown>): CanaryPlan {
-  return serviceSchema.parse({ cluster: CLUSTER, name: 'web', canary }).canary;
-}
-
-const BASIC_PLAN = planOf({
-  alarms: ['web-5xx'],
-  steps: [
-    { kind: 'setWeight', weight: 10 },
-    { kind: 'bake', seconds: 300 },
-    { kind: 'setWeight', weight: 50 },
-    { kind: 'bake', seconds: 300 },
-    { kind: 'promote' },
-  ],
-});
-
-function snapshot(name: string, taskDefinition: string, desired: number, running = desired): ServiceSnapshot {
-  return {
-    serviceName: name,
-    serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/${CLUSTER}/${name}`,
-    status: 'ACTIVE',
-    taskDefinition,
-    desiredCount: desired,
-    runningCount: running,
-    pendingCount: 0,
-    deployments: [
-      { id: `ecs-svc/${name}`, status: 'PRIMARY', taskDefinition, rolloutState: 'COMPLETED', desiredCount: desired, runningCount: running, failedTasks: 0 },
-    ],
-    targetGroupArns: [RULE.stableTargetGroupArn],
-  };
-}
-
-function healthyAnalysis(alarms: string[]): CanaryAnalysis {
-  return {
-    at: new Date().toISOString(),
-    alarms: alarms.map((name) => ({ name, state: 'OK' })),
-    metrics: [],
-    stoppedTasks: [],
-    canary: { runningCount: 1, desiredCount: 1, rolloutState: 'COMPLETED' },
-  };
-}
-
-interface World {
-  plan: CanaryPlan;
-  stableDesired: number;
-  stableRunning: number;
-  /** Per analysis run (1-based) result; healthy when undefined. */
-  analysis?: (run: number, plan: CanaryPlan) => CanaryAnalysis | undefined;
-  blockingIncidents?: { workflowId: string; severity: string; phase: string }[];
-}
-
-interface Mock {
-  activities: DeployActivities & { notify(n: Notification): Promise<{ sent: string[]; skipped: string[] }> };
-  /** Activity names in call order, with a short argument note. */
-  log: string[];
-  notified: string[];
-  calls: Record<string, unknown[]>;
-}
-
-function mock(world: World, over: Partial<DeployActivities> = {}): Mock {
-  const log: string[] = [];
-  const notified: string[] = [];
-  const calls: Record<string, unknown[]> = {};
-  let mainTd = OLD_TD;
-  let canary: ServiceSnapshot | null = null;
-  let runs = 0;
-  const dry = (dryRun: boolean | undefined, action: string, params: Record<string, unknown>) => (dryRun ? [{ action, params }] : []);
-
-  const base: DeployActivities = {
-    async resolveDeployPlan() {
-      return { plan: world.plan, canaryService: 'web-canary' };
-    },
-    async findBlockingIncidents() {
-      return world.blockingIncidents ?? [];
-    },
-    async describeDeployService({ service }) {
-      if (service === 'web') return snapshot('web', mainTd, world.stableDesired, world.stableRunning);
-      return canary;
-    },
-    async describeAlarmStates({ alarmNames }) {
-      return alarmNames.map((name) => ({ name, state: 'OK' as const }));
-    },
-    async analyzeCanary() {
-      runs += 1;
-      return world.analysis?.(runs, world.plan) ?? healthyAnalysis(world.plan.alarms);
-    },
-    async resolveDeployRevision({ image, taskDefinition, dryRun }) {
-      if (taskDefinition) return { taskDefinitionArn: taskDefinition, registered: false, dryRunCalls: [] };
-      return { taskDefinitionArn: dryRun ? 'web:dry-run' : NEW_TD, registered: true, dryRunCalls: dry(dryRun, 'ecs:RegisterTaskDefinition', { image }) };
-    },
-    async createCanaryService({ taskDefinition, desiredCount, dryRun }) {
-      if (!dryRun) canary = snapshot('web-canary', taskDefinition, desiredCount);
-      return { dryRunCalls: dry(dryRun, 'ecs:CreateService', { serviceName: 'web-canary' }) };
-    },
-    async scaleService({ service, desiredCount, dryRun }) {
-      if (!dryRun && service === 'web-canary' && canary) canary = snapshot('web-canary', canary.taskDefinition, desiredCount);
-      return { dryRunCalls: dry(dryRun, 'ecs:UpdateService', { service, desiredCount }) };
-    },
-    async deleteCanaryService({ dryRun }) {
-      if (!dryRun) canary = null;
-      return { dryRunCalls: dry(dryRun, 'ecs:DeleteService', { service: 'web-canary' }) };
-    },
-    async updateServiceRevision({ taskDefinition, dryRun }) {
-      if (!dryRun) mainTd = taskDefinition;
-      return { dryRunCalls: dry(dryRun, 'ecs:UpdateService', { service: 'web', taskDefinition }) };
-    },
-    async setTrafficWeight({ canaryWeight, dryRun }) {
-      return { stableWeight: 100 - canaryWeight, canaryWeight, dryRunCalls: dry(dryRun, 'elasticloadbalancing:ModifyRule', { canaryWeight }) };
-    },
-    async requestDeployIncident(req) {
-      return { workflowId: `incident-deploy-rollback-failed-${req.deployRunId.slice(0, 8)}` };
-    },
-  };
-  const merged = { ...base, ...over };
-  const note = (name: string, arg: Record<string, unknown>): string => {
-    switch (name) {
-      case 'scaleService':
-        return `scaleService:${String(arg.desiredCount)}`;
-      case 'setTrafficWeight':
-        return `setTrafficWeight:${String(arg.canaryWeight)}`;
-      case 'updateServiceRevision':
-        return `updateServiceRevision:${String(arg.taskDefinition).split('/').pop()}`;
-      default:
-        return name;
-    }
-  };
-  const recorded = Object.fromEntries(
-    Object.entries(merged).map(([name, fn]) => [
-      name,
-      (arg: Record<string, unknown>) => {
-        log.push(note(name, arg));
-        (calls[name] ??= []).push(arg);
-        return (fn as (a: unknown) => Promise<unknown>)(arg);
-      },
-    ]),
-  ) as unknown as DeployActivities;
-  return {
-    activities: {
-      ...recorded,
-      async notify(n: Notification) {
-        notified.push(n.title.replace(/^.*: /, ''));
-        return { sent: ['ops'], skipped: [] };
-      },
-    },
-    log,
-    notified,
-    calls,
-  };
-}
-
-function newService(): string {
-  serviceCounter += 1;
-  return `web${serviceCounter}`;
-}
-
-/** Starts a deploy with the options every starter uses, on this test's task queue and under `workflowId`. */
-function startDeploy(args: DeployInput, workflowId: string, taskQueue: string): Promise<WorkflowHandle<typeof canaryDeploy>> {
-  const { workflowType, ...options } = deployStartOptions(args);
-  return env.client.workflow.start<typeof canaryDeploy>(workflowType, { ...options, workflowId, taskQueue });
-}
-
-async function start(taskQueue: string, input: Partial<DeployInput> = {}): Promise<WorkflowHandle<typeof canaryDeploy>> {
-  const args: DeployInput = { cluster: CLUSTER, service: 'web', image: 'registry.example/web:2', requestedBy: 'alice', ...input };
-  // Each test gets its own workflow id; the mocks answer for service `web` whatever the id says.
-  return startDeploy(args, deployWorkflowId(CLUSTER, newService()), taskQueue);
-}
-
-async function statusOf(handle: WorkflowHandle): Promise<DeployStatus> {
-  return (await handle.query(statusQuery)) as DeployStatus;
-}
-
-/** Advances workflow time in steps until the status shows `phase`. */
-async function untilPhase(handle: WorkflowHandle, phase: string): Promise<DeployStatus> {
-  for (let i = 0; i < 120; i++) {
-    const s = await statusOf(handle);
-    if (s.phase === phase) return s;
-    await env.sleep('10 seconds');
-  }
-  throw new Error(`deploy never reached ${phase}; status: ${JSON.stringify(await statusOf(handle))}`);
-}
-
-async function run<T>(m: Mock, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueTaskQueue('deploy');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: m.activities });
-  return worker.runUntil(fn(taskQueue));
-}
-
-async function finish(handle: WorkflowHandle<typeof canaryDeploy>, caseName: string): Promise<DeployResult> {
-  const result = await handle.result();
-  await recordHistory(handle, 'canary-deploy', caseName);
-  return result;
-}
-
-const mutations = (log: string[]) => log.filter((l) => /^(createCanaryService|scaleService|setTrafficWeight|updateServiceRevision|deleteCanaryService)/.test(l));
+const env = useTimeSkippingEnv();
 
 describe('canary sizing', () => {
   it('approximates the weight in a shared target group and takes the share in listener-rule mode', () => {
@@ -261,13 +59,14 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     expect(result.outcome).toBe('promoted');
     expect(result.taskDefinition).toBe(NEW_TD);
     expect(result.previousTaskDefinition).toBe(OLD_TD);
-    // 9 stable tasks: 1 canary ≈ 10%, 9 canary = 50%; 300 s bakes at 60 s intervals = 5 analyses each.
+    // 9 stable tasks: 1 canary ≈ 10%, 9 canary = 50%; 300 s bakes at 60 s intervals = 5 analyses each,
+    // and 5 more in the default 300 s post-promotion bake.
     expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'scaleService:9', 'updateServiceRevision:web:2', 'deleteCanaryService']);
-    expect(m.log.filter((l) => l === 'analyzeCanary')).toHaveLength(10);
+    expect(m.log.filter((l) => l === 'analyzeCanary')).toHaveLength(15);
     expect(status.phase).toBe('promoted');
-    expect(status.analysis.runs).toBe(10);
+    expect(status.analysis.runs).toBe(15);
     expect(status.canaryWeight).toBe(0);
-    expect(m.notified).toEqual(['creating-canary', 'shifting-traffic', 'baking', 'shifting-traffic', 'baking', 'promoting', 'promoted']);
+    expect(m.notified).toEqual(['creating-canary', 'shifting-traffic', 'baking', 'shifting-traffic', 'baking', 'promoting', 'post-promotion-bake', 'promoted']);
     expect(result.decisions.map((d) => d.decision)).toEqual(expect.arrayContaining(['proceed', 'create', 'scale', 'shift', 'pass', 'promote']));
   });
 
@@ -283,10 +82,28 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
       'scaleService:5',
       'setTrafficWeight:50',
       'updateServiceRevision:web:2',
-      'setTrafficWeight:0',
+      'restoreListenerRule',
       'deleteCanaryService',
     ]);
     expect(m.calls.createCanaryService?.[0]).toMatchObject({ canaryTargetGroupArn: RULE.canaryTargetGroupArn, desiredCount: 0 });
+    // What goes back is the rule as preflight read it, authentication action and stickiness included.
+    expect(m.calls.restoreListenerRule).toEqual([expect.objectContaining({ listenerRule: RULE, snapshot: { ruleArn: RULE.ruleArn, actions: RULE_ACTIONS } })]);
+  });
+
+  it('is refused before any change when the listener rule does not forward to the plan’s stable target group', async () => {
+    const plan = planOf({ ...BASIC_PLAN, listenerRule: RULE, alarms: [] });
+    const m = mock(
+      { plan, stableDesired: 4, stableRunning: 4 },
+      {
+        async readListenerRule() {
+          throw ApplicationFailure.nonRetryable(`listener rule ${RULE.ruleArn} forwards to tg/other, not to the plan's stable target group ${RULE.stableTargetGroupArn}`, FailureType.InvalidRequest);
+        },
+      },
+    );
+    const result = await run(m, async (tq) => finish(await start(tq), 'listener-rule-refused'));
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toBe(`readListenerRule: listener rule ${RULE.ruleArn} forwards to tg/other, not to the plan's stable target group ${RULE.stableTargetGroupArn}`);
+    expect(mutations(m.log)).toEqual([]);
   });
 
   it('rolls back when an alarm fires during the bake; a failed compensation attempt is retried', async () => {
@@ -316,7 +133,7 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     expect(result.outcome).toBe('rolled-back');
     expect(result.reason).toContain('alarm web-5xx in ALARM (Threshold Crossed: 3 datapoints)');
     // Reverse order: weights back first, then the canary goes; the main service was never touched.
-    expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'setTrafficWeight:10', 'setTrafficWeight:0', 'deleteCanaryService', 'deleteCanaryService']);
+    expect(mutations(m.log)).toEqual(['createCanaryService', 'scaleService:1', 'setTrafficWeight:10', 'restoreListenerRule', 'deleteCanaryService', 'deleteCanaryService']);
     expect(deleteAttempts).toBe(2);
     expect(status.phase).toBe('rolled-back');
     expect(status.decisions.find((d) => d.decision === 'rollback')?.reason).toContain('web-5xx');
@@ -447,7 +264,7 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
       await untilPhase(handle, 'baking');
       await handle.signal(pauseSignal, { by: 'frank' });
       // Well past the 120 s bake: still baking, paused, and still analysing.
-      await env.sleep('6 minutes');
+      await env().sleep('6 minutes');
       const held = await statusOf(handle);
       expect(held).toMatchObject({ phase: 'baking', paused: true });
       expect(held.analysis.runs).toBeGreaterThanOrEqual(5);

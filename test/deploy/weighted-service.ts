@@ -1,14 +1,48 @@
 import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand, type NetworkMode, type Tag } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, type ECSClient, type NetworkMode, type Tag } from '@aws-sdk/client-ecs';
 import { CreateListenerCommand, CreateLoadBalancerCommand, CreateRuleCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../../activities/aws/clients';
+import { ensureCertificate } from '../../stack/certificate';
+import { addContainerInstances } from '../harness/container-instances';
 
 /**
  * An ECS service `web` behind an ALB rule that forwards 100 % to its stable target group, a second
  * (empty) target group for the canary, and a 5xx alarm: what the canary deploy needs in the weighted
- * listener-rule mode. Shared by the deploy activity tests and the deploy end to end below the router.
+ * listener-rule mode. The rule is what a production one looks like: on an HTTPS listener, users are
+ * authenticated (authenticate-oidc, Order 1) before the forward (Order 2), which keeps sessions on one
+ * target group (stickiness). Its tasks run on three container instances (one per AZ), are checked
+ * every 5 s by their target group (the shortest interval ELB allows), and the service is returned
+ * once ECS (the simulator) has it steady. Shared by the deploy activity tests and the deploy end to
+ * end below the router.
  */
+
+/** The stable service's deployment settings, which a canary of it must carry too. */
+export const STABLE_SETTINGS = {
+  placementStrategy: [
+    { type: 'spread', field: 'attribute:ecs.availability-zone' },
+    { type: 'binpack', field: 'memory' },
+  ],
+  healthCheckGracePeriodSeconds: 20,
+  deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+} as const;
+export const HEALTH_CHECK_INTERVAL_SECONDS = 5;
+
+/** The rule's authentication action as created (the client secret is never read back). */
+export const OIDC_ACTION = {
+  Type: 'authenticate-oidc',
+  Order: 1,
+  AuthenticateOidcConfig: {
+    Issuer: 'https://idp.example',
+    AuthorizationEndpoint: 'https://idp.example/authorize',
+    TokenEndpoint: 'https://idp.example/token',
+    UserInfoEndpoint: 'https://idp.example/userinfo',
+    ClientId: 'web',
+    ClientSecret: 'oidc-client-secret',
+    OnUnauthenticatedRequest: 'authenticate',
+  },
+} as const;
+export const STICKINESS = { Enabled: true, DurationSeconds: 3600 } as const;
 export interface WeightedServiceOptions {
   cluster: string;
   /** Second octet of the VPC's 10.x.0.0/16, so suites on one emulator do not overlap. */
@@ -28,8 +62,9 @@ export interface WeightedService {
   rule: { ruleArn: string; stableTargetGroupArn: string; canaryTargetGroupArn: string };
 }
 
-export async function seedWeightedService({ ecs, ec2, elbv2, cloudwatch }: AwsClients, o: WeightedServiceOptions): Promise<WeightedService> {
-  await ecs.send(new CreateClusterCommand({ clusterName: o.cluster }));
+export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOptions): Promise<WeightedService> {
+  const { ecs, ec2, elbv2, cloudwatch } = aws;
+  await addContainerInstances(aws, o.cluster, { count: 3 });
   const td = await ecs.send(
     new RegisterTaskDefinitionCommand({
       family: 'web',
@@ -47,11 +82,33 @@ export async function seedWeightedService({ ecs, ec2, elbv2, cloudwatch }: AwsCl
   );
   const lb = (await elbv2.send(new CreateLoadBalancerCommand({ Name: o.cluster, Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
   const tg = async (Name: string) =>
-    (await elbv2.send(new CreateTargetGroupCommand({ Name, Protocol: 'HTTP', Port: 8080, VpcId: vpc, TargetType: 'instance' }))).TargetGroups![0]!.TargetGroupArn!;
+    (
+      await elbv2.send(
+        new CreateTargetGroupCommand({
+          Name,
+          Protocol: 'HTTP',
+          Port: 8080,
+          VpcId: vpc,
+          TargetType: 'instance',
+          HealthCheckIntervalSeconds: HEALTH_CHECK_INTERVAL_SECONDS,
+          HealthyThresholdCount: 2,
+          UnhealthyThresholdCount: 2,
+        }),
+      )
+    ).TargetGroups![0]!.TargetGroupArn!;
   const stableTargetGroupArn = await tg(o.stableTargetGroupName);
   const canaryTargetGroupArn = await tg(o.canaryTargetGroupName);
+  const certificate = await ensureCertificate({ region: await elbv2.config.region(), endpoint: await endpointOf(elbv2), domain: `${o.cluster}.example` });
   const listener = (
-    await elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: stableTargetGroupArn }] }))
+    await elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb,
+        Protocol: 'HTTPS',
+        Port: 443,
+        Certificates: [{ CertificateArn: certificate }],
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+      }),
+    )
   ).Listeners![0]!.ListenerArn!;
   const ruleArn = (
     await elbv2.send(
@@ -59,7 +116,10 @@ export async function seedWeightedService({ ecs, ec2, elbv2, cloudwatch }: AwsCl
         ListenerArn: listener,
         Priority: 10,
         Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stableTargetGroupArn, Weight: 100 }] } }],
+        Actions: [
+          OIDC_ACTION,
+          { Type: 'forward', Order: 2, ForwardConfig: { TargetGroups: [{ TargetGroupArn: stableTargetGroupArn, Weight: 100 }], TargetGroupStickinessConfig: STICKINESS } },
+        ],
       }),
     )
   ).Rules![0]!.RuleArn!;
@@ -71,9 +131,12 @@ export async function seedWeightedService({ ecs, ec2, elbv2, cloudwatch }: AwsCl
       desiredCount: o.desiredCount,
       ...(o.launchType ? { launchType: o.launchType } : {}),
       loadBalancers: [{ targetGroupArn: stableTargetGroupArn, containerName: o.containerName, containerPort: 8080 }],
+      ...STABLE_SETTINGS,
+      placementStrategy: [...STABLE_SETTINGS.placementStrategy],
       ...(o.tags ? { tags: o.tags } : {}),
     }),
   );
+  await untilSteady(ecs, o.cluster, 'web');
   await cloudwatch.send(
     new PutMetricAlarmCommand({
       AlarmName: o.alarmName,
@@ -87,4 +150,21 @@ export async function seedWeightedService({ ecs, ec2, elbv2, cloudwatch }: AwsCl
     }),
   );
   return { stableTd, rule: { ruleArn, stableTargetGroupArn, canaryTargetGroupArn } };
+}
+
+async function endpointOf(client: AwsClients['elbv2']): Promise<string | undefined> {
+  const e = await client.config.endpoint?.();
+  return e ? `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path}`.replace(/\/$/, '') : undefined;
+}
+
+/** Polls until ECS reports the service steady: one COMPLETED deployment, running = desired. */
+export async function untilSteady(ecs: ECSClient, cluster: string, service: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))).services?.[0];
+    const d = s?.deployments ?? [];
+    if (d.length === 1 && d[0]?.rolloutState === 'COMPLETED' && s?.runningCount === s?.desiredCount) return;
+    if (Date.now() > deadline) throw new Error(`${cluster}/${service} not steady after ${timeoutMs} ms: ${JSON.stringify(d.map((x) => [x.status, x.rolloutState, x.runningCount]))}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

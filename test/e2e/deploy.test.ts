@@ -77,6 +77,7 @@ async function seed(): Promise<World> {
           analysisIntervalSeconds: 5,
           listenerRule: rule,
           promoteTimeoutSeconds: 120,
+          postPromotionBakeSeconds: 10,
         },
       },
     ],
@@ -153,7 +154,7 @@ describe('canary deploy end to end (router decision, dev server, moto + simulato
     expect(await weights(world)).toEqual({ stable: 100, canary: 0 });
     // Slack-compatible notifications with a Web UI link, one per phase change.
     expect(posts.map((p) => p.text.split('\n')[0])).toEqual(
-      ['creating-canary', 'shifting-traffic', 'baking', 'promoting', 'promoted'].map((ph) => `*deploy ${world.cluster}/web: ${ph}*`),
+      ['creating-canary', 'shifting-traffic', 'baking', 'promoting', 'post-promotion-bake', 'promoted'].map((ph) => `*deploy ${world.cluster}/web: ${ph}*`),
     );
     expect(posts[0]!.text).toContain(`/namespaces/default/workflows/deploy-${world.cluster}-web|deploy-${world.cluster}-web>`);
   });
@@ -169,5 +170,19 @@ describe('canary deploy end to end (router decision, dev server, moto + simulato
     expect(web?.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', world.stableTd, 'COMPLETED', 4]]);
     expect((await service(world.cluster, 'web-canary'))?.status).toBe('INACTIVE');
     expect(await weights(world)).toEqual({ stable: 100, canary: 0 });
+  });
+
+  it('a canary whose tasks run but fail their health checks never gets weight and is rolled back', async () => {
+    const world = await seed();
+    await emu.sim.request('POST', 'ecs-deployments/failing-revisions', { match: 'registry.example/web:sick', mode: 'unhealthy' });
+    const { result } = await deploy(world, 'registry.example/web:sick');
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toMatch(/^rolled back: web-canary is not serving: \d+ canary task\(s\) stopped: ServiceSchedulerInitiated: Task failed ELB health checks in \(target-group /);
+    // The rule was never modified: no weight ever reached the canary.
+    const modified = await emu.sim.request<{ calls: unknown[] }>('GET', 'calls?service=elasticloadbalancing&action=ModifyRule');
+    expect(modified.calls).toEqual([]);
+    expect(await weights(world)).toEqual({ stable: 100, canary: 0 });
+    expect((await service(world.cluster, 'web'))?.taskDefinition).toBe(world.stableTd);
+    expect((await service(world.cluster, 'web-canary'))?.status).toBe('INACTIVE');
   });
 });

@@ -13,7 +13,7 @@ import {
   type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeRulesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -257,6 +257,58 @@ async function fleetopsJson<T>(args: string[]): Promise<T> {
   const r = await fleetops([...args, '--json']);
   if (r.code !== 0) throw new Error(`fleetops ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
   return parseJson<T>(r.stdout);
+}
+
+// ---- the deploy's listener rule and simulator record ----
+
+/** web's weighted listener rule, as the stack rendered it into the config. */
+function listenerRule() {
+  const rule = config.services.find((x) => x.cluster === local.stack.demo.cluster && x.name === local.stack.demo.service)?.canary.listenerRule;
+  if (!rule) throw new Error('the demo config has no listener rule for web');
+  return rule;
+}
+
+async function readRule() {
+  const out = await aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [listenerRule().ruleArn] }));
+  return out.Rules![0]!;
+}
+
+async function targetStates(targetGroupArn: string): Promise<string[]> {
+  return ((await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? '');
+}
+
+/** The sequence number of the last call of `action` the simulator recorded (0 if none). */
+async function lastCallSeq(service: string, action: string): Promise<number> {
+  const all = (await sim.request<{ calls: { seq: number }[] }>('GET', `calls?service=${service}&action=${action}`)).calls;
+  return all.at(-1)?.seq ?? 0;
+}
+
+async function calls(service: string, action: string, sinceSeq: number): Promise<unknown[]> {
+  return (await sim.request<{ calls: unknown[] }>('GET', `calls?service=${service}&action=${action}&sinceSeq=${sinceSeq}`)).calls;
+}
+
+interface TrackedTask {
+  taskDefinitionArn: string;
+  lastStatus: string;
+  stopCode?: string;
+}
+
+/** The simulator's record of a service's tasks, stopped ones included. */
+async function trackedTasks(serviceName: string, match: (t: TrackedTask) => boolean): Promise<TrackedTask[]> {
+  const tracked = await sim.request<{ services: { cluster: string; serviceName: string; tasks: TrackedTask[] }[] }>('GET', 'ecs-deployments/services');
+  return (tracked.services.find((x) => x.cluster === local.stack.demo.cluster && x.serviceName === serviceName)?.tasks ?? []).filter(match);
+}
+
+/**
+ * Puts the alarm back to OK, and closes an incident it opened for the cluster (where the stack delivers
+ * alarm events to the router), so the next deploy is not frozen.
+ */
+async function quietAlarm(alarm: string): Promise<void> {
+  await sim.request('POST', 'ecs-deployments/alarm-schedule', { alarmName: alarm, state: 'OK', reason: 'e2e: quiet again', afterMs: 0 });
+  await sim.request('POST', 'tick?behaviour=ecs-deployments');
+  for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(local.stack.demo.cluster) })) {
+    await client.workflow.getHandle(wf.workflowId).executeUpdate(abortUpdate, { args: [{ reason: 'e2e: alarm raised by a deploy test', by: 'e2e' }] }).catch(() => undefined);
+  }
 }
 
 describe('local stack end to end', () => {
@@ -605,10 +657,11 @@ describe('local stack end to end', () => {
         `${webAfter.length} ${service} tasks running elsewhere`,
     );
   });
-  // ---- canary deploy (issue 6) ----
+  // ---- canary deploy (issues 6, 16) ----
   // The demo plan (config/demo.fleetops.yaml): setWeight 25 → bake 10 s → gate → setWeight 50 → bake 10 s
-  // → promote, with alarm demo-incident-5xx watched. Without a listener rule the canary's tasks share
-  // web's target group, so 25 % is one canary task beside four stable ones and 50 % is four.
+  // → promote → 10 s post-promotion bake, with alarm demo-incident-5xx watched. Traffic moves through
+  // web's listener rule (authenticate-oidc, then a weighted forward to demo-web / demo-web-canary): 25 %
+  // is one canary task in the canary target group, 50 % two.
 
   test('deploy (issue 6): while a sev2 incident declared with bin/fleetops incident open --cluster demo is open, a Deploy Requested event is refused', async () => {
     const { service } = local.stack.demo;
@@ -645,19 +698,16 @@ describe('local stack end to end', () => {
     figure(`deploy freeze: event → refused ${refusedMs} ms (CLI-declared sev2 incident ${incidentId} open for ${cluster})`);
   });
 
-  test('deploy (issue 6): a Deploy Requested event with a good image bakes, passes its gate with bin/fleetops approve, and is promoted', async () => {
+  test('deploy (issues 6, 16): a good image bakes behind the weighted listener rule, passes its gate with bin/fleetops approve, is promoted and baked; the rule keeps its authenticate-oidc action', async () => {
     const { service } = local.stack.demo;
     const canaryService = `${service}-canary`;
     const workflowId = deployWorkflowId(cluster, service);
-    const targetGroupArn = await serviceTargetGroup();
-    const targets = async () =>
-      ((await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? [])
-        .map((d) => `${d.Target?.Id}:${d.Target?.Port}`)
-        .sort();
+    const rule = listenerRule();
     const before = await ecsService(service);
     expect(before).toMatchObject({ status: 'ACTIVE', desiredCount: 4, runningCount: 4 });
     const stableTd = before!.taskDefinition!;
-    const targetsBefore = await targets();
+    const ruleBefore = await readRule();
+    expect(ruleBefore.Actions?.map((a) => a.Type)).toEqual(['authenticate-oidc', 'forward']);
     const image = 'public.ecr.aws/nginx/nginx:1.27.4';
     expect(await imagesOf(stableTd)).not.toContain(image);
 
@@ -667,14 +717,25 @@ describe('local stack end to end', () => {
 
     const atGate = await untilDeployPhase(workflowId, ['awaiting-approval'], 'the deploy to reach its gate');
     const gateMs = Date.now() - t0;
-    expect(atGate).toMatchObject({ trafficMode: 'shared-target-group', stableTaskDefinition: stableTd, canaryWeight: 20, canaryDesiredCount: 1 });
+    expect(atGate).toMatchObject({ trafficMode: 'listener-rule', stableTaskDefinition: stableTd, canaryWeight: 25, canaryDesiredCount: 1 });
     expect(atGate.analysis.runs).toBeGreaterThanOrEqual(2);
     expect(atGate.decisions.filter((d) => d.decision === 'pass').map((d) => d.reason)).toContain('bake of 10 s passed');
-    // The canary runs the new revision in web's own target group, one task beside the stable four.
+    expect(atGate.decisions.find((d) => d.decision === 'ready')?.reason).toBe(`${canaryService} serves: 1 of 1 target(s) healthy in ${rule.canaryTargetGroupArn}`);
+    // The canary runs the new revision in its own target group, and the rule gives it 25 %, nothing else changed.
     const canary = await ecsService(canaryService);
     expect(canary).toMatchObject({ status: 'ACTIVE', taskDefinition: atGate.canaryTaskDefinition, desiredCount: 1, runningCount: 1 });
-    expect(canary?.loadBalancers?.map((lb) => lb.targetGroupArn)).toEqual([targetGroupArn]);
+    expect(canary?.loadBalancers?.map((lb) => lb.targetGroupArn)).toEqual([rule.canaryTargetGroupArn]);
+    expect(canary?.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({ enable: true, rollback: false });
     expect(await imagesOf(atGate.canaryTaskDefinition)).toEqual([image]);
+    const ruleAtGate = await readRule();
+    expect(ruleAtGate.Actions?.[0]).toEqual(ruleBefore.Actions?.[0]);
+    expect(ruleAtGate.Actions?.[1]?.ForwardConfig).toEqual({
+      TargetGroups: [
+        { TargetGroupArn: rule.stableTargetGroupArn, Weight: 75 },
+        { TargetGroupArn: rule.canaryTargetGroupArn, Weight: 25 },
+      ],
+      TargetGroupStickinessConfig: ruleBefore.Actions?.[1]?.ForwardConfig?.TargetGroupStickinessConfig,
+    });
     const described = await client.workflow.getHandle(workflowId).describe();
     expect([FleetopsKind, FleetopsCluster, FleetopsService].map((k) => described.typedSearchAttributes.get(k))).toEqual(['deploy', cluster, service]);
 
@@ -684,15 +745,17 @@ describe('local stack end to end', () => {
     const result = (await client.workflow.getHandle(workflowId).result()) as DeployResult;
     expect(result).toMatchObject({ outcome: 'promoted', previousTaskDefinition: stableTd, taskDefinition: atGate.canaryTaskDefinition });
     expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe('approved by alice: canary clean for one bake');
+    expect(result.decisions.map((d) => d.reason)).toContain('post-promotion bake of 10 s passed; the previous revision is let go');
 
-    // AWS afterwards: web on the new revision with its ECS deployment completed, the canary gone, the
-    // target group as it was.
+    // AWS afterwards: web on the new revision with its ECS deployment completed and its four tasks
+    // healthy in its target group, the canary gone, the rule exactly as it was (read back).
     const after = await ecsService(service);
     expect(after).toMatchObject({ status: 'ACTIVE', taskDefinition: result.taskDefinition, desiredCount: 4, runningCount: 4 });
     expect(after?.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', result.taskDefinition, 'COMPLETED', 4]]);
-    expect(after?.loadBalancers?.map((lb) => lb.targetGroupArn)).toEqual([targetGroupArn]);
+    expect(after?.loadBalancers?.map((lb) => lb.targetGroupArn)).toEqual([rule.stableTargetGroupArn]);
+    expect((await targetStates(rule.stableTargetGroupArn)).filter((st) => st === 'healthy')).toHaveLength(4);
     expect((await ecsService(canaryService))?.status).toBe('INACTIVE');
-    expect(await targets()).toEqual(targetsBefore);
+    expect(await readRule()).toEqual(ruleBefore);
 
     // One Slack-compatible notification per phase change reached the stack's webhook.
     const notes = await until(
@@ -704,14 +767,14 @@ describe('local stack end to end', () => {
       10_000,
     );
     expect(notes).toEqual(
-      ['creating-canary', 'shifting-traffic', 'baking', 'awaiting-approval', 'shifting-traffic', 'baking', 'promoting', 'promoted'].map(
+      ['creating-canary', 'shifting-traffic', 'baking', 'awaiting-approval', 'shifting-traffic', 'baking', 'promoting', 'post-promotion-bake', 'promoted'].map(
         (phase) => `*deploy ${cluster}/${service}: ${phase}*`,
       ),
     );
     figure(
       `deploy promoted: event → canary created ${msSince(t0, enteredAt(done, 'creating-canary'))} ms, → gate ${gateMs} ms; ` +
         `approve → promoted ${msSince(Date.parse(result.decisions.find((d) => d.decision === 'approve')!.at), enteredAt(done, 'promoted'))} ms; ` +
-        `event → promoted ${msSince(t0, enteredAt(done, 'promoted'))} ms (plan: 2 bakes of 10 s, ${done.analysis.runs} analysis runs)`,
+        `event → promoted ${msSince(t0, enteredAt(done, 'promoted'))} ms (plan: 2 bakes of 10 s, a 10 s post-promotion bake, ${done.analysis.runs} analysis runs; listener rule weights, 5 s health checks)`,
     );
   });
 
@@ -722,8 +785,9 @@ describe('local stack end to end', () => {
     const before = await ecsService(service);
     expect(before).toMatchObject({ status: 'ACTIVE', desiredCount: 4, runningCount: 4 });
     const stableTd = before!.taskDefinition!;
+    const ruleBefore = await readRule();
     // The simulator's ecs-deployments behaviour: tasks of a revision whose image matches exit at once
-    // (EssentialContainerExited), and after three the deployment circuit breaker marks it FAILED.
+    // (EssentialContainerExited); the canary's circuit breaker fails its deployment after three.
     const badTag = `1.28.0-crashloop-${randomUUID().slice(0, 8)}`;
     await sim.request('POST', 'ecs-deployments/failing-revisions', { match: badTag });
     const image = `public.ecr.aws/nginx/nginx:${badTag}`;
@@ -734,7 +798,9 @@ describe('local stack end to end', () => {
     const done = await untilDeployPhase(workflowId, ['rolled-back'], 'the deploy to be rolled back');
     const result = (await client.workflow.getHandle(workflowId).result()) as DeployResult;
     expect(result.outcome).toBe('rolled-back');
-    expect(result.reason).toMatch(/^rolled back: (canary deployment FAILED: ECS deployment circuit breaker: tasks failed to start|\d+ canary task\(s\) stopped unexpectedly: EssentialContainerExited)/);
+    expect(result.reason).toMatch(
+      /^rolled back: (canary deployment FAILED: ECS deployment circuit breaker: tasks failed to start|web-canary is not serving: \d+ canary task\(s\) stopped: EssentialContainerExited)/,
+    );
     expect(result).toMatchObject({ previousTaskDefinition: stableTd });
     expect(result.taskDefinition).not.toBe(stableTd);
     expect(await imagesOf(result.taskDefinition)).toEqual([image]);
@@ -742,20 +808,15 @@ describe('local stack end to end', () => {
     expect(done.reason).toBe(result.reason);
     expect(result.decisions.find((d) => d.decision === 'rollback')?.reason).toBe(result.reason.replace(/^rolled back: /, ''));
 
-    // Stable untouched: same revision, its one completed deployment, all four tasks running.
+    // Stable untouched: same revision, its one completed deployment, all four tasks running; the rule as it was.
     const after = await ecsService(service);
     expect(after).toMatchObject({ status: 'ACTIVE', taskDefinition: stableTd, desiredCount: 4, runningCount: 4 });
     expect(after?.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', stableTd, 'COMPLETED', 4]]);
+    expect(await readRule()).toEqual(ruleBefore);
     // The canary is gone, and its tasks did fail as the simulator made them.
     expect((await ecsService(canaryService))?.status).toBe('INACTIVE');
-    const tracked = await sim.request<{
-      services: { cluster: string; serviceName: string; deleted: boolean; tasks: { taskDefinitionArn: string; lastStatus: string; stopCode?: string }[] }[];
-    }>('GET', 'ecs-deployments/services');
-    const canaryTasks = tracked.services.find((s) => s.cluster === cluster && s.serviceName === canaryService);
-    expect(canaryTasks?.deleted).toBe(true);
-    const failed = canaryTasks?.tasks.filter((t) => t.taskDefinitionArn === result.taskDefinition && t.stopCode === 'EssentialContainerExited') ?? [];
+    const failed = await trackedTasks(canaryService, (t) => t.taskDefinitionArn === result.taskDefinition && t.stopCode === 'EssentialContainerExited');
     expect(failed.length).toBeGreaterThanOrEqual(1);
-    expect(canaryTasks?.tasks.filter((t) => t.lastStatus !== 'STOPPED')).toEqual([]);
 
     const notes = await until(
       'the rolled-back notification',
@@ -772,6 +833,88 @@ describe('local stack end to end', () => {
         `(${failed.length} canary task(s) exited; reason: ${result.reason})`,
     );
   });
+
+  test('deploy (issue 16): a canary whose tasks start but fail their health checks never receives traffic and is rolled back', async () => {
+    const { service } = local.stack.demo;
+    const workflowId = deployWorkflowId(cluster, service);
+    const stableTd = (await ecsService(service))!.taskDefinition!;
+    const ruleBefore = await readRule();
+    const sickTag = `1.28.1-no-healthz-${randomUUID().slice(0, 8)}`;
+    await sim.request('POST', 'ecs-deployments/failing-revisions', { match: sickTag, mode: 'unhealthy' });
+    const since = await lastCallSeq('elasticloadbalancing', 'ModifyRule');
+
+    const t0 = Date.now();
+    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: `public.ecr.aws/nginx/nginx:${sickTag}`, requestedBy: 'alice' }));
+    const done = await untilDeployPhase(workflowId, ['rolled-back'], 'the unhealthy canary to be rolled back');
+    expect(done.reason).toMatch(/^rolled back: web-canary is not serving: \d+ canary task\(s\) stopped: ServiceSchedulerInitiated: Task failed ELB health checks in \(target-group /);
+    // Weight stayed 0 throughout: the rule was never modified, and reads back as it was.
+    expect(await calls('elasticloadbalancing', 'ModifyRule', since)).toEqual([]);
+    expect(done.canaryWeight).toBe(0);
+    expect(done.decisions.map((d) => d.decision)).not.toContain('shift');
+    expect(await readRule()).toEqual(ruleBefore);
+    expect(await ecsService(service)).toMatchObject({ taskDefinition: stableTd, runningCount: 4 });
+    figure(`deploy rolled back (canary fails health checks): event → rolled back ${msSince(t0, enteredAt(done, 'rolled-back'))} ms, no ModifyRule made`);
+  });
+
+  test('deploy (issue 16): an alarm while the canary has traffic rolls it back; the rule is restored exactly, authenticate-oidc included', async () => {
+    const { service } = local.stack.demo;
+    const workflowId = deployWorkflowId(cluster, service);
+    const rule = listenerRule();
+    const alarm = local.stack.demo.alarms.incident;
+    const stableTd = (await ecsService(service))!.taskDefinition!;
+    const ruleBefore = await readRule();
+
+    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.5', requestedBy: 'alice' }));
+    const baking = await untilDeployPhase(workflowId, ['baking'], 'the canary to bake with traffic');
+    expect(baking.canaryWeight).toBe(25);
+    expect((await readRule()).Actions?.[1]?.ForwardConfig?.TargetGroups).toEqual([
+      { TargetGroupArn: rule.stableTargetGroupArn, Weight: 75 },
+      { TargetGroupArn: rule.canaryTargetGroupArn, Weight: 25 },
+    ]);
+    await sim.request('POST', 'ecs-deployments/alarm-schedule', { alarmName: alarm, state: 'ALARM', reason: 'e2e: canary answers 5xx', afterMs: 0 });
+    try {
+      const done = await untilDeployPhase(workflowId, ['rolled-back'], 'the alarmed canary to be rolled back');
+      expect(done.reason).toBe(`rolled back: alarm ${alarm} in ALARM (e2e: canary answers 5xx)`);
+      expect(await readRule()).toEqual(ruleBefore);
+      expect(await ecsService(service)).toMatchObject({ taskDefinition: stableTd, runningCount: 4 });
+    } finally {
+      await quietAlarm(alarm);
+    }
+  });
+
+  test('deploy (issue 16): an alarm in the post-promotion bake rolls web back to the previous task definition', async () => {
+    const { service } = local.stack.demo;
+    const workflowId = deployWorkflowId(cluster, service);
+    const alarm = local.stack.demo.alarms.incident;
+    const previousTd = (await ecsService(service))!.taskDefinition!;
+    const ruleBefore = await readRule();
+
+    const t0 = Date.now();
+    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.6', requestedBy: 'alice' }));
+    await untilDeployPhase(workflowId, ['awaiting-approval'], 'the deploy to reach its gate');
+    await fleetopsJson(['approve', workflowId, '--reason', 'ship it']);
+    const baking = await untilDeployPhase(workflowId, ['post-promotion-bake'], 'the post-promotion bake');
+    const promotedTd = baking.canaryTaskDefinition!;
+    expect((await ecsService(service))?.taskDefinition).toBe(promotedTd);
+    await sim.request('POST', 'ecs-deployments/alarm-schedule', { alarmName: alarm, state: 'ALARM', reason: 'e2e: 5xx after promotion', afterMs: 0 });
+    try {
+      const done = await untilDeployPhase(workflowId, ['rolled-back'], 'web to be rolled back after promotion');
+      const result = (await client.workflow.getHandle(workflowId).result()) as DeployResult;
+      expect(result).toMatchObject({ outcome: 'rolled-back', previousTaskDefinition: previousTd, taskDefinition: promotedTd });
+      expect(result.reason).toBe(`rolled back: after promotion: alarm ${alarm} in ALARM (e2e: 5xx after promotion)`);
+      const after = await ecsService(service);
+      expect(after).toMatchObject({ taskDefinition: previousTd, desiredCount: 4, runningCount: 4 });
+      expect(after?.deployments?.map((d) => [d.status, d.taskDefinition, d.rolloutState])).toEqual([['PRIMARY', previousTd, 'COMPLETED']]);
+      expect(await readRule()).toEqual(ruleBefore);
+      figure(
+        `deploy rolled back after promotion: alarm → rolled back ${msSince(Date.parse(done.decisions.find((d) => d.decision === 'rollback')!.at), enteredAt(done, 'rolled-back'))} ms ` +
+          `(event → rolled back ${msSince(t0, enteredAt(done, 'rolled-back'))} ms, gate approved at once)`,
+      );
+    } finally {
+      await quietAlarm(alarm);
+    }
+  });
+
   // ---- the events path through an outage (issue 17) ----
 
   test('events (issue 17): Temporal stopped for longer than maxReceiveCount × visibility while spot warnings arrive; afterwards every warning started its drain and the dead-letter queue is empty', async () => {

@@ -135,6 +135,23 @@ describe('routes', () => {
     expect(route(legacy)).toMatchObject({ action: 'ignore' });
   });
 
+  it('ECS events for a deploy’s canary service (<service>-canary) signal that deploy', () => {
+    // The circuit breaker's verdict on the canary is the one event the deploy most needs to see.
+    for (const kind of ['ecs-deployment-state-change', 'ecs-service-action'] as const) {
+      const e = world.event(kind);
+      e.resources = [`arn:aws:ecs:us-east-1:111122223333:service/${world.cluster}/${world.service}-canary`];
+      expect(route(e)).toMatchObject({
+        action: 'signal',
+        workflowId: `deploy-${world.cluster}-${world.service}`,
+        signal: { name: 'ecsEvent', arg: { resources: e.resources } },
+      });
+    }
+    // A service the config does not deploy is not stripped of its suffix: its events go where its own deploy would be.
+    const other = world.event('ecs-deployment-state-change');
+    other.resources = [`arn:aws:ecs:us-east-1:111122223333:service/${world.cluster}/billing-canary`];
+    expect(route(other)).toMatchObject({ action: 'signal', workflowId: `deploy-${world.cluster}-billing-canary` });
+  });
+
   it('Deploy Requested starts canaryDeploy; a service the config does not know is a 400 naming detail.service', () => {
     expect(route(world.event('deploy-requested'))).toMatchObject({
       action: 'start',

@@ -1,23 +1,41 @@
+import type { MetricCheck } from '../../common/deploy';
 import { aws } from './activity-options';
 import { analysisTimeline, describeInconclusive, judgeAnalysis } from './checks';
 import type { DeployContext } from './context';
 import { CanaryFailed } from './failures';
 import { waitForHuman } from './gate';
+import type { DeployPhase } from './messages';
+import type { WaitScope } from './state';
+
+/** What a bake analyses: the service measured, the metric checks that apply to it, what ends its waits. */
+export interface AnalysisSubject {
+  service: string;
+  metricChecks: MetricCheck[];
+  scope: WaitScope;
+  /** Put before a failure's reason (which side of promotion it came from). */
+  failurePrefix: string;
+  /** The phase the bake goes back to once a human accepted an inconclusive analysis. */
+  phase: DeployPhase;
+}
+
+export function canarySubject(ctx: DeployContext): AnalysisSubject {
+  return { service: ctx.state.canaryService, metricChecks: ctx.state.plan?.metricChecks ?? [], scope: 'canary', failurePrefix: '', phase: 'baking' };
+}
 
 /**
  * One analysis run during a bake: measured by the `analyzeCanary` activity, judged by the checks
- * (checks/): fails the canary, counts a tolerated failure, asks a human, or lets the bake go on.
+ * (checks/): fails the subject, counts a tolerated failure, asks a human, or lets the bake go on.
  */
-export async function analyse(ctx: DeployContext, sinceMs: number): Promise<void> {
+export async function analyse(ctx: DeployContext, sinceMs: number, subject: AnalysisSubject = canarySubject(ctx)): Promise<void> {
   const { input, state } = ctx;
   const { plan } = state;
   if (!plan) return;
   const result = await aws.analyzeCanary({
     cluster: input.cluster,
     service: input.service,
-    canaryService: state.canaryService,
+    canaryService: subject.service,
     alarms: plan.alarms,
-    metricChecks: plan.metricChecks,
+    metricChecks: subject.metricChecks,
     sinceMs,
     windowSeconds: plan.analysisIntervalSeconds,
   });
@@ -25,12 +43,12 @@ export async function analyse(ctx: DeployContext, sinceMs: number): Promise<void
   state.lastAnalysis = result;
   const verdict = judgeAnalysis(result, plan);
   state.timeline.push({ at: result.at, source: 'analysis', text: `run ${state.analysisRuns}: ${analysisTimeline(result)}` });
-  if (verdict.fail) throw new CanaryFailed(verdict.fail);
+  if (verdict.fail) throw new CanaryFailed(`${subject.failurePrefix}${verdict.fail}`);
   if (verdict.counted.length > 0) {
     state.metricFailures += verdict.counted.length;
     const what = verdict.counted.join('; ');
     if (state.metricFailures > plan.failureLimit) {
-      throw new CanaryFailed(`metric checks failed ${state.metricFailures} times (limit ${plan.failureLimit}): ${what}`);
+      throw new CanaryFailed(`${subject.failurePrefix}metric checks failed ${state.metricFailures} times (limit ${plan.failureLimit}): ${what}`);
     }
     state.decide('tolerate', `metric failure ${state.metricFailures} of ${plan.failureLimit} tolerated: ${what}`);
   }
@@ -42,12 +60,13 @@ export async function analyse(ctx: DeployContext, sinceMs: number): Promise<void
       timeoutSeconds,
       'rollback',
       `analysis inconclusive (${describeInconclusive(state.lastAnalysis, plan)}): approve to continue or abort within ${timeoutSeconds} s, then rollback`,
+      subject.scope,
     );
     if (answer === 'timeout') {
-      throw new CanaryFailed(`inconclusive analysis not judged within ${timeoutSeconds} s (${describeInconclusive(result, plan)})`);
+      throw new CanaryFailed(`${subject.failurePrefix}inconclusive analysis not judged within ${timeoutSeconds} s (${describeInconclusive(result, plan)})`);
     }
-    state.throwIfInterrupted('canary');
-    await ctx.enterPhase('baking', 'inconclusive analysis accepted by a human; baking continues');
+    state.throwIfInterrupted(subject.scope);
+    await ctx.enterPhase(subject.phase, 'inconclusive analysis accepted by a human; baking continues');
     return;
   }
   if (verdict.counted.length === 0) state.decide('pass', `analysis run ${state.analysisRuns} passed`);

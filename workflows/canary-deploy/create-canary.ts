@@ -46,6 +46,7 @@ export async function createCanary(ctx: DeployContext, p: CanaryPlan): Promise<v
     taskDefinition: revision.taskDefinitionArn,
     desiredCount: 0,
     canaryTargetGroupArn: p.listenerRule?.canaryTargetGroupArn,
+    stableTargetGroupArn: p.listenerRule?.stableTargetGroupArn,
     dryRun,
   });
   state.recordCalls(created.dryRunCalls);

@@ -1,7 +1,7 @@
 import { condition } from '@temporalio/workflow';
 import type { DeployContext } from './context';
 import { CanaryFailed } from './failures';
-import type { HumanAnswer } from './state';
+import type { HumanAnswer, WaitScope } from './state';
 
 /**
  * Waits on a human for approve or abort, with a timeout: at a `gate` step, and when analysis is
@@ -13,12 +13,13 @@ export async function waitForHuman(
   timeoutSeconds: number,
   onTimeout: 'rollback' | 'promote',
   reason: string,
+  scope: WaitScope = 'canary',
 ): Promise<HumanAnswer> {
   const { state } = ctx;
   state.startAwaiting(kind, timeoutSeconds, onTimeout);
   await ctx.enterPhase(kind === 'gate' ? 'awaiting-approval' : 'inconclusive', reason);
-  const answered = await condition(() => state.approval !== undefined || state.interrupted('canary') !== undefined, timeoutSeconds * 1000);
-  return state.endAwaiting(answered);
+  const answered = await condition(() => state.approval !== undefined || state.interrupted(scope) !== undefined, timeoutSeconds * 1000);
+  return state.endAwaiting(answered, scope);
 }
 
 /** A `gate` step: approve goes on, abort rolls back, no answer does what the plan says. Skipped in a dry run. */

@@ -17,6 +17,7 @@ export type DeployPhase =
   | 'inconclusive'
   | 'awaiting-approval'
   | 'promoting'
+  | 'post-promotion-bake'
   | 'rolling-back'
   | 'promoted'
   | 'rolled-back'

@@ -51,6 +51,25 @@ export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
     );
   }
   state.stable = snap;
+  if (p.listenerRule) {
+    const rule = p.listenerRule;
+    const groups = snap.targetGroupArns;
+    if (!groups.includes(rule.stableTargetGroupArn)) {
+      throw new DeployRefused(`${input.service} is not in the plan's stable target group ${rule.stableTargetGroupArn} (it is in ${groups.join(', ') || 'none'})`);
+    }
+    if (groups.length > 1) {
+      throw new DeployRefused(
+        `${input.service} is in ${groups.length} target groups (${groups.join(', ')}) but the plan's listener rule weights only ${rule.stableTargetGroupArn}: ` +
+          `the canary would have no target group behind the others; give ${input.service} one target group, or deploy it without listenerRule`,
+      );
+    }
+    try {
+      state.ruleSnapshot = await aws.readListenerRule({ listenerRule: p.listenerRule });
+    } catch (err) {
+      throw new DeployRefused(errorMessage(err));
+    }
+    state.decide('proceed', `listener rule ${p.listenerRule.ruleArn}: ${state.ruleSnapshot.actions.map((a) => a.Type).join(' → ')}`);
+  }
   const alarms = await aws.describeAlarmStates({ alarmNames: p.alarms });
   const bad = alarms.filter((a) => a.state === 'ALARM' || a.state === 'MISSING');
   if (bad.length > 0) {

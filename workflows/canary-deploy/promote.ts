@@ -5,9 +5,9 @@ import { CanaryFailed, errorMessage } from './failures';
 import type { WaitScope } from './state';
 
 /**
- * Promotion: the main service moves to the canary's revision (undo: back to the old one), and once
- * ECS finished that deployment, traffic goes back to the stable target group and the canary goes.
- * Cleanup failures after a good promotion are left for an operator, on the record.
+ * Promotion: the main service moves to the canary's revision (undo: back to the old one, kept for the
+ * post-promotion bake), and once ECS finished that deployment, the listener rule is restored and the
+ * canary goes. Cleanup failures after a good promotion are left for an operator, on the record.
  */
 export async function promote(ctx: DeployContext): Promise<void> {
   const { input, state } = ctx;
@@ -16,9 +16,9 @@ export async function promote(ctx: DeployContext): Promise<void> {
   const previous = stable.taskDefinition;
   const next = state.canaryTaskDefinition;
   await ctx.enterPhase('promoting', `moving ${input.service} from ${previous} to ${next}`);
-  const updated = await aws.updateServiceRevision({ cluster: input.cluster, service: input.service, taskDefinition: next, dryRun });
-  state.recordCalls(updated.dryRunCalls);
-  state.undo.push({
+  // Registered before the call: an update that landed while its answer (or every retry, or the
+  // workflow itself) was lost must still be undone.
+  const mainBack = {
     description: `${input.service} back to ${previous}`,
     run: async () => {
       const back = await compensations.updateServiceRevision({ cluster: input.cluster, service: input.service, taskDefinition: previous, dryRun });
@@ -26,7 +26,10 @@ export async function promote(ctx: DeployContext): Promise<void> {
       const failure = await waitForMainDeployment(ctx, previous, state.plan?.promoteTimeoutSeconds ?? 1800, 'compensation');
       if (failure) throw new Error(`main service did not settle back on ${previous}: ${failure}`);
     },
-  });
+  };
+  state.undo.push(mainBack);
+  const updated = await aws.updateServiceRevision({ cluster: input.cluster, service: input.service, taskDefinition: next, dryRun });
+  state.recordCalls(updated.dryRunCalls);
   const failure = await waitForMainDeployment(ctx, next, plan.promoteTimeoutSeconds, 'promotion');
   if (failure) throw new CanaryFailed(`promotion failed: ${failure}`);
   state.decide('promote', `${input.service} runs ${next}; removing the canary`);
@@ -34,13 +37,13 @@ export async function promote(ctx: DeployContext): Promise<void> {
   // Traffic goes back to the stable target group (now on the new revision) before the canary
   // goes, so no request is routed to a target group that is being emptied.
   const cleanupErrors: string[] = [];
-  if (plan.listenerRule) {
+  if (plan.listenerRule && state.ruleSnapshot) {
     try {
-      const set = await compensations.setTrafficWeight({ listenerRule: plan.listenerRule, canaryWeight: 0, dryRun });
+      const set = await compensations.restoreListenerRule({ listenerRule: plan.listenerRule, snapshot: state.ruleSnapshot, dryRun });
       state.recordCalls(set.dryRunCalls);
       state.canaryWeight = set.canaryWeight;
     } catch (err) {
-      cleanupErrors.push(`restore weights: ${errorMessage(err)}`);
+      cleanupErrors.push(`restore listener rule: ${errorMessage(err)}`);
     }
   }
   try {
@@ -51,7 +54,8 @@ export async function promote(ctx: DeployContext): Promise<void> {
   } catch (err) {
     cleanupErrors.push(`delete ${canaryService}: ${errorMessage(err)}`);
   }
-  state.undo.length = 0;
+  // The canary and the rule are done with; going back to the previous revision stays possible (post-promotion.ts).
+  state.undo.splice(0, state.undo.length, mainBack);
   if (cleanupErrors.length > 0) state.decide('cleanup failed', `promoted, but cleanup failed (left for an operator): ${cleanupErrors.join('; ')}`);
 }
 

@@ -1,8 +1,9 @@
 import type { AbortRequest, DryRunCall } from '../../common/controls';
 import type { CanaryAnalysis, CanaryPlan, TrafficMode } from '../../common/deploy';
 import type { DeployEcsEvent, DeployInput } from '../../common/workflow-inputs';
-import type { ServiceSnapshot } from '../../activities/deploy/types';
+import type { ListenerRuleSnapshot, ServiceSnapshot } from '../../activities/deploy/types';
 import { CanaryFailed } from './failures';
+import { deploySummary } from './summary';
 import {
   APPROVABLE_DEPLOY_PHASES,
   TERMINAL_DEPLOY_PHASES,
@@ -35,7 +36,8 @@ export interface Compensation {
 /**
  * Where a wait is, which decides what ends it early:
  *  - `canary`: an abort, or ECS reporting that the canary cannot run (creating, shifting, baking, gates);
- *  - `promotion`: an abort, or ECS reporting that the main service's deployment failed;
+ *  - `promotion`: an abort, or ECS reporting that the main service's deployment failed (promoting, and
+ *    the post-promotion bake);
  *  - `compensation`: nothing (an undo runs to its end; only its own timeout stops it).
  */
 export type WaitScope = 'canary' | 'promotion' | 'compensation';
@@ -68,6 +70,8 @@ export class DeployState {
 
   plan: CanaryPlan | undefined;
   stable: ServiceSnapshot | undefined;
+  /** The listener rule as preflight read it: what rollback and promotion put back. */
+  ruleSnapshot: ListenerRuleSnapshot | undefined;
   canaryTaskDefinition: string | undefined;
   trafficMode: TrafficMode | undefined;
   step: DeployStatus['step'];
@@ -78,10 +82,14 @@ export class DeployState {
   lastAnalysis: CanaryAnalysis | undefined;
   awaiting: DeployStatus['awaiting'];
   approval: ApproveRequest | undefined;
+  /** The last thing ECS said about the canary service (event name and reason), for a timeout's reason. */
+  lastCanaryEvent: string | undefined;
   /** A canary failure ECS reported (ecsEvent) while the canary runs; ends every canary wait. */
   canaryEventFailure: string | undefined;
   /** A failed main-service deployment ECS reported while promoting. */
   mainEventFailure: string | undefined;
+  /** Promotion is done and the main service bakes on the new revision (the previous one kept to go back to). */
+  postPromotion = false;
   /** SERVICE_DEPLOYMENT_COMPLETED events for the main service while promoting; each ends a poll wait early. */
   mainDeploymentEvents = 0;
   outcome: DeployOutcome | undefined;
@@ -127,8 +135,10 @@ export class DeployState {
     if (scope === 'compensation') return undefined;
     const abort = this.controls.abortRequest;
     if (scope === 'promotion') {
-      if (abort) return { reason: `aborted during promotion: ${abort.reason}`, decision: 'abort' };
-      if (this.mainEventFailure) return { reason: `promotion failed: ${this.mainEventFailure}`, decision: 'rollback' };
+      // After promotion (its bake) the same two end the wait; the reason says which side of it they came.
+      const after = this.postPromotion;
+      if (abort) return { reason: after ? `aborted after promotion${abort.by ? ` by ${abort.by}` : ''}: ${abort.reason}` : `aborted during promotion: ${abort.reason}`, decision: 'abort' };
+      if (this.mainEventFailure) return { reason: `${after ? 'after promotion' : 'promotion failed'}: ${this.mainEventFailure}`, decision: 'rollback' };
       return undefined;
     }
     if (abort) return { reason: `aborted${abort.by ? ` by ${abort.by}` : ''}: ${abort.reason}`, decision: 'abort' };
@@ -155,11 +165,11 @@ export class DeployState {
   }
 
   /** Ends the wait for a human; `answered` is false when it timed out. Records an approval. */
-  endAwaiting(answered: boolean): HumanAnswer {
+  endAwaiting(answered: boolean, scope: WaitScope = 'canary'): HumanAnswer {
     this.awaiting = undefined;
     if (!answered) return 'timeout';
-    if (this.controls.abortRequest) return 'aborted';
-    if (this.canaryEventFailure) return 'failed';
+    const interruption = this.interrupted(scope);
+    if (interruption) return interruption.decision === 'abort' ? 'aborted' : 'failed';
     const given = this.approval;
     const by = given?.by ? ` by ${given.by}` : '';
     this.decide('approve', `approved${by}${given?.reason ? `: ${given.reason}` : ''}`);
@@ -203,12 +213,13 @@ export class DeployState {
     const about = services.includes(canaryService) ? canaryService : services.includes(service) ? service : services.join(',');
     this.timeline.push({ at: ev.time, source: 'ecs', text: `${about}: ${ev.eventName}${ev.reason ? ` (${ev.reason})` : ''}` });
     const phase = this.phase;
+    if (about === canaryService) this.lastCanaryEvent = `${ev.eventName}${ev.reason ? ` (${ev.reason})` : ''}`;
     if (about === canaryService && ['SERVICE_DEPLOYMENT_FAILED', 'SERVICE_TASK_START_IMPAIRED'].includes(ev.eventName)) {
       if (['shifting-traffic', 'baking', 'inconclusive', 'awaiting-approval'].includes(phase)) {
         this.canaryEventFailure ??= `ECS reported ${ev.eventName} for ${canaryService}${ev.reason ? `: ${ev.reason}` : ''}`;
       }
     }
-    if (about === service && phase === 'promoting') {
+    if (about === service && (phase === 'promoting' || this.postPromotion)) {
       if (ev.eventName === 'SERVICE_DEPLOYMENT_FAILED') {
         this.mainEventFailure ??= `ECS reported SERVICE_DEPLOYMENT_FAILED for ${service}${ev.reason ? `: ${ev.reason}` : ''}`;
       }
@@ -216,36 +227,10 @@ export class DeployState {
     }
   }
 
-  summary(): string {
-    const { input, canaryTaskDefinition, step, awaiting, finalReason } = this;
-    const target = `${input.cluster}/${input.service}`;
-    const what = input.image ?? input.taskDefinition ?? '?';
-    const prefix = this.dryRun ? '[dry run] ' : '';
-    switch (this.phase) {
-      case 'preflight':
-        return `${prefix}${target}: checking incidents, stable health and alarms before deploying ${what}`;
-      case 'creating-canary':
-        return `${prefix}${target}: creating ${this.canaryService} on ${canaryTaskDefinition ?? what}`;
-      case 'shifting-traffic':
-      case 'baking':
-        return `${prefix}${target}: canary at ${this.canaryWeight}% (${this.canaryDesiredCount} tasks), step ${(step?.index ?? 0) + 1}/${step?.total ?? '?'} ${step?.kind ?? ''}`;
-      case 'inconclusive':
-        return `${prefix}${target}: analysis inconclusive, waiting for approve or abort until ${awaiting?.timeoutAt ?? '?'}`;
-      case 'awaiting-approval':
-        return `${prefix}${target}: gate, waiting for approve or abort until ${awaiting?.timeoutAt ?? '?'} (then ${awaiting?.onTimeout ?? 'rollback'})`;
-      case 'promoting':
-        return `${prefix}${target}: promoting ${canaryTaskDefinition ?? what} to the main service`;
-      case 'rolling-back':
-        return `${prefix}${target}: rolling back: ${finalReason ?? ''}`;
-      default:
-        return `${prefix}${target}: ${this.phase}: ${finalReason ?? ''}`;
-    }
-  }
-
   status(): DeployStatus {
     return {
       phase: this.phase,
-      summary: this.summary(),
+      summary: deploySummary(this),
       dryRun: this.dryRun,
       dryRunCalls: this.dryRunCalls,
       cluster: this.input.cluster,

@@ -4,12 +4,13 @@ import type { DeployContext } from './context';
 import { createCanary } from './create-canary';
 import { gate } from './gate';
 import type { DeployResult } from './messages';
+import { postPromotionBake } from './post-promotion';
 import { promote } from './promote';
 import { setWeight } from './shift';
 
 /**
  * The forward path: create the canary, run the plan's steps in order (pause and abort are honoured
- * between them), and promote at the `promote` step or after the last one.
+ * between them), promote at the `promote` step or after the last one, then bake the promoted service.
  */
 export async function forward(ctx: DeployContext, p: CanaryPlan): Promise<DeployResult> {
   const { input, state } = ctx;
@@ -45,5 +46,6 @@ export async function forward(ctx: DeployContext, p: CanaryPlan): Promise<Deploy
     await ctx.checkpoint();
     await promote(ctx);
   }
+  await postPromotionBake(ctx);
   return ctx.finish(state.dryRun ? 'dry-run-complete' : 'promoted', `${input.service} promoted to ${state.canaryTaskDefinition}`);
 }
