@@ -101,7 +101,9 @@ describe('DeployState handlers', () => {
     controls.phase = 'awaiting-approval';
     state.startAwaiting('gate', 600, 'rollback');
     expect(state.awaiting).toEqual({ kind: 'gate', since: AT.toISOString(), timeoutAt: '2026-05-04T10:10:00.000Z', onTimeout: 'rollback' });
-    expect(() => state.validateApprove()).not.toThrow();
+    expect(() => state.validateApprove({ by: 'dave' })).not.toThrow();
+    // The requester (alice) cannot approve her own deploy, whichever client she uses.
+    expect(() => state.validateApprove({ by: 'alice' })).toThrow('alice requested this deploy and cannot approve it: someone else must');
     const status = state.approve({ by: 'dave', reason: 'canary clean' });
     expect(status.phase).toBe('awaiting-approval');
     expect(() => state.validateApprove()).toThrow('already approved');

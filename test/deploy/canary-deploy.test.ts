@@ -221,6 +221,10 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
       const handle = await start(tq);
       const s = await untilPhase(handle, 'awaiting-approval');
       expect(s.awaiting).toMatchObject({ kind: 'gate', onTimeout: 'rollback' });
+      // alice requested the deploy: her approval is refused by the workflow itself, and the gate waits on.
+      const own = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }).catch((e: unknown) => e);
+      expect(String((own as WorkflowUpdateFailedError).cause?.message)).toBe('alice requested this deploy and cannot approve it: someone else must');
+      expect((await untilPhase(handle, 'awaiting-approval')).awaiting).toMatchObject({ kind: 'gate' });
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'dave' }] });
       const again = await handle.executeUpdate(approveUpdate, { args: [{ by: 'dave' }] }).catch((e: unknown) => e);
       expect(again).toBeInstanceOf(WorkflowUpdateFailedError);

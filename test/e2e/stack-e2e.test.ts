@@ -673,7 +673,7 @@ describe('local stack end to end', () => {
     const webBefore = await ecsService(service);
 
     const t0 = Date.now();
-    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.4', requestedBy: 'alice' }));
+    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.4', requestedBy: 'carol' }));
     expect(started).toMatchObject({ action: 'started', workflowId });
     const refused = await untilDeployPhase(workflowId, ['refused'], 'the deploy to be refused');
     const refusedMs = msSince(t0, enteredAt(refused, 'refused'));
@@ -712,7 +712,7 @@ describe('local stack end to end', () => {
     expect(await imagesOf(stableTd)).not.toContain(image);
 
     const t0 = Date.now();
-    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image, requestedBy: 'alice' }));
+    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image, requestedBy: 'carol' }));
     expect(started).toMatchObject({ action: 'started', workflowId });
 
     const atGate = await untilDeployPhase(workflowId, ['awaiting-approval'], 'the deploy to reach its gate');
@@ -793,7 +793,7 @@ describe('local stack end to end', () => {
     const image = `public.ecr.aws/nginx/nginx:${badTag}`;
 
     const t0 = Date.now();
-    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image, requestedBy: 'alice' }));
+    const started = await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image, requestedBy: 'carol' }));
     expect(started).toMatchObject({ action: 'started', workflowId });
     const done = await untilDeployPhase(workflowId, ['rolled-back'], 'the deploy to be rolled back');
     const result = (await client.workflow.getHandle(workflowId).result()) as DeployResult;
@@ -844,7 +844,7 @@ describe('local stack end to end', () => {
     const since = await lastCallSeq('elasticloadbalancing', 'ModifyRule');
 
     const t0 = Date.now();
-    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: `public.ecr.aws/nginx/nginx:${sickTag}`, requestedBy: 'alice' }));
+    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: `public.ecr.aws/nginx/nginx:${sickTag}`, requestedBy: 'carol' }));
     const done = await untilDeployPhase(workflowId, ['rolled-back'], 'the unhealthy canary to be rolled back');
     expect(done.reason).toMatch(/^rolled back: web-canary is not serving: \d+ canary task\(s\) stopped: ServiceSchedulerInitiated: Task failed ELB health checks in \(target-group /);
     // Weight stayed 0 throughout: the rule was never modified, and reads back as it was.
@@ -864,7 +864,7 @@ describe('local stack end to end', () => {
     const stableTd = (await ecsService(service))!.taskDefinition!;
     const ruleBefore = await readRule();
 
-    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.5', requestedBy: 'alice' }));
+    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.5', requestedBy: 'carol' }));
     const baking = await untilDeployPhase(workflowId, ['baking'], 'the canary to bake with traffic');
     expect(baking.canaryWeight).toBe(25);
     expect((await readRule()).Actions?.[1]?.ForwardConfig?.TargetGroups).toEqual([
@@ -890,7 +890,7 @@ describe('local stack end to end', () => {
     const ruleBefore = await readRule();
 
     const t0 = Date.now();
-    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.6', requestedBy: 'alice' }));
+    await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.6', requestedBy: 'carol' }));
     await untilDeployPhase(workflowId, ['awaiting-approval'], 'the deploy to reach its gate');
     await fleetopsJson(['approve', workflowId, '--reason', 'ship it']);
     const baking = await untilDeployPhase(workflowId, ['post-promotion-bake'], 'the post-promotion bake');
@@ -1023,7 +1023,7 @@ describe('incident room end to end (issue 22)', () => {
     expect(up.status.checklist.response.map((i) => i.item)).toEqual(config.incidents.severities.sev1.checklist.response);
     expect((await client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(FleetopsSeverity)).toBe('sev1');
     await until('visibility to show the escalated incident', async () => ((await blocking()).includes(workflowId) ? true : undefined), 30_000, 250);
-    expect(await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.5', requestedBy: 'alice' }))).toMatchObject({
+    expect(await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.5', requestedBy: 'carol' }))).toMatchObject({
       action: 'started',
       workflowId: deployId,
     });

@@ -186,14 +186,21 @@ export class DeployState {
     return undefined;
   }
 
-  /** `approve` validator: throws when there is nothing to approve. */
-  validateApprove(): void {
+  /**
+   * `approve` validator: throws when there is nothing to approve, or when the requester approves their
+   * own deploy. Checked here, not only in the Slack app, so every client (CLI, Slack, SDK) is held to it.
+   */
+  validateApprove(req?: ApproveRequest): void {
     const phase = this.phase;
     if (!APPROVABLE_DEPLOY_PHASES.includes(phase)) {
       throw new Error(`nothing to approve: deploy ${this.input.cluster}/${this.input.service} is ${phase}, not waiting at a gate`);
     }
     if (this.controls.abortRequest) throw new Error(`deploy is being aborted: ${this.controls.abortRequest.reason}`);
     if (this.approval) throw new Error('already approved');
+    const { requestedBy } = this.input;
+    if (requestedBy && req?.by === requestedBy) {
+      throw new Error(`${requestedBy} requested this deploy and cannot approve it: someone else must`);
+    }
   }
 
   approve(req: ApproveRequest | undefined): DeployStatus {

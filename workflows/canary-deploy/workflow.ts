@@ -35,7 +35,7 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
 
   setHandler(approveUpdate, (req: ApproveRequest): DeployStatus => state.approve(req), {
     description: 'Pass the current gate, or accept an inconclusive analysis and continue baking.',
-    validator: (_req: ApproveRequest): void => state.validateApprove(),
+    validator: (req: ApproveRequest): void => state.validateApprove(req),
   });
   setHandler(ecsEventSignal, (ev) => state.onEcsEvent(ev), {
     description: 'ECS deployment and service events for this deploy (timeline, failure detection).',
