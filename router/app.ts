@@ -76,7 +76,8 @@ export function createRouter(opts: RouterOptions): Router {
       accepting = false;
       await Promise.all([consumer?.stop(), http.close()]);
       // Calls of requests answered 503 at their deadline end within their own deadline (plus a retry backoff).
-      await Promise.all([...background]);
+      // Loop: a batch's other lanes may start calls while earlier ones are being waited for.
+      while (background.size > 0) await Promise.all([...background]);
     },
   };
 }

@@ -170,14 +170,21 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     }
     let answered = false;
     const dispatcher = Object.create(opts.dispatcher) as Dispatcher;
-    dispatcher.dispatch = (...args) => opts.dispatcher.dispatch(...args).finally(() => void (answered = true));
+    dispatcher.dispatch = (...args) => {
+      const call = opts.dispatcher.dispatch(...args).finally(() => void (answered = true));
+      // Every call is waited for at shutdown, not only the batch: the batch settles at its first
+      // failure while the SDK may still be retrying the other calls on the connection being closed.
+      const settled = call.then(
+        () => undefined,
+        () => undefined, // when the deadline wins, a later failure has no one to tell
+      );
+      opts.background?.add(settled);
+      void settled.then(() => opts.background?.delete(settled));
+      return call;
+    };
     const work = dispatchAll({ ...opts, dispatcher }, validated.routed, 'http');
-    const settled = work.then(
-      () => undefined,
-      () => undefined, // when the deadline wins, a later failure has no one to tell
-    );
-    opts.background?.add(settled);
-    void settled.then(() => opts.background?.delete(settled));
+    // Rejections of the batch are read by the race below, or (when the deadline wins) dropped here.
+    work.catch(() => undefined);
     const deadline = unansweredAfter(NO_ANSWER_MS, () => answered, 'the start or signal');
     let results: DispatchResult[];
     try {

@@ -47,6 +47,8 @@ function service(cluster: string, gateSeconds: number, rule: FleetopsConfig['ser
       alarms: [alarm],
       metricChecks: [],
       steps: [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 3 }, { kind: 'gate', timeoutSeconds: gateSeconds }, { kind: 'promote' }],
+      // Issue 16's post-promotion bake (default 300 s) kept short: these tests are about the gate.
+      postPromotionBakeSeconds: 2,
       analysisIntervalSeconds: 3,
       gateTimeoutAction: 'rollback',
       listenerRule: rule,
@@ -171,7 +173,7 @@ describe('deploys from Slack', () => {
     expect(thread.root.channel).toBe(CHANNELS.deploys);
     expect(thread.root.metadata).toEqual({ event_type: 'fleetops_deploy', event_payload: { workflow_id: `deploy-${GATED}-web`, run_id: runId } });
     expect(said(thread.root)).toContain('Now: *promoted*');
-    expect(thread.replies.map((m) => phaseOfReply(m, gate))).toEqual(['creating-canary', 'shifting-traffic', 'baking', 'gate', 'promoting', 'promoted']);
+    expect(thread.replies.map((m) => phaseOfReply(m, gate))).toEqual(['creating-canary', 'shifting-traffic', 'baking', 'gate', 'promoting', 'post-promotion-bake', 'promoted']);
     expect(thread.replies.at(-1)!.reply_broadcast).toBe(true);
     // Every Web API call carried the bot token and was accepted.
     expect(standIn.calls().filter((c) => !c.ok && c.method !== 'response_url')).toEqual([]);
