@@ -15,6 +15,12 @@ export const FailureType = {
   AwsNotFound: 'AwsNotFound',
   /** Credentials or IAM policy do not allow the call. */
   AwsAccessDenied: 'AwsAccessDenied',
+  /**
+   * STS refused to let the worker assume a cluster's role (no such role, a trust policy that does not
+   * name the worker, a wrong external id): every call on that cluster fails until the config or the
+   * member account is fixed, so it is not retried. The message names the role.
+   */
+  AwsRoleNotAssumable: 'AwsRoleNotAssumable',
   /** EC2 has no capacity for this pool now (InsufficientInstanceCapacity, SpotMaxPriceTooLow, ...). */
   AwsCapacityUnavailable: 'AwsCapacityUnavailable',
   /** A 4xx AWS error the classifier does not know: not retried, so it surfaces instead of looping. */
@@ -30,6 +36,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: FailureTypeName[] = [
   FailureType.AwsValidation,
   FailureType.AwsNotFound,
   FailureType.AwsAccessDenied,
+  FailureType.AwsRoleNotAssumable,
   FailureType.AwsCapacityUnavailable,
   FailureType.AwsRejected,
   FailureType.InvalidRequest,

@@ -116,6 +116,13 @@ export type DrainLifecycleAction = z.infer<typeof drainLifecycleActionSchema>;
 export const spotDrainInputSchema = z
   .object({
     instanceId: ec2InstanceIdSchema,
+    /**
+     * Where the event came from (envelope `account` and `region`): the drain looks for the instance
+     * only in the clusters placed there, and acts with their clients. Unset (a single-account config,
+     * older runs): every configured cluster is searched.
+     */
+    account: z.string().regex(/^\d{12}$/).optional(),
+    region: z.string().min(1).max(32).optional(),
     /** Record every mutating AWS call (and the capacity request) instead of making it. */
     dryRun: z.boolean().optional(),
   })

@@ -12,10 +12,20 @@ import { resolveSecret, secretEnv, secretFile, secretValue } from './secrets';
 const seconds = z.number().int().nonnegative();
 const positiveSeconds = z.number().int().positive();
 const name = z.string().min(1).max(255);
+const regionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1');
+const accountSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+/** IAM role ARN (the IAM User Guide's "IAM identifiers": path and name of [\w+=,.@-]). */
+export const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 
 export const awsSchema = z
   .object({
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+    region: regionSchema,
+    /**
+     * The worker's own account. Needed once a cluster names a roleArn (many accounts): events are then
+     * routed by account, and clusters without a roleArn live in this one. Unset in a single-account
+     * config, where events are not checked by account.
+     */
+    account: accountSchema.optional(),
     /** Endpoint override for every service (the local emulator); omit for real AWS. */
     endpoint: z.url({ protocol: /^https?$/ }).optional(),
     /** SDK-level attempts per call; retries beyond this are Temporal's (see activities/aws/clients.ts). */
@@ -91,6 +101,18 @@ export const poolSchema = z.discriminatedUnion('kind', [ec2FleetPoolSchema, spot
 
 export const clusterSchema = z
   .object({
+    /** The cluster's region; aws.region when unset. */
+    region: regionSchema.optional(),
+    /**
+     * A role in the cluster's account that the worker assumes (STS AssumeRole) for every call on this
+     * cluster; unset for a cluster in the worker's own account. The role's account is the cluster's.
+     */
+    roleArn: z.string().regex(ROLE_ARN, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/fleetops-member').optional(),
+    /** The external id the member role's trust policy asks for (sts:ExternalId), when it asks for one. */
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters of letters, digits and +=,.@:/-')
+      .optional(),
     /** Capacity pools in the order scale-out tries them (spot first, on-demand last). */
     pools: z.array(poolSchema).min(1),
     /** Capacity units per instance type, for pools whose overrides do not say. */
@@ -463,7 +485,14 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['alarmRoutes', i, 'cluster'], message: `unknown cluster "${r.cluster}"` });
       }
     });
+    const multiAccount = Object.values(cfg.clusters).some((c) => c.roleArn !== undefined);
+    if (multiAccount && cfg.aws.account === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['aws', 'account'], message: 'a cluster names a roleArn: set the worker\'s own account id, so events are routed by account' });
+    }
     for (const [clusterName, cluster] of Object.entries(cfg.clusters)) {
+      if (cluster.externalId !== undefined && cluster.roleArn === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['clusters', clusterName, 'externalId'], message: 'an externalId needs a roleArn' });
+      }
       const seen = new Set<string>();
       cluster.pools.forEach((p, i) => {
         if (seen.has(p.name)) {

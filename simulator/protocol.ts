@@ -96,6 +96,7 @@ const XML_NAMESPACE: Readonly<Record<string, string>> = {
   elasticloadbalancing: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/',
   monitoring: 'http://monitoring.amazonaws.com/doc/2010-08-01/',
   sqs: 'http://queue.amazonaws.com/doc/2012-11-05/',
+  sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
 };
 
 function escapeXml(s: string): string {

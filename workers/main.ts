@@ -19,6 +19,7 @@ import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
+import { createClusterClients } from '../activities/aws/cluster-clients';
 import { createLogger } from '../common/logger';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import { setupTracing } from '../common/tracing';
@@ -55,10 +56,12 @@ async function main(): Promise<void> {
   });
 
   const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
+  // Clusters in other regions or accounts get their own clients (an assumed role's credentials, cached and refreshed).
+  const clusterClients = createClusterClients(config, aws, { endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
   // Activities that query visibility or start workflows (the deploy's incident freeze, incidents
   // opened by automations) and the domain gauges share one client.
   const client = new Client({ connection: await connectClient(target), namespace, interceptors: clientTracingInterceptors() });
-  const activities = createActivities({ aws, config, temporal: { client, namespace } });
+  const activities = createActivities({ aws, clientsFor: clusterClients.clientsFor, config, temporal: { client, namespace } });
   const connection = await connectNative(target);
   // One bundle for both workers: given workflowsPath, each Worker.create would run webpack itself.
   const prebuilt = process.env.FLEETOPS_WORKFLOW_BUNDLE;
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
   gauges?.stop();
   await client.connection.close();
   await connection.close();
+  clusterClients.destroy();
   aws.destroy();
   await tracing.shutdown();
   log.info('worker stopped');

@@ -1,7 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -21,6 +21,9 @@ import { Agent as HttpsAgent } from 'node:https';
  * two-minute budget inside one activity attempt. Socket timeouts are short for the same reason:
  * a hung connection must fail the attempt quickly so the next attempt still fits the deadline.
  */
+/** A credentials provider (or static credentials), as every SDK client takes them. */
+export type AwsCredentials = NonNullable<ECSClientConfig['credentials']>;
+
 export interface AwsClientOptions {
   region: string;
   /** Endpoint override for every service (the local emulator); unset for real AWS. */
@@ -31,6 +34,8 @@ export interface AwsClientOptions {
   requestTimeoutMs?: number;
   /** Concurrent sockets per service client; caps how hard one worker can hit one API. */
   maxSockets?: number;
+  /** Credentials other than the default chain's (a cluster's assumed role: activities/aws/placement-clients.ts). */
+  credentials?: AwsCredentials;
 }
 
 export interface AwsClients {
@@ -49,6 +54,7 @@ export function createAwsClients(opts: AwsClientOptions): AwsClients {
   const maxSockets = opts.maxSockets ?? 50;
   const common = () => ({
     region: opts.region,
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     maxAttempts: opts.sdkMaxAttempts ?? 1,
     requestHandler: new NodeHttpHandler({

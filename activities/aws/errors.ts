@@ -179,3 +179,21 @@ export async function awsCall<T>(action: string, fn: () => Promise<T>): Promise<
     throw toApplicationFailure(err, action);
   }
 }
+
+/**
+ * The failure of a cluster's STS AssumeRole (activities/aws/cluster-clients.ts). Throttling, 5xx and
+ * network errors stay retryable (STS will answer again); anything else (AccessDenied for a missing
+ * role, a trust policy that does not admit the worker, a wrong external id; an invalid role) is
+ * AwsRoleNotAssumable and not retried. The message names the role; the credentials are never in it.
+ */
+export function roleAssumeFailure(roleArn: string, err: unknown): ApplicationFailure {
+  const c = classifyAwsError(err);
+  const message = `cannot assume role ${roleArn} (sts:AssumeRole): ${c.code}${c.httpStatus ? ` (HTTP ${c.httpStatus})` : ''}: ${shapeOf(err).message ?? ''}`;
+  return ApplicationFailure.create({
+    type: c.retryable ? c.type : FailureType.AwsRoleNotAssumable,
+    message,
+    nonRetryable: !c.retryable,
+    details: [{ action: 'sts:AssumeRole', roleArn, code: c.code, httpStatus: c.httpStatus ?? null }],
+    cause: err instanceof Error ? err : undefined,
+  });
+}

@@ -4,7 +4,7 @@ import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerI
 import { poolOverrides } from '../../config/instance-weight';
 import type { ClusterConfig, PoolConfig } from '../../config/schema';
 import { awsCall } from '../aws/errors';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
 import { invalid, weightIn } from './pools/driver';
 import { driverFor, type PoolContext, type PoolState } from './pools';
 import type {
@@ -47,8 +47,6 @@ async function pause(ms: number): Promise<void> {
 }
 
 export function createCapacityActivities(deps: ActivityDeps) {
-  const { aws } = deps;
-
   function clusterConfig(cluster: string): ClusterConfig {
     const c = deps.config.clusters[cluster];
     if (!c) throw invalid(`cluster "${cluster}" is not in the config (clusters: ${Object.keys(deps.config.clusters).join(', ') || 'none'})`);
@@ -61,7 +59,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
     return p;
   }
 
-  const contextOf = (cluster: string): PoolContext => ({ aws, cluster, clusterConfig: clusterConfig(cluster) });
+  const contextOf = (cluster: string): PoolContext => ({ aws: clientsFor(deps, cluster), cluster, clusterConfig: clusterConfig(cluster) });
 
   function settingsOf(cluster: string): { settings: CapacitySettings; pools: PoolSettings[] } {
     const c = clusterConfig(cluster);
@@ -85,6 +83,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
 
   /** ec2 instance id → ECS container instance status, and standalone task counts per instance. */
   async function clusterView(cluster: string): Promise<Map<string, { status: string; standaloneTasks: number }>> {
+    const aws = clientsFor(deps, cluster);
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
@@ -124,7 +123,8 @@ export function createCapacityActivities(deps: ActivityDeps) {
   }
 
   /** Latest spot price per type/zone; absent where the API has none (prices only order scale-in victims). */
-  async function spotPrices(types: string[]): Promise<Map<string, number>> {
+  async function spotPrices(cluster: string, types: string[]): Promise<Map<string, number>> {
+    const aws = clientsFor(deps, cluster);
     const prices = new Map<string, number>();
     if (types.length === 0) return prices;
     try {
@@ -170,7 +170,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
       const spotTypes = [
         ...new Set(raws.flatMap((r, i) => (marketOf(c.pools[i]!) === 'spot' ? r.instances.map((x) => x.instanceType ?? '') : [])).filter(Boolean)),
       ];
-      const prices = await spotPrices(spotTypes);
+      const prices = await spotPrices(input.cluster, spotTypes);
       const state: PoolSnapshot[] = c.pools.map((p, idx) => {
         const raw = raws[idx]!;
         const market = marketOf(p);

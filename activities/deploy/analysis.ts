@@ -1,6 +1,6 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { awsCall } from '../aws/errors';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
 import { describeService } from './services';
 import { stoppedOnTheirOwn } from './tasks';
 import type { AlarmState, AlarmStateValue, CanaryAnalysis, MetricCheck, MetricResult } from '../../common/deploy';
@@ -39,13 +39,16 @@ export function judgeMetric(check: MetricCheck, value: number | undefined, stabl
 }
 
 export function createAnalysisActivities(deps: ActivityDeps) {
-  async function alarmStates(alarmNames: string[]): Promise<AlarmState[]> {
+  // Alarms and metrics are in the deploy's cluster's account and region (the worker's own when no cluster is given).
+  const cloudwatch = (cluster: string | undefined) => (cluster ? clientsFor(deps, cluster) : deps.aws).cloudwatch;
+
+  async function alarmStates(cluster: string | undefined, alarmNames: string[]): Promise<AlarmState[]> {
     if (alarmNames.length === 0) return [];
     const found = new Map<string, AlarmState>();
     // DescribeAlarms takes at most 100 names per call.
     for (let i = 0; i < alarmNames.length; i += 100) {
       const out = await awsCall('cloudwatch:DescribeAlarms', () =>
-        deps.aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(i, i + 100), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })),
+        cloudwatch(cluster).send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(i, i + 100), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })),
       );
       for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
         if (a.AlarmName) found.set(a.AlarmName, { name: a.AlarmName, state: (a.StateValue ?? 'INSUFFICIENT_DATA') as AlarmStateValue, reason: a.StateReason });
@@ -78,7 +81,7 @@ export function createAnalysisActivities(deps: ActivityDeps) {
     // GetMetricData takes at most 500 queries; a plan has a handful, so one page of queries suffices.
     do {
       const out = await awsCall('cloudwatch:GetMetricData', () =>
-        deps.aws.cloudwatch.send(
+        cloudwatch(input.cluster).send(
           new GetMetricDataCommand({
             MetricDataQueries: queries,
             StartTime: new Date(nowMs - windowMs),
@@ -99,8 +102,8 @@ export function createAnalysisActivities(deps: ActivityDeps) {
 
   return {
     /** Current state of named alarms; names CloudWatch does not know come back as MISSING. */
-    async describeAlarmStates(input: { alarmNames: string[] }): Promise<AlarmState[]> {
-      return alarmStates(input.alarmNames);
+    async describeAlarmStates(input: { cluster?: string; alarmNames: string[] }): Promise<AlarmState[]> {
+      return alarmStates(input.cluster, input.alarmNames);
     },
 
     /**
@@ -111,7 +114,7 @@ export function createAnalysisActivities(deps: ActivityDeps) {
     async analyzeCanary(input: AnalyzeCanaryInput): Promise<CanaryAnalysis> {
       const nowMs = Date.now();
       const [alarms, metrics, stoppedTasks, canary] = await Promise.all([
-        alarmStates(input.alarms),
+        alarmStates(input.cluster, input.alarms),
         metricResults(input, nowMs),
         stoppedOnTheirOwn(deps, input.cluster, input.canaryService, input.sinceMs),
         describeService(deps, input.cluster, input.canaryService),

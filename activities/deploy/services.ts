@@ -14,7 +14,7 @@ import type { DryRunCall } from '../../common/controls';
 import { FailureType } from '../../common/failures';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
 import type {
   CreateCanaryInput,
   DeleteCanaryInput,
@@ -45,7 +45,7 @@ export function canaryDeploymentConfiguration(stable: Service): NonNullable<Crea
 
 export async function describeService(deps: ActivityDeps, cluster: string, service: string): Promise<Service | undefined> {
   const out = await awsCall('ecs:DescribeServices', () =>
-    deps.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [service], include: ['TAGS'] })),
+    clientsFor(deps, cluster).ecs.send(new DescribeServicesCommand({ cluster, services: [service], include: ['TAGS'] })),
   );
   const found = out.services?.find((s) => s.serviceName === service);
   return found && found.status !== 'INACTIVE' ? found : undefined;
@@ -98,13 +98,13 @@ export function createServiceActivities(deps: ActivityDeps) {
     async resolveDeployRevision(input: RevisionInput): Promise<RevisionResult> {
       if (input.taskDefinition) {
         const out = await awsCall('ecs:DescribeTaskDefinition', () =>
-          deps.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.taskDefinition })),
+          clientsFor(deps, input.cluster).ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.taskDefinition })),
         );
         return { taskDefinitionArn: out.taskDefinition?.taskDefinitionArn ?? input.taskDefinition, registered: false, dryRunCalls: [] };
       }
       if (!input.image) throw invalid('set exactly one of image or taskDefinition');
       const out = await awsCall('ecs:DescribeTaskDefinition', () =>
-        deps.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.currentTaskDefinition, include: ['TAGS'] })),
+        clientsFor(deps, input.cluster).ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.currentTaskDefinition, include: ['TAGS'] })),
       );
       const td = out.taskDefinition;
       if (!td?.family || !td.containerDefinitions) throw invalid(`task definition ${input.currentTaskDefinition} has no containers`);
@@ -143,7 +143,7 @@ export function createServiceActivities(deps: ActivityDeps) {
         input.dryRun,
         'ecs:RegisterTaskDefinition',
         { family: td.family, container: target.name, image: input.image, basedOn: td.taskDefinitionArn },
-        () => deps.aws.ecs.send(new RegisterTaskDefinitionCommand(params)),
+        () => clientsFor(deps, input.cluster).ecs.send(new RegisterTaskDefinitionCommand(params)),
       );
       if (m.dryRun) {
         return { taskDefinitionArn: `${td.family}:dry-run(${input.image})`, registered: true, dryRunCalls: [m.call] };
@@ -174,7 +174,7 @@ export function createServiceActivities(deps: ActivityDeps) {
             'ecs:UpdateService',
             { cluster: input.cluster, service: input.canaryService, taskDefinition: input.taskDefinition, desiredCount: input.desiredCount },
             () =>
-              deps.aws.ecs.send(
+              clientsFor(deps, input.cluster).ecs.send(
                 new UpdateServiceCommand({
                   cluster: input.cluster,
                   service: input.canaryService,
@@ -224,7 +224,7 @@ export function createServiceActivities(deps: ActivityDeps) {
             desiredCount: input.desiredCount,
             targetGroups: loadBalancers.map((lb) => lb.targetGroupArn ?? lb.loadBalancerName ?? '?'),
           },
-          () => deps.aws.ecs.send(new CreateServiceCommand(params)),
+          () => clientsFor(deps, input.cluster).ecs.send(new CreateServiceCommand(params)),
         ),
       );
       return { dryRunCalls: calls };
@@ -236,7 +236,7 @@ export function createServiceActivities(deps: ActivityDeps) {
       collect(
         calls,
         await mutatingAwsCall(input.dryRun, 'ecs:UpdateService', { cluster: input.cluster, service: input.service, desiredCount: input.desiredCount, ...force }, () =>
-          deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, desiredCount: input.desiredCount, ...force })),
+          clientsFor(deps, input.cluster).ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, desiredCount: input.desiredCount, ...force })),
         ),
       );
       return { dryRunCalls: calls };
@@ -251,7 +251,7 @@ export function createServiceActivities(deps: ActivityDeps) {
           input.dryRun,
           'ecs:UpdateService',
           { cluster: input.cluster, service: input.service, taskDefinition: input.taskDefinition },
-          () => deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, taskDefinition: input.taskDefinition })),
+          () => clientsFor(deps, input.cluster).ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.service, taskDefinition: input.taskDefinition })),
         ),
       );
       return { dryRunCalls: calls };
@@ -268,7 +268,7 @@ export function createServiceActivities(deps: ActivityDeps) {
         collect(
           calls,
           await mutatingAwsCall(input.dryRun, 'ecs:UpdateService', { cluster: input.cluster, service: input.canaryService, desiredCount: 0 }, () =>
-            deps.aws.ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.canaryService, desiredCount: 0 })),
+            clientsFor(deps, input.cluster).ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.canaryService, desiredCount: 0 })),
           ),
         );
       }
@@ -276,7 +276,7 @@ export function createServiceActivities(deps: ActivityDeps) {
         calls,
         await mutatingAwsCall(input.dryRun, 'ecs:DeleteService', { cluster: input.cluster, service: input.canaryService }, async () => {
           try {
-            return await deps.aws.ecs.send(new DeleteServiceCommand({ cluster: input.cluster, service: input.canaryService, force: true }));
+            return await clientsFor(deps, input.cluster).ecs.send(new DeleteServiceCommand({ cluster: input.cluster, service: input.canaryService, force: true }));
           } catch (err) {
             // Deleted between our describe and this call (a retry after a lost answer): done.
             if ((err as { name?: string }).name === 'ServiceNotFoundException') return undefined;

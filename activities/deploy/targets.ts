@@ -1,7 +1,7 @@
 import { DescribeContainerInstancesCommand, type Task } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, type TargetDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsCall } from '../aws/errors';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
 import { describeService } from './services';
 import { serviceTasks, stoppedOnTheirOwn } from './tasks';
 import type { CanaryTargetsInput, ServiceTargets } from './types';
@@ -35,7 +35,7 @@ export function createTargetActivities(deps: ActivityDeps) {
       const instanceIds = new Map<string, string>();
       for (let i = 0; i < arns.length; i += 100) {
         const out = await awsCall('ecs:DescribeContainerInstances', () =>
-          deps.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: input.cluster, containerInstances: arns.slice(i, i + 100) })),
+          clientsFor(deps, input.cluster).ecs.send(new DescribeContainerInstancesCommand({ cluster: input.cluster, containerInstances: arns.slice(i, i + 100) })),
         );
         for (const ci of out.containerInstances ?? []) instanceIds.set(ci.containerInstanceArn ?? '', ci.ec2InstanceId ?? '');
       }
@@ -47,7 +47,7 @@ export function createTargetActivities(deps: ActivityDeps) {
             ? []
             : ((
                 await awsCall('elasticloadbalancing:DescribeTargetHealth', () =>
-                  deps.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: lb.targetGroupArn, Targets: targets })),
+                  clientsFor(deps, input.cluster).elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: lb.targetGroupArn, Targets: targets })),
                 )
               ).TargetHealthDescriptions ?? []);
         const states = health.map((h) => ({

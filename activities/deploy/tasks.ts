@@ -1,7 +1,7 @@
 import { DescribeTasksCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import type { StoppedCanaryTask } from '../../common/deploy';
 import { awsCall } from '../aws/errors';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
 
 /** A service's tasks as ECS lists and describes them (the analysis and the canary's readiness read them). */
 
@@ -19,13 +19,13 @@ export async function serviceTasks(deps: ActivityDeps, cluster: string, service:
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
-    const out = await awsCall('ecs:ListTasks', () => deps.aws.ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, nextToken })));
+    const out = await awsCall('ecs:ListTasks', () => clientsFor(deps, cluster).ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, nextToken })));
     arns.push(...(out.taskArns ?? []));
     nextToken = out.nextToken;
   } while (nextToken);
   const tasks: Task[] = [];
   for (let i = 0; i < arns.length; i += 100) {
-    const out = await awsCall('ecs:DescribeTasks', () => deps.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) })));
+    const out = await awsCall('ecs:DescribeTasks', () => clientsFor(deps, cluster).ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) })));
     tasks.push(...(out.tasks ?? []));
   }
   return tasks;

@@ -4,7 +4,7 @@ import type { ListenerRuleConfig } from '../../common/deploy';
 import { FailureType } from '../../common/failures';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
 import type { ListenerRuleSnapshot, RestoreRuleInput, TrafficWeightInput, TrafficWeightResult } from './types';
 
 /**
@@ -100,20 +100,23 @@ function comparable(actions: Action[]): string {
 }
 
 export function createTrafficActivities(deps: ActivityDeps) {
-  async function readActions(ruleArn: string): Promise<Action[]> {
-    const out = await awsCall('elasticloadbalancing:DescribeRules', () => deps.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] })));
+  // The rule is in the deploy's cluster's account and region (the worker's own when no cluster is given).
+  const elbv2 = (cluster: string | undefined) => (cluster ? clientsFor(deps, cluster) : deps.aws).elbv2;
+
+  async function readActions(cluster: string | undefined, ruleArn: string): Promise<Action[]> {
+    const out = await awsCall('elasticloadbalancing:DescribeRules', () => elbv2(cluster).send(new DescribeRulesCommand({ RuleArns: [ruleArn] })));
     const found = out.Rules?.[0];
     if (!found) throw ApplicationFailure.nonRetryable(`listener rule ${ruleArn} not found`, FailureType.AwsNotFound);
     return found.Actions ?? [];
   }
 
   /** Writes `actions` and reads the rule back; the rule must read as written. */
-  async function write(ruleArn: string, actions: Action[], note: Record<string, unknown>, dryRun: boolean | undefined) {
+  async function write(cluster: string | undefined, ruleArn: string, actions: Action[], note: Record<string, unknown>, dryRun: boolean | undefined) {
     const m = await mutatingAwsCall(dryRun, 'elasticloadbalancing:ModifyRule', { ruleArn, ...note }, () =>
-      deps.aws.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: writable(actions) })),
+      elbv2(cluster).send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: writable(actions) })),
     );
     if (m.dryRun) return { dryRunCalls: [m.call] };
-    const read = await readActions(ruleArn);
+    const read = await readActions(cluster, ruleArn);
     if (comparable(read) !== comparable(actions)) {
       throw ApplicationFailure.retryable(`listener rule ${ruleArn} does not read back as written: ${comparable(read)}`, FailureType.AwsUnavailable);
     }
@@ -125,8 +128,8 @@ export function createTrafficActivities(deps: ActivityDeps) {
      * The rule as it is before the deploy changes it (what rollback and promotion restore), checked
      * against the plan. Read-only, so it runs in a dry run too.
      */
-    async readListenerRule(input: { listenerRule: ListenerRuleConfig }): Promise<ListenerRuleSnapshot> {
-      const actions = await readActions(input.listenerRule.ruleArn);
+    async readListenerRule(input: { cluster?: string; listenerRule: ListenerRuleConfig }): Promise<ListenerRuleSnapshot> {
+      const actions = await readActions(input.cluster, input.listenerRule.ruleArn);
       checkRuleForPlan(actions, input.listenerRule);
       return { ruleArn: input.listenerRule.ruleArn, actions };
     },
@@ -140,16 +143,16 @@ export function createTrafficActivities(deps: ActivityDeps) {
       const rule = input.listenerRule;
       const canary = Math.min(100, Math.max(0, Math.round(input.canaryWeight)));
       const stable = 100 - canary;
-      const current = input.dryRun ? undefined : await readActions(rule.ruleArn);
+      const current = input.dryRun ? undefined : await readActions(input.cluster, rule.ruleArn);
       if (current) checkRuleForPlan(current, rule);
-      const w = await write(rule.ruleArn, withWeights(current ?? [], rule, canary), { stableWeight: stable, canaryWeight: canary }, input.dryRun);
+      const w = await write(input.cluster, rule.ruleArn, withWeights(current ?? [], rule, canary), { stableWeight: stable, canaryWeight: canary }, input.dryRun);
       return { stableWeight: stable, canaryWeight: canary, dryRunCalls: w.dryRunCalls };
     },
 
     /** Puts the rule's actions back exactly as `readListenerRule` found them (promotion's cleanup and rollback's undo). */
     async restoreListenerRule(input: RestoreRuleInput): Promise<TrafficWeightResult> {
       const { listenerRule: rule, snapshot } = input;
-      const w = await write(rule.ruleArn, snapshot.actions, { restore: snapshot.actions.map((a) => a.Type).join(',') }, input.dryRun);
+      const w = await write(input.cluster, rule.ruleArn, snapshot.actions, { restore: snapshot.actions.map((a) => a.Type).join(',') }, input.dryRun);
       const read = forwardWeights({ Actions: snapshot.actions }, rule.stableTargetGroupArn, rule.canaryTargetGroupArn);
       return { stableWeight: read.stable, canaryWeight: read.canary, dryRunCalls: w.dryRunCalls };
     },

@@ -130,6 +130,8 @@ export interface UpdateRevisionInput {
 }
 
 export interface TrafficWeightInput {
+  /** The deploy's cluster: its account and region (the worker's own when unset). */
+  cluster?: string;
   listenerRule: ListenerRuleConfig;
   canaryWeight: number;
   dryRun?: boolean;
@@ -142,6 +144,8 @@ export interface ListenerRuleSnapshot {
 }
 
 export interface RestoreRuleInput {
+  /** The deploy's cluster: its account and region (the worker's own when unset). */
+  cluster?: string;
   listenerRule: ListenerRuleConfig;
   snapshot: ListenerRuleSnapshot;
   dryRun?: boolean;

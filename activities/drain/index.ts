@@ -14,7 +14,9 @@ import type { CapacityRequest } from '../../common/workflow-inputs';
 import { instanceWeight } from '../../config/instance-weight';
 import { awsCall } from '../aws/errors';
 import { mutatingAwsCall } from '../aws/dry-run';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
+import { clustersAt } from '../../config/placement';
+import type { AwsClients } from '../aws/clients';
 import { openAutomationIncident } from '../incident/open-from-automation';
 import { capacityRequestSignal } from '../../workflows/capacity/messages';
 import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
@@ -24,6 +26,7 @@ import type {
   DeregisterTargetsInput,
   DeregisterTargetsResult,
   DrainIncidentFacts,
+  DrainPlacement,
   DrainIncidentResult,
   LifecycleActionInput,
   MoveStandaloneTasksInput,
@@ -69,7 +72,26 @@ const collect = (calls: DryRunCall[], m: { dryRun: boolean } & ({ dryRun: true; 
 const taskId = (arn: string) => arn.split('/').pop() ?? arn;
 
 export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOptions = {}) {
-  const coordinator = new DrainCoordinator(deps.aws, opts);
+  // One coordinator per set of clients (an account and region): batches, sweeps and the target-group
+  // index never mix accounts, and clusters placed together still share them.
+  const coordinators = new Map<AwsClients, DrainCoordinator>();
+  const coordinatorOf = (aws: AwsClients): DrainCoordinator => {
+    let c = coordinators.get(aws);
+    if (!c) {
+      c = new DrainCoordinator(aws, opts);
+      coordinators.set(aws, c);
+    }
+    return c;
+  };
+  const coordinatorFor = (cluster: string | undefined): DrainCoordinator => coordinatorOf(cluster ? clientsFor(deps, cluster) : deps.aws);
+  /** The configured clusters a drain from `where` may find its instance in (all of them when it does not say). */
+  const candidateClusters = (where: DrainPlacement): string[] =>
+    where.account && where.region ? clustersAt(deps.config, { account: where.account, region: where.region }) : Object.keys(deps.config.clusters);
+  /** Clients for a lifecycle call: the resolved cluster's, else those of a cluster placed where the event came from. */
+  const lifecycleClients = (input: { cluster?: string } & DrainPlacement): AwsClients => {
+    const cluster = input.cluster ?? (input.account && input.region ? candidateClusters(input)[0] : undefined);
+    return cluster ? clientsFor(deps, cluster) : deps.aws;
+  };
 
   async function signalWithStart(workflowType: string, a: SignalWithStartArgs): Promise<void> {
     if (opts.signalWithStart) return opts.signalWithStart(workflowType, a);
@@ -93,9 +115,20 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
   }
 
   return {
-    async resolveDrainTarget({ instanceId }: { instanceId: string }): Promise<ResolvedDrainTarget> {
-      const clusters = Object.keys(deps.config.clusters);
-      const hit = await coordinator.findContainerInstance(clusters, instanceId, Date.now());
+    async resolveDrainTarget({ instanceId, ...where }: { instanceId: string } & DrainPlacement): Promise<ResolvedDrainTarget> {
+      const clusters = candidateClusters(where);
+      const askedAt = Date.now();
+      // Clusters grouped by their clients' coordinator, each group searched by its own sweeps.
+      const groups = new Map<DrainCoordinator, string[]>();
+      for (const name of clusters) {
+        const c = coordinatorFor(name);
+        groups.set(c, [...(groups.get(c) ?? []), name]);
+      }
+      let hit: Awaited<ReturnType<DrainCoordinator['findContainerInstance']>>;
+      for (const [c, names] of groups) {
+        hit = await c.findContainerInstance(names, instanceId, askedAt);
+        if (hit) break;
+      }
       if (!hit) return { found: false, searchedClusters: clusters };
       const cluster = deps.config.clusters[hit.cluster]!;
       return {
@@ -117,7 +150,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         input.dryRun,
         'ecs:UpdateContainerInstancesState',
         { cluster: input.cluster, containerInstances: [input.containerInstanceArn], status: 'DRAINING' },
-        () => coordinator.setDraining(input.cluster, input.containerInstanceArn),
+        () => coordinatorFor(input.cluster).setDraining(input.cluster, input.containerInstanceArn),
       );
       collect(dryRunCalls, m);
       // A retried activity whose first call landed is indistinguishable from a repeated drain: both are fine.
@@ -126,12 +159,14 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
 
     async deregisterInstanceTargets(input: DeregisterTargetsInput): Promise<DeregisterTargetsResult> {
       const dryRunCalls: DryRunCall[] = [];
+      const coordinator = coordinatorFor(input.cluster);
+      const aws = input.cluster ? clientsFor(deps, input.cluster) : deps.aws;
       const groups = await coordinator.targetsOf(input.instanceId);
       const result: DeregisterTargetsResult = { targetGroups: [], dryRunCalls };
       await Promise.all(
         groups.map(async (g) => {
           const attrs = await awsCall('elasticloadbalancing:DescribeTargetGroupAttributes', () =>
-            deps.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: g.targetGroupArn })),
+            aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: g.targetGroupArn })),
           );
           const delay = Number(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
           let lowered: number | undefined;
@@ -143,7 +178,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
             collect(
               dryRunCalls,
               await mutatingAwsCall(input.dryRun, 'elasticloadbalancing:ModifyTargetGroupAttributes', params, () =>
-                deps.aws.elbv2.send(new ModifyTargetGroupAttributesCommand(params)),
+                aws.elbv2.send(new ModifyTargetGroupAttributesCommand(params)),
               ),
             );
             lowered = delay;
@@ -168,11 +203,13 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
 
     async moveStandaloneTasks(input: MoveStandaloneTasksInput): Promise<MoveStandaloneTasksResult> {
       const dryRunCalls: DryRunCall[] = [];
+      const aws = clientsFor(deps, input.cluster);
+      const coordinator = coordinatorFor(input.cluster);
       const arns: string[] = [];
       let nextToken: string | undefined;
       do {
         const page = await awsCall('ecs:ListTasks', () =>
-          deps.aws.ecs.send(
+          aws.ecs.send(
             new ListTasksCommand({ cluster: input.cluster, containerInstance: input.containerInstanceArn, desiredStatus: 'RUNNING', nextToken }),
           ),
         );
@@ -201,7 +238,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
             clientToken: createHash('sha256').update(`${input.idempotencyKey}/${arn}`).digest('hex').slice(0, 64),
           };
           try {
-            const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', params, () => deps.aws.ecs.send(new RunTaskCommand(params)));
+            const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', params, () => aws.ecs.send(new RunTaskCommand(params)));
             collect(dryRunCalls, m);
             if (!m.dryRun) {
               const started = (m.result.tasks ?? []).map((t) => t.taskArn ?? '').filter(Boolean);
@@ -215,7 +252,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
           }
         }
         const stop = { cluster: input.cluster, task: arn, reason: input.reason.slice(0, 255) };
-        collect(dryRunCalls, await mutatingAwsCall(input.dryRun, 'ecs:StopTask', stop, () => deps.aws.ecs.send(new StopTaskCommand(stop))));
+        collect(dryRunCalls, await mutatingAwsCall(input.dryRun, 'ecs:StopTask', stop, () => aws.ecs.send(new StopTaskCommand(stop))));
         result.stopped.push(taskId(arn));
       }
       return result;
@@ -233,7 +270,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
           else resolve(r);
         };
         const counts = (c: TaskCounts): WaitForTasksResult => ({ tasksLeft: c.running + c.pending, running: c.running, pending: c.pending });
-        const unwatch = coordinator.watchTasks(input.cluster, input.containerInstanceArn, (u) => {
+        const unwatch = coordinatorFor(input.cluster).watchTasks(input.cluster, input.containerInstanceArn, (u) => {
           if (u instanceof Error) return done(u);
           last = u;
           ctx.heartbeat(u);
@@ -283,7 +320,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       collect(
         dryRunCalls,
         await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
-          deps.aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
+          lifecycleClients(input).autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
         ),
       );
       return { dryRunCalls };
@@ -301,7 +338,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       collect(
         dryRunCalls,
         await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', params, () =>
-          deps.aws.autoscaling.send(new CompleteLifecycleActionCommand(params)),
+          lifecycleClients(input).autoscaling.send(new CompleteLifecycleActionCommand(params)),
         ),
       );
       return { dryRunCalls };

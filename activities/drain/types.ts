@@ -44,8 +44,16 @@ export interface SetDrainingResult extends MutationReport {
   alreadyDraining: boolean;
 }
 
+/** Where a drain's instance lives (SpotDrainInput's account and region), for calls made before or without a resolved cluster. */
+export interface DrainPlacement {
+  account?: string;
+  region?: string;
+}
+
 export interface DeregisterTargetsInput {
   instanceId: string;
+  /** The instance's cluster: its account's target groups are searched (the worker's own when unset). */
+  cluster?: string;
   /** Target groups with a longer deregistration delay are lowered to this. */
   maxDeregistrationDelaySeconds: number;
   dryRun?: boolean;
@@ -103,8 +111,10 @@ export interface CapacityReplacementResult extends MutationReport {
   workflowId: string;
 }
 
-export interface LifecycleActionInput {
+export interface LifecycleActionInput extends DrainPlacement {
   lifecycle: DrainLifecycleAction;
+  /** The resolved cluster, when there is one; else the placement decides the account and region. */
+  cluster?: string;
   instanceId: string;
   dryRun?: boolean;
 }

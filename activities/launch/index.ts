@@ -5,7 +5,7 @@ import type { DryRunCall } from '../../common/controls';
 import type { DrainLifecycleAction } from '../../common/workflow-inputs';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';
-import type { ActivityDeps } from '../deps';
+import { clientsFor, type ActivityDeps } from '../deps';
 
 /**
  * Activities of the launch workflow (workflows/launch/): watch for a new instance to become an ACTIVE
@@ -30,6 +30,8 @@ export interface ContainerInstanceSeen {
 
 export interface LaunchLifecycleInput {
   lifecycle: DrainLifecycleAction;
+  /** The cluster the group feeds: its account and region are where the action is completed (the worker's own when unset). */
+  cluster?: string;
   instanceId: string;
   dryRun?: boolean;
 }
@@ -54,13 +56,14 @@ export function createLaunchActivities(deps: ActivityDeps, opts: LaunchActivityO
   const pollMs = opts.pollMs ?? 3_000;
 
   async function find(cluster: string, instanceId: string): Promise<ContainerInstanceSeen> {
+    const aws = clientsFor(deps, cluster);
     let nextToken: string | undefined;
     do {
-      const page = await awsCall('ecs:ListContainerInstances', () => deps.aws.ecs.send(new ListContainerInstancesCommand({ cluster, nextToken })));
+      const page = await awsCall('ecs:ListContainerInstances', () => aws.ecs.send(new ListContainerInstancesCommand({ cluster, nextToken })));
       const arns = page.containerInstanceArns ?? [];
       for (let i = 0; i < arns.length; i += 100) {
         const out = await awsCall('ecs:DescribeContainerInstances', () =>
-          deps.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns.slice(i, i + 100) })),
+          aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns.slice(i, i + 100) })),
         );
         const ci = out.containerInstances?.find((c) => c.ec2InstanceId === instanceId);
         if (ci) return { status: ci.status ?? 'UNKNOWN', containerInstanceArn: ci.containerInstanceArn, agentConnected: ci.agentConnected };
@@ -77,12 +80,13 @@ export function createLaunchActivities(deps: ActivityDeps, opts: LaunchActivityO
       LifecycleActionToken: input.lifecycle.actionToken,
       InstanceId: input.instanceId,
     };
+    const aws = input.cluster ? clientsFor(deps, input.cluster) : deps.aws;
     const m = result
       ? await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', { ...params, LifecycleActionResult: result }, () =>
-          deps.aws.autoscaling.send(new CompleteLifecycleActionCommand({ ...params, LifecycleActionResult: result })),
+          aws.autoscaling.send(new CompleteLifecycleActionCommand({ ...params, LifecycleActionResult: result })),
         )
       : await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
-          deps.aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
+          aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
         );
     return { dryRunCalls: m.dryRun ? [m.call] : [] };
   }

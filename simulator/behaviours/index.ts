@@ -7,6 +7,7 @@ import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
 import { elbRules } from './elb-rules';
 import { spotInterruption } from './spot-interruption';
+import { stsAssumeRole } from './sts-assume-role';
 
 /**
  * Every behaviour module the simulator loads, in the order their `intercept` and `afterResponse`
@@ -22,4 +23,5 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   ec2StateEvents,
   cloudwatchAlarmEvents,
   elbRules,
+  stsAssumeRole,
 ];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../config/load';
 import { ROOT } from '../harness/paths';
+import { clustersAt, placementOf } from '../../config/placement';
 
 const VALID_PATH = join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml');
 const valid = (): Record<string, any> => parse(readFileSync(VALID_PATH, 'utf8'));
@@ -53,7 +54,30 @@ describe('config', () => {
     ['missing severity', 'incidents.severities.sev3', (c) => { delete c.incidents.severities.sev3; return c; }],
     ['webhook url not a URL', 'notifications.webhooks[0].url', (c) => { c.notifications.webhooks[0].url = 'not a url'; return c; }],
     ['negative cooldown', 'clusters.demo.capacity.cooldownSeconds', (c) => { c.clusters.demo.capacity.cooldownSeconds = -5; return c; }],
+    ['cluster role without the worker account', 'aws.account', (c) => { c.clusters.demo.roleArn = 'arn:aws:iam::222222222222:role/fleetops-member'; return c; }],
+    ['cluster role not a role ARN', 'clusters.demo.roleArn', (c) => { c.aws.account = '111111111111'; c.clusters.demo.roleArn = 'arn:aws:iam::222222222222:user/bob'; return c; }],
+    ['external id without a role', 'clusters.demo.externalId', (c) => { c.clusters.demo.externalId = 'ext-1'; return c; }],
+    ['external id too short', 'clusters.demo.externalId', (c) => { c.aws.account = '111111111111'; c.clusters.demo.roleArn = 'arn:aws:iam::222222222222:role/m'; c.clusters.demo.externalId = 'x'; return c; }],
+    ['bad cluster region', 'clusters.demo.region', (c) => { c.clusters.demo.region = 'eu-west'; return c; }],
+    ['bad worker account', 'aws.account', (c) => { c.aws.account = '1234'; return c; }],
   ];
+
+  it('places each cluster: its region, and the account of its role or the worker', () => {
+    const c = valid();
+    c.aws.account = '111111111111';
+    c.clusters.client = { ...structuredClone(c.clusters.demo), region: 'eu-west-1', roleArn: 'arn:aws:iam::222222222222:role/ops/fleetops-member', externalId: 'ext-1' };
+    const cfg = parseConfig(c, 'test.yaml');
+    expect(placementOf(cfg, 'demo')).toEqual({ account: '111111111111', region: cfg.aws.region, member: false });
+    expect(placementOf(cfg, 'client')).toEqual({ account: '222222222222', region: 'eu-west-1', roleArn: 'arn:aws:iam::222222222222:role/ops/fleetops-member', externalId: 'ext-1', member: true });
+    expect(clustersAt(cfg, { account: '222222222222', region: 'eu-west-1' })).toEqual(['client']);
+    expect(clustersAt(cfg, { account: '222222222222', region: cfg.aws.region })).toEqual([]);
+    expect(clustersAt(cfg, { account: '333333333333', region: cfg.aws.region })).toEqual([]);
+  });
+
+  it('does not check accounts in a single-account config without aws.account', () => {
+    const cfg = parseConfig(valid(), 'test.yaml');
+    expect(clustersAt(cfg, { account: '999999999999', region: cfg.aws.region })).toEqual(['demo']);
+  });
 
   it.each(broken)('rejects %s, naming %s', (_name, path, mutate) => {
     const err = errorOf(mutate(valid()));

@@ -64,13 +64,13 @@ export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
       );
     }
     try {
-      state.ruleSnapshot = await aws.readListenerRule({ listenerRule: p.listenerRule });
+      state.ruleSnapshot = await aws.readListenerRule({ cluster: input.cluster, listenerRule: p.listenerRule });
     } catch (err) {
       throw new DeployRefused(errorMessage(err));
     }
     state.decide('proceed', `listener rule ${p.listenerRule.ruleArn}: ${state.ruleSnapshot.actions.map((a) => a.Type).join(' → ')}`);
   }
-  const alarms = await aws.describeAlarmStates({ alarmNames: p.alarms });
+  const alarms = await aws.describeAlarmStates({ cluster: input.cluster, alarmNames: p.alarms });
   const bad = alarms.filter((a) => a.state === 'ALARM' || a.state === 'MISSING');
   if (bad.length > 0) {
     throw new DeployRefused(`stable ${input.service} is not healthy: ${bad.map((a) => `alarm ${a.name} ${a.state}`).join(', ')}`);

@@ -39,7 +39,7 @@ export async function promote(ctx: DeployContext): Promise<void> {
   const cleanupErrors: string[] = [];
   if (plan.listenerRule && state.ruleSnapshot) {
     try {
-      const set = await compensations.restoreListenerRule({ listenerRule: plan.listenerRule, snapshot: state.ruleSnapshot, dryRun });
+      const set = await compensations.restoreListenerRule({ cluster: input.cluster, listenerRule: plan.listenerRule, snapshot: state.ruleSnapshot, dryRun });
       state.recordCalls(set.dryRunCalls);
       state.canaryWeight = set.canaryWeight;
     } catch (err) {

@@ -31,12 +31,12 @@ export async function setWeight(ctx: DeployContext, weight: number): Promise<voi
       state.undo.push({
         description: `listener rule ${rule.ruleArn} restored as it was`,
         run: async () => {
-          const back = await compensations.restoreListenerRule({ listenerRule: rule, snapshot, dryRun });
+          const back = await compensations.restoreListenerRule({ cluster: input.cluster, listenerRule: rule, snapshot, dryRun });
           state.recordCalls(back.dryRunCalls);
         },
       });
     }
-    const set = await aws.setTrafficWeight({ listenerRule: rule, canaryWeight: weight, dryRun });
+    const set = await aws.setTrafficWeight({ cluster: input.cluster, listenerRule: rule, canaryWeight: weight, dryRun });
     state.recordCalls(set.dryRunCalls);
     state.decide('shift', `listener rule weights stable ${set.stableWeight} / canary ${set.canaryWeight} (read back)`);
     state.canaryWeight = set.canaryWeight;

@@ -42,6 +42,7 @@ export async function launch(input: LaunchInput): Promise<LaunchResult> {
   try {
     const r = await lifecycleCalls.completeLaunchLifecycleAction({
       lifecycle: input.lifecycle,
+      cluster: input.cluster,
       instanceId,
       result: state.outcome === 'continued' ? 'CONTINUE' : 'ABANDON',
       dryRun: input.dryRun,
@@ -90,11 +91,11 @@ async function waitToJoin(state: LaunchState, controls: OperatorControls): Promi
 
 /** Keeps the lifecycle action alive while the launch waits, so the hook's own timeout never decides. */
 async function heartbeatLoop(state: LaunchState): Promise<void> {
-  const { lifecycle, instanceId, dryRun, heartbeatSeconds } = state.input;
+  const { lifecycle, cluster, instanceId, dryRun, heartbeatSeconds } = state.input;
   for (;;) {
     if (await condition(() => state.finished, heartbeatSeconds * 1000)) return;
     try {
-      const r = await lifecycleCalls.recordLaunchLifecycleHeartbeat({ lifecycle, instanceId, dryRun });
+      const r = await lifecycleCalls.recordLaunchLifecycleHeartbeat({ lifecycle, cluster, instanceId, dryRun });
       state.lifecycleHeartbeats += 1;
       state.dryRunCalls.push(...r.dryRunCalls);
     } catch (err) {

@@ -14,7 +14,7 @@ export async function lifecycleHeartbeatLoop(ctx: DrainContext): Promise<void> {
     const action = state.lifecycle();
     if (!action) continue;
     try {
-      const r = await shortSteps(AFTER_DEADLINE_BUDGET_MS).recordLifecycleHeartbeat({ lifecycle: action, instanceId: state.instanceId, dryRun: state.dryRun });
+      const r = await shortSteps(AFTER_DEADLINE_BUDGET_MS).recordLifecycleHeartbeat({ lifecycle: action, cluster: state.target?.cluster, ...ctx.placement, instanceId: state.instanceId, dryRun: state.dryRun });
       state.record(r);
       state.lifecycleHeartbeats += 1;
     } catch (err) {
@@ -33,7 +33,7 @@ export async function completeLifecycleAction(ctx: DrainContext): Promise<void> 
   const r = await step(
     ctx,
     'complete-lifecycle-action',
-    (a) => a.completeLifecycleAction({ lifecycle: action, instanceId: state.instanceId, dryRun: state.dryRun }),
+    (a) => a.completeLifecycleAction({ lifecycle: action, cluster: state.target?.cluster, ...ctx.placement, instanceId: state.instanceId, dryRun: state.dryRun }),
     () => `${action.hookName} on ${action.asgName}: CONTINUE`,
     AFTER_DEADLINE_BUDGET_MS,
   );

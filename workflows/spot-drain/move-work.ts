@@ -16,7 +16,7 @@ export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void>
     step(
       ctx,
       'deregister-targets',
-      (a) => a.deregisterInstanceTargets({ instanceId, maxDeregistrationDelaySeconds: drain.maxDeregistrationDelaySeconds, dryRun }),
+      (a) => a.deregisterInstanceTargets({ instanceId, cluster: t.cluster, maxDeregistrationDelaySeconds: drain.maxDeregistrationDelaySeconds, dryRun }),
       (v) => (v.targetGroups.length === 0 ? 'in no target group' : v.targetGroups.map((g) => `${g.targets} from ${g.targetGroupArn}`).join('; ')),
     ).then((r) => state.record(r.ok ? r.value : undefined)),
     step(

@@ -11,6 +11,8 @@ export interface DrainContext {
   readonly state: DrainState;
   readonly controls: OperatorControls;
   readonly workflowId: string;
+  /** The account and region the drain's events came from (SpotDrainInput); unset in a single-account setup. */
+  readonly placement?: { account?: string; region?: string };
 }
 
 export type StepOutcome<T> = { ok: true; value: T } | { ok: false; error: string };

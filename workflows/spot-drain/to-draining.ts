@@ -19,7 +19,7 @@ export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget 
   const resolved = await step(
     ctx,
     'resolve',
-    (a) => a.resolveDrainTarget({ instanceId: state.instanceId }),
+    (a) => a.resolveDrainTarget({ instanceId: state.instanceId, ...ctx.placement }),
     (r) =>
       r.found ? `${r.cluster} ${r.containerInstanceArn} (${r.status}, ${r.runningTasks + r.pendingTasks} tasks)` : `in no managed cluster (${r.searchedClusters.join(', ') || 'none configured'})`,
     state.timeLeftMs(),

@@ -42,7 +42,8 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   setHandler(drainEventSignal, (e) => void state.addEvent(e), {
     description: 'An interruption warning, rebalance recommendation or lifecycle action for this instance.',
   });
-  const ctx: DrainContext = { state, controls, workflowId: workflowInfo().workflowId };
+  const placement = input.account || input.region ? { account: input.account, region: input.region } : undefined;
+  const ctx: DrainContext = { state, controls, workflowId: workflowInfo().workflowId, ...(placement ? { placement } : {}) };
 
   if (!(await condition(() => state.events.length > 0, FIRST_EVENT_WAIT_MS))) {
     throw ApplicationFailure.nonRetryable(`no drainEvent arrived within ${FIRST_EVENT_WAIT_MS / 1000} s of the start`, FailureType.InvalidRequest);

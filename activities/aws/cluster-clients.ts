@@ -1,0 +1,98 @@
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../common/failures';
+import { placementOf, type Placement } from '../../config/placement';
+import type { FleetopsConfig } from '../../config/schema';
+import { createAwsClients, type AwsClientOptions, type AwsClients, type AwsCredentials } from './clients';
+import { roleAssumeFailure } from './errors';
+
+/**
+ * AWS clients per cluster placement (config/placement.ts): a cluster in the worker's own account and
+ * region uses the worker's clients; any other gets clients for its region, with credentials from STS
+ * AssumeRole on its roleArn (and externalId) when it names one. Clients are made on first use and
+ * kept: one set per distinct (region, role, external id), shared by every cluster placed there.
+ *
+ * Credentials come from the SDK's `fromTemporaryCredentials` provider (the worker's own credentials
+ * are the source); one assumed session is shared by the clients of a placement and replaced
+ * REFRESH_BEFORE_EXPIRY_MS before it expires. Credentials are never logged or put in an error: a
+ * failure names the role, and STS's own error code and message.
+ */
+
+/** The SDK refreshes identities 5 minutes before expiry (its memoizeIdentityProvider); same here. */
+const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
+/** AssumeRole's default and the member role's default maximum (1 h). */
+const SESSION_SECONDS = 3600;
+/** Shows in the member account's CloudTrail as the assumed-role session name. */
+const SESSION_NAME = 'fleetops';
+
+export interface ClusterClients {
+  /** The clients for a configured cluster; throws a non-retryable InvalidRequest for one the config does not name. */
+  clientsFor(cluster: string): AwsClients;
+  /** Destroys the clients this made (not the worker's own). */
+  destroy(): void;
+}
+
+export type ClusterClientOptions = Omit<AwsClientOptions, 'region' | 'credentials'>;
+
+interface Identity {
+  expiration?: Date;
+}
+
+/** One AssumeRole session shared by every client of a placement, refreshed before it expires. */
+export function assumedRoleCredentials(placement: Required<Pick<Placement, 'roleArn' | 'region'>> & Pick<Placement, 'externalId'>, opts: ClusterClientOptions): AwsCredentials {
+  const assume = fromTemporaryCredentials({
+    params: {
+      RoleArn: placement.roleArn,
+      RoleSessionName: SESSION_NAME,
+      DurationSeconds: SESSION_SECONDS,
+      ...(placement.externalId ? { ExternalId: placement.externalId } : {}),
+    },
+    // Regional STS in the cluster's region; the same endpoint override as every other client (the emulator).
+    clientConfig: {
+      region: placement.region,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      maxAttempts: opts.sdkMaxAttempts ?? 1,
+    },
+  });
+  let current: Promise<Awaited<ReturnType<typeof assume>>> | undefined;
+  const fresh = () => {
+    const p = assume().catch((err: unknown) => {
+      if (current === p) current = undefined;
+      throw roleAssumeFailure(placement.roleArn, err);
+    });
+    current = p;
+    return p;
+  };
+  return async () => {
+    const c = await (current ?? fresh());
+    if (isExpiring(c)) return fresh();
+    return c;
+  };
+}
+
+const isExpiring = (c: Identity): boolean => c.expiration !== undefined && c.expiration.getTime() - Date.now() < REFRESH_BEFORE_EXPIRY_MS;
+
+export function createClusterClients(config: FleetopsConfig, own: AwsClients, opts: ClusterClientOptions): ClusterClients {
+  const byPlacement = new Map<string, AwsClients>();
+  return {
+    clientsFor(cluster) {
+      if (!config.clusters[cluster]) {
+        throw ApplicationFailure.nonRetryable(`cluster "${cluster}" is not in the config`, FailureType.InvalidRequest);
+      }
+      const p = placementOf(config, cluster);
+      if (!p.roleArn && p.region === config.aws.region) return own;
+      const key = `${p.region}|${p.roleArn ?? ''}|${p.externalId ?? ''}`;
+      let clients = byPlacement.get(key);
+      if (!clients) {
+        const credentials = p.roleArn ? assumedRoleCredentials({ roleArn: p.roleArn, region: p.region, externalId: p.externalId }, opts) : undefined;
+        clients = createAwsClients({ ...opts, region: p.region, ...(credentials ? { credentials } : {}) });
+        byPlacement.set(key, clients);
+      }
+      return clients;
+    },
+    destroy() {
+      for (const c of byPlacement.values()) c.destroy();
+      byPlacement.clear();
+    },
+  };
+}

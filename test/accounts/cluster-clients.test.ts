@@ -1,0 +1,121 @@
+import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand } from '@aws-sdk/client-ecs';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { AwsClients } from '../../activities/aws/clients';
+import { createClusterClients, type ClusterClients } from '../../activities/aws/cluster-clients';
+import { createCapacityActivities } from '../../activities/capacity';
+import { FailureType } from '../../common/failures';
+import { parseConfig } from '../../config/load';
+import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
+import { startEmulator, type Emulator } from '../harness/emulator';
+import { stsAssumeRole } from '../../simulator/behaviours/sts-assume-role';
+import { ROOT } from '../harness/paths';
+
+/**
+ * Activities acting on clusters in other accounts and regions (activities/aws/cluster-clients.ts):
+ * the same activity code, given `clientsFor`, acts in the cluster's account and region with the
+ * credentials of its role; AWS state is read back per account. A role that cannot be assumed fails
+ * that cluster's calls, not retried, naming the role.
+ */
+
+let emu: Emulator;
+let clusters: ClusterClients | undefined;
+beforeAll(async () => {
+  // moto and the AssumeRole behaviour only: the capacity behaviour applies raises in the default account (see the report of issue 23).
+  emu = await startEmulator({ autoTick: false, behaviours: [stsAssumeRole] });
+});
+afterAll(async () => {
+  clusters?.destroy();
+  await emu?.stop();
+});
+
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
+const EXTERNAL_ID = 'fleetops-7f3a';
+
+async function seedAsg(aws: AwsClients, region: string, cluster: string, asg: string): Promise<void> {
+  await aws.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
+  const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${cluster}-node`, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  await aws.autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: asg,
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+      MinSize: 0,
+      MaxSize: 10,
+      DesiredCapacity: 0,
+      AvailabilityZones: [`${region}a`],
+    }),
+  );
+}
+
+async function world() {
+  await emu.reset();
+  clusters?.destroy();
+  const memberRole = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: `arn:aws:iam::${HOME_ACCOUNT}:root`, externalId: EXTERNAL_ID }));
+  const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
+  const pool = (asg: string) => [{ name: 'on-demand', kind: 'asg', autoScalingGroupName: asg }];
+  const config = parseConfig({
+    ...base,
+    aws: { region: 'us-east-1', account: HOME_ACCOUNT, endpoint: emu.endpoint },
+    alarmRoutes: [],
+    services: [],
+    clusters: {
+      home: { pools: pool('shared-asg') },
+      'client-a': { region: 'eu-west-1', roleArn: memberRole, externalId: EXTERNAL_ID, pools: pool('shared-asg') },
+      'client-b': { region: 'eu-west-1', roleArn: roleArnIn(OTHER_ACCOUNT, 'fleetops-member'), externalId: EXTERNAL_ID, pools: pool('shared-asg') },
+      'client-a-wrong-id': { region: 'eu-west-1', roleArn: memberRole, externalId: 'not-the-one', pools: pool('shared-asg') },
+    },
+  });
+  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  // The same names in both accounts: only the account tells them apart.
+  await seedAsg(emu.aws, 'us-east-1', 'home', 'shared-asg');
+  await seedAsg(clusters.clientsFor('client-a'), 'eu-west-1', 'client-a', 'shared-asg');
+  const activities = createCapacityActivities({ aws: emu.aws, clientsFor: clusters.clientsFor, config });
+  return { activities, config, memberClients: clusters.clientsFor('client-a') };
+}
+
+const scaleOut = (activities: ReturnType<typeof createCapacityActivities>, cluster: string, units: number) =>
+  run(activities.requestPoolCapacity, { cluster, pool: 'on-demand', units, newTargetUnits: units, excludeOverrides: [], clientToken: `${cluster}-${units}` });
+
+const desiredOf = async (aws: AwsClients) =>
+  (await aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['shared-asg'] }))).AutoScalingGroups?.[0]?.DesiredCapacity;
+
+it('acts in the cluster account and region with its role, and in the worker account for its own cluster', async () => {
+  const { activities, memberClients } = await world();
+  await scaleOut(activities, 'client-a', 3);
+  expect(await desiredOf(memberClients)).toBe(3);
+  expect(await desiredOf(emu.aws)).toBe(0);
+  await scaleOut(activities, 'home', 2);
+  expect([await desiredOf(emu.aws), await desiredOf(memberClients)]).toEqual([2, 3]);
+
+  const autoscaling = await emu.sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' });
+  expect(autoscaling.map((c) => c.region)).toEqual(['eu-west-1', 'us-east-1']);
+  // One AssumeRole for every client and call of the placement (seeding, the activity, the read-back).
+  const assumed = await emu.sim.calls({ service: 'sts', action: 'AssumeRole' });
+  expect(assumed.map((c) => [c.region, c.params.RoleArn, c.status])).toEqual([['eu-west-1', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member'), 200]]);
+});
+
+it('fails every call on a cluster whose role cannot be assumed, not retried, naming the role; other clusters go on', async () => {
+  const { activities, memberClients } = await world();
+  for (const [cluster, role] of [
+    ['client-b', roleArnIn(OTHER_ACCOUNT, 'fleetops-member')],
+    ['client-a-wrong-id', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member')],
+  ] as const) {
+    const err = await scaleOut(activities, cluster, 5).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    const f = err as ApplicationFailure;
+    expect([f.type, f.nonRetryable]).toEqual([FailureType.AwsRoleNotAssumable, true]);
+    expect(f.message).toContain(`cannot assume role ${role}`);
+    expect(f.message).toContain('AccessDenied');
+  }
+  await scaleOut(activities, 'client-a', 1);
+  expect(await desiredOf(memberClients)).toBe(1);
+});

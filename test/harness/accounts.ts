@@ -1,0 +1,40 @@
+/**
+ * Several AWS accounts in one moto: IAM roles are made in a member account with moto's
+ * `x-moto-account-id` header (straight to moto, as an administrator of that account would), and
+ * credentials from AssumeRole on them act in that account (moto maps the session's access key to the
+ * role's account).
+ */
+export const HOME_ACCOUNT = '123456789012';
+export const MEMBER_ACCOUNT = '222222222222';
+export const OTHER_ACCOUNT = '333333333333';
+
+export const roleArnIn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
+
+/** The member role's trust policy of the kit (deploy/aws/fleetops-member.yaml): the worker's account, with the external id. */
+export function trustPolicy(opts: { principal: string; externalId?: string }): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: opts.principal },
+        Action: 'sts:AssumeRole',
+        ...(opts.externalId ? { Condition: { StringEquals: { 'sts:ExternalId': opts.externalId } } } : {}),
+      },
+    ],
+  });
+}
+
+export async function createRole(motoUrl: string, account: string, name: string, trust: string): Promise<string> {
+  const res = await fetch(motoUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'AWS4-HMAC-SHA256 Credential=admin/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+      'x-moto-account-id': account,
+    },
+    body: new URLSearchParams({ Action: 'CreateRole', Version: '2010-05-08', RoleName: name, AssumeRolePolicyDocument: trust }).toString(),
+  });
+  if (!res.ok) throw new Error(`CreateRole ${name} in ${account}: HTTP ${res.status}: ${await res.text()}`);
+  return roleArnIn(account, name);
+}
