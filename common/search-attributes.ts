@@ -11,6 +11,18 @@ export const FleetopsService = defineSearchAttributeKey('FleetopsService', Searc
 export const FleetopsInstanceId = defineSearchAttributeKey('FleetopsInstanceId', SearchAttributeType.KEYWORD);
 export const FleetopsPhase = defineSearchAttributeKey('FleetopsPhase', SearchAttributeType.KEYWORD);
 export const FleetopsSeverity = defineSearchAttributeKey('FleetopsSeverity', SearchAttributeType.KEYWORD);
+/** The AWS account and region a workflow acts in (set where the config places clusters in several accounts). */
+export const FleetopsAccount = defineSearchAttributeKey('FleetopsAccount', SearchAttributeType.KEYWORD);
+export const FleetopsRegion = defineSearchAttributeKey('FleetopsRegion', SearchAttributeType.KEYWORD);
+
+/** FleetopsAccount and FleetopsRegion of a placement; none when there is none (single-account configs). */
+export const placementAttributes = (p: { account: string; region: string } | undefined) =>
+  p
+    ? [
+        { key: FleetopsAccount, value: p.account },
+        { key: FleetopsRegion, value: p.region },
+      ]
+    : [];
 
 export const ALL_SEARCH_ATTRIBUTES = [
   FleetopsKind,
@@ -19,6 +31,8 @@ export const ALL_SEARCH_ATTRIBUTES = [
   FleetopsInstanceId,
   FleetopsPhase,
   FleetopsSeverity,
+  FleetopsAccount,
+  FleetopsRegion,
 ] as const;
 
 /** `FleetopsKind` values: one per workflow kind. */

@@ -1,12 +1,26 @@
-/** Workflow ids are part of the outside contract (PRODUCT.md, "Events and what they start"). */
+/**
+ * Workflow ids are part of the outside contract (PRODUCT.md, "Events and what they start").
+ *
+ * Many accounts (config/placement.ts): an id keyed by an AWS name that two accounts could both have
+ * (an instance id, an alarm name) carries the account right after the kind when the account is not
+ * the worker's own (`memberAccount`): `drain-222222222222-i-0abc…`, `incident-alarm-222222222222-5xx`.
+ * The worker's own account keeps the single-account ids unchanged, so nothing migrates. Ids keyed by
+ * a config cluster name (capacity, deploy) are unique already: cluster names are unique in the config.
+ */
 
-export const drainWorkflowId = (instanceId: string): string => `drain-${instanceId}`;
-export const launchWorkflowId = (instanceId: string): string => `launch-${instanceId}`;
+const qualified = (memberAccount: string | undefined, rest: string): string => (memberAccount ? `${memberAccount}-${rest}` : rest);
+
+export const drainWorkflowId = (instanceId: string, memberAccount?: string): string => `drain-${qualified(memberAccount, instanceId)}`;
+export const launchWorkflowId = (instanceId: string, memberAccount?: string): string => `launch-${qualified(memberAccount, instanceId)}`;
 export const capacityWorkflowId = (cluster: string): string => `capacity-${cluster}`;
 export const deployWorkflowId = (cluster: string, service: string): string => `deploy-${cluster}-${service}`;
-export const alarmIncidentWorkflowId = (alarmName: string): string => `incident-alarm-${alarmName}`;
+export const alarmIncidentWorkflowId = (alarmName: string, memberAccount?: string): string => `incident-alarm-${qualified(memberAccount, alarmName)}`;
 /** The incident a drain asks for when it misses its deadline; a second miss for the instance joins it. */
-export const drainIncidentWorkflowId = (instanceId: string): string => `incident-drain-${instanceId}`;
+export const drainIncidentWorkflowId = (instanceId: string, memberAccount?: string): string => `incident-drain-${qualified(memberAccount, instanceId)}`;
+
+/** The account an id carries for a placement: a member account's, none for the worker's own. */
+export const memberAccountOf = (placement: { account: string; member?: boolean } | undefined): string | undefined =>
+  placement?.member ? placement.account : undefined;
 
 /** `incident-<slug>-<short-id>`: the slug keeps ids readable in the Web UI, the short id keeps them unique. */
 export function declaredIncidentWorkflowId(title: string, shortId: string): string {

@@ -8,6 +8,24 @@ import { INCIDENT_SEVERITIES, type IncidentSeverity } from './incident/severity'
  * the workflows. Zod schemas validate at the edges; workflows import only the inferred types.
  */
 
+// ---- where a workflow's AWS resources live (one fleetops for many accounts; config/placement.ts) ----
+
+/**
+ * The account and region an event came from, or a cluster lives in. `member`: the account is not the
+ * worker's own, so ids keyed by an AWS name (instance id, alarm name) carry the account
+ * (common/workflow-ids.ts). Unset on workflows of a single-account config: their ids and inputs stay
+ * as they were.
+ */
+export const awsPlacementSchema = z
+  .object({
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+    member: z.boolean().optional(),
+  })
+  .strict();
+
+export type AwsPlacement = z.infer<typeof awsPlacementSchema>;
+
 // ---- canary deploy (workflows/canary-deploy/) ----
 
 const taskDefinitionArn = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]+:\d+$/;
@@ -121,8 +139,7 @@ export const spotDrainInputSchema = z
      * only in the clusters placed there, and acts with their clients. Unset (a single-account config,
      * older runs): every configured cluster is searched.
      */
-    account: z.string().regex(/^\d{12}$/).optional(),
-    region: z.string().min(1).max(32).optional(),
+    placement: awsPlacementSchema.optional(),
     /** Record every mutating AWS call (and the capacity request) instead of making it. */
     dryRun: z.boolean().optional(),
   })
@@ -253,6 +270,8 @@ export type IncidentFacts = z.infer<typeof incidentFactsSchema>;
 export const capacityInputSchema = z
   .object({
     cluster: z.string().min(1).max(255),
+    /** The cluster's account and region (set in a many-account config): the drains of its scale-ins carry it. */
+    placement: awsPlacementSchema.optional(),
     /** Record every mutating AWS call (CreateFleet, ModifySpotFleetRequest, ...) instead of making it. */
     dryRun: z.boolean().optional(),
   })

@@ -57,3 +57,18 @@ export function knownAccounts(config: FleetopsConfig): Set<string> {
   }
   return out;
 }
+
+/**
+ * True when events are routed by account: a config that names accounts (aws.account, or a cluster
+ * role). Single-account configs without aws.account route as they always did, accounts unchecked.
+ */
+export const routesByAccount = (config: FleetopsConfig): boolean => config.aws.account !== undefined || isMultiAccount(config);
+
+/** A workflow's placement (common/workflow-inputs.ts AwsPlacement) from an account and region; undefined when accounts are not routed. */
+export function workflowPlacement(config: FleetopsConfig, where: { account?: string; region: string }): { account: string; region: string; member?: true } | undefined {
+  if (!routesByAccount(config) || !where.account) return undefined;
+  return { account: where.account, region: where.region, ...(where.account !== config.aws.account ? { member: true as const } : {}) };
+}
+
+/** The placement a workflow about `cluster` carries (capacity, launch, deploy); undefined in a single-account config. */
+export const clusterWorkflowPlacement = (config: FleetopsConfig, cluster: string) => workflowPlacement(config, placementOf(config, cluster));

@@ -7,6 +7,7 @@ import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../common/starts/i
 import { launchStartOptions } from '../common/starts/launch';
 import { EC2_INSTANCE_ID } from '../common/aws-ids';
 import type {
+  AwsPlacement,
   CapacityInput,
   CapacityRequest,
   DeployEcsEvent,
@@ -18,7 +19,8 @@ import type {
   SpotDrainInput,
 } from '../common/workflow-inputs';
 import { alarmEventSignal } from '../workflows/incident/messages';
-import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId } from '../common/workflow-ids';
+import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId, memberAccountOf } from '../common/workflow-ids';
+import { clusterWorkflowPlacement, clustersAt, knownAccounts, placementOf, routesByAccount, workflowPlacement } from '../config/placement';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
 import { capacityRequestSignal } from '../workflows/capacity/messages';
 import { drainEventSignal } from '../workflows/spot-drain/messages';
@@ -142,7 +144,25 @@ export function matchAlarmRoute(routes: readonly AlarmRoute[], alarmName: string
   return best;
 }
 
-function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-warning' | 'rebalance-recommendation' | 'lifecycle-terminate' }>, opts: RouteOptions): RouteDecision {
+/**
+ * Many accounts: the placement an AWS event's workflows carry (its envelope's account and region), or
+ * why it is ignored: no configured cluster lives there, so nothing may act on it (and a drain for an
+ * instance id known in another account is never joined from here: the id carries the account).
+ * Single-account configs: no placement, nothing checked.
+ */
+function drainPlacement(event: RoutableEvent, config: FleetopsConfig): { placement?: AwsPlacement } | { ignore: RouteDecision } {
+  const { account, region } = event.envelope;
+  const placement = workflowPlacement(config, { account, region });
+  if (!placement) return {};
+  if (clustersAt(config, { account, region }).length === 0) {
+    return { ignore: { action: 'ignore', reason: `no cluster in the config is in account ${account}, region ${region}`, workflowId: null } };
+  }
+  return { placement };
+}
+
+function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-warning' | 'rebalance-recommendation' | 'lifecycle-terminate' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
+  const where = drainPlacement(event, config);
+  if ('ignore' in where) return where.ignore;
   const { envelope } = event;
   let signal: DrainEvent;
   let what: string;
@@ -168,7 +188,7 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
   }
   return {
     action: 'signalWithStart',
-    ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...dryRunOf(opts) }, { why: what })),
+    ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...where, ...dryRunOf(opts) }, { why: what })),
     signal: { name: drainEventSignal.name, arg: signal },
   };
 }
@@ -178,8 +198,10 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
  * mean the instance goes now, so its drain starts (or is joined) on the warning deadline; stopped and
  * terminated close a drain that is still running and start nothing; pending and running are not ours.
  */
-function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-change' }>, opts: RouteOptions): RouteDecision {
+function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-change' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
   const { envelope, detail } = event;
+  const where = drainPlacement(event, config);
+  if ('ignore' in where) return where.ignore;
   const instanceId = detail['instance-id'];
   const { state } = detail;
   if (state === 'stopping' || state === 'shutting-down') {
@@ -187,13 +209,13 @@ function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-
     const signal: DrainEvent = { kind: 'instance-stopping', instanceId, eventId: envelope.id, eventTime: envelope.time, deadline };
     return {
       action: 'signalWithStart',
-      ...targetOf(drainStartOptions({ instanceId, ...dryRunOf(opts) }, { why: `instance ${state}, deadline ${deadline}` })),
+      ...targetOf(drainStartOptions({ instanceId, ...where, ...dryRunOf(opts) }, { why: `instance ${state}, deadline ${deadline}` })),
       signal: { name: drainEventSignal.name, arg: signal },
     };
   }
   if (state === 'stopped' || state === 'terminated') {
     const signal: DrainEvent = { kind: 'instance-gone', instanceId, eventId: envelope.id, eventTime: envelope.time };
-    return { action: 'signal', workflowId: drainWorkflowId(instanceId), signal: { name: drainEventSignal.name, arg: signal } };
+    return { action: 'signal', workflowId: drainWorkflowId(instanceId, memberAccountOf(where.placement)), signal: { name: drainEventSignal.name, arg: signal } };
   }
   return { action: 'ignore', reason: `instance ${instanceId} is ${state}: only stopping, shutting-down, stopped and terminated concern a drain`, workflowId: null };
 }
@@ -203,7 +225,7 @@ function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-
  * affected instance now, replacement first, on the relaxed deadline or before `startTime`,
  * whichever is earlier. Other services and categories, and closed events, are not ours.
  */
-function healthRoute(event: Extract<RoutableEvent, { kind: 'health-event' }>, opts: RouteOptions): RouteResult {
+function healthRoute(event: Extract<RoutableEvent, { kind: 'health-event' }>, config: FleetopsConfig, opts: RouteOptions): RouteResult {
   const { envelope, detail } = event;
   const what = `${detail.service} ${detail.eventTypeCategory} ${detail.eventTypeCode}`;
   if (detail.service !== 'EC2' || detail.eventTypeCategory !== 'scheduledChange') {
@@ -213,6 +235,8 @@ function healthRoute(event: Extract<RoutableEvent, { kind: 'health-event' }>, op
   // affectedEntities names the instances; `resources` repeats them (and is all there is in some samples).
   const instances = [...new Set([...detail.affectedEntities.map((e) => e.entityValue), ...envelope.resources])].filter((v) => EC2_INSTANCE_ID.test(v));
   if (instances.length === 0) return { action: 'ignore', reason: `AWS Health ${what} names no EC2 instance`, workflowId: null };
+  const where = drainPlacement(event, config);
+  if ('ignore' in where) return where.ignore;
   const startMs = detail.startTime ? Date.parse(detail.startTime) : NaN;
   const deadline = Number.isFinite(startMs) ? new Date(startMs).toISOString() : undefined;
   return {
@@ -221,7 +245,7 @@ function healthRoute(event: Extract<RoutableEvent, { kind: 'health-event' }>, op
       const signal: DrainEvent = { kind: 'scheduled-change', instanceId, eventId: envelope.id, eventTime: envelope.time, ...(deadline ? { deadline } : {}) };
       return {
         action: 'signalWithStart',
-        ...targetOf(drainStartOptions({ instanceId, ...dryRunOf(opts) }, { why: `${detail.eventTypeCode}${deadline ? ` at ${deadline}` : ''}` })),
+        ...targetOf(drainStartOptions({ instanceId, ...where, ...dryRunOf(opts) }, { why: `${detail.eventTypeCode}${deadline ? ` at ${deadline}` : ''}` })),
         signal: { name: drainEventSignal.name, arg: signal },
       } satisfies RouteDecision;
     }),
@@ -234,8 +258,15 @@ function healthRoute(event: Extract<RoutableEvent, { kind: 'health-event' }>, op
  */
 function launchRoute(event: Extract<RoutableEvent, { kind: 'lifecycle-launch' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
   const { envelope, detail: d } = event;
-  const owner = Object.entries(config.clusters).find(([, c]) => c.pools.some((p) => p.kind === 'asg' && p.autoScalingGroupName === d.AutoScalingGroupName));
-  if (!owner) return { action: 'ignore', reason: `no cluster in the config has Auto Scaling group ${d.AutoScalingGroupName} as a pool`, workflowId: null };
+  // Many accounts: only a cluster in the event's account and region can own the group (group names repeat across accounts).
+  const here = routesByAccount(config) ? new Set(clustersAt(config, envelope)) : undefined;
+  const owner = Object.entries(config.clusters).find(
+    ([name, c]) => (!here || here.has(name)) && c.pools.some((p) => p.kind === 'asg' && p.autoScalingGroupName === d.AutoScalingGroupName),
+  );
+  if (!owner) {
+    const where = here ? ` in account ${envelope.account}, region ${envelope.region}` : '';
+    return { action: 'ignore', reason: `no cluster in the config${where} has Auto Scaling group ${d.AutoScalingGroupName} as a pool`, workflowId: null };
+  }
   const [cluster, settings] = owner;
   const input: LaunchInput = {
     instanceId: d.EC2InstanceId,
@@ -247,16 +278,29 @@ function launchRoute(event: Extract<RoutableEvent, { kind: 'lifecycle-launch' }>
     heartbeatSeconds: settings.drain.lifecycleHeartbeatSeconds,
     ...dryRunOf(opts),
   };
-  return { action: 'start', ...targetOf(launchStartOptions(input)) };
+  return { action: 'start', ...targetOf(launchStartOptions(input, workflowPlacement(config, envelope))) };
 }
 
 function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
   const { alarmName, state } = event.detail;
   const route = matchAlarmRoute(config.alarmRoutes, alarmName);
   if (!route) return { action: 'ignore', reason: `no alarm route matches ${alarmName}`, workflowId: null };
+  const { account, region } = event.envelope;
+  const placement = workflowPlacement(config, { account, region });
+  if (placement && route.cluster) {
+    // An alarm scales (or scopes an incident to) its route's cluster only from where that cluster lives.
+    const p = placementOf(config, route.cluster);
+    if (p.account !== account || p.region !== region) {
+      return {
+        action: 'ignore',
+        reason: `alarm ${alarmName} is from account ${account}, region ${region}; its route's cluster ${route.cluster} is in account ${p.account ?? '?'}, region ${p.region}`,
+        workflowId: null,
+      };
+    }
+  }
 
   if (route.action === 'incident') {
-    const workflowId = alarmIncidentWorkflowId(alarmName);
+    const workflowId = alarmIncidentWorkflowId(alarmName, memberAccountOf(placement));
     const signal: SignalPayload = {
       name: SignalName.alarmEvent,
       arg: { alarmName, state: state.value, reason: state.reason, time: event.envelope.time, eventId: event.envelope.id },
@@ -276,6 +320,7 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
       {
         // A route that names a cluster scopes the incident to it, so a sev1/sev2 one freezes its deploys.
         cluster: route.cluster,
+        ...(placement ? { placement } : {}),
         staticSummary: `${severity} incident from alarm ${alarmName}${route.cluster ? ` (cluster ${route.cluster})` : ''}`,
         // A resolved incident is closed; the next alarm opens a new one under the same id.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -285,7 +330,7 @@ function alarmRoute(event: Extract<RoutableEvent, { kind: 'alarm-state-change' }
   }
 
   const cluster = route.cluster as string; // the schema requires a cluster on scale routes
-  const start = capacityStartOptions(cluster, dryRunOf(opts));
+  const start = capacityStartOptions(cluster, { ...dryRunOf(opts), ...(placement ? { placement: clusterWorkflowPlacement(config, cluster) } : {}) });
   if (state.value !== 'ALARM') return { action: 'ignore', reason: `alarm ${alarmName} is ${state.value}; only ALARM scales`, workflowId: start.workflowId };
   const direction = route.action === 'scale-out' ? 'out' : 'in';
   const units = route.units ?? config.clusters[cluster]?.capacity.stepUnits ?? 1;
@@ -315,6 +360,12 @@ function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-ch
   const service = event.envelope.resources.map(parseEcsServiceArn).find((s) => s !== undefined);
   if (!service) return { action: 'ignore', reason: 'no ECS service ARN with a cluster in resources', workflowId: null };
   const { envelope, detail } = event;
+  if (routesByAccount(config) && config.clusters[service.cluster]) {
+    const p = placementOf(config, service.cluster);
+    if (p.account !== envelope.account || p.region !== envelope.region) {
+      return { action: 'ignore', reason: `ECS event for cluster ${service.cluster} from account ${envelope.account}, region ${envelope.region}; the configured ${service.cluster} is in account ${p.account ?? '?'}, region ${p.region}`, workflowId: null };
+    }
+  }
   const arg: DeployEcsEvent = {
     detailType: event.kind === 'ecs-deployment-state-change' ? 'ECS Deployment State Change' : 'ECS Service Action',
     eventName: detail.eventName,
@@ -343,7 +394,7 @@ function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>
     ...(d.force ? { force: true } : {}),
     ...dryRunOf(opts, d.dryRun),
   };
-  return { action: 'start', ...targetOf(deployStartOptions(input)) };
+  return { action: 'start', ...targetOf(deployStartOptions(input, clusterWorkflowPlacement(config, d.cluster))) };
 }
 
 function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-declared' }>, opts: RouteOptions): RouteDecision {
@@ -368,15 +419,19 @@ function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-d
 
 /** What one validated event becomes. Throws RouteValidationError for details that name unknown config. */
 export function routeEvent(event: ParsedEvent, config: FleetopsConfig, opts: RouteOptions = {}): RouteResult {
+  // Many accounts: what AWS publishes in an account no cluster is in is not ours (fleetops' own events carry no AWS account meaning).
+  if (event.envelope.source.startsWith('aws.') && routesByAccount(config) && !knownAccounts(config).has(event.envelope.account)) {
+    return { action: 'ignore', reason: `event from account ${event.envelope.account}, which no cluster in the config is in`, workflowId: null };
+  }
   switch (event.kind) {
     case 'spot-interruption-warning':
     case 'rebalance-recommendation':
     case 'lifecycle-terminate':
-      return drainRoute(event, opts);
+      return drainRoute(event, config, opts);
     case 'instance-state-change':
-      return stateChangeRoute(event, opts);
+      return stateChangeRoute(event, config, opts);
     case 'health-event':
-      return healthRoute(event, opts);
+      return healthRoute(event, config, opts);
     case 'lifecycle-launch':
       return launchRoute(event, config, opts);
     case 'lifecycle-test-notification':

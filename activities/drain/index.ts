@@ -6,16 +6,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type { DryRunCall } from '../../common/controls';
 import { FailureType } from '../../common/failures';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsSeverity, placementAttributes } from '../../common/search-attributes';
 import { capacityStartOptions } from '../../common/starts/capacity';
-import { drainIncidentWorkflowId } from '../../common/workflow-ids';
+import { drainIncidentWorkflowId, memberAccountOf } from '../../common/workflow-ids';
 import type { IncidentSeverity } from '../../common/incident/severity';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { instanceWeight } from '../../config/instance-weight';
 import { awsCall } from '../aws/errors';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { clientsFor, type ActivityDeps } from '../deps';
-import { clustersAt } from '../../config/placement';
+import { clusterWorkflowPlacement, clustersAt } from '../../config/placement';
 import type { AwsClients } from '../aws/clients';
 import { openAutomationIncident } from '../incident/open-from-automation';
 import { capacityRequestSignal } from '../../workflows/capacity/messages';
@@ -62,7 +62,7 @@ export interface SignalWithStartArgs {
   signal: string;
   signalArgs: unknown[];
   staticSummary: string;
-  searchAttributes: { kind: string; cluster?: string; instanceId?: string; severity?: string };
+  searchAttributes: { kind: string; cluster?: string; instanceId?: string; severity?: string; placement?: { account: string; region: string } };
 }
 
 const collect = (calls: DryRunCall[], m: { dryRun: boolean } & ({ dryRun: true; call: DryRunCall } | { dryRun: false })) => {
@@ -100,6 +100,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       ...(a.searchAttributes.cluster ? [{ key: FleetopsCluster, value: a.searchAttributes.cluster }] : []),
       ...(a.searchAttributes.instanceId ? [{ key: FleetopsInstanceId, value: a.searchAttributes.instanceId }] : []),
       ...(a.searchAttributes.severity ? [{ key: FleetopsSeverity, value: a.searchAttributes.severity }] : []),
+      ...placementAttributes(a.searchAttributes.placement),
     ];
     // The worker's own client (SDK 1.24 activity context): signal-with-start both starts the workflow if
     // it is not running and delivers the signal, so the request cannot be lost between the two.
@@ -286,7 +287,8 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     },
 
     async requestReplacementCapacity(input: CapacityReplacementInput): Promise<CapacityReplacementResult> {
-      const start = capacityStartOptions(input.cluster);
+      const placement = clusterWorkflowPlacement(deps.config, input.cluster);
+      const start = capacityStartOptions(input.cluster, placement ? { placement } : {});
       const { workflowId } = start;
       const request: CapacityRequest = {
         direction: 'out',
@@ -304,7 +306,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         signal: capacityRequestSignal.name,
         signalArgs: [request],
         staticSummary: start.staticSummary,
-        searchAttributes: { kind: 'capacity', cluster: input.cluster },
+        searchAttributes: { kind: 'capacity', cluster: input.cluster, ...(placement ? { placement } : {}) },
       });
       return { workflowId, dryRunCalls: [] };
     },
@@ -354,16 +356,17 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         `not done: ${facts.notDone.join(', ') || 'nothing'}`,
         ...(facts.failure ? [`failure: ${facts.failure}`] : []),
       ];
+      const placement = facts.cluster && deps.config.clusters[facts.cluster] ? clusterWorkflowPlacement(deps.config, facts.cluster) : undefined;
       // The worker's own client (SDK 1.24 activity context).
       const { workflowId } = await openAutomationIncident(Context.current().client.workflow, {
-        workflowId: drainIncidentWorkflowId(facts.instanceId),
+        workflowId: drainIncidentWorkflowId(facts.instanceId, memberAccountOf(placement)),
         title,
         severity: DRAIN_INCIDENT_SEVERITY,
         summary: lines.join('\n'),
         origin: { workflowId: facts.workflowId, workflowKind: 'drain' },
         key: `${facts.workflowId}/deadline-missed`,
         entries: lines.map((text) => ({ time: now, author: facts.workflowId, kind: 'automation' as const, text })),
-        scope: { cluster: facts.cluster, instanceId: facts.instanceId },
+        scope: { cluster: facts.cluster, instanceId: facts.instanceId, ...(placement ? { placement } : {}) },
         staticSummary: title,
       });
       return { requested: true, workflowId, detail: `incident ${workflowId} (${DRAIN_INCIDENT_SEVERITY}) asked for` };

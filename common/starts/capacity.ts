@@ -1,8 +1,8 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind } from '../search-attributes';
+import { FleetopsCluster, FleetopsKind, placementAttributes } from '../search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../task-queues';
 import { capacityWorkflowId } from '../workflow-ids';
-import type { CapacityInput } from '../workflow-inputs';
+import type { AwsPlacement, CapacityInput } from '../workflow-inputs';
 
 /** The workflow type: the exported function name in workflows/capacity/workflow.ts. */
 export const CAPACITY_WORKFLOW_TYPE = 'capacity' as const;
@@ -13,12 +13,13 @@ export const CAPACITY_WORKFLOW_TYPE = 'capacity' as const;
  * start is a signal-with-start of `capacityRequest` (workflows/capacity/messages.ts).
  * Spread into `client.workflow.signalWithStart(start.workflowType, { ...start, signal, signalArgs })`.
  */
-export function capacityStartOptions(cluster: string, opts: { dryRun?: boolean } = {}) {
+export function capacityStartOptions(cluster: string, opts: { dryRun?: boolean; placement?: AwsPlacement } = {}) {
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: FleetopsKind, value: 'capacity' },
     { key: FleetopsCluster, value: cluster },
+    ...placementAttributes(opts.placement),
   ];
-  const input: CapacityInput = { cluster, ...(opts.dryRun ? { dryRun: true } : {}) };
+  const input: CapacityInput = { cluster, ...(opts.placement ? { placement: opts.placement } : {}), ...(opts.dryRun ? { dryRun: true } : {}) };
   // A closed (aborted, failed) capacity workflow is replaced by the next request under the same id.
   const workflowIdReusePolicy: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE';
   return {

@@ -1,5 +1,5 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind, FleetopsService } from '../search-attributes';
+import { FleetopsCluster, FleetopsKind, FleetopsService, placementAttributes } from '../search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../task-queues';
 import { deployWorkflowId } from '../workflow-ids';
 import type { DeployInput } from '../workflow-inputs';
@@ -13,11 +13,12 @@ export const DEPLOY_WORKFLOW_TYPE = 'canaryDeploy' as const;
  * task queue, the search attributes operators filter on, and the summary the Web UI lists. A finished
  * deploy's id may be reused by the next deploy. Spread the rest into `client.workflow.start(workflowType, …)`.
  */
-export function deployStartOptions(input: DeployInput) {
+export function deployStartOptions(input: DeployInput, placement?: { account: string; region: string }) {
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: FleetopsKind, value: 'deploy' },
     { key: FleetopsCluster, value: input.cluster },
     { key: FleetopsService, value: input.service },
+    ...placementAttributes(placement),
   ];
   const by = input.requestedBy !== undefined ? ` (by ${input.requestedBy})` : '';
   return {

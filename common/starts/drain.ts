@@ -1,7 +1,7 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../search-attributes';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../search-attributes';
 import { TASK_QUEUE_CRITICAL } from '../task-queues';
-import { drainWorkflowId } from '../workflow-ids';
+import { drainWorkflowId, memberAccountOf } from '../workflow-ids';
 import type { SpotDrainInput } from '../workflow-inputs';
 
 /** Why a drain starts, for its static summary; and what else the starter knows about the instance. */
@@ -24,12 +24,13 @@ export function drainStartOptions(input: SpotDrainInput, ctx: DrainStartContext)
     { key: FleetopsKind, value: 'drain' },
     ...(ctx.cluster ? [{ key: FleetopsCluster, value: ctx.cluster }] : []),
     { key: FleetopsInstanceId, value: input.instanceId },
+    ...placementAttributes(input.placement),
   ];
   const workflowIdReusePolicy: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
   return {
     /** The exported workflow function's name (workflows/spot-drain/workflow.ts). */
     workflowType: 'spotDrain' as const,
-    workflowId: drainWorkflowId(input.instanceId),
+    workflowId: drainWorkflowId(input.instanceId, memberAccountOf(input.placement)),
     // Its own queue, so no backlog of deploys or incidents can delay a two-minute drain.
     taskQueue: TASK_QUEUE_CRITICAL,
     args: [input] as [SpotDrainInput],

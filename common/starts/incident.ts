@@ -1,5 +1,5 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, FleetopsSeverity } from '../search-attributes';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, FleetopsSeverity, placementAttributes } from '../search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../task-queues';
 import { declaredIncidentWorkflowId } from '../workflow-ids';
 import type { IncidentInput } from '../workflow-inputs';
@@ -16,6 +16,8 @@ export interface IncidentScope {
   service?: string;
   /** The instance a drain incident is about (FleetopsInstanceId). */
   instanceId?: string;
+  /** The account and region the incident is about (FleetopsAccount, FleetopsRegion). */
+  placement?: { account: string; region: string };
 }
 
 export interface IncidentStartExtras extends IncidentScope {
@@ -48,6 +50,7 @@ export function incidentStartOptions(workflowId: string, input: IncidentInput, e
     ...(extras.cluster ? [{ key: FleetopsCluster, value: extras.cluster }] : []),
     ...(extras.service ? [{ key: FleetopsService, value: extras.service }] : []),
     ...(extras.instanceId ? [{ key: FleetopsInstanceId, value: extras.instanceId }] : []),
+    ...placementAttributes(extras.placement),
   ];
   return {
     workflowType: INCIDENT_WORKFLOW_TYPE,

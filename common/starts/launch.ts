@@ -1,8 +1,8 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../search-attributes';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { launchWorkflowId } from '../workflow-ids';
-import type { LaunchInput } from '../workflow-inputs';
+import { launchWorkflowId, memberAccountOf } from '../workflow-ids';
+import type { AwsPlacement, LaunchInput } from '../workflow-inputs';
 
 /** The workflow type: the exported function name in workflows/launch/workflow.ts. */
 export const LAUNCH_WORKFLOW_TYPE = 'launch' as const;
@@ -12,17 +12,18 @@ export const LAUNCH_WORKFLOW_TYPE = 'launch' as const;
  * lifecycle action) and tests. A plain start: one lifecycle action per instance launch, so a
  * redelivered event finds the workflow running (`duplicate`) or finished (refused, `duplicate`).
  */
-export function launchStartOptions(input: LaunchInput) {
+export function launchStartOptions(input: LaunchInput, placement?: AwsPlacement) {
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: FleetopsKind, value: 'launch' },
     { key: FleetopsCluster, value: input.cluster },
     { key: FleetopsInstanceId, value: input.instanceId },
+    ...placementAttributes(placement),
   ];
   // An instance launches once; a second lifecycle action for it is a redelivery.
   const workflowIdReusePolicy: WorkflowIdReusePolicy = 'REJECT_DUPLICATE';
   return {
     workflowType: LAUNCH_WORKFLOW_TYPE,
-    workflowId: launchWorkflowId(input.instanceId),
+    workflowId: launchWorkflowId(input.instanceId, memberAccountOf(placement)),
     // Not drain work: a launch waits minutes for the instance to boot, no two-minute deadline.
     taskQueue: TASK_QUEUE_DEFAULT,
     args: [input] as [LaunchInput],

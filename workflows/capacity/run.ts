@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { CapacitySnapshot } from '../../activities/capacity/types';
+import type { AwsPlacement } from '../../common/workflow-inputs';
 import { FailureType } from '../../common/failures';
 import type { OperatorControls } from '../lib/operator-controls';
 import { aws } from './activity-options';
@@ -9,6 +10,8 @@ import type { CapacityState } from './state';
 export interface CapacityRun {
   readonly cluster: string;
   readonly dryRun: boolean;
+  /** The cluster's account and region (many-account configs): its scale-in drains carry it. */
+  readonly placement?: AwsPlacement;
   readonly state: CapacityState;
   readonly controls: OperatorControls;
 }

@@ -75,7 +75,7 @@ export async function scaleIn(run: CapacityRun, units: number, why: string, opts
 /** Drains one victim through a child `spotDrain`; the victim when it drained, undefined when it stays. */
 async function drainVictim(run: CapacityRun, v: PoolInstance): Promise<PoolInstance | undefined> {
   const { cluster, dryRun, state } = run;
-  const childInput: SpotDrainInput = { instanceId: v.instanceId, ...(dryRun ? { dryRun } : {}) };
+  const childInput: SpotDrainInput = { instanceId: v.instanceId, ...(run.placement ? { placement: run.placement } : {}), ...(dryRun ? { dryRun } : {}) };
   try {
     const { workflowId, taskQueue, args, typedSearchAttributes, staticSummary } = drainStartOptions(childInput, {
       why: `scale-in of ${cluster}/${v.pool}`,

@@ -31,7 +31,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
   });
   const st = state.carried;
   const controls: OperatorControls = installOperatorControls({ initialPhase: 'idle', status: () => state.status(controls?.phase ?? 'starting') });
-  const run: CapacityRun = { cluster, dryRun: state.dryRun, state, controls };
+  const run: CapacityRun = { cluster, dryRun: state.dryRun, state, controls, ...(input.placement ? { placement: input.placement } : {}) };
 
   setHandler(capacityRequestSignal, (req) => void state.receive(req), {
     description: 'Ask for units of capacity out or in; requests that arrive together coalesce into one plan.',
@@ -53,7 +53,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
     if (info.continueAsNewSuggested || info.historyLength >= CONTINUE_AS_NEW_AFTER_EVENTS) {
       await condition(allHandlersFinished);
       st.continuedRuns += 1;
-      await continueAsNew<typeof capacity>({ cluster, ...(input.dryRun !== undefined ? { dryRun: input.dryRun } : {}), carried: st });
+      await continueAsNew<typeof capacity>({ cluster, ...(input.placement ? { placement: input.placement } : {}), ...(input.dryRun !== undefined ? { dryRun: input.dryRun } : {}), carried: st });
     }
     const waitingCooldown = state.waitingForCooldown();
     controls.setPhase(waitingCooldown ? 'cooldown' : 'idle');

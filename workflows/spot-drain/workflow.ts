@@ -42,7 +42,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   setHandler(drainEventSignal, (e) => void state.addEvent(e), {
     description: 'An interruption warning, rebalance recommendation or lifecycle action for this instance.',
   });
-  const placement = input.account || input.region ? { account: input.account, region: input.region } : undefined;
+  const placement = input.placement ? { account: input.placement.account, region: input.placement.region } : undefined;
   const ctx: DrainContext = { state, controls, workflowId: workflowInfo().workflowId, ...(placement ? { placement } : {}) };
 
   if (!(await condition(() => state.events.length > 0, FIRST_EVENT_WAIT_MS))) {
