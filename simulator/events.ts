@@ -24,6 +24,8 @@ export interface AwsEventInput {
   /** Defaults to now. */
   time?: Date;
   region?: string;
+  /** The account whose default bus it is published on (a member account); moto's default account when unset. */
+  account?: string;
 }
 
 export interface PublishedEvent {
@@ -73,7 +75,7 @@ export function createEventPublisher(opts: { motoUrl: string; log: Logger; maxRe
         id: randomUUID(),
         'detail-type': input.detailType,
         source: input.source,
-        account: DEFAULT_ACCOUNT,
+        account: input.account ?? DEFAULT_ACCOUNT,
         time: eventTime(time),
         region,
         resources: input.resources ?? [],
@@ -93,6 +95,8 @@ export function createEventPublisher(opts: { motoUrl: string; log: Logger; maxRe
             'content-type': 'application/x-amz-json-1.1',
             'x-amz-target': 'AWSEvents.PutEvents',
             authorization: `AWS4-HMAC-SHA256 Credential=fleetops/20260101/${region}/events/aws4_request, SignedHeaders=host, Signature=0`,
+            // moto's way to act in another account (what AWS does for the account the event happens in).
+            ...(input.account ? { 'x-moto-account-id': input.account } : {}),
           },
           body: JSON.stringify({ Entries: [entry] }),
         });

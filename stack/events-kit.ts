@@ -11,6 +11,13 @@ import { ROOT } from './settings';
  * router consumes it.
  */
 export const EVENTS_KIT_TEMPLATE = join(ROOT, 'deploy', 'aws', 'fleetops-events.yaml');
+/** The member-account part (one fleetops for many accounts): rules forwarding to the central bus, the member role. */
+export const MEMBER_KIT_TEMPLATE = join(ROOT, 'deploy', 'aws', 'fleetops-member.yaml');
+
+export interface MemberKitOutputs {
+  MemberRoleArn: string;
+  ForwardDeadLetterQueueUrl: string;
+}
 
 export interface EventsKitOutputs {
   EventsQueueUrl: string;
@@ -29,10 +36,19 @@ export interface EventsKitOptions {
 }
 
 export async function deployEventsKit(cfn: CloudFormationClient, opts: EventsKitOptions): Promise<EventsKitOutputs> {
+  return deployStack(cfn, EVENTS_KIT_TEMPLATE, opts, ['EventsQueueUrl', 'EventsQueueArn', 'DeadLetterQueueUrl', 'WorkerRoleArn', 'RouterRoleArn', 'OperatorPolicyArn']);
+}
+
+/** deploy/aws/fleetops-member.yaml, with `cfn` acting in the member account. */
+export async function deployMemberKit(cfn: CloudFormationClient, opts: EventsKitOptions): Promise<MemberKitOutputs> {
+  return deployStack(cfn, MEMBER_KIT_TEMPLATE, opts, ['MemberRoleArn', 'ForwardDeadLetterQueueUrl']);
+}
+
+async function deployStack<T>(cfn: CloudFormationClient, template: string, opts: EventsKitOptions, required: (keyof T & string)[]): Promise<T> {
   await cfn.send(
     new CreateStackCommand({
       StackName: opts.stackName,
-      TemplateBody: readFileSync(EVENTS_KIT_TEMPLATE, 'utf8'),
+      TemplateBody: readFileSync(template, 'utf8'),
       Capabilities: ['CAPABILITY_NAMED_IAM'],
       Parameters: Object.entries(opts.parameters ?? {}).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
     }),
@@ -48,8 +64,8 @@ export async function deployEventsKit(cfn: CloudFormationClient, opts: EventsKit
     await new Promise((r) => setTimeout(r, 250));
   }
   const outputs = Object.fromEntries((stack?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-  for (const key of ['EventsQueueUrl', 'EventsQueueArn', 'DeadLetterQueueUrl', 'WorkerRoleArn', 'RouterRoleArn', 'OperatorPolicyArn']) {
+  for (const key of required) {
     if (!outputs[key]) throw new Error(`stack ${opts.stackName} has no output ${key}`);
   }
-  return outputs as unknown as EventsKitOutputs;
+  return outputs as unknown as T;
 }

@@ -23,6 +23,22 @@ Two costs of moto's SQS that AWS does not have, removed without changing what an
   depth of 1,000 cost 0.9 s, 98 % of it there. The retention period is read from the queue itself.
 - moto's clock (unix_time, unix_time_millis) builds datetimes on every call, and the queue scans call
   it per message: 6.7 us a call. Without an argument it is the wall clock, so time.time() answers the same.
+
+EventBridge across accounts, as "Sending and receiving events between AWS accounts in Amazon
+EventBridge" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html) and
+"Permissions for Amazon EventBridge event buses" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html)
+describe it, where moto differs:
+
+- a rule whose target is an event bus in another account delivers only when that bus's
+  resource-based policy allows the sending account events:PutEvents (moto delivered to any bus);
+  an event it cannot deliver goes to the target's dead-letter queue ("Using dead-letter queues to
+  process undelivered events", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html);
+- the event arrives as it was sent: its `account` (the member account that emitted it), `region`,
+  `time`, `id` and `resources` are kept (moto re-put it as a new event of the receiving account,
+  with no resources and a new time), so the central bus's rules see where it came from;
+- `AWS::Events::EventBusPolicy` in CloudFormation (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-events-eventbuspolicy.html),
+  which moto skipped, adds its `Statement` to the bus's policy (the kit's central bus policy).
+test/accounts/events-across-accounts.test.ts checks all three.
 """
 import sys
 import time
@@ -76,3 +92,123 @@ try:
         setattr(_sqs_models.SQSBackend, _name, _one_at_a_time(getattr(_sqs_models.SQSBackend, _name)))
 except Exception as err:  # moto's layout changed: concurrent calls may race, and say so on moto's log
     print(f"fleetops moto patch (SQS locking) not applied: {err!r}", file=sys.stderr)
+
+
+try:
+    import copy as _copy
+    import json as _json
+
+    import moto.events.models as _events
+    from moto.core.common_models import CloudFormationModel as _CfnModel
+    from moto.utilities.arns import parse_arn as _parse_arn
+
+    def _remote_bus(rule, target):
+        arn = target.get("Arn", "")
+        if ":event-bus/" not in arn:
+            return None
+        parsed = _parse_arn(arn)
+        if parsed.account == rule.account_id and parsed.region == rule.region_name:
+            return None
+        return parsed
+
+    def _admits(bus, account):
+        """The bus policy allows `account` events:PutEvents (principal: the account, its root, or *)."""
+        names = {account, f"arn:aws:iam::{account}:root", "*"}
+        for stmt in bus._statements.values():
+            d = stmt.describe()
+            if d.get("Effect") != "Allow":
+                continue
+            actions = d.get("Action")
+            actions = actions if isinstance(actions, list) else [actions]
+            if not any(a in ("events:PutEvents", "events:*", "*") for a in actions):
+                continue
+            p = d.get("Principal")
+            principals = ["*"] if p == "*" else (p.get("AWS") if isinstance(p, dict) else p)
+            principals = principals if isinstance(principals, list) else [principals]
+            if any(str(x) in names for x in principals):
+                return True
+        return False
+
+    _send_to_targets = _events.Rule.send_to_targets
+
+    def _send_to_targets_across_accounts(self, original_event, transform_input=True):
+        remote = [(t, _remote_bus(self, t)) for t in self.targets]
+        remote = [(t, arn) for t, arn in remote if arn is not None]
+        if not remote:
+            return _send_to_targets(self, original_event, transform_input)
+        # Local targets may rewrite the event (moto formats `time` in place for SQS): forward a copy as sent.
+        sent = _copy.deepcopy(original_event)
+        saved = self.targets
+        try:
+            self.targets = [t for t in saved if all(t is not r for r, _ in remote)]
+            _send_to_targets(self, original_event, transform_input)
+        finally:
+            self.targets = saved
+        if not self.event_pattern.matches_event(sent):
+            return
+        for _target, arn in remote:
+            try:
+                bus = _events.events_backends[arn.account][arn.region].describe_event_bus(arn.resource_id)
+            except Exception as err:  # no such bus: AWS counts a failed invocation
+                print(f"fleetops: event to {_target.get('Arn')} not delivered: {err!r}", file=sys.stderr)
+                continue
+            if arn.account != self.account_id and not _admits(bus, self.account_id):
+                print(f"fleetops: event bus {bus.arn} does not allow account {self.account_id} events:PutEvents; event not delivered", file=sys.stderr)
+                # "Using dead-letter queues to process undelivered events": the rule target's DLQ gets it.
+                dlq = (_target.get("DeadLetterConfig") or {}).get("Arn")
+                if dlq:
+                    self._send_to_sqs_queue(_parse_arn(dlq).resource_id, _copy.deepcopy(sent))
+                continue
+            for rule in list(bus.rules.values()):
+                rule.send_to_targets(_copy.deepcopy(sent))
+
+    _events.Rule.send_to_targets = _send_to_targets_across_accounts
+
+    class _EventBusPolicy(_CfnModel):
+        # moto's model metaclass names the service after the module (moto.<service>....).
+        __module__ = "moto.events.fleetops_bus_policy"
+
+        def __init__(self, bus, sid):
+            self.bus = bus
+            self.sid = sid
+
+        @staticmethod
+        def cloudformation_name_type():
+            return "StatementId"
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::Events::EventBusPolicy"
+
+        @classmethod
+        def has_cfn_attr(cls, attr):
+            return False
+
+        @property
+        def physical_resource_id(self):
+            return self.sid
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            props = cloudformation_json["Properties"]
+            backend = _events.events_backends[account_id][region_name]
+            bus = backend.describe_event_bus(props.get("EventBusName") or "default")
+            sid = props.get("StatementId") or resource_name
+            stmt = props.get("Statement")
+            if isinstance(stmt, str):
+                stmt = _json.loads(stmt)
+            if stmt is None:  # the legacy form: Action, Principal (an account id or *)
+                stmt = {"Effect": "Allow", "Principal": {"AWS": props["Principal"]}, "Action": props.get("Action", "events:PutEvents"), "Resource": bus.arn}
+            bus.add_policy({"Statement": [dict(stmt, Sid=sid)]})
+            return cls(bus, sid)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            original_resource.bus.remove_statement(original_resource.sid)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+            pass
+except Exception as err:  # moto's layout changed: cross-account delivery is moto's own, and say so on moto's log
+    print(f"fleetops moto patch (EventBridge across accounts) not applied: {err!r}", file=sys.stderr)

@@ -38,3 +38,18 @@ export async function createRole(motoUrl: string, account: string, name: string,
   if (!res.ok) throw new Error(`CreateRole ${name} in ${account}: HTTP ${res.status}: ${await res.text()}`);
   return roleArnIn(account, name);
 }
+
+/**
+ * Makes an SDK client act in `account` in moto (its `x-moto-account-id` header), as an administrator
+ * of that account would deploy the kit there. Returns the client.
+ */
+export function actingIn<C extends { middlewareStack: { add: (...args: any[]) => void } }>(client: C, account: string): C {
+  client.middlewareStack.add(
+    (next: (args: any) => Promise<unknown>) => async (args: { request: { headers: Record<string, string> } }) => {
+      args.request.headers['x-moto-account-id'] = account;
+      return next(args);
+    },
+    { step: 'build', name: 'fleetopsMotoAccount' },
+  );
+  return client;
+}

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { EVENT_KINDS, parseEvent } from '../../router/events';
 import { detailTypesOf } from '../../router/events/envelope';
 import type { PublishedEvent } from '../../simulator/events';
-import { deployEventsKit, EVENTS_KIT_TEMPLATE, type EventsKitOutputs } from '../../stack/events-kit';
+import { deployEventsKit, EVENTS_KIT_TEMPLATE, MEMBER_KIT_TEMPLATE, type EventsKitOutputs } from '../../stack/events-kit';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 import { iamActionsCalledIn } from './iam-actions';
@@ -80,7 +80,7 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
   });
 
   it("the worker role allows exactly the actions the activities call (plus what CreateFleet's launch needs)", () => {
-    const [worker, launch, pass, postmortems] = rolePolicy('WorkerRole');
+    const [worker, launch, pass, postmortems, assume] = rolePolicy('WorkerRole');
     const called = iamActionsCalledIn(['activities']);
     expect(actions(worker!)).toEqual(called.filter((a) => !a.startsWith('s3:')));
     // S3 only for the postmortem, only under its prefix of its bucket, only when the stack names one.
@@ -88,6 +88,28 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     expect(called.filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject']);
     expect(launch).toMatchObject({ Sid: 'LaunchFromTemplate', Action: ['ec2:CreateTags', 'ec2:DescribeLaunchTemplateVersions', 'ec2:RunInstances'] });
     expect(pass).toMatchObject({ Sid: 'PassInstanceRole', Action: 'iam:PassRole' });
+    // Many accounts: the member roles it is given, and nothing else; its own cluster actions only while it has clusters here.
+    expect(assume).toEqual({ Sid: 'AssumeMemberRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: { Ref: 'MemberRoleArns' } });
+    const raw = (template.Resources.WorkerRole!.Properties.Policies as { PolicyDocument: { Statement: Json[] } }[])[0]!.PolicyDocument.Statement;
+    expect(raw.map((st) => (st['Fn::If'] as unknown[] | undefined)?.[0])).toEqual(['ActsInThisAccount', 'ActsInThisAccount', 'ActsInThisAccount', 'StoresPostmortems', 'HasMemberRoles']);
+  });
+
+  it('admits the member accounts on the default bus, for AWS sources only', () => {
+    expect(template.Resources.MemberAccountsBusPolicy).toEqual({
+      Type: 'AWS::Events::EventBusPolicy',
+      Condition: 'HasMemberAccounts',
+      Properties: {
+        EventBusName: 'default',
+        StatementId: 'fleetops-member-accounts',
+        Statement: {
+          Effect: 'Allow',
+          Principal: { AWS: { Ref: 'MemberAccountIds' } },
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
+          Condition: { StringLike: { 'events:source': 'aws.*' } },
+        },
+      },
+    });
   });
 
   it('the router role allows exactly the SQS actions the router calls: consuming on the events queue, watching on the dead-letter queue', () => {
@@ -103,6 +125,43 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
   it('the operator policy allows exactly what `fleetops events dlq` calls', () => {
     const [statement] = statementsOf(template.Resources.OperatorDeadLetterQueuePolicy!.Properties.PolicyDocument);
     expect(actions(statement!)).toEqual([...new Set([...iamActionsCalledIn(['cli']), ...iamActionsCalledIn(['router/dlq.ts'])])].sort());
+  });
+});
+
+describe('deploy/aws/fleetops-member.yaml, read as a document', () => {
+  const member = parse(readFileSync(MEMBER_KIT_TEMPLATE, 'utf8')) as { Resources: Record<string, { Type: string; Properties: Json }> };
+  const memberRules = Object.entries(member.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
+
+  it('forwards exactly the AWS event kinds, with the central rules own patterns, to the central bus with its role and a dead-letter queue', () => {
+    const central = new Map(rules.map((r) => [r.id, r.pattern]));
+    const awsRules = rules.filter((r) => r.pattern.source.every((src) => src.startsWith('aws.'))).map((r) => r.id);
+    expect(memberRules.map(([id]) => id).sort()).toEqual(awsRules.sort());
+    for (const [id, r] of memberRules) {
+      expect([id, r.Properties.EventPattern]).toEqual([id, central.get(id)]);
+      expect(r.Properties.Targets).toEqual([
+        {
+          Id: 'fleetops-central',
+          Arn: { Ref: 'CentralEventBusArn' },
+          RoleArn: { 'Fn::GetAtt': ['ForwardRole', 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['ForwardDeadLetterQueue', 'Arn'] } },
+        },
+      ]);
+    }
+    const forward = statementsOf((member.Resources.ForwardRole!.Properties.Policies as { PolicyDocument: unknown }[])[0]!.PolicyDocument);
+    expect(forward).toEqual([{ Sid: 'PutOnTheCentralBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: { Ref: 'CentralEventBusArn' } }]);
+  });
+
+  it('gives the member role exactly the actions the activities call, assumable by the worker role only, with the external id', () => {
+    const role = member.Resources.MemberRole!.Properties;
+    const [worker, launch, pass, ...more] = statementsOf((role.Policies as { PolicyDocument: unknown }[])[0]!.PolicyDocument);
+    expect(actions(worker!)).toEqual(iamActionsCalledIn(['activities']).filter((a) => !a.startsWith('s3:')));
+    expect(launch).toMatchObject({ Sid: 'LaunchFromTemplate', Action: ['ec2:CreateTags', 'ec2:DescribeLaunchTemplateVersions', 'ec2:RunInstances'] });
+    expect(pass).toMatchObject({ Sid: 'PassInstanceRole', Action: 'iam:PassRole' });
+    expect(more).toEqual([]);
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: { Ref: 'WorkerRoleArn' } }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } } }],
+    });
   });
 });
 
