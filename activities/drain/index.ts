@@ -126,10 +126,19 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         groups.set(c, [...(groups.get(c) ?? []), name]);
       }
       let hit: Awaited<ReturnType<DrainCoordinator['findContainerInstance']>>;
+      // A cluster whose role cannot be assumed must not stop the drains of the others placed with it:
+      // its failure counts only when the instance is found nowhere else.
+      let unassumable: ApplicationFailure | undefined;
       for (const [c, names] of groups) {
-        hit = await c.findContainerInstance(names, instanceId, askedAt);
+        try {
+          hit = await c.findContainerInstance(names, instanceId, askedAt);
+        } catch (err) {
+          if (!(err instanceof ApplicationFailure && err.type === FailureType.AwsRoleNotAssumable)) throw err;
+          unassumable ??= err;
+        }
         if (hit) break;
       }
+      if (!hit && unassumable) throw unassumable;
       if (!hit) return { found: false, searchedClusters: clusters };
       const cluster = deps.config.clusters[hit.cluster]!;
       return {
