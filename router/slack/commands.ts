@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { slackPerson } from '../../common/chat';
 import { statusQuery, type WorkflowStatus } from '../../common/controls';
 import { deployStartOptions } from '../../common/starts/deploy';
+import { clusterWorkflowPlacement } from '../../config/placement';
 import { incidentStartOptions } from '../../common/starts/incident';
 import { declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { deployInputSchema, incidentInputSchema, type DeployInput, type IncidentInput } from '../../common/workflow-inputs';
@@ -67,7 +68,7 @@ async function deploy(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extrac
   const { service } = cmd;
   const target = `${service.cluster}/${service.name}`;
   const input: DeployInput = deployInputSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId) });
-  const { workflowType, ...start } = deployStartOptions(input);
+  const { workflowType, ...start } = deployStartOptions(input, clusterWorkflowPlacement(ctx.config, service.cluster));
   const { workflowId } = start;
   let runId: string;
   try {

@@ -230,7 +230,7 @@ describe('abort', () => {
 });
 
 describe('setup', () => {
-  test('registers the six search attributes in a new namespace, and a second run changes nothing', async () => {
+  test('registers the eight search attributes in a new namespace, and a second run changes nothing', async () => {
     const namespace = `fleetops-setup-${process.pid}-${Date.now().toString(36)}`;
     await env.client.connection.workflowService.registerNamespace({
       namespace,
@@ -245,7 +245,7 @@ describe('setup', () => {
     expect(parseJson(first.stdout)).toEqual({
       address,
       namespace,
-      added: ['FleetopsKind', 'FleetopsCluster', 'FleetopsService', 'FleetopsInstanceId', 'FleetopsPhase', 'FleetopsSeverity'],
+      added: ['FleetopsKind', 'FleetopsCluster', 'FleetopsService', 'FleetopsInstanceId', 'FleetopsPhase', 'FleetopsSeverity', 'FleetopsAccount', 'FleetopsRegion'],
       alreadyRegistered: [],
     });
     const second = await cli(['setup', '--namespace', namespace, '--json'], temporalEnv);
@@ -253,10 +253,10 @@ describe('setup', () => {
     expect(parseJson(second.stdout)).toMatchObject({ added: [], alreadyRegistered: expect.arrayContaining(['FleetopsKind', 'FleetopsSeverity']) });
   });
 
-  test('the namespace the stack and harness set up reports all six as already registered', async () => {
+  test('the namespace the stack and harness set up reports all eight as already registered', async () => {
     const r = await cli(['setup'], temporalEnv);
     expect(r.code).toBe(0);
-    expect(r.stdout.match(/already registered/g)).toHaveLength(6);
+    expect(r.stdout.match(/already registered/g)).toHaveLength(8);
   });
 });
 

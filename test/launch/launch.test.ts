@@ -105,7 +105,7 @@ describe('launch workflow (time-skipping, mocked activities)', () => {
     expect(result).toMatchObject({ outcome: 'continued', completed: true, containerInstanceArn: expect.stringContaining('container-instance/demo/') });
     expect(status).toMatchObject({ phase: 'continued', outcome: 'continued', containerInstanceStatus: 'ACTIVE' });
     expect(calls.waitForContainerInstance).toHaveLength(3);
-    expect(calls.completeLaunchLifecycleAction).toEqual([[{ lifecycle: i.lifecycle, instanceId: i.instanceId, result: 'CONTINUE' }]]);
+    expect(calls.completeLaunchLifecycleAction).toEqual([[{ lifecycle: i.lifecycle, cluster: 'demo', instanceId: i.instanceId, result: 'CONTINUE' }]]);
     // Two slices that came back early were sat out to their stop time: 2 × 60 s, not a spin.
     expect(seconds).toBeGreaterThanOrEqual(119);
     expect(seconds).toBeLessThan(130);
@@ -121,7 +121,7 @@ describe('launch workflow (time-skipping, mocked activities)', () => {
     const { result, status, closedMs } = await run('abandoned-after-timeout', i, activities);
     expect(result.outcome).toBe('abandoned');
     expect(result.reason).toBe(`${i.instanceId} was not an ACTIVE container instance of demo within 300 s (last seen: REGISTERING)`);
-    expect(calls.completeLaunchLifecycleAction).toEqual([[{ lifecycle: i.lifecycle, instanceId: i.instanceId, result: 'ABANDON' }]]);
+    expect(calls.completeLaunchLifecycleAction).toEqual([[{ lifecycle: i.lifecycle, cluster: 'demo', instanceId: i.instanceId, result: 'ABANDON' }]]);
     // Decided at the event's time + 300 s (workflow time), not earlier.
     const fromEvent = (closedMs - Date.parse(i.eventTime)) / 1000;
     expect(fromEvent).toBeGreaterThanOrEqual(299);
