@@ -32,14 +32,20 @@ export interface ClusterClients {
   destroy(): void;
 }
 
-export type ClusterClientOptions = Omit<AwsClientOptions, 'region' | 'credentials'>;
+export type ClusterClientOptions = Omit<AwsClientOptions, 'region' | 'credentials'> & {
+  /** The clock the refresh window is measured on (tests move it). */
+  now?: () => number;
+};
 
 interface Identity {
   expiration?: Date;
 }
 
 /** One AssumeRole session shared by every client of a placement, refreshed before it expires. */
-export function assumedRoleCredentials(placement: Required<Pick<Placement, 'roleArn' | 'region'>> & Pick<Placement, 'externalId'>, opts: ClusterClientOptions): AwsCredentials {
+/** The provider form of AwsCredentials (a function the SDK calls when it needs credentials). */
+export type AwsCredentialProvider = Extract<AwsCredentials, (...args: never[]) => unknown>;
+
+export function assumedRoleCredentials(placement: Required<Pick<Placement, 'roleArn' | 'region'>> & Pick<Placement, 'externalId'>, opts: ClusterClientOptions): AwsCredentialProvider {
   const assume = fromTemporaryCredentials({
     params: {
       RoleArn: placement.roleArn,
@@ -65,12 +71,12 @@ export function assumedRoleCredentials(placement: Required<Pick<Placement, 'role
   };
   return async () => {
     const c = await (current ?? fresh());
-    if (isExpiring(c)) return fresh();
+    if (isExpiring(c, opts.now?.() ?? Date.now())) return fresh();
     return c;
   };
 }
 
-const isExpiring = (c: Identity): boolean => c.expiration !== undefined && c.expiration.getTime() - Date.now() < REFRESH_BEFORE_EXPIRY_MS;
+const isExpiring = (c: Identity, now: number): boolean => c.expiration !== undefined && c.expiration.getTime() - now < REFRESH_BEFORE_EXPIRY_MS;
 
 export function createClusterClients(config: FleetopsConfig, own: AwsClients, opts: ClusterClientOptions): ClusterClients {
   const byPlacement = new Map<string, AwsClients>();
@@ -85,7 +91,8 @@ export function createClusterClients(config: FleetopsConfig, own: AwsClients, op
       let clients = byPlacement.get(key);
       if (!clients) {
         const credentials = p.roleArn ? assumedRoleCredentials({ roleArn: p.roleArn, region: p.region, externalId: p.externalId }, opts) : undefined;
-        clients = createAwsClients({ ...opts, region: p.region, ...(credentials ? { credentials } : {}) });
+        const { now: _now, ...clientOpts } = opts;
+        clients = createAwsClients({ ...clientOpts, region: p.region, ...(credentials ? { credentials } : {}) });
         byPlacement.set(key, clients);
       }
       return clients;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { AwsClients } from '../../activities/aws/clients';
-import { createClusterClients, type ClusterClients } from '../../activities/aws/cluster-clients';
+import { assumedRoleCredentials, createClusterClients, type ClusterClients } from '../../activities/aws/cluster-clients';
 import { createCapacityActivities } from '../../activities/capacity';
 import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
@@ -118,4 +118,24 @@ it('fails every call on a cluster whose role cannot be assumed, not retried, nam
   }
   await scaleOut(activities, 'client-a', 1);
   expect(await desiredOf(memberClients)).toBe(1);
+});
+
+it('keeps one assumed session until 5 minutes before it expires, then assumes the role again', async () => {
+  await emu.reset();
+  const roleArn = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: HOME_ACCOUNT, externalId: EXTERNAL_ID }));
+  let now = Date.now();
+  const credentials = assumedRoleCredentials({ roleArn, region: 'eu-west-1', externalId: EXTERNAL_ID }, { endpoint: emu.endpoint, now: () => now });
+  const first = await credentials();
+  const again = await Promise.all([credentials(), credentials(), credentials()]);
+  expect(again.map((c) => c.accessKeyId)).toEqual([first.accessKeyId, first.accessKeyId, first.accessKeyId]);
+  const assumeCalls = async () => (await emu.sim.calls({ service: 'sts', action: 'AssumeRole' })).length;
+  expect(await assumeCalls()).toBe(1);
+  // Six minutes before expiry: still the same session.
+  now = first.expiration!.getTime() - 6 * 60_000;
+  expect((await credentials()).accessKeyId).toBe(first.accessKeyId);
+  // Four minutes before: a new one.
+  now = first.expiration!.getTime() - 4 * 60_000;
+  const renewed = await credentials();
+  expect(renewed.accessKeyId).not.toBe(first.accessKeyId);
+  expect(await assumeCalls()).toBe(2);
 });
