@@ -53,6 +53,12 @@ export interface BehaviourRouteResponse {
 export interface Behaviour {
   /** Route prefix and log name: lower-case, `[a-z0-9-]+`, not a built-in route (faults, calls...). */
   readonly name: string;
+  /**
+   * Behaviours model moto's default account (their own state and `ctx.aws()` live there): calls made
+   * in another account (credentials from an AssumeRole into it) get moto's own answers, and only the
+   * behaviours that set this.
+   */
+  readonly allAccounts?: boolean;
   /** Answer the call instead of moto; return undefined to let it through. */
   intercept?(req: SimRequest, ctx: BehaviourContext): Promise<SimResponse | undefined> | SimResponse | undefined;
   /** Observe or replace the response moto (or an intercepting behaviour) gave. */

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { createAwsClients, type AwsClients } from '../activities/aws/clients';
 import { createLogger, type Logger } from '../common/logger';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from './behaviour';
-import { createEventPublisher } from './events';
+import { createEventPublisher, DEFAULT_ACCOUNT } from './events';
 import { BEHAVIOURS } from './behaviours';
 import { FaultRules, RateLimiter, faultRuleInputSchema, globMatches, rateLimitInputSchema } from './faults';
 import { awsErrorResponse, canonicalService, defaultServerErrorCode, identifyCall, throttlingError, type SimResponse, type WireProtocol } from './protocol';
@@ -56,6 +56,8 @@ export interface RecordedCall {
   /** What the simulator injected: the rule's kind and id, or the rate limit. */
   fault?: { kind: 'throttle' | 'error' | 'reset' | 'rate-limit'; ruleId?: string };
   latencyMs: number;
+  /** The account the call acts in: moto's default, or the one an assumed-role session (or `x-moto-account-id`) puts it in. */
+  account: string;
   /** `moto`, `fault`, or `behaviour:<name>` for an intercepted call. */
   handledBy: string;
   durationMs: number;
@@ -207,6 +209,7 @@ export class Simulator {
     this.faults.clear();
     this.rateLimits.clear();
     this.recorded = [];
+    this.sessionAccounts.clear();
     this.ctx.events.clear();
     for (const b of this.behaviours) await b.reset();
   }
@@ -269,6 +272,7 @@ export class Simulator {
       region: call.region,
       protocol: call.protocol,
       params: call.params,
+      account: this.accountOf(req.headers),
       status: null,
       latencyMs: 0,
       handledBy: 'moto',
@@ -318,7 +322,8 @@ export class Simulator {
     }
 
     let response: SimResponse | undefined;
-    for (const b of this.behaviours) {
+    const behaviours = record.account === DEFAULT_ACCOUNT ? this.behaviours : this.behaviours.filter((b) => b.allAccounts);
+    for (const b of behaviours) {
       response = b.intercept ? await b.intercept(simReq, this.ctx) : undefined;
       if (response) {
         record.handledBy = `behaviour:${b.name}`;
@@ -326,11 +331,28 @@ export class Simulator {
       }
     }
     response ??= await this.forward(req, body);
-    for (const b of this.behaviours) {
+    for (const b of behaviours) {
       if (b.afterResponse) response = (await b.afterResponse(simReq, response, this.ctx)) ?? response;
     }
+    if (call.service === 'sts' && call.action === 'AssumeRole' && response.status === 200) this.rememberSession(call, response);
     finish(response);
     this.send(res, response);
+  }
+
+  /** Access key id of an assumed-role session → the role's account (moto acts in it for that key). */
+  private readonly sessionAccounts = new Map<string, string>();
+
+  private rememberSession(call: { params: Record<string, unknown> }, response: SimResponse): void {
+    const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(response.body.toString('utf8'))?.[1];
+    const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(String(call.params.RoleArn ?? ''))?.[1];
+    if (key && account) this.sessionAccounts.set(key, account);
+  }
+
+  private accountOf(headers: IncomingMessage['headers']): string {
+    const explicit = headers['x-moto-account-id'];
+    if (typeof explicit === 'string' && /^\d{12}$/.test(explicit)) return explicit;
+    const key = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1];
+    return (key && this.sessionAccounts.get(key)) || DEFAULT_ACCOUNT;
   }
 
   private forward(req: IncomingMessage, body: Buffer): Promise<SimResponse> {

@@ -72,6 +72,7 @@ const principalsOf = (s: Statement): string[] => (s.Principal === '*' ? ['*'] : 
 export const stsAssumeRole: BehaviourFactory = () => {
   const behaviour: Behaviour = {
     name: 'sts-assume-role',
+    allAccounts: true,
     async intercept(req, ctx) {
       if (req.service !== 'sts' || req.action !== 'AssumeRole') return undefined;
       const roleArn = String(req.params.RoleArn ?? '');

@@ -14,8 +14,6 @@ import { createClusterClients, type ClusterClients } from '../../activities/aws/
 import { ALL_SEARCH_ATTRIBUTES, FleetopsAccount, FleetopsRegion } from '../../common/search-attributes';
 import { parseConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
-import { BEHAVIOURS } from '../../simulator/behaviours';
-import { capacityBehaviour } from '../../simulator/behaviours/capacity';
 import { deployEventsKit, deployMemberKit } from '../../stack/events-kit';
 import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harness/accounts';
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
@@ -31,8 +29,9 @@ import { freePort, waitFor } from '../router/sqs-harness';
  * the fixed task queues, so no other suite's worker may share them). Events are put on each member
  * account's own bus, as AWS would publish them there; AWS state is read back in each account.
  *
- * The simulator's capacity behaviour is left out: it applies pool raises in moto's default account
- * only, so here moto answers SetDesiredCapacity itself, in the caller's account.
+ * Every simulator behaviour is loaded: they model moto's default account, and calls made in a member
+ * account (through the assumed role) get moto's own answers (simulator/server.ts), so no instance
+ * launched there joins its cluster by itself; the scale-out is checked by the group's desired capacity.
  */
 
 jest.setTimeout(180_000);
@@ -82,7 +81,7 @@ async function seedMember(name: Member): Promise<void> {
 }
 
 beforeAll(async () => {
-  emu = await startEmulator({ autoTick: false, behaviours: BEHAVIOURS.filter((b) => b !== capacityBehaviour) });
+  emu = await startEmulator({ autoTick: false });
   temporal = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: TEMPORAL_CLI }, ip: '127.0.0.1', searchAttributes: [...ALL_SEARCH_ATTRIBUTES], log: { format: 'json', level: 'error' } },
   });

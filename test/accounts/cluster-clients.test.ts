@@ -13,7 +13,6 @@ import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
 import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
 import { startEmulator, type Emulator } from '../harness/emulator';
-import { stsAssumeRole } from '../../simulator/behaviours/sts-assume-role';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -26,8 +25,7 @@ import { ROOT } from '../harness/paths';
 let emu: Emulator;
 let clusters: ClusterClients | undefined;
 beforeAll(async () => {
-  // moto and the AssumeRole behaviour only: the capacity behaviour applies raises in the default account (see the report of issue 23).
-  emu = await startEmulator({ autoTick: false, behaviours: [stsAssumeRole] });
+  emu = await startEmulator({ autoTick: false });
 });
 afterAll(async () => {
   clusters?.destroy();
@@ -93,8 +91,12 @@ it('acts in the cluster account and region with its role, and in the worker acco
   await scaleOut(activities, 'home', 2);
   expect([await desiredOf(emu.aws), await desiredOf(memberClients)]).toEqual([2, 3]);
 
+  // Each in its account and region; the member's answered by moto (the behaviours model the default account).
   const autoscaling = await emu.sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' });
-  expect(autoscaling.map((c) => c.region)).toEqual(['eu-west-1', 'us-east-1']);
+  expect(autoscaling.map((c) => [c.account, c.region, c.handledBy])).toEqual([
+    [MEMBER_ACCOUNT, 'eu-west-1', 'moto'],
+    [HOME_ACCOUNT, 'us-east-1', 'behaviour:capacity'],
+  ]);
   // One AssumeRole for every client and call of the placement (seeding, the activity, the read-back).
   const assumed = await emu.sim.calls({ service: 'sts', action: 'AssumeRole' });
   expect(assumed.map((c) => [c.region, c.params.RoleArn, c.status])).toEqual([['eu-west-1', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member'), 200]]);
