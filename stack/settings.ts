@@ -25,6 +25,8 @@ export interface StackSettings {
   routerToken?: string;
   /** Print every child log line on the console, not only warnings and errors. */
   verbose: boolean;
+  /** 1 (the demo's one account), or 2: a member account beside it (stack/member-demo.ts). FLEETOPS_STACK_ACCOUNTS. */
+  accounts: 1 | 2;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -50,7 +52,14 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     logDir: join(runDir, 'logs'),
     routerToken: env.FLEETOPS_ROUTER_TOKEN || undefined,
     verbose: env.FLEETOPS_STACK_VERBOSE === '1',
+    accounts: accountsOf(env.FLEETOPS_STACK_ACCOUNTS),
   };
+}
+
+function accountsOf(raw: string | undefined): 1 | 2 {
+  if (raw === undefined || raw === '' || raw === '1') return 1;
+  if (raw === '2') return 2;
+  throw new Error(`FLEETOPS_STACK_ACCOUNTS=${raw}: must be 1 or 2`);
 }
 
 /** Names of the env vars above, for the README and for messages that tell the user what to change. */

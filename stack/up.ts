@@ -31,6 +31,8 @@ import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { writeDemoConfig } from './demo-config';
 import { deployEventsKit } from './events-kit';
+import { MEMBER_DEMO, memberClusterConfig, memberRoleArn, seedMemberDemo } from './member-demo';
+import { DEFAULT_ACCOUNT } from '../simulator/events';
 import {
   assertPortFree,
   awsAnswers,
@@ -223,11 +225,16 @@ async function main(): Promise<void> {
       const t = Date.now();
       const cfn = new CloudFormationClient({ region: s.region, endpoint: awsEndpoint, maxAttempts: 3 });
       try {
-        const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '10', MaxReceiveCount: '3' } });
+        const members: Record<string, string> = s.accounts === 2 ? { MemberAccountIds: MEMBER_DEMO.account, MemberRoleArns: memberRoleArn } : {};
+        const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '10', MaxReceiveCount: '3', ...members } });
         // The emulator's own form of the queue URLs (CloudFormation answers with the AWS host name).
         const local = (url: string) => new URL(new URL(url).pathname, awsEndpoint).href;
         const queues = { eventsQueueUrl: local(kit.EventsQueueUrl), deadLetterQueueUrl: local(kit.DeadLetterQueueUrl) };
         say(`events path: CloudFormation stack fleetops (EventBridge rules → ${queues.eventsQueueUrl}) in ${seconds(Date.now() - t)}`);
+        if (s.accounts === 2) {
+          const instances = await seedMemberDemo(awsEndpoint, DEFAULT_ACCOUNT, s.region);
+          say(`member account ${MEMBER_DEMO.account} (${MEMBER_DEMO.region}): kit fleetops-member, cluster ${MEMBER_DEMO.cluster} with ${instances.join(', ')}`);
+        }
         return queues;
       } finally {
         cfn.destroy();
@@ -261,6 +268,7 @@ async function main(): Promise<void> {
       postmortemDir: join(s.runDir, 'postmortems'),
       seeded: inputs,
       slack: demoSlackSection({ apiUrl: slack.apiUrl, ...slackFiles }),
+      ...(s.accounts === 2 ? { member: { ownAccount: DEFAULT_ACCOUNT, name: MEMBER_DEMO.cluster, cluster: memberClusterConfig() } } : {}),
     });
 
     // Worker shutdown grace is 10 s (workers/main.ts); router's budget is 9 s (router/main.ts).

@@ -69,7 +69,7 @@ export async function until<T>(what: string, check: () => T | undefined | Promis
   }
 }
 
-export async function startLocalStack(opts: { readyTimeoutMs?: number } = {}): Promise<LocalStack> {
+export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<LocalStack> {
   const marker = randomUUID();
   const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
   const ports: StackPorts = { temporal: await freePort(), ui: await freePort(), aws: await freePort(), router: await freePort(), metrics: await freePort() };
@@ -80,6 +80,7 @@ export async function startLocalStack(opts: { readyTimeoutMs?: number } = {}): P
       ...process.env,
       FLEETOPS_STACK_TEST_ID: marker,
       ...stackEnv(runDir, { temporalPort: ports.temporal, temporalUiPort: ports.ui, awsPort: ports.aws, routerPort: ports.router, workerMetricsPort: ports.metrics }),
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,67 @@
+import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { Client, Connection } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FleetopsAccount, FleetopsRegion } from '../../common/search-attributes';
+import { parseConfigText } from '../../config/load';
+import { MEMBER_DEMO } from '../../stack/member-demo';
+import { actingIn } from '../harness/accounts';
+import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from '../e2e/stack-harness';
+
+/**
+ * The local stack asked for two accounts (FLEETOPS_STACK_ACCOUNTS=2): the member kit and cluster
+ * beside the demo (stack/member-demo.ts), the rendered config placing it, and a spot warning put on
+ * the member account's own bus drained there by the one worker, under an id that carries the account.
+ * (The one-account demo is test/stack/stack.test.ts, unchanged.)
+ */
+
+jest.setTimeout(STACK_READY_TIMEOUT_MS + 90_000);
+
+let local: LocalStack;
+beforeAll(async () => {
+  local = await startLocalStack({ env: { FLEETOPS_STACK_ACCOUNTS: '2' } });
+});
+afterAll(async () => {
+  if (local) {
+    await local.stop();
+    local.cleanup();
+  }
+});
+
+it('places the member cluster in the rendered config and drains it from a warning on its own bus', async () => {
+  const config = parseConfigText(readFileSync(join(local.runDir, 'fleetops.yaml'), 'utf8'));
+  expect(config.aws.account).toBe('123456789012');
+  expect(config.clusters[MEMBER_DEMO.cluster]).toMatchObject({ region: MEMBER_DEMO.region, roleArn: `arn:aws:iam::${MEMBER_DEMO.account}:role/${MEMBER_DEMO.roleName}` });
+
+  const ecs = actingIn(new ECSClient({ region: MEMBER_DEMO.region, endpoint: local.stack.aws.endpoint }), MEMBER_DEMO.account);
+  const connection = await Connection.connect({ address: local.stack.temporal.address });
+  try {
+    const arns = (await ecs.send(new ListContainerInstancesCommand({ cluster: MEMBER_DEMO.cluster }))).containerInstanceArns ?? [];
+    const described = (await ecs.send(new DescribeContainerInstancesCommand({ cluster: MEMBER_DEMO.cluster, containerInstances: arns }))).containerInstances ?? [];
+    expect(described).toHaveLength(2);
+    const target = described[0]!;
+    const res = await fetch(`${local.stack.aws.endpoint}/_sim/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        source: 'aws.ec2',
+        detailType: 'EC2 Spot Instance Interruption Warning',
+        detail: { 'instance-id': target.ec2InstanceId, 'instance-action': 'terminate' },
+        account: MEMBER_DEMO.account,
+        region: MEMBER_DEMO.region,
+      }),
+    });
+    expect(((await res.json()) as { event: { delivered: boolean } }).event.delivered).toBe(true);
+    const workflowId = `drain-${MEMBER_DEMO.account}-${target.ec2InstanceId}`;
+    const handle = new Client({ connection }).workflow.getHandle(workflowId);
+    const result = await until(`${workflowId} finished`, () => handle.result().catch(() => undefined), 60_000, 250);
+    expect(result).toMatchObject({ outcome: 'drained', notDone: [] });
+    const d = await handle.describe();
+    expect([d.typedSearchAttributes.get(FleetopsAccount), d.typedSearchAttributes.get(FleetopsRegion)]).toEqual([MEMBER_DEMO.account, MEMBER_DEMO.region]);
+    const after = (await ecs.send(new DescribeContainerInstancesCommand({ cluster: MEMBER_DEMO.cluster, containerInstances: [target.containerInstanceArn!] }))).containerInstances;
+    expect(after?.[0]?.status).toBe('DRAINING');
+  } finally {
+    ecs.destroy();
+    await connection.close();
+  }
+});
