@@ -47,6 +47,18 @@ export function clustersAt(config: FleetopsConfig, where: { account: string; reg
   });
 }
 
+/** The ECS cluster's own name of a configured cluster (its config name unless ecsClusterName says otherwise). */
+export const ecsNameOf = (config: FleetopsConfig, cluster: string): string => config.clusters[cluster]?.ecsClusterName ?? cluster;
+
+/**
+ * The configured cluster an ECS cluster name from an event (a service ARN) is, where it came from:
+ * in a config that routes by account, only a cluster placed at that account and region.
+ */
+export function clusterOfEcsName(config: FleetopsConfig, ecsName: string, where: { account: string; region: string }): string | undefined {
+  const candidates = routesByAccount(config) ? clustersAt(config, where) : Object.keys(config.clusters);
+  return candidates.find((c) => ecsNameOf(config, c) === ecsName);
+}
+
 /** Every account the config names (the worker's own and each member's). */
 export function knownAccounts(config: FleetopsConfig): Set<string> {
   const out = new Set<string>();

@@ -108,6 +108,11 @@ export const clusterSchema = z
      * cluster; unset for a cluster in the worker's own account. The role's account is the cluster's.
      */
     roleArn: z.string().regex(ROLE_ARN, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/fleetops-member').optional(),
+    /**
+     * The ECS cluster's name in its account, when it is not the config name: two accounts' clusters
+     * may share an ECS name (`prod`) under two config names (ids and FleetopsCluster use the config name).
+     */
+    ecsClusterName: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS cluster name').optional(),
     /** The external id the member role's trust policy asks for (sts:ExternalId), when it asks for one. */
     externalId: z
       .string()

@@ -20,7 +20,7 @@ import type {
 } from '../common/workflow-inputs';
 import { alarmEventSignal } from '../workflows/incident/messages';
 import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId, memberAccountOf } from '../common/workflow-ids';
-import { clusterWorkflowPlacement, clustersAt, knownAccounts, placementOf, routesByAccount, workflowPlacement } from '../config/placement';
+import { clusterOfEcsName, clusterWorkflowPlacement, clustersAt, knownAccounts, placementOf, routesByAccount, workflowPlacement } from '../config/placement';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
 import { capacityRequestSignal } from '../workflows/capacity/messages';
 import { drainEventSignal } from '../workflows/spot-drain/messages';
@@ -360,11 +360,18 @@ function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-ch
   const service = event.envelope.resources.map(parseEcsServiceArn).find((s) => s !== undefined);
   if (!service) return { action: 'ignore', reason: 'no ECS service ARN with a cluster in resources', workflowId: null };
   const { envelope, detail } = event;
-  if (routesByAccount(config) && config.clusters[service.cluster]) {
-    const p = placementOf(config, service.cluster);
-    if (p.account !== envelope.account || p.region !== envelope.region) {
-      return { action: 'ignore', reason: `ECS event for cluster ${service.cluster} from account ${envelope.account}, region ${envelope.region}; the configured ${service.cluster} is in account ${p.account ?? '?'}, region ${p.region}`, workflowId: null };
+  // The ARN names the ECS cluster; the deploy is the configured cluster of that ECS name where the event came from.
+  let cluster = service.cluster;
+  if (routesByAccount(config)) {
+    const configured = clusterOfEcsName(config, service.cluster, envelope);
+    if (!configured) {
+      const p = config.clusters[service.cluster] ? placementOf(config, service.cluster) : undefined;
+      const where = p ? `; the configured ${service.cluster} is in account ${p.account ?? '?'}, region ${p.region}` : '';
+      return { action: 'ignore', reason: `ECS event for cluster ${service.cluster} from account ${envelope.account}, region ${envelope.region}: no configured cluster of that ECS name there${where}`, workflowId: null };
     }
+    cluster = configured;
+  } else {
+    cluster = clusterOfEcsName(config, service.cluster, envelope) ?? service.cluster;
   }
   const arg: DeployEcsEvent = {
     detailType: event.kind === 'ecs-deployment-state-change' ? 'ECS Deployment State Change' : 'ECS Service Action',
@@ -376,7 +383,7 @@ function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-ch
     ...(detail.reason ? { reason: detail.reason } : {}),
     eventId: envelope.id,
   };
-  const workflowId = deployWorkflowId(service.cluster, deployedService(service.cluster, service.service, config));
+  const workflowId = deployWorkflowId(cluster, deployedService(cluster, service.service, config));
   return { action: 'signal', workflowId, signal: { name: SignalName.ecsEvent, arg } };
 }
 

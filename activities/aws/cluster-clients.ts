@@ -1,7 +1,7 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
-import { placementOf, type Placement } from '../../config/placement';
+import { ecsNameOf, placementOf, type Placement } from '../../config/placement';
 import type { FleetopsConfig } from '../../config/schema';
 import { createAwsClients, type AwsClientOptions, type AwsClients, type AwsCredentials } from './clients';
 import { roleAssumeFailure } from './errors';
@@ -78,21 +78,46 @@ export function assumedRoleCredentials(placement: Required<Pick<Placement, 'role
 
 const isExpiring = (c: Identity, now: number): boolean => c.expiration !== undefined && c.expiration.getTime() - now < REFRESH_BEFORE_EXPIRY_MS;
 
+/**
+ * Activities name a cluster by its config name; a cluster whose ECS name differs (ecsClusterName) is
+ * called by its ECS name: the ECS client of its placement puts it in every request's `cluster`.
+ */
+function speakEcsNames(clients: AwsClients, renames: Map<string, string>): void {
+  if (renames.size === 0) return;
+  clients.ecs.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { cluster?: unknown };
+      const ecsName = typeof input.cluster === 'string' ? renames.get(input.cluster) : undefined;
+      return next(ecsName ? { ...args, input: { ...input, cluster: ecsName } } : args);
+    },
+    { step: 'initialize', name: 'fleetopsEcsClusterName' },
+  );
+}
+
 export function createClusterClients(config: FleetopsConfig, own: AwsClients, opts: ClusterClientOptions): ClusterClients {
   const byPlacement = new Map<string, AwsClients>();
+  const keyOf = (p: Placement) => (!p.roleArn && p.region === config.aws.region ? 'own' : `${p.region}|${p.roleArn ?? ''}|${p.externalId ?? ''}`);
+  const renamesAt = (key: string) =>
+    new Map(
+      Object.keys(config.clusters)
+        .filter((c) => ecsNameOf(config, c) !== c && keyOf(placementOf(config, c)) === key)
+        .map((c) => [c, ecsNameOf(config, c)] as const),
+    );
+  speakEcsNames(own, renamesAt('own'));
   return {
     clientsFor(cluster) {
       if (!config.clusters[cluster]) {
         throw ApplicationFailure.nonRetryable(`cluster "${cluster}" is not in the config`, FailureType.InvalidRequest);
       }
       const p = placementOf(config, cluster);
-      if (!p.roleArn && p.region === config.aws.region) return own;
-      const key = `${p.region}|${p.roleArn ?? ''}|${p.externalId ?? ''}`;
+      const key = keyOf(p);
+      if (key === 'own') return own;
       let clients = byPlacement.get(key);
       if (!clients) {
         const credentials = p.roleArn ? assumedRoleCredentials({ roleArn: p.roleArn, region: p.region, externalId: p.externalId }, opts) : undefined;
         const { now: _now, ...clientOpts } = opts;
         clients = createAwsClients({ ...clientOpts, region: p.region, ...(credentials ? { credentials } : {}) });
+        speakEcsNames(clients, renamesAt(key));
         byPlacement.set(key, clients);
       }
       return clients;

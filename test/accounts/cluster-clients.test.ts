@@ -1,6 +1,6 @@
 import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,8 @@ import { parse } from 'yaml';
 import type { AwsClients } from '../../activities/aws/clients';
 import { assumedRoleCredentials, createClusterClients, type ClusterClients } from '../../activities/aws/cluster-clients';
 import { createCapacityActivities } from '../../activities/capacity';
+import { createDrainActivities } from '../../activities/drain';
+import { addContainerInstances } from '../harness/container-instances';
 import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
 import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
@@ -140,4 +142,40 @@ it('keeps one assumed session until 5 minutes before it expires, then assumes th
   const renewed = await credentials();
   expect(renewed.accessKeyId).not.toBe(first.accessKeyId);
   expect(await assumeCalls()).toBe(2);
+});
+
+it('acts on two accounts\' ECS clusters of the same name under their two config names', async () => {
+  await emu.reset();
+  clusters?.destroy();
+  const roleArn = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: HOME_ACCOUNT, externalId: EXTERNAL_ID }));
+  const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
+  const pools = [{ name: 'on-demand', kind: 'asg', autoScalingGroupName: 'prod-asg' }];
+  const config = parseConfig({
+    ...base,
+    aws: { region: 'us-east-1', account: HOME_ACCOUNT, endpoint: emu.endpoint },
+    alarmRoutes: [],
+    services: [],
+    clusters: {
+      'home-prod': { ecsClusterName: 'prod', pools },
+      'client-a-prod': { ecsClusterName: 'prod', region: 'eu-west-1', roleArn, externalId: EXTERNAL_ID, pools },
+    },
+  });
+  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  const member = clusters.clientsFor('client-a-prod');
+  const [home] = await addContainerInstances(emu.aws, 'prod', { count: 1 });
+  const [theirs] = await addContainerInstances(member, 'prod', { count: 1, azs: ['eu-west-1a'] });
+  const drain = createDrainActivities({ aws: emu.aws, clientsFor: clusters.clientsFor, config });
+
+  const target = await run(drain.resolveDrainTarget, { instanceId: theirs!.instanceId, account: MEMBER_ACCOUNT, region: 'eu-west-1' });
+  expect(target).toMatchObject({ found: true, cluster: 'client-a-prod', containerInstanceArn: theirs!.containerInstanceArn });
+  // The worker's own prod is not searched for an event from the member account, and has no such instance.
+  expect(await run(drain.resolveDrainTarget, { instanceId: theirs!.instanceId, account: HOME_ACCOUNT, region: 'us-east-1' })).toEqual({ found: false, searchedClusters: ['home-prod'] });
+  await run(drain.setContainerInstanceDraining, { cluster: 'client-a-prod', containerInstanceArn: theirs!.containerInstanceArn });
+
+  const statusIn = async (aws: AwsClients, arn: string) =>
+    (await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: [arn] }))).containerInstances?.[0]?.status;
+  expect(await statusIn(member, theirs!.containerInstanceArn)).toBe('DRAINING');
+  expect(await statusIn(emu.aws, home!.containerInstanceArn)).toBe('ACTIVE');
+  const calls = await emu.sim.calls({ service: 'ecs', action: 'UpdateContainerInstancesState' });
+  expect(calls.map((c) => [c.account, c.params.cluster])).toEqual([[MEMBER_ACCOUNT, 'prod']]);
 });

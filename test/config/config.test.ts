@@ -60,6 +60,7 @@ describe('config', () => {
     ['external id too short', 'clusters.demo.externalId', (c) => { c.aws.account = '111111111111'; c.clusters.demo.roleArn = 'arn:aws:iam::222222222222:role/m'; c.clusters.demo.externalId = 'x'; return c; }],
     ['bad cluster region', 'clusters.demo.region', (c) => { c.clusters.demo.region = 'eu-west'; return c; }],
     ['bad worker account', 'aws.account', (c) => { c.aws.account = '1234'; return c; }],
+    ['bad ECS cluster name', 'clusters.demo.ecsClusterName', (c) => { c.clusters.demo.ecsClusterName = 'prod cluster'; return c; }],
   ];
 
   it('places each cluster: its region, and the account of its role or the worker', () => {

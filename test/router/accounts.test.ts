@@ -24,11 +24,18 @@ const config = parseConfig(
   {
     ...base,
     aws: { region: 'us-east-1', account: HOME },
-    services: [{ cluster: 'client-a', name: 'web' }],
+    services: [
+      { cluster: 'client-a', name: 'web' },
+      { cluster: 'home-prod', name: 'web' },
+      { cluster: 'client-b-prod', name: 'web' },
+    ],
     clusters: {
       home: { pools: pools('shared-asg') },
       'client-a': { region: 'eu-west-1', roleArn: `arn:aws:iam::${A}:role/fleetops-member`, externalId: 'ext-a', pools: pools('a-asg') },
       'client-b': { roleArn: `arn:aws:iam::${B}:role/fleetops-member`, pools: pools('shared-asg') },
+      // Two accounts' ECS clusters both named prod.
+      'home-prod': { ecsClusterName: 'prod', pools: pools('home-prod-asg') },
+      'client-b-prod': { ecsClusterName: 'prod', roleArn: `arn:aws:iam::${B}:role/fleetops-member`, pools: pools('b-prod-asg') },
     },
     alarmRoutes: [
       { alarmName: 'a-scale-out', action: 'scale-out', cluster: 'client-a' },
@@ -117,5 +124,13 @@ describe('routing by account and region', () => {
       one(from('ecs-service-action', account, region, (e) => (e.resources = [`arn:aws:ecs:${region}:${account}:service/client-a/web`])));
     expect(ecs(A, 'eu-west-1')).toMatchObject({ action: 'signal', workflowId: 'deploy-client-a-web' });
     expect(ecs(B, 'us-east-1')).toMatchObject({ action: 'ignore', reason: expect.stringContaining(`the configured client-a is in account ${A}, region eu-west-1`) });
+  });
+
+  it('tells two accounts\' ECS clusters of the same name apart by where the event comes from', () => {
+    const ecs = (account: string) =>
+      one(from('ecs-service-action', account, 'us-east-1', (e) => (e.resources = [`arn:aws:ecs:us-east-1:${account}:service/prod/web`])));
+    expect(ecs(HOME)).toMatchObject({ action: 'signal', workflowId: 'deploy-home-prod-web' });
+    expect(ecs(B)).toMatchObject({ action: 'signal', workflowId: 'deploy-client-b-prod-web' });
+    expect(ecs(A)).toMatchObject({ action: 'ignore' });
   });
 });
