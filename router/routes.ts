@@ -168,7 +168,7 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
   }
   return {
     action: 'signalWithStart',
-    ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...dryRunOf(opts) }, { why: what })),
+    ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...dryRunOf(opts) }, { why: what, lifecycleAction: signal.kind === 'lifecycle-terminate' })),
     signal: { name: drainEventSignal.name, arg: signal },
   };
 }

@@ -1,4 +1,4 @@
-import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
+import { CompleteLifecycleActionCommand, DescribeLifecycleHooksCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import { ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Context } from '@temporalio/activity';
@@ -12,7 +12,7 @@ import { drainIncidentWorkflowId } from '../../common/workflow-ids';
 import type { IncidentSeverity } from '../../common/incident/severity';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { instanceWeight } from '../../config/instance-weight';
-import { awsCall } from '../aws/errors';
+import { awsCall, isNoActiveLifecycleAction } from '../aws/errors';
 import { mutatingAwsCall } from '../aws/dry-run';
 import type { ActivityDeps } from '../deps';
 import { openAutomationIncident } from '../incident/open-from-automation';
@@ -26,9 +26,11 @@ import type {
   DrainIncidentFacts,
   DrainIncidentResult,
   LifecycleActionInput,
+  LifecycleCompletion,
+  LifecycleHeartbeat,
+  LifecycleHookSettings,
   MoveStandaloneTasksInput,
   MoveStandaloneTasksResult,
-  MutationReport,
   ResolvedDrainTarget,
   SetDrainingInput,
   SetDrainingResult,
@@ -272,7 +274,8 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       return { workflowId, dryRunCalls: [] };
     },
 
-    async recordLifecycleHeartbeat(input: LifecycleActionInput): Promise<MutationReport> {
+    /** A heartbeat for an action no longer waiting (completed, or timed out) says so instead of failing: there is nothing left to keep alive. */
+    async recordLifecycleHeartbeat(input: LifecycleActionInput): Promise<LifecycleHeartbeat> {
       const params = {
         AutoScalingGroupName: input.lifecycle.asgName,
         LifecycleHookName: input.lifecycle.hookName,
@@ -280,16 +283,25 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         InstanceId: input.instanceId,
       };
       const dryRunCalls: DryRunCall[] = [];
-      collect(
-        dryRunCalls,
-        await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
-          deps.aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
-        ),
-      );
-      return { dryRunCalls };
+      try {
+        collect(
+          dryRunCalls,
+          await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
+            deps.aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
+          ),
+        );
+      } catch (err) {
+        if (isNoActiveLifecycleAction(err)) return { active: false, dryRunCalls };
+        throw err;
+      }
+      return { active: true, dryRunCalls };
     },
 
-    async completeLifecycleAction(input: LifecycleActionInput): Promise<MutationReport> {
+    /**
+     * CONTINUE. A repeat (this drain completed it before a crash or a lost response, or a run before
+     * this one did) finds no active action: the instance is already on its way, which is the goal.
+     */
+    async completeLifecycleAction(input: LifecycleActionInput): Promise<LifecycleCompletion> {
       const params = {
         AutoScalingGroupName: input.lifecycle.asgName,
         LifecycleHookName: input.lifecycle.hookName,
@@ -298,13 +310,33 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         LifecycleActionResult: 'CONTINUE',
       };
       const dryRunCalls: DryRunCall[] = [];
-      collect(
-        dryRunCalls,
-        await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', params, () =>
-          deps.aws.autoscaling.send(new CompleteLifecycleActionCommand(params)),
-        ),
+      try {
+        collect(
+          dryRunCalls,
+          await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', params, () =>
+            deps.aws.autoscaling.send(new CompleteLifecycleActionCommand(params)),
+          ),
+        );
+      } catch (err) {
+        if (isNoActiveLifecycleAction(err)) return { alreadyCompleted: true, dryRunCalls };
+        throw err;
+      }
+      return { alreadyCompleted: false, dryRunCalls };
+    },
+
+    /** The hook's own timeouts, so the drain heartbeats well inside HeartbeatTimeout whatever the config says. */
+    async describeLifecycleHook(input: { asgName: string; hookName: string }): Promise<LifecycleHookSettings> {
+      const out = await awsCall('autoscaling:DescribeLifecycleHooks', () =>
+        deps.aws.autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: input.asgName, LifecycleHookNames: [input.hookName] })),
       );
-      return { dryRunCalls };
+      const hook = out.LifecycleHooks?.find((h) => h.LifecycleHookName === input.hookName);
+      if (!hook) return { found: false };
+      return {
+        found: true,
+        heartbeatTimeoutSeconds: hook.HeartbeatTimeout ?? 3600,
+        globalTimeoutSeconds: hook.GlobalTimeout ?? Math.min(100 * (hook.HeartbeatTimeout ?? 3600), 172_800),
+        defaultResult: hook.DefaultResult ?? 'ABANDON',
+      };
     },
 
     async requestDrainIncident(facts: DrainIncidentFacts): Promise<DrainIncidentResult> {

@@ -109,6 +109,20 @@ export interface LifecycleActionInput {
   dryRun?: boolean;
 }
 
+export interface LifecycleHeartbeat extends MutationReport {
+  /** False: Auto Scaling has no such action waiting any more (completed or timed out); stop heartbeating. */
+  active: boolean;
+}
+
+export interface LifecycleCompletion extends MutationReport {
+  /** Auto Scaling had no such action waiting: completed before (a repeat after a crash) or timed out. */
+  alreadyCompleted: boolean;
+}
+
+export type LifecycleHookSettings =
+  | { found: false }
+  | { found: true; heartbeatTimeoutSeconds: number; globalTimeoutSeconds: number; defaultResult: string };
+
 export interface DrainIncidentFacts {
   instanceId: string;
   cluster?: string;

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  PutLifecycleHookCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -33,6 +39,37 @@ afterAll(async () => {
 beforeEach(async () => {
   await emu.reset();
 });
+
+/** An ASG `demo-on-demand` with a terminate hook, and one of its instances in Terminating:Wait (the action's token from its EventBridge event). */
+async function terminatingInGroup(): Promise<{ instanceId: string; token: string }> {
+  const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
+  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  await emu.aws.autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: 'demo-on-demand',
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+      MinSize: 0,
+      MaxSize: 4,
+      DesiredCapacity: 1,
+      AvailabilityZones: ['us-east-1a'],
+    }),
+  );
+  await emu.aws.autoscaling.send(
+    new PutLifecycleHookCommand({ AutoScalingGroupName: 'demo-on-demand', LifecycleHookName: 'drain-hook', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 120 }),
+  );
+  const g = await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }));
+  const instanceId = g.AutoScalingGroups![0]!.Instances![0]!.InstanceId!;
+  await emu.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: true }));
+  const { events } = await emu.sim.request<{ events: { 'detail-type': string; detail: Record<string, string> }[] }>('GET', 'events');
+  const token = events.find((e) => e['detail-type'] === 'EC2 Instance-terminate Lifecycle Action')?.detail.LifecycleActionToken;
+  if (!token) throw new Error('no lifecycle action was announced');
+  return { instanceId, token };
+}
+
+async function instanceState(instanceId: string): Promise<string | undefined> {
+  const out = await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
 
 function activities(): { acts: DrainActivities; signals: { type: string; args: unknown[] }[] } {
   const signals: { type: string; args: unknown[] }[] = [];
@@ -165,15 +202,28 @@ describe('drain activities against moto + simulator', () => {
     expect(ci.containerInstances?.[0]?.status).toBe('ACTIVE');
   });
 
-  it('records lifecycle heartbeats and CONTINUE (simulator asg-lifecycle)', async () => {
+  it('heartbeats and completes a terminate lifecycle action; a repeat completion is success; reads the hook timeout', async () => {
     const { acts } = activities();
-    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-1' };
-    await runActivity(acts.recordLifecycleHeartbeat, { lifecycle, instanceId: 'i-0123456789abcdef0' });
-    await runActivity(acts.completeLifecycleAction, { lifecycle, instanceId: 'i-0123456789abcdef0' });
-    const { calls } = await emu.sim.request<{ calls: { action: string; result?: string; lifecycleActionToken?: string }[] }>('GET', 'asg-lifecycle/actions');
-    expect(calls.map((c) => [c.action, c.result ?? null, c.lifecycleActionToken])).toEqual([
-      ['RecordLifecycleActionHeartbeat', null, 'tok-1'],
-      ['CompleteLifecycleAction', 'CONTINUE', 'tok-1'],
+    const { instanceId, token } = await terminatingInGroup();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: token };
+    expect(await runActivity(acts.describeLifecycleHook, { asgName: 'demo-on-demand', hookName: 'drain-hook' })).toEqual({
+      found: true,
+      heartbeatTimeoutSeconds: 120,
+      globalTimeoutSeconds: 12_000,
+      defaultResult: 'ABANDON',
+    });
+    expect(await runActivity(acts.recordLifecycleHeartbeat, { lifecycle, instanceId })).toMatchObject({ active: true });
+    expect(await runActivity(acts.completeLifecycleAction, { lifecycle, instanceId })).toMatchObject({ alreadyCompleted: false });
+    expect(await instanceState(instanceId)).toBe('terminated');
+    // After a crash between the call and its answer, the retry finds no action waiting: success, not a failed step.
+    expect(await runActivity(acts.completeLifecycleAction, { lifecycle, instanceId })).toMatchObject({ alreadyCompleted: true });
+    expect(await runActivity(acts.recordLifecycleHeartbeat, { lifecycle, instanceId })).toMatchObject({ active: false });
+    const { calls } = await emu.sim.request<{ calls: { action: string; result?: string; lifecycleActionToken?: string; accepted: boolean }[] }>('GET', 'asg-lifecycle/actions');
+    expect(calls.map((c) => [c.action, c.result ?? null, c.accepted])).toEqual([
+      ['RecordLifecycleActionHeartbeat', null, true],
+      ['CompleteLifecycleAction', 'CONTINUE', true],
+      ['CompleteLifecycleAction', 'CONTINUE', false],
+      ['RecordLifecycleActionHeartbeat', null, false],
     ]);
   });
 

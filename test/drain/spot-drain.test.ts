@@ -83,10 +83,13 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
       return { workflowId: `capacity-${input.cluster}`, dryRunCalls: [] };
     },
     async recordLifecycleHeartbeat() {
-      return { dryRunCalls: [] };
+      return { active: true, dryRunCalls: [] };
     },
     async completeLifecycleAction() {
-      return { dryRunCalls: [] };
+      return { alreadyCompleted: false, dryRunCalls: [] };
+    },
+    async describeLifecycleHook() {
+      return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
     },
     async requestDrainIncident(facts) {
       return { requested: true, workflowId: `incident-drain-${facts.instanceId}`, detail: 'asked' };
@@ -358,6 +361,95 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(second.calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
     expect(result.steps.find((s) => s.name === 'request-capacity')?.status).toBe('skipped');
     expect(first.calls.requestReplacementCapacity).toBeUndefined();
+  });
+
+  it('a lifecycle action after the drain finished starts a new run that completes it at once (CONTINUE), not a duplicate', async () => {
+    const taskQueue = uniqueTaskQueue('drain-late-lifecycle');
+    let drained = false;
+    const { activities, calls } = mockActivities({
+      async resolveDrainTarget() {
+        const left = drained ? 0 : 2;
+        return { found: true, cluster: CLUSTER, containerInstanceArn: ARN, status: drained ? 'DRAINING' : 'ACTIVE', instanceType: 'm5.large', runningTasks: left, pendingTasks: 0, capacityUnits: 1, drain: DRAIN_DEFAULTS };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-late' };
+    const { second, seconds } = await worker.runUntil(async () => {
+      const first = await sendEvent(taskQueue, await event(instanceId, 'scale-in'));
+      expect((await first.result()).outcome).toBe('drained');
+      drained = true;
+      // The capacity workflow's TerminateInstanceInAutoScalingGroup fires the hook only now.
+      const start = drainStartOptions({ instanceId }, { why: 'lifecycle', lifecycleAction: true });
+      const handle = await env.client.workflow.signalWithStart<SpotDrainWorkflow, [DrainEvent]>(start.workflowType, {
+        ...start,
+        taskQueue,
+        signal: drainEventSignal,
+        signalArgs: [await event(instanceId, 'lifecycle-terminate', { lifecycle })],
+      });
+      expect(handle.signaledRunId).not.toBe(first.signaledRunId);
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'lifecycle-after-drain');
+      return { second: r, seconds: await workflowSeconds(handle) };
+    });
+    expect(second.outcome).toBe('drained');
+    expect(second.notDone).toEqual([]);
+    expect(seconds).toBeLessThan(5);
+    expect(calls.completeLifecycleAction).toHaveLength(1);
+    expect(calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
+    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+  });
+
+  it('completes the lifecycle action CONTINUE when the instance is in no cluster, and when the resolve fails', async () => {
+    const taskQueue = uniqueTaskQueue('drain-lifecycle-ends');
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-x' };
+    const notFound = mockActivities({
+      async resolveDrainTarget() {
+        return { found: false, searchedClusters: ['demo'] };
+      },
+    });
+    const failing = mockActivities({
+      async resolveDrainTarget() {
+        throw ApplicationFailure.nonRetryable('ecs:ListContainerInstances: AccessDeniedException', FailureType.AwsAccessDenied);
+      },
+    });
+    for (const [mock, outcome] of [
+      [notFound, 'not-in-cluster'],
+      [failing, 'deadline-missed'],
+    ] as const) {
+      const worker = await newWorker(taskQueue, mock.activities);
+      const instanceId = newInstanceId();
+      const result = await worker.runUntil(async () => {
+        const handle = await sendEvent(taskQueue, await event(instanceId, 'lifecycle-terminate', { lifecycle }));
+        return handle.result();
+      });
+      expect(result.outcome).toBe(outcome);
+      expect(mock.calls.completeLifecycleAction).toHaveLength(1);
+      expect(result.steps.find((st) => st.name === 'complete-lifecycle-action')).toMatchObject({ status: 'done' });
+    }
+  });
+
+  it('heartbeats inside the hook\'s HeartbeatTimeout when it is shorter than the configured interval', async () => {
+    const taskQueue = uniqueTaskQueue('drain-hook-timeout');
+    const instanceId = newInstanceId();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-short' };
+    const e = await event(instanceId, 'lifecycle-terminate', { lifecycle });
+    const tasksGoneAt = Date.parse(e.eventTime) + 300_000;
+    const { activities, calls } = mockActivities({
+      async describeLifecycleHook() {
+        return { found: true, heartbeatTimeoutSeconds: 60, globalTimeoutSeconds: 6000, defaultResult: 'ABANDON' };
+      },
+      async waitForInstanceTasks() {
+        const left = Context.current().info.currentAttemptScheduledTimestampMs >= tasksGoneAt ? 0 : 2;
+        return { tasksLeft: left, running: left, pending: 0 };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const result = await worker.runUntil(async () => (await sendEvent(taskQueue, e)).result());
+    expect(result.outcome).toBe('drained');
+    // Five minutes at one heartbeat per 20 s (a third of the hook's 60 s), not per the configured 60 s.
+    expect(calls.recordLifecycleHeartbeat?.length).toBeGreaterThanOrEqual(12);
+    expect(calls.describeLifecycleHook?.[0]?.[0]).toEqual({ asgName: 'demo-on-demand', hookName: 'drain-hook' });
   });
 
   it('ends not-in-cluster quickly when no managed cluster has the instance', async () => {

@@ -66,7 +66,10 @@ describe('routes', () => {
       workflowId: 'drain-i-0123456789abcdef0',
       taskQueue: TASK_QUEUE_CRITICAL,
       signal: { arg: { kind: 'lifecycle-terminate', lifecycle: { hookName: 'my-lifecycle-hook', asgName: 'my-asg', actionToken: '630aa23f-48eb-45e7-aba6-799ea6093a0f' } } },
+      // A lifecycle action after a finished drain starts a new run (which completes it), never `duplicate`.
+      reusePolicy: 'ALLOW_DUPLICATE',
     });
+    expect(d).toMatchObject({ reusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' });
     expect(route(world.event('rebalance-recommendation'))).toMatchObject({ signal: { arg: { kind: 'rebalance-recommendation' } } });
   });
 

@@ -57,6 +57,14 @@ export class DrainState {
   tasksLeft: number | undefined;
   capacityRequested = false;
   lifecycleHeartbeats = 0;
+  /** The hook's HeartbeatTimeout once described (DescribeLifecycleHooks); the heartbeat interval stays well inside it. */
+  lifecycleHeartbeatTimeoutSeconds: number | undefined;
+  /** Tokens of lifecycle actions this drain completed (or found already completed). */
+  readonly completedLifecycles = new Set<string>();
+  /** Tokens Auto Scaling no longer has waiting (a heartbeat found none): nothing to keep alive. */
+  readonly goneLifecycles = new Set<string>();
+  /** Planned steps this drain does not need (not a failure: e.g. ECS deregisters targets on a relaxed drain). */
+  readonly notNeeded = new Set<DrainStepName>();
   /** Set when the drain stops working on the instance: ends the lifecycle heartbeats. */
   drainFinished = false;
   outcome: DrainOutcome | undefined;
@@ -111,6 +119,27 @@ export class DrainState {
 
   lifecycle(): DrainLifecycleAction | undefined {
     return this.events.find((e) => e.lifecycle)?.lifecycle;
+  }
+
+  /**
+   * A lifecycle action for an instance that is already DRAINING with no task left (the drain before
+   * this run, or a scale-in's, emptied it): nothing to do but complete the action.
+   */
+  alreadyDrained(): boolean {
+    const t = this.target;
+    return this.mode() === 'lifecycle-terminate' && t !== undefined && t.status === 'DRAINING' && t.runningTasks + t.pendingTasks === 0;
+  }
+
+  /** Every lifecycle action the events brought (one per token): each must be completed. */
+  lifecycles(): DrainLifecycleAction[] {
+    const seen = new Map<string, DrainLifecycleAction>();
+    for (const e of this.events) if (e.lifecycle && !seen.has(e.lifecycle.actionToken)) seen.set(e.lifecycle.actionToken, e.lifecycle);
+    return [...seen.values()];
+  }
+
+  /** Lifecycle actions still waiting for this drain's CONTINUE. */
+  pendingLifecycles(): DrainLifecycleAction[] {
+    return this.lifecycles().filter((l) => !this.completedLifecycles.has(l.actionToken));
   }
 
   /** Why fleetops asks for no replacement: the ASG replaces its own (lifecycle), or fleetops removes it on purpose. */
@@ -202,7 +231,7 @@ export class DrainState {
   finish(outcome: DrainOutcome, abortReason: string | undefined): SpotDrainResult {
     this.outcome = outcome;
     this.drainFinished = true;
-    const planned = [...PLANNED_STEPS];
+    const planned = PLANNED_STEPS.filter((n) => !this.notNeeded.has(n));
     if (this.lifecycle()) planned.push('complete-lifecycle-action');
     if (!this.noReplacement()) planned.unshift('request-capacity');
     const d = this.deadlineMs();

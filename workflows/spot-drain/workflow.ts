@@ -3,7 +3,7 @@ import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../common/workflow-inputs';
 import { installOperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed } from './endings';
-import { completeLifecycleAction, lifecycleHeartbeatLoop } from './lifecycle';
+import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
 import { moveWork, requestCapacity } from './move-work';
 import { DrainState } from './state';
@@ -49,9 +49,31 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   }
 
   const resolved = await resolve(ctx);
-  if ('ended' in resolved) return resolved.ended;
+  if ('ended' in resolved) {
+    // Nothing to drain, but a lifecycle action still holds the instance: complete it (CONTINUE) first.
+    if (resolved.ended === 'not-in-cluster') {
+      await completeLifecycleActions(ctx, 'the instance is in no managed cluster');
+      return closeOut(ctx, finish(ctx, 'not-in-cluster'));
+    }
+    await completeLifecycleActions(ctx, 'the instance could not be resolved');
+    return closeOut(ctx, await missed(ctx));
+  }
   const t = resolved.target;
   const heartbeats = lifecycleHeartbeatLoop(ctx);
+
+  if (state.alreadyDrained()) {
+    // A lifecycle action for an instance a drain (this one's predecessor, or the capacity workflow's
+    // scale-in) already emptied: complete it at once.
+    for (const name of ['set-draining', 'deregister-targets', 'move-standalone-tasks', 'wait-for-tasks'] as const) {
+      state.notNeeded.add(name);
+      state.skip(name, 'already DRAINING with no tasks');
+    }
+    state.tasksLeft = 0;
+    state.drainFinished = true;
+    await heartbeats;
+    await completeLifecycleActions(ctx);
+    return closeOut(ctx, finish(ctx, 'drained'));
+  }
 
   if (state.replaceFirst()) await requestCapacity(ctx, t, true);
   if (aborted(ctx)) return finishAborted(ctx);
@@ -72,8 +94,14 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   state.drainFinished = true;
   await heartbeats;
   const succeeded = state.dryRun || state.tasksLeft === 0;
-  await completeLifecycleAction(ctx);
-  return succeeded ? finish(ctx, 'drained') : missed(ctx);
+  await completeLifecycleActions(ctx);
+  return closeOut(ctx, succeeded ? finish(ctx, 'drained') : await missed(ctx));
+}
+
+/** The last thing before returning: a lifecycle action that arrived while the drain ended is completed too. */
+async function closeOut(ctx: DrainContext, result: SpotDrainResult): Promise<SpotDrainResult> {
+  await completeLifecycleActions(ctx);
+  return result;
 }
 
 // Clients type their handles with SpotDrainWorkflow (messages.ts): it must stay this function's signature.
