@@ -121,7 +121,7 @@ export const clusterSchema = z
         lifecycleDeadlineSeconds: positiveSeconds.default(900),
         /** How often a lifecycle action is heartbeaten while draining; below the hook's heartbeat timeout. */
         lifecycleHeartbeatSeconds: positiveSeconds.default(60),
-        /** Upper bound for target-group deregistration delay so deregistration fits the deadline. */
+        /** No longer used (accepted so existing files stay valid): fleetops never changes a target group's deregistration delay. */
         maxDeregistrationDelaySeconds: seconds.default(30),
       })
       .strict()

@@ -1,6 +1,6 @@
 import { CompleteLifecycleActionCommand, DescribeLifecycleHooksCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import { ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
-import { DescribeTargetGroupAttributesCommand, ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
@@ -126,6 +126,11 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       return { alreadyDraining: Context.current().info.attempt > 1, dryRunCalls };
     },
 
+    /**
+     * Takes the instance's targets out of every target group, ahead of ECS. The group's settings are
+     * never changed: the deregistration delay belongs to the service (its in-flight requests), and a
+     * setting changed for one drain would stay changed for the group. It is read and reported only.
+     */
     async deregisterInstanceTargets(input: DeregisterTargetsInput): Promise<DeregisterTargetsResult> {
       const dryRunCalls: DryRunCall[] = [];
       const groups = await coordinator.targetsOf(input.instanceId);
@@ -136,20 +141,6 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
             deps.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: g.targetGroupArn })),
           );
           const delay = Number(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
-          let lowered: number | undefined;
-          if (delay > input.maxDeregistrationDelaySeconds) {
-            const params = {
-              TargetGroupArn: g.targetGroupArn,
-              Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(input.maxDeregistrationDelaySeconds) }],
-            };
-            collect(
-              dryRunCalls,
-              await mutatingAwsCall(input.dryRun, 'elasticloadbalancing:ModifyTargetGroupAttributes', params, () =>
-                deps.aws.elbv2.send(new ModifyTargetGroupAttributesCommand(params)),
-              ),
-            );
-            lowered = delay;
-          }
           for (const target of g.targets) {
             collect(
               dryRunCalls,
@@ -158,11 +149,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
               ),
             );
           }
-          result.targetGroups.push({
-            targetGroupArn: g.targetGroupArn,
-            targets: g.targets.length,
-            ...(lowered !== undefined ? { delayLoweredFromSeconds: lowered } : {}),
-          });
+          result.targetGroups.push({ targetGroupArn: g.targetGroupArn, targets: g.targets.length, deregistrationDelaySeconds: delay });
         }),
       );
       return result;

@@ -46,13 +46,12 @@ export interface SetDrainingResult extends MutationReport {
 
 export interface DeregisterTargetsInput {
   instanceId: string;
-  /** Target groups with a longer deregistration delay are lowered to this. */
-  maxDeregistrationDelaySeconds: number;
   dryRun?: boolean;
 }
 
 export interface DeregisterTargetsResult extends MutationReport {
-  targetGroups: { targetGroupArn: string; targets: number; delayLoweredFromSeconds?: number }[];
+  /** Per group: targets taken out, and the group's deregistration delay (read, never changed). */
+  targetGroups: { targetGroupArn: string; targets: number; deregistrationDelaySeconds: number }[];
 }
 
 export interface MoveStandaloneTasksInput extends ContainerInstanceRef {

@@ -6,6 +6,7 @@ import { ec2StateEvents } from './ec2-state-events';
 import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
 import { elbRules } from './elb-rules';
+import { elbTargetDraining } from './elb-target-draining';
 import { spotInterruption } from './spot-interruption';
 
 /**
@@ -22,4 +23,5 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   ec2StateEvents,
   cloudwatchAlarmEvents,
   elbRules,
+  elbTargetDraining,
 ];

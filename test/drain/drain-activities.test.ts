@@ -99,13 +99,21 @@ describe('drain activities against moto + simulator', () => {
     const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [arn!] }));
     expect(ci.containerInstances?.[0]?.status).toBe('DRAINING');
 
-    const dereg = await runActivity(acts.deregisterInstanceTargets, { instanceId: instanceId!, maxDeregistrationDelaySeconds: 30 });
-    expect(dereg.targetGroups).toEqual([{ targetGroupArn: fleet.targetGroupArn, targets: 1, delayLoweredFromSeconds: 300 }]);
+    const dereg = await runActivity(acts.deregisterInstanceTargets, { instanceId: instanceId! });
+    expect(dereg.targetGroups).toEqual([{ targetGroupArn: fleet.targetGroupArn, targets: 1, deregistrationDelaySeconds: 300 }]);
+    // ELB drains the target for the group's delay (simulator elb-target-draining); the other one still serves.
     const health = await emu.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: fleet.targetGroupArn }));
-    const stillServing = (health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'draining').map((d) => d.Target?.Id);
-    expect(stillServing).toEqual([fleet.instances[1]]);
+    expect((health.TargetHealthDescriptions ?? []).map((d) => [d.Target?.Id, d.TargetHealth?.State]).sort()).toEqual(
+      [
+        [instanceId, 'draining'],
+        [fleet.instances[1], 'healthy'],
+      ].sort(),
+    );
+    // The group's settings are the service's: never changed by a drain.
     const attrs = await emu.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: fleet.targetGroupArn }));
-    expect(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('30');
+    expect(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('300');
+    const calls = await emu.sim.calls({ service: 'elasticloadbalancing' });
+    expect(calls.filter((c) => c.action === 'ModifyTargetGroupAttributes')).toEqual([]);
 
     const moved = await runActivity(acts.moveStandaloneTasks, {
       cluster: 'demo',
@@ -186,7 +194,7 @@ describe('drain activities against moto + simulator', () => {
     const arn = fleet.containerInstances[0]!;
     const instanceId = fleet.instances[0]!;
     const d = await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn, dryRun: true });
-    const t = await runActivity(acts.deregisterInstanceTargets, { instanceId, maxDeregistrationDelaySeconds: 30, dryRun: true });
+    const t = await runActivity(acts.deregisterInstanceTargets, { instanceId, dryRun: true });
     const m = await runActivity(acts.moveStandaloneTasks, { cluster: 'demo', containerInstanceArn: arn, instanceId, rerun: true, reason: 'dry', idempotencyKey: 'k', dryRun: true });
     const actions = [...d.dryRunCalls, ...t.dryRunCalls, ...m.dryRunCalls].map((c) => c.action);
     expect(actions.sort()).toEqual([
@@ -194,7 +202,6 @@ describe('drain activities against moto + simulator', () => {
       'ecs:StopTask',
       'ecs:UpdateContainerInstancesState',
       'elasticloadbalancing:DeregisterTargets',
-      'elasticloadbalancing:ModifyTargetGroupAttributes',
     ]);
     const made = (await emu.sim.calls()).map((c) => c.action);
     expect(made.filter((a) => !/^(Describe|List)/.test(a))).toEqual([]);

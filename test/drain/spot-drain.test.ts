@@ -71,7 +71,7 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
       return { alreadyDraining: false, dryRunCalls: [] };
     },
     async deregisterInstanceTargets() {
-      return { targetGroups: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1', targets: 1 }], dryRunCalls: [] };
+      return { targetGroups: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1', targets: 1, deregistrationDelaySeconds: 300 }], dryRunCalls: [] };
     },
     async moveStandaloneTasks() {
       return { stopped: ['t-batch'], rerun: [{ from: 't-batch', to: ['t-batch-2'] }], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] };
@@ -204,7 +204,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       'wait-for-tasks:done',
     ]);
     expect(calls.requestReplacementCapacity?.[0]?.[0]).toMatchObject({ cluster: CLUSTER, instanceId, units: 1 });
-    expect(calls.deregisterInstanceTargets?.[0]?.[0]).toMatchObject({ instanceId, maxDeregistrationDelaySeconds: 30 });
+    expect(calls.deregisterInstanceTargets?.[0]?.[0]).toEqual({ instanceId, dryRun: false });
     expect(calls.moveStandaloneTasks?.[0]?.[0]).toMatchObject({ rerun: true, dryRun: false });
     expect(calls.requestDrainIncident).toBeUndefined();
   });
@@ -233,6 +233,9 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     });
     expect(calls.requestReplacementCapacity).toBeUndefined();
     expect(calls.setContainerInstanceDraining).toHaveLength(1);
+    // Relaxed: ECS takes each task's target out as it replaces the task.
+    expect(calls.deregisterInstanceTargets).toBeUndefined();
+    expect(result.steps.find((st) => st.name === 'deregister-targets')).toMatchObject({ status: 'skipped' });
   });
 
   it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {
@@ -319,6 +322,12 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const order = result.steps.map((s) => s.name);
     expect(order.indexOf('request-capacity')).toBeLessThan(order.indexOf('set-draining'));
     expect(calls.requestReplacementCapacity).toHaveLength(1);
+    // Targets left to ECS while relaxed; taken out ahead of it once the warning set the two-minute deadline.
+    expect(calls.deregisterInstanceTargets).toHaveLength(1);
+    const dereg = result.steps.filter((s) => s.name === 'deregister-targets');
+    expect(dereg.map((s) => s.status)).toEqual(['skipped', 'done']);
+    expect(Date.parse(dereg[1]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(warningTime));
+    expect(result.notDone).toEqual([]);
     expect(calls.setContainerInstanceDraining).toHaveLength(1);
   });
 
@@ -361,6 +370,8 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(second.calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
     expect(result.steps.find((s) => s.name === 'request-capacity')?.status).toBe('skipped');
     expect(first.calls.requestReplacementCapacity).toBeUndefined();
+    expect(first.calls.deregisterInstanceTargets).toBeUndefined();
+    expect(second.calls.deregisterInstanceTargets).toBeUndefined();
   });
 
   it('a lifecycle action after the drain finished starts a new run that completes it at once (CONTINUE), not a duplicate', async () => {
@@ -583,7 +594,6 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       'ecs:StopTask',
       'ecs:UpdateContainerInstancesState',
       'elasticloadbalancing:DeregisterTargets',
-      'elasticloadbalancing:ModifyTargetGroupAttributes',
       'fleetops:capacityRequest',
     ]);
     const capacity = status.dryRunCalls?.find((c) => c.action === 'fleetops:capacityRequest');

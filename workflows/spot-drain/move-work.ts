@@ -1,24 +1,26 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { condition, workflowInfo } from '@temporalio/workflow';
 import type { DrainTarget } from './state';
 import { step, type DrainContext } from './steps';
 
 /**
- * Moving the work off a DRAINING instance: deregister it from its target groups, stop (and rerun
- * elsewhere) its standalone tasks, and ask the capacity workflow for a replacement, all at once.
- * Service tasks are ECS's to move; wait-for-tasks.ts waits for them.
+ * Moving the work off a DRAINING instance: stop (and rerun elsewhere) its standalone tasks, and ask
+ * the capacity workflow for a replacement, at once. Service tasks are ECS's to move; wait-for-tasks.ts
+ * waits for them. Load-balancer targets: on a relaxed drain ECS deregisters each task's target as it
+ * replaces the task, keeping minimumHealthyPercent serving; taking them all out first would remove
+ * serving capacity early. Only on the two-minute deadline (a warning, the instance stopping) are they
+ * taken out ahead of ECS, also when a warning escalates a relaxed drain (deregisterOnDeadline).
  */
 
 export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void> {
   const { state, controls, workflowId } = ctx;
   const { instanceId, dryRun, drain } = state;
   controls.setPhase('moving-work');
+  if (!state.onDeadline()) {
+    state.notNeeded.add('deregister-targets');
+    state.skip('deregister-targets', `${state.mode()}: ECS deregisters each task's target as it replaces the task`);
+  }
   await Promise.all([
-    step(
-      ctx,
-      'deregister-targets',
-      (a) => a.deregisterInstanceTargets({ instanceId, maxDeregistrationDelaySeconds: drain.maxDeregistrationDelaySeconds, dryRun }),
-      (v) => (v.targetGroups.length === 0 ? 'in no target group' : v.targetGroups.map((g) => `${g.targets} from ${g.targetGroupArn}`).join('; ')),
-    ).then((r) => state.record(r.ok ? r.value : undefined)),
+    state.onDeadline() ? deregisterTargets(ctx) : undefined,
     step(
       ctx,
       'move-standalone-tasks',
@@ -39,6 +41,34 @@ export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void>
     ).then((r) => state.record(r.ok ? r.value : undefined)),
     requestCapacity(ctx, t),
   ]);
+}
+
+/** Takes the instance out of its target groups ahead of ECS (the two-minute deadline), once. */
+async function deregisterTargets(ctx: DrainContext): Promise<void> {
+  const { state } = ctx;
+  if (state.deregistering) return;
+  state.deregistering = true;
+  state.notNeeded.delete('deregister-targets');
+  const r = await step(
+    ctx,
+    'deregister-targets',
+    (a) => a.deregisterInstanceTargets({ instanceId: state.instanceId, dryRun: state.dryRun }),
+    (v) =>
+      v.targetGroups.length === 0
+        ? 'in no target group'
+        : v.targetGroups.map((g) => `${g.targets} from ${g.targetGroupArn} (draining ${g.deregistrationDelaySeconds} s)`).join('; '),
+  );
+  state.record(r.ok ? r.value : undefined);
+}
+
+/**
+ * A relaxed drain that a warning escalates to the two-minute deadline takes the targets out then, not
+ * at the end of the wait slice it is in. Runs beside the wait; ends when the drain's work does.
+ */
+export async function deregisterOnDeadline(ctx: DrainContext): Promise<void> {
+  const { state } = ctx;
+  await condition(() => state.drainFinished || (state.movedWork && state.onDeadline() && !state.deregistering));
+  if (!state.drainFinished) await deregisterTargets(ctx);
 }
 
 /**

@@ -63,6 +63,10 @@ export class DrainState {
   readonly completedLifecycles = new Set<string>();
   /** Tokens Auto Scaling no longer has waiting (a heartbeat found none): nothing to keep alive. */
   readonly goneLifecycles = new Set<string>();
+  /** The targets are being (or were) taken out ahead of ECS. */
+  deregistering = false;
+  /** moveWork ran (what comes after it may react to an escalation). */
+  movedWork = false;
   /** Planned steps this drain does not need (not a failure: e.g. ECS deregisters targets on a relaxed drain). */
   readonly notNeeded = new Set<DrainStepName>();
   /** Set when the drain stops working on the instance: ends the lifecycle heartbeats. */
@@ -109,6 +113,12 @@ export class DrainState {
       if (has(kind)) return kind;
     }
     return this.events.some((e) => e.kind === 'scale-in') ? 'scale-in' : this.events.length > 0 ? this.events[0]!.kind : undefined;
+  }
+
+  /** The two-minute deadline governs (a warning, or the instance stopping): work is taken away ahead of ECS. */
+  onDeadline(): boolean {
+    const mode = this.mode();
+    return mode === 'interruption-warning' || mode === 'instance-stopping';
   }
 
   /** Rebalance recommendations and scheduled changes give time: ask for the replacement before draining. */

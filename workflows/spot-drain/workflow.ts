@@ -5,7 +5,7 @@ import { installOperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed } from './endings';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
-import { moveWork, requestCapacity } from './move-work';
+import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
 import { DrainState } from './state';
 import { aborted, type DrainContext } from './steps';
 import { resolve, setDraining } from './to-draining';
@@ -82,6 +82,8 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   if (aborted(ctx)) return finishAborted(ctx);
 
   await moveWork(ctx, t);
+  state.movedWork = true;
+  const escalation = deregisterOnDeadline(ctx);
   if (aborted(ctx)) return finishAborted(ctx);
 
   if (state.dryRun) {
@@ -93,6 +95,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
 
   state.drainFinished = true;
   await heartbeats;
+  await escalation;
   const succeeded = state.dryRun || state.tasksLeft === 0;
   await completeLifecycleActions(ctx);
   return closeOut(ctx, succeeded ? finish(ctx, 'drained') : await missed(ctx));
