@@ -18,6 +18,7 @@ import type { ActivityDeps } from '../deps';
 import { openAutomationIncident } from '../incident/open-from-automation';
 import { capacityRequestSignal } from '../../workflows/capacity/messages';
 import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
+import { PoolIndex, type InstancePool } from './pools';
 import type {
   CapacityReplacementInput,
   CapacityReplacementResult,
@@ -72,6 +73,7 @@ const taskId = (arn: string) => arn.split('/').pop() ?? arn;
 
 export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOptions = {}) {
   const coordinator = new DrainCoordinator(deps.aws, opts);
+  const pools = new PoolIndex(deps.aws, deps.config, opts.indexMinIntervalMs ?? 2_000);
 
   async function signalWithStart(workflowType: string, a: SignalWithStartArgs): Promise<void> {
     if (opts.signalWithStart) return opts.signalWithStart(workflowType, a);
@@ -235,6 +237,11 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         }, Math.max(0, input.stopAtEpochMs - Date.now()));
         ctx.cancelled.catch((err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
       });
+    },
+
+    /** The pool the instance belongs to, and whether that pool replaces an interrupted instance itself. */
+    async findInstancePool(input: { cluster: string; instanceId: string }): Promise<InstancePool> {
+      return pools.poolOf(input.cluster, input.instanceId, Date.now());
     },
 
     async requestReplacementCapacity(input: CapacityReplacementInput): Promise<CapacityReplacementResult> {

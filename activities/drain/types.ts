@@ -122,6 +122,8 @@ export type LifecycleHookSettings =
   | { found: false }
   | { found: true; heartbeatTimeoutSeconds: number; globalTimeoutSeconds: number; defaultResult: string };
 
+export type { InstancePool } from './pools';
+
 export interface DrainIncidentFacts {
   instanceId: string;
   cluster?: string;

@@ -7,6 +7,7 @@ import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
 import { elbRules } from './elb-rules';
 import { elbTargetDraining } from './elb-target-draining';
+import { poolReplacements } from './pool-replacements';
 import { spotInterruption } from './spot-interruption';
 
 /**
@@ -24,4 +25,5 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   cloudwatchAlarmEvents,
   elbRules,
   elbTargetDraining,
+  poolReplacements,
 ];

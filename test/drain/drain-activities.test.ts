@@ -4,9 +4,10 @@ import {
   CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
   PutLifecycleHookCommand,
+  SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -15,6 +16,8 @@ import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { seedDrainFleet, tasksOn } from './drain-fleet';
+import { seedCapacityWorld } from '../capacity/world';
+import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -232,6 +235,36 @@ describe('drain activities against moto + simulator', () => {
       ['CompleteLifecycleAction', 'CONTINUE', false],
       ['RecordLifecycleActionHeartbeat', null, false],
     ]);
+  });
+
+  it('finds the pool of an instance and whether it replaces an interrupted instance itself', async () => {
+    const world = await seedCapacityWorld(emu);
+    const acts = createDrainActivities({ aws: emu.aws, config: world.config }, { indexMinIntervalMs: 100 });
+    const members = await emu.aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: world.spotFleetRequestId }));
+    const spot = members.ActiveInstances![0]!.InstanceId!;
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: spot })).toEqual({
+      found: true,
+      pool: 'spot-diversified',
+      kind: 'spot-fleet',
+      replacesOwnInstances: true,
+    });
+    await emu.aws.autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'demo-on-demand', DesiredCapacity: 1 }));
+    const g = await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }));
+    const asgInstance = g.AutoScalingGroups![0]!.Instances![0]!.InstanceId!;
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: asgInstance })).toMatchObject({ pool: 'on-demand', kind: 'asg', replacesOwnInstances: true });
+    // What an EC2 Fleet `instant` launch of the pool carries: the pool's tags.
+    const run = await emu.aws.ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        InstanceType: 'm5.large',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: POOL_TAG_CLUSTER, Value: 'demo' }, { Key: POOL_TAG_POOL, Value: 'spot-instant' }] }],
+      }),
+    );
+    const fleetInstance = run.Instances![0]!.InstanceId!;
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: fleetInstance })).toMatchObject({ pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false });
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: 'i-0123456789abcdef0' })).toEqual({ found: false });
   });
 
   it('signal-with-start of capacity-<cluster> carries the replacement request', async () => {

@@ -88,6 +88,9 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
     async completeLifecycleAction() {
       return { alreadyCompleted: false, dryRunCalls: [] };
     },
+    async findInstancePool() {
+      return { found: true, pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false };
+    },
     async describeLifecycleHook() {
       return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
     },
@@ -236,6 +239,31 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     // Relaxed: ECS takes each task's target out as it replaces the task.
     expect(calls.deregisterInstanceTargets).toBeUndefined();
     expect(result.steps.find((st) => st.name === 'deregister-targets')).toMatchObject({ status: 'skipped' });
+  });
+
+  it('asks no replacement when the pool replaces an interrupted instance itself (maintain Spot Fleet), but does on a rebalance', async () => {
+    const taskQueue = uniqueTaskQueue('drain-self-healing');
+    const { activities, calls } = mockActivities({
+      async findInstancePool() {
+        return { found: true, pool: 'spot-diversified', kind: 'spot-fleet', replacesOwnInstances: true };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const interrupted = newInstanceId();
+    const rebalanced = newInstanceId();
+    const [warned, relaxed] = await worker.runUntil(async () => [
+      await (await sendEvent(taskQueue, await event(interrupted, 'interruption-warning'))).result(),
+      await (await sendEvent(taskQueue, await event(rebalanced, 'rebalance-recommendation'))).result(),
+    ]);
+    expect(warned!.outcome).toBe('drained');
+    expect(warned!.notDone).toEqual([]);
+    expect(warned!.steps.find((st) => st.name === 'request-capacity')).toMatchObject({
+      status: 'skipped',
+      detail: 'pool spot-diversified (spot-fleet) replaces an interrupted instance itself',
+    });
+    // The rebalanced instance is not interrupted: its pool replaces nothing until it is gone.
+    expect(relaxed!.steps.find((st) => st.name === 'request-capacity')?.status).toBe('done');
+    expect(calls.requestReplacementCapacity?.map((c) => (c[0] as { instanceId: string }).instanceId)).toEqual([rebalanced]);
   });
 
   it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {

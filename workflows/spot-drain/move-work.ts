@@ -1,4 +1,6 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { InstancePool } from '../../activities/drain/types';
+import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
 import type { DrainTarget } from './state';
 import { step, type DrainContext } from './steps';
 
@@ -43,6 +45,9 @@ export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void>
   ]);
 }
 
+/** The pool lookup must not eat the time a replacement needs. */
+const POOL_LOOKUP_BUDGET_MS = 10_000;
+
 /** Takes the instance out of its target groups ahead of ECS (the two-minute deadline), once. */
 async function deregisterTargets(ctx: DrainContext): Promise<void> {
   const { state } = ctx;
@@ -71,6 +76,18 @@ export async function deregisterOnDeadline(ctx: DrainContext): Promise<void> {
   if (!state.drainFinished) await deregisterTargets(ctx);
 }
 
+/** The instance's pool; unknown (ask capacity as for any pool) when the lookup fails in its budget. */
+async function findPool(ctx: DrainContext, t: DrainTarget): Promise<InstancePool> {
+  const budget = Math.min(ctx.state.timeLeftMs(), POOL_LOOKUP_BUDGET_MS);
+  if (budget < MIN_ACTIVITY_BUDGET_MS) return { found: false };
+  try {
+    return await shortSteps(budget).findInstancePool({ cluster: t.cluster, instanceId: ctx.state.instanceId });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return { found: false };
+  }
+}
+
 /**
  * Asks the capacity workflow for the instance's units, once, unless nothing is to be replaced
  * (DrainState.noReplacement). `ownPhase`: asked before anything else (rebalance), not alongside moving work.
@@ -78,6 +95,7 @@ export async function deregisterOnDeadline(ctx: DrainContext): Promise<void> {
 export async function requestCapacity(ctx: DrainContext, t: DrainTarget, ownPhase = false): Promise<void> {
   const { state, controls, workflowId } = ctx;
   if (state.capacityRequested) return;
+  if (state.noReplacement() === undefined && state.pool === undefined) state.pool = await findPool(ctx, t);
   const noNeed = state.noReplacement();
   if (noNeed) {
     state.skip('request-capacity', noNeed);

@@ -1,6 +1,6 @@
 import type { DryRunCall } from '../../common/controls';
 import type { DrainEvent, DrainEventKind, DrainLifecycleAction } from '../../common/workflow-inputs';
-import type { DrainSettings, MutationReport, ResolvedDrainTarget } from '../../activities/drain/types';
+import type { DrainSettings, InstancePool, MutationReport, ResolvedDrainTarget } from '../../activities/drain/types';
 import type { DrainEventRecord, DrainOutcome, DrainStatus, DrainStep, DrainStepName, SpotDrainResult } from './messages';
 
 /**
@@ -63,6 +63,8 @@ export class DrainState {
   readonly completedLifecycles = new Set<string>();
   /** Tokens Auto Scaling no longer has waiting (a heartbeat found none): nothing to keep alive. */
   readonly goneLifecycles = new Set<string>();
+  /** The instance's pool, once looked up (before asking for replacement capacity). */
+  pool: InstancePool | undefined;
   /** The targets are being (or were) taken out ahead of ECS. */
   deregistering = false;
   /** moveWork ran (what comes after it may react to an escalation). */
@@ -152,10 +154,23 @@ export class DrainState {
     return this.lifecycles().filter((l) => !this.completedLifecycles.has(l.actionToken));
   }
 
-  /** Why fleetops asks for no replacement: the ASG replaces its own (lifecycle), or fleetops removes it on purpose. */
+  /** AWS itself ends the instance (a spot reclaim, a shutdown): a pool that self-heals replaces it. */
+  reclaimed(): boolean {
+    const mode = this.mode();
+    return mode === 'interruption-warning' || mode === 'instance-stopping';
+  }
+
+  /**
+   * Why fleetops asks for no replacement: the ASG replaces its own (lifecycle), fleetops removes it on
+   * purpose (scale-in), or its pool (a `maintain` Spot Fleet, an ASG) replaces an interrupted instance
+   * by itself; asking capacity for one more would leave a permanent extra instance per interruption.
+   */
   noReplacement(): string | undefined {
     if (this.lifecycle()) return 'the Auto Scaling group replaces its own instances';
     if (this.mode() === 'scale-in') return 'scale-in: the capacity workflow chose this instance to leave';
+    if (this.pool?.found && this.pool.replacesOwnInstances && this.reclaimed()) {
+      return `pool ${this.pool.pool} (${this.pool.kind}) replaces an interrupted instance itself`;
+    }
     return undefined;
   }
 
