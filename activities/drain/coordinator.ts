@@ -36,6 +36,8 @@ export interface ContainerInstanceState {
   running: number;
   pending: number;
   instanceType?: string;
+  /** When it registered with the cluster (epoch ms). */
+  registeredAtMs?: number;
 }
 
 export interface CoordinatorOptions {
@@ -72,6 +74,7 @@ function toState(ci: {
   runningTasksCount?: number;
   pendingTasksCount?: number;
   attributes?: { name?: string; value?: string }[];
+  registeredAt?: Date;
 }): ContainerInstanceState {
   return {
     containerInstanceArn: ci.containerInstanceArn ?? '',
@@ -80,6 +83,7 @@ function toState(ci: {
     running: ci.runningTasksCount ?? 0,
     pending: ci.pendingTasksCount ?? 0,
     instanceType: ci.attributes?.find((a) => a.name === 'ecs.instance-type')?.value,
+    ...(ci.registeredAt ? { registeredAtMs: ci.registeredAt.getTime() } : {}),
   };
 }
 
@@ -246,6 +250,15 @@ export class DrainCoordinator {
       if (hit) return { cluster, state: hit };
     }
     return undefined;
+  }
+
+  /**
+   * An ACTIVE container instance of `cluster` other than `exceptInstanceId` that registered at or after
+   * `sinceMs`, from a sweep started now or later (shared by every drain waiting on the cluster).
+   */
+  async activeRegisteredSince(cluster: string, sinceMs: number, exceptInstanceId: string): Promise<ContainerInstanceState | undefined> {
+    const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
+    return [...idx.values()].find((s) => s.status === 'ACTIVE' && s.ec2InstanceId !== exceptInstanceId && (s.registeredAtMs ?? 0) >= sinceMs);
   }
 
   setDraining(cluster: string, containerInstanceArn: string): Promise<true> {

@@ -19,6 +19,7 @@ import { openAutomationIncident } from '../incident/open-from-automation';
 import { capacityRequestSignal } from '../../workflows/capacity/messages';
 import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
 import { PoolIndex, type InstancePool } from './pools';
+import { driverFor } from '../capacity/pools';
 import type {
   CapacityReplacementInput,
   CapacityReplacementResult,
@@ -31,6 +32,10 @@ import type {
   LifecycleHeartbeat,
   LifecycleHookSettings,
   MoveStandaloneTasksInput,
+  MutationReport,
+  ReplacementWaitInput,
+  ReplacementWaitResult,
+  TerminateDrainedInput,
   MoveStandaloneTasksResult,
   ResolvedDrainTarget,
   SetDrainingInput,
@@ -237,6 +242,42 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         }, Math.max(0, input.stopAtEpochMs - Date.now()));
         ctx.cancelled.catch((err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
       });
+    },
+
+    /**
+     * Waits (heartbeating) until a container instance registered at or after `sinceEpochMs` is ACTIVE in
+     * the cluster: the replacement a replace-first drain asked for. Returns at the stop time either way.
+     */
+    async waitForReplacement(input: ReplacementWaitInput): Promise<ReplacementWaitResult> {
+      const ctx = Context.current();
+      const every = opts.pollIntervalMs ?? 2_000;
+      for (;;) {
+        ctx.heartbeat();
+        const found = await coordinator.activeRegisteredSince(input.cluster, input.sinceEpochMs, input.instanceId);
+        if (found) return { arrived: true, containerInstanceArn: found.containerInstanceArn, instanceId: found.ec2InstanceId };
+        const rest = input.stopAtEpochMs - Date.now();
+        if (rest <= 0) return { arrived: false };
+        await Promise.race([new Promise((r) => setTimeout(r, Math.min(every, rest))), ctx.cancelled]);
+      }
+    },
+
+    /**
+     * Takes a drained instance out of its pool for good (the pool driver's remove: an ASG terminates it
+     * and lowers its desired count, a Spot Fleet lowers its target first), so it does not sit DRAINING
+     * and billed; the replacement the drain asked for keeps the cluster's count.
+     */
+    async terminateDrainedInstance(input: TerminateDrainedInput): Promise<MutationReport> {
+      const clusterConfig = deps.config.clusters[input.cluster];
+      const pool = clusterConfig?.pools.find((p) => p.name === input.pool);
+      if (!clusterConfig || !pool) throw ApplicationFailure.nonRetryable(`pool ${input.pool} of cluster ${input.cluster} is not configured`, FailureType.InvalidRequest);
+      const dryRunCalls = await driverFor(pool).remove({ aws: deps.aws, cluster: input.cluster, clusterConfig }, pool, {
+        cluster: input.cluster,
+        pool: input.pool,
+        instanceId: input.instanceId,
+        weight: input.weight,
+        dryRun: input.dryRun,
+      });
+      return { dryRunCalls };
     },
 
     /** The pool the instance belongs to, and whether that pool replaces an interrupted instance itself. */

@@ -124,6 +124,26 @@ export type LifecycleHookSettings =
 
 export type { InstancePool } from './pools';
 
+export interface ReplacementWaitInput {
+  cluster: string;
+  /** The instance being replaced (never its own replacement). */
+  instanceId: string;
+  /** When the replacement was asked for (epoch ms): only container instances registered since count. */
+  sinceEpochMs: number;
+  stopAtEpochMs: number;
+}
+
+export type ReplacementWaitResult = { arrived: false } | { arrived: true; containerInstanceArn: string; instanceId: string };
+
+export interface TerminateDrainedInput {
+  cluster: string;
+  pool: string;
+  instanceId: string;
+  /** Its capacity units (a Spot Fleet's target goes down by this). */
+  weight: number;
+  dryRun?: boolean;
+}
+
 export interface DrainIncidentFacts {
   instanceId: string;
   cluster?: string;

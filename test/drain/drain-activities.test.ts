@@ -8,7 +8,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
@@ -88,7 +88,7 @@ async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
 }
 
 describe('drain activities against moto + simulator', () => {
-  it('drains an instance: DRAINING, targets deregistered with a capped delay, standalone task rerun, service tasks moved by ECS', async () => {
+  it('drains an instance: DRAINING, targets draining with the group\'s own delay, standalone task rerun, service tasks moved by ECS', async () => {
     const fleet = await seedDrainFleet(emu.aws, 3);
     const [instanceId] = fleet.instances;
     const [arn] = fleet.containerInstances;
@@ -265,6 +265,41 @@ describe('drain activities against moto + simulator', () => {
     const fleetInstance = run.Instances![0]!.InstanceId!;
     expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: fleetInstance })).toMatchObject({ pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false });
     expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: 'i-0123456789abcdef0' })).toEqual({ found: false });
+  });
+
+  it('waits for a replacement: only a container instance registered since the request counts', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 2);
+    const { acts } = activities();
+    const since = Date.now();
+    const waiting = runActivity(acts.waitForReplacement, { cluster: 'demo', instanceId: fleet.instances[0]!, sinceEpochMs: since, stopAtEpochMs: Date.now() + 15_000 });
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(settled).toBe(false);
+    const run = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
+    const fresh = run.Instances![0]!.InstanceId!;
+    await emu.aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId: fresh }) }));
+    await expect(waiting).resolves.toMatchObject({ arrived: true, instanceId: fresh });
+    expect(await runActivity(acts.waitForReplacement, { cluster: 'demo', instanceId: fleet.instances[0]!, sinceEpochMs: Date.now(), stopAtEpochMs: Date.now() + 500 })).toEqual({ arrived: false });
+  });
+
+  it('takes a drained instance out through its pool: the ASG terminates it and lowers its desired count, the Spot Fleet does not replace it', async () => {
+    const world = await seedCapacityWorld(emu);
+    const acts = createDrainActivities({ aws: emu.aws, config: world.config }, { indexMinIntervalMs: 100 });
+    await emu.aws.autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'demo-on-demand', DesiredCapacity: 2 }));
+    const group = async () => (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }))).AutoScalingGroups![0]!;
+    const victim = (await group()).Instances![0]!.InstanceId!;
+    await runActivity(acts.terminateDrainedInstance, { cluster: 'demo', pool: 'on-demand', instanceId: victim, weight: 1 });
+    expect((await group()).DesiredCapacity).toBe(1);
+    expect((await group()).Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+    expect(await instanceState(victim)).toBe('terminated');
+
+    const members = await emu.aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: world.spotFleetRequestId }));
+    const spot = members.ActiveInstances![0]!.InstanceId!;
+    await runActivity(acts.terminateDrainedInstance, { cluster: 'demo', pool: 'spot-diversified', instanceId: spot, weight: 1 });
+    expect(await instanceState(spot)).toBe('terminated');
+    const after = await emu.aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: world.spotFleetRequestId }));
+    expect(after.ActiveInstances ?? []).toEqual([]);
   });
 
   it('signal-with-start of capacity-<cluster> carries the replacement request', async () => {

@@ -91,6 +91,12 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
     async findInstancePool() {
       return { found: true, pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false };
     },
+    async waitForReplacement() {
+      return { arrived: true, containerInstanceArn: `${ARN}-replacement`, instanceId: 'i-0fedcba9876543210' };
+    },
+    async terminateDrainedInstance() {
+      return { dryRunCalls: [] };
+    },
     async describeLifecycleHook() {
       return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
     },
@@ -359,6 +365,54 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(calls.setContainerInstanceDraining).toHaveLength(1);
   });
 
+  it('rebalance: replacement ACTIVE before DRAINING, then drained and taken out through its pool', async () => {
+    const taskQueue = uniqueTaskQueue('drain-replace-first');
+    const instanceId = newInstanceId();
+    const e = await event(instanceId, 'rebalance-recommendation');
+    const arrivesAt = Date.parse(e.eventTime) + 150_000;
+    const { activities, calls } = mockActivities({
+      async waitForReplacement() {
+        const now = Context.current().info.currentAttemptScheduledTimestampMs;
+        if (now >= arrivesAt) return { arrived: true, containerInstanceArn: `${ARN}-new`, instanceId: 'i-0fedcba9876543210' };
+        // Nothing yet: the slice runs out (the time-skipping server moves the clock while the workflow waits).
+        return { arrived: false };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, e);
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'rebalance-replace-first');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    const names = result.steps.map((st) => `${st.name}:${st.status}`);
+    expect(names.slice(0, 4)).toEqual(['resolve:done', 'request-capacity:done', 'wait-for-replacement:done', 'set-draining:done']);
+    expect(names[names.length - 1]).toBe('terminate-instance:done');
+    const draining = result.steps.find((st) => st.name === 'set-draining')!;
+    expect(Date.parse(draining.startedAt)).toBeGreaterThanOrEqual(arrivesAt);
+    expect(calls.terminateDrainedInstance?.[0]?.[0]).toEqual({ cluster: CLUSTER, pool: 'spot-instant', instanceId, weight: 1, dryRun: false });
+    expect(result.notDone).toEqual([]);
+  });
+
+  it('rebalance: no replacement within five minutes drains anyway', async () => {
+    const taskQueue = uniqueTaskQueue('drain-replace-bounded');
+    const never = mockActivities({
+      async waitForReplacement() {
+        return { arrived: false };
+      },
+    });
+    const worker = await newWorker(taskQueue, never.activities);
+    const slow = newInstanceId();
+    const e = await event(slow, 'rebalance-recommendation');
+    const bounded = await worker.runUntil(async () => (await sendEvent(taskQueue, e)).result());
+    const waited = bounded.steps.find((st) => st.name === 'wait-for-replacement')!;
+    expect(waited.status).toBe('failed');
+    expect(Date.parse(waited.endedAt!) - Date.parse(waited.startedAt)).toBeLessThanOrEqual(301_000);
+    expect(bounded.outcome).toBe('drained');
+    expect(never.calls.terminateDrainedInstance).toHaveLength(1);
+  });
+
   it('heartbeats the lifecycle action on durable timers through a ten-minute drain and a worker restart, then CONTINUE', async () => {
     const taskQueue = uniqueTaskQueue('drain-lifecycle');
     const instanceId = newInstanceId();
@@ -566,6 +620,32 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(calls.requestDrainIncident).toBeUndefined();
     for (let i = 0; i < 50 && !waitCancelled; i++) await new Promise((r) => setTimeout(r, 100));
     expect(waitCancelled).toBe(true);
+  });
+
+  // After the time-dependent tests: a cancelled activity attempt keeps the time-skipping clock locked.
+  it('rebalance: a warning during the replacement wait drains at once and terminates nothing', async () => {
+    const taskQueue = uniqueTaskQueue('drain-replace-escalated');
+    let waitStarted!: () => void;
+    const waiting = new Promise<void>((r) => (waitStarted = r));
+    let cancelled!: () => void;
+    const waitCancelled = new Promise<void>((r) => (cancelled = r));
+    const blocked = mockActivities({ waitForReplacement: blockingWait(() => waitStarted(), () => cancelled()) as unknown as DrainActivities['waitForReplacement'] });
+    const worker2 = await newWorker(taskQueue, blocked.activities);
+    const urgent = newInstanceId();
+    const { result, warningAt } = await worker2.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(urgent, 'rebalance-recommendation'));
+      await waiting;
+      const warning = await event(urgent, 'interruption-warning');
+      await sendEvent(taskQueue, warning);
+      const r = await handle.result();
+      // The cancelled wait must be seen to end here: a running activity holds the time-skipping clock.
+      await waitCancelled;
+      return { result: r, warningAt: Date.parse(warning.eventTime) };
+    });
+    expect(result.outcome).toBe('drained');
+    expect(result.steps.find((st) => st.name === 'wait-for-replacement')).toMatchObject({ status: 'skipped', detail: 'interruption-warning: draining at once' });
+    expect(Date.parse(result.steps.find((st) => st.name === 'set-draining')!.startedAt) - warningAt).toBeLessThan(5_000);
+    expect(blocked.calls.terminateDrainedInstance).toBeUndefined();
   });
 
   it('dryRun: the real activities make no mutating AWS call and every one is recorded', async () => {

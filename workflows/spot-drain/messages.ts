@@ -19,11 +19,13 @@ export type DrainOutcome = 'drained' | 'not-in-cluster' | 'deadline-missed' | 'a
 export type DrainStepName =
   | 'resolve'
   | 'request-capacity'
+  | 'wait-for-replacement'
   | 'set-draining'
   | 'deregister-targets'
   | 'move-standalone-tasks'
   | 'wait-for-tasks'
   | 'complete-lifecycle-action'
+  | 'terminate-instance'
   | 'request-incident';
 
 export interface DrainStep {

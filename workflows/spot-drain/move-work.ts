@@ -119,6 +119,7 @@ export async function requestCapacity(ctx: DrainContext, t: DrainTarget, ownPhas
   );
   if (r.ok) {
     state.capacityRequested = true;
+    state.capacityRequestedAt = Date.now();
     state.record(r.value);
   }
 }

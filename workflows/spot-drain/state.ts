@@ -56,6 +56,8 @@ export class DrainState {
   target: DrainTarget | undefined;
   tasksLeft: number | undefined;
   capacityRequested = false;
+  /** Workflow time of the capacity request (a replacement registered since then counts). */
+  capacityRequestedAt: number | undefined;
   lifecycleHeartbeats = 0;
   /** The hook's HeartbeatTimeout once described (DescribeLifecycleHooks); the heartbeat interval stays well inside it. */
   lifecycleHeartbeatTimeoutSeconds: number | undefined;
@@ -115,6 +117,11 @@ export class DrainState {
       if (has(kind)) return kind;
     }
     return this.events.some((e) => e.kind === 'scale-in') ? 'scale-in' : this.events.length > 0 ? this.events[0]!.kind : undefined;
+  }
+
+  /** A drained instance nobody else ends (rebalance, scheduled change): its pool takes it out. */
+  terminateAfterDrain(): boolean {
+    return this.replaceFirst();
   }
 
   /** The two-minute deadline governs (a warning, or the instance stopping): work is taken away ahead of ECS. */

@@ -6,6 +6,7 @@ import { finish, finishAborted, missed } from './endings';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
 import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
+import { terminateThroughPool, waitForReplacement } from './replace-first';
 import { DrainState } from './state';
 import { aborted, type DrainContext } from './steps';
 import { resolve, setDraining } from './to-draining';
@@ -75,7 +76,10 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
     return closeOut(ctx, finish(ctx, 'drained'));
   }
 
-  if (state.replaceFirst()) await requestCapacity(ctx, t, true);
+  if (state.replaceFirst()) {
+    await requestCapacity(ctx, t, true);
+    await waitForReplacement(ctx, t);
+  }
   if (aborted(ctx)) return finishAborted(ctx);
 
   if (!(await setDraining(ctx, t))) return missed(ctx);
@@ -98,6 +102,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   await escalation;
   const succeeded = state.dryRun || state.tasksLeft === 0;
   await completeLifecycleActions(ctx);
+  if (succeeded && state.terminateAfterDrain()) await terminateThroughPool(ctx, t);
   return closeOut(ctx, succeeded ? finish(ctx, 'drained') : await missed(ctx));
 }
 
