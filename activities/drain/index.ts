@@ -1,5 +1,5 @@
 import { CompleteLifecycleActionCommand, DescribeLifecycleHooksCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
-import { ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { ListTasksCommand, RunTaskCommand, StopTaskCommand, UpdateContainerInstancesStateCommand, type Task } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -138,6 +138,21 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
      * never changed: the deregistration delay belongs to the service (its in-flight requests), and a
      * setting changed for one drain would stay changed for the group. It is read and reported only.
      */
+    /** A stopped instance is back: ACTIVE again, so ECS places tasks on it (the status survived the stop). */
+    async setContainerInstanceActive(input: SetDrainingInput): Promise<MutationReport> {
+      const dryRunCalls: DryRunCall[] = [];
+      const params = { cluster: input.cluster, containerInstances: [input.containerInstanceArn], status: 'ACTIVE' as const };
+      const m = await mutatingAwsCall(input.dryRun, 'ecs:UpdateContainerInstancesState', params, () =>
+        deps.aws.ecs.send(new UpdateContainerInstancesStateCommand(params)),
+      );
+      collect(dryRunCalls, m);
+      if (!m.dryRun) {
+        const failure = m.result.failures?.[0];
+        if (failure) throw ApplicationFailure.retryable(`ecs:UpdateContainerInstancesState: ${failure.arn}: ${failure.reason}`, FailureType.AwsUnavailable);
+      }
+      return { dryRunCalls };
+    },
+
     async deregisterInstanceTargets(input: DeregisterTargetsInput): Promise<DeregisterTargetsResult> {
       const dryRunCalls: DryRunCall[] = [];
       const groups = await coordinator.targetsOf(input.instanceId);

@@ -302,6 +302,26 @@ describe('drain activities against moto + simulator', () => {
     expect(after.ActiveInstances ?? []).toEqual([]);
   });
 
+  it('a stopped instance back: interrupt with stop keeps its container instance; setContainerInstanceActive makes it ACTIVE again', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 2);
+    const { acts } = activities();
+    const [instanceId] = fleet.instances;
+    const [arn] = fleet.containerInstances;
+    await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn! });
+    await emu.sim.request('POST', 'spot-interruption/interrupt', { instanceId, afterSeconds: 0, action: 'stop' });
+    await emu.sim.tick('spot-interruption');
+    expect(await instanceState(instanceId!)).toBe('stopped');
+    await emu.sim.request('POST', 'spot-interruption/resume', { instanceId });
+    expect(await instanceState(instanceId!)).toBe('running');
+    const states = (await emu.sim.request<{ events: { 'detail-type': string; detail: Record<string, string> }[] }>('GET', 'events')).events
+      .filter((e) => e.detail['instance-id'] === instanceId)
+      .map((e) => e.detail.state ?? e.detail['instance-action']);
+    expect(states).toEqual(['stop', 'stopping', 'stopped', 'pending', 'running']);
+    await runActivity(acts.setContainerInstanceActive, { cluster: 'demo', containerInstanceArn: arn! });
+    const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [arn!] }));
+    expect(ci.containerInstances?.[0]?.status).toBe('ACTIVE');
+  });
+
   it('signal-with-start of capacity-<cluster> carries the replacement request', async () => {
     const { acts, signals } = activities();
     const r = await runActivity(acts.requestReplacementCapacity, { cluster: 'demo', instanceId: 'i-0123456789abcdef0', units: 2, reason: 'interruption-warning', source: 'drain-i-0123456789abcdef0' });

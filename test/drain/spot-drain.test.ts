@@ -97,6 +97,9 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
     async terminateDrainedInstance() {
       return { dryRunCalls: [] };
     },
+    async setContainerInstanceActive() {
+      return { dryRunCalls: [] };
+    },
     async describeLifecycleHook() {
       return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
     },
@@ -411,6 +414,29 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(Date.parse(waited.endedAt!) - Date.parse(waited.startedAt)).toBeLessThanOrEqual(301_000);
     expect(bounded.outcome).toBe('drained');
     expect(never.calls.terminateDrainedInstance).toHaveLength(1);
+  });
+
+  it('a stop (or hibernate) warning: drained, no permanent replacement, ACTIVE again when the instance runs again', async () => {
+    const taskQueue = uniqueTaskQueue('drain-stop');
+    const { activities, calls } = mockActivities();
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning', { instanceAction: 'stop' }));
+      await until(handle, (s) => s.phase === 'waiting-for-return', 'the wait for the instance to come back');
+      // Stopped (EC2 `stopped`), then started again a day later (EC2 `running`).
+      await handle.signal(drainEventSignal, await event(instanceId, 'instance-gone', { instanceAction: 'stop' }));
+      await env.sleep('1 day');
+      await handle.signal(drainEventSignal, await event(instanceId, 'instance-running'));
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'stop-and-return');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(result.steps.find((st) => st.name === 'request-capacity')).toMatchObject({ status: 'skipped', detail: 'the instance stops and comes back (stop/hibernate): no permanent replacement' });
+    expect(calls.requestReplacementCapacity).toBeUndefined();
+    expect(calls.setContainerInstanceActive?.[0]?.[0]).toEqual({ cluster: CLUSTER, containerInstanceArn: ARN, dryRun: false });
+    expect(result.steps[result.steps.length - 1]).toMatchObject({ name: 'reactivate', status: 'done' });
   });
 
   it('heartbeats the lifecycle action on durable timers through a ten-minute drain and a worker restart, then CONTINUE', async () => {

@@ -26,6 +26,7 @@ export type DrainStepName =
   | 'wait-for-tasks'
   | 'complete-lifecycle-action'
   | 'terminate-instance'
+  | 'reactivate'
   | 'request-incident';
 
 export interface DrainStep {

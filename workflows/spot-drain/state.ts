@@ -10,36 +10,10 @@ import type { DrainEventRecord, DrainOutcome, DrainStatus, DrainStep, DrainStepN
  * and the phases (the other files here) update it.
  */
 
-/** An interruption warning gives two minutes. */
-export const WARNING_DEADLINE_MS = 120_000;
-
-/** Drain settings until the cluster is resolved (same as the config schema's defaults). */
-export const DEFAULT_DRAIN: DrainSettings = {
-  rerunStandaloneTasks: true,
-  rebalanceDeadlineSeconds: 600,
-  lifecycleDeadlineSeconds: 900,
-  maxDeregistrationDelaySeconds: 30,
-  lifecycleHeartbeatSeconds: 60,
-};
+export { DEFAULT_DRAIN, WARNING_DEADLINE_MS, eventDeadlineMs } from './deadlines';
+import { DEFAULT_DRAIN, eventDeadlineMs } from './deadlines';
 
 export type DrainTarget = Extract<ResolvedDrainTarget, { found: true }>;
-
-/** The deadline one event sets: computed from its kind, or the one it states when that is earlier. */
-export function eventDeadlineMs(e: DrainEvent, drain: DrainSettings): number {
-  const at = Date.parse(e.eventTime);
-  const computed =
-    e.kind === 'interruption-warning' || e.kind === 'instance-stopping'
-      ? at + WARNING_DEADLINE_MS
-      : e.kind === 'lifecycle-terminate'
-        ? at + drain.lifecycleDeadlineSeconds * 1000
-        : e.kind === 'instance-gone'
-          ? // The instance is gone: nothing is left to wait for, the drain closes now.
-            at
-          : // A scale-in or a scheduled change has no deadline of its own; the relaxed rebalance budget bounds it.
-            at + drain.rebalanceDeadlineSeconds * 1000;
-  const stated = e.deadline ? Date.parse(e.deadline) : NaN;
-  return Number.isFinite(stated) ? Math.min(stated, computed) : computed;
-}
 
 /** The steps a drain plans (before `request-capacity` and `complete-lifecycle-action`, which depend on the events). */
 const PLANNED_STEPS: readonly DrainStepName[] = ['set-draining', 'deregister-targets', 'move-standalone-tasks', 'wait-for-tasks'];
@@ -161,6 +135,23 @@ export class DrainState {
     return this.lifecycles().filter((l) => !this.completedLifecycles.has(l.actionToken));
   }
 
+  /**
+   * The instance stops or hibernates and comes back (a spot `stop`/`hibernate` warning, a stopping
+   * instance), and nothing says it is terminated: no permanent replacement; ACTIVE again on return.
+   */
+  comesBack(): boolean {
+    const mode = this.mode();
+    if (mode !== 'interruption-warning' && mode !== 'instance-stopping') return false;
+    const ending = this.events.filter((e) => e.kind === 'interruption-warning' || e.kind === 'instance-stopping' || e.kind === 'instance-gone');
+    // An instance-gone without an action is a termination: it does not come back.
+    return ending.length > 0 && ending.every((e) => e.instanceAction === 'stop' || e.instanceAction === 'hibernate');
+  }
+
+  /** A stopped instance is running again (EC2 `running` after the drain's stop). */
+  returned(): boolean {
+    return this.events.some((e) => e.kind === 'instance-running');
+  }
+
   /** AWS itself ends the instance (a spot reclaim, a shutdown): a pool that self-heals replaces it. */
   reclaimed(): boolean {
     const mode = this.mode();
@@ -174,6 +165,7 @@ export class DrainState {
    */
   noReplacement(): string | undefined {
     if (this.lifecycle()) return 'the Auto Scaling group replaces its own instances';
+    if (this.comesBack()) return 'the instance stops and comes back (stop/hibernate): no permanent replacement';
     if (this.mode() === 'scale-in') return 'scale-in: the capacity workflow chose this instance to leave';
     if (this.pool?.found && this.pool.replacesOwnInstances && this.reclaimed()) {
       return `pool ${this.pool.pool} (${this.pool.kind}) replaces an interrupted instance itself`;

@@ -3,6 +3,7 @@ import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../common/workflow-inputs';
 import { installOperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed } from './endings';
+import { awaitReturn } from './come-back';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
 import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
@@ -103,7 +104,9 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   const succeeded = state.dryRun || state.tasksLeft === 0;
   await completeLifecycleActions(ctx);
   if (succeeded && state.terminateAfterDrain()) await terminateThroughPool(ctx, t);
-  return closeOut(ctx, succeeded ? finish(ctx, 'drained') : await missed(ctx));
+  const result = succeeded ? finish(ctx, 'drained') : await missed(ctx);
+  await awaitReturn(ctx, t);
+  return closeOut(ctx, result);
 }
 
 /** The last thing before returning: a lifecycle action that arrived while the drain ended is completed too. */
