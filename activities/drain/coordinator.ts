@@ -181,7 +181,7 @@ export class DrainCoordinator {
       maxBatch: 100,
       lingerMs: this.opts.lingerMs,
       flush: async (cluster, taskArns) => {
-        const out = await awsCall('ecs:DescribeTasks', () => this.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns })));
+        const out = await awsCall('ecs:DescribeTasks', () => this.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns, include: ['TAGS'] })));
         const byArn = new Map((out.tasks ?? []).map((t) => [t.taskArn ?? '', t]));
         return taskArns.map((arn) => byArn.get(arn) ?? notFound(`task ${arn}`));
       },

@@ -19,6 +19,7 @@ import { openAutomationIncident } from '../incident/open-from-automation';
 import { capacityRequestSignal } from '../../workflows/capacity/messages';
 import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
 import { PoolIndex, type InstancePool } from './pools';
+import { orchestratorOf, rerunParams } from './rerun';
 import { driverFor } from '../capacity/pools';
 import type {
   CapacityReplacementInput,
@@ -194,25 +195,17 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       const live = tasks.filter((t) => t.desiredStatus !== 'STOPPED');
       const isService = (t: Task) => (t.group ?? '').startsWith('service:');
       const standalone = live.filter((t) => !isService(t));
-      const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], serviceTasks: live.filter(isService).length, dryRunCalls };
+      const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], orchestrated: [], serviceTasks: live.filter(isService).length, dryRunCalls };
 
       for (const task of standalone) {
         const arn = task.taskArn ?? '';
-        if (input.rerun && task.taskDefinitionArn) {
-          const params = {
-            cluster: input.cluster,
-            taskDefinition: task.taskDefinitionArn,
-            group: task.group,
-            count: 1,
-            startedBy: 'fleetops-drain',
-            ...(task.overrides ? { overrides: task.overrides } : {}),
-            ...(task.launchType ? { launchType: task.launchType } : {}),
-            placementConstraints: [{ type: 'memberOf' as const, expression: `ec2InstanceId != '${input.instanceId}'` }],
-            // Same token on every attempt, so a retry after a lost response does not start a second copy.
-            clientToken: createHash('sha256').update(`${input.idempotencyKey}/${arn}`).digest('hex').slice(0, 64),
-          };
+        const by = orchestratorOf(task);
+        if (by) result.orchestrated?.push({ task: taskId(arn), by });
+        else if (input.rerun && task.taskDefinitionArn) {
+          const token = createHash('sha256').update(`${input.idempotencyKey}/${arn}`).digest('hex').slice(0, 64);
+          const params = await rerunParams(deps.aws, input.cluster, task, input.instanceId, token);
           try {
-            const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', params, () => deps.aws.ecs.send(new RunTaskCommand(params)));
+            const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', { ...params }, () => deps.aws.ecs.send(new RunTaskCommand(params)));
             collect(dryRunCalls, m);
             if (!m.dryRun) {
               const started = (m.result.tasks ?? []).map((t) => t.taskArn ?? '').filter(Boolean);
@@ -391,12 +384,16 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
 
     async requestDrainIncident(facts: DrainIncidentFacts): Promise<DrainIncidentResult> {
       const now = new Date().toISOString();
-      const title = `Drain of ${facts.instanceId} missed its deadline`;
+      const what = facts.what ?? 'deadline-missed';
+      const title = what === 'rerun-failed' ? `Drain of ${facts.instanceId}: standalone task(s) not rerun` : `Drain of ${facts.instanceId} missed its deadline`;
       const lines = [
-        `${facts.kind} drain of ${facts.instanceId}${facts.cluster ? ` in ${facts.cluster}` : ''} missed its deadline ${facts.deadline}`,
+        what === 'rerun-failed'
+          ? `${facts.kind} drain of ${facts.instanceId}${facts.cluster ? ` in ${facts.cluster}` : ''} stopped standalone task(s) it could not run again elsewhere`
+          : `${facts.kind} drain of ${facts.instanceId}${facts.cluster ? ` in ${facts.cluster}` : ''} missed its deadline ${facts.deadline}`,
         `tasks left: ${facts.tasksLeft}`,
         `done: ${facts.done.join(', ') || 'nothing'}`,
         `not done: ${facts.notDone.join(', ') || 'nothing'}`,
+        ...(facts.rerunFailed ?? []).map((f) => `not rerun: ${taskId(f.from)}: ${f.reason}`),
         ...(facts.failure ? [`failure: ${facts.failure}`] : []),
       ];
       // The worker's own client (SDK 1.24 activity context).
@@ -406,7 +403,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         severity: DRAIN_INCIDENT_SEVERITY,
         summary: lines.join('\n'),
         origin: { workflowId: facts.workflowId, workflowKind: 'drain' },
-        key: `${facts.workflowId}/deadline-missed`,
+        key: `${facts.workflowId}/${what}`,
         entries: lines.map((text) => ({ time: now, author: facts.workflowId, kind: 'automation' as const, text })),
         scope: { cluster: facts.cluster, instanceId: facts.instanceId },
         staticSummary: title,

@@ -67,6 +67,8 @@ export interface MoveStandaloneTasksResult extends MutationReport {
   stopped: string[];
   rerun: { from: string; to: string[] }[];
   rerunFailed: { from: string; reason: string }[];
+  /** Stopped, not rerun: their orchestrator (Step Functions, EventBridge, Batch...) retries them. */
+  orchestrated?: { task: string; by: string }[];
   /**
    * Service tasks still on the instance when this step listed it (desired RUNNING), left for ECS to
    * replace elsewhere. A snapshot, not a promise: once the instance is DRAINING, ECS may already have
@@ -154,6 +156,10 @@ export interface DrainIncidentFacts {
   done: string[];
   notDone: string[];
   failure?: string;
+  /** Standalone tasks that could not be run again elsewhere (their work is lost unless someone reruns them). */
+  rerunFailed?: { from: string; reason: string }[];
+  /** Why the incident: the deadline was missed (default), or the drain ended but reruns failed. */
+  what?: 'deadline-missed' | 'rerun-failed';
 }
 
 export interface DrainIncidentResult {

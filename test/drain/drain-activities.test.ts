@@ -7,8 +7,17 @@ import {
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSpotFleetInstancesCommand,
+  DescribeSubnetsCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, DescribeTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
@@ -320,6 +329,46 @@ describe('drain activities against moto + simulator', () => {
     await runActivity(acts.setContainerInstanceActive, { cluster: 'demo', containerInstanceArn: arn! });
     const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [arn!] }));
     expect(ci.containerInstances?.[0]?.status).toBe('ACTIVE');
+  });
+
+  it('reruns a standalone task with what it needs (network configuration, tags, startedBy); an orchestrated one is only stopped', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 1);
+    const { acts } = activities();
+    const subnet = (await emu.aws.ec2.send(new DescribeSubnetsCommand({}))).Subnets![0]!;
+    const sg = await emu.aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'report', Description: 'report tasks', VpcId: subnet.VpcId }));
+    const td = await emu.aws.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'report', networkMode: 'awsvpc', containerDefinitions: [{ name: 'report', image: 'report:1', cpu: 64, memory: 128 }] }),
+    );
+    const network = { awsvpcConfiguration: { subnets: [subnet.SubnetId!], securityGroups: [sg.GroupId!] } };
+    const report = await emu.aws.ecs.send(
+      new RunTaskCommand({ cluster: 'demo', taskDefinition: td.taskDefinition!.taskDefinitionArn, networkConfiguration: network, startedBy: 'nightly-report', tags: [{ key: 'team', value: 'data' }] }),
+    );
+    const stepFn = await emu.aws.ecs.send(
+      new RunTaskCommand({ cluster: 'demo', taskDefinition: td.taskDefinition!.taskDefinitionArn, networkConfiguration: network, startedBy: 'AWS Step Functions' }),
+    );
+    const run = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
+    await emu.aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId: run.Instances![0]!.InstanceId! }) }));
+
+    const moved = await runActivity(acts.moveStandaloneTasks, {
+      cluster: 'demo',
+      containerInstanceArn: fleet.containerInstances[0]!,
+      instanceId: fleet.instances[0]!,
+      rerun: true,
+      reason: 'fleetops: interruption-warning',
+      idempotencyKey: 'drain-test/run-2',
+    });
+    expect(moved.rerunFailed).toEqual([]);
+    expect(moved.orchestrated).toEqual([{ task: stepFn.tasks![0]!.taskArn!.split('/').pop(), by: 'Step Functions' }]);
+    expect(moved.rerun.map((r) => r.from).sort()).toEqual([fleet.batchTaskArn, report.tasks![0]!.taskArn].sort());
+    const rerunOf = moved.rerun.find((r) => r.from === report.tasks![0]!.taskArn)!.to[0]!;
+    const again = (await emu.aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: [rerunOf], include: ['TAGS'] }))).tasks![0]!;
+    expect(again.startedBy).toBe('nightly-report');
+    expect(again.tags).toEqual([{ key: 'team', value: 'data' }]);
+    const eni = again.attachments?.[0]?.details?.find((d) => d.name === 'networkInterfaceId')?.value;
+    expect(again.attachments?.[0]?.details?.find((d) => d.name === 'subnetId')?.value).toBe(subnet.SubnetId);
+    const groups = (await emu.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni!] }))).NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId);
+    expect(groups).toEqual([sg.GroupId]);
+    expect(moved.stopped.sort()).toEqual([fleet.batchTaskArn, report.tasks![0]!.taskArn!, stepFn.tasks![0]!.taskArn!].map((a) => a.split('/').pop()).sort());
   });
 
   it('signal-with-start of capacity-<cluster> carries the replacement request', async () => {

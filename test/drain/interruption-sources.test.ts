@@ -78,7 +78,7 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
       }),
       setContainerInstanceDraining: log('set-draining', { alreadyDraining: false, dryRunCalls: [] }),
       deregisterInstanceTargets: log('deregister', { targetGroups: [], dryRunCalls: [] }),
-      moveStandaloneTasks: log('move', { stopped: [], rerun: [], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] }),
+      moveStandaloneTasks: log('move', { stopped: [], rerun: [], rerunFailed: [], orchestrated: [], serviceTasks: 2, dryRunCalls: [] }),
       async waitForInstanceTasks() {
         order.push('wait');
         const left = tasksLeft();

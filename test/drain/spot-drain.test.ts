@@ -74,7 +74,7 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
       return { targetGroups: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1', targets: 1, deregistrationDelaySeconds: 300 }], dryRunCalls: [] };
     },
     async moveStandaloneTasks() {
-      return { stopped: ['t-batch'], rerun: [{ from: 't-batch', to: ['t-batch-2'] }], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] };
+      return { stopped: ['t-batch'], rerun: [{ from: 't-batch', to: ['t-batch-2'] }], rerunFailed: [], orchestrated: [], serviceTasks: 2, dryRunCalls: [] };
     },
     async waitForInstanceTasks() {
       return { tasksLeft: 0, running: 0, pending: 0 };
@@ -273,6 +273,24 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     // The rebalanced instance is not interrupted: its pool replaces nothing until it is gone.
     expect(relaxed!.steps.find((st) => st.name === 'request-capacity')?.status).toBe('done');
     expect(calls.requestReplacementCapacity?.map((c) => (c[0] as { instanceId: string }).instanceId)).toEqual([rebalanced]);
+  });
+
+  it('a standalone task that could not be rerun is on the status and asks for an incident, though the drain succeeded', async () => {
+    const taskQueue = uniqueTaskQueue('drain-rerun-failed');
+    const { activities, calls } = mockActivities({
+      async moveStandaloneTasks() {
+        return { stopped: ['t-report'], rerun: [], rerunFailed: [{ from: 'arn:aws:ecs:us-east-1:123456789012:task/demo/t-report', reason: 'RESOURCE:MEMORY' }], orchestrated: [], serviceTasks: 2, dryRunCalls: [] };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const { result, status } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      return { result: await handle.result(), status: await statusOf(handle) };
+    });
+    expect(result.outcome).toBe('drained');
+    expect(status.rerunFailed).toEqual([{ from: 'arn:aws:ecs:us-east-1:123456789012:task/demo/t-report', reason: 'RESOURCE:MEMORY' }]);
+    expect(calls.requestDrainIncident?.[0]?.[0]).toMatchObject({ instanceId, what: 'rerun-failed', rerunFailed: status.rerunFailed });
   });
 
   it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {

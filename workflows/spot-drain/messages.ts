@@ -62,6 +62,8 @@ export interface DrainStatus extends WorkflowStatus {
   foreignEvents: number;
   capacityRequested: boolean;
   lifecycleHeartbeats: number;
+  /** Standalone tasks stopped but not run again elsewhere (why, per task). */
+  rerunFailed: { from: string; reason: string }[];
   outcome?: DrainOutcome;
 }
 

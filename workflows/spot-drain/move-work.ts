@@ -38,9 +38,13 @@ export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void>
         }),
       (v) =>
         `stopped ${v.stopped.length}, rerun ${v.rerun.length}` +
-        (v.rerunFailed.length ? `, rerun failed ${v.rerunFailed.length}` : '') +
+        (v.rerunFailed.length ? `, rerun failed ${v.rerunFailed.length} (${v.rerunFailed.map((f) => f.reason).join('; ').slice(0, 300)})` : '') +
+        (v.orchestrated?.length ? `, left to their orchestrator ${v.orchestrated.length}` : '') +
         `; ${v.serviceTasks} service task(s) left to ECS`,
-    ).then((r) => state.record(r.ok ? r.value : undefined)),
+    ).then((r) => {
+      state.record(r.ok ? r.value : undefined);
+      if (r.ok) state.rerunFailed.push(...r.value.rerunFailed);
+    }),
     requestCapacity(ctx, t),
   ]);
 }

@@ -39,6 +39,8 @@ export class DrainState {
   readonly completedLifecycles = new Set<string>();
   /** Tokens Auto Scaling no longer has waiting (a heartbeat found none): nothing to keep alive. */
   readonly goneLifecycles = new Set<string>();
+  /** Standalone tasks stopped but not run again elsewhere: on the status, and an incident fact. */
+  readonly rerunFailed: { from: string; reason: string }[] = [];
   /** The instance's pool, once looked up (before asking for replacement capacity). */
   pool: InstancePool | undefined;
   /** The targets are being (or were) taken out ahead of ECS. */
@@ -247,6 +249,7 @@ export class DrainState {
       foreignEvents: this.foreignEvents,
       capacityRequested: this.capacityRequested,
       lifecycleHeartbeats: this.lifecycleHeartbeats,
+      rerunFailed: this.rerunFailed,
       outcome: this.outcome,
     };
   }

@@ -2,7 +2,7 @@ import { ApplicationFailure, condition, setHandler, workflowInfo } from '@tempor
 import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../common/workflow-inputs';
 import { installOperatorControls } from '../lib/operator-controls';
-import { finish, finishAborted, missed } from './endings';
+import { finish, finishAborted, missed, reportFailedReruns } from './endings';
 import { awaitReturn } from './come-back';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
@@ -105,6 +105,7 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   await completeLifecycleActions(ctx);
   if (succeeded && state.terminateAfterDrain()) await terminateThroughPool(ctx, t);
   const result = succeeded ? finish(ctx, 'drained') : await missed(ctx);
+  await reportFailedReruns(ctx, result);
   await awaitReturn(ctx, t);
   return closeOut(ctx, result);
 }
