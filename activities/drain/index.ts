@@ -33,6 +33,7 @@ import type {
   LifecycleHeartbeat,
   LifecycleHookSettings,
   MoveStandaloneTasksInput,
+  BudgetedDrainingResult,
   MutationReport,
   ReplacementWaitInput,
   ReplacementWaitResult,
@@ -139,6 +140,16 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
      * never changed: the deregistration delay belongs to the service (its in-flight requests), and a
      * setting changed for one drain would stay changed for the group. It is read and reported only.
      */
+    /** DRAINING for a voluntary drain, only within the cluster's disruption budget; `granted: false` means wait and ask again. */
+    async setDrainingWithinBudget(input: SetDrainingInput & { budget: number }): Promise<BudgetedDrainingResult> {
+      if (input.dryRun) {
+        const call = { action: 'ecs:UpdateContainerInstancesState', params: { cluster: input.cluster, containerInstances: [input.containerInstanceArn], status: 'DRAINING' } };
+        return { granted: true, draining: 0, dryRunCalls: [call] };
+      }
+      const r = await coordinator.setDrainingWithinBudget(input.cluster, input.containerInstanceArn, input.budget);
+      return { ...r, dryRunCalls: [] };
+    },
+
     /** A stopped instance is back: ACTIVE again, so ECS places tasks on it (the status survived the stop). */
     async setContainerInstanceActive(input: SetDrainingInput): Promise<MutationReport> {
       const dryRunCalls: DryRunCall[] = [];

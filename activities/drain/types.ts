@@ -44,6 +44,13 @@ export interface SetDrainingResult extends MutationReport {
   alreadyDraining: boolean;
 }
 
+export interface BudgetedDrainingResult extends MutationReport {
+  /** Set DRAINING; false: the budget is spent, ask again later. */
+  granted: boolean;
+  /** Other container instances of the cluster DRAINING when asked. */
+  draining: number;
+}
+
 export interface DeregisterTargetsInput {
   instanceId: string;
   dryRun?: boolean;

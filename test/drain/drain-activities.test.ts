@@ -17,7 +17,7 @@ import {
   DescribeSubnetsCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand, DescribeTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
@@ -369,6 +369,22 @@ describe('drain activities against moto + simulator', () => {
     const groups = (await emu.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni!] }))).NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId);
     expect(groups).toEqual([sg.GroupId]);
     expect(moved.stopped.sort()).toEqual([fleet.batchTaskArn, report.tasks![0]!.taskArn!, stepFn.tasks![0]!.taskArn!].map((a) => a.split('/').pop()).sort());
+  });
+
+  it('sets DRAINING within the disruption budget: concurrent voluntary drains beyond it are refused until one ends', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 4);
+    const { acts } = activities();
+    const ask = (arn: string) => runActivity(acts.setDrainingWithinBudget, { cluster: 'demo', containerInstanceArn: arn, budget: 2 });
+    const answers = await Promise.all(fleet.containerInstances.map(ask));
+    expect(answers.filter((a) => a.granted)).toHaveLength(2);
+    const states = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: fleet.containerInstances }));
+    expect(states.containerInstances?.filter((c) => c.status === 'DRAINING')).toHaveLength(2);
+    const refused = fleet.containerInstances.filter((_, i) => !answers[i]!.granted);
+    expect(await ask(refused[0]!)).toMatchObject({ granted: false, draining: 2 });
+    // One drained instance leaves the cluster: the next one gets its turn.
+    const done = fleet.containerInstances.find((_, i) => answers[i]!.granted)!;
+    await emu.aws.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'demo', containerInstance: done, force: true }));
+    expect(await ask(refused[0]!)).toMatchObject({ granted: true, draining: 1 });
   });
 
   it('signal-with-start of capacity-<cluster> carries the replacement request', async () => {

@@ -100,6 +100,9 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
     async setContainerInstanceActive() {
       return { dryRunCalls: [] };
     },
+    async setDrainingWithinBudget() {
+      return { granted: true, draining: 0, dryRunCalls: [] };
+    },
     async describeLifecycleHook() {
       return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
     },
@@ -244,7 +247,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       detail: 'scale-in: the capacity workflow chose this instance to leave',
     });
     expect(calls.requestReplacementCapacity).toBeUndefined();
-    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+    expect(calls.setDrainingWithinBudget).toHaveLength(1);
     // Relaxed: ECS takes each task's target out as it replaces the task.
     expect(calls.deregisterInstanceTargets).toBeUndefined();
     expect(result.steps.find((st) => st.name === 'deregister-targets')).toMatchObject({ status: 'skipped' });
@@ -291,6 +294,44 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(result.outcome).toBe('drained');
     expect(status.rerunFailed).toEqual([{ from: 'arn:aws:ecs:us-east-1:123456789012:task/demo/t-report', reason: 'RESOURCE:MEMORY' }]);
     expect(calls.requestDrainIncident?.[0]?.[0]).toMatchObject({ instanceId, what: 'rerun-failed', rerunFailed: status.rerunFailed });
+  });
+
+  it('disruption budget: a voluntary drain waits its turn, is held to its deadline, and a warning is never held back', async () => {
+    const taskQueue = uniqueTaskQueue('drain-budget');
+    let grantAfter = 2;
+    const { activities, calls } = mockActivities({
+      async setDrainingWithinBudget() {
+        grantAfter -= 1;
+        return { granted: grantAfter < 0, draining: 2, dryRunCalls: [] };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const turn = newInstanceId();
+    const held = newInstanceId();
+    const warned = newInstanceId();
+    const { waited, never, urgent } = await worker.runUntil(async () => {
+      const waited = await (await sendEvent(taskQueue, await event(turn, 'scale-in'))).result();
+      grantAfter = 1_000_000;
+      const never = await (await sendEvent(taskQueue, await event(held, 'scale-in'))).result();
+      const h = await sendEvent(taskQueue, await event(warned, 'rebalance-recommendation'));
+      await until(h, (s) => s.phase === 'waiting-for-budget', 'the wait for the budget');
+      await sendEvent(taskQueue, await event(warned, 'interruption-warning'));
+      return { waited, never, urgent: await h.result() };
+    });
+    expect(waited.outcome).toBe('drained');
+    const wait = waited.steps.find((st) => st.name === 'wait-for-budget')!;
+    expect(wait).toMatchObject({ status: 'done' });
+    // Asked three times, 15 s apart.
+    expect(Date.parse(wait.endedAt!) - Date.parse(wait.startedAt)).toBeGreaterThanOrEqual(30_000);
+    expect(waited.steps.find((st) => st.name === 'set-draining')).toMatchObject({ status: 'done' });
+
+    expect(never.outcome).toBe('deadline-missed');
+    expect(never.failure).toContain('held back by the disruption budget');
+    expect(never.steps.find((st) => st.name === 'set-draining')).toBeUndefined();
+
+    expect(urgent.outcome).toBe('drained');
+    expect(urgent.steps.find((st) => st.name === 'wait-for-budget')).toMatchObject({ status: 'skipped', detail: 'interruption-warning: not held back by the budget' });
+    expect(calls.setContainerInstanceDraining?.map((c) => (c[0] as { containerInstanceArn: string }).containerInstanceArn)).toEqual([ARN]);
   });
 
   it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {
@@ -383,7 +424,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(dereg.map((s) => s.status)).toEqual(['skipped', 'done']);
     expect(Date.parse(dereg[1]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(warningTime));
     expect(result.notDone).toEqual([]);
-    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+    expect(calls.setDrainingWithinBudget).toHaveLength(1);
   });
 
   it('rebalance: replacement ACTIVE before DRAINING, then drained and taken out through its pool', async () => {
@@ -534,7 +575,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(seconds).toBeLessThan(5);
     expect(calls.completeLifecycleAction).toHaveLength(1);
     expect(calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
-    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+    expect(calls.setDrainingWithinBudget).toHaveLength(1);
   });
 
   it('completes the lifecycle action CONTINUE when the instance is in no cluster, and when the resolve fails', async () => {

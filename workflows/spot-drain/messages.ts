@@ -20,6 +20,7 @@ export type DrainStepName =
   | 'resolve'
   | 'request-capacity'
   | 'wait-for-replacement'
+  | 'wait-for-budget'
   | 'set-draining'
   | 'deregister-targets'
   | 'move-standalone-tasks'

@@ -95,6 +95,12 @@ export class DrainState {
     return this.events.some((e) => e.kind === 'scale-in') ? 'scale-in' : this.events.length > 0 ? this.events[0]!.kind : undefined;
   }
 
+  /** A drain fleetops chooses to make (rebalance, scale-in, scheduled change): held to the cluster's disruption budget. */
+  voluntary(): boolean {
+    const mode = this.mode();
+    return mode === 'rebalance-recommendation' || mode === 'scale-in' || mode === 'scheduled-change';
+  }
+
   /** A drained instance nobody else ends (rebalance, scheduled change): its pool takes it out. */
   terminateAfterDrain(): boolean {
     return this.replaceFirst();

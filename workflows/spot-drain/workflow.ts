@@ -3,6 +3,7 @@ import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../common/workflow-inputs';
 import { installOperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed, reportFailedReruns } from './endings';
+import { drainWithinBudget } from './budget';
 import { awaitReturn } from './come-back';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
@@ -83,7 +84,10 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   }
   if (aborted(ctx)) return finishAborted(ctx);
 
-  if (!(await setDraining(ctx, t))) return missed(ctx);
+  const budgeted = state.voluntary() ? await drainWithinBudget(ctx, t) : 'not-voluntary';
+  if (budgeted === 'held' || budgeted === 'failed') return closeOut(ctx, await missed(ctx));
+  if (aborted(ctx)) return finishAborted(ctx);
+  if (budgeted !== 'draining' && !(await setDraining(ctx, t))) return missed(ctx);
   if (aborted(ctx)) return finishAborted(ctx);
 
   await moveWork(ctx, t);
