@@ -1,6 +1,8 @@
 import { DescribeAutoScalingGroupsCommand, PutLifecycleHookCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeSpotFleetInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { drainStartOptions } from '../../common/starts/drain';
@@ -17,6 +19,8 @@ import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from 
  * reaches the router through EventBridge → SQS, as in an account; the test reads AWS afterwards.
  *  (a) a scale-in drain of an ASG instance finishes, then TerminateInstanceInAutoScalingGroup fires the
  *      group's terminate hook: the action is completed within seconds, not at the hook's timeout;
+ *  (b) a rebalance: the replacement is ACTIVE before DRAINING; the service's healthy targets, sampled
+ *      through the drain, never fall below its minimumHealthyPercent;
  *  (c) an interruption in the `maintain` Spot Fleet: the fleet replaces the instance, the drain asks
  *      capacity for nothing, and the cluster ends with as many instances as before.
  */
@@ -99,6 +103,48 @@ describe('spot drain on the local stack (issue 14)', () => {
     for await (const w of client.workflow.list({ query: `WorkflowId = '${drainWorkflowId(victim)}'` })) runs.push(w.runId);
     expect(runs.length).toBe(2);
     figure(`(a) scale-in drain of ${victim} drained; terminate hook fired → action completed (CONTINUE) ${completedMs} ms later (hook HeartbeatTimeout 3600 s); ${runs.length} drain runs`);
+  });
+
+  test('(b) a rebalance: the replacement is ACTIVE before DRAINING, and web never has fewer healthy targets than its minimumHealthyPercent', async () => {
+    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [local.stack.demo.service] }))).services![0]!;
+    const tg = svc.loadBalancers![0]!.targetGroupArn!;
+    const desired = svc.desiredCount!;
+    const minHealthy = Math.ceil((desired * (svc.deploymentConfiguration?.minimumHealthyPercent ?? 100)) / 100);
+    const healthy = async () => ((await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State === 'healthy');
+    await until('web to be steady', async () => ((await healthy()).length >= desired ? true : undefined), 60_000, 500);
+    const ec2Fleet = await aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${POOL_TAG_POOL}`, Values: ['spot-ec2-fleet'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const fleetIds = new Set((ec2Fleet.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
+    const victim = (await healthy()).map((d) => d.Target!.Id!).find((id) => fleetIds.has(id))!;
+    expect(victim).toBeDefined();
+    const t0 = Date.now();
+    await sim.request('POST', 'events', {
+      source: 'aws.ec2',
+      detailType: 'EC2 Instance Rebalance Recommendation',
+      detail: { 'instance-id': victim },
+      resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${victim}`],
+    });
+    let min = Number.POSITIVE_INFINITY;
+    let samples = 0;
+    let result: SpotDrainResult | undefined;
+    const handle = () => client.workflow.getHandle(drainWorkflowId(victim));
+    const done = until('the rebalance drain to end', () => handle().result().then((r) => r as SpotDrainResult, () => undefined), 240_000, 1_000).then((r) => (result = r));
+    while (!result) {
+      min = Math.min(min, (await healthy()).length);
+      samples += 1;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await done;
+    expect(result.outcome).toBe('drained');
+    const step = (name: string) => result!.steps.find((s) => s.name === name);
+    expect(step('wait-for-replacement')).toMatchObject({ status: 'done' });
+    expect(Date.parse(step('set-draining')!.startedAt)).toBeGreaterThanOrEqual(Date.parse(step('wait-for-replacement')!.endedAt!));
+    expect(step('deregister-targets')).toMatchObject({ status: 'skipped' });
+    expect(step('terminate-instance')).toMatchObject({ status: 'done' });
+    expect(min).toBeGreaterThanOrEqual(minHealthy);
+    figure(
+      `(b) rebalance of ${victim}: ${step('wait-for-replacement')!.detail} before DRAINING (${Date.parse(step('set-draining')!.startedAt) - t0} ms after the event); ` +
+        `drained and taken out of its pool ${Date.now() - t0} ms after the event; healthy ${svc.serviceName} targets sampled ${samples}× every 250 ms: minimum ${min} (desired ${desired}, minimumHealthyPercent floor ${minHealthy})`,
+    );
   });
 
   test('(c) an interruption in the maintain Spot Fleet: the fleet replaces it, the drain asks for nothing, the cluster keeps its count', async () => {
