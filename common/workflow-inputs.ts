@@ -107,7 +107,11 @@ export const DRAIN_EVENT_KINDS = [
   'instance-stopping',
   'instance-gone',
   'scheduled-change',
+  'instance-running',
 ] as const;
+
+/** What EC2 does to the instance: a spot warning's `instance-action`; `stop` for the stopping/stopped states. */
+export const INSTANCE_ACTIONS = ['terminate', 'stop', 'hibernate'] as const;
 
 export const drainEventSchema = z
   .object({
@@ -119,6 +123,12 @@ export const drainEventSchema = z
     /** An explicit deadline the event states; used when earlier than the computed one. */
     deadline: isoTimestamp.optional(),
     lifecycle: drainLifecycleActionSchema.optional(),
+    /**
+     * interruption-warning, instance-stopping, instance-gone: terminate (the default), or stop /
+     * hibernate, after which the instance comes back (`instance-running`, signalled to a running drain
+     * only): no permanent replacement, and its container instance is set ACTIVE again on return.
+     */
+    instanceAction: z.enum(INSTANCE_ACTIONS).optional(),
   })
   .strict()
   .refine((e) => e.kind !== 'lifecycle-terminate' || e.lifecycle !== undefined, {

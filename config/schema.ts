@@ -148,7 +148,14 @@ export const clusterSchema = z
         lifecycleDeadlineSeconds: positiveSeconds.default(900),
         /** How often a lifecycle action is heartbeaten while draining; below the hook's heartbeat timeout. */
         lifecycleHeartbeatSeconds: positiveSeconds.default(60),
-        /** Upper bound for target-group deregistration delay so deregistration fits the deadline. */
+        /**
+         * Disruption budget: at most this many container instances of the cluster DRAINING at once
+         * before a voluntary drain (rebalance, scale-in, scheduled change) may start its own; it waits
+         * its turn until its deadline. Two-minute warnings are never held back (they count, though).
+         * Karpenter's disruption budgets are the model. Default 2 (DEFAULT_VOLUNTARY_DRAIN_BUDGET).
+         */
+        voluntaryDrainBudget: z.number().int().positive().optional(),
+        /** No longer used (accepted so existing files stay valid): fleetops never changes a target group's deregistration delay. */
         maxDeregistrationDelaySeconds: seconds.default(30),
       })
       .strict()

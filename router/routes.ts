@@ -169,8 +169,9 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
   if (event.kind === 'spot-interruption-warning') {
     const instanceId = event.detail['instance-id'];
     const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_NOTICE_MS).toISOString();
-    signal = { kind: 'interruption-warning', instanceId, eventId: envelope.id, eventTime: envelope.time, deadline };
-    what = `spot interruption warning, deadline ${deadline}`;
+    const action = event.detail['instance-action'];
+    signal = { kind: 'interruption-warning', instanceId, eventId: envelope.id, eventTime: envelope.time, deadline, ...(action !== 'terminate' ? { instanceAction: action } : {}) };
+    what = `spot interruption warning (${action}), deadline ${deadline}`;
   } else if (event.kind === 'rebalance-recommendation') {
     const instanceId = event.detail['instance-id'];
     signal = { kind: 'rebalance-recommendation', instanceId, eventId: envelope.id, eventTime: envelope.time };
@@ -188,7 +189,7 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
   }
   return {
     action: 'signalWithStart',
-    ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...where, ...dryRunOf(opts) }, { why: what })),
+    ...targetOf(drainStartOptions({ instanceId: signal.instanceId, ...where, ...dryRunOf(opts) }, { why: what, lifecycleAction: signal.kind === 'lifecycle-terminate' })),
     signal: { name: drainEventSignal.name, arg: signal },
   };
 }
@@ -196,7 +197,8 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
 /**
  * EC2 state changes ("State change events for Amazon EC2 instances"): stopping and shutting-down
  * mean the instance goes now, so its drain starts (or is joined) on the warning deadline; stopped and
- * terminated close a drain that is still running and start nothing; pending and running are not ours.
+ * terminated close a drain that is still running and start nothing; running is signalled to a drain
+ * that waits for a stopped instance to come back (never starts one); pending is not ours.
  */
 function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-change' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
   const { envelope, detail } = event;
@@ -206,7 +208,14 @@ function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-
   const { state } = detail;
   if (state === 'stopping' || state === 'shutting-down') {
     const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_NOTICE_MS).toISOString();
-    const signal: DrainEvent = { kind: 'instance-stopping', instanceId, eventId: envelope.id, eventTime: envelope.time, deadline };
+    const signal: DrainEvent = {
+      kind: 'instance-stopping',
+      instanceId,
+      eventId: envelope.id,
+      eventTime: envelope.time,
+      deadline,
+      ...(state === 'stopping' ? { instanceAction: 'stop' as const } : {}),
+    };
     return {
       action: 'signalWithStart',
       ...targetOf(drainStartOptions({ instanceId, ...where, ...dryRunOf(opts) }, { why: `instance ${state}, deadline ${deadline}` })),
@@ -214,10 +223,15 @@ function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-
     };
   }
   if (state === 'stopped' || state === 'terminated') {
-    const signal: DrainEvent = { kind: 'instance-gone', instanceId, eventId: envelope.id, eventTime: envelope.time };
+    const signal: DrainEvent = { kind: 'instance-gone', instanceId, eventId: envelope.id, eventTime: envelope.time, ...(state === 'stopped' ? { instanceAction: 'stop' as const } : {}) };
     return { action: 'signal', workflowId: drainWorkflowId(instanceId, memberAccountOf(where.placement)), signal: { name: drainEventSignal.name, arg: signal } };
   }
-  return { action: 'ignore', reason: `instance ${instanceId} is ${state}: only stopping, shutting-down, stopped and terminated concern a drain`, workflowId: null };
+  if (state === 'running') {
+    // A stopped (or hibernated) instance is back: the drain that waits for it sets it ACTIVE again.
+    const signal: DrainEvent = { kind: 'instance-running', instanceId, eventId: envelope.id, eventTime: envelope.time };
+    return { action: 'signal', workflowId: drainWorkflowId(instanceId), signal: { name: drainEventSignal.name, arg: signal } };
+  }
+  return { action: 'ignore', reason: `instance ${instanceId} is ${state}: only stopping, shutting-down, stopped, terminated and running concern a drain`, workflowId: null };
 }
 
 /**

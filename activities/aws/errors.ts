@@ -197,3 +197,15 @@ export function roleAssumeFailure(roleArn: string, err: unknown): ApplicationFai
     cause: err instanceof Error ? err : undefined,
   });
 }
+
+/**
+ * Auto Scaling's answer to a CompleteLifecycleAction or RecordLifecycleActionHeartbeat for an action
+ * that is no longer waiting (completed before, e.g. by this drain before a crash, or timed out):
+ * `ValidationError` "No active Lifecycle Action found with …" (API_CompleteLifecycleAction). For a
+ * completion that means the goal is reached.
+ */
+export function isNoActiveLifecycleAction(err: unknown): boolean {
+  const message = err instanceof ApplicationFailure ? err.message : shapeOf(err).message ?? '';
+  const type = err instanceof ApplicationFailure ? err.type : classifyAwsError(err).type;
+  return type === FailureType.AwsValidation && /No active Lifecycle Action found/i.test(message);
+}

@@ -36,6 +36,8 @@ export interface ContainerInstanceState {
   running: number;
   pending: number;
   instanceType?: string;
+  /** When it registered with the cluster (epoch ms). */
+  registeredAtMs?: number;
 }
 
 export interface CoordinatorOptions {
@@ -72,6 +74,7 @@ function toState(ci: {
   runningTasksCount?: number;
   pendingTasksCount?: number;
   attributes?: { name?: string; value?: string }[];
+  registeredAt?: Date;
 }): ContainerInstanceState {
   return {
     containerInstanceArn: ci.containerInstanceArn ?? '',
@@ -80,6 +83,7 @@ function toState(ci: {
     running: ci.runningTasksCount ?? 0,
     pending: ci.pendingTasksCount ?? 0,
     instanceType: ci.attributes?.find((a) => a.name === 'ecs.instance-type')?.value,
+    ...(ci.registeredAt ? { registeredAtMs: ci.registeredAt.getTime() } : {}),
   };
 }
 
@@ -144,6 +148,7 @@ export class DrainCoordinator {
   private readonly drainingBatcher: KeyedBatcher<string, string, true>;
   private readonly taskBatcher: KeyedBatcher<string, string, Task>;
   private readonly deregisterBatcher: KeyedBatcher<string, TargetDescription, true>;
+  private readonly budgetLocks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly aws: AwsClients,
@@ -177,7 +182,7 @@ export class DrainCoordinator {
       maxBatch: 100,
       lingerMs: this.opts.lingerMs,
       flush: async (cluster, taskArns) => {
-        const out = await awsCall('ecs:DescribeTasks', () => this.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns })));
+        const out = await awsCall('ecs:DescribeTasks', () => this.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns, include: ['TAGS'] })));
         const byArn = new Map((out.tasks ?? []).map((t) => [t.taskArn ?? '', t]));
         return taskArns.map((arn) => byArn.get(arn) ?? notFound(`task ${arn}`));
       },
@@ -246,6 +251,40 @@ export class DrainCoordinator {
       if (hit) return { cluster, state: hit };
     }
     return undefined;
+  }
+
+  /**
+   * An ACTIVE container instance of `cluster` other than `exceptInstanceId` that registered at or after
+   * `sinceMs`, from a sweep started now or later (shared by every drain waiting on the cluster).
+   */
+  async activeRegisteredSince(cluster: string, sinceMs: number, exceptInstanceId: string): Promise<ContainerInstanceState | undefined> {
+    const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
+    return [...idx.values()].find((s) => s.status === 'ACTIVE' && s.ec2InstanceId !== exceptInstanceId && (s.registeredAtMs ?? 0) >= sinceMs);
+  }
+
+  /**
+   * Sets DRAINING only while fewer than `budget` other container instances of the cluster are
+   * DRAINING (a fresh sweep); one check-and-set at a time per cluster in this worker. Workers do not
+   * coordinate: with several, the budget can be exceeded by the drains that check at the same moment.
+   */
+  async setDrainingWithinBudget(cluster: string, containerInstanceArn: string, budget: number): Promise<{ granted: boolean; draining: number }> {
+    const previous = this.budgetLocks.get(cluster) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    this.budgetLocks.set(cluster, previous.then(() => mine));
+    await previous;
+    try {
+      const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
+      const draining = [...idx.values()].filter((s) => s.status === 'DRAINING' && s.containerInstanceArn !== containerInstanceArn).length;
+      if (draining >= budget) return { granted: false, draining };
+      await this.setDraining(cluster, containerInstanceArn);
+      // The next check must see this one DRAINING even before the next sweep.
+      const self = [...idx.values()].find((s) => s.containerInstanceArn === containerInstanceArn);
+      if (self) self.status = 'DRAINING';
+      return { granted: true, draining };
+    } finally {
+      release();
+    }
   }
 
   setDraining(cluster: string, containerInstanceArn: string): Promise<true> {

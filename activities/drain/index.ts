@@ -1,6 +1,6 @@
-import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
-import { ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
-import { DescribeTargetGroupAttributesCommand, ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CompleteLifecycleActionCommand, DescribeLifecycleHooksCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
+import { ListTasksCommand, RunTaskCommand, StopTaskCommand, UpdateContainerInstancesStateCommand, type Task } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ import { drainIncidentWorkflowId, memberAccountOf } from '../../common/workflow-
 import type { IncidentSeverity } from '../../common/incident/severity';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { instanceWeight } from '../../config/instance-weight';
-import { awsCall } from '../aws/errors';
+import { awsCall, isNoActiveLifecycleAction } from '../aws/errors';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { clientsFor, type ActivityDeps } from '../deps';
 import { clusterWorkflowPlacement, clustersAt } from '../../config/placement';
@@ -20,6 +20,9 @@ import type { AwsClients } from '../aws/clients';
 import { openAutomationIncident } from '../incident/open-from-automation';
 import { capacityRequestSignal } from '../../workflows/capacity/messages';
 import { DrainCoordinator, type CoordinatorOptions, type TaskCounts } from './coordinator';
+import { PoolIndex, type InstancePool } from './pools';
+import { orchestratorOf, rerunParams } from './rerun';
+import { driverFor } from '../capacity/pools';
 import type {
   CapacityReplacementInput,
   CapacityReplacementResult,
@@ -29,9 +32,16 @@ import type {
   DrainPlacement,
   DrainIncidentResult,
   LifecycleActionInput,
+  LifecycleCompletion,
+  LifecycleHeartbeat,
+  LifecycleHookSettings,
   MoveStandaloneTasksInput,
-  MoveStandaloneTasksResult,
+  BudgetedDrainingResult,
   MutationReport,
+  ReplacementWaitInput,
+  ReplacementWaitResult,
+  TerminateDrainedInput,
+  MoveStandaloneTasksResult,
   ResolvedDrainTarget,
   SetDrainingInput,
   SetDrainingResult,
@@ -92,6 +102,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     const cluster = input.cluster ?? (input.account && input.region ? candidateClusters(input)[0] : undefined);
     return cluster ? clientsFor(deps, cluster) : deps.aws;
   };
+  const pools = new PoolIndex(deps.aws, deps.config, opts.indexMinIntervalMs ?? 2_000);
 
   async function signalWithStart(workflowType: string, a: SignalWithStartArgs): Promise<void> {
     if (opts.signalWithStart) return opts.signalWithStart(workflowType, a);
@@ -167,6 +178,36 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       return { alreadyDraining: Context.current().info.attempt > 1, dryRunCalls };
     },
 
+    /**
+     * Takes the instance's targets out of every target group, ahead of ECS. The group's settings are
+     * never changed: the deregistration delay belongs to the service (its in-flight requests), and a
+     * setting changed for one drain would stay changed for the group. It is read and reported only.
+     */
+    /** DRAINING for a voluntary drain, only within the cluster's disruption budget; `granted: false` means wait and ask again. */
+    async setDrainingWithinBudget(input: SetDrainingInput & { budget: number }): Promise<BudgetedDrainingResult> {
+      if (input.dryRun) {
+        const call = { action: 'ecs:UpdateContainerInstancesState', params: { cluster: input.cluster, containerInstances: [input.containerInstanceArn], status: 'DRAINING' } };
+        return { granted: true, draining: 0, dryRunCalls: [call] };
+      }
+      const r = await coordinatorFor(input.cluster).setDrainingWithinBudget(input.cluster, input.containerInstanceArn, input.budget);
+      return { ...r, dryRunCalls: [] };
+    },
+
+    /** A stopped instance is back: ACTIVE again, so ECS places tasks on it (the status survived the stop). */
+    async setContainerInstanceActive(input: SetDrainingInput): Promise<MutationReport> {
+      const dryRunCalls: DryRunCall[] = [];
+      const params = { cluster: input.cluster, containerInstances: [input.containerInstanceArn], status: 'ACTIVE' as const };
+      const m = await mutatingAwsCall(input.dryRun, 'ecs:UpdateContainerInstancesState', params, () =>
+        clientsFor(deps, input.cluster).ecs.send(new UpdateContainerInstancesStateCommand(params)),
+      );
+      collect(dryRunCalls, m);
+      if (!m.dryRun) {
+        const failure = m.result.failures?.[0];
+        if (failure) throw ApplicationFailure.retryable(`ecs:UpdateContainerInstancesState: ${failure.arn}: ${failure.reason}`, FailureType.AwsUnavailable);
+      }
+      return { dryRunCalls };
+    },
+
     async deregisterInstanceTargets(input: DeregisterTargetsInput): Promise<DeregisterTargetsResult> {
       const dryRunCalls: DryRunCall[] = [];
       const coordinator = coordinatorFor(input.cluster);
@@ -179,20 +220,6 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
             aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: g.targetGroupArn })),
           );
           const delay = Number(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
-          let lowered: number | undefined;
-          if (delay > input.maxDeregistrationDelaySeconds) {
-            const params = {
-              TargetGroupArn: g.targetGroupArn,
-              Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(input.maxDeregistrationDelaySeconds) }],
-            };
-            collect(
-              dryRunCalls,
-              await mutatingAwsCall(input.dryRun, 'elasticloadbalancing:ModifyTargetGroupAttributes', params, () =>
-                aws.elbv2.send(new ModifyTargetGroupAttributesCommand(params)),
-              ),
-            );
-            lowered = delay;
-          }
           for (const target of g.targets) {
             collect(
               dryRunCalls,
@@ -201,11 +228,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
               ),
             );
           }
-          result.targetGroups.push({
-            targetGroupArn: g.targetGroupArn,
-            targets: g.targets.length,
-            ...(lowered !== undefined ? { delayLoweredFromSeconds: lowered } : {}),
-          });
+          result.targetGroups.push({ targetGroupArn: g.targetGroupArn, targets: g.targets.length, deregistrationDelaySeconds: delay });
         }),
       );
       return result;
@@ -230,25 +253,17 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       const live = tasks.filter((t) => t.desiredStatus !== 'STOPPED');
       const isService = (t: Task) => (t.group ?? '').startsWith('service:');
       const standalone = live.filter((t) => !isService(t));
-      const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], serviceTasks: live.filter(isService).length, dryRunCalls };
+      const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], orchestrated: [], serviceTasks: live.filter(isService).length, dryRunCalls };
 
       for (const task of standalone) {
         const arn = task.taskArn ?? '';
-        if (input.rerun && task.taskDefinitionArn) {
-          const params = {
-            cluster: input.cluster,
-            taskDefinition: task.taskDefinitionArn,
-            group: task.group,
-            count: 1,
-            startedBy: 'fleetops-drain',
-            ...(task.overrides ? { overrides: task.overrides } : {}),
-            ...(task.launchType ? { launchType: task.launchType } : {}),
-            placementConstraints: [{ type: 'memberOf' as const, expression: `ec2InstanceId != '${input.instanceId}'` }],
-            // Same token on every attempt, so a retry after a lost response does not start a second copy.
-            clientToken: createHash('sha256').update(`${input.idempotencyKey}/${arn}`).digest('hex').slice(0, 64),
-          };
+        const by = orchestratorOf(task);
+        if (by) result.orchestrated?.push({ task: taskId(arn), by });
+        else if (input.rerun && task.taskDefinitionArn) {
+          const token = createHash('sha256').update(`${input.idempotencyKey}/${arn}`).digest('hex').slice(0, 64);
+          const params = await rerunParams(aws, input.cluster, task, input.instanceId, token);
           try {
-            const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', params, () => aws.ecs.send(new RunTaskCommand(params)));
+            const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', { ...params }, () => aws.ecs.send(new RunTaskCommand(params)));
             collect(dryRunCalls, m);
             if (!m.dryRun) {
               const started = (m.result.tasks ?? []).map((t) => t.taskArn ?? '').filter(Boolean);
@@ -295,6 +310,47 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       });
     },
 
+    /**
+     * Waits (heartbeating) until a container instance registered at or after `sinceEpochMs` is ACTIVE in
+     * the cluster: the replacement a replace-first drain asked for. Returns at the stop time either way.
+     */
+    async waitForReplacement(input: ReplacementWaitInput): Promise<ReplacementWaitResult> {
+      const ctx = Context.current();
+      const every = opts.pollIntervalMs ?? 2_000;
+      for (;;) {
+        ctx.heartbeat();
+        const found = await coordinatorFor(input.cluster).activeRegisteredSince(input.cluster, input.sinceEpochMs, input.instanceId);
+        if (found) return { arrived: true, containerInstanceArn: found.containerInstanceArn, instanceId: found.ec2InstanceId };
+        const rest = input.stopAtEpochMs - Date.now();
+        if (rest <= 0) return { arrived: false };
+        await Promise.race([new Promise((r) => setTimeout(r, Math.min(every, rest))), ctx.cancelled]);
+      }
+    },
+
+    /**
+     * Takes a drained instance out of its pool for good (the pool driver's remove: an ASG terminates it
+     * and lowers its desired count, a Spot Fleet lowers its target first), so it does not sit DRAINING
+     * and billed; the replacement the drain asked for keeps the cluster's count.
+     */
+    async terminateDrainedInstance(input: TerminateDrainedInput): Promise<MutationReport> {
+      const clusterConfig = deps.config.clusters[input.cluster];
+      const pool = clusterConfig?.pools.find((p) => p.name === input.pool);
+      if (!clusterConfig || !pool) throw ApplicationFailure.nonRetryable(`pool ${input.pool} of cluster ${input.cluster} is not configured`, FailureType.InvalidRequest);
+      const dryRunCalls = await driverFor(pool).remove({ aws: clientsFor(deps, input.cluster), cluster: input.cluster, clusterConfig }, pool, {
+        cluster: input.cluster,
+        pool: input.pool,
+        instanceId: input.instanceId,
+        weight: input.weight,
+        dryRun: input.dryRun,
+      });
+      return { dryRunCalls };
+    },
+
+    /** The pool the instance belongs to, and whether that pool replaces an interrupted instance itself. */
+    async findInstancePool(input: { cluster: string; instanceId: string }): Promise<InstancePool> {
+      return pools.poolOf(input.cluster, input.instanceId, Date.now());
+    },
+
     async requestReplacementCapacity(input: CapacityReplacementInput): Promise<CapacityReplacementResult> {
       const placement = clusterWorkflowPlacement(deps.config, input.cluster);
       const start = capacityStartOptions(input.cluster, placement ? { placement } : {});
@@ -320,7 +376,8 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
       return { workflowId, dryRunCalls: [] };
     },
 
-    async recordLifecycleHeartbeat(input: LifecycleActionInput): Promise<MutationReport> {
+    /** A heartbeat for an action no longer waiting (completed, or timed out) says so instead of failing: there is nothing left to keep alive. */
+    async recordLifecycleHeartbeat(input: LifecycleActionInput): Promise<LifecycleHeartbeat> {
       const params = {
         AutoScalingGroupName: input.lifecycle.asgName,
         LifecycleHookName: input.lifecycle.hookName,
@@ -328,16 +385,25 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         InstanceId: input.instanceId,
       };
       const dryRunCalls: DryRunCall[] = [];
-      collect(
-        dryRunCalls,
-        await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
-          lifecycleClients(input).autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
-        ),
-      );
-      return { dryRunCalls };
+      try {
+        collect(
+          dryRunCalls,
+          await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
+            lifecycleClients(input).autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
+          ),
+        );
+      } catch (err) {
+        if (isNoActiveLifecycleAction(err)) return { active: false, dryRunCalls };
+        throw err;
+      }
+      return { active: true, dryRunCalls };
     },
 
-    async completeLifecycleAction(input: LifecycleActionInput): Promise<MutationReport> {
+    /**
+     * CONTINUE. A repeat (this drain completed it before a crash or a lost response, or a run before
+     * this one did) finds no active action: the instance is already on its way, which is the goal.
+     */
+    async completeLifecycleAction(input: LifecycleActionInput): Promise<LifecycleCompletion> {
       const params = {
         AutoScalingGroupName: input.lifecycle.asgName,
         LifecycleHookName: input.lifecycle.hookName,
@@ -346,23 +412,47 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         LifecycleActionResult: 'CONTINUE',
       };
       const dryRunCalls: DryRunCall[] = [];
-      collect(
-        dryRunCalls,
-        await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', params, () =>
-          lifecycleClients(input).autoscaling.send(new CompleteLifecycleActionCommand(params)),
-        ),
+      try {
+        collect(
+          dryRunCalls,
+          await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', params, () =>
+            lifecycleClients(input).autoscaling.send(new CompleteLifecycleActionCommand(params)),
+          ),
+        );
+      } catch (err) {
+        if (isNoActiveLifecycleAction(err)) return { alreadyCompleted: true, dryRunCalls };
+        throw err;
+      }
+      return { alreadyCompleted: false, dryRunCalls };
+    },
+
+    /** The hook's own timeouts, so the drain heartbeats well inside HeartbeatTimeout whatever the config says. */
+    async describeLifecycleHook(input: { asgName: string; hookName: string; cluster?: string } & DrainPlacement): Promise<LifecycleHookSettings> {
+      const out = await awsCall('autoscaling:DescribeLifecycleHooks', () =>
+        lifecycleClients(input).autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: input.asgName, LifecycleHookNames: [input.hookName] })),
       );
-      return { dryRunCalls };
+      const hook = out.LifecycleHooks?.find((h) => h.LifecycleHookName === input.hookName);
+      if (!hook) return { found: false };
+      return {
+        found: true,
+        heartbeatTimeoutSeconds: hook.HeartbeatTimeout ?? 3600,
+        globalTimeoutSeconds: hook.GlobalTimeout ?? Math.min(100 * (hook.HeartbeatTimeout ?? 3600), 172_800),
+        defaultResult: hook.DefaultResult ?? 'ABANDON',
+      };
     },
 
     async requestDrainIncident(facts: DrainIncidentFacts): Promise<DrainIncidentResult> {
       const now = new Date().toISOString();
-      const title = `Drain of ${facts.instanceId} missed its deadline`;
+      const what = facts.what ?? 'deadline-missed';
+      const title = what === 'rerun-failed' ? `Drain of ${facts.instanceId}: standalone task(s) not rerun` : `Drain of ${facts.instanceId} missed its deadline`;
       const lines = [
-        `${facts.kind} drain of ${facts.instanceId}${facts.cluster ? ` in ${facts.cluster}` : ''} missed its deadline ${facts.deadline}`,
+        what === 'rerun-failed'
+          ? `${facts.kind} drain of ${facts.instanceId}${facts.cluster ? ` in ${facts.cluster}` : ''} stopped standalone task(s) it could not run again elsewhere`
+          : `${facts.kind} drain of ${facts.instanceId}${facts.cluster ? ` in ${facts.cluster}` : ''} missed its deadline ${facts.deadline}`,
         `tasks left: ${facts.tasksLeft}`,
         `done: ${facts.done.join(', ') || 'nothing'}`,
         `not done: ${facts.notDone.join(', ') || 'nothing'}`,
+        ...(facts.rerunFailed ?? []).map((f) => `not rerun: ${taskId(f.from)}: ${f.reason}`),
         ...(facts.failure ? [`failure: ${facts.failure}`] : []),
       ];
       const placement = facts.cluster && deps.config.clusters[facts.cluster] ? clusterWorkflowPlacement(deps.config, facts.cluster) : undefined;
@@ -373,7 +463,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
         severity: DRAIN_INCIDENT_SEVERITY,
         summary: lines.join('\n'),
         origin: { workflowId: facts.workflowId, workflowKind: 'drain' },
-        key: `${facts.workflowId}/deadline-missed`,
+        key: `${facts.workflowId}/${what}`,
         entries: lines.map((text) => ({ time: now, author: facts.workflowId, kind: 'automation' as const, text })),
         scope: { cluster: facts.cluster, instanceId: facts.instanceId, ...(placement ? { placement } : {}) },
         staticSummary: title,

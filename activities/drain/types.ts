@@ -50,17 +50,23 @@ export interface DrainPlacement {
   region?: string;
 }
 
+export interface BudgetedDrainingResult extends MutationReport {
+  /** Set DRAINING; false: the budget is spent, ask again later. */
+  granted: boolean;
+  /** Other container instances of the cluster DRAINING when asked. */
+  draining: number;
+}
+
 export interface DeregisterTargetsInput {
   instanceId: string;
   /** The instance's cluster: its account's target groups are searched (the worker's own when unset). */
   cluster?: string;
-  /** Target groups with a longer deregistration delay are lowered to this. */
-  maxDeregistrationDelaySeconds: number;
   dryRun?: boolean;
 }
 
 export interface DeregisterTargetsResult extends MutationReport {
-  targetGroups: { targetGroupArn: string; targets: number; delayLoweredFromSeconds?: number }[];
+  /** Per group: targets taken out, and the group's deregistration delay (read, never changed). */
+  targetGroups: { targetGroupArn: string; targets: number; deregistrationDelaySeconds: number }[];
 }
 
 export interface MoveStandaloneTasksInput extends ContainerInstanceRef {
@@ -76,6 +82,8 @@ export interface MoveStandaloneTasksResult extends MutationReport {
   stopped: string[];
   rerun: { from: string; to: string[] }[];
   rerunFailed: { from: string; reason: string }[];
+  /** Stopped, not rerun: their orchestrator (Step Functions, EventBridge, Batch...) retries them. */
+  orchestrated?: { task: string; by: string }[];
   /**
    * Service tasks still on the instance when this step listed it (desired RUNNING), left for ECS to
    * replace elsewhere. A snapshot, not a promise: once the instance is DRAINING, ECS may already have
@@ -119,6 +127,42 @@ export interface LifecycleActionInput extends DrainPlacement {
   dryRun?: boolean;
 }
 
+export interface LifecycleHeartbeat extends MutationReport {
+  /** False: Auto Scaling has no such action waiting any more (completed or timed out); stop heartbeating. */
+  active: boolean;
+}
+
+export interface LifecycleCompletion extends MutationReport {
+  /** Auto Scaling had no such action waiting: completed before (a repeat after a crash) or timed out. */
+  alreadyCompleted: boolean;
+}
+
+export type LifecycleHookSettings =
+  | { found: false }
+  | { found: true; heartbeatTimeoutSeconds: number; globalTimeoutSeconds: number; defaultResult: string };
+
+export type { InstancePool } from './pools';
+
+export interface ReplacementWaitInput {
+  cluster: string;
+  /** The instance being replaced (never its own replacement). */
+  instanceId: string;
+  /** When the replacement was asked for (epoch ms): only container instances registered since count. */
+  sinceEpochMs: number;
+  stopAtEpochMs: number;
+}
+
+export type ReplacementWaitResult = { arrived: false } | { arrived: true; containerInstanceArn: string; instanceId: string };
+
+export interface TerminateDrainedInput {
+  cluster: string;
+  pool: string;
+  instanceId: string;
+  /** Its capacity units (a Spot Fleet's target goes down by this). */
+  weight: number;
+  dryRun?: boolean;
+}
+
 export interface DrainIncidentFacts {
   instanceId: string;
   cluster?: string;
@@ -129,6 +173,10 @@ export interface DrainIncidentFacts {
   done: string[];
   notDone: string[];
   failure?: string;
+  /** Standalone tasks that could not be run again elsewhere (their work is lost unless someone reruns them). */
+  rerunFailed?: { from: string; reason: string }[];
+  /** Why the incident: the deadline was missed (default), or the drain ended but reruns failed. */
+  what?: 'deadline-missed' | 'rerun-failed';
 }
 
 export interface DrainIncidentResult {

@@ -10,6 +10,12 @@ export interface DrainStartContext {
   why: string;
   /** The instance's cluster when the starter knows it (a scale-in); otherwise the drain tags it once resolved. */
   cluster?: string;
+  /**
+   * The event is an ASG terminate lifecycle action: it must be completed even when the instance's
+   * drain already finished (the drain's own scale-in or rebalance ends with the very termination that
+   * fires the hook), so it may start a new run after a completed one; that run completes it at once.
+   */
+  lifecycleAction?: boolean;
 }
 
 /**
@@ -26,7 +32,7 @@ export function drainStartOptions(input: SpotDrainInput, ctx: DrainStartContext)
     { key: FleetopsInstanceId, value: input.instanceId },
     ...placementAttributes(input.placement),
   ];
-  const workflowIdReusePolicy: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
+  const workflowIdReusePolicy: WorkflowIdReusePolicy = ctx.lifecycleAction ? 'ALLOW_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY';
   return {
     /** The exported workflow function's name (workflows/spot-drain/workflow.ts). */
     workflowType: 'spotDrain' as const,
@@ -36,7 +42,8 @@ export function drainStartOptions(input: SpotDrainInput, ctx: DrainStartContext)
     args: [input] as [SpotDrainInput],
     typedSearchAttributes,
     staticSummary: `Drain ${input.instanceId} (${ctx.why})`,
-    // A completed drain is final (the instance is gone); one that failed may be retried by a new event.
+    // A completed drain is final (the instance is gone); one that failed may be retried by a new event;
+    // a lifecycle action is never refused (DrainStartContext.lifecycleAction).
     workflowIdReusePolicy,
   };
 }

@@ -6,6 +6,8 @@ import { ec2StateEvents } from './ec2-state-events';
 import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
 import { elbRules } from './elb-rules';
+import { elbTargetDraining } from './elb-target-draining';
+import { poolReplacements } from './pool-replacements';
 import { spotInterruption } from './spot-interruption';
 import { stsAssumeRole } from './sts-assume-role';
 
@@ -24,4 +26,6 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   cloudwatchAlarmEvents,
   elbRules,
   stsAssumeRole,
+  elbTargetDraining,
+  poolReplacements,
 ];

@@ -1,5 +1,5 @@
 import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, ListClustersCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
-import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { ec2InstanceIdSchema } from '../../common/aws-ids';
 import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
@@ -16,7 +16,9 @@ import { publishInstanceStates } from './ec2-state-events';
  * published to EventBridge, then the reclaim. `schedule` is the reclaim alone, for callers that deliver
  * the warning themselves (the storm benchmark posts it to the router).
  *
- * Routes: `POST /_sim/spot-interruption/interrupt` `{ instanceId, afterSeconds?, rebalance? }`;
+ * Routes: `POST /_sim/spot-interruption/interrupt` `{ instanceId, afterSeconds?, rebalance?, action? }`
+ * (action terminate, stop or hibernate, as the warning's `instance-action`); `POST
+ * /_sim/spot-interruption/resume` `{ instanceId }` (a stopped instance runs again);
  * `POST /_sim/spot-interruption/schedule` `{ instanceId, afterSeconds? }`;
  * `GET /_sim/spot-interruption` → `{ scheduled, terminated }`.
  */
@@ -24,6 +26,8 @@ import { publishInstanceStates } from './ec2-state-events';
 interface Scheduled {
   instanceId: string;
   terminateAt: string;
+  /** terminate (default), or stop / hibernate: the instance stops and keeps its container instance. */
+  action?: 'terminate' | 'stop' | 'hibernate';
 }
 
 interface Terminated extends Scheduled {
@@ -40,7 +44,10 @@ const scheduleSchema = z
   })
   .strict();
 
-const interruptSchema = scheduleSchema.extend({ rebalance: z.boolean().default(false), region: z.string().default('us-east-1') }).strict();
+const interruptSchema = scheduleSchema
+  .extend({ rebalance: z.boolean().default(false), region: z.string().default('us-east-1'), action: z.enum(['terminate', 'stop', 'hibernate']).default('terminate') })
+  .strict();
+const resumeSchema = z.object({ instanceId: ec2InstanceIdSchema }).strict();
 
 function clusterName(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
@@ -50,7 +57,21 @@ export const spotInterruption: BehaviourFactory = () => {
   const scheduled = new Map<string, Scheduled>();
   const terminated: Terminated[] = [];
 
+  /**
+   * Stop and hibernate ("Interruption behavior", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/interruption-behavior.html):
+   * the instance stops (EC2 announces stopping and stopped) and stays registered with its cluster
+   * (its agent is gone until it runs again); `resume` starts it again when capacity returns.
+   */
+  async function stop(ctx: BehaviourContext, s: Scheduled): Promise<void> {
+    await ctx.aws().ec2.send(new StopInstancesCommand({ InstanceIds: [s.instanceId], ...(s.action === 'hibernate' ? { Hibernate: true } : {}) })).then(
+      () => publishInstanceStates(ctx, [s.instanceId], ['stopping', 'stopped']),
+      (err: unknown) => ctx.log.warn({ err, instanceId: s.instanceId }, 'spot-interruption: StopInstances failed'),
+    );
+    terminated.push({ ...s, terminatedAt: new Date().toISOString(), tasksLost: 0 });
+  }
+
   async function terminate(ctx: BehaviourContext, s: Scheduled): Promise<void> {
+    if (s.action === 'stop' || s.action === 'hibernate') return stop(ctx, s);
     const aws = ctx.aws();
     let tasksLost = 0;
     let cluster: string | undefined;
@@ -79,8 +100,8 @@ export const spotInterruption: BehaviourFactory = () => {
   }
 
   /** A second warning for the same instance does not move the first one's termination. */
-  function schedule(instanceId: string, afterSeconds: number): Scheduled {
-    const s = scheduled.get(instanceId) ?? { instanceId, terminateAt: new Date(Date.now() + afterSeconds * 1000).toISOString() };
+  function schedule(instanceId: string, afterSeconds: number, action: Scheduled['action'] = 'terminate'): Scheduled {
+    const s = scheduled.get(instanceId) ?? { instanceId, terminateAt: new Date(Date.now() + afterSeconds * 1000).toISOString(), action };
     scheduled.set(s.instanceId, s);
     return s;
   }
@@ -120,12 +141,19 @@ export const spotInterruption: BehaviourFactory = () => {
           await ctx.events.publish({
             source: 'aws.ec2',
             detailType: 'EC2 Spot Instance Interruption Warning',
-            detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
+            detail: { 'instance-id': instanceId, 'instance-action': p.data.action },
             resources,
             region,
           }),
         );
-        return { status: 200, body: { ...schedule(instanceId, p.data.afterSeconds), events: published } };
+        return { status: 200, body: { ...schedule(instanceId, p.data.afterSeconds, p.data.action), events: published } };
+      }
+      if (req.method === 'POST' && req.path === '/resume') {
+        const p = resumeSchema.safeParse(req.body ?? {});
+        if (!p.success) return { status: 400, body: { error: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } };
+        await ctx.aws().ec2.send(new StartInstancesCommand({ InstanceIds: [p.data.instanceId] }));
+        await publishInstanceStates(ctx, [p.data.instanceId], ['pending', 'running']);
+        return { status: 200, body: { resumed: p.data.instanceId } };
       }
       return undefined;
     },

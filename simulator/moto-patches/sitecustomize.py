@@ -212,3 +212,59 @@ try:
             pass
 except Exception as err:  # moto's layout changed: cross-account delivery is moto's own, and say so on moto's log
     print(f"fleetops moto patch (EventBridge across accounts) not applied: {err!r}", file=sys.stderr)
+# A `maintain` Spot Fleet replaces an instance it loses ("Spot Fleet request types",
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-requests.html#spot-fleet-request-types:
+# "If a Spot Instance is interrupted, the fleet launches replacement instances"). moto keeps an
+# interrupted instance in the fleet's list and never replaces it. The request's Type (default
+# `maintain`, API_SpotFleetRequestConfigData) is kept on the request; every termination (a spot
+# reclaim, TerminateInstances) takes the instance out of its fleet, lowers the fulfilled capacity
+# by its weight, and a `maintain` fleet still `active` below its target launches the difference.
+# Auto Scaling groups need nothing: moto's TerminateInstances already has them replace the instance.
+try:
+    import moto.ec2.models.instances as _instances
+    import moto.ec2.responses.spot_fleets as _spot_fleets
+
+    _request_spot_fleet = _spot_fleets.SpotFleets.request_spot_fleet
+
+    def _request_spot_fleet_with_type(self):
+        result = _request_spot_fleet(self)
+        fleet_type = (self._get_param("SpotFleetRequestConfig", {}) or {}).get("Type") or "maintain"
+        for fleet in self.ec2_backend.spot_fleet_requests.values():
+            if not hasattr(fleet, "fleetops_type"):
+                fleet.fleetops_type = fleet_type
+        return result
+
+    _spot_fleets.SpotFleets.request_spot_fleet = _request_spot_fleet_with_type
+
+    def _weight(fleet, instance):
+        for spec in fleet.launch_specs:
+            if spec.instance_type == instance.instance_type and spec.subnet_id == instance.subnet_id:
+                return float(spec.weighted_capacity or 1)
+        for spec in fleet.launch_specs:
+            if spec.instance_type == instance.instance_type:
+                return float(spec.weighted_capacity or 1)
+        return 1.0
+
+    _terminate_instances = _instances.InstanceBackend.terminate_instances
+
+    def _terminate_instances_maintained(self, instance_ids):
+        # moto's Instance.terminate drops the instance's request from its fleet, but lowers the
+        # fulfilled capacity only when the launch spec names the instance's subnet: done here instead.
+        ids = set(instance_ids or [])
+        before = []
+        for fleet in list(getattr(self, "spot_fleet_requests", {}).values()):
+            lost = [r for r in fleet.spot_requests if r.instance is not None and r.instance.id in ids and r.instance.state == "running"]
+            if lost:
+                before.append((fleet, fleet.fulfilled_capacity, sum(_weight(fleet, r.instance) for r in lost), lost))
+        out = _terminate_instances(self, instance_ids)
+        for fleet, fulfilled, weight, lost in before:
+            fleet.spot_requests = [r for r in fleet.spot_requests if r not in lost]
+            fleet.fulfilled_capacity = max(0.0, fulfilled - weight)
+            missing = fleet.target_capacity - fleet.fulfilled_capacity
+            if getattr(fleet, "fleetops_type", "maintain") == "maintain" and fleet.state == "active" and missing > 0:
+                fleet.create_spot_requests(missing)
+        return out
+
+    _instances.InstanceBackend.terminate_instances = _terminate_instances_maintained
+except Exception as err:  # moto's layout changed: maintain fleets do not replace, and say so on moto's log
+    print(f"fleetops moto patch (Spot Fleet maintain) not applied: {err!r}", file=sys.stderr)

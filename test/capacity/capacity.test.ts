@@ -55,6 +55,9 @@ function fakeDrainActivities(cluster: string, replacementRequests: string[]) {
     async setContainerInstanceDraining() {
       return { ...none, alreadyDraining: false };
     },
+    async setDrainingWithinBudget() {
+      return { ...none, granted: true, draining: 0 };
+    },
     async deregisterInstanceTargets() {
       return { ...none, targetGroups: [] };
     },

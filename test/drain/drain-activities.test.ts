@@ -1,7 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  PutLifecycleHookCommand,
+  SetDesiredCapacityCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSpotFleetInstancesCommand,
+  DescribeSubnetsCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
@@ -9,6 +25,8 @@ import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { seedDrainFleet, tasksOn } from './drain-fleet';
+import { seedCapacityWorld } from '../capacity/world';
+import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -34,6 +52,37 @@ beforeEach(async () => {
   await emu.reset();
 });
 
+/** An ASG `demo-on-demand` with a terminate hook, and one of its instances in Terminating:Wait (the action's token from its EventBridge event). */
+async function terminatingInGroup(): Promise<{ instanceId: string; token: string }> {
+  const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
+  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  await emu.aws.autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: 'demo-on-demand',
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+      MinSize: 0,
+      MaxSize: 4,
+      DesiredCapacity: 1,
+      AvailabilityZones: ['us-east-1a'],
+    }),
+  );
+  await emu.aws.autoscaling.send(
+    new PutLifecycleHookCommand({ AutoScalingGroupName: 'demo-on-demand', LifecycleHookName: 'drain-hook', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 120 }),
+  );
+  const g = await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }));
+  const instanceId = g.AutoScalingGroups![0]!.Instances![0]!.InstanceId!;
+  await emu.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: true }));
+  const { events } = await emu.sim.request<{ events: { 'detail-type': string; detail: Record<string, string> }[] }>('GET', 'events');
+  const token = events.find((e) => e['detail-type'] === 'EC2 Instance-terminate Lifecycle Action')?.detail.LifecycleActionToken;
+  if (!token) throw new Error('no lifecycle action was announced');
+  return { instanceId, token };
+}
+
+async function instanceState(instanceId: string): Promise<string | undefined> {
+  const out = await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
+
 function activities(): { acts: DrainActivities; signals: { type: string; args: unknown[] }[] } {
   const signals: { type: string; args: unknown[] }[] = [];
   const acts = createDrainActivities(
@@ -48,7 +97,7 @@ async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
 }
 
 describe('drain activities against moto + simulator', () => {
-  it('drains an instance: DRAINING, targets deregistered with a capped delay, standalone task rerun, service tasks moved by ECS', async () => {
+  it('drains an instance: DRAINING, targets draining with the group\'s own delay, standalone task rerun, service tasks moved by ECS', async () => {
     const fleet = await seedDrainFleet(emu.aws, 3);
     const [instanceId] = fleet.instances;
     const [arn] = fleet.containerInstances;
@@ -62,13 +111,21 @@ describe('drain activities against moto + simulator', () => {
     const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [arn!] }));
     expect(ci.containerInstances?.[0]?.status).toBe('DRAINING');
 
-    const dereg = await runActivity(acts.deregisterInstanceTargets, { instanceId: instanceId!, maxDeregistrationDelaySeconds: 30 });
-    expect(dereg.targetGroups).toEqual([{ targetGroupArn: fleet.targetGroupArn, targets: 1, delayLoweredFromSeconds: 300 }]);
+    const dereg = await runActivity(acts.deregisterInstanceTargets, { instanceId: instanceId! });
+    expect(dereg.targetGroups).toEqual([{ targetGroupArn: fleet.targetGroupArn, targets: 1, deregistrationDelaySeconds: 300 }]);
+    // ELB drains the target for the group's delay (simulator elb-target-draining); the other one still serves.
     const health = await emu.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: fleet.targetGroupArn }));
-    const stillServing = (health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'draining').map((d) => d.Target?.Id);
-    expect(stillServing).toEqual([fleet.instances[1]]);
+    expect((health.TargetHealthDescriptions ?? []).map((d) => [d.Target?.Id, d.TargetHealth?.State]).sort()).toEqual(
+      [
+        [instanceId, 'draining'],
+        [fleet.instances[1], 'healthy'],
+      ].sort(),
+    );
+    // The group's settings are the service's: never changed by a drain.
     const attrs = await emu.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: fleet.targetGroupArn }));
-    expect(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('30');
+    expect(attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('300');
+    const calls = await emu.sim.calls({ service: 'elasticloadbalancing' });
+    expect(calls.filter((c) => c.action === 'ModifyTargetGroupAttributes')).toEqual([]);
 
     const moved = await runActivity(acts.moveStandaloneTasks, {
       cluster: 'demo',
@@ -149,7 +206,7 @@ describe('drain activities against moto + simulator', () => {
     const arn = fleet.containerInstances[0]!;
     const instanceId = fleet.instances[0]!;
     const d = await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn, dryRun: true });
-    const t = await runActivity(acts.deregisterInstanceTargets, { instanceId, maxDeregistrationDelaySeconds: 30, dryRun: true });
+    const t = await runActivity(acts.deregisterInstanceTargets, { instanceId, dryRun: true });
     const m = await runActivity(acts.moveStandaloneTasks, { cluster: 'demo', containerInstanceArn: arn, instanceId, rerun: true, reason: 'dry', idempotencyKey: 'k', dryRun: true });
     const actions = [...d.dryRunCalls, ...t.dryRunCalls, ...m.dryRunCalls].map((c) => c.action);
     expect(actions.sort()).toEqual([
@@ -157,7 +214,6 @@ describe('drain activities against moto + simulator', () => {
       'ecs:StopTask',
       'ecs:UpdateContainerInstancesState',
       'elasticloadbalancing:DeregisterTargets',
-      'elasticloadbalancing:ModifyTargetGroupAttributes',
     ]);
     const made = (await emu.sim.calls()).map((c) => c.action);
     expect(made.filter((a) => !/^(Describe|List)/.test(a))).toEqual([]);
@@ -165,16 +221,170 @@ describe('drain activities against moto + simulator', () => {
     expect(ci.containerInstances?.[0]?.status).toBe('ACTIVE');
   });
 
-  it('records lifecycle heartbeats and CONTINUE (simulator asg-lifecycle)', async () => {
+  it('heartbeats and completes a terminate lifecycle action; a repeat completion is success; reads the hook timeout', async () => {
     const { acts } = activities();
-    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-1' };
-    await runActivity(acts.recordLifecycleHeartbeat, { lifecycle, instanceId: 'i-0123456789abcdef0' });
-    await runActivity(acts.completeLifecycleAction, { lifecycle, instanceId: 'i-0123456789abcdef0' });
-    const { calls } = await emu.sim.request<{ calls: { action: string; result?: string; lifecycleActionToken?: string }[] }>('GET', 'asg-lifecycle/actions');
-    expect(calls.map((c) => [c.action, c.result ?? null, c.lifecycleActionToken])).toEqual([
-      ['RecordLifecycleActionHeartbeat', null, 'tok-1'],
-      ['CompleteLifecycleAction', 'CONTINUE', 'tok-1'],
+    const { instanceId, token } = await terminatingInGroup();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: token };
+    expect(await runActivity(acts.describeLifecycleHook, { asgName: 'demo-on-demand', hookName: 'drain-hook' })).toEqual({
+      found: true,
+      heartbeatTimeoutSeconds: 120,
+      globalTimeoutSeconds: 12_000,
+      defaultResult: 'ABANDON',
+    });
+    expect(await runActivity(acts.recordLifecycleHeartbeat, { lifecycle, instanceId })).toMatchObject({ active: true });
+    expect(await runActivity(acts.completeLifecycleAction, { lifecycle, instanceId })).toMatchObject({ alreadyCompleted: false });
+    expect(await instanceState(instanceId)).toBe('terminated');
+    // After a crash between the call and its answer, the retry finds no action waiting: success, not a failed step.
+    expect(await runActivity(acts.completeLifecycleAction, { lifecycle, instanceId })).toMatchObject({ alreadyCompleted: true });
+    expect(await runActivity(acts.recordLifecycleHeartbeat, { lifecycle, instanceId })).toMatchObject({ active: false });
+    const { calls } = await emu.sim.request<{ calls: { action: string; result?: string; lifecycleActionToken?: string; accepted: boolean }[] }>('GET', 'asg-lifecycle/actions');
+    expect(calls.map((c) => [c.action, c.result ?? null, c.accepted])).toEqual([
+      ['RecordLifecycleActionHeartbeat', null, true],
+      ['CompleteLifecycleAction', 'CONTINUE', true],
+      ['CompleteLifecycleAction', 'CONTINUE', false],
+      ['RecordLifecycleActionHeartbeat', null, false],
     ]);
+  });
+
+  it('finds the pool of an instance and whether it replaces an interrupted instance itself', async () => {
+    const world = await seedCapacityWorld(emu);
+    const acts = createDrainActivities({ aws: emu.aws, config: world.config }, { indexMinIntervalMs: 100 });
+    const members = await emu.aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: world.spotFleetRequestId }));
+    const spot = members.ActiveInstances![0]!.InstanceId!;
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: spot })).toEqual({
+      found: true,
+      pool: 'spot-diversified',
+      kind: 'spot-fleet',
+      replacesOwnInstances: true,
+    });
+    await emu.aws.autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'demo-on-demand', DesiredCapacity: 1 }));
+    const g = await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }));
+    const asgInstance = g.AutoScalingGroups![0]!.Instances![0]!.InstanceId!;
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: asgInstance })).toMatchObject({ pool: 'on-demand', kind: 'asg', replacesOwnInstances: true });
+    // What an EC2 Fleet `instant` launch of the pool carries: the pool's tags.
+    const run = await emu.aws.ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        InstanceType: 'm5.large',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: POOL_TAG_CLUSTER, Value: 'demo' }, { Key: POOL_TAG_POOL, Value: 'spot-instant' }] }],
+      }),
+    );
+    const fleetInstance = run.Instances![0]!.InstanceId!;
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: fleetInstance })).toMatchObject({ pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false });
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: 'i-0123456789abcdef0' })).toEqual({ found: false });
+  });
+
+  it('waits for a replacement: only a container instance registered since the request counts', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 2);
+    const { acts } = activities();
+    const since = Date.now();
+    const waiting = runActivity(acts.waitForReplacement, { cluster: 'demo', instanceId: fleet.instances[0]!, sinceEpochMs: since, stopAtEpochMs: Date.now() + 15_000 });
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(settled).toBe(false);
+    const run = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
+    const fresh = run.Instances![0]!.InstanceId!;
+    await emu.aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId: fresh }) }));
+    await expect(waiting).resolves.toMatchObject({ arrived: true, instanceId: fresh });
+    expect(await runActivity(acts.waitForReplacement, { cluster: 'demo', instanceId: fleet.instances[0]!, sinceEpochMs: Date.now(), stopAtEpochMs: Date.now() + 500 })).toEqual({ arrived: false });
+  });
+
+  it('takes a drained instance out through its pool: the ASG terminates it and lowers its desired count, the Spot Fleet does not replace it', async () => {
+    const world = await seedCapacityWorld(emu);
+    const acts = createDrainActivities({ aws: emu.aws, config: world.config }, { indexMinIntervalMs: 100 });
+    await emu.aws.autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'demo-on-demand', DesiredCapacity: 2 }));
+    const group = async () => (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }))).AutoScalingGroups![0]!;
+    const victim = (await group()).Instances![0]!.InstanceId!;
+    await runActivity(acts.terminateDrainedInstance, { cluster: 'demo', pool: 'on-demand', instanceId: victim, weight: 1 });
+    expect((await group()).DesiredCapacity).toBe(1);
+    expect((await group()).Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+    expect(await instanceState(victim)).toBe('terminated');
+
+    const members = await emu.aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: world.spotFleetRequestId }));
+    const spot = members.ActiveInstances![0]!.InstanceId!;
+    await runActivity(acts.terminateDrainedInstance, { cluster: 'demo', pool: 'spot-diversified', instanceId: spot, weight: 1 });
+    expect(await instanceState(spot)).toBe('terminated');
+    const after = await emu.aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: world.spotFleetRequestId }));
+    expect(after.ActiveInstances ?? []).toEqual([]);
+  });
+
+  it('a stopped instance back: interrupt with stop keeps its container instance; setContainerInstanceActive makes it ACTIVE again', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 2);
+    const { acts } = activities();
+    const [instanceId] = fleet.instances;
+    const [arn] = fleet.containerInstances;
+    await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn! });
+    await emu.sim.request('POST', 'spot-interruption/interrupt', { instanceId, afterSeconds: 0, action: 'stop' });
+    await emu.sim.tick('spot-interruption');
+    expect(await instanceState(instanceId!)).toBe('stopped');
+    await emu.sim.request('POST', 'spot-interruption/resume', { instanceId });
+    expect(await instanceState(instanceId!)).toBe('running');
+    const states = (await emu.sim.request<{ events: { 'detail-type': string; detail: Record<string, string> }[] }>('GET', 'events')).events
+      .filter((e) => e.detail['instance-id'] === instanceId)
+      .map((e) => e.detail.state ?? e.detail['instance-action']);
+    expect(states).toEqual(['stop', 'stopping', 'stopped', 'pending', 'running']);
+    await runActivity(acts.setContainerInstanceActive, { cluster: 'demo', containerInstanceArn: arn! });
+    const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [arn!] }));
+    expect(ci.containerInstances?.[0]?.status).toBe('ACTIVE');
+  });
+
+  it('reruns a standalone task with what it needs (network configuration, tags, startedBy); an orchestrated one is only stopped', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 1);
+    const { acts } = activities();
+    const subnet = (await emu.aws.ec2.send(new DescribeSubnetsCommand({}))).Subnets![0]!;
+    const sg = await emu.aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'report', Description: 'report tasks', VpcId: subnet.VpcId }));
+    const td = await emu.aws.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'report', networkMode: 'awsvpc', containerDefinitions: [{ name: 'report', image: 'report:1', cpu: 64, memory: 128 }] }),
+    );
+    const network = { awsvpcConfiguration: { subnets: [subnet.SubnetId!], securityGroups: [sg.GroupId!] } };
+    const report = await emu.aws.ecs.send(
+      new RunTaskCommand({ cluster: 'demo', taskDefinition: td.taskDefinition!.taskDefinitionArn, networkConfiguration: network, startedBy: 'nightly-report', tags: [{ key: 'team', value: 'data' }] }),
+    );
+    const stepFn = await emu.aws.ecs.send(
+      new RunTaskCommand({ cluster: 'demo', taskDefinition: td.taskDefinition!.taskDefinitionArn, networkConfiguration: network, startedBy: 'AWS Step Functions' }),
+    );
+    const run = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
+    await emu.aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId: run.Instances![0]!.InstanceId! }) }));
+
+    const moved = await runActivity(acts.moveStandaloneTasks, {
+      cluster: 'demo',
+      containerInstanceArn: fleet.containerInstances[0]!,
+      instanceId: fleet.instances[0]!,
+      rerun: true,
+      reason: 'fleetops: interruption-warning',
+      idempotencyKey: 'drain-test/run-2',
+    });
+    expect(moved.rerunFailed).toEqual([]);
+    expect(moved.orchestrated).toEqual([{ task: stepFn.tasks![0]!.taskArn!.split('/').pop(), by: 'Step Functions' }]);
+    expect(moved.rerun.map((r) => r.from).sort()).toEqual([fleet.batchTaskArn, report.tasks![0]!.taskArn].sort());
+    const rerunOf = moved.rerun.find((r) => r.from === report.tasks![0]!.taskArn)!.to[0]!;
+    const again = (await emu.aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: [rerunOf], include: ['TAGS'] }))).tasks![0]!;
+    expect(again.startedBy).toBe('nightly-report');
+    expect(again.tags).toEqual([{ key: 'team', value: 'data' }]);
+    const eni = again.attachments?.[0]?.details?.find((d) => d.name === 'networkInterfaceId')?.value;
+    expect(again.attachments?.[0]?.details?.find((d) => d.name === 'subnetId')?.value).toBe(subnet.SubnetId);
+    const groups = (await emu.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni!] }))).NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId);
+    expect(groups).toEqual([sg.GroupId]);
+    expect(moved.stopped.sort()).toEqual([fleet.batchTaskArn, report.tasks![0]!.taskArn!, stepFn.tasks![0]!.taskArn!].map((a) => a.split('/').pop()).sort());
+  });
+
+  it('sets DRAINING within the disruption budget: concurrent voluntary drains beyond it are refused until one ends', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 4);
+    const { acts } = activities();
+    const ask = (arn: string) => runActivity(acts.setDrainingWithinBudget, { cluster: 'demo', containerInstanceArn: arn, budget: 2 });
+    const answers = await Promise.all(fleet.containerInstances.map(ask));
+    expect(answers.filter((a) => a.granted)).toHaveLength(2);
+    const states = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: fleet.containerInstances }));
+    expect(states.containerInstances?.filter((c) => c.status === 'DRAINING')).toHaveLength(2);
+    const refused = fleet.containerInstances.filter((_, i) => !answers[i]!.granted);
+    expect(await ask(refused[0]!)).toMatchObject({ granted: false, draining: 2 });
+    // One drained instance leaves the cluster: the next one gets its turn.
+    const done = fleet.containerInstances.find((_, i) => answers[i]!.granted)!;
+    await emu.aws.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'demo', containerInstance: done, force: true }));
+    expect(await ask(refused[0]!)).toMatchObject({ granted: true, draining: 1 });
   });
 
   it('signal-with-start of capacity-<cluster> carries the replacement request', async () => {

@@ -78,15 +78,20 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
       }),
       setContainerInstanceDraining: log('set-draining', { alreadyDraining: false, dryRunCalls: [] }),
       deregisterInstanceTargets: log('deregister', { targetGroups: [], dryRunCalls: [] }),
-      moveStandaloneTasks: log('move', { stopped: [], rerun: [], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] }),
+      moveStandaloneTasks: log('move', { stopped: [], rerun: [], rerunFailed: [], orchestrated: [], serviceTasks: 2, dryRunCalls: [] }),
       async waitForInstanceTasks() {
         order.push('wait');
         const left = tasksLeft();
         return { tasksLeft: left, running: left, pending: 0 };
       },
       requestReplacementCapacity: async (input: { cluster: string }) => (order.push('request-capacity'), { workflowId: `capacity-${input.cluster}`, dryRunCalls: [] }),
-      recordLifecycleHeartbeat: log('heartbeat', { dryRunCalls: [] }),
-      completeLifecycleAction: log('complete', { dryRunCalls: [] }),
+      recordLifecycleHeartbeat: log('heartbeat', { active: true, dryRunCalls: [] }),
+      completeLifecycleAction: log('complete', { alreadyCompleted: false, dryRunCalls: [] }),
+      describeLifecycleHook: log('describe-hook', { found: false }),
+      findInstancePool: log('find-pool', { found: true, pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false }),
+      waitForReplacement: log('wait-for-replacement', { arrived: true, containerInstanceArn: `${ARN}-new`, instanceId: 'i-0fedcba9876543210' }),
+      terminateDrainedInstance: log('terminate', { dryRunCalls: [] }),
+      setDrainingWithinBudget: log('set-draining', { granted: true, draining: 0, dryRunCalls: [] }),
       requestDrainIncident: async () => (order.push('incident'), { requested: true, workflowId: 'incident-drain-x', detail: 'asked' }),
     } as unknown as DrainActivities;
     return { activities, order };
@@ -129,7 +134,8 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
       return r;
     });
     expect(result).toMatchObject({ outcome: 'drained', deadline: new Date(at(e.eventTime) + 600_000).toISOString() });
-    expect(order.slice(0, 3)).toEqual(['resolve', 'request-capacity', 'set-draining']);
+    expect(order.filter((o) => o !== 'find-pool').slice(0, 4)).toEqual(['resolve', 'request-capacity', 'wait-for-replacement', 'set-draining']);
+    expect(order[order.length - 1]).toBe('terminate');
   });
 
   it('instance gone (stopped/terminated) closes a drain that is still waiting for its tasks', async () => {

@@ -71,10 +71,10 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
       return { alreadyDraining: false, dryRunCalls: [] };
     },
     async deregisterInstanceTargets() {
-      return { targetGroups: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1', targets: 1 }], dryRunCalls: [] };
+      return { targetGroups: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1', targets: 1, deregistrationDelaySeconds: 300 }], dryRunCalls: [] };
     },
     async moveStandaloneTasks() {
-      return { stopped: ['t-batch'], rerun: [{ from: 't-batch', to: ['t-batch-2'] }], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] };
+      return { stopped: ['t-batch'], rerun: [{ from: 't-batch', to: ['t-batch-2'] }], rerunFailed: [], orchestrated: [], serviceTasks: 2, dryRunCalls: [] };
     },
     async waitForInstanceTasks() {
       return { tasksLeft: 0, running: 0, pending: 0 };
@@ -83,10 +83,28 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
       return { workflowId: `capacity-${input.cluster}`, dryRunCalls: [] };
     },
     async recordLifecycleHeartbeat() {
-      return { dryRunCalls: [] };
+      return { active: true, dryRunCalls: [] };
     },
     async completeLifecycleAction() {
+      return { alreadyCompleted: false, dryRunCalls: [] };
+    },
+    async findInstancePool() {
+      return { found: true, pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false };
+    },
+    async waitForReplacement() {
+      return { arrived: true, containerInstanceArn: `${ARN}-replacement`, instanceId: 'i-0fedcba9876543210' };
+    },
+    async terminateDrainedInstance() {
       return { dryRunCalls: [] };
+    },
+    async setContainerInstanceActive() {
+      return { dryRunCalls: [] };
+    },
+    async setDrainingWithinBudget() {
+      return { granted: true, draining: 0, dryRunCalls: [] };
+    },
+    async describeLifecycleHook() {
+      return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
     },
     async requestDrainIncident(facts) {
       return { requested: true, workflowId: `incident-drain-${facts.instanceId}`, detail: 'asked' };
@@ -201,7 +219,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       'wait-for-tasks:done',
     ]);
     expect(calls.requestReplacementCapacity?.[0]?.[0]).toMatchObject({ cluster: CLUSTER, instanceId, units: 1 });
-    expect(calls.deregisterInstanceTargets?.[0]?.[0]).toMatchObject({ instanceId, maxDeregistrationDelaySeconds: 30 });
+    expect(calls.deregisterInstanceTargets?.[0]?.[0]).toEqual({ instanceId, cluster: 'demo', dryRun: false });
     expect(calls.moveStandaloneTasks?.[0]?.[0]).toMatchObject({ rerun: true, dryRun: false });
     expect(calls.requestDrainIncident).toBeUndefined();
   });
@@ -229,7 +247,91 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       detail: 'scale-in: the capacity workflow chose this instance to leave',
     });
     expect(calls.requestReplacementCapacity).toBeUndefined();
-    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+    expect(calls.setDrainingWithinBudget).toHaveLength(1);
+    // Relaxed: ECS takes each task's target out as it replaces the task.
+    expect(calls.deregisterInstanceTargets).toBeUndefined();
+    expect(result.steps.find((st) => st.name === 'deregister-targets')).toMatchObject({ status: 'skipped' });
+  });
+
+  it('asks no replacement when the pool replaces an interrupted instance itself (maintain Spot Fleet), but does on a rebalance', async () => {
+    const taskQueue = uniqueTaskQueue('drain-self-healing');
+    const { activities, calls } = mockActivities({
+      async findInstancePool() {
+        return { found: true, pool: 'spot-diversified', kind: 'spot-fleet', replacesOwnInstances: true };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const interrupted = newInstanceId();
+    const rebalanced = newInstanceId();
+    const [warned, relaxed] = await worker.runUntil(async () => [
+      await (await sendEvent(taskQueue, await event(interrupted, 'interruption-warning'))).result(),
+      await (await sendEvent(taskQueue, await event(rebalanced, 'rebalance-recommendation'))).result(),
+    ]);
+    expect(warned!.outcome).toBe('drained');
+    expect(warned!.notDone).toEqual([]);
+    expect(warned!.steps.find((st) => st.name === 'request-capacity')).toMatchObject({
+      status: 'skipped',
+      detail: 'pool spot-diversified (spot-fleet) replaces an interrupted instance itself',
+    });
+    // The rebalanced instance is not interrupted: its pool replaces nothing until it is gone.
+    expect(relaxed!.steps.find((st) => st.name === 'request-capacity')?.status).toBe('done');
+    expect(calls.requestReplacementCapacity?.map((c) => (c[0] as { instanceId: string }).instanceId)).toEqual([rebalanced]);
+  });
+
+  it('a standalone task that could not be rerun is on the status and asks for an incident, though the drain succeeded', async () => {
+    const taskQueue = uniqueTaskQueue('drain-rerun-failed');
+    const { activities, calls } = mockActivities({
+      async moveStandaloneTasks() {
+        return { stopped: ['t-report'], rerun: [], rerunFailed: [{ from: 'arn:aws:ecs:us-east-1:123456789012:task/demo/t-report', reason: 'RESOURCE:MEMORY' }], orchestrated: [], serviceTasks: 2, dryRunCalls: [] };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const { result, status } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      return { result: await handle.result(), status: await statusOf(handle) };
+    });
+    expect(result.outcome).toBe('drained');
+    expect(status.rerunFailed).toEqual([{ from: 'arn:aws:ecs:us-east-1:123456789012:task/demo/t-report', reason: 'RESOURCE:MEMORY' }]);
+    expect(calls.requestDrainIncident?.[0]?.[0]).toMatchObject({ instanceId, what: 'rerun-failed', rerunFailed: status.rerunFailed });
+  });
+
+  it('disruption budget: a voluntary drain waits its turn, is held to its deadline, and a warning is never held back', async () => {
+    const taskQueue = uniqueTaskQueue('drain-budget');
+    let grantAfter = 2;
+    const { activities, calls } = mockActivities({
+      async setDrainingWithinBudget() {
+        grantAfter -= 1;
+        return { granted: grantAfter < 0, draining: 2, dryRunCalls: [] };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const turn = newInstanceId();
+    const held = newInstanceId();
+    const warned = newInstanceId();
+    const { waited, never, urgent } = await worker.runUntil(async () => {
+      const waited = await (await sendEvent(taskQueue, await event(turn, 'scale-in'))).result();
+      grantAfter = 1_000_000;
+      const never = await (await sendEvent(taskQueue, await event(held, 'scale-in'))).result();
+      const h = await sendEvent(taskQueue, await event(warned, 'rebalance-recommendation'));
+      await until(h, (s) => s.phase === 'waiting-for-budget', 'the wait for the budget');
+      await sendEvent(taskQueue, await event(warned, 'interruption-warning'));
+      return { waited, never, urgent: await h.result() };
+    });
+    expect(waited.outcome).toBe('drained');
+    const wait = waited.steps.find((st) => st.name === 'wait-for-budget')!;
+    expect(wait).toMatchObject({ status: 'done' });
+    // Asked three times, 15 s apart.
+    expect(Date.parse(wait.endedAt!) - Date.parse(wait.startedAt)).toBeGreaterThanOrEqual(30_000);
+    expect(waited.steps.find((st) => st.name === 'set-draining')).toMatchObject({ status: 'done' });
+
+    expect(never.outcome).toBe('deadline-missed');
+    expect(never.failure).toContain('held back by the disruption budget');
+    expect(never.steps.find((st) => st.name === 'set-draining')).toBeUndefined();
+
+    expect(urgent.outcome).toBe('drained');
+    expect(urgent.steps.find((st) => st.name === 'wait-for-budget')).toMatchObject({ status: 'skipped', detail: 'interruption-warning: not held back by the budget' });
+    expect(calls.setContainerInstanceDraining?.map((c) => (c[0] as { containerInstanceArn: string }).containerInstanceArn)).toEqual([ARN]);
   });
 
   it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {
@@ -316,7 +418,84 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const order = result.steps.map((s) => s.name);
     expect(order.indexOf('request-capacity')).toBeLessThan(order.indexOf('set-draining'));
     expect(calls.requestReplacementCapacity).toHaveLength(1);
-    expect(calls.setContainerInstanceDraining).toHaveLength(1);
+    // Targets left to ECS while relaxed; taken out ahead of it once the warning set the two-minute deadline.
+    expect(calls.deregisterInstanceTargets).toHaveLength(1);
+    const dereg = result.steps.filter((s) => s.name === 'deregister-targets');
+    expect(dereg.map((s) => s.status)).toEqual(['skipped', 'done']);
+    expect(Date.parse(dereg[1]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(warningTime));
+    expect(result.notDone).toEqual([]);
+    expect(calls.setDrainingWithinBudget).toHaveLength(1);
+  });
+
+  it('rebalance: replacement ACTIVE before DRAINING, then drained and taken out through its pool', async () => {
+    const taskQueue = uniqueTaskQueue('drain-replace-first');
+    const instanceId = newInstanceId();
+    const e = await event(instanceId, 'rebalance-recommendation');
+    const arrivesAt = Date.parse(e.eventTime) + 150_000;
+    const { activities, calls } = mockActivities({
+      async waitForReplacement() {
+        const now = Context.current().info.currentAttemptScheduledTimestampMs;
+        if (now >= arrivesAt) return { arrived: true, containerInstanceArn: `${ARN}-new`, instanceId: 'i-0fedcba9876543210' };
+        // Nothing yet: the slice runs out (the time-skipping server moves the clock while the workflow waits).
+        return { arrived: false };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, e);
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'rebalance-replace-first');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    const names = result.steps.map((st) => `${st.name}:${st.status}`);
+    expect(names.slice(0, 4)).toEqual(['resolve:done', 'request-capacity:done', 'wait-for-replacement:done', 'set-draining:done']);
+    expect(names[names.length - 1]).toBe('terminate-instance:done');
+    const draining = result.steps.find((st) => st.name === 'set-draining')!;
+    expect(Date.parse(draining.startedAt)).toBeGreaterThanOrEqual(arrivesAt);
+    expect(calls.terminateDrainedInstance?.[0]?.[0]).toEqual({ cluster: CLUSTER, pool: 'spot-instant', instanceId, weight: 1, dryRun: false });
+    expect(result.notDone).toEqual([]);
+  });
+
+  it('rebalance: no replacement within five minutes drains anyway', async () => {
+    const taskQueue = uniqueTaskQueue('drain-replace-bounded');
+    const never = mockActivities({
+      async waitForReplacement() {
+        return { arrived: false };
+      },
+    });
+    const worker = await newWorker(taskQueue, never.activities);
+    const slow = newInstanceId();
+    const e = await event(slow, 'rebalance-recommendation');
+    const bounded = await worker.runUntil(async () => (await sendEvent(taskQueue, e)).result());
+    const waited = bounded.steps.find((st) => st.name === 'wait-for-replacement')!;
+    expect(waited.status).toBe('failed');
+    expect(Date.parse(waited.endedAt!) - Date.parse(waited.startedAt)).toBeLessThanOrEqual(301_000);
+    expect(bounded.outcome).toBe('drained');
+    expect(never.calls.terminateDrainedInstance).toHaveLength(1);
+  });
+
+  it('a stop (or hibernate) warning: drained, no permanent replacement, ACTIVE again when the instance runs again', async () => {
+    const taskQueue = uniqueTaskQueue('drain-stop');
+    const { activities, calls } = mockActivities();
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning', { instanceAction: 'stop' }));
+      await until(handle, (s) => s.phase === 'waiting-for-return', 'the wait for the instance to come back');
+      // Stopped (EC2 `stopped`), then started again a day later (EC2 `running`).
+      await handle.signal(drainEventSignal, await event(instanceId, 'instance-gone', { instanceAction: 'stop' }));
+      await env.sleep('1 day');
+      await handle.signal(drainEventSignal, await event(instanceId, 'instance-running'));
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'stop-and-return');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(result.steps.find((st) => st.name === 'request-capacity')).toMatchObject({ status: 'skipped', detail: 'the instance stops and comes back (stop/hibernate): no permanent replacement' });
+    expect(calls.requestReplacementCapacity).toBeUndefined();
+    expect(calls.setContainerInstanceActive?.[0]?.[0]).toEqual({ cluster: CLUSTER, containerInstanceArn: ARN, dryRun: false });
+    expect(result.steps[result.steps.length - 1]).toMatchObject({ name: 'reactivate', status: 'done' });
   });
 
   it('heartbeats the lifecycle action on durable timers through a ten-minute drain and a worker restart, then CONTINUE', async () => {
@@ -358,6 +537,97 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(second.calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
     expect(result.steps.find((s) => s.name === 'request-capacity')?.status).toBe('skipped');
     expect(first.calls.requestReplacementCapacity).toBeUndefined();
+    expect(first.calls.deregisterInstanceTargets).toBeUndefined();
+    expect(second.calls.deregisterInstanceTargets).toBeUndefined();
+  });
+
+  it('a lifecycle action after the drain finished starts a new run that completes it at once (CONTINUE), not a duplicate', async () => {
+    const taskQueue = uniqueTaskQueue('drain-late-lifecycle');
+    let drained = false;
+    const { activities, calls } = mockActivities({
+      async resolveDrainTarget() {
+        const left = drained ? 0 : 2;
+        return { found: true, cluster: CLUSTER, containerInstanceArn: ARN, status: drained ? 'DRAINING' : 'ACTIVE', instanceType: 'm5.large', runningTasks: left, pendingTasks: 0, capacityUnits: 1, drain: DRAIN_DEFAULTS };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-late' };
+    const { second, seconds } = await worker.runUntil(async () => {
+      const first = await sendEvent(taskQueue, await event(instanceId, 'scale-in'));
+      expect((await first.result()).outcome).toBe('drained');
+      drained = true;
+      // The capacity workflow's TerminateInstanceInAutoScalingGroup fires the hook only now.
+      const start = drainStartOptions({ instanceId }, { why: 'lifecycle', lifecycleAction: true });
+      const handle = await env.client.workflow.signalWithStart<SpotDrainWorkflow, [DrainEvent]>(start.workflowType, {
+        ...start,
+        taskQueue,
+        signal: drainEventSignal,
+        signalArgs: [await event(instanceId, 'lifecycle-terminate', { lifecycle })],
+      });
+      expect(handle.signaledRunId).not.toBe(first.signaledRunId);
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'lifecycle-after-drain');
+      return { second: r, seconds: await workflowSeconds(handle) };
+    });
+    expect(second.outcome).toBe('drained');
+    expect(second.notDone).toEqual([]);
+    expect(seconds).toBeLessThan(5);
+    expect(calls.completeLifecycleAction).toHaveLength(1);
+    expect(calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
+    expect(calls.setDrainingWithinBudget).toHaveLength(1);
+  });
+
+  it('completes the lifecycle action CONTINUE when the instance is in no cluster, and when the resolve fails', async () => {
+    const taskQueue = uniqueTaskQueue('drain-lifecycle-ends');
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-x' };
+    const notFound = mockActivities({
+      async resolveDrainTarget() {
+        return { found: false, searchedClusters: ['demo'] };
+      },
+    });
+    const failing = mockActivities({
+      async resolveDrainTarget() {
+        throw ApplicationFailure.nonRetryable('ecs:ListContainerInstances: AccessDeniedException', FailureType.AwsAccessDenied);
+      },
+    });
+    for (const [mock, outcome] of [
+      [notFound, 'not-in-cluster'],
+      [failing, 'deadline-missed'],
+    ] as const) {
+      const worker = await newWorker(taskQueue, mock.activities);
+      const instanceId = newInstanceId();
+      const result = await worker.runUntil(async () => {
+        const handle = await sendEvent(taskQueue, await event(instanceId, 'lifecycle-terminate', { lifecycle }));
+        return handle.result();
+      });
+      expect(result.outcome).toBe(outcome);
+      expect(mock.calls.completeLifecycleAction).toHaveLength(1);
+      expect(result.steps.find((st) => st.name === 'complete-lifecycle-action')).toMatchObject({ status: 'done' });
+    }
+  });
+
+  it('heartbeats inside the hook\'s HeartbeatTimeout when it is shorter than the configured interval', async () => {
+    const taskQueue = uniqueTaskQueue('drain-hook-timeout');
+    const instanceId = newInstanceId();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-short' };
+    const e = await event(instanceId, 'lifecycle-terminate', { lifecycle });
+    const tasksGoneAt = Date.parse(e.eventTime) + 300_000;
+    const { activities, calls } = mockActivities({
+      async describeLifecycleHook() {
+        return { found: true, heartbeatTimeoutSeconds: 60, globalTimeoutSeconds: 6000, defaultResult: 'ABANDON' };
+      },
+      async waitForInstanceTasks() {
+        const left = Context.current().info.currentAttemptScheduledTimestampMs >= tasksGoneAt ? 0 : 2;
+        return { tasksLeft: left, running: left, pending: 0 };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const result = await worker.runUntil(async () => (await sendEvent(taskQueue, e)).result());
+    expect(result.outcome).toBe('drained');
+    // Five minutes at one heartbeat per 20 s (a third of the hook's 60 s), not per the configured 60 s.
+    expect(calls.recordLifecycleHeartbeat?.length).toBeGreaterThanOrEqual(12);
+    expect(calls.describeLifecycleHook?.[0]?.[0]).toEqual({ asgName: 'demo-on-demand', hookName: 'drain-hook', cluster: 'demo' });
   });
 
   it('ends not-in-cluster quickly when no managed cluster has the instance', async () => {
@@ -437,6 +707,32 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(waitCancelled).toBe(true);
   });
 
+  // After the time-dependent tests: a cancelled activity attempt keeps the time-skipping clock locked.
+  it('rebalance: a warning during the replacement wait drains at once and terminates nothing', async () => {
+    const taskQueue = uniqueTaskQueue('drain-replace-escalated');
+    let waitStarted!: () => void;
+    const waiting = new Promise<void>((r) => (waitStarted = r));
+    let cancelled!: () => void;
+    const waitCancelled = new Promise<void>((r) => (cancelled = r));
+    const blocked = mockActivities({ waitForReplacement: blockingWait(() => waitStarted(), () => cancelled()) as unknown as DrainActivities['waitForReplacement'] });
+    const worker2 = await newWorker(taskQueue, blocked.activities);
+    const urgent = newInstanceId();
+    const { result, warningAt } = await worker2.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(urgent, 'rebalance-recommendation'));
+      await waiting;
+      const warning = await event(urgent, 'interruption-warning');
+      await sendEvent(taskQueue, warning);
+      const r = await handle.result();
+      // The cancelled wait must be seen to end here: a running activity holds the time-skipping clock.
+      await waitCancelled;
+      return { result: r, warningAt: Date.parse(warning.eventTime) };
+    });
+    expect(result.outcome).toBe('drained');
+    expect(result.steps.find((st) => st.name === 'wait-for-replacement')).toMatchObject({ status: 'skipped', detail: 'interruption-warning: draining at once' });
+    expect(Date.parse(result.steps.find((st) => st.name === 'set-draining')!.startedAt) - warningAt).toBeLessThan(5_000);
+    expect(blocked.calls.terminateDrainedInstance).toBeUndefined();
+  });
+
   it('dryRun: the real activities make no mutating AWS call and every one is recorded', async () => {
     const taskQueue = uniqueTaskQueue('drain-dryrun');
     const instanceId = newInstanceId();
@@ -491,7 +787,6 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       'ecs:StopTask',
       'ecs:UpdateContainerInstancesState',
       'elasticloadbalancing:DeregisterTargets',
-      'elasticloadbalancing:ModifyTargetGroupAttributes',
       'fleetops:capacityRequest',
     ]);
     const capacity = status.dryRunCalls?.find((c) => c.action === 'fleetops:capacityRequest');

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateAutoScalingGroupCommand, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLaunchActivities } from '../../activities/launch';
 import { parseConfigText } from '../../config/load';
-import type { LifecycleCall } from '../../simulator/behaviours/asg-lifecycle';
+import type { LifecycleActionState, LifecycleCall } from '../../simulator/behaviours/asg-lifecycle';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 
@@ -15,7 +16,7 @@ jest.setTimeout(60_000);
 
 let emu: Emulator;
 const config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
-const lifecycle = { hookName: 'demo-launch', asgName: 'demo-on-demand', actionToken: '19ad2f2c-5fcc-4fa1-bc9b-6a7d2fbfe26a' };
+const hook = { hookName: 'demo-launch', asgName: 'demo-on-demand' };
 
 beforeAll(async () => {
   emu = await startEmulator();
@@ -37,6 +38,27 @@ async function launchInstance(): Promise<string> {
   const out = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: image, InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }));
   await emu.aws.ecs.send(new CreateClusterCommand({ clusterName: 'demo' }));
   return out.Instances![0]!.InstanceId!;
+}
+
+/** The group's launch hook holds `instanceId` in Pending:Wait (the simulator opens the action as Auto Scaling would). */
+async function pendingWait(instanceId: string): Promise<{ hookName: string; asgName: string; actionToken: string }> {
+  const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
+  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  await emu.aws.autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: hook.asgName,
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+      MinSize: 0,
+      MaxSize: 2,
+      DesiredCapacity: 0,
+      AvailabilityZones: ['us-east-1a'],
+    }),
+  );
+  await emu.aws.autoscaling.send(
+    new PutLifecycleHookCommand({ AutoScalingGroupName: hook.asgName, LifecycleHookName: hook.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 300 }),
+  );
+  const a = await emu.sim.request<LifecycleActionState>('POST', 'asg-lifecycle/launch', { autoScalingGroupName: hook.asgName, lifecycleHookName: hook.hookName, instanceId });
+  return { ...hook, actionToken: a.token };
 }
 
 async function lifecycleCalls(): Promise<LifecycleCall[]> {
@@ -65,6 +87,7 @@ describe('launch activities against moto + simulator', () => {
 
   it('completes the lifecycle action CONTINUE or ABANDON, heartbeats it, and in dry run makes no call', async () => {
     const instanceId = await launchInstance();
+    const lifecycle = await pendingWait(instanceId);
     const a = acts();
     await run(a.recordLaunchLifecycleHeartbeat, { lifecycle, instanceId });
     await run(a.completeLaunchLifecycleAction, { lifecycle, instanceId, result: 'ABANDON' });

@@ -66,8 +66,28 @@ describe('routes', () => {
       workflowId: 'drain-i-0123456789abcdef0',
       taskQueue: TASK_QUEUE_CRITICAL,
       signal: { arg: { kind: 'lifecycle-terminate', lifecycle: { hookName: 'my-lifecycle-hook', asgName: 'my-asg', actionToken: '630aa23f-48eb-45e7-aba6-799ea6093a0f' } } },
+      // A lifecycle action after a finished drain starts a new run (which completes it), never `duplicate`.
+      reusePolicy: 'ALLOW_DUPLICATE',
     });
+    expect(d).toMatchObject({ reusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' });
     expect(route(world.event('rebalance-recommendation'))).toMatchObject({ signal: { arg: { kind: 'rebalance-recommendation' } } });
+  });
+
+  it('stop and hibernate: the warning and the state changes say the instance comes back; running is signalled to its drain', () => {
+    const warning = world.event('spot-interruption-warning', { instanceId: 'i-0123456789abcdef0' });
+    (warning.detail as Record<string, unknown>)['instance-action'] = 'hibernate';
+    expect(route(warning)).toMatchObject({ action: 'signalWithStart', signal: { arg: { kind: 'interruption-warning', instanceAction: 'hibernate' } } });
+    const state = (s: string) => {
+      const e = world.event('instance-state-change', { instanceId: 'i-0123456789abcdef0' });
+      (e.detail as Record<string, unknown>).state = s;
+      return route(e);
+    };
+    expect(state('stopping')).toMatchObject({ action: 'signalWithStart', signal: { arg: { kind: 'instance-stopping', instanceAction: 'stop' } } });
+    expect(state('shutting-down')).toMatchObject({ signal: { arg: { kind: 'instance-stopping' } } });
+    expect((state('shutting-down') as { signal: { arg: { instanceAction?: string } } }).signal.arg.instanceAction).toBeUndefined();
+    expect(state('stopped')).toMatchObject({ action: 'signal', signal: { arg: { kind: 'instance-gone', instanceAction: 'stop' } } });
+    expect(state('running')).toMatchObject({ action: 'signal', workflowId: 'drain-i-0123456789abcdef0', signal: { arg: { kind: 'instance-running' } } });
+    expect(state('pending')).toMatchObject({ action: 'ignore' });
   });
 
   it('alarm routes: exact name → capacity out/in with route or cluster units; prefix → incident of the severity', () => {

@@ -61,11 +61,19 @@ describe('EC2 Instance State-change Notification', () => {
   it.each(['stopped', 'terminated'])('%s: signals a running drain only (closes it), never starts one', (state) => {
     const e = world.event('instance-state-change', { state });
     const id = e.detail['instance-id'] as string;
-    expect(one(route(e))).toEqual({ action: 'signal', workflowId: `drain-${id}`, signal: { name: 'drainEvent', arg: { kind: 'instance-gone', instanceId: id, eventId: e.id, eventTime: e.time } } });
+    // A stop says the instance comes back (issue 14): its drain waits for `running`.
+    const action = state === 'stopped' ? { instanceAction: 'stop' } : {};
+    expect(one(route(e))).toEqual({ action: 'signal', workflowId: `drain-${id}`, signal: { name: 'drainEvent', arg: { kind: 'instance-gone', instanceId: id, eventId: e.id, eventTime: e.time, ...action } } });
   });
 
-  it.each(['pending', 'running'])('%s: ignored with the reason', (state) => {
-    expect(one(route(world.event('instance-state-change', { state })))).toMatchObject({ action: 'ignore', reason: expect.stringContaining(`is ${state}`) });
+  it('running: signals a running drain only (a stopped instance is back), never starts one', () => {
+    const e = world.event('instance-state-change', { state: 'running' });
+    const id = e.detail['instance-id'] as string;
+    expect(one(route(e))).toEqual({ action: 'signal', workflowId: `drain-${id}`, signal: { name: 'drainEvent', arg: { kind: 'instance-running', instanceId: id, eventId: e.id, eventTime: e.time } } });
+  });
+
+  it('pending: ignored with the reason', () => {
+    expect(one(route(world.event('instance-state-change', { state: 'pending' })))).toMatchObject({ action: 'ignore', reason: expect.stringContaining('is pending') });
   });
 
   it('a state EC2 does not have, or a malformed instance id, is named in the error', () => {

@@ -91,6 +91,9 @@ const drainActivities = {
   async moveStandaloneTasks(): Promise<MoveStandaloneTasksResult> {
     return { stopped: [], rerun: [], rerunFailed: [], serviceTasks: 2, dryRunCalls: [] };
   },
+  async findInstancePool() {
+    return { found: false as const };
+  },
   async requestReplacementCapacity(): Promise<CapacityReplacementResult> {
     return { workflowId: 'capacity-demo', dryRunCalls: [] };
   },

@@ -33,12 +33,38 @@ export async function missed(ctx: DrainContext): Promise<SpotDrainResult> {
         done,
         notDone: result.notDone,
         failure: state.failure,
+        ...(state.rerunFailed.length ? { rerunFailed: state.rerunFailed } : {}),
       }),
     (v) => v.detail,
     AFTER_DEADLINE_BUDGET_MS,
   );
   controls.setPhase('deadline-missed');
   return { ...result, failure: state.failure ?? (r.ok ? undefined : r.error) };
+}
+
+/** The drain ended, but standalone tasks it stopped could not run again elsewhere: their work needs a person. */
+export async function reportFailedReruns(ctx: DrainContext, result: SpotDrainResult): Promise<void> {
+  const { state } = ctx;
+  if (state.rerunFailed.length === 0 || result.outcome !== 'drained') return;
+  await step(
+    ctx,
+    'request-incident',
+    (a) =>
+      a.requestDrainIncident({
+        instanceId: state.instanceId,
+        cluster: state.target?.cluster,
+        workflowId: ctx.workflowId,
+        kind: state.mode() ?? 'unknown',
+        deadline: result.deadline ?? '',
+        tasksLeft: state.tasksLeft ?? 0,
+        done: state.steps.filter((s) => s.status === 'done').map((s) => s.name),
+        notDone: result.notDone,
+        rerunFailed: state.rerunFailed,
+        what: 'rerun-failed',
+      }),
+    (v) => v.detail,
+    AFTER_DEADLINE_BUDGET_MS,
+  );
 }
 
 /** An operator aborted: the result says what state the instance was left in. */

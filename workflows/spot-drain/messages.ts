@@ -19,11 +19,15 @@ export type DrainOutcome = 'drained' | 'not-in-cluster' | 'deadline-missed' | 'a
 export type DrainStepName =
   | 'resolve'
   | 'request-capacity'
+  | 'wait-for-replacement'
+  | 'wait-for-budget'
   | 'set-draining'
   | 'deregister-targets'
   | 'move-standalone-tasks'
   | 'wait-for-tasks'
   | 'complete-lifecycle-action'
+  | 'terminate-instance'
+  | 'reactivate'
   | 'request-incident';
 
 export interface DrainStep {
@@ -59,6 +63,8 @@ export interface DrainStatus extends WorkflowStatus {
   foreignEvents: number;
   capacityRequested: boolean;
   lifecycleHeartbeats: number;
+  /** Standalone tasks stopped but not run again elsewhere (why, per task). */
+  rerunFailed: { from: string; reason: string }[];
   outcome?: DrainOutcome;
 }
 

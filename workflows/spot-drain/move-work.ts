@@ -1,24 +1,28 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { InstancePool } from '../../activities/drain/types';
+import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
 import type { DrainTarget } from './state';
 import { step, type DrainContext } from './steps';
 
 /**
- * Moving the work off a DRAINING instance: deregister it from its target groups, stop (and rerun
- * elsewhere) its standalone tasks, and ask the capacity workflow for a replacement, all at once.
- * Service tasks are ECS's to move; wait-for-tasks.ts waits for them.
+ * Moving the work off a DRAINING instance: stop (and rerun elsewhere) its standalone tasks, and ask
+ * the capacity workflow for a replacement, at once. Service tasks are ECS's to move; wait-for-tasks.ts
+ * waits for them. Load-balancer targets: on a relaxed drain ECS deregisters each task's target as it
+ * replaces the task, keeping minimumHealthyPercent serving; taking them all out first would remove
+ * serving capacity early. Only on the two-minute deadline (a warning, the instance stopping) are they
+ * taken out ahead of ECS, also when a warning escalates a relaxed drain (deregisterOnDeadline).
  */
 
 export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void> {
   const { state, controls, workflowId } = ctx;
   const { instanceId, dryRun, drain } = state;
   controls.setPhase('moving-work');
+  if (!state.onDeadline()) {
+    state.notNeeded.add('deregister-targets');
+    state.skip('deregister-targets', `${state.mode()}: ECS deregisters each task's target as it replaces the task`);
+  }
   await Promise.all([
-    step(
-      ctx,
-      'deregister-targets',
-      (a) => a.deregisterInstanceTargets({ instanceId, cluster: t.cluster, maxDeregistrationDelaySeconds: drain.maxDeregistrationDelaySeconds, dryRun }),
-      (v) => (v.targetGroups.length === 0 ? 'in no target group' : v.targetGroups.map((g) => `${g.targets} from ${g.targetGroupArn}`).join('; ')),
-    ).then((r) => state.record(r.ok ? r.value : undefined)),
+    state.onDeadline() ? deregisterTargets(ctx) : undefined,
     step(
       ctx,
       'move-standalone-tasks',
@@ -34,11 +38,58 @@ export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void>
         }),
       (v) =>
         `stopped ${v.stopped.length}, rerun ${v.rerun.length}` +
-        (v.rerunFailed.length ? `, rerun failed ${v.rerunFailed.length}` : '') +
+        (v.rerunFailed.length ? `, rerun failed ${v.rerunFailed.length} (${v.rerunFailed.map((f) => f.reason).join('; ').slice(0, 300)})` : '') +
+        (v.orchestrated?.length ? `, left to their orchestrator ${v.orchestrated.length}` : '') +
         `; ${v.serviceTasks} service task(s) left to ECS`,
-    ).then((r) => state.record(r.ok ? r.value : undefined)),
+    ).then((r) => {
+      state.record(r.ok ? r.value : undefined);
+      if (r.ok) state.rerunFailed.push(...r.value.rerunFailed);
+    }),
     requestCapacity(ctx, t),
   ]);
+}
+
+/** The pool lookup must not eat the time a replacement needs. */
+const POOL_LOOKUP_BUDGET_MS = 10_000;
+
+/** Takes the instance out of its target groups ahead of ECS (the two-minute deadline), once. */
+async function deregisterTargets(ctx: DrainContext): Promise<void> {
+  const { state } = ctx;
+  if (state.deregistering) return;
+  state.deregistering = true;
+  state.notNeeded.delete('deregister-targets');
+  const r = await step(
+    ctx,
+    'deregister-targets',
+    (a) => a.deregisterInstanceTargets({ instanceId: state.instanceId, cluster: state.target?.cluster, dryRun: state.dryRun }),
+    (v) =>
+      v.targetGroups.length === 0
+        ? 'in no target group'
+        : v.targetGroups.map((g) => `${g.targets} from ${g.targetGroupArn} (draining ${g.deregistrationDelaySeconds} s)`).join('; '),
+  );
+  state.record(r.ok ? r.value : undefined);
+}
+
+/**
+ * A relaxed drain that a warning escalates to the two-minute deadline takes the targets out then, not
+ * at the end of the wait slice it is in. Runs beside the wait; ends when the drain's work does.
+ */
+export async function deregisterOnDeadline(ctx: DrainContext): Promise<void> {
+  const { state } = ctx;
+  await condition(() => state.drainFinished || (state.movedWork && state.onDeadline() && !state.deregistering));
+  if (!state.drainFinished) await deregisterTargets(ctx);
+}
+
+/** The instance's pool; unknown (ask capacity as for any pool) when the lookup fails in its budget. */
+async function findPool(ctx: DrainContext, t: DrainTarget): Promise<InstancePool> {
+  const budget = Math.min(ctx.state.timeLeftMs(), POOL_LOOKUP_BUDGET_MS);
+  if (budget < MIN_ACTIVITY_BUDGET_MS) return { found: false };
+  try {
+    return await shortSteps(budget).findInstancePool({ cluster: t.cluster, instanceId: ctx.state.instanceId });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return { found: false };
+  }
 }
 
 /**
@@ -48,6 +99,7 @@ export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void>
 export async function requestCapacity(ctx: DrainContext, t: DrainTarget, ownPhase = false): Promise<void> {
   const { state, controls, workflowId } = ctx;
   if (state.capacityRequested) return;
+  if (state.noReplacement() === undefined && state.pool === undefined) state.pool = await findPool(ctx, t);
   const noNeed = state.noReplacement();
   if (noNeed) {
     state.skip('request-capacity', noNeed);
@@ -71,6 +123,7 @@ export async function requestCapacity(ctx: DrainContext, t: DrainTarget, ownPhas
   );
   if (r.ok) {
     state.capacityRequested = true;
+    state.capacityRequestedAt = Date.now();
     state.record(r.value);
   }
 }

@@ -1,6 +1,6 @@
 import type { DryRunCall } from '../../common/controls';
 import type { DrainEvent, DrainEventKind, DrainLifecycleAction } from '../../common/workflow-inputs';
-import type { DrainSettings, MutationReport, ResolvedDrainTarget } from '../../activities/drain/types';
+import type { DrainSettings, InstancePool, MutationReport, ResolvedDrainTarget } from '../../activities/drain/types';
 import type { DrainEventRecord, DrainOutcome, DrainStatus, DrainStep, DrainStepName, SpotDrainResult } from './messages';
 
 /**
@@ -10,36 +10,10 @@ import type { DrainEventRecord, DrainOutcome, DrainStatus, DrainStep, DrainStepN
  * and the phases (the other files here) update it.
  */
 
-/** An interruption warning gives two minutes. */
-export const WARNING_DEADLINE_MS = 120_000;
-
-/** Drain settings until the cluster is resolved (same as the config schema's defaults). */
-export const DEFAULT_DRAIN: DrainSettings = {
-  rerunStandaloneTasks: true,
-  rebalanceDeadlineSeconds: 600,
-  lifecycleDeadlineSeconds: 900,
-  maxDeregistrationDelaySeconds: 30,
-  lifecycleHeartbeatSeconds: 60,
-};
+export { DEFAULT_DRAIN, WARNING_DEADLINE_MS, eventDeadlineMs } from './deadlines';
+import { DEFAULT_DRAIN, eventDeadlineMs } from './deadlines';
 
 export type DrainTarget = Extract<ResolvedDrainTarget, { found: true }>;
-
-/** The deadline one event sets: computed from its kind, or the one it states when that is earlier. */
-export function eventDeadlineMs(e: DrainEvent, drain: DrainSettings): number {
-  const at = Date.parse(e.eventTime);
-  const computed =
-    e.kind === 'interruption-warning' || e.kind === 'instance-stopping'
-      ? at + WARNING_DEADLINE_MS
-      : e.kind === 'lifecycle-terminate'
-        ? at + drain.lifecycleDeadlineSeconds * 1000
-        : e.kind === 'instance-gone'
-          ? // The instance is gone: nothing is left to wait for, the drain closes now.
-            at
-          : // A scale-in or a scheduled change has no deadline of its own; the relaxed rebalance budget bounds it.
-            at + drain.rebalanceDeadlineSeconds * 1000;
-  const stated = e.deadline ? Date.parse(e.deadline) : NaN;
-  return Number.isFinite(stated) ? Math.min(stated, computed) : computed;
-}
 
 /** The steps a drain plans (before `request-capacity` and `complete-lifecycle-action`, which depend on the events). */
 const PLANNED_STEPS: readonly DrainStepName[] = ['set-draining', 'deregister-targets', 'move-standalone-tasks', 'wait-for-tasks'];
@@ -56,7 +30,25 @@ export class DrainState {
   target: DrainTarget | undefined;
   tasksLeft: number | undefined;
   capacityRequested = false;
+  /** Workflow time of the capacity request (a replacement registered since then counts). */
+  capacityRequestedAt: number | undefined;
   lifecycleHeartbeats = 0;
+  /** The hook's HeartbeatTimeout once described (DescribeLifecycleHooks); the heartbeat interval stays well inside it. */
+  lifecycleHeartbeatTimeoutSeconds: number | undefined;
+  /** Tokens of lifecycle actions this drain completed (or found already completed). */
+  readonly completedLifecycles = new Set<string>();
+  /** Tokens Auto Scaling no longer has waiting (a heartbeat found none): nothing to keep alive. */
+  readonly goneLifecycles = new Set<string>();
+  /** Standalone tasks stopped but not run again elsewhere: on the status, and an incident fact. */
+  readonly rerunFailed: { from: string; reason: string }[] = [];
+  /** The instance's pool, once looked up (before asking for replacement capacity). */
+  pool: InstancePool | undefined;
+  /** The targets are being (or were) taken out ahead of ECS. */
+  deregistering = false;
+  /** moveWork ran (what comes after it may react to an escalation). */
+  movedWork = false;
+  /** Planned steps this drain does not need (not a failure: e.g. ECS deregisters targets on a relaxed drain). */
+  readonly notNeeded = new Set<DrainStepName>();
   /** Set when the drain stops working on the instance: ends the lifecycle heartbeats. */
   drainFinished = false;
   outcome: DrainOutcome | undefined;
@@ -103,6 +95,23 @@ export class DrainState {
     return this.events.some((e) => e.kind === 'scale-in') ? 'scale-in' : this.events.length > 0 ? this.events[0]!.kind : undefined;
   }
 
+  /** A drain fleetops chooses to make (rebalance, scale-in, scheduled change): held to the cluster's disruption budget. */
+  voluntary(): boolean {
+    const mode = this.mode();
+    return mode === 'rebalance-recommendation' || mode === 'scale-in' || mode === 'scheduled-change';
+  }
+
+  /** A drained instance nobody else ends (rebalance, scheduled change): its pool takes it out. */
+  terminateAfterDrain(): boolean {
+    return this.replaceFirst();
+  }
+
+  /** The two-minute deadline governs (a warning, or the instance stopping): work is taken away ahead of ECS. */
+  onDeadline(): boolean {
+    const mode = this.mode();
+    return mode === 'interruption-warning' || mode === 'instance-stopping';
+  }
+
   /** Rebalance recommendations and scheduled changes give time: ask for the replacement before draining. */
   replaceFirst(): boolean {
     const mode = this.mode();
@@ -113,10 +122,62 @@ export class DrainState {
     return this.events.find((e) => e.lifecycle)?.lifecycle;
   }
 
-  /** Why fleetops asks for no replacement: the ASG replaces its own (lifecycle), or fleetops removes it on purpose. */
+  /**
+   * A lifecycle action for an instance that is already DRAINING with no task left (the drain before
+   * this run, or a scale-in's, emptied it): nothing to do but complete the action.
+   */
+  alreadyDrained(): boolean {
+    const t = this.target;
+    return this.mode() === 'lifecycle-terminate' && t !== undefined && t.status === 'DRAINING' && t.runningTasks + t.pendingTasks === 0;
+  }
+
+  /** Every lifecycle action the events brought (one per token): each must be completed. */
+  lifecycles(): DrainLifecycleAction[] {
+    const seen = new Map<string, DrainLifecycleAction>();
+    for (const e of this.events) if (e.lifecycle && !seen.has(e.lifecycle.actionToken)) seen.set(e.lifecycle.actionToken, e.lifecycle);
+    return [...seen.values()];
+  }
+
+  /** Lifecycle actions still waiting for this drain's CONTINUE. */
+  pendingLifecycles(): DrainLifecycleAction[] {
+    return this.lifecycles().filter((l) => !this.completedLifecycles.has(l.actionToken));
+  }
+
+  /**
+   * The instance stops or hibernates and comes back (a spot `stop`/`hibernate` warning, a stopping
+   * instance), and nothing says it is terminated: no permanent replacement; ACTIVE again on return.
+   */
+  comesBack(): boolean {
+    const mode = this.mode();
+    if (mode !== 'interruption-warning' && mode !== 'instance-stopping') return false;
+    const ending = this.events.filter((e) => e.kind === 'interruption-warning' || e.kind === 'instance-stopping' || e.kind === 'instance-gone');
+    // An instance-gone without an action is a termination: it does not come back.
+    return ending.length > 0 && ending.every((e) => e.instanceAction === 'stop' || e.instanceAction === 'hibernate');
+  }
+
+  /** A stopped instance is running again (EC2 `running` after the drain's stop). */
+  returned(): boolean {
+    return this.events.some((e) => e.kind === 'instance-running');
+  }
+
+  /** AWS itself ends the instance (a spot reclaim, a shutdown): a pool that self-heals replaces it. */
+  reclaimed(): boolean {
+    const mode = this.mode();
+    return mode === 'interruption-warning' || mode === 'instance-stopping';
+  }
+
+  /**
+   * Why fleetops asks for no replacement: the ASG replaces its own (lifecycle), fleetops removes it on
+   * purpose (scale-in), or its pool (a `maintain` Spot Fleet, an ASG) replaces an interrupted instance
+   * by itself; asking capacity for one more would leave a permanent extra instance per interruption.
+   */
   noReplacement(): string | undefined {
     if (this.lifecycle()) return 'the Auto Scaling group replaces its own instances';
+    if (this.comesBack()) return 'the instance stops and comes back (stop/hibernate): no permanent replacement';
     if (this.mode() === 'scale-in') return 'scale-in: the capacity workflow chose this instance to leave';
+    if (this.pool?.found && this.pool.replacesOwnInstances && this.reclaimed()) {
+      return `pool ${this.pool.pool} (${this.pool.kind}) replaces an interrupted instance itself`;
+    }
     return undefined;
   }
 
@@ -194,6 +255,7 @@ export class DrainState {
       foreignEvents: this.foreignEvents,
       capacityRequested: this.capacityRequested,
       lifecycleHeartbeats: this.lifecycleHeartbeats,
+      rerunFailed: this.rerunFailed,
       outcome: this.outcome,
     };
   }
@@ -202,7 +264,7 @@ export class DrainState {
   finish(outcome: DrainOutcome, abortReason: string | undefined): SpotDrainResult {
     this.outcome = outcome;
     this.drainFinished = true;
-    const planned = [...PLANNED_STEPS];
+    const planned = PLANNED_STEPS.filter((n) => !this.notNeeded.has(n));
     if (this.lifecycle()) planned.push('complete-lifecycle-action');
     if (!this.noReplacement()) planned.unshift('request-capacity');
     const d = this.deadlineMs();

@@ -1,8 +1,6 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { FleetopsCluster } from '../../common/search-attributes';
 import { fastSteps } from './activity-options';
-import { finish, missed } from './endings';
-import type { SpotDrainResult } from './messages';
 import type { DrainTarget } from './state';
 import { step, type DrainContext } from './steps';
 
@@ -12,8 +10,8 @@ import { step, type DrainContext } from './steps';
  * is one workflow task.
  */
 
-/** The target, or the drain's result when it ends here (not in any cluster, or resolve failed). */
-export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget } | { ended: SpotDrainResult }> {
+/** The target, or why the drain ends here: in no managed cluster, or the resolve failed (`state.failure` says why). */
+export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget } | { ended: 'not-in-cluster' | 'failed' }> {
   const { state, controls } = ctx;
   controls.setPhase('resolving');
   const resolved = await step(
@@ -27,9 +25,9 @@ export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget 
   );
   if (!resolved.ok) {
     state.failure = `could not resolve the instance: ${resolved.error}`;
-    return { ended: await missed(ctx) };
+    return { ended: 'failed' };
   }
-  if (!resolved.value.found) return { ended: finish(ctx, 'not-in-cluster') };
+  if (!resolved.value.found) return { ended: 'not-in-cluster' };
   const target = resolved.value;
   state.resolved(target);
   upsertSearchAttributes([{ key: FleetopsCluster, value: target.cluster }]);

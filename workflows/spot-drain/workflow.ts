@@ -2,10 +2,13 @@ import { ApplicationFailure, condition, setHandler, workflowInfo } from '@tempor
 import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../common/workflow-inputs';
 import { installOperatorControls } from '../lib/operator-controls';
-import { finish, finishAborted, missed } from './endings';
-import { completeLifecycleAction, lifecycleHeartbeatLoop } from './lifecycle';
+import { finish, finishAborted, missed, reportFailedReruns } from './endings';
+import { drainWithinBudget } from './budget';
+import { awaitReturn } from './come-back';
+import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
-import { moveWork, requestCapacity } from './move-work';
+import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
+import { terminateThroughPool, waitForReplacement } from './replace-first';
 import { DrainState } from './state';
 import { aborted, type DrainContext } from './steps';
 import { resolve, setDraining } from './to-draining';
@@ -50,17 +53,47 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   }
 
   const resolved = await resolve(ctx);
-  if ('ended' in resolved) return resolved.ended;
+  if ('ended' in resolved) {
+    // Nothing to drain, but a lifecycle action still holds the instance: complete it (CONTINUE) first.
+    if (resolved.ended === 'not-in-cluster') {
+      await completeLifecycleActions(ctx, 'the instance is in no managed cluster');
+      return closeOut(ctx, finish(ctx, 'not-in-cluster'));
+    }
+    await completeLifecycleActions(ctx, 'the instance could not be resolved');
+    return closeOut(ctx, await missed(ctx));
+  }
   const t = resolved.target;
   const heartbeats = lifecycleHeartbeatLoop(ctx);
 
-  if (state.replaceFirst()) await requestCapacity(ctx, t, true);
+  if (state.alreadyDrained()) {
+    // A lifecycle action for an instance a drain (this one's predecessor, or the capacity workflow's
+    // scale-in) already emptied: complete it at once.
+    for (const name of ['set-draining', 'deregister-targets', 'move-standalone-tasks', 'wait-for-tasks'] as const) {
+      state.notNeeded.add(name);
+      state.skip(name, 'already DRAINING with no tasks');
+    }
+    state.tasksLeft = 0;
+    state.drainFinished = true;
+    await heartbeats;
+    await completeLifecycleActions(ctx);
+    return closeOut(ctx, finish(ctx, 'drained'));
+  }
+
+  if (state.replaceFirst()) {
+    await requestCapacity(ctx, t, true);
+    await waitForReplacement(ctx, t);
+  }
   if (aborted(ctx)) return finishAborted(ctx);
 
-  if (!(await setDraining(ctx, t))) return missed(ctx);
+  const budgeted = state.voluntary() ? await drainWithinBudget(ctx, t) : 'not-voluntary';
+  if (budgeted === 'held' || budgeted === 'failed') return closeOut(ctx, await missed(ctx));
+  if (aborted(ctx)) return finishAborted(ctx);
+  if (budgeted !== 'draining' && !(await setDraining(ctx, t))) return missed(ctx);
   if (aborted(ctx)) return finishAborted(ctx);
 
   await moveWork(ctx, t);
+  state.movedWork = true;
+  const escalation = deregisterOnDeadline(ctx);
   if (aborted(ctx)) return finishAborted(ctx);
 
   if (state.dryRun) {
@@ -72,9 +105,20 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
 
   state.drainFinished = true;
   await heartbeats;
+  await escalation;
   const succeeded = state.dryRun || state.tasksLeft === 0;
-  await completeLifecycleAction(ctx);
-  return succeeded ? finish(ctx, 'drained') : missed(ctx);
+  await completeLifecycleActions(ctx);
+  if (succeeded && state.terminateAfterDrain()) await terminateThroughPool(ctx, t);
+  const result = succeeded ? finish(ctx, 'drained') : await missed(ctx);
+  await reportFailedReruns(ctx, result);
+  await awaitReturn(ctx, t);
+  return closeOut(ctx, result);
+}
+
+/** The last thing before returning: a lifecycle action that arrived while the drain ended is completed too. */
+async function closeOut(ctx: DrainContext, result: SpotDrainResult): Promise<SpotDrainResult> {
+  await completeLifecycleActions(ctx);
+  return result;
 }
 
 // Clients type their handles with SpotDrainWorkflow (messages.ts): it must stay this function's signature.

@@ -17,6 +17,8 @@ import { dryRunCalls, raisedTarget, type PoolContext, type PoolDriver, type Pool
  */
 export const asgDriver: PoolDriver<'asg'> = {
   market: (pool) => pool.market,
+  /** The group replaces an instance terminated under it (health check replacement). */
+  replacesOwnInstances: () => true,
 
   async describe(ctx, pool) {
     const res = await awsCall('autoscaling:DescribeAutoScalingGroups', () =>

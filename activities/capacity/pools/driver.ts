@@ -53,6 +53,11 @@ export interface PoolCapacityError {
 export interface PoolDriver<K extends PoolKind> {
   /** The market the pool's instances run in. */
   market(pool: PoolOf<K>): Market;
+  /**
+   * The pool launches a replacement for an instance terminated under it (a spot reclaim) by itself,
+   * at its unchanged target: asking capacity for one more would add a permanent extra instance.
+   */
+  replacesOwnInstances(pool: PoolOf<K>): boolean;
   /** The pool's live instances, and its target as AWS holds it. */
   describe(ctx: PoolContext, pool: PoolOf<K>): Promise<PoolState>;
   /** The pool's own report, from `since` on, that it cannot deliver; undefined when it has none. */

@@ -13,6 +13,8 @@ import { LIVE_STATES, describeInstances, fromEc2, invalid, terminateInstance, we
  */
 export const ec2FleetDriver: PoolDriver<'ec2-fleet'> = {
   market: (pool) => pool.market,
+  /** An `instant` fleet launches once: nothing replaces a lost instance. */
+  replacesOwnInstances: () => false,
 
   async describe(ctx, pool) {
     const list = await describeInstances(ctx, [

@@ -21,6 +21,8 @@ import {
  */
 export const spotFleetDriver: PoolDriver<'spot-fleet'> = {
   market: () => 'spot',
+  /** A `maintain` fleet launches a replacement for an interrupted instance. */
+  replacesOwnInstances: () => true,
 
   async describe(ctx, pool) {
     const req = await awsCall('ec2:DescribeSpotFleetRequests', () =>

@@ -1,0 +1,56 @@
+import type { PoolKind } from '../../common/capacity';
+import type { FleetopsConfig } from '../../config/schema';
+import type { AwsClients } from '../aws/clients';
+import { driverFor } from '../capacity/pools';
+import { SharedSnapshot } from './batcher';
+
+/**
+ * Which of its cluster's pools an instance belongs to, from the pool drivers' own view of their
+ * instances (activities/capacity/pools/): one shared sweep of a cluster's pools serves every drain of
+ * the worker, refreshed at most every `minIntervalMs`. A drain asks this before it asks for
+ * replacement capacity (not on the way to DRAINING), so a sweep never delays a warning's DRAINING.
+ */
+
+export type InstancePool =
+  | { found: false }
+  | { found: true; pool: string; kind: PoolKind; replacesOwnInstances: boolean };
+
+export class PoolIndex {
+  private readonly snapshots = new Map<string, SharedSnapshot<Map<string, InstancePool>>>();
+
+  constructor(
+    private readonly aws: AwsClients,
+    private readonly config: FleetopsConfig,
+    private readonly minIntervalMs: number,
+  ) {}
+
+  private snapshot(cluster: string): SharedSnapshot<Map<string, InstancePool>> {
+    let s = this.snapshots.get(cluster);
+    if (!s) {
+      s = new SharedSnapshot(() => this.sweep(cluster), this.minIntervalMs);
+      this.snapshots.set(cluster, s);
+    }
+    return s;
+  }
+
+  private async sweep(cluster: string): Promise<Map<string, InstancePool>> {
+    const clusterConfig = this.config.clusters[cluster];
+    const out = new Map<string, InstancePool>();
+    if (!clusterConfig) return out;
+    const ctx = { aws: this.aws, cluster, clusterConfig };
+    const states = await Promise.all(clusterConfig.pools.map(async (pool) => ({ pool, state: await driverFor(pool).describe(ctx, pool) })));
+    for (const { pool, state } of states) {
+      const entry: InstancePool = { found: true, pool: pool.name, kind: pool.kind, replacesOwnInstances: driverFor(pool).replacesOwnInstances(pool) };
+      for (const i of state.instances) if (!out.has(i.instanceId)) out.set(i.instanceId, entry);
+    }
+    return out;
+  }
+
+  /** The instance's pool; a miss in an older sweep is checked against one started after `askedAt`. */
+  async poolOf(cluster: string, instanceId: string, askedAt: number): Promise<InstancePool> {
+    const s = this.snapshot(cluster);
+    const hit = (await s.any()).get(instanceId);
+    if (hit) return hit;
+    return (await s.takenAfter(askedAt)).get(instanceId) ?? { found: false };
+  }
+}

@@ -1,0 +1,186 @@
+import { DescribeAutoScalingGroupsCommand, PutLifecycleHookCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { POOL_TAG_POOL } from '../../activities/capacity/types';
+import { Client, Connection } from '@temporalio/client';
+import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import { drainStartOptions } from '../../common/starts/drain';
+import { drainWorkflowId } from '../../common/workflow-ids';
+import type { DrainEvent } from '../../common/workflow-inputs';
+import { createSimControl, type SimControl } from '../../simulator/control-client';
+import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
+import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
+import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from './stack-harness';
+
+/**
+ * Issue 14 end to end on the local stack (`make up` on free ports): what AWS does is made to happen in
+ * the emulator (a terminate lifecycle hook firing, a spot reclaim in a `maintain` Spot Fleet) and
+ * reaches the router through EventBridge → SQS, as in an account; the test reads AWS afterwards.
+ *  (a) a scale-in drain of an ASG instance finishes, then TerminateInstanceInAutoScalingGroup fires the
+ *      group's terminate hook: the action is completed within seconds, not at the hook's timeout;
+ *  (b) a rebalance: the replacement is ACTIVE before DRAINING; the service's healthy targets, sampled
+ *      through the drain, never fall below its minimumHealthyPercent;
+ *  (c) an interruption in the `maintain` Spot Fleet: the fleet replaces the instance, the drain asks
+ *      capacity for nothing, and the cluster ends with as many instances as before.
+ */
+
+jest.setTimeout(STACK_READY_TIMEOUT_MS + 60_000);
+
+let local: LocalStack;
+let aws: AwsClients;
+let sim: SimControl;
+let connection: Connection;
+let client: Client;
+const CLUSTER = 'demo';
+const ASG = 'demo-on-demand';
+
+function figure(line: string): void {
+  process.stdout.write(`[e2e drain] ${line}\n`);
+}
+
+beforeAll(async () => {
+  local = await startLocalStack();
+  aws = createAwsClients({ region: local.stack.aws.region, endpoint: local.stack.aws.endpoint });
+  sim = createSimControl(local.stack.aws.endpoint);
+  connection = await Connection.connect({ address: local.stack.temporal.address });
+  client = new Client({ connection, namespace: local.stack.temporal.namespace });
+});
+
+afterAll(async () => {
+  await connection?.close();
+  aws?.destroy();
+  if (local) {
+    await local.stop();
+    local.cleanup();
+  }
+});
+
+async function activeInstances(): Promise<Map<string, string>> {
+  const arns = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster: CLUSTER }))).containerInstanceArns ?? [];
+  const out = new Map<string, string>();
+  if (arns.length === 0) return out;
+  const d = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: CLUSTER, containerInstances: arns }));
+  for (const ci of d.containerInstances ?? []) if (ci.ec2InstanceId) out.set(ci.ec2InstanceId, ci.status ?? '');
+  return out;
+}
+
+describe('spot drain on the local stack (issue 14)', () => {
+  test('(a) a terminate lifecycle action after a finished scale-in drain is completed within seconds', async () => {
+    await aws.autoscaling.send(
+      new PutLifecycleHookCommand({
+        AutoScalingGroupName: ASG,
+        LifecycleHookName: 'drain',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        HeartbeatTimeout: 3600,
+        DefaultResult: 'CONTINUE',
+      }),
+    );
+    const group = (await aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups![0]!;
+    const victim = group.Instances!.find((i) => i.LifecycleState === 'InService')!.InstanceId!;
+    // The capacity workflow's scale-in: its drain child, then the group's termination.
+    const start = drainStartOptions({ instanceId: victim }, { why: 'scale-in', cluster: CLUSTER });
+    const event: DrainEvent = { kind: 'scale-in', instanceId: victim, eventId: `e2e-scale-in-${victim}`, eventTime: new Date().toISOString() };
+    const first = await client.workflow.signalWithStart<SpotDrainWorkflow, [DrainEvent]>(start.workflowType, { ...start, signal: drainEventSignal, signalArgs: [event] });
+    const drained = (await first.result()) as SpotDrainResult;
+    expect(drained.outcome).toBe('drained');
+
+    const t0 = Date.now();
+    await aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: true }));
+    const closed = await until(
+      'the lifecycle action to be completed',
+      async () => {
+        const { closed } = await sim.request<{ closed: LifecycleActionState[] }>('GET', 'asg-lifecycle/actions');
+        return closed.find((a) => a.instanceId === victim);
+      },
+      60_000,
+      250,
+    );
+    const completedMs = Date.parse(closed.closed!.at) - t0;
+    expect(closed.closed).toMatchObject({ how: 'completed', result: 'CONTINUE' });
+    expect(completedMs).toBeLessThan(30_000);
+    const runs = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${drainWorkflowId(victim)}'` })) runs.push(w.runId);
+    expect(runs.length).toBe(2);
+    figure(`(a) scale-in drain of ${victim} drained; terminate hook fired → action completed (CONTINUE) ${completedMs} ms later (hook HeartbeatTimeout 3600 s); ${runs.length} drain runs`);
+  });
+
+  test('(b) a rebalance: the replacement is ACTIVE before DRAINING, and web never has fewer healthy targets than its minimumHealthyPercent', async () => {
+    const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [local.stack.demo.service] }))).services![0]!;
+    const tg = svc.loadBalancers![0]!.targetGroupArn!;
+    const desired = svc.desiredCount!;
+    const minHealthy = Math.ceil((desired * (svc.deploymentConfiguration?.minimumHealthyPercent ?? 100)) / 100);
+    const healthy = async () => ((await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State === 'healthy');
+    await until('web to be steady', async () => ((await healthy()).length >= desired ? true : undefined), 60_000, 500);
+    const ec2Fleet = await aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${POOL_TAG_POOL}`, Values: ['spot-ec2-fleet'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const fleetIds = new Set((ec2Fleet.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
+    const victim = (await healthy()).map((d) => d.Target!.Id!).find((id) => fleetIds.has(id))!;
+    expect(victim).toBeDefined();
+    const t0 = Date.now();
+    await sim.request('POST', 'events', {
+      source: 'aws.ec2',
+      detailType: 'EC2 Instance Rebalance Recommendation',
+      detail: { 'instance-id': victim },
+      resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${victim}`],
+    });
+    let min = Number.POSITIVE_INFINITY;
+    let samples = 0;
+    let result: SpotDrainResult | undefined;
+    const handle = () => client.workflow.getHandle(drainWorkflowId(victim));
+    const done = until('the rebalance drain to end', () => handle().result().then((r) => r as SpotDrainResult, () => undefined), 240_000, 1_000).then((r) => (result = r));
+    while (!result) {
+      min = Math.min(min, (await healthy()).length);
+      samples += 1;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await done;
+    expect(result.outcome).toBe('drained');
+    const step = (name: string) => result!.steps.find((s) => s.name === name);
+    expect(step('wait-for-replacement')).toMatchObject({ status: 'done' });
+    expect(Date.parse(step('set-draining')!.startedAt)).toBeGreaterThanOrEqual(Date.parse(step('wait-for-replacement')!.endedAt!));
+    expect(step('deregister-targets')).toMatchObject({ status: 'skipped' });
+    expect(step('terminate-instance')).toMatchObject({ status: 'done' });
+    expect(min).toBeGreaterThanOrEqual(minHealthy);
+    figure(
+      `(b) rebalance of ${victim}: ${step('wait-for-replacement')!.detail} before DRAINING (${Date.parse(step('set-draining')!.startedAt) - t0} ms after the event); ` +
+        `drained and taken out of its pool ${Date.now() - t0} ms after the event; healthy ${svc.serviceName} targets sampled ${samples}× every 250 ms: minimum ${min} (desired ${desired}, minimumHealthyPercent floor ${minHealthy})`,
+    );
+  });
+
+  test('(c) an interruption in the maintain Spot Fleet: the fleet replaces it, the drain asks for nothing, the cluster keeps its count', async () => {
+    const sfr = (await aws.ec2.send(new DescribeSpotFleetRequestsCommand({}))).SpotFleetRequestConfigs![0]!.SpotFleetRequestId!;
+    const members = (await aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: sfr }))).ActiveInstances!.map((a) => a.InstanceId!);
+    const before = await activeInstances();
+    const activeBefore = [...before.values()].filter((s) => s === 'ACTIVE').length;
+    const victim = members.find((id) => before.get(id) === 'ACTIVE')!;
+    const t0 = Date.now();
+    await sim.request('POST', 'spot-interruption/interrupt', { instanceId: victim, afterSeconds: 30 });
+    const result = (await until(
+      'the drain to end',
+      () => client.workflow.getHandle(drainWorkflowId(victim)).result().then((r) => r as SpotDrainResult, () => undefined),
+      90_000,
+      1_000,
+    ))!;
+    expect(result.outcome).toBe('drained');
+    expect(result.steps.find((s) => s.name === 'request-capacity')).toMatchObject({ status: 'skipped' });
+    const after = await until(
+      'the replacement to join the cluster',
+      async () => {
+        const m = await activeInstances();
+        const active = [...m.entries()].filter(([, s]) => s === 'ACTIVE');
+        return !m.has(victim) && active.length === activeBefore - 1 + 1 ? m : undefined;
+      },
+      90_000,
+      500,
+    );
+    const fleetNow = (await aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: sfr }))).ActiveInstances!.map((a) => a.InstanceId!);
+    const replacement = fleetNow.find((id) => !members.includes(id));
+    expect(replacement).toBeDefined();
+    expect(after.get(replacement!)).toBe('ACTIVE');
+    const draining = [...after.values()].filter((s) => s === 'DRAINING').length;
+    figure(
+      `(c) maintain Spot Fleet ${sfr}: ${victim} interrupted, drained (capacity asked for nothing), replaced by ${replacement} ` +
+        `ACTIVE ${Date.now() - t0} ms after the warning; ACTIVE container instances ${activeBefore} before, ${[...after.values()].filter((s) => s === 'ACTIVE').length} after (${draining} DRAINING)`,
+    );
+  });
+});
