@@ -21,6 +21,8 @@ export const FailureType = {
   AwsRejected: 'AwsRejected',
   /** fleetops's own input or state check failed (bad config reference, wrong phase, ...). */
   InvalidRequest: 'InvalidRequest',
+  /** fleetops's own code threw (TypeError, ReferenceError, ...): the same call fails the same way again. */
+  FleetopsBug: 'FleetopsBug',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
@@ -33,4 +35,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: FailureTypeName[] = [
   FailureType.AwsCapacityUnavailable,
   FailureType.AwsRejected,
   FailureType.InvalidRequest,
+  FailureType.FleetopsBug,
 ];
