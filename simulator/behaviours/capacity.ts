@@ -14,7 +14,7 @@ import {
 import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
-import { awsSuccessResponse, type SimResponse } from '../protocol';
+import { awsErrorResponse, awsSuccessResponse, type SimResponse } from '../protocol';
 
 /**
  * EC2 capacity as the capacity workflow meets it, which moto does not model (moto launches whatever
@@ -27,7 +27,11 @@ import { awsSuccessResponse, type SimResponse } from '../protocol';
  *  - new instances join an ECS cluster `bootDelaySeconds` after launch, through
  *    RegisterContainerInstance with an identity document naming the EC2 instance, as the ECS agent does:
  *    CreateFleet launches (whether limits are set or not) join the cluster their `fleetops:cluster`
- *    instance tag names, else `cluster`; Spot Fleet and ASG raises join `cluster`.
+ *    instance tag names, else `cluster`; Spot Fleet and ASG raises join `cluster`;
+ *  - CreateFleet honours its ClientToken as "Ensuring idempotency in Amazon EC2 API requests"
+ *    (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html) says, which moto
+ *    ignores: a repeated token with the same parameters answers the first request's result (its
+ *    fleet and instances, nothing new launched); with other parameters, IdempotentParameterMismatch.
  *
  * Routes under `/_sim/capacity`: `POST /limits` `{ overrides?: [{instanceType?, availabilityZone?,
  * market?, available, errorCode?}], pools?: {<sfr id or ASG name>: {maxUnits, errorCode?}} }`
@@ -165,6 +169,10 @@ export const capacityBehaviour: BehaviourFactory = () => {
   /** Spot Fleets whose declared target differs from moto's, and whether they failed. */
   const declared = new Map<string, { target: number; error?: string }>();
   let fleetSeq = 0;
+  /** CreateFleet answers by ClientToken, with the parameters they answered (the token excluded). */
+  const fleetTokens = new Map<string, { fingerprint: string; res: SimResponse }>();
+  const fingerprint = (params: Record<string, unknown>) =>
+    JSON.stringify(Object.entries(params).filter(([k]) => k !== 'ClientToken').sort(([a], [b]) => a.localeCompare(b)));
 
   const bootMs = () => (config.bootDelaySeconds ?? 0) * 1000;
 
@@ -296,6 +304,16 @@ export const capacityBehaviour: BehaviourFactory = () => {
     name: 'capacity',
 
     async intercept(req, ctx) {
+      const token = req.service === 'ec2' && req.action === 'CreateFleet' ? param(req.params, 'ClientToken') : undefined;
+      const seen = token !== undefined ? fleetTokens.get(token) : undefined;
+      if (seen) {
+        if (seen.fingerprint === fingerprint(req.params)) return { ...seen.res, body: Buffer.from(seen.res.body) };
+        return awsErrorResponse(req, {
+          status: 400,
+          code: 'IdempotentParameterMismatch',
+          message: `The client token you have provided is associated with a resource that is already deleted or has different parameters. Please use a different client token.`,
+        });
+      }
       if (req.service === 'ec2' && req.action === 'CreateFleet' && param(req.params, 'Type') === 'instant' && limits.overrides.length > 0) {
         return createFleet(req, ctx);
       }
@@ -348,6 +366,8 @@ export const capacityBehaviour: BehaviourFactory = () => {
 
     afterResponse(req, res) {
       if (req.service === 'ec2' && req.action === 'CreateFleet' && res.status === 200) {
+        const token = param(req.params, 'ClientToken');
+        if (token !== undefined && !fleetTokens.has(token)) fleetTokens.set(token, { fingerprint: fingerprint(req.params), res: { ...res, body: Buffer.from(res.body) } });
         // Launched by moto (no override limits set): these boot and join their cluster too. Instances this
         // behaviour launched itself are already scheduled; schedule() keeps one registration per instance.
         const ids = [...res.body.toString('utf8').matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map((m) => m[1]!);
@@ -431,6 +451,7 @@ export const capacityBehaviour: BehaviourFactory = () => {
       registrations = [];
       failedActivities = [];
       declared.clear();
+      fleetTokens.clear();
     },
   };
   return behaviour;

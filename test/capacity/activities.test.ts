@@ -77,6 +77,21 @@ describe('capacity activities against moto + simulator', () => {
     expect(active).toEqual({ active: ids, missing: [] });
   });
 
+  it('CreateFleet answers a repeated ClientToken with the first fleet and its instances, and other parameters with IdempotentParameterMismatch', async () => {
+    const { activities } = await seedCapacityWorld(emu);
+    const ask = { cluster: CLUSTER, pool: 'spot-instant', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'plan-1' };
+    const first = await run(activities.requestPoolCapacity, ask);
+    const again = await run(activities.requestPoolCapacity, ask);
+    if (first.kind !== 'instant' || again.kind !== 'instant') throw new Error('expected instant results');
+    expect(first.launchedUnits).toBe(2);
+    expect(again.launched.map((i) => i.instanceId)).toEqual(first.launched.map((i) => i.instanceId));
+    const snap = await run(activities.describeCapacity, { cluster: CLUSTER });
+    expect(snap.state.find((p) => p.name === 'spot-instant')?.actualUnits).toBe(2);
+    await expect(run(activities.requestPoolCapacity, { ...ask, units: 3, newTargetUnits: 3 })).rejects.toMatchObject({
+      message: expect.stringMatching(/IdempotentParameterMismatch/),
+    });
+  });
+
   it('leaves overrides marked unavailable out of CreateFleet and records the call in a dry run', async () => {
     const { activities } = await seedCapacityWorld(emu);
     const dry = await run(activities.requestPoolCapacity, {

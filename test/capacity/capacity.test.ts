@@ -8,7 +8,7 @@ import type { CapacityRequest } from '../../common/workflow-inputs';
 import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../workflows/capacity/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
-import { FakeCloud } from './fake-cloud';
+import { FakeCloud, ladder } from './fake-cloud';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 
 /**
@@ -94,8 +94,8 @@ interface Run {
   replacementRequests: string[];
 }
 
-async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: string }, body: (run: Run) => Promise<void>): Promise<void> {
-  const cluster = uniqueCluster(opts.name);
+async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: string; cluster?: string }, body: (run: Run) => Promise<void>): Promise<void> {
+  const cluster = opts.cluster ?? uniqueCluster(opts.name);
   const taskQueue = uniqueTaskQueue('capacity');
   const replacementRequests: string[] = [];
   cloud.now = () => Date.now();
@@ -241,6 +241,28 @@ describe('capacity workflow', () => {
       expect(cloud.units('spot-fleet-instant')).toBe(2);
       await abortAndRecord(handle, 'unmet-retried-after-ttl');
     });
+  });
+
+  it('gives every plan its own CreateFleet client token, also in a later execution and with a long pool name', async () => {
+    const pools = ladder();
+    pools[0]!.name = `spot-${'x'.repeat(70)}`;
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 }, pools });
+    const tokens: string[] = [];
+    const cluster = uniqueCluster('token');
+    for (const attempt of [1, 2]) {
+      await withCapacity(cloud, { name: 'token', cluster }, async ({ handle }) => {
+        await handle.signal(capacityRequestSignal, alarm('out', 1, `t${attempt}-1`));
+        await until(handle, (x) => hasDecision(x, 'registered'), 'first plan');
+        await handle.signal(capacityRequestSignal, alarm('out', 1, `t${attempt}-2`));
+        await until(handle, (x) => hasDecision(x, 'registered', 2), 'second plan');
+        await handle.executeUpdate(abortUpdate, { args: [{ reason: 'next execution', by: 'jest' }] });
+        await handle.result();
+      });
+    }
+    for (const r of cloud.requests()) tokens.push(r.clientToken ?? '');
+    expect(tokens).toHaveLength(4);
+    expect(new Set(tokens).size).toBe(4);
+    for (const t of tokens) expect(t.length).toBeLessThanOrEqual(64);
   });
 
   it('coalesces requests that arrive together into one plan and records repeats once', async () => {

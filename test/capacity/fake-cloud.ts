@@ -39,6 +39,7 @@ export interface CallLog {
   target?: number;
   instanceId?: string;
   excluded?: string[];
+  clientToken?: string;
   at: number;
 }
 
@@ -162,6 +163,7 @@ export class FakeCloud {
           units: input.units,
           target: input.newTargetUnits,
           excluded: input.excludeOverrides.map((o) => `${o.instanceType}/${o.availabilityZone}`),
+          clientToken: input.clientToken,
         });
         if (input.dryRun) return p.settings.kind === 'ec2-fleet'
           ? { kind: 'instant', launched: [], launchedUnits: 0, errors: [], dryRunCall: { action: 'ec2:CreateFleet', params: { pool: input.pool, units: input.units } } }

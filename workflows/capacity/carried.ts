@@ -32,6 +32,8 @@ export interface CapacityCarriedState {
   signalsReceived: number;
   duplicates: number;
   plans: number;
+  /** Scale-out steps over the whole chain of runs: CreateFleet client tokens (rules.ts fleetClientToken). Absent in runs recorded before it. */
+  planSteps?: number;
   continuedRuns: number;
 }
 
@@ -61,6 +63,7 @@ export function freshState(): CapacityCarriedState {
     signalsReceived: 0,
     duplicates: 0,
     plans: 0,
+    planSteps: 0,
     continuedRuns: 0,
   };
 }

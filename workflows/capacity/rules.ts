@@ -128,3 +128,26 @@ export function describeBucket(b: PendingBucket): string {
   const more = b.requests > b.reasons.length ? ` (+${b.requests - b.reasons.length} more)` : '';
   return `${b.requests} request(s): ${b.reasons.join('; ')}${more}`;
 }
+
+/** FNV-1a, 32 bits, from `seed`: a stable digest workflow code can compute (no Node crypto in the sandbox). */
+function fnv1a(text: string, seed: number): string {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * The CreateFleet ClientToken of one plan step in one pool: unique per plan across runs. EC2 answers
+ * a repeated token with the first request's result (its instances), so a token reused by a later run
+ * would bring back an old fleet's instances instead of launching new ones. The chain (workflow id and
+ * the first run's id, which continue-as-new keeps and a new execution changes) and the pool go in
+ * as a 64-bit digest, the step counter (carried across continue-as-new) in clear; at most 64
+ * characters whatever the names' lengths (CreateFleet's limit).
+ */
+export function fleetClientToken(workflowId: string, firstRunId: string, step: number, pool: string): string {
+  const key = `${workflowId}\u0000${firstRunId}\u0000${pool}`;
+  return `fleetops-${fnv1a(key, 0x811c9dc5)}${fnv1a(key, 0x9747b28c)}-${step}`;
+}

@@ -3,6 +3,7 @@ import type { CapacitySettings, LaunchedInstance, Market, PoolSettings, PoolSnap
 import { failureMessage } from '../lib/failure-message';
 import { recordPoolFallback } from '../lib/metrics';
 import { aws, waits } from './activity-options';
+import { fleetClientToken } from './rules';
 import { capacityFailureCode, refresh, type CapacityRun } from './run';
 import { iso } from './state';
 
@@ -111,7 +112,7 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
       units: poolAsk,
       newTargetUnits: target + poolAsk,
       excludeOverrides: state.markedOverrides(pool),
-      clientToken: `${info.workflowId}/${info.runId}/${a.planSeq}/${pool.name}`.slice(-64),
+      clientToken: fleetClientToken(info.workflowId, info.firstExecutionRunId, a.planSeq, pool.name),
       dryRun,
     });
     state.recordDryRun(res.dryRunCall);

@@ -44,8 +44,6 @@ export class CapacityState {
   summary: string;
   /** The carried event ids as a set: 10,000 signals must each cost O(1). */
   private readonly seenEventIds: Set<string>;
-  /** Plan steps in this run (CreateFleet client tokens); not carried: the run id is in the token. */
-  private planSeq = 0;
   private readonly now: () => number;
 
   constructor(
@@ -225,8 +223,10 @@ export class CapacityState {
   scaled(): void {
     this.carried.lastScaleAt = this.now();
   }
+  /** The next scale-out step over the chain of runs (carried, so continue-as-new does not restart it). */
   nextPlanSeq(): number {
-    return ++this.planSeq;
+    this.carried.planSteps = (this.carried.planSteps ?? 0) + 1;
+    return this.carried.planSteps;
   }
   addScaleInVictims(instanceIds: string[]): void {
     this.carried.scaleInVictims = [...this.carried.scaleInVictims, ...instanceIds].slice(-KEEP_INSTANCE_IDS);
