@@ -108,6 +108,10 @@ export const clusterSchema = z
         returnToSpotEverySeconds: positiveSeconds.default(600),
         /** How long new instances may take to boot and become ACTIVE container instances. */
         registrationTimeoutSeconds: positiveSeconds.default(600),
+        /** AWS calls failing this long (the workflow retries them on its own timer): one notification. */
+        errorNotifyAfterSeconds: positiveSeconds.default(120),
+        /** AWS calls failing this long with requests pending: an incident (capacity cannot make progress). */
+        errorIncidentAfterSeconds: positiveSeconds.default(900),
       })
       .strict()
       .prefault({}),

@@ -42,6 +42,9 @@ export interface CapacitySettings {
   unavailableTtlSeconds: number;
   returnToSpotEverySeconds: number;
   registrationTimeoutSeconds: number;
+  /** Absent in histories recorded before them; the workflow then uses the schema's defaults. */
+  errorNotifyAfterSeconds?: number;
+  errorIncidentAfterSeconds?: number;
 }
 
 export interface PoolInstance {
@@ -146,6 +149,8 @@ export interface SetPoolTargetInput {
   cluster: string;
   pool: string;
   targetUnits: number;
+  /** Instances that stay (the pool's before the raise, and what it delivered); anything else may be named to go. */
+  keepInstanceIds?: string[];
   dryRun?: boolean;
 }
 

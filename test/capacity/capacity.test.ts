@@ -265,6 +265,85 @@ describe('capacity workflow', () => {
     for (const t of tokens) expect(t.length).toBeLessThanOrEqual(64);
   });
 
+  it('never fails on a failing AWS step: shows the error, keeps the requests, backs off, notifies, opens an incident, and delivers once AWS answers', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, errorNotifyAfterSeconds: 60, errorIncidentAfterSeconds: 300 } });
+    await withCapacity(cloud, { name: 'aws-error' }, async ({ handle }) => {
+      await until(handle, (x) => x.pools.length === 3, 'first describe');
+      cloud.failing = [{ activity: 'describeCapacity', type: 'AwsThrottled', message: 'ec2:DescribeInstances: RequestLimitExceeded (HTTP 503): Request limit exceeded.' }];
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const failing = await until(handle, (x) => x.error !== undefined, 'the error on status');
+      expect(failing.phase).toBe('backing-off');
+      expect(failing.pending.out).toBe(2);
+      expect(failing.error?.message).toMatch(/describeCapacity: .*RequestLimitExceeded/);
+      expect(Date.parse(failing.error!.retryAt) - Date.parse(failing.error!.since)).toBe(10 * SEC);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      // The failure persists: retries back off (10, 20, 40, 80, 160 s), one notification after 60 s, an incident after 300 s.
+      await env.sleep(320 * SEC);
+      const stuck = await until(handle, (x) => x.error?.incident !== undefined, 'the incident', 60 * SEC);
+      expect(stuck.error?.attempts).toBeGreaterThanOrEqual(5);
+      expect(stuck.error?.notified).toBe(true);
+      expect(cloud.notifications).toHaveLength(1);
+      expect(cloud.incidents).toEqual([expect.objectContaining({ severity: 'sev2', title: expect.stringMatching(/cannot make progress/) })]);
+      expect(stuck.pending.out).toBe(2);
+      expect(cloud.requests()).toHaveLength(0);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      cloud.failing = [];
+      await env.sleep(301 * SEC);
+      const done = await until(handle, (x) => hasDecision(x, 'registered') && x.error === undefined && x.phase === 'idle', 'capacity after recovery', 60 * SEC);
+      expect(cloud.requests().map((c) => [c.pool, c.units])).toEqual([['spot-fleet-instant', 2]]);
+      expect(done.pending.out).toBe(0);
+      expect(hasDecision(done, 'recovered')).toBe(true);
+      expect(cloud.notifications).toHaveLength(1);
+      expect(cloud.incidents).toHaveLength(1);
+      await abortAndRecord(handle, 'aws-error-backoff');
+    });
+  }, 180_000);
+
+  it('stops a plan on a throttled pool request, keeps the undelivered units, and asks again after the backoff', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
+    cloud.pool('spot-fleet-instant').mode = 'capacity-error';
+    await withCapacity(cloud, { name: 'throttled-pool' }, async ({ handle }) => {
+      await until(handle, (x) => x.pools.length === 3, 'first describe');
+      cloud.failing = [{ activity: 'requestPoolCapacity', type: 'AwsThrottled', message: 'ec2:ModifySpotFleetRequest: RequestLimitExceeded (HTTP 503)' }];
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const failing = await until(handle, (x) => x.error !== undefined, 'the error on status');
+      expect(failing.pending.out).toBe(2);
+      // Throttling is not the pool's fault: no pool is marked for it.
+      expect(failing.unavailable).toEqual([]);
+      cloud.failing = [];
+      await env.sleep(11 * SEC);
+      await until(handle, (x) => hasDecision(x, 'registered') && x.error === undefined, 'capacity after the backoff');
+      expect(cloud.requests().map((c) => [c.pool, c.units])).toEqual([
+        ['spot-fleet-instant', 2],
+        ['spot-diversified', 2],
+      ]);
+      expect(cloud.units('spot-diversified')).toBe(2);
+      await abortAndRecord(handle, 'aws-error-throttled-pool');
+    });
+  });
+
+  it('keeps a drained victim owed when its removal fails, and takes it out once AWS answers', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, minUnits: 0 } });
+    const od = cloud.addInstance('on-demand');
+    await withCapacity(cloud, { name: 'owed-removal' }, async ({ handle }) => {
+      cloud.failing = [{ activity: 'removePoolInstance', type: 'AwsThrottled', message: 'autoscaling:TerminateInstanceInAutoScalingGroup: Throttling (HTTP 400)' }];
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 1, reason: 'quiet', source: { kind: 'cli' } });
+      const failing = await until(handle, (x) => x.error !== undefined && x.cleanups === 1, 'the owed removal');
+      expect(failing.decisions.some((d) => d.action === 'drain' && d.reason === `${od.instanceId} drained`)).toBe(true);
+      expect(failing.pending.in).toBe(0);
+      expect(cloud.units('on-demand')).toBe(1);
+      cloud.failing = [];
+      await env.sleep(11 * SEC);
+      const done = await until(handle, (x) => x.cleanups === 0 && x.error === undefined && x.phase === 'idle', 'the removal after the backoff');
+      expect(cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId)).toEqual([od.instanceId]);
+      expect(cloud.units('on-demand')).toBe(0);
+      expect(done.decisions.filter((d) => d.action === 'removed')).toHaveLength(1);
+      await abortAndRecord(handle, 'aws-error-owed-removal');
+    });
+  });
+
   it('coalesces requests that arrive together into one plan and records repeats once', async () => {
     const cloud = new FakeCloud();
     await withCapacity(cloud, { name: 'coalesce' }, async ({ handle }) => {

@@ -70,8 +70,19 @@ export function ladder(): PoolSettings[] {
   ];
 }
 
+/** An activity made to fail, as AWS fails it past the activity's retries. */
+export interface InjectedFailure {
+  activity: keyof CapacityActivities;
+  type: string;
+  message: string;
+}
+
 export class FakeCloud {
   readonly calls: CallLog[] = [];
+  /** Activities that fail while listed (non-retryable here, so a test does not wait out six attempts). */
+  failing: InjectedFailure[] = [];
+  readonly notifications: { title: string; text: string; idempotencyKey: string }[] = [];
+  readonly incidents: { title: string; key: string; severity: string }[] = [];
   readonly pools: FakePool[];
   settings: CapacitySettings;
   private seq = 0;
@@ -131,8 +142,40 @@ export class FakeCloud {
     return out;
   }
 
-  activities(): CapacityActivities {
+  /** The capacity activities, plus the notification and incident activities the workflow calls when AWS keeps failing. */
+  activities(): CapacityActivities & Record<'notify' | 'openIncidentFromAutomation', (...args: never[]) => Promise<unknown>> {
     const log = (c: Omit<CallLog, 'at'>) => this.calls.push({ ...c, at: this.now() });
+    const fail = (activity: keyof CapacityActivities) => {
+      const f = this.failing.find((x) => x.activity === activity);
+      if (f) {
+        log({ activity: `${activity}:failed` });
+        throw ApplicationFailure.create({ type: f.type, message: f.message, nonRetryable: true });
+      }
+    };
+    const base = this.capacityActivities(log);
+    const wrapped = Object.fromEntries(
+      Object.entries(base).map(([name, fn]) => [
+        name,
+        async (input: never) => {
+          fail(name as keyof CapacityActivities);
+          return (fn as (i: never) => Promise<unknown>)(input);
+        },
+      ]),
+    ) as unknown as CapacityActivities;
+    return {
+      ...wrapped,
+      notify: async (n: { title: string; text: string; idempotencyKey: string }) => {
+        this.notifications.push({ title: n.title, text: n.text, idempotencyKey: n.idempotencyKey });
+        return { sent: ['fake'], skipped: [] };
+      },
+      openIncidentFromAutomation: async (req: { title: string; key: string; severity: string }) => {
+        this.incidents.push({ title: req.title, key: req.key, severity: req.severity });
+        return { workflowId: `incident-fake-${this.incidents.length}` };
+      },
+    };
+  }
+
+  private capacityActivities(log: (c: Omit<CallLog, 'at'>) => void): CapacityActivities {
     return {
       describeCapacity: async ({ cluster }) => {
         log({ activity: 'describeCapacity' });

@@ -35,7 +35,30 @@ export interface CapacityCarriedState {
   /** Scale-out steps over the whole chain of runs: CreateFleet client tokens (rules.ts fleetClientToken). Absent in runs recorded before it. */
   planSteps?: number;
   continuedRuns: number;
+  /** AWS steps failing now (none when the last attempt went through); absent in runs recorded before it. */
+  failure?: CapacityFailure;
+  /** Steps that must still happen to finish an earlier plan (a drained victim to take out of its pool, a raise to withdraw). */
+  cleanups?: Cleanup[];
 }
+
+/** An episode of failing AWS steps: the workflow keeps its requests and retries on its own timer. */
+export interface CapacityFailure {
+  /** Epoch ms of the first failure of the episode, and of the latest. */
+  since: number;
+  lastAt: number;
+  attempts: number;
+  step: string;
+  message: string;
+  /** Epoch ms: nothing is retried before. */
+  retryAt: number;
+  notified: boolean;
+  /** The incident opened for the episode. */
+  incident?: string;
+}
+
+export type Cleanup =
+  | { kind: 'remove'; pool: string; instanceId: string; weight: number }
+  | { kind: 'withdraw'; pool: string; targetUnits: number; keepInstanceIds: string[] };
 
 export interface CapacityWorkflowInput extends CapacityInput {
   /** Set by continue-as-new only. */
@@ -65,6 +88,7 @@ export function freshState(): CapacityCarriedState {
     plans: 0,
     planSteps: 0,
     continuedRuns: 0,
+    cleanups: [],
   };
 }
 

@@ -15,7 +15,21 @@ export const capacityRequestSignal = defineSignal<[CapacityRequest], 'capacityRe
 
 export interface CapacityDecision {
   at: string;
-  action: 'scale-out' | 'scale-in' | 'pool-skipped' | 'pool-failed' | 'pool-delivered' | 'return-to-spot' | 'deferred' | 'ignored' | 'drain' | 'registered';
+  action:
+    | 'scale-out'
+    | 'scale-in'
+    | 'pool-skipped'
+    | 'pool-failed'
+    | 'pool-delivered'
+    | 'return-to-spot'
+    | 'deferred'
+    | 'ignored'
+    | 'drain'
+    | 'registered'
+    | 'removed'
+    | 'withdrawn'
+    | 'aws-error'
+    | 'recovered';
   units?: number;
   pool?: string;
   reason: string;
@@ -39,8 +53,22 @@ export interface UnavailableStatus {
   reason: string;
 }
 
+/** AWS steps failing now: the workflow keeps every request and retries at `retryAt`. */
+export interface CapacityErrorStatus {
+  step: string;
+  message: string;
+  since: string;
+  attempts: number;
+  retryAt: string;
+  notified: boolean;
+  incident?: string;
+}
+
 export interface CapacityStatus extends WorkflowStatus {
   cluster: string;
+  error?: CapacityErrorStatus;
+  /** Steps still owed by earlier plans (drained instances to take out of their pools, raises to withdraw). */
+  cleanups: number;
   pools: PoolStatus[];
   unavailable: UnavailableStatus[];
   pending: { out: number; in: number; unmet: number; requests: number };

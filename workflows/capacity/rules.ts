@@ -5,6 +5,8 @@ import type { Market, OverrideRef, PoolInstance, PoolSettings, PoolSnapshot } fr
  * buckets), kept apart so they are tested without Temporal and the phases read as steps.
  */
 
+export const iso = (ms: number) => new Date(ms).toISOString();
+
 /** A pool (or, for a pool with overrides, one instance type in one zone) that failed to deliver, skipped until `until`. */
 export interface UnavailableMark {
   pool: string;

@@ -20,6 +20,19 @@ export async function refresh(run: CapacityRun): Promise<CapacitySnapshot> {
   return snapshot;
 }
 
+const TRANSIENT: string[] = [FailureType.AwsThrottled, FailureType.AwsUnavailable, FailureType.AwsNetwork];
+
+/**
+ * Whether a failed step says "not now" (throttled, 5xx, network, an activity timeout: retries ran
+ * out) rather than something about the pool itself (access denied, validation): the plan stops and
+ * is retried whole instead of the pool being skipped.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return cause.type !== undefined && cause.type !== null && TRANSIENT.includes(cause.type);
+  return true;
+}
+
 /** The capacity error an activity failed with (a pool out of capacity), or undefined for any other failure. */
 export function capacityFailureCode(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -3,8 +3,10 @@ import type { CapacitySettings, LaunchedInstance, Market, PoolSettings, PoolSnap
 import { failureMessage } from '../lib/failure-message';
 import { recordPoolFallback } from '../lib/metrics';
 import { aws, waits } from './activity-options';
+import type { Cleanup } from './carried';
+import { runCleanup } from './cleanups';
 import { fleetClientToken } from './rules';
-import { capacityFailureCode, refresh, type CapacityRun } from './run';
+import { capacityFailureCode, isTransientFailure, refresh, type CapacityRun } from './run';
 import { iso } from './state';
 
 /**
@@ -20,6 +22,11 @@ export interface ScaleOutResult {
   aborted: boolean;
 }
 
+/** What a failed step leaves to do: the units not yet delivered (the plan puts them back). */
+export interface ScaleOutProgress {
+  remaining: number;
+}
+
 export interface ScaleOutOptions {
   /** Ask only pools of this market (return to spot). */
   market?: Market;
@@ -29,12 +36,21 @@ export interface ScaleOutOptions {
 
 const unitsOf = (instances: LaunchedInstance[]) => instances.reduce((s, i) => s + i.weight, 0);
 
-export async function scaleOut(run: CapacityRun, units: number, why: string, opts: ScaleOutOptions = {}): Promise<ScaleOutResult> {
+export async function scaleOut(
+  run: CapacityRun,
+  units: number,
+  why: string,
+  opts: ScaleOutOptions = {},
+  progress: ScaleOutProgress = { remaining: units },
+): Promise<ScaleOutResult> {
   const { state, controls } = run;
+  progress.remaining = units;
   const snap = await refresh(run);
   const settings = snap.settings;
   const headroom = settings.maxUnits + (opts.exceedMaxBy ?? 0) - state.totalUnits(snap);
   const ask = Math.min(units, headroom);
+  // Units over the max are dropped on purpose (the decision says so), not kept for a retry.
+  progress.remaining = Math.max(0, ask);
   if (ask <= 0) {
     state.decide({ action: 'ignored', units, reason: `at max ${settings.maxUnits} units: ${why}` });
     return { delivered: 0, unmet: 0, aborted: false };
@@ -68,6 +84,7 @@ export async function scaleOut(run: CapacityRun, units: number, why: string, opt
     if (got > 0) state.decide({ action: 'pool-delivered', pool: pool.name, units: got, reason: `for: ${why}` });
     delivered += got;
     remaining = Math.max(0, remaining - got);
+    progress.remaining = remaining;
   }
   state.scaled();
 
@@ -104,6 +121,8 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
   };
 
   let got = 0;
+  let raised = false;
+  const known = ps?.instances.map((i) => i.instanceId) ?? [];
   const requestedAt = iso(Date.now());
   try {
     const res = await aws.requestPoolCapacity({
@@ -138,10 +157,11 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
         }
       }
     } else {
+      raised = true;
       const f = await waits.awaitPoolFulfilment({
         cluster,
         pool: pool.name,
-        knownInstanceIds: ps?.instances.map((i) => i.instanceId) ?? [],
+        knownInstanceIds: known,
         units: poolAsk,
         timeoutSeconds: pool.fulfilmentTimeoutSeconds,
         requestedAt,
@@ -156,14 +176,21 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
           f.capacityError ? 'capacity-error' : 'timeout',
         );
         // Withdraw the undelivered part so the pool does not fill it later, on top of the next pool.
-        const withdrawn = await aws.setPoolTarget({ cluster, pool: pool.name, targetUnits: target + got, dryRun });
-        withdrawn.dryRunCalls.forEach((c) => state.recordDryRun(c));
+        // Owed until it goes through: a throttled withdrawal is retried before the next plan.
+        const withdraw: Cleanup = { kind: 'withdraw', pool: pool.name, targetUnits: target + got, keepInstanceIds: [...known, ...f.instances.map((i) => i.instanceId)] };
+        state.addCleanup(withdraw);
+        await runCleanup(run, withdraw);
       }
     }
   } catch (err) {
     const capacityError = capacityFailureCode(err);
     if (capacityError) markPool(capacityError, 'capacity-error');
-    else markPool(`request failed: ${failureMessage(err)}`, 'error');
+    else if (isTransientFailure(err)) {
+      // Not the pool's fault: the plan stops, keeps what it has not delivered, and is retried whole.
+      // A raise already sent is withdrawn first, so the retry does not stack on it.
+      if (raised && got === 0) state.addCleanup({ kind: 'withdraw', pool: pool.name, targetUnits: target, keepInstanceIds: known });
+      throw err;
+    } else markPool(`request failed: ${failureMessage(err)}`, 'error');
   }
   return got;
 }
