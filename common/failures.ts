@@ -21,6 +21,8 @@ export const FailureType = {
   AwsRejected: 'AwsRejected',
   /** fleetops's own input or state check failed (bad config reference, wrong phase, ...). */
   InvalidRequest: 'InvalidRequest',
+  /** A pool refuses to shrink: an Auto Scaling group at its MinSize, and lowering it is not allowed by config. */
+  PoolAtMinimum: 'PoolAtMinimum',
   /** fleetops's own code threw (TypeError, ReferenceError, ...): the same call fails the same way again. */
   FleetopsBug: 'FleetopsBug',
 } as const;
@@ -36,4 +38,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: FailureTypeName[] = [
   FailureType.AwsRejected,
   FailureType.InvalidRequest,
   FailureType.FleetopsBug,
+  FailureType.PoolAtMinimum,
 ];

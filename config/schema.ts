@@ -84,6 +84,11 @@ export const asgPoolSchema = z
     kind: z.literal('asg'),
     market: z.enum(['spot', 'on-demand']).default('on-demand'),
     autoScalingGroupName: name,
+    /**
+     * Scale-in may lower the group's MinSize to take out a drained instance the minimum would keep.
+     * Off: instances the minimum keeps are not chosen, and a removal the minimum refuses is reported.
+     */
+    lowerMinSizeOnScaleIn: z.boolean().default(false),
   })
   .strict();
 

@@ -73,6 +73,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
         market: driverFor(p).market(p),
         fulfilmentTimeoutSeconds: p.fulfilmentTimeoutSeconds,
         ...(p.maxCapacity !== undefined ? { maxUnits: p.maxCapacity } : {}),
+        ...(p.kind === 'asg' && p.lowerMinSizeOnScaleIn ? { lowerMinSizeOnScaleIn: true } : {}),
         overrides: poolOverrides(p).map((o) => ({
           instanceType: o.instanceType,
           ...(o.availabilityZone ? { availabilityZone: o.availabilityZone } : {}),
@@ -197,6 +198,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
           market,
           targetUnits: raw.targetUnits ?? actualUnits,
           actualUnits,
+          ...(raw.minUnits !== undefined ? { minUnits: raw.minUnits } : {}),
           activeUnits: instances.filter((i) => i.containerStatus === 'ACTIVE').reduce((s, i) => s + i.weight, 0),
           instances,
         };

@@ -32,6 +32,8 @@ export interface PoolSettings {
   maxUnits?: number;
   /** The instance-type/zone overrides a request may use (ec2-fleet); empty for kinds without overrides. */
   overrides: PoolOverrideView[];
+  /** asg: scale-in may lower the group's MinSize (config lowerMinSizeOnScaleIn). */
+  lowerMinSizeOnScaleIn?: boolean;
 }
 
 export interface CapacitySettings {
@@ -72,6 +74,8 @@ export interface PoolSnapshot {
   targetUnits: number;
   /** Units of pending or running instances. */
   actualUnits: number;
+  /** The least the pool keeps (ASG MinSize); scale-in does not choose victims below it. */
+  minUnits?: number;
   /** Units of instances that are ACTIVE container instances in the cluster. */
   activeUnits: number;
   instances: PoolInstance[];

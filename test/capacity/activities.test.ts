@@ -1,4 +1,4 @@
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
@@ -182,6 +182,33 @@ describe('capacity activities against moto + simulator', () => {
     const g = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups?.[0];
     expect(g?.DesiredCapacity).toBe(1);
     expect(g?.Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+  });
+
+  it.each([
+    [false, 'refuses to take a drained instance out of an ASG at its min size (PoolAtMinimum), and nothing is terminated'],
+    [true, 'lowers the min size first when the pool allows it, then takes the instance out'],
+  ])('ASG at its min size, lowerMinSizeOnScaleIn %s: %s', async (lower) => {
+    const { activities } = await seedCapacityWorld(emu, { lowerMinSizeOnScaleIn: lower });
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'min' });
+    const f = await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: [], units: 2, timeoutSeconds: 10, pollSeconds: 0.2 });
+    await emu.aws.autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: ASG, MinSize: 2 }));
+    const victim = f.instances[0]!.instanceId;
+    const removal = run(activities.removePoolInstance, { cluster: CLUSTER, pool: 'on-demand', instanceId: victim, weight: 1 });
+    const group = async () => (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups![0]!;
+    const state = async () => (await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [victim] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+    if (!lower) {
+      await expect(removal).rejects.toMatchObject({ type: 'PoolAtMinimum', nonRetryable: true, message: expect.stringMatching(/min size/) });
+      const g = await group();
+      expect([g.MinSize, g.DesiredCapacity]).toEqual([2, 2]);
+      expect(g.Instances?.map((i) => i.InstanceId)).toContain(victim);
+      expect(await state()).toBe('running');
+    } else {
+      await removal;
+      const g = await group();
+      expect([g.MinSize, g.DesiredCapacity]).toEqual([1, 1]);
+      expect(g.Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+      expect(['shutting-down', 'terminated']).toContain(await state());
+    }
   });
 
   it('reports a pool that does not deliver within its timeout', async () => {

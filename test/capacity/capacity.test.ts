@@ -440,6 +440,32 @@ describe('capacity workflow', () => {
     });
   });
 
+  it("does not choose victims an ASG's min size keeps, and reports a removal the group refuses instead of counting it", async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, minUnits: 0 } });
+    cloud.pool('on-demand').minUnits = 1;
+    const odA = cloud.addInstance('on-demand');
+    const odB = cloud.addInstance('on-demand');
+    const spot = cloud.addInstance('spot-diversified');
+    await withCapacity(cloud, { name: 'asg-min' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 3, reason: 'quiet night', source: { kind: 'cli' } });
+      const s = await until(handle, (x) => x.decisions.filter((d) => d.action === 'removed').length === 2 && x.phase === 'idle', 'two victims removed');
+      const removed = cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId);
+      expect(new Set(removed)).toEqual(new Set([odA.instanceId, spot.instanceId]));
+      expect(s.decisions.find((d) => d.action === 'scale-in')?.reason).toContain(`spared at their group's min size: ${odB.instanceId}`);
+
+      // The group's minimum went up behind fleetops's back: the removal is refused, reported, and not counted.
+      cloud.pool('on-demand').minUnits = 0;
+      cloud.failing = [{ activity: 'removePoolInstance', type: 'PoolAtMinimum', message: `Auto Scaling group demo-on-demand is at its min size: ${odB.instanceId} stays` }];
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 1, reason: 'quieter', source: { kind: 'cli' } });
+      const refused = await until(handle, (x) => x.decisions.some((d) => d.action === 'pool-failed' && d.reason.startsWith('scale-in step refused')) && x.phase === 'idle', 'the refusal');
+      expect(refused.error).toBeUndefined();
+      expect(refused.cleanups).toBe(0);
+      expect(refused.decisions.filter((d) => d.action === 'removed')).toHaveLength(2);
+      expect(cloud.units('on-demand')).toBe(1);
+      await abortAndRecord(handle, 'asg-min-size');
+    });
+  });
+
   it('respects the minimum capacity', async () => {
     const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, minUnits: 2 } });
     cloud.addInstance('on-demand');

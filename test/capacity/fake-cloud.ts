@@ -28,6 +28,8 @@ export type PoolMode =
 export interface FakePool {
   settings: PoolSettings;
   target: number;
+  /** An ASG's MinSize. */
+  minUnits?: number;
   mode: PoolMode;
   instances: PoolInstance[];
 }
@@ -191,6 +193,7 @@ export class FakeCloud {
               market: p.settings.market,
               targetUnits: p.settings.kind === 'ec2-fleet' ? actual : p.target,
               actualUnits: actual,
+              ...(p.minUnits !== undefined ? { minUnits: p.minUnits } : {}),
               activeUnits: p.instances.filter((i) => i.containerStatus === 'ACTIVE').reduce((s, i) => s + i.weight, 0),
               instances: p.instances.map((i) => ({ ...i })),
             };

@@ -1,3 +1,5 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { FailureType } from '../../common/failures';
 import type { Cleanup } from './carried';
 import { aws } from './activity-options';
 import type { CapacityRun } from './run';
@@ -16,9 +18,21 @@ export async function runCleanups(run: CapacityRun): Promise<number> {
   return removed;
 }
 
-/** One owed step; it leaves the list only when it went through. */
+/**
+ * One owed step; it leaves the list when it went through, or when the pool refuses it for good (an
+ * ASG at its min size that config does not let fleetops lower): that scale-in step is refused, with
+ * the reason on status, and the instance stays.
+ */
 export async function runCleanup(run: CapacityRun, c: Cleanup): Promise<number> {
-  const units = await runOne(run, c);
+  let units = 0;
+  try {
+    units = await runOne(run, c);
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    if (!(cause instanceof ApplicationFailure && cause.type === FailureType.PoolAtMinimum)) throw err;
+    run.state.decide({ action: 'pool-failed', pool: c.pool, units: 0, reason: `scale-in step refused: ${cause.message}` });
+    run.state.summary = `scale-in step refused: ${cause.message}`;
+  }
   run.state.doneCleanup(c);
   return units;
 }

@@ -70,6 +70,8 @@ export interface VictimChoice {
   units: number;
   /** Instances passed over because they run standalone tasks. */
   sparedStandalone: string[];
+  /** Instances passed over because their pool is at its minimum (an ASG's MinSize) and may not go lower. */
+  sparedMinimum: string[];
 }
 
 /**
@@ -82,7 +84,7 @@ export function chooseVictims(
   state: PoolSnapshot[],
   poolOrder: string[],
   units: number,
-  opts: { force: boolean; market?: Market; exclude?: string[] },
+  opts: { force: boolean; market?: Market; exclude?: string[]; lowerMinimum?: string[] },
 ): VictimChoice {
   const exclude = new Set(opts.exclude ?? []);
   const candidates = state
@@ -101,15 +103,26 @@ export function chooseVictims(
       poolRank(b) - poolRank(a) ||
       a.instanceId.localeCompare(b.instanceId),
   );
+  // What each pool with a minimum may still give (Auto Scaling refuses to go below MinSize).
+  const budget = new Map(
+    state.filter((p) => p.minUnits !== undefined && !opts.lowerMinimum?.includes(p.name)).map((p) => [p.name, p.targetUnits - (p.minUnits ?? 0)]),
+  );
   const victims: PoolInstance[] = [];
+  const sparedMinimum: string[] = [];
   let left = units;
   for (const i of eligible) {
     if (left <= 0) break;
     if (i.weight > left) continue;
+    const room = budget.get(i.pool);
+    if (room !== undefined && i.weight > room) {
+      sparedMinimum.push(i.instanceId);
+      continue;
+    }
+    if (room !== undefined) budget.set(i.pool, room - i.weight);
     victims.push(i);
     left -= i.weight;
   }
-  return { victims, units: units - left, sparedStandalone };
+  return { victims, units: units - left, sparedStandalone, sparedMinimum };
 }
 
 /** Requests waiting for a plan, summed per direction: 10,000 signals stay a few numbers. */

@@ -48,22 +48,29 @@ export async function scaleIn(
     snap.state,
     snap.pools.map((p) => p.name),
     allowed,
-    { force: opts.force, market: opts.market, exclude: state.carried.replacing },
+    {
+      force: opts.force,
+      market: opts.market,
+      exclude: state.carried.replacing,
+      lowerMinimum: snap.pools.filter((p) => p.lowerMinSizeOnScaleIn).map((p) => p.name),
+    },
   );
+  const spared = [
+    ...(choice.sparedStandalone.length ? [`spared for standalone tasks: ${choice.sparedStandalone.join(', ')}`] : []),
+    ...(choice.sparedMinimum.length ? [`spared at their group's min size: ${choice.sparedMinimum.join(', ')}`] : []),
+  ];
   if (choice.victims.length === 0) {
     state.decide({
       action: 'ignored',
       units: allowed,
-      reason: `no instance to remove${choice.sparedStandalone.length ? ` (spared for standalone tasks: ${choice.sparedStandalone.join(', ')})` : ''}: ${why}`,
+      reason: `no instance to remove${spared.length ? ` (${spared.join('; ')})` : ''}: ${why}`,
     });
     return { removed: 0, aborted: false };
   }
   state.decide({
     action: 'scale-in',
     units: choice.units,
-    reason: `${why}; victims ${choice.victims.map((v) => `${v.instanceId} (${v.pool}, ${v.market})`).join(', ')}${
-      choice.sparedStandalone.length ? `; spared for standalone tasks: ${choice.sparedStandalone.join(', ')}` : ''
-    }`,
+    reason: `${why}; victims ${choice.victims.map((v) => `${v.instanceId} (${v.pool}, ${v.market})`).join(', ')}${spared.map((x) => `; ${x}`).join('')}`,
   });
   if (await controls.checkpoint()) return { removed: 0, aborted: true };
   // From here on the victims are chosen: a later failure keeps them as owed steps, not as units to choose again.

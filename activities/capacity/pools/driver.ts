@@ -38,6 +38,8 @@ export interface PoolInstanceState {
 export interface PoolState {
   /** What the pool is asked to hold, for kinds that keep a target (Spot Fleet TargetCapacity, ASG DesiredCapacity). */
   targetUnits?: number;
+  /** The least the pool keeps, for kinds that have one (ASG MinSize). */
+  minUnits?: number;
   /** The pool's own activity status, for kinds that report one (Spot Fleet ActivityStatus). */
   activityStatus?: string;
   /** Live (pending or running) instances. */
