@@ -1,6 +1,7 @@
 import { DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ASG, CLUSTER, seedCapacityWorld } from './world';
@@ -209,6 +210,35 @@ describe('capacity activities against moto + simulator', () => {
       expect(g.Instances?.map((i) => i.InstanceId)).not.toContain(victim);
       expect(['shutting-down', 'terminated']).toContain(await state());
     }
+  });
+
+  it('withdrawing an ASG raise names the instances launched for it and never lets the group terminate serving ones', async () => {
+    const { activities } = await seedCapacityWorld(emu);
+    await emu.sim.request('POST', 'capacity/config', { fulfilmentDelaySeconds: 0, bootDelaySeconds: 0, cluster: CLUSTER });
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'w1' });
+    const serving = (await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: [], units: 2, timeoutSeconds: 10, pollSeconds: 0.2 })).instances.map((i) => i.instanceId);
+    await emu.sim.tick('capacity');
+    expect((await run(activities.awaitContainerInstancesActive, { cluster: CLUSTER, instanceIds: serving, timeoutSeconds: 10, pollSeconds: 0.2 })).missing).toEqual([]);
+
+    // A raise of 3 whose instances are still booting when the plan gives up on it; one of them has booted and serves.
+    await emu.sim.request('POST', 'capacity/config', { bootDelaySeconds: 3600 });
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 3, newTargetUnits: 5, excludeOverrides: [], clientToken: 'w2' });
+    const late = (await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: serving, units: 3, timeoutSeconds: 10, pollSeconds: 0.2 })).instances.map((i) => i.instanceId);
+    expect(late).toHaveLength(3);
+    await emu.aws.ecs.send(
+      new RegisterContainerInstanceCommand({ cluster: CLUSTER, instanceIdentityDocument: JSON.stringify({ instanceId: late[0], region: 'us-east-1', accountId: '123456789012' }) }),
+    );
+
+    await run(activities.setPoolTarget, { cluster: CLUSTER, pool: 'on-demand', targetUnits: 2, keepInstanceIds: serving });
+    const g = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups![0]!;
+    const inGroup = g.Instances?.map((i) => i.InstanceId) ?? [];
+    expect(inGroup).toEqual(expect.arrayContaining([...serving, late[0]]));
+    expect(inGroup).not.toContain(late[1]);
+    expect(inGroup).not.toContain(late[2]);
+    // The one that already serves stays: the target goes down only as far as nothing else must go.
+    expect(g.DesiredCapacity).toBe(3);
+    const running = await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: serving }));
+    expect(running.Reservations?.flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name)).toEqual(['running', 'running']);
   });
 
   it('reports a pool that does not deliver within its timeout', async () => {

@@ -10,7 +10,7 @@ import type { DryRunCall } from '../../../common/controls';
 import { FailureType } from '../../../common/failures';
 import { mutatingAwsCall } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';
-import { dryRunCalls, raisedTarget, type PoolContext, type PoolDriver, type PoolOf } from './driver';
+import { dryRunCalls, raisedTarget, weightIn, type PoolContext, type PoolDriver, type PoolOf } from './driver';
 
 /**
  * `asg`: an Auto Scaling group (on-demand by default) whose DesiredCapacity fleetops moves. The group
@@ -55,7 +55,32 @@ export const asgDriver: PoolDriver<'asg'> = {
     return raisedTarget(input.newTargetUnits, await setDesiredCapacity(ctx, pool, input.newTargetUnits, input.dryRun));
   },
 
-  withdraw: (ctx, pool, targetUnits, dryRun) => setDesiredCapacity(ctx, pool, targetUnits, dryRun),
+  /**
+   * Never lowers DesiredCapacity below what the group holds: Auto Scaling would choose the victims by
+   * its termination policy, serving instances included. Unwanted instances are named
+   * (TerminateInstanceInAutoScalingGroup, decrementing), then the target goes down only to the
+   * units still in the group, which terminates nothing.
+   */
+  async withdraw(ctx, pool, targetUnits, dryRun, unwanted = []) {
+    const calls: DryRunCall[] = [];
+    let g = await asgDriver.describe(ctx, pool);
+    for (const id of unwanted) {
+      if ((g.targetUnits ?? 0) <= targetUnits) break;
+      if (!g.instances.some((i) => i.instanceId === id)) continue;
+      try {
+        calls.push(...(await terminateInGroup(ctx, id, dryRun)));
+      } catch (err) {
+        // At the group's minimum: the instance stays; the target cannot go lower anyway.
+        if (err instanceof ApplicationFailure && err.type === FailureType.AwsValidation) break;
+        throw err;
+      }
+      g = dryRun ? { ...g, targetUnits: (g.targetUnits ?? 0) - weightIn(ctx, pool, g.instances.find((i) => i.instanceId === id)?.instanceType), instances: g.instances.filter((i) => i.instanceId !== id) } : await asgDriver.describe(ctx, pool);
+    }
+    const held = g.instances.reduce((s, i) => s + weightIn(ctx, pool, i.instanceType, i.availabilityZone), 0);
+    const lowest = Math.max(targetUnits, held, g.minUnits ?? 0);
+    if (lowest < (g.targetUnits ?? 0)) calls.push(...(await setDesiredCapacity(ctx, pool, lowest, dryRun)));
+    return calls;
+  },
 
   /**
    * One call terminates the instance and lowers DesiredCapacity with it, so the group does not

@@ -65,8 +65,12 @@ export interface PoolDriver<K extends PoolKind> {
    * leaves the wait to awaitPoolFulfilment (`target`).
    */
   request(ctx: PoolContext, pool: PoolOf<K>, input: RequestPoolCapacityInput): Promise<RequestPoolCapacityResult>;
-  /** Lowers the pool's target to `targetUnits` without terminating anything (withdraws an undelivered request). */
-  withdraw(ctx: PoolContext, pool: PoolOf<K>, targetUnits: number, dryRun: boolean | undefined): Promise<DryRunCall[]>;
+  /**
+   * Lowers the pool's target to `targetUnits` (withdraws an undelivered request) without letting the
+   * pool choose victims: only `unwanted` instances (launched for the request, not serving) may be
+   * named to go; a target that would need more is lowered only as far as nothing is terminated.
+   */
+  withdraw(ctx: PoolContext, pool: PoolOf<K>, targetUnits: number, dryRun: boolean | undefined, unwanted?: string[]): Promise<DryRunCall[]>;
   /** Takes one drained instance out of the pool for good; a pool that keeps a target must not replace it. */
   remove(ctx: PoolContext, pool: PoolOf<K>, input: RemovePoolInstanceInput): Promise<DryRunCall[]>;
 }
