@@ -144,8 +144,8 @@ export interface AwaitPoolFulfilmentInput {
 export interface AwaitPoolFulfilmentResult {
   deliveredUnits: number;
   instances: LaunchedInstance[];
-  /** Set when the pool reported it cannot deliver (Spot Fleet ActivityStatus error, failed ASG activity). */
-  capacityError?: { code: string; message: string };
+  /** Set when the pool reported it cannot deliver (Spot Fleet history error, failed ASG activity), with the types/zones it named. */
+  capacityError?: { code: string; message: string; offerings?: OverrideRef[] };
   timedOut: boolean;
 }
 

@@ -6,6 +6,7 @@ import {
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSpotFleetInstancesCommand,
+  DescribeSpotFleetRequestsCommand,
   ModifySpotFleetRequestCommand,
   RunInstancesCommand,
   type Instance,
@@ -21,8 +22,16 @@ import { awsErrorResponse, awsSuccessResponse, type SimResponse } from '../proto
  * is asked at once and never registers container instances):
  *  - per-pool capacity limits that fail the way AWS fails: CreateFleet `instant` answers with what it
  *    could launch and an `Errors` entry per override that ran out (InsufficientInstanceCapacity...);
- *    a Spot Fleet raised past its limit stays unfulfilled with ActivityStatus `error`; an ASG raised
- *    past its limit gets a failed scaling activity;
+ *    an ASG raised past its limit gets a failed scaling activity;
+ *  - a Spot Fleet raised past its limit stays `pending_fulfillment` (ActivityStatus says nothing of
+ *    capacity: AWS sets `error` for a broken request, not for a shortage) and tells it only in its
+ *    history, as "Spot Fleet event types"
+ *    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-event-types.html) and
+ *    DescribeSpotFleetRequestHistory (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSpotFleetRequestHistory.html)
+ *    document: an `information` / `launchSpecTemporarilyBlacklisted` record per launch specification
+ *    (type, AMI, platform, zone, the capacity error) and an `error` / `allLaunchSpecsTemporarilyBlacklisted`
+ *    record once every specification failed. moto has no history; this behaviour answers
+ *    DescribeSpotFleetRequestHistory from what it recorded (StartTime and EventType filter it);
  *  - delayed fulfilment of Spot Fleet and ASG raises (`fulfilmentDelaySeconds`);
  *  - new instances join an ECS cluster `bootDelaySeconds` after launch, through
  *    RegisterContainerInstance with an identity document naming the EC2 instance, as the ECS agent does:
@@ -84,6 +93,13 @@ interface Registration {
   registerAt: number;
   registeredAt?: string;
   error?: string;
+}
+
+interface HistoryRecord {
+  at: string;
+  type: 'error' | 'information' | 'fleetRequestChange' | 'instanceChange';
+  subType: string;
+  description: string;
 }
 
 interface FailedActivity {
@@ -168,6 +184,47 @@ export const capacityBehaviour: BehaviourFactory = () => {
   let failedActivities: FailedActivity[] = [];
   /** Spot Fleets whose declared target differs from moto's, and whether they failed. */
   const declared = new Map<string, { target: number; error?: string }>();
+  /** DescribeSpotFleetRequestHistory records per Spot Fleet (moto keeps none). */
+  const fleetHistory = new Map<string, HistoryRecord[]>();
+
+  async function recordBlocked(ctx: BehaviourContext, sfr: string, code: string): Promise<void> {
+    const res = await ctx.aws().ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [sfr] }));
+    const specs = res.SpotFleetRequestConfigs?.[0]?.SpotFleetRequestConfig?.LaunchSpecifications ?? [];
+    const at = new Date().toISOString();
+    const records = fleetHistory.get(sfr) ?? [];
+    for (const spec of specs) {
+      const zone = spec.Placement?.AvailabilityZone;
+      records.push({
+        at,
+        type: 'information',
+        subType: 'launchSpecTemporarilyBlacklisted',
+        description: `${spec.InstanceType ?? 'unknown'}, ${spec.ImageId ?? ''}, Linux/UNIX${zone ? `, ${zone}` : ''}: ${code}: There is no Spot capacity available that matches your request.`,
+      });
+    }
+    records.push({ at, type: 'error', subType: 'allLaunchSpecsTemporarilyBlacklisted', description: 'All launch specifications are temporarily blacklisted after several failed attempts to launch instances.' });
+    fleetHistory.set(sfr, records);
+  }
+
+  function historyResponse(req: SimRequest): SimResponse {
+    const sfr = param(req.params, 'SpotFleetRequestId') ?? '';
+    const start = Date.parse(param(req.params, 'StartTime') ?? '');
+    if (!sfr || Number.isNaN(start)) {
+      return awsErrorResponse(req, { status: 400, code: 'MissingParameter', message: 'The request must contain the parameters SpotFleetRequestId and StartTime' });
+    }
+    const eventType = param(req.params, 'EventType');
+    const records = (fleetHistory.get(sfr) ?? []).filter((r) => Date.parse(r.at) >= start && (!eventType || r.type === eventType));
+    const now = new Date().toISOString();
+    const items = records
+      .map(
+        (r) =>
+          `<item><eventInformation><eventSubType>${xmlEscape(r.subType)}</eventSubType><eventDescription>${xmlEscape(r.description)}</eventDescription></eventInformation>` +
+          `<eventType>${r.type}</eventType><timestamp>${r.at}</timestamp></item>`,
+      )
+      .join('');
+    return awsSuccessResponse(req, {
+      xml: `<spotFleetRequestId>${xmlEscape(sfr)}</spotFleetRequestId><startTime>${new Date(start).toISOString()}</startTime><lastEvaluatedTime>${now}</lastEvaluatedTime><historyRecordSet>${items}</historyRecordSet>`,
+    });
+  }
   let fleetSeq = 0;
   /** CreateFleet answers by ClientToken, with the parameters they answered (the token excluded). */
   const fleetTokens = new Map<string, { fingerprint: string; res: SimResponse }>();
@@ -213,8 +270,11 @@ export const capacityBehaviour: BehaviourFactory = () => {
           ...(p.excessPolicy ? { ExcessCapacityTerminationPolicy: p.excessPolicy as 'noTermination' } : {}),
         }),
       );
-      if (allowed < p.target) declared.set(p.pool, { target: p.target, error: rule?.errorCode ?? 'InsufficientInstanceCapacity' });
-      else declared.delete(p.pool);
+      if (allowed < p.target) {
+        const code = rule?.errorCode ?? 'InsufficientInstanceCapacity';
+        declared.set(p.pool, { target: p.target, error: code });
+        await recordBlocked(ctx, p.pool, code);
+      } else declared.delete(p.pool);
       schedule((await spotFleetInstances(ctx, p.pool)).filter((id) => !before.has(id)), config.cluster);
     } else {
       const before = new Set(await asgInstances(ctx, p.pool));
@@ -304,6 +364,7 @@ export const capacityBehaviour: BehaviourFactory = () => {
     name: 'capacity',
 
     async intercept(req, ctx) {
+      if (req.service === 'ec2' && req.action === 'DescribeSpotFleetRequestHistory') return historyResponse(req);
       const token = req.service === 'ec2' && req.action === 'CreateFleet' ? param(req.params, 'ClientToken') : undefined;
       const seen = token !== undefined ? fleetTokens.get(token) : undefined;
       if (seen) {
@@ -381,7 +442,8 @@ export const capacityBehaviour: BehaviourFactory = () => {
         if (!d) return item;
         return item
           .replace(/<targetCapacity>[^<]*<\/targetCapacity>/, `<targetCapacity>${d.target}</targetCapacity>`)
-          .replace(/^<item>/, `<item><activityStatus>${d.error ? 'error' : 'pending_fulfillment'}</activityStatus>`);
+          // A shortage leaves the fleet pending_fulfillment; only its history says why.
+          .replace(/^<item>/, `<item><activityStatus>pending_fulfillment</activityStatus>`);
       });
       return { ...res, body: Buffer.from(body) };
     },
@@ -452,6 +514,7 @@ export const capacityBehaviour: BehaviourFactory = () => {
       failedActivities = [];
       declared.clear();
       fleetTokens.clear();
+      fleetHistory.clear();
     },
   };
   return behaviour;

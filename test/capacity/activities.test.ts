@@ -1,5 +1,5 @@
 import { DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSpotFleetRequestHistoryCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
@@ -112,12 +112,13 @@ describe('capacity activities against moto + simulator', () => {
     expect(snap.state.find((p) => p.name === 'spot-instant')?.actualUnits).toBe(0);
   });
 
-  it('a Spot Fleet raised past its capacity stays unfulfilled with ActivityStatus error, and the raise can be withdrawn', async () => {
+  it('a Spot Fleet raised past its capacity stays pending_fulfillment; its history says why, and the wait reports it in seconds, not at the timeout', async () => {
     const { activities, spotFleetRequestId } = await seedCapacityWorld(emu);
     await emu.sim.request('POST', 'capacity/limits', { pools: { [spotFleetRequestId]: { maxUnits: 2 } } });
     const before = await run(activities.describeCapacity, { cluster: CLUSTER });
     const pool = before.state.find((p) => p.name === 'spot-diversified')!;
     expect(pool.targetUnits).toBe(1);
+    const requestedAt = new Date().toISOString();
     await run(activities.requestPoolCapacity, {
       cluster: CLUSTER,
       pool: 'spot-diversified',
@@ -126,19 +127,25 @@ describe('capacity activities against moto + simulator', () => {
       excludeOverrides: [],
       clientToken: 'x',
     });
+    const started = Date.now();
     const f = await run(activities.awaitPoolFulfilment, {
       cluster: CLUSTER,
       pool: 'spot-diversified',
       knownInstanceIds: pool.instances.map((i) => i.instanceId),
       units: 3,
-      timeoutSeconds: 10,
+      timeoutSeconds: 60,
       pollSeconds: 0.2,
+      requestedAt,
     });
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(f.deliveredUnits).toBe(1);
-    expect(f.capacityError?.code).toBe('SpotFleetUnfulfilled');
+    expect(f.capacityError?.code).toBe('allLaunchSpecsTemporarilyBlacklisted');
+    expect(f.capacityError?.offerings).toEqual([expect.objectContaining({ instanceType: 'm5.large' })]);
     expect(f.timedOut).toBe(false);
     const sfr = await emu.aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotFleetRequestId] }));
-    expect(sfr.SpotFleetRequestConfigs?.[0]).toMatchObject({ ActivityStatus: 'error', SpotFleetRequestConfig: expect.objectContaining({ TargetCapacity: 4 }) });
+    expect(sfr.SpotFleetRequestConfigs?.[0]).toMatchObject({ ActivityStatus: 'pending_fulfillment', SpotFleetRequestConfig: expect.objectContaining({ TargetCapacity: 4 }) });
+    const history = await emu.aws.ec2.send(new DescribeSpotFleetRequestHistoryCommand({ SpotFleetRequestId: spotFleetRequestId, StartTime: new Date(requestedAt), EventType: 'error' }));
+    expect(history.HistoryRecords?.map((r) => r.EventInformation?.EventSubType)).toEqual(['allLaunchSpecsTemporarilyBlacklisted']);
 
     await run(activities.setPoolTarget, { cluster: CLUSTER, pool: 'spot-diversified', targetUnits: 2 });
     const after = await emu.aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotFleetRequestId] }));

@@ -127,11 +127,11 @@ describe('capacity state', () => {
     state.markUnavailable(spotFleet!.name, 'SpotFleetUnfulfilled', 180 * SEC);
     expect(state.blockedBy(spotFleet!)).toMatchObject({ pool: 'spot-diversified', reason: 'SpotFleetUnfulfilled' });
 
-    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5.large', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a' });
+    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5.large', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot' });
     expect(state.blockedBy(fleet!)).toBeUndefined();
     expect(state.markedOverrides(fleet!)).toEqual([{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }]);
     advance(10 * SEC);
-    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5a.large', 180 * SEC, { instanceType: 'm5a.large' });
+    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5a.large', 180 * SEC, { instanceType: 'm5a.large', market: 'spot' });
     expect(state.blockedBy(fleet!)?.reason).toMatch(/^every instance type and zone unavailable/);
     expect(state.status('idle').unavailable).toHaveLength(3);
 
@@ -139,7 +139,28 @@ describe('capacity state', () => {
     expect(state.blockedBy(spotFleet!)).toBeUndefined();
     expect(state.blockedBy(fleet!)).toBeUndefined();
     expect(state.status('idle').unavailable).toEqual([
-      { pool: fleet!.name, instanceType: 'm5a.large', availabilityZone: undefined, until: new Date(T0 + 190 * SEC).toISOString(), reason: 'InsufficientInstanceCapacity: m5a.large' },
+      { pool: fleet!.name, market: 'spot', instanceType: 'm5a.large', until: new Date(T0 + 190 * SEC).toISOString(), reason: 'InsufficientInstanceCapacity: m5a.large' },
+    ]);
+  });
+
+  it('remembers unavailable capacity per instance type, zone and market: every pool of that market skips it, whichever pool found it', () => {
+    const { state } = make();
+    const [fleet] = ladder();
+    const other = { ...fleet!, name: 'spot-other', overrides: [{ instanceType: 'm5.large', availabilityZone: 'us-east-1a', weight: 1 }, { instanceType: 'c5.large', availabilityZone: 'us-east-1a', weight: 1 }] };
+    const onDemand = { ...other, name: 'od-fleet', market: 'on-demand' as const };
+    // The Spot Fleet's history names m5.large in us-east-1a.
+    state.markUnavailable('spot-diversified', 'allLaunchSpecsTemporarilyBlacklisted', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot' });
+    expect(state.markedOverrides(fleet!)).toEqual([{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }]);
+    expect(state.markedOverrides(other)).toEqual([{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }]);
+    // On-demand capacity of the same type is another offering.
+    expect(state.markedOverrides(onDemand)).toEqual([]);
+    state.markUnavailable('spot-other', 'InsufficientInstanceCapacity', 180 * SEC, { instanceType: 'c5.large', availabilityZone: 'us-east-1a', market: 'spot' });
+    expect(state.blockedBy(other)?.reason).toMatch(/^every instance type and zone unavailable/);
+    // One entry per offering in status, whichever pool reported it last.
+    state.markUnavailable('spot-fleet-instant', 'InsufficientInstanceCapacity', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot' });
+    expect(state.status('idle').unavailable.map((u) => [u.market, u.instanceType, u.availabilityZone, u.pool])).toEqual([
+      ['spot', 'c5.large', 'us-east-1a', 'spot-other'],
+      ['spot', 'm5.large', 'us-east-1a', 'spot-fleet-instant'],
     ]);
   });
 

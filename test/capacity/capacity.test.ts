@@ -222,7 +222,7 @@ describe('capacity workflow', () => {
       await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
       const s = await until(handle, (x) => hasDecision(x, 'registered'), 'instances ACTIVE');
       expect(cloud.requests().map((c) => c.pool)).toEqual(['spot-fleet-instant', 'spot-diversified', 'on-demand']);
-      expect(s.decisions.find((d) => d.action === 'pool-failed' && d.pool === 'spot-diversified')?.reason).toMatch(/SpotFleetUnfulfilled/);
+      expect(s.decisions.find((d) => d.action === 'pool-failed' && d.pool === 'spot-diversified')?.reason).toMatch(/allLaunchSpecsTemporarilyBlacklisted/);
       await abortAndRecord(handle, 'spot-fleet-error');
     });
   });
@@ -341,6 +341,27 @@ describe('capacity workflow', () => {
       expect(cloud.units('on-demand')).toBe(0);
       expect(done.decisions.filter((d) => d.action === 'removed')).toHaveLength(1);
       await abortAndRecord(handle, 'aws-error-owed-removal');
+    });
+  });
+
+  it('skips the instance types and zones a Spot Fleet reported blocked in every other spot pool', async () => {
+    const [instant, fleet, od] = ladder();
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 }, pools: [fleet!, instant!, od!] });
+    cloud.pool('spot-diversified').mode = 'fleet-error';
+    await withCapacity(cloud, { name: 'offering-cache' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const s = await until(handle, (x) => hasDecision(x, 'registered'), 'instances ACTIVE');
+      expect(cloud.requests().map((c) => [c.pool, c.excluded])).toEqual([
+        ['spot-diversified', []],
+        ['spot-fleet-instant', ['m5.large/us-east-1a']],
+      ]);
+      expect(s.unavailable.map((u) => [u.pool, u.market ?? '*', u.instanceType ?? '*', u.availabilityZone ?? '*'])).toEqual(
+        expect.arrayContaining([
+          ['spot-diversified', 'spot', 'm5.large', 'us-east-1a'],
+          ['spot-diversified', '*', '*', '*'],
+        ]),
+      );
+      await abortAndRecord(handle, 'offering-cache');
     });
   });
 

@@ -22,7 +22,7 @@ export type PoolMode =
   | 'capacity-error'
   /** spot-fleet / asg: the target is raised but nothing arrives before the fulfilment timeout. */
   | 'no-fulfilment'
-  /** spot-fleet: the fleet reports ActivityStatus error after the raise. */
+  /** spot-fleet: the fleet's history reports every launch specification blacklisted (m5.large in us-east-1a) after the raise. */
   | 'fleet-error';
 
 export interface FakePool {
@@ -235,7 +235,16 @@ export class FakeCloud {
         log({ activity: 'awaitPoolFulfilment', pool: input.pool, units: input.units });
         if (p.mode === 'no-fulfilment') return { deliveredUnits: 0, instances: [], timedOut: true };
         if (p.mode === 'fleet-error') {
-          return { deliveredUnits: 0, instances: [], timedOut: false, capacityError: { code: 'SpotFleetUnfulfilled', message: 'ActivityStatus error' } };
+          return {
+            deliveredUnits: 0,
+            instances: [],
+            timedOut: false,
+            capacityError: {
+              code: 'allLaunchSpecsTemporarilyBlacklisted',
+              message: 'Spot Fleet history: every launch specification blacklisted',
+              offerings: [{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }],
+            },
+          };
         }
         const instances = this.launch(p, input.units);
         return { deliveredUnits: instances.reduce((s, i) => s + i.weight, 0), instances, timedOut: false };

@@ -44,9 +44,13 @@ export interface PoolStatus {
   activeUnits: number;
 }
 
-/** A pool (or, for a pool with overrides, one instance type in one zone) skipped until `until` (ISO). */
+/**
+ * Capacity skipped until `until` (ISO): with `market` and `instanceType`, an offering (type, zone)
+ * every pool of that market skips, found by `pool`; otherwise the pool `pool` as a whole.
+ */
 export interface UnavailableStatus {
   pool: string;
+  market?: Market;
   instanceType?: string;
   availabilityZone?: string;
   until: string;

@@ -7,9 +7,16 @@ import type { Market, OverrideRef, PoolInstance, PoolSettings, PoolSnapshot } fr
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A pool (or, for a pool with overrides, one instance type in one zone) that failed to deliver, skipped until `until`. */
+/**
+ * Capacity found unavailable, skipped until `until`. With `market` and `instanceType` it is an
+ * offering (instance type, zone, market: Karpenter's insufficient-capacity cache) that every pool
+ * of that market skips, whichever pool found it; without them, the pool `pool` as a whole. (Marks
+ * recorded before offerings existed have a type but no market: they stay the pool's own.)
+ */
 export interface UnavailableMark {
+  /** The pool that found it (and, for a pool-wide mark, the pool skipped). */
   pool: string;
+  market?: Market;
   instanceType?: string;
   availabilityZone?: string;
   /** Epoch ms (workflow time). */
@@ -21,27 +28,32 @@ export function activeMarks(marks: UnavailableMark[], now: number): UnavailableM
   return marks.filter((m) => m.until > now);
 }
 
-/** Adds or extends a mark; one mark per pool/type/zone. */
+const isOffering = (m: UnavailableMark) => m.market !== undefined && m.instanceType !== undefined;
+
+/** Adds or extends a mark; one mark per offering (market, type, zone), and one per pool otherwise. */
 export function addMark(marks: UnavailableMark[], mark: UnavailableMark): UnavailableMark[] {
   const same = (m: UnavailableMark) =>
-    m.pool === mark.pool && m.instanceType === mark.instanceType && m.availabilityZone === mark.availabilityZone;
+    isOffering(mark)
+      ? isOffering(m) && m.market === mark.market && m.instanceType === mark.instanceType && m.availabilityZone === mark.availabilityZone
+      : !isOffering(m) && m.pool === mark.pool && m.instanceType === mark.instanceType && m.availabilityZone === mark.availabilityZone;
   return [...marks.filter((m) => !same(m)), mark];
 }
 
-function overrideMarked(m: UnavailableMark, pool: string, o: OverrideRef): boolean {
+function overrideMarked(m: UnavailableMark, pool: PoolSettings, o: OverrideRef): boolean {
+  const mine = isOffering(m) ? m.market === pool.market : m.pool === pool.name;
   return (
-    m.pool === pool &&
+    mine &&
     m.instanceType === o.instanceType &&
     // A mark without a zone (the error did not name one) covers the type in every zone.
     (m.availabilityZone === undefined || m.availabilityZone === o.availabilityZone)
   );
 }
 
-/** Overrides of a pool (ec2-fleet's) that are marked unavailable now. */
+/** Overrides of a pool (ec2-fleet's) that are marked unavailable now, by this pool or any pool of its market. */
 export function markedOverrides(pool: PoolSettings, marks: UnavailableMark[], now: number): OverrideRef[] {
   const live = activeMarks(marks, now);
   return pool.overrides
-    .filter((o) => live.some((m) => overrideMarked(m, pool.name, o)))
+    .filter((o) => live.some((m) => overrideMarked(m, pool, o)))
     .map((o) => ({ instanceType: o.instanceType, availabilityZone: o.availabilityZone }));
 }
 
@@ -58,7 +70,7 @@ export function poolBlockedBy(pool: PoolSettings, marks: UnavailableMark[], now:
   if (pool.overrides.length > 0) {
     const marked = markedOverrides(pool, live, now);
     if (marked.length >= pool.overrides.length) {
-      const last = live.filter((m) => m.pool === pool.name).sort((a, b) => b.until - a.until)[0];
+      const last = live.filter((m) => pool.overrides.some((o) => overrideMarked(m, pool, o))).sort((a, b) => b.until - a.until)[0];
       return last ? { ...last, reason: `every instance type and zone unavailable (${last.reason})` } : undefined;
     }
   }

@@ -139,7 +139,7 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
       got = poolAsk;
     } else if (res.kind === 'instant') {
       for (const e of res.errors) {
-        state.markUnavailable(pool.name, `${e.code}: ${e.message}`, ttlMs, e);
+        state.markUnavailable(pool.name, `${e.code}: ${e.message}`, ttlMs, { ...e, market: pool.market });
       }
       fresh.push(...res.launched);
       got = res.launchedUnits;
@@ -169,6 +169,10 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
       fresh.push(...f.instances);
       got = f.deliveredUnits;
       if (got < poolAsk) {
+        // The types/zones the pool named go in the shared cache: other pools of the market skip them too.
+        for (const o of f.capacityError?.offerings ?? []) {
+          state.markUnavailable(pool.name, `${f.capacityError?.code}: reported by ${pool.name}`, ttlMs, { ...o, market: pool.market });
+        }
         markPool(
           f.capacityError
             ? `${f.capacityError.code}: ${f.capacityError.message} (delivered ${got} of ${poolAsk})`

@@ -1,4 +1,4 @@
-import type { CapacitySnapshot, PoolSettings } from '../../activities/capacity/types';
+import type { CapacitySnapshot, Market, PoolSettings } from '../../activities/capacity/types';
 import type { DryRunCall } from '../../common/controls';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { freshState, type CapacityCarriedState, type Cleanup } from './carried';
@@ -241,11 +241,14 @@ export class CapacityState {
   markedOverrides(pool: PoolSettings) {
     return markedOverrides(pool, this.carried.marks, this.now());
   }
-  /** Marks a pool, or one of its overrides (instance type, zone), unavailable for `ttlMs`. */
-  markUnavailable(pool: string, reason: string, ttlMs: number, override?: { instanceType: string; availabilityZone?: string }): void {
+  /**
+   * Marks a pool unavailable for `ttlMs`, or, given an offering (instance type, zone) and its market,
+   * that offering for every pool of the market.
+   */
+  markUnavailable(pool: string, reason: string, ttlMs: number, offering?: { instanceType: string; availabilityZone?: string; market: Market }): void {
     const until = this.now() + ttlMs;
-    const mark: UnavailableMark = override
-      ? { pool, instanceType: override.instanceType, availabilityZone: override.availabilityZone, until, reason }
+    const mark: UnavailableMark = offering
+      ? { pool, market: offering.market, instanceType: offering.instanceType, ...(offering.availabilityZone ? { availabilityZone: offering.availabilityZone } : {}), until, reason }
       : { pool, until, reason };
     this.carried.marks = addMark(this.carried.marks, mark);
   }

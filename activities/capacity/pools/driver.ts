@@ -8,7 +8,7 @@ import type { ClusterConfig, PoolConfig } from '../../../config/schema';
 import type { AwsClients } from '../../aws/clients';
 import { mutatingAwsCall, type Mutation } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';
-import type { RemovePoolInstanceInput, RequestPoolCapacityInput, RequestPoolCapacityResult } from '../types';
+import type { OverrideRef, RemovePoolInstanceInput, RequestPoolCapacityInput, RequestPoolCapacityResult } from '../types';
 
 /**
  * The one interface every pool kind implements (one file per kind beside this one; the table of
@@ -50,6 +50,8 @@ export interface PoolState {
 export interface PoolCapacityError {
   code: string;
   message: string;
+  /** The instance types (and zones) the pool names as out of capacity, when it names them. */
+  offerings?: OverrideRef[];
 }
 
 export interface PoolDriver<K extends PoolKind> {
