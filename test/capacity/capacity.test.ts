@@ -365,6 +365,29 @@ describe('capacity workflow', () => {
     });
   });
 
+  it("serves a new request while the previous plan's instances boot", async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
+    let release: () => void = () => undefined;
+    cloud.bootGate = new Promise<void>((r) => (release = r));
+    await withCapacity(cloud, { name: 'boot' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'b1'));
+      await until(handle, (x) => x.booting?.units === 2, 'the first plan booting');
+      await handle.signal(capacityRequestSignal, {
+        direction: 'out',
+        units: 1,
+        reason: 'interruption-warning',
+        source: { kind: 'drain', instanceId: 'i-0123456789abcdef0', eventId: 'd1' },
+      });
+      const s = await until(handle, (x) => x.booting?.units === 3, 'the second plan while the first boots', 10 * SEC);
+      expect(cloud.requests().map((c) => c.units)).toEqual([2, 1]);
+      expect(hasDecision(s, 'registered')).toBe(false);
+      release();
+      const done = await until(handle, (x) => hasDecision(x, 'registered', 2) && x.booting.units === 0 && x.phase === 'idle', 'both ACTIVE');
+      expect(done.pools.find((p) => p.name === 'spot-fleet-instant')?.activeUnits).toBe(3);
+      await abortAndRecord(handle, 'boot-beside-the-loop');
+    });
+  });
+
   it('coalesces requests that arrive together into one plan and records repeats once', async () => {
     const cloud = new FakeCloud();
     await withCapacity(cloud, { name: 'coalesce' }, async ({ handle }) => {

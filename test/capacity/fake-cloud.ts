@@ -83,6 +83,8 @@ export class FakeCloud {
   readonly calls: CallLog[] = [];
   /** Activities that fail while listed (non-retryable here, so a test does not wait out six attempts). */
   failing: InjectedFailure[] = [];
+  /** While set, new instances stay booting (awaitContainerInstancesActive waits on it). */
+  bootGate: Promise<void> | undefined;
   readonly notifications: { title: string; text: string; idempotencyKey: string }[] = [];
   readonly incidents: { title: string; key: string; severity: string }[] = [];
   readonly pools: FakePool[];
@@ -256,6 +258,7 @@ export class FakeCloud {
       },
       awaitContainerInstancesActive: async (input) => {
         log({ activity: 'awaitContainerInstancesActive', units: input.instanceIds.length });
+        if (this.bootGate) await this.bootGate;
         return { active: input.instanceIds, missing: [] };
       },
       removePoolInstance: async (input) => {

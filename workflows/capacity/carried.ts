@@ -37,6 +37,8 @@ export interface CapacityCarriedState {
   continuedRuns: number;
   /** AWS steps failing now (none when the last attempt went through); absent in runs recorded before it. */
   failure?: CapacityFailure;
+  /** Instances launched by earlier plans, not ACTIVE container instances yet (booting.ts watches them). */
+  booting?: Booting[];
   /** Steps that must still happen to finish an earlier plan (a drained victim to take out of its pool, a raise to withdraw). */
   cleanups?: Cleanup[];
 }
@@ -54,6 +56,14 @@ export interface CapacityFailure {
   notified: boolean;
   /** The incident opened for the episode. */
   incident?: string;
+}
+
+export interface Booting {
+  instanceId: string;
+  pool: string;
+  weight: number;
+  /** Epoch ms: given up as not ACTIVE after this (registrationTimeoutSeconds from launch). */
+  deadline: number;
 }
 
 export type Cleanup =
@@ -89,6 +99,7 @@ export function freshState(): CapacityCarriedState {
     planSteps: 0,
     continuedRuns: 0,
     cleanups: [],
+    booting: [],
   };
 }
 

@@ -73,6 +73,8 @@ export interface CapacityStatus extends WorkflowStatus {
   error?: CapacityErrorStatus;
   /** Steps still owed by earlier plans (drained instances to take out of their pools, raises to withdraw). */
   cleanups: number;
+  /** Instances launched by earlier plans, not ACTIVE container instances yet. */
+  booting: { units: number; instances: number };
   pools: PoolStatus[];
   unavailable: UnavailableStatus[];
   pending: { out: number; in: number; unmet: number; requests: number };

@@ -3,6 +3,7 @@ import type { CapacitySnapshot } from '../../activities/capacity/types';
 import { FailureType } from '../../common/failures';
 import type { OperatorControls } from '../lib/operator-controls';
 import { aws } from './activity-options';
+import type { BootWatch } from './booting';
 import type { CapacityState } from './state';
 
 /** What every phase of one capacity run works with. */
@@ -11,6 +12,8 @@ export interface CapacityRun {
   readonly dryRun: boolean;
   readonly state: CapacityState;
   readonly controls: OperatorControls;
+  /** New instances' registration, watched beside the loop. */
+  readonly boot: BootWatch;
 }
 
 /** Describes the cluster's pools and takes the snapshot into the state (status shows it). */

@@ -1,4 +1,4 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { CapacitySettings, LaunchedInstance, Market, PoolSettings, PoolSnapshot } from '../../activities/capacity/types';
 import { failureMessage } from '../lib/failure-message';
 import { recordPoolFallback } from '../lib/metrics';
@@ -32,6 +32,8 @@ export interface ScaleOutOptions {
   market?: Market;
   /** Units the cluster may go over its max by (return to spot, before the on-demand units leave). */
   exceedMaxBy?: number;
+  /** Wait until the new instances are ACTIVE before returning (return to spot). */
+  awaitActive?: boolean;
 }
 
 const unitsOf = (instances: LaunchedInstance[]) => instances.reduce((s, i) => s + i.weight, 0);
@@ -61,6 +63,7 @@ export async function scaleOut(
   let remaining = ask;
   let delivered = 0;
   const fresh: LaunchedInstance[] = [];
+  const launchedBy = new Map<string, string>();
 
   for (const pool of snap.pools) {
     if (remaining <= 0) break;
@@ -80,7 +83,9 @@ export async function scaleOut(
     }
     const poolAsk = Math.min(remaining, room);
     state.summary = `scaling out: asking ${pool.name} for ${poolAsk} of ${ask} units`;
+    const before = fresh.length;
     const got = await askPool(run, { pool, ps, target, units: poolAsk, settings, planSeq }, fresh);
+    for (const i of fresh.slice(before)) launchedBy.set(i.instanceId, pool.name);
     if (got > 0) state.decide({ action: 'pool-delivered', pool: pool.name, units: got, reason: `for: ${why}` });
     delivered += got;
     remaining = Math.max(0, remaining - got);
@@ -89,7 +94,13 @@ export async function scaleOut(
   state.scaled();
 
   if (fresh.length > 0 && !run.dryRun) {
-    if (await awaitRegistration(run, fresh, settings)) return { delivered, unmet: remaining, aborted: true };
+    // The next request must not wait behind this plan's boot (minutes in a storm): instances boot
+    // beside the loop (booting.ts). Return to spot still waits: it takes on-demand out only for spot
+    // units that are ACTIVE. Runs recorded before this waited inline; patched() keeps them replaying.
+    if (!opts.awaitActive && patched('capacity-boot-beside-the-loop')) {
+      run.boot.add(fresh, (i) => launchedBy.get(i.instanceId) ?? 'unknown', settings.registrationTimeoutSeconds * 1000);
+      state.summary = `${fresh.length} new instance(s) booting; requests are served meanwhile`;
+    } else if (await awaitRegistration(run, fresh, settings)) return { delivered, unmet: remaining, aborted: true };
   }
   return { delivered, unmet: remaining, aborted: false };
 }

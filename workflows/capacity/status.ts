@@ -26,6 +26,7 @@ export function capacityStatus(state: CapacityState, phase: string): CapacitySta
         }
       : {}),
     cleanups: st.cleanups?.length ?? 0,
+    booting: { units: (st.booting ?? []).reduce((s, b) => s + b.weight, 0), instances: st.booting?.length ?? 0 },
     dryRun: state.dryRun,
     dryRunCalls: st.dryRunCalls,
     pools: st.pools,

@@ -1,4 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, isCancellation, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { BootWatch } from './booting';
 import { runCleanups } from './cleanups';
 import { recovered } from './failure';
 import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
@@ -37,7 +38,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
   });
   const st = state.carried;
   const controls: OperatorControls = installOperatorControls({ initialPhase: 'idle', status: () => state.status(controls?.phase ?? 'starting') });
-  const run: CapacityRun = { cluster, dryRun: state.dryRun, state, controls };
+  const run: CapacityRun = { cluster, dryRun: state.dryRun, state, controls, boot: new BootWatch(state, cluster) };
 
   setHandler(capacityRequestSignal, (req) => void state.receive(req), {
     description: 'Ask for units of capacity out or in; requests that arrive together coalesce into one plan.',
@@ -67,6 +68,8 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
   if (!st.settings) await attempt('describing the pools', async () => (await refresh(run), false));
   for (;;) {
     state.scheduleFirstReturnToSpot();
+    // Instances a continued run carried over, or whose wait failed a while ago, are watched (again).
+    run.boot.start();
     if (controls.abortRequest) return finishAborted();
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= CONTINUE_AS_NEW_AFTER_EVENTS) {
@@ -83,17 +86,27 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
         ? `waiting for the cooldown until ${iso(state.cooldownUntil())} before ${st.outDeferred.units} out / ${st.inDeferred.units} in units`
         : `idle: ${st.pools.map((p) => `${p.name} ${p.actualUnits}`).join(', ')} units`;
     }
-    const wake = state.nextWakeAt();
+    const wake = Math.min(state.nextWakeAt(), run.boot.wakeAt());
     const wakeIn = wake === Infinity ? undefined : Math.max(1, wake - Date.now());
     // Everything that ends the wait, listed once. A new request wakes the loop even when it must wait
     // (cooldown), so phase and summary say so.
     const signalsAtWait = st.signalsReceived;
+    const bootSettledAtWait = run.boot.settled;
     const interrupted = () =>
-      state.runnable() || state.cleanupsDue() || state.returnToSpotDue() || controls.abortRequest !== undefined || st.signalsReceived !== signalsAtWait;
+      state.runnable() ||
+      state.cleanupsDue() ||
+      state.returnToSpotDue() ||
+      controls.abortRequest !== undefined ||
+      st.signalsReceived !== signalsAtWait ||
+      run.boot.settled !== bootSettledAtWait;
     if (wakeIn === undefined) await condition(interrupted);
     else await condition(interrupted, wakeIn);
 
     if (await controls.checkpoint()) return finishAborted();
+    if (run.boot.settled !== bootSettledAtWait && !state.backingOff()) {
+      // New instances became ACTIVE (or gave up): status shows the pools as they are now.
+      await attempt('describing the pools', async () => (await refresh(run), false));
+    }
     if (state.backingOff()) continue;
     // A failed attempt needs no settings; one that could not even describe the pools tries that first.
     if (!st.settings) {
