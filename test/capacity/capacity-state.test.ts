@@ -1,6 +1,7 @@
 import type { CapacitySnapshot, PoolInstance } from '../../activities/capacity/types';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import type { CapacityDecision } from '../../workflows/capacity/messages';
+import { PLAN_STEP, recordFailure, recovered } from '../../workflows/capacity/failure';
 import { CapacityState } from '../../workflows/capacity/state';
 import { DEFAULT_SETTINGS, ladder } from './fake-cloud';
 
@@ -162,6 +163,31 @@ describe('capacity state', () => {
       ['spot', 'c5.large', 'us-east-1a', 'spot-other'],
       ['spot', 'm5.large', 'us-east-1a', 'spot-fleet-instant'],
     ]);
+  });
+
+  it('backs off a failing AWS step (10 s doubling to 5 min) and ends the episode only when the failed step or a plan goes through, or nothing waits', () => {
+    const { state, advance, now } = make();
+    state.applySnapshot(snapshot([]));
+    state.receive(drain('i-0000000000000000b', 2));
+    state.takePending();
+    state.restorePending('out', 2, 'replacement');
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const f = recordFailure(state, PLAN_STEP, 'describeCapacity: RequestLimitExceeded');
+      waits.push((f.retryAt - now()) / SEC);
+      expect(state.runnable()).toBe(false);
+      advance(f.retryAt - now());
+      expect(state.runnable()).toBe(true);
+    }
+    expect(waits).toEqual([10, 20, 40, 80, 160, 300, 300]);
+    expect(state.status('backing-off').error).toMatchObject({ attempts: 7, since: new Date(T0).toISOString() });
+    expect(state.status('backing-off').pending.out).toBe(2);
+    // An owed withdrawal going through while the 2 units still wait does not end the episode.
+    recovered(state, 'finishing an earlier plan');
+    expect(state.carried.failure?.attempts).toBe(7);
+    recovered(state, PLAN_STEP);
+    expect(state.carried.failure).toBeUndefined();
+    expect(state.carried.decisions.at(-1)).toMatchObject({ action: 'recovered' });
   });
 
   it('retries an unmet shortfall when the first mark expires', () => {

@@ -2,6 +2,9 @@ import type { CapacityFailure } from './carried';
 import { iso } from './rules';
 import type { CapacityState } from './state';
 
+/** The step name of a plan (workflow.ts); its success ends any failing episode. */
+export const PLAN_STEP = 'a plan';
+
 /** Backoff of a failing AWS step on the workflow's own timer (each attempt already had its activity retries). */
 const RETRY_FIRST_MS = 10_000;
 const RETRY_MAX_MS = 300_000;
@@ -38,10 +41,15 @@ export function failureThresholds(state: CapacityState): { notifyMs: number; inc
   };
 }
 
-/** The failing episode is over: a step went through. */
-export function recovered(state: CapacityState): void {
+/**
+ * The failing episode is over when the step that failed, or a whole plan, goes through, or a step
+ * goes through and nothing is left waiting. Another step succeeding while work still waits (an owed
+ * withdrawal before the plan that keeps failing) does not end it, or the episode would restart and
+ * never reach its notification and incident.
+ */
+export function recovered(state: CapacityState, step: string): void {
   const f = state.carried.failure;
-  if (!f) return;
+  if (!f || (step !== f.step && step !== PLAN_STEP && hasWork(state))) return;
   state.carried.failure = undefined;
   state.decide({ action: 'recovered', reason: `AWS steps go through again after ${f.attempts} failed attempt(s) since ${iso(f.since)}` });
 }

@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, isCancellation, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { BootWatch } from './booting';
 import { runCleanups } from './cleanups';
-import { recovered } from './failure';
+import { PLAN_STEP, recovered } from './failure';
 import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from './messages';
 import { runPlan } from './plan';
@@ -56,7 +56,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
   const attempt = async (step: string, fn: () => Promise<boolean>): Promise<boolean> => {
     try {
       const aborted = await fn();
-      recovered(state);
+      recovered(state, step);
       return aborted;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -103,7 +103,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
     else await condition(interrupted, wakeIn);
 
     if (await controls.checkpoint()) return finishAborted();
-    if (run.boot.settled !== bootSettledAtWait && !state.backingOff()) {
+    if (run.boot.settled !== bootSettledAtWait && st.failure === undefined) {
       // New instances became ACTIVE (or gave up): status shows the pools as they are now.
       await attempt('describing the pools', async () => (await refresh(run), false));
     }
@@ -121,7 +121,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
     if (state.runnable()) {
       // Let requests sent together (an alarm storm, several drains) land in the same plan.
       await sleep(COALESCE_MS);
-      const aborted = await attempt('a plan', async () => {
+      const aborted = await attempt(PLAN_STEP, async () => {
         if (await runPlan(run)) return true;
         // Status shows pools as they are after the plan, not as they were before it.
         await refresh(run);
