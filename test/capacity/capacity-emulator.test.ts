@@ -83,13 +83,15 @@ it('EC2 and Auto Scaling throttled for 60 s mid scale-out: Running, the error on
 
     const done = await until(
       status,
-      (s) => s.error === undefined && s.pending.out === 0 && s.decisions.some((d) => d.action === 'registered') && s.booting.units === 0,
+      // The pools are described again once the instances are ACTIVE; wait for that too.
+      (s) => s.error === undefined && s.pending.out === 0 && s.booting.units === 0 && s.pools.find((p) => p.name === 'on-demand')?.activeUnits === 2,
       'the capacity after the throttling',
       180_000,
     );
     expect((await handle.describe()).status.name).toBe('RUNNING');
     expect(done.decisions.some((d) => d.action === 'aws-error')).toBe(true);
     expect(done.decisions.some((d) => d.action === 'recovered')).toBe(true);
+    expect(done.decisions.some((d) => d.action === 'registered')).toBe(true);
     // Exactly the 2 units asked for, from the ASG; the throttled attempts launched nothing extra.
     const g = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups![0]!;
     expect(g.DesiredCapacity).toBe(2);
