@@ -1,14 +1,16 @@
 /**
  * Scale-out alarm → last new container instance ACTIVE, with 0, 1 and 2 of the three pools out of
- * capacity, for the capacity workflow and for a naive ladder that asks one pool at a time and waits
- * out its full fulfilment timeout before the next (what hand-written scalers do), in the same run.
+ * capacity, for the capacity workflow, for a naive ladder that asks one pool at a time and waits
+ * out its full fulfilment timeout before the next (what hand-written scalers do), and for the
+ * healthy pool asked directly (the best any fallback can do), in the same run.
  *
- *   npx tsx bench/capacity-fallback.ts [units=4] [fulfilmentTimeoutSeconds=20] [bootDelaySeconds=3]
+ *   npx tsx bench/capacity-fallback.ts [units=4] [fulfilmentTimeoutSeconds=20] [bootDelaySeconds=3] [failing=0,1,2]
  *
  * AWS is moto behind the simulator with the capacity behaviour: failing pools answer as AWS does
- * (CreateFleet Errors list; Spot Fleet unfulfilled with ActivityStatus error), the ASG fulfils after
- * 1 s, and every new instance registers in the cluster `bootDelaySeconds` after launch. Temporal is a
- * dev server; the workflow runs on a real worker with the real activities.
+ * (CreateFleet Errors list; a Spot Fleet stays pending_fulfillment and says why only in
+ * DescribeSpotFleetRequestHistory), the ASG fulfils after 1 s, and every new instance registers in
+ * the cluster `bootDelaySeconds` after launch. Temporal is a dev server; the workflow runs on a real
+ * worker with the real activities.
  * Prints the figures and writes artifacts/bench/capacity.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,11 +31,14 @@ import { CLUSTER, seedCapacityWorld, type Seeded } from '../test/capacity/world'
 const UNITS = Number(process.argv[2] ?? 4);
 const TIMEOUT_S = Number(process.argv[3] ?? 20);
 const BOOT_S = Number(process.argv[4] ?? 3);
+const FAILING = (process.argv[5] ?? '0,1,2').split(',').map(Number);
 
 interface Figure {
   failingPools: number;
   workflowSeconds: number;
   naiveSeconds: number;
+  /** The first healthy pool asked directly, nothing else: the floor for any fallback. */
+  healthyPoolSeconds: number;
   ratio: number;
   workflowPoolsAsked: string[];
 }
@@ -67,12 +72,12 @@ async function prepare(emu: Emulator, failing: number): Promise<Seeded> {
   return world;
 }
 
-/** The naive ladder: ask a pool, poll until it delivers or its whole timeout passes, then the next pool. */
-async function naiveLadder(world: Seeded, units: number): Promise<void> {
+/** The naive ladder: ask a pool, poll until it delivers or its whole timeout passes, then the next pool (from `first` on). */
+async function naiveLadder(world: Seeded, units: number, first = 0): Promise<void> {
   const act = world.activities;
   const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
   let remaining = units;
-  for (const pool of world.config.clusters[CLUSTER]!.pools) {
+  for (const pool of world.config.clusters[CLUSTER]!.pools.slice(first)) {
     if (remaining <= 0) break;
     const snap = await run(act.describeCapacity, { cluster: CLUSTER });
     const ps = snap.state.find((p) => p.name === pool.name)!;
@@ -106,7 +111,7 @@ async function main(): Promise<void> {
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
   const figures: Figure[] = [];
   try {
-    for (const failing of [0, 1, 2]) {
+    for (const failing of FAILING) {
       // The workflow.
       const world = await prepare(emu, failing);
       const taskQueue = `bench-capacity-${failing}-${Date.now()}`;
@@ -139,10 +144,19 @@ async function main(): Promise<void> {
       await naiveLadder(naiveWorld, UNITS);
       const t1 = await untilActive(emu, before, UNITS, 10 * TIMEOUT_S * 1000);
       const naiveSeconds = (t1 - t0) / 1000;
-      const figure = { failingPools: failing, workflowSeconds, naiveSeconds, ratio: naiveSeconds / workflowSeconds, workflowPoolsAsked: asked };
+
+      // The healthy pool (the first that is not failing) asked directly.
+      const healthyWorld = await prepare(emu, failing);
+      const beforeHealthy = await activeIds(emu);
+      const h0 = Date.now();
+      await naiveLadder(healthyWorld, UNITS, failing);
+      const h1 = await untilActive(emu, beforeHealthy, UNITS, 10 * TIMEOUT_S * 1000);
+      const healthyPoolSeconds = (h1 - h0) / 1000;
+      const figure = { failingPools: failing, workflowSeconds, naiveSeconds, healthyPoolSeconds, ratio: naiveSeconds / workflowSeconds, workflowPoolsAsked: asked };
       figures.push(figure);
       process.stdout.write(
-        `failing pools ${failing}: workflow ${workflowSeconds.toFixed(1)} s, naive ladder ${naiveSeconds.toFixed(1)} s, naive/workflow ${figure.ratio.toFixed(2)}x  [${asked.join(', ')}]\n`,
+        `failing pools ${failing}: workflow ${workflowSeconds.toFixed(1)} s, healthy pool alone ${healthyPoolSeconds.toFixed(1)} s (workflow +${(workflowSeconds - healthyPoolSeconds).toFixed(1)} s), ` +
+          `naive ladder ${naiveSeconds.toFixed(1)} s, naive/workflow ${figure.ratio.toFixed(2)}x  [${asked.join(', ')}]\n`,
       );
     }
   } finally {

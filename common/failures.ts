@@ -27,6 +27,10 @@ export const FailureType = {
   AwsRejected: 'AwsRejected',
   /** fleetops's own input or state check failed (bad config reference, wrong phase, ...). */
   InvalidRequest: 'InvalidRequest',
+  /** A pool refuses to shrink: an Auto Scaling group at its MinSize, and lowering it is not allowed by config. */
+  PoolAtMinimum: 'PoolAtMinimum',
+  /** fleetops's own code threw (TypeError, ReferenceError, ...): the same call fails the same way again. */
+  FleetopsBug: 'FleetopsBug',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
@@ -40,4 +44,6 @@ export const NON_RETRYABLE_FAILURE_TYPES: FailureTypeName[] = [
   FailureType.AwsCapacityUnavailable,
   FailureType.AwsRejected,
   FailureType.InvalidRequest,
+  FailureType.FleetopsBug,
+  FailureType.PoolAtMinimum,
 ];

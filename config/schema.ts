@@ -94,6 +94,11 @@ export const asgPoolSchema = z
     kind: z.literal('asg'),
     market: z.enum(['spot', 'on-demand']).default('on-demand'),
     autoScalingGroupName: name,
+    /**
+     * Scale-in may lower the group's MinSize to take out a drained instance the minimum would keep.
+     * Off: instances the minimum keeps are not chosen, and a removal the minimum refuses is reported.
+     */
+    lowerMinSizeOnScaleIn: z.boolean().default(false),
   })
   .strict();
 
@@ -135,6 +140,10 @@ export const clusterSchema = z
         returnToSpotEverySeconds: positiveSeconds.default(600),
         /** How long new instances may take to boot and become ACTIVE container instances. */
         registrationTimeoutSeconds: positiveSeconds.default(600),
+        /** AWS calls failing this long (the workflow retries them on its own timer): one notification. */
+        errorNotifyAfterSeconds: positiveSeconds.default(120),
+        /** AWS calls failing this long with requests pending: an incident (capacity cannot make progress). */
+        errorIncidentAfterSeconds: positiveSeconds.default(900),
       })
       .strict()
       .prefault({}),

@@ -25,6 +25,17 @@ const THROTTLING_CODES = new Set([
   'PriorRequestNotComplete',
 ]);
 
+/**
+ * Refusals that say "not now" rather than "never": the same request succeeds once the resource
+ * settles. Auto Scaling answers ScalingActivityInProgress (HTTP 400) to TerminateInstanceInAutoScalingGroup,
+ * UpdateAutoScalingGroup and DeleteAutoScalingGroup while a scaling activity runs; ResourceContention
+ * (500) is already retryable as a server fault.
+ */
+const BUSY_CODES = new Set(['ScalingActivityInProgress', 'ScalingActivityInProgressFault']);
+
+/** Errors JavaScript itself throws: a bug in fleetops's own code, never an AWS answer. */
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'ReferenceError', 'RangeError', 'SyntaxError']);
+
 const UNAVAILABLE_CODES = new Set([
   'ServiceUnavailable',
   'ServiceUnavailableException',
@@ -137,6 +148,12 @@ export function classifyAwsError(err: unknown): Classification {
   if (THROTTLING_CODES.has(code) || e.$retryable?.throttling) {
     return { type: FailureType.AwsThrottled, retryable: true, code, httpStatus };
   }
+  // A TypeError from our own code (no AWS metadata) is a bug: retrying it only hides it. A fetch-style
+  // TypeError whose cause is a reset connection is still the network's fault.
+  if (PROGRAMMING_ERRORS.has(code) && e.$metadata === undefined && !isNetworkError({ ...e, message: undefined })) {
+    return { type: FailureType.FleetopsBug, retryable: false, code, httpStatus };
+  }
+  if (BUSY_CODES.has(code)) return { type: FailureType.AwsUnavailable, retryable: true, code, httpStatus };
   if (ACCESS_DENIED_CODES.has(code)) return { type: FailureType.AwsAccessDenied, retryable: false, code, httpStatus };
   if (CAPACITY_CODES.has(code)) return { type: FailureType.AwsCapacityUnavailable, retryable: false, code, httpStatus };
   if (isNotFound(code)) return { type: FailureType.AwsNotFound, retryable: false, code, httpStatus };

@@ -71,6 +71,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
         market: driverFor(p).market(p),
         fulfilmentTimeoutSeconds: p.fulfilmentTimeoutSeconds,
         ...(p.maxCapacity !== undefined ? { maxUnits: p.maxCapacity } : {}),
+        ...(p.kind === 'asg' && p.lowerMinSizeOnScaleIn ? { lowerMinSizeOnScaleIn: true } : {}),
         overrides: poolOverrides(p).map((o) => ({
           instanceType: o.instanceType,
           ...(o.availabilityZone ? { availabilityZone: o.availabilityZone } : {}),
@@ -197,6 +198,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
           market,
           targetUnits: raw.targetUnits ?? actualUnits,
           actualUnits,
+          ...(raw.minUnits !== undefined ? { minUnits: raw.minUnits } : {}),
           activeUnits: instances.filter((i) => i.containerStatus === 'ACTIVE').reduce((s, i) => s + i.weight, 0),
           instances,
         };
@@ -241,10 +243,24 @@ export function createCapacityActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Lowers a pool's target without terminating anything (withdraws an undelivered request); a pool without a target has nothing to lower. */
+    /**
+     * Withdraws an undelivered request: lowers a pool's target without letting the pool choose
+     * victims (an ASG lowered by DesiredCapacity terminates by its own policy, serving instances
+     * included). Instances outside `keepInstanceIds` that are not ACTIVE container instances may be
+     * named to go; a pool without a target has nothing to lower.
+     */
     async setPoolTarget(input: SetPoolTargetInput): Promise<MutationOutcome> {
       const pool = poolConfig(input.cluster, input.pool);
-      return { dryRunCalls: await driverFor(pool).withdraw(contextOf(input.cluster), pool, input.targetUnits, input.dryRun) };
+      const ctx = contextOf(input.cluster);
+      const driver = driverFor(pool);
+      let unwanted: string[] = [];
+      if (input.keepInstanceIds) {
+        // Launched for the request and not serving (not an ACTIVE container instance): these may be named to go.
+        const keep = new Set(input.keepInstanceIds);
+        const [state, view] = await Promise.all([driver.describe(ctx, pool), clusterView(input.cluster)]);
+        unwanted = state.instances.filter((i) => !keep.has(i.instanceId) && view.get(i.instanceId)?.status !== 'ACTIVE').map((i) => i.instanceId);
+      }
+      return { dryRunCalls: await driver.withdraw(ctx, pool, input.targetUnits, input.dryRun, unwanted) };
     },
 
     /** Polls ECS until every instance is an ACTIVE container instance in the cluster, or the timeout. */

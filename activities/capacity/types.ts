@@ -32,6 +32,8 @@ export interface PoolSettings {
   maxUnits?: number;
   /** The instance-type/zone overrides a request may use (ec2-fleet); empty for kinds without overrides. */
   overrides: PoolOverrideView[];
+  /** asg: scale-in may lower the group's MinSize (config lowerMinSizeOnScaleIn). */
+  lowerMinSizeOnScaleIn?: boolean;
 }
 
 export interface CapacitySettings {
@@ -42,6 +44,9 @@ export interface CapacitySettings {
   unavailableTtlSeconds: number;
   returnToSpotEverySeconds: number;
   registrationTimeoutSeconds: number;
+  /** Absent in histories recorded before them; the workflow then uses the schema's defaults. */
+  errorNotifyAfterSeconds?: number;
+  errorIncidentAfterSeconds?: number;
 }
 
 export interface PoolInstance {
@@ -69,6 +74,8 @@ export interface PoolSnapshot {
   targetUnits: number;
   /** Units of pending or running instances. */
   actualUnits: number;
+  /** The least the pool keeps (ASG MinSize); scale-in does not choose victims below it. */
+  minUnits?: number;
   /** Units of instances that are ACTIVE container instances in the cluster. */
   activeUnits: number;
   instances: PoolInstance[];
@@ -137,8 +144,8 @@ export interface AwaitPoolFulfilmentInput {
 export interface AwaitPoolFulfilmentResult {
   deliveredUnits: number;
   instances: LaunchedInstance[];
-  /** Set when the pool reported it cannot deliver (Spot Fleet ActivityStatus error, failed ASG activity). */
-  capacityError?: { code: string; message: string };
+  /** Set when the pool reported it cannot deliver (Spot Fleet history error, failed ASG activity), with the types/zones it named. */
+  capacityError?: { code: string; message: string; offerings?: OverrideRef[] };
   timedOut: boolean;
 }
 
@@ -146,6 +153,8 @@ export interface SetPoolTargetInput {
   cluster: string;
   pool: string;
   targetUnits: number;
+  /** Instances that stay (the pool's before the raise, and what it delivered); anything else may be named to go. */
+  keepInstanceIds?: string[];
   dryRun?: boolean;
 }
 

@@ -6,6 +6,7 @@ import {
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSpotFleetInstancesCommand,
+  DescribeSpotFleetRequestsCommand,
   ModifySpotFleetRequestCommand,
   RunInstancesCommand,
   type Instance,
@@ -14,20 +15,32 @@ import {
 import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
-import { awsSuccessResponse, type SimResponse } from '../protocol';
+import { awsErrorResponse, awsSuccessResponse, type SimResponse } from '../protocol';
 
 /**
  * EC2 capacity as the capacity workflow meets it, which moto does not model (moto launches whatever
  * is asked at once and never registers container instances):
  *  - per-pool capacity limits that fail the way AWS fails: CreateFleet `instant` answers with what it
  *    could launch and an `Errors` entry per override that ran out (InsufficientInstanceCapacity...);
- *    a Spot Fleet raised past its limit stays unfulfilled with ActivityStatus `error`; an ASG raised
- *    past its limit gets a failed scaling activity;
+ *    an ASG raised past its limit gets a failed scaling activity;
+ *  - a Spot Fleet raised past its limit stays `pending_fulfillment` (ActivityStatus says nothing of
+ *    capacity: AWS sets `error` for a broken request, not for a shortage) and tells it only in its
+ *    history, as "Spot Fleet event types"
+ *    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-event-types.html) and
+ *    DescribeSpotFleetRequestHistory (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSpotFleetRequestHistory.html)
+ *    document: an `information` / `launchSpecTemporarilyBlacklisted` record per launch specification
+ *    (type, AMI, platform, zone, the capacity error) and an `error` / `allLaunchSpecsTemporarilyBlacklisted`
+ *    record once every specification failed. moto has no history; this behaviour answers
+ *    DescribeSpotFleetRequestHistory from what it recorded (StartTime and EventType filter it);
  *  - delayed fulfilment of Spot Fleet and ASG raises (`fulfilmentDelaySeconds`);
  *  - new instances join an ECS cluster `bootDelaySeconds` after launch, through
  *    RegisterContainerInstance with an identity document naming the EC2 instance, as the ECS agent does:
  *    CreateFleet launches (whether limits are set or not) join the cluster their `fleetops:cluster`
- *    instance tag names, else `cluster`; Spot Fleet and ASG raises join `cluster`.
+ *    instance tag names, else `cluster`; Spot Fleet and ASG raises join `cluster`;
+ *  - CreateFleet honours its ClientToken as "Ensuring idempotency in Amazon EC2 API requests"
+ *    (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html) says, which moto
+ *    ignores: a repeated token with the same parameters answers the first request's result (its
+ *    fleet and instances, nothing new launched); with other parameters, IdempotentParameterMismatch.
  *
  * Routes under `/_sim/capacity`: `POST /limits` `{ overrides?: [{instanceType?, availabilityZone?,
  * market?, available, errorCode?}], pools?: {<sfr id or ASG name>: {maxUnits, errorCode?}} }`
@@ -80,6 +93,13 @@ interface Registration {
   registerAt: number;
   registeredAt?: string;
   error?: string;
+}
+
+interface HistoryRecord {
+  at: string;
+  type: 'error' | 'information' | 'fleetRequestChange' | 'instanceChange';
+  subType: string;
+  description: string;
 }
 
 interface FailedActivity {
@@ -164,7 +184,52 @@ export const capacityBehaviour: BehaviourFactory = () => {
   let failedActivities: FailedActivity[] = [];
   /** Spot Fleets whose declared target differs from moto's, and whether they failed. */
   const declared = new Map<string, { target: number; error?: string }>();
+  /** DescribeSpotFleetRequestHistory records per Spot Fleet (moto keeps none). */
+  const fleetHistory = new Map<string, HistoryRecord[]>();
+
+  async function recordBlocked(ctx: BehaviourContext, sfr: string, code: string): Promise<void> {
+    const res = await ctx.aws().ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [sfr] }));
+    const specs = res.SpotFleetRequestConfigs?.[0]?.SpotFleetRequestConfig?.LaunchSpecifications ?? [];
+    const at = new Date().toISOString();
+    const records = fleetHistory.get(sfr) ?? [];
+    for (const spec of specs) {
+      const zone = spec.Placement?.AvailabilityZone;
+      records.push({
+        at,
+        type: 'information',
+        subType: 'launchSpecTemporarilyBlacklisted',
+        description: `${spec.InstanceType ?? 'unknown'}, ${spec.ImageId ?? ''}, Linux/UNIX${zone ? `, ${zone}` : ''}: ${code}: There is no Spot capacity available that matches your request.`,
+      });
+    }
+    records.push({ at, type: 'error', subType: 'allLaunchSpecsTemporarilyBlacklisted', description: 'All launch specifications are temporarily blacklisted after several failed attempts to launch instances.' });
+    fleetHistory.set(sfr, records);
+  }
+
+  function historyResponse(req: SimRequest): SimResponse {
+    const sfr = param(req.params, 'SpotFleetRequestId') ?? '';
+    const start = Date.parse(param(req.params, 'StartTime') ?? '');
+    if (!sfr || Number.isNaN(start)) {
+      return awsErrorResponse(req, { status: 400, code: 'MissingParameter', message: 'The request must contain the parameters SpotFleetRequestId and StartTime' });
+    }
+    const eventType = param(req.params, 'EventType');
+    const records = (fleetHistory.get(sfr) ?? []).filter((r) => Date.parse(r.at) >= start && (!eventType || r.type === eventType));
+    const now = new Date().toISOString();
+    const items = records
+      .map(
+        (r) =>
+          `<item><eventInformation><eventSubType>${xmlEscape(r.subType)}</eventSubType><eventDescription>${xmlEscape(r.description)}</eventDescription></eventInformation>` +
+          `<eventType>${r.type}</eventType><timestamp>${r.at}</timestamp></item>`,
+      )
+      .join('');
+    return awsSuccessResponse(req, {
+      xml: `<spotFleetRequestId>${xmlEscape(sfr)}</spotFleetRequestId><startTime>${new Date(start).toISOString()}</startTime><lastEvaluatedTime>${now}</lastEvaluatedTime><historyRecordSet>${items}</historyRecordSet>`,
+    });
+  }
   let fleetSeq = 0;
+  /** CreateFleet answers by ClientToken, with the parameters they answered (the token excluded). */
+  const fleetTokens = new Map<string, { fingerprint: string; res: SimResponse }>();
+  const fingerprint = (params: Record<string, unknown>) =>
+    JSON.stringify(Object.entries(params).filter(([k]) => k !== 'ClientToken').sort(([a], [b]) => a.localeCompare(b)));
 
   const bootMs = () => (config.bootDelaySeconds ?? 0) * 1000;
 
@@ -205,8 +270,11 @@ export const capacityBehaviour: BehaviourFactory = () => {
           ...(p.excessPolicy ? { ExcessCapacityTerminationPolicy: p.excessPolicy as 'noTermination' } : {}),
         }),
       );
-      if (allowed < p.target) declared.set(p.pool, { target: p.target, error: rule?.errorCode ?? 'InsufficientInstanceCapacity' });
-      else declared.delete(p.pool);
+      if (allowed < p.target) {
+        const code = rule?.errorCode ?? 'InsufficientInstanceCapacity';
+        declared.set(p.pool, { target: p.target, error: code });
+        await recordBlocked(ctx, p.pool, code);
+      } else declared.delete(p.pool);
       schedule((await spotFleetInstances(ctx, p.pool)).filter((id) => !before.has(id)), config.cluster);
     } else {
       const before = new Set(await asgInstances(ctx, p.pool));
@@ -296,6 +364,17 @@ export const capacityBehaviour: BehaviourFactory = () => {
     name: 'capacity',
 
     async intercept(req, ctx) {
+      if (req.service === 'ec2' && req.action === 'DescribeSpotFleetRequestHistory') return historyResponse(req);
+      const token = req.service === 'ec2' && req.action === 'CreateFleet' ? param(req.params, 'ClientToken') : undefined;
+      const seen = token !== undefined ? fleetTokens.get(token) : undefined;
+      if (seen) {
+        if (seen.fingerprint === fingerprint(req.params)) return { ...seen.res, body: Buffer.from(seen.res.body) };
+        return awsErrorResponse(req, {
+          status: 400,
+          code: 'IdempotentParameterMismatch',
+          message: `The client token you have provided is associated with a resource that is already deleted or has different parameters. Please use a different client token.`,
+        });
+      }
       if (req.service === 'ec2' && req.action === 'CreateFleet' && param(req.params, 'Type') === 'instant' && limits.overrides.length > 0) {
         return createFleet(req, ctx);
       }
@@ -348,6 +427,8 @@ export const capacityBehaviour: BehaviourFactory = () => {
 
     afterResponse(req, res) {
       if (req.service === 'ec2' && req.action === 'CreateFleet' && res.status === 200) {
+        const token = param(req.params, 'ClientToken');
+        if (token !== undefined && !fleetTokens.has(token)) fleetTokens.set(token, { fingerprint: fingerprint(req.params), res: { ...res, body: Buffer.from(res.body) } });
         // Launched by moto (no override limits set): these boot and join their cluster too. Instances this
         // behaviour launched itself are already scheduled; schedule() keeps one registration per instance.
         const ids = [...res.body.toString('utf8').matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map((m) => m[1]!);
@@ -361,7 +442,8 @@ export const capacityBehaviour: BehaviourFactory = () => {
         if (!d) return item;
         return item
           .replace(/<targetCapacity>[^<]*<\/targetCapacity>/, `<targetCapacity>${d.target}</targetCapacity>`)
-          .replace(/^<item>/, `<item><activityStatus>${d.error ? 'error' : 'pending_fulfillment'}</activityStatus>`);
+          // A shortage leaves the fleet pending_fulfillment; only its history says why.
+          .replace(/^<item>/, `<item><activityStatus>pending_fulfillment</activityStatus>`);
       });
       return { ...res, body: Buffer.from(body) };
     },
@@ -431,6 +513,8 @@ export const capacityBehaviour: BehaviourFactory = () => {
       registrations = [];
       failedActivities = [];
       declared.clear();
+      fleetTokens.clear();
+      fleetHistory.clear();
     },
   };
   return behaviour;

@@ -1,5 +1,6 @@
 import type { BehaviourFactory } from '../behaviour';
 import { asgLifecycle } from './asg-lifecycle';
+import { asgScaling } from './asg-scaling';
 import { capacityBehaviour } from './capacity';
 import { cloudwatchAlarmEvents } from './cloudwatch-alarm-events';
 import { ec2StateEvents } from './ec2-state-events';
@@ -20,6 +21,7 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   ecsDeploymentsBehaviour,
   ecsScheduler,
   asgLifecycle,
+  asgScaling,
   spotInterruption,
   capacityBehaviour,
   ec2StateEvents,

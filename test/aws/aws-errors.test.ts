@@ -1,4 +1,4 @@
-import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
@@ -74,6 +74,16 @@ const injected: InjectedCase[] = [
   { name: 'a 502 with a code the classifier does not know', fault: { service: 'sqs', fault: { kind: 'error', status: 502, code: 'BadGateway' } }, action: 'sqs:ListQueues', call: () => emu.aws.sqs.send(new ListQueuesCommand({})), type: FailureType.AwsUnavailable, code: 'BadGateway', httpStatus: 502 },
   // Network: retryable.
   { name: 'connection reset', fault: { service: 'ecs', fault: { kind: 'reset' } }, action: 'ecs:ListClusters', call: () => emu.aws.ecs.send(new ListClustersCommand({})), type: FailureType.AwsNetwork, code: /.+/, httpStatus: null },
+  // Busy (Auto Scaling, while a scaling activity runs): not now, not never. Retryable.
+  {
+    name: 'Auto Scaling ScalingActivityInProgress on TerminateInstanceInAutoScalingGroup',
+    fault: { service: 'autoscaling', action: 'TerminateInstanceInAutoScalingGroup', fault: { kind: 'error', status: 400, code: 'ScalingActivityInProgress', message: 'Scaling activities in progress.' } },
+    action: 'autoscaling:TerminateInstanceInAutoScalingGroup',
+    call: () => emu.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: 'i-0123456789abcdef0', ShouldDecrementDesiredCapacity: true })),
+    type: FailureType.AwsUnavailable,
+    code: 'ScalingActivityInProgress',
+    httpStatus: 400,
+  },
   // Access denied: not retryable.
   { name: 'ECS AccessDeniedException', fault: { service: 'ecs', fault: { kind: 'error', status: 400, code: 'AccessDeniedException' } }, action: 'ecs:ListClusters', call: () => emu.aws.ecs.send(new ListClustersCommand({})), type: FailureType.AwsAccessDenied, code: 'AccessDeniedException', httpStatus: 400 },
   { name: 'EC2 UnauthorizedOperation', fault: { service: 'ec2', action: 'TerminateInstances', fault: { kind: 'error', status: 403, code: 'UnauthorizedOperation' } }, action: 'ec2:TerminateInstances', call: () => emu.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })), type: FailureType.AwsAccessDenied, code: 'UnauthorizedOperation', httpStatus: 403 },
@@ -152,5 +162,22 @@ describe("Node's own network error shape", () => {
   it('reports the Node code of a reset the SDK names TimeoutError', () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 1 } });
     expect(classifyAwsError(reset)).toEqual({ type: FailureType.AwsNetwork, retryable: true, code: 'ECONNRESET', httpStatus: undefined });
+  });
+});
+
+describe('errors from our own code', () => {
+  it('a TypeError thrown inside an AWS step is a bug, not a retryable network error', async () => {
+    const f = await classified('ec2:DescribeInstances', async () => {
+      const reservations = undefined as unknown as { Instances: unknown[] }[];
+      return reservations[0]!.Instances;
+    });
+    expect(f.type).toBe(FailureType.FleetopsBug);
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toMatch(/^ec2:DescribeInstances: TypeError/);
+  });
+
+  it('a TypeError whose cause is a reset connection stays a network error', () => {
+    const failed = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+    expect(classifyAwsError(failed)).toMatchObject({ type: FailureType.AwsNetwork, retryable: true });
   });
 });

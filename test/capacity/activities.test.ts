@@ -1,6 +1,7 @@
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
+import { DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, DescribeSpotFleetRequestHistoryCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ASG, CLUSTER, seedCapacityWorld } from './world';
@@ -77,6 +78,21 @@ describe('capacity activities against moto + simulator', () => {
     expect(active).toEqual({ active: ids, missing: [] });
   });
 
+  it('CreateFleet answers a repeated ClientToken with the first fleet and its instances, and other parameters with IdempotentParameterMismatch', async () => {
+    const { activities } = await seedCapacityWorld(emu);
+    const ask = { cluster: CLUSTER, pool: 'spot-instant', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'plan-1' };
+    const first = await run(activities.requestPoolCapacity, ask);
+    const again = await run(activities.requestPoolCapacity, ask);
+    if (first.kind !== 'instant' || again.kind !== 'instant') throw new Error('expected instant results');
+    expect(first.launchedUnits).toBe(2);
+    expect(again.launched.map((i) => i.instanceId)).toEqual(first.launched.map((i) => i.instanceId));
+    const snap = await run(activities.describeCapacity, { cluster: CLUSTER });
+    expect(snap.state.find((p) => p.name === 'spot-instant')?.actualUnits).toBe(2);
+    await expect(run(activities.requestPoolCapacity, { ...ask, units: 3, newTargetUnits: 3 })).rejects.toMatchObject({
+      message: expect.stringMatching(/IdempotentParameterMismatch/),
+    });
+  });
+
   it('leaves overrides marked unavailable out of CreateFleet and records the call in a dry run', async () => {
     const { activities } = await seedCapacityWorld(emu);
     const dry = await run(activities.requestPoolCapacity, {
@@ -96,12 +112,13 @@ describe('capacity activities against moto + simulator', () => {
     expect(snap.state.find((p) => p.name === 'spot-instant')?.actualUnits).toBe(0);
   });
 
-  it('a Spot Fleet raised past its capacity stays unfulfilled with ActivityStatus error, and the raise can be withdrawn', async () => {
+  it('a Spot Fleet raised past its capacity stays pending_fulfillment; its history says why, and the wait reports it in seconds, not at the timeout', async () => {
     const { activities, spotFleetRequestId } = await seedCapacityWorld(emu);
     await emu.sim.request('POST', 'capacity/limits', { pools: { [spotFleetRequestId]: { maxUnits: 2 } } });
     const before = await run(activities.describeCapacity, { cluster: CLUSTER });
     const pool = before.state.find((p) => p.name === 'spot-diversified')!;
     expect(pool.targetUnits).toBe(1);
+    const requestedAt = new Date().toISOString();
     await run(activities.requestPoolCapacity, {
       cluster: CLUSTER,
       pool: 'spot-diversified',
@@ -110,19 +127,25 @@ describe('capacity activities against moto + simulator', () => {
       excludeOverrides: [],
       clientToken: 'x',
     });
+    const started = Date.now();
     const f = await run(activities.awaitPoolFulfilment, {
       cluster: CLUSTER,
       pool: 'spot-diversified',
       knownInstanceIds: pool.instances.map((i) => i.instanceId),
       units: 3,
-      timeoutSeconds: 10,
+      timeoutSeconds: 60,
       pollSeconds: 0.2,
+      requestedAt,
     });
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(f.deliveredUnits).toBe(1);
-    expect(f.capacityError?.code).toBe('SpotFleetUnfulfilled');
+    expect(f.capacityError?.code).toBe('allLaunchSpecsTemporarilyBlacklisted');
+    expect(f.capacityError?.offerings).toEqual([expect.objectContaining({ instanceType: 'm5.large' })]);
     expect(f.timedOut).toBe(false);
     const sfr = await emu.aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotFleetRequestId] }));
-    expect(sfr.SpotFleetRequestConfigs?.[0]).toMatchObject({ ActivityStatus: 'error', SpotFleetRequestConfig: expect.objectContaining({ TargetCapacity: 4 }) });
+    expect(sfr.SpotFleetRequestConfigs?.[0]).toMatchObject({ ActivityStatus: 'pending_fulfillment', SpotFleetRequestConfig: expect.objectContaining({ TargetCapacity: 4 }) });
+    const history = await emu.aws.ec2.send(new DescribeSpotFleetRequestHistoryCommand({ SpotFleetRequestId: spotFleetRequestId, StartTime: new Date(requestedAt), EventType: 'error' }));
+    expect(history.HistoryRecords?.map((r) => r.EventInformation?.EventSubType)).toEqual(['allLaunchSpecsTemporarilyBlacklisted']);
 
     await run(activities.setPoolTarget, { cluster: CLUSTER, pool: 'spot-diversified', targetUnits: 2 });
     const after = await emu.aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [spotFleetRequestId] }));
@@ -167,6 +190,62 @@ describe('capacity activities against moto + simulator', () => {
     const g = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups?.[0];
     expect(g?.DesiredCapacity).toBe(1);
     expect(g?.Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+  });
+
+  it.each([
+    [false, 'refuses to take a drained instance out of an ASG at its min size (PoolAtMinimum), and nothing is terminated'],
+    [true, 'lowers the min size first when the pool allows it, then takes the instance out'],
+  ])('ASG at its min size, lowerMinSizeOnScaleIn %s: %s', async (lower) => {
+    const { activities } = await seedCapacityWorld(emu, { lowerMinSizeOnScaleIn: lower });
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'min' });
+    const f = await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: [], units: 2, timeoutSeconds: 10, pollSeconds: 0.2 });
+    await emu.aws.autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: ASG, MinSize: 2 }));
+    const victim = f.instances[0]!.instanceId;
+    const removal = run(activities.removePoolInstance, { cluster: CLUSTER, pool: 'on-demand', instanceId: victim, weight: 1 });
+    const group = async () => (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups![0]!;
+    const state = async () => (await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [victim] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+    if (!lower) {
+      await expect(removal).rejects.toMatchObject({ type: 'PoolAtMinimum', nonRetryable: true, message: expect.stringMatching(/min size/) });
+      const g = await group();
+      expect([g.MinSize, g.DesiredCapacity]).toEqual([2, 2]);
+      expect(g.Instances?.map((i) => i.InstanceId)).toContain(victim);
+      expect(await state()).toBe('running');
+    } else {
+      await removal;
+      const g = await group();
+      expect([g.MinSize, g.DesiredCapacity]).toEqual([1, 1]);
+      expect(g.Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+      expect(['shutting-down', 'terminated']).toContain(await state());
+    }
+  });
+
+  it('withdrawing an ASG raise names the instances launched for it and never lets the group terminate serving ones', async () => {
+    const { activities } = await seedCapacityWorld(emu);
+    await emu.sim.request('POST', 'capacity/config', { fulfilmentDelaySeconds: 0, bootDelaySeconds: 0, cluster: CLUSTER });
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 2, newTargetUnits: 2, excludeOverrides: [], clientToken: 'w1' });
+    const serving = (await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: [], units: 2, timeoutSeconds: 10, pollSeconds: 0.2 })).instances.map((i) => i.instanceId);
+    await emu.sim.tick('capacity');
+    expect((await run(activities.awaitContainerInstancesActive, { cluster: CLUSTER, instanceIds: serving, timeoutSeconds: 10, pollSeconds: 0.2 })).missing).toEqual([]);
+
+    // A raise of 3 whose instances are still booting when the plan gives up on it; one of them has booted and serves.
+    await emu.sim.request('POST', 'capacity/config', { bootDelaySeconds: 3600 });
+    await run(activities.requestPoolCapacity, { cluster: CLUSTER, pool: 'on-demand', units: 3, newTargetUnits: 5, excludeOverrides: [], clientToken: 'w2' });
+    const late = (await run(activities.awaitPoolFulfilment, { cluster: CLUSTER, pool: 'on-demand', knownInstanceIds: serving, units: 3, timeoutSeconds: 10, pollSeconds: 0.2 })).instances.map((i) => i.instanceId);
+    expect(late).toHaveLength(3);
+    await emu.aws.ecs.send(
+      new RegisterContainerInstanceCommand({ cluster: CLUSTER, instanceIdentityDocument: JSON.stringify({ instanceId: late[0], region: 'us-east-1', accountId: '123456789012' }) }),
+    );
+
+    await run(activities.setPoolTarget, { cluster: CLUSTER, pool: 'on-demand', targetUnits: 2, keepInstanceIds: serving });
+    const g = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups![0]!;
+    const inGroup = g.Instances?.map((i) => i.InstanceId) ?? [];
+    expect(inGroup).toEqual(expect.arrayContaining([...serving, late[0]]));
+    expect(inGroup).not.toContain(late[1]);
+    expect(inGroup).not.toContain(late[2]);
+    // The one that already serves stays: the target goes down only as far as nothing else must go.
+    expect(g.DesiredCapacity).toBe(3);
+    const running = await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: serving }));
+    expect(running.Reservations?.flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name)).toEqual(['running', 'running']);
   });
 
   it('reports a pool that does not deliver within its timeout', async () => {

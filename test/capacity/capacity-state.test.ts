@@ -1,6 +1,7 @@
 import type { CapacitySnapshot, PoolInstance } from '../../activities/capacity/types';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import type { CapacityDecision } from '../../workflows/capacity/messages';
+import { PLAN_STEP, recordFailure, recovered } from '../../workflows/capacity/failure';
 import { CapacityState } from '../../workflows/capacity/state';
 import { DEFAULT_SETTINGS, ladder } from './fake-cloud';
 
@@ -127,11 +128,11 @@ describe('capacity state', () => {
     state.markUnavailable(spotFleet!.name, 'SpotFleetUnfulfilled', 180 * SEC);
     expect(state.blockedBy(spotFleet!)).toMatchObject({ pool: 'spot-diversified', reason: 'SpotFleetUnfulfilled' });
 
-    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5.large', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a' });
+    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5.large', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot' });
     expect(state.blockedBy(fleet!)).toBeUndefined();
     expect(state.markedOverrides(fleet!)).toEqual([{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }]);
     advance(10 * SEC);
-    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5a.large', 180 * SEC, { instanceType: 'm5a.large' });
+    state.markUnavailable(fleet!.name, 'InsufficientInstanceCapacity: m5a.large', 180 * SEC, { instanceType: 'm5a.large', market: 'spot' });
     expect(state.blockedBy(fleet!)?.reason).toMatch(/^every instance type and zone unavailable/);
     expect(state.status('idle').unavailable).toHaveLength(3);
 
@@ -139,8 +140,54 @@ describe('capacity state', () => {
     expect(state.blockedBy(spotFleet!)).toBeUndefined();
     expect(state.blockedBy(fleet!)).toBeUndefined();
     expect(state.status('idle').unavailable).toEqual([
-      { pool: fleet!.name, instanceType: 'm5a.large', availabilityZone: undefined, until: new Date(T0 + 190 * SEC).toISOString(), reason: 'InsufficientInstanceCapacity: m5a.large' },
+      { pool: fleet!.name, market: 'spot', instanceType: 'm5a.large', until: new Date(T0 + 190 * SEC).toISOString(), reason: 'InsufficientInstanceCapacity: m5a.large' },
     ]);
+  });
+
+  it('remembers unavailable capacity per instance type, zone and market: every pool of that market skips it, whichever pool found it', () => {
+    const { state } = make();
+    const [fleet] = ladder();
+    const other = { ...fleet!, name: 'spot-other', overrides: [{ instanceType: 'm5.large', availabilityZone: 'us-east-1a', weight: 1 }, { instanceType: 'c5.large', availabilityZone: 'us-east-1a', weight: 1 }] };
+    const onDemand = { ...other, name: 'od-fleet', market: 'on-demand' as const };
+    // The Spot Fleet's history names m5.large in us-east-1a.
+    state.markUnavailable('spot-diversified', 'allLaunchSpecsTemporarilyBlacklisted', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot' });
+    expect(state.markedOverrides(fleet!)).toEqual([{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }]);
+    expect(state.markedOverrides(other)).toEqual([{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }]);
+    // On-demand capacity of the same type is another offering.
+    expect(state.markedOverrides(onDemand)).toEqual([]);
+    state.markUnavailable('spot-other', 'InsufficientInstanceCapacity', 180 * SEC, { instanceType: 'c5.large', availabilityZone: 'us-east-1a', market: 'spot' });
+    expect(state.blockedBy(other)?.reason).toMatch(/^every instance type and zone unavailable/);
+    // One entry per offering in status, whichever pool reported it last.
+    state.markUnavailable('spot-fleet-instant', 'InsufficientInstanceCapacity', 180 * SEC, { instanceType: 'm5.large', availabilityZone: 'us-east-1a', market: 'spot' });
+    expect(state.status('idle').unavailable.map((u) => [u.market, u.instanceType, u.availabilityZone, u.pool])).toEqual([
+      ['spot', 'c5.large', 'us-east-1a', 'spot-other'],
+      ['spot', 'm5.large', 'us-east-1a', 'spot-fleet-instant'],
+    ]);
+  });
+
+  it('backs off a failing AWS step (10 s doubling to 5 min) and ends the episode only when the failed step or a plan goes through, or nothing waits', () => {
+    const { state, advance, now } = make();
+    state.applySnapshot(snapshot([]));
+    state.receive(drain('i-0000000000000000b', 2));
+    state.takePending();
+    state.restorePending('out', 2, 'replacement');
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const f = recordFailure(state, PLAN_STEP, 'describeCapacity: RequestLimitExceeded');
+      waits.push((f.retryAt - now()) / SEC);
+      expect(state.runnable()).toBe(false);
+      advance(f.retryAt - now());
+      expect(state.runnable()).toBe(true);
+    }
+    expect(waits).toEqual([10, 20, 40, 80, 160, 300, 300]);
+    expect(state.status('backing-off').error).toMatchObject({ attempts: 7, since: new Date(T0).toISOString() });
+    expect(state.status('backing-off').pending.out).toBe(2);
+    // An owed withdrawal going through while the 2 units still wait does not end the episode.
+    recovered(state, 'finishing an earlier plan');
+    expect(state.carried.failure?.attempts).toBe(7);
+    recovered(state, PLAN_STEP);
+    expect(state.carried.failure).toBeUndefined();
+    expect(state.carried.decisions.at(-1)).toMatchObject({ action: 'recovered' });
   });
 
   it('retries an unmet shortfall when the first mark expires', () => {

@@ -8,7 +8,7 @@ import type { CapacityRequest } from '../../common/workflow-inputs';
 import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../workflows/capacity/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
-import { FakeCloud } from './fake-cloud';
+import { FakeCloud, ladder } from './fake-cloud';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 
 /**
@@ -97,8 +97,8 @@ interface Run {
   replacementRequests: string[];
 }
 
-async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: string }, body: (run: Run) => Promise<void>): Promise<void> {
-  const cluster = uniqueCluster(opts.name);
+async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: string; cluster?: string }, body: (run: Run) => Promise<void>): Promise<void> {
+  const cluster = opts.cluster ?? uniqueCluster(opts.name);
   const taskQueue = uniqueTaskQueue('capacity');
   const replacementRequests: string[] = [];
   cloud.now = () => Date.now();
@@ -225,7 +225,7 @@ describe('capacity workflow', () => {
       await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
       const s = await until(handle, (x) => hasDecision(x, 'registered'), 'instances ACTIVE');
       expect(cloud.requests().map((c) => c.pool)).toEqual(['spot-fleet-instant', 'spot-diversified', 'on-demand']);
-      expect(s.decisions.find((d) => d.action === 'pool-failed' && d.pool === 'spot-diversified')?.reason).toMatch(/SpotFleetUnfulfilled/);
+      expect(s.decisions.find((d) => d.action === 'pool-failed' && d.pool === 'spot-diversified')?.reason).toMatch(/allLaunchSpecsTemporarilyBlacklisted/);
       await abortAndRecord(handle, 'spot-fleet-error');
     });
   });
@@ -243,6 +243,151 @@ describe('capacity workflow', () => {
       await until(handle, (x) => x.pending.unmet === 0 && hasDecision(x, 'registered'), 'retried shortfall');
       expect(cloud.units('spot-fleet-instant')).toBe(2);
       await abortAndRecord(handle, 'unmet-retried-after-ttl');
+    });
+  });
+
+  it('gives every plan its own CreateFleet client token, also in a later execution and with a long pool name', async () => {
+    const pools = ladder();
+    pools[0]!.name = `spot-${'x'.repeat(70)}`;
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 }, pools });
+    const tokens: string[] = [];
+    const cluster = uniqueCluster('token');
+    for (const attempt of [1, 2]) {
+      await withCapacity(cloud, { name: 'token', cluster }, async ({ handle }) => {
+        await handle.signal(capacityRequestSignal, alarm('out', 1, `t${attempt}-1`));
+        await until(handle, (x) => hasDecision(x, 'registered'), 'first plan');
+        await handle.signal(capacityRequestSignal, alarm('out', 1, `t${attempt}-2`));
+        await until(handle, (x) => hasDecision(x, 'registered', 2), 'second plan');
+        await handle.executeUpdate(abortUpdate, { args: [{ reason: 'next execution', by: 'jest' }] });
+        await handle.result();
+      });
+    }
+    for (const r of cloud.requests()) tokens.push(r.clientToken ?? '');
+    expect(tokens).toHaveLength(4);
+    expect(new Set(tokens).size).toBe(4);
+    for (const t of tokens) expect(t.length).toBeLessThanOrEqual(64);
+  });
+
+  it('never fails on a failing AWS step: shows the error, keeps the requests, backs off, notifies, opens an incident, and delivers once AWS answers', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, errorNotifyAfterSeconds: 60, errorIncidentAfterSeconds: 300 } });
+    await withCapacity(cloud, { name: 'aws-error' }, async ({ handle }) => {
+      await until(handle, (x) => x.pools.length === 3, 'first describe');
+      cloud.failing = [{ activity: 'describeCapacity', type: 'AwsThrottled', message: 'ec2:DescribeInstances: RequestLimitExceeded (HTTP 503): Request limit exceeded.' }];
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const failing = await until(handle, (x) => x.error !== undefined, 'the error on status');
+      expect(failing.phase).toBe('backing-off');
+      expect(failing.pending.out).toBe(2);
+      expect(failing.error?.message).toMatch(/describeCapacity: .*RequestLimitExceeded/);
+      expect(Date.parse(failing.error!.retryAt) - Date.parse(failing.error!.since)).toBe(10 * SEC);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      // The failure persists: retries back off (10, 20, 40, 80, 160 s), one notification after 60 s, an incident after 300 s.
+      await env.sleep(320 * SEC);
+      const stuck = await until(handle, (x) => x.error?.incident !== undefined, 'the incident', 60 * SEC);
+      expect(stuck.error?.attempts).toBeGreaterThanOrEqual(5);
+      expect(stuck.error?.notified).toBe(true);
+      expect(cloud.notifications).toHaveLength(1);
+      expect(cloud.incidents).toEqual([expect.objectContaining({ severity: 'sev2', title: expect.stringMatching(/cannot make progress/) })]);
+      expect(stuck.pending.out).toBe(2);
+      expect(cloud.requests()).toHaveLength(0);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      cloud.failing = [];
+      await env.sleep(301 * SEC);
+      const done = await until(handle, (x) => hasDecision(x, 'registered') && x.error === undefined && x.phase === 'idle', 'capacity after recovery', 60 * SEC);
+      expect(cloud.requests().map((c) => [c.pool, c.units])).toEqual([['spot-fleet-instant', 2]]);
+      expect(done.pending.out).toBe(0);
+      expect(hasDecision(done, 'recovered')).toBe(true);
+      expect(cloud.notifications).toHaveLength(1);
+      expect(cloud.incidents).toHaveLength(1);
+      await abortAndRecord(handle, 'aws-error-backoff');
+    });
+  }, 180_000);
+
+  it('stops a plan on a throttled pool request, keeps the undelivered units, and asks again after the backoff', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
+    cloud.pool('spot-fleet-instant').mode = 'capacity-error';
+    await withCapacity(cloud, { name: 'throttled-pool' }, async ({ handle }) => {
+      await until(handle, (x) => x.pools.length === 3, 'first describe');
+      cloud.failing = [{ activity: 'requestPoolCapacity', type: 'AwsThrottled', message: 'ec2:ModifySpotFleetRequest: RequestLimitExceeded (HTTP 503)' }];
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const failing = await until(handle, (x) => x.error !== undefined, 'the error on status');
+      expect(failing.pending.out).toBe(2);
+      // Throttling is not the pool's fault: no pool is marked for it.
+      expect(failing.unavailable).toEqual([]);
+      cloud.failing = [];
+      await env.sleep(11 * SEC);
+      await until(handle, (x) => hasDecision(x, 'registered') && x.error === undefined, 'capacity after the backoff');
+      expect(cloud.requests().map((c) => [c.pool, c.units])).toEqual([
+        ['spot-fleet-instant', 2],
+        ['spot-diversified', 2],
+      ]);
+      expect(cloud.units('spot-diversified')).toBe(2);
+      await abortAndRecord(handle, 'aws-error-throttled-pool');
+    });
+  });
+
+  it('keeps a drained victim owed when its removal fails, and takes it out once AWS answers', async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, minUnits: 0 } });
+    const od = cloud.addInstance('on-demand');
+    await withCapacity(cloud, { name: 'owed-removal' }, async ({ handle }) => {
+      cloud.failing = [{ activity: 'removePoolInstance', type: 'AwsThrottled', message: 'autoscaling:TerminateInstanceInAutoScalingGroup: Throttling (HTTP 400)' }];
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 1, reason: 'quiet', source: { kind: 'cli' } });
+      const failing = await until(handle, (x) => x.error !== undefined && x.cleanups === 1, 'the owed removal');
+      expect(failing.decisions.some((d) => d.action === 'drain' && d.reason === `${od.instanceId} drained`)).toBe(true);
+      expect(failing.pending.in).toBe(0);
+      expect(cloud.units('on-demand')).toBe(1);
+      cloud.failing = [];
+      await env.sleep(11 * SEC);
+      const done = await until(handle, (x) => x.cleanups === 0 && x.error === undefined && x.phase === 'idle', 'the removal after the backoff');
+      expect(cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId)).toEqual([od.instanceId]);
+      expect(cloud.units('on-demand')).toBe(0);
+      expect(done.decisions.filter((d) => d.action === 'removed')).toHaveLength(1);
+      await abortAndRecord(handle, 'aws-error-owed-removal');
+    });
+  });
+
+  it('skips the instance types and zones a Spot Fleet reported blocked in every other spot pool', async () => {
+    const [instant, fleet, od] = ladder();
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 }, pools: [fleet!, instant!, od!] });
+    cloud.pool('spot-diversified').mode = 'fleet-error';
+    await withCapacity(cloud, { name: 'offering-cache' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'e1'));
+      const s = await until(handle, (x) => hasDecision(x, 'registered'), 'instances ACTIVE');
+      expect(cloud.requests().map((c) => [c.pool, c.excluded])).toEqual([
+        ['spot-diversified', []],
+        ['spot-fleet-instant', ['m5.large/us-east-1a']],
+      ]);
+      expect(s.unavailable.map((u) => [u.pool, u.market ?? '*', u.instanceType ?? '*', u.availabilityZone ?? '*'])).toEqual(
+        expect.arrayContaining([
+          ['spot-diversified', 'spot', 'm5.large', 'us-east-1a'],
+          ['spot-diversified', '*', '*', '*'],
+        ]),
+      );
+      await abortAndRecord(handle, 'offering-cache');
+    });
+  });
+
+  it("serves a new request while the previous plan's instances boot", async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
+    let release: () => void = () => undefined;
+    cloud.bootGate = new Promise<void>((r) => (release = r));
+    await withCapacity(cloud, { name: 'boot' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'b1'));
+      await until(handle, (x) => x.booting?.units === 2, 'the first plan booting');
+      await handle.signal(capacityRequestSignal, {
+        direction: 'out',
+        units: 1,
+        reason: 'interruption-warning',
+        source: { kind: 'drain', instanceId: 'i-0123456789abcdef0', eventId: 'd1' },
+      });
+      const s = await until(handle, (x) => x.booting?.units === 3, 'the second plan while the first boots', 10 * SEC);
+      expect(cloud.requests().map((c) => c.units)).toEqual([2, 1]);
+      expect(hasDecision(s, 'registered')).toBe(false);
+      release();
+      const done = await until(handle, (x) => hasDecision(x, 'registered', 2) && x.booting.units === 0 && x.phase === 'idle', 'both ACTIVE');
+      expect(done.pools.find((p) => p.name === 'spot-fleet-instant')?.activeUnits).toBe(3);
+      await abortAndRecord(handle, 'boot-beside-the-loop');
     });
   });
 
@@ -339,6 +484,32 @@ describe('capacity workflow', () => {
       await until(handle, () => cloud.calls.filter((c) => c.activity === 'removePoolInstance').length === 4, 'forced victim');
       expect(cloud.calls.filter((c) => c.activity === 'removePoolInstance').at(-1)?.instanceId).toBe(batch.instanceId);
       await abortAndRecord(handle, 'scale-in-victims-and-child-drains');
+    });
+  });
+
+  it("does not choose victims an ASG's min size keeps, and reports a removal the group refuses instead of counting it", async () => {
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 0, minUnits: 0 } });
+    cloud.pool('on-demand').minUnits = 1;
+    const odA = cloud.addInstance('on-demand');
+    const odB = cloud.addInstance('on-demand');
+    const spot = cloud.addInstance('spot-diversified');
+    await withCapacity(cloud, { name: 'asg-min' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 3, reason: 'quiet night', source: { kind: 'cli' } });
+      const s = await until(handle, (x) => x.decisions.filter((d) => d.action === 'removed').length === 2 && x.phase === 'idle', 'two victims removed');
+      const removed = cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId);
+      expect(new Set(removed)).toEqual(new Set([odA.instanceId, spot.instanceId]));
+      expect(s.decisions.find((d) => d.action === 'scale-in')?.reason).toContain(`spared at their group's min size: ${odB.instanceId}`);
+
+      // The group's minimum went up behind fleetops's back: the removal is refused, reported, and not counted.
+      cloud.pool('on-demand').minUnits = 0;
+      cloud.failing = [{ activity: 'removePoolInstance', type: 'PoolAtMinimum', message: `Auto Scaling group demo-on-demand is at its min size: ${odB.instanceId} stays` }];
+      await handle.signal(capacityRequestSignal, { direction: 'in', units: 1, reason: 'quieter', source: { kind: 'cli' } });
+      const refused = await until(handle, (x) => x.decisions.some((d) => d.action === 'pool-failed' && d.reason.startsWith('scale-in step refused')) && x.phase === 'idle', 'the refusal');
+      expect(refused.error).toBeUndefined();
+      expect(refused.cleanups).toBe(0);
+      expect(refused.decisions.filter((d) => d.action === 'removed')).toHaveLength(2);
+      expect(cloud.units('on-demand')).toBe(1);
+      await abortAndRecord(handle, 'asg-min-size');
     });
   });
 

@@ -22,12 +22,14 @@ export type PoolMode =
   | 'capacity-error'
   /** spot-fleet / asg: the target is raised but nothing arrives before the fulfilment timeout. */
   | 'no-fulfilment'
-  /** spot-fleet: the fleet reports ActivityStatus error after the raise. */
+  /** spot-fleet: the fleet's history reports every launch specification blacklisted (m5.large in us-east-1a) after the raise. */
   | 'fleet-error';
 
 export interface FakePool {
   settings: PoolSettings;
   target: number;
+  /** An ASG's MinSize. */
+  minUnits?: number;
   mode: PoolMode;
   instances: PoolInstance[];
 }
@@ -39,6 +41,7 @@ export interface CallLog {
   target?: number;
   instanceId?: string;
   excluded?: string[];
+  clientToken?: string;
   at: number;
 }
 
@@ -69,8 +72,21 @@ export function ladder(): PoolSettings[] {
   ];
 }
 
+/** An activity made to fail, as AWS fails it past the activity's retries. */
+export interface InjectedFailure {
+  activity: keyof CapacityActivities;
+  type: string;
+  message: string;
+}
+
 export class FakeCloud {
   readonly calls: CallLog[] = [];
+  /** Activities that fail while listed (non-retryable here, so a test does not wait out six attempts). */
+  failing: InjectedFailure[] = [];
+  /** While set, new instances stay booting (awaitContainerInstancesActive waits on it). */
+  bootGate: Promise<void> | undefined;
+  readonly notifications: { title: string; text: string; idempotencyKey: string }[] = [];
+  readonly incidents: { title: string; key: string; severity: string }[] = [];
   readonly pools: FakePool[];
   settings: CapacitySettings;
   private seq = 0;
@@ -130,8 +146,40 @@ export class FakeCloud {
     return out;
   }
 
-  activities(): CapacityActivities {
+  /** The capacity activities, plus the notification and incident activities the workflow calls when AWS keeps failing. */
+  activities(): CapacityActivities & Record<'notify' | 'openIncidentFromAutomation', (...args: never[]) => Promise<unknown>> {
     const log = (c: Omit<CallLog, 'at'>) => this.calls.push({ ...c, at: this.now() });
+    const fail = (activity: keyof CapacityActivities) => {
+      const f = this.failing.find((x) => x.activity === activity);
+      if (f) {
+        log({ activity: `${activity}:failed` });
+        throw ApplicationFailure.create({ type: f.type, message: f.message, nonRetryable: true });
+      }
+    };
+    const base = this.capacityActivities(log);
+    const wrapped = Object.fromEntries(
+      Object.entries(base).map(([name, fn]) => [
+        name,
+        async (input: never) => {
+          fail(name as keyof CapacityActivities);
+          return (fn as (i: never) => Promise<unknown>)(input);
+        },
+      ]),
+    ) as unknown as CapacityActivities;
+    return {
+      ...wrapped,
+      notify: async (n: { title: string; text: string; idempotencyKey: string }) => {
+        this.notifications.push({ title: n.title, text: n.text, idempotencyKey: n.idempotencyKey });
+        return { sent: ['fake'], skipped: [] };
+      },
+      openIncidentFromAutomation: async (req: { title: string; key: string; severity: string }) => {
+        this.incidents.push({ title: req.title, key: req.key, severity: req.severity });
+        return { workflowId: `incident-fake-${this.incidents.length}` };
+      },
+    };
+  }
+
+  private capacityActivities(log: (c: Omit<CallLog, 'at'>) => void): CapacityActivities {
     return {
       describeCapacity: async ({ cluster }) => {
         log({ activity: 'describeCapacity' });
@@ -147,6 +195,7 @@ export class FakeCloud {
               market: p.settings.market,
               targetUnits: p.settings.kind === 'ec2-fleet' ? actual : p.target,
               actualUnits: actual,
+              ...(p.minUnits !== undefined ? { minUnits: p.minUnits } : {}),
               activeUnits: p.instances.filter((i) => i.containerStatus === 'ACTIVE').reduce((s, i) => s + i.weight, 0),
               instances: p.instances.map((i) => ({ ...i })),
             };
@@ -162,6 +211,7 @@ export class FakeCloud {
           units: input.units,
           target: input.newTargetUnits,
           excluded: input.excludeOverrides.map((o) => `${o.instanceType}/${o.availabilityZone}`),
+          clientToken: input.clientToken,
         });
         if (input.dryRun) return p.settings.kind === 'ec2-fleet'
           ? { kind: 'instant', launched: [], launchedUnits: 0, errors: [], dryRunCall: { action: 'ec2:CreateFleet', params: { pool: input.pool, units: input.units } } }
@@ -187,7 +237,16 @@ export class FakeCloud {
         log({ activity: 'awaitPoolFulfilment', pool: input.pool, units: input.units });
         if (p.mode === 'no-fulfilment') return { deliveredUnits: 0, instances: [], timedOut: true };
         if (p.mode === 'fleet-error') {
-          return { deliveredUnits: 0, instances: [], timedOut: false, capacityError: { code: 'SpotFleetUnfulfilled', message: 'ActivityStatus error' } };
+          return {
+            deliveredUnits: 0,
+            instances: [],
+            timedOut: false,
+            capacityError: {
+              code: 'allLaunchSpecsTemporarilyBlacklisted',
+              message: 'Spot Fleet history: every launch specification blacklisted',
+              offerings: [{ instanceType: 'm5.large', availabilityZone: 'us-east-1a' }],
+            },
+          };
         }
         const instances = this.launch(p, input.units);
         return { deliveredUnits: instances.reduce((s, i) => s + i.weight, 0), instances, timedOut: false };
@@ -199,6 +258,7 @@ export class FakeCloud {
       },
       awaitContainerInstancesActive: async (input) => {
         log({ activity: 'awaitContainerInstancesActive', units: input.instanceIds.length });
+        if (this.bootGate) await this.bootGate;
         return { active: input.instanceIds, missing: [] };
       },
       removePoolInstance: async (input) => {

@@ -24,7 +24,10 @@ export interface Seeded {
   spotFleetRequestId: string;
 }
 
-export async function seedCapacityWorld(emu: Emulator, opts: { fulfilmentTimeoutSeconds?: number; unavailableTtlSeconds?: number } = {}): Promise<Seeded> {
+export async function seedCapacityWorld(
+  emu: Emulator,
+  opts: { fulfilmentTimeoutSeconds?: number; unavailableTtlSeconds?: number; lowerMinSizeOnScaleIn?: boolean } = {},
+): Promise<Seeded> {
   await emu.reset();
   const { aws } = emu;
   await aws.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
@@ -75,7 +78,7 @@ export async function seedCapacityWorld(emu: Emulator, opts: { fulfilmentTimeout
             ...timeout,
           },
           { name: 'spot-diversified', kind: 'spot-fleet', spotFleetRequestId: sfr.SpotFleetRequestId, allocationStrategy: 'diversified', ...timeout },
-          { name: 'on-demand', kind: 'asg', autoScalingGroupName: ASG, ...timeout },
+          { name: 'on-demand', kind: 'asg', autoScalingGroupName: ASG, ...timeout, ...(opts.lowerMinSizeOnScaleIn ? { lowerMinSizeOnScaleIn: true } : {}) },
         ],
         capacity: { minUnits: 0, maxUnits: 100, cooldownSeconds: 0, ...(opts.unavailableTtlSeconds ? { unavailableTtlSeconds: opts.unavailableTtlSeconds } : {}) },
       },

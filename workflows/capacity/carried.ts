@@ -32,8 +32,43 @@ export interface CapacityCarriedState {
   signalsReceived: number;
   duplicates: number;
   plans: number;
+  /** Scale-out steps over the whole chain of runs: CreateFleet client tokens (rules.ts fleetClientToken). Absent in runs recorded before it. */
+  planSteps?: number;
   continuedRuns: number;
+  /** AWS steps failing now (none when the last attempt went through); absent in runs recorded before it. */
+  failure?: CapacityFailure;
+  /** Instances launched by earlier plans, not ACTIVE container instances yet (booting.ts watches them). */
+  booting?: Booting[];
+  /** Steps that must still happen to finish an earlier plan (a drained victim to take out of its pool, a raise to withdraw). */
+  cleanups?: Cleanup[];
 }
+
+/** An episode of failing AWS steps: the workflow keeps its requests and retries on its own timer. */
+export interface CapacityFailure {
+  /** Epoch ms of the first failure of the episode, and of the latest. */
+  since: number;
+  lastAt: number;
+  attempts: number;
+  step: string;
+  message: string;
+  /** Epoch ms: nothing is retried before. */
+  retryAt: number;
+  notified: boolean;
+  /** The incident opened for the episode. */
+  incident?: string;
+}
+
+export interface Booting {
+  instanceId: string;
+  pool: string;
+  weight: number;
+  /** Epoch ms: given up as not ACTIVE after this (registrationTimeoutSeconds from launch). */
+  deadline: number;
+}
+
+export type Cleanup =
+  | { kind: 'remove'; pool: string; instanceId: string; weight: number }
+  | { kind: 'withdraw'; pool: string; targetUnits: number; keepInstanceIds: string[] };
 
 export interface CapacityWorkflowInput extends CapacityInput {
   /** Set by continue-as-new only. */
@@ -61,7 +96,10 @@ export function freshState(): CapacityCarriedState {
     signalsReceived: 0,
     duplicates: 0,
     plans: 0,
+    planSteps: 0,
     continuedRuns: 0,
+    cleanups: [],
+    booting: [],
   };
 }
 

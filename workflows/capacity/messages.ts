@@ -15,7 +15,21 @@ export const capacityRequestSignal = defineSignal<[CapacityRequest], 'capacityRe
 
 export interface CapacityDecision {
   at: string;
-  action: 'scale-out' | 'scale-in' | 'pool-skipped' | 'pool-failed' | 'pool-delivered' | 'return-to-spot' | 'deferred' | 'ignored' | 'drain' | 'registered';
+  action:
+    | 'scale-out'
+    | 'scale-in'
+    | 'pool-skipped'
+    | 'pool-failed'
+    | 'pool-delivered'
+    | 'return-to-spot'
+    | 'deferred'
+    | 'ignored'
+    | 'drain'
+    | 'registered'
+    | 'removed'
+    | 'withdrawn'
+    | 'aws-error'
+    | 'recovered';
   units?: number;
   pool?: string;
   reason: string;
@@ -30,17 +44,37 @@ export interface PoolStatus {
   activeUnits: number;
 }
 
-/** A pool (or, for a pool with overrides, one instance type in one zone) skipped until `until` (ISO). */
+/**
+ * Capacity skipped until `until` (ISO): with `market` and `instanceType`, an offering (type, zone)
+ * every pool of that market skips, found by `pool`; otherwise the pool `pool` as a whole.
+ */
 export interface UnavailableStatus {
   pool: string;
+  market?: Market;
   instanceType?: string;
   availabilityZone?: string;
   until: string;
   reason: string;
 }
 
+/** AWS steps failing now: the workflow keeps every request and retries at `retryAt`. */
+export interface CapacityErrorStatus {
+  step: string;
+  message: string;
+  since: string;
+  attempts: number;
+  retryAt: string;
+  notified: boolean;
+  incident?: string;
+}
+
 export interface CapacityStatus extends WorkflowStatus {
   cluster: string;
+  error?: CapacityErrorStatus;
+  /** Steps still owed by earlier plans (drained instances to take out of their pools, raises to withdraw). */
+  cleanups: number;
+  /** Instances launched by earlier plans, not ACTIVE container instances yet. */
+  booting: { units: number; instances: number };
   pools: PoolStatus[];
   unavailable: UnavailableStatus[];
   pending: { out: number; in: number; unmet: number; requests: number };

@@ -20,7 +20,7 @@ export async function returnToSpot(run: CapacityRun): Promise<boolean> {
   }
   const step = Math.min(onDemand, settings.stepUnits);
   controls.setPhase('returning-to-spot');
-  const out = await scaleOut(run, step, `return to spot: ${onDemand} on-demand units running`, { market: 'spot', exceedMaxBy: step });
+  const out = await scaleOut(run, step, `return to spot: ${onDemand} on-demand units running`, { market: 'spot', exceedMaxBy: step, awaitActive: true });
   if (out.aborted) return true;
   if (out.delivered <= 0) return false;
   const back = await scaleIn(run, Math.min(out.delivered, onDemand), `return to spot: ${out.delivered} spot units now ACTIVE`, {

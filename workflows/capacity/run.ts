@@ -4,6 +4,7 @@ import type { AwsPlacement } from '../../common/workflow-inputs';
 import { FailureType } from '../../common/failures';
 import type { OperatorControls } from '../lib/operator-controls';
 import { aws } from './activity-options';
+import type { BootWatch } from './booting';
 import type { CapacityState } from './state';
 
 /** What every phase of one capacity run works with. */
@@ -14,6 +15,8 @@ export interface CapacityRun {
   readonly placement?: AwsPlacement;
   readonly state: CapacityState;
   readonly controls: OperatorControls;
+  /** New instances' registration, watched beside the loop. */
+  readonly boot: BootWatch;
 }
 
 /** Describes the cluster's pools and takes the snapshot into the state (status shows it). */
@@ -21,6 +24,19 @@ export async function refresh(run: CapacityRun): Promise<CapacitySnapshot> {
   const snapshot = await aws.describeCapacity({ cluster: run.cluster });
   run.state.applySnapshot(snapshot);
   return snapshot;
+}
+
+const TRANSIENT: string[] = [FailureType.AwsThrottled, FailureType.AwsUnavailable, FailureType.AwsNetwork];
+
+/**
+ * Whether a failed step says "not now" (throttled, 5xx, network, an activity timeout: retries ran
+ * out) rather than something about the pool itself (access denied, validation): the plan stops and
+ * is retried whole instead of the pool being skipped.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return cause.type !== undefined && cause.type !== null && TRANSIENT.includes(cause.type);
+  return true;
 }
 
 /** The capacity error an activity failed with (a pool out of capacity), or undefined for any other failure. */

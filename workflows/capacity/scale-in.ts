@@ -5,7 +5,7 @@ import type { SpotDrainInput } from '../../common/workflow-inputs';
 import { failureMessage } from '../lib/failure-message';
 import { drainEventSignal } from '../spot-drain/messages';
 import { spotDrain } from '../spot-drain/workflow';
-import { aws } from './activity-options';
+import { runCleanups } from './cleanups';
 import { chooseVictims } from './rules';
 import { refresh, type CapacityRun } from './run';
 
@@ -23,8 +23,20 @@ export interface ScaleInOptions {
   ignoreMin?: boolean;
 }
 
-export async function scaleIn(run: CapacityRun, units: number, why: string, opts: ScaleInOptions): Promise<{ removed: number; aborted: boolean }> {
-  const { cluster, dryRun, state, controls } = run;
+/** What a failed step leaves to do: units not yet chosen for removal (the plan puts them back). */
+export interface ScaleInProgress {
+  remaining: number;
+}
+
+export async function scaleIn(
+  run: CapacityRun,
+  units: number,
+  why: string,
+  opts: ScaleInOptions,
+  progress: ScaleInProgress = { remaining: units },
+): Promise<{ removed: number; aborted: boolean }> {
+  const { state, controls } = run;
+  progress.remaining = units;
   const snap = await refresh(run);
   const settings = snap.settings;
   const allowed = opts.ignoreMin ? units : Math.min(units, state.totalUnits(snap) - settings.minUnits);
@@ -36,24 +48,33 @@ export async function scaleIn(run: CapacityRun, units: number, why: string, opts
     snap.state,
     snap.pools.map((p) => p.name),
     allowed,
-    { force: opts.force, market: opts.market, exclude: state.carried.replacing },
+    {
+      force: opts.force,
+      market: opts.market,
+      exclude: state.carried.replacing,
+      lowerMinimum: snap.pools.filter((p) => p.lowerMinSizeOnScaleIn).map((p) => p.name),
+    },
   );
+  const spared = [
+    ...(choice.sparedStandalone.length ? [`spared for standalone tasks: ${choice.sparedStandalone.join(', ')}`] : []),
+    ...(choice.sparedMinimum.length ? [`spared at their group's min size: ${choice.sparedMinimum.join(', ')}`] : []),
+  ];
   if (choice.victims.length === 0) {
     state.decide({
       action: 'ignored',
       units: allowed,
-      reason: `no instance to remove${choice.sparedStandalone.length ? ` (spared for standalone tasks: ${choice.sparedStandalone.join(', ')})` : ''}: ${why}`,
+      reason: `no instance to remove${spared.length ? ` (${spared.join('; ')})` : ''}: ${why}`,
     });
     return { removed: 0, aborted: false };
   }
   state.decide({
     action: 'scale-in',
     units: choice.units,
-    reason: `${why}; victims ${choice.victims.map((v) => `${v.instanceId} (${v.pool}, ${v.market})`).join(', ')}${
-      choice.sparedStandalone.length ? `; spared for standalone tasks: ${choice.sparedStandalone.join(', ')}` : ''
-    }`,
+    reason: `${why}; victims ${choice.victims.map((v) => `${v.instanceId} (${v.pool}, ${v.market})`).join(', ')}${spared.map((x) => `; ${x}`).join('')}`,
   });
   if (await controls.checkpoint()) return { removed: 0, aborted: true };
+  // From here on the victims are chosen: a later failure keeps them as owed steps, not as units to choose again.
+  progress.remaining = 0;
   state.scaled();
   state.addScaleInVictims(choice.victims.map((v) => v.instanceId));
   controls.setPhase('draining');
@@ -61,13 +82,9 @@ export async function scaleIn(run: CapacityRun, units: number, why: string, opts
 
   const drained = await Promise.all(choice.victims.map((v) => drainVictim(run, v)));
   controls.setPhase('scaling-in');
-  let removed = 0;
-  for (const v of drained) {
-    if (!v) continue;
-    const res = await aws.removePoolInstance({ cluster, pool: v.pool, instanceId: v.instanceId, weight: v.weight, dryRun });
-    res.dryRunCalls.forEach((c) => state.recordDryRun(c));
-    removed += v.weight;
-  }
+  // Each drained victim is owed its removal until it goes through (a throttled call is retried later).
+  for (const v of drained) if (v) state.addCleanup({ kind: 'remove', pool: v.pool, instanceId: v.instanceId, weight: v.weight });
+  const removed = await runCleanups(run);
   state.scaled();
   return { removed, aborted: false };
 }

@@ -1,9 +1,12 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { CapacitySettings, LaunchedInstance, Market, PoolSettings, PoolSnapshot } from '../../activities/capacity/types';
 import { failureMessage } from '../lib/failure-message';
 import { recordPoolFallback } from '../lib/metrics';
 import { aws, waits } from './activity-options';
-import { capacityFailureCode, refresh, type CapacityRun } from './run';
+import type { Cleanup } from './carried';
+import { runCleanup } from './cleanups';
+import { fleetClientToken } from './rules';
+import { capacityFailureCode, isTransientFailure, refresh, type CapacityRun } from './run';
 import { iso } from './state';
 
 /**
@@ -19,21 +22,37 @@ export interface ScaleOutResult {
   aborted: boolean;
 }
 
+/** What a failed step leaves to do: the units not yet delivered (the plan puts them back). */
+export interface ScaleOutProgress {
+  remaining: number;
+}
+
 export interface ScaleOutOptions {
   /** Ask only pools of this market (return to spot). */
   market?: Market;
   /** Units the cluster may go over its max by (return to spot, before the on-demand units leave). */
   exceedMaxBy?: number;
+  /** Wait until the new instances are ACTIVE before returning (return to spot). */
+  awaitActive?: boolean;
 }
 
 const unitsOf = (instances: LaunchedInstance[]) => instances.reduce((s, i) => s + i.weight, 0);
 
-export async function scaleOut(run: CapacityRun, units: number, why: string, opts: ScaleOutOptions = {}): Promise<ScaleOutResult> {
+export async function scaleOut(
+  run: CapacityRun,
+  units: number,
+  why: string,
+  opts: ScaleOutOptions = {},
+  progress: ScaleOutProgress = { remaining: units },
+): Promise<ScaleOutResult> {
   const { state, controls } = run;
+  progress.remaining = units;
   const snap = await refresh(run);
   const settings = snap.settings;
   const headroom = settings.maxUnits + (opts.exceedMaxBy ?? 0) - state.totalUnits(snap);
   const ask = Math.min(units, headroom);
+  // Units over the max are dropped on purpose (the decision says so), not kept for a retry.
+  progress.remaining = Math.max(0, ask);
   if (ask <= 0) {
     state.decide({ action: 'ignored', units, reason: `at max ${settings.maxUnits} units: ${why}` });
     return { delivered: 0, unmet: 0, aborted: false };
@@ -44,6 +63,7 @@ export async function scaleOut(run: CapacityRun, units: number, why: string, opt
   let remaining = ask;
   let delivered = 0;
   const fresh: LaunchedInstance[] = [];
+  const launchedBy = new Map<string, string>();
 
   for (const pool of snap.pools) {
     if (remaining <= 0) break;
@@ -63,15 +83,24 @@ export async function scaleOut(run: CapacityRun, units: number, why: string, opt
     }
     const poolAsk = Math.min(remaining, room);
     state.summary = `scaling out: asking ${pool.name} for ${poolAsk} of ${ask} units`;
+    const before = fresh.length;
     const got = await askPool(run, { pool, ps, target, units: poolAsk, settings, planSeq }, fresh);
+    for (const i of fresh.slice(before)) launchedBy.set(i.instanceId, pool.name);
     if (got > 0) state.decide({ action: 'pool-delivered', pool: pool.name, units: got, reason: `for: ${why}` });
     delivered += got;
     remaining = Math.max(0, remaining - got);
+    progress.remaining = remaining;
   }
   state.scaled();
 
   if (fresh.length > 0 && !run.dryRun) {
-    if (await awaitRegistration(run, fresh, settings)) return { delivered, unmet: remaining, aborted: true };
+    // The next request must not wait behind this plan's boot (minutes in a storm): instances boot
+    // beside the loop (booting.ts). Return to spot still waits: it takes on-demand out only for spot
+    // units that are ACTIVE. Runs recorded before this waited inline; patched() keeps them replaying.
+    if (!opts.awaitActive && patched('capacity-boot-beside-the-loop')) {
+      run.boot.add(fresh, (i) => launchedBy.get(i.instanceId) ?? 'unknown', settings.registrationTimeoutSeconds * 1000);
+      state.summary = `${fresh.length} new instance(s) booting; requests are served meanwhile`;
+    } else if (await awaitRegistration(run, fresh, settings)) return { delivered, unmet: remaining, aborted: true };
   }
   return { delivered, unmet: remaining, aborted: false };
 }
@@ -103,6 +132,8 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
   };
 
   let got = 0;
+  let raised = false;
+  const known = ps?.instances.map((i) => i.instanceId) ?? [];
   const requestedAt = iso(Date.now());
   try {
     const res = await aws.requestPoolCapacity({
@@ -111,7 +142,7 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
       units: poolAsk,
       newTargetUnits: target + poolAsk,
       excludeOverrides: state.markedOverrides(pool),
-      clientToken: `${info.workflowId}/${info.runId}/${a.planSeq}/${pool.name}`.slice(-64),
+      clientToken: fleetClientToken(info.workflowId, info.firstExecutionRunId, a.planSeq, pool.name),
       dryRun,
     });
     state.recordDryRun(res.dryRunCall);
@@ -119,7 +150,7 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
       got = poolAsk;
     } else if (res.kind === 'instant') {
       for (const e of res.errors) {
-        state.markUnavailable(pool.name, `${e.code}: ${e.message}`, ttlMs, e);
+        state.markUnavailable(pool.name, `${e.code}: ${e.message}`, ttlMs, { ...e, market: pool.market });
       }
       fresh.push(...res.launched);
       got = res.launchedUnits;
@@ -137,10 +168,11 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
         }
       }
     } else {
+      raised = true;
       const f = await waits.awaitPoolFulfilment({
         cluster,
         pool: pool.name,
-        knownInstanceIds: ps?.instances.map((i) => i.instanceId) ?? [],
+        knownInstanceIds: known,
         units: poolAsk,
         timeoutSeconds: pool.fulfilmentTimeoutSeconds,
         requestedAt,
@@ -148,6 +180,10 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
       fresh.push(...f.instances);
       got = f.deliveredUnits;
       if (got < poolAsk) {
+        // The types/zones the pool named go in the shared cache: other pools of the market skip them too.
+        for (const o of f.capacityError?.offerings ?? []) {
+          state.markUnavailable(pool.name, `${f.capacityError?.code}: reported by ${pool.name}`, ttlMs, { ...o, market: pool.market });
+        }
         markPool(
           f.capacityError
             ? `${f.capacityError.code}: ${f.capacityError.message} (delivered ${got} of ${poolAsk})`
@@ -155,14 +191,21 @@ async function askPool(run: CapacityRun, a: PoolAsk, fresh: LaunchedInstance[]):
           f.capacityError ? 'capacity-error' : 'timeout',
         );
         // Withdraw the undelivered part so the pool does not fill it later, on top of the next pool.
-        const withdrawn = await aws.setPoolTarget({ cluster, pool: pool.name, targetUnits: target + got, dryRun });
-        withdrawn.dryRunCalls.forEach((c) => state.recordDryRun(c));
+        // Owed until it goes through: a throttled withdrawal is retried before the next plan.
+        const withdraw: Cleanup = { kind: 'withdraw', pool: pool.name, targetUnits: target + got, keepInstanceIds: [...known, ...f.instances.map((i) => i.instanceId)] };
+        state.addCleanup(withdraw);
+        await runCleanup(run, withdraw);
       }
     }
   } catch (err) {
     const capacityError = capacityFailureCode(err);
     if (capacityError) markPool(capacityError, 'capacity-error');
-    else markPool(`request failed: ${failureMessage(err)}`, 'error');
+    else if (isTransientFailure(err)) {
+      // Not the pool's fault: the plan stops, keeps what it has not delivered, and is retried whole.
+      // A raise already sent is withdrawn first, so the retry does not stack on it.
+      if (raised && got === 0) state.addCleanup({ kind: 'withdraw', pool: pool.name, targetUnits: target, keepInstanceIds: known });
+      throw err;
+    } else markPool(`request failed: ${failureMessage(err)}`, 'error');
   }
   return got;
 }

@@ -1,9 +1,10 @@
-import type { CapacitySnapshot, PoolSettings } from '../../activities/capacity/types';
+import type { CapacitySnapshot, Market, PoolSettings } from '../../activities/capacity/types';
 import type { DryRunCall } from '../../common/controls';
 import type { CapacityRequest } from '../../common/workflow-inputs';
-import { freshState, type CapacityCarriedState } from './carried';
+import { freshState, type CapacityCarriedState, type Cleanup } from './carried';
 import type { CapacityDecision, CapacityStatus } from './messages';
-import { activeMarks, addMark, addToBucket, describeBucket, emptyBucket, markedOverrides, poolBlockedBy, type UnavailableMark } from './rules';
+import { capacityStatus } from './status';
+import { activeMarks, addMark, addToBucket, describeBucket, emptyBucket, iso, markedOverrides, poolBlockedBy, type UnavailableMark } from './rules';
 
 /**
  * The capacity workflow's long-lived state: pending requests (summed in buckets), unavailable marks,
@@ -19,7 +20,7 @@ const KEEP_EVENT_IDS = 500;
 /** Instances remembered as being replaced, or as chosen for scale-in. */
 const KEEP_INSTANCE_IDS = 200;
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+export { iso };
 
 /** What one plan acts on, taken out of the pending buckets. */
 export interface PendingPlan {
@@ -44,9 +45,7 @@ export class CapacityState {
   summary: string;
   /** The carried event ids as a set: 10,000 signals must each cost O(1). */
   private readonly seenEventIds: Set<string>;
-  /** Plan steps in this run (CreateFleet client tokens); not carried: the run id is in the token. */
-  private planSeq = 0;
-  private readonly now: () => number;
+  readonly now: () => number;
 
   constructor(
     readonly cluster: string,
@@ -54,7 +53,8 @@ export class CapacityState {
     carried: CapacityCarriedState | undefined,
     private readonly opts: CapacityStateOptions = {},
   ) {
-    this.carried = carried ?? freshState();
+    // Runs recorded before a field existed carry none: the fresh defaults fill in.
+    this.carried = carried ? { ...freshState(), ...carried } : freshState();
     this.summary = carried ? `continued (run ${this.carried.continuedRuns + 1})` : 'starting';
     this.seenEventIds = new Set(this.carried.recentEventIds);
     this.now = opts.now ?? (() => Date.now());
@@ -131,6 +131,21 @@ export class CapacityState {
     return { out, in: inn, why: reasons.join(' | '), force };
   }
 
+  /**
+   * Puts units a failed plan had taken back into the pending buckets (as due now: they had passed
+   * their cooldown), so a failed AWS step loses no request.
+   */
+  restorePending(direction: 'out' | 'in', units: number, why: string, force = false): void {
+    if (units <= 0) return;
+    const st = this.carried;
+    const reason = `kept after a failed AWS step: ${why}`.slice(0, 300);
+    if (direction === 'out') st.outNow = addToBucket(st.outNow, units, reason);
+    else {
+      st.inNow = addToBucket(st.inNow, units, reason);
+      if (force) st.forceIn = true;
+    }
+  }
+
   /** Keeps a shortfall no pool could deliver, to retry when the first unavailable mark expires. */
   deferUnmet(units: number): number {
     const now = this.now();
@@ -155,24 +170,36 @@ export class CapacityState {
   hasDeferred(): boolean {
     return this.carried.outDeferred.units > 0 || this.carried.inDeferred.units > 0;
   }
-  /** Whether a plan can run now. */
+  /** Whether a plan can run now (not while a failing AWS step backs off). */
   runnable(): boolean {
     const st = this.carried;
+    if (this.backingOff()) return false;
     return st.outNow.units > 0 || st.inNow.units > 0 || this.unmetDue() || (this.cooledDown() && this.hasDeferred());
+  }
+  /** A failing AWS step waits for its retry time. */
+  backingOff(): boolean {
+    return this.carried.failure !== undefined && this.now() < this.carried.failure.retryAt;
+  }
+  /** Earlier plans still owe steps, and they may run now. */
+  cleanupsDue(): boolean {
+    return (this.carried.cleanups?.length ?? 0) > 0 && !this.backingOff();
   }
   /** Requests are pending but must wait for the cooldown. */
   waitingForCooldown(): boolean {
     return !this.runnable() && this.hasDeferred();
   }
   returnToSpotDue(): boolean {
-    return this.carried.nextReturnToSpotAt !== undefined && this.now() >= this.carried.nextReturnToSpotAt;
+    return this.carried.nextReturnToSpotAt !== undefined && this.now() >= this.carried.nextReturnToSpotAt && !this.backingOff();
   }
   /** When the next thing is due without a new request (Infinity: nothing). */
   nextWakeAt(): number {
     const st = this.carried;
+    // While backing off, nothing runs before the retry time.
+    if (this.backingOff()) return st.failure!.retryAt;
     const times = [st.nextReturnToSpotAt ?? Infinity];
     if (this.hasDeferred()) times.push(this.cooldownUntil());
     if (st.unmet) times.push(st.unmet.notBefore);
+    if (st.failure) times.push(st.failure.retryAt);
     return Math.min(...times);
   }
   /** The first return-to-spot check of a fresh workflow (a continued run keeps its own). */
@@ -214,22 +241,38 @@ export class CapacityState {
   markedOverrides(pool: PoolSettings) {
     return markedOverrides(pool, this.carried.marks, this.now());
   }
-  /** Marks a pool, or one of its overrides (instance type, zone), unavailable for `ttlMs`. */
-  markUnavailable(pool: string, reason: string, ttlMs: number, override?: { instanceType: string; availabilityZone?: string }): void {
+  /**
+   * Marks a pool unavailable for `ttlMs`, or, given an offering (instance type, zone) and its market,
+   * that offering for every pool of the market.
+   */
+  markUnavailable(pool: string, reason: string, ttlMs: number, offering?: { instanceType: string; availabilityZone?: string; market: Market }): void {
     const until = this.now() + ttlMs;
-    const mark: UnavailableMark = override
-      ? { pool, instanceType: override.instanceType, availabilityZone: override.availabilityZone, until, reason }
+    const mark: UnavailableMark = offering
+      ? { pool, market: offering.market, instanceType: offering.instanceType, ...(offering.availabilityZone ? { availabilityZone: offering.availabilityZone } : {}), until, reason }
       : { pool, until, reason };
     this.carried.marks = addMark(this.carried.marks, mark);
   }
   scaled(): void {
     this.carried.lastScaleAt = this.now();
   }
+  /** The next scale-out step over the chain of runs (carried, so continue-as-new does not restart it). */
   nextPlanSeq(): number {
-    return ++this.planSeq;
+    this.carried.planSteps = (this.carried.planSteps ?? 0) + 1;
+    return this.carried.planSteps;
   }
   addScaleInVictims(instanceIds: string[]): void {
     this.carried.scaleInVictims = [...this.carried.scaleInVictims, ...instanceIds].slice(-KEEP_INSTANCE_IDS);
+  }
+
+  // ---- steps owed by earlier plans ----
+
+  addCleanup(c: Cleanup): void {
+    const st = this.carried;
+    const same = (x: Cleanup) => x.kind === c.kind && x.pool === c.pool && (c.kind !== 'remove' || (x.kind === 'remove' && x.instanceId === c.instanceId));
+    st.cleanups = [...(st.cleanups ?? []).filter((x) => !same(x)), c];
+  }
+  doneCleanup(c: Cleanup): void {
+    this.carried.cleanups = (this.carried.cleanups ?? []).filter((x) => x !== c);
   }
 
   // ---- record ----
@@ -243,30 +286,6 @@ export class CapacityState {
   }
 
   status(phase: string): CapacityStatus {
-    const st = this.carried;
-    const now = this.now();
-    const cooldownUntil = this.cooldownUntil();
-    return {
-      phase,
-      summary: this.summary,
-      cluster: this.cluster,
-      dryRun: this.dryRun,
-      dryRunCalls: st.dryRunCalls,
-      pools: st.pools,
-      unavailable: activeMarks(st.marks, now).map((m) => ({ ...m, until: iso(m.until) })),
-      pending: {
-        out: st.outNow.units + st.outDeferred.units,
-        in: st.inNow.units + st.inDeferred.units,
-        unmet: st.unmet?.units ?? 0,
-        requests: st.outNow.requests + st.outDeferred.requests + st.inNow.requests + st.inDeferred.requests,
-      },
-      ...(cooldownUntil > now ? { cooldownUntil: iso(cooldownUntil) } : {}),
-      ...(st.nextReturnToSpotAt !== undefined ? { nextReturnToSpotAt: iso(st.nextReturnToSpotAt) } : {}),
-      decisions: st.decisions,
-      signalsReceived: st.signalsReceived,
-      duplicates: st.duplicates,
-      plans: st.plans,
-      continuedRuns: st.continuedRuns,
-    };
+    return capacityStatus(this, phase);
   }
 }

@@ -3,13 +3,14 @@ import {
   DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DryRunCall } from '../../../common/controls';
 import { FailureType } from '../../../common/failures';
 import { mutatingAwsCall } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';
-import { dryRunCalls, raisedTarget, type PoolContext, type PoolDriver, type PoolOf } from './driver';
+import { dryRunCalls, raisedTarget, weightIn, type PoolContext, type PoolDriver, type PoolOf } from './driver';
 
 /**
  * `asg`: an Auto Scaling group (on-demand by default) whose DesiredCapacity fleetops moves. The group
@@ -29,6 +30,7 @@ export const asgDriver: PoolDriver<'asg'> = {
     const leaving = /Terminat|Detach|Standby/;
     return {
       targetUnits: g.DesiredCapacity ?? 0,
+      minUnits: g.MinSize ?? 0,
       instances: (g.Instances ?? [])
         .filter((i) => !leaving.test(i.LifecycleState ?? ''))
         .map((i) => ({
@@ -55,24 +57,71 @@ export const asgDriver: PoolDriver<'asg'> = {
     return raisedTarget(input.newTargetUnits, await setDesiredCapacity(ctx, pool, input.newTargetUnits, input.dryRun));
   },
 
-  withdraw: (ctx, pool, targetUnits, dryRun) => setDesiredCapacity(ctx, pool, targetUnits, dryRun),
+  /**
+   * Never lowers DesiredCapacity below what the group holds: Auto Scaling would choose the victims by
+   * its termination policy, serving instances included. Unwanted instances are named
+   * (TerminateInstanceInAutoScalingGroup, decrementing), then the target goes down only to the
+   * units still in the group, which terminates nothing.
+   */
+  async withdraw(ctx, pool, targetUnits, dryRun, unwanted = []) {
+    const calls: DryRunCall[] = [];
+    let g = await asgDriver.describe(ctx, pool);
+    for (const id of unwanted) {
+      if ((g.targetUnits ?? 0) <= targetUnits) break;
+      if (!g.instances.some((i) => i.instanceId === id)) continue;
+      try {
+        calls.push(...(await terminateInGroup(ctx, id, dryRun)));
+      } catch (err) {
+        // At the group's minimum: the instance stays; the target cannot go lower anyway.
+        if (err instanceof ApplicationFailure && err.type === FailureType.AwsValidation) break;
+        throw err;
+      }
+      g = dryRun ? { ...g, targetUnits: (g.targetUnits ?? 0) - weightIn(ctx, pool, g.instances.find((i) => i.instanceId === id)?.instanceType), instances: g.instances.filter((i) => i.instanceId !== id) } : await asgDriver.describe(ctx, pool);
+    }
+    const held = g.instances.reduce((s, i) => s + weightIn(ctx, pool, i.instanceType, i.availabilityZone), 0);
+    const lowest = Math.max(targetUnits, held, g.minUnits ?? 0);
+    if (lowest < (g.targetUnits ?? 0)) calls.push(...(await setDesiredCapacity(ctx, pool, lowest, dryRun)));
+    return calls;
+  },
 
-  /** One call terminates the instance and lowers DesiredCapacity with it, so the group does not replace it. */
-  async remove(ctx, _pool, input) {
-    const params = { InstanceId: input.instanceId, ShouldDecrementDesiredCapacity: true };
+  /**
+   * One call terminates the instance and lowers DesiredCapacity with it, so the group does not
+   * replace it. At the group's minimum Auto Scaling refuses (ValidationError "…would violate group's
+   * min size…"): the minimum is lowered first only when the pool allows it, else PoolAtMinimum.
+   */
+  async remove(ctx, pool, input) {
     try {
-      return dryRunCalls(
-        await mutatingAwsCall(input.dryRun, 'autoscaling:TerminateInstanceInAutoScalingGroup', params, () =>
-          ctx.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand(params)),
-        ),
-      );
+      return await terminateInGroup(ctx, input.instanceId, input.dryRun);
     } catch (err) {
+      if (!(err instanceof ApplicationFailure)) throw err;
       // Already gone from the group (a retry after success): the goal is reached.
-      if (!(err instanceof ApplicationFailure && (err.type === FailureType.AwsNotFound || err.type === FailureType.AwsValidation))) throw err;
-      return [];
+      if (err.type === FailureType.AwsNotFound || (err.type === FailureType.AwsValidation && /Instance Id not found|No managed instance/i.test(err.message))) return [];
+      if (err.type !== FailureType.AwsValidation || !/min size/i.test(err.message)) throw err;
+      if (!pool.lowerMinSizeOnScaleIn) {
+        throw ApplicationFailure.create({
+          type: FailureType.PoolAtMinimum,
+          nonRetryable: true,
+          message: `Auto Scaling group ${pool.autoScalingGroupName} is at its min size: ${input.instanceId} stays (lowerMinSizeOnScaleIn is off)`,
+        });
+      }
+      const g = await asgDriver.describe(ctx, pool);
+      const params = { AutoScalingGroupName: pool.autoScalingGroupName, MinSize: Math.max(0, Math.min(g.minUnits ?? 0, (g.targetUnits ?? 0) - 1)) };
+      const lowered = await mutatingAwsCall(input.dryRun, 'autoscaling:UpdateAutoScalingGroup', params, () =>
+        ctx.aws.autoscaling.send(new UpdateAutoScalingGroupCommand(params)),
+      );
+      return [...dryRunCalls(lowered), ...(await terminateInGroup(ctx, input.instanceId, input.dryRun))];
     }
   },
 };
+
+async function terminateInGroup(ctx: PoolContext, instanceId: string, dryRun: boolean | undefined): Promise<DryRunCall[]> {
+  const params = { InstanceId: instanceId, ShouldDecrementDesiredCapacity: true };
+  return dryRunCalls(
+    await mutatingAwsCall(dryRun, 'autoscaling:TerminateInstanceInAutoScalingGroup', params, () =>
+      ctx.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand(params)),
+    ),
+  );
+}
 
 async function setDesiredCapacity(ctx: PoolContext, pool: PoolOf<'asg'>, target: number, dryRun: boolean | undefined): Promise<DryRunCall[]> {
   const params = { AutoScalingGroupName: pool.autoScalingGroupName, DesiredCapacity: target, HonorCooldown: false };

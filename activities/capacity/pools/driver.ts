@@ -8,7 +8,7 @@ import type { ClusterConfig, PoolConfig } from '../../../config/schema';
 import type { AwsClients } from '../../aws/clients';
 import { mutatingAwsCall, type Mutation } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';
-import type { RemovePoolInstanceInput, RequestPoolCapacityInput, RequestPoolCapacityResult } from '../types';
+import type { OverrideRef, RemovePoolInstanceInput, RequestPoolCapacityInput, RequestPoolCapacityResult } from '../types';
 
 /**
  * The one interface every pool kind implements (one file per kind beside this one; the table of
@@ -38,6 +38,8 @@ export interface PoolInstanceState {
 export interface PoolState {
   /** What the pool is asked to hold, for kinds that keep a target (Spot Fleet TargetCapacity, ASG DesiredCapacity). */
   targetUnits?: number;
+  /** The least the pool keeps, for kinds that have one (ASG MinSize). */
+  minUnits?: number;
   /** The pool's own activity status, for kinds that report one (Spot Fleet ActivityStatus). */
   activityStatus?: string;
   /** Live (pending or running) instances. */
@@ -48,6 +50,8 @@ export interface PoolState {
 export interface PoolCapacityError {
   code: string;
   message: string;
+  /** The instance types (and zones) the pool names as out of capacity, when it names them. */
+  offerings?: OverrideRef[];
 }
 
 export interface PoolDriver<K extends PoolKind> {
@@ -68,8 +72,12 @@ export interface PoolDriver<K extends PoolKind> {
    * leaves the wait to awaitPoolFulfilment (`target`).
    */
   request(ctx: PoolContext, pool: PoolOf<K>, input: RequestPoolCapacityInput): Promise<RequestPoolCapacityResult>;
-  /** Lowers the pool's target to `targetUnits` without terminating anything (withdraws an undelivered request). */
-  withdraw(ctx: PoolContext, pool: PoolOf<K>, targetUnits: number, dryRun: boolean | undefined): Promise<DryRunCall[]>;
+  /**
+   * Lowers the pool's target to `targetUnits` (withdraws an undelivered request) without letting the
+   * pool choose victims: only `unwanted` instances (launched for the request, not serving) may be
+   * named to go; a target that would need more is lowered only as far as nothing is terminated.
+   */
+  withdraw(ctx: PoolContext, pool: PoolOf<K>, targetUnits: number, dryRun: boolean | undefined, unwanted?: string[]): Promise<DryRunCall[]>;
   /** Takes one drained instance out of the pool for good; a pool that keeps a target must not replace it. */
   remove(ctx: PoolContext, pool: PoolOf<K>, input: RemovePoolInstanceInput): Promise<DryRunCall[]>;
 }

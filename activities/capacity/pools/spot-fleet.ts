@@ -1,7 +1,14 @@
-import { DescribeSpotFleetInstancesCommand, DescribeSpotFleetRequestsCommand, ModifySpotFleetRequestCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeSpotFleetInstancesCommand,
+  DescribeSpotFleetRequestHistoryCommand,
+  DescribeSpotFleetRequestsCommand,
+  ModifySpotFleetRequestCommand,
+  type HistoryRecord,
+} from '@aws-sdk/client-ec2';
 import type { DryRunCall } from '../../../common/controls';
 import { mutatingAwsCall } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';
+import type { OverrideRef } from '../types';
 import {
   LIVE_STATES,
   describeInstances,
@@ -46,9 +53,36 @@ export const spotFleetDriver: PoolDriver<'spot-fleet'> = {
     };
   },
 
-  async capacityError(_ctx, pool, state) {
-    if (state.activityStatus !== 'error') return undefined;
-    return { code: 'SpotFleetUnfulfilled', message: `Spot Fleet ${pool.spotFleetRequestId} reports ActivityStatus error` };
+  /**
+   * A capacity shortage leaves the fleet `pending_fulfillment`; only its history says so
+   * (DescribeSpotFleetRequestHistory: an `error` record such as allLaunchSpecsTemporarilyBlacklisted,
+   * and `information` records naming each launch specification that failed). Reading it finds a
+   * blocked fleet within a poll or two instead of at the fulfilment timeout.
+   */
+  async capacityError(ctx, pool, state, since) {
+    if (state.activityStatus === 'error') {
+      return { code: 'SpotFleetUnfulfilled', message: `Spot Fleet ${pool.spotFleetRequestId} reports ActivityStatus error` };
+    }
+    const records: HistoryRecord[] = [];
+    let NextToken: string | undefined;
+    do {
+      const res = await awsCall('ec2:DescribeSpotFleetRequestHistory', () =>
+        ctx.aws.ec2.send(new DescribeSpotFleetRequestHistoryCommand({ SpotFleetRequestId: pool.spotFleetRequestId, StartTime: since, NextToken })),
+      );
+      records.push(...(res.HistoryRecords ?? []));
+      NextToken = res.NextToken;
+    } while (NextToken);
+    const error = records.find((r) => r.EventType === 'error');
+    if (!error) return undefined;
+    const offerings = records
+      .filter((r) => r.EventType === 'information' && BLOCKED_SPEC.test(r.EventInformation?.EventSubType ?? ''))
+      .map((r) => offeringIn(r.EventInformation?.EventDescription ?? ''))
+      .filter((o): o is OverrideRef => o !== undefined);
+    return {
+      code: error.EventInformation?.EventSubType ?? 'SpotFleetError',
+      message: `Spot Fleet ${pool.spotFleetRequestId}: ${error.EventInformation?.EventDescription ?? 'error in its history'}`.slice(0, 500),
+      ...(offerings.length ? { offerings } : {}),
+    };
   },
 
   async request(ctx, pool, input) {
@@ -71,6 +105,17 @@ export const spotFleetDriver: PoolDriver<'spot-fleet'> = {
     return calls;
   },
 };
+
+/** Information records that name a launch specification that could not launch. */
+const BLOCKED_SPEC = /launchSpecTemporarilyBlacklisted|launchSpecUnusable/;
+
+/** The instance type and zone a history record's description names ("m5.large, ami-…, Linux/UNIX, us-east-1a: …"). */
+function offeringIn(description: string): OverrideRef | undefined {
+  const type = /\b([a-z][a-z0-9-]*\.[0-9]*[a-z0-9]+)\b/.exec(description)?.[1];
+  if (!type) return undefined;
+  const zone = /\b([a-z]{2}(?:-gov)?-[a-z]+-\d[a-z])\b/.exec(description)?.[1];
+  return { instanceType: type, ...(zone ? { availabilityZone: zone } : {}) };
+}
 
 async function setTargetCapacity(
   ctx: PoolContext,

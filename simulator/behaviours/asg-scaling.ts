@@ -1,0 +1,46 @@
+import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import type { Behaviour, BehaviourFactory } from '../behaviour';
+import { awsErrorResponse } from '../protocol';
+
+/**
+ * TerminateInstanceInAutoScalingGroup as Auto Scaling answers it, where moto is laxer
+ * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_TerminateInstanceInAutoScalingGroup.html,
+ * and the group's size limits, https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-capacity-limits.html:
+ * the desired capacity never goes below the minimum):
+ *  - with ShouldDecrementDesiredCapacity=true on a group whose desired capacity equals its minimum, the
+ *    call fails with ValidationError "…will violate group's min size constraint…" and nothing is
+ *    terminated (moto terminates and takes the desired capacity below the minimum);
+ *  - an instance in no group fails with ValidationError "Instance Id not found - No managed instance
+ *    found for instance ID: …" (moto answers 500 from a Python StopIteration).
+ */
+export const asgScaling: BehaviourFactory = () => {
+  const behaviour: Behaviour = {
+    name: 'asg-scaling',
+
+    async intercept(req, ctx) {
+      if (req.service !== 'autoscaling' || req.action !== 'TerminateInstanceInAutoScalingGroup') return undefined;
+      const instanceId = String(req.params.InstanceId ?? '');
+      const decrement = String(req.params.ShouldDecrementDesiredCapacity ?? '').toLowerCase() === 'true';
+      const asg = ctx.aws().autoscaling;
+      const managed = (await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }))).AutoScalingInstances?.[0];
+      if (!managed?.AutoScalingGroupName) {
+        return awsErrorResponse(req, { status: 400, code: 'ValidationError', message: `Instance Id not found - No managed instance found for instance ID: ${instanceId}` });
+      }
+      if (!decrement) return undefined;
+      const group = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [managed.AutoScalingGroupName] }))).AutoScalingGroups?.[0];
+      const desired = group?.DesiredCapacity ?? 0;
+      const min = group?.MinSize ?? 0;
+      if (desired - 1 < min) {
+        return awsErrorResponse(req, {
+          status: 400,
+          code: 'ValidationError',
+          message: `Currently, desiredSize equals minSize (${min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`,
+        });
+      }
+      return undefined;
+    },
+
+    reset() {},
+  };
+  return behaviour;
+};
