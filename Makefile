@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # CLI and the test server; npm and npx run on that node.
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help tools up test typecheck jest record-histories build bench clean
+.PHONY: help tools up test typecheck jest record-histories release-histories build bench clean
 
 help:
 	@echo "make up     - run the local stack (Temporal + Web UI, AWS emulator, worker, router, demo); Ctrl-C stops it"
@@ -41,6 +41,10 @@ test:
 # Re-record the committed workflow histories (test/histories) after an intended workflow change.
 record-histories: tools
 	@FLEETOPS_RECORD_HISTORIES=1 npx --no-install jest --ci test/drain test/capacity test/deploy test/incident test/launch
+
+# Freeze this release's histories and workflow bundle (test/histories/released/$(VERSION)); see README, "Upgrades".
+release-histories: tools
+	@npx --no-install tsx scripts/release-histories.ts $(VERSION)
 
 build: tools
 	@npx --no-install tsc -p tsconfig.build.json
