@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DrainActivities } from '../../activities/drain';
 import { createIncidentActivities } from '../../activities/incident';
-import { abortUpdate, pauseSignal, resumeUpdate, statusQuery, type WorkflowStatus } from '../../common/controls';
+import { abortUpdate, pauseSignal, resumeSignal, statusQuery, type WorkflowStatus } from '../../common/controls';
 import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
 import { setupTracing } from '../../common/tracing';
 import { workerTracingOptions } from '../../common/worker-tracing';
@@ -99,10 +99,28 @@ describe('upgrade drill', () => {
         return { ...none, workflowId: `capacity-${input.cluster}` };
       },
       async recordLifecycleHeartbeat() {
-        return none;
+        return { ...none, active: true };
       },
       async completeLifecycleAction() {
+        return { ...none, alreadyCompleted: false };
+      },
+      async findInstancePool() {
+        return { found: true, pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false };
+      },
+      async waitForReplacement() {
+        return { arrived: true, containerInstanceArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/1f', instanceId: 'i-0fedcba9876543210' };
+      },
+      async terminateDrainedInstance() {
         return none;
+      },
+      async setContainerInstanceActive() {
+        return none;
+      },
+      async setDrainingWithinBudget() {
+        return { ...none, granted: true, draining: 0 };
+      },
+      async describeLifecycleHook() {
+        return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
       },
       async requestDrainIncident() {
         return { requested: false, detail: 'drill' };
@@ -192,7 +210,7 @@ describe('upgrade drill', () => {
       expect(deployed.outcome).toBe('promoted');
       expect(deployed.decisions.find((d) => d.decision === 'approve')?.reason).toBe('approved by dave');
 
-      expect(await handles.capacity.executeUpdate(resumeUpdate, { args: [{ by: 'drill' }] })).toMatchObject({ paused: false });
+      await handles.capacity.signal(resumeSignal, { by: 'drill' });
       await statusWhen<CapacityStatus>(handles.capacity, (s) => s.phase === 'idle' && s.pending.out === 0 && cloud.units(cloud.pools[0]!.settings.name) === 2, 'the held request delivered');
 
       await env.sleep(Math.max(0, handles.reminderAt - (await env.currentTimeMs())) + MIN);
