@@ -34,6 +34,16 @@ export interface AbortRequest extends ControlRequest {
 }
 
 export const statusQuery = defineQuery<WorkflowStatus>('status');
+/**
+ * `pause` and `resume` are updates: the caller learns at once whether the workflow took them and the
+ * state they left (`paused` in the returned status), with no polling.
+ */
+export const pauseUpdate = defineUpdate<WorkflowStatus, [ControlRequest]>('pause');
+export const resumeUpdate = defineUpdate<WorkflowStatus, [ControlRequest]>('resume');
+/**
+ * The signals `pause` and `resume` were before 0.3.0. Still handled, so histories and executions that
+ * received them replay and run as they did, and a 0.2 CLI or a Web UI signal still works.
+ */
 export const pauseSignal = defineSignal<[ControlRequest?]>('pause');
 export const resumeSignal = defineSignal<[ControlRequest?]>('resume');
 /** An update, not a signal, so the caller learns whether the abort was accepted and what state it left. */

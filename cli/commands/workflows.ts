@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { abortUpdate, pauseSignal, resumeSignal, type WorkflowStatus } from '../../common/controls';
+import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, type WorkflowStatus } from '../../common/controls';
 import { describeWorkflow, fleetopsSearchAttributes, readStatus, statusLines, viewLines, type WorkflowView } from '../describe';
 import type { CommandContext } from '../context';
 import { failedError } from '../errors';
@@ -133,10 +133,16 @@ async function listCommand(ctx: CommandContext, cmd: Command): Promise<void> {
 
 /** The subset of the SDK's `__temporal_workflow_metadata` answer the CLI reads. */
 interface WorkflowMetadata {
-  definition?: { signalDefinitions?: { name?: string | null }[] | null } | null;
+  definition?: {
+    signalDefinitions?: { name?: string | null }[] | null;
+    updateDefinitions?: { name?: string | null }[] | null;
+  } | null;
 }
 
-/** How long `pause`/`resume` wait for the workflow to report the new state before calling it failed. */
+/**
+ * How long `pause`/`resume` wait for a workflow that only knows the signal (a worker older than 0.3.0)
+ * to report the new state before calling it failed.
+ */
 const CONTROL_CONFIRM_MS = 5_000;
 
 async function pauseOrResume(ctx: CommandContext, cmd: Command, action: 'pause' | 'resume'): Promise<void> {
@@ -149,11 +155,31 @@ async function pauseOrResume(ctx: CommandContext, cmd: Command, action: 'pause' 
   const view = await describeWorkflow(ctx, client, workflowId);
   if (view.executionStatus !== 'RUNNING') throw failedError(`workflow ${workflowId} is ${view.executionStatus}, not running`, { workflowId });
 
-  // A workflow that never registered the signal would buffer it silently; ask what it accepts first.
+  // Ask what it accepts first: a workflow that never registered the signal would buffer it silently,
+  // and one on a worker older than 0.3.0 has the signal but not the update.
   const metadata = await ctx.withDeadline(() => handle.query<WorkflowMetadata>('__temporal_workflow_metadata'));
-  const accepts = (metadata.definition?.signalDefinitions ?? []).some((d) => d.name === action);
-  if (!accepts) throw failedError(`workflow ${workflowId} (${view.type}) cannot be ${action}d`, { workflowId });
+  const has = (defs: { name?: string | null }[] | null | undefined): boolean => (defs ?? []).some((d) => d.name === action);
+  let status: WorkflowStatus;
+  if (has(metadata.definition?.updateDefinitions)) {
+    // The update returns the state it left: nothing to poll.
+    status = await ctx.withDeadline(() => handle.executeUpdate(action === 'pause' ? pauseUpdate : resumeUpdate, { args: [request] }));
+  } else if (has(metadata.definition?.signalDefinitions)) {
+    status = await signalAndConfirm(ctx, handle, workflowId, action, request);
+  } else {
+    throw failedError(`workflow ${workflowId} (${view.type}) cannot be ${action}d`, { workflowId });
+  }
+  ctx.print({ workflowId, action, request, status }, [`${workflowId}: ${action}d`, ...statusLines(status)]);
+}
 
+/** The pre-0.3.0 way: signal, then read `status` until it shows the new state. */
+async function signalAndConfirm(
+  ctx: CommandContext,
+  handle: { signal: (def: typeof pauseSignal, req: { by: string; reason?: string }) => Promise<void> },
+  workflowId: string,
+  action: 'pause' | 'resume',
+  request: { by: string; reason?: string },
+): Promise<WorkflowStatus> {
+  const client = await ctx.client();
   await ctx.withDeadline(() => handle.signal(action === 'pause' ? pauseSignal : resumeSignal, request));
   const want = action === 'pause';
   let status: WorkflowStatus | undefined;
@@ -166,7 +192,7 @@ async function pauseOrResume(ctx: CommandContext, cmd: Command, action: 'pause' 
   if (Boolean(status.paused) !== want) {
     throw failedError(`sent ${action} to ${workflowId}, but it still reports paused=${Boolean(status.paused)}`, { workflowId, status });
   }
-  ctx.print({ workflowId, action, request, status }, [`${workflowId}: ${action}d`, ...statusLines(status)]);
+  return status;
 }
 
 async function abortCommand(ctx: CommandContext, cmd: Command): Promise<void> {

@@ -1,7 +1,7 @@
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
+import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { CapacityRequest } from '../../common/workflow-inputs';
@@ -559,18 +559,18 @@ describe('capacity workflow', () => {
   it('holds plans while paused and records mutating calls in a dry run', async () => {
     const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
     await withCapacity(cloud, { name: 'dry', dryRun: true }, async ({ handle }) => {
-      await handle.signal(pauseSignal, { by: 'jest' });
+      expect(await handle.executeUpdate(pauseUpdate, { args: [{ by: 'jest' }] })).toMatchObject({ paused: true });
       await handle.signal(capacityRequestSignal, alarm('out', 2, 'p1'));
-      await new Promise((r) => setTimeout(r, 1_500));
-      const paused = await status(handle);
-      expect(paused.paused).toBe(true);
+      // The request is taken (pending in status) but no plan runs while paused.
+      const paused = await until(handle, (x) => x.paused === true && x.pending.requests > 0, 'request pending while paused');
+      expect(paused.phase).not.toBe('scaling-out');
       expect(cloud.requests()).toHaveLength(0);
-      await handle.signal(resumeSignal, { by: 'jest' });
+      expect(await handle.executeUpdate(resumeUpdate, { args: [{ by: 'jest' }] })).toMatchObject({ paused: false });
       const s = await until(handle, (x) => (x.dryRunCalls?.length ?? 0) > 0 && x.phase === 'idle', 'dry-run calls');
       expect(s.dryRun).toBe(true);
       expect(s.dryRunCalls?.[0]).toMatchObject({ action: 'ec2:CreateFleet' });
       expect(cloud.units('spot-fleet-instant')).toBe(0);
-      await abortAndRecord(handle, 'pause-and-dry-run');
+      await abortAndRecord(handle, 'pause-updates-and-dry-run');
     });
   });
 

@@ -181,6 +181,24 @@ describe('pause and resume', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain(`${handle.workflowId}: resumed`);
     expect((await cli(['status', handle.workflowId, '--json'], temporalEnv)).stdout).toContain('"paused": false');
+    // Both went as updates (the answer is the state they left, nothing polled), not as signals.
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes).length).toBe(2);
+    expect(events.some((e) => e.workflowExecutionSignaledEventAttributes)).toBe(false);
+  });
+
+  test('a workflow on a worker older than 0.3.0 (pause and resume only as signals) is signalled and confirmed', async () => {
+    const handle = await startFixture({ phase: 'open', legacyPauseSignals: true });
+    const paused = await cli(['pause', handle.workflowId, '--json'], temporalEnv);
+    expect(paused.code).toBe(0);
+    expect(parseJson(paused.stdout)).toMatchObject({ action: 'pause', status: { paused: true } });
+    const resumed = await cli(['resume', handle.workflowId, '--json'], temporalEnv);
+    expect(parseJson(resumed.stdout)).toMatchObject({ action: 'resume', status: { paused: false } });
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)).toEqual([
+      'pause',
+      'resume',
+    ]);
   });
 
   test('a workflow that cannot be paused (like a drain) exits 1 and is not signalled', async () => {

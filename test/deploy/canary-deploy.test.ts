@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { abortUpdate, pauseSignal, resumeSignal } from '../../common/controls';
+import { abortUpdate, pauseUpdate, resumeUpdate } from '../../common/controls';
 import { FailureType } from '../../common/failures';
 import { deployWorkflowId } from '../../common/workflow-ids';
 import type { DeployInput } from '../../common/workflow-inputs';
@@ -266,15 +266,15 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     const result = await run(m, async (tq) => {
       const handle = await start(tq);
       await untilPhase(handle, 'baking');
-      await handle.signal(pauseSignal, { by: 'frank' });
+      expect(await handle.executeUpdate(pauseUpdate, { args: [{ by: 'frank' }] })).toMatchObject({ phase: 'baking', paused: true });
       // Well past the 120 s bake: still baking, paused, and still analysing.
       await env().sleep('6 minutes');
       const held = await statusOf(handle);
       expect(held).toMatchObject({ phase: 'baking', paused: true });
       expect(held.analysis.runs).toBeGreaterThanOrEqual(5);
       expect(m.log).not.toContain('updateServiceRevision:web:2');
-      await handle.signal(resumeSignal, { by: 'frank' });
-      return finish(handle, 'pause-resume');
+      expect(await handle.executeUpdate(resumeUpdate, { args: [{ by: 'frank' }] })).toMatchObject({ paused: false });
+      return finish(handle, 'pause-resume-updates');
     });
     expect(result.outcome).toBe('promoted');
   });

@@ -5,7 +5,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createIncidentActivities } from '../../activities/incident';
-import { abortUpdate, pauseSignal, resumeSignal, statusQuery } from '../../common/controls';
+import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
 import { incidentStartOptions } from '../../common/starts/incident';
 import { FleetopsKind, FleetopsPhase, FleetopsSeverity } from '../../common/search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
@@ -467,11 +467,11 @@ describe('incident workflow (time-skipping)', () => {
       const dueAt = Date.parse(resolved.postmortemDueAt ?? '');
       await env.sleep(dueAt - (await env.currentTimeMs()) + 2.5 * HOUR);
       await statusWhen(handle, (s) => s.reminders.escalated && s.reminders.postmortemReminders === 3, 'escalation');
-      await handle.signal(pauseSignal, { by: 'gina' });
+      expect(await handle.executeUpdate(pauseUpdate, { args: [{ by: 'gina' }] })).toMatchObject({ paused: true });
       await env.sleep(5 * HOUR);
       expect((await status(handle)).reminders.postmortemReminders).toBe(3);
       const resumedAt = await env.currentTimeMs();
-      await handle.signal(resumeSignal, { by: 'gina' });
+      expect(await handle.executeUpdate(resumeUpdate, { args: [{ by: 'gina' }] })).toMatchObject({ paused: false });
       await statusWhen(handle, (s) => s.reminders.postmortemReminders === 4, 'held nudge after resume');
       await env.sleep(1.5 * HOUR);
       await statusWhen(handle, (s) => s.reminders.postmortemReminders === 5, 'nudge an hour after resume');
@@ -494,7 +494,7 @@ describe('incident workflow (time-skipping)', () => {
       expect(planned[4] - resumedAt).toBeGreaterThanOrEqual(HOUR);
       expect(planned[4] - resumedAt).toBeLessThan(HOUR + 5_000);
       expect(reminders[2].title).toContain('postmortem overdue, escalating');
-      await recordHistory(handle, 'incident', 'escalation-and-pause');
+      await recordHistory(handle, 'incident', 'escalation-and-pause-updates');
     });
   });
 

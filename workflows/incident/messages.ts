@@ -174,6 +174,8 @@ export interface IncidentStatus extends WorkflowStatus {
   reminders: ReminderState;
   actionItems: ActionItem[];
   timelineEntries: number;
+  /** Alarm changes to ALARM routed to this incident (all runs). */
+  alarmEvents: number;
   notifications: NotificationCounts;
   /** Where the closed postmortem went: `s3://bucket/key` (or a local path when no bucket is configured). */
   postmortemPath?: string;

@@ -11,6 +11,7 @@ import type {
   SeverityChange,
 } from '../../common/incident/model';
 import type { IncidentSeverity, IncidentSource, IncidentTimelineEntry, IncidentTimelineKind } from '../../common/workflow-inputs';
+import type { AlarmTimeline } from './alarm-timeline';
 import type { NotificationCounts, ReminderState } from './messages';
 
 /**
@@ -88,8 +89,10 @@ export interface IncidentState {
   openedAt: number;
   policy?: IncidentPolicy;
   roles: Partial<Record<IncidentRole, string>>;
-  /** Append-only. */
+  /** Append-only, except an alarm's summary entry, updated in place (alarm-timeline.ts). */
   timeline: IncidentTimelineEntry[];
+  /** How much of the timeline alarms use, and their summaries (absent in states carried from 0.2). */
+  alarmTimeline?: AlarmTimeline;
   checks: Record<string, CheckRecord>;
   mitigatedAt?: number;
   resolvedAt?: number;
@@ -169,6 +172,7 @@ export function initialState(args: {
     outboxSeq: 0,
     seenKeys: [],
     alarmEvents: 0,
+    alarmTimeline: { kept: 0, summaries: [] },
     filingActionItems: false,
     notifications: { sent: 0, failed: [] },
     dryRunCalls: [],

@@ -63,6 +63,7 @@ export function statusOf(state: IncidentState, now: number): IncidentStatus {
     reminders: state.reminders,
     actionItems: state.postmortem.actionItems,
     timelineEntries: state.timeline.length,
+    alarmEvents: state.alarmEvents,
     notifications: state.notifications,
     ...(state.postmortemPath ? { postmortemPath: state.postmortemPath } : {}),
     ...(state.postmortemStoreError ? { postmortemStoreError: state.postmortemStoreError } : {}),

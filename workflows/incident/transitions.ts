@@ -1,3 +1,4 @@
+import { recordAlarmChange } from './alarm-timeline';
 import type { ActionItem, IncidentPolicy, IncidentRole } from '../../common/incident/model';
 import { POSTMORTEM_FIELDS } from '../../common/incident/model';
 import type { IncidentAlarmEvent, IncidentFacts } from '../../common/workflow-inputs';
@@ -137,7 +138,7 @@ export function applyAlarmEvent(state: IncidentState, ev: IncidentAlarmEvent, no
   if (ev.state === 'ALARM') {
     state.alarmEvents += 1;
     text = state.alarmEvents === 1 ? `alarm ${ev.alarmName} in ALARM${reason}` : `alarm ${ev.alarmName} in ALARM again (${state.alarmEvents} times so far)${reason}`;
-    appendTimeline(state, { time: ev.time, author: 'cloudwatch', kind: 'alarm', text }, now);
+    recordAlarmChange(state, ev, text, now);
     // A late delivery of an ALARM from before the resolution is history, not a recurrence.
     const after = state.resolvedAt !== undefined && Date.parse(ev.time) > state.resolvedAt;
     if (after && !isFinished(state)) reopen(state, 'cloudwatch', `alarm ${ev.alarmName} in ALARM again${reason}`, now);
@@ -147,7 +148,7 @@ export function applyAlarmEvent(state: IncidentState, ev: IncidentAlarmEvent, no
   } else {
     text = `alarm ${ev.alarmName} has insufficient data${reason}`;
   }
-  appendTimeline(state, { time: ev.time, author: 'cloudwatch', kind: 'alarm', text }, now);
+  recordAlarmChange(state, ev, text, now);
   return true;
 }
 

@@ -1,5 +1,15 @@
 import { condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { abortUpdate, pauseSignal, resumeSignal, statusQuery, type AbortRequest, type WorkflowStatus } from '../../common/controls';
+import {
+  abortUpdate,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+  type AbortRequest,
+  type ControlRequest,
+  type WorkflowStatus,
+} from '../../common/controls';
 import { FleetopsPhase } from '../../common/search-attributes';
 
 /**
@@ -42,10 +52,21 @@ export function installOperatorControls(opts: OperatorControlsOptions): Operator
     description: 'Current phase, a human-readable summary and workflow-specific progress.',
   });
   if (opts.pausable !== false) {
-    setHandler(pauseSignal, () => void (paused = true), {
-      description: 'Hold the workflow at its next step boundary until resume or abort.',
+    const current = (): WorkflowStatus => ({ ...opts.status(), phase, paused });
+    // Handlers write no commands, so adding the updates beside the old signals needs no patch.
+    setHandler(pauseUpdate, (_req: ControlRequest) => ((paused = true), current()), {
+      description: 'Hold the workflow at its next step boundary until resume or abort; returns the status (paused: true).',
+      validator: (_req: ControlRequest) => {
+        if (abortRequest) throw new Error(`aborting: ${abortRequest.reason}`);
+      },
     });
-    setHandler(resumeSignal, () => void (paused = false), { description: 'Continue a paused workflow.' });
+    setHandler(resumeUpdate, (_req: ControlRequest) => ((paused = false), current()), {
+      description: 'Continue a paused workflow; returns the status (paused: false).',
+    });
+    setHandler(pauseSignal, () => void (paused = true), {
+      description: 'Signal form of the pause update (kept for older clients and histories).',
+    });
+    setHandler(resumeSignal, () => void (paused = false), { description: 'Signal form of the resume update (kept for older clients and histories).' });
   }
   setHandler(
     abortUpdate,
