@@ -498,6 +498,33 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(result.steps[result.steps.length - 1]).toMatchObject({ name: 'reactivate', status: 'done' });
   });
 
+  it('leaves no abort watcher pending from earlier wait slices (issue 20)', async () => {
+    const taskQueue = uniqueTaskQueue('drain-watchers');
+    const instanceId = newInstanceId();
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-w' };
+    let tasksGone = false;
+    const { activities } = mockActivities({
+      async waitForInstanceTasks() {
+        return tasksGone ? { tasksLeft: 0, running: 0, pending: 0 } : { tasksLeft: 2, running: 2, pending: 0 };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'lifecycle-terminate', { lifecycle }));
+      await until(handle, (s) => s.phase === 'waiting-for-tasks', 'waiting for tasks');
+      // Twenty wait slices, landing inside a pause between two (the mocked wait answers at once).
+      await env.sleep('615 seconds');
+      // The SDK's own query: the stack of every promise the workflow is blocked on.
+      const stacks = await handle.query<string>('__stack_trace');
+      const blockedAt = new Set(stacks.split('\n').flatMap((line) => /wait-for-tasks\.ts:(\d+)/.exec(line)?.[1] ?? []));
+      // Only the pause itself. Before the fix, also the abort watcher every earlier slice left pending.
+      expect(blockedAt.size).toBe(1);
+      tasksGone = true;
+      await env.sleep('1 minute');
+      expect((await handle.result()).outcome).toBe('drained');
+    });
+  });
+
   it('heartbeats the lifecycle action on durable timers through a ten-minute drain and a worker restart, then CONTINUE', async () => {
     const taskQueue = uniqueTaskQueue('drain-lifecycle');
     const instanceId = newInstanceId();

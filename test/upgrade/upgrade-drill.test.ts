@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DrainActivities } from '../../activities/drain';
 import { createIncidentActivities } from '../../activities/incident';
-import { abortUpdate, pauseSignal, resumeSignal, statusQuery, type WorkflowStatus } from '../../common/controls';
+import { abortUpdate, pauseSignal, resumeUpdate, statusQuery, type WorkflowStatus } from '../../common/controls';
 import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
 import { setupTracing } from '../../common/tracing';
 import { workerTracingOptions } from '../../common/worker-tracing';
@@ -210,7 +210,8 @@ describe('upgrade drill', () => {
       expect(deployed.outcome).toBe('promoted');
       expect(deployed.decisions.find((d) => d.decision === 'approve')?.reason).toBe('approved by dave');
 
-      await handles.capacity.signal(resumeSignal, { by: 'drill' });
+      // 0.2.0 paused it with the signal; the current code answers the resume update on that execution.
+      expect(await handles.capacity.executeUpdate(resumeUpdate, { args: [{ by: 'drill' }] })).toMatchObject({ paused: false });
       await statusWhen<CapacityStatus>(handles.capacity, (s) => s.phase === 'idle' && s.pending.out === 0 && cloud.units(cloud.pools[0]!.settings.name) === 2, 'the held request delivered');
 
       await env.sleep(Math.max(0, handles.reminderAt - (await env.currentTimeMs())) + MIN);

@@ -33,15 +33,23 @@ export async function waitForTasks(ctx: DrainContext, t: DrainTarget): Promise<v
     // Only an abort cancels a running wait. An escalation lets it run out its slice (at most
     // WAIT_SLICE_MS) and the next one is cut to the new deadline: cancelling an activity that may be
     // completing at the same moment is a race the history should not carry.
-    const abortArrived = condition(() => aborted(ctx));
+    // The abort watcher lives for this slice only: left pending, each slice would add a condition
+    // that is checked on every activation until the drain ends (a drain waits up to 15 minutes).
+    const abortWatch = new CancellationScope();
+    const abortArrived = abortWatch.run(() => condition(() => aborted(ctx))).then(
+      () => undefined,
+      () => undefined, // cancelled when the slice ends
+    );
     let result: Awaited<typeof waiting> | undefined;
     try {
-      result = await Promise.race([waiting, abortArrived.then(() => undefined)]);
+      result = await Promise.race([waiting, abortArrived]);
     } catch (err) {
       if (isTimeout(err)) break; // the deadline arrived during the wait
       state.end(s, 'failed', failureMessage(err));
       state.failure = `waiting for tasks failed: ${failureMessage(err)}`;
       return;
+    } finally {
+      abortWatch.cancel();
     }
     if (result === undefined) {
       scope.cancel();
