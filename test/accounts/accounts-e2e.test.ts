@@ -6,12 +6,13 @@ import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from 
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
-import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse, stringify } from 'yaml';
 import type { AwsClients } from '../../activities/aws/clients';
 import { createClusterClients, type ClusterClients } from '../../activities/aws/cluster-clients';
+import { statusQuery } from '../../common/controls';
 import { ALL_SEARCH_ATTRIBUTES, FleetopsAccount, FleetopsRegion } from '../../common/search-attributes';
+import type { CapacityStatus } from '../../workflows/capacity/messages';
 import { parseConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { deployEventsKit, deployMemberKit } from '../../stack/events-kit';
@@ -234,14 +235,14 @@ it('fails the cluster whose role cannot be assumed with an error naming the role
     const h = temporal.client.workflow.getHandle('capacity-client-c');
     return (await h.describe().then(() => true, () => false)) && h;
   }, 60_000, 250);
-  const err = await handle.result().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const chain: string[] = [];
-  for (let e: unknown = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) chain.push(e.message);
-  expect(chain.join(' | ')).toContain(`cannot assume role ${WRONG_ROLE}`);
+  // Its activities fail, non-retryable, naming the role; the capacity workflow (issue 15) does not
+  // fail on an AWS error: it holds the request, shows the error on status and backs off.
+  const status = await waitFor('the role error on capacity-client-c status', async () => {
+    const s = (await handle.query(statusQuery)) as CapacityStatus;
+    return s.error && s;
+  }, 60_000, 250);
+  expect(status.error?.message).toContain(`cannot assume role ${WRONG_ROLE}`);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
   // client-b, in the same account and region, still drains.
   const [, other] = fleets['client-b'];
   await publish('client-b', 'aws.ec2', 'EC2 Spot Instance Interruption Warning', { 'instance-id': other!.instanceId, 'instance-action': 'terminate' });

@@ -1,5 +1,5 @@
 import { DescribeImagesCommand, DescribeVpcsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, CreateServiceCommand, DescribeTasksCommand, ListTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, CreateServiceCommand, DescribeTasksCommand, ListTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../../activities/aws/clients';
 
@@ -38,7 +38,14 @@ export async function seedDrainFleet(aws: AwsClients, n: number): Promise<Fleet>
     }),
   );
   // Only the first instance is registered yet, so these land on it.
-  await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: web.taskDefinition!.taskDefinitionArn, count: 2, group: 'service:web', startedBy: 'ecs-svc/1' }));
+  const webRun = await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: web.taskDefinition!.taskDefinitionArn, count: 2, group: 'service:web', startedBy: 'ecs-svc/1' }));
+  // The simulator's scheduler (ecs-deployments) counts these as the service's, but a tick between
+  // CreateService and RunTask may already have placed two of its own (seen under load: 5 tasks on the
+  // instance instead of 3). Stop those, so the fleet is the same on every run.
+  const ours = new Set((webRun.tasks ?? []).map((t) => t.taskArn));
+  for (const t of await tasksOn(aws, first.containerInstance!.containerInstanceArn!)) {
+    if (t.group === 'service:web' && !ours.has(t.arn)) await ecs.send(new StopTaskCommand({ cluster: 'demo', task: t.arn, reason: 'test fleet: placed before the fixture tasks' }));
+  }
   const batchRun = await ecs.send(new RunTaskCommand({ cluster: 'demo', taskDefinition: batch.taskDefinition!.taskDefinitionArn, count: 1, group: 'family:batch' }));
   const others = [];
   for (const i of instances.slice(1)) others.push(await register(i));
