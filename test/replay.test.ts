@@ -4,7 +4,7 @@ import { historyFromJSON } from './harness/history-json';
 import { Worker } from '@temporalio/worker';
 import { bundledWorkflows } from './harness/temporal';
 import { HISTORIES_DIR } from './harness/paths';
-import { RELEASED_DIR } from './harness/releases';
+import { RELEASED_DIR, releasedHistoryFiles, releasedVersions, sha256 } from './harness/releases';
 
 /**
  * Replays every committed workflow history (test/histories/<workflow>/<case>.json, recorded by the
@@ -33,11 +33,13 @@ describe('replay of recorded workflow histories', () => {
 
   it('replays every history without non-determinism', async () => {
     expect(files.length).toBeGreaterThan(0);
-    const histories = files.map((f) => ({ workflowId: relative(HISTORIES_DIR, f), history: historyFromJSON(JSON.parse(readFileSync(f, 'utf8'))) }));
+    // A history byte-identical to a released one is replayed by test/upgrade/released-histories.test.ts.
+    const released = new Set(releasedVersions().flatMap((v) => releasedHistoryFiles(v).map(sha256)));
+    const histories = files.filter((f) => !released.has(sha256(f))).map((f) => ({ workflowId: relative(HISTORIES_DIR, f), history: historyFromJSON(JSON.parse(readFileSync(f, 'utf8'))) }));
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories({ ...bundledWorkflows() }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
-  });
+  }, 180_000);
 });

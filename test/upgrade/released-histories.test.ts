@@ -55,5 +55,5 @@ describe('released histories', () => {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
-  });
+  }, 180_000);
 });
