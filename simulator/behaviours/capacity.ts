@@ -3,7 +3,6 @@ import {
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
-  DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSpotFleetInstancesCommand,
   DescribeSpotFleetRequestsCommand,
@@ -12,8 +11,8 @@ import {
   type Instance,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
+import { registerBootedInstance } from './support/register-booted';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
 import { awsErrorResponse, awsSuccessResponse, type SimResponse } from '../protocol';
 
@@ -458,26 +457,8 @@ export const capacityBehaviour: BehaviourFactory = () => {
         for (const r of registrations) {
           if (r.registeredAt || r.error || r.registerAt > now) continue;
           try {
-            const d = await ctx.aws().ec2.send(new DescribeInstancesCommand({ InstanceIds: [r.instanceId] }));
-            const inst = d.Reservations?.[0]?.Instances?.[0];
-            if (!inst || ['shutting-down', 'terminated'].includes(inst.State?.Name ?? '')) {
-              r.error = 'instance gone before it booted';
-              continue;
-            }
-            await ctx.aws().ecs.send(
-              new RegisterContainerInstanceCommand({
-                cluster: r.cluster,
-                instanceIdentityDocument: JSON.stringify({
-                  instanceId: r.instanceId,
-                  instanceType: inst.InstanceType,
-                  availabilityZone: inst.Placement?.AvailabilityZone,
-                  imageId: inst.ImageId,
-                  region: 'us-east-1',
-                  accountId: '123456789012',
-                }),
-              }),
-            );
-            r.registeredAt = new Date().toISOString();
+            r.error = await registerBootedInstance(ctx, r.cluster, r.instanceId);
+            if (!r.error) r.registeredAt = new Date().toISOString();
           } catch (err) {
             r.error = (err as Error).message;
             ctx.log.warn({ err, instanceId: r.instanceId }, 'capacity: RegisterContainerInstance failed');

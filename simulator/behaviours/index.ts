@@ -15,7 +15,22 @@ import { stsAssumeRole } from './sts-assume-role';
 /**
  * Every behaviour module the simulator loads, in the order their `intercept` and `afterResponse`
  * hooks run. Add a module as `simulator/behaviours/<name>.ts` exporting a `BehaviourFactory` and
- * list it here.
+ * list it here. This list models nothing itself; each module's header names the AWS page it follows:
+ *  - ecs-deployments, ecs-scheduler: Amazon ECS Developer Guide, "Deploy Amazon ECS services by
+ *    replacing tasks" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html)
+ *    and "Draining Amazon ECS container instances"
+ *    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html);
+ *  - asg-lifecycle, asg-scaling: Amazon EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling lifecycle
+ *    hooks" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html) and
+ *    TerminateInstanceInAutoScalingGroup in the API reference;
+ *  - spot-interruption, pool-replacements, capacity: Amazon EC2 User Guide, "Spot Instance
+ *    interruptions" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-interruptions.html) and
+ *    the Spot Fleet / EC2 Fleet request types;
+ *  - elb-rules, elb-target-draining: Elastic Load Balancing, ModifyRule in the ELBv2 API reference and
+ *    "Deregistration delay" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay);
+ *  - ec2-state-events, cloudwatch-alarm-events: the EventBridge event pages of EC2 and CloudWatch;
+ *  - sts-assume-role: AssumeRole in the AWS STS API reference and "How to use an external ID".
+ * Behaviours that act on the default account only unless marked `allAccounts` (see behaviour.ts).
  */
 export const BEHAVIOURS: readonly BehaviourFactory[] = [
   ecsDeploymentsBehaviour,

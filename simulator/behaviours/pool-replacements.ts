@@ -1,9 +1,9 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand, ListClustersCommand, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { DescribeContainerInstancesCommand, ListClustersCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
-import { DEFAULT_ACCOUNT } from '../events';
+import { registerBootedInstance } from './support/register-booted';
 
 /**
  * Pools that replace their own instances, and the replacements joining the cluster. A `maintain` Spot
@@ -95,26 +95,8 @@ export const poolReplacements: BehaviourFactory = () => {
 
   async function register(ctx: BehaviourContext, r: Replacement): Promise<void> {
     try {
-      const d = await ctx.aws().ec2.send(new DescribeInstancesCommand({ InstanceIds: [r.instanceId] }));
-      const inst = d.Reservations?.[0]?.Instances?.[0];
-      if (!inst || !['pending', 'running'].includes(inst.State?.Name ?? '')) {
-        r.error = 'instance gone before it booted';
-        return;
-      }
-      await ctx.aws().ecs.send(
-        new RegisterContainerInstanceCommand({
-          cluster: r.cluster,
-          instanceIdentityDocument: JSON.stringify({
-            instanceId: r.instanceId,
-            instanceType: inst.InstanceType,
-            availabilityZone: inst.Placement?.AvailabilityZone,
-            imageId: inst.ImageId,
-            region: 'us-east-1',
-            accountId: DEFAULT_ACCOUNT,
-          }),
-        }),
-      );
-      r.registeredAt = new Date().toISOString();
+      r.error = await registerBootedInstance(ctx, r.cluster, r.instanceId);
+      if (!r.error) r.registeredAt = new Date().toISOString();
     } catch (err) {
       r.error = (err as Error).message;
     }

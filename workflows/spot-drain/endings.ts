@@ -1,5 +1,6 @@
 import { recordDrainFinished } from '../lib/metrics';
 import { AFTER_DEADLINE_BUDGET_MS } from './activity-options';
+import type { DrainIncidentFacts } from '../../activities/drain/types';
 import type { DrainOutcome, SpotDrainResult } from './messages';
 import { step, type DrainContext } from './steps';
 
@@ -13,25 +14,32 @@ export function finish(ctx: DrainContext, outcome: DrainOutcome): SpotDrainResul
   return result;
 }
 
+/** What every incident a drain asks for says: the instance, how far the drain got, what is left. */
+function incidentFacts(ctx: DrainContext, result: SpotDrainResult): Omit<DrainIncidentFacts, 'failure' | 'rerunFailed' | 'what'> {
+  const { state } = ctx;
+  return {
+    instanceId: state.instanceId,
+    cluster: state.target?.cluster,
+    workflowId: ctx.workflowId,
+    kind: state.mode() ?? 'unknown',
+    deadline: result.deadline ?? '',
+    tasksLeft: state.tasksLeft ?? 0,
+    done: state.steps.filter((s) => s.status === 'done').map((s) => s.name),
+    notDone: result.notDone,
+  };
+}
+
 /** The deadline passed (or a step the drain cannot do without failed): say so and ask for an incident. */
 export async function missed(ctx: DrainContext): Promise<SpotDrainResult> {
   const { state, controls } = ctx;
   const result = finish(ctx, 'deadline-missed');
   controls.setPhase('requesting-incident');
-  const done = state.steps.filter((s) => s.status === 'done').map((s) => s.name);
   const r = await step(
     ctx,
     'request-incident',
     (a) =>
       a.requestDrainIncident({
-        instanceId: state.instanceId,
-        cluster: state.target?.cluster,
-        workflowId: ctx.workflowId,
-        kind: state.mode() ?? 'unknown',
-        deadline: result.deadline ?? '',
-        tasksLeft: state.tasksLeft ?? 0,
-        done,
-        notDone: result.notDone,
+        ...incidentFacts(ctx, result),
         failure: state.failure,
         ...(state.rerunFailed.length ? { rerunFailed: state.rerunFailed } : {}),
       }),
@@ -51,14 +59,7 @@ export async function reportFailedReruns(ctx: DrainContext, result: SpotDrainRes
     'request-incident',
     (a) =>
       a.requestDrainIncident({
-        instanceId: state.instanceId,
-        cluster: state.target?.cluster,
-        workflowId: ctx.workflowId,
-        kind: state.mode() ?? 'unknown',
-        deadline: result.deadline ?? '',
-        tasksLeft: state.tasksLeft ?? 0,
-        done: state.steps.filter((s) => s.status === 'done').map((s) => s.name),
-        notDone: result.notDone,
+        ...incidentFacts(ctx, result),
         rerunFailed: state.rerunFailed,
         what: 'rerun-failed',
       }),

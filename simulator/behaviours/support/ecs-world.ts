@@ -7,9 +7,18 @@ import { chooseInstance, instancesOf, type InstanceRoom } from './placement';
 import { TargetRegistry, targetState, type TargetState } from './target-health';
 
 /**
- * The ECS service scheduler of the ecs-deployments behaviour (its header says what it follows): the
- * tracked services, their deployments and tasks, and the targets ECS registers for them. `advance`
- * moves one service forward to `now()`; the behaviour calls it on ticks and before answering reads.
+ * The ECS service scheduler of the ecs-deployments behaviour: the tracked services, their deployments
+ * and tasks, and the targets ECS registers for them. `advance` moves one service forward to `now()`;
+ * the behaviour calls it on ticks and before answering reads.
+ *
+ * Follows the Amazon ECS Developer Guide: "Deploy Amazon ECS services by replacing tasks"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html: minimum
+ * healthy and maximum percent bound each step), "How Amazon ECS places tasks on container instances"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement.html: only instances with
+ * room; dynamic host ports from the ephemeral range), "Health check grace period"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-load-balancing.html), and "How
+ * the Amazon ECS deployment circuit breaker detects failures"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
  */
 
 /** Stopped tasks kept per service (ECS keeps them about an hour; enough for analysis windows). */
