@@ -39,6 +39,10 @@ import { ROOT } from '../stack/settings';
 import { startLocalStack } from '../test/e2e/stack-harness';
 import type { SpotDrainResult } from '../workflows/spot-drain/messages';
 import { tsToMs } from '@temporalio/common/lib/time';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { statusQuery } from '../common/controls';
+import { drainCoordinatorWorkflowId } from '../common/workflow-ids';
+import type { DrainCoordinatorStatus } from '../workflows/drain-coordinator/messages';
 import { temporal } from '@temporalio/proto';
 
 // The emulator accepts any credentials; fixed fake ones keep real AWS credentials out of the bench.
@@ -78,6 +82,12 @@ interface StormResult {
   stormSeconds: number;
   /** Where event→DRAINING goes, from the workflow histories and the simulator's call record. */
   breakdownMs: Record<string, Percentiles>;
+  /** Requests of 100 events the router answered 503 (Temporal slower than 2 s), sent again after Retry-After. */
+  routerRetries503: number;
+  /** Temporal + worker + router CPU seconds per drain (the product's cost; moto and the simulator apart). */
+  productCpuPerDrain: number;
+  /** The drain coordinator's counts at the end (workflows/drain-coordinator/), and its calls' queue and run times. */
+  coordinator?: { counts: Record<string, number>; calls: { queueMs: Percentiles; runMs: Percentiles; instances: Percentiles } };
 }
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -139,6 +149,41 @@ async function breakdown(
   }
   for (const c of calls) add(`moto ${c.service}:${c.action}`, c.durationMs);
   return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, percentiles(v)]));
+}
+
+/** The coordinator's counts, and per setDrainingAtOnce call its queue wait, run time and size, from its history. */
+async function coordinatorFigures(client: Client): Promise<StormResult['coordinator']> {
+  const handle = client.workflow.getHandle(drainCoordinatorWorkflowId());
+  let status: DrainCoordinatorStatus;
+  try {
+    status = (await handle.query(statusQuery)) as DrainCoordinatorStatus;
+  } catch {
+    return undefined;
+  }
+  const queue: number[] = [];
+  const run: number[] = [];
+  const sizes: number[] = [];
+  // Every run of the id (it may have continued as new during the storm).
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${drainCoordinatorWorkflowId()}"` })) {
+    const ev = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
+    const byId = new Map(ev.map((e) => [Number(e.eventId), e]));
+    for (const e of ev) {
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+        const sched = byId.get(Number(e.activityTaskStartedEventAttributes?.scheduledEventId));
+        if (sched) queue.push(tsToMs(e.eventTime) - tsToMs(sched.eventTime));
+      }
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+        const started = byId.get(Number(e.activityTaskCompletedEventAttributes?.startedEventId));
+        if (started) run.push(tsToMs(e.eventTime) - tsToMs(started.eventTime));
+      }
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        const input = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+        const parsed = input ? (defaultPayloadConverter.fromPayload(input) as { instanceIds?: string[] }) : undefined;
+        sizes.push(parsed?.instanceIds?.length ?? 0);
+      }
+    }
+  }
+  return { counts: status.counts as Record<string, number>, calls: { queueMs: percentiles(queue), runMs: percentiles(run), instances: percentiles(sizes) } };
 }
 
 function arg(name: string, fallback: string): string {
@@ -300,6 +345,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
             }
           })();
     const eventAt = new Map<string, number>();
+    let retried503 = 0;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.stack.router.token}` };
     await Promise.all(
       Array.from({ length: Math.ceil(n / 100) }, async (_, b) => {
@@ -319,8 +365,15 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
             detail: { 'instance-id': id, 'instance-action': 'terminate' },
           };
         });
-        const res = await fetch(`${stack.stack.router.url}/events`, { method: 'POST', headers, body: JSON.stringify(body) });
-        if (res.status !== 202) throw new Error(`router answered ${res.status}: ${await res.text()}`);
+        // A 503 is retried after its Retry-After, as EventBridge retries a target (the router dedupes by event id).
+        for (let attempt = 1; ; attempt += 1) {
+          const res = await fetch(`${stack.stack.router.url}/events`, { method: 'POST', headers, body: JSON.stringify(body) });
+          if (res.status === 202) break;
+          const text = await res.text();
+          if (res.status !== 503 || attempt >= 20) throw new Error(`router answered ${res.status}: ${text}`);
+          retried503 += 1;
+          await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+        }
         await Promise.all(ids.map((instanceId) => sim.request('POST', 'spot-interruption/schedule', { instanceId, afterSeconds: 120 })));
       }),
     );
@@ -369,6 +422,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
     }
 
     const breakdownMs = await breakdown(client, instances, arns, drainingAt, calls);
+    const coordinator = await coordinatorFigures(client);
 
     // The limit: one DRAINING call per instance straight to the endpoint, all at once.
     await sim.clearRateLimits();
@@ -399,6 +453,9 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       cpuSeconds,
       stormSeconds,
       breakdownMs,
+      routerRetries503: retried503,
+      productCpuPerDrain: Math.round((((cpuSeconds.temporal ?? 0) + (cpuSeconds.worker ?? 0) + (cpuSeconds.router ?? 0)) / n) * 1000) / 1000,
+      coordinator,
     };
   } finally {
     await connection.close();
@@ -423,7 +480,11 @@ async function main(): Promise<void> {
           `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms (ratio ${r.p99RatioToPlain.toFixed(1)}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
           (r.workerDownSeconds !== undefined ? `  worker back polling ${r.workerDownSeconds.toFixed(1)} s after the kill\n` : '') +
           `  drain-queue workflow pollers: normal p50 ${r.pollers.normal.p50} (min ${r.pollers.normal.min}), sticky p50 ${r.pollers.sticky.p50}\n` +
-          `  CPU seconds over ${r.stormSeconds.toFixed(0)} s: ${JSON.stringify(r.cpuSeconds)}\n` +
+          `  CPU seconds over ${r.stormSeconds.toFixed(0)} s: ${JSON.stringify(r.cpuSeconds)}; product (Temporal + worker + router) per drain ${r.productCpuPerDrain} s\n` +
+          (r.coordinator
+            ? `  coordinator ${JSON.stringify(r.coordinator.counts)}; calls: queue p50 ${r.coordinator.calls.queueMs.p50} ms, p99 ${r.coordinator.calls.queueMs.p99} ms; run p50 ${r.coordinator.calls.runMs.p50} ms, max ${r.coordinator.calls.runMs.max} ms; instances per call p50 ${r.coordinator.calls.instances.p50}, max ${r.coordinator.calls.instances.max} (${r.coordinator.calls.instances.count} calls)\n`
+            : '') +
+          `  router 503s retried: ${r.routerRetries503}\n` +
           `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n` +
           Object.entries(r.breakdownMs)
             .map(([k, p]) => {

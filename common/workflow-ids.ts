@@ -11,6 +11,13 @@
 const qualified = (memberAccount: string | undefined, rest: string): string => (memberAccount ? `${memberAccount}-${rest}` : rest);
 
 export const drainWorkflowId = (instanceId: string, memberAccount?: string): string => `drain-${qualified(memberAccount, instanceId)}`;
+/**
+ * The drain coordinator of an account and region (workflows/drain-coordinator/): one per placement,
+ * `drain-coordinator` in a single-account config. Not keyed by cluster: the router does not know an
+ * instance's cluster, only where its event came from.
+ */
+export const drainCoordinatorWorkflowId = (placement?: { account: string; region: string }): string =>
+  placement ? `drain-coordinator-${placement.account}-${placement.region}` : 'drain-coordinator';
 export const launchWorkflowId = (instanceId: string, memberAccount?: string): string => `launch-${qualified(memberAccount, instanceId)}`;
 export const capacityWorkflowId = (cluster: string): string => `capacity-${cluster}`;
 export const deployWorkflowId = (cluster: string, service: string): string => `deploy-${cluster}-${service}`;

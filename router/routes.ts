@@ -12,8 +12,10 @@ import type {
   CapacityRequest,
   DeployEcsEvent,
   DeployInput,
+  DrainCoordinatorInput,
   DrainEvent,
   IncidentAlarmEvent,
+  InterruptionNotice,
   IncidentInput,
   LaunchInput,
   SpotDrainInput,
@@ -63,7 +65,7 @@ interface WorkflowTarget {
   workflowType: string;
   taskQueue: string;
   workflowId: string;
-  args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput] | [LaunchInput];
+  args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput] | [LaunchInput] | [DrainCoordinatorInput];
   searchAttributes: SearchAttributePair[];
   staticSummary: string;
   /** What happens when a closed workflow with this id exists. */
@@ -73,7 +75,7 @@ interface WorkflowTarget {
 interface SignalPayload {
   /** A `SignalName` entry or a message definition's `name` (e.g. drainEventSignal.name). */
   name: string;
-  arg: DrainEvent | CapacityRequest | IncidentAlarmEvent | DeployEcsEvent;
+  arg: DrainEvent | CapacityRequest | IncidentAlarmEvent | DeployEcsEvent | InterruptionNotice[];
 }
 
 export type RouteDecision =
@@ -118,7 +120,7 @@ const dryRunOf = (opts: RouteOptions, fromEvent?: boolean): { dryRun?: true } =>
   opts.dryRun || fromEvent ? { dryRun: true } : {};
 
 /** The dispatcher's target, from the start options the SDK starters (CLI, activities) use too. */
-function targetOf(start: StartOptions): WorkflowTarget {
+export function targetOf(start: StartOptions): WorkflowTarget {
   return {
     workflowType: start.workflowType,
     taskQueue: start.taskQueue,

@@ -7,3 +7,4 @@ export { incident } from './incident/workflow';
 export { capacity } from './capacity/workflow';
 export { canaryDeploy } from './canary-deploy/workflow';
 export { launch } from './launch/workflow';
+export { drainCoordinator } from './drain-coordinator/workflow';

@@ -45,6 +45,9 @@ import type {
   ResolvedDrainTarget,
   SetDrainingInput,
   SetDrainingResult,
+  SetDrainingAtOnceInput,
+  SetDrainingAtOnceResult,
+  AtOnceOutcome,
   WaitForTasksInput,
   WaitForTasksResult,
 } from './types';
@@ -126,43 +129,78 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     });
   }
 
+  /** `askedAt`: the cluster sweep must have started after it (one time for a whole batch, so the batch shares one sweep). */
+  async function resolveTarget(instanceId: string, where: DrainPlacement, askedAt = Date.now()): Promise<ResolvedDrainTarget> {
+    const clusters = candidateClusters(where);
+    // Clusters grouped by their clients' coordinator, each group searched by its own sweeps.
+    const groups = new Map<DrainCoordinator, string[]>();
+    for (const name of clusters) {
+      const c = coordinatorFor(name);
+      groups.set(c, [...(groups.get(c) ?? []), name]);
+    }
+    let hit: Awaited<ReturnType<DrainCoordinator['findContainerInstance']>>;
+    // A cluster whose role cannot be assumed must not stop the drains of the others placed with it:
+    // its failure counts only when the instance is found nowhere else.
+    let unassumable: ApplicationFailure | undefined;
+    for (const [c, names] of groups) {
+      try {
+        hit = await c.findContainerInstance(names, instanceId, askedAt);
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure && err.type === FailureType.AwsRoleNotAssumable)) throw err;
+        unassumable ??= err;
+      }
+      if (hit) break;
+    }
+    if (!hit && unassumable) throw unassumable;
+    if (!hit) return { found: false, searchedClusters: clusters };
+    const cluster = deps.config.clusters[hit.cluster]!;
+    return {
+      found: true,
+      cluster: hit.cluster,
+      containerInstanceArn: hit.state.containerInstanceArn,
+      status: hit.state.status,
+      instanceType: hit.state.instanceType,
+      runningTasks: hit.state.running,
+      pendingTasks: hit.state.pending,
+      capacityUnits: instanceWeight(cluster, hit.state.instanceType),
+      drain: cluster.drain,
+    };
+  }
+
   return {
-    async resolveDrainTarget({ instanceId, ...where }: { instanceId: string } & DrainPlacement): Promise<ResolvedDrainTarget> {
-      const clusters = candidateClusters(where);
+    resolveDrainTarget({ instanceId, ...where }: { instanceId: string } & DrainPlacement): Promise<ResolvedDrainTarget> {
+      return resolveTarget(instanceId, where);
+    },
+
+    /**
+     * The drain coordinator's one call (workflows/drain-coordinator/): every instance of a batch of
+     * warnings found and set DRAINING together, through the same sweeps and 10-a-call batches as the
+     * drains', so the time to DRAINING is one sweep and one round of calls whatever the batch size.
+     * Only an ACTIVE container instance is changed; each instance's own drain still resolves it and
+     * sets DRAINING (a repeat is harmless), so an instance that fails here loses only the head start.
+     */
+    async setDrainingAtOnce({ instanceIds, ...where }: SetDrainingAtOnceInput): Promise<SetDrainingAtOnceResult> {
+      const errors: unknown[] = [];
       const askedAt = Date.now();
-      // Clusters grouped by their clients' coordinator, each group searched by its own sweeps.
-      const groups = new Map<DrainCoordinator, string[]>();
-      for (const name of clusters) {
-        const c = coordinatorFor(name);
-        groups.set(c, [...(groups.get(c) ?? []), name]);
-      }
-      let hit: Awaited<ReturnType<DrainCoordinator['findContainerInstance']>>;
-      // A cluster whose role cannot be assumed must not stop the drains of the others placed with it:
-      // its failure counts only when the instance is found nowhere else.
-      let unassumable: ApplicationFailure | undefined;
-      for (const [c, names] of groups) {
-        try {
-          hit = await c.findContainerInstance(names, instanceId, askedAt);
-        } catch (err) {
-          if (!(err instanceof ApplicationFailure && err.type === FailureType.AwsRoleNotAssumable)) throw err;
-          unassumable ??= err;
-        }
-        if (hit) break;
-      }
-      if (!hit && unassumable) throw unassumable;
-      if (!hit) return { found: false, searchedClusters: clusters };
-      const cluster = deps.config.clusters[hit.cluster]!;
-      return {
-        found: true,
-        cluster: hit.cluster,
-        containerInstanceArn: hit.state.containerInstanceArn,
-        status: hit.state.status,
-        instanceType: hit.state.instanceType,
-        runningTasks: hit.state.running,
-        pendingTasks: hit.state.pending,
-        capacityUnits: instanceWeight(cluster, hit.state.instanceType),
-        drain: cluster.drain,
-      };
+      const instances = await Promise.all(
+        instanceIds.map(async (instanceId): Promise<AtOnceOutcome> => {
+          try {
+            const t = await resolveTarget(instanceId, where, askedAt);
+            if (!t.found) return { instanceId, outcome: 'not-in-cluster' };
+            if (t.status === 'DRAINING') return { instanceId, outcome: 'already-draining', cluster: t.cluster };
+            if (t.status !== 'ACTIVE') return { instanceId, outcome: 'not-active', cluster: t.cluster, detail: t.status };
+            await coordinatorFor(t.cluster).setDraining(t.cluster, t.containerInstanceArn);
+            return { instanceId, outcome: 'draining', cluster: t.cluster };
+          } catch (err) {
+            errors.push(err);
+            return { instanceId, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) };
+          }
+        }),
+      );
+      // Nothing went through (throttled, an endpoint down, a role refused): the error as classified,
+      // so the activity's retry policy decides. A partial failure is reported per instance.
+      if (errors.length > 0 && errors.length === instances.length) throw errors[0];
+      return { instances };
     },
 
     async setContainerInstanceDraining(input: SetDrainingInput): Promise<SetDrainingResult> {

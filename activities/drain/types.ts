@@ -45,6 +45,22 @@ export interface SetDrainingResult extends MutationReport {
 }
 
 /** Where a drain's instance lives (SpotDrainInput's account and region), for calls made before or without a resolved cluster. */
+export interface SetDrainingAtOnceInput extends DrainPlacement {
+  instanceIds: string[];
+}
+
+/** What the coordinator's call did for one instance. `failed` leaves it to the instance's own drain. */
+export interface AtOnceOutcome {
+  instanceId: string;
+  outcome: 'draining' | 'already-draining' | 'not-in-cluster' | 'not-active' | 'failed';
+  cluster?: string;
+  detail?: string;
+}
+
+export interface SetDrainingAtOnceResult {
+  instances: AtOnceOutcome[];
+}
+
 export interface DrainPlacement {
   account?: string;
   region?: string;

@@ -86,7 +86,7 @@ test('a messages.ts imports only @temporalio/workflow and types from common/', (
   );
   expect(show(bad)).toEqual([]);
   expect(new Set(all.filter((i) => i.file.endsWith('/messages.ts')).map((i) => i.file.split('/')[1]))).toEqual(
-    new Set(['spot-drain', 'capacity', 'canary-deploy', 'incident', 'launch']),
+    new Set(['spot-drain', 'capacity', 'canary-deploy', 'incident', 'launch', 'drain-coordinator']),
   );
 });
 

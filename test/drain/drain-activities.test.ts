@@ -188,6 +188,36 @@ describe('drain activities against moto + simulator', () => {
     expect(new Set(states.containerInstances?.map((c) => c.status))).toEqual(new Set(['DRAINING']));
   });
 
+  it('sets a batch DRAINING at once for the coordinator: one sweep, 10 a call, each instance reported', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 14);
+    const { acts } = activities();
+    // One already DRAINING, one in no managed cluster.
+    await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: fleet.containerInstances[13]! });
+    const stray = (await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+    await emu.sim.clearCalls();
+    const r = await runActivity(acts.setDrainingAtOnce, { instanceIds: [...fleet.instances, stray] });
+    const outcome = Object.fromEntries(r.instances.map((i) => [i.instanceId, i.outcome]));
+    expect(fleet.instances.slice(0, 13).map((id) => outcome[id])).toEqual(Array(13).fill('draining'));
+    expect(outcome[fleet.instances[13]!]).toBe('already-draining');
+    expect(outcome[stray]).toBe('not-in-cluster');
+    const calls = await emu.sim.calls({ service: 'ecs' });
+    const count = (action: string) => calls.filter((c) => c.action === action).length;
+    expect(count('UpdateContainerInstancesState')).toBe(2);
+    expect(count('ListContainerInstances')).toBe(1);
+    const states = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: fleet.containerInstances }));
+    expect(new Set(states.containerInstances?.map((c) => c.status))).toEqual(new Set(['DRAINING']));
+  });
+
+  it('a coordinator batch that cannot reach ECS at all fails with the classified error, for its retry policy', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 2);
+    const { acts } = activities();
+    await emu.sim.setFaults({ service: 'ecs', action: 'ListContainerInstances', fault: { kind: 'throttle' }, count: 20 });
+    await expect(runActivity(acts.setDrainingAtOnce, { instanceIds: fleet.instances })).rejects.toMatchObject({ type: 'AwsThrottled', nonRetryable: false });
+    await emu.sim.clearFaults();
+    const r = await runActivity(acts.setDrainingAtOnce, { instanceIds: fleet.instances });
+    expect(r.instances.map((i) => i.outcome)).toEqual(['draining', 'draining']);
+  });
+
   it('a throttled DRAINING call fails retryable with the typed failure, then succeeds', async () => {
     const fleet = await seedDrainFleet(emu.aws, 1);
     const { acts } = activities();

@@ -54,6 +54,9 @@ type Calls = Record<string, unknown[][]>;
 function mockActivities(over: Partial<DrainActivities> = {}): { activities: DrainActivities; calls: Calls } {
   const calls: Calls = {};
   const base: DrainActivities = {
+    async setDrainingAtOnce({ instanceIds }) {
+      return { instances: instanceIds.map((instanceId) => ({ instanceId, outcome: 'draining' as const })) };
+    },
     async resolveDrainTarget() {
       return {
         found: true,

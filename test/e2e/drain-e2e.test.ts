@@ -3,10 +3,12 @@ import { DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, DescribeSp
 import { DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { statusQuery } from '../../common/controls';
+import type { DrainCoordinatorStatus } from '../../workflows/drain-coordinator/messages';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { drainStartOptions } from '../../common/starts/drain';
-import { drainWorkflowId } from '../../common/workflow-ids';
+import { drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { DrainEvent } from '../../common/workflow-inputs';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
@@ -63,6 +65,16 @@ async function activeInstances(): Promise<Map<string, string>> {
   const d = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: CLUSTER, containerInstances: arns }));
   for (const ci of d.containerInstances ?? []) if (ci.ec2InstanceId) out.set(ci.ec2InstanceId, ci.status ?? '');
   return out;
+}
+
+/** The drain coordinator's counts, or undefined when no coordinator was ever started. */
+async function coordinatorCounts(): Promise<DrainCoordinatorStatus['counts'] | undefined> {
+  try {
+    return ((await client.workflow.getHandle(drainCoordinatorWorkflowId()).query(statusQuery)) as DrainCoordinatorStatus).counts;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
 }
 
 describe('spot drain on the local stack (issue 14)', () => {
@@ -141,6 +153,8 @@ describe('spot drain on the local stack (issue 14)', () => {
     expect(step('deregister-targets')).toMatchObject({ status: 'skipped' });
     expect(step('terminate-instance')).toMatchObject({ status: 'done' });
     expect(min).toBeGreaterThanOrEqual(minHealthy);
+    // A rebalance replaces first: it never goes to the drain coordinator, which would set DRAINING at once.
+    expect(await coordinatorCounts()).toBeUndefined();
     figure(
       `(b) rebalance of ${victim}: ${step('wait-for-replacement')!.detail} before DRAINING (${Date.parse(step('set-draining')!.startedAt) - t0} ms after the event); ` +
         `drained and taken out of its pool ${Date.now() - t0} ms after the event; healthy ${svc.serviceName} targets sampled ${samples}× every 250 ms: minimum ${min} (desired ${desired}, minimumHealthyPercent floor ${minHealthy})`,
@@ -163,6 +177,12 @@ describe('spot drain on the local stack (issue 14)', () => {
     ))!;
     expect(result.outcome).toBe('drained');
     expect(result.steps.find((s) => s.name === 'request-capacity')).toMatchObject({ status: 'skipped' });
+    // The warning reached the drain coordinator through EventBridge → SQS → router, and it set DRAINING
+    // (or found the drain had already: the two race, and either is right).
+    const counts = await coordinatorCounts();
+    // (The instance's shutting-down state change may follow it there: a duplicate, counted apart.)
+    expect(counts?.received).toBeGreaterThanOrEqual(1);
+    expect((counts?.draining ?? 0) + (counts?.['already-draining'] ?? 0)).toBe(1);
     const after = await until(
       'the replacement to join the cluster',
       async () => {

@@ -79,6 +79,9 @@ describe('upgrade drill', () => {
     let tasksGone = false;
     const none = { dryRunCalls: [] };
     const drainActivities: DrainActivities = {
+      async setDrainingAtOnce({ instanceIds }) {
+        return { instances: instanceIds.map((instanceId) => ({ instanceId, outcome: 'draining' as const })) };
+      },
       async resolveDrainTarget() {
         const drain = { rerunStandaloneTasks: true, rebalanceDeadlineSeconds: 600, lifecycleDeadlineSeconds: 900, maxDeregistrationDelaySeconds: 30, lifecycleHeartbeatSeconds: 60 };
         return { found: true, cluster: 'demo', containerInstanceArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/0f', status: 'ACTIVE', instanceType: 'm5.large', runningTasks: 2, pendingTasks: 0, capacityUnits: 1, drain };

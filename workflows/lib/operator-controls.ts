@@ -35,6 +35,8 @@ export interface OperatorControlsOptions {
   rejectAbort?: () => string | undefined;
   /** Whether this workflow can be paused at all (drains cannot wait on a human: the deadline runs). */
   pausable?: boolean;
+  /** A run continued from a paused one starts paused. */
+  initiallyPaused?: boolean;
   /**
    * Phases that begin and end inside one workflow task (e.g. a run of local activities). Upserting
    * them is wasted: visibility only ever sees the last phase a task sets, and in a storm each upsert
@@ -45,7 +47,7 @@ export interface OperatorControlsOptions {
 
 export function installOperatorControls(opts: OperatorControlsOptions): OperatorControls {
   let phase = opts.initialPhase;
-  let paused = false;
+  let paused = opts.initiallyPaused === true;
   let abortRequest: AbortRequest | undefined;
 
   setHandler(statusQuery, () => ({ ...opts.status(), phase, paused }), {

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { drainCoordinatorStartOptions } from '../common/starts/drain-coordinator';
+import type { AwsPlacement, DrainEvent, InterruptionNotice, SpotDrainInput } from '../common/workflow-inputs';
+import { interruptionNoticesSignal } from '../workflows/drain-coordinator/messages';
+import { drainEventSignal } from '../workflows/spot-drain/messages';
+import { targetOf, type RouteDecision } from './routes';
+
+/**
+ * The drain coordinator's share of an event batch (workflows/drain-coordinator/workflow.ts says why):
+ * the instances that must be DRAINING now — a two-minute warning, an instance stopping or shutting
+ * down — go to their account and region's coordinator in one signal-with-start, sent before the
+ * drains' own. Rebalance recommendations, scheduled changes and lifecycle actions are not here: they
+ * replace first or wait their turn in the disruption budget, which only their drain can decide. A dry
+ * run changes nothing, so it gets no head start. Pure, like routes.ts.
+ */
+
+/** Drain events whose instance goes within minutes, whatever else its drain does. */
+const AT_ONCE_KINDS: ReadonlySet<DrainEvent['kind']> = new Set(['interruption-warning', 'instance-stopping']);
+
+export interface AtOnceBatch {
+  /** Stands for the batch in the dispatcher: a digest of its event ids, so a redelivered batch is deduplicated. */
+  batchId: string;
+  decision: Extract<RouteDecision, { action: 'signalWithStart' }>;
+}
+
+export function atOnceBatches(decisions: readonly RouteDecision[]): AtOnceBatch[] {
+  const groups = new Map<string, { placement?: AwsPlacement; notices: InterruptionNotice[] }>();
+  for (const d of decisions) {
+    if (d.action !== 'signalWithStart' || d.signal.name !== drainEventSignal.name) continue;
+    const input = d.args[0] as SpotDrainInput;
+    const event = d.signal.arg as DrainEvent;
+    if (input.dryRun || !AT_ONCE_KINDS.has(event.kind) || !event.deadline) continue;
+    const key = input.placement ? `${input.placement.account}/${input.placement.region}` : '';
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ...(input.placement ? { placement: input.placement } : {}), notices: [] }));
+    if (g.notices.some((n) => n.instanceId === event.instanceId)) continue;
+    g.notices.push({ instanceId: event.instanceId, eventId: event.eventId, eventTime: event.eventTime, deadline: event.deadline });
+  }
+  return [...groups.values()].map(({ placement, notices }) => ({
+    batchId: `at-once-${createHash('sha256').update(notices.map((n) => n.eventId).sort().join('\u0000')).digest('hex').slice(0, 32)}`,
+    decision: { action: 'signalWithStart', ...targetOf(drainCoordinatorStartOptions(placement)), signal: { name: interruptionNoticesSignal.name, arg: notices } },
+  }));
+}

@@ -1,0 +1,73 @@
+import { allHandlersFinished, condition, continueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { DrainCoordinatorInput, InterruptionNotice } from '../../common/workflow-inputs';
+import { failureMessage } from '../lib/failure-message';
+import { installOperatorControls } from '../lib/operator-controls';
+import { atOnce } from './activity-options';
+import { interruptionNoticesSignal, type DrainCoordinatorWorkflow } from './messages';
+import { CoordinatorState } from './state';
+
+/**
+ * The drain coordinator of an account and region (`drain-coordinator[-<account>-<region>]`, task queue
+ * `fleetops-critical`; common/starts/drain-coordinator.ts). Why it exists: in a storm of a thousand
+ * two-minute warnings, each drain's first workflow task waits its turn behind every other drain's, so
+ * the thousandth instance became DRAINING a minute and a half after its warning (issue 21). The router
+ * sends each event batch's warnings here too, and one activity sets the whole batch DRAINING, so the
+ * time to DRAINING is a few workflow tasks and one round of AWS calls, whatever the number of drains.
+ *
+ * It is a head start, never the only way: each instance keeps its own visible drain (`drain-<id>`),
+ * which resolves the instance and sets DRAINING itself (a repeat is harmless) and does every other
+ * step. A coordinator that is paused, slow or failing costs speed, not a drain. Long-lived: it waits
+ * for notices, continues as new before its history grows large, and carries what it must remember.
+ */
+
+/** Instances per activity call, and calls at once: the AWS calls inside are batched 10 and 100 a call. */
+const MAX_BATCH = 250;
+const MAX_IN_FLIGHT = 4;
+/** Continue as new past this many history events (or when the server suggests it). */
+const MAX_HISTORY_EVENTS = 2_000;
+
+export async function drainCoordinator(input: DrainCoordinatorInput): Promise<void> {
+  const state = new CoordinatorState(input.carried);
+  const controls = installOperatorControls({
+    initialPhase: 'coordinating',
+    status: () => state.status(controls.phase, controls.paused),
+    initiallyPaused: input.carried?.paused === true,
+    // Pausing holds notices here; abort ends the run (the next warning starts a new one).
+  });
+  setHandler(interruptionNoticesSignal, (notices) => state.add(notices), {
+    description: 'Warnings of one event batch whose instances must be DRAINING now.',
+  });
+  const where = input.placement ? { account: input.placement.account, region: input.placement.region } : {};
+  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.continueAsNewAfterEvents ?? MAX_HISTORY_EVENTS);
+
+  const send = async (batch: InterruptionNotice[]): Promise<void> => {
+    state.inFlight += 1;
+    try {
+      state.record(await atOnce.setDrainingAtOnce({ instanceIds: batch.map((n) => n.instanceId), ...where }), Date.now());
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      state.recordFailure(batch.length, failureMessage(err, { activityType: true }), Date.now());
+    } finally {
+      state.inFlight -= 1;
+    }
+  };
+
+  for (;;) {
+    await condition(
+      () => controls.abortRequest !== undefined || historyFull() || (!controls.paused && state.pending.length > 0 && state.inFlight < MAX_IN_FLIGHT),
+    );
+    if (controls.abortRequest || historyFull()) break;
+    const batch = state.take(MAX_BATCH, Date.now());
+    if (batch.length > 0) void send(batch);
+  }
+  // Batches in flight finish first, so their outcome is counted and no call is cut off.
+  await condition(() => state.inFlight === 0 && allHandlersFinished());
+  if (controls.abortRequest) {
+    controls.setPhase('aborted');
+    return;
+  }
+  await continueAsNew<DrainCoordinatorWorkflow>({ ...input, carried: state.carry(Date.now(), controls.paused) });
+}
+
+// Clients type their handles with DrainCoordinatorWorkflow (messages.ts): it must stay this function's signature.
+drainCoordinator satisfies DrainCoordinatorWorkflow;
