@@ -86,10 +86,15 @@ export class Dispatcher {
 
   /** Carries out one event's decision. Throws TemporalUnavailableError when the sender should retry. */
   async dispatch(eventId: string, kind: string, decision: RouteDecision, transport: Transport): Promise<DispatchResult> {
-    const result = await this.serialized(`${decision.workflowId}\u0000${eventId}`, () => this.dispatchNow(eventId, decision, transport));
+    const result = await this.carryOut(eventId, decision, transport);
     this.opts.metrics.routed.inc({ action: result.action, kind, transport });
     if (result.action === 'ignored') this.opts.metrics.ignored.inc({ kind, transport });
     return result;
+  }
+
+  /** As dispatch, without counting an event: for calls that are not one event's (router/head-start.ts). */
+  carryOut(eventId: string, decision: RouteDecision, transport: Transport): Promise<DispatchResult> {
+    return this.serialized(`${decision.workflowId}\u0000${eventId}`, () => this.dispatchNow(eventId, decision, transport));
   }
 
   private async dispatchNow(eventId: string, decision: RouteDecision, transport: Transport): Promise<DispatchResult> {

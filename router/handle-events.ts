@@ -3,8 +3,8 @@ import type { Logger } from '../common/logger';
 import { fleetopsTracer } from '../common/tracing';
 import type { FleetopsConfig } from '../config/schema';
 import { parseEvent, type ParsedEvent } from './events';
-import { atOnceBatches } from './at-once';
-import { TemporalUnavailableError, type DispatchResult, type Dispatcher } from './dispatch';
+import type { DispatchResult, Dispatcher } from './dispatch';
+import { headStartFor } from './head-start';
 import { mapWithLimit } from './limit';
 import type { RouterMetrics, Transport } from './metrics';
 import { decisionsOf, routeEvent, RouteValidationError, type RouteDecision, type RouteOptions } from './routes';
@@ -68,7 +68,8 @@ export async function dispatchAll(
   transport: Transport,
 ): Promise<DispatchResult[]> {
   for (const event of new Set(routed.map((r) => r.event))) pipeline.metrics.received.inc({ kind: event.kind, transport });
-  await headStart(pipeline, routed, transport);
+  // The drain coordinator's share first (router/head-start.ts), so DRAINING does not wait for each drain's first workflow task.
+  await headStartFor(pipeline.dispatcher, pipeline.log, pipeline.metrics, transport).send(routed.map((r) => r.decision));
   const results = await mapWithLimit(routed, pipeline.concurrency ?? 16, ({ event, decision }) =>
     // One trace per event and workflow, rooted here: its start or signal carries the context into the workflow.
     fleetopsTracer().startActiveSpan(
@@ -104,20 +105,3 @@ export async function dispatchAll(
   return results;
 }
 
-/**
- * The batch's warnings go to their drain coordinator first (router/at-once.ts), so DRAINING does not
- * wait for each drain's own first workflow task. Temporal down fails the batch as any call would;
- * any other failure is logged and counted, and the drains go on without the head start.
- */
-async function headStart(pipeline: EventPipeline, routed: { decision: RouteDecision }[], transport: Transport): Promise<void> {
-  await Promise.all(
-    atOnceBatches(routed.map((r) => r.decision)).map(async ({ batchId, decision }) => {
-      try {
-        await pipeline.dispatcher.dispatch(batchId, 'drain-at-once', decision, transport);
-      } catch (err) {
-        if (err instanceof TemporalUnavailableError) throw err;
-        pipeline.log.warn({ workflowId: decision.workflowId, transport, err: err instanceof Error ? err.message : String(err) }, 'drain coordinator not signalled; each drain sets its own instance DRAINING');
-      }
-    }),
-  );
-}

@@ -23,6 +23,12 @@ export function createRouterMetrics() {
       labelNames: ['action', 'kind', 'transport'] as const,
       registers: [registry],
     }),
+    headStart: new Counter({
+      name: 'fleetops_router_drain_head_start_total',
+      help: 'Instances sent to a drain coordinator ahead of their drains (router/head-start.ts), by outcome (sent, duplicate, failed).',
+      labelNames: ['outcome', 'transport'] as const,
+      registers: [registry],
+    }),
     ignored: new Counter({
       name: 'fleetops_router_events_ignored_total',
       help: 'Events no route matched or whose target workflow was not running, by event kind.',

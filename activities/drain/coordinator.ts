@@ -15,7 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import type { AwsClients } from '../aws/clients';
 import { awsCall } from '../aws/errors';
-import { KeyedBatcher, SharedSnapshot } from './batcher';
+import { KeyedBatcher, SharedSnapshot } from '../../common/batching';
 
 /**
  * The worker-wide part of draining: one per worker process, shared by every drain it runs, so the

@@ -2,7 +2,7 @@ import type { PoolKind } from '../../common/capacity';
 import type { FleetopsConfig } from '../../config/schema';
 import type { AwsClients } from '../aws/clients';
 import { driverFor } from '../capacity/pools';
-import { SharedSnapshot } from './batcher';
+import { SharedSnapshot } from '../../common/batching';
 
 /**
  * Which of its cluster's pools an instance belongs to, from the pool drivers' own view of their

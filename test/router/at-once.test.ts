@@ -4,6 +4,10 @@ import { parse } from 'yaml';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { parseConfig } from '../../config/load';
 import { atOnceBatches } from '../../router/at-once';
+import { TemporalUnavailableError, type Dispatcher } from '../../router/dispatch';
+import { HeadStart } from '../../router/head-start';
+import { createRouterMetrics } from '../../router/metrics';
+import { createLogger } from '../../common/logger';
 import { parseEvent } from '../../router/events';
 import { decisionsOf, routeEvent, type RouteDecision } from '../../router/routes';
 import { ROOT } from '../harness/paths';
@@ -109,5 +113,39 @@ describe('the drain coordinator share of an event batch', () => {
       [`drain-coordinator-${A}-eu-west-1`, 2],
     ]);
     expect(batches[1]!.decision.args).toEqual([{ placement: { account: A, region: 'eu-west-1', member: true } }]);
+  });
+});
+
+describe('sending the coordinator its share (router/head-start.ts)', () => {
+  const log = createLogger('at-once-test');
+  function stubDispatcher(fail?: Error): { dispatcher: Dispatcher; sent: { batchId: string; notices: number }[] } {
+    const sent: { batchId: string; notices: number }[] = [];
+    const dispatcher = {
+      async carryOut(batchId: string, decision: RouteDecision) {
+        if (fail) throw fail;
+        if (decision.action === 'signalWithStart') sent.push({ batchId, notices: (decision.signal.arg as unknown[]).length });
+        return { eventId: batchId, action: 'signaled', workflowId: decision.workflowId };
+      },
+    } as unknown as Dispatcher;
+    return { dispatcher, sent };
+  }
+
+  it('sends the notices of concurrent messages (one SQS receive) in one signal', async () => {
+    const { dispatcher, sent } = stubDispatcher();
+    const head = new HeadStart(dispatcher, log, createRouterMetrics(), 'sqs');
+    // Ten messages carried out at once, each one event, as the SQS consumer does; one is a rebalance.
+    const events = [...Array.from({ length: 9 }, () => world.event('spot-interruption-warning')), world.event('rebalance-recommendation')];
+    await Promise.all(events.map((e) => head.send(decisions([e]))));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.notices).toBe(9);
+  });
+
+  it('fails every caller when Temporal does not answer (each message is retried), and only logs any other failure', async () => {
+    const down = new HeadStart(stubDispatcher(new TemporalUnavailableError('temporal unavailable')).dispatcher, log, createRouterMetrics(), 'sqs');
+    const results = await Promise.allSettled([1, 2].map(() => down.send(decisions([world.event('spot-interruption-warning')]))));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(TemporalUnavailableError);
+    const broken = new HeadStart(stubDispatcher(new Error('workflow type not registered')).dispatcher, log, createRouterMetrics(), 'sqs');
+    await expect(broken.send(decisions([world.event('spot-interruption-warning')]))).resolves.toBeUndefined();
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Coalesces calls from concurrent drains in one worker into batch API calls. Items added under the
- * same key within `lingerMs` (or until `maxBatch` items are waiting) go out in one `flush`; each
- * caller gets its own item's result or error. In a storm this turns N UpdateContainerInstancesState
- * calls into N/10, and N DescribeTasks calls into N/100.
+ * Coalesces concurrent calls into batch calls. Items added under the same key within `lingerMs` (or
+ * until `maxBatch` items are waiting) go out in one `flush`; each caller gets its own item's result
+ * or error. In a storm the drain activities turn N UpdateContainerInstancesState calls into N/10 and
+ * N DescribeTasks calls into N/100 (activities/drain/coordinator.ts); the router turns the warnings of
+ * concurrent SQS messages into one signal to the drain coordinator (router/head-start.ts).
+ * No I/O of its own.
  */
 export interface BatcherOptions<K, I, R> {
   maxBatch: number;
