@@ -60,6 +60,8 @@ import type {
 
 /** What the workflow asks for when a drain misses its deadline. */
 const DRAIN_INCIDENT_SEVERITY: IncidentSeverity = 'sev3';
+/** How long the coordinator's call goes on retrying the instances of its batch that were throttled. */
+const AT_ONCE_RETRY_WINDOW_MS = 8_000;
 /** How often a waiting activity heartbeats, independent of polling (a throttled poll must not look like a dead worker). */
 const WAIT_HEARTBEAT_MS = 3_000;
 
@@ -180,26 +182,44 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
      * sets DRAINING (a repeat is harmless), so an instance that fails here loses only the head start.
      */
     async setDrainingAtOnce({ instanceIds, ...where }: SetDrainingAtOnceInput): Promise<SetDrainingAtOnceResult> {
-      const errors: unknown[] = [];
-      const askedAt = Date.now();
-      const instances = await Promise.all(
-        instanceIds.map(async (instanceId): Promise<AtOnceOutcome> => {
-          try {
-            const t = await resolveTarget(instanceId, where, askedAt);
-            if (!t.found) return { instanceId, outcome: 'not-in-cluster' };
-            if (t.status === 'DRAINING') return { instanceId, outcome: 'already-draining', cluster: t.cluster };
-            if (t.status !== 'ACTIVE') return { instanceId, outcome: 'not-active', cluster: t.cluster, detail: t.status };
-            await coordinatorFor(t.cluster).setDraining(t.cluster, t.containerInstanceArn);
-            return { instanceId, outcome: 'draining', cluster: t.cluster };
-          } catch (err) {
-            errors.push(err);
-            return { instanceId, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) };
-          }
-        }),
-      );
+      const targets = new Map<string, ResolvedDrainTarget>();
+      const lastError = new Map<string, unknown>();
+      const once = async (instanceId: string, askedAt: number): Promise<AtOnceOutcome> => {
+        try {
+          let t = targets.get(instanceId);
+          if (!t) targets.set(instanceId, (t = await resolveTarget(instanceId, where, askedAt)));
+          if (!t.found) return { instanceId, outcome: 'not-in-cluster' };
+          if (t.status === 'DRAINING') return { instanceId, outcome: 'already-draining', cluster: t.cluster };
+          if (t.status !== 'ACTIVE') return { instanceId, outcome: 'not-active', cluster: t.cluster, detail: t.status };
+          await coordinatorFor(t.cluster).setDraining(t.cluster, t.containerInstanceArn);
+          lastError.delete(instanceId);
+          return { instanceId, outcome: 'draining', cluster: t.cluster };
+        } catch (err) {
+          lastError.set(instanceId, err);
+          return { instanceId, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) };
+        }
+      };
+      const retryable = (o: AtOnceOutcome) => {
+        const err = lastError.get(o.instanceId);
+        return o.outcome === 'failed' && !(err instanceof ApplicationFailure && err.nonRetryable);
+      };
+      let askedAt = Date.now();
+      const outcomes = new Map((await Promise.all(instanceIds.map((id) => once(id, askedAt)))).map((o) => [o.instanceId, o]));
+      // Throttled or 5xx past the SDK's own attempts (ECS limits UpdateContainerInstancesState per
+      // account): those instances, and only those, go again within a few seconds, because the
+      // activity's own retry would repeat the whole batch and each drain's own call comes much later.
+      const until = Date.now() + AT_ONCE_RETRY_WINDOW_MS;
+      for (let wait = 250; ; wait *= 2) {
+        const again = [...outcomes.values()].filter(retryable);
+        if (again.length === 0 || again.length === outcomes.size || Date.now() + wait > until) break;
+        await new Promise((r) => setTimeout(r, wait));
+        askedAt = Date.now();
+        for (const o of await Promise.all(again.map((a) => once(a.instanceId, askedAt)))) outcomes.set(o.instanceId, o);
+      }
+      const instances = instanceIds.map((id) => outcomes.get(id)!);
       // Nothing went through (throttled, an endpoint down, a role refused): the error as classified,
       // so the activity's retry policy decides. A partial failure is reported per instance.
-      if (errors.length > 0 && errors.length === instances.length) throw errors[0];
+      if (instances.length > 0 && instances.every((i) => i.outcome === 'failed')) throw lastError.get(instances[0]!.instanceId);
       return { instances };
     },
 

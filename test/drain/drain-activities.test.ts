@@ -208,6 +208,21 @@ describe('drain activities against moto + simulator', () => {
     expect(new Set(states.containerInstances?.map((c) => c.status))).toEqual(new Set(['DRAINING']));
   });
 
+  it('a coordinator batch partly throttled sends the throttled instances again, and only those', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 12);
+    const { acts } = activities();
+    await emu.sim.clearCalls();
+    await emu.sim.setFaults({ service: 'ecs', action: 'UpdateContainerInstancesState', fault: { kind: 'throttle' }, count: 1 });
+    const r = await runActivity(acts.setDrainingAtOnce, { instanceIds: fleet.instances });
+    expect(r.instances.map((i) => i.outcome)).toEqual(Array(12).fill('draining'));
+    const updates = (await emu.sim.calls({ service: 'ecs' })).filter((c) => c.action === 'UpdateContainerInstancesState');
+    // Two calls (10 + 2), one throttled, then that one's instances alone.
+    expect(updates).toHaveLength(3);
+    expect(updates.map((u) => u.status)).toContain(400);
+    const states = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: fleet.containerInstances }));
+    expect(new Set(states.containerInstances?.map((c) => c.status))).toEqual(new Set(['DRAINING']));
+  });
+
   it('a coordinator batch that cannot reach ECS at all fails with the classified error, for its retry policy', async () => {
     const fleet = await seedDrainFleet(emu.aws, 2);
     const { acts } = activities();
