@@ -53,7 +53,9 @@ export function atOnceNotices(decisions: readonly RouteDecision[]): AtOnceNotice
 
 /** The signal-with-start of one coordinator with its notices (all of one key). */
 export function coordinatorSignal(placement: AwsPlacement | undefined, notices: InterruptionNotice[]): AtOnceBatch {
-  const unique = [...new Map(notices.map((n) => [n.instanceId, n])).values()];
+  // One notice an instance, its first (two messages of a receive may name the same instance).
+  const seen = new Set<string>();
+  const unique = notices.filter((n) => !seen.has(n.instanceId) && seen.add(n.instanceId));
   return {
     batchId: `at-once-${createHash('sha256').update(unique.map((n) => n.eventId).sort().join('\u0000')).digest('hex').slice(0, 32)}`,
     decision: { action: 'signalWithStart', ...targetOf(drainCoordinatorStartOptions(placement)), signal: { name: interruptionNoticesSignal.name, arg: unique } },

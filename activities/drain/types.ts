@@ -44,7 +44,6 @@ export interface SetDrainingResult extends MutationReport {
   alreadyDraining: boolean;
 }
 
-/** Where a drain's instance lives (SpotDrainInput's account and region), for calls made before or without a resolved cluster. */
 export interface SetDrainingAtOnceInput extends DrainPlacement {
   instanceIds: string[];
 }
@@ -61,6 +60,7 @@ export interface SetDrainingAtOnceResult {
   instances: AtOnceOutcome[];
 }
 
+/** Where a drain's instance lives (SpotDrainInput's account and region), for calls made before or without a resolved cluster. */
 export interface DrainPlacement {
   account?: string;
   region?: string;
