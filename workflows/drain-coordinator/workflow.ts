@@ -56,6 +56,10 @@ export async function drainCoordinator(input: DrainCoordinatorInput): Promise<vo
     await condition(
       () => controls.abortRequest !== undefined || historyFull() || (!controls.paused && state.pending.length > 0 && state.inFlight < MAX_IN_FLIGHT),
     );
+    // An update that woke the loop (resume) answers before anything it set off is scheduled, however
+    // many steps the worker's interceptors add to the handler: the order of commands must not depend
+    // on them (test/tracing replays every history with the tracing interceptors).
+    await condition(allHandlersFinished);
     if (controls.abortRequest || historyFull()) break;
     const batch = state.take(MAX_BATCH, Date.now());
     if (batch.length > 0) void send(batch);
