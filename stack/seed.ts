@@ -107,8 +107,12 @@ export const DEMO = {
   domain: 'web.demo.fleetops.example',
   /** ALB health checks every 5 s (the shortest ELB allows; a real service often keeps the 30 s default). */
   healthCheckIntervalSeconds: 5,
-  /** How long ECS ignores failed health checks of a new task. */
-  healthCheckGracePeriodSeconds: 20,
+  /**
+   * How long ECS ignores failed health checks of a new task: as long as the target group takes to call
+   * a failing target unhealthy (2 checks 5 s apart), so a task that never passes is stopped as soon as
+   * ELB says so, and the demo's unhealthy-canary rollback takes seconds less.
+   */
+  healthCheckGracePeriodSeconds: 10,
   taskFamily: 'web',
   desiredCount: 4,
   alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },

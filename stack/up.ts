@@ -219,14 +219,15 @@ async function main(): Promise<void> {
 
     // The events path, deployed as into an account. A shorter visibility timeout and receive count than
     // the template's defaults (30 s, 5): a message a crashed router held comes back sooner, and an outage
-    // longer than maxReceiveCount × visibility (the end-to-end test makes one) takes 30 s, not 150.
+    // longer than maxReceiveCount × visibility (the end-to-end test makes one) takes 15 s, not 150. The
+    // router extends a held message's visibility every half timeout (router/sqs-consumer.ts).
     const kitReady = (async () => {
       await waitFor('AWS emulator', async () => ((await awsAnswers(aws)) ? true : undefined), { timeoutMs: 60_000, intervalMs: 200, child: simulator });
       const t = Date.now();
       const cfn = new CloudFormationClient({ region: s.region, endpoint: awsEndpoint, maxAttempts: 3 });
       try {
         const members: Record<string, string> = s.accounts === 2 ? { MemberAccountIds: MEMBER_DEMO.account, MemberRoleArns: memberRoleArn } : {};
-        const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '10', MaxReceiveCount: '3', ...members } });
+        const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '5', MaxReceiveCount: '3', ...members } });
         // The emulator's own form of the queue URLs (CloudFormation answers with the AWS host name).
         const local = (url: string) => new URL(new URL(url).pathname, awsEndpoint).href;
         const queues = { eventsQueueUrl: local(kit.EventsQueueUrl), deadLetterQueueUrl: local(kit.DeadLetterQueueUrl) };

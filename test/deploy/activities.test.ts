@@ -54,9 +54,14 @@ interface Seeded extends WeightedService {
   acts: DeployActivities;
 }
 
-/** Cluster `demo`, service `web` (2 tasks of web:1 in the stable target group), an ALB rule forwarding to it, alarm `web-5xx`. */
-async function seed(): Promise<Seeded> {
+/**
+ * Cluster `demo`, service `web` (2 tasks of web:1 in the stable target group), an ALB rule forwarding to it, alarm `web-5xx`.
+ * `steady: false` for tests that read only the rule, task definitions and config: it skips the wait
+ * (one health-check interval) for ECS to have web steady.
+ */
+async function seed(opts: { steady?: boolean } = {}): Promise<Seeded> {
   const { stableTd, rule } = await seedWeightedService(emu.aws, {
+    ...opts,
     cluster: 'demo',
     cidrOctet: 10,
     containerName: 'app',
@@ -103,7 +108,7 @@ async function service(name: string) {
 
 describe('deploy activities against moto + simulator', () => {
   it('reads the plan from config and refuses a service it does not know', async () => {
-    const { acts } = await seed();
+    const { acts } = await seed({ steady: false });
     const plan = await run(acts.resolveDeployPlan, { cluster: 'demo', service: 'web' });
     expect(plan.canaryService).toBe('web-canary');
     expect(plan.plan.listenerRule?.ruleArn).toMatch(/^arn:aws:elasticloadbalancing:/);
@@ -127,7 +132,7 @@ describe('deploy activities against moto + simulator', () => {
   });
 
   it('registers a revision with the image replaced (dry run registers nothing), or checks a given ARN', async () => {
-    const { acts, stableTd } = await seed();
+    const { acts, stableTd } = await seed({ steady: false });
     const dry = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:2', dryRun: true });
     expect(dry.dryRunCalls.map((c) => c.action)).toEqual(['ecs:RegisterTaskDefinition']);
     expect((await emu.aws.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'web' }))).taskDefinitionArns).toHaveLength(1);
@@ -204,7 +209,7 @@ describe('deploy activities against moto + simulator', () => {
   });
 
   it('gives the canary the capacity provider strategy of a stable service that runs on one (and no launch type)', async () => {
-    const { acts } = await seed();
+    const { acts } = await seed({ steady: false });
     const strategy = [{ capacityProvider: 'demo-spot', weight: 1, base: 0 }];
     await emu.aws.ecs.send(
       new CreateCapacityProviderCommand({
@@ -222,7 +227,7 @@ describe('deploy activities against moto + simulator', () => {
   });
 
   it('sets listener weights and reports what the load balancer reads back', async () => {
-    const { acts, rule } = await seed();
+    const { acts, rule } = await seed({ steady: false });
     const set = await run(acts.setTrafficWeight, { listenerRule: rule, canaryWeight: 10 });
     expect(set).toEqual({ stableWeight: 90, canaryWeight: 10, dryRunCalls: [] });
     const read = async () => forwardWeights((await emu.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }))).Rules?.[0], rule.stableTargetGroupArn, rule.canaryTargetGroupArn);
@@ -235,7 +240,7 @@ describe('deploy activities against moto + simulator', () => {
   });
 
   it('changes only the forward weights: the authentication action, the order and stickiness stay, and the secret is kept', async () => {
-    const { acts, rule } = await seed();
+    const { acts, rule } = await seed({ steady: false });
     const readRule = async () => (await emu.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }))).Rules![0]!;
     const before = await readRule();
     await run(acts.setTrafficWeight, { listenerRule: rule, canaryWeight: 25 });
@@ -259,7 +264,7 @@ describe('deploy activities against moto + simulator', () => {
   });
 
   it('snapshots the rule before the deploy and restores exactly that; refuses a rule that does not forward to stable', async () => {
-    const { acts, rule } = await seed();
+    const { acts, rule } = await seed({ steady: false });
     const readRule = async () => (await emu.aws.elbv2.send(new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }))).Rules![0]!;
     const before = await readRule();
     const snapshot = await run(acts.readListenerRule, { listenerRule: rule });

@@ -13,8 +13,7 @@ import { addContainerInstances } from '../harness/container-instances';
  * authenticated (authenticate-oidc, Order 1) before the forward (Order 2), which keeps sessions on one
  * target group (stickiness). Its tasks run on three container instances (one per AZ), are checked
  * every 5 s by their target group (the shortest interval ELB allows), and the service is returned
- * once ECS (the simulator) has it steady. Shared by the deploy activity tests and the deploy end to
- * end below the router.
+ * once ECS (the simulator) has it steady. Shared by the deploy activity tests and the Slack deploy tests.
  */
 
 /** The stable service's deployment settings, which a canary of it must carry too. */
@@ -23,7 +22,9 @@ export const STABLE_SETTINGS = {
     { type: 'spread', field: 'attribute:ecs.availability-zone' },
     { type: 'binpack', field: 'memory' },
   ],
-  healthCheckGracePeriodSeconds: 20,
+  // A little longer than the target group takes to call a failing target unhealthy (2 checks 5 s
+  // apart): the activity tests see the unhealthy target, then ECS stopping its task 5 s later.
+  healthCheckGracePeriodSeconds: 15,
   deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
 } as const;
 export const HEALTH_CHECK_INTERVAL_SECONDS = 5;
@@ -55,6 +56,12 @@ export interface WeightedServiceOptions {
   networkMode?: NetworkMode;
   launchType?: 'EC2';
   tags?: Tag[];
+  /**
+   * Wait for ECS to have the service steady before returning (default true). `false` returns once the
+   * service is created, for tests that read only the rule, the task definitions and the config: steady
+   * takes one health-check interval (5 s).
+   */
+  steady?: boolean;
 }
 
 export interface WeightedService {
@@ -123,6 +130,8 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
       }),
     )
   ).Rules![0]!.RuleArn!;
+  // Once its target group is behind the listener (ECS refuses a target group with no load balancer):
+  // ECS (the simulator) rolls it out and ELB health-checks its targets while the alarm is created.
   await ecs.send(
     new CreateServiceCommand({
       cluster: o.cluster,
@@ -136,7 +145,6 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
       ...(o.tags ? { tags: o.tags } : {}),
     }),
   );
-  await untilSteady(ecs, o.cluster, 'web');
   await cloudwatch.send(
     new PutMetricAlarmCommand({
       AlarmName: o.alarmName,
@@ -149,6 +157,7 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
       ComparisonOperator: 'GreaterThanThreshold',
     }),
   );
+  if (o.steady !== false) await untilSteady(ecs, o.cluster, 'web');
   return { stableTd, rule: { ruleArn, stableTargetGroupArn, canaryTargetGroupArn } };
 }
 

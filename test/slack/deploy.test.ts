@@ -61,20 +61,22 @@ beforeAll(async () => {
   emu = await startEmulator();
   standIn = await startWorkspace();
   await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 300 });
-  const seeded = [];
-  for (const [i, cluster] of [GATED, HASTY].entries()) {
-    const alarm = `${cluster}-web-5xx`;
-    const s = await seedWeightedService(emu.aws, {
-      cluster,
-      cidrOctet: 40 + i,
-      containerName: 'web',
-      desiredCount: 2,
-      stableTargetGroupName: `${cluster}-web`,
-      canaryTargetGroupName: `${cluster}-canary`,
-      alarmName: alarm,
-    });
-    seeded.push(service(cluster, i === 0 ? 120 : 4, s.rule, alarm));
-  }
+  // The two clusters are seeded side by side: each waits one health-check interval for web to be steady.
+  const seeded = await Promise.all(
+    [GATED, HASTY].map(async (cluster, i) => {
+      const alarm = `${cluster}-web-5xx`;
+      const s = await seedWeightedService(emu.aws, {
+        cluster,
+        cidrOctet: 40 + i,
+        containerName: 'web',
+        desiredCount: 2,
+        stableTargetGroupName: `${cluster}-web`,
+        canaryTargetGroupName: `${cluster}-canary`,
+        alarmName: alarm,
+      });
+      return service(cluster, i === 0 ? 120 : 4, s.rule, alarm);
+    }),
+  );
   const config: FleetopsConfig = withSlack(
     {
       ...fixture,

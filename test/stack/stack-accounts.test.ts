@@ -12,7 +12,7 @@ import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from 
  * The local stack asked for two accounts (FLEETOPS_STACK_ACCOUNTS=2): the member kit and cluster
  * beside the demo (stack/member-demo.ts), the rendered config placing it, and a spot warning put on
  * the member account's own bus drained there by the one worker, under an id that carries the account.
- * (The one-account demo is test/stack/stack.test.ts, unchanged.)
+ * (The one-account demo is at the start and end of test/e2e/stack-e2e.test.ts, unchanged.)
  */
 
 jest.setTimeout(STACK_READY_TIMEOUT_MS + 90_000);
