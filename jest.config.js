@@ -16,8 +16,6 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|content-type|json-with-bigint)/)'],
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
-  // Longest files first, also without jest's cached durations (a fresh clone): see the file.
-  testSequencer: '<rootDir>/test/harness/sequencer.js',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   // Two cores: two workers, each with its own time-skipping server (see global-setup.ts).
   maxWorkers: 2,
