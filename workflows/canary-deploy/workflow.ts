@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CanaryPlan } from '../../common/deploy';
 import type { DeployInput } from '../../common/workflow-inputs';
-import { installOperatorControls } from '../lib/operator-controls';
+import { OperatorControls } from '../lib/operator-controls';
 import { DeployContext } from './context';
 import { CanaryFailed, DeployRefused, errorMessage } from './failures';
 import { approveUpdate, ecsEventSignal, type ApproveRequest, type CanaryDeployWorkflow, type DeployResult, type DeployStatus } from './messages';
@@ -25,13 +25,12 @@ import { forward } from './steps';
  */
 export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
   const info = workflowInfo();
-  const controls = installOperatorControls({
-    initialPhase: 'preflight',
-    status: () => state.status(),
-    rejectAbort: () => state.rejectAbort(),
-  });
+  // Controls and state exist before any handler is registered: a message buffered in the first
+  // workflow task (update-with-start of approve, a pause right after the start) runs inside `install`.
+  const controls = new OperatorControls({ initialPhase: 'preflight' });
   const state = new DeployState(input, controls);
   const ctx = new DeployContext(state, controls, info);
+  controls.install({ status: () => state.status(), rejectAbort: () => state.rejectAbort() });
 
   setHandler(approveUpdate, (req: ApproveRequest): DeployStatus => state.approve(req), {
     description: 'Pass the current gate, or accept an inconclusive analysis and continue baking.',

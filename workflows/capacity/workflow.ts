@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, continueAsNew, isCancellation, log, set
 import { BootWatch } from './booting';
 import { runCleanups } from './cleanups';
 import { PLAN_STEP, recovered } from './failure';
-import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
+import { OperatorControls } from '../lib/operator-controls';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from './messages';
 import { runPlan } from './plan';
 import { returnToSpot } from './return-to-spot';
@@ -33,11 +33,14 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
 
 export async function capacity(input: CapacityWorkflowInput): Promise<CapacityStatus> {
   const { cluster } = input;
+  // Controls and state exist before any handler is registered: a pause, resume, abort or status
+  // buffered in the first workflow task runs inside `install` and reads both.
+  const controls = new OperatorControls({ initialPhase: 'idle' });
   const state = new CapacityState(cluster, input.dryRun === true, input.carried, {
     onDecision: (d) => log.info('capacity decision', { cluster, ...d }),
   });
   const st = state.carried;
-  const controls: OperatorControls = installOperatorControls({ initialPhase: 'idle', status: () => state.status(controls?.phase ?? 'starting') });
+  controls.install({ status: () => state.status(controls.phase) });
   const run: CapacityRun = { cluster, dryRun: state.dryRun, state, controls, boot: new BootWatch(state, cluster), ...(input.placement ? { placement: input.placement } : {}) };
 
   setHandler(capacityRequestSignal, (req) => void state.receive(req), {

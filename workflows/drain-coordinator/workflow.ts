@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DrainCoordinatorInput, InterruptionNotice } from '../../common/workflow-inputs';
 import { failureMessage } from '../lib/failure-message';
-import { installOperatorControls } from '../lib/operator-controls';
+import { OperatorControls } from '../lib/operator-controls';
 import { atOnce } from './activity-options';
 import { interruptionNoticesSignal, type DrainCoordinatorWorkflow } from './messages';
 import { CoordinatorState } from './state';
@@ -28,12 +28,9 @@ const MAX_HISTORY_EVENTS = 2_000;
 
 export async function drainCoordinator(input: DrainCoordinatorInput): Promise<void> {
   const state = new CoordinatorState(input.carried);
-  const controls = installOperatorControls({
-    initialPhase: 'coordinating',
-    status: () => state.status(controls.phase, controls.paused),
-    initiallyPaused: input.carried?.paused === true,
-    // Pausing holds notices here; abort ends the run (the next warning starts a new one).
-  });
+  // Pausing holds notices here; abort ends the run (the next warning starts a new one).
+  const controls = new OperatorControls({ initialPhase: 'coordinating', initiallyPaused: input.carried?.paused === true });
+  controls.install({ status: () => state.status(controls.phase, controls.paused) });
   setHandler(interruptionNoticesSignal, (notices) => state.add(notices), {
     description: 'Warnings of one event batch whose instances must be DRAINING now.',
   });

@@ -3,7 +3,7 @@ import { FailureType } from '../../common/failures';
 import { isIncidentSeverity } from '../../common/incident/severity';
 import { FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import type { IncidentInput } from '../../common/workflow-inputs';
-import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
+import { OperatorControls } from '../lib/operator-controls';
 import { recordIncidentClosed, recordIncidentOpened } from '../lib/metrics';
 import { incidentPolicy, previousIncident } from './activity-options';
 import { installIncidentHandlers } from './handlers';
@@ -61,8 +61,7 @@ export async function incident(input: IncidentWorkflowInput): Promise<IncidentRe
   let changes = 0;
   const changed = (): void => void (changes += 1);
 
-  const controls = installOperatorControls({
-    initialPhase: phaseOf(state, Date.now()),
+  const controls = new OperatorControls({ initialPhase: phaseOf(state, Date.now()) }).install({
     status: () => statusOf(state, Date.now()),
     rejectAbort: () => (isFinished(state) ? 'the incident is already closed' : undefined),
   });

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { LaunchInput } from '../../common/workflow-inputs';
 import { failureMessage } from '../lib/failure-message';
-import { installOperatorControls, type OperatorControls } from '../lib/operator-controls';
+import { OperatorControls } from '../lib/operator-controls';
 import { lifecycleCalls, WAIT_SLICE_MS, waitSlice } from './activity-options';
 import type { LaunchResult, LaunchWorkflow } from './messages';
 import { LaunchState } from './state';
@@ -20,8 +20,8 @@ const MIN_WAIT_MS = 1_000;
 
 export async function launch(input: LaunchInput): Promise<LaunchResult> {
   const state = new LaunchState(input);
-  const controls = installOperatorControls({
-    initialPhase: 'waiting-for-instance',
+  const controls = new OperatorControls({ initialPhase: 'waiting-for-instance' });
+  controls.install({
     status: () => state.status(controls.phase),
     // The hook's heartbeat timeout does not stop for a human.
     pausable: false,

@@ -13,28 +13,19 @@ import {
 import { FleetopsPhase } from '../../common/search-attributes';
 
 /**
- * The operator surface shared by the four workflows: `status`, `pause`, `resume`, `abort`, and the
- * `FleetopsPhase` search attribute kept in step with the phase. Each workflow supplies its status
- * and decides at which points it honours pause and abort (`checkpoint()`), so an abort always
- * lands between steps and the workflow can leave AWS in a safe, stated state.
+ * The operator surface every fleetops workflow shares: `status`, `pause`, `resume`, `abort`, and the
+ * `FleetopsPhase` search attribute kept in step with the phase. Each workflow supplies its status and
+ * decides at which points it honours pause and abort (`checkpoint()`), so an abort always lands between
+ * steps and the workflow can leave AWS in a safe, stated state.
+ *
+ * Two steps, on purpose. A message can reach a run in its very first workflow task (signal-with-start,
+ * update-with-start, a pause sent right after a start or a continue-as-new): the SDK runs a buffered
+ * handler the moment it is registered. So a workflow first constructs its controls (pure state, no
+ * handlers), then builds its own state with them, and only then calls `install`, whose handlers may
+ * run at once and read everything.
  */
-export interface OperatorControls {
-  readonly paused: boolean;
-  readonly abortRequest: AbortRequest | undefined;
-  /** Sets the phase and upserts FleetopsPhase when it changed (unless the phase is transient). */
-  setPhase(phase: string): void;
-  readonly phase: string;
-  /** Waits while paused; returns the abort request if one arrived. */
-  checkpoint(): Promise<AbortRequest | undefined>;
-}
-
 export interface OperatorControlsOptions {
   initialPhase: string;
-  status: () => WorkflowStatus;
-  /** Returns a reason to reject an abort (e.g. "already finished"); undefined accepts it. */
-  rejectAbort?: () => string | undefined;
-  /** Whether this workflow can be paused at all (drains cannot wait on a human: the deadline runs). */
-  pausable?: boolean;
   /** A run continued from a paused one starts paused. */
   initiallyPaused?: boolean;
   /**
@@ -45,71 +36,103 @@ export interface OperatorControlsOptions {
   transientPhases?: readonly string[];
 }
 
-export function installOperatorControls(opts: OperatorControlsOptions): OperatorControls {
-  let phase = opts.initialPhase;
-  let paused = opts.initiallyPaused === true;
-  let abortRequest: AbortRequest | undefined;
+export interface OperatorHandlers {
+  /** The workflow's own status; `phase` and `paused` are filled in from the controls. */
+  status: () => WorkflowStatus;
+  /** Returns a reason to reject an abort (e.g. "already finished"); undefined accepts it. */
+  rejectAbort?: () => string | undefined;
+  /** Whether this workflow can be paused at all (drains cannot wait on a human: the deadline runs). */
+  pausable?: boolean;
+}
 
-  setHandler(statusQuery, () => ({ ...opts.status(), phase, paused }), {
-    description: 'Current phase, a human-readable summary and workflow-specific progress.',
-  });
-  if (opts.pausable !== false) {
-    const current = (): WorkflowStatus => ({ ...opts.status(), phase, paused });
-    // Handlers write no commands, so adding the updates beside the old signals needs no patch.
-    setHandler(pauseUpdate, (_req: ControlRequest) => ((paused = true), current()), {
-      description: 'Hold the workflow at its next step boundary until resume or abort; returns the status (paused: true).',
-      validator: (_req: ControlRequest) => {
-        if (abortRequest) throw new Error(`aborting: ${abortRequest.reason}`);
-      },
-    });
-    setHandler(resumeUpdate, (_req: ControlRequest) => ((paused = false), current()), {
-      description: 'Continue a paused workflow; returns the status (paused: false).',
-    });
-    setHandler(pauseSignal, () => void (paused = true), {
-      description: 'Signal form of the pause update (kept for older clients and histories).',
-    });
-    setHandler(resumeSignal, () => void (paused = false), { description: 'Signal form of the resume update (kept for older clients and histories).' });
+export class OperatorControls {
+  private currentPhase: string;
+  private isPaused: boolean;
+  private abort: AbortRequest | undefined;
+  private installed = false;
+  private readonly transient: ReadonlySet<string>;
+
+  constructor(opts: OperatorControlsOptions) {
+    this.currentPhase = opts.initialPhase;
+    this.isPaused = opts.initiallyPaused === true;
+    this.transient = new Set(opts.transientPhases ?? []);
   }
-  setHandler(
-    abortUpdate,
-    (req) => {
-      // Accepted now, acted on at the workflow's next checkpoint; the caller polls `status` for the end.
-      abortRequest = req;
-      paused = false;
-      return { ...opts.status(), phase, paused, abortRequested: req.reason };
-    },
-    {
-      description: 'Stop at the next step boundary and leave AWS in a safe, stated state. Requires a reason.',
-      validator: (req) => {
-        if (!req || typeof req.reason !== 'string' || req.reason.trim() === '') throw new Error('abort needs a reason');
-        if (abortRequest) throw new Error(`already aborting: ${abortRequest.reason}`);
-        const rejection = opts.rejectAbort?.();
-        if (rejection) throw new Error(rejection);
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  get abortRequest(): AbortRequest | undefined {
+    return this.abort;
+  }
+
+  get phase(): string {
+    return this.currentPhase;
+  }
+
+  /**
+   * Registers the handlers and upserts the initial FleetopsPhase. Call it once the state the handlers
+   * read exists: a message buffered in the first workflow task is handled inside this call.
+   */
+  install(handlers: OperatorHandlers): this {
+    if (this.installed) throw new Error('operator controls are already installed');
+    this.installed = true;
+    const current = (): WorkflowStatus => ({ ...handlers.status(), phase: this.currentPhase, paused: this.isPaused });
+
+    setHandler(statusQuery, current, {
+      description: 'Current phase, a human-readable summary and workflow-specific progress.',
+    });
+    if (handlers.pausable !== false) {
+      // Handlers write no commands, so adding the updates beside the old signals needs no patch.
+      setHandler(pauseUpdate, (_req: ControlRequest) => ((this.isPaused = true), current()), {
+        description: 'Hold the workflow at its next step boundary until resume or abort; returns the status (paused: true).',
+        validator: (_req: ControlRequest) => {
+          if (this.abort) throw new Error(`aborting: ${this.abort.reason}`);
+        },
+      });
+      setHandler(resumeUpdate, (_req: ControlRequest) => ((this.isPaused = false), current()), {
+        description: 'Continue a paused workflow; returns the status (paused: false).',
+      });
+      setHandler(pauseSignal, () => void (this.isPaused = true), {
+        description: 'Signal form of the pause update (kept for older clients and histories).',
+      });
+      setHandler(resumeSignal, () => void (this.isPaused = false), {
+        description: 'Signal form of the resume update (kept for older clients and histories).',
+      });
+    }
+    setHandler(
+      abortUpdate,
+      (req) => {
+        // Accepted now, acted on at the workflow's next checkpoint; the caller polls `status` for the end.
+        this.abort = req;
+        this.isPaused = false;
+        return { ...current(), abortRequested: req.reason };
       },
-    },
-  );
+      {
+        description: 'Stop at the next step boundary and leave AWS in a safe, stated state. Requires a reason.',
+        validator: (req) => {
+          if (!req || typeof req.reason !== 'string' || req.reason.trim() === '') throw new Error('abort needs a reason');
+          if (this.abort) throw new Error(`already aborting: ${this.abort.reason}`);
+          const rejection = handlers.rejectAbort?.();
+          if (rejection) throw new Error(rejection);
+        },
+      },
+    );
 
-  const transient = new Set(opts.transientPhases ?? []);
-  if (!transient.has(phase)) upsertSearchAttributes([{ key: FleetopsPhase, value: phase }]);
+    if (!this.transient.has(this.currentPhase)) upsertSearchAttributes([{ key: FleetopsPhase, value: this.currentPhase }]);
+    return this;
+  }
 
-  return {
-    get paused() {
-      return paused;
-    },
-    get abortRequest() {
-      return abortRequest;
-    },
-    get phase() {
-      return phase;
-    },
-    setPhase(next: string) {
-      if (next === phase) return;
-      phase = next;
-      if (!transient.has(next)) upsertSearchAttributes([{ key: FleetopsPhase, value: next }]);
-    },
-    async checkpoint() {
-      await condition(() => !paused || abortRequest !== undefined);
-      return abortRequest;
-    },
-  };
+  /** Sets the phase and upserts FleetopsPhase when it changed (unless the phase is transient). */
+  setPhase(next: string): void {
+    if (next === this.currentPhase) return;
+    this.currentPhase = next;
+    if (!this.transient.has(next)) upsertSearchAttributes([{ key: FleetopsPhase, value: next }]);
+  }
+
+  /** Waits while paused; returns the abort request if one arrived. */
+  async checkpoint(): Promise<AbortRequest | undefined> {
+    await condition(() => !this.isPaused || this.abort !== undefined);
+    return this.abort;
+  }
 }

@@ -1,7 +1,7 @@
 import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../common/workflow-inputs';
-import { installOperatorControls } from '../lib/operator-controls';
+import { OperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed, reportFailedReruns } from './endings';
 import { drainWithinBudget } from './budget';
 import { awaitReturn } from './come-back';
@@ -31,15 +31,17 @@ const FIRST_EVENT_WAIT_MS = 60_000;
 
 export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult> {
   const state = new DrainState(input.instanceId, input.dryRun === true);
-  const controls = installOperatorControls({
+  const controls = new OperatorControls({
     initialPhase: 'waiting-for-event',
-    status: () => state.status(controls.phase),
-    // A drain cannot wait on a human: the instance dies at the deadline whether or not we are paused.
-    pausable: false,
     // The way from the event to DRAINING is one workflow task (local activities), so FleetopsPhase
     // goes from unset to moving-work. (A scale-in child is signalled its event right after its start:
     // unset for that moment too.)
     transientPhases: ['waiting-for-event', 'resolving', 'setting-draining'],
+  });
+  controls.install({
+    status: () => state.status(controls.phase),
+    // A drain cannot wait on a human: the instance dies at the deadline whether or not we are paused.
+    pausable: false,
     rejectAbort: () => (state.outcome ? `drain already ended: ${state.outcome}` : undefined),
   });
   setHandler(drainEventSignal, (e) => void state.addEvent(e), {
