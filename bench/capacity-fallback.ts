@@ -25,6 +25,7 @@ import { capacityStartOptions } from '../common/starts/capacity';
 import type { CapacityRequest } from '../common/workflow-inputs';
 import { capacityRequestSignal, type CapacityWorkflow } from '../workflows/capacity/messages';
 import { startEmulator, type Emulator } from '../test/harness/emulator';
+import { sdkDevServerPortArgs } from '../stack/temporal-server';
 import { ARTIFACTS_DIR, TEMPORAL_CLI } from '../test/harness/paths';
 import { CLUSTER, seedCapacityWorld, type Seeded } from '../test/capacity/world';
 
@@ -106,7 +107,13 @@ async function main(): Promise<void> {
   process.env.FLEETOPS_LOG_LEVEL ??= 'error';
   const emu = await startEmulator();
   const temporal = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: TEMPORAL_CLI }, ip: '127.0.0.1', searchAttributes: [...ALL_SEARCH_ATTRIBUTES], log: { format: 'json', level: 'error' } },
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_CLI },
+      ip: '127.0.0.1',
+      searchAttributes: [...ALL_SEARCH_ATTRIBUTES],
+      log: { format: 'json', level: 'error' },
+      extraArgs: await sdkDevServerPortArgs(),
+    },
   });
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
   const figures: Figure[] = [];

@@ -25,6 +25,7 @@ import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { createRouter, type Router } from '../router/app';
 import type { EventKindName } from '../router/events';
 import { startMoto } from '../simulator/moto';
+import { sdkDevServerPortArgs } from '../stack/temporal-server';
 import { ARTIFACTS_DIR, MOTO_SERVER, TEMPORAL_CLI } from '../test/harness/paths';
 import { createTestWorld, type Envelope, type TestWorld } from '../test/router/fixtures';
 import { captureLogger, TEST_TOKEN } from '../test/router/router-harness';
@@ -247,6 +248,7 @@ async function main(): Promise<void> {
         ip: '127.0.0.1',
         searchAttributes: [...ALL_SEARCH_ATTRIBUTES],
         log: { format: 'json', level: 'error' },
+        extraArgs: await sdkDevServerPortArgs(),
       },
     }),
     startMoto({ bin: MOTO_SERVER }),

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../simulator/moto';
+import { allocateStackPorts, type StackPorts } from '../stack/ports';
 import { ROOT, stackEnv } from '../stack/settings';
 
 interface Run {
@@ -25,8 +25,7 @@ interface Run {
   exit: string;
 }
 
-async function makeUp(kind: Run['kind'], runDir: string, ports: number[]): Promise<Run> {
-  const [temporal, ui, aws, router, metrics] = ports;
+async function makeUp(kind: Run['kind'], runDir: string, ports: StackPorts): Promise<Run> {
   const started = Date.now();
   const child = spawn('make', ['--no-print-directory', 'up'], {
     cwd: ROOT,
@@ -34,7 +33,7 @@ async function makeUp(kind: Run['kind'], runDir: string, ports: number[]): Promi
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      ...stackEnv(runDir, { temporalPort: temporal, temporalUiPort: ui, awsPort: aws, routerPort: router, workerMetricsPort: metrics }),
+      ...stackEnv(runDir, ports),
     },
   });
   let out = '';
@@ -62,7 +61,7 @@ async function main(): Promise<void> {
   const results: Run[] = [];
   for (let i = 0; i < repeats; i++) {
     const runDir = mkdtempSync(join(tmpdir(), 'fleetops-bench-up-'));
-    const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+    const ports = await allocateStackPorts();
     try {
       for (const kind of ['cold', 'warm'] as const) {
         const run = await makeUp(kind, runDir, ports);

@@ -1,21 +1,16 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { PORT_ENV, STACK_PORT_NAMES, STACK_PORTS, type StackPorts } from './ports';
 
 /** Repository root: every child process runs here, so relative paths mean the same to all of them. */
 export const ROOT = resolve(__dirname, '..');
 
 /**
- * Where the local stack listens and keeps its state. Defaults are PRODUCT.md's ("Default local
- * endpoints"); each is overridable by env so two stacks (or a test's stack beside a developer's)
- * can run side by side.
+ * Where the local stack listens (stack/ports.ts) and keeps its state. Each port is overridable by env
+ * so two stacks (or a test's stack beside a developer's) can run side by side; a port whose default
+ * is `free` is 0 here until stack/up.ts picks it.
  */
-export interface StackSettings {
+export interface StackSettings extends StackPorts {
   host: '127.0.0.1';
-  temporalPort: number;
-  temporalUiPort: number;
-  awsPort: number;
-  routerPort: number;
-  /** The worker's Prometheus port; 0 disables it. */
-  workerMetricsPort: number;
   region: string;
   namespace: string;
   /** Run state: Temporal's SQLite file, logs, the rendered config, stack.json. Git-ignored. */
@@ -41,11 +36,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
   const runDir = env.FLEETOPS_RUN_DIR ? (isAbsolute(env.FLEETOPS_RUN_DIR) ? env.FLEETOPS_RUN_DIR : resolve(ROOT, env.FLEETOPS_RUN_DIR)) : join(ROOT, '.run');
   return {
     host: '127.0.0.1',
-    temporalPort: port(env, 'FLEETOPS_TEMPORAL_PORT', 7233),
-    temporalUiPort: port(env, 'FLEETOPS_TEMPORAL_UI_PORT', 8233),
-    awsPort: port(env, 'FLEETOPS_AWS_PORT', 4566),
-    routerPort: port(env, 'FLEETOPS_ROUTER_PORT', 8787),
-    workerMetricsPort: port(env, 'FLEETOPS_WORKER_METRICS_PORT', 9464),
+    ...portsFromEnv(env),
     region: env.FLEETOPS_AWS_REGION ?? 'us-east-1',
     namespace: 'default',
     runDir,
@@ -56,26 +47,20 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
   };
 }
 
+function portsFromEnv(env: NodeJS.ProcessEnv): StackPorts {
+  const fallback = (d: number | 'free') => (d === 'free' ? 0 : d);
+  return Object.fromEntries(STACK_PORT_NAMES.map((k) => [k, port(env, STACK_PORTS[k].env, fallback(STACK_PORTS[k].makeUp))])) as StackPorts;
+}
+
 function accountsOf(raw: string | undefined): 1 | 2 {
   if (raw === undefined || raw === '' || raw === '1') return 1;
   if (raw === '2') return 2;
   throw new Error(`FLEETOPS_STACK_ACCOUNTS=${raw}: must be 1 or 2`);
 }
 
-/** Names of the env vars above, for the README and for messages that tell the user what to change. */
-export const PORT_ENV = {
-  temporalPort: 'FLEETOPS_TEMPORAL_PORT',
-  temporalUiPort: 'FLEETOPS_TEMPORAL_UI_PORT',
-  awsPort: 'FLEETOPS_AWS_PORT',
-  routerPort: 'FLEETOPS_ROUTER_PORT',
-  workerMetricsPort: 'FLEETOPS_WORKER_METRICS_PORT',
-} as const;
-
-export type StackPorts = { [K in keyof typeof PORT_ENV]: number };
-
 /** The env that points a `stack/up.ts` (or `make up`) at a run folder and its ports: tests and benches. */
 export function stackEnv(runDir: string, ports: StackPorts): Record<string, string> {
   const env: Record<string, string> = { FLEETOPS_RUN_DIR: runDir };
-  for (const key of Object.keys(PORT_ENV) as (keyof typeof PORT_ENV)[]) env[PORT_ENV[key]] = String(ports[key]);
+  for (const key of STACK_PORT_NAMES) env[PORT_ENV[key]] = String(ports[key]);
   return env;
 }

@@ -17,10 +17,11 @@
  * ready`. Ctrl-C or SIGTERM stops every process it started; a child that dies brings the stack down
  * with the end of its log.
  *
- * Env: FLEETOPS_TEMPORAL_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_ROUTER_PORT,
- * FLEETOPS_WORKER_METRICS_PORT, FLEETOPS_RUN_DIR (default .run), FLEETOPS_ROUTER_TOKEN (else
- * generated), FLEETOPS_AWS_REGION (default us-east-1), FLEETOPS_STACK_VERBOSE=1 (every child log
- * line on the console).
+ * Env: the ports in stack/ports.ts (FLEETOPS_TEMPORAL_PORT, FLEETOPS_TEMPORAL_HTTP_PORT,
+ * FLEETOPS_TEMPORAL_METRICS_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_MOTO_PORT,
+ * FLEETOPS_ROUTER_PORT, FLEETOPS_WORKER_METRICS_PORT), FLEETOPS_RUN_DIR (default .run),
+ * FLEETOPS_ROUTER_TOKEN (else generated), FLEETOPS_AWS_REGION (default us-east-1),
+ * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,6 @@ import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { createAwsClients } from '../activities/aws/clients';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
-import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { writeDemoConfig } from './demo-config';
 import { deployEventsKit } from './events-kit';
 import { MEMBER_DEMO, memberClusterConfig, memberRoleArn, seedMemberDemo } from './member-demo';
@@ -44,10 +44,12 @@ import {
 } from './health';
 import { Supervisor, type ChildSpec, type ManagedChild } from './processes';
 import { DEMO, seedDemo, type ConfigInputs } from './seed';
-import { PORT_ENV, ROOT, stackSettings, type StackSettings } from './settings';
+import { PORT_ENV, STACK_PORT_NAMES, withFreePorts } from './ports';
+import { ROOT, stackSettings, type StackSettings } from './settings';
 import { writeStackFile, type StackFile } from './stack-file';
 import { demoSlackSection, demoSlackWorkspace } from './demo-slack';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
+import { temporalDevServerArgs } from './temporal-server';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
 import { cachedWorkflowBundle } from './workflow-bundle';
 
@@ -67,53 +69,17 @@ function tsEntry(name: string, file: string, env: NodeJS.ProcessEnv, opts: Pick<
 }
 
 function temporalSpec(s: StackSettings, env: NodeJS.ProcessEnv): ChildSpec {
-  return {
-    name: 'temporal',
-    command: TEMPORAL_CLI,
-    args: [
-      'server',
-      'start-dev',
-      '--ip',
-      s.host,
-      '--port',
-      String(s.temporalPort),
-      '--ui-port',
-      String(s.temporalUiPort),
-      '--db-filename',
-      join(s.runDir, 'temporal.sqlite'),
-      // Persistent, but without an fsync per transaction (WAL + synchronous=NORMAL loses at most the last
-      // commits on a power cut, never on a crash of the server): a drain storm writes thousands of them.
-      '--sqlite-pragma',
-      'journal_mode=wal',
-      '--sqlite-pragma',
-      'synchronous=normal',
-      // Activities on the workflow's own task queue come back with the workflow task's answer instead of
-      // waiting for a poller: a drain's steps are one activity each.
-      '--dynamic-config-value',
-      'system.enableActivityEagerExecution=true',
-      // One partition per task queue: a single-process server gains nothing from four, and a storm's
-      // first workflow tasks backlogged in a partition wait for a poll that happens to land there.
-      '--dynamic-config-value',
-      'matching.numTaskqueueReadPartitions=1',
-      '--dynamic-config-value',
-      'matching.numTaskqueueWritePartitions=1',
-      '--namespace',
-      s.namespace,
-      ...ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
-      '--log-level',
-      'warn',
-    ],
-    env,
-    cwd: ROOT,
-  };
+  return { name: 'temporal', command: TEMPORAL_CLI, args: temporalDevServerArgs(s), env, cwd: ROOT };
 }
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  const s = stackSettings();
+  const settings = stackSettings();
+  // Every port is known before any child starts, so none of them picks one another was handed.
+  const s: StackSettings = { ...settings, ...(await withFreePorts(settings, settings.host)) };
   mkdirSync(s.logDir, { recursive: true });
   if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run scripts/install-tools.sh (make up does)`);
-  for (const key of ['temporalPort', 'temporalUiPort', 'awsPort', 'routerPort', 'workerMetricsPort'] as const) {
+  for (const key of STACK_PORT_NAMES) {
     if (s[key] > 0) await assertPortFree(s.host, s[key], PORT_ENV[key]);
   }
 
@@ -144,6 +110,7 @@ async function main(): Promise<void> {
     FLEETOPS_TEMPORAL_ADDRESS: temporalAddress,
     FLEETOPS_TEMPORAL_NAMESPACE: s.namespace,
     FLEETOPS_AWS_PORT: String(s.awsPort),
+    FLEETOPS_MOTO_PORT: String(s.motoPort),
     FLEETOPS_ROUTER_PORT: String(s.routerPort),
     FLEETOPS_ROUTER_HOST: s.host,
     FLEETOPS_ROUTER_TOKEN: routerToken,
@@ -194,7 +161,10 @@ async function main(): Promise<void> {
         const added = await ensureSearchAttributes(connection, s.namespace);
         if (added.length) say(`registered search attributes ${added.join(', ')}`);
         await waitFor('Temporal Web UI', async () => ((await httpStatus(temporalUi)) === 200 ? true : undefined), { timeoutMs: 30_000, child: temporal });
-        say(`temporal ready at ${temporalAddress}, Web UI ${temporalUi} (${seconds(Date.now() - startedAt)})`);
+        say(
+          `temporal ready at ${temporalAddress}, Web UI ${temporalUi}, HTTP API ${s.host}:${s.temporalHttpPort}, ` +
+            `metrics ${s.host}:${s.temporalMetricsPort} (${seconds(Date.now() - startedAt)})`,
+        );
         return connection;
       } catch (err) {
         await connection.close();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../simulator/moto';
+import { allocateStackPorts } from '../../stack/ports';
 import { stackEnv } from '../../stack/settings';
 import { readStackFile, type StackFile } from '../../stack/stack-file';
 import { ROOT } from '../harness/paths';
@@ -20,6 +20,7 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
 
 export const STACK_READY_TIMEOUT_MS = 150_000;
 
+/** The ports a test reaches the stack on (all of them are allocated together, stack/ports.ts). */
 export type StackPorts = Record<'temporal' | 'ui' | 'aws' | 'router' | 'metrics', number>;
 
 export interface LocalStack {
@@ -72,14 +73,15 @@ export async function until<T>(what: string, check: () => T | undefined | Promis
 export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<LocalStack> {
   const marker = randomUUID();
   const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
-  const ports: StackPorts = { temporal: await freePort(), ui: await freePort(), aws: await freePort(), router: await freePort(), metrics: await freePort() };
+  const all = await allocateStackPorts();
+  const ports: StackPorts = { temporal: all.temporalPort, ui: all.temporalUiPort, aws: all.awsPort, router: all.routerPort, metrics: all.workerMetricsPort };
   const started = Date.now();
   const up = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
       FLEETOPS_STACK_TEST_ID: marker,
-      ...stackEnv(runDir, { temporalPort: ports.temporal, temporalUiPort: ports.ui, awsPort: ports.aws, routerPort: ports.router, workerMetricsPort: ports.metrics }),
+      ...stackEnv(runDir, all),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

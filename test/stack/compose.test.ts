@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { PORT_ENV } from '../../stack/ports';
 import { stackSettings } from '../../stack/settings';
 import { ROOT } from '../harness/paths';
 import { sources } from './iam-actions';
@@ -71,7 +72,7 @@ describe('docker-compose.yml', () => {
     expect(env('temporal').DYNAMIC_CONFIG_FILE_PATH).toBe('/etc/temporal/config/dynamicconfig/fleetops.yaml');
     const dynamic = z.record(z.string(), z.array(z.object({ value: z.unknown() }))).parse(parse(read('deploy/temporal/dynamicconfig.yaml')));
     expect(dynamic['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
-    expect(read('stack/up.ts')).toContain(`'system.enableActivityEagerExecution=true'`);
+    expect(read('stack/temporal-server.ts')).toContain(`'system.enableActivityEagerExecution=true'`);
   });
 
   it('publishes the ports the local stack and README use: gRPC 7233, Web UI 8233 (container 8080), router 8787', () => {
@@ -211,10 +212,7 @@ describe('README', () => {
   it('names both task queues and every port variable of the local stack', () => {
     expect(readme).toContain(`\`${TASK_QUEUE_CRITICAL}\``);
     expect(readme).toContain(`\`${TASK_QUEUE_DEFAULT}\``);
-    for (const v of ['FLEETOPS_TEMPORAL_PORT', 'FLEETOPS_TEMPORAL_UI_PORT', 'FLEETOPS_AWS_PORT', 'FLEETOPS_ROUTER_PORT', 'FLEETOPS_WORKER_METRICS_PORT']) {
-      expect(readme).toContain(v);
-      expect(read('stack/settings.ts')).toContain(v);
-    }
+    for (const v of Object.values(PORT_ENV)) expect(readme).toContain(`\`${v}\``);
   });
 
   it('sends real-AWS users to the CloudFormation kit and its outputs, not to hand-written IAM policies', () => {
