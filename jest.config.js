@@ -1,13 +1,17 @@
 /**
- * One jest run for the whole suite. Servers that are slow to start (Temporal dev server, the JVM
- * time-skipping server) start once per run in globalSetup; workflow code is bundled once there too.
- * AWS emulators start per suite (test/harness/emulator.ts) so suites never share AWS state.
+ * The suite in four projects, one per tier (test/harness/tiers.js says what each covers and derives
+ * each file's tier from what it starts). `make test` runs them all, `make test-fast` unit and workflow.
+ * Servers that are slow to start (Temporal dev server) start once per run in globalSetup, and workflow
+ * code is bundled once there too; time-skipping servers and AWS emulators start per file, so files
+ * never share time or AWS state.
  */
+const { TIERS, testTiers } = require('./test/harness/tiers');
+
+const tiers = testTiers();
+
 /** @type {import('jest').Config} */
-module.exports = {
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
     // ESM-only packages (Octokit and its helpers), compiled to CommonJS like the code that requires
@@ -15,12 +19,26 @@ module.exports = {
     '^.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@octokit|universal-user-agent|before-after-hook|content-type|json-with-bigint)/)'],
+  slowTestThreshold: 20,
+  testTimeout: 60_000,
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: TIERS.map((tier) => ({
+    ...shared,
+    displayName: tier,
+    rootDir: __dirname,
+    testMatch: tiers[tier].map((file) => `<rootDir>/${file}`),
+    // Files that run workers get the Temporal Runtime with the workflow-task-failure guard, and their
+    // workers stopped after every test (test/harness/per-file-setup.ts).
+    ...(tier === 'unit' ? {} : { setupFilesAfterEnv: ['<rootDir>/test/harness/per-file-setup.ts'] }),
+  })),
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-  // Two cores: two workers, each with its own time-skipping server (see global-setup.ts).
+  // Two cores: two workers, each file with its own time-skipping server (see global-setup.ts).
   maxWorkers: 2,
   testTimeout: 60_000,
-  slowTestThreshold: 20,
   // Temporal's native runtime keeps handles open until process exit; jest must not wait on them.
   forceExit: true,
   errorOnDeprecated: true,

@@ -1,6 +1,6 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { statusQuery } from '../../common/controls';
 import { capacityStartOptions } from '../../common/starts/capacity';
 import type { CapacityRequest } from '../../common/workflow-inputs';
@@ -8,6 +8,7 @@ import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } fro
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import { ASG, CLUSTER, seedCapacityWorld } from './world';
+import { createWorker } from '../harness/workers';
 
 /**
  * The capacity workflow end to end below the router: the real workflow and real activities on the
@@ -47,7 +48,7 @@ it('EC2 and Auto Scaling throttled for 60 s mid scale-out: Running, the error on
   await emu.sim.request('POST', 'capacity/config', { bootDelaySeconds: 3, fulfilmentDelaySeconds: 1, cluster: CLUSTER });
   const notified: string[] = [];
   const taskQueue = uniqueTaskQueue('capacity-e2e');
-  const worker = await Worker.create({
+  const worker = await createWorker({
     connection: env.nativeConnection,
     taskQueue,
     ...bundledWorkflows(),

@@ -1,6 +1,6 @@
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
@@ -10,6 +10,7 @@ import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } fro
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { FakeCloud, ladder } from './fake-cloud';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
 
 /**
  * The capacity workflow against an in-memory cluster (fake-cloud.ts beside this file) on the
@@ -102,8 +103,8 @@ async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: st
   const taskQueue = uniqueTaskQueue('capacity');
   const replacementRequests: string[] = [];
   cloud.now = () => Date.now();
-  const main = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: cloud.activities() });
-  const critical = await Worker.create({
+  const main = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: cloud.activities() });
+  const critical = await createWorker({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE_CRITICAL,
     ...bundledWorkflows(),

@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { cli, eventually, parseJson } from './helpers';
+import { createWorker } from '../harness/workers';
 
 /**
  * `deploy` and `approve` against the real canaryDeploy workflow on the dev server, in a namespace of
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await env.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace };
   await eventually(async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), 'setup in the new namespace', 30_000);
-  worker = await Worker.create({
+  worker = await createWorker({
     connection: env.nativeConnection,
     namespace,
     taskQueue: TASK_QUEUE_DEFAULT,

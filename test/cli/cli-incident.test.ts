@@ -15,6 +15,7 @@ import { alarmEventSignal } from '../../workflows/incident/messages';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
 import { cli, eventually, parseJson } from './helpers';
+import { createWorker } from '../harness/workers';
 
 /**
  * `incident ...` against the real incident workflow on the dev server. The suite has a
@@ -55,7 +56,7 @@ beforeAll(async () => {
   const config = incidentTestConfig({ postmortemDir });
   const client = env.client;
   nsClient = new Client({ connection: env.client.connection, namespace });
-  worker = await Worker.create({
+  worker = await createWorker({
     connection: env.nativeConnection,
     namespace,
     taskQueue: TASK_QUEUE_DEFAULT,

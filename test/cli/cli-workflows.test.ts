@@ -11,6 +11,7 @@ import { ROOT } from '../harness/paths';
 import { connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import type { OperatorFixtureInput, OperatorFixtureResult } from './fixtures/operator-workflow';
 import { cli, cliProcess, eventually, operatorFixtureBundle, parseJson } from './helpers';
+import { createWorker } from '../harness/workers';
 
 /**
  * The generic commands (status, list, pause, resume, abort) and setup against the dev server, with a
@@ -50,7 +51,7 @@ beforeAll(async () => {
   address = process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS!;
   temporalEnv = { FLEETOPS_TEMPORAL_ADDRESS: address };
   taskQueue = uniqueTaskQueue('cli');
-  worker = await Worker.create({
+  worker = await createWorker({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await operatorFixtureBundle(),

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import {
   connectClient,
   connectNative,
@@ -18,6 +18,7 @@ import { startTlsProxy, type TlsProxy } from '../harness/tls-proxy';
 import { createTestWorld } from '../router/fixtures';
 import { startTestRouter } from '../router/router-harness';
 import { lazyClientConnection } from '../../common/temporal-connection';
+import { createWorker } from '../harness/workers';
 
 /**
  * The one Temporal connection module (worker, router, CLI, setup) against the dev server behind a
@@ -151,7 +152,7 @@ describe('mTLS through the proxy', () => {
     const target = resolveTemporalTarget({ env: mtlsEnv() });
     const taskQueue = uniqueTaskQueue('mtls');
     const native = await connectNative(target);
-    const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: await operatorFixtureBundle() });
+    const worker = await createWorker({ connection: native, taskQueue, workflowBundle: await operatorFixtureBundle() });
     const run = worker.run();
     const workflowId = `mtls-${taskQueue}`;
     try {

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import type { DeployActivities } from '../../activities/deploy';
 import type { ServiceSnapshot, ServiceTargets } from '../../activities/deploy/types';
 import type { Notification } from '../../activities/notifications';
@@ -14,6 +14,7 @@ import { serviceSchema } from '../../config/schema';
 import type { DeployResult, DeployStatus } from '../../workflows/canary-deploy/messages';
 import type { canaryDeploy } from '../../workflows/canary-deploy/workflow';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
 
 /**
  * What the canary deploy's workflow tests share: a time-skipping server per suite (`useTimeSkippingEnv`),
@@ -260,7 +261,7 @@ export async function untilPhase(handle: WorkflowHandle, phase: string): Promise
 
 export async function run<T>(m: Mock, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = uniqueTaskQueue('deploy');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: m.activities });
+  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: m.activities });
   return worker.runUntil(fn(taskQueue));
 }
 

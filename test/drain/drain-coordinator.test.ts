@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import type { DrainActivities } from '../../activities/drain';
 import type { SetDrainingAtOnceInput, SetDrainingAtOnceResult } from '../../activities/drain/types';
 import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
@@ -10,6 +10,7 @@ import { drainCoordinatorStartOptions } from '../../common/starts/drain-coordina
 import type { InterruptionNotice } from '../../common/workflow-inputs';
 import { interruptionNoticesSignal, type DrainCoordinatorStatus, type DrainCoordinatorWorkflow } from '../../workflows/drain-coordinator/messages';
 import { bundledWorkflows, connectDevServer, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
 
 /**
  * The drain coordinator on the time-skipping server with a mocked activity: one call per batch,
@@ -70,7 +71,7 @@ async function withCoordinator(
     },
   } as Partial<DrainActivities>;
   const taskQueue = uniqueTaskQueue(`coordinator-${name}`);
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
   await worker.runUntil(async () => {
     const start = drainCoordinatorStartOptions();
     const handle = await env.client.workflow.start<DrainCoordinatorWorkflow>(start.workflowType, {

@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import type { DrainActivities } from '../../activities/drain';
 import { statusQuery } from '../../common/controls';
 import { drainStartOptions } from '../../common/starts/drain';
@@ -8,6 +8,7 @@ import type { DrainEvent } from '../../common/workflow-inputs';
 import { DEFAULT_DRAIN, DrainState, eventDeadlineMs } from '../../workflows/spot-drain/state';
 import { drainEventSignal, type DrainStatus, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
 
 /**
  * The drain events that EC2 state changes and AWS Health scheduled changes bring (router/routes.ts):
@@ -107,7 +108,7 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
   it('instance stopping: drains at once on the two-minute deadline', async () => {
     const taskQueue = uniqueTaskQueue('drain-stopping');
     const { activities, order } = mocks(() => 0);
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
     const e = { ...ev('instance-stopping', await now()), instanceId: instance() };
     e.deadline = new Date(at(e.eventTime) + 120_000).toISOString();
     const { result, status } = await worker.runUntil(async () => {
@@ -125,7 +126,7 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
   it('AWS Health scheduled change: asks for the replacement first, then drains on the relaxed deadline', async () => {
     const taskQueue = uniqueTaskQueue('drain-scheduled');
     const { activities, order } = mocks(() => 0);
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
     const e = { ...ev('scheduled-change', await now(), { deadline: new Date((await env.currentTimeMs()) + 14 * 86_400_000).toISOString() }), instanceId: instance() };
     const result = await worker.runUntil(async () => {
       const h = await start(taskQueue, e);
@@ -141,7 +142,7 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
   it('instance gone (stopped/terminated) closes a drain that is still waiting for its tasks', async () => {
     const taskQueue = uniqueTaskQueue('drain-gone');
     const { activities, order } = mocks(() => 2);
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
     const instanceId = instance();
     const { result, fromGone } = await worker.runUntil(async () => {
       const h = await start(taskQueue, { ...ev('rebalance-recommendation', await now()), instanceId });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { createDrainActivities } from '../../activities/drain';
 import { drainStartOptions } from '../../common/starts/drain';
 import { capacityWorkflowId } from '../../common/workflow-ids';
@@ -14,6 +14,7 @@ import { seedDrainFleet, tasksOn } from './drain-fleet';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 import { bundledWorkflows, connectDevServer, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
 
 /**
  * The drain end to end below the router: the real workflow and real activities on the dev server,
@@ -42,7 +43,7 @@ it('a warning drains the instance before the deadline: DRAINING, targets off, ta
   const [instanceId, ...others] = fleet.instances;
   const [arn, ...otherArns] = fleet.containerInstances;
   const taskQueue = uniqueTaskQueue('drain-e2e');
-  const worker = await Worker.create({
+  const worker = await createWorker({
     connection: env.nativeConnection,
     taskQueue,
     ...bundledWorkflows(),

@@ -15,6 +15,7 @@ import { drainStartOptions } from '../../common/starts/drain';
 import { drainEventSignal, type DrainStatus, type SpotDrainResult, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { ROOT } from '../harness/paths';
+import { createWorker } from '../harness/workers';
 
 /**
  * The drain workflow on the time-skipping server with mocked activities: the deadline arithmetic,
@@ -131,7 +132,7 @@ function mockActivities(over: Partial<DrainActivities> = {}): { activities: Drai
  * move a stopped worker's sticky tasks back to the normal queue, which a real server does after 5 s.
  */
 async function newWorker(taskQueue: string, activities: DrainActivities, stateless = false): Promise<Worker> {
-  return Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities, ...(stateless ? { maxCachedWorkflows: 0 } : {}) });
+  return createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities, ...(stateless ? { maxCachedWorkflows: 0 } : {}) });
 }
 
 async function event(instanceId: string, kind: DrainEvent['kind'], extra: Partial<DrainEvent> = {}): Promise<DrainEvent> {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { closingGuard, type ClosingGuard } from './closing-connection';
 import { historyToJSON } from './history-json';
 import { ARTIFACTS_DIR, HISTORIES_DIR, TEST_SERVER_PIDS_DIR } from './paths';
 import { startTimeSkippingServer } from './time-skipping-server';
@@ -18,17 +19,34 @@ function requireEnv(name: string): string {
   return v;
 }
 
-/** The real dev server (no time skipping): search attributes, visibility, Web UI behaviour. */
-export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createFromExistingServer({ address: requireEnv('FLEETOPS_TEST_TEMPORAL_ADDRESS') });
-}
-
 type CreateEnv = (opts: {
   server: { type: 'existing' };
   address: string;
   namespace: string;
   supportsTimeSkipping: boolean;
+  connectionOptions: { interceptors: ClosingGuard['interceptors'] };
 }) => Promise<TestWorkflowEnvironment>;
+
+/**
+ * The SDK's own factory (private: its public API does not take client interceptors), with the
+ * closing guard on the connection; `teardown()` closes the guard before the connection.
+ */
+async function connectEnv(address: string, supportsTimeSkipping: boolean): Promise<TestWorkflowEnvironment> {
+  const guard = closingGuard();
+  const create = (TestWorkflowEnvironment as unknown as { create: CreateEnv }).create.bind(TestWorkflowEnvironment);
+  const env = await create({ server: { type: 'existing' }, address, namespace: 'default', supportsTimeSkipping, connectionOptions: { interceptors: guard.interceptors } });
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    guard.close();
+    await teardown();
+  };
+  return env;
+}
+
+/** The real dev server (no time skipping): search attributes, visibility, Web UI behaviour. */
+export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
+  return connectEnv(requireEnv('FLEETOPS_TEST_TEMPORAL_ADDRESS'), false);
+}
 
 /**
  * A time-skipping server of the suite's own. Time skipping is global to a server, so a suite that
@@ -44,10 +62,9 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   mkdirSync(TEST_SERVER_PIDS_DIR, { recursive: true });
   const pidFile = join(TEST_SERVER_PIDS_DIR, String(server.pid));
   writeFileSync(pidFile, server.address);
-  const create = (TestWorkflowEnvironment as unknown as { create: CreateEnv }).create.bind(TestWorkflowEnvironment);
   let env: TestWorkflowEnvironment;
   try {
-    env = await create({ server: { type: 'existing' }, address: server.address, namespace: 'default', supportsTimeSkipping: true });
+    env = await connectEnv(server.address, true);
     // The server starts with time skipping unlocked: time would race ahead (to the 10-year default
     // execution timeout) before the first workflow task runs. The SDK's TimeSkippingClient assumes
     // the locked state and unlocks only while it awaits a result or sleeps.

@@ -14,6 +14,7 @@ import { ALARM_ENTRIES_KEPT } from '../../workflows/incident/alarm-timeline';
 import { incident } from '../../workflows/incident/workflow';
 import { bundledWorkflows, createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from './fixtures';
+import { createWorker } from '../harness/workers';
 
 /**
  * Issue 20: a flapping alarm must not grow the incident's state without bound. Every change was a
@@ -52,7 +53,7 @@ describe('a flapping alarm (time-skipping)', () => {
       // The time-skipping server has no visibility list to find an earlier run in.
       previousIncident: async () => null,
     };
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
     await worker.runUntil(async () => {
       const alarmName = `disk-flap-${Date.now().toString(36)}`;
       const t0 = await env.currentTimeMs();

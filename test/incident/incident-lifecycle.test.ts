@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { createIncidentActivities } from '../../activities/incident';
 import { abortUpdate, statusQuery } from '../../common/controls';
 import { FailureType } from '../../common/failures';
@@ -28,6 +28,7 @@ import {
 import { incident } from '../../workflows/incident/workflow';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { FakePagerDuty, incidentTestConfig, recordingNotify, type SentNotification } from './fixtures';
+import { createWorker } from '../harness/workers';
 
 /**
  * The incident as SRE teams run it (issue 22), on the time-skipping server with the real incident
@@ -76,7 +77,7 @@ async function runWithWorker<T>(
     previousIncident: async (req: { workflowId: string; runId: string }) => previousRuns.get(req.workflowId) ?? null,
     ...overrides,
   };
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
   return worker.runUntil(fn(taskQueue));
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { createIncidentActivities } from '../../activities/incident';
 import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
 import { incidentStartOptions } from '../../common/starts/incident';
@@ -31,6 +31,7 @@ import { addBusinessDays } from '../../workflows/incident/reminders';
 import { incident } from '../../workflows/incident/workflow';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { FakeGitHub, incidentTestConfig, recordingNotify, type SentNotification } from './fixtures';
+import { createWorker } from '../harness/workers';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -66,7 +67,7 @@ async function runWithWorker<T>(
     // The time-skipping server has no visibility list; the real lookup is tested on the dev server (previous-incident.test.ts).
     previousIncident: async () => null,
   };
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
   return worker.runUntil(fn(taskQueue));
 }
 

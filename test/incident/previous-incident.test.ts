@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { createIncidentActivities } from '../../activities/incident';
 import { previousRunsQuery } from '../../activities/incident/previous';
 import { abortUpdate, statusQuery } from '../../common/controls';
@@ -12,6 +12,7 @@ import { alarmEventSignal, checkUpdate, resolveUpdate, type IncidentStatus } fro
 import { incident } from '../../workflows/incident/workflow';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from './fixtures';
+import { createWorker } from '../harness/workers';
 
 /**
  * The previousIncident activity for real, on the dev server (visibility is what it reads): an alarm
@@ -43,7 +44,7 @@ describe('previous incident (dev server)', () => {
   it('links the latest closed run of the same incident id, with its postmortem location', async () => {
     const config = incidentTestConfig({ postmortemDir: mkdtempSync(join(tmpdir(), 'pm-prev-')) });
     const taskQueue = uniqueTaskQueue('incident-previous');
-    const worker = await Worker.create({
+    const worker = await createWorker({
       connection: env.nativeConnection,
       taskQueue,
       ...bundledWorkflows(),

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import type { LaunchActivities } from '../../activities/launch';
 import { abortUpdate, statusQuery } from '../../common/controls';
 import { FailureType } from '../../common/failures';
@@ -9,6 +9,7 @@ import { launchStartOptions } from '../../common/starts/launch';
 import type { LaunchInput } from '../../common/workflow-inputs';
 import type { LaunchResult, LaunchStatus, LaunchWorkflow } from '../../workflows/launch/messages';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
 
 /**
  * The launch workflow on the time-skipping server with mocked activities: CONTINUE once the instance
@@ -77,7 +78,7 @@ async function run(
   during: (h: WorkflowHandle<LaunchWorkflow>) => Promise<void> = async () => undefined,
 ): Promise<{ result: LaunchResult; status: LaunchStatus; seconds: number; closedMs: number }> {
   const taskQueue = uniqueTaskQueue(`launch-${name}`);
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
   return worker.runUntil(async () => {
     const start = launchStartOptions(i);
     const handle = await env.client.workflow.start<LaunchWorkflow>(start.workflowType, { ...start, taskQueue });

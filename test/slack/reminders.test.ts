@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { createIncidentActivities } from '../../activities/incident';
 import { createNotificationActivities, type Notification } from '../../activities/notifications';
 import { statusQuery } from '../../common/controls';
@@ -13,6 +13,7 @@ import type { IncidentStatus } from '../../workflows/incident/messages';
 import { bundledWorkflows, createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig } from '../incident/fixtures';
 import { CHANNELS, slackSection, startWorkspace, waitForSlack, withSlack } from './slack-world';
+import { createWorker } from '../harness/workers';
 
 /**
  * An incident's reminders reach its Slack thread on time, under time skipping: the real incident
@@ -44,7 +45,7 @@ test('status-update reminders of a sev1 reach its thread at 30 and 60 minutes, n
   const config = withSlack(incidentTestConfig({ postmortemDir: mkdtempSync(join(tmpdir(), 'fleetops-slack-rem-')) }), slackSection(standIn));
   const taskQueue = uniqueTaskQueue('slack-reminders');
   const deps = { config, temporal: { client: env.client, namespace: 'default' } };
-  const worker = await Worker.create({
+  const worker = await createWorker({
     connection: env.nativeConnection,
     taskQueue,
     ...bundledWorkflows(),

@@ -1,7 +1,7 @@
 import { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+
 import { createActivities, type ActivityDeps } from '../../activities';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import type { FleetopsConfig } from '../../config/schema';
@@ -9,6 +9,7 @@ import { ensureSearchAttributes } from '../../stack/health';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { startTestRouter, type TestRouter } from '../router/router-harness';
+import { createWorker } from '../harness/workers';
 
 /**
  * The Slack app against the real workflows on the dev server: a namespace of the suite's own (so its
@@ -38,7 +39,7 @@ export async function startSlackSuite(name: string, config: FleetopsConfig, aws:
     }
   }
   const client = new Client({ connection: dev.connection, namespace });
-  const worker = await Worker.create({
+  const worker = await createWorker({
     connection: dev.nativeConnection,
     namespace,
     taskQueue: TASK_QUEUE_DEFAULT,

@@ -21,6 +21,7 @@ import { connectDevServer } from '../harness/temporal';
 import { example, type TestWorld } from '../router/fixtures';
 import { startTestRouter } from '../router/router-harness';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+import { createWorker } from '../harness/workers';
 
 /**
  * Tracing end to end: a spot interruption warning posted to the router (in-process, the real
@@ -86,7 +87,7 @@ describe('tracing on', () => {
     const instanceId = fleet.instances[0]!;
     const workflowId = drainWorkflowId(instanceId);
 
-    const worker = await Worker.create({
+    const worker = await createWorker({
       connection: dev.nativeConnection,
       namespace,
       taskQueue: TASK_QUEUE_CRITICAL,

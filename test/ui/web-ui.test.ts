@@ -23,6 +23,7 @@ import { drainEventSignal } from '../../workflows/spot-drain/messages';
 import { ARTIFACTS_DIR } from '../harness/paths';
 import { bundledWorkflows } from '../harness/temporal';
 import { startTemporalWithUi, type TemporalWithUi } from './temporal-with-ui';
+import { createWorker } from '../harness/workers';
 
 /**
  * The operator's view in a real browser: Debian's chromium (scripts/install-chromium.sh) driven by
@@ -113,7 +114,7 @@ beforeAll(async () => {
   nativeConnection = await NativeConnection.connect({ address: server.address });
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection });
-  worker = await Worker.create({
+  worker = await createWorker({
     connection: nativeConnection,
     taskQueue: TASK_QUEUE_CRITICAL,
     ...bundledWorkflows(),

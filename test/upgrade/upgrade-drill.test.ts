@@ -25,6 +25,7 @@ import { mock, planOf } from '../deploy/deploy-mock';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
 import { releasedBundleCode, releasedVersions } from '../harness/releases';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
 
 /**
  * The upgrade drill (issue 20): long-lived executions started on the last release's workflow bundle
@@ -160,7 +161,7 @@ describe('upgrade drill', () => {
             [queues.incident, incidentActivities],
           ] as const
         ).map(([taskQueue, activities]) =>
-          Worker.create({ connection: env.nativeConnection, taskQueue, ...workflows, ...traced, activities: activities as never, ...(cache === 'stateless' ? { maxCachedWorkflows: 0 } : {}) }),
+          createWorker({ connection: env.nativeConnection, taskQueue, ...workflows, ...traced, activities: activities as never, ...(cache === 'stateless' ? { maxCachedWorkflows: 0 } : {}) }),
         ),
       );
     const runAll = async <T>(workers: Worker[], fn: () => Promise<T>): Promise<T> => {
