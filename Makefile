@@ -6,11 +6,12 @@ SHELL := /bin/bash
 # CLI and the test server; npm and npx run on that node.
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help tools up test typecheck jest record-histories release-histories build bench clean
+.PHONY: help tools up test test-fast typecheck jest record-histories release-histories build bench clean
 
 help:
 	@echo "make up     - run the local stack (Temporal + Web UI, AWS emulator, worker, router, demo); Ctrl-C stops it"
 	@echo "make test   - install tools, typecheck, run the whole test suite"
+	@echo "make test-fast - the unit and workflow tiers only (no AWS emulator, no stack): a quick check while you work"
 	@echo "make build  - compile TypeScript to dist/"
 
 tools:
@@ -37,6 +38,12 @@ test:
 	./scripts/check-no-leftovers.sh || rc=1; \
 	rm -f "$$FLEETOPS_TREE_BEFORE"; \
 	echo "make test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
+
+# The unit and workflow tiers (test/harness/tiers.js; docs/contributing.md, "Tests"): pure functions,
+# state classes and workflows against Temporal with AWS faked. No emulator, no stack.
+test-fast:
+	@./scripts/install-tools.sh nodejs node temporal test-server && \
+	npx --no-install jest --ci --selectProjects unit workflow $(JEST_ARGS)
 
 # Re-record the committed workflow histories (test/histories) after an intended workflow change.
 record-histories: tools

@@ -20,6 +20,7 @@ import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harnes
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT, TEMPORAL_CLI } from '../harness/paths';
+import { watchProcessOutput } from '../harness/workflow-task-failures';
 import { freePort, waitFor } from '../router/sqs-harness';
 
 /**
@@ -57,6 +58,8 @@ function spawnProcess(name: string, script: string, env: Record<string, string>,
   child.stdout?.on('data', (d) => (out += String(d)));
   child.stderr?.on('data', (d) => (out += String(d)));
   procs.push({ name, child, out: () => out });
+  // A workflow task failure in this worker fails the test it happened in (test/harness/per-file-setup.ts).
+  watchProcessOutput(name, () => out);
   return waitFor(`${name} ready`, async () => {
     if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${out}`);
     return out.includes(ready);

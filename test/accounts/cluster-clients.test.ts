@@ -14,7 +14,7 @@ import { addContainerInstances } from '../harness/container-instances';
 import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
 import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -24,15 +24,13 @@ import { ROOT } from '../harness/paths';
  * that cluster's calls, not retried, naming the role.
  */
 
-let emu: Emulator;
 let clusters: ClusterClients | undefined;
-beforeAll(async () => {
-  emu = await startEmulator({ autoTick: false });
-});
-afterAll(async () => {
+// Declared before useEmulator: afterAll hooks run in the order declared, and the clients go before the emulator stops.
+afterAll(() => {
   clusters?.destroy();
-  await emu?.stop();
 });
+// Each test resets the emulator where it builds its accounts.
+const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
 const EXTERNAL_ID = 'fleetops-7f3a';

@@ -13,7 +13,7 @@ import { parseEvent } from '../../router/events';
 import { routeEvent } from '../../router/routes';
 import { deployEventsKit, deployMemberKit, type EventsKitOutputs, type MemberKitOutputs } from '../../stack/events-kit';
 import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harness/accounts';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -29,14 +29,18 @@ import { ROOT } from '../harness/paths';
 jest.setTimeout(120_000);
 
 const EXTERNAL_ID = 'fleetops-5c1d';
-let emu: Emulator;
 let sqs: SQSClient;
 let central: EventsKitOutputs;
 let member: MemberKitOutputs;
 let other: MemberKitOutputs;
 
+// Declared before useEmulator: afterAll hooks run in the order declared, and the client goes before the emulator stops.
+afterAll(() => {
+  sqs?.destroy();
+});
+const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
+
 beforeAll(async () => {
-  emu = await startEmulator({ autoTick: false });
   sqs = new SQSClient({ region: 'us-east-1', endpoint: emu.endpoint });
   const cfn = (account: string, region: string) => actingIn(new CloudFormationClient({ region, endpoint: emu.endpoint }), account);
   const memberRoleArn = `arn:aws:iam::${MEMBER_ACCOUNT}:role/fleetops-member`;
@@ -56,10 +60,6 @@ beforeAll(async () => {
   } finally {
     for (const x of [c, m, o]) x.destroy();
   }
-});
-afterAll(async () => {
-  sqs?.destroy();
-  await emu?.stop();
 });
 
 async function receive(queueUrl: string, client: SQSClient, want: number): Promise<Message[]> {

@@ -1,6 +1,6 @@
 import { CreateClusterCommand, ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
 
 /**
@@ -8,14 +8,7 @@ import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, tru
  * hands out credentials for any ARN, existing or not, whoever asks.
  */
 
-let emu: Emulator;
-beforeAll(async () => {
-  emu = await startEmulator({ autoTick: false });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
-beforeEach(() => emu.reset());
+const emu = useEmulator(() => startEmulator({ autoTick: false }));
 
 const assume = (roleArn: string, externalId?: string) =>
   fromTemporaryCredentials({

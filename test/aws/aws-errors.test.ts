@@ -10,7 +10,7 @@ import { awsCall, classifyAwsError } from '../../activities/aws/errors';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES, type FailureTypeName } from '../../common/failures';
 import { freePort } from '../../simulator/moto';
 import type { FaultRuleInput } from '../../simulator/faults';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * The error classifier against real SDK errors: moto's own errors where moto produces the class
@@ -19,16 +19,7 @@ import { startEmulator, type Emulator } from '../harness/emulator';
  * branch on, retryable exactly when Temporal should retry it.
  */
 
-let emu: Emulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu?.stop();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator(() => startEmulator());
 
 async function classified(action: string, fn: () => Promise<unknown>): Promise<ApplicationFailure> {
   try {

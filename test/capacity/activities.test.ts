@@ -3,7 +3,7 @@ import { DescribeInstancesCommand, DescribeSpotFleetRequestHistoryCommand, Descr
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { ASG, CLUSTER, seedCapacityWorld } from './world';
 
 /**
@@ -12,14 +12,7 @@ import { ASG, CLUSTER, seedCapacityWorld } from './world';
  * container-instance registration moto lacks. Assertions read AWS state back.
  */
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator(() => startEmulator(), { resetEach: false });
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
 

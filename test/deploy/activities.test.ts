@@ -22,7 +22,7 @@ import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { OIDC_ACTION, STABLE_SETTINGS, STICKINESS, seedWeightedService, type WeightedService } from './weighted-service';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -32,20 +32,14 @@ import { ROOT } from '../harness/paths';
 
 jest.setTimeout(120_000);
 
-let emu: Emulator;
+const emu = useEmulator(() => startEmulator());
 let baseConfig: FleetopsConfig;
 
-beforeAll(async () => {
-  emu = await startEmulator();
+beforeAll(() => {
   baseConfig = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
 });
 
-afterAll(async () => {
-  await emu?.stop();
-});
-
 beforeEach(async () => {
-  await emu.reset();
   // Deployments roll out on the next read: the tests assert states, not wall-clock waits.
   await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 0 });
 });

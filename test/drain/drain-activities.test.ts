@@ -23,7 +23,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { seedDrainFleet, tasksOn } from './drain-fleet';
 import { seedCapacityWorld } from '../capacity/world';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
@@ -36,20 +36,11 @@ import { ROOT } from '../harness/paths';
 
 jest.setTimeout(120_000);
 
-let emu: Emulator;
+const emu = useEmulator(() => startEmulator());
 let config: FleetopsConfig;
 
-beforeAll(async () => {
-  emu = await startEmulator();
+beforeAll(() => {
   config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-beforeEach(async () => {
-  await emu.reset();
 });
 
 /** An ASG `demo-on-demand` with a terminate hook, and one of its instances in Terminating:Wait (the action's token from its EventBridge event). */

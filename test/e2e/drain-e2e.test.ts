@@ -13,7 +13,8 @@ import type { DrainEvent } from '../../common/workflow-inputs';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
-import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from './stack-harness';
+import { until } from '../harness/poll';
+import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack } from './stack-harness';
 
 /**
  * Issue 14 end to end on the local stack (`make up` on free ports): what AWS does is made to happen in
@@ -105,8 +106,7 @@ describe('spot drain on the local stack (issue 14)', () => {
         const { closed } = await sim.request<{ closed: LifecycleActionState[] }>('GET', 'asg-lifecycle/actions');
         return closed.find((a) => a.instanceId === victim);
       },
-      60_000,
-      250,
+      { timeoutMs: 60_000, intervalMs: 250 },
     );
     const completedMs = Date.parse(closed.closed!.at) - t0;
     expect(closed.closed).toMatchObject({ how: 'completed', result: 'CONTINUE' });
@@ -123,7 +123,7 @@ describe('spot drain on the local stack (issue 14)', () => {
     const desired = svc.desiredCount!;
     const minHealthy = Math.ceil((desired * (svc.deploymentConfiguration?.minimumHealthyPercent ?? 100)) / 100);
     const healthy = async () => ((await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State === 'healthy');
-    await until('web to be steady', async () => ((await healthy()).length >= desired ? true : undefined), 60_000, 500);
+    await until('web to be steady', async () => ((await healthy()).length >= desired ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
     const ec2Fleet = await aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${POOL_TAG_POOL}`, Values: ['spot-ec2-fleet'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
     const fleetIds = new Set((ec2Fleet.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
     const victim = (await healthy()).map((d) => d.Target!.Id!).find((id) => fleetIds.has(id))!;
@@ -139,7 +139,7 @@ describe('spot drain on the local stack (issue 14)', () => {
     let samples = 0;
     let result: SpotDrainResult | undefined;
     const handle = () => client.workflow.getHandle(drainWorkflowId(victim));
-    const done = until('the rebalance drain to end', () => handle().result().then((r) => r as SpotDrainResult, () => undefined), 240_000, 1_000).then((r) => (result = r));
+    const done = until('the rebalance drain to end', () => handle().result().then((r) => r as SpotDrainResult, () => undefined), { timeoutMs: 240_000, intervalMs: 1_000 }).then((r) => (result = r));
     while (!result) {
       min = Math.min(min, (await healthy()).length);
       samples += 1;
@@ -174,8 +174,7 @@ describe('spot drain on the local stack (issue 14)', () => {
     const result = (await until(
       'the drain to end',
       () => client.workflow.getHandle(drainWorkflowId(victim)).result().then((r) => r as SpotDrainResult, () => undefined),
-      90_000,
-      1_000,
+      { timeoutMs: 90_000, intervalMs: 1_000 },
     ))!;
     expect(result.outcome).toBe('drained');
     expect(result.steps.find((s) => s.name === 'request-capacity')).toMatchObject({ status: 'skipped' });
@@ -194,8 +193,7 @@ describe('spot drain on the local stack (issue 14)', () => {
         const active = [...m.entries()].filter(([, s]) => s === 'ACTIVE');
         return !m.has(victim) && active.length === activeBefore - 1 + 1 ? m : undefined;
       },
-      90_000,
-      500,
+      { timeoutMs: 90_000, intervalMs: 500 },
     );
     const fleetNow = (await aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: sfr }))).ActiveInstances!.map((a) => a.InstanceId!);
     const replacement = fleetNow.find((id) => !members.includes(id));

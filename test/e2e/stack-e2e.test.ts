@@ -37,7 +37,8 @@ import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity/
 import type { IncidentStatus } from '../../workflows/incident/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
-import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack, type StackPorts } from './stack-harness';
+import { until } from '../harness/poll';
+import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack, type StackPorts } from './stack-harness';
 
 /**
  * End to end through the real local stack (`make up` on free ports, started once for the suite): what
@@ -228,8 +229,7 @@ async function untilDeployPhase(workflowId: string, phases: DeployPhase[], what:
       if (TERMINAL_DEPLOY_PHASES.includes(s.phase)) throw new Error(`${workflowId} ended ${s.phase} while waiting for ${what}: ${s.reason ?? s.summary}`);
       return undefined;
     },
-    SCENARIO_BUDGET_MS,
-    250,
+    { timeoutMs: SCENARIO_BUDGET_MS, intervalMs: 250, failOnError: true },
   );
 }
 
@@ -464,7 +464,7 @@ describe('local stack (make up)', () => {
     const answer = await until('the answer at slack.messagesUrl', async () => {
       const { messages } = (await (await fetch(stack.slack.messagesUrl)).json()) as { messages: { via: string; ephemeralTo?: string; text?: string }[] };
       return messages.find((m) => m.via === 'response_url' && m.ephemeralTo === people.alice);
-    }, 15_000);
+    }, { timeoutMs: 15_000, intervalMs: 200 });
     // No deploy of demo/web has run on this fresh stack.
     expect(answer.text).toContain('deploy-demo-web');
     expect(answer.text).toContain('not found');
@@ -482,7 +482,7 @@ describe('local stack (make up)', () => {
     const connection = await Connection.connect({ address: stack.temporal.address });
     try {
       const handle = new Client({ connection }).workflow.getHandle(`drain-${instanceId}`);
-      const result = await until('the drain the warning started', () => handle.result().catch(() => undefined), 30_000, 250);
+      const result = await until('the drain the warning started', () => handle.result().catch(() => undefined), { timeoutMs: 30_000, intervalMs: 250 });
       expect(result).toMatchObject({ outcome: 'not-in-cluster', instanceId });
     } finally {
       await connection.close();
@@ -535,8 +535,7 @@ describe('local stack end to end', () => {
         const s = await status<CapacityStatus>(capacityId).catch(() => undefined);
         return s && decisionAfter(s, 'registered', t0) ? s : undefined;
       },
-      SCENARIO_BUDGET_MS,
-      250,
+      { timeoutMs: SCENARIO_BUDGET_MS, intervalMs: 250 },
     );
     const scaleOut = decisionAfter(done, 'scale-out', t0);
     const delivered = decisionAfter(done, 'pool-delivered', t0);
@@ -558,7 +557,7 @@ describe('local stack end to end', () => {
         const s = await status<CapacityStatus>(capacityId);
         return s.pools.find((p) => p.name === ec2FleetPool)?.activeUnits === 4 ? s : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000, intervalMs: 200 },
     );
     expect(after.pools.find((p) => p.name === ec2FleetPool)).toMatchObject({ actualUnits: 4, activeUnits: 4 });
     const described = await client.workflow.getHandle(capacityId).describe();
@@ -579,7 +578,7 @@ describe('local stack end to end', () => {
         const s = await status<CapacityStatus>(capacityId);
         return s.phase === 'cooldown' ? s : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000, intervalMs: 200 },
     );
     expect(cooling.pending.out).toBe(2);
     expect(Date.parse(cooling.cooldownUntil ?? '')).toBeGreaterThan(Date.now());
@@ -608,8 +607,7 @@ describe('local stack end to end', () => {
           const s = await status<CapacityStatus>(capacityId).catch(() => undefined);
           return s && decisionAfter(s, 'registered', t0) ? s : undefined;
         },
-        SCENARIO_BUDGET_MS,
-        250,
+        { timeoutMs: SCENARIO_BUDGET_MS, intervalMs: 250 },
       );
       const ladder = done.decisions.filter((d) => Date.parse(d.at) >= t0 && d.action !== 'ignored').map((d) => [d.action, d.pool ?? null]);
       expect(ladder).toEqual([
@@ -664,8 +662,7 @@ describe('local stack end to end', () => {
         const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
         return s?.phase === 'open' ? s : undefined;
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     const openMs = Date.now() - t0;
     expect(open).toMatchObject({ severity: 'sev2', title: `Alarm ${alarm}` });
@@ -756,7 +753,7 @@ describe('local stack end to end', () => {
         const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
         return s?.postmortemPath ? s : undefined;
       },
-      20_000,
+      { timeoutMs: 20_000, intervalMs: 200 },
     );
     const doc = await postmortemInS3(closed.postmortemPath!);
     expect(doc).toMatch(new RegExp(`^# Alarm ${alarm} — postmortem`));
@@ -811,8 +808,7 @@ describe('local stack end to end', () => {
     const draining = await until(
       'the container instance to be DRAINING',
       async () => ((await containerInstances(cluster)).get(instanceId) === 'DRAINING' ? Date.now() : undefined),
-      SCENARIO_BUDGET_MS,
-      250,
+      { timeoutMs: SCENARIO_BUDGET_MS, intervalMs: 250 },
     );
     const result = (await client.workflow.getHandle(workflowId).result()) as SpotDrainResult;
     const drainedAt = Date.now();
@@ -834,7 +830,7 @@ describe('local stack end to end', () => {
         const s = await status<CapacityStatus>(capacityId).catch(() => undefined);
         return s?.decisions.some((d) => Date.parse(d.at) >= t0 && d.action === 'scale-out' && d.reason.includes(instanceId)) ? s : undefined;
       },
-      20_000,
+      { timeoutMs: 20_000, intervalMs: 200 },
     );
     expect(capacity.decisions.find((d) => Date.parse(d.at) >= t0 && d.action === 'scale-out')?.reason).toContain(`drain ${instanceId}`);
     figure(
@@ -877,8 +873,7 @@ describe('local stack end to end', () => {
         for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
         return open.length === 0 ? true : undefined;
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     figure(`deploy freeze: event → refused ${refusedMs} ms (CLI-declared sev2 incident ${incidentId} open for ${cluster})`);
   });
@@ -949,7 +944,7 @@ describe('local stack end to end', () => {
         const n = deployNotifications(t0);
         return n.includes(`*deploy ${cluster}/${service}: promoted*`) ? n : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000, intervalMs: 200 },
     );
     expect(notes).toEqual(
       ['creating-canary', 'shifting-traffic', 'baking', 'awaiting-approval', 'shifting-traffic', 'baking', 'promoting', 'post-promotion-bake', 'promoted'].map(
@@ -1012,7 +1007,7 @@ describe('local stack end to end', () => {
         const n = deployNotifications(t0);
         return n.includes(`*deploy ${cluster}/${service}: rolled-back*`) ? n : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000, intervalMs: 200 },
     );
     expect(notes).toContain(`*deploy ${cluster}/${service}: rolling-back*`);
     figure(
@@ -1137,7 +1132,7 @@ describe('local stack end to end', () => {
     let stoppedFor = 0;
     try {
       warned.push(await warn());
-      await until('the router to stop receiving', async () => ((await routerMetric('fleetops_router_sqs_receiving_paused')) === 1 ? true : undefined), 30_000, 250);
+      await until('the router to stop receiving', async () => ((await routerMetric('fleetops_router_sqs_receiving_paused')) === 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
       // Warnings keep coming for the whole outage; none may age into the dead-letter queue.
       await until(
         `an outage of ${outageMs} ms (maxReceiveCount × visibility timeout + 10 s)`,
@@ -1146,8 +1141,7 @@ describe('local stack end to end', () => {
           expect(await depthOf(deadLetterQueueUrl)).toBe(0);
           return Date.now() - t0 >= outageMs ? true : undefined;
         },
-        outageMs + 30_000,
-        3_000,
+        { timeoutMs: outageMs + 30_000, intervalMs: 3_000, failOnError: true },
       );
     } finally {
       stoppedFor = Date.now() - t0;
@@ -1163,11 +1157,10 @@ describe('local stack end to end', () => {
         }
         return true;
       },
-      SCENARIO_BUDGET_MS,
-      500,
+      { timeoutMs: SCENARIO_BUDGET_MS, intervalMs: 500 },
     );
     const startedAll = Date.now();
-    await until('the events queue to be empty', async () => ((await depthOf(eventsQueueUrl)) === 0 ? true : undefined), 30_000, 500);
+    await until('the events queue to be empty', async () => ((await depthOf(eventsQueueUrl)) === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 });
     expect(await depthOf(deadLetterQueueUrl)).toBe(0);
     expect(await routerMetric('fleetops_router_sqs_receiving_paused')).toBe(0);
     for (const id of warned) expect(((await client.workflow.getHandle(drainWorkflowId(id)).result()) as SpotDrainResult).outcome).toBe('not-in-cluster');
@@ -1201,7 +1194,7 @@ describe('incident room end to end (issue 22)', () => {
     const open = await until('the sev3 incident to open', async () => {
       const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
       return s?.phase === 'open' ? s : undefined;
-    }, 30_000, 250);
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     expect(open.severity).toBe('sev3');
     expect(await blocking()).toEqual([]);
 
@@ -1211,7 +1204,7 @@ describe('incident room end to end (issue 22)', () => {
     expect(up.status).toMatchObject({ severity: 'sev1', severityChanges: [{ from: 'sev3', to: 'sev1', by: 'alice', reason: 'checkout times out for every customer' }] });
     expect(up.status.checklist.response.map((i) => i.item)).toEqual(config.incidents.severities.sev1.checklist.response);
     expect((await client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(FleetopsSeverity)).toBe('sev1');
-    await until('visibility to show the escalated incident', async () => ((await blocking()).includes(workflowId) ? true : undefined), 30_000, 250);
+    await until('visibility to show the escalated incident', async () => ((await blocking()).includes(workflowId) ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
     expect(await postEvent(envelope('Deploy Requested', 'fleetops', [], { cluster, service, image: 'public.ecr.aws/nginx/nginx:1.27.5', requestedBy: 'carol' }))).toMatchObject({
       action: 'started',
       workflowId: deployId,
@@ -1232,7 +1225,7 @@ describe('incident room end to end (issue 22)', () => {
     for (const [item, ...opts] of response) await fleetopsJson<Update>(['incident', 'check', workflowId, item, ...opts]);
     const resolved = await fleetopsJson<Update>(['incident', 'resolve', workflowId, '--resolution', 'a slow dependency was pinned to its previous version']);
     expect(resolved.status.phase).toBe('postmortem');
-    await until('visibility to show the freeze lifted', async () => ((await blocking()).length === 0 ? true : undefined), 30_000, 250);
+    await until('visibility to show the freeze lifted', async () => ((await blocking()).length === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
     await fleetopsJson([
       'incident', 'postmortem', workflowId,
       '--summary', 'web answered slowly for 20 minutes after a dependency upgrade.',
@@ -1250,7 +1243,7 @@ describe('incident room end to end (issue 22)', () => {
     const stored = await until('the postmortem in S3', async () => {
       const s = await status<IncidentStatus>(workflowId).catch(() => undefined);
       return s?.postmortemPath?.startsWith('s3://') ? s.postmortemPath : undefined;
-    }, 20_000);
+    }, { timeoutMs: 20_000, intervalMs: 200 });
     expect(stored).toMatch(new RegExp(`^s3://${config.incidents.postmortemBucket}/${config.incidents.postmortemPrefix}\\d{4}-\\d\\d-\\d\\d-alarm-${alarm}-[0-9a-f]{8}\\.md$`));
     const doc = await postmortemInS3(stored);
     expect(doc).toBe((await client.workflow.getHandle(workflowId).result()).postmortem);
@@ -1277,7 +1270,7 @@ describe('local stack (make up), stopped', () => {
     figure(`stack stopped in ${Date.now() - t} ms (exit ${code})`);
     expect(code).toBe(0);
     // The watchdog shell exits right after the stack; give it a moment.
-    const left = await until('no process of the stack left', () => (local.processes().length === 0 ? [] : undefined), 5_000).catch(() =>
+    const left = await until('no process of the stack left', () => (local.processes().length === 0 ? [] : undefined), { timeoutMs: 5_000, intervalMs: 200 }).catch(() =>
       local.processes(),
     );
     expect(left).toEqual([]);

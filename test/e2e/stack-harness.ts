@@ -7,6 +7,7 @@ import { allocateStackPorts } from '../../stack/ports';
 import { stackEnv } from '../../stack/settings';
 import { readStackFile, type StackFile } from '../../stack/stack-file';
 import { ROOT } from '../harness/paths';
+import { watchLogFolder } from '../harness/workflow-task-failures';
 
 /**
  * Runs the real `stack/up.ts` (what `make up` runs) on free ports in a scratch run directory, for the
@@ -59,17 +60,6 @@ export function processesMarked(id: string): { pid: number; cmd: string }[] {
   return found;
 }
 
-/** Polls `check` until it returns a value (not undefined); throws after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<LocalStack> {
   const marker = randomUUID();
   const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
@@ -93,7 +83,9 @@ export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Rec
   let exited = false;
   void exit.then(() => (exited = true));
 
+  let unwatch = (): void => {};
   const cleanup = () => {
+    unwatch();
     for (const p of processesMarked(marker)) {
       try {
         process.kill(p.pid, 'SIGKILL');
@@ -117,6 +109,8 @@ export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Rec
     cleanup();
     throw err;
   }
+  // A workflow task failure in the stack's workers fails the test it happened in (test/harness/per-file-setup.ts).
+  unwatch = watchLogFolder('stack', join(runDir, 'logs'));
   return {
     stack: readStackFile(join(runDir, 'stack.json')),
     runDir,

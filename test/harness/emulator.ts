@@ -9,9 +9,7 @@ import { MOTO_SERVER } from './paths';
 /**
  * An AWS emulator per test suite: moto on a free port behind an in-process simulator on another.
  *
- *   const emu = await startEmulator();
- *   afterAll(() => emu.stop());
- *   beforeEach(() => emu.reset());
+ *   const emu = useEmulator(() => startEmulator());
  *   await emu.sim.setFaults({ service: 'ecs', action: 'DescribeServices', fault: { kind: 'throttle' }, count: 1 });
  *   await emu.aws.ecs.send(...);
  *
@@ -89,4 +87,64 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     await moto.stop();
     throw err;
   }
+}
+
+export interface UseEmulatorOptions {
+  /** Reset the emulator before each test (default true). */
+  resetEach?: boolean;
+}
+
+/**
+ * The jest hooks of a file that has one emulator for all its tests: `start` runs in beforeAll, the
+ * emulator stops in afterAll and, unless `resetEach` is false, is reset in beforeEach.
+ *
+ *   const emu = useEmulator(() => startEmulator({ autoTick: false }));
+ *
+ * The returned emulator reads the one beforeAll started, so use it in hooks and tests, not while the
+ * file loads. The file itself calls startEmulator: test/harness/tiers.js puts a file in the aws tier
+ * by that call, and does not look inside the harness.
+ *
+ * Hooks of one kind run in the order they are declared: a file whose own afterAll must run before the
+ * emulator stops (SDK clients of its own) declares it before calling useEmulator.
+ */
+export function useEmulator(start: () => Promise<Emulator>, { resetEach = true }: UseEmulatorOptions = {}): Emulator {
+  let started: Emulator | undefined;
+  const current = (): Emulator => {
+    if (!started) throw new Error('the emulator starts in beforeAll: use it in hooks and tests');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await start();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  if (resetEach) {
+    beforeEach(async () => {
+      await current().reset();
+    });
+  }
+  return {
+    get endpoint() {
+      return current().endpoint;
+    },
+    region: 'us-east-1',
+    get motoUrl() {
+      return current().motoUrl;
+    },
+    get aws() {
+      return current().aws;
+    },
+    get sim() {
+      return current().sim;
+    },
+    get simulator() {
+      return current().simulator;
+    },
+    get motoStartMs() {
+      return current().motoStartMs;
+    },
+    reset: () => current().reset(),
+    stop: () => current().stop(),
+  };
 }

@@ -15,6 +15,13 @@ export interface UntilOptions {
   intervalMs?: number;
   /** Describes the last value seen, for the timeout message. */
   describe?: () => string;
+  /**
+   * Fail at once with an error `check` throws (default false: the error is kept as the last error
+   * and `check` is asked again). For checks that throw on purpose: a state that can no longer
+   * change (a process that exited, a workflow that ended elsewhere) or an assertion that must
+   * hold on every check.
+   */
+  failOnError?: boolean;
 }
 
 export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, opts: UntilOptions = {}): Promise<T> {
@@ -28,6 +35,7 @@ export async function until<T>(what: string, check: () => T | undefined | false 
       if (v !== undefined && v !== false) return v;
       lastError = undefined;
     } catch (err) {
+      if (opts.failOnError) throw err;
       // A check may fail while the state settles (a query during a continue-as-new); the last error is reported.
       lastError = err;
     }

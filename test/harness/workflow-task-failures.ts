@@ -1,3 +1,5 @@
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 
 /**
@@ -14,6 +16,10 @@ export interface WorkflowTaskFailure {
 }
 
 const seen: WorkflowTaskFailure[] = [];
+/** Output of processes the test started: the text so far, and how much of it was read. */
+const watched: { name: string; read: () => string; offset: number }[] = [];
+/** Log folders of processes the test started (a stack's workers), with how far each file was read. */
+const watchedDirs: { name: string; dir: string; offsets: Map<string, number> }[] = [];
 let allowed: { test: string | undefined; pattern: RegExp } | undefined;
 
 const isTaskFailure = (message: string): boolean => /Failing workflow task/i.test(message);
@@ -33,6 +39,68 @@ export function installFailureCollectingRuntime(): void {
   Runtime.install({ logger, telemetryOptions: { logging: { forward: {} } } });
 }
 
+/**
+ * Also collect the warnings a worker process prints (workers/main.ts logs them as JSON lines): the
+ * local stack and the suites that spawn a worker register the process's output here.
+ */
+export function watchProcessOutput(name: string, read: () => string): () => void {
+  const entry = { name, read, offset: 0 };
+  watched.push(entry);
+  return () => void watched.splice(watched.indexOf(entry), 1);
+}
+
+/** The same for every `*.log` file in a folder (the local stack's logs), read from where the last scan stopped. */
+export function watchLogFolder(name: string, dir: string): () => void {
+  const entry = { name, dir, offsets: new Map<string, number>() };
+  watchedDirs.push(entry);
+  return () => void watchedDirs.splice(watchedDirs.indexOf(entry), 1);
+}
+
+function newText(file: string, from: number): { text: string; size: number } {
+  const size = statSync(file).size;
+  if (size <= from) return { text: '', size };
+  const buf = Buffer.alloc(size - from);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  return { text: buf.toString('utf8'), size };
+}
+
+function collectLines(name: string, text: string): void {
+  for (const line of text.split('\n')) {
+    if (isTaskFailure(line)) seen.push({ test: currentTest(), message: `[${name}] Failing workflow task`, meta: { line: line.slice(0, 2000) } });
+  }
+}
+
+function scanProcessOutput(): void {
+  for (const d of watchedDirs) {
+    let files: string[];
+    try {
+      files = readdirSync(d.dir).filter((f) => f.endsWith('.log'));
+    } catch {
+      continue; // the stack is gone
+    }
+    for (const f of files) {
+      const { text, size } = newText(join(d.dir, f), d.offsets.get(f) ?? 0);
+      d.offsets.set(f, size);
+      collectLines(`${d.name} ${f}`, text);
+    }
+  }
+  for (const w of watched) {
+    let text: string;
+    try {
+      text = w.read();
+    } catch {
+      continue; // the process or its log is gone
+    }
+    collectLines(w.name, text.slice(w.offset));
+    w.offset = text.length;
+  }
+}
+
 /** The current test expects workflow task failures (whose text matches `pattern`, if given). */
 export function expectWorkflowTaskFailures(pattern: RegExp = /./): void {
   allowed = { test: currentTest(), pattern };
@@ -41,6 +109,7 @@ export function expectWorkflowTaskFailures(pattern: RegExp = /./): void {
 /** The failures seen since the last call, less those the test expected; clears both. */
 export function takeUnexpectedFailures(): WorkflowTaskFailure[] {
   Runtime.instance().flushLogs();
+  scanProcessOutput();
   const taken = seen.splice(0);
   const allow = allowed;
   allowed = undefined;

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createIncidentActivities } from '../../activities/incident';
 import type { PostmortemPullRequestInput } from '../../activities/incident/pull-request';
 import { FailureType } from '../../common/failures';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { FakeGitHub, incidentTestConfig } from './fixtures';
 
 /**
@@ -19,19 +19,10 @@ import { FakeGitHub, incidentTestConfig } from './fixtures';
 const TOKEN_ENV = 'FLEETOPS_TEST_PUBLISH_GITHUB_TOKEN';
 const BUCKET = 'fleetops-postmortems-test';
 
-let emu: Emulator;
+const emu = useEmulator(() => startEmulator());
 let github: FakeGitHub;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
 beforeEach(async () => {
-  await emu.reset();
   github = new FakeGitHub('acme/ops', 'publish-token');
   await github.start();
 });

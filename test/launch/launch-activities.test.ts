@@ -7,28 +7,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLaunchActivities } from '../../activities/launch';
 import { parseConfigText } from '../../config/load';
 import type { LifecycleActionState, LifecycleCall } from '../../simulator/behaviours/asg-lifecycle';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 
 /** The launch activities against moto behind the simulator, asserting what AWS (and the ASG's lifecycle record) shows afterwards. */
 
 jest.setTimeout(60_000);
 
-let emu: Emulator;
+const emu = useEmulator(() => startEmulator());
 const config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
 const hook = { hookName: 'demo-launch', asgName: 'demo-on-demand' };
-
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-beforeEach(async () => {
-  await emu.reset();
-});
 
 const acts = () => createLaunchActivities({ aws: emu.aws, config }, { pollMs: 200 });
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);

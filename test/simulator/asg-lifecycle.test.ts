@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * The asg-lifecycle behaviour against the AWS documentation it names: a termination of an instance in
@@ -19,16 +19,9 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 
 jest.setTimeout(60_000);
 
-let emu: Emulator;
+// Each test resets the emulator where it builds its group (groupWithHook).
+const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
 const ASG = 'demo-on-demand';
-
-beforeAll(async () => {
-  emu = await startEmulator({ autoTick: false });
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
 
 async function groupWithHook(desired: number, heartbeatTimeout = 300): Promise<string[]> {
   await emu.reset();

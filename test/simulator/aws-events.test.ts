@@ -2,7 +2,7 @@ import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-clo
 import { DescribeImagesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { parseEvent } from '../../router/events';
 import type { PublishedEvent } from '../../simulator/events';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * What the simulator's behaviours publish to EventBridge when AWS would: CloudWatch alarm state
@@ -12,17 +12,7 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 
 jest.setTimeout(60_000);
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu?.stop();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator(() => startEmulator());
 
 const published = async () => (await emu.sim.request<{ events: PublishedEvent[] }>('GET', 'events')).events;
 

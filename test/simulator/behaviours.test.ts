@@ -3,7 +3,7 @@ import { CreateClusterCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { Behaviour, BehaviourFactory } from '../../simulator/behaviour';
 import { awsErrorResponse, awsSuccessResponse } from '../../simulator/protocol';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * The behaviour-module contract, exercised through a module written here: intercepting a call moto
@@ -60,16 +60,7 @@ const probe: BehaviourFactory = () => {
   return behaviour;
 };
 
-let emu: Emulator;
-beforeAll(async () => {
-  emu = await startEmulator({ behaviours: [probe], autoTick: false });
-});
-afterAll(async () => {
-  await emu?.stop();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator(() => startEmulator({ behaviours: [probe], autoTick: false }));
 
 describe('behaviour modules', () => {
   it('answer a Query call moto lacks, in the wire shape the SDK parses', async () => {

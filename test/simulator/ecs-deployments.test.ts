@@ -13,7 +13,7 @@ import {
 import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createEcsDeploymentsBehaviour } from '../../simulator/behaviours/ecs-deployments';
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * The ecs-deployments behaviour on its own, on a clock the test moves: placement on container
@@ -24,16 +24,9 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 
 jest.setTimeout(90_000);
 
-let emu: Emulator;
 let clock = Date.parse('2026-01-01T00:00:00Z');
-
-beforeAll(async () => {
-  emu = await startEmulator({ behaviours: [() => createEcsDeploymentsBehaviour(() => clock)], autoTick: false });
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
+// Reset in the describe block's beforeEach, with the behaviour's config and fresh container instances.
+const emu = useEmulator(() => startEmulator({ behaviours: [() => createEcsDeploymentsBehaviour(() => clock)], autoTick: false }), { resetEach: false });
 
 const CLUSTER = 'sim';
 /** Health checks every 10 s; 2 failures make a target unhealthy. */

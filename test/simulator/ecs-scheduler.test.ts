@@ -2,8 +2,8 @@ import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { addContainerInstances } from '../harness/container-instances';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { until } from '../e2e/stack-harness';
+import { startEmulator, useEmulator } from '../harness/emulator';
+import { until } from '../harness/poll';
 
 /**
  * The ecs-scheduler behaviour against "Container instance draining" (ECS Developer Guide): a service
@@ -14,15 +14,8 @@ import { until } from '../e2e/stack-harness';
 
 jest.setTimeout(90_000);
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
+// The one test resets the emulator itself.
+const emu = useEmulator(() => startEmulator(), { resetEach: false });
 
 const CLUSTER = 'sched';
 
@@ -52,7 +45,7 @@ it('moves service tasks off a DRAINING instance replacement first: healthy targe
       deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
     }),
   );
-  await until('4 healthy targets', async () => ((await healthy(tg)) === 4 ? true : undefined), 30_000, 250);
+  await until('4 healthy targets', async () => ((await healthy(tg)) === 4 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
   const onA = async () => (await emu.aws.ecs.send(new ListTasksCommand({ cluster: CLUSTER, containerInstance: a!.containerInstanceArn, desiredStatus: 'RUNNING' }))).taskArns ?? [];
   expect((await onA()).length).toBeGreaterThan(0);
 

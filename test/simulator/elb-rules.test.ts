@@ -9,7 +9,7 @@ import {
   type Action,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ensureCertificate } from '../../stack/certificate';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * The elb-rules behaviour: listener rule actions validated as the ELBv2 API reference documents them
@@ -19,19 +19,7 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 
 jest.setTimeout(60_000);
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await startEmulator({ autoTick: false });
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator(() => startEmulator({ autoTick: false }));
 
 const OIDC = {
   Issuer: 'https://idp.example',

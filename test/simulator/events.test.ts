@@ -1,6 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { PublishedEvent } from '../../simulator/events';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * The simulator publishes what AWS itself would put on EventBridge, on the default bus in moto, where
@@ -10,15 +10,7 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 
 jest.setTimeout(60_000);
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator(() => startEmulator(), { resetEach: false });
 
 async function events(target: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(emu.motoUrl, {

@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createQueues, depth, sendAll } from '../router/sqs-harness';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * moto's SQS as the router sees it, with the patches in simulator/moto-patches/sitecustomize.py:
@@ -10,13 +10,7 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 
 jest.setTimeout(60_000);
 
-let emu: Emulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+const emu = useEmulator(() => startEmulator(), { resetEach: false });
 
 it('deletes made at the same time all land: nothing comes back', async () => {
   const sqs = emu.aws.sqs;

@@ -1,7 +1,7 @@
 import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, RequestSpotFleetCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeContainerInstancesCommand, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 
 /**
  * Pools that replace their own instances (simulator pool-replacements.ts and the moto patch for
@@ -12,15 +12,8 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 
 jest.setTimeout(60_000);
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await startEmulator({ autoTick: false });
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
+// Reset in the describe block's beforeEach, with the pool-replacements config.
+const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
 
 async function image(): Promise<string> {
   return (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';

@@ -5,7 +5,7 @@ import { CreateClusterCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator, type Emulator } from '../harness/emulator';
 
 /**
  * Each fault kind must reach the real SDK v3 client the way AWS delivers it, for every service
@@ -108,16 +108,7 @@ const SERVICES: ServiceCase[] = [
   },
 ];
 
-let emu: Emulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu?.stop();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator(() => startEmulator());
 
 describe.each(SERVICES)('$rule ($protocol)', (svc) => {
   it('identifies the call and forwards it to moto', async () => {

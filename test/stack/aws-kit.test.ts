@@ -8,7 +8,7 @@ import { EVENT_KINDS, parseEvent } from '../../router/events';
 import { detailTypesOf } from '../../router/events/envelope';
 import type { PublishedEvent } from '../../simulator/events';
 import { deployEventsKit, EVENTS_KIT_TEMPLATE, MEMBER_KIT_TEMPLATE, type EventsKitOutputs } from '../../stack/events-kit';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, useEmulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 import { iamActionsCalledIn } from './iam-actions';
 
@@ -166,12 +166,16 @@ describe('deploy/aws/fleetops-member.yaml, read as a document', () => {
 });
 
 describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
-  let emu: Emulator;
   let sqs: SQSClient;
   let out: EventsKitOutputs;
 
+  // Declared before useEmulator: afterAll hooks run in the order declared, and the client goes before the emulator stops.
+  afterAll(() => {
+    sqs?.destroy();
+  });
+  const emu = useEmulator(() => startEmulator(), { resetEach: false });
+
   beforeAll(async () => {
-    emu = await startEmulator();
     sqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint });
     const cfn = new CloudFormationClient({ region: emu.region, endpoint: emu.endpoint });
     try {
@@ -179,10 +183,6 @@ describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
     } finally {
       cfn.destroy();
     }
-  });
-  afterAll(async () => {
-    sqs?.destroy();
-    await emu?.stop();
   });
 
   const EXAMPLES = join(ROOT, 'router', 'events', 'examples');

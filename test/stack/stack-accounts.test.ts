@@ -6,7 +6,8 @@ import { FleetopsAccount, FleetopsRegion } from '../../common/search-attributes'
 import { parseConfigText } from '../../config/load';
 import { MEMBER_DEMO } from '../../stack/member-demo';
 import { actingIn } from '../harness/accounts';
-import { STACK_READY_TIMEOUT_MS, startLocalStack, until, type LocalStack } from '../e2e/stack-harness';
+import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack } from '../e2e/stack-harness';
+import { until } from '../harness/poll';
 
 /**
  * The local stack asked for two accounts (FLEETOPS_STACK_ACCOUNTS=2): the member kit and cluster
@@ -54,7 +55,7 @@ it('places the member cluster in the rendered config and drains it from a warnin
     expect(((await res.json()) as { event: { delivered: boolean } }).event.delivered).toBe(true);
     const workflowId = `drain-${MEMBER_DEMO.account}-${target.ec2InstanceId}`;
     const handle = new Client({ connection }).workflow.getHandle(workflowId);
-    const result = await until(`${workflowId} finished`, () => handle.result().catch(() => undefined), 60_000, 250);
+    const result = await until(`${workflowId} finished`, () => handle.result().catch(() => undefined), { timeoutMs: 60_000, intervalMs: 250 });
     expect(result).toMatchObject({ outcome: 'drained', notDone: [] });
     const d = await handle.describe();
     expect([d.typedSearchAttributes.get(FleetopsAccount), d.typedSearchAttributes.get(FleetopsRegion)]).toEqual([MEMBER_DEMO.account, MEMBER_DEMO.region]);

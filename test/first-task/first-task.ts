@@ -1,0 +1,185 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+  type WorkflowOptions,
+} from '@temporalio/client';
+import type { QueryDefinition, SignalDefinition, UpdateDefinition, Workflow } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkerOptions } from '@temporalio/worker';
+import { statusQuery, type WorkflowStatus } from '../../common/controls';
+import { until, untilValue } from '../harness/poll';
+import { bundledWorkflows, connectDevServer } from '../harness/temporal';
+import { createWorker } from '../harness/workers';
+
+/**
+ * Putting a message into a run's first workflow task, deterministically: the message reaches the
+ * server before any worker polls the test's task queue, so the first task a worker picks up carries
+ * it, and the SDK runs its handler the moment the workflow registers it (before the workflow body
+ * has run to its first await).
+ *
+ *  - an update: update-with-start (`startWithUpdate`): the run and the update are created in one
+ *    request, so once the run exists the update is waiting in it;
+ *  - a signal: signal-with-start (`startWithSignal`), or `handle.signal` before a worker runs (the
+ *    signal is in history when the call returns);
+ *  - a query: `queryBeforeWorker` right after the start. The dev server holds a query to a run whose
+ *    first workflow task has not completed and answers it once that task has run (no client retry
+ *    is involved: a connection without the retry interceptor saw the query pending for seconds with
+ *    no worker, then answered when one started).
+ *
+ * All of it on the dev server: update-with-start needs a server with multi-operation (the dev
+ * server has it); the time-skipping test server accepted the start of an update-with-start, but
+ * nothing here needs time skipping, and the dev server is what production runs.
+ *
+ * A run "that continues a previous one" is started with the `carried` input continue-as-new hands
+ * over, built by the workflow's own state code, so its first task is the continued run's first task.
+ */
+
+let env: TestWorkflowEnvironment | undefined;
+
+/** The dev server for this file's tests. */
+export function useDevServer(): () => TestWorkflowEnvironment {
+  beforeAll(async () => {
+    env = await connectDevServer();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => {
+    if (!env) throw new Error('the dev server is not connected (useDevServer in the file)');
+    return env;
+  };
+}
+
+/** Start options as common/starts/*.ts build them (workflow type beside the options), on the test's task queue. */
+export type StartOptions = WorkflowOptions & { workflowType: string; args: unknown[] };
+
+/** What an update answered: the handler's result, or the validator's (or handler's) refusal. */
+export type Answer<T> = { accepted: T } | { refused: string };
+
+function answerOf<T>(p: Promise<T>): Promise<Answer<T>> {
+  const answer = p.then(
+    (accepted): Answer<T> => ({ accepted }),
+    (err: unknown): Answer<T> => {
+      if (err instanceof WorkflowUpdateFailedError) return { refused: err.cause?.message ?? err.message };
+      throw err;
+    },
+  );
+  // Awaited by the test once a worker runs; a test that fails before that must not leave an unhandled rejection.
+  answer.catch(() => undefined);
+  return answer;
+}
+
+/** The accepted answer's value; fails with the refusal otherwise. */
+export async function accepted<T>(answer: Promise<Answer<T>>): Promise<T> {
+  const a = await answer;
+  if ('refused' in a) throw new Error(`the update was refused: ${a.refused}`);
+  return a.accepted;
+}
+
+/** The refusal's message; fails if the update was accepted. */
+export async function refused<T>(answer: Promise<Answer<T>>): Promise<string> {
+  const a = await answer;
+  if ('accepted' in a) throw new Error(`the update was accepted: ${JSON.stringify(a.accepted).slice(0, 500)}`);
+  return a.refused;
+}
+
+async function runExists(handle: WorkflowHandle): Promise<void> {
+  await until(`${handle.workflowId} to exist`, async () => (await handle.describe()).runId);
+}
+
+/**
+ * Update-with-start of `update` with no worker running: returns once the run exists (the update with
+ * it); `answer` settles when a worker has run the first task.
+ */
+export async function startWithUpdate<Ret, Args extends unknown[]>(
+  env: TestWorkflowEnvironment,
+  start: StartOptions,
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+): Promise<{ handle: WorkflowHandle; answer: Promise<Answer<Ret>> }> {
+  const { workflowType, ...options } = start;
+  const startWorkflowOperation = new WithStartWorkflowOperation(workflowType, { ...options, workflowIdConflictPolicy: 'FAIL' });
+  const answer = answerOf(env.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation }));
+  const handle = env.client.workflow.getHandle(start.workflowId);
+  await runExists(handle);
+  return { handle, answer };
+}
+
+/** Signal-with-start with no worker running: the signal is in the run's history before its first task. */
+export async function startWithSignal<Args extends any[]>(
+  env: TestWorkflowEnvironment,
+  start: StartOptions,
+  signal: SignalDefinition<Args>,
+  args: Args,
+): Promise<WorkflowHandle> {
+  const { workflowType, ...options } = start;
+  await env.client.workflow.signalWithStart<Workflow, Args>(workflowType, { ...options, signal, signalArgs: args });
+  return env.client.workflow.getHandle(start.workflowId);
+}
+
+/** A plain start with no worker running. */
+export async function startOnly(env: TestWorkflowEnvironment, start: StartOptions): Promise<WorkflowHandle> {
+  const { workflowType, ...options } = start;
+  return env.client.workflow.start(workflowType, options);
+}
+
+/** A query sent while no worker runs: the dev server holds it until the first task has run. */
+export function queryBeforeWorker<T>(handle: WorkflowHandle, query: QueryDefinition<T, []>): Promise<T> {
+  const p = handle.query(query);
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Runs `fn` while a worker of the test (stopped after it by the harness) serves `taskQueue`. */
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  activities: NonNullable<WorkerOptions['activities']>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
+  return worker.runUntil(fn);
+}
+
+const { EventType } = temporal.api.enums.v1;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The run's events before its second workflow task started: what the first task saw and did. */
+async function firstTaskEvents(handle: WorkflowHandle): Promise<HistoryEvent[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const started = events.map((e, i) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED ? i : -1)).filter((i) => i >= 0);
+  return events.slice(0, started[1] ?? events.length);
+}
+
+const typeName = (e: HistoryEvent): string => EventType[e.eventType ?? 0] ?? String(e.eventType);
+
+/** The signal was in history before the run's first workflow task started. */
+export async function expectSignalInFirstTask(handle: WorkflowHandle, signalName: string): Promise<void> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const firstStarted = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === signalName);
+  expect({ signalled: signalled >= 0, beforeFirstTask: signalled >= 0 && signalled < firstStarted }).toEqual({ signalled: true, beforeFirstTask: true });
+}
+
+/** The update was accepted by the run's first workflow task, which did not fail. */
+export async function expectUpdateInFirstTask(handle: WorkflowHandle, updateName: string): Promise<void> {
+  const events = await firstTaskEvents(handle);
+  const types = events.map(typeName);
+  const acceptedIn = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === updateName);
+  expect(types).not.toContain('EVENT_TYPE_WORKFLOW_TASK_FAILED');
+  expect({ update: updateName, acceptedInFirstTask: acceptedIn >= 0 }).toEqual({ update: updateName, acceptedInFirstTask: true });
+}
+
+/** Polls `status` until `done` holds for it. */
+export async function statusUntil<S extends WorkflowStatus>(handle: WorkflowHandle, what: string, done: (s: S) => boolean, timeoutMs = 30_000): Promise<S> {
+  return untilValue(what, async () => (await handle.query(statusQuery)) as S, done, { timeoutMs });
+}
+
+/** A short unique suffix for ids. */
+let seq = 0;
+export function unique(prefix: string): string {
+  seq += 1;
+  return `${prefix}-${Date.now().toString(36)}-${process.pid.toString(36)}-${seq}`;
+}
