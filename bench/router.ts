@@ -27,9 +27,10 @@ import type { EventKindName } from '../router/events';
 import { startMoto } from '../simulator/moto';
 import { sdkDevServerPortArgs } from '../stack/temporal-server';
 import { ARTIFACTS_DIR, MOTO_SERVER, TEMPORAL_CLI } from '../test/harness/paths';
+import { until } from '../test/harness/poll';
 import { createTestWorld, type Envelope, type TestWorld } from '../test/router/fixtures';
 import { captureLogger, TEST_TOKEN } from '../test/router/router-harness';
-import { createQueues, depth, sendAll, waitFor } from '../test/router/sqs-harness';
+import { createQueues, depth, sendAll } from '../test/router/sqs-harness';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
@@ -216,7 +217,7 @@ async function sqsPhase(world: TestWorld, env: TestWorkflowEnvironment, sqs: SQS
   await router.start();
   const deploy = world.event('deploy-requested');
   await sendAll(sqs, q.url, [JSON.stringify(deploy)]);
-  await waitFor('the deploy started', async () => latencies.length === 1);
+  await until('the deploy started', async () => latencies.length === 1, { timeoutMs: 20_000 });
   latencies.length = 0;
   firstSent = Infinity;
   const before = await actions(router, 'sqs');
@@ -226,7 +227,7 @@ async function sqsPhase(world: TestWorld, env: TestWorkflowEnvironment, sqs: SQS
   const lanes = 4;
   const chunk = Math.ceil(bodies.length / lanes);
   await Promise.all(Array.from({ length: lanes }, (_, i) => sendAll(sqs, q.url, bodies.slice(i * chunk, (i + 1) * chunk))));
-  await waitFor('every message carried out', async () => latencies.length >= N && (await depth(sqs, q.url)).total === 0, 300_000, 100);
+  await until('every message carried out', async () => latencies.length >= N && (await depth(sqs, q.url)).total === 0, { timeoutMs: 300_000, intervalMs: 100 });
   cpuMsPerEvent.sqs = cpuMs(process.cpuUsage(cpu0)) / N;
   const after = await actions(router, 'sqs');
   process.stdout.write(`SQS consumer: maxInFlight ${router.consumer!.maxInFlight}, receivers ${router.consumer!.receivers}\n`);

@@ -20,8 +20,9 @@ import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harnes
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT, TEMPORAL_CLI } from '../harness/paths';
+import { until } from '../harness/poll';
 import { watchProcessOutput } from '../harness/workflow-task-failures';
-import { freePort, waitFor } from '../router/sqs-harness';
+import { freePort } from '../router/sqs-harness';
 
 /**
  * One fleetops for two member accounts in two regions, end to end (issue 23): the kit deployed with
@@ -60,10 +61,11 @@ function spawnProcess(name: string, script: string, env: Record<string, string>,
   procs.push({ name, child, out: () => out });
   // A workflow task failure in this worker fails the test it happened in (test/harness/per-file-setup.ts).
   watchProcessOutput(name, () => out);
-  return waitFor(`${name} ready`, async () => {
+  // A process that exited will not be ready: that fails at once.
+  return until(`${name} ready`, async () => {
     if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${out}`);
     return out.includes(ready);
-  }, 60_000).then(() => undefined);
+  }, { timeoutMs: 60_000, failOnError: true }).then(() => undefined);
 }
 
 async function seedMember(name: Member): Promise<void> {
@@ -199,10 +201,10 @@ it('drains an instance in each member account from the warning on its own bus, u
     const { account, region } = PLACES[name];
     const [target, other] = fleets[name];
     const workflowId = `drain-${account}-${target!.instanceId}`;
-    const handle = await waitFor(`${workflowId} started\n${output()}`, async () => {
+    const handle = await until(`${workflowId} started\n${output()}`, async () => {
       const h = temporal.client.workflow.getHandle(workflowId);
       return (await h.describe().then(() => true, () => false)) && h;
-    }, 60_000, 250);
+    }, { timeoutMs: 60_000, intervalMs: 250 });
     expect(await handle.result()).toMatchObject({ outcome: 'drained', notDone: [] });
     expect(await attrsOf(workflowId)).toEqual([account, region]);
     // Read back in the member account: the warned instance DRAINING, its neighbour untouched.
@@ -223,10 +225,10 @@ it('scales out each member cluster from the alarm on its own bus, in its own acc
   for (const name of Object.keys(PLACES) as Member[]) {
     const aws = clusters.clientsFor(name);
     // The drains above asked for replacements too: at least the alarm's step (2 units) is requested.
-    const desired = await waitFor(`${name}-asg raised`, async () => {
+    const desired = await until(`${name}-asg raised`, async () => {
       const d = await desiredIn(aws, `${name}-asg`);
       return d >= 2 && d;
-    }, 60_000, 250);
+    }, { timeoutMs: 60_000, intervalMs: 250 });
     expect(desired).toBeGreaterThanOrEqual(2);
     expect(await attrsOf(`capacity-${name}`)).toEqual([PLACES[name].account, PLACES[name].region]);
   }
@@ -234,26 +236,26 @@ it('scales out each member cluster from the alarm on its own bus, in its own acc
 
 it('fails the cluster whose role cannot be assumed with an error naming the role, while its account neighbour works on', async () => {
   await alarm('client-b', 'c-scale-out');
-  const handle = await waitFor('capacity-client-c started', async () => {
+  const handle = await until('capacity-client-c started', async () => {
     const h = temporal.client.workflow.getHandle('capacity-client-c');
     return (await h.describe().then(() => true, () => false)) && h;
-  }, 60_000, 250);
+  }, { timeoutMs: 60_000, intervalMs: 250 });
   // Its activities fail, non-retryable, naming the role; the capacity workflow (issue 15) does not
   // fail on an AWS error: it holds the request, shows the error on status and backs off.
-  const status = await waitFor('the role error on capacity-client-c status', async () => {
+  const status = await until('the role error on capacity-client-c status', async () => {
     const s = (await handle.query(statusQuery)) as CapacityStatus;
     return s.error && s;
-  }, 60_000, 250);
+  }, { timeoutMs: 60_000, intervalMs: 250 });
   expect(status.error?.message).toContain(`cannot assume role ${WRONG_ROLE}`);
   expect((await handle.describe()).status.name).toBe('RUNNING');
   // client-b, in the same account and region, still drains.
   const [, other] = fleets['client-b'];
   await publish('client-b', 'aws.ec2', 'EC2 Spot Instance Interruption Warning', { 'instance-id': other!.instanceId, 'instance-action': 'terminate' });
   const workflowId = `drain-${B}-${other!.instanceId}`;
-  const drain = await waitFor(`${workflowId} started`, async () => {
+  const drain = await until(`${workflowId} started`, async () => {
     const h = temporal.client.workflow.getHandle(workflowId);
     return (await h.describe().then(() => true, () => false)) && h;
-  }, 60_000, 250);
+  }, { timeoutMs: 60_000, intervalMs: 250 });
   expect(await drain.result()).toMatchObject({ outcome: 'drained' });
   // The assumed sessions' credentials (moto's temporary keys start ASIA) are in no log line.
   const logs = procs.map((p) => p.out()).join('\n');

@@ -7,6 +7,7 @@ import { allocateStackPorts } from '../../stack/ports';
 import { stackEnv } from '../../stack/settings';
 import { readStackFile, type StackFile } from '../../stack/stack-file';
 import { ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 import { watchLogFolder } from '../harness/workflow-task-failures';
 
 /**
@@ -103,7 +104,8 @@ export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Rec
         if (exited) throw new Error(`stack/up.ts exited before it was ready:\n${output}`);
         return output.includes('fleetops stack ready') ? true : undefined;
       },
-      opts.readyTimeoutMs ?? STACK_READY_TIMEOUT_MS,
+      // A stack that exited will not become ready: that fails at once.
+      { timeoutMs: opts.readyTimeoutMs ?? STACK_READY_TIMEOUT_MS, intervalMs: 200, failOnError: true },
     );
   } catch (err) {
     cleanup();

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { stringify } from 'yaml';
 import { ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 import type { TestWorld } from './fixtures';
 import { TEST_TOKEN } from './router-harness';
 
-/** Queues, waiting and a router child process for the SQS tests and the benchmark. */
+/** Queues and a router child process for the SQS tests and the benchmark. */
 export interface Queues {
   url: string;
   dlqUrl: string;
@@ -48,16 +49,6 @@ export async function sendAll(sqs: SQSClient, url: string, bodies: string[]): Pr
       new SendMessageBatchCommand({ QueueUrl: url, Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(i + j), MessageBody: b })) }),
     );
     if (res.Failed?.length) throw new Error(`SendMessageBatch failed: ${JSON.stringify(res.Failed)}`);
-  }
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -114,13 +105,14 @@ export async function spawnRouter(world: TestWorld, env: Record<string, string>)
       child.kill(signal);
     },
   };
-  await waitFor(
+  await until(
     'router listening',
     async () => {
       if (child.exitCode !== null) throw new Error(`router exited ${child.exitCode}: ${out}`);
       return out.includes('router listening');
     },
-    20_000,
+    // A router that exited will not listen: that fails at once.
+    { timeoutMs: 20_000, failOnError: true },
   );
   return proc;
 }

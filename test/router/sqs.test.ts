@@ -12,10 +12,11 @@ import type { RouteDecision } from '../../router/routes';
 import { SqsConsumer } from '../../router/sqs-consumer';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
 import { captureLogger, histogramCount, metricValue, startedWith, startTestRouter, type TestRouter } from './router-harness';
-import { createQueues, depth, sendAll, spawnRouter, waitFor } from './sqs-harness';
+import { createQueues, depth, sendAll, spawnRouter } from './sqs-harness';
 import { startTcpProxy } from './tcp-proxy';
 
 let env: TestWorkflowEnvironment;
@@ -67,8 +68,8 @@ describe('SQS consumer against moto', () => {
     const router = await sqsRouter(q.url);
     try {
       const id = `drain-${e.detail['instance-id']}`;
-      await waitFor('drain workflow', () => exists(id));
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0);
+      await until('drain workflow', () => exists(id), { timeoutMs: 20_000 });
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
       expect((await startedWith(handle(id))).signals).toEqual([{ name: 'drainEvent', arg: expect.objectContaining({ eventId: e.id }) }]);
       expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'deleted' })).toBe(1);
       expect(await metricValue(router, 'fleetops_router_events_routed_total', { action: 'started', transport: 'sqs' })).toBe(1);
@@ -88,8 +89,8 @@ describe('SQS consumer against moto', () => {
     await sendAll(sqs, q.url, ['{"truncated":', JSON.stringify(bad), JSON.stringify(good)]);
     const router = await sqsRouter(q.url, env.connection, { dlqPollMs: 60_000 });
     try {
-      await waitFor('two messages in the DLQ', async () => (await depth(sqs, q.dlqUrl)).total === 2, 30_000, 250);
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0);
+      await until('two messages in the DLQ', async () => (await depth(sqs, q.dlqUrl)).total === 2, { timeoutMs: 30_000, intervalMs: 250 });
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
       expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'poison' })).toBe(2);
       expect(await metricValue(router, 'fleetops_router_events_invalid_total', { transport: 'sqs' })).toBe(2);
       const poisonLines = router.logs.filter((l) => l.includes('poison message left for the dead-letter queue'));
@@ -114,7 +115,7 @@ describe('SQS consumer against moto', () => {
     await sendAll(sqs, q.url, [launch, terminate, test].map((b) => JSON.stringify(b)));
     const router = await sqsRouter(q.url, env.connection, { dlqPollMs: 60_000 });
     try {
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0);
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
       const started = await startedWith(handle(`launch-${launch.EC2InstanceId}`));
       expect(started.args).toEqual([expect.objectContaining({ instanceId: launch.EC2InstanceId, cluster: world.cluster, eventId: launch.RequestId })]);
       expect((await startedWith(handle(`drain-${terminate.EC2InstanceId}`))).signals).toEqual([
@@ -144,18 +145,18 @@ describe('SQS consumer against moto', () => {
     try {
       const before = world.event('spot-interruption-warning');
       await sendAll(sqs, q.url, [JSON.stringify(before)]);
-      await waitFor('the first warning carried out', () => exists(`drain-${before.detail['instance-id']}`));
+      await until('the first warning carried out', () => exists(`drain-${before.detail['instance-id']}`), { timeoutMs: 20_000 });
 
       await proxy.down();
       const held = world.event('spot-interruption-warning');
       await sendAll(sqs, q.url, [JSON.stringify(held)]);
-      await waitFor('receiving paused', async () => (await metricValue(router, 'fleetops_router_sqs_receiving_paused')) === 1);
+      await until('receiving paused', async () => (await metricValue(router, 'fleetops_router_sqs_receiving_paused')) === 1, { timeoutMs: 20_000 });
       const waiting = [world.event('spot-interruption-warning'), world.event('lifecycle-terminate'), world.event('rebalance-recommendation')];
       await sendAll(sqs, q.url, waiting.map((e) => JSON.stringify(e)));
       // The outage lasts longer than maxReceiveCount × visibility timeout (2 × 2 s): a consumer that kept
       // receiving would have moved every one of them to the DLQ by then.
-      const until = Date.now() + 6_000;
-      while (Date.now() < until) {
+      const outageEnd = Date.now() + 6_000;
+      while (Date.now() < outageEnd) {
         // Held in hand (kept invisible) or waiting on the queue; a long poll already under way when the
         // pause began may have taken one more into hand. Nothing left, nothing dead-lettered.
         expect((await depth(sqs, q.url)).total).toBe(4);
@@ -165,7 +166,7 @@ describe('SQS consumer against moto', () => {
       expect(router.logs.join('')).toContain('Temporal unavailable: SQS receiving paused');
 
       await proxy.up();
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0, 30_000, 250);
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 30_000, intervalMs: 250 });
       const instanceIds = [held, ...waiting].map((e) => (e.detail['instance-id'] ?? e.detail.EC2InstanceId) as string);
       for (const id of instanceIds) expect(await exists(`drain-${id}`)).toBe(true);
       expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
@@ -188,7 +189,7 @@ describe('SQS consumer against moto', () => {
     deadConnections.push(dead);
     const down = await sqsRouter(q.url, dead, { probeIntervalMs: 250 });
     try {
-      await waitFor('receiving paused', async () => (await metricValue(down, 'fleetops_router_sqs_receiving_paused')) === 1);
+      await until('receiving paused', async () => (await metricValue(down, 'fleetops_router_sqs_receiving_paused')) === 1, { timeoutMs: 20_000 });
     } finally {
       await down.stop();
     }
@@ -196,7 +197,7 @@ describe('SQS consumer against moto', () => {
     expect((await depth(sqs, q.url)).total).toBe(1);
     const up = await sqsRouter(q.url);
     try {
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0, 20_000);
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
       expect(await exists(`drain-${e.detail.EC2InstanceId}`)).toBe(true);
     } finally {
       await up.stop();
@@ -225,17 +226,17 @@ describe('SQS consumer against moto', () => {
     });
     await consumer.start();
     try {
-      await waitFor('message received', async () => (await depth(sqs, q.url)).inFlight === 1);
+      await until('message received', async () => (await depth(sqs, q.url)).inFlight === 1, { timeoutMs: 20_000 });
       // Another consumer polling for longer than the visibility timeout must not see the message.
       const stolen: number[] = [];
-      const until = Date.now() + 4_000;
-      while (Date.now() < until) {
+      const watchEnd = Date.now() + 4_000;
+      while (Date.now() < watchEnd) {
         const res = await emu.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, WaitTimeSeconds: 0, VisibilityTimeout: 0 }));
         stolen.push(res.Messages?.length ?? 0);
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(stolen.every((n) => n === 0)).toBe(true);
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0);
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
       expect(await metricValue({ metrics } as TestRouter, 'fleetops_router_sqs_visibility_extensions_total')).toBeGreaterThanOrEqual(2);
     } finally {
       await consumer.stop();
@@ -309,7 +310,7 @@ describe('the router process', () => {
     try {
       expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${proc.url}/readyz`)).status).toBe(200);
-      await waitFor('messages in flight', async () => (await depth(sqs, q.url)).inFlight > 0);
+      await until('messages in flight', async () => (await depth(sqs, q.url)).inFlight > 0, { timeoutMs: 20_000 });
       proc.kill('SIGTERM');
       const exit = await proc.exited;
       expect(exit.code).toBe(0);
@@ -322,7 +323,7 @@ describe('the router process', () => {
     }
     const rest = await sqsRouter(q.url);
     try {
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0);
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
     } finally {
       await rest.stop();
     }
@@ -343,7 +344,7 @@ describe('the router process', () => {
       FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: '10',
     });
     try {
-      await waitFor('first workflows started', () => exists(`drain-${events[0].detail['instance-id']}`));
+      await until('first workflows started', () => exists(`drain-${events[0].detail['instance-id']}`), { timeoutMs: 20_000 });
       await new Promise((r) => setTimeout(r, 500));
       proc.kill('SIGKILL');
       expect((await proc.exited).signal).toBe('SIGKILL');
@@ -355,7 +356,7 @@ describe('the router process', () => {
 
     const second = await sqsRouter(q.url);
     try {
-      await waitFor('queue empty', async () => (await depth(sqs, q.url)).total === 0, 40_000, 250);
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 40_000, intervalMs: 250 });
       expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
       const routed = await metricValue(second, 'fleetops_router_events_routed_total', { transport: 'sqs' });
       const started = await metricValue(second, 'fleetops_router_events_routed_total', { transport: 'sqs', action: 'started' });

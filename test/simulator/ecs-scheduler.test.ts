@@ -51,11 +51,16 @@ it('moves service tasks off a DRAINING instance replacement first: healthy targe
 
   await emu.aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: CLUSTER, containerInstances: [a!.containerInstanceArn], status: 'DRAINING' }));
   let min = 4;
-  const t0 = Date.now();
-  while ((await onA()).length > 0 && Date.now() - t0 < 40_000) {
-    min = Math.min(min, await healthy(tg));
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // The healthy targets are sampled at each check while tasks are still on the instance.
+  await until(
+    'no service task left on the DRAINING instance',
+    async () => {
+      if ((await onA()).length === 0) return true;
+      min = Math.min(min, await healthy(tg));
+      return undefined;
+    },
+    { timeoutMs: 40_000, intervalMs: 200 },
+  );
   expect(await onA()).toEqual([]);
   expect(min).toBeGreaterThanOrEqual(4);
   const { moves } = await emu.sim.request<{ moves: { to: string | null; fromContainerInstance: string }[] }>('GET', 'ecs-scheduler');
