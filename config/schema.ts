@@ -410,6 +410,19 @@ const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack c
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U0123ABCDE');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0123ABCDE');
 
+/**
+ * The people fleetops knows, each with the identities they use: Slack user ids and CLI (unix) user
+ * names. An identity is written `slack:<user id>`, `cli:<user>`, `token:<router token name>` or
+ * `person:<name>` (config/people.ts). Approvals compare people, not strings: Bob requesting in the CLI
+ * and approving in Slack is one person and is refused.
+ */
+export const personSchema = z
+  .object({
+    slack: z.array(slackUserId).default([]),
+    cli: z.array(z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'must be a unix user name')).default([]),
+  })
+  .strict();
+
 /** Who may press Approve on a service's deploy gate in Slack: members by user id, or of a user group. */
 export const slackApproversSchema = z
   .object({ users: z.array(slackUserId).default([]), groups: z.array(slackGroupId).default([]) })
@@ -487,9 +500,19 @@ export const configSchema = z
     incidents: incidentsSchema,
     notifications: z.object({ webhooks: z.array(webhookSchema).default([]) }).strict().prefault({}),
     slack: slackSchema.optional(),
+    /** name → identities (config/people.ts). */
+    people: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a person is named with letters, digits, dot, dash or underscore'), personSchema).default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const owner = new Map<string, string>();
+    for (const [person, p] of Object.entries(cfg.people)) {
+      for (const id of [...p.slack.map((u) => `slack:${u}`), ...p.cli.map((u) => `cli:${u}`)]) {
+        const other = owner.get(id);
+        if (other) ctx.addIssue({ code: 'custom', path: ['people', person], message: `${id} is already ${other}'s: an identity belongs to one person` });
+        owner.set(id, person);
+      }
+    }
     cfg.services.forEach((s, i) => {
       if (!cfg.clusters[s.cluster]) {
         ctx.addIssue({ code: 'custom', path: ['services', i, 'cluster'], message: `unknown cluster "${s.cluster}"` });
@@ -531,6 +554,7 @@ export type FleetopsConfig = z.infer<typeof configSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type PoolConfig = z.infer<typeof poolSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type PersonConfig = z.infer<typeof personSchema>;
 export type AlarmRoute = z.infer<typeof alarmRouteSchema>;
 export type SeverityConfig = z.infer<typeof severitySchema>;
 export type Severity = IncidentSeverity;
