@@ -3,8 +3,9 @@ import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
-import { cli, eventually, parseJson } from './helpers';
+import { cli, parseJson } from './helpers';
 import { createWorker } from '../harness/workers';
 
 /**
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const namespace = `fleetops-cli-deploy-${process.pid}-${Date.now().toString(36)}`;
   await env.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace };
-  await eventually(async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), 'setup in the new namespace', 30_000);
+  await until('setup in the new namespace', async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
   worker = await createWorker({
     connection: env.nativeConnection,
     namespace,
@@ -58,11 +59,11 @@ describe('deploy and approve', () => {
       input: { cluster: 'demo', service, image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2', dryRun: true, requestedBy: 'cli:test' },
     });
 
-    const status = await eventually(async () => {
+    const status = await until('the deploy in preflight', async () => {
       const s = await cli(['status', started.workflowId, '--json'], cliEnv);
       const v = parseJson<{ status?: { phase: string }; searchAttributes: Record<string, string>; staticSummary: string; type: string }>(s.stdout);
       return v.status?.phase === 'preflight' && v.searchAttributes.FleetopsPhase ? v : undefined;
-    }, 'the deploy in preflight');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     expect(status).toMatchObject({
       type: 'canaryDeploy',
       searchAttributes: { FleetopsKind: 'deploy', FleetopsCluster: 'demo', FleetopsService: service, FleetopsPhase: 'preflight' },

@@ -12,9 +12,10 @@ import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { serviceSchema } from '../../config/schema';
 import type { DeployResult } from '../../workflows/canary-deploy/messages';
 import { alarmEventSignal } from '../../workflows/incident/messages';
+import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
-import { cli, eventually, parseJson } from './helpers';
+import { cli, parseJson } from './helpers';
 import { createWorker } from '../harness/workers';
 
 /**
@@ -50,7 +51,7 @@ beforeAll(async () => {
   namespace = `fleetops-cli-${process.pid}-${Date.now().toString(36)}`;
   await env.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace };
-  await eventually(async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), 'setup in the new namespace', 30_000);
+  await until('setup in the new namespace', async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
 
   postmortemDir = mkdtempSync(join(tmpdir(), 'fleetops-cli-postmortems-'));
   const config = incidentTestConfig({ postmortemDir });
@@ -84,10 +85,10 @@ describe('incident', () => {
     expect(opened.code).toBe(0);
     const { workflowId } = parseJson<{ workflowId: string }>(opened.stdout);
     expect(workflowId).toMatch(/^incident-api-5xx-above-threshold-[0-9a-f]{8}$/);
-    await eventually(async () => {
+    await until('the incident to open', async () => {
       const r = await cli(['status', workflowId, '--json'], cliEnv);
       return parseJson<{ status?: { phase: string } }>(r.stdout).status?.phase === 'open' ? true : undefined;
-    }, 'the incident to open');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
 
     const assigned = await cli(['incident', 'assign', workflowId, '--role', 'commander', '--person', 'alice', '--json'], cliEnv);
     expect(assigned.code).toBe(0);
@@ -146,10 +147,10 @@ describe('incident', () => {
     expect(opened.code).toBe(0);
     const { workflowId, cluster: printed } = parseJson<{ workflowId: string; cluster?: string }>(opened.stdout);
     expect(printed).toBe(cluster);
-    const shown = await eventually(async () => {
+    const shown = await until('the incident to open', async () => {
       const r = parseJson<{ searchAttributes: Record<string, string>; status?: { phase: string } }>((await cli(['status', workflowId, '--json'], cliEnv)).stdout);
       return r.status?.phase === 'open' ? r : undefined;
-    }, 'the incident to open');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     expect(shown.searchAttributes).toMatchObject({ FleetopsKind: 'incident', FleetopsSeverity: 'sev2', FleetopsCluster: cluster });
 
     const deploy = async (): Promise<DeployResult> => {
@@ -167,11 +168,11 @@ describe('incident', () => {
     const aborted = await cli(['abort', workflowId, '--reason', 'declared on the wrong service'], cliEnv);
     expect(aborted.code).toBe(0);
     await nsClient.workflow.getHandle(workflowId).result();
-    await eventually(async () => {
+    await until('visibility to show the incident closed', async () => {
       const open: string[] = [];
       for await (const wf of nsClient.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
       return open.length === 0 ? true : undefined;
-    }, 'visibility to show the incident closed');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     const after = await deploy();
     expect(after).toMatchObject({ outcome: 'refused', reason: `service web not found in cluster ${cluster}` });
     expect(after.decisions.map((d) => d.reason)).toContain(`no sev1/sev2 incident open for ${cluster}`);
@@ -182,10 +183,10 @@ describe('incident', () => {
     const opened = await cli(['incident', 'open', '--title', 'web slow', '--severity', 'sev3', '--cluster', cluster, '--json'], cliEnv);
     expect(opened.code).toBe(0);
     const { workflowId } = parseJson<{ workflowId: string }>(opened.stdout);
-    await eventually(async () => {
+    await until('the incident to open', async () => {
       const r = parseJson<{ status?: { phase: string } }>((await cli(['status', workflowId, '--json'], cliEnv)).stdout);
       return r.status?.phase === 'open' ? true : undefined;
-    }, 'the incident to open');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     const deploy = async (): Promise<DeployResult> => {
       const r = await cli(['deploy', cluster, 'web', '--image', 'registry.example/web:3', '--json'], cliEnv);
       expect(r.code).toBe(0);
@@ -203,7 +204,7 @@ describe('incident', () => {
     const up = await cli(['incident', 'severity', workflowId, 'sev1', '--reason', 'every customer affected', '--json'], cliEnv);
     expect(up.code).toBe(0);
     expect(parseJson(up.stdout)).toMatchObject({ action: 'severity sev1', status: { severity: 'sev1', severityChanges: [{ from: 'sev3', to: 'sev1', by: expect.any(String), reason: 'every customer affected' }] } });
-    await eventually(async () => ((await blocking()).includes(workflowId) ? true : undefined), 'visibility to show the sev1');
+    await until('visibility to show the sev1', async () => ((await blocking()).includes(workflowId) ? true : undefined), { timeoutMs: 20_000, intervalMs: 250 });
     expect(await deploy()).toMatchObject({ outcome: 'refused', reason: expect.stringContaining(`${frozen} (sev1, open)`) });
 
     const same = await cli(['incident', 'severity', workflowId, 'sev1', '--reason', 'again'], cliEnv);
@@ -213,7 +214,7 @@ describe('incident', () => {
     const down = await cli(['incident', 'severity', workflowId, 'sev3', '--reason', 'one region only'], cliEnv);
     expect(down.code).toBe(0);
     expect(down.stdout).toContain(`${workflowId}: severity sev3 recorded`);
-    await eventually(async () => ((await blocking()).length === 0 ? true : undefined), 'visibility to show the freeze lifted');
+    await until('visibility to show the freeze lifted', async () => ((await blocking()).length === 0 ? true : undefined), { timeoutMs: 20_000, intervalMs: 250 });
     expect((await deploy()).reason).toBe(`service web not found in cluster ${cluster}`);
 
     // Back to sev2, resolved: no freeze. The alarm fires again while the postmortem is written: open again, frozen again.
@@ -222,7 +223,7 @@ describe('incident', () => {
     expect((await cli(['incident', 'check', workflowId, 'mitigated', '--note', 'scaled out'], cliEnv)).code).toBe(0);
     const resolved = await cli(['incident', 'resolve', workflowId, '--resolution', 'capacity added', '--json'], cliEnv);
     expect(parseJson<{ status: { phase: string; resolvedAt: string } }>(resolved.stdout).status.phase).toBe('postmortem');
-    await eventually(async () => ((await blocking()).length === 0 ? true : undefined), 'visibility to show the resolved incident');
+    await until('visibility to show the resolved incident', async () => ((await blocking()).length === 0 ? true : undefined), { timeoutMs: 20_000, intervalMs: 250 });
     const resolvedAt = Date.parse(parseJson<{ status: { resolvedAt: string } }>(resolved.stdout).status.resolvedAt);
     await nsClient.workflow.getHandle(workflowId).signal(alarmEventSignal, {
       alarmName: 'web-latency',
@@ -231,7 +232,7 @@ describe('incident', () => {
       time: new Date(resolvedAt + 1000).toISOString(),
       eventId: `again-${process.pid}`,
     });
-    await eventually(async () => ((await blocking()).includes(workflowId) ? true : undefined), 'visibility to show the reopened incident');
+    await until('visibility to show the reopened incident', async () => ((await blocking()).includes(workflowId) ? true : undefined), { timeoutMs: 20_000, intervalMs: 250 });
     expect(await deploy()).toMatchObject({ outcome: 'refused', reason: expect.stringContaining(`${frozen} (sev2, open)`) });
     expect((await cli(['abort', workflowId, '--reason', 'test done'], cliEnv)).code).toBe(0);
   });
@@ -239,10 +240,10 @@ describe('incident', () => {
   test('incident review-held before the incident is resolved is refused with the workflow’s reason', async () => {
     const opened = await cli(['incident', 'open', '--title', 'cache stale', '--severity', 'sev4', '--json'], cliEnv);
     const { workflowId } = parseJson<{ workflowId: string }>(opened.stdout);
-    await eventually(async () => {
+    await until('the incident to open', async () => {
       const r = parseJson<{ status?: { phase: string } }>((await cli(['status', workflowId, '--json'], cliEnv)).stdout);
       return r.status?.phase === 'open' ? true : undefined;
-    }, 'the incident to open');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     const r = await cli(['incident', 'review-held', workflowId, '--note', 'discussed'], cliEnv);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the postmortem review comes after resolution: resolve the incident first');

@@ -8,9 +8,10 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { FleetopsCluster, FleetopsKind } from '../../common/search-attributes';
 import { ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 import { connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import type { OperatorFixtureInput, OperatorFixtureResult } from './fixtures/operator-workflow';
-import { cli, cliProcess, eventually, operatorFixtureBundle, parseJson } from './helpers';
+import { cli, cliProcess, operatorFixtureBundle, parseJson } from './helpers';
 import { createWorker } from '../harness/workers';
 
 /**
@@ -129,7 +130,7 @@ describe('list', () => {
 
     // Visibility is eventually consistent, and the phases are upserted by the workflows after they
     // start: wait until both workflows show with their phase before filtering on it.
-    const both = await eventually(async () => {
+    const both = await until('both workflows in visibility with their phase', async () => {
       const r = await cli(['list', '--cluster', cluster, '--running', '--json'], temporalEnv);
       expect(r.code).toBe(0);
       const found = listed(r.stdout);
@@ -137,7 +138,7 @@ describe('list', () => {
       return phaseOf(drain.workflowId) === 'draining' && phaseOf(deploy.workflowId) === 'baking'
         ? found.map((w) => w.workflowId)
         : undefined;
-    }, 'both workflows in visibility with their phase');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
     expect(both.every((id) => id.startsWith(`cli-test-${cluster}-`))).toBe(true);
 
     const drains = await cli(['list', '--kind', 'drain', '--cluster', cluster, '--json'], temporalEnv);
@@ -257,10 +258,10 @@ describe('setup', () => {
     });
     const nsEnv = { ...temporalEnv, FLEETOPS_TEMPORAL_NAMESPACE: namespace };
     // The frontend learns of a new namespace on its next registry refresh.
-    const first = await eventually(async () => {
+    const first = await until(`namespace ${namespace} to be usable`, async () => {
       const r = await cli(['setup', '--json'], nsEnv);
       return r.code === 0 ? r : undefined;
-    }, `namespace ${namespace} to be usable`, 30_000);
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     expect(parseJson(first.stdout)).toEqual({
       address,
       namespace,

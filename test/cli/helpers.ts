@@ -57,13 +57,3 @@ export function operatorFixtureBundle(): Promise<WorkflowBundleWithSourceMap> {
   return fixtureBundle;
 }
 
-/** Polls `fn` until it returns a value (a workflow reaching a state the CLI should see). */
-export async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

@@ -24,6 +24,7 @@ import type { FleetopsConfig } from '../../config/schema';
 import { OIDC_ACTION, STABLE_SETTINGS, STICKINESS, seedWeightedService, type WeightedService } from './weighted-service';
 import { startEmulator, useEmulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
+import { untilValue } from '../harness/poll';
 
 /**
  * The deploy activities against moto behind the simulator (its ecs-deployments behaviour runs ECS
@@ -82,17 +83,6 @@ async function seed(opts: { steady?: boolean } = {}): Promise<Seeded> {
 
 async function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
   return new MockActivityEnvironment().run(fn, ...args);
-}
-
-/** Polls `read` until `done` holds (the simulator's ECS moves on its own clock); returns the last value. */
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms; last ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function service(name: string) {
@@ -189,7 +179,7 @@ describe('deploy activities against moto + simulator', () => {
     expect(tags).toEqual(expect.arrayContaining([{ key: 'fleetops:canary-of', value: 'web' }, { key: 'team', value: 'flyers' }]));
 
     await run(acts.scaleService, { cluster: 'demo', service: 'web-canary', desiredCount: 1 });
-    const scaled = await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 1, 'canary running');
+    const scaled = await untilValue('canary running', () => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 1, { timeoutMs: 60_000, intervalMs: 250 });
     expect(scaled).toMatchObject({ desiredCount: 1, runningCount: 1 });
 
     const refused = await run(acts.deleteCanaryService, { cluster: 'demo', canaryService: 'web' }).catch((e: unknown) => e);
@@ -285,17 +275,17 @@ describe('deploy activities against moto + simulator', () => {
     const sinceMs = Date.now();
     await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 1, ...rule });
     const targets = () => run(acts.describeServiceTargets, { cluster: 'demo', service: 'web-canary', sinceMs });
-    const registered = await until(targets, (t) => t.groups[0]?.states.length === 1, 'canary target registered');
+    const registered = await untilValue('canary target registered', targets, (t) => t.groups[0]?.states.length === 1, { timeoutMs: 60_000, intervalMs: 250 });
     expect(registered).toMatchObject({ desiredCount: 1, runningCount: 1, groups: [{ targetGroupArn: rule.canaryTargetGroupArn, healthy: 0, states: [{ state: 'initial', reason: 'Elb.InitialHealthChecking' }] }] });
-    const healthy = await until(targets, (t) => t.groups[0]?.healthy === 1, 'canary target healthy');
+    const healthy = await untilValue('canary target healthy', targets, (t) => t.groups[0]?.healthy === 1, { timeoutMs: 60_000, intervalMs: 250 });
     expect(healthy.groups[0]?.states[0]?.target).toMatch(/^i-[0-9a-f]+:\d+$/);
     expect(healthy.stoppedTasks).toEqual([]);
     await run(acts.deleteCanaryService, { cluster: 'demo', canaryService: 'web-canary' });
 
     // Sharing the stable target group (no listener rule): the canary's one target among stable's two.
-    await until(() => service('web-canary'), (s) => s === undefined || s.status === 'INACTIVE', 'canary gone');
+    await untilValue('canary gone', () => service('web-canary'), (s) => s === undefined || s.status === 'INACTIVE', { timeoutMs: 60_000, intervalMs: 250 });
     await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 1 });
-    const shared = await until(targets, (t) => t.groups[0]?.healthy === 1, 'shared canary target healthy');
+    const shared = await untilValue('shared canary target healthy', targets, (t) => t.groups[0]?.healthy === 1, { timeoutMs: 60_000, intervalMs: 250 });
     expect(shared.groups).toEqual([expect.objectContaining({ targetGroupArn: rule.stableTargetGroupArn, healthy: 1, states: [expect.objectContaining({ state: 'healthy' })] })]);
   });
 
@@ -306,9 +296,9 @@ describe('deploy activities against moto + simulator', () => {
     const sinceMs = Date.now();
     await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 1, ...rule });
     const targets = () => run(acts.describeServiceTargets, { cluster: 'demo', service: 'web-canary', sinceMs });
-    const sick = await until(targets, (t) => t.groups[0]?.states[0]?.state === 'unhealthy', 'canary target unhealthy');
+    const sick = await untilValue('canary target unhealthy', targets, (t) => t.groups[0]?.states[0]?.state === 'unhealthy', { timeoutMs: 60_000, intervalMs: 250 });
     expect(sick.groups[0]).toMatchObject({ healthy: 0, states: [{ state: 'unhealthy', reason: 'Target.ResponseCodeMismatch' }] });
-    const stopped = await until(targets, (t) => t.stoppedTasks.length > 0, 'unhealthy canary task stopped', 90_000);
+    const stopped = await untilValue('unhealthy canary task stopped', targets, (t) => t.stoppedTasks.length > 0, { timeoutMs: 90_000, intervalMs: 250 });
     expect(stopped.stoppedTasks[0]).toMatchObject({ stopCode: 'ServiceSchedulerInitiated', stoppedReason: `Task failed ELB health checks in (target-group ${rule.canaryTargetGroupArn})` });
   });
 
@@ -319,7 +309,7 @@ describe('deploy activities against moto + simulator', () => {
     await emu.aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances: cis.slice(1), status: 'DRAINING' }));
     const rev = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:2' });
     await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 2 });
-    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 2, 'canary running');
+    await untilValue('canary running', () => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 2, { timeoutMs: 60_000, intervalMs: 250 });
     const tracked = await emu.sim.request<{ services: { serviceName: string; tasks: { lastStatus: string; containerInstanceArn: string }[] }[] }>('GET', 'ecs-deployments/services');
     const placed = tracked.services.find((x) => x.serviceName === 'web-canary')!.tasks.filter((t) => t.lastStatus !== 'STOPPED');
     expect(placed.map((t) => t.containerInstanceArn)).toEqual([cis[0], cis[0]]);
@@ -329,12 +319,13 @@ describe('deploy activities against moto + simulator', () => {
     const big = await emu.aws.ecs.send(
       new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: 'registry.example/web:big', cpu: 128, memory: 16_000, portMappings: [{ containerPort: 8080 }] }] }),
     );
-    await until(() => service('web-canary'), (x) => x === undefined || x.status === 'INACTIVE', 'canary gone');
+    await untilValue('canary gone', () => service('web-canary'), (x) => x === undefined || x.status === 'INACTIVE', { timeoutMs: 60_000, intervalMs: 250 });
     await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: big.taskDefinition!.taskDefinitionArn!, desiredCount: 1 });
-    const said = await until(
+    const said = await untilValue(
+      'placement failure event',
       async () => (await emu.sim.request<{ events: { resources: string[]; detail: { eventName: string; reason?: string } }[] }>('GET', 'events')).events,
       (evs) => evs.some((e) => e.detail.eventName === 'SERVICE_TASK_PLACEMENT_FAILURE' && e.resources[0]!.endsWith('/web-canary')),
-      'placement failure event',
+      { timeoutMs: 60_000, intervalMs: 250 },
     );
     expect(said.find((e) => e.detail.eventName === 'SERVICE_TASK_PLACEMENT_FAILURE')?.detail.reason).toMatch(/RESOURCE:MEMORY$/);
     expect(await run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' })).toMatchObject({ runningCount: 0, pendingCount: 0, desiredCount: 1 });
@@ -351,7 +342,7 @@ describe('deploy activities against moto + simulator', () => {
       ['ACTIVE', stableTd, 'COMPLETED', 2],
     ]);
     await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 0 });
-    const after = await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web' }), (x) => x?.deployments.length === 1 && x.deployments[0]?.rolloutState === 'COMPLETED', 'promotion completed');
+    const after = await untilValue('promotion completed', () => run(acts.describeDeployService, { cluster: 'demo', service: 'web' }), (x) => x?.deployments.length === 1 && x.deployments[0]?.rolloutState === 'COMPLETED', { timeoutMs: 60_000, intervalMs: 250 });
     expect(after?.deployments.map((d) => [d.status, d.taskDefinition, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', rev.taskDefinitionArn, 'COMPLETED', 2]]);
     expect(after?.runningCount).toBe(2);
   });
@@ -386,7 +377,7 @@ describe('deploy activities against moto + simulator', () => {
       ],
     };
     // Rollout rounds: each starts a canary task that exits; the third trips the canary's circuit breaker.
-    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.deployments[0]?.rolloutState === 'FAILED', 'canary FAILED');
+    await untilValue('canary FAILED', () => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.deployments[0]?.rolloutState === 'FAILED', { timeoutMs: 60_000, intervalMs: 250 });
     const a = await run(acts.analyzeCanary, input);
     expect(a.alarms.map((x) => x.name)).toEqual(['web-5xx']);
     expect(a.metrics.map((m) => [m.name, m.verdict, m.value, m.stableValue])).toEqual([
@@ -411,9 +402,9 @@ describe('deploy activities against moto + simulator', () => {
     const rev = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.example/web:2' });
     const sinceMs = Date.now() - 1000;
     await run(acts.createCanaryService, { cluster: 'demo', service: 'web', canaryService: 'web-canary', taskDefinition: rev.taskDefinitionArn, desiredCount: 2 });
-    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.deployments[0]?.rolloutState === 'COMPLETED', 'canary steady');
+    await untilValue('canary steady', () => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.deployments[0]?.rolloutState === 'COMPLETED', { timeoutMs: 60_000, intervalMs: 250 });
     await run(acts.scaleService, { cluster: 'demo', service: 'web-canary', desiredCount: 1 });
-    await until(() => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 1, 'canary scaled in');
+    await untilValue('canary scaled in', () => run(acts.describeDeployService, { cluster: 'demo', service: 'web-canary' }), (x) => x?.runningCount === 1, { timeoutMs: 60_000, intervalMs: 250 });
     const a = await run(acts.analyzeCanary, { cluster: 'demo', service: 'web', canaryService: 'web-canary', alarms: [], metricChecks: [], sinceMs, windowSeconds: 60 });
     expect(a.canary).toMatchObject({ runningCount: 1, desiredCount: 1, rolloutState: 'COMPLETED' });
     expect(a.stoppedTasks).toEqual([]);

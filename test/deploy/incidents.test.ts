@@ -8,6 +8,7 @@ import { createDeployActivities } from '../../activities/deploy';
 import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import { parseConfigText } from '../../config/load';
 import { ROOT } from '../harness/paths';
+import { untilValue } from '../harness/poll';
 import { connectDevServer } from '../harness/temporal';
 
 /**
@@ -56,15 +57,8 @@ async function startIncident(cluster: string, severity: string): Promise<string>
   return workflowId;
 }
 
-/** Visibility is eventually consistent: polls until `pred` holds. */
-async function eventually<T>(read: () => Promise<T>, pred: (v: T) => boolean): Promise<T> {
-  let last: T = await read();
-  for (let i = 0; i < 50 && !pred(last); i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    last = await read();
-  }
-  return last;
-}
+/** Visibility is eventually consistent: a list is asked for again every 200 ms, for 10 s. */
+const VISIBILITY = { timeoutMs: 10_000, intervalMs: 200 };
 
 describe('deploy incident activities on the dev server', () => {
   it('a failed rollback opens one sev2 incident for the cluster, which then freezes deploys there', async () => {
@@ -97,9 +91,11 @@ describe('deploy incident activities on the dev server', () => {
     const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
     expect(signals.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)).toEqual(['incidentFacts', 'incidentFacts']);
 
-    const blocking = await eventually(
+    const blocking = await untilValue(
+      'the incident to freeze deploys',
       () => run(a.findBlockingIncidents, { cluster }),
       (v) => v.length > 0,
+      VISIBILITY,
     );
     expect(blocking).toEqual([{ workflowId: first.workflowId, severity: 'sev2', phase: '' }]);
   });
@@ -110,13 +106,15 @@ describe('deploy incident activities on the dev server', () => {
     await startIncident(`${cluster}-other`, 'sev1');
     const sev1 = await startIncident(cluster, 'sev1');
     const a = acts();
-    const blocking = await eventually(
+    const blocking = await untilValue(
+      'the sev1 incident to freeze deploys',
       () => run(a.findBlockingIncidents, { cluster }),
       (v) => v.length > 0,
+      VISIBILITY,
     );
     expect(blocking.map((b) => b.workflowId)).toEqual([sev1]);
     await env.client.workflow.getHandle(sev1).terminate('resolved');
-    expect(await eventually(() => run(a.findBlockingIncidents, { cluster }), (v) => v.length === 0)).toEqual([]);
+    expect(await untilValue('the terminated incident to lift the freeze', () => run(a.findBlockingIncidents, { cluster }), (v) => v.length === 0, VISIBILITY)).toEqual([]);
   });
 
   it('without a Temporal client the check fails as a non-retryable InvalidRequest (the workflow then refuses)', async () => {

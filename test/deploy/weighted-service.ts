@@ -1,10 +1,11 @@
 import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
-import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, type ECSClient, type NetworkMode, type Tag } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, type Deployment, type ECSClient, type NetworkMode, type Tag } from '@aws-sdk/client-ecs';
 import { CreateListenerCommand, CreateLoadBalancerCommand, CreateRuleCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../../activities/aws/clients';
 import { ensureCertificate } from '../../stack/certificate';
 import { addContainerInstances } from '../harness/container-instances';
+import { until } from '../harness/poll';
 
 /**
  * An ECS service `web` behind an ALB rule that forwards 100 % to its stable target group, a second
@@ -168,12 +169,14 @@ async function endpointOf(client: AwsClients['elbv2']): Promise<string | undefin
 
 /** Polls until ECS reports the service steady: one COMPLETED deployment, running = desired. */
 export async function untilSteady(ecs: ECSClient, cluster: string, service: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))).services?.[0];
-    const d = s?.deployments ?? [];
-    if (d.length === 1 && d[0]?.rolloutState === 'COMPLETED' && s?.runningCount === s?.desiredCount) return;
-    if (Date.now() > deadline) throw new Error(`${cluster}/${service} not steady after ${timeoutMs} ms: ${JSON.stringify(d.map((x) => [x.status, x.rolloutState, x.runningCount]))}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let d: Deployment[] = [];
+  await until(
+    `${cluster}/${service} to be steady`,
+    async () => {
+      const s = (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))).services?.[0];
+      d = s?.deployments ?? [];
+      return d.length === 1 && d[0]?.rolloutState === 'COMPLETED' && s?.runningCount === s?.desiredCount;
+    },
+    { timeoutMs, intervalMs: 250, describe: () => JSON.stringify(d.map((x) => [x.status, x.rolloutState, x.runningCount])) },
+  );
 }

@@ -10,6 +10,7 @@ import { incidentStartOptions } from '../../common/starts/incident';
 import { alarmIncidentWorkflowId } from '../../common/workflow-ids';
 import { alarmEventSignal, checkUpdate, resolveUpdate, type IncidentStatus } from '../../workflows/incident/messages';
 import { incident } from '../../workflows/incident/workflow';
+import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from './fixtures';
 import { createWorker } from '../harness/workers';
@@ -29,16 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('previous incident (dev server)', () => {
   it('links the latest closed run of the same incident id, with its postmortem location', async () => {
@@ -70,18 +61,18 @@ describe('previous incident (dev server)', () => {
 
       const first = await fire();
       const firstRun = (await first.describe()).runId;
-      expect((await until('the first incident open', async () => ((await statusOf(first)).phase === 'open' ? statusOf(first) : undefined))).previousIncident).toBeUndefined();
+      expect((await until('the first incident open', async () => ((await statusOf(first)).phase === 'open' ? statusOf(first) : undefined), { timeoutMs: 20_000, intervalMs: 200 })).previousIncident).toBeUndefined();
       await first.executeUpdate(resolveUpdate, { args: [{ by: 'gus', text: 'runaway job killed' }] });
       await first.executeUpdate(checkUpdate, { args: [{ item: 'timeline-reviewed', by: 'gus' }] });
       const firstResult = await first.result();
-      await until('visibility to list the first run closed', async () => ((await closedRuns()).includes(firstRun) ? true : undefined));
+      await until('visibility to list the first run closed', async () => ((await closedRuns()).includes(firstRun) ? true : undefined), { timeoutMs: 20_000, intervalMs: 200 });
 
       const second = await fire();
       const secondRun = (await second.describe()).runId;
       const linked = await until('the second incident open', async () => {
         const s = await statusOf(second);
         return s.phase === 'open' ? s : undefined;
-      });
+      }, { timeoutMs: 20_000, intervalMs: 200 });
       expect(linked.previousIncident).toEqual({
         workflowId,
         runId: firstRun,
@@ -91,14 +82,14 @@ describe('previous incident (dev server)', () => {
       });
       await second.executeUpdate(abortUpdate, { args: [{ reason: 'duplicate of a known problem' }] });
       await second.result();
-      await until('visibility to list the second run closed', async () => ((await closedRuns()).includes(secondRun) ? true : undefined));
+      await until('visibility to list the second run closed', async () => ((await closedRuns()).includes(secondRun) ? true : undefined), { timeoutMs: 20_000, intervalMs: 200 });
 
       // The latest closed run wins; one closed without a postmortem has no location to link.
       const third = await fire();
       const thirdLinked = await until('the third incident open', async () => {
         const s = await statusOf(third);
         return s.phase === 'open' ? s : undefined;
-      });
+      }, { timeoutMs: 20_000, intervalMs: 200 });
       expect(thirdLinked.previousIncident).toEqual({ workflowId, runId: secondRun, status: 'COMPLETED', closedAt: expect.any(String) });
       await third.executeUpdate(abortUpdate, { args: [{ reason: 'test done' }] });
       await third.result();

@@ -12,6 +12,7 @@ import { Dispatcher } from '../../router/dispatch';
 import { createRouterMetrics } from '../../router/metrics';
 import { decisionsOf, routeEvent, shortIdOf } from '../../router/routes';
 import { parseEvent } from '../../router/events';
+import { until } from '../harness/poll';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
 import { metricValue, startedWith, startTestRouter, TEST_TOKEN, type TestRouter } from './router-harness';
@@ -35,14 +36,10 @@ afterAll(async () => {
 
 const handle = (id: string) => env.client.workflow.getHandle(id);
 
-/** Visibility is eventually consistent: polls the query until it lists the workflow. */
-async function eventuallyListed(query: string, workflowId: string, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for await (const wf of env.client.workflow.list({ query })) if (wf.workflowId === workflowId) return wf.workflowId;
-    if (Date.now() > deadline) throw new Error(`${workflowId} not listed by ${query} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** The workflow's id if the query lists it (visibility is eventually consistent: callers ask again). */
+async function listed(query: string, workflowId: string): Promise<string | undefined> {
+  for await (const wf of env.client.workflow.list({ query })) if (wf.workflowId === workflowId) return wf.workflowId;
+  return undefined;
 }
 
 async function describeStarted(id: string) {
@@ -153,7 +150,7 @@ describe('every event kind routed against the dev server', () => {
       summary: `sev1 incident from alarm ${name} (cluster ${world.cluster})`,
     });
     // Exactly what the deploy freeze asks visibility for.
-    const frozen = await eventuallyListed(blockingIncidentsQuery(world.cluster), id);
+    const frozen = await until(`${id} listed by the freeze query`, () => listed(blockingIncidentsQuery(world.cluster), id), { timeoutMs: 10_000, intervalMs: 200 });
     expect(frozen).toBe(id);
     await handle(id).terminate('test done');
   });

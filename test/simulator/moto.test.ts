@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMoto } from '../../simulator/moto';
+import { until } from '../harness/poll';
 
 /**
  * moto must never outlive its owner: `make test` fails on any leftover process, and jest's forceExit
@@ -30,15 +31,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
 }
 
 const isMoto = (pid: number) => {
@@ -75,6 +67,8 @@ describe('moto process lifecycle', () => {
     const tree = processTree(guard);
     expect(tree.filter(isMoto).length).toBeGreaterThanOrEqual(1);
     owner.kill('SIGKILL');
-    expect(await waitUntil(() => tree.every((p) => !alive(p)), 10_000)).toBe(true);
+    // A timeout is a false for the expectation below.
+    const gone = await until('moto and its guard to exit', () => tree.every((p) => !alive(p)), { timeoutMs: 10_000, intervalMs: 50 }).catch(() => false);
+    expect(gone).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Supervisor, type ManagedChild } from '../../stack/processes';
 import { ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 
 /**
  * The stack's process supervision with plain shell children: a child that dies is reported, a stop
@@ -18,14 +19,6 @@ function alive(pid: number): boolean {
     return !/\) Z /.test(stat);
   } catch {
     return false;
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -51,7 +44,7 @@ describe('stack process supervision', () => {
       const m = /grandchild (\d+)/.exec(log);
       pid = m ? Number(m[1]) : 0;
       return pid > 0;
-    });
+    }, { timeoutMs: 10_000, intervalMs: 50 });
     return pid;
   };
 
@@ -61,7 +54,7 @@ describe('stack process supervision', () => {
     const steady = sup.start({ name: 'steady', command: 'sh', args: ['-c', PARENT_WITH_GRANDCHILD], env: process.env, cwd: dir });
     const dying = sup.start({ name: 'dying', command: 'sh', args: ['-c', 'echo "out of luck" >&2; exit 3'], env: process.env, cwd: dir });
     await dying.exited;
-    await until('the exit report', () => exits.length > 0);
+    await until('the exit report', () => exits.length > 0, { timeoutMs: 10_000, intervalMs: 50 });
     expect(exits).toEqual([{ name: 'dying', code: 3 }]);
     expect(sup.tail(dying)).toContain('out of luck');
     expect(steady.isRunning()).toBe(true);
@@ -84,7 +77,7 @@ describe('stack process supervision', () => {
       restart: { max: 2, windowMs: 60_000, delayMs: 50 },
     });
     await first.exited;
-    await until('the restarts to be used up', () => exits.length > 0);
+    await until('the restarts to be used up', () => exits.length > 0, { timeoutMs: 10_000, intervalMs: 50 });
     expect(readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(3);
     expect(exits).toEqual(['crashy']);
     expect(lines.filter((l) => l.includes('[crashy] exited (exit code 7); starting it again'))).toHaveLength(2);
@@ -125,12 +118,12 @@ setInterval(() => {}, 1000);
     const owner = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     owner.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    await until('the owner to start two children, each with a grandchild', () => (out.match(/grandchild \d+/g) ?? []).length === 2, 30_000);
+    await until('the owner to start two children, each with a grandchild', () => (out.match(/grandchild \d+/g) ?? []).length === 2, { timeoutMs: 30_000, intervalMs: 50 });
     const pids = [...out.matchAll(/(?:child|grandchild) (\d+)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(4);
     expect(pids.every(alive)).toBe(true);
 
     owner.kill('SIGKILL');
-    await until('every child and grandchild to be gone', () => pids.every((p) => !alive(p)));
+    await until('every child and grandchild to be gone', () => pids.every((p) => !alive(p)), { timeoutMs: 10_000, intervalMs: 50 });
   });
 });

@@ -13,10 +13,11 @@ import { buildWorkflowBundle } from '../../common/workflow-bundle';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { parseConfigText } from '../../config/load';
 import { seedDrainFleet } from '../drain/drain-fleet';
-import { cli, eventually } from '../cli/helpers';
+import { cli } from '../cli/helpers';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { historyFromJSON } from '../harness/history-json';
 import { HISTORIES_DIR, ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 import { connectDevServer } from '../harness/temporal';
 import { example, type TestWorld } from '../router/fixtures';
 import { startTestRouter } from '../router/router-harness';
@@ -64,10 +65,10 @@ describe('tracing on', () => {
     [dev, emu] = await Promise.all([connectDevServer(), startEmulator()]);
     // A namespace of its own: this worker polls fleetops-critical, where other suites leave drains.
     await dev.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-    await eventually(async () => {
+    await until(`namespace ${namespace} to take search attributes`, async () => {
       const r = await cli(['setup', '--namespace', namespace], { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEMPORAL_ADDRESS ?? process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS });
       return r.code === 0 ? r : undefined;
-    }, `namespace ${namespace} to take search attributes`, 30_000);
+    }, { timeoutMs: 30_000, intervalMs: 250 });
     // The exporter reads its endpoint from the environment, as in production.
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     tracing = setupTracing('fleetops-test');
@@ -116,12 +117,13 @@ describe('tracing on', () => {
 
     // Workflow spans leave the sandbox through the sink; the batch processor sends them on flush.
     await tracing.flush();
-    const spans = await eventually(
+    const spans = await until(
+      'the drain workflow span to arrive at the OTLP receiver',
       async () => {
         await tracing.flush();
         return receiver.spans.some((s) => s.name === 'RunWorkflow:spotDrain') ? receiver.spans : undefined;
       },
-      'the drain workflow span to arrive at the OTLP receiver',
+      { timeoutMs: 20_000, intervalMs: 250 },
     );
     expect(receiver.refused).toEqual([]);
 
