@@ -6,15 +6,16 @@ import { capacityStartOptions } from '../../common/starts/capacity';
 import type { CapacityRequest } from '../../common/workflow-inputs';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../workflows/capacity/messages';
 import { startEmulator, type Emulator } from '../harness/emulator';
+import { untilValue } from '../harness/poll';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import { ASG, CLUSTER, seedCapacityWorld } from './world';
 import { createWorker } from '../harness/workers';
 
 /**
  * The capacity workflow end to end below the router: the real workflow and real activities on the
- * dev server (real time), against moto + simulator. EC2 and Auto Scaling are throttled for 60 s in
- * the middle of a scale-out; the workflow must stay Running, show the error, keep the request, and
- * deliver exactly what was asked once the throttling ends.
+ * dev server (real time), against moto + simulator. EC2 and Auto Scaling throttle every call in the
+ * middle of a scale-out, through the workflow's first backoff retry; the workflow must stay Running,
+ * show the error, keep the request, and deliver exactly what was asked once the throttling ends.
  */
 
 jest.setTimeout(300_000);
@@ -30,18 +31,7 @@ afterAll(async () => {
   await Promise.all([env?.teardown(), emu?.stop()]);
 });
 
-async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last).slice(0, 3000)}`);
-}
-
-it('EC2 and Auto Scaling throttled for 60 s mid scale-out: Running, the error on status, capacity after the throttling, nothing lost or doubled', async () => {
+it('EC2 and Auto Scaling throttled through retries mid scale-out: Running, the error on status, capacity after the throttling, nothing lost or doubled', async () => {
   const world = await seedCapacityWorld(emu, { fulfilmentTimeoutSeconds: 30 });
   // Spot is out: the EC2 Fleet overrides have no capacity and the Spot Fleet cannot grow; the ASG delivers.
   await emu.sim.request('POST', 'capacity/limits', { overrides: [{ market: 'spot', available: 0 }], pools: { [world.spotFleetRequestId]: { maxUnits: 1 } } });
@@ -70,24 +60,27 @@ it('EC2 and Auto Scaling throttled for 60 s mid scale-out: Running, the error on
     });
     const status = () => handle.query(statusQuery) as Promise<CapacityStatus>;
     // In the middle of the scale-out: the plan has begun, then EC2 and Auto Scaling throttle every call.
-    await until(status, (s) => s.decisions.some((d) => d.action === 'scale-out'), 'the scale-out to begin', 30_000);
+    await untilValue('the scale-out to begin', status, (s) => s.decisions.some((d) => d.action === 'scale-out'), { timeoutMs: 30_000, intervalMs: 250 });
     await emu.sim.setFaults({ id: 'ec2-storm', service: 'ec2', fault: { kind: 'throttle' } }, { id: 'asg-storm', service: 'autoscaling', fault: { kind: 'throttle' } });
-    const throttledAt = Date.now();
 
-    const failing = await until(status, (s) => s.error !== undefined, 'the error on status', 90_000);
+    const failing = await untilValue('the error on status', status, (s) => s.error !== undefined, { timeoutMs: 90_000, intervalMs: 250 });
     expect(failing.error?.message).toMatch(/RequestLimitExceeded|Throttling/);
     expect(failing.pending.out).toBeGreaterThan(0);
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
-    await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - throttledAt))));
+    // The throttling lasts through a retry on the workflow's own backoff timer (the first comes 10 s
+    // after the failure): the second attempt fails too, and only then does AWS answer again.
+    const retried = await untilValue('a second throttled attempt', status, (s) => (s.error?.attempts ?? 0) >= 2, { timeoutMs: 90_000, intervalMs: 250 });
+    expect(retried.pending.out).toBeGreaterThan(0);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
     await emu.sim.clearFaults();
 
-    const done = await until(
+    const done = await untilValue(
+      'the capacity after the throttling',
       status,
       // The pools are described again once the instances are ACTIVE; wait for that too.
       (s) => s.error === undefined && s.pending.out === 0 && s.booting.units === 0 && s.pools.find((p) => p.name === 'on-demand')?.activeUnits === 2,
-      'the capacity after the throttling',
-      180_000,
+      { timeoutMs: 180_000, intervalMs: 250 },
     );
     expect((await handle.describe()).status.name).toBe('RUNNING');
     expect(done.decisions.some((d) => d.action === 'aws-error')).toBe(true);

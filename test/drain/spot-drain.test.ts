@@ -13,6 +13,7 @@ import type { DrainEvent } from '../../common/workflow-inputs';
 import { parseConfigText } from '../../config/load';
 import { drainStartOptions } from '../../common/starts/drain';
 import { drainEventSignal, type DrainStatus, type SpotDrainResult, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
+import * as poll from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { ROOT } from '../harness/paths';
 import { createWorker } from '../harness/workers';
@@ -161,13 +162,8 @@ async function statusOf(handle: WorkflowHandle): Promise<DrainStatus> {
 }
 
 /** Polls the status query (real time; the workflow clock stands still while the test is not awaiting a result). */
-async function until(handle: WorkflowHandle, pred: (s: DrainStatus) => boolean, what: string): Promise<DrainStatus> {
-  for (let i = 0; i < 200; i++) {
-    const s = await statusOf(handle);
-    if (pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(await statusOf(handle))}`);
+function until(handle: WorkflowHandle, pred: (s: DrainStatus) => boolean, what: string): Promise<DrainStatus> {
+  return poll.untilValue(what, () => statusOf(handle), pred, { timeoutMs: 10_000, intervalMs: 50 });
 }
 
 async function workflowSeconds(handle: WorkflowHandle): Promise<number> {
@@ -734,7 +730,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(result.failure).toContain('stays DRAINING');
     expect(result.notDone).toContain('wait-for-tasks');
     expect(calls.requestDrainIncident).toBeUndefined();
-    for (let i = 0; i < 50 && !waitCancelled; i++) await new Promise((r) => setTimeout(r, 100));
+    await poll.until('the wait for tasks to see its cancellation', () => waitCancelled, { timeoutMs: 5_000, intervalMs: 100 });
     expect(waitCancelled).toBe(true);
   });
 

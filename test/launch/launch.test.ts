@@ -8,6 +8,7 @@ import { FailureType } from '../../common/failures';
 import { launchStartOptions } from '../../common/starts/launch';
 import type { LaunchInput } from '../../common/workflow-inputs';
 import type { LaunchResult, LaunchStatus, LaunchWorkflow } from '../../workflows/launch/messages';
+import { until } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 
@@ -148,7 +149,7 @@ describe('launch workflow (time-skipping, mocked activities)', () => {
     });
     const i = await input({ timeoutSeconds: 3600 });
     const { result, status } = await run('aborted', i, activities, async (h) => {
-      for (let n = 0; n < 100 && !calls.waitForContainerInstance; n++) await new Promise((r) => setTimeout(r, 50));
+      await until('the launch to wait for its container instance', () => calls.waitForContainerInstance, { timeoutMs: 5_000, intervalMs: 50 });
       await h.executeUpdate(abortUpdate, { args: [{ reason: 'bad AMI', by: 'alice' }] });
     });
     expect(result).toMatchObject({ outcome: 'abandoned', reason: 'aborted by alice: bad AMI', completed: true });
