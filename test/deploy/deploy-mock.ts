@@ -13,6 +13,7 @@ import type { DeployInput } from '../../common/workflow-inputs';
 import { serviceSchema } from '../../config/schema';
 import type { DeployResult, DeployStatus } from '../../workflows/canary-deploy/messages';
 import type { canaryDeploy } from '../../workflows/canary-deploy/workflow';
+import { until } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 
@@ -249,14 +250,24 @@ export async function statusOf(handle: WorkflowHandle): Promise<DeployStatus> {
   return (await handle.query(statusQuery)) as DeployStatus;
 }
 
-/** Advances workflow time in steps until the status shows `phase`. */
+/**
+ * Advances workflow time in 10 s steps until the status shows `phase`, for 120 steps (20 minutes of
+ * workflow time). The limit is in steps, not wall time: each check advances the clock itself.
+ */
 export async function untilPhase(handle: WorkflowHandle, phase: string): Promise<DeployStatus> {
-  for (let i = 0; i < 120; i++) {
-    const s = await statusOf(handle);
-    if (s.phase === phase) return s;
-    await env.sleep('10 seconds');
-  }
-  throw new Error(`deploy never reached ${phase}; status: ${JSON.stringify(await statusOf(handle))}`);
+  let steps = 0;
+  return until(
+    `the deploy to reach ${phase}`,
+    async () => {
+      const s = await statusOf(handle);
+      if (s.phase === phase) return s;
+      if (steps === 120) throw new Error(`deploy never reached ${phase}; status: ${JSON.stringify(s)}`);
+      steps += 1;
+      await env.sleep('10 seconds');
+      return undefined;
+    },
+    { timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 0, failOnError: true },
+  );
 }
 
 export async function run<T>(m: Mock, fn: (taskQueue: string) => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@ import { FailureType } from '../../common/failures';
 import { drainCoordinatorStartOptions } from '../../common/starts/drain-coordinator';
 import type { InterruptionNotice } from '../../common/workflow-inputs';
 import { interruptionNoticesSignal, type DrainCoordinatorStatus, type DrainCoordinatorWorkflow } from '../../workflows/drain-coordinator/messages';
+import { until, untilValue } from '../harness/poll';
 import { bundledWorkflows, connectDevServer, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 
@@ -90,24 +91,13 @@ async function statusOf(h: WorkflowHandle<DrainCoordinatorWorkflow>): Promise<Dr
 }
 
 /** Polls the status until `ok` holds (a state, not a sleep); fails with the last status after 20 s. */
-async function waitForStatus(h: WorkflowHandle<DrainCoordinatorWorkflow>, ok: (s: DrainCoordinatorStatus) => boolean): Promise<DrainCoordinatorStatus> {
-  const until = Date.now() + 20_000;
-  let last: DrainCoordinatorStatus | undefined;
-  while (Date.now() < until) {
-    last = await statusOf(h);
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`status never matched: ${JSON.stringify(last)}`);
+function waitForStatus(h: WorkflowHandle<DrainCoordinatorWorkflow>, ok: (s: DrainCoordinatorStatus) => boolean): Promise<DrainCoordinatorStatus> {
+  return untilValue('the coordinator status to match', () => statusOf(h), ok, { timeoutMs: 20_000, intervalMs: 50 });
 }
 
 /** Waits until the workflow id's current run is not `runId` (it continued as new). */
 async function waitForNewRun(h: WorkflowHandle<DrainCoordinatorWorkflow>, runId: string): Promise<void> {
-  const until = Date.now() + 20_000;
-  while ((await h.describe()).runId === runId) {
-    if (Date.now() > until) throw new Error('the coordinator never continued as new');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until('the coordinator to continue as new', async () => (await h.describe()).runId !== runId, { timeoutMs: 20_000, intervalMs: 50 });
 }
 
 describe('drain coordinator (time-skipping, mocked activity)', () => {

@@ -7,6 +7,7 @@ import { drainStartOptions } from '../../common/starts/drain';
 import type { DrainEvent } from '../../common/workflow-inputs';
 import { DEFAULT_DRAIN, DrainState, eventDeadlineMs } from '../../workflows/spot-drain/state';
 import { drainEventSignal, type DrainStatus, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
+import { until } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 
@@ -146,7 +147,7 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
     const instanceId = instance();
     const { result, fromGone } = await worker.runUntil(async () => {
       const h = await start(taskQueue, { ...ev('rebalance-recommendation', await now()), instanceId });
-      for (let i = 0; i < 200 && !order.includes('wait'); i++) await new Promise((r) => setTimeout(r, 50));
+      await until('the drain to wait for its tasks', () => order.includes('wait'), { timeoutMs: 10_000, intervalMs: 50 });
       const gone = { ...ev('instance-gone', await now()), instanceId };
       await h.signal(drainEventSignal, gone);
       const r = await h.result();

@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { freePort } from '../../simulator/moto';
 import { TEST_SERVER_WRAPPER } from './paths';
+import { until } from './poll';
 
 /**
  * Starts the Java time-skipping test server ourselves instead of through sdk-core, which gives a
@@ -48,11 +49,16 @@ export async function startTimeSkippingServer(): Promise<TimeSkippingServer> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4_000)));
   try {
-    while (!(await portOpen(port))) {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr}`);
-      if (Date.now() - started > START_TIMEOUT_MS) throw new Error(`not listening after ${START_TIMEOUT_MS} ms: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      `the test server to listen on ${port}`,
+      async () => {
+        if (await portOpen(port)) return true;
+        // A server that exited will not listen: that fails at once.
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr}`);
+        return false;
+      },
+      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, failOnError: true, describe: () => `stderr: ${stderr}` },
+    );
     const address = `127.0.0.1:${port}`;
     // The test server knows no custom search attributes until told; every workflow upserts FleetopsPhase.
     const connection = await Connection.connect({ address });

@@ -12,6 +12,7 @@ import type { IncidentAlarmEvent } from '../../common/workflow-inputs';
 import { alarmEventSignal, timelineQuery, type IncidentStatus } from '../../workflows/incident/messages';
 import { ALARM_ENTRIES_KEPT } from '../../workflows/incident/alarm-timeline';
 import { incident } from '../../workflows/incident/workflow';
+import { untilValue } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from './fixtures';
 import { createWorker } from '../harness/workers';
@@ -34,15 +35,8 @@ afterAll(async () => {
 const MIN = 60_000;
 const status = async (h: WorkflowHandle): Promise<IncidentStatus> => (await h.query(statusQuery)) as IncidentStatus;
 
-async function statusWhen(h: WorkflowHandle, ok: (s: IncidentStatus) => boolean, what: string, ms = 60_000): Promise<IncidentStatus> {
-  const deadline = Date.now() + ms;
-  let last: IncidentStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await status(h);
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(last)}`);
+function statusWhen(h: WorkflowHandle, ok: (s: IncidentStatus) => boolean, what: string, ms = 60_000): Promise<IncidentStatus> {
+  return untilValue(what, () => status(h), ok, { timeoutMs: ms, intervalMs: 100 });
 }
 
 describe('a flapping alarm (time-skipping)', () => {

@@ -29,6 +29,7 @@ import {
 } from '../../workflows/incident/messages';
 import { addBusinessDays } from '../../workflows/incident/reminders';
 import { incident } from '../../workflows/incident/workflow';
+import { untilValue } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { FakeGitHub, incidentTestConfig, recordingNotify, type SentNotification } from './fixtures';
 import { createWorker } from '../harness/workers';
@@ -76,15 +77,8 @@ async function status(handle: WorkflowHandle): Promise<IncidentStatus> {
 }
 
 /** Polls (in real time; the server clock does not move meanwhile) until the status satisfies `ok`. */
-async function statusWhen(handle: WorkflowHandle, ok: (s: IncidentStatus) => boolean, what: string): Promise<IncidentStatus> {
-  const deadline = Date.now() + 15_000;
-  let last: IncidentStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await status(handle);
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(last)}`);
+function statusWhen(handle: WorkflowHandle, ok: (s: IncidentStatus) => boolean, what: string): Promise<IncidentStatus> {
+  return untilValue(what, () => status(handle), ok, { timeoutMs: 15_000, intervalMs: 100 });
 }
 
 /** The update's rejection message (validators reject with a message; nothing is recorded). */
