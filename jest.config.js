@@ -34,6 +34,8 @@ module.exports = {
     // workers stopped after every test (test/harness/per-file-setup.ts).
     ...(tier === 'unit' ? {} : { setupFilesAfterEnv: ['<rootDir>/test/harness/per-file-setup.ts'] }),
   })),
+  // Longest files first, also on a fresh clone with no cached durations (test/harness/sequencer.js).
+  testSequencer: '<rootDir>/test/harness/sequencer.js',
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   // Two cores: two workers, each file with its own time-skipping server (see global-setup.ts).
