@@ -9,6 +9,7 @@ import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../workflows/capacity/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { FakeCloud, ladder } from './fake-cloud';
+import * as poll from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 
@@ -123,27 +124,13 @@ async function withCapacity(cloud: FakeCloud, opts: { dryRun?: boolean; name: st
 }
 
 async function status(handle: WorkflowHandle): Promise<CapacityStatus> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await handle.query(statusQuery)) as CapacityStatus;
-    } catch (err) {
-      // A query that lands while the run hands over to its continuation is asked again.
-      if (attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  // A query that lands while the run hands over to its continuation is asked again (20 tries, 100 ms apart).
+  return poll.until('the status query to answer', async () => (await handle.query(statusQuery)) as CapacityStatus, { timeoutMs: 2 * SEC, intervalMs: 100 });
 }
 
-/** Polls `status` until `pred` holds (real time; activities run in real time). */
-async function until(handle: WorkflowHandle, pred: (s: CapacityStatus) => boolean, what: string, timeoutMs = 30 * SEC): Promise<CapacityStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CapacityStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await status(handle);
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1).slice(0, 3000)}`);
+/** Polls `status` until `pred` holds (real time; activities run in real time). A status that cannot be read even after status()'s retries ends the wait. */
+function until(handle: WorkflowHandle, pred: (s: CapacityStatus) => boolean, what: string, timeoutMs = 30 * SEC): Promise<CapacityStatus> {
+  return poll.untilValue(what, () => status(handle), pred, { timeoutMs, intervalMs: 50, failOnError: true });
 }
 
 const hasDecision = (s: CapacityStatus, action: string, n = 1) => s.decisions.filter((d) => d.action === action).length >= n;

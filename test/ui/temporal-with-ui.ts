@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { TEMPORAL_CLI } from '../harness/paths';
+import { until } from '../harness/poll';
 
 /**
  * A Temporal dev server with its Web UI, for the browser test only: the shared test server runs
@@ -26,14 +27,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Waits for `check` while the server runs; a server that exited fails the wait at once. */
 async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, child: ChildProcess, log: () => string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`temporal exited (${child.exitCode}) before ${what}:\n${log()}`);
-    if (await check().catch(() => false)) return;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await until(
+    what,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`temporal exited (${child.exitCode}) before ${what}:\n${log()}`);
+      return check().catch(() => false);
+    },
+    { timeoutMs, intervalMs: 250, failOnError: true, describe: () => `server output:\n${log()}` },
+  );
 }
 
 export async function startTemporalWithUi(): Promise<TemporalWithUi> {

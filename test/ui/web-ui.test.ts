@@ -21,6 +21,7 @@ import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { drainEventSignal } from '../../workflows/spot-drain/messages';
 import { ARTIFACTS_DIR } from '../harness/paths';
+import { until } from '../harness/poll';
 import { bundledWorkflows } from '../harness/temporal';
 import { startTemporalWithUi, type TemporalWithUi } from './temporal-with-ui';
 import { createWorker } from '../harness/workers';
@@ -196,32 +197,37 @@ test('an operator filters drains, opens one, reads its summary and runs its stat
   await client.workflow.getHandle(otherId).terminate('web UI test done');
 });
 
-/** Polls the list (reloading: it does not refresh by itself) until the text is in it. */
+/**
+ * Polls the list (reloading: it does not refresh by itself) until the text is in it. A wait that
+ * fails leaves a screenshot, failed-wait.png.
+ */
 async function waitForText(p: Page, text: string): Promise<boolean> {
-  const until = Date.now() + UI_WAIT_MS;
-  for (;;) {
-    // The list is a single-page app: wait for it to render before looking for rows.
-    await p.getByTestId('toggle-manual-query').waitFor();
-    const found = await p
-      .getByText(text, { exact: true })
-      .first()
-      .waitFor({ timeout: 2_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (found) return true;
-    if (Date.now() > until) {
-      await p.screenshot({ path: join(SHOTS, 'failed-wait.png') });
-      return false;
-    }
-    await p.reload();
+  let looked = false;
+  try {
+    return await until(
+      `${text} in the list`,
+      async () => {
+        // The reload is the pause between two looks.
+        if (looked) await p.reload();
+        looked = true;
+        // The list is a single-page app: wait for it to render before looking for rows.
+        await p.getByTestId('toggle-manual-query').waitFor();
+        return p
+          .getByText(text, { exact: true })
+          .first()
+          .waitFor({ timeout: 2_000 })
+          .then(() => true)
+          .catch(() => false);
+      },
+      // A page that does not render is not asked again.
+      { timeoutMs: UI_WAIT_MS, intervalMs: 0, failOnError: true },
+    );
+  } catch (err) {
+    await p.screenshot({ path: join(SHOTS, 'failed-wait.png') });
+    throw err;
   }
 }
 
-async function waitForGone(p: Page, text: string): Promise<boolean> {
-  const until = Date.now() + UI_WAIT_MS;
-  for (;;) {
-    if ((await p.getByText(text, { exact: true }).count()) === 0) return true;
-    if (Date.now() > until) return false;
-    await p.waitForTimeout(500);
-  }
+function waitForGone(p: Page, text: string): Promise<boolean> {
+  return until(`${text} gone from the list`, async () => (await p.getByText(text, { exact: true }).count()) === 0, { timeoutMs: UI_WAIT_MS, intervalMs: 500, failOnError: true });
 }
