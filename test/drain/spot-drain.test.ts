@@ -17,22 +17,13 @@ import * as poll from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { ROOT } from '../harness/paths';
 import { createWorker } from '../harness/workers';
+import { ARN, CLUSTER, DRAIN_DEFAULTS, mockActivities } from './drain-mocks';
 
 /**
  * The drain workflow on the time-skipping server with mocked activities: the deadline arithmetic,
  * escalation, lifecycle heartbeats, worker loss and the operator controls. The activities themselves
  * are tested against the emulator in test/drain/drain-activities.test.ts.
  */
-
-const CLUSTER = 'demo';
-const ARN = 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/0123456789abcdef';
-const DRAIN_DEFAULTS = {
-  rerunStandaloneTasks: true,
-  rebalanceDeadlineSeconds: 600,
-  lifecycleDeadlineSeconds: 900,
-  maxDeregistrationDelaySeconds: 30,
-  lifecycleHeartbeatSeconds: 60,
-};
 
 let env: TestWorkflowEnvironment;
 let instanceCounter = 0;
@@ -48,84 +39,6 @@ afterAll(async () => {
 function newInstanceId(): string {
   instanceCounter += 1;
   return `i-${(Date.now().toString(16) + instanceCounter.toString(16).padStart(4, '0')).padStart(17, '0').slice(-17)}`;
-}
-
-type Calls = Record<string, unknown[][]>;
-
-/** Mocked drain activities: each records its arguments; `over` replaces single activities. */
-function mockActivities(over: Partial<DrainActivities> = {}): { activities: DrainActivities; calls: Calls } {
-  const calls: Calls = {};
-  const base: DrainActivities = {
-    async setDrainingAtOnce({ instanceIds }) {
-      return { instances: instanceIds.map((instanceId) => ({ instanceId, outcome: 'draining' as const })) };
-    },
-    async resolveDrainTarget() {
-      return {
-        found: true,
-        cluster: CLUSTER,
-        containerInstanceArn: ARN,
-        status: 'ACTIVE',
-        instanceType: 'm5.large',
-        runningTasks: 3,
-        pendingTasks: 0,
-        capacityUnits: 1,
-        drain: DRAIN_DEFAULTS,
-      };
-    },
-    async setContainerInstanceDraining() {
-      return { alreadyDraining: false, dryRunCalls: [] };
-    },
-    async deregisterInstanceTargets() {
-      return { targetGroups: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1', targets: 1, deregistrationDelaySeconds: 300 }], dryRunCalls: [] };
-    },
-    async moveStandaloneTasks() {
-      return { stopped: ['t-batch'], rerun: [{ from: 't-batch', to: ['t-batch-2'] }], rerunFailed: [], orchestrated: [], serviceTasks: 2, dryRunCalls: [] };
-    },
-    async waitForInstanceTasks() {
-      return { tasksLeft: 0, running: 0, pending: 0 };
-    },
-    async requestReplacementCapacity(input) {
-      return { workflowId: `capacity-${input.cluster}`, dryRunCalls: [] };
-    },
-    async recordLifecycleHeartbeat() {
-      return { active: true, dryRunCalls: [] };
-    },
-    async completeLifecycleAction() {
-      return { alreadyCompleted: false, dryRunCalls: [] };
-    },
-    async findInstancePool() {
-      return { found: true, pool: 'spot-instant', kind: 'ec2-fleet', replacesOwnInstances: false };
-    },
-    async waitForReplacement() {
-      return { arrived: true, containerInstanceArn: `${ARN}-replacement`, instanceId: 'i-0fedcba9876543210' };
-    },
-    async terminateDrainedInstance() {
-      return { dryRunCalls: [] };
-    },
-    async setContainerInstanceActive() {
-      return { dryRunCalls: [] };
-    },
-    async setDrainingWithinBudget() {
-      return { granted: true, draining: 0, dryRunCalls: [] };
-    },
-    async describeLifecycleHook() {
-      return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
-    },
-    async requestDrainIncident(facts) {
-      return { requested: true, workflowId: `incident-drain-${facts.instanceId}`, detail: 'asked' };
-    },
-  };
-  const merged = { ...base, ...over } as DrainActivities;
-  const recorded = Object.fromEntries(
-    Object.entries(merged).map(([name, fn]) => [
-      name,
-      (...args: unknown[]) => {
-        (calls[name] ??= []).push(args);
-        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
-      },
-    ]),
-  ) as DrainActivities;
-  return { activities: recorded, calls };
 }
 
 /**

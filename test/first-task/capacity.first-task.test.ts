@@ -83,9 +83,10 @@ async function expectServed(c: Case, handle: WorkflowHandle, units: number): Pro
   expect(c.cloud.requests().map((r) => [r.pool, r.units])).toEqual([['spot-fleet-instant', units]]);
 }
 
-/** The workflow runs until aborted; the test's own run is ended once it has shown what it must. */
+/** The workflow runs until aborted: the test's run is aborted once it has shown what it must. */
 async function endRun(handle: WorkflowHandle): Promise<void> {
-  await handle.terminate('first-task test over').catch(() => undefined);
+  await handle.executeUpdate(abortUpdate, { args: [{ reason: 'first-task test over', by: 'jest' }] });
+  expect(((await handle.result()) as CapacityStatus).phase).toBe('aborted');
 }
 
 describe.each([

@@ -26,15 +26,22 @@ import { createWorker } from '../harness/workers';
  *  - a query: `queryBeforeWorker` right after the start. The dev server holds a query to a run whose
  *    first workflow task has not completed and answers it once that task has run (no client retry
  *    is involved: a connection without the retry interceptor saw the query pending for seconds with
- *    no worker, then answered when one started).
+ *    no worker, then answered when one started). Nothing shows when the server has the query, so
+ *    the tests assert that it is answered and with what, not which task computed the answer.
  *
- * All of it on the dev server: update-with-start needs a server with multi-operation (the dev
- * server has it); the time-skipping test server accepted the start of an update-with-start, but
- * nothing here needs time skipping, and the dev server is what production runs.
+ * A workflow task that fails (the bug these tests are for: a handler reading state the workflow has
+ * not built yet) leaves an update unanswered for good; the update's answer then fails at once with
+ * the task's error instead of waiting out the test's time limit.
+ *
+ * All of it on the dev server (a real Temporal server, as in production). The time-skipping test
+ * server in .tools answers update-with-start too, but nothing here needs time skipping.
  *
  * A run "that continues a previous one" is started with the `carried` input continue-as-new hands
  * over, built by the workflow's own state code, so its first task is the continued run's first task.
  */
+
+const { EventType } = temporal.api.enums.v1;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 let env: TestWorkflowEnvironment | undefined;
 
@@ -53,21 +60,44 @@ export function useDevServer(): () => TestWorkflowEnvironment {
 }
 
 /** Start options as common/starts/*.ts build them (workflow type beside the options), on the test's task queue. */
-export type StartOptions = WorkflowOptions & { workflowType: string; args: unknown[] };
+export type StartOptions = Omit<WorkflowOptions, 'requestEagerStart'> & { workflowType: string; args: unknown[] };
 
 /** What an update answered: the handler's result, or the validator's (or handler's) refusal. */
 export type Answer<T> = { accepted: T } | { refused: string };
 
-function answerOf<T>(p: Promise<T>): Promise<Answer<T>> {
-  const answer = p.then(
-    (accepted): Answer<T> => ({ accepted }),
-    (err: unknown): Answer<T> => {
-      if (err instanceof WorkflowUpdateFailedError) return { refused: err.cause?.message ?? err.message };
-      throw err;
+/** The message of the run's first failed workflow task, looked for until `done()`; undefined once done. */
+async function taskFailure(handle: WorkflowHandle, done: () => boolean): Promise<string | undefined> {
+  const found = await until(
+    `a failed workflow task of ${handle.workflowId}, or its update's answer`,
+    async () => {
+      if (done()) return { message: undefined };
+      const events = (await handle.fetchHistory()).events ?? [];
+      const failed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+      return failed ? { message: failed.workflowTaskFailedEventAttributes?.failure?.message ?? 'no message' } : undefined;
     },
+    { timeoutMs: 10 * 60_000, intervalMs: 200 },
   );
+  return found.message;
+}
+
+function answerOf<T>(handle: WorkflowHandle, p: Promise<T>): Promise<Answer<T>> {
+  let settled = false;
+  const answered = p
+    .then(
+      (accepted): Answer<T> => ({ accepted }),
+      (err: unknown): Answer<T> => {
+        if (err instanceof WorkflowUpdateFailedError) return { refused: err.cause?.message ?? err.message };
+        throw err;
+      },
+    )
+    .finally(() => void (settled = true));
+  const failed = taskFailure(handle, () => settled).then((message) => {
+    if (message === undefined) return answered;
+    throw new Error(`the workflow task that carries the update failed, so it will never be answered: ${message}`);
+  });
+  const answer = Promise.race([answered, failed]);
   // Awaited by the test once a worker runs; a test that fails before that must not leave an unhandled rejection.
-  answer.catch(() => undefined);
+  for (const q of [answered, failed, answer]) q.catch(() => undefined);
   return answer;
 }
 
@@ -101,21 +131,22 @@ export async function startWithUpdate<Ret, Args extends unknown[]>(
 ): Promise<{ handle: WorkflowHandle; answer: Promise<Answer<Ret>> }> {
   const { workflowType, ...options } = start;
   const startWorkflowOperation = new WithStartWorkflowOperation(workflowType, { ...options, workflowIdConflictPolicy: 'FAIL' });
-  const answer = answerOf(env.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation }));
   const handle = env.client.workflow.getHandle(start.workflowId);
+  const answer = answerOf(handle, env.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation }));
   await runExists(handle);
   return { handle, answer };
 }
 
 /** Signal-with-start with no worker running: the signal is in the run's history before its first task. */
-export async function startWithSignal<Args extends any[]>(
+export async function startWithSignal<Args extends unknown[]>(
   env: TestWorkflowEnvironment,
   start: StartOptions,
   signal: SignalDefinition<Args>,
   args: Args,
 ): Promise<WorkflowHandle> {
   const { workflowType, ...options } = start;
-  await env.client.workflow.signalWithStart<Workflow, Args>(workflowType, { ...options, signal, signalArgs: args });
+  // The client's option type picks its shape from the argument tuple, which a generic cannot resolve.
+  await env.client.workflow.signalWithStart<Workflow, unknown[]>(workflowType, { ...options, signal: signal as SignalDefinition<unknown[]>, signalArgs: args });
   return env.client.workflow.getHandle(start.workflowId);
 }
 
@@ -142,9 +173,6 @@ export async function withWorker<T>(
   const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities });
   return worker.runUntil(fn);
 }
-
-const { EventType } = temporal.api.enums.v1;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** The run's events before its second workflow task started: what the first task saw and did. */
 async function firstTaskEvents(handle: WorkflowHandle): Promise<HistoryEvent[]> {

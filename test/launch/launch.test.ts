@@ -11,6 +11,7 @@ import type { LaunchResult, LaunchStatus, LaunchWorkflow } from '../../workflows
 import { until } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
+import { mockActivities } from './launch-mocks';
 
 /**
  * The launch workflow on the time-skipping server with mocked activities: CONTINUE once the instance
@@ -30,34 +31,6 @@ afterAll(async () => {
 });
 
 const newInstanceId = () => `i-${(Date.now().toString(16) + (++counter).toString(16).padStart(4, '0')).padStart(17, '0').slice(-17)}`;
-
-type Calls = Record<string, unknown[][]>;
-
-function mockActivities(over: Partial<LaunchActivities> = {}): { activities: LaunchActivities; calls: Calls } {
-  const calls: Calls = {};
-  const base: LaunchActivities = {
-    async waitForContainerInstance() {
-      return { status: 'ACTIVE', containerInstanceArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/abc', agentConnected: true };
-    },
-    async recordLaunchLifecycleHeartbeat() {
-      return { dryRunCalls: [] };
-    },
-    async completeLaunchLifecycleAction(input) {
-      return { dryRunCalls: input.dryRun ? [{ action: 'autoscaling:CompleteLifecycleAction', params: { LifecycleActionResult: input.result } }] : [] };
-    },
-  };
-  const merged = { ...base, ...over } as LaunchActivities;
-  const activities = Object.fromEntries(
-    Object.entries(merged).map(([name, fn]) => [
-      name,
-      (...args: unknown[]) => {
-        (calls[name] ??= []).push(args);
-        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
-      },
-    ]),
-  ) as LaunchActivities;
-  return { activities, calls };
-}
 
 async function input(over: Partial<LaunchInput> = {}): Promise<LaunchInput> {
   return {
