@@ -27,6 +27,7 @@ import { capacityRequestSignal, type CapacityWorkflow } from '../workflows/capac
 import { startEmulator, type Emulator } from '../test/harness/emulator';
 import { sdkDevServerPortArgs } from '../stack/temporal-server';
 import { ARTIFACTS_DIR, TEMPORAL_CLI } from '../test/harness/paths';
+import { until } from '../test/harness/poll';
 import { CLUSTER, seedCapacityWorld, type Seeded } from '../test/capacity/world';
 
 const UNITS = Number(process.argv[2] ?? 4);
@@ -52,14 +53,12 @@ async function activeIds(emu: Emulator): Promise<Set<string>> {
 }
 
 /** Waits until `units` instances beyond `before` are ACTIVE container instances; returns when that happened. */
-async function untilActive(emu: Emulator, before: Set<string>, units: number, limitMs: number): Promise<number> {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    const now = await activeIds(emu);
-    if ([...now].filter((id) => !before.has(id)).length >= units) return Date.now();
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`fewer than ${units} new ACTIVE container instances after ${limitMs} ms`);
+function untilActive(emu: Emulator, before: Set<string>, units: number, limitMs: number): Promise<number> {
+  return until(
+    `${units} new ACTIVE container instances`,
+    async () => ([...(await activeIds(emu))].filter((id) => !before.has(id)).length >= units ? Date.now() : undefined),
+    { timeoutMs: limitMs, intervalMs: 200 },
+  );
 }
 
 async function prepare(emu: Emulator, failing: number): Promise<Seeded> {

@@ -37,6 +37,7 @@ import { drainWorkflowId } from '../common/workflow-ids';
 import { createSimControl, type SimControl } from '../simulator/control-client';
 import { ROOT } from '../stack/settings';
 import { startLocalStack } from '../test/e2e/stack-harness';
+import { until } from '../test/harness/poll';
 import type { SpotDrainResult } from '../workflows/spot-drain/messages';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -333,16 +334,16 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
             const killedAt = Date.now();
             process.kill(-victim, 'SIGKILL');
             process.stdout.write(`  worker ${victim} killed ${((killedAt - stormStart) / 1000).toFixed(1)} s into the storm\n`);
-            for (;;) {
-              const next = await workerPid(connection, stack.stack.temporal.namespace).catch(() => undefined);
-              if (next && next !== victim) {
-                pid = next;
-                workerDownSeconds = (Date.now() - killedAt) / 1000;
-                return;
-              }
-              if (Date.now() - killedAt > 120_000) throw new Error('the worker did not come back within 120 s');
-              await new Promise((r) => setTimeout(r, 250));
-            }
+            // A failed describe while the worker is down is asked again.
+            pid = await until(
+              'the worker to come back',
+              async () => {
+                const next = await workerPid(connection, stack.stack.temporal.namespace);
+                return next && next !== victim ? next : undefined;
+              },
+              { timeoutMs: 120_000, intervalMs: 250 },
+            );
+            workerDownSeconds = (Date.now() - killedAt) / 1000;
           })();
     const eventAt = new Map<string, number>();
     let retried503 = 0;

@@ -9,6 +9,7 @@ import { FleetopsKind, FleetopsPhase, FleetopsSeverity } from '../../common/sear
 import { OPEN_INCIDENTS_GAUGE, startDomainGauges } from '../../workers/domain-gauges';
 import { cli } from '../cli/helpers';
 import { ARTIFACTS_DIR, ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 import { connectDevServer } from '../harness/temporal';
 import { freePort } from '../ui/temporal-with-ui';
 
@@ -33,16 +34,6 @@ const incidents: { severity: string; phase: string; kind?: string }[] = [
   { severity: 'sev1', phase: 'open', kind: 'deploy' },
 ];
 const expected = { sev1: 2, sev2: 0, sev3: 1, sev4: 0 };
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 class RecordingMeter implements MetricMeter {
   readonly sets: { name: string; value: number; tags: MetricTags }[] = [];
@@ -72,7 +63,7 @@ beforeAll(async () => {
   namespace = `fleetops-metrics-${process.pid}-${Date.now().toString(36)}`;
   await env.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   const cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: address(), FLEETOPS_TEMPORAL_NAMESPACE: namespace };
-  await eventually(async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), 'setup in the new namespace');
+  await until('setup in the new namespace', async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 });
   client = new Client({ connection: env.client.connection, namespace });
   for (const [i, inc] of incidents.entries()) {
     await client.workflow.start('incident', {
@@ -86,9 +77,10 @@ beforeAll(async () => {
       ],
     });
   }
-  await eventually(
-    async () => ((await client.workflow.count('ExecutionStatus = "Running"')).count === incidents.length ? true : undefined),
+  await until(
     'visibility to list the workflows',
+    async () => ((await client.workflow.count('ExecutionStatus = "Running"')).count === incidents.length ? true : undefined),
+    { timeoutMs: 30_000, intervalMs: 500 },
   );
 });
 
@@ -136,15 +128,16 @@ test('the worker process exports the gauge on its Prometheus endpoint beside the
   child.stderr!.on('data', (b: Buffer) => void (output = (output + b.toString()).slice(-4000)));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    const text = await eventually(
+    const text = await until(
+      'the gauge on the worker endpoint',
       async () => {
         if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}:\n${output}`);
         // Refused until the runtime's exporter is up.
         const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
         return /^fleetops_incidents_open\{[^}]*severity="sev3"[^}]*\} 1$/m.test(body) ? body : undefined;
       },
-      'the gauge on the worker endpoint',
-      120_000,
+      // A worker that exited will not serve the gauge: that fails at once.
+      { timeoutMs: 120_000, intervalMs: 500, failOnError: true },
     ).catch((err: Error) => {
       throw new Error(`${err.message}\nworker output:\n${output}`);
     });
@@ -181,15 +174,16 @@ test('domain metrics from workflow code (workflows/lib/metrics.ts) reach the Pro
   child.stderr!.on('data', (b: Buffer) => void (output = (output + b.toString()).slice(-4000)));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    await eventually(async () => {
+    // A worker that exited will not be ready: that fails at once.
+    await until('the metrics worker', async () => {
       if (child.exitCode !== null) throw new Error(`metrics worker exited ${child.exitCode}:\n${output}`);
       return output.includes('ready') ? true : undefined;
-    }, 'the metrics worker', 120_000);
+    }, { timeoutMs: 120_000, intervalMs: 500, failOnError: true });
     await client.workflow.execute('emitDomainMetrics', { workflowId: `emit-metrics-${taskQueue}`, taskQueue, args: [] });
-    const text = await eventually(async () => {
+    const text = await until('the domain metrics on the endpoint', async () => {
       const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
       return body.includes('fleetops_incidents_closed_total') ? body : undefined;
-    }, 'the domain metrics on the endpoint');
+    }, { timeoutMs: 30_000, intervalMs: 500 });
     const line = (name: string, labels: Record<string, string>, value: string) =>
       new RegExp(`^${name}\\{${Object.entries(labels).map(([k, v]) => `(?=[^}]*${k}="${v}")`).join('')}[^}]*\\} ${value}$`, 'm');
     expect(text).toMatch(line('fleetops_drains_finished_total', { outcome: 'drained', cluster: 'demo', workflowType: 'emitDomainMetrics' }, '1'));

@@ -11,6 +11,7 @@ import type { DeployResult, DeployStatus } from '../../workflows/canary-deploy/m
 import { seedWeightedService } from '../deploy/weighted-service';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
+import { until } from '../harness/poll';
 import { hasButtons, said, startSlackSuite, threadOf, type SlackSuite } from './slack-harness';
 import { APPROVER_GROUP, CHANNELS, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 
@@ -227,12 +228,15 @@ describe('deploys from Slack', () => {
     try {
       // Visibility is eventually consistent: wait until the freeze query can see the incident.
       const query = `FleetopsKind = 'incident' AND FleetopsCluster = '${HASTY}' AND ExecutionStatus = 'Running'`;
-      for (let i = 0; i < 100; i++) {
-        let found = false;
-        for await (const wf of suite.client.workflow.list({ query })) found ||= wf.workflowId === incident.workflowId;
-        if (found) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await until(
+        'the freeze query to list the incident',
+        async () => {
+          let found = false;
+          for await (const wf of suite.client.workflow.list({ query })) found ||= wf.workflowId === incident.workflowId;
+          return found;
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
       const before = standIn.messages().length;
       await user(PEOPLE.alice).command(`deploy ${HASTY}/web ${nextImage()}`);
       const refused = await answerTo(PEOPLE.alice, /refused/, before);

@@ -7,6 +7,7 @@ import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import type { FleetopsConfig } from '../../config/schema';
 import { ensureSearchAttributes } from '../../stack/health';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
+import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { startTestRouter, type TestRouter } from '../router/router-harness';
 import { createWorker } from '../harness/workers';
@@ -28,16 +29,15 @@ export async function startSlackSuite(name: string, config: FleetopsConfig, aws:
   const dev = env ?? (await connectDevServer());
   const namespace = `fleetops-slack-${name}-${process.pid}-${Date.now().toString(36)}`;
   await dev.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-  // A new namespace takes a moment to be served everywhere.
-  for (let i = 0; ; i++) {
-    try {
+  // A new namespace takes a moment to be served everywhere: a failure is tried again (51 retries 200 ms apart).
+  await until(
+    `namespace ${namespace} to take the search attributes`,
+    async () => {
       await ensureSearchAttributes(dev.connection, namespace);
-      break;
-    } catch (err) {
-      if (i > 50) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+      return true;
+    },
+    { timeoutMs: 10_200, intervalMs: 200 },
+  );
   const client = new Client({ connection: dev.connection, namespace });
   const worker = await createWorker({
     connection: dev.nativeConnection,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FleetopsConfig, SlackConfig } from '../../config/schema';
 import { appMentionBody, blockActionsBody, signed, slashCommandBody } from '../../stack/slack-requests';
 import { startSlackStandIn, type SlackStandIn, type StoredMessage } from '../../stack/slack-stand-in';
+import { until } from '../harness/poll';
 
 /**
  * A Slack workspace for tests: the Web API stand-in (stack/slack-stand-in.ts) with a deploys and an
@@ -68,12 +69,10 @@ export function slackUser(standIn: SlackStandIn, routerUrl: string, userId: stri
 }
 
 /** Polls the stand-in until `pick` finds something. */
-export async function waitForSlack<T>(standIn: SlackStandIn, pick: (messages: StoredMessage[]) => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const found = pick(standIn.messages());
-    if (found !== undefined) return found;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; messages: ${JSON.stringify(standIn.messages().map((m) => ({ ts: m.ts, thread: m.thread_ts, via: m.via, to: m.ephemeralTo, text: m.text })), null, 1)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function waitForSlack<T>(standIn: SlackStandIn, pick: (messages: StoredMessage[]) => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  return until(what, () => pick(standIn.messages()), {
+    timeoutMs,
+    intervalMs: 100,
+    describe: () => `messages: ${JSON.stringify(standIn.messages().map((m) => ({ ts: m.ts, thread: m.thread_ts, via: m.via, to: m.ephemeralTo, text: m.text })), null, 1)}`,
+  });
 }

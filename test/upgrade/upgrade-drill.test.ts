@@ -23,6 +23,7 @@ import { drainEventSignal, type DrainStatus, type SpotDrainResult } from '../../
 import { FakeCloud } from '../capacity/fake-cloud';
 import { mock, planOf } from '../deploy/deploy-mock';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
+import { untilValue } from '../harness/poll';
 import { releasedBundleCode, releasedVersions } from '../harness/releases';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
@@ -48,19 +49,9 @@ const MIN = 60_000;
 const QUIET = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
 const previous = releasedVersions().at(-1) ?? '';
 
-async function statusWhen<S extends WorkflowStatus>(h: WorkflowHandle, ok: (s: S) => boolean, what: string): Promise<S> {
-  const deadline = Date.now() + 30_000;
-  let last: S | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = (await h.query(statusQuery)) as S;
-      if (ok(last)) return last;
-    } catch {
-      // a query during the takeover is asked again
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(last)?.slice(0, 2000)}`);
+/** A query that fails during the takeover is asked again (until's default). */
+function statusWhen<S extends WorkflowStatus>(h: WorkflowHandle, ok: (s: S) => boolean, what: string): Promise<S> {
+  return untilValue(what, async () => (await h.query(statusQuery)) as S, ok, { timeoutMs: 30_000, intervalMs: 100 });
 }
 
 /** The build ids of the workers that completed this execution's workflow tasks, in order of first appearance. */
