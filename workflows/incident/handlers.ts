@@ -1,4 +1,5 @@
-import { ActivityFailure, ApplicationFailure, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import { FleetopsSeverity } from '../../common/search-attributes';
 import type { IncidentAlarmEvent, IncidentFacts } from '../../common/workflow-inputs';
@@ -83,6 +84,38 @@ function validFacts(f: IncidentFacts | undefined): f is IncidentFacts {
 export function installIncidentHandlers(state: IncidentState, changed: () => void): void {
   const status = () => statusOf(state, Date.now());
 
+  /**
+   * An update that arrives before the severity config is loaded (a new incident's first workflow
+   * task: update-with-start, or an update sent right after the start) is accepted and waits for the
+   * config; then its full check runs, and a refusal fails the update, not the workflow task. Once the
+   * config is loaded, the validator checks everything before acceptance, as it always did, and the
+   * handler runs as before.
+   */
+  function setUpdate<Res, Req>(
+    update: UpdateDefinition<Res, [Req]>,
+    problem: (s: IncidentState, req: Req | undefined) => string | undefined,
+    apply: (req: Req) => Res | Promise<Res>,
+    description: string,
+  ): void {
+    setHandler(
+      update,
+      (req: Req): Res | Promise<Res> => {
+        if (state.policy) return apply(req);
+        return condition(() => state.policy !== undefined).then(() => {
+          const p = problem(state, req);
+          if (p) throw ApplicationFailure.nonRetryable(p, FailureType.InvalidRequest);
+          return apply(req);
+        });
+      },
+      {
+        validator: (req: Req): void => {
+          if (state.policy) reject(problem(state, req));
+        },
+        description,
+      },
+    );
+  }
+
   setHandler(
     alarmEventSignal,
     (ev) => {
@@ -106,29 +139,29 @@ export function installIncidentHandlers(state: IncidentState, changed: () => voi
     { description: 'Facts from another workflow (missed drain deadline, failed rollback), added to the timeline once per key.' },
   );
 
-  setHandler(
+  setUpdate(
     assignUpdate,
+    assignProblem,
     (req) => {
       applyAssign(state, req, Date.now());
       changed();
       return status();
     },
-    { validator: (req) => reject(assignProblem(state, req)), description: 'Set or change a role: { role: onCall|commander|scribe, person, by }.' },
+    'Set or change a role: { role: onCall|commander|scribe, person, by }.',
   );
-  setHandler(
+  setUpdate(
     noteUpdate,
+    noteProblem,
     (req) => {
       applyNote(state, req, Date.now());
       changed();
       return status();
     },
-    {
-      validator: (req) => reject(noteProblem(state, req)),
-      description: 'Add a timeline entry: { text, by, kind?: note|status-update }. A status-update restarts the status reminder cadence.',
-    },
+    'Add a timeline entry: { text, by, kind?: note|status-update }. A status-update restarts the status reminder cadence.',
   );
-  setHandler(
+  setUpdate(
     checkUpdate,
+    checkProblem,
     async (req) => {
       if (req.item === 'action-items-filed') {
         await fileUnlinkedActionItems(state);
@@ -140,72 +173,62 @@ export function installIncidentHandlers(state: IncidentState, changed: () => voi
       changed();
       return status();
     },
-    {
-      validator: (req) => reject(checkProblem(state, req)),
-      description:
-        'Check a checklist item: { item, by, note?, link? }. Items go in order; some need a field or a state ' +
+    'Check a checklist item: { item, by, note?, link? }. Items go in order; some need a field or a state ' +
         '(mitigated: commander for sev1/sev2 and note; channel-opened: link; action-items-filed: files GitHub issues when configured).',
-    },
   );
-  setHandler(
+  setUpdate(
     resolveUpdate,
+    resolveProblem,
     (req) => {
       applyResolve(state, req, Date.now());
       changed();
       return status();
     },
-    {
-      validator: (req) => reject(resolveProblem(state, req)),
-      description: 'Resolve the incident: { by, text }. Needs every earlier response item checked; starts the postmortem clock.',
-    },
+    'Resolve the incident: { by, text }. Needs every earlier response item checked; starts the postmortem clock.',
   );
-  setHandler(
+  setUpdate(
     editPostmortemUpdate,
+    postmortemFieldsProblem,
     (req) => {
       applyPostmortemFields(state, req, Date.now());
       changed();
       return status();
     },
-    {
-      validator: (req) => reject(postmortemFieldsProblem(state, req)),
-      description: 'Write postmortem sections: { by, summary?, impact?, rootCause?, trigger?, resolution?, detection? }.',
-    },
+    'Write postmortem sections: { by, summary?, impact?, rootCause?, trigger?, resolution?, detection? }.',
   );
-  setHandler(
+  setUpdate(
     addLessonUpdate,
+    lessonRequestProblem,
     (req) => {
       applyLesson(state, req, Date.now());
       changed();
       return status();
     },
-    { validator: (req) => reject(lessonRequestProblem(state, req)), description: 'Add a lesson: { by, kind: went-well|went-wrong|lucky, text }.' },
+    'Add a lesson: { by, kind: went-well|went-wrong|lucky, text }.',
   );
-  setHandler(
+  setUpdate(
     addActionItemUpdate,
+    actionItemProblem,
     (req) => {
       const item = applyActionItem(state, req, Date.now());
       changed();
       return item;
     },
-    {
-      validator: (req) => reject(actionItemProblem(state, req)),
-      description: 'Add an action item: { by, type: mitigate|prevent|process, text, owner, trackingLink? }; returns it with its id.',
-    },
+    'Add an action item: { by, type: mitigate|prevent|process, text, owner, trackingLink? }; returns it with its id.',
   );
-  setHandler(
+  setUpdate(
     linkActionItemUpdate,
+    linkActionItemProblem,
     (req) => {
       const item = applyLinkActionItem(state, req, Date.now());
       changed();
       return item;
     },
-    {
-      validator: (req) => reject(linkActionItemProblem(state, req)),
-      description: 'Set or change the tracking link of an action item: { by, id, trackingLink }.',
-    },
+    'Set or change the tracking link of an action item: { by, id, trackingLink }.',
   );
-  setHandler(
+  setUpdate(
     changeSeverityUpdate,
+    severityChangeProblem,
     async (req) => {
       state.changingSeverity = true;
       let policy;
@@ -226,24 +249,18 @@ export function installIncidentHandlers(state: IncidentState, changed: () => voi
       changed();
       return status();
     },
-    {
-      validator: (req) => reject(severityChangeProblem(state, req)),
-      description:
-        'Escalate or de-escalate: { severity: sev1..sev4, by, reason }. Merges the new checklist (done items stay done), ' +
+    'Escalate or de-escalate: { severity: sev1..sev4, by, reason }. Merges the new checklist (done items stay done), ' +
         'switches the reminder cadence, updates FleetopsSeverity (deploy freeze) and paging.',
-    },
   );
-  setHandler(
+  setUpdate(
     markReviewHeldUpdate,
+    reviewHeldProblem,
     (req) => {
       applyReviewHeld(state, req, Date.now());
       changed();
       return status();
     },
-    {
-      validator: (req) => reject(reviewHeldProblem(state, req)),
-      description: 'The postmortem review was held: { by, note?, link? }. Stops the review reminders; closes the incident if every postmortem item is checked.',
-    },
+    'The postmortem review was held: { by, note?, link? }. Stops the review reminders; closes the incident if every postmortem item is checked.',
   );
   setHandler(postmortemQuery, () => renderPostmortem(state), { description: 'The postmortem as Markdown, rendered from the current state.' });
   setHandler(timelineQuery, () => state.timeline, { description: 'The timeline entries in the order they were recorded.' });
