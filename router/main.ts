@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   await router.http.listen({ host, port });
   const slackHost = env.FLEETOPS_SLACK_HOST ?? host;
   if (router.slackHttp) await router.slackHttp.listen({ host: slackHost, port: env.FLEETOPS_SLACK_PORT });
-  else if (env.FLEETOPS_SLACK_PORT !== undefined) log.warn('FLEETOPS_SLACK_PORT is set but the config has no slack section: no Slack listener');
+  else if (env.FLEETOPS_SLACK_PORT !== undefined) log.info('FLEETOPS_SLACK_PORT is set but the config has no slack section: no Slack listener');
   else if (config.slack) log.warn({ port }, 'Slack is served on the internal listener, beside /events and /metrics: set FLEETOPS_SLACK_PORT to give it a listener of its own');
   await router.start();
   log.info(
