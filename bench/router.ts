@@ -29,7 +29,7 @@ import { sdkDevServerPortArgs } from '../stack/temporal-server';
 import { ARTIFACTS_DIR, MOTO_SERVER, TEMPORAL_CLI } from '../test/harness/paths';
 import { until } from '../test/harness/poll';
 import { createTestWorld, type Envelope, type TestWorld } from '../test/router/fixtures';
-import { captureLogger, TEST_TOKEN } from '../test/router/router-harness';
+import { ALL_SCOPES_TEST_TOKEN, captureLogger, TEST_TOKENS } from '../test/router/router-harness';
 import { createQueues, depth, sendAll } from '../test/router/sqs-harness';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
@@ -112,7 +112,7 @@ async function httpPhase(world: TestWorld, router: Router, url: string) {
   // One running deploy, so ECS events are signals and Deploy Requested is a duplicate.
   await fetch(`${url}/events`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${ALL_SCOPES_TEST_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify(world.event('deploy-requested')),
   });
   const before = await actions(router, 'http');
@@ -131,7 +131,7 @@ async function httpPhase(world: TestWorld, router: Router, url: string) {
         for (;;) {
           const res = await fetch(`${url}/events`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+            headers: { authorization: `Bearer ${ALL_SCOPES_TEST_TOKEN}`, 'content-type': 'application/json' },
             body: JSON.stringify(e),
           });
           await res.arrayBuffer();
@@ -198,7 +198,7 @@ async function sqsPhase(world: TestWorld, env: TestWorkflowEnvironment, sqs: SQS
     config: world.config,
     connection: env.connection,
     namespace: 'default',
-    token: TEST_TOKEN,
+    tokens: TEST_TOKENS,
     log: captureLogger([], 'warn'),
     sqs: {
       client: sqs,
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
   const sqs = new SQSClient({ region: 'us-east-1', endpoint: moto.url });
   try {
     const httpWorld = createTestWorld();
-    const router = createRouter({ config: httpWorld.config, connection: env.connection, namespace: 'default', token: TEST_TOKEN, log: captureLogger([], 'warn') });
+    const router = createRouter({ config: httpWorld.config, connection: env.connection, namespace: 'default', tokens: TEST_TOKENS, log: captureLogger([], 'warn') });
     const url = await router.http.listen({ host: '127.0.0.1', port: 0 });
     const http = await httpPhase(httpWorld, router, url);
     await router.stop();

@@ -347,7 +347,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
           })();
     const eventAt = new Map<string, number>();
     let retried503 = 0;
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.stack.router.token}` };
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.stack.router.awsEventsToken}` };
     await Promise.all(
       Array.from({ length: Math.ceil(n / 100) }, async (_, b) => {
         const ids = instances.slice(b * 100, b * 100 + 100);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WORKFLOW_KINDS } from '../common/workflow-kinds';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../common/incident/severity';
+import { routerSchema } from './router';
 import { resolveSecret, secretEnv, secretFile, secretValue } from './secrets';
 
 /**
@@ -500,6 +501,8 @@ export const configSchema = z
     incidents: incidentsSchema,
     notifications: z.object({ webhooks: z.array(webhookSchema).default([]) }).strict().prefault({}),
     slack: slackSchema.optional(),
+    /** The router's HTTP tokens beyond FLEETOPS_ROUTER_TOKEN, with their scopes (config/router.ts). */
+    router: routerSchema.prefault({}),
     /** name → identities (config/people.ts). */
     people: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a person is named with letters, digits, dot, dash or underscore'), personSchema).default({}),
   })

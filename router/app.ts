@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../common/logger';
 import type { FleetopsConfig } from '../config/schema';
 import { Dispatcher } from './dispatch';
-import { createHttpServer, HTTP_TEMPORAL_DEADLINE_MS, type HttpTimeouts } from './http';
+import type { RouterToken } from './authority';
+import { createHttpServer, HTTP_TEMPORAL_DEADLINE_MS, type HttpLimits } from './http';
+import { createListener, type HttpTimeouts } from './listener';
 import { createRouterMetrics, type RouterMetrics } from './metrics';
 import type { RouteOptions } from './routes';
 import { mountSlackApp } from './slack/app';
@@ -15,7 +17,8 @@ export interface RouterOptions {
   config: FleetopsConfig;
   connection: Connection;
   namespace: string;
-  token: string;
+  /** POST /events' bearer tokens: FLEETOPS_ROUTER_TOKEN as `default`, and the config's router.tokens (router/tokens.ts). */
+  tokens: readonly RouterToken[];
   log: Logger;
   routeOptions?: RouteOptions;
   sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'receivers' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'probeIntervalMs' | 'dlqPollMs' | 'onSettled'> & {
@@ -26,12 +29,23 @@ export interface RouterOptions {
   callTimeoutMs?: number;
   /** Deadline of one Temporal call for an HTTP request (default HTTP_TEMPORAL_DEADLINE_MS, so a 503 comes within 2 s). */
   httpCallTimeoutMs?: number;
-  /** HTTP header, request and idle deadlines (router/http.ts has the defaults). */
+  /** HTTP header, request and idle deadlines (router/listener.ts has the defaults). */
   httpTimeouts?: Partial<HttpTimeouts>;
+  /** Per-request fan-out and requests in flight on POST /events (router/http.ts has the defaults). */
+  httpLimits?: Partial<HttpLimits>;
+  /**
+   * Serve Slack (/slack/*) on a listener of its own (`slackHttp`), the only one exposed to the
+   * internet; the internal listener then serves no /slack/* route. Unset: Slack shares the internal
+   * listener (the old layout; production should not).
+   */
+  separateSlackListener?: boolean;
 }
 
 export interface Router {
+  /** The internal listener: /events, /healthz, /readyz, /metrics (and /slack/* without separateSlackListener). */
   http: FastifyInstance;
+  /** The Slack listener (/slack/* only), with separateSlackListener and a `slack` config section. */
+  slackHttp?: FastifyInstance;
   metrics: RouterMetrics;
   dispatcher: Dispatcher;
   consumer?: SqsConsumer;
@@ -51,11 +65,21 @@ export function createRouter(opts: RouterOptions): Router {
   let accepting = true;
   const pipeline = { config: opts.config, dispatcher, metrics, log: opts.log, routeOptions: opts.routeOptions };
   const background = new Set<Promise<unknown>>();
-  const http = createHttpServer({ ...pipeline, dispatcher: httpDispatcher, token: opts.token, timeouts: opts.httpTimeouts, background, isAccepting: () => accepting });
+  const http = createHttpServer({
+    ...pipeline,
+    dispatcher: httpDispatcher,
+    tokens: opts.tokens,
+    limits: opts.httpLimits,
+    timeouts: opts.httpTimeouts,
+    background,
+    isAccepting: () => accepting,
+  });
   // The Slack app (POST /slack/events) when the config has a `slack` section.
+  let slackHttp: FastifyInstance | undefined;
   if (opts.config.slack) {
     const temporal = new Client({ connection: opts.connection, namespace: opts.namespace });
-    mountSlackApp(http, { config: opts.config, slack: opts.config.slack, temporal, log: opts.log, metrics, callTimeoutMs: opts.callTimeoutMs });
+    if (opts.separateSlackListener) slackHttp = createListener(metrics, opts.httpTimeouts);
+    mountSlackApp(slackHttp ?? http, { config: opts.config, slack: opts.config.slack, temporal, log: opts.log, metrics, callTimeoutMs: opts.callTimeoutMs });
   }
   const consumer = opts.sqs
     ? new SqsConsumer({
@@ -66,6 +90,7 @@ export function createRouter(opts: RouterOptions): Router {
     : undefined;
   return {
     http,
+    slackHttp,
     metrics,
     dispatcher,
     consumer,
@@ -74,7 +99,7 @@ export function createRouter(opts: RouterOptions): Router {
     },
     async stop() {
       accepting = false;
-      await Promise.all([consumer?.stop(), http.close()]);
+      await Promise.all([consumer?.stop(), http.close(), slackHttp?.close()]);
       // Calls of requests answered 503 at their deadline end within their own deadline (plus a retry backoff).
       // Loop: a batch's other lanes may start calls while earlier ones are being waited for.
       while (background.size > 0) await Promise.all([...background]);

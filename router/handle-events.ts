@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from '../common/logger';
 import { fleetopsTracer } from '../common/tracing';
 import type { FleetopsConfig } from '../config/schema';
+import { missingScope, QUEUE_PRINCIPAL, refusal, tokenIdentity, type Principal, type Scope } from './authority';
 import { parseEvent, type ParsedEvent } from './events';
 import type { DispatchResult, Dispatcher } from './dispatch';
 import { headStartFor } from './head-start';
@@ -11,7 +12,8 @@ import { decisionsOf, routeEvent, RouteValidationError, type RouteDecision, type
 
 /**
  * Validate-then-route-then-dispatch, shared by the HTTP API and the SQS consumer. A batch is
- * validated completely before anything is dispatched, so a 400 means nothing was carried out.
+ * validated and authorised completely before anything is dispatched, so a 400 or 403 means nothing
+ * was carried out.
  */
 export const MAX_EVENTS_PER_REQUEST = 100;
 
@@ -27,10 +29,15 @@ export interface EventPipeline {
 
 export type ValidationOutcome =
   | { ok: true; routed: { event: ParsedEvent; decision: RouteDecision }[] }
-  | { ok: false; error: string };
+  /** `forbidden`: the principal lacks a scope an event needs (HTTP answers 403; the queue dead-letters it). */
+  | { ok: false; error: string; forbidden?: Scope };
 
-/** `body` is a parsed JSON document: one envelope or an array of them. */
-export function validateBody(pipeline: EventPipeline, body: unknown): ValidationOutcome {
+/**
+ * `body` is a parsed JSON document: one envelope or an array of them. `principal` is who sent it
+ * (router/authority.ts): every event must be one it may send, and a token's deploy is requested by
+ * the token. The events queue's when unset (the SQS consumer's call).
+ */
+export function validateBody(pipeline: EventPipeline, body: unknown, principal: Principal = QUEUE_PRINCIPAL): ValidationOutcome {
   let items: { raw: unknown; at: (string | number)[] }[];
   if (Array.isArray(body)) {
     if (body.length === 0) return { ok: false, error: 'events: the array is empty' };
@@ -44,12 +51,21 @@ export function validateBody(pipeline: EventPipeline, body: unknown): Validation
     return { ok: false, error: 'body: must be an EventBridge event object or an array of them' };
   }
 
+  const routeOptions: RouteOptions = {
+    ...pipeline.routeOptions,
+    ...(principal.kind === 'token' ? { requestedBy: tokenIdentity(principal.token.name) } : {}),
+  };
   const routed: { event: ParsedEvent; decision: RouteDecision }[] = [];
   for (const { raw, at } of items) {
     const parsed = parseEvent(raw, at);
     if (!parsed.ok) return { ok: false, error: parsed.error };
+    const missing = missingScope(principal, parsed.event);
+    if (missing) {
+      const which = at.length ? `events[${at[1]}] (${parsed.event.envelope.source} / ${parsed.event.envelope['detail-type']})` : `${parsed.event.envelope.source} / ${parsed.event.envelope['detail-type']}`;
+      return { ok: false, error: `${which}: ${refusal(principal, missing)}`, forbidden: missing };
+    }
     try {
-      for (const decision of decisionsOf(routeEvent(parsed.event, pipeline.config, pipeline.routeOptions))) routed.push({ event: parsed.event, decision });
+      for (const decision of decisionsOf(routeEvent(parsed.event, pipeline.config, routeOptions))) routed.push({ event: parsed.event, decision });
     } catch (err) {
       if (err instanceof RouteValidationError) {
         const prefix = at.length ? `events[${at[1]}].` : '';

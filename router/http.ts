@@ -1,23 +1,26 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { RouterToken } from './authority';
 import { TemporalUnavailableError, type DispatchResult, type Dispatcher } from './dispatch';
 import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
+import { InFlightLimit, type Place } from './in-flight';
+import { BODY_LIMIT_BYTES, createListener, sendError, type HttpTimeouts } from './listener';
+import { cachedReadiness } from './readiness';
 
 /**
- * The router's HTTP API (PRODUCT.md, "Router HTTP API"). Authentication runs before the body is read:
- * an unauthenticated request is answered 401 and its connection closed, so its body is never read.
- * A sender that is slow with its headers or body is cut off with 408, an idle keep-alive connection is
- * closed, and a 503 (Temporal unavailable) comes within 2 s with Retry-After. Info logs carry counts
- * and event ids only: never the token, never an event body.
+ * The router's internal HTTP API (PRODUCT.md, "Router HTTP API"): POST /events, /healthz, /readyz,
+ * /metrics. Slack has a listener of its own when FLEETOPS_SLACK_PORT is set (router/app.ts).
+ *
+ * Authentication runs before the body is read: a request without one of the configured bearer tokens
+ * is answered 401 and its connection closed, so its body is never read; so is a request over the
+ * in-flight limit (503). A token acts within its scopes (router/authority.ts): a batch with one event
+ * its token may not send is answered 403 and nothing of it is carried out; one that would start or
+ * signal more workflows than the per-request limit is answered 413. A 503 (Temporal unavailable)
+ * comes within 2 s with Retry-After. Info logs carry counts, event ids and token names only: never a
+ * token, never an event body.
  */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+export { BODY_LIMIT_BYTES, type HttpTimeouts } from './listener';
 
-/** How long a client may take to send its headers, and its whole request (headers and body). */
-export const HEADERS_TIMEOUT_MS = 5_000;
-export const REQUEST_TIMEOUT_MS = 15_000;
-/** An idle keep-alive connection is closed after this; any connection idle this long (no bytes either way) too. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-export const IDLE_SOCKET_TIMEOUT_MS = 30_000;
 /** Seconds a sender should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 2;
 /**
@@ -26,6 +29,16 @@ export const RETRY_AFTER_SECONDS = 2;
  * batch that are answering (and the work left running after a 503).
  */
 export const HTTP_TEMPORAL_DEADLINE_MS = 1_800;
+/**
+ * Per request: workflows it may start or signal (the sum over its events; an AWS Health event names
+ * up to hundreds of instances, one drain each). 100 events × 10 workflows; a sender with more splits its batch.
+ */
+export const DEFAULT_MAX_WORKFLOWS_PER_REQUEST = 1_000;
+/**
+ * Requests worked on at once. Each runs up to 16 Temporal calls at a time (router/handle-events.ts),
+ * so 32 is up to 512 calls in flight from this edge.
+ */
+export const DEFAULT_MAX_REQUESTS_IN_FLIGHT = 32;
 /** After a call found Temporal unavailable, requests this soon after are answered 503 without a call. */
 const UNAVAILABLE_MEMORY_MS = 1_000;
 /**
@@ -47,16 +60,19 @@ function unansweredAfter(ms: number, answered: () => boolean, what: string): { p
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
-export interface HttpTimeouts {
-  headersMs: number;
-  requestMs: number;
-  keepAliveMs: number;
-  idleSocketMs: number;
+export interface HttpLimits {
+  /** Workflows one request may start or signal (413 over it). */
+  maxWorkflowsPerRequest: number;
+  /** Requests worked on at once (503 with Retry-After over it). */
+  maxRequestsInFlight: number;
 }
 
 export interface HttpOptions extends EventPipeline {
-  token: string;
-  /** The defaults above; tests shorten them. */
+  /** The bearer tokens POST /events accepts, each with its name and scopes (router/authority.ts). */
+  tokens: readonly RouterToken[];
+  /** The defaults above. */
+  limits?: Partial<HttpLimits>;
+  /** router/listener.ts has the defaults; tests shorten them. */
   timeouts?: Partial<HttpTimeouts>;
   /**
    * Dispatch work of requests already answered 503 at the deadline but still running; the router
@@ -76,47 +92,40 @@ export function bearerTokenMatches(header: string | undefined, token: string): b
   return timingSafeEqual(presented, digest(token)) && m !== null;
 }
 
-function sendError(reply: FastifyReply, status: number, error: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ error });
+/**
+ * The token an Authorization header presents, or undefined. Every token is compared, in constant
+ * time, whichever matched: the time taken says nothing about which token (or how much of one) was right.
+ */
+export function tokenOf(header: string | undefined, tokens: readonly { token: RouterToken; digest: Buffer }[]): RouterToken | undefined {
+  const m = /^Bearer ([^\s]+)$/i.exec(header ?? '');
+  const presented = digest(m ? m[1] : '');
+  let found: RouterToken | undefined;
+  for (const t of tokens) {
+    const same = timingSafeEqual(presented, t.digest);
+    if (same && m !== null && found === undefined) found = t.token;
+  }
+  return found;
+}
+
+/** What onRequest learnt about a request: its token and its in-flight place. */
+interface Admitted {
+  token: RouterToken;
+  place: Place;
 }
 
 export function createHttpServer(opts: HttpOptions): FastifyInstance {
   const { metrics, log } = opts;
+  const limits: HttpLimits = { maxWorkflowsPerRequest: DEFAULT_MAX_WORKFLOWS_PER_REQUEST, maxRequestsInFlight: DEFAULT_MAX_REQUESTS_IN_FLIGHT, ...opts.limits };
+  const tokens = opts.tokens.map((token) => ({ token, digest: digest(token.secret) }));
+  const inFlight = new InFlightLimit(limits.maxRequestsInFlight);
+  const admitted = new WeakMap<FastifyRequest, Admitted>();
   let unavailableAt = 0;
-  const t: HttpTimeouts = {
-    headersMs: HEADERS_TIMEOUT_MS,
-    requestMs: REQUEST_TIMEOUT_MS,
-    keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
-    idleSocketMs: IDLE_SOCKET_TIMEOUT_MS,
-    ...opts.timeouts,
-  };
-  const app = Fastify({
-    logger: false,
-    bodyLimit: BODY_LIMIT_BYTES,
-    // Nothing but JSON is accepted (see the onRequest check); keep the parser for it only.
-    return503OnClosing: true,
-    requestTimeout: t.requestMs,
-    keepAliveTimeout: t.keepAliveMs,
-    connectionTimeout: t.idleSocketMs,
-    // Node checks request and header deadlines every connectionsCheckingInterval (30 s by default):
-    // a slow sender would hold its socket that long past the deadline.
-    http: { headersTimeout: t.headersMs, connectionsCheckingInterval: Math.min(1_000, t.headersMs / 2) },
-    clientErrorHandler: (err, socket) => {
-      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
-      const timedOut = (err as NodeJS.ErrnoException).code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      if (timedOut) metrics.invalid.inc({ reason: 'timeout', transport: 'http' });
-      const [status, text, message] = timedOut
-        ? [408, 'Request Timeout', `request timeout: headers must arrive within ${t.headersMs / 1000} s and the whole request within ${t.requestMs / 1000} s`]
-        : [400, 'Bad Request', 'malformed HTTP request'];
-      const body = JSON.stringify({ error: message });
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    },
-  });
-  app.removeContentTypeParser('text/plain');
+  const app = createListener(metrics, opts.timeouts);
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.routeOptions.url !== '/events') return;
-    if (!bearerTokenMatches(req.headers.authorization, opts.token)) {
+    const token = tokenOf(req.headers.authorization, tokens);
+    if (!token) {
       metrics.invalid.inc({ reason: 'auth', transport: 'http' });
       log.warn({ ip: req.ip, hasAuthorization: req.headers.authorization !== undefined }, 'request rejected: missing or wrong bearer token');
       reply.header('www-authenticate', 'Bearer');
@@ -129,6 +138,17 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
       metrics.invalid.inc({ reason: 'content_type', transport: 'http' });
       return sendError(reply, 400, `content-type: must be application/json (got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'})`);
     }
+    const place = inFlight.tryAcquire();
+    if (!place) {
+      metrics.invalid.inc({ reason: 'busy', transport: 'http' });
+      log.warn({ token: token.name, inFlight: inFlight.inFlight }, 'request refused: too many requests in flight');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      reply.header('connection', 'close');
+      return sendError(reply, 503, `busy: ${limits.maxRequestsInFlight} requests are being worked on; retry later`);
+    }
+    // Answered or dropped, the request gives its place back (its dispatch work may hold it longer).
+    reply.raw.once('close', place.release);
+    admitted.set(req, { token, place });
   });
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
@@ -154,14 +174,24 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     return sendError(reply, 500, `internal error: ${err.message}`);
   });
 
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}`));
-
   app.post('/events', async (req, reply) => {
-    const validated = validateBody(opts, req.body);
+    const { token, place } = admitted.get(req) as Admitted;
+    const validated = validateBody(opts, req.body, { kind: 'token', token });
+    if (!validated.ok && validated.forbidden) {
+      metrics.invalid.inc({ reason: 'forbidden', transport: 'http' });
+      log.warn({ token: token.name, scope: validated.forbidden, error: validated.error }, 'events refused: the token lacks a scope');
+      return sendError(reply, 403, validated.error);
+    }
     if (!validated.ok) {
       metrics.invalid.inc({ reason: 'validation', transport: 'http' });
-      log.info({ error: validated.error }, 'events rejected: validation');
+      log.info({ token: token.name, error: validated.error }, 'events rejected: validation');
       return sendError(reply, 400, validated.error);
+    }
+    const workflows = validated.routed.filter((r) => r.decision.action !== 'ignore').length;
+    if (workflows > limits.maxWorkflowsPerRequest) {
+      metrics.invalid.inc({ reason: 'fan_out', transport: 'http' });
+      log.warn({ token: token.name, events: new Set(validated.routed.map((r) => r.event)).size, workflows }, 'events refused: too many workflows for one request');
+      return sendError(reply, 413, `events: would start or signal ${workflows} workflows; at most ${limits.maxWorkflowsPerRequest} per request (split the batch)`);
     }
     // An outage found a moment ago: answer at once instead of making every sender wait out the deadline.
     if (Date.now() - unavailableAt < UNAVAILABLE_MEMORY_MS) {
@@ -182,9 +212,11 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
       void settled.then(() => opts.background?.delete(settled));
       return call;
     };
+    place.hold();
     const work = dispatchAll({ ...opts, dispatcher }, validated.routed, 'http');
+    // The place stays taken until the work settles, answered or not: what runs on after a 503 counts.
     // Rejections of the batch are read by the race below, or (when the deadline wins) dropped here.
-    work.catch(() => undefined);
+    work.then(place.release, place.release);
     const deadline = unansweredAfter(NO_ANSWER_MS, () => answered, 'the start or signal');
     let results: DispatchResult[];
     try {
@@ -197,25 +229,19 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     }
     const counts: Record<string, number> = {};
     for (const r of results) counts[r.action] = (counts[r.action] ?? 0) + 1;
-    log.info({ events: results.length, ...counts }, 'events accepted');
+    log.info({ token: token.name, events: results.length, ...counts }, 'events accepted');
     log.debug({ results }, 'event results');
     return reply.code(202).send({ results });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
+  const readiness = cachedReadiness({ dispatcher: opts.dispatcher, log, callTimeoutMs: HTTP_TEMPORAL_DEADLINE_MS, answerWithinMs: NO_ANSWER_MS, background: opts.background });
   app.get('/readyz', async (_req, reply) => {
     reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     if (opts.isAccepting && !opts.isAccepting()) return sendError(reply, 503, 'shutting down');
-    let done = false;
-    const deadline = unansweredAfter(NO_ANSWER_MS, () => done, 'GetSystemInfo');
-    const asking = opts.dispatcher.ready(HTTP_TEMPORAL_DEADLINE_MS);
-    opts.background?.add(asking);
-    void asking.then(() => opts.background?.delete(asking));
-    const ready = await Promise.race([asking, deadline.promise.catch((err: Error) => ({ ok: false as const, error: err.message }))]);
-    done = true;
-    deadline.cancel();
-    if (!ready.ok) return sendError(reply, 503, `temporal unreachable: ${ready.error}`);
+    // Not why: the reason is in the log (router/readiness.ts); this endpoint answers anyone.
+    if (!(await readiness()).ok) return sendError(reply, 503, 'not ready: Temporal does not answer');
     reply.removeHeader('retry-after');
     return { status: 'ready' };
   });

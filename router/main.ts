@@ -1,9 +1,16 @@
 /**
  * The fleetops router process: HTTP API on FLEETOPS_ROUTER_HOST:FLEETOPS_ROUTER_PORT (127.0.0.1:8787)
- * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer.
+ * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer. With a `slack` config section and
+ * FLEETOPS_SLACK_PORT, Slack (/slack/*) is served on a listener of its own (FLEETOPS_SLACK_HOST,
+ * default FLEETOPS_ROUTER_HOST): the only one to expose to the internet. Without FLEETOPS_SLACK_PORT
+ * Slack shares the internal listener with /events and /metrics (the old layout: production should
+ * set it).
  *
  * Env (router/env.ts validates it; a bad value exits 2 naming the variable): FLEETOPS_CONFIG (config
- * path), FLEETOPS_ROUTER_TOKEN (required bearer token), Temporal connection settings as
+ * path), FLEETOPS_ROUTER_TOKEN (required: the bearer token named `default`, scopes deploy and
+ * incident; more tokens in the config's router.tokens), FLEETOPS_ROUTER_MAX_WORKFLOWS_PER_REQUEST
+ * (default 1000: more is 413), FLEETOPS_ROUTER_MAX_REQUESTS_IN_FLIGHT (default 32: more is 503
+ * with Retry-After), Temporal connection settings as
  * common/temporal-connection.ts resolves them (FLEETOPS_TEMPORAL_*, TEMPORAL_* with TLS / API key /
  * profile, then the config), FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun),
  * FLEETOPS_AWS_ENDPOINT (override config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT
@@ -19,6 +26,7 @@ import { setupTracing } from '../common/tracing';
 import { configPath, loadConfigOrExit } from '../config/load';
 import { createRouter } from './app';
 import { parseRouterEnv } from './env';
+import { routerTokens } from './tokens';
 
 const SHUTDOWN_BUDGET_MS = 9_000;
 
@@ -33,7 +41,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const env = parsedEnv.env;
-  const token = env.FLEETOPS_ROUTER_TOKEN;
+  const tokens = routerTokens(env.FLEETOPS_ROUTER_TOKEN, config);
+  if (!tokens.ok) {
+    process.stderr.write(`fleetops router: ${tokens.error}\n`);
+    process.exit(2);
+  }
   const target = resolveProcessTarget(config, configPath());
   const { namespace } = target;
   const host = env.FLEETOPS_ROUTER_HOST;
@@ -51,9 +63,11 @@ async function main(): Promise<void> {
     config,
     connection,
     namespace,
-    token,
+    tokens: tokens.tokens,
     log,
     routeOptions: { dryRun },
+    httpLimits: { maxWorkflowsPerRequest: env.FLEETOPS_ROUTER_MAX_WORKFLOWS_PER_REQUEST, maxRequestsInFlight: env.FLEETOPS_ROUTER_MAX_REQUESTS_IN_FLIGHT },
+    separateSlackListener: env.FLEETOPS_SLACK_PORT !== undefined,
     sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, maxInFlight: env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT } : undefined,
   });
 
@@ -85,8 +99,23 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await router.http.listen({ host, port });
+  const slackHost = env.FLEETOPS_SLACK_HOST ?? host;
+  if (router.slackHttp) await router.slackHttp.listen({ host: slackHost, port: env.FLEETOPS_SLACK_PORT });
+  else if (env.FLEETOPS_SLACK_PORT !== undefined) log.info('FLEETOPS_SLACK_PORT is set but the config has no slack section: no Slack listener');
+  else if (config.slack) log.warn({ port }, 'Slack is served on the internal listener, beside /events and /metrics: set FLEETOPS_SLACK_PORT to give it a listener of its own');
   await router.start();
-  log.info({ url: `http://${host}:${port}`, temporal: describeTarget(target), sqs: queueUrl ?? null, dryRun, tracing: tracing.enabled }, 'router listening');
+  log.info(
+    {
+      url: `http://${host}:${port}`,
+      slack: router.slackHttp ? `http://${slackHost}:${env.FLEETOPS_SLACK_PORT}` : null,
+      tokens: tokens.tokens.map((t) => ({ name: t.name, scopes: t.scopes })),
+      temporal: describeTarget(target),
+      sqs: queueUrl ?? null,
+      dryRun,
+      tracing: tracing.enabled,
+    },
+    'router listening',
+  );
   // Say once, at start, why Temporal cannot be reached (a TLS or API key setting), not only "503".
   const ready = await router.dispatcher.ready();
   if (!ready.ok) log.warn({ temporal: describeTarget(target) }, `temporal not reachable yet: ${await explainConnectError(new Error(ready.error), target)}`);

@@ -99,6 +99,11 @@ export const decisionsOf = (r: RouteResult): RouteDecision[] => (r.action === 'e
 export interface RouteOptions {
   /** Start every workflow with `dryRun: true` (the local demo, drills). */
   dryRun?: boolean;
+  /**
+   * Who requests a deploy, over the event's `requestedBy`: the HTTP edge sets its token's identity
+   * (`token:<name>`), so a token cannot request in someone else's name. Unset on the events queue.
+   */
+  requestedBy?: string;
 }
 
 /** A detail that is well-formed but refers to something the config does not know; answered with 400. */
@@ -413,7 +418,7 @@ function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>
     service: d.service,
     ...(d.image !== undefined ? { image: d.image } : {}),
     ...(d.taskDefinition !== undefined ? { taskDefinition: d.taskDefinition } : {}),
-    requestedBy: d.requestedBy ?? `router:${event.envelope.id}`,
+    requestedBy: opts.requestedBy ?? d.requestedBy ?? `router:${event.envelope.id}`,
     ...(d.force ? { force: true } : {}),
     ...dryRunOf(opts, d.dryRun),
   };

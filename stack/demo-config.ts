@@ -18,6 +18,8 @@ export interface RenderInputs {
   seeded: ConfigInputs;
   /** The Slack app's section (stack/demo-slack.ts): the stand-in's URL, the secrets' files. */
   slack?: Record<string, unknown>;
+  /** The router's tokens beyond FLEETOPS_ROUTER_TOKEN (the `router` section: config/router.ts). */
+  router?: Record<string, unknown>;
   /** Two accounts (stack/member-demo.ts): the worker's own account, and the member cluster's section. */
   member?: { ownAccount: string; name: string; cluster: Record<string, unknown> };
 }
@@ -74,6 +76,7 @@ export function renderDemoConfig(inputs: RenderInputs, templatePath = DEMO_CONFI
   }
 
   if (inputs.slack) doc.set('slack', doc.createNode(inputs.slack));
+  if (inputs.router) doc.set('router', doc.createNode(inputs.router));
   if (inputs.member) {
     doc.setIn(['aws', 'account'], inputs.member.ownAccount);
     doc.setIn(['clusters', inputs.member.name], doc.createNode(inputs.member.cluster));

@@ -23,6 +23,8 @@ export const STACK_PORTS = {
   /** moto, behind the simulator (simulator/main.ts). */
   motoPort: { env: 'FLEETOPS_MOTO_PORT', makeUp: 'free' },
   routerPort: { env: 'FLEETOPS_ROUTER_PORT', makeUp: 8787 },
+  /** The router's Slack listener (/slack/* only): the one a tunnel from Slack would point at. */
+  slackPort: { env: 'FLEETOPS_SLACK_PORT', makeUp: 8788 },
   /** The worker's Prometheus port; 0 set explicitly disables it. */
   workerMetricsPort: { env: 'FLEETOPS_WORKER_METRICS_PORT', makeUp: 9464 },
 } as const satisfies Record<string, { env: string; makeUp: number | 'free' }>;

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const { url: responseUrl } = (await minted.json()) as { url: string };
   const body = blockActionsBody({ userId: user, channelId: gate.channel, messageTs: gate.ts, threadTs: gate.thread_ts, actionId, value, responseUrl });
   const req = signed(stack.slack.signingSecret, body, 'application/x-www-form-urlencoded');
-  const res = await fetch(`${stack.router.url}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
+  const res = await fetch(`${stack.slack.url}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
   process.stdout.write(`${res.status} ${decision} as ${user} on ${gate.ts}\n`);
 }
 

@@ -10,7 +10,12 @@ export const stackFileSchema = z
   .object({
     temporal: z.object({ address: z.string().min(1), namespace: z.string().min(1), ui: z.url() }).strict(),
     aws: z.object({ endpoint: z.url(), region: z.string().min(1), eventsQueueUrl: z.url(), deadLetterQueueUrl: z.url() }).strict(),
-    router: z.object({ url: z.url(), token: z.string().min(16) }).strict(),
+    /**
+     * The router's internal listener and two tokens: `token` (FLEETOPS_ROUTER_TOKEN: deploy and
+     * incident) and `awsEventsToken` (the aws-events scope: AWS-source envelopes over HTTP, as a
+     * replay or a test would post them; they normally arrive through the events queue).
+     */
+    router: z.object({ url: z.url(), token: z.string().min(16), awsEventsToken: z.string().min(16) }).strict(),
     demo: z
       .object({
         cluster: z.string().min(1),
@@ -19,8 +24,8 @@ export const stackFileSchema = z
         alarms: z.object({ scaleOut: z.string().min(1), scaleIn: z.string().min(1), incident: z.string().min(1) }).strict(),
       })
       .strict(),
-    /** The Slack app: the secret its requests are signed with, and the Web API stand-in's record (GET). */
-    slack: z.object({ signingSecret: z.string().min(16), messagesUrl: z.url() }).strict(),
+    /** The Slack app: its listener (POST <url>/slack/events), the secret its requests are signed with, and the Web API stand-in's record (GET). */
+    slack: z.object({ url: z.url(), signingSecret: z.string().min(16), messagesUrl: z.url() }).strict(),
   })
   .strict();
 

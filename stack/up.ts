@@ -4,7 +4,7 @@
  *   temporal   Temporal dev server + Web UI, state in <run>/temporal.sqlite (survives a restart)
  *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)
  *   worker     workers/main.ts, polling fleetops-critical and fleetops
- *   router     router/main.ts, HTTP events API with a generated token, consuming the events queue
+ *   router     router/main.ts, HTTP events API with generated tokens, consuming the events queue; Slack on a listener of its own
  *
  * The AWS-side kit (deploy/aws/fleetops-events.yaml) is deployed into the emulator with CloudFormation,
  * as into an account: EventBridge rules deliver what the simulator publishes (interruption warnings,
@@ -19,7 +19,7 @@
  *
  * Env: the ports in stack/ports.ts (FLEETOPS_TEMPORAL_PORT, FLEETOPS_TEMPORAL_HTTP_PORT,
  * FLEETOPS_TEMPORAL_METRICS_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_MOTO_PORT,
- * FLEETOPS_ROUTER_PORT, FLEETOPS_WORKER_METRICS_PORT), FLEETOPS_RUN_DIR (default .run),
+ * FLEETOPS_ROUTER_PORT, FLEETOPS_SLACK_PORT, FLEETOPS_WORKER_METRICS_PORT), FLEETOPS_RUN_DIR (default .run),
  * FLEETOPS_ROUTER_TOKEN (else generated), FLEETOPS_AWS_REGION (default us-east-1),
  * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console).
  */
@@ -87,7 +87,12 @@ async function main(): Promise<void> {
   const temporalUi = `http://${s.host}:${s.temporalUiPort}`;
   const awsEndpoint = `http://${s.host}:${s.awsPort}`;
   const routerUrl = `http://${s.host}:${s.routerPort}`;
+  const slackUrl = `http://${s.host}:${s.slackPort}`;
   const routerToken = s.routerToken ?? randomBytes(24).toString('base64url');
+  // A second token, with the aws-events scope only: AWS-source envelopes over HTTP (replays, tests).
+  // In a file beside the config (0600), which names it with tokenFile, as the Slack secrets are.
+  const awsEventsToken = randomBytes(24).toString('base64url');
+  const awsEventsTokenFile = join(s.runDir, 'router-aws-events-token');
   const configPath = join(s.runDir, 'fleetops.yaml');
 
   // The emulator accepts any credentials; fixed fake ones keep a developer's real AWS credentials
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
     FLEETOPS_ROUTER_PORT: String(s.routerPort),
     FLEETOPS_ROUTER_HOST: s.host,
     FLEETOPS_ROUTER_TOKEN: routerToken,
+    FLEETOPS_SLACK_PORT: String(s.slackPort),
     FLEETOPS_WORKER_METRICS_PORT: String(s.workerMetricsPort),
     FLEETOPS_RUN_DIR: s.runDir,
     FLEETOPS_MOTO_LOG: join(s.logDir, 'moto.log'),
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
     const slackFiles = { signingSecretFile: join(s.runDir, 'slack-signing-secret'), botTokenFile: join(s.runDir, 'slack-bot-token') };
     writeFileSync(slackFiles.signingSecretFile, slackSecrets.signingSecret, { mode: 0o600 });
     writeFileSync(slackFiles.botTokenFile, slackSecrets.botToken, { mode: 0o600 });
+    writeFileSync(awsEventsTokenFile, awsEventsToken, { mode: 0o600 });
     slack = await startSlackStandIn({ host: s.host, ...demoSlackWorkspace(slackSecrets.botToken) });
     writeDemoConfig(configPath, {
       awsEndpoint,
@@ -239,6 +246,7 @@ async function main(): Promise<void> {
       postmortemDir: join(s.runDir, 'postmortems'),
       seeded: inputs,
       slack: demoSlackSection({ apiUrl: slack.apiUrl, ...slackFiles }),
+      router: { tokens: [{ name: 'aws-events', scopes: ['aws-events'], tokenFile: awsEventsTokenFile }] },
       ...(s.accounts === 2 ? { member: { ownAccount: DEFAULT_ACCOUNT, name: MEMBER_DEMO.cluster, cluster: memberClusterConfig() } } : {}),
     });
 
@@ -263,9 +271,9 @@ async function main(): Promise<void> {
     const stackFile: StackFile = {
       temporal: { address: temporalAddress, namespace: s.namespace, ui: temporalUi },
       aws: { endpoint: awsEndpoint, region: s.region, ...queues },
-      router: { url: routerUrl, token: routerToken },
+      router: { url: routerUrl, token: routerToken, awsEventsToken },
       demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
-      slack: { signingSecret: slackSecrets.signingSecret, messagesUrl: slack.messagesUrl },
+      slack: { url: slackUrl, signingSecret: slackSecrets.signingSecret, messagesUrl: slack.messagesUrl },
     };
     const stackPath = join(s.runDir, 'stack.json');
     writeStackFile(stackPath, stackFile);
@@ -274,8 +282,8 @@ async function main(): Promise<void> {
     print(`${READY_MARKER} in ${seconds(Date.now() - startedAt)}`);
     print(`  Temporal Web UI  ${temporalUi}   (gRPC ${temporalAddress}, namespace ${s.namespace})`);
     print(`  AWS endpoint     ${awsEndpoint}   (${s.region}; cluster ${DEMO.cluster}, service ${DEMO.service})`);
-    print(`  router           ${routerUrl}   (token in ${stackPath}); consumes ${queues.eventsQueueUrl}`);
-    print(`  slack app        ${routerUrl}/slack/events   (signing secret in stack.json; Web API stand-in's record: ${slack.messagesUrl})`);
+    print(`  router           ${routerUrl}   (tokens in ${stackPath}); consumes ${queues.eventsQueueUrl}`);
+    print(`  slack app        ${slackUrl}/slack/events   (its own listener; signing secret in stack.json; Web API stand-in's record: ${slack.messagesUrl})`);
     print(`  config           ${configPath}`);
     print(`  logs             ${s.logDir}/<name>.log; notifications in ${join(s.runDir, 'notifications.log')}`);
     print('  Ctrl-C stops everything.');

@@ -21,6 +21,8 @@ import type { CommandRunner } from '../program';
  * FLEETOPS_EVENTS_QUEUE_URL, else the local stack's .run/stack.json. AWS region and endpoint come from
  * the config (--config / FLEETOPS_CONFIG) or the stack file, FLEETOPS_AWS_ENDPOINT overriding; the
  * router from --router-url / FLEETOPS_ROUTER_URL with FLEETOPS_ROUTER_TOKEN, or the stack file.
+ * What the dead-letter queue holds is mostly AWS events: the token must have the router's aws-events
+ * scope (the local stack's router.awsEventsToken; FLEETOPS_ROUTER_TOKEN's `default` token has not).
  */
 export function registerEventsCommands(program: Command, run: CommandRunner): void {
   const events = program.command('events').description('the events path: dead-letter queue');
@@ -30,7 +32,7 @@ export function registerEventsCommands(program: Command, run: CommandRunner): vo
     .option('--dlq-url <url>', 'the dead-letter queue (default: from the events queue\'s redrive policy)')
     .option('--queue-url <url>', 'the events queue (default: FLEETOPS_EVENTS_QUEUE_URL or .run/stack.json)')
     .option('--replay', 'POST each message to the router and delete the ones it accepts')
-    .option('--router-url <url>', 'the router (default: FLEETOPS_ROUTER_URL or .run/stack.json); token from FLEETOPS_ROUTER_TOKEN')
+    .option('--router-url <url>', 'the router (default: FLEETOPS_ROUTER_URL or .run/stack.json); token from FLEETOPS_ROUTER_TOKEN (a token with the aws-events scope)')
     .action(run(dlqCommand));
 }
 
@@ -43,7 +45,7 @@ interface DlqOptions {
 
 const stackFileSchema = z.looseObject({
   aws: z.looseObject({ endpoint: z.string().optional(), region: z.string().optional(), eventsQueueUrl: z.string().optional(), deadLetterQueueUrl: z.string().optional() }).optional(),
-  router: z.looseObject({ url: z.string().optional(), token: z.string().optional() }).optional(),
+  router: z.looseObject({ url: z.string().optional(), token: z.string().optional(), awsEventsToken: z.string().optional() }).optional(),
 });
 type StackFacts = z.infer<typeof stackFileSchema>;
 
@@ -155,8 +157,9 @@ async function dlqCommand(ctx: CommandContext, cmd: Command): Promise<void> {
 async function replay(ctx: CommandContext, sqs: SQSClient, dlqUrl: string, opts: DlqOptions, stack: StackFacts): Promise<void> {
   const env = ctx.io.env;
   const routerUrl = (opts.routerUrl ?? env.FLEETOPS_ROUTER_URL ?? stack.router?.url)?.replace(/\/$/, '');
-  const token = env.FLEETOPS_ROUTER_TOKEN ?? stack.router?.token;
-  if (!routerUrl || !token) throw usageError('--replay needs the router: --router-url (or FLEETOPS_ROUTER_URL) and FLEETOPS_ROUTER_TOKEN, or a local stack (.run/stack.json)');
+  // AWS events need a token with the aws-events scope: the stack's, not its default token.
+  const token = env.FLEETOPS_ROUTER_TOKEN ?? stack.router?.awsEventsToken ?? stack.router?.token;
+  if (!routerUrl || !token) throw usageError('--replay needs the router: --router-url (or FLEETOPS_ROUTER_URL) and FLEETOPS_ROUTER_TOKEN (with the aws-events scope), or a local stack (.run/stack.json)');
   const replayed: { messageId: string; results: unknown }[] = [];
   const left: { messageId: string; status: number; error: string }[] = [];
   const handled = new Set<string>();

@@ -8,7 +8,7 @@ import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld, newInstanceId } from '../router/fixtures';
-import { startTestRouter, TEST_TOKEN, type TestRouter } from '../router/router-harness';
+import { AWS_EVENTS_TEST_TOKEN, startTestRouter, type TestRouter } from '../router/router-harness';
 import { createQueues, depth, type Queues } from '../router/sqs-harness';
 import { cli, parseJson } from './helpers';
 
@@ -92,7 +92,7 @@ describe('fleetops events dlq', () => {
   });
 
   it('--replay sends every message through the router, deletes the accepted ones and leaves the refused one, exit 1', async () => {
-    const r = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl, '--replay', '--router-url', router.url, '--json'], { ...cliEnv(), FLEETOPS_ROUTER_TOKEN: TEST_TOKEN });
+    const r = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl, '--replay', '--router-url', router.url, '--json'], { ...cliEnv(), FLEETOPS_ROUTER_TOKEN: AWS_EVENTS_TEST_TOKEN });
     expect(r.code).toBe(1);
     const out = parseJson<{ replayed: { messageId: string; results: { eventId: string; action: string; workflowId: string }[] }[]; left: { error: string; status: number }[] }>(r.stdout);
     expect(out.replayed.flatMap((m) => m.results).map((x) => [x.eventId, x.action, x.workflowId]).sort()).toEqual(

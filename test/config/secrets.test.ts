@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../config/load';
+import { routerTokens } from '../../router/tokens';
 import { ROOT } from '../harness/paths';
 
 /**
@@ -158,5 +159,56 @@ describe('YAML errors', () => {
     expect(status).toBe(2);
     expect(stderr).toMatch(/broken\.yaml: not valid YAML: .* at line \d+, column \d+/);
     expect(stderr).not.toContain(TOKEN);
+  });
+});
+
+describe('router tokens (router.tokens)', () => {
+  const SECRET = 'release-bot-token-0123456789abcdef';
+  const withTokens = (tokens: unknown[]) => ({ ...valid(), router: { tokens } });
+
+  test('a ${ENV_VAR} reference or tokenFile, never a literal, never echoed; named, scoped, and distinct', () => {
+    const cfg = parseConfig(withTokens([{ name: 'release-bot', scopes: ['deploy'], token: '${BOT_TOKEN}' }]), 'test.yaml', { env: { BOT_TOKEN: SECRET } });
+    expect(cfg.router.tokens).toEqual([{ name: 'release-bot', scopes: ['deploy'], secret: SECRET }]);
+    writeFileSync(join(dir, 'oncall-token'), `${SECRET}-oncall\n`);
+    expect(parseConfig(withTokens([{ name: 'oncall', scopes: ['deploy', 'force'], tokenFile: 'oncall-token' }]), 'test.yaml', { env: {}, baseDir: dir }).router.tokens[0]?.secret).toBe(`${SECRET}-oncall`);
+    expect(parseConfig(valid(), 'test.yaml', { env: {} }).router.tokens).toEqual([]);
+
+    const literal = errorOf(withTokens([{ name: 'release-bot', scopes: ['deploy'], token: SECRET }]));
+    expect(literal.issues).toEqual([{ path: 'router.tokens[0].token', message: 'must be a ${ENV_VAR} reference (or use tokenFile): secrets do not belong in the config file' }]);
+    expect(literal.message).not.toContain(SECRET);
+
+    expect(errorOf(withTokens([{ name: 'x', scopes: ['deploy'], token: '${SHORT}' }]), { SHORT: 'short' }).issues).toEqual([
+      { path: 'router.tokens[0].token', message: 'must be a secret of at least 16 characters' },
+    ]);
+    expect(errorOf(withTokens([{ name: 'default', scopes: ['deploy'], token: '${T}' }]), { T: SECRET }).issues).toEqual([
+      { path: 'router.tokens[0].name', message: '"default" is FLEETOPS_ROUTER_TOKEN\'s name' },
+    ]);
+    expect(errorOf(withTokens([{ name: 'x', scopes: ['root'], token: '${T}' }]), { T: SECRET }).issues[0]?.path).toBe('router.tokens[0].scopes[0]');
+    expect(errorOf(withTokens([{ name: 'x', scopes: [], token: '${T}' }]), { T: SECRET }).issues[0]?.path).toBe('router.tokens[0].scopes');
+    const twice = errorOf(
+      withTokens([
+        { name: 'a', scopes: ['deploy'], token: '${T}' },
+        { name: 'a', scopes: ['incident'], token: '${U}' },
+        { name: 'b', scopes: ['incident'], token: '${T}' },
+      ]),
+      { T: SECRET, U: `${SECRET}-u` },
+    );
+    expect(twice.issues).toEqual([
+      { path: 'router.tokens[1].name', message: 'tokens[0] is named "a" too' },
+      { path: 'router.tokens[2]', message: 'has the same value as tokens[0]: each token needs its own' },
+    ]);
+    expect(twice.message).not.toContain(SECRET);
+  });
+
+  test("the router refuses a config token with FLEETOPS_ROUTER_TOKEN's value, and names the default token first", () => {
+    const cfg = parseConfig(withTokens([{ name: 'release-bot', scopes: ['deploy'], token: '${BOT_TOKEN}' }]), 'test.yaml', { env: { BOT_TOKEN: SECRET } });
+    expect(routerTokens(SECRET, cfg)).toEqual({ ok: false, error: 'router.tokens: "release-bot" has the same value as FLEETOPS_ROUTER_TOKEN: each token needs its own' });
+    expect(routerTokens('the-default-token-0123456789', cfg)).toEqual({
+      ok: true,
+      tokens: [
+        { name: 'default', secret: 'the-default-token-0123456789', scopes: ['deploy', 'incident'] },
+        { name: 'release-bot', secret: SECRET, scopes: ['deploy'] },
+      ],
+    });
   });
 });

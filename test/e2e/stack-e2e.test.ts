@@ -349,6 +349,9 @@ describe('local stack (make up)', () => {
       deadLetterQueueUrl: `http://127.0.0.1:${ports.aws}/123456789012/fleetops-events-dlq`,
     });
     expect(stack.router.url).toBe(`http://127.0.0.1:${ports.router}`);
+    expect(stack.router.awsEventsToken).not.toBe(stack.router.token);
+    expect(stack.slack.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.slack.url).not.toBe(stack.router.url);
     expect(stack.demo).toMatchObject({
       cluster: 'demo',
       service: 'web',
@@ -413,7 +416,7 @@ describe('local stack (make up)', () => {
     expect(alarms.MetricAlarms?.map((a) => a.AlarmName).sort()).toEqual(Object.values(stack.demo.alarms).sort());
   });
 
-  it('runs the router with the generated token', async () => {
+  it('runs the router with the generated tokens: the default one may not send AWS events, the aws-events one may', async () => {
     expect((await fetch(`${stack.router.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${stack.router.url}/readyz`)).status).toBe(200);
     // An alarm no route matches: proves the token is accepted without starting a workflow.
@@ -440,7 +443,9 @@ describe('local stack (make up)', () => {
         body: JSON.stringify(event),
       });
     expect((await post('wrong-token-wrong-token')).status).toBe(401);
-    const accepted = await post(stack.router.token);
+    const refused = await post(stack.router.token);
+    expect({ status: refused.status, body: await refused.json() }).toEqual({ status: 403, body: { error: 'aws.cloudwatch / CloudWatch Alarm State Change: token "default" lacks the aws-events scope' } });
+    const accepted = await post(stack.router.awsEventsToken);
     const body = await accepted.text();
     expect({ status: accepted.status, body: JSON.parse(body) }).toMatchObject({
       status: 202,
@@ -457,10 +462,14 @@ describe('local stack (make up)', () => {
     const body = slashCommandBody({ text: 'status web', userId: people.alice, channelId: channels.ops, responseUrl });
     const send = (secret: string) => {
       const req = signed(secret, body, 'application/x-www-form-urlencoded');
-      return fetch(`${stack.router.url}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
+      return fetch(`${stack.slack.url}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
     };
     expect((await send('not-the-stack-secret')).status).toBe(401);
     expect((await send(stack.slack.signingSecret)).status).toBe(200);
+    // Slack has a listener of its own: the internal one (events, metrics) serves no /slack/*, and it serves nothing else.
+    const internal = signed(stack.slack.signingSecret, body, 'application/x-www-form-urlencoded');
+    expect((await fetch(`${stack.router.url}/slack/events`, { method: 'POST', headers: internal.headers, body: internal.body })).status).toBe(404);
+    expect((await fetch(`${stack.slack.url}/metrics`)).status).toBe(404);
     const answer = await until('the answer at slack.messagesUrl', async () => {
       const { messages } = (await (await fetch(stack.slack.messagesUrl)).json()) as { messages: { via: string; ephemeralTo?: string; text?: string }[] };
       return messages.find((m) => m.via === 'response_url' && m.ephemeralTo === people.alice);

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld } from './fixtures';
-import { metricValue, startTestRouter, TEST_TOKEN, type TestRouter } from './router-harness';
+import { ALL_SCOPES_TEST_TOKEN, AWS_EVENTS_TEST_TOKEN, metricValue, startTestRouter, TEST_TOKEN, type TestRouter } from './router-harness';
 
 /**
  * Malformed and hostile requests: each gets its status and a `{"error"}` body naming what is wrong,
@@ -20,7 +20,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+/** A token with every scope: these cases are about the request, not what its token may do (those are below). */
+const auth = { authorization: `Bearer ${ALL_SCOPES_TEST_TOKEN}` };
 const json = { 'content-type': 'application/json' };
 const good = () => world.event('spot-interruption-warning');
 const withField = (field: string, value: unknown) => JSON.stringify({ ...good(), [field]: value });
@@ -30,12 +31,20 @@ const withDetail = (field: string, value: unknown) => {
   return JSON.stringify(e);
 };
 const deeplyNested = '['.repeat(50_000) + ']'.repeat(50_000);
+/** FLEETOPS_ROUTER_TOKEN's part (`default`: deploy and incident) and the stack's aws-events token. */
+const defaultToken = { ...json, authorization: `Bearer ${TEST_TOKEN}` };
+const awsToken = { ...json, authorization: `Bearer ${AWS_EVENTS_TEST_TOKEN}` };
+const forced = () => {
+  const e = world.event('deploy-requested');
+  e.detail.force = true;
+  return e;
+};
 
 interface Case {
   name: string;
   headers: Record<string, string>;
   body: string | Buffer;
-  status: 400 | 401 | 413;
+  status: 400 | 401 | 403 | 413;
   error: RegExp;
   reason: string;
 }
@@ -43,9 +52,9 @@ interface Case {
 const cases: Case[] = [
   { name: 'no Authorization header', headers: json, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
   { name: 'wrong token', headers: { ...json, authorization: 'Bearer not-the-token-at-all-xxxxxx' }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
-  { name: 'token with one extra character', headers: { ...json, authorization: `Bearer ${TEST_TOKEN}x` }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
-  { name: 'token prefix only', headers: { ...json, authorization: `Bearer ${TEST_TOKEN.slice(0, 10)}` }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
-  { name: 'Basic scheme carrying the token', headers: { ...json, authorization: `Basic ${TEST_TOKEN}` }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
+  { name: 'token with one extra character', headers: { ...json, authorization: `Bearer ${ALL_SCOPES_TEST_TOKEN}x` }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
+  { name: 'token prefix only', headers: { ...json, authorization: `Bearer ${ALL_SCOPES_TEST_TOKEN.slice(0, 10)}` }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
+  { name: 'Basic scheme carrying the token', headers: { ...json, authorization: `Basic ${ALL_SCOPES_TEST_TOKEN}` }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
   { name: 'Bearer without a token', headers: { ...json, authorization: 'Bearer ' }, body: JSON.stringify(good()), status: 401, error: /bearer token/, reason: 'auth' },
   { name: 'content-type text/plain', headers: { ...auth, 'content-type': 'text/plain' }, body: JSON.stringify(good()), status: 400, error: /^content-type: must be application\/json/, reason: 'content_type' },
   { name: 'form-encoded body', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1', status: 400, error: /^content-type:/, reason: 'content_type' },
@@ -75,6 +84,18 @@ const cases: Case[] = [
   },
   { name: 'Deploy Requested for a service the config does not have', headers: { ...auth, ...json }, body: JSON.stringify({ ...world.event('deploy-requested'), detail: { cluster: world.cluster, service: 'ghost', image: 'x:1' } }), status: 400, error: /^detail\.service: no service "ghost"/, reason: 'validation' },
   { name: '50,000 levels of nesting', headers: { ...auth, ...json }, body: deeplyNested, status: 400, error: /^events\[0\]: /, reason: 'validation' },
+  // What a token may not do: refused whole, before anything is dispatched (the last test checks nothing was).
+  { name: 'default token: a spot interruption warning', headers: defaultToken, body: JSON.stringify(good()), status: 403, error: /^aws\.ec2 \/ EC2 Spot Instance Interruption Warning: token "default" lacks the aws-events scope$/, reason: 'forbidden' },
+  { name: 'default token: a scale-in alarm', headers: defaultToken, body: JSON.stringify(world.event('alarm-state-change', { alarmName: world.alarms.scaleIn })), status: 403, error: /lacks the aws-events scope/, reason: 'forbidden' },
+  { name: 'default token: an AWS Health event', headers: defaultToken, body: JSON.stringify(world.event('health-event')), status: 403, error: /lacks the aws-events scope/, reason: 'forbidden' },
+  { name: 'default token: an AWS source the router does not route', headers: defaultToken, body: JSON.stringify({ ...good(), source: 'aws.s3', 'detail-type': 'Object Created' }), status: 403, error: /lacks the aws-events scope/, reason: 'forbidden' },
+  { name: 'default token: an AWS source in capitals', headers: defaultToken, body: JSON.stringify({ ...good(), source: 'AWS.ec2' }), status: 403, error: /lacks the aws-events scope/, reason: 'forbidden' },
+  { name: 'default token: a forced deploy', headers: defaultToken, body: JSON.stringify(forced()), status: 403, error: /^fleetops \/ Deploy Requested: token "default" lacks the force scope$/, reason: 'forbidden' },
+  { name: 'default token: an incident, then a spot warning in one batch', headers: defaultToken, body: JSON.stringify([world.event('incident-declared'), good()]), status: 403, error: /^events\[1\] \(aws\.ec2 \/ EC2 Spot Instance Interruption Warning\): token "default" lacks the aws-events scope$/, reason: 'forbidden' },
+  { name: 'default token: a deploy, then a forced one in one batch', headers: defaultToken, body: JSON.stringify([world.event('deploy-requested'), forced()]), status: 403, error: /^events\[1\] .*lacks the force scope$/, reason: 'forbidden' },
+  { name: 'aws-events token: Incident Declared', headers: awsToken, body: JSON.stringify(world.event('incident-declared')), status: 403, error: /token "aws-events" lacks the incident scope/, reason: 'forbidden' },
+  { name: 'aws-events token: Deploy Requested', headers: awsToken, body: JSON.stringify(world.event('deploy-requested')), status: 403, error: /token "aws-events" lacks the deploy scope/, reason: 'forbidden' },
+  { name: 'aws-events token: 99 spot warnings and a forced deploy last', headers: awsToken, body: JSON.stringify([...Array.from({ length: 99 }, good), forced()]), status: 403, error: /^events\[99\] .*lacks the deploy scope$/, reason: 'forbidden' },
   { name: 'body over 1 MiB', headers: { ...auth, ...json }, body: JSON.stringify({ ...good(), padding: 'x'.repeat(1024 * 1024) }), status: 413, error: /^body: larger than 1048576 bytes/, reason: 'too_large' },
 ];
 

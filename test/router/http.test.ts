@@ -15,7 +15,7 @@ import { parseEvent } from '../../router/events';
 import { until } from '../harness/poll';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
-import { metricValue, startedWith, startTestRouter, TEST_TOKEN, type TestRouter } from './router-harness';
+import { AWS_EVENTS_TEST_TOKEN, bearer, metricValue, startedWith, startTestRouter, TEST_TOKEN, TEST_TOKENS, type TestRouter } from './router-harness';
 
 let env: TestWorkflowEnvironment;
 const world = createTestWorld();
@@ -164,7 +164,8 @@ describe('every event kind routed against the dev server', () => {
     expect((await router.post(deploy)).body.results[0]).toEqual({ eventId: deploy.id, action: 'started', workflowId: id });
     expect(await describeStarted(id)).toMatchObject({ type: 'canaryDeploy', taskQueue: 'fleetops', kind: 'deploy', cluster: world.cluster, service: world.service });
     const { args } = await startedWith(handle(id));
-    expect(args).toEqual([{ cluster: world.cluster, service: world.service, image: deploy.detail.image, requestedBy: 'alice' }]);
+    // Over HTTP the requester is the token (the harness posts with the one named `ops`), not the body's `alice`.
+    expect(args).toEqual([{ cluster: world.cluster, service: world.service, image: deploy.detail.image, requestedBy: 'token:ops' }]);
 
     const second = world.event('deploy-requested');
     second.detail.image = 'web:other';
@@ -257,6 +258,102 @@ describe('dedupe', () => {
   });
 });
 
+/** No workflow with this id, running or closed: the refused request started nothing. */
+async function neverStarted(id: string): Promise<void> {
+  await expect(handle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+}
+
+/** An AWS Health scheduled change naming `n` fresh instances: one drain each. */
+function healthEventFor(w: ReturnType<typeof createTestWorld>, n: number): { event: Envelope; instances: string[] } {
+  const event = w.event('health-event');
+  const instances = Array.from({ length: n }, newInstanceId);
+  event.resources = [];
+  event.detail.affectedEntities = instances.map((entityValue) => ({ entityValue, status: 'IMPAIRED' }));
+  return { event, instances };
+}
+
+describe('what a token may make the router do', () => {
+  // A world of its own: its deploy and incident ids are started nowhere else.
+  const own = createTestWorld();
+  let scoped: TestRouter;
+  const deployId = `deploy-${own.cluster}-${own.service}`;
+  const received = () => metricValue(scoped, 'fleetops_router_events_received_total');
+
+  beforeAll(async () => {
+    scoped = await startTestRouter(own, env.connection, { httpLimits: { maxWorkflowsPerRequest: 5 } });
+  });
+  afterAll(async () => {
+    await scoped?.stop();
+  });
+
+  it('the default token may not send an AWS event: 403 naming aws-events, no drain started', async () => {
+    const e = own.event('spot-interruption-warning');
+    const res = await scoped.post(e, bearer(TEST_TOKEN));
+    expect(res).toMatchObject({ status: 403, body: { error: 'aws.ec2 / EC2 Spot Instance Interruption Warning: token "default" lacks the aws-events scope' } });
+    await neverStarted(`drain-${e.detail['instance-id'] as string}`);
+    // The same event with the aws-events token is carried out.
+    expect((await scoped.post(e, bearer(AWS_EVENTS_TEST_TOKEN))).body.results[0]).toMatchObject({ action: 'started' });
+  });
+
+  it('a forced deploy without the force scope: 403, no deploy started', async () => {
+    const e = own.event('deploy-requested');
+    e.detail.force = true;
+    const before = await received();
+    expect(await scoped.post(e, bearer(TEST_TOKEN))).toMatchObject({ status: 403, body: { error: 'fleetops / Deploy Requested: token "default" lacks the force scope' } });
+    await neverStarted(deployId);
+    expect(await received()).toBe(before);
+  });
+
+  it("a deploy's requester is the token, whatever requestedBy says", async () => {
+    const e = own.event('deploy-requested');
+    e.detail.requestedBy = 'the-cto';
+    expect((await scoped.post(e, bearer(TEST_TOKEN))).body.results[0]).toEqual({ eventId: e.id, action: 'started', workflowId: deployId });
+    try {
+      expect((await startedWith(handle(deployId))).args).toEqual([expect.objectContaining({ requestedBy: 'token:default' })]);
+    } finally {
+      await handle(deployId).terminate('test done');
+    }
+  });
+
+  it('a batch with one forbidden event: 403 and none of the others started', async () => {
+    const incident = own.event('incident-declared');
+    const drain = own.event('rebalance-recommendation');
+    const warning = own.event('spot-interruption-warning');
+    const before = await received();
+    const res = await scoped.post([incident, drain, warning], bearer(TEST_TOKEN));
+    expect(res).toMatchObject({ status: 403, body: { error: expect.stringMatching(/^events\[1\] \(aws\.ec2 \/ EC2 Instance Rebalance Recommendation\): token "default" lacks the aws-events scope$/) } });
+    const incidentId = `incident-checkout-latency-${own.cluster.slice(2)}-${shortIdOf(incident.id)}`;
+    await Promise.all([neverStarted(incidentId), neverStarted(`drain-${drain.detail['instance-id'] as string}`), neverStarted(`drain-${warning.detail['instance-id'] as string}`)]);
+    expect(await received()).toBe(before);
+    // The incident alone is the default token's to declare: this is the id it would have had.
+    expect((await scoped.post(incident, bearer(TEST_TOKEN))).body.results[0]).toEqual({ eventId: incident.id, action: 'started', workflowId: incidentId });
+  });
+
+  it('a request that would start more workflows than the limit: 413 before anything is dispatched', async () => {
+    const { event, instances } = healthEventFor(own, 6);
+    const before = await received();
+    const res = await scoped.post(event, bearer(AWS_EVENTS_TEST_TOKEN));
+    expect(res).toEqual({ status: 413, body: { error: 'events: would start or signal 6 workflows; at most 5 per request (split the batch)' } });
+    await Promise.all(instances.map((i) => neverStarted(`drain-${i}`)));
+    expect(await received()).toBe(before);
+    expect(await metricValue(scoped, 'fleetops_router_events_invalid_total', { reason: 'fan_out', transport: 'http' })).toBe(1);
+    // Summed over the batch: 3 + 3 is over 5 too; 5 alone is not.
+    const [a, b] = [healthEventFor(own, 3), healthEventFor(own, 3)];
+    expect((await scoped.post([a.event, b.event], bearer(AWS_EVENTS_TEST_TOKEN))).status).toBe(413);
+    await Promise.all([...a.instances, ...b.instances].map((i) => neverStarted(`drain-${i}`)));
+    const five = healthEventFor(own, 5);
+    expect((await scoped.post(five.event, bearer(AWS_EVENTS_TEST_TOKEN))).body.results.map((r: { action: string }) => r.action)).toEqual(Array(5).fill('started'));
+  });
+
+  it('the default limit (1,000) refuses a 100-event batch of AWS Health events naming 11 instances each', async () => {
+    const batch = Array.from({ length: 100 }, () => healthEventFor(world, 11));
+    const res = await router.post(batch.map((b) => b.event), bearer(AWS_EVENTS_TEST_TOKEN));
+    expect(res).toMatchObject({ status: 413, body: { error: 'events: would start or signal 1100 workflows; at most 1000 per request (split the batch)' } });
+    // A sample of the 1,100 would-be drains (describing each would take longer than the point needs).
+    await Promise.all(batch.slice(0, 10).map((b) => neverStarted(`drain-${b.instances[0]}`)));
+  });
+});
+
 describe('auth, errors and operations endpoints', () => {
   it('never logs the token or an event body at info level', async () => {
     const marker = 'secret-marker-in-event-body';
@@ -266,7 +363,7 @@ describe('auth, errors and operations endpoints', () => {
     await router.post(e, { authorization: `Bearer ${TEST_TOKEN}x` });
     const text = router.logs.join('');
     expect(text).toContain('events accepted');
-    expect(text).not.toContain(TEST_TOKEN);
+    for (const t of TEST_TOKENS) expect(text).not.toContain(t.secret);
     expect(text).not.toContain(marker);
   });
 

@@ -5,15 +5,32 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import type { Logger } from '../../common/logger';
 import { createRouter, type Router, type RouterOptions } from '../../router/app';
+import { DEFAULT_TOKEN_NAME, DEFAULT_TOKEN_SCOPES, SCOPES, type RouterToken } from '../../router/authority';
 import type { TestWorld } from './fixtures';
 
 /** An in-process router against the dev server, with its log lines captured for assertions. */
+/** FLEETOPS_ROUTER_TOKEN's part: the token named `default`, scopes deploy and incident. */
 export const TEST_TOKEN = 'router-test-token-0123456789abcdef';
+/** A token with the aws-events scope only (as the local stack's router.awsEventsToken). */
+export const AWS_EVENTS_TEST_TOKEN = 'router-test-aws-events-0123456789';
+/** Every scope: what `post` sends with unless told otherwise, for tests of routing rather than authority. */
+export const ALL_SCOPES_TEST_TOKEN = 'router-test-all-scopes-0123456789';
+
+export const TEST_TOKENS: readonly RouterToken[] = [
+  { name: DEFAULT_TOKEN_NAME, secret: TEST_TOKEN, scopes: DEFAULT_TOKEN_SCOPES },
+  { name: 'aws-events', secret: AWS_EVENTS_TEST_TOKEN, scopes: ['aws-events'] },
+  { name: 'ops', secret: ALL_SCOPES_TEST_TOKEN, scopes: SCOPES },
+];
+
+export const bearer = (token: string): { authorization: string } => ({ authorization: `Bearer ${token}` });
 
 export interface TestRouter extends Router {
   url: string;
+  /** The Slack listener's URL, when the router has one (separateSlackListener and a slack section). */
+  slackUrl?: string;
   logs: string[];
-  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** POST /events with ALL_SCOPES_TEST_TOKEN unless `headers` has another authorization. */
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   get(path: string): Promise<{ status: number; text: string }>;
 }
 
@@ -34,20 +51,23 @@ export async function startTestRouter(
   extra: Partial<RouterOptions> = {},
 ): Promise<TestRouter> {
   const logs: string[] = [];
-  const router = createRouter({ config: world.config, connection, namespace: 'default', token: TEST_TOKEN, log: captureLogger(logs), ...extra });
+  const router = createRouter({ config: world.config, connection, namespace: 'default', tokens: TEST_TOKENS, log: captureLogger(logs), ...extra });
   const url = await router.http.listen({ host: '127.0.0.1', port: 0 });
+  const slackUrl = router.slackHttp ? await router.slackHttp.listen({ host: '127.0.0.1', port: 0 }) : undefined;
   await router.start();
   return Object.assign(router, {
     url,
+    slackUrl,
     logs,
     async post(body: unknown, headers: Record<string, string> = {}) {
       const res = await fetch(`${url}/events`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json', ...headers },
+        headers: { ...bearer(ALL_SCOPES_TEST_TOKEN), 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      // Not enumerable: tests compare { status, body } with toEqual.
+      return Object.defineProperty({ status: res.status, body: text ? JSON.parse(text) : undefined }, 'headers', { value: res.headers, enumerable: false }) as { status: number; body: any; headers: Headers };
     },
     async get(path: string) {
       const res = await fetch(`${url}${path}`);

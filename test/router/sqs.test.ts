@@ -106,6 +106,33 @@ describe('SQS consumer against moto', () => {
     }
   });
 
+  it('a Deploy Requested from the queue keeps its requestedBy; a forced one is dead-lettered as invalid, with the reason, and starts nothing', async () => {
+    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 10, maxReceiveCount: 2 });
+    const deployId = `deploy-${world.cluster}-${world.service}`;
+    const forced = world.event('deploy-requested');
+    forced.detail.force = true;
+    await sendAll(sqs, q.url, [JSON.stringify(forced)]);
+    const router = await sqsRouter(q.url, env.connection);
+    try {
+      await until('the forced deploy in the DLQ', async () => (await depth(sqs, q.dlqUrl)).total === 1, { timeoutMs: 30_000, intervalMs: 250 });
+      expect(await exists(deployId)).toBe(false);
+      expect(await metricValue(router, 'fleetops_router_events_invalid_total', { reason: 'validation', transport: 'sqs' })).toBe(1);
+      expect(router.logs.find((l) => l.includes('poison message left for the dead-letter queue'))).toContain(
+        'fleetops / Deploy Requested: detail.force: a deploy through a freeze is not accepted from the events queue',
+      );
+
+      const deploy = world.event('deploy-requested');
+      await sendAll(sqs, q.url, [JSON.stringify(deploy)]);
+      await until('the deploy started', () => exists(deployId), { timeoutMs: 20_000 });
+      expect((await startedWith(handle(deployId))).args).toEqual([{ cluster: world.cluster, service: world.service, image: deploy.detail.image, requestedBy: 'alice' }]);
+      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
+      expect((await depth(sqs, q.dlqUrl)).total).toBe(1);
+    } finally {
+      await router.stop();
+      await handle(deployId).terminate('test done').catch(() => undefined);
+    }
+  });
+
   it("takes the ASG's own lifecycle notification format beside the EventBridge envelope; a hook's test notification is deleted, not dead-lettered", async () => {
     const q = await createQueues(sqs, queueName(), { visibilityTimeout: 10, maxReceiveCount: 2 });
     const examples = join(ROOT, 'router', 'events', 'examples', 'asg-direct');

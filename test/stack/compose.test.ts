@@ -75,18 +75,24 @@ describe('docker-compose.yml', () => {
     expect(read('stack/temporal-server.ts')).toContain(`'system.enableActivityEagerExecution=true'`);
   });
 
-  it('publishes the ports the local stack and README use: gRPC 7233, Web UI 8233 (container 8080), router 8787', () => {
+  it('publishes the ports the local stack and README use: gRPC 7233, Web UI 8233 (container 8080), router 8787, Slack 8788, all on loopback', () => {
     const defaults = stackSettings({});
     // Temporal's gRPC and Web UI on the host's loopback unless deliberately bound elsewhere.
     expect(portMapping('temporal')).toEqual([['127.0.0.1', defaults.temporalPort, 7233]]);
     expect(portMapping('temporal-ui')).toEqual([['127.0.0.1', defaults.temporalUiPort, 8080]]);
     expect(services.temporal.ports).toEqual([`\${TEMPORAL_BIND_ADDRESS:-127.0.0.1}:${defaults.temporalPort}:7233`]);
     expect(services['temporal-ui'].ports).toEqual([`\${TEMPORAL_UI_BIND_ADDRESS:-127.0.0.1}:${defaults.temporalUiPort}:8080`]);
-    expect(portMapping('router')).toEqual([[defaults.routerPort, Number(env('router').FLEETOPS_ROUTER_PORT)]]);
+    // The internal listener (events, metrics) on loopback, always; Slack's on loopback unless SLACK_BIND_ADDRESS is set.
+    expect(portMapping('router')).toEqual([
+      ['127.0.0.1', defaults.routerPort, Number(env('router').FLEETOPS_ROUTER_PORT)],
+      ['127.0.0.1', defaults.slackPort, Number(env('router').FLEETOPS_SLACK_PORT)],
+    ]);
+    expect(services.router.ports).toEqual([`127.0.0.1:${defaults.routerPort}:8787`, `\${SLACK_BIND_ADDRESS:-127.0.0.1}:${defaults.slackPort}:8788`]);
     // The router's own default port is the one compose sets.
     expect(read('router/env.ts')).toMatch(new RegExp(`FLEETOPS_ROUTER_PORT: .*\\.default\\(${defaults.routerPort}\\)`));
     expect(readme).toContain(`http://localhost:${defaults.temporalUiPort}`);
     expect(readme).toContain(`http://localhost:${defaults.routerPort}`);
+    expect(readme).toContain(`http://localhost:${defaults.slackPort}`);
   });
 
   it('builds fleetops-setup, worker and router from the Dockerfile and runs the compiled entry points', () => {

@@ -66,3 +66,25 @@ it('places the member cluster in the rendered config and drains it from a warnin
     await connection.close();
   }
 });
+
+it("writes the router's aws-events token and Slack listener to stack.json, and the router honours both", async () => {
+  const { router, slack } = local.stack;
+  const alarm = {
+    version: '0',
+    id: `accounts-${Date.now()}`,
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: { alarmName: 'no-route-for-this-alarm', state: { value: 'ALARM', reason: 'test' }, previousState: { value: 'OK', reason: 'test' } },
+  };
+  const post = (token: string) =>
+    fetch(`${router.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(alarm) });
+  expect((await post(router.token)).status).toBe(403);
+  expect(await (await post(router.awsEventsToken)).json()).toEqual({ results: [{ eventId: alarm.id, action: 'ignored', workflowId: null }] });
+  expect((await fetch(`${slack.url}/metrics`)).status).toBe(404);
+  expect((await fetch(`${router.url}/slack/events`, { method: 'POST' })).status).toBe(404);
+  expect((await fetch(`${slack.url}/slack/events`, { method: 'POST' })).status).toBe(401);
+});
