@@ -1,3 +1,5 @@
+import type { WorkflowKind } from './workflow-kinds';
+
 /**
  * Workflow ids are part of the outside contract (PRODUCT.md, "Events and what they start").
  *
@@ -39,4 +41,26 @@ export function declaredIncidentWorkflowId(title: string, shortId: string): stri
       .slice(0, 40)
       .replace(/-+$/g, '') || 'incident';
   return `incident-${slug}-${shortId}`;
+}
+
+const ACCOUNT = '(?:\\d{12}-)?';
+const INSTANCE = 'i-[0-9a-f]{8,17}';
+const BY_SHAPE: [RegExp, WorkflowKind][] = [
+  [/^drain-coordinator(?:-\d{12}-[a-z0-9-]{1,30})?$/, 'drain'],
+  [new RegExp(`^drain-${ACCOUNT}${INSTANCE}$`), 'drain'],
+  [new RegExp(`^launch-${ACCOUNT}${INSTANCE}$`), 'launch'],
+  // Alarm, drain and declared incidents: `incident-` and a name (an alarm's name may hold most characters).
+  [/^incident-[^\s]{1,500}$/, 'incident'],
+];
+
+/**
+ * The kind of fleetops workflow an id names, from its shape alone (the ids above) and the config's
+ * clusters and services; undefined for an id no fleetops starter makes (another application's
+ * workflow in the same namespace), so a chat front end can refuse it without asking Temporal.
+ */
+export function fleetopsKindOfId(id: string, config: { clusters: Record<string, unknown>; services: { cluster: string; name: string }[] }): WorkflowKind | undefined {
+  for (const [re, kind] of BY_SHAPE) if (re.test(id)) return kind;
+  if (Object.keys(config.clusters).some((c) => id === capacityWorkflowId(c))) return 'capacity';
+  if (config.services.some((s) => id === deployWorkflowId(s.cluster, s.name))) return 'deploy';
+  return undefined;
 }

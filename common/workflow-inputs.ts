@@ -42,6 +42,11 @@ export const deployInputSchema = z
     requestedBy: z.string().min(1).max(255).optional(),
     /** Deploy even while a sev1/sev2 incident is open for the cluster. */
     force: z.boolean().optional(),
+    /**
+     * Wait at a human gate before promotion even when the service's plan has none (preflight adds one
+     * before the plan's promote step): deploys started from chat always do.
+     */
+    requireGate: z.boolean().optional(),
     dryRun: z.boolean().optional(),
   })
   .strict()

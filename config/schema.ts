@@ -410,6 +410,8 @@ export const SLACK_BOT_TOKEN_ENV = 'FLEETOPS_SLACK_BOT_TOKEN';
 const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123ABCDE');
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U0123ABCDE');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0123ABCDE');
+const slackTeamId = z.string().regex(/^T[A-Z0-9]{2,}$/, 'must be a Slack workspace (team) id such as T0123ABCDE');
+const slackEnterpriseId = z.string().regex(/^E[A-Z0-9]{2,}$/, 'must be a Slack Enterprise Grid id such as E0123ABCDE');
 
 /**
  * The people fleetops knows, each with the identities they use: Slack user ids and CLI (unix) user
@@ -424,11 +426,19 @@ export const personSchema = z
   })
   .strict();
 
-/** Who may press Approve on a service's deploy gate in Slack: members by user id, or of a user group. */
+/** Who may press Approve on a service's deploy gate (`approvers`), or start its deploys (`deployers`), in Slack: members by user id, or of a user group. */
 export const slackApproversSchema = z
   .object({ users: z.array(slackUserId).default([]), groups: z.array(slackGroupId).default([]) })
   .strict()
   .refine((a) => a.users.length + a.groups.length > 0, { message: 'name at least one user or group' });
+
+/** Who may change incidents from Slack besides each incident's own roles; may be empty (roles only). */
+export const slackRespondersSchema = z
+  .object({ users: z.array(slackUserId).default([]), groups: z.array(slackGroupId).default([]) })
+  .strict()
+  .prefault({});
+
+const serviceKey = z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'keys are <cluster>/<service>');
 
 /**
  * Slack app settings (the chat front end, router/slack/ and activities/chat/). Secrets as `${ENV_VAR}`
@@ -441,12 +451,23 @@ export const slackSchema = z
     signingSecretFile: secretFile.optional(),
     botToken: secretValue.optional(),
     botTokenFile: secretFile.optional(),
+    /**
+     * The workspace the app serves (team id, `T…`): a request from any other workspace is refused and
+     * does nothing. Required: a signing secret proves a request came from Slack, not from which workspace.
+     */
+    teamId: slackTeamId,
+    /** With Enterprise Grid: the organisation (`E…`); requests must carry it too. */
+    enterpriseId: slackEnterpriseId.optional(),
     /** The Web API's base URL (the Web API client's slackApiUrl); https, or http to a loopback stand-in only. */
     apiUrl: z.url({ protocol: /^https?$/ }).default('https://slack.com/api/'),
     /** Where deploys (phases, approval gates) and incidents (declaration, thread per incident) are posted. */
     channels: z.object({ deploys: slackChannelId.optional(), incidents: slackChannelId.optional() }).strict().prefault({}),
     /** `<cluster>/<service>` → who may approve its deploys from Slack; a service not listed cannot be approved there. */
-    approvers: z.record(z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'keys are <cluster>/<service>'), slackApproversSchema).default({}),
+    approvers: z.record(serviceKey, slackApproversSchema).default({}),
+    /** `<cluster>/<service>` → who may start its deploys with `/fleetops deploy`; a service not listed cannot be deployed from Slack. */
+    deployers: z.record(serviceKey, slackApproversSchema).default({}),
+    /** Who may note, assign, resolve and re-grade any incident from Slack, besides the incident's own roles. */
+    responders: slackRespondersSchema,
   })
   .strict()
   .transform((s, ctx) => {
@@ -468,9 +489,13 @@ export const slackSchema = z
     return {
       signingSecret: signingSecret ?? '',
       ...(botToken !== undefined ? { botToken } : {}),
+      teamId: s.teamId,
+      ...(s.enterpriseId !== undefined ? { enterpriseId: s.enterpriseId } : {}),
       apiUrl: s.apiUrl,
       channels: s.channels,
       approvers: s.approvers,
+      deployers: s.deployers,
+      responders: s.responders,
     };
   });
 
@@ -521,10 +546,12 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['services', i, 'cluster'], message: `unknown cluster "${s.cluster}"` });
       }
     });
-    for (const key of Object.keys(cfg.slack?.approvers ?? {})) {
-      const [cluster, service] = key.split('/');
-      if (!cfg.services.some((s) => s.cluster === cluster && s.name === service)) {
-        ctx.addIssue({ code: 'custom', path: ['slack', 'approvers', key], message: `no service "${service}" in cluster "${cluster}" under services` });
+    for (const list of ['approvers', 'deployers'] as const) {
+      for (const key of Object.keys(cfg.slack?.[list] ?? {})) {
+        const [cluster, service] = key.split('/');
+        if (!cfg.services.some((s) => s.cluster === cluster && s.name === service)) {
+          ctx.addIssue({ code: 'custom', path: ['slack', list, key], message: `no service "${service}" in cluster "${cluster}" under services` });
+        }
       }
     }
     cfg.alarmRoutes.forEach((r, i) => {

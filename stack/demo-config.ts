@@ -20,6 +20,8 @@ export interface RenderInputs {
   slack?: Record<string, unknown>;
   /** The router's tokens beyond FLEETOPS_ROUTER_TOKEN (the `router` section: config/router.ts). */
   router?: Record<string, unknown>;
+  /** The `people` section (stack/demo-slack.ts demoPeople): who the Slack user ids are. */
+  people?: Record<string, unknown>;
   /** Two accounts (stack/member-demo.ts): the worker's own account, and the member cluster's section. */
   member?: { ownAccount: string; name: string; cluster: Record<string, unknown> };
 }
@@ -77,6 +79,7 @@ export function renderDemoConfig(inputs: RenderInputs, templatePath = DEMO_CONFI
 
   if (inputs.slack) doc.set('slack', doc.createNode(inputs.slack));
   if (inputs.router) doc.set('router', doc.createNode(inputs.router));
+  if (inputs.people) doc.set('people', doc.createNode(inputs.people));
   if (inputs.member) {
     doc.setIn(['aws', 'account'], inputs.member.ownAccount);
     doc.setIn(['clusters', inputs.member.name], doc.createNode(inputs.member.cluster));

@@ -28,11 +28,18 @@ export function signed(signingSecret: string, body: string, contentType: string,
 
 export const TEAM = { id: 'T0FLEETOPS', domain: 'fleetops-local' };
 
-export function slashCommandBody(c: { text: string; userId: string; channelId: string; responseUrl: string; command?: string }): string {
+/** The workspace a request comes from: this app's (TEAM) unless a test says otherwise. */
+export interface Workspace {
+  id: string;
+  domain: string;
+}
+
+export function slashCommandBody(c: { text: string; userId: string; channelId: string; responseUrl: string; command?: string; team?: Workspace }): string {
+  const team = c.team ?? TEAM;
   return new URLSearchParams({
     token: 'deprecated-verification-token',
-    team_id: TEAM.id,
-    team_domain: TEAM.domain,
+    team_id: team.id,
+    team_domain: team.domain,
     channel_id: c.channelId,
     channel_name: 'ops',
     user_id: c.userId,
@@ -54,15 +61,17 @@ export function blockActionsBody(c: {
   actionId: string;
   value: string;
   responseUrl: string;
+  team?: Workspace;
 }): string {
+  const team = c.team ?? TEAM;
   const payload = {
     type: 'block_actions',
-    user: { id: c.userId, username: c.userId.toLowerCase(), team_id: TEAM.id },
+    user: { id: c.userId, username: c.userId.toLowerCase(), team_id: team.id },
     api_app_id: 'A0FLEETOPS',
     token: 'deprecated-verification-token',
     container: { type: 'message', message_ts: c.messageTs, channel_id: c.channelId, is_ephemeral: false, ...(c.threadTs ? { thread_ts: c.threadTs } : {}) },
     trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.0123456789abcdef`,
-    team: { id: TEAM.id, domain: TEAM.domain },
+    team: { id: team.id, domain: team.domain },
     channel: { id: c.channelId, name: 'deploys' },
     message: { type: 'message', ts: c.messageTs, ...(c.threadTs ? { thread_ts: c.threadTs } : {}), text: '', bot_id: 'B0FLEETOPS' },
     response_url: c.responseUrl,
@@ -72,15 +81,16 @@ export function blockActionsBody(c: {
 }
 
 /** An `app_mention` event delivered through the Events API. */
-export function appMentionBody(c: { userId: string; channelId: string; text: string; ts: string; threadTs?: string; eventId?: string }): string {
+export function appMentionBody(c: { userId: string; channelId: string; text: string; ts: string; threadTs?: string; eventId?: string; team?: Workspace }): string {
+  const team = c.team ?? TEAM;
   return JSON.stringify({
     token: 'deprecated-verification-token',
-    team_id: TEAM.id,
+    team_id: team.id,
     api_app_id: 'A0FLEETOPS',
     type: 'event_callback',
-    event_id: c.eventId ?? `Ev${Date.now().toString(36).toUpperCase()}`,
+    event_id: c.eventId ?? `Ev${Date.now().toString(36).toUpperCase()}${Math.floor(Math.random() * 1e6)}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ team_id: TEAM.id, user_id: 'U0FLEETOPS', is_bot: true }],
+    authorizations: [{ team_id: team.id, user_id: 'U0FLEETOPS', is_bot: true }],
     event: {
       type: 'app_mention',
       user: c.userId,

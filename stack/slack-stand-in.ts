@@ -15,9 +15,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  *  - chat.postMessage: https://docs.slack.dev/reference/methods/chat.postMessage
  *  - chat.update: https://docs.slack.dev/reference/methods/chat.update
  *  - chat.postEphemeral: https://docs.slack.dev/reference/methods/chat.postEphemeral
- *  - auth.test: https://docs.slack.dev/reference/methods/auth.test
+ *  - auth.test (user_id, bot_id of the token's owner): https://docs.slack.dev/reference/methods/auth.test
  *  - usergroups.users.list: https://docs.slack.dev/reference/methods/usergroups.users.list
- *  - conversations.replies: https://docs.slack.dev/reference/methods/conversations.replies
+ *  - conversations.replies (each message with its poster's user, bot_id, app_id):
+ *    https://docs.slack.dev/reference/methods/conversations.replies
  *  - Block Kit limits (50 blocks; section text 3,000; header 150; button text 75, action_id 255,
  *    value 2,000; actions 25 elements; context 10): https://docs.slack.dev/reference/block-kit/blocks
  *  - response_url (JSON body, in_channel / ephemeral, replace_original; five uses within 30 minutes):
@@ -33,6 +34,20 @@ export interface SlackStandInOptions {
   /** User group id → member user ids. */
   usergroups?: Record<string, string[]>;
   team?: { id: string; domain: string };
+  /** The workspace's Enterprise Grid organisation, if any (auth.test's enterprise_id). */
+  enterpriseId?: string;
+  /**
+   * Other tokens of the workspace: another app's bot (userId, botId, appId) or a person's user token
+   * (userId only). What they post is that bot's or that person's, as Slack records it.
+   */
+  otherTokens?: TokenOwner[];
+}
+
+export interface TokenOwner {
+  token: string;
+  userId: string;
+  botId?: string;
+  appId?: string;
 }
 
 export interface RecordedCall {
@@ -55,6 +70,10 @@ export interface StoredMessage {
   text?: string;
   blocks?: unknown[];
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Who posted it: a user id, and for an app's bot its bot and app ids. */
+  user?: string;
+  bot_id?: string;
+  app_id?: string;
   /** Set for chat.postEphemeral and ephemeral response_url messages: only this user sees it. */
   ephemeralTo?: string;
   /** How it got here. */
@@ -73,8 +92,9 @@ export interface SlackStandIn {
   close(): Promise<void>;
 }
 
-const BOT_USER = 'U0FLEETOPS';
-const BOT_ID = 'B0FLEETOPS';
+export const BOT_USER = 'U0FLEETOPS';
+export const BOT_ID = 'B0FLEETOPS';
+export const APP_ID = 'A0FLEETOPS';
 const MAX_BODY = 1024 * 1024;
 const TEXT_LIMIT = 40_000;
 const RESPONSE_URL_USES = 5;
@@ -202,8 +222,23 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
     return { ...(text ? { text } : {}), ...(args.blocks !== undefined ? { blocks: args.blocks as unknown[] } : {}) };
   };
 
+  const owners = new Map<string, Omit<TokenOwner, 'token'>>([[opts.botToken, { userId: BOT_USER, botId: BOT_ID, appId: APP_ID }]]);
+  for (const { token, ...owner } of opts.otherTokens ?? []) owners.set(token, owner);
+  /** Who the current request's token belongs to (set per request: the server handles one at a time). */
+  let caller: Omit<TokenOwner, 'token'> = owners.get(opts.botToken)!;
+  const poster = () => ({ user: caller.userId, ...(caller.botId ? { bot_id: caller.botId } : {}), ...(caller.appId ? { app_id: caller.appId } : {}) });
+
   const methods: Record<string, (args: Args) => Record<string, unknown>> = {
-    'auth.test': () => ({ url: `https://${team.domain}.slack.com/`, team: team.domain, user: 'fleetops', team_id: team.id, user_id: BOT_USER, bot_id: BOT_ID }),
+    'auth.test': () => ({
+      url: `https://${team.domain}.slack.com/`,
+      team: team.domain,
+      user: caller.userId === BOT_USER ? 'fleetops' : caller.userId.toLowerCase(),
+      team_id: team.id,
+      user_id: caller.userId,
+      ...(caller.botId ? { bot_id: caller.botId } : {}),
+      ...(opts.enterpriseId ? { enterprise_id: opts.enterpriseId } : {}),
+      is_enterprise_install: false,
+    }),
     'chat.postMessage': (args) => {
       const channel = channelOf(args);
       const body = content(args);
@@ -220,10 +255,11 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
         ...(thread ? { thread_ts: thread, ...(bool(args.reply_broadcast) ? { reply_broadcast: true } : {}) } : {}),
         ...body,
         ...(metadata ? { metadata } : {}),
+        ...poster(),
         via: 'chat.postMessage',
       };
       messages.push(msg);
-      return { channel, ts: msg.ts, message: { type: 'message', user: BOT_USER, bot_id: BOT_ID, text: msg.text ?? '', ts: msg.ts, ...(thread ? { thread_ts: thread } : {}) } };
+      return { channel, ts: msg.ts, message: { type: 'message', ...poster(), text: msg.text ?? '', ts: msg.ts, ...(thread ? { thread_ts: thread } : {}) } };
     },
     'chat.update': (args) => {
       const channel = channelOf(args);
@@ -231,6 +267,8 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
       const msg = messages.find((m) => m.channel === channel && m.ts === ts && !m.ephemeralTo);
       if (!ts || !msg) throw new SlackError('message_not_found');
       if (msg.via !== 'chat.postMessage') throw new SlackError('cant_update_message');
+      // Only the poster may edit a message (chat.update: cant_update_message).
+      if (msg.user !== caller.userId) throw new SlackError('cant_update_message');
       const body = content(args);
       msg.text = body.text;
       msg.blocks = body.blocks;
@@ -243,7 +281,7 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
       if (!user || !opts.channels[channel]!.members.includes(user)) throw new SlackError('user_not_in_channel');
       const body = content(args);
       const thread = str(args.thread_ts);
-      const msg: StoredMessage = { channel, ts: nextTs(), ...(thread ? { thread_ts: thread } : {}), ...body, ephemeralTo: user, via: 'chat.postEphemeral' };
+      const msg: StoredMessage = { channel, ts: nextTs(), ...(thread ? { thread_ts: thread } : {}), ...body, ...poster(), ephemeralTo: user, via: 'chat.postEphemeral' };
       messages.push(msg);
       return { message_ts: msg.ts };
     },
@@ -264,8 +302,9 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
       return {
         messages: shown.slice(0, Number.isFinite(limit) && limit > 0 ? limit : 1000).map((m) => ({
           type: 'message',
-          user: BOT_USER,
-          bot_id: BOT_ID,
+          ...(m.user ? { user: m.user } : {}),
+          ...(m.bot_id ? { bot_id: m.bot_id } : {}),
+          ...(m.app_id ? { app_id: m.app_id } : {}),
           text: m.text ?? '',
           ts: m.ts,
           ...(m.thread_ts ? { thread_ts: m.thread_ts } : { thread_ts: m.ts }),
@@ -291,7 +330,9 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
       // A JSON body cannot carry the token: Slack reads it from the Authorization header only.
       const token = header ?? (contentType === 'application/json' ? undefined : parsed.formToken);
       if (!token) throw new SlackError('not_authed');
-      if (token !== opts.botToken) throw new SlackError('invalid_auth');
+      const owner = owners.get(token);
+      if (!owner) throw new SlackError('invalid_auth');
+      caller = owner;
       const handler = methods[method];
       if (!handler) throw new SlackError('unknown_method');
       const result = handler(args);
@@ -325,7 +366,7 @@ export async function startSlackStandIn(opts: SlackStandInOptions): Promise<Slac
       if (args.response_type !== undefined && args.response_type !== 'in_channel' && args.response_type !== 'ephemeral') throw new SlackError('invalid_response_type');
       entry.uses += 1;
       const inChannel = args.response_type === 'in_channel';
-      messages.push({ channel: entry.channel, ts: nextTs(), ...body, ...(inChannel ? {} : { ephemeralTo: entry.user }), via: 'response_url' });
+      messages.push({ channel: entry.channel, ts: nextTs(), ...body, user: BOT_USER, bot_id: BOT_ID, app_id: APP_ID, ...(inChannel ? {} : { ephemeralTo: entry.user }), via: 'response_url' });
       record('response_url', contentType, args);
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     } catch (err) {

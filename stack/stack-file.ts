@@ -24,8 +24,20 @@ export const stackFileSchema = z
         alarms: z.object({ scaleOut: z.string().min(1), scaleIn: z.string().min(1), incident: z.string().min(1) }).strict(),
       })
       .strict(),
-    /** The Slack app: its listener (POST <url>/slack/events), the secret its requests are signed with, and the Web API stand-in's record (GET). */
-    slack: z.object({ url: z.url(), signingSecret: z.string().min(16), messagesUrl: z.url() }).strict(),
+    /**
+     * The Slack app: its listener (POST <url>/slack/events), the secret its requests are signed with,
+     * the Web API stand-in's record (GET), the workspace it serves (requests must carry this team id),
+     * and two demo people's user ids: one who may deploy demo/web from Slack and one who may approve it.
+     */
+    slack: z
+      .object({
+        url: z.url(),
+        signingSecret: z.string().min(16),
+        messagesUrl: z.url(),
+        teamId: z.string().regex(/^T[A-Z0-9]{2,}$/),
+        users: z.object({ deployer: z.string().regex(/^[UW][A-Z0-9]{2,}$/), approver: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).strict(),
+      })
+      .strict(),
   })
   .strict();
 

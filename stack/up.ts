@@ -47,7 +47,7 @@ import { DEMO, seedDemo, type ConfigInputs } from './seed';
 import { PORT_ENV, STACK_PORT_NAMES, withFreePorts } from './ports';
 import { ROOT, stackSettings, type StackSettings } from './settings';
 import { writeStackFile, type StackFile } from './stack-file';
-import { demoSlackSection, demoSlackWorkspace } from './demo-slack';
+import { DEMO_SLACK, demoPeople, demoSlackSection, demoSlackWorkspace } from './demo-slack';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { temporalDevServerArgs } from './temporal-server';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
@@ -247,6 +247,7 @@ async function main(): Promise<void> {
       seeded: inputs,
       slack: demoSlackSection({ apiUrl: slack.apiUrl, ...slackFiles }),
       router: { tokens: [{ name: 'aws-events', scopes: ['aws-events'], tokenFile: awsEventsTokenFile }] },
+      people: demoPeople(),
       ...(s.accounts === 2 ? { member: { ownAccount: DEFAULT_ACCOUNT, name: MEMBER_DEMO.cluster, cluster: memberClusterConfig() } } : {}),
     });
 
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
       aws: { endpoint: awsEndpoint, region: s.region, ...queues },
       router: { url: routerUrl, token: routerToken, awsEventsToken },
       demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
-      slack: { url: slackUrl, signingSecret: slackSecrets.signingSecret, messagesUrl: slack.messagesUrl },
+      slack: { url: slackUrl, signingSecret: slackSecrets.signingSecret, messagesUrl: slack.messagesUrl, teamId: DEMO_SLACK.team.id, users: { ...DEMO_SLACK.users } },
     };
     const stackPath = join(s.runDir, 'stack.json');
     writeStackFile(stackPath, stackFile);

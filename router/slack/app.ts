@@ -10,7 +10,9 @@ import { handleGateClick, type GateDecision } from './approvals';
 import { runSlashCommand } from './commands';
 import type { SlackHandlerContext } from './context';
 import { handleThreadMention } from './mentions';
+import { requestKeyOf } from './replay';
 import { signatureHeaderProblem } from './signature';
+import { foreignWorkspace } from './workspace';
 
 /**
  * The Slack app (PRODUCT.md, "Chat (Slack)") at `POST /slack/events` on the router's port, built on
@@ -20,8 +22,12 @@ import { signatureHeaderProblem } from './signature';
  * Bolt's HTTPReceiver does the request handling: it reads the body, verifies Slack's v0 signature
  * (HMAC-SHA256 of `v0:<timestamp>:<body>` with the signing secret) and answers 401 before anything
  * else runs. In front of it the timestamp is checked both ways (a request more than five minutes
- * from now, either side, is refused with its body unread; Bolt only refuses old ones). Handlers
- * acknowledge at once (Slack's three-second limit), then do the work and post the answer.
+ * from now, either side, is refused with its body unread; Bolt only refuses old ones). Then the
+ * workspace: a request from another team (or Enterprise Grid organisation) than `slack.teamId`
+ * (`slack.enterpriseId`) fails Bolt's authorize step, which acknowledges it with an empty body and
+ * runs no listener: nothing is started or posted (router/slack/workspace.ts). Handlers acknowledge
+ * at once (Slack's three-second limit), then do the work and post the answer. Each request carries a
+ * key of its signature, so a replayed copy does nothing (router/slack/replay.ts).
  */
 
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -72,22 +78,32 @@ export function mountSlackApp(http: FastifyInstance, opts: SlackAppOptions): Sla
     processBeforeResponse: false,
     bodyLimit: SLACK_BODY_LIMIT,
     logger,
+    customPropertiesExtractor: (req) => ({ requestKey: requestKeyOf(req.headers) }),
   });
   const app = new App({
     receiver,
     logger,
     // One workspace, one bot token from the config; nothing asks Slack who the bot is per request.
-    authorize: async () => (slack.botToken ? { botToken: slack.botToken } : {}),
+    // A request from another workspace is refused here: Bolt acknowledges it and runs no listener.
+    authorize: async (_source, body) => {
+      const problem = foreignWorkspace((body ?? {}) as Record<string, unknown>, slack);
+      if (problem) {
+        metrics.invalid.inc({ reason: 'auth', transport: 'http' });
+        log.warn({ problem }, 'slack: request from another workspace refused');
+        throw new Error(problem);
+      }
+      return slack.botToken ? { botToken: slack.botToken } : {};
+    },
     ignoreSelf: false,
     clientOptions: { slackApiUrl: slack.apiUrl },
   });
 
-  app.command('/fleetops', async ({ command, ack, respond }) => {
+  app.command('/fleetops', async ({ command, ack, respond, context }) => {
     await ack();
     metrics.received.inc({ kind: 'slack-command', transport: 'http' });
     try {
-      const answer = await runSlashCommand(ctx, { text: command.text, userId: command.user_id, channelId: command.channel_id });
-      await respond({ response_type: answer.response_type, text: answer.text });
+      const answer = await runSlashCommand(ctx, { text: command.text, userId: command.user_id, channelId: command.channel_id, requestKey: String(context.requestKey) });
+      if (answer) await respond({ response_type: answer.response_type, text: answer.text });
     } catch (err) {
       log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: command failed');
       await respond({ response_type: 'ephemeral', text: `fleetops: the command failed: ${err instanceof Error ? err.message : String(err)}` });
@@ -114,11 +130,12 @@ export function mountSlackApp(http: FastifyInstance, opts: SlackAppOptions): Sla
   gate('approve');
   gate('abort');
 
-  app.event('app_mention', async ({ event, body }) => {
+  app.event('app_mention', async ({ event, body, context }) => {
     metrics.received.inc({ kind: 'slack-mention', transport: 'http' });
     const e = event as { user?: string; channel: string; text: string; thread_ts?: string };
     if (!e.user) return;
-    await handleThreadMention(ctx, { eventId: (body as { event_id?: string }).event_id, userId: e.user, channelId: e.channel, text: e.text, threadTs: e.thread_ts });
+    const eventId = (body as { event_id?: string }).event_id;
+    await handleThreadMention(ctx, { eventId, userId: e.user, channelId: e.channel, text: e.text, threadTs: e.thread_ts, requestKey: String(context.requestKey) });
   });
 
   app.error(async (err) => {

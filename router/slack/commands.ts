@@ -1,23 +1,29 @@
-import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { slackPerson } from '../../common/chat';
 import { statusQuery, type WorkflowStatus } from '../../common/controls';
 import { deployStartOptions } from '../../common/starts/deploy';
 import { clusterWorkflowPlacement } from '../../config/placement';
 import { incidentStartOptions } from '../../common/starts/incident';
-import { declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId, fleetopsKindOfId } from '../../common/workflow-ids';
 import { deployInputSchema, incidentInputSchema, type DeployInput, type IncidentInput } from '../../common/workflow-inputs';
 import { escapeText, personText } from '../../activities/chat/blocks';
 import type { DeployStatus } from '../../workflows/canary-deploy/messages';
-import { assignUpdate, noteUpdate, resolveUpdate, type IncidentStatus } from '../../workflows/incident/messages';
+import { assignUpdate, changeSeverityUpdate, noteUpdate, resolveUpdate, type IncidentStatus } from '../../workflows/incident/messages';
 import { explain, uiLink, withDeadline, type SlackHandlerContext } from './context';
+import { mayChangeIncident } from './incident-authority';
+import { isListed } from './members';
+import { deployReplayOf, SLACK_REQUEST_MEMO } from './replay';
 import { CommandError, findService, HELP_TEXT, parseSlashCommand, type IncidentUpdateCommand, type SlashCommand } from './parse';
 
 /**
  * What `/fleetops …` does, after the app has acknowledged it (within Slack's three seconds): each
  * command returns the answer the app posts through the command's response_url. `in_channel`
  * answers are what the channel should see (a deploy started or refused, an incident declared);
- * everything else is for the asker only.
+ * everything else is for the asker only. A replayed request (router/slack/replay.ts) gets no answer.
+ *
+ * Who may do what is checked here, before anything reaches Temporal: deploys by the service's
+ * `slack.deployers`, incident changes by the incident's roles and `slack.responders`, status only of
+ * fleetops workflows. Refusals are answered to the asker only.
  */
 
 export interface CommandAnswer {
@@ -29,6 +35,8 @@ export interface CommandRequest {
   text: string;
   userId: string;
   channelId: string;
+  /** The request's replay key (router/slack/replay.ts). */
+  requestKey: string;
 }
 
 const ephemeral = (text: string): CommandAnswer => ({ response_type: 'ephemeral', text });
@@ -38,7 +46,8 @@ const inChannel = (text: string): CommandAnswer => ({ response_type: 'in_channel
 const PREFLIGHT_WAIT_MS = 20_000;
 const POLL_MS = 500;
 
-export async function runSlashCommand(ctx: SlackHandlerContext, req: CommandRequest): Promise<CommandAnswer> {
+/** The answer to post, or undefined for a replayed request (nothing is posted). */
+export async function runSlashCommand(ctx: SlackHandlerContext, req: CommandRequest): Promise<CommandAnswer | undefined> {
   let command: SlashCommand;
   try {
     command = parseSlashCommand(req.text, ctx.config);
@@ -56,7 +65,7 @@ export async function runSlashCommand(ctx: SlackHandlerContext, req: CommandRequ
     case 'declare':
       return declare(ctx, req, command);
     default:
-      return ephemeral(await updateIncident(ctx, command, slackPerson(req.userId)));
+      return ephemeral(await updateIncident(ctx, command, { userId: req.userId, updateId: `slack-${req.requestKey}` }));
   }
 }
 
@@ -64,18 +73,36 @@ async function readStatus<T extends WorkflowStatus>(ctx: SlackHandlerContext, wo
   return withDeadline(ctx, () => ctx.temporal.workflow.getHandle(workflowId, runId).query(statusQuery)) as Promise<T>;
 }
 
-async function deploy(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'deploy' }>): Promise<CommandAnswer> {
+const refused = (ctx: SlackHandlerContext, req: CommandRequest, what: string, why: string): CommandAnswer => {
+  ctx.log.info({ user: req.userId, what, reason: why }, 'slack: command refused');
+  return ephemeral(`:no_entry_sign: ${why}`);
+};
+
+async function deploy(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'deploy' }>): Promise<CommandAnswer | undefined> {
   const { service } = cmd;
   const target = `${service.cluster}/${service.name}`;
-  const input: DeployInput = deployInputSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId) });
+  if (!(await isListed(ctx, req.userId, ctx.slack.deployers[target]))) {
+    const why = ctx.slack.deployers[target] ? `you are not a deployer of ${target}` : `nobody may deploy ${target} from Slack: it has no entry in slack.deployers`;
+    return refused(ctx, req, `deploy ${target}`, why);
+  }
+  // From chat a deploy always waits for a person at a gate, whatever the service's plan says.
+  const input: DeployInput = deployInputSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId), requireGate: true });
   const { workflowType, ...start } = deployStartOptions(input, clusterWorkflowPlacement(ctx.config, service.cluster));
   const { workflowId } = start;
+  const replayed = () => {
+    ctx.log.warn({ workflowId, user: req.userId }, 'slack: replayed deploy request ignored');
+    return undefined;
+  };
   let runId: string;
   try {
-    const handle = await withDeadline(ctx, () => ctx.temporal.workflow.start(workflowType, { ...start, workflowIdConflictPolicy: 'FAIL' }));
+    if (await deployReplayOf(ctx, workflowId, req.requestKey)) return replayed();
+    const handle = await withDeadline(ctx, () =>
+      ctx.temporal.workflow.start(workflowType, { ...start, workflowIdConflictPolicy: 'FAIL', memo: { [SLACK_REQUEST_MEMO]: req.requestKey } }),
+    );
     runId = handle.firstExecutionRunId;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      if (await deployReplayOf(ctx, workflowId, req.requestKey).catch(() => false)) return replayed();
       const running = await readStatus<DeployStatus>(ctx, workflowId).catch(() => undefined);
       const what = running ? `: ${escapeText(running.phase)}, requested by ${personText(running.requestedBy)}` : '';
       return inChannel(`:warning: ${personText(slackPerson(req.userId))} asked to deploy \`${escapeText(cmd.image)}\` to ${target}, but a deploy of ${target} is already running${what} (<${uiLink(ctx, workflowId)}|${workflowId}>). One deploy per service at a time.`);
@@ -114,6 +141,10 @@ export function statusTarget(ctx: Pick<SlackHandlerContext, 'config'>, target: s
 
 async function status(ctx: SlackHandlerContext, target: string): Promise<CommandAnswer> {
   const workflowId = statusTarget(ctx, target);
+  // Another application's workflow in the namespace is none of the chat's business: refused unasked.
+  if (!fleetopsKindOfId(workflowId, ctx.config)) {
+    return ephemeral(`:no_entry_sign: \`${escapeText(workflowId)}\` is not a fleetops workflow id (drain-, launch-, capacity- or deploy- of a configured cluster or service, incident-)`);
+  }
   const link = `<${uiLink(ctx, workflowId)}|${workflowId}>`;
   let state = '';
   try {
@@ -130,17 +161,22 @@ async function status(ctx: SlackHandlerContext, target: string): Promise<Command
   }
 }
 
-async function declare(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'declare' }>): Promise<CommandAnswer> {
+async function declare(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'declare' }>): Promise<CommandAnswer | undefined> {
   const input: IncidentInput = incidentInputSchema.parse({
     title: cmd.title,
     severity: cmd.severity,
     source: { kind: 'chat', by: slackPerson(req.userId), channel: req.channelId },
   });
-  const workflowId = declaredIncidentWorkflowId(cmd.title, randomBytes(4).toString('hex'));
+  // The short id is the request's key: a replay gets the same id and REJECT_DUPLICATE refuses it.
+  const workflowId = declaredIncidentWorkflowId(cmd.title, req.requestKey.slice(0, 8));
   const { workflowType, ...options } = incidentStartOptions(workflowId, input, { workflowIdReusePolicy: 'REJECT_DUPLICATE' });
   try {
     await withDeadline(ctx, () => ctx.temporal.workflow.start(workflowType, options));
   } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      ctx.log.warn({ workflowId, user: req.userId }, 'slack: replayed incident declaration ignored');
+      return undefined;
+    }
     return ephemeral(`could not declare the incident: ${explain(err, workflowId)}`);
   }
   ctx.log.info({ workflowId, by: req.userId }, 'slack: incident declared');
@@ -150,20 +186,44 @@ async function declare(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extra
   );
 }
 
-/** note / assign / resolve on an incident; the answer says what was recorded or why not. */
-export async function updateIncident(ctx: SlackHandlerContext, cmd: IncidentUpdateCommand, by: string): Promise<string> {
+export interface IncidentUpdater {
+  userId: string;
+  /** Temporal update id: a replayed request sends the same one, and the server applies it once. */
+  updateId: string;
+}
+
+/**
+ * note / assign / severity / resolve on an incident, if the user may change it (incident-authority.ts);
+ * the answer says what was recorded or why not.
+ */
+export async function updateIncident(ctx: SlackHandlerContext, cmd: IncidentUpdateCommand, who: IncidentUpdater): Promise<string> {
+  const by = slackPerson(who.userId);
+  if (fleetopsKindOfId(cmd.workflowId, ctx.config) !== 'incident') {
+    ctx.log.info({ user: who.userId, workflowId: cmd.workflowId, kind: cmd.kind }, 'slack: incident change refused: not an incident id');
+    return `:no_entry_sign: \`${escapeText(cmd.workflowId)}\` is not a fleetops incident id (incident-…)`;
+  }
   const handle = ctx.temporal.workflow.getHandle(cmd.workflowId);
   try {
+    const current = (await withDeadline(ctx, () => handle.query(statusQuery))) as IncidentStatus;
+    const allowed = await mayChangeIncident(ctx, who.userId, current);
+    if (!allowed.ok) {
+      ctx.log.info({ user: who.userId, workflowId: cmd.workflowId, kind: cmd.kind }, 'slack: incident change refused');
+      return `:no_entry_sign: ${cmd.workflowId}: ${allowed.why}`;
+    }
+    const options = { updateId: who.updateId };
     let s: IncidentStatus;
     let done: string;
     if (cmd.kind === 'note') {
-      s = await withDeadline(ctx, () => handle.executeUpdate(noteUpdate, { args: [{ text: cmd.text, by }] }));
+      s = await withDeadline(ctx, () => handle.executeUpdate(noteUpdate, { ...options, args: [{ text: cmd.text, by }] }));
       done = 'note added to the timeline';
     } else if (cmd.kind === 'assign') {
-      s = await withDeadline(ctx, () => handle.executeUpdate(assignUpdate, { args: [{ role: cmd.role, person: cmd.person, by }] }));
+      s = await withDeadline(ctx, () => handle.executeUpdate(assignUpdate, { ...options, args: [{ role: cmd.role, person: cmd.person, by }] }));
       done = `${cmd.role} is now ${personText(cmd.person)}`;
+    } else if (cmd.kind === 'severity') {
+      s = await withDeadline(ctx, () => handle.executeUpdate(changeSeverityUpdate, { ...options, args: [{ severity: cmd.severity, reason: cmd.reason, by }] }));
+      done = `severity is now ${cmd.severity}`;
     } else {
-      s = await withDeadline(ctx, () => handle.executeUpdate(resolveUpdate, { args: [{ text: cmd.text, by }] }));
+      s = await withDeadline(ctx, () => handle.executeUpdate(resolveUpdate, { ...options, args: [{ text: cmd.text, by }] }));
       done = 'resolved; the postmortem is due';
     }
     return `${cmd.workflowId}: ${done} (phase ${escapeText(s.phase)})`;

@@ -21,7 +21,8 @@ export type SlashCommand =
 export type IncidentUpdateCommand =
   | { kind: 'note'; workflowId: string; text: string }
   | { kind: 'assign'; workflowId: string; role: IncidentRole; person: string }
-  | { kind: 'resolve'; workflowId: string; text: string };
+  | { kind: 'resolve'; workflowId: string; text: string }
+  | { kind: 'severity'; workflowId: string; severity: IncidentSeverity; reason: string };
 
 export class CommandError extends Error {
   override readonly name = 'CommandError';
@@ -35,7 +36,9 @@ export const HELP_TEXT = [
   '`/fleetops incident note <incident-id> <text>` add to its timeline',
   '`/fleetops incident assign <incident-id> <on-call|commander|scribe> <@person>` set a role',
   '`/fleetops incident resolve <incident-id> <how>` resolve it; the postmortem becomes due',
-  "In an incident's thread, mention the app instead (`@fleetops note …`, `@fleetops assign commander @alice`, `@fleetops resolve …`):",
+  '`/fleetops incident severity <incident-id> <sev1-sev4> <why>` escalate or de-escalate it',
+  "Incident changes are for the incident's on-call, commander and scribe, and the configured responders.",
+  "In an incident's thread, mention the app instead (`@fleetops note …`, `@fleetops assign commander @alice`, `@fleetops severity sev1 …`, `@fleetops resolve …`):",
   'Slack does not run custom slash commands in threads.',
   '`/fleetops help` this text',
 ].join('\n');
@@ -84,6 +87,10 @@ export function parseIncidentUpdate(verb: string, text: string, workflowId: stri
       return { kind: 'note', workflowId: id, text: parse(textSchema(4000), rest(text, restFrom), 'note text') };
     case 'resolve':
       return { kind: 'resolve', workflowId: id, text: parse(textSchema(4000), rest(text, restFrom), 'resolution') };
+    case 'severity': {
+      const severity = parse(severitySchema, words[restFrom] ?? '', 'severity');
+      return { kind: 'severity', workflowId: id, severity, reason: parse(textSchema(2000), rest(text, restFrom + 1), 'reason') };
+    }
     case 'assign': {
       const role = ROLES[words[restFrom] ?? ''];
       if (!role) throw new CommandError('role must be one of on-call, commander, scribe');
@@ -91,7 +98,7 @@ export function parseIncidentUpdate(verb: string, text: string, workflowId: stri
       return { kind: 'assign', workflowId: id, role, person: parsePerson(words[restFrom + 1]) };
     }
     default:
-      throw new CommandError(`unknown incident action "${verb}" (note, assign or resolve)`);
+      throw new CommandError(`unknown incident action "${verb}" (note, assign, severity or resolve)`);
   }
 }
 
@@ -112,8 +119,8 @@ export function parseSlashCommand(text: string, config: FleetopsConfig): SlashCo
       return { kind: 'status', target: parse(workflowIdSchema, args[0], 'target') };
     case 'incident': {
       const sub = args[0];
-      if (sub === 'note' || sub === 'assign' || sub === 'resolve') return parseIncidentUpdate(sub, text, args[1], 3);
-      if (sub === undefined) throw new CommandError('usage: /fleetops incident <sev1-sev4> <title>, or incident note|assign|resolve <incident-id> …');
+      if (sub === 'note' || sub === 'assign' || sub === 'resolve' || sub === 'severity') return parseIncidentUpdate(sub, text, args[1], 3);
+      if (sub === undefined) throw new CommandError('usage: /fleetops incident <sev1-sev4> <title>, or incident note|assign|severity|resolve <incident-id> …');
       const severity = parse(severitySchema, sub, 'severity');
       return { kind: 'declare', severity, title: parse(textSchema(200), rest(text, 2), 'title') };
     }
@@ -122,7 +129,7 @@ export function parseSlashCommand(text: string, config: FleetopsConfig): SlashCo
   }
 }
 
-/** What follows `@fleetops` in an incident thread: `note …`, `assign <role> <person>`, `resolve …` (an `incident ` prefix is fine). */
+/** What follows `@fleetops` in an incident thread: `note …`, `assign <role> <person>`, `severity <sev> <why>`, `resolve …` (an `incident ` prefix is fine). */
 export function parseThreadMention(text: string, workflowId: string): IncidentUpdateCommand {
   const cleaned = text.replace(/<@[UW][A-Z0-9]+(?:\|[^>]*)?>/, '').trim().replace(/^incident\s+/, '');
   const verb = cleaned.split(/\s+/)[0] ?? '';

@@ -70,14 +70,14 @@ describe('secrets in the config', () => {
   test('webhook URLs, the GitHub token and the Slack signing secret resolve from ${ENV_VAR} references', () => {
     const c = withGithub({ token: '${FLEETOPS_GH}' });
     c.notifications.webhooks = [{ name: 'ops', url: '${OPS_HOOK}', kinds: ['incident'] }, { name: 'plain', url: 'http://127.0.0.1:9999/hooks' }];
-    c.slack = { signingSecret: '${SLACK_SIGNING}' };
+    c.slack = { signingSecret: '${SLACK_SIGNING}', teamId: 'T0FLEETOPS' };
     const cfg = parseConfig(c, 'test.yaml', { env: { FLEETOPS_GH: TOKEN, OPS_HOOK: HOOK, SLACK_SIGNING: SIGNING } });
     expect(cfg.notifications.webhooks).toEqual([
       { name: 'ops', url: HOOK, kinds: ['incident'] },
       { name: 'plain', url: 'http://127.0.0.1:9999/hooks' },
     ]);
     expect(cfg.incidents.github).toEqual({ repo: 'acme/ops', postmortemRepo: 'acme/ops', apiUrl: 'https://api.github.com', tokenEnv: 'GITHUB_TOKEN', token: TOKEN });
-    expect(cfg.slack).toEqual({ signingSecret: SIGNING, apiUrl: 'https://slack.com/api/', channels: {}, approvers: {} });
+    expect(cfg.slack).toEqual({ signingSecret: SIGNING, teamId: 'T0FLEETOPS', apiUrl: 'https://slack.com/api/', channels: {}, approvers: {}, deployers: {}, responders: { users: [], groups: [] } });
   });
 
   test('…File fields read the value from a file relative to the config file, without its trailing newline', () => {
@@ -86,7 +86,7 @@ describe('secrets in the config', () => {
     writeFileSync(join(dir, 'slack.secret'), SIGNING);
     const c = withGithub({ tokenFile: 'gh.token' });
     c.notifications.webhooks = [{ name: 'ops', urlFile: join(dir, 'hook.url') }];
-    c.slack = { signingSecretFile: 'slack.secret' };
+    c.slack = { signingSecretFile: 'slack.secret', teamId: 'T0FLEETOPS' };
     const file = join(dir, 'fleetops.yaml');
     writeFileSync(file, stringify(c));
     const cfg = loadConfig(file);
@@ -103,7 +103,7 @@ describe('secrets in the config', () => {
     ['neither url nor urlFile', (c) => delete c.notifications.webhooks[0].url, {}, 'notifications.webhooks[0].url: set url'],
     ['an unreadable urlFile', (c) => { delete c.notifications.webhooks[0].url; c.notifications.webhooks[0].urlFile = 'missing.url'; }, {}, 'notifications.webhooks[0].urlFile: cannot read '],
     ['a literal GitHub token', (c) => (c.incidents.github = { repo: 'acme/ops', token: TOKEN }), {}, 'incidents.github.token: must be a ${ENV_VAR} reference (or use tokenFile)'],
-    ['a literal Slack signing secret', (c) => (c.slack = { signingSecret: SIGNING }), {}, 'slack.signingSecret: must be a ${ENV_VAR} reference'],
+    ['a literal Slack signing secret', (c) => (c.slack = { signingSecret: SIGNING, teamId: 'T0FLEETOPS' }), {}, 'slack.signingSecret: must be a ${ENV_VAR} reference'],
   ])('refuses %s, naming the field and never showing the value', (_name, mutate, env, message) => {
     const c = valid();
     mutate(c);

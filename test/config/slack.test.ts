@@ -8,7 +8,8 @@ import { ROOT } from '../harness/paths';
  * The `slack` section: the signing secret and bot token follow the secret rules (a `${ENV_VAR}`
  * reference or a file, never a literal; FLEETOPS_SLACK_SIGNING_SECRET / FLEETOPS_SLACK_BOT_TOKEN when
  * the section names neither), the Web API URL carries the token only over https (or to loopback),
- * and approvers name configured services by Slack user or group id.
+ * the workspace is named (team id, required), and approvers and deployers name configured services by
+ * Slack user or group id.
  */
 
 const valid = (): Record<string, any> => parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
@@ -17,7 +18,7 @@ const TOKEN = 'xoxb-0123456789-abcdefghijklmnop';
 
 function withSlack(slack: Record<string, unknown>): Record<string, any> {
   const c = valid();
-  c.slack = slack;
+  c.slack = { teamId: 'T0FLEETOPS', ...slack };
   return c;
 }
 
@@ -38,6 +39,9 @@ describe('slack config', () => {
         apiUrl: 'http://127.0.0.1:9999/api/',
         channels: { deploys: 'C0DEPLOYS', incidents: 'C0INCIDENT' },
         approvers: { 'demo/web': { users: ['U0BOB0001'], groups: ['S0RELEASE'] } },
+        deployers: { 'demo/web': { users: ['U0ALICE01'] } },
+        responders: { groups: ['S0ONCALL'] },
+        enterpriseId: 'E0ACME',
       }),
       'test.yaml',
       { env: { FLEETOPS_SLACK_SIGNING_SECRET: SECRET, FLEETOPS_SLACK_BOT_TOKEN: TOKEN } },
@@ -45,9 +49,13 @@ describe('slack config', () => {
     expect(cfg.slack).toEqual({
       signingSecret: SECRET,
       botToken: TOKEN,
+      teamId: 'T0FLEETOPS',
+      enterpriseId: 'E0ACME',
       apiUrl: 'http://127.0.0.1:9999/api/',
       channels: { deploys: 'C0DEPLOYS', incidents: 'C0INCIDENT' },
       approvers: { 'demo/web': { users: ['U0BOB0001'], groups: ['S0RELEASE'] } },
+      deployers: { 'demo/web': { users: ['U0ALICE01'], groups: [] } },
+      responders: { users: [], groups: ['S0ONCALL'] },
     });
   });
 
@@ -59,6 +67,11 @@ describe('slack config', () => {
     ['a channel name instead of its id', { channels: { deploys: '#deploys' } }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET, FLEETOPS_SLACK_BOT_TOKEN: TOKEN }, 'slack.channels.deploys: must be a Slack channel id'],
     ['an approver by name', { approvers: { 'demo/web': { users: ['alice'] } } }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.approvers.demo/web.users[0]: must be a Slack user id'],
     ['approvers of a service the config does not have', { approvers: { 'demo/api': { users: ['U0BOB0001'] } } }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.approvers.demo/api: no service "api" in cluster "demo"'],
+    ['no workspace', { teamId: undefined }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.teamId'],
+    ['a workspace by name instead of its id', { teamId: 'acme' }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.teamId: must be a Slack workspace (team) id'],
+    ['deployers of a service the config does not have', { deployers: { 'demo/api': { users: ['U0ALICE01'] } } }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.deployers.demo/api: no service "api" in cluster "demo"'],
+    ['a deployer entry with nobody in it', { deployers: { 'demo/web': { users: [] } } }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.deployers.demo/web: name at least one user or group'],
+    ['a responder by name', { responders: { users: ['bob'] } }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.responders.users[0]: must be a Slack user id'],
     ['an approver entry with nobody in it', { approvers: { 'demo/web': { users: [], groups: [] } } }, { FLEETOPS_SLACK_SIGNING_SECRET: SECRET }, 'slack.approvers.demo/web: name at least one user or group'],
   ])('refuses %s, naming the field and never the secret', (_name, slack, env, message) => {
     const text = errorOf(withSlack(slack), env);

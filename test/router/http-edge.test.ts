@@ -193,7 +193,7 @@ describe('requests in flight', () => {
 
 describe('the public and the internal listener', () => {
   const SECRET = 'listener-test-signing-secret-0123456789';
-  const slack: SlackConfig = { signingSecret: SECRET, apiUrl: 'http://127.0.0.1:1/api/', channels: {}, approvers: {} };
+  const slack: SlackConfig = { signingSecret: SECRET, teamId: 'T0FLEETOPS', apiUrl: 'http://127.0.0.1:1/api/', channels: {}, approvers: {}, deployers: {}, responders: { users: [], groups: [] } };
   let split: TestRouter;
   beforeAll(async () => {
     split = await startTestRouter({ ...world, config: { ...world.config, slack } }, env.connection, { separateSlackListener: true });

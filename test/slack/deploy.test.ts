@@ -11,7 +11,7 @@ import type { DeployResult, DeployStatus } from '../../workflows/canary-deploy/m
 import { seedWeightedService } from '../deploy/weighted-service';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';
-import { until } from '../harness/poll';
+import { until, untilValue } from '../harness/poll';
 import { hasButtons, said, startSlackSuite, threadOf, type SlackSuite } from './slack-harness';
 import { APPROVER_GROUP, CHANNELS, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 
@@ -35,11 +35,13 @@ const tag = randomUUID().slice(0, 6);
 const GATED = `sl${tag}a`;
 /** Gate waits four seconds, then rolls back: the timeout. */
 const HASTY = `sl${tag}b`;
+/** A plan with no gate at all: a deploy from Slack gets one anyway. */
+const UNGATED = `sl${tag}c`;
 let images = 1;
 /** A new image each time: deploying the revision a service already runs is refused. */
 const nextImage = () => `registry.example/web:${(images += 1)}`;
 
-function service(cluster: string, gateSeconds: number, rule: FleetopsConfig['services'][number]['canary']['listenerRule'], alarm: string): FleetopsConfig['services'][number] {
+function service(cluster: string, gateSeconds: number | undefined, rule: FleetopsConfig['services'][number]['canary']['listenerRule'], alarm: string): FleetopsConfig['services'][number] {
   return {
     cluster,
     name: 'web',
@@ -47,7 +49,10 @@ function service(cluster: string, gateSeconds: number, rule: FleetopsConfig['ser
       ...fixture.services[0]!.canary,
       alarms: [alarm],
       metricChecks: [],
-      steps: [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 3 }, { kind: 'gate', timeoutSeconds: gateSeconds }, { kind: 'promote' }],
+      steps:
+        gateSeconds === undefined
+          ? [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 3 }, { kind: 'promote' }]
+          : [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 3 }, { kind: 'gate', timeoutSeconds: gateSeconds }, { kind: 'promote' }],
       // Issue 16's post-promotion bake (default 300 s) kept short: these tests are about the gate.
       postPromotionBakeSeconds: 2,
       analysisIntervalSeconds: 3,
@@ -64,7 +69,7 @@ beforeAll(async () => {
   await emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: 300 });
   // The two clusters are seeded side by side: each waits one health-check interval for web to be steady.
   const seeded = await Promise.all(
-    [GATED, HASTY].map(async (cluster, i) => {
+    [GATED, HASTY, UNGATED].map(async (cluster, i) => {
       const alarm = `${cluster}-web-5xx`;
       const s = await seedWeightedService(emu.aws, {
         cluster,
@@ -75,13 +80,13 @@ beforeAll(async () => {
         canaryTargetGroupName: `${cluster}-canary`,
         alarmName: alarm,
       });
-      return service(cluster, i === 0 ? 120 : 4, s.rule, alarm);
+      return service(cluster, [120, 4, undefined][i], s.rule, alarm);
     }),
   );
   const config: FleetopsConfig = withSlack(
     {
       ...fixture,
-      clusters: { [GATED]: fixture.clusters.demo!, [HASTY]: fixture.clusters.demo! },
+      clusters: { [GATED]: fixture.clusters.demo!, [HASTY]: fixture.clusters.demo!, [UNGATED]: fixture.clusters.demo! },
       services: seeded,
       alarmRoutes: [],
       notifications: { webhooks: [] },
@@ -89,6 +94,7 @@ beforeAll(async () => {
     slackSection(standIn, {
       [`${GATED}/web`]: { users: [PEOPLE.bob], groups: [APPROVER_GROUP] },
       [`${HASTY}/web`]: { users: [PEOPLE.bob], groups: [] },
+      [`${UNGATED}/web`]: { users: [PEOPLE.bob], groups: [] },
     }),
   );
   suite = await startSlackSuite('deploy', config, emu.aws);
@@ -139,10 +145,14 @@ describe('deploys from Slack', () => {
 
     // While it waits: a second deploy is answered in the channel, and status answers the asker.
     let before = standIn.messages().length;
-    await user(PEOPLE.bob).command(`deploy ${GATED}/web ${nextImage()}`);
-    const dup = await answerTo(PEOPLE.bob, /already running/, before);
+    await user(PEOPLE.alice).command(`deploy ${GATED}/web ${nextImage()}`);
+    const dup = await answerTo(PEOPLE.alice, /already running/, before);
     expect(dup.ephemeralTo).toBeUndefined();
     expect(dup.text).toContain('awaiting-approval');
+    // An approver is no deployer: Bob's own deploy is refused to him only.
+    before = standIn.messages().length;
+    await user(PEOPLE.bob).command(`deploy ${GATED}/web ${nextImage()}`);
+    expect((await answerTo(PEOPLE.bob, /not a deployer/, before)).ephemeralTo).toBe(PEOPLE.bob);
     before = standIn.messages().length;
     await user(PEOPLE.mallory).command(`status ${GATED}/web`);
     const st = await answerTo(PEOPLE.mallory, /awaiting-approval/, before);
@@ -246,5 +256,44 @@ describe('deploys from Slack', () => {
     } finally {
       await incident.terminate('test over');
     }
+  });
+});
+
+describe('who may deploy from Slack, and only once per request', () => {
+  test("the deployer's deploy waits at a gate although the plan has none; its replays, while it waits and after it ended, start nothing", async () => {
+    const alice = user(PEOPLE.alice);
+    let before = standIn.messages().length;
+    await alice.command(`deploy ${UNGATED}/web ${nextImage()}`);
+    await answerTo(PEOPLE.alice, /started a canary deploy/, before);
+    const captured = alice.last()!;
+    const handle = handleOf(UNGATED);
+    const { runId } = await handle.describe();
+    const waiting = await untilValue('the deploy at its gate', async () => (await handle.query('status')) as DeployStatus, (s) => s.phase === 'awaiting-approval' || !!s.outcome, { timeoutMs: 90_000 });
+    expect(waiting.phase).toBe('awaiting-approval');
+    const gate = await gateMessageOf(runId);
+    expect(said(gate)).toContain('Approval needed');
+
+    const runs = async () => {
+      const ids: string[] = [];
+      for await (const wf of suite.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) ids.push(wf.runId);
+      return ids;
+    };
+    const replayedLogs = () => suite.router.logs.filter((l) => l.includes('slack: replayed deploy request ignored')).length;
+    // Replayed while the deploy waits: no second start, no second answer.
+    before = standIn.messages().length;
+    let logged = replayedLogs();
+    expect((await alice.replay(captured)).status).toBe(200);
+    await until('the replay to be logged', () => replayedLogs() === logged + 1);
+    expect(standIn.messages().slice(before).filter((m) => m.via === 'response_url')).toEqual([]);
+
+    // Bob aborts; replayed after the run ended (its id is free again), it still starts nothing.
+    await user(PEOPLE.bob).click(gate, ABORT_ACTION_ID);
+    expect(((await handle.result()) as DeployResult).outcome).toBe('rolled-back');
+    before = standIn.messages().length;
+    logged = replayedLogs();
+    await alice.replay(captured);
+    await until('the second replay to be logged', () => replayedLogs() === logged + 1);
+    expect(await runs()).toEqual([runId]);
+    expect(standIn.messages().slice(before).filter((m) => m.via === 'response_url')).toEqual([]);
   });
 });

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { signed, slackSignature, slashCommandBody } from '../../stack/slack-requests';
-import type { SlackStandIn } from '../../stack/slack-stand-in';
+import { APPROVE_ACTION_ID } from '../../activities/chat/blocks';
+import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
+import { until } from '../harness/poll';
 import { connectDevServer } from '../harness/temporal';
 import { createTestWorld } from '../router/fixtures';
 import { startTestRouter, type TestRouter } from '../router/router-harness';
-import { CHANNELS, PEOPLE, SIGNING_SECRET, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
+import { CHANNELS, OTHER_TEAM, PEOPLE, SIGNING_SECRET, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 
 /**
  * The Slack app's edge (POST /slack/events): Slack's v0 signature is checked before anything else.
  * A tampered, unsigned, wrongly signed or stale request gets 401 and changes nothing: no workflow
- * starts, nothing is posted. A signed one is acknowledged well inside Slack's three seconds.
+ * starts, nothing is posted. A signed one is acknowledged well inside Slack's three seconds. A signed
+ * request from another workspace is acknowledged and does nothing; a stranger's deploy and a status
+ * of another application's workflow are refused to the asker only, with nothing started or read.
  */
 
 let env: TestWorkflowEnvironment;
@@ -21,7 +25,9 @@ const world = createTestWorld();
 beforeAll(async () => {
   env = await connectDevServer();
   standIn = await startWorkspace();
-  router = await startTestRouter({ ...world, config: withSlack(world.config, slackSection(standIn)) }, env.connection);
+  // Alice may deploy web (slack-world's deployers follow the approvers' services); Bob approves.
+  const slack = slackSection(standIn, { [`${world.cluster}/web`]: { users: [PEOPLE.bob], groups: [] } });
+  router = await startTestRouter({ ...world, config: withSlack(world.config, slack) }, env.connection);
 });
 
 afterAll(async () => {
@@ -106,5 +112,61 @@ describe('Slack request signatures at POST /slack/events', () => {
     const slack = await send({ authorization: 'Bearer router-test-token-0123456789abcdef', 'content-type': FORM }, deployCommand());
     expect(slack.status).toBe(401);
     expect(await deployStarted()).toBe(false);
+  });
+});
+
+describe('who may ask the Slack app for what', () => {
+  const foreignRefusals = () => router.logs.filter((l) => l.includes('slack: request from another workspace refused')).length;
+
+  test("another workspace's signed requests (a deploy by a deployer's id, a gate click, a thread mention) are acknowledged and do nothing", async () => {
+    const stranger = slackUser(standIn, router.url, PEOPLE.alice, OTHER_TEAM);
+    const callsBefore = standIn.calls().length;
+    const messagesBefore = standIn.messages().length;
+    const refusedBefore = foreignRefusals();
+    const gate = {
+      channel: CHANNELS.deploys,
+      ts: '1700000000.000100',
+      blocks: [{ type: 'actions', elements: [{ action_id: APPROVE_ACTION_ID, value: JSON.stringify({ workflowId: `deploy-${world.cluster}-web` }) }] }],
+      via: 'chat.postMessage',
+    } as StoredMessage;
+    expect((await stranger.command(`deploy ${world.cluster}/web registry.example/web:${randomBytes(3).toString('hex')}`)).status).toBe(200);
+    expect((await stranger.click(gate, APPROVE_ACTION_ID)).status).toBe(200);
+    expect((await stranger.mention('resolve all good', '1700000000.000001')).status).toBe(200);
+    await until('three refusals logged', () => foreignRefusals() === refusedBefore + 3);
+    expect(await deployStarted()).toBe(false);
+    // Not a single Web API call or response_url post: not even a refusal goes back to another workspace.
+    expect(standIn.calls().length).toBe(callsBefore);
+    expect(standIn.messages().length).toBe(messagesBefore);
+  });
+
+  test("a stranger's /fleetops deploy is refused to them only; no deploy starts", async () => {
+    const before = standIn.messages().length;
+    const r = await slackUser(standIn, router.url, PEOPLE.mallory).command(`deploy ${world.cluster}/web registry.example/web:evil`);
+    expect(r.status).toBe(200);
+    const refusal = await waitForSlack(standIn, (ms) => ms.slice(before).find((m) => m.via === 'response_url'), 'the refusal');
+    expect(refusal.ephemeralTo).toBe(PEOPLE.mallory);
+    expect(refusal.text).toContain(`you are not a deployer of ${world.cluster}/web`);
+    expect(await deployStarted()).toBe(false);
+    expect(standIn.messages().slice(before)).toEqual([refusal]);
+    expect(standIn.calls().filter((c) => c.method === 'chat.postMessage')).toEqual([]);
+  });
+
+  test("status of another application's workflow, or of a deploy of a service fleetops does not have, is refused without asking Temporal", async () => {
+    const foreign = await env.client.workflow.start('paymentsBatch', { workflowId: `payments-batch-${randomBytes(3).toString('hex')}`, taskQueue: `unpolled-${randomBytes(3).toString('hex')}` });
+    try {
+      for (const target of [foreign.workflowId, 'deploy-elsewhere-web']) {
+        const before = standIn.messages().length;
+        await slackUser(standIn, router.url, PEOPLE.mallory).command(`status ${target}`);
+        const answer = await waitForSlack(standIn, (ms) => ms.slice(before).find((m) => m.via === 'response_url'), 'the refusal');
+        expect(answer.ephemeralTo).toBe(PEOPLE.mallory);
+        expect(answer.text).toContain(`\`${target}\` is not a fleetops workflow id`);
+        // Nothing of the workflow leaks: neither its type nor its state.
+        expect(answer.text).not.toMatch(/paymentsBatch|running/);
+        expect(standIn.messages().slice(before)).toEqual([answer]);
+      }
+      expect((await foreign.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await foreign.terminate('test over');
+    }
   });
 });

@@ -5,16 +5,19 @@ import { createAwsClients } from '../../activities/aws/clients';
 import type { FleetopsConfig } from '../../config/schema';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
 import { checkUpdate, postmortemQuery, timelineQuery, type IncidentStatus } from '../../workflows/incident/messages';
+import { until } from '../harness/poll';
 import { createTestWorld } from '../router/fixtures';
 import { said, startSlackSuite, type SlackSuite } from './slack-harness';
-import { CHANNELS, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
+import { CHANNELS, MALLORY_TOKEN, OTHER_APP, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 
 /**
  * Incidents from and in Slack, against the real incident workflow on the dev server: `/fleetops
  * incident <sev> <title>` declares one; its declaration is the root of a thread in the incidents
  * channel (chat.postMessage with the workflow id in the message metadata); role changes and checklist
  * progress are replies in the thread; `@fleetops note|assign|resolve` in that thread and `/fleetops
- * incident note|assign|resolve <id>` anywhere change the incident, as the Slack user.
+ * incident note|assign|resolve <id>` anywhere change the incident, as the Slack user. Only the
+ * incident's roles and the responders may change it; a thread root another app or a person posted is
+ * not an incident's thread; a replayed declaration or note does nothing the second time.
  */
 
 jest.setTimeout(120_000);
@@ -123,5 +126,105 @@ describe('incidents in Slack', () => {
     before = standIn.messages().length;
     await user(PEOPLE.carol).command('incident sev9 broken');
     expect((await answer(PEOPLE.carol, /invalid severity "sev9"/, before)).ephemeralTo).toBe(PEOPLE.carol);
+  });
+});
+
+describe('who may change an incident from Slack', () => {
+  /** Declares an incident as Alice (a responder) and waits for its thread root. */
+  async function declare(title: string, alice = user(PEOPLE.alice)): Promise<{ workflowId: string; root: StoredMessage }> {
+    const before = standIn.messages().length;
+    await alice.command(`incident sev3 ${title}`);
+    const said1 = await answer(PEOPLE.alice, /declared a sev3 incident/, before);
+    const workflowId = /\|(incident-[a-z0-9-]+)>/.exec(said1.text ?? '')![1]!;
+    const root = await waitForSlack(standIn, (ms) => ms.find((m) => m.metadata?.event_payload.workflow_id === workflowId && !m.thread_ts), 'the declaration');
+    return { workflowId, root };
+  }
+
+  /** What a change would alter: the timeline, roles, severity, phase. */
+  async function snapshot(workflowId: string) {
+    const h = suite.client.workflow.getHandle(workflowId);
+    const s = (await h.query('status')) as IncidentStatus;
+    return { timeline: (await h.query(timelineQuery)).length, roles: s.roles, severity: s.severity, phase: s.phase };
+  }
+
+  test("a non-responder's resolve, assign, note and severity are refused to them only; the incident and its thread are unchanged", async () => {
+    const { workflowId, root } = await declare('Refused changes');
+    const was = await snapshot(workflowId);
+    const threadBefore = repliesTo(root).length;
+    const attempts = [
+      `incident resolve ${workflowId} nothing to see`,
+      `incident assign ${workflowId} commander <@${PEOPLE.mallory}|mallory>`,
+      `incident note ${workflowId} all clear, stop paging`,
+      `incident severity ${workflowId} sev4 not important`,
+    ];
+    for (const text of attempts) {
+      const before = standIn.messages().length;
+      await user(PEOPLE.mallory).command(text);
+      const refusal = await answer(PEOPLE.mallory, /no_entry_sign/, before);
+      expect(refusal.ephemeralTo).toBe(PEOPLE.mallory);
+      expect(refusal.text).toContain("only the incident's on-call, commander and scribe, and the responders in slack.responders, may change it");
+      expect(standIn.messages().slice(before)).toEqual([refusal]);
+    }
+    // The same from inside the thread.
+    const before = standIn.messages().length;
+    await user(PEOPLE.mallory).mention('resolve done', root.ts);
+    expect((await answer(PEOPLE.mallory, /only the incident's on-call/, before, 'chat.postEphemeral')).ephemeralTo).toBe(PEOPLE.mallory);
+    expect(await snapshot(workflowId)).toEqual(was);
+    expect(repliesTo(root).length).toBe(threadBefore);
+    // A member of the responders' group (Carol) may; so may the commander she names (Bob), who is no responder.
+    let b = standIn.messages().length;
+    await user(PEOPLE.carol).command(`incident assign ${workflowId} commander <@${PEOPLE.bob}|bob>`);
+    await answer(PEOPLE.carol, /commander is now/, b);
+    b = standIn.messages().length;
+    await user(PEOPLE.bob).command(`incident severity ${workflowId} sev2 more customers affected`);
+    expect((await answer(PEOPLE.bob, /severity is now sev2/, b)).ephemeralTo).toBe(PEOPLE.bob);
+    await suite.client.workflow.getHandle(workflowId).terminate('test over');
+  });
+
+  test("a thread root claiming an incident, posted by another app or a person, is not the incident's thread: a responder's resolve there changes nothing", async () => {
+    const { workflowId } = await declare('Forged roots');
+    const was = await snapshot(workflowId);
+    for (const token of [OTHER_APP.token, MALLORY_TOKEN]) {
+      const res = await fetch(`${standIn.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: CHANNELS.incidents, text: 'sev3 incident opened: Forged roots', metadata: { event_type: 'fleetops_incident', event_payload: { workflow_id: workflowId } } }),
+      });
+      const posted = (await res.json()) as { ok: boolean; ts: string };
+      expect(posted.ok).toBe(true);
+      const before = standIn.messages().length;
+      await user(PEOPLE.alice).mention('resolve mitigated, closing', posted.ts);
+      const refusal = await answer(PEOPLE.alice, /not an incident's thread/, before, 'chat.postEphemeral');
+      expect(refusal.thread_ts).toBe(posted.ts);
+      expect(standIn.messages().slice(before)).toEqual([refusal]);
+    }
+    expect(await snapshot(workflowId)).toEqual(was);
+    expect(standIn.calls().filter((c) => c.method === 'auth.test' && c.ok).length).toBeGreaterThan(0);
+    await suite.client.workflow.getHandle(workflowId).terminate('test over');
+  });
+
+  test('a replayed signed declaration declares nothing more, and a replayed note is recorded once', async () => {
+    const alice = user(PEOPLE.alice);
+    const { workflowId, root } = await declare('Replayed declaration', alice);
+    const captured = alice.last()!;
+    const messages = standIn.messages().length;
+    expect((await alice.replay(captured)).status).toBe(200);
+    await until('the replay to be logged', () => suite.router.logs.some((l) => l.includes('slack: replayed incident declaration ignored') && l.includes(workflowId)));
+    const runs = [];
+    for await (const wf of suite.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(wf.runId);
+    expect(runs).toHaveLength(1);
+    expect(standIn.messages().slice(messages)).toEqual([]);
+    expect(standIn.messages().filter((m) => m.metadata?.event_payload.workflow_id === workflowId && !m.thread_ts)).toEqual([root]);
+
+    let before = standIn.messages().length;
+    await alice.command(`incident note ${workflowId} replayed note`);
+    await answer(PEOPLE.alice, /note added/, before);
+    const note = alice.last()!;
+    before = standIn.messages().length;
+    await alice.replay(note);
+    await answer(PEOPLE.alice, /note added/, before);
+    const notes = (await suite.client.workflow.getHandle(workflowId).query(timelineQuery)).filter((e) => e.kind === 'note' && e.text === 'replayed note');
+    expect(notes).toHaveLength(1);
+    await suite.client.workflow.getHandle(workflowId).terminate('test over');
   });
 });

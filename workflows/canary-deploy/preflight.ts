@@ -4,6 +4,18 @@ import type { DeployContext } from './context';
 import { DeployRefused, errorMessage } from './failures';
 
 /**
+ * The plan with a gate before its promote step (or at its end) when it has none. Only inputs with
+ * `requireGate` (deploys from chat) come here, so runs without it issue the same commands as before.
+ */
+export function withGate(plan: CanaryPlan): CanaryPlan {
+  if (plan.steps.some((s) => s.kind === 'gate')) return plan;
+  const at = plan.steps.findIndex((s) => s.kind === 'promote');
+  const steps = [...plan.steps];
+  steps.splice(at === -1 ? steps.length : at, 0, { kind: 'gate' });
+  return { ...plan, steps };
+}
+
+/**
  * Before anything changes: the plan, the incident freeze (unless forced), and a healthy stable service
  * with no deployment in flight and no alarm firing. Any refusal throws DeployRefused.
  */
@@ -18,7 +30,8 @@ export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
   } catch (err) {
     throw new DeployRefused(errorMessage(err));
   }
-  const p = resolved.plan;
+  const p = input.requireGate ? withGate(resolved.plan) : resolved.plan;
+  if (p !== resolved.plan) state.decide('proceed', 'a gate before promotion added: this deploy must be approved by a person (requireGate)');
   state.plan = p;
   state.trafficMode = p.listenerRule ? 'listener-rule' : 'shared-target-group';
 
