@@ -139,13 +139,18 @@ describe('spot drain on the local stack (issue 14)', () => {
     let samples = 0;
     let result: SpotDrainResult | undefined;
     const handle = () => client.workflow.getHandle(drainWorkflowId(victim));
-    const done = until('the rebalance drain to end', () => handle().result().then((r) => r as SpotDrainResult, () => undefined), { timeoutMs: 240_000, intervalMs: 1_000 }).then((r) => (result = r));
-    while (!result) {
+    // Healthy targets are sampled while the drain runs; the sampling ends with the wait, also when the wait fails.
+    let waiting = true;
+    const done = until('the rebalance drain to end', () => handle().result().then((r) => r as SpotDrainResult, () => undefined), { timeoutMs: 240_000, intervalMs: 1_000 })
+      .then((r) => (result = r))
+      .finally(() => (waiting = false));
+    while (waiting) {
       min = Math.min(min, (await healthy()).length);
       samples += 1;
       await new Promise((r) => setTimeout(r, 250));
     }
     await done;
+    if (!result) throw new Error('the rebalance drain ended without a result');
     expect(result.outcome).toBe('drained');
     const step = (name: string) => result!.steps.find((s) => s.name === name);
     expect(step('wait-for-replacement')).toMatchObject({ status: 'done' });

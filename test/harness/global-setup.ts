@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
@@ -25,7 +26,9 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(WORKFLOW_BUNDLE_PATH, bundle.code);
   const bundledMs = Date.now() - started;
 
-  rmSync(TEST_SERVER_PIDS_DIR, { recursive: true, force: true });
+  const pids = join(TEST_SERVER_PIDS_DIR, String(process.pid));
+  rmSync(pids, { recursive: true, force: true });
+  process.env.FLEETOPS_TEST_SERVER_PIDS_DIR = pids;
 
   const dev = await TestWorkflowEnvironment.createLocal({
     server: {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { TEST_SERVER_PIDS_DIR } from './paths';
+import { runServerPidsDir } from './paths';
 
 /**
  * Stops the dev server, and any time-skipping server a suite did not tear down (a suite that crashed,
@@ -10,7 +10,7 @@ export default async function globalTeardown(): Promise<void> {
   await (globalThis as { __fleetopsDev?: TestWorkflowEnvironment }).__fleetopsDev?.teardown();
   let pids: string[] = [];
   try {
-    pids = readdirSync(TEST_SERVER_PIDS_DIR);
+    pids = readdirSync(runServerPidsDir());
   } catch {
     return;
   }

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { closingGuard, type ClosingGuard } from './closing-connection';
 import { historyToJSON } from './history-json';
-import { ARTIFACTS_DIR, HISTORIES_DIR, TEST_SERVER_PIDS_DIR } from './paths';
+import { ARTIFACTS_DIR, HISTORIES_DIR, runServerPidsDir } from './paths';
 import { startTimeSkippingServer } from './time-skipping-server';
 
 /**
@@ -59,8 +59,8 @@ export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const server = await startTimeSkippingServer();
-  mkdirSync(TEST_SERVER_PIDS_DIR, { recursive: true });
-  const pidFile = join(TEST_SERVER_PIDS_DIR, String(server.pid));
+  mkdirSync(runServerPidsDir(), { recursive: true });
+  const pidFile = join(runServerPidsDir(), String(server.pid));
   writeFileSync(pidFile, server.address);
   let env: TestWorkflowEnvironment;
   try {
