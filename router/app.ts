@@ -18,7 +18,7 @@ export interface RouterOptions {
   token: string;
   log: Logger;
   routeOptions?: RouteOptions;
-  sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'receivers' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'probeIntervalMs' | 'dlqPollMs' | 'onSettled'> & {
+  sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'receivers' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'probeIntervalMs' | 'maxProbeIntervalMs' | 'dlqPollMs' | 'onSettled'> & {
     client: SQSClient;
     queueUrl: string;
   };
