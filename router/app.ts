@@ -21,7 +21,7 @@ export interface RouterOptions {
   tokens: readonly RouterToken[];
   log: Logger;
   routeOptions?: RouteOptions;
-  sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'receivers' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'probeIntervalMs' | 'dlqPollMs' | 'onSettled'> & {
+  sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'receivers' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'probeIntervalMs' | 'maxProbeIntervalMs' | 'dlqPollMs' | 'onSettled'> & {
     client: SQSClient;
     queueUrl: string;
   };

@@ -79,7 +79,7 @@ export function startDlqMonitor(opts: { sqs: SQSClient; dlqUrl: string; metrics:
         metrics.dlqDepth.set(depth);
         const oldest = depth === 0 ? undefined : Math.min(...(await peekMessages(sqs, dlqUrl, 5)).map((m) => Number(m.Attributes?.SentTimestamp ?? Date.now())));
         metrics.dlqOldestAge.set(oldest === undefined || !Number.isFinite(oldest) ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
-        if (depth > lastDepth) log.warn({ dlqUrl, depth }, 'the events dead-letter queue holds messages: `fleetops events dlq` lists them, --replay sends them through the router');
+        if (depth > lastDepth) log.warn({ dlqUrl, depth }, 'the events dead-letter queue holds messages: `fleetops events dlq` lists them, --replay moves them back to the events queue');
         lastDepth = depth;
       } catch (err) {
         log.warn({ dlqUrl, err: String(err) }, 'could not read the dead-letter queue');

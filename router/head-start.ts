@@ -1,7 +1,7 @@
 import { KeyedBatcher } from '../common/batching';
 import type { Logger } from '../common/logger';
 import { atOnceNotices, coordinatorSignal, type AtOnceNotice } from './at-once';
-import { TemporalUnavailableError, type Dispatcher } from './dispatch';
+import { isTemporalOutage, type Dispatcher } from './dispatch';
 import type { RouterMetrics, Transport } from './metrics';
 import type { RouteDecision } from './routes';
 
@@ -37,7 +37,8 @@ export class HeadStart {
           this.metrics.headStart.inc({ outcome: action === 'duplicate' ? 'duplicate' : 'sent', transport }, items.length);
         } catch (err) {
           this.metrics.headStart.inc({ outcome: 'failed', transport }, items.length);
-          if (err instanceof TemporalUnavailableError) throw err;
+          // Temporal down or refusing the router: the events wait (the SQS consumer pauses) rather than go on without it.
+          if (isTemporalOutage(err)) throw err;
           this.log.warn({ workflowId: decision.workflowId, transport, err: err instanceof Error ? err.message : String(err) }, 'drain coordinator not signalled; each drain sets its own instance DRAINING');
         }
         return items.map(() => true as const);

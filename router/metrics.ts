@@ -87,7 +87,13 @@ export function createRouterMetrics() {
     }),
     sqsReceivingPaused: new Gauge({
       name: 'fleetops_router_sqs_receiving_paused',
-      help: '1 while the SQS consumer has stopped receiving because Temporal does not answer (events wait on the queue), else 0.',
+      help: '1 while the SQS consumer has stopped receiving because Temporal does not answer or refuses the router (credentials, namespace, cluster setup); events wait on the queue. Else 0.',
+      registers: [registry],
+    }),
+    sqsReceivingPauses: new Counter({
+      name: 'fleetops_router_sqs_receiving_pauses_total',
+      help: 'Times the SQS consumer stopped receiving, by the gRPC status that made it (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT, ...).',
+      labelNames: ['code'] as const,
       registers: [registry],
     }),
     dlqDepth: new Gauge({

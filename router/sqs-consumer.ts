@@ -6,7 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { TemporalUnavailableError } from './dispatch';
+import { isTemporalOutage, TemporalRefusedError, type TemporalUnavailableError } from './dispatch';
 import { deadLetterQueueOf, startDlqMonitor, type DlqMonitor } from './dlq';
 import { asgNotificationToEnvelope, isAsgNotification } from './events/asg-notification';
 import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
@@ -17,10 +17,24 @@ import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
  * starts or signals succeeded or were duplicates (or no route wanted it). A message that cannot be
  * parsed ("poison") is left for the queue's redrive policy to move to the dead-letter queue.
  *
- * While Temporal does not answer, the consumer stops receiving: events wait on the queue, their
- * receive counts untouched, instead of ageing into the dead-letter queue (maxReceiveCount receives
- * would take only maxReceiveCount × the visibility timeout). The messages already in hand are kept
- * invisible and carried out once Temporal answers again; a probe asks it every `probeIntervalMs`.
+ * While Temporal does not answer, or answers but refuses the router rather than an event (an expired
+ * API key or certificate, a missing namespace, a search attribute not registered: router/dispatch.ts
+ * classifies), the consumer stops receiving: events wait on the queue, their receive counts untouched,
+ * instead of ageing into the dead-letter queue (maxReceiveCount receives would take only
+ * maxReceiveCount × the visibility timeout). A probe (DescribeNamespace: it needs the credentials and
+ * the namespace a start needs) asks every `probeIntervalMs`, doubling to `maxProbeIntervalMs`.
+ *
+ * The messages already in hand are kept invisible (visibility extended) and retried once the probe
+ * passes, not handed back to the queue: a hand-back costs each of them a receive when it comes back,
+ * and a probe can pass while starts still fail (a search attribute, a permission to start only), so
+ * every pause-resume-pause round would cost another one, until the refusal dead-lettered them — the
+ * very thing the pause is for. Held, they cost nothing however often that happens, and are carried
+ * out the moment calls succeed. Only when the consumer stops while paused (a restart with a rotated
+ * key is the usual fix) are they handed back with visibility 0, so the next router takes them at once
+ * instead of a visibility timeout later. At most `maxInFlight` messages are held.
+ *
+ * An error about one event (INVALID_ARGUMENT about its data) fails only its message, which is retried
+ * and reaches the dead-letter queue after maxReceiveCount receives as before.
  *
  * Throughput: `receivers` long polls run at once, each taking a batch of 10 only when that many
  * places are free under `maxInFlight`, so the queue is drained as fast as Temporal accepts events.
@@ -40,8 +54,10 @@ export interface SqsConsumerOptions extends EventPipeline {
   waitTimeSeconds?: number;
   /** Visibility timeout set on each receive; the queue's own when unset. */
   visibilityTimeoutSeconds?: number;
-  /** How often Temporal is asked whether it answers again while receiving is paused (default 1 s). */
+  /** First wait before Temporal is asked again while receiving is paused (default 1 s); doubles per failed probe. */
   probeIntervalMs?: number;
+  /** Longest wait between probes (default 5 s). */
+  maxProbeIntervalMs?: number;
   /** How often the dead-letter queue's depth and oldest message are read (default 30 s; 0: never). */
   dlqPollMs?: number;
   /** Called once per message handled (bench/router.ts measures send-to-done latency with it). */
@@ -57,6 +73,10 @@ interface PendingDelete {
   resolve: () => void;
   reject: (err: Error) => void;
 }
+
+/** Codes that all mean "no answer": a probe flipping between them is the same outage. */
+const NO_ANSWER = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED']);
+const sameCause = (a: string, b: string | undefined) => a === b || (NO_ANSWER.has(a) && b !== undefined && NO_ANSWER.has(b));
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -80,6 +100,10 @@ export class SqsConsumer {
   /** Set while Temporal does not answer: resolves true when it does again, false when stopping. */
   private resumed: Promise<boolean> | undefined;
   private dlqMonitor: DlqMonitor | undefined;
+  /** Wait before the next probe: grows while probes fail and across pauses, back to probeIntervalMs once a message is carried out. */
+  private probeDelayMs: number | undefined;
+  /** The code of the last pause, until a message is carried out: a pause with the same code is the same outage, resumed too early. */
+  private outage: string | undefined;
 
   constructor(private readonly opts: SqsConsumerOptions) {}
 
@@ -247,10 +271,16 @@ export class SqsConsumer {
         try {
           const results = await dispatchAll(this.opts, validated.routed, 'sqs');
           log.debug({ messageId: message.MessageId, results }, 'message carried out');
+          this.outage = undefined;
+          this.probeDelayMs = undefined;
           break;
         } catch (err) {
-          // Temporal does not answer: hold the message (still invisible) and stop receiving until it does.
-          if (!(err instanceof TemporalUnavailableError) || !(await this.untilTemporalAnswers(err.message))) throw err;
+          // Not this event's fault: hold the message (still invisible) and stop receiving until calls succeed.
+          if (!isTemporalOutage(err)) throw err;
+          if (!(await this.untilTemporalAnswers(err))) {
+            await this.handBack(message);
+            throw err;
+          }
         }
       }
       const deleted = this.deleteMessage(message.ReceiptHandle as string);
@@ -268,26 +298,57 @@ export class SqsConsumer {
     }
   }
 
-  /** Pauses receiving until Temporal answers a probe; false when the consumer stops first. */
-  private untilTemporalAnswers(why: string): Promise<boolean> {
+  /** Pauses receiving until a probe of Temporal succeeds; false when the consumer stops first. */
+  private untilTemporalAnswers(why: TemporalUnavailableError | TemporalRefusedError): Promise<boolean> {
     if (this.stopping) return Promise.resolve(false);
     this.resumed ??= (async () => {
       const { log, metrics, dispatcher } = this.opts;
+      const first = this.opts.probeIntervalMs ?? 1_000;
+      const max = Math.max(first, this.opts.maxProbeIntervalMs ?? 5_000);
       metrics.sqsReceivingPaused.set(1);
-      log.warn({ err: why }, 'Temporal unavailable: SQS receiving paused, events wait on the queue');
+      // The same cause again before any message went through is the same outage: counted and logged once.
+      const again = sameCause(why.code, this.outage);
+      this.outage = why.code;
+      if (!again) metrics.sqsReceivingPauses.inc({ code: why.code });
+      const refused = why instanceof TemporalRefusedError;
+      const line = refused
+        ? `Temporal refuses the router (${why.code}): SQS receiving paused, events wait on the queue`
+        : 'Temporal unavailable: SQS receiving paused, events wait on the queue';
+      if (again) log.debug({ code: why.code, err: why.message }, `${line} (again)`);
+      else log.warn({ code: why.code, err: why.message }, line);
       const since = Date.now();
       let answered = false;
       while (!this.stopping && !answered) {
-        await sleep(this.opts.probeIntervalMs ?? 1_000, this.abort.signal);
-        if (!this.stopping) answered = (await dispatcher.ready(2_000)).ok;
+        this.probeDelayMs ??= first;
+        await sleep(this.probeDelayMs, this.abort.signal);
+        if (this.stopping) break;
+        const probe = await dispatcher.probe(2_000);
+        answered = probe.ok;
+        if (probe.ok) break;
+        this.probeDelayMs = Math.min(max, this.probeDelayMs * 2);
+        if (!sameCause(probe.code, this.outage)) {
+          // Still paused, for another reason now (the key was rotated, the namespace is still missing): say so.
+          this.outage = probe.code;
+          metrics.sqsReceivingPauses.inc({ code: probe.code });
+          log.warn({ code: probe.code, err: probe.error }, `Temporal still refuses the router, now ${probe.code}: SQS receiving stays paused`);
+        }
       }
       metrics.sqsReceivingPaused.set(0);
       this.resumed = undefined;
-      if (answered) log.info({ pausedMs: Date.now() - since }, 'Temporal answers again: SQS receiving resumed');
+      if (answered) (again ? log.debug.bind(log) : log.info.bind(log))({ code: why.code, pausedMs: Date.now() - since }, 'Temporal answers again: SQS receiving resumed');
       this.wake();
       return answered;
     })();
     return this.resumed;
+  }
+
+  /** A held message, back to the queue now (the consumer stops while paused): not deleted, and no wait for its visibility timeout. */
+  private async handBack(message: Message): Promise<void> {
+    try {
+      await this.opts.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+    } catch (err) {
+      this.opts.log.warn({ messageId: message.MessageId, err: String(err) }, 'could not hand a held message back; it returns after its visibility timeout');
+    }
   }
 
   private deleteMessage(receiptHandle: string): Promise<void> {

@@ -26,6 +26,7 @@ export interface EventsKitOutputs {
   WorkerRoleArn: string;
   RouterRoleArn: string;
   OperatorPolicyArn: string;
+  DeadLetterQueueAlarmName: string;
 }
 
 export interface EventsKitOptions {
@@ -36,7 +37,7 @@ export interface EventsKitOptions {
 }
 
 export async function deployEventsKit(cfn: CloudFormationClient, opts: EventsKitOptions): Promise<EventsKitOutputs> {
-  return deployStack(cfn, EVENTS_KIT_TEMPLATE, opts, ['EventsQueueUrl', 'EventsQueueArn', 'DeadLetterQueueUrl', 'WorkerRoleArn', 'RouterRoleArn', 'OperatorPolicyArn']);
+  return deployStack(cfn, EVENTS_KIT_TEMPLATE, opts, ['EventsQueueUrl', 'EventsQueueArn', 'DeadLetterQueueUrl', 'WorkerRoleArn', 'RouterRoleArn', 'OperatorPolicyArn', 'DeadLetterQueueAlarmName']);
 }
 
 /** deploy/aws/fleetops-member.yaml, with `cfn` acting in the member account. */

@@ -8,14 +8,17 @@ import { deadLetterQueueOf, peekMessages } from '../../router/dlq';
 import { parseEvent } from '../../router/events';
 import { asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
 import type { CommandContext } from '../context';
+import { redrive } from './dlq-redrive';
 import { failedError, usageError } from '../errors';
 import type { CommandRunner } from '../program';
 
 /**
  * `fleetops events dlq`: what is in the events queue's dead-letter queue, and why each message is
- * there (it is validated again, as the router would); `--replay` sends each message through the
- * router's HTTP API and deletes it from the dead-letter queue once the router accepted it (202).
- * A message the router still refuses (400) stays, with the router's error.
+ * there (it is validated again, as the router would); `--replay` moves the messages back to the events
+ * queue with SQS's own message move (cli/commands/dlq-redrive.ts), the router consuming them as usual.
+ * `--replay --through-router` instead sends each message through the router's HTTP API and deletes it
+ * from the dead-letter queue once the router accepted it (202); a message the router still refuses
+ * (400) stays, with the router's error.
  *
  * Where things are, first match wins: `--dlq-url`, else the redrive policy of `--queue-url` or
  * FLEETOPS_EVENTS_QUEUE_URL, else the local stack's .run/stack.json. AWS region and endpoint come from
@@ -31,8 +34,10 @@ export function registerEventsCommands(program: Command, run: CommandRunner): vo
     .description("list the events queue's dead-letter queue; --replay sends its messages through the router")
     .option('--dlq-url <url>', 'the dead-letter queue (default: from the events queue\'s redrive policy)')
     .option('--queue-url <url>', 'the events queue (default: FLEETOPS_EVENTS_QUEUE_URL or .run/stack.json)')
-    .option('--replay', 'POST each message to the router and delete the ones it accepts')
-    .option('--router-url <url>', 'the router (default: FLEETOPS_ROUTER_URL or .run/stack.json); token from FLEETOPS_ROUTER_TOKEN (a token with the aws-events scope)')
+    .option('--replay', 'move the messages back to the events queue (SQS StartMessageMoveTask) and wait until the move is over')
+    .option('--rate <n>', 'with --replay: messages moved per second, 1-500 (default: SQS decides)')
+    .option('--through-router', 'with --replay: POST each message to the router instead, and delete the ones it accepts')
+    .option('--router-url <url>', 'with --through-router: the router (default: FLEETOPS_ROUTER_URL or .run/stack.json); token from FLEETOPS_ROUTER_TOKEN (a token with the aws-events scope)')
     .action(run(dlqCommand));
 }
 
@@ -40,6 +45,8 @@ interface DlqOptions {
   dlqUrl?: string;
   queueUrl?: string;
   replay?: boolean;
+  rate?: string;
+  throughRouter?: boolean;
   routerUrl?: string;
 }
 
@@ -121,11 +128,14 @@ async function dlqCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const opts = cmd.opts<DlqOptions>();
   const env = ctx.io.env;
   const stack = stackFacts(ctx.io.cwd);
+  const rate = opts.rate === undefined ? undefined : Number(opts.rate);
+  if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > 500)) throw usageError(`--rate: a whole number of messages per second from 1 to 500 (got ${opts.rate})`);
+  if ((rate !== undefined || opts.throughRouter) && !opts.replay) throw usageError(`${opts.throughRouter ? '--through-router' : '--rate'} goes with --replay`);
   const sqs = new SQSClient({ ...awsSettings(ctx, stack), maxAttempts: 3 });
   try {
+    const queueUrl = opts.queueUrl ?? env.FLEETOPS_EVENTS_QUEUE_URL;
     let dlqUrl = opts.dlqUrl;
     if (!dlqUrl) {
-      const queueUrl = opts.queueUrl ?? env.FLEETOPS_EVENTS_QUEUE_URL;
       if (queueUrl) {
         const dlq = await deadLetterQueueOf(sqs, queueUrl).catch((err: unknown) => {
           throw failedError(`cannot read the redrive policy of ${queueUrl}: ${(err as Error).message}`);
@@ -143,12 +153,13 @@ async function dlqCommand(ctx: CommandContext, cmd: Command): Promise<void> {
         ...messages.map(
           (m) =>
             `  ${m.messageId}  sent ${m.sentAt ?? '?'}  received ${m.receiveCount}×  ${m.event ? `${m.event.source} / ${m.event.detailType} ${m.event.id}` : '(not an event)'}` +
-            `\n      ${m.error ?? 'valid now: --replay sends it through the router'}`,
+            `\n      ${m.error ?? 'valid now: --replay moves it back to the events queue'}`,
         ),
       ]);
       return;
     }
-    await replay(ctx, sqs, dlqUrl, opts, stack);
+    if (opts.throughRouter) await replay(ctx, sqs, dlqUrl, opts, stack);
+    else await redrive(ctx, sqs, { dlqUrl, queueUrl: queueUrl ?? stack.aws?.eventsQueueUrl, rate });
   } finally {
     sqs.destroy();
   }
@@ -159,7 +170,7 @@ async function replay(ctx: CommandContext, sqs: SQSClient, dlqUrl: string, opts:
   const routerUrl = (opts.routerUrl ?? env.FLEETOPS_ROUTER_URL ?? stack.router?.url)?.replace(/\/$/, '');
   // AWS events need a token with the aws-events scope: the stack's, not its default token.
   const token = env.FLEETOPS_ROUTER_TOKEN ?? stack.router?.awsEventsToken ?? stack.router?.token;
-  if (!routerUrl || !token) throw usageError('--replay needs the router: --router-url (or FLEETOPS_ROUTER_URL) and FLEETOPS_ROUTER_TOKEN (with the aws-events scope), or a local stack (.run/stack.json)');
+  if (!routerUrl || !token) throw usageError('--replay --through-router needs the router: --router-url (or FLEETOPS_ROUTER_URL) and FLEETOPS_ROUTER_TOKEN (with the aws-events scope), or a local stack (.run/stack.json)');
   const replayed: { messageId: string; results: unknown }[] = [];
   const left: { messageId: string; status: number; error: string }[] = [];
   const handled = new Set<string>();

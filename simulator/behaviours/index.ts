@@ -10,6 +10,7 @@ import { elbRules } from './elb-rules';
 import { elbTargetDraining } from './elb-target-draining';
 import { poolReplacements } from './pool-replacements';
 import { spotInterruption } from './spot-interruption';
+import { sqsMessageMove } from './sqs-message-move';
 import { stsAssumeRole } from './sts-assume-role';
 
 /**
@@ -29,7 +30,9 @@ import { stsAssumeRole } from './sts-assume-role';
  *  - elb-rules, elb-target-draining: Elastic Load Balancing, ModifyRule in the ELBv2 API reference and
  *    "Deregistration delay" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay);
  *  - ec2-state-events, cloudwatch-alarm-events: the EventBridge event pages of EC2 and CloudWatch;
- *  - sts-assume-role: AssumeRole in the AWS STS API reference and "How to use an external ID".
+ *  - sts-assume-role: AssumeRole in the AWS STS API reference and "How to use an external ID";
+ *  - sqs-message-move: StartMessageMoveTask, ListMessageMoveTasks and CancelMessageMoveTask in the
+ *    Amazon SQS API reference (dead-letter queue redrive).
  * Behaviours that act on the default account only unless marked `allAccounts` (see behaviour.ts).
  */
 export const BEHAVIOURS: readonly BehaviourFactory[] = [
@@ -45,4 +48,5 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   stsAssumeRole,
   elbTargetDraining,
   poolReplacements,
+  sqsMessageMove,
 ];

@@ -39,6 +39,11 @@ describe it, where moto differs:
 - `AWS::Events::EventBusPolicy` in CloudFormation (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-events-eventbuspolicy.html),
   which moto skipped, adds its `Statement` to the bus's policy (the kit's central bus policy).
 test/accounts/events-across-accounts.test.ts checks all three.
+
+`AWS::CloudWatch::Alarm` in CloudFormation (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html),
+which moto skipped (its CloudWatch models only dashboards): a metric alarm is created with
+PutMetricAlarm's fields, its Ref is the alarm's name, and deleting the stack deletes it (the kit's
+dead-letter queue alarm; test/stack/aws-kit.test.ts reads it back).
 """
 import sys
 import time
@@ -268,3 +273,73 @@ try:
     _instances.InstanceBackend.terminate_instances = _terminate_instances_maintained
 except Exception as err:  # moto's layout changed: maintain fleets do not replace, and say so on moto's log
     print(f"fleetops moto patch (Spot Fleet maintain) not applied: {err!r}", file=sys.stderr)
+
+try:
+    import moto.cloudwatch.models as _cloudwatch
+    from moto.core.common_models import CloudFormationModel as _AlarmCfnModel
+
+    class _MetricAlarm(_AlarmCfnModel):
+        # moto's model metaclass names the service after the module (moto.<service>....).
+        __module__ = "moto.cloudwatch.fleetops_alarm"
+
+        def __init__(self, name):
+            self.name = name
+
+        @staticmethod
+        def cloudformation_name_type():
+            return "AlarmName"
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::CloudWatch::Alarm"
+
+        @classmethod
+        def has_cfn_attr(cls, attr):
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name):
+            return self.arn
+
+        @property
+        def physical_resource_id(self):
+            return self.name
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            props = cloudformation_json["Properties"]
+            backend = _cloudwatch.cloudwatch_backends[account_id][region_name]
+            name = props.get("AlarmName") or resource_name
+            dims = [{"Name": d["Name"], "Value": d["Value"]} for d in props.get("Dimensions", [])]
+            alarm = backend.put_metric_alarm(
+                name=name,
+                namespace=props.get("Namespace"),
+                metric_name=props.get("MetricName"),
+                comparison_operator=props["ComparisonOperator"],
+                evaluation_periods=int(props["EvaluationPeriods"]),
+                period=int(props["Period"]) if "Period" in props else None,
+                threshold=float(props["Threshold"]) if "Threshold" in props else None,
+                statistic=props.get("Statistic"),
+                description=props.get("AlarmDescription"),
+                dimensions=dims,
+                alarm_actions=props.get("AlarmActions") or [],
+                ok_actions=props.get("OKActions") or [],
+                insufficient_data_actions=props.get("InsufficientDataActions") or [],
+                datapoints_to_alarm=int(props["DatapointsToAlarm"]) if "DatapointsToAlarm" in props else None,
+                unit=props.get("Unit"),
+                actions_enabled=props.get("ActionsEnabled", True) not in (False, "false"),
+                treat_missing_data=props.get("TreatMissingData"),
+            )
+            out = cls(name)
+            out.arn = alarm.alarm_arn
+            return out
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+            _cloudwatch.cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+except Exception as err:  # moto's layout changed: CloudFormation skips alarms, and say so on moto's log
+    print(f"fleetops moto patch (CloudFormation alarms) not applied: {err!r}", file=sys.stderr)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startEmulator, type Emulator } from '../harness/emulator';
@@ -14,8 +14,9 @@ import { cli, parseJson } from './helpers';
 
 /**
  * `fleetops events dlq` against moto (behind the simulator) and an in-process router on the dev
- * server: it lists the dead-letter queue with why each message is there, and `--replay` sends the
- * messages through the router, deleting the ones it accepted.
+ * server: it lists the dead-letter queue with why each message is there; `--replay` moves the messages
+ * back to the events queue with SQS's message move (the simulator's, as moto lacks it);
+ * `--replay --through-router` sends them through the router, deleting the ones it accepted.
  */
 
 jest.setTimeout(60_000);
@@ -88,11 +89,11 @@ describe('fleetops events dlq', () => {
     const human = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl], cliEnv());
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`3 message(s) in ${q.dlqUrl}`);
-    expect(human.stdout).toContain('valid now: --replay sends it through the router');
+    expect(human.stdout).toContain('valid now: --replay moves it back to the events queue');
   });
 
-  it('--replay sends every message through the router, deletes the accepted ones and leaves the refused one, exit 1', async () => {
-    const r = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl, '--replay', '--router-url', router.url, '--json'], { ...cliEnv(), FLEETOPS_ROUTER_TOKEN: AWS_EVENTS_TEST_TOKEN });
+  it('--replay --through-router sends every message through the router, deletes the accepted ones and leaves the refused one, exit 1', async () => {
+    const r = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl, '--replay', '--through-router', '--router-url', router.url, '--json'], { ...cliEnv(), FLEETOPS_ROUTER_TOKEN: AWS_EVENTS_TEST_TOKEN });
     expect(r.code).toBe(1);
     const out = parseJson<{ replayed: { messageId: string; results: { eventId: string; action: string; workflowId: string }[] }[]; left: { error: string; status: number }[] }>(r.stdout);
     expect(out.replayed.flatMap((m) => m.results).map((x) => [x.eventId, x.action, x.workflowId]).sort()).toEqual(
@@ -114,9 +115,46 @@ describe('fleetops events dlq', () => {
     expect(r.stderr).toContain('no dead-letter queue: pass --dlq-url or --queue-url');
   });
 
-  it('--replay without a router is a usage error', async () => {
-    const r = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl, '--replay'], cliEnv(), '/tmp');
+  it('--replay --through-router without a router is a usage error', async () => {
+    const r = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl, '--replay', '--through-router'], cliEnv(), '/tmp');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--replay needs the router');
+    expect(r.stderr).toContain('--replay --through-router needs the router');
+  });
+
+  it('--replay moves every message back to the events queue with an SQS message move and reports the task COMPLETED', async () => {
+    const moved = await createQueues(sqs, `${world.cluster}-redrive`, { visibilityTimeout: 10, maxReceiveCount: 3 });
+    const bodies = [warning, broken, launch].map((b) => JSON.stringify(b));
+    for (const body of bodies) await sqs.send(new SendMessageCommand({ QueueUrl: moved.dlqUrl, MessageBody: body }));
+    const r = await cli(['events', 'dlq', '--queue-url', moved.url, '--replay', '--rate', '50', '--json'], cliEnv());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(parseJson(r.stdout)).toEqual({
+      dlqUrl: moved.dlqUrl,
+      sourceArn: expect.stringMatching(/-redrive-dlq$/),
+      destinationArn: expect.stringMatching(/-redrive$/),
+      taskHandle: expect.any(String),
+      status: 'COMPLETED',
+      moved: 3,
+      toMove: 3,
+    });
+    expect((await depth(sqs, moved.dlqUrl)).total).toBe(0);
+    const back = await sqs.send(new ReceiveMessageCommand({ QueueUrl: moved.url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+    expect((back.Messages ?? []).map((m) => m.Body).sort()).toEqual([...bodies].sort());
+  });
+
+  it('--replay of a queue that is nobody\'s dead-letter queue fails with SQS\'s reason (exit 1); nothing moves', async () => {
+    const plain = (await sqs.send(new CreateQueueCommand({ QueueName: `${world.cluster}-plain` }))).QueueUrl as string;
+    await sqs.send(new SendMessageCommand({ QueueUrl: plain, MessageBody: JSON.stringify(warning) }));
+    const r = await cli(['events', 'dlq', '--dlq-url', plain, '--replay'], cliEnv());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('InvalidParameterValue: Source queue must be configured as a Dead Letter Queue.');
+    expect((await depth(sqs, plain)).visible).toBe(1);
+  });
+
+  it('--rate out of range, or without --replay, is a usage error', async () => {
+    for (const args of [['--replay', '--rate', '0'], ['--replay', '--rate', '501'], ['--rate', '5'], ['--through-router']]) {
+      const r = await cli(['events', 'dlq', '--dlq-url', q.dlqUrl, ...args], cliEnv());
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+    }
   });
 });

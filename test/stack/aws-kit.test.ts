@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -122,9 +123,25 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     expect(dlq!.Resource).toEqual({ 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] });
   });
 
-  it('the operator policy allows exactly what `fleetops events dlq` calls', () => {
-    const [statement] = statementsOf(template.Resources.OperatorDeadLetterQueuePolicy!.Properties.PolicyDocument);
+  it('the operator policy allows exactly what `fleetops events dlq` calls, and sending to the events queue (a message move acts with the caller\'s permissions)', () => {
+    const [statement, destination] = statementsOf(template.Resources.OperatorDeadLetterQueuePolicy!.Properties.PolicyDocument);
     expect(actions(statement!)).toEqual([...new Set([...iamActionsCalledIn(['cli']), ...iamActionsCalledIn(['router/dlq.ts'])])].sort());
+    expect(actions(destination!)).toEqual(['sqs:SendMessage']);
+    expect(destination!.Resource).toEqual({ 'Fn::GetAtt': ['EventsQueue', 'Arn'] });
+  });
+
+  it('alarms when the dead-letter queue holds a visible message, notifying DeadLetterAlarmTopicArn when one is given', () => {
+    const alarm = template.Resources.EventsDeadLetterQueueAlarm!;
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: { 'Fn::If': ['NotifiesDeadLetterAlarm', [{ Ref: 'DeadLetterAlarmTopicArn' }], { Ref: 'AWS::NoValue' }] },
+    });
   });
 });
 
@@ -226,6 +243,29 @@ describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
     }
     const dlq = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: out.DeadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     expect(dlq.Attributes?.ApproximateNumberOfMessages).toBe('0');
+  });
+
+  it('creates the CloudWatch alarm on the dead-letter queue: visible messages above 0, named in the outputs', async () => {
+    const cw = new CloudWatchClient({ region: emu.region, endpoint: emu.endpoint });
+    try {
+      const name = out.DeadLetterQueueAlarmName;
+      expect(name).toBe('fleetops-kit-test-events-dlq-not-empty');
+      const [alarm] = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms ?? [];
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: 'fleetops-kit-test-events-dlq' }],
+        Statistic: 'Maximum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(alarm!.AlarmActions ?? []).toEqual([]);
+      expect(out.DeadLetterQueueUrl.endsWith('/fleetops-kit-test-events-dlq')).toBe(true);
+    } finally {
+      cw.destroy();
+    }
   });
 
   it('creates the queues with SSE and the redrive policy the router reads', async () => {
