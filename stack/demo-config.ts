@@ -18,6 +18,8 @@ export interface RenderInputs {
   seeded: ConfigInputs;
   /** The Slack app's section (stack/demo-slack.ts): the stand-in's URL, the secrets' files. */
   slack?: Record<string, unknown>;
+  /** The `people` table (stack/demo-slack.ts demoPeople): one person across Slack and the CLI. */
+  people?: Record<string, unknown>;
   /** Two accounts (stack/member-demo.ts): the worker's own account, and the member cluster's section. */
   member?: { ownAccount: string; name: string; cluster: Record<string, unknown> };
 }
@@ -74,6 +76,7 @@ export function renderDemoConfig(inputs: RenderInputs, templatePath = DEMO_CONFI
   }
 
   if (inputs.slack) doc.set('slack', doc.createNode(inputs.slack));
+  if (inputs.people) doc.set('people', doc.createNode(inputs.people));
   if (inputs.member) {
     doc.setIn(['aws', 'account'], inputs.member.ownAccount);
     doc.setIn(['clusters', inputs.member.name], doc.createNode(inputs.member.cluster));

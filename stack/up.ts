@@ -25,6 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { createAwsClients } from '../activities/aws/clients';
@@ -47,7 +48,7 @@ import { DEMO, seedDemo, type ConfigInputs } from './seed';
 import { PORT_ENV, STACK_PORT_NAMES, withFreePorts } from './ports';
 import { ROOT, stackSettings, type StackSettings } from './settings';
 import { writeStackFile, type StackFile } from './stack-file';
-import { demoSlackSection, demoSlackWorkspace } from './demo-slack';
+import { demoPeople, demoSlackSection, demoSlackWorkspace } from './demo-slack';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { temporalDevServerArgs } from './temporal-server';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
@@ -239,6 +240,7 @@ async function main(): Promise<void> {
       postmortemDir: join(s.runDir, 'postmortems'),
       seeded: inputs,
       slack: demoSlackSection({ apiUrl: slack.apiUrl, ...slackFiles }),
+      people: demoPeople(userInfo().username),
       ...(s.accounts === 2 ? { member: { ownAccount: DEFAULT_ACCOUNT, name: MEMBER_DEMO.cluster, cluster: memberClusterConfig() } } : {}),
     });
 

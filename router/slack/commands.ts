@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { slackPerson } from '../../common/chat';
 import { statusQuery, type WorkflowStatus } from '../../common/controls';
-import { deployStartOptions } from '../../common/starts/deploy';
-import { clusterWorkflowPlacement } from '../../config/placement';
+import { DeployRequestRefused, deployStartFor } from '../../common/starts/deploy-request';
 import { incidentStartOptions } from '../../common/starts/incident';
 import { declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
-import { deployInputSchema, incidentInputSchema, type DeployInput, type IncidentInput } from '../../common/workflow-inputs';
+import { deployRequestSchema, incidentInputSchema, type IncidentInput } from '../../common/workflow-inputs';
 import { escapeText, personText } from '../../activities/chat/blocks';
 import type { DeployStatus } from '../../workflows/canary-deploy/messages';
 import { assignUpdate, noteUpdate, resolveUpdate, type IncidentStatus } from '../../workflows/incident/messages';
@@ -67,8 +66,15 @@ async function readStatus<T extends WorkflowStatus>(ctx: SlackHandlerContext, wo
 async function deploy(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'deploy' }>): Promise<CommandAnswer> {
   const { service } = cmd;
   const target = `${service.cluster}/${service.name}`;
-  const input: DeployInput = deployInputSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId) });
-  const { workflowType, ...start } = deployStartOptions(input, clusterWorkflowPlacement(ctx.config, service.cluster));
+  let options: ReturnType<typeof deployStartFor>;
+  try {
+    options = deployStartFor(ctx.config, deployRequestSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId) }));
+  } catch (err) {
+    // The image is not one of the service's repositories: refused before anything reaches Temporal or AWS.
+    if (err instanceof DeployRequestRefused) return inChannel(`:no_entry: Deploy of \`${escapeText(cmd.image)}\` to ${target} (by ${personText(slackPerson(req.userId))}) refused: ${escapeText(err.message)}`);
+    throw err;
+  }
+  const { workflowType, ...start } = options;
   const { workflowId } = start;
   let runId: string;
   try {

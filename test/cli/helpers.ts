@@ -10,15 +10,19 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in this process (cheap: no tsx start), with its own env so nothing leaks between cases. */
-export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<CliRun> {
+/**
+ * Runs the CLI in this process (cheap: no tsx start), with its own env so nothing leaks between cases,
+ * as OS user `user` (its identity `cli:<user>`; `bin/fleetops` is the real OS user).
+ */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT, user = 'test'): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     stdout: (t) => void (stdout += t),
     stderr: (t) => void (stderr += t),
-    env: { PATH: process.env.PATH, FLEETOPS_OPERATOR: 'cli:test', ...env },
+    env: { PATH: process.env.PATH, ...env },
     cwd,
+    user: () => user,
   });
   return { code, stdout, stderr };
 }
@@ -38,7 +42,7 @@ export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise
     execFile(
       join(ROOT, 'bin', 'fleetops'),
       args,
-      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, FLEETOPS_OPERATOR: 'cli:test', ...env }, timeout: 60_000 },
+      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolvePromise({ code, stdout, stderr });
