@@ -23,7 +23,8 @@ export function approvalRefusal(input: DeployInput, req: ApproveRequest | undefi
   const requesterIds = [...(input.approval?.requester ?? []), ...(input.requestedBy !== undefined ? [input.requestedBy] : [])];
   const same = requesterIds.find((id) => approverIds.has(id));
   if (same !== undefined) {
-    const as = same === by ? '' : ` (as ${same})`;
+    const asked = input.requestedBy ?? same;
+    const as = asked === by ? '' : ` (as ${asked})`;
     return `${by} requested this deploy${as} and cannot approve it: someone else must`;
   }
   if (!listed || person) return undefined;
