@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { runCli } from '../../cli/program';
 import { ROOT } from '../harness/paths';
 
@@ -70,4 +72,21 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * A config file for `fleetops deploy`, which reads the service's images and approvers from it: the
+ * valid fixture with `services` (each on a copy of its demo cluster, images of registry.example/web and
+ * the fixture's others), and any other top-level sections given (people, slack). Returns its path.
+ */
+export function writeCliConfig(dir: string, services: { cluster: string; name: string }[], extra: Record<string, unknown> = {}): string {
+  const doc = parseYaml(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, any>;
+  const base = doc.services[0];
+  doc.clusters = Object.fromEntries(services.map((s) => [s.cluster, doc.clusters.demo]));
+  doc.services = services.map((s) => ({ ...base, cluster: s.cluster, name: s.name }));
+  doc.alarmRoutes = [];
+  Object.assign(doc, extra);
+  const path = join(dir, 'fleetops.yaml');
+  writeFileSync(path, stringifyYaml(doc));
+  return path;
 }
