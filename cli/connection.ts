@@ -44,7 +44,7 @@ interface Candidate extends TemporalLayer {
 }
 
 /** The checkout this CLI runs from (cli/ under tsx, dist/cli/ when built), for its .run/stack.json. */
-function checkoutRoot(): string | undefined {
+export function checkoutRoot(): string | undefined {
   let dir = __dirname;
   for (let i = 0; i < 4; i++) {
     const pkg = join(dir, 'package.json');

@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { openSession, resolveTarget, type ConnectionTarget, type TemporalSession } from './connection';
 import type { CliIo } from './io';
@@ -53,15 +52,21 @@ export class CommandContext {
     return client.connection.withDeadline(Date.now() + this.options.timeout * 1000, fn);
   }
 
-  /** Who is acting, recorded by workflows in their status and timelines. */
+  /**
+   * Who is acting: `cli:<OS user>`, recorded by workflows and checked by the deploy's approval rule
+   * (approvers, nobody approves their own deploy). Only as strong as Temporal namespace access: anyone
+   * who can reach the namespace can send any identity with an SDK, so give each person their own mTLS
+   * certificate or API key. FLEETOPS_OPERATOR is no longer read: free text is not an identity.
+   */
   operator(): string {
-    const fromEnv = this.io.env.FLEETOPS_OPERATOR;
-    if (fromEnv) return fromEnv;
+    let user: string;
     try {
-      return `cli:${userInfo().username}`;
+      user = this.io.user();
     } catch {
-      return `cli:${this.io.env.USER ?? 'unknown'}`;
+      // No passwd entry (a container run with an arbitrary uid): the uid is still the OS's word, not the caller's.
+      user = `uid${process.getuid?.() ?? 'unknown'}`;
     }
+    return `cli:${user}`;
   }
 
   /** `--json`: one JSON document on stdout; otherwise the human lines. */

@@ -7,13 +7,7 @@ import type { FleetopsConfig } from './schema';
  * so "nobody approves their own deploy" holds whichever channel each side used. An identity the table
  * does not name is a person of its own.
  */
-export type Identity = `${'slack' | 'cli' | 'token' | 'person'}:${string}`;
-
-const IDENTITY = /^(slack|cli|token|person):[^\s:][^\s]{0,254}$/;
-
-export function isIdentity(s: unknown): s is Identity {
-  return typeof s === 'string' && IDENTITY.test(s);
-}
+export { isIdentity, type Identity } from '../common/identity';
 
 /** identity → person name, for every identity the config names. */
 export function identityIndex(config: Pick<FleetopsConfig, 'people'>): Map<string, string> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { WORKFLOW_KINDS } from '../common/workflow-kinds';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../common/incident/severity';
 import { routerSchema } from './router';
+import { isImageRepository } from '../common/images';
 import { resolveSecret, secretEnv, secretFile, secretValue } from './secrets';
 
 /**
@@ -203,6 +204,17 @@ export const serviceSchema = z
   .object({
     cluster: name,
     name,
+    /**
+     * The image repositories the service may run, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/web`
+     * (no tag, no digest). An image deploy whose repository is not one of them, compared whole, is refused
+     * on every path before any AWS call (common/images.ts). Unset: image deploys are refused; a task
+     * definition deploy is allowed (and, with the list set, its containers' images are checked too).
+     */
+    images: z
+      .array(z.string().refine(isImageRepository, 'must be an image repository in lower case, without tag or digest, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/web'))
+      .min(1)
+      .max(50)
+      .optional(),
     canary: z
       .object({
         steps: z.array(canaryStep).min(1).default([

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
 import { CAPACITY_WORKFLOW_TYPE, capacityStartOptions } from '../common/starts/capacity';
-import { DEPLOY_WORKFLOW_TYPE, deployStartOptions } from '../common/starts/deploy';
+import { DEPLOY_WORKFLOW_TYPE } from '../common/starts/deploy';
+import { DeployRequestRefused, deployStartFor } from '../common/starts/deploy-request';
 import { drainStartOptions } from '../common/starts/drain';
 import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../common/starts/incident';
 import { launchStartOptions } from '../common/starts/launch';
@@ -410,19 +411,23 @@ function ecsRoute(event: Extract<RoutableEvent, { kind: 'ecs-deployment-state-ch
 
 function deployRoute(event: Extract<RoutableEvent, { kind: 'deploy-requested' }>, config: FleetopsConfig, opts: RouteOptions): RouteDecision {
   const d = event.detail;
-  if (!config.services.some((s) => s.cluster === d.cluster && s.name === d.service)) {
-    throw new RouteValidationError('detail.service', `no service "${d.service}" in cluster "${d.cluster}" in the config`);
+  // The service and its image repositories are checked where every starter checks them; a refusal is a 400 naming the field.
+  try {
+    const start = deployStartFor(config, {
+      cluster: d.cluster,
+      service: d.service,
+      ...(d.image !== undefined ? { image: d.image } : {}),
+      ...(d.taskDefinition !== undefined ? { taskDefinition: d.taskDefinition } : {}),
+      // Over HTTP the token's name (token:<name>); on the queue the event's own requestedBy.
+      requestedBy: opts.requestedBy ?? d.requestedBy ?? `router:${event.envelope.id}`,
+      ...(d.force ? { force: true } : {}),
+      ...dryRunOf(opts, d.dryRun),
+    });
+    return { action: 'start', ...targetOf(start) };
+  } catch (err) {
+    if (err instanceof DeployRequestRefused) throw new RouteValidationError(`detail.${err.field}`, err.message);
+    throw err;
   }
-  const input: DeployInput = {
-    cluster: d.cluster,
-    service: d.service,
-    ...(d.image !== undefined ? { image: d.image } : {}),
-    ...(d.taskDefinition !== undefined ? { taskDefinition: d.taskDefinition } : {}),
-    requestedBy: opts.requestedBy ?? d.requestedBy ?? `router:${event.envelope.id}`,
-    ...(d.force ? { force: true } : {}),
-    ...dryRunOf(opts, d.dryRun),
-  };
-  return { action: 'start', ...targetOf(deployStartOptions(input, clusterWorkflowPlacement(config, d.cluster))) };
 }
 
 function declaredIncidentRoute(event: Extract<RoutableEvent, { kind: 'incident-declared' }>, opts: RouteOptions): RouteDecision {

@@ -20,7 +20,7 @@ export interface RenderInputs {
   slack?: Record<string, unknown>;
   /** The router's tokens beyond FLEETOPS_ROUTER_TOKEN (the `router` section: config/router.ts). */
   router?: Record<string, unknown>;
-  /** The `people` section (stack/demo-slack.ts demoPeople): who the Slack user ids are. */
+  /** The `people` table (stack/demo-slack.ts demoPeople): one person across Slack and the CLI. */
   people?: Record<string, unknown>;
   /** Two accounts (stack/member-demo.ts): the worker's own account, and the member cluster's section. */
   member?: { ownAccount: string; name: string; cluster: Record<string, unknown> };

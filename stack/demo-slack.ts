@@ -39,7 +39,17 @@ export function demoSlackSection(opts: { apiUrl: string; signingSecretFile: stri
   };
 }
 
-/** The `people` section: the demo's three, by their Slack ids (config/people.ts). */
-export function demoPeople(): Record<string, { slack: string[] }> {
-  return Object.fromEntries(Object.entries(DEMO_SLACK.people).map(([name, id]) => [name, { slack: [id] }]));
+/**
+ * The demo's `people`: Alice, Bob and Carol by their Slack ids, and whoever runs `make up` (their OS
+ * user, the CLI's identity `cli:<user>`) is Bob, an approver of demo/web: `fleetops approve` passes its
+ * gate, and `fleetops deploy` is Bob's request, which Bob then cannot approve in Slack. A user name the
+ * config cannot take as a CLI identity is left out (the CLI then approves as nobody listed).
+ */
+export function demoPeople(osUser: string): Record<string, { slack: string[]; cli?: string[] }> {
+  const cli = /^[a-z_][a-z0-9_.-]{0,31}$/i.test(osUser) ? { cli: [osUser] } : {};
+  return {
+    alice: { slack: [DEMO_SLACK.people.alice] },
+    bob: { slack: [DEMO_SLACK.people.bob], ...cli },
+    carol: { slack: [DEMO_SLACK.people.carol] },
+  };
 }

@@ -25,6 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { createAwsClients } from '../activities/aws/clients';
@@ -247,7 +248,7 @@ async function main(): Promise<void> {
       seeded: inputs,
       slack: demoSlackSection({ apiUrl: slack.apiUrl, ...slackFiles }),
       router: { tokens: [{ name: 'aws-events', scopes: ['aws-events'], tokenFile: awsEventsTokenFile }] },
-      people: demoPeople(),
+      people: demoPeople(userInfo().username),
       ...(s.accounts === 2 ? { member: { ownAccount: DEFAULT_ACCOUNT, name: MEMBER_DEMO.cluster, cluster: memberClusterConfig() } } : {}),
     });
 

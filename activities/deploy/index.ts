@@ -17,7 +17,7 @@ export function createDeployActivities(deps: ActivityDeps) {
       if (!svc) {
         throw ApplicationFailure.nonRetryable(`service ${input.cluster}/${input.service} is not in the config's services`, FailureType.InvalidRequest);
       }
-      return { plan: svc.canary, canaryService: `${input.service}-canary` };
+      return { plan: svc.canary, canaryService: `${input.service}-canary`, images: svc.images ?? [] };
     },
     ...createServiceActivities(deps),
     ...createTrafficActivities(deps),

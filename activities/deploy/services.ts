@@ -12,6 +12,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { DryRunCall } from '../../common/controls';
 import { FailureType } from '../../common/failures';
+import { imageRefusal } from '../../common/images';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';
 import { clientsFor, type ActivityDeps } from '../deps';
@@ -96,13 +97,26 @@ export function createServiceActivities(deps: ActivityDeps) {
      * the stable ARN unchanged, and the workflow refuses the deploy.
      */
     async resolveDeployRevision(input: RevisionInput): Promise<RevisionResult> {
+      // The service's image repositories, checked a last time where the revision is made (the starters
+      // and preflight checked the image already); unset in the config: image deploys are refused.
+      const allowed = deps.config.services.find((s) => s.cluster === input.cluster && s.name === input.service)?.images;
+      const svc = `${input.cluster}/${input.service}`;
       if (input.taskDefinition) {
         const out = await awsCall('ecs:DescribeTaskDefinition', () =>
           clientsFor(deps, input.cluster).ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.taskDefinition })),
         );
+        // A given revision runs every one of its containers' images: with a list, each must be on it.
+        if (allowed) {
+          for (const c of out.taskDefinition?.containerDefinitions ?? []) {
+            const why = imageRefusal(svc, c.image ?? '', allowed);
+            if (why) throw invalid(`task definition ${input.taskDefinition}, container ${c.name ?? '?'}: ${why}`);
+          }
+        }
         return { taskDefinitionArn: out.taskDefinition?.taskDefinitionArn ?? input.taskDefinition, registered: false, dryRunCalls: [] };
       }
       if (!input.image) throw invalid('set exactly one of image or taskDefinition');
+      const refused = imageRefusal(svc, input.image, allowed);
+      if (refused) throw invalid(refused);
       const out = await awsCall('ecs:DescribeTaskDefinition', () =>
         clientsFor(deps, input.cluster).ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.currentTaskDefinition, include: ['TAGS'] })),
       );

@@ -11,6 +11,11 @@ import type { CanaryPlan, ListenerRuleConfig, MetricCheck, StoppedCanaryTask } f
 export interface ResolvedPlan {
   plan: CanaryPlan;
   canaryService: string;
+  /**
+   * The repositories the service may run (`services[].images`; [] when it names none). Absent in plans
+   * recorded before the list existed: those runs replay without the check.
+   */
+  images?: string[];
 }
 
 export interface BlockingIncident {

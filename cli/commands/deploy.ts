@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { deployStartOptions } from '../../common/starts/deploy';
-import { deployInputSchema, type DeployInput } from '../../common/workflow-inputs';
+import { DeployRequestRefused, deployStartFor } from '../../common/starts/deploy-request';
+import { deployRequestSchema, type DeployRequest } from '../../common/workflow-inputs';
 import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../workflows/canary-deploy/messages';
 import { workflowUiLink } from '../../activities/notifications';
+import { loadCliConfig } from '../config';
 import type { CommandContext } from '../context';
 import { failedError, usageError } from '../errors';
 import { statusLines } from '../describe';
@@ -45,8 +46,8 @@ async function deployCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   if ((opts.image === undefined) === (opts.taskDefinition === undefined)) {
     throw usageError('give exactly one of --image or --task-definition');
   }
-  const input: DeployInput = parseArg(
-    deployInputSchema,
+  const request: DeployRequest = parseArg(
+    deployRequestSchema,
     {
       cluster,
       service,
@@ -60,8 +61,17 @@ async function deployCommand(ctx: CommandContext, cmd: Command): Promise<void> {
     },
     'deploy',
   );
-  // The router's Deploy Requested route starts with the same options, so the Web UI list reads the same.
-  const { workflowType, ...start } = deployStartOptions(input);
+  const config = loadCliConfig(ctx, "fleetops deploy checks the service's images and approvers in the config");
+  // The router's Deploy Requested route and Slack start through the same check and options.
+  let options: ReturnType<typeof deployStartFor>;
+  try {
+    options = deployStartFor(config, request);
+  } catch (err) {
+    if (err instanceof DeployRequestRefused) throw failedError(`deploy of ${cluster}/${service} refused: ${err.message}`, { refused: true, field: err.field });
+    throw err;
+  }
+  const { workflowType, ...start } = options;
+  const input = start.args[0];
   const { workflowId } = start;
   ctx.workflowId = workflowId;
   const client = await ctx.client();
@@ -87,7 +97,8 @@ async function deployCommand(ctx: CommandContext, cmd: Command): Promise<void> {
 async function approveCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const workflowId = parseArg(workflowIdSchema, cmd.processedArgs[0], 'workflow id');
   const { reason } = cmd.opts<{ reason?: string }>();
-  const request = { by: ctx.operator(), ...(reason === undefined ? {} : { reason: parseArg(textSchema(), reason, '--reason') }) };
+  // `by` is the OS user (cli:<user>); the workflow decides whether they may approve, and its refusal is printed.
+  const request: ApproveRequest = { by: ctx.operator(), ...(reason === undefined ? {} : { reason: parseArg(textSchema(), reason, '--reason') }) };
   ctx.workflowId = workflowId;
   const client = await ctx.client();
   // By name: the SDK's executeUpdate overloads do not accept the definition's optional argument tuple.

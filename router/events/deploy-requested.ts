@@ -1,13 +1,14 @@
-import { deployInputSchema } from '../../common/workflow-inputs';
+import { deployRequestSchema } from '../../common/workflow-inputs';
 import { defineEventKind } from './envelope';
 
 /**
  * `fleetops` / `Deploy Requested`: sent by the CLI, a chat bot or a schedule through EventBridge.
- * Its detail is the canary deploy's input, validated by the same schema the workflow's callers use.
+ * Its detail is a deploy request (the canary deploy's input without `approval`: who may approve comes
+ * from config, and an event that names approvers is refused as malformed).
  */
 export const deployRequested = defineEventKind({
   kind: 'deploy-requested',
   source: 'fleetops',
   detailType: 'Deploy Requested',
-  detail: deployInputSchema,
+  detail: deployRequestSchema,
 });

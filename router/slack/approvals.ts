@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { slackPerson, type GateAnswer } from '../../common/chat';
+import { identitiesOf } from '../../config/people';
 import { abortUpdate, statusQuery } from '../../common/controls';
 import { gateClosedMessage } from '../../activities/chat/blocks';
 import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../workflows/canary-deploy/messages';
@@ -8,16 +9,17 @@ import { explain, withDeadline, type SlackHandlerContext } from './context';
 /**
  * A click on a deploy gate's Approve or Abort button (activities/chat/blocks.ts gateMessage).
  *
- * Who may approve is decided here, in the router, because it needs Slack: the service's approvers
- * (`slack.approvers["<cluster>/<service>"]`) name users and user groups, and a group's members are
- * known only to Slack (usergroups.users.list). The requester never approves their own deploy. Abort
- * is open to the approvers and the requester. A refused click is answered to that user only
- * (chat.postEphemeral).
- *
- * An allowed click sends the same update the CLI sends (approve / abort), to the run the message
- * belongs to, so the workflow's own validator has the last word (wrong phase, already approved,
- * already aborting); its refusal is answered to the user too. An accepted one rewrites the gate
- * message to say who decided and when.
+ * Whether an approval passes is the deploy workflow's decision (its `approve` validator,
+ * workflows/canary-deploy/approval.ts), the same for the CLI, Slack and any SDK client: the requester,
+ * an approval naming nobody, and someone not on the service's approvers are refused there. What only
+ * Slack knows is done here: a service's approvers (`slack.approvers["<cluster>/<service>"]`) may name
+ * user groups, whose members only Slack knows (usergroups.users.list), so the click of a member is sent
+ * as `{ by: 'slack:U…', viaGroup: 'S…' }` and the workflow accepts it only if that group is on its list.
+ * A clicker who is neither named nor in a named group is refused here without bothering the workflow,
+ * and so is any click on a service with no Slack approvers. Abort is open to the approvers and the
+ * requester (the same person in any channel, through the config's `people`). A refused click is
+ * answered to that user only (chat.postEphemeral); the workflow's refusal too. An accepted one rewrites
+ * the gate message to say who decided and when.
  */
 
 export type GateDecision = 'approve' | 'abort';
@@ -34,7 +36,7 @@ export interface GateClick {
   threadTs?: string;
 }
 
-export type ApproverCheck = { ok: true } | { ok: false; why: string };
+export type ApproverCheck = { ok: true; viaGroup?: string } | { ok: false; why: string };
 
 /** Group members, cached briefly: a click should not wait on Slack more than once a minute per group. */
 const GROUP_CACHE_MS = 60_000;
@@ -50,15 +52,20 @@ async function groupMembers(ctx: SlackHandlerContext, group: string): Promise<st
   return users;
 }
 
-/** Whether `userId` may approve deploys of `cluster/service` (requester aside). */
+/**
+ * Whether `userId` is an approver of `cluster/service` in Slack's eyes (the requester rule is the
+ * workflow's): named in `users` (or one person with a Slack id named there), or a member of a named
+ * group, said as `viaGroup` so the workflow can check that group against its list.
+ */
 export async function mayApprove(ctx: SlackHandlerContext, userId: string, cluster: string, service: string): Promise<ApproverCheck> {
   const key = `${cluster}/${service}`;
   const rule = ctx.slack.approvers[key];
   if (!rule) return { ok: false, why: `nobody may approve deploys of ${key} from Slack: it has no entry in slack.approvers` };
-  if (rule.users.includes(userId)) return { ok: true };
+  const mine = identitiesOf(ctx.config, slackPerson(userId));
+  if (rule.users.some((u) => mine.includes(slackPerson(u)))) return { ok: true };
   for (const group of rule.groups) {
     try {
-      if ((await groupMembers(ctx, group)).includes(userId)) return { ok: true };
+      if ((await groupMembers(ctx, group)).includes(userId)) return { ok: true, viaGroup: group };
     } catch (err) {
       ctx.log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'slack: cannot read user group members');
     }
@@ -87,14 +94,13 @@ export async function handleGateClick(ctx: SlackHandlerContext, click: GateClick
     return refuse(`cannot read ${target.workflowId}: ${explain(err, target.workflowId)}`);
   }
   const by = slackPerson(click.userId);
-  const isRequester = status.requestedBy === by;
-  if (click.decision === 'approve' && isRequester) return refuse(`you requested this deploy of ${status.cluster}/${status.service}; someone else must approve it`);
+  const isRequester = status.requestedBy !== undefined && identitiesOf(ctx.config, by).includes(status.requestedBy);
   const allowed = await mayApprove(ctx, click.userId, status.cluster, status.service);
   if (!allowed.ok && !(click.decision === 'abort' && isRequester)) return refuse(allowed.why);
 
   try {
     if (click.decision === 'approve') {
-      const request: ApproveRequest = { by, reason: 'approved in Slack' };
+      const request: ApproveRequest = { by, ...(allowed.ok && allowed.viaGroup ? { viaGroup: allowed.viaGroup } : {}), reason: 'approved in Slack' };
       // By name: the SDK's executeUpdate overloads do not accept the definition's optional argument tuple (as the CLI does).
       await withDeadline(ctx, () => handle.executeUpdate<DeployStatus, [ApproveRequest]>(approveUpdate.name, { args: [request] }));
     } else {

@@ -1,11 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { slackPerson } from '../../common/chat';
 import { statusQuery, type WorkflowStatus } from '../../common/controls';
-import { deployStartOptions } from '../../common/starts/deploy';
-import { clusterWorkflowPlacement } from '../../config/placement';
+import { DeployRequestRefused, deployStartFor } from '../../common/starts/deploy-request';
 import { incidentStartOptions } from '../../common/starts/incident';
 import { declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId, fleetopsKindOfId } from '../../common/workflow-ids';
-import { deployInputSchema, incidentInputSchema, type DeployInput, type IncidentInput } from '../../common/workflow-inputs';
+import { deployRequestSchema, incidentInputSchema, type IncidentInput } from '../../common/workflow-inputs';
 import { escapeText, personText } from '../../activities/chat/blocks';
 import type { DeployStatus } from '../../workflows/canary-deploy/messages';
 import { assignUpdate, changeSeverityUpdate, noteUpdate, resolveUpdate, type IncidentStatus } from '../../workflows/incident/messages';
@@ -85,9 +84,16 @@ async function deploy(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extrac
     const why = ctx.slack.deployers[target] ? `you are not a deployer of ${target}` : `nobody may deploy ${target} from Slack: it has no entry in slack.deployers`;
     return refused(ctx, req, `deploy ${target}`, why);
   }
-  // From chat a deploy always waits for a person at a gate, whatever the service's plan says.
-  const input: DeployInput = deployInputSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId), requireGate: true });
-  const { workflowType, ...start } = deployStartOptions(input, clusterWorkflowPlacement(ctx.config, service.cluster));
+  let options: ReturnType<typeof deployStartFor>;
+  try {
+    // From chat a deploy always waits for a person at a gate, whatever the service's plan says.
+    options = deployStartFor(ctx.config, deployRequestSchema.parse({ cluster: service.cluster, service: service.name, image: cmd.image, requestedBy: slackPerson(req.userId) }), { requireGate: true });
+  } catch (err) {
+    // The image is not one of the service's repositories: refused before anything reaches Temporal or AWS.
+    if (err instanceof DeployRequestRefused) return inChannel(`:no_entry: Deploy of \`${escapeText(cmd.image)}\` to ${target} (by ${personText(slackPerson(req.userId))}) refused: ${escapeText(err.message)}`);
+    throw err;
+  }
+  const { workflowType, ...start } = options;
   const { workflowId } = start;
   const replayed = () => {
     ctx.log.warn({ workflowId, user: req.userId }, 'slack: replayed deploy request ignored');

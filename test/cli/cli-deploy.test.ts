@@ -5,7 +5,10 @@ import { Worker } from '@temporalio/worker';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
-import { cli, parseJson } from './helpers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, parseJson, writeCliConfig } from './helpers';
 import { createWorker } from '../harness/workers';
 
 /**
@@ -19,6 +22,8 @@ let env: TestWorkflowEnvironment;
 let worker: Worker;
 let workerRun: Promise<void>;
 let cliEnv: NodeJS.ProcessEnv;
+let configDir: string;
+const service = `web${process.pid}`;
 
 /** Holds the deploy in preflight: the plan lookup does not finish while the test runs. */
 async function resolveDeployPlan(): Promise<never> {
@@ -30,7 +35,9 @@ beforeAll(async () => {
   env = await connectDevServer();
   const namespace = `fleetops-cli-deploy-${process.pid}-${Date.now().toString(36)}`;
   await env.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-  cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace };
+  configDir = mkdtempSync(join(tmpdir(), 'fleetops-cli-deploy-'));
+  const config = writeCliConfig(configDir, [{ cluster: 'demo', name: service }]);
+  cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace, FLEETOPS_CONFIG: config };
   await until('setup in the new namespace', async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
   worker = await createWorker({
     connection: env.nativeConnection,
@@ -46,11 +53,11 @@ afterAll(async () => {
   worker?.shutdown();
   await workerRun;
   await env?.teardown();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 describe('deploy and approve', () => {
   test('deploy starts the canary deploy with its search attributes; a second one is refused; approve outside a gate is rejected', async () => {
-    const service = `web${process.pid}`;
     const r = await cli(['deploy', 'demo', service, '--image', '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2', '--dry-run', '--json'], cliEnv);
     expect(r.code).toBe(0);
     const started = parseJson<{ workflowId: string; input: Record<string, unknown> }>(r.stdout);

@@ -15,7 +15,7 @@ import { alarmEventSignal } from '../../workflows/incident/messages';
 import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
-import { cli, parseJson } from './helpers';
+import { cli, parseJson, writeCliConfig } from './helpers';
 import { createWorker } from '../harness/workers';
 
 /**
@@ -45,15 +45,19 @@ let workerRun: Promise<void>;
 let namespace: string;
 let cliEnv: NodeJS.ProcessEnv;
 let postmortemDir: string;
+let configDir: string;
 
 beforeAll(async () => {
   env = await connectDevServer();
   namespace = `fleetops-cli-${process.pid}-${Date.now().toString(36)}`;
   await env.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-  cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace };
+  postmortemDir = mkdtempSync(join(tmpdir(), 'fleetops-cli-postmortems-'));
+  // `fleetops deploy` reads the services (and their images) of the clusters the freeze tests deploy to.
+  configDir = mkdtempSync(join(tmpdir(), 'fleetops-cli-config-'));
+  const deployConfig = writeCliConfig(configDir, [`frz-${process.pid}`, `esc-${process.pid}`].map((cluster) => ({ cluster, name: 'web' })));
+  cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace, FLEETOPS_CONFIG: deployConfig };
   await until('setup in the new namespace', async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
 
-  postmortemDir = mkdtempSync(join(tmpdir(), 'fleetops-cli-postmortems-'));
   const config = incidentTestConfig({ postmortemDir });
   const client = env.client;
   nsClient = new Client({ connection: env.client.connection, namespace });
@@ -77,6 +81,7 @@ afterAll(async () => {
   await workerRun;
   await env?.teardown();
   if (postmortemDir) rmSync(postmortemDir, { recursive: true, force: true });
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 describe('incident', () => {

@@ -74,6 +74,7 @@ async function seed(opts: { steady?: boolean } = {}): Promise<Seeded> {
       {
         cluster: 'demo',
         name: 'web',
+        images: ['registry.example/web'],
         canary: { ...baseConfig.services[0]!.canary, alarms: ['web-5xx'], listenerRule: rule },
       },
     ],
@@ -136,10 +137,28 @@ describe('deploy activities against moto + simulator', () => {
       cluster: 'demo',
       service: 'web',
       currentTaskDefinition: stableTd,
-      image: 'x:1',
+      image: 'registry.example/web:9',
       container: 'sidecar',
     }).catch((e: unknown) => e);
     expect((wrongContainer as ApplicationFailure).message).toBe('task definition web has no container "sidecar" (has app)');
+
+    // The last check before RegisterTaskDefinition: an image outside web's repositories registers nothing,
+    // and a given revision whose containers run one is refused too.
+    const families = async () => (await emu.aws.ecs.send(new ListTaskDefinitionsCommand({}))).taskDefinitionArns ?? [];
+    const registered = await families();
+    const foreign = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, image: 'registry.evil.example/backdoor:1' }).catch((e: unknown) => e);
+    expect(foreign).toBeInstanceOf(ApplicationFailure);
+    expect((foreign as ApplicationFailure).message).toBe('image repository registry.evil.example/backdoor is not one demo/web may run (services[].images: registry.example/web)');
+    expect((foreign as ApplicationFailure).nonRetryable).toBe(true);
+    expect(await families()).toEqual(registered);
+    const elsewhere = await emu.aws.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'other', containerDefinitions: [{ name: 'app', image: 'registry.evil.example/backdoor:1', memory: 64 }] }),
+    );
+    const otherTd = elsewhere.taskDefinition!.taskDefinitionArn!;
+    const borrowed = await run(acts.resolveDeployRevision, { cluster: 'demo', service: 'web', currentTaskDefinition: stableTd, taskDefinition: otherTd }).catch((e: unknown) => e);
+    expect((borrowed as ApplicationFailure).message).toBe(
+      `task definition ${otherTd}, container app: image repository registry.evil.example/backdoor is not one demo/web may run (services[].images: registry.example/web)`,
+    );
   });
 
   it('creates the canary with the stable settings in the canary target group, scales it, and deletes it', async () => {

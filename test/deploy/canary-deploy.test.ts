@@ -417,6 +417,30 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     expect(mutations(m.log)).toEqual([]);
   });
 
+  it('refuses an image outside the service’s repositories in preflight, right after the plan lookup (a start that skipped the starters)', async () => {
+    const m = mock(
+      { plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 },
+      {
+        async resolveDeployPlan() {
+          return { plan: BASIC_PLAN, canaryService: 'web-canary', images: ['registry.example/web'] };
+        },
+      },
+    );
+    const result = await run(m, async (tq) => finish(await start(tq, { image: 'registry.example/web-evil:1' }), 'preflight-image-refused'));
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toBe('image repository registry.example/web-evil is not one demo/web may run (services[].images: registry.example/web)');
+    // Nothing read or changed after the plan: no incident check, no service read, no revision, no canary.
+    expect(m.log).toEqual(['resolveDeployPlan']);
+
+    // A plan with no list: image deploys are refused; the same plan lets an allowed image through.
+    const none = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 }, { resolveDeployPlan: async () => ({ plan: BASIC_PLAN, canaryService: 'web-canary', images: [] }) });
+    const r2 = await run(none, async (tq) => finish(await start(tq), 'preflight-no-images'));
+    expect(r2).toMatchObject({ outcome: 'refused', reason: expect.stringContaining('demo/web names no image repositories (services[].images): image deploys are refused') });
+    expect(none.log).toEqual(['resolveDeployPlan']);
+    const allowed = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 }, { resolveDeployPlan: async () => ({ plan: BASIC_PLAN, canaryService: 'web-canary', images: ['registry.example/web'] }) });
+    expect((await run(allowed, async (tq) => finish(await start(tq), 'preflight-image-allowed'))).outcome).toBe('promoted');
+  });
+
   it('is refused, with the activity reason, when the revision cannot be built (nothing was changed)', async () => {
     const m = mock(
       { plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 },

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,9 @@ import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
 import { until } from '../harness/poll';
 import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack, type StackPorts } from './stack-harness';
+
+/** Who bin/fleetops acts as: the OS user (FLEETOPS_OPERATOR is not read). */
+const OPERATOR = `cli:${userInfo().username}`;
 
 /**
  * End to end through the real local stack (`make up` on free ports, started once for the suite): what
@@ -266,7 +270,8 @@ async function postmortemInS3(uri: string): Promise<string> {
 
 async function fleetops(args: string[]): Promise<CliRun> {
   const { stack } = local;
-  return cliProcess([...args, '--address', stack.temporal.address, '--namespace', stack.temporal.namespace], { FLEETOPS_OPERATOR: 'alice' });
+  // As the OS user running the test (cli:<user>): the stack maps that user to Bob, an approver of demo/web.
+  return cliProcess([...args, '--address', stack.temporal.address, '--namespace', stack.temporal.namespace]);
 }
 
 /** Runs a `--json` command that must succeed and returns its document. */
@@ -784,7 +789,7 @@ describe('local stack end to end', () => {
     ]) {
       expect(doc).toContain(text);
     }
-    expect(doc).toMatch(/\*\*Review:\*\* held .* by alice — disk checks agreed in the SRE meeting/);
+    expect(doc).toMatch(new RegExp(`\\*\\*Review:\\*\\* held .* by ${OPERATOR} — disk checks agreed in the SRE meeting`));
     figure(`incident: event → open ${openMs} ms; CLI from assign to closed postmortem ${cliMs} ms (16 bin/fleetops runs); stored at ${closed.postmortemPath}`);
     // Mitigated for real: the alarm goes back to OK, so the canary deploys below bake under an OK alarm.
     await setAlarm(alarm, 'OK', 'e2e: the incident is over');
@@ -933,7 +938,7 @@ describe('local stack end to end', () => {
     const done = await untilDeployPhase(workflowId, ['promoted'], 'the deploy to be promoted');
     const result = (await client.workflow.getHandle(workflowId).result()) as DeployResult;
     expect(result).toMatchObject({ outcome: 'promoted', previousTaskDefinition: stableTd, taskDefinition: atGate.canaryTaskDefinition });
-    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe('approved by alice: canary clean for one bake');
+    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe(`approved by ${OPERATOR}: canary clean for one bake`);
     expect(result.decisions.map((d) => d.reason)).toContain('post-promotion bake of 6 s passed; the previous revision is let go');
 
     // AWS afterwards: web on the new revision with its ECS deployment completed and its four tasks
@@ -1210,7 +1215,7 @@ describe('incident room end to end (issue 22)', () => {
     // Escalation: FleetopsSeverity becomes sev1 and the next deploy to demo is refused.
     const tEscalate = Date.now();
     const up = await fleetopsJson<Update>(['incident', 'severity', workflowId, 'sev1', '--reason', 'checkout times out for every customer']);
-    expect(up.status).toMatchObject({ severity: 'sev1', severityChanges: [{ from: 'sev3', to: 'sev1', by: 'alice', reason: 'checkout times out for every customer' }] });
+    expect(up.status).toMatchObject({ severity: 'sev1', severityChanges: [{ from: 'sev3', to: 'sev1', by: OPERATOR, reason: 'checkout times out for every customer' }] });
     expect(up.status.checklist.response.map((i) => i.item)).toEqual(config.incidents.severities.sev1.checklist.response);
     expect((await client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(FleetopsSeverity)).toBe('sev1');
     await until('visibility to show the escalated incident', async () => ((await blocking()).includes(workflowId) ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
@@ -1257,7 +1262,7 @@ describe('incident room end to end (issue 22)', () => {
     const doc = await postmortemInS3(stored);
     expect(doc).toBe((await client.workflow.getHandle(workflowId).result()).postmortem);
     expect(doc).toContain('**Severity:** sev1 (opened as sev3; sev3 → sev1 ');
-    expect(doc).toContain('by alice (checkout times out for every customer)');
+    expect(doc).toContain(`by ${OPERATOR} (checkout times out for every customer)`);
     expect(doc).toContain('a slow dependency was pinned to its previous version');
     expect(doc).toContain('escalated sev3 → sev1: checkout times out for every customer');
     figure(`incident room: alarm → sev3 open ${open.openedAt ? Date.parse(open.openedAt) - t0 : NaN} ms; escalation → deploy refused ${refusedMs} ms; postmortem stored at ${stored}`);

@@ -168,7 +168,7 @@ describe('every event kind routed against the dev server', () => {
     expect(args).toEqual([{ cluster: world.cluster, service: world.service, image: deploy.detail.image, requestedBy: 'token:ops' }]);
 
     const second = world.event('deploy-requested');
-    second.detail.image = 'web:other';
+    second.detail.image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:other';
     expect((await router.post(second)).body.results[0]).toEqual({ eventId: second.id, action: 'duplicate', workflowId: id });
 
     const failed = world.event('ecs-deployment-state-change');

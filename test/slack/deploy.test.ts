@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { deployStartFor } from '../../common/starts/deploy-request';
 import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../../activities/chat/blocks';
 import { parseConfigText } from '../../config/load';
@@ -29,6 +31,7 @@ jest.setTimeout(240_000);
 let emu: Emulator;
 let standIn: SlackStandIn;
 let suite: SlackSuite;
+let suiteConfig: FleetopsConfig;
 const fixture = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
 const tag = randomUUID().slice(0, 6);
 /** Gate waits two minutes: approve and abort. */
@@ -45,6 +48,7 @@ function service(cluster: string, gateSeconds: number | undefined, rule: Fleetop
   return {
     cluster,
     name: 'web',
+    images: ['registry.example/web'],
     canary: {
       ...fixture.services[0]!.canary,
       alarms: [alarm],
@@ -92,12 +96,15 @@ beforeAll(async () => {
       notifications: { webhooks: [] },
     },
     slackSection(standIn, {
-      [`${GATED}/web`]: { users: [PEOPLE.bob], groups: [APPROVER_GROUP] },
+      // Alice is an approver too, so her click on her own deploy reaches the workflow, which refuses it.
+      [`${GATED}/web`]: { users: [PEOPLE.bob, PEOPLE.alice], groups: [APPROVER_GROUP] },
       [`${HASTY}/web`]: { users: [PEOPLE.bob], groups: [] },
       [`${UNGATED}/web`]: { users: [PEOPLE.bob], groups: [] },
     }),
   );
-  suite = await startSlackSuite('deploy', config, emu.aws);
+  // One person across channels: Alice's CLI user is hers; Bob's too.
+  suiteConfig = { ...config, people: { alice: { slack: [PEOPLE.alice], cli: ['alice'] }, bob: { slack: [PEOPLE.bob], cli: ['bob'] } } };
+  suite = await startSlackSuite('deploy', suiteConfig, emu.aws);
 });
 
 afterAll(async () => {
@@ -163,7 +170,8 @@ describe('deploys from Slack', () => {
     expect((await user(PEOPLE.alice).click(gate, APPROVE_ACTION_ID)).status).toBe(200);
     expect((await user(PEOPLE.mallory).click(gate, APPROVE_ACTION_ID)).status).toBe(200);
     await waitForSlack(standIn, () => (ephemeralTo(PEOPLE.alice, before).length && ephemeralTo(PEOPLE.mallory, before).length ? true : undefined), 'both refusals');
-    expect(ephemeralTo(PEOPLE.alice, before).map((m) => m.text)).toEqual([expect.stringContaining('you requested this deploy')]);
+    // Alice is on the approvers' list: the Slack app sends her approval, and the workflow refuses it.
+    expect(ephemeralTo(PEOPLE.alice, before).map((m) => m.text)).toEqual([expect.stringContaining(`slack:${PEOPLE.alice} requested this deploy and cannot approve it`)]);
     expect(ephemeralTo(PEOPLE.mallory, before).map((m) => m.text)).toEqual([expect.stringContaining(`you are not an approver of ${GATED}/web`)]);
     expect(((await handleOf(GATED).query('status')) as DeployStatus).phase).toBe('awaiting-approval');
     expect(hasButtons(standIn.messages().find((m) => m.ts === gate.ts)!)).toBe(true);
@@ -173,7 +181,8 @@ describe('deploys from Slack', () => {
     expect(clicked.ms).toBeLessThan(3000);
     const result = (await handleOf(GATED).result()) as DeployResult;
     expect(result.outcome).toBe('promoted');
-    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe(`approved by slack:${PEOPLE.carol}: approved in Slack`);
+    // The Slack app found her in the group and said so; the workflow accepted it because the group is listed.
+    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe(`approved by slack:${PEOPLE.carol} (user group ${APPROVER_GROUP}): approved in Slack`);
     const web = (await emu.aws.ecs.send(new DescribeServicesCommand({ cluster: GATED, services: ['web'] }))).services?.[0];
     expect(web?.taskDefinition).toBe(result.taskDefinition);
 
@@ -256,6 +265,58 @@ describe('deploys from Slack', () => {
     } finally {
       await incident.terminate('test over');
     }
+  });
+  test('alice requests from the CLI (cli:alice): her Slack approval is refused by the workflow as hers; bob approves in Slack', async () => {
+    // What `fleetops deploy` does as OS user alice (the CLI itself: test/cli/cli-approvals.test.ts).
+    const { workflowType, ...start } = deployStartFor(suiteConfig, { cluster: GATED, service: 'web', image: nextImage(), requestedBy: 'cli:alice' });
+    const handle = await suite.client.workflow.start(workflowType, { ...start, workflowIdConflictPolicy: 'FAIL' });
+    const gate = await gateMessageOf(handle.firstExecutionRunId);
+    const before = standIn.messages().length;
+    await user(PEOPLE.alice).click(gate, APPROVE_ACTION_ID);
+    const refused = await waitForSlack(standIn, () => ephemeralTo(PEOPLE.alice, before)[0], "the answer to alice's click");
+    expect(refused.text).toContain(`slack:${PEOPLE.alice} requested this deploy (as cli:alice) and cannot approve it: someone else must`);
+    expect(((await handle.query('status')) as DeployStatus).phase).toBe('awaiting-approval');
+    await user(PEOPLE.bob).click(gate, APPROVE_ACTION_ID);
+    const result = (await handle.result()) as DeployResult;
+    expect(result.outcome).toBe('promoted');
+    expect(result.decisions.find((d) => d.decision === 'approve')?.reason).toBe(`approved by slack:${PEOPLE.bob}: approved in Slack`);
+  });
+
+  test('a group member approves only where the group is listed: carol is refused on a service whose approvers name no group', async () => {
+    const { runId } = await startFromSlack(HASTY);
+    const gate = await gateMessageOf(runId);
+    const before = standIn.messages().length;
+    await user(PEOPLE.carol).click(gate, APPROVE_ACTION_ID);
+    const refused = await waitForSlack(standIn, () => ephemeralTo(PEOPLE.carol, before)[0], "the answer to carol's click");
+    expect(refused.text).toContain(`you are not an approver of ${HASTY}/web`);
+    // Through an SDK client, claiming a group the deploy does not list, the workflow refuses too.
+    const claimed = await handleOf(HASTY)
+      .executeUpdate('approve', { args: [{ by: `slack:${PEOPLE.carol}`, viaGroup: APPROVER_GROUP }] })
+      .catch((e: unknown) => e);
+    expect(String((claimed as WorkflowUpdateFailedError).cause?.message)).toBe(`slack:${PEOPLE.carol} approved through user group ${APPROVER_GROUP}, which is not an approver of ${HASTY}/web`);
+    expect(((await handleOf(HASTY).result()) as DeployResult).outcome).toBe('rolled-back');
+  });
+
+  test.each([
+    ['registry.evil.example/backdoor:1', 'image repository registry.evil.example/backdoor is not one'],
+    ['registry.example/web-evil:1', 'image repository registry.example/web-evil is not one'],
+  ])('/fleetops deploy of %s is refused in the channel before any AWS call: no workflow run, no task definition', async (image, reason) => {
+    const runBefore = await handleOf(GATED)
+      .describe()
+      .then((d) => d.runId)
+      .catch(() => undefined);
+    const tdsBefore = (await emu.aws.ecs.send(new ListTaskDefinitionsCommand({}))).taskDefinitionArns ?? [];
+    const before = standIn.messages().length;
+    await user(PEOPLE.alice).command(`deploy ${GATED}/web ${image}`);
+    const refused = await answerTo(PEOPLE.alice, /refused/, before);
+    expect(refused.ephemeralTo).toBeUndefined();
+    expect(refused.text).toContain(reason);
+    const runAfter = await handleOf(GATED)
+      .describe()
+      .then((d) => d.runId)
+      .catch(() => undefined);
+    expect(runAfter).toBe(runBefore);
+    expect((await emu.aws.ecs.send(new ListTaskDefinitionsCommand({}))).taskDefinitionArns ?? []).toEqual(tdsBefore);
   });
 });
 

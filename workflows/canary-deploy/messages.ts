@@ -81,7 +81,14 @@ export interface DeployResult {
   dryRunCalls?: DryRunCall[];
 }
 
-export type ApproveRequest = ControlRequest;
+/**
+ * Who approves (`by`: an identity such as `cli:alice` or `slack:U…`; required) and why. `viaGroup`: the
+ * Slack user group through which the Slack app found `by` to be an approver; accepted only when the
+ * group is on the deploy's approvers (workflows/canary-deploy/approval.ts).
+ */
+export interface ApproveRequest extends ControlRequest {
+  viaGroup?: string;
+}
 
 /** Passes a gate or accepts an inconclusive analysis. Rejected (validator) in any other phase. */
 export const approveUpdate = defineUpdate<DeployStatus, [ApproveRequest], 'approve'>('approve');

@@ -1,4 +1,5 @@
 import type { CanaryPlan } from '../../common/deploy';
+import { imageRefusal } from '../../common/images';
 import { aws } from './activity-options';
 import type { DeployContext } from './context';
 import { DeployRefused, errorMessage } from './failures';
@@ -29,6 +30,13 @@ export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
     resolved = await aws.resolveDeployPlan({ cluster: input.cluster, service: input.service });
   } catch (err) {
     throw new DeployRefused(errorMessage(err));
+  }
+  // Again here, behind the starters' check (common/starts/deploy-request.ts), for a start that skipped
+  // them (an SDK client): before any activity that changes AWS. A plan recorded before `images`
+  // existed carries none, so those histories replay as they ran.
+  if (resolved.images !== undefined && input.image !== undefined) {
+    const why = imageRefusal(`${input.cluster}/${input.service}`, input.image, resolved.images);
+    if (why) throw new DeployRefused(why);
   }
   const p = input.requireGate ? withGate(resolved.plan) : resolved.plan;
   if (p !== resolved.plan) state.decide('proceed', 'a gate before promotion added: this deploy must be approved by a person (requireGate)');

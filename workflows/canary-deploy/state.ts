@@ -2,6 +2,7 @@ import type { AbortRequest, DryRunCall } from '../../common/controls';
 import type { CanaryAnalysis, CanaryPlan, TrafficMode } from '../../common/deploy';
 import type { DeployEcsEvent, DeployInput } from '../../common/workflow-inputs';
 import type { ListenerRuleSnapshot, ServiceSnapshot } from '../../activities/deploy/types';
+import { approvalRefusal } from './approval';
 import { CanaryFailed } from './failures';
 import { deploySummary } from './summary';
 import {
@@ -171,7 +172,7 @@ export class DeployState {
     const interruption = this.interrupted(scope);
     if (interruption) return interruption.decision === 'abort' ? 'aborted' : 'failed';
     const given = this.approval;
-    const by = given?.by ? ` by ${given.by}` : '';
+    const by = given?.by ? ` by ${given.by}${given.viaGroup ? ` (user group ${given.viaGroup})` : ''}` : '';
     this.decide('approve', `approved${by}${given?.reason ? `: ${given.reason}` : ''}`);
     return 'approved';
   }
@@ -187,8 +188,9 @@ export class DeployState {
   }
 
   /**
-   * `approve` validator: throws when there is nothing to approve, or when the requester approves their
-   * own deploy. Checked here, not only in the Slack app, so every client (CLI, Slack, SDK) is held to it.
+   * `approve` validator: throws when there is nothing to approve, or when the approval names nobody, the
+   * requester, or someone not on the service's approvers (approval.ts). Checked here, not only in the
+   * Slack app, so every client (CLI, Slack, SDK) is held to it.
    */
   validateApprove(req?: ApproveRequest): void {
     const phase = this.phase;
@@ -197,10 +199,8 @@ export class DeployState {
     }
     if (this.controls.abortRequest) throw new Error(`deploy is being aborted: ${this.controls.abortRequest.reason}`);
     if (this.approval) throw new Error('already approved');
-    const { requestedBy } = this.input;
-    if (requestedBy && req?.by === requestedBy) {
-      throw new Error(`${requestedBy} requested this deploy and cannot approve it: someone else must`);
-    }
+    const refusal = approvalRefusal(this.input, req);
+    if (refusal) throw new Error(refusal);
   }
 
   approve(req: ApproveRequest | undefined): DeployStatus {
