@@ -12,6 +12,7 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ListContainerInstancesCommand,
+  ListTaskDefinitionsCommand,
   ListTasksCommand,
   type Service,
   type Task,
@@ -24,6 +25,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
+import { APPROVE_ACTION_ID } from '../../activities/chat/blocks';
 import { abortUpdate, statusQuery, type WorkflowStatus } from '../../common/controls';
 import { ALL_SEARCH_ATTRIBUTES, FleetopsCluster, FleetopsKind, FleetopsService, FleetopsSeverity } from '../../common/search-attributes';
 import { alarmIncidentWorkflowId, capacityWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
@@ -31,14 +33,15 @@ import { loadConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import { DEMO_SLACK } from '../../stack/demo-slack';
-import { signed, slashCommandBody } from '../../stack/slack-requests';
+import { blockActionsBody, signed, slashCommandBody, type Workspace } from '../../stack/slack-requests';
+import type { StoredMessage } from '../../stack/slack-stand-in';
 import type { StackFile } from '../../stack/stack-file';
 import { TERMINAL_DEPLOY_PHASES, type DeployPhase, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy/messages';
 import type { CapacityDecision, CapacityStatus } from '../../workflows/capacity/messages';
 import type { IncidentStatus } from '../../workflows/incident/messages';
 import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
-import { until } from '../harness/poll';
+import { until, untilValue } from '../harness/poll';
 import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack, type StackPorts } from './stack-harness';
 
 /** Who bin/fleetops acts as: the OS user (FLEETOPS_OPERATOR is not read). */
@@ -264,6 +267,69 @@ async function postmortemInS3(uri: string): Promise<string> {
   expect(m[1]).toBe(config.incidents.postmortemBucket);
   const out = await aws.s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
   return (await out.Body?.transformToString('utf-8')) ?? '';
+}
+
+// ---- Slack, as people of the workspace (or of another one) use it ----
+
+/** What the stack's Slack Web API stand-in recorded: every message posted, in order, and every call. */
+async function slackRecord(): Promise<{ messages: StoredMessage[]; calls: { method: string }[] }> {
+  return (await (await fetch(local.stack.slack.messagesUrl)).json()) as { messages: StoredMessage[]; calls: { method: string }[] };
+}
+
+/** A response_url for a request by `user` in `channel`, minted by the stand-in as Slack puts one in a request. */
+async function mintResponseUrl(channel: string, user: string): Promise<string> {
+  const res = await fetch(local.stack.slack.messagesUrl.replace(/\/messages$/, '/response-urls'), { method: 'POST', body: JSON.stringify({ channel, user }) });
+  return ((await res.json()) as { url: string }).url;
+}
+
+/** This app's workspace, as stack.json names it. */
+const ourWorkspace = (): Workspace => ({ id: local.stack.slack.teamId, domain: DEMO_SLACK.team.domain });
+
+/** Posts a form body to the Slack app, signed with the stack's signing secret, as Slack does. */
+async function postToSlackApp(body: string): Promise<{ status: number; body: string }> {
+  const req = signed(local.stack.slack.signingSecret, body, 'application/x-www-form-urlencoded');
+  const res = await fetch(`${local.stack.slack.url}/slack/events`, { method: 'POST', headers: req.headers, body: req.body });
+  return { status: res.status, body: await res.text() };
+}
+
+/** `/fleetops <text>` typed by `userId` in the ops channel of `team` (default: this app's workspace). */
+async function slashCommand(text: string, userId: string, team: Workspace = ourWorkspace()): Promise<{ status: number; body: string }> {
+  const channelId = DEMO_SLACK.channels.ops;
+  const responseUrl = await mintResponseUrl(channelId, userId);
+  return postToSlackApp(slashCommandBody({ text, userId, channelId, responseUrl, team }));
+}
+
+/** The button `actionId` of a message the app posted (a deploy gate's Approve or Abort), if it has one. */
+function buttonOf(m: StoredMessage | undefined, actionId: string): { action_id?: string; value?: string } | undefined {
+  return (m?.blocks as { elements?: { action_id?: string; value?: string }[] }[] | undefined)?.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
+}
+
+/** A click on a gate message's button by `userId`: the signed block_actions request stack/slack-click.ts sends. */
+async function clickGate(gate: StoredMessage, actionId: string, userId: string): Promise<{ status: number; body: string }> {
+  const value = buttonOf(gate, actionId)?.value;
+  if (value === undefined) throw new Error(`message ${gate.ts} has no ${actionId} button`);
+  const responseUrl = await mintResponseUrl(gate.channel, userId);
+  return postToSlackApp(
+    blockActionsBody({ userId, channelId: gate.channel, messageTs: gate.ts, threadTs: gate.thread_ts, actionId, value, responseUrl, team: ourWorkspace() }),
+  );
+}
+
+/** Lines of the stack's router log (logs/router.log) that contain `text`. */
+function routerLogCount(text: string): number {
+  const path = join(local.runDir, 'logs', 'router.log');
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.includes(text)).length : 0;
+}
+
+/** Every task definition ECS (the emulator) has registered, all pages. */
+async function taskDefinitionArns(): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await aws.ecs.send(new ListTaskDefinitionsCommand({ nextToken }));
+    arns.push(...(out.taskDefinitionArns ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return arns.sort();
 }
 
 // ---- the CLI, as an operator runs it ----
@@ -1111,6 +1177,156 @@ describe('local stack end to end', () => {
     } finally {
       await quietAlarm(alarm);
     }
+  });
+
+  // ---- deploys and approvals from Slack: who may (the real stack's Slack app, its Web API stand-in) ----
+
+  test("deploy from Slack: a stranger's and another workspace's /fleetops deploy start nothing; the deployer's waits at its gate, which the deployer cannot pass and the approver passes with the Approve button", async () => {
+    const { service } = local.stack.demo;
+    const { slack } = local.stack;
+    const { deployer, approver } = slack.users;
+    const target = `${cluster}/${service}`;
+    const workflowId = deployWorkflowId(cluster, service);
+    const handle = client.workflow.getHandle(workflowId);
+    // An image of a repository demo/web may run (the demo config's services[].images), not the one web runs.
+    const image = 'public.ecr.aws/nginx/nginx:1.27.7';
+    expect(config.services.find((s) => s.cluster === cluster && s.name === service)?.images).toContain('public.ecr.aws/nginx/nginx');
+    // A member of no list: the rendered config names this id nowhere (deployers, approvers, responders, people).
+    const stranger = 'U0STRANGER';
+    expect(readFileSync(join(local.runDir, 'fleetops.yaml'), 'utf8')).not.toContain(stranger);
+    const elsewhere: Workspace = { id: 'T0ELSEWHER', domain: 'elsewhere' };
+    expect(elsewhere.id).not.toBe(slack.teamId);
+    const deployRunsQuery = `${FleetopsKind.name} = 'deploy' AND ${FleetopsCluster.name} = '${cluster}' AND ${FleetopsService.name} = '${service}'`;
+    const deployRuns = async () => {
+      const runs: string[] = [];
+      for await (const wf of client.workflow.list({ query: deployRunsQuery })) runs.push(wf.runId);
+      return runs.sort();
+    };
+
+    // As the deploys above left demo: no incident freezing it (an alarm's incident is closed), web steady.
+    await until(
+      'visibility to show no open incident for demo',
+      async () => {
+        const open: string[] = [];
+        for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
+        return open.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const before = await ecsService(service);
+    expect(before).toMatchObject({ status: 'ACTIVE', desiredCount: 4, runningCount: 4 });
+    const stableTd = before!.taskDefinition!;
+    expect(await imagesOf(stableTd)).not.toContain(image);
+    const ruleBefore = await readRule();
+    const lastRun = (await handle.describe()).runId;
+    const runsBefore = await deployRuns();
+    expect(runsBefore).toContain(lastRun);
+    const tdsBefore = await taskDefinitionArns();
+    const seen = (await slackRecord()).messages.length;
+    const newMessages = async () => (await slackRecord()).messages.slice(seen);
+    const nothingStarted = async () => {
+      const d = await handle.describe();
+      expect({ runId: d.runId, running: d.status.name === 'RUNNING' }).toEqual({ runId: lastRun, running: false });
+      expect(await taskDefinitionArns()).toEqual(tdsBefore);
+    };
+
+    // 1. A stranger of this workspace: refused, to them only, before anything reaches Temporal or AWS.
+    const t0 = Date.now();
+    expect((await slashCommand(`deploy ${service} ${image}`, stranger)).status).toBe(200);
+    const refusal = await until(
+      "the stranger's answer",
+      async () => (await newMessages()).find((m) => m.via === 'response_url' && m.ephemeralTo === stranger),
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    const strangerMs = Date.now() - t0;
+    expect(refusal.text).toBe(`:no_entry_sign: you are not a deployer of ${target}`);
+    await nothingStarted();
+
+    // 2. The deployer's own id, from another workspace (the same signing secret): acknowledged with an empty
+    // 200, refused before any listener runs (the router says so in its log); no answer, nothing started.
+    const foreignRefusals = routerLogCount('slack: request from another workspace refused');
+    expect(await slashCommand(`deploy ${service} ${image}`, deployer, elsewhere)).toEqual({ status: 200, body: '' });
+    await until('the router to log the refusal', () => (routerLogCount('slack: request from another workspace refused') === foreignRefusals + 1 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
+    await nothingStarted();
+
+    // 3. The demo's deployer: the deploy starts as them and waits at the human gate.
+    const tDeploy = Date.now();
+    expect((await slashCommand(`deploy ${service} ${image}`, deployer)).status).toBe(200);
+    const answer = await until(
+      "the deployer's answer in the channel",
+      async () => (await newMessages()).find((m) => m.via === 'response_url' && m.ephemeralTo === undefined),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(answer).toMatchObject({ channel: DEMO_SLACK.channels.ops });
+    expect(answer.text).toContain(`<@${deployer}> started a canary deploy of \`${image}\` to ${target}`);
+    const atGate = await untilDeployPhase(workflowId, ['awaiting-approval'], 'the Slack deploy to wait at its gate');
+    const gateMs = Date.now() - tDeploy;
+    const runId = (await handle.describe()).runId;
+    expect(runId).not.toBe(lastRun);
+    expect(atGate).toMatchObject({ requestedBy: `slack:${deployer}`, stableTaskDefinition: stableTd, canaryWeight: 25 });
+    expect(await imagesOf(atGate.canaryTaskDefinition)).toEqual([image]);
+    // The one revision registered since the scenario began is this deploy's canary.
+    expect((await taskDefinitionArns()).filter((arn) => !tdsBefore.includes(arn))).toEqual([atGate.canaryTaskDefinition]);
+
+    // The gate message of this run, in the deploys channel, with its buttons.
+    const gate = await until(
+      'the gate message with Approve and Abort',
+      async () =>
+        (await newMessages()).find((m) => {
+          const value = buttonOf(m, APPROVE_ACTION_ID)?.value;
+          return m.channel === DEMO_SLACK.channels.deploys && value !== undefined && (JSON.parse(value) as { runId?: string }).runId === runId;
+        }),
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(JSON.stringify(gate.blocks)).toContain(`requested by <@${deployer}>, who cannot approve it`);
+    const gateNow = async () => (await slackRecord()).messages.find((m) => m.channel === gate.channel && m.ts === gate.ts);
+
+    // 4a. The deployer clicks Approve on their own deploy: refused to them only; the deploy still waits.
+    expect((await clickGate(gate, APPROVE_ACTION_ID, deployer)).status).toBe(200);
+    const refusedClick = await until(
+      "the refusal of the deployer's click",
+      async () => (await newMessages()).find((m) => m.via === 'chat.postEphemeral' && m.ephemeralTo === deployer && m.channel === gate.channel),
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(refusedClick.text).toBe(`:no_entry_sign: you are not an approver of ${target}`);
+    const stillWaiting = await status<DeployStatus>(workflowId);
+    expect(stillWaiting.phase).toBe('awaiting-approval');
+    expect(stillWaiting.decisions.map((d) => d.decision)).not.toContain('approve');
+    expect(buttonOf(await gateNow(), APPROVE_ACTION_ID)).toBeDefined();
+
+    // 4b. The approver clicks Approve: the deploy goes on past the gate, and the message says who approved.
+    const tApprove = Date.now();
+    expect((await clickGate(gate, APPROVE_ACTION_ID, approver)).status).toBe(200);
+    const past = await untilDeployPhase(workflowId, ['shifting-traffic', 'baking', 'promoting', 'post-promotion-bake'], 'the deploy to go on past its gate');
+    const pastMs = Date.now() - tApprove;
+    expect(past.decisions.filter((d) => d.decision === 'approve').map((d) => d.reason)).toEqual([`approved by slack:${approver}: approved in Slack`]);
+    const closedGate = await untilValue('the gate message to say who approved', gateNow, (m) => buttonOf(m, APPROVE_ACTION_ID) === undefined, { timeoutMs: 15_000, intervalMs: 200 });
+    expect(JSON.stringify(closedGate?.blocks)).toContain(`*Approved* by <@${approver}>`);
+
+    // Promotion is proven by the deploys above: abort here, and leave web as it was for what follows.
+    const tAbort = Date.now();
+    await handle.executeUpdate(abortUpdate, { args: [{ reason: 'e2e: approval from Slack shown; promotion is covered above', by: 'e2e' }] });
+    await untilDeployPhase(workflowId, ['rolled-back'], 'the aborted deploy to roll back');
+    const result = (await handle.result()) as DeployResult;
+    const abortMs = Date.now() - tAbort;
+    expect(result).toMatchObject({ outcome: 'rolled-back', previousTaskDefinition: stableTd });
+    expect(result.reason).toContain('aborted by e2e');
+    expect(await ecsService(service)).toMatchObject({ taskDefinition: stableTd, desiredCount: 4, runningCount: 4 });
+    expect((await ecsService(`${service}-canary`))?.status).toBe('INACTIVE');
+    expect(await readRule()).toEqual(ruleBefore);
+
+    // Over the whole scenario: one new run of deploy-demo-web (the deployer's), and only two answers to
+    // commands (the stranger's refusal, the deployer's start): none went to the other workspace.
+    const runsAfter = await untilValue('visibility to list the new run', deployRuns, (runs) => runs.length >= runsBefore.length + 1, { timeoutMs: 30_000, intervalMs: 250 });
+    expect(runsAfter).toEqual([...runsBefore, runId].sort());
+    expect((await newMessages()).filter((m) => m.via === 'response_url').map((m) => m.ephemeralTo ?? 'in_channel')).toEqual([stranger, 'in_channel']);
+    figure(
+      `deploy from Slack: stranger refused ${strangerMs} ms; another workspace: empty 200, nothing started; deployer's /fleetops deploy → gate ${gateMs} ms; ` +
+        `deployer's own Approve refused; approver's Approve → ${past.phase} ${pastMs} ms; abort → rolled back ${abortMs} ms`,
+    );
   });
 
   // ---- the events path through an outage (issue 17) ----
