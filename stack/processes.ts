@@ -208,7 +208,25 @@ async function stopChild(managed: ManagedChild, spec: ChildSpec, log: WriteStrea
   }
   // The leader is gone; anything it left in its group goes too.
   signalGroup(managed.pid, 'SIGKILL');
+  // A signal is only queued when kill() returns: wait until the group is really gone, so "stopped"
+  // means no process of it is left (a grandchild SIGKILLed a moment ago can still be running).
+  await groupGone(managed.pid, GROUP_GONE_WAIT_MS);
   await new Promise<void>((r) => log.end(r));
+}
+
+/** How long a stop waits for a SIGKILLed process group to disappear. */
+const GROUP_GONE_WAIT_MS = 5_000;
+
+async function groupGone(pid: number, waitMs: number): Promise<void> {
+  const until = Date.now() + waitMs;
+  while (Date.now() < until) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return; // ESRCH: no process left in the group
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
