@@ -17,15 +17,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { capacityStartOptions } from '../common/starts/capacity';
 import type { CapacityRequest } from '../common/workflow-inputs';
 import { capacityRequestSignal, type CapacityWorkflow } from '../workflows/capacity/messages';
 import { startEmulator, type Emulator } from '../test/harness/emulator';
-import { sdkDevServerPortArgs } from '../stack/temporal-server';
+import { startSdkDevServer } from '../stack/sdk-dev-server';
 import { ARTIFACTS_DIR, TEMPORAL_CLI } from '../test/harness/paths';
 import { until } from '../test/harness/poll';
 import { CLUSTER, seedCapacityWorld, type Seeded } from '../test/capacity/world';
@@ -105,15 +103,7 @@ async function naiveLadder(world: Seeded, units: number, first = 0): Promise<voi
 async function main(): Promise<void> {
   process.env.FLEETOPS_LOG_LEVEL ??= 'error';
   const emu = await startEmulator();
-  const temporal = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: TEMPORAL_CLI },
-      ip: '127.0.0.1',
-      searchAttributes: [...ALL_SEARCH_ATTRIBUTES],
-      log: { format: 'json', level: 'error' },
-      extraArgs: await sdkDevServerPortArgs(),
-    },
-  });
+  const temporal = await startSdkDevServer(TEMPORAL_CLI);
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
   const figures: Figure[] = [];
   try {

@@ -21,11 +21,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { createRouter, type Router } from '../router/app';
 import type { EventKindName } from '../router/events';
 import { startMoto } from '../simulator/moto';
-import { sdkDevServerPortArgs } from '../stack/temporal-server';
+import { startSdkDevServer } from '../stack/sdk-dev-server';
 import { ARTIFACTS_DIR, MOTO_SERVER, TEMPORAL_CLI } from '../test/harness/paths';
 import { until } from '../test/harness/poll';
 import { createTestWorld, type Envelope, type TestWorld } from '../test/router/fixtures';
@@ -243,15 +242,7 @@ async function sqsPhase(world: TestWorld, env: TestWorkflowEnvironment, sqs: SQS
 async function main(): Promise<void> {
   const t0 = Date.now();
   const [env, moto] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: TEMPORAL_CLI },
-        ip: '127.0.0.1',
-        searchAttributes: [...ALL_SEARCH_ATTRIBUTES],
-        log: { format: 'json', level: 'error' },
-        extraArgs: await sdkDevServerPortArgs(),
-      },
-    }),
+    startSdkDevServer(TEMPORAL_CLI),
     startMoto({ bin: MOTO_SERVER }),
   ]);
   process.stdout.write(`Temporal dev server and moto up in ${Date.now() - t0} ms\n`);

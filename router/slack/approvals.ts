@@ -5,6 +5,7 @@ import { abortUpdate, statusQuery } from '../../common/controls';
 import { gateClosedMessage } from '../../activities/chat/blocks';
 import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../workflows/canary-deploy/messages';
 import { explain, withDeadline, type SlackHandlerContext } from './context';
+import { memberGroup } from './members';
 
 /**
  * A click on a deploy gate's Approve or Abort button (activities/chat/blocks.ts gateMessage).
@@ -38,20 +39,6 @@ export interface GateClick {
 
 export type ApproverCheck = { ok: true; viaGroup?: string } | { ok: false; why: string };
 
-/** Group members, cached briefly: a click should not wait on Slack more than once a minute per group. */
-const GROUP_CACHE_MS = 60_000;
-const groupCache = new Map<string, { users: string[]; at: number }>();
-
-async function groupMembers(ctx: SlackHandlerContext, group: string): Promise<string[]> {
-  const cached = groupCache.get(`${ctx.slack.apiUrl}|${group}`);
-  if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.users;
-  if (!ctx.web) return [];
-  const res = await ctx.web.usergroups.users.list({ usergroup: group });
-  const users = res.users ?? [];
-  groupCache.set(`${ctx.slack.apiUrl}|${group}`, { users, at: Date.now() });
-  return users;
-}
-
 /**
  * Whether `userId` is an approver of `cluster/service` in Slack's eyes (the requester rule is the
  * workflow's): named in `users` (or one person with a Slack id named there), or a member of a named
@@ -63,13 +50,8 @@ export async function mayApprove(ctx: SlackHandlerContext, userId: string, clust
   if (!rule) return { ok: false, why: `nobody may approve deploys of ${key} from Slack: it has no entry in slack.approvers` };
   const mine = identitiesOf(ctx.config, slackPerson(userId));
   if (rule.users.some((u) => mine.includes(slackPerson(u)))) return { ok: true };
-  for (const group of rule.groups) {
-    try {
-      if ((await groupMembers(ctx, group)).includes(userId)) return { ok: true, viaGroup: group };
-    } catch (err) {
-      ctx.log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'slack: cannot read user group members');
-    }
-  }
+  const viaGroup = await memberGroup(ctx, userId, rule.groups);
+  if (viaGroup !== undefined) return { ok: true, viaGroup };
   return { ok: false, why: `you are not an approver of ${key}` };
 }
 

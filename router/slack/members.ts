@@ -26,15 +26,19 @@ async function groupMembers(ctx: SlackHandlerContext, group: string): Promise<st
   return users;
 }
 
-export async function isListed(ctx: SlackHandlerContext, userId: string, list: MemberList | undefined): Promise<boolean> {
-  if (!list) return false;
-  if (list.users.includes(userId)) return true;
-  for (const group of list.groups) {
+/** The first of `groups` that `userId` is a member of, or undefined. */
+export async function memberGroup(ctx: SlackHandlerContext, userId: string, groups: readonly string[]): Promise<string | undefined> {
+  for (const group of groups) {
     try {
-      if ((await groupMembers(ctx, group)).includes(userId)) return true;
+      if ((await groupMembers(ctx, group)).includes(userId)) return group;
     } catch (err) {
       ctx.log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'slack: cannot read user group members');
     }
   }
-  return false;
+  return undefined;
+}
+
+export async function isListed(ctx: SlackHandlerContext, userId: string, list: MemberList | undefined): Promise<boolean> {
+  if (!list) return false;
+  return list.users.includes(userId) || (await memberGroup(ctx, userId, list.groups)) !== undefined;
 }

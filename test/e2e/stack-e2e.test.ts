@@ -226,6 +226,19 @@ async function imagesOf(taskDefinition: string | undefined): Promise<string[]> {
  * Polls the deploy's status until it reaches one of `phases`; a deploy that ends in any other
  * terminal phase fails the test at once, with its reason.
  */
+/** Waits until visibility lists no incident that freezes deploys to `cluster` (one just closed may linger). */
+async function untilNoFreezingIncident(cluster: string): Promise<void> {
+  await until(
+    `visibility to show no open incident for ${cluster}`,
+    async () => {
+      const open: string[] = [];
+      for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
+      return open.length === 0 ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+}
+
 async function untilDeployPhase(workflowId: string, phases: DeployPhase[], what: string): Promise<DeployStatus> {
   return until(
     what,
@@ -946,15 +959,7 @@ describe('local stack end to end', () => {
 
     // Closing the incident lifts the freeze for the deploys below.
     await fleetops(['abort', incidentId, '--reason', 'e2e: declared to test the deploy freeze']).then((r) => expect(r.code).toBe(0));
-    await until(
-      'visibility to show no open incident for demo',
-      async () => {
-        const open: string[] = [];
-        for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
-        return open.length === 0 ? true : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
+    await untilNoFreezingIncident(cluster);
     figure(`deploy freeze: event → refused ${refusedMs} ms (CLI-declared sev2 incident ${incidentId} open for ${cluster})`);
   });
 
@@ -1204,15 +1209,7 @@ describe('local stack end to end', () => {
     };
 
     // As the deploys above left demo: no incident freezing it (an alarm's incident is closed), web steady.
-    await until(
-      'visibility to show no open incident for demo',
-      async () => {
-        const open: string[] = [];
-        for await (const wf of client.workflow.list({ query: blockingIncidentsQuery(cluster) })) open.push(wf.workflowId);
-        return open.length === 0 ? true : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
+    await untilNoFreezingIncident(cluster);
     const before = await ecsService(service);
     expect(before).toMatchObject({ status: 'ACTIVE', desiredCount: 4, runningCount: 4 });
     const stableTd = before!.taskDefinition!;

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { startSdkDevServer } from '../../stack/sdk-dev-server';
 import { ROOT, TEMPORAL_CLI, TEST_RUN_DIR, TEST_SERVER_PIDS_DIR, TEST_SERVER_WRAPPER, WORKFLOW_BUNDLE_PATH } from './paths';
 
 /**
@@ -30,16 +30,8 @@ export default async function globalSetup(): Promise<void> {
   rmSync(pids, { recursive: true, force: true });
   process.env.FLEETOPS_TEST_SERVER_PIDS_DIR = pids;
 
-  const dev = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: TEMPORAL_CLI },
-      ip: '127.0.0.1',
-      searchAttributes: [...ALL_SEARCH_ATTRIBUTES],
-      log: { format: 'json', level: 'error' },
-      // Lets tests list workflows by search attribute right after they start.
-      extraArgs: ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true'],
-    },
-  });
+  // Lets tests list workflows by search attribute right after they start.
+  const dev = await startSdkDevServer(TEMPORAL_CLI, ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true']);
   process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS = dev.address;
   process.env.FLEETOPS_TEST_WORKFLOW_BUNDLE = WORKFLOW_BUNDLE_PATH;
 
