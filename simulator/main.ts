@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'simulator stopping');
     await simulator.close().catch((err: unknown) => log.warn({ err }, 'simulator close failed'));
-    await moto.stop();
+    await moto.stop().catch((err: unknown) => log.warn({ err }, 'moto stop failed'));
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -55,4 +55,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((err: unknown) => {
+  process.stderr.write(`fleetops simulator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

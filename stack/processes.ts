@@ -163,7 +163,7 @@ export class Supervisor {
         return;
       }
       this.opts.onUnexpectedExit(managed, code, signal);
-    });
+    }).catch((err: unknown) => this.print(`[${spec.name}] handling its exit failed: ${err instanceof Error ? err.message : String(err)}`));
     this.children.push({ managed, proc, spec, log });
     return managed;
   }

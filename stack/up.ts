@@ -152,7 +152,11 @@ async function main(): Promise<void> {
       await slack?.close();
       say(`stopped in ${seconds(Date.now() - t)}`);
       process.exit(exitCode);
-    })();
+    })().catch((err: unknown): never => {
+      // Signal handlers and the supervisor call this without waiting: a failed stop still ends the process.
+      say(`stopping failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    });
     return shuttingDown;
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
