@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, type WorkflowStatus } from '../../common/controls';
+import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, type WorkflowStatus } from '../../contracts/controls';
 import { describeWorkflow, fleetopsSearchAttributes, readStatus, statusLines, viewLines, type WorkflowView } from '../describe';
 import type { CommandContext } from '../context';
 import { failedError } from '../errors';

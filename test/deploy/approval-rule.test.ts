@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployApprovalFrom } from '../../common/deploy-approval';
-import { DeployRequestRefused, deployStartFor } from '../../common/starts/deploy-request';
-import type { DeployInput } from '../../common/workflow-inputs';
+import { deployApprovalFrom } from '../../contracts/canary-deploy/approvers-from-config';
+import { DeployRequestRefused, deployStartFor } from '../../contracts/canary-deploy/request';
+import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { parseConfig } from '../../config/load';
 import { approvalRefusal } from '../../workflows/canary-deploy/approval';
 import { ROOT } from '../harness/paths';

@@ -8,7 +8,7 @@ import type { QueryDefinition, SignalDefinition, UpdateDefinition, Workflow } fr
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkerOptions } from '@temporalio/worker';
-import { statusQuery, type WorkflowStatus } from '../../common/controls';
+import { statusQuery, type WorkflowStatus } from '../../contracts/controls';
 import { until, untilValue } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { createWorker } from '../harness/workers';

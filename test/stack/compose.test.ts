@@ -34,7 +34,7 @@ const services = compose.services;
 const readme = read('README.md');
 const dockerfile = read('Dockerfile');
 
-const productionCode = sources(['activities', 'workers', 'router', 'cli', 'config', 'common', 'workflows'])
+const productionCode = sources(['activities', 'workers', 'router', 'cli', 'config', 'common', 'contracts', 'workflows'])
   .map((f) => readFileSync(f, 'utf8'))
   .join('\n');
 

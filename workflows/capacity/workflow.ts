@@ -3,7 +3,7 @@ import { BootWatch } from './booting';
 import { runCleanups } from './cleanups';
 import { PLAN_STEP, recovered } from './failure';
 import { OperatorControls } from '../lib/operator-controls';
-import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from './messages';
+import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
 import { runPlan } from './plan';
 import { returnToSpot } from './return-to-spot';
 import { refresh, type CapacityRun } from './run';

@@ -1,9 +1,9 @@
 import { allHandlersFinished, condition, continueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { DrainCoordinatorInput, InterruptionNotice } from '../../common/workflow-inputs';
+import type { DrainCoordinatorInput, InterruptionNotice } from '../../contracts/drain-coordinator/input';
 import { failureMessage } from '../lib/failure-message';
 import { OperatorControls } from '../lib/operator-controls';
 import { atOnce } from './activity-options';
-import { interruptionNoticesSignal, type DrainCoordinatorWorkflow } from './messages';
+import { interruptionNoticesSignal, type DrainCoordinatorWorkflow } from '../../contracts/drain-coordinator/messages';
 import { CoordinatorState } from './state';
 
 /**

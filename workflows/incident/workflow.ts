@@ -2,12 +2,12 @@ import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, upse
 import { FailureType } from '../../common/failures';
 import { isIncidentSeverity } from '../../common/incident/severity';
 import { FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
-import type { IncidentInput } from '../../common/workflow-inputs';
+import type { IncidentInput } from '../../contracts/incident/input';
 import { OperatorControls } from '../lib/operator-controls';
 import { recordIncidentClosed, recordIncidentOpened } from '../lib/metrics';
 import { incidentPolicy, previousIncident } from './activity-options';
 import { installIncidentHandlers } from './handlers';
-import type { IncidentResult } from './messages';
+import type { IncidentResult } from '../../contracts/incident/messages';
 import { postmortemFileName, renderPostmortem } from './postmortem';
 import { nextReminder, takeReminder } from './reminders';
 import { publishPostmortem, sendOutbox } from './side-effects';

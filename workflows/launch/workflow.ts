@@ -1,9 +1,9 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import type { LaunchInput } from '../../common/workflow-inputs';
+import type { LaunchInput } from '../../contracts/launch/input';
 import { failureMessage } from '../lib/failure-message';
 import { OperatorControls } from '../lib/operator-controls';
 import { lifecycleCalls, WAIT_SLICE_MS, waitSlice } from './activity-options';
-import type { LaunchResult, LaunchWorkflow } from './messages';
+import type { LaunchResult, LaunchWorkflow } from '../../contracts/launch/messages';
 import { LaunchState } from './state';
 
 /**

@@ -1,12 +1,12 @@
 import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures';
-import type { SpotDrainInput } from '../../common/workflow-inputs';
+import type { SpotDrainInput } from '../../contracts/spot-drain/input';
 import { OperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed, reportFailedReruns } from './endings';
 import { drainWithinBudget } from './budget';
 import { awaitReturn } from './come-back';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
-import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
+import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
 import { terminateThroughPool, waitForReplacement } from './replace-first';
 import { DrainState } from './state';

@@ -1,7 +1,7 @@
 import { defineSignal } from '@temporalio/workflow';
 import type { Market, PoolKind } from '../../common/capacity';
-import type { WorkflowStatus } from '../../common/controls';
-import type { CapacityInput, CapacityRequest } from '../../common/workflow-inputs';
+import type { WorkflowStatus } from '../controls';
+import type { CapacityInput, CapacityRequest } from './input';
 
 /**
  * The capacity workflow's messages and what its clients read. Besides `capacityRequest` it answers

@@ -1,8 +1,8 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_CRITICAL } from '../task-queues';
-import { drainWorkflowId, memberAccountOf } from '../workflow-ids';
-import type { SpotDrainInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../../common/search-attributes';
+import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
+import { drainWorkflowId, memberAccountOf } from '../../common/workflow-ids';
+import type { SpotDrainInput } from './input';
 
 /** Why a drain starts, for its static summary; and what else the starter knows about the instance. */
 export interface DrainStartContext {

@@ -1,5 +1,5 @@
-import type { DryRunCall, WorkflowStatus } from '../../common/controls';
-import type { LaunchInput } from '../../common/workflow-inputs';
+import type { DryRunCall, WorkflowStatus } from '../controls';
+import type { LaunchInput } from './input';
 
 /**
  * The launch workflow (`launch`, `launch-<instance-id>`): what its clients read. Its operator

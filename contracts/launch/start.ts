@@ -1,8 +1,9 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { launchWorkflowId, memberAccountOf } from '../workflow-ids';
-import type { AwsPlacement, LaunchInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../../common/search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { launchWorkflowId, memberAccountOf } from '../../common/workflow-ids';
+import type { AwsPlacement } from '../shared';
+import type { LaunchInput } from './input';
 
 /** The workflow type: the exported function name in workflows/launch/workflow.ts. */
 export const LAUNCH_WORKFLOW_TYPE = 'launch' as const;

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { WorkflowStatus } from '../../common/controls';
+import type { WorkflowStatus } from '../controls';
 import type { ActionItem, ActionItemType, IncidentRole, LessonKind, PreviousIncident, SeverityChange } from '../../common/incident/model';
-import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentSeverity, IncidentTimelineEntry } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentSeverity, IncidentTimelineEntry } from './input';
 
 /**
  * Every signal, update and query of the `incident` workflow, with their payloads and the status and

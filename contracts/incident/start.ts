@@ -1,8 +1,8 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, FleetopsSeverity, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { declaredIncidentWorkflowId } from '../workflow-ids';
-import type { IncidentInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, FleetopsSeverity, placementAttributes } from '../../common/search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { declaredIncidentWorkflowId } from '../../common/workflow-ids';
+import type { IncidentInput } from './input';
 
 /** The workflow type the workers register (the exported function `incident` in workflows/incident/workflow.ts). */
 export const INCIDENT_WORKFLOW_TYPE = 'incident';

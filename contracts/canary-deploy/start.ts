@@ -1,8 +1,8 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind, FleetopsService, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { deployWorkflowId } from '../workflow-ids';
-import type { DeployInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsKind, FleetopsService, placementAttributes } from '../../common/search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { deployWorkflowId } from '../../common/workflow-ids';
+import type { DeployInput } from './input';
 
 /** The canary deploy's workflow type: the exported function name in workflows/canary-deploy/workflow.ts. */
 export const DEPLOY_WORKFLOW_TYPE = 'canaryDeploy' as const;

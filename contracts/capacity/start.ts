@@ -1,8 +1,9 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { capacityWorkflowId } from '../workflow-ids';
-import type { AwsPlacement, CapacityInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsKind, placementAttributes } from '../../common/search-attributes';
+import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { capacityWorkflowId } from '../../common/workflow-ids';
+import type { AwsPlacement } from '../shared';
+import type { CapacityInput } from './input';
 
 /** The workflow type: the exported function name in workflows/capacity/workflow.ts. */
 export const CAPACITY_WORKFLOW_TYPE = 'capacity' as const;

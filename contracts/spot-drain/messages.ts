@@ -1,6 +1,6 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { DryRunCall, WorkflowStatus } from '../../common/controls';
-import type { DrainEvent, DrainEventKind, SpotDrainInput } from '../../common/workflow-inputs';
+import type { DryRunCall, WorkflowStatus } from '../controls';
+import type { DrainEvent, DrainEventKind, SpotDrainInput } from './input';
 
 /**
  * Every message of the spot drain (`spotDrain`, `drain-<instance-id>`) and the types its clients read.

@@ -1,8 +1,9 @@
 import type { SearchAttributePair } from '@temporalio/common';
-import { FleetopsKind, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_CRITICAL } from '../task-queues';
-import { drainCoordinatorWorkflowId } from '../workflow-ids';
-import type { AwsPlacement, DrainCoordinatorInput } from '../workflow-inputs';
+import { FleetopsKind, placementAttributes } from '../../common/search-attributes';
+import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
+import { drainCoordinatorWorkflowId } from '../../common/workflow-ids';
+import type { AwsPlacement } from '../shared';
+import type { DrainCoordinatorInput } from './input';
 
 /** The workflow type: the exported function name in workflows/drain-coordinator/workflow.ts. */
 export const DRAIN_COORDINATOR_WORKFLOW_TYPE = 'drainCoordinator' as const;

@@ -1,7 +1,7 @@
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ControlRequest, DryRunCall, WorkflowStatus } from '../../common/controls';
+import type { ControlRequest, DryRunCall, WorkflowStatus } from '../controls';
 import type { CanaryAnalysis, CanaryStep, TrafficMode } from '../../common/deploy';
-import type { DeployEcsEvent, DeployInput } from '../../common/workflow-inputs';
+import type { DeployEcsEvent, DeployInput } from './input';
 
 /**
  * The canary deploy's messages (beside the operator messages every workflow answers, common/controls.ts)

@@ -1,6 +1,6 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { WorkflowStatus } from '../../common/controls';
-import type { DrainCoordinatorInput, InterruptionNotice } from '../../common/workflow-inputs';
+import type { WorkflowStatus } from '../controls';
+import type { DrainCoordinatorInput, InterruptionNotice } from './input';
 
 /**
  * Every message of the drain coordinator (`drainCoordinator`, `drain-coordinator[-<account>-<region>]`)

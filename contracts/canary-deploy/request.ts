@@ -1,9 +1,9 @@
 import { clusterWorkflowPlacement } from '../../config/placement';
 import type { FleetopsConfig } from '../../config/schema';
-import { deployApprovalFrom } from '../deploy-approval';
-import { imageRefusal } from '../images';
-import type { DeployInput, DeployRequest } from '../workflow-inputs';
-import { deployStartOptions } from './deploy';
+import { deployApprovalFrom } from './approvers-from-config';
+import { imageRefusal } from '../../common/images';
+import type { DeployInput, DeployRequest } from './input';
+import { deployStartOptions } from './start';
 
 /** A deploy request the config does not allow; `field` names what was wrong (the router answers 400 with it). */
 export class DeployRequestRefused extends Error {
