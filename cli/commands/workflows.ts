@@ -6,7 +6,7 @@ import { failedError } from '../errors';
 import { kindSchema, limitSchema, parseArg, phaseSchema, clusterNameSchema, textSchema, workflowIdSchema } from '../validation';
 import type { CommandRunner } from '../program';
 
-/** Generic commands every fleetops workflow answers (common/controls.ts): status, list, pause, resume, abort. */
+/** Generic commands every fleetops workflow answers (contracts/controls.ts): status, list, pause, resume, abort. */
 export function registerWorkflowCommands(program: Command, run: CommandRunner): void {
   program
     .command('status')

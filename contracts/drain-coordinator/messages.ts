@@ -5,7 +5,7 @@ import type { DrainCoordinatorInput, InterruptionNotice } from './input';
 /**
  * Every message of the drain coordinator (`drainCoordinator`, `drain-coordinator[-<account>-<region>]`)
  * and the types its clients read. Its operator messages are the shared `status`, `pause`, `resume`
- * and `abort` (common/controls.ts); `status` answers a DrainCoordinatorStatus.
+ * and `abort` (contracts/controls.ts); `status` answers a DrainCoordinatorStatus.
  */
 
 /**

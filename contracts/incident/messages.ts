@@ -6,7 +6,7 @@ import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentSeverity
 /**
  * Every signal, update and query of the `incident` workflow, with their payloads and the status and
  * result clients read. Clients (router, CLI, the activities that open incidents, tests) import them
- * from here; the operator messages every workflow answers are in common/controls.ts.
+ * from here; the operator messages every workflow answers are in contracts/controls.ts.
  */
 
 /** The workflow as clients start it (`client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW_TYPE, ...)`). */

@@ -59,7 +59,7 @@ export function useDevServer(): () => TestWorkflowEnvironment {
   };
 }
 
-/** Start options as common/starts/*.ts build them (workflow type beside the options), on the test's task queue. */
+/** Start options as contracts/<workflow>/start.ts build them (workflow type beside the options), on the test's task queue. */
 export type StartOptions = Omit<WorkflowOptions, 'requestEagerStart'> & { workflowType: string; args: unknown[] };
 
 /** What an update answered: the handler's result, or the validator's (or handler's) refusal. */

@@ -145,7 +145,7 @@ afterAll(async () => {
 
 test('an operator filters drains, opens one, reads its summary and runs its status query', async () => {
   // Started the way the router starts a drain: signal-with-start with its start options (kind and instance
-  // attributes, static summary; common/starts/drain.ts).
+  // attributes, static summary; contracts/spot-drain/start.ts).
   await client.workflow.signalWithStart(drainStart.workflowType, {
     ...drainStart,
     signal: drainEventSignal,

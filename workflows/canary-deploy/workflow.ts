@@ -75,5 +75,5 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
   }
 }
 
-// Clients type their handles with CanaryDeployWorkflow (messages.ts): it must stay this function's signature.
+// Clients type their handles with CanaryDeployWorkflow (its contract's messages.ts): it must stay this function's signature.
 canaryDeploy satisfies CanaryDeployWorkflow;

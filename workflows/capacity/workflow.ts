@@ -143,5 +143,5 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
   }
 }
 
-// Clients type their handles with CapacityWorkflow (messages.ts): it must accept what they pass.
+// Clients type their handles with CapacityWorkflow (its contract's messages.ts): it must accept what they pass.
 capacity satisfies CapacityWorkflow;

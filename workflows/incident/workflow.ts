@@ -25,7 +25,7 @@ import { applyAssign } from './transitions';
  * postmortem content) and owns its reminders as durable timers (reminders.ts): status updates while
  * open, then postmortem nudges and one escalation once it is due. Handlers (handlers.ts) only change
  * state and queue notifications; the main loop below sends them (side-effects.ts), one activity per
- * notification with a key of its own, so each is sent once. Messages are in messages.ts, the
+ * notification with a key of its own, so each is sent once. Messages are in contracts/incident/messages.ts, the
  * document in postmortem.ts.
  */
 
