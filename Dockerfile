@@ -27,6 +27,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY activities ./activities
 COPY cli ./cli
 COPY common ./common
+COPY contracts ./contracts
 COPY config ./config
 COPY router ./router
 COPY workers ./workers

@@ -54,8 +54,9 @@ test-fast:
 	npx --no-install jest --ci --selectProjects unit workflow $(JEST_ARGS)
 
 # Re-record the committed workflow histories (test/histories) after an intended workflow change.
+# The workflow tests of every registered workflow (contracts/registry.ts) rewrite test/histories/<workflow>/.
 record-histories: tools
-	@FLEETOPS_RECORD_HISTORIES=1 npx --no-install jest --ci test/drain test/capacity test/deploy test/incident test/launch
+	@dirs="$$(npx --no-install tsx scripts/workflow-test-dirs.ts)" && test -n "$$dirs" && FLEETOPS_RECORD_HISTORIES=1 npx --no-install jest --ci $$dirs
 
 # Freeze this release's histories and workflow bundle (test/histories/released/$(VERSION)); see docs/upgrades.md.
 release-histories: tools

@@ -38,12 +38,12 @@ import { createSimControl, type SimControl } from '../simulator/control-client';
 import { ROOT } from '../stack/settings';
 import { startLocalStack } from '../test/e2e/stack-harness';
 import { until } from '../test/harness/poll';
-import type { SpotDrainResult } from '../workflows/spot-drain/messages';
+import type { SpotDrainResult } from '../contracts/spot-drain/messages';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { statusQuery } from '../common/controls';
+import { statusQuery } from '../contracts/controls';
 import { drainCoordinatorWorkflowId } from '../common/workflow-ids';
-import type { DrainCoordinatorStatus } from '../workflows/drain-coordinator/messages';
+import type { DrainCoordinatorStatus } from '../contracts/drain-coordinator/messages';
 import { temporal } from '@temporalio/proto';
 
 // The emulator accepts any credentials; fixed fake ones keep real AWS credentials out of the bench.

@@ -1,8 +1,8 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { workflowUiLink } from '../activities/notifications';
-import type { WorkflowStatus } from '../common/controls';
-import { statusQuery } from '../common/controls';
+import type { WorkflowStatus } from '../contracts/controls';
+import { statusQuery } from '../contracts/controls';
 import type { CommandContext } from './context';
 
 /** One workflow as the CLI shows it: what Temporal knows about the execution plus its `status` answer. */

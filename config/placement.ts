@@ -76,7 +76,7 @@ export function knownAccounts(config: FleetopsConfig): Set<string> {
  */
 export const routesByAccount = (config: FleetopsConfig): boolean => config.aws.account !== undefined || isMultiAccount(config);
 
-/** A workflow's placement (common/workflow-inputs.ts AwsPlacement) from an account and region; undefined when accounts are not routed. */
+/** A workflow's placement (contracts/shared.ts AwsPlacement) from an account and region; undefined when accounts are not routed. */
 export function workflowPlacement(config: FleetopsConfig, where: { account?: string; region: string }): { account: string; region: string; member?: true } | undefined {
   if (!routesByAccount(config) || !where.account) return undefined;
   return { account: where.account, region: where.region, ...(where.account !== config.aws.account ? { member: true as const } : {}) };

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { drainCoordinatorStartOptions } from '../common/starts/drain-coordinator';
-import type { AwsPlacement, DrainEvent, InterruptionNotice, SpotDrainInput } from '../common/workflow-inputs';
-import { interruptionNoticesSignal } from '../workflows/drain-coordinator/messages';
-import { drainEventSignal } from '../workflows/spot-drain/messages';
+import { drainCoordinatorStartOptions } from '../contracts/drain-coordinator/start';
+import type { AwsPlacement } from '../contracts/shared';
+import type { DrainEvent, SpotDrainInput } from '../contracts/spot-drain/input';
+import type { InterruptionNotice } from '../contracts/drain-coordinator/input';
+import { interruptionNoticesSignal } from '../contracts/drain-coordinator/messages';
+import { drainEventSignal } from '../contracts/spot-drain/messages';
 import { targetOf, type RouteDecision } from './routes';
 
 /**

@@ -1,33 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { CAPACITY_WORKFLOW_TYPE, capacityStartOptions } from '../common/starts/capacity';
-import { DEPLOY_WORKFLOW_TYPE } from '../common/starts/deploy';
-import { DeployRequestRefused, deployStartFor } from '../common/starts/deploy-request';
-import { drainStartOptions } from '../common/starts/drain';
-import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../common/starts/incident';
-import { launchStartOptions } from '../common/starts/launch';
+import { CAPACITY_WORKFLOW_TYPE, capacityStartOptions } from '../contracts/capacity/start';
+import { DEPLOY_WORKFLOW_TYPE } from '../contracts/canary-deploy/start';
+import { DeployRequestRefused, deployStartFor } from '../contracts/canary-deploy/request';
+import { drainStartOptions } from '../contracts/spot-drain/start';
+import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../contracts/incident/start';
+import { launchStartOptions } from '../contracts/launch/start';
 import { EC2_INSTANCE_ID } from '../common/aws-ids';
-import type {
-  AwsPlacement,
-  CapacityInput,
-  CapacityRequest,
-  DeployEcsEvent,
-  DeployInput,
-  DrainCoordinatorInput,
-  DrainEvent,
-  IncidentAlarmEvent,
-  InterruptionNotice,
-  IncidentInput,
-  LaunchInput,
-  SpotDrainInput,
-} from '../common/workflow-inputs';
-import { alarmEventSignal } from '../workflows/incident/messages';
+import type { AwsPlacement } from '../contracts/shared';
+import type { CapacityInput, CapacityRequest } from '../contracts/capacity/input';
+import type { DeployEcsEvent, DeployInput } from '../contracts/canary-deploy/input';
+import type { DrainCoordinatorInput, InterruptionNotice } from '../contracts/drain-coordinator/input';
+import type { DrainEvent, SpotDrainInput } from '../contracts/spot-drain/input';
+import type { IncidentAlarmEvent, IncidentInput } from '../contracts/incident/input';
+import type { LaunchInput } from '../contracts/launch/input';
+import { alarmEventSignal } from '../contracts/incident/messages';
 import { alarmIncidentWorkflowId, declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId, memberAccountOf } from '../common/workflow-ids';
 import { clusterOfEcsName, clusterWorkflowPlacement, clustersAt, knownAccounts, placementOf, routesByAccount, workflowPlacement } from '../config/placement';
 import type { AlarmRoute, FleetopsConfig } from '../config/schema';
-import { capacityRequestSignal } from '../workflows/capacity/messages';
-import { drainEventSignal } from '../workflows/spot-drain/messages';
-import { ecsEventSignal } from '../workflows/canary-deploy/messages';
+import { capacityRequestSignal } from '../contracts/capacity/messages';
+import { drainEventSignal } from '../contracts/spot-drain/messages';
+import { ecsEventSignal } from '../contracts/canary-deploy/messages';
 import { parseEcsServiceArn } from './events/ecs-service-arn';
 import type { ParsedEvent, RoutableEvent } from './events';
 

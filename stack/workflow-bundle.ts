@@ -12,7 +12,7 @@ import { ROOT } from './settings';
  * workflow can import and the locked dependencies, so a changed workflow is always re-bundled.
  */
 
-const SOURCE_DIRS = ['workflows', 'common', 'config', 'activities'];
+const SOURCE_DIRS = ['workflows', 'contracts', 'common', 'config', 'activities'];
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

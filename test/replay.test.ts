@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { bundledWorkflows } from './harness/temporal';
 import { HISTORIES_DIR } from './harness/paths';
 import { RELEASED_DIR, releasedHistoryFiles, releasedVersions, sha256 } from './harness/releases';
+import { WORKFLOW_LIST } from '../contracts/registry';
 
 /**
  * Replays every committed workflow history (test/histories/<workflow>/<case>.json, recorded by the
@@ -23,7 +24,8 @@ function historyFiles(dir: string): string[] {
 }
 
 const files = historyFiles(HISTORIES_DIR);
-const EXPECTED_WORKFLOWS = ['spot-drain', 'capacity', 'canary-deploy', 'incident', 'launch'];
+/** Every registered workflow (contracts/registry.ts) has recorded histories in its folder. */
+const EXPECTED_WORKFLOWS = WORKFLOW_LIST.map((w) => w.folder);
 
 describe('replay of recorded workflow histories', () => {
   it('has recorded histories for every workflow', () => {

@@ -1,6 +1,7 @@
 /**
- * Every workflow the workers register. One workflow per file; its signals, queries and updates are
- * defined beside it, and clients import them from there.
+ * Every workflow the workers register (contracts/registry.ts lists them). One workflow per file; its
+ * input, signals, queries, updates and start options are its contract, contracts/<folder>/, which the
+ * workflow and its clients both import.
  */
 export { spotDrain } from './spot-drain/workflow';
 export { incident } from './incident/workflow';

@@ -1,4 +1,4 @@
-import type { DryRunCall } from '../../common/controls';
+import type { DryRunCall } from '../../contracts/controls';
 import { awsCall } from './errors';
 
 /**

@@ -1,5 +1,5 @@
 import type { Market, PoolKind } from '../../common/capacity';
-import type { DryRunCall } from '../../common/controls';
+import type { DryRunCall } from '../../contracts/controls';
 
 export type { Market, PoolKind };
 

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import type { IncidentPhase } from '../../common/incident/model';
 import { FREEZING_SEVERITIES } from '../../common/incident/severity';
-import { automationIncidentWorkflowId } from '../../common/starts/incident';
+import { automationIncidentWorkflowId } from '../../contracts/incident/start';
 import type { ActivityDeps } from '../deps';
 import { openAutomationIncident } from '../incident/open-from-automation';
 import type { BlockingIncident, DeployIncidentRequest } from './types';

@@ -10,7 +10,7 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DryRunCall } from '../../common/controls';
+import type { DryRunCall } from '../../contracts/controls';
 import { FailureType } from '../../common/failures';
 import { imageRefusal } from '../../common/images';
 import { mutatingAwsCall } from '../aws/dry-run';

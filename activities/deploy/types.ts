@@ -1,5 +1,5 @@
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { DryRunCall } from '../../common/controls';
+import type { DryRunCall } from '../../contracts/controls';
 import type { CanaryPlan, ListenerRuleConfig, MetricCheck, StoppedCanaryTask } from '../../common/deploy';
 
 /**

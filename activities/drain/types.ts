@@ -1,5 +1,5 @@
-import type { DryRunCall } from '../../common/controls';
-import type { DrainLifecycleAction } from '../../common/workflow-inputs';
+import type { DryRunCall } from '../../contracts/controls';
+import type { DrainLifecycleAction } from '../../contracts/shared';
 import type { ClusterConfig } from '../../config/schema';
 
 /**

@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import type { ActionItem, IncidentPolicy, PageRequest, PreviousIncident } from '../../common/incident/model';
-import type { IncidentSeverity, IncidentTimelineEntry } from '../../common/workflow-inputs';
+import type { IncidentSeverity, IncidentTimelineEntry } from '../../contracts/incident/input';
 import type { AutomationKind } from '../../common/workflow-kinds';
 import type { AwsClients } from '../aws/clients';
 import { awsCall } from '../aws/errors';

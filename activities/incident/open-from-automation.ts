@@ -1,8 +1,8 @@
 import type { WorkflowClient } from '@temporalio/client';
 import type { IncidentSeverity } from '../../common/incident/severity';
-import { automationIncidentWorkflowId, incidentStartOptions, type IncidentScope } from '../../common/starts/incident';
-import type { IncidentInput, IncidentSource, IncidentTimelineEntry } from '../../common/workflow-inputs';
-import { incidentFactsSignal } from '../../workflows/incident/messages';
+import { automationIncidentWorkflowId, incidentStartOptions, type IncidentScope } from '../../contracts/incident/start';
+import type { IncidentInput, IncidentSource, IncidentTimelineEntry } from '../../contracts/incident/input';
+import { incidentFactsSignal } from '../../contracts/incident/messages';
 
 /**
  * "Open an incident from an automation", written once: a drain that missed its deadline

@@ -1,8 +1,8 @@
 import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { Context } from '@temporalio/activity';
-import type { DryRunCall } from '../../common/controls';
-import type { DrainLifecycleAction } from '../../common/workflow-inputs';
+import type { DryRunCall } from '../../contracts/controls';
+import type { DrainLifecycleAction } from '../../contracts/shared';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';
 import { clientsFor, type ActivityDeps } from '../deps';

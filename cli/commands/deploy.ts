@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { DeployRequestRefused, deployStartFor } from '../../common/starts/deploy-request';
-import { deployRequestSchema, type DeployRequest } from '../../common/workflow-inputs';
-import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../workflows/canary-deploy/messages';
+import { DeployRequestRefused, deployStartFor } from '../../contracts/canary-deploy/request';
+import { deployRequestSchema, type DeployRequest } from '../../contracts/canary-deploy/input';
+import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import { workflowUiLink } from '../../activities/notifications';
 import { loadCliConfig } from '../config';
 import type { CommandContext } from '../context';

@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { POSTMORTEM_FIELDS, type PostmortemField } from '../../common/incident/model';
-import { incidentStartOptions } from '../../common/starts/incident';
+import { incidentStartOptions } from '../../contracts/incident/start';
 import { declaredIncidentWorkflowId } from '../../common/workflow-ids';
-import { incidentInputSchema, type IncidentInput } from '../../common/workflow-inputs';
+import { incidentInputSchema, type IncidentInput } from '../../contracts/incident/input';
 import {
   addActionItemUpdate,
   addLessonUpdate,
@@ -24,7 +24,7 @@ import {
   type IncidentWorkflow,
   type LessonRequest,
   type PostmortemFieldsRequest,
-} from '../../workflows/incident/messages';
+} from '../../contracts/incident/messages';
 import { workflowUiLink } from '../../activities/notifications';
 import type { CommandContext } from '../context';
 import { usageError } from '../errors';

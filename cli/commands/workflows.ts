@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, type WorkflowStatus } from '../../common/controls';
+import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, type WorkflowStatus } from '../../contracts/controls';
 import { describeWorkflow, fleetopsSearchAttributes, readStatus, statusLines, viewLines, type WorkflowView } from '../describe';
 import type { CommandContext } from '../context';
 import { failedError } from '../errors';
 import { kindSchema, limitSchema, parseArg, phaseSchema, clusterNameSchema, textSchema, workflowIdSchema } from '../validation';
 import type { CommandRunner } from '../program';
 
-/** Generic commands every fleetops workflow answers (common/controls.ts): status, list, pause, resume, abort. */
+/** Generic commands every fleetops workflow answers (contracts/controls.ts): status, list, pause, resume, abort. */
 export function registerWorkflowCommands(program: Command, run: CommandRunner): void {
   program
     .command('status')

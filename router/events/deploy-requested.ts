@@ -1,4 +1,4 @@
-import { deployRequestSchema } from '../../common/workflow-inputs';
+import { deployRequestSchema } from '../../contracts/canary-deploy/input';
 import { defineEventKind } from './envelope';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { slackPerson, type GateAnswer } from '../../common/chat';
 import { identitiesOf } from '../../config/people';
-import { abortUpdate, statusQuery } from '../../common/controls';
+import { abortUpdate, statusQuery } from '../../contracts/controls';
 import { gateClosedMessage } from '../../activities/chat/blocks';
-import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../workflows/canary-deploy/messages';
+import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import { explain, withDeadline, type SlackHandlerContext } from './context';
 import { memberGroup } from './members';
 

@@ -1,7 +1,7 @@
 import { INCIDENT_ROLES } from '../../common/incident/model';
 import { isIdentity, personOf } from '../../config/people';
 import type { FleetopsConfig } from '../../config/schema';
-import type { IncidentStatus } from '../../workflows/incident/messages';
+import type { IncidentStatus } from '../../contracts/incident/messages';
 import type { SlackHandlerContext } from './context';
 import { isListed } from './members';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { slackPerson } from '../../common/chat';
 import type { IncidentRole } from '../../common/incident/model';
-import type { IncidentSeverity } from '../../common/workflow-inputs';
+import type { IncidentSeverity } from '../../contracts/incident/input';
 import type { FleetopsConfig, ServiceConfig } from '../../config/schema';
 import { imageSchema, personSchema, severitySchema, textSchema, workflowIdSchema } from '../../cli/validation';
 

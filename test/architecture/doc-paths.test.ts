@@ -83,7 +83,7 @@ describe('paths named in the README and docs/', () => {
   it('a renamed file is caught: a path that does not exist is reported', () => {
     expect(exists('router/routes.ts')).toBe(true);
     expect(exists('test/histories/released/<version>/')).toBe(true);
-    expect(exists('workflows/<wf>/messages.ts')).toBe(true);
+    expect(exists('contracts/<wf>/messages.ts')).toBe(true);
     expect(exists('test/e2e/deploy.test.ts')).toBe(false);
     expect(exists('workflows/<wf>/no-such-file.ts')).toBe(false);
   });

@@ -1,13 +1,18 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 import { ROOT } from '../harness/paths';
+import { WORKFLOW_LIST } from '../../contracts/registry';
+
+// tiers.js is the CommonJS module jest.config.js reads; it derives each test file's tier.
+const { testTiers } = require('../harness/tiers') as { testTiers: () => Record<'unit' | 'workflow' | 'aws' | 'e2e', string[]> };
 
 /**
  * The house rules the compiler cannot see (docs/contributing.md, Layers):
- *  - layers point one way: common/config ← activities ← workflows (types only);
- *  - nothing outside workflows/ imports workflow code but a workflow's messages.ts;
- *  - a workflow's messages.ts imports only @temporalio/workflow and types from common/;
- *  - no workflow file over 300 lines.
+ *  - layers point one way: common/config ← contracts ← activities ← workflows (types only);
+ *  - a workflow's contract (contracts/<folder>/: input, messages, start options; contracts/registry.ts
+ *    lists every workflow) is all its clients know of it: nothing outside workflows/ imports workflows/;
+ *  - a contract's messages.ts imports only @temporalio/workflow and types;
+ *  - no workflow or contract file over 300 lines.
  * Read from the sources' import statements, so a rule broken anywhere names the file and the import.
  */
 
@@ -18,7 +23,9 @@ interface Import {
   typeOnly: boolean;
 }
 
-const SOURCE_DIRS = ['activities', 'common', 'config', 'workflows', 'router', 'cli', 'workers', 'stack', 'simulator', 'bench'];
+const SOURCE_DIRS = ['activities', 'common', 'config', 'contracts', 'workflows', 'router', 'cli', 'workers', 'stack', 'simulator', 'bench', 'scripts'];
+/** What runs as a process of its own, above every library layer. */
+const PROCESSES = ['router', 'cli', 'workers', 'stack', 'simulator', 'bench', 'scripts'];
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];
@@ -44,54 +51,112 @@ function importsOf(path: string): Import[] {
 }
 
 const all: Import[] = SOURCE_DIRS.flatMap((d) => tsFiles(join(ROOT, d))).flatMap(importsOf);
+const testImports: Import[] = tsFiles(join(ROOT, 'test')).flatMap(importsOf);
 const layerOf = (p: string): string => p.split('/')[0]!;
 const show = (list: Import[]): string[] => list.map((i) => `${i.file} imports ${i.target}${i.typeOnly ? ' (type)' : ''}`);
 
 test('the import scan sees the code (a rule over nothing proves nothing)', () => {
   expect(new Set(all.map((i) => layerOf(i.file)))).toEqual(new Set(SOURCE_DIRS));
-  expect(all.filter((i) => i.target.startsWith('workflows/')).length).toBeGreaterThan(20);
+  expect(all.filter((i) => i.target.startsWith('contracts/')).length).toBeGreaterThan(50);
+  expect(all.filter((i) => layerOf(i.file) === 'workflows' && i.target.startsWith('workflows/')).length).toBeGreaterThan(20);
+  expect(testImports.filter((i) => i.target.startsWith('workflows/')).length).toBeGreaterThan(20);
 });
 
-test('outside workflows/, only a workflow messages.ts is imported', () => {
-  const bad = all.filter(
-    (i) => layerOf(i.file) !== 'workflows' && layerOf(i.target) === 'workflows' && !/^workflows\/[a-z-]+\/messages$/.test(i.target),
+test('nothing outside workflows/ imports from it: clients know a workflow by its contract', () => {
+  // A worker loads workflows/ by path (workflowsPath, a bundle), which is no import.
+  const bad = all.filter((i) => layerOf(i.file) !== 'workflows' && layerOf(i.target) === 'workflows');
+  expect(show(bad)).toEqual([]);
+});
+
+/**
+ * Tests are the one place outside workflows/ that imports workflow code, and only where a workflow's
+ * own code is what is tested: the unit and workflow tiers (its state classes and pure steps, its
+ * function in a test worker), and test workflows (a worker's workflowsPath under test/), which are
+ * workflow code themselves. The harness, and every file an aws or e2e test reaches, drives fleetops
+ * from outside, as its clients do: through contracts/.
+ */
+test('tests import workflows/ only to test workflow code: never from the harness or an aws or e2e test', () => {
+  const tiers = testTiers();
+  const testWorkflows = new Set(
+    tsFiles(join(ROOT, 'test')).flatMap((p) =>
+      [...readFileSync(p, 'utf8').matchAll(/workflowsPath:\s*require\.resolve\(\s*'(\.[^']+)'\s*\)/g)].map((m) => `${relative(ROOT, resolve(dirname(p), m[1]!)).split(sep).join('/')}.ts`),
+    ),
   );
+  expect(testWorkflows.size).toBeGreaterThan(0);
+  // Every test file an aws or e2e test reaches through its relative imports, the harness included.
+  const importsByFile = new Map<string, string[]>();
+  for (const i of testImports) importsByFile.set(i.file, [...(importsByFile.get(i.file) ?? []), i.target]);
+  const outside = new Set<string>();
+  const visit = (file: string): void => {
+    if (outside.has(file)) return;
+    outside.add(file);
+    for (const t of importsByFile.get(file) ?? []) if (t.startsWith('test/')) visit(t.endsWith('.ts') ? t : `${t}.ts`);
+  };
+  [...tiers.aws, ...tiers.e2e].forEach(visit);
+  tsFiles(join(ROOT, 'test', 'harness')).forEach((p) => outside.add(relative(ROOT, p).split(sep).join('/')));
+  expect(outside.size).toBeGreaterThan(tiers.aws.length + tiers.e2e.length);
+  const bad = testImports.filter((i) => layerOf(i.target) === 'workflows' && outside.has(i.file) && !testWorkflows.has(i.file));
   expect(show(bad)).toEqual([]);
 });
 
 test('common/ and config/ import nothing above them (config types in common are fine)', () => {
-  const above = new Set(['activities', 'workflows', 'router', 'cli', 'workers', 'stack', 'simulator', 'bench']);
+  const above = new Set(['contracts', 'activities', 'workflows', ...PROCESSES]);
   const bad = all.filter((i) => ['common', 'config'].includes(layerOf(i.file)) && above.has(layerOf(i.target)));
   expect(show(bad)).toEqual([]);
 });
 
-test('activities/ import no process code (router, CLI, worker, stack, simulator)', () => {
-  const bad = all.filter((i) => layerOf(i.file) === 'activities' && ['router', 'cli', 'workers', 'stack', 'simulator', 'bench'].includes(layerOf(i.target)));
+test('contracts/ import only common/, config/ and their own kind: no activity, workflow or process code', () => {
+  const bad = all.filter((i) => layerOf(i.file) === 'contracts' && ['activities', 'workflows', ...PROCESSES].includes(layerOf(i.target)));
   expect(show(bad)).toEqual([]);
 });
 
-test('workflows/ take only types from activities/ and config/, and nothing from processes', () => {
+test('activities/ import no process code (router, CLI, worker, stack, simulator)', () => {
+  const bad = all.filter((i) => layerOf(i.file) === 'activities' && PROCESSES.includes(layerOf(i.target)));
+  expect(show(bad)).toEqual([]);
+});
+
+test('workflows/ take only types from activities/, config/ and the contracts\' zod schemas, and nothing from processes', () => {
+  // The schemas validate at the edges; a workflow needs their types, not the validators in its bundle.
+  const schemas = (t: string) => /^contracts\/(shared|[a-z-]+\/input)$/.test(t);
   const bad = all.filter(
     (i) =>
       layerOf(i.file) === 'workflows' &&
-      ((['activities', 'config'].includes(layerOf(i.target)) && !i.typeOnly) ||
-        ['router', 'cli', 'workers', 'stack', 'simulator', 'bench'].includes(layerOf(i.target))),
+      (((['activities', 'config'].includes(layerOf(i.target)) || schemas(i.target)) && !i.typeOnly) || PROCESSES.includes(layerOf(i.target))),
   );
   expect(show(bad)).toEqual([]);
 });
 
-test('a messages.ts imports only @temporalio/workflow and types from common/', () => {
-  const bad = all.filter(
-    (i) => /^workflows\/[a-z-]+\/messages\.ts$/.test(i.file) && i.target !== '@temporalio/workflow' && !(layerOf(i.target) === 'common' && i.typeOnly),
-  );
+test('a contract\'s messages.ts imports only @temporalio/workflow and types', () => {
+  const bad = all.filter((i) => /^contracts\/[a-z-]+\/messages\.ts$/.test(i.file) && i.target !== '@temporalio/workflow' && !i.typeOnly);
   expect(show(bad)).toEqual([]);
-  expect(new Set(all.filter((i) => i.file.endsWith('/messages.ts')).map((i) => i.file.split('/')[1]))).toEqual(
-    new Set(['spot-drain', 'capacity', 'canary-deploy', 'incident', 'launch', 'drain-coordinator']),
-  );
 });
 
-test('no workflow file is over 300 lines', () => {
-  const long = tsFiles(join(ROOT, 'workflows'))
+test('signals, updates and queries are defined in contracts/ only, where clients can import them', () => {
+  const defining = SOURCE_DIRS.filter((d) => d !== 'contracts')
+    .flatMap((d) => tsFiles(join(ROOT, d)))
+    .filter((p) => /\bdefine(Signal|Update|Query)\s*[<(]/.test(readFileSync(p, 'utf8')))
+    .map((p) => relative(ROOT, p));
+  expect(defining).toEqual([]);
+});
+
+test('contracts/registry.ts names every workflow, and each has its code, contract, export, histories and tests', () => {
+  const dirs = (d: string) => readdirSync(join(ROOT, d)).filter((n) => statSync(join(ROOT, d, n)).isDirectory());
+  const folders = WORKFLOW_LIST.map((w) => w.folder).sort();
+  expect(dirs('workflows').filter((d) => d !== 'lib').sort()).toEqual(folders);
+  expect(dirs('contracts').sort()).toEqual(folders);
+  expect(dirs('test/histories').filter((d) => d !== 'released').sort()).toEqual(folders);
+  const missing = WORKFLOW_LIST.flatMap((w) =>
+    [`workflows/${w.folder}/workflow.ts`, ...['input', 'messages', 'start'].map((f) => `contracts/${w.folder}/${f}.ts`), w.testDir].filter((p) => !statSync(join(ROOT, p), { throwIfNoEntry: false })),
+  );
+  expect(missing).toEqual([]);
+  // The worker registers what workflows/index.ts exports: exactly the registry's types, each from its folder.
+  const exported = [...readFileSync(join(ROOT, 'workflows', 'index.ts'), 'utf8').matchAll(/^export \{ (\w+) \} from '\.\/([a-z-]+)\/workflow';$/gm)].map((m) => `${m[1]} ${m[2]}`);
+  expect(exported.sort()).toEqual(WORKFLOW_LIST.map((w) => `${w.type} ${w.folder}`).sort());
+});
+
+test('no workflow or contract file is over 300 lines', () => {
+  const long = ['workflows', 'contracts']
+    .flatMap((d) => tsFiles(join(ROOT, d)))
     .map((p) => ({ file: relative(ROOT, p), lines: readFileSync(p, 'utf8').split('\n').length }))
     .filter((f) => f.lines > 300);
   expect(long).toEqual([]);

@@ -1,10 +1,10 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
-import { statusQuery } from '../../common/controls';
-import { capacityStartOptions } from '../../common/starts/capacity';
-import type { CapacityRequest } from '../../common/workflow-inputs';
-import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../workflows/capacity/messages';
+import { statusQuery } from '../../contracts/controls';
+import { capacityStartOptions } from '../../contracts/capacity/start';
+import type { CapacityRequest } from '../../contracts/capacity/input';
+import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { untilValue } from '../harness/poll';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';

@@ -1,6 +1,6 @@
 import type { CapacitySnapshot, PoolInstance } from '../../activities/capacity/types';
-import type { CapacityRequest } from '../../common/workflow-inputs';
-import type { CapacityDecision } from '../../workflows/capacity/messages';
+import type { CapacityRequest } from '../../contracts/capacity/input';
+import type { CapacityDecision } from '../../contracts/capacity/messages';
 import { PLAN_STEP, recordFailure, recovered } from '../../workflows/capacity/failure';
 import { CapacityState } from '../../workflows/capacity/state';
 import { DEFAULT_SETTINGS, ladder } from './fake-cloud';

@@ -1,13 +1,13 @@
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
-import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
+import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../contracts/controls';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
-import type { CapacityRequest } from '../../common/workflow-inputs';
-import { CAPACITY_WORKFLOW_TYPE } from '../../common/starts/capacity';
-import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../workflows/capacity/messages';
-import type { SpotDrainResult } from '../../workflows/spot-drain/messages';
+import type { CapacityRequest } from '../../contracts/capacity/input';
+import { CAPACITY_WORKFLOW_TYPE } from '../../contracts/capacity/start';
+import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
+import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { FakeCloud, ladder } from './fake-cloud';
 import * as poll from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';

@@ -5,9 +5,9 @@ import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@tempo
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { statusQuery } from '../../common/controls';
+import { statusQuery } from '../../contracts/controls';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
-import { approveUpdate, type ApproveRequest, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy/messages';
+import { approveUpdate, type ApproveRequest, type DeployResult, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import { mock, planOf, type Mock } from '../deploy/deploy-mock';
 import { untilValue } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';

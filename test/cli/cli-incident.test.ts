@@ -10,8 +10,8 @@ import type { ResolvedPlan, ServiceSnapshot } from '../../activities/deploy/type
 import { createIncidentActivities } from '../../activities/incident';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { serviceSchema } from '../../config/schema';
-import type { DeployResult } from '../../workflows/canary-deploy/messages';
-import { alarmEventSignal } from '../../workflows/incident/messages';
+import type { DeployResult } from '../../contracts/canary-deploy/messages';
+import { alarmEventSignal } from '../../contracts/incident/messages';
 import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployApprovalFrom } from '../../common/deploy-approval';
-import { DeployRequestRefused, deployStartFor } from '../../common/starts/deploy-request';
-import type { DeployInput } from '../../common/workflow-inputs';
+import { deployApprovalFrom } from '../../contracts/canary-deploy/approvers-from-config';
+import { DeployRequestRefused, deployStartFor } from '../../contracts/canary-deploy/request';
+import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { parseConfig } from '../../config/load';
 import { approvalRefusal } from '../../workflows/canary-deploy/approval';
 import { ROOT } from '../harness/paths';
@@ -10,8 +10,8 @@ import { parse } from 'yaml';
 
 /**
  * Who may approve a deploy (workflows/canary-deploy/approval.ts, the workflow's `approve` validator) and
- * what the starters put in the deploy's input for it (common/deploy-approval.ts, through
- * common/starts/deploy-request.ts), as plain functions. The same rule through the CLI, the SDK and Slack
+ * what the starters put in the deploy's input for it (contracts/canary-deploy/approvers-from-config.ts, through
+ * contracts/canary-deploy/request.ts), as plain functions. The same rule through the CLI, the SDK and Slack
  * against the real workflow: test/cli/cli-approvals.test.ts, test/slack/deploy.test.ts.
  */
 

@@ -1,4 +1,4 @@
-import { ecsEventSignal } from '../../workflows/canary-deploy/messages';
+import { ecsEventSignal } from '../../contracts/canary-deploy/messages';
 import { BASIC_PLAN, CLUSTER, RULE, finish, healthyTargets, mock, mutations, planOf, run, snapshot, start, untilPhase, useTimeSkippingEnv } from './deploy-mock';
 
 /**

@@ -1,5 +1,5 @@
 import type { CanaryAnalysis } from '../../common/deploy';
-import { abortUpdate } from '../../common/controls';
+import { abortUpdate } from '../../contracts/controls';
 import { OLD_TD, finish, healthyAnalysis, mock, mutations, planOf, run, start, statusOf, untilPhase, useTimeSkippingEnv } from './deploy-mock';
 
 /**

@@ -1,9 +1,9 @@
-import type { AbortRequest } from '../../common/controls';
+import type { AbortRequest } from '../../contracts/controls';
 import type { CanaryAnalysis, CanaryPlan } from '../../common/deploy';
-import type { DeployEcsEvent } from '../../common/workflow-inputs';
+import type { DeployEcsEvent } from '../../contracts/canary-deploy/input';
 import { serviceSchema } from '../../config/schema';
 import { analysisTimeline, describeInconclusive, judgeAnalysis } from '../../workflows/canary-deploy/checks';
-import type { DeployPhase } from '../../workflows/canary-deploy/messages';
+import type { DeployPhase } from '../../contracts/canary-deploy/messages';
 import { DeployState } from '../../workflows/canary-deploy/state';
 
 /**

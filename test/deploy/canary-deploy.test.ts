@@ -1,10 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { abortUpdate, pauseUpdate, resumeUpdate } from '../../common/controls';
+import { abortUpdate, pauseUpdate, resumeUpdate } from '../../contracts/controls';
 import { FailureType } from '../../common/failures';
 import { deployWorkflowId } from '../../common/workflow-ids';
-import type { DeployInput } from '../../common/workflow-inputs';
-import { approveUpdate, ecsEventSignal } from '../../workflows/canary-deploy/messages';
+import type { DeployInput } from '../../contracts/canary-deploy/input';
+import { approveUpdate, ecsEventSignal } from '../../contracts/canary-deploy/messages';
 import { canaryTaskCount } from '../../workflows/canary-deploy/sizing';
 import {
   BASIC_PLAN,

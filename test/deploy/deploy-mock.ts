@@ -5,14 +5,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DeployActivities } from '../../activities/deploy';
 import type { ServiceSnapshot, ServiceTargets } from '../../activities/deploy/types';
 import type { Notification } from '../../activities/notifications';
-import { statusQuery } from '../../common/controls';
+import { statusQuery } from '../../contracts/controls';
 import type { CanaryAnalysis, CanaryPlan } from '../../common/deploy';
-import { deployStartOptions } from '../../common/starts/deploy';
+import { deployStartOptions } from '../../contracts/canary-deploy/start';
 import { deployWorkflowId } from '../../common/workflow-ids';
-import type { DeployInput } from '../../common/workflow-inputs';
+import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { serviceSchema } from '../../config/schema';
-import type { DeployResult, DeployStatus } from '../../workflows/canary-deploy/messages';
-import type { canaryDeploy } from '../../workflows/canary-deploy/workflow';
+import type { CanaryDeployWorkflow, DeployResult, DeployStatus } from '../../contracts/canary-deploy/messages';
 import { until } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
@@ -235,12 +234,12 @@ export function newService(): string {
 }
 
 /** Starts a deploy with the options every starter uses, on this test's task queue and under `workflowId`. */
-export function startDeploy(args: DeployInput, workflowId: string, taskQueue: string): Promise<WorkflowHandle<typeof canaryDeploy>> {
+export function startDeploy(args: DeployInput, workflowId: string, taskQueue: string): Promise<WorkflowHandle<CanaryDeployWorkflow>> {
   const { workflowType, ...options } = deployStartOptions(args);
-  return env.client.workflow.start<typeof canaryDeploy>(workflowType, { ...options, workflowId, taskQueue });
+  return env.client.workflow.start<CanaryDeployWorkflow>(workflowType, { ...options, workflowId, taskQueue });
 }
 
-export async function start(taskQueue: string, input: Partial<DeployInput> = {}): Promise<WorkflowHandle<typeof canaryDeploy>> {
+export async function start(taskQueue: string, input: Partial<DeployInput> = {}): Promise<WorkflowHandle<CanaryDeployWorkflow>> {
   const args: DeployInput = { cluster: CLUSTER, service: 'web', image: 'registry.example/web:2', requestedBy: 'alice', ...input };
   // Each test gets its own workflow id; the mocks answer for service `web` whatever the id says.
   return startDeploy(args, deployWorkflowId(CLUSTER, newService()), taskQueue);
@@ -276,7 +275,7 @@ export async function run<T>(m: Mock, fn: (taskQueue: string) => Promise<T>): Pr
   return worker.runUntil(fn(taskQueue));
 }
 
-export async function finish(handle: WorkflowHandle<typeof canaryDeploy>, caseName: string): Promise<DeployResult> {
+export async function finish(handle: WorkflowHandle<CanaryDeployWorkflow>, caseName: string): Promise<DeployResult> {
   const result = await handle.result();
   await recordHistory(handle, 'canary-deploy', caseName);
   return result;

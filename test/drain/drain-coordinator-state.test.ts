@@ -1,4 +1,4 @@
-import type { InterruptionNotice } from '../../common/workflow-inputs';
+import type { InterruptionNotice } from '../../contracts/drain-coordinator/input';
 import { CoordinatorState } from '../../workflows/drain-coordinator/state';
 
 /** The coordinator's state without a server: duplicates, expiry, and what it carries stays bounded. */

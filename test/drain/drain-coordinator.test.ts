@@ -4,11 +4,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import type { DrainActivities } from '../../activities/drain';
 import type { SetDrainingAtOnceInput, SetDrainingAtOnceResult } from '../../activities/drain/types';
-import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
+import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../contracts/controls';
 import { FailureType } from '../../common/failures';
-import { drainCoordinatorStartOptions } from '../../common/starts/drain-coordinator';
-import type { InterruptionNotice } from '../../common/workflow-inputs';
-import { interruptionNoticesSignal, type DrainCoordinatorStatus, type DrainCoordinatorWorkflow } from '../../workflows/drain-coordinator/messages';
+import { drainCoordinatorStartOptions } from '../../contracts/drain-coordinator/start';
+import type { InterruptionNotice } from '../../contracts/drain-coordinator/input';
+import { interruptionNoticesSignal, type DrainCoordinatorStatus, type DrainCoordinatorWorkflow } from '../../contracts/drain-coordinator/messages';
 import { until, untilValue } from '../harness/poll';
 import { bundledWorkflows, connectDevServer, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';

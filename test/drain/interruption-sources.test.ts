@@ -2,11 +2,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import type { DrainActivities } from '../../activities/drain';
-import { statusQuery } from '../../common/controls';
-import { drainStartOptions } from '../../common/starts/drain';
-import type { DrainEvent } from '../../common/workflow-inputs';
+import { statusQuery } from '../../contracts/controls';
+import { drainStartOptions } from '../../contracts/spot-drain/start';
+import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { DEFAULT_DRAIN, DrainState, eventDeadlineMs } from '../../workflows/spot-drain/state';
-import { drainEventSignal, type DrainStatus, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
+import { drainEventSignal, type DrainStatus, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { until } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';

@@ -5,11 +5,11 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { createDrainActivities } from '../../activities/drain';
-import { drainStartOptions } from '../../common/starts/drain';
+import { drainStartOptions } from '../../contracts/spot-drain/start';
 import { capacityWorkflowId } from '../../common/workflow-ids';
-import type { DrainEvent } from '../../common/workflow-inputs';
+import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { parseConfigText } from '../../config/load';
-import { drainEventSignal, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
+import { drainEventSignal, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { seedDrainFleet, tasksOn } from './drain-fleet';
 import { startEmulator, type Emulator } from '../harness/emulator';
 import { ROOT } from '../harness/paths';

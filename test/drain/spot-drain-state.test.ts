@@ -1,4 +1,4 @@
-import type { DrainEvent } from '../../common/workflow-inputs';
+import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { DEFAULT_DRAIN, DrainState, type DrainTarget } from '../../workflows/spot-drain/state';
 
 /**

@@ -4,15 +4,15 @@ import { DescribeContainerInstancesCommand, DescribeServicesCommand, ListContain
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { statusQuery } from '../../common/controls';
-import type { DrainCoordinatorStatus } from '../../workflows/drain-coordinator/messages';
+import { statusQuery } from '../../contracts/controls';
+import type { DrainCoordinatorStatus } from '../../contracts/drain-coordinator/messages';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
-import { drainStartOptions } from '../../common/starts/drain';
+import { drainStartOptions } from '../../contracts/spot-drain/start';
 import { drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
-import type { DrainEvent } from '../../common/workflow-inputs';
+import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
-import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../workflows/spot-drain/messages';
+import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { until } from '../harness/poll';
 import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack } from './stack-harness';
 

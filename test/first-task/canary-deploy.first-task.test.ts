@@ -1,9 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../common/controls';
-import { deployStartOptions } from '../../common/starts/deploy';
+import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../contracts/controls';
+import { deployStartOptions } from '../../contracts/canary-deploy/start';
 import { deployWorkflowId } from '../../common/workflow-ids';
-import type { DeployEcsEvent } from '../../common/workflow-inputs';
-import { approveUpdate, ecsEventSignal, type DeployResult, type DeployStatus } from '../../workflows/canary-deploy/messages';
+import type { DeployEcsEvent } from '../../contracts/canary-deploy/input';
+import { approveUpdate, ecsEventSignal, type DeployResult, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import { CLUSTER, mock, mutations, newService, planOf, type Mock } from '../deploy/deploy-mock';
 import { uniqueTaskQueue } from '../harness/temporal';
 import {

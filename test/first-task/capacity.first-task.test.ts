@@ -1,9 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../common/controls';
-import { capacityStartOptions } from '../../common/starts/capacity';
-import type { CapacityRequest } from '../../common/workflow-inputs';
+import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../contracts/controls';
+import { capacityStartOptions } from '../../contracts/capacity/start';
+import type { CapacityRequest } from '../../contracts/capacity/input';
 import type { CapacityCarriedState } from '../../workflows/capacity/carried';
-import { capacityRequestSignal, type CapacityStatus } from '../../workflows/capacity/messages';
+import { capacityRequestSignal, type CapacityStatus } from '../../contracts/capacity/messages';
 import { CapacityState } from '../../workflows/capacity/state';
 import { FakeCloud } from '../capacity/fake-cloud';
 import { uniqueTaskQueue } from '../harness/temporal';

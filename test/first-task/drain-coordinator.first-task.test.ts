@@ -1,8 +1,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../common/controls';
-import { drainCoordinatorStartOptions } from '../../common/starts/drain-coordinator';
-import type { DrainCoordinatorCarried, InterruptionNotice } from '../../common/workflow-inputs';
-import { interruptionNoticesSignal, type DrainCoordinatorStatus } from '../../workflows/drain-coordinator/messages';
+import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../contracts/controls';
+import { drainCoordinatorStartOptions } from '../../contracts/drain-coordinator/start';
+import type { DrainCoordinatorCarried, InterruptionNotice } from '../../contracts/drain-coordinator/input';
+import { interruptionNoticesSignal, type DrainCoordinatorStatus } from '../../contracts/drain-coordinator/messages';
 import { CoordinatorState } from '../../workflows/drain-coordinator/state';
 import { mockActivities, type Calls } from '../drain/drain-mocks';
 import { uniqueTaskQueue } from '../harness/temporal';

@@ -8,7 +8,7 @@ import type { QueryDefinition, SignalDefinition, UpdateDefinition, Workflow } fr
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkerOptions } from '@temporalio/worker';
-import { statusQuery, type WorkflowStatus } from '../../common/controls';
+import { statusQuery, type WorkflowStatus } from '../../contracts/controls';
 import { until, untilValue } from '../harness/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
@@ -59,7 +59,7 @@ export function useDevServer(): () => TestWorkflowEnvironment {
   };
 }
 
-/** Start options as common/starts/*.ts build them (workflow type beside the options), on the test's task queue. */
+/** Start options as contracts/<workflow>/start.ts build them (workflow type beside the options), on the test's task queue. */
 export type StartOptions = Omit<WorkflowOptions, 'requestEagerStart'> & { workflowType: string; args: unknown[] };
 
 /** What an update answered: the handler's result, or the validator's (or handler's) refusal. */

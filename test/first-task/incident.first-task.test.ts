@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { createIncidentActivities } from '../../activities/incident';
-import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../common/controls';
-import { incidentStartOptions, stableShortId } from '../../common/starts/incident';
+import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery } from '../../contracts/controls';
+import { incidentStartOptions, stableShortId } from '../../contracts/incident/start';
 import { alarmIncidentWorkflowId, declaredIncidentWorkflowId } from '../../common/workflow-ids';
-import type { IncidentAlarmEvent, IncidentFacts, IncidentInput } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent, IncidentFacts, IncidentInput } from '../../contracts/incident/input';
 import {
   addActionItemUpdate,
   addLessonUpdate,
@@ -27,7 +27,7 @@ import {
   type ActionItem,
   type IncidentResult,
   type IncidentStatus,
-} from '../../workflows/incident/messages';
+} from '../../contracts/incident/messages';
 import { initialState, type IncidentState } from '../../workflows/incident/state';
 import { applyActionItem, applyCheck, applyResolve } from '../../workflows/incident/transitions';
 import { until } from '../harness/poll';

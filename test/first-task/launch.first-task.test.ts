@@ -1,7 +1,7 @@
-import { abortUpdate, statusQuery } from '../../common/controls';
-import { launchStartOptions } from '../../common/starts/launch';
-import type { LaunchInput } from '../../common/workflow-inputs';
-import type { LaunchResult, LaunchStatus } from '../../workflows/launch/messages';
+import { abortUpdate, statusQuery } from '../../contracts/controls';
+import { launchStartOptions } from '../../contracts/launch/start';
+import type { LaunchInput } from '../../contracts/launch/input';
+import type { LaunchResult, LaunchStatus } from '../../contracts/launch/messages';
 import { uniqueTaskQueue } from '../harness/temporal';
 import { mockActivities } from '../launch/launch-mocks';
 import { accepted, expectUpdateInFirstTask, queryBeforeWorker, startOnly, startWithUpdate, useDevServer, withWorker, type StartOptions } from './first-task';

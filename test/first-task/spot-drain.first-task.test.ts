@@ -1,7 +1,7 @@
-import { abortUpdate, statusQuery } from '../../common/controls';
-import { drainStartOptions } from '../../common/starts/drain';
-import type { DrainEvent } from '../../common/workflow-inputs';
-import { drainEventSignal, type DrainStatus, type SpotDrainResult } from '../../workflows/spot-drain/messages';
+import { abortUpdate, statusQuery } from '../../contracts/controls';
+import { drainStartOptions } from '../../contracts/spot-drain/start';
+import type { DrainEvent } from '../../contracts/spot-drain/input';
+import { drainEventSignal, type DrainStatus, type SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { CLUSTER, mockActivities } from '../drain/drain-mocks';
 import { uniqueTaskQueue } from '../harness/temporal';
 import {

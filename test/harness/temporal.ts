@@ -7,6 +7,7 @@ import { closingGuard, type ClosingGuard } from './closing-connection';
 import { historyToJSON } from './history-json';
 import { ARTIFACTS_DIR, HISTORIES_DIR, runServerPidsDir } from './paths';
 import { startTimeSkippingServer } from './time-skipping-server';
+import type { WorkflowFolder } from '../../contracts/registry';
 
 /**
  * Suite-side helpers for the servers global-setup.ts started. Every test uses its own task queue, so
@@ -98,10 +99,11 @@ export function bundledWorkflows(): Pick<WorkerOptions, 'workflowBundle'> {
 /**
  * Saves a finished workflow's history for replay. Every run writes artifacts/histories/; with
  * FLEETOPS_RECORD_HISTORIES=1 (`make record-histories`) it also updates the committed copy in
- * test/histories/, which test/replay.test.ts replays so a non-deterministic change fails CI.
+ * test/histories/<workflow folder>/ (contracts/registry.ts), which test/replay.test.ts replays so a
+ * non-deterministic change fails CI.
  * The fresh history is replayed at once against the same bundle too.
  */
-export async function recordHistory(handle: WorkflowHandle, workflow: string, caseName: string): Promise<void> {
+export async function recordHistory(handle: WorkflowHandle, workflow: WorkflowFolder, caseName: string): Promise<void> {
   const history = await handle.fetchHistory();
   const file = `${caseName.replace(/[^a-zA-Z0-9-]+/g, '-')}.json`;
   const json = historyToJSON(history);

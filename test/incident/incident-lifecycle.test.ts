@@ -6,13 +6,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { createIncidentActivities } from '../../activities/incident';
-import { abortUpdate, statusQuery } from '../../common/controls';
+import { abortUpdate, statusQuery } from '../../contracts/controls';
 import { FailureType } from '../../common/failures';
 import type { PreviousIncident } from '../../common/incident/model';
 import { FleetopsCluster, FleetopsPhase, FleetopsSeverity } from '../../common/search-attributes';
-import { incidentStartOptions } from '../../common/starts/incident';
+import { incidentStartOptions } from '../../contracts/incident/start';
 import { alarmIncidentWorkflowId, declaredIncidentWorkflowId } from '../../common/workflow-ids';
-import type { IncidentAlarmEvent, IncidentInput } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent, IncidentInput } from '../../contracts/incident/input';
 import type { FleetopsConfig } from '../../config/schema';
 import {
   alarmEventSignal,
@@ -24,7 +24,7 @@ import {
   resolveUpdate,
   timelineQuery,
   type IncidentStatus,
-} from '../../workflows/incident/messages';
+} from '../../contracts/incident/messages';
 import { incident } from '../../workflows/incident/workflow';
 import { untilValue } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';

@@ -5,12 +5,12 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { createIncidentActivities } from '../../activities/incident';
-import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../common/controls';
-import { incidentStartOptions } from '../../common/starts/incident';
+import { abortUpdate, pauseUpdate, resumeUpdate, statusQuery } from '../../contracts/controls';
+import { incidentStartOptions } from '../../contracts/incident/start';
 import { FleetopsKind, FleetopsPhase, FleetopsSeverity } from '../../common/search-attributes';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { alarmIncidentWorkflowId, declaredIncidentWorkflowId } from '../../common/workflow-ids';
-import type { IncidentAlarmEvent, IncidentInput } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent, IncidentInput } from '../../contracts/incident/input';
 import type { FleetopsConfig } from '../../config/schema';
 import {
   addActionItemUpdate,
@@ -26,7 +26,7 @@ import {
   timelineQuery,
   type CheckRequest,
   type IncidentStatus,
-} from '../../workflows/incident/messages';
+} from '../../contracts/incident/messages';
 import { addBusinessDays } from '../../workflows/incident/reminders';
 import { incident } from '../../workflows/incident/workflow';
 import { untilValue } from '../harness/poll';

@@ -5,10 +5,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { createIncidentActivities } from '../../activities/incident';
 import { previousRunsQuery } from '../../activities/incident/previous';
-import { abortUpdate, statusQuery } from '../../common/controls';
-import { incidentStartOptions } from '../../common/starts/incident';
+import { abortUpdate, statusQuery } from '../../contracts/controls';
+import { incidentStartOptions } from '../../contracts/incident/start';
 import { alarmIncidentWorkflowId } from '../../common/workflow-ids';
-import { alarmEventSignal, checkUpdate, resolveUpdate, type IncidentStatus } from '../../workflows/incident/messages';
+import { alarmEventSignal, checkUpdate, resolveUpdate, type IncidentStatus } from '../../contracts/incident/messages';
 import { incident } from '../../workflows/incident/workflow';
 import { until } from '../harness/poll';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';

@@ -3,11 +3,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import type { LaunchActivities } from '../../activities/launch';
-import { abortUpdate, statusQuery } from '../../common/controls';
+import { abortUpdate, statusQuery } from '../../contracts/controls';
 import { FailureType } from '../../common/failures';
-import { launchStartOptions } from '../../common/starts/launch';
-import type { LaunchInput } from '../../common/workflow-inputs';
-import type { LaunchResult, LaunchStatus, LaunchWorkflow } from '../../workflows/launch/messages';
+import { launchStartOptions } from '../../contracts/launch/start';
+import type { LaunchInput } from '../../contracts/launch/input';
+import type { LaunchResult, LaunchStatus, LaunchWorkflow } from '../../contracts/launch/messages';
 import { until } from '../harness/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';

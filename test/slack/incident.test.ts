@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createAwsClients } from '../../activities/aws/clients';
 import type { FleetopsConfig } from '../../config/schema';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
-import { checkUpdate, postmortemQuery, timelineQuery, type IncidentStatus } from '../../workflows/incident/messages';
+import { checkUpdate, postmortemQuery, timelineQuery, type IncidentStatus } from '../../contracts/incident/messages';
 import { until } from '../harness/poll';
 import { createTestWorld } from '../router/fixtures';
 import { said, startSlackSuite, type SlackSuite } from './slack-harness';

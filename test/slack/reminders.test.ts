@@ -6,10 +6,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { createIncidentActivities } from '../../activities/incident';
 import { createNotificationActivities, type Notification } from '../../activities/notifications';
-import { statusQuery } from '../../common/controls';
-import { incidentStartOptions } from '../../common/starts/incident';
+import { statusQuery } from '../../contracts/controls';
+import { incidentStartOptions } from '../../contracts/incident/start';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
-import type { IncidentStatus } from '../../workflows/incident/messages';
+import type { IncidentStatus } from '../../contracts/incident/messages';
 import { bundledWorkflows, createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig } from '../incident/fixtures';
 import { CHANNELS, slackSection, startWorkspace, waitForSlack, withSlack } from './slack-world';

@@ -35,7 +35,7 @@ const services = compose.services;
 const readme = ['README.md', 'docs/operating.md'].map(read).join('\n');
 const dockerfile = read('Dockerfile');
 
-const productionCode = sources(['activities', 'workers', 'router', 'cli', 'config', 'common', 'workflows'])
+const productionCode = sources(['activities', 'workers', 'router', 'cli', 'config', 'common', 'contracts', 'workflows'])
   .map((f) => readFileSync(f, 'utf8'))
   .join('\n');
 

@@ -14,12 +14,12 @@ import type {
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { statusQuery } from '../../common/controls';
-import { deployStartOptions } from '../../common/starts/deploy';
-import { drainStartOptions } from '../../common/starts/drain';
+import { statusQuery } from '../../contracts/controls';
+import { deployStartOptions } from '../../contracts/canary-deploy/start';
+import { drainStartOptions } from '../../contracts/spot-drain/start';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
-import { drainEventSignal } from '../../workflows/spot-drain/messages';
+import { drainEventSignal } from '../../contracts/spot-drain/messages';
 import { ARTIFACTS_DIR } from '../harness/paths';
 import { until } from '../harness/poll';
 import { bundledWorkflows } from '../harness/temporal';
@@ -145,7 +145,7 @@ afterAll(async () => {
 
 test('an operator filters drains, opens one, reads its summary and runs its status query', async () => {
   // Started the way the router starts a drain: signal-with-start with its start options (kind and instance
-  // attributes, static summary; common/starts/drain.ts).
+  // attributes, static summary; contracts/spot-drain/start.ts).
   await client.workflow.signalWithStart(drainStart.workflowType, {
     ...drainStart,
     signal: drainEventSignal,

@@ -4,7 +4,7 @@ import { analysisTimeline, describeInconclusive, judgeAnalysis } from './checks'
 import type { DeployContext } from './context';
 import { CanaryFailed } from './failures';
 import { waitForHuman } from './gate';
-import type { DeployPhase } from './messages';
+import type { DeployPhase } from '../../contracts/canary-deploy/messages';
 import type { WaitScope } from './state';
 
 /** What a bake analyses: the service measured, the metric checks that apply to it, what ends its waits. */

@@ -1,5 +1,5 @@
-import type { DeployInput } from '../../common/workflow-inputs';
-import type { ApproveRequest } from './messages';
+import type { DeployInput } from '../../contracts/canary-deploy/input';
+import type { ApproveRequest } from '../../contracts/canary-deploy/messages';
 
 /**
  * Whether an approval may pass a gate, decided by the workflow whatever the channel (CLI, Slack, SDK):

@@ -1,6 +1,6 @@
 import type { DeployChatFacts, GateAnswer } from '../../common/chat';
-import type { AbortRequest } from '../../common/controls';
-import type { DeployPhase } from './messages';
+import type { AbortRequest } from '../../contracts/controls';
+import type { DeployPhase } from '../../contracts/canary-deploy/messages';
 import type { DeployState } from './state';
 
 /**

@@ -1,12 +1,12 @@
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { ChatThread } from '../../common/chat';
-import type { DeployInput } from '../../common/workflow-inputs';
+import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { recordDeployFinished } from '../lib/metrics';
 import type { OperatorControls } from '../lib/operator-controls';
 import { notifications } from './activity-options';
 import { deployChatFacts } from './chat';
 import { errorMessage } from './failures';
-import type { DeployOutcome, DeployPhase, DeployResult } from './messages';
+import type { DeployOutcome, DeployPhase, DeployResult } from '../../contracts/canary-deploy/messages';
 import type { DeployState } from './state';
 
 /**

@@ -31,7 +31,7 @@ export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
   } catch (err) {
     throw new DeployRefused(errorMessage(err));
   }
-  // Again here, behind the starters' check (common/starts/deploy-request.ts), for a start that skipped
+  // Again here, behind the starters' check (contracts/canary-deploy/request.ts), for a start that skipped
   // them (an SDK client): before any activity that changes AWS. A plan recorded before `images`
   // existed carries none, so those histories replay as they ran.
   if (resolved.images !== undefined && input.image !== undefined) {

@@ -1,7 +1,7 @@
 import { compensations } from './activity-options';
 import type { DeployContext } from './context';
 import { errorMessage } from './failures';
-import type { DeployResult } from './messages';
+import type { DeployResult } from '../../contracts/canary-deploy/messages';
 
 /**
  * Undoes every change the deploy made, newest first, going on past a failed undo (each makes AWS

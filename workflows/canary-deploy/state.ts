@@ -1,6 +1,6 @@
-import type { AbortRequest, DryRunCall } from '../../common/controls';
+import type { AbortRequest, DryRunCall } from '../../contracts/controls';
 import type { CanaryAnalysis, CanaryPlan, TrafficMode } from '../../common/deploy';
-import type { DeployEcsEvent, DeployInput } from '../../common/workflow-inputs';
+import type { DeployEcsEvent, DeployInput } from '../../contracts/canary-deploy/input';
 import type { ListenerRuleSnapshot, ServiceSnapshot } from '../../activities/deploy/types';
 import { approvalRefusal } from './approval';
 import { CanaryFailed } from './failures';
@@ -15,7 +15,7 @@ import {
   type DeployResult,
   type DeployStatus,
   type DeployTimelineEntry,
-} from './messages';
+} from '../../contracts/canary-deploy/messages';
 
 const MAX_KEPT_ENTRIES = 100;
 /** How often the services' ECS state is polled while waiting on them, for plans resolved before `servicePollSeconds` existed (replayed histories). */

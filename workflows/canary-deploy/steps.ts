@@ -3,7 +3,7 @@ import { bake } from './bake';
 import type { DeployContext } from './context';
 import { createCanary } from './create-canary';
 import { gate } from './gate';
-import type { DeployResult } from './messages';
+import type { DeployResult } from '../../contracts/canary-deploy/messages';
 import { postPromotionBake } from './post-promotion';
 import { promote } from './promote';
 import { setWeight } from './shift';

@@ -1,10 +1,10 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CanaryPlan } from '../../common/deploy';
-import type { DeployInput } from '../../common/workflow-inputs';
+import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { OperatorControls } from '../lib/operator-controls';
 import { DeployContext } from './context';
 import { CanaryFailed, DeployRefused, errorMessage } from './failures';
-import { approveUpdate, ecsEventSignal, type ApproveRequest, type CanaryDeployWorkflow, type DeployResult, type DeployStatus } from './messages';
+import { approveUpdate, ecsEventSignal, type ApproveRequest, type CanaryDeployWorkflow, type DeployResult, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import { preflight } from './preflight';
 import { rollback } from './rollback';
 import { DeployState } from './state';
@@ -75,5 +75,5 @@ export async function canaryDeploy(input: DeployInput): Promise<DeployResult> {
   }
 }
 
-// Clients type their handles with CanaryDeployWorkflow (messages.ts): it must stay this function's signature.
+// Clients type their handles with CanaryDeployWorkflow (its contract's messages.ts): it must stay this function's signature.
 canaryDeploy satisfies CanaryDeployWorkflow;

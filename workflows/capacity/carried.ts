@@ -1,7 +1,7 @@
 import type { CapacitySettings } from '../../activities/capacity/types';
-import type { DryRunCall } from '../../common/controls';
-import type { CapacityInput } from '../../common/workflow-inputs';
-import type { CapacityDecision, PoolStatus } from './messages';
+import type { DryRunCall } from '../../contracts/controls';
+import type { CapacityInput } from '../../contracts/capacity/input';
+import type { CapacityDecision, PoolStatus } from '../../contracts/capacity/messages';
 import { emptyBucket, type PendingBucket, type UnavailableMark } from './rules';
 
 /**

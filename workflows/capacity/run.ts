@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { CapacitySnapshot } from '../../activities/capacity/types';
-import type { AwsPlacement } from '../../common/workflow-inputs';
+import type { AwsPlacement } from '../../contracts/shared';
 import { FailureType } from '../../common/failures';
 import type { OperatorControls } from '../lib/operator-controls';
 import { aws } from './activity-options';

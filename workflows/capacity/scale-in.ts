@@ -1,9 +1,9 @@
 import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Market, PoolInstance } from '../../activities/capacity/types';
-import { drainStartOptions } from '../../common/starts/drain';
-import type { SpotDrainInput } from '../../common/workflow-inputs';
+import { drainStartOptions } from '../../contracts/spot-drain/start';
+import type { SpotDrainInput } from '../../contracts/spot-drain/input';
 import { failureMessage } from '../lib/failure-message';
-import { drainEventSignal } from '../spot-drain/messages';
+import { drainEventSignal } from '../../contracts/spot-drain/messages';
 import { spotDrain } from '../spot-drain/workflow';
 import { runCleanups } from './cleanups';
 import { chooseVictims } from './rules';

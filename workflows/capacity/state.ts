@@ -1,8 +1,8 @@
 import type { CapacitySnapshot, Market, PoolSettings } from '../../activities/capacity/types';
-import type { DryRunCall } from '../../common/controls';
-import type { CapacityRequest } from '../../common/workflow-inputs';
+import type { DryRunCall } from '../../contracts/controls';
+import type { CapacityRequest } from '../../contracts/capacity/input';
 import { freshState, type CapacityCarriedState, type Cleanup } from './carried';
-import type { CapacityDecision, CapacityStatus } from './messages';
+import type { CapacityDecision, CapacityStatus } from '../../contracts/capacity/messages';
 import { capacityStatus } from './status';
 import { activeMarks, addMark, addToBucket, describeBucket, emptyBucket, iso, markedOverrides, poolBlockedBy, type UnavailableMark } from './rules';
 

@@ -1,4 +1,4 @@
-import type { CapacityStatus } from './messages';
+import type { CapacityStatus } from '../../contracts/capacity/messages';
 import { activeMarks, iso } from './rules';
 import type { CapacityState } from './state';
 

@@ -3,7 +3,7 @@ import { BootWatch } from './booting';
 import { runCleanups } from './cleanups';
 import { PLAN_STEP, recovered } from './failure';
 import { OperatorControls } from '../lib/operator-controls';
-import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from './messages';
+import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
 import { runPlan } from './plan';
 import { returnToSpot } from './return-to-spot';
 import { refresh, type CapacityRun } from './run';
@@ -143,5 +143,5 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
   }
 }
 
-// Clients type their handles with CapacityWorkflow (messages.ts): it must accept what they pass.
+// Clients type their handles with CapacityWorkflow (its contract's messages.ts): it must accept what they pass.
 capacity satisfies CapacityWorkflow;

@@ -1,6 +1,6 @@
-import type { DrainCoordinatorCarried, InterruptionNotice } from '../../common/workflow-inputs';
+import type { DrainCoordinatorCarried, InterruptionNotice } from '../../contracts/drain-coordinator/input';
 import type { SetDrainingAtOnceResult } from '../../activities/drain/types';
-import type { CoordinatorCount, DrainCoordinatorStatus } from './messages';
+import type { CoordinatorCount, DrainCoordinatorStatus } from '../../contracts/drain-coordinator/messages';
 
 /** Batches shown in status. */
 const RECENT_BATCHES = 10;

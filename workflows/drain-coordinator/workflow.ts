@@ -1,14 +1,14 @@
 import { allHandlersFinished, condition, continueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { DrainCoordinatorInput, InterruptionNotice } from '../../common/workflow-inputs';
+import type { DrainCoordinatorInput, InterruptionNotice } from '../../contracts/drain-coordinator/input';
 import { failureMessage } from '../lib/failure-message';
 import { OperatorControls } from '../lib/operator-controls';
 import { atOnce } from './activity-options';
-import { interruptionNoticesSignal, type DrainCoordinatorWorkflow } from './messages';
+import { interruptionNoticesSignal, type DrainCoordinatorWorkflow } from '../../contracts/drain-coordinator/messages';
 import { CoordinatorState } from './state';
 
 /**
  * The drain coordinator of an account and region (`drain-coordinator[-<account>-<region>]`, task queue
- * `fleetops-critical`; common/starts/drain-coordinator.ts). Why it exists: in a storm of a thousand
+ * `fleetops-critical`; contracts/drain-coordinator/start.ts). Why it exists: in a storm of a thousand
  * two-minute warnings, each drain's first workflow task waits its turn behind every other drain's, so
  * the thousandth instance became DRAINING a minute and a half after its warning. The router
  * sends each event batch's warnings here too, and one activity sets the whole batch DRAINING, so the
@@ -70,5 +70,5 @@ export async function drainCoordinator(input: DrainCoordinatorInput): Promise<vo
   await continueAsNew<DrainCoordinatorWorkflow>({ ...input, carried: state.carry(Date.now(), controls.paused) });
 }
 
-// Clients type their handles with DrainCoordinatorWorkflow (messages.ts): it must stay this function's signature.
+// Clients type their handles with DrainCoordinatorWorkflow (its contract's messages.ts): it must stay this function's signature.
 drainCoordinator satisfies DrainCoordinatorWorkflow;

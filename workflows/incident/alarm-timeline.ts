@@ -1,4 +1,4 @@
-import type { IncidentAlarmEvent } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent } from '../../contracts/incident/input';
 import { appendTimeline, type IncidentState } from './state';
 
 /**

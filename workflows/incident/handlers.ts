@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, condition, log, setHandler, upsert
 import type { UpdateDefinition } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import { FleetopsSeverity } from '../../common/search-attributes';
-import type { IncidentAlarmEvent, IncidentFacts } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent, IncidentFacts } from '../../contracts/incident/input';
 import {
   addActionItemUpdate,
   addLessonUpdate,
@@ -18,7 +18,7 @@ import {
   postmortemQuery,
   resolveUpdate,
   timelineQuery,
-} from './messages';
+} from '../../contracts/incident/messages';
 import { incidentPolicy } from './activity-options';
 import { renderPostmortem } from './postmortem';
 import { fileUnlinkedActionItems } from './side-effects';

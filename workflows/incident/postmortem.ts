@@ -1,5 +1,5 @@
 import type { ActionItem, LessonKind } from '../../common/incident/model';
-import type { IncidentTimelineEntry } from '../../common/workflow-inputs';
+import type { IncidentTimelineEntry } from '../../contracts/incident/input';
 import { postmortemDueAt } from './reminders';
 import { iso, type IncidentState, type Lesson } from './state';
 

@@ -1,5 +1,5 @@
 import type { ChatThread } from '../../common/chat';
-import type { DryRunCall } from '../../common/controls';
+import type { DryRunCall } from '../../contracts/controls';
 import type {
   ActionItem,
   IncidentPolicy,
@@ -10,9 +10,9 @@ import type {
   PreviousIncident,
   SeverityChange,
 } from '../../common/incident/model';
-import type { IncidentSeverity, IncidentSource, IncidentTimelineEntry, IncidentTimelineKind } from '../../common/workflow-inputs';
+import type { IncidentSeverity, IncidentSource, IncidentTimelineEntry, IncidentTimelineKind } from '../../contracts/incident/input';
 import type { AlarmTimeline } from './alarm-timeline';
-import type { NotificationCounts, ReminderState } from './messages';
+import type { NotificationCounts, ReminderState } from '../../contracts/incident/messages';
 
 /**
  * The incident's long-lived state (roles, append-only timeline, checklist, postmortem content,

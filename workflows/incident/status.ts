@@ -1,5 +1,5 @@
 import type { IncidentPhase, IncidentPolicy } from '../../common/incident/model';
-import type { ChecklistItemStatus, IncidentStatus } from './messages';
+import type { ChecklistItemStatus, IncidentStatus } from '../../contracts/incident/messages';
 import { nextReminder, postmortemDueAt } from './reminders';
 import { iso, type IncidentState } from './state';
 

@@ -1,7 +1,7 @@
 import { recordAlarmChange } from './alarm-timeline';
 import type { ActionItem, IncidentPolicy, IncidentRole } from '../../common/incident/model';
 import { POSTMORTEM_FIELDS } from '../../common/incident/model';
-import type { IncidentAlarmEvent, IncidentFacts } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent, IncidentFacts } from '../../contracts/incident/input';
 import type {
   ActionItemRequest,
   AssignRequest,
@@ -13,7 +13,7 @@ import type {
   ResolveRequest,
   ReviewHeldRequest,
   SeverityChangeRequest,
-} from './messages';
+} from '../../contracts/incident/messages';
 import { postmortemDueAt } from './reminders';
 import { appendTimeline, isFinished, iso, markSeen, postmortemComplete, queueNotification, queuePage, type IncidentState } from './state';
 

@@ -12,7 +12,7 @@ import type {
   ResolveRequest,
   ReviewHeldRequest,
   SeverityChangeRequest,
-} from './messages';
+} from '../../contracts/incident/messages';
 import { NAME_LIMIT, TEXT_LIMIT, type IncidentState } from './state';
 
 /**

@@ -2,12 +2,12 @@ import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, upse
 import { FailureType } from '../../common/failures';
 import { isIncidentSeverity } from '../../common/incident/severity';
 import { FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
-import type { IncidentInput } from '../../common/workflow-inputs';
+import type { IncidentInput } from '../../contracts/incident/input';
 import { OperatorControls } from '../lib/operator-controls';
 import { recordIncidentClosed, recordIncidentOpened } from '../lib/metrics';
 import { incidentPolicy, previousIncident } from './activity-options';
 import { installIncidentHandlers } from './handlers';
-import type { IncidentResult } from './messages';
+import type { IncidentResult } from '../../contracts/incident/messages';
 import { postmortemFileName, renderPostmortem } from './postmortem';
 import { nextReminder, takeReminder } from './reminders';
 import { publishPostmortem, sendOutbox } from './side-effects';
@@ -25,7 +25,7 @@ import { applyAssign } from './transitions';
  * postmortem content) and owns its reminders as durable timers (reminders.ts): status updates while
  * open, then postmortem nudges and one escalation once it is due. Handlers (handlers.ts) only change
  * state and queue notifications; the main loop below sends them (side-effects.ts), one activity per
- * notification with a key of its own, so each is sent once. Messages are in messages.ts, the
+ * notification with a key of its own, so each is sent once. Messages are in contracts/incident/messages.ts, the
  * document in postmortem.ts.
  */
 

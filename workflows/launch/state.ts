@@ -1,6 +1,6 @@
-import type { DryRunCall } from '../../common/controls';
-import type { LaunchInput } from '../../common/workflow-inputs';
-import type { LaunchOutcome, LaunchResult, LaunchStatus } from './messages';
+import type { DryRunCall } from '../../contracts/controls';
+import type { LaunchInput } from '../../contracts/launch/input';
+import type { LaunchOutcome, LaunchResult, LaunchStatus } from '../../contracts/launch/messages';
 
 /**
  * What a launch knows: its deadline, what the cluster last said of the instance, the heartbeats sent

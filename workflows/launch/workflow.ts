@@ -1,13 +1,13 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import type { LaunchInput } from '../../common/workflow-inputs';
+import type { LaunchInput } from '../../contracts/launch/input';
 import { failureMessage } from '../lib/failure-message';
 import { OperatorControls } from '../lib/operator-controls';
 import { lifecycleCalls, WAIT_SLICE_MS, waitSlice } from './activity-options';
-import type { LaunchResult, LaunchWorkflow } from './messages';
+import type { LaunchResult, LaunchWorkflow } from '../../contracts/launch/messages';
 import { LaunchState } from './state';
 
 /**
- * The launch of one ASG instance (`launch-<instance-id>`, task queue `fleetops`; common/starts/launch.ts),
+ * The launch of one ASG instance (`launch-<instance-id>`, task queue `fleetops`; contracts/launch/start.ts),
  * started by the router for an `EC2 Instance-launch Lifecycle Action` of a group that is one of a
  * cluster's pools. The ASG holds the instance in Pending:Wait; this workflow waits for it to become
  * an ACTIVE container instance of the cluster, heartbeating the lifecycle action meanwhile, and
@@ -105,5 +105,5 @@ async function heartbeatLoop(state: LaunchState): Promise<void> {
   }
 }
 
-// Clients type their handles with LaunchWorkflow (messages.ts): it must stay this function's signature.
+// Clients type their handles with LaunchWorkflow (its contract's messages.ts): it must stay this function's signature.
 launch satisfies LaunchWorkflow;

@@ -9,7 +9,7 @@ import {
   type AbortRequest,
   type ControlRequest,
   type WorkflowStatus,
-} from '../../common/controls';
+} from '../../contracts/controls';
 import { FleetopsPhase } from '../../common/search-attributes';
 
 /**

@@ -1,7 +1,7 @@
 import { condition, isCancellation } from '@temporalio/workflow';
 import { failureMessage } from '../lib/failure-message';
 import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
-import type { DrainStep } from './messages';
+import type { DrainStep } from '../../contracts/spot-drain/messages';
 import type { DrainTarget } from './state';
 import { aborted, type DrainContext } from './steps';
 

@@ -1,4 +1,4 @@
-import type { DrainEvent } from '../../common/workflow-inputs';
+import type { DrainEvent } from '../../contracts/spot-drain/input';
 import type { DrainSettings } from '../../activities/drain/types';
 
 /** The deadline each event kind sets, and the drain settings before the cluster is known. */

@@ -1,7 +1,7 @@
 import { recordDrainFinished } from '../lib/metrics';
 import { AFTER_DEADLINE_BUDGET_MS } from './activity-options';
 import type { DrainIncidentFacts } from '../../activities/drain/types';
-import type { DrainOutcome, SpotDrainResult } from './messages';
+import type { DrainOutcome, SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { step, type DrainContext } from './steps';
 
 /** How a drain ends: its outcome as phase and metric, and for a missed deadline the incident it asks for. */

@@ -1,7 +1,8 @@
-import type { DryRunCall } from '../../common/controls';
-import type { DrainEvent, DrainEventKind, DrainLifecycleAction } from '../../common/workflow-inputs';
+import type { DryRunCall } from '../../contracts/controls';
+import type { DrainEvent, DrainEventKind } from '../../contracts/spot-drain/input';
+import type { DrainLifecycleAction } from '../../contracts/shared';
 import type { DrainSettings, InstancePool, MutationReport, ResolvedDrainTarget } from '../../activities/drain/types';
-import type { DrainEventRecord, DrainOutcome, DrainStatus, DrainStep, DrainStepName, SpotDrainResult } from './messages';
+import type { DrainEventRecord, DrainOutcome, DrainStatus, DrainStep, DrainStepName, SpotDrainResult } from '../../contracts/spot-drain/messages';
 
 /**
  * What a drain knows: the events it accepted (and the duplicates and strays it did not), the deadline

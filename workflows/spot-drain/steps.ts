@@ -3,7 +3,7 @@ import type { DrainActivities } from '../../activities/drain';
 import { failureMessage } from '../lib/failure-message';
 import type { OperatorControls } from '../lib/operator-controls';
 import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
-import type { DrainStepName } from './messages';
+import type { DrainStepName } from '../../contracts/spot-drain/messages';
 import type { DrainState } from './state';
 
 /** What every phase of a drain works with. */

@@ -1,12 +1,12 @@
 import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures';
-import type { SpotDrainInput } from '../../common/workflow-inputs';
+import type { SpotDrainInput } from '../../contracts/spot-drain/input';
 import { OperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed, reportFailedReruns } from './endings';
 import { drainWithinBudget } from './budget';
 import { awaitReturn } from './come-back';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
-import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from './messages';
+import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
 import { terminateThroughPool, waitForReplacement } from './replace-first';
 import { DrainState } from './state';
@@ -16,7 +16,7 @@ import { waitForTasks } from './wait-for-tasks';
 
 /**
  * Spot interruption drain, one workflow per instance (`drain-<instance-id>`, task queue
- * `fleetops-critical`; common/starts/drain.ts). Started by the router with signal-with-start of
+ * `fleetops-critical`; contracts/spot-drain/start.ts). Started by the router with signal-with-start of
  * `drainEvent`; later events for the same instance join this run: a repeated event id is ignored, an
  * interruption warning after a rebalance recommendation pulls the deadline in to two minutes
  * (state.ts). Every step is budgeted against the deadline (activity-options.ts).
@@ -123,5 +123,5 @@ async function closeOut(ctx: DrainContext, result: SpotDrainResult): Promise<Spo
   return result;
 }
 
-// Clients type their handles with SpotDrainWorkflow (messages.ts): it must stay this function's signature.
+// Clients type their handles with SpotDrainWorkflow (its contract's messages.ts): it must stay this function's signature.
 spotDrain satisfies SpotDrainWorkflow;

@@ -6,7 +6,7 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DryRunCall } from '../../../common/controls';
+import type { DryRunCall } from '../../../contracts/controls';
 import { FailureType } from '../../../common/failures';
 import { mutatingAwsCall } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';

@@ -1,7 +1,7 @@
 import { DescribeInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Market, PoolKind } from '../../../common/capacity';
-import type { DryRunCall } from '../../../common/controls';
+import type { DryRunCall } from '../../../contracts/controls';
 import { FailureType } from '../../../common/failures';
 import { instanceWeight } from '../../../config/instance-weight';
 import type { ClusterConfig, PoolConfig } from '../../../config/schema';

@@ -5,7 +5,7 @@ import {
   ModifySpotFleetRequestCommand,
   type HistoryRecord,
 } from '@aws-sdk/client-ec2';
-import type { DryRunCall } from '../../../common/controls';
+import type { DryRunCall } from '../../../contracts/controls';
 import { mutatingAwsCall } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';
 import type { OverrideRef } from '../types';

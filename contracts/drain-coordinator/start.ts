@@ -1,11 +1,12 @@
 import type { SearchAttributePair } from '@temporalio/common';
-import { FleetopsKind, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_CRITICAL } from '../task-queues';
-import { drainCoordinatorWorkflowId } from '../workflow-ids';
-import type { AwsPlacement, DrainCoordinatorInput } from '../workflow-inputs';
+import { FleetopsKind, placementAttributes } from '../../common/search-attributes';
+import { drainCoordinatorWorkflowId } from '../../common/workflow-ids';
+import type { AwsPlacement } from '../shared';
+import type { DrainCoordinatorInput } from './input';
+import { WORKFLOWS } from '../registry';
 
-/** The workflow type: the exported function name in workflows/drain-coordinator/workflow.ts. */
-export const DRAIN_COORDINATOR_WORKFLOW_TYPE = 'drainCoordinator' as const;
+/** The workflow type as registered (contracts/registry.ts). */
+export const DRAIN_COORDINATOR_WORKFLOW_TYPE = WORKFLOWS.drainCoordinator.type;
 
 /**
  * Start options of the drain coordinator, for the router (signal-with-start of `interruptionNotices`
@@ -14,13 +15,12 @@ export const DRAIN_COORDINATOR_WORKFLOW_TYPE = 'drainCoordinator' as const;
  */
 export function drainCoordinatorStartOptions(placement?: AwsPlacement) {
   const where = placement ? { account: placement.account, region: placement.region } : undefined;
-  const typedSearchAttributes: SearchAttributePair[] = [{ key: FleetopsKind, value: 'drain' }, ...placementAttributes(where)];
+  const typedSearchAttributes: SearchAttributePair[] = [{ key: FleetopsKind, value: WORKFLOWS.drainCoordinator.kind }, ...placementAttributes(where)];
   const input: DrainCoordinatorInput = where ? { placement: { ...where, ...(placement?.member ? { member: true } : {}) } } : {};
   return {
     workflowType: DRAIN_COORDINATOR_WORKFLOW_TYPE,
     workflowId: drainCoordinatorWorkflowId(where),
-    // Drain work: the same queue as the drains, so nothing but drains can hold it up.
-    taskQueue: TASK_QUEUE_CRITICAL,
+    taskQueue: WORKFLOWS.drainCoordinator.taskQueue,
     args: [input] as [DrainCoordinatorInput],
     typedSearchAttributes,
     staticSummary: `Drain coordinator${where ? ` for ${where.account} ${where.region}` : ''}: sets DRAINING at once for interruption warnings, ahead of each instance's drain`,

@@ -1,13 +1,13 @@
 import { defineSignal } from '@temporalio/workflow';
 import type { Market, PoolKind } from '../../common/capacity';
-import type { WorkflowStatus } from '../../common/controls';
-import type { CapacityInput, CapacityRequest } from '../../common/workflow-inputs';
+import type { WorkflowStatus } from '../controls';
+import type { CapacityInput, CapacityRequest } from './input';
 
 /**
  * The capacity workflow's messages and what its clients read. Besides `capacityRequest` it answers
- * the operator messages every workflow answers (`status`, `pause`, `resume`, `abort`: common/controls.ts);
+ * the operator messages every workflow answers (`status`, `pause`, `resume`, `abort`: contracts/controls.ts);
  * `status` and the workflow result are a CapacityStatus. Clients (router, drain activity, CLI, tests)
- * import from here; start options are in common/starts/capacity.ts.
+ * import from here; start options are in start.ts.
  */
 
 /** Ask for units of capacity out or in; requests that arrive together coalesce into one plan. */

@@ -1,9 +1,9 @@
-import type { DryRunCall, WorkflowStatus } from '../../common/controls';
-import type { LaunchInput } from '../../common/workflow-inputs';
+import type { DryRunCall, WorkflowStatus } from '../controls';
+import type { LaunchInput } from './input';
 
 /**
  * The launch workflow (`launch`, `launch-<instance-id>`): what its clients read. Its operator
- * messages are the shared `status` and `abort` (common/controls.ts); it cannot be paused, because
+ * messages are the shared `status` and `abort` (contracts/controls.ts); it cannot be paused, because
  * the hook's own timeout runs while it waits.
  */
 

@@ -1,11 +1,11 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { DryRunCall, WorkflowStatus } from '../../common/controls';
-import type { DrainEvent, DrainEventKind, SpotDrainInput } from '../../common/workflow-inputs';
+import type { DryRunCall, WorkflowStatus } from '../controls';
+import type { DrainEvent, DrainEventKind, SpotDrainInput } from './input';
 
 /**
  * Every message of the spot drain (`spotDrain`, `drain-<instance-id>`) and the types its clients read.
  * The router, tests and the capacity workflow import them from here. The operator messages (`status`,
- * `abort`) are the shared ones in common/controls.ts; `status` answers a DrainStatus.
+ * `abort`) are the shared ones in contracts/controls.ts; `status` answers a DrainStatus.
  */
 
 /**

@@ -1,11 +1,12 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { launchWorkflowId, memberAccountOf } from '../workflow-ids';
-import type { AwsPlacement, LaunchInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../../common/search-attributes';
+import { launchWorkflowId, memberAccountOf } from '../../common/workflow-ids';
+import type { AwsPlacement } from '../shared';
+import type { LaunchInput } from './input';
+import { WORKFLOWS } from '../registry';
 
-/** The workflow type: the exported function name in workflows/launch/workflow.ts. */
-export const LAUNCH_WORKFLOW_TYPE = 'launch' as const;
+/** The workflow type as registered (contracts/registry.ts). */
+export const LAUNCH_WORKFLOW_TYPE = WORKFLOWS.launch.type;
 
 /**
  * Start options of the launch workflow (`launch-<instance-id>`), for the router (an ASG launch
@@ -14,7 +15,7 @@ export const LAUNCH_WORKFLOW_TYPE = 'launch' as const;
  */
 export function launchStartOptions(input: LaunchInput, placement?: AwsPlacement) {
   const typedSearchAttributes: SearchAttributePair[] = [
-    { key: FleetopsKind, value: 'launch' },
+    { key: FleetopsKind, value: WORKFLOWS.launch.kind },
     { key: FleetopsCluster, value: input.cluster },
     { key: FleetopsInstanceId, value: input.instanceId },
     ...placementAttributes(placement),
@@ -24,8 +25,7 @@ export function launchStartOptions(input: LaunchInput, placement?: AwsPlacement)
   return {
     workflowType: LAUNCH_WORKFLOW_TYPE,
     workflowId: launchWorkflowId(input.instanceId, memberAccountOf(placement)),
-    // Not drain work: a launch waits minutes for the instance to boot, no two-minute deadline.
-    taskQueue: TASK_QUEUE_DEFAULT,
+    taskQueue: WORKFLOWS.launch.taskQueue,
     args: [input] as [LaunchInput],
     typedSearchAttributes,
     staticSummary: `Launch of ${input.instanceId} into ${input.cluster} (${input.lifecycle.asgName}, hook ${input.lifecycle.hookName})`,

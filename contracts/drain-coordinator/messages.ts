@@ -1,11 +1,11 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { WorkflowStatus } from '../../common/controls';
-import type { DrainCoordinatorInput, InterruptionNotice } from '../../common/workflow-inputs';
+import type { WorkflowStatus } from '../controls';
+import type { DrainCoordinatorInput, InterruptionNotice } from './input';
 
 /**
  * Every message of the drain coordinator (`drainCoordinator`, `drain-coordinator[-<account>-<region>]`)
  * and the types its clients read. Its operator messages are the shared `status`, `pause`, `resume`
- * and `abort` (common/controls.ts); `status` answers a DrainCoordinatorStatus.
+ * and `abort` (contracts/controls.ts); `status` answers a DrainCoordinatorStatus.
  */
 
 /**

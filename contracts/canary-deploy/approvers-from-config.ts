@@ -1,6 +1,6 @@
-import { identitiesOf } from '../config/people';
-import type { FleetopsConfig } from '../config/schema';
-import type { DeployApproval } from './workflow-inputs';
+import { identitiesOf } from '../../config/people';
+import type { FleetopsConfig } from '../../config/schema';
+import type { DeployApproval } from './input';
 
 type ApprovalConfig = Pick<FleetopsConfig, 'people' | 'slack'>;
 

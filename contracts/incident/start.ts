@@ -1,11 +1,11 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, FleetopsSeverity, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { declaredIncidentWorkflowId } from '../workflow-ids';
-import type { IncidentInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, FleetopsService, FleetopsSeverity, placementAttributes } from '../../common/search-attributes';
+import { declaredIncidentWorkflowId } from '../../common/workflow-ids';
+import type { IncidentInput } from './input';
+import { WORKFLOWS } from '../registry';
 
-/** The workflow type the workers register (the exported function `incident` in workflows/incident/workflow.ts). */
-export const INCIDENT_WORKFLOW_TYPE = 'incident';
+/** The workflow type as registered (contracts/registry.ts). */
+export const INCIDENT_WORKFLOW_TYPE = WORKFLOWS.incident.type;
 
 /**
  * What an incident is about, as search attributes. A sev1/sev2 incident with a cluster freezes deploys
@@ -45,7 +45,7 @@ export interface IncidentStartOptions {
  */
 export function incidentStartOptions(workflowId: string, input: IncidentInput, extras: IncidentStartExtras = {}): IncidentStartOptions {
   const typedSearchAttributes: SearchAttributePair[] = [
-    { key: FleetopsKind, value: 'incident' },
+    { key: FleetopsKind, value: WORKFLOWS.incident.kind },
     { key: FleetopsSeverity, value: input.severity },
     ...(extras.cluster ? [{ key: FleetopsCluster, value: extras.cluster }] : []),
     ...(extras.service ? [{ key: FleetopsService, value: extras.service }] : []),
@@ -55,7 +55,7 @@ export function incidentStartOptions(workflowId: string, input: IncidentInput, e
   return {
     workflowType: INCIDENT_WORKFLOW_TYPE,
     workflowId,
-    taskQueue: TASK_QUEUE_DEFAULT,
+    taskQueue: WORKFLOWS.incident.taskQueue,
     args: [input],
     typedSearchAttributes,
     staticSummary: extras.staticSummary ?? `${input.severity} incident: ${input.title}`.slice(0, 200),

@@ -1,11 +1,11 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsKind, FleetopsService, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_DEFAULT } from '../task-queues';
-import { deployWorkflowId } from '../workflow-ids';
-import type { DeployInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsKind, FleetopsService, placementAttributes } from '../../common/search-attributes';
+import { deployWorkflowId } from '../../common/workflow-ids';
+import type { DeployInput } from './input';
+import { WORKFLOWS } from '../registry';
 
-/** The canary deploy's workflow type: the exported function name in workflows/canary-deploy/workflow.ts. */
-export const DEPLOY_WORKFLOW_TYPE = 'canaryDeploy' as const;
+/** The canary deploy's workflow type as registered (contracts/registry.ts). */
+export const DEPLOY_WORKFLOW_TYPE = WORKFLOWS.canaryDeploy.type;
 
 /**
  * Start options every starter of a canary deploy uses (the router's Deploy Requested route, `fleetops
@@ -15,7 +15,7 @@ export const DEPLOY_WORKFLOW_TYPE = 'canaryDeploy' as const;
  */
 export function deployStartOptions(input: DeployInput, placement?: { account: string; region: string }) {
   const typedSearchAttributes: SearchAttributePair[] = [
-    { key: FleetopsKind, value: 'deploy' },
+    { key: FleetopsKind, value: WORKFLOWS.canaryDeploy.kind },
     { key: FleetopsCluster, value: input.cluster },
     { key: FleetopsService, value: input.service },
     ...placementAttributes(placement),
@@ -24,7 +24,7 @@ export function deployStartOptions(input: DeployInput, placement?: { account: st
   return {
     workflowType: DEPLOY_WORKFLOW_TYPE,
     workflowId: deployWorkflowId(input.cluster, input.service),
-    taskQueue: TASK_QUEUE_DEFAULT,
+    taskQueue: WORKFLOWS.canaryDeploy.taskQueue,
     args: [input] as [DeployInput],
     typedSearchAttributes,
     staticSummary: `Canary deploy of ${input.cluster}/${input.service} to ${input.image ?? input.taskDefinition}${by}`,

@@ -1,9 +1,9 @@
 import { clusterWorkflowPlacement } from '../../config/placement';
 import type { FleetopsConfig } from '../../config/schema';
-import { deployApprovalFrom } from '../deploy-approval';
-import { imageRefusal } from '../images';
-import type { DeployInput, DeployRequest } from '../workflow-inputs';
-import { deployStartOptions } from './deploy';
+import { deployApprovalFrom } from './approvers-from-config';
+import { imageRefusal } from '../../common/images';
+import type { DeployInput, DeployRequest } from './input';
+import { deployStartOptions } from './start';
 
 /** A deploy request the config does not allow; `field` names what was wrong (the router answers 400 with it). */
 export class DeployRequestRefused extends Error {
@@ -20,8 +20,8 @@ export class DeployRequestRefused extends Error {
  * The one way a canary deploy is started from a request (the router's Deploy Requested route for HTTP
  * and EventBridge, `fleetops deploy`, Slack's `/fleetops deploy`): the service must be configured and an
  * image must be one of its repositories (common/images.ts), checked here before anything reaches Temporal
- * or AWS; then the input gets who may approve it from config (common/deploy-approval.ts), and the start
- * options of common/starts/deploy.ts. Throws DeployRequestRefused with the reason.
+ * or AWS; then the input gets who may approve it from config (contracts/canary-deploy/approvers-from-config.ts), and the start
+ * options of contracts/canary-deploy/start.ts. Throws DeployRequestRefused with the reason.
  */
 /** `requireGate`: the deploy waits at a human gate before promotion whatever its plan (chat deploys). */
 export function deployStartFor(config: FleetopsConfig, request: DeployRequest, opts: { requireGate?: boolean } = {}) {

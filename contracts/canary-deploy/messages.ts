@@ -1,12 +1,12 @@
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ControlRequest, DryRunCall, WorkflowStatus } from '../../common/controls';
+import type { ControlRequest, DryRunCall, WorkflowStatus } from '../controls';
 import type { CanaryAnalysis, CanaryStep, TrafficMode } from '../../common/deploy';
-import type { DeployEcsEvent, DeployInput } from '../../common/workflow-inputs';
+import type { DeployEcsEvent, DeployInput } from './input';
 
 /**
- * The canary deploy's messages (beside the operator messages every workflow answers, common/controls.ts)
+ * The canary deploy's messages (beside the operator messages every workflow answers, contracts/controls.ts)
  * and what its clients read: the status, the result, the phases. The router, the CLI and tests import
- * them from here; nothing else of workflows/canary-deploy/ is imported outside workflows/.
+ * them from here, the workflow (workflows/canary-deploy/) too; nothing of workflows/ is imported outside it.
  */
 
 export type DeployPhase =

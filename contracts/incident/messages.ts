@@ -1,12 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { WorkflowStatus } from '../../common/controls';
+import type { WorkflowStatus } from '../controls';
 import type { ActionItem, ActionItemType, IncidentRole, LessonKind, PreviousIncident, SeverityChange } from '../../common/incident/model';
-import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentSeverity, IncidentTimelineEntry } from '../../common/workflow-inputs';
+import type { IncidentAlarmEvent, IncidentFacts, IncidentInput, IncidentSeverity, IncidentTimelineEntry } from './input';
 
 /**
  * Every signal, update and query of the `incident` workflow, with their payloads and the status and
  * result clients read. Clients (router, CLI, the activities that open incidents, tests) import them
- * from here; the operator messages every workflow answers are in common/controls.ts.
+ * from here; the operator messages every workflow answers are in contracts/controls.ts.
  */
 
 /** The workflow as clients start it (`client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW_TYPE, ...)`). */

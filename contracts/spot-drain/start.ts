@@ -1,8 +1,8 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../search-attributes';
-import { TASK_QUEUE_CRITICAL } from '../task-queues';
-import { drainWorkflowId, memberAccountOf } from '../workflow-ids';
-import type { SpotDrainInput } from '../workflow-inputs';
+import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes } from '../../common/search-attributes';
+import { drainWorkflowId, memberAccountOf } from '../../common/workflow-ids';
+import type { SpotDrainInput } from './input';
+import { WORKFLOWS } from '../registry';
 
 /** Why a drain starts, for its static summary; and what else the starter knows about the instance. */
 export interface DrainStartContext {
@@ -22,23 +22,21 @@ export interface DrainStartContext {
  * Start options of the spot drain, for every starter (router, tests, and whoever else starts one), so
  * id, task queue, search attributes, summary and reuse policy are the same whoever starts it. Spread
  * into `client.workflow.signalWithStart(workflowType, { ...drainStartOptions(...), signal: drainEventSignal, ... })`
- * (the signal is workflows/spot-drain/messages.ts's `drainEventSignal`); router/routes.ts builds its
+ * (the signal is contracts/spot-drain/messages.ts's `drainEventSignal`); router/routes.ts builds its
  * target from it.
  */
 export function drainStartOptions(input: SpotDrainInput, ctx: DrainStartContext) {
   const typedSearchAttributes: SearchAttributePair[] = [
-    { key: FleetopsKind, value: 'drain' },
+    { key: FleetopsKind, value: WORKFLOWS.spotDrain.kind },
     ...(ctx.cluster ? [{ key: FleetopsCluster, value: ctx.cluster }] : []),
     { key: FleetopsInstanceId, value: input.instanceId },
     ...placementAttributes(input.placement),
   ];
   const workflowIdReusePolicy: WorkflowIdReusePolicy = ctx.lifecycleAction ? 'ALLOW_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY';
   return {
-    /** The exported workflow function's name (workflows/spot-drain/workflow.ts). */
-    workflowType: 'spotDrain' as const,
+    workflowType: WORKFLOWS.spotDrain.type,
     workflowId: drainWorkflowId(input.instanceId, memberAccountOf(input.placement)),
-    // Its own queue, so no backlog of deploys or incidents can delay a two-minute drain.
-    taskQueue: TASK_QUEUE_CRITICAL,
+    taskQueue: WORKFLOWS.spotDrain.taskQueue,
     args: [input] as [SpotDrainInput],
     typedSearchAttributes,
     staticSummary: `Drain ${input.instanceId} (${ctx.why})`,
