@@ -3,6 +3,7 @@ import { AUTOMATION_KINDS } from './workflow-kinds';
 import { ec2InstanceIdSchema } from './aws-ids';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from './incident/severity';
 import { isIdentity } from './identity';
+import { INSTANCE_ACTIONS } from './interruption';
 
 /**
  * Start arguments and signal payloads of the four workflows, shared by the starters (router, CLI) and
@@ -160,8 +161,7 @@ export const DRAIN_EVENT_KINDS = [
   'instance-running',
 ] as const;
 
-/** What EC2 does to the instance: a spot warning's `instance-action`; `stop` for the stopping/stopped states. */
-export const INSTANCE_ACTIONS = ['terminate', 'stop', 'hibernate'] as const;
+export { INSTANCE_ACTIONS } from './interruption';
 
 export const drainEventSchema = z
   .object({
