@@ -33,6 +33,7 @@ import { ListTaskDefinitionsCommand, RegisterContainerInstanceCommand, StartTask
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../activities/aws/clients';
 import { TASK_QUEUE_CRITICAL } from '../common/task-queues';
+import { INTERRUPTION_WARNING_MS } from '../common/interruption';
 import { drainWorkflowId } from '../common/workflow-ids';
 import { createSimControl, type SimControl } from '../simulator/control-client';
 import { ROOT } from '../stack/settings';
@@ -414,7 +415,7 @@ async function storm(n: number, scenario: Scenario): Promise<StormResult> {
       const r = results.get(id);
       const o = r?.result?.outcome ?? 'no-result';
       outcomes[o] = (outcomes[o] ?? 0) + 1;
-      if (o === 'drained' && r?.closedAt !== undefined && r.closedAt - eventAt.get(id)! <= 120_000) beforeDeadline += 1;
+      if (o === 'drained' && r?.closedAt !== undefined && r.closedAt - eventAt.get(id)! <= INTERRUPTION_WARNING_MS) beforeDeadline += 1;
     }
     const perApi: Record<string, number> = {};
     for (const c of calls) {

@@ -2,7 +2,7 @@
  * Coalesces concurrent calls into batch calls. Items added under the same key within `lingerMs` (or
  * until `maxBatch` items are waiting) go out in one `flush`; each caller gets its own item's result
  * or error. In a storm the drain activities turn N UpdateContainerInstancesState calls into N/10 and
- * N DescribeTasks calls into N/100 (activities/drain/coordinator.ts); the router turns the warnings of
+ * N DescribeTasks calls into N/100 (activities/drain/shared-calls.ts); the router turns the warnings of
  * concurrent SQS messages into one signal to the drain coordinator (router/head-start.ts).
  * No I/O of its own.
  */
@@ -99,4 +99,11 @@ export class SharedSnapshot<T> {
     }).catch(() => undefined);
     return promise;
   }
+}
+
+/** `items` in consecutive slices of at most `size` (an API's per-call limit, or a polite burst). */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

@@ -7,6 +7,7 @@ import { drainStartOptions } from '../contracts/spot-drain/start';
 import { INCIDENT_WORKFLOW_TYPE, incidentStartOptions } from '../contracts/incident/start';
 import { launchStartOptions } from '../contracts/launch/start';
 import { EC2_INSTANCE_ID } from '../common/aws-ids';
+import { INTERRUPTION_WARNING_MS } from '../common/interruption';
 import type { AwsPlacement } from '../contracts/shared';
 import type { CapacityInput, CapacityRequest } from '../contracts/capacity/input';
 import type { DeployEcsEvent, DeployInput } from '../contracts/canary-deploy/input';
@@ -42,7 +43,7 @@ export const SignalName = {
   ecsEvent: ecsEventSignal.name,
 } as const;
 
-/** The options a `common/starts/<workflow>.ts` function returns, as far as the router dispatches them. */
+/** The options a `contracts/<workflow>/start.ts` function returns, as far as the router dispatches them. */
 interface StartOptions {
   workflowType: string;
   workflowId: string;
@@ -108,8 +109,6 @@ export class RouteValidationError extends Error {
   }
 }
 
-const INTERRUPTION_NOTICE_MS = 120_000;
-
 /** A short id derived from the event id, so a redelivered Incident Declared maps to the same workflow. */
 export function shortIdOf(eventId: string): string {
   return createHash('sha256').update(eventId).digest('hex').slice(0, 8);
@@ -169,7 +168,7 @@ function drainRoute(event: Extract<RoutableEvent, { kind: 'spot-interruption-war
   let what: string;
   if (event.kind === 'spot-interruption-warning') {
     const instanceId = event.detail['instance-id'];
-    const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_NOTICE_MS).toISOString();
+    const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_WARNING_MS).toISOString();
     const action = event.detail['instance-action'];
     signal = { kind: 'interruption-warning', instanceId, eventId: envelope.id, eventTime: envelope.time, deadline, ...(action !== 'terminate' ? { instanceAction: action } : {}) };
     what = `spot interruption warning (${action}), deadline ${deadline}`;
@@ -208,7 +207,7 @@ function stateChangeRoute(event: Extract<RoutableEvent, { kind: 'instance-state-
   const instanceId = detail['instance-id'];
   const { state } = detail;
   if (state === 'stopping' || state === 'shutting-down') {
-    const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_NOTICE_MS).toISOString();
+    const deadline = new Date(Date.parse(envelope.time) + INTERRUPTION_WARNING_MS).toISOString();
     const signal: DrainEvent = {
       kind: 'instance-stopping',
       instanceId,

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { DescribeSpotPriceHistoryCommand, type _InstanceType } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerInstancesCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { chunks } from '../../common/batching';
 import { poolOverrides } from '../../config/instance-weight';
 import type { ClusterConfig, PoolConfig } from '../../config/schema';
 import { awsCall } from '../aws/errors';
@@ -34,12 +35,6 @@ import type {
  */
 
 const CLOCK_SKEW_MS = 5_000;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Waits `ms`, or throws when Temporal cancels the activity (heartbeat timeout, workflow gone). */
 async function pause(ms: number): Promise<void> {

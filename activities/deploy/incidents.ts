@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/failures';
 import type { IncidentPhase } from '../../common/incident/model';
-import { FREEZING_SEVERITIES } from '../../common/incident/severity';
+import { AUTOMATION_INCIDENT_SEVERITY, FREEZING_SEVERITIES } from '../../common/incident/severity';
 import { automationIncidentWorkflowId } from '../../contracts/incident/start';
 import type { ActivityDeps } from '../deps';
 import { openAutomationIncident } from '../incident/open-from-automation';
@@ -62,7 +62,7 @@ export function createDeployIncidentActivities(deps: Pick<ActivityDeps, 'tempora
         // The id is derived from the whole title; the start input carries at most 200 characters of it.
         workflowId: automationIncidentWorkflowId(req.title, key),
         title: req.title.slice(0, 200),
-        severity: 'sev2',
+        severity: AUTOMATION_INCIDENT_SEVERITY.deploy,
         summary: req.summary.slice(0, 4000),
         origin: { workflowId: req.deployWorkflowId, workflowKind: 'deploy' },
         key,

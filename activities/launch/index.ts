@@ -1,17 +1,17 @@
-import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { Context } from '@temporalio/activity';
 import type { DryRunCall } from '../../contracts/controls';
 import type { DrainLifecycleAction } from '../../contracts/shared';
-import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';
+import { completeLifecycleActionWith, recordLifecycleActionHeartbeat } from '../aws/lifecycle-action';
 import { clientsFor, type ActivityDeps } from '../deps';
 
 /**
  * Activities of the launch workflow (workflows/launch/): watch for a new instance to become an ACTIVE
  * container instance of its cluster, and keep alive, then complete, the ASG launch lifecycle action
  * that holds it in Pending:Wait ("Complete a lifecycle action in an Auto Scaling group",
- * https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html).
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html). The
+ * lifecycle calls are the drain's too (activities/aws/lifecycle-action.ts).
  */
 
 export interface WaitForContainerInstanceInput {
@@ -42,6 +42,11 @@ export interface CompleteLaunchInput extends LaunchLifecycleInput {
 
 export interface LaunchMutationReport {
   dryRunCalls: DryRunCall[];
+  /**
+   * Set when Auto Scaling had no such action waiting (completed before, e.g. by this launch before a
+   * lost response, or its hook timed out): nothing was done, and nothing is left to do.
+   */
+  noActiveAction?: true;
 }
 
 export interface LaunchActivityOptions {
@@ -73,22 +78,15 @@ export function createLaunchActivities(deps: ActivityDeps, opts: LaunchActivityO
     return { status: 'not-registered' };
   }
 
+  /** The group's action, completed (with `result`) or heartbeaten, with the clients of the cluster it feeds. */
   async function lifecycleCall(input: LaunchLifecycleInput, result?: 'CONTINUE' | 'ABANDON'): Promise<LaunchMutationReport> {
-    const params = {
-      AutoScalingGroupName: input.lifecycle.asgName,
-      LifecycleHookName: input.lifecycle.hookName,
-      LifecycleActionToken: input.lifecycle.actionToken,
-      InstanceId: input.instanceId,
-    };
     const aws = input.cluster ? clientsFor(deps, input.cluster) : deps.aws;
-    const m = result
-      ? await mutatingAwsCall(input.dryRun, 'autoscaling:CompleteLifecycleAction', { ...params, LifecycleActionResult: result }, () =>
-          aws.autoscaling.send(new CompleteLifecycleActionCommand({ ...params, LifecycleActionResult: result })),
-        )
-      : await mutatingAwsCall(input.dryRun, 'autoscaling:RecordLifecycleActionHeartbeat', params, () =>
-          aws.autoscaling.send(new RecordLifecycleActionHeartbeatCommand(params)),
-        );
-    return { dryRunCalls: m.dryRun ? [m.call] : [] };
+    if (result) {
+      const r = await completeLifecycleActionWith(aws, input.lifecycle, input.instanceId, result, input.dryRun);
+      return { dryRunCalls: r.dryRunCalls, ...(r.alreadyCompleted ? { noActiveAction: true as const } : {}) };
+    }
+    const r = await recordLifecycleActionHeartbeat(aws, input.lifecycle, input.instanceId, input.dryRun);
+    return { dryRunCalls: r.dryRunCalls, ...(r.active ? {} : { noActiveAction: true as const }) };
   }
 
   return {

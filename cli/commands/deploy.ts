@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { FREEZING_SEVERITY_NAMES } from '../../common/incident/help-words';
 import { DeployRequestRefused, deployStartFor } from '../../contracts/canary-deploy/request';
 import { deployRequestSchema, type DeployRequest } from '../../contracts/canary-deploy/input';
 import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../contracts/canary-deploy/messages';
@@ -19,7 +20,7 @@ export function registerDeployCommands(program: Command, run: CommandRunner): vo
     .argument('<service>', 'ECS service')
     .option('--image <image>', 'new image: a revision of the current task definition with it')
     .option('--task-definition <arn>', 'an already registered task definition revision')
-    .option('--force', 'deploy even while a sev1/sev2 incident is open for the cluster')
+    .option('--force', `deploy even while a ${FREEZING_SEVERITY_NAMES} incident is open for the cluster`)
     .option('--dry-run', 'record every mutating AWS call instead of making it')
     .action(run(deployCommand));
 

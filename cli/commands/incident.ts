@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { FREEZING_SEVERITY_NAMES, listed, ROLE_NAMES, ROLE_WORDS, roleNamed, SEVERITY_CHOICES } from '../../common/incident/help-words';
 import { POSTMORTEM_FIELDS, type PostmortemField } from '../../common/incident/model';
 import { incidentStartOptions } from '../../contracts/incident/start';
 import { declaredIncidentWorkflowId } from '../../common/workflow-ids';
@@ -40,18 +41,18 @@ export function registerIncidentCommands(program: Command, run: CommandRunner): 
     .command('open')
     .description('open an incident')
     .requiredOption('--title <text>', 'what is wrong, in a few words')
-    .requiredOption('--severity <sev>', 'sev1, sev2, sev3 or sev4')
+    .requiredOption('--severity <sev>', SEVERITY_CHOICES)
     .option('--summary <text>', 'what is known so far')
     .option('--on-call <person>', 'on-call person (default: the severity’s on-call from config)')
-    .option('--cluster <cluster>', 'ECS cluster the incident is about (FleetopsCluster); a sev1/sev2 one freezes its deploys')
+    .option('--cluster <cluster>', `ECS cluster the incident is about (FleetopsCluster); a ${FREEZING_SEVERITY_NAMES} one freezes its deploys`)
     .option('--dry-run', 'a drill: notifications, postmortem writes and issue filings are recorded, not made')
     .action(run(openCommand));
 
   incidentCmd
     .command('assign')
-    .description('set a role: on-call, commander or scribe')
+    .description(`set a role: ${listed(ROLE_NAMES)}`)
     .argument('<workflow-id>')
-    .requiredOption('--role <role>', 'on-call, commander or scribe')
+    .requiredOption('--role <role>', listed(ROLE_NAMES))
     .requiredOption('--person <person>', 'handle, e.g. alice or @sre-oncall')
     .action(run(assignCommand));
 
@@ -83,7 +84,7 @@ export function registerIncidentCommands(program: Command, run: CommandRunner): 
     .command('severity')
     .description('escalate or de-escalate: the new checklist is merged in, reminders, deploy freeze and paging follow')
     .argument('<workflow-id>')
-    .argument('<severity>', 'sev1, sev2, sev3 or sev4')
+    .argument('<severity>', SEVERITY_CHOICES)
     .requiredOption('--reason <text>', 'why (goes on the timeline and into the notification)')
     .action(run(severityCommand));
 
@@ -145,10 +146,7 @@ async function openCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   ]);
 }
 
-const ROLE_BY_FLAG = { 'on-call': 'onCall', oncall: 'onCall', onCall: 'onCall', commander: 'commander', scribe: 'scribe' } as const;
-const roleSchema = z
-  .enum(Object.keys(ROLE_BY_FLAG) as [keyof typeof ROLE_BY_FLAG], { error: 'must be one of on-call, commander, scribe' })
-  .transform((r) => ROLE_BY_FLAG[r]);
+const roleSchema = z.enum(ROLE_WORDS, { error: `must be one of ${ROLE_NAMES.join(', ')}` }).transform((r) => roleNamed(r)!);
 
 const checklistItemSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'checklist items are lower-case words with hyphens, e.g. commander-assigned');
 

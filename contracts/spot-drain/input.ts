@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ec2InstanceIdSchema } from '../../common/aws-ids';
+import { INSTANCE_ACTIONS } from '../../common/interruption';
 import { awsPlacementSchema, drainLifecycleActionSchema, isoTimestamp } from '../shared';
 
 /**
@@ -29,8 +30,7 @@ export const DRAIN_EVENT_KINDS = [
   'instance-running',
 ] as const;
 
-/** What EC2 does to the instance: a spot warning's `instance-action`; `stop` for the stopping/stopped states. */
-export const INSTANCE_ACTIONS = ['terminate', 'stop', 'hibernate'] as const;
+export { INSTANCE_ACTIONS } from '../../common/interruption';
 
 export const drainEventSchema = z
   .object({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ec2InstanceIdSchema } from '../../common/aws-ids';
+import { INSTANCE_ACTIONS } from '../../common/interruption';
 import { defineEventKind } from './envelope';
 
 /** `aws.ec2` / `EC2 Spot Instance Interruption Warning`: two minutes before EC2 reclaims the instance. */
@@ -9,6 +10,6 @@ export const spotInterruptionWarning = defineEventKind({
   detailType: 'EC2 Spot Instance Interruption Warning',
   detail: z.looseObject({
     'instance-id': ec2InstanceIdSchema,
-    'instance-action': z.enum(['terminate', 'stop', 'hibernate']),
+    'instance-action': z.enum(INSTANCE_ACTIONS),
   }),
 });

@@ -1,3 +1,4 @@
+import { listed, ROLE_NAMES } from '../../common/incident/help-words';
 import { INCIDENT_ROLES } from '../../common/incident/model';
 import { isIdentity, personOf } from '../../config/people';
 import type { FleetopsConfig } from '../../config/schema';
@@ -30,5 +31,5 @@ export function holdsRole(config: Pick<FleetopsConfig, 'people'>, userId: string
 export async function mayChangeIncident(ctx: SlackHandlerContext, userId: string, status: Pick<IncidentStatus, 'roles'>): Promise<IncidentCheck> {
   if (holdsRole(ctx.config, userId, status.roles)) return { ok: true };
   if (await isListed(ctx, userId, ctx.slack.responders)) return { ok: true };
-  return { ok: false, why: "only the incident's on-call, commander and scribe, and the responders in slack.responders, may change it" };
+  return { ok: false, why: `only the incident's ${listed(ROLE_NAMES, 'and')}, and the responders in slack.responders, may change it` };
 }

@@ -1,4 +1,5 @@
 import { INCIDENT_THREAD_EVENT } from '../../activities/chat/blocks';
+import { ROLE_NAMES } from '../../common/incident/help-words';
 import { updateIncident } from './commands';
 import type { SlackHandlerContext } from './context';
 import { CommandError, parseThreadMention } from './parse';
@@ -88,7 +89,7 @@ export async function handleThreadMention(ctx: SlackHandlerContext, m: ThreadMen
         answer = await updateIncident(ctx, parseThreadMention(m.text, workflowId), { userId: m.userId, updateId });
       } catch (err) {
         if (!(err instanceof CommandError)) throw err;
-        answer = `${err.message}. In this thread: \`@fleetops note <text>\`, \`@fleetops assign <on-call|commander|scribe> <@person>\`, \`@fleetops resolve <how>\`.`;
+        answer = `${err.message}. In this thread: \`@fleetops note <text>\`, \`@fleetops assign <${ROLE_NAMES.join('|')}> <@person>\`, \`@fleetops resolve <how>\`.`;
       }
     }
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { slackPerson } from '../../common/chat';
+import { listed, ROLE_NAMES, roleNamed, SEVERITY_RANGE } from '../../common/incident/help-words';
 import type { IncidentRole } from '../../common/incident/model';
 import type { IncidentSeverity } from '../../contracts/incident/input';
 import type { FleetopsConfig, ServiceConfig } from '../../config/schema';
@@ -32,12 +33,12 @@ export const HELP_TEXT = [
   '*fleetops* commands:',
   '`/fleetops deploy <service> <image>` start a canary deploy (service as `<name>` or `<cluster>/<name>`)',
   '`/fleetops status <workflow-id | instance-id | service>` phase and summary of a workflow',
-  '`/fleetops incident <sev1-sev4> <title>` declare an incident (its thread is in the incidents channel)',
+  `\`/fleetops incident <${SEVERITY_RANGE}> <title>\` declare an incident (its thread is in the incidents channel)`,
   '`/fleetops incident note <incident-id> <text>` add to its timeline',
-  '`/fleetops incident assign <incident-id> <on-call|commander|scribe> <@person>` set a role',
+  `\`/fleetops incident assign <incident-id> <${ROLE_NAMES.join('|')}> <@person>\` set a role`,
   '`/fleetops incident resolve <incident-id> <how>` resolve it; the postmortem becomes due',
-  '`/fleetops incident severity <incident-id> <sev1-sev4> <why>` escalate or de-escalate it',
-  "Incident changes are for the incident's on-call, commander and scribe, and the configured responders.",
+  `\`/fleetops incident severity <incident-id> <${SEVERITY_RANGE}> <why>\` escalate or de-escalate it`,
+  `Incident changes are for the incident's ${listed(ROLE_NAMES, 'and')}, and the configured responders.`,
   "In an incident's thread, mention the app instead (`@fleetops note …`, `@fleetops assign commander @alice`, `@fleetops severity sev1 …`, `@fleetops resolve …`):",
   'Slack does not run custom slash commands in threads.',
   '`/fleetops help` this text',
@@ -59,8 +60,6 @@ export function findService(config: FleetopsConfig, arg: string): ServiceConfig 
   if (matches.length === 0) throw new CommandError(`no service "${arg}" in the config (services: ${known})`);
   throw new CommandError(`"${arg}" is in several clusters; name it as <cluster>/<service> (${matches.map((s) => `${s.cluster}/${s.name}`).join(', ')})`);
 }
-
-const ROLES: Record<string, IncidentRole> = { 'on-call': 'onCall', oncall: 'onCall', onCall: 'onCall', commander: 'commander', scribe: 'scribe' };
 
 /**
  * A person as Slack sends a mention when the command escapes users (`<@U0123|alice>`), recorded as
@@ -92,8 +91,8 @@ export function parseIncidentUpdate(verb: string, text: string, workflowId: stri
       return { kind: 'severity', workflowId: id, severity, reason: parse(textSchema(2000), rest(text, restFrom + 1), 'reason') };
     }
     case 'assign': {
-      const role = ROLES[words[restFrom] ?? ''];
-      if (!role) throw new CommandError('role must be one of on-call, commander, scribe');
+      const role = roleNamed(words[restFrom] ?? '');
+      if (!role) throw new CommandError(`role must be one of ${ROLE_NAMES.join(', ')}`);
       if (words.length !== restFrom + 2) throw new CommandError('assign takes a role and one person, e.g. assign commander @alice');
       return { kind: 'assign', workflowId: id, role, person: parsePerson(words[restFrom + 1]) };
     }
@@ -120,7 +119,7 @@ export function parseSlashCommand(text: string, config: FleetopsConfig): SlashCo
     case 'incident': {
       const sub = args[0];
       if (sub === 'note' || sub === 'assign' || sub === 'resolve' || sub === 'severity') return parseIncidentUpdate(sub, text, args[1], 3);
-      if (sub === undefined) throw new CommandError('usage: /fleetops incident <sev1-sev4> <title>, or incident note|assign|severity|resolve <incident-id> …');
+      if (sub === undefined) throw new CommandError(`usage: /fleetops incident <${SEVERITY_RANGE}> <title>, or incident note|assign|severity|resolve <incident-id> …`);
       const severity = parse(severitySchema, sub, 'severity');
       return { kind: 'declare', severity, title: parse(textSchema(200), rest(text, 2), 'title') };
     }

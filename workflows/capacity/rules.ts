@@ -5,7 +5,7 @@ import type { Market, OverrideRef, PoolInstance, PoolSettings, PoolSnapshot } fr
  * buckets), kept apart so they are tested without Temporal and the phases read as steps.
  */
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+export { iso } from '../../common/time';
 
 /**
  * Capacity found unavailable, skipped until `until`. With `market` and `instanceType` it is an

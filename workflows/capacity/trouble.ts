@@ -1,4 +1,5 @@
 import { workflowInfo } from '@temporalio/workflow';
+import { AUTOMATION_INCIDENT_SEVERITY } from '../../common/incident/severity';
 import { failureMessage } from '../lib/failure-message';
 import { notify, openIncidentFromAutomation } from './activity-options';
 import { failureThresholds, hasWork, recordFailure } from './failure';
@@ -42,7 +43,7 @@ export async function onStepFailure(run: CapacityRun, step: string, err: unknown
     try {
       const opened = await openIncidentFromAutomation({
         title,
-        severity: 'sev2',
+        severity: AUTOMATION_INCIDENT_SEVERITY.capacity,
         summary: `${step} has failed since ${iso(f.since)} (${f.attempts} attempts): ${f.message}`,
         origin: { workflowId: info.workflowId, workflowKind: 'capacity' },
         key: `${info.workflowId}/${info.firstExecutionRunId}/aws-error/${f.since}`,

@@ -1,4 +1,5 @@
 import type { ChatThread } from '../../common/chat';
+import { iso } from '../../common/time';
 import type { DryRunCall } from '../../contracts/controls';
 import type {
   ActionItem,
@@ -212,9 +213,7 @@ export function openerName(source: IncidentSource): string {
   }
 }
 
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
+export { iso } from '../../common/time';
 
 export function appendTimeline(state: IncidentState, entry: { time?: string; author: string; kind: IncidentTimelineKind; text: string }, now: number): void {
   state.timeline.push({ time: entry.time ?? iso(now), author: entry.author, kind: entry.kind, text: entry.text.slice(0, TEXT_LIMIT) });

@@ -1,10 +1,11 @@
+import { INTERRUPTION_WARNING_MS } from '../../common/interruption';
 import type { DrainEvent } from '../../contracts/spot-drain/input';
 import type { DrainSettings } from '../../activities/drain/types';
 
 /** The deadline each event kind sets, and the drain settings before the cluster is known. */
 
-/** An interruption warning gives two minutes. */
-export const WARNING_DEADLINE_MS = 120_000;
+/** An interruption warning gives two minutes (common/interruption.ts). */
+export const WARNING_DEADLINE_MS = INTERRUPTION_WARNING_MS;
 
 /** Drain settings until the cluster is resolved (same as the config schema's defaults). */
 export const DEFAULT_DRAIN: DrainSettings = {

@@ -1,0 +1,171 @@
+import { DescribeTasksCommand, UpdateContainerInstancesStateCommand, type Task } from '@aws-sdk/client-ecs';
+import type { TargetDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ApplicationFailure } from '@temporalio/common';
+import { KeyedBatcher, SharedSnapshot } from '../../common/batching';
+import { FailureType } from '../../common/failures';
+import type { AwsClients } from '../aws/clients';
+import { awsCall } from '../aws/errors';
+import { notFound, sweepCluster, type ContainerInstanceState } from './container-instances';
+import { TargetGroupIndex, type TargetGroupTargets } from './target-index';
+import { ClusterTaskPoller, type WatchListener } from './task-poller';
+
+/**
+ * The AWS calls every drain of a worker shares, one set per account and region, so the call rate
+ * follows the fleet, not the number of drains:
+ *  - cluster index: instance id → container instance, one sweep (container-instances.ts) shared by every resolve;
+ *  - DRAINING: UpdateContainerInstancesState batched 10 container instances a call per cluster;
+ *  - task counts: one poller per cluster (task-poller.ts), however many drains wait;
+ *  - DescribeTasks batched 100 a call; target groups indexed once for all drains and DeregisterTargets
+ *    batched per target group (target-index.ts).
+ */
+
+export type { ContainerInstanceState } from './container-instances';
+export type { TargetGroupTargets } from './target-index';
+export type { TaskCounts } from './task-poller';
+
+export interface SharedCallOptions {
+  /** How often watched container instances are described. */
+  pollIntervalMs?: number;
+  /** How long a batch waits for more items before it goes out. */
+  lingerMs?: number;
+  /** Minimum spacing of full-cluster and target-group sweeps. */
+  indexMinIntervalMs?: number;
+  /** Target-group snapshots younger than this are used as they are. */
+  targetIndexMaxAgeMs?: number;
+}
+
+export class SharedDrainCalls {
+  private readonly opts: Required<SharedCallOptions>;
+  private readonly indexes = new Map<string, SharedSnapshot<Map<string, ContainerInstanceState>>>();
+  private readonly pollers = new Map<string, ClusterTaskPoller>();
+  private readonly targets: TargetGroupIndex;
+  private readonly drainingBatcher: KeyedBatcher<string, string, true>;
+  private readonly taskBatcher: KeyedBatcher<string, string, Task>;
+  private readonly budgetLocks = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly aws: AwsClients,
+    opts: SharedCallOptions = {},
+  ) {
+    this.opts = {
+      pollIntervalMs: opts.pollIntervalMs ?? 2_000,
+      lingerMs: opts.lingerMs ?? 25,
+      indexMinIntervalMs: opts.indexMinIntervalMs ?? 2_000,
+      targetIndexMaxAgeMs: opts.targetIndexMaxAgeMs ?? 10_000,
+    };
+    this.targets = new TargetGroupIndex(aws, { minIntervalMs: this.opts.indexMinIntervalMs, maxAgeMs: this.opts.targetIndexMaxAgeMs, lingerMs: this.opts.lingerMs });
+
+    this.drainingBatcher = new KeyedBatcher<string, string, true>({
+      maxBatch: 10,
+      lingerMs: this.opts.lingerMs,
+      flush: async (cluster, arns) => {
+        const out = await awsCall('ecs:UpdateContainerInstancesState', () =>
+          this.aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster, containerInstances: arns, status: 'DRAINING' })),
+        );
+        const failed = new Map((out.failures ?? []).map((f) => [f.arn ?? '', f.reason ?? 'failed']));
+        return arns.map((arn) => {
+          const reason = failed.get(arn) ?? failed.get(arn.split('/').pop() ?? '');
+          if (!reason) return true as const;
+          return reason === 'MISSING' ? notFound(`container instance ${arn}`) : ApplicationFailure.retryable(`${arn}: ${reason}`, FailureType.AwsUnavailable);
+        });
+      },
+    });
+
+    this.taskBatcher = new KeyedBatcher<string, string, Task>({
+      maxBatch: 100,
+      lingerMs: this.opts.lingerMs,
+      flush: async (cluster, taskArns) => {
+        const out = await awsCall('ecs:DescribeTasks', () => this.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns, include: ['TAGS'] })));
+        const byArn = new Map((out.tasks ?? []).map((t) => [t.taskArn ?? '', t]));
+        return taskArns.map((arn) => byArn.get(arn) ?? notFound(`task ${arn}`));
+      },
+    });
+  }
+
+  private clusterIndex(cluster: string): SharedSnapshot<Map<string, ContainerInstanceState>> {
+    let idx = this.indexes.get(cluster);
+    if (!idx) {
+      idx = new SharedSnapshot(() => sweepCluster(this.aws, cluster), this.opts.indexMinIntervalMs);
+      this.indexes.set(cluster, idx);
+    }
+    return idx;
+  }
+
+  /**
+   * The container instance of an EC2 instance in one of `clusters`. A miss in an older sweep is
+   * checked against a sweep started after `askedAt`, so a freshly registered instance is found.
+   */
+  async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<{ cluster: string; state: ContainerInstanceState } | undefined> {
+    for (const cluster of clusters) {
+      const hit = (await this.clusterIndex(cluster).any()).get(instanceId);
+      if (hit) return { cluster, state: hit };
+    }
+    const fresh = await Promise.all(clusters.map(async (cluster) => ({ cluster, idx: await this.clusterIndex(cluster).takenAfter(askedAt) })));
+    for (const { cluster, idx } of fresh) {
+      const hit = idx.get(instanceId);
+      if (hit) return { cluster, state: hit };
+    }
+    return undefined;
+  }
+
+  /**
+   * An ACTIVE container instance of `cluster` other than `exceptInstanceId` that registered at or after
+   * `sinceMs`, from a sweep started now or later (shared by every drain waiting on the cluster).
+   */
+  async activeRegisteredSince(cluster: string, sinceMs: number, exceptInstanceId: string): Promise<ContainerInstanceState | undefined> {
+    const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
+    return [...idx.values()].find((s) => s.status === 'ACTIVE' && s.ec2InstanceId !== exceptInstanceId && (s.registeredAtMs ?? 0) >= sinceMs);
+  }
+
+  /**
+   * Sets DRAINING only while fewer than `budget` other container instances of the cluster are
+   * DRAINING (a fresh sweep); one check-and-set at a time per cluster in this worker. Workers do not
+   * coordinate: with several, the budget can be exceeded by the drains that check at the same moment.
+   */
+  async setDrainingWithinBudget(cluster: string, containerInstanceArn: string, budget: number): Promise<{ granted: boolean; draining: number }> {
+    const previous = this.budgetLocks.get(cluster) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    this.budgetLocks.set(cluster, previous.then(() => mine));
+    await previous;
+    try {
+      const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
+      const draining = [...idx.values()].filter((s) => s.status === 'DRAINING' && s.containerInstanceArn !== containerInstanceArn).length;
+      if (draining >= budget) return { granted: false, draining };
+      await this.setDraining(cluster, containerInstanceArn);
+      // The next check must see this one DRAINING even before the next sweep.
+      const self = [...idx.values()].find((s) => s.containerInstanceArn === containerInstanceArn);
+      if (self) self.status = 'DRAINING';
+      return { granted: true, draining };
+    } finally {
+      release();
+    }
+  }
+
+  setDraining(cluster: string, containerInstanceArn: string): Promise<true> {
+    return this.drainingBatcher.add(cluster, containerInstanceArn);
+  }
+
+  describeTask(cluster: string, taskArn: string): Promise<Task> {
+    return this.taskBatcher.add(cluster, taskArn);
+  }
+
+  /** Subscribes to task counts of one container instance; returns the unsubscribe function. */
+  watchTasks(cluster: string, containerInstanceArn: string, listener: WatchListener): () => void {
+    let poller = this.pollers.get(cluster);
+    if (!poller) {
+      poller = new ClusterTaskPoller(this.aws, cluster, this.opts.pollIntervalMs);
+      this.pollers.set(cluster, poller);
+    }
+    return poller.watch(containerInstanceArn, listener);
+  }
+
+  /** Target groups that route to `instanceId` (instance targets), from a recent shared sweep. */
+  targetsOf(instanceId: string): Promise<TargetGroupTargets[]> {
+    return this.targets.targetsOf(instanceId);
+  }
+
+  deregister(targetGroupArn: string, target: TargetDescription): Promise<true> {
+    return this.targets.deregister(targetGroupArn, target);
+  }
+}
