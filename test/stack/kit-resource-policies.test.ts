@@ -29,7 +29,7 @@ async function decide(req: {
   identityPolicy?: Policy;
   resourcePolicy: unknown;
 }): Promise<string> {
-  const principalArn = req.principal.startsWith('arn:') ? { 'aws:PrincipalArn': req.principal } : {};
+  const principalArn: Record<string, string> = req.principal.startsWith('arn:') ? { 'aws:PrincipalArn': req.principal } : {};
   const simulation: Simulation = {
     request: {
       principal: req.principal,
@@ -81,7 +81,7 @@ describe('the queues refuse every sender but their own', () => {
   });
 
   it('the lifecycle queue: only Auto Scaling through the notification role (and the operators) may send', async () => {
-    for (const parameters of [{}, { OperatorPrincipalArns: OPERATOR }]) {
+    for (const parameters of [{}, { OperatorPrincipalArns: OPERATOR }] as Record<string, string>[]) {
       const t = kit(parameters);
       const queue = t.arn('LifecycleQueue');
       const policy = t.property('LifecycleQueuePolicy', ['PolicyDocument']) as Policy;
