@@ -23,7 +23,13 @@ export interface RouterOptions {
   routeOptions?: RouteOptions;
   sqs?: Pick<SqsConsumerOptions, 'maxInFlight' | 'receivers' | 'waitTimeSeconds' | 'visibilityTimeoutSeconds' | 'probeIntervalMs' | 'maxProbeIntervalMs' | 'dlqPollMs' | 'onSettled'> & {
     client: SQSClient;
+    /** The events queue: EventBridge envelopes. */
     queueUrl: string;
+    /**
+     * The lifecycle queue: ASG lifecycle notifications sent straight to SQS, consumed the same way. Its
+     * dead-letter queue is the events queue's in the kit, watched by the events queue's consumer.
+     */
+    lifecycleQueueUrl?: string;
   };
   /** Deadline of one Temporal call for SQS messages (default 5 s; nobody waits on them). */
   callTimeoutMs?: number;
@@ -49,7 +55,9 @@ export interface Router {
   metrics: RouterMetrics;
   dispatcher: Dispatcher;
   consumer?: SqsConsumer;
-  /** Starts the SQS consumer, if configured (the HTTP server is started by the caller: listen or inject). */
+  /** The lifecycle queue's consumer, with sqs.lifecycleQueueUrl. */
+  lifecycleConsumer?: SqsConsumer;
+  /** Starts the SQS consumers, if configured (the HTTP server is started by the caller: listen or inject). */
   start(): Promise<void>;
   /** Stop receiving, finish what is in flight, close the HTTP server. Does not close the connection. */
   stop(): Promise<void>;
@@ -86,6 +94,19 @@ export function createRouter(opts: RouterOptions): Router {
         ...pipeline,
         ...opts.sqs,
         sqs: opts.sqs.client,
+        feed: 'eventbridge',
+      })
+    : undefined;
+  const lifecycleConsumer = opts.sqs?.lifecycleQueueUrl
+    ? new SqsConsumer({
+        ...pipeline,
+        ...opts.sqs,
+        sqs: opts.sqs.client,
+        queueUrl: opts.sqs.lifecycleQueueUrl,
+        feed: 'asg-notifications',
+        // Little traffic (one message per lifecycle action): one receiver is plenty.
+        receivers: 1,
+        dlqPollMs: 0,
       })
     : undefined;
   return {
@@ -94,12 +115,13 @@ export function createRouter(opts: RouterOptions): Router {
     metrics,
     dispatcher,
     consumer,
+    lifecycleConsumer,
     async start() {
-      await consumer?.start();
+      await Promise.all([consumer?.start(), lifecycleConsumer?.start()]);
     },
     async stop() {
       accepting = false;
-      await Promise.all([consumer?.stop(), http.close(), slackHttp?.close()]);
+      await Promise.all([consumer?.stop(), lifecycleConsumer?.stop(), http.close(), slackHttp?.close()]);
       // Calls of requests answered 503 at their deadline end within their own deadline (plus a retry backoff).
       // Loop: a batch's other lanes may start calls while earlier ones are being waited for.
       while (background.size > 0) await Promise.all([...background]);

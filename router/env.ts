@@ -23,6 +23,8 @@ export const routerEnvSchema = z.object({
   FLEETOPS_ROUTER_MAX_WORKFLOWS_PER_REQUEST: int(1, 100_000, 'an integer from 1 to 100000 (workflows one request may start or signal)').default(DEFAULT_MAX_WORKFLOWS_PER_REQUEST),
   FLEETOPS_ROUTER_MAX_REQUESTS_IN_FLIGHT: int(1, 10_000, 'an integer from 1 to 10000 (POST /events requests worked on at once)').default(DEFAULT_MAX_REQUESTS_IN_FLIGHT),
   FLEETOPS_EVENTS_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be the URL of an SQS queue' }).optional(),
+  /** The kit's lifecycle queue (ASG lifecycle notifications sent straight to SQS); only with FLEETOPS_EVENTS_QUEUE_URL. */
+  FLEETOPS_LIFECYCLE_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be the URL of an SQS queue' }).optional(),
   FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: int(1, 10_000, 'an integer from 1 to 10000 (SQS messages worked on at once)').default(40),
   FLEETOPS_ROUTER_DRY_RUN: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
 });

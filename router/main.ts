@@ -1,6 +1,7 @@
 /**
  * The fleetops router process: HTTP API on FLEETOPS_ROUTER_HOST:FLEETOPS_ROUTER_PORT (127.0.0.1:8787)
- * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer. With a `slack` config section and
+ * and, when FLEETOPS_EVENTS_QUEUE_URL is set, the SQS consumer (and FLEETOPS_LIFECYCLE_QUEUE_URL: the
+ * lifecycle queue's, for ASG lifecycle notifications sent straight to SQS). With a `slack` config section and
  * FLEETOPS_SLACK_PORT, Slack (/slack/*) is served on a listener of its own (FLEETOPS_SLACK_HOST,
  * default FLEETOPS_ROUTER_HOST): the only one to expose to the internet. Without FLEETOPS_SLACK_PORT
  * Slack shares the internal listener with /events and /metrics (the old layout: production should
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     routeOptions: { dryRun },
     httpLimits: { maxWorkflowsPerRequest: env.FLEETOPS_ROUTER_MAX_WORKFLOWS_PER_REQUEST, maxRequestsInFlight: env.FLEETOPS_ROUTER_MAX_REQUESTS_IN_FLIGHT },
     separateSlackListener: env.FLEETOPS_SLACK_PORT !== undefined,
-    sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, maxInFlight: env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT } : undefined,
+    sqs: sqsClient && queueUrl ? { client: sqsClient, queueUrl, lifecycleQueueUrl: env.FLEETOPS_LIFECYCLE_QUEUE_URL, maxInFlight: env.FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT } : undefined,
   });
 
   let stopping = false;
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
       tokens: tokens.tokens.map((t) => ({ name: t.name, scopes: t.scopes })),
       temporal: describeTarget(target),
       sqs: queueUrl ?? null,
+      lifecycleQueue: (queueUrl && env.FLEETOPS_LIFECYCLE_QUEUE_URL) || null,
       dryRun,
       tracing: tracing.enabled,
     },

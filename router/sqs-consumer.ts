@@ -8,12 +8,18 @@ import {
 } from '@aws-sdk/client-sqs';
 import { isTemporalOutage, TemporalRefusedError, type TemporalUnavailableError } from './dispatch';
 import { deadLetterQueueOf, startDlqMonitor, type DlqMonitor } from './dlq';
-import { asgNotificationToEnvelope, isAsgNotification } from './events/asg-notification';
+import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from './events/asg-notification';
 import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
 
 /**
- * Consumes the queue EventBridge feeds (FLEETOPS_EVENTS_QUEUE_URL), and ASG lifecycle notifications a
- * hook sends there directly (router/events/asg-notification.ts). A message is deleted only after its
+ * Consumes one queue of the kit (deploy/aws/fleetops-events.yaml), by what feeds it (`feed`):
+ *  - `eventbridge`, the events queue (FLEETOPS_EVENTS_QUEUE_URL): EventBridge envelopes only. A
+ *    message in the ASG's own notification format is poison there: no EventBridge rule sends one, so
+ *    whoever did is not EventBridge;
+ *  - `asg-notifications`, the lifecycle queue (FLEETOPS_LIFECYCLE_QUEUE_URL): lifecycle notifications
+ *    a hook sends straight to SQS (router/events/asg-notification.ts), only those, each taking its
+ *    account from this queue (its QueueArn), not from the body.
+ * A message is deleted only after its
  * starts or signals succeeded or were duplicates (or no route wanted it). A message that cannot be
  * parsed ("poison") is left for the queue's redrive policy to move to the dead-letter queue.
  *
@@ -43,6 +49,8 @@ import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
 export interface SqsConsumerOptions extends EventPipeline {
   sqs: SQSClient;
   queueUrl: string;
+  /** What sends to the queue, and so which format it takes (default `eventbridge`). */
+  feed?: 'eventbridge' | 'asg-notifications';
   /**
    * Messages being worked on at once, across receivers (default 40). More only queues inside Temporal:
    * on the bench machine 20, 40 and 100 gave the same throughput, with Temporal calls 3-5 × slower at 100.
@@ -95,6 +103,8 @@ export class SqsConsumer {
   private loops: Promise<void>[] = [];
   private visibilityTimeoutSeconds = 30;
   private hasRedrivePolicy = false;
+  /** The queue's account (its QueueArn, else its URL): the account of the ASG notifications it carries. */
+  private queueAccount: string | undefined;
   private pendingDeletes: PendingDelete[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
   /** Set while Temporal does not answer: resolves true when it does again, false when stopping. */
@@ -142,15 +152,18 @@ export class SqsConsumer {
   private async readQueueAttributes(): Promise<void> {
     const { log, sqs, queueUrl } = this.opts;
     try {
-      const res = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }));
+      const res = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy', 'QueueArn'] }));
       this.visibilityTimeoutSeconds = this.opts.visibilityTimeoutSeconds ?? Number(res.Attributes?.VisibilityTimeout ?? 30);
       this.hasRedrivePolicy = Boolean(res.Attributes?.RedrivePolicy);
+      this.queueAccount = accountOfQueue(res.Attributes?.QueueArn ?? '');
     } catch (err) {
       log.warn({ err: String(err) }, 'cannot read queue attributes; assuming a 30 s visibility timeout and no redrive policy');
       this.visibilityTimeoutSeconds = this.opts.visibilityTimeoutSeconds ?? 30;
     }
+    this.queueAccount ??= accountOfQueue(queueUrl);
+    if (this.opts.feed === 'asg-notifications' && !this.queueAccount) log.warn({ queueUrl }, "cannot tell the lifecycle queue's account: its notifications are refused as invalid");
     if (!this.hasRedrivePolicy) {
-      log.warn({ queueUrl }, 'the events queue has no redrive policy: poison messages stay on it until they expire');
+      log.warn({ queueUrl }, 'the queue has no redrive policy: poison messages stay on it until they expire');
       return;
     }
     const dlqPollMs = this.opts.dlqPollMs ?? 30_000;
@@ -243,7 +256,7 @@ export class SqsConsumer {
     this.opts.onSettled?.({ messageId: message.MessageId, sentAtMs, doneAtMs, outcome });
   }
 
-  /** The message body as an EventBridge envelope (or a batch of them), or the reason it is poison. */
+  /** The message body as an EventBridge envelope (or a batch of them), or the reason it is poison (including the wrong format for this queue). */
   private parse(message: Message): { ok: true; body: unknown } | { ok: false; error: string; reason: 'json' | 'validation' } {
     let body: unknown;
     try {
@@ -251,8 +264,13 @@ export class SqsConsumer {
     } catch (err) {
       return { ok: false, error: `body: not valid JSON (${(err as Error).message.slice(0, 200)})`, reason: 'json' };
     }
-    if (!isAsgNotification(body)) return { ok: true, body };
-    const converted = asgNotificationToEnvelope(body, this.opts.config.aws.region);
+    if ((this.opts.feed ?? 'eventbridge') === 'eventbridge') {
+      if (isAsgNotification(body)) return { ok: false, error: 'an Auto Scaling notification is not from EventBridge: this queue takes EventBridge events only (a lifecycle hook notifies the lifecycle queue)', reason: 'validation' };
+      return { ok: true, body };
+    }
+    if (!isAsgNotification(body)) return { ok: false, error: 'not an Auto Scaling notification: the lifecycle queue takes the notifications of lifecycle hooks only', reason: 'validation' };
+    if (!this.queueAccount) return { ok: false, error: "Auto Scaling notification: the lifecycle queue's account is unknown", reason: 'validation' };
+    const converted = asgNotificationToEnvelope(body, { account: this.queueAccount, region: this.opts.config.aws.region });
     return converted.ok ? { ok: true, body: converted.envelope } : { ok: false, error: `Auto Scaling notification: ${converted.error}`, reason: 'validation' };
   }
 

@@ -26,6 +26,8 @@ export interface AwsEventInput {
   region?: string;
   /** The account whose default bus it is published on (a member account); moto's default account when unset. */
   account?: string;
+  /** The bus, when not the default one: fleetops' own events go to the kit's command bus (stack.json aws.commandBusName). */
+  eventBusName?: string;
 }
 
 export interface PublishedEvent {
@@ -68,7 +70,7 @@ export function createEventPublisher(opts: { motoUrl: string; log: Logger; maxRe
         Detail: JSON.stringify(input.detail),
         Resources: input.resources ?? [],
         Time: Math.floor(time.getTime() / 1000),
-        EventBusName: 'default',
+        EventBusName: input.eventBusName ?? 'default',
       };
       const event: PublishedEvent = {
         version: '0',

@@ -403,7 +403,7 @@ export class Simulator {
    *  GET    /_sim/calls?service=&action=&sinceSeq=&faulted=   → { calls }
    *  DELETE /_sim/calls
    *  GET    /_sim/events                 → { events } (what the behaviours published to EventBridge)
-   *  POST   /_sim/events                 body: { source, detailType, detail, resources?, region?, account? } → { event }
+   *  POST   /_sim/events                 body: { source, detailType, detail, resources?, region?, account?, eventBusName? } → { event }
    *  DELETE /_sim/events                 forget the published events (not the queues they reached)
    *  POST   /_sim/reset                  moto and all simulator state (rules, limits, record, behaviours)
    *  POST   /_sim/tick[?behaviour=name]  run behaviour ticks now → { ran }
@@ -479,7 +479,7 @@ export class Simulator {
       case 'POST events': {
         // What AWS would publish, on demand (a test or the demo asking for a rebalance recommendation).
         const e = z
-          .object({ source: z.string().min(1), detailType: z.string().min(1), detail: z.record(z.string(), z.unknown()), resources: z.array(z.string()).optional(), region: z.string().optional(), account: z.string().regex(/^\d{12}$/).optional() })
+          .object({ source: z.string().min(1), detailType: z.string().min(1), detail: z.record(z.string(), z.unknown()), resources: z.array(z.string()).optional(), region: z.string().optional(), account: z.string().regex(/^\d{12}$/).optional(), eventBusName: z.string().min(1).optional() })
           .strict()
           .parse(body);
         return { status: 200, body: { event: await this.ctx.events.publish(e) } };

@@ -22,6 +22,11 @@ export interface MemberKitOutputs {
 export interface EventsKitOutputs {
   EventsQueueUrl: string;
   EventsQueueArn: string;
+  LifecycleQueueUrl: string;
+  LifecycleQueueArn: string;
+  LifecycleNotificationRoleArn: string;
+  CommandBusName: string;
+  CommandBusArn: string;
   DeadLetterQueueUrl: string;
   WorkerRoleArn: string;
   RouterRoleArn: string;
@@ -37,7 +42,20 @@ export interface EventsKitOptions {
 }
 
 export async function deployEventsKit(cfn: CloudFormationClient, opts: EventsKitOptions): Promise<EventsKitOutputs> {
-  return deployStack(cfn, EVENTS_KIT_TEMPLATE, opts, ['EventsQueueUrl', 'EventsQueueArn', 'DeadLetterQueueUrl', 'WorkerRoleArn', 'RouterRoleArn', 'OperatorPolicyArn', 'DeadLetterQueueAlarmName']);
+  return deployStack(cfn, EVENTS_KIT_TEMPLATE, opts, [
+    'EventsQueueUrl',
+    'EventsQueueArn',
+    'LifecycleQueueUrl',
+    'LifecycleQueueArn',
+    'LifecycleNotificationRoleArn',
+    'CommandBusName',
+    'CommandBusArn',
+    'DeadLetterQueueUrl',
+    'WorkerRoleArn',
+    'RouterRoleArn',
+    'OperatorPolicyArn',
+    'DeadLetterQueueAlarmName',
+  ]);
 }
 
 /** deploy/aws/fleetops-member.yaml, with `cfn` acting in the member account. */

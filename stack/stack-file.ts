@@ -9,7 +9,21 @@ import { ec2InstanceIdSchema } from '../common/aws-ids';
 export const stackFileSchema = z
   .object({
     temporal: z.object({ address: z.string().min(1), namespace: z.string().min(1), ui: z.url() }).strict(),
-    aws: z.object({ endpoint: z.url(), region: z.string().min(1), eventsQueueUrl: z.url(), deadLetterQueueUrl: z.url() }).strict(),
+    /**
+     * The emulator and the kit's events path: the events queue (EventBridge rules), the lifecycle queue
+     * (ASG lifecycle notifications sent straight to SQS), their dead-letter queue, and the command bus
+     * (PutEvents fleetops' own Deploy Requested and Incident Declared with this EventBusName).
+     */
+    aws: z
+      .object({
+        endpoint: z.url(),
+        region: z.string().min(1),
+        eventsQueueUrl: z.url(),
+        lifecycleQueueUrl: z.url(),
+        deadLetterQueueUrl: z.url(),
+        commandBusName: z.string().min(1),
+      })
+      .strict(),
     /**
      * The router's internal listener and two tokens: `token` (FLEETOPS_ROUTER_TOKEN: deploy and
      * incident) and `awsEventsToken` (the aws-events scope: AWS-source envelopes over HTTP, as a

@@ -211,7 +211,12 @@ async function main(): Promise<void> {
         const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '5', MaxReceiveCount: '3', ...members } });
         // The emulator's own form of the queue URLs (CloudFormation answers with the AWS host name).
         const local = (url: string) => new URL(new URL(url).pathname, awsEndpoint).href;
-        const queues = { eventsQueueUrl: local(kit.EventsQueueUrl), deadLetterQueueUrl: local(kit.DeadLetterQueueUrl) };
+        const queues = {
+          eventsQueueUrl: local(kit.EventsQueueUrl),
+          lifecycleQueueUrl: local(kit.LifecycleQueueUrl),
+          deadLetterQueueUrl: local(kit.DeadLetterQueueUrl),
+          commandBusName: kit.CommandBusName,
+        };
         say(`events path: CloudFormation stack fleetops (EventBridge rules → ${queues.eventsQueueUrl}) in ${seconds(Date.now() - t)}`);
         if (s.accounts === 2) {
           const instances = await seedMemberDemo(awsEndpoint, DEFAULT_ACCOUNT, s.region);
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
     const restart = { max: 3, windowMs: 60_000 };
     const workerEnv = { ...childEnv, FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
     const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000, restart }));
-    const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl };
+    const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl, FLEETOPS_LIFECYCLE_QUEUE_URL: queues.lifecycleQueueUrl };
     const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), routerEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));
     const [seeded] = await Promise.all([
       demoReady.finally(() => aws.destroy()),
@@ -288,7 +293,7 @@ async function main(): Promise<void> {
     print(`${READY_MARKER} in ${seconds(Date.now() - startedAt)}`);
     print(`  Temporal Web UI  ${temporalUi}   (gRPC ${temporalAddress}, namespace ${s.namespace})`);
     print(`  AWS endpoint     ${awsEndpoint}   (${s.region}; cluster ${DEMO.cluster}, service ${DEMO.service})`);
-    print(`  router           ${routerUrl}   (tokens in ${stackPath}); consumes ${queues.eventsQueueUrl}`);
+    print(`  router           ${routerUrl}   (tokens in ${stackPath}); consumes ${queues.eventsQueueUrl} and ${queues.lifecycleQueueUrl}`);
     print(`  slack app        ${slackUrl}/slack/events   (its own listener; signing secret in stack.json; Web API stand-in's record: ${slack.messagesUrl})`);
     print(`  config           ${configPath}`);
     print(`  logs             ${s.logDir}/<name>.log; notifications in ${join(s.runDir, 'notifications.log')}`);

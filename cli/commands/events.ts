@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ConfigError, loadConfig } from '../../config/load';
 import { deadLetterQueueOf, peekMessages } from '../../router/dlq';
 import { parseEvent } from '../../router/events';
-import { asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
+import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
 import type { CommandContext } from '../context';
 import { redrive } from './dlq-redrive';
 import { failedError, usageError } from '../errors';
@@ -81,8 +81,11 @@ function awsSettings(ctx: CommandContext, stack: StackFacts): { region: string; 
   return { region: region ?? 'us-east-1', endpoint: env.FLEETOPS_AWS_ENDPOINT ?? endpoint };
 }
 
+/** A queue URL that does not say its account (not SQS's own form): the envelope's account fails validation, naming it. */
+const UNKNOWN_ACCOUNT = 'unknown';
+
 /** Why the router would refuse the message now, or undefined when it would take it (it validates the same way). */
-function problemOf(body: string | undefined): { envelope?: { id: string; source: string; detailType: string }; event?: unknown; error?: string } {
+function problemOf(body: string | undefined, account: string): { envelope?: { id: string; source: string; detailType: string }; event?: unknown; error?: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(body ?? '');
@@ -90,7 +93,8 @@ function problemOf(body: string | undefined): { envelope?: { id: string; source:
     return { error: `body: not valid JSON (${(err as Error).message.slice(0, 200)})` };
   }
   if (isAsgNotification(raw)) {
-    const converted = asgNotificationToEnvelope(raw, 'us-east-1');
+    // From the lifecycle queue, whose account (the dead-letter queue's) is the events' account.
+    const converted = asgNotificationToEnvelope(raw, { account, region: 'us-east-1' });
     if (!converted.ok) return { error: `Auto Scaling notification: ${converted.error}` };
     raw = converted.envelope;
   }
@@ -112,8 +116,8 @@ interface Listed {
   error: string | null;
 }
 
-const listed = (m: Message): Listed => {
-  const p = problemOf(m.Body);
+const listed = (account: string) => (m: Message): Listed => {
+  const p = problemOf(m.Body, account);
   const sent = Number(m.Attributes?.SentTimestamp ?? NaN);
   return {
     messageId: m.MessageId ?? '',
@@ -147,7 +151,7 @@ async function dlqCommand(ctx: CommandContext, cmd: Command): Promise<void> {
     if (!dlqUrl) throw usageError('no dead-letter queue: pass --dlq-url or --queue-url, set FLEETOPS_EVENTS_QUEUE_URL, or run in a checkout with a local stack (.run/stack.json)');
 
     if (!opts.replay) {
-      const messages = (await peekMessages(sqs, dlqUrl)).map(listed).sort((a, b) => (a.sentAt ?? '').localeCompare(b.sentAt ?? ''));
+      const messages = (await peekMessages(sqs, dlqUrl)).map(listed(accountOfQueue(dlqUrl) ?? UNKNOWN_ACCOUNT)).sort((a, b) => (a.sentAt ?? '').localeCompare(b.sentAt ?? ''));
       ctx.print({ dlqUrl, messages }, [
         `${messages.length} message(s) in ${dlqUrl}`,
         ...messages.map(
@@ -188,7 +192,7 @@ async function replay(ctx: CommandContext, sqs: SQSClient, dlqUrl: string, opts:
     if (batch.length === 0) break;
     for (const m of batch) {
       handled.add(m.MessageId ?? '');
-      const p = problemOf(m.Body);
+      const p = problemOf(m.Body, accountOfQueue(dlqUrl) ?? UNKNOWN_ACCOUNT);
       const body = p.event !== undefined ? JSON.stringify(p.event) : (m.Body ?? '');
       let status: number;
       let answer: { results?: unknown; error?: string };

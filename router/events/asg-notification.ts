@@ -9,8 +9,11 @@ import { TEST_NOTIFICATION } from './lifecycle-test-notification';
  * notifications" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html)
  * shows the JSON the queue receives (`Service: "AWS Auto Scaling"`, `RequestId`, `Time`,
  * `LifecycleTransition`, ...; a test message has `Event: "autoscaling:TEST_NOTIFICATION"` and no
- * instance). The SQS consumer turns it into the EventBridge envelope AWS would have delivered, so
- * one parser and one route serve both.
+ * instance). The SQS consumer of the lifecycle queue (deploy/aws/fleetops-events.yaml's LifecycleQueue)
+ * turns it into the EventBridge envelope AWS would have delivered, so one parser and one route serve both.
+ *
+ * The envelope's account is the queue's own, not the body's AccountId: the body is whatever its sender
+ * wrote, while the queue's policy lets only Auto Scaling of the queue's account send to it.
  */
 
 const DETAIL_TYPE: Record<string, string> = {
@@ -22,7 +25,8 @@ const DETAIL_TYPE: Record<string, string> = {
 
 const asgNotificationSchema = z.looseObject({
   Service: z.literal('AWS Auto Scaling'),
-  AccountId: z.string(),
+  // Not trusted (the account is the queue's): parsed so a body without it still converts.
+  AccountId: z.string().optional(),
   RequestId: z.string(),
   Time: z.string(),
   AutoScalingGroupName: z.string().optional(),
@@ -36,14 +40,24 @@ export function isAsgNotification(body: unknown): body is Record<string, unknown
   return typeof body === 'object' && body !== null && !Array.isArray(body) && (body as Record<string, unknown>).Service === 'AWS Auto Scaling' && !('detail-type' in body);
 }
 
+/**
+ * The account of a queue, from its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`) or ARN
+ * (`arn:aws:sqs:<region>:<account>:<name>`). A dead-letter queue is in its source queues' account
+ * (SQS requires it), so it stands for the lifecycle queue's account too.
+ */
+export function accountOfQueue(urlOrArn: string): string | undefined {
+  return /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:(\d{12}):/.exec(urlOrArn)?.[1] ?? /^https?:\/\/[^/]+\/(\d{12})\/[^/]+\/?$/.exec(urlOrArn)?.[1];
+}
+
 const regionOfArn = (arn: string | undefined): string | undefined => /^arn:aws[a-z-]*:autoscaling:([a-z0-9-]+):/.exec(arn ?? '')?.[1];
 
 /**
  * The envelope for an ASG notification, or an error naming the field. The envelope's fields are
- * validated afterwards like any other event's (account, time, the detail per kind). `region` is the
- * router's own region when the message does not say (lifecycle actions carry no ARN).
+ * validated afterwards like any other event's (account, time, the detail per kind). `account` is the
+ * account of the queue it arrived on. `region` is the router's own region when the message does not
+ * say (lifecycle actions carry no ARN).
  */
-export function asgNotificationToEnvelope(body: Record<string, unknown>, region: string): { ok: true; envelope: EventEnvelope } | { ok: false; error: string } {
+export function asgNotificationToEnvelope(body: Record<string, unknown>, at: { account: string; region: string }): { ok: true; envelope: EventEnvelope } | { ok: false; error: string } {
   const parsed = asgNotificationSchema.safeParse(body);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -52,7 +66,7 @@ export function asgNotificationToEnvelope(body: Record<string, unknown>, region:
   const n = parsed.data;
   const transition = n.Event ?? n.LifecycleTransition;
   if (!transition) return { ok: false, error: 'LifecycleTransition: an Auto Scaling notification needs LifecycleTransition or Event' };
-  const { Service: _service, AccountId, RequestId, Time, AutoScalingGroupARN, Event: _event, ...detail } = n;
+  const { Service: _service, AccountId: _claimed, RequestId, Time, AutoScalingGroupARN, Event: _event, ...detail } = n;
   const time = Number.isFinite(Date.parse(Time)) ? new Date(Date.parse(Time)).toISOString().replace(/\.\d{3}Z$/, 'Z') : Time;
   return {
     ok: true,
@@ -61,9 +75,9 @@ export function asgNotificationToEnvelope(body: Record<string, unknown>, region:
       id: RequestId,
       'detail-type': DETAIL_TYPE[transition]!,
       source: 'aws.autoscaling',
-      account: AccountId,
+      account: at.account,
       time,
-      region: regionOfArn(AutoScalingGroupARN) ?? region,
+      region: regionOfArn(AutoScalingGroupARN) ?? at.region,
       resources: AutoScalingGroupARN ? [AutoScalingGroupARN] : [],
       detail: { ...detail, LifecycleTransition: transition },
     },

@@ -430,7 +430,9 @@ describe('local stack (make up)', () => {
       endpoint: `http://127.0.0.1:${ports.aws}`,
       region: 'us-east-1',
       eventsQueueUrl: `http://127.0.0.1:${ports.aws}/123456789012/fleetops-events`,
+      lifecycleQueueUrl: `http://127.0.0.1:${ports.aws}/123456789012/fleetops-lifecycle`,
       deadLetterQueueUrl: `http://127.0.0.1:${ports.aws}/123456789012/fleetops-events-dlq`,
+      commandBusName: 'fleetops-commands',
     });
     expect(stack.router.url).toBe(`http://127.0.0.1:${ports.router}`);
     expect(stack.router.awsEventsToken).not.toBe(stack.router.token);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../../common/search-attributes';
 import { parseEvent } from '../../router/events';
-import { asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
+import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
 import { decisionsOf, routeEvent, type RouteDecision, type RouteResult } from '../../router/routes';
 import { ROOT } from '../harness/paths';
 import { createTestWorld, example, newInstanceId } from './fixtures';
@@ -38,7 +38,7 @@ describe('every example event parses as a known kind', () => {
   it.each(readdirSync(join(EXAMPLES, 'asg-direct')))('asg-direct/%s becomes the envelope of its kind', (file) => {
     const body = JSON.parse(readFileSync(join(EXAMPLES, 'asg-direct', file), 'utf8'));
     expect(isAsgNotification(body)).toBe(true);
-    const converted = asgNotificationToEnvelope(body, 'us-east-1');
+    const converted = asgNotificationToEnvelope(body, { account: '123456789012', region: 'us-east-1' });
     if (!converted.ok) throw new Error(converted.error);
     const kind = { 'lifecycle-launch.json': 'lifecycle-launch', 'lifecycle-terminate.json': 'lifecycle-terminate', 'test-notification.json': 'lifecycle-test-notification' }[file];
     expect(parseEvent(converted.envelope)).toMatchObject({ ok: true, event: { kind } });
@@ -178,8 +178,19 @@ describe('autoscaling:TEST_NOTIFICATION', () => {
 describe("the ASG's own notification format (straight to the queue)", () => {
   const direct = (name: string) => JSON.parse(readFileSync(join(EXAMPLES, 'asg-direct', name), 'utf8')) as Record<string, unknown>;
 
+  it("takes its account from the queue it arrived on, never from the body's AccountId (anyone may write that)", () => {
+    const forged = { ...direct('lifecycle-terminate.json'), AccountId: '999999999999' };
+    expect(asgNotificationToEnvelope(forged, { account: '123456789012', region: 'us-east-1' })).toMatchObject({ ok: true, envelope: { account: '123456789012' } });
+    const { AccountId: _gone, ...without } = forged;
+    expect(asgNotificationToEnvelope(without, { account: '210987654321', region: 'us-east-1' })).toMatchObject({ ok: true, envelope: { account: '210987654321' } });
+    expect(accountOfQueue('https://sqs.us-east-1.amazonaws.com/210987654321/fleetops-lifecycle')).toBe('210987654321');
+    expect(accountOfQueue('http://127.0.0.1:4566/123456789012/fleetops-lifecycle')).toBe('123456789012');
+    expect(accountOfQueue('arn:aws:sqs:us-east-1:123456789012:fleetops-lifecycle')).toBe('123456789012');
+    expect(accountOfQueue('http://127.0.0.1:4566/queue/fleetops-lifecycle')).toBeUndefined();
+  });
+
   it('becomes the envelope EventBridge would have delivered: id from RequestId, time, account, detail', () => {
-    const converted = asgNotificationToEnvelope(direct('lifecycle-terminate.json'), 'us-east-1');
+    const converted = asgNotificationToEnvelope(direct('lifecycle-terminate.json'), { account: '123456789012', region: 'us-east-1' });
     expect(converted).toEqual({
       ok: true,
       envelope: {
@@ -203,19 +214,19 @@ describe("the ASG's own notification format (straight to the queue)", () => {
         },
       },
     });
-    const test = asgNotificationToEnvelope(direct('test-notification.json'), 'us-east-1');
+    const test = asgNotificationToEnvelope(direct('test-notification.json'), { account: '123456789012', region: 'us-east-1' });
     expect(test).toMatchObject({ ok: true, envelope: { region: 'us-west-2', resources: [expect.stringContaining('autoScalingGroupName/my-asg')] } });
   });
 
   it('a notification without a transition, or with a bad field, is an error naming the field', () => {
     const body = direct('lifecycle-launch.json');
     delete body.LifecycleTransition;
-    expect(asgNotificationToEnvelope(body, 'us-east-1')).toEqual({ ok: false, error: expect.stringMatching(/^LifecycleTransition: /) });
-    expect(asgNotificationToEnvelope({ ...direct('lifecycle-launch.json'), LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING' }, 'us-east-1')).toEqual({
+    expect(asgNotificationToEnvelope(body, { account: '123456789012', region: 'us-east-1' })).toEqual({ ok: false, error: expect.stringMatching(/^LifecycleTransition: /) });
+    expect(asgNotificationToEnvelope({ ...direct('lifecycle-launch.json'), LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING' }, { account: '123456789012', region: 'us-east-1' })).toEqual({
       ok: false,
       error: expect.stringMatching(/^LifecycleTransition: /),
     });
-    const bad = asgNotificationToEnvelope({ ...direct('lifecycle-launch.json'), EC2InstanceId: 'i-nope' }, 'us-east-1');
+    const bad = asgNotificationToEnvelope({ ...direct('lifecycle-launch.json'), EC2InstanceId: 'i-nope' }, { account: '123456789012', region: 'us-east-1' });
     if (!bad.ok) throw new Error(bad.error);
     expect(parseEvent(bad.envelope)).toMatchObject({ ok: false, error: expect.stringContaining('detail.EC2InstanceId:') });
   });

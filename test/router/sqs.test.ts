@@ -133,16 +133,24 @@ describe('SQS consumer against moto', () => {
     }
   });
 
-  it("takes the ASG's own lifecycle notification format beside the EventBridge envelope; a hook's test notification is deleted, not dead-lettered", async () => {
-    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 10, maxReceiveCount: 2 });
+  it("the lifecycle queue takes the ASG's own notification format, each event's account the queue's, not the body's; a hook's test notification is deleted, not dead-lettered", async () => {
+    const events = await createQueues(sqs, queueName(), { visibilityTimeout: 10, maxReceiveCount: 2 });
+    const lifecycle = await createQueues(sqs, `${queueName()}-lifecycle`, { visibilityTimeout: 10, maxReceiveCount: 2 });
     const examples = join(ROOT, 'router', 'events', 'examples', 'asg-direct');
-    const launch = { ...JSON.parse(readFileSync(join(examples, 'lifecycle-launch.json'), 'utf8')), RequestId: randomUUID(), EC2InstanceId: newInstanceId(), AutoScalingGroupName: 'demo-on-demand' };
+    // The body names another account; the queue is in moto's, where the config places the cluster
+    // (aws.account set: events are routed by account). Taken from the body, the launch would be ignored.
+    const launch = { ...JSON.parse(readFileSync(join(examples, 'lifecycle-launch.json'), 'utf8')), RequestId: randomUUID(), EC2InstanceId: newInstanceId(), AutoScalingGroupName: 'demo-on-demand', AccountId: '999999999999' };
     const terminate = { ...JSON.parse(readFileSync(join(examples, 'lifecycle-terminate.json'), 'utf8')), RequestId: randomUUID(), EC2InstanceId: newInstanceId() };
     const test = { ...JSON.parse(readFileSync(join(examples, 'test-notification.json'), 'utf8')), RequestId: randomUUID() };
-    await sendAll(sqs, q.url, [launch, terminate, test].map((b) => JSON.stringify(b)));
-    const router = await sqsRouter(q.url, env.connection, { dlqPollMs: 60_000 });
+    await sendAll(sqs, lifecycle.url, [launch, terminate, test].map((b) => JSON.stringify(b)));
+    const config = { ...world.config, aws: { ...world.config.aws, account: '123456789012' } };
+    const router = await startTestRouter(world, env.connection, {
+      config,
+      sqs: { client: sqs, queueUrl: events.url, lifecycleQueueUrl: lifecycle.url, waitTimeSeconds: 1, dlqPollMs: 60_000 },
+      callTimeoutMs: 1_000,
+    });
     try {
-      await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 20_000 });
+      await until('lifecycle queue empty', async () => (await depth(sqs, lifecycle.url)).total === 0, { timeoutMs: 20_000 });
       const started = await startedWith(handle(`launch-${launch.EC2InstanceId}`));
       expect(started.args).toEqual([expect.objectContaining({ instanceId: launch.EC2InstanceId, cluster: world.cluster, eventId: launch.RequestId })]);
       expect((await startedWith(handle(`drain-${terminate.EC2InstanceId}`))).signals).toEqual([
@@ -152,8 +160,33 @@ describe('SQS consumer against moto', () => {
       const ignored = router.logs.filter((l) => l.includes('"msg":"event ignored"'));
       expect(ignored).toHaveLength(1);
       expect(JSON.parse(ignored[0]!)).toMatchObject({ level: 30, eventId: test.RequestId, reason: expect.stringContaining('autoscaling:TEST_NOTIFICATION for my-asg') });
-      expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
+      expect((await depth(sqs, lifecycle.dlqUrl)).total).toBe(0);
       expect(await metricValue(router, 'fleetops_router_sqs_messages_total', { outcome: 'deleted' })).toBe(3);
+    } finally {
+      await router.stop();
+    }
+  });
+
+  it('each queue refuses the other\'s format: an ASG notification on the events queue is not from EventBridge, an envelope on the lifecycle queue is not from Auto Scaling; both are dead-lettered', async () => {
+    const events = await createQueues(sqs, queueName(), { visibilityTimeout: 10, maxReceiveCount: 2 });
+    const lifecycle = await createQueues(sqs, `${queueName()}-lifecycle`, { visibilityTimeout: 10, maxReceiveCount: 2 });
+    const asg = { ...JSON.parse(readFileSync(join(ROOT, 'router', 'events', 'examples', 'asg-direct', 'lifecycle-terminate.json'), 'utf8')), RequestId: randomUUID(), EC2InstanceId: newInstanceId() };
+    const envelope = world.event('spot-interruption-warning');
+    await sendAll(sqs, events.url, [JSON.stringify(asg)]);
+    await sendAll(sqs, lifecycle.url, [JSON.stringify(envelope)]);
+    const router = await startTestRouter(world, env.connection, {
+      sqs: { client: sqs, queueUrl: events.url, lifecycleQueueUrl: lifecycle.url, waitTimeSeconds: 1, dlqPollMs: 0 },
+      callTimeoutMs: 1_000,
+    });
+    try {
+      await until('both dead-lettered', async () => (await depth(sqs, events.dlqUrl)).total === 1 && (await depth(sqs, lifecycle.dlqUrl)).total === 1, { timeoutMs: 30_000, intervalMs: 250 });
+      const poison = router.logs.filter((l) => l.includes('poison message left for the dead-letter queue')).map((l) => (JSON.parse(l) as { error: string }).error);
+      expect(poison.sort()).toEqual([
+        'an Auto Scaling notification is not from EventBridge: this queue takes EventBridge events only (a lifecycle hook notifies the lifecycle queue)',
+        'not an Auto Scaling notification: the lifecycle queue takes the notifications of lifecycle hooks only',
+      ]);
+      expect(await exists(`drain-${asg.EC2InstanceId}`)).toBe(false);
+      expect(await exists(`drain-${envelope.detail['instance-id']}`)).toBe(false);
     } finally {
       await router.stop();
     }

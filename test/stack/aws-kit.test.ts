@@ -17,7 +17,8 @@ import { iamActionsCalledIn } from './iam-actions';
  * The AWS-side kit (deploy/aws/fleetops-events.yaml): read as a document, it has a rule per event kind
  * the router knows, SSE queues with redrive, a queue policy naming exactly its rules, and IAM policies
  * with exactly the actions the worker, router and CLI call; deployed into moto with CloudFormation,
- * every example event published on the default bus (as the simulator's behaviours publish) arrives on
+ * every example event published (AWS's on the default bus, as the simulator's behaviours publish;
+ * fleetops' own on the command bus) arrives on
  * the events queue exactly when a rule should match it, as the kind it is, and near misses do not.
  */
 
@@ -49,6 +50,8 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     expect(rules.flatMap((r) => r.pattern.source.flatMap((s) => r.pattern['detail-type'].map((d) => `${s}/${d}`))).filter((k) => !known.has(k))).toEqual([]);
     for (const r of rules) {
       expect(r.props.State).toBe('ENABLED');
+      // fleetops' own events on the command bus, AWS's on the default bus.
+      expect([r.id, r.props.EventBusName]).toEqual([r.id, r.pattern.source.includes('fleetops') ? { 'Fn::GetAtt': ['CommandBus', 'Name'] } : undefined]);
       expect(r.props.Targets).toEqual([
         { Id: 'fleetops-events', Arn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } } },
       ]);
@@ -76,7 +79,21 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
         },
       ]);
       expect((allows[0]!.Condition as { ArnEquals: { 'aws:SourceArn': unknown[] } }).ArnEquals['aws:SourceArn']).toHaveLength(ruleArns.length);
-      expect(doc.Statement.find((s) => s.Effect === 'Deny')).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      expect(doc.Statement.find((s) => s.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      // The deny names the same rules as the allow (test/stack/kit-resource-policies.test.ts evaluates it).
+      const deny = JSON.stringify(doc.Statement.find((s) => s.Sid === 'NoOtherSender'));
+      for (const arn of ruleArns) expect(deny).toContain(JSON.stringify(arn));
+    }
+    // The lifecycle queue: SSE, redriven to the same dead-letter queue.
+    expect(template.Resources.LifecycleQueue!.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }, maxReceiveCount: { Ref: 'MaxReceiveCount' } },
+    });
+    for (const policyId of ['EventsQueuePolicy', 'DeadLetterQueuePolicy', 'LifecycleQueuePolicy']) {
+      expect([policyId, (template.Resources[policyId]!.Properties.PolicyDocument as { Statement: Json[] }).Statement.map((s) => s.Sid)]).toEqual([
+        policyId,
+        [expect.any(String), 'NoOtherSender', 'DenyInsecureTransport'],
+      ]);
     }
   });
 
@@ -95,7 +112,7 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     expect(raw.map((st) => (st['Fn::If'] as unknown[] | undefined)?.[0])).toEqual(['ActsInThisAccount', 'ActsInThisAccount', 'ActsInThisAccount', 'StoresPostmortems', 'HasMemberRoles']);
   });
 
-  it('admits the member accounts on the default bus, for AWS sources only', () => {
+  it('admits the member accounts on the default bus, for AWS sources only (every entry of a PutEvents)', () => {
     expect(template.Resources.MemberAccountsBusPolicy).toEqual({
       Type: 'AWS::Events::EventBusPolicy',
       Condition: 'HasMemberAccounts',
@@ -107,18 +124,18 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
           Principal: { AWS: { Ref: 'MemberAccountIds' } },
           Action: 'events:PutEvents',
           Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
-          Condition: { StringLike: { 'events:source': 'aws.*' } },
+          Condition: { 'ForAllValues:StringLike': { 'events:source': 'aws.*' }, Null: { 'events:source': 'false' } },
         },
       },
     });
   });
 
-  it('the router role allows exactly the SQS actions the router calls: consuming on the events queue, watching on the dead-letter queue', () => {
+  it('the router role allows exactly the SQS actions the router calls: consuming on the events and lifecycle queues, watching on the dead-letter queue', () => {
     const [queue, dlq] = rolePolicy('RouterRole');
     expect([...new Set([...actions(queue!), ...actions(dlq!)])].sort()).toEqual(iamActionsCalledIn(['router']));
     // The consumer's calls on the events queue, and reading its redrive policy (router/dlq.ts).
     expect(actions(queue!)).toEqual([...new Set([...iamActionsCalledIn(['router/sqs-consumer.ts']), 'sqs:GetQueueAttributes'])].sort());
-    expect(queue!.Resource).toEqual({ 'Fn::GetAtt': ['EventsQueue', 'Arn'] });
+    expect(queue!.Resource).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] }]);
     expect(actions(dlq!)).toEqual(iamActionsCalledIn(['router/dlq.ts']));
     expect(dlq!.Resource).toEqual({ 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] });
   });
@@ -127,7 +144,7 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     const [statement, destination] = statementsOf(template.Resources.OperatorDeadLetterQueuePolicy!.Properties.PolicyDocument);
     expect(actions(statement!)).toEqual([...new Set([...iamActionsCalledIn(['cli']), ...iamActionsCalledIn(['router/dlq.ts'])])].sort());
     expect(actions(destination!)).toEqual(['sqs:SendMessage']);
-    expect(destination!.Resource).toEqual({ 'Fn::GetAtt': ['EventsQueue', 'Arn'] });
+    expect(destination!.Resource).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] }]);
   });
 
   it('alarms when the dead-letter queue holds a visible message, notifying DeadLetterAlarmTopicArn when one is given', () => {
@@ -177,7 +194,14 @@ describe('deploy/aws/fleetops-member.yaml, read as a document', () => {
     expect(more).toEqual([]);
     expect(role.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: { Ref: 'WorkerRoleArn' } }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } } }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: { Ref: 'WorkerRoleArn' } },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } }, ArnEquals: { 'aws:PrincipalArn': { Ref: 'WorkerRoleArn' } } },
+        },
+      ],
     });
   });
 });
@@ -207,7 +231,7 @@ describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
     .filter((f) => f.endsWith('.json'))
     .map((f) => ({ kind: f.replace(/\.json$/, ''), event: JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as Json & { detail: Json; resources: string[] } }));
 
-  const nearMisses: { why: string; source: string; detailType: string; detail: Json }[] = [
+  const nearMisses: { why: string; source: string; detailType: string; detail: Json; bus?: string }[] = [
     { why: 'another EC2 detail-type', source: 'aws.ec2', detailType: 'EC2 Spot Instance Request Fulfillment', detail: { 'instance-id': 'i-1234567890abcdef0' } },
     { why: 'an instance that starts running', source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification', detail: { 'instance-id': 'i-1234567890abcdef0', state: 'running' } },
     { why: 'an instance pending', source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification', detail: { 'instance-id': 'i-1234567890abcdef0', state: 'pending' } },
@@ -218,13 +242,17 @@ describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
     { why: 'an ECS task state change', source: 'aws.ecs', detailType: 'ECS Task State Change', detail: { lastStatus: 'RUNNING' } },
     { why: 'an application copying a spot warning', source: 'my.app', detailType: 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'i-1234567890abcdef0', 'instance-action': 'terminate' } },
     { why: 'a fleetops detail-type the router does not know', source: 'fleetops', detailType: 'Deploy Finished', detail: { cluster: 'demo' } },
+    { why: 'a Deploy Requested on the default bus (commands go to the command bus)', source: 'fleetops', detailType: 'Deploy Requested', detail: { cluster: 'demo', service: 'web', image: 'x:1' }, bus: 'default' },
   ];
 
-  const publish = (source: string, detailType: string, detail: Json, resources: string[] = []) =>
-    emu.sim.request<{ event: PublishedEvent }>('POST', 'events', { source, detailType, detail, resources }).then((r) => r.event);
+  /** As the simulator publishes AWS's events (the default bus) and an operator fleetops' own (the command bus). */
+  const publish = (source: string, detailType: string, detail: Json, resources: string[] = [], bus?: string) =>
+    emu.sim
+      .request<{ event: PublishedEvent }>('POST', 'events', { source, detailType, detail, resources, eventBusName: bus ?? (source === 'fleetops' ? out.CommandBusName : 'default') })
+      .then((r) => r.event);
 
   it('every example event arrives on the queue as its kind; no near miss does; nothing reaches the dead-letter queue', async () => {
-    const missed = await Promise.all(nearMisses.map((n) => publish(n.source, n.detailType, n.detail)));
+    const missed = await Promise.all(nearMisses.map((n) => publish(n.source, n.detailType, n.detail, [], n.bus)));
     expect(missed.every((e) => e.delivered)).toBe(true);
     const sent = [];
     for (const { kind, event } of examples) sent.push({ kind, published: await publish(event.source as string, event['detail-type'] as string, event.detail, event.resources) });
@@ -273,5 +301,9 @@ describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
     expect(attrs).toMatchObject({ SqsManagedSseEnabled: 'true', VisibilityTimeout: '30', MessageRetentionPeriod: '86400' });
     expect(JSON.parse(attrs.RedrivePolicy!)).toEqual({ deadLetterTargetArn: out.EventsQueueArn.replace(/events$/, 'events-dlq'), maxReceiveCount: 5 });
     expect(out.WorkerRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/fleetops-kit-test-worker$/);
+    const lifecycle = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: out.LifecycleQueueUrl, AttributeNames: ['All'] }))).Attributes!;
+    expect(lifecycle).toMatchObject({ SqsManagedSseEnabled: 'true', QueueArn: out.LifecycleQueueArn });
+    expect(JSON.parse(lifecycle.RedrivePolicy!)).toEqual({ deadLetterTargetArn: out.EventsQueueArn.replace(/events$/, 'events-dlq'), maxReceiveCount: 5 });
+    expect(out.CommandBusName).toBe('fleetops-kit-test-commands');
   });
 });

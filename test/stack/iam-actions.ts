@@ -30,6 +30,17 @@ const CLIENTS: [prefix: string, pkg: string, mod: Record<string, unknown>][] = [
   ['s3', 'client-s3', s3],
 ];
 
+/**
+ * API calls IAM authorises under another action's name: SQS's batch calls need the permission of the
+ * single call (Amazon SQS Developer Guide, "Amazon SQS API permissions: Actions and resource
+ * reference": there is no sqs:DeleteMessageBatch action; cfn-lint's W3037 refuses it).
+ */
+const AUTHORISED_AS: Record<string, string> = {
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+  'sqs:ChangeMessageVisibilityBatch': 'sqs:ChangeMessageVisibility',
+};
+
 /** `ecs:UpdateService` for every `new UpdateServiceCommand(` in the given sources, by the client that exports it. */
 export function iamActionsCalledIn(paths: string[]): string[] {
   const actions = new Set<string>();
@@ -39,7 +50,8 @@ export function iamActionsCalledIn(paths: string[]): string[] {
       // A command name several clients export is resolved by which clients the file imports.
       const owners = CLIENTS.filter(([, pkg, mod]) => typeof mod[`${m[1]}Command`] === 'function' && text.includes(`@aws-sdk/${pkg}'`));
       if (owners.length !== 1) throw new Error(`${relative(ROOT, file)}: cannot tell which AWS client ${m[1]}Command belongs to`);
-      actions.add(`${owners[0]![0]}:${m[1]}`);
+      const action = `${owners[0]![0]}:${m[1]}`;
+      actions.add(AUTHORISED_AS[action] ?? action);
     }
   }
   return [...actions].sort();
