@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,7 +137,7 @@ beforeAll(async () => {
     ],
   };
   config = parseConfig(doc, 'accounts-e2e');
-  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
   await seedMember('client-a');
   await seedMember('client-b');
 

@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
@@ -69,11 +70,11 @@ async function world() {
       'client-a-wrong-id': { region: 'eu-west-1', roleArn: memberRole, externalId: 'not-the-one', pools: pool('shared-asg') },
     },
   });
-  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
   // The same names in both accounts: only the account tells them apart.
   await seedAsg(emu.aws, 'us-east-1', 'home', 'shared-asg');
   await seedAsg(clusters.clientsFor('client-a'), 'eu-west-1', 'client-a', 'shared-asg');
-  const activities = createCapacityActivities({ aws: emu.aws, clientsFor: clusters.clientsFor, config });
+  const activities = createCapacityActivities({ aws: emu.worker, clientsFor: clusters.clientsFor, config });
   return { activities, config, memberClients: clusters.clientsFor('client-a') };
 }
 
@@ -158,11 +159,11 @@ it('acts on two accounts\' ECS clusters of the same name under their two config 
       'client-a-prod': { ecsClusterName: 'prod', region: 'eu-west-1', roleArn, externalId: EXTERNAL_ID, pools },
     },
   });
-  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
   const member = clusters.clientsFor('client-a-prod');
   const [home] = await addContainerInstances(emu.aws, 'prod', { count: 1 });
   const [theirs] = await addContainerInstances(member, 'prod', { count: 1, azs: ['eu-west-1a'] });
-  const drain = createDrainActivities({ aws: emu.aws, clientsFor: clusters.clientsFor, config });
+  const drain = createDrainActivities({ aws: emu.worker, clientsFor: clusters.clientsFor, config });
 
   const target = await run(drain.resolveDrainTarget, { instanceId: theirs!.instanceId, account: MEMBER_ACCOUNT, region: 'eu-west-1' });
   expect(target).toMatchObject({ found: true, cluster: 'client-a-prod', containerInstanceArn: theirs!.containerInstanceArn });

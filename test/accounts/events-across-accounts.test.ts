@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ListClustersCommand, CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -123,7 +124,7 @@ it('lets the worker assume the member role the kit made, with its external id on
       'client-a-no-id': { ...base.clusters.demo, region: 'eu-west-1', roleArn: member.MemberRoleArn },
     },
   });
-  const clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  const clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
   try {
     const a = clusters.clientsFor('client-a');
     const made = await awsCall('ecs:CreateCluster', () => a.ecs.send(new CreateClusterCommand({ clusterName: 'client-a' })));

@@ -39,7 +39,7 @@ function activities(incidents: Record<string, unknown> = {}, opts: { github?: bo
     ...(opts.github ? { githubApiUrl: github.url, tokenEnv: TOKEN_ENV } : {}),
     incidents,
   });
-  return createIncidentActivities({ config, aws: emu.aws }, { [TOKEN_ENV]: 'publish-token' });
+  return createIncidentActivities({ config, aws: emu.worker }, { [TOKEN_ENV]: 'publish-token' });
 }
 
 async function readObject(key: string): Promise<{ body: string; contentType?: string }> {

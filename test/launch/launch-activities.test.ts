@@ -18,7 +18,7 @@ const emu = useEmulator(() => startEmulator());
 const config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
 const hook = { hookName: 'demo-launch', asgName: 'demo-on-demand' };
 
-const acts = () => createLaunchActivities({ aws: emu.aws, config }, { pollMs: 200 });
+const acts = () => createLaunchActivities({ aws: emu.worker, config }, { pollMs: 200 });
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
 
 async function launchInstance(): Promise<string> {
