@@ -1,0 +1,53 @@
+/**
+ * The kit's identity policies as plain documents, per fleetops principal (common/aws-app-ids.ts):
+ * the worker's role in the central account (WorkerRole), the member role in every other account
+ * (fleetops-member.yaml's MemberRole), the router's role (RouterRole) and the operators' managed
+ * policy (the CLI's `events dlq`: OperatorDeadLetterQueuePolicy).
+ */
+import { join } from 'node:path';
+import { ResolvedTemplate, type Json, type StackContext } from './resolve-template';
+
+export type KitRole = 'worker' | 'member' | 'router' | 'operator';
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+export interface PolicyDocument {
+  Version: string;
+  Statement: PolicyStatement[];
+}
+
+export interface KitContext {
+  central: StackContext;
+  /** The member stack's context; its account is any account other than the central one. */
+  member: StackContext;
+}
+
+const DEPLOY = join(__dirname, '..', '..', 'deploy', 'aws');
+
+const inlinePolicies = (props: Record<string, Json>): PolicyDocument[] =>
+  ((props.Policies ?? []) as unknown as { PolicyDocument: PolicyDocument }[]).map((p) => p.PolicyDocument);
+
+export function kitPolicies(ctx: KitContext): Record<KitRole, PolicyDocument[]> {
+  const events = new ResolvedTemplate(join(DEPLOY, 'fleetops-events.yaml'), ctx.central);
+  const member = new ResolvedTemplate(join(DEPLOY, 'fleetops-member.yaml'), ctx.member);
+  return {
+    worker: inlinePolicies(events.properties('WorkerRole')),
+    router: inlinePolicies(events.properties('RouterRole')),
+    operator: [events.properties('OperatorDeadLetterQueuePolicy').PolicyDocument as unknown as PolicyDocument],
+    member: inlinePolicies(member.properties('MemberRole')),
+  };
+}
+
+/**
+ * The parameters the proof evaluates with: the local stack's (stack/up.ts, stack/member-demo.ts,
+ * stack/seed.ts), the accounts the test suite acts in.
+ */
+export const PROOF_CONTEXT: KitContext = {
+  central: { stackName: 'fleetops', account: '123456789012', region: 'us-east-1', parameters: { PostmortemBucket: 'fleetops-postmortems' } },
+  member: { stackName: 'fleetops-member', account: '111111111111', region: 'us-east-1', parameters: { CentralEventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/default', WorkerRoleArn: 'arn:aws:iam::123456789012:role/fleetops-worker', ExternalId: 'proof' } },
+};
