@@ -1,0 +1,55 @@
+import type { Authorisation } from '../../simulator/iam/authorisations';
+import { evaluate } from '../../scripts/iam/evaluate';
+import { kitPolicies, PROOF_CONTEXT, type PolicyDocument } from '../../scripts/iam/kit-policies';
+
+/** The worker role's policies, with the real evaluator: what the kit allows and refuses. */
+const policies = kitPolicies(PROOF_CONTEXT).worker;
+const account = PROOF_CONTEXT.central.account;
+const cluster = `arn:aws:ecs:us-east-1:${account}:cluster/demo`;
+const result = async (a: Authorisation, p: PolicyDocument[] = policies) => (await evaluate('worker', account, p, a)).result;
+const without = (sid: string): PolicyDocument[] => policies.map((d) => ({ ...d, Statement: d.Statement.filter((s) => s.Sid !== sid) }));
+
+const terminate = (tags: Record<string, string>): Authorisation => ({
+  action: 'ec2:TerminateInstances',
+  resource: `arn:aws:ec2:us-east-1:${account}:instance/i-0123456789abcdef0`,
+  context: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+});
+const deleteService = (name: string, tags: Record<string, string>): Authorisation => ({
+  action: 'ecs:DeleteService',
+  resource: `arn:aws:ecs:us-east-1:${account}:service/demo/${name}`,
+  context: { 'ecs:cluster': cluster, ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) },
+});
+const tagOnCreate: Authorisation = {
+  action: 'ecs:TagResource',
+  resource: `arn:aws:ecs:us-east-1:${account}:service/demo/web-canary`,
+  context: { 'ecs:CreateAction': 'CreateService', 'aws:RequestTag/fleetops:canary-of': 'web', 'aws:TagKeys': ['fleetops:canary-of'] },
+};
+const passTaskRole: Authorisation = { action: 'iam:PassRole', resource: `arn:aws:iam::${account}:role/web-task`, context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } };
+
+test('the worker terminates a pool instance, and not an instance without the pool tag', async () => {
+  expect(await result(terminate({ 'fleetops:pool': 'demo-spot', 'fleetops:cluster': 'demo' }))).toBe('Allowed');
+  expect(await result(terminate({ Name: 'database' }))).toBe('ImplicitlyDenied');
+});
+
+test('the worker deletes a canary service, and not a service that is not a canary', async () => {
+  expect(await result(deleteService('web-canary', { 'fleetops:canary-of': 'web' }))).toBe('Allowed');
+  expect(await result(deleteService('web', {}))).toBe('ImplicitlyDenied');
+  // Named like a canary but not made by fleetops (no canary-of tag): refused too.
+  expect(await result(deleteService('billing-canary', {}))).toBe('ImplicitlyDenied');
+});
+
+test('the worker modifies only the configured listener rules', async () => {
+  const scoped = kitPolicies({ ...PROOF_CONTEXT, central: { ...PROOF_CONTEXT.central, parameters: { ...PROOF_CONTEXT.central.parameters, ListenerRuleArns: `arn:aws:elasticloadbalancing:us-east-1:${account}:listener-rule/app/web/1/2/3` } } }).worker;
+  const modify = (rule: string): Authorisation => ({ action: 'elasticloadbalancing:ModifyRule', resource: `arn:aws:elasticloadbalancing:us-east-1:${account}:listener-rule/app/${rule}`, context: {} });
+  expect(await result(modify('web/1/2/3'), scoped)).toBe('Allowed');
+  expect(await result(modify('admin/1/2/9'), scoped)).toBe('ImplicitlyDenied');
+});
+
+test('tags on create and task roles are allowed, and the evaluator finds them missing without their statements', async () => {
+  expect(await result(tagOnCreate)).toBe('Allowed');
+  expect(await result(passTaskRole)).toBe('Allowed');
+  expect(await result(tagOnCreate, without('FleetopsTagOnCreate'))).toBe('ImplicitlyDenied');
+  expect(await result(passTaskRole, without('PassTaskRoles'))).toBe('ImplicitlyDenied');
+  // TagResource outside a create (retagging an existing service) stays refused.
+  expect(await result({ ...tagOnCreate, context: { 'aws:TagKeys': ['fleetops:canary-of'] } })).toBe('ImplicitlyDenied');
+});
