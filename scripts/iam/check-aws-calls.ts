@@ -31,6 +31,14 @@ export function readCallLog(dir: string): LoggedCall[] {
 }
 
 export async function prove(calls: LoggedCall[], policies = kitPolicies(PROOF_CONTEXT)): Promise<ProofReport> {
+  // The member stack is deployed in each member account: its policies resolve with that account's id.
+  const memberPolicies = new Map<string, typeof policies.member>();
+  const policiesOf = (role: KitRole, account: string) => {
+    if (role !== 'member') return policies[role];
+    let p = memberPolicies.get(account);
+    if (!p) memberPolicies.set(account, (p = kitPolicies({ ...PROOF_CONTEXT, member: { ...PROOF_CONTEXT.member, account } }).member));
+    return p;
+  };
   const central = PROOF_CONTEXT.central.account;
   const used = new Set<string>();
   const denied = new Set<string>();
@@ -46,7 +54,7 @@ export async function prove(calls: LoggedCall[], policies = kitPolicies(PROOF_CO
     roles.add(role);
     for (const a of call.authorisations) {
       authorisations++;
-      const v = await evaluate(role, call.account, policies[role], a);
+      const v = await evaluate(role, call.account, policiesOf(role, call.account), a);
       if (v.result !== 'Allowed') denied.add(`${role} ${call.call} -> ${a.action} on ${a.resource} ${JSON.stringify(a.context)}: ${v.result}`);
       for (const sid of v.allowedBy) used.add(`${role}:${sid}`);
     }

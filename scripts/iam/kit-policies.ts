@@ -48,6 +48,6 @@ export function kitPolicies(ctx: KitContext): Record<KitRole, PolicyDocument[]> 
  * stack/seed.ts), the accounts the test suite acts in.
  */
 export const PROOF_CONTEXT: KitContext = {
-  central: { stackName: 'fleetops', account: '123456789012', region: 'us-east-1', parameters: { PostmortemBucket: 'fleetops-postmortems' } },
+  central: { stackName: 'fleetops', account: '123456789012', region: 'us-east-1', parameters: { PostmortemBucket: 'fleetops-postmortems', MemberRoleArns: 'arn:aws:iam::*:role/fleetops-member' } },
   member: { stackName: 'fleetops-member', account: '111111111111', region: 'us-east-1', parameters: { CentralEventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/default', WorkerRoleArn: 'arn:aws:iam::123456789012:role/fleetops-worker', ExternalId: 'proof' } },
 };
