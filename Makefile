@@ -13,6 +13,7 @@ help:
 	@echo "make test   - install tools, typecheck, run the whole test suite"
 	@echo "make test-fast - the unit and workflow tiers only (no AWS emulator, no stack): a quick check while you work"
 	@echo "make build  - compile TypeScript to dist/"
+	@echo "make bench  - run every benchmark under bench/ (BENCH=<name> for one); figures in artifacts/bench/"
 
 tools:
 	@./scripts/install-tools.sh
@@ -53,9 +54,13 @@ test-fast:
 record-histories: tools
 	@FLEETOPS_RECORD_HISTORIES=1 npx --no-install jest --ci test/drain test/capacity test/deploy test/incident test/launch
 
-# Freeze this release's histories and workflow bundle (test/histories/released/$(VERSION)); see README, "Upgrades".
+# Freeze this release's histories and workflow bundle (test/histories/released/$(VERSION)); see docs/upgrades.md.
 release-histories: tools
 	@npx --no-install tsx scripts/release-histories.ts $(VERSION)
+
+# Every bench under bench/ with its defaults, one after the other (docs/benchmarks.md); BENCH=<name> runs one.
+bench: tools
+	@for b in $(if $(BENCH),bench/$(BENCH).ts,bench/*.ts); do echo "== $$b"; npx --no-install tsx $$b || exit 1; done
 
 build: tools
 	@npx --no-install tsc -p tsconfig.build.json

@@ -8,7 +8,7 @@ import { failedError, usageError } from './errors';
 
 /**
  * Which Temporal the CLI talks to: common/temporal-connection.ts resolves it by the precedence stated
- * there (and in the README), the same as for the worker and the router. The CLI adds its flags on
+ * there (and in docs/operating.md), the same as for the worker and the router. The CLI adds its flags on
  * top (--address / --namespace) and, as fallbacks below Temporal's own configuration, the config file
  * (--config, else FLEETOPS_CONFIG, else ./fleetops.yaml if present), then .run/stack.json written by
  * the local stack (in the working directory or this checkout). Address and namespace are resolved

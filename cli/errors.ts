@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { isGrpcDeadlineError, isGrpcServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 
-/** PRODUCT.md: 0 ok, 1 the operation failed, 2 usage or bad input (with a message). */
+/** docs/contract.md, Processes: 0 ok, 1 the operation failed, 2 usage or bad input (with a message). */
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `fleetops` — the operator CLI (PRODUCT.md, "Processes"). Exit codes: 0 ok, 1 the operation failed
+ * `fleetops` — the operator CLI (docs/contract.md, Processes). Exit codes: 0 ok, 1 the operation failed
  * (workflow not found, update rejected, Temporal unreachable), 2 usage or bad input, with a message.
  */
 import { processIo } from './io';

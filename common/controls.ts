@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /**
- * Messages every fleetops workflow answers (PRODUCT.md, "Workflow surface"). Workflow-specific
+ * Messages every fleetops workflow answers (docs/contract.md, Workflow surface). Workflow-specific
  * messages (deploy `approve`, incident `assign`, ...) are defined beside their workflow.
  * Installed in a workflow by workflows/lib/operator-controls.ts; the CLI imports these definitions.
  */

@@ -2,7 +2,7 @@ import type { WorkflowKind } from './workflow-kinds';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * Search attributes operators filter on in the Web UI (PRODUCT.md, "Workflow surface"). All Keyword.
+ * Search attributes operators filter on in the Web UI (docs/contract.md, Search attributes). All Keyword.
  * Registered by the local stack at start and by `fleetops setup` against a real cluster.
  */
 export const FleetopsKind = defineSearchAttributeKey('FleetopsKind', SearchAttributeType.KEYWORD);

@@ -7,9 +7,9 @@ import type { NativeConnection, NativeConnectionOptions } from '@temporalio/work
 
 /**
  * Which Temporal a fleetops process talks to, and how: one module for the worker, the router, the CLI
- * and `fleetops setup` (PRODUCT.md, "Connecting to Temporal").
+ * and `fleetops setup` (docs/contract.md, Connecting to Temporal).
  *
- * Precedence, first match wins (README, "Connecting to Temporal", says the same):
+ * Precedence, first match wins (docs/operating.md, "Connecting to Temporal", says the same):
  *   address and namespace
  *     1. the CLI's --address / --namespace flags (CLI only);
  *     2. FLEETOPS_TEMPORAL_ADDRESS / FLEETOPS_TEMPORAL_NAMESPACE;

@@ -1,7 +1,7 @@
 import type { WorkflowKind } from './workflow-kinds';
 
 /**
- * Workflow ids are part of the outside contract (PRODUCT.md, "Events and what they start").
+ * Workflow ids are part of the outside contract (docs/contract.md, Ids).
  *
  * Many accounts (config/placement.ts): an id keyed by an AWS name that two accounts could both have
  * (an instance id, an alarm name) carries the account right after the kind when the account is not

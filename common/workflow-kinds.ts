@@ -1,7 +1,7 @@
 /**
- * The kinds of fleetops workflow, as operators filter them (`FleetopsKind`), as webhooks select
- * them and as the CLI's `--kind` takes them: the four of PRODUCT.md and `launch` (an ASG launch
- * lifecycle action waiting for its instance to join). Defined once; schemas are built from these lists.
+ * The kinds of fleetops workflow, as operators filter them (`FleetopsKind`, docs/contract.md, Search
+ * attributes), as webhooks select them and as the CLI's `--kind` takes them. `launch` is an ASG launch
+ * lifecycle action waiting for its instance to join; the drain coordinator counts as `drain`. Defined once; schemas are built from these lists.
  */
 export const WORKFLOW_KINDS = ['drain', 'capacity', 'deploy', 'incident', 'launch'] as const;
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];

@@ -87,7 +87,7 @@ export function loadConfig(path = configPath()): FleetopsConfig {
 }
 
 /**
- * For process entry points: load the config or print why not and exit 2 (PRODUCT.md, "What bad input gets").
+ * For process entry points: load the config or print why not and exit 2 (docs/contract.md, What bad input gets).
  */
 export function loadConfigOrExit(path = configPath()): FleetopsConfig {
   try {

@@ -6,7 +6,7 @@ import { isImageRepository } from '../common/images';
 import { resolveSecret, secretEnv, secretFile, secretValue } from './secrets';
 
 /**
- * `fleetops.yaml`, validated once at start (PRODUCT.md, "Config"). Every process and workflow input
+ * `fleetops.yaml`, validated once at start (docs/contract.md, Config). Every process and workflow input
  * that depends on config reads these types; a field added here is documented in
  * config/demo.fleetops.yaml, which the local stack runs.
  */
@@ -483,7 +483,7 @@ export const slackSchema = z
   })
   .strict()
   .transform((s, ctx) => {
-    // Unset, each secret is read from its documented variable (PRODUCT.md: FLEETOPS_SLACK_SIGNING_SECRET).
+    // Unset, each secret is read from its documented variable (docs/slack.md, Config: FLEETOPS_SLACK_SIGNING_SECRET).
     const withDefaults = {
       ...s,
       ...(s.signingSecret === undefined && s.signingSecretFile === undefined ? { signingSecret: `\${${SLACK_SIGNING_SECRET_ENV}}` } : {}),

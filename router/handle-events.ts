@@ -111,7 +111,7 @@ export async function dispatchAll(
     const age = (now - Date.parse(event.envelope.time)) / 1000;
     if (Number.isFinite(age)) pipeline.metrics.eventAge.observe({ kind: event.kind, transport }, Math.max(0, age));
   }
-  // PRODUCT.md: nothing dropped without a count (fleetops_router_events_ignored_total) and a log line.
+  // docs/contract.md, What bad input gets: nothing dropped without a count (fleetops_router_events_ignored_total) and a log line.
   results.forEach((r, i) => {
     if (r.action !== 'ignored') return;
     const { event, decision } = routed[i]!;

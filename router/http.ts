@@ -8,7 +8,7 @@ import { BODY_LIMIT_BYTES, createListener, sendError, type HttpTimeouts } from '
 import { cachedReadiness } from './readiness';
 
 /**
- * The router's internal HTTP API (the README's "Router HTTP API"): POST /events, /healthz, /readyz,
+ * The router's internal HTTP API (docs/contract.md, Router HTTP API): POST /events, /healthz, /readyz,
  * /metrics. Slack has a listener of its own when FLEETOPS_SLACK_PORT is set (router/app.ts).
  *
  * Authentication runs before the body is read: a request without one of the configured bearer tokens

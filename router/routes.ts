@@ -32,7 +32,7 @@ import { parseEcsServiceArn } from './events/ecs-service-arn';
 import type { ParsedEvent, RoutableEvent } from './events';
 
 /**
- * Routing: what each event becomes (PRODUCT.md, "Events and what they start"). Pure — no I/O — so
+ * Routing: what each event becomes (docs/contract.md, Events). Pure — no I/O — so
  * every rule is testable without a server; router/dispatch.ts carries decisions out.
  */
 

@@ -63,7 +63,7 @@ export async function connectTemporal(address: string): Promise<Connection> {
 }
 
 /**
- * Makes sure every PRODUCT.md search attribute exists. The dev server registers them from its
+ * Makes sure every search attribute of docs/contract.md exists. The dev server registers them from its
  * `--search-attribute` flags on first start; with an existing SQLite file they are already there
  * and the flags are no-ops. Checking and adding the missing ones covers a database made by an
  * older stack, or one where registration did not finish.

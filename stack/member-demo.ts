@@ -7,7 +7,7 @@ import { deployMemberKit } from './events-kit';
 
 /**
  * The local stack's second account, only when asked for (`FLEETOPS_STACK_ACCOUNTS=2 make up`): one
- * fleetops for two accounts, as issue 23 runs it. In member account 222222222222, region us-west-2:
+ * fleetops for two accounts, as docs/operating.md ("Many accounts and regions") runs it. In member account 222222222222, region us-west-2:
  * the member kit (deploy/aws/fleetops-member.yaml: rules forwarding to the central bus, the role the
  * worker assumes with its external id), and cluster `demo-member` with two container instances and an
  * on-demand ASG pool. The simulator's behaviours model the default account only, so this cluster is

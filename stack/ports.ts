@@ -2,7 +2,7 @@ import { createConnection, createServer, type AddressInfo, type Server } from 'n
 
 /**
  * Every TCP port the local stack listens on, with its env var and what `make up` uses when the var is
- * unset: a fixed port (the README's local endpoints), or `free` for one it picks at start
+ * unset: a fixed port (docs/contract.md, Ports and the local stack), or `free` for one it picks at start
  * with `allocatePorts`, so that every port a child gets is known and passed to it before it starts.
  *
  * Not listed, because nothing can take them between the pick and the bind: the webhook sink and the

@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 
 /**
  * A local stand-in for the part of Slack's Web API fleetops calls, for the local stack and tests
- * (PRODUCT.md, "Chat (Slack)"): the Web API client's base URL (`slack.apiUrl`) points here. It holds
+ * (docs/contract.md, Chat (Slack)): the Web API client's base URL (`slack.apiUrl`) points here. It holds
  * requests to the documented shape and answers as Slack documents, so a request Slack would refuse
  * fails here too, and it records every call (GET /messages: `{ calls, messages }`). Not Slack's:
  * `POST /response-urls` with `{"channel","user"}` mints a response_url as Slack would put one in a
- * slash command, so a hand-made request (README's signed curl) has somewhere to be answered.
+ * slash command, so a hand-made request (docs/slack.md's signed curl) has somewhere to be answered.
  *
  * Pages followed:
  *  - Web API basics (POST, token in `Authorization: Bearer` or a `token` form field, form or JSON

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { ec2InstanceIdSchema } from '../common/aws-ids';
 
 /**
- * `.run/stack.json`, exactly PRODUCT.md's shape: what a user (or the CLI, or a test) needs to talk
- * to a running local stack. Strict, so a field added here without changing PRODUCT.md fails the test.
+ * `.run/stack.json`, exactly the shape docs/contract.md gives (Ports and the local stack): what a user (or the CLI, or a test) needs to talk
+ * to a running local stack. Strict, so a field added here without changing docs/contract.md fails the test.
  */
 export const stackFileSchema = z
   .object({

@@ -1,5 +1,5 @@
 /**
- * `make up`: the whole of fleetops on one machine, in the foreground (PRODUCT.md, "local stack").
+ * `make up`: the whole of fleetops on one machine, in the foreground (docs/contract.md, Processes).
  *
  *   temporal   Temporal dev server + Web UI, state in <run>/temporal.sqlite (survives a restart)
  *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)

@@ -10,7 +10,7 @@ import type { CommandRunner } from '../program';
 const GRPC_ALREADY_EXISTS = 6;
 
 /**
- * `fleetops setup`: registers the six PRODUCT.md search attributes on a real cluster through the
+ * `fleetops setup`: registers the search attributes (docs/contract.md, Search attributes) on a real cluster through the
  * OperatorService (the local stack registers them at start instead). Idempotent: attributes already
  * registered as Keyword are left alone; one registered with another type is reported and fails.
  */

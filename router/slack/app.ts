@@ -15,7 +15,7 @@ import { signatureHeaderProblem } from './signature';
 import { foreignWorkspace } from './workspace';
 
 /**
- * The Slack app (PRODUCT.md, "Chat (Slack)") at `POST /slack/events` on the router's port, built on
+ * The Slack app (docs/contract.md, Chat (Slack)) at `POST /slack/events` on the router's port, built on
  * Slack's Bolt (@slack/bolt): slash commands (`/fleetops`), interactive buttons (deploy gates) and
  * `app_mention` events (incident threads) all arrive there, as Slack's app config points them.
  *

@@ -26,7 +26,7 @@ import { watchProcessOutput } from '../harness/workflow-task-failures';
 import { freePort } from '../router/sqs-harness';
 
 /**
- * One fleetops for two member accounts in two regions, end to end (issue 23): the kit deployed with
+ * One fleetops for two member accounts in two regions, end to end: the kit deployed with
  * CloudFormation in moto (central stack in the worker's account, member stacks in account A,
  * eu-west-1, and account B, us-west-2), the real router consuming the central queue and the real
  * worker (workers/main.ts) on a Temporal dev server of this suite's own (the router starts drains on
@@ -241,7 +241,7 @@ it('fails the cluster whose role cannot be assumed with an error naming the role
     const h = temporal.client.workflow.getHandle('capacity-client-c');
     return (await h.describe().then(() => true, () => false)) && h;
   }, { timeoutMs: 60_000, intervalMs: 250 });
-  // Its activities fail, non-retryable, naming the role; the capacity workflow (issue 15) does not
+  // Its activities fail, non-retryable, naming the role; the capacity workflow does not
   // fail on an AWS error: it holds the request, shows the error on status and backs off.
   const status = await until('the role error on capacity-client-c status', async () => {
     const s = (await handle.query(statusQuery)) as CapacityStatus;

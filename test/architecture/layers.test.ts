@@ -3,7 +3,7 @@ import { join, relative, resolve, dirname, sep } from 'node:path';
 import { ROOT } from '../harness/paths';
 
 /**
- * The house rules the compiler cannot see (README, "Project layout"):
+ * The house rules the compiler cannot see (docs/contributing.md, Layers):
  *  - layers point one way: common/config ← activities ← workflows (types only);
  *  - nothing outside workflows/ imports workflow code but a workflow's messages.ts;
  *  - a workflow's messages.ts imports only @temporalio/workflow and types from common/;

@@ -411,7 +411,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(result.steps[result.steps.length - 1]).toMatchObject({ name: 'reactivate', status: 'done' });
   });
 
-  it('leaves no abort watcher pending from earlier wait slices (issue 20)', async () => {
+  it('leaves no abort watcher pending from earlier wait slices', async () => {
     const taskQueue = uniqueTaskQueue('drain-watchers');
     const instanceId = newInstanceId();
     const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-w' };

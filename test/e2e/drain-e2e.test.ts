@@ -17,7 +17,7 @@ import { until } from '../harness/poll';
 import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack } from './stack-harness';
 
 /**
- * Issue 14 end to end on the local stack (`make up` on free ports): what AWS does is made to happen in
+ * Drains as AWS behaves, end to end on the local stack (`make up` on free ports): what AWS does is made to happen in
  * the emulator (a terminate lifecycle hook firing, a spot reclaim in a `maintain` Spot Fleet) and
  * reaches the router through EventBridge → SQS, as in an account; the test reads AWS afterwards.
  *  (a) a scale-in drain of an ASG instance finishes, then TerminateInstanceInAutoScalingGroup fires the
@@ -78,7 +78,7 @@ async function coordinatorCounts(): Promise<DrainCoordinatorStatus['counts'] | u
   }
 }
 
-describe('spot drain on the local stack (issue 14)', () => {
+describe('spot drain on the local stack, AWS behaving as it does', () => {
   test('(a) a terminate lifecycle action after a finished scale-in drain is completed within seconds', async () => {
     await aws.autoscaling.send(
       new PutLifecycleHookCommand({

@@ -424,7 +424,7 @@ describe('local stack (make up)', () => {
     ({ runDir, ports, stack } = local);
   });
 
-  it('writes stack.json in the PRODUCT.md shape, with the ports it was given', () => {
+  it('writes stack.json in its documented shape, with the ports it was given', () => {
     expect(stack.temporal).toEqual({ address: `127.0.0.1:${ports.temporal}`, namespace: 'default', ui: `http://127.0.0.1:${ports.ui}` });
     expect(stack.aws).toEqual({
       endpoint: `http://127.0.0.1:${ports.aws}`,
@@ -617,7 +617,7 @@ describe('local stack end to end', () => {
     expect([...cis.keys()].sort()).toEqual([...seeded].sort());
   });
 
-  test('capacity (issue 5): a scale-out alarm grows capacity from the first pool; the new instances become ACTIVE container instances', async () => {
+  test('capacity: a scale-out alarm grows capacity from the first pool; the new instances become ACTIVE container instances', async () => {
     const seeded = new Set(local.stack.demo.instances);
     const t0 = Date.now();
     await raiseAlarm(local.stack.demo.alarms.scaleOut, 'CPUReservation above 75 for 3 datapoints');
@@ -662,7 +662,7 @@ describe('local stack end to end', () => {
     );
   });
 
-  test('capacity (issue 5): with both spot pools out of capacity, the next scale-out comes from the on-demand ASG within seconds of the errors', async () => {
+  test('capacity: with both spot pools out of capacity, the next scale-out comes from the on-demand ASG within seconds of the errors', async () => {
     // A second alarm inside the 120 s cooldown is held, not acted on, and status says so.
     await raiseAlarm(local.stack.demo.alarms.scaleOut, 'still above 75');
     const cooling = await until(
@@ -707,7 +707,7 @@ describe('local stack end to end', () => {
         ['scale-out', null],
         ['pool-failed', ec2FleetPool],
         ['pool-failed', spotFleetPool],
-        // Its undelivered raise is withdrawn before the next pool is asked (issue 15).
+        // Its undelivered raise is withdrawn before the next pool is asked.
         ['withdrawn', spotFleetPool],
         ['pool-delivered', onDemandPool],
         ['registered', null],
@@ -717,7 +717,7 @@ describe('local stack end to end', () => {
       const delivered = decisionAfter(done, 'pool-delivered', t0, onDemandPool);
       const registered = decisionAfter(done, 'registered', t0);
       expect(ec2Failed?.reason).toContain('InsufficientInstanceCapacity');
-      // A blocked Spot Fleet says so in its history (issue 15), not in its ActivityStatus.
+      // A blocked Spot Fleet says so in its history, not in its ActivityStatus.
       expect(spotFailed?.reason).toContain('allLaunchSpecsTemporarilyBlacklisted');
       expect(delivered?.units).toBe(2);
       expect(done.unavailable.map((m) => m.pool)).toEqual(expect.arrayContaining([ec2FleetPool, spotFleetPool]));
@@ -744,7 +744,7 @@ describe('local stack end to end', () => {
     }
   });
 
-  test('incident (issue 7): an incident alarm opens incident-alarm-<name>; the CLI steps it through to a written postmortem', async () => {
+  test('incident: an incident alarm opens incident-alarm-<name>; the CLI steps it through to a written postmortem', async () => {
     const alarm = local.stack.demo.alarms.incident;
     const workflowId = alarmIncidentWorkflowId(alarm);
     const t0 = Date.now();
@@ -931,13 +931,13 @@ describe('local stack end to end', () => {
         `${webAfter.length} ${service} tasks running elsewhere`,
     );
   });
-  // ---- canary deploy (issues 6, 16) ----
+  // ---- canary deploy ----
   // The demo plan (config/demo.fleetops.yaml): setWeight 25 → bake 6 s → gate → setWeight 50 → bake 6 s
   // → promote → 6 s post-promotion bake (analysis every 3 s), with alarm demo-incident-5xx watched. Traffic moves through
   // web's listener rule (authenticate-oidc, then a weighted forward to demo-web / demo-web-canary): 25 %
   // is one canary task in the canary target group, 50 % two.
 
-  test('deploy (issue 6): while a sev2 incident declared with bin/fleetops incident open --cluster demo is open, a Deploy Requested event is refused', async () => {
+  test('deploy: while a sev2 incident declared with bin/fleetops incident open --cluster demo is open, a Deploy Requested event is refused', async () => {
     const { service } = local.stack.demo;
     const workflowId = deployWorkflowId(cluster, service);
     const opened = await fleetopsJson<{ workflowId: string }>(['incident', 'open', '--title', 'web checkout errors', '--severity', 'sev2', '--cluster', cluster]);
@@ -963,7 +963,7 @@ describe('local stack end to end', () => {
     figure(`deploy freeze: event → refused ${refusedMs} ms (CLI-declared sev2 incident ${incidentId} open for ${cluster})`);
   });
 
-  test('deploy (issues 6, 16): a good image bakes behind the weighted listener rule, passes its gate with bin/fleetops approve, is promoted and baked; the rule keeps its authenticate-oidc action', async () => {
+  test('deploy: a good image bakes behind the weighted listener rule, passes its gate with bin/fleetops approve, is promoted and baked; the rule keeps its authenticate-oidc action', async () => {
     const { service } = local.stack.demo;
     const canaryService = `${service}-canary`;
     const workflowId = deployWorkflowId(cluster, service);
@@ -1046,7 +1046,7 @@ describe('local stack end to end', () => {
     );
   });
 
-  test('deploy (issue 6): a revision whose tasks fail is rolled back with the reason; web stays on its revision with running = desired', async () => {
+  test('deploy: a revision whose tasks fail is rolled back with the reason; web stays on its revision with running = desired', async () => {
     const { service } = local.stack.demo;
     const canaryService = `${service}-canary`;
     const workflowId = deployWorkflowId(cluster, service);
@@ -1102,7 +1102,7 @@ describe('local stack end to end', () => {
     );
   });
 
-  test('deploy (issue 16): a canary whose tasks start but fail their health checks never receives traffic and is rolled back', async () => {
+  test('deploy: a canary whose tasks start but fail their health checks never receives traffic and is rolled back', async () => {
     const { service } = local.stack.demo;
     const workflowId = deployWorkflowId(cluster, service);
     const stableTd = (await ecsService(service))!.taskDefinition!;
@@ -1125,7 +1125,7 @@ describe('local stack end to end', () => {
     figure(`deploy rolled back (canary fails health checks): event → rolled back ${msSince(t0, enteredAt(done, 'rolled-back'))} ms, no ModifyRule made`);
   });
 
-  test('deploy (issue 16): an alarm while the canary has traffic rolls it back; the rule is restored exactly, authenticate-oidc included', async () => {
+  test('deploy: an alarm while the canary has traffic rolls it back; the rule is restored exactly, authenticate-oidc included', async () => {
     const { service } = local.stack.demo;
     const workflowId = deployWorkflowId(cluster, service);
     const rule = listenerRule();
@@ -1151,7 +1151,7 @@ describe('local stack end to end', () => {
     }
   });
 
-  test('deploy (issue 16): an alarm in the post-promotion bake rolls web back to the previous task definition', async () => {
+  test('deploy: an alarm in the post-promotion bake rolls web back to the previous task definition', async () => {
     const { service } = local.stack.demo;
     const workflowId = deployWorkflowId(cluster, service);
     const alarm = local.stack.demo.alarms.incident;
@@ -1326,9 +1326,9 @@ describe('local stack end to end', () => {
     );
   });
 
-  // ---- the events path through an outage (issue 17) ----
+  // ---- the events path through an outage ----
 
-  test('events (issue 17): Temporal stopped for longer than maxReceiveCount × visibility while spot warnings arrive; afterwards every warning started its drain and the dead-letter queue is empty', async () => {
+  test('events: Temporal stopped for longer than maxReceiveCount × visibility while spot warnings arrive; afterwards every warning started its drain and the dead-letter queue is empty', async () => {
     const sqsClient = aws.sqs;
     const { eventsQueueUrl, deadLetterQueueUrl } = local.stack.aws;
     const depthOf = async (url: string) => {
@@ -1395,10 +1395,10 @@ describe('local stack end to end', () => {
   });
 });
 
-// ---- incident room (issue 22) ----
+// ---- incident room ----
 // Last in the file: it leaves a refused deploy behind, and nothing after it expects demo unfrozen.
 
-describe('incident room end to end (issue 22)', () => {
+describe('incident room end to end', () => {
   const cluster = 'demo';
 
   test('alarm → sev3 incident → escalation to sev1 freezes a deploy at once → resolution → review → postmortem in S3', async () => {

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { HISTORIES_DIR } from './paths';
 
 /**
- * Released histories (issue 20): at each release, the histories its workflow tests recorded and the
+ * Released histories: at each release, the histories its workflow tests recorded and the
  * workflow bundle its image ran are copied to test/histories/released/<version>/ and never change
  * again. Every later version must replay them, and the upgrade drill runs the bundle.
  *

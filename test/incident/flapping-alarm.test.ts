@@ -18,7 +18,7 @@ import { incidentTestConfig, recordingNotify } from './fixtures';
 import { createWorker } from '../harness/workers';
 
 /**
- * Issue 20: a flapping alarm must not grow the incident's state without bound. Every change was a
+ * A flapping alarm must not grow the incident's state without bound. Every change was a
  * timeline entry carried across continue-as-new in the next run's input; 10,000 changes made that
  * input about 1.5 MB, and a few more would pass Temporal's 2 MB payload limit, so the incident could
  * no longer continue. Here 10,000 alarm changes arrive as signals, through two continue-as-new.

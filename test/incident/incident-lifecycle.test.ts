@@ -32,7 +32,7 @@ import { FakePagerDuty, incidentTestConfig, recordingNotify, type SentNotificati
 import { createWorker } from '../harness/workers';
 
 /**
- * The incident as SRE teams run it (issue 22), on the time-skipping server with the real incident
+ * The incident as SRE teams run it, on the time-skipping server with the real incident
  * activities (PagerDuty through its local stand-in) and a recording notifier: severity changes,
  * reopening on a recurrence, a recurrence after close linking the previous incident, paging, and the
  * postmortem review reminder. Days of reminders pass in seconds.

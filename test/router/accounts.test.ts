@@ -9,7 +9,7 @@ import { ROOT } from '../harness/paths';
 import { example, newInstanceId, type Envelope } from './fixtures';
 
 /**
- * Routing with clusters in several accounts and regions (issue 23): an AWS event reaches only a
+ * Routing with clusters in several accounts and regions: an AWS event reaches only a
  * cluster that lives in its envelope's account and region; ids keyed by an instance id or alarm name
  * carry a member account, the worker's own account keeps the single-account ids.
  */

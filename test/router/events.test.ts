@@ -47,7 +47,7 @@ describe('event parsers', () => {
 });
 
 describe('routes', () => {
-  it('drain events go to spotDrain on fleetops-critical as signal-with-start with the PRODUCT deadline', () => {
+  it('drain events go to spotDrain on fleetops-critical as signal-with-start with the deadline of event time + 120 s', () => {
     const e = world.event('spot-interruption-warning', { instanceId: 'i-0123456789abcdef0' });
     const d = route(e);
     expect(d).toMatchObject({

@@ -9,7 +9,7 @@ import { ROOT } from '../harness/paths';
 import { createTestWorld, example, newInstanceId } from './fixtures';
 
 /**
- * The interruption sources beyond spot warnings (PRODUCT.md, "Events and what they start"): EC2 state
+ * The interruption sources beyond spot warnings (docs/contract.md, Events): EC2 state
  * changes, AWS Health scheduled changes, ASG launch lifecycle actions and the hook's test notification,
  * and ASG notifications delivered straight to the queue in the ASG's own format. Every example file is
  * a real AWS-format event (router/events/examples/, asg-direct/ for the ASG's own format).
@@ -61,7 +61,7 @@ describe('EC2 Instance State-change Notification', () => {
   it.each(['stopped', 'terminated'])('%s: signals a running drain only (closes it), never starts one', (state) => {
     const e = world.event('instance-state-change', { state });
     const id = e.detail['instance-id'] as string;
-    // A stop says the instance comes back (issue 14): its drain waits for `running`.
+    // A stop says the instance comes back: its drain waits for `running`.
     const action = state === 'stopped' ? { instanceAction: 'stop' } : {};
     expect(one(route(e))).toEqual({ action: 'signal', workflowId: `drain-${id}`, signal: { name: 'drainEvent', arg: { kind: 'instance-gone', instanceId: id, eventId: e.id, eventTime: e.time, ...action } } });
   });

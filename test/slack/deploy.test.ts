@@ -57,7 +57,7 @@ function service(cluster: string, gateSeconds: number | undefined, rule: Fleetop
         gateSeconds === undefined
           ? [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 3 }, { kind: 'promote' }]
           : [{ kind: 'setWeight', weight: 25 }, { kind: 'bake', seconds: 3 }, { kind: 'gate', timeoutSeconds: gateSeconds }, { kind: 'promote' }],
-      // Issue 16's post-promotion bake (default 300 s) kept short: these tests are about the gate.
+      // The post-promotion bake (default 300 s) kept short: these tests are about the gate.
       postPromotionBakeSeconds: 2,
       analysisIntervalSeconds: 3,
       gateTimeoutAction: 'rollback',

@@ -9,7 +9,7 @@ import { ROOT } from '../harness/paths';
 import { sources } from './iam-actions';
 
 /**
- * There is no Docker engine here, so docker-compose.yml, the Dockerfile and the README are checked
+ * There is no Docker engine here, so docker-compose.yml, the Dockerfile and the operator docs (README, docs/operating.md) are checked
  * against the code instead: names, ports, commands and env vars must agree. (The IAM policies are in
  * the CloudFormation kit, checked by test/stack/aws-kit.test.ts.)
  */
@@ -31,7 +31,8 @@ const composeSchema = z.object({ services: z.record(z.string(), serviceSchema) }
 
 const compose = composeSchema.parse(parse(read('docker-compose.yml'), { merge: true }));
 const services = compose.services;
-const readme = read('README.md');
+/** The operator-facing docs: the README's quick start and docs/operating.md's production settings. */
+const readme = ['README.md', 'docs/operating.md'].map(read).join('\n');
 const dockerfile = read('Dockerfile');
 
 const productionCode = sources(['activities', 'workers', 'router', 'cli', 'config', 'common', 'workflows'])

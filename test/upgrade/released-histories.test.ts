@@ -8,10 +8,10 @@ import { bundledWorkflows } from '../harness/temporal';
 import { BUNDLE_FILE, compareVersions, RELEASED_DIR, releasedHistoryFiles, releasedVersions, SUMS_FILE, sumsOf } from '../harness/releases';
 
 /**
- * A released history is never rewritten (issue 20): each release's folder matches the SHA256SUMS it
+ * A released history is never rewritten: each release's folder matches the SHA256SUMS it
  * was released with, git shows no commit that changed or removed a file there after it was added, and
  * every released history replays against today's workflow code. A workflow change that alters the
- * commands an old execution would replay fails here, and belongs behind patched() (README, "Upgrades").
+ * commands an old execution would replay fails here, and belongs behind patched() (docs/upgrades.md).
  */
 const versions = releasedVersions();
 const pkgVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -29,7 +29,7 @@ import { createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 
 /**
- * The upgrade drill (issue 20): long-lived executions started on the last release's workflow bundle
+ * The upgrade drill: long-lived executions started on the last release's workflow bundle
  * (test/histories/released/<version>/workflow-bundle.js.gz, what that release's image ran) are taken
  * over by a worker with today's code, as a deploy during a spot storm does, and all of them finish:
  * a drain waiting for tasks, a capacity workflow holding a pending request, a deploy at its gate, an

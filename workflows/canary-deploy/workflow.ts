@@ -11,7 +11,7 @@ import { DeployState } from './state';
 import { forward } from './steps';
 
 /**
- * Canary deploy (issue 6): a new revision runs as `<service>-canary` on a slice of traffic, bakes under
+ * Canary deploy: a new revision runs as `<service>-canary` on a slice of traffic, bakes under
  * alarm, metric and task checks, waits for a human at gates (and when analysis is inconclusive), then
  * the main service is promoted, or everything the deploy changed is undone in reverse order.
  *

@@ -12,7 +12,7 @@ import { CapacityState, iso } from './state';
 import { onStepFailure } from './trouble';
 
 /**
- * `capacity-<cluster>`: the one long-running owner of a cluster's capacity (issue 5).
+ * `capacity-<cluster>`: the one long-running owner of a cluster's capacity.
  *
  * Requests (alarm routes, drains wanting a replacement, operators) arrive as `capacityRequest`
  * signals and are summed (state.ts), so requests that arrive together become one plan (plan.ts).

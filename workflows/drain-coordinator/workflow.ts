@@ -10,7 +10,7 @@ import { CoordinatorState } from './state';
  * The drain coordinator of an account and region (`drain-coordinator[-<account>-<region>]`, task queue
  * `fleetops-critical`; common/starts/drain-coordinator.ts). Why it exists: in a storm of a thousand
  * two-minute warnings, each drain's first workflow task waits its turn behind every other drain's, so
- * the thousandth instance became DRAINING a minute and a half after its warning (issue 21). The router
+ * the thousandth instance became DRAINING a minute and a half after its warning. The router
  * sends each event batch's warnings here too, and one activity sets the whole batch DRAINING, so the
  * time to DRAINING is a few workflow tasks and one round of AWS calls, whatever the number of drains.
  *

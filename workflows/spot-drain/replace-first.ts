@@ -6,7 +6,7 @@ import { aborted, isTimeout, step, type DrainContext } from './steps';
 
 /**
  * The relaxed drains that give time (rebalance recommendation, scheduled change): the replacement
- * first, then the drain, then the instance goes. PRODUCT.md: "replace first, then drain".
+ * first, then the drain, then the instance goes. docs/contract.md, Events: "replace first, then drain".
  *  - waitForReplacement: after asking for capacity, wait (durably, in heartbeating slices) until a
  *    container instance that registered since the request is ACTIVE, at most REPLACEMENT_WAIT_MAX_MS
  *    and half the time left; a warning (the two-minute deadline) or an abort ends the wait at once.
