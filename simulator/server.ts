@@ -287,12 +287,14 @@ export class Simulator {
     if (this.recorded.length > this.maxRecordedCalls) this.recorded.splice(0, this.recorded.length - this.maxRecordedCalls);
 
     // Before the call runs: the authorisation reads resources (tags, task definitions) as AWS sees them then.
-    await this.callLog?.record({ ...call, account: record.account, method: req.method ?? 'GET', url, headers: req.headers });
+    const logged = await this.callLog?.prepare({ ...call, account: record.account, method: req.method ?? 'GET', url, headers: req.headers });
 
     const finish = (response: SimResponse | null) => {
       record.status = response?.status ?? null;
       if (response) record.errorCode = errorCodeOf(response);
       record.durationMs = Date.now() - started;
+      // A behaviour's AccessDenied is AWS's access decision (STS trust), not an injected fault.
+      if (logged) this.callLog?.write(logged, { refused: record.handledBy.startsWith('behaviour:') && record.errorCode === 'AccessDenied' });
     };
 
     const decision = this.faults.decide(call.service, call.action);

@@ -21,10 +21,16 @@ export function roleOf(call: Pick<LoggedCall, 'principal' | 'account'>, centralA
   return call.principal === 'router' ? 'router' : 'operator';
 }
 
-export async function evaluate(role: KitRole, account: string, policies: PolicyDocument[], a: Authorisation): Promise<Verdict> {
+/**
+ * `resourcePolicy`: the policy of the resource itself where AWS evaluates one with the caller's
+ * (a role's trust policy for sts:AssumeRole: across accounts both must allow; IAM User Guide, "Policy
+ * evaluation logic", cross-account).
+ */
+export async function evaluate(role: KitRole, account: string, policies: PolicyDocument[], a: Authorisation, resourcePolicy?: PolicyDocument): Promise<Verdict> {
   const r = await runSimulation(
     {
       identityPolicies: policies.map((policy, i) => ({ name: `${role}-${i}`, policy: policy as never })),
+      ...(resourcePolicy ? { resourcePolicy } : {}),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: {

@@ -13,7 +13,8 @@ export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
   Action: string | string[];
-  Resource: string | string[];
+  Resource?: string | string[];
+  Principal?: unknown;
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 export interface PolicyDocument {
@@ -31,6 +32,11 @@ const DEPLOY = join(__dirname, '..', '..', 'deploy', 'aws');
 
 const inlinePolicies = (props: Record<string, Json>): PolicyDocument[] =>
   ((props.Policies ?? []) as unknown as { PolicyDocument: PolicyDocument }[]).map((p) => p.PolicyDocument);
+
+/** The member role's trust policy (its resource policy for sts:AssumeRole), for the member stack's context. */
+export function memberTrustPolicy(member: StackContext): PolicyDocument {
+  return new ResolvedTemplate(join(DEPLOY, 'fleetops-member.yaml'), member).properties('MemberRole').AssumeRolePolicyDocument as unknown as PolicyDocument;
+}
 
 export function kitPolicies(ctx: KitContext): Record<KitRole, PolicyDocument[]> {
   const events = new ResolvedTemplate(join(DEPLOY, 'fleetops-events.yaml'), ctx.central);

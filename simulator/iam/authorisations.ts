@@ -198,13 +198,26 @@ export const AUTHORISATIONS: Record<ProductAction, Entry> = {
   'sqs:GetQueueUrl': (c) => [{ action: 'sqs:GetQueueUrl', resource: arn({ ...c, account: str(c.params.QueueOwnerAWSAccountId) || c.account }, 'sqs', str(c.params.QueueName)), context: {} }],
   'sqs:ReceiveMessage': onQueue('sqs:ReceiveMessage'),
   'sqs:ListMessageMoveTasks': (c) => [{ action: 'sqs:ListMessageMoveTasks', resource: str(c.params.SourceArn), context: {} }],
-  // A message move runs with the caller's permissions: it receives from the source and sends to the destination.
-  'sqs:StartMessageMoveTask': (c) => [
-    { action: 'sqs:StartMessageMoveTask', resource: str(c.params.SourceArn), context: {} },
-    ...(str(c.params.DestinationArn) ? [{ action: 'sqs:SendMessage', resource: str(c.params.DestinationArn), context: {} }] : []),
-  ],
+  // A message move runs with the caller's permissions (SQS Developer Guide, "Configure queue permissions
+  // for dead-letter queue redrive"): start, receive, delete and read attributes on the source (the
+  // dead-letter queue), send on the destination; with no DestinationArn, the messages go back to their
+  // original source queues (StartMessageMoveTask, "DestinationArn"): the queues whose redrive policy
+  // names this one.
+  'sqs:StartMessageMoveTask': async (c, l) => {
+    const source = str(c.params.SourceArn);
+    const [, , , region = c.region, account = c.account, name = ''] = source.split(':');
+    const destinations = str(c.params.DestinationArn) ? [str(c.params.DestinationArn)] : await l.deadLetterSources({ account, region }, name);
+    return [
+      ...['sqs:StartMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) => ({ action, resource: source, context: {} })),
+      ...destinations.map((d) => ({ action: 'sqs:SendMessage', resource: d, context: {} })),
+    ];
+  },
   's3:PutObject': (c) => [{ action: 's3:PutObject', resource: `arn:aws:s3:::${str(c.params.Bucket)}/${str(c.params.Key)}`, context: {} }],
-  'sts:AssumeRole': (c) => [{ action: 'sts:AssumeRole', resource: str(c.params.RoleArn), context: {} }],
+  // The role's trust policy decides too (a resource policy); the kit's asks for the external id.
+  'sts:AssumeRole': (c) => {
+    const context: Authorisation['context'] = str(c.params.ExternalId) ? { 'sts:ExternalId': str(c.params.ExternalId) } : {};
+    return [{ action: 'sts:AssumeRole', resource: str(c.params.RoleArn), context }];
+  },
 };
 
 export function isProductAction(key: string): key is ProductAction {

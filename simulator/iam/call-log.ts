@@ -25,6 +25,11 @@ export interface LoggedCall {
   authorisations: Authorisation[];
   /** No entry in the authorisation table: the proof cannot evaluate this call. */
   unmapped?: true;
+  /**
+   * The emulator refused it as AWS would (AccessDenied from a behaviour that decides access, such as
+   * STS's trust policy check): the test expects the refusal, so the proof does not require it allowed.
+   */
+  refused?: true;
 }
 
 /** Signing names that differ from the IAM service prefix. */
@@ -63,23 +68,35 @@ export class CallLog {
     return new CallLog(join(dir, `calls-${process.pid}.jsonl`), motoUrl, log);
   }
 
-  /** Records the call if a fleetops process made it; never fails the call itself. */
-  async record(call: CallToLog): Promise<void> {
+  /**
+   * What AWS authorises for the call if a fleetops process made it, read before the call runs (a
+   * terminated instance keeps its tags, a deleted service does not); never fails the call itself.
+   */
+  async prepare(call: CallToLog): Promise<LoggedCall | undefined> {
     const ua = [call.headers['x-amz-user-agent'], call.headers['user-agent']].filter(Boolean).join(' ');
     const principal = principalOfUserAgent(ua);
     if (!principal) return;
     try {
       const { name, params } = iamCallOf(call);
       const base = { principal, account: call.account, region: call.region, call: name };
-      const entry: LoggedCall = isProductAction(name)
+      return isProductAction(name)
         ? { ...base, authorisations: await AUTHORISATIONS[name]({ params, account: call.account, region: call.region }, this.lookup) }
         : { ...base, authorisations: [], unmapped: true };
-      const line = JSON.stringify(entry);
-      if (seen.has(line)) return;
-      seen.add(line);
-      appendFileSync(this.file, `${line}\n`);
     } catch (err) {
       this.log.warn({ err, action: call.action }, 'IAM call log: could not record a call');
+      return undefined;
+    }
+  }
+
+  /** Appends a prepared call once it has been answered, each distinct call once. */
+  write(entry: LoggedCall, answer: { refused: boolean }): void {
+    const line = JSON.stringify(answer.refused ? { ...entry, refused: true } : entry);
+    if (seen.has(line)) return;
+    seen.add(line);
+    try {
+      appendFileSync(this.file, `${line}\n`);
+    } catch (err) {
+      this.log.warn({ err, call: entry.call }, 'IAM call log: could not write a call');
     }
   }
 

@@ -9,6 +9,7 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTaskDefinitionCommand, ECSClient, ListTagsForResourceCommand } from '@aws-sdk/client-ecs';
+import { GetQueueUrlCommand, ListDeadLetterSourceQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 export interface Where {
   account: string;
@@ -34,6 +35,8 @@ export interface Lookup {
   ecsTags(at: Where, resourceArn: string): Promise<Record<string, string>>;
   taskDefinition(at: Where, taskDefinition: string): Promise<TaskDefinitionRoles | undefined>;
   launchTemplate(at: Where, id: string, name: string): Promise<LaunchTemplateFacts | undefined>;
+  /** The ARNs of the queues whose redrive policy names this dead-letter queue (ListDeadLetterSourceQueues). */
+  deadLetterSources(at: Where, queueName: string): Promise<string[]>;
   destroy(): void;
 }
 
@@ -41,6 +44,7 @@ interface Clients {
   ec2: EC2Client;
   ecs: ECSClient;
   autoscaling: AutoScalingClient;
+  sqs: SQSClient;
 }
 
 function inAccount<C extends { middlewareStack: { add: (...args: never[]) => void } }>(client: C, account: string): C {
@@ -65,7 +69,7 @@ export function motoLookup(motoUrl: string): Lookup {
     let c = clients.get(key);
     if (!c) {
       const common = { region, endpoint: motoUrl, maxAttempts: 1, credentials: { accessKeyId: 'lookup', secretAccessKey: 'lookup' } };
-      c = { ec2: inAccount(new EC2Client(common), account), ecs: inAccount(new ECSClient(common), account), autoscaling: inAccount(new AutoScalingClient(common), account) };
+      c = { ec2: inAccount(new EC2Client(common), account), ecs: inAccount(new ECSClient(common), account), autoscaling: inAccount(new AutoScalingClient(common), account), sqs: inAccount(new SQSClient(common), account) };
       clients.set(key, c);
     }
     return c;
@@ -102,6 +106,15 @@ export function motoLookup(motoUrl: string): Lookup {
       const profile = v.LaunchTemplateData?.IamInstanceProfile;
       const profileName = profile?.Name ?? profile?.Arn?.split('/').pop();
       return { id: v.LaunchTemplateId, ...(profileName ? { instanceRole: `arn:aws:iam::${w.account}:role/${profileName}` } : {}) };
+    },
+    async deadLetterSources(w, queueName) {
+      const url = (await quiet(() => at(w).sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;
+      if (!url) return [];
+      const out = await quiet(() => at(w).sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: url })));
+      return (out?.queueUrls ?? []).flatMap((u) => {
+        const m = /\/(\d{12})\/([^/?]+)$/.exec(u);
+        return m ? [`arn:aws:sqs:${w.region}:${m[1]}:${m[2]}`] : [];
+      });
     },
     destroy() {
       for (const c of clients.values()) for (const client of Object.values(c)) client.destroy();

@@ -1,6 +1,6 @@
 import type { Authorisation } from '../../simulator/iam/authorisations';
 import { evaluate } from '../../scripts/iam/evaluate';
-import { kitPolicies, PROOF_CONTEXT, type PolicyDocument } from '../../scripts/iam/kit-policies';
+import { kitPolicies, memberTrustPolicy, PROOF_CONTEXT, type PolicyDocument } from '../../scripts/iam/kit-policies';
 
 /** The worker role's policies, with the real evaluator: what the kit allows and refuses. */
 const policies = kitPolicies(PROOF_CONTEXT).worker;
@@ -52,4 +52,16 @@ test('tags on create and task roles are allowed, and the evaluator finds them mi
   expect(await result(passTaskRole, without('PassTaskRoles'))).toBe('ImplicitlyDenied');
   // TagResource outside a create (retagging an existing service) stays refused.
   expect(await result({ ...tagOnCreate, context: { 'aws:TagKeys': ['fleetops:canary-of'] } })).toBe('ImplicitlyDenied');
+});
+
+test('the worker assumes a member role only as the role trust policy allows: with the external id, from the worker role', async () => {
+  const member = '222222222222';
+  const roleArn = `arn:aws:iam::${member}:role/fleetops-member`;
+  const trust = (externalId: string) => memberTrustPolicy({ ...PROOF_CONTEXT.member, account: member, parameters: { ...PROOF_CONTEXT.member.parameters, ExternalId: externalId } });
+  const assume = (context: Record<string, string>): Authorisation => ({ action: 'sts:AssumeRole', resource: roleArn, context });
+  expect((await evaluate('worker', account, policies, assume({ 'sts:ExternalId': 'ext-1' }), trust('ext-1'))).result).toBe('Allowed');
+  expect((await evaluate('worker', account, policies, assume({ 'sts:ExternalId': 'other' }), trust('ext-1'))).result).not.toBe('Allowed');
+  expect((await evaluate('worker', account, policies, assume({}), trust('ext-1'))).result).not.toBe('Allowed');
+  // Another principal of the central account (the router's role) is not the one the trust names.
+  expect((await evaluate('router', account, kitPolicies(PROOF_CONTEXT).router, assume({ 'sts:ExternalId': 'ext-1' }), trust('ext-1'))).result).not.toBe('Allowed');
 });
