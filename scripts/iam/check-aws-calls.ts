@@ -34,6 +34,20 @@ export function readCallLog(dir: string): LoggedCall[] {
   return [...new Set(lines)].map((l) => JSON.parse(l) as LoggedCall);
 }
 
+/**
+ * The central stack a router or operator call acts on, by the kit's queue names (`<stack>-events`,
+ * `<stack>-events-dlq`, fleetops-events.yaml). The suite makes a queue pair per test world, as one
+ * deployment of the kit each (test/router/sqs-harness.ts createQueues); the operator of each would
+ * deploy the kit under that stack name. So a call is evaluated against the policies of the stack its
+ * queues belong to: a queue not named as a stack's (or a call spanning two stacks) keeps PROOF_CONTEXT's
+ * stack and is refused, as the kit's roles would refuse it.
+ */
+function stackOfCall(call: LoggedCall): string | undefined {
+  const stacks = new Set(call.authorisations.filter((a) => a.resource.startsWith('arn:aws:sqs:')).map((a) => /^arn:aws:sqs:[^:]*:\d{12}:(.+?)-events(?:-dlq)?$/.exec(a.resource)?.[1]));
+  const [only] = stacks;
+  return stacks.size === 1 ? only : undefined;
+}
+
 /** The member stack as deployed in `account`. */
 const memberIn = (account: string, parameters: Record<string, string> = {}) => ({ ...PROOF_CONTEXT.member, account, parameters: { ...PROOF_CONTEXT.member.parameters, ...parameters } });
 
@@ -53,11 +67,18 @@ function trustFor(a: Authorisation): PolicyDocument | undefined {
 export async function prove(calls: LoggedCall[], opts: { fullRun: boolean } = { fullRun: true }, policies = kitPolicies(PROOF_CONTEXT)): Promise<ProofReport> {
   // The member stack is deployed in each member account: its policies resolve with that account's id.
   const memberPolicies = new Map<string, typeof policies.member>();
-  const policiesOf = (role: KitRole, account: string) => {
-    if (role !== 'member') return policies[role];
-    let p = memberPolicies.get(account);
-    if (!p) memberPolicies.set(account, (p = kitPolicies({ ...PROOF_CONTEXT, member: memberIn(account) }).member));
-    return p;
+  const stackPolicies = new Map<string, typeof policies>();
+  const policiesOf = (role: KitRole, call: LoggedCall) => {
+    if (role === 'member') {
+      let p = memberPolicies.get(call.account);
+      if (!p) memberPolicies.set(call.account, (p = kitPolicies({ ...PROOF_CONTEXT, member: memberIn(call.account) }).member));
+      return p;
+    }
+    const stack = stackOfCall(call);
+    if (!stack || (role !== 'router' && role !== 'operator')) return policies[role];
+    let p = stackPolicies.get(stack);
+    if (!p) stackPolicies.set(stack, (p = kitPolicies({ ...PROOF_CONTEXT, central: { ...PROOF_CONTEXT.central, stackName: stack } })));
+    return p[role];
   };
   const central = PROOF_CONTEXT.central.account;
   const used = new Set<string>();
@@ -77,7 +98,7 @@ export async function prove(calls: LoggedCall[], opts: { fullRun: boolean } = { 
     const role = roleOf(call, central);
     for (const a of call.authorisations) {
       authorisations++;
-      const v = await evaluate(role, call.account, policiesOf(role, call.account), a, trustFor(a));
+      const v = await evaluate(role, call.account, policiesOf(role, call), a, trustFor(a));
       if (v.result !== 'Allowed') denied.add(`${role} ${call.call} -> ${a.action} on ${a.resource} ${JSON.stringify(a.context)}: ${v.result}`);
       for (const sid of v.allowedBy) used.add(`${role}:${sid}`);
     }

@@ -123,12 +123,13 @@ export const AUTHORISATIONS: Record<ProductAction, Entry> = {
     const ltArn = arn(c, 'ec2', `launch-template/${lt?.id ?? '*'}`);
     const tags: Record<string, string> = {};
     for (let i = 1; c.params[`TagSpecification.1.Tag.${i}.Key`] !== undefined; i++) tags[str(c.params[`TagSpecification.1.Tag.${i}.Key`])] = str(c.params[`TagSpecification.1.Tag.${i}.Value`]);
-    const fromLt = { 'ec2:LaunchTemplate': ltArn, 'ec2:IsLaunchTemplateResource': 'true' };
+    const fromLt = { 'ec2:LaunchTemplate': ltArn };
+    const ltTags = resourceTags(lt?.tags ?? {});
     return [
       { action: 'ec2:CreateFleet', resource: arn(c, 'ec2', 'fleet/*'), context: {} },
-      { action: 'ec2:CreateFleet', resource: ltArn, context: {} },
+      { action: 'ec2:CreateFleet', resource: ltArn, context: ltTags },
       { action: 'ec2:RunInstances', resource: arn(c, 'ec2', 'instance/*'), context: { ...fromLt, ...requestTags(tags) } },
-      { action: 'ec2:RunInstances', resource: ltArn, context: fromLt },
+      { action: 'ec2:RunInstances', resource: ltArn, context: { ...fromLt, 'ec2:IsLaunchTemplateResource': 'true', ...ltTags } },
       ...(Object.keys(tags).length ? [{ action: 'ec2:CreateTags', resource: arn(c, 'ec2', 'instance/*'), context: { 'ec2:CreateAction': 'CreateFleet', ...requestTags(tags) } }] : []),
       ...passRoles([lt?.instanceRole], 'ec2.amazonaws.com'),
     ];
@@ -184,7 +185,7 @@ export const AUTHORISATIONS: Record<ProductAction, Entry> = {
     listParam(c.params, 'containerInstances').map((ci) => inCluster(c, 'ecs:DescribeContainerInstances', ecsChild(c, 'container-instance', ci))),
   'ecs:UpdateContainerInstancesState': (c) =>
     listParam(c.params, 'containerInstances').map((ci) => inCluster(c, 'ecs:UpdateContainerInstancesState', ecsChild(c, 'container-instance', ci))),
-  'elasticloadbalancing:ModifyRule': (c) => [{ action: 'elasticloadbalancing:ModifyRule', resource: str(c.params.RuleArn), context: {} }],
+  'elasticloadbalancing:ModifyRule': async (c, l) => [{ action: 'elasticloadbalancing:ModifyRule', resource: str(c.params.RuleArn), context: resourceTags(await l.elbTags(c, str(c.params.RuleArn))) }],
   'elasticloadbalancing:DeregisterTargets': (c) => [{ action: 'elasticloadbalancing:DeregisterTargets', resource: str(c.params.TargetGroupArn), context: {} }],
   'elasticloadbalancing:DescribeRules': () => none('elasticloadbalancing:DescribeRules'),
   'elasticloadbalancing:DescribeTargetGroupAttributes': () => none('elasticloadbalancing:DescribeTargetGroupAttributes'),

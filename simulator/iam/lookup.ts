@@ -7,7 +7,8 @@
  * without it, as AWS would for a resource that is not there.
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeLaunchTemplateVersionsCommand, DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand, DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeTagsCommand as DescribeElbTagsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeTaskDefinitionCommand, ECSClient, ListTagsForResourceCommand } from '@aws-sdk/client-ecs';
 import { GetQueueUrlCommand, ListDeadLetterSourceQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
@@ -26,6 +27,7 @@ export interface LaunchTemplateFacts {
   id: string;
   /** The role of the template's instance profile (a profile and its role share their name, as the console makes them). */
   instanceRole?: string;
+  tags: Record<string, string>;
 }
 
 export interface Lookup {
@@ -37,6 +39,7 @@ export interface Lookup {
   launchTemplate(at: Where, id: string, name: string): Promise<LaunchTemplateFacts | undefined>;
   /** The ARNs of the queues whose redrive policy names this dead-letter queue (ListDeadLetterSourceQueues). */
   deadLetterSources(at: Where, queueName: string): Promise<string[]>;
+  elbTags(at: Where, resourceArn: string): Promise<Record<string, string>>;
   destroy(): void;
 }
 
@@ -45,6 +48,7 @@ interface Clients {
   ecs: ECSClient;
   autoscaling: AutoScalingClient;
   sqs: SQSClient;
+  elbv2: ElasticLoadBalancingV2Client;
 }
 
 function inAccount<C extends { middlewareStack: { add: (...args: never[]) => void } }>(client: C, account: string): C {
@@ -69,7 +73,9 @@ export function motoLookup(motoUrl: string): Lookup {
     let c = clients.get(key);
     if (!c) {
       const common = { region, endpoint: motoUrl, maxAttempts: 1, credentials: { accessKeyId: 'lookup', secretAccessKey: 'lookup' } };
-      c = { ec2: inAccount(new EC2Client(common), account), ecs: inAccount(new ECSClient(common), account), autoscaling: inAccount(new AutoScalingClient(common), account), sqs: inAccount(new SQSClient(common), account) };
+      c = { ec2: inAccount(new EC2Client(common), account), ecs: inAccount(new ECSClient(common), account), autoscaling: inAccount(new AutoScalingClient(common), account), sqs: inAccount(new SQSClient(common), account),
+        elbv2: inAccount(new ElasticLoadBalancingV2Client(common), account),
+      };
       clients.set(key, c);
     }
     return c;
@@ -105,7 +111,13 @@ export function motoLookup(motoUrl: string): Lookup {
       if (!v?.LaunchTemplateId) return undefined;
       const profile = v.LaunchTemplateData?.IamInstanceProfile;
       const profileName = profile?.Name ?? profile?.Arn?.split('/').pop();
-      return { id: v.LaunchTemplateId, ...(profileName ? { instanceRole: `arn:aws:iam::${w.account}:role/${profileName}` } : {}) };
+      const lt = await quiet(() => at(w).ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [v.LaunchTemplateId!] })));
+      const tags = tagMap(lt?.LaunchTemplates?.[0]?.Tags);
+      return { id: v.LaunchTemplateId, tags, ...(profileName ? { instanceRole: `arn:aws:iam::${w.account}:role/${profileName}` } : {}) };
+    },
+    async elbTags(w, arn) {
+      const out = await quiet(() => at(w).elbv2.send(new DescribeElbTagsCommand({ ResourceArns: [arn] })));
+      return tagMap(out?.TagDescriptions?.[0]?.Tags);
     },
     async deadLetterSources(w, queueName) {
       const url = (await quiet(() => at(w).sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))))?.QueueUrl;

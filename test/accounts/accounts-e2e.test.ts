@@ -1,4 +1,3 @@
-import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -137,7 +136,8 @@ beforeAll(async () => {
     ],
   };
   config = parseConfig(doc, 'accounts-e2e');
-  clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
+  // The test's own clients, for seeding and reading back; the product's calls are the worker's and router's processes'.
+  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
   await seedMember('client-a');
   await seedMember('client-b');
 

@@ -1,4 +1,3 @@
-import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ListClustersCommand, CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -124,7 +123,8 @@ it('lets the worker assume the member role the kit made, with its external id on
       'client-a-no-id': { ...base.clusters.demo, region: 'eu-west-1', roleArn: member.MemberRoleArn },
     },
   });
-  const clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
+  // The worker's placement code with the test's clients: its probes (CreateCluster, ListClusters) are not calls fleetops makes.
+  const clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
   try {
     const a = clusters.clientsFor('client-a');
     const made = await awsCall('ecs:CreateCluster', () => a.ecs.send(new CreateClusterCommand({ clusterName: 'client-a' })));

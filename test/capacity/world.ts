@@ -30,6 +30,7 @@ export async function seedCapacityWorld(
 ): Promise<Seeded> {
   await emu.reset();
   const { aws } = emu;
+  // emu.aws seeds; the activities under test get the worker's clients, so the IAM proof records their calls.
   await aws.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
   const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
   if (!image) throw new Error('moto has no images');
@@ -84,5 +85,5 @@ export async function seedCapacityWorld(
       },
     },
   });
-  return { activities: createCapacityActivities({ aws, config }), config, spotFleetRequestId: sfr.SpotFleetRequestId ?? '' };
+  return { activities: createCapacityActivities({ aws: emu.worker, config }), config, spotFleetRequestId: sfr.SpotFleetRequestId ?? '' };
 }

@@ -38,18 +38,43 @@ test('the worker deletes a canary service, and not a service that is not a canar
   expect(await result(deleteService('billing-canary', {}))).toBe('ImplicitlyDenied');
 });
 
-test('the worker modifies only the configured listener rules', async () => {
-  const scoped = kitPolicies({ ...PROOF_CONTEXT, central: { ...PROOF_CONTEXT.central, parameters: { ...PROOF_CONTEXT.central.parameters, ListenerRuleArns: `arn:aws:elasticloadbalancing:us-east-1:${account}:listener-rule/app/web/1/2/3` } } }).worker;
-  const modify = (rule: string): Authorisation => ({ action: 'elasticloadbalancing:ModifyRule', resource: `arn:aws:elasticloadbalancing:us-east-1:${account}:listener-rule/app/${rule}`, context: {} });
-  expect(await result(modify('web/1/2/3'), scoped)).toBe('Allowed');
-  expect(await result(modify('admin/1/2/9'), scoped)).toBe('ImplicitlyDenied');
+test('the worker modifies only the services\' listener rules (tagged fleetops:service)', async () => {
+  const modify = (tags: Record<string, string>): Authorisation => ({
+    action: 'elasticloadbalancing:ModifyRule',
+    resource: `arn:aws:elasticloadbalancing:us-east-1:${account}:listener-rule/app/web/1/2/3`,
+    context: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+  });
+  expect(await result(modify({ 'fleetops:service': 'web' }))).toBe('Allowed');
+  expect(await result(modify({}))).toBe('ImplicitlyDenied');
 });
 
-test('tags on create and task roles are allowed, and the evaluator finds them missing without their statements', async () => {
+test('the worker changes only the pools\' Auto Scaling groups and launches only from the pools\' launch templates (tagged fleetops:pool)', async () => {
+  const asg = (tags: Record<string, string>): Authorisation => ({
+    action: 'autoscaling:SetDesiredCapacity',
+    resource: `arn:aws:autoscaling:us-east-1:${account}:autoScalingGroup:*:autoScalingGroupName/demo-on-demand`,
+    context: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`autoscaling:ResourceTag/${k}`, v])),
+  });
+  expect(await result(asg({ 'fleetops:pool': 'on-demand' }))).toBe('Allowed');
+  expect(await result(asg({ team: 'db' }))).toBe('ImplicitlyDenied');
+  const lt = `arn:aws:ec2:us-east-1:${account}:launch-template/lt-0123456789abcdef0`;
+  const launch = (tags: Record<string, string>): Authorisation => ({
+    action: 'ec2:RunInstances',
+    resource: lt,
+    context: { 'ec2:LaunchTemplate': lt, 'ec2:IsLaunchTemplateResource': 'true', ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])) },
+  });
+  expect(await result(launch({ 'fleetops:pool': 'spot-instant' }))).toBe('Allowed');
+  expect(await result(launch({}))).toBe('ImplicitlyDenied');
+  expect(await result({ action: 'ec2:CreateFleet', resource: lt, context: {} })).toBe('ImplicitlyDenied');
+});
+
+test('tags on create and the listed task roles are allowed, and the evaluator finds them missing without their statements', async () => {
+  const withTaskRoles = kitPolicies({ ...PROOF_CONTEXT, central: { ...PROOF_CONTEXT.central, parameters: { ...PROOF_CONTEXT.central.parameters, TaskRoleArns: `arn:aws:iam::${account}:role/web-task` } } }).worker;
   expect(await result(tagOnCreate)).toBe('Allowed');
-  expect(await result(passTaskRole)).toBe('Allowed');
+  expect(await result(passTaskRole, withTaskRoles)).toBe('Allowed');
+  expect(await result({ ...passTaskRole, resource: `arn:aws:iam::${account}:role/admin` }, withTaskRoles)).toBe('ImplicitlyDenied');
   expect(await result(tagOnCreate, without('FleetopsTagOnCreate'))).toBe('ImplicitlyDenied');
-  expect(await result(passTaskRole, without('PassTaskRoles'))).toBe('ImplicitlyDenied');
+  // No TaskRoleArns (the default): no role passes.
+  expect(await result(passTaskRole)).toBe('ImplicitlyDenied');
   // TagResource outside a create (retagging an existing service) stays refused.
   expect(await result({ ...tagOnCreate, context: { 'aws:TagKeys': ['fleetops:canary-of'] } })).toBe('ImplicitlyDenied');
 });

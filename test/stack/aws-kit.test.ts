@@ -96,7 +96,8 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     const raw = (template.Resources.WorkerRole!.Properties.Policies as { PolicyDocument: { Statement: Json[] } }[])[0]!.PolicyDocument.Statement;
     const conditions = raw.map((st) => (st['Fn::If'] as unknown[] | undefined)?.[0]);
     expect(conditions.slice(-2)).toEqual(['StoresPostmortems', 'HasMemberRoles']);
-    expect(new Set(conditions.slice(0, -2))).toEqual(new Set(['ActsInThisAccount']));
+    // PassesTaskRoles: this account's clusters, and task roles listed.
+    expect(new Set(conditions.slice(0, -2))).toEqual(new Set(['ActsInThisAccount', 'PassesTaskRoles']));
   });
 
   it('admits the member accounts on the default bus, for AWS sources only', () => {

@@ -31,6 +31,13 @@ const CLIENTS: [prefix: string, pkg: string, mod: Record<string, unknown>][] = [
 ];
 
 /** `ecs:UpdateService` for every `new UpdateServiceCommand(` in the given sources, by the client that exports it. */
+/** SQS authorises the batch forms as their single actions (SQS Developer Guide, "Amazon SQS API permissions"). */
+const AUTHORISED_AS: Record<string, string> = {
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibilityBatch': 'sqs:ChangeMessageVisibility',
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+};
+
 export function iamActionsCalledIn(paths: string[]): string[] {
   const actions = new Set<string>();
   for (const file of sources(paths)) {
@@ -39,7 +46,8 @@ export function iamActionsCalledIn(paths: string[]): string[] {
       // A command name several clients export is resolved by which clients the file imports.
       const owners = CLIENTS.filter(([, pkg, mod]) => typeof mod[`${m[1]}Command`] === 'function' && text.includes(`@aws-sdk/${pkg}'`));
       if (owners.length !== 1) throw new Error(`${relative(ROOT, file)}: cannot tell which AWS client ${m[1]}Command belongs to`);
-      actions.add(`${owners[0]![0]}:${m[1]}`);
+      const call = `${owners[0]![0]}:${m[1]}`;
+      actions.add(AUTHORISED_AS[call] ?? call);
     }
   }
   return [...actions].sort();
