@@ -50,10 +50,11 @@ const EXTERNAL_ID = 'fleetops-7f3a';
 async function seedAsg(aws: AwsClients, region: string, cluster: string, asg: string): Promise<void> {
   await aws.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-  const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${cluster}-node`, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${cluster}-node`, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
   await aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: asg,
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 10,

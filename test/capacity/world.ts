@@ -35,7 +35,7 @@ export async function seedCapacityWorld(
   const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
   if (!image) throw new Error('moto has no images');
   const lt = await aws.ec2.send(
-    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'demo-node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }),
+    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'demo-node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'spot-instant' }] }] }),
   );
   const sfr = await aws.ec2.send(
     new RequestSpotFleetCommand({
@@ -51,6 +51,7 @@ export async function seedCapacityWorld(
   await aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: ASG,
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 50,

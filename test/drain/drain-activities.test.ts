@@ -46,10 +46,11 @@ beforeAll(() => {
 /** An ASG `demo-on-demand` with a terminate hook, and one of its instances in Terminating:Wait (the action's token from its EventBridge event). */
 async function terminatingInGroup(): Promise<{ instanceId: string; token: string }> {
   const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
   await emu.aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: 'demo-on-demand',
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 4,
