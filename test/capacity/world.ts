@@ -44,7 +44,10 @@ export async function seedCapacityWorld(
         AllocationStrategy: 'diversified',
         TargetCapacity: 1,
         Type: 'maintain',
-        LaunchSpecifications: [{ ImageId: image, InstanceType: 'm5.large', WeightedCapacity: 1 }],
+        // Tagged as an operator tags a pool's instances: the kit's roles terminate only those (deploy/aws/).
+        LaunchSpecifications: [
+          { ImageId: image, InstanceType: 'm5.large', WeightedCapacity: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'fleetops:pool', Value: 'spot-diversified' }] }] },
+        ],
       },
     }),
   );
