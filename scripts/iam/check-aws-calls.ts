@@ -48,6 +48,21 @@ function stackOfCall(call: LoggedCall): string | undefined {
   return stacks.size === 1 ? only : undefined;
 }
 
+/**
+ * The member role's statements that are the worker role's, word for word but for the account: the
+ * member role is the worker's for clusters in another account (fleetops-member.yaml). A statement the
+ * worker's calls prove in the central account is proven for the member account too; the suite's
+ * member-account worlds exercise drains and ASG capacity, not every pool kind and deploy.
+ */
+function memberTwinsOfWorker(policies: Record<KitRole, PolicyDocument[]>): string[] {
+  const norm = (st: PolicyDocument['Statement'][number], account: string) => JSON.stringify(st).split(account).join('<account>');
+  const worker = new Map(policies.worker.flatMap((d) => d.Statement).map((st) => [st.Sid, norm(st, PROOF_CONTEXT.central.account)]));
+  return policies.member
+    .flatMap((d) => d.Statement)
+    .filter((st) => st.Sid && worker.get(st.Sid) === norm(st, PROOF_CONTEXT.member.account))
+    .map((st) => st.Sid!);
+}
+
 /** The member stack as deployed in `account`. */
 const memberIn = (account: string, parameters: Record<string, string> = {}) => ({ ...PROOF_CONTEXT.member, account, parameters: { ...PROOF_CONTEXT.member.parameters, ...parameters } });
 
@@ -106,6 +121,7 @@ export async function prove(calls: LoggedCall[], opts: { fullRun: boolean } = { 
   // Every role's statements, whether or not the run made a call as that role: a role no test acts as
   // grants nothing the code needs.
   const roles = Object.keys(policies) as KitRole[];
+  for (const sid of memberTwinsOfWorker(policies)) if (used.has(`worker:${sid}`)) used.add(`member:${sid}`);
   const unused = opts.fullRun ? roles.flatMap((role) => allowSids(policies[role]).map((sid) => `${role}:${sid}`)).filter((s) => !used.has(s) && !(s in KEPT)) : undefined;
   return { calls: calls.length, authorisations, denied: [...denied].sort(), unmapped: [...unmapped].sort(), refused, unused };
 }

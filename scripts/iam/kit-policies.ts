@@ -50,8 +50,17 @@ export function kitPolicies(ctx: KitContext): Record<KitRole, PolicyDocument[]> 
 }
 
 /**
- * The parameters the proof evaluates with: the local stack's (stack/up.ts, stack/member-demo.ts,
- * stack/seed.ts), the accounts the test suite acts in.
+ * The parameters the proof evaluates with: what an operator would pass for the suite's world.
+ *  - central: moto's default account, where the suite's worker acts; stack `fleetops` as the local
+ *    stack deploys the kit (stack/events-kit.ts); the postmortem bucket the seed makes (stack/seed.ts).
+ *    The router's and operators' calls are evaluated against the stack their queues are named for
+ *    (scripts/iam/check-aws-calls.ts, stackOfCall): the suite makes one kit-named queue pair per world.
+ *  - MemberRoleArns: the kit's member role name (MemberRoleName's default) in any account, since the
+ *    suite's member accounts vary by test; a role of another name stays refused.
+ *  - TaskRoleArns: none, as the suite's task definitions name no task or execution role (so
+ *    PassTaskRoles is not granted; test/iam/kit-policy.test.ts proves it with a role listed).
+ *  - member: any account other than the central one (each member account's policies resolve with its
+ *    id); its ExternalId is the one each AssumeRole gives (check-aws-calls.ts, trustFor).
  */
 export const PROOF_CONTEXT: KitContext = {
   central: { stackName: 'fleetops', account: '123456789012', region: 'us-east-1', parameters: { PostmortemBucket: 'fleetops-postmortems', MemberRoleArns: 'arn:aws:iam::*:role/fleetops-member' } },
