@@ -255,6 +255,8 @@ async function ensureLaunchTemplate(aws: AwsClients, securityGroupId: string): P
   const created = await aws.ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: DEMO.launchTemplate,
+      // The pools' templates carry fleetops:pool: the kit's roles launch only from those (deploy/aws/).
+      TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: POOL_TAG_POOL, Value: DEMO.pools.ec2Fleet }] }],
       LaunchTemplateData: {
         ImageId: imageId,
         InstanceType: ASG_TYPE,
@@ -519,6 +521,8 @@ async function ensureLoadBalancer(aws: AwsClients, region: string, endpoint: str
       new CreateRuleCommand({
         ListenerArn: listenerArn,
         Priority: 10,
+        // The kit's roles modify only rules tagged fleetops:service (deploy/aws/).
+        Tags: [{ Key: 'fleetops:service', Value: 'web' }],
         Conditions: [{ Field: 'host-header', Values: [DEMO.domain] }],
         Actions: [
           { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: DEMO_OIDC },
