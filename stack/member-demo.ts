@@ -48,6 +48,7 @@ export async function seedMemberDemo(endpoint: string, centralAccount: string, c
         CentralEventBusArn: `arn:aws:events:${centralRegion}:${centralAccount}:event-bus/default`,
         // The local worker runs with the emulator's default credentials: its account is the principal.
         WorkerRoleArn: `arn:aws:iam::${centralAccount}:root`,
+        EcsClusterArns: `arn:aws:ecs:${MEMBER_DEMO.region}:${MEMBER_DEMO.account}:cluster/${MEMBER_DEMO.cluster}`,
         ExternalId: MEMBER_DEMO.externalId,
         MemberRoleName: MEMBER_DEMO.roleName,
       },

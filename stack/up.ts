@@ -208,7 +208,9 @@ async function main(): Promise<void> {
       const cfn = new CloudFormationClient({ region: s.region, endpoint: awsEndpoint, maxAttempts: 3 });
       try {
         const members: Record<string, string> = s.accounts === 2 ? { MemberAccountIds: MEMBER_DEMO.account, MemberRoleArns: memberRoleArn } : {};
-        const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '5', MaxReceiveCount: '3', ...members } });
+        // The worker's ECS actions are allowed in the configured clusters only (EcsClusterArns): the demo's.
+        const clusters = { EcsClusterArns: `arn:aws:ecs:${s.region}:${DEFAULT_ACCOUNT}:cluster/${DEMO.cluster}` };
+        const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '5', MaxReceiveCount: '3', ...clusters, ...members } });
         // The emulator's own form of the queue URLs (CloudFormation answers with the AWS host name).
         const local = (url: string) => new URL(new URL(url).pathname, awsEndpoint).href;
         const queues = {

@@ -56,6 +56,17 @@ function stackOfCall(call: LoggedCall): string | undefined {
 }
 
 /**
+ * The ECS clusters a worker call acts in (its `ecs:cluster` keys), which the kit's EcsClusterArns must
+ * list. Each test world configures its own clusters, and its operator would deploy the kit listing
+ * them: a call is evaluated against the kit deployed with the clusters it acts in, as `stackOfCall`
+ * does for queues. That a cluster not listed is refused is proven in test/iam/kit-policy.test.ts.
+ */
+function clustersOfCall(call: LoggedCall): string | undefined {
+  const clusters = new Set(call.authorisations.map((a) => a.context['ecs:cluster']).filter((c): c is string => typeof c === 'string'));
+  return clusters.size > 0 ? [...clusters].sort().join(',') : undefined;
+}
+
+/**
  * The member role's statements that are the worker role's, word for word but for the account: the
  * member role is the worker's for clusters in another account (fleetops-member.yaml). A statement the
  * worker's calls prove in the central account is proven for the member account too; the suite's
@@ -90,11 +101,19 @@ export async function prove(calls: LoggedCall[], opts: { fullRun: boolean } = { 
   // The member stack is deployed in each member account: its policies resolve with that account's id.
   const memberPolicies = new Map<string, typeof policies.member>();
   const stackPolicies = new Map<string, typeof policies>();
+  const clusterPolicies = new Map<string, typeof policies>();
   const policiesOf = (role: KitRole, call: LoggedCall) => {
+    const clusters = clustersOfCall(call);
     if (role === 'member') {
-      let p = memberPolicies.get(call.account);
-      if (!p) memberPolicies.set(call.account, (p = kitPolicies({ ...PROOF_CONTEXT, member: memberIn(call.account) }).member));
+      const key = `${call.account} ${clusters}`;
+      let p = memberPolicies.get(key);
+      if (!p) memberPolicies.set(key, (p = kitPolicies({ ...PROOF_CONTEXT, member: memberIn(call.account, clusters ? { EcsClusterArns: clusters } : {}) }).member));
       return p;
+    }
+    if (role === 'worker' && clusters) {
+      let p = clusterPolicies.get(clusters);
+      if (!p) clusterPolicies.set(clusters, (p = kitPolicies({ ...PROOF_CONTEXT, central: { ...PROOF_CONTEXT.central, parameters: { ...PROOF_CONTEXT.central.parameters, EcsClusterArns: clusters } } })));
+      return p.worker;
     }
     const stack = stackOfCall(call);
     if (!stack || (role !== 'router' && role !== 'operator')) return policies[role];

@@ -3,9 +3,10 @@ import { evaluate } from '../../scripts/iam/evaluate';
 import { kitPolicies, memberTrustPolicy, PROOF_CONTEXT, type PolicyDocument } from '../../scripts/iam/kit-policies';
 
 /** The worker role's policies, with the real evaluator: what the kit allows and refuses. */
-const policies = kitPolicies(PROOF_CONTEXT).worker;
 const account = PROOF_CONTEXT.central.account;
 const cluster = `arn:aws:ecs:us-east-1:${account}:cluster/demo`;
+// The kit as deployed for a fleetops.yaml whose one cluster in this account is `demo`.
+const policies = kitPolicies({ ...PROOF_CONTEXT, central: { ...PROOF_CONTEXT.central, parameters: { ...PROOF_CONTEXT.central.parameters, EcsClusterArns: cluster } } }).worker;
 const result = async (a: Authorisation, p: PolicyDocument[] = policies) => (await evaluate('worker', account, p, a)).result;
 const without = (sid: string): PolicyDocument[] => policies.map((d) => ({ ...d, Statement: d.Statement.filter((s) => s.Sid !== sid) }));
 
@@ -29,6 +30,21 @@ const passTaskRole: Authorisation = { action: 'iam:PassRole', resource: `arn:aws
 test('the worker terminates a pool instance, and not an instance without the pool tag', async () => {
   expect(await result(terminate({ 'fleetops:pool': 'demo-spot', 'fleetops:cluster': 'demo' }))).toBe('Allowed');
   expect(await result(terminate({ Name: 'database' }))).toBe('ImplicitlyDenied');
+});
+
+test('the worker acts only in the configured ECS clusters (ecs:cluster), and nowhere with no cluster configured', async () => {
+  const update = (clusterName: string): Authorisation => ({
+    action: 'ecs:UpdateService',
+    resource: `arn:aws:ecs:us-east-1:${account}:service/${clusterName}/web`,
+    context: { 'ecs:cluster': `arn:aws:ecs:us-east-1:${account}:cluster/${clusterName}` },
+  });
+  expect(await result(update('demo'))).toBe('Allowed');
+  expect(await result(update('payments'))).toBe('ImplicitlyDenied');
+  expect(await result(deleteService('web-canary', { 'fleetops:canary-of': 'web' }), policies)).toBe('Allowed');
+  const other = deleteService('web-canary', { 'fleetops:canary-of': 'web' });
+  expect(await result({ ...other, resource: other.resource.replace('/demo/', '/payments/'), context: { ...other.context, 'ecs:cluster': `arn:aws:ecs:us-east-1:${account}:cluster/payments` } })).toBe('ImplicitlyDenied');
+  // The template's default (EcsClusterArns empty) allows no cluster at all.
+  expect(await result(update('demo'), kitPolicies(PROOF_CONTEXT).worker)).toBe('ImplicitlyDenied');
 });
 
 test('the worker deletes a canary service, and not a service that is not a canary', async () => {
