@@ -6,13 +6,14 @@ SHELL := /bin/bash
 # CLI and the test server; npm and npx run on that node.
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: help tools up test test-fast typecheck lint jest record-histories release-histories build bench clean
+.PHONY: help tools up test test-fast typecheck lint jest kit record-histories release-histories build bench clean
 
 help:
 	@echo "make up     - run the local stack (Temporal + Web UI, AWS emulator, worker, router, demo); Ctrl-C stops it"
 	@echo "make test   - install tools, typecheck, lint, run the whole test suite"
 	@echo "make test-fast - the unit and workflow tiers only (no AWS emulator, no stack): a quick check while you work"
 	@echo "make build  - compile TypeScript to dist/"
+	@echo "make kit    - regenerate the EventBridge rules of deploy/aws/*.yaml from the event kinds in router/events/"
 	@echo "make bench  - run every benchmark under bench/ (BENCH=<name> for one); figures in artifacts/bench/"
 
 tools:
@@ -32,6 +33,12 @@ lint: tools
 
 jest: tools
 	@npx --no-install jest $(JEST_ARGS)
+
+# The generated parts of the AWS kit's templates (between the "generated from router/events" marker
+# comments): one EventBridge rule per event kind and the queue policies' lists of those rules.
+# test/stack/kit-rules.test.ts fails when the committed templates differ from what this writes.
+kit: tools
+	@npx --no-install tsx scripts/generate-kit-rules.ts
 
 # Everything CI runs. The last step fails if any server the suite started is still running, or if the
 # run (tool install included) changed the git tree: the tree's state is taken before anything runs.

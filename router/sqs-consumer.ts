@@ -1,15 +1,10 @@
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import { isTemporalOutage, TemporalRefusedError, type TemporalUnavailableError } from './dispatch';
-import { deadLetterQueueOf, startDlqMonitor, type DlqMonitor } from './dlq';
-import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from './events/asg-notification';
+import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
+import { DELETE_BATCH, DeleteBatcher } from './sqs-deletes';
+import { messageBody, type QueueFeed } from './sqs-message';
+import { ReceivingPause, sleep } from './sqs-pause';
+import { readQueueSetup, type QueueSetup } from './sqs-queue';
+import { isTemporalOutage } from './temporal-errors';
 
 /**
  * Consumes one queue of the kit (deploy/aws/fleetops-events.yaml), by what feeds it (`feed`):
@@ -23,12 +18,9 @@ import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
  * starts or signals succeeded or were duplicates (or no route wanted it). A message that cannot be
  * parsed ("poison") is left for the queue's redrive policy to move to the dead-letter queue.
  *
- * While Temporal does not answer, or answers but refuses the router rather than an event (an expired
- * API key or certificate, a missing namespace, a search attribute not registered: router/dispatch.ts
- * classifies), the consumer stops receiving: events wait on the queue, their receive counts untouched,
- * instead of ageing into the dead-letter queue (maxReceiveCount receives would take only
- * maxReceiveCount × the visibility timeout). A probe (DescribeNamespace: it needs the credentials and
- * the namespace a start needs) asks every `probeIntervalMs`, doubling to `maxProbeIntervalMs`.
+ * While Temporal does not answer, or refuses the router rather than an event, the consumer stops
+ * receiving, so events wait on the queue instead of ageing into the dead-letter queue
+ * (router/sqs-pause.ts says why and how it probes).
  *
  * The messages already in hand are kept invisible (visibility extended) and retried once the probe
  * passes, not handed back to the queue: a hand-back costs each of them a receive when it comes back,
@@ -44,13 +36,13 @@ import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
  *
  * Throughput: `receivers` long polls run at once, each taking a batch of 10 only when that many
  * places are free under `maxInFlight`, so the queue is drained as fast as Temporal accepts events.
- * Deletes are batched. Every receive sets the visibility timeout itself.
+ * Deletes are batched (router/sqs-deletes.ts). Every receive sets the visibility timeout itself.
  */
 export interface SqsConsumerOptions extends EventPipeline {
   sqs: SQSClient;
   queueUrl: string;
   /** What sends to the queue, and so which format it takes (default `eventbridge`). */
-  feed?: 'eventbridge' | 'asg-notifications';
+  feed?: QueueFeed;
   /**
    * Messages being worked on at once, across receivers (default 40). More only queues inside Temporal:
    * on the bench machine 20, 40 and 100 gave the same throughput, with Temporal calls 3-5 × slower at 100.
@@ -72,25 +64,8 @@ export interface SqsConsumerOptions extends EventPipeline {
   onSettled?: (settled: { messageId: string | undefined; sentAtMs: number; doneAtMs: number; outcome: 'deleted' | 'poison' | 'retry' }) => void;
 }
 
-const RECEIVE_BATCH = 10;
-/** Deletes wait this long for company, so up to 10 go in one DeleteMessageBatch call. */
-const DELETE_LINGER_MS = 20;
-
-interface PendingDelete {
-  receiptHandle: string;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-/** Codes that all mean "no answer": a probe flipping between them is the same outage. */
-const NO_ANSWER = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED']);
-const sameCause = (a: string, b: string | undefined) => a === b || (NO_ANSWER.has(a) && b !== undefined && NO_ANSWER.has(b));
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
+/** A receive takes at most 10 messages (SQS's limit), the size of a delete batch too. */
+const RECEIVE_BATCH = DELETE_BATCH;
 
 export class SqsConsumer {
   private stopping = false;
@@ -101,21 +76,20 @@ export class SqsConsumer {
   private unsettled = 0;
   private waiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
-  private visibilityTimeoutSeconds = 30;
-  private hasRedrivePolicy = false;
-  /** The queue's account (its QueueArn, else its URL): the account of the ASG notifications it carries. */
-  private queueAccount: string | undefined;
-  private pendingDeletes: PendingDelete[] = [];
-  private deleteTimer: NodeJS.Timeout | undefined;
-  /** Set while Temporal does not answer: resolves true when it does again, false when stopping. */
-  private resumed: Promise<boolean> | undefined;
-  private dlqMonitor: DlqMonitor | undefined;
-  /** Wait before the next probe: grows while probes fail and across pauses, back to probeIntervalMs once a message is carried out. */
-  private probeDelayMs: number | undefined;
-  /** The code of the last pause, until a message is carried out: a pause with the same code is the same outage, resumed too early. */
-  private outage: string | undefined;
+  /** Read from the queue on start (router/sqs-queue.ts). */
+  private queue: QueueSetup = { visibilityTimeoutSeconds: 30, hasRedrivePolicy: false, queueAccount: undefined };
+  private readonly deletes: DeleteBatcher;
+  private readonly pause: ReceivingPause;
 
-  constructor(private readonly opts: SqsConsumerOptions) {}
+  constructor(private readonly opts: SqsConsumerOptions) {
+    this.deletes = new DeleteBatcher((Entries) => opts.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: opts.queueUrl, Entries })), opts.metrics);
+    this.pause = new ReceivingPause({
+      ...opts,
+      signal: this.abort.signal,
+      stopping: () => this.stopping,
+      ended: () => this.wake(),
+    });
+  }
 
   get maxInFlight(): number {
     return this.opts.maxInFlight ?? 40;
@@ -126,11 +100,11 @@ export class SqsConsumer {
   }
 
   get paused(): boolean {
-    return this.resumed !== undefined;
+    return this.pause.current !== undefined;
   }
 
   async start(): Promise<void> {
-    await this.readQueueAttributes();
+    this.queue = await readQueueSetup(this.opts);
     this.loops = Array.from({ length: this.receivers }, () => this.receiveLoop());
   }
 
@@ -138,42 +112,15 @@ export class SqsConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.abort.abort();
-    this.dlqMonitor?.stop();
+    this.queue.dlqMonitor?.stop();
     await Promise.all(this.loops);
-    this.flushDeletes();
+    this.deletes.flush();
     while (this.unsettled > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** The dead-letter queue gauges, read now (tests; the monitor reads them every dlqPollMs). */
   async refreshDlqMetrics(): Promise<void> {
-    await this.dlqMonitor?.refresh();
-  }
-
-  private async readQueueAttributes(): Promise<void> {
-    const { log, sqs, queueUrl } = this.opts;
-    try {
-      const res = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy', 'QueueArn'] }));
-      this.visibilityTimeoutSeconds = this.opts.visibilityTimeoutSeconds ?? Number(res.Attributes?.VisibilityTimeout ?? 30);
-      this.hasRedrivePolicy = Boolean(res.Attributes?.RedrivePolicy);
-      this.queueAccount = accountOfQueue(res.Attributes?.QueueArn ?? '');
-    } catch (err) {
-      log.warn({ err: String(err) }, 'cannot read queue attributes; assuming a 30 s visibility timeout and no redrive policy');
-      this.visibilityTimeoutSeconds = this.opts.visibilityTimeoutSeconds ?? 30;
-    }
-    this.queueAccount ??= accountOfQueue(queueUrl);
-    if (this.opts.feed === 'asg-notifications' && !this.queueAccount) log.warn({ queueUrl }, "cannot tell the lifecycle queue's account: its notifications are refused as invalid");
-    if (!this.hasRedrivePolicy) {
-      log.warn({ queueUrl }, 'the queue has no redrive policy: poison messages stay on it until they expire');
-      return;
-    }
-    const dlqPollMs = this.opts.dlqPollMs ?? 30_000;
-    if (dlqPollMs <= 0) return;
-    try {
-      const dlq = await deadLetterQueueOf(sqs, queueUrl);
-      if (dlq) this.dlqMonitor = startDlqMonitor({ sqs, dlqUrl: dlq.url, metrics: this.opts.metrics, log, intervalMs: dlqPollMs });
-    } catch (err) {
-      log.warn({ err: String(err) }, 'cannot find the dead-letter queue; its metrics stay unset');
-    }
+    await this.queue.dlqMonitor?.refresh();
   }
 
   private wake(): void {
@@ -185,8 +132,9 @@ export class SqsConsumer {
     // After a full batch the queue probably holds more: no wait until a batch comes back short.
     let waitSeconds = 0;
     while (!this.stopping) {
-      if (this.resumed) {
-        await this.resumed;
+      const paused = this.pause.current;
+      if (paused) {
+        await paused;
         continue;
       }
       const batch = Math.min(RECEIVE_BATCH, this.maxInFlight);
@@ -203,7 +151,7 @@ export class SqsConsumer {
             QueueUrl: this.opts.queueUrl,
             MaxNumberOfMessages: batch,
             WaitTimeSeconds: waitSeconds,
-            VisibilityTimeout: this.visibilityTimeoutSeconds,
+            VisibilityTimeout: this.queue.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
           }),
           { abortSignal: this.abort.signal },
@@ -256,27 +204,9 @@ export class SqsConsumer {
     this.opts.onSettled?.({ messageId: message.MessageId, sentAtMs, doneAtMs, outcome });
   }
 
-  /** The message body as an EventBridge envelope (or a batch of them), or the reason it is poison (including the wrong format for this queue). */
-  private parse(message: Message): { ok: true; body: unknown } | { ok: false; error: string; reason: 'json' | 'validation' } {
-    let body: unknown;
-    try {
-      body = JSON.parse(message.Body ?? '');
-    } catch (err) {
-      return { ok: false, error: `body: not valid JSON (${(err as Error).message.slice(0, 200)})`, reason: 'json' };
-    }
-    if ((this.opts.feed ?? 'eventbridge') === 'eventbridge') {
-      if (isAsgNotification(body)) return { ok: false, error: 'an Auto Scaling notification is not from EventBridge: this queue takes EventBridge events only (a lifecycle hook notifies the lifecycle queue)', reason: 'validation' };
-      return { ok: true, body };
-    }
-    if (!isAsgNotification(body)) return { ok: false, error: 'not an Auto Scaling notification: the lifecycle queue takes the notifications of lifecycle hooks only', reason: 'validation' };
-    if (!this.queueAccount) return { ok: false, error: "Auto Scaling notification: the lifecycle queue's account is unknown", reason: 'validation' };
-    const converted = asgNotificationToEnvelope(body, { account: this.queueAccount, region: this.opts.config.aws.region });
-    return converted.ok ? { ok: true, body: converted.envelope } : { ok: false, error: `Auto Scaling notification: ${converted.error}`, reason: 'validation' };
-  }
-
   private async handle(message: Message, carriedOut: () => void): Promise<'deleted' | 'poison' | 'retry'> {
     const { log, metrics } = this.opts;
-    const parsed = this.parse(message);
+    const parsed = messageBody(message, this.opts.feed ?? 'eventbridge', { queueAccount: this.queue.queueAccount, region: this.opts.config.aws.region });
     const validated = parsed.ok ? validateBody(this.opts, parsed.body) : parsed;
     if (!validated.ok) {
       await this.poison(message, validated.error, parsed.ok ? 'validation' : parsed.reason);
@@ -289,19 +219,18 @@ export class SqsConsumer {
         try {
           const results = await dispatchAll(this.opts, validated.routed, 'sqs');
           log.debug({ messageId: message.MessageId, results }, 'message carried out');
-          this.outage = undefined;
-          this.probeDelayMs = undefined;
+          this.pause.carriedOut();
           break;
         } catch (err) {
           // Not this event's fault: hold the message (still invisible) and stop receiving until calls succeed.
           if (!isTemporalOutage(err)) throw err;
-          if (!(await this.untilTemporalAnswers(err))) {
+          if (!(await this.pause.until(err))) {
             await this.handBack(message);
             throw err;
           }
         }
       }
-      const deleted = this.deleteMessage(message.ReceiptHandle as string);
+      const deleted = this.deletes.delete(message.ReceiptHandle as string);
       carriedOut();
       await deleted;
       metrics.sqsMessages.inc({ outcome: 'deleted' });
@@ -316,50 +245,6 @@ export class SqsConsumer {
     }
   }
 
-  /** Pauses receiving until a probe of Temporal succeeds; false when the consumer stops first. */
-  private untilTemporalAnswers(why: TemporalUnavailableError | TemporalRefusedError): Promise<boolean> {
-    if (this.stopping) return Promise.resolve(false);
-    this.resumed ??= (async () => {
-      const { log, metrics, dispatcher } = this.opts;
-      const first = this.opts.probeIntervalMs ?? 1_000;
-      const max = Math.max(first, this.opts.maxProbeIntervalMs ?? 5_000);
-      metrics.sqsReceivingPaused.set(1);
-      // The same cause again before any message went through is the same outage: counted and logged once.
-      const again = sameCause(why.code, this.outage);
-      this.outage = why.code;
-      if (!again) metrics.sqsReceivingPauses.inc({ code: why.code });
-      const refused = why instanceof TemporalRefusedError;
-      const line = refused
-        ? `Temporal refuses the router (${why.code}): SQS receiving paused, events wait on the queue`
-        : 'Temporal unavailable: SQS receiving paused, events wait on the queue';
-      if (again) log.debug({ code: why.code, err: why.message }, `${line} (again)`);
-      else log.warn({ code: why.code, err: why.message }, line);
-      const since = Date.now();
-      let answered = false;
-      while (!this.stopping && !answered) {
-        this.probeDelayMs ??= first;
-        await sleep(this.probeDelayMs, this.abort.signal);
-        if (this.stopping) break;
-        const probe = await dispatcher.probe(2_000);
-        answered = probe.ok;
-        if (probe.ok) break;
-        this.probeDelayMs = Math.min(max, this.probeDelayMs * 2);
-        if (!sameCause(probe.code, this.outage)) {
-          // Still paused, for another reason now (the key was rotated, the namespace is still missing): say so.
-          this.outage = probe.code;
-          metrics.sqsReceivingPauses.inc({ code: probe.code });
-          log.warn({ code: probe.code, err: probe.error }, `Temporal still refuses the router, now ${probe.code}: SQS receiving stays paused`);
-        }
-      }
-      metrics.sqsReceivingPaused.set(0);
-      this.resumed = undefined;
-      if (answered) (again ? log.debug.bind(log) : log.info.bind(log))({ code: why.code, pausedMs: Date.now() - since }, 'Temporal answers again: SQS receiving resumed');
-      this.wake();
-      return answered;
-    })();
-    return this.resumed;
-  }
-
   /** A held message, back to the queue now (the consumer stops while paused): not deleted, and no wait for its visibility timeout. */
   private async handBack(message: Message): Promise<void> {
     try {
@@ -369,46 +254,9 @@ export class SqsConsumer {
     }
   }
 
-  private deleteMessage(receiptHandle: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pendingDeletes.push({ receiptHandle, resolve, reject });
-      if (this.pendingDeletes.length >= RECEIVE_BATCH) this.flushDeletes();
-      else this.deleteTimer ??= setTimeout(() => this.flushDeletes(), DELETE_LINGER_MS);
-    });
-  }
-
-  private flushDeletes(): void {
-    clearTimeout(this.deleteTimer);
-    this.deleteTimer = undefined;
-    while (this.pendingDeletes.length > 0) {
-      const batch = this.pendingDeletes.splice(0, RECEIVE_BATCH);
-      const started = performance.now();
-      this.opts.sqs
-        .send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.opts.queueUrl,
-            Entries: batch.map((d, i) => ({ Id: String(i), ReceiptHandle: d.receiptHandle })),
-          }),
-        )
-        .then((res) => {
-          this.opts.metrics.sqsCall.observe({ operation: 'DeleteMessageBatch', outcome: res.Failed?.length ? 'partial' : 'ok' }, (performance.now() - started) / 1000);
-          const failed = new Map((res.Failed ?? []).map((f) => [f.Id, f]));
-          batch.forEach((d, i) => {
-            const f = failed.get(String(i));
-            if (f) d.reject(new Error(`delete failed: ${f.Code}: ${f.Message ?? ''}`));
-            else d.resolve();
-          });
-        })
-        .catch((err: unknown) => {
-          this.opts.metrics.sqsCall.observe({ operation: 'DeleteMessageBatch', outcome: 'error' }, (performance.now() - started) / 1000);
-          for (const d of batch) d.reject(err instanceof Error ? err : new Error(String(err)));
-        });
-    }
-  }
-
   /** While a message is in hand (a slow start, Temporal down), keep it invisible so nobody else takes it and its receive count stays. */
   private extendVisibilityWhileHeld(message: Message): NodeJS.Timeout {
-    const everyMs = Math.max(500, (this.visibilityTimeoutSeconds * 1000) / 2);
+    const everyMs = Math.max(500, (this.queue.visibilityTimeoutSeconds * 1000) / 2);
     return setInterval(() => {
       this.opts.metrics.sqsVisibilityExtensions.inc();
       this.opts.sqs
@@ -416,7 +264,7 @@ export class SqsConsumer {
           new ChangeMessageVisibilityCommand({
             QueueUrl: this.opts.queueUrl,
             ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: this.visibilityTimeoutSeconds,
+            VisibilityTimeout: this.queue.visibilityTimeoutSeconds,
           }),
         )
         .catch((err: unknown) => this.opts.log.warn({ messageId: message.MessageId, err: String(err) }, 'visibility extension failed'));
@@ -435,7 +283,7 @@ export class SqsConsumer {
       this.opts.metrics.sqsMessages.inc({ outcome: 'poison' });
       this.opts.log.error({ messageId: message.MessageId, error }, 'poison message left for the dead-letter queue');
     }
-    if (!this.hasRedrivePolicy) return;
+    if (!this.queue.hasRedrivePolicy) return;
     try {
       await this.opts.sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),

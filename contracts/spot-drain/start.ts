@@ -22,7 +22,7 @@ export interface DrainStartContext {
  * Start options of the spot drain, for every starter (router, tests, and whoever else starts one), so
  * id, task queue, search attributes, summary and reuse policy are the same whoever starts it. Spread
  * into `client.workflow.signalWithStart(workflowType, { ...drainStartOptions(...), signal: drainEventSignal, ... })`
- * (the signal is contracts/spot-drain/messages.ts's `drainEventSignal`); router/routes.ts builds its
+ * (the signal is contracts/spot-drain/messages.ts's `drainEventSignal`); router/routing/drain.ts builds its
  * target from it.
  */
 export function drainStartOptions(input: SpotDrainInput, ctx: DrainStartContext) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineEventKind } from './envelope';
+import { ecsRoute } from '../routing/ecs';
+import { defineEventKind } from './kind';
 
 /** `aws.ecs` / `ECS Deployment State Change`: IN_PROGRESS, COMPLETED, FAILED of a service deployment. */
 export const ecsDeploymentStateChange = defineEventKind({
@@ -13,4 +14,6 @@ export const ecsDeploymentStateChange = defineEventKind({
     updatedAt: z.string().max(64).optional(),
     reason: z.string().max(4096).optional(),
   }),
+  rule: { id: 'EcsDeploymentStateChangeRule', does: 'the running canary deploy', bus: 'default' },
+  route: (event, config) => ecsRoute(event, config, { detailType: 'ECS Deployment State Change', deploymentId: event.detail.deploymentId }),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineEventKind } from './envelope';
+import { ecsRoute } from '../routing/ecs';
+import { defineEventKind } from './kind';
 
 /** `aws.ecs` / `ECS Service Action`: steady state, placement failures, impaired task starts, ... */
 export const ecsServiceAction = defineEventKind({
@@ -13,4 +14,6 @@ export const ecsServiceAction = defineEventKind({
     createdAt: z.string().max(64).optional(),
     reason: z.string().max(4096).optional(),
   }),
+  rule: { id: 'EcsServiceActionRule', does: 'the running canary deploy', bus: 'default' },
+  route: (event, config) => ecsRoute(event, config, { detailType: 'ECS Service Action' }),
 });

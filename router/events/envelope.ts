@@ -21,24 +21,5 @@ export const envelopeSchema = z.looseObject({
 
 export type EventEnvelope = z.infer<typeof envelopeSchema>;
 
-/** One event kind: which envelopes it claims and how its `detail` is validated. */
-export interface EventKindDefinition<K extends string, D> {
-  kind: K;
-  source: string;
-  /** The detail-type, or several that share one meaning (and one EventBridge rule). */
-  detailType: string | readonly string[];
-  /**
-   * Claims only envelopes whose raw detail passes this, before the detail is validated: a kind that
-   * shares a detail-type with another (a test notification beside the lifecycle action) comes first
-   * in EVENT_KINDS with a `when`.
-   */
-  when?: (detail: Record<string, unknown>) => boolean;
-  detail: z.ZodType<D>;
-}
-
 export const detailTypesOf = (def: { detailType: string | readonly string[] }): readonly string[] =>
   typeof def.detailType === 'string' ? [def.detailType] : def.detailType;
-
-export function defineEventKind<K extends string, D>(def: EventKindDefinition<K, D>): EventKindDefinition<K, D> {
-  return def;
-}

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { INCIDENT_SEVERITIES } from '../../common/incident/severity';
-import { defineEventKind } from './envelope';
+import { declaredIncidentWorkflowId } from '../../common/workflow-ids';
+import { incidentStartOptions } from '../../contracts/incident/start';
+import { dryRunOf, shortIdOf, targetOf } from '../routing/decision';
+import { defineEventKind } from './kind';
 
 /** `fleetops` / `Incident Declared`: a person (or a tool acting for one) opens an incident. */
 export const incidentDeclared = defineEventKind({
@@ -17,4 +20,23 @@ export const incidentDeclared = defineEventKind({
       dryRun: z.boolean().optional(),
     })
     .strict(),
+  rule: { id: 'IncidentDeclaredRule', does: 'incident', bus: 'commands' },
+  route: ({ envelope, detail: d }, _config, opts) => {
+    const start = incidentStartOptions(
+      declaredIncidentWorkflowId(d.title, shortIdOf(envelope.id)),
+      {
+        title: d.title,
+        severity: d.severity,
+        ...(d.summary ? { summary: d.summary } : {}),
+        source: { kind: 'event', eventId: envelope.id, ...(d.declaredBy ? { by: d.declaredBy } : {}) },
+        ...(d.onCall ? { onCall: d.onCall } : {}),
+        ...dryRunOf(opts, d.dryRun),
+      },
+      {
+        // The id is per event: a closed incident must not be reopened by a late redelivery.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      },
+    );
+    return { action: 'start', ...targetOf(start) };
+  },
 });

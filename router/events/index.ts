@@ -4,7 +4,8 @@ import { alarmStateChange } from './alarm-state-change';
 import { deployRequested } from './deploy-requested';
 import { ecsDeploymentStateChange } from './ecs-deployment-state-change';
 import { ecsServiceAction } from './ecs-service-action';
-import { detailTypesOf, envelopeSchema, type EventEnvelope, type EventKindDefinition } from './envelope';
+import { detailTypesOf, envelopeSchema, type EventEnvelope } from './envelope';
+import type { EventKindDefinition } from './kind';
 import { healthEvent } from './health-event';
 import { incidentDeclared } from './incident-declared';
 import { instanceStateChange } from './instance-state-change';
@@ -15,8 +16,10 @@ import { rebalanceRecommendation } from './rebalance-recommendation';
 import { spotInterruptionWarning } from './spot-interruption-warning';
 
 /**
- * Every event kind the router understands; anything else is `unknown` and ends `ignored`. Where two
- * kinds share a source and detail-type, the first whose `when` accepts the detail claims the event.
+ * Every event kind the router understands (each file defines a kind whole: parser, route, EventBridge
+ * rule); anything else is `unknown` and ends `ignored`. Where two kinds share a source and
+ * detail-type, the first whose `when` accepts the detail claims the event. The order is also the
+ * order of the rules in the kit's templates (`make kit`).
  */
 export const EVENT_KINDS = [
   spotInterruptionWarning,

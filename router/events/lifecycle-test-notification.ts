@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineEventKind } from './envelope';
+import { ignore } from '../routing/decision';
+import { defineEventKind } from './kind';
 
 /**
  * The test message Auto Scaling sends when a lifecycle hook is created ("PutLifecycleHook",
@@ -16,4 +17,6 @@ export const lifecycleTestNotification = defineEventKind({
   detailType: ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
   when: (detail) => detail.LifecycleTransition === TEST_NOTIFICATION || detail.Event === TEST_NOTIFICATION,
   detail: z.looseObject({ AutoScalingGroupName: z.string().max(255).optional() }),
+  rule: { sharedWith: ['lifecycle-launch', 'lifecycle-terminate'] },
+  route: ({ detail }) => ignore(`autoscaling:TEST_NOTIFICATION for ${detail.AutoScalingGroupName ?? 'a lifecycle hook'} (sent when a hook is created)`),
 });

@@ -12,7 +12,7 @@ import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue
 import { createWorker } from '../harness/workers';
 
 /**
- * The drain events that EC2 state changes and AWS Health scheduled changes bring (router/routes.ts):
+ * The drain events that EC2 state changes and AWS Health scheduled changes bring (router/events/instance-state-change.ts, health-event.ts):
  * `instance-stopping` drains on the warning deadline, `scheduled-change` replaces first and drains
  * before the change's start, `instance-gone` closes a drain that is still running. The drain itself is
  * lane 14's; these cases cover only what the new event kinds change.
