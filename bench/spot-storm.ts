@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits,worker-kill]
  *
- * For each N and scenario, on a fresh local stack (stack/up.ts started by test/e2e/stack-harness.ts:
+ * For each N and scenario, on a fresh local stack (stack/up.ts started by testkit/local-stack.ts:
  * scratch run directory, free ports):
  *  - N extra container instances join cluster `demo`, one `web` service task each, plus spare
  *    instances for the moved tasks; the simulator's ECS scheduler moves service tasks 2 s after DRAINING;
@@ -37,8 +37,8 @@ import { INTERRUPTION_WARNING_MS } from '../common/interruption';
 import { drainWorkflowId } from '../common/workflow-ids';
 import { createSimControl, type SimControl } from '../simulator/control-client';
 import { ROOT } from '../stack/settings';
-import { startLocalStack } from '../test/e2e/stack-harness';
-import { until } from '../test/harness/poll';
+import { startLocalStack } from '../testkit/local-stack';
+import { until } from '../testkit/poll';
 import type { SpotDrainResult } from '../contracts/spot-drain/messages';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { defaultPayloadConverter } from '@temporalio/common';

@@ -14,8 +14,9 @@ import { addContainerInstances } from '../harness/container-instances';
 import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
 import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * Activities acting on clusters in other accounts and regions (activities/aws/cluster-clients.ts):
