@@ -36,15 +36,20 @@ jest: tools
 # Everything CI runs. The last step fails if any server the suite started is still running, or if the
 # run (tool install included) changed the git tree: the tree's state is taken before anything runs.
 # The suite also needs Debian's chromium for the Web UI browser test (test/ui/).
+# The IAM proof (scripts/iam/check-aws-calls.ts) reads the product's AWS calls the simulators logged
+# in this run's directory (FLEETOPS_AWS_CALL_LOG_DIR, simulator/iam/call-log.ts).
+# With JEST_ARGS (part of the suite) it skips its unused-statement check: the rest may use them.
 test:
 	@start=$$(date +%s); export FLEETOPS_TEST_RUN_ID=$$start-$$$$; \
 	export FLEETOPS_TREE_BEFORE=$$(mktemp); ./scripts/tree-state.sh >"$$FLEETOPS_TREE_BEFORE"; \
+	export FLEETOPS_AWS_CALL_LOG_DIR=$$(mktemp -d -t fleetops-aws-calls-$$FLEETOPS_TEST_RUN_ID.XXXX); \
 	./scripts/install-tools.sh nodejs node temporal test-server moto chromium && \
 	npx --no-install tsc -p tsconfig.json --noEmit && \
 	npx --no-install eslint --max-warnings 0 . && \
-	npx --no-install jest --ci $(JEST_ARGS); rc=$$?; \
+	npx --no-install jest --ci $(JEST_ARGS) && \
+	JEST_ARGS="$(JEST_ARGS)" npx --no-install tsx scripts/iam/check-aws-calls.ts "$$FLEETOPS_AWS_CALL_LOG_DIR"; rc=$$?; \
 	./scripts/check-no-leftovers.sh || rc=1; \
-	rm -f "$$FLEETOPS_TREE_BEFORE"; \
+	rm -rf "$$FLEETOPS_TREE_BEFORE" "$$FLEETOPS_AWS_CALL_LOG_DIR"; \
 	echo "make test: $$(( $$(date +%s) - start )) s, exit $$rc"; exit $$rc
 
 # The unit and workflow tiers (test/harness/tiers.js; docs/contributing.md, "Tests"): pure functions,

@@ -20,6 +20,7 @@
  * SIGTERM/SIGINT: stop receiving, finish in-flight requests and messages, exit 0 — within 10 s; what
  * is still unfinished then was not deleted from the queue and is redelivered.
  */
+import { AWS_APP_IDS } from '../common/aws-app-ids';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger } from '../common/logger';
 import { describeTarget, explainConnectError, lazyClientConnection, resolveProcessTarget } from '../common/temporal-connection';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   // resumes receiving, and /readyz turns 200, that soon after an outage.
   const connection = lazyClientConnection(target, { channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 } });
   const endpoint = process.env.FLEETOPS_AWS_ENDPOINT ?? config.aws.endpoint;
-  const sqsClient = queueUrl ? new SQSClient({ region: config.aws.region, ...(endpoint ? { endpoint } : {}) }) : undefined;
+  const sqsClient = queueUrl ? new SQSClient({ region: config.aws.region, ...(endpoint ? { endpoint } : {}), userAgentAppId: AWS_APP_IDS.router }) : undefined;
   const router = createRouter({
     config,
     connection,

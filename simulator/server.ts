@@ -23,6 +23,7 @@ import { createLogger, type Logger } from '../common/logger';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from './behaviour';
 import { createEventPublisher, DEFAULT_ACCOUNT } from './events';
 import { BEHAVIOURS } from './behaviours';
+import { CallLog } from './iam/call-log';
 import { FaultRules, RateLimiter, faultRuleInputSchema, globMatches, rateLimitInputSchema } from './faults';
 import { awsErrorResponse, canonicalService, defaultServerErrorCode, identifyCall, throttlingError, type SimResponse, type WireProtocol } from './protocol';
 
@@ -131,12 +132,15 @@ export class Simulator {
   private readonly ticksRunning = new Map<string, Promise<void>>();
   private recorded: RecordedCall[] = [];
   private seq = 0;
+  /** The product's calls for the IAM proof, when FLEETOPS_AWS_CALL_LOG_DIR is set (simulator/iam/call-log.ts). */
+  private readonly callLog: CallLog | undefined;
 
   constructor(private readonly opts: SimulatorOptions) {
     this.motoUrl = new URL(opts.motoUrl);
     this.log = opts.log ?? createLogger('simulator');
     this.maxRecordedCalls = opts.maxRecordedCalls ?? 10_000;
     this.faults = new FaultRules(opts.random);
+    this.callLog = CallLog.fromEnv(opts.motoUrl, this.log);
     this.behaviours = (opts.behaviours ?? BEHAVIOURS).map((f) => f());
     for (const b of this.behaviours) {
       if (!/^[a-z0-9-]+$/.test(b.name) || BUILTIN_ROUTES.has(b.name)) throw new Error(`behaviour name '${b.name}' is not allowed`);
@@ -197,6 +201,7 @@ export class Simulator {
       this.server.closeAllConnections();
     });
     this.agent.destroy();
+    this.callLog?.close();
     for (const c of this.clientsByRegion.values()) c.destroy();
     this.clientsByRegion.clear();
   }
@@ -281,10 +286,15 @@ export class Simulator {
     this.recorded.push(record);
     if (this.recorded.length > this.maxRecordedCalls) this.recorded.splice(0, this.recorded.length - this.maxRecordedCalls);
 
+    // Before the call runs: the authorisation reads resources (tags, task definitions) as AWS sees them then.
+    const logged = await this.callLog?.prepare({ ...call, account: record.account, method: req.method ?? 'GET', url, headers: req.headers });
+
     const finish = (response: SimResponse | null) => {
       record.status = response?.status ?? null;
       if (response) record.errorCode = errorCodeOf(response);
       record.durationMs = Date.now() - started;
+      // A behaviour's AccessDenied is AWS's access decision (STS trust), not an injected fault.
+      if (logged) this.callLog?.write(logged, { refused: record.handledBy.startsWith('behaviour:') && record.errorCode === 'AccessDenied' });
     };
 
     const decision = this.faults.decide(call.service, call.action);

@@ -60,10 +60,11 @@ export async function seedMemberDemo(endpoint: string, centralAccount: string, c
   try {
     await aws.ecs.send(new CreateClusterCommand({ clusterName: MEMBER_DEMO.cluster }));
     const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-    const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: MEMBER_DEMO.launchTemplate, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+    const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: MEMBER_DEMO.launchTemplate, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
     await aws.autoscaling.send(
       new CreateAutoScalingGroupCommand({
         AutoScalingGroupName: MEMBER_DEMO.autoScalingGroup,
+        Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
         LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
         MinSize: 0,
         MaxSize: 10,

@@ -30,11 +30,12 @@ export async function seedCapacityWorld(
 ): Promise<Seeded> {
   await emu.reset();
   const { aws } = emu;
+  // emu.aws seeds; the activities under test get the worker's clients, so the IAM proof records their calls.
   await aws.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
   const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
   if (!image) throw new Error('moto has no images');
   const lt = await aws.ec2.send(
-    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'demo-node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }),
+    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'demo-node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'spot-instant' }] }] }),
   );
   const sfr = await aws.ec2.send(
     new RequestSpotFleetCommand({
@@ -43,13 +44,17 @@ export async function seedCapacityWorld(
         AllocationStrategy: 'diversified',
         TargetCapacity: 1,
         Type: 'maintain',
-        LaunchSpecifications: [{ ImageId: image, InstanceType: 'm5.large', WeightedCapacity: 1 }],
+        // Tagged as an operator tags a pool's instances: the kit's roles terminate only those (deploy/aws/).
+        LaunchSpecifications: [
+          { ImageId: image, InstanceType: 'm5.large', WeightedCapacity: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'fleetops:pool', Value: 'spot-diversified' }] }] },
+        ],
       },
     }),
   );
   await aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: ASG,
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 50,
@@ -84,5 +89,5 @@ export async function seedCapacityWorld(
       },
     },
   });
-  return { activities: createCapacityActivities({ aws, config }), config, spotFleetRequestId: sfr.SpotFleetRequestId ?? '' };
+  return { activities: createCapacityActivities({ aws: emu.worker, config }), config, spotFleetRequestId: sfr.SpotFleetRequestId ?? '' };
 }

@@ -1,4 +1,5 @@
 import { createAwsClients, type AwsClients } from '../activities/aws/clients';
+import { AWS_APP_IDS } from '../common/aws-app-ids';
 import { createLogger } from '../common/logger';
 import type { BehaviourFactory } from '../simulator/behaviour';
 import { createSimControl, type SimControl } from '../simulator/control-client';
@@ -22,8 +23,13 @@ export interface Emulator {
   endpoint: string;
   region: 'us-east-1';
   motoUrl: string;
-  /** SDK clients pointed at the simulator. */
+  /** SDK clients pointed at the simulator, for the test's own seeding and reading. */
   aws: AwsClients;
+  /**
+   * The worker's clients (app id fleetops-worker), for the product code under test: the simulator
+   * records their calls as the worker's, for the IAM proof (scripts/iam/check-aws-calls.ts).
+   */
+  worker: AwsClients;
   /** Control client for the simulator (faults, rate limits, call record, behaviour routes). */
   sim: SimControl;
   /** The in-process simulator itself, for tests of the simulator. */
@@ -63,6 +69,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     });
     const { url } = await simulator.listen(0);
     const aws = createAwsClients({ region: 'us-east-1', endpoint: url });
+    const worker = createAwsClients({ region: 'us-east-1', endpoint: url, appId: AWS_APP_IDS.worker });
     const sim = createSimControl(url);
     const sm = simulator;
     let stopped = false;
@@ -71,6 +78,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       region: 'us-east-1',
       motoUrl: moto.url,
       aws,
+      worker,
       sim,
       simulator: sm,
       motoStartMs: moto.startMs,
@@ -79,6 +87,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         if (stopped) return;
         stopped = true;
         aws.destroy();
+        worker.destroy();
         await sm.close();
         await moto.stop();
       },

@@ -19,6 +19,7 @@ import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
+import { AWS_APP_IDS } from '../common/aws-app-ids';
 import { createClusterClients } from '../activities/aws/cluster-clients';
 import { createLogger } from '../common/logger';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
@@ -55,9 +56,9 @@ async function main(): Promise<void> {
     },
   });
 
-  const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
+  const aws = createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts, appId: AWS_APP_IDS.worker });
   // Clusters in other regions or accounts get their own clients (an assumed role's credentials, cached and refreshed).
-  const clusterClients = createClusterClients(config, aws, { endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts });
+  const clusterClients = createClusterClients(config, aws, { endpoint: config.aws.endpoint, sdkMaxAttempts: config.aws.sdkMaxAttempts, appId: AWS_APP_IDS.worker });
   // Activities that query visibility or start workflows (the deploy's incident freeze, incidents
   // opened by automations) and the domain gauges share one client.
   const client = new Client({ connection: await connectClient(target), namespace, interceptors: clientTracingInterceptors() });

@@ -36,6 +36,8 @@ export interface AwsClientOptions {
   maxSockets?: number;
   /** Credentials other than the default chain's (a cluster's assumed role: activities/aws/placement-clients.ts). */
   credentials?: AwsCredentials;
+  /** SDK app id in every request's User-Agent (common/aws-app-ids.ts): which fleetops process calls. */
+  appId?: string;
 }
 
 export interface AwsClients {
@@ -57,6 +59,7 @@ export function createAwsClients(opts: AwsClientOptions): AwsClients {
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     maxAttempts: opts.sdkMaxAttempts ?? 1,
+    ...(opts.appId ? { userAgentAppId: opts.appId } : {}),
     requestHandler: new NodeHttpHandler({
       connectionTimeout: opts.connectionTimeoutMs ?? 3_000,
       requestTimeout: opts.requestTimeoutMs ?? 15_000,

@@ -58,6 +58,7 @@ export function assumedRoleCredentials(placement: Required<Pick<Placement, 'role
       region: placement.region,
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       maxAttempts: opts.sdkMaxAttempts ?? 1,
+      ...(opts.appId ? { userAgentAppId: opts.appId } : {}),
     },
   });
   let current: Promise<Awaited<ReturnType<typeof assume>>> | undefined;

@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -135,7 +136,7 @@ async function dlqCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const rate = opts.rate === undefined ? undefined : Number(opts.rate);
   if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > 500)) throw usageError(`--rate: a whole number of messages per second from 1 to 500 (got ${opts.rate})`);
   if ((rate !== undefined || opts.throughRouter) && !opts.replay) throw usageError(`${opts.throughRouter ? '--through-router' : '--rate'} goes with --replay`);
-  const sqs = new SQSClient({ ...awsSettings(ctx, stack), maxAttempts: 3 });
+  const sqs = new SQSClient({ ...awsSettings(ctx, stack), maxAttempts: 3, userAgentAppId: AWS_APP_IDS.cli });
   try {
     const queueUrl = opts.queueUrl ?? env.FLEETOPS_EVENTS_QUEUE_URL;
     let dlqUrl = opts.dlqUrl;

@@ -95,6 +95,8 @@ export async function ensureLoadBalancer(aws: AwsClients, region: string, endpoi
       new CreateRuleCommand({
         ListenerArn: listenerArn,
         Priority: 10,
+        // The kit's roles modify only rules tagged fleetops:service (deploy/aws/).
+        Tags: [{ Key: 'fleetops:service', Value: 'web' }],
         Conditions: [{ Field: 'host-header', Values: [DEMO.domain] }],
         Actions: [
           { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: DEMO_OIDC },

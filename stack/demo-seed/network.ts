@@ -11,6 +11,7 @@ import {
   DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../../activities/aws/clients';
+import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import { ASG_TYPE, DEMO } from './demo';
 import { azsOf, must, nameTag } from './resource-helpers';
 
@@ -79,6 +80,8 @@ export async function ensureLaunchTemplate(aws: AwsClients, securityGroupId: str
   const created = await aws.ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: DEMO.launchTemplate,
+      // The pools' templates carry fleetops:pool: the kit's roles launch only from those (deploy/aws/).
+      TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: POOL_TAG_POOL, Value: DEMO.pools.ec2Fleet }] }],
       LaunchTemplateData: {
         ImageId: imageId,
         InstanceType: ASG_TYPE,

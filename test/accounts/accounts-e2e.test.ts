@@ -73,10 +73,11 @@ async function seedMember(name: Member): Promise<void> {
   const { region } = PLACES[name];
   fleets[name] = await addContainerInstances(aws, name, { count: 2, azs: [`${region}a`, `${region}b`] });
   const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-  const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${name}-node`, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${name}-node`, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
   await aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: `${name}-asg`,
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 20,
@@ -136,6 +137,7 @@ beforeAll(async () => {
     ],
   };
   config = parseConfig(doc, 'accounts-e2e');
+  // The test's own clients, for seeding and reading back; the product's calls are the worker's and router's processes'.
   clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
   await seedMember('client-a');
   await seedMember('client-b');

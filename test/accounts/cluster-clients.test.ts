@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
@@ -13,6 +14,7 @@ import { createDrainActivities } from '../../activities/drain';
 import { addContainerInstances } from '../harness/container-instances';
 import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
+import type { FleetopsConfig } from '../../config/schema';
 import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
 import { startEmulator } from '../../testkit/emulator';
 import { useEmulator } from '../harness/emulator';
@@ -25,11 +27,21 @@ import { ROOT } from '../../testkit/paths';
  * that cluster's calls, not retried, naming the role.
  */
 
+/** The worker's (its app id: the IAM proof records their calls) and the test's own, for seeding and reading back. */
 let clusters: ClusterClients | undefined;
+let seeding: ClusterClients | undefined;
 // Declared before useEmulator: afterAll hooks run in the order declared, and the clients go before the emulator stops.
 afterAll(() => {
   clusters?.destroy();
+  seeding?.destroy();
 });
+const clientsFor = (config: FleetopsConfig) => {
+  clusters?.destroy();
+  seeding?.destroy();
+  clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
+  seeding = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  return { worker: clusters, seeding };
+};
 // Each test resets the emulator where it builds its accounts.
 const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
 
@@ -39,10 +51,11 @@ const EXTERNAL_ID = 'fleetops-7f3a';
 async function seedAsg(aws: AwsClients, region: string, cluster: string, asg: string): Promise<void> {
   await aws.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   const image = (await aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-  const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${cluster}-node`, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${cluster}-node`, LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
   await aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: asg,
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 10,
@@ -54,7 +67,6 @@ async function seedAsg(aws: AwsClients, region: string, cluster: string, asg: st
 
 async function world() {
   await emu.reset();
-  clusters?.destroy();
   const memberRole = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: `arn:aws:iam::${HOME_ACCOUNT}:root`, externalId: EXTERNAL_ID }));
   const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
   const pool = (asg: string) => [{ name: 'on-demand', kind: 'asg', autoScalingGroupName: asg }];
@@ -70,12 +82,12 @@ async function world() {
       'client-a-wrong-id': { region: 'eu-west-1', roleArn: memberRole, externalId: 'not-the-one', pools: pool('shared-asg') },
     },
   });
-  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  const { worker, seeding: seed } = clientsFor(config);
   // The same names in both accounts: only the account tells them apart.
   await seedAsg(emu.aws, 'us-east-1', 'home', 'shared-asg');
-  await seedAsg(clusters.clientsFor('client-a'), 'eu-west-1', 'client-a', 'shared-asg');
-  const activities = createCapacityActivities({ aws: emu.aws, clientsFor: clusters.clientsFor, config });
-  return { activities, config, memberClients: clusters.clientsFor('client-a') };
+  await seedAsg(seed.clientsFor('client-a'), 'eu-west-1', 'client-a', 'shared-asg');
+  const activities = createCapacityActivities({ aws: emu.worker, clientsFor: worker.clientsFor, config });
+  return { activities, config, memberClients: seed.clientsFor('client-a') };
 }
 
 const scaleOut = (activities: ReturnType<typeof createCapacityActivities>, cluster: string, units: number) =>
@@ -98,9 +110,13 @@ it('acts in the cluster account and region with its role, and in the worker acco
     [MEMBER_ACCOUNT, 'eu-west-1', 'moto'],
     [HOME_ACCOUNT, 'us-east-1', 'behaviour:capacity'],
   ]);
-  // One AssumeRole for every client and call of the placement (seeding, the activity, the read-back).
+  // One AssumeRole for every client and call of a placement: the worker's (the activity's calls), and
+  // the test's own (seeding and the read-back).
   const assumed = await emu.sim.calls({ service: 'sts', action: 'AssumeRole' });
-  expect(assumed.map((c) => [c.region, c.params.RoleArn, c.status])).toEqual([['eu-west-1', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member'), 200]]);
+  expect(assumed.map((c) => [c.region, c.params.RoleArn, c.status])).toEqual([
+    ['eu-west-1', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member'), 200],
+    ['eu-west-1', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member'), 200],
+  ]);
 });
 
 it('fails every call on a cluster whose role cannot be assumed, not retried, naming the role; other clusters go on', async () => {
@@ -145,7 +161,6 @@ it('keeps one assumed session until 5 minutes before it expires, then assumes th
 
 it('acts on two accounts\' ECS clusters of the same name under their two config names', async () => {
   await emu.reset();
-  clusters?.destroy();
   const roleArn = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: HOME_ACCOUNT, externalId: EXTERNAL_ID }));
   const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
   const pools = [{ name: 'on-demand', kind: 'asg', autoScalingGroupName: 'prod-asg' }];
@@ -159,11 +174,11 @@ it('acts on two accounts\' ECS clusters of the same name under their two config 
       'client-a-prod': { ecsClusterName: 'prod', region: 'eu-west-1', roleArn, externalId: EXTERNAL_ID, pools },
     },
   });
-  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
-  const member = clusters.clientsFor('client-a-prod');
+  const { worker, seeding: seed } = clientsFor(config);
+  const member = seed.clientsFor('client-a-prod');
   const [home] = await addContainerInstances(emu.aws, 'prod', { count: 1 });
   const [theirs] = await addContainerInstances(member, 'prod', { count: 1, azs: ['eu-west-1a'] });
-  const drain = createDrainActivities({ aws: emu.aws, clientsFor: clusters.clientsFor, config });
+  const drain = createDrainActivities({ aws: emu.worker, clientsFor: worker.clientsFor, config });
 
   const target = await run(drain.resolveDrainTarget, { instanceId: theirs!.instanceId, account: MEMBER_ACCOUNT, region: 'eu-west-1' });
   expect(target).toMatchObject({ found: true, cluster: 'client-a-prod', containerInstanceArn: theirs!.containerInstanceArn });

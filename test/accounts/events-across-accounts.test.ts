@@ -124,6 +124,7 @@ it('lets the worker assume the member role the kit made, with its external id on
       'client-a-no-id': { ...base.clusters.demo, region: 'eu-west-1', roleArn: member.MemberRoleArn },
     },
   });
+  // The worker's placement code with the test's clients: its probes (CreateCluster, ListClusters) are not calls fleetops makes.
   const clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
   try {
     const a = clusters.clientsFor('client-a');

@@ -9,9 +9,6 @@ import { ROOT } from '../../testkit/paths';
  * A `<placeholder>` segment matches any entry; a path with `…` or `*` is an example, not a path.
  */
 
-/** Written on another branch of the same change (generated from the AWS kit); tolerated while absent. */
-const PENDING = new Set(['docs/iam.md']);
-
 /** Folders under the root that hold no repository files: build output, local run state, tool links. */
 const NOT_IN_REPO = new Set(['node_modules', 'dist', 'artifacts']);
 
@@ -74,7 +71,7 @@ describe('paths named in the README and docs/', () => {
   it('every path a doc names exists in the repository', () => {
     const missing = docFiles().flatMap((doc) =>
       namedPaths(doc)
-        .filter((p) => !PENDING.has(p.path) && !exists(p.path))
+        .filter((p) => !exists(p.path))
         .map((p) => `${doc}: ${p.as}`),
     );
     expect(missing).toEqual([]);

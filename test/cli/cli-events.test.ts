@@ -41,7 +41,7 @@ beforeAll(async () => {
   [emu, env] = await Promise.all([startEmulator(), connectDevServer()]);
   sqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint });
   router = await startTestRouter(world, env.connection);
-  q = await createQueues(sqs, `${world.cluster}-events`, { visibilityTimeout: 10, maxReceiveCount: 3 });
+  q = await createQueues(sqs, world.cluster, { visibilityTimeout: 10, maxReceiveCount: 3 });
   // What a redrive policy put there: a warning sent while the router was broken, an event that never
   // validated, and an ASG notification in the group's own format.
   for (const body of [warning, broken, launch]) await sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: JSON.stringify(body) }));
@@ -130,8 +130,8 @@ describe('fleetops events dlq', () => {
     expect(r.code).toBe(0);
     expect(parseJson(r.stdout)).toEqual({
       dlqUrl: moved.dlqUrl,
-      sourceArn: expect.stringMatching(/-redrive-dlq$/),
-      destinationArn: expect.stringMatching(/-redrive$/),
+      sourceArn: expect.stringMatching(/-redrive-events-dlq$/),
+      destinationArn: expect.stringMatching(/-redrive-events$/),
       taskHandle: expect.any(String),
       status: 'COMPLETED',
       moved: 3,
@@ -143,7 +143,8 @@ describe('fleetops events dlq', () => {
   });
 
   it('--replay of a queue that is nobody\'s dead-letter queue fails with SQS\'s reason (exit 1); nothing moves', async () => {
-    const plain = (await sqs.send(new CreateQueueCommand({ QueueName: `${world.cluster}-plain` }))).QueueUrl as string;
+    // Named as a stack's dead-letter queue (the operator policy's), but no queue's dead-letter queue.
+    const plain = (await sqs.send(new CreateQueueCommand({ QueueName: `${world.cluster}-plain-events-dlq` }))).QueueUrl as string;
     await sqs.send(new SendMessageCommand({ QueueUrl: plain, MessageBody: JSON.stringify(warning) }));
     const r = await cli(['events', 'dlq', '--dlq-url', plain, '--replay'], cliEnv());
     expect(r.code).toBe(1);

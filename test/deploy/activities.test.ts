@@ -80,7 +80,7 @@ async function seed(opts: { steady?: boolean } = {}): Promise<Seeded> {
       },
     ],
   };
-  return { stableTd, rule, acts: createDeployActivities({ aws: emu.aws, config }) };
+  return { stableTd, rule, acts: createDeployActivities({ aws: emu.worker, config }) };
 }
 
 async function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {

@@ -123,6 +123,8 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
       new CreateRuleCommand({
         ListenerArn: listener,
         Priority: 10,
+        // As operators tag a service's rule for the kit's roles (deploy/aws/: ModifyRule on fleetops:service).
+        Tags: [{ Key: 'fleetops:service', Value: 'web' }],
         Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
         Actions: [
           OIDC_ACTION,

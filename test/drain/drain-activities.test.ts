@@ -47,10 +47,11 @@ beforeAll(() => {
 /** An ASG `demo-on-demand` with a terminate hook, and one of its instances in Terminating:Wait (the action's token from its EventBridge event). */
 async function terminatingInGroup(): Promise<{ instanceId: string; token: string }> {
   const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
   await emu.aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: 'demo-on-demand',
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 4,
@@ -78,7 +79,7 @@ async function instanceState(instanceId: string): Promise<string | undefined> {
 function activities(): { acts: DrainActivities; signals: { type: string; args: unknown[] }[] } {
   const signals: { type: string; args: unknown[] }[] = [];
   const acts = createDrainActivities(
-    { aws: emu.aws, config },
+    { aws: emu.worker, config },
     { pollIntervalMs: 200, indexMinIntervalMs: 100, signalWithStart: async (type, a) => void signals.push({ type, args: [a] }) },
   );
   return { acts, signals };
@@ -285,7 +286,7 @@ describe('drain activities against moto + simulator', () => {
 
   it('finds the pool of an instance and whether it replaces an interrupted instance itself', async () => {
     const world = await seedCapacityWorld(emu);
-    const acts = createDrainActivities({ aws: emu.aws, config: world.config }, { indexMinIntervalMs: 100 });
+    const acts = createDrainActivities({ aws: emu.worker, config: world.config }, { indexMinIntervalMs: 100 });
     const members = await emu.aws.ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: world.spotFleetRequestId }));
     const spot = members.ActiveInstances![0]!.InstanceId!;
     expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: spot })).toEqual({
@@ -331,7 +332,7 @@ describe('drain activities against moto + simulator', () => {
 
   it('takes a drained instance out through its pool: the ASG terminates it and lowers its desired count, the Spot Fleet does not replace it', async () => {
     const world = await seedCapacityWorld(emu);
-    const acts = createDrainActivities({ aws: emu.aws, config: world.config }, { indexMinIntervalMs: 100 });
+    const acts = createDrainActivities({ aws: emu.worker, config: world.config }, { indexMinIntervalMs: 100 });
     await emu.aws.autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'demo-on-demand', DesiredCapacity: 2 }));
     const group = async () => (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }))).AutoScalingGroups![0]!;
     const victim = (await group()).Instances![0]!.InstanceId!;

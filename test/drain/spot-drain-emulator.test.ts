@@ -47,7 +47,7 @@ it('a warning drains the instance before the deadline: DRAINING, targets off, ta
     connection: env.nativeConnection,
     taskQueue,
     ...bundledWorkflows(),
-    activities: createDrainActivities({ aws: emu.aws, config }, { pollIntervalMs: 500 }),
+    activities: createDrainActivities({ aws: emu.worker, config }, { pollIntervalMs: 500 }),
   });
 
   const eventTime = new Date();

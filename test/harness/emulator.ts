@@ -46,6 +46,9 @@ export function useEmulator(start: () => Promise<Emulator>, { resetEach = true }
     get aws() {
       return current().aws;
     },
+    get worker() {
+      return current().worker;
+    },
     get sim() {
       return current().sim;
     },

@@ -18,7 +18,9 @@ import { FakeGitHub, incidentTestConfig } from './fixtures';
  */
 
 const TOKEN_ENV = 'FLEETOPS_TEST_PUBLISH_GITHUB_TOKEN';
-const BUCKET = 'fleetops-postmortems-test';
+/** The kit's PostmortemBucket and default PostmortemPrefix as the IAM proof's stack has them (scripts/iam/kit-policies.ts). */
+const BUCKET = 'fleetops-postmortems';
+const PREFIX = 'postmortems/';
 
 const emu = useEmulator(() => startEmulator());
 let github: FakeGitHub;
@@ -40,7 +42,7 @@ function activities(incidents: Record<string, unknown> = {}, opts: { github?: bo
     ...(opts.github ? { githubApiUrl: github.url, tokenEnv: TOKEN_ENV } : {}),
     incidents,
   });
-  return createIncidentActivities({ config, aws: emu.aws }, { [TOKEN_ENV]: 'publish-token' });
+  return createIncidentActivities({ config, aws: emu.worker }, { [TOKEN_ENV]: 'publish-token' });
 }
 
 async function readObject(key: string): Promise<{ body: string; contentType?: string }> {
@@ -51,18 +53,19 @@ async function readObject(key: string): Promise<{ body: string; contentType?: st
 describe('postmortem in S3', () => {
   it('stores the document under the prefix, read back byte for byte; a retry writes the same object again', async () => {
     await emu.aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    const acts = activities({ postmortemBucket: BUCKET, postmortemPrefix: 'incidents/postmortems/' });
+    const acts = activities({ postmortemBucket: BUCKET, postmortemPrefix: PREFIX });
     const where = await acts.writePostmortem({ fileName: '2025-03-04-alarm-api-5xx-01234567.md', markdown: MARKDOWN });
-    expect(where).toBe(`s3://${BUCKET}/incidents/postmortems/2025-03-04-alarm-api-5xx-01234567.md`);
-    expect(await readObject('incidents/postmortems/2025-03-04-alarm-api-5xx-01234567.md')).toEqual({ body: MARKDOWN, contentType: 'text/markdown; charset=utf-8' });
+    expect(where).toBe(`s3://${BUCKET}/${PREFIX}2025-03-04-alarm-api-5xx-01234567.md`);
+    expect(await readObject(`${PREFIX}2025-03-04-alarm-api-5xx-01234567.md`)).toEqual({ body: MARKDOWN, contentType: 'text/markdown; charset=utf-8' });
 
     expect(await acts.writePostmortem({ fileName: '2025-03-04-alarm-api-5xx-01234567.md', markdown: MARKDOWN })).toBe(where);
     const listed = await emu.aws.s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-    expect(listed.Contents?.map((o) => o.Key)).toEqual(['incidents/postmortems/2025-03-04-alarm-api-5xx-01234567.md']);
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([`${PREFIX}2025-03-04-alarm-api-5xx-01234567.md`]);
   });
 
   it('fails without retry when the bucket does not exist, naming the call; refuses a file name that is not a plain .md name', async () => {
-    const acts = activities({ postmortemBucket: 'no-such-fleetops-bucket' });
+    // The configured bucket, never created (the emulator is reset before each test).
+    const acts = activities({ postmortemBucket: BUCKET, postmortemPrefix: PREFIX });
     const err = await acts.writePostmortem({ fileName: 'x.md', markdown: MARKDOWN }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).nonRetryable).toBe(true);

@@ -19,7 +19,7 @@ const emu = useEmulator(() => startEmulator());
 const config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
 const hook = { hookName: 'demo-launch', asgName: 'demo-on-demand' };
 
-const acts = () => createLaunchActivities({ aws: emu.aws, config }, { pollMs: 200 });
+const acts = () => createLaunchActivities({ aws: emu.worker, config }, { pollMs: 200 });
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);
 
 async function launchInstance(): Promise<string> {
@@ -32,10 +32,11 @@ async function launchInstance(): Promise<string> {
 /** The group's launch hook holds `instanceId` in Pending:Wait (the simulator opens the action as Auto Scaling would). */
 async function pendingWait(instanceId: string): Promise<{ hookName: string; asgName: string; actionToken: string }> {
   const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
-  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+  const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
   await emu.aws.autoscaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: hook.asgName,
+      Tags: [{ Key: 'fleetops:pool', Value: 'on-demand', PropagateAtLaunch: true }],
       LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
       MinSize: 0,
       MaxSize: 2,

@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -18,7 +19,9 @@ import { createQueues, sendAll } from '../../testkit/router/sqs-harness';
 
 let env: TestWorkflowEnvironment;
 let emu: Emulator;
+/** The test's own (creating queues, sending, reading back) and the router's (its app id: the IAM proof records its calls). */
 let sqs: SQSClient;
+let routerSqs: SQSClient;
 let router: TestRouter;
 const world = createTestWorld();
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
@@ -27,11 +30,13 @@ const deployId = `deploy-${world.cluster}-${world.service}`;
 beforeAll(async () => {
   [env, emu] = await Promise.all([connectDevServer(), startEmulator()]);
   sqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint });
+  routerSqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint, userAgentAppId: AWS_APP_IDS.router });
   router = await startTestRouter(world, env.connection);
 });
 afterAll(async () => {
   await router?.stop();
   sqs?.destroy();
+  routerSqs?.destroy();
   await emu?.stop();
   await env?.teardown();
 });
@@ -83,14 +88,14 @@ describe('Deploy Requested with an image outside the service', () => {
 
   it('events queue (EventBridge → SQS): the refused events are poison and start nothing', async () => {
     const other = createTestWorld();
-    const q = await createQueues(sqs, `${other.cluster}-events`, { visibilityTimeout: 30, maxReceiveCount: 3 });
+    const q = await createQueues(sqs, other.cluster, { visibilityTimeout: 30, maxReceiveCount: 3 });
     const bodies = HOSTILE.map(([, detail]) => {
       const e = other.event('deploy-requested');
       e.detail = { cluster: other.cluster, service: other.service, requestedBy: 'mallory', ...detail };
       return JSON.stringify(e);
     });
     await sendAll(sqs, q.url, bodies);
-    const consumer = await startTestRouter(other, env.connection, { sqs: { client: sqs, queueUrl: q.url, waitTimeSeconds: 1, dlqPollMs: 0 }, callTimeoutMs: 1_000 });
+    const consumer = await startTestRouter(other, env.connection, { sqs: { client: routerSqs, queueUrl: q.url, waitTimeSeconds: 1, dlqPollMs: 0 }, callTimeoutMs: 1_000 });
     try {
       await until('every refused message counted as poison', async () => (await metricValue(consumer, 'fleetops_router_sqs_messages_total', { outcome: 'poison' })) >= HOSTILE.length, { timeoutMs: 30_000 });
       const lines = consumer.logs.filter((l) => l.includes('poison message left for the dead-letter queue')).join('\n');

@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
@@ -22,7 +23,9 @@ jest.setTimeout(120_000);
 
 let env: TestWorkflowEnvironment;
 let emu: Emulator;
+/** The test's own (creating queues, sending, reading back) and the router's (its app id: the IAM proof records its calls). */
 let sqs: SQSClient;
+let routerSqs: SQSClient;
 const world = createTestWorld();
 const refusing: RefusingConnection[] = [];
 let queueCounter = 0;
@@ -31,9 +34,11 @@ const queueName = () => `${world.cluster}-refused-${++queueCounter}`;
 beforeAll(async () => {
   [env, emu] = await Promise.all([connectDevServer(), startEmulator()]);
   sqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint });
+  routerSqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint, userAgentAppId: AWS_APP_IDS.router });
 });
 afterAll(async () => {
   sqs?.destroy();
+  routerSqs?.destroy();
   await Promise.all(refusing.map((r) => r.connection.close()));
   await emu?.stop();
   await env?.teardown();
@@ -78,7 +83,7 @@ describe('SQS consumer when Temporal refuses', () => {
     const router = await startTestRouter(world, r.connection, {
       namespace,
       callTimeoutMs: 1_000,
-      sqs: { client: sqs, queueUrl: q.url, waitTimeSeconds: 1, dlqPollMs: 0, probeIntervalMs: 250, maxProbeIntervalMs: 1_000 },
+      sqs: { client: routerSqs, queueUrl: q.url, waitTimeSeconds: 1, dlqPollMs: 0, probeIntervalMs: 250, maxProbeIntervalMs: 1_000 },
     });
     const pauses = (code: string) => metricValue(router, 'fleetops_router_sqs_receiving_pauses_total', { code });
     try {
@@ -134,7 +139,7 @@ describe('SQS consumer when Temporal refuses', () => {
     r.refuse({ code: 3, details: 'WorkflowId length exceeds limit.', only: workflowIdOf(bad) });
     const router = await startTestRouter(world, r.connection, {
       callTimeoutMs: 1_000,
-      sqs: { client: sqs, queueUrl: q.url, waitTimeSeconds: 1, dlqPollMs: 0, probeIntervalMs: 250 },
+      sqs: { client: routerSqs, queueUrl: q.url, waitTimeSeconds: 1, dlqPollMs: 0, probeIntervalMs: 250 },
     });
     try {
       await sendAll(sqs, q.url, [bad, ...good].map((e) => JSON.stringify(e)));

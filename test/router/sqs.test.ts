@@ -1,3 +1,4 @@
+import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -21,21 +22,25 @@ import { startTcpProxy } from './tcp-proxy';
 
 let env: TestWorkflowEnvironment;
 let emu: Emulator;
+/** The test's own (creating queues, sending, reading back) and the router's (its app id: the IAM proof records its calls). */
 let sqs: SQSClient;
+let routerSqs: SQSClient;
 const world = createTestWorld();
 let queueCounter = 0;
 /** Connections to a dead address, closed only after the suite: closing one while the SDK still has a
  * retry of a failed call scheduled makes that retry throw "Channel has been shut down" later. */
 const deadConnections: Connection[] = [];
-const queueName = () => `${world.cluster}-events-${++queueCounter}`;
+const queueName = () => `${world.cluster}-${++queueCounter}`;
 
 beforeAll(async () => {
   [env, emu] = await Promise.all([connectDevServer(), startEmulator()]);
   // The consumer's own client: SDK retries on, like production's router.
   sqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint });
+  routerSqs = new SQSClient({ region: emu.region, endpoint: emu.endpoint, userAgentAppId: AWS_APP_IDS.router });
 });
 afterAll(async () => {
   sqs?.destroy();
+  routerSqs?.destroy();
   await Promise.all(deadConnections.map((c) => c.close()));
   await emu?.stop();
   await env?.teardown();
@@ -57,7 +62,7 @@ async function sqsRouter(
   connection = env.connection,
   extra: { visibilityTimeoutSeconds?: number; dlqPollMs?: number; probeIntervalMs?: number } = {},
 ): Promise<TestRouter> {
-  return startTestRouter(world, connection, { sqs: { client: sqs, queueUrl, waitTimeSeconds: 1, dlqPollMs: 0, ...extra }, callTimeoutMs: 1_000 });
+  return startTestRouter(world, connection, { sqs: { client: routerSqs, queueUrl, waitTimeSeconds: 1, dlqPollMs: 0, ...extra }, callTimeoutMs: 1_000 });
 }
 
 describe('SQS consumer against moto', () => {

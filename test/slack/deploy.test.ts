@@ -104,7 +104,7 @@ beforeAll(async () => {
   );
   // One person across channels: Alice's CLI user is hers; Bob's too.
   suiteConfig = { ...config, people: { alice: { slack: [PEOPLE.alice], cli: ['alice'] }, bob: { slack: [PEOPLE.bob], cli: ['bob'] } } };
-  suite = await startSlackSuite('deploy', suiteConfig, emu.aws);
+  suite = await startSlackSuite('deploy', suiteConfig, emu.worker);
 });
 
 afterAll(async () => {

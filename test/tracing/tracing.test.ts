@@ -93,7 +93,7 @@ describe('tracing on', () => {
       namespace,
       taskQueue: TASK_QUEUE_CRITICAL,
       workflowBundle: { code: await bundle },
-      activities: createDrainActivities({ aws: emu.aws, config }, { pollIntervalMs: 500 }),
+      activities: createDrainActivities({ aws: emu.worker, config }, { pollIntervalMs: 500 }),
       ...workerTracingOptions(tracing),
     });
     const router = await startTestRouter({ config } as TestWorld, dev.connection, { namespace });

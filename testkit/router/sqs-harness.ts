@@ -16,7 +16,14 @@ export interface Queues {
   dlqUrl: string;
 }
 
-export async function createQueues(sqs: SQSClient, name: string, opts: { visibilityTimeout: number; maxReceiveCount: number }): Promise<Queues> {
+/**
+ * An events queue and its dead-letter queue named as fleetops-events.yaml names a stack's
+ * (`<stack>-events`, `<stack>-events-dlq`): each test world is a deployment of the kit under its own
+ * stack name, which the IAM proof evaluates the router's and operators' calls against
+ * (scripts/iam/check-aws-calls.ts).
+ */
+export async function createQueues(sqs: SQSClient, stackName: string, opts: { visibilityTimeout: number; maxReceiveCount: number }): Promise<Queues> {
+  const name = `${stackName}-events`;
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
   const q = await sqs.send(
