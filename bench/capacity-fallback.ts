@@ -22,11 +22,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { capacityStartOptions } from '../contracts/capacity/start';
 import type { CapacityRequest } from '../contracts/capacity/input';
 import { capacityRequestSignal, type CapacityWorkflow } from '../contracts/capacity/messages';
-import { startEmulator, type Emulator } from '../test/harness/emulator';
+import { startEmulator, type Emulator } from '../testkit/emulator';
 import { startSdkDevServer } from '../stack/sdk-dev-server';
-import { ARTIFACTS_DIR, TEMPORAL_CLI } from '../test/harness/paths';
-import { until } from '../test/harness/poll';
-import { CLUSTER, seedCapacityWorld, type Seeded } from '../test/capacity/world';
+import { ARTIFACTS_DIR, TEMPORAL_CLI } from '../testkit/paths';
+import { until } from '../testkit/poll';
+import { CLUSTER, seedCapacityWorld, type Seeded } from '../testkit/capacity-world';
 
 const UNITS = Number(process.argv[2] ?? 4);
 const TIMEOUT_S = Number(process.argv[3] ?? 20);

@@ -25,11 +25,11 @@ import { createRouter, type Router } from '../router/app';
 import type { EventKindName } from '../router/events';
 import { startMoto } from '../simulator/moto';
 import { startSdkDevServer } from '../stack/sdk-dev-server';
-import { ARTIFACTS_DIR, MOTO_SERVER, TEMPORAL_CLI } from '../test/harness/paths';
-import { until } from '../test/harness/poll';
-import { createTestWorld, type Envelope, type TestWorld } from '../test/router/fixtures';
-import { ALL_SCOPES_TEST_TOKEN, captureLogger, TEST_TOKENS } from '../test/router/router-harness';
-import { createQueues, depth, sendAll } from '../test/router/sqs-harness';
+import { ARTIFACTS_DIR, MOTO_SERVER, TEMPORAL_CLI } from '../testkit/paths';
+import { until } from '../testkit/poll';
+import { createTestWorld, type Envelope, type TestWorld } from '../testkit/router/fixtures';
+import { ALL_SCOPES_TEST_TOKEN, captureLogger, TEST_TOKENS } from '../testkit/router/router-harness';
+import { createQueues, depth, sendAll } from '../testkit/router/sqs-harness';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';

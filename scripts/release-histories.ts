@@ -2,8 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildWorkflowBundle } from '../common/workflow-bundle';
-import { HISTORIES_DIR, ROOT } from '../test/harness/paths';
-import { BUNDLE_FILE, filesUnder, RELEASED_DIR, SUMS_FILE, sumsOf } from '../test/harness/releases';
+import { HISTORIES_DIR, ROOT } from '../testkit/paths';
+import { BUNDLE_FILE, filesUnder, RELEASED_DIR, SUMS_FILE, sumsOf } from '../testkit/releases';
 
 /**
  * `make release-histories VERSION=x.y.z`: freezes what this release's workflows are, for every later

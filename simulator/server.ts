@@ -1,5 +1,5 @@
 /**
- * The AWS simulator: an HTTP proxy in front of moto, shared by the tests (test/harness/emulator.ts)
+ * The AWS simulator: an HTTP proxy in front of moto, shared by the tests and benches (testkit/emulator.ts)
  * and the local stack (simulator/main.ts). Every request goes to moto unchanged (method, path,
  * headers including Host and Authorization — moto ignores signatures — and body). What it adds over
  * moto:

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { parseConfigText } from '../config/load';
 import type { FleetopsConfig } from '../config/schema';
-import { DEMO, type ConfigInputs } from './seed';
+import { DEMO } from './demo-seed/demo';
+import type { ConfigInputs } from './seed';
 import { ROOT } from './settings';
 
 export const DEMO_CONFIG_TEMPLATE = join(ROOT, 'config', 'demo.fleetops.yaml');
@@ -49,7 +50,7 @@ export function renderDemoConfig(inputs: RenderInputs, templatePath = DEMO_CONFI
     const kind = pool.get('kind');
     const expected = typeof kind === 'string' ? seededNames[kind] : undefined;
     if (expected !== undefined && pool.get('name') !== expected) {
-      throw new Error(`${templatePath}: the ${String(kind)} pool must be named "${expected}", as stack/seed.ts tags its instances`);
+      throw new Error(`${templatePath}: the ${String(kind)} pool must be named "${expected}", as stack/demo-seed/pools.ts tags its instances`);
     }
     if (kind === 'spot-fleet') pool.set('spotFleetRequestId', inputs.seeded.spotFleetRequestId);
     if (kind === 'ec2-fleet') {

@@ -3,8 +3,8 @@ import { join, relative } from 'node:path';
 import { historyFromJSON } from './harness/history-json';
 import { Worker } from '@temporalio/worker';
 import { bundledWorkflows } from './harness/temporal';
-import { HISTORIES_DIR } from './harness/paths';
-import { RELEASED_DIR, releasedHistoryFiles, releasedVersions, sha256 } from './harness/releases';
+import { HISTORIES_DIR } from '../testkit/paths';
+import { RELEASED_DIR, releasedHistoryFiles, releasedVersions, sha256 } from '../testkit/releases';
 import { WORKFLOW_LIST } from '../contracts/registry';
 
 /**

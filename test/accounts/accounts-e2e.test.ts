@@ -18,11 +18,11 @@ import type { FleetopsConfig } from '../../config/schema';
 import { deployEventsKit, deployMemberKit } from '../../stack/events-kit';
 import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harness/accounts';
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { ROOT, TEMPORAL_CLI } from '../harness/paths';
-import { until } from '../harness/poll';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { ROOT, TEMPORAL_CLI } from '../../testkit/paths';
+import { until } from '../../testkit/poll';
 import { watchProcessOutput } from '../harness/workflow-task-failures';
-import { freePort } from '../router/sqs-harness';
+import { freePort } from '../../testkit/router/sqs-harness';
 
 /**
  * One fleetops for two member accounts in two regions, end to end: the kit deployed with

@@ -16,8 +16,9 @@ import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * Activities acting on clusters in other accounts and regions (activities/aws/cluster-clients.ts):

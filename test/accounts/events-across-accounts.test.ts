@@ -13,8 +13,9 @@ import { parseEvent } from '../../router/events';
 import { routeEvent } from '../../router/routes';
 import { deployEventsKit, deployMemberKit, type EventsKitOutputs, type MemberKitOutputs } from '../../stack/events-kit';
 import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harness/accounts';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * The kit across accounts, deployed into moto with CloudFormation: the central stack

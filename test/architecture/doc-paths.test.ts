@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * A doc that names a file which moved or never existed sends a newcomer nowhere. Every repository

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 import { WORKFLOW_LIST } from '../../contracts/registry';
 
 // tiers.js is the CommonJS module jest.config.js reads; it derives each test file's tier.
@@ -12,6 +12,7 @@ const { testTiers } = require('../harness/tiers') as { testTiers: () => Record<'
  *  - a workflow's contract (contracts/<folder>/: input, messages, start options; contracts/registry.ts
  *    lists every workflow) is all its clients know of it: nothing outside workflows/ imports workflows/;
  *  - a contract's messages.ts imports only @temporalio/workflow and types;
+ *  - benches, scripts and testkit/ (what they share with the tests) import nothing from test/;
  *  - no workflow or contract file over 300 lines.
  * Read from the sources' import statements, so a rule broken anywhere names the file and the import.
  */
@@ -23,9 +24,9 @@ interface Import {
   typeOnly: boolean;
 }
 
-const SOURCE_DIRS = ['activities', 'common', 'config', 'contracts', 'workflows', 'router', 'cli', 'workers', 'stack', 'simulator', 'bench', 'scripts'];
-/** What runs as a process of its own, above every library layer. */
-const PROCESSES = ['router', 'cli', 'workers', 'stack', 'simulator', 'bench', 'scripts'];
+const SOURCE_DIRS = ['activities', 'common', 'config', 'contracts', 'workflows', 'router', 'cli', 'workers', 'stack', 'simulator', 'testkit', 'bench', 'scripts'];
+/** What runs as a process of its own, above every library layer (testkit/ starts them for tests and benches). */
+const PROCESSES = ['router', 'cli', 'workers', 'stack', 'simulator', 'testkit', 'bench', 'scripts'];
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];
@@ -96,6 +97,11 @@ test('tests import workflows/ only to test workflow code: never from the harness
   tsFiles(join(ROOT, 'test', 'harness')).forEach((p) => outside.add(relative(ROOT, p).split(sep).join('/')));
   expect(outside.size).toBeGreaterThan(tiers.aws.length + tiers.e2e.length);
   const bad = testImports.filter((i) => layerOf(i.target) === 'workflows' && outside.has(i.file) && !testWorkflows.has(i.file));
+  expect(show(bad)).toEqual([]);
+});
+
+test('bench/, scripts/ and testkit/ import nothing from test/: what they share with the tests is in testkit/', () => {
+  const bad = all.filter((i) => ['bench', 'scripts', 'testkit'].includes(layerOf(i.file)) && layerOf(i.target) === 'test');
   expect(show(bad)).toEqual([]);
 });
 

@@ -10,7 +10,8 @@ import { awsCall, classifyAwsError } from '../../activities/aws/errors';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES, type FailureTypeName } from '../../common/failures';
 import { freePort } from '../../simulator/moto';
 import type { FaultRuleInput } from '../../simulator/faults';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * The error classifier against real SDK errors: moto's own errors where moto produces the class

@@ -8,8 +8,9 @@ import { createDrainActivities } from '../../activities/drain';
 import { createLaunchActivities } from '../../activities/launch';
 import { parseConfigText } from '../../config/load';
 import type { LifecycleActionState, LifecycleCall } from '../../simulator/behaviours/asg-lifecycle';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * The one ASG lifecycle helper the drain and the launch both call, against moto behind the simulator's

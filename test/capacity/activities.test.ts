@@ -3,8 +3,9 @@ import { DescribeInstancesCommand, DescribeSpotFleetRequestHistoryCommand, Descr
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ASG, CLUSTER, seedCapacityWorld } from './world';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ASG, CLUSTER, seedCapacityWorld } from '../../testkit/capacity-world';
 
 /**
  * Capacity activities against moto behind the simulator, with the capacity behaviour

@@ -5,10 +5,10 @@ import { statusQuery } from '../../contracts/controls';
 import { capacityStartOptions } from '../../contracts/capacity/start';
 import type { CapacityRequest } from '../../contracts/capacity/input';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { untilValue } from '../harness/poll';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { untilValue } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
-import { ASG, CLUSTER, seedCapacityWorld } from './world';
+import { ASG, CLUSTER, seedCapacityWorld } from '../../testkit/capacity-world';
 import { createWorker } from '../harness/workers';
 
 /**

@@ -9,7 +9,7 @@ import { CAPACITY_WORKFLOW_TYPE } from '../../contracts/capacity/start';
 import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
 import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { FakeCloud, ladder } from './fake-cloud';
-import * as poll from '../harness/poll';
+import * as poll from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 

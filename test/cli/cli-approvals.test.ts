@@ -9,10 +9,10 @@ import { statusQuery } from '../../contracts/controls';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { approveUpdate, type ApproveRequest, type DeployResult, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import { mock, planOf, type Mock } from '../deploy/deploy-mock';
-import { untilValue } from '../harness/poll';
+import { untilValue } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { cli, parseJson, writeCliConfig } from './helpers';
 
 /**

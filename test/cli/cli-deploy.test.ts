@@ -3,7 +3,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

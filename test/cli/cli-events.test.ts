@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { ROOT } from '../../testkit/paths';
 import { connectDevServer } from '../harness/temporal';
-import { createTestWorld, newInstanceId } from '../router/fixtures';
-import { AWS_EVENTS_TEST_TOKEN, startTestRouter, type TestRouter } from '../router/router-harness';
-import { createQueues, depth, type Queues } from '../router/sqs-harness';
+import { createTestWorld, newInstanceId } from '../../testkit/router/fixtures';
+import { AWS_EVENTS_TEST_TOKEN, startTestRouter, type TestRouter } from '../../testkit/router/router-harness';
+import { createQueues, depth, type Queues } from '../../testkit/router/sqs-harness';
 import { cli, parseJson } from './helpers';
 
 /**

@@ -12,7 +12,7 @@ import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { serviceSchema } from '../../config/schema';
 import type { DeployResult } from '../../contracts/canary-deploy/messages';
 import { alarmEventSignal } from '../../contracts/incident/messages';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
 import { cli, parseJson, writeCliConfig } from './helpers';

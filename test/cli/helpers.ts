@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { runCli } from '../../cli/program';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 export interface CliRun {
   code: number;

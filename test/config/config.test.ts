@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../config/load';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 import { clustersAt, placementOf } from '../../config/placement';
 
 const VALID_PATH = join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml');

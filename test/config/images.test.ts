@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { imageRefusal, isImageRepository, parseImageReference } from '../../common/images';
 import { parseConfig } from '../../config/load';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /** Which images a service may run (common/images.ts) and `services[].images` in the config. */
 

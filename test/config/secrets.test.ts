@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../config/load';
 import { routerTokens } from '../../router/tokens';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * Secrets out of fleetops.yaml: webhook URLs, the GitHub token and the Slack signing secret as

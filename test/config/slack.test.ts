@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, parseConfig } from '../../config/load';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * The `slack` section: the signing secret and bot token follow the secret rules (a `${ENV_VAR}`

@@ -15,8 +15,8 @@ import { cli, operatorFixtureBundle, parseJson } from '../cli/helpers';
 import { connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import { makeTestCertificates, type TestCertificates } from '../harness/test-certs';
 import { startTlsProxy, type TlsProxy } from '../harness/tls-proxy';
-import { createTestWorld } from '../router/fixtures';
-import { startTestRouter } from '../router/router-harness';
+import { createTestWorld } from '../../testkit/router/fixtures';
+import { startTestRouter } from '../../testkit/router/router-harness';
 import { lazyClientConnection } from '../../common/temporal-connection';
 import { createWorker } from '../harness/workers';
 

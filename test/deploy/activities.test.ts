@@ -22,9 +22,10 @@ import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { OIDC_ACTION, STABLE_SETTINGS, STICKINESS, seedWeightedService, type WeightedService } from './weighted-service';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
-import { untilValue } from '../harness/poll';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ROOT } from '../../testkit/paths';
+import { untilValue } from '../../testkit/poll';
 
 /**
  * The deploy activities against moto behind the simulator (its ecs-deployments behaviour runs ECS

@@ -5,7 +5,7 @@ import { DeployRequestRefused, deployStartFor } from '../../contracts/canary-dep
 import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { parseConfig } from '../../config/load';
 import { approvalRefusal } from '../../workflows/canary-deploy/approval';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 import { parse } from 'yaml';
 
 /**

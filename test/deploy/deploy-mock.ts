@@ -12,7 +12,7 @@ import { deployWorkflowId } from '../../common/workflow-ids';
 import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { serviceSchema } from '../../config/schema';
 import type { CanaryDeployWorkflow, DeployResult, DeployStatus } from '../../contracts/canary-deploy/messages';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 

@@ -7,8 +7,8 @@ import type { AwsClients } from '../../activities/aws/clients';
 import { createDeployActivities } from '../../activities/deploy';
 import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
 import { parseConfigText } from '../../config/load';
-import { ROOT } from '../harness/paths';
-import { untilValue } from '../harness/poll';
+import { ROOT } from '../../testkit/paths';
+import { untilValue } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
 
 /**

@@ -5,7 +5,7 @@ import { CreateListenerCommand, CreateLoadBalancerCommand, CreateRuleCommand, Cr
 import type { AwsClients } from '../../activities/aws/clients';
 import { ensureCertificate } from '../../stack/certificate';
 import { addContainerInstances } from '../harness/container-instances';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 
 /**
  * An ECS service `web` behind an ALB rule that forwards 100 % to its stable target group, a second

@@ -23,11 +23,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 import { seedDrainFleet, tasksOn } from './drain-fleet';
-import { seedCapacityWorld } from '../capacity/world';
+import { seedCapacityWorld } from '../../testkit/capacity-world';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * The drain activities against moto behind the simulator (with its ecs-scheduler, asg-lifecycle and

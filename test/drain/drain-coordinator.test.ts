@@ -9,7 +9,7 @@ import { FailureType } from '../../common/failures';
 import { drainCoordinatorStartOptions } from '../../contracts/drain-coordinator/start';
 import type { InterruptionNotice } from '../../contracts/drain-coordinator/input';
 import { interruptionNoticesSignal, type DrainCoordinatorStatus, type DrainCoordinatorWorkflow } from '../../contracts/drain-coordinator/messages';
-import { until, untilValue } from '../harness/poll';
+import { until, untilValue } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 

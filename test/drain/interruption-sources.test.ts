@@ -7,7 +7,7 @@ import { drainStartOptions } from '../../contracts/spot-drain/start';
 import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { DEFAULT_DRAIN, DrainState, eventDeadlineMs } from '../../workflows/spot-drain/state';
 import { drainEventSignal, type DrainStatus, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 

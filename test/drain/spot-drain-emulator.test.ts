@@ -11,8 +11,8 @@ import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { parseConfigText } from '../../config/load';
 import { drainEventSignal, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { seedDrainFleet, tasksOn } from './drain-fleet';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { ROOT } from '../../testkit/paths';
 import { bundledWorkflows, connectDevServer, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 

@@ -13,9 +13,9 @@ import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { parseConfigText } from '../../config/load';
 import { drainStartOptions } from '../../contracts/spot-drain/start';
 import { drainEventSignal, type DrainStatus, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
-import * as poll from '../harness/poll';
+import * as poll from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 import { createWorker } from '../harness/workers';
 import { ARN, CLUSTER, DRAIN_DEFAULTS, mockActivities } from './drain-mocks';
 

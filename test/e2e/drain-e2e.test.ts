@@ -13,8 +13,9 @@ import type { DrainEvent } from '../../contracts/spot-drain/input';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
-import { until } from '../harness/poll';
-import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack } from './stack-harness';
+import { until } from '../../testkit/poll';
+import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
+import { startLocalStack } from '../harness/local-stack';
 
 /**
  * Drains as AWS behaves, end to end on the local stack (`make up` on free ports): what AWS does is made to happen in

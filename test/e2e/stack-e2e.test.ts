@@ -41,8 +41,9 @@ import type { CapacityDecision, CapacityStatus } from '../../contracts/capacity/
 import type { IncidentStatus } from '../../contracts/incident/messages';
 import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
-import { until, untilValue } from '../harness/poll';
-import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack, type StackPorts } from './stack-harness';
+import { until, untilValue } from '../../testkit/poll';
+import { STACK_READY_TIMEOUT_MS, type LocalStack, type StackPorts } from '../../testkit/local-stack';
+import { startLocalStack } from '../harness/local-stack';
 
 /** Who bin/fleetops acts as: the OS user (FLEETOPS_OPERATOR is not read). */
 const OPERATOR = `cli:${userInfo().username}`;

@@ -9,7 +9,7 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkerOptions } from '@temporalio/worker';
 import { statusQuery, type WorkflowStatus } from '../../contracts/controls';
-import { until, untilValue } from '../harness/poll';
+import { until, untilValue } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 

@@ -30,7 +30,7 @@ import {
 } from '../../contracts/incident/messages';
 import { initialState, type IncidentState } from '../../workflows/incident/state';
 import { applyActionItem, applyCheck, applyResolve } from '../../workflows/incident/transitions';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
 import {

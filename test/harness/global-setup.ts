@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startSdkDevServer } from '../../stack/sdk-dev-server';
-import { ROOT, TEMPORAL_CLI, TEST_RUN_DIR, TEST_SERVER_PIDS_DIR, TEST_SERVER_WRAPPER, WORKFLOW_BUNDLE_PATH } from './paths';
+import { ROOT, TEMPORAL_CLI, TEST_RUN_DIR, TEST_SERVER_PIDS_DIR, TEST_SERVER_WRAPPER, WORKFLOW_BUNDLE_PATH } from '../../testkit/paths';
 
 /**
  * Starts what every suite shares, once per jest run:

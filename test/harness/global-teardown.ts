@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { runServerPidsDir } from './paths';
+import { runServerPidsDir } from '../../testkit/paths';
 
 /**
  * Stops the dev server, and any time-skipping server a suite did not tear down (a suite that crashed,

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { closingGuard, type ClosingGuard } from './closing-connection';
 import { historyToJSON } from './history-json';
-import { ARTIFACTS_DIR, HISTORIES_DIR, runServerPidsDir } from './paths';
+import { ARTIFACTS_DIR, HISTORIES_DIR, runServerPidsDir } from '../../testkit/paths';
 import { startTimeSkippingServer } from './time-skipping-server';
 import type { WorkflowFolder } from '../../contracts/registry';
 

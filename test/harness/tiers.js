@@ -25,6 +25,14 @@ const MARKERS = {
 /** Files that start the product's own processes beside the emulator (router, worker) are end to end. */
 const E2E_FILES = [/-e2e\.test\.ts$/, /^test\/stack\/stack-accounts\.test\.ts$/];
 
+/**
+ * Test helpers, in test/ and in testkit/ (what tests, benches and scripts share), are followed; files
+ * that define the markers' functions are not, since their callers carry the marker: the jest harness
+ * (test/harness/), the emulator and the local stack.
+ */
+const FOLLOWED = /^(test|testkit)\//;
+const DEFINE_MARKERS = /^(test\/harness\/|testkit\/(emulator|local-stack)\.ts$)/;
+
 function listTests(dir = join(ROOT, 'test'), out = []) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
@@ -53,8 +61,7 @@ function reach(file, seen = new Set()) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (!spec.startsWith('.')) continue;
     const target = resolveRelative(file, spec);
-    // Helpers in test/ are followed; the harness's own files define the markers, so they are not.
-    if (target && target.startsWith('test/') && !target.startsWith('test/harness/')) reach(target, seen);
+    if (target && FOLLOWED.test(target) && !DEFINE_MARKERS.test(target)) reach(target, seen);
   }
   return seen;
 }

@@ -4,8 +4,8 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { freePort } from '../../simulator/moto';
-import { TEST_SERVER_WRAPPER } from './paths';
-import { until } from './poll';
+import { TEST_SERVER_WRAPPER } from '../../testkit/paths';
+import { until } from '../../testkit/poll';
 
 /**
  * Starts the Java time-skipping test server ourselves instead of through sdk-core, which gives a

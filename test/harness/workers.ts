@@ -1,5 +1,5 @@
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { until } from './poll';
+import { until } from '../../testkit/poll';
 
 /**
  * Workers a test creates, so that each is shut down and awaited after the test however it ended: a

@@ -12,7 +12,7 @@ import type { IncidentAlarmEvent } from '../../contracts/incident/input';
 import { alarmEventSignal, timelineQuery, type IncidentStatus } from '../../contracts/incident/messages';
 import { ALARM_ENTRIES_KEPT } from '../../workflows/incident/alarm-timeline';
 import { incident } from '../../workflows/incident/workflow';
-import { untilValue } from '../harness/poll';
+import { untilValue } from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from './fixtures';
 import { createWorker } from '../harness/workers';

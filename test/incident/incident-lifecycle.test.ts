@@ -26,7 +26,7 @@ import {
   type IncidentStatus,
 } from '../../contracts/incident/messages';
 import { incident } from '../../workflows/incident/workflow';
-import { untilValue } from '../harness/poll';
+import { untilValue } from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { FakePagerDuty, incidentTestConfig, recordingNotify, type SentNotification } from './fixtures';
 import { createWorker } from '../harness/workers';

@@ -29,7 +29,7 @@ import {
 } from '../../contracts/incident/messages';
 import { addBusinessDays } from '../../workflows/incident/reminders';
 import { incident } from '../../workflows/incident/workflow';
-import { untilValue } from '../harness/poll';
+import { untilValue } from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { FakeGitHub, incidentTestConfig, recordingNotify, type SentNotification } from './fixtures';
 import { createWorker } from '../harness/workers';

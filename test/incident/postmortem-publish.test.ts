@@ -6,7 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createIncidentActivities } from '../../activities/incident';
 import type { PostmortemPullRequestInput } from '../../activities/incident/pull-request';
 import { FailureType } from '../../common/failures';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 import { FakeGitHub, incidentTestConfig } from './fixtures';
 
 /**

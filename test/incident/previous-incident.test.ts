@@ -10,7 +10,7 @@ import { incidentStartOptions } from '../../contracts/incident/start';
 import { alarmIncidentWorkflowId } from '../../common/workflow-ids';
 import { alarmEventSignal, checkUpdate, resolveUpdate, type IncidentStatus } from '../../contracts/incident/messages';
 import { incident } from '../../workflows/incident/workflow';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer, uniqueTaskQueue } from '../harness/temporal';
 import { incidentTestConfig, recordingNotify } from './fixtures';
 import { createWorker } from '../harness/workers';

@@ -7,8 +7,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLaunchActivities } from '../../activities/launch';
 import { parseConfigText } from '../../config/load';
 import type { LifecycleActionState, LifecycleCall } from '../../simulator/behaviours/asg-lifecycle';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ROOT } from '../../testkit/paths';
 
 /** The launch activities against moto behind the simulator, asserting what AWS (and the ASG's lifecycle record) shows afterwards. */
 

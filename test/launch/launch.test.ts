@@ -8,7 +8,7 @@ import { FailureType } from '../../common/failures';
 import { launchStartOptions } from '../../contracts/launch/start';
 import type { LaunchInput } from '../../contracts/launch/input';
 import type { LaunchResult, LaunchStatus, LaunchWorkflow } from '../../contracts/launch/messages';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { bundledWorkflows, createTimeSkippingEnv, recordHistory, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 import { mockActivities } from './launch-mocks';

@@ -8,8 +8,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FleetopsKind, FleetopsPhase, FleetopsSeverity } from '../../common/search-attributes';
 import { OPEN_INCIDENTS_GAUGE, startDomainGauges } from '../../workers/domain-gauges';
 import { cli } from '../cli/helpers';
-import { ARTIFACTS_DIR, ROOT } from '../harness/paths';
-import { until } from '../harness/poll';
+import { ARTIFACTS_DIR, ROOT } from '../../testkit/paths';
+import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
 import { freePort } from '../ui/temporal-with-ui';
 

@@ -5,8 +5,8 @@ import { FleetopsAccount, FleetopsRegion } from '../../common/search-attributes'
 import { parseConfig } from '../../config/load';
 import { parseEvent } from '../../router/events';
 import { routeEvent, type RouteDecision, type RouteResult } from '../../router/routes';
-import { ROOT } from '../harness/paths';
-import { example, newInstanceId, type Envelope } from './fixtures';
+import { ROOT } from '../../testkit/paths';
+import { example, newInstanceId, type Envelope } from '../../testkit/router/fixtures';
 
 /**
  * Routing with clusters in several accounts and regions: an AWS event reaches only a

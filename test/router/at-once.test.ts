@@ -10,8 +10,8 @@ import { createRouterMetrics } from '../../router/metrics';
 import { createLogger } from '../../common/logger';
 import { parseEvent } from '../../router/events';
 import { decisionsOf, routeEvent, type RouteDecision } from '../../router/routes';
-import { ROOT } from '../harness/paths';
-import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
+import { ROOT } from '../../testkit/paths';
+import { createTestWorld, newInstanceId, type Envelope } from '../../testkit/router/fixtures';
 
 /**
  * Which events of a batch go to the drain coordinator (router/at-once.ts): warnings and instances

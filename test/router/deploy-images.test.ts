@@ -2,12 +2,12 @@ import { AWS_APP_IDS } from '../../common/aws-app-ids';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { until } from '../harness/poll';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
-import { createTestWorld, type Envelope } from './fixtures';
-import { metricValue, startedWith, startTestRouter, type TestRouter } from './router-harness';
-import { createQueues, sendAll } from './sqs-harness';
+import { createTestWorld, type Envelope } from '../../testkit/router/fixtures';
+import { metricValue, startedWith, startTestRouter, type TestRouter } from '../../testkit/router/router-harness';
+import { createQueues, sendAll } from '../../testkit/router/sqs-harness';
 
 /**
  * A Deploy Requested event may deploy only an image of the service's repositories (services[].images,

@@ -2,7 +2,7 @@ import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/se
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { parseEvent } from '../../router/events';
 import { matchAlarmRoute, routeEvent, RouteValidationError, shortIdOf, type RouteResult } from '../../router/routes';
-import { ALL_KINDS, createTestWorld, example } from './fixtures';
+import { ALL_KINDS, createTestWorld, example } from '../../testkit/router/fixtures';
 
 const world = createTestWorld();
 

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectDevServer } from '../harness/temporal';
-import { createTestWorld } from './fixtures';
-import { ALL_SCOPES_TEST_TOKEN, AWS_EVENTS_TEST_TOKEN, metricValue, startTestRouter, TEST_TOKEN, type TestRouter } from './router-harness';
+import { createTestWorld } from '../../testkit/router/fixtures';
+import { ALL_SCOPES_TEST_TOKEN, AWS_EVENTS_TEST_TOKEN, metricValue, startTestRouter, TEST_TOKEN, type TestRouter } from '../../testkit/router/router-harness';
 
 /**
  * Malformed and hostile requests: each gets its status and a `{"error"}` body naming what is wrong,

@@ -3,10 +3,10 @@ import { Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SlackConfig } from '../../config/schema';
 import { signed, slashCommandBody } from '../../stack/slack-requests';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
-import { createTestWorld } from './fixtures';
-import { ALL_SCOPES_TEST_TOKEN, AWS_EVENTS_TEST_TOKEN, bearer, metricValue, startTestRouter, type TestRouter } from './router-harness';
+import { createTestWorld } from '../../testkit/router/fixtures';
+import { ALL_SCOPES_TEST_TOKEN, AWS_EVENTS_TEST_TOKEN, bearer, metricValue, startTestRouter, type TestRouter } from '../../testkit/router/router-harness';
 
 /**
  * The HTTP edge against clients that misbehave at the socket level: slow headers, slow bodies,

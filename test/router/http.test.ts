@@ -12,10 +12,10 @@ import { Dispatcher } from '../../router/dispatch';
 import { createRouterMetrics } from '../../router/metrics';
 import { decisionsOf, routeEvent, shortIdOf } from '../../router/routes';
 import { parseEvent } from '../../router/events';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
-import { createTestWorld, newInstanceId, type Envelope } from './fixtures';
-import { AWS_EVENTS_TEST_TOKEN, bearer, metricValue, startedWith, startTestRouter, TEST_TOKEN, TEST_TOKENS, type TestRouter } from './router-harness';
+import { createTestWorld, newInstanceId, type Envelope } from '../../testkit/router/fixtures';
+import { AWS_EVENTS_TEST_TOKEN, bearer, metricValue, startedWith, startTestRouter, TEST_TOKEN, TEST_TOKENS, type TestRouter } from '../../testkit/router/router-harness';
 
 let env: TestWorkflowEnvironment;
 const world = createTestWorld();

@@ -5,8 +5,8 @@ import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../../common/
 import { parseEvent } from '../../router/events';
 import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
 import { decisionsOf, routeEvent, type RouteDecision, type RouteResult } from '../../router/routes';
-import { ROOT } from '../harness/paths';
-import { createTestWorld, example, newInstanceId } from './fixtures';
+import { ROOT } from '../../testkit/paths';
+import { createTestWorld, example, newInstanceId } from '../../testkit/router/fixtures';
 
 /**
  * The interruption sources beyond spot warnings (docs/contract.md, Events): EC2 state

@@ -5,13 +5,13 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { until } from '../harness/poll';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
-import { createTestWorld, type Envelope } from './fixtures';
+import { createTestWorld, type Envelope } from '../../testkit/router/fixtures';
 import { refusingConnection, type RefusingConnection } from './refusing-interceptor';
-import { metricValue, startTestRouter } from './router-harness';
-import { createQueues, depth, sendAll } from './sqs-harness';
+import { metricValue, startTestRouter } from '../../testkit/router/router-harness';
+import { createQueues, depth, sendAll } from '../../testkit/router/sqs-harness';
 
 /**
  * The SQS consumer when Temporal answers but refuses: an error about the router (credentials, the

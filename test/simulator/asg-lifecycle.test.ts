@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * The asg-lifecycle behaviour against the AWS documentation it names: a termination of an instance in

@@ -2,7 +2,8 @@ import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-clo
 import { DescribeImagesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { parseEvent } from '../../router/events';
 import type { PublishedEvent } from '../../simulator/events';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * What the simulator's behaviours publish to EventBridge when AWS would: CloudWatch alarm state

@@ -3,7 +3,8 @@ import { CreateClusterCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { Behaviour, BehaviourFactory } from '../../simulator/behaviour';
 import { awsErrorResponse, awsSuccessResponse } from '../../simulator/protocol';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * The behaviour-module contract, exercised through a module written here: intercepting a call moto

@@ -13,7 +13,8 @@ import {
 import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createEcsDeploymentsBehaviour } from '../../simulator/behaviours/ecs-deployments';
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * The ecs-deployments behaviour on its own, on a clock the test moves: placement on container

@@ -2,8 +2,9 @@ import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { addContainerInstances } from '../harness/container-instances';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { until } from '../harness/poll';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { until } from '../../testkit/poll';
 
 /**
  * The ecs-scheduler behaviour against "Container instance draining" (ECS Developer Guide): a service

@@ -9,7 +9,8 @@ import {
   type Action,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ensureCertificate } from '../../stack/certificate';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * The elb-rules behaviour: listener rule actions validated as the ELBv2 API reference documents them

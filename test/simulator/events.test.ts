@@ -1,6 +1,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { PublishedEvent } from '../../simulator/events';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * The simulator publishes what AWS itself would put on EventBridge, on the default bus in moto, where

@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createQueues, depth, sendAll } from '../router/sqs-harness';
-import { startEmulator, useEmulator } from '../harness/emulator';
+import { createQueues, depth, sendAll } from '../../testkit/router/sqs-harness';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * moto's SQS as the router sees it, with the patches in simulator/moto-patches/sitecustomize.py:

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMoto } from '../../simulator/moto';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 
 /**
  * moto must never outlive its owner: `make test` fails on any leftover process, and jest's forceExit

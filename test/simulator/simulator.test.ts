@@ -5,7 +5,8 @@ import { CreateClusterCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { startEmulator, useEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
 
 /**
  * Each fault kind must reach the real SDK v3 client the way AWS delivers it, for every service

@@ -8,9 +8,10 @@ import {
   StartMessageMoveTaskCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { until } from '../harness/poll';
-import { createQueues, depth, sendAll } from '../router/sqs-harness';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { until } from '../../testkit/poll';
+import { createQueues, depth, sendAll } from '../../testkit/router/sqs-harness';
 
 /**
  * Dead-letter queue redrive in the simulator (simulator/behaviours/sqs-message-move.ts), as the SQS

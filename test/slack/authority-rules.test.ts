@@ -5,7 +5,7 @@ import { parseSlashCommand, parseThreadMention } from '../../router/slack/parse'
 import { requestKeyOf } from '../../router/slack/replay';
 import { foreignWorkspace } from '../../router/slack/workspace';
 import { withGate } from '../../workflows/canary-deploy/preflight';
-import { createTestWorld } from '../router/fixtures';
+import { createTestWorld } from '../../testkit/router/fixtures';
 
 /**
  * The pure rules behind the Slack app's refusals: which workspace a payload is from, which workflow

@@ -5,7 +5,7 @@ import { createNotificationActivities, type Notification } from '../../activitie
 import type { DeployChatFacts } from '../../common/chat';
 import type { FleetopsConfig } from '../../config/schema';
 import type { SlackStandIn } from '../../stack/slack-stand-in';
-import { createTestWorld } from '../router/fixtures';
+import { createTestWorld } from '../../testkit/router/fixtures';
 import { hasButtons, said } from './slack-harness';
 import { BOT_TOKEN, CHANNELS, PEOPLE, slackSection, startWorkspace, withSlack } from './slack-world';
 

@@ -11,9 +11,9 @@ import type { FleetopsConfig } from '../../config/schema';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
 import type { DeployResult, DeployStatus } from '../../contracts/canary-deploy/messages';
 import { seedWeightedService } from '../deploy/weighted-service';
-import { startEmulator, type Emulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
-import { until, untilValue } from '../harness/poll';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
+import { ROOT } from '../../testkit/paths';
+import { until, untilValue } from '../../testkit/poll';
 import { hasButtons, said, startSlackSuite, threadOf, type SlackSuite } from './slack-harness';
 import { APPROVER_GROUP, CHANNELS, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 

@@ -3,10 +3,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { signed, slackSignature, slashCommandBody } from '../../stack/slack-requests';
 import { APPROVE_ACTION_ID } from '../../activities/chat/blocks';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
-import { createTestWorld } from '../router/fixtures';
-import { startTestRouter, type TestRouter } from '../router/router-harness';
+import { createTestWorld } from '../../testkit/router/fixtures';
+import { startTestRouter, type TestRouter } from '../../testkit/router/router-harness';
 import { CHANNELS, OTHER_TEAM, PEOPLE, SIGNING_SECRET, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 
 /**

@@ -5,8 +5,8 @@ import { createAwsClients } from '../../activities/aws/clients';
 import type { FleetopsConfig } from '../../config/schema';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
 import { checkUpdate, postmortemQuery, timelineQuery, type IncidentStatus } from '../../contracts/incident/messages';
-import { until } from '../harness/poll';
-import { createTestWorld } from '../router/fixtures';
+import { until } from '../../testkit/poll';
+import { createTestWorld } from '../../testkit/router/fixtures';
 import { said, startSlackSuite, type SlackSuite } from './slack-harness';
 import { CHANNELS, MALLORY_TOKEN, OTHER_APP, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SLACK_EVENTS_PATH } from '../../router/slack/app';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * The Slack app manifest (deploy/slack/manifest.yaml) kept in step with the code: every Web API

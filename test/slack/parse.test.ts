@@ -1,7 +1,7 @@
 import type { FleetopsConfig } from '../../config/schema';
 import { CommandError, parseSlashCommand, parseThreadMention } from '../../router/slack/parse';
 import { statusTarget } from '../../router/slack/commands';
-import { createTestWorld } from '../router/fixtures';
+import { createTestWorld } from '../../testkit/router/fixtures';
 
 /** `/fleetops …` and `@fleetops …` text, parsed with the CLI's schemas before anything reaches Temporal. */
 

@@ -7,9 +7,9 @@ import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import type { FleetopsConfig } from '../../config/schema';
 import { ensureSearchAttributes } from '../../stack/health';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer } from '../harness/temporal';
-import { startTestRouter, type TestRouter } from '../router/router-harness';
+import { startTestRouter, type TestRouter } from '../../testkit/router/router-harness';
 import { createWorker } from '../harness/workers';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FleetopsConfig, SlackConfig } from '../../config/schema';
 import { appMentionBody, blockActionsBody, signed, slashCommandBody, TEAM, type Workspace } from '../../stack/slack-requests';
 import { startSlackStandIn, type SlackStandIn, type StoredMessage } from '../../stack/slack-stand-in';
-import { until } from '../harness/poll';
+import { until } from '../../testkit/poll';
 
 /**
  * A Slack workspace for tests: the Web API stand-in (stack/slack-stand-in.ts) with a deploys and an

@@ -9,8 +9,9 @@ import { EVENT_KINDS, parseEvent } from '../../router/events';
 import { detailTypesOf } from '../../router/events/envelope';
 import type { PublishedEvent } from '../../simulator/events';
 import { deployEventsKit, EVENTS_KIT_TEMPLATE, MEMBER_KIT_TEMPLATE, type EventsKitOutputs } from '../../stack/events-kit';
-import { startEmulator, useEmulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { startEmulator } from '../../testkit/emulator';
+import { useEmulator } from '../harness/emulator';
+import { ROOT } from '../../testkit/paths';
 import { iamActionsCalledIn } from './iam-actions';
 
 /**

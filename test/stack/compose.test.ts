@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { PORT_ENV } from '../../stack/ports';
 import { stackSettings } from '../../stack/settings';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 import { sources } from './iam-actions';
 
 /**

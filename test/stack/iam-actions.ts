@@ -7,7 +7,7 @@ import * as ecs from '@aws-sdk/client-ecs';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as s3 from '@aws-sdk/client-s3';
 import * as sqs from '@aws-sdk/client-sqs';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /** Every .ts file under the given paths (directories or files, relative to the repository). */
 export function sources(paths: string[]): string[] {

@@ -7,7 +7,7 @@ import { defineEventKind, type EventKindDefinition } from '../../router/events/k
 import { ignore } from '../../router/routing/decision';
 import { EVENTS_KIT_TEMPLATE, MEMBER_KIT_TEMPLATE } from '../../stack/events-kit';
 import { generateKit, kindRules, staleness, type KitTemplate } from '../../stack/kit-rules';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 
 /**
  * The EventBridge rules of both kit templates, and the queue policies' lists of them, are generated

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Supervisor, type ManagedChild } from '../../stack/processes';
-import { ROOT } from '../harness/paths';
-import { until } from '../harness/poll';
+import { ROOT } from '../../testkit/paths';
+import { until } from '../../testkit/poll';
 
 /**
  * The stack's process supervision with plain shell children: a child that dies is reported, a stop

@@ -6,8 +6,9 @@ import { FleetopsAccount, FleetopsRegion } from '../../common/search-attributes'
 import { parseConfigText } from '../../config/load';
 import { MEMBER_DEMO } from '../../stack/member-demo';
 import { actingIn } from '../harness/accounts';
-import { STACK_READY_TIMEOUT_MS, startLocalStack, type LocalStack } from '../e2e/stack-harness';
-import { until } from '../harness/poll';
+import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
+import { startLocalStack } from '../harness/local-stack';
+import { until } from '../../testkit/poll';
 
 /**
  * The local stack asked for two accounts (FLEETOPS_STACK_ACCOUNTS=2): the member kit and cluster

@@ -14,13 +14,13 @@ import { capacityWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { parseConfigText } from '../../config/load';
 import { seedDrainFleet } from '../drain/drain-fleet';
 import { cli } from '../cli/helpers';
-import { startEmulator, type Emulator } from '../harness/emulator';
+import { startEmulator, type Emulator } from '../../testkit/emulator';
 import { historyFromJSON } from '../harness/history-json';
-import { HISTORIES_DIR, ROOT } from '../harness/paths';
-import { until } from '../harness/poll';
+import { HISTORIES_DIR, ROOT } from '../../testkit/paths';
+import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
-import { example, type TestWorld } from '../router/fixtures';
-import { startTestRouter } from '../router/router-harness';
+import { example, type TestWorld } from '../../testkit/router/fixtures';
+import { startTestRouter } from '../../testkit/router/router-harness';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 import { createWorker } from '../harness/workers';
 

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import { TEMPORAL_CLI } from '../harness/paths';
-import { until } from '../harness/poll';
+import { TEMPORAL_CLI } from '../../testkit/paths';
+import { until } from '../../testkit/poll';
 
 /**
  * A Temporal dev server with its Web UI, for the browser test only: the shared test server runs

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '../harness/history-json';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../../testkit/paths';
 import { bundledWorkflows } from '../harness/temporal';
-import { BUNDLE_FILE, compareVersions, RELEASED_DIR, releasedHistoryFiles, releasedVersions, SUMS_FILE, sumsOf } from '../harness/releases';
+import { BUNDLE_FILE, compareVersions, RELEASED_DIR, releasedHistoryFiles, releasedVersions, SUMS_FILE, sumsOf } from '../../testkit/releases';
 
 /**
  * A released history is never rewritten: each release's folder matches the SHA256SUMS it

@@ -23,8 +23,8 @@ import { drainEventSignal, type DrainStatus, type SpotDrainResult } from '../../
 import { FakeCloud } from '../capacity/fake-cloud';
 import { mock, planOf } from '../deploy/deploy-mock';
 import { incidentTestConfig, recordingNotify } from '../incident/fixtures';
-import { untilValue } from '../harness/poll';
-import { releasedBundleCode, releasedVersions } from '../harness/releases';
+import { untilValue } from '../../testkit/poll';
+import { releasedBundleCode, releasedVersions } from '../../testkit/releases';
 import { createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { stringify } from 'yaml';
-import { ROOT } from '../harness/paths';
-import { until } from '../harness/poll';
+import { ROOT } from '../paths';
+import { until } from '../poll';
 import type { TestWorld } from './fixtures';
 import { TEST_TOKEN } from './router-harness';
 

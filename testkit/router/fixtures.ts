@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import type { EventKindName } from '../../router/events';
-import { ROOT } from '../harness/paths';
+import { ROOT } from '../paths';
 
 /**
  * Router test inputs: the AWS-documentation example events (router/events/examples) with fresh ids,

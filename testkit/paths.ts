@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 
-export const ROOT = resolve(__dirname, '..', '..');
+export const ROOT = resolve(__dirname, '..');
 export const TOOLS_BIN = join(ROOT, '.tools', 'bin');
 export const TEMPORAL_CLI = join(TOOLS_BIN, 'temporal');
 export const TEST_SERVER_WRAPPER = join(TOOLS_BIN, 'temporal-test-server');

@@ -4,11 +4,11 @@ import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand, RequestSpotFleetCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { parse } from 'yaml';
-import { createCapacityActivities } from '../../activities/capacity';
-import { parseConfig } from '../../config/load';
-import type { FleetopsConfig } from '../../config/schema';
-import type { Emulator } from '../harness/emulator';
-import { ROOT } from '../harness/paths';
+import { createCapacityActivities } from '../activities/capacity';
+import { parseConfig } from '../config/load';
+import type { FleetopsConfig } from '../config/schema';
+import type { Emulator } from './emulator';
+import { ROOT } from './paths';
 
 /**
  * A cluster with the three pool kinds in moto (EC2 Fleet `instant` overrides, a `maintain` Spot Fleet

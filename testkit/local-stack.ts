@@ -3,16 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allocateStackPorts } from '../../stack/ports';
-import { stackEnv } from '../../stack/settings';
-import { readStackFile, type StackFile } from '../../stack/stack-file';
-import { ROOT } from '../harness/paths';
-import { until } from '../harness/poll';
-import { watchLogFolder } from '../harness/workflow-task-failures';
+import { allocateStackPorts } from '../stack/ports';
+import { stackEnv } from '../stack/settings';
+import { readStackFile, type StackFile } from '../stack/stack-file';
+import { ROOT } from './paths';
+import { until } from './poll';
 
 /**
  * Runs the real `stack/up.ts` (what `make up` runs) on free ports in a scratch run directory, for the
- * suites that test the local stack itself (test/stack/) and end to end through it (test/e2e/). Every
+ * suites that test the local stack itself (test/stack/) and end to end through it (test/e2e/), and for
+ * benches on the stack (bench/spot-storm.ts). Every
  * process of the stack inherits a marker env var, which is how what it left behind is found.
  */
 
@@ -61,7 +61,14 @@ export function processesMarked(id: string): { pid: number; cmd: string }[] {
   return found;
 }
 
-export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<LocalStack> {
+export interface LocalStackOptions {
+  readyTimeoutMs?: number;
+  env?: Record<string, string>;
+  /** Called once the stack is ready with its workers' log folder; returns how to stop watching it. */
+  watchLogs?: (dir: string) => () => void;
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const marker = randomUUID();
   const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
   const all = await allocateStackPorts();
@@ -111,8 +118,7 @@ export async function startLocalStack(opts: { readyTimeoutMs?: number; env?: Rec
     cleanup();
     throw err;
   }
-  // A workflow task failure in the stack's workers fails the test it happened in (test/harness/per-file-setup.ts).
-  unwatch = watchLogFolder('stack', join(runDir, 'logs'));
+  if (opts.watchLogs) unwatch = opts.watchLogs(join(runDir, 'logs'));
   return {
     stack: readStackFile(join(runDir, 'stack.json')),
     runDir,

@@ -1,0 +1,47 @@
+/** What one storm measures (bench/spot-storm.ts), and the percentiles every figure is given in. */
+
+export type Scenario = 'clean' | 'limits' | 'worker-kill';
+
+export interface Percentiles {
+  min: number;
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+export interface StormResult {
+  n: number;
+  scenario: Scenario;
+  /** Router + Temporal: event to the drain workflow's start. */
+  eventToStartMs: Percentiles;
+  eventToDrainingMs: Percentiles;
+  eventToDrainedMs: Percentiles;
+  drainedBeforeDeadline: number;
+  outcomes: Record<string, number>;
+  awsCallsPerInstance: Record<string, number>;
+  workerRssMaxMiB: number | null;
+  plainDrainingCallMs: Percentiles;
+  p99RatioToPlain: number;
+  /** Workflow-task pollers on the drain queue, sampled every 500 ms during the storm. */
+  pollers: { normal: Percentiles; sticky: Percentiles };
+  /** worker-kill: seconds from the kill until the new worker polled the drain task queue. */
+  workerDownSeconds?: number;
+  /** CPU seconds each stack process used from the first event to the last drain's end, and that span. */
+  cpuSeconds: Record<string, number>;
+  stormSeconds: number;
+  /** Where event→DRAINING goes, from the workflow histories and the simulator's call record. */
+  breakdownMs: Record<string, Percentiles>;
+  /** Requests of 100 events the router answered 503 (Temporal slower than 2 s), sent again after Retry-After. */
+  routerRetries503: number;
+  /** Temporal + worker + router CPU seconds per drain (the product's cost; moto and the simulator apart). */
+  productCpuPerDrain: number;
+  /** The drain coordinator's counts at the end (workflows/drain-coordinator/), and its calls' queue and run times. */
+  coordinator?: { counts: Record<string, number>; calls: { queueMs: Percentiles; runMs: Percentiles; instances: Percentiles } };
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const v = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (v.length ? v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)]! : NaN);
+  return { p50: at(0.5), p99: at(0.99), max: v.length ? v[v.length - 1]! : NaN, count: v.length, min: v.length ? v[0]! : NaN };
+}

@@ -1,0 +1,106 @@
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { statusQuery } from '../../contracts/controls';
+import type { DrainCoordinatorStatus } from '../../contracts/drain-coordinator/messages';
+import { percentiles, type Percentiles, type StormResult } from './figures';
+
+/** Figures read from the storm's workflow histories: where each drain's time went, and the coordinator's calls. */
+
+const EventType = temporal.api.enums.v1.EventType;
+
+/**
+ * Per-drain phases up to DRAINING, from each workflow's history: the first workflow task (queue wait
+ * and run), the resolve activity (queue wait, run), the workflow task that schedules set-draining,
+ * set-draining's queue wait and the time from its start to the DRAINING call reaching the simulator
+ * (the coordinator's batch wait); plus moto's time per call by API.
+ */
+export async function breakdown(
+  client: Client,
+  instances: string[],
+  arns: string[],
+  drainingAt: Map<string, number>,
+  calls: { service: string; action: string; durationMs: number }[],
+): Promise<Record<string, Percentiles>> {
+  const phases: Record<string, number[]> = {};
+  const add = (k: string, v: number | undefined) => {
+    if (v !== undefined && Number.isFinite(v)) (phases[k] ??= []).push(v);
+  };
+  for (let i = 0; i < instances.length; i += 50) {
+    await Promise.all(
+      instances.slice(i, i + 50).map(async (id, j) => {
+        const history = await client.workflow.getHandle(drainWorkflowId(id)).fetchHistory();
+        const ev = history.events ?? [];
+        const at = (e: (typeof ev)[number] | undefined) => (e ? tsToMs(e.eventTime) : undefined);
+        const started = at(ev[0]);
+        const wftSched = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+        const wftStart = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+        const wftDone = ev.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+        // Counts, not milliseconds: what one drain costs the server.
+        add('count: history events per drain', ev.length);
+        add('count: workflow tasks per drain', ev.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length);
+        add('wft1.queue', (at(wftStart) ?? NaN) - (at(wftSched) ?? NaN));
+        add('wft1.run', (at(wftDone) ?? NaN) - (at(wftStart) ?? NaN));
+        const activity = (name: string) => {
+          const sched = ev.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+          if (!sched) return undefined;
+          const sid = Number(sched.eventId);
+          const start = ev.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === sid);
+          const done = ev.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === sid);
+          return { sched: at(sched)!, start: at(start), done: at(done), doneIdx: done ? ev.indexOf(done) : -1 };
+        };
+        const resolve = activity('resolveDrainTarget');
+        const draining = activity('setContainerInstanceDraining');
+        if (started !== undefined && resolve) add('start→resolve scheduled', resolve.sched - started);
+        if (resolve) {
+          add('resolve.queue', (resolve.start ?? NaN) - resolve.sched);
+          add('resolve.run', (resolve.done ?? NaN) - (resolve.start ?? NaN));
+        }
+        if (resolve?.done !== undefined && draining) add('resolve done→set-draining scheduled', draining.sched - resolve.done);
+        if (draining) {
+          add('set-draining.queue', (draining.start ?? NaN) - draining.sched);
+          add('set-draining start→call', (drainingAt.get(arns[i + j]!) ?? NaN) - (draining.start ?? NaN));
+        }
+      }),
+    );
+  }
+  for (const c of calls) add(`moto ${c.service}:${c.action}`, c.durationMs);
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, percentiles(v)]));
+}
+
+/** The coordinator's counts, and per setDrainingAtOnce call its queue wait, run time and size, from its history. */
+export async function coordinatorFigures(client: Client): Promise<StormResult['coordinator']> {
+  const handle = client.workflow.getHandle(drainCoordinatorWorkflowId());
+  let status: DrainCoordinatorStatus;
+  try {
+    status = (await handle.query(statusQuery)) as DrainCoordinatorStatus;
+  } catch {
+    return undefined;
+  }
+  const queue: number[] = [];
+  const run: number[] = [];
+  const sizes: number[] = [];
+  // Every run of the id (it may have continued as new during the storm).
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${drainCoordinatorWorkflowId()}"` })) {
+    const ev = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
+    const byId = new Map(ev.map((e) => [Number(e.eventId), e]));
+    for (const e of ev) {
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+        const sched = byId.get(Number(e.activityTaskStartedEventAttributes?.scheduledEventId));
+        if (sched) queue.push(tsToMs(e.eventTime) - tsToMs(sched.eventTime));
+      }
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+        const started = byId.get(Number(e.activityTaskCompletedEventAttributes?.startedEventId));
+        if (started) run.push(tsToMs(e.eventTime) - tsToMs(started.eventTime));
+      }
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        const input = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+        const parsed = input ? (defaultPayloadConverter.fromPayload(input) as { instanceIds?: string[] }) : undefined;
+        sizes.push(parsed?.instanceIds?.length ?? 0);
+      }
+    }
+  }
+  return { counts: status.counts as Record<string, number>, calls: { queueMs: percentiles(queue), runMs: percentiles(run), instances: percentiles(sizes) } };
+}

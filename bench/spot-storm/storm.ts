@@ -1,0 +1,158 @@
+import { UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
+import { Client, Connection } from '@temporalio/client';
+import { createAwsClients } from '../../activities/aws/clients';
+import { INTERRUPTION_WARNING_MS } from '../../common/interruption';
+import { drainWorkflowId } from '../../common/workflow-ids';
+import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
+import { createSimControl, type SimControl } from '../../simulator/control-client';
+import { startLocalStack } from '../../testkit/local-stack';
+import { until } from '../../testkit/poll';
+import { percentiles, type Scenario, type StormResult } from './figures';
+import { breakdown, coordinatorFigures } from './histories';
+import { seedStorm } from './seed-storm';
+import { drainPollers, rssMiB, stackCpuSeconds, workerPid } from './stack-probes';
+import { sendWarnings } from './warnings';
+
+/** One storm of N warnings in one scenario, on a fresh local stack, and its figures (bench/spot-storm.ts says which). */
+export async function storm(n: number, scenario: Scenario): Promise<StormResult> {
+  const stack = await startLocalStack();
+  const metricsUrl = `http://127.0.0.1:${stack.ports.metrics}/metrics`;
+  const aws = createAwsClients({ region: stack.stack.aws.region, endpoint: stack.stack.aws.endpoint, sdkMaxAttempts: 3 });
+  const sim: SimControl = createSimControl(stack.stack.aws.endpoint);
+  const connection = await Connection.connect({ address: stack.stack.temporal.address });
+  const client = new Client({ connection, namespace: stack.stack.temporal.namespace });
+  try {
+    const { instances, arns } = await seedStorm(aws, n);
+    await sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: 2_000 });
+    if (scenario === 'limits') {
+      for (const action of ['UpdateContainerInstancesState', 'DescribeContainerInstances']) {
+        await sim.setRateLimit({ service: 'ecs', action, ratePerSec: 20, burst: 40 });
+      }
+      await sim.setFaults({ service: 'ecs', action: '*', fault: { kind: 'error', status: 500 }, probability: 0.05 });
+    }
+    await sim.clearCalls();
+    let pid = await workerPid(connection, stack.stack.temporal.namespace);
+    let rssMax: number | undefined;
+    const pollerSamples = { normal: [] as number[], sticky: [] as number[] };
+    const sampler = setInterval(() => {
+      const r = pid ? rssMiB(pid) : undefined;
+      if (r !== undefined) rssMax = Math.max(rssMax ?? 0, r);
+      void drainPollers(metricsUrl).then((p) => {
+        if (!p) return;
+        pollerSamples.normal.push(p.normal);
+        pollerSamples.sticky.push(p.sticky);
+      });
+    }, 500);
+
+    const cpuBefore = stackCpuSeconds(stack.processes());
+    const stormStart = Date.now();
+    let workerDownSeconds: number | undefined;
+    const killed =
+      scenario !== 'worker-kill'
+        ? Promise.resolve()
+        : (async () => {
+            await new Promise((r) => setTimeout(r, 20_000));
+            const victim = pid;
+            if (!victim) throw new Error('no worker pid to kill');
+            const killedAt = Date.now();
+            process.kill(-victim, 'SIGKILL');
+            process.stdout.write(`  worker ${victim} killed ${((killedAt - stormStart) / 1000).toFixed(1)} s into the storm\n`);
+            // A failed describe while the worker is down is asked again.
+            pid = await until(
+              'the worker to come back',
+              async () => {
+                const next = await workerPid(connection, stack.stack.temporal.namespace);
+                return next && next !== victim ? next : undefined;
+              },
+              { timeoutMs: 120_000, intervalMs: 250 },
+            );
+            workerDownSeconds = (Date.now() - killedAt) / 1000;
+          })();
+    const { eventAt, retried503 } = await sendWarnings(stack.stack, sim, instances);
+
+    // Every drain ends by its deadline (+ the incident step for a miss); wait for all of them.
+    const results = new Map<string, { result?: SpotDrainResult; closedAt?: number; startedAt?: number }>();
+    await Promise.all(
+      instances.map(async (id) => {
+        const handle = client.workflow.getHandle(drainWorkflowId(id));
+        try {
+          const result = (await handle.result()) as SpotDrainResult;
+          const d = await handle.describe();
+          results.set(id, { result, closedAt: d.closeTime?.getTime(), startedAt: d.startTime.getTime() });
+        } catch {
+          results.set(id, {});
+        }
+      }),
+    );
+    await killed;
+    clearInterval(sampler);
+    const stormSeconds = (Date.now() - stormStart) / 1000;
+    const cpuAfter = stackCpuSeconds(stack.processes());
+    const cpuSeconds = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, Math.round((v - (cpuBefore[k] ?? 0)) * 10) / 10]));
+
+    const calls = await sim.calls();
+    const drainingAt = new Map<string, number>();
+    for (const c of calls) {
+      if (c.service !== 'ecs' || c.action !== 'UpdateContainerInstancesState' || c.status !== 200) continue;
+      for (const arn of (c.params.containerInstances as string[] | undefined) ?? []) if (!drainingAt.has(arn)) drainingAt.set(arn, Date.parse(c.time));
+    }
+    const toDraining = instances.map((id, i) => (drainingAt.get(arns[i]!) ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
+    const toStart = instances.map((id) => (results.get(id)?.startedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
+    const toDrained = instances.map((id) => (results.get(id)?.closedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
+    const outcomes: Record<string, number> = {};
+    let beforeDeadline = 0;
+    for (const id of instances) {
+      const r = results.get(id);
+      const o = r?.result?.outcome ?? 'no-result';
+      outcomes[o] = (outcomes[o] ?? 0) + 1;
+      if (o === 'drained' && r?.closedAt !== undefined && r.closedAt - eventAt.get(id)! <= INTERRUPTION_WARNING_MS) beforeDeadline += 1;
+    }
+    const perApi: Record<string, number> = {};
+    for (const c of calls) {
+      if (c.service === 'unknown') continue;
+      perApi[`${c.service}:${c.action}`] = (perApi[`${c.service}:${c.action}`] ?? 0) + 1 / n;
+    }
+
+    const breakdownMs = await breakdown(client, instances, arns, drainingAt, calls);
+    const coordinator = await coordinatorFigures(client);
+
+    // The limit: one DRAINING call per instance straight to the endpoint, all at once.
+    await sim.clearRateLimits();
+    await sim.clearFaults();
+    const plain = await Promise.all(
+      arns.map(async (arn) => {
+        const t = Date.now();
+        await aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances: [arn], status: 'DRAINING' })).catch(() => undefined);
+        return Date.now() - t;
+      }),
+    );
+    const plainP = percentiles(plain);
+    const drainingP = percentiles(toDraining);
+    return {
+      n,
+      scenario,
+      eventToStartMs: percentiles(toStart),
+      eventToDrainingMs: drainingP,
+      eventToDrainedMs: percentiles(toDrained),
+      drainedBeforeDeadline: beforeDeadline / n,
+      outcomes,
+      awsCallsPerInstance: Object.fromEntries(Object.entries(perApi).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+      workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
+      plainDrainingCallMs: plainP,
+      p99RatioToPlain: drainingP.p99 / plainP.p99,
+      pollers: { normal: percentiles(pollerSamples.normal), sticky: percentiles(pollerSamples.sticky) },
+      workerDownSeconds,
+      cpuSeconds,
+      stormSeconds,
+      breakdownMs,
+      routerRetries503: retried503,
+      productCpuPerDrain: Math.round((((cpuSeconds.temporal ?? 0) + (cpuSeconds.worker ?? 0) + (cpuSeconds.router ?? 0)) / n) * 1000) / 1000,
+      coordinator,
+    };
+  } finally {
+    await connection.close();
+    aws.destroy();
+    await stack.stop();
+    stack.cleanup();
+  }
+}
