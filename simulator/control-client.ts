@@ -1,5 +1,5 @@
 import type { FaultRule, FaultRuleInput, RateLimit, RateLimitInput } from './faults';
-import type { CallFilter, RecordedCall } from './server';
+import type { CallFilter, RecordedCall } from './call-record';
 
 /**
  * Typed client for the simulator's control API (`/_sim/`), for tests, the local stack and scripts.

@@ -99,7 +99,8 @@ const XML_NAMESPACE: Readonly<Record<string, string>> = {
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
 };
 
-function escapeXml(s: string): string {
+/** Escapes text for an XML element or attribute of a Query or EC2 response. */
+export function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
 }
 

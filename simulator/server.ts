@@ -11,21 +11,27 @@
  *  - token-bucket rate limits per service (or action) that answer with the service's throttling error;
  *  - a record of every call (service, action, params, status, fault) for tests to assert on;
  *  - behaviour modules (simulator/behaviour.ts) for what moto lacks;
- *  - a control API under `/_sim/` (see `handleControl`), used through simulator/control-client.ts.
- * Requests and moto's responses are buffered whole: AWS API payloads are small, and behaviours and the
- * record need the parsed body.
+ *  - a control API under `/_sim/` (simulator/control-api.ts), used through simulator/control-client.ts.
+ * Requests and moto's responses are buffered whole (simulator/http-io.ts): AWS API payloads are small,
+ * and behaviours and the record need the parsed body. The record's shape and filter are
+ * simulator/call-record.ts; the accounts of assumed-role sessions, simulator/session-accounts.ts.
  */
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
 import { createAwsClients, type AwsClients } from '../activities/aws/clients';
 import { createLogger, type Logger } from '../common/logger';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from './behaviour';
-import { createEventPublisher, DEFAULT_ACCOUNT } from './events';
 import { BEHAVIOURS } from './behaviours';
+import { errorCodeOf, filterCalls, type CallFilter, type RecordedCall } from './call-record';
+import { BUILTIN_ROUTES, handleControl, type ControlTarget } from './control-api';
+import { createEventPublisher, DEFAULT_ACCOUNT } from './events';
 import { CallLog } from './iam/call-log';
-import { FaultRules, RateLimiter, faultRuleInputSchema, globMatches, rateLimitInputSchema } from './faults';
-import { awsErrorResponse, canonicalService, defaultServerErrorCode, identifyCall, throttlingError, type SimResponse, type WireProtocol } from './protocol';
+import { FaultRules, RateLimiter } from './faults';
+import { forwardToMoto, HttpError, readBody, sendResponse } from './http-io';
+import { awsErrorResponse, defaultServerErrorCode, identifyCall, throttlingError, type SimResponse } from './protocol';
+import { SessionAccounts } from './session-accounts';
+
+export { callFilterSchema, type CallFilter, type RecordedCall } from './call-record';
 
 export interface SimulatorOptions {
   /** moto's base URL, e.g. http://127.0.0.1:5000. */
@@ -41,80 +47,6 @@ export interface SimulatorOptions {
   random?: () => number;
 }
 
-export interface RecordedCall {
-  seq: number;
-  /** ISO time the request arrived. */
-  time: string;
-  service: string;
-  action: string;
-  region: string;
-  protocol: WireProtocol;
-  params: Record<string, unknown>;
-  /** HTTP status sent; null when the connection was reset. */
-  status: number | null;
-  /** AWS error code of an error response (simulated or moto's). */
-  errorCode?: string;
-  /** What the simulator injected: the rule's kind and id, or the rate limit. */
-  fault?: { kind: 'throttle' | 'error' | 'reset' | 'rate-limit'; ruleId?: string };
-  latencyMs: number;
-  /** The account the call acts in: moto's default, or the one an assumed-role session (or `x-moto-account-id`) puts it in. */
-  account: string;
-  /** `moto`, `fault`, or `behaviour:<name>` for an intercepted call. */
-  handledBy: string;
-  durationMs: number;
-}
-
-export const callFilterSchema = z.object({
-  service: z.string().optional(),
-  /** Glob, e.g. `Describe*`. */
-  action: z.string().optional(),
-  /** Only calls with a larger seq (poll for new calls). */
-  sinceSeq: z.coerce.number().int().optional(),
-  /** true: only calls that got a simulated fault; false: only calls without one. */
-  faulted: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
-});
-export type CallFilter = z.input<typeof callFilterSchema>;
-
-const BUILTIN_ROUTES = new Set(['health', 'faults', 'rate-limits', 'calls', 'reset', 'tick', 'events']);
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function errorCodeOf(res: SimResponse): string | undefined {
-  if (res.status < 400) return undefined;
-  const header = res.headers['x-amzn-errortype'];
-  if (header) return header.split(':')[0];
-  const text = res.body.toString('utf8', 0, Math.min(res.body.length, 4_096));
-  const json = /"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text);
-  if (json) return json[1];
-  return /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Simulator {
@@ -128,6 +60,9 @@ export class Simulator {
   private readonly server: Server;
   private readonly ctx: BehaviourContext;
   private readonly clientsByRegion = new Map<string, AwsClients>();
+  private readonly controlTarget: ControlTarget;
+  /** Assumed-role sessions → the accounts their calls act in. */
+  private readonly sessionAccounts = new SessionAccounts();
   private readonly tickTimers: NodeJS.Timeout[] = [];
   private readonly ticksRunning = new Map<string, Promise<void>>();
   private recorded: RecordedCall[] = [];
@@ -157,6 +92,17 @@ export class Simulator {
       },
       events: createEventPublisher({ motoUrl: opts.motoUrl, log: this.log }),
       log: this.log,
+    };
+    this.controlTarget = {
+      motoUrl: this.motoUrl,
+      faults: this.faults,
+      rateLimits: this.rateLimits,
+      behaviours: this.behaviours,
+      ctx: this.ctx,
+      calls: (filter) => this.calls(filter),
+      clearCalls: () => this.clearCalls(),
+      reset: () => this.reset(),
+      tick: (name) => this.tick(name),
     };
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -220,15 +166,7 @@ export class Simulator {
   }
 
   calls(filter: CallFilter = {}): RecordedCall[] {
-    const f = callFilterSchema.parse(filter);
-    const service = f.service ? canonicalService(f.service) : undefined;
-    return this.recorded.filter(
-      (c) =>
-        (service === undefined || c.service === service) &&
-        (f.action === undefined || globMatches(f.action, c.action)) &&
-        (f.sinceSeq === undefined || c.seq > f.sinceSeq) &&
-        (f.faulted === undefined || (c.fault !== undefined) === f.faulted),
-    );
+    return filterCalls(this.recorded, filter);
   }
 
   clearCalls(): void {
@@ -260,7 +198,7 @@ export class Simulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
-    if (url === '/_sim' || url.startsWith('/_sim/')) return this.handleControl(req, res, url);
+    if (url === '/_sim' || url.startsWith('/_sim/')) return handleControl(this.controlTarget, req, res, url);
     const body = await readBody(req);
     if (url.startsWith('/moto-api')) {
       // moto's own dashboard and API: not an AWS call, not recorded.
@@ -349,166 +287,19 @@ export class Simulator {
     this.send(res, response);
   }
 
-  /** Access key id of an assumed-role session → the role's account (moto acts in it for that key). */
-  private readonly sessionAccounts = new Map<string, string>();
-
   private rememberSession(call: { params: Record<string, unknown> }, response: SimResponse): void {
-    const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(response.body.toString('utf8'))?.[1];
-    const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(String(call.params.RoleArn ?? ''))?.[1];
-    if (key && account) this.sessionAccounts.set(key, account);
+    this.sessionAccounts.remember(call, response);
   }
 
   private accountOf(headers: IncomingMessage['headers']): string {
-    const explicit = headers['x-moto-account-id'];
-    if (typeof explicit === 'string' && /^\d{12}$/.test(explicit)) return explicit;
-    const key = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1];
-    return (key && this.sessionAccounts.get(key)) || DEFAULT_ACCOUNT;
+    return this.sessionAccounts.accountOf(headers);
   }
 
   private forward(req: IncomingMessage, body: Buffer): Promise<SimResponse> {
-    return new Promise((resolve, reject) => {
-      const upstream = httpRequest(
-        {
-          protocol: this.motoUrl.protocol,
-          hostname: this.motoUrl.hostname,
-          port: this.motoUrl.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          agent: this.agent,
-        },
-        (up) => {
-          const chunks: Buffer[] = [];
-          up.on('data', (c: Buffer) => chunks.push(c));
-          up.on('error', reject);
-          up.on('end', () => {
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(up.headers)) {
-              if (v === undefined || k === 'transfer-encoding' || k === 'connection' || k === 'keep-alive' || k === 'content-length') continue;
-              headers[k] = Array.isArray(v) ? v.join(', ') : v;
-            }
-            resolve({ status: up.statusCode ?? 502, headers, body: Buffer.concat(chunks) });
-          });
-        },
-      );
-      upstream.on('error', reject);
-      upstream.end(body);
-    });
+    return forwardToMoto(this.motoUrl, this.agent, req, body);
   }
 
   private send(res: ServerResponse, response: SimResponse): void {
-    res.writeHead(response.status, { ...response.headers, 'content-length': String(response.body.length) });
-    res.end(response.body);
-  }
-
-  /**
-   * Control API (JSON in, JSON out; errors are `{"error": "..."}`):
-   *  GET    /_sim/health                 → { ok, moto }
-   *  GET    /_sim/faults                 → { rules }
-   *  POST   /_sim/faults                 body: rule or { rules: [rule...] } → { rules } (as stored, with ids)
-   *  DELETE /_sim/faults[/<id>]          clear all rules, or one
-   *  GET    /_sim/rate-limits            → { limits }
-   *  PUT    /_sim/rate-limits            body: { service, action?, ratePerSec, burst } → { limit }
-   *  DELETE /_sim/rate-limits[?service=&action=]
-   *  GET    /_sim/calls?service=&action=&sinceSeq=&faulted=   → { calls }
-   *  DELETE /_sim/calls
-   *  GET    /_sim/events                 → { events } (what the behaviours published to EventBridge)
-   *  POST   /_sim/events                 body: { source, detailType, detail, resources?, region?, account?, eventBusName? } → { event }
-   *  DELETE /_sim/events                 forget the published events (not the queues they reached)
-   *  POST   /_sim/reset                  moto and all simulator state (rules, limits, record, behaviours)
-   *  POST   /_sim/tick[?behaviour=name]  run behaviour ticks now → { ran }
-   *  *      /_sim/<behaviour>/...        the behaviour's own routes
-   */
-  private async handleControl(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
-    const parsedUrl = new URL(url, 'http://sim');
-    const parts = parsedUrl.pathname.split('/').filter(Boolean).slice(1);
-    const method = req.method ?? 'GET';
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
-    } catch {
-      return this.json(res, 400, { error: 'body is not valid JSON' });
-    }
-    try {
-      const out = await this.control(method, parts, parsedUrl.searchParams, body);
-      if (!out) return this.json(res, 404, { error: `no control route ${method} ${parsedUrl.pathname}` });
-      return this.json(res, out.status, out.body);
-    } catch (err) {
-      if (err instanceof z.ZodError) {
-        const issues = err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-        return this.json(res, 400, { error: issues });
-      }
-      throw err;
-    }
-  }
-
-  private async control(method: string, parts: string[], query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown } | undefined> {
-    const [head, id, ...rest] = parts;
-    const route = `${method} ${head ?? ''}${id !== undefined ? '/:id' : ''}`;
-    switch (route) {
-      case 'GET health': {
-        const moto = await fetch(new URL('/moto-api/', this.motoUrl)).then(
-          (r) => r.ok,
-          () => false,
-        );
-        return { status: moto ? 200 : 503, body: { ok: moto, moto: this.motoUrl.href } };
-      }
-      case 'GET faults':
-        return { status: 200, body: { rules: this.faults.list() } };
-      case 'POST faults': {
-        const many = typeof body === 'object' && body !== null && 'rules' in body;
-        const rules = many ? z.object({ rules: z.array(faultRuleInputSchema) }).parse(body).rules : [faultRuleInputSchema.parse(body)];
-        return { status: 200, body: { rules: rules.map((r) => this.faults.add(r)) } };
-      }
-      case 'DELETE faults':
-        this.faults.clear();
-        return { status: 200, body: { ok: true } };
-      case 'DELETE faults/:id':
-        return this.faults.remove(id) ? { status: 200, body: { ok: true } } : { status: 404, body: { error: `no rule ${id}` } };
-      case 'GET rate-limits':
-        return { status: 200, body: { limits: this.rateLimits.list() } };
-      case 'PUT rate-limits':
-        return { status: 200, body: { limit: this.rateLimits.set(rateLimitInputSchema.parse(body)) } };
-      case 'DELETE rate-limits': {
-        const service = query.get('service');
-        if (service) this.rateLimits.remove(service, query.get('action') ?? '*');
-        else this.rateLimits.clear();
-        return { status: 200, body: { ok: true } };
-      }
-      case 'GET calls':
-        return { status: 200, body: { calls: this.calls(Object.fromEntries(query)) } };
-      case 'DELETE calls':
-        this.clearCalls();
-        return { status: 200, body: { ok: true } };
-      case 'GET events':
-        return { status: 200, body: { events: this.ctx.events.published() } };
-      case 'DELETE events':
-        this.ctx.events.clear();
-        return { status: 200, body: { ok: true } };
-      case 'POST events': {
-        // What AWS would publish, on demand (a test or the demo asking for a rebalance recommendation).
-        const e = z
-          .object({ source: z.string().min(1), detailType: z.string().min(1), detail: z.record(z.string(), z.unknown()), resources: z.array(z.string()).optional(), region: z.string().optional(), account: z.string().regex(/^\d{12}$/).optional(), eventBusName: z.string().min(1).optional() })
-          .strict()
-          .parse(body);
-        return { status: 200, body: { event: await this.ctx.events.publish(e) } };
-      }
-      case 'POST reset':
-        await this.reset();
-        return { status: 200, body: { ok: true } };
-      case 'POST tick':
-        return { status: 200, body: { ran: await this.tick(query.get('behaviour') ?? undefined) } };
-    }
-    const behaviour = this.behaviours.find((b) => b.name === head);
-    if (!behaviour?.route) return undefined;
-    const path = `/${[id, ...rest].filter((p) => p !== undefined).join('/')}`;
-    return (await behaviour.route({ method, path, query, body }, this.ctx)) ?? undefined;
-  }
-
-  private json(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    sendResponse(res, response);
   }
 }

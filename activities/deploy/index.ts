@@ -3,6 +3,7 @@ import { FailureType } from '../../common/failures';
 import type { ActivityDeps } from '../deps';
 import { createAnalysisActivities } from './analysis';
 import { createDeployIncidentActivities } from './incidents';
+import { createRevisionActivities } from './revision';
 import { createServiceActivities } from './services';
 import { createTargetActivities } from './targets';
 import { createTrafficActivities } from './traffic';
@@ -20,6 +21,7 @@ export function createDeployActivities(deps: ActivityDeps) {
       return { plan: svc.canary, canaryService: `${input.service}-canary`, images: svc.images ?? [] };
     },
     ...createServiceActivities(deps),
+    ...createRevisionActivities(deps),
     ...createTrafficActivities(deps),
     ...createTargetActivities(deps),
     ...createAnalysisActivities(deps),

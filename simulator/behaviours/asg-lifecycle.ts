@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
-  DescribeLifecycleHooksCommand,
-  DetachInstancesCommand,
-  SetDesiredCapacityCommand,
-  type LifecycleHook,
-} from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, DetachInstancesCommand, SetDesiredCapacityCommand, type LifecycleHook } from '@aws-sdk/client-auto-scaling';
 import { z } from 'zod';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
-import { DEFAULT_ACCOUNT } from '../events';
-import { awsErrorResponse, awsSuccessResponse, type SimResponse } from '../protocol';
-import { endInstance } from './support/instance-end';
+import { awsErrorResponse, awsSuccessResponse, escapeXml, type SimResponse } from '../protocol';
+import { createLifecycleActions, hooksOf, LAUNCHING, TERMINATING, type LifecycleCall } from './support/lifecycle-actions';
+import { globalTimeouts, withWaiting } from './support/lifecycle-responses';
 
 /**
  * Auto Scaling lifecycle hooks as Amazon EC2 Auto Scaling runs them; moto stores hooks
@@ -45,41 +38,12 @@ import { endInstance } from './support/instance-end';
  * Routes: `GET /_sim/asg-lifecycle/actions` → `{ calls, active, closed }`; `POST /_sim/asg-lifecycle/launch`
  * `{ autoScalingGroupName, lifecycleHookName, instanceId }` → the opened action; `POST
  * /_sim/asg-lifecycle/advance` `{ seconds }` moves this module's clock (hook timeouts) forward.
+ *
+ * The actions themselves (open, announce, close) are support/lifecycle-actions.ts; the rewrites of
+ * moto's answers are support/lifecycle-responses.ts.
  */
 
-export interface LifecycleCall {
-  action: 'CompleteLifecycleAction' | 'RecordLifecycleActionHeartbeat';
-  autoScalingGroupName: string;
-  lifecycleHookName: string;
-  lifecycleActionToken?: string;
-  instanceId?: string;
-  /** CONTINUE or ABANDON, for CompleteLifecycleAction. */
-  result?: string;
-  /** False when AWS refused it (no such active action). */
-  accepted: boolean;
-  at: string;
-}
-
-const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
-const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
-const MAX_GLOBAL_TIMEOUT_S = 172_800;
-
-export interface LifecycleActionState {
-  token: string;
-  autoScalingGroupName: string;
-  lifecycleHookName: string;
-  instanceId: string;
-  transition: typeof TERMINATING | typeof LAUNCHING;
-  heartbeatTimeoutSeconds: number;
-  defaultResult: string;
-  startedAt: string;
-  /** When the heartbeat timeout runs out (restarted by each heartbeat). */
-  expiresAt: string;
-  globalExpiresAt: string;
-  region: string;
-  /** Set once the action ended: how and with what result. */
-  closed?: { how: 'completed' | 'heartbeat-timeout' | 'global-timeout'; result: string; at: string };
-}
+export type { LifecycleActionState, LifecycleCall } from './support/lifecycle-actions';
 
 const paramsSchema = z.object({
   AutoScalingGroupName: z.string().min(1),
@@ -91,84 +55,15 @@ const paramsSchema = z.object({
 
 const launchSchema = z.object({ autoScalingGroupName: z.string().min(1), lifecycleHookName: z.string().min(1), instanceId: z.string().min(1), region: z.string().default('us-east-1') }).strict();
 
-const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
 const regionOf = (req: SimRequest) => (req.region === 'unknown' ? 'us-east-1' : req.region);
 
 export const asgLifecycle: BehaviourFactory = () => {
   const calls: LifecycleCall[] = [];
-  const actions: LifecycleActionState[] = [];
-  const active = () => actions.filter((a) => !a.closed);
   /** Tests move the lifecycle clock forward instead of waiting out a hook's timeout (at least 30 s on AWS). */
   let offsetMs = 0;
   const clock = () => Date.now() + offsetMs;
-
-  async function hooksOf(ctx: BehaviourContext, region: string, asg: string, transition: string): Promise<LifecycleHook[]> {
-    const out = await ctx.aws(region).autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: asg }));
-    return (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === transition);
-  }
-
-  function open(hook: LifecycleHook, instanceId: string, region: string, transition: LifecycleActionState['transition']): LifecycleActionState {
-    const now = clock();
-    const hb = hook.HeartbeatTimeout ?? 3600;
-    const a: LifecycleActionState = {
-      token: randomUUID(),
-      autoScalingGroupName: hook.AutoScalingGroupName ?? '',
-      lifecycleHookName: hook.LifecycleHookName ?? '',
-      instanceId,
-      transition,
-      heartbeatTimeoutSeconds: hb,
-      defaultResult: hook.DefaultResult ?? 'ABANDON',
-      startedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + hb * 1000).toISOString(),
-      globalExpiresAt: new Date(now + Math.min(100 * hb, MAX_GLOBAL_TIMEOUT_S) * 1000).toISOString(),
-      region,
-    };
-    actions.push(a);
-    return a;
-  }
-
-  async function announce(ctx: BehaviourContext, a: LifecycleActionState): Promise<void> {
-    const terminating = a.transition === TERMINATING;
-    await ctx.events.publish({
-      source: 'aws.autoscaling',
-      detailType: terminating ? 'EC2 Instance-terminate Lifecycle Action' : 'EC2 Instance-launch Lifecycle Action',
-      detail: {
-        Origin: terminating ? 'AutoScalingGroup' : 'EC2',
-        Destination: terminating ? 'EC2' : 'AutoScalingGroup',
-        LifecycleActionToken: a.token,
-        AutoScalingGroupName: a.autoScalingGroupName,
-        LifecycleHookName: a.lifecycleHookName,
-        EC2InstanceId: a.instanceId,
-        LifecycleTransition: a.transition,
-      },
-      resources: [`arn:aws:autoscaling:${a.region}:${DEFAULT_ACCOUNT}:autoScalingGroup:sim:autoScalingGroupName/${a.autoScalingGroupName}`],
-      region: a.region,
-    });
-  }
-
-  /** Ends the action; what the instance does next follows the transition and the result. */
-  async function close(ctx: BehaviourContext, a: LifecycleActionState, how: NonNullable<LifecycleActionState['closed']>['how'], result: string): Promise<void> {
-    a.closed = { how, result, at: new Date().toISOString() };
-    const others = active().some((x) => x.instanceId === a.instanceId && x.transition === a.transition);
-    if (a.transition === TERMINATING) {
-      // ABANDON of one hook ends the wait for all: the instance terminates either way.
-      if (result === 'ABANDON') for (const x of active().filter((y) => y.instanceId === a.instanceId)) x.closed = { how, result, at: a.closed.at };
-      if (!others || result === 'ABANDON') await endInstance(ctx, a.instanceId, a.region);
-    } else if (result === 'ABANDON') {
-      for (const x of active().filter((y) => y.instanceId === a.instanceId)) x.closed = { how, result, at: a.closed.at };
-      await endInstance(ctx, a.instanceId, a.region);
-    }
-  }
-
-  function find(p: z.infer<typeof paramsSchema>): LifecycleActionState | undefined {
-    return active().find(
-      (a) =>
-        a.autoScalingGroupName === p.AutoScalingGroupName &&
-        a.lifecycleHookName === p.LifecycleHookName &&
-        (p.LifecycleActionToken ? a.token === p.LifecycleActionToken : true) &&
-        (p.InstanceId ? a.instanceId === p.InstanceId : true),
-    );
-  }
+  const lifecycle = createLifecycleActions(clock);
+  const { actions, active, open, announce, close, find } = lifecycle;
 
   /** Takes instances out of the group into Terminating:Wait, one action per terminate hook. */
   async function startTerminating(ctx: BehaviourContext, region: string, asg: string, hooks: LifecycleHook[], instanceIds: string[], decrement: boolean): Promise<void> {
@@ -190,7 +85,7 @@ export const asgLifecycle: BehaviourFactory = () => {
     if (hooks.length === 0) return undefined;
     await startTerminating(ctx, region, asg, hooks, [instanceId], decrement);
     const activity =
-      `<Activity><ActivityId>${randomUUID()}</ActivityId><AutoScalingGroupName>${xmlEscape(asg)}</AutoScalingGroupName>` +
+      `<Activity><ActivityId>${randomUUID()}</ActivityId><AutoScalingGroupName>${escapeXml(asg)}</AutoScalingGroupName>` +
       `<Description>Terminating EC2 instance: ${instanceId}</Description><Cause>At ${new Date().toISOString()} instance ${instanceId} was taken out of service in response to a user request${decrement ? ', shrinking the capacity' : ''}.</Cause>` +
       `<StartTime>${new Date().toISOString()}</StartTime><StatusCode>InProgress</StatusCode><Progress>0</Progress></Activity>`;
     return awsSuccessResponse(req, { xml: activity });
@@ -247,45 +142,6 @@ export const asgLifecycle: BehaviourFactory = () => {
     return close(ctx, a, 'completed', p.data.LifecycleActionResult!).then(() => awsSuccessResponse(req, { xml: '' }));
   }
 
-  /** Instances in Terminating:Wait are no longer in moto's group: DescribeAutoScalingGroups shows them, as AWS does. */
-  function withWaiting(res: SimResponse): SimResponse | void {
-    const waiting = active().filter((a) => a.transition === TERMINATING);
-    if (waiting.length === 0) return;
-    let xml = res.body.toString('utf8');
-    let changed = false;
-    for (const asg of new Set(waiting.map((a) => a.autoScalingGroupName))) {
-      const at = xml.indexOf(`<AutoScalingGroupName>${xmlEscape(asg)}</AutoScalingGroupName>`);
-      if (at < 0) continue;
-      const ids = [...new Set(waiting.filter((a) => a.autoScalingGroupName === asg).map((a) => a.instanceId))];
-      const members = ids.map((id) => `<member><InstanceId>${id}</InstanceId><LifecycleState>Terminating:Wait</LifecycleState><HealthStatus>Healthy</HealthStatus></member>`).join('');
-      const empty = /<Instances\s*\/>/.exec(xml.slice(at));
-      const openIdx = xml.indexOf('<Instances>', at);
-      if (openIdx >= 0 && (!empty || openIdx < at + empty.index)) {
-        xml = xml.slice(0, openIdx + '<Instances>'.length) + members + xml.slice(openIdx + '<Instances>'.length);
-        changed = true;
-      } else if (empty) {
-        const i = at + empty.index;
-        xml = `${xml.slice(0, i)}<Instances>${members}</Instances>${xml.slice(i + empty[0].length)}`;
-        changed = true;
-      }
-    }
-    if (!changed) return;
-    const body = Buffer.from(xml);
-    return { ...res, headers: { ...res.headers, 'content-length': String(body.length) }, body };
-  }
-
-  /** moto reports GlobalTimeout 172800 for every hook; AWS reports min(100 × HeartbeatTimeout, 172800) (API_LifecycleHook). */
-  function globalTimeouts(res: SimResponse): SimResponse | void {
-    const xml = res.body.toString('utf8');
-    const fixed = xml.replace(/<member>([\s\S]*?)<\/member>/g, (m) => {
-      const hb = Number(/<HeartbeatTimeout>(\d+)<\/HeartbeatTimeout>/.exec(m)?.[1] ?? 3600);
-      return m.replace(/<GlobalTimeout>\d+<\/GlobalTimeout>/, `<GlobalTimeout>${Math.min(100 * hb, MAX_GLOBAL_TIMEOUT_S)}</GlobalTimeout>`);
-    });
-    if (fixed === xml) return;
-    const body = Buffer.from(fixed);
-    return { ...res, headers: { ...res.headers, 'content-length': String(body.length) }, body };
-  }
-
   const behaviour: Behaviour = {
     name: 'asg-lifecycle',
 
@@ -306,7 +162,7 @@ export const asgLifecycle: BehaviourFactory = () => {
 
     afterResponse(req, res) {
       if (req.service !== 'autoscaling' || res.status !== 200) return;
-      if (req.action === 'DescribeAutoScalingGroups') return withWaiting(res);
+      if (req.action === 'DescribeAutoScalingGroups') return withWaiting(res, active());
       if (req.action === 'DescribeLifecycleHooks') return globalTimeouts(res);
       return;
     },
@@ -345,7 +201,7 @@ export const asgLifecycle: BehaviourFactory = () => {
 
     reset() {
       calls.length = 0;
-      actions.length = 0;
+      lifecycle.reset();
       offsetMs = 0;
     },
   };

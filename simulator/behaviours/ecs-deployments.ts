@@ -1,10 +1,10 @@
-import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import type { Task } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
-import type { Behaviour, BehaviourContext, BehaviourFactory, BehaviourRouteResponse } from '../behaviour';
+import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
 import { awsSuccessResponse, type SimResponse } from '../protocol';
 import { unflattenQuery } from '../query-params';
-import { describeDeployment, describeTask, live, specFields, type FailingRevision, type ServiceSpec, type SimTask, type TrackedService } from './support/ecs-model';
+import { applyAlarmChanges, controlRoute, newEcsControl, resetEcsControl } from './support/ecs-deployments-control';
+import { jsonResponse, parseJson, specOf, str } from './support/ecs-json';
+import { describeDeployment, describeTask, live, specFields, type SimTask, type TrackedService } from './support/ecs-model';
 import { createEcsWorld, serviceName as name } from './support/ecs-world';
 import { rewriteTargetHealth, targetState } from './support/target-health';
 
@@ -47,7 +47,8 @@ import { rewriteTargetHealth, targetState } from './support/target-health';
  * fixtures and the drain's scheduler do) count as the service's; the scheduler's replacements (its
  * deployment id as `startedBy`) are registered like its own. Tasks stopped by others are noticed.
  *
- * The scheduler itself is support/ecs-world.ts; this module wires it to the API and its control routes.
+ * The scheduler itself is support/ecs-world.ts; this module wires it to the API. The control routes
+ * and their settings are support/ecs-deployments-control.ts.
  *
  * Control routes under /_sim/ecs-deployments:
  *   PUT  /config            { rolloutMs? }                       placement to RUNNING
@@ -56,87 +57,14 @@ import { rewriteTargetHealth, targetState } from './support/target-health';
  *   GET  /services          tracked services with deployments, tasks and their targets
  */
 
-interface AlarmChange {
-  alarmName: string;
-  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-  reason: string;
-  atMs: number;
-  region: string;
-  done: boolean;
-}
-
-const configSchema = z.object({ rolloutMs: z.number().int().nonnegative().optional() }).strict();
-const failingSchema = z
-  .object({
-    match: z.string().min(1),
-    mode: z.enum(['exit', 'unhealthy']).default('exit'),
-    stopCode: z.string().default('EssentialContainerExited'),
-    reason: z.string().default('Essential container in task exited'),
-  })
-  .strict();
-const alarmScheduleSchema = z
-  .object({
-    alarmName: z.string().min(1),
-    state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-    reason: z.string().default('simulated state change'),
-    afterMs: z.number().int().nonnegative(),
-    region: z.string().default('us-east-1'),
-  })
-  .strict();
-
-const DEFAULT_ROLLOUT_MS = 1_000;
-
-function parseJson(buf: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(buf.toString('utf8') || '{}');
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function jsonResponse(res: SimResponse, body: unknown): SimResponse {
-  const text = JSON.stringify(body);
-  return { ...res, headers: { ...res.headers, 'content-length': String(Buffer.byteLength(text)) }, body: Buffer.from(text) };
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-function specOf(p: Record<string, unknown>, base?: ServiceSpec): ServiceSpec {
-  const lbs = Array.isArray(p.loadBalancers) ? (p.loadBalancers as Record<string, unknown>[]) : undefined;
-  return {
-    deploymentConfiguration: (p.deploymentConfiguration as ServiceSpec['deploymentConfiguration']) ?? base?.deploymentConfiguration,
-    placementStrategy: (p.placementStrategy as ServiceSpec['placementStrategy']) ?? base?.placementStrategy,
-    placementConstraints: (p.placementConstraints as ServiceSpec['placementConstraints']) ?? base?.placementConstraints,
-    healthCheckGracePeriodSeconds: typeof p.healthCheckGracePeriodSeconds === 'number' ? p.healthCheckGracePeriodSeconds : base?.healthCheckGracePeriodSeconds,
-    networkConfiguration: (p.networkConfiguration as ServiceSpec['networkConfiguration']) ?? base?.networkConfiguration,
-    capacityProviderStrategy: (p.capacityProviderStrategy as ServiceSpec['capacityProviderStrategy']) ?? base?.capacityProviderStrategy,
-    loadBalancers: lbs
-      ? lbs
-          .filter((lb) => typeof lb.targetGroupArn === 'string')
-          .map((lb) => ({ targetGroupArn: String(lb.targetGroupArn), containerName: String(lb.containerName ?? ''), containerPort: Number(lb.containerPort ?? 0) }))
-      : (base?.loadBalancers ?? []),
-  };
-}
-
 export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Behaviour {
-  let rolloutMs = DEFAULT_ROLLOUT_MS;
-  const failing: FailingRevision[] = [];
-  const alarmChanges: AlarmChange[] = [];
-  const world = createEcsWorld(now, { rolloutMs: () => rolloutMs, failing });
+  const control = newEcsControl();
+  const world = createEcsWorld(now, { rolloutMs: () => control.rolloutMs, failing: control.failing });
   const { services, targets, key, advance, startDeployment, adopt, stopTask, mirrorTarget, findTask } = world;
 
   async function advanceAll(ctx: BehaviourContext): Promise<void> {
     for (const svc of services.values()) await advance(ctx, svc);
-    for (const change of alarmChanges) {
-      if (change.done || now() < change.atMs) continue;
-      change.done = true;
-      try {
-        await ctx.aws(change.region).cloudwatch.send(new SetAlarmStateCommand({ AlarmName: change.alarmName, StateValue: change.state, StateReason: change.reason }));
-      } catch (err) {
-        ctx.log.warn({ err, alarm: change.alarmName }, 'scheduled alarm state change failed');
-      }
-    }
+    await applyAlarmChanges(ctx, control, now);
   }
 
   const ok = (res: SimResponse) => res.status === 200 && !res.headers['content-encoding'];
@@ -279,56 +207,6 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
     return { ...res, headers: { ...res.headers, 'content-length': String(Buffer.byteLength(xml)) }, body: Buffer.from(xml) };
   }
 
-  async function route(req: { method: string; path: string; body: unknown }): Promise<BehaviourRouteResponse | undefined> {
-    const bad = (error: string): BehaviourRouteResponse => ({ status: 400, body: { error } });
-    switch (`${req.method} ${req.path}`) {
-      case 'PUT /config': {
-        const parsed = configSchema.safeParse(req.body ?? {});
-        if (!parsed.success) return bad(parsed.error.message);
-        rolloutMs = parsed.data.rolloutMs ?? rolloutMs;
-        return { status: 200, body: { rolloutMs } };
-      }
-      case 'POST /failing-revisions': {
-        const parsed = failingSchema.safeParse(req.body);
-        if (!parsed.success) return bad(parsed.error.message);
-        failing.push(parsed.data);
-        return { status: 200, body: { failing } };
-      }
-      case 'POST /alarm-schedule': {
-        const parsed = alarmScheduleSchema.safeParse(req.body);
-        if (!parsed.success) return bad(parsed.error.message);
-        const { afterMs, ...rest } = parsed.data;
-        alarmChanges.push({ ...rest, atMs: now() + afterMs, done: false });
-        return { status: 200, body: { scheduled: alarmChanges.filter((c) => !c.done).length } };
-      }
-      case 'GET /services':
-        return {
-          status: 200,
-          body: {
-            services: [...services.values()].map((s) => ({
-              cluster: s.cluster,
-              serviceName: s.serviceName,
-              desiredCount: s.desiredCount,
-              deleted: s.deleted,
-              placementFailure: s.placementFailure,
-              deployments: s.deployments.map((d) => describeDeployment(d, s)),
-              tasks: s.tasks.map((t) => ({
-                taskArn: t.taskArn,
-                taskDefinitionArn: t.taskDefinitionArn,
-                lastStatus: t.lastStatus,
-                stopCode: t.stopCode,
-                stoppedReason: t.stoppedReason,
-                containerInstanceArn: t.containerInstanceArn,
-                targets: targets.ofTask(t.taskArn).map((x) => ({ targetGroupArn: x.targetGroupArn, id: x.id, port: x.port })),
-              })),
-            })),
-          },
-        };
-      default:
-        return undefined;
-    }
-  }
-
   return {
     name: 'ecs-deployments',
     async intercept(req, ctx) {
@@ -351,11 +229,9 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
       intervalMs: 500,
       run: (ctx) => advanceAll(ctx),
     },
-    route: (req) => route(req),
+    route: (req) => controlRoute(req, control, world, now),
     reset() {
-      rolloutMs = DEFAULT_ROLLOUT_MS;
-      failing.length = 0;
-      alarmChanges.length = 0;
+      resetEcsControl(control);
       world.reset();
     },
   };
