@@ -7,7 +7,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { isTemporalOutage, TemporalRefusedError, type TemporalUnavailableError } from './dispatch';
-import { deadLetterQueueOf, startDlqMonitor, type DlqMonitor } from './dlq';
+import { deadLetterQueueOf } from '../common/dead-letter-queue';
+import { startDlqMonitor, type DlqMonitor } from './dlq';
 import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from './events/asg-notification';
 import { dispatchAll, validateBody, type EventPipeline } from './handle-events';
 

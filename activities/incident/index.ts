@@ -11,7 +11,7 @@ import type { AutomationKind } from '../../common/workflow-kinds';
 import type { AwsClients } from '../aws/clients';
 import { awsCall } from '../aws/errors';
 import type { ActivityDeps } from '../deps';
-import { workflowUiLink } from '../notifications';
+import { workflowUiLink } from '../../common/ui-links';
 import { ACTION_ITEM_LABEL, actionItemMarker, createGitHubClient, createGitHubIssuesApi, type GitHubClient } from './github';
 import { openAutomationIncident } from './open-from-automation';
 import { createPagerDutyEvents, type PageResult } from './pagerduty';
