@@ -1,5 +1,4 @@
 import { LogLevel, WebClient } from '@slack/web-api';
-import type { SlackConfig } from '../../config/schema';
 
 /**
  * The Slack Web API client (@slack/web-api) as fleetops uses it, in activities and in the router:
@@ -11,7 +10,8 @@ import type { SlackConfig } from '../../config/schema';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export function createSlackClient(slack: Pick<SlackConfig, 'botToken' | 'apiUrl'>, opts: { fetch?: typeof fetch } = {}): WebClient {
+/** `slack` is the config's `slack` section (its bot token and Web API URL); common/ does not import config/. */
+export function createSlackClient(slack: { botToken?: string | undefined; apiUrl: string }, opts: { fetch?: typeof fetch } = {}): WebClient {
   return new WebClient(slack.botToken, {
     slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/`,
     retryConfig: { retries: 0 },
