@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ChatThread, DeployChatFacts } from '../common/chat';
 import { FailureType } from '../common/failures';
 import type { FleetopsKindValue } from '../common/search-attributes';
+import { workflowUiLink } from '../common/ui-links';
 import { createChatPoster } from './chat/post';
 import type { ActivityDeps } from './deps';
 
@@ -52,10 +53,6 @@ function currentRunId(): string | undefined {
 }
 
 const DELIVERED_LIMIT = 10_000;
-
-export function workflowUiLink(uiUrl: string, namespace: string, workflowId: string): string {
-  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
 
 export function createNotificationActivities(deps: ActivityDeps) {
   const delivered = new Set<string>();

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../config/load';
 import { failedError, usageError } from './errors';
 
 /**
- * Which Temporal the CLI talks to: common/temporal-connection.ts resolves it by the precedence stated
+ * Which Temporal the CLI talks to: common/temporal-connection/ resolves it by the precedence stated
  * there (and in docs/operating.md), the same as for the worker and the router. The CLI adds its flags on
  * top (--address / --namespace) and, as fallbacks below Temporal's own configuration, the config file
  * (--config, else FLEETOPS_CONFIG, else ./fleetops.yaml if present), then .run/stack.json written by

@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { workflowUiLink } from '../activities/notifications';
+import { workflowUiLink } from '../common/ui-links';
 import type { WorkflowStatus } from '../contracts/controls';
 import { statusQuery } from '../contracts/controls';
 import type { CommandContext } from './context';

@@ -1,5 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { isGrpcDeadlineError, isGrpcServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { explainTemporalError } from '../common/temporal-errors';
 
 /** docs/contract.md, Processes: 0 ok, 1 the operation failed, 2 usage or bad input (with a message). */
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
@@ -25,26 +24,6 @@ export const failedError = (message: string, details?: Record<string, unknown>):
 /** Turns the Temporal client's errors an operator can cause into messages that say what happened. */
 export function toCliError(err: unknown, workflowId?: string): CliError | undefined {
   if (err instanceof CliError) return err;
-  if (err instanceof WorkflowNotFoundError) {
-    return failedError(`workflow ${err.workflowId || workflowId || ''} not found (or no longer running)`.replace('  ', ' '), {
-      workflowId: err.workflowId || workflowId,
-    });
-  }
-  if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    return failedError(`workflow ${err.workflowId} is already running`, { workflowId: err.workflowId });
-  }
-  if (err instanceof WorkflowUpdateFailedError) {
-    // The validator's or handler's own message says why (wrong phase, missing reason, ...).
-    const why = err.cause instanceof Error ? err.cause.message : err.message;
-    return failedError(`rejected: ${why}`, { workflowId });
-  }
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
-    return failedError(`no answer in time${workflowId ? ` from workflow ${workflowId}` : ''}: is a fleetops worker running?`, {
-      workflowId,
-    });
-  }
-  if (isGrpcServiceError(err)) {
-    return failedError(`Temporal: ${err.details || err.message}`, { workflowId });
-  }
-  return undefined;
+  const known = explainTemporalError(err, workflowId);
+  return known ? failedError(known.message, known.details) : undefined;
 }

@@ -1,9 +1,5 @@
-import type { PoolConfig } from '../config/schema';
-
 /**
- * Capacity values the capacity workflow, its activities and its clients share. Pool kinds come from
- * the config schema (`poolSchema` in config/schema.ts), so a kind added there is a kind everywhere;
- * activities/capacity/pools/index.ts then fails to compile until it has a driver.
+ * Capacity values the capacity workflow, its activities and its clients share. Pool kinds (PoolKind)
+ * are the config's (config/schema/pools.ts), so a kind added there is a kind everywhere.
  */
-export type PoolKind = PoolConfig['kind'];
 export type Market = 'spot' | 'on-demand';

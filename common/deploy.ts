@@ -1,14 +1,8 @@
-import type { ServiceConfig } from '../config/schema';
-
 /**
  * Canary deploy types that the deploy activities, the workflow and its clients (the status the CLI
- * prints) all read: the plan, and what one canary analysis measures. Types only.
+ * prints) all read: what one canary analysis measures. Types only; the plan itself is the config's
+ * (CanaryPlan, config/schema/services.ts).
  */
-
-export type CanaryPlan = ServiceConfig['canary'];
-export type CanaryStep = CanaryPlan['steps'][number];
-export type MetricCheck = CanaryPlan['metricChecks'][number];
-export type ListenerRuleConfig = NonNullable<CanaryPlan['listenerRule']>;
 
 /** How the canary gets its traffic: a weighted ALB listener rule, or tasks in the stable target group. */
 export type TrafficMode = 'listener-rule' | 'shared-target-group';

@@ -3,7 +3,7 @@ import type { ClusterConfig, PoolConfig } from './schema';
 /**
  * Capacity units one instance provides, the one rule both the capacity activities and the drain use:
  * the pool's own override for the instance type (in the instance's zone if it names one, else any
- * zone), then the cluster's `instanceWeights` (documented in config/schema.ts as "for pools whose
+ * zone), then the cluster's `instanceWeights` (documented in config/schema/clusters.ts as "for pools whose
  * overrides do not say"), then 1. When the pool is not known (a drain knows only the instance type),
  * every pool's overrides are searched in ladder order.
  */

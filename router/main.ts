@@ -12,7 +12,7 @@
  * incident; more tokens in the config's router.tokens), FLEETOPS_ROUTER_MAX_WORKFLOWS_PER_REQUEST
  * (default 1000: more is 413), FLEETOPS_ROUTER_MAX_REQUESTS_IN_FLIGHT (default 32: more is 503
  * with Retry-After), Temporal connection settings as
- * common/temporal-connection.ts resolves them (FLEETOPS_TEMPORAL_*, TEMPORAL_* with TLS / API key /
+ * common/temporal-connection/ resolves them (FLEETOPS_TEMPORAL_*, TEMPORAL_* with TLS / API key /
  * profile, then the config), FLEETOPS_ROUTER_DRY_RUN=1 (every workflow starts with dryRun),
  * FLEETOPS_AWS_ENDPOINT (override config.aws.endpoint for SQS), FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT
  * (messages worked on at once, default 40), OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).

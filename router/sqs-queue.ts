@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../common/logger';
-import { deadLetterQueueOf, startDlqMonitor, type DlqMonitor } from './dlq';
+import { deadLetterQueueOf } from '../common/dead-letter-queue';
+import { startDlqMonitor, type DlqMonitor } from './dlq';
 import { accountOfQueue } from './events/asg-notification';
 import type { RouterMetrics } from './metrics';
 import type { QueueFeed } from './sqs-message';

@@ -6,7 +6,7 @@
  * it to the router's /slack/events. Prints the HTTP status; the outcome shows in the record.
  */
 import { join } from 'node:path';
-import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../activities/chat/blocks';
+import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../common/slack/ids';
 import { DEMO_SLACK } from './demo-slack';
 import { stackSettings } from './settings';
 import { blockActionsBody, signed } from './slack-requests';

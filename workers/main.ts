@@ -7,7 +7,7 @@
  * workflow is started on. SIGINT/SIGTERM: the SDK runtime stops polling, lets running activities
  * finish (up to the shutdown grace time), and run() resolves; the process then exits 0.
  *
- * Env: FLEETOPS_CONFIG (config path); Temporal connection settings as common/temporal-connection.ts
+ * Env: FLEETOPS_CONFIG (config path); Temporal connection settings as common/temporal-connection/
  * resolves them (FLEETOPS_TEMPORAL_*, TEMPORAL_* with TLS / API key / profile, then the config);
  * FLEETOPS_WORKER_METRICS_PORT (Prometheus, default 9464; 0 disables) on
  * FLEETOPS_WORKER_METRICS_HOST (default 127.0.0.1; 0.0.0.0 in a container so Prometheus can scrape it),

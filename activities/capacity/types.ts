@@ -1,4 +1,5 @@
-import type { Market, PoolKind } from '../../common/capacity';
+import type { Market } from '../../common/capacity';
+import type { PoolKind } from '../../config/schema';
 import type { DryRunCall } from '../../contracts/controls';
 
 export type { Market, PoolKind };

@@ -1,29 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { LogLevel, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient } from '@slack/web-api';
+import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
 import { FailureType } from '../../common/failures';
-import type { SlackConfig } from '../../config/schema';
 
 /**
- * The Slack Web API client (@slack/web-api) as fleetops uses it, in activities and in the router:
- * one attempt per call and rate limits rejected rather than waited out inside the client, so Temporal
- * does the retrying (an activity's retry policy, a rate limit's Retry-After as the next retry's delay).
- * `slack.apiUrl` is the client's slackApiUrl: Slack itself, or the local stack's stand-in.
+ * How a failed Slack Web API call (through common/slack/client.ts, which never retries on its own)
+ * becomes an activity failure, so Temporal's retry policy does the retrying.
  */
-
-const REQUEST_TIMEOUT_MS = 10_000;
-
-export function createSlackClient(slack: Pick<SlackConfig, 'botToken' | 'apiUrl'>, opts: { fetch?: typeof fetch } = {}): WebClient {
-  return new WebClient(slack.botToken, {
-    slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/`,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    timeout: REQUEST_TIMEOUT_MS,
-    // A method name is never an absolute URL here; refuse one rather than send the token elsewhere.
-    allowAbsoluteUrls: false,
-    logLevel: LogLevel.ERROR,
-    ...(opts.fetch ? { fetch: opts.fetch as never } : {}),
-  });
-}
 
 /** Slack error codes a retry of the same call cannot fix (config, permissions, a bad request). */
 const PERMANENT_ERRORS = new Set([

@@ -3,16 +3,16 @@ import type { ChatThread } from '../../common/chat';
 import type { FleetopsKindValue } from '../../common/search-attributes';
 import type { SlackConfig } from '../../config/schema';
 import {
-  DEPLOY_THREAD_EVENT,
   deployRootMessage,
   gateClosedMessage,
   gateMessage,
-  INCIDENT_THREAD_EVENT,
   incidentRootMessage,
   notificationMessage,
   type SlackMessage,
-} from './blocks';
-import { createSlackClient, slackFailure } from './client';
+} from '../../common/slack/blocks';
+import { DEPLOY_THREAD_EVENT, INCIDENT_THREAD_EVENT } from '../../common/slack/ids';
+import { createSlackClient } from '../../common/slack/client';
+import { slackFailure } from './client';
 import type { Notification as ChatNotification } from '../notifications';
 
 /**

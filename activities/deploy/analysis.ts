@@ -3,7 +3,8 @@ import { awsCall } from '../aws/errors';
 import { clientsFor, type ActivityDeps } from '../deps';
 import { describeService } from './services';
 import { stoppedOnTheirOwn } from './tasks';
-import type { AlarmState, AlarmStateValue, CanaryAnalysis, MetricCheck, MetricResult } from '../../common/deploy';
+import type { AlarmState, AlarmStateValue, CanaryAnalysis, MetricResult } from '../../common/deploy';
+import type { MetricCheck } from '../../config/schema';
 import type { AnalyzeCanaryInput } from './types';
 
 function substitute(dimensions: Record<string, string>, names: { canary: string; stable: string }, as: 'canary' | 'stable') {

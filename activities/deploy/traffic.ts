@@ -1,6 +1,6 @@
 import { DescribeRulesCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ListenerRuleConfig } from '../../common/deploy';
+import type { ListenerRuleConfig } from '../../config/schema';
 import { FailureType } from '../../common/failures';
 import { mutatingAwsCall } from '../aws/dry-run';
 import { awsCall } from '../aws/errors';

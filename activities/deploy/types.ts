@@ -1,6 +1,7 @@
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DryRunCall } from '../../contracts/controls';
-import type { CanaryPlan, ListenerRuleConfig, MetricCheck, StoppedCanaryTask } from '../../common/deploy';
+import type { StoppedCanaryTask } from '../../common/deploy';
+import type { CanaryPlan, ListenerRuleConfig, MetricCheck } from '../../config/schema';
 
 /**
  * What the deploy activities take and return. Workflow code imports these as types only, so this

@@ -1,5 +1,4 @@
-import type { PoolKind } from '../../common/capacity';
-import type { FleetopsConfig } from '../../config/schema';
+import type { FleetopsConfig, PoolKind } from '../../config/schema';
 import type { AwsClients } from '../aws/clients';
 import { driverFor } from '../capacity/pools';
 import { SharedSnapshot } from '../../common/batching';

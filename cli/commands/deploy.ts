@@ -3,13 +3,14 @@ import { FREEZING_SEVERITY_NAMES } from '../../common/incident/help-words';
 import { DeployRequestRefused, deployStartFor } from '../../contracts/canary-deploy/request';
 import { deployRequestSchema, type DeployRequest } from '../../contracts/canary-deploy/input';
 import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../contracts/canary-deploy/messages';
-import { workflowUiLink } from '../../activities/notifications';
+import { workflowUiLink } from '../../common/ui-links';
 import { loadCliConfig } from '../config';
 import type { CommandContext } from '../context';
 import { failedError, usageError } from '../errors';
 import { statusLines } from '../describe';
 import type { CommandRunner } from '../program';
-import { clusterNameSchema, imageSchema, parseArg, serviceNameSchema, taskDefinitionArnSchema, textSchema, workflowIdSchema } from '../validation';
+import { clusterNameSchema, imageSchema, serviceNameSchema, taskDefinitionArnSchema, textSchema, workflowIdSchema } from '../../common/operator-input';
+import { parseArg } from '../validation';
 
 /** `deploy` starts a canary deploy (workflows/canary-deploy/); `approve` passes its gate. */
 export function registerDeployCommands(program: Command, run: CommandRunner): void {

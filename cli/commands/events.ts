@@ -5,7 +5,7 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCom
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '../../config/load';
-import { deadLetterQueueOf, peekMessages } from '../../router/dlq';
+import { deadLetterQueueOf, peekMessages } from '../../common/dead-letter-queue';
 import { parseEvent } from '../../router/events';
 import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
 import type { CommandContext } from '../context';

@@ -26,12 +26,13 @@ import {
   type LessonRequest,
   type PostmortemFieldsRequest,
 } from '../../contracts/incident/messages';
-import { workflowUiLink } from '../../activities/notifications';
+import { workflowUiLink } from '../../common/ui-links';
 import type { CommandContext } from '../context';
 import { usageError } from '../errors';
 import { statusLines } from '../describe';
 import type { CommandRunner } from '../program';
-import { clusterNameSchema, parseArg, personSchema, severitySchema, textSchema, workflowIdSchema } from '../validation';
+import { clusterNameSchema, personSchema, severitySchema, textSchema, workflowIdSchema } from '../../common/operator-input';
+import { parseArg } from '../validation';
 
 /** `incident open|assign|note|check|resolve|severity|review-held|postmortem` over the messages of workflows/incident/. */
 export function registerIncidentCommands(program: Command, run: CommandRunner): void {

@@ -3,7 +3,8 @@ import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, type
 import { describeWorkflow, fleetopsSearchAttributes, readStatus, statusLines, viewLines, type WorkflowView } from '../describe';
 import type { CommandContext } from '../context';
 import { failedError } from '../errors';
-import { kindSchema, limitSchema, parseArg, phaseSchema, clusterNameSchema, textSchema, workflowIdSchema } from '../validation';
+import { kindSchema, limitSchema, phaseSchema, clusterNameSchema, textSchema, workflowIdSchema } from '../../common/operator-input';
+import { parseArg } from '../validation';
 import type { CommandRunner } from '../program';
 
 /** Generic commands every fleetops workflow answers (contracts/controls.ts): status, list, pause, resume, abort. */

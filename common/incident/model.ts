@@ -1,25 +1,11 @@
-import type { SeverityConfig } from '../../config/schema';
 import type { IncidentSeverity } from './severity';
 
 /**
- * The incident model's types and values that code outside the workflow needs: the activities (policy,
- * action items), the CLI (postmortem fields, action item types) and the worker's gauges (phases).
+ * The incident model's types and values that code outside the workflow needs: the activities (action
+ * items), the CLI (postmortem fields, action item types) and the worker's gauges (phases). A severity's
+ * policy is the config's (config/incident-policy.ts).
  * The workflow's state and rules over them live in workflows/incident/.
  */
-
-/** Severity config (config/schema.ts `incidents.severities.<sev>`) plus what the worker knows about GitHub. */
-export type IncidentPolicy = SeverityConfig & {
-  severity: IncidentSeverity;
-  /**
-   * `incidents.github` is configured and its token is set: action items are filed as issues and the
-   * closed postmortem is proposed as a pull request.
-   */
-  githubFiling: boolean;
-  /** `incidents.pagerduty` is configured and lists this severity: the incident pages the on-call. */
-  paging?: boolean;
-  /** Slack is configured for incidents (bot token and channel): role changes and checklist progress go to the incident's thread too. */
-  chatTimeline?: boolean;
-};
 
 /** Where a closed postmortem went: the durable copy (s3:// URI, or a local path without a bucket) and the pull request. */
 export interface PostmortemLocations {

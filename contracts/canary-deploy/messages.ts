@@ -1,6 +1,7 @@
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ControlRequest, DryRunCall, WorkflowStatus } from '../controls';
-import type { CanaryAnalysis, CanaryStep, TrafficMode } from '../../common/deploy';
+import type { CanaryAnalysis, TrafficMode } from '../../common/deploy';
+import type { CanaryStep } from '../../config/schema';
 import type { DeployEcsEvent, DeployInput } from './input';
 
 /**

@@ -1,5 +1,6 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { Market, PoolKind } from '../../common/capacity';
+import type { Market } from '../../common/capacity';
+import type { PoolKind } from '../../config/schema';
 import type { WorkflowStatus } from '../controls';
 import type { CapacityInput, CapacityRequest } from './input';
 

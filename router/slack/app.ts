@@ -1,8 +1,8 @@
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { createSlackClient } from '../../activities/chat/client';
-import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../../activities/chat/blocks';
+import { createSlackClient } from '../../common/slack/client';
+import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../../common/slack/ids';
 import type { Logger } from '../../common/logger';
 import type { FleetopsConfig, SlackConfig } from '../../config/schema';
 import type { RouterMetrics } from '../metrics';

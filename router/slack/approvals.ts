@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { slackPerson, type GateAnswer } from '../../common/chat';
 import { identitiesOf } from '../../config/people';
 import { abortUpdate, statusQuery } from '../../contracts/controls';
-import { gateClosedMessage } from '../../activities/chat/blocks';
+import { gateClosedMessage } from '../../common/slack/blocks';
 import { approveUpdate, type ApproveRequest, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import { explain, withDeadline, type SlackHandlerContext } from './context';
 import { memberGroup } from './members';
 
 /**
- * A click on a deploy gate's Approve or Abort button (activities/chat/blocks.ts gateMessage).
+ * A click on a deploy gate's Approve or Abort button (common/slack/blocks.ts gateMessage).
  *
  * Whether an approval passes is the deploy workflow's decision (its `approve` validator,
  * workflows/canary-deploy/approval.ts), the same for the CLI, Slack and any SDK client: the requester,

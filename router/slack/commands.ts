@@ -6,7 +6,7 @@ import { incidentStartOptions } from '../../contracts/incident/start';
 import { declaredIncidentWorkflowId, deployWorkflowId, drainWorkflowId, fleetopsKindOfId } from '../../common/workflow-ids';
 import { deployRequestSchema } from '../../contracts/canary-deploy/input';
 import { incidentInputSchema, type IncidentInput } from '../../contracts/incident/input';
-import { escapeText, personText } from '../../activities/chat/blocks';
+import { escapeText, personText } from '../../common/slack/blocks';
 import type { DeployStatus } from '../../contracts/canary-deploy/messages';
 import { assignUpdate, changeSeverityUpdate, noteUpdate, resolveUpdate, type IncidentStatus } from '../../contracts/incident/messages';
 import { explain, uiLink, withDeadline, type SlackHandlerContext } from './context';

@@ -1,9 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import type { Client } from '@temporalio/client';
-import { workflowUiLink } from '../../activities/notifications';
+import { workflowUiLink } from '../../common/ui-links';
 import type { Logger } from '../../common/logger';
+import { explainTemporalError } from '../../common/temporal-errors';
 import type { FleetopsConfig, SlackConfig } from '../../config/schema';
-import { toCliError } from '../../cli/errors';
 
 /** What the Slack app's handlers work with: config, a Temporal client, the Web API client, a log. */
 export interface SlackHandlerContext {
@@ -26,9 +26,9 @@ export function withDeadline<T>(ctx: SlackHandlerContext, fn: () => Promise<T>):
   return ctx.temporal.connection.withDeadline(Date.now() + ctx.callTimeoutMs, fn);
 }
 
-/** What a user is told when a Temporal call fails: the CLI's wording (not found, rejected: <why>, no answer in time). */
+/** What a user is told when a Temporal call fails: the CLI's wording (common/temporal-errors.ts). */
 export function explain(err: unknown, workflowId?: string): string {
-  const known = toCliError(err, workflowId);
+  const known = explainTemporalError(err, workflowId);
   if (known) return known.message;
   return `failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
 }

@@ -1,4 +1,4 @@
-import { INCIDENT_THREAD_EVENT } from '../../activities/chat/blocks';
+import { INCIDENT_THREAD_EVENT } from '../../common/slack/ids';
 import { ROLE_NAMES } from '../../common/incident/help-words';
 import { updateIncident } from './commands';
 import type { SlackHandlerContext } from './context';

@@ -4,11 +4,11 @@ import { listed, ROLE_NAMES, roleNamed, SEVERITY_RANGE } from '../../common/inci
 import type { IncidentRole } from '../../common/incident/model';
 import type { IncidentSeverity } from '../../contracts/incident/input';
 import type { FleetopsConfig, ServiceConfig } from '../../config/schema';
-import { imageSchema, personSchema, severitySchema, textSchema, workflowIdSchema } from '../../cli/validation';
+import { imageSchema, personSchema, severitySchema, textSchema, workflowIdSchema } from '../../common/operator-input';
 
 /**
  * `/fleetops …` and `@fleetops …` text, parsed and validated before anything reaches Temporal, with
- * the CLI's own schemas (cli/validation.ts) so a value the CLI refuses is refused here too. Pure: no
+ * the CLI's own schemas (common/operator-input.ts) so a value the CLI refuses is refused here too. Pure: no
  * I/O, so every rule is testable without Slack or a server.
  */
 

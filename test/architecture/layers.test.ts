@@ -13,7 +13,10 @@ const { testTiers } = require('../harness/tiers') as { testTiers: () => Record<'
  *    lists every workflow) is all its clients know of it: nothing outside workflows/ imports workflows/;
  *  - a contract's messages.ts imports only @temporalio/workflow and types;
  *  - benches, scripts and testkit/ (what they share with the tests) import nothing from test/;
- *  - no workflow or contract file over 300 lines.
+ *  - no workflow or contract file over 300 lines;
+ *  - the edges (processes, and activities/) import each other only as EDGE_IMPORTS below allows: what
+ *    two edges share lives in common/ (UI links, Slack ids and client, operator input, Temporal error
+ *    wording); config/ builds on common/, never the other way, and no layers import each other in a cycle.
  * Read from the sources' import statements, so a rule broken anywhere names the file and the import.
  */
 
@@ -105,7 +108,7 @@ test('bench/, scripts/ and testkit/ import nothing from test/: what they share w
   expect(show(bad)).toEqual([]);
 });
 
-test('common/ and config/ import nothing above them (config types in common are fine)', () => {
+test('common/ and config/ import nothing above them', () => {
   const above = new Set(['contracts', 'activities', 'workflows', ...PROCESSES]);
   const bad = all.filter((i) => ['common', 'config'].includes(layerOf(i.file)) && above.has(layerOf(i.target)));
   expect(show(bad)).toEqual([]);
@@ -160,10 +163,96 @@ test('contracts/registry.ts names every workflow, and each has its code, contrac
   expect(exported.sort()).toEqual(WORKFLOW_LIST.map((w) => `${w.type} ${w.folder}`).sort());
 });
 
-test('no workflow or contract file is over 300 lines', () => {
-  const long = ['workflows', 'contracts']
+/** Files under `dirs` longer than `limit` lines (the house rule is 300 outside tests), with their lengths. */
+export function longFiles(dirs: string[], limit = 300): { file: string; lines: number }[] {
+  return dirs
     .flatMap((d) => tsFiles(join(ROOT, d)))
-    .map((p) => ({ file: relative(ROOT, p), lines: readFileSync(p, 'utf8').split('\n').length }))
-    .filter((f) => f.lines > 300);
-  expect(long).toEqual([]);
+    .map((p) => ({ file: relative(ROOT, p).split(sep).join('/'), lines: readFileSync(p, 'utf8').split('\n').length }))
+    .filter((f) => f.lines > limit);
+}
+
+test('no workflow or contract file is over 300 lines', () => {
+  expect(longFiles(['workflows', 'contracts'])).toEqual([]);
+});
+
+/**
+ * Which edge may import which other edge. An edge is a process of its own, or activities/ (which the
+ * worker hosts); every edge may import the library layers (common/, config/, contracts/). What two
+ * edges both need is moved to common/ rather than imported from one by the other.
+ *
+ * | from       | may import                           | why                                                           |
+ * |------------|--------------------------------------|---------------------------------------------------------------|
+ * | router     | (no edge)                            |                                                               |
+ * | cli        | (no edge)                            |                                                               |
+ * | activities | (no edge)                            | activities run in any worker; process code is not theirs      |
+ * | workers    | activities                           | a worker registers and hosts the activities                   |
+ * | simulator  | activities                           | it builds its AWS clients as the worker does (aws/clients)    |
+ * | stack      | activities, simulator                | AWS clients and the capacity pool tags; it runs the simulator |
+ * | bench      | activities, router, simulator, stack | it measures the router and the fleet on the local stack       |
+ * | scripts    | simulator                            | the IAM checks evaluate calls with the simulator's IAM model  |
+ */
+const EDGE_IMPORTS: Record<string, string[]> = {
+  router: [],
+  cli: [],
+  activities: [],
+  workers: ['activities'],
+  simulator: ['activities'],
+  // The kit's EventBridge rules are generated from the router's event kinds (stack/kit-rules.ts).
+  stack: ['activities', 'simulator', 'router'],
+  bench: ['activities', 'router', 'simulator', 'stack', 'testkit'],
+  scripts: ['simulator', 'stack', 'testkit'],
+  // Starts the emulator, the stack and routers for tests and benches.
+  testkit: ['activities', 'simulator', 'stack', 'router'],
+};
+
+/**
+ * Imports outside the table, each with its reason, to be removed, not added to. The event kinds'
+ * parsers are router/events/; `fleetops events` checks a file or a dead-letter message with the same
+ * parsers, until the event-kind definitions live outside router/.
+ */
+const EDGE_EXCEPTIONS: { file: string; target: RegExp; why: string }[] = [
+  { file: 'cli/commands/events.ts', target: /^router\/events(\/|$)/, why: 'the event kinds are defined in router/events/' },
+];
+
+test('the edges import each other only as the table allows: what they share is in common/', () => {
+  expect(Object.keys(EDGE_IMPORTS).sort()).toEqual(['activities', ...PROCESSES].sort());
+  const bad = all.filter((i) => {
+    const from = layerOf(i.file);
+    const to = layerOf(i.target);
+    if (!(from in EDGE_IMPORTS) || !(to in EDGE_IMPORTS) || from === to || EDGE_IMPORTS[from]!.includes(to)) return false;
+    return !EDGE_EXCEPTIONS.some((e) => e.file === i.file && e.target.test(i.target));
+  });
+  expect(show(bad)).toEqual([]);
+  // An exception that no longer matches an import is stale: drop it.
+  const stale = EDGE_EXCEPTIONS.filter((e) => !all.some((i) => i.file === e.file && e.target.test(i.target))).map((e) => e.file);
+  expect(stale).toEqual([]);
+});
+
+test('config/ builds on common/, never the other way (types included): the two have no cycle', () => {
+  expect(all.filter((i) => layerOf(i.file) === 'config' && layerOf(i.target) === 'common').length).toBeGreaterThan(0);
+  expect(show(all.filter((i) => layerOf(i.file) === 'common' && layerOf(i.target) === 'config'))).toEqual([]);
+});
+
+test('no layers import each other in a cycle', () => {
+  const graph = new Map<string, Set<string>>();
+  for (const i of all) {
+    const [from, to] = [layerOf(i.file), layerOf(i.target)];
+    if (from !== to && SOURCE_DIRS.includes(to)) graph.set(from, (graph.get(from) ?? new Set()).add(to));
+  }
+  const cycles: string[] = [];
+  const path: string[] = [];
+  const done = new Set<string>();
+  const visit = (layer: string): void => {
+    if (path.includes(layer)) {
+      cycles.push([...path.slice(path.indexOf(layer)), layer].join(' -> '));
+      return;
+    }
+    if (done.has(layer)) return;
+    path.push(layer);
+    for (const next of graph.get(layer) ?? []) visit(next);
+    path.pop();
+    done.add(layer);
+  };
+  SOURCE_DIRS.forEach(visit);
+  expect(cycles).toEqual([]);
 });

@@ -1,5 +1,6 @@
 import type { AbortRequest } from '../../contracts/controls';
-import type { CanaryAnalysis, CanaryPlan } from '../../common/deploy';
+import type { CanaryAnalysis } from '../../common/deploy';
+import type { CanaryPlan } from '../../config/schema';
 import type { DeployEcsEvent } from '../../contracts/canary-deploy/input';
 import { serviceSchema } from '../../config/schema';
 import { analysisTimeline, describeInconclusive, judgeAnalysis } from '../../workflows/canary-deploy/checks';

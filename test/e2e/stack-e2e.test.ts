@@ -25,7 +25,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
-import { APPROVE_ACTION_ID } from '../../activities/chat/blocks';
+import { APPROVE_ACTION_ID } from '../../common/slack/ids';
 import { abortUpdate, statusQuery, type WorkflowStatus } from '../../contracts/controls';
 import { ALL_SEARCH_ATTRIBUTES, FleetopsCluster, FleetopsKind, FleetopsService, FleetopsSeverity } from '../../common/search-attributes';
 import { alarmIncidentWorkflowId, capacityWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IncidentPolicy } from '../../common/incident/model';
+import type { IncidentPolicy } from '../../config/incident-policy';
 import type { IncidentSeverity } from '../../common/incident/severity';
 import { nextReminder, takeReminder } from '../../workflows/incident/reminders';
 import { initialState, type IncidentState } from '../../workflows/incident/state';

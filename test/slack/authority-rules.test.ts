@@ -1,5 +1,5 @@
 import { fleetopsKindOfId } from '../../common/workflow-ids';
-import type { CanaryPlan } from '../../common/deploy';
+import type { CanaryPlan } from '../../config/schema';
 import { holderPerson, holdsRole } from '../../router/slack/incident-authority';
 import { parseSlashCommand, parseThreadMention } from '../../router/slack/parse';
 import { requestKeyOf } from '../../router/slack/replay';

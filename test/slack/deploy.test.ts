@@ -5,7 +5,7 @@ import { DescribeServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/cl
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { deployStartFor } from '../../contracts/canary-deploy/request';
 import { FleetopsCluster, FleetopsKind, FleetopsSeverity } from '../../common/search-attributes';
-import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../../activities/chat/blocks';
+import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from '../../common/slack/ids';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { signed, slackSignature, slashCommandBody } from '../../stack/slack-requests';
-import { APPROVE_ACTION_ID } from '../../activities/chat/blocks';
+import { APPROVE_ACTION_ID } from '../../common/slack/ids';
 import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
 import { until } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';

@@ -138,17 +138,17 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
 
   it('the router role allows exactly the SQS actions the router calls: consuming on the events and lifecycle queues, watching on the dead-letter queue', () => {
     const [queue, dlq] = rolePolicy('RouterRole');
-    expect([...new Set([...actions(queue!), ...actions(dlq!)])].sort()).toEqual(iamActionsCalledIn(['router']));
-    // The consumer's calls on the events queue, and reading its redrive policy (router/dlq.ts).
+    expect([...new Set([...actions(queue!), ...actions(dlq!)])].sort()).toEqual(iamActionsCalledIn(['router', 'common/dead-letter-queue.ts']));
+    // The consumer's calls on the events queue, and reading its redrive policy (common/dead-letter-queue.ts).
     expect(actions(queue!)).toEqual([...new Set([...iamActionsCalledIn(['router/sqs-consumer.ts']), 'sqs:GetQueueAttributes'])].sort());
     expect(queue!.Resource).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] }]);
-    expect(actions(dlq!)).toEqual(iamActionsCalledIn(['router/dlq.ts']));
+    expect(actions(dlq!)).toEqual(iamActionsCalledIn(['common/dead-letter-queue.ts']));
     expect(dlq!.Resource).toEqual({ 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] });
   });
 
   it('the operator policy allows exactly what `fleetops events dlq` calls, and sending to the events queue (a message move acts with the caller\'s permissions)', () => {
     const [statement, destination] = statementsOf(template.Resources.OperatorDeadLetterQueuePolicy!.Properties.PolicyDocument);
-    expect(actions(statement!)).toEqual([...new Set([...iamActionsCalledIn(['cli']), ...iamActionsCalledIn(['router/dlq.ts'])])].sort());
+    expect(actions(statement!)).toEqual([...new Set([...iamActionsCalledIn(['cli']), ...iamActionsCalledIn(['common/dead-letter-queue.ts'])])].sort());
     expect(actions(destination!)).toEqual(['sqs:SendMessage']);
     expect(destination!.Resource).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] }]);
   });

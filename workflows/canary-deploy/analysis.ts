@@ -1,4 +1,4 @@
-import type { MetricCheck } from '../../common/deploy';
+import type { MetricCheck } from '../../config/schema';
 import { aws } from './activity-options';
 import { analysisTimeline, describeInconclusive, judgeAnalysis } from './checks';
 import type { DeployContext } from './context';

@@ -1,4 +1,4 @@
-import type { CanaryPlan } from '../../common/deploy';
+import type { CanaryPlan } from '../../config/schema';
 import { aws, compensations } from './activity-options';
 import type { DeployContext } from './context';
 import { DeployRefused } from './failures';

@@ -1,4 +1,4 @@
-import type { CanaryPlan } from '../../common/deploy';
+import type { CanaryPlan } from '../../config/schema';
 import { imageRefusal } from '../../common/images';
 import { aws } from './activity-options';
 import type { DeployContext } from './context';

@@ -1,5 +1,6 @@
 import type { AbortRequest, DryRunCall } from '../../contracts/controls';
-import type { CanaryAnalysis, CanaryPlan, TrafficMode } from '../../common/deploy';
+import type { CanaryAnalysis, TrafficMode } from '../../common/deploy';
+import type { CanaryPlan } from '../../config/schema';
 import type { DeployEcsEvent, DeployInput } from '../../contracts/canary-deploy/input';
 import type { ListenerRuleSnapshot, ServiceSnapshot } from '../../activities/deploy/types';
 import { approvalRefusal } from './approval';

@@ -1,4 +1,4 @@
-import type { CanaryPlan } from '../../common/deploy';
+import type { CanaryPlan } from '../../config/schema';
 import { bake } from './bake';
 import type { DeployContext } from './context';
 import { createCanary } from './create-canary';

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { CanaryPlan } from '../../common/deploy';
+import type { CanaryPlan } from '../../config/schema';
 import type { DeployInput } from '../../contracts/canary-deploy/input';
 import { OperatorControls } from '../lib/operator-controls';
 import { DeployContext } from './context';

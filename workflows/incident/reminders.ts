@@ -1,4 +1,4 @@
-import type { IncidentPolicy } from '../../common/incident/model';
+import type { IncidentPolicy } from '../../config/incident-policy';
 import { isFinished, iso, type IncidentState, type OutgoingNotification } from './state';
 
 /**

@@ -1,16 +1,8 @@
 import type { ChatThread } from '../../common/chat';
 import { iso } from '../../common/time';
 import type { DryRunCall } from '../../contracts/controls';
-import type {
-  ActionItem,
-  IncidentPolicy,
-  IncidentRole,
-  LessonKind,
-  PageRequest,
-  PostmortemField,
-  PreviousIncident,
-  SeverityChange,
-} from '../../common/incident/model';
+import type { ActionItem, IncidentRole, LessonKind, PageRequest, PostmortemField, PreviousIncident, SeverityChange } from '../../common/incident/model';
+import type { IncidentPolicy } from '../../config/incident-policy';
 import type { IncidentSeverity, IncidentSource, IncidentTimelineEntry, IncidentTimelineKind } from '../../contracts/incident/input';
 import type { AlarmTimeline } from './alarm-timeline';
 import type { NotificationCounts, ReminderState } from '../../contracts/incident/messages';

@@ -1,4 +1,5 @@
-import type { IncidentPhase, IncidentPolicy } from '../../common/incident/model';
+import type { IncidentPhase } from '../../common/incident/model';
+import type { IncidentPolicy } from '../../config/incident-policy';
 import type { ChecklistItemStatus, IncidentStatus } from '../../contracts/incident/messages';
 import { nextReminder, postmortemDueAt } from './reminders';
 import { iso, type IncidentState } from './state';

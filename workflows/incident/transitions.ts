@@ -1,5 +1,6 @@
 import { recordAlarmChange } from './alarm-timeline';
-import type { ActionItem, IncidentPolicy, IncidentRole } from '../../common/incident/model';
+import type { ActionItem, IncidentRole } from '../../common/incident/model';
+import type { IncidentPolicy } from '../../config/incident-policy';
 import { POSTMORTEM_FIELDS } from '../../common/incident/model';
 import type { IncidentAlarmEvent, IncidentFacts } from '../../contracts/incident/input';
 import type {

@@ -1,4 +1,5 @@
-import type { IncidentPolicy, LessonKind } from '../../common/incident/model';
+import type { LessonKind } from '../../common/incident/model';
+import type { IncidentPolicy } from '../../config/incident-policy';
 import { ACTION_ITEM_TYPES, INCIDENT_ROLES, LESSON_KINDS, POSTMORTEM_FIELDS } from '../../common/incident/model';
 import { INCIDENT_SEVERITIES } from '../../common/incident/severity';
 import type {

@@ -1,10 +1,10 @@
 import { DescribeInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Market, PoolKind } from '../../../common/capacity';
+import type { Market } from '../../../common/capacity';
 import type { DryRunCall } from '../../../contracts/controls';
 import { FailureType } from '../../../common/failures';
 import { instanceWeight } from '../../../config/instance-weight';
-import type { ClusterConfig, PoolConfig } from '../../../config/schema';
+import type { ClusterConfig, PoolConfig, PoolKind } from '../../../config/schema';
 import type { AwsClients } from '../../aws/clients';
 import { mutatingAwsCall, type Mutation } from '../../aws/dry-run';
 import { awsCall } from '../../aws/errors';

@@ -1,5 +1,4 @@
-import type { PoolKind } from '../../../common/capacity';
-import type { PoolConfig } from '../../../config/schema';
+import type { PoolConfig, PoolKind } from '../../../config/schema';
 import { asgDriver } from './asg';
 import type { PoolDriver } from './driver';
 import { ec2FleetDriver } from './ec2-fleet';
@@ -9,7 +8,7 @@ export type { PoolContext, PoolDriver, PoolOf, PoolState } from './driver';
 
 /**
  * One driver per pool kind. The type makes the table complete: a kind added to `poolSchema`
- * (config/schema.ts) does not compile until it has a driver here.
+ * (config/schema/pools.ts) does not compile until it has a driver here.
  */
 export const POOL_DRIVERS: { readonly [K in PoolKind]: PoolDriver<K> } = {
   'ec2-fleet': ec2FleetDriver,

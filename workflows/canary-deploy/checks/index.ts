@@ -1,4 +1,5 @@
-import type { CanaryAnalysis, CanaryChecks, CanaryPlan, CheckKind } from '../../../common/deploy';
+import type { CanaryAnalysis, CanaryChecks, CheckKind } from '../../../common/deploy';
+import type { CanaryPlan } from '../../../config/schema';
 import { alarmsCheck } from './alarms';
 import { metricsCheck } from './metrics';
 import { rolloutCheck } from './rollout';

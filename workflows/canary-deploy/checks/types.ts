@@ -1,4 +1,5 @@
-import type { CanaryChecks, CanaryPlan, CheckKind } from '../../../common/deploy';
+import type { CanaryChecks, CheckKind } from '../../../common/deploy';
+import type { CanaryPlan } from '../../../config/schema';
 
 /** One check's judgement of one analysis run. */
 export interface CheckVerdict {

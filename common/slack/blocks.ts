@@ -1,19 +1,15 @@
-import type { DeployChatFacts, GateAnswer } from '../../common/chat';
-import { slackUserIdOf } from '../../common/chat';
+import type { DeployChatFacts, GateAnswer } from '../chat';
+import { slackUserIdOf } from '../chat';
+import { ABORT_ACTION_ID, APPROVE_ACTION_ID } from './ids';
 
 /**
  * What fleetops's Slack messages look like (Block Kit, https://docs.slack.dev/block-kit/), in one
- * place: the notification activity posts them and the router updates a gate message with the same
- * renderer after a click, so both show the same thing. Every message also has a plain `text`
+ * place: the notification activity (activities/chat/post.ts) posts them and the router updates a gate
+ * message with the same renderer after a click, so both show the same thing. Here, in common/, because
+ * both edges render them. Every message also has a plain `text`
  * (notifications, screen readers). Text from users and AWS is escaped: it can never become a
  * mention or a link.
  */
-
-export const APPROVE_ACTION_ID = 'fleetops_deploy_approve';
-export const ABORT_ACTION_ID = 'fleetops_deploy_abort';
-/** Message metadata event types (chat.postMessage `metadata`): which workflow a thread belongs to. */
-export const DEPLOY_THREAD_EVENT = 'fleetops_deploy';
-export const INCIDENT_THREAD_EVENT = 'fleetops_incident';
 
 /** Section text is limited to 3,000 characters (Block Kit section block). */
 const SECTION_LIMIT = 3000;
