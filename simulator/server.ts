@@ -20,7 +20,7 @@ import { Agent, createServer, type IncomingMessage, type Server, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { createAwsClients, type AwsClients } from '../activities/aws/clients';
 import { createLogger, type Logger } from '../common/logger';
-import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from './behaviour';
+import type { Behaviour, BehaviourContext, SimRequest } from './behaviour';
 import { BEHAVIOURS } from './behaviours';
 import { errorCodeOf, filterCalls, type CallFilter, type RecordedCall } from './call-record';
 import { BUILTIN_ROUTES, handleControl, type ControlTarget } from './control-api';
@@ -30,22 +30,11 @@ import { FaultRules, RateLimiter } from './faults';
 import { forwardToMoto, HttpError, readBody, sendResponse } from './http-io';
 import { awsErrorResponse, defaultServerErrorCode, identifyCall, throttlingError, type SimResponse } from './protocol';
 import { SessionAccounts } from './session-accounts';
+import type { SimulatorOptions } from './simulator-options';
 
 export { callFilterSchema, type CallFilter, type RecordedCall } from './call-record';
 
-export interface SimulatorOptions {
-  /** moto's base URL, e.g. http://127.0.0.1:5000. */
-  motoUrl: string;
-  /** Behaviour modules to load; default: every module in simulator/behaviours/index.ts. */
-  behaviours?: readonly BehaviourFactory[];
-  log?: Logger;
-  /** Oldest calls are dropped beyond this many. */
-  maxRecordedCalls?: number;
-  /** Run behaviour ticks on their intervals (default true); tests may drive them via `POST /_sim/tick`. */
-  autoTick?: boolean;
-  /** Source of randomness for rule probabilities (tests make it deterministic). */
-  random?: () => number;
-}
+export type { SimulatorOptions } from './simulator-options';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
