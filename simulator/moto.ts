@@ -67,21 +67,18 @@ export async function startMoto(opts: MotoOptions = {}): Promise<MotoServer> {
   const bin = opts.bin ?? process.env.FLEETOPS_MOTO_BIN ?? DEFAULT_MOTO_BIN;
   if (!existsSync(bin)) throw new Error(`moto_server not found at ${bin}: run scripts/install-tools.sh (or set FLEETOPS_MOTO_BIN)`);
   const host = opts.host ?? '127.0.0.1';
-  // A free port can be taken between probing and binding by a parallel suite: retry on a new one.
-  const attempts = opts.port ? 1 : 3;
-  let lastError: Error | undefined;
-  for (let i = 0; i < attempts; i++) {
-    const port = opts.port || (await freePort(host));
-    try {
-      return await startOn(bin, host, port, opts);
-    } catch (err) {
-      lastError = err as Error;
-    }
-  }
-  throw lastError ?? new Error('moto did not start');
+  // Without a port, moto binds port 0 itself and says which port it got. Probing a free port first
+  // and passing it on raced with parallel suites: two could be handed the same port, the second moto
+  // failed to bind, and its owner, polling the port, took the first suite's moto for its own (then
+  // lost its queues and roles to the other suite's reset, and its connection when that suite ended).
+  return startOn(bin, host, opts.port ?? 0, opts);
 }
 
-async function startOn(bin: string, host: string, port: number, opts: MotoOptions): Promise<MotoServer> {
+/** The port werkzeug reports it bound (" * Running on http://127.0.0.1:45713"). */
+const RUNNING_ON = /Running on https?:\/\/[^\s:]+:(\d+)/;
+
+async function startOn(bin: string, host: string, requestedPort: number, opts: MotoOptions): Promise<MotoServer> {
+  let port = requestedPort;
   const started = Date.now();
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn('sh', ['-c', GUARD, bin, '-H', host, '-p', String(port)], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -122,8 +119,19 @@ async function startOn(bin: string, host: string, port: number, opts: MotoOption
     clearTimeout(timer);
   };
 
-  const url = `http://${host}:${port}`;
   const deadline = started + (opts.readyTimeoutMs ?? 30_000);
+  // Our moto's own port: the one asked for, or the one it reports for port 0. Only then is the URL
+  // polled, so what answers is this moto.
+  while (port === 0) {
+    const bound = RUNNING_ON.exec(tail)?.[1];
+    if (bound) port = Number(bound);
+    else if (exited) throw new Error(`moto_server exited before binding a port:\n${tail}`);
+    else if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`moto_server did not report its port within ${opts.readyTimeoutMs ?? 30_000} ms:\n${tail}`);
+    } else await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = `http://${host}:${port}`;
   while (!(await answers(url))) {
     if (exited) throw new Error(`moto_server exited before answering on ${url}:\n${tail}`);
     if (Date.now() > deadline) {
