@@ -32,6 +32,7 @@ import { createAwsClients } from '../activities/aws/clients';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
 import { writeDemoConfig } from './demo-config';
 import { deployEventsKit } from './events-kit';
+import { sessionEnv, workerRoleSession } from './worker-role';
 import { MEMBER_DEMO, memberClusterConfig, memberRoleArn, seedMemberDemo } from './member-demo';
 import { DEFAULT_ACCOUNT } from '../simulator/events';
 import {
@@ -224,7 +225,10 @@ async function main(): Promise<void> {
           const instances = await seedMemberDemo(awsEndpoint, DEFAULT_ACCOUNT, s.region);
           say(`member account ${MEMBER_DEMO.account} (${MEMBER_DEMO.region}): kit fleetops-member, cluster ${MEMBER_DEMO.cluster} with ${instances.join(', ')}`);
         }
-        return queues;
+        // The worker acts as the kit's WorkerRole, as in production (the member kit's trust admits that
+        // role only): a session of it, which the stack asks moto for as ECS would hand it to the task.
+        const workerSession = await workerRoleSession(`http://127.0.0.1:${s.motoPort}`, kit.WorkerRoleArn);
+        return { queues, workerSession };
       } finally {
         cfn.destroy();
       }
@@ -240,7 +244,7 @@ async function main(): Promise<void> {
     // The worker and router start once the config can be rendered; the seed finishes meanwhile.
     // A seed that fails before that point rejects here rather than leaving the wait hanging.
     const seedFailedEarly = demoReady.then(() => new Promise<never>(() => {}));
-    const [connection, inputs, bundlePath, queues] = await Promise.all([temporalReady, Promise.race([configInputs, seedFailedEarly]), bundleReady, kitReady]);
+    const [connection, inputs, bundlePath, { queues, workerSession }] = await Promise.all([temporalReady, Promise.race([configInputs, seedFailedEarly]), bundleReady, kitReady]);
     sink = await startWebhookSink({ host: s.host, logFile: join(s.runDir, 'notifications.log'), print });
     // Slack: a Web API stand-in in this process, and fresh secrets in files beside the config (0600).
     const slackSecrets = { signingSecret: randomBytes(24).toString('hex'), botToken: `xoxb-local-${randomBytes(16).toString('hex')}` };
@@ -268,7 +272,7 @@ async function main(): Promise<void> {
     // the dead worker's tasks to the new one (that is what bench/spot-storm's worker-kill run measures).
     // A crash loop (a fourth exit within a minute) takes the stack down with the child's last words.
     const restart = { max: 3, windowMs: 60_000 };
-    const workerEnv = { ...childEnv, FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
+    const workerEnv = { ...childEnv, ...sessionEnv(workerSession), FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
     const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000, restart }));
     const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl, FLEETOPS_LIFECYCLE_QUEUE_URL: queues.lifecycleQueueUrl };
     const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), routerEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));
