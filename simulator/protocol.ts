@@ -97,6 +97,7 @@ const XML_NAMESPACE: Readonly<Record<string, string>> = {
   monitoring: 'http://monitoring.amazonaws.com/doc/2010-08-01/',
   sqs: 'http://queue.amazonaws.com/doc/2012-11-05/',
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  cloudformation: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
 };
 
 /** Escapes text for an XML element or attribute of a Query or EC2 response. */

@@ -4,6 +4,7 @@ import { say, seconds } from './console';
 import { DEMO } from './demo-seed/demo';
 import { deployEventsKit } from './events-kit';
 import { MEMBER_DEMO, memberRoleArn, seedMemberDemo } from './member-demo';
+import { workerRoleSession, type SessionCredentials } from './worker-role';
 
 /** Where the router reads events from and fleetops publishes its own, as the kit's outputs name them. */
 export interface EventsPath {
@@ -20,7 +21,7 @@ export interface EventsPath {
  * maxReceiveCount × visibility (the end-to-end test makes one) takes 15 s, not 150. The router extends
  * a held message's visibility every half timeout (router/sqs-consumer.ts).
  */
-export async function deployEventsPath(opts: { endpoint: string; region: string; accounts: number }): Promise<EventsPath> {
+export async function deployEventsPath(opts: { endpoint: string; motoUrl: string; region: string; accounts: number }): Promise<{ queues: EventsPath; workerSession: SessionCredentials }> {
   const t = Date.now();
   const cfn = new CloudFormationClient({ region: opts.region, endpoint: opts.endpoint, maxAttempts: 3 });
   try {
@@ -41,7 +42,10 @@ export async function deployEventsPath(opts: { endpoint: string; region: string;
       const instances = await seedMemberDemo(opts.endpoint, DEFAULT_ACCOUNT, opts.region);
       say(`member account ${MEMBER_DEMO.account} (${MEMBER_DEMO.region}): kit fleetops-member, cluster ${MEMBER_DEMO.cluster} with ${instances.join(', ')}`);
     }
-    return queues;
+    // The worker acts as the kit's WorkerRole, as in production (the member kit's trust admits that
+    // role only): a session of it, which the stack asks moto for as ECS would hand it to the task.
+    const workerSession = await workerRoleSession(opts.motoUrl, kit.WorkerRoleArn);
+    return { queues, workerSession };
   } finally {
     cfn.destroy();
   }

@@ -4,6 +4,7 @@ import { CreateLaunchTemplateCommand, DescribeImagesCommand, RunInstancesCommand
 import { CreateClusterCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { createAwsClients, type AwsClients } from '../activities/aws/clients';
 import { deployMemberKit } from './events-kit';
+import { workerRoleArnIn } from './worker-role';
 
 /**
  * The local stack's second account, only when asked for (`FLEETOPS_STACK_ACCOUNTS=2 make up`): one
@@ -46,8 +47,8 @@ export async function seedMemberDemo(endpoint: string, centralAccount: string, c
       stackName: 'fleetops-member',
       parameters: {
         CentralEventBusArn: `arn:aws:events:${centralRegion}:${centralAccount}:event-bus/default`,
-        // The local worker runs with the emulator's default credentials: its account is the principal.
-        WorkerRoleArn: `arn:aws:iam::${centralAccount}:root`,
+        // The central kit's worker role (stack fleetops): the local worker runs with a session of it (stack/worker-role.ts).
+        WorkerRoleArn: workerRoleArnIn(centralAccount),
         EcsClusterArns: `arn:aws:ecs:${MEMBER_DEMO.region}:${MEMBER_DEMO.account}:cluster/${MEMBER_DEMO.cluster}`,
         ExternalId: MEMBER_DEMO.externalId,
         MemberRoleName: MEMBER_DEMO.roleName,

@@ -27,6 +27,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createAwsClients } from '../activities/aws/clients';
+import { sessionEnv } from './worker-role';
 import { DEFAULT_ACCOUNT } from '../simulator/events';
 import { stackChildEnv, temporalSpec, TEMPORAL_CLI, tsEntry } from './child-specs';
 import { print, say, seconds } from './console';
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
       );
       return seeded;
     })();
-    const kitReady = awsUp().then(() => deployEventsPath({ endpoint: awsEndpoint, region: s.region, accounts: s.accounts }));
+    const kitReady = awsUp().then(() => deployEventsPath({ endpoint: awsEndpoint, motoUrl: `http://127.0.0.1:${s.motoPort}`, region: s.region, accounts: s.accounts }));
     const bundleReady = (async () => {
       const t = Date.now();
       const bundle = await cachedWorkflowBundle(join(s.runDir, 'cache'));
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
     // The worker and router start once the config can be rendered; the seed finishes meanwhile.
     // A seed that fails before that point rejects here rather than leaving the wait hanging.
     const seedFailedEarly = demoReady.then(() => new Promise<never>(() => {}));
-    const [connection, inputs, bundlePath, queues] = await Promise.all([temporalUp, Promise.race([configInputs, seedFailedEarly]), bundleReady, kitReady]);
+    const [connection, inputs, bundlePath, { queues, workerSession }] = await Promise.all([temporalUp, Promise.race([configInputs, seedFailedEarly]), bundleReady, kitReady]);
     sink = await startWebhookSink({ host: s.host, logFile: join(s.runDir, 'notifications.log'), print });
     // Slack: a Web API stand-in in this process; its secrets, and the aws-events token, in files the config names.
     writeSecretFiles(secrets);
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     // the dead worker's tasks to the new one (that is what bench/spot-storm's worker-kill run measures).
     // A crash loop (a fourth exit within a minute) takes the stack down with the child's last words.
     const restart = { max: 3, windowMs: 60_000 };
-    const workerEnv = { ...childEnv, FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
+    const workerEnv = { ...childEnv, ...sessionEnv(workerSession), FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
     const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000, restart }));
     const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl, FLEETOPS_LIFECYCLE_QUEUE_URL: queues.lifecycleQueueUrl };
     const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), routerEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));

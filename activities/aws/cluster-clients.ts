@@ -12,8 +12,8 @@ import { roleAssumeFailure } from './errors';
  * AssumeRole on its roleArn (and externalId) when it names one. Clients are made on first use and
  * kept: one set per distinct (region, role, external id), shared by every cluster placed there.
  *
- * Credentials come from the SDK's `fromTemporaryCredentials` provider (the worker's own credentials
- * are the source); one assumed session is shared by the clients of a placement and replaced
+ * Credentials come from the SDK's `fromTemporaryCredentials` provider (the worker's own clients'
+ * credentials are the source: the member role's trust names the worker's role); one assumed session is shared by the clients of a placement and replaced
  * REFRESH_BEFORE_EXPIRY_MS before it expires. Credentials are never logged or put in an error: a
  * failure names the role, and STS's own error code and message.
  */
@@ -45,8 +45,13 @@ interface Identity {
 /** The provider form of AwsCredentials (a function the SDK calls when it needs credentials). */
 export type AwsCredentialProvider = Extract<AwsCredentials, (...args: never[]) => unknown>;
 
-export function assumedRoleCredentials(placement: Required<Pick<Placement, 'roleArn' | 'region'>> & Pick<Placement, 'externalId'>, opts: ClusterClientOptions): AwsCredentialProvider {
+export function assumedRoleCredentials(
+  placement: Required<Pick<Placement, 'roleArn' | 'region'>> & Pick<Placement, 'externalId'>,
+  opts: ClusterClientOptions & { source?: AwsCredentials },
+): AwsCredentialProvider {
   const assume = fromTemporaryCredentials({
+    // The caller the member role's trust must name; the default chain's when not given.
+    ...(opts.source ? { masterCredentials: opts.source } : {}),
     params: {
       RoleArn: placement.roleArn,
       RoleSessionName: SESSION_NAME,
@@ -115,7 +120,9 @@ export function createClusterClients(config: FleetopsConfig, own: AwsClients, op
       if (key === 'own') return own;
       let clients = byPlacement.get(key);
       if (!clients) {
-        const credentials = p.roleArn ? assumedRoleCredentials({ roleArn: p.roleArn, region: p.region, externalId: p.externalId }, opts) : undefined;
+        // AssumeRole as the worker: with the credentials its own clients sign with.
+        const source = own.ecs.config.credentials;
+        const credentials = p.roleArn ? assumedRoleCredentials({ roleArn: p.roleArn, region: p.region, externalId: p.externalId }, { ...opts, source }) : undefined;
         const { now: _now, ...clientOpts } = opts;
         clients = createAwsClients({ ...clientOpts, region: p.region, ...(credentials ? { credentials } : {}) });
         speakEcsNames(clients, renamesAt(key));

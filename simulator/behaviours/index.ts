@@ -2,6 +2,7 @@ import type { BehaviourFactory } from '../behaviour';
 import { asgLifecycle } from './asg-lifecycle';
 import { asgScaling } from './asg-scaling';
 import { capacityBehaviour } from './capacity';
+import { cloudformationParameters } from './cloudformation-parameters';
 import { cloudwatchAlarmEvents } from './cloudwatch-alarm-events';
 import { ec2StateEvents } from './ec2-state-events';
 import { ecsDeploymentsBehaviour } from './ecs-deployments';
@@ -32,7 +33,9 @@ import { stsAssumeRole } from './sts-assume-role';
  *  - ec2-state-events, cloudwatch-alarm-events: the EventBridge event pages of EC2 and CloudWatch;
  *  - sts-assume-role: AssumeRole in the AWS STS API reference and "How to use an external ID";
  *  - sqs-message-move: StartMessageMoveTask, ListMessageMoveTasks and CancelMessageMoveTask in the
- *    Amazon SQS API reference (dead-letter queue redrive).
+ *    Amazon SQS API reference (dead-letter queue redrive);
+ *  - cloudformation-parameters: AWS CloudFormation User Guide, "CloudFormation template Parameters
+ *    syntax" (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
  * Behaviours that act on the default account only unless marked `allAccounts` (see behaviour.ts).
  */
 export const BEHAVIOURS: readonly BehaviourFactory[] = [
@@ -49,4 +52,5 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   elbTargetDraining,
   poolReplacements,
   sqsMessageMove,
+  cloudformationParameters,
 ];

@@ -8,7 +8,7 @@ import { CreateLaunchTemplateCommand, DescribeImagesCommand } from '@aws-sdk/cli
 import { DescribeContainerInstancesCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse, stringify } from 'yaml';
-import type { AwsClients } from '../../activities/aws/clients';
+import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { createClusterClients, type ClusterClients } from '../../activities/aws/cluster-clients';
 import { statusQuery } from '../../contracts/controls';
 import { ALL_SEARCH_ATTRIBUTES, FleetopsAccount, FleetopsRegion } from '../../common/search-attributes';
@@ -16,6 +16,7 @@ import type { CapacityStatus } from '../../contracts/capacity/messages';
 import { parseConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { deployEventsKit, deployMemberKit } from '../../stack/events-kit';
+import { sessionEnv, workerRoleSession } from '../../stack/worker-role';
 import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harness/accounts';
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
 import { startEmulator, type Emulator } from '../../testkit/emulator';
@@ -50,6 +51,7 @@ let emu: Emulator;
 let temporal: TestWorkflowEnvironment;
 let config: FleetopsConfig;
 let clusters: ClusterClients;
+let seedingOwn: AwsClients | undefined;
 const fleets = {} as Record<Member, ContainerInstance[]>;
 const procs: { name: string; child: ChildProcess; out: () => string }[] = [];
 
@@ -106,8 +108,8 @@ beforeAll(async () => {
       stackName: 'fleetops-member',
       parameters: {
         CentralEventBusArn: `arn:aws:events:us-east-1:${HOME_ACCOUNT}:event-bus/default`,
-        // The worker runs with moto's default user: its account (root) is the trusted principal.
-        WorkerRoleArn: `arn:aws:iam::${HOME_ACCOUNT}:root`,
+        // The central stack's worker role: the member roles' trust admits its sessions only.
+        WorkerRoleArn: kit.WorkerRoleArn,
         ExternalId: EXTERNAL_ID[name],
       },
     });
@@ -137,8 +139,12 @@ beforeAll(async () => {
     ],
   };
   config = parseConfig(doc, 'accounts-e2e');
+  // The worker acts as the kit's worker role, as in ECS: a session of it (stack/worker-role.ts), which
+  // the test's own clients use too, to reach the member accounts through the roles that admit it only.
+  const session = await workerRoleSession(emu.motoUrl, kit.WorkerRoleArn);
+  seedingOwn = createAwsClients({ region: 'us-east-1', endpoint: emu.endpoint, credentials: session });
   // The test's own clients, for seeding and reading back; the product's calls are the worker's and router's processes'.
-  clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  clusters = createClusterClients(config, seedingOwn, { endpoint: emu.endpoint });
   await seedMember('client-a');
   await seedMember('client-b');
 
@@ -147,7 +153,7 @@ beforeAll(async () => {
   writeFileSync(configPath, stringify(doc));
   const common = { FLEETOPS_CONFIG: configPath, FLEETOPS_TEMPORAL_ADDRESS: temporal.address, FLEETOPS_TEMPORAL_NAMESPACE: 'default', FLEETOPS_LOG_LEVEL: 'info' };
   await Promise.all([
-    spawnProcess('worker', 'workers/main.ts', { ...common, FLEETOPS_WORKER_METRICS_PORT: '0', FLEETOPS_WORKFLOW_BUNDLE: process.env.FLEETOPS_TEST_WORKFLOW_BUNDLE ?? '' }, 'worker started'),
+    spawnProcess('worker', 'workers/main.ts', { ...common, ...sessionEnv(session), FLEETOPS_WORKER_METRICS_PORT: '0', FLEETOPS_WORKFLOW_BUNDLE: process.env.FLEETOPS_TEST_WORKFLOW_BUNDLE ?? '' }, 'worker started'),
     spawnProcess(
       'router',
       'router/main.ts',
@@ -166,6 +172,7 @@ afterAll(async () => {
     }
   }
   clusters?.destroy();
+  seedingOwn?.destroy();
   await temporal?.teardown();
   await emu?.stop();
 });
@@ -249,6 +256,8 @@ it('fails the cluster whose role cannot be assumed with an error naming the role
     return s.error && s;
   }, { timeoutMs: 60_000, intervalMs: 250 });
   expect(status.error?.message).toContain(`cannot assume role ${WRONG_ROLE}`);
+  // STS saw the worker process as a session of the kit's worker role.
+  expect(status.error?.message).toContain(`User: arn:aws:sts::${HOME_ACCOUNT}:assumed-role/fleetops-worker/`);
   expect((await handle.describe()).status.name).toBe('RUNNING');
   // client-b, in the same account and region, still drains.
   const [, other] = fleets['client-b'];

@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { AwsClients } from '../../activities/aws/clients';
+import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { assumedRoleCredentials, createClusterClients, type ClusterClients } from '../../activities/aws/cluster-clients';
 import { createCapacityActivities } from '../../activities/capacity';
 import { createDrainActivities } from '../../activities/drain';
@@ -15,10 +15,11 @@ import { addContainerInstances } from '../harness/container-instances';
 import { FailureType } from '../../common/failures';
 import { parseConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
-import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
+import { createRole, createWorkerRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
 import { startEmulator } from '../../testkit/emulator';
 import { useEmulator } from '../harness/emulator';
 import { ROOT } from '../../testkit/paths';
+import { workerRoleSession } from '../../stack/worker-role';
 
 /**
  * Activities acting on clusters in other accounts and regions (activities/aws/cluster-clients.ts):
@@ -27,21 +28,38 @@ import { ROOT } from '../../testkit/paths';
  * that cluster's calls, not retried, naming the role.
  */
 
-/** The worker's (its app id: the IAM proof records their calls) and the test's own, for seeding and reading back. */
+/**
+ * The worker's (its app id: the IAM proof records their calls) and the test's own, for seeding and
+ * reading back. Both sign with a session of the worker's role, as the worker in ECS does: the member
+ * role's trust admits that role only.
+ */
 let clusters: ClusterClients | undefined;
 let seeding: ClusterClients | undefined;
-// Declared before useEmulator: afterAll hooks run in the order declared, and the clients go before the emulator stops.
-afterAll(() => {
+let own: AwsClients[] = [];
+const destroyClients = () => {
   clusters?.destroy();
   seeding?.destroy();
-});
-const clientsFor = (config: FleetopsConfig) => {
-  clusters?.destroy();
-  seeding?.destroy();
-  clusters = createClusterClients(config, emu.worker, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
-  seeding = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
-  return { worker: clusters, seeding };
+  for (const c of own) c.destroy();
+  own = [];
 };
+// Declared before useEmulator: afterAll hooks run in the order declared, and the clients go before the emulator stops.
+afterAll(destroyClients);
+const clientsFor = async (config: FleetopsConfig) => {
+  destroyClients();
+  const credentials = await workerRoleSession(emu.motoUrl, roleArnIn(HOME_ACCOUNT, 'fleetops-worker'));
+  const workerOwn = createAwsClients({ region: emu.region, endpoint: emu.endpoint, appId: AWS_APP_IDS.worker, credentials });
+  const seedingOwn = createAwsClients({ region: emu.region, endpoint: emu.endpoint, credentials });
+  own = [workerOwn, seedingOwn];
+  clusters = createClusterClients(config, workerOwn, { endpoint: emu.endpoint, appId: AWS_APP_IDS.worker });
+  seeding = createClusterClients(config, seedingOwn, { endpoint: emu.endpoint });
+  return { worker: clusters, seeding, workerOwn };
+};
+/** The worker's role, and a member role whose trust names it (the member kit's). */
+async function roles(): Promise<string> {
+  await emu.reset();
+  const workerRole = await createWorkerRole(emu.motoUrl);
+  return createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: workerRole, externalId: EXTERNAL_ID }));
+}
 // Each test resets the emulator where it builds its accounts.
 const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
 
@@ -66,8 +84,7 @@ async function seedAsg(aws: AwsClients, region: string, cluster: string, asg: st
 }
 
 async function world() {
-  await emu.reset();
-  const memberRole = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: `arn:aws:iam::${HOME_ACCOUNT}:root`, externalId: EXTERNAL_ID }));
+  const memberRole = await roles();
   const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
   const pool = (asg: string) => [{ name: 'on-demand', kind: 'asg', autoScalingGroupName: asg }];
   const config = parseConfig({
@@ -82,11 +99,11 @@ async function world() {
       'client-a-wrong-id': { region: 'eu-west-1', roleArn: memberRole, externalId: 'not-the-one', pools: pool('shared-asg') },
     },
   });
-  const { worker, seeding: seed } = clientsFor(config);
+  const { worker, seeding: seed, workerOwn } = await clientsFor(config);
   // The same names in both accounts: only the account tells them apart.
   await seedAsg(emu.aws, 'us-east-1', 'home', 'shared-asg');
   await seedAsg(seed.clientsFor('client-a'), 'eu-west-1', 'client-a', 'shared-asg');
-  const activities = createCapacityActivities({ aws: emu.worker, clientsFor: worker.clientsFor, config });
+  const activities = createCapacityActivities({ aws: workerOwn, clientsFor: worker.clientsFor, config });
   return { activities, config, memberClients: seed.clientsFor('client-a') };
 }
 
@@ -134,6 +151,8 @@ it('fails every call on a cluster whose role cannot be assumed, not retried, nam
     expect([f.type, f.nonRetryable]).toEqual([FailureType.AwsRoleNotAssumable, true]);
     expect(f.message).toContain(`cannot assume role ${role}`);
     expect(f.message).toContain('AccessDenied');
+    // STS saw the caller as the worker role's session, as AWS names it.
+    expect(f.message).toContain(`User: arn:aws:sts::${HOME_ACCOUNT}:assumed-role/fleetops-worker/`);
   }
   await scaleOut(activities, 'client-a', 1);
   expect(await desiredOf(memberClients)).toBe(1);
@@ -160,8 +179,7 @@ it('keeps one assumed session until 5 minutes before it expires, then assumes th
 });
 
 it('acts on two accounts\' ECS clusters of the same name under their two config names', async () => {
-  await emu.reset();
-  const roleArn = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'fleetops-member', trustPolicy({ principal: HOME_ACCOUNT, externalId: EXTERNAL_ID }));
+  const roleArn = await roles();
   const base = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8')) as Record<string, unknown>;
   const pools = [{ name: 'on-demand', kind: 'asg', autoScalingGroupName: 'prod-asg' }];
   const config = parseConfig({
@@ -174,11 +192,11 @@ it('acts on two accounts\' ECS clusters of the same name under their two config 
       'client-a-prod': { ecsClusterName: 'prod', region: 'eu-west-1', roleArn, externalId: EXTERNAL_ID, pools },
     },
   });
-  const { worker, seeding: seed } = clientsFor(config);
+  const { worker, seeding: seed, workerOwn } = await clientsFor(config);
   const member = seed.clientsFor('client-a-prod');
   const [home] = await addContainerInstances(emu.aws, 'prod', { count: 1 });
   const [theirs] = await addContainerInstances(member, 'prod', { count: 1, azs: ['eu-west-1a'] });
-  const drain = createDrainActivities({ aws: emu.worker, clientsFor: worker.clientsFor, config });
+  const drain = createDrainActivities({ aws: workerOwn, clientsFor: worker.clientsFor, config });
 
   const target = await run(drain.resolveDrainTarget, { instanceId: theirs!.instanceId, account: MEMBER_ACCOUNT, region: 'eu-west-1' });
   expect(target).toMatchObject({ found: true, cluster: 'client-a-prod', containerInstanceArn: theirs!.containerInstanceArn });

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { createAwsClients } from '../../activities/aws/clients';
 import { createClusterClients } from '../../activities/aws/cluster-clients';
 import { awsCall } from '../../activities/aws/errors';
 import { FailureType } from '../../common/failures';
@@ -16,6 +17,7 @@ import { actingIn, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT } from '../harnes
 import { startEmulator } from '../../testkit/emulator';
 import { useEmulator } from '../harness/emulator';
 import { ROOT } from '../../testkit/paths';
+import { workerRoleSession } from '../../stack/worker-role';
 
 /**
  * The kit across accounts, deployed into moto with CloudFormation: the central stack
@@ -23,8 +25,8 @@ import { ROOT } from '../../testkit/paths';
  * (fleetops-member.yaml) in the member account in another region, and one in an account the central
  * bus does not admit. An AWS event put on the member account's bus reaches the central queue as AWS
  * delivers it (the member's `account` and `region`, its id and resources), and the router routes it to
- * the member's cluster; the other account's event stays in its own dead-letter queue. The worker
- * assumes the member role the stack made, with its external id only.
+ * the member's cluster; the other account's event stays in its own dead-letter queue. The worker, as
+ * the central stack's worker role, assumes the member role the stack made, with its external id only.
  */
 
 jest.setTimeout(120_000);
@@ -52,8 +54,8 @@ beforeAll(async () => {
     central = await deployEventsKit(c, { stackName: 'fleetops', parameters: { MemberAccountIds: MEMBER_ACCOUNT, MemberRoleArns: memberRoleArn } });
     const memberParams = {
       CentralEventBusArn: `arn:aws:events:us-east-1:${HOME_ACCOUNT}:event-bus/default`,
-      // The worker runs as moto's default user here, so the account (its root) is the trusted principal.
-      WorkerRoleArn: `arn:aws:iam::${HOME_ACCOUNT}:root`,
+      // The central stack's worker role: the member role's trust admits its sessions only.
+      WorkerRoleArn: central.WorkerRoleArn,
       ExternalId: EXTERNAL_ID,
     };
     member = await deployMemberKit(m, { stackName: 'fleetops-member', parameters: memberParams });
@@ -124,8 +126,10 @@ it('lets the worker assume the member role the kit made, with its external id on
       'client-a-no-id': { ...base.clusters.demo, region: 'eu-west-1', roleArn: member.MemberRoleArn },
     },
   });
-  // The worker's placement code with the test's clients: its probes (CreateCluster, ListClusters) are not calls fleetops makes.
-  const clusters = createClusterClients(config, emu.aws, { endpoint: emu.endpoint });
+  // The worker's placement code with the test's clients (no worker app id: its probes, CreateCluster and
+  // ListClusters, are not calls fleetops makes), signed as the worker is, with a session of its role.
+  const own = createAwsClients({ region: emu.region, endpoint: emu.endpoint, credentials: await workerRoleSession(emu.motoUrl, central.WorkerRoleArn) });
+  const clusters = createClusterClients(config, own, { endpoint: emu.endpoint });
   try {
     const a = clusters.clientsFor('client-a');
     const made = await awsCall('ecs:CreateCluster', () => a.ecs.send(new CreateClusterCommand({ clusterName: 'client-a' })));
@@ -134,7 +138,10 @@ it('lets the worker assume the member role the kit made, with its external id on
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect([(err as ApplicationFailure).type, (err as ApplicationFailure).nonRetryable]).toEqual([FailureType.AwsRoleNotAssumable, true]);
     expect((err as Error).message).toContain(member.MemberRoleArn);
+    // STS saw the caller as a session of the worker role the kit made.
+    expect((err as Error).message).toContain(`User: arn:aws:sts::${HOME_ACCOUNT}:assumed-role/fleetops-worker/`);
   } finally {
     clusters.destroy();
+    own.destroy();
   }
 });

@@ -10,7 +10,10 @@ export const OTHER_ACCOUNT = '333333333333';
 
 export const roleArnIn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
 
-/** The member role's trust policy of the kit (deploy/aws/fleetops-member.yaml): the worker's account, with the external id. */
+/**
+ * A trust policy admitting `principal` (an account, a role, a user) to sts:AssumeRole, with the
+ * external id when given; the member kit's (deploy/aws/fleetops-member.yaml) names the worker's role.
+ */
 export function trustPolicy(opts: { principal: string; externalId?: string }): string {
   return JSON.stringify({
     Version: '2012-10-17',
@@ -23,6 +26,16 @@ export function trustPolicy(opts: { principal: string; externalId?: string }): s
       },
     ],
   });
+}
+
+/**
+ * The central kit's worker role in the home account (deploy/aws/fleetops-events.yaml, stack `fleetops`),
+ * trusted by the ECS tasks service as the kit makes it; a session of it comes from
+ * stack/worker-role.ts (the harness playing ECS).
+ */
+export async function createWorkerRole(motoUrl: string): Promise<string> {
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+  return createRole(motoUrl, HOME_ACCOUNT, 'fleetops-worker', JSON.stringify(trust));
 }
 
 export async function createRole(motoUrl: string, account: string, name: string, trust: string): Promise<string> {
