@@ -1,73 +1,33 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { Behaviour, BehaviourFactory } from '../behaviour';
 import { awsErrorResponse } from '../protocol';
+import { callerPolicies, iamDocument, motoQuery, xmlField } from './support/iam-documents';
 
 /**
  * STS AssumeRole as AWS decides it; moto lets anyone assume any ARN ("the role does not need to
  * exist"). Follows "AssumeRole" (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html):
- * the role must exist and its trust policy must name the caller as a principal allowed
- * `sts:AssumeRole`, else AccessDenied (HTTP 403) "User: <caller> is not authorized to perform:
- * sts:AssumeRole on resource: <role>"; and "Access to AWS accounts owned by third parties"
- * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html): a
- * trust policy with the condition `StringEquals: {"sts:ExternalId": ...}` admits only a request with
- * that ExternalId. A principal is the account (`<id>` or `arn:aws:iam::<id>:root`), a role (matched
- * by a session of that role) or a user ARN, or `*` ("Policy elements: Principal",
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
- * An explicit Deny for the caller wins. Allowed requests go on to moto, whose credentials then act
- * in the role's account.
- *
- * The role is read from moto's IAM in the role's account (`x-moto-account-id`), the caller from
- * moto's GetCallerIdentity with the request's own Authorization header.
+ * the role must exist, else AccessDenied (HTTP 403) "User: <caller> is not authorized to perform:
+ * sts:AssumeRole on resource: <role>"; and the IAM User Guide's "Policy evaluation logic"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html) with
+ * "Cross-account policy evaluation logic"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html):
+ *  - the role's trust policy (its resource policy) must allow the caller, with every condition it
+ *    states: `sts:ExternalId` ("Access to AWS accounts owned by third parties"), `aws:PrincipalArn`
+ *    (for a role session, the role's ARN: "AWS global condition context keys"), `aws:PrincipalAccount`;
+ *    an explicit Deny wins;
+ *  - across accounts, the caller's own identity policies must allow sts:AssumeRole on the role too
+ *    (a role session: the role's inline and attached policies, read from moto's IAM). In the same
+ *    account a trust policy naming the session's role is enough.
+ * Decided by a real IAM policy evaluator (@cloud-copilot/iam-simulate), not by matching here. The
+ * emulator's default credentials (an IAM user moto makes, `user/moto`) stand for the account's
+ * administrator: its identity policy allows everything, so only the trust decides for it.
+ * Allowed requests go on to moto, whose credentials then act in the role's account.
  */
 
-interface Statement {
-  Effect?: string;
-  Action?: string | string[];
-  Principal?: string | { AWS?: string | string[] };
-  Condition?: Record<string, Record<string, string | string[]>>;
-}
-
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
-const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const xmlField = (xml: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
-const unescapeXml = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-async function motoQuery(motoUrl: string, service: string, form: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  const res = await fetch(motoUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=fleetops/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-      ...headers,
-    },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: res.status, text: await res.text() };
-}
-
-function principalMatches(principal: string, caller: { account: string; arn: string }): boolean {
-  if (principal === '*') return true;
-  if (principal === caller.account || principal === `arn:aws:iam::${caller.account}:root`) return true;
-  if (principal === caller.arn) return true;
-  // A role principal admits the sessions of that role: arn:aws:sts::<acct>:assumed-role/<name>/<session>.
-  const role = ROLE_ARN.exec(principal);
-  const session = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(caller.arn);
-  return Boolean(role && session && role[1] === session[1] && role[2] === session[2]);
-}
-
-function conditionsHold(conditions: Statement['Condition'], externalId: string | undefined): boolean {
-  for (const [op, keys] of Object.entries(conditions ?? {})) {
-    for (const [key, want] of Object.entries(keys)) {
-      if (key.toLowerCase() !== 'sts:externalid') continue;
-      if (op !== 'StringEquals') return false;
-      if (externalId === undefined || !list(want).includes(externalId)) return false;
-    }
-  }
-  return true;
-}
-
-const allowsAssume = (s: Statement) => list(s.Action).some((a) => ['sts:AssumeRole', 'sts:*', '*'].includes(a));
-const principalsOf = (s: Statement): string[] => (s.Principal === '*' ? ['*'] : list(typeof s.Principal === 'object' ? s.Principal.AWS : undefined));
+const SESSION_ARN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\//;
+const ADMINISTRATOR = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
 export const stsAssumeRole: BehaviourFactory = () => {
   const behaviour: Behaviour = {
@@ -85,18 +45,37 @@ export const stsAssumeRole: BehaviourFactory = () => {
       if (!m) return undefined; // moto answers a malformed ARN with its own validation error
       const role = await motoQuery(ctx.motoUrl, 'iam', { Action: 'GetRole', Version: '2010-05-08', RoleName: m[2]! }, { 'x-moto-account-id': m[1]! });
       if (role.status !== 200) return denied();
-      const raw = unescapeXml(xmlField(role.text, 'AssumeRolePolicyDocument') ?? '');
-      let statements: Statement[];
+      let trust: unknown;
       try {
-        const doc = JSON.parse(raw.trimStart().startsWith('{') ? raw : decodeURIComponent(raw)) as { Statement?: Statement | Statement[] };
-        statements = list(doc.Statement);
+        trust = iamDocument(xmlField(role.text, 'AssumeRolePolicyDocument'));
       } catch {
         return denied();
       }
-      const applies = (s: Statement) => allowsAssume(s) && principalsOf(s).some((p) => principalMatches(p, caller)) && conditionsHold(s.Condition, externalId);
-      if (statements.some((s) => s.Effect === 'Deny' && applies(s))) return denied();
-      if (!statements.some((s) => s.Effect === 'Allow' && applies(s))) return denied();
-      return undefined;
+      const session = SESSION_ARN.exec(caller.arn);
+      // aws:PrincipalArn is the role's ARN for a role session, the caller's own ARN otherwise.
+      const principalArn = session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : caller.arn;
+      const identity = session ? await callerPolicies(ctx.motoUrl, session[2]!, session[3]!) : [ADMINISTRATOR];
+      const result = await runSimulation(
+        {
+          identityPolicies: identity.map((policy, i) => ({ name: `caller-${i}`, policy: policy as never })),
+          resourcePolicy: trust as never,
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          request: {
+            action: 'sts:AssumeRole',
+            principal: caller.arn,
+            resource: { accountId: m[1]!, resource: roleArn },
+            contextVariables: {
+              'aws:PrincipalArn': principalArn,
+              'aws:PrincipalAccount': caller.account,
+              ...(externalId === undefined ? {} : { 'sts:ExternalId': externalId }),
+            },
+          },
+        } as never,
+        {},
+      );
+      if (result.resultType === 'error') ctx.log.warn({ errors: result.errors, roleArn }, 'sts-assume-role: the trust or caller policy could not be evaluated');
+      return result.resultType !== 'error' && result.overallResult === 'Allowed' ? undefined : denied();
     },
     reset() {},
   };

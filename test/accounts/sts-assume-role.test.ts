@@ -2,7 +2,7 @@ import { CreateClusterCommand, ECSClient, ListClustersCommand } from '@aws-sdk/c
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { startEmulator } from '../../testkit/emulator';
 import { useEmulator } from '../harness/emulator';
-import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, roleArnIn, trustPolicy } from '../harness/accounts';
+import { createRole, HOME_ACCOUNT, MEMBER_ACCOUNT, OTHER_ACCOUNT, putRolePolicy, roleArnIn, trustPolicy } from '../harness/accounts';
 
 /**
  * The simulator's AssumeRole (simulator/behaviours/sts-assume-role.ts) as AWS documents it: moto alone
@@ -56,4 +56,28 @@ it('credentials from an assumed role act in the role account', async () => {
   } finally {
     member.destroy();
   }
+});
+
+it('decides a role session by the trust\'s conditions and, across accounts, by the session role\'s own policy too', async () => {
+  // Two roles in the home account the default (administrator) credentials may take.
+  const home = (name: string) => createRole(emu.motoUrl, HOME_ACCOUNT, name, trustPolicy({ principal: `arn:aws:iam::${HOME_ACCOUNT}:root` }));
+  const worker = await home('worker-like');
+  const bystander = await home('bystander');
+  await putRolePolicy(emu.motoUrl, HOME_ACCOUNT, 'worker-like', { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${MEMBER_ACCOUNT}:role/*` });
+  // The member role trusts the home account, but only the worker-like role's sessions (aws:PrincipalArn).
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${HOME_ACCOUNT}:root` }, Action: 'sts:AssumeRole', Condition: { ArnEquals: { 'aws:PrincipalArn': worker } } }],
+  });
+  const member = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'member-only-worker', trust);
+  const as = async (roleArn: string) => fromTemporaryCredentials({ masterCredentials: await assume(roleArn), params: { RoleArn: member, RoleSessionName: 'test' }, clientConfig: { region: 'us-east-1', endpoint: emu.endpoint, maxAttempts: 1 } })();
+  expect((await as(worker)).accessKeyId).toBeTruthy();
+  // The bystander's session: the trust's aws:PrincipalArn condition refuses it.
+  expect((await refusal(as(bystander))).name).toBe('AccessDenied');
+  // Across accounts the caller's own policy must allow it too: a role the trust would admit, with no
+  // policy of its own allowing sts:AssumeRole, is refused.
+  const open = await createRole(emu.motoUrl, MEMBER_ACCOUNT, 'open-to-home', trustPolicy({ principal: `arn:aws:iam::${HOME_ACCOUNT}:root` }));
+  const from = async (roleArn: string) => fromTemporaryCredentials({ masterCredentials: await assume(roleArn), params: { RoleArn: open, RoleSessionName: 'test' }, clientConfig: { region: 'us-east-1', endpoint: emu.endpoint, maxAttempts: 1 } })();
+  expect((await refusal(from(bystander))).name).toBe('AccessDenied');
+  expect((await from(worker)).accessKeyId).toBeTruthy();
 });

@@ -35,10 +35,15 @@ export function trustPolicy(opts: { principal: string; externalId?: string }): s
  */
 export async function createWorkerRole(motoUrl: string): Promise<string> {
   const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
-  return createRole(motoUrl, HOME_ACCOUNT, 'fleetops-worker', JSON.stringify(trust));
+  const arn = await createRole(motoUrl, HOME_ACCOUNT, 'fleetops-worker', JSON.stringify(trust));
+  // As the kit's AssumeMemberRoles statement: across accounts the worker's own policy must allow it too.
+  const assumeMembers = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::*:role/fleetops-member' }] };
+  await iamCall(motoUrl, HOME_ACCOUNT, { Action: 'PutRolePolicy', RoleName: 'fleetops-worker', PolicyName: 'fleetops-worker', PolicyDocument: JSON.stringify(assumeMembers) });
+  return arn;
 }
 
-export async function createRole(motoUrl: string, account: string, name: string, trust: string): Promise<string> {
+/** An IAM call straight to moto in `account`, as the account's administrator (test setup). */
+async function iamCall(motoUrl: string, account: string, form: Record<string, string>): Promise<void> {
   const res = await fetch(motoUrl, {
     method: 'POST',
     headers: {
@@ -46,9 +51,18 @@ export async function createRole(motoUrl: string, account: string, name: string,
       authorization: 'AWS4-HMAC-SHA256 Credential=admin/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
       'x-moto-account-id': account,
     },
-    body: new URLSearchParams({ Action: 'CreateRole', Version: '2010-05-08', RoleName: name, AssumeRolePolicyDocument: trust }).toString(),
+    body: new URLSearchParams({ Version: '2010-05-08', ...form }).toString(),
   });
-  if (!res.ok) throw new Error(`CreateRole ${name} in ${account}: HTTP ${res.status}: ${await res.text()}`);
+  if (!res.ok) throw new Error(`${form.Action} in ${account}: HTTP ${res.status}: ${await res.text()}`);
+}
+
+/** Puts an inline policy of one statement on a role (test setup, as the account's administrator). */
+export async function putRolePolicy(motoUrl: string, account: string, role: string, statement: Record<string, unknown>): Promise<void> {
+  await iamCall(motoUrl, account, { Action: 'PutRolePolicy', RoleName: role, PolicyName: `${role}-policy`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }) });
+}
+
+export async function createRole(motoUrl: string, account: string, name: string, trust: string): Promise<string> {
+  await iamCall(motoUrl, account, { Action: 'CreateRole', RoleName: name, AssumeRolePolicyDocument: trust });
   return roleArnIn(account, name);
 }
 
