@@ -19,6 +19,8 @@ import type { CallIdentity, SimResponse } from './protocol';
  */
 
 export interface SimRequest extends CallIdentity {
+  /** The account the call acts in (simulator/session-accounts.ts): moto's default, or an assumed role's. */
+  account: string;
   method: string;
   /** Path and query string as received. */
   url: string;

@@ -195,7 +195,8 @@ export class Simulator {
     }
     const started = Date.now();
     const call = identifyCall(req.method ?? 'GET', url, req.headers, body);
-    const simReq: SimRequest = { ...call, method: req.method ?? 'GET', url, headers: req.headers, body };
+    const account = this.accountOf(req.headers);
+    const simReq: SimRequest = { ...call, account, method: req.method ?? 'GET', url, headers: req.headers, body };
     const record: RecordedCall = {
       seq: ++this.seq,
       time: new Date(started).toISOString(),
@@ -204,7 +205,7 @@ export class Simulator {
       region: call.region,
       protocol: call.protocol,
       params: call.params,
-      account: this.accountOf(req.headers),
+      account,
       status: null,
       latencyMs: 0,
       handledBy: 'moto',

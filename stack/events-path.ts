@@ -26,8 +26,9 @@ export async function deployEventsPath(opts: { endpoint: string; motoUrl: string
   const cfn = new CloudFormationClient({ region: opts.region, endpoint: opts.endpoint, maxAttempts: 3 });
   try {
     const members: Record<string, string> = opts.accounts === 2 ? { MemberAccountIds: MEMBER_DEMO.account, MemberRoleArns: memberRoleArn } : {};
-    // The worker's ECS actions are allowed in the configured clusters only (EcsClusterArns): the demo's.
-    const clusters = { EcsClusterArns: `arn:aws:ecs:${opts.region}:${DEFAULT_ACCOUNT}:cluster/${DEMO.cluster}` };
+    // The worker's ECS actions are allowed in the configured clusters only (EcsClusterArns), and it writes
+    // postmortems to the configured bucket only (PostmortemBucket): the demo's.
+    const clusters = { EcsClusterArns: `arn:aws:ecs:${opts.region}:${DEFAULT_ACCOUNT}:cluster/${DEMO.cluster}`, PostmortemBucket: DEMO.postmortemBucket };
     const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '5', MaxReceiveCount: '3', ...clusters, ...members } });
     // The emulator's own form of the queue URLs (CloudFormation answers with the AWS host name).
     const local = (url: string) => new URL(new URL(url).pathname, opts.endpoint).href;

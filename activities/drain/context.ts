@@ -62,7 +62,7 @@ export function createDrainContext(deps: ActivityDeps, opts: DrainActivityOption
     const cluster = input.cluster ?? (input.account && input.region ? candidateClusters(input)[0] : undefined);
     return cluster ? clientsFor(deps, cluster) : deps.aws;
   };
-  const pools = new PoolIndex(deps.aws, deps.config, opts.indexMinIntervalMs ?? 2_000);
+  const pools = new PoolIndex((cluster) => clientsFor(deps, cluster), deps.config, opts.indexMinIntervalMs ?? 2_000);
 
   async function signalWithStart(workflowType: string, a: SignalWithStartArgs): Promise<void> {
     if (opts.signalWithStart) return opts.signalWithStart(workflowType, a);

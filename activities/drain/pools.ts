@@ -8,6 +8,8 @@ import { SharedSnapshot } from '../../common/batching';
  * instances (activities/capacity/pools/): one shared sweep of a cluster's pools serves every drain of
  * the worker, refreshed at most every `minIntervalMs`. A drain asks this before it asks for
  * replacement capacity (not on the way to DRAINING), so a sweep never delays a warning's DRAINING.
+ * A cluster's pools are read with that cluster's clients (its account and region): a member account's
+ * groups are not the worker's, even when they have the same names.
  */
 
 export type InstancePool =
@@ -18,7 +20,7 @@ export class PoolIndex {
   private readonly snapshots = new Map<string, SharedSnapshot<Map<string, InstancePool>>>();
 
   constructor(
-    private readonly aws: AwsClients,
+    private readonly clientsOf: (cluster: string) => AwsClients,
     private readonly config: FleetopsConfig,
     private readonly minIntervalMs: number,
   ) {}
@@ -36,7 +38,7 @@ export class PoolIndex {
     const clusterConfig = this.config.clusters[cluster];
     const out = new Map<string, InstancePool>();
     if (!clusterConfig) return out;
-    const ctx = { aws: this.aws, cluster, clusterConfig };
+    const ctx = { aws: this.clientsOf(cluster), cluster, clusterConfig };
     const states = await Promise.all(clusterConfig.pools.map(async (pool) => ({ pool, state: await driverFor(pool).describe(ctx, pool) })));
     for (const { pool, state } of states) {
       const entry: InstancePool = { found: true, pool: pool.name, kind: pool.kind, replacesOwnInstances: driverFor(pool).replacesOwnInstances(pool) };

@@ -25,10 +25,10 @@ export const instanceStateChange = defineEventKind({
   }),
   rule: {
     id: 'InstanceStateChangeRule',
-    does: 'drain now (stopping, shutting-down), close a drain (stopped, terminated)',
+    does: 'drain now (stopping, shutting-down), close a drain (stopped, terminated), a stopped instance back (running)',
     bus: 'default',
-    detail: { state: ['stopping', 'shutting-down', 'stopped', 'terminated'] },
-    note: 'Only the states that concern a drain: pending and running would be most of the traffic.',
+    detail: { state: ['stopping', 'shutting-down', 'stopped', 'terminated', 'running'] },
+    note: 'Only the states that concern a drain. running is one event per launch or start, and the only word that a stopped instance is back for its drain to set it ACTIVE; pending is not needed.',
   },
   /**
    * Stopping and shutting-down mean the instance goes now, so its drain starts (or is joined) on the
@@ -60,7 +60,8 @@ export const instanceStateChange = defineEventKind({
     if (state === 'running') {
       // A stopped (or hibernated) instance is back: the drain that waits for it sets it ACTIVE again.
       const signal: DrainEvent = { kind: 'instance-running', instanceId, eventId: envelope.id, eventTime: envelope.time };
-      return { action: 'signal', workflowId: drainWorkflowId(instanceId), signal: { name: drainEventSignal.name, arg: signal } };
+      // Under the id the drain was started with: a member account's drain carries its account.
+      return { action: 'signal', workflowId: drainWorkflowId(instanceId, memberAccountOf(where.placement)), signal: { name: drainEventSignal.name, arg: signal } };
     }
     return { action: 'ignore', reason: `instance ${instanceId} is ${state}: only stopping, shutting-down, stopped, terminated and running concern a drain`, workflowId: null };
   },

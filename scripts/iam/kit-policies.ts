@@ -52,7 +52,7 @@ export function kitPolicies(ctx: KitContext): Record<KitRole, PolicyDocument[]> 
 /**
  * The parameters the proof evaluates with: what an operator would pass for the suite's world.
  *  - central: moto's default account, where the suite's worker acts; stack `fleetops` as the local
- *    stack deploys the kit (stack/events-kit.ts); the postmortem bucket the seed makes (stack/seed.ts).
+ *    stack deploys the kit (stack/events-kit.ts); the postmortem bucket the demo seed makes (stack/demo-seed/demo.ts), which the postmortem test writes to too.
  *    The router's and operators' calls are evaluated against the stack their queues are named for
  *    (scripts/iam/check-aws-calls.ts, stackOfCall): the suite makes one kit-named queue pair per world.
  *  - MemberRoleArns: the kit's member role name (MemberRoleName's default) in any account, since the
@@ -63,6 +63,6 @@ export function kitPolicies(ctx: KitContext): Record<KitRole, PolicyDocument[]> 
  *    id); its ExternalId is the one each AssumeRole gives (check-aws-calls.ts, trustFor).
  */
 export const PROOF_CONTEXT: KitContext = {
-  central: { stackName: 'fleetops', account: '123456789012', region: 'us-east-1', parameters: { PostmortemBucket: 'fleetops-postmortems', MemberRoleArns: 'arn:aws:iam::*:role/fleetops-member' } },
+  central: { stackName: 'fleetops', account: '123456789012', region: 'us-east-1', parameters: { PostmortemBucket: 'fleetops-demo-postmortems', MemberRoleArns: 'arn:aws:iam::*:role/fleetops-member' } },
   member: { stackName: 'fleetops-member', account: '111111111111', region: 'us-east-1', parameters: { CentralEventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/default', WorkerRoleArn: 'arn:aws:iam::123456789012:role/fleetops-worker', ExternalId: 'proof' } },
 };

@@ -1,15 +1,20 @@
 import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
-import { DEFAULT_ACCOUNT } from '../events';
+import { DEFAULT_ACCOUNT, type EventPublisher } from '../events';
 
 /**
  * EC2 instance state-change events, as EC2 publishes them to EventBridge: "State change events for
  * Amazon EC2 instances" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html)
  * — `EC2 Instance State-change Notification`, detail `{instance-id, state}`, one event per state an
- * instance enters; terminating goes through `shutting-down` to `terminated`, stopping through
- * `stopping` to `stopped`. moto moves an instance straight to its final state and publishes nothing,
- * so this behaviour publishes both states of every TerminateInstances / StopInstances that succeeds
- * through the simulator, and `publishInstanceStates` does it for terminations the simulator makes
- * itself (a spot reclaim, spot-interruption.ts).
+ * instance enters: "When you terminate an instance, it enters the shutting-down state and then the
+ * terminated state" (stopping then stopped; pending then running). Each event is sent by EC2 in the
+ * instance's own account and region, on that account's default bus.
+ *
+ * The second state is a later event, not a twin of the first: moto moves an instance straight to its
+ * final state and publishes nothing, so this behaviour publishes the first state of every
+ * TerminateInstances / StopInstances / StartInstances that succeeds through the simulator at once, in
+ * the calling account (an assumed role's too), and the state after it on its next tick (`POST
+ * /_sim/tick` in tests without automatic ticks). `publishInstanceStates` does the same for state
+ * changes the simulator makes itself (a spot reclaim, spot-interruption.ts).
  */
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
@@ -17,27 +22,74 @@ export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'sh
 const TRANSITIONS: Record<string, InstanceState[]> = {
   TerminateInstances: ['shutting-down', 'terminated'],
   StopInstances: ['stopping', 'stopped'],
+  StartInstances: ['pending', 'running'],
 };
 
-export async function publishInstanceStates(ctx: BehaviourContext, instanceIds: string[], states: InstanceState[], region = 'us-east-1'): Promise<void> {
-  for (const state of states) {
-    for (const instanceId of instanceIds) {
-      await ctx.events.publish({
-        source: 'aws.ec2',
-        detailType: 'EC2 Instance State-change Notification',
-        detail: { 'instance-id': instanceId, state },
-        resources: [`arn:aws:ec2:${region}:${DEFAULT_ACCOUNT}:instance/${instanceId}`],
-        region,
-      });
-    }
+/** Where an instance lives: its state events go to that account's bus in that region. */
+export interface InstancePlace {
+  region?: string;
+  account?: string;
+}
+
+interface Later {
+  instanceIds: string[];
+  states: InstanceState[];
+  place: InstancePlace;
+}
+
+/** States still to come, per simulator (its publisher), published one per tick of this behaviour. */
+const laterStates = new WeakMap<EventPublisher, Later[]>();
+const laterOf = (events: EventPublisher): Later[] => {
+  let l = laterStates.get(events);
+  if (!l) {
+    l = [];
+    laterStates.set(events, l);
+  }
+  return l;
+};
+
+async function publishState(ctx: BehaviourContext, instanceIds: string[], state: InstanceState, place: InstancePlace): Promise<void> {
+  const region = place.region ?? 'us-east-1';
+  const account = place.account ?? DEFAULT_ACCOUNT;
+  for (const instanceId of instanceIds) {
+    await ctx.events.publish({
+      source: 'aws.ec2',
+      detailType: 'EC2 Instance State-change Notification',
+      detail: { 'instance-id': instanceId, state },
+      resources: [`arn:aws:ec2:${region}:${account}:instance/${instanceId}`],
+      region,
+      // moto's default account publishes as before; any other on its own bus.
+      ...(account !== DEFAULT_ACCOUNT ? { account } : {}),
+    });
   }
 }
 
+/** Publishes the first of `states` now and each next one on a later tick of ec2-state-events. */
+export async function publishInstanceStates(ctx: BehaviourContext, instanceIds: string[], states: InstanceState[], place: InstancePlace = {}): Promise<void> {
+  const [first, ...rest] = states;
+  if (!first) return;
+  await publishState(ctx, instanceIds, first, place);
+  if (rest.length > 0) laterOf(ctx.events).push({ instanceIds, states: rest, place });
+}
+
 export const ec2StateEvents: BehaviourFactory = () => {
+  let seen: EventPublisher | undefined;
   const behaviour: Behaviour = {
     name: 'ec2-state-events',
+    // EC2 announces state changes in every account, not only moto's default one.
+    allAccounts: true,
+
+    tick: {
+      intervalMs: 1_000,
+      async run(ctx) {
+        seen = ctx.events;
+        const due = laterOf(ctx.events).splice(0);
+        for (const l of due) await publishInstanceStates(ctx, l.instanceIds, l.states, l.place);
+      },
+    },
 
     async afterResponse(req, res, ctx) {
+      seen = ctx.events;
       if (req.service !== 'ec2' || res.status >= 300) return;
       const states = TRANSITIONS[req.action];
       if (!states) return;
@@ -47,10 +99,12 @@ export const ec2StateEvents: BehaviourFactory = () => {
         .map(([, v]) => String(v));
       // A dry run changes nothing and announces nothing.
       if (ids.length === 0 || req.params.DryRun === 'true') return;
-      await publishInstanceStates(ctx, ids, states, req.region === 'unknown' ? undefined : req.region);
+      await publishInstanceStates(ctx, ids, states, { ...(req.region === 'unknown' ? {} : { region: req.region }), account: req.account });
     },
 
-    reset() {},
+    reset() {
+      if (seen) laterOf(seen).length = 0;
+    },
   };
   return behaviour;
 };

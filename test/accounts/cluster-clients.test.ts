@@ -1,5 +1,5 @@
 import { AWS_APP_IDS } from '../../common/aws-app-ids';
-import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { ApplicationFailure } from '@temporalio/common';
@@ -104,7 +104,8 @@ async function world() {
   await seedAsg(emu.aws, 'us-east-1', 'home', 'shared-asg');
   await seedAsg(seed.clientsFor('client-a'), 'eu-west-1', 'client-a', 'shared-asg');
   const activities = createCapacityActivities({ aws: workerOwn, clientsFor: worker.clientsFor, config });
-  return { activities, config, memberClients: seed.clientsFor('client-a') };
+  const drain = createDrainActivities({ aws: workerOwn, clientsFor: worker.clientsFor, config }, { indexMinIntervalMs: 0 });
+  return { activities, drain, config, memberClients: seed.clientsFor('client-a') };
 }
 
 const scaleOut = (activities: ReturnType<typeof createCapacityActivities>, cluster: string, units: number) =>
@@ -134,6 +135,21 @@ it('acts in the cluster account and region with its role, and in the worker acco
     ['eu-west-1', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member'), 200],
     ['eu-west-1', roleArnIn(MEMBER_ACCOUNT, 'fleetops-member'), 200],
   ]);
+});
+
+it("finds a member instance's pool in the member account and region, not among the worker's own groups of the same name", async () => {
+  const { drain, memberClients } = await world();
+  // The member group launches an instance (moto, in the member account); the worker's own group of the same name has none.
+  await memberClients.autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'shared-asg', DesiredCapacity: 1 }));
+  const [group] = (await memberClients.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['shared-asg'] }))).AutoScalingGroups ?? [];
+  const instanceId = group?.Instances?.[0]?.InstanceId;
+  expect(instanceId).toBeDefined();
+  expect(await run(drain.findInstancePool, { cluster: 'client-a', instanceId: instanceId! })).toEqual({ found: true, pool: 'on-demand', kind: 'asg', replacesOwnInstances: expect.any(Boolean) });
+  // The worker's own cluster names a group of the same name: the member instance is not in it.
+  expect(await run(drain.findInstancePool, { cluster: 'home', instanceId: instanceId! })).toEqual({ found: false });
+  // The member's groups were read in the member account and region.
+  const describes = await emu.sim.calls({ service: 'autoscaling', action: 'DescribeAutoScalingGroups' });
+  expect(describes.some((c) => c.account === MEMBER_ACCOUNT && c.region === 'eu-west-1')).toBe(true);
 });
 
 it('fails every call on a cluster whose role cannot be assumed, not retried, naming the role; other clusters go on', async () => {

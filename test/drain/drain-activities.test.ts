@@ -357,8 +357,11 @@ describe('drain activities against moto + simulator', () => {
     await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: arn! });
     await emu.sim.request('POST', 'spot-interruption/interrupt', { instanceId, afterSeconds: 0, action: 'stop' });
     await emu.sim.tick('spot-interruption');
+    // `stopped` follows `stopping` on the state events' next tick (simulator/behaviours/ec2-state-events.ts).
+    await emu.sim.tick('ec2-state-events');
     expect(await instanceState(instanceId!)).toBe('stopped');
     await emu.sim.request('POST', 'spot-interruption/resume', { instanceId });
+    await emu.sim.tick('ec2-state-events');
     expect(await instanceState(instanceId!)).toBe('running');
     const states = (await emu.sim.request<{ events: { 'detail-type': string; detail: Record<string, string> }[] }>('GET', 'events')).events
       .filter((e) => e.detail['instance-id'] === instanceId)

@@ -1,3 +1,4 @@
+import { DEMO } from '../../stack/demo-seed/demo';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +19,8 @@ import { FakeGitHub, incidentTestConfig } from './fixtures';
  */
 
 const TOKEN_ENV = 'FLEETOPS_TEST_PUBLISH_GITHUB_TOKEN';
-/** The kit's PostmortemBucket and default PostmortemPrefix as the IAM proof's stack has them (scripts/iam/kit-policies.ts). */
-const BUCKET = 'fleetops-postmortems';
+/** The kit's PostmortemBucket (the demo's, as the local stack deploys it) and default PostmortemPrefix, as the IAM proof's stack has them (scripts/iam/kit-policies.ts). */
+const BUCKET = DEMO.postmortemBucket;
 const PREFIX = 'postmortems/';
 
 const emu = useEmulator(() => startEmulator());

@@ -86,6 +86,15 @@ describe('routing by account and region', () => {
     expect(gone).toMatchObject({ action: 'signal', workflowId: `drain-${A}-${id}` });
   });
 
+  it('signals a member instance running again to the drain of its own account, which waits for it', () => {
+    const id = newInstanceId();
+    const stateOf = (account: string, region: string, state: string) => one(from('instance-state-change', account, region, (e) => Object.assign(e.detail, { 'instance-id': id, state })));
+    expect(stateOf(A, 'eu-west-1', 'stopping')).toMatchObject({ action: 'signalWithStart', workflowId: `drain-${A}-${id}` });
+    expect(stateOf(A, 'eu-west-1', 'running')).toMatchObject({ action: 'signal', workflowId: `drain-${A}-${id}`, signal: { arg: { kind: 'instance-running', instanceId: id } } });
+    // The worker's own account keeps the single-account id.
+    expect(stateOf(HOME, 'us-east-1', 'running')).toMatchObject({ action: 'signal', workflowId: `drain-${id}` });
+  });
+
   it('ignores, with the reason, an event from an account no cluster is in', () => {
     const d = warning('999999999999', 'us-east-1', newInstanceId());
     expect(d).toMatchObject({ action: 'ignore', reason: 'event from account 999999999999, which no cluster in the config is in' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
 import { FleetopsCluster, FleetopsInstanceId, FleetopsKind } from '../../common/search-attributes';
 import { parseEvent } from '../../router/events';
+import { INSTANCE_STATES, instanceStateChange } from '../../router/events/instance-state-change';
 import { accountOfQueue, asgNotificationToEnvelope, isAsgNotification } from '../../router/events/asg-notification';
 import { decisionsOf, routeEvent, type RouteDecision, type RouteResult } from '../../router/routes';
 import { ROOT } from '../../testkit/paths';
@@ -70,6 +71,12 @@ describe('EC2 Instance State-change Notification', () => {
     const e = world.event('instance-state-change', { state: 'running' });
     const id = e.detail['instance-id'] as string;
     expect(one(route(e))).toEqual({ action: 'signal', workflowId: `drain-${id}`, signal: { name: 'drainEvent', arg: { kind: 'instance-running', instanceId: id, eventId: e.id, eventTime: e.time } } });
+  });
+
+  it('its EventBridge rule lets through every state the route acts on, running included, and no other', () => {
+    const acted = INSTANCE_STATES.filter((state) => one(route(world.event('instance-state-change', { state }))).action !== 'ignore');
+    const rule = instanceStateChange.rule as { detail?: { state?: string[] } };
+    expect([...(rule.detail?.state ?? [])].sort()).toEqual([...acted].sort());
   });
 
   it('pending: ignored with the reason', () => {

@@ -1,19 +1,22 @@
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeImagesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { parseEvent } from '../../router/events';
 import type { PublishedEvent } from '../../simulator/events';
 import { startEmulator } from '../../testkit/emulator';
+import { actingIn, MEMBER_ACCOUNT } from '../harness/accounts';
 import { useEmulator } from '../harness/emulator';
 
 /**
  * What the simulator's behaviours publish to EventBridge when AWS would: CloudWatch alarm state
- * changes on SetAlarmState, EC2 state changes on TerminateInstances, the spot interruption sequence.
+ * changes on SetAlarmState, EC2 state changes on TerminateInstances (the final state a tick later, in
+ * the instance's own account), the spot interruption sequence.
  * Each published event is checked as the router parses it, so the formats are the ones it accepts.
  */
 
 jest.setTimeout(60_000);
 
-const emu = useEmulator(() => startEmulator());
+// Ticks on demand: an EC2 state that follows another is published on the ec2-state-events tick.
+const emu = useEmulator(() => startEmulator({ autoTick: false }));
 
 const published = async () => (await emu.sim.request<{ events: PublishedEvent[] }>('GET', 'events')).events;
 
@@ -72,17 +75,44 @@ describe('events the simulator publishes as AWS does', () => {
     expect(events.map((e) => parsed(e).kind)).toEqual(['alarm-state-change', 'alarm-state-change']);
   });
 
-  it('TerminateInstances publishes shutting-down then terminated for each instance', async () => {
+  it('TerminateInstances publishes shutting-down for each instance, and terminated only later, not together with it', async () => {
     const [a, b] = [await runInstance(), await runInstance()];
     await emu.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [a, b] }));
-    const events = await published();
-    expect(events.map((e) => [e.detail['instance-id'], e.detail.state])).toEqual([
+    const states = async () => (await published()).map((e) => [e.detail['instance-id'], e.detail.state]);
+    expect(await states()).toEqual([
+      [a, 'shutting-down'],
+      [b, 'shutting-down'],
+    ]);
+    await emu.sim.tick('ec2-state-events');
+    expect(await states()).toEqual([
       [a, 'shutting-down'],
       [b, 'shutting-down'],
       [a, 'terminated'],
       [b, 'terminated'],
     ]);
+    const events = await published();
     expect(events.map((e) => parsed(e).kind)).toEqual(Array(4).fill('instance-state-change'));
+    expect(new Set(events.map((e) => e.account))).toEqual(new Set(['123456789012']));
+  });
+
+  it('a stop and a start in a member account: each state on that account\'s own bus, the second a tick after the first', async () => {
+    const member = actingIn(new EC2Client({ region: 'eu-west-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'member', secretAccessKey: 'member' } }), MEMBER_ACCOUNT);
+    try {
+      const image = (await member.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
+      const id = (await member.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+      await member.send(new StopInstancesCommand({ InstanceIds: [id] }));
+      await emu.sim.tick('ec2-state-events');
+      await member.send(new StartInstancesCommand({ InstanceIds: [id] }));
+      const events = (await published()).filter((e) => e.detail['instance-id'] === id);
+      expect(events.map((e) => e.detail.state)).toEqual(['stopping', 'stopped', 'pending']);
+      await emu.sim.tick('ec2-state-events');
+      const all = (await published()).filter((e) => e.detail['instance-id'] === id);
+      expect(all.map((e) => e.detail.state)).toEqual(['stopping', 'stopped', 'pending', 'running']);
+      expect(all.every((e) => e.delivered && e.account === MEMBER_ACCOUNT && e.region === 'eu-west-1')).toBe(true);
+      expect(all[0]!.resources).toEqual([`arn:aws:ec2:eu-west-1:${MEMBER_ACCOUNT}:instance/${id}`]);
+    } finally {
+      member.destroy();
+    }
   });
 
   it('a spot interruption: rebalance recommendation, the two-minute warning, and at the reclaim shutting-down and terminated', async () => {
@@ -91,7 +121,9 @@ describe('events the simulator publishes as AWS does', () => {
     expect(r.events.map((e) => parsed(e).kind)).toEqual(['rebalance-recommendation', 'spot-interruption-warning']);
     expect(r.events[1]!.detail).toEqual({ 'instance-id': id, 'instance-action': 'terminate' });
     await emu.sim.tick('spot-interruption');
-    const states = (await published()).filter((e) => e['detail-type'] === 'EC2 Instance State-change Notification').map((e) => e.detail.state);
-    expect(states).toEqual(['shutting-down', 'terminated']);
+    const states = async () => (await published()).filter((e) => e['detail-type'] === 'EC2 Instance State-change Notification').map((e) => e.detail.state);
+    expect(await states()).toEqual(['shutting-down']);
+    await emu.sim.tick('ec2-state-events');
+    expect(await states()).toEqual(['shutting-down', 'terminated']);
   });
 });

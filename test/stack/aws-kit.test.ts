@@ -238,7 +238,6 @@ describe('deploy/aws/fleetops-events.yaml, deployed into moto', () => {
 
   const nearMisses: { why: string; source: string; detailType: string; detail: Json; bus?: string }[] = [
     { why: 'another EC2 detail-type', source: 'aws.ec2', detailType: 'EC2 Spot Instance Request Fulfillment', detail: { 'instance-id': 'i-1234567890abcdef0' } },
-    { why: 'an instance that starts running', source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification', detail: { 'instance-id': 'i-1234567890abcdef0', state: 'running' } },
     { why: 'an instance pending', source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification', detail: { 'instance-id': 'i-1234567890abcdef0', state: 'pending' } },
     { why: 'a Health event of another service', source: 'aws.health', detailType: 'AWS Health Event', detail: { service: 'RDS', eventTypeCategory: 'scheduledChange', eventTypeCode: 'AWS_RDS_MAINTENANCE_SCHEDULED' } },
     { why: 'an EC2 Health issue, not a scheduled change', source: 'aws.health', detailType: 'AWS Health Event', detail: { service: 'EC2', eventTypeCategory: 'issue', eventTypeCode: 'AWS_EC2_OPERATIONAL_ISSUE' } },

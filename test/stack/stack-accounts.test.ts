@@ -1,3 +1,4 @@
+import { EC2Client, StartInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { Client, Connection } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { until } from '../../testkit/poll';
 /**
  * The local stack asked for two accounts (FLEETOPS_STACK_ACCOUNTS=2): the member kit and cluster
  * beside the demo (stack/member-demo.ts), the rendered config placing it, and a spot warning put on
- * the member account's own bus drained there by the one worker, under an id that carries the account.
+ * the member account's own bus drained there by the one worker, under an id that carries the account;
+ * and a member instance stopped and started again: DRAINING while stopped, ACTIVE again once running.
  * (The one-account demo is at the start and end of test/e2e/stack-e2e.test.ts, unchanged.)
  */
 
@@ -64,6 +66,43 @@ it('places the member cluster in the rendered config and drains it from a warnin
     expect(after?.[0]?.status).toBe('DRAINING');
   } finally {
     ecs.destroy();
+    await connection.close();
+  }
+});
+
+it('a member instance stopped and started again is ACTIVE again: its state changes come from its own account, and running reaches its drain', async () => {
+  const { endpoint } = local.stack.aws;
+  const ecs = actingIn(new ECSClient({ region: MEMBER_DEMO.region, endpoint }), MEMBER_DEMO.account);
+  const ec2 = actingIn(new EC2Client({ region: MEMBER_DEMO.region, endpoint }), MEMBER_DEMO.account);
+  const connection = await Connection.connect({ address: local.stack.temporal.address });
+  try {
+    const arns = (await ecs.send(new ListContainerInstancesCommand({ cluster: MEMBER_DEMO.cluster }))).containerInstanceArns ?? [];
+    const describe = async () => (await ecs.send(new DescribeContainerInstancesCommand({ cluster: MEMBER_DEMO.cluster, containerInstances: arns }))).containerInstances ?? [];
+    /** The member cluster's container instances by status, for the record (the first test left one DRAINING). */
+    const counts = async () => {
+      const out: Record<string, number> = { ACTIVE: 0, DRAINING: 0 };
+      for (const c of await describe()) out[c.status!] = (out[c.status!] ?? 0) + 1;
+      return out;
+    };
+    const target = (await describe()).find((c) => c.status === 'ACTIVE')!;
+    const statusOf = async () => (await describe()).find((c) => c.containerInstanceArn === target.containerInstanceArn)?.status;
+    const before = await counts();
+    // As the member's own operator would: EC2 announces stopping, then stopped, on the member account's bus.
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [target.ec2InstanceId!] }));
+    const workflowId = `drain-${MEMBER_DEMO.account}-${target.ec2InstanceId}`;
+    const handle = new Client({ connection }).workflow.getHandle(workflowId);
+    await until(`${workflowId} has the instance DRAINING`, async () => (await statusOf()) === 'DRAINING', { timeoutMs: 60_000, intervalMs: 250 });
+    const stopped = await counts();
+    await ec2.send(new StartInstancesCommand({ InstanceIds: [target.ec2InstanceId!] }));
+    await until(`the instance ACTIVE again (counts ${JSON.stringify(before)} before the stop, ${JSON.stringify(stopped)} while stopped)`, async () => (await statusOf()) === 'ACTIVE', {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    expect(await handle.result()).toMatchObject({ outcome: 'drained' });
+    expect({ before, stopped, after: await counts() }).toEqual({ before, stopped: { ACTIVE: before.ACTIVE! - 1, DRAINING: before.DRAINING! + 1 }, after: before });
+  } finally {
+    ecs.destroy();
+    ec2.destroy();
     await connection.close();
   }
 });

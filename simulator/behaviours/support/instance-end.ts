@@ -43,6 +43,6 @@ export async function endInstance(ctx: BehaviourContext, instanceId: string, reg
       return false;
     },
   );
-  if (terminated) await publishInstanceStates(ctx, [instanceId], ['shutting-down', 'terminated'], region);
+  if (terminated) await publishInstanceStates(ctx, [instanceId], ['shutting-down', 'terminated'], { region });
   return { tasksLost, ...(cluster ? { cluster } : {}), terminated };
 }
