@@ -7,6 +7,7 @@ import {
   encodeWorkflowIdReusePolicy,
   toPayloads,
   type Payload,
+  type WorkflowIdReusePolicy,
 } from '@temporalio/common';
 // Search attribute encoding is not re-exported from the package root; this is the module the SDK client uses.
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
@@ -27,6 +28,9 @@ import type { RouterMetrics, Transport } from './metrics';
  *  - `ALREADY_EXISTS` (a start while the workflow runs, or a reuse policy refusing a closed id) is `duplicate`;
  *  - a plain start that the server dedupes by request id answers like a fresh start, so before a
  *    start the current run's memo `eventId` is read: the same event id there means `duplicate`.
+ *  - a signal-with-start refused by a completed run (its reuse policy) starts a new run when the
+ *    decision allows it (`handledEventsMemo`: a drain's instance may be interrupted again), unless
+ *    that run's memo lists the event as handled: `duplicate`. Only this refused case reads the memo.
  * Events recently carried out are remembered, so a retry within that window answers `duplicate`
  * without a call. Copies of one event arriving together run one after the other (the first carries
  * it out, the rest are duplicates); different events run concurrently even for one workflow — the
@@ -220,24 +224,53 @@ export class Dispatcher {
       await service.startWorkflowExecution(common);
       return 'started';
     }
-    const res = await service.signalWithStartWorkflowExecution({
-      ...common,
-      // Signal-with-start ignores the conflict policy's FAIL: a running workflow is always signaled.
-      workflowIdConflictPolicy: undefined,
-      signalName: decision.signal.name,
-      signalInput: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
-    });
+    const signalWithStart = (reusePolicy: WorkflowIdReusePolicy) =>
+      service.signalWithStartWorkflowExecution({
+        ...common,
+        workflowIdReusePolicy: encodeWorkflowIdReusePolicy(reusePolicy),
+        // Signal-with-start ignores the conflict policy's FAIL: a running workflow is always signaled.
+        workflowIdConflictPolicy: undefined,
+        signalName: decision.signal.name,
+        signalInput: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
+      });
+    let res;
+    try {
+      res = await signalWithStart(decision.reusePolicy);
+    } catch (err) {
+      const memoKey = decision.handledEventsMemo;
+      if (!memoKey || classifyTemporalError(err, 'signalWithStart').class !== 'duplicate') throw err;
+      // A completed run holds the id. The server's request-id dedup does not reach a closed run, so the
+      // run's own list of the events it handled tells a redelivery from the next real event.
+      if (await this.closedRunHandled(decision.workflowId, memoKey, eventId)) return 'duplicate';
+      res = await signalWithStart('ALLOW_DUPLICATE');
+    }
     return res.started ? 'started' : 'signaled';
   }
 
+  /** Whether the workflow's current (closed) run started with or handled this event, as its memo says. */
+  private async closedRunHandled(workflowId: string, memoKey: string, eventId: string): Promise<boolean> {
+    const memo = await this.currentRunMemo(workflowId);
+    const field = (key: string): unknown => {
+      const payload = memo?.[key];
+      return payload ? defaultPayloadConverter.fromPayload<unknown>(payload) : undefined;
+    };
+    const handled = field(memoKey);
+    return field(MEMO_EVENT_ID) === eventId || (Array.isArray(handled) && handled.includes(eventId));
+  }
+
   private async eventIdOfCurrentRun(workflowId: string): Promise<string | undefined> {
+    const field = (await this.currentRunMemo(workflowId))?.[MEMO_EVENT_ID];
+    return field ? defaultPayloadConverter.fromPayload<string>(field) : undefined;
+  }
+
+  /** The memo of the workflow's current run (running or closed); undefined when there is no such workflow. */
+  private async currentRunMemo(workflowId: string): Promise<Record<string, Payload> | undefined> {
     try {
       const res = await this.opts.connection.workflowService.describeWorkflowExecution({
         namespace: this.opts.namespace,
         execution: { workflowId },
       });
-      const field = res.workflowExecutionInfo?.memo?.fields?.[MEMO_EVENT_ID];
-      return field ? defaultPayloadConverter.fromPayload<string>(field) : undefined;
+      return (res.workflowExecutionInfo?.memo?.fields ?? {}) as Record<string, Payload>;
     } catch (err) {
       const { class: kind, code } = classifyTemporalError(err, 'describe');
       if (kind === 'not-running') return undefined;
