@@ -25,10 +25,10 @@ export const instanceStateChange = defineEventKind({
   }),
   rule: {
     id: 'InstanceStateChangeRule',
-    does: 'drain now (stopping, shutting-down), close a drain (stopped, terminated)',
+    does: 'drain now (stopping, shutting-down), close a drain (stopped, terminated), end the wait of a stopped instance (running)',
     bus: 'default',
-    detail: { state: ['stopping', 'shutting-down', 'stopped', 'terminated'] },
-    note: 'Only the states that concern a drain: pending and running would be most of the traffic.',
+    detail: { state: ['stopping', 'shutting-down', 'stopped', 'terminated', 'running'] },
+    note: 'Only the states that concern a drain (pending would be noise). running ends a stopped instance\'s drain, which sets it ACTIVE again: without it the instance stays DRAINING.',
   },
   /**
    * Stopping and shutting-down mean the instance goes now, so its drain starts (or is joined) on the

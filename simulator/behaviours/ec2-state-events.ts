@@ -6,8 +6,11 @@ import { DEFAULT_ACCOUNT } from '../events';
  * Amazon EC2 instances" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html)
  * — `EC2 Instance State-change Notification`, detail `{instance-id, state}`, one event per state an
  * instance enters; terminating goes through `shutting-down` to `terminated`, stopping through
- * `stopping` to `stopped`. moto moves an instance straight to its final state and publishes nothing,
- * so this behaviour publishes both states of every TerminateInstances / StopInstances that succeeds
+ * `stopping` to `stopped`, starting a stopped instance through `pending` to `running` under the same
+ * instance id ("Stop and start Amazon EC2 instances",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Stop_Start.html). moto moves an instance straight
+ * to its final state and publishes nothing, so this behaviour publishes both states of every
+ * TerminateInstances / StopInstances / StartInstances that succeeds
  * through the simulator, and `publishInstanceStates` does it for terminations the simulator makes
  * itself (a spot reclaim, spot-interruption.ts).
  */
@@ -17,6 +20,7 @@ export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'sh
 const TRANSITIONS: Record<string, InstanceState[]> = {
   TerminateInstances: ['shutting-down', 'terminated'],
   StopInstances: ['stopping', 'stopped'],
+  StartInstances: ['pending', 'running'],
 };
 
 export async function publishInstanceStates(ctx: BehaviourContext, instanceIds: string[], states: InstanceState[], region = 'us-east-1'): Promise<void> {
