@@ -13,6 +13,7 @@ import {
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { fleetopsTracer, traceHeaderFields } from '../common/tracing';
 import type { RouteDecision } from './routes';
+import { currentRunHandled, MEMO_EVENT_ID } from './run-memo';
 import { classifyTemporalError, grpcCodeName, isTemporalOutage, TemporalRefusedError, TemporalUnavailableError } from './temporal-errors';
 
 export { classifyTemporalError, isTemporalOutage, TemporalRefusedError, TemporalUnavailableError, type TemporalErrorClass } from './temporal-errors';
@@ -46,8 +47,7 @@ export interface DispatchResult {
   workflowId: string | null;
 }
 
-/** Memo key holding the id of the event that started a run. */
-export const MEMO_EVENT_ID = 'fleetopsEventId';
+export { MEMO_EVENT_ID } from './run-memo';
 
 export interface DispatcherOptions {
   connection: Connection;
@@ -220,7 +220,7 @@ export class Dispatcher {
       ...header,
     };
     if (decision.action === 'start') {
-      if ((await this.eventIdOfCurrentRun(decision.workflowId)) === eventId) return 'duplicate';
+      if (await currentRunHandled(service, namespace, decision.workflowId, eventId)) return 'duplicate';
       await service.startWorkflowExecution(common);
       return 'started';
     }
@@ -241,44 +241,10 @@ export class Dispatcher {
       if (!memoKey || classifyTemporalError(err, 'signalWithStart').class !== 'duplicate') throw err;
       // A completed run holds the id. The server's request-id dedup does not reach a closed run, so the
       // run's own list of the events it handled tells a redelivery from the next real event.
-      if (await this.closedRunHandled(decision.workflowId, memoKey, eventId)) return 'duplicate';
+      if (await currentRunHandled(service, namespace, decision.workflowId, eventId, memoKey)) return 'duplicate';
       res = await signalWithStart('ALLOW_DUPLICATE');
     }
     return res.started ? 'started' : 'signaled';
-  }
-
-  /** Whether the workflow's current (closed) run started with or handled this event, as its memo says. */
-  private async closedRunHandled(workflowId: string, memoKey: string, eventId: string): Promise<boolean> {
-    const memo = await this.currentRunMemo(workflowId);
-    const field = (key: string): unknown => {
-      const payload = memo?.[key];
-      return payload ? defaultPayloadConverter.fromPayload<unknown>(payload) : undefined;
-    };
-    const handled = field(memoKey);
-    return field(MEMO_EVENT_ID) === eventId || (Array.isArray(handled) && handled.includes(eventId));
-  }
-
-  private async eventIdOfCurrentRun(workflowId: string): Promise<string | undefined> {
-    const field = (await this.currentRunMemo(workflowId))?.[MEMO_EVENT_ID];
-    return field ? defaultPayloadConverter.fromPayload<string>(field) : undefined;
-  }
-
-  /** The memo of the workflow's current run (running or closed); undefined when there is no such workflow. */
-  private async currentRunMemo(workflowId: string): Promise<Record<string, Payload> | undefined> {
-    try {
-      const res = await this.opts.connection.workflowService.describeWorkflowExecution({
-        namespace: this.opts.namespace,
-        execution: { workflowId },
-      });
-      return (res.workflowExecutionInfo?.memo?.fields ?? {}) as Record<string, Payload>;
-    } catch (err) {
-      const { class: kind, code } = classifyTemporalError(err, 'describe');
-      if (kind === 'not-running') return undefined;
-      const details = isGrpcServiceError(err) ? err.details || err.message : String(err);
-      if (kind === 'unavailable') throw new TemporalUnavailableError(`temporal unavailable: ${details}`, code);
-      if (kind === 'refused') throw new TemporalRefusedError(`temporal refused the router (${code}): ${details}`, code);
-      throw err;
-    }
   }
 
   /**
