@@ -7,11 +7,13 @@ import {
   encodeWorkflowIdReusePolicy,
   toPayloads,
   type Payload,
+  type WorkflowIdReusePolicy,
 } from '@temporalio/common';
 // Search attribute encoding is not re-exported from the package root; this is the module the SDK client uses.
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { fleetopsTracer, traceHeaderFields } from '../common/tracing';
 import type { RouteDecision } from './routes';
+import { currentRunHandled, MEMO_EVENT_ID } from './run-memo';
 import { classifyTemporalError, grpcCodeName, isTemporalOutage, TemporalRefusedError, TemporalUnavailableError } from './temporal-errors';
 
 export { classifyTemporalError, isTemporalOutage, TemporalRefusedError, TemporalUnavailableError, type TemporalErrorClass } from './temporal-errors';
@@ -27,6 +29,9 @@ import type { RouterMetrics, Transport } from './metrics';
  *  - `ALREADY_EXISTS` (a start while the workflow runs, or a reuse policy refusing a closed id) is `duplicate`;
  *  - a plain start that the server dedupes by request id answers like a fresh start, so before a
  *    start the current run's memo `eventId` is read: the same event id there means `duplicate`.
+ *  - a signal-with-start refused by a completed run (its reuse policy) starts a new run when the
+ *    decision allows it (`handledEventsMemo`: a drain's instance may be interrupted again), unless
+ *    that run's memo lists the event as handled: `duplicate`. Only this refused case reads the memo.
  * Events recently carried out are remembered, so a retry within that window answers `duplicate`
  * without a call. Copies of one event arriving together run one after the other (the first carries
  * it out, the rest are duplicates); different events run concurrently even for one workflow — the
@@ -42,8 +47,7 @@ export interface DispatchResult {
   workflowId: string | null;
 }
 
-/** Memo key holding the id of the event that started a run. */
-export const MEMO_EVENT_ID = 'fleetopsEventId';
+export { MEMO_EVENT_ID } from './run-memo';
 
 export interface DispatcherOptions {
   connection: Connection;
@@ -216,36 +220,31 @@ export class Dispatcher {
       ...header,
     };
     if (decision.action === 'start') {
-      if ((await this.eventIdOfCurrentRun(decision.workflowId)) === eventId) return 'duplicate';
+      if (await currentRunHandled(service, namespace, decision.workflowId, eventId)) return 'duplicate';
       await service.startWorkflowExecution(common);
       return 'started';
     }
-    const res = await service.signalWithStartWorkflowExecution({
-      ...common,
-      // Signal-with-start ignores the conflict policy's FAIL: a running workflow is always signaled.
-      workflowIdConflictPolicy: undefined,
-      signalName: decision.signal.name,
-      signalInput: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
-    });
-    return res.started ? 'started' : 'signaled';
-  }
-
-  private async eventIdOfCurrentRun(workflowId: string): Promise<string | undefined> {
-    try {
-      const res = await this.opts.connection.workflowService.describeWorkflowExecution({
-        namespace: this.opts.namespace,
-        execution: { workflowId },
+    const signalWithStart = (reusePolicy: WorkflowIdReusePolicy) =>
+      service.signalWithStartWorkflowExecution({
+        ...common,
+        workflowIdReusePolicy: encodeWorkflowIdReusePolicy(reusePolicy),
+        // Signal-with-start ignores the conflict policy's FAIL: a running workflow is always signaled.
+        workflowIdConflictPolicy: undefined,
+        signalName: decision.signal.name,
+        signalInput: { payloads: toPayloads(defaultPayloadConverter, decision.signal.arg) },
       });
-      const field = res.workflowExecutionInfo?.memo?.fields?.[MEMO_EVENT_ID];
-      return field ? defaultPayloadConverter.fromPayload<string>(field) : undefined;
+    let res;
+    try {
+      res = await signalWithStart(decision.reusePolicy);
     } catch (err) {
-      const { class: kind, code } = classifyTemporalError(err, 'describe');
-      if (kind === 'not-running') return undefined;
-      const details = isGrpcServiceError(err) ? err.details || err.message : String(err);
-      if (kind === 'unavailable') throw new TemporalUnavailableError(`temporal unavailable: ${details}`, code);
-      if (kind === 'refused') throw new TemporalRefusedError(`temporal refused the router (${code}): ${details}`, code);
-      throw err;
+      const memoKey = decision.handledEventsMemo;
+      if (!memoKey || classifyTemporalError(err, 'signalWithStart').class !== 'duplicate') throw err;
+      // A completed run holds the id. The server's request-id dedup does not reach a closed run, so the
+      // run's own list of the events it handled tells a redelivery from the next real event.
+      if (await currentRunHandled(service, namespace, decision.workflowId, eventId, memoKey)) return 'duplicate';
+      res = await signalWithStart('ALLOW_DUPLICATE');
     }
+    return res.started ? 'started' : 'signaled';
   }
 
   /**

@@ -88,3 +88,20 @@ export interface SpotDrainResult {
   abortReason?: string;
   failure?: string;
 }
+
+/**
+ * Memo key under which a drain run that ended lists the ids of the events it handled. A closed run
+ * refuses the router's first signal-with-start (ALLOW_DUPLICATE_FAILED_ONLY); the router then reads
+ * this list: an event on it is a redelivery (`duplicate`), any other event starts a new run
+ * (router/dispatch.ts).
+ */
+export const DRAIN_HANDLED_EVENTS_MEMO = 'fleetopsHandledEventIds';
+
+/** At most this many ids are kept (the latest): a drain handles a handful of events. */
+export const MAX_HANDLED_EVENT_IDS = 100;
+
+/** The handled event ids in a decoded memo (the SDK's `describe().memo`); none when absent or malformed. */
+export function drainHandledEventIds(memo: Record<string, unknown>): string[] {
+  const ids = memo[DRAIN_HANDLED_EVENTS_MEMO];
+  return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+}

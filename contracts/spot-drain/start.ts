@@ -3,6 +3,7 @@ import { FleetopsCluster, FleetopsInstanceId, FleetopsKind, placementAttributes 
 import { drainWorkflowId, memberAccountOf } from '../../common/workflow-ids';
 import type { SpotDrainInput } from './input';
 import { WORKFLOWS } from '../registry';
+import { DRAIN_HANDLED_EVENTS_MEMO } from './messages';
 
 /** Why a drain starts, for its static summary; and what else the starter knows about the instance. */
 export interface DrainStartContext {
@@ -40,8 +41,12 @@ export function drainStartOptions(input: SpotDrainInput, ctx: DrainStartContext)
     args: [input] as [SpotDrainInput],
     typedSearchAttributes,
     staticSummary: `Drain ${input.instanceId} (${ctx.why})`,
-    // A completed drain is final (the instance is gone); one that failed may be retried by a new event;
-    // a lifecycle action is never refused (DrainStartContext.lifecycleAction).
+    // A drain that failed may be retried by a new event; a lifecycle action is never refused
+    // (DrainStartContext.lifecycleAction). A completed drain refuses the first try, and the router then
+    // starts a new run for any event the completed run did not handle: the instance keeps its id
+    // across a stop and start (spot stop/hibernate, a user's, a warm pool), and its next interruption
+    // must be drained; a redelivery of an event that run handled stays `duplicate`.
     workflowIdReusePolicy,
+    ...(ctx.lifecycleAction ? {} : { handledEventsMemo: DRAIN_HANDLED_EVENTS_MEMO }),
   };
 }

@@ -23,6 +23,8 @@ export interface StartOptions {
   staticSummary: string;
   /** Temporal's default (ALLOW_DUPLICATE) when unset. */
   workflowIdReusePolicy?: WorkflowIdReusePolicy;
+  /** See WorkflowTarget.handledEventsMemo. */
+  handledEventsMemo?: string;
 }
 
 export interface WorkflowTarget {
@@ -35,6 +37,12 @@ export interface WorkflowTarget {
   staticSummary: string;
   /** What happens when a closed workflow with this id exists. */
   reusePolicy: WorkflowIdReusePolicy;
+  /**
+   * Set when a run that ended must not stop the next event: when the reuse policy refuses the start
+   * because a completed run holds the id, the event starts a new run anyway unless the completed run's
+   * memo lists it under this key (the run handled it: a redelivery, `duplicate`). Signal-with-start only.
+   */
+  handledEventsMemo?: string;
 }
 
 export interface SignalPayload {
@@ -101,5 +109,6 @@ export function targetOf(start: StartOptions): WorkflowTarget {
     staticSummary: start.staticSummary,
     // Unset means the server's default, which is ALLOW_DUPLICATE.
     reusePolicy: start.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
+    ...(start.handledEventsMemo ? { handledEventsMemo: start.handledEventsMemo } : {}),
   };
 }

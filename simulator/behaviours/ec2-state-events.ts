@@ -6,7 +6,8 @@ import { DEFAULT_ACCOUNT, type EventPublisher } from '../events';
  * Amazon EC2 instances" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html)
  * — `EC2 Instance State-change Notification`, detail `{instance-id, state}`, one event per state an
  * instance enters: "When you terminate an instance, it enters the shutting-down state and then the
- * terminated state" (stopping then stopped; pending then running). Each event is sent by EC2 in the
+ * terminated state" (stopping then stopped; pending then running, under the same instance id: "Stop
+ * and start Amazon EC2 instances", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Stop_Start.html). Each event is sent by EC2 in the
  * instance's own account and region, on that account's default bus.
  *
  * The second state is a later event, not a twin of the first: moto moves an instance straight to its

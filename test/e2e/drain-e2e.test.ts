@@ -26,7 +26,10 @@ import { startLocalStack } from '../harness/local-stack';
  *  (b) a rebalance: the replacement is ACTIVE before DRAINING; the service's healthy targets, sampled
  *      through the drain, never fall below its minimumHealthyPercent;
  *  (c) an interruption in the `maintain` Spot Fleet: the fleet replaces the instance, the drain asks
- *      capacity for nothing, and the cluster ends with as many instances as before.
+ *      capacity for nothing, and the cluster ends with as many instances as before;
+ *  (d) an instance interrupted with `stop`, restarted when capacity returns (same instance id), then
+ *      interrupted with `terminate`: the first drain sets it ACTIVE again on `running`, and the second
+ *      warning starts a new drain run that drains it.
  */
 
 jest.setTimeout(STACK_READY_TIMEOUT_MS + 60_000);
@@ -209,6 +212,46 @@ describe('spot drain on the local stack, AWS behaving as it does', () => {
     figure(
       `(c) maintain Spot Fleet ${sfr}: ${victim} interrupted, drained (capacity asked for nothing), replaced by ${replacement} ` +
         `ACTIVE ${Date.now() - t0} ms after the warning; ACTIVE container instances ${activeBefore} before, ${[...after.values()].filter((s) => s === 'ACTIVE').length} after (${draining} DRAINING)`,
+    );
+  });
+
+  test('(d) stop, restart, then terminate: the second warning drains the instance in a new run', async () => {
+    const ec2Fleet = await aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${POOL_TAG_POOL}`, Values: ['spot-ec2-fleet'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const before = await activeInstances();
+    const victim = (ec2Fleet.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!).find((id) => before.get(id) === 'ACTIVE')!;
+    expect(victim).toBeDefined();
+    const count = (m: Map<string, string>, s: string) => [...m.values()].filter((v) => v === s).length;
+    const ec2State = async () => (await aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [victim] }))).Reservations![0]!.Instances![0]!.State!.Name;
+    const drain = () => client.workflow.getHandle(drainWorkflowId(victim));
+
+    await sim.request('POST', 'spot-interruption/interrupt', { instanceId: victim, afterSeconds: 10, action: 'stop' });
+    await until('the instance to stop', async () => ((await ec2State()) === 'stopped' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+    await sim.request('POST', 'spot-interruption/resume', { instanceId: victim });
+    // EC2 `running` reaches the first drain, which sets the instance ACTIVE again and ends.
+    const first = (await until('the stop drain to end', () => drain().result().then((r) => r as SpotDrainResult, () => undefined), { timeoutMs: 60_000, intervalMs: 500 }))!;
+    expect(first.steps.at(-1)).toMatchObject({ name: 'reactivate', status: 'done' });
+    const firstRun = (await drain().describe()).runId;
+    expect((await activeInstances()).get(victim)).toBe('ACTIVE');
+
+    await sim.request('POST', 'spot-interruption/interrupt', { instanceId: victim, afterSeconds: 20, action: 'terminate' });
+    const second = (await until(
+      'a new drain run to drain the instance',
+      async () => {
+        const d = await drain().describe();
+        return d.runId !== firstRun && d.status.name !== 'RUNNING' ? ((await drain().result()) as SpotDrainResult) : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 1_000 },
+    ))!;
+    expect(second.outcome).toBe('drained');
+    expect(second.steps.find((s) => s.name === 'set-draining')).toMatchObject({ status: 'done' });
+    const after = await until('the instance to leave the cluster', async () => {
+      const m = await activeInstances();
+      return m.has(victim) ? undefined : m;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    expect(after.get(victim)).toBeUndefined();
+    figure(
+      `(d) ${victim}: stop warning → drained, restarted → ACTIVE again (reactivate done); terminate warning → new drain run, drained (${second.steps.find((s) => s.name === 'wait-for-tasks')?.detail ?? ''}); ` +
+        `container instances ACTIVE ${count(before, 'ACTIVE')} before, ${count(after, 'ACTIVE')} after, ${count(after, 'DRAINING')} DRAINING`,
     );
   });
 });

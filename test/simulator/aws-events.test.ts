@@ -1,5 +1,5 @@
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { parseEvent } from '../../router/events';
 import type { PublishedEvent } from '../../simulator/events';
 import { startEmulator } from '../../testkit/emulator';
@@ -125,5 +125,41 @@ describe('events the simulator publishes as AWS does', () => {
     expect(await states()).toEqual(['shutting-down']);
     await emu.sim.tick('ec2-state-events');
     expect(await states()).toEqual(['shutting-down', 'terminated']);
+  });
+
+  it('StopInstances then StartInstances (a user stop/start): stopping, stopped, then pending, running, under the same instance id', async () => {
+    const id = await runInstance();
+    await emu.aws.ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    await emu.sim.tick('ec2-state-events');
+    await emu.aws.ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    await emu.sim.tick('ec2-state-events');
+    const events = await published();
+    expect(events.map((e) => [e.detail['instance-id'], e.detail.state])).toEqual([
+      [id, 'stopping'],
+      [id, 'stopped'],
+      [id, 'pending'],
+      [id, 'running'],
+    ]);
+    expect(events.map((e) => parsed(e).kind)).toEqual(Array(4).fill('instance-state-change'));
+  });
+
+  it('a spot stop interruption: the warning says stop, the instance stops at the deadline, runs again under its id when capacity returns, and can be interrupted again', async () => {
+    const id = await runInstance();
+    const stateOf = async () => (await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name;
+    const r = await emu.sim.request<{ events: PublishedEvent[] }>('POST', 'spot-interruption/interrupt', { instanceId: id, afterSeconds: 0, action: 'stop' });
+    expect(r.events[0]!.detail).toEqual({ 'instance-id': id, 'instance-action': 'stop' });
+    await emu.sim.tick('spot-interruption');
+    await emu.sim.tick('ec2-state-events');
+    expect(await stateOf()).toBe('stopped');
+    await emu.sim.request('POST', 'spot-interruption/resume', { instanceId: id });
+    await emu.sim.tick('ec2-state-events');
+    expect(await stateOf()).toBe('running');
+    const again = await emu.sim.request<{ events: PublishedEvent[] }>('POST', 'spot-interruption/interrupt', { instanceId: id, afterSeconds: 0 });
+    expect(again.events[0]!.detail).toEqual({ 'instance-id': id, 'instance-action': 'terminate' });
+    await emu.sim.tick('spot-interruption');
+    await emu.sim.tick('ec2-state-events');
+    expect(await stateOf()).toBe('terminated');
+    const states = (await published()).filter((e) => e['detail-type'] === 'EC2 Instance State-change Notification').map((e) => e.detail.state);
+    expect(states).toEqual(['stopping', 'stopped', 'pending', 'running', 'shutting-down', 'terminated']);
   });
 });

@@ -9,6 +9,7 @@ import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
 import { terminateThroughPool, waitForReplacement } from './replace-first';
+import { recordHandledEvents } from './handled-events';
 import { DrainState } from './state';
 import { aborted, type DrainContext } from './steps';
 import { resolve, setDraining } from './to-draining';
@@ -53,6 +54,14 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   if (!(await condition(() => state.events.length > 0, FIRST_EVENT_WAIT_MS))) {
     throw ApplicationFailure.nonRetryable(`no drainEvent arrived within ${FIRST_EVENT_WAIT_MS / 1000} s of the start`, FailureType.InvalidRequest);
   }
+  const result = await drainInstance(ctx);
+  recordHandledEvents(state);
+  return result;
+}
+
+/** The drain itself, from the first event to the result (every way it ends returns here). */
+async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
+  const { state } = ctx;
 
   const resolved = await resolve(ctx);
   if ('ended' in resolved) {
