@@ -32,6 +32,8 @@ export interface SharedCallOptions {
   indexMinIntervalMs?: number;
   /** Target-group snapshots younger than this are used as they are. */
   targetIndexMaxAgeMs?: number;
+  /** Cluster sweeps younger than this are used as they are; older ones are swept again. */
+  clusterIndexMaxAgeMs?: number;
 }
 
 export class SharedDrainCalls {
@@ -52,6 +54,7 @@ export class SharedDrainCalls {
       lingerMs: opts.lingerMs ?? 25,
       indexMinIntervalMs: opts.indexMinIntervalMs ?? 2_000,
       targetIndexMaxAgeMs: opts.targetIndexMaxAgeMs ?? 10_000,
+      clusterIndexMaxAgeMs: opts.clusterIndexMaxAgeMs ?? 10_000,
     };
     this.targets = new TargetGroupIndex(aws, { minIntervalMs: this.opts.indexMinIntervalMs, maxAgeMs: this.opts.targetIndexMaxAgeMs, lingerMs: this.opts.lingerMs });
 
@@ -92,13 +95,20 @@ export class SharedDrainCalls {
   }
 
   /**
-   * The container instance of an EC2 instance in one of `clusters`. A miss in an older sweep is
-   * checked against a sweep started after `askedAt`, so a freshly registered instance is found.
+   * The container instance of an EC2 instance in one of `clusters`, from a sweep no older than
+   * `clusterIndexMaxAgeMs`. A miss in an older sweep is checked against a sweep started after
+   * `askedAt`, so a freshly registered instance is found; so is a hit that reads DRAINING with no
+   * tasks, since that reading alone completes a terminate action CONTINUE (the instance may have come
+   * back ACTIVE with tasks since the sweep).
    */
   async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<{ cluster: string; state: ContainerInstanceState } | undefined> {
     for (const cluster of clusters) {
-      const hit = (await this.clusterIndex(cluster).any()).get(instanceId);
-      if (hit) return { cluster, state: hit };
+      const hit = (await this.clusterIndex(cluster).any(this.opts.clusterIndexMaxAgeMs)).get(instanceId);
+      if (hit && !looksDrained(hit)) return { cluster, state: hit };
+      if (hit) {
+        const verified = (await this.clusterIndex(cluster).takenAfter(askedAt)).get(instanceId);
+        if (verified) return { cluster, state: verified };
+      }
     }
     const fresh = await Promise.all(clusters.map(async (cluster) => ({ cluster, idx: await this.clusterIndex(cluster).takenAfter(askedAt) })));
     for (const { cluster, idx } of fresh) {
@@ -168,4 +178,9 @@ export class SharedDrainCalls {
   deregister(targetGroupArn: string, target: TargetDescription): Promise<true> {
     return this.targets.deregister(targetGroupArn, target);
   }
+}
+
+/** A reading that ends a drain at once (nothing left to move): trusted only from a sweep started after the question. */
+function looksDrained(s: ContainerInstanceState): boolean {
+  return s.status === 'DRAINING' && s.running + s.pending === 0;
 }
