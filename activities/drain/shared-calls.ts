@@ -15,8 +15,8 @@ import { ClusterTaskPoller, type WatchListener } from './task-poller';
  *  - cluster index: instance id → container instance, one sweep (container-instances.ts) shared by every resolve;
  *  - DRAINING: UpdateContainerInstancesState batched 10 container instances a call per cluster;
  *  - task counts: one poller per cluster (task-poller.ts), however many drains wait;
- *  - DescribeTasks batched 100 a call; target groups indexed once for all drains and DeregisterTargets
- *    batched per target group (target-index.ts).
+ *  - DescribeTasks batched 100 a call; the target groups of the instance's services described once a
+ *    while for all drains, and DeregisterTargets batched per target group (target-index.ts).
  */
 
 export type { ContainerInstanceState } from './container-instances';
@@ -170,9 +170,14 @@ export class SharedDrainCalls {
     return poller.watch(containerInstanceArn, listener);
   }
 
-  /** Target groups that route to `instanceId` (instance targets), from a recent shared sweep. */
-  targetsOf(instanceId: string): Promise<TargetGroupTargets[]> {
-    return this.targets.targetsOf(instanceId);
+  /**
+   * The targets that route to the instance: its own (instance targets) and its tasks' (IP targets of
+   * awsvpc tasks), in the target groups of the services whose tasks it runs.
+   */
+  async targetsOf(cluster: string, instanceId: string, containerInstanceArn: string): Promise<TargetGroupTargets[]> {
+    const arns = await this.targets.tasksOn(cluster, containerInstanceArn);
+    const tasks = await Promise.all(arns.map((arn) => this.describeTask(cluster, arn).catch(() => undefined)));
+    return this.targets.targetsOf(cluster, instanceId, tasks.filter((t): t is Task => t !== undefined));
   }
 
   deregister(targetGroupArn: string, target: TargetDescription): Promise<true> {
