@@ -715,6 +715,8 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
         ],
       }),
       DescribeTargetGroupsCommand: () => ({ TargetGroups: [{ TargetGroupArn: tg }] }),
+      // The drain finds the group through the service of the instance's task.
+      DescribeServicesCommand: () => ({ services: [{ serviceName: 'web', loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: 80 }] }] }),
       DescribeTargetHealthCommand: () => ({ TargetHealthDescriptions: [{ Target: { Id: instanceId, Port: 32768 }, TargetHealth: { State: 'healthy' } }] }),
       DescribeTargetGroupAttributesCommand: () => ({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '300' }] }),
     };
