@@ -57,6 +57,12 @@ export class KeyedBatcher<K, I, R> {
   }
 }
 
+/**
+ * How old a snapshot `any()` hands out may be: older readings are refreshed first. An instance read
+ * DRAINING with no tasks minutes ago may have come back ACTIVE with tasks since.
+ */
+export const SNAPSHOT_MAX_AGE_MS = 30_000;
+
 /** Runs `refresh` at most once at a time and at most every `minIntervalMs`, sharing its result. */
 export class SharedSnapshot<T> {
   private current?: { startedAt: number; value: T };
@@ -69,9 +75,10 @@ export class SharedSnapshot<T> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Any snapshot, refreshing only when there is none. */
-  async any(): Promise<T> {
-    return this.current ? this.current.value : this.takenAfter(0);
+  /** A snapshot no older than `maxAgeMs`, refreshing only when there is none that young. */
+  async any(maxAgeMs = SNAPSHOT_MAX_AGE_MS): Promise<T> {
+    const since = this.now() - maxAgeMs;
+    return this.current && this.current.startedAt >= since ? this.current.value : this.takenAfter(since);
   }
 
   /** A snapshot whose refresh started at or after `t`: callers that arrive together share one refresh. */

@@ -15,8 +15,8 @@ import { ClusterTaskPoller, type WatchListener } from './task-poller';
  *  - cluster index: instance id → container instance, one sweep (container-instances.ts) shared by every resolve;
  *  - DRAINING: UpdateContainerInstancesState batched 10 container instances a call per cluster;
  *  - task counts: one poller per cluster (task-poller.ts), however many drains wait;
- *  - DescribeTasks batched 100 a call; target groups indexed once for all drains and DeregisterTargets
- *    batched per target group (target-index.ts).
+ *  - DescribeTasks batched 100 a call; the target groups of the instance's services described once a
+ *    while for all drains, and DeregisterTargets batched per target group (target-index.ts).
  */
 
 export type { ContainerInstanceState } from './container-instances';
@@ -32,6 +32,8 @@ export interface SharedCallOptions {
   indexMinIntervalMs?: number;
   /** Target-group snapshots younger than this are used as they are. */
   targetIndexMaxAgeMs?: number;
+  /** Cluster sweeps younger than this are used as they are; older ones are swept again. */
+  clusterIndexMaxAgeMs?: number;
 }
 
 export class SharedDrainCalls {
@@ -52,6 +54,7 @@ export class SharedDrainCalls {
       lingerMs: opts.lingerMs ?? 25,
       indexMinIntervalMs: opts.indexMinIntervalMs ?? 2_000,
       targetIndexMaxAgeMs: opts.targetIndexMaxAgeMs ?? 10_000,
+      clusterIndexMaxAgeMs: opts.clusterIndexMaxAgeMs ?? 10_000,
     };
     this.targets = new TargetGroupIndex(aws, { minIntervalMs: this.opts.indexMinIntervalMs, maxAgeMs: this.opts.targetIndexMaxAgeMs, lingerMs: this.opts.lingerMs });
 
@@ -92,13 +95,20 @@ export class SharedDrainCalls {
   }
 
   /**
-   * The container instance of an EC2 instance in one of `clusters`. A miss in an older sweep is
-   * checked against a sweep started after `askedAt`, so a freshly registered instance is found.
+   * The container instance of an EC2 instance in one of `clusters`, from a sweep no older than
+   * `clusterIndexMaxAgeMs`. A miss in an older sweep is checked against a sweep started after
+   * `askedAt`, so a freshly registered instance is found; so is a hit that reads DRAINING with no
+   * tasks, since that reading alone completes a terminate action CONTINUE (the instance may have come
+   * back ACTIVE with tasks since the sweep).
    */
   async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<{ cluster: string; state: ContainerInstanceState } | undefined> {
     for (const cluster of clusters) {
-      const hit = (await this.clusterIndex(cluster).any()).get(instanceId);
-      if (hit) return { cluster, state: hit };
+      const hit = (await this.clusterIndex(cluster).any(this.opts.clusterIndexMaxAgeMs)).get(instanceId);
+      if (hit && !looksDrained(hit)) return { cluster, state: hit };
+      if (hit) {
+        const verified = (await this.clusterIndex(cluster).takenAfter(askedAt)).get(instanceId);
+        if (verified) return { cluster, state: verified };
+      }
     }
     const fresh = await Promise.all(clusters.map(async (cluster) => ({ cluster, idx: await this.clusterIndex(cluster).takenAfter(askedAt) })));
     for (const { cluster, idx } of fresh) {
@@ -160,12 +170,22 @@ export class SharedDrainCalls {
     return poller.watch(containerInstanceArn, listener);
   }
 
-  /** Target groups that route to `instanceId` (instance targets), from a recent shared sweep. */
-  targetsOf(instanceId: string): Promise<TargetGroupTargets[]> {
-    return this.targets.targetsOf(instanceId);
+  /**
+   * The targets that route to the instance: its own (instance targets) and its tasks' (IP targets of
+   * awsvpc tasks), in the target groups of the services whose tasks it runs.
+   */
+  async targetsOf(cluster: string, instanceId: string, containerInstanceArn: string): Promise<TargetGroupTargets[]> {
+    const arns = await this.targets.tasksOn(cluster, containerInstanceArn);
+    const tasks = await Promise.all(arns.map((arn) => this.describeTask(cluster, arn).catch(() => undefined)));
+    return this.targets.targetsOf(cluster, instanceId, tasks.filter((t): t is Task => t !== undefined));
   }
 
   deregister(targetGroupArn: string, target: TargetDescription): Promise<true> {
     return this.targets.deregister(targetGroupArn, target);
   }
+}
+
+/** A reading that ends a drain at once (nothing left to move): trusted only from a sweep started after the question. */
+function looksDrained(s: ContainerInstanceState): boolean {
+  return s.status === 'DRAINING' && s.running + s.pending === 0;
 }

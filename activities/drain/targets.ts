@@ -8,19 +8,24 @@ import type { DeregisterTargetsInput, DeregisterTargetsResult } from './types';
 
 /** Taking a draining instance out of its load balancers' target groups. */
 
-export function createTargetActivities({ deps, callsFor }: DrainContext) {
+export function createTargetActivities({ deps, callsFor, resolveTarget }: DrainContext) {
   return {
     /**
-     * Takes the instance's targets out of every target group, ahead of ECS. The group's settings are
+     * Takes the instance's targets, and its awsvpc tasks' IP targets, out of their target groups, ahead of ECS. The group's settings are
      * never changed: the deregistration delay belongs to the service (its in-flight requests), and a
      * setting changed for one drain would stay changed for the group. It is read and reported only.
      */
     async deregisterInstanceTargets(input: DeregisterTargetsInput): Promise<DeregisterTargetsResult> {
       const dryRunCalls: DryRunCall[] = [];
-      const calls = callsFor(input.cluster);
-      const aws = input.cluster ? clientsFor(deps, input.cluster) : deps.aws;
-      const groups = await calls.targetsOf(input.instanceId);
       const result: DeregisterTargetsResult = { targetGroups: [], dryRunCalls };
+      // Its tasks say which target groups to look in (instance and IP targets); no container instance, no tasks.
+      const where = input.cluster
+        ? await callsFor(input.cluster).findContainerInstance([input.cluster], input.instanceId, 0)
+        : await resolveTarget(input.instanceId, {}, 0).then((r) => (r.found ? { cluster: r.cluster, state: { containerInstanceArn: r.containerInstanceArn } } : undefined));
+      if (!where) return result;
+      const calls = callsFor(where.cluster);
+      const aws = clientsFor(deps, where.cluster);
+      const groups = await calls.targetsOf(where.cluster, input.instanceId, where.state.containerInstanceArn);
       await Promise.all(
         groups.map(async (g) => {
           const attrs = await awsCall('elasticloadbalancing:DescribeTargetGroupAttributes', () =>

@@ -17,7 +17,7 @@ import {
   DescribeSubnetsCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
@@ -25,7 +25,8 @@ import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { startEmulator } from '../../testkit/emulator';
 import { useEmulator } from '../harness/emulator';
-import { seedDrainFleet, tasksOn } from './drain-fleet';
+import { seedDrainFleet, servedTargetGroup, tasksOn } from './drain-fleet';
+import { until } from '../../testkit/poll';
 import { seedCapacityWorld } from '../../testkit/capacity-world';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
 import { ROOT } from '../../testkit/paths';
@@ -235,6 +236,46 @@ describe('drain activities against moto + simulator', () => {
     await runActivity(acts.setContainerInstanceDraining, input);
     const ci = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: [input.containerInstanceArn] }));
     expect(ci.containerInstances?.[0]?.status).toBe('DRAINING');
+  });
+
+  it('takes out the IP targets of the instance\'s awsvpc service tasks on the deadline, describing only their services\' target groups', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 1);
+    const [instanceId] = fleet.instances;
+    const other = await servedTargetGroup(emu.aws, 'other', 'instance');
+    const apiGroup = await servedTargetGroup(emu.aws, 'api', 'ip');
+    const subnet = (await emu.aws.ec2.send(new DescribeSubnetsCommand({}))).Subnets![0]!;
+    const sg = await emu.aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'api', Description: 'api tasks', VpcId: subnet.VpcId }));
+    const td = await emu.aws.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'api', networkMode: 'awsvpc', containerDefinitions: [{ name: 'api', image: 'api:1', cpu: 64, memory: 128, portMappings: [{ containerPort: 8080 }] }] }),
+    );
+    await emu.aws.ecs.send(
+      new CreateServiceCommand({
+        cluster: 'demo',
+        serviceName: 'api',
+        taskDefinition: td.taskDefinition!.taskDefinitionArn,
+        desiredCount: 1,
+        networkConfiguration: { awsvpcConfiguration: { subnets: [subnet.SubnetId!], securityGroups: [sg.GroupId!] } },
+        loadBalancers: [{ targetGroupArn: apiGroup, containerName: 'api', containerPort: 8080 }],
+      }),
+    );
+    // ECS registers the task by its ENI's IP (simulator ecs-deployments).
+    const ipTargets = await until('the api task\'s IP target', async () => {
+      const d = (await emu.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: apiGroup }))).TargetHealthDescriptions ?? [];
+      return d.length === 1 && d[0]!.Target!.Id!.startsWith('i-') === false ? d.map((x) => x.Target!.Id!) : undefined;
+    });
+    const { acts } = activities();
+    await emu.sim.clearCalls();
+    const dereg = await runActivity(acts.deregisterInstanceTargets, { instanceId: instanceId!, cluster: 'demo' });
+    expect(dereg.targetGroups.map((g) => [g.targetGroupArn, g.targets])).toEqual([[apiGroup, 1]]);
+    const described = (await emu.sim.calls()).filter((c) => c.action === 'DescribeTargetHealth');
+    const states = (await emu.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: apiGroup }))).TargetHealthDescriptions ?? [];
+    expect(ipTargets).toHaveLength(1);
+    // Out of service: gone, or draining for the group's delay.
+    expect(states.filter((d) => d.TargetHealth?.State !== 'draining')).toEqual([]);
+    // Only the groups of the services on the instance were described, not every group in the account.
+    expect(described.length).toBe(1);
+    expect(JSON.stringify(described)).not.toContain(fleet.targetGroupArn);
+    expect(JSON.stringify(described)).not.toContain(other);
   });
 
   it('dryRun makes no mutating call and returns each one', async () => {

@@ -1,6 +1,6 @@
-import { DescribeImagesCommand, DescribeVpcsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, CreateServiceCommand, DescribeTasksCommand, ListTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../../activities/aws/clients';
 
 /** A small ECS fleet in the emulator for drain tests: cluster `demo`, service `web`, one target group. */
@@ -50,6 +50,7 @@ export async function seedDrainFleet(aws: AwsClients, n: number): Promise<Fleet>
   const others = [];
   for (const i of instances.slice(1)) others.push(await register(i));
 
+  // Registered by hand, as an ASG's target groups register its instances (no service names the group).
   const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs?.[0]?.VpcId;
   const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'instance' }));
   const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
@@ -67,4 +68,18 @@ export async function tasksOn(aws: AwsClients, containerInstanceArn: string): Pr
   if (arns.length === 0) return [];
   const tasks = (await aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: arns }))).tasks ?? [];
   return tasks.filter((t) => t.desiredStatus === 'RUNNING').map((t) => ({ arn: t.taskArn!, group: t.group ?? '', taskDefinitionArn: t.taskDefinitionArn ?? '' }));
+}
+
+/** A target group `name` that an ALB listener forwards to (ECS takes no group without a load balancer). */
+export async function servedTargetGroup(aws: AwsClients, name: string, targetType: 'instance' | 'ip'): Promise<string> {
+  const { ec2, elbv2 } = aws;
+  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs?.[0]?.VpcId;
+  const subnets = ((await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc!] }] }))).Subnets ?? []).slice(0, 2).map((s) => s.SubnetId!);
+  const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: targetType, HealthCheckIntervalSeconds: 5 }));
+  const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
+  const lb = await elbv2.send(new CreateLoadBalancerCommand({ Name: `${name}-alb`, Subnets: subnets, Type: 'application' }));
+  await elbv2.send(
+    new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancers![0]!.LoadBalancerArn!, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }] }),
+  );
+  return targetGroupArn;
 }

@@ -547,6 +547,27 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     }
   });
 
+  it('completes the lifecycle action CONTINUE when the instance cannot be set DRAINING', async () => {
+    const taskQueue = uniqueTaskQueue('drain-lifecycle-no-draining');
+    const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-nd' };
+    const { activities, calls } = mockActivities({
+      async setContainerInstanceDraining() {
+        throw ApplicationFailure.nonRetryable('ecs:UpdateContainerInstancesState: AccessDeniedException', FailureType.AwsAccessDenied);
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'lifecycle-terminate', { lifecycle }));
+      return handle.result();
+    });
+    expect(result.outcome).toBe('deadline-missed');
+    expect(result.failure).toMatch(/could not set DRAINING/);
+    // Left open, the action would hold the instance in Terminating:Wait for the hook's whole timeout.
+    expect(calls.completeLifecycleAction).toHaveLength(1);
+    expect(calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
+  });
+
   it('heartbeats inside the hook\'s HeartbeatTimeout when it is shorter than the configured interval', async () => {
     const taskQueue = uniqueTaskQueue('drain-hook-timeout');
     const instanceId = newInstanceId();
@@ -694,6 +715,8 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
         ],
       }),
       DescribeTargetGroupsCommand: () => ({ TargetGroups: [{ TargetGroupArn: tg }] }),
+      // The drain finds the group through the service of the instance's task.
+      DescribeServicesCommand: () => ({ services: [{ serviceName: 'web', loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: 80 }] }] }),
       DescribeTargetHealthCommand: () => ({ TargetHealthDescriptions: [{ Target: { Id: instanceId, Port: 32768 }, TargetHealth: { State: 'healthy' } }] }),
       DescribeTargetGroupAttributesCommand: () => ({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '300' }] }),
     };

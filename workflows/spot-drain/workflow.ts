@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../contracts/spot-drain/input';
 import { OperatorControls } from '../lib/operator-controls';
@@ -99,7 +99,12 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
   const budgeted = state.voluntary() ? await drainWithinBudget(ctx, t) : 'not-voluntary';
   if (budgeted === 'held' || budgeted === 'failed') return closeOut(ctx, await missed(ctx));
   if (aborted(ctx)) return finishAborted(ctx);
-  if (budgeted !== 'draining' && !(await setDraining(ctx, t))) return missed(ctx);
+  if (budgeted !== 'draining' && !(await setDraining(ctx, t))) {
+    // The lifecycle action is completed on this end too: left open it holds the instance in
+    // Terminating:Wait for the hook's HeartbeatTimeout. Runs recorded before ended without it.
+    const result = await missed(ctx);
+    return patched('close-out-when-draining-fails') ? closeOut(ctx, result) : result;
+  }
   if (aborted(ctx)) return finishAborted(ctx);
 
   await moveWork(ctx, t);
