@@ -12,7 +12,15 @@ import { SharedSnapshot } from '../../common/batching';
 
 export type InstancePool =
   | { found: false }
-  | { found: true; pool: string; kind: PoolKind; replacesOwnInstances: boolean };
+  | {
+      found: true;
+      pool: string;
+      kind: PoolKind;
+      /** The pool replaces an instance terminated under it (a spot reclaim) by itself. */
+      replacesOwnInstances: boolean;
+      /** The pool replaces an instance on its rebalance recommendation by itself (Capacity Rebalancing); absent in older histories. */
+      replacesOnRebalance?: boolean;
+    };
 
 export class PoolIndex {
   private readonly snapshots = new Map<string, SharedSnapshot<Map<string, InstancePool>>>();
@@ -39,7 +47,13 @@ export class PoolIndex {
     const ctx = { aws: this.aws, cluster, clusterConfig };
     const states = await Promise.all(clusterConfig.pools.map(async (pool) => ({ pool, state: await driverFor(pool).describe(ctx, pool) })));
     for (const { pool, state } of states) {
-      const entry: InstancePool = { found: true, pool: pool.name, kind: pool.kind, replacesOwnInstances: driverFor(pool).replacesOwnInstances(pool) };
+      const entry: InstancePool = {
+        found: true,
+        pool: pool.name,
+        kind: pool.kind,
+        replacesOwnInstances: state.replaces.interrupted,
+        ...(state.replaces.onRebalance ? { replacesOnRebalance: true } : {}),
+      };
       for (const i of state.instances) if (!out.has(i.instanceId)) out.set(i.instanceId, entry);
     }
     return out;
