@@ -22,6 +22,9 @@ export type InstancePool =
       replacesOnRebalance?: boolean;
     };
 
+/** How old a sweep a pool lookup may use. */
+export const POOL_SWEEP_MAX_AGE_MS = 30_000;
+
 export class PoolIndex {
   private readonly snapshots = new Map<string, SharedSnapshot<Map<string, InstancePool>>>();
 
@@ -59,10 +62,14 @@ export class PoolIndex {
     return out;
   }
 
-  /** The instance's pool; a miss in an older sweep is checked against one started after `askedAt`. */
+  /**
+   * The instance's pool, from a sweep at most POOL_SWEEP_MAX_AGE_MS old (what a pool replaces by
+   * itself is its settings, which change: CapacityRebalance turned on); a miss is checked against a
+   * sweep started after `askedAt`.
+   */
   async poolOf(cluster: string, instanceId: string, askedAt: number): Promise<InstancePool> {
     const s = this.snapshot(cluster);
-    const hit = (await s.any()).get(instanceId);
+    const hit = (await s.takenAfter(askedAt - POOL_SWEEP_MAX_AGE_MS)).get(instanceId);
     if (hit) return hit;
     return (await s.takenAfter(askedAt)).get(instanceId) ?? { found: false };
   }

@@ -1,8 +1,9 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeContainerInstancesCommand, ListClustersCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, ListClustersCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
 import { awsErrorResponse, awsSuccessResponse, escapeXml, type SimResponse } from '../protocol';
+import { publishInstanceStates } from './ec2-state-events';
 import { hooksOf, TERMINATING } from './support/lifecycle-actions';
 import { registerBootedInstance } from './support/register-booted';
 
@@ -17,7 +18,9 @@ import { registerBootedInstance } from './support/register-booted';
  *    count while it replaces); the replacement joins the cluster of the old instance
  *    `bootDelaySeconds` later, as its ECS agent would;
  *  - once the replacement has passed its health check (the group's HealthCheckGracePeriod after its
- *    launch), the group terminates the old instance itself (not through lifecycle hooks here);
+ *    launch), the group terminates the old instance itself (not through lifecycle hooks here); as for
+ *    any terminated instance, its container instance leaves the cluster and EC2 announces
+ *    shutting-down and terminated (support/instance-end.ts);
  *  - TerminateInstanceInAutoScalingGroup of the old instance before that, without decrementing, ends
  *    the replacement: the group is back at its desired count and launches nothing more; with
  *    ShouldDecrementDesiredCapacity the desired count goes down too, refused at MinSize
@@ -74,6 +77,9 @@ export const asgCapacityRebalance: BehaviourFactory = () => {
   async function endOld(ctx: BehaviourContext, r: Replacement, by: Replacement['ended']): Promise<void> {
     r.ended = by;
     await ctx.aws().autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: r.instanceId, ShouldDecrementDesiredCapacity: true }));
+    // As for any terminated instance: ECS deregisters its container instance, EC2 announces the states.
+    await deregister(ctx, r.instanceId);
+    await publishInstanceStates(ctx, [r.instanceId], ['shutting-down', 'terminated']);
   }
 
   /** A caller terminates the old instance while the group replaces it. */
@@ -200,15 +206,26 @@ export const asgCapacityRebalance: BehaviourFactory = () => {
   return behaviour;
 };
 
-/** The cluster the instance's container instance is in (its replacement joins the same one). */
-async function clusterOf(ctx: BehaviourContext, instanceId: string): Promise<string | undefined> {
+/** The cluster (and container instance) of an EC2 instance (its replacement joins the same cluster). */
+async function containerOf(ctx: BehaviourContext, instanceId: string): Promise<{ cluster: string; arn: string } | undefined> {
   const ecs = ctx.aws().ecs;
   for (const c of (await ecs.send(new ListClustersCommand({}))).clusterArns ?? []) {
     const arns = (await ecs.send(new ListContainerInstancesCommand({ cluster: c }))).containerInstanceArns ?? [];
     for (let i = 0; i < arns.length; i += 100) {
       const d = await ecs.send(new DescribeContainerInstancesCommand({ cluster: c, containerInstances: arns.slice(i, i + 100) }));
-      if (d.containerInstances?.some((ci) => ci.ec2InstanceId === instanceId)) return c.slice(c.lastIndexOf('/') + 1);
+      const ci = d.containerInstances?.find((x) => x.ec2InstanceId === instanceId);
+      if (ci?.containerInstanceArn) return { cluster: c, arn: ci.containerInstanceArn };
     }
   }
   return undefined;
+}
+
+async function clusterOf(ctx: BehaviourContext, instanceId: string): Promise<string | undefined> {
+  const c = (await containerOf(ctx, instanceId))?.cluster;
+  return c?.slice(c.lastIndexOf('/') + 1);
+}
+
+async function deregister(ctx: BehaviourContext, instanceId: string): Promise<void> {
+  const c = await containerOf(ctx, instanceId);
+  if (c) await ctx.aws().ecs.send(new DeregisterContainerInstanceCommand({ cluster: c.cluster, containerInstance: c.arn, force: true }));
 }
