@@ -194,6 +194,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
           targetUnits: raw.targetUnits ?? actualUnits,
           actualUnits,
           ...(raw.minUnits !== undefined ? { minUnits: raw.minUnits } : {}),
+          ...(raw.maxUnits !== undefined ? { maxUnits: raw.maxUnits } : {}),
           activeUnits: instances.filter((i) => i.containerStatus === 'ACTIVE').reduce((s, i) => s + i.weight, 0),
           instances,
         };

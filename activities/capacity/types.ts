@@ -77,6 +77,8 @@ export interface PoolSnapshot {
   actualUnits: number;
   /** The least the pool keeps (ASG MinSize); scale-in does not choose victims below it. */
   minUnits?: number;
+  /** The most the pool takes (ASG MaxSize): a raise above it is refused, so scale-out asks no more of it. */
+  maxUnits?: number;
   /** Units of instances that are ACTIVE container instances in the cluster. */
   activeUnits: number;
   instances: PoolInstance[];
@@ -176,6 +178,8 @@ export interface RemovePoolInstanceInput {
   pool: string;
   instanceId: string;
   weight: number;
+  /** The pool already launched the instance's replacement (Capacity Rebalancing): its target stays. */
+  keepTarget?: boolean;
   dryRun?: boolean;
 }
 

@@ -14,7 +14,18 @@ import { SharedSnapshot } from '../../common/batching';
 
 export type InstancePool =
   | { found: false }
-  | { found: true; pool: string; kind: PoolKind; replacesOwnInstances: boolean };
+  | {
+      found: true;
+      pool: string;
+      kind: PoolKind;
+      /** The pool replaces an instance terminated under it (a spot reclaim) by itself. */
+      replacesOwnInstances: boolean;
+      /** The pool replaces an instance on its rebalance recommendation by itself (Capacity Rebalancing); absent in older histories. */
+      replacesOnRebalance?: boolean;
+    };
+
+/** How old a sweep a pool lookup may use. */
+export const POOL_SWEEP_MAX_AGE_MS = 30_000;
 
 export class PoolIndex {
   private readonly snapshots = new Map<string, SharedSnapshot<Map<string, InstancePool>>>();
@@ -41,16 +52,26 @@ export class PoolIndex {
     const ctx = { aws: this.clientsOf(cluster), cluster, clusterConfig };
     const states = await Promise.all(clusterConfig.pools.map(async (pool) => ({ pool, state: await driverFor(pool).describe(ctx, pool) })));
     for (const { pool, state } of states) {
-      const entry: InstancePool = { found: true, pool: pool.name, kind: pool.kind, replacesOwnInstances: driverFor(pool).replacesOwnInstances(pool) };
+      const entry: InstancePool = {
+        found: true,
+        pool: pool.name,
+        kind: pool.kind,
+        replacesOwnInstances: state.replaces.interrupted,
+        ...(state.replaces.onRebalance ? { replacesOnRebalance: true } : {}),
+      };
       for (const i of state.instances) if (!out.has(i.instanceId)) out.set(i.instanceId, entry);
     }
     return out;
   }
 
-  /** The instance's pool; a miss in an older sweep is checked against one started after `askedAt`. */
+  /**
+   * The instance's pool, from a sweep at most POOL_SWEEP_MAX_AGE_MS old (what a pool replaces by
+   * itself is its settings, which change: CapacityRebalance turned on); a miss is checked against a
+   * sweep started after `askedAt`.
+   */
   async poolOf(cluster: string, instanceId: string, askedAt: number): Promise<InstancePool> {
     const s = this.snapshot(cluster);
-    const hit = (await s.any()).get(instanceId);
+    const hit = (await s.takenAfter(askedAt - POOL_SWEEP_MAX_AGE_MS)).get(instanceId);
     if (hit) return hit;
     return (await s.takenAfter(askedAt)).get(instanceId) ?? { found: false };
   }

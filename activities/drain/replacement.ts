@@ -53,6 +53,7 @@ export function createReplacementActivities({ deps, opts, callsFor, pools, signa
         pool: input.pool,
         instanceId: input.instanceId,
         weight: input.weight,
+        ...(input.keepTarget ? { keepTarget: true } : {}),
         dryRun: input.dryRun,
       });
       return { dryRunCalls };

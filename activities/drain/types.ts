@@ -176,6 +176,8 @@ export interface TerminateDrainedInput {
   instanceId: string;
   /** Its capacity units (a Spot Fleet's target goes down by this). */
   weight: number;
+  /** The pool already launched its replacement (Capacity Rebalancing): the pool's target stays. */
+  keepTarget?: boolean;
   dryRun?: boolean;
 }
 

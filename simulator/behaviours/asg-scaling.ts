@@ -1,6 +1,6 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import type { Behaviour, BehaviourFactory } from '../behaviour';
-import { awsErrorResponse } from '../protocol';
+import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
+import { awsErrorResponse, type SimResponse } from '../protocol';
 
 /**
  * TerminateInstanceInAutoScalingGroup as Auto Scaling answers it, where moto is laxer
@@ -11,13 +11,29 @@ import { awsErrorResponse } from '../protocol';
  *    call fails with ValidationError "…will violate group's min size constraint…" and nothing is
  *    terminated (moto terminates and takes the desired capacity below the minimum);
  *  - an instance in no group fails with ValidationError "Instance Id not found - No managed instance
- *    found for instance ID: …" (moto answers 500 from a Python StopIteration).
+ *    found for instance ID: …" (moto answers 500 from a Python StopIteration);
+ *  - SetDesiredCapacity (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetDesiredCapacity.html:
+ *    "…equal to or greater than the minimum size of the group and less than or equal to the maximum
+ *    size of the group") outside MinSize..MaxSize fails with ValidationError "New SetDesiredCapacity
+ *    value N is above max value M for the AutoScalingGroup." (or below min); moto takes any value.
  */
+async function outsideLimits(req: SimRequest, ctx: BehaviourContext): Promise<SimResponse | undefined> {
+  const name = String(req.params.AutoScalingGroupName ?? '');
+  const desired = Number(req.params.DesiredCapacity);
+  const group = (await ctx.aws().autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups?.[0];
+  if (!group || !Number.isFinite(desired)) return undefined;
+  const fail = (message: string) => awsErrorResponse(req, { status: 400, code: 'ValidationError', message });
+  if (group.MaxSize !== undefined && desired > group.MaxSize) return fail(`New SetDesiredCapacity value ${desired} is above max value ${group.MaxSize} for the AutoScalingGroup.`);
+  if (group.MinSize !== undefined && desired < group.MinSize) return fail(`New SetDesiredCapacity value ${desired} is below min value ${group.MinSize} for the AutoScalingGroup.`);
+  return undefined;
+}
+
 export const asgScaling: BehaviourFactory = () => {
   const behaviour: Behaviour = {
     name: 'asg-scaling',
 
     async intercept(req, ctx) {
+      if (req.service === 'autoscaling' && req.action === 'SetDesiredCapacity') return outsideLimits(req, ctx);
       if (req.service !== 'autoscaling' || req.action !== 'TerminateInstanceInAutoScalingGroup') return undefined;
       const instanceId = String(req.params.InstanceId ?? '');
       const decrement = String(req.params.ShouldDecrementDesiredCapacity ?? '').toLowerCase() === 'true';

@@ -1,4 +1,5 @@
 import type { BehaviourFactory } from '../behaviour';
+import { asgCapacityRebalance } from './asg-capacity-rebalance';
 import { asgLifecycle } from './asg-lifecycle';
 import { asgScaling } from './asg-scaling';
 import { capacityBehaviour } from './capacity';
@@ -22,9 +23,11 @@ import { stsAssumeRole } from './sts-assume-role';
  *    replacing tasks" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html)
  *    and "Draining Amazon ECS container instances"
  *    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html);
- *  - asg-lifecycle, asg-scaling: Amazon EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling lifecycle
- *    hooks" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html) and
- *    TerminateInstanceInAutoScalingGroup in the API reference;
+ *  - asg-lifecycle, asg-scaling, asg-capacity-rebalance: Amazon EC2 Auto Scaling User Guide, "Amazon
+ *    EC2 Auto Scaling lifecycle hooks" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html),
+ *    "Use Capacity Rebalancing to handle Amazon EC2 Spot interruptions", and
+ *    TerminateInstanceInAutoScalingGroup / SetDesiredCapacity in the API reference (asg-scaling
+ *    refuses first, so a refused call starts no lifecycle action);
  *  - spot-interruption, pool-replacements, capacity: Amazon EC2 User Guide, "Spot Instance
  *    interruptions" (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-interruptions.html) and
  *    the Spot Fleet / EC2 Fleet request types;
@@ -41,8 +44,9 @@ import { stsAssumeRole } from './sts-assume-role';
 export const BEHAVIOURS: readonly BehaviourFactory[] = [
   ecsDeploymentsBehaviour,
   ecsScheduler,
-  asgLifecycle,
   asgScaling,
+  asgCapacityRebalance,
+  asgLifecycle,
   spotInterruption,
   capacityBehaviour,
   ec2StateEvents,

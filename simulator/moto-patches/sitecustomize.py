@@ -221,7 +221,7 @@ except Exception as err:  # moto's layout changed: cross-account delivery is mot
 # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-requests.html#spot-fleet-request-types:
 # "If a Spot Instance is interrupted, the fleet launches replacement instances"). moto keeps an
 # interrupted instance in the fleet's list and never replaces it. The request's Type (default
-# `maintain`, API_SpotFleetRequestConfigData) is kept on the request; every termination (a spot
+# `maintain`, API_SpotFleetRequestConfigData) is kept on the request and reported by DescribeSpotFleetRequests; every termination (a spot
 # reclaim, TerminateInstances) takes the instance out of its fleet, lowers the fulfilled capacity
 # by its weight, and a `maintain` fleet still `active` below its target launches the difference.
 # Auto Scaling groups need nothing: moto's TerminateInstances already has them replace the instance.
@@ -240,6 +240,18 @@ try:
         return result
 
     _spot_fleets.SpotFleets.request_spot_fleet = _request_spot_fleet_with_type
+
+    # DescribeSpotFleetRequests reports the request's Type, as AWS does (moto leaves it out).
+    import moto.ec2.models.spot_requests as _spot_requests
+
+    _fleet_config = _spot_requests.SpotFleetRequest.spot_fleet_request_config
+
+    def _fleet_config_with_type(self):
+        config = _fleet_config.fget(self)
+        config["Type"] = getattr(self, "fleetops_type", "maintain")
+        return config
+
+    _spot_requests.SpotFleetRequest.spot_fleet_request_config = property(_fleet_config_with_type)
 
     def _weight(fleet, instance):
         for spec in fleet.launch_specs:

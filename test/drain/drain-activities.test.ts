@@ -6,6 +6,7 @@ import {
   PutLifecycleHookCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateCommand,
@@ -15,6 +16,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSpotFleetInstancesCommand,
   DescribeSubnetsCommand,
+  RequestSpotFleetCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
@@ -29,6 +31,8 @@ import { seedDrainFleet, servedTargetGroup, tasksOn } from './drain-fleet';
 import { until } from '../../testkit/poll';
 import { seedCapacityWorld } from '../../testkit/capacity-world';
 import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types';
+import { asgDriver } from '../../activities/capacity/pools/asg';
+import { spotFleetDriver } from '../../activities/capacity/pools/spot-fleet';
 import { ROOT } from '../../testkit/paths';
 
 /**
@@ -340,6 +344,27 @@ describe('drain activities against moto + simulator', () => {
     const g = await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['demo-on-demand'] }));
     const asgInstance = g.AutoScalingGroups![0]!.Instances![0]!.InstanceId!;
     expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: asgInstance })).toMatchObject({ pool: 'on-demand', kind: 'asg', replacesOwnInstances: true });
+    expect(await runActivity(acts.findInstancePool, { cluster: 'demo', instanceId: asgInstance })).not.toHaveProperty('replacesOnRebalance');
+    // With Capacity Rebalancing the group also replaces an instance on its rebalance recommendation (a fresh index: the first one's sweep is kept).
+    await emu.aws.autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'demo-on-demand', CapacityRebalance: true }));
+    const fresh = createDrainActivities({ aws: emu.worker, config: world.config }, { indexMinIntervalMs: 100 });
+    expect(await runActivity(fresh.findInstancePool, { cluster: 'demo', instanceId: asgInstance })).toMatchObject({ pool: 'on-demand', replacesOwnInstances: true, replacesOnRebalance: true });
+    // A `request` Spot Fleet launches once and replaces nothing ("Spot Fleet request types").
+    const ctx = { aws: emu.worker, cluster: 'demo', clusterConfig: world.config.clusters.demo! };
+    const requestFleet = await emu.aws.ec2.send(
+      new RequestSpotFleetCommand({
+        SpotFleetRequestConfig: {
+          IamFleetRole: 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role',
+          AllocationStrategy: 'diversified',
+          TargetCapacity: 1,
+          Type: 'request',
+          LaunchSpecifications: [{ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', WeightedCapacity: 1 }],
+        },
+      }),
+    );
+    const asRequest = { name: 'once', kind: 'spot-fleet' as const, spotFleetRequestId: requestFleet.SpotFleetRequestId!, allocationStrategy: 'lowestPrice' as const, fulfilmentTimeoutSeconds: 60 };
+    expect((await spotFleetDriver.describe(ctx, asRequest)).replaces).toEqual({ interrupted: false, onRebalance: false });
+    expect((await asgDriver.describe(ctx, { name: 'on-demand', kind: 'asg', market: 'on-demand', autoScalingGroupName: 'demo-on-demand', lowerMinSizeOnScaleIn: false, fulfilmentTimeoutSeconds: 60 })).maxUnits).toBe(g.AutoScalingGroups![0]!.MaxSize);
     // What an EC2 Fleet `instant` launch of the pool carries: the pool's tags.
     const run = await emu.aws.ec2.send(
       new RunInstancesCommand({

@@ -370,6 +370,33 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(result.notDone).toEqual([]);
   });
 
+  it('rebalance in a pool with Capacity Rebalancing: asks for no second replacement, waits for the pool\'s own, and takes the instance out keeping the pool\'s target', async () => {
+    const taskQueue = uniqueTaskQueue('drain-pool-rebalances');
+    const instanceId = newInstanceId();
+    const e = await event(instanceId, 'rebalance-recommendation');
+    const { activities, calls } = mockActivities({
+      async findInstancePool() {
+        return { found: true, pool: 'on-demand', kind: 'asg', replacesOwnInstances: true, replacesOnRebalance: true };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, e);
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'rebalance-pool-replaces');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(calls.requestReplacementCapacity).toBeUndefined();
+    const names = result.steps.map((st) => `${st.name}:${st.status}`);
+    expect(names.slice(0, 4)).toEqual(['resolve:done', 'request-capacity:skipped', 'wait-for-replacement:done', 'set-draining:done']);
+    expect(result.steps.find((st) => st.name === 'request-capacity')?.detail).toBe('pool on-demand (asg) launches its replacement itself (Capacity Rebalancing)');
+    // The pool's replacement is looked for since the recommendation, not since a request.
+    expect(calls.waitForReplacement?.[0]?.[0]).toMatchObject({ sinceEpochMs: Date.parse(e.eventTime) });
+    expect(calls.terminateDrainedInstance?.[0]?.[0]).toEqual({ cluster: CLUSTER, pool: 'on-demand', instanceId, weight: 1, keepTarget: true, dryRun: false });
+    expect(result.notDone).toEqual([]);
+  });
+
   it('rebalance: no replacement within five minutes drains anyway', async () => {
     const taskQueue = uniqueTaskQueue('drain-replace-bounded');
     const never = mockActivities({

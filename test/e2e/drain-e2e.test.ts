@@ -1,4 +1,10 @@
-import { DescribeAutoScalingGroupsCommand, PutLifecycleHookCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DeleteLifecycleHookCommand,
+  DescribeAutoScalingGroupsCommand,
+  PutLifecycleHookCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, DescribeSpotFleetRequestsCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -30,6 +36,8 @@ import { startLocalStack } from '../harness/local-stack';
  *  (d) an instance interrupted with `stop`, restarted when capacity returns (same instance id), then
  *      interrupted with `terminate`: the first drain sets it ACTIVE again on `running`, and the second
  *      warning starts a new drain run that drains it.
+ *  (e) a rebalance recommendation in the ASG with Capacity Rebalancing, at its MinSize: the group's
+ *      replacement is the only one, the drain waits for it, and no instance is left DRAINING.
  */
 
 jest.setTimeout(STACK_READY_TIMEOUT_MS + 60_000);
@@ -252,6 +260,64 @@ describe('spot drain on the local stack, AWS behaving as it does', () => {
     figure(
       `(d) ${victim}: stop warning → drained, restarted → ACTIVE again (reactivate done); terminate warning → new drain run, drained (${second.steps.find((s) => s.name === 'wait-for-tasks')?.detail ?? ''}); ` +
         `container instances ACTIVE ${count(before, 'ACTIVE')} before, ${count(after, 'ACTIVE')} after, ${count(after, 'DRAINING')} DRAINING`,
+    );
+  });
+
+  test('(e) a rebalance in an ASG with Capacity Rebalancing at its MinSize: exactly one replacement, no instance left DRAINING', async () => {
+    const describeGroup = async () => (await aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups![0]!;
+    // (a) left a terminate hook on the group; this case is about the group's own replacement, not the hook.
+    await aws.autoscaling.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: ASG, LifecycleHookName: 'drain' }));
+    const g0 = await describeGroup();
+    await aws.autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: ASG, CapacityRebalance: true, MinSize: g0.DesiredCapacity, HealthCheckGracePeriod: 3600 }));
+    const groupBefore = (g0.Instances ?? []).filter((i) => i.LifecycleState === 'InService').map((i) => i.InstanceId!);
+    const before = await activeInstances();
+    const victim = groupBefore.find((id) => before.get(id) === 'ACTIVE')!;
+    expect(victim).toBeDefined();
+    const capacityCalls = async () => (await sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' })).length + (await sim.calls({ service: 'ec2', action: 'CreateFleet' })).length + (await sim.calls({ service: 'ec2', action: 'ModifySpotFleetRequest' })).length;
+    const callsBefore = await capacityCalls();
+    const t0 = Date.now();
+    await sim.request('POST', 'events', {
+      source: 'aws.ec2',
+      detailType: 'EC2 Instance Rebalance Recommendation',
+      detail: { 'instance-id': victim },
+      resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${victim}`],
+    });
+    const result = (await until(
+      'the rebalance drain to end',
+      () => client.workflow.getHandle(drainWorkflowId(victim)).result().then((r) => r as SpotDrainResult, () => undefined),
+      { timeoutMs: 240_000, intervalMs: 1_000 },
+    ))!;
+    expect(result.outcome).toBe('drained');
+    const step = (name: string) => result.steps.find((st) => st.name === name);
+    expect(step('request-capacity')).toMatchObject({ status: 'skipped' });
+    expect(step('wait-for-replacement')).toMatchObject({ status: 'done' });
+    expect(step('terminate-instance')).toMatchObject({ status: 'done' });
+    const g1 = await until(
+      'the group to be back at its count without the victim',
+      async () => {
+        const g = await describeGroup();
+        const ids = (g.Instances ?? []).map((i) => i.InstanceId!);
+        return !ids.includes(victim) && ids.length === groupBefore.length ? g : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const groupAfter = (g1.Instances ?? []).map((i) => i.InstanceId!);
+    const replacements = groupAfter.filter((id) => !groupBefore.includes(id));
+    expect(replacements).toHaveLength(1);
+    expect(g1.DesiredCapacity).toBe(g0.DesiredCapacity);
+    // Nothing else was asked of any pool for this instance.
+    expect(await capacityCalls()).toBe(callsBefore);
+    const after = await activeInstances();
+    // Earlier cases may have left instances of other pools; none is new here, and the victim is gone.
+    const draining = [...after.entries()].filter(([, st]) => st === 'DRAINING').map(([id]) => id);
+    expect(draining.filter((id) => before.get(id) !== 'DRAINING')).toEqual([]);
+    expect(after.has(victim)).toBe(false);
+    expect(after.get(replacements[0]!)).toBe('ACTIVE');
+    const count = (m: Map<string, string>, st: string) => [...m.values()].filter((x) => x === st).length;
+    figure(
+      `(e) ASG ${ASG} with Capacity Rebalancing at MinSize ${g0.DesiredCapacity}: rebalance of ${victim} → replacements launched ${replacements.length} (${replacements[0]}), ` +
+        `group ${groupBefore.length} → ${groupAfter.length} instances (desired ${g0.DesiredCapacity} → ${g1.DesiredCapacity}); cluster ACTIVE ${count(before, 'ACTIVE')} → ${count(after, 'ACTIVE')}, ` +
+        `DRAINING ${count(before, 'DRAINING')} → ${draining.length}; drained and taken out ${Date.now() - t0} ms after the event`,
     );
   });
 });

@@ -76,9 +76,11 @@ export async function scaleOut(
     }
     const ps = snap.state.find((p) => p.name === pool.name);
     const target = ps?.targetUnits ?? 0;
-    const room = pool.maxUnits !== undefined ? pool.maxUnits - target : Infinity;
+    // The config's maxCapacity, and the pool's own limit (ASG MaxSize: SetDesiredCapacity above it is refused).
+    const max = Math.min(pool.maxUnits ?? Infinity, ps?.maxUnits ?? Infinity);
+    const room = max - target;
     if (room <= 0) {
-      state.decide({ action: 'pool-skipped', pool: pool.name, reason: `pool at its max ${pool.maxUnits} units` });
+      state.decide({ action: 'pool-skipped', pool: pool.name, reason: `pool at its max ${max} units` });
       continue;
     }
     const poolAsk = Math.min(remaining, room);

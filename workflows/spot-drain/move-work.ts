@@ -1,4 +1,4 @@
-import { condition, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { InstancePool } from '../../activities/drain/types';
 import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
 import type { DrainTarget } from './state';
@@ -94,12 +94,20 @@ async function findPool(ctx: DrainContext, t: DrainTarget): Promise<InstancePool
 
 /**
  * Asks the capacity workflow for the instance's units, once, unless nothing is to be replaced
- * (DrainState.noReplacement). `ownPhase`: asked before anything else (rebalance), not alongside moving work.
+ * (DrainState.noReplacement), or the pool replaces it itself on a rebalance recommendation (an ASG
+ * with CapacityRebalance, a Spot Fleet with a Capacity Rebalancing strategy: a second replacement
+ * would be an extra instance; "replace first" then waits for the pool's own). `ownPhase`: asked before anything else (rebalance), not alongside moving work.
  */
 export async function requestCapacity(ctx: DrainContext, t: DrainTarget, ownPhase = false): Promise<void> {
   const { state, controls, workflowId } = ctx;
   if (state.capacityRequested) return;
   if (state.noReplacement() === undefined && state.pool === undefined) state.pool = await findPool(ctx, t);
+  if (state.pool?.found && state.pool.replacesOnRebalance && state.mode() === 'rebalance-recommendation' && patched('drain-pool-capacity-rebalancing')) {
+    // The pool launched the replacement when the recommendation came: wait for an instance that joined since then.
+    state.poolReplaces = true;
+    const at = Date.parse(state.events.find((e) => e.kind === 'rebalance-recommendation')?.eventTime ?? '');
+    state.capacityRequestedAt = Number.isFinite(at) ? Math.min(at, Date.now()) : Date.now();
+  }
   const noNeed = state.noReplacement();
   if (noNeed) {
     state.skip('request-capacity', noNeed);

@@ -13,14 +13,16 @@ import { aborted, isTimeout, step, type DrainContext } from './steps';
  *    Any new ACTIVE instance counts: drains waiting together may be released by one arrival.
  *  - terminateThroughPool: a drained instance must not sit DRAINING and billed; its pool takes it out
  *    (an ASG terminates it and lowers its desired count, a Spot Fleet lowers its target first), so the
- *    replacement keeps the count right.
+ *    replacement keeps the count right. A pool that replaced it itself (Capacity Rebalancing) keeps
+ *    its target: an ASG terminates without decrementing (at MinSize a decrement is refused), and
+ *    the pool's replacement is the count.
  */
 
 export const REPLACEMENT_WAIT_MAX_MS = 300_000;
 
 export async function waitForReplacement(ctx: DrainContext, t: DrainTarget): Promise<void> {
   const { state, controls } = ctx;
-  if (!state.capacityRequested || state.capacityRequestedAt === undefined || state.onDeadline()) return;
+  if (!(state.capacityRequested || state.poolReplaces) || state.capacityRequestedAt === undefined || state.onDeadline()) return;
   if (state.dryRun) {
     state.skip('wait-for-replacement', 'dry run: no replacement was asked for');
     return;
@@ -77,8 +79,16 @@ export async function terminateThroughPool(ctx: DrainContext, t: DrainTarget): P
   const r = await step(
     ctx,
     'terminate-instance',
-    (a) => a.terminateDrainedInstance({ cluster: t.cluster, pool: pool.pool, instanceId: state.instanceId, weight: t.capacityUnits, dryRun: state.dryRun }),
-    () => `taken out of pool ${pool.pool} (${pool.kind})`,
+    (a) =>
+      a.terminateDrainedInstance({
+        cluster: t.cluster,
+        pool: pool.pool,
+        instanceId: state.instanceId,
+        weight: t.capacityUnits,
+        ...(state.poolReplaces ? { keepTarget: true } : {}),
+        dryRun: state.dryRun,
+      }),
+    () => `taken out of pool ${pool.pool} (${pool.kind})${state.poolReplaces ? ', its own replacement keeping its count' : ''}`,
     AFTER_DEADLINE_BUDGET_MS,
   );
   state.record(r.ok ? r.value : undefined);

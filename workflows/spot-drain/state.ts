@@ -44,6 +44,8 @@ export class DrainState {
   readonly rerunFailed: { from: string; reason: string }[] = [];
   /** The instance's pool, once looked up (before asking for replacement capacity). */
   pool: InstancePool | undefined;
+  /** The pool replaces the instance on its rebalance recommendation itself (Capacity Rebalancing): the drain waits for that replacement and asks for none. */
+  poolReplaces = false;
   /** The targets are being (or were) taken out ahead of ECS. */
   deregistering = false;
   /** moveWork ran (what comes after it may react to an escalation). */
@@ -176,6 +178,7 @@ export class DrainState {
     if (this.lifecycle()) return 'the Auto Scaling group replaces its own instances';
     if (this.comesBack()) return 'the instance stops and comes back (stop/hibernate): no permanent replacement';
     if (this.mode() === 'scale-in') return 'scale-in: the capacity workflow chose this instance to leave';
+    if (this.poolReplaces && this.pool?.found) return `pool ${this.pool.pool} (${this.pool.kind}) launches its replacement itself (Capacity Rebalancing)`;
     if (this.pool?.found && this.pool.replacesOwnInstances && this.reclaimed()) {
       return `pool ${this.pool.pool} (${this.pool.kind}) replaces an interrupted instance itself`;
     }

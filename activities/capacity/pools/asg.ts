@@ -18,9 +18,6 @@ import { dryRunCalls, raisedTarget, weightIn, type PoolContext, type PoolDriver,
  */
 export const asgDriver: PoolDriver<'asg'> = {
   market: (pool) => pool.market,
-  /** The group replaces an instance terminated under it (health check replacement). */
-  replacesOwnInstances: () => true,
-
   async describe(ctx, pool) {
     const res = await awsCall('autoscaling:DescribeAutoScalingGroups', () =>
       ctx.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [pool.autoScalingGroupName] })),
@@ -31,6 +28,9 @@ export const asgDriver: PoolDriver<'asg'> = {
     return {
       targetUnits: g.DesiredCapacity ?? 0,
       minUnits: g.MinSize ?? 0,
+      ...(g.MaxSize !== undefined ? { maxUnits: g.MaxSize } : {}),
+      // Health check replacement of a terminated instance always; a rebalance replacement with CapacityRebalance.
+      replaces: { interrupted: true, onRebalance: g.CapacityRebalance === true },
       instances: (g.Instances ?? [])
         .filter((i) => !leaving.test(i.LifecycleState ?? ''))
         .map((i) => ({
@@ -90,12 +90,15 @@ export const asgDriver: PoolDriver<'asg'> = {
    * min size…"): the minimum is lowered first only when the pool allows it, else PoolAtMinimum.
    */
   async remove(ctx, pool, input) {
+    // The group already launched this instance's replacement (Capacity Rebalancing) and runs one over
+    // its desired count: terminating without decrementing puts it back at that count, at MinSize too.
+    if (input.keepTarget) return terminateInGroup(ctx, input.instanceId, input.dryRun, false).catch((err: unknown) => (goneFromGroup(err) ? [] : Promise.reject(err)));
     try {
       return await terminateInGroup(ctx, input.instanceId, input.dryRun);
     } catch (err) {
       if (!(err instanceof ApplicationFailure)) throw err;
       // Already gone from the group (a retry after success): the goal is reached.
-      if (err.type === FailureType.AwsNotFound || (err.type === FailureType.AwsValidation && /Instance Id not found|No managed instance/i.test(err.message))) return [];
+      if (goneFromGroup(err)) return [];
       if (err.type !== FailureType.AwsValidation || !/min size/i.test(err.message)) throw err;
       if (!pool.lowerMinSizeOnScaleIn) {
         throw ApplicationFailure.create({
@@ -114,8 +117,12 @@ export const asgDriver: PoolDriver<'asg'> = {
   },
 };
 
-async function terminateInGroup(ctx: PoolContext, instanceId: string, dryRun: boolean | undefined): Promise<DryRunCall[]> {
-  const params = { InstanceId: instanceId, ShouldDecrementDesiredCapacity: true };
+function goneFromGroup(err: unknown): boolean {
+  return err instanceof ApplicationFailure && (err.type === FailureType.AwsNotFound || (err.type === FailureType.AwsValidation && /Instance Id not found|No managed instance/i.test(err.message)));
+}
+
+async function terminateInGroup(ctx: PoolContext, instanceId: string, dryRun: boolean | undefined, decrement = true): Promise<DryRunCall[]> {
+  const params = { InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrement };
   return dryRunCalls(
     await mutatingAwsCall(dryRun, 'autoscaling:TerminateInstanceInAutoScalingGroup', params, () =>
       ctx.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand(params)),

@@ -40,6 +40,16 @@ export interface PoolState {
   targetUnits?: number;
   /** The least the pool keeps, for kinds that have one (ASG MinSize). */
   minUnits?: number;
+  /** The most the pool takes, for kinds that have one (ASG MaxSize). */
+  maxUnits?: number;
+  /**
+   * What the pool replaces by itself, as AWS reports its settings: an instance terminated under it (a
+   * spot reclaim: an ASG, a `maintain` Spot Fleet; not a `request` one), and an instance that got a
+   * rebalance recommendation (an ASG with CapacityRebalance, a `maintain` Spot Fleet with a
+   * Capacity Rebalancing ReplacementStrategy). Asking capacity for one more there would add a
+   * permanent extra instance.
+   */
+  replaces: { interrupted: boolean; onRebalance: boolean };
   /** The pool's own activity status, for kinds that report one (Spot Fleet ActivityStatus). */
   activityStatus?: string;
   /** Live (pending or running) instances. */
@@ -57,11 +67,6 @@ export interface PoolCapacityError {
 export interface PoolDriver<K extends PoolKind> {
   /** The market the pool's instances run in. */
   market(pool: PoolOf<K>): Market;
-  /**
-   * The pool launches a replacement for an instance terminated under it (a spot reclaim) by itself,
-   * at its unchanged target: asking capacity for one more would add a permanent extra instance.
-   */
-  replacesOwnInstances(pool: PoolOf<K>): boolean;
   /** The pool's live instances, and its target as AWS holds it. */
   describe(ctx: PoolContext, pool: PoolOf<K>): Promise<PoolState>;
   /** The pool's own report, from `since` on, that it cannot deliver; undefined when it has none. */
@@ -78,7 +83,10 @@ export interface PoolDriver<K extends PoolKind> {
    * named to go; a target that would need more is lowered only as far as nothing is terminated.
    */
   withdraw(ctx: PoolContext, pool: PoolOf<K>, targetUnits: number, dryRun: boolean | undefined, unwanted?: string[]): Promise<DryRunCall[]>;
-  /** Takes one drained instance out of the pool for good; a pool that keeps a target must not replace it. */
+  /**
+   * Takes one drained instance out of the pool for good; a pool that keeps a target must not replace it
+   * (unless `input.keepTarget`: the pool already launched its replacement, and only the instance goes).
+   */
   remove(ctx: PoolContext, pool: PoolOf<K>, input: RemovePoolInstanceInput): Promise<DryRunCall[]>;
 }
 

@@ -13,16 +13,14 @@ import { LIVE_STATES, describeInstances, fromEc2, invalid, terminateInstance, we
  */
 export const ec2FleetDriver: PoolDriver<'ec2-fleet'> = {
   market: (pool) => pool.market,
-  /** An `instant` fleet launches once: nothing replaces a lost instance. */
-  replacesOwnInstances: () => false,
-
   async describe(ctx, pool) {
     const list = await describeInstances(ctx, [
       { Name: 'instance-state-name', Values: LIVE_STATES },
       { Name: `tag:${POOL_TAG_CLUSTER}`, Values: [ctx.cluster] },
       { Name: `tag:${POOL_TAG_POOL}`, Values: [pool.name] },
     ]);
-    return { instances: fromEc2(list) };
+    // An `instant` fleet launches once: nothing replaces a lost instance.
+    return { instances: fromEc2(list), replaces: { interrupted: false, onRebalance: false } };
   },
 
   // CreateFleet `instant` reports its errors in its answer; there is nothing to watch afterwards.

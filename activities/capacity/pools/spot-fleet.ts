@@ -28,9 +28,6 @@ import {
  */
 export const spotFleetDriver: PoolDriver<'spot-fleet'> = {
   market: () => 'spot',
-  /** A `maintain` fleet launches a replacement for an interrupted instance. */
-  replacesOwnInstances: () => true,
-
   async describe(ctx, pool) {
     const req = await awsCall('ec2:DescribeSpotFleetRequests', () =>
       ctx.aws.ec2.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [pool.spotFleetRequestId] })),
@@ -46,10 +43,16 @@ export const spotFleetDriver: PoolDriver<'spot-fleet'> = {
       NextToken = res.NextToken;
     } while (NextToken);
     const list = await describeInstances(ctx, [{ Name: 'instance-state-name', Values: LIVE_STATES }], ids);
+    // "Spot Fleet request types": only a `maintain` fleet (the default type) replaces what it loses;
+    // Capacity Rebalancing (launch, launch-before-terminate) exists only for `maintain` fleets.
+    const c = cfg?.SpotFleetRequestConfig;
+    const maintain = (c?.Type ?? 'maintain') === 'maintain';
+    const strategy = c?.SpotMaintenanceStrategies?.CapacityRebalance?.ReplacementStrategy;
     return {
-      targetUnits: cfg?.SpotFleetRequestConfig?.TargetCapacity ?? 0,
+      targetUnits: c?.TargetCapacity ?? 0,
       activityStatus: cfg?.ActivityStatus,
       instances: fromEc2(list),
+      replaces: { interrupted: maintain, onRebalance: maintain && (strategy === 'launch' || strategy === 'launch-before-terminate') },
     };
   },
 
@@ -91,11 +94,14 @@ export const spotFleetDriver: PoolDriver<'spot-fleet'> = {
 
   withdraw: (ctx, pool, targetUnits, dryRun) => setTargetCapacity(ctx, pool, targetUnits, dryRun, 'lower'),
 
-  /** A `maintain` fleet replaces what it loses: its target goes down by the instance's weight first. */
+  /**
+   * A `maintain` fleet replaces what it loses: its target goes down by the instance's weight first,
+   * unless the fleet already launched the replacement (Capacity Rebalancing, `keepTarget`).
+   */
   async remove(ctx, pool, input) {
     const calls: DryRunCall[] = [];
     const state = await spotFleetDriver.describe(ctx, pool);
-    if (state.instances.some((i) => i.instanceId === input.instanceId)) {
+    if (!input.keepTarget && state.instances.some((i) => i.instanceId === input.instanceId)) {
       const activeUnits = state.instances.reduce((s, i) => s + weightIn(ctx, pool, i.instanceType, i.availabilityZone), 0);
       // min(): a retry after the target already went down does not lower it twice.
       const target = Math.max(0, Math.min(state.targetUnits ?? 0, activeUnits - input.weight));
