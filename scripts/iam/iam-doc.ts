@@ -16,20 +16,20 @@ export const IAM_DOC = join(ROOT, 'docs', 'iam.md');
 /**
  * The parameters the doc resolves with: placeholders for what each deployment sets, so every
  * statement shows (the optional ones are omitted by their template condition when the parameter is
- * empty: PostmortemBucket, MemberRoleArns, TaskRoleArns).
+ * empty: PostmortemBucket, MemberRoleArns, TaskRoleArns, EcsClusterArns).
  */
 const DOC_CONTEXT: KitContext = {
   central: {
     stackName: '<stack>',
     account: '<account>',
     region: '<region>',
-    parameters: { PostmortemBucket: '<PostmortemBucket>', MemberRoleArns: '<MemberRoleArns>', TaskRoleArns: '<TaskRoleArns>' },
+    parameters: { PostmortemBucket: '<PostmortemBucket>', MemberRoleArns: '<MemberRoleArns>', TaskRoleArns: '<TaskRoleArns>', EcsClusterArns: '<EcsClusterArns>' },
   },
   member: {
     stackName: '<member-stack>',
     account: '<member-account>',
     region: '<region>',
-    parameters: { CentralEventBusArn: '<CentralEventBusArn>', WorkerRoleArn: '<WorkerRoleArn>', ExternalId: '<ExternalId>', TaskRoleArns: '<TaskRoleArns>' },
+    parameters: { CentralEventBusArn: '<CentralEventBusArn>', WorkerRoleArn: '<WorkerRoleArn>', ExternalId: '<ExternalId>', TaskRoleArns: '<TaskRoleArns>', EcsClusterArns: '<EcsClusterArns>' },
   },
 };
 
