@@ -56,7 +56,8 @@ export function rowOf(s: ScheduleSummary): ScheduleRow | undefined {
 
 /** Soonest first; those that will not run again last. */
 export function sortRows(rows: ScheduleRow[]): ScheduleRow[] {
-  return [...rows].sort((a, b) => (a.next ?? '~').localeCompare(b.next ?? '~') || a.scheduleId.localeCompare(b.scheduleId));
+  const byNext = (a: ScheduleRow, b: ScheduleRow): number => (a.next === b.next ? 0 : a.next === null ? 1 : b.next === null ? -1 : a.next < b.next ? -1 : 1);
+  return [...rows].sort((a, b) => byNext(a, b) || (a.scheduleId < b.scheduleId ? -1 : a.scheduleId > b.scheduleId ? 1 : 0));
 }
 
 const COLUMNS: { title: string; cell: (r: ScheduleRow) => string }[] = [
