@@ -105,11 +105,9 @@ const UNKNOWN_HOOK_INTERVAL_MS = 10_000;
  * The heartbeat interval: the configured one, or a third of the hook's HeartbeatTimeout when that is
  * shorter (a hook of 30 s with the default interval would time out and ABANDON the new instance).
  */
-async function heartbeatIntervalMs(state: LaunchState): Promise<number> {
+async function hookIntervalMs(state: LaunchState): Promise<number> {
   const { lifecycle, cluster, heartbeatSeconds } = state.input;
   const configured = heartbeatSeconds * 1000;
-  // Histories recorded before the launch read its hook replay without the call.
-  if (!patched('launch-hook-heartbeat')) return configured;
   try {
     const hook = await lifecycleCalls.describeLaunchLifecycleHook({ lifecycle, cluster });
     if (!hook.found) return Math.min(configured, UNKNOWN_HOOK_INTERVAL_MS);
@@ -124,7 +122,9 @@ async function heartbeatIntervalMs(state: LaunchState): Promise<number> {
 /** Keeps the lifecycle action alive while the launch waits, so the hook's own timeout never decides. */
 async function heartbeatLoop(state: LaunchState): Promise<void> {
   const { lifecycle, cluster, instanceId, dryRun } = state.input;
-  const intervalMs = await heartbeatIntervalMs(state);
+  // Histories recorded before the launch read its hook replay without the call, and with their first
+  // timer started at once, before the wait's activity: no await on that path.
+  const intervalMs = patched('launch-hook-heartbeat') ? await hookIntervalMs(state) : state.input.heartbeatSeconds * 1000;
   for (;;) {
     if (await condition(() => state.finished, intervalMs)) return;
     try {
