@@ -10,8 +10,6 @@ export class LaunchState {
   containerInstanceStatus: string | undefined;
   containerInstanceArn: string | undefined;
   lifecycleHeartbeats = 0;
-  /** The hook's HeartbeatTimeout, once read: the heartbeats keep well inside it. */
-  hookHeartbeatTimeoutSeconds: number | undefined;
   outcome: LaunchOutcome | undefined;
   reason: string | undefined;
   completed = false;

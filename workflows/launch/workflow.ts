@@ -111,7 +111,6 @@ async function hookIntervalMs(state: LaunchState): Promise<number> {
   try {
     const hook = await lifecycleCalls.describeLaunchLifecycleHook({ lifecycle, cluster });
     if (!hook.found) return Math.min(configured, UNKNOWN_HOOK_INTERVAL_MS);
-    state.hookHeartbeatTimeoutSeconds = hook.heartbeatTimeoutSeconds;
     return Math.min(configured, Math.max(1_000, Math.floor((hook.heartbeatTimeoutSeconds * 1000) / HEARTBEATS_PER_TIMEOUT)));
   } catch (err) {
     if (isCancellation(err)) throw err;
