@@ -65,13 +65,15 @@ export class PoolIndex {
   }
 
   /**
-   * The instance's pool, from a sweep at most POOL_SWEEP_MAX_AGE_MS old (what a pool replaces by
-   * itself is its settings, which change: CapacityRebalance turned on); a miss is checked against a
-   * sweep started after `askedAt`.
+   * The instance's pool, from a sweep at most POOL_SWEEP_MAX_AGE_MS old and started after `notBefore`
+   * (the event the drain acts on): what a pool replaces by itself is its settings, which change
+   * (CapacityRebalance turned on), and a rebalance recommendation must meet the settings of its time,
+   * not those of a sweep before it. The drains of one storm share one such sweep. A miss is checked
+   * against a sweep started after `askedAt`.
    */
-  async poolOf(cluster: string, instanceId: string, askedAt: number): Promise<InstancePool> {
+  async poolOf(cluster: string, instanceId: string, askedAt: number, notBefore?: number): Promise<InstancePool> {
     const s = this.snapshot(cluster);
-    const hit = (await s.takenAfter(askedAt - POOL_SWEEP_MAX_AGE_MS)).get(instanceId);
+    const hit = (await s.takenAfter(Math.max(askedAt - POOL_SWEEP_MAX_AGE_MS, notBefore ?? -Infinity))).get(instanceId);
     if (hit) return hit;
     return (await s.takenAfter(askedAt)).get(instanceId) ?? { found: false };
   }

@@ -60,8 +60,10 @@ export function createReplacementActivities({ deps, opts, callsFor, pools, signa
     },
 
     /** The pool the instance belongs to, and whether that pool replaces an interrupted instance itself. */
-    async findInstancePool(input: { cluster: string; instanceId: string }): Promise<InstancePool> {
-      return pools.poolOf(input.cluster, input.instanceId, Date.now());
+    /** `notBefore`: the drain's first event's time; the pool's settings are read as they were then or later. */
+    async findInstancePool(input: { cluster: string; instanceId: string; notBefore?: string }): Promise<InstancePool> {
+      const notBefore = input.notBefore === undefined ? undefined : Date.parse(input.notBefore);
+      return pools.poolOf(input.cluster, input.instanceId, Date.now(), Number.isFinite(notBefore) ? notBefore : undefined);
     },
 
     async requestReplacementCapacity(input: CapacityReplacementInput): Promise<CapacityReplacementResult> {

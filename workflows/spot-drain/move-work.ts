@@ -85,7 +85,8 @@ async function findPool(ctx: DrainContext, t: DrainTarget): Promise<InstancePool
   const budget = Math.min(ctx.state.timeLeftMs(), POOL_LOOKUP_BUDGET_MS);
   if (budget < MIN_ACTIVITY_BUDGET_MS) return { found: false };
   try {
-    return await shortSteps(budget).findInstancePool({ cluster: t.cluster, instanceId: ctx.state.instanceId });
+    const notBefore = ctx.state.events[0]?.eventTime;
+    return await shortSteps(budget).findInstancePool({ cluster: t.cluster, instanceId: ctx.state.instanceId, ...(notBefore ? { notBefore } : {}) });
   } catch (err) {
     if (isCancellation(err)) throw err;
     return { found: false };
