@@ -24,6 +24,7 @@ import type {
   RequestPoolCapacityInput,
   RequestPoolCapacityResult,
   SetPoolTargetInput,
+  WithdrawOutcome,
 } from './types';
 
 /**
@@ -243,9 +244,10 @@ export function createCapacityActivities(deps: ActivityDeps) {
      * Withdraws an undelivered request: lowers a pool's target without letting the pool choose
      * victims (an ASG lowered by DesiredCapacity terminates by its own policy, serving instances
      * included). Instances outside `keepInstanceIds` that are not ACTIVE container instances may be
-     * named to go; a pool without a target has nothing to lower.
+     * named to go; a pool without a target has nothing to lower. Units still held over the target
+     * (a raise filled, and serving, before it was withdrawn) are answered as `surplusUnits`.
      */
-    async setPoolTarget(input: SetPoolTargetInput): Promise<MutationOutcome> {
+    async setPoolTarget(input: SetPoolTargetInput): Promise<WithdrawOutcome> {
       const pool = poolConfig(input.cluster, input.pool);
       const ctx = contextOf(input.cluster);
       const driver = driverFor(pool);
@@ -256,7 +258,12 @@ export function createCapacityActivities(deps: ActivityDeps) {
         const [state, view] = await Promise.all([driver.describe(ctx, pool), clusterView(input.cluster)]);
         unwanted = state.instances.filter((i) => !keep.has(i.instanceId) && view.get(i.instanceId)?.status !== 'ACTIVE').map((i) => i.instanceId);
       }
-      return { dryRunCalls: await driver.withdraw(ctx, pool, input.targetUnits, input.dryRun, unwanted) };
+      const dryRunCalls = await driver.withdraw(ctx, pool, input.targetUnits, input.dryRun, unwanted);
+      if (input.dryRun || !input.keepInstanceIds) return { dryRunCalls };
+      const after = await driver.describe(ctx, pool);
+      const held = after.instances.reduce((s, i) => s + weightIn(ctx, pool, i.instanceType, i.availabilityZone), 0);
+      const surplusUnits = Math.max(0, held - input.targetUnits);
+      return { dryRunCalls, ...(surplusUnits > 0 ? { surplusUnits } : {}) };
     },
 
     /** Polls ECS until every instance is an ACTIVE container instance in the cluster, or the timeout. */

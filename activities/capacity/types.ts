@@ -186,3 +186,12 @@ export interface RemovePoolInstanceInput {
 export interface MutationOutcome {
   dryRunCalls: DryRunCall[];
 }
+
+export interface WithdrawOutcome extends MutationOutcome {
+  /**
+   * Units the pool still holds over the withdrawn target: a raise it filled, and whose instances
+   * serve, before the withdrawal went through. They stay (the pool must not choose victims), and are
+   * over what the plan counted as delivered; the workflow scales them in by draining.
+   */
+  surplusUnits?: number;
+}

@@ -1,6 +1,7 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
 import { awsErrorResponse, type SimResponse } from '../protocol';
+import { raisedDesiredCapacity } from './support/capacity-raises';
 
 /**
  * TerminateInstanceInAutoScalingGroup as Auto Scaling answers it, where moto is laxer
@@ -9,7 +10,10 @@ import { awsErrorResponse, type SimResponse } from '../protocol';
  * the desired capacity never goes below the minimum):
  *  - with ShouldDecrementDesiredCapacity=true on a group whose desired capacity equals its minimum, the
  *    call fails with ValidationError "…will violate group's min size constraint…" and nothing is
- *    terminated (moto terminates and takes the desired capacity below the minimum);
+ *    terminated (moto terminates and takes the desired capacity below the minimum). The desired capacity
+ *    is the one the group keeps: a group raised past what could launch keeps its raised count and
+ *    keeps trying (support/capacity-raises.ts), so one instance fewer can be above the minimum even
+ *    though moto, holding only what launched, counts fewer;
  *  - an instance in no group fails with ValidationError "Instance Id not found - No managed instance
  *    found for instance ID: …" (moto answers 500 from a Python StopIteration);
  *  - SetDesiredCapacity (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetDesiredCapacity.html:
@@ -44,7 +48,7 @@ export const asgScaling: BehaviourFactory = () => {
       }
       if (!decrement) return undefined;
       const group = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [managed.AutoScalingGroupName] }))).AutoScalingGroups?.[0];
-      const desired = group?.DesiredCapacity ?? 0;
+      const desired = raisedDesiredCapacity(ctx, managed.AutoScalingGroupName) ?? group?.DesiredCapacity ?? 0;
       const min = group?.MinSize ?? 0;
       if (desired - 1 < min) {
         return awsErrorResponse(req, {

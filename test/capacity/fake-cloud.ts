@@ -22,6 +22,12 @@ export type PoolMode =
   | 'capacity-error'
   /** spot-fleet / asg: the target is raised but nothing arrives before the fulfilment timeout. */
   | 'no-fulfilment'
+  /**
+   * spot-fleet / asg: the raise arrives only after the fulfilment timeout, just before the plan's
+   * withdrawal, as instances that already serve (AWS: a group short of capacity keeps trying, and
+   * capacity returned); the withdrawal then cannot take them out and answers them as surplus.
+   */
+  | 'fills-late'
   /** spot-fleet: the fleet's history reports every launch specification blacklisted (m5.large in us-east-1a) after the raise. */
   | 'fleet-error';
 
@@ -235,7 +241,7 @@ export class FakeCloud {
       awaitPoolFulfilment: async (input) => {
         const p = this.pool(input.pool);
         log({ activity: 'awaitPoolFulfilment', pool: input.pool, units: input.units });
-        if (p.mode === 'no-fulfilment') return { deliveredUnits: 0, instances: [], timedOut: true };
+        if (p.mode === 'no-fulfilment' || p.mode === 'fills-late') return { deliveredUnits: 0, instances: [], timedOut: true };
         if (p.mode === 'fleet-error') {
           return {
             deliveredUnits: 0,
@@ -253,8 +259,19 @@ export class FakeCloud {
       },
       setPoolTarget: async (input) => {
         log({ activity: 'setPoolTarget', pool: input.pool, target: input.targetUnits });
-        if (!input.dryRun) this.pool(input.pool).target = input.targetUnits;
-        return { dryRunCalls: input.dryRun ? [{ action: 'fake:SetTarget', params: { ...input } }] : [] };
+        if (input.dryRun) return { dryRunCalls: [{ action: 'fake:SetTarget', params: { ...input } }] };
+        const p = this.pool(input.pool);
+        if (p.mode === 'fills-late') {
+          const raised = p.target;
+          this.launch(p, raised - this.units(input.pool));
+          p.target = raised;
+          p.mode = 'ok';
+        }
+        // As the real activity: serving instances are never the pool's to choose; what stays over the target is surplus.
+        const held = this.units(input.pool);
+        p.target = Math.max(input.targetUnits, input.keepInstanceIds ? held : 0);
+        const surplusUnits = input.keepInstanceIds ? Math.max(0, held - input.targetUnits) : 0;
+        return { dryRunCalls: [], ...(surplusUnits > 0 ? { surplusUnits } : {}) };
       },
       awaitContainerInstancesActive: async (input) => {
         log({ activity: 'awaitContainerInstancesActive', units: input.instanceIds.length });

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures';
 import type { Cleanup } from './carried';
 import { aws } from './activity-options';
@@ -47,6 +47,17 @@ async function runOne(run: CapacityRun, c: Cleanup): Promise<number> {
   }
   const res = await aws.setPoolTarget({ cluster, pool: c.pool, targetUnits: c.targetUnits, keepInstanceIds: c.keepInstanceIds, dryRun });
   res.dryRunCalls.forEach((call) => state.recordDryRun(call));
-  state.decide({ action: 'withdrawn', pool: c.pool, reason: `undelivered raise withdrawn: target ${c.targetUnits}` });
+  // The pool filled (part of) the raise before the withdrawal went through, on top of what the plan
+  // got elsewhere: those units serve, so they leave by a scale-in (drained), not by the pool's choice.
+  // Runs recorded before this had no surplus answered; patched() keeps them replaying.
+  const surplus = res.surplusUnits ?? 0;
+  const scaleIn = surplus > 0 && patched('capacity-withdraw-surplus');
+  state.decide({
+    action: 'withdrawn',
+    pool: c.pool,
+    ...(scaleIn ? { units: surplus } : {}),
+    reason: `undelivered raise withdrawn: target ${c.targetUnits}${scaleIn ? `; ${surplus} units it filled first serve, and are scaled in` : ''}`,
+  });
+  if (scaleIn) state.scaleInSurplus(surplus, `${c.pool} filled ${surplus} units of a withdrawn raise the plan had taken elsewhere`);
   return 0;
 }

@@ -146,6 +146,11 @@ export class CapacityState {
     }
   }
 
+  /** Asks a scale-in, due now, of units a pool holds over what the plans asked (a withdrawn raise it filled anyway). */
+  scaleInSurplus(units: number, reason: string): void {
+    this.carried.inNow = addToBucket(this.carried.inNow, units, reason);
+  }
+
   /** Keeps a shortfall no pool could deliver, to retry when the first unavailable mark expires. */
   deferUnmet(units: number): number {
     const now = this.now();

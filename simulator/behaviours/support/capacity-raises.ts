@@ -20,6 +20,18 @@ import { recordBlocked } from './spot-fleet-history';
  * behaviour's tick raises moto again every `asgRetrySeconds` until the limit lets the rest launch.
  */
 
+/**
+ * The raised desired counts, per simulator (its behaviour context), for the behaviours that must read
+ * the count AWS keeps rather than moto's clipped one (asg-scaling.ts: the min-size check of
+ * TerminateInstanceInAutoScalingGroup). The capacity state's own map is shared, so its reset clears it.
+ */
+const raisedBySimulator = new WeakMap<BehaviourContext, CapacityState['asgShort']>();
+
+/** The desired count a group short of capacity keeps, if it is short; undefined when moto's count is AWS's. */
+export function raisedDesiredCapacity(ctx: BehaviourContext, group: string): number | undefined {
+  return raisedBySimulator.get(ctx)?.get(group)?.target;
+}
+
 async function spotFleetInstances(ctx: BehaviourContext, sfr: string): Promise<string[]> {
   const res = await ctx.aws().ec2.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: sfr }));
   return (res.ActiveInstances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean);
@@ -50,6 +62,7 @@ export async function applyRaise(ctx: BehaviourContext, state: CapacityState, p:
     } else state.declared.delete(p.pool);
     scheduleRegistrations(state, (await spotFleetInstances(ctx, p.pool)).filter((id) => !before.has(id)), state.config.cluster);
   } else {
+    raisedBySimulator.set(ctx, state.asgShort);
     const before = new Set(await asgInstances(ctx, p.pool));
     await ctx.aws().autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: p.pool, DesiredCapacity: allowed }));
     if (allowed < p.target) state.asgShort.set(p.pool, { target: p.target, triedAt: Date.now() });
