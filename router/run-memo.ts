@@ -1,5 +1,6 @@
 import { isGrpcServiceError, type Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { DRAIN_INSTANCE_ENDED_MEMO } from '../contracts/spot-drain/messages';
 import { classifyTemporalError, TemporalRefusedError, TemporalUnavailableError } from './temporal-errors';
 
 /**
@@ -13,7 +14,8 @@ export const MEMO_EVENT_ID = 'fleetopsEventId';
 
 /**
  * Whether the current run of `workflowId` started with this event or, when `handledKey` is given,
- * lists it under that memo key. False when there is no such workflow.
+ * lists it under that memo key or ended with its instance terminating. False when there is no such
+ * workflow.
  */
 export async function currentRunHandled(
   service: Connection['workflowService'],
@@ -28,6 +30,8 @@ export async function currentRunHandled(
     return payload ? defaultPayloadConverter.fromPayload<unknown>(payload) : undefined;
   };
   if (field(MEMO_EVENT_ID) === eventId) return true;
+  // A drain whose instance was terminating: no later event for that id is a new interruption.
+  if (handledKey && field(DRAIN_INSTANCE_ENDED_MEMO) === true) return true;
   const handled = handledKey ? field(handledKey) : undefined;
   return Array.isArray(handled) && handled.includes(eventId);
 }

@@ -97,6 +97,14 @@ export interface SpotDrainResult {
  */
 export const DRAIN_HANDLED_EVENTS_MEMO = 'fleetopsHandledEventIds';
 
+/**
+ * Memo key set (true) by a drain run that ended with its instance terminating: a termination warning,
+ * `shutting-down`/`terminated`, a terminate lifecycle action, or the drain's own termination. EC2
+ * never reuses a terminated instance's id, so any later event for it (the `shutting-down` and
+ * `terminated` that follow a drain's termination) is answered `duplicate`, not with a new run.
+ */
+export const DRAIN_INSTANCE_ENDED_MEMO = 'fleetopsInstanceEnded';
+
 /** At most this many ids are kept (the latest): a drain handles a handful of events. */
 export const MAX_HANDLED_EVENT_IDS = 100;
 

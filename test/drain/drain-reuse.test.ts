@@ -113,6 +113,12 @@ describe('a drain that ended, and the next interruption of the same instance', (
     expect((await current(id)).runId).not.toBe(firstRun.runId);
     // ... and a redelivery of it, once that run ended too, is a duplicate as well.
     expect(await send(freshDispatcher(), terminate)).toBe('duplicate');
+    // The instance was terminating: the shutting-down and terminated that follow are no new
+    // interruption (EC2 never reuses the id), so they start no third run.
+    const secondRun = (await current(id)).runId;
+    expect(await send(freshDispatcher(), state(instanceId, 'shutting-down'))).toBe('duplicate');
+    expect(await send(freshDispatcher(), state(instanceId, 'terminated'))).toBe('ignored');
+    expect(await current(id)).toEqual({ runId: secondRun, status: 'COMPLETED' });
   });
 
   it('the same event twice while nothing ran before: started, then duplicate (unchanged)', async () => {
