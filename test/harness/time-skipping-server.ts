@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -33,6 +34,47 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Whether process `pid` holds the listening socket on `port`, read from Linux's /proc (the LISTEN
+ * entries of /proc/net/tcp{,6} and the process's socket fds); undefined where /proc cannot tell.
+ * A probed free port can be handed to two parallel suites: the second server fails to bind, and its
+ * owner must not take the first suite's server, answering on that port, for its own.
+ */
+function listensOn(pid: number, port: number): boolean | undefined {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[1]!.endsWith(hex) && cols[3] === '0A') inodes.add(cols[9]!);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const fd of fds) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode && inodes.has(inode)) return true;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return false;
+}
+
+class PortTakenError extends Error {}
+
 function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -43,6 +85,16 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startTimeSkippingServer(): Promise<TimeSkippingServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePort();
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnFreePort(): Promise<TimeSkippingServer> {
   const started = Date.now();
   const port = await freePort();
   const child = spawn(TEST_SERVER_WRAPPER, [String(port), '--enable-time-skipping'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -52,7 +104,10 @@ export async function startTimeSkippingServer(): Promise<TimeSkippingServer> {
     await until(
       `the test server to listen on ${port}`,
       async () => {
-        if (await portOpen(port)) return true;
+        if (await portOpen(port)) {
+          if (child.pid !== undefined && listensOn(child.pid, port) === false) throw new PortTakenError(`port ${port} answers, but not from this test server (pid ${child.pid})`);
+          return true;
+        }
         // A server that exited will not listen: that fails at once.
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr}`);
         return false;
@@ -75,6 +130,7 @@ export async function startTimeSkippingServer(): Promise<TimeSkippingServer> {
     return { address, pid: child.pid ?? -1, startMs: Date.now() - started, stop: () => stopChild(child) };
   } catch (err) {
     await stopChild(child);
+    if (err instanceof PortTakenError) throw err;
     throw new Error(`temporal-test-server (${TEST_SERVER_WRAPPER}): ${(err as Error).message}`);
   }
 }
