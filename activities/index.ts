@@ -5,6 +5,7 @@ import { createDrainActivities } from './drain';
 import { createIncidentActivities } from './incident';
 import { createLaunchActivities } from './launch';
 import { createNotificationActivities } from './notifications';
+import { createReadinessActivities } from './readiness';
 
 /**
  * All activities, built from injected clients. Each concern has its own factory; workflows import
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIncidentActivities(deps),
     ...createDeployActivities(deps),
     ...createLaunchActivities(deps),
+    ...createReadinessActivities(deps),
   };
 }
 
