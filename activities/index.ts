@@ -1,5 +1,6 @@
 import { createCapacityActivities } from './capacity';
 import { createDeployActivities } from './deploy';
+import { createScheduledDeployActivities } from './deploy/scheduled';
 import type { ActivityDeps } from './deps';
 import { createDrainActivities } from './drain';
 import { createIncidentActivities } from './incident';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDrainActivities(deps),
     ...createIncidentActivities(deps),
     ...createDeployActivities(deps),
+    ...createScheduledDeployActivities(deps),
     ...createLaunchActivities(deps),
     ...createReadinessActivities(deps),
   };

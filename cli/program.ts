@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { registerDeployCommands } from './commands/deploy';
 import { registerEventsCommands } from './commands/events';
 import { registerIncidentCommands } from './commands/incident';
+import { registerScheduleCommands } from './commands/schedules';
 import { registerSetupCommand } from './commands/setup';
 import { registerWorkflowCommands } from './commands/workflows';
 import { CommandContext, type GlobalOptions } from './context';
@@ -26,7 +27,7 @@ const timeoutSchema = z.coerce.number().positive().max(3600);
 
 export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void): Command {
   const program = new Command('fleetops')
-    .description('Operate fleetops workflows: status, list, deploys, incidents, pause/resume/abort, setup, the events dead-letter queue.')
+    .description('Operate fleetops workflows: status, list, deploys (now or scheduled), schedules, incidents, pause/resume/abort, setup, the events dead-letter queue.')
     .option('--json', 'print one JSON document instead of text')
     .option('--address <host:port>', 'Temporal frontend (default: env, config, .run/stack.json, 127.0.0.1:7233)')
     .option('--namespace <namespace>', 'Temporal namespace (default: env, config, .run/stack.json, default)')
@@ -62,6 +63,7 @@ export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void
 
   registerWorkflowCommands(program, run);
   registerDeployCommands(program, run);
+  registerScheduleCommands(program, run);
   registerIncidentCommands(program, run);
   registerSetupCommand(program, run);
   registerEventsCommands(program, run);

@@ -68,6 +68,15 @@ export const WORKFLOWS = {
     folder: 'canary-deploy',
     testDir: 'test/deploy',
   },
+  deployTrigger: {
+    type: 'deployTrigger',
+    // Deploy work: operators filtering deploys, and the webhooks of deploys, see scheduled runs and their refusals too.
+    kind: 'deploy',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'deploy-schedule-<cluster>-<service>-<n or name>-<time> (its Schedule appends the time)',
+    folder: 'deploy-trigger',
+    testDir: 'test/deploy-trigger',
+  },
   incident: {
     type: 'incident',
     kind: 'incident',

@@ -10,3 +10,4 @@ export { canaryDeploy } from './canary-deploy/workflow';
 export { launch } from './launch/workflow';
 export { drainCoordinator } from './drain-coordinator/workflow';
 export { readiness } from './readiness/workflow';
+export { deployTrigger } from './deploy-trigger/workflow';

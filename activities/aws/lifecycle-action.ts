@@ -1,8 +1,8 @@
-import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
+import { CompleteLifecycleActionCommand, DescribeLifecycleHooksCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import type { DryRunCall } from '../../contracts/controls';
 import type { AwsClients } from './clients';
 import { mutatingAwsCall } from './dry-run';
-import { isNoActiveLifecycleAction } from './errors';
+import { awsCall, isNoActiveLifecycleAction } from './errors';
 
 /**
  * The two calls on an ASG lifecycle action that holds an instance (launch: Pending:Wait, terminate:
@@ -70,4 +70,23 @@ export async function completeLifecycleActionWith(
     if (isNoActiveLifecycleAction(err)) return { alreadyCompleted: true, dryRunCalls: [] };
     throw err;
   }
+}
+
+/** A hook's own timeouts (DescribeLifecycleHooks, API_LifecycleHook): what a heartbeat interval must stay well inside. */
+export type LifecycleHookSettings =
+  | { found: false }
+  | { found: true; heartbeatTimeoutSeconds: number; globalTimeoutSeconds: number; defaultResult: string };
+
+export async function describeLifecycleHook(aws: AwsClients, asgName: string, hookName: string): Promise<LifecycleHookSettings> {
+  const out = await awsCall('autoscaling:DescribeLifecycleHooks', () =>
+    aws.autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: asgName, LifecycleHookNames: [hookName] })),
+  );
+  const hook = out.LifecycleHooks?.find((h) => h.LifecycleHookName === hookName);
+  if (!hook) return { found: false };
+  return {
+    found: true,
+    heartbeatTimeoutSeconds: hook.HeartbeatTimeout ?? 3600,
+    globalTimeoutSeconds: hook.GlobalTimeout ?? Math.min(100 * (hook.HeartbeatTimeout ?? 3600), 172_800),
+    defaultResult: hook.DefaultResult ?? 'ABANDON',
+  };
 }

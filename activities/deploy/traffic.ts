@@ -1,4 +1,4 @@
-import { DescribeRulesCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeRulesCommand, DescribeTargetGroupsCommand, ModifyRuleCommand, type Action, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ListenerRuleConfig } from '../../config/schema';
 import { FailureType } from '../../common/failures';
@@ -110,6 +110,26 @@ export function createTrafficActivities(deps: ActivityDeps) {
     return found.Actions ?? [];
   }
 
+  /**
+   * ECS creates a service in a target group only when a load balancer uses the group (CreateService:
+   * "The target group … does not have an associated load balancer"), and a group no listener uses is
+   * never health-checked (its targets are `unused`). A canary group that only the deploy's first
+   * shift would put into the rule must be refused before anything changes, not by CreateService.
+   */
+  async function checkCanaryGroupServed(cluster: string | undefined, rule: ListenerRuleConfig, actions: Action[]): Promise<void> {
+    const out = await awsCall('elasticloadbalancing:DescribeTargetGroups', () =>
+      elbv2(cluster).send(new DescribeTargetGroupsCommand({ TargetGroupArns: [rule.canaryTargetGroupArn] })),
+    );
+    const group = out.TargetGroups?.[0];
+    if (!group) throw ApplicationFailure.nonRetryable(`canary target group ${rule.canaryTargetGroupArn} not found`, FailureType.AwsNotFound);
+    if ((group.LoadBalancerArns ?? []).length > 0) return;
+    const forward = actions.find((a) => a.Type === 'forward');
+    throw invalid(
+      `canary target group ${rule.canaryTargetGroupArn} has no load balancer (no listener forwards to it; listener rule ${rule.ruleArn} forwards only to ` +
+        `${forward ? forwardGroups(forward).join(', ') : 'nothing'}): ECS cannot create the canary service in it. Add it to the rule's forward action at weight 0, then deploy again`,
+    );
+  }
+
   /** Writes `actions` and reads the rule back; the rule must read as written. */
   async function write(cluster: string | undefined, ruleArn: string, actions: Action[], note: Record<string, unknown>, dryRun: boolean | undefined) {
     const m = await mutatingAwsCall(dryRun, 'elasticloadbalancing:ModifyRule', { ruleArn, ...note }, () =>
@@ -126,11 +146,13 @@ export function createTrafficActivities(deps: ActivityDeps) {
   return {
     /**
      * The rule as it is before the deploy changes it (what rollback and promotion restore), checked
-     * against the plan. Read-only, so it runs in a dry run too.
+     * against the plan, and the canary target group behind a load balancer. Read-only, so it runs in
+     * a dry run too.
      */
     async readListenerRule(input: { cluster?: string; listenerRule: ListenerRuleConfig }): Promise<ListenerRuleSnapshot> {
       const actions = await readActions(input.cluster, input.listenerRule.ruleArn);
       checkRuleForPlan(actions, input.listenerRule);
+      await checkCanaryGroupServed(input.cluster, input.listenerRule, actions);
       return { ruleArn: input.listenerRule.ruleArn, actions };
     },
 

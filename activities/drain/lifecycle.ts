@@ -1,6 +1,4 @@
-import { DescribeLifecycleHooksCommand } from '@aws-sdk/client-auto-scaling';
-import { awsCall } from '../aws/errors';
-import { completeLifecycleActionWith, recordLifecycleActionHeartbeat } from '../aws/lifecycle-action';
+import { completeLifecycleActionWith, describeLifecycleHook, recordLifecycleActionHeartbeat } from '../aws/lifecycle-action';
 import type { DrainContext } from './context';
 import type { DrainPlacement, LifecycleActionInput, LifecycleCompletion, LifecycleHeartbeat, LifecycleHookSettings } from './types';
 
@@ -23,17 +21,7 @@ export function createLifecycleActivities({ lifecycleClients }: DrainContext) {
 
     /** The hook's own timeouts, so the drain heartbeats well inside HeartbeatTimeout whatever the config says. */
     async describeLifecycleHook(input: { asgName: string; hookName: string; cluster?: string } & DrainPlacement): Promise<LifecycleHookSettings> {
-      const out = await awsCall('autoscaling:DescribeLifecycleHooks', () =>
-        lifecycleClients(input).autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: input.asgName, LifecycleHookNames: [input.hookName] })),
-      );
-      const hook = out.LifecycleHooks?.find((h) => h.LifecycleHookName === input.hookName);
-      if (!hook) return { found: false };
-      return {
-        found: true,
-        heartbeatTimeoutSeconds: hook.HeartbeatTimeout ?? 3600,
-        globalTimeoutSeconds: hook.GlobalTimeout ?? Math.min(100 * (hook.HeartbeatTimeout ?? 3600), 172_800),
-        defaultResult: hook.DefaultResult ?? 'ABANDON',
-      };
+      return describeLifecycleHook(lifecycleClients(input), input.asgName, input.hookName);
     },
   };
 }

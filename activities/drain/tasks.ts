@@ -9,6 +9,7 @@ import { awsCall } from '../aws/errors';
 import { clientsFor } from '../deps';
 import { collect, taskId, type DrainContext } from './context';
 import { orchestratorOf, rerunParams } from './rerun';
+import { clusterInstanceSubnets, type InstanceSubnet } from './rerun-subnets';
 import type { TaskCounts } from './shared-calls';
 import type { MoveStandaloneTasksInput, MoveStandaloneTasksResult, WaitForTasksInput, WaitForTasksResult } from './types';
 
@@ -38,6 +39,9 @@ export function createTaskActivities({ deps, callsFor }: DrainContext) {
       const live = tasks.filter((t) => t.desiredStatus !== 'STOPPED');
       const isService = (t: Task) => (t.group ?? '').startsWith('service:');
       const standalone = live.filter((t) => !isService(t));
+      // Read once for every awsvpc task of this instance, and only if there is one.
+      let subnets: Promise<InstanceSubnet[]> | undefined;
+      const elsewhere = () => (subnets ??= clusterInstanceSubnets(aws, input.cluster, input.instanceId));
       const result: MoveStandaloneTasksResult = { stopped: [], rerun: [], rerunFailed: [], orchestrated: [], serviceTasks: live.filter(isService).length, dryRunCalls };
 
       for (const task of standalone) {
@@ -46,7 +50,7 @@ export function createTaskActivities({ deps, callsFor }: DrainContext) {
         if (by) result.orchestrated?.push({ task: taskId(arn), by });
         else if (input.rerun && task.taskDefinitionArn) {
           const token = createHash('sha256').update(`${input.idempotencyKey}/${arn}`).digest('hex').slice(0, 64);
-          const params = await rerunParams(aws, input.cluster, task, input.instanceId, token);
+          const params = await rerunParams(aws, input.cluster, task, input.instanceId, token, elsewhere);
           try {
             const m = await mutatingAwsCall(input.dryRun, 'ecs:RunTask', { ...params }, () => aws.ecs.send(new RunTaskCommand(params)));
             collect(dryRunCalls, m);

@@ -153,9 +153,7 @@ export interface LifecycleCompletion extends MutationReport {
   alreadyCompleted: boolean;
 }
 
-export type LifecycleHookSettings =
-  | { found: false }
-  | { found: true; heartbeatTimeoutSeconds: number; globalTimeoutSeconds: number; defaultResult: string };
+export type { LifecycleHookSettings } from '../aws/lifecycle-action';
 
 export type { InstancePool } from './pools';
 

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { DryRunCall } from '../../contracts/controls';
 import type { DrainLifecycleAction } from '../../contracts/shared';
 import { awsCall } from '../aws/errors';
-import { completeLifecycleActionWith, recordLifecycleActionHeartbeat } from '../aws/lifecycle-action';
+import { completeLifecycleActionWith, describeLifecycleHook, recordLifecycleActionHeartbeat, type LifecycleHookSettings } from '../aws/lifecycle-action';
 import { clientsFor, type ActivityDeps } from '../deps';
 
 /**
@@ -99,6 +99,12 @@ export function createLaunchActivities(deps: ActivityDeps, opts: LaunchActivityO
         if (isReady(seen) || Date.now() + pollMs > input.stopAtEpochMs) return seen;
         await ctx.sleep(pollMs);
       }
+    },
+
+    /** The hook's own timeouts: the launch heartbeats well inside its HeartbeatTimeout (as low as 30 s) whatever the config says. Read-only. */
+    async describeLaunchLifecycleHook(input: Omit<LaunchLifecycleInput, 'instanceId' | 'dryRun'>): Promise<LifecycleHookSettings> {
+      const aws = input.cluster ? clientsFor(deps, input.cluster) : deps.aws;
+      return describeLifecycleHook(aws, input.lifecycle.asgName, input.lifecycle.hookName);
     },
 
     async recordLaunchLifecycleHeartbeat(input: LaunchLifecycleInput): Promise<LaunchMutationReport> {

@@ -11,6 +11,8 @@ import { statusLines } from '../describe';
 import type { CommandRunner } from '../program';
 import { clusterNameSchema, imageSchema, serviceNameSchema, taskDefinitionArnSchema, textSchema, workflowIdSchema } from '../../common/operator-input';
 import { parseArg } from '../validation';
+import { scheduleNameSchema, scheduleWhen, type ScheduleFlags } from '../schedule-input';
+import { scheduleDeploy } from './scheduled-deploy';
 
 /** `deploy` starts a canary deploy (workflows/canary-deploy/); `approve` passes its gate. */
 export function registerDeployCommands(program: Command, run: CommandRunner): void {
@@ -23,6 +25,10 @@ export function registerDeployCommands(program: Command, run: CommandRunner): vo
     .option('--task-definition <arn>', 'an already registered task definition revision')
     .option('--force', `deploy even while a ${FREEZING_SEVERITY_NAMES} incident is open for the cluster`)
     .option('--dry-run', 'record every mutating AWS call instead of making it')
+    .option('--at <time>', 'deploy once, later: an ISO 8601 time with its zone (2025-06-01T14:00+09:00); makes a Temporal Schedule')
+    .option('--cron <expr>', 'deploy at every time of a cron expression ("0 14 * * FRI"); makes a Temporal Schedule')
+    .option('--timezone <zone>', 'with --cron: the IANA zone its times are in (default UTC)')
+    .option('--name <name>', 'with --at/--cron: ends the schedule id deploy-schedule-<cluster>-<service>-<name> (default: the next number)')
     .action(run(deployCommand));
 
   program
@@ -33,7 +39,7 @@ export function registerDeployCommands(program: Command, run: CommandRunner): vo
     .action(run(approveCommand));
 }
 
-interface DeployOptions {
+interface DeployOptions extends ScheduleFlags {
   image?: string;
   taskDefinition?: string;
   force?: boolean;
@@ -43,6 +49,8 @@ interface DeployOptions {
 async function deployCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const [rawCluster, rawService] = cmd.processedArgs as [string, string];
   const opts = cmd.opts<DeployOptions>();
+  const when = scheduleWhen(opts, new Date());
+  const name = opts.name === undefined ? undefined : parseArg(scheduleNameSchema, opts.name, '--name');
   const cluster = parseArg(clusterNameSchema, rawCluster, 'cluster');
   const service = parseArg(serviceNameSchema, rawService, 'service');
   if ((opts.image === undefined) === (opts.taskDefinition === undefined)) {
@@ -72,6 +80,7 @@ async function deployCommand(ctx: CommandContext, cmd: Command): Promise<void> {
     if (err instanceof DeployRequestRefused) throw failedError(`deploy of ${cluster}/${service} refused: ${err.message}`, { refused: true, field: err.field });
     throw err;
   }
+  if (when) return scheduleDeploy(ctx, request, when, name);
   const { workflowType, ...start } = options;
   const input = start.args[0];
   const { workflowId } = start;

@@ -21,6 +21,11 @@ export const launchInputSchema = z
     timeoutSeconds: z.number().int().positive().max(7 * 24 * 3600),
     /** RecordLifecycleActionHeartbeat this often while waiting (drain.lifecycleHeartbeatSeconds), so the hook's own timeout does not decide. */
     heartbeatSeconds: z.number().int().positive().max(7200),
+    /**
+     * The event's `Destination` when the instance launches into the group's warm pool (Warmed:Pending:Wait):
+     * it does not join the cluster now, so the action is completed CONTINUE at once. Absent otherwise.
+     */
+    destination: z.literal('WarmPool').optional(),
     dryRun: z.boolean().optional(),
   })
   .strict();

@@ -10,7 +10,8 @@ import { defineEventKind } from './kind';
  * `aws.autoscaling` / `EC2 Instance-launch Lifecycle Action`: the ASG holds a new instance in
  * Pending:Wait until the hook is completed or its heartbeat timeout runs out ("Amazon EventBridge
  * events for Amazon EC2 Auto Scaling"). fleetops completes it CONTINUE once the instance is an ACTIVE
- * container instance of its cluster, ABANDON when it does not join in time (workflows/launch/).
+ * container instance of its cluster, ABANDON when it does not join in time (workflows/launch/); a
+ * launch into the group's warm pool (Destination WarmPool) CONTINUE at once.
  */
 export const lifecycleLaunch = defineEventKind({
   kind: 'lifecycle-launch',
@@ -23,6 +24,10 @@ export const lifecycleLaunch = defineEventKind({
     EC2InstanceId: ec2InstanceIdSchema,
     LifecycleTransition: z.literal('autoscaling:EC2_INSTANCE_LAUNCHING'),
     NotificationMetadata: z.string().max(4096).optional(),
+    // Where the instance comes from and goes ("Warm pool example events and patterns"): Destination
+    // WarmPool is a launch into the warm pool, which stops it (Warmed:Stopped) instead of joining the cluster.
+    Origin: z.enum(['EC2', 'AutoScalingGroup', 'WarmPool']).optional(),
+    Destination: z.enum(['EC2', 'AutoScalingGroup', 'WarmPool']).optional(),
   }),
   rule: {
     id: 'LifecycleLaunchRule',
@@ -53,6 +58,7 @@ export const lifecycleLaunch = defineEventKind({
       eventTime: envelope.time,
       timeoutSeconds: settings.capacity.registrationTimeoutSeconds,
       heartbeatSeconds: settings.drain.lifecycleHeartbeatSeconds,
+      ...(d.Destination === 'WarmPool' ? { destination: 'WarmPool' as const } : {}),
       ...dryRunOf(opts),
     };
     return { action: 'start', ...targetOf(launchStartOptions(input, workflowPlacement(config, envelope))) };

@@ -30,13 +30,17 @@ import { globalTimeouts, withWaiting } from './support/lifecycle-responses';
  *    (100 × HeartbeatTimeout, at most 48 h) passes, the hook's DefaultResult applies; DescribeLifecycleHooks
  *    reports that GlobalTimeout (moto reports 48 h for every hook).
  * Launch hooks (`Pending:Wait`) are opened by `POST /_sim/asg-lifecycle/launch` (the capacity
- * behaviour does not model them); ABANDON of a launch terminates the instance.
+ * behaviour does not model them); ABANDON of a launch terminates the instance. With `destination:
+ * WarmPool` the launch is into the group's warm pool ("Use lifecycle hooks with a warm pool in Auto
+ * Scaling group", https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pool-instance-lifecycle.html,
+ * and "Warm pool example events and patterns": Origin EC2, Destination WarmPool, Warmed:Pending:Wait);
+ * CONTINUE then stops the instance into the pool (Warmed:Stopped).
  *
  * Which instance a lower desired capacity takes: the newest (AWS's default termination policy ends in
  * "closest to the next billing hour", then random; the simulator picks deterministically).
  *
  * Routes: `GET /_sim/asg-lifecycle/actions` → `{ calls, active, closed }`; `POST /_sim/asg-lifecycle/launch`
- * `{ autoScalingGroupName, lifecycleHookName, instanceId }` → the opened action; `POST
+ * `{ autoScalingGroupName, lifecycleHookName, instanceId, destination? }` → the opened action; `POST
  * /_sim/asg-lifecycle/advance` `{ seconds }` moves this module's clock (hook timeouts) forward.
  *
  * The actions themselves (open, announce, close) are support/lifecycle-actions.ts; the rewrites of
@@ -53,7 +57,15 @@ const paramsSchema = z.object({
   LifecycleActionResult: z.string().optional(),
 });
 
-const launchSchema = z.object({ autoScalingGroupName: z.string().min(1), lifecycleHookName: z.string().min(1), instanceId: z.string().min(1), region: z.string().default('us-east-1') }).strict();
+const launchSchema = z
+  .object({
+    autoScalingGroupName: z.string().min(1),
+    lifecycleHookName: z.string().min(1),
+    instanceId: z.string().min(1),
+    region: z.string().default('us-east-1'),
+    destination: z.enum(['AutoScalingGroup', 'WarmPool']).optional(),
+  })
+  .strict();
 
 const regionOf = (req: SimRequest) => (req.region === 'unknown' ? 'us-east-1' : req.region);
 
@@ -192,7 +204,7 @@ export const asgLifecycle: BehaviourFactory = () => {
         if (!p.success) return { status: 400, body: { error: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } };
         const hook = (await hooksOf(ctx, p.data.region, p.data.autoScalingGroupName, LAUNCHING)).find((h) => h.LifecycleHookName === p.data.lifecycleHookName);
         if (!hook) return { status: 404, body: { error: `no launch hook ${p.data.lifecycleHookName} on ${p.data.autoScalingGroupName}` } };
-        const a = open(hook, p.data.instanceId, p.data.region, LAUNCHING);
+        const a = open(hook, p.data.instanceId, p.data.region, LAUNCHING, p.data.destination);
         await announce(ctx, a);
         return { status: 200, body: a };
       }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Behaviour, BehaviourFactory } from '../behaviour';
 import { awsErrorResponse, awsSuccessResponse } from '../protocol';
-import { applyRaise, scalingActivitiesResponse } from './support/capacity-raises';
+import { applyRaise, dueRetries, scalingActivitiesResponse, withRaisedDesired } from './support/capacity-raises';
 import { CLUSTER_TAG, configSchema, limitsSchema, newCapacityState, resetCapacityState, scheduleRegistrations, type PendingRaise } from './support/capacity-model';
 import { createFleet } from './support/create-fleet';
 import { instanceTagsOf, param, topLevelItems } from './support/ec2-params';
@@ -23,6 +23,8 @@ import { historyResponse } from './support/spot-fleet-history';
  *    (type, AMI, platform, zone, the capacity error) and an `error` / `allLaunchSpecsTemporarilyBlacklisted`
  *    record once every specification failed. moto has no history; this behaviour answers
  *    DescribeSpotFleetRequestHistory from what it recorded (StartTime and EventType filter it);
+ *  - an ASG raised past its limit keeps its raised DesiredCapacity and keeps trying, a failed scaling
+ *    activity per try (support/capacity-raises.ts names the Auto Scaling page);
  *  - delayed fulfilment of Spot Fleet and ASG raises (`fulfilmentDelaySeconds`);
  *  - new instances join an ECS cluster `bootDelaySeconds` after launch, through
  *    RegisterContainerInstance with an identity document naming the EC2 instance, as the ECS agent does:
@@ -35,7 +37,7 @@ import { historyResponse } from './support/spot-fleet-history';
  *
  * Routes under `/_sim/capacity`: `POST /limits` `{ overrides?: [{instanceType?, availabilityZone?,
  * market?, available, errorCode?}], pools?: {<sfr id or ASG name>: {maxUnits, errorCode?}} }`
- * (replaces the limits); `POST /config` `{ bootDelaySeconds?, fulfilmentDelaySeconds?, cluster? }`;
+ * (replaces the limits); `POST /config` `{ bootDelaySeconds?, fulfilmentDelaySeconds?, asgRetrySeconds?, cluster? }`;
  * `GET /` → limits, config, pending raises, scheduled and done registrations.
  *
  * Where each part lives: support/create-fleet.ts (CreateFleet under limits), support/capacity-raises.ts
@@ -114,6 +116,16 @@ export const capacityBehaviour: BehaviourFactory = () => {
         scheduleRegistrations(state, ids, instanceTagsOf(req.params).find((t) => t.Key === CLUSTER_TAG)?.Value ?? state.config.cluster);
         return;
       }
+      if (req.service === 'autoscaling' && res.status === 200) {
+        if (req.action === 'DescribeAutoScalingGroups') return { ...res, body: Buffer.from(withRaisedDesired(res.body.toString('utf8'), state)) };
+        // Taking an instance out with decrement lowers the desired count AWS keeps too.
+        if (req.action === 'TerminateInstanceInAutoScalingGroup' && param(req.params, 'ShouldDecrementDesiredCapacity') === 'true') {
+          const group = /<AutoScalingGroupName>([^<]+)<\/AutoScalingGroupName>/.exec(res.body.toString('utf8'))?.[1];
+          const short = group ? state.asgShort.get(group) : undefined;
+          if (short) short.target -= 1;
+        }
+        return;
+      }
       if (!(req.service === 'ec2' && req.action === 'DescribeSpotFleetRequests') || res.status !== 200 || state.declared.size === 0) return;
       const body = topLevelItems(res.body.toString('utf8'), 'spotFleetRequestConfigSet', (item) => {
         const sfr = /<spotFleetRequestId>([^<]+)<\/spotFleetRequestId>/.exec(item)?.[1];
@@ -134,6 +146,7 @@ export const capacityBehaviour: BehaviourFactory = () => {
         const due = state.pending.filter((p) => p.applyAt <= now);
         state.pending = state.pending.filter((p) => p.applyAt > now);
         for (const p of due) await applyRaise(ctx, state, p);
+        for (const p of dueRetries(state, now)) if (!state.pending.some((x) => x.pool === p.pool)) await applyRaise(ctx, state, p);
         for (const r of state.registrations) {
           if (r.registeredAt || r.error || r.registerAt > now) continue;
           try {

@@ -57,6 +57,9 @@ import { rewriteTargetHealth, targetState } from './support/target-health';
  *   GET  /services          tracked services with deployments, tasks and their targets
  */
 
+/** Calls that can change which groups a listener forwards to, or a group's health check. */
+const ELB_CHANGES = new Set(['CreateListener', 'ModifyListener', 'DeleteListener', 'CreateRule', 'ModifyRule', 'DeleteRule', 'DeleteLoadBalancer', 'ModifyTargetGroup']);
+
 export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Behaviour {
   const control = newEcsControl();
   const world = createEcsWorld(now, { rolloutMs: () => control.rolloutMs, failing: control.failing });
@@ -222,6 +225,7 @@ export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Beh
     },
     async afterResponse(req, res, ctx) {
       if (req.service === 'ecs') return afterEcs(req, res, ctx);
+      if (req.service === 'elasticloadbalancing' && ELB_CHANGES.has(req.action)) targets.forgetChecks();
       if (req.service === 'elasticloadbalancing' && (req.action === 'DescribeTargetHealth' || req.action === 'DeregisterTargets')) return afterElb(req, res, ctx);
       return undefined;
     },

@@ -10,6 +10,7 @@ import { ecsDeploymentsBehaviour } from './ecs-deployments';
 import { ecsScheduler } from './ecs-scheduler';
 import { elbRules } from './elb-rules';
 import { elbTargetDraining } from './elb-target-draining';
+import { elbTargetHealth } from './elb-target-health';
 import { poolReplacements } from './pool-replacements';
 import { spotInterruption } from './spot-interruption';
 import { sqsMessageMove } from './sqs-message-move';
@@ -33,6 +34,8 @@ import { stsAssumeRole } from './sts-assume-role';
  *    the Spot Fleet / EC2 Fleet request types;
  *  - elb-rules, elb-target-draining: Elastic Load Balancing, ModifyRule in the ELBv2 API reference and
  *    "Deregistration delay" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay);
+ *  - elb-target-health: "Health checks for Application Load Balancer target groups", TargetHealth in
+ *    the ELBv2 API reference, and CreateService in the Amazon ECS API reference;
  *  - ec2-state-events, cloudwatch-alarm-events: the EventBridge event pages of EC2 and CloudWatch;
  *  - sts-assume-role: AssumeRole in the AWS STS API reference and "How to use an external ID";
  *  - sqs-message-move: StartMessageMoveTask, ListMessageMoveTasks and CancelMessageMoveTask in the
@@ -54,6 +57,7 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   elbRules,
   stsAssumeRole,
   elbTargetDraining,
+  elbTargetHealth,
   poolReplacements,
   sqsMessageMove,
   cloudformationParameters,

@@ -104,7 +104,11 @@ export async function ensureLoadBalancer(aws: AwsClients, region: string, endpoi
             Type: 'forward',
             Order: 2,
             ForwardConfig: {
-              TargetGroups: [{ TargetGroupArn: targetGroupArn, Weight: 100 }],
+              // The canary group at weight 0: a load balancer uses it, so ECS can create the canary service in it.
+              TargetGroups: [
+                { TargetGroupArn: targetGroupArn, Weight: 100 },
+                { TargetGroupArn: canaryTargetGroupArn, Weight: 0 },
+              ],
               TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
             },
           },

@@ -177,13 +177,25 @@ describe('capacity activities against moto + simulator', () => {
       pollSeconds: 0.2,
     });
     expect(short).toMatchObject({ deliveredUnits: 0, timedOut: false, capacityError: { code: 'InsufficientInstanceCapacity' } });
+    // As on AWS, the group keeps its raised desired count with fewer instances, and keeps trying.
+    const raised = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups?.[0];
+    expect(raised).toMatchObject({ DesiredCapacity: 4 });
+    expect(raised?.Instances).toHaveLength(2);
 
     // Scale-in: the victim leaves the group and the desired capacity goes down with it.
     const victim = f.instances[0]!.instanceId;
     await run(activities.removePoolInstance, { cluster: CLUSTER, pool: 'on-demand', instanceId: victim, weight: 1 });
     const g = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups?.[0];
-    expect(g?.DesiredCapacity).toBe(1);
+    expect(g?.DesiredCapacity).toBe(3);
     expect(g?.Instances?.map((i) => i.InstanceId)).not.toContain(victim);
+
+    // Capacity returns: the group's next try launches the rest without another request.
+    await emu.sim.request('POST', 'capacity/config', { asgRetrySeconds: 0 });
+    await emu.sim.request('POST', 'capacity/limits', { pools: {} });
+    await emu.sim.tick('capacity');
+    const filled = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ASG] }))).AutoScalingGroups?.[0];
+    expect(filled).toMatchObject({ DesiredCapacity: 3 });
+    expect(filled?.Instances).toHaveLength(3);
   });
 
   it.each([

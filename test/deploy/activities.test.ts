@@ -55,7 +55,7 @@ interface Seeded extends WeightedService {
  * `steady: false` for tests that read only the rule, task definitions and config: it skips the wait
  * (one health-check interval) for ECS to have web steady.
  */
-async function seed(opts: { steady?: boolean } = {}): Promise<Seeded> {
+async function seed(opts: { steady?: boolean; canaryInRule?: boolean } = {}): Promise<Seeded> {
   const { stableTd, rule } = await seedWeightedService(emu.aws, {
     ...opts,
     cluster: 'demo',
@@ -281,12 +281,34 @@ describe('deploy activities against moto + simulator', () => {
     const secrets = (await emu.sim.request<{ clientSecrets: Record<string, string> }>('GET', 'elb-rules')).clientSecrets;
     expect(secrets[rule.ruleArn]).toBe(OIDC_ACTION.AuthenticateOidcConfig.ClientSecret);
 
-    const swapped = { ...rule, stableTargetGroupArn: rule.canaryTargetGroupArn, canaryTargetGroupArn: rule.stableTargetGroupArn };
-    const refused = await run(acts.readListenerRule, { listenerRule: swapped }).catch((e: unknown) => e);
+    const elsewhere = { ...rule, stableTargetGroupArn: `${rule.stableTargetGroupArn}-elsewhere` };
+    const refused = await run(acts.readListenerRule, { listenerRule: elsewhere }).catch((e: unknown) => e);
     expect((refused as ApplicationFailure).message).toBe(
-      `listener rule ${rule.ruleArn} forwards to ${rule.stableTargetGroupArn}, not to the plan's stable target group ${rule.canaryTargetGroupArn}`,
+      `listener rule ${rule.ruleArn} forwards to ${rule.stableTargetGroupArn}, ${rule.canaryTargetGroupArn}, not to the plan's stable target group ${elsewhere.stableTargetGroupArn}`,
     );
     expect((refused as ApplicationFailure).nonRetryable).toBe(true);
+  });
+
+  it('refuses a rule whose canary target group no load balancer uses, before anything changes (ECS would refuse the canary service)', async () => {
+    const { acts, rule } = await seed({ steady: false, canaryInRule: false });
+    const refused = await run(acts.readListenerRule, { listenerRule: rule }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect((refused as ApplicationFailure).message).toBe(
+      `canary target group ${rule.canaryTargetGroupArn} has no load balancer (no listener forwards to it; listener rule ${rule.ruleArn} forwards only to ` +
+        `${rule.stableTargetGroupArn}): ECS cannot create the canary service in it. Add it to the rule's forward action at weight 0, then deploy again`,
+    );
+    expect((refused as ApplicationFailure).nonRetryable).toBe(true);
+    // What the check spares the deploy: ECS refusing the canary service.
+    const created = await run(acts.createCanaryService, {
+      cluster: 'demo',
+      service: 'web',
+      canaryService: 'web-canary',
+      taskDefinition: (await service('web'))!.taskDefinition!,
+      desiredCount: 0,
+      canaryTargetGroupArn: rule.canaryTargetGroupArn,
+      stableTargetGroupArn: rule.stableTargetGroupArn,
+    }).catch((e: Error) => e.message);
+    expect(created).toContain('does not have an associated load balancer');
   });
 
   it('reads where the canary stands in its target groups: initial, then healthy; only its own targets in a shared group', async () => {

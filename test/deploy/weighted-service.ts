@@ -8,8 +8,9 @@ import { addContainerInstances } from '../harness/container-instances';
 import { until } from '../../testkit/poll';
 
 /**
- * An ECS service `web` behind an ALB rule that forwards 100 % to its stable target group, a second
- * (empty) target group for the canary, and a 5xx alarm: what the canary deploy needs in the weighted
+ * An ECS service `web` behind an ALB rule that forwards 100 % to its stable target group and 0 % to a
+ * second (empty) target group for the canary (ECS creates a service only in a group a load balancer
+ * uses: the weight-0 entry is what makes the canary group one), and a 5xx alarm: what the canary deploy needs in the weighted
  * listener-rule mode. The rule is what a production one looks like: on an HTTPS listener, users are
  * authenticated (authenticate-oidc, Order 1) before the forward (Order 2), which keeps sessions on one
  * target group (stickiness). Its tasks run on three container instances (one per AZ), are checked
@@ -63,6 +64,11 @@ export interface WeightedServiceOptions {
    * takes one health-check interval (5 s).
    */
   steady?: boolean;
+  /**
+   * Name the canary group in the rule at weight 0 (default true). `false`: the rule forwards only to
+   * the stable group, and no load balancer uses the canary group.
+   */
+  canaryInRule?: boolean;
 }
 
 export interface WeightedService {
@@ -128,7 +134,17 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
         Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
         Actions: [
           OIDC_ACTION,
-          { Type: 'forward', Order: 2, ForwardConfig: { TargetGroups: [{ TargetGroupArn: stableTargetGroupArn, Weight: 100 }], TargetGroupStickinessConfig: STICKINESS } },
+          {
+            Type: 'forward',
+            Order: 2,
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: stableTargetGroupArn, Weight: 100 },
+                ...(o.canaryInRule === false ? [] : [{ TargetGroupArn: canaryTargetGroupArn, Weight: 0 }]),
+              ],
+              TargetGroupStickinessConfig: STICKINESS,
+            },
+          },
         ],
       }),
     )

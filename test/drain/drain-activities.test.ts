@@ -23,6 +23,7 @@ import { CreateServiceCommand, DeregisterContainerInstanceCommand, DescribeConta
 import { DescribeTargetGroupAttributesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
+import { rerunParams } from '../../activities/drain/rerun';
 import { parseConfigText } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { startEmulator } from '../../testkit/emulator';
@@ -476,6 +477,29 @@ describe('drain activities against moto + simulator', () => {
     const groups = (await emu.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni!] }))).NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId);
     expect(groups).toEqual([sg.GroupId]);
     expect(moved.stopped.sort()).toEqual([fleet.batchTaskArn, report.tasks![0]!.taskArn!, stepFn.tasks![0]!.taskArn!].map((a) => a.split('/').pop()).sort());
+  });
+
+  it('reruns an awsvpc task in the subnets of the cluster\'s other instances outside the reclaimed zone, not in its own one subnet', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 1);
+    const dying = fleet.instances[0]!;
+    const where = (await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [dying] }))).Reservations![0]!.Instances![0]!;
+    const subnets = (await emu.aws.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [where.VpcId!] }] }))).Subnets!;
+    const own = subnets.find((s) => s.AvailabilityZone === where.Placement!.AvailabilityZone)!;
+    const other = subnets.find((s) => s.AvailabilityZone !== where.Placement!.AvailabilityZone)!;
+    const sg = await emu.aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'zonal', Description: 'zonal tasks', VpcId: where.VpcId }));
+    const td = await emu.aws.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'zonal', networkMode: 'awsvpc', containerDefinitions: [{ name: 'zonal', image: 'zonal:1', cpu: 64, memory: 128 }] }),
+    );
+    const ran = await emu.aws.ecs.send(
+      new RunTaskCommand({ cluster: 'demo', taskDefinition: td.taskDefinition!.taskDefinitionArn, networkConfiguration: { awsvpcConfiguration: { subnets: [own.SubnetId!], securityGroups: [sg.GroupId!] } }, startedBy: 'nightly' }),
+    );
+    // Another instance, in another zone, joins the cluster.
+    const run = await emu.aws.ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'm5.large', MinCount: 1, MaxCount: 1, SubnetId: other.SubnetId }));
+    await emu.aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'demo', instanceIdentityDocument: JSON.stringify({ instanceId: run.Instances![0]!.InstanceId! }) }));
+    const task = (await emu.aws.ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: [ran.tasks![0]!.taskArn!] }))).tasks![0]!;
+
+    const params = await rerunParams(emu.aws, 'demo', task, dying, 'tok');
+    expect(params.networkConfiguration?.awsvpcConfiguration?.subnets).toEqual([other.SubnetId]);
   });
 
   it('sets DRAINING within the disruption budget: concurrent voluntary drains beyond it are refused until one ends', async () => {

@@ -33,6 +33,16 @@ describe('drain coordinator state', () => {
     expect(s.take(3, T0).map((n) => n.eventId)).toEqual(['ev-5', 'ev-6']);
   });
 
+  it('drops notices whose deadline passed from what it carries, counting them expired', () => {
+    const s = new CoordinatorState();
+    s.add([notice(1, T0 - 1), notice(2, T0 + 60_000)]);
+    const carried = s.carry(T0, true, true);
+    expect(carried.pending.map((n) => n.eventId)).toEqual(['ev-2']);
+    expect(carried.counts.expired).toBe(1);
+    // Runs recorded before carried every notice.
+    expect(new CoordinatorState().carry(T0, true).pending).toEqual([]);
+  });
+
   it('carries pending notices, counts, pause and only the instances it must still recognise', () => {
     const s = new CoordinatorState();
     s.add(Array.from({ length: 1_000 }, (_, i) => notice(i, T0 + 120_000)));

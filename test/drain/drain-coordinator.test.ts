@@ -218,6 +218,25 @@ describe('drain coordinator (time-skipping, mocked activity)', () => {
     );
   });
 
+  it('does not carry notices that expired while paused into the next run', async () => {
+    await withCoordinator(
+      'paused-expired',
+      allDraining,
+      async (h, calls) => {
+        const firstRun = (await h.describe()).runId;
+        await h.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
+        // Deadlines already past when the run continues as new: those instances are gone.
+        for (let i = 0; i < 12; i += 1) await h.signal(interruptionNoticesSignal, await notices(1, 1));
+        await waitForNewRun(h, firstRun);
+        const s = await statusOf(h);
+        expect(s.pending).toBe(0);
+        expect(s.counts).toMatchObject({ received: 12, expired: 12 });
+        expect(calls).toEqual([]);
+      },
+      20,
+    );
+  });
+
   it('remembers handled instances across continue-as-new, so a late copy of a warning is a duplicate', async () => {
     await withCoordinator(
       'continued',

@@ -50,10 +50,9 @@ export async function seedDrainFleet(aws: AwsClients, n: number): Promise<Fleet>
   const others = [];
   for (const i of instances.slice(1)) others.push(await register(i));
 
-  // Registered by hand, as an ASG's target groups register its instances (no service names the group).
-  const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs?.[0]?.VpcId;
-  const tg = await elbv2.send(new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'instance' }));
-  const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
+  // Registered by hand, as an ASG's target groups register its instances (no service names the group);
+  // behind a listener, so ELB health-checks its targets (a group no listener uses reports them unused).
+  const targetGroupArn = await servedTargetGroup(aws, 'web', 'instance');
   await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: instances.slice(0, 2).map((Id) => ({ Id, Port: 80 })) }));
   return {
     instances,

@@ -595,6 +595,29 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
   });
 
+  it('a stop warning whose DRAINING fails still waits for the instance to run again and sets it ACTIVE (the coordinator may have set it DRAINING)', async () => {
+    const taskQueue = uniqueTaskQueue('drain-stop-no-draining');
+    const { activities, calls } = mockActivities({
+      async setContainerInstanceDraining() {
+        throw ApplicationFailure.nonRetryable('ecs:UpdateContainerInstancesState: AccessDeniedException', FailureType.AwsAccessDenied);
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning', { instanceAction: 'stop' }));
+      await until(handle, (s) => s.phase === 'waiting-for-return', 'the wait for the instance to come back');
+      await handle.signal(drainEventSignal, await event(instanceId, 'instance-gone', { instanceAction: 'stop' }));
+      await env.sleep('1 day');
+      await handle.signal(drainEventSignal, await event(instanceId, 'instance-running'));
+      return handle.result();
+    });
+    expect(result.outcome).toBe('deadline-missed');
+    expect(result.failure).toMatch(/could not set DRAINING/);
+    expect(calls.setContainerInstanceActive?.[0]?.[0]).toEqual({ cluster: CLUSTER, containerInstanceArn: ARN, dryRun: false });
+    expect(result.steps[result.steps.length - 1]).toMatchObject({ name: 'reactivate', status: 'done' });
+  });
+
   it('heartbeats inside the hook\'s HeartbeatTimeout when it is shorter than the configured interval', async () => {
     const taskQueue = uniqueTaskQueue('drain-hook-timeout');
     const instanceId = newInstanceId();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateAutoScalingGroupCommand, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLaunchActivities } from '../../activities/launch';
@@ -10,6 +10,7 @@ import type { LifecycleActionState, LifecycleCall } from '../../simulator/behavi
 import { startEmulator } from '../../testkit/emulator';
 import { useEmulator } from '../harness/emulator';
 import { ROOT } from '../../testkit/paths';
+import { until } from '../../testkit/poll';
 
 /** The launch activities against moto behind the simulator, asserting what AWS (and the ASG's lifecycle record) shows afterwards. */
 
@@ -30,7 +31,10 @@ async function launchInstance(): Promise<string> {
 }
 
 /** The group's launch hook holds `instanceId` in Pending:Wait (the simulator opens the action as Auto Scaling would). */
-async function pendingWait(instanceId: string): Promise<{ hookName: string; asgName: string; actionToken: string }> {
+async function pendingWait(
+  instanceId: string,
+  o: { heartbeatTimeout?: number; destination?: 'WarmPool' } = {},
+): Promise<{ hookName: string; asgName: string; actionToken: string }> {
   const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
   const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' }, TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'fleetops:pool', Value: 'on-demand' }] }] }));
   await emu.aws.autoscaling.send(
@@ -45,9 +49,14 @@ async function pendingWait(instanceId: string): Promise<{ hookName: string; asgN
     }),
   );
   await emu.aws.autoscaling.send(
-    new PutLifecycleHookCommand({ AutoScalingGroupName: hook.asgName, LifecycleHookName: hook.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 300 }),
+    new PutLifecycleHookCommand({ AutoScalingGroupName: hook.asgName, LifecycleHookName: hook.hookName, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: o.heartbeatTimeout ?? 300 }),
   );
-  const a = await emu.sim.request<LifecycleActionState>('POST', 'asg-lifecycle/launch', { autoScalingGroupName: hook.asgName, lifecycleHookName: hook.hookName, instanceId });
+  const a = await emu.sim.request<LifecycleActionState>('POST', 'asg-lifecycle/launch', {
+    autoScalingGroupName: hook.asgName,
+    lifecycleHookName: hook.hookName,
+    instanceId,
+    ...(o.destination ? { destination: o.destination } : {}),
+  });
   return { ...hook, actionToken: a.token };
 }
 
@@ -92,5 +101,22 @@ describe('launch activities against moto + simulator', () => {
       ['RecordLifecycleActionHeartbeat', 'demo-on-demand', 'demo-launch', instanceId, undefined],
       ['CompleteLifecycleAction', 'demo-on-demand', 'demo-launch', instanceId, 'ABANDON'],
     ]);
+  });
+
+  it("reads the hook's HeartbeatTimeout; a launch into the warm pool is announced so, and CONTINUE stops the instance into the pool", async () => {
+    const instanceId = await launchInstance();
+    const lifecycle = await pendingWait(instanceId, { heartbeatTimeout: 30, destination: 'WarmPool' });
+    const a = acts();
+    expect(await run(a.describeLaunchLifecycleHook, { lifecycle })).toEqual({ found: true, heartbeatTimeoutSeconds: 30, globalTimeoutSeconds: 3000, defaultResult: 'ABANDON' });
+    const events = (await emu.sim.request<{ events: { 'detail-type': string; detail: Record<string, unknown> }[] }>('GET', 'events')).events;
+    expect(events.find((e) => e['detail-type'] === 'EC2 Instance-launch Lifecycle Action' && e.detail.EC2InstanceId === instanceId)?.detail).toMatchObject({
+      Origin: 'EC2',
+      Destination: 'WarmPool',
+    });
+    await run(a.completeLaunchLifecycleAction, { lifecycle, instanceId, result: 'CONTINUE' });
+    await until('the warm-pool instance to be stopped', async () => {
+      const i = (await emu.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
+      return i?.State?.Name === 'stopped';
+    });
   });
 });

@@ -2,7 +2,7 @@ import type { LaunchActivities } from '../../activities/launch';
 
 /**
  * Mocked launch activities for workflow tests of `launch`: the instance is an ACTIVE container
- * instance at the first look, heartbeats and the completion go through. Each call is recorded;
+ * instance at the first look, its hook has the default timeouts, heartbeats and the completion go through. Each call is recorded;
  * `over` replaces single activities. Shared by test/launch/launch.test.ts and test/first-task/.
  */
 
@@ -13,6 +13,10 @@ export function mockActivities(over: Partial<LaunchActivities> = {}): { activiti
   const base: LaunchActivities = {
     async waitForContainerInstance() {
       return { status: 'ACTIVE', containerInstanceArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/demo/abc', agentConnected: true };
+    },
+    // The hook's defaults (DescribeLifecycleHooks): an hour between heartbeats, so the configured interval holds.
+    async describeLaunchLifecycleHook() {
+      return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'ABANDON' };
     },
     async recordLaunchLifecycleHeartbeat() {
       return { dryRunCalls: [] };

@@ -106,6 +106,40 @@ describe('launch workflow (time-skipping, mocked activities)', () => {
     expect(status.lifecycleHeartbeats).toBe(4);
   });
 
+  it("heartbeats within a third of the hook's HeartbeatTimeout when that is shorter than the configured interval", async () => {
+    const { activities, calls } = mockActivities({
+      async waitForContainerInstance() {
+        return { status: 'REGISTERING' };
+      },
+      // The shortest HeartbeatTimeout Auto Scaling allows; the default 60 s interval would let it run out.
+      async describeLaunchLifecycleHook() {
+        return { found: true, heartbeatTimeoutSeconds: 30, globalTimeoutSeconds: 3000, defaultResult: 'ABANDON' };
+      },
+    });
+    const i = await input({ timeoutSeconds: 120, heartbeatSeconds: 60 });
+    const { result } = await run('heartbeat-clamped-to-hook', i, activities);
+    expect(result.outcome).toBe('abandoned');
+    expect(calls.describeLaunchLifecycleHook).toEqual([[{ lifecycle: i.lifecycle, cluster: 'demo' }]]);
+    // Every 10 s (a third of 30 s) over the 120 s: at 10, 20, ... 110 s.
+    expect(calls.recordLaunchLifecycleHeartbeat?.length).toBeGreaterThanOrEqual(11);
+  });
+
+  it('a launch into the warm pool completes CONTINUE at once: the instance is stopped into the pool, it does not join the cluster now', async () => {
+    const { activities, calls } = mockActivities({
+      async waitForContainerInstance() {
+        return { status: 'not-registered' };
+      },
+    });
+    const i = await input({ destination: 'WarmPool', timeoutSeconds: 300 });
+    const { result, seconds } = await run('warm-pool', i, activities);
+    expect(result).toMatchObject({ outcome: 'continued', completed: true });
+    expect(result.reason).toBe(`${i.instanceId} launches into the warm pool of demo-on-demand: it is stopped there, and joins demo when it leaves the pool`);
+    expect(calls.completeLaunchLifecycleAction).toEqual([[{ lifecycle: i.lifecycle, cluster: 'demo', instanceId: i.instanceId, result: 'CONTINUE' }]]);
+    expect(calls.waitForContainerInstance).toBeUndefined();
+    expect(calls.recordLaunchLifecycleHeartbeat).toBeUndefined();
+    expect(seconds).toBeLessThan(5);
+  });
+
   it('counts the configured time from the event: an event already older than it is abandoned at once', async () => {
     const { activities, calls } = mockActivities();
     const i = await input({ eventTime: new Date((await env.currentTimeMs()) - 400_000).toISOString(), timeoutSeconds: 300 });

@@ -162,6 +162,15 @@ describe('EC2 Instance-launch Lifecycle Action', () => {
     });
   });
 
+  it('a launch into the warm pool (Destination WarmPool) says so to the launch, which completes it at once', () => {
+    const e = world.event('lifecycle-launch');
+    Object.assign(e.detail, { Origin: 'EC2', Destination: 'WarmPool' });
+    expect(one(route(e))).toMatchObject({ action: 'start', workflowType: 'launch', args: [expect.objectContaining({ destination: 'WarmPool' })] });
+    // Leaving the pool to join the group is a launch like any other: it waits for the cluster.
+    Object.assign(e.detail, { Origin: 'WarmPool', Destination: 'AutoScalingGroup' });
+    expect(one(route(e))).toMatchObject({ action: 'start', args: [expect.not.objectContaining({ destination: expect.anything() })] });
+  });
+
   it('a group no cluster names is ignored with the reason', () => {
     const e = world.event('lifecycle-launch');
     e.detail.AutoScalingGroupName = 'somebody-elses-asg';

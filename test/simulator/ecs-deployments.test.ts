@@ -10,7 +10,7 @@ import {
   UpdateServiceCommand,
   type CreateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createEcsDeploymentsBehaviour } from '../../simulator/behaviours/ecs-deployments';
 import { addContainerInstances, type ContainerInstance } from '../harness/container-instances';
 import { startEmulator } from '../../testkit/emulator';
@@ -58,11 +58,18 @@ async function events(name: string): Promise<string[]> {
 
 async function targetGroup(): Promise<string> {
   const vpc = (await emu.aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }))).Vpc!.VpcId!;
-  await emu.aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.40.0.0/24', AvailabilityZone: 'us-east-1a' }));
-  const tg = await emu.aws.elbv2.send(
-    new CreateTargetGroupCommand({ Name: `api-${clock % 100000}`, Protocol: 'HTTP', Port: 80, VpcId: vpc, HealthCheckIntervalSeconds: INTERVAL_MS / 1000, UnhealthyThresholdCount: 2 }),
+  const subnets = await Promise.all(
+    ['a', 'b'].map(async (az, i) => (await emu.aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.40.${i}.0/24`, AvailabilityZone: `us-east-1${az}` }))).Subnet!.SubnetId!),
   );
-  return tg.TargetGroups![0]!.TargetGroupArn!;
+  const name = `api-${clock % 100000}`;
+  const tg = await emu.aws.elbv2.send(
+    new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpc, HealthCheckIntervalSeconds: INTERVAL_MS / 1000, UnhealthyThresholdCount: 2 }),
+  );
+  const arn = tg.TargetGroups![0]!.TargetGroupArn!;
+  // Behind a listener: ECS takes only a group a load balancer uses, and ELB health-checks only such a group.
+  const lb = (await emu.aws.elbv2.send(new CreateLoadBalancerCommand({ Name: `${name}-alb`, Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
+  await emu.aws.elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: arn }] }));
+  return arn;
 }
 
 async function taskDefinition(image: string, memory = 512): Promise<string> {

@@ -1,6 +1,6 @@
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
-import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { addContainerInstances } from '../harness/container-instances';
 import { startEmulator } from '../../testkit/emulator';
 import { useEmulator } from '../harness/emulator';
@@ -29,8 +29,13 @@ it('moves service tasks off a DRAINING instance replacement first: healthy targe
   await emu.reset();
   const [a] = await addContainerInstances(emu.aws, CLUSTER, { count: 2 });
   const vpc = (await emu.aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.41.0.0/16' }))).Vpc!.VpcId!;
-  await emu.aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.41.0.0/24', AvailabilityZone: 'us-east-1a' }));
+  const subnets = await Promise.all(
+    ['a', 'b'].map(async (az, i) => (await emu.aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.41.${i}.0/24`, AvailabilityZone: `us-east-1${az}` }))).Subnet!.SubnetId!),
+  );
   const tg = (await emu.aws.elbv2.send(new CreateTargetGroupCommand({ Name: 'sched', Protocol: 'HTTP', Port: 80, VpcId: vpc, HealthCheckIntervalSeconds: 5 }))).TargetGroups![0]!.TargetGroupArn!;
+  // Behind a listener: ECS takes only a group a load balancer uses, and ELB health-checks only such a group.
+  const lb = (await emu.aws.elbv2.send(new CreateLoadBalancerCommand({ Name: 'sched-alb', Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
+  await emu.aws.elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lb, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: tg }] }));
   const td = await emu.aws.ecs.send(
     new RegisterTaskDefinitionCommand({ family: 'api', networkMode: 'bridge', containerDefinitions: [{ name: 'api', image: 'api:1', cpu: 256, memory: 512, portMappings: [{ containerPort: 80, hostPort: 0 }] }] }),
   );

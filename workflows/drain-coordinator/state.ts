@@ -79,8 +79,18 @@ export class CoordinatorState {
     for (const [id, deadline] of this.handled) if (deadline + REMEMBER_AFTER_DEADLINE_MS < nowMs) this.handled.delete(id);
   }
 
-  carry(nowMs: number, paused: boolean): DrainCoordinatorCarried {
+  /**
+   * What the next run needs. `dropExpired`: notices whose deadline passed are left behind and counted
+   * expired (their instances are gone), so a paused coordinator does not carry them through every
+   * continue-as-new; runs recorded before carried them all.
+   */
+  carry(nowMs: number, paused: boolean, dropExpired = false): DrainCoordinatorCarried {
     this.forget(nowMs);
+    if (dropExpired) {
+      const live = this.pending.filter((n) => Date.parse(n.deadline) > nowMs);
+      this.count('expired', this.pending.length - live.length);
+      this.pending = live;
+    }
     return {
       pending: this.pending,
       handled: [...this.handled].map(([instanceId, deadline]) => ({ instanceId, deadline: new Date(deadline).toISOString() })),

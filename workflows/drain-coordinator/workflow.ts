@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DrainCoordinatorInput, InterruptionNotice } from '../../contracts/drain-coordinator/input';
 import { failureMessage } from '../lib/failure-message';
 import { OperatorControls } from '../lib/operator-controls';
@@ -67,7 +67,9 @@ export async function drainCoordinator(input: DrainCoordinatorInput): Promise<vo
     controls.setPhase('aborted');
     return;
   }
-  await continueAsNew<DrainCoordinatorWorkflow>({ ...input, carried: state.carry(Date.now(), controls.paused) });
+  // Notices that expired (while paused) stay behind; the patch keeps runs recorded before replaying as they ran.
+  const dropExpired = patched('coordinator-drops-expired-notices');
+  await continueAsNew<DrainCoordinatorWorkflow>({ ...input, carried: state.carry(Date.now(), controls.paused, dropExpired) });
 }
 
 // Clients type their handles with DrainCoordinatorWorkflow (its contract's messages.ts): it must stay this function's signature.

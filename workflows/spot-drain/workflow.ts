@@ -103,7 +103,15 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
     // The lifecycle action is completed on this end too: left open it holds the instance in
     // Terminating:Wait for the hook's HeartbeatTimeout. Runs recorded before ended without it.
     const result = await missed(ctx);
-    return patched('close-out-when-draining-fails') ? closeOut(ctx, result) : result;
+    if (!patched('close-out-when-draining-fails')) return result;
+    // A stopped or hibernated instance comes back, and the drain coordinator may have set it DRAINING
+    // ahead of this drain: wait for it to run again and set it ACTIVE, as a drain that drained does.
+    // Runs recorded before ended here.
+    if (patched('return-when-draining-fails')) {
+      await completeLifecycleActions(ctx);
+      await awaitReturn(ctx, t);
+    }
+    return closeOut(ctx, result);
   }
   if (aborted(ctx)) return finishAborted(ctx);
 

@@ -35,6 +35,8 @@ export const configSchema = z
   .object({
     bootDelaySeconds: z.number().nonnegative().max(3600).optional(),
     fulfilmentDelaySeconds: z.number().nonnegative().max(3600).optional(),
+    /** How often an Auto Scaling group short of capacity tries to launch again (default 10 s). */
+    asgRetrySeconds: z.number().nonnegative().max(3600).optional(),
     /** Cluster that instances of Spot Fleet / ASG raises (and untagged CreateFleet launches) join; none: they join no cluster. */
     cluster: z.string().min(1).optional(),
   })
@@ -80,6 +82,8 @@ export interface CapacityState {
   pending: PendingRaise[];
   registrations: Registration[];
   failedActivities: FailedActivity[];
+  /** Auto Scaling groups short of capacity: the desired count AWS keeps (moto holds what launched) and the last launch attempt. */
+  readonly asgShort: Map<string, { target: number; triedAt: number }>;
   /** Spot Fleets whose declared target differs from moto's, and whether they failed. */
   readonly declared: Map<string, { target: number; error?: string }>;
   /** DescribeSpotFleetRequestHistory records per Spot Fleet (moto keeps none). */
@@ -97,6 +101,7 @@ export function newCapacityState(): CapacityState {
     pending: [],
     registrations: [],
     failedActivities: [],
+    asgShort: new Map(),
     declared: new Map(),
     fleetHistory: new Map(),
     fleetTokens: new Map(),
@@ -111,6 +116,7 @@ export function resetCapacityState(state: CapacityState): void {
   state.registrations = [];
   state.failedActivities = [];
   state.declared.clear();
+  state.asgShort.clear();
   state.fleetTokens.clear();
   state.fleetHistory.clear();
 }

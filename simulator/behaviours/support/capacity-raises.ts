@@ -3,7 +3,7 @@ import { DescribeSpotFleetInstancesCommand, ModifySpotFleetRequestCommand } from
 import type { BehaviourContext, SimRequest } from '../../behaviour';
 import { awsSuccessResponse, escapeXml, type SimResponse } from '../../protocol';
 import { scheduleRegistrations, type CapacityState, type PendingRaise } from './capacity-model';
-import { param } from './ec2-params';
+import { param, topLevelItems } from './ec2-params';
 import { recordBlocked } from './spot-fleet-history';
 
 /**
@@ -12,7 +12,12 @@ import { recordBlocked } from './spot-fleet-history';
  * its declared target (its history says why: spot-fleet-history.ts) and an ASG short of capacity gets
  * a failed scaling activity, which DescribeScalingActivities
  * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeScalingActivities.html)
- * reports with StatusCode `Failed` and the cause in StatusMessage.
+ * reports with StatusCode `Failed` and the cause in StatusMessage. An ASG short of capacity keeps its
+ * raised desired count and keeps trying ("Troubleshoot Amazon EC2 Auto Scaling: EC2 instance launch
+ * failures", https://docs.aws.amazon.com/autoscaling/ec2/userguide/ts-as-capacity.html: the group
+ * retries the launch; each failed try is a failed scaling activity): DescribeAutoScalingGroups
+ * answers the raised DesiredCapacity with fewer instances (moto holds only what launched), and the
+ * behaviour's tick raises moto again every `asgRetrySeconds` until the limit lets the rest launch.
  */
 
 async function spotFleetInstances(ctx: BehaviourContext, sfr: string): Promise<string[]> {
@@ -47,6 +52,8 @@ export async function applyRaise(ctx: BehaviourContext, state: CapacityState, p:
   } else {
     const before = new Set(await asgInstances(ctx, p.pool));
     await ctx.aws().autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: p.pool, DesiredCapacity: allowed }));
+    if (allowed < p.target) state.asgShort.set(p.pool, { target: p.target, triedAt: Date.now() });
+    else state.asgShort.delete(p.pool);
     if (allowed < p.target) {
       const code = rule?.errorCode ?? 'InsufficientInstanceCapacity';
       state.failedActivities.push({
@@ -73,4 +80,27 @@ export function scalingActivitiesResponse(req: SimRequest, state: CapacityState)
     )
     .join('');
   return awsSuccessResponse(req, { xml: `<Activities>${xml}</Activities>` });
+}
+
+/** DescribeAutoScalingGroups with the desired count AWS keeps for groups short of capacity. */
+export function withRaisedDesired(xml: string, state: CapacityState): string {
+  if (state.asgShort.size === 0) return xml;
+  return topLevelItems(
+    xml,
+    'AutoScalingGroups',
+    (group) => {
+      const name = /<AutoScalingGroupName>([^<]+)<\/AutoScalingGroupName>/.exec(group)?.[1];
+      const short = name ? state.asgShort.get(name) : undefined;
+      return short ? group.replace(/<DesiredCapacity>[^<]*<\/DesiredCapacity>/, `<DesiredCapacity>${short.target}</DesiredCapacity>`) : group;
+    },
+    'member',
+  );
+}
+
+/** The groups short of capacity whose next launch attempt is due. */
+export function dueRetries(state: CapacityState, nowMs: number): PendingRaise[] {
+  const every = (state.config.asgRetrySeconds ?? 10) * 1000;
+  return [...state.asgShort]
+    .filter(([, s]) => nowMs - s.triedAt >= every)
+    .map(([pool, s]) => ({ kind: 'asg' as const, pool, target: s.target, applyAt: nowMs }));
 }

@@ -33,7 +33,7 @@ export function instanceTagsOf(params: Record<string, unknown>): { Key: string; 
 }
 
 /** Rewrites each top-level `<item>` of the `<set>` element (nested items, e.g. launch specs, stay inside their parent). */
-export function topLevelItems(xml: string, set: string, rewrite: (item: string) => string): string {
+export function topLevelItems(xml: string, set: string, rewrite: (item: string) => string, element = 'item'): string {
   const open = xml.indexOf(`<${set}>`);
   const close = xml.indexOf(`</${set}>`);
   if (open < 0 || close < 0) return xml;
@@ -42,7 +42,7 @@ export function topLevelItems(xml: string, set: string, rewrite: (item: string) 
   let out = '';
   let depth = 0;
   let itemStart = -1;
-  const tag = /<(\/?)item>/g;
+  const tag = new RegExp(`<(\\/?)${element}>`, 'g');
   let last = 0;
   for (let m = tag.exec(inner); m; m = tag.exec(inner)) {
     if (m[1] === '') {

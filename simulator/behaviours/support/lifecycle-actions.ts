@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeLifecycleHooksCommand, type LifecycleHook } from '@aws-sdk/client-auto-scaling';
+import { StopInstancesCommand } from '@aws-sdk/client-ec2';
 import type { BehaviourContext } from '../../behaviour';
 import { DEFAULT_ACCOUNT } from '../../events';
 import { endInstance } from './instance-end';
@@ -50,6 +51,11 @@ export interface LifecycleActionState {
   expiresAt: string;
   globalExpiresAt: string;
   region: string;
+  /**
+   * Where a launching instance goes ("Use lifecycle hooks with a warm pool", warm-pool-instance-lifecycle.html):
+   * `WarmPool` holds it in Warmed:Pending:Wait, and CONTINUE stops it into the pool (Warmed:Stopped).
+   */
+  destination?: 'AutoScalingGroup' | 'WarmPool';
   /** Set once the action ended: how and with what result. */
   closed?: { how: 'completed' | 'heartbeat-timeout' | 'global-timeout'; result: string; at: string };
 }
@@ -72,7 +78,13 @@ export function createLifecycleActions(clock: () => number) {
   const actions: LifecycleActionState[] = [];
   const active = () => actions.filter((a) => !a.closed);
 
-  function open(hook: LifecycleHook, instanceId: string, region: string, transition: LifecycleActionState['transition']): LifecycleActionState {
+  function open(
+    hook: LifecycleHook,
+    instanceId: string,
+    region: string,
+    transition: LifecycleActionState['transition'],
+    destination?: LifecycleActionState['destination'],
+  ): LifecycleActionState {
     const now = clock();
     const hb = hook.HeartbeatTimeout ?? 3600;
     const a: LifecycleActionState = {
@@ -87,6 +99,7 @@ export function createLifecycleActions(clock: () => number) {
       expiresAt: new Date(now + hb * 1000).toISOString(),
       globalExpiresAt: new Date(now + Math.min(100 * hb, MAX_GLOBAL_TIMEOUT_S) * 1000).toISOString(),
       region,
+      ...(destination ? { destination } : {}),
     };
     actions.push(a);
     return a;
@@ -99,7 +112,7 @@ export function createLifecycleActions(clock: () => number) {
       detailType: terminating ? 'EC2 Instance-terminate Lifecycle Action' : 'EC2 Instance-launch Lifecycle Action',
       detail: {
         Origin: terminating ? 'AutoScalingGroup' : 'EC2',
-        Destination: terminating ? 'EC2' : 'AutoScalingGroup',
+        Destination: terminating ? 'EC2' : (a.destination ?? 'AutoScalingGroup'),
         LifecycleActionToken: a.token,
         AutoScalingGroupName: a.autoScalingGroupName,
         LifecycleHookName: a.lifecycleHookName,
@@ -122,6 +135,9 @@ export function createLifecycleActions(clock: () => number) {
     } else if (result === 'ABANDON') {
       for (const x of active().filter((y) => y.instanceId === a.instanceId)) x.closed = { how, result, at: a.closed.at };
       await endInstance(ctx, a.instanceId, a.region);
+    } else if (a.destination === 'WarmPool' && !others) {
+      // Warmed:Stopped: the pool keeps the instance stopped until the group needs it.
+      await ctx.aws(a.region).ec2.send(new StopInstancesCommand({ InstanceIds: [a.instanceId] })).catch((err: unknown) => ctx.log.debug({ err, instanceId: a.instanceId }, 'warm pool stop failed'));
     }
   }
 

@@ -1,4 +1,5 @@
 import { DescribeTargetGroupsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { loadBalancersByGroup } from './elb-usage';
 
 /**
  * Target health as an Application Load Balancer reports it, for the targets ECS registers for the
@@ -7,6 +8,8 @@ import { DescribeTargetGroupsCommand, type ElasticLoadBalancingV2Client } from '
  * a target is `initial` (Elb.InitialHealthChecking) from registration until its first health check,
  * `HealthCheckIntervalSeconds` later; it is then `healthy` if it passes, or, failing every check,
  * `unhealthy` (Target.ResponseCodeMismatch) after `UnhealthyThresholdCount` consecutive failures.
+ * No health check runs for a group that no listener forwards to: its targets are `unused`
+ * (Target.NotInUse); nor with health checks disabled: `unavailable` (Target.HealthCheckDisabled).
  * moto reports every registered target healthy at once, and keys a group's targets by id alone, so
  * two tasks on one instance (dynamic host ports) overwrite each other there; the registry below keys
  * targets by id and port, as ELB does.
@@ -14,6 +17,8 @@ import { DescribeTargetGroupsCommand, type ElasticLoadBalancingV2Client } from '
 
 export interface HealthCheck {
   enabled: boolean;
+  /** A listener of some load balancer forwards to the group (support/elb-usage.ts). */
+  inUse: boolean;
   intervalSeconds: number;
   unhealthyThreshold: number;
 }
@@ -28,10 +33,14 @@ export interface Target {
   taskArn: string;
 }
 
-export type TargetState = { state: 'initial' | 'healthy' | 'unhealthy' | 'unused'; reason?: string; description?: string };
+export type TargetState = { state: 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'unavailable'; reason?: string; description?: string };
+
+export const NOT_IN_USE: TargetState = { state: 'unused', reason: 'Target.NotInUse', description: 'Target group is not configured to receive traffic from the load balancer' };
+export const HEALTH_CHECK_DISABLED: TargetState = { state: 'unavailable', reason: 'Target.HealthCheckDisabled', description: 'Health checks are disabled' };
 
 export function targetState(t: Target, hc: HealthCheck, nowMs: number): TargetState {
-  if (!hc.enabled) return { state: 'healthy' };
+  if (!hc.inUse) return NOT_IN_USE;
+  if (!hc.enabled) return HEALTH_CHECK_DISABLED;
   const since = nowMs - t.registeredAtMs;
   const interval = hc.intervalSeconds * 1000;
   if (!t.failing) return since >= interval ? { state: 'healthy' } : { state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' };
@@ -41,7 +50,7 @@ export function targetState(t: Target, hc: HealthCheck, nowMs: number): TargetSt
   return { state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' };
 }
 
-const DEFAULT_HEALTH_CHECK: HealthCheck = { enabled: true, intervalSeconds: 30, unhealthyThreshold: 2 };
+const DEFAULT_HEALTH_CHECK: HealthCheck = { enabled: true, inUse: true, intervalSeconds: 30, unhealthyThreshold: 2 };
 const HEALTH_CHECK_CACHE_MS = 5_000;
 
 /** Targets by (group, id, port), and each group's health check settings (read from moto, briefly cached). */
@@ -90,6 +99,7 @@ export class TargetRegistry {
       if (g) {
         hc = {
           enabled: g.HealthCheckEnabled !== false,
+          inUse: ((await loadBalancersByGroup(elbv2)).get(tg)?.size ?? 0) > 0,
           intervalSeconds: g.HealthCheckIntervalSeconds ?? DEFAULT_HEALTH_CHECK.intervalSeconds,
           unhealthyThreshold: g.UnhealthyThresholdCount ?? DEFAULT_HEALTH_CHECK.unhealthyThreshold,
         };
@@ -99,6 +109,11 @@ export class TargetRegistry {
     }
     this.checks.set(tg, { hc, atMs: nowMs });
     return hc;
+  }
+
+  /** A listener, rule or group changed: read the settings again on the next look. */
+  forgetChecks(): void {
+    this.checks.clear();
   }
 
   clear(): void {

@@ -1,0 +1,79 @@
+import type { ScheduleSummary } from '@temporalio/client';
+import { DEPLOY_SCHEDULE_PREFIX, type DeployScheduleMemo } from '../contracts/deploy-trigger/start';
+
+/**
+ * One row of `fleetops schedules`, whatever is scheduled: a scheduled deploy today; recurring and
+ * upcoming readiness windows add a kind and a reader of their own to SCHEDULE_READERS.
+ */
+export interface ScheduleRow {
+  kind: 'deploy';
+  scheduleId: string;
+  /** What runs: `demo/web -> registry/web:2`. */
+  what: string;
+  /** `at <ISO time>` or `cron <expr> [<zone>]`. */
+  when: string;
+  /** The next time it runs (ISO), null when it will not run again (a one-off that ran, a paused schedule). */
+  next: string | null;
+  /** The last time it ran (ISO), null before its first run. */
+  lastRun: string | null;
+  paused: boolean;
+  requestedBy: string | null;
+}
+
+/** A kind of scheduled thing: which Temporal Schedules are its, and the row of one. */
+interface ScheduleReader {
+  matches(s: ScheduleSummary): boolean;
+  row(s: ScheduleSummary): ScheduleRow;
+}
+
+const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
+
+const scheduledDeploys: ScheduleReader = {
+  matches: (s) => s.scheduleId.startsWith(DEPLOY_SCHEDULE_PREFIX),
+  row: (s) => {
+    const memo = (s.memo ?? {}) as Partial<DeployScheduleMemo>;
+    const recent = s.info.recentActions;
+    return {
+      kind: 'deploy',
+      scheduleId: s.scheduleId,
+      what: `${memo.cluster ?? '?'}/${memo.service ?? '?'} -> ${memo.target ?? '?'}`,
+      when: memo.when ?? '?',
+      next: s.state.paused ? null : iso(s.info.nextActionTimes[0]),
+      lastRun: iso(recent[recent.length - 1]?.takenAt),
+      paused: s.state.paused,
+      requestedBy: memo.requestedBy ?? null,
+    };
+  },
+};
+
+/** Readers in the order their sections print. Readiness windows (recurring, upcoming) join here. */
+export const SCHEDULE_READERS: readonly ScheduleReader[] = [scheduledDeploys];
+
+export function rowOf(s: ScheduleSummary): ScheduleRow | undefined {
+  const reader = SCHEDULE_READERS.find((r) => r.matches(s));
+  return reader?.row(s);
+}
+
+/** Soonest first; those that will not run again last. */
+export function sortRows(rows: ScheduleRow[]): ScheduleRow[] {
+  const byNext = (a: ScheduleRow, b: ScheduleRow): number => (a.next === b.next ? 0 : a.next === null ? 1 : b.next === null ? -1 : a.next < b.next ? -1 : 1);
+  return [...rows].sort((a, b) => byNext(a, b) || (a.scheduleId < b.scheduleId ? -1 : a.scheduleId > b.scheduleId ? 1 : 0));
+}
+
+const COLUMNS: { title: string; cell: (r: ScheduleRow) => string }[] = [
+  { title: 'ID', cell: (r) => r.scheduleId },
+  { title: 'KIND', cell: (r) => r.kind },
+  { title: 'WHAT', cell: (r) => r.what },
+  { title: 'WHEN', cell: (r) => r.when },
+  { title: 'NEXT', cell: (r) => (r.paused ? 'paused' : (r.next ?? 'done')) },
+  { title: 'LAST RUN', cell: (r) => r.lastRun ?? '-' },
+  { title: 'BY', cell: (r) => r.requestedBy ?? '-' },
+];
+
+/** A plain text table, columns as wide as their widest cell. */
+export function scheduleTable(rows: ScheduleRow[]): string[] {
+  if (rows.length === 0) return ['nothing scheduled'];
+  const cells = [COLUMNS.map((c) => c.title), ...rows.map((r) => COLUMNS.map((c) => c.cell(r)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
+  return cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+}
