@@ -1,10 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { capacityStartOptions } from '../../contracts/capacity/start';
-import { readinessFloorSignal, type CapacityStatus } from '../../contracts/capacity/messages';
+import type { CapacityStatus } from '../../contracts/capacity/messages';
 import { statusQuery, type WorkflowStatus } from '../../contracts/controls';
 import type { ReadinessInput, ReadinessLevelInput } from '../../contracts/readiness/input';
-import type { ReadinessFloorRequest } from '../../activities/readiness';
+import { signalFloor, type ReadinessFloorRequest } from '../../activities/readiness';
 import { readinessStartOptions } from '../../contracts/readiness/start';
 import * as poll from '../../testkit/poll';
 import { FakeCloud } from '../capacity/fake-cloud';
@@ -37,7 +37,7 @@ export async function withCluster(env: TestWorkflowEnvironment, cloud: FakeCloud
   cloud.now = () => Date.now();
   const sendReadinessFloor = async (req: ReadinessFloorRequest) => {
     const { workflowType, ...start } = capacityStartOptions(req.cluster);
-    await env.client.workflow.signalWithStart(workflowType, { ...start, taskQueue, signal: readinessFloorSignal, signalArgs: [req.floor] });
+    await signalFloor(env.client.workflow, workflowType, { ...start, taskQueue }, req.floor);
     return { workflowId: start.workflowId };
   };
   const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: { ...cloud.activities(), sendReadinessFloor } });
@@ -56,7 +56,6 @@ export async function withCluster(env: TestWorkflowEnvironment, cloud: FakeCloud
       capacity: () => env.client.workflow.getHandle(`capacity-${cluster}`),
     };
     await body(c);
-    await c.capacity().terminate('test over').catch(() => undefined);
   });
 }
 
@@ -66,6 +65,21 @@ export async function statusOf<S extends WorkflowStatus>(h: WorkflowHandle): Pro
 
 export function untilStatus<S extends WorkflowStatus>(h: WorkflowHandle, what: string, pred: (s: S) => boolean): Promise<S> {
   return poll.untilValue(what, () => statusOf<S>(h), pred, { timeoutMs: 30 * SEC, intervalMs: 100, failOnError: true });
+}
+
+/**
+ * Waits for a status while moving the server's clock on in `stepMs` steps: a state that comes only
+ * after a workflow timer (the window's 30 s floor check) never comes while the test just queries,
+ * since the time-skipping server skips time only while a client sleeps or awaits a result.
+ */
+export async function skipUntilStatus<S extends WorkflowStatus>(env: TestWorkflowEnvironment, h: WorkflowHandle, what: string, pred: (s: S) => boolean, opts: { stepMs?: number; maxMs?: number } = {}): Promise<S> {
+  const step = opts.stepMs ?? 5 * SEC;
+  for (let skipped = 0; ; skipped += step) {
+    const s = await statusOf<S>(h);
+    if (pred(s)) return s;
+    if (skipped >= (opts.maxMs ?? 5 * 60 * SEC)) throw new Error(`${what}: not seen after ${skipped / SEC} s of workflow time; last status: ${JSON.stringify(s).slice(0, 500)}`);
+    await env.sleep(step);
+  }
 }
 
 /** Units in the fake cluster, all pools, and on-demand ones. */
