@@ -6,6 +6,7 @@ import { createDrainActivities } from './drain';
 import { createIncidentActivities } from './incident';
 import { createLaunchActivities } from './launch';
 import { createNotificationActivities } from './notifications';
+import { createReadinessActivities } from './readiness';
 
 /**
  * All activities, built from injected clients. Each concern has its own factory; workflows import
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createScheduledDeployActivities(deps),
     ...createLaunchActivities(deps),
+    ...createReadinessActivities(deps),
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { registerDeployCommands } from './commands/deploy';
 import { registerEventsCommands } from './commands/events';
 import { registerIncidentCommands } from './commands/incident';
+import { registerReadinessCommands } from './commands/readiness';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerSetupCommand } from './commands/setup';
 import { registerWorkflowCommands } from './commands/workflows';
@@ -64,6 +65,7 @@ export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void
   registerWorkflowCommands(program, run);
   registerDeployCommands(program, run);
   registerScheduleCommands(program, run);
+  registerReadinessCommands(program, run);
   registerIncidentCommands(program, run);
   registerSetupCommand(program, run);
   registerEventsCommands(program, run);

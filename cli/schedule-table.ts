@@ -1,12 +1,14 @@
 import type { ScheduleSummary } from '@temporalio/client';
 import { DEPLOY_SCHEDULE_PREFIX, type DeployScheduleMemo } from '../contracts/deploy-trigger/start';
+import type { WindowRow } from './readiness-table';
 
 /**
- * One row of `fleetops schedules`, whatever is scheduled: a scheduled deploy today; recurring and
- * upcoming readiness windows add a kind and a reader of their own to SCHEDULE_READERS.
+ * One row of `fleetops schedules`, whatever is scheduled: a scheduled deploy (a Temporal Schedule,
+ * read by SCHEDULE_READERS), or a readiness window not over yet (a workflow on its own timers, read
+ * from its status: windowScheduleRow).
  */
 export interface ScheduleRow {
-  kind: 'deploy';
+  kind: 'deploy' | 'readiness';
   scheduleId: string;
   /** What runs: `demo/web -> registry/web:2`. */
   what: string;
@@ -46,8 +48,26 @@ const scheduledDeploys: ScheduleReader = {
   },
 };
 
-/** Readers in the order their sections print. Readiness windows (recurring, upcoming) join here. */
+/** Readers of Temporal Schedules, in the order their sections print; recurring readiness windows, once they are Schedules, join here. */
 export const SCHEDULE_READERS: readonly ScheduleReader[] = [scheduledDeploys];
+
+/**
+ * A readiness window as a row: next is its floor's raise while that is ahead, then its start, then its
+ * end (while it holds); `schedules cancel` does not take it (`fleetops readiness cancel` does).
+ */
+export function windowScheduleRow(w: WindowRow, now: Date): ScheduleRow {
+  const ahead = [w.raiseAt, w.start, w.end].find((t) => Date.parse(t) > now.getTime());
+  return {
+    kind: 'readiness',
+    scheduleId: w.workflowId,
+    what: `${w.cluster} level ${w.level}${w.freezesDeploys ? ' (deploys frozen)' : ''}: ${w.reason}`,
+    when: `${w.start} → ${w.end}`,
+    next: ahead ?? null,
+    lastRun: null,
+    paused: false,
+    requestedBy: null,
+  };
+}
 
 export function rowOf(s: ScheduleSummary): ScheduleRow | undefined {
   const reader = SCHEDULE_READERS.find((r) => r.matches(s));

@@ -22,6 +22,8 @@ export const drainCoordinatorWorkflowId = (placement?: { account: string; region
   placement ? `drain-coordinator-${placement.account}-${placement.region}` : 'drain-coordinator';
 export const launchWorkflowId = (instanceId: string, memberAccount?: string): string => `launch-${qualified(memberAccount, instanceId)}`;
 export const capacityWorkflowId = (cluster: string): string => `capacity-${cluster}`;
+/** One readiness window on one cluster (a window over several clusters is one workflow per cluster). */
+export const readinessWorkflowId = (cluster: string, id: string): string => `readiness-${cluster}-${id}`;
 export const deployWorkflowId = (cluster: string, service: string): string => `deploy-${cluster}-${service}`;
 export const alarmIncidentWorkflowId = (alarmName: string, memberAccount?: string): string => `incident-alarm-${qualified(memberAccount, alarmName)}`;
 /** The incident a drain asks for when it misses its deadline; a second miss for the instance joins it. */

@@ -85,6 +85,14 @@ export const WORKFLOWS = {
     folder: 'incident',
     testDir: 'test/incident',
   },
+  readiness: {
+    type: 'readiness',
+    kind: 'readiness',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'readiness-<cluster>-<id>',
+    folder: 'readiness',
+    testDir: 'test/readiness',
+  },
 } as const satisfies Record<string, WorkflowEntry>;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

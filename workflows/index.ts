@@ -9,4 +9,5 @@ export { capacity } from './capacity/workflow';
 export { canaryDeploy } from './canary-deploy/workflow';
 export { launch } from './launch/workflow';
 export { drainCoordinator } from './drain-coordinator/workflow';
+export { readiness } from './readiness/workflow';
 export { deployTrigger } from './deploy-trigger/workflow';

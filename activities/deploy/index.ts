@@ -3,6 +3,7 @@ import { FailureType } from '../../common/failures';
 import type { ActivityDeps } from '../deps';
 import { createAnalysisActivities } from './analysis';
 import { createDeployIncidentActivities } from './incidents';
+import { createReadinessFreezeActivities } from './readiness-freeze';
 import { createRevisionActivities } from './revision';
 import { createServiceActivities } from './services';
 import { createTargetActivities } from './targets';
@@ -26,6 +27,7 @@ export function createDeployActivities(deps: ActivityDeps) {
     ...createTargetActivities(deps),
     ...createAnalysisActivities(deps),
     ...createDeployIncidentActivities(deps),
+    ...createReadinessFreezeActivities(deps),
   };
 }
 

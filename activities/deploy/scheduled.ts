@@ -6,6 +6,8 @@ import type { DeployTriggerInput, DeployTriggerRefusal, DeployTriggerResult } fr
 import { deployWorkflowId } from '../../common/workflow-ids';
 import type { ActivityDeps } from '../deps';
 import { createDeployIncidentActivities } from './incidents';
+import { readinessFreezeReason } from '../../contracts/readiness/freeze';
+import { createReadinessFreezeActivities } from './readiness-freeze';
 
 /**
  * The memo key a deploy started by a trigger carries: the trigger's `<workflow id>/<run id>` (two manual
@@ -19,17 +21,22 @@ export const SCHEDULED_BY_MEMO = 'scheduledBy';
  */
 export function createScheduledDeployActivities(deps: Pick<ActivityDeps, 'config' | 'temporal'>) {
   const incidents = createDeployIncidentActivities(deps);
+  const readiness = createReadinessFreezeActivities(deps);
 
   /**
-   * Why deploys to the cluster are frozen now, or undefined. Today an open sev1/sev2 incident, the
-   * query the deploy's own preflight makes; a readiness window that freezes deploys belongs here too.
-   * The deploy checks again in its preflight, so a freeze that begins between the two still refuses it.
+   * Why deploys to the cluster are frozen now, or undefined: an open sev1/sev2 incident, or a readiness
+   * window whose level freezes deploys, each with its own reason (the queries the deploy's own
+   * preflight makes). The deploy checks again in its preflight, so a freeze that begins between the
+   * two still refuses it.
    */
   async function freezeRefusal(cluster: string): Promise<DeployTriggerRefusal | undefined> {
     const open = await incidents.findBlockingIncidents({ cluster });
-    if (open.length === 0) return undefined;
-    const list = open.map((i) => `${i.workflowId} (${i.severity}${i.phase ? `, ${i.phase}` : ''})`).join(', ');
-    return { field: 'freeze', reason: `deploys to ${cluster} are frozen while incidents are open: ${list}` };
+    if (open.length > 0) {
+      const list = open.map((i) => `${i.workflowId} (${i.severity}${i.phase ? `, ${i.phase}` : ''})`).join(', ');
+      return { field: 'freeze', reason: `deploys to ${cluster} are frozen while incidents are open: ${list}` };
+    }
+    const windows = await readiness.findFreezingWindows({ cluster });
+    return windows.length > 0 ? { field: 'freeze', reason: readinessFreezeReason(cluster, windows) } : undefined;
   }
 
   return {

@@ -5,14 +5,16 @@ import { DEPLOY_SCHEDULE_PREFIX } from '../../contracts/deploy-trigger/start';
 import type { CommandContext } from '../context';
 import { failedError, usageError } from '../errors';
 import type { CommandRunner } from '../program';
-import { rowOf, scheduleTable, sortRows, type ScheduleRow } from '../schedule-table';
+import { windowRows } from '../readiness-table';
+import { rowOf, scheduleTable, sortRows, windowScheduleRow, type ScheduleRow } from '../schedule-table';
+import { readinessWindows } from './readiness';
 import { parseArg } from '../validation';
 
 /** `schedules` lists what fleetops has scheduled on Temporal Schedules; `schedules cancel` deletes one. */
 export function registerScheduleCommands(program: Command, run: CommandRunner): void {
   const schedules = program
     .command('schedules')
-    .description('list what is scheduled (scheduled deploys), soonest first; cancel one')
+    .description('list what is scheduled (scheduled deploys, readiness windows not over yet), soonest first; cancel a scheduled deploy')
     .action(run(listCommand));
   schedules
     .command('cancel')
@@ -31,6 +33,8 @@ async function listCommand(ctx: CommandContext): Promise<void> {
     const row = rowOf(s);
     if (row) rows.push(row);
   }
+  const now = new Date();
+  for (const w of windowRows(await readinessWindows(ctx))) rows.push(windowScheduleRow(w, now));
   const sorted = sortRows(rows);
   ctx.print({ schedules: sorted }, scheduleTable(sorted));
 }

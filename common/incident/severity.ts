@@ -13,10 +13,10 @@ export const FREEZING_SEVERITIES = ['sev1', 'sev2'] as const satisfies readonly 
 
 /**
  * The severity each automation opens its own incidents at (common/workflow-kinds.ts): a capacity that
- * cannot make progress or a deploy whose rollback failed is sev2, so it freezes the cluster's deploys;
+ * cannot make progress, a deploy whose rollback failed or a readiness floor not reached before its window is sev2, so it freezes the cluster's deploys;
  * a drain that missed its deadline or could not rerun tasks is sev3 (the instance is going either way).
  */
-export const AUTOMATION_INCIDENT_SEVERITY = { drain: 'sev3', capacity: 'sev2', deploy: 'sev2' } as const satisfies Record<AutomationKind, IncidentSeverity>;
+export const AUTOMATION_INCIDENT_SEVERITY = { drain: 'sev3', capacity: 'sev2', deploy: 'sev2', readiness: 'sev2' } as const satisfies Record<AutomationKind, IncidentSeverity>;
 
 export function isIncidentSeverity(value: unknown): value is IncidentSeverity {
   return (INCIDENT_SEVERITIES as readonly unknown[]).includes(value);

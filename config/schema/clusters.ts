@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { positiveSeconds, ROLE_ARN, regionSchema, seconds } from './fields';
 import { poolSchema } from './pools';
+import { clusterReadinessSchema } from './readiness';
 
 /** `clusters.<name>`: an ECS cluster, its account, its capacity pools and the capacity and drain settings. */
 
@@ -69,6 +70,8 @@ export const clusterSchema = z
       })
       .strict()
       .prefault({}),
+    /** Readiness levels for windows of known spikes (config/schema/readiness.ts). */
+    readiness: clusterReadinessSchema.prefault({}),
   })
   .strict();
 

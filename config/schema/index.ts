@@ -30,6 +30,7 @@ export { severitySchema, incidentsSchema, type SeverityConfig, type Severity } f
 export { webhookSchema } from './notifications';
 export { SLACK_SIGNING_SECRET_ENV, SLACK_BOT_TOKEN_ENV, slackApproversSchema, slackRespondersSchema, slackSchema, type SlackConfig } from './slack';
 export { personSchema, type PersonConfig } from './people';
+export { clusterReadinessSchema, readinessLevelSchema, readinessFloorSchema, type ClusterReadinessConfig, type ReadinessLevelConfig, type ReadinessFloorConfig } from './readiness';
 
 export const configSchema = z
   .object({

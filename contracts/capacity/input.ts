@@ -49,3 +49,24 @@ export const capacityRequestSchema = z
 
 export type CapacityRequest = z.infer<typeof capacityRequestSchema>;
 export type CapacitySource = z.infer<typeof capacitySourceSchema>;
+
+/**
+ * `readinessFloor` signal payload (a readiness window, workflows/readiness/): `hold` keeps at least
+ * `units` (of which `onDemandUnits` on-demand) until `until` or a `release`; a window sends `hold`
+ * again when it changes. Capacity still chooses the pools. Several windows: the highest floor wins.
+ */
+export const readinessFloorSchema = z.discriminatedUnion('action', [
+  z
+    .object({
+      action: z.literal('hold'),
+      windowId: z.string().min(1).max(1000),
+      units: z.number().int().nonnegative().max(10_000),
+      onDemandUnits: z.number().int().nonnegative().max(10_000),
+      until: z.iso.datetime({ offset: true }),
+      reason: z.string().min(1).max(1000),
+    })
+    .strict(),
+  z.object({ action: z.literal('release'), windowId: z.string().min(1).max(1000), reason: z.string().min(1).max(1000) }).strict(),
+]);
+
+export type ReadinessFloor = z.infer<typeof readinessFloorSchema>;

@@ -2,7 +2,7 @@ import { defineSignal } from '@temporalio/workflow';
 import type { Market } from '../../common/capacity';
 import type { PoolKind } from '../../config/schema';
 import type { WorkflowStatus } from '../controls';
-import type { CapacityInput, CapacityRequest } from './input';
+import type { CapacityInput, CapacityRequest, ReadinessFloor } from './input';
 
 /**
  * The capacity workflow's messages and what its clients read. Besides `capacityRequest` it answers
@@ -13,6 +13,9 @@ import type { CapacityInput, CapacityRequest } from './input';
 
 /** Ask for units of capacity out or in; requests that arrive together coalesce into one plan. */
 export const capacityRequestSignal = defineSignal<[CapacityRequest], 'capacityRequest'>('capacityRequest');
+
+/** Hold or release a readiness window's capacity floor (scale-ins and returns to spot stay above it). */
+export const readinessFloorSignal = defineSignal<[ReadinessFloor], 'readinessFloor'>('readinessFloor');
 
 export interface CapacityDecision {
   at: string;
@@ -30,7 +33,8 @@ export interface CapacityDecision {
     | 'removed'
     | 'withdrawn'
     | 'aws-error'
-    | 'recovered';
+    | 'recovered'
+    | 'floor';
   units?: number;
   pool?: string;
   reason: string;
@@ -81,6 +85,8 @@ export interface CapacityStatus extends WorkflowStatus {
   pending: { out: number; in: number; unmet: number; requests: number };
   cooldownUntil?: string;
   nextReturnToSpotAt?: string;
+  /** The readiness floor in force (the highest window's), when one holds. */
+  floor?: { units: number; onDemandUnits: number; windows: string[] };
   decisions: CapacityDecision[];
   signalsReceived: number;
   duplicates: number;

@@ -6,6 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { blockingIncidentsQuery, createDeployIncidentActivities } from '../../activities/deploy/incidents';
+import { createReadinessFreezeActivities } from '../../activities/deploy/readiness-freeze';
 import type { ResolvedPlan, ServiceSnapshot } from '../../activities/deploy/types';
 import { createIncidentActivities } from '../../activities/incident';
 import { TASK_QUEUE_DEFAULT } from '../../common/task-queues';
@@ -71,6 +72,7 @@ beforeAll(async () => {
       notify: recordingNotify().notify,
       ...deployStubs,
       findBlockingIncidents: createDeployIncidentActivities({ temporal: { client: nsClient, namespace } }).findBlockingIncidents,
+      findFreezingWindows: createReadinessFreezeActivities({ temporal: { client: nsClient, namespace } }).findFreezingWindows,
     },
   });
   workerRun = worker.run();

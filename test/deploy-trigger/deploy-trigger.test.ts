@@ -11,6 +11,9 @@ import { deployWorkflowId } from '../../common/workflow-ids';
 import { parseConfigText } from '../../config/load';
 import type { DeployTriggerInput, DeployTriggerResult } from '../../contracts/deploy-trigger/input';
 import { deployScheduleId, deployScheduleOptions } from '../../contracts/deploy-trigger/start';
+import type { ReadinessInput } from '../../contracts/readiness/input';
+import { cancelUpdate } from '../../contracts/readiness/messages';
+import { readinessStartOptions } from '../../contracts/readiness/start';
 import { ROOT } from '../../testkit/paths';
 import { until } from '../../testkit/poll';
 import { bundledWorkflows, connectDevServer, recordHistory, uniqueTaskQueue } from '../harness/temporal';
@@ -38,7 +41,7 @@ const config = {
   ...fixture,
   clusters: { ...fixture.clusters, [cluster]: fixture.clusters.demo! },
   // One service per test, so a test that fails leaving its deploy running does not refuse the next one's.
-  services: [...fixture.services, { ...fixture.services[0]!, cluster, name: 'web' }, { ...fixture.services[0]!, cluster, name: 'api' }],
+  services: [...fixture.services, { ...fixture.services[0]!, cluster, name: 'web' }, { ...fixture.services[0]!, cluster, name: 'api' }, { ...fixture.services[0]!, cluster, name: 'cart' }],
 };
 
 beforeAll(async () => {
@@ -160,6 +163,38 @@ describe('scheduled deploys (dev server)', () => {
     const next = await triggerRun(schedule, 2);
     expect(next.result).toEqual({ started: { workflowId: apiDeployId, runId: expect.any(String) } });
     await env.client.workflow.getHandle(apiDeployId).terminate('test over');
+  });
+
+  it('a run inside a readiness window whose level freezes deploys starts no deploy, with the window\'s reason', async () => {
+    const cartDeployId = deployWorkflowId(cluster, 'cart');
+    const schedule = await createSchedule('in-window', 'registry.example/web:10', { cron: '0 20 * * *' }, 'cart');
+    // A window that began a minute ago: its first task puts it in holding-frozen (no floor to raise).
+    const window: ReadinessInput = {
+      cluster,
+      id: `sale-${randomUUID().slice(0, 8)}`,
+      start: new Date(Date.now() - 60_000).toISOString(),
+      end: new Date(Date.now() + 3_600_000).toISOString(),
+      reason: 'TV spot',
+      level: { level: 3, onDemandShare: 0, leadSeconds: 300, freezeDeploys: true, notify: [] },
+    };
+    const { workflowType, ...start } = readinessStartOptions(window);
+    const w = await env.client.workflow.start(workflowType, { ...start, taskQueue });
+    cleanup.push(() => w.terminate('test over'));
+    await until('the window to be listed frozen', async () => {
+      for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${w.workflowId}' AND FleetopsPhase = 'holding-frozen'` })) return wf.workflowId;
+      return undefined;
+    }, WAIT);
+
+    const { handle, result } = await triggerRun(schedule, 1);
+    expect(result).toEqual({
+      refused: { field: 'freeze', reason: `deploys to ${cluster} are frozen during readiness windows: ${w.workflowId} (level 3 until ${window.end}: TV spot)` },
+      deployWorkflowId: cartDeployId,
+    });
+    await expect(env.client.workflow.getHandle(cartDeployId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect((await handle.describe()).typedSearchAttributes.get(FleetopsPhase)).toBe('refused');
+    expect(sent.filter((n) => n.workflowId === handle.workflowId)[0]?.text).toContain('TV spot');
+    await w.executeUpdate(cancelUpdate, { args: [{ by: 'test' }] });
+    await w.result();
   });
 
   it('an --at schedule is one calendar time with one action left', async () => {

@@ -409,6 +409,21 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     expect(r2.decisions[0]).toMatchObject({ decision: 'skip', reason: 'forced: open incidents not checked' });
   });
 
+  it('is refused inside a readiness window that freezes deploys, with the window\'s reason, unless forced', async () => {
+    const windows = [{ workflowId: 'readiness-demo-sale', level: 3, end: '2026-11-28T12:00:00.000Z', reason: 'TV spot' }];
+    const frozen = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4, freezingWindows: windows });
+    const result = await run(frozen, async (tq) => finish(await start(tq), 'readiness-freeze'));
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toContain('frozen during readiness windows: readiness-demo-sale (level 3 until 2026-11-28T12:00:00.000Z: TV spot); use force to override');
+    expect(mutations(frozen.log)).toEqual([]);
+    expect(frozen.notified).toEqual(['refused']);
+
+    const forced = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4, freezingWindows: windows });
+    const r2 = await run(forced, async (tq) => finish(await start(tq, { force: true }), 'readiness-freeze-forced'));
+    expect(r2.outcome).toBe('promoted');
+    expect(forced.log).not.toContain('findFreezingWindows');
+  });
+
   it('is refused when the stable service is unhealthy (preflight)', async () => {
     const m = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 3 });
     const result = await run(m, async (tq) => finish(await start(tq), 'preflight-unhealthy'));

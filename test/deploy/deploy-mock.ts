@@ -1,3 +1,4 @@
+import type { FreezingWindow } from '../../contracts/readiness/freeze';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -107,6 +108,8 @@ export interface World {
   /** Per analysis run (1-based) result; healthy when undefined. */
   analysis?: (run: number, plan: CanaryPlan) => CanaryAnalysis | undefined;
   blockingIncidents?: { workflowId: string; severity: string; phase: string }[];
+  /** Readiness windows freezing deploys to the cluster now. */
+  freezingWindows?: FreezingWindow[];
   /** Per readiness check (1-based) the canary's targets; all healthy when undefined. */
   targets?: (check: number, desired: number) => ServiceTargets | undefined;
   /** The stable service's target groups (default: the rule's stable group). */
@@ -137,6 +140,9 @@ export function mock(world: World, over: Partial<DeployActivities> = {}): Mock {
     },
     async findBlockingIncidents() {
       return world.blockingIncidents ?? [];
+    },
+    async findFreezingWindows() {
+      return world.freezingWindows ?? [];
     },
     async describeDeployService({ service }) {
       if (service === 'web') {

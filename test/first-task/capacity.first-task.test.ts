@@ -3,7 +3,7 @@ import { abortUpdate, pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, stat
 import { capacityStartOptions } from '../../contracts/capacity/start';
 import type { CapacityRequest } from '../../contracts/capacity/input';
 import type { CapacityCarriedState } from '../../workflows/capacity/carried';
-import { capacityRequestSignal, type CapacityStatus } from '../../contracts/capacity/messages';
+import { capacityRequestSignal, readinessFloorSignal, type CapacityStatus } from '../../contracts/capacity/messages';
 import { CapacityState } from '../../workflows/capacity/state';
 import { FakeCloud } from '../capacity/fake-cloud';
 import { uniqueTaskQueue } from '../harness/temporal';
@@ -176,6 +176,21 @@ describe.each([
       await expectSignalInFirstTask(handle, 'capacityRequest');
       const s = await status(handle);
       expect(s).toMatchObject({ signalsReceived: c.signalsBefore + 1, duplicates: 0, continuedRuns: continued ? 1 : 0 });
+      await endRun(handle);
+    });
+  });
+
+  it('readinessFloor signal (signal-with-start, as a readiness window sends it) holds the floor, and the run scales out to it', async () => {
+    const env = devServer();
+    const c = await newCase(continued);
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    const handle = await startWithSignal(env, c.start, readinessFloorSignal, [{ action: 'hold', windowId: 'readiness-first-task-sale', units: 2, onDemandUnits: 0, until, reason: 'level 3: TV spot' }]);
+    await withWorker(env, c.taskQueue, c.cloud.activities(), async () => {
+      await expectServed(c, handle, 2);
+      await expectSignalInFirstTask(handle, 'readinessFloor');
+      const s = await status(handle);
+      expect(s.floor).toEqual({ units: 2, onDemandUnits: 0, windows: ['readiness-first-task-sale'] });
+      expect(s.decisions).toContainEqual(expect.objectContaining({ action: 'floor', units: 2 }));
       await endRun(handle);
     });
   });

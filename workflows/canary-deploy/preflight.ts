@@ -1,4 +1,6 @@
+import { patched } from '@temporalio/workflow';
 import type { CanaryPlan } from '../../config/schema';
+import { readinessFreezeReason } from '../../contracts/readiness/freeze';
 import { imageRefusal } from '../../common/images';
 import { aws } from './activity-options';
 import type { DeployContext } from './context';
@@ -16,8 +18,21 @@ export function withGate(plan: CanaryPlan): CanaryPlan {
   return { ...plan, steps };
 }
 
+export const READINESS_FREEZE_PATCH = 'deploy-readiness-freeze';
+
+/** A readiness window whose level freezes deploys refuses the deploy with its own reason (force skips it, as it skips incidents). */
+async function refuseInFrozenWindow(cluster: string): Promise<void> {
+  let windows;
+  try {
+    windows = await aws.findFreezingWindows({ cluster });
+  } catch (err) {
+    throw new DeployRefused(`cannot tell whether a readiness window freezes deploys (deploy with force to skip the check): ${errorMessage(err)}`);
+  }
+  if (windows.length > 0) throw new DeployRefused(`${readinessFreezeReason(cluster, windows)}; use force to override`);
+}
+
 /**
- * Before anything changes: the plan, the incident freeze (unless forced), and a healthy stable service
+ * Before anything changes: the plan, the incident and readiness freezes (unless forced), and a healthy stable service
  * with no deployment in flight and no alarm firing. Any refusal throws DeployRefused.
  */
 export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
@@ -58,6 +73,8 @@ export async function preflight(ctx: DeployContext): Promise<CanaryPlan> {
       );
     }
     state.decide('proceed', `no sev1/sev2 incident open for ${input.cluster}`);
+    // Runs recorded before readiness windows existed did not ask; they replay as they ran.
+    if (patched(READINESS_FREEZE_PATCH)) await refuseInFrozenWindow(input.cluster);
   }
 
   const snap = await aws.describeDeployService({ cluster: input.cluster, service: input.service });

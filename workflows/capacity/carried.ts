@@ -2,6 +2,7 @@ import type { CapacitySettings } from '../../activities/capacity/types';
 import type { DryRunCall } from '../../contracts/controls';
 import type { CapacityInput } from '../../contracts/capacity/input';
 import type { CapacityDecision, PoolStatus } from '../../contracts/capacity/messages';
+import type { HeldFloor } from '../../common/readiness-floor';
 import { emptyBucket, type PendingBucket, type UnavailableMark } from './rules';
 
 /**
@@ -41,6 +42,10 @@ export interface CapacityCarriedState {
   booting?: Booting[];
   /** Steps that must still happen to finish an earlier plan (a drained victim to take out of its pool, a raise to withdraw). */
   cleanups?: Cleanup[];
+  /** Readiness windows' floors (floor.ts); absent in runs recorded before them. */
+  floors?: HeldFloor[];
+  /** Epoch ms: the next check that the floor is there; unset while no floor holds. */
+  floorCheckAt?: number;
 }
 
 /** An episode of failing AWS steps: the workflow keeps its requests and retries on its own timer. */

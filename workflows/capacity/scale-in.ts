@@ -5,7 +5,9 @@ import type { SpotDrainInput } from '../../contracts/spot-drain/input';
 import { failureMessage } from '../lib/failure-message';
 import { drainEventSignal } from '../../contracts/spot-drain/messages';
 import { spotDrain } from '../spot-drain/workflow';
+import { scaleInAllowance } from '../../common/readiness-floor';
 import { runCleanups } from './cleanups';
+import { currentFloor } from './floor';
 import { chooseVictims } from './rules';
 import { refresh, type CapacityRun } from './run';
 
@@ -39,9 +41,12 @@ export async function scaleIn(
   progress.remaining = units;
   const snap = await refresh(run);
   const settings = snap.settings;
-  const allowed = opts.ignoreMin ? units : Math.min(units, state.totalUnits(snap) - settings.minUnits);
+  // A readiness floor holds like a higher min while its window lasts (none: the min alone, as before).
+  const floor = currentFloor(state);
+  const allowed = opts.ignoreMin ? units : scaleInAllowance(units, state.totalUnits(snap), settings.minUnits, floor.units);
   if (allowed <= 0) {
-    state.decide({ action: 'ignored', units, reason: `at min ${settings.minUnits} units: ${why}` });
+    const at = floor.units > settings.minUnits ? `the readiness floor ${floor.units} units of ${floor.windowIds.join(', ')}` : `min ${settings.minUnits} units`;
+    state.decide({ action: 'ignored', units, reason: `at ${at}: ${why}` });
     return { removed: 0, aborted: false };
   }
   const choice = chooseVictims(

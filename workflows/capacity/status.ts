@@ -1,4 +1,5 @@
 import type { CapacityStatus } from '../../contracts/capacity/messages';
+import { effectiveFloor } from '../../common/readiness-floor';
 import { activeMarks, iso } from './rules';
 import type { CapacityState } from './state';
 
@@ -8,6 +9,7 @@ export function capacityStatus(state: CapacityState, phase: string): CapacitySta
   const now = state.now();
   const cooldownUntil = state.cooldownUntil();
   const f = st.failure;
+  const floor = effectiveFloor(st.floors ?? [], now);
   return {
     phase,
     summary: state.summary,
@@ -39,6 +41,7 @@ export function capacityStatus(state: CapacityState, phase: string): CapacitySta
     },
     ...(cooldownUntil > now ? { cooldownUntil: iso(cooldownUntil) } : {}),
     ...(st.nextReturnToSpotAt !== undefined ? { nextReturnToSpotAt: iso(st.nextReturnToSpotAt) } : {}),
+    ...(floor.windowIds.length > 0 ? { floor: { units: floor.units, onDemandUnits: floor.onDemandUnits, windows: floor.windowIds } } : {}),
     decisions: st.decisions,
     signalsReceived: st.signalsReceived,
     duplicates: st.duplicates,

@@ -1,9 +1,10 @@
-import { allHandlersFinished, condition, continueAsNew, isCancellation, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, isCancellation, log, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { BootWatch } from './booting';
 import { runCleanups } from './cleanups';
 import { PLAN_STEP, recovered } from './failure';
 import { OperatorControls } from '../lib/operator-controls';
-import { capacityRequestSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
+import { capacityRequestSignal, readinessFloorSignal, type CapacityStatus, type CapacityWorkflow } from '../../contracts/capacity/messages';
+import { FLOOR_PATCH, floorCheckDue, floorWakeAt, holdFloor, receiveFloor } from './floor';
 import { runPlan } from './plan';
 import { returnToSpot } from './return-to-spot';
 import { refresh, type CapacityRun } from './run';
@@ -45,6 +46,9 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
 
   setHandler(capacityRequestSignal, (req) => void state.receive(req), {
     description: 'Ask for units of capacity out or in; requests that arrive together coalesce into one plan.',
+  });
+  setHandler(readinessFloorSignal, (msg) => receiveFloor(state, msg), {
+    description: "Hold or release a readiness window's capacity floor; the highest floor holding wins.",
   });
 
   const finishAborted = (): CapacityStatus => {
@@ -89,7 +93,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
         ? `waiting for the cooldown until ${iso(state.cooldownUntil())} before ${st.outDeferred.units} out / ${st.inDeferred.units} in units`
         : `idle: ${st.pools.map((p) => `${p.name} ${p.actualUnits}`).join(', ')} units`;
     }
-    const wake = Math.min(state.nextWakeAt(), run.boot.wakeAt());
+    const wake = Math.min(state.nextWakeAt(), run.boot.wakeAt(), floorWakeAt(state));
     const wakeIn = wake === Infinity ? undefined : Math.max(1, wake - Date.now());
     // Everything that ends the wait, listed once. A new request wakes the loop even when it must wait
     // (cooldown), so phase and summary say so.
@@ -99,6 +103,7 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
       state.runnable() ||
       state.cleanupsDue() ||
       state.returnToSpotDue() ||
+      floorCheckDue(state) ||
       controls.abortRequest !== undefined ||
       st.signalsReceived !== signalsAtWait ||
       run.boot.settled !== bootSettledAtWait;
@@ -119,6 +124,11 @@ export async function capacity(input: CapacityWorkflowInput): Promise<CapacitySt
     if (state.cleanupsDue()) {
       // Owed steps of earlier plans first: a new plan must not count a victim still in its pool.
       await attempt('finishing an earlier plan', async () => (await runCleanups(run), false));
+      continue;
+    }
+    // Only runs that held a floor get here (floorCheckAt is unset otherwise): older histories replay as they ran.
+    if (floorCheckDue(state) && patched(FLOOR_PATCH)) {
+      if (await attempt('holding the readiness floor', () => holdFloor(run))) return finishAborted();
       continue;
     }
     if (state.runnable()) {
