@@ -235,6 +235,11 @@ describe('capacity workflow', () => {
       // The surplus leaves by drain and removal (on-demand first), not by the group's own choice.
       expect(cloud.units('on-demand') + cloud.units('spot-fleet-instant')).toBe(2);
       expect([cloud.units('on-demand'), cloud.pool('on-demand').target]).toEqual([0, 0]);
+      // Leave nothing running for the file's next tests: the surplus drains (children on the critical
+      // queue) end, and the capacity run is idle, before it is terminated.
+      const victims = cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId!);
+      for (const v of victims) await env.client.workflow.getHandle(drainWorkflowId(v)).result();
+      await until(handle, (x) => x.phase === 'idle', 'the capacity run idle');
       await handle.terminate('test over');
     });
   });
