@@ -218,32 +218,6 @@ describe('capacity workflow', () => {
     });
   });
 
-  it('scales in what an ASG filled of a withdrawn raise after the plan took the shortfall elsewhere: the cluster ends at what was asked', async () => {
-    const [instant, , asg] = ladder();
-    const cloud = new FakeCloud({ settings: { cooldownSeconds: 60 }, pools: [asg!, instant!] });
-    cloud.pool('on-demand').mode = 'fills-late';
-    await withCapacity(cloud, { name: 'raised' }, async ({ handle }) => {
-      await handle.signal(capacityRequestSignal, alarm('out', 2, 'evt-raised'));
-      const s = await until(handle, (x) => hasDecision(x, 'removed', 2), 'the surplus scaled in');
-      // Asked 2; the group delivered nothing in time, the EC2 Fleet delivered 2, then the group filled its 2.
-      expect(cloud.requests().map((c) => [c.pool, c.units, c.target])).toEqual([
-        ['on-demand', 2, 2],
-        ['spot-fleet-instant', 2, 2],
-      ]);
-      expect(s.decisions.find((d) => d.action === 'withdrawn')).toMatchObject({ pool: 'on-demand', units: 2 });
-      expect(s.decisions.find((d) => d.action === 'scale-in')).toMatchObject({ units: 2 });
-      // The surplus leaves by drain and removal (on-demand first), not by the group's own choice.
-      expect(cloud.units('on-demand') + cloud.units('spot-fleet-instant')).toBe(2);
-      expect([cloud.units('on-demand'), cloud.pool('on-demand').target]).toEqual([0, 0]);
-      // Leave nothing running for the file's next tests: the surplus drains (children on the critical
-      // queue) end, and the capacity run is idle, before it is terminated.
-      const victims = cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId!);
-      for (const v of victims) await env.client.workflow.getHandle(drainWorkflowId(v)).result();
-      await until(handle, (x) => x.phase === 'idle', 'the capacity run idle');
-      await handle.terminate('test over');
-    });
-  });
-
   it('keeps a shortfall no pool can deliver and retries it when the first mark expires', async () => {
     const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
     for (const p of cloud.pools) p.mode = 'capacity-error';
@@ -626,5 +600,34 @@ describe('capacity workflow', () => {
       await abortAndRecord(env.client.workflow.getHandle<CapacityWorkflow>(handle.workflowId), 'continue-as-new-last-run');
     });
   }, 600_000);
+
+  // Last in the file: in full-suite runs the tests after it whose time skips were long hung (their
+  // env.sleep never returned), though never when this file ran alone; the cause is not found yet.
+  it('scales in what an ASG filled of a withdrawn raise after the plan took the shortfall elsewhere: the cluster ends at what was asked', async () => {
+    const [instant, , asg] = ladder();
+    const cloud = new FakeCloud({ settings: { cooldownSeconds: 60 }, pools: [asg!, instant!] });
+    cloud.pool('on-demand').mode = 'fills-late';
+    await withCapacity(cloud, { name: 'raised' }, async ({ handle }) => {
+      await handle.signal(capacityRequestSignal, alarm('out', 2, 'evt-raised'));
+      const s = await until(handle, (x) => hasDecision(x, 'removed', 2), 'the surplus scaled in');
+      // Asked 2; the group delivered nothing in time, the EC2 Fleet delivered 2, then the group filled its 2.
+      expect(cloud.requests().map((c) => [c.pool, c.units, c.target])).toEqual([
+        ['on-demand', 2, 2],
+        ['spot-fleet-instant', 2, 2],
+      ]);
+      expect(s.decisions.find((d) => d.action === 'withdrawn')).toMatchObject({ pool: 'on-demand', units: 2 });
+      expect(s.decisions.find((d) => d.action === 'scale-in')).toMatchObject({ units: 2 });
+      // The surplus leaves by drain and removal (on-demand first), not by the group's own choice.
+      expect(cloud.units('on-demand') + cloud.units('spot-fleet-instant')).toBe(2);
+      expect([cloud.units('on-demand'), cloud.pool('on-demand').target]).toEqual([0, 0]);
+      // Leave nothing running for the file's next tests: the surplus drains (children on the critical
+      // queue) end, and the capacity run is idle, before it is terminated.
+      const victims = cloud.calls.filter((c) => c.activity === 'removePoolInstance').map((c) => c.instanceId!);
+      for (const v of victims) await env.client.workflow.getHandle(drainWorkflowId(v)).result();
+      await until(handle, (x) => x.phase === 'idle', 'the capacity run idle');
+      await handle.terminate('test over');
+    });
+  });
+
 });
 
