@@ -226,7 +226,7 @@ describe('drain coordinator (time-skipping, mocked activity)', () => {
         const firstRun = (await h.describe()).runId;
         await h.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] });
         // Deadlines already past when the run continues as new: those instances are gone.
-        for (let i = 0; i < 12; i += 1) await h.signal(interruptionNoticesSignal, await notices(1, 1));
+        for (let i = 0; i < 12; i += 1) await h.signal(interruptionNoticesSignal, await notices(1, -1_000));
         await waitForNewRun(h, firstRun);
         const s = await statusOf(h);
         expect(s.pending).toBe(0);
