@@ -229,8 +229,11 @@ describe('drain coordinator (time-skipping, mocked activity)', () => {
         for (let i = 0; i < 12; i += 1) await h.signal(interruptionNoticesSignal, await notices(1, -1_000));
         await waitForNewRun(h, firstRun);
         const s = await statusOf(h);
-        expect(s.pending).toBe(0);
-        expect(s.counts).toMatchObject({ received: 12, expired: 12 });
+        // Every notice of the first run was left behind as expired; a signal that raced the
+        // continue-as-new lands in the new run, held there (paused) until its own take or carry.
+        expect(s.counts.received).toBe(12);
+        expect((s.counts.expired ?? 0) + s.pending).toBe(12);
+        expect(s.counts.expired).toBeGreaterThan(0);
         expect(calls).toEqual([]);
       },
       20,
