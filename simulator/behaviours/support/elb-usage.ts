@@ -1,8 +1,11 @@
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, type Action, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 /**
- * Which load balancers use each target group, as ELB derives a group's `LoadBalancerArns`
- * (API_TargetGroup): a group is associated with a load balancer while one of its listeners forwards
+ * Which load balancers use each target group, as ELB derives a group's `LoadBalancerArns`: the
+ * Elastic Load Balancing API Reference, "TargetGroup"
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroup.html,
+ * "LoadBalancerArns: The Amazon Resource Name (ARN) of the load balancer that routes traffic to this
+ * target group"), with "Listener rules for your Application Load Balancer" for forward actions: a group is associated with a load balancer while one of its listeners forwards
  * to it, in a default action or a rule, whatever the weight. moto adds a load balancer to the list
  * when a listener or rule is created with a forward to the group, and never when ModifyRule or
  * ModifyListener adds one, nor removes one; this reads the listeners and rules as they are now.
