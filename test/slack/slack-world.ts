@@ -113,3 +113,8 @@ export function waitForSlack<T>(standIn: SlackStandIn, pick: (messages: StoredMe
     describe: () => `messages: ${JSON.stringify(standIn.messages().map((m) => ({ ts: m.ts, thread: m.thread_ts, via: m.via, to: m.ephemeralTo, text: m.text })), null, 1)}`,
   });
 }
+
+/** A command's answer through its response_url: the first after message `after`, to `userId` or the channel, matching `re`. */
+export function commandAnswer(standIn: SlackStandIn, userId: string, re: RegExp, after: number): Promise<StoredMessage> {
+  return waitForSlack(standIn, (ms) => ms.slice(after).find((m) => m.via === 'response_url' && (m.ephemeralTo === userId || !m.ephemeralTo) && re.test(m.text ?? '')), `an answer matching ${re}`);
+}
