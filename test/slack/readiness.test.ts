@@ -11,7 +11,7 @@ import type { SlackStandIn, StoredMessage } from '../../stack/slack-stand-in';
 import { ROOT } from '../../testkit/paths';
 import { until, untilValue } from '../../testkit/poll';
 import { startSlackSuite, type SlackSuite } from './slack-harness';
-import { commandAnswer, PEOPLE, slackSection, slackUser, startWorkspace, withSlack } from './slack-world';
+import { askFleetops, commandAnswer, PEOPLE, slackSection, slackUser, startWorkspace, withSlack } from './slack-world';
 
 /**
  * `/fleetops readiness add|list|change|cancel` against the real readiness workflow on the dev server.
@@ -54,14 +54,7 @@ const hours = (h: number) => new Date(Math.ceil((Date.now() + h * 3600_000) / 60
 const statusOf = (workflowId: string) => suite.client.workflow.getHandle(workflowId).query(statusQuery) as Promise<ReadinessStatus>;
 const absent = (workflowId: string) => expect(suite.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
-/** Sends the command as `userId` and waits for its answer matching `re`. */
-async function ask(userId: string, text: string, re: RegExp): Promise<StoredMessage> {
-  const before = standIn.messages().length;
-  const r = await user(userId).command(text);
-  expect(r.status).toBe(200);
-  expect(r.ms).toBeLessThan(3000);
-  return commandAnswer(standIn, userId, re, before);
-}
+const ask = (userId: string, text: string, re: RegExp): Promise<StoredMessage> => askFleetops(standIn, suite.router.url, userId, text, re);
 
 describe('readiness windows from Slack', () => {
   test('Alice adds a window on two clusters, changes it and cancels it, answered in the channel; a list is answered to its asker only', async () => {
