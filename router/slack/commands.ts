@@ -20,12 +20,14 @@ import { CommandError, findService, HELP_TEXT, parseSlashCommand, type IncidentU
 /**
  * What `/fleetops …` does, after the app has acknowledged it (within Slack's three seconds): each
  * command returns the answer the app posts through the command's response_url. `in_channel`
- * answers are what the channel should see (a deploy started or refused, an incident declared);
- * everything else is for the asker only. A replayed request (router/slack/replay.ts) gets no answer.
+ * answers are what the channel should see (a deploy started or refused, an incident declared, a
+ * deploy scheduled, a window added, changed or cancelled); everything else is for the asker only. A
+ * replayed request (router/slack/replay.ts) gets no answer.
  *
- * Who may do what is checked here, before anything reaches Temporal: deploys by the service's
- * `slack.deployers`, incident changes by the incident's roles and `slack.responders`, status only of
- * fleetops workflows. Refusals are answered to the asker only.
+ * Who may do what is checked here, before anything reaches Temporal: deploys (now or scheduled) by
+ * the service's `slack.deployers`, readiness windows by those of every service of their clusters
+ * (readiness.ts, schedules.ts), incident changes by the incident's roles and `slack.responders`,
+ * status only of fleetops workflows. Refusals are answered to the asker only.
  */
 
 export type { CommandAnswer, CommandRequest } from './answers';
