@@ -11,9 +11,9 @@ const config: FleetopsConfig = {
   clusters: { ...world.config.clusters, other: world.config.clusters[world.cluster]! },
   services: [...world.config.services, { ...world.config.services[0]!, cluster: 'other', name: 'web' }, { ...world.config.services[0]!, cluster: 'other', name: 'api' }],
 };
-const problem = (text: string) => {
+const problem = (text: string, at?: Date) => {
   try {
-    parseSlashCommand(text, config);
+    parseSlashCommand(text, config, at);
   } catch (err) {
     if (err instanceof CommandError) return err.message;
     throw err;
@@ -56,15 +56,6 @@ test('status targets: an instance is its drain, a service its deploy, anything e
 });
 
 const now = new Date('2030-06-01T00:00:00Z');
-const problemAt = (text: string) => {
-  try {
-    parseSlashCommand(text, config, now);
-  } catch (err) {
-    if (err instanceof CommandError) return err.message;
-    throw err;
-  }
-  throw new Error(`accepted: ${text}`);
-};
 
 test('scheduled deploys: at a time with its zone, or a cron expression (quoted, a shorthand or five bare fields) with its zone; the service also as <cluster> <name>', () => {
   expect(parseSlashCommand('deploy api registry.example/api:2 at 2030-06-01T14:00+09:00', config, now)).toMatchObject({
@@ -84,14 +75,14 @@ test('scheduled deploys: at a time with its zone, or a cron expression (quoted, 
   expect(parseSlashCommand('deploy other web registry.example/web:2', config, now)).toMatchObject({ kind: 'deploy', service: { cluster: 'other', name: 'web' } });
   expect(parseSlashCommand('deploy other/web registry.example/web:2 cron @daily', config, now)).toMatchObject({ when: { cron: '@daily' } });
 
-  expect(problemAt('deploy api registry.example/api:2 at 2030-06-01T14:00')).toContain('invalid at "2030-06-01T14:00": must be an ISO 8601 time with its zone');
-  expect(problemAt('deploy api registry.example/api:2 at 2030-05-31T23:00Z')).toContain('is not in the future');
-  expect(problemAt('deploy api registry.example/api:2 at 2030-06-02T00:00Z cron @daily')).toContain('give one of at or cron');
-  expect(problemAt('deploy api registry.example/api:2 at 2030-06-02T00:00Z timezone UTC')).toContain('timezone is for cron');
-  expect(problemAt('deploy api registry.example/api:2 cron "0 14 * *"')).toContain('must be five fields');
-  expect(problemAt('deploy api registry.example/api:2 cron @daily timezone Mars/Olympus')).toContain('is not an IANA time zone');
-  expect(problemAt('deploy api registry.example/api:2 cron @daily name Fridays!')).toContain('invalid name');
-  expect(problemAt('deploy api registry.example/api:2 cron @daily when now')).toContain('unexpected "when"');
+  expect(problem('deploy api registry.example/api:2 at 2030-06-01T14:00', now)).toContain('invalid at "2030-06-01T14:00": must be an ISO 8601 time with its zone');
+  expect(problem('deploy api registry.example/api:2 at 2030-05-31T23:00Z', now)).toContain('is not in the future');
+  expect(problem('deploy api registry.example/api:2 at 2030-06-02T00:00Z cron @daily', now)).toContain('give one of at or cron');
+  expect(problem('deploy api registry.example/api:2 at 2030-06-02T00:00Z timezone UTC', now)).toContain('timezone is for cron');
+  expect(problem('deploy api registry.example/api:2 cron "0 14 * *"', now)).toContain('must be five fields');
+  expect(problem('deploy api registry.example/api:2 cron @daily timezone Mars/Olympus', now)).toContain('is not an IANA time zone');
+  expect(problem('deploy api registry.example/api:2 cron @daily name Fridays!', now)).toContain('invalid name');
+  expect(problem('deploy api registry.example/api:2 cron @daily when now', now)).toContain('unexpected "when"');
 });
 
 test('readiness windows: add, list, change, cancel, and what is refused', () => {
