@@ -1,9 +1,10 @@
-import type { ScheduleSummary } from '@temporalio/client';
-import { DEPLOY_SCHEDULE_PREFIX, type DeployScheduleMemo } from '../contracts/deploy-trigger/start';
-import type { WindowRow } from './readiness-table';
+import type { Client, ScheduleSummary } from '@temporalio/client';
+import { DEPLOY_SCHEDULE_PREFIX, type DeployScheduleMemo } from './deploy-trigger/start';
+import { runningWindows } from './readiness/client';
+import { windowRows, type WindowRow } from './readiness/window-rows';
 
 /**
- * One row of `fleetops schedules`, whatever is scheduled: a scheduled deploy (a Temporal Schedule,
+ * One row of `fleetops schedules` (and Slack's `/fleetops schedules`), whatever is scheduled: a scheduled deploy (a Temporal Schedule,
  * read by SCHEDULE_READERS), or a readiness window not over yet (a workflow on its own timers, read
  * from its status: windowScheduleRow).
  */
@@ -72,6 +73,20 @@ export function windowScheduleRow(w: WindowRow, now: Date): ScheduleRow {
 export function rowOf(s: ScheduleSummary): ScheduleRow | undefined {
   const reader = SCHEDULE_READERS.find((r) => r.matches(s));
   return reader?.row(s);
+}
+
+/**
+ * Everything scheduled, soonest first: fleetops' Temporal Schedules (other applications may keep
+ * schedules in the namespace: only those a reader knows are listed) and the running readiness windows.
+ */
+export async function scheduledRows(client: Client, withDeadline: <T>(fn: () => Promise<T>) => Promise<T>, now = new Date()): Promise<ScheduleRow[]> {
+  const rows: ScheduleRow[] = [];
+  for await (const s of client.schedule.list()) {
+    const row = rowOf(s);
+    if (row) rows.push(row);
+  }
+  for (const w of windowRows(await runningWindows(client, withDeadline))) rows.push(windowScheduleRow(w, now));
+  return sortRows(rows);
 }
 
 /** Soonest first; those that will not run again last. */
