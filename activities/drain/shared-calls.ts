@@ -127,8 +127,15 @@ export class SharedDrainCalls {
     return [...idx.values()].find((s) => s.status === 'ACTIVE' && s.ec2InstanceId !== exceptInstanceId && (s.registeredAtMs ?? 0) >= sinceMs);
   }
 
+  /** The cluster's DRAINING container instances, from a sweep started now or later (shared by every drain asking). */
+  async drainingIn(cluster: string): Promise<string[]> {
+    const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
+    return [...idx.values()].filter((s) => s.status === 'DRAINING').map((s) => s.containerInstanceArn);
+  }
+
   /**
-   * Sets DRAINING only while fewer than `budget` other container instances of the cluster are
+   * Runs recorded before the budget was a workflow (workflows/drain-budget/) call this:
+   * sets DRAINING only while fewer than `budget` other container instances of the cluster are
    * DRAINING (a fresh sweep); one check-and-set at a time per cluster in this worker. Workers do not
    * coordinate: with several, the budget can be exceeded by the drains that check at the same moment.
    */
