@@ -22,6 +22,21 @@ export interface StackSettings extends StackPorts {
   verbose: boolean;
   /** 1 (the demo's one account), or 2: a member account beside it (stack/member-demo.ts). FLEETOPS_STACK_ACCOUNTS. */
   accounts: 1 | 2;
+  /** Worker processes (FLEETOPS_STACK_WORKERS, default 1): several poll the same task queues, as in production. */
+  workers: number;
+  /** Router processes (FLEETOPS_STACK_ROUTERS, default 1): each its own ports, all consuming the same queues. */
+  routers: number;
+}
+
+/** At most this many workers or routers: each is a node process of a few hundred MB. */
+export const MAX_REPLICAS = 8;
+
+function replicas(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) throw new Error(`${name}=${raw}: must be a whole number from 1 to ${MAX_REPLICAS}`);
+  return n;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -44,6 +59,8 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     routerToken: env.FLEETOPS_ROUTER_TOKEN || undefined,
     verbose: env.FLEETOPS_STACK_VERBOSE === '1',
     accounts: accountsOf(env.FLEETOPS_STACK_ACCOUNTS),
+    workers: replicas(env, 'FLEETOPS_STACK_WORKERS'),
+    routers: replicas(env, 'FLEETOPS_STACK_ROUTERS'),
   };
 }
 

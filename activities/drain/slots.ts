@@ -35,7 +35,7 @@ export function createSlotActivities(callsFor: (cluster: string) => SlotCalls, o
     async setDrainingWithSlot(input: SlotDrainingInput): Promise<SlotDrainingResult> {
       const params = { cluster: input.cluster, containerInstances: [input.containerInstanceArn], status: 'DRAINING' };
       // A dry run changes nothing, so it takes no slot (as before the budget was a workflow).
-      if (input.dryRun) return { granted: true, asked: false, holders: 0, others: 0, budget: input.budget, dryRunCalls: [{ action: 'ecs:UpdateContainerInstancesState', params }] };
+      if (input.dryRun) return { granted: true, holders: 0, others: 0, budget: input.budget, dryRunCalls: [{ action: 'ecs:UpdateContainerInstancesState', params }] };
       const calls = callsFor(input.cluster);
       const execution = Context.current().info.workflowExecution;
       // Only a workflow's activity can hold a slot: the slot is its run's.
@@ -49,7 +49,7 @@ export function createSlotActivities(callsFor: (cluster: string) => SlotCalls, o
         startWorkflowOperation,
       });
       if (answer.granted) await calls.setDraining(input.cluster, input.containerInstanceArn);
-      return { ...answer, asked: true, dryRunCalls: [] };
+      return { ...answer, dryRunCalls: [] };
     },
 
     /** The workflow ids of the holders whose run is closed (or gone): their slots are free. */

@@ -86,8 +86,6 @@ export interface SlotDrainingInput {
 export interface SlotDrainingResult extends MutationReport {
   /** Holds a slot and set DRAINING; false: wait and ask again. */
   granted: boolean;
-  /** The budget workflow knows this drain (as holder or waiter): it must be told when the drain ends. */
-  asked: boolean;
   /** Slots held (this one included when granted). */
   holders: number;
   /** DRAINING container instances no slot holder has. */

@@ -32,7 +32,7 @@ export function fakeDrainActivities(client: Client, cluster: string, replacement
       return { ...none, granted: true, draining: 0 };
     },
     async setDrainingWithSlot({ budget }: { budget: number }) {
-      return { ...none, granted: true, asked: false, holders: 1, others: 0, budget };
+      return { ...none, granted: true, holders: 1, others: 0, budget };
     },
     async deregisterInstanceTargets() {
       return { ...none, targetGroups: [] };

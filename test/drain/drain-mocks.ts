@@ -75,8 +75,8 @@ export function mockActivities(over: Partial<DrainActivities> = {}): { activitie
       return { granted: true, draining: 0, dryRunCalls: [] };
     },
     async setDrainingWithSlot(input) {
-      // No budget workflow behind the mock: granted, and nothing to give back.
-      return { granted: true, asked: false, holders: 1, others: 0, budget: input.budget, dryRunCalls: [] };
+      // No budget workflow behind the mock: granted at once.
+      return { granted: true, holders: 1, others: 0, budget: input.budget, dryRunCalls: [] };
     },
     async drainSlotHoldersClosed() {
       return [];

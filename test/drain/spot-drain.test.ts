@@ -215,7 +215,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const { activities, calls } = mockActivities({
       async setDrainingWithSlot({ budget }) {
         grantAfter -= 1;
-        return { granted: grantAfter < 0, asked: false, holders: budget, others: 0, budget, dryRunCalls: [] };
+        return { granted: grantAfter < 0, holders: budget, others: 0, budget, dryRunCalls: [] };
       },
     });
     const worker = await newWorker(taskQueue, activities);

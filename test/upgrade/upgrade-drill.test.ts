@@ -115,7 +115,7 @@ describe('upgrade drill', () => {
         return { ...none, granted: true, draining: 0 };
       },
       async setDrainingWithSlot(input) {
-        return { ...none, granted: true, asked: false, holders: 1, others: 0, budget: input.budget };
+        return { ...none, granted: true, holders: 1, others: 0, budget: input.budget };
       },
       async drainSlotHoldersClosed() {
         return [];

@@ -41,9 +41,11 @@ export async function drainWithinBudget(ctx: DrainContext, t: DrainTarget): Prom
       state.record(r);
       return { granted: r.granted, detail: `${r.draining} other(s) DRAINING, budget ${budget}` };
     }
+    // Set before the call: the budget may grant the slot and the activity still fail after (DRAINING
+    // refused), and that slot must be given back too. A dry run takes none.
+    if (!state.dryRun) state.budgetSlotOf = t.cluster;
     const r = await shortSteps(budgetMs).setDrainingWithSlot({ ...input, instanceId: state.instanceId });
     state.record(r);
-    if (r.asked) state.budgetSlotOf = t.cluster;
     const ahead = r.ahead ? `, ${r.ahead} drain(s) waiting ahead` : '';
     return { granted: r.granted, detail: `${r.holders} slot(s) held, ${r.others} other(s) DRAINING${ahead}, budget ${r.budget}` };
   };
