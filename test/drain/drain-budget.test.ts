@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -23,8 +23,15 @@ import { DRAIN_DEFAULTS, mockActivities } from './drain-mocks';
  */
 
 let env: TestWorkflowEnvironment;
+/**
+ * A client that never unlocks time skipping. The budget run waits on no timer while no drain waits,
+ * so time left unlocked (the time-skipping client's `result()` unlocks it) races to the run's 10-year
+ * execution timeout. Time moves only by `advance` (env.sleep), and results are read with this client.
+ */
+let plain: Client;
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
+  plain = new Client({ connection: env.connection, namespace: 'default' });
 });
 afterAll(async () => {
   await env?.teardown();
@@ -88,7 +95,13 @@ function setup(budget: number): Setup {
 let builds = 0;
 /** Each worker a build id of its own: one process may run two workers on a queue only so. */
 const newWorker = (s: Setup): Promise<Worker> =>
-  createWorker({ connection: env.nativeConnection, taskQueue: s.taskQueue, ...bundledWorkflows(), activities: s.activities, buildId: `budget-test-${++builds}` });
+  createWorker({
+    connection: env.nativeConnection,
+    taskQueue: s.taskQueue,
+    ...bundledWorkflows(),
+    activities: s.activities,
+    workerDeploymentOptions: { version: { deploymentName: 'budget-test', buildId: `worker-${++builds}` }, useWorkerVersioning: false },
+  });
 
 async function rebalance(s: Setup, instanceId: string): Promise<WorkflowHandle<SpotDrainWorkflow>> {
   const e: DrainEvent = { kind: 'rebalance-recommendation', instanceId, eventId: `ev-${instanceId}`, eventTime: new Date(await env.currentTimeMs()).toISOString() };
@@ -101,6 +114,19 @@ const budgetStatus = async (s: Setup): Promise<DrainBudgetStatus> => (await budg
 const budgetUntil = (s: Setup, what: string, done: (b: DrainBudgetStatus) => boolean) => untilValue(what, () => budgetStatus(s), done, { timeoutMs: 15_000, intervalMs: 50 });
 const drainUntil = (h: WorkflowHandle, what: string, done: (d: DrainStatus) => boolean) =>
   untilValue(what, async () => (await h.query(statusQuery)) as DrainStatus, done, { timeoutMs: 15_000, intervalMs: 50 });
+/** The drain's result, read without moving time (the drain must end without timers). */
+const resultOf = async (h: WorkflowHandle): Promise<SpotDrainResult> => (await plain.workflow.getHandle(h.workflowId).result()) as SpotDrainResult;
+const closed = async (h: WorkflowHandle): Promise<boolean> => (await plain.workflow.getHandle(h.workflowId).describe()).status.name !== 'RUNNING';
+
+/** Moves workflow time on 15 s (a drain's budget retry) at a time until every drain has ended. */
+async function advanceUntilClosed(handles: WorkflowHandle[], maxSteps = 40): Promise<SpotDrainResult[]> {
+  for (let i = 0; i < maxSteps; i += 1) {
+    if ((await Promise.all(handles.map(closed))).every(Boolean)) return Promise.all(handles.map(resultOf));
+    await env.sleep(15_000);
+  }
+  throw new Error(`the drains did not end within ${maxSteps * 15} s of workflow time`);
+}
+
 const step = (r: SpotDrainResult, name: string) => r.steps.find((st) => st.name === name);
 
 describe('drainBudget workflow (time-skipping): voluntary drains held to the budget across workers', () => {
@@ -110,12 +136,12 @@ describe('drainBudget workflow (time-skipping): voluntary drains held to the bud
     const results = await a.runUntil(
       b.runUntil(async () => {
         const handles = await Promise.all(Array.from({ length: 7 }, () => rebalance(s, newInstanceId())));
-        const done = await Promise.all(handles.map((h) => h.result()));
+        const done = await advanceUntilClosed(handles);
         await recordHistory(handles[6]!, 'spot-drain', 'rebalance-budget-slot');
         const status = await budgetUntil(s, 'every slot given back', (x) => x.holders.length === 0);
         expect(status).toMatchObject({ cluster: s.cluster, budget: 2, waiters: [], counts: { granted: 7, released: 7 } });
         await budgetOf(s).executeUpdate(abortUpdate, { args: [{ reason: 'test over', by: 'jest' }] });
-        await budgetOf(s).result();
+        await plain.workflow.getHandle(drainBudgetWorkflowId(s.cluster)).result();
         await recordHistory(budgetOf(s), 'drain-budget', 'race-of-seven');
         return done;
       }),
@@ -139,7 +165,7 @@ describe('drainBudget workflow (time-skipping): voluntary drains held to the bud
     const worker = await newWorker(s2);
     await worker.runUntil(async () => {
       // Fails after its slot was granted (ECS refused DRAINING): missed, slot back.
-      const failed = await (await rebalance(s, failing)).result();
+      const failed = await resultOf(await rebalance(s, failing));
       expect(failed.outcome).toBe('deadline-missed');
       expect(failed.failure).toContain('ecs refused');
       await budgetUntil(s, 'the failed drain to give its slot back', (x) => x.holders.length === 0 && x.counts.released === 1);
@@ -148,7 +174,7 @@ describe('drainBudget workflow (time-skipping): voluntary drains held to the bud
       await drainUntil(h, 'the drain to hold its slot and wait for tasks', (d) => d.tasksLeft === 3);
       expect((await budgetStatus(s)).holders.map((x) => x.instanceId)).toEqual([aborted]);
       await h.executeUpdate(abortUpdate, { args: [{ reason: 'drill', by: 'jest' }] });
-      expect((await h.result()).outcome).toBe('aborted');
+      expect((await resultOf(h)).outcome).toBe('aborted');
       await budgetUntil(s, 'the aborted drain to give its slot back', (x) => x.holders.length === 0 && x.counts.released === 2);
       // An aborted drain leaves its instance DRAINING: it counts until it leaves.
       s.fake.gone(arnOf(s.cluster, aborted));
@@ -156,7 +182,7 @@ describe('drainBudget workflow (time-skipping): voluntary drains held to the bud
       const c = await rebalance(s, cancelled);
       await drainUntil(c, 'the next drain to hold the slot', (d) => d.tasksLeft === 3);
       await c.cancel();
-      await c.result().catch(() => undefined);
+      await resultOf(c).catch(() => undefined);
       const after = await budgetUntil(s, 'the cancelled drain to give its slot back', (x) => x.holders.length === 0 && x.counts.released === 3);
       expect(after.counts).toMatchObject({ granted: 3, released: 3 });
       await budgetOf(s).executeUpdate(abortUpdate, { args: [{ reason: 'test over', by: 'jest' }] });
@@ -177,7 +203,8 @@ describe('drainBudget workflow (time-skipping): voluntary drains held to the bud
       s.fake.gone(arnOf(s.cluster, dead));
       const waiting = await rebalance(s, next);
       await drainUntil(waiting, 'the next drain to wait for the budget', (d) => d.phase === 'waiting-for-budget');
-      const r = await waiting.result();
+      // The holder check is due 120 s after the grant; the waiting drain asks every 15 s.
+      const [r] = await advanceUntilClosed([waiting]);
       const status = await budgetUntil(s, 'the drain to give its slot back', (x) => x.holders.length === 0);
       expect(status.counts).toMatchObject({ granted: 2, reclaimed: 1, released: 1 });
       await budgetOf(s).executeUpdate(abortUpdate, { args: [{ reason: 'test over', by: 'jest' }] });
@@ -202,7 +229,7 @@ describe('drainBudget workflow (time-skipping): voluntary drains held to the bud
       const e: DrainEvent = { kind: 'interruption-warning', instanceId: warned, eventId: `ev-w-${warned}`, eventTime: new Date(await env.currentTimeMs()).toISOString() };
       const start = drainStartOptions({ instanceId: warned }, { why: e.kind });
       const w = await env.client.workflow.signalWithStart<SpotDrainWorkflow, [DrainEvent]>(start.workflowType, { ...start, taskQueue: s.taskQueue, signal: drainEventSignal, signalArgs: [e] });
-      const r = await w.result();
+      const r = await resultOf(w);
       expect(r.outcome).toBe('drained');
       expect(step(r, 'wait-for-budget')).toBeUndefined();
       expect((await budgetStatus(s)).counts).toEqual({ granted: 1 });

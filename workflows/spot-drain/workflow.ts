@@ -82,6 +82,9 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
   }
   const t = resolved.target;
   const heartbeats = lifecycleHeartbeatLoop(ctx);
+  // A cancelled drain leaves drainInstance before awaiting these: their cancellation must not be an
+  // unhandled rejection (a failed workflow task, the run stuck), so the release in spotDrain runs.
+  void heartbeats.catch(() => undefined);
 
   if (state.alreadyDrained()) {
     // A lifecycle action for an instance a drain (this one's predecessor, or the capacity workflow's
@@ -125,6 +128,7 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
   await moveWork(ctx, t);
   state.movedWork = true;
   const escalation = deregisterOnDeadline(ctx);
+  void escalation.catch(() => undefined);
   if (aborted(ctx)) return finishAborted(ctx);
 
   if (state.dryRun) {
