@@ -6,7 +6,7 @@ import { createAwsClients, type AwsClients } from '../../activities/aws/clients'
 import { drainBudgetWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { statusQuery } from '../../contracts/controls';
 import type { DrainBudgetStatus } from '../../contracts/drain-budget/messages';
-import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
+import type { DrainStatus, SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
 import { until } from '../../testkit/poll';
@@ -85,8 +85,23 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
   let most = 0;
   let samples = 0;
   let sampling = true;
+  // Each drain's state, for the message when one does not end.
+  const phases = new Map<string, string>();
+  let budgetSeen = '';
+  const ended = async (id: string): Promise<SpotDrainResult | undefined> => {
+    const b = client.workflow.getHandle(drainBudgetWorkflowId(cluster));
+    budgetSeen = `${(await b.describe()).runId} ${JSON.stringify(await b.query(statusQuery))}`;
+    const h = client.workflow.getHandle(drainWorkflowId(id));
+    const d = await h.describe();
+    if (d.status.name === 'RUNNING') {
+      const st = (await h.query(statusQuery)) as DrainStatus;
+      phases.set(id, `${st.phase}: ${st.steps.map((x) => `${x.name}:${x.status}${x.detail ? ` (${x.detail})` : ''}`).join(', ')}`);
+      return undefined;
+    }
+    return (await h.result()) as SpotDrainResult;
+  };
   const results = Promise.all(
-    victims.map((id) => until(`the drain of ${id} to end`, () => client.workflow.getHandle(drainWorkflowId(id)).result().then((r) => r as SpotDrainResult, () => undefined), { timeoutMs: 100_000, intervalMs: 500 })),
+    victims.map((id) => until(`the drain of ${id} to end`, () => ended(id), { timeoutMs: 60_000, intervalMs: 500, describe: () => `${JSON.stringify(Object.fromEntries(phases))}; budget ${budgetSeen}` })),
   ).finally(() => (sampling = false));
   while (sampling) {
     const draining = [...(await containerInstances(cluster)).values()].filter((s) => s === 'DRAINING').length;
