@@ -95,7 +95,9 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
     const d = await h.describe();
     if (d.status.name === 'RUNNING') {
       const st = (await h.query(statusQuery)) as DrainStatus;
-      phases.set(id, `${st.phase}: ${st.steps.map((x) => `${x.name}:${x.status}${x.detail ? ` (${x.detail})` : ''}`).join(', ')}`);
+      const ev = (await h.fetchHistory()).events ?? [];
+      const sent = ev.flatMap((e, i) => (e.signalExternalWorkflowExecutionInitiatedEventAttributes ? [`#${i} ${e.signalExternalWorkflowExecutionInitiatedEventAttributes.signalName} after ${ev.slice(Math.max(0, i - 6), i).map((x) => x.eventType).join('/')}`] : []));
+      phases.set(id, `${st.phase} [${sent.join('; ')}] (${ev.length} events): ${st.steps.map((x) => `${x.name}:${x.status}`).join(', ')}`);
       return undefined;
     }
     return (await h.result()) as SpotDrainResult;
