@@ -1,15 +1,18 @@
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { parseEvent } from '../../router/events';
 import type { PublishedEvent } from '../../simulator/events';
 import { startEmulator } from '../../testkit/emulator';
 import { actingIn, MEMBER_ACCOUNT } from '../harness/accounts';
+import { addContainerInstances } from '../harness/container-instances';
 import { useEmulator } from '../harness/emulator';
 
 /**
  * What the simulator's behaviours publish to EventBridge when AWS would: CloudWatch alarm state
  * changes on SetAlarmState, EC2 state changes on TerminateInstances (the final state a tick later, in
- * the instance's own account), the spot interruption sequence.
+ * the instance's own account, and ECS deregistering the terminated instance's container instance then),
+ * the spot interruption sequence.
  * Each published event is checked as the router parses it, so the formats are the ones it accepts.
  */
 
@@ -93,6 +96,20 @@ describe('events the simulator publishes as AWS does', () => {
     const events = await published();
     expect(events.map((e) => parsed(e).kind)).toEqual(Array(4).fill('instance-state-change'));
     expect(new Set(events.map((e) => e.account))).toEqual(new Set(['123456789012']));
+  });
+
+  it('an instance terminated through the simulator keeps its container instance DRAINING while shutting-down, and ECS deregisters it at terminated', async () => {
+    const [ci, other] = await addContainerInstances(emu.aws, 'ends', { count: 2 });
+    await emu.aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'ends', containerInstances: [ci!.containerInstanceArn], status: 'DRAINING' }));
+    const listed = async () => {
+      const arns = (await emu.aws.ecs.send(new ListContainerInstancesCommand({ cluster: 'ends' }))).containerInstanceArns ?? [];
+      const d = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'ends', containerInstances: arns }));
+      return Object.fromEntries((d.containerInstances ?? []).map((c) => [c.ec2InstanceId, c.status]));
+    };
+    await emu.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [ci!.instanceId] }));
+    expect(await listed()).toEqual({ [ci!.instanceId]: 'DRAINING', [other!.instanceId]: 'ACTIVE' });
+    await emu.sim.tick('ec2-state-events');
+    expect(await listed()).toEqual({ [other!.instanceId]: 'ACTIVE' });
   });
 
   it('a stop and a start in a member account: each state on that account\'s own bus, the second a tick after the first', async () => {
