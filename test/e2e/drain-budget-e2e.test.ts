@@ -85,7 +85,9 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
   let most = 0;
   let samples = 0;
   let sampling = true;
-  // Each drain's state, for the message when one does not end.
+  // Each drain's state and the DRAINING instances as they changed, for the message when one does not end.
+  const timeline: string[] = [];
+  let lastLine = '';
   const phases = new Map<string, string>();
   let budgetSeen = '';
   const ended = async (id: string): Promise<SpotDrainResult | undefined> => {
@@ -100,13 +102,20 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
       phases.set(id, `${st.phase} [${sent.join('; ')}] (${ev.length} events): ${st.steps.map((x) => `${x.name}:${x.status}`).join(', ')}`);
       return undefined;
     }
-    return (await h.result()) as SpotDrainResult;
+    const result = (await h.result()) as SpotDrainResult;
+    // Said so in the message: the entry seen while it ran would read as if it ran still.
+    phases.set(id, `ended ${result.outcome}`);
+    return result;
   };
   const results = Promise.all(
-    victims.map((id) => until(`the drain of ${id} to end`, () => ended(id), { timeoutMs: 60_000, intervalMs: 500, describe: () => `${JSON.stringify(Object.fromEntries(phases))}; budget ${budgetSeen}` })),
+    victims.map((id) => until(`the drain of ${id} to end`, () => ended(id), { timeoutMs: 60_000, intervalMs: 500, describe: () => `${JSON.stringify(Object.fromEntries(phases))}; budget ${budgetSeen}; DRAINING over time: ${timeline.join('; ')}` })),
   ).finally(() => (sampling = false));
   while (sampling) {
-    const draining = [...(await containerInstances(cluster)).values()].filter((s) => s === 'DRAINING').length;
+    const cis = await containerInstances(cluster);
+    const draining = [...cis.values()].filter((s) => s === 'DRAINING').length;
+    const line = [...cis.entries()].filter(([, s]) => s === 'DRAINING').map(([i]) => i).sort().join(',');
+    if (line !== lastLine) timeline.push(`+${Date.now() - t0} ms [${line}]`);
+    lastLine = line;
     most = Math.max(most, draining);
     samples += 1;
     await new Promise((r) => setTimeout(r, 200));

@@ -13,13 +13,20 @@ import { aborted, type DrainContext } from './steps';
  * scale-in, scheduled change) sets DRAINING only once its cluster's budget workflow
  * (`drain-budget-<cluster>`, workflows/drain-budget/) grants it one of `drain.voluntaryDrainBudget`
  * slots, so a wave of rebalance recommendations cannot empty a pool while the replacements hit
- * capacity errors, however many workers run the drains. It asks again every BUDGET_RETRY_MS until its
- * deadline, and gives the slot back when it ends (releaseSlot). A warning (the two-minute deadline)
+ * capacity errors, however many workers run the drains. It asks again until its deadline (every
+ * BUDGET_NEXT_RETRY_MS when it is among the next to be granted, else every BUDGET_RETRY_MS), and
+ * gives the slot back when it ends (releaseSlot). A warning (the two-minute deadline)
  * is never held back: it ends the wait at once.
  */
 
 export const DEFAULT_VOLUNTARY_DRAIN_BUDGET = 2;
 const BUDGET_RETRY_MS = 15_000;
+/**
+ * A drain among the next `budget` in line asks again sooner: its turn comes when a holder's instance
+ * leaves DRAINING (terminated and deregistered, or set ACTIVE), which only a fresh sweep sees; the
+ * budget is told of no such thing, so it cannot wake the drain.
+ */
+const BUDGET_NEXT_RETRY_MS = 5_000;
 const BUDGET_CALL_MS = 15_000;
 
 export type BudgetOutcome = 'draining' | 'not-voluntary' | 'held' | 'failed';
@@ -27,6 +34,8 @@ export type BudgetOutcome = 'draining' | 'not-voluntary' | 'held' | 'failed';
 interface Asked {
   granted: boolean;
   detail: string;
+  /** When to ask again if told to wait. */
+  retryMs: number;
 }
 
 export async function drainWithinBudget(ctx: DrainContext, t: DrainTarget): Promise<BudgetOutcome> {
@@ -39,7 +48,7 @@ export async function drainWithinBudget(ctx: DrainContext, t: DrainTarget): Prom
     if (!slotted) {
       const r = await shortSteps(budgetMs).setDrainingWithinBudget(input);
       state.record(r);
-      return { granted: r.granted, detail: `${r.draining} other(s) DRAINING, budget ${budget}` };
+      return { granted: r.granted, detail: `${r.draining} other(s) DRAINING, budget ${budget}`, retryMs: BUDGET_RETRY_MS };
     }
     // Set before the call: the budget may grant the slot and the activity still fail after (DRAINING
     // refused), and that slot must be given back too. A dry run takes none.
@@ -47,7 +56,8 @@ export async function drainWithinBudget(ctx: DrainContext, t: DrainTarget): Prom
     const r = await shortSteps(budgetMs).setDrainingWithSlot({ ...input, instanceId: state.instanceId });
     state.record(r);
     const ahead = r.ahead ? `, ${r.ahead} drain(s) waiting ahead` : '';
-    return { granted: r.granted, detail: `${r.holders} slot(s) held, ${r.others} other(s) DRAINING${ahead}, budget ${r.budget}` };
+    const retryMs = (r.ahead ?? 0) < r.budget ? BUDGET_NEXT_RETRY_MS : BUDGET_RETRY_MS;
+    return { granted: r.granted, detail: `${r.holders} slot(s) held, ${r.others} other(s) DRAINING${ahead}, budget ${r.budget}`, retryMs };
   };
   let waited: DrainStep | undefined;
   for (;;) {
@@ -82,7 +92,7 @@ export async function drainWithinBudget(ctx: DrainContext, t: DrainTarget): Prom
     }
     waited.detail = `${t.cluster}: ${r.detail}`;
     const version = state.deadlineVersion;
-    await condition(() => !state.voluntary() || aborted(ctx) || state.deadlineVersion !== version, Math.min(BUDGET_RETRY_MS, Math.max(left - MIN_ACTIVITY_BUDGET_MS, 0)));
+    await condition(() => !state.voluntary() || aborted(ctx) || state.deadlineVersion !== version, Math.min(r.retryMs, Math.max(left - MIN_ACTIVITY_BUDGET_MS, 0)));
   }
 }
 
