@@ -215,7 +215,8 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const { activities, calls } = mockActivities({
       async setDrainingWithSlot({ budget }) {
         grantAfter -= 1;
-        return { granted: grantAfter < 0, holders: budget, others: 0, budget, dryRunCalls: [] };
+        // Behind `budget` others the first time, next in line after.
+        return { granted: grantAfter < 0, holders: budget, others: 0, budget, ...(grantAfter >= 0 ? { ahead: grantAfter === 1 ? budget : 0 } : {}), dryRunCalls: [] };
       },
     });
     const worker = await newWorker(taskQueue, activities);
@@ -234,8 +235,10 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(waited.outcome).toBe('drained');
     const wait = waited.steps.find((st) => st.name === 'wait-for-budget')!;
     expect(wait).toMatchObject({ status: 'done' });
-    // Asked three times, 15 s apart.
-    expect(Date.parse(wait.endedAt!) - Date.parse(wait.startedAt)).toBeGreaterThanOrEqual(30_000);
+    // Asked three times: 15 s after the first answer (behind the next in line), 5 s after the second (next in line).
+    const waitedMs = Date.parse(wait.endedAt!) - Date.parse(wait.startedAt);
+    expect(waitedMs).toBeGreaterThanOrEqual(20_000);
+    expect(waitedMs).toBeLessThan(30_000);
     expect(waited.steps.find((st) => st.name === 'set-draining')).toMatchObject({ status: 'done' });
 
     expect(never.outcome).toBe('deadline-missed');

@@ -13,7 +13,7 @@ import type { DrainBudgetCount, DrainBudgetStatus, DrainSlotAnswer } from '../..
  * makes two drains racing from two workers unable to both take the last slot.
  */
 
-/** A waiter that has not asked again for this long is gone (its drain asks every 15 s while it waits). */
+/** A waiter that has not asked again for this long is gone (its drain asks every 5 or 15 s while it waits). */
 export const WAITER_GONE_MS = 60_000;
 
 export class BudgetState {
