@@ -28,6 +28,7 @@ import { clientTracingInterceptors, workerTracingOptions } from '../common/worke
 import { buildWorkflowBundle } from '../common/workflow-bundle';
 import { connectClient, connectNative, describeTarget, resolveProcessTarget, TemporalConnectError } from '../common/temporal-connection';
 import { configPath, loadConfigOrExit } from '../config/load';
+import { workerHistogramBuckets } from '../common/metric-names';
 import { startDomainGauges } from './domain-gauges';
 
 async function main(): Promise<void> {
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
     },
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `${metricsHost}:${metricsPort}` } } } : {}),
+      // Names as common/metric-names.ts lists them (no `_total` or unit suffix added); its histograms' buckets.
+      ...(metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `${metricsHost}:${metricsPort}`, histogramBucketOverrides: workerHistogramBuckets() } } } : {}),
     },
   });
 
