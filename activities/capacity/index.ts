@@ -119,7 +119,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
     return out;
   }
 
-  /** Latest spot price per type/zone; absent where the API has none (prices only order scale-in victims). */
+  /** Latest spot price per type/zone; absent where the API has none (they order scale-in victims, and price the fleet in status). */
   async function spotPrices(cluster: string, types: string[]): Promise<Map<string, number>> {
     const aws = clientsFor(deps, cluster);
     const prices = new Map<string, number>();
@@ -134,10 +134,16 @@ export function createCapacityActivities(deps: ActivityDeps) {
           }),
         ),
       );
+      // The latest change per type and zone is the price in force (the answer's order is not relied on).
+      const latest = new Map<string, number>();
       for (const p of res.SpotPriceHistory ?? []) {
         const price = Number(p.SpotPrice);
         const key = `${p.InstanceType}/${p.AvailabilityZone}`;
-        if (Number.isFinite(price) && !prices.has(key)) prices.set(key, price);
+        const at = p.Timestamp?.getTime() ?? 0;
+        if (Number.isFinite(price) && at >= (latest.get(key) ?? -Infinity)) {
+          prices.set(key, price);
+          latest.set(key, at);
+        }
       }
     } catch {
       // Prices are a tie-breaker only; scale-in falls back to pool order without them.
