@@ -92,7 +92,7 @@ export const METRICS = {
     source: 'worker',
     help: 'USD an hour of the priced instances: basis=actual (spot and on-demand prices) or on_demand (all of them on demand)',
   }),
-  savingsRatio: spec({ name: 'fleetops_fleet_savings_ratio', type: 'gauge', labels: ['cluster'], source: 'worker', help: '1 - actual / on_demand hourly cost (0..1)' }),
+  savingsRatio: spec({ name: 'fleetops_fleet_savings_ratio', type: 'gauge', labels: ['cluster'], source: 'worker', help: '1 - actual / on_demand hourly cost (below 0 only if spot cost more)' }),
   unpricedInstances: spec({ name: 'fleetops_fleet_unpriced_instances', type: 'gauge', labels: ['cluster'], source: 'worker', help: 'Instances left out of the hourly cost: no price known for their type (or zone)' }),
   fleetDataAge: spec({
     name: 'fleetops_fleet_data_age_seconds',
