@@ -11,7 +11,7 @@ const KNOWN_STATUS_FIELDS = new Set(['phase', 'summary', 'paused', 'dryRun']);
 /** Fields that say when (the first found leads the line). */
 const TIME_KEYS = ['at', 'time', 'startedAt', 'receivedAt', 'eventTime', 'since'];
 /** Fields that say what the record is. */
-const TITLE_KEYS = ['name', 'action', 'decision', 'step', 'kind', 'source', 'pool'];
+const TITLE_KEYS = ['name', 'action', 'decision', 'step', 'kind', 'source', 'pool', 'instanceType'];
 const STATUS_KEYS = ['status', 'outcome', 'phase'];
 /** Fields of free text: last, after a colon. */
 const TEXT_KEYS = ['reason', 'detail', 'text', 'message', 'summary'];
@@ -40,6 +40,15 @@ function seconds(from: unknown, to: unknown): string | undefined {
   return Number.isFinite(ms) && ms >= 0 ? `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s` : undefined;
 }
 
+const isRecordList = (v: unknown): v is Rec[] => Array.isArray(v) && v.length > 0 && v.every(isRecord);
+
+/** One record of a list as one line, and the records of lists inside it on lines below, indented. */
+export function recordLines(rec: Rec, indent: string): string[] {
+  const nested = Object.entries(rec).filter(([, v]) => isRecordList(v)) as [string, Rec[]][];
+  const flat = Object.fromEntries(Object.entries(rec).filter(([, v]) => !isRecordList(v)));
+  return [`${indent}${recordLine(flat)}`, ...nested.flatMap(([k, list]) => [`${indent}  ${k}:`, ...list.flatMap((r) => recordLines(r, `${indent}    `))])];
+}
+
 /** One record of a list as one line. */
 export function recordLine(rec: Rec): string {
   const time = TIME_KEYS.find((k) => typeof rec[k] === 'string');
@@ -61,12 +70,12 @@ export function recordLine(rec: Rec): string {
 function fieldLines(key: string, value: unknown): string[] {
   if (Array.isArray(value)) {
     if (value.length === 0) return [`  ${key}: none`];
-    if (value.every(isRecord)) return [`  ${key}:`, ...value.map((r) => `    ${recordLine(r)}`)];
+    if (value.every(isRecord)) return [`  ${key}:`, ...value.flatMap((r) => recordLines(r, '    '))];
     return [`  ${key}: ${value.map(scalar).join(', ')}`];
   }
   if (isRecord(value)) {
     // A record of lists (a nested set of steps) reads better one list at a time.
-    if (Object.values(value).some((v) => Array.isArray(v) && v.length > 0 && v.every(isRecord))) {
+    if (Object.values(value).some(isRecordList)) {
       return [`  ${key}:`, ...Object.entries(value).flatMap(([k, v]) => fieldLines(k, v).map((l) => `  ${l}`))];
     }
     return [`  ${key}: ${pairs(value).join('  ') || '-'}`];
