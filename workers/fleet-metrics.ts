@@ -116,7 +116,7 @@ export function startFleetMetrics(opts: FleetMetricsOptions): FleetMetrics {
 
   async function sampleCluster(cluster: string): Promise<FleetSample> {
     const handle = workflows.getHandle(capacityWorkflowId(cluster));
-    const status = (await opts.client.connection.withDeadline(now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery))) as CapacityStatus;
+    const status = (await opts.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery))) as CapacityStatus;
     const view = fleetView(status);
     const region = opts.config.clusters[cluster]?.region ?? opts.config.aws.region;
     const priced = await opts.prices.lookup(region, fleetInstanceTypes(view));
