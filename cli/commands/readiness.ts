@@ -15,9 +15,10 @@ import type { CommandRunner } from '../program';
 import { windowRows, windowTable } from '../readiness-table';
 import { parseTimezone } from '../schedule-input';
 import { parseArg } from '../validation';
+import { registerReadinessImport } from './readiness-import';
 
 /**
- * `readiness add|list|change|cancel`: readiness windows (workflows/readiness/), one workflow per
+ * `readiness add|list|change|cancel|import`: readiness windows (workflows/readiness/), one workflow per
  * cluster, `readiness-<cluster>-<id>`. Adding, changing and cancelling need the authority of a deploy
  * to the clusters' services (checkReadinessAuthority); levels come from `clusters.<name>.readiness`.
  */
@@ -45,6 +46,7 @@ export function registerReadinessCommands(program: Command, run: CommandRunner):
     .option('--reason <text>', 'the new reason')
     .action(run(changeCommand));
   readiness.command('cancel').description('cancel a window: its floor is released at once').argument('<workflow-id>').option('--reason <text>', 'recorded with it').action(run(cancelCommand));
+  registerReadinessImport(readiness, run);
 }
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -55,16 +57,16 @@ function parseTime(text: string, flag: string): string {
   return t.toISOString();
 }
 
-function parseLevel(text: string): number {
+export function parseLevel(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 99) throw usageError(`--level: "${text}" must be a level number, 1 to 99`);
   return n;
 }
 
-const config = (ctx: CommandContext): FleetopsConfig => loadCliConfig(ctx, "fleetops readiness reads the clusters' levels and services in the config");
+export const config = (ctx: CommandContext): FleetopsConfig => loadCliConfig(ctx, "fleetops readiness reads the clusters' levels and services in the config");
 
 /** The config's refusal (unknown cluster or level, no authority) as the CLI's. */
-function allowed<T>(fn: () => T): T {
+export function allowed<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {

@@ -10,7 +10,8 @@ import { ICS_MAX_EVENT_SOURCE } from '../readiness/ical';
  */
 export const calendarDefaultsSchema = z
   .object({
-    clusters: z.array(clusterNameSchema).min(1).max(50),
+    /** None: every event names its own (X-FLEETOPS-CLUSTERS), or is skipped. */
+    clusters: z.array(clusterNameSchema).max(50),
     level: z.number().int().min(1).max(99),
     requestedBy: z.string().min(1).max(255).optional(),
     /** The feed (`readiness-feed-<name>`) whose polls keep the event's windows; unset for a file. */

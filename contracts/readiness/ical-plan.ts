@@ -20,9 +20,9 @@ export const icsWindowId = (key: string, recurrence?: string): string => (recurr
 
 export type ImportOutcome = 'created' | 'changed' | 'unchanged' | 'cancelled' | 'deleted' | 'skipped' | 'refused';
 
-/** One line of an import's report: a window, a recurring window's Schedule, or an event that is neither. */
+/** One line of an import's report: a window, a recurring window's Schedule, the feed's Schedule, or an event that is none of them. */
 export interface ImportRow {
-  kind: 'window' | 'recurring' | 'event';
+  kind: 'window' | 'recurring' | 'feed' | 'event';
   /** The workflow id, the Schedule id, or the event's UID. */
   id: string;
   cluster: string | null;
@@ -161,6 +161,10 @@ export function planImport(calendar: ParsedCalendar, d: CalendarDefaults, config
     }
     if (event.occurrences.length === 0) {
       plan.rows.push(eventRow(event, 'skipped', event.recurring ? 'no occurrence ahead' : 'over'));
+      continue;
+    }
+    if (event.occurrences.every((o) => (o.clusters ?? d.clusters).length === 0)) {
+      plan.rows.push(eventRow(event, 'skipped', 'no cluster: give clusters to the command or X-FLEETOPS-CLUSTERS to the event'));
       continue;
     }
     const refusals = plan.rows.length;
