@@ -33,7 +33,7 @@ export function registerReadinessImport(readiness: Command, run: CommandRunner):
     .argument('[clusters...]', 'ECS clusters of the events that name none (X-FLEETOPS-CLUSTERS)')
     .requiredOption('--level <n>', 'the level of the events that name none (X-FLEETOPS-LEVEL)')
     .option('--feed <name>', 'keep importing the URL on a Schedule, readiness-feed-<name>')
-    .option('--every <minutes>', 'how often the feed is read', '15')
+    .option('--every <minutes>', 'how often the feed is read (default 15)')
     .option('--timezone <zone>', 'the zone of floating times and all-day events, which carry none')
     .action(run(importCommand));
 }
@@ -41,7 +41,7 @@ export function registerReadinessImport(readiness: Command, run: CommandRunner):
 interface ImportOptions {
   level: string;
   feed?: string;
-  every: string;
+  every?: string;
   timezone?: string;
 }
 
@@ -101,7 +101,8 @@ async function importCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const url = isUrl ? parseArg(feedUrlSchema, source, 'url') : undefined;
   const feed = o.feed === undefined ? undefined : parseArg(feedNameSchema, o.feed, '--feed');
   if (feed !== undefined && url === undefined) throw usageError('--feed keeps reading a URL: give an https:// URL, not a file');
-  const every = parseArg(everySchema, o.every, '--every');
+  if (o.every !== undefined && feed === undefined) throw usageError('--every is how often a feed is read: give --feed too');
+  const every = parseArg(everySchema, o.every ?? '15', '--every');
   const floatingZone = o.timezone === undefined ? undefined : parseTimezone(o.timezone);
   const cfg = config(ctx);
   allowed(() => checkReadinessAuthority(cfg, clusters));

@@ -39,10 +39,13 @@ const inScope = (scope: ImportScope, key: unknown, feed: unknown): boolean => ('
 const canonical = (v: unknown): string =>
   JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
 
+/** A window that did not answer in time (no worker polling its queue): reported, not compared. */
+class NoAnswer extends Error {}
+
 async function within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([fn(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([fn(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NoAnswer(`${what} did not answer within ${ms / 1000} s (is a worker running?)`)), ms)))]);
   } finally {
     clearTimeout(timer);
   }
@@ -88,13 +91,20 @@ export async function upsertWindow(client: Client, w: PlannedWindow, opts: Apply
   const handle = client.workflow.getHandle(options.workflowId);
   const described = await handle.describe();
   if (described.status.name !== 'RUNNING') return windowRow(w, 'unchanged', `the window is ${described.typedSearchAttributes.get(FleetopsPhase) ?? described.status.name.toLowerCase()}`);
-  const status = (await within(opts.queryTimeoutMs ?? 10_000, options.workflowId, () => handle.query(statusQuery))) as ReadinessStatus;
+  let status: ReadinessStatus;
+  try {
+    status = (await within(opts.queryTimeoutMs ?? 10_000, options.workflowId, () => handle.query(statusQuery))) as ReadinessStatus;
+  } catch (err) {
+    if (err instanceof NoAnswer) return windowRow(w, 'unchanged', `not compared: ${err.message}`);
+    throw err;
+  }
   const change = changeOf(status, w);
   if (!change) return windowRow(w, 'unchanged');
   try {
     await within(opts.queryTimeoutMs ?? 10_000, options.workflowId, () => handle.executeUpdate(changeUpdate, { args: [{ ...change, by: opts.by }] }));
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) return windowRow(w, 'refused', `the window refused the change: ${err.cause?.message ?? err.message}`);
+    if (err instanceof NoAnswer) return windowRow(w, 'unchanged', `not changed: ${err.message}`);
     throw err;
   }
   return windowRow(w, 'changed', Object.keys(change).join(', '));
@@ -167,12 +177,18 @@ const gone = (id: string, cluster: string | null, outcome: ImportRow['outcome'],
 /** A running window the calendar no longer has: cancelled if it has not started, left to its end if it has (cancel it by hand to end it). */
 async function retire(client: Client, workflowId: string, opts: ApplyOptions): Promise<ImportRow> {
   const handle = client.workflow.getHandle(workflowId);
-  const s = (await within(opts.queryTimeoutMs ?? 10_000, workflowId, () => handle.query(statusQuery))) as ReadinessStatus;
+  let s: ReadinessStatus;
+  try {
+    s = (await within(opts.queryTimeoutMs ?? 10_000, workflowId, () => handle.query(statusQuery))) as ReadinessStatus;
+  } catch (err) {
+    if (err instanceof NoAnswer) return gone(workflowId, null, 'unchanged', `no longer in the calendar, not cancelled: ${err.message}`);
+    throw err;
+  }
   if (Date.parse(s.start) <= opts.now.getTime()) return gone(workflowId, s.cluster, 'unchanged', 'no longer in the calendar, but under way: it runs to its end (fleetops readiness cancel ends it)', s);
   try {
     await within(opts.queryTimeoutMs ?? 10_000, workflowId, () => handle.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: 'no longer in the calendar' }] }));
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) return gone(workflowId, s.cluster, 'unchanged', `not cancelled: ${err.cause?.message ?? err.message}`, s);
+    if (err instanceof WorkflowUpdateFailedError || err instanceof NoAnswer) return gone(workflowId, s.cluster, 'unchanged', `not cancelled: ${err instanceof WorkflowUpdateFailedError ? (err.cause?.message ?? err.message) : err.message}`, s);
     throw err;
   }
   return gone(workflowId, s.cluster, 'cancelled', 'no longer in the calendar', s);

@@ -58,7 +58,7 @@ describe('fleetops readiness import', () => {
     expect(schedule.info.nextActionTimes[0]?.toISOString()).toBe(new Date(base + 5 * HOUR - 600_000 - 30_000).toISOString());
     expect(schedule.spec.calendars).toHaveLength(9);
     expect(schedule.memo).toEqual({ cluster, icsKey: icsKey('fridays@shop.example') });
-    const args = (schedule.action as { args: [ReadinessTriggerInput] }).args[0];
+    const args = (schedule.action as { args?: readonly unknown[] }).args?.[0] as ReadinessTriggerInput;
     expect(args).toMatchObject({ cluster, level: 3, rule: 'FREQ=WEEKLY', defaults: { clusters: [cluster], level: 2, requestedBy: 'cli:alice' } });
 
     // The same file again: nothing new, nothing changed.

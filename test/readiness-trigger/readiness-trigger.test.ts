@@ -63,7 +63,7 @@ describe('readiness trigger (a recurring window\'s Schedule, dev server)', () =>
 
     // The Schedule now holds the two occurrences left, the next one a day on.
     const after = await schedule.describe();
-    expect((after.action as { args: [ReadinessTriggerInput] }).args[0].raiseAt).toEqual([start + 86_400_000 - 5_000, start + 2 * 86_400_000 - 5_000].map((t) => new Date(t).toISOString()));
+    expect(((after.action as { args?: readonly unknown[] }).args?.[0] as ReadinessTriggerInput).raiseAt).toEqual([start + 86_400_000 - 5_000, start + 2 * 86_400_000 - 5_000].map((t) => new Date(t).toISOString()));
     expect(after.info.nextActionTimes[0]?.toISOString()).toBe(new Date(start + 86_400_000 - 35_000).toISOString());
 
     // Run again by hand: the occurrence is started already, so nothing new starts.
