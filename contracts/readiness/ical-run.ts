@@ -34,8 +34,9 @@ export async function runRecurringWindow(client: Client, input: ReadinessTrigger
   const rows = plan.rows.filter((r) => r.cluster === null || r.cluster === input.cluster);
   for (const w of plan.windows) if (w.input.cluster === input.cluster && w.due) rows.push(await upsertWindow(client, w, opts));
   const mine = plan.schedules.find((s) => s.scheduleId === input.scheduleId);
-  // Refused (the cluster's authority or level gone from the config): the Schedule stays as it is until the config or the calendar says otherwise.
-  if (plan.heldKeys.includes(input.key)) return rows;
+  // Refused on this cluster (its authority or level gone from the config), or unreadable: the Schedule
+  // stays as it is until the config or the calendar says otherwise.
+  if (rows.some((r) => r.outcome === 'refused') || calendar.problems.length > 0) return rows;
   if (mine) rows.push(await upsertSchedule(client, mine, opts));
   else {
     await deleteSchedule(client, input.scheduleId);
