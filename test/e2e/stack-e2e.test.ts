@@ -601,19 +601,19 @@ describe('local stack end to end', () => {
   const onDemandPool = 'on-demand';
 
   // ---- a readiness window on shop, running beside the cases below ----
-  // Imported first, from a calendar file, as an operator would, starting two minutes ahead and lasting
-  // one: level 2 raises shop's floor 45 s before the start; 5 s into the window a scale-in alarm is held
-  // at the floor, 15 s into it one of shop's spot instances gets its interruption warning; the sampler
-  // records shop every 2 s meanwhile. The cases below act on demand and take longer than the window, so
-  // it costs no wall time; 'readiness: …' near the end of this block waits for the end and asserts. It
-  // comes before the Temporal-outage case: a 25 s outage inside the window would hold its timers and
-  // drains back, and that case counts the drains it started itself.
+  // Imported first, from a calendar file, as an operator would, starting 100 s ahead and lasting a
+  // minute: level 2 raises shop's floor 45 s before the start; 5 s into the window a scale-in alarm is
+  // held at the floor, 15 s into it one of shop's spot instances gets its interruption warning; the
+  // sampler records shop every 2 s meanwhile. The cases below act on demand and take about 170 s, longer
+  // than import to end (160 s), so the window costs no wall time; 'readiness: …' near the end of this
+  // block waits for the end and asserts. It comes before the Temporal-outage case: a 25 s outage inside
+  // the window would hold its timers and drains back, and that case counts the drains it started itself.
   const shopLevel = 2;
   const shopWindow = { id: '', start: 0, end: 0, importedAt: 0, interrupted: '', warnedAt: 0, spotBefore: [] as string[] };
   let shopSampler: ShopSampler | undefined;
 
   beforeAll(async () => {
-    shopWindow.start = Math.ceil((Date.now() + 120_000) / 1000) * 1000;
+    shopWindow.start = Math.ceil((Date.now() + 100_000) / 1000) * 1000;
     shopWindow.end = shopWindow.start + 60_000;
     const ics = join(local.runDir, 'shop-sale.ics');
     writeFileSync(ics, calendar({ uid: `shop-sale-${randomUUID()}@fleetops.example`, start: shopWindow.start, end: shopWindow.end, summary: 'shop flash sale' }));
