@@ -786,7 +786,8 @@ describe('local stack end to end', () => {
       expect(done.unavailable.map((m) => m.pool)).toEqual(expect.arrayContaining([ec2FleetPool, spotFleetPool]));
 
       // The ASG was asked as soon as the Spot Fleet's error showed, not after its 90 s fulfilment timeout.
-      const raise = (await sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' }))[0];
+      // demo's group: shop (beside, for the readiness window) may raise its own group through the same call.
+      const raise = (await sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' })).find((c) => c.params.AutoScalingGroupName === 'demo-on-demand');
       expect([raise?.params.AutoScalingGroupName, String(raise?.params.DesiredCapacity)]).toEqual(['demo-on-demand', '4']);
       const toOnDemand = Date.parse(raise!.time) - t0;
       const afterErrors = Date.parse(raise!.time) - Date.parse(spotFailed!.at);
