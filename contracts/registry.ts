@@ -93,6 +93,23 @@ export const WORKFLOWS = {
     folder: 'readiness',
     testDir: 'test/readiness',
   },
+  readinessTrigger: {
+    type: 'readinessTrigger',
+    // Readiness work: operators filtering readiness see the runs that start recurring windows too.
+    kind: 'readiness',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'readiness-schedule-<cluster>-<id>-<time> (its Schedule appends the time)',
+    folder: 'readiness-trigger',
+    testDir: 'test/readiness-trigger',
+  },
+  readinessFeed: {
+    type: 'readinessFeed',
+    kind: 'readiness',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'readiness-feed-<name>-<time> (its Schedule appends the time)',
+    folder: 'readiness-feed',
+    testDir: 'test/readiness-feed',
+  },
 } as const satisfies Record<string, WorkflowEntry>;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

@@ -128,7 +128,9 @@ async function main(): Promise<void> {
       say(
         `aws emulator at ${awsEndpoint}: cluster ${DEMO.cluster} with ${seeded.instances.length} container instances ` +
           `(EC2 Fleet ${seeded.instancesByPool.ec2Fleet.length}, Spot Fleet ${seeded.instancesByPool.spotFleet.length}, ` +
-          `ASG ${seeded.instancesByPool.asg.length}), service ${DEMO.service} with ${seeded.taskArns.length} tasks (seeded in ${seconds(Date.now() - t)}; ${seconds(Date.now() - startedAt)})`,
+          `ASG ${seeded.instancesByPool.asg.length}), service ${DEMO.service} with ${seeded.taskArns.length} tasks; cluster ${seeded.shop.cluster} with ` +
+          `${seeded.shop.instancesByPool.spot.length + seeded.shop.instancesByPool.onDemand.length} and ${seeded.shop.services.length} services ` +
+          `(seeded in ${seconds(Date.now() - t)}; ${seconds(Date.now() - startedAt)})`,
       );
       return seeded;
     })();

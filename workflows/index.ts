@@ -11,3 +11,5 @@ export { launch } from './launch/workflow';
 export { drainCoordinator } from './drain-coordinator/workflow';
 export { readiness } from './readiness/workflow';
 export { deployTrigger } from './deploy-trigger/workflow';
+export { readinessTrigger } from './readiness-trigger/workflow';
+export { readinessFeed } from './readiness-feed/workflow';

@@ -1,23 +1,24 @@
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { clusterNameSchema, textSchema, workflowIdSchema } from '../../common/operator-input';
-import { clusterWorkflowPlacement } from '../../config/placement';
+import { isoWithZoneSchema, readinessLevelNumberSchema } from '../../common/time-input';
 import { statusQuery } from '../../contracts/controls';
-import { readinessIdSchema, readinessInputSchema, type ReadinessChange, type ReadinessInput } from '../../contracts/readiness/input';
+import { ReadinessWindowExists, runningWindows, startWindows, windowInputs, windowTimesProblem } from '../../contracts/readiness/client';
+import { readinessIdSchema, type ReadinessChange } from '../../contracts/readiness/input';
 import { checkReadinessAuthority, ReadinessRefused, readinessLevelFrom } from '../../contracts/readiness/level-from-config';
 import { cancelUpdate, changeUpdate, type ReadinessStatus } from '../../contracts/readiness/messages';
-import { readinessStartOptions } from '../../contracts/readiness/start';
+import { windowRows, windowTable } from '../../contracts/readiness/window-rows';
 import type { FleetopsConfig } from '../../config/schema';
 import { loadCliConfig } from '../config';
 import type { CommandContext } from '../context';
 import { failedError, usageError } from '../errors';
 import type { CommandRunner } from '../program';
-import { windowRows, windowTable } from '../readiness-table';
 import { parseTimezone } from '../schedule-input';
 import { parseArg } from '../validation';
+import { registerReadinessImport } from './readiness-import';
 
 /**
- * `readiness add|list|change|cancel`: readiness windows (workflows/readiness/), one workflow per
+ * `readiness add|list|change|cancel|import`: readiness windows (workflows/readiness/), one workflow per
  * cluster, `readiness-<cluster>-<id>`. Adding, changing and cancelling need the authority of a deploy
  * to the clusters' services (checkReadinessAuthority); levels come from `clusters.<name>.readiness`.
  */
@@ -45,26 +46,17 @@ export function registerReadinessCommands(program: Command, run: CommandRunner):
     .option('--reason <text>', 'the new reason')
     .action(run(changeCommand));
   readiness.command('cancel').description('cancel a window: its floor is released at once').argument('<workflow-id>').option('--reason <text>', 'recorded with it').action(run(cancelCommand));
+  registerReadinessImport(readiness, run);
 }
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const parseTime = (text: string, flag: string): string => parseArg(isoWithZoneSchema, text, flag);
 
-function parseTime(text: string, flag: string): string {
-  const t = new Date(text);
-  if (!ISO_WITH_ZONE.test(text) || Number.isNaN(t.getTime())) throw usageError(`${flag}: "${text}" must be an ISO 8601 time with its zone, e.g. 2025-11-28T20:00+09:00`);
-  return t.toISOString();
-}
+export const parseLevel = (text: string): number => parseArg(readinessLevelNumberSchema, text, '--level');
 
-function parseLevel(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 99) throw usageError(`--level: "${text}" must be a level number, 1 to 99`);
-  return n;
-}
-
-const config = (ctx: CommandContext): FleetopsConfig => loadCliConfig(ctx, "fleetops readiness reads the clusters' levels and services in the config");
+export const config = (ctx: CommandContext): FleetopsConfig => loadCliConfig(ctx, "fleetops readiness reads the clusters' levels and services in the config");
 
 /** The config's refusal (unknown cluster or level, no authority) as the CLI's. */
-function allowed<T>(fn: () => T): T {
+export function allowed<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -88,58 +80,37 @@ async function addCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const start = parseTime(o.start, '--start');
   const end = parseTime(o.end, '--end');
   const level = parseLevel(o.level);
-  const id = parseArg(readinessIdSchema, o.id ?? start.slice(0, 16).replace(/[-:]/g, '').replace('T', '-'), '--id');
+  const id = o.id === undefined ? undefined : parseArg(readinessIdSchema, o.id, '--id');
+  const problem = windowTimesProblem(start, end, new Date());
+  if (problem) throw usageError(`--end: ${problem}`);
   const cfg = config(ctx);
   allowed(() => checkReadinessAuthority(cfg, clusters));
-  const inputs: ReadinessInput[] = clusters.map((cluster) => {
-    const placement = clusterWorkflowPlacement(cfg, cluster);
-    return parseArg(
-      readinessInputSchema,
-      {
-        cluster,
-        id,
-        start,
-        end,
-        ...(o.timezone ? { timeZone: parseTimezone(o.timezone) } : {}),
-        reason: parseArg(textSchema(1000), o.reason, '--reason'),
-        level: allowed(() => readinessLevelFrom(cfg, cluster, level)),
-        requestedBy: ctx.operator(),
-        ...(placement ? { placement } : {}),
-      },
-      'window',
-    );
-  });
-  if (Date.parse(end) <= Date.now()) throw usageError(`--end: ${end} has already passed`);
+  const inputs = allowed(() =>
+    windowInputs(cfg, {
+      clusters,
+      start,
+      end,
+      level,
+      reason: parseArg(textSchema(1000), o.reason, '--reason'),
+      ...(o.timezone ? { timeZone: parseTimezone(o.timezone) } : {}),
+      ...(id !== undefined ? { id } : {}),
+      requestedBy: ctx.operator(),
+    }),
+  );
   const client = await ctx.client();
-  const started: string[] = [];
-  for (const input of inputs) {
-    const { workflowType, ...options } = readinessStartOptions(input);
-    try {
-      await client.workflow.start(workflowType, { ...options, workflowIdConflictPolicy: 'FAIL' });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw failedError(`a window ${options.workflowId} exists already (give another --id)`, { workflowId: options.workflowId, duplicate: true, started });
-      throw err;
-    }
-    started.push(options.workflowId);
+  let started: string[];
+  try {
+    started = await startWindows(client, inputs);
+  } catch (err) {
+    if (err instanceof ReadinessWindowExists) throw failedError(`${err.message} (give another --id)`, { workflowId: err.workflowId, duplicate: true, started: err.started });
+    throw err;
   }
   ctx.print({ windows: started, start, end, level }, started.map((w) => `added ${w}: level ${level}, ${start} → ${end}`));
 }
 
-/** Running readiness windows (of one cluster), as their status answers; one that does not answer is left out. */
-export async function readinessWindows(ctx: CommandContext, cluster?: string): Promise<ReadinessStatus[]> {
-  const client = await ctx.client();
-  const query = [`FleetopsKind = 'readiness'`, `ExecutionStatus = 'Running'`, ...(cluster ? [`FleetopsCluster = '${cluster}'`] : [])].join(' AND ');
-  const out: ReadinessStatus[] = [];
-  for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
-    const s = await ctx.withDeadline(() => client.workflow.getHandle(wf.workflowId).query(statusQuery)).catch(() => undefined);
-    if (s) out.push(s as ReadinessStatus);
-  }
-  return out;
-}
-
 async function listCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const { cluster } = cmd.opts<{ cluster?: string }>();
-  const rows = windowRows(await readinessWindows(ctx, cluster === undefined ? undefined : parseArg(clusterNameSchema, cluster, '--cluster')));
+  const rows = windowRows(await runningWindows(await ctx.client(), (fn) => ctx.withDeadline(fn), cluster === undefined ? undefined : parseArg(clusterNameSchema, cluster, '--cluster')));
   ctx.print({ windows: rows }, windowTable(rows));
 }
 

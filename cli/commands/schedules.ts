@@ -1,54 +1,74 @@
-import { ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import { scheduleIdSchema } from '../../common/time-input';
 import { DEPLOY_SCHEDULE_PREFIX } from '../../contracts/deploy-trigger/start';
+import { READINESS_FEED_PREFIX } from '../../contracts/readiness-feed/start';
+import { readinessFeedInputSchema } from '../../contracts/readiness-feed/input';
+import { READINESS_SCHEDULE_PREFIX, type ReadinessScheduleMemo } from '../../contracts/readiness-trigger/start';
+import { checkReadinessAuthority } from '../../contracts/readiness/level-from-config';
+import { scheduledRows, scheduleTable } from '../../contracts/schedule-rows';
 import type { CommandContext } from '../context';
 import { failedError, usageError } from '../errors';
 import type { CommandRunner } from '../program';
-import { windowRows } from '../readiness-table';
-import { rowOf, scheduleTable, sortRows, windowScheduleRow, type ScheduleRow } from '../schedule-table';
-import { readinessWindows } from './readiness';
+import { allowed, config } from './readiness';
 import { parseArg } from '../validation';
 
 /** `schedules` lists what fleetops has scheduled on Temporal Schedules; `schedules cancel` deletes one. */
 export function registerScheduleCommands(program: Command, run: CommandRunner): void {
   const schedules = program
     .command('schedules')
-    .description('list what is scheduled (scheduled deploys, readiness windows not over yet), soonest first; cancel a scheduled deploy')
+    .description('list what is scheduled (scheduled deploys, recurring readiness windows, readiness feeds, readiness windows not over yet), soonest first; cancel one')
     .action(run(listCommand));
   schedules
     .command('cancel')
-    .description('cancel a scheduled deploy: its Schedule is deleted; a deploy it already started runs on')
-    .argument('<schedule-id>', 'e.g. deploy-schedule-demo-web-1')
+    .description('cancel a scheduled deploy, a recurring readiness window or a readiness feed: its Schedule is deleted; what it already started runs on')
+    .argument('<schedule-id>', 'e.g. deploy-schedule-demo-web-1, readiness-schedule-demo-ics-1a2b3c4d, readiness-feed-shop')
     .action(run(cancelCommand));
 }
 
-const scheduleIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a schedule id such as deploy-schedule-demo-web-1');
+const PREFIXES = [DEPLOY_SCHEDULE_PREFIX, READINESS_SCHEDULE_PREFIX, READINESS_FEED_PREFIX];
 
 async function listCommand(ctx: CommandContext): Promise<void> {
   const client = await ctx.client();
-  const rows: ScheduleRow[] = [];
-  // Other applications may keep schedules in the namespace: only those a reader knows are listed.
-  for await (const s of client.schedule.list()) {
-    const row = rowOf(s);
-    if (row) rows.push(row);
-  }
-  const now = new Date();
-  for (const w of windowRows(await readinessWindows(ctx))) rows.push(windowScheduleRow(w, now));
-  const sorted = sortRows(rows);
-  ctx.print({ schedules: sorted }, scheduleTable(sorted));
+  const rows = await scheduledRows(client, (fn) => ctx.withDeadline(fn));
+  ctx.print({ schedules: rows }, scheduleTable(rows));
 }
+
+/** A readiness Schedule is cancelled with the authority of `readiness cancel` on its clusters. */
+async function checkAuthority(ctx: CommandContext, client: Client, scheduleId: string): Promise<void> {
+  if (scheduleId.startsWith(DEPLOY_SCHEDULE_PREFIX)) return;
+  let clusters: string[];
+  try {
+    const d = await client.schedule.getHandle(scheduleId).describe();
+    const args = d.action.type === 'startWorkflow' ? d.action.args?.[0] : undefined;
+    const feed = readinessFeedInputSchema.safeParse(args);
+    clusters = scheduleId.startsWith(READINESS_FEED_PREFIX) ? (feed.success ? feed.data.defaults.clusters : []) : [((d.memo ?? {}) as Partial<ReadinessScheduleMemo>).cluster ?? ''].filter((c) => c);
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw failedError(`no schedule ${scheduleId}`, { scheduleId, notFound: true });
+    throw err;
+  }
+  const cfg = config(ctx);
+  allowed(() => checkReadinessAuthority(cfg, clusters));
+}
+
+const AFTER: Record<string, string> = {
+  [DEPLOY_SCHEDULE_PREFIX]: 'a deploy it already started runs on',
+  [READINESS_SCHEDULE_PREFIX]: 'no more occurrences start; windows it started run on (fleetops readiness list, fleetops readiness cancel <id>)',
+  [READINESS_FEED_PREFIX]: 'the feed is no longer read; the windows and recurring windows it imported stay (fleetops schedules)',
+};
 
 async function cancelCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const scheduleId = parseArg(scheduleIdSchema, cmd.processedArgs[0], 'schedule id');
   // Only fleetops' own: a Schedule of another application is not this command's to delete.
-  if (!scheduleId.startsWith(DEPLOY_SCHEDULE_PREFIX)) throw usageError(`${scheduleId} is not a fleetops schedule (ids start with ${DEPLOY_SCHEDULE_PREFIX})`);
+  const prefix = PREFIXES.find((p) => scheduleId.startsWith(p));
+  if (prefix === undefined) throw usageError(`${scheduleId} is not a fleetops schedule (ids start with ${PREFIXES.join(', ')})`);
   const client = await ctx.client();
+  await checkAuthority(ctx, client, scheduleId);
   try {
     await client.schedule.getHandle(scheduleId).delete();
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) throw failedError(`no schedule ${scheduleId}`, { scheduleId, notFound: true });
     throw err;
   }
-  ctx.print({ scheduleId, cancelled: true }, [`cancelled ${scheduleId}`]);
+  ctx.print({ scheduleId, cancelled: true }, [`cancelled ${scheduleId}: ${AFTER[prefix]}`]);
 }

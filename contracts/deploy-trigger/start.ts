@@ -66,9 +66,10 @@ export const describeWhen = (when: DeployWhen): string => ('at' in when ? `at ${
  * id and duplicate rule are those of any deploy (a Schedule appends a timestamp to the ids it starts).
  * Overlap SKIP: a trigger is over in seconds, and two at once would only refuse each other. A missed
  * time is taken up to ten minutes late (the catch-up window), never hours later, when nobody expects it.
- * `taskQueue` is for tests, whose workers poll a queue of their own.
+ * `taskQueue` is for tests, whose workers poll a queue of their own; `memo`, entries beside the
+ * Schedule's own (a Slack request's replay key, contracts/deploy-trigger/schedule.ts).
  */
-export function deployScheduleOptions(scheduleId: string, input: DeployTriggerInput, when: DeployWhen, opts: { taskQueue?: string } = {}): ScheduleOptions {
+export function deployScheduleOptions(scheduleId: string, input: DeployTriggerInput, when: DeployWhen, opts: { taskQueue?: string; memo?: Record<string, string> } = {}): ScheduleOptions {
   const { request } = input;
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: FleetopsKind, value: WORKFLOWS.deployTrigger.kind },
@@ -89,7 +90,7 @@ export function deployScheduleOptions(scheduleId: string, input: DeployTriggerIn
     spec,
     state: { ...state, note: `scheduled deploy of ${request.cluster}/${request.service} to ${target}` },
     policies: { overlap: 'SKIP', catchupWindow: '10 minutes' },
-    memo: { ...memo },
+    memo: { ...opts.memo, ...memo },
     typedSearchAttributes,
     action: {
       type: 'startWorkflow',

@@ -11,36 +11,26 @@ import type { DeployStatus } from '../../contracts/canary-deploy/messages';
 import { assignUpdate, changeSeverityUpdate, noteUpdate, resolveUpdate, type IncidentStatus } from '../../contracts/incident/messages';
 import { explain, uiLink, withDeadline, type SlackHandlerContext } from './context';
 import { mayChangeIncident } from './incident-authority';
-import { isListed } from './members';
+import { deployerRefusal, ephemeral, inChannel, refused, type CommandAnswer, type CommandRequest } from './answers';
+import { readinessCommand } from './readiness';
+import { schedulesCommand } from './schedules';
 import { deployReplayOf, SLACK_REQUEST_MEMO } from './replay';
 import { CommandError, findService, HELP_TEXT, parseSlashCommand, type IncidentUpdateCommand, type SlashCommand } from './parse';
 
 /**
  * What `/fleetops …` does, after the app has acknowledged it (within Slack's three seconds): each
  * command returns the answer the app posts through the command's response_url. `in_channel`
- * answers are what the channel should see (a deploy started or refused, an incident declared);
- * everything else is for the asker only. A replayed request (router/slack/replay.ts) gets no answer.
+ * answers are what the channel should see (a deploy started or refused, an incident declared, a
+ * deploy scheduled, a window added, changed or cancelled); everything else is for the asker only. A
+ * replayed request (router/slack/replay.ts) gets no answer.
  *
- * Who may do what is checked here, before anything reaches Temporal: deploys by the service's
- * `slack.deployers`, incident changes by the incident's roles and `slack.responders`, status only of
- * fleetops workflows. Refusals are answered to the asker only.
+ * Who may do what is checked here, before anything reaches Temporal: deploys (now or scheduled) by
+ * the service's `slack.deployers`, readiness windows by those of every service of their clusters
+ * (readiness.ts, schedules.ts), incident changes by the incident's roles and `slack.responders`,
+ * status only of fleetops workflows. Refusals are answered to the asker only.
  */
 
-export interface CommandAnswer {
-  response_type: 'in_channel' | 'ephemeral';
-  text: string;
-}
-
-export interface CommandRequest {
-  text: string;
-  userId: string;
-  channelId: string;
-  /** The request's replay key (router/slack/replay.ts). */
-  requestKey: string;
-}
-
-const ephemeral = (text: string): CommandAnswer => ({ response_type: 'ephemeral', text });
-const inChannel = (text: string): CommandAnswer => ({ response_type: 'in_channel', text });
+export type { CommandAnswer, CommandRequest } from './answers';
 
 /** How long `/fleetops deploy` waits for preflight to pass or refuse before answering "started". */
 const PREFLIGHT_WAIT_MS = 20_000;
@@ -64,6 +54,15 @@ export async function runSlashCommand(ctx: SlackHandlerContext, req: CommandRequ
       return status(ctx, command.target);
     case 'declare':
       return declare(ctx, req, command);
+    case 'schedule-deploy':
+    case 'schedules':
+    case 'schedule-cancel':
+      return schedulesCommand(ctx, req, command);
+    case 'readiness-add':
+    case 'readiness-list':
+    case 'readiness-change':
+    case 'readiness-cancel':
+      return readinessCommand(ctx, req, command);
     default:
       return ephemeral(await updateIncident(ctx, command, { userId: req.userId, updateId: `slack-${req.requestKey}` }));
   }
@@ -73,18 +72,11 @@ async function readStatus<T extends WorkflowStatus>(ctx: SlackHandlerContext, wo
   return withDeadline(ctx, () => ctx.temporal.workflow.getHandle(workflowId, runId).query(statusQuery)) as Promise<T>;
 }
 
-const refused = (ctx: SlackHandlerContext, req: CommandRequest, what: string, why: string): CommandAnswer => {
-  ctx.log.info({ user: req.userId, what, reason: why }, 'slack: command refused');
-  return ephemeral(`:no_entry_sign: ${why}`);
-};
-
 async function deploy(ctx: SlackHandlerContext, req: CommandRequest, cmd: Extract<SlashCommand, { kind: 'deploy' }>): Promise<CommandAnswer | undefined> {
   const { service } = cmd;
   const target = `${service.cluster}/${service.name}`;
-  if (!(await isListed(ctx, req.userId, ctx.slack.deployers[target]))) {
-    const why = ctx.slack.deployers[target] ? `you are not a deployer of ${target}` : `nobody may deploy ${target} from Slack: it has no entry in slack.deployers`;
-    return refused(ctx, req, `deploy ${target}`, why);
-  }
+  const why = await deployerRefusal(ctx, req.userId, [target]);
+  if (why) return refused(ctx, req, `deploy ${target}`, why);
   let options: ReturnType<typeof deployStartFor>;
   try {
     // From chat a deploy always waits for a person at a gate, whatever the service's plan says.

@@ -1,9 +1,11 @@
-import { z } from 'zod';
 import { slackPerson } from '../../common/chat';
 import { listed, ROLE_NAMES, roleNamed, SEVERITY_RANGE } from '../../common/incident/help-words';
 import type { IncidentRole } from '../../common/incident/model';
 import type { IncidentSeverity } from '../../contracts/incident/input';
 import type { FleetopsConfig, ServiceConfig } from '../../config/schema';
+import type { DeployWhen } from '../../contracts/deploy-trigger/start';
+import { CommandError, parse, rest, tokens } from './parse-words';
+import { parseDeployWhen, parseReadiness, parseSchedules, READINESS_ADD_USAGE, SCHEDULE_USAGE, type ReadinessCommand, type SchedulesCommand } from './parse-schedules';
 import { imageSchema, personSchema, severitySchema, textSchema, workflowIdSchema } from '../../common/operator-input';
 
 /**
@@ -15,9 +17,14 @@ import { imageSchema, personSchema, severitySchema, textSchema, workflowIdSchema
 export type SlashCommand =
   | { kind: 'help' }
   | { kind: 'deploy'; service: ServiceConfig; image: string }
+  | { kind: 'schedule-deploy'; service: ServiceConfig; image: string; when: DeployWhen; name?: string }
+  | ReadinessCommand
+  | SchedulesCommand
   | { kind: 'status'; target: string }
   | { kind: 'declare'; severity: IncidentSeverity; title: string }
   | IncidentUpdateCommand;
+
+export { CommandError };
 
 export type IncidentUpdateCommand =
   | { kind: 'note'; workflowId: string; text: string }
@@ -25,13 +32,14 @@ export type IncidentUpdateCommand =
   | { kind: 'resolve'; workflowId: string; text: string }
   | { kind: 'severity'; workflowId: string; severity: IncidentSeverity; reason: string };
 
-export class CommandError extends Error {
-  override readonly name = 'CommandError';
-}
-
 export const HELP_TEXT = [
   '*fleetops* commands:',
-  '`/fleetops deploy <service> <image>` start a canary deploy (service as `<name>` or `<cluster>/<name>`)',
+  '`/fleetops deploy <service> <image>` start a canary deploy (service as `<name>`, `<cluster>/<name>` or `<cluster> <name>`)',
+  '`/fleetops deploy <service> <image> at <time>` or `… cron "<expr>" [timezone <zone>]`, then `[name <name>]`: schedule it (time as 2025-06-01T14:00+09:00); it waits at a gate when it runs',
+  '`/fleetops schedules` what is scheduled; `/fleetops schedules cancel <schedule-id>` cancel a scheduled deploy',
+  `\`/fleetops ${READINESS_ADD_USAGE.replace('usage: /fleetops ', '')}\` add a readiness window (a capacity floor, maybe a deploy freeze)`,
+  '`/fleetops readiness list [cluster]`, `readiness change <window-id> [level <n>] [from <time>] [to <time>] [reason <text>]`, `readiness cancel <window-id> [reason]`',
+  'Schedules and windows are for the deployers of every service they touch.',
   '`/fleetops status <workflow-id | instance-id | service>` phase and summary of a workflow',
   `\`/fleetops incident <${SEVERITY_RANGE}> <title>\` declare an incident (its thread is in the incidents channel)`,
   '`/fleetops incident note <incident-id> <text>` add to its timeline',
@@ -43,13 +51,6 @@ export const HELP_TEXT = [
   'Slack does not run custom slash commands in threads.',
   '`/fleetops help` this text',
 ].join('\n');
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const shown = typeof value === 'string' && value !== '' ? ` "${value.length > 80 ? `${value.slice(0, 77)}...` : value}"` : '';
-  throw new CommandError(`invalid ${label}${shown}: ${r.error.issues[0]?.message ?? 'not valid'}`);
-}
 
 /** A configured service by `name` (unique across clusters) or `cluster/name`. */
 export function findService(config: FleetopsConfig, arg: string): ServiceConfig {
@@ -69,13 +70,6 @@ export function parsePerson(arg: string | undefined): string {
   const mention = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(arg ?? '');
   if (mention) return slackPerson(mention[1]!);
   return parse(personSchema, arg ?? '', 'person');
-}
-
-/** Words of `text` after the first `n`, joined back as the user wrote them. */
-function rest(text: string, n: number): string {
-  let s = text.trim();
-  for (let i = 0; i < n; i++) s = s.replace(/^\S+\s*/, '');
-  return s;
 }
 
 export function parseIncidentUpdate(verb: string, text: string, workflowId: string | undefined, restFrom: number): IncidentUpdateCommand {
@@ -101,18 +95,34 @@ export function parseIncidentUpdate(verb: string, text: string, workflowId: stri
   }
 }
 
-/** `/fleetops <text>`. Throws CommandError with what to fix. */
-export function parseSlashCommand(text: string, config: FleetopsConfig): SlashCommand {
+const DEPLOY_USAGE = `usage: /fleetops deploy <service> <image>, or deploy <service> <image> ${SCHEDULE_USAGE}`;
+
+/** `deploy <service> <image>` (the service as name, cluster/name or cluster name), maybe with when it runs. */
+function parseDeploy(text: string, config: FleetopsConfig, now: Date): SlashCommand {
+  const words = tokens(text).slice(1);
+  const k = words.findIndex((w) => !w.quoted && (w.text === 'at' || w.text === 'cron'));
+  const head = (k === -1 ? words : words.slice(0, k)).map((w) => w.text);
+  if (head.length < 2 || head.length > 3) throw new CommandError(DEPLOY_USAGE);
+  const service = findService(config, head.length === 3 ? `${head[0]}/${head[1]}` : head[0]!);
+  const image = parse(imageSchema, head[head.length - 1], 'image');
+  if (k === -1) return { kind: 'deploy', service, image };
+  return { kind: 'schedule-deploy', service, image, ...parseDeployWhen(words.slice(k), now) };
+}
+
+/** `/fleetops <text>`. Throws CommandError with what to fix. `now` is for the times of schedules. */
+export function parseSlashCommand(text: string, config: FleetopsConfig, now = new Date()): SlashCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [verb, ...args] = words;
   switch (verb) {
     case undefined:
     case 'help':
       return { kind: 'help' };
-    case 'deploy': {
-      if (args.length !== 2) throw new CommandError('usage: /fleetops deploy <service> <image>');
-      return { kind: 'deploy', service: findService(config, args[0]!), image: parse(imageSchema, args[1], 'image') };
-    }
+    case 'deploy':
+      return parseDeploy(text, config, now);
+    case 'readiness':
+      return parseReadiness(text);
+    case 'schedules':
+      return parseSchedules(words);
     case 'status':
       if (args.length !== 1) throw new CommandError('usage: /fleetops status <workflow-id | instance-id | service>');
       return { kind: 'status', target: parse(workflowIdSchema, args[0], 'target') };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { ScheduleRow } from '../../cli/schedule-table';
+import type { ScheduleRow } from '../../contracts/schedule-rows';
 import { untilValue } from '../../testkit/poll';
 import { connectDevServer } from '../harness/temporal';
 import { cli, parseJson, writeCliConfig } from './helpers';

@@ -1,7 +1,7 @@
 import type { ScheduleSummary } from '@temporalio/client';
 import { CliError } from '../../cli/errors';
 import { parseAt, parseCron, scheduleWhen } from '../../cli/schedule-input';
-import { rowOf, scheduleTable, sortRows } from '../../cli/schedule-table';
+import { rowOf, scheduleTable, sortRows } from '../../contracts/schedule-rows';
 
 /** `fleetops deploy … --at/--cron` as typed, and the `fleetops schedules` table: no server. */
 

@@ -749,6 +749,8 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const instanceId = newInstanceId();
     const config = parseConfigText(readFileSync(join(ROOT, 'test', 'fixtures', 'fleetops.valid.yaml'), 'utf8'));
     const sent: string[] = [];
+    // A read the fake does not answer fails and is retried: the drain must not have needed one.
+    const unexpected: string[] = [];
     const tg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1';
     const reads: Record<string, () => unknown> = {
       ListContainerInstancesCommand: () => ({ containerInstanceArns: [ARN] }),
@@ -769,13 +771,23 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       DescribeServicesCommand: () => ({ services: [{ serviceName: 'web', loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: 80 }] }] }),
       DescribeTargetHealthCommand: () => ({ TargetHealthDescriptions: [{ Target: { Id: instanceId, Port: 32768 }, TargetHealth: { State: 'healthy' } }] }),
       DescribeTargetGroupAttributesCommand: () => ({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '300' }] }),
+      // The pool lookup sweeps the configured pools; none holds the instance in this world.
+      DescribeFleetsCommand: () => ({ Fleets: [] }),
+      DescribeFleetInstancesCommand: () => ({ ActiveInstances: [] }),
+      DescribeSpotFleetRequestsCommand: () => ({ SpotFleetRequestConfigs: [] }),
+      DescribeSpotFleetInstancesCommand: () => ({ ActiveInstances: [] }),
+      DescribeAutoScalingGroupsCommand: () => ({ AutoScalingGroups: [] }),
+      DescribeInstancesCommand: () => ({ Reservations: [] }),
     };
     const fakeClient = {
       async send(cmd: object) {
         const name = cmd.constructor.name;
         sent.push(name);
         const read = reads[name];
-        if (!read) throw new Error(`unexpected AWS call ${name}`);
+        if (!read) {
+          unexpected.push(name);
+          throw new Error(`unexpected AWS call ${name}`);
+        }
         return read();
       },
     };
@@ -791,6 +803,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       return { result: r, status: s };
     });
     expect(result.outcome).toBe('drained');
+    expect(unexpected).toEqual([]);
     expect(sent.every((n) => n.startsWith('Describe') || n.startsWith('List'))).toBe(true);
     expect(signalled).toEqual([]);
     expect(status.dryRun).toBe(true);

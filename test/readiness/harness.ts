@@ -7,7 +7,9 @@ import type { ReadinessInput, ReadinessLevelInput } from '../../contracts/readin
 import { signalFloor, type ReadinessFloorRequest } from '../../activities/readiness';
 import { readinessStartOptions } from '../../contracts/readiness/start';
 import * as poll from '../../testkit/poll';
+import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 import { FakeCloud } from '../capacity/fake-cloud';
+import { fakeDrainActivities } from '../capacity/fake-drain';
 import { bundledWorkflows, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 
@@ -41,7 +43,11 @@ export async function withCluster(env: TestWorkflowEnvironment, cloud: FakeCloud
     return { workflowId: start.workflowId };
   };
   const worker = await createWorker({ connection: env.nativeConnection, taskQueue, ...bundledWorkflows(), activities: { ...cloud.activities(), sendReadinessFloor } });
-  await worker.runUntil(async () => {
+  // Capacity drains what it scales in as `spotDrain` children on fleetops-critical. With no worker
+  // there, a child's first workflow task stays outstanding, and the time-skipping server never skips
+  // time again: a full-suite run hung 50 s in env.sleep once a scale-in came inside a sleep.
+  const critical = await createWorker({ connection: env.nativeConnection, taskQueue: TASK_QUEUE_CRITICAL, ...bundledWorkflows(), activities: fakeDrainActivities(env.client, cluster) });
+  await worker.runUntil(() => critical.runUntil(async () => {
     const c: Cluster = {
       env,
       cloud,
@@ -56,7 +62,7 @@ export async function withCluster(env: TestWorkflowEnvironment, cloud: FakeCloud
       capacity: () => env.client.workflow.getHandle(`capacity-${cluster}`),
     };
     await body(c);
-  });
+  }));
 }
 
 export async function statusOf<S extends WorkflowStatus>(h: WorkflowHandle): Promise<S> {

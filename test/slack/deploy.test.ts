@@ -15,7 +15,7 @@ import { startEmulator, type Emulator } from '../../testkit/emulator';
 import { ROOT } from '../../testkit/paths';
 import { until, untilValue } from '../../testkit/poll';
 import { hasButtons, said, startSlackSuite, threadOf, type SlackSuite } from './slack-harness';
-import { APPROVER_GROUP, CHANNELS, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
+import { APPROVER_GROUP, CHANNELS, commandAnswer, PEOPLE, slackSection, slackUser, startWorkspace, waitForSlack, withSlack } from './slack-world';
 
 /**
  * Deploys from Slack against the real canary deploy workflow on the dev server, its real activities
@@ -117,9 +117,7 @@ const user = (id: string) => slackUser(standIn, suite.router.url, id);
 const handleOf = (cluster: string) => suite.client.workflow.getHandle(`deploy-${cluster}-web`);
 
 /** The command's answer through its response_url (the newest one for `userId` matching `re`). */
-function answerTo(userId: string, re: RegExp, after: number): Promise<StoredMessage> {
-  return waitForSlack(standIn, (ms) => ms.slice(after).find((m) => m.via === 'response_url' && (m.ephemeralTo === userId || !m.ephemeralTo) && re.test(m.text ?? '')), `an answer matching ${re}`);
-}
+const answerTo = (userId: string, re: RegExp, after: number): Promise<StoredMessage> => commandAnswer(standIn, userId, re, after);
 
 async function startFromSlack(cluster: string, by: string = PEOPLE.alice): Promise<{ runId: string; started: StoredMessage }> {
   const before = standIn.messages().length;

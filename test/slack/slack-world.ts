@@ -113,3 +113,22 @@ export function waitForSlack<T>(standIn: SlackStandIn, pick: (messages: StoredMe
     describe: () => `messages: ${JSON.stringify(standIn.messages().map((m) => ({ ts: m.ts, thread: m.thread_ts, via: m.via, to: m.ephemeralTo, text: m.text })), null, 1)}`,
   });
 }
+
+/** A command's answer through its response_url: the first after message `after`, to `userId` or the channel, matching `re`. */
+export function commandAnswer(standIn: SlackStandIn, userId: string, re: RegExp, after: number): Promise<StoredMessage> {
+  return waitForSlack(standIn, (ms) => ms.slice(after).find((m) => m.via === 'response_url' && (m.ephemeralTo === userId || !m.ephemeralTo) && re.test(m.text ?? '')), `an answer matching ${re}`);
+}
+
+/**
+ * Sends `/fleetops <text>` as `userId`, acknowledged within Slack's three seconds, and returns its
+ * first answer, which must match `re`: a wrong answer fails here, with its text.
+ */
+export async function askFleetops(standIn: SlackStandIn, routerUrl: string, userId: string, text: string, re: RegExp): Promise<StoredMessage> {
+  const before = standIn.messages().length;
+  const r = await slackUser(standIn, routerUrl, userId).command(text);
+  expect(r.status).toBe(200);
+  expect(r.ms).toBeLessThan(3000);
+  const answer = await commandAnswer(standIn, userId, /[\s\S]/, before);
+  expect(answer.text).toMatch(re);
+  return answer;
+}

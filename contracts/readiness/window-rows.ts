@@ -1,6 +1,6 @@
-import type { ReadinessStatus } from '../contracts/readiness/messages';
+import type { ReadinessStatus } from './messages';
 
-/** One row of `fleetops readiness list` (and the upcoming windows of `fleetops schedules`). */
+/** One row of `readiness list` (CLI and Slack), and the upcoming windows of `schedules`. */
 export interface WindowRow {
   workflowId: string;
   cluster: string;
