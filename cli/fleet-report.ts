@@ -66,7 +66,8 @@ export async function clusterReport(ctx: CommandContext, deps: FleetReportDeps, 
   // A closed capacity workflow's last status is no fleet: queries of closed runs are refused.
   const open = new WorkflowClient({ connection: client.connection, namespace: client.options.namespace, queryRejectCondition: 'NOT_OPEN' });
   const status = (await ctx.withDeadline(() => open.getHandle(capacityWorkflowId(cluster)).query(statusQuery)).catch(() => undefined)) as CapacityStatus | undefined;
-  const windows = (await deps.readinessWindows(cluster)).map((w) => ({
+  // Windows only: a readiness Schedule's runs (trigger, feed) share the kind but hold no window.
+  const windows = (await deps.readinessWindows(cluster)).filter((w) => typeof w.id === 'string' && w.level !== undefined).map((w) => ({
     workflowId: `readiness-${w.cluster}-${w.id}`,
     level: w.level.level,
     phase: w.phase,

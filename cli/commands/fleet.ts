@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { clusterNameSchema } from '../../common/operator-input';
+import { runningWindows } from '../../contracts/readiness/client';
 import type { FleetopsConfig } from '../../config/schema';
 import { loadCliConfig } from '../config';
 import type { CommandContext } from '../context';
@@ -8,7 +9,6 @@ import { clusterReport, clustersToReport } from '../fleet-report';
 import { fleetLines } from '../fleet-table';
 import type { CommandRunner } from '../program';
 import { parseArg } from '../validation';
-import { readinessWindows } from './readiness';
 
 /**
  * `fleetops fleet [cluster]`: per cluster, its pools (market, instance types, zones, units wanted and
@@ -40,7 +40,7 @@ async function fleetCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const config = optionalConfig(ctx);
   const client = await ctx.client();
   const clusters = await clustersToReport(client, config, asked);
-  const deps = { client, config, readinessWindows: (cluster: string) => readinessWindows(ctx, cluster) };
+  const deps = { client, config, readinessWindows: (cluster: string) => runningWindows(client, (fn) => ctx.withDeadline(fn), cluster) };
   const reports = [];
   // One cluster after another: each asks a capacity workflow, lists drains and may ask the Price List API.
   for (const cluster of clusters) reports.push(await clusterReport(ctx, deps, cluster));
