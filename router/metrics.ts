@@ -96,6 +96,12 @@ export function createRouterMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    httpResponses: new Counter({
+      name: 'fleetops_router_http_responses_total',
+      help: 'HTTP responses of both listeners, by route (the matched route pattern, "unmatched" for a 404 with none) and status code: 503s on /events are senders told to retry.',
+      labelNames: ['route', 'code'] as const,
+      registers: [registry],
+    }),
     dlqDepth: new Gauge({
       name: 'fleetops_router_dlq_messages',
       help: "Messages in the events queue's dead-letter queue (visible and in flight), as SQS approximates them.",
