@@ -41,6 +41,11 @@ export const drainsDashboard = () =>
         ]),
       )
       .withPanel(
+        timeseries('fleetops-critical: workflow task wait (p95)', 'From a workflow task scheduled on the critical queue to a worker picking it up: a drain waiting for a worker.', 'ms', [
+          { expr: 'histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{task_queue="fleetops-critical"}[$__rate_interval])))', legend: 'p95' },
+        ]),
+      )
+      .withPanel(
         timeseries('fleetops-critical: task slots in use', 'Workflow and activity slots busy on the queue drains and scale-outs run on, per worker kind.', 'short', [
           { expr: 'sum by (worker_type) (temporal_worker_task_slots_used{task_queue="fleetops-critical"})', legend: '{{worker_type}}' },
         ]),
