@@ -1,7 +1,7 @@
 import { fillVariables, metricNamesOf, parseLabelValues, unfilledVariables } from '../../testkit/promql';
-import { panelQueries, type GrafanaDashboard } from '../../testkit/prometheus-check';
+import { failuresOf, panelQueries, type GrafanaDashboard, type PrometheusCheck } from '../../testkit/prometheus-check';
 
-/** The small PromQL reading the dashboards' and rules' check relies on (testkit/promql.ts). */
+/** The small PromQL reading the dashboards' and rules' check relies on (testkit/promql.ts), and how it reports. */
 
 describe('metric names in an expression', () => {
   it('finds selected metrics, not functions, aggregations, keywords, labels, strings or durations', () => {
@@ -49,6 +49,42 @@ describe('Grafana variables', () => {
       { panel: 'two', refId: 'A', expr: 'b' },
       { panel: 'two', refId: 'B', expr: 'c' },
       { panel: 'none', refId: '-', expr: undefined },
+    ]);
+  });
+});
+
+describe("the check's failures", () => {
+  const check = (over: Partial<PrometheusCheck>): PrometheusCheck => ({ metricNames: 10, variables: [], queries: [], rules: [], ...over });
+  const query = { dashboard: 'd.json (D)', panel: 'p', refId: 'A', expr: 'x', series: 2, missingMetrics: [] };
+  const rule = { group: 'g', name: 'R', expr: 'y > 0', missingMetrics: [], health: 'ok' };
+
+  it('none when every query returns series and every rule reads scraped metrics and evaluates', () => {
+    expect(failuresOf(check({ queries: [query], rules: [rule], variables: [{ dashboard: 'd', name: 'cluster', query: 'q', values: ['demo'], chosen: 'demo' }] }), { rulesLoaded: true })).toEqual([]);
+  });
+
+  it('a query with no series, a metric never scraped, an error, a variable with no values, a rule not loaded: each one line', () => {
+    const failures = failuresOf(
+      check({
+        variables: [{ dashboard: 'd', name: 'cluster', query: 'label_values(m, cluster)', values: [], error: 'offers no values' }],
+        queries: [
+          { ...query, series: 0 },
+          { ...query, panel: 'q', series: 0, missingMetrics: ['m'] },
+          { ...query, panel: 'r', error: 'bad_data: parse error' },
+        ],
+        rules: [
+          { ...rule, missingMetrics: ['n'] },
+          { ...rule, name: 'S', health: undefined },
+        ],
+      }),
+      { rulesLoaded: true },
+    );
+    expect(failures).toEqual([
+      'd: variable $cluster (label_values(m, cluster)) offers no values',
+      'd.json (D): panel "p" (A) x: returned no series',
+      'd.json (D): panel "q" (A) x: reads metrics Prometheus has never scraped: m',
+      'd.json (D): panel "r" (A) x: bad_data: parse error',
+      'rule g/R: reads metrics Prometheus has never scraped: n',
+      'rule g/S: Prometheus evaluates it with health (not loaded)',
     ]);
   });
 });
