@@ -158,6 +158,13 @@ export const METRICS = {
     help: 'Times the SQS consumer stopped receiving, by the gRPC status that made it (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT, ...).',
   }),
   routerDlqMessages: spec({ name: 'fleetops_router_dlq_messages', type: 'gauge', labels: [], source: 'router', help: "Messages in the events queue's dead-letter queue (visible and in flight), as SQS approximates them." }),
+  routerHttpResponses: spec({
+    name: 'fleetops_router_http_responses_total',
+    type: 'counter',
+    labels: ['route', 'code'],
+    source: 'router',
+    help: 'HTTP responses of both listeners, by route (the matched route pattern, "unmatched" for a 404 with none) and status code: 503s on /events are senders told to retry.',
+  }),
   routerDlqOldestAge: spec({
     name: 'fleetops_router_dlq_oldest_message_age_seconds',
     type: 'gauge',

@@ -38,6 +38,7 @@ export function createRouterMetrics() {
     sqsCall: histogram(METRICS.routerSqsCall),
     sqsReceivingPaused: gauge(METRICS.routerSqsReceivingPaused),
     sqsReceivingPauses: counter(METRICS.routerSqsReceivingPauses),
+    httpResponses: counter(METRICS.routerHttpResponses),
     dlqDepth: gauge(METRICS.routerDlqMessages),
     dlqOldestAge: gauge(METRICS.routerDlqOldestAge),
   };

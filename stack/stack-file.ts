@@ -52,6 +52,8 @@ export const stackFileSchema = z
         users: z.object({ deployer: z.string().regex(/^[UW][A-Z0-9]{2,}$/), approver: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).strict(),
       })
       .strict(),
+    /** The stack's Prometheus (FLEETOPS_STACK_PROMETHEUS=1 only): its HTTP API and UI, the data source the dashboards take. */
+    prometheus: z.object({ url: z.url() }).strict().optional(),
   })
   .strict();
 

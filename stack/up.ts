@@ -5,6 +5,7 @@
  *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)
  *   worker     workers/main.ts, polling fleetops-critical and fleetops
  *   router     router/main.ts, HTTP events API with generated tokens, consuming the events queue; Slack on a listener of its own
+ *   prometheus with FLEETOPS_STACK_PROMETHEUS=1: scrapes the worker and router, evaluates the alert rules (stack/prometheus.ts)
  *
  * The AWS-side kit (deploy/aws/fleetops-events.yaml) is deployed into the emulator with CloudFormation,
  * as into an account: EventBridge rules deliver what the simulator publishes (interruption warnings,
@@ -19,9 +20,9 @@
  *
  * Env: the ports in stack/ports.ts (FLEETOPS_TEMPORAL_PORT, FLEETOPS_TEMPORAL_HTTP_PORT,
  * FLEETOPS_TEMPORAL_METRICS_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_MOTO_PORT,
- * FLEETOPS_ROUTER_PORT, FLEETOPS_SLACK_PORT, FLEETOPS_WORKER_METRICS_PORT), FLEETOPS_RUN_DIR (default .run),
+ * FLEETOPS_ROUTER_PORT, FLEETOPS_SLACK_PORT, FLEETOPS_WORKER_METRICS_PORT, FLEETOPS_PROMETHEUS_PORT), FLEETOPS_RUN_DIR (default .run),
  * FLEETOPS_ROUTER_TOKEN (else generated), FLEETOPS_AWS_REGION (default us-east-1),
- * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console).
+ * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console), FLEETOPS_STACK_PROMETHEUS=1.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -39,6 +40,7 @@ import { localSecrets, writeSecretFiles } from './local-secrets';
 import { MEMBER_DEMO, memberClusterConfig } from './member-demo';
 import { PORT_ENV, STACK_PORT_NAMES, withFreePorts } from './ports';
 import { Supervisor } from './processes';
+import { prometheusSpec } from './prometheus';
 import { printReadyBanner } from './ready-banner';
 import { DEMO } from './demo-seed/demo';
 import { seedDemo, type ConfigInputs } from './seed';
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   mkdirSync(s.logDir, { recursive: true });
   if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run scripts/install-tools.sh (make up does)`);
   for (const key of STACK_PORT_NAMES) {
+    // Without its Prometheus the stack leaves that port to whoever has it (another Prometheus, likely).
+    if (key === 'prometheusPort' && !s.prometheus) continue;
     if (s[key] > 0) await assertPortFree(s.host, s[key], PORT_ENV[key]);
   }
 
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
   const awsEndpoint = `http://${s.host}:${s.awsPort}`;
   const routerUrl = `http://${s.host}:${s.routerPort}`;
   const slackUrl = `http://${s.host}:${s.slackPort}`;
+  const prometheusUrl = s.prometheus ? `http://${s.host}:${s.prometheusPort}` : undefined;
   const secrets = localSecrets(s.runDir, s.routerToken);
   const configPath = join(s.runDir, 'fleetops.yaml');
   const childEnv = stackChildEnv(s, { configPath, temporalAddress, routerToken: secrets.routerToken });
@@ -173,12 +178,18 @@ async function main(): Promise<void> {
     const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000, restart }));
     const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl, FLEETOPS_LIFECYCLE_QUEUE_URL: queues.lifecycleQueueUrl };
     const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), routerEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));
+    // Started with its targets: it scrapes them as they come up.
+    const prometheus = prometheusUrl ? supervisor.start(prometheusSpec(s, childEnv)) : undefined;
     const [seeded] = await Promise.all([
       demoReady.finally(() => aws.destroy()),
       waitForWorker(connection, s.namespace, worker).then(() => say(`worker polling (${seconds(Date.now() - startedAt)})`)),
       waitFor('router /readyz', async () => ((await httpStatus(`${routerUrl}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }).then(() =>
         say(`router ready at ${routerUrl} (${seconds(Date.now() - startedAt)})`),
       ),
+      prometheus &&
+        waitFor('prometheus /-/ready', async () => ((await httpStatus(`${prometheusUrl}/-/ready`)) === 200 ? true : undefined), { timeoutMs: 30_000, child: prometheus }).then(() =>
+          say(`prometheus ready at ${prometheusUrl} (${seconds(Date.now() - startedAt)})`),
+        ),
     ]);
     await connection.close();
 
@@ -188,6 +199,7 @@ async function main(): Promise<void> {
       router: { url: routerUrl, token: secrets.routerToken, awsEventsToken: secrets.awsEventsToken },
       demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
       slack: { url: slackUrl, signingSecret: secrets.slack.signingSecret, messagesUrl: slack.messagesUrl, teamId: DEMO_SLACK.team.id, users: { ...DEMO_SLACK.users } },
+      ...(prometheusUrl ? { prometheus: { url: prometheusUrl } } : {}),
     };
     const stackPath = join(s.runDir, 'stack.json');
     writeStackFile(stackPath, stack);

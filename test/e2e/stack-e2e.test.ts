@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -42,11 +42,12 @@ import type { IncidentStatus } from '../../contracts/incident/messages';
 import type { ImportRow } from '../../contracts/readiness/ical-plan';
 import type { ReadinessStatus } from '../../contracts/readiness/messages';
 import { SHOP } from '../../stack/demo-seed/shop';
-import { ROOT } from '../../stack/settings';
 import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
 import { until, untilValue } from '../../testkit/poll';
 import { STACK_READY_TIMEOUT_MS, type LocalStack, type StackPorts } from '../../testkit/local-stack';
+import { ARTIFACTS_DIR, ROOT } from '../../testkit/paths';
+import { checkAgainstPrometheus, failuresOf, readAlertRules, readDashboards, untilScrapedSince } from '../../testkit/prometheus-check';
 import { startLocalStack } from '../harness/local-stack';
 import { calendar, ShopSampler, unitsOverTime, type ReadinessSample } from './readiness-window';
 
@@ -64,7 +65,9 @@ const OPERATOR = `cli:${userInfo().username}`;
  * the one stack, so each leaves the demo in a state the next one expects. The file begins with what
  * `make up` announces (stack.json, Temporal and its Web UI, the seeded demo, the router, the Slack
  * app, the events path), read on the fresh stack, and ends by stopping it with SIGINT and checking
- * that nothing it started is left: one stack start serves both.
+ * that nothing it started is left: one stack start serves both. The stack runs its Prometheus
+ * (FLEETOPS_STACK_PROMETHEUS=1): just before the stop, every dashboard query and alert rule is
+ * evaluated against what the scenarios made the worker and router export.
  */
 
 const SCENARIO_BUDGET_MS = 120_000;
@@ -84,8 +87,10 @@ function figure(line: string): void {
   process.stdout.write(`[e2e] ${line}\n`);
 }
 
+const stackStartedAt = Date.now();
+
 beforeAll(async () => {
-  local = await startLocalStack();
+  local = await startLocalStack({ env: { FLEETOPS_STACK_PROMETHEUS: '1' } });
   const { stack } = local;
   aws = createAwsClients({ region: stack.aws.region, endpoint: stack.aws.endpoint });
   sim = createSimControl(stack.aws.endpoint);
@@ -450,7 +455,9 @@ describe('local stack (make up)', () => {
       alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
     });
     expect(new Set(stack.demo.instances).size).toBeGreaterThanOrEqual(6);
-    expect(Object.keys(JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')))).toEqual(['temporal', 'aws', 'router', 'demo', 'slack']);
+    expect(Object.keys(JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')))).toEqual(['temporal', 'aws', 'router', 'demo', 'slack', 'prometheus']);
+    // Started with FLEETOPS_STACK_PROMETHEUS=1, for the dashboards' check at the end of this file.
+    expect(stack.prometheus).toEqual({ url: `http://127.0.0.1:${ports.prometheus}` });
     expect(stack.slack.messagesUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/messages$/);
   });
 
@@ -1661,13 +1668,45 @@ describe('incident room end to end', () => {
   });
 });
 
+// ---- dashboards and alert rules on the stack's Prometheus ----
+// After every scenario above: their drains, scale-outs (with the on-demand fallback), deploys, incidents
+// and the events outage are what the panels show.
+
+describe("dashboards and alert rules against the stack's Prometheus", () => {
+  it('every dashboard panel query returns series, and every panel and alert rule reads only metrics the worker and router export', async () => {
+    const base = local.stack.prometheus?.url;
+    if (!base) throw new Error('stack.json has no prometheus.url: the stack was started without FLEETOPS_STACK_PROMETHEUS=1');
+    const t0 = Date.now();
+    await untilScrapedSince(base, t0);
+    // Every window covers the whole run, so what the first scenarios did still counts.
+    const run = `${Math.ceil((Date.now() - stackStartedAt) / 1000)}s`;
+    const dashboards = readDashboards(join(ROOT, 'deploy', 'grafana'));
+    const check = await checkAgainstPrometheus({
+      base,
+      dashboards,
+      rules: readAlertRules(join(ROOT, 'deploy', 'prometheus', 'rules.yml')),
+      windows: { rateInterval: run, interval: run, range: run },
+      prefer: { cluster: local.stack.demo.cluster },
+    });
+    mkdirSync(join(ARTIFACTS_DIR, 'dashboards'), { recursive: true });
+    writeFileSync(join(ARTIFACTS_DIR, 'dashboards', 'prometheus-check.json'), `${JSON.stringify(check, null, 2)}\n`);
+    const failures = failuresOf(check, { rulesLoaded: true });
+    const series = check.queries.reduce((n, q) => n + q.series, 0);
+    figure(
+      `dashboards: ${check.queries.length} panel queries on ${dashboards.length} dashboards → ${series} series; ${check.rules.length} alert rules; ` +
+        `${check.metricNames} metric names scraped; ${failures.length} failure(s); checked in ${Date.now() - t0} ms`,
+    );
+    expect(failures).toEqual([]);
+  });
+});
+
 // ---- stopping (formerly the last test of test/stack/stack.test.ts) ----
 // Last in the file: Ctrl-C on `make up`.
 
 describe('local stack (make up), stopped', () => {
   it('stops every process it started on SIGINT', async () => {
     const running = local.processes().map((p) => p.cmd);
-    for (const part of ['temporal server start-dev', 'simulator/main.ts', 'moto_server', 'workers/main.ts', 'router/main.ts']) {
+    for (const part of ['temporal server start-dev', 'simulator/main.ts', 'moto_server', 'workers/main.ts', 'router/main.ts', '/usr/bin/prometheus']) {
       expect(running.filter((cmd) => cmd.includes(part))).not.toHaveLength(0);
     }
     const t = Date.now();
