@@ -7,6 +7,7 @@ import { createIncidentActivities } from './incident';
 import { createLaunchActivities } from './launch';
 import { createNotificationActivities } from './notifications';
 import { createReadinessActivities } from './readiness';
+import { createReleaseActivities } from './release';
 
 /**
  * All activities, built from injected clients. Each concern has its own factory; workflows import
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScheduledDeployActivities(deps),
     ...createLaunchActivities(deps),
     ...createReadinessActivities(deps),
+    ...createReleaseActivities(deps),
   };
 }
 

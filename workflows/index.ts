@@ -11,3 +11,4 @@ export { launch } from './launch/workflow';
 export { drainCoordinator } from './drain-coordinator/workflow';
 export { readiness } from './readiness/workflow';
 export { deployTrigger } from './deploy-trigger/workflow';
+export { release } from './release/workflow';
