@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DeployActivities } from '../../activities/deploy';
 import type { ServiceSnapshot } from '../../activities/deploy/types';
@@ -11,7 +11,7 @@ import type { ReleaseInput, ReleaseTarget } from '../../contracts/release/input'
 import type { ReleaseStatus, ReleaseWorkflow } from '../../contracts/release/messages';
 import { releaseStartOptions } from '../../contracts/release/start';
 import { until } from '../../testkit/poll';
-import { bundledWorkflows, createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
+import { bundledWorkflows, connectDevServer, createTimeSkippingEnv, uniqueTaskQueue } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
 import { healthyTargets, planOf, snapshot } from '../deploy/deploy-mock';
 
@@ -28,6 +28,21 @@ let env: TestWorkflowEnvironment;
 export function useTimeSkippingEnv(): () => TestWorkflowEnvironment {
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => env;
+}
+
+/**
+ * The dev server instead, in real time (with FAST_PLAN). Continue-as-new in the middle of a wave is
+ * tested there: on the time-skipping test server, once a release had continued as new with deploys
+ * running, time stopped skipping (every workflow waited on a timer, and a 10 s sleep did not end).
+ */
+export function useDevServer(): () => TestWorkflowEnvironment {
+  beforeAll(async () => {
+    env = await connectDevServer();
   });
   afterAll(async () => {
     await env?.teardown();
@@ -68,7 +83,16 @@ export interface ReleaseMock {
   notified: string[];
 }
 
-export function releaseMock(): ReleaseMock {
+/** A plan that runs in seconds of real time: a one-second bake, analysed and polled every second. */
+export const FAST_PLAN = planOf({
+  alarms: ['5xx'],
+  steps: [{ kind: 'setWeight', weight: 50 }, { kind: 'bake', seconds: 1 }, { kind: 'gate' }, { kind: 'promote' }],
+  postPromotionBakeSeconds: 0,
+  analysisIntervalSeconds: 1,
+  servicePollSeconds: 1,
+});
+
+export function releaseMock(plan = PLAN): ReleaseMock {
   const world: ReleaseWorld = { failing: new Set(), frozen: new Map() };
   const mainTd = new Map<string, string>();
   const canaries = new Map<string, ServiceSnapshot>();
@@ -87,7 +111,7 @@ export function releaseMock(): ReleaseMock {
   const deploy: DeployActivities = {
     async resolveDeployPlan({ cluster, service }) {
       started.set(key(cluster, service), (started.get(key(cluster, service)) ?? 0) + 1);
-      return { plan: PLAN, canaryService: `${service}-canary` };
+      return { plan, canaryService: `${service}-canary` };
     },
     async findBlockingIncidents() {
       return [];
@@ -115,8 +139,10 @@ export function releaseMock(): ReleaseMock {
         canary: { runningCount: 1, desiredCount: 1, rolloutState: 'COMPLETED' },
       };
     },
-    async resolveDeployRevision({ service, taskDefinition }) {
-      return { taskDefinitionArn: taskDefinition ?? newTd(service), registered: taskDefinition === undefined, dryRunCalls: [] };
+    async resolveDeployRevision({ service, image, taskDefinition }) {
+      // An image's tag is its revision number: `<service>:2` for `registry.example/<service>:2`.
+      const arn = taskDefinition ?? `arn:aws:ecs:us-east-1:123456789012:task-definition/${service}:${image?.split(':').pop() ?? '0'}`;
+      return { taskDefinitionArn: arn, registered: taskDefinition === undefined, dryRunCalls: [] };
     },
     async createCanaryService({ cluster, service, canaryService, taskDefinition, desiredCount }) {
       canaries.set(key(cluster, service), snapshot(canaryService, taskDefinition, desiredCount));
@@ -149,7 +175,9 @@ export function releaseMock(): ReleaseMock {
       return { workflowId: `incident-deploy-rollback-failed-${req.deployRunId.slice(0, 8)}` };
     },
   };
-  const release = createReleaseActivities({ temporal: { client: env.client, namespace: 'default' } });
+  // A plain client: the time-skipping one unlocks time skipping around every result() it awaits, which
+  // would race the test's own sleeps from inside an activity.
+  const release = createReleaseActivities({ temporal: { client: new Client({ connection: env.connection }), namespace: 'default' } });
   return {
     activities: {
       ...deploy,
@@ -196,19 +224,21 @@ export async function statusOf(handle: WorkflowHandle): Promise<ReleaseStatus> {
 }
 
 /**
- * Advances workflow time in 10 s steps until the release's status satisfies `done`, for 360 steps (an
- * hour of workflow time). The limit is in steps: each check advances the clock itself.
+ * Until the release's status satisfies `done`. On the time-skipping server it advances workflow time
+ * in 10 s steps, for 360 steps (an hour of workflow time; each check advances the clock itself); on
+ * the dev server it looks every 250 ms for 45 s.
  */
 export async function untilStatus(handle: WorkflowHandle, what: string, done: (s: ReleaseStatus) => boolean): Promise<ReleaseStatus> {
   let steps = 0;
+  const skipping = env.supportsTimeSkipping;
   return until(
     what,
     async () => {
       const s = await statusOf(handle);
       if (done(s)) return s;
-      if (steps === 360) throw new Error(`release never reached: ${what}; status: ${JSON.stringify({ ...s, services: s.services.map((x) => `${x.cluster}/${x.service} ${x.state}`) })}`);
+      if (steps === (skipping ? 360 : 180)) throw new Error(`release never reached: ${what}; status: ${JSON.stringify({ ...s, services: s.services.map((x) => `${x.cluster}/${x.service} ${x.state}`) })}`);
       steps += 1;
-      await env.sleep('10 seconds');
+      await (skipping ? env.sleep('10 seconds') : new Promise((r) => setTimeout(r, 250)));
       return undefined;
     },
     { timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 0, failOnError: true },

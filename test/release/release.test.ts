@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { DeployResult } from '../../contracts/canary-deploy/messages';
 import { approveWaveUpdate, continueUpdate, rollbackUpdate, skipUpdate, type ReleaseResult } from '../../contracts/release/messages';
 import { recordHistory } from '../harness/temporal';
@@ -30,7 +30,11 @@ async function finish(handle: WorkflowHandle, caseName: string): Promise<Release
   return result;
 }
 
-const deployOf = async (workflowId: string): Promise<DeployResult> => (await env().client.workflow.getHandle(workflowId).result()) as DeployResult;
+/**
+ * A finished deploy's result, through a plain client: the time-skipping client unlocks and locks time
+ * skipping around every result it awaits, and several awaited at once leave it locked for the next test.
+ */
+const deployOf = async (workflowId: string): Promise<DeployResult> => (await new Client({ connection: env().connection }).workflow.getHandle(workflowId).result()) as DeployResult;
 
 describe('release (time-skipping, child canary deploys with mocked activities)', () => {
   it('deploys in waves, each after one approval by someone who may approve all its deploys, which pass their gates with it', async () => {

@@ -40,6 +40,8 @@ export class ReleaseHandlers {
     if (state.rollback) throw new Error(`release ${state.id} is rolling back`);
     if (byOf(req) === '') throw new Error(`an approval must say who approves (by): nobody approves wave ${wave} of ${state.id} anonymously`);
     if (req?.wave !== undefined && req.wave !== wave) throw new Error(`wave ${wave} waits for approval, not wave ${req.wave}`);
+    const given = state.approvalOf(state.waveIndex);
+    if (given) throw new Error(`wave ${wave} is already approved (by ${given.by}); it starts when the release is resumed`);
     const refusal = authorityRefusal(state, state.waveMembers(), req ?? {});
     if (refusal) throw new Error(`${byOf(req)} may not approve wave ${wave}: ${refusal}`);
   }

@@ -42,7 +42,8 @@ export async function runRelease(ctx: ReleaseContext): Promise<ReleaseResult> {
     } else if (state.rollback) {
       if (await rollbackStep(ctx, paused)) return ctx.finish('rolled-back', `rolled back (${state.rollback.by}: ${state.rollback.reason}); ${tally(ctx)}`);
     } else if (state.phase === 'awaiting-approval') {
-      if (!paused && (state.dryRun || state.approvalOf(state.waveIndex))) await beginWave(ctx);
+      // A wave whose services were all skipped while it waited has nothing to approve.
+      if (!paused && (state.dryRun || state.approvalOf(state.waveIndex) || state.waveOver())) await beginWave(ctx);
     } else {
       const end = await forwardStep(ctx, paused, pollMs);
       if (end) return end;
@@ -63,7 +64,8 @@ const tally = (ctx: ReleaseContext): string => {
 async function beginWave(ctx: ReleaseContext): Promise<void> {
   const { state } = ctx;
   const w = state.waveIndex;
-  if (state.dryRun && !state.approvalOf(w)) state.decide('skip', `dry run: wave ${w + 1} starts without an approval`);
+  if (state.waveOver()) state.decide('skip', `wave ${w + 1} has nothing left to deploy`);
+  else if (state.dryRun && !state.approvalOf(w)) state.decide('skip', `dry run: wave ${w + 1} starts without an approval`);
   // A new wave looks at its own clusters' freezes.
   state.freeze = undefined;
   await ctx.enterPhase('deploying', `wave ${w + 1} of ${state.waves.length}: ${state.waveMembers().length} services`);

@@ -158,7 +158,10 @@ export class ReleaseState {
       return;
     }
     const fields = { outcome: r.outcome, reason: r.reason, adopted: false, previousTaskDefinition: r.previousTaskDefinition, taskDefinition: r.taskDefinition };
-    if (r.outcome === 'promoted' || r.outcome === 'dry-run-complete') {
+    if (r.outcome === 'refused' && r.taskDefinition !== undefined && r.taskDefinition === r.previousTaskDefinition) {
+      // The service runs the change already (an earlier release, a deploy of its own): nothing to do, nothing to undo.
+      this.set(i, 'skipped', { ...fields, reason: `already runs ${r.taskDefinition}: nothing to deploy` });
+    } else if (r.outcome === 'promoted' || r.outcome === 'dry-run-complete') {
       this.promotions += 1;
       this.set(i, 'promoted', { ...fields, promotedSeq: this.promotions });
     } else {
@@ -190,7 +193,8 @@ export class ReleaseState {
 
   /** Halts when the current wave is past its budget; lifts a halt a skip brought back within it. */
   checkBudget(): void {
-    if (this.rollback) return;
+    // A rollback or an abort ends the forward path: deploys ending then are no reason to halt.
+    if (this.rollback || this.controls.abortRequest) return;
     const w = this.waveIndex;
     if (!this.halted && this.overBudget(w)) {
       const failed = this.failuresIn(w).map((i) => `${this.name(i)} ${this.services[i]!.state}: ${this.services[i]!.reason ?? ''}`);
