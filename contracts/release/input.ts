@@ -33,10 +33,6 @@ export type WaveSize = z.infer<typeof waveSizeSchema>;
 export const failureBudgetSchema = z.union([z.number().int().min(0).max(10_000), percent]);
 export type FailureBudget = z.infer<typeof failureBudgetSchema>;
 
-export const DEFAULT_WAVES: readonly WaveSize[] = [1, '10%', '25%', '100%'];
-export const DEFAULT_MAX_CONCURRENT = 10;
-export const DEFAULT_MAX_PER_CLUSTER = 5;
-
 /** Which configured services get one image: every condition given must hold. */
 export const releaseSelectorSchema = z
   .object({

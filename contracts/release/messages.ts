@@ -1,12 +1,17 @@
 import { defineUpdate } from '@temporalio/workflow';
 import type { ControlRequest, WorkflowStatus } from '../controls';
 import type { DeployOutcome } from '../canary-deploy/messages';
-import type { ReleaseInput } from './input';
+import type { ReleaseInput, WaveSize } from './input';
 
 /**
  * The release's messages (beside the operator messages every workflow answers, contracts/controls.ts)
  * and what its clients read: the status, the result, the phases.
  */
+
+/** What a release's input leaves unset means (plain values: the workflow reads them too). */
+export const DEFAULT_WAVES: readonly WaveSize[] = [1, '10%', '25%', '100%'];
+export const DEFAULT_MAX_CONCURRENT = 10;
+export const DEFAULT_MAX_PER_CLUSTER = 5;
 
 export type ReleasePhase =
   /** Waiting for `approveWave` before the next wave starts (the first one included). */

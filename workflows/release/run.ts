@@ -1,6 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_PER_CLUSTER } from '../../contracts/release/input';
-import type { ReleaseResult, ReleaseWorkflow } from '../../contracts/release/messages';
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_PER_CLUSTER, type ReleaseResult, type ReleaseWorkflow } from '../../contracts/release/messages';
 import { failureMessage } from '../lib/failure-message';
 import { findFrozenClusters } from './activity-options';
 import { cancelActive, poll, startDeploy, toPoll } from './children';

@@ -1,15 +1,15 @@
 import type { AbortRequest } from '../../contracts/controls';
 import type { DeployInput, ReleaseApproval } from '../../contracts/canary-deploy/input';
 import type { DeployResult } from '../../contracts/canary-deploy/messages';
-import { DEFAULT_WAVES } from '../../contracts/release/input';
-import type {
-  ApproveWaveRequest,
-  ReleaseCarried,
-  ReleaseDecision,
-  ReleasePhase,
-  ReleaseService,
-  ReleaseServiceState,
-  ReleaseWorkflowInput,
+import {
+  DEFAULT_WAVES,
+  type ApproveWaveRequest,
+  type ReleaseCarried,
+  type ReleaseDecision,
+  type ReleasePhase,
+  type ReleaseService,
+  type ReleaseServiceState,
+  type ReleaseWorkflowInput,
 } from '../../contracts/release/messages';
 import { failuresAllowed, planWaves, waveRanges } from './waves';
 
@@ -151,14 +151,16 @@ export class ReleaseState {
   /** A deploy of the release ended with `r`. */
   recordResult(i: number, r: DeployResult): void {
     const s = this.services[i]!;
+    // A deploy refused because the service runs its revision already has nothing to do: there already.
+    const there = r.outcome === 'refused' && r.taskDefinition !== undefined && r.taskDefinition === r.previousTaskDefinition;
     if (s.state === 'reverting') {
-      const ok = r.outcome === 'promoted' || r.outcome === 'dry-run-complete';
+      const ok = r.outcome === 'promoted' || r.outcome === 'dry-run-complete' || there;
       this.set(i, ok ? 'reverted' : 'revert-failed', { outcome: r.outcome, reason: r.reason, adopted: false });
       this.decide(ok ? 'reverted' : 'revert failed', `${this.name(i)}: ${r.reason}`);
       return;
     }
     const fields = { outcome: r.outcome, reason: r.reason, adopted: false, previousTaskDefinition: r.previousTaskDefinition, taskDefinition: r.taskDefinition };
-    if (r.outcome === 'refused' && r.taskDefinition !== undefined && r.taskDefinition === r.previousTaskDefinition) {
+    if (there) {
       // The service runs the change already (an earlier release, a deploy of its own): nothing to do, nothing to undo.
       this.set(i, 'skipped', { ...fields, reason: `already runs ${r.taskDefinition}: nothing to deploy` });
     } else if (r.outcome === 'promoted' || r.outcome === 'dry-run-complete') {
