@@ -8,7 +8,7 @@ import type { ReleaseStatus } from '../../contracts/release/messages';
 import { until, untilValue } from '../../testkit/poll';
 import { bundledWorkflows } from '../harness/temporal';
 import { createWorker } from '../harness/workers';
-import { FAST_PLAN, releaseMock, useDevServer } from '../release/release-mock';
+import { INSTANT_PLAN, releaseMock, useDevServer } from '../release/release-mock';
 import { cli, parseJson, writeCliConfig } from './helpers';
 
 /**
@@ -45,7 +45,7 @@ beforeAll(async () => {
   });
   cliEnv = { FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS, FLEETOPS_TEMPORAL_NAMESPACE: namespace, FLEETOPS_CONFIG: config };
   await until('setup in the new namespace', async () => ((await cli(['setup'], cliEnv)).code === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
-  worker = await createWorker({ connection: env().nativeConnection, namespace, taskQueue: TASK_QUEUE_DEFAULT, ...bundledWorkflows(), activities: releaseMock(FAST_PLAN).activities });
+  worker = await createWorker({ connection: env().nativeConnection, namespace, taskQueue: TASK_QUEUE_DEFAULT, ...bundledWorkflows(), activities: releaseMock(INSTANT_PLAN).activities });
   workerRun = worker.run();
 });
 

@@ -6,7 +6,7 @@ import { approveWaveUpdate, continueUpdate, rollbackUpdate, skipUpdate, type Rel
 import { releaseStartOptions } from '../../contracts/release/start';
 import { ReleaseState } from '../../workflows/release/state';
 import { uniqueTaskQueue } from '../harness/temporal';
-import { FAST_PLAN, newTd, oldTd, releaseInput, releaseMock, targets, useDevServer, type ReleaseMock } from '../release/release-mock';
+import { INSTANT_PLAN, newTd, oldTd, releaseInput, releaseMock, targets, useDevServer, type ReleaseMock } from '../release/release-mock';
 import {
   accepted,
   expectSignalInFirstTask,
@@ -26,7 +26,7 @@ import {
  * waiting for approval) and of a run that continues a previous one (its input carries what
  * continue-as-new hands over, built by the workflow's own state class: wave 1 promoted, wave 2
  * waiting for its approval). The run answers it and goes on: its deploys are real canary deploys with
- * test/release/release-mock.ts's mocked activities and a plan of one-second bakes, on the dev server.
+ * test/release/release-mock.ts's mocked activities and a plan without bakes, on the dev server.
  */
 
 const devServer = useDevServer();
@@ -51,7 +51,7 @@ function newCase(continued = false, paused = false): Case {
   const taskQueue = uniqueTaskQueue('release-first-task');
   const input = releaseInput({ targets: targets(`${cluster}/s1`, `${cluster}/s2`), waves: continued ? [1, '100%'] : ['100%'], pollSeconds: 1 });
   const carried = continued ? carriedState(input, paused) : undefined;
-  const m = releaseMock(FAST_PLAN);
+  const m = releaseMock(INSTANT_PLAN);
   if (continued) m.mainTd.set(`${cluster}/s1`, newTd('s1'));
   const { workflowType, ...options } = releaseStartOptions(input);
   return { m, taskQueue, input, cluster, start: { workflowType, ...options, taskQueue, args: [{ ...input, ...(carried ? { carried } : {}) }] } };

@@ -92,6 +92,9 @@ export const FAST_PLAN = planOf({
   servicePollSeconds: 1,
 });
 
+/** A plan with no bake at all: a canary at half weight, then promotion, for tests about the release, not the deploys. */
+export const INSTANT_PLAN = planOf({ alarms: [], steps: [{ kind: 'setWeight', weight: 50 }, { kind: 'promote' }], postPromotionBakeSeconds: 0, servicePollSeconds: 1 });
+
 export function releaseMock(plan = PLAN): ReleaseMock {
   const world: ReleaseWorld = { failing: new Set(), frozen: new Map() };
   const mainTd = new Map<string, string>();
