@@ -8,6 +8,7 @@ import { createLaunchActivities } from './launch';
 import { createNotificationActivities } from './notifications';
 import { createReadinessActivities } from './readiness';
 import { createReadinessCalendarActivities } from './readiness-calendar';
+import { createReleaseActivities } from './release';
 
 /**
  * All activities, built from injected clients. Each concern has its own factory; workflows import
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLaunchActivities(deps),
     ...createReadinessActivities(deps),
     ...createReadinessCalendarActivities(deps),
+    ...createReleaseActivities(deps),
   };
 }
 

@@ -110,6 +110,15 @@ export const WORKFLOWS = {
     folder: 'readiness-feed',
     testDir: 'test/readiness-feed',
   },
+  release: {
+    type: 'release',
+    kind: 'release',
+    // Its children, the services' canary deploys, inherit its task queue.
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'release-<id>',
+    folder: 'release',
+    testDir: 'test/release',
+  },
 } as const satisfies Record<string, WorkflowEntry>;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

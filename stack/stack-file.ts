@@ -12,7 +12,7 @@ export const stackFileSchema = z
     /**
      * The emulator and the kit's events path: the events queue (EventBridge rules), the lifecycle queue
      * (ASG lifecycle notifications sent straight to SQS), their dead-letter queue, and the command bus
-     * (PutEvents fleetops' own Deploy Requested and Incident Declared with this EventBusName).
+     * (PutEvents fleetops' own Deploy Requested, Release Requested and Incident Declared with this EventBusName).
      */
     aws: z
       .object({

@@ -13,3 +13,4 @@ export { readiness } from './readiness/workflow';
 export { deployTrigger } from './deploy-trigger/workflow';
 export { readinessTrigger } from './readiness-trigger/workflow';
 export { readinessFeed } from './readiness-feed/workflow';
+export { release } from './release/workflow';
