@@ -3,17 +3,21 @@ import { abortUpdate } from '../../contracts/controls';
 import { approveUpdate, type CanaryDeployWorkflow, type DeployResult } from '../../contracts/canary-deploy/messages';
 import { deployStartOptions } from '../../contracts/canary-deploy/start';
 import { approveWaveUpdate, type ReleaseResult } from '../../contracts/release/messages';
+import { until } from '../../testkit/poll';
 import { recordHistory } from '../harness/temporal';
-import { releaseInput, releaseMock, run, startRelease, states, targets, untilStatus, useTimeSkippingEnv } from './release-mock';
+import { FAST_PLAN, releaseInput, releaseMock, run, startRelease, states, targets, untilStatus, useDevServer } from './release-mock';
 
 /**
- * The release's life beyond its waves, on the time-skipping server with real child canary deploys
+ * The release's life beyond its waves, on the dev server in real time with real child canary deploys
  * (release-mock.ts): a service whose deploy id a deploy outside the release holds (waited for, or
  * skipped), abort (running deploys cancelled, each rolling itself back), and a dry run. Continue-as-new
  * in the middle of a wave: release-continue-as-new.test.ts.
  */
 
-const env = useTimeSkippingEnv();
+// The dev server, not the time-skipping one: with a deploy outside the release held at its gate and the
+// release polling for it, the time-skipping server stopped skipping (env.sleep took 9 s of real time,
+// then awaiting a result never returned) in 1 of 3 runs beside other files.
+const env = useDevServer();
 
 async function finish(handle: WorkflowHandle, caseName: string): Promise<ReleaseResult> {
   const result = (await handle.result()) as ReleaseResult;
@@ -27,10 +31,10 @@ async function outsideDeploy(taskQueue: string, cluster: string, service: string
   return env().client.workflow.start<CanaryDeployWorkflow>(workflowType, { ...options, taskQueue });
 }
 
-describe('release lifecycle (time-skipping, child canary deploys with mocked activities)', () => {
+describe('release lifecycle (dev server, child canary deploys with mocked activities)', () => {
   it('waits for a deploy of a service running outside the release, saying so, then deploys the service itself', async () => {
-    const m = releaseMock();
-    const input = releaseInput({ targets: targets('navy/e1', 'navy/e2'), waves: ['100%'] });
+    const m = releaseMock(FAST_PLAN);
+    const input = releaseInput({ targets: targets('navy/e1', 'navy/e2'), waves: ['100%'], pollSeconds: 1 });
     const result = await run(m, async (tq) => {
       const outside = await outsideDeploy(tq, 'navy', 'e1');
       const h = await startRelease(input, tq);
@@ -49,8 +53,8 @@ describe('release lifecycle (time-skipping, child canary deploys with mocked act
   });
 
   it('skips a service whose deploy id is taken when onBusy is skip', async () => {
-    const m = releaseMock();
-    const input = releaseInput({ targets: targets('navy/e3'), onBusy: 'skip' });
+    const m = releaseMock(FAST_PLAN);
+    const input = releaseInput({ targets: targets('navy/e3'), onBusy: 'skip', pollSeconds: 1 });
     const result = await run(m, async (tq) => {
       const outside = await outsideDeploy(tq, 'navy', 'e3');
       const h = await startRelease(input, tq);
@@ -67,13 +71,15 @@ describe('release lifecycle (time-skipping, child canary deploys with mocked act
   });
 
   it('abort cancels the running deploys (each rolls back what it changed) and ends the release aborted, starting nothing new', async () => {
-    const m = releaseMock();
-    const input = releaseInput({ targets: targets('rust/f1', 'rust/f2', 'rust/f3'), waves: ['100%'], maxConcurrent: 2 });
+    const m = releaseMock(FAST_PLAN);
+    const input = releaseInput({ targets: targets('rust/f1', 'rust/f2', 'rust/f3'), waves: ['100%'], maxConcurrent: 2, pollSeconds: 1 });
     const result = await run(m, async (tq) => {
       const h = await startRelease(input, tq);
       await untilStatus(h, 'wave 1 waits', (s) => s.phase === 'awaiting-approval');
       await h.executeUpdate(approveWaveUpdate, { args: [{ by: 'cli:bob' }] });
       await untilStatus(h, 'two deploys running', (s) => s.counts.running === 2);
+      // In real time a running deploy may still be in its preflight: abort once both have a canary.
+      await until('both canaries created', () => m.maxCanaries.overall === 2, { timeoutMs: 20_000, intervalMs: 100 });
       await h.executeUpdate(abortUpdate, { args: [{ by: 'cli:bob', reason: 'wrong base image' }] });
       return finish(h, 'abort-mid-wave');
     });
@@ -87,8 +93,8 @@ describe('release lifecycle (time-skipping, child canary deploys with mocked act
   });
 
   it('a dry run needs no approvals: every deploy runs dry and the release completes', async () => {
-    const m = releaseMock();
-    const input = releaseInput({ targets: targets('sand/g1', 'sand/g2'), waves: [1, '100%'], dryRun: true });
+    const m = releaseMock(FAST_PLAN);
+    const input = releaseInput({ targets: targets('sand/g1', 'sand/g2'), waves: [1, '100%'], dryRun: true, pollSeconds: 1 });
     const result = await run(m, async (tq) => finish(await startRelease(input, tq), 'dry-run'));
     expect(result).toMatchObject({ outcome: 'completed', counts: { promoted: 2 } });
     expect(result.services.map((s) => s.outcome)).toEqual(['dry-run-complete', 'dry-run-complete']);

@@ -212,9 +212,12 @@ export function targets(...names: string[]): ReleaseTarget[] {
 }
 
 /** A release's input: Alice asks, Bob approves; ids unique per test (the services are the test's own too). */
+const RUN_TAG = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+
 export function releaseInput(over: Partial<ReleaseInput> & Pick<ReleaseInput, 'targets'>): ReleaseInput {
   releaseCounter += 1;
-  return { id: `r${process.pid}-${releaseCounter}`, change: 'base image 2', requestedBy: 'cli:alice', approvals: APPROVALS, pollSeconds: 10, ...over };
+  // Unique on the shared dev server: jest runs several files in one process, each counting from 1.
+  return { id: `r${process.pid}-${RUN_TAG}-${releaseCounter}`, change: 'base image 2', requestedBy: 'cli:alice', approvals: APPROVALS, pollSeconds: 10, ...over };
 }
 
 export async function startRelease(input: ReleaseInput, taskQueue: string): Promise<WorkflowHandle<ReleaseWorkflow>> {
