@@ -26,7 +26,8 @@ import { SLACK_REQUEST_MEMO } from './replay';
  * Approve, continue and rollback: the authority is the workflow's (its validators, the deploy's
  * approval rule applied to every service concerned). What only Slack knows is added here, as for a
  * deploy gate's button (approvals.ts mayApprove): the asker must be a Slack approver of those services,
- * by name or through a user group, which is passed as `viaGroup`. Skip: an approver or a deployer of the
+ * by name or through a user group, which is passed as `viaGroup` (when none is concerned, as with a
+ * rollback before any promotion, of every service of the release). Skip: an approver or a deployer of the
  * service skipped. The update id is the request's key: a copy is applied once by the server.
  * Refusals are answered to the asker only; what was done, to the channel.
  */
@@ -135,7 +136,8 @@ async function authority(ctx: SlackHandlerContext, req: CommandRequest, cmd: Con
       : cmd.kind === 'release-continue'
         ? s.services.filter((x) => x.wave === s.wave.current && ['pending', 'waiting'].includes(x.state))
         : s.services.filter((x) => ['promoted', 'running'].includes(x.state));
-  const check = await approverOfAll(ctx, req.userId, concerned);
+  // Nothing concerned (a rollback before any promotion): still not a stranger's, so every service of the release is.
+  const check = await approverOfAll(ctx, req.userId, concerned.length > 0 ? concerned : s.services);
   if (!check.ok) return check.why;
   return check.viaGroup !== undefined ? { viaGroup: check.viaGroup } : {};
 }
