@@ -9,6 +9,7 @@ import { createNotificationActivities } from './notifications';
 import { createReadinessActivities } from './readiness';
 import { createReadinessCalendarActivities } from './readiness-calendar';
 import { createReleaseActivities } from './release';
+import { createScheduledReleaseActivities } from './release/scheduled';
 
 /**
  * All activities, built from injected clients. Each concern has its own factory; workflows import
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReadinessActivities(deps),
     ...createReadinessCalendarActivities(deps),
     ...createReleaseActivities(deps),
+    ...createScheduledReleaseActivities(deps),
   };
 }
 

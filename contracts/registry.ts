@@ -119,6 +119,15 @@ export const WORKFLOWS = {
     folder: 'release',
     testDir: 'test/release',
   },
+  releaseTrigger: {
+    type: 'releaseTrigger',
+    // Release work: operators filtering releases see the scheduled runs and their refusals too.
+    kind: 'release',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'release-schedule-<id>-<n or name>-<time> (its Schedule appends the time)',
+    folder: 'release-trigger',
+    testDir: 'test/release-trigger',
+  },
 } as const satisfies Record<string, WorkflowEntry>;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

@@ -1,6 +1,7 @@
 import { ScheduleNotFoundError, type Client, type ScheduleSummary } from '@temporalio/client';
 import { DEPLOY_SCHEDULE_PREFIX, type DeployScheduleMemo } from './deploy-trigger/start';
 import { readinessFeedInputSchema } from './readiness-feed/input';
+import { RELEASE_SCHEDULE_PREFIX, type ReleaseScheduleMemo } from './release-trigger/start';
 import { READINESS_FEED_PREFIX } from './readiness-feed/start';
 import { readinessTriggerInputSchema } from './readiness-trigger/input';
 import { READINESS_SCHEDULE_PREFIX, type ReadinessScheduleMemo } from './readiness-trigger/start';
@@ -9,12 +10,12 @@ import { windowRows, type WindowRow } from './readiness/window-rows';
 
 /**
  * One row of `fleetops schedules` (and Slack's `/fleetops schedules`), whatever is scheduled: a
- * scheduled deploy, a recurring readiness window or a readiness feed (Temporal Schedules, read by
+ * scheduled deploy or release, a recurring readiness window or a readiness feed (Temporal Schedules, read by
  * SCHEDULE_READERS), or a readiness window not over yet (a workflow on its own timers, read from its
  * status: windowScheduleRow).
  */
 export interface ScheduleRow {
-  kind: 'deploy' | 'readiness' | 'readiness-recurring' | 'readiness-feed';
+  kind: 'deploy' | 'release' | 'readiness' | 'readiness-recurring' | 'readiness-feed';
   scheduleId: string;
   /** What runs: `demo/web -> registry/web:2`. */
   what: string;
@@ -64,6 +65,21 @@ const common = (s: ScheduleSummary) => {
   return { scheduleId: s.scheduleId, next: s.state.paused ? null : iso(s.info.nextActionTimes[0]), lastRun: iso(recent[recent.length - 1]?.takenAt), paused: s.state.paused };
 };
 
+/** A scheduled release: each run starts `release-<id>-<yyyymmdd-hhmm>`. */
+const scheduledReleases: ScheduleReader = {
+  matches: (s) => s.scheduleId.startsWith(RELEASE_SCHEDULE_PREFIX),
+  row: (s) => {
+    const memo = (s.memo ?? {}) as Partial<ReleaseScheduleMemo>;
+    return {
+      kind: 'release',
+      ...common(s),
+      what: `release ${memo.release ?? '?'}-<time>: ${memo.change ?? '?'}`,
+      when: memo.when ?? '?',
+      requestedBy: memo.requestedBy ?? null,
+    };
+  },
+};
+
 /** A recurring readiness window: next is its trigger's next run, a little ahead of an occurrence's raise. */
 const recurringWindows: ScheduleReader = {
   matches: (s) => s.scheduleId.startsWith(READINESS_SCHEDULE_PREFIX),
@@ -97,7 +113,7 @@ const feeds: ScheduleReader = {
 };
 
 /** Readers of Temporal Schedules, in the order their sections print. */
-export const SCHEDULE_READERS: readonly ScheduleReader[] = [scheduledDeploys, recurringWindows, feeds];
+export const SCHEDULE_READERS: readonly ScheduleReader[] = [scheduledDeploys, scheduledReleases, recurringWindows, feeds];
 
 /**
  * A readiness window as a row: next is its floor's raise while that is ahead, then its start, then its

@@ -14,3 +14,4 @@ export { deployTrigger } from './deploy-trigger/workflow';
 export { readinessTrigger } from './readiness-trigger/workflow';
 export { readinessFeed } from './readiness-feed/workflow';
 export { release } from './release/workflow';
+export { releaseTrigger } from './release-trigger/workflow';

@@ -16,6 +16,8 @@ import type { CommandContext } from '../context';
 import { failedError, usageError } from '../errors';
 import type { CommandRunner } from '../program';
 import { parseArg } from '../validation';
+import { scheduleNameSchema, scheduleWhen, type ScheduleFlags } from '../schedule-input';
+import { scheduleRelease } from './scheduled-release';
 
 /** `release …`: one change to many services in waves (workflows/release/), and what an operator does to one. */
 export function registerReleaseCommands(program: Command, run: CommandRunner): void {
@@ -36,6 +38,10 @@ export function registerReleaseCommands(program: Command, run: CommandRunner): v
     .option('--failure-budget <n or p%>', 'rollbacks a wave tolerates before the release halts (default 0)')
     .option('--on-busy <wait|skip>', 'a service already being deployed: wait for it (default) or skip it')
     .option('--dry-run', 'every deploy records its AWS calls instead of making them')
+    .option('--at <time>', 'start it once, later: an ISO 8601 time with its zone; makes a Temporal Schedule')
+    .option('--cron <expr>', 'start it at every time of a cron expression ("0 14 * * TUE"); makes a Temporal Schedule')
+    .option('--timezone <zone>', 'with --cron: the IANA zone its times are in (default UTC)')
+    .option('--name <name>', 'with --at/--cron: ends the schedule id release-schedule-<id>-<name> (default: the next number)')
     .action(run(startCommand));
   release.command('status').description("a release's waves, counts and halt").argument('<id>', 'release id (or release-<id>)').action(run(statusCommand));
   release
@@ -61,7 +67,7 @@ export function registerReleaseCommands(program: Command, run: CommandRunner): v
     .action(run(updateCommand('rollback')));
 }
 
-interface StartOptions {
+interface StartOptions extends ScheduleFlags {
   change: string;
   manifest?: string;
   image?: string;
@@ -97,6 +103,8 @@ function readManifest(ctx: CommandContext, file: string): unknown {
 async function startCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const id = parseArg(releaseIdSchema, cmd.processedArgs[0], 'release id');
   const o = cmd.opts<StartOptions>();
+  const when = scheduleWhen(o, new Date());
+  const name = o.name === undefined ? undefined : parseArg(scheduleNameSchema, o.name, '--name');
   const selecting = o.image !== undefined || o.cluster !== undefined || o.service !== undefined || o.tag !== undefined;
   if ((o.manifest === undefined) === !selecting) throw usageError('give --manifest, or --image with any of --cluster, --service and --tag');
   if (selecting && o.image === undefined) throw usageError('a selector needs --image');
@@ -134,6 +142,7 @@ async function startCommand(ctx: CommandContext, cmd: Command): Promise<void> {
     if (err instanceof ReleaseRequestRefused) throw failedError(`release ${id} refused: ${err.message}`, { refused: true, field: err.field });
     throw err;
   }
+  if (when) return scheduleRelease(ctx, request, when, name);
   const { workflowType, ...start } = options;
   const input = start.args[0];
   ctx.workflowId = start.workflowId;

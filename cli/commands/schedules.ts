@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { scheduleIdSchema } from '../../common/time-input';
 import { DEPLOY_SCHEDULE_PREFIX } from '../../contracts/deploy-trigger/start';
 import { READINESS_FEED_PREFIX } from '../../contracts/readiness-feed/start';
+import { RELEASE_SCHEDULE_PREFIX } from '../../contracts/release-trigger/start';
 import { readinessFeedInputSchema } from '../../contracts/readiness-feed/input';
 import { READINESS_SCHEDULE_PREFIX, type ReadinessScheduleMemo } from '../../contracts/readiness-trigger/start';
 import { checkReadinessAuthority } from '../../contracts/readiness/level-from-config';
@@ -17,16 +18,16 @@ import { parseArg } from '../validation';
 export function registerScheduleCommands(program: Command, run: CommandRunner): void {
   const schedules = program
     .command('schedules')
-    .description('list what is scheduled (scheduled deploys, recurring readiness windows, readiness feeds, readiness windows not over yet), soonest first; cancel one')
+    .description('list what is scheduled (scheduled deploys and releases, recurring readiness windows, readiness feeds, readiness windows not over yet), soonest first; cancel one')
     .action(run(listCommand));
   schedules
     .command('cancel')
-    .description('cancel a scheduled deploy, a recurring readiness window or a readiness feed: its Schedule is deleted; what it already started runs on')
+    .description('cancel a scheduled deploy or release, a recurring readiness window or a readiness feed: its Schedule is deleted; what it already started runs on')
     .argument('<schedule-id>', 'e.g. deploy-schedule-demo-web-1, readiness-schedule-demo-ics-1a2b3c4d, readiness-feed-shop')
     .action(run(cancelCommand));
 }
 
-const PREFIXES = [DEPLOY_SCHEDULE_PREFIX, READINESS_SCHEDULE_PREFIX, READINESS_FEED_PREFIX];
+const PREFIXES = [DEPLOY_SCHEDULE_PREFIX, RELEASE_SCHEDULE_PREFIX, READINESS_SCHEDULE_PREFIX, READINESS_FEED_PREFIX];
 
 async function listCommand(ctx: CommandContext): Promise<void> {
   const client = await ctx.client();
@@ -36,7 +37,8 @@ async function listCommand(ctx: CommandContext): Promise<void> {
 
 /** A readiness Schedule is cancelled with the authority of `readiness cancel` on its clusters. */
 async function checkAuthority(ctx: CommandContext, client: Client, scheduleId: string): Promise<void> {
-  if (scheduleId.startsWith(DEPLOY_SCHEDULE_PREFIX)) return;
+  // Deploys and releases: whoever may start one may schedule and cancel it.
+  if (scheduleId.startsWith(DEPLOY_SCHEDULE_PREFIX) || scheduleId.startsWith(RELEASE_SCHEDULE_PREFIX)) return;
   let clusters: string[];
   try {
     const d = await client.schedule.getHandle(scheduleId).describe();
@@ -53,6 +55,7 @@ async function checkAuthority(ctx: CommandContext, client: Client, scheduleId: s
 
 const AFTER: Record<string, string> = {
   [DEPLOY_SCHEDULE_PREFIX]: 'a deploy it already started runs on',
+  [RELEASE_SCHEDULE_PREFIX]: 'a release it already started runs on (fleetops release status, fleetops release rollback)',
   [READINESS_SCHEDULE_PREFIX]: 'no more occurrences start; windows it started run on (fleetops readiness list, fleetops readiness cancel <id>)',
   [READINESS_FEED_PREFIX]: 'the feed is no longer read; the windows and recurring windows it imported stay (fleetops schedules)',
 };

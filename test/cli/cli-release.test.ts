@@ -95,4 +95,17 @@ describe('fleetops release', () => {
     expect((await cli(['release', 'start', 'bad id', '--change', 'x', '--image', 'registry.example/web:2'], cliEnv)).code).toBe(2);
     expect((await cli(['release', 'rollback', `y${tag}`], cliEnv)).code).toBe(2);
   });
+
+  test('--cron makes the Schedule release-schedule-<id>-<name>, which fleetops schedules lists and schedules cancel deletes', async () => {
+    const id = `s${tag}`;
+    const made = await cli(['release', 'start', id, '--change', 'nightly web', '--image', 'registry.example/web:3', '--cluster', cluster, '--cron', '0 2 * * *', '--timezone', 'Asia/Tokyo', '--name', 'nightly'], cliEnv, undefined, 'alice');
+    expect(made.code).toBe(0);
+    const scheduleId = `release-schedule-${id}-nightly`;
+    expect(made.stdout).toContain(`scheduled ${scheduleId}: release ${id} (nightly web), cron 0 2 * * * Asia/Tokyo`);
+    const listed = await untilValue('the schedule listed', async () => (await cli(['schedules'], cliEnv)).stdout, (out) => out.includes(scheduleId), { timeoutMs: 15_000 });
+    expect(listed).toContain(`release ${id}-<time>: nightly web`);
+    expect((await cli(['release', 'start', id, '--change', 'x', '--image', 'registry.example/web:3', '--name', 'n'], cliEnv)).stderr).toContain('--timezone and --name are for a schedule');
+    const cancelled = await cli(['schedules', 'cancel', scheduleId], cliEnv, undefined, 'alice');
+    expect(cancelled).toMatchObject({ code: 0, stdout: expect.stringContaining(`cancelled ${scheduleId}: a release it already started runs on`) });
+  });
 });
