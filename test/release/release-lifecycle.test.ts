@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { abortUpdate } from '../../contracts/controls';
 import { approveUpdate, type CanaryDeployWorkflow, type DeployResult } from '../../contracts/canary-deploy/messages';
 import { deployStartOptions } from '../../contracts/canary-deploy/start';
-import { approveWaveUpdate, type ReleaseResult } from '../../contracts/release/messages';
+import { approveWaveUpdate, rollbackUpdate, type ReleaseResult } from '../../contracts/release/messages';
 import { until } from '../../testkit/poll';
 import { recordHistory } from '../harness/temporal';
 import { FAST_PLAN, releaseInput, releaseMock, run, startRelease, states, targets, untilStatus, useDevServer } from './release-mock';
@@ -68,6 +68,26 @@ describe('release lifecycle (dev server, child canary deploys with mocked activi
     });
     expect(result).toMatchObject({ outcome: 'completed', counts: { skipped: 1 } });
     expect(result.services[0]!.reason).toBe('deploy-navy-e3 is running (not started by this release); onBusy skip');
+  });
+
+  it("refuses a rollback by someone with no say over the release's services while nothing is promoted or running: the release goes on", async () => {
+    const m = releaseMock(FAST_PLAN);
+    const input = releaseInput({ targets: targets('sand/h1', 'sand/h2'), waves: ['100%'], pollSeconds: 1 });
+    const result = await run(m, async (tq) => {
+      const h = await startRelease(input, tq);
+      await untilStatus(h, 'wave 1 waits', (s) => s.phase === 'awaiting-approval');
+      const refused = await h.executeUpdate(rollbackUpdate, { args: [{ by: 'cli:mallory', reason: 'stop it' }] }).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect((refused?.cause as Error | undefined)?.message).toMatch(/cli:mallory may not roll back release/);
+      const after = await untilStatus(h, 'still waiting for its approval', (s) => s.phase === 'awaiting-approval');
+      expect(after.rollback).toBeUndefined();
+      expect(m.started.size).toBe(0);
+      await h.executeUpdate(approveWaveUpdate, { args: [{ by: 'cli:bob' }] });
+      return finish(h, 'rollback-refused-stranger');
+    });
+    expect(result).toMatchObject({ outcome: 'completed', counts: { promoted: 2 } });
   });
 
   it('abort cancels the running deploys (each rolls back what it changed) and ends the release aborted, starting nothing new', async () => {

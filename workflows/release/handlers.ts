@@ -106,7 +106,8 @@ export class ReleaseHandlers {
 
   /**
    * Rolling back what the release promoted: its requester may always undo their own change; anyone else
-   * must be someone who may approve every service the rollback could deploy (promoted, or running now).
+   * must be someone who may approve every service the rollback could deploy (promoted, or running now),
+   * or every service of the release when there is none.
    */
   validateRollback(req: RollbackRequest | undefined): void {
     const { state } = this;
@@ -117,7 +118,10 @@ export class ReleaseHandlers {
     if (typeof req?.reason !== 'string' || req.reason.trim() === '') throw new Error('rollback needs a reason');
     const requester = new Set([...(state.input.requestedBy !== undefined ? [state.input.requestedBy] : []), ...state.input.approvals.flatMap((a) => a.requester ?? [])]);
     if (requester.has(by)) return;
-    const refusal = authorityRefusal(state, state.inState(['promoted', 'running']), req);
+    // With nothing promoted or running, a rollback only ends the release: then it takes an approver of
+    // every service in it, or anyone could stop a release they have no say over.
+    const touched = state.inState(['promoted', 'running']);
+    const refusal = authorityRefusal(state, touched.length > 0 ? touched : state.services.map((_, i) => i), req);
     if (refusal) throw new Error(`${by} may not roll back release ${state.id}: ${refusal}`);
   }
 
