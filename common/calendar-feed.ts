@@ -39,6 +39,19 @@ export class FeedReadError extends Error {
 }
 
 /** The feed's text, read within FEED_TIMEOUT_MS and FEED_MAX_BYTES. */
+/**
+ * A feed URL as people and logs may see it: its origin only. Calendar feeds often carry their secret
+ * in the path or the query (a private address), which must not reach summaries, errors or logs.
+ */
+export function shownFeedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname === '/' && u.search === '' ? u.origin : `${u.origin}/…`;
+  } catch {
+    return '(a feed URL)';
+  }
+}
+
 export async function fetchCalendarFeed(url: string, opts: { fetch?: typeof fetch; timeoutMs?: number; maxBytes?: number } = {}): Promise<string> {
   const maxBytes = opts.maxBytes ?? FEED_MAX_BYTES;
   const signal = AbortSignal.timeout(opts.timeoutMs ?? FEED_TIMEOUT_MS);
@@ -49,7 +62,7 @@ export async function fetchCalendarFeed(url: string, opts: { fetch?: typeof fetc
     try {
       r = await (opts.fetch ?? fetch)(at, { signal, headers: { accept: 'text/calendar, */*;q=0.5' }, redirect: 'manual' });
     } catch (err) {
-      throw new FeedReadError(`could not read ${url}: ${err instanceof Error ? err.message : String(err)}`, true);
+      throw new FeedReadError(`could not read ${shownFeedUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, true);
     }
     const location = r.headers.get('location');
     if (r.status < 300 || r.status >= 400 || location === null) {
@@ -58,31 +71,31 @@ export async function fetchCalendarFeed(url: string, opts: { fetch?: typeof fetc
     }
     await r.body?.cancel().catch(() => undefined);
     const next = new URL(location, at).toString();
-    if (!allowedUrl(next)) throw new FeedReadError(`${url} redirects to ${next}, which is not https`, false);
-    if (hops >= MAX_REDIRECTS) throw new FeedReadError(`${url} redirects more than ${MAX_REDIRECTS} times`, false);
+    if (!allowedUrl(next)) throw new FeedReadError(`${shownFeedUrl(url)} redirects to ${shownFeedUrl(next)}, which is not https`, false);
+    if (hops >= MAX_REDIRECTS) throw new FeedReadError(`${shownFeedUrl(url)} redirects more than ${MAX_REDIRECTS} times`, false);
     at = next;
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
-    throw new FeedReadError(`could not read ${url}: HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+    throw new FeedReadError(`could not read ${shownFeedUrl(url)}: HTTP ${res.status}`, res.status >= 500 || res.status === 429);
   }
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) {
     await res.body?.cancel().catch(() => undefined);
-    throw new FeedReadError(`${url} is ${declared} bytes, over the ${maxBytes} a calendar may be`, false);
+    throw new FeedReadError(`${shownFeedUrl(url)} is ${declared} bytes, over the ${maxBytes} a calendar may be`, false);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for await (const chunk of res.body ?? []) {
       size += chunk.byteLength;
-      if (size > maxBytes) throw new FeedReadError(`${url} is over the ${maxBytes} bytes a calendar may be`, false);
+      if (size > maxBytes) throw new FeedReadError(`${shownFeedUrl(url)} is over the ${maxBytes} bytes a calendar may be`, false);
       chunks.push(chunk);
     }
   } catch (err) {
     await res.body?.cancel().catch(() => undefined);
     if (err instanceof FeedReadError) throw err;
-    throw new FeedReadError(`could not read ${url}: ${err instanceof Error ? err.message : String(err)}`, true);
+    throw new FeedReadError(`could not read ${shownFeedUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, true);
   }
   return new TextDecoder('utf-8').decode(Buffer.concat(chunks));
 }

@@ -1,3 +1,4 @@
+import { shownFeedUrl } from '../common/calendar-feed';
 import { ScheduleNotFoundError, type Client, type ScheduleSummary } from '@temporalio/client';
 import { DEPLOY_SCHEDULE_PREFIX, type DeployScheduleMemo } from './deploy-trigger/start';
 import { readinessFeedInputSchema } from './readiness-feed/input';
@@ -105,7 +106,7 @@ const feeds: ScheduleReader = {
     return {
       kind: 'readiness-feed',
       ...common(s),
-      what: f.success ? `${f.data.url} -> ${f.data.defaults.clusters.join(', ') || '(clusters of the events)'} level ${f.data.defaults.level}` : '?',
+      what: f.success ? `${shownFeedUrl(f.data.url)} -> ${f.data.defaults.clusters.join(', ') || '(clusters of the events)'} level ${f.data.defaults.level}` : '?',
       when: f.success ? `every ${f.data.everyMinutes} min` : '?',
       requestedBy: (f.success ? f.data.defaults.requestedBy : undefined) ?? null,
     };

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { FEED_MAX_BYTES, fetchCalendarFeed, FeedReadError, feedUrlSchema } from '../../common/calendar-feed';
+import { FEED_MAX_BYTES, fetchCalendarFeed, FeedReadError, feedUrlSchema, shownFeedUrl } from '../../common/calendar-feed';
 import { clusterNameSchema } from '../../common/operator-input';
 import { CalendarInvalid, parseReadinessCalendar } from '../../contracts/readiness/ical';
 import { applyImport } from '../../contracts/readiness/ical-apply';
@@ -53,7 +53,7 @@ async function readSource(ctx: CommandContext, source: string, url: string | und
     try {
       return await fetchCalendarFeed(url);
     } catch (err) {
-      if (err instanceof FeedReadError) throw failedError(err.message, { url });
+      if (err instanceof FeedReadError) throw failedError(err.message, { url: shownFeedUrl(url) });
       throw err;
     }
   }
@@ -75,7 +75,7 @@ async function upsertFeed(client: Client, input: ReadinessFeedInput): Promise<Im
     start: null,
     end: null,
     level: input.defaults.level,
-    summary: input.url,
+    summary: shownFeedUrl(input.url),
     note: `read every ${input.everyMinutes} min`,
   });
   try {
@@ -124,7 +124,9 @@ async function importCommand(ctx: CommandContext, cmd: Command): Promise<void> {
   const client = await ctx.client();
   const rows = await applyImport(client, plan, feed !== undefined ? { feed } : { keys: plan.keys }, { now, by: ctx.operator(), queryTimeoutMs: ctx.options.timeout * 1000 });
   if (feed !== undefined && url !== undefined) {
-    rows.push(await upsertFeed(client, parseArg(readinessFeedInputSchema, { feed, url, defaults, everyMinutes: every }, 'feed')));
+    // Later polls may touch only the clusters checked here.
+    const polled: CalendarDefaults = { ...defaults, authorisedClusters: plan.clusters };
+    rows.push(await upsertFeed(client, parseArg(readinessFeedInputSchema, { feed, url, defaults: polled, everyMinutes: every }, 'feed')));
   }
   ctx.print({ source, ...(feed !== undefined ? { feed } : {}), rows }, importTable(rows));
   const refused = rows.filter((r) => r.outcome === 'refused');

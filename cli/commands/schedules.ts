@@ -49,6 +49,8 @@ async function checkAuthority(ctx: CommandContext, client: Client, scheduleId: s
     if (err instanceof ScheduleNotFoundError) throw failedError(`no schedule ${scheduleId}`, { scheduleId, notFound: true });
     throw err;
   }
+  // No cluster to check (a feed whose input does not parse): no one has the authority, not everyone.
+  if (clusters.length === 0) throw failedError(`refused: ${scheduleId} names no cluster to check the authority on: delete it with the Temporal CLI`, { refused: true });
   const cfg = config(ctx);
   allowed(() => checkReadinessAuthority(cfg, clusters));
 }

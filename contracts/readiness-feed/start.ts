@@ -1,3 +1,4 @@
+import { shownFeedUrl } from '../../common/calendar-feed';
 import type { ScheduleOptions } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { FleetopsKind } from '../../common/search-attributes';
@@ -20,7 +21,7 @@ export const readinessFeedScheduleId = (name: string): string => `${READINESS_FE
 export function readinessFeedScheduleOptions(input: ReadinessFeedInput, opts: { taskQueue?: string } = {}): ScheduleOptions {
   const typedSearchAttributes: SearchAttributePair[] = [{ key: FleetopsKind, value: WORKFLOWS.readinessFeed.kind }];
   const scheduleId = readinessFeedScheduleId(input.feed);
-  const what = `readiness feed ${input.feed}: ${input.url} -> ${input.defaults.clusters.join(', ')} level ${input.defaults.level}`.slice(0, 200);
+  const what = `readiness feed ${input.feed}: ${shownFeedUrl(input.url)} -> ${input.defaults.clusters.join(', ')} level ${input.defaults.level}`.slice(0, 200);
   return {
     scheduleId,
     spec: { intervals: [{ every: `${input.everyMinutes} minutes` }] },

@@ -17,6 +17,12 @@ export const calendarDefaultsSchema = z
     /** The feed (`readiness-feed-<name>`) whose polls keep the event's windows; unset for a file. */
     feed: z.string().min(1).max(40).optional(),
     floatingZone: z.string().min(1).max(64).optional(),
+    /**
+     * The clusters whose authority was checked when the feed was set up (the command's and those its
+     * events named then). A later poll of the feed touches no other: whoever edits the calendar must
+     * not reach clusters the operator who set it up was never checked for. Unset: no limit (a file).
+     */
+    authorisedClusters: z.array(clusterNameSchema).max(200).optional(),
   })
   .strict();
 

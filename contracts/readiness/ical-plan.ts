@@ -89,13 +89,18 @@ function levelOf(config: FleetopsConfig, cluster: string, level: number): Return
 }
 
 /** The event's windows on every cluster its occurrences name, and the refusals (once per cluster and level). */
+/** A feed's event naming a cluster its set-up was not checked for: refused, as the command would. */
+function notAuthorised(cluster: string, d: CalendarDefaults): string {
+  return `${cluster} is not among the clusters feed ${d.feed ?? ''} was set up for (${(d.authorisedClusters ?? []).join(', ') || 'none'}): import it again with that cluster to allow it`;
+}
+
 function windowsOf(event: CalendarEvent, d: CalendarDefaults, config: FleetopsConfig, now: number, rows: ImportRow[]): PlannedWindow[] {
   const out: PlannedWindow[] = [];
   const refused = new Set<string>();
   for (const o of event.occurrences) {
     const level = o.level ?? d.level;
     for (const cluster of o.clusters ?? d.clusters) {
-      const resolved = levelOf(config, cluster, level);
+      const resolved = d.authorisedClusters !== undefined && !d.authorisedClusters.includes(cluster) ? notAuthorised(cluster, d) : levelOf(config, cluster, level);
       if (typeof resolved === 'string') {
         if (!refused.has(`${cluster}/${level}`)) rows.push({ ...eventRow(event, 'refused', resolved), cluster, level });
         refused.add(`${cluster}/${level}`);

@@ -115,6 +115,8 @@ async function cancel(ctx: SlackHandlerContext, req: CommandRequest, scheduleId:
   try {
     const found = await scheduled(ctx, scheduleId);
     if (!found) return refused(ctx, req, what, `\`${escapeText(scheduleId)}\` does not start a fleetops deploy or release`);
+    // No service to check (a selector that picks none today): no one has the authority, not everyone.
+    if (found.services.length === 0) return refused(ctx, req, what, `${found.what} touches no configured service today, so no one here may cancel it: delete it with the Temporal CLI`);
     const denied = await deployerRefusal(ctx, req.userId, found.services);
     if (denied) return refused(ctx, req, what, denied);
     await withDeadline(ctx, () => ctx.temporal.schedule.getHandle(scheduleId).delete());

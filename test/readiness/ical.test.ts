@@ -154,4 +154,16 @@ describe('planImport', () => {
     expect(plan.keys).toHaveLength(4);
     expect(TRIGGER_AHEAD_MS).toBeLessThan(60_000);
   });
+
+  it("refuses, on a feed's poll, an event naming a cluster the feed's set-up was not checked for, and plans the rest", () => {
+    const now = at('2025-10-17T17:30:00Z');
+    const shop = { ...config, clusters: { ...config.clusters, shop: config.clusters.demo! } };
+    const elsewhere = `BEGIN:VEVENT\nUID:elsewhere\nDTSTART:20251020T190000Z\nDTEND:20251020T200000Z\nSUMMARY:Elsewhere\nX-FLEETOPS-CLUSTERS:demo,shop\nX-FLEETOPS-LEVEL:2\nEND:VEVENT`;
+    const parsed = parseReadinessCalendar(calendar(elsewhere), { now, horizonDays: 21 });
+    const plan = planImport(parsed, { clusters: ['demo'], level: 2, requestedBy: 'cli:alice', feed: 'tv', authorisedClusters: ['demo'] }, shop, now);
+    expect(plan.windows.map((w) => w.input.cluster)).toEqual(['demo']);
+    expect(plan.rows.map((r) => [r.id, r.cluster, r.outcome, r.note])).toEqual([
+      ['elsewhere', 'shop', 'refused', 'shop is not among the clusters feed tv was set up for (demo): import it again with that cluster to allow it'],
+    ]);
+  });
 });

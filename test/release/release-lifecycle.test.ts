@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { abortUpdate } from '../../contracts/controls';
 import { approveUpdate, type CanaryDeployWorkflow, type DeployResult } from '../../contracts/canary-deploy/messages';
 import { deployStartOptions } from '../../contracts/canary-deploy/start';
-import { approveWaveUpdate, rollbackUpdate, type ReleaseResult } from '../../contracts/release/messages';
+import { approveWaveUpdate, rollbackUpdate, skipUpdate, type ReleaseResult } from '../../contracts/release/messages';
 import { until } from '../../testkit/poll';
 import { recordHistory } from '../harness/temporal';
 import { FAST_PLAN, releaseInput, releaseMock, run, startRelease, states, targets, untilStatus, useDevServer } from './release-mock';
@@ -70,7 +70,7 @@ describe('release lifecycle (dev server, child canary deploys with mocked activi
     expect(result.services[0]!.reason).toBe('deploy-navy-e3 is running (not started by this release); onBusy skip');
   });
 
-  it("refuses a rollback by someone with no say over the release's services while nothing is promoted or running: the release goes on", async () => {
+  it("refuses a rollback and a skip by someone with no say over the release's services: the release goes on", async () => {
     const m = releaseMock(FAST_PLAN);
     const input = releaseInput({ targets: targets('sand/h1', 'sand/h2'), waves: ['100%'], pollSeconds: 1 });
     const result = await run(m, async (tq) => {
@@ -81,6 +81,12 @@ describe('release lifecycle (dev server, child canary deploys with mocked activi
         (err: Error) => err,
       );
       expect((refused?.cause as Error | undefined)?.message).toMatch(/cli:mallory may not roll back release/);
+      // Nor may she skip a service (a skip can lift a halt, as continue does).
+      const skipRefused = await h.executeUpdate(skipUpdate, { args: [{ by: 'cli:mallory', service: 'sand/h1' }] }).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect((skipRefused?.cause as Error | undefined)?.message).toMatch(/cli:mallory may not skip sand\/h1/);
       const after = await untilStatus(h, 'still waiting for its approval', (s) => s.phase === 'awaiting-approval');
       expect(after.rollback).toBeUndefined();
       expect(m.started.size).toBe(0);

@@ -58,7 +58,9 @@ export class ReleaseHandlers {
     if (!state.halted) throw new Error(`release ${state.id} is not halted (${state.phase})`);
     if (state.rollback) throw new Error(`release ${state.id} is rolling back`);
     if (byOf(req) === '') throw new Error('continue must say who continues (by)');
-    const refusal = authorityRefusal(state, state.inState(['pending', 'waiting'], state.waveMembers()), req ?? {});
+    // Nothing left to deploy in the wave: continuing accepts its failures, so it takes an approver of the whole wave.
+    const left = state.inState(['pending', 'waiting'], state.waveMembers());
+    const refusal = authorityRefusal(state, left.length > 0 ? left : state.waveMembers(), req ?? {});
     if (refusal) throw new Error(`${byOf(req)} may not continue wave ${state.waveIndex + 1}: ${refusal}`);
   }
 
@@ -91,6 +93,9 @@ export class ReleaseHandlers {
     if (!['pending', 'waiting', 'rolled-back', 'failed'].includes(s.state)) {
       throw new Error(`${state.name(i)} is ${s.state}: only a service that failed, waits or has not started can be skipped`);
     }
+    // A skip can lift a halt as continue does, so it takes an approver of the service, as continue does.
+    const refusal = authorityRefusal(state, [i], req ?? {});
+    if (refusal) throw new Error(`${byOf(req)} may not skip ${state.name(i)}: ${refusal}`);
   }
 
   skip(req: SkipRequest): ReleaseStatus {
