@@ -24,7 +24,6 @@ import { cli, parseJson } from './helpers';
  * operator's CLI does, or with the config's table.
  */
 
-jest.setTimeout(60_000);
 
 const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
 let env: TestWorkflowEnvironment;

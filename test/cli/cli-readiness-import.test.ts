@@ -14,7 +14,6 @@ import { parseJson } from './helpers';
  * cancelled one deletes its Schedule. `fleetops schedules` lists the recurring window and cancels it.
  */
 
-jest.setTimeout(60_000);
 
 let w: CalendarWorld;
 

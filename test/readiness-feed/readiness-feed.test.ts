@@ -19,7 +19,6 @@ import { calendarWorld, icsCalendar, icsUtc, type CalendarWorld } from '../readi
  * cancel their windows not started yet and delete their Schedules. A feed that answers 404 fails the run.
  */
 
-jest.setTimeout(60_000);
 
 let w: CalendarWorld;
 let server: Server;

@@ -16,7 +16,6 @@ import { calendarWorld, icsCalendar, icsUtc, type CalendarWorld } from '../readi
  * Schedule on to the next day's.
  */
 
-jest.setTimeout(60_000);
 
 let w: CalendarWorld;
 

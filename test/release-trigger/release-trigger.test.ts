@@ -25,7 +25,6 @@ import { createWorker } from '../harness/workers';
  * stays Running at its first task: enough to see that it started, with what, and by whom.
  */
 
-jest.setTimeout(60_000);
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;

@@ -12,7 +12,6 @@ import { useEmulator } from '../harness/emulator';
  * (common/pricing/): the product's GetProducts goes out with the worker's app id, as the worker's.
  */
 
-jest.setTimeout(60_000);
 
 const emu = useEmulator(() => startEmulator({ autoTick: false }));
 let pricing: PricingClient;

@@ -4,6 +4,13 @@
  * families with local disks (m5d, c6gd). Spot: 30 % of on demand,
  * a tenth of a cent an hour more per zone letter after `a`, so zones differ as they do on AWS.
  * Used by spot-price-history.ts and price-list.ts; tests set exact figures through their routes.
+ *
+ * The shape follows AWS's pages, the figures do not: "Amazon EC2 instance type naming conventions"
+ * (https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html: a family, a `d` for
+ * local NVMe disks, a size where each step up doubles vCPUs and memory), "Amazon EC2 On-Demand Pricing"
+ * (https://aws.amazon.com/ec2/pricing/on-demand/: an hourly USD price per type and region, which
+ * roughly doubles with the size) and "Amazon EC2 Spot Instances Pricing"
+ * (https://aws.amazon.com/ec2/spot/pricing/: a lower price per type that differs by Availability Zone).
  */
 
 const SIZE_STEPS: Record<string, number> = { nano: -4, micro: -3, small: -2, medium: -1, large: 0, xlarge: 1 };
