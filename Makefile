@@ -19,7 +19,9 @@ help:
 tools:
 	@./scripts/install-tools.sh
 
+# FLEETOPS_STACK_PROMETHEUS=1 adds a Prometheus scraping the worker and router (Debian's package).
 up: tools
+	@if [ "$${FLEETOPS_STACK_PROMETHEUS:-}" = 1 ]; then ./scripts/install-tools.sh prometheus; fi
 	@npx --no-install tsx stack/up.ts
 
 typecheck: tools
@@ -42,7 +44,8 @@ kit: tools
 
 # Everything CI runs. The last step fails if any server the suite started is still running, or if the
 # run (tool install included) changed the git tree: the tree's state is taken before anything runs.
-# The suite also needs Debian's chromium for the Web UI browser test (test/ui/).
+# The suite also needs Debian's chromium for the Web UI browser test (test/ui/), and its prometheus
+# (promtool for the alert rules' tests, a Prometheus the end-to-end stack is scraped by: test/dashboards/).
 # The IAM proof (scripts/iam/check-aws-calls.ts) reads the product's AWS calls the simulators logged
 # in this run's directory (FLEETOPS_AWS_CALL_LOG_DIR, simulator/iam/call-log.ts).
 # With JEST_ARGS (part of the suite) it skips its unused-statement check: the rest may use them.
@@ -50,7 +53,7 @@ test:
 	@start=$$(date +%s); export FLEETOPS_TEST_RUN_ID=$$start-$$$$; \
 	export FLEETOPS_TREE_BEFORE=$$(mktemp); ./scripts/tree-state.sh >"$$FLEETOPS_TREE_BEFORE"; \
 	export FLEETOPS_AWS_CALL_LOG_DIR=$$(mktemp -d -t fleetops-aws-calls-$$FLEETOPS_TEST_RUN_ID.XXXX); \
-	./scripts/install-tools.sh nodejs node temporal test-server moto chromium && \
+	./scripts/install-tools.sh nodejs node temporal test-server moto chromium prometheus && \
 	npx --no-install tsc -p tsconfig.json --noEmit && \
 	npx --no-install eslint --max-warnings 0 . && \
 	npx --no-install jest --ci $(JEST_ARGS) && \

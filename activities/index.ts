@@ -7,6 +7,9 @@ import { createIncidentActivities } from './incident';
 import { createLaunchActivities } from './launch';
 import { createNotificationActivities } from './notifications';
 import { createReadinessActivities } from './readiness';
+import { createReadinessCalendarActivities } from './readiness-calendar';
+import { createReleaseActivities } from './release';
+import { createScheduledReleaseActivities } from './release/scheduled';
 
 /**
  * All activities, built from injected clients. Each concern has its own factory; workflows import
@@ -22,6 +25,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createScheduledDeployActivities(deps),
     ...createLaunchActivities(deps),
     ...createReadinessActivities(deps),
+    ...createReadinessCalendarActivities(deps),
+    ...createReleaseActivities(deps),
+    ...createScheduledReleaseActivities(deps),
   };
 }
 

@@ -4,6 +4,7 @@ import { workflowUiLink } from '../common/ui-links';
 import type { WorkflowStatus } from '../contracts/controls';
 import { statusQuery } from '../contracts/controls';
 import type { CommandContext } from './context';
+import { statusLines } from './status-lines';
 
 /** One workflow as the CLI shows it: what Temporal knows about the execution plus its `status` answer. */
 export interface WorkflowView {
@@ -53,19 +54,7 @@ export async function readStatus(ctx: CommandContext, client: Client, workflowId
   return ctx.withDeadline(() => client.workflow.getHandle(workflowId).query(statusQuery));
 }
 
-const KNOWN_STATUS_FIELDS = new Set(['phase', 'summary', 'paused', 'dryRun']);
-
-/** Human lines for a status answer: phase and summary first, the workflow-specific fields after. */
-export function statusLines(status: WorkflowStatus): string[] {
-  const lines = [`  phase:    ${status.phase}`, `  summary:  ${status.summary}`];
-  if (status.paused) lines.push('  paused:   yes (resume to continue)');
-  if (status.dryRun) lines.push('  dry run:  yes (mutating AWS calls are recorded, not made)');
-  for (const [key, value] of Object.entries(status)) {
-    if (KNOWN_STATUS_FIELDS.has(key) || value === undefined) continue;
-    lines.push(`  ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  }
-  return lines;
-}
+export { statusLines } from './status-lines';
 
 export function viewLines(view: WorkflowView): string[] {
   const attrs = Object.entries(view.searchAttributes)

@@ -2,8 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { registerDeployCommands } from './commands/deploy';
 import { registerEventsCommands } from './commands/events';
+import { registerFleetCommand } from './commands/fleet';
 import { registerIncidentCommands } from './commands/incident';
 import { registerReadinessCommands } from './commands/readiness';
+import { registerReleaseCommands } from './commands/release';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerSetupCommand } from './commands/setup';
 import { registerWorkflowCommands } from './commands/workflows';
@@ -28,7 +30,7 @@ const timeoutSchema = z.coerce.number().positive().max(3600);
 
 export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void): Command {
   const program = new Command('fleetops')
-    .description('Operate fleetops workflows: status, list, deploys (now or scheduled), schedules, incidents, pause/resume/abort, setup, the events dead-letter queue.')
+    .description('Operate fleetops workflows: status, list, deploys (now or scheduled), releases, schedules, incidents, readiness windows, the fleet, pause/resume/abort, setup, the events dead-letter queue.')
     .option('--json', 'print one JSON document instead of text')
     .option('--address <host:port>', 'Temporal frontend (default: env, config, .run/stack.json, 127.0.0.1:7233)')
     .option('--namespace <namespace>', 'Temporal namespace (default: env, config, .run/stack.json, default)')
@@ -64,8 +66,10 @@ export function buildProgram(io: CliIo, onContext: (ctx: CommandContext) => void
 
   registerWorkflowCommands(program, run);
   registerDeployCommands(program, run);
+  registerReleaseCommands(program, run);
   registerScheduleCommands(program, run);
   registerReadinessCommands(program, run);
+  registerFleetCommand(program, run);
   registerIncidentCommands(program, run);
   registerSetupCommand(program, run);
   registerEventsCommands(program, run);

@@ -28,7 +28,7 @@ export interface ScheduleFlags {
 export function scheduleWhen(flags: ScheduleFlags, now: Date): DeployWhen | undefined {
   if (flags.at !== undefined && flags.cron !== undefined) throw usageError('give at most one of --at or --cron');
   if (flags.at === undefined && flags.cron === undefined) {
-    if (flags.timezone !== undefined || flags.name !== undefined) throw usageError('--timezone and --name schedule a deploy: give --at or --cron too');
+    if (flags.timezone !== undefined || flags.name !== undefined) throw usageError('--timezone and --name are for a schedule: give --at or --cron too');
     return undefined;
   }
   if (flags.at !== undefined) {

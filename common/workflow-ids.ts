@@ -30,6 +30,10 @@ export const capacityWorkflowId = (cluster: string): string => `capacity-${clust
 /** One readiness window on one cluster (a window over several clusters is one workflow per cluster). */
 export const readinessWorkflowId = (cluster: string, id: string): string => `readiness-${cluster}-${id}`;
 export const deployWorkflowId = (cluster: string, service: string): string => `deploy-${cluster}-${service}`;
+/** A release names its change, not a cluster or a service: its id is the one the requester gave it. */
+export const releaseWorkflowId = (id: string): string => `release-${id}`;
+/** What a release's own id may be: it goes into a workflow id, a visibility filter and a CLI argument unquoted. */
+export const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const alarmIncidentWorkflowId = (alarmName: string, memberAccount?: string): string => `incident-alarm-${qualified(memberAccount, alarmName)}`;
 /** The incident a drain asks for when it misses its deadline; a second miss for the instance joins it. */
 export const drainIncidentWorkflowId = (instanceId: string, memberAccount?: string): string => `incident-drain-${qualified(memberAccount, instanceId)}`;
@@ -58,6 +62,7 @@ const BY_SHAPE: [RegExp, WorkflowKind][] = [
   [new RegExp(`^launch-${ACCOUNT}${INSTANCE}$`), 'launch'],
   // Alarm, drain and declared incidents: `incident-` and a name (an alarm's name may hold most characters).
   [/^incident-[^\s]{1,500}$/, 'incident'],
+  [/^release-[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'release'],
 ];
 
 /**

@@ -102,6 +102,41 @@ export const WORKFLOWS = {
     folder: 'readiness',
     testDir: 'test/readiness',
   },
+  readinessTrigger: {
+    type: 'readinessTrigger',
+    // Readiness work: operators filtering readiness see the runs that start recurring windows too.
+    kind: 'readiness',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'readiness-schedule-<cluster>-<id>-<time> (its Schedule appends the time)',
+    folder: 'readiness-trigger',
+    testDir: 'test/readiness-trigger',
+  },
+  readinessFeed: {
+    type: 'readinessFeed',
+    kind: 'readiness',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'readiness-feed-<name>-<time> (its Schedule appends the time)',
+    folder: 'readiness-feed',
+    testDir: 'test/readiness-feed',
+  },
+  release: {
+    type: 'release',
+    kind: 'release',
+    // Its children, the services' canary deploys, inherit its task queue.
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'release-<id>',
+    folder: 'release',
+    testDir: 'test/release',
+  },
+  releaseTrigger: {
+    type: 'releaseTrigger',
+    // Release work: operators filtering releases see the scheduled runs and their refusals too.
+    kind: 'release',
+    taskQueue: TASK_QUEUE_DEFAULT,
+    ids: 'release-schedule-<id>-<n or name>-<time> (its Schedule appends the time)',
+    folder: 'release-trigger',
+    testDir: 'test/release-trigger',
+  },
 } as const satisfies Record<string, WorkflowEntry>;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

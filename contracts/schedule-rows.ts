@@ -1,15 +1,22 @@
-import type { Client, ScheduleSummary } from '@temporalio/client';
+import { shownFeedUrl } from '../common/calendar-feed';
+import { ScheduleNotFoundError, type Client, type ScheduleSummary } from '@temporalio/client';
 import { DEPLOY_SCHEDULE_PREFIX, type DeployScheduleMemo } from './deploy-trigger/start';
+import { readinessFeedInputSchema } from './readiness-feed/input';
+import { RELEASE_SCHEDULE_PREFIX, type ReleaseScheduleMemo } from './release-trigger/start';
+import { READINESS_FEED_PREFIX } from './readiness-feed/start';
+import { readinessTriggerInputSchema } from './readiness-trigger/input';
+import { READINESS_SCHEDULE_PREFIX, type ReadinessScheduleMemo } from './readiness-trigger/start';
 import { runningWindows } from './readiness/client';
 import { windowRows, type WindowRow } from './readiness/window-rows';
 
 /**
- * One row of `fleetops schedules` (and Slack's `/fleetops schedules`), whatever is scheduled: a scheduled deploy (a Temporal Schedule,
- * read by SCHEDULE_READERS), or a readiness window not over yet (a workflow on its own timers, read
- * from its status: windowScheduleRow).
+ * One row of `fleetops schedules` (and Slack's `/fleetops schedules`), whatever is scheduled: a
+ * scheduled deploy or release, a recurring readiness window or a readiness feed (Temporal Schedules, read by
+ * SCHEDULE_READERS), or a readiness window not over yet (a workflow on its own timers, read from its
+ * status: windowScheduleRow).
  */
 export interface ScheduleRow {
-  kind: 'deploy' | 'readiness';
+  kind: 'deploy' | 'release' | 'readiness' | 'readiness-recurring' | 'readiness-feed';
   scheduleId: string;
   /** What runs: `demo/web -> registry/web:2`. */
   what: string;
@@ -23,10 +30,15 @@ export interface ScheduleRow {
   requestedBy: string | null;
 }
 
-/** A kind of scheduled thing: which Temporal Schedules are its, and the row of one. */
+/**
+ * A kind of scheduled thing: which Temporal Schedules are its, and the row of one. `action`: the
+ * row reads the Schedule's action arguments too (a describe each; a list does not carry them), given
+ * to `row` as they are stored.
+ */
 interface ScheduleReader {
   matches(s: ScheduleSummary): boolean;
-  row(s: ScheduleSummary): ScheduleRow;
+  action?: boolean;
+  row(s: ScheduleSummary, args?: unknown): ScheduleRow;
 }
 
 const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
@@ -49,8 +61,60 @@ const scheduledDeploys: ScheduleReader = {
   },
 };
 
-/** Readers of Temporal Schedules, in the order their sections print; recurring readiness windows, once they are Schedules, join here. */
-export const SCHEDULE_READERS: readonly ScheduleReader[] = [scheduledDeploys];
+const common = (s: ScheduleSummary) => {
+  const recent = s.info.recentActions;
+  return { scheduleId: s.scheduleId, next: s.state.paused ? null : iso(s.info.nextActionTimes[0]), lastRun: iso(recent[recent.length - 1]?.takenAt), paused: s.state.paused };
+};
+
+/** A scheduled release: each run starts `release-<id>-<yyyymmdd-hhmm>`. */
+const scheduledReleases: ScheduleReader = {
+  matches: (s) => s.scheduleId.startsWith(RELEASE_SCHEDULE_PREFIX),
+  row: (s) => {
+    const memo = (s.memo ?? {}) as Partial<ReleaseScheduleMemo>;
+    return {
+      kind: 'release',
+      ...common(s),
+      what: `release ${memo.release ?? '?'}-<time>: ${memo.change ?? '?'}`,
+      when: memo.when ?? '?',
+      requestedBy: memo.requestedBy ?? null,
+    };
+  },
+};
+
+/** A recurring readiness window: next is its trigger's next run, a little ahead of an occurrence's raise. */
+const recurringWindows: ScheduleReader = {
+  matches: (s) => s.scheduleId.startsWith(READINESS_SCHEDULE_PREFIX),
+  action: true,
+  row: (s, args) => {
+    const memo = (s.memo ?? {}) as Partial<ReadinessScheduleMemo>;
+    const t = readinessTriggerInputSchema.safeParse(args);
+    return {
+      kind: 'readiness-recurring',
+      ...common(s),
+      what: t.success ? `${t.data.cluster} level ${t.data.level}: ${t.data.summary}` : `${memo.cluster ?? '?'}: ?`,
+      when: t.success ? `${t.data.rule ?? 'recurring'}${t.data.timeZone !== undefined ? ` ${t.data.timeZone}` : ''}${memo.icsFeed !== undefined ? ` (feed ${memo.icsFeed})` : ''}` : '?',
+      requestedBy: (t.success ? t.data.defaults.requestedBy : undefined) ?? null,
+    };
+  },
+};
+
+const feeds: ScheduleReader = {
+  matches: (s) => s.scheduleId.startsWith(READINESS_FEED_PREFIX),
+  action: true,
+  row: (s, args) => {
+    const f = readinessFeedInputSchema.safeParse(args);
+    return {
+      kind: 'readiness-feed',
+      ...common(s),
+      what: f.success ? `${shownFeedUrl(f.data.url)} -> ${f.data.defaults.clusters.join(', ') || '(clusters of the events)'} level ${f.data.defaults.level}` : '?',
+      when: f.success ? `every ${f.data.everyMinutes} min` : '?',
+      requestedBy: (f.success ? f.data.defaults.requestedBy : undefined) ?? null,
+    };
+  },
+};
+
+/** Readers of Temporal Schedules, in the order their sections print. */
+export const SCHEDULE_READERS: readonly ScheduleReader[] = [scheduledDeploys, scheduledReleases, recurringWindows, feeds];
 
 /**
  * A readiness window as a row: next is its floor's raise while that is ahead, then its start, then its
@@ -70,9 +134,23 @@ export function windowScheduleRow(w: WindowRow, now: Date): ScheduleRow {
   };
 }
 
-export function rowOf(s: ScheduleSummary): ScheduleRow | undefined {
+/** Whether the Schedule's row needs its action's arguments (`rowOf`'s second argument). */
+export const needsAction = (s: ScheduleSummary): boolean => SCHEDULE_READERS.find((r) => r.matches(s))?.action === true;
+
+export function rowOf(s: ScheduleSummary, args?: unknown): ScheduleRow | undefined {
   const reader = SCHEDULE_READERS.find((r) => r.matches(s));
-  return reader?.row(s);
+  return reader?.row(s, args);
+}
+
+/** The Schedule's action arguments, or undefined when it is gone (listing is eventually consistent). */
+async function actionArgs(client: Client, scheduleId: string): Promise<unknown> {
+  try {
+    const d = await client.schedule.getHandle(scheduleId).describe();
+    return d.action.type === 'startWorkflow' ? d.action.args?.[0] : undefined;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -82,7 +160,7 @@ export function rowOf(s: ScheduleSummary): ScheduleRow | undefined {
 export async function scheduledRows(client: Client, withDeadline: <T>(fn: () => Promise<T>) => Promise<T>, now = new Date()): Promise<ScheduleRow[]> {
   const rows: ScheduleRow[] = [];
   for await (const s of client.schedule.list()) {
-    const row = rowOf(s);
+    const row = rowOf(s, needsAction(s) ? await actionArgs(client, s.scheduleId) : undefined);
     if (row) rows.push(row);
   }
   for (const w of windowRows(await runningWindows(client, withDeadline))) rows.push(windowScheduleRow(w, now));

@@ -8,7 +8,7 @@ import type { ParsedEvent } from './events';
  *   aws-events  an AWS-source envelope (`aws.*`: drains, scale requests, alarm incidents, ECS events).
  *               These normally come only through the queue EventBridge feeds: a token that may post
  *               them can drain instances and fake alarms in every configured account.
- *   deploy      a `Deploy Requested`.
+ *   deploy      a `Deploy Requested`, a `Release Requested`.
  *   force       a `Deploy Requested` with `force: true` (a deploy through an incident freeze), on top of deploy.
  *   incident    an `Incident Declared`.
  *
@@ -48,6 +48,9 @@ export function scopesFor(event: ParsedEvent): Scope[] {
   switch (event.kind) {
     case 'deploy-requested':
       return event.detail.force ? ['deploy', 'force'] : ['deploy'];
+    case 'release-requested':
+      // A release is many deploys, each with the checks of one; it never forces through a freeze.
+      return ['deploy'];
     case 'incident-declared':
       return ['incident'];
     case 'spot-interruption-warning':

@@ -56,6 +56,10 @@ export function createListener(metrics: RouterMetrics, timeouts: Partial<HttpTim
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
   });
+  // Every answer fastify sends, errors included; a route pattern, not the URL, keeps the label set small.
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpResponses.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+  });
   // Nothing but JSON is accepted on the internal listener; Slack's routes bring their own parser.
   app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}`));

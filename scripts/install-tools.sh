@@ -8,6 +8,10 @@
 #   .tools/bin/temporal-test-server   wrapper that execs java on the time-skipping test server (Maven)
 #   .tools/venv                       Python venv with moto[server] (the AWS emulator)
 #   node_modules                      the committed lockfile's packages
+# and, by name only, Debian packages the suite needs system-wide (each its own script, root or sudo):
+#   chromium                          the Web UI browser test (scripts/install-chromium.sh)
+#   prometheus                        prometheus + promtool: alert rule tests, the stack's Prometheus
+#                                     (scripts/install-prometheus.sh)
 # Idempotent: a tool whose cache entry is complete is only linked, so a second run takes seconds.
 # A failure names the tool and the reason and exits non-zero.
 set -euo pipefail
@@ -137,7 +141,8 @@ for t in $want; do
     test-server) install_test_server ;;
     moto) install_moto ;;
     chromium) "$ROOT/scripts/install-chromium.sh" ;;
-    *) fail "$t" "unknown tool (known: nodejs node temporal test-server moto chromium)" ;;
+    prometheus) "$ROOT/scripts/install-prometheus.sh" ;;
+    *) fail "$t" "unknown tool (known: nodejs node temporal test-server moto chromium prometheus)" ;;
   esac
 done
 say "tools ready in $CACHE"

@@ -31,6 +31,7 @@ export interface EventsKitOutputs {
   WorkerRoleArn: string;
   RouterRoleArn: string;
   OperatorPolicyArn: string;
+  OperatorFleetPolicyArn: string;
   DeadLetterQueueAlarmName: string;
 }
 
@@ -54,6 +55,7 @@ export async function deployEventsKit(cfn: CloudFormationClient, opts: EventsKit
     'WorkerRoleArn',
     'RouterRoleArn',
     'OperatorPolicyArn',
+    'OperatorFleetPolicyArn',
     'DeadLetterQueueAlarmName',
   ]);
 }

@@ -2,6 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DEFAULT_ACCOUNT } from '../simulator/events';
 import { say, seconds } from './console';
 import { DEMO } from './demo-seed/demo';
+import { SHOP } from './demo-seed/shop';
 import { deployEventsKit } from './events-kit';
 import { MEMBER_DEMO, memberRoleArn, seedMemberDemo } from './member-demo';
 import { workerRoleSession, type SessionCredentials } from './worker-role';
@@ -28,7 +29,8 @@ export async function deployEventsPath(opts: { endpoint: string; motoUrl: string
     const members: Record<string, string> = opts.accounts === 2 ? { MemberAccountIds: MEMBER_DEMO.account, MemberRoleArns: memberRoleArn } : {};
     // The worker's ECS actions are allowed in the configured clusters only (EcsClusterArns), and it writes
     // postmortems to the configured bucket only (PostmortemBucket): the demo's.
-    const clusters = { EcsClusterArns: `arn:aws:ecs:${opts.region}:${DEFAULT_ACCOUNT}:cluster/${DEMO.cluster}`, PostmortemBucket: DEMO.postmortemBucket };
+    const clusterArns = [DEMO.cluster, SHOP.cluster].map((c) => `arn:aws:ecs:${opts.region}:${DEFAULT_ACCOUNT}:cluster/${c}`).join(',');
+    const clusters = { EcsClusterArns: clusterArns, PostmortemBucket: DEMO.postmortemBucket };
     const kit = await deployEventsKit(cfn, { stackName: 'fleetops', parameters: { VisibilityTimeout: '5', MaxReceiveCount: '3', ...clusters, ...members } });
     // The emulator's own form of the queue URLs (CloudFormation answers with the AWS host name).
     const local = (url: string) => new URL(new URL(url).pathname, opts.endpoint).href;

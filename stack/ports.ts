@@ -30,6 +30,8 @@ export const STACK_PORTS = {
   slackPort: { env: 'FLEETOPS_SLACK_PORT', makeUp: 8788 },
   /** The worker's Prometheus port; 0 set explicitly disables it. */
   workerMetricsPort: { env: 'FLEETOPS_WORKER_METRICS_PORT', makeUp: 9464 },
+  /** The stack's Prometheus (stack/prometheus.ts), when FLEETOPS_STACK_PROMETHEUS=1; Prometheus's own default. */
+  prometheusPort: { env: 'FLEETOPS_PROMETHEUS_PORT', makeUp: 9090 },
 } as const satisfies Record<string, { env: string; makeUp: number | 'free' }>;
 
 export type StackPortName = keyof typeof STACK_PORTS;

@@ -4,7 +4,7 @@
  * three capacity pools (EC2 Fleet `instant` spot, a legacy Spot Fleet `maintain`, an on-demand ASG),
  * ECS cluster `demo` with one container instance per EC2 instance, service `web` behind an ALB, and the
  * three alarms the demo config routes, the incident-latency alarm its sev3 route names, and the S3 bucket
- * closed postmortems are stored in.
+ * closed postmortems are stored in; and a second, smaller cluster `shop` (demo-seed/shop.ts) beside it.
  *
  * Each step is a file of stack/demo-seed/ (network, pools, cluster, load balancer, service, alarms,
  * postmortem bucket; the demo's names in demo.ts); this file runs them in order.
@@ -30,7 +30,8 @@
  *    CreateFleet's TagSpecifications: the simulator registers tagged CreateFleet launches in their
  *    cluster itself, and the seed registers its instances itself.
  *  - New capacity: once seeded, the simulator's capacity behaviour is told to register what the pools
- *    launch later in cluster `demo` after a short boot delay, as the ECS agent on a new instance would.
+ *    launch later after a short boot delay, as the ECS agent on a new instance would: in the cluster
+ *    its launch template's user data names (ECS_CLUSTER=demo or shop), else `demo`.
  *  - CreateFleet `instant`, RequestSpotFleet and CreateAutoScalingGroup all launch instances at once,
  *    each pool's in one AZ (the first override's subnet; an ASG's first subnet), which is how the seed
  *    spreads the three pools over three AZs. RequestSpotFleet ignores `Type`: the request keeps no
@@ -49,6 +50,7 @@ import { ensureAutoScalingGroup, ensureEc2Fleet, ensureSpotFleet, tagPoolInstanc
 import { ensurePostmortemBucket } from './demo-seed/postmortem-bucket';
 import { must } from './demo-seed/resource-helpers';
 import { ensureService } from './demo-seed/service';
+import { seedShop, type SeededShop } from './demo-seed/shop';
 
 export interface SeededDemo {
   region: string;
@@ -74,6 +76,8 @@ export interface SeededDemo {
   serviceArn: string;
   taskArns: string[];
   alarms: { scaleOut: string; scaleIn: string; incident: string };
+  /** The second cluster, `shop` (demo-seed/shop.ts). */
+  shop: SeededShop;
 }
 
 /** What the rendered config needs from the seed (config/demo.fleetops.yaml names everything else). */
@@ -95,6 +99,9 @@ export async function seedDemo(
   if (endpoint) await keepTasksRunning(endpoint);
   const network = await ensureNetwork(aws, region);
   const launchTemplateId = await ensureLaunchTemplate(aws, network.securityGroupId);
+  // shop shares nothing with demo past the network: it is seeded alongside, awaited before new capacity is simulated.
+  const shopReady = seedShop(aws, region, network.securityGroupId, network.subnets);
+  void shopReady.catch(() => undefined);
   const spotFleet = await ensureSpotFleet(aws, launchTemplateId, network.subnets);
   const lb = await ensureLoadBalancer(aws, region, endpoint, network.vpcId, network.subnets, network.securityGroupId);
   opts.onConfigInputs?.({
@@ -116,6 +123,7 @@ export async function seedDemo(
   const service = await ensureService(aws, lb.targetGroupArn);
   const alarms = await ensureAlarms(aws, lb.loadBalancerArn, lb.targetGroupArn);
   await ensurePostmortemBucket(aws, region);
+  const shop = await shopReady;
   // Only now: the seed has registered its own instances, so nothing it launched is registered twice.
   if (endpoint) await simulateNewCapacity(endpoint);
 
@@ -133,5 +141,6 @@ export async function seedDemo(
     ...lb,
     ...service,
     alarms,
+    shop,
   };
 }

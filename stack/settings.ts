@@ -22,6 +22,8 @@ export interface StackSettings extends StackPorts {
   verbose: boolean;
   /** 1 (the demo's one account), or 2: a member account beside it (stack/member-demo.ts). FLEETOPS_STACK_ACCOUNTS. */
   accounts: 1 | 2;
+  /** Start a Prometheus scraping the worker and router (stack/prometheus.ts). FLEETOPS_STACK_PROMETHEUS=1. */
+  prometheus: boolean;
   /** Worker processes (FLEETOPS_STACK_WORKERS, default 1): several poll the same task queues, as in production. */
   workers: number;
   /** Router processes (FLEETOPS_STACK_ROUTERS, default 1): each its own ports, all consuming the same queues. */
@@ -59,6 +61,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     routerToken: env.FLEETOPS_ROUTER_TOKEN || undefined,
     verbose: env.FLEETOPS_STACK_VERBOSE === '1',
     accounts: accountsOf(env.FLEETOPS_STACK_ACCOUNTS),
+    prometheus: env.FLEETOPS_STACK_PROMETHEUS === '1',
     workers: replicas(env, 'FLEETOPS_STACK_WORKERS'),
     routers: replicas(env, 'FLEETOPS_STACK_ROUTERS'),
   };

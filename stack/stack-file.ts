@@ -12,7 +12,7 @@ export const stackFileSchema = z
     /**
      * The emulator and the kit's events path: the events queue (EventBridge rules), the lifecycle queue
      * (ASG lifecycle notifications sent straight to SQS), their dead-letter queue, and the command bus
-     * (PutEvents fleetops' own Deploy Requested and Incident Declared with this EventBusName).
+     * (PutEvents fleetops' own Deploy Requested, Release Requested and Incident Declared with this EventBusName).
      */
     aws: z
       .object({
@@ -53,6 +53,8 @@ export const stackFileSchema = z
         users: z.object({ deployer: z.string().regex(/^[UW][A-Z0-9]{2,}$/), approver: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).strict(),
       })
       .strict(),
+    /** The stack's Prometheus (FLEETOPS_STACK_PROMETHEUS=1 only): its HTTP API and UI, the data source the dashboards take. */
+    prometheus: z.object({ url: z.url() }).strict().optional(),
   })
   .strict();
 

@@ -6,6 +6,7 @@
  *   worker     workers/main.ts, polling fleetops-critical and fleetops (FLEETOPS_STACK_WORKERS=N: N of them, worker, worker-2, …)
  *   router     router/main.ts, HTTP events API with generated tokens, consuming the events queue; Slack on a listener of its own
  *              (FLEETOPS_STACK_ROUTERS=N: N of them, router, router-2, …, each on ports of its own, all consuming the same queues)
+ *   prometheus with FLEETOPS_STACK_PROMETHEUS=1: scrapes every worker and router, evaluates the alert rules (stack/prometheus.ts)
  *
  * The AWS-side kit (deploy/aws/fleetops-events.yaml) is deployed into the emulator with CloudFormation,
  * as into an account: EventBridge rules deliver what the simulator publishes (interruption warnings,
@@ -20,9 +21,9 @@
  *
  * Env: the ports in stack/ports.ts (FLEETOPS_TEMPORAL_PORT, FLEETOPS_TEMPORAL_HTTP_PORT,
  * FLEETOPS_TEMPORAL_METRICS_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_MOTO_PORT,
- * FLEETOPS_ROUTER_PORT, FLEETOPS_SLACK_PORT, FLEETOPS_WORKER_METRICS_PORT), FLEETOPS_RUN_DIR (default .run),
+ * FLEETOPS_ROUTER_PORT, FLEETOPS_SLACK_PORT, FLEETOPS_WORKER_METRICS_PORT, FLEETOPS_PROMETHEUS_PORT), FLEETOPS_RUN_DIR (default .run),
  * FLEETOPS_ROUTER_TOKEN (else generated), FLEETOPS_AWS_REGION (default us-east-1),
- * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console), FLEETOPS_STACK_WORKERS and
+ * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console), FLEETOPS_STACK_PROMETHEUS=1, FLEETOPS_STACK_WORKERS and
  * FLEETOPS_STACK_ROUTERS (default 1; the second and later get free ports, stack/ports.ts replicaPorts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -41,6 +42,7 @@ import { localSecrets, writeSecretFiles } from './local-secrets';
 import { MEMBER_DEMO, memberClusterConfig } from './member-demo';
 import { PORT_ENV, replicaPorts, STACK_PORT_NAMES, withFreePorts } from './ports';
 import { Supervisor } from './processes';
+import { prometheusSpec } from './prometheus';
 import { printReadyBanner } from './ready-banner';
 import { DEMO } from './demo-seed/demo';
 import { seedDemo, type ConfigInputs } from './seed';
@@ -59,6 +61,8 @@ async function main(): Promise<void> {
   mkdirSync(s.logDir, { recursive: true });
   if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run scripts/install-tools.sh (make up does)`);
   for (const key of STACK_PORT_NAMES) {
+    // Without its Prometheus the stack leaves that port to whoever has it (another Prometheus, likely).
+    if (key === 'prometheusPort' && !s.prometheus) continue;
     if (s[key] > 0) await assertPortFree(s.host, s[key], PORT_ENV[key]);
   }
 
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
   const replicas = await replicaPorts(s, s.host, s);
   const routerUrls = replicas.routers.map((p) => `http://${s.host}:${p.routerPort}`);
   const slackUrl = `http://${s.host}:${s.slackPort}`;
+  const prometheusUrl = s.prometheus ? `http://${s.host}:${s.prometheusPort}` : undefined;
   const secrets = localSecrets(s.runDir, s.routerToken);
   const configPath = join(s.runDir, 'fleetops.yaml');
   const childEnv = stackChildEnv(s, { configPath, temporalAddress, routerToken: secrets.routerToken });
@@ -131,7 +136,9 @@ async function main(): Promise<void> {
       say(
         `aws emulator at ${awsEndpoint}: cluster ${DEMO.cluster} with ${seeded.instances.length} container instances ` +
           `(EC2 Fleet ${seeded.instancesByPool.ec2Fleet.length}, Spot Fleet ${seeded.instancesByPool.spotFleet.length}, ` +
-          `ASG ${seeded.instancesByPool.asg.length}), service ${DEMO.service} with ${seeded.taskArns.length} tasks (seeded in ${seconds(Date.now() - t)}; ${seconds(Date.now() - startedAt)})`,
+          `ASG ${seeded.instancesByPool.asg.length}), service ${DEMO.service} with ${seeded.taskArns.length} tasks; cluster ${seeded.shop.cluster} with ` +
+          `${seeded.shop.instancesByPool.spot.length + seeded.shop.instancesByPool.onDemand.length} and ${seeded.shop.services.length} services ` +
+          `(seeded in ${seconds(Date.now() - t)}; ${seconds(Date.now() - startedAt)})`,
       );
       return seeded;
     })();
@@ -182,6 +189,8 @@ async function main(): Promise<void> {
         tsEntry(replicaName('router', i), join(ROOT, 'router', 'main.ts'), { ...routerEnv, FLEETOPS_ROUTER_PORT: String(p.routerPort), FLEETOPS_SLACK_PORT: String(p.slackPort) }, { stopTier: 1, stopTimeoutMs: 12_000, restart }),
       ),
     );
+    // Started with its targets: it scrapes them as they come up.
+    const prometheus = prometheusUrl ? supervisor.start(prometheusSpec(s, replicas, childEnv)) : undefined;
     const [seeded] = await Promise.all([
       demoReady.finally(() => aws.destroy()),
       ...workers.map((worker) => waitForWorker(connection, s.namespace, worker).then(() => say(`${worker.name} polling (${seconds(Date.now() - startedAt)})`))),
@@ -190,6 +199,10 @@ async function main(): Promise<void> {
           say(`${router.name} ready at ${routerUrls[i]} (${seconds(Date.now() - startedAt)})`),
         ),
       ),
+      prometheus &&
+        waitFor('prometheus /-/ready', async () => ((await httpStatus(`${prometheusUrl}/-/ready`)) === 200 ? true : undefined), { timeoutMs: 30_000, child: prometheus }).then(() =>
+          say(`prometheus ready at ${prometheusUrl} (${seconds(Date.now() - startedAt)})`),
+        ),
     ]);
     await connection.close();
 
@@ -199,6 +212,7 @@ async function main(): Promise<void> {
       router: { url: routerUrls[0]!, urls: routerUrls, token: secrets.routerToken, awsEventsToken: secrets.awsEventsToken },
       demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
       slack: { url: slackUrl, signingSecret: secrets.slack.signingSecret, messagesUrl: slack.messagesUrl, teamId: DEMO_SLACK.team.id, users: { ...DEMO_SLACK.users } },
+      ...(prometheusUrl ? { prometheus: { url: prometheusUrl } } : {}),
     };
     const stackPath = join(s.runDir, 'stack.json');
     writeStackFile(stackPath, stack);

@@ -23,7 +23,7 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
 export const STACK_READY_TIMEOUT_MS = 150_000;
 
 /** The ports a test reaches the stack on (all of them are allocated together, stack/ports.ts). */
-export type StackPorts = Record<'temporal' | 'ui' | 'aws' | 'router' | 'metrics', number>;
+export type StackPorts = Record<'temporal' | 'ui' | 'aws' | 'router' | 'metrics' | 'prometheus', number>;
 
 export interface LocalStack {
   /** `<runDir>/stack.json` as the stack wrote it. */
@@ -72,7 +72,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const marker = randomUUID();
   const runDir = mkdtempSync(join(tmpdir(), 'fleetops-stack-'));
   const all = await allocateStackPorts();
-  const ports: StackPorts = { temporal: all.temporalPort, ui: all.temporalUiPort, aws: all.awsPort, router: all.routerPort, metrics: all.workerMetricsPort };
+  const ports: StackPorts = { temporal: all.temporalPort, ui: all.temporalUiPort, aws: all.awsPort, router: all.routerPort, metrics: all.workerMetricsPort, prometheus: all.prometheusPort };
   const started = Date.now();
   const up = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
     cwd: ROOT,

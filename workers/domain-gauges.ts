@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
 import type { Logger } from '../common/logger';
+import { METRICS } from '../common/metric-names';
 import { INCIDENT_SEVERITIES } from '../common/incident/severity';
 import type { IncidentPhase } from '../common/incident/model';
 
@@ -10,7 +11,7 @@ import type { IncidentPhase } from '../common/incident/model';
  * incident's severity changing, which in-process counters cannot do. Every `everyMs` the worker counts
  * running incident workflows by FleetopsSeverity and FleetopsPhase and sets the gauge.
  */
-export const OPEN_INCIDENTS_GAUGE = 'fleetops_incidents_open';
+export const OPEN_INCIDENTS_GAUGE = METRICS.incidentsOpen.name;
 /** Phases in which an incident is still being handled (resolved ones wait for their postmortem). */
 export const OPEN_INCIDENT_PHASES = ['opening', 'open', 'mitigated'] as const satisfies readonly IncidentPhase[];
 
@@ -26,7 +27,7 @@ export interface DomainGauges {
 }
 
 export function startDomainGauges(opts: { client: Client; meter: MetricMeter; everyMs?: number; log?: Logger }): DomainGauges {
-  const gauge = opts.meter.createGauge(OPEN_INCIDENTS_GAUGE, 'int', '1', 'Incidents open (not yet resolved), by severity');
+  const gauge = opts.meter.createGauge(OPEN_INCIDENTS_GAUGE, 'int', '1', METRICS.incidentsOpen.help);
   let running: Promise<Record<string, number>> | undefined;
 
   async function countAll(): Promise<Record<string, number>> {

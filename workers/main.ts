@@ -28,7 +28,10 @@ import { clientTracingInterceptors, workerTracingOptions } from '../common/worke
 import { buildWorkflowBundle } from '../common/workflow-bundle';
 import { connectClient, connectNative, describeTarget, resolveProcessTarget, TemporalConnectError } from '../common/temporal-connection';
 import { configPath, loadConfigOrExit } from '../config/load';
+import { workerHistogramBuckets } from '../common/metric-names';
+import { createOnDemandPrices } from '../common/pricing/on-demand';
 import { startDomainGauges } from './domain-gauges';
+import { startFleetMetrics } from './fleet-metrics';
 
 async function main(): Promise<void> {
   const log = createLogger('worker');
@@ -52,7 +55,8 @@ async function main(): Promise<void> {
     },
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `${metricsHost}:${metricsPort}` } } } : {}),
+      // Names as common/metric-names.ts lists them (no `_total` or unit suffix added); its histograms' buckets.
+      ...(metricsPort > 0 ? { metrics: { prometheus: { bindAddress: `${metricsHost}:${metricsPort}`, histogramBucketOverrides: workerHistogramBuckets() } } } : {}),
     },
   });
 
@@ -112,12 +116,24 @@ async function main(): Promise<void> {
     }),
   ]);
 
-  // Gauges computed from visibility (incidents open by severity) go out on the same endpoint.
-  const gauges = metricsPort > 0 ? startDomainGauges({ client, meter: Runtime.instance().metricMeter, log }) : undefined;
+  // Gauges computed from visibility (incidents open by severity) and from each cluster's capacity
+  // workflow (the fleet, priced) go out on the same endpoint.
+  const meter = Runtime.instance().metricMeter;
+  const gauges = metricsPort > 0 ? startDomainGauges({ client, meter, log }) : undefined;
+  const prices = createOnDemandPrices({
+    api: config.pricing.priceListApi,
+    ...(config.pricing.priceListApiRegion ? { apiRegion: config.pricing.priceListApiRegion } : {}),
+    table: config.pricing.onDemandHourly,
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+    appId: AWS_APP_IDS.worker,
+  });
+  const fleet = metricsPort > 0 && Object.keys(config.clusters).length > 0 ? startFleetMetrics({ client, meter, config, prices, log }) : undefined;
 
   log.info({ temporal: describeTarget(target), taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort, tracing: tracing.enabled }, 'worker started');
   await Promise.all([critical.run(), standard.run()]);
   gauges?.stop();
+  fleet?.stop();
+  prices.destroy();
   await client.connection.close();
   await connection.close();
   clusterClients.destroy();

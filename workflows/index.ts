@@ -12,3 +12,7 @@ export { drainCoordinator } from './drain-coordinator/workflow';
 export { drainBudget } from './drain-budget/workflow';
 export { readiness } from './readiness/workflow';
 export { deployTrigger } from './deploy-trigger/workflow';
+export { readinessTrigger } from './readiness-trigger/workflow';
+export { readinessFeed } from './readiness-feed/workflow';
+export { release } from './release/workflow';
+export { releaseTrigger } from './release-trigger/workflow';

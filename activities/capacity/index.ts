@@ -1,5 +1,4 @@
 import { Context } from '@temporalio/activity';
-import { DescribeSpotPriceHistoryCommand, type _InstanceType } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerInstancesCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { chunks } from '../../common/batching';
 import { poolOverrides } from '../../config/instance-weight';
@@ -7,6 +6,7 @@ import type { ClusterConfig, PoolConfig } from '../../config/schema';
 import { awsCall } from '../aws/errors';
 import { clientsFor, type ActivityDeps } from '../deps';
 import { invalid, weightIn } from './pools/driver';
+import { spotPrices } from './spot-prices';
 import { driverFor, type PoolContext, type PoolState } from './pools';
 import type {
   AwaitContainerInstancesInput,
@@ -119,32 +119,6 @@ export function createCapacityActivities(deps: ActivityDeps) {
     return out;
   }
 
-  /** Latest spot price per type/zone; absent where the API has none (prices only order scale-in victims). */
-  async function spotPrices(cluster: string, types: string[]): Promise<Map<string, number>> {
-    const aws = clientsFor(deps, cluster);
-    const prices = new Map<string, number>();
-    if (types.length === 0) return prices;
-    try {
-      const res = await awsCall('ec2:DescribeSpotPriceHistory', () =>
-        aws.ec2.send(
-          new DescribeSpotPriceHistoryCommand({
-            InstanceTypes: types as _InstanceType[],
-            ProductDescriptions: ['Linux/UNIX'],
-            StartTime: new Date(),
-          }),
-        ),
-      );
-      for (const p of res.SpotPriceHistory ?? []) {
-        const price = Number(p.SpotPrice);
-        const key = `${p.InstanceType}/${p.AvailabilityZone}`;
-        if (Number.isFinite(price) && !prices.has(key)) prices.set(key, price);
-      }
-    } catch {
-      // Prices are a tie-breaker only; scale-in falls back to pool order without them.
-    }
-    return prices;
-  }
-
   function deliveredSince(ctx: PoolContext, pool: PoolConfig, state: PoolState, known: Set<string>): LaunchedInstance[] {
     return state.instances
       .filter((i) => !known.has(i.instanceId))
@@ -167,7 +141,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
       const spotTypes = [
         ...new Set(raws.flatMap((r, i) => (marketOf(c.pools[i]!) === 'spot' ? r.instances.map((x) => x.instanceType ?? '') : [])).filter(Boolean)),
       ];
-      const prices = await spotPrices(input.cluster, spotTypes);
+      const prices = await spotPrices(clientsFor(deps, input.cluster), spotTypes);
       const state: PoolSnapshot[] = c.pools.map((p, idx) => {
         const raw = raws[idx]!;
         const market = marketOf(p);

@@ -44,7 +44,8 @@ interface Progress {
 
 export function channelFor(slack: SlackConfig | undefined, kind: FleetopsKindValue): string | undefined {
   if (!slack?.botToken) return undefined;
-  if (kind === 'deploy') return slack.channels.deploys;
+  // A release's news (a wave waiting for approval, a halt) is deploy news: the same channel.
+  if (kind === 'deploy' || kind === 'release') return slack.channels.deploys;
   if (kind === 'incident') return slack.channels.incidents;
   return undefined;
 }

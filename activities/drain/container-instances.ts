@@ -13,11 +13,14 @@ export interface ContainerInstanceState {
   running: number;
   pending: number;
   instanceType?: string;
+  availabilityZone?: string;
   /** When it registered with the cluster (epoch ms). */
   registeredAtMs?: number;
 }
 
 export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${what} not found`, FailureType.AwsNotFound);
+
+const withZone = (zone: string | undefined) => (zone ? { availabilityZone: zone } : {});
 
 export function toState(ci: ContainerInstance): ContainerInstanceState {
   return {
@@ -27,6 +30,7 @@ export function toState(ci: ContainerInstance): ContainerInstanceState {
     running: ci.runningTasksCount ?? 0,
     pending: ci.pendingTasksCount ?? 0,
     instanceType: ci.attributes?.find((a) => a.name === 'ecs.instance-type')?.value,
+    ...withZone(ci.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value),
     ...(ci.registeredAt ? { registeredAtMs: ci.registeredAt.getTime() } : {}),
   };
 }

@@ -118,6 +118,7 @@ export function createDrainContext(deps: ActivityDeps, opts: DrainActivityOption
       containerInstanceArn: hit.state.containerInstanceArn,
       status: hit.state.status,
       instanceType: hit.state.instanceType,
+      ...(hit.state.availabilityZone ? { availabilityZone: hit.state.availabilityZone } : {}),
       runningTasks: hit.state.running,
       pendingTasks: hit.state.pending,
       capacityUnits: instanceWeight(cluster, hit.state.instanceType),

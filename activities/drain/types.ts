@@ -17,6 +17,8 @@ export type ResolvedDrainTarget =
       /** ECS status when resolved: ACTIVE, DRAINING, ... */
       status: string;
       instanceType?: string;
+      /** The container instance's `ecs.availability-zone` attribute (absent in histories recorded before it). */
+      availabilityZone?: string;
       runningTasks: number;
       pendingTasks: number;
       /** Capacity units this instance provides (cluster instanceWeights / pool overrides; 1 when unknown). */

@@ -15,9 +15,10 @@ import { failedError, usageError } from '../errors';
 import type { CommandRunner } from '../program';
 import { parseTimezone } from '../schedule-input';
 import { parseArg } from '../validation';
+import { registerReadinessImport } from './readiness-import';
 
 /**
- * `readiness add|list|change|cancel`: readiness windows (workflows/readiness/), one workflow per
+ * `readiness add|list|change|cancel|import`: readiness windows (workflows/readiness/), one workflow per
  * cluster, `readiness-<cluster>-<id>`. Adding, changing and cancelling need the authority of a deploy
  * to the clusters' services (checkReadinessAuthority); levels come from `clusters.<name>.readiness`.
  */
@@ -45,16 +46,17 @@ export function registerReadinessCommands(program: Command, run: CommandRunner):
     .option('--reason <text>', 'the new reason')
     .action(run(changeCommand));
   readiness.command('cancel').description('cancel a window: its floor is released at once').argument('<workflow-id>').option('--reason <text>', 'recorded with it').action(run(cancelCommand));
+  registerReadinessImport(readiness, run);
 }
 
 const parseTime = (text: string, flag: string): string => parseArg(isoWithZoneSchema, text, flag);
 
-const parseLevel = (text: string): number => parseArg(readinessLevelNumberSchema, text, '--level');
+export const parseLevel = (text: string): number => parseArg(readinessLevelNumberSchema, text, '--level');
 
-const config = (ctx: CommandContext): FleetopsConfig => loadCliConfig(ctx, "fleetops readiness reads the clusters' levels and services in the config");
+export const config = (ctx: CommandContext): FleetopsConfig => loadCliConfig(ctx, "fleetops readiness reads the clusters' levels and services in the config");
 
 /** The config's refusal (unknown cluster or level, no authority) as the CLI's. */
-function allowed<T>(fn: () => T): T {
+export function allowed<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {

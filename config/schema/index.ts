@@ -7,6 +7,7 @@ import { name } from './fields';
 import { incidentsSchema } from './incidents';
 import { webhookSchema } from './notifications';
 import { personSchema } from './people';
+import { metricsSchema, pricingSchema } from './pricing';
 import { serviceSchema } from './services';
 import { slackSchema } from './slack';
 
@@ -16,7 +17,7 @@ import { slackSchema } from './slack';
  * config/demo.fleetops.yaml, which the local stack runs.
  *
  * One file per section (aws and temporal, pools, clusters, services, alarm routes, incidents,
- * notifications, slack, people; the router's tokens are config/router.ts), and here the whole file with
+ * notifications, slack, people, pricing and metrics; the router's tokens are config/router.ts), and here the whole file with
  * the checks across sections. Everything is exported from here, so importers name config/schema.
  */
 
@@ -30,6 +31,7 @@ export { severitySchema, incidentsSchema, type SeverityConfig, type Severity } f
 export { webhookSchema } from './notifications';
 export { SLACK_SIGNING_SECRET_ENV, SLACK_BOT_TOKEN_ENV, slackApproversSchema, slackRespondersSchema, slackSchema, type SlackConfig } from './slack';
 export { personSchema, type PersonConfig } from './people';
+export { pricingSchema, metricsSchema } from './pricing';
 export { clusterReadinessSchema, readinessLevelSchema, readinessFloorSchema, type ClusterReadinessConfig, type ReadinessLevelConfig, type ReadinessFloorConfig } from './readiness';
 
 export const configSchema = z
@@ -45,6 +47,10 @@ export const configSchema = z
     /** The router's HTTP tokens beyond FLEETOPS_ROUTER_TOKEN, with their scopes (config/router.ts). */
     router: routerSchema.prefault({}),
     /** name → identities (config/people.ts). */
+    /** On-demand prices for the savings estimate (config/schema/pricing.ts). */
+    pricing: pricingSchema.prefault({}),
+    /** The worker's fleet gauges. */
+    metrics: metricsSchema.prefault({}),
     people: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a person is named with letters, digits, dot, dash or underscore'), personSchema).default({}),
   })
   .strict()

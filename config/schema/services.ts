@@ -45,6 +45,13 @@ export const serviceSchema = z
       .min(1)
       .max(50)
       .optional(),
+    /**
+     * Labels a release selects services by (`tag: team=payments`), as the team names them; not the
+     * service's ECS tags, which fleetops does not read.
+     */
+    tags: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'tag keys are 1-64 letters, digits, _ . or -'), z.string().regex(/^[A-Za-z0-9_.:/-]{0,128}$/, 'tag values are up to 128 letters, digits, _ . : / or -'))
+      .optional(),
     canary: z
       .object({
         steps: z.array(canaryStep).min(1).default([

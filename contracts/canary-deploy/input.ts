@@ -38,6 +38,21 @@ export const deployApprovalSchema = z
 
 export type DeployApproval = z.infer<typeof deployApprovalSchema>;
 
+/** Who approved the release wave a deploy belongs to (or asked for its rollback), and the release. */
+export const releaseApprovalSchema = z
+  .object({
+    /** The release's workflow id, `release-<id>`. */
+    release: z.string().min(1).max(255),
+    /** The wave (1-based) the approval was given for; 0 for a rollback of what the release promoted. */
+    wave: z.number().int().min(0),
+    by: z.string().min(1).max(255),
+    viaGroup: z.string().min(1).max(64).optional(),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+
+export type ReleaseApproval = z.infer<typeof releaseApprovalSchema>;
+
 const deployRequestShape = {
   cluster: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS cluster name'),
   service: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS service name'),
@@ -74,6 +89,12 @@ export const deployInputSchema = z
     requireGate: z.boolean().optional(),
     /** Set by the starters from config (unset in runs started before it existed: anyone but the requester approves). */
     approval: deployApprovalSchema.optional(),
+    /**
+     * Set only by a release (workflows/release/) on the deploys it starts: the person who approved the
+     * release's wave, checked there against this deploy's `approval` as the gate's `approve` would be.
+     * The deploy's gates pass with it instead of waiting; an inconclusive analysis still waits.
+     */
+    releaseApproval: releaseApprovalSchema.optional(),
   })
   .strict()
   .refine(exactlyOne, exactlyOneMessage);

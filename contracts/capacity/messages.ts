@@ -47,6 +47,34 @@ export interface PoolStatus {
   targetUnits: number;
   actualUnits: number;
   activeUnits: number;
+  /** What the pool runs, by instance type and zone (absent in runs recorded before it). */
+  offerings?: OfferingStatus[];
+}
+
+/** A pool's live (pending or running) instances of one instance type in one zone. */
+export interface OfferingStatus {
+  instanceType: string;
+  availabilityZone?: string;
+  instances: number;
+  units: number;
+  /** Of them, ACTIVE container instances of the cluster. */
+  activeInstances: number;
+  activeUnits: number;
+  /** USD an hour per instance in a spot pool: the spot price (DescribeSpotPriceHistory) when the pools were read. */
+  spotPrice?: number;
+}
+
+/**
+ * On-demand units running above what a readiness floor keeps on demand: the units a return to spot
+ * moves back (return-to-spot.ts), there since `since`.
+ */
+export interface FallbackStatus {
+  onDemandUnits: number;
+  /** Of the on-demand units, those the readiness floor keeps on demand. */
+  floorUnits: number;
+  /** The units a return to spot would move: onDemandUnits - floorUnits. */
+  movableUnits: number;
+  since: string;
 }
 
 /**
@@ -81,8 +109,13 @@ export interface CapacityStatus extends WorkflowStatus {
   /** Instances launched by earlier plans, not ACTIVE container instances yet. */
   booting: { units: number; instances: number };
   pools: PoolStatus[];
+  /** When the pools were last read (after every plan, and at least every returnToSpotEverySeconds); absent before the first read. */
+  poolsAt?: string;
   unavailable: UnavailableStatus[];
-  pending: { out: number; in: number; unmet: number; requests: number };
+  /** `unmetSince`: when units no pool could deliver were first kept, while some still are. */
+  pending: { out: number; in: number; unmet: number; requests: number; unmetSince?: string };
+  /** Set while on-demand units run that a return to spot would move (the cluster fell back from spot). */
+  fallback?: FallbackStatus;
   cooldownUntil?: string;
   nextReturnToSpotAt?: string;
   /** The readiness floor in force (the highest window's), when one holds. */

@@ -1,4 +1,4 @@
-import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 import { deployTriggerInputSchema, type DeployTriggerInput } from './input';
 import { DEPLOY_SCHEDULE_PREFIX, deployScheduleId, deployScheduleOptions, type DeployWhen } from './start';
 
@@ -44,8 +44,34 @@ export class NoFreeScheduleNumber extends Error {
 }
 
 /** Makes the Schedule; its id ends with the name, or the next free number of the service's schedules. */
-export async function createDeploySchedule(client: Client, req: DeployScheduleRequest): Promise<CreatedSchedule> {
+export function createDeploySchedule(client: Client, req: DeployScheduleRequest): Promise<CreatedSchedule> {
   const { cluster, service } = req.trigger.request;
+  return createNumberedSchedule(client, {
+    prefix: deployScheduleId(cluster, service, ''),
+    what: `${cluster}/${service}`,
+    options: (scheduleId, memo) => deployScheduleOptions(scheduleId, { ...req.trigger, scheduleId }, req.when, memo ? { memo } : {}),
+    ...(req.name !== undefined ? { name: req.name } : {}),
+    ...(req.memo !== undefined ? { memo: req.memo } : {}),
+  });
+}
+
+export interface NumberedScheduleRequest {
+  /** The ids' common start (`deploy-schedule-<cluster>-<service>-`); the name or a number ends each. */
+  prefix: string;
+  /** What the Schedules are of, for the error when no number is free. */
+  what: string;
+  options: (scheduleId: string, memo: Record<string, string> | undefined) => ScheduleOptions;
+  name?: string;
+  /** As DeployScheduleRequest.memo: entries that identify the request, so a copy of it makes nothing. */
+  memo?: Record<string, string>;
+}
+
+/**
+ * Makes a Schedule whose id is `prefix` and the name, or the next free number of those of `prefix`
+ * (scheduled deploys, scheduled releases). Throws DeployScheduleExists when the named id is another
+ * request's, NoFreeScheduleNumber when every number tried was taken meanwhile.
+ */
+export async function createNumberedSchedule(client: Client, req: NumberedScheduleRequest): Promise<CreatedSchedule> {
   const mine = (memo: Record<string, unknown> | undefined): boolean => req.memo !== undefined && Object.entries(req.memo).every(([k, v]) => memo?.[k] === v);
   const made = async (scheduleId: string, replayed: boolean): Promise<CreatedSchedule> => {
     const next = (await client.schedule.getHandle(scheduleId).describe()).info.nextActionTimes[0];
@@ -53,9 +79,8 @@ export async function createDeploySchedule(client: Client, req: DeployScheduleRe
   };
   /** True when made; false when the id is taken by another request's Schedule; the replay's own otherwise. */
   const create = async (scheduleId: string): Promise<boolean | CreatedSchedule> => {
-    const input: DeployTriggerInput = { ...req.trigger, scheduleId };
     try {
-      await client.schedule.create(deployScheduleOptions(scheduleId, input, req.when, req.memo ? { memo: req.memo } : {}));
+      await client.schedule.create(req.options(scheduleId, req.memo));
       return true;
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
@@ -64,27 +89,26 @@ export async function createDeploySchedule(client: Client, req: DeployScheduleRe
     }
   };
   if (req.name !== undefined) {
-    const id = deployScheduleId(cluster, service, req.name);
+    const id = `${req.prefix}${req.name}`;
     const r = await create(id);
     if (r === false) throw new DeployScheduleExists(id);
     return r === true ? made(id, false) : r;
   }
   // The list is eventually consistent: a number just taken may not be listed, so a clash tries the next.
-  const prefix = deployScheduleId(cluster, service, '');
   let highest = 0;
   for await (const s of client.schedule.list()) {
-    if (!s.scheduleId.startsWith(prefix)) continue;
+    if (!s.scheduleId.startsWith(req.prefix)) continue;
     if (mine(s.memo)) return made(s.scheduleId, true);
-    const n = Number(s.scheduleId.slice(prefix.length));
+    const n = Number(s.scheduleId.slice(req.prefix.length));
     if (Number.isInteger(n) && n > highest) highest = n;
   }
   for (let i = 0, n = highest + 1; i < NUMBER_ATTEMPTS; i += 1, n += 1) {
-    const id = deployScheduleId(cluster, service, n);
+    const id = `${req.prefix}${n}`;
     const r = await create(id);
     if (r === true) return made(id, false);
     if (r !== false) return r;
   }
-  throw new NoFreeScheduleNumber(`could not find a free schedule number for ${cluster}/${service}`);
+  throw new NoFreeScheduleNumber(`could not find a free schedule number for ${req.what}`);
 }
 
 /** Whether an id is a scheduled deploy's: a Schedule of another application is not fleetops' to touch. */

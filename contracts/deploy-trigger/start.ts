@@ -35,7 +35,7 @@ const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 
  * second (its year included, so it never comes round again) and `remainingActions: 1`, so it takes
  * one action whatever happens to the spec; Temporal keeps it (with nothing upcoming) until cancelled.
  */
-function specFor(when: DeployWhen): Pick<ScheduleOptions, 'spec' | 'state'> {
+export function specFor(when: DeployWhen): Pick<ScheduleOptions, 'spec' | 'state'> {
   if ('at' in when) {
     const t = when.at;
     return {

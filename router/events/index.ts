@@ -13,6 +13,7 @@ import { lifecycleLaunch } from './lifecycle-launch';
 import { lifecycleTerminate } from './lifecycle-terminate';
 import { lifecycleTestNotification } from './lifecycle-test-notification';
 import { rebalanceRecommendation } from './rebalance-recommendation';
+import { releaseRequested } from './release-requested';
 import { spotInterruptionWarning } from './spot-interruption-warning';
 
 /**
@@ -34,6 +35,7 @@ export const EVENT_KINDS = [
   ecsServiceAction,
   deployRequested,
   incidentDeclared,
+  releaseRequested,
 ] as const;
 
 type ParsedOf<T> = T extends EventKindDefinition<infer K, infer D> ? { kind: K; envelope: EventEnvelope; detail: D } : never;

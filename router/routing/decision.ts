@@ -6,6 +6,7 @@ import type { DrainCoordinatorInput, InterruptionNotice } from '../../contracts/
 import type { DrainEvent, SpotDrainInput } from '../../contracts/spot-drain/input';
 import type { IncidentAlarmEvent, IncidentInput } from '../../contracts/incident/input';
 import type { LaunchInput } from '../../contracts/launch/input';
+import type { ReleaseInput } from '../../contracts/release/input';
 
 /**
  * What a route decides (docs/contract.md, Events): the decision types every kind's route returns
@@ -32,7 +33,7 @@ export interface WorkflowTarget {
   workflowType: string;
   taskQueue: string;
   workflowId: string;
-  args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput] | [LaunchInput] | [DrainCoordinatorInput];
+  args: [SpotDrainInput] | [CapacityInput] | [DeployInput] | [IncidentInput] | [LaunchInput] | [DrainCoordinatorInput] | [ReleaseInput];
   searchAttributes: SearchAttributePair[];
   staticSummary: string;
   /** What happens when a closed workflow with this id exists. */

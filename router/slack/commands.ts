@@ -14,6 +14,7 @@ import { mayChangeIncident } from './incident-authority';
 import { deployerRefusal, ephemeral, inChannel, refused, type CommandAnswer, type CommandRequest } from './answers';
 import { readinessCommand } from './readiness';
 import { schedulesCommand } from './schedules';
+import { releaseCommand } from './release';
 import { deployReplayOf, SLACK_REQUEST_MEMO } from './replay';
 import { CommandError, findService, HELP_TEXT, parseSlashCommand, type IncidentUpdateCommand, type SlashCommand } from './parse';
 
@@ -25,7 +26,7 @@ import { CommandError, findService, HELP_TEXT, parseSlashCommand, type IncidentU
  * replayed request (router/slack/replay.ts) gets no answer.
  *
  * Who may do what is checked here, before anything reaches Temporal: deploys (now or scheduled) by
- * the service's `slack.deployers`, readiness windows by those of every service of their clusters
+ * the service's `slack.deployers`, releases by those of every service they pick (release.ts), readiness windows by those of every service of their clusters
  * (readiness.ts, schedules.ts), incident changes by the incident's roles and `slack.responders`,
  * status only of fleetops workflows. Refusals are answered to the asker only.
  */
@@ -58,6 +59,13 @@ export async function runSlashCommand(ctx: SlackHandlerContext, req: CommandRequ
     case 'schedules':
     case 'schedule-cancel':
       return schedulesCommand(ctx, req, command);
+    case 'release-start':
+    case 'release-status':
+    case 'release-approve':
+    case 'release-continue':
+    case 'release-skip':
+    case 'release-rollback':
+      return releaseCommand(ctx, req, command);
     case 'readiness-add':
     case 'readiness-list':
     case 'readiness-change':

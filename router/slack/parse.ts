@@ -6,6 +6,7 @@ import type { FleetopsConfig, ServiceConfig } from '../../config/schema';
 import type { DeployWhen } from '../../contracts/deploy-trigger/start';
 import { CommandError, parse, rest, tokens } from './parse-words';
 import { parseDeployWhen, parseReadiness, parseSchedules, READINESS_ADD_USAGE, SCHEDULE_USAGE, type ReadinessCommand, type SchedulesCommand } from './parse-schedules';
+import { parseRelease, RELEASE_START_USAGE, type ReleaseCommand } from './parse-release';
 import { imageSchema, personSchema, severitySchema, textSchema, workflowIdSchema } from '../../common/operator-input';
 
 /**
@@ -19,6 +20,7 @@ export type SlashCommand =
   | { kind: 'deploy'; service: ServiceConfig; image: string }
   | { kind: 'schedule-deploy'; service: ServiceConfig; image: string; when: DeployWhen; name?: string }
   | ReadinessCommand
+  | ReleaseCommand
   | SchedulesCommand
   | { kind: 'status'; target: string }
   | { kind: 'declare'; severity: IncidentSeverity; title: string }
@@ -39,7 +41,9 @@ export const HELP_TEXT = [
   '`/fleetops schedules` what is scheduled; `/fleetops schedules cancel <schedule-id>` cancel a scheduled deploy',
   `\`/fleetops ${READINESS_ADD_USAGE.replace('usage: /fleetops ', '')}\` add a readiness window (a capacity floor, maybe a deploy freeze)`,
   '`/fleetops readiness list [cluster]`, `readiness change <window-id> [level <n>] [from <time>] [to <time>] [reason <text>]`, `readiness cancel <window-id> [reason]`',
-  'Schedules and windows are for the deployers of every service they touch.',
+  `\`/fleetops ${RELEASE_START_USAGE.replace('usage: /fleetops ', '')}\` start a release: one image to the services picked, in waves`,
+  '`/fleetops release status <id>`, `release approve <id> [wave <n>]`, `release continue <id>`, `release skip <id> <service>`, `release rollback <id> <reason>`',
+  'Schedules, windows and releases are for the deployers of every service they touch; a wave is approved by an approver of each of its services, not its requester.',
   '`/fleetops status <workflow-id | instance-id | service>` phase and summary of a workflow',
   `\`/fleetops incident <${SEVERITY_RANGE}> <title>\` declare an incident (its thread is in the incidents channel)`,
   '`/fleetops incident note <incident-id> <text>` add to its timeline',
@@ -121,6 +125,8 @@ export function parseSlashCommand(text: string, config: FleetopsConfig, now = ne
       return parseDeploy(text, config, now);
     case 'readiness':
       return parseReadiness(text);
+    case 'release':
+      return parseRelease(text);
     case 'schedules':
       return parseSchedules(words);
     case 'status':

@@ -7,6 +7,10 @@ import { DeployRequestRefused, deployStartFor } from '../../contracts/canary-dep
 import { createDeploySchedule, deployScheduleInput, DeployScheduleExists, isDeployScheduleId, NoFreeScheduleNumber } from '../../contracts/deploy-trigger/schedule';
 import { DEPLOY_SCHEDULE_PREFIX, describeWhen } from '../../contracts/deploy-trigger/start';
 import { scheduledRows, type ScheduleRow } from '../../contracts/schedule-rows';
+import type { ReleaseRequest } from '../../contracts/release/input';
+import { selectServices } from '../../contracts/release/request';
+import { isReleaseScheduleId, releaseScheduleInput } from '../../contracts/release-trigger/schedule';
+import { RELEASE_SCHEDULE_PREFIX } from '../../contracts/release-trigger/start';
 import { deployerRefusal, ephemeral, inChannel, refused, type CommandAnswer, type CommandRequest } from './answers';
 import { explain, uiLink, withDeadline, type SlackHandlerContext } from './context';
 import type { SlashCommand } from './parse';
@@ -70,7 +74,8 @@ async function scheduleDeploy(ctx: SlackHandlerContext, req: CommandRequest, cmd
 function rowLine(r: ScheduleRow): string {
   const next = r.paused ? 'paused' : r.next ? `next ${slackTime(r.next)}` : 'done';
   const by = r.requestedBy ? `, by ${personText(r.requestedBy)}` : '';
-  return `• \`${r.scheduleId}\` ${r.kind === 'deploy' ? 'deploy' : 'readiness window'} ${escapeText(r.what)}, ${escapeText(r.when)}, ${next}${by}`;
+  const kind = r.kind === 'deploy' || r.kind === 'release' ? r.kind : 'readiness window';
+  return `• \`${r.scheduleId}\` ${kind} ${escapeText(r.what)}, ${escapeText(r.when)}, ${next}${by}`;
 }
 
 async function list(ctx: SlackHandlerContext): Promise<CommandAnswer> {
@@ -81,22 +86,42 @@ async function list(ctx: SlackHandlerContext): Promise<CommandAnswer> {
     return ephemeral(`could not list the schedules: ${explain(err)}`);
   }
   if (rows.length === 0) return ephemeral('nothing scheduled');
-  return ephemeral(['*Scheduled* (soonest first; `/fleetops schedules cancel <id>` cancels a deploy, `/fleetops readiness cancel <id>` a window):', ...rows.map(rowLine)].join('\n'));
+  return ephemeral(['*Scheduled* (soonest first; `/fleetops schedules cancel <id>` cancels a deploy or release, `/fleetops readiness cancel <id>` a window):', ...rows.map(rowLine)].join('\n'));
+}
+
+/** `<cluster>/<service>` of every service a scheduled release's request names or picks from today's config. */
+function releaseServices(ctx: SlackHandlerContext, request: ReleaseRequest): string[] {
+  if (request.selector) return selectServices(ctx.config, request.selector).map((s) => `${s.cluster}/${s.name}`);
+  return Object.entries(request.manifest ?? {}).flatMap(([cluster, services]) => Object.keys(services).map((name) => `${cluster}/${name}`));
+}
+
+/** What a scheduled deploy or release's Schedule would start, and the services it touches; undefined when it is neither. */
+async function scheduled(ctx: SlackHandlerContext, scheduleId: string): Promise<{ what: string; services: string[] } | undefined> {
+  if (isDeployScheduleId(scheduleId)) {
+    const input = await withDeadline(ctx, () => deployScheduleInput(ctx.temporal, scheduleId));
+    const target = input && `${input.request.cluster}/${input.request.service}`;
+    return target ? { what: `deploy \`${scheduleId}\` of ${target}`, services: [target] } : undefined;
+  }
+  const input = await withDeadline(ctx, () => releaseScheduleInput(ctx.temporal, scheduleId));
+  return input ? { what: `release \`${scheduleId}\` (${escapeText(input.request.id)})`, services: releaseServices(ctx, input.request) } : undefined;
 }
 
 async function cancel(ctx: SlackHandlerContext, req: CommandRequest, scheduleId: string): Promise<CommandAnswer> {
   const what = `schedules cancel ${scheduleId}`;
   // Only fleetops' own: a Schedule of another application is not this command's to delete.
-  if (!isDeployScheduleId(scheduleId)) return refused(ctx, req, what, `\`${escapeText(scheduleId)}\` is not a scheduled deploy (ids start with ${DEPLOY_SCHEDULE_PREFIX})`);
+  if (!isDeployScheduleId(scheduleId) && !isReleaseScheduleId(scheduleId)) {
+    return refused(ctx, req, what, `\`${escapeText(scheduleId)}\` is not a scheduled deploy or release (ids start with ${DEPLOY_SCHEDULE_PREFIX} or ${RELEASE_SCHEDULE_PREFIX})`);
+  }
   try {
-    const input = await withDeadline(ctx, () => deployScheduleInput(ctx.temporal, scheduleId));
-    if (!input) return refused(ctx, req, what, `\`${escapeText(scheduleId)}\` does not start a fleetops deploy`);
-    const target = `${input.request.cluster}/${input.request.service}`;
-    const denied = await deployerRefusal(ctx, req.userId, [target]);
+    const found = await scheduled(ctx, scheduleId);
+    if (!found) return refused(ctx, req, what, `\`${escapeText(scheduleId)}\` does not start a fleetops deploy or release`);
+    // No service to check (a selector that picks none today): no one has the authority, not everyone.
+    if (found.services.length === 0) return refused(ctx, req, what, `${found.what} touches no configured service today, so no one here may cancel it: delete it with the Temporal CLI`);
+    const denied = await deployerRefusal(ctx, req.userId, found.services);
     if (denied) return refused(ctx, req, what, denied);
     await withDeadline(ctx, () => ctx.temporal.schedule.getHandle(scheduleId).delete());
-    ctx.log.info({ scheduleId, by: req.userId }, 'slack: scheduled deploy cancelled');
-    return inChannel(`:calendar: ${personText(slackPerson(req.userId))} cancelled the scheduled deploy \`${scheduleId}\` of ${target}; a deploy it already started runs on.`);
+    ctx.log.info({ scheduleId, by: req.userId }, 'slack: schedule cancelled');
+    return inChannel(`:calendar: ${personText(slackPerson(req.userId))} cancelled the scheduled ${found.what}; what it already started runs on.`);
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) return ephemeral(`no schedule \`${escapeText(scheduleId)}\``);
     return ephemeral(`could not cancel ${escapeText(scheduleId)}: ${explain(err)}`);

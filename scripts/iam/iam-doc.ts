@@ -100,11 +100,11 @@ export function renderIamDoc(): string {
     'and the services\' listener rules `fleetops:service`. The canary services fleetops creates carry',
     '`fleetops:canary-of`.',
     '',
-    section('Worker role (central account)', 'The worker\'s task role (`WorkerRoleArn`): its activities\' calls on clusters in its own account, the postmortem, and assuming the member roles.', p.worker, why),
+    section('Worker role (central account)', 'The worker\'s task role (`WorkerRoleArn`): its activities\' calls on clusters in its own account, the postmortem, on-demand prices, and assuming the member roles.', p.worker, why),
     section('Member role (each member account)', 'What the worker may do in a member account once it has assumed `MemberRoleArn`.', p.member, why),
     section('Member role trust policy', 'Who may assume the member role: the worker role only, with the external id.', [trust], why),
     section('Router role', 'The router\'s task role (`RouterRoleArn`): consuming the events queue, watching its dead-letter queue.', p.router, why),
-    section('Operator policy', 'The managed policy (`OperatorPolicyArn`) for people who run `fleetops events dlq`.', p.operator, why),
+    section('Operator policies', 'The managed policies for people who run `fleetops events dlq` (`OperatorPolicyArn`) and `fleetops fleet` (`OperatorFleetPolicyArn`).', p.operator, why),
   ].join('\n').replace(/\n+$/, '\n');
 }
 

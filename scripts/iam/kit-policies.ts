@@ -2,7 +2,7 @@
  * The kit's identity policies as plain documents, per fleetops principal (common/aws-app-ids.ts):
  * the worker's role in the central account (WorkerRole), the member role in every other account
  * (fleetops-member.yaml's MemberRole), the router's role (RouterRole) and the operators' managed
- * policy (the CLI's `events dlq`: OperatorDeadLetterQueuePolicy).
+ * policies (the CLI's `events dlq`: OperatorDeadLetterQueuePolicy; `fleet`: OperatorFleetPolicy).
  */
 import { join } from 'node:path';
 import { ResolvedTemplate, type Json, type StackContext } from './resolve-template';
@@ -44,7 +44,7 @@ export function kitPolicies(ctx: KitContext): Record<KitRole, PolicyDocument[]> 
   return {
     worker: inlinePolicies(events.properties('WorkerRole')),
     router: inlinePolicies(events.properties('RouterRole')),
-    operator: [events.properties('OperatorDeadLetterQueuePolicy').PolicyDocument as unknown as PolicyDocument],
+    operator: ['OperatorDeadLetterQueuePolicy', 'OperatorFleetPolicy'].map((p) => events.properties(p).PolicyDocument as unknown as PolicyDocument),
     member: inlinePolicies(member.properties('MemberRole')),
   };
 }

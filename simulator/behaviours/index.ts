@@ -12,7 +12,9 @@ import { elbRules } from './elb-rules';
 import { elbTargetDraining } from './elb-target-draining';
 import { elbTargetHealth } from './elb-target-health';
 import { poolReplacements } from './pool-replacements';
+import { priceList } from './price-list';
 import { spotInterruption } from './spot-interruption';
+import { spotPriceHistory } from './spot-price-history';
 import { sqsMessageMove } from './sqs-message-move';
 import { stsAssumeRole } from './sts-assume-role';
 
@@ -40,6 +42,10 @@ import { stsAssumeRole } from './sts-assume-role';
  *  - sts-assume-role: AssumeRole in the AWS STS API reference and "How to use an external ID";
  *  - sqs-message-move: StartMessageMoveTask, ListMessageMoveTasks and CancelMessageMoveTask in the
  *    Amazon SQS API reference (dead-letter queue redrive);
+ *  - spot-price-history: DescribeSpotPriceHistory in the Amazon EC2 API Reference
+ *    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSpotPriceHistory.html);
+ *  - price-list: GetProducts in the AWS Price List Service API Reference
+ *    (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_pricing_GetProducts.html);
  *  - cloudformation-parameters: AWS CloudFormation User Guide, "CloudFormation template Parameters
  *    syntax" (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
  * Behaviours that act on the default account only unless marked `allAccounts` (see behaviour.ts).
@@ -61,4 +67,6 @@ export const BEHAVIOURS: readonly BehaviourFactory[] = [
   poolReplacements,
   sqsMessageMove,
   cloudformationParameters,
+  spotPriceHistory,
+  priceList,
 ];

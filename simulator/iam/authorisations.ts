@@ -2,7 +2,7 @@
  * What AWS authorises for each call fleetops makes: the IAM action, the resource ARNs and the condition
  * keys, as the AWS Service Authorization Reference lists them ("Actions, resources, and condition keys
  * for Amazon ECS / Amazon EC2 / Amazon EC2 Auto Scaling / Elastic Load Balancing V2 / Amazon CloudWatch /
- * Amazon SQS / Amazon S3 / AWS STS"), plus what AWS authorises with a call beyond its own action:
+ * Amazon SQS / Amazon S3 / AWS STS / AWS Price List"), plus what AWS authorises with a call beyond its own action:
  *  - tags on create: `ecs:TagResource` with `ecs:CreateAction` (ECS Developer Guide, "Grant permission
  *    to tag resources on creation") and `ec2:CreateTags` with `ec2:CreateAction` (EC2 User Guide,
  *    "Grant permission to tag Amazon EC2 resources during creation");
@@ -43,7 +43,7 @@ export type ProductAction =
   | 'elasticloadbalancing:DescribeTargetGroups' | 'elasticloadbalancing:DescribeTargetHealth' | 'elasticloadbalancing:ModifyRule'
   | 'sqs:ChangeMessageVisibility' | 'sqs:DeleteMessage' | 'sqs:DeleteMessageBatch' | 'sqs:GetQueueAttributes' | 'sqs:GetQueueUrl'
   | 'sqs:ListMessageMoveTasks' | 'sqs:ReceiveMessage' | 'sqs:StartMessageMoveTask'
-  | 's3:PutObject' | 'sts:AssumeRole';
+  | 'pricing:GetProducts' | 's3:PutObject' | 'sts:AssumeRole';
 
 type Entry = (call: CallShape, lookup: Lookup) => Promise<Authorisation[]> | Authorisation[];
 
@@ -213,6 +213,8 @@ export const AUTHORISATIONS: Record<ProductAction, Entry> = {
       ...destinations.map((d) => ({ action: 'sqs:SendMessage', resource: d, context: {} })),
     ];
   },
+  // "Actions, resources, and condition keys for AWS Price List": GetProducts has no resource types.
+  'pricing:GetProducts': () => none('pricing:GetProducts'),
   's3:PutObject': (c) => [{ action: 's3:PutObject', resource: `arn:aws:s3:::${str(c.params.Bucket)}/${str(c.params.Key)}`, context: {} }],
   // The role's trust policy decides too (a resource policy); the kit's asks for the external id.
   'sts:AssumeRole': (c) => {

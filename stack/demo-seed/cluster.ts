@@ -10,7 +10,7 @@ import type { AwsClients } from '../../activities/aws/clients';
 import { DEMO } from './demo';
 import { must } from './resource-helpers';
 
-/** ECS cluster `demo`, with every pool instance registered as the ECS agent registers it. */
+/** An ECS cluster (`demo`, `shop`), with every pool instance registered as the ECS agent registers it. */
 
 async function describeInstances(aws: AwsClients, ids: string[]): Promise<Instance[]> {
   const res = await aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
@@ -39,20 +39,20 @@ function resourcesFor(instanceType: string | undefined): { cpu: number; memory: 
   return { cpu: xlarge ? 4096 : 2048, memory: (xlarge ? 15_576 : 7_680) / (compute ? 2 : 1) };
 }
 
-export async function ensureCluster(aws: AwsClients, region: string, instanceIds: string[]) {
-  const described = await aws.ecs.send(new DescribeClustersCommand({ clusters: [DEMO.cluster] }));
+export async function ensureCluster(aws: AwsClients, region: string, instanceIds: string[], cluster: string = DEMO.cluster) {
+  const described = await aws.ecs.send(new DescribeClustersCommand({ clusters: [cluster] }));
   let clusterArn = described.clusters?.find((c) => c.status === 'ACTIVE')?.clusterArn;
   if (!clusterArn) {
     const created = await aws.ecs.send(
-      new CreateClusterCommand({ clusterName: DEMO.cluster, tags: [{ key: 'fleetops:demo', value: 'true' }] }),
+      new CreateClusterCommand({ clusterName: cluster, tags: [{ key: 'fleetops:demo', value: 'true' }] }),
     );
     clusterArn = must(created.cluster?.clusterArn, 'cluster ARN');
   }
 
   const registered = new Map<string, string>();
-  const listed = await aws.ecs.send(new ListContainerInstancesCommand({ cluster: DEMO.cluster }));
+  const listed = await aws.ecs.send(new ListContainerInstancesCommand({ cluster }));
   if (listed.containerInstanceArns?.length) {
-    const ci = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: DEMO.cluster, containerInstances: listed.containerInstanceArns }));
+    const ci = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: listed.containerInstanceArns }));
     for (const c of ci.containerInstances ?? []) if (c.ec2InstanceId && c.containerInstanceArn) registered.set(c.ec2InstanceId, c.containerInstanceArn);
   }
   const missing = instanceIds.filter((id) => !registered.has(id));
@@ -61,7 +61,7 @@ export async function ensureCluster(aws: AwsClients, region: string, instanceIds
       const { cpu, memory } = resourcesFor(instance.InstanceType);
       const res = await aws.ecs.send(
         new RegisterContainerInstanceCommand({
-          cluster: DEMO.cluster,
+          cluster,
           instanceIdentityDocument: identityDocument(instance, region),
           totalResources: [
             { name: 'CPU', type: 'INTEGER', integerValue: cpu },

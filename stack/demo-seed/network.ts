@@ -67,9 +67,18 @@ export async function ensureNetwork(aws: AwsClients, region: string) {
   return { vpcId, subnets, securityGroupId };
 }
 
-export async function ensureLaunchTemplate(aws: AwsClients, securityGroupId: string): Promise<string> {
+/** A pool's launch template: `name`, tagged with `pool`, whose user data joins its instances to `cluster`. */
+export interface LaunchTemplateSpec {
+  name: string;
+  pool: string;
+  cluster: string;
+}
+
+const DEMO_TEMPLATE: LaunchTemplateSpec = { name: DEMO.launchTemplate, pool: DEMO.pools.ec2Fleet, cluster: DEMO.cluster };
+
+export async function ensureLaunchTemplate(aws: AwsClients, securityGroupId: string, spec: LaunchTemplateSpec = DEMO_TEMPLATE): Promise<string> {
   try {
-    const found = await aws.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [DEMO.launchTemplate] }));
+    const found = await aws.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [spec.name] }));
     const id = found.LaunchTemplates?.[0]?.LaunchTemplateId;
     if (id) return id;
   } catch (err) {
@@ -79,15 +88,16 @@ export async function ensureLaunchTemplate(aws: AwsClients, securityGroupId: str
   const imageId = must(images.Images?.find((i) => i.ImageId)?.ImageId, 'AMI');
   const created = await aws.ec2.send(
     new CreateLaunchTemplateCommand({
-      LaunchTemplateName: DEMO.launchTemplate,
+      LaunchTemplateName: spec.name,
       // The pools' templates carry fleetops:pool: the kit's roles launch only from those (deploy/aws/).
-      TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: POOL_TAG_POOL, Value: DEMO.pools.ec2Fleet }] }],
+      TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: POOL_TAG_POOL, Value: spec.pool }] }],
       LaunchTemplateData: {
         ImageId: imageId,
         InstanceType: ASG_TYPE,
         SecurityGroupIds: [securityGroupId],
-        // What joins a real instance to the cluster; the seed registers the emulator's instances itself.
-        UserData: Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${DEMO.cluster} >> /etc/ecs/ecs.config\n`).toString('base64'),
+        // What joins a real instance to the cluster, and what the simulator's booting instances read
+        // (ECS_CLUSTER); the seed registers its own instances itself.
+        UserData: Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${spec.cluster} >> /etc/ecs/ecs.config\n`).toString('base64'),
       },
     }),
   );

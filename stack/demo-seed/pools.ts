@@ -116,12 +116,12 @@ export async function ensureAutoScalingGroup(aws: AwsClients, launchTemplateId: 
 }
 
 /** The tags fleetops puts on what a pool launches (CreateTags is idempotent). */
-export async function tagPoolInstances(aws: AwsClients, instanceIds: string[], pool: string): Promise<void> {
+export async function tagPoolInstances(aws: AwsClients, instanceIds: string[], pool: string, cluster: string = DEMO.cluster): Promise<void> {
   await aws.ec2.send(
     new CreateTagsCommand({
       Resources: instanceIds,
       Tags: [
-        { Key: POOL_TAG_CLUSTER, Value: DEMO.cluster },
+        { Key: POOL_TAG_CLUSTER, Value: cluster },
         { Key: POOL_TAG_POOL, Value: pool },
       ],
     }),

@@ -13,7 +13,6 @@ import { useEmulator } from '../harness/emulator';
  * scale-in of the raised group is not refused at a min size the raised count is above.
  */
 
-jest.setTimeout(60_000);
 
 const emu = useEmulator(() => startEmulator({ autoTick: false }), { resetEach: false });
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => new MockActivityEnvironment().run(fn, ...args);

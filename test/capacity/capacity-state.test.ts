@@ -205,6 +205,47 @@ describe('capacity state', () => {
     expect(state.carried.unmet).toBeUndefined();
   });
 
+  it('keeps how long a shortfall has been unmet across its retries, until a plan leaves none', () => {
+    const { state, advance } = make();
+    state.applySnapshot(snapshot([]));
+    state.deferUnmet(3);
+    expect(state.status('idle').pending).toMatchObject({ unmet: 3, unmetSince: '2026-01-01T00:00:00.000Z' });
+    advance(180 * SEC);
+    state.takePending();
+    // The retry delivered 1 of 3: the 2 left are as old as the first shortfall.
+    state.deferUnmet(2);
+    expect(state.status('idle').pending).toMatchObject({ unmet: 2, unmetSince: '2026-01-01T00:00:00.000Z' });
+    advance(180 * SEC);
+    state.takePending();
+    state.unmetSettled();
+    expect(state.status('idle').pending.unmetSince).toBeUndefined();
+    state.deferUnmet(1);
+    expect(state.status('idle').pending.unmetSince).toBe('2026-01-01T00:06:00.000Z');
+  });
+
+  it('shows what each pool runs by type and zone with its spot price, when it read the pools, and on-demand fallback since when', () => {
+    const { state, advance } = make();
+    const spot = (id: string, zone: string, price: number, status = 'ACTIVE'): PoolInstance => ({ ...instance(id, 'spot-fleet-instant'), availabilityZone: zone, hourlyPrice: price, containerStatus: status });
+    const od = (id: string): PoolInstance => ({ ...instance(id, 'on-demand'), market: 'on-demand' });
+    state.applySnapshot(snapshot([spot('i-0000000000000000a', 'us-east-1a', 0.03), spot('i-0000000000000000b', 'us-east-1a', 0.03, 'REGISTERING'), spot('i-0000000000000000c', 'us-east-1b', 0.031)]));
+    const s = state.status('idle');
+    expect(s.poolsAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(s.pools[0]!.offerings).toEqual([
+      { instanceType: 'm5.large', availabilityZone: 'us-east-1a', instances: 2, units: 2, activeInstances: 1, activeUnits: 1, spotPrice: 0.03 },
+      { instanceType: 'm5.large', availabilityZone: 'us-east-1b', instances: 1, units: 1, activeInstances: 1, activeUnits: 1, spotPrice: 0.031 },
+    ]);
+    expect(s.fallback).toBeUndefined();
+    advance(60 * SEC);
+    state.applySnapshot(snapshot([od('i-0000000000000000d'), od('i-0000000000000000e')]));
+    expect(state.status('idle').fallback).toEqual({ onDemandUnits: 2, floorUnits: 0, movableUnits: 2, since: '2026-01-01T00:01:00.000Z' });
+    advance(60 * SEC);
+    // Still on demand at the next read: the fallback keeps its start.
+    state.applySnapshot(snapshot([od('i-0000000000000000d'), od('i-0000000000000000e')]));
+    expect(state.status('idle').fallback?.since).toBe('2026-01-01T00:01:00.000Z');
+    state.applySnapshot(snapshot([spot('i-0000000000000000a', 'us-east-1a', 0.03)]));
+    expect(state.status('idle').fallback).toBeUndefined();
+  });
+
   it('counts units without the instances being replaced, and forgets those that are gone', () => {
     const { state } = make();
     state.receive(drain('i-0000000000000000a'));

@@ -20,7 +20,6 @@ import { cli, parseJson, writeCliConfig } from './helpers';
  * `fleetops` queue the CLI starts on). The windows start hours ahead: nothing here raises a floor.
  */
 
-jest.setTimeout(60_000);
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;

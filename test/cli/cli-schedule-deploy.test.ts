@@ -13,7 +13,6 @@ import { cli, parseJson, writeCliConfig } from './helpers';
  * schedule here comes due: the runs themselves are test/deploy-trigger/'s.
  */
 
-jest.setTimeout(60_000);
 
 let env: TestWorkflowEnvironment;
 let cliEnv: NodeJS.ProcessEnv;

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -28,7 +28,7 @@ import { POOL_TAG_CLUSTER, POOL_TAG_POOL } from '../../activities/capacity/types
 import { APPROVE_ACTION_ID } from '../../common/slack/ids';
 import { abortUpdate, statusQuery, type WorkflowStatus } from '../../contracts/controls';
 import { ALL_SEARCH_ATTRIBUTES, FleetopsCluster, FleetopsKind, FleetopsService, FleetopsSeverity } from '../../common/search-attributes';
-import { alarmIncidentWorkflowId, capacityWorkflowId, deployWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { alarmIncidentWorkflowId, capacityWorkflowId, deployWorkflowId, drainWorkflowId, readinessWorkflowId } from '../../common/workflow-ids';
 import { loadConfig } from '../../config/load';
 import type { FleetopsConfig } from '../../config/schema';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
@@ -39,11 +39,17 @@ import type { StackFile } from '../../stack/stack-file';
 import { TERMINAL_DEPLOY_PHASES, type DeployPhase, type DeployResult, type DeployStatus } from '../../contracts/canary-deploy/messages';
 import type { CapacityDecision, CapacityStatus } from '../../contracts/capacity/messages';
 import type { IncidentStatus } from '../../contracts/incident/messages';
+import type { ImportRow } from '../../contracts/readiness/ical-plan';
+import type { ReadinessStatus } from '../../contracts/readiness/messages';
+import { SHOP } from '../../stack/demo-seed/shop';
 import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { cliProcess, parseJson, type CliRun } from '../cli/helpers';
 import { until, untilValue } from '../../testkit/poll';
 import { STACK_READY_TIMEOUT_MS, type LocalStack, type StackPorts } from '../../testkit/local-stack';
+import { ARTIFACTS_DIR, ROOT } from '../../testkit/paths';
+import { checkAgainstPrometheus, failuresOf, readAlertRules, readDashboards, untilScrapedSince } from '../../testkit/prometheus-check';
 import { startLocalStack } from '../harness/local-stack';
+import { calendar, ShopSampler, unitsOverTime, type ReadinessSample } from './readiness-window';
 
 /** Who bin/fleetops acts as: the OS user (FLEETOPS_OPERATOR is not read). */
 const OPERATOR = `cli:${userInfo().username}`;
@@ -59,7 +65,9 @@ const OPERATOR = `cli:${userInfo().username}`;
  * the one stack, so each leaves the demo in a state the next one expects. The file begins with what
  * `make up` announces (stack.json, Temporal and its Web UI, the seeded demo, the router, the Slack
  * app, the events path), read on the fresh stack, and ends by stopping it with SIGINT and checking
- * that nothing it started is left: one stack start serves both.
+ * that nothing it started is left: one stack start serves both. The stack runs its Prometheus
+ * (FLEETOPS_STACK_PROMETHEUS=1): just before the stop, every dashboard query and alert rule is
+ * evaluated against what the scenarios made the worker and router export.
  */
 
 const SCENARIO_BUDGET_MS = 120_000;
@@ -79,8 +87,10 @@ function figure(line: string): void {
   process.stdout.write(`[e2e] ${line}\n`);
 }
 
+const stackStartedAt = Date.now();
+
 beforeAll(async () => {
-  local = await startLocalStack();
+  local = await startLocalStack({ env: { FLEETOPS_STACK_PROMETHEUS: '1' } });
   const { stack } = local;
   aws = createAwsClients({ region: stack.aws.region, endpoint: stack.aws.endpoint });
   sim = createSimControl(stack.aws.endpoint);
@@ -447,7 +457,9 @@ describe('local stack (make up)', () => {
       alarms: { scaleOut: 'demo-scale-out', scaleIn: 'demo-scale-in', incident: 'demo-incident-5xx' },
     });
     expect(new Set(stack.demo.instances).size).toBeGreaterThanOrEqual(6);
-    expect(Object.keys(JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')))).toEqual(['temporal', 'aws', 'router', 'demo', 'slack']);
+    expect(Object.keys(JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')))).toEqual(['temporal', 'aws', 'router', 'demo', 'slack', 'prometheus']);
+    // Started with FLEETOPS_STACK_PROMETHEUS=1, for the dashboards' check at the end of this file.
+    expect(stack.prometheus).toEqual({ url: `http://127.0.0.1:${ports.prometheus}` });
     expect(stack.slack.messagesUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/messages$/);
   });
 
@@ -597,6 +609,61 @@ describe('local stack end to end', () => {
   const spotFleetPool = 'spot-diversified';
   const onDemandPool = 'on-demand';
 
+  // ---- a readiness window on shop, running beside the cases below ----
+  // Imported first, from a calendar file, as an operator would, starting 100 s ahead and lasting a
+  // minute: level 2 raises shop's floor 45 s before the start; 5 s into the window a scale-in alarm is
+  // held at the floor, 15 s into it one of shop's spot instances gets its interruption warning; the
+  // sampler records shop every 2 s meanwhile. The cases below act on demand and take about 170 s, longer
+  // than import to end (160 s), so the window costs no wall time; 'readiness: …' near the end of this
+  // block waits for the end and asserts. It comes before the Temporal-outage case: a 25 s outage inside
+  // the window would hold its timers and drains back, and that case counts the drains it started itself.
+  const shopLevel = 2;
+  const shopWindow = { id: '', start: 0, end: 0, importedAt: 0, interrupted: '', warnedAt: 0, spotBefore: [] as string[] };
+  let shopSampler: ShopSampler | undefined;
+
+  beforeAll(async () => {
+    shopWindow.start = Math.ceil((Date.now() + 100_000) / 1000) * 1000;
+    shopWindow.end = shopWindow.start + 60_000;
+    const ics = join(local.runDir, 'shop-sale.ics');
+    writeFileSync(ics, calendar({ uid: `shop-sale-${randomUUID()}@fleetops.example`, start: shopWindow.start, end: shopWindow.end, summary: 'shop flash sale' }));
+    const imported = await fleetopsJson<{ rows: ImportRow[] }>(['readiness', 'import', ics, SHOP.cluster, '--level', String(shopLevel), '--config', join(local.runDir, 'fleetops.yaml')]);
+    shopWindow.importedAt = Date.now();
+    const row = imported.rows.find((r) => r.kind === 'window' && r.cluster === SHOP.cluster);
+    if (!row || row.outcome === 'refused') throw new Error(`the window was not started: ${JSON.stringify(imported.rows)}`);
+    shopWindow.id = row.id;
+    const markets = Object.fromEntries(config.clusters[SHOP.cluster]!.pools.map((p) => [p.name, p.kind === 'spot-fleet' ? 'spot' : p.market]));
+    const sampler = new ShopSampler({
+      aws,
+      cluster: SHOP.cluster,
+      markets,
+      windowStart: shopWindow.start,
+      actions: [
+        { name: 'scale-in alarm', afterStartMs: 5_000, run: () => raiseAlarm(SHOP.scaleInAlarm, 'CPUReservation below 25 during the sale') },
+        {
+          name: 'spot interruption',
+          afterStartMs: 15_000,
+          run: async () => {
+            const now = await sampler.read();
+            const spot = now.activeIds.filter((id) => now.poolOf[id] === SHOP.pools.spot);
+            if (!spot[0]) throw new Error(`no ACTIVE ${SHOP.pools.spot} instance in shop: ${JSON.stringify(now.poolOf)}`);
+            // As AWS does it, and as the drain case above sends it: the warning through EventBridge, the reclaim two minutes later.
+            const { events } = await sim.request<{ events: { delivered: boolean }[] }>('POST', 'spot-interruption/interrupt', { instanceId: spot[0], afterSeconds: 120 });
+            if (!events[0]?.delivered) throw new Error(`the warning for ${spot[0]} was not delivered`);
+            Object.assign(shopWindow, { interrupted: spot[0], warnedAt: Date.now(), spotBefore: spot });
+          },
+        },
+        // Idle again after the sale: CloudWatch alarms once the floor is gone (the window releases it at its end).
+        { name: 'scale-in alarm after the end', afterStartMs: 62_000, run: () => raiseAlarm(SHOP.scaleInAlarm, 'CPUReservation below 25 after the sale') },
+      ],
+    });
+    shopSampler = sampler;
+    sampler.start();
+  });
+
+  afterAll(async () => {
+    await shopSampler?.stop();
+  });
+
   test('the seeded pools are what capacity counts: tagged EC2 Fleet instances, the real Spot Fleet request, the ASG', async () => {
     expect(config.clusters[cluster]?.pools.map((p) => `${p.kind}:${p.name}`)).toEqual([
       `ec2-fleet:${ec2FleetPool}`,
@@ -728,7 +795,8 @@ describe('local stack end to end', () => {
       expect(done.unavailable.map((m) => m.pool)).toEqual(expect.arrayContaining([ec2FleetPool, spotFleetPool]));
 
       // The ASG was asked as soon as the Spot Fleet's error showed, not after its 90 s fulfilment timeout.
-      const raise = (await sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' }))[0];
+      // demo's group: shop (beside, for the readiness window) may raise its own group through the same call.
+      const raise = (await sim.calls({ service: 'autoscaling', action: 'SetDesiredCapacity' })).find((c) => c.params.AutoScalingGroupName === 'demo-on-demand');
       expect([raise?.params.AutoScalingGroupName, String(raise?.params.DesiredCapacity)]).toEqual(['demo-on-demand', '4']);
       const toOnDemand = Date.parse(raise!.time) - t0;
       const afterErrors = Date.parse(raise!.time) - Date.parse(spotFailed!.at);
@@ -1333,6 +1401,121 @@ describe('local stack end to end', () => {
 
   // ---- the events path through an outage ----
 
+  test("readiness: a window imported from a calendar has shop's floor ACTIVE before its start, replaces a reclaimed spot instance inside it, and after its end shop scales back in to its min", async () => {
+    const caseStarted = Date.now();
+    const { id, start, end } = shopWindow;
+    const sampler = shopSampler!;
+    const level = config.clusters[SHOP.cluster]!.readiness.levels[String(shopLevel)]!;
+    const floor = level.floor && 'units' in level.floor ? level.floor.units : NaN;
+    const minUnits = config.clusters[SHOP.cluster]!.capacity.minUnits;
+    const shopCapacity = capacityWorkflowId(SHOP.cluster);
+    expect(id).toMatch(new RegExp(`^${readinessWorkflowId(SHOP.cluster, 'ics-')}[0-9a-f]{8}$`));
+
+    // The window ends on its own timer; its result is its last status.
+    const result = (await client.workflow.getHandle(id).result()) as ReadinessStatus;
+    expect(result).toMatchObject({ phase: 'released', cluster: SHOP.cluster, floorUnits: floor, onDemandUnits: Math.ceil(floor * level.onDemandShare) });
+    expect(Date.parse(result.start)).toBe(start);
+    expect(Date.parse(result.end)).toBe(end);
+    const reachedBeforeMs = start - Date.parse(result.reachedAt ?? '');
+    expect(reachedBeforeMs).toBeGreaterThan(0);
+    expect(result.escalated).toBeUndefined();
+
+    // What AWS showed: the floor's units ACTIVE (its on-demand share on-demand) before the start.
+    const samples = sampler.samples;
+    const atFloor = (x: ReadinessSample) => x.active >= floor && x.activeOnDemand >= (result.onDemandUnits ?? 0);
+    const firstAtFloor = samples.find(atFloor);
+    expect(firstAtFloor?.sinceStartMs).toBeLessThan(0);
+    const startSample = samples.find((x) => x.sinceStartMs >= 0);
+    expect(startSample && atFloor(startSample)).toBe(true);
+
+    // A scale-in alarm inside the window is held at the floor.
+    expect(sampler.done.get('scale-in alarm')).toEqual({ at: expect.any(Number) });
+    expect(sampler.done.get('spot interruption')).toEqual({ at: expect.any(Number) });
+    const capacityAtEnd = await status<CapacityStatus>(shopCapacity);
+    const inWindow = (d: CapacityDecision) => Date.parse(d.at) >= start && Date.parse(d.at) < end;
+    expect(capacityAtEnd.decisions.filter((d) => inWindow(d) && d.action === 'ignored').map((d) => d.reason)).toContainEqual(
+      expect.stringMatching(new RegExp(`^at the readiness floor ${floor} units of ${id}: `)),
+    );
+
+    // The reclaimed spot instance went DRAINING and a new ACTIVE instance replaced it inside the window;
+    // from then on the floor held until the end.
+    const { interrupted, warnedAt, spotBefore } = shopWindow;
+    const drainingSeen = samples.find((x) => x.drainingIds.includes(interrupted));
+    expect(drainingSeen?.sinceStartMs).toBeLessThan(end - start);
+    const replaced = samples.find((x) => Date.parse(x.at) > warnedAt && atFloor(x) && x.activeIds.some((i) => x.poolOf[i] === SHOP.pools.spot && !spotBefore.includes(i)));
+    expect(replaced?.sinceStartMs).toBeLessThan(end - start);
+    const afterReplacement = samples.filter((x) => x.sinceStartMs >= replaced!.sinceStartMs && x.sinceStartMs < end - start);
+    expect(afterReplacement.filter((x) => !atFloor(x)).map((x) => x.at)).toEqual([]);
+    const dip = samples.filter((x) => Date.parse(x.at) > warnedAt && x.sinceStartMs < replaced!.sinceStartMs);
+    const replacement = capacityAtEnd.decisions.find((d) => d.action === 'scale-out' && d.reason.includes(`drain ${interrupted}`));
+    expect(replacement && inWindow(replacement)).toBe(true);
+
+    // After the end the floor is released, and nothing more: capacity scales in only as demand asks,
+    // here shop's scale-in alarm (CloudWatch alarming again while shop stays idle), a step at a time to its min.
+    expect(capacityAtEnd.floor).toBeUndefined();
+    const releaseDecision = capacityAtEnd.decisions.find((d) => d.action === 'floor' && d.units === 0 && d.reason === `${id} released its floor: the window ended`);
+    expect(Date.parse(releaseDecision?.at ?? '')).toBeGreaterThanOrEqual(end);
+    const alarmed = sampler.done.get('scale-in alarm after the end');
+    expect(alarmed).toEqual({ at: expect.any(Number) });
+    const tIn = alarmed!.at;
+    let alarmedAt = tIn;
+    const back = await until(
+      `shop to scale back in to ${minUnits} units`,
+      async () => {
+        const now = await sampler.read();
+        if (now.active <= minUnits) return now;
+        // Still above its min once the last request was acted on (or held, had the release come late): alarmed again.
+        const s = await status<CapacityStatus>(shopCapacity).catch(() => undefined);
+        if (s?.phase === 'idle' && s.decisions.some((d) => (d.action === 'scale-in' || d.action === 'ignored') && Date.parse(d.at) >= alarmedAt)) {
+          alarmedAt = Date.now();
+          await raiseAlarm(SHOP.scaleInAlarm, 'CPUReservation still below 25');
+        }
+        return undefined;
+      },
+      { timeoutMs: SCENARIO_BUDGET_MS, intervalMs: 1_000 },
+    );
+    expect(back.active).toBe(minUnits);
+    const backMs = Date.parse((samples.find((x) => Date.parse(x.at) >= tIn && x.active <= minUnits) ?? back).at) - tIn;
+    const scaleIns = (await status<CapacityStatus>(shopCapacity)).decisions.filter((d) => d.action === 'scale-in' && Date.parse(d.at) >= tIn);
+    expect(scaleIns.length).toBeGreaterThanOrEqual(1);
+    await shopSampler?.stop();
+    samples.push(back);
+
+    const file = join(ROOT, 'artifacts', 'e2e', 'readiness-window.json');
+    sampler.write(file, {
+      cluster: SHOP.cluster,
+      window: id,
+      level: shopLevel,
+      floor,
+      onDemandFloor: result.onDemandUnits,
+      minUnits,
+      start: result.start,
+      end: result.end,
+      raiseAt: result.raiseAt,
+      reachedAt: result.reachedAt,
+      interrupted: { instanceId: interrupted, warnedAt: new Date(warnedAt).toISOString() },
+      releasedAt: releaseDecision!.at,
+    });
+    const say = (line: string) => {
+      figures.push(`readiness: ${line}`);
+      process.stdout.write(`[e2e readiness] ${line}\n`);
+    };
+    say(
+      `window ${id} (level ${shopLevel}, floor ${floor} units, ${result.onDemandUnits} on-demand, lead ${level.leadSeconds} s): floor ACTIVE ${(reachedBeforeMs / 1000).toFixed(1)} s before the start ` +
+        `(workflow's check), ${(-(firstAtFloor!.sinceStartMs) / 1000).toFixed(1)} s before it in AWS (sampler)`,
+    );
+    say(
+      `spot ${interrupted} warned ${((warnedAt - start) / 1000).toFixed(1)} s into the window: DRAINING at ${(drainingSeen!.sinceStartMs / 1000).toFixed(1)} s, replacement ACTIVE at ` +
+        `${(replaced!.sinceStartMs / 1000).toFixed(1)} s (lowest ACTIVE meanwhile ${Math.min(...dip.map((x) => x.active), replaced!.active)} units); floor held to the end`,
+    );
+    say(
+      `released ${((Date.parse(releaseDecision!.at) - end) / 1000).toFixed(1)} s after the end; ${scaleIns.length} scale-in(s) back to ${minUnits} units ` +
+        `${(backMs / 1000).toFixed(1)} s after the alarm; this case waited ${((Date.now() - caseStarted) / 1000).toFixed(1)} s`,
+    );
+    say(`units over time (s from start: ACTIVE): ${unitsOverTime(samples)}; samples in ${file.replace(`${ROOT}/`, '')}`);
+    if (sampler.errors.length) say(`sampler errors: ${sampler.errors.join('; ')}`);
+  });
+
   test('events: Temporal stopped for longer than maxReceiveCount × visibility while spot warnings arrive; afterwards every warning started its drain and the dead-letter queue is empty', async () => {
     const sqsClient = aws.sqs;
     const { eventsQueueUrl, deadLetterQueueUrl } = local.stack.aws;
@@ -1369,7 +1552,8 @@ describe('local stack end to end', () => {
       await until(
         `an outage of ${outageMs} ms (maxReceiveCount × visibility timeout + 10 s)`,
         async () => {
-          if (warned.length < 6) warned.push(await warn());
+          // A storm of 20 warnings, four a tick, that the Prometheus check after this case also sees.
+          if (warned.length < 20) warned.push(...(await Promise.all([warn(), warn(), warn(), warn()])));
           expect(await depthOf(deadLetterQueueUrl)).toBe(0);
           return Date.now() - t0 >= outageMs ? true : undefined;
         },
@@ -1487,13 +1671,45 @@ describe('incident room end to end', () => {
   });
 });
 
+// ---- dashboards and alert rules on the stack's Prometheus ----
+// After every scenario above: their drains, scale-outs (with the on-demand fallback), deploys, incidents
+// and the events outage are what the panels show.
+
+describe("dashboards and alert rules against the stack's Prometheus", () => {
+  it('every dashboard panel query returns series, and every panel and alert rule reads only metrics the worker and router export', async () => {
+    const base = local.stack.prometheus?.url;
+    if (!base) throw new Error('stack.json has no prometheus.url: the stack was started without FLEETOPS_STACK_PROMETHEUS=1');
+    const t0 = Date.now();
+    await untilScrapedSince(base, t0);
+    // Every window covers the whole run, so what the first scenarios did still counts.
+    const run = `${Math.ceil((Date.now() - stackStartedAt) / 1000)}s`;
+    const dashboards = readDashboards(join(ROOT, 'deploy', 'grafana'));
+    const check = await checkAgainstPrometheus({
+      base,
+      dashboards,
+      rules: readAlertRules(join(ROOT, 'deploy', 'prometheus', 'rules.yml')),
+      windows: { rateInterval: run, interval: run, range: run },
+      prefer: { cluster: local.stack.demo.cluster },
+    });
+    mkdirSync(join(ARTIFACTS_DIR, 'dashboards'), { recursive: true });
+    writeFileSync(join(ARTIFACTS_DIR, 'dashboards', 'prometheus-check.json'), `${JSON.stringify(check, null, 2)}\n`);
+    const failures = failuresOf(check, { rulesLoaded: true });
+    const series = check.queries.reduce((n, q) => n + q.series, 0);
+    figure(
+      `dashboards: ${check.queries.length} panel queries on ${dashboards.length} dashboards → ${series} series; ${check.rules.length} alert rules; ` +
+        `${check.metricNames} metric names scraped; ${failures.length} failure(s); checked in ${Date.now() - t0} ms`,
+    );
+    expect(failures).toEqual([]);
+  });
+});
+
 // ---- stopping (formerly the last test of test/stack/stack.test.ts) ----
 // Last in the file: Ctrl-C on `make up`.
 
 describe('local stack (make up), stopped', () => {
   it('stops every process it started on SIGINT', async () => {
     const running = local.processes().map((p) => p.cmd);
-    for (const part of ['temporal server start-dev', 'simulator/main.ts', 'moto_server', 'workers/main.ts', 'router/main.ts']) {
+    for (const part of ['temporal server start-dev', 'simulator/main.ts', 'moto_server', 'workers/main.ts', 'router/main.ts', '/usr/bin/prometheus']) {
       expect(running.filter((cmd) => cmd.includes(part))).not.toHaveLength(0);
     }
     const t = Date.now();

@@ -192,6 +192,13 @@ test('domain metrics from workflow code (workflows/lib/metrics.ts) reach the Pro
     expect(text).toMatch(line('fleetops_drain_seconds_left_count', { outcome: 'drained' }, '1'));
     expect(text).toMatch(line('fleetops_drain_seconds_left_sum', { outcome: 'drained' }, '37.5'));
     expect(text).toMatch(line('fleetops_drain_seconds_left_sum', { outcome: 'deadline-missed' }, '0'));
+    // Seconds buckets (common/metric-names.ts), not the SDK's millisecond ones: a missed deadline is in le="0".
+    expect(text).toMatch(line('fleetops_drain_seconds_left_bucket', { outcome: 'deadline-missed', le: '0' }, '1'));
+    expect(text).toMatch(line('fleetops_drain_seconds_left_bucket', { outcome: 'drained', le: '30' }, '0'));
+    expect(text).toMatch(line('fleetops_drain_seconds_left_bucket', { outcome: 'drained', le: '60' }, '1'));
+    expect(text).not.toMatch(/^fleetops_drain_seconds_left_bucket\{[^}]*le="10000"/m);
+    expect(text).toMatch(line('fleetops_interruptions_total', { cluster: 'demo', pool: 'spot-ec2-fleet', instance_type: 'm5.large', zone: 'us-east-1a', kind: 'interruption' }, '1'));
+    expect(text).toMatch(line('fleetops_interruptions_total', { cluster: 'demo', pool: 'unknown', instance_type: 'unknown', zone: 'unknown', kind: 'rebalance' }, '1'));
     expect(text).toMatch(line('fleetops_capacity_pool_fallbacks_total', { cluster: 'demo', pool: 'spot-ec2-fleet', reason: 'capacity-error' }, '1'));
     expect(text).toMatch(line('fleetops_deploys_finished_total', { outcome: 'rolled-back', cluster: 'demo' }, '1'));
     expect(text).toMatch(line('fleetops_incidents_opened_total', { severity: 'sev2' }, '1'));

@@ -376,7 +376,7 @@ describe('auth, errors and operations endpoints', () => {
     expect(text).toMatch(/fleetops_router_temporal_call_seconds_bucket\{le="0.1",operation="signalWithStart",outcome="started"\} \d+/);
   });
 
-  it('503 with an error body while Temporal is unreachable; /readyz 503; /healthz still 200', async () => {
+  it('503 with an error body while Temporal is unreachable, counted by route and code; /readyz 503; /healthz still 200', async () => {
     const dead = Connection.lazy({ address: '127.0.0.1:1' });
     deadConnections.push(dead);
     const down = await startTestRouter(world, dead, { callTimeoutMs: 1_000 });
@@ -388,6 +388,10 @@ describe('auth, errors and operations endpoints', () => {
       expect((await down.get('/healthz')).status).toBe(200);
       // Counted when the 503 goes out (no answer within 1.5 s), and once more when the call itself gives up.
       expect(await metricValue(down, 'fleetops_router_events_failed_total', { reason: 'temporal_no_answer', transport: 'http' })).toBe(1);
+      // Each answer by route and code: what the router-503s alert (deploy/prometheus/rules.yml) reads.
+      expect(await metricValue(down, 'fleetops_router_http_responses_total', { route: '/events', code: '503' })).toBe(1);
+      expect(await metricValue(down, 'fleetops_router_http_responses_total', { route: '/readyz', code: '503' })).toBe(1);
+      expect(await metricValue(down, 'fleetops_router_http_responses_total', { route: '/healthz', code: '200' })).toBe(1);
     } finally {
       await down.stop();
     }

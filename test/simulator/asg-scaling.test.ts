@@ -14,7 +14,6 @@ import { useEmulator } from '../harness/emulator';
  * count (capacity-raises.ts), while moto holds only what launched; the check must read the raised one.
  */
 
-jest.setTimeout(60_000);
 
 const emu = useEmulator(() => startEmulator({ autoTick: false }));
 

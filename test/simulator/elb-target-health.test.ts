@@ -20,7 +20,6 @@ import { useEmulator } from '../harness/emulator';
  * A group added to a rule later (ModifyRule, at weight 0) is in use from then on.
  */
 
-jest.setTimeout(60_000);
 
 const emu = useEmulator(() => startEmulator({ autoTick: false }));
 

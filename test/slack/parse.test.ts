@@ -121,3 +121,21 @@ test('readiness windows: add, list, change, cancel, and what is refused', () => 
   expect(problem('schedules cancel')).toContain('usage: /fleetops schedules');
   expect(problem('schedules cancel a b')).toContain('usage: /fleetops schedules');
 });
+
+test('release commands: a selector with one image, wave sizes and a change last; controls by id or workflow id', () => {
+  expect(parseSlashCommand('release start base-1 image registry.example/web:2 cluster other services w* tag team=web waves 1,25%,100% change base image 2', config)).toEqual({
+    kind: 'release-start',
+    id: 'base-1',
+    selector: { image: 'registry.example/web:2', cluster: 'other', service: 'w*', tag: 'team=web' },
+    waves: [1, '25%', '100%'],
+    change: 'base image 2',
+  });
+  expect(parseSlashCommand('release approve release-base-1 wave 2', config)).toEqual({ kind: 'release-approve', id: 'base-1', wave: 2 });
+  expect(parseSlashCommand('release skip base-1 other/web', config)).toEqual({ kind: 'release-skip', id: 'base-1', service: 'other/web' });
+  expect(parseSlashCommand('release rollback base-1 5xx on checkout', config)).toEqual({ kind: 'release-rollback', id: 'base-1', reason: '5xx on checkout' });
+  expect(problem('release start base-1 cluster other')).toContain('usage: /fleetops release start');
+  expect(problem('release start base-1 image registry.example/web:2 waves 0%')).toContain('invalid waves[0]');
+  expect(problem('release start base-1 image registry.example/web:2 image x')).toContain('given twice');
+  expect(problem('release rollback base-1')).toContain('usage: /fleetops release rollback <id> <reason>');
+  expect(problem('release start bad/id image registry.example/web:2')).toContain('invalid release id');
+});

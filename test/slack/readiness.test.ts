@@ -21,7 +21,6 @@ import { askFleetops, commandAnswer, PEOPLE, slackSection, slackUser, startWorks
  * The windows start hours ahead: nothing here raises a floor.
  */
 
-jest.setTimeout(60_000);
 
 let standIn: SlackStandIn;
 let suite: SlackSuite;

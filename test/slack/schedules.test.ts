@@ -24,7 +24,6 @@ import { askFleetops, CHANNELS, commandAnswer, PEOPLE, slackSection, slackUser, 
  * channel, Alice mentioned; a run after it starts a deploy that gets a gate. Refusals make no Schedule.
  */
 
-jest.setTimeout(60_000);
 
 let standIn: SlackStandIn;
 let suite: SlackSuite;

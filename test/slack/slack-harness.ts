@@ -25,7 +25,8 @@ export interface SlackSuite {
   stop(): Promise<void>;
 }
 
-export async function startSlackSuite(name: string, config: FleetopsConfig, aws: ActivityDeps['aws'], env?: TestWorkflowEnvironment): Promise<SlackSuite> {
+/** `activities` replace the real ones of the same name (a release test's mocked deploy steps). */
+export async function startSlackSuite(name: string, config: FleetopsConfig, aws: ActivityDeps['aws'], env?: TestWorkflowEnvironment, activities: Record<string, unknown> = {}): Promise<SlackSuite> {
   const dev = env ?? (await connectDevServer());
   const namespace = `fleetops-slack-${name}-${process.pid}-${Date.now().toString(36)}`;
   await dev.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
@@ -44,7 +45,7 @@ export async function startSlackSuite(name: string, config: FleetopsConfig, aws:
     namespace,
     taskQueue: TASK_QUEUE_DEFAULT,
     ...bundledWorkflows(),
-    activities: createActivities({ aws, config, temporal: { client, namespace } }),
+    activities: { ...createActivities({ aws, config, temporal: { client, namespace } }), ...activities },
   });
   const running = worker.run();
   const router = await startTestRouter({ config } as never, dev.connection, { namespace });

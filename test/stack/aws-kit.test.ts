@@ -98,9 +98,9 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     }
   });
 
-  it("the worker role allows exactly the actions the activities call (plus what CreateFleet's launch needs)", () => {
+  it("the worker role allows exactly the actions the activities call (plus what CreateFleet's launch needs) and the fleet gauges' prices", () => {
     const statements = rolePolicy('WorkerRole');
-    const called = iamActionsCalledIn(['activities']);
+    const called = iamActionsCalledIn(['activities', 'common/pricing']);
     // What AWS authorises beside the calls themselves: tags on create, the roles passed, CreateFleet's launch.
     const alongside = ['ec2:CreateTags', 'ec2:RunInstances', 'ecs:TagResource', 'iam:PassRole'];
     const granted = [...new Set(statements.filter((st) => st.Sid !== 'AssumeMemberRoles').flatMap(actions))].sort();
@@ -113,9 +113,11 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     expect(assume).toEqual({ Sid: 'AssumeMemberRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: { Ref: 'MemberRoleArns' } });
     const raw = (template.Resources.WorkerRole!.Properties.Policies as { PolicyDocument: { Statement: Json[] } }[])[0]!.PolicyDocument.Statement;
     const conditions = raw.map((st) => (st['Fn::If'] as unknown[] | undefined)?.[0]);
-    expect(conditions.slice(-2)).toEqual(['StoresPostmortems', 'HasMemberRoles']);
+    expect(conditions.slice(-3)).toEqual(['StoresPostmortems', 'HasMemberRoles', undefined]);
+    // On-demand prices whatever account the clusters are in: the worker asks with its own credentials.
+    expect(raw.at(-1)).toEqual({ Sid: 'FleetopsPriceList', Effect: 'Allow', Action: 'pricing:GetProducts', Resource: '*' });
     // PassesTaskRoles: this account's clusters, and task roles listed.
-    expect(new Set(conditions.slice(0, -2))).toEqual(new Set(['ActsInThisAccount', 'PassesTaskRoles']));
+    expect(new Set(conditions.slice(0, -3))).toEqual(new Set(['ActsInThisAccount', 'PassesTaskRoles']));
   });
 
   it('admits the member accounts on the default bus, for AWS sources only (every entry of a PutEvents)', () => {
@@ -151,6 +153,13 @@ describe('deploy/aws/fleetops-events.yaml, read as a document', () => {
     expect(actions(statement!)).toEqual([...new Set([...iamActionsCalledIn(['cli']), ...iamActionsCalledIn(['common/dead-letter-queue.ts'])])].sort());
     expect(actions(destination!)).toEqual(['sqs:SendMessage']);
     expect(destination!.Resource).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] }]);
+  });
+
+  it('the operators\' fleet policy allows exactly the Price List call `fleetops fleet` makes', () => {
+    const [statement, ...more] = statementsOf(template.Resources.OperatorFleetPolicy!.Properties.PolicyDocument);
+    expect(more).toEqual([]);
+    expect(actions(statement!)).toEqual(iamActionsCalledIn(['common/pricing']));
+    expect(statement!.Resource).toBe('*');
   });
 
   it('alarms when the dead-letter queue holds a visible message, notifying DeadLetterAlarmTopicArn when one is given', () => {

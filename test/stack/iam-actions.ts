@@ -5,6 +5,7 @@ import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as ecs from '@aws-sdk/client-ecs';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as pricing from '@aws-sdk/client-pricing';
 import * as s3 from '@aws-sdk/client-s3';
 import * as sqs from '@aws-sdk/client-sqs';
 import { ROOT } from '../../testkit/paths';
@@ -28,6 +29,7 @@ const CLIENTS: [prefix: string, pkg: string, mod: Record<string, unknown>][] = [
   ['cloudwatch', 'client-cloudwatch', cloudwatch],
   ['sqs', 'client-sqs', sqs],
   ['s3', 'client-s3', s3],
+  ['pricing', 'client-pricing', pricing],
 ];
 
 /**

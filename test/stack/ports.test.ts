@@ -51,7 +51,7 @@ describe('stack ports', () => {
 
   it("keeps make up's fixed defaults, and picks the others at start, away from the fixed ones", async () => {
     const defaults = stackSettings({});
-    expect([defaults.temporalPort, defaults.temporalUiPort, defaults.awsPort, defaults.routerPort, defaults.workerMetricsPort]).toEqual([7233, 8233, 4566, 8787, 9464]);
+    expect([defaults.temporalPort, defaults.temporalUiPort, defaults.awsPort, defaults.routerPort, defaults.workerMetricsPort, defaults.prometheusPort]).toEqual([7233, 8233, 4566, 8787, 9464, 9090]);
     expect([defaults.temporalHttpPort, defaults.temporalMetricsPort, defaults.motoPort]).toEqual([0, 0, 0]);
     const resolved = await withFreePorts(defaults, '127.0.0.1');
     expect(resolved.temporalPort).toBe(7233);

@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import type { DeployContext } from './context';
 import { CanaryFailed } from './failures';
 import type { HumanAnswer, WaitScope } from './state';
@@ -22,6 +22,8 @@ export async function waitForHuman(
   return state.endAwaiting(answered, scope);
 }
 
+export const RELEASE_APPROVAL_PATCH = 'deploy-release-approval';
+
 /** A `gate` step: approve goes on, abort rolls back, no answer does what the plan says. Skipped in a dry run. */
 export async function gate(ctx: DeployContext, timeoutSeconds: number): Promise<void> {
   const { state } = ctx;
@@ -29,6 +31,14 @@ export async function gate(ctx: DeployContext, timeoutSeconds: number): Promise<
   if (!plan) return;
   if (state.dryRun) {
     state.decide('skip', `dry run: gate (timeout ${timeoutSeconds} s) skipped`);
+    return;
+  }
+  // A release's deploy was approved with its wave (workflows/release/), by someone the release held to
+  // this deploy's approvers. Only inputs with releaseApproval come here, so other runs replay as they ran.
+  const given = ctx.input.releaseApproval;
+  if (given && patched(RELEASE_APPROVAL_PATCH)) {
+    const what = given.wave === 0 ? `the rollback of ${given.release}` : `wave ${given.wave} of ${given.release}`;
+    state.decide('approve', `gate passed: ${what} approved by ${given.by}${given.viaGroup ? ` (user group ${given.viaGroup})` : ''}${given.reason ? `: ${given.reason}` : ''}`);
     return;
   }
   const answer = await waitForHuman(

@@ -22,11 +22,17 @@ export interface CapacityCarriedState {
   scaleInVictims: string[];
   /** Shortfall no pool could deliver; retried when the first mark expires. */
   unmet: { units: number; notBefore: number } | undefined;
+  /** Epoch ms: when a shortfall was first kept, until a plan leaves none (absent in runs recorded before it). */
+  unmetSince?: number;
   marks: UnavailableMark[];
   lastScaleAt: number | undefined;
   nextReturnToSpotAt: number | undefined;
   settings: CapacitySettings | undefined;
   pools: PoolStatus[];
+  /** Epoch ms of the last read of the pools (observed.ts); absent in runs recorded before it. */
+  poolsAt?: number;
+  /** Epoch ms since which on-demand units run above the readiness floor's (observed.ts). */
+  fallbackSince?: number;
   decisions: CapacityDecision[];
   dryRunCalls: DryRunCall[];
   recentEventIds: string[];

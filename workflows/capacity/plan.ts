@@ -20,7 +20,7 @@ export async function runPlan(run: CapacityRun): Promise<boolean> {
       if (r.unmet > 0 && !r.aborted) {
         const retryAt = state.deferUnmet(r.unmet);
         state.decide({ action: 'ignored', units: r.unmet, reason: `no pool could deliver ${r.unmet} units; retrying at ${iso(retryAt)}` });
-      }
+      } else state.unmetSettled();
       return r.aborted;
     } catch (err) {
       state.restorePending('out', progress.remaining, pending.why);
@@ -29,6 +29,7 @@ export async function runPlan(run: CapacityRun): Promise<boolean> {
   }
   if (net < 0) {
     const progress: ScaleInProgress = { remaining: -net };
+    state.unmetSettled();
     try {
       return (await scaleIn(run, -net, pending.why, { force: pending.force }, progress)).aborted;
     } catch (err) {
@@ -37,5 +38,6 @@ export async function runPlan(run: CapacityRun): Promise<boolean> {
     }
   }
   state.decide({ action: 'ignored', units: 0, reason: `out ${pending.out} and in ${pending.in} cancel out: ${pending.why}` });
+  state.unmetSettled();
   return false;
 }

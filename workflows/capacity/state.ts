@@ -3,6 +3,7 @@ import type { DryRunCall } from '../../contracts/controls';
 import type { CapacityRequest } from '../../contracts/capacity/input';
 import { freshState, type CapacityCarriedState, type Cleanup } from './carried';
 import type { CapacityDecision, CapacityStatus } from '../../contracts/capacity/messages';
+import { observePools } from './observed';
 import { capacityStatus } from './status';
 import { activeMarks, addMark, addToBucket, describeBucket, emptyBucket, iso, markedOverrides, poolBlockedBy, type UnavailableMark } from './rules';
 
@@ -157,7 +158,12 @@ export class CapacityState {
     const st = this.carried;
     const firstExpiry = Math.min(...activeMarks(st.marks, now).map((m) => m.until), now + (st.settings?.unavailableTtlSeconds ?? 180) * 1000);
     st.unmet = { units: (st.unmet?.units ?? 0) + units, notBefore: firstExpiry };
+    st.unmetSince ??= now;
     return firstExpiry;
+  }
+  /** A plan ended with nothing unmet kept: the shortfall's age starts again at the next one. */
+  unmetSettled(): void {
+    if (this.carried.unmet === undefined) this.carried.unmetSince = undefined;
   }
 
   // ---- what is runnable when ----
@@ -222,14 +228,7 @@ export class CapacityState {
   applySnapshot(snap: CapacitySnapshot): void {
     const st = this.carried;
     st.settings = snap.settings;
-    st.pools = snap.state.map((p) => ({
-      name: p.name,
-      kind: p.kind,
-      market: p.market,
-      targetUnits: p.targetUnits,
-      actualUnits: p.actualUnits,
-      activeUnits: p.activeUnits,
-    }));
+    observePools(st, snap, this.now());
     // An instance that is gone no longer needs to be discounted.
     const present = new Set(snap.state.flatMap((p) => p.instances.map((i) => i.instanceId)));
     st.replacing = st.replacing.filter((id) => present.has(id));

@@ -1,5 +1,6 @@
 import type { CapacityStatus } from '../../contracts/capacity/messages';
 import { effectiveFloor } from '../../common/readiness-floor';
+import { fallbackStatus } from './observed';
 import { activeMarks, iso } from './rules';
 import type { CapacityState } from './state';
 
@@ -10,6 +11,7 @@ export function capacityStatus(state: CapacityState, phase: string): CapacitySta
   const cooldownUntil = state.cooldownUntil();
   const f = st.failure;
   const floor = effectiveFloor(st.floors ?? [], now);
+  const fallback = fallbackStatus(st, now);
   return {
     phase,
     summary: state.summary,
@@ -32,13 +34,16 @@ export function capacityStatus(state: CapacityState, phase: string): CapacitySta
     dryRun: state.dryRun,
     dryRunCalls: st.dryRunCalls,
     pools: st.pools,
+    ...(st.poolsAt !== undefined ? { poolsAt: iso(st.poolsAt) } : {}),
     unavailable: activeMarks(st.marks, now).map((m) => ({ ...m, until: iso(m.until) })),
     pending: {
       out: st.outNow.units + st.outDeferred.units,
       in: st.inNow.units + st.inDeferred.units,
       unmet: st.unmet?.units ?? 0,
       requests: st.outNow.requests + st.outDeferred.requests + st.inNow.requests + st.inDeferred.requests,
+      ...(st.unmet && st.unmetSince !== undefined ? { unmetSince: iso(st.unmetSince) } : {}),
     },
+    ...(fallback ? { fallback } : {}),
     ...(cooldownUntil > now ? { cooldownUntil: iso(cooldownUntil) } : {}),
     ...(st.nextReturnToSpotAt !== undefined ? { nextReturnToSpotAt: iso(st.nextReturnToSpotAt) } : {}),
     ...(floor.windowIds.length > 0 ? { floor: { units: floor.units, onDemandUnits: floor.onDemandUnits, windows: floor.windowIds } } : {}),

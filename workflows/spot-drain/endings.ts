@@ -1,4 +1,5 @@
-import { recordDrainFinished } from '../lib/metrics';
+import { recordDrainFinished, recordInterruption, type InterruptionKind } from '../lib/metrics';
+import type { DrainEventKind } from '../../contracts/spot-drain/input';
 import { AFTER_DEADLINE_BUDGET_MS } from './activity-options';
 import type { DrainIncidentFacts } from '../../activities/drain/types';
 import type { DrainOutcome, SpotDrainResult } from '../../contracts/spot-drain/messages';
@@ -11,8 +12,22 @@ export function finish(ctx: DrainContext, outcome: DrainOutcome): SpotDrainResul
   const result = state.finish(outcome, controls.abortRequest?.reason);
   controls.setPhase(outcome);
   recordDrainFinished(outcome, state.deadlineMs() === undefined ? undefined : state.timeLeftMs() / 1000, state.target?.cluster);
+  const kind = INTERRUPTION_KINDS[state.mode() ?? 'instance-gone'];
+  const t = state.target;
+  if (kind && t) {
+    recordInterruption({ cluster: t.cluster, pool: state.pool?.found ? state.pool.pool : undefined, instanceType: t.instanceType, zone: t.availabilityZone, kind });
+  }
   return result;
 }
+
+/** The drain kinds that are AWS taking (or warning about) an instance; a scale-in is fleetops' own choice. */
+const INTERRUPTION_KINDS: Partial<Record<DrainEventKind, InterruptionKind>> = {
+  'interruption-warning': 'interruption',
+  'rebalance-recommendation': 'rebalance',
+  'instance-stopping': 'stopping',
+  'lifecycle-terminate': 'lifecycle',
+  'scheduled-change': 'scheduled-change',
+};
 
 /** What every incident a drain asks for says: the instance, how far the drain got, what is left. */
 function incidentFacts(ctx: DrainContext, result: SpotDrainResult): Omit<DrainIncidentFacts, 'failure' | 'rerunFailed' | 'what'> {
