@@ -1,4 +1,5 @@
-import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
 import { DEFAULT_ACCOUNT, type EventPublisher } from '../events';
 import { deregisterContainerInstancesOf } from './support/container-instance-end';
 
@@ -25,6 +26,13 @@ import { deregisterContainerInstancesOf } from './support/container-instance-end
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deregister_container_instance.html).
  * Until then (shutting-down) its container instance keeps its status, DRAINING for a drained one.
  * moto would keep it registered for good. (Only in moto's default account, where the clusters live.)
+ *
+ * So does an instance its Auto Scaling group terminates at a TerminateInstanceInAutoScalingGroup call
+ * ("Terminates the specified instance and optionally adjusts the desired group size",
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_TerminateInstanceInAutoScalingGroup.html):
+ * the same two events and the same deregistration, since it is an EC2 instance terminated like any
+ * other. moto terminates it within the call, silently, when the group has no terminate lifecycle hook
+ * (with one, asg-lifecycle.ts holds it in Terminating:Wait and ends it itself, support/instance-end.ts).
  */
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
@@ -87,6 +95,15 @@ export async function publishInstanceStates(ctx: BehaviourContext, instanceIds: 
   if (rest.length > 0) laterOf(ctx.events).push({ instanceIds, states: rest, place, ...(deregister ? { deregister } : {}) });
 }
 
+/** The instance of a TerminateInstanceInAutoScalingGroup call, if the call terminated it (no terminate hook held it). */
+async function terminatedByGroup(req: SimRequest, ctx: BehaviourContext): Promise<string | undefined> {
+  const instanceId = String(req.params.InstanceId ?? '');
+  if (!instanceId) return undefined;
+  const region = req.region === 'unknown' ? undefined : req.region;
+  const out = await ctx.aws(region).ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name === 'terminated' ? instanceId : undefined;
+}
+
 export const ec2StateEvents: BehaviourFactory = () => {
   let seen: EventPublisher | undefined;
   const behaviour: Behaviour = {
@@ -105,6 +122,11 @@ export const ec2StateEvents: BehaviourFactory = () => {
 
     async afterResponse(req, res, ctx) {
       seen = ctx.events;
+      if (req.service === 'autoscaling' && req.action === 'TerminateInstanceInAutoScalingGroup' && res.status < 300 && req.account === DEFAULT_ACCOUNT) {
+        const id = await terminatedByGroup(req, ctx).catch((err: unknown) => void ctx.log.warn({ err }, 'ec2-state-events: reading the instance an Auto Scaling group terminated failed'));
+        if (id) await publishInstanceStates(ctx, [id], TRANSITIONS.TerminateInstances!, req.region === 'unknown' ? {} : { region: req.region }, true);
+        return;
+      }
       if (req.service !== 'ec2' || res.status >= 300) return;
       const states = TRANSITIONS[req.action];
       if (!states) return;
