@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
@@ -18,12 +18,22 @@ import { startLocalStack } from '../harness/local-stack';
  * queue. A wave of rebalance recommendations larger than the demo cluster's budget (2, the default)
  * goes through EventBridge → SQS, each twice; the cluster's DRAINING container instances are sampled
  * throughout. Never more than the budget DRAINING, every drain drained, one drain run per instance.
+ *
+ * Every instance of the wave runs a web task (the service is spread over every instance first), so
+ * each drain holds its slot for a task move and the wave cannot slip through one empty instance after
+ * another: two drains must wait. The wave is two drains deep (the budget's, then the waiters'), each
+ * level a task move; the simulated AWS is made quicker where a real account's timings only add wall
+ * time (SIMULATED): the ECS scheduler replaces a DRAINING instance's tasks at once, and new capacity
+ * boots in a second. What a move needs stays: the replacement task healthy in its target group (two
+ * 5 s health checks).
  */
 
 jest.setTimeout(STACK_READY_TIMEOUT_MS + 120_000);
 
 const BUDGET = 2;
 const WAVE = 4;
+/** Simulated timings (simulator/behaviours/ecs-scheduler.ts, capacity.ts), against 5 s and 3 s + 1 s by default. */
+const SIMULATED = { replaceDelayMs: 0, bootDelaySeconds: 1, fulfilmentDelaySeconds: 0 };
 let local: LocalStack;
 let aws: AwsClients;
 let sim: SimControl;
@@ -49,11 +59,16 @@ afterAll(async () => {
 
 /** Container instance status by instance id. */
 async function containerInstances(cluster: string): Promise<Map<string, string>> {
+  return new Map([...(await withTasks(cluster)).entries()].map(([id, ci]) => [id, ci.status]));
+}
+
+/** Container instance status and running tasks by instance id. */
+async function withTasks(cluster: string): Promise<Map<string, { status: string; tasks: number }>> {
   const arns = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
-  const out = new Map<string, string>();
+  const out = new Map<string, { status: string; tasks: number }>();
   if (arns.length === 0) return out;
   const d = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }));
-  for (const ci of d.containerInstances ?? []) if (ci.ec2InstanceId) out.set(ci.ec2InstanceId, ci.status ?? '');
+  for (const ci of d.containerInstances ?? []) if (ci.ec2InstanceId) out.set(ci.ec2InstanceId, { status: ci.status ?? '', tasks: ci.runningTasksCount ?? 0 });
   return out;
 }
 
@@ -71,12 +86,21 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
   expect(local.stack.router.urls[0]).toBe(local.stack.router.url);
   for (const url of local.stack.router.urls) expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
+  await sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: SIMULATED.replaceDelayMs });
+  await sim.request('POST', 'capacity/config', { bootDelaySeconds: SIMULATED.bootDelaySeconds, fulfilmentDelaySeconds: SIMULATED.fulfilmentDelaySeconds });
+
   const before = await containerInstances(cluster);
   // The EC2 Fleet's and the Auto Scaling group's instances: a rebalance replaces first in both (drain-e2e.test.ts (b), (e)).
   const pooled = await aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${POOL_TAG_POOL}`, Values: ['spot-ec2-fleet', 'on-demand'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
   const candidates = new Set((pooled.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
   const victims = [...candidates].filter((id) => before.get(id) === 'ACTIVE').slice(0, WAVE);
   expect(victims).toHaveLength(WAVE);
+  // A web task on every instance (spread over instances), the victims' included.
+  await aws.ecs.send(new UpdateServiceCommand({ cluster, service: local.stack.demo.service, desiredCount: before.size }));
+  await until('a web task on every victim', async () => {
+    const now = await withTasks(cluster);
+    return victims.every((id) => (now.get(id)?.tasks ?? 0) > 0) ? true : undefined;
+  }, { timeoutMs: 20_000, intervalMs: 250 });
   const t0 = Date.now();
   // Each recommendation twice: the two routers take messages from the one queue, and both copies
   // must end in the same drain.
@@ -124,9 +148,10 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
 
   expect(drained.map((r) => r.outcome)).toEqual(Array(WAVE).fill('drained'));
   expect(most).toBeLessThanOrEqual(BUDGET);
-  // The wave was larger than the budget: some drain waited its turn.
+  // The wave was larger than the budget and every drain held its slot for a task move: the drains
+  // past the budget waited their turn.
   const waited = drained.filter((r) => r.steps.some((s) => s.name === 'wait-for-budget' && s.status === 'done'));
-  expect(waited.length).toBeGreaterThanOrEqual(1);
+  expect(waited.length).toBeGreaterThanOrEqual(WAVE - BUDGET);
   // One run per instance, whichever router took which copy.
   for (const id of victims) {
     const runs = [];
