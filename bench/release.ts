@@ -28,7 +28,7 @@ import type { WaveSize } from '../contracts/release/input';
 import { ROOT } from '../stack/settings';
 import { startLocalStack } from '../testkit/local-stack';
 import { BENCH, benchPlan, instancesFor, seedBenchCluster, writeBenchTemplate } from './release/bench-cluster';
-import { runRelease, runSequential, type DeployRun } from './release/runs';
+import { historyBreakdown, runRelease, runSequential, type DeployRun } from './release/runs';
 
 // The emulator accepts any credentials; fixed fake ones keep real AWS credentials out of the bench.
 process.env.AWS_ACCESS_KEY_ID = 'fleetops-local';
@@ -99,6 +99,14 @@ async function main(): Promise<void> {
         `  history events per deploy alone: ${(sequential.deploys.reduce((t, d) => t + d.historyEvents, 0) / sample).toFixed(1)}\n`,
     );
 
+    // One deploy of each kind, event by event kind: what a deploy's history is made of.
+    const inside = release.deploys[0]!;
+    const breakdown = {
+      releaseRun: await historyBreakdown(client, release.workflowId),
+      deployInRelease: await historyBreakdown(client, inside.workflowId, inside.runId),
+      deployAlone: await historyBreakdown(client, sequential.deploys[0]!.workflowId, sequential.deploys[0]!.runId),
+    };
+    process.stdout.write(Object.entries(breakdown).map(([k, v]) => `  history of ${k}: ${JSON.stringify(v)}\n`).join(''));
     const containerInstances = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster: BENCH.cluster }))).containerInstanceArns?.length ?? 0;
     process.stdout.write(`  cluster ${BENCH.cluster}: ${containerInstances} container instances at the end (seeded ${instancesFor(n)})\n`);
     const report = {
@@ -111,6 +119,7 @@ async function main(): Promise<void> {
       plan: { bakeSeconds: bake, analysisIntervalSeconds: analysis },
       waves,
       maxConcurrent,
+      historyBreakdown: breakdown,
       release: { ...release, floorMs, deployMs: { p50: percentile(inRelease, 50), max: Math.max(...inRelease) }, historyEventsPerService: (release.releaseHistoryEvents + childEvents) / n },
       sequential: { sample, wallMs: sequential.wallMs, meanDeployMs: meanMs, extrapolated: sample !== n, allMs, deploys: sequential.deploys },
     };

@@ -22,6 +22,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface DeployRun {
   service: string;
+  workflowId: string;
+  runId: string;
   wave?: number;
   outcome: string;
   startMs: number;
@@ -38,6 +40,22 @@ export interface ReleaseRun {
   releaseHistoryEvents: number;
   runs: number;
   deploys: DeployRun[];
+}
+
+/**
+ * Where a run's history events go: each activity is 3 events (scheduled, started, completed), a timer
+ * 2, a workflow task 3; signals (ECS events the router forwards to a deploy), updates and markers
+ * (local activities) one or two each.
+ */
+export async function historyBreakdown(client: Client, workflowId: string, runId?: string): Promise<Record<string, number>> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const out: Record<string, number> = {};
+  for (const e of history.events ?? []) {
+    const kind = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k] != null)?.replace(/EventAttributes$/, '') ?? 'other';
+    const group = /^activityTask/.test(kind) ? 'activity' : /^timer/.test(kind) ? 'timer' : /^workflowTask/.test(kind) ? 'workflowTask' : /^workflowExecutionSignaled/.test(kind) ? 'signal' : /Update/.test(kind) ? 'update' : /^marker/.test(kind) ? 'marker' : /^(startChild|childWorkflow)/.test(kind) ? 'child' : 'other';
+    out[group] = (out[group] ?? 0) + 1;
+  }
+  return out;
 }
 
 /** History events of a run, as the server counts them. */
@@ -79,7 +97,7 @@ export async function runRelease(
   for (const svc of result.services) {
     if (!svc.workflowId) continue;
     const d = await client.workflow.getHandle(svc.workflowId, svc.runId).describe();
-    deploys.push({ service: svc.service, wave: svc.wave, outcome: svc.state, startMs: d.startTime.getTime(), closeMs: d.closeTime?.getTime() ?? NaN, historyEvents: d.historyLength });
+    deploys.push({ service: svc.service, workflowId: svc.workflowId, runId: d.runId, wave: svc.wave, outcome: svc.state, startMs: d.startTime.getTime(), closeMs: d.closeTime?.getTime() ?? NaN, historyEvents: d.historyLength });
   }
   const runs: string[] = [];
   for await (const w of client.workflow.list({ query: `WorkflowId = '${start.workflowId}'` })) runs.push(w.runId);
@@ -113,7 +131,7 @@ async function deployAlone(client: Client, config: FleetopsConfig, service: stri
     await sleep(POLL_MS);
   }
   const d = await handle.describe();
-  return { service, outcome: result.outcome, startMs: d.startTime.getTime(), closeMs: d.closeTime?.getTime() ?? NaN, historyEvents: d.historyLength };
+  return { service, workflowId: start.workflowId, runId: d.runId, outcome: result.outcome, startMs: d.startTime.getTime(), closeMs: d.closeTime?.getTime() ?? NaN, historyEvents: d.historyLength };
 }
 
 /** The same deploys one after another. */
