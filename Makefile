@@ -42,8 +42,10 @@ jest: tools
 kit: tools
 	@npx --no-install tsx scripts/generate-kit-rules.ts
 
-# Everything CI runs. The last step fails if any server the suite started is still running, or if the
-# run (tool install included) changed the git tree: the tree's state is taken before anything runs.
+# Everything CI runs. The typecheck and the lint each build one TypeScript program on one core, so
+# they run side by side, and either failing stops the run. The last step fails if any server the
+# suite started is still running, or if the run (tool install included) changed the git tree: the
+# tree's state is taken before anything runs.
 # The suite also needs Debian's chromium for the Web UI browser test (test/ui/), and its prometheus
 # (promtool for the alert rules' tests, a Prometheus the end-to-end stack is scraped by: test/dashboards/).
 # The IAM proof (scripts/iam/check-aws-calls.ts) reads the product's AWS calls the simulators logged
@@ -54,8 +56,7 @@ test:
 	export FLEETOPS_TREE_BEFORE=$$(mktemp); ./scripts/tree-state.sh >"$$FLEETOPS_TREE_BEFORE"; \
 	export FLEETOPS_AWS_CALL_LOG_DIR=$$(mktemp -d -t fleetops-aws-calls-$$FLEETOPS_TEST_RUN_ID.XXXX); \
 	./scripts/install-tools.sh nodejs node temporal test-server moto chromium prometheus && \
-	npx --no-install tsc -p tsconfig.json --noEmit && \
-	npx --no-install eslint --max-warnings 0 . && \
+	{ npx --no-install tsc -p tsconfig.json --noEmit & tsc=$$!; npx --no-install eslint --max-warnings 0 .; lint=$$?; wait $$tsc && [ $$lint = 0 ]; } && \
 	npx --no-install jest --ci $(JEST_ARGS) && \
 	JEST_ARGS="$(JEST_ARGS)" npx --no-install tsx scripts/iam/check-aws-calls.ts "$$FLEETOPS_AWS_CALL_LOG_DIR"; rc=$$?; \
 	./scripts/check-no-leftovers.sh || rc=1; \

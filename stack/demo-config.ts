@@ -99,8 +99,8 @@ function fillSubnets(pool: YAMLMap, subnets: Record<string, string>): void {
   }
 }
 
-export function writeDemoConfig(path: string, inputs: RenderInputs): FleetopsConfig {
-  const { text, config } = renderDemoConfig(inputs);
+export function writeDemoConfig(path: string, inputs: RenderInputs, templatePath = DEMO_CONFIG_TEMPLATE): FleetopsConfig {
+  const { text, config } = renderDemoConfig(inputs, templatePath);
   writeFileSync(path, text);
   return config;
 }

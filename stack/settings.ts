@@ -24,6 +24,12 @@ export interface StackSettings extends StackPorts {
   accounts: 1 | 2;
   /** Start a Prometheus scraping the worker and router (stack/prometheus.ts). FLEETOPS_STACK_PROMETHEUS=1. */
   prometheus: boolean;
+  /**
+   * The config template the stack renders (stack/demo-config.ts): config/demo.fleetops.yaml unless
+   * FLEETOPS_STACK_CONFIG_TEMPLATE names another, which must keep the demo's clusters and services and
+   * may add its own (bench/release.ts adds a generated cluster of many services).
+   */
+  configTemplate?: string;
   /** Worker processes (FLEETOPS_STACK_WORKERS, default 1): several poll the same task queues, as in production. */
   workers: number;
   /** Router processes (FLEETOPS_STACK_ROUTERS, default 1): each its own ports, all consuming the same queues. */
@@ -62,6 +68,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     verbose: env.FLEETOPS_STACK_VERBOSE === '1',
     accounts: accountsOf(env.FLEETOPS_STACK_ACCOUNTS),
     prometheus: env.FLEETOPS_STACK_PROMETHEUS === '1',
+    ...(env.FLEETOPS_STACK_CONFIG_TEMPLATE ? { configTemplate: resolve(ROOT, env.FLEETOPS_STACK_CONFIG_TEMPLATE) } : {}),
     workers: replicas(env, 'FLEETOPS_STACK_WORKERS'),
     routers: replicas(env, 'FLEETOPS_STACK_ROUTERS'),
   };

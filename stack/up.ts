@@ -23,8 +23,10 @@
  * FLEETOPS_TEMPORAL_METRICS_PORT, FLEETOPS_TEMPORAL_UI_PORT, FLEETOPS_AWS_PORT, FLEETOPS_MOTO_PORT,
  * FLEETOPS_ROUTER_PORT, FLEETOPS_SLACK_PORT, FLEETOPS_WORKER_METRICS_PORT, FLEETOPS_PROMETHEUS_PORT), FLEETOPS_RUN_DIR (default .run),
  * FLEETOPS_ROUTER_TOKEN (else generated), FLEETOPS_AWS_REGION (default us-east-1),
- * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console), FLEETOPS_STACK_PROMETHEUS=1, FLEETOPS_STACK_WORKERS and
- * FLEETOPS_STACK_ROUTERS (default 1; the second and later get free ports, stack/ports.ts replicaPorts).
+ * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console), FLEETOPS_STACK_PROMETHEUS=1,
+ * FLEETOPS_STACK_CONFIG_TEMPLATE (a config template of your own instead of config/demo.fleetops.yaml),
+ * FLEETOPS_STACK_WORKERS and FLEETOPS_STACK_ROUTERS (default 1; the second and later get free ports,
+ * stack/ports.ts replicaPorts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
       router: { tokens: [{ name: 'aws-events', scopes: ['aws-events'], tokenFile: secrets.awsEventsTokenFile }] },
       people: demoPeople(userInfo().username),
       ...(s.accounts === 2 ? { member: { ownAccount: DEFAULT_ACCOUNT, name: MEMBER_DEMO.cluster, cluster: memberClusterConfig() } } : {}),
-    });
+    }, s.configTemplate);
 
     // Worker shutdown grace is 10 s (workers/main.ts); router's budget is 9 s (router/main.ts).
     // A crashed worker or router comes back, as an orchestrator would bring it back: Temporal hands

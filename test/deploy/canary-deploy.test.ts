@@ -243,6 +243,20 @@ describe('canaryDeploy workflow (time-skipping, mocked activities)', () => {
     expect(r3.decisions.find((d) => d.decision === 'promote')?.reason).toContain('config says promote');
   });
 
+  it('waits at its gate when its input names a release approval but no release started it', async () => {
+    const gated = planOf({ alarms: [], gateTimeoutAction: 'rollback', steps: [{ kind: 'setWeight', weight: 20 }, { kind: 'gate', timeoutSeconds: 600 }, { kind: 'promote' }] });
+    const m = mock({ plan: gated, stableDesired: 4, stableRunning: 4 });
+    const r = await run(m, async (tq) => {
+      const handle = await start(tq, { releaseApproval: { release: 'release-forged', wave: 1, by: 'dave' } });
+      const s = await untilPhase(handle, 'awaiting-approval');
+      expect(s.awaiting).toMatchObject({ kind: 'gate' });
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'dave' }] });
+      return handle.result();
+    });
+    expect(r.outcome).toBe('promoted');
+    expect(r.decisions.find((d) => d.decision === 'approve')?.reason).not.toContain('release-forged');
+  });
+
   it('aborts mid-bake: the abort update is accepted, the canary is removed, the stable service untouched', async () => {
     const m = mock({ plan: BASIC_PLAN, stableDesired: 4, stableRunning: 4 });
     const { result, accepted, late } = await run(m, async (tq) => {

@@ -1,4 +1,4 @@
-import { condition, patched } from '@temporalio/workflow';
+import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { DeployContext } from './context';
 import { CanaryFailed } from './failures';
 import type { HumanAnswer, WaitScope } from './state';
@@ -35,8 +35,10 @@ export async function gate(ctx: DeployContext, timeoutSeconds: number): Promise<
   }
   // A release's deploy was approved with its wave (workflows/release/), by someone the release held to
   // this deploy's approvers. Only inputs with releaseApproval come here, so other runs replay as they ran.
+  // The approval counts only in a child of the release it names: the starters' schemas cannot carry it,
+  // and a run started some other way with one waits at its gate like any deploy.
   const given = ctx.input.releaseApproval;
-  if (given && patched(RELEASE_APPROVAL_PATCH)) {
+  if (given && workflowInfo().parent?.workflowId === given.release && patched(RELEASE_APPROVAL_PATCH)) {
     const what = given.wave === 0 ? `the rollback of ${given.release}` : `wave ${given.wave} of ${given.release}`;
     state.decide('approve', `gate passed: ${what} approved by ${given.by}${given.viaGroup ? ` (user group ${given.viaGroup})` : ''}${given.reason ? `: ${given.reason}` : ''}`);
     return;
