@@ -20,6 +20,11 @@ export const drainWorkflowId = (instanceId: string, memberAccount?: string): str
  */
 export const drainCoordinatorWorkflowId = (placement?: { account: string; region: string }): string =>
   placement ? `drain-coordinator-${placement.account}-${placement.region}` : 'drain-coordinator';
+/**
+ * A cluster's voluntary-drain budget (workflows/drain-budget/): keyed by the config cluster name,
+ * unique already. Not `drain-<…>`-shaped like a drain (an instance id never starts with `budget-`).
+ */
+export const drainBudgetWorkflowId = (cluster: string): string => `drain-budget-${cluster}`;
 export const launchWorkflowId = (instanceId: string, memberAccount?: string): string => `launch-${qualified(memberAccount, instanceId)}`;
 export const capacityWorkflowId = (cluster: string): string => `capacity-${cluster}`;
 /** One readiness window on one cluster (a window over several clusters is one workflow per cluster). */
@@ -68,6 +73,7 @@ const BY_SHAPE: [RegExp, WorkflowKind][] = [
 export function fleetopsKindOfId(id: string, config: { clusters: Record<string, unknown>; services: { cluster: string; name: string }[] }): WorkflowKind | undefined {
   for (const [re, kind] of BY_SHAPE) if (re.test(id)) return kind;
   if (Object.keys(config.clusters).some((c) => id === capacityWorkflowId(c))) return 'capacity';
+  if (Object.keys(config.clusters).some((c) => id === drainBudgetWorkflowId(c))) return 'drain';
   if (config.services.some((s) => id === deployWorkflowId(s.cluster, s.name))) return 'deploy';
   return undefined;
 }

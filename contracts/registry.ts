@@ -43,6 +43,15 @@ export const WORKFLOWS = {
     folder: 'drain-coordinator',
     testDir: 'test/drain',
   },
+  drainBudget: {
+    type: 'drainBudget',
+    kind: 'drain',
+    // Drains ask it before they set DRAINING: the same queue as the drains, so no other backlog delays them.
+    taskQueue: TASK_QUEUE_CRITICAL,
+    ids: 'drain-budget-<cluster>',
+    folder: 'drain-budget',
+    testDir: 'test/drain',
+  },
   launch: {
     type: 'launch',
     kind: 'launch',

@@ -5,6 +5,9 @@ import { createConnection, createServer, type AddressInfo, type Server } from 'n
  * unset: a fixed port (docs/contract.md, Ports and the local stack), or `free` for one it picks at start
  * with `allocatePorts`, so that every port a child gets is known and passed to it before it starts.
  *
+ * The ports of the second and later workers and routers (FLEETOPS_STACK_WORKERS, FLEETOPS_STACK_ROUTERS)
+ * are not listed either: `replicaPorts` picks them at start, away from these.
+ *
  * Not listed, because nothing can take them between the pick and the bind: the webhook sink and the
  * Slack stand-in, which listen on port 0 inside stack/up.ts. Not listed, because the Temporal CLI has
  * no flag for them: the dev server's history, matching and worker services, whose ports it picks with
@@ -99,4 +102,24 @@ export async function withFreePorts(ports: StackPorts, host: string): Promise<St
   const avoid = STACK_PORT_NAMES.map((k) => ports[k]).filter((p) => p > 0);
   const picked: Partial<StackPorts> = unset.length ? await allocatePorts(unset, { host, avoid }) : {};
   return Object.fromEntries(STACK_PORT_NAMES.map((k) => [k, picked[k] ?? ports[k]])) as StackPorts;
+}
+
+/** The ports of each worker and router process: the first's are the listed ones, the others' picked free. */
+export interface ReplicaPorts {
+  routers: { routerPort: number; slackPort: number }[];
+  /** 0 for every worker when the first's is 0 (metrics disabled). */
+  workerMetricsPorts: number[];
+}
+
+export async function replicaPorts(ports: StackPorts, host: string, counts: { workers: number; routers: number }): Promise<ReplicaPorts> {
+  const metrics = ports.workerMetricsPort > 0;
+  const extraRouters = Array.from({ length: counts.routers - 1 }, (_, i) => i + 2);
+  const extraWorkers = metrics ? Array.from({ length: counts.workers - 1 }, (_, i) => i + 2) : [];
+  const names = [...extraRouters.flatMap((n) => [`router${n}`, `slack${n}`]), ...extraWorkers.map((n) => `metrics${n}`)];
+  const avoid = STACK_PORT_NAMES.map((k) => ports[k]).filter((p) => p > 0);
+  const picked: Record<string, number> = names.length ? await allocatePorts(names, { host, avoid }) : {};
+  return {
+    routers: [{ routerPort: ports.routerPort, slackPort: ports.slackPort }, ...extraRouters.map((n) => ({ routerPort: picked[`router${n}`]!, slackPort: picked[`slack${n}`]! }))],
+    workerMetricsPorts: [ports.workerMetricsPort, ...Array.from({ length: counts.workers - 1 }, (_, i) => (metrics ? picked[`metrics${i + 2}`]! : 0))],
+  };
 }

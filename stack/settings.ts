@@ -30,6 +30,21 @@ export interface StackSettings extends StackPorts {
    * may add its own (bench/release.ts adds a generated cluster of many services).
    */
   configTemplate?: string;
+  /** Worker processes (FLEETOPS_STACK_WORKERS, default 1): several poll the same task queues, as in production. */
+  workers: number;
+  /** Router processes (FLEETOPS_STACK_ROUTERS, default 1): each its own ports, all consuming the same queues. */
+  routers: number;
+}
+
+/** At most this many workers or routers: each is a node process of a few hundred MB. */
+export const MAX_REPLICAS = 8;
+
+function replicas(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) throw new Error(`${name}=${raw}: must be a whole number from 1 to ${MAX_REPLICAS}`);
+  return n;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -54,6 +69,8 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     accounts: accountsOf(env.FLEETOPS_STACK_ACCOUNTS),
     prometheus: env.FLEETOPS_STACK_PROMETHEUS === '1',
     ...(env.FLEETOPS_STACK_CONFIG_TEMPLATE ? { configTemplate: resolve(ROOT, env.FLEETOPS_STACK_CONFIG_TEMPLATE) } : {}),
+    workers: replicas(env, 'FLEETOPS_STACK_WORKERS'),
+    routers: replicas(env, 'FLEETOPS_STACK_ROUTERS'),
   };
 }
 

@@ -27,9 +27,10 @@ export const stackFileSchema = z
     /**
      * The router's internal listener and two tokens: `token` (FLEETOPS_ROUTER_TOKEN: deploy and
      * incident) and `awsEventsToken` (the aws-events scope: AWS-source envelopes over HTTP, as a
-     * replay or a test would post them; they normally arrive through the events queue).
+     * replay or a test would post them; they normally arrive through the events queue). `urls`: every
+     * router's listener (FLEETOPS_STACK_ROUTERS), all consuming the same queues; `url` is the first.
      */
-    router: z.object({ url: z.url(), token: z.string().min(16), awsEventsToken: z.string().min(16) }).strict(),
+    router: z.object({ url: z.url(), urls: z.array(z.url()).min(1), token: z.string().min(16), awsEventsToken: z.string().min(16) }).strict(),
     demo: z
       .object({
         cluster: z.string().min(1),

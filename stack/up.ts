@@ -3,9 +3,10 @@
  *
  *   temporal   Temporal dev server + Web UI, state in <run>/temporal.sqlite (survives a restart)
  *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)
- *   worker     workers/main.ts, polling fleetops-critical and fleetops
+ *   worker     workers/main.ts, polling fleetops-critical and fleetops (FLEETOPS_STACK_WORKERS=N: N of them, worker, worker-2, …)
  *   router     router/main.ts, HTTP events API with generated tokens, consuming the events queue; Slack on a listener of its own
- *   prometheus with FLEETOPS_STACK_PROMETHEUS=1: scrapes the worker and router, evaluates the alert rules (stack/prometheus.ts)
+ *              (FLEETOPS_STACK_ROUTERS=N: N of them, router, router-2, …, each on ports of its own, all consuming the same queues)
+ *   prometheus with FLEETOPS_STACK_PROMETHEUS=1: scrapes every worker and router, evaluates the alert rules (stack/prometheus.ts)
  *
  * The AWS-side kit (deploy/aws/fleetops-events.yaml) is deployed into the emulator with CloudFormation,
  * as into an account: EventBridge rules deliver what the simulator publishes (interruption warnings,
@@ -23,7 +24,9 @@
  * FLEETOPS_ROUTER_PORT, FLEETOPS_SLACK_PORT, FLEETOPS_WORKER_METRICS_PORT, FLEETOPS_PROMETHEUS_PORT), FLEETOPS_RUN_DIR (default .run),
  * FLEETOPS_ROUTER_TOKEN (else generated), FLEETOPS_AWS_REGION (default us-east-1),
  * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console), FLEETOPS_STACK_PROMETHEUS=1,
- * FLEETOPS_STACK_CONFIG_TEMPLATE (a config template of your own instead of config/demo.fleetops.yaml).
+ * FLEETOPS_STACK_CONFIG_TEMPLATE (a config template of your own instead of config/demo.fleetops.yaml),
+ * FLEETOPS_STACK_WORKERS and FLEETOPS_STACK_ROUTERS (default 1; the second and later get free ports,
+ * stack/ports.ts replicaPorts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -39,7 +42,7 @@ import { deployEventsPath } from './events-path';
 import { assertPortFree, awsAnswers, httpStatus, waitFor } from './health';
 import { localSecrets, writeSecretFiles } from './local-secrets';
 import { MEMBER_DEMO, memberClusterConfig } from './member-demo';
-import { PORT_ENV, STACK_PORT_NAMES, withFreePorts } from './ports';
+import { PORT_ENV, replicaPorts, STACK_PORT_NAMES, withFreePorts } from './ports';
 import { Supervisor } from './processes';
 import { prometheusSpec } from './prometheus';
 import { printReadyBanner } from './ready-banner';
@@ -68,7 +71,8 @@ async function main(): Promise<void> {
   const temporalAddress = `${s.host}:${s.temporalPort}`;
   const temporalUi = `http://${s.host}:${s.temporalUiPort}`;
   const awsEndpoint = `http://${s.host}:${s.awsPort}`;
-  const routerUrl = `http://${s.host}:${s.routerPort}`;
+  const replicas = await replicaPorts(s, s.host, s);
+  const routerUrls = replicas.routers.map((p) => `http://${s.host}:${p.routerPort}`);
   const slackUrl = `http://${s.host}:${s.slackPort}`;
   const prometheusUrl = s.prometheus ? `http://${s.host}:${s.prometheusPort}` : undefined;
   const secrets = localSecrets(s.runDir, s.routerToken);
@@ -176,16 +180,26 @@ async function main(): Promise<void> {
     // A crash loop (a fourth exit within a minute) takes the stack down with the child's last words.
     const restart = { max: 3, windowMs: 60_000 };
     const workerEnv = { ...childEnv, ...sessionEnv(workerSession), FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
-    const worker = supervisor.start(tsEntry('worker', join(ROOT, 'workers', 'main.ts'), workerEnv, { stopTier: 1, stopTimeoutMs: 15_000, restart }));
+    // N workers poll the same task queues and N routers consume the same queues, as in production:
+    // what must hold across processes (one drain per instance, the disruption budget) is tested so.
+    const workers = replicas.workerMetricsPorts.map((metricsPort, i) =>
+      supervisor.start(tsEntry(replicaName('worker', i), join(ROOT, 'workers', 'main.ts'), { ...workerEnv, FLEETOPS_WORKER_METRICS_PORT: String(metricsPort) }, { stopTier: 1, stopTimeoutMs: 15_000, restart })),
+    );
     const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl, FLEETOPS_LIFECYCLE_QUEUE_URL: queues.lifecycleQueueUrl };
-    const router = supervisor.start(tsEntry('router', join(ROOT, 'router', 'main.ts'), routerEnv, { stopTier: 1, stopTimeoutMs: 12_000, restart }));
+    const routers = replicas.routers.map((p, i) =>
+      supervisor.start(
+        tsEntry(replicaName('router', i), join(ROOT, 'router', 'main.ts'), { ...routerEnv, FLEETOPS_ROUTER_PORT: String(p.routerPort), FLEETOPS_SLACK_PORT: String(p.slackPort) }, { stopTier: 1, stopTimeoutMs: 12_000, restart }),
+      ),
+    );
     // Started with its targets: it scrapes them as they come up.
-    const prometheus = prometheusUrl ? supervisor.start(prometheusSpec(s, childEnv)) : undefined;
+    const prometheus = prometheusUrl ? supervisor.start(prometheusSpec(s, replicas, childEnv)) : undefined;
     const [seeded] = await Promise.all([
       demoReady.finally(() => aws.destroy()),
-      waitForWorker(connection, s.namespace, worker).then(() => say(`worker polling (${seconds(Date.now() - startedAt)})`)),
-      waitFor('router /readyz', async () => ((await httpStatus(`${routerUrl}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }).then(() =>
-        say(`router ready at ${routerUrl} (${seconds(Date.now() - startedAt)})`),
+      ...workers.map((worker) => waitForWorker(connection, s.namespace, worker).then(() => say(`${worker.name} polling (${seconds(Date.now() - startedAt)})`))),
+      ...routers.map((router, i) =>
+        waitFor(`${router.name} /readyz`, async () => ((await httpStatus(`${routerUrls[i]}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }).then(() =>
+          say(`${router.name} ready at ${routerUrls[i]} (${seconds(Date.now() - startedAt)})`),
+        ),
       ),
       prometheus &&
         waitFor('prometheus /-/ready', async () => ((await httpStatus(`${prometheusUrl}/-/ready`)) === 200 ? true : undefined), { timeoutMs: 30_000, child: prometheus }).then(() =>
@@ -197,7 +211,7 @@ async function main(): Promise<void> {
     const stack: StackFile = {
       temporal: { address: temporalAddress, namespace: s.namespace, ui: temporalUi },
       aws: { endpoint: awsEndpoint, region: s.region, ...queues },
-      router: { url: routerUrl, token: secrets.routerToken, awsEventsToken: secrets.awsEventsToken },
+      router: { url: routerUrls[0]!, urls: routerUrls, token: secrets.routerToken, awsEventsToken: secrets.awsEventsToken },
       demo: { cluster: DEMO.cluster, service: DEMO.service, instances: seeded.instances, alarms: seeded.alarms },
       slack: { url: slackUrl, signingSecret: secrets.slack.signingSecret, messagesUrl: slack.messagesUrl, teamId: DEMO_SLACK.team.id, users: { ...DEMO_SLACK.users } },
       ...(prometheusUrl ? { prometheus: { url: prometheusUrl } } : {}),
@@ -210,6 +224,9 @@ async function main(): Promise<void> {
     await shutdown(1, `could not start: ${(err as Error).message}`);
   }
 }
+
+/** `worker`, `worker-2`, …: the first keeps the name (and log file) a single one always had. */
+const replicaName = (base: string, i: number): string => (i === 0 ? base : `${base}-${i + 1}`);
 
 main().catch((err) => {
   process.stderr.write(`stack: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

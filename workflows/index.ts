@@ -9,6 +9,7 @@ export { capacity } from './capacity/workflow';
 export { canaryDeploy } from './canary-deploy/workflow';
 export { launch } from './launch/workflow';
 export { drainCoordinator } from './drain-coordinator/workflow';
+export { drainBudget } from './drain-budget/workflow';
 export { readiness } from './readiness/workflow';
 export { deployTrigger } from './deploy-trigger/workflow';
 export { readinessTrigger } from './readiness-trigger/workflow';

@@ -9,6 +9,7 @@ import type { AwsClients } from '../aws/clients';
 import { clientsFor, type ActivityDeps } from '../deps';
 import { PoolIndex } from './pools';
 import { SharedDrainCalls, type SharedCallOptions } from './shared-calls';
+import type { SlotOptions } from './slots';
 import type { DrainPlacement, ResolvedDrainTarget } from './types';
 
 /**
@@ -17,7 +18,7 @@ import type { DrainPlacement, ResolvedDrainTarget } from './types';
  * pollers; the pool index; and the resolve of an instance to its cluster.
  */
 
-export interface DrainActivityOptions extends SharedCallOptions {
+export interface DrainActivityOptions extends SharedCallOptions, SlotOptions {
   /** Replaces the Temporal client from the activity context (tests of the signal-with-start calls). */
   signalWithStart?: (workflowType: string, opts: SignalWithStartArgs) => Promise<void>;
 }

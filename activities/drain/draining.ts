@@ -112,6 +112,8 @@ export function createDrainingActivities({ deps, callsFor, resolveTarget }: Drai
       if (!m.dryRun) {
         const failure = m.result.failures?.[0];
         if (failure) throw ApplicationFailure.retryable(`ecs:UpdateContainerInstancesState: ${failure.arn}: ${failure.reason}`, FailureType.AwsUnavailable);
+        // This worker's sweeps taken before now read it as it was (DRAINING): resolves read it ACTIVE.
+        callsFor(input.cluster).noteStatusSet(input.cluster, input.containerInstanceArn, 'ACTIVE');
       }
       return { dryRunCalls };
     },

@@ -4,6 +4,7 @@ import { createDrainingActivities } from './draining';
 import { createDrainIncidentActivities } from './incidents';
 import { createLifecycleActivities } from './lifecycle';
 import { createReplacementActivities } from './replacement';
+import { createSlotActivities } from './slots';
 import { createTargetActivities } from './targets';
 import { createTaskActivities } from './tasks';
 
@@ -25,6 +26,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     ...createReplacementActivities(ctx),
     ...createLifecycleActivities(ctx),
     ...createDrainIncidentActivities(ctx),
+    ...createSlotActivities((cluster) => ctx.callsFor(cluster), opts),
   };
 }
 

@@ -12,7 +12,8 @@ import { ClusterTaskPoller, type WatchListener } from './task-poller';
 /**
  * The AWS calls every drain of a worker shares, one set per account and region, so the call rate
  * follows the fleet, not the number of drains:
- *  - cluster index: instance id → container instance, one sweep (container-instances.ts) shared by every resolve;
+ *  - cluster index: instance id → container instance, one sweep (container-instances.ts) shared by every resolve,
+ *    read with the statuses this worker set since the sweep started (statusesSet below);
  *  - DRAINING: UpdateContainerInstancesState batched 10 container instances a call per cluster;
  *  - task counts: one poller per cluster (task-poller.ts), however many drains wait;
  *  - DescribeTasks batched 100 a call; the target groups of the instance's services described once a
@@ -36,9 +37,26 @@ export interface SharedCallOptions {
   clusterIndexMaxAgeMs?: number;
 }
 
+/** A cluster sweep and when it started: a status set before then is in it, one set after may not be. */
+interface Sweep {
+  startedAtMs: number;
+  byInstance: Map<string, ContainerInstanceState>;
+}
+
+/** A status this worker set on a container instance, and when the call that set it returned. */
+interface StatusSet {
+  status: 'DRAINING' | 'ACTIVE';
+  atMs: number;
+}
+
+/** How long a status set is remembered: far longer than any sweep is read (clusterIndexMaxAgeMs). */
+const STATUS_SET_KEPT_MS = 5 * 60_000;
+
 export class SharedDrainCalls {
   private readonly opts: Required<SharedCallOptions>;
-  private readonly indexes = new Map<string, SharedSnapshot<Map<string, ContainerInstanceState>>>();
+  private readonly indexes = new Map<string, SharedSnapshot<Sweep>>();
+  /** Per cluster, by container instance ARN. */
+  private readonly statusesSet = new Map<string, Map<string, StatusSet>>();
   private readonly pollers = new Map<string, ClusterTaskPoller>();
   private readonly targets: TargetGroupIndex;
   private readonly drainingBatcher: KeyedBatcher<string, string, true>;
@@ -68,7 +86,10 @@ export class SharedDrainCalls {
         const failed = new Map((out.failures ?? []).map((f) => [f.arn ?? '', f.reason ?? 'failed']));
         return arns.map((arn) => {
           const reason = failed.get(arn) ?? failed.get(arn.split('/').pop() ?? '');
-          if (!reason) return true as const;
+          if (!reason) {
+            this.noteStatusSet(cluster, arn, 'DRAINING');
+            return true as const;
+          }
           return reason === 'MISSING' ? notFound(`container instance ${arn}`) : ApplicationFailure.retryable(`${arn}: ${reason}`, FailureType.AwsUnavailable);
         });
       },
@@ -85,13 +106,51 @@ export class SharedDrainCalls {
     });
   }
 
-  private clusterIndex(cluster: string): SharedSnapshot<Map<string, ContainerInstanceState>> {
+  /** The cluster's sweeps (SharedSnapshot's `any` and `takenAfter`), each read as this worker knows the cluster now (`seen`). */
+  private clusterIndex(cluster: string): { any(maxAgeMs: number): Promise<Map<string, ContainerInstanceState>>; takenAfter(t: number): Promise<Map<string, ContainerInstanceState>> } {
     let idx = this.indexes.get(cluster);
     if (!idx) {
-      idx = new SharedSnapshot(() => sweepCluster(this.aws, cluster), this.opts.indexMinIntervalMs);
+      idx = new SharedSnapshot(async () => {
+        const startedAtMs = Date.now();
+        return { startedAtMs, byInstance: await sweepCluster(this.aws, cluster) };
+      }, this.opts.indexMinIntervalMs);
       this.indexes.set(cluster, idx);
     }
-    return idx;
+    const snapshot = idx;
+    return {
+      any: async (maxAgeMs) => this.seen(cluster, await snapshot.any(maxAgeMs)),
+      takenAfter: async (t) => this.seen(cluster, await snapshot.takenAfter(t)),
+    };
+  }
+
+  /**
+   * A sweep as this worker knows the cluster now: a container instance it set DRAINING (or ACTIVE
+   * again) after the sweep started reads so, whatever the sweep read. Without it a sweep taken just
+   * before a drain set DRAINING (a voluntary drain's budget check sweeps first) read ACTIVE for up to
+   * clusterIndexMaxAgeMs: the instance's next resolve, and the drain coordinator's, took it for ACTIVE.
+   * Another worker's changes are seen at the next sweep, as before.
+   */
+  private seen(cluster: string, sweep: Sweep): Map<string, ContainerInstanceState> {
+    const set = this.statusesSet.get(cluster);
+    if (!set?.size) return sweep.byInstance;
+    let out = sweep.byInstance;
+    for (const [instanceId, state] of sweep.byInstance) {
+      const mine = set.get(state.containerInstanceArn);
+      if (!mine || mine.atMs < sweep.startedAtMs || mine.status === state.status) continue;
+      // A copy: the sweep itself is shared by every reader and stays as AWS answered it.
+      if (out === sweep.byInstance) out = new Map(out);
+      out.set(instanceId, { ...state, status: mine.status });
+    }
+    return out;
+  }
+
+  /** A status this worker has just set (its call returned): every later read of an older sweep shows it. */
+  noteStatusSet(cluster: string, containerInstanceArn: string, status: StatusSet['status']): void {
+    const now = Date.now();
+    let set = this.statusesSet.get(cluster);
+    if (!set) this.statusesSet.set(cluster, (set = new Map()));
+    for (const [arn, s] of set) if (s.atMs < now - STATUS_SET_KEPT_MS) set.delete(arn);
+    set.set(containerInstanceArn, { status, atMs: now });
   }
 
   /**
@@ -127,8 +186,15 @@ export class SharedDrainCalls {
     return [...idx.values()].find((s) => s.status === 'ACTIVE' && s.ec2InstanceId !== exceptInstanceId && (s.registeredAtMs ?? 0) >= sinceMs);
   }
 
+  /** The cluster's DRAINING container instances, from a sweep started now or later (shared by every drain asking). */
+  async drainingIn(cluster: string): Promise<string[]> {
+    const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
+    return [...idx.values()].filter((s) => s.status === 'DRAINING').map((s) => s.containerInstanceArn);
+  }
+
   /**
-   * Sets DRAINING only while fewer than `budget` other container instances of the cluster are
+   * Runs recorded before the budget was a workflow (workflows/drain-budget/) call this:
+   * sets DRAINING only while fewer than `budget` other container instances of the cluster are
    * DRAINING (a fresh sweep); one check-and-set at a time per cluster in this worker. Workers do not
    * coordinate: with several, the budget can be exceeded by the drains that check at the same moment.
    */
@@ -142,10 +208,8 @@ export class SharedDrainCalls {
       const idx = await this.clusterIndex(cluster).takenAfter(Date.now());
       const draining = [...idx.values()].filter((s) => s.status === 'DRAINING' && s.containerInstanceArn !== containerInstanceArn).length;
       if (draining >= budget) return { granted: false, draining };
+      // The next check sees this one DRAINING even before the next sweep (noteStatusSet).
       await this.setDraining(cluster, containerInstanceArn);
-      // The next check must see this one DRAINING even before the next sweep.
-      const self = [...idx.values()].find((s) => s.containerInstanceArn === containerInstanceArn);
-      if (self) self.status = 'DRAINING';
       return { granted: true, draining };
     } finally {
       release();

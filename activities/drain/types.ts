@@ -75,6 +75,28 @@ export interface BudgetedDrainingResult extends MutationReport {
   draining: number;
 }
 
+/** A voluntary drain's DRAINING through its cluster's budget workflow (slots.ts). */
+export interface SlotDrainingInput {
+  cluster: string;
+  containerInstanceArn: string;
+  instanceId: string;
+  /** The cluster's `drain.voluntaryDrainBudget`. */
+  budget: number;
+  dryRun?: boolean;
+}
+
+export interface SlotDrainingResult extends MutationReport {
+  /** Holds a slot and set DRAINING; false: wait and ask again. */
+  granted: boolean;
+  /** Slots held (this one included when granted). */
+  holders: number;
+  /** DRAINING container instances no slot holder has. */
+  others: number;
+  budget: number;
+  /** Drains ahead of this one in the wait. */
+  ahead?: number;
+}
+
 export interface DeregisterTargetsInput {
   instanceId: string;
   /** The instance's cluster: its account's target groups are searched (the worker's own when unset). */

@@ -1,5 +1,7 @@
-import type { Behaviour, BehaviourContext, BehaviourFactory } from '../behaviour';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import type { Behaviour, BehaviourContext, BehaviourFactory, SimRequest } from '../behaviour';
 import { DEFAULT_ACCOUNT, type EventPublisher } from '../events';
+import { deregisterContainerInstancesOf } from './support/container-instance-end';
 
 /**
  * EC2 instance state-change events, as EC2 publishes them to EventBridge: "State change events for
@@ -16,6 +18,21 @@ import { DEFAULT_ACCOUNT, type EventPublisher } from '../events';
  * the calling account (an assumed role's too), and the state after it on its next tick (`POST
  * /_sim/tick` in tests without automatic ticks). `publishInstanceStates` does the same for state
  * changes the simulator makes itself (a spot reclaim, spot-interruption.ts).
+ *
+ * An instance terminated through the simulator (the product's TerminateInstances: a drained
+ * instance taken out of an EC2 Fleet) also leaves its ECS cluster when it reaches `terminated`: "If
+ * you terminate a running container instance, Amazon ECS automatically deregisters the instance
+ * from your cluster" ("Deregister an Amazon ECS container instance",
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deregister_container_instance.html).
+ * Until then (shutting-down) its container instance keeps its status, DRAINING for a drained one.
+ * moto would keep it registered for good. (Only in moto's default account, where the clusters live.)
+ *
+ * So does an instance its Auto Scaling group terminates at a TerminateInstanceInAutoScalingGroup call
+ * ("Terminates the specified instance and optionally adjusts the desired group size",
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_TerminateInstanceInAutoScalingGroup.html):
+ * the same two events and the same deregistration, since it is an EC2 instance terminated like any
+ * other. moto terminates it within the call, silently, when the group has no terminate lifecycle hook
+ * (with one, asg-lifecycle.ts holds it in Terminating:Wait and ends it itself, support/instance-end.ts).
  */
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
@@ -36,6 +53,8 @@ interface Later {
   instanceIds: string[];
   states: InstanceState[];
   place: InstancePlace;
+  /** Deregister their container instances when they reach `terminated` (a TerminateInstances call). */
+  deregister?: boolean;
 }
 
 /** States still to come, per simulator (its publisher), published one per tick of this behaviour. */
@@ -66,11 +85,23 @@ async function publishState(ctx: BehaviourContext, instanceIds: string[], state:
 }
 
 /** Publishes the first of `states` now and each next one on a later tick of ec2-state-events. */
-export async function publishInstanceStates(ctx: BehaviourContext, instanceIds: string[], states: InstanceState[], place: InstancePlace = {}): Promise<void> {
+export async function publishInstanceStates(ctx: BehaviourContext, instanceIds: string[], states: InstanceState[], place: InstancePlace = {}, deregister = false): Promise<void> {
   const [first, ...rest] = states;
   if (!first) return;
+  if (deregister && first === 'terminated') {
+    await deregisterContainerInstancesOf(ctx, instanceIds, place.region).catch((err: unknown) => ctx.log.warn({ err, instanceIds }, 'ec2-state-events: deregistering the terminated instances failed'));
+  }
   await publishState(ctx, instanceIds, first, place);
-  if (rest.length > 0) laterOf(ctx.events).push({ instanceIds, states: rest, place });
+  if (rest.length > 0) laterOf(ctx.events).push({ instanceIds, states: rest, place, ...(deregister ? { deregister } : {}) });
+}
+
+/** The instance of a TerminateInstanceInAutoScalingGroup call, if the call terminated it (no terminate hook held it). */
+async function terminatedByGroup(req: SimRequest, ctx: BehaviourContext): Promise<string | undefined> {
+  const instanceId = String(req.params.InstanceId ?? '');
+  if (!instanceId) return undefined;
+  const region = req.region === 'unknown' ? undefined : req.region;
+  const out = await ctx.aws(region).ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name === 'terminated' ? instanceId : undefined;
 }
 
 export const ec2StateEvents: BehaviourFactory = () => {
@@ -85,12 +116,17 @@ export const ec2StateEvents: BehaviourFactory = () => {
       async run(ctx) {
         seen = ctx.events;
         const due = laterOf(ctx.events).splice(0);
-        for (const l of due) await publishInstanceStates(ctx, l.instanceIds, l.states, l.place);
+        for (const l of due) await publishInstanceStates(ctx, l.instanceIds, l.states, l.place, l.deregister === true);
       },
     },
 
     async afterResponse(req, res, ctx) {
       seen = ctx.events;
+      if (req.service === 'autoscaling' && req.action === 'TerminateInstanceInAutoScalingGroup' && res.status < 300 && req.account === DEFAULT_ACCOUNT) {
+        const id = await terminatedByGroup(req, ctx).catch((err: unknown) => void ctx.log.warn({ err }, 'ec2-state-events: reading the instance an Auto Scaling group terminated failed'));
+        if (id) await publishInstanceStates(ctx, [id], TRANSITIONS.TerminateInstances!, req.region === 'unknown' ? {} : { region: req.region }, true);
+        return;
+      }
       if (req.service !== 'ec2' || res.status >= 300) return;
       const states = TRANSITIONS[req.action];
       if (!states) return;
@@ -100,7 +136,8 @@ export const ec2StateEvents: BehaviourFactory = () => {
         .map(([, v]) => String(v));
       // A dry run changes nothing and announces nothing.
       if (ids.length === 0 || req.params.DryRun === 'true') return;
-      await publishInstanceStates(ctx, ids, states, { ...(req.region === 'unknown' ? {} : { region: req.region }), account: req.account });
+      const deregister = req.action === 'TerminateInstances' && req.account === DEFAULT_ACCOUNT;
+      await publishInstanceStates(ctx, ids, states, { ...(req.region === 'unknown' ? {} : { region: req.region }), account: req.account }, deregister);
     },
 
     reset() {

@@ -31,6 +31,9 @@ export function fakeDrainActivities(client: Client, cluster: string, replacement
     async setDrainingWithinBudget() {
       return { ...none, granted: true, draining: 0 };
     },
+    async setDrainingWithSlot({ budget }: { budget: number }) {
+      return { ...none, granted: true, holders: 1, others: 0, budget };
+    },
     async deregisterInstanceTargets() {
       return { ...none, targetGroups: [] };
     },

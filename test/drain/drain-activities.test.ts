@@ -207,6 +207,18 @@ describe('drain activities against moto + simulator', () => {
     expect(new Set(states.containerInstances?.map((c) => c.status))).toEqual(new Set(['DRAINING']));
   });
 
+  it('the coordinator finds an instance this worker set DRAINING after its last sweep already DRAINING, without sweeping again', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 2);
+    const { acts } = activities();
+    // A drain resolves (one sweep: ACTIVE), then sets DRAINING; its instance's notice reaches the coordinator soon after.
+    expect(await runActivity(acts.resolveDrainTarget, { instanceId: fleet.instances[0]! })).toMatchObject({ status: 'ACTIVE' });
+    await runActivity(acts.setContainerInstanceDraining, { cluster: 'demo', containerInstanceArn: fleet.containerInstances[0]! });
+    await emu.sim.clearCalls();
+    const r = await runActivity(acts.setDrainingAtOnce, { instanceIds: fleet.instances });
+    expect(r.instances.map((i) => i.outcome)).toEqual(['already-draining', 'draining']);
+    expect((await emu.sim.calls({ service: 'ecs', action: 'ListContainerInstances' })).length).toBe(0);
+  });
+
   it('a coordinator batch partly throttled sends the throttled instances again, and only those', async () => {
     const fleet = await seedDrainFleet(emu.aws, 12);
     const { acts } = activities();

@@ -74,6 +74,13 @@ export function mockActivities(over: Partial<DrainActivities> = {}): { activitie
     async setDrainingWithinBudget() {
       return { granted: true, draining: 0, dryRunCalls: [] };
     },
+    async setDrainingWithSlot(input) {
+      // No budget workflow behind the mock: granted at once.
+      return { granted: true, holders: 1, others: 0, budget: input.budget, dryRunCalls: [] };
+    },
+    async drainSlotHoldersClosed() {
+      return [];
+    },
     async describeLifecycleHook() {
       return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
     },

@@ -94,6 +94,7 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
       waitForReplacement: log('wait-for-replacement', { arrived: true, containerInstanceArn: `${ARN}-new`, instanceId: 'i-0fedcba9876543210' }),
       terminateDrainedInstance: log('terminate', { dryRunCalls: [] }),
       setDrainingWithinBudget: log('set-draining', { granted: true, draining: 0, dryRunCalls: [] }),
+      setDrainingWithSlot: log('set-draining', { granted: true, holders: 1, others: 0, budget: 2, dryRunCalls: [] }),
       requestDrainIncident: async () => (order.push('incident'), { requested: true, workflowId: 'incident-drain-x', detail: 'asked' }),
     } as unknown as DrainActivities;
     return { activities, order };

@@ -160,7 +160,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
       detail: 'scale-in: the capacity workflow chose this instance to leave',
     });
     expect(calls.requestReplacementCapacity).toBeUndefined();
-    expect(calls.setDrainingWithinBudget).toHaveLength(1);
+    expect(calls.setDrainingWithSlot).toHaveLength(1);
     // Relaxed: ECS takes each task's target out as it replaces the task.
     expect(calls.deregisterInstanceTargets).toBeUndefined();
     expect(result.steps.find((st) => st.name === 'deregister-targets')).toMatchObject({ status: 'skipped' });
@@ -213,9 +213,10 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const taskQueue = uniqueTaskQueue('drain-budget');
     let grantAfter = 2;
     const { activities, calls } = mockActivities({
-      async setDrainingWithinBudget() {
+      async setDrainingWithSlot({ budget }) {
         grantAfter -= 1;
-        return { granted: grantAfter < 0, draining: 2, dryRunCalls: [] };
+        // Behind `budget` others the first time, next in line after.
+        return { granted: grantAfter < 0, holders: budget, others: 0, budget, ...(grantAfter >= 0 ? { ahead: grantAfter === 1 ? budget : 0 } : {}), dryRunCalls: [] };
       },
     });
     const worker = await newWorker(taskQueue, activities);
@@ -234,8 +235,10 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(waited.outcome).toBe('drained');
     const wait = waited.steps.find((st) => st.name === 'wait-for-budget')!;
     expect(wait).toMatchObject({ status: 'done' });
-    // Asked three times, 15 s apart.
-    expect(Date.parse(wait.endedAt!) - Date.parse(wait.startedAt)).toBeGreaterThanOrEqual(30_000);
+    // Asked three times: 15 s after the first answer (behind the next in line), 5 s after the second (next in line).
+    const waitedMs = Date.parse(wait.endedAt!) - Date.parse(wait.startedAt);
+    expect(waitedMs).toBeGreaterThanOrEqual(20_000);
+    expect(waitedMs).toBeLessThan(30_000);
     expect(waited.steps.find((st) => st.name === 'set-draining')).toMatchObject({ status: 'done' });
 
     expect(never.outcome).toBe('deadline-missed');
@@ -337,7 +340,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(dereg.map((s) => s.status)).toEqual(['skipped', 'done']);
     expect(Date.parse(dereg[1]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(warningTime));
     expect(result.notDone).toEqual([]);
-    expect(calls.setDrainingWithinBudget).toHaveLength(1);
+    expect(calls.setDrainingWithSlot).toHaveLength(1);
   });
 
   it('rebalance: replacement ACTIVE before DRAINING, then drained and taken out through its pool', async () => {
@@ -542,7 +545,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(seconds).toBeLessThan(5);
     expect(calls.completeLifecycleAction).toHaveLength(1);
     expect(calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
-    expect(calls.setDrainingWithinBudget).toHaveLength(1);
+    expect(calls.setDrainingWithSlot).toHaveLength(1);
   });
 
   it('completes the lifecycle action CONTINUE when the instance is in no cluster, and when the resolve fails', async () => {

@@ -446,6 +446,8 @@ describe('local stack (make up)', () => {
       commandBusName: 'fleetops-commands',
     });
     expect(stack.router.url).toBe(`http://127.0.0.1:${ports.router}`);
+    // One router unless FLEETOPS_STACK_ROUTERS says more.
+    expect(stack.router.urls).toEqual([stack.router.url]);
     expect(stack.router.awsEventsToken).not.toBe(stack.router.token);
     expect(stack.slack.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stack.slack.url).not.toBe(stack.router.url);

@@ -15,6 +15,8 @@ const MEASURED_SECONDS = {
   'e2e/drain-e2e.test.ts': 151,
   // Measured on its own (jest's per-file figure, 28-50 s on the shared 2-core machine), not yet by make test.
   'e2e/release-e2e.test.ts': 50,
+  // Likewise (41-50 s on its own): its stack runs two workers and two routers.
+  'e2e/drain-budget-e2e.test.ts': 50,
   'slack/deploy.test.ts': 134,
   'deploy/activities.test.ts': 100,
   'capacity/capacity-emulator.test.ts': 57,

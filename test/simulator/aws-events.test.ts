@@ -1,15 +1,19 @@
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, PutLifecycleHookCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, DescribeContainerInstancesCommand, ListContainerInstancesCommand, RegisterContainerInstanceCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { parseEvent } from '../../router/events';
 import type { PublishedEvent } from '../../simulator/events';
 import { startEmulator } from '../../testkit/emulator';
 import { actingIn, MEMBER_ACCOUNT } from '../harness/accounts';
+import { addContainerInstances } from '../harness/container-instances';
 import { useEmulator } from '../harness/emulator';
 
 /**
  * What the simulator's behaviours publish to EventBridge when AWS would: CloudWatch alarm state
  * changes on SetAlarmState, EC2 state changes on TerminateInstances (the final state a tick later, in
- * the instance's own account), the spot interruption sequence.
+ * the instance's own account, and ECS deregistering the terminated instance's container instance then;
+ * the same for an instance its Auto Scaling group terminates), the spot interruption sequence.
  * Each published event is checked as the router parses it, so the formats are the ones it accepts.
  */
 
@@ -93,6 +97,56 @@ describe('events the simulator publishes as AWS does', () => {
     const events = await published();
     expect(events.map((e) => parsed(e).kind)).toEqual(Array(4).fill('instance-state-change'));
     expect(new Set(events.map((e) => e.account))).toEqual(new Set(['123456789012']));
+  });
+
+  it('an instance terminated through the simulator keeps its container instance DRAINING while shutting-down, and ECS deregisters it at terminated', async () => {
+    const [ci, other] = await addContainerInstances(emu.aws, 'ends', { count: 2 });
+    await emu.aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'ends', containerInstances: [ci!.containerInstanceArn], status: 'DRAINING' }));
+    const listed = async () => {
+      const arns = (await emu.aws.ecs.send(new ListContainerInstancesCommand({ cluster: 'ends' }))).containerInstanceArns ?? [];
+      const d = await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'ends', containerInstances: arns }));
+      return Object.fromEntries((d.containerInstances ?? []).map((c) => [c.ec2InstanceId, c.status]));
+    };
+    await emu.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [ci!.instanceId] }));
+    expect(await listed()).toEqual({ [ci!.instanceId]: 'DRAINING', [other!.instanceId]: 'ACTIVE' });
+    await emu.sim.tick('ec2-state-events');
+    expect(await listed()).toEqual({ [other!.instanceId]: 'ACTIVE' });
+  });
+
+  it('an instance its Auto Scaling group terminates (no terminate hook): shutting-down, then terminated with its container instance deregistered; one a hook holds: nothing yet', async () => {
+    const image = (await emu.aws.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? 'ami-12c6146b';
+    const lt = await emu.aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'node', LaunchTemplateData: { ImageId: image, InstanceType: 'm5.large' } }));
+    const groupOf = async (name: string) => {
+      await emu.aws.autoscaling.send(
+        new CreateAutoScalingGroupCommand({ AutoScalingGroupName: name, LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' }, MinSize: 0, MaxSize: 2, DesiredCapacity: 2, AvailabilityZones: ['us-east-1a'] }),
+      );
+      const ids = (await emu.aws.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups![0]!.Instances!.map((i) => i.InstanceId!);
+      for (const instanceId of ids) await emu.aws.ecs.send(new RegisterContainerInstanceCommand({ cluster: 'asg-ends', instanceIdentityDocument: JSON.stringify({ instanceId }) }));
+      return ids;
+    };
+    await emu.aws.ecs.send(new CreateClusterCommand({ clusterName: 'asg-ends' }));
+    const [victim, kept] = await groupOf('plain');
+    const [held] = await groupOf('hooked');
+    await emu.aws.autoscaling.send(new PutLifecycleHookCommand({ AutoScalingGroupName: 'hooked', LifecycleHookName: 'drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 300 }));
+    const registered = async () => {
+      const arns = (await emu.aws.ecs.send(new ListContainerInstancesCommand({ cluster: 'asg-ends' }))).containerInstanceArns ?? [];
+      return (await emu.aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'asg-ends', containerInstances: arns }))).containerInstances!.map((c) => c.ec2InstanceId).sort();
+    };
+    const states = async () => (await published()).filter((e) => e['detail-type'] === 'EC2 Instance State-change Notification').map((e) => [e.detail['instance-id'], e.detail.state]);
+    await emu.sim.request('DELETE', 'events');
+
+    await emu.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim!, ShouldDecrementDesiredCapacity: true }));
+    await emu.aws.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: held!, ShouldDecrementDesiredCapacity: true }));
+    expect(await states()).toEqual([[victim, 'shutting-down']]);
+    expect(await registered()).toHaveLength(4);
+    await emu.sim.tick('ec2-state-events');
+    expect(await states()).toEqual([
+      [victim, 'shutting-down'],
+      [victim, 'terminated'],
+    ]);
+    expect(await registered()).not.toContain(victim);
+    expect(await registered()).toEqual(expect.arrayContaining([kept, held]));
+    expect((await published()).map((e) => parsed(e).kind)).toContain('instance-state-change');
   });
 
   it('a stop and a start in a member account: each state on that account\'s own bus, the second a tick after the first', async () => {

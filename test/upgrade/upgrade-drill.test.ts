@@ -114,6 +114,12 @@ describe('upgrade drill', () => {
       async setDrainingWithinBudget() {
         return { ...none, granted: true, draining: 0 };
       },
+      async setDrainingWithSlot(input) {
+        return { ...none, granted: true, holders: 1, others: 0, budget: input.budget };
+      },
+      async drainSlotHoldersClosed() {
+        return [];
+      },
       async describeLifecycleHook() {
         return { found: true, heartbeatTimeoutSeconds: 3600, globalTimeoutSeconds: 172_800, defaultResult: 'CONTINUE' };
       },

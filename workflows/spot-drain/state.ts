@@ -52,6 +52,8 @@ export class DrainState {
   movedWork = false;
   /** Planned steps this drain does not need (not a failure: e.g. ECS deregisters targets on a relaxed drain). */
   readonly notNeeded = new Set<DrainStepName>();
+  /** The cluster whose budget workflow knows this drain (holds or waits for a slot): told when the drain ends. */
+  budgetSlotOf: string | undefined;
   /** Set when the drain stops working on the instance: ends the lifecycle heartbeats. */
   drainFinished = false;
   outcome: DrainOutcome | undefined;

@@ -3,7 +3,7 @@ import { FailureType } from '../../common/failures';
 import type { SpotDrainInput } from '../../contracts/spot-drain/input';
 import { OperatorControls } from '../lib/operator-controls';
 import { finish, finishAborted, missed, reportFailedReruns } from './endings';
-import { drainWithinBudget } from './budget';
+import { drainWithinBudget, releaseSlot } from './budget';
 import { awaitReturn } from './come-back';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
@@ -54,7 +54,14 @@ export async function spotDrain(input: SpotDrainInput): Promise<SpotDrainResult>
   if (!(await condition(() => state.events.length > 0, FIRST_EVENT_WAIT_MS))) {
     throw ApplicationFailure.nonRetryable(`no drainEvent arrived within ${FIRST_EVENT_WAIT_MS / 1000} s of the start`, FailureType.InvalidRequest);
   }
-  const result = await drainInstance(ctx);
+  let result: SpotDrainResult;
+  try {
+    result = await drainInstance(ctx);
+  } finally {
+    // However the drain ended (a failure or cancellation too): only a drain that asked its cluster's
+    // budget has a slot to give back, so runs recorded before replay without this.
+    await releaseSlot(ctx);
+  }
   recordHandledEvents(state);
   return result;
 }
@@ -75,6 +82,9 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
   }
   const t = resolved.target;
   const heartbeats = lifecycleHeartbeatLoop(ctx);
+  // A cancelled drain leaves drainInstance before awaiting these: their cancellation must not be an
+  // unhandled rejection (a failed workflow task, the run stuck), so the release in spotDrain runs.
+  void heartbeats.catch(() => undefined);
 
   if (state.alreadyDrained()) {
     // A lifecycle action for an instance a drain (this one's predecessor, or the capacity workflow's
@@ -118,6 +128,7 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
   await moveWork(ctx, t);
   state.movedWork = true;
   const escalation = deregisterOnDeadline(ctx);
+  void escalation.catch(() => undefined);
   if (aborted(ctx)) return finishAborted(ctx);
 
   if (state.dryRun) {

@@ -1,7 +1,7 @@
-import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, ListClustersCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { BehaviourContext } from '../../behaviour';
 import { publishInstanceStates } from '../ec2-state-events';
+import { deregisterContainerInstancesOf } from './container-instance-end';
 
 /**
  * An EC2 instance ending as AWS ends it, for behaviours that terminate instances themselves (calls
@@ -21,22 +21,8 @@ export interface InstanceEnd {
 }
 
 export async function endInstance(ctx: BehaviourContext, instanceId: string, region?: string): Promise<InstanceEnd> {
-  const aws = ctx.aws(region);
-  let tasksLost = 0;
-  let cluster: string | undefined;
-  const clusters = (await aws.ecs.send(new ListClustersCommand({}))).clusterArns ?? [];
-  for (const c of clusters) {
-    const arns = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster: c }))).containerInstanceArns ?? [];
-    for (let i = 0; i < arns.length; i += 100) {
-      const out = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: c, containerInstances: arns.slice(i, i + 100) }));
-      const ci = out.containerInstances?.find((x) => x.ec2InstanceId === instanceId);
-      if (!ci?.containerInstanceArn) continue;
-      tasksLost = (ci.runningTasksCount ?? 0) + (ci.pendingTasksCount ?? 0);
-      cluster = c.slice(c.lastIndexOf('/') + 1);
-      await aws.ecs.send(new DeregisterContainerInstanceCommand({ cluster: c, containerInstance: ci.containerInstanceArn, force: true }));
-    }
-  }
-  const terminated = await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })).then(
+  const gone = (await deregisterContainerInstancesOf(ctx, [instanceId], region)).get(instanceId);
+  const terminated = await ctx.aws(region).ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })).then(
     () => true,
     (err: unknown) => {
       ctx.log.warn({ err, instanceId }, 'TerminateInstances failed');
@@ -44,5 +30,5 @@ export async function endInstance(ctx: BehaviourContext, instanceId: string, reg
     },
   );
   if (terminated) await publishInstanceStates(ctx, [instanceId], ['shutting-down', 'terminated'], { region });
-  return { tasksLost, ...(cluster ? { cluster } : {}), terminated };
+  return { tasksLost: gone?.tasksLost ?? 0, ...(gone ? { cluster: gone.cluster } : {}), terminated };
 }

@@ -1,0 +1,167 @@
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { POOL_TAG_POOL } from '../../activities/capacity/types';
+import { Client, Connection } from '@temporalio/client';
+import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import { drainBudgetWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { statusQuery } from '../../contracts/controls';
+import type { DrainBudgetStatus } from '../../contracts/drain-budget/messages';
+import type { DrainStatus, SpotDrainResult } from '../../contracts/spot-drain/messages';
+import { createSimControl, type SimControl } from '../../simulator/control-client';
+import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
+import { until } from '../../testkit/poll';
+import { startLocalStack } from '../harness/local-stack';
+
+/**
+ * The voluntary-drain budget across processes, end to end: the local stack with two workers and two
+ * routers (FLEETOPS_STACK_WORKERS=2, FLEETOPS_STACK_ROUTERS=2), both routers consuming the one events
+ * queue. A wave of rebalance recommendations larger than the demo cluster's budget (2, the default)
+ * goes through EventBridge → SQS, each twice; the cluster's DRAINING container instances are sampled
+ * throughout. Never more than the budget DRAINING, every drain drained, one drain run per instance.
+ *
+ * Every instance of the wave runs a web task (the service is spread over every instance first), so
+ * each drain holds its slot for a task move and the wave cannot slip through one empty instance after
+ * another: two drains must wait. The wave is two drains deep (the budget's, then the waiters'), each
+ * level a task move; the simulated AWS is made quicker where a real account's timings only add wall
+ * time (SIMULATED): the ECS scheduler replaces a DRAINING instance's tasks at once, and new capacity
+ * boots in a second. What a move needs stays: the replacement task healthy in its target group (two
+ * 5 s health checks).
+ */
+
+jest.setTimeout(STACK_READY_TIMEOUT_MS + 120_000);
+
+const BUDGET = 2;
+const WAVE = 4;
+/** Simulated timings (simulator/behaviours/ecs-scheduler.ts, capacity.ts), against 5 s and 3 s + 1 s by default. */
+const SIMULATED = { replaceDelayMs: 0, bootDelaySeconds: 1, fulfilmentDelaySeconds: 0 };
+let local: LocalStack;
+let aws: AwsClients;
+let sim: SimControl;
+let connection: Connection;
+let client: Client;
+
+beforeAll(async () => {
+  local = await startLocalStack({ env: { FLEETOPS_STACK_WORKERS: '2', FLEETOPS_STACK_ROUTERS: '2' } });
+  aws = createAwsClients({ region: local.stack.aws.region, endpoint: local.stack.aws.endpoint });
+  sim = createSimControl(local.stack.aws.endpoint);
+  connection = await Connection.connect({ address: local.stack.temporal.address });
+  client = new Client({ connection, namespace: local.stack.temporal.namespace });
+});
+
+afterAll(async () => {
+  await connection?.close();
+  aws?.destroy();
+  if (local) {
+    await local.stop();
+    local.cleanup();
+  }
+});
+
+/** Container instance status by instance id. */
+async function containerInstances(cluster: string): Promise<Map<string, string>> {
+  return new Map([...(await withTasks(cluster)).entries()].map(([id, ci]) => [id, ci.status]));
+}
+
+/** Container instance status and running tasks by instance id. */
+async function withTasks(cluster: string): Promise<Map<string, { status: string; tasks: number }>> {
+  const arns = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
+  const out = new Map<string, { status: string; tasks: number }>();
+  if (arns.length === 0) return out;
+  const d = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }));
+  for (const ci of d.containerInstances ?? []) if (ci.ec2InstanceId) out.set(ci.ec2InstanceId, { status: ci.status ?? '', tasks: ci.runningTasksCount ?? 0 });
+  return out;
+}
+
+const rebalance = (instanceId: string) =>
+  sim.request('POST', 'events', {
+    source: 'aws.ec2',
+    detailType: 'EC2 Instance Rebalance Recommendation',
+    detail: { 'instance-id': instanceId },
+    resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${instanceId}`],
+  });
+
+test('two workers, two routers: a rebalance wave over the budget never has more than the budget DRAINING, and every drain drains once', async () => {
+  const { cluster } = local.stack.demo;
+  expect(local.stack.router.urls).toHaveLength(2);
+  expect(local.stack.router.urls[0]).toBe(local.stack.router.url);
+  for (const url of local.stack.router.urls) expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+  await sim.request('POST', 'ecs-scheduler/config', { replaceDelayMs: SIMULATED.replaceDelayMs });
+  await sim.request('POST', 'capacity/config', { bootDelaySeconds: SIMULATED.bootDelaySeconds, fulfilmentDelaySeconds: SIMULATED.fulfilmentDelaySeconds });
+
+  const before = await containerInstances(cluster);
+  // The EC2 Fleet's and the Auto Scaling group's instances: a rebalance replaces first in both (drain-e2e.test.ts (b), (e)).
+  const pooled = await aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${POOL_TAG_POOL}`, Values: ['spot-ec2-fleet', 'on-demand'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+  const candidates = new Set((pooled.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
+  const victims = [...candidates].filter((id) => before.get(id) === 'ACTIVE').slice(0, WAVE);
+  expect(victims).toHaveLength(WAVE);
+  // A web task on every instance (spread over instances), the victims' included.
+  await aws.ecs.send(new UpdateServiceCommand({ cluster, service: local.stack.demo.service, desiredCount: before.size }));
+  await until('a web task on every victim', async () => {
+    const now = await withTasks(cluster);
+    return victims.every((id) => (now.get(id)?.tasks ?? 0) > 0) ? true : undefined;
+  }, { timeoutMs: 20_000, intervalMs: 250 });
+  const t0 = Date.now();
+  // Each recommendation twice: the two routers take messages from the one queue, and both copies
+  // must end in the same drain.
+  await Promise.all([...victims, ...victims].map(rebalance));
+
+  let most = 0;
+  let samples = 0;
+  let sampling = true;
+  // Each drain's state and the DRAINING instances as they changed, for the message when one does not end.
+  const timeline: string[] = [];
+  let lastLine = '';
+  const phases = new Map<string, string>();
+  let budgetSeen = '';
+  const ended = async (id: string): Promise<SpotDrainResult | undefined> => {
+    const b = client.workflow.getHandle(drainBudgetWorkflowId(cluster));
+    budgetSeen = `${(await b.describe()).runId} ${JSON.stringify(await b.query(statusQuery))}`;
+    const h = client.workflow.getHandle(drainWorkflowId(id));
+    const d = await h.describe();
+    if (d.status.name === 'RUNNING') {
+      const st = (await h.query(statusQuery)) as DrainStatus;
+      const ev = (await h.fetchHistory()).events ?? [];
+      const sent = ev.flatMap((e, i) => (e.signalExternalWorkflowExecutionInitiatedEventAttributes ? [`#${i} ${e.signalExternalWorkflowExecutionInitiatedEventAttributes.signalName} after ${ev.slice(Math.max(0, i - 6), i).map((x) => x.eventType).join('/')}`] : []));
+      phases.set(id, `${st.phase} [${sent.join('; ')}] (${ev.length} events): ${st.steps.map((x) => `${x.name}:${x.status}`).join(', ')}`);
+      return undefined;
+    }
+    const result = (await h.result()) as SpotDrainResult;
+    // Said so in the message: the entry seen while it ran would read as if it ran still.
+    phases.set(id, `ended ${result.outcome}`);
+    return result;
+  };
+  const results = Promise.all(
+    victims.map((id) => until(`the drain of ${id} to end`, () => ended(id), { timeoutMs: 60_000, intervalMs: 500, describe: () => `${JSON.stringify(Object.fromEntries(phases))}; budget ${budgetSeen}; DRAINING over time: ${timeline.join('; ')}` })),
+  ).finally(() => (sampling = false));
+  while (sampling) {
+    const cis = await containerInstances(cluster);
+    const draining = [...cis.values()].filter((s) => s === 'DRAINING').length;
+    const line = [...cis.entries()].filter(([, s]) => s === 'DRAINING').map(([i]) => i).sort().join(',');
+    if (line !== lastLine) timeline.push(`+${Date.now() - t0} ms [${line}]`);
+    lastLine = line;
+    most = Math.max(most, draining);
+    samples += 1;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const drained = await results;
+
+  expect(drained.map((r) => r.outcome)).toEqual(Array(WAVE).fill('drained'));
+  expect(most).toBeLessThanOrEqual(BUDGET);
+  // The wave was larger than the budget and every drain held its slot for a task move: the drains
+  // past the budget waited their turn.
+  const waited = drained.filter((r) => r.steps.some((s) => s.name === 'wait-for-budget' && s.status === 'done'));
+  expect(waited.length).toBeGreaterThanOrEqual(WAVE - BUDGET);
+  // One run per instance, whichever router took which copy.
+  for (const id of victims) {
+    const runs = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${drainWorkflowId(id)}'` })) runs.push(w.runId);
+    expect([id, runs.length]).toEqual([id, 1]);
+  }
+  const budget = (await client.workflow.getHandle(drainBudgetWorkflowId(cluster)).query(statusQuery)) as DrainBudgetStatus;
+  expect(budget).toMatchObject({ budget: BUDGET, holders: [], counts: { granted: WAVE, released: WAVE } });
+  process.stdout.write(
+    `[e2e drain budget] ${WAVE} rebalances (each sent twice) over 2 routers and 2 workers, budget ${BUDGET}: all drained in ${Date.now() - t0} ms; ` +
+      `DRAINING sampled ${samples}× every 200 ms: at most ${most}; ${waited.length} drain(s) waited their turn\n`,
+  );
+});
