@@ -1,4 +1,4 @@
-import { build, CLUSTER, dashboard, eventsIn, row, stat, timeseries } from './lib';
+import { build, CLUSTER, oneCopy, dashboard, eventsIn, row, stat, timeseries } from './lib';
 
 /** Capacity: what is asked for and not there, how long, the pools that could not deliver, time on on-demand. */
 export const capacityDashboard = () =>
@@ -31,7 +31,7 @@ export const capacityDashboard = () =>
       )
       .withPanel(
         timeseries('Units by market', 'Units wanted and ACTIVE, spot and on-demand: a fallback shows as on-demand units.', 'short', [
-          { expr: `sum by (market, state) (fleetops_fleet_units{${CLUSTER}})`, legend: '{{market}} {{state}}' },
+          { expr: `sum by (market, state) (${oneCopy('fleetops_fleet_units', CLUSTER)})`, legend: '{{market}} {{state}}' },
         ]),
       )
       .withPanel(

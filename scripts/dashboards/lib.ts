@@ -114,3 +114,10 @@ export function build(d: DashboardBuilder): Dashboard {
 export function toJson(d: Dashboard): string {
   return `${JSON.stringify(d, null, 2)}\n`;
 }
+
+/**
+ * A gauge every worker exports with the same value (the fleet gauges are read from the capacity
+ * workflows' status, not counted by the worker): one copy per series, whatever the number of workers
+ * scraped, before any sum. Counters are per process and are summed as they are.
+ */
+export const oneCopy = (metric: string, selector: string): string => `max without (instance) (${metric}{${selector}})`;
