@@ -51,6 +51,8 @@ export interface WeightedServiceOptions {
   /** Second octet of the VPC's 10.x.0.0/16, so suites on one emulator do not overlap. */
   cidrOctet: number;
   containerName: string;
+  /** The task definition family (default `web`); tests side by side on one emulator each take their own. */
+  family?: string;
   desiredCount: number;
   stableTargetGroupName: string;
   canaryTargetGroupName: string;
@@ -81,7 +83,7 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
   await addContainerInstances(aws, o.cluster, { count: 3 });
   const td = await ecs.send(
     new RegisterTaskDefinitionCommand({
-      family: 'web',
+      family: o.family ?? 'web',
       ...(o.networkMode ? { networkMode: o.networkMode } : {}),
       containerDefinitions: [{ name: o.containerName, image: 'registry.example/web:1', cpu: 128, memory: 256, portMappings: [{ containerPort: 8080 }] }],
     }),

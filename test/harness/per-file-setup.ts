@@ -1,15 +1,15 @@
 import { describeFailures, installFailureCollectingRuntime, takeUnexpectedFailures } from './workflow-task-failures';
-import { beginTest, shutDownWorkers } from './workers';
+import { shutDownWorkers } from './workers';
 
 /**
  * Runs in every test file of the projects that start Temporal workers (jest.config.js), before the
  * file's own code: the Runtime is installed with the workflow-task-failure collector before any
  * connection exists, and after each test its workers are stopped and awaited, then any "Failing
- * workflow task" it caused fails it.
+ * workflow task" it caused fails it. With `test.concurrent` tests, each test's afterEach stops only
+ * the workers that test created (workers.ts); a workflow task failure fails the first test to end
+ * after it was seen, which may be another one running at the time (the run is stuck either way).
  */
 installFailureCollectingRuntime();
-
-beforeEach(beginTest);
 
 afterEach(async () => {
   await shutDownWorkers();
