@@ -114,7 +114,9 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
     ).TargetGroups![0]!.TargetGroupArn!;
   const stableTargetGroupArn = await tg(o.stableTargetGroupName);
   const canaryTargetGroupArn = await tg(o.canaryTargetGroupName);
-  const certificate = await ensureCertificate({ region: await elbv2.config.region(), endpoint: await endpointOf(elbv2), domain: `${o.cluster}.example` });
+  const region = await elbv2.config.region();
+  const endpoint = await endpointOf(elbv2);
+  const certificate = await oneCertificateAtATime(() => ensureCertificate({ region, endpoint, domain: `${o.cluster}.example` }));
   const listener = (
     await elbv2.send(
       new CreateListenerCommand({
@@ -180,6 +182,18 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
   );
   if (o.steady !== false) await untilSteady(ecs, o.cluster, 'web');
   return { stableTd, rule: { ruleArn, stableTargetGroupArn, canaryTargetGroupArn } };
+}
+
+/**
+ * Services seeded side by side (concurrent tests) ask for their certificates one at a time: moto
+ * lists ACM certificates by walking the very dict a concurrent RequestCertificate adds to, and then
+ * answers 500 ("dictionary changed size during iteration").
+ */
+let certificates: Promise<unknown> = Promise.resolve();
+function oneCertificateAtATime<T>(request: () => Promise<T>): Promise<T> {
+  const next = certificates.then(request);
+  certificates = next.catch(() => undefined);
+  return next;
 }
 
 async function endpointOf(client: AwsClients['elbv2']): Promise<string | undefined> {
