@@ -51,7 +51,7 @@ import { rewriteTargetHealth, targetState } from './support/target-health';
  * and their settings are support/ecs-deployments-control.ts.
  *
  * Control routes under /_sim/ecs-deployments:
- *   PUT  /config            { rolloutMs? }                       placement to RUNNING
+ *   PUT  /config            { rolloutMs?, cluster? }             placement to RUNNING (with cluster: there only)
  *   POST /failing-revisions { match, mode?: exit|unhealthy, stopCode?, reason? }
  *   POST /alarm-schedule    { alarmName, state, reason?, afterMs }
  *   GET  /services          tracked services with deployments, tasks and their targets
@@ -62,7 +62,7 @@ const ELB_CHANGES = new Set(['CreateListener', 'ModifyListener', 'DeleteListener
 
 export function createEcsDeploymentsBehaviour(now: () => number = Date.now): Behaviour {
   const control = newEcsControl();
-  const world = createEcsWorld(now, { rolloutMs: () => control.rolloutMs, failing: control.failing });
+  const world = createEcsWorld(now, { rolloutMs: (cluster) => control.clusterRolloutMs.get(cluster) ?? control.rolloutMs, failing: control.failing });
   const { services, targets, key, advance, startDeployment, adopt, stopTask, mirrorTarget, findTask } = world;
 
   async function advanceAll(ctx: BehaviourContext): Promise<void> {

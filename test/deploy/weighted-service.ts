@@ -51,6 +51,8 @@ export interface WeightedServiceOptions {
   /** Second octet of the VPC's 10.x.0.0/16, so suites on one emulator do not overlap. */
   cidrOctet: number;
   containerName: string;
+  /** The task definition family (default `web`); tests side by side on one emulator each take their own. */
+  family?: string;
   desiredCount: number;
   stableTargetGroupName: string;
   canaryTargetGroupName: string;
@@ -81,7 +83,7 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
   await addContainerInstances(aws, o.cluster, { count: 3 });
   const td = await ecs.send(
     new RegisterTaskDefinitionCommand({
-      family: 'web',
+      family: o.family ?? 'web',
       ...(o.networkMode ? { networkMode: o.networkMode } : {}),
       containerDefinitions: [{ name: o.containerName, image: 'registry.example/web:1', cpu: 128, memory: 256, portMappings: [{ containerPort: 8080 }] }],
     }),
@@ -112,7 +114,9 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
     ).TargetGroups![0]!.TargetGroupArn!;
   const stableTargetGroupArn = await tg(o.stableTargetGroupName);
   const canaryTargetGroupArn = await tg(o.canaryTargetGroupName);
-  const certificate = await ensureCertificate({ region: await elbv2.config.region(), endpoint: await endpointOf(elbv2), domain: `${o.cluster}.example` });
+  const region = await elbv2.config.region();
+  const endpoint = await endpointOf(elbv2);
+  const certificate = await oneCertificateAtATime(() => ensureCertificate({ region, endpoint, domain: `${o.cluster}.example` }));
   const listener = (
     await elbv2.send(
       new CreateListenerCommand({
@@ -178,6 +182,18 @@ export async function seedWeightedService(aws: AwsClients, o: WeightedServiceOpt
   );
   if (o.steady !== false) await untilSteady(ecs, o.cluster, 'web');
   return { stableTd, rule: { ruleArn, stableTargetGroupArn, canaryTargetGroupArn } };
+}
+
+/**
+ * Services seeded side by side (concurrent tests) ask for their certificates one at a time: moto
+ * lists ACM certificates by walking the very dict a concurrent RequestCertificate adds to, and then
+ * answers 500 ("dictionary changed size during iteration").
+ */
+let certificates: Promise<unknown> = Promise.resolve();
+function oneCertificateAtATime<T>(request: () => Promise<T>): Promise<T> {
+  const next = certificates.then(request);
+  certificates = next.catch(() => undefined);
+  return next;
 }
 
 async function endpointOf(client: AwsClients['elbv2']): Promise<string | undefined> {

@@ -15,6 +15,9 @@ export interface UseEmulatorOptions {
  * file loads. The file itself calls startEmulator: test/harness/tiers.js puts a file in the aws tier
  * by that call, and does not look inside the harness or testkit/emulator.ts.
  *
+ * Jest runs `test.concurrent` tests without beforeEach: a file of them passes `resetEach: false`
+ * and gives each test AWS resources of its own instead.
+ *
  * Hooks of one kind run in the order they are declared: a file whose own afterAll must run before the
  * emulator stops (SDK clients of its own) declares it before calling useEmulator.
  */

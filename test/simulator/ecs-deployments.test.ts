@@ -271,11 +271,31 @@ describe('ecs-deployments behaviour', () => {
     expect(extra.every((k) => k.targets.length === 1)).toBe(true);
   });
 
-  it('rejects malformed control bodies with the field, and reset forgets services and rules', async () => {
+  it('takes one cluster\'s rollout time where the config names it: that cluster\'s tasks wait, the others\' do not', async () => {
+    await addContainerInstances(emu.aws, 'slow', { count: 1 });
+    await emu.sim.request('PUT', 'ecs-deployments/config', { cluster: 'slow', rolloutMs: 60_000 });
+    const td = await taskDefinition('api:1');
+    await service({ taskDefinition: td, desiredCount: 1 });
+    await service({ taskDefinition: td, desiredCount: 1, cluster: 'slow' });
+    const counts = async (cluster: string) => {
+      const s = (await emu.aws.ecs.send(new DescribeServicesCommand({ cluster, services: ['api'] }))).services![0]!;
+      return [s.runningCount, s.pendingCount];
+    };
+    await at(0);
+    await at(1_000);
+    expect(await counts(CLUSTER)).toEqual([1, 0]);
+    expect(await counts('slow')).toEqual([0, 1]);
+    await at(59_000);
+    expect(await counts('slow')).toEqual([1, 0]);
+  });
+
+  it('rejects malformed control bodies with the field, and reset forgets services, rules and rollout times', async () => {
     await expect(emu.sim.request('POST', 'ecs-deployments/failing-revisions', { match: '' })).rejects.toThrow(/HTTP 400.*match/s);
     await expect(emu.sim.request('POST', 'ecs-deployments/failing-revisions', { match: 'x', mode: 'sometimes' })).rejects.toThrow(/HTTP 400.*mode/s);
     await expect(emu.sim.request('PUT', 'ecs-deployments/config', { rolloutMs: -1 })).rejects.toThrow(/HTTP 400.*rolloutMs/s);
+    await expect(emu.sim.request('PUT', 'ecs-deployments/config', { cluster: CLUSTER })).rejects.toThrow(/HTTP 400.*rolloutMs/s);
     await emu.sim.request('POST', 'ecs-deployments/failing-revisions', { match: 'api:1' });
+    await emu.sim.request('PUT', 'ecs-deployments/config', { cluster: CLUSTER, rolloutMs: 60_000 });
     await service({ taskDefinition: await taskDefinition('api:1'), desiredCount: 1 });
     expect(await tracked()).toBeDefined();
     await emu.reset();
@@ -284,7 +304,7 @@ describe('ecs-deployments behaviour', () => {
     await service({ taskDefinition: await taskDefinition('api:1'), desiredCount: 1 });
     await at(0);
     await at(1_000, 2);
-    // The failing rule was forgotten with the reset: the same image now runs.
+    // The failing rule and the cluster's rollout time were forgotten with the reset: the same image now runs, in a second.
     expect((await tracked()).deployments[0]?.rolloutState).toBe('COMPLETED');
   });
 });

@@ -20,7 +20,11 @@ export interface AlarmChange {
   done: boolean;
 }
 
-const configSchema = z.object({ rolloutMs: z.number().int().nonnegative().optional() }).strict();
+/** With `cluster`, `rolloutMs` is that cluster's alone (tests running side by side on one emulator each keep their own). */
+const configSchema = z
+  .object({ rolloutMs: z.number().int().nonnegative().optional(), cluster: z.string().min(1).optional() })
+  .strict()
+  .refine((c) => c.cluster === undefined || c.rolloutMs !== undefined, { message: 'cluster needs rolloutMs', path: ['rolloutMs'] });
 const failingSchema = z
   .object({
     match: z.string().min(1),
@@ -43,16 +47,19 @@ const DEFAULT_ROLLOUT_MS = 1_000;
 
 export interface EcsControl {
   rolloutMs: number;
+  /** Clusters (by name) whose tasks take their own time to run, instead of `rolloutMs`. */
+  readonly clusterRolloutMs: Map<string, number>;
   readonly failing: FailingRevision[];
   readonly alarmChanges: AlarmChange[];
 }
 
 export function newEcsControl(): EcsControl {
-  return { rolloutMs: DEFAULT_ROLLOUT_MS, failing: [], alarmChanges: [] };
+  return { rolloutMs: DEFAULT_ROLLOUT_MS, clusterRolloutMs: new Map(), failing: [], alarmChanges: [] };
 }
 
 export function resetEcsControl(control: EcsControl): void {
   control.rolloutMs = DEFAULT_ROLLOUT_MS;
+  control.clusterRolloutMs.clear();
   control.failing.length = 0;
   control.alarmChanges.length = 0;
 }
@@ -77,8 +84,10 @@ export function controlRoute(req: { method: string; path: string; body: unknown 
     case 'PUT /config': {
       const parsed = configSchema.safeParse(req.body ?? {});
       if (!parsed.success) return bad(parsed.error.message);
-      control.rolloutMs = parsed.data.rolloutMs ?? control.rolloutMs;
-      return { status: 200, body: { rolloutMs: control.rolloutMs } };
+      const { rolloutMs, cluster } = parsed.data;
+      if (cluster !== undefined) control.clusterRolloutMs.set(cluster, rolloutMs!);
+      else control.rolloutMs = rolloutMs ?? control.rolloutMs;
+      return { status: 200, body: { rolloutMs: control.rolloutMs, clusters: Object.fromEntries(control.clusterRolloutMs) } };
     }
     case 'POST /failing-revisions': {
       const parsed = failingSchema.safeParse(req.body);

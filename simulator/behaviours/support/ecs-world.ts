@@ -35,8 +35,8 @@ export const serviceName = (arnOrName: string): string => arnOrName.slice(arnOrN
 const name = serviceName;
 
 export interface EcsWorldOptions {
-  /** How long a placed task takes to reach RUNNING. */
-  rolloutMs: () => number;
+  /** How long a placed task takes to reach RUNNING, in the cluster of that name. */
+  rolloutMs: (cluster: string) => number;
   /** Revisions whose tasks fail (exit at start, or fail health checks). */
   failing: readonly FailingRevision[];
 }
@@ -82,7 +82,7 @@ export function createEcsWorld(now: () => number, opts: EcsWorldOptions) {
     const depOf = (task: SimTask) => svc.deployments.find((d) => d.id === task.deploymentId);
 
     // Placed tasks start; a failing revision's essential container exits at once.
-    for (const task of svc.tasks.filter((k) => k.lastStatus === 'PENDING' && t - k.createdAtMs >= opts.rolloutMs())) {
+    for (const task of svc.tasks.filter((k) => k.lastStatus === 'PENDING' && t - k.createdAtMs >= opts.rolloutMs(svc.cluster))) {
       task.startedAtMs = t;
       if (task.failing?.mode === 'exit') {
         await stopTask(ctx, svc, task, task.failing.stopCode, task.failing.reason, { exitCode: 1 });
