@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { msToTs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import { until } from '../../testkit/poll';
 
 /**
@@ -18,8 +19,9 @@ import { until } from '../../testkit/poll';
  *
  * So after every test (per-file-setup.ts) the runs it started and left open are terminated: a run
  * that was only waiting (on a timer, a signal) holds nothing, and its `result()` and `sleep()` calls
- * then end on their own. If one had a task outstanding, or the server refused a completion, the
- * file's environment gets a new server (createTimeSkippingEnv: ~3 s) for the tests after it.
+ * then end on their own, and a ten-minute sleep checks that the clock skips. If one had a task
+ * outstanding, the server refused a completion, or the clock does not skip, the file's environment
+ * gets a new server (createTimeSkippingEnv: ~3 s) for the tests after it.
  * Runs open before the test began (a file's `beforeAll`) are the file's and are left alone. Only
  * time-skipping servers are watched: each belongs to one file; the dev server is shared by all.
  */
@@ -34,6 +36,8 @@ interface Tracked {
   before: Set<string>;
   /** `result()` and `sleep()` calls not yet ended: each holds the clock unlocked. */
   awaiting: Set<Promise<unknown>>;
+  /** A run the current test left had a task out when it was terminated: its lock is never given back. */
+  held: boolean;
 }
 
 const tracked = new Set<Tracked>();
@@ -64,7 +68,7 @@ function watchResults(t: Tracked): void {
  * `replaceServer` moves to a new server. Returns the call that stops watching it.
  */
 export function trackTimeSkippingEnv(env: TestWorkflowEnvironment, replaceServer: () => Promise<void>): () => void {
-  const t: Tracked = { env, replaceServer, before: new Set(), awaiting: new Set() };
+  const t: Tracked = { env, replaceServer, before: new Set(), awaiting: new Set(), held: false };
   watchResults(t);
   const sleep = env.sleep;
   env.sleep = (duration) => watch(t, sleep(duration));
@@ -87,7 +91,28 @@ export async function noteOpenRuns(): Promise<void> {
   terminating = Promise.resolve();
   terminationError = undefined;
   refused = false;
-  for (const t of tracked) t.before = new Set((await openRuns(t.env)).map((r) => r.runId));
+  for (const t of tracked) {
+    t.before = new Set((await openRuns(t.env)).map((r) => r.runId));
+    t.held = false;
+  }
+}
+
+const { EventType } = temporal.api.enums.v1;
+const WORKFLOW_TASK_OUT = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED]);
+const WORKFLOW_TASK_ENDED = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT]);
+
+/** Whether `run` has a task out, which holds the clock: a workflow task not ended, an activity, a child. */
+async function hasTaskOut(env: TestWorkflowEnvironment, run: Run): Promise<boolean> {
+  const handle = env.client.workflow.getHandle(run.workflowId, run.runId);
+  const { raw } = await handle.describe();
+  if ((raw.pendingActivities?.length ?? 0) > 0 || (raw.pendingChildren?.length ?? 0) > 0) return true;
+  const events = (await handle.fetchHistory()).events ?? [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const type = events[i]!.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED;
+    if (WORKFLOW_TASK_OUT.has(type)) return true;
+    if (WORKFLOW_TASK_ENDED.has(type)) return false;
+  }
+  return false;
 }
 
 /** Terminates the runs the current test started and left open; returns their ids. */
@@ -97,6 +122,7 @@ async function terminateTestRuns(reason: string): Promise<string[]> {
     for (const run of await openRuns(t.env)) {
       if (t.before.has(run.runId)) continue;
       try {
+        if (await hasTaskOut(t.env, run)) t.held = true;
         await t.env.client.workflow.getHandle(run.workflowId, run.runId).terminate(reason);
         closed.push(run.workflowId);
       } catch (err) {
@@ -142,10 +168,11 @@ async function clockSkips(env: TestWorkflowEnvironment): Promise<boolean> {
 }
 
 /**
- * After a test: terminates the runs it left open. If it left any (or the server refused a task
- * completion), waits for the `result()` and `sleep()` calls it left running to end, checks that the
- * clock skips, and gives the file a new server if it does not. Returns the ids of the runs it
- * terminated and whether the server was replaced.
+ * After a test: terminates the runs it left open. When one had a task out, or the server refused a
+ * task completion, the clock stays held: the file gets a new server. When it left runs that were
+ * only waiting, waits for the `result()` and `sleep()` calls it left running to end and checks that
+ * the clock skips (a task of a run closed during the test can hold it too), else the same. Returns
+ * the ids of the runs it terminated and whether the server was replaced.
  */
 export async function closeLeftoverRuns(testName: string | undefined): Promise<{ closed: string[]; replaced: boolean }> {
   await terminating;
@@ -153,12 +180,14 @@ export async function closeLeftoverRuns(testName: string | undefined): Promise<{
   const closed = await terminateTestRuns(`left open by the test "${testName ?? '?'}": an open run can hold the time-skipping clock for the rest of the file`);
   let replaced = false;
   for (const t of tracked) {
-    if (closed.length === 0 && !refused && t.awaiting.size === 0) continue;
-    const settled = await until('the result() and sleep() calls the test left running to end', () => t.awaiting.size === 0, { timeoutMs: SETTLE_MS, intervalMs: 20 }).then(
-      () => true,
-      () => false,
-    );
-    if (settled && !refused && (await clockSkips(t.env))) continue;
+    if (!t.held && !refused) {
+      if (closed.length === 0 && t.awaiting.size === 0) continue;
+      const settled = await until('the result() and sleep() calls the test left running to end', () => t.awaiting.size === 0, { timeoutMs: SETTLE_MS, intervalMs: 20 }).then(
+        () => true,
+        () => false,
+      );
+      if (settled && (await clockSkips(t.env))) continue;
+    }
     // The calls left running belong to the old server, which takes them along.
     await t.replaceServer();
     t.awaiting.clear();
