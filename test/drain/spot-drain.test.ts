@@ -473,13 +473,22 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const instanceId = newInstanceId();
     const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-1' };
     const e = await event(instanceId, 'lifecycle-terminate', { lifecycle });
-    const tasksGoneAt = Date.parse(e.eventTime) + 600_000;
-    // Tasks leave ten minutes (of workflow time) after the event.
+    // Tasks leave at the first wait slice after the tenth heartbeat (ten minutes of workflow time at
+    // 60 s each). The drain then ends at least a wait slice (30 s) before the next heartbeat is due,
+    // so the heartbeat timer it cancels cannot fire during its last task, even on a loaded machine:
+    // the time-skipping server refuses such a task (harness/workflow-task-failures.ts) and its clock
+    // runs at wall speed while a task is out. Tasks leaving at a fixed time ended the drain on a wait
+    // slice that every other minute falls within a second of a heartbeat.
+    let heartbeats = 0;
+    const heartbeat: DrainActivities['recordLifecycleHeartbeat'] = async () => {
+      heartbeats += 1;
+      return { active: true, dryRunCalls: [] };
+    };
     const waitUntilTenMinutes: DrainActivities['waitForInstanceTasks'] = async () => {
-      const left = Context.current().info.currentAttemptScheduledTimestampMs >= tasksGoneAt ? 0 : 2;
+      const left = heartbeats >= 10 ? 0 : 2;
       return { tasksLeft: left, running: left, pending: 0 };
     };
-    const first = mockActivities({ waitForInstanceTasks: waitUntilTenMinutes });
+    const first = mockActivities({ waitForInstanceTasks: waitUntilTenMinutes, recordLifecycleHeartbeat: heartbeat });
     const worker1 = await newWorker(taskQueue, first.activities, true);
     const handle = await worker1.runUntil(async () => {
       const h = await sendEvent(taskQueue, e);
@@ -489,7 +498,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const beforeRestart = first.calls.recordLifecycleHeartbeat?.length ?? 0;
     expect(beforeRestart).toBeGreaterThanOrEqual(3);
 
-    const second = mockActivities({ waitForInstanceTasks: waitUntilTenMinutes });
+    const second = mockActivities({ waitForInstanceTasks: waitUntilTenMinutes, recordLifecycleHeartbeat: heartbeat });
     const worker2 = await newWorker(taskQueue, second.activities);
     const { result, seconds } = await worker2.runUntil(async () => {
       const r = await handle.result();
@@ -500,8 +509,7 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(seconds).toBeGreaterThanOrEqual(600);
     const afterRestart = second.calls.recordLifecycleHeartbeat?.length ?? 0;
     expect(afterRestart).toBeGreaterThanOrEqual(4);
-    expect(beforeRestart + afterRestart).toBeGreaterThanOrEqual(9);
-    expect(beforeRestart + afterRestart).toBeLessThanOrEqual(11);
+    expect(beforeRestart + afterRestart).toBe(10);
     expect(second.calls.recordLifecycleHeartbeat?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
     expect(second.calls.completeLifecycleAction).toHaveLength(1);
     expect(second.calls.completeLifecycleAction?.[0]?.[0]).toMatchObject({ lifecycle, instanceId });
@@ -626,20 +634,24 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     const instanceId = newInstanceId();
     const lifecycle = { hookName: 'drain-hook', asgName: 'demo-on-demand', actionToken: 'tok-short' };
     const e = await event(instanceId, 'lifecycle-terminate', { lifecycle });
-    const tasksGoneAt = Date.parse(e.eventTime) + 300_000;
+    // Tasks leave in the tenth 30 s wait slice, 270 s into the wait: halfway between two heartbeats
+    // (260 s, 280 s), so the heartbeat timer the drain cancels as it ends is not due during its last
+    // task (see the ten-minute drain above).
+    let slices = 0;
     const { activities, calls } = mockActivities({
       async describeLifecycleHook() {
         return { found: true, heartbeatTimeoutSeconds: 60, globalTimeoutSeconds: 6000, defaultResult: 'ABANDON' };
       },
       async waitForInstanceTasks() {
-        const left = Context.current().info.currentAttemptScheduledTimestampMs >= tasksGoneAt ? 0 : 2;
+        slices += 1;
+        const left = slices >= 10 ? 0 : 2;
         return { tasksLeft: left, running: left, pending: 0 };
       },
     });
     const worker = await newWorker(taskQueue, activities);
     const result = await worker.runUntil(async () => (await sendEvent(taskQueue, e)).result());
     expect(result.outcome).toBe('drained');
-    // Five minutes at one heartbeat per 20 s (a third of the hook's 60 s), not per the configured 60 s.
+    // 270 s at one heartbeat per 20 s (a third of the hook's 60 s), not per the configured 60 s.
     expect(calls.recordLifecycleHeartbeat?.length).toBeGreaterThanOrEqual(12);
     expect(calls.describeLifecycleHook?.[0]?.[0]).toEqual({ asgName: 'demo-on-demand', hookName: 'drain-hook', cluster: 'demo' });
   });

@@ -5,6 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { closingGuard, type ClosingGuard } from './closing-connection';
 import { historyToJSON } from './history-json';
+import { trackTimeSkippingEnv } from './leftover-runs';
 import { ARTIFACTS_DIR, HISTORIES_DIR, runServerPidsDir } from '../../testkit/paths';
 import { startTimeSkippingServer } from './time-skipping-server';
 import type { WorkflowFolder } from '../../contracts/registry';
@@ -30,23 +31,30 @@ type CreateEnv = (opts: {
 
 /**
  * The SDK's own factory (private: its public API does not take client interceptors), with the
- * closing guard on the connection; `teardown()` closes the guard before the connection.
+ * closing guard on the connection. `close` closes the guard, then these connections: the ones the
+ * environment holds at that time may be another server's (createTimeSkippingEnv).
  */
-async function connectEnv(address: string, supportsTimeSkipping: boolean): Promise<TestWorkflowEnvironment> {
+async function connectEnv(address: string, supportsTimeSkipping: boolean): Promise<{ env: TestWorkflowEnvironment; close(): Promise<void> }> {
   const guard = closingGuard();
   const create = (TestWorkflowEnvironment as unknown as { create: CreateEnv }).create.bind(TestWorkflowEnvironment);
   const env = await create({ server: { type: 'existing' }, address, namespace: 'default', supportsTimeSkipping, connectionOptions: { interceptors: guard.interceptors } });
-  const teardown = env.teardown.bind(env);
-  env.teardown = async () => {
-    guard.close();
-    await teardown();
+  const { connection, nativeConnection } = env;
+  return {
+    env,
+    async close() {
+      guard.close();
+      // As the SDK's teardown does for a server it did not start.
+      await connection.close().catch((e: unknown) => console.error(e));
+      await nativeConnection.close().catch((e: unknown) => console.error(e));
+    },
   };
-  return env;
 }
 
 /** The real dev server (no time skipping): search attributes, visibility, Web UI behaviour. */
 export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
-  return connectEnv(requireEnv('FLEETOPS_TEST_TEMPORAL_ADDRESS'), false);
+  const { env, close } = await connectEnv(requireEnv('FLEETOPS_TEST_TEMPORAL_ADDRESS'), false);
+  env.teardown = close;
+  return env;
 }
 
 /**
@@ -56,32 +64,61 @@ export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
  * The server is started by time-skipping-server.ts (no 5 s sdk-core limit) and the SDK's own
  * factory connects to it with time skipping on (it is private: the public API connects to running
  * servers only without time skipping). `teardown()` also stops the server; global-teardown.ts stops
- * any server a crashed suite left behind.
+ * any server a crashed suite left behind. Runs a test leaves open on it are terminated after the
+ * test, and when they held its clock the server is replaced under the same environment
+ * (leftover-runs.ts), so that they cannot stop the clock for the file's later tests.
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  let current = await startLockedServer();
+  const env = current.env;
+  const untrack = trackTimeSkippingEnv(env, async () => {
+    const next = await startLockedServer();
+    const old = current;
+    current = next;
+    // Tests read these from `env` at each use (env.client, env.nativeConnection), so moving the new
+    // server's into it moves them all; `sleep` and `currentTimeMs` use `env.connection`.
+    for (const key of ['address', 'connection', 'nativeConnection', 'client', 'asyncCompletionClient', 'workflowClient'] as const) {
+      (env as unknown as Record<string, unknown>)[key] = next.env[key];
+    }
+    await old.close();
+  });
+  env.teardown = async () => {
+    untrack();
+    await current.close();
+  };
+  return env;
+}
+
+interface LockedServer {
+  env: TestWorkflowEnvironment;
+  /** Closes this server's connections (not `env`'s current ones) and stops it. */
+  close(): Promise<void>;
+}
+
+async function startLockedServer(): Promise<LockedServer> {
   const server = await startTimeSkippingServer();
   mkdirSync(runServerPidsDir(), { recursive: true });
   const pidFile = join(runServerPidsDir(), String(server.pid));
   writeFileSync(pidFile, server.address);
-  let env: TestWorkflowEnvironment;
   try {
-    env = await connectEnv(server.address, true);
+    const { env, close } = await connectEnv(server.address, true);
     // The server starts with time skipping unlocked: time would race ahead (to the 10-year default
     // execution timeout) before the first workflow task runs. The SDK's TimeSkippingClient assumes
     // the locked state and unlocks only while it awaits a result or sleeps.
     if (!env.connection.testService) throw new Error('the time-skipping connection has no test service');
     await env.connection.testService.lockTimeSkipping({});
+    return {
+      env,
+      async close() {
+        await close();
+        await server.stop();
+        rmSync(pidFile, { force: true });
+      },
+    };
   } catch (err) {
     await server.stop();
     throw err;
   }
-  const disconnect = env.teardown.bind(env);
-  env.teardown = async () => {
-    await disconnect();
-    await server.stop();
-    rmSync(pidFile, { force: true });
-  };
-  return env;
 }
 
 let taskQueueCounter = 0;

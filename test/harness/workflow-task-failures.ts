@@ -24,6 +24,26 @@ let allowed: { test: string | undefined; pattern: RegExp } | undefined;
 
 const isTaskFailure = (message: string): boolean => /Failing workflow task/i.test(message);
 
+/**
+ * The time-skipping test server refuses a workflow task completion that cancels a timer which fired
+ * while the task ran ("invalid history builder state for action"; the real server drops the fired
+ * timer and records the cancel). Its clock runs at wall speed while a task is out, so a task that is
+ * slow on a loaded machine can see a timer due a few seconds later fire: the drain cancels its
+ * lifecycle heartbeat timer when it ends. The refusal leaves the task completed in the server's
+ * memory but not in the history: the run never gets another task, and the server no longer skips
+ * time until the run is closed.
+ */
+const REFUSED_COMPLETION = /invalid history builder state for action/;
+export const REFUSED_COMPLETION_REASON =
+  'the time-skipping test server refused a workflow task completion ("invalid history builder state for action": a timer was cancelled in the task during which it fired); ' +
+  'the run could never get another task, and it held the server\'s clock';
+let onRefused: (() => void) | undefined;
+
+/** Called when the server refused a task completion of one of this file's runs (leftover-runs.ts terminates the test's runs). */
+export function onRefusedCompletion(listener: () => void): void {
+  onRefused = listener;
+}
+
 function currentTest(): string | undefined {
   return (globalThis as { expect?: { getState(): { currentTestName?: string } } }).expect?.getState().currentTestName;
 }
@@ -34,6 +54,10 @@ export function installFailureCollectingRuntime(): void {
   const console = new DefaultLogger('WARN');
   const logger = new DefaultLogger('WARN', (entry: LogEntry) => {
     if (isTaskFailure(entry.message)) seen.push({ test: currentTest(), message: entry.message, meta: entry.meta ?? {} });
+    if (REFUSED_COMPLETION.test(`${entry.message} ${String(entry.meta?.error ?? '')}`)) {
+      seen.push({ test: currentTest(), message: REFUSED_COMPLETION_REASON, meta: entry.meta ?? {} });
+      onRefused?.();
+    }
     console.log(entry.level, entry.message, entry.meta);
   });
   Runtime.install({ logger, telemetryOptions: { logging: { forward: {} } } });
