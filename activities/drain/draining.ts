@@ -112,6 +112,7 @@ export function createDrainingActivities({ deps, callsFor, resolveTarget }: Drai
       if (!m.dryRun) {
         const failure = m.result.failures?.[0];
         if (failure) throw ApplicationFailure.retryable(`ecs:UpdateContainerInstancesState: ${failure.arn}: ${failure.reason}`, FailureType.AwsUnavailable);
+        callsFor(input.cluster).forgetDraining(input.containerInstanceArn);
       }
       return { dryRunCalls };
     },

@@ -3,6 +3,7 @@ import { createDrainContext, type DrainActivityOptions } from './context';
 import { createDrainingActivities } from './draining';
 import { createDrainIncidentActivities } from './incidents';
 import { createLifecycleActivities } from './lifecycle';
+import { moveWorkOffFrom } from './move-off';
 import { createReplacementActivities } from './replacement';
 import { createTargetActivities } from './targets';
 import { createTaskActivities } from './tasks';
@@ -15,10 +16,11 @@ import { createTaskActivities } from './tasks';
  */
 
 export type { DrainActivityOptions, SignalWithStartArgs } from './context';
+export { moveWorkOffFrom, type MoveOffParts } from './move-off';
 
 export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOptions = {}) {
   const ctx = createDrainContext(deps, opts);
-  return {
+  const activities = {
     ...createDrainingActivities(ctx),
     ...createTargetActivities(ctx),
     ...createTaskActivities(ctx),
@@ -26,6 +28,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     ...createLifecycleActivities(ctx),
     ...createDrainIncidentActivities(ctx),
   };
+  return { ...activities, moveWorkOff: moveWorkOffFrom(activities) };
 }
 
 export type DrainActivities = ReturnType<typeof createDrainActivities>;

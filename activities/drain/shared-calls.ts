@@ -44,6 +44,10 @@ export class SharedDrainCalls {
   private readonly drainingBatcher: KeyedBatcher<string, string, true>;
   private readonly taskBatcher: KeyedBatcher<string, string, Task>;
   private readonly budgetLocks = new Map<string, Promise<void>>();
+  /** Container instances this worker set DRAINING, and when (withOwnDraining). */
+  private readonly ownDraining = new Map<string, number>();
+  /** Reads in flight that later callers join (tasksOn, describeTask). */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly aws: AwsClients,
@@ -104,18 +108,31 @@ export class SharedDrainCalls {
   async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<{ cluster: string; state: ContainerInstanceState } | undefined> {
     for (const cluster of clusters) {
       const hit = (await this.clusterIndex(cluster).any(this.opts.clusterIndexMaxAgeMs)).get(instanceId);
-      if (hit && !looksDrained(hit)) return { cluster, state: hit };
+      if (hit && !looksDrained(hit)) return this.withOwnDraining(cluster, hit);
       if (hit) {
         const verified = (await this.clusterIndex(cluster).takenAfter(askedAt)).get(instanceId);
-        if (verified) return { cluster, state: verified };
+        if (verified) return this.withOwnDraining(cluster, verified);
       }
     }
     const fresh = await Promise.all(clusters.map(async (cluster) => ({ cluster, idx: await this.clusterIndex(cluster).takenAfter(askedAt) })));
     for (const { cluster, idx } of fresh) {
       const hit = idx.get(instanceId);
-      if (hit) return { cluster, state: hit };
+      if (hit) return this.withOwnDraining(cluster, hit);
     }
     return undefined;
+  }
+
+  /**
+   * A sweep taken just before this worker set an instance DRAINING (the drain coordinator's call
+   * sweeps, then sets its batch DRAINING) still reads ACTIVE: the instance's drain, resolving from
+   * that sweep, would set it DRAINING a second time. What this worker itself set DRAINING within a
+   * sweep's lifetime reads DRAINING. Only for an instance with tasks: a reading of DRAINING with no
+   * tasks completes a lifecycle action at once, and that is trusted only from a fresh sweep.
+   */
+  private withOwnDraining(cluster: string, state: ContainerInstanceState): { cluster: string; state: ContainerInstanceState } {
+    const at = this.ownDraining.get(state.containerInstanceArn);
+    const own = at !== undefined && Date.now() - at <= this.opts.clusterIndexMaxAgeMs;
+    return own && state.status === 'ACTIVE' && state.running + state.pending > 0 ? { cluster, state: { ...state, status: 'DRAINING' } } : { cluster, state };
   }
 
   /**
@@ -152,12 +169,40 @@ export class SharedDrainCalls {
     }
   }
 
-  setDraining(cluster: string, containerInstanceArn: string): Promise<true> {
-    return this.drainingBatcher.add(cluster, containerInstanceArn);
+  async setDraining(cluster: string, containerInstanceArn: string): Promise<true> {
+    const ok = await this.drainingBatcher.add(cluster, containerInstanceArn);
+    const now = Date.now();
+    // Oldest first (a Map keeps insertion order): what is older than a sweep's lifetime is dropped.
+    for (const [arn, at] of this.ownDraining) {
+      if (now - at <= this.opts.clusterIndexMaxAgeMs) break;
+      this.ownDraining.delete(arn);
+    }
+    this.ownDraining.delete(containerInstanceArn);
+    this.ownDraining.set(containerInstanceArn, now);
+    return ok;
   }
 
+  /** Set ACTIVE again (the instance came back): a sweep's ACTIVE is the truth again. */
+  forgetDraining(containerInstanceArn: string): void {
+    this.ownDraining.delete(containerInstanceArn);
+  }
+
+  /** Callers that ask for the same task together share one DescribeTasks entry (a drain's deregister and its move both read its tasks). */
   describeTask(cluster: string, taskArn: string): Promise<Task> {
-    return this.taskBatcher.add(cluster, taskArn);
+    return this.shared(`describe|${cluster}|${taskArn}`, () => this.taskBatcher.add(cluster, taskArn));
+  }
+
+  /** The tasks ECS has on the container instance (desired RUNNING), one ListTasks for the callers that ask together. */
+  tasksOn(cluster: string, containerInstanceArn: string): Promise<string[]> {
+    return this.shared(`list|${cluster}|${containerInstanceArn}`, () => this.targets.tasksOn(cluster, containerInstanceArn));
+  }
+
+  private shared<T>(key: string, call: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const p = call().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
   }
 
   /** Subscribes to task counts of one container instance; returns the unsubscribe function. */
@@ -175,7 +220,7 @@ export class SharedDrainCalls {
    * awsvpc tasks), in the target groups of the services whose tasks it runs.
    */
   async targetsOf(cluster: string, instanceId: string, containerInstanceArn: string): Promise<TargetGroupTargets[]> {
-    const arns = await this.targets.tasksOn(cluster, containerInstanceArn);
+    const arns = await this.tasksOn(cluster, containerInstanceArn);
     const tasks = await Promise.all(arns.map((arn) => this.describeTask(cluster, arn).catch(() => undefined)));
     return this.targets.targetsOf(cluster, instanceId, tasks.filter((t): t is Task => t !== undefined));
   }

@@ -1,11 +1,10 @@
-import { ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type { DryRunCall } from '../../contracts/controls';
 import { FailureType } from '../../common/failures';
 import { mutatingAwsCall } from '../aws/dry-run';
-import { awsCall } from '../aws/errors';
 import { clientsFor } from '../deps';
 import { collect, taskId, type DrainContext } from './context';
 import { orchestratorOf, rerunParams } from './rerun';
@@ -24,17 +23,8 @@ export function createTaskActivities({ deps, callsFor }: DrainContext) {
       const dryRunCalls: DryRunCall[] = [];
       const aws = clientsFor(deps, input.cluster);
       const calls = callsFor(input.cluster);
-      const arns: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await awsCall('ecs:ListTasks', () =>
-          aws.ecs.send(
-            new ListTasksCommand({ cluster: input.cluster, containerInstance: input.containerInstanceArn, desiredStatus: 'RUNNING', nextToken }),
-          ),
-        );
-        arns.push(...(page.taskArns ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken);
+      // The same ListTasks as the deregister step's, shared when both run together (moveWorkOff).
+      const arns = await calls.tasksOn(input.cluster, input.containerInstanceArn);
       const tasks: Task[] = await Promise.all(arns.map((arn) => calls.describeTask(input.cluster, arn)));
       const live = tasks.filter((t) => t.desiredStatus !== 'STOPPED');
       const isService = (t: Task) => (t.group ?? '').startsWith('service:');

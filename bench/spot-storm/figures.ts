@@ -32,6 +32,8 @@ export interface StormResult {
   stormSeconds: number;
   /** Where event→DRAINING goes, from the workflow histories and the simulator's call record. */
   breakdownMs: Record<string, Percentiles>;
+  /** The first instance's drain history, one line per event (type, and the activity, marker, search attributes or signal it is about). */
+  sampleHistory: string[];
   /** Requests of 100 events the router answered 503 (Temporal slower than 2 s), sent again after Retry-After. */
   routerRetries503: number;
   /** Temporal + worker + router CPU seconds per drain (the product's cost; moto and the simulator apart). */

@@ -113,7 +113,7 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       perApi[`${c.service}:${c.action}`] = (perApi[`${c.service}:${c.action}`] ?? 0) + 1 / n;
     }
 
-    const breakdownMs = await breakdown(client, instances, arns, drainingAt, calls);
+    const { phases: breakdownMs, sampleHistory } = await breakdown(client, instances, arns, drainingAt, calls);
     const coordinator = await coordinatorFigures(client);
 
     // The limit: one DRAINING call per instance straight to the endpoint, all at once.
@@ -145,6 +145,7 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       cpuSeconds,
       stormSeconds,
       breakdownMs,
+      sampleHistory,
       routerRetries503: retried503,
       productCpuPerDrain: Math.round((((cpuSeconds.temporal ?? 0) + (cpuSeconds.worker ?? 0) + (cpuSeconds.router ?? 0)) / n) * 1000) / 1000,
       coordinator,
