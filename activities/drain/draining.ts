@@ -44,7 +44,7 @@ export function createDrainingActivities({ deps, callsFor, resolveTarget }: Drai
           let t = targets.get(instanceId);
           if (!t) targets.set(instanceId, (t = await resolveTarget(instanceId, where, askedAt)));
           if (!t.found) return { instanceId, outcome: 'not-in-cluster' };
-          if (t.status === 'DRAINING') return { instanceId, outcome: 'already-draining', cluster: t.cluster };
+          if (t.status === 'DRAINING' || t.drainingSet) return { instanceId, outcome: 'already-draining', cluster: t.cluster };
           if (t.status !== 'ACTIVE') return { instanceId, outcome: 'not-active', cluster: t.cluster, detail: t.status };
           await callsFor(t.cluster).setDraining(t.cluster, t.containerInstanceArn);
           lastError.delete(instanceId);

@@ -36,6 +36,13 @@ export interface SharedCallOptions {
   clusterIndexMaxAgeMs?: number;
 }
 
+/** A container instance as a sweep read it; `drainingSet`: this worker has since set it DRAINING (SharedDrainCalls.found). */
+export interface FoundContainerInstance {
+  cluster: string;
+  state: ContainerInstanceState;
+  drainingSet?: true;
+}
+
 export class SharedDrainCalls {
   private readonly opts: Required<SharedCallOptions>;
   private readonly indexes = new Map<string, SharedSnapshot<Map<string, ContainerInstanceState>>>();
@@ -44,8 +51,9 @@ export class SharedDrainCalls {
   private readonly drainingBatcher: KeyedBatcher<string, string, true>;
   private readonly taskBatcher: KeyedBatcher<string, string, Task>;
   private readonly budgetLocks = new Map<string, Promise<void>>();
-  /** Container instances this worker set DRAINING, and when (withOwnDraining). */
+  /** Container instances this worker set DRAINING, and when; and those whose call is on the way (found). */
   private readonly ownDraining = new Map<string, number>();
+  private readonly drainingInFlight = new Map<string, Promise<true>>();
   /** Reads in flight that later callers join (tasksOn, describeTask). */
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
@@ -105,19 +113,19 @@ export class SharedDrainCalls {
    * tasks, since that reading alone completes a terminate action CONTINUE (the instance may have come
    * back ACTIVE with tasks since the sweep).
    */
-  async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<{ cluster: string; state: ContainerInstanceState } | undefined> {
+  async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<FoundContainerInstance | undefined> {
     for (const cluster of clusters) {
       const hit = (await this.clusterIndex(cluster).any(this.opts.clusterIndexMaxAgeMs)).get(instanceId);
-      if (hit && !looksDrained(hit)) return this.withOwnDraining(cluster, hit);
+      if (hit && !looksDrained(hit)) return await this.found(cluster, hit);
       if (hit) {
         const verified = (await this.clusterIndex(cluster).takenAfter(askedAt)).get(instanceId);
-        if (verified) return this.withOwnDraining(cluster, verified);
+        if (verified) return await this.found(cluster, verified);
       }
     }
     const fresh = await Promise.all(clusters.map(async (cluster) => ({ cluster, idx: await this.clusterIndex(cluster).takenAfter(askedAt) })));
     for (const { cluster, idx } of fresh) {
       const hit = idx.get(instanceId);
-      if (hit) return this.withOwnDraining(cluster, hit);
+      if (hit) return await this.found(cluster, hit);
     }
     return undefined;
   }
@@ -126,13 +134,14 @@ export class SharedDrainCalls {
    * A sweep taken just before this worker set an instance DRAINING (the drain coordinator's call
    * sweeps, then sets its batch DRAINING) still reads ACTIVE: the instance's drain, resolving from
    * that sweep, would set it DRAINING a second time. What this worker itself set DRAINING within a
-   * sweep's lifetime reads DRAINING. Only for an instance with tasks: a reading of DRAINING with no
-   * tasks completes a lifecycle action at once, and that is trusted only from a fresh sweep.
+   * sweep's lifetime is found with `drainingSet`, and a reading while its call is on the way waits
+   * for that call. The reading itself is left as it is: its task counts are the sweep's.
    */
-  private withOwnDraining(cluster: string, state: ContainerInstanceState): { cluster: string; state: ContainerInstanceState } {
+  private async found(cluster: string, state: ContainerInstanceState): Promise<FoundContainerInstance> {
+    if (state.status !== 'ACTIVE') return { cluster, state };
+    await this.drainingInFlight.get(state.containerInstanceArn)?.catch(() => undefined);
     const at = this.ownDraining.get(state.containerInstanceArn);
-    const own = at !== undefined && Date.now() - at <= this.opts.clusterIndexMaxAgeMs;
-    return own && state.status === 'ACTIVE' && state.running + state.pending > 0 ? { cluster, state: { ...state, status: 'DRAINING' } } : { cluster, state };
+    return at !== undefined && Date.now() - at <= this.opts.clusterIndexMaxAgeMs ? { cluster, state, drainingSet: true } : { cluster, state };
   }
 
   /**
@@ -170,7 +179,11 @@ export class SharedDrainCalls {
   }
 
   async setDraining(cluster: string, containerInstanceArn: string): Promise<true> {
-    const ok = await this.drainingBatcher.add(cluster, containerInstanceArn);
+    const call = this.drainingBatcher.add(cluster, containerInstanceArn);
+    this.drainingInFlight.set(containerInstanceArn, call);
+    const ok = await call.finally(() => {
+      if (this.drainingInFlight.get(containerInstanceArn) === call) this.drainingInFlight.delete(containerInstanceArn);
+    });
     const now = Date.now();
     // Oldest first (a Map keeps insertion order): what is older than a sweep's lifetime is dropped.
     for (const [arn, at] of this.ownDraining) {

@@ -77,8 +77,10 @@ export function createTaskActivities({ deps, callsFor }: DrainContext) {
         const unwatch = callsFor(input.cluster).watchTasks(input.cluster, input.containerInstanceArn, (u) => {
           if (u instanceof Error) return done(u);
           last = u;
+          // Empty: the answer goes back now, with no heartbeat before it (a heartbeat is a call to
+          // Temporal, and in a storm most waits end at their first reading).
+          if (u.running + u.pending === 0) return done(counts(u));
           ctx.heartbeat(u);
-          if (u.running + u.pending === 0) done(counts(u));
         });
         const beat = setInterval(() => ctx.heartbeat(last), WAIT_HEARTBEAT_MS);
         const stopTimer = setTimeout(() => {

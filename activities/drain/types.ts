@@ -17,6 +17,11 @@ export type ResolvedDrainTarget =
       containerInstanceArn: string;
       /** ECS status when resolved: ACTIVE, DRAINING, ... */
       status: string;
+      /**
+       * This worker set it DRAINING after the sweep `status` comes from (the drain coordinator's head
+       * start): it is DRAINING, whatever `status` says. Absent in histories recorded before it.
+       */
+      drainingSet?: true;
       instanceType?: string;
       /** The container instance's `ecs.availability-zone` attribute (absent in histories recorded before it). */
       availabilityZone?: string;

@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { statusQuery } from '../../contracts/controls';
 import type { DrainCoordinatorStatus } from '../../contracts/drain-coordinator/messages';
+import { WORKFLOWS } from '../../contracts/registry';
 import { percentiles, type Percentiles, type StormResult } from './figures';
 
 /** Figures read from the storm's workflow histories: where each drain's time went, and the coordinator's calls. */
@@ -82,21 +83,21 @@ export async function breakdown(
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-/** A marker's name and what it records: a local activity's type, a patch's id. */
+/** A marker's name and what it records: a local activity's type (and the container instance status a resolve read), a patch's id. */
 function markerWhat(e: HistoryEvent): string | undefined {
   const m = e.markerRecordedEventAttributes;
   if (!m) return undefined;
-  for (const key of ['data', 'patch_data']) {
+  const decode = (key: string): Record<string, unknown> | undefined => {
     const p = m.details?.[key]?.payloads?.[0];
-    if (!p) continue;
     try {
-      const d = defaultPayloadConverter.fromPayload(p) as { activity_type?: string; id?: string };
-      return `${m.markerName ?? ''} ${d.activity_type ?? d.id ?? ''}`;
+      return p ? (defaultPayloadConverter.fromPayload(p) as Record<string, unknown>) : undefined;
     } catch {
-      // not JSON: the name alone
+      return undefined; // not JSON: the name alone
     }
-  }
-  return m.markerName ?? '';
+  };
+  const d = decode('data') ?? decode('patch_data');
+  const status = decode('result')?.status;
+  return `${m.markerName ?? ''} ${String(d?.activity_type ?? d?.id ?? '')}${typeof status === 'string' ? ` (${status})` : ''}`;
 }
 
 /** One line per event of a drain's history: its type and what it is about (the sample the bench writes). */
@@ -145,4 +146,15 @@ export async function coordinatorFigures(client: Client): Promise<StormResult['c
     }
   }
   return { counts: status.counts as Record<string, number>, calls: { queueMs: percentiles(queue), runMs: percentiles(run), instances: percentiles(sizes) } };
+}
+
+/** The capacity workflows' history events (every run) and the drains' requests among them: what asking for replacements cost. */
+export async function capacityFigures(client: Client): Promise<{ runs: number; events: number }> {
+  let runs = 0;
+  let events = 0;
+  for await (const wf of client.workflow.list({ query: `WorkflowType = "${WORKFLOWS.capacity.type}"` })) {
+    runs += 1;
+    events += wf.historyLength;
+  }
+  return { runs, events };
 }

@@ -40,7 +40,7 @@ export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget 
 /** False when the instance could not be set DRAINING (the drain cannot go on; `state.failure` says why). */
 export async function setDraining(ctx: DrainContext, t: DrainTarget): Promise<boolean> {
   const { state, controls } = ctx;
-  if (ctx.lean && t.status === 'DRAINING') {
+  if (ctx.lean && (t.status === 'DRAINING' || t.drainingSet)) {
     // The drain coordinator's head start (or an earlier drain) set it: a second call changes nothing.
     state.end(state.begin('set-draining'), 'done', 'was already DRAINING');
     return true;
