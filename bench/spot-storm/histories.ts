@@ -154,7 +154,8 @@ export async function capacityFigures(client: Client): Promise<{ runs: number; e
   let events = 0;
   for await (const wf of client.workflow.list({ query: `WorkflowType = "${WORKFLOWS.capacity.type}"` })) {
     runs += 1;
-    events += wf.historyLength;
+    // Visibility's count is written at the close; a running one is described.
+    events += (await client.workflow.getHandle(wf.workflowId, wf.runId).describe()).historyLength;
   }
   return { runs, events };
 }
