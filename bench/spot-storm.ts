@@ -62,8 +62,9 @@ async function main(): Promise<void> {
           (r.coordinator
             ? `  coordinator ${JSON.stringify(r.coordinator.counts)}; calls: queue p50 ${r.coordinator.calls.queueMs.p50} ms, p99 ${r.coordinator.calls.queueMs.p99} ms; run p50 ${r.coordinator.calls.runMs.p50} ms, max ${r.coordinator.calls.runMs.max} ms; instances per call p50 ${r.coordinator.calls.instances.p50}, max ${r.coordinator.calls.instances.max} (${r.coordinator.calls.instances.count} calls)\n`
             : '') +
+          `  capacity workflows: ${r.capacity.runs} run(s), ${r.capacity.events} history events\n` +
           `  router 503s retried: ${r.routerRetries503}\n` +
-          `  outcomes ${JSON.stringify(r.outcomes)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n` +
+          `  outcomes ${JSON.stringify(r.outcomes)}; set-draining step ${JSON.stringify(r.setDraining)}\n  calls per instance ${JSON.stringify(r.awsCallsPerInstance)}\n` +
           Object.entries(r.breakdownMs)
             .map(([k, p]) => {
               const u = k.startsWith('count:') ? '' : ' ms';

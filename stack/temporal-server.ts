@@ -39,6 +39,10 @@ export function temporalDevServerArgs(s: DevServerSettings): string[] {
     // waiting for a poller: a drain's steps are one activity each.
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // Task priority (the drain coordinator's call goes ahead of the drains' activities): the
+    // priority-aware matcher, off by default in this server version.
+    '--dynamic-config-value',
+    'matching.useNewMatcher=true',
     // One partition per task queue: a single-process server gains nothing from four, and a storm's
     // first workflow tasks backlogged in a partition wait for a poll that happens to land there.
     '--dynamic-config-value',

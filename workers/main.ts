@@ -83,11 +83,16 @@ async function main(): Promise<void> {
       workflowBundle,
       activities,
       ...traced,
-      // A storm of hundreds of drains is mostly waiting; slots are cheap and must not queue drains.
+      // A storm of thousands of drains is mostly waiting; slots are cheap and must not queue drains.
       maxConcurrentWorkflowTaskExecutions: 200,
       maxConcurrentLocalActivityExecutions: 1000,
-      maxConcurrentActivityTaskExecutions: 500,
-      maxCachedWorkflows: 2000,
+      // Sized for a storm of 2,000 (bench/spot-storm): each drain on the deadline holds one slot
+      // through its wait (moveWorkOff), and an activity the worker has no slot for is not handed
+      // back with the workflow task's answer but waits in the queue for a poll.
+      maxConcurrentActivityTaskExecutions: 2500,
+      // Every drain of such a storm, the coordinator and the capacity workflows stay cached: an
+      // evicted drain's next task is a full replay, its history fetched again.
+      maxCachedWorkflows: 3000,
       // Each new drain's first task comes from the normal queue, everything after from this worker's
       // sticky queue. While the sticky queue has a backlog larger than its active pollers, sdk-core
       // holds the normal queue to a single poller, and in a storm that is exactly when new drains

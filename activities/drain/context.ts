@@ -121,6 +121,7 @@ export function createDrainContext(deps: ActivityDeps, opts: DrainActivityOption
       ...(hit.state.availabilityZone ? { availabilityZone: hit.state.availabilityZone } : {}),
       runningTasks: hit.state.running,
       pendingTasks: hit.state.pending,
+      ...(hit.drainingSet ? { drainingSet: true as const } : {}),
       capacityUnits: instanceWeight(cluster, hit.state.instanceType),
       drain: cluster.drain,
     };

@@ -44,7 +44,7 @@ export function createDrainingActivities({ deps, callsFor, resolveTarget }: Drai
           let t = targets.get(instanceId);
           if (!t) targets.set(instanceId, (t = await resolveTarget(instanceId, where, askedAt)));
           if (!t.found) return { instanceId, outcome: 'not-in-cluster' };
-          if (t.status === 'DRAINING') return { instanceId, outcome: 'already-draining', cluster: t.cluster };
+          if (t.status === 'DRAINING' || t.drainingSet) return { instanceId, outcome: 'already-draining', cluster: t.cluster };
           if (t.status !== 'ACTIVE') return { instanceId, outcome: 'not-active', cluster: t.cluster, detail: t.status };
           await callsFor(t.cluster).setDraining(t.cluster, t.containerInstanceArn);
           lastError.delete(instanceId);
@@ -114,6 +114,7 @@ export function createDrainingActivities({ deps, callsFor, resolveTarget }: Drai
         if (failure) throw ApplicationFailure.retryable(`ecs:UpdateContainerInstancesState: ${failure.arn}: ${failure.reason}`, FailureType.AwsUnavailable);
         // This worker's sweeps taken before now read it as it was (DRAINING): resolves read it ACTIVE.
         callsFor(input.cluster).noteStatusSet(input.cluster, input.containerInstanceArn, 'ACTIVE');
+        callsFor(input.cluster).forgetDraining(input.containerInstanceArn);
       }
       return { dryRunCalls };
     },

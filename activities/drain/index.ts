@@ -3,6 +3,7 @@ import { createDrainContext, type DrainActivityOptions } from './context';
 import { createDrainingActivities } from './draining';
 import { createDrainIncidentActivities } from './incidents';
 import { createLifecycleActivities } from './lifecycle';
+import { moveWorkOffFrom } from './move-off';
 import { createReplacementActivities } from './replacement';
 import { createSlotActivities } from './slots';
 import { createTargetActivities } from './targets';
@@ -16,10 +17,11 @@ import { createTaskActivities } from './tasks';
  */
 
 export type { DrainActivityOptions, SignalWithStartArgs } from './context';
+export { moveWorkOffFrom, type MoveOffParts } from './move-off';
 
 export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOptions = {}) {
   const ctx = createDrainContext(deps, opts);
-  return {
+  const activities = {
     ...createDrainingActivities(ctx),
     ...createTargetActivities(ctx),
     ...createTaskActivities(ctx),
@@ -28,6 +30,7 @@ export function createDrainActivities(deps: ActivityDeps, opts: DrainActivityOpt
     ...createDrainIncidentActivities(ctx),
     ...createSlotActivities((cluster) => ctx.callsFor(cluster), opts),
   };
+  return { ...activities, moveWorkOff: moveWorkOffFrom(activities) };
 }
 
 export type DrainActivities = ReturnType<typeof createDrainActivities>;

@@ -8,6 +8,8 @@ import { awsCall } from '../aws/errors';
 import { notFound, sweepCluster, type ContainerInstanceState } from './container-instances';
 import { TargetGroupIndex, type TargetGroupTargets } from './target-index';
 import { ClusterTaskPoller, type WatchListener } from './task-poller';
+import { JoinedCalls } from './joined-calls';
+import { STATUS_SET_KEPT_MS, type FoundContainerInstance, type StatusSet, type Sweep } from './sweeps';
 
 /**
  * The AWS calls every drain of a worker shares, one set per account and region, so the call rate
@@ -37,21 +39,6 @@ export interface SharedCallOptions {
   clusterIndexMaxAgeMs?: number;
 }
 
-/** A cluster sweep and when it started: a status set before then is in it, one set after may not be. */
-interface Sweep {
-  startedAtMs: number;
-  byInstance: Map<string, ContainerInstanceState>;
-}
-
-/** A status this worker set on a container instance, and when the call that set it returned. */
-interface StatusSet {
-  status: 'DRAINING' | 'ACTIVE';
-  atMs: number;
-}
-
-/** How long a status set is remembered: far longer than any sweep is read (clusterIndexMaxAgeMs). */
-const STATUS_SET_KEPT_MS = 5 * 60_000;
-
 export class SharedDrainCalls {
   private readonly opts: Required<SharedCallOptions>;
   private readonly indexes = new Map<string, SharedSnapshot<Sweep>>();
@@ -62,6 +49,11 @@ export class SharedDrainCalls {
   private readonly drainingBatcher: KeyedBatcher<string, string, true>;
   private readonly taskBatcher: KeyedBatcher<string, string, Task>;
   private readonly budgetLocks = new Map<string, Promise<void>>();
+  /** Container instances this worker set DRAINING, and when; and those whose call is on the way (found). */
+  private readonly ownDraining = new Map<string, number>();
+  private readonly drainingInFlight = new Map<string, Promise<true>>();
+  /** Reads in flight that later callers join (tasksOn, describeTask). */
+  private readonly joined = new JoinedCalls();
 
   constructor(
     private readonly aws: AwsClients,
@@ -160,21 +152,35 @@ export class SharedDrainCalls {
    * tasks, since that reading alone completes a terminate action CONTINUE (the instance may have come
    * back ACTIVE with tasks since the sweep).
    */
-  async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<{ cluster: string; state: ContainerInstanceState } | undefined> {
+  async findContainerInstance(clusters: string[], instanceId: string, askedAt: number): Promise<FoundContainerInstance | undefined> {
     for (const cluster of clusters) {
       const hit = (await this.clusterIndex(cluster).any(this.opts.clusterIndexMaxAgeMs)).get(instanceId);
-      if (hit && !looksDrained(hit)) return { cluster, state: hit };
+      if (hit && !looksDrained(hit)) return await this.found(cluster, hit);
       if (hit) {
         const verified = (await this.clusterIndex(cluster).takenAfter(askedAt)).get(instanceId);
-        if (verified) return { cluster, state: verified };
+        if (verified) return await this.found(cluster, verified);
       }
     }
     const fresh = await Promise.all(clusters.map(async (cluster) => ({ cluster, idx: await this.clusterIndex(cluster).takenAfter(askedAt) })));
     for (const { cluster, idx } of fresh) {
       const hit = idx.get(instanceId);
-      if (hit) return { cluster, state: hit };
+      if (hit) return await this.found(cluster, hit);
     }
     return undefined;
+  }
+
+  /**
+   * A sweep taken just before this worker set an instance DRAINING (the drain coordinator's call
+   * sweeps, then sets its batch DRAINING) still reads ACTIVE: the instance's drain, resolving from
+   * that sweep, would set it DRAINING a second time. What this worker itself set DRAINING within a
+   * sweep's lifetime is found with `drainingSet`, and a reading while its call is on the way waits
+   * for that call. The reading itself is left as it is: its task counts are the sweep's.
+   */
+  private async found(cluster: string, state: ContainerInstanceState): Promise<FoundContainerInstance> {
+    if (state.status !== 'ACTIVE') return { cluster, state };
+    await this.drainingInFlight.get(state.containerInstanceArn)?.catch(() => undefined);
+    const at = this.ownDraining.get(state.containerInstanceArn);
+    return at !== undefined && Date.now() - at <= this.opts.clusterIndexMaxAgeMs ? { cluster, state, drainingSet: true } : { cluster, state };
   }
 
   /**
@@ -216,13 +222,38 @@ export class SharedDrainCalls {
     }
   }
 
-  setDraining(cluster: string, containerInstanceArn: string): Promise<true> {
-    return this.drainingBatcher.add(cluster, containerInstanceArn);
+  async setDraining(cluster: string, containerInstanceArn: string): Promise<true> {
+    const call = this.drainingBatcher.add(cluster, containerInstanceArn);
+    this.drainingInFlight.set(containerInstanceArn, call);
+    const ok = await call.finally(() => {
+      if (this.drainingInFlight.get(containerInstanceArn) === call) this.drainingInFlight.delete(containerInstanceArn);
+    });
+    const now = Date.now();
+    // Oldest first (a Map keeps insertion order): what is older than a sweep's lifetime is dropped.
+    for (const [arn, at] of this.ownDraining) {
+      if (now - at <= this.opts.clusterIndexMaxAgeMs) break;
+      this.ownDraining.delete(arn);
+    }
+    this.ownDraining.delete(containerInstanceArn);
+    this.ownDraining.set(containerInstanceArn, now);
+    return ok;
   }
 
-  describeTask(cluster: string, taskArn: string): Promise<Task> {
-    return this.taskBatcher.add(cluster, taskArn);
+  /** Set ACTIVE again (the instance came back): a sweep's ACTIVE is the truth again. */
+  forgetDraining(containerInstanceArn: string): void {
+    this.ownDraining.delete(containerInstanceArn);
   }
+
+  /** Callers that ask for the same task together share one DescribeTasks entry (a drain's deregister and its move both read its tasks). */
+  describeTask(cluster: string, taskArn: string): Promise<Task> {
+    return this.joined.join(`describe|${cluster}|${taskArn}`, () => this.taskBatcher.add(cluster, taskArn));
+  }
+
+  /** The tasks ECS has on the container instance (desired RUNNING), one ListTasks for the callers that ask together. */
+  tasksOn(cluster: string, containerInstanceArn: string): Promise<string[]> {
+    return this.joined.join(`list|${cluster}|${containerInstanceArn}`, () => this.targets.tasksOn(cluster, containerInstanceArn));
+  }
+
 
   /** Subscribes to task counts of one container instance; returns the unsubscribe function. */
   watchTasks(cluster: string, containerInstanceArn: string, listener: WatchListener): () => void {
@@ -239,7 +270,7 @@ export class SharedDrainCalls {
    * awsvpc tasks), in the target groups of the services whose tasks it runs.
    */
   async targetsOf(cluster: string, instanceId: string, containerInstanceArn: string): Promise<TargetGroupTargets[]> {
-    const arns = await this.targets.tasksOn(cluster, containerInstanceArn);
+    const arns = await this.tasksOn(cluster, containerInstanceArn);
     const tasks = await Promise.all(arns.map((arn) => this.describeTask(cluster, arn).catch(() => undefined)));
     return this.targets.targetsOf(cluster, instanceId, tasks.filter((t): t is Task => t !== undefined));
   }

@@ -64,12 +64,14 @@ export class TargetGroupIndex {
     return groups;
   }
 
-  /** The tasks ECS has on the container instance (RUNNING and on their way there). */
+  /** The tasks ECS has on the container instance (desired RUNNING: running and on their way there). */
   async tasksOn(cluster: string, containerInstanceArn: string): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await awsCall('ecs:ListTasks', () => this.aws.ecs.send(new ListTasksCommand({ cluster, containerInstance: containerInstanceArn, nextToken })));
+      const page = await awsCall('ecs:ListTasks', () =>
+        this.aws.ecs.send(new ListTasksCommand({ cluster, containerInstance: containerInstanceArn, desiredStatus: 'RUNNING', nextToken })),
+      );
       arns.push(...(page.taskArns ?? []));
       nextToken = page.nextToken;
     } while (nextToken);

@@ -1,11 +1,10 @@
-import { ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import type { DryRunCall } from '../../contracts/controls';
 import { FailureType } from '../../common/failures';
 import { mutatingAwsCall } from '../aws/dry-run';
-import { awsCall } from '../aws/errors';
 import { clientsFor } from '../deps';
 import { collect, taskId, type DrainContext } from './context';
 import { orchestratorOf, rerunParams } from './rerun';
@@ -24,17 +23,8 @@ export function createTaskActivities({ deps, callsFor }: DrainContext) {
       const dryRunCalls: DryRunCall[] = [];
       const aws = clientsFor(deps, input.cluster);
       const calls = callsFor(input.cluster);
-      const arns: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await awsCall('ecs:ListTasks', () =>
-          aws.ecs.send(
-            new ListTasksCommand({ cluster: input.cluster, containerInstance: input.containerInstanceArn, desiredStatus: 'RUNNING', nextToken }),
-          ),
-        );
-        arns.push(...(page.taskArns ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken);
+      // The same ListTasks as the deregister step's, shared when both run together (moveWorkOff).
+      const arns = await calls.tasksOn(input.cluster, input.containerInstanceArn);
       const tasks: Task[] = await Promise.all(arns.map((arn) => calls.describeTask(input.cluster, arn)));
       const live = tasks.filter((t) => t.desiredStatus !== 'STOPPED');
       const isService = (t: Task) => (t.group ?? '').startsWith('service:');
@@ -87,8 +77,10 @@ export function createTaskActivities({ deps, callsFor }: DrainContext) {
         const unwatch = callsFor(input.cluster).watchTasks(input.cluster, input.containerInstanceArn, (u) => {
           if (u instanceof Error) return done(u);
           last = u;
+          // Empty: the answer goes back now, with no heartbeat before it (a heartbeat is a call to
+          // Temporal, and in a storm most waits end at their first reading).
+          if (u.running + u.pending === 0) return done(counts(u));
           ctx.heartbeat(u);
-          if (u.running + u.pending === 0) done(counts(u));
         });
         const beat = setInterval(() => ctx.heartbeat(last), WAIT_HEARTBEAT_MS);
         const stopTimer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import type { DryRunCall } from '../../contracts/controls';
 import type { DrainLifecycleAction } from '../../contracts/shared';
 import type { ClusterConfig } from '../../config/schema';
+import type { InstancePool } from './pools';
 
 /**
  * What the drain activities take and return. Workflow code imports these types only (never the
@@ -16,6 +17,11 @@ export type ResolvedDrainTarget =
       containerInstanceArn: string;
       /** ECS status when resolved: ACTIVE, DRAINING, ... */
       status: string;
+      /**
+       * This worker set it DRAINING after the sweep `status` comes from (the drain coordinator's head
+       * start): it is DRAINING, whatever `status` says. Absent in histories recorded before it.
+       */
+      drainingSet?: true;
       instanceType?: string;
       /** The container instance's `ecs.availability-zone` attribute (absent in histories recorded before it). */
       availabilityZone?: string;
@@ -223,4 +229,34 @@ export interface DrainIncidentResult {
   requested: boolean;
   workflowId?: string;
   detail: string;
+}
+
+/** One part of moveWorkOff: its result, or why it failed after its retries (the other parts go on). */
+export type PartOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * The work of a drain on the two-minute deadline after DRAINING, in one activity (move-off.ts): its
+ * targets out, its standalone tasks moved, a replacement asked for unless the pool replaces the
+ * instance itself, then the wait for its tasks to leave until `waitUntilEpochMs`.
+ */
+export interface MoveWorkOffInput extends ContainerInstanceRef {
+  instanceId: string;
+  /** Take the targets out ahead of ECS (DeregisterTargetsInput). */
+  deregister: boolean;
+  standalone: Pick<MoveStandaloneTasksInput, 'rerun' | 'reason' | 'idempotencyKey'>;
+  /** Ask for a replacement (after finding the instance's pool); absent: none is wanted whatever the pool. */
+  capacity?: Pick<CapacityReplacementInput, 'units' | 'reason' | 'source'> & { notBefore?: string };
+  /** After moving, wait until the instance runs no task or this time (absent: no wait, e.g. a dry run). */
+  waitUntilEpochMs?: number;
+  /** Each part is retried (short backoff) until this time: the drain's deadline. */
+  deadlineEpochMs: number;
+  dryRun: boolean;
+}
+
+export interface MoveWorkOffResult {
+  deregister?: PartOutcome<DeregisterTargetsResult>;
+  standalone: PartOutcome<MoveStandaloneTasksResult>;
+  /** The pool found (`found: false` when unknown), and the request unless that pool replaces the instance itself. */
+  capacity?: { pool: InstancePool; request?: PartOutcome<CapacityReplacementResult> };
+  tasks?: PartOutcome<WaitForTasksResult>;
 }

@@ -19,6 +19,8 @@ export interface StormResult {
   eventToDrainedMs: Percentiles;
   drainedBeforeDeadline: number;
   outcomes: Record<string, number>;
+  /** The drains' set-draining step by what it says: set by the drain itself, or found already DRAINING (the coordinator's head start). */
+  setDraining: Record<string, number>;
   awsCallsPerInstance: Record<string, number>;
   workerRssMaxMiB: number | null;
   plainDrainingCallMs: Percentiles;
@@ -32,11 +34,15 @@ export interface StormResult {
   stormSeconds: number;
   /** Where event→DRAINING goes, from the workflow histories and the simulator's call record. */
   breakdownMs: Record<string, Percentiles>;
+  /** The first instance's drain history, one line per event (type, and the activity, marker, search attributes or signal it is about). */
+  sampleHistory: string[];
   /** Requests of 100 events the router answered 503 (Temporal slower than 2 s), sent again after Retry-After. */
   routerRetries503: number;
   /** Temporal + worker + router CPU seconds per drain (the product's cost; moto and the simulator apart). */
   productCpuPerDrain: number;
   /** The drain coordinator's counts at the end (workflows/drain-coordinator/), and its calls' queue and run times. */
+  /** The capacity workflows (every run): the drains' replacement requests are signals in their histories. */
+  capacity: { runs: number; events: number };
   coordinator?: { counts: Record<string, number>; calls: { queueMs: Percentiles; runMs: Percentiles; instances: Percentiles } };
 }
 

@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { statusQuery } from '../../contracts/controls';
 import type { DrainCoordinatorStatus } from '../../contracts/drain-coordinator/messages';
+import { WORKFLOWS } from '../../contracts/registry';
 import { percentiles, type Percentiles, type StormResult } from './figures';
 
 /** Figures read from the storm's workflow histories: where each drain's time went, and the coordinator's calls. */
@@ -23,8 +24,9 @@ export async function breakdown(
   arns: string[],
   drainingAt: Map<string, number>,
   calls: { service: string; action: string; durationMs: number }[],
-): Promise<Record<string, Percentiles>> {
+): Promise<{ phases: Record<string, Percentiles>; sampleHistory: string[] }> {
   const phases: Record<string, number[]> = {};
+  const sample: string[] = [];
   const add = (k: string, v: number | undefined) => {
     if (v !== undefined && Number.isFinite(v)) (phases[k] ??= []).push(v);
   };
@@ -41,6 +43,15 @@ export async function breakdown(
         // Counts, not milliseconds: what one drain costs the server.
         add('count: history events per drain', ev.length);
         add('count: workflow tasks per drain', ev.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length);
+        // What a drain's history is made of, by event type (markers by their name: local activity, patch).
+        const byType = new Map<string, number>();
+        for (const e of ev) {
+          const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+          const key = type === 'MARKER_RECORDED' ? `MARKER_RECORDED ${e.markerRecordedEventAttributes?.markerName ?? ''}` : type;
+          byType.set(key, (byType.get(key) ?? 0) + 1);
+        }
+        for (const [k, v] of byType) add(`count: events ${k}`, v);
+        if (i + j === 0) sample.push(...ev.map(describeEvent));
         add('wft1.queue', (at(wftStart) ?? NaN) - (at(wftSched) ?? NaN));
         add('wft1.run', (at(wftDone) ?? NaN) - (at(wftStart) ?? NaN));
         const activity = (name: string) => {
@@ -67,7 +78,39 @@ export async function breakdown(
     );
   }
   for (const c of calls) add(`moto ${c.service}:${c.action}`, c.durationMs);
-  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, percentiles(v)]));
+  return { phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, percentiles(v)])), sampleHistory: sample };
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** A marker's name and what it records: a local activity's type (and the container instance status a resolve read), a patch's id. */
+function markerWhat(e: HistoryEvent): string | undefined {
+  const m = e.markerRecordedEventAttributes;
+  if (!m) return undefined;
+  const decode = (key: string): Record<string, unknown> | undefined => {
+    const p = m.details?.[key]?.payloads?.[0];
+    try {
+      return p ? (defaultPayloadConverter.fromPayload(p) as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined; // not JSON: the name alone
+    }
+  };
+  const d = decode('data') ?? decode('patch_data');
+  const status = decode('result')?.status;
+  return `${m.markerName ?? ''} ${String(d?.activity_type ?? d?.id ?? '')}${typeof status === 'string' ? ` (${status})` : ''}`;
+}
+
+/** One line per event of a drain's history: its type and what it is about (the sample the bench writes). */
+function describeEvent(e: HistoryEvent): string {
+  const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+  const what =
+    e.activityTaskScheduledEventAttributes?.activityType?.name ??
+    markerWhat(e) ??
+    (e.upsertWorkflowSearchAttributesEventAttributes ? Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {}).join(',') : undefined) ??
+    e.workflowExecutionSignaledEventAttributes?.signalName ??
+    e.timerStartedEventAttributes?.timerId ??
+    '';
+  return `${String(e.eventId)} ${type}${what ? ` ${what}` : ''}`;
 }
 
 /** The coordinator's counts, and per setDrainingAtOnce call its queue wait, run time and size, from its history. */
@@ -103,4 +146,16 @@ export async function coordinatorFigures(client: Client): Promise<StormResult['c
     }
   }
   return { counts: status.counts as Record<string, number>, calls: { queueMs: percentiles(queue), runMs: percentiles(run), instances: percentiles(sizes) } };
+}
+
+/** The capacity workflows' history events (every run) and the drains' requests among them: what asking for replacements cost. */
+export async function capacityFigures(client: Client): Promise<{ runs: number; events: number }> {
+  let runs = 0;
+  let events = 0;
+  for await (const wf of client.workflow.list({ query: `WorkflowType = "${WORKFLOWS.capacity.type}"` })) {
+    runs += 1;
+    // Visibility's count is written at the close; a running one is described.
+    events += (await client.workflow.getHandle(wf.workflowId, wf.runId).describe()).historyLength;
+  }
+  return { runs, events };
 }

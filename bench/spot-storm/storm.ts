@@ -8,7 +8,7 @@ import { createSimControl, type SimControl } from '../../simulator/control-clien
 import { startLocalStack } from '../../testkit/local-stack';
 import { until } from '../../testkit/poll';
 import { percentiles, type Scenario, type StormResult } from './figures';
-import { breakdown, coordinatorFigures } from './histories';
+import { breakdown, capacityFigures, coordinatorFigures } from './histories';
 import { seedStorm } from './seed-storm';
 import { drainPollers, rssMiB, stackCpuSeconds, workerPid } from './stack-probes';
 import { sendWarnings } from './warnings';
@@ -100,11 +100,14 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
     const toStart = instances.map((id) => (results.get(id)?.startedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
     const toDrained = instances.map((id) => (results.get(id)?.closedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
     const outcomes: Record<string, number> = {};
+    const setDraining: Record<string, number> = {};
     let beforeDeadline = 0;
     for (const id of instances) {
       const r = results.get(id);
       const o = r?.result?.outcome ?? 'no-result';
       outcomes[o] = (outcomes[o] ?? 0) + 1;
+      const d = r?.result?.steps.find((st) => st.name === 'set-draining')?.detail ?? 'none';
+      setDraining[d] = (setDraining[d] ?? 0) + 1;
       if (o === 'drained' && r?.closedAt !== undefined && r.closedAt - eventAt.get(id)! <= INTERRUPTION_WARNING_MS) beforeDeadline += 1;
     }
     const perApi: Record<string, number> = {};
@@ -113,8 +116,9 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       perApi[`${c.service}:${c.action}`] = (perApi[`${c.service}:${c.action}`] ?? 0) + 1 / n;
     }
 
-    const breakdownMs = await breakdown(client, instances, arns, drainingAt, calls);
+    const { phases: breakdownMs, sampleHistory } = await breakdown(client, instances, arns, drainingAt, calls);
     const coordinator = await coordinatorFigures(client);
+    const capacity = await capacityFigures(client);
 
     // The limit: one DRAINING call per instance straight to the endpoint, all at once.
     await sim.clearRateLimits();
@@ -136,6 +140,7 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       eventToDrainedMs: percentiles(toDrained),
       drainedBeforeDeadline: beforeDeadline / n,
       outcomes,
+      setDraining,
       awsCallsPerInstance: Object.fromEntries(Object.entries(perApi).map(([k, v]) => [k, Math.round(v * 100) / 100])),
       workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
       plainDrainingCallMs: plainP,
@@ -145,9 +150,11 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       cpuSeconds,
       stormSeconds,
       breakdownMs,
+      sampleHistory,
       routerRetries503: retried503,
       productCpuPerDrain: Math.round((((cpuSeconds.temporal ?? 0) + (cpuSeconds.worker ?? 0) + (cpuSeconds.router ?? 0)) / n) * 1000) / 1000,
       coordinator,
+      capacity,
     };
   } finally {
     await connection.close();

@@ -219,6 +219,22 @@ describe('drain activities against moto + simulator', () => {
     expect((await emu.sim.calls({ service: 'ecs', action: 'ListContainerInstances' })).length).toBe(0);
   });
 
+  it('a drain resolving after the coordinator\'s call finds its instance set DRAINING, though the sweep it reads was taken before the call', async () => {
+    const fleet = await seedDrainFleet(emu.aws, 3);
+    const { acts } = activities();
+    const busy = fleet.instances[0]!;
+    const before = await runActivity(acts.resolveDrainTarget, { instanceId: busy });
+    expect(before).toMatchObject({ found: true, status: 'ACTIVE', runningTasks: 3 });
+    const r = await runActivity(acts.setDrainingAtOnce, { instanceIds: [busy] });
+    expect(r.instances[0]?.outcome).toBe('draining');
+    await emu.sim.clearCalls();
+    // The coordinator's sweep, still the cluster index, read ACTIVE; the worker's own set shows over it.
+    const after = await runActivity(acts.resolveDrainTarget, { instanceId: busy });
+    expect(after).toMatchObject({ found: true, status: 'DRAINING', runningTasks: 3 });
+    expect(before).not.toHaveProperty('drainingSet');
+    expect((await emu.sim.calls({ service: 'ecs' })).filter((c) => c.action === 'ListContainerInstances')).toHaveLength(0);
+  });
+
   it('a coordinator batch partly throttled sends the throttled instances again, and only those', async () => {
     const fleet = await seedDrainFleet(emu.aws, 12);
     const { acts } = activities();

@@ -130,6 +130,9 @@ describe('drain coordinator (time-skipping, mocked activity)', () => {
         expect(s).toMatchObject({ phase: 'coordinating', pending: 0, counts: { received: 7, duplicates: 2, draining: 5, batches: 2 } });
         expect(s.summary).toContain('5 set DRAINING ahead of their drains');
         expect(s.recentBatches.map((r) => r.instances)).toEqual([3, 2]);
+        // Each call at task priority 1: ahead of the drains' activities (default 3) in the queue's backlog.
+        const scheduled = ((await h.fetchHistory()).events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+        expect(scheduled.map((a) => a.priority?.priorityKey)).toEqual([1, 1]);
       },
     );
   });

@@ -1,4 +1,4 @@
-import type { DrainActivities } from '../../activities/drain';
+import { moveWorkOffFrom, type DrainActivities } from '../../activities/drain';
 
 /**
  * Mocked drain activities for workflow tests of `spotDrain` (and of the drain coordinator, whose
@@ -18,10 +18,13 @@ export const DRAIN_DEFAULTS = {
 
 export type Calls = Record<string, unknown[][]>;
 
-/** Mocked drain activities: each records its arguments; `over` replaces single activities. */
+/**
+ * Mocked drain activities: each records its arguments; `over` replaces single activities.
+ * `moveWorkOff` is made of the (mocked, recorded) parts, as the worker's is of the real ones.
+ */
 export function mockActivities(over: Partial<DrainActivities> = {}): { activities: DrainActivities; calls: Calls } {
   const calls: Calls = {};
-  const base: DrainActivities = {
+  const base: Omit<DrainActivities, 'moveWorkOff'> = {
     async setDrainingAtOnce({ instanceIds }) {
       return { instances: instanceIds.map((instanceId) => ({ instanceId, outcome: 'draining' as const })) };
     },
@@ -88,15 +91,12 @@ export function mockActivities(over: Partial<DrainActivities> = {}): { activitie
       return { requested: true, workflowId: `incident-drain-${facts.instanceId}`, detail: 'asked' };
     },
   };
-  const merged = { ...base, ...over } as DrainActivities;
-  const recorded = Object.fromEntries(
-    Object.entries(merged).map(([name, fn]) => [
-      name,
-      (...args: unknown[]) => {
-        (calls[name] ??= []).push(args);
-        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
-      },
-    ]),
-  ) as DrainActivities;
-  return { activities: recorded, calls };
+  const record = <F>(name: string, fn: F): F =>
+    ((...args: unknown[]) => {
+      (calls[name] ??= []).push(args);
+      return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+    }) as F;
+  const merged: Omit<DrainActivities, 'moveWorkOff'> & Partial<DrainActivities> = { ...base, ...over };
+  const recorded = Object.fromEntries(Object.entries(merged).map(([name, fn]) => [name, record(name, fn)])) as typeof merged;
+  return { activities: { ...recorded, moveWorkOff: recorded.moveWorkOff ?? record('moveWorkOff', moveWorkOffFrom(recorded)) }, calls };
 }

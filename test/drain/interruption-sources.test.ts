@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
-import type { DrainActivities } from '../../activities/drain';
+import { moveWorkOffFrom, type DrainActivities } from '../../activities/drain';
 import { statusQuery } from '../../contracts/controls';
 import { drainStartOptions } from '../../contracts/spot-drain/start';
 import type { DrainEvent } from '../../contracts/spot-drain/input';
@@ -96,8 +96,8 @@ describe('spotDrain with the new event kinds (time-skipping, mocked activities)'
       setDrainingWithinBudget: log('set-draining', { granted: true, draining: 0, dryRunCalls: [] }),
       setDrainingWithSlot: log('set-draining', { granted: true, holders: 1, others: 0, budget: 2, dryRunCalls: [] }),
       requestDrainIncident: async () => (order.push('incident'), { requested: true, workflowId: 'incident-drain-x', detail: 'asked' }),
-    } as unknown as DrainActivities;
-    return { activities, order };
+    } as unknown as Omit<DrainActivities, 'moveWorkOff'>;
+    return { activities: { ...activities, moveWorkOff: moveWorkOffFrom(activities) }, order };
   }
 
   async function start(taskQueue: string, e: DrainEvent): Promise<WorkflowHandle<SpotDrainWorkflow>> {

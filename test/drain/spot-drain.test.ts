@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle, WorkflowHandleWithSignaledRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createDrainActivities, type DrainActivities } from '../../activities/drain';
@@ -27,6 +28,7 @@ import { ARN, CLUSTER, DRAIN_DEFAULTS, mockActivities } from './drain-mocks';
 
 let env: TestWorkflowEnvironment;
 let instanceCounter = 0;
+const EventType = temporal.api.enums.v1.EventType;
 
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
@@ -135,6 +137,52 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(calls.deregisterInstanceTargets?.[0]?.[0]).toEqual({ instanceId, cluster: 'demo', dryRun: false });
     expect(calls.moveStandaloneTasks?.[0]?.[0]).toMatchObject({ rerun: true, dryRun: false });
     expect(calls.requestDrainIncident).toBeUndefined();
+  });
+
+  it('on the two-minute deadline the work after DRAINING is one activity: two workflow tasks, and DRAINING not set again after the coordinator', async () => {
+    const taskQueue = uniqueTaskQueue('drain-lean');
+    const { activities, calls } = mockActivities({
+      // The coordinator's call set it DRAINING after the sweep this reading comes from.
+      async resolveDrainTarget() {
+        return { found: true, cluster: CLUSTER, containerInstanceArn: ARN, status: 'ACTIVE', drainingSet: true, instanceType: 'm5.large', runningTasks: 3, pendingTasks: 0, capacityUnits: 1, drain: DRAIN_DEFAULTS };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const { result, events } = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'));
+      const r = await handle.result();
+      await recordHistory(handle, 'spot-drain', 'lean-history');
+      return { result: r, events: (await handle.fetchHistory()).events ?? [] };
+    });
+    expect(result.outcome).toBe('drained');
+    expect(result.steps.find((st) => st.name === 'set-draining')).toMatchObject({ status: 'done', detail: 'was already DRAINING' });
+    expect(calls.setContainerInstanceDraining).toBeUndefined();
+    expect(calls.moveWorkOff).toHaveLength(1);
+    const of = (type: keyof typeof EventType) => events.filter((e) => e.eventType === EventType[type]);
+    expect(of('EVENT_TYPE_WORKFLOW_TASK_COMPLETED')).toHaveLength(2);
+    expect(of('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(['moveWorkOff']);
+    // The resolve only; no local activity for DRAINING.
+    expect(of('EVENT_TYPE_MARKER_RECORDED').filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+    // The cluster goes out with the first phase (patches add their own TemporalChangeVersion upserts).
+    const upserted = of('EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES').map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort().join(','));
+    expect(upserted.filter((k) => k !== 'TemporalChangeVersion')).toEqual(['FleetopsCluster,FleetopsPhase', 'FleetopsPhase']);
+    expect(events.length).toBeLessThanOrEqual(20);
+  });
+
+  it('a step that fails inside the one activity fails alone: the drain still moves what it can, asks for capacity and waits', async () => {
+    const taskQueue = uniqueTaskQueue('drain-lean-part');
+    const { activities } = mockActivities({
+      async moveStandaloneTasks() {
+        throw ApplicationFailure.nonRetryable('ecs:ListTasks: AccessDeniedException', FailureType.AwsAccessDenied);
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => (await sendEvent(taskQueue, await event(instanceId, 'interruption-warning'))).result());
+    expect(result.outcome).toBe('drained');
+    expect(result.steps.find((st) => st.name === 'move-standalone-tasks')).toMatchObject({ status: 'failed', detail: 'ecs:ListTasks: AccessDeniedException' });
+    expect(stepNames(result)).toEqual(['resolve:done', 'set-draining:done', 'deregister-targets:done', 'move-standalone-tasks:failed', 'request-capacity:done', 'wait-for-tasks:done']);
   });
 
   it('drains a scale-in victim on the relaxed deadline and asks for no replacement', async () => {

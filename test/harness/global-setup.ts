@@ -30,8 +30,13 @@ export default async function globalSetup(): Promise<void> {
   rmSync(pids, { recursive: true, force: true });
   process.env.FLEETOPS_TEST_SERVER_PIDS_DIR = pids;
 
-  // Lets tests list workflows by search attribute right after they start.
-  const dev = await startSdkDevServer(TEMPORAL_CLI, ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true']);
+  // Lets tests list workflows by search attribute right after they start; task priority as the local stack has it (stack/temporal-server.ts).
+  const dev = await startSdkDevServer(TEMPORAL_CLI, [
+    '--dynamic-config-value',
+    'system.forceSearchAttributesCacheRefreshOnRead=true',
+    '--dynamic-config-value',
+    'matching.useNewMatcher=true',
+  ]);
   process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS = dev.address;
   process.env.FLEETOPS_TEST_WORKFLOW_BUNDLE = WORKFLOW_BUNDLE_PATH;
 

@@ -67,13 +67,17 @@ describe('docker-compose.yml', () => {
     expect(readme).toContain('TEMPORAL_DB_PASSWORD=');
   });
 
-  it('gives the server the dynamic config the local stack gives its dev server (eager activity execution)', () => {
+  it('gives the server the dynamic config the local stack gives its dev server (eager activity execution, task priority)', () => {
     const mount = (services.temporal.volumes ?? []).find((v) => v.startsWith('./deploy/temporal/dynamicconfig.yaml:'));
     expect(mount).toBe('./deploy/temporal/dynamicconfig.yaml:/etc/temporal/config/dynamicconfig/fleetops.yaml:ro');
     expect(env('temporal').DYNAMIC_CONFIG_FILE_PATH).toBe('/etc/temporal/config/dynamicconfig/fleetops.yaml');
     const dynamic = z.record(z.string(), z.array(z.object({ value: z.unknown() }))).parse(parse(read('deploy/temporal/dynamicconfig.yaml')));
     expect(dynamic['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
     expect(read('stack/temporal-server.ts')).toContain(`'system.enableActivityEagerExecution=true'`);
+    // Task priority (the drain coordinator's call ahead of the drains'): the priority matcher, also in the test harness's dev server.
+    expect(dynamic['matching.useNewMatcher']).toEqual([{ value: true }]);
+    expect(read('stack/temporal-server.ts')).toContain(`'matching.useNewMatcher=true'`);
+    expect(read('test/harness/global-setup.ts')).toContain(`'matching.useNewMatcher=true'`);
   });
 
   it('publishes the ports the local stack and README use: gRPC 7233, Web UI 8233 (container 8080), router 8787, Slack 8788, all on loopback', () => {

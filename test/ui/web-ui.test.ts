@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { DrainActivities } from '../../activities/drain';
+import { moveWorkOffFrom, type DrainActivities } from '../../activities/drain';
 import type {
   CapacityReplacementResult,
   DeregisterTargetsResult,
@@ -71,7 +71,7 @@ const staticSummary = `Drain ${instanceId} (interruption warning)`;
  * answered as soon as it is asked (a query waits while a local activity holds the workflow task —
  * docs/benchmarks.md — and a slow stub there made this test depend on the machine's load).
  */
-const drainActivities = {
+const drainParts = {
   async resolveDrainTarget(): Promise<ResolvedDrainTarget> {
     return {
       found: true,
@@ -107,6 +107,7 @@ const drainActivities = {
     }
   },
 } satisfies Partial<DrainActivities>;
+const drainActivities = { ...drainParts, moveWorkOff: moveWorkOffFrom(drainParts) };
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh (make test does)`);

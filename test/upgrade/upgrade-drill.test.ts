@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import type { DrainActivities } from '../../activities/drain';
+import { moveWorkOffFrom, type DrainActivities } from '../../activities/drain';
 import { createIncidentActivities } from '../../activities/incident';
 import { abortUpdate, pauseSignal, resumeUpdate, statusQuery, type WorkflowStatus } from '../../contracts/controls';
 import { CAPACITY_WORKFLOW_TYPE } from '../../contracts/capacity/start';
@@ -70,7 +70,7 @@ describe('upgrade drill', () => {
     // --- what the activities see (the same on both sides of the upgrade) ---
     let tasksGone = false;
     const none = { dryRunCalls: [] };
-    const drainActivities: DrainActivities = {
+    const drainParts: Omit<DrainActivities, 'moveWorkOff'> = {
       async setDrainingAtOnce({ instanceIds }) {
         return { instances: instanceIds.map((instanceId) => ({ instanceId, outcome: 'draining' as const })) };
       },
@@ -126,7 +126,8 @@ describe('upgrade drill', () => {
       async requestDrainIncident() {
         return { requested: false, detail: 'drill' };
       },
-    } as DrainActivities;
+    } as Omit<DrainActivities, 'moveWorkOff'>;
+    const drainActivities: DrainActivities = { ...drainParts, moveWorkOff: moveWorkOffFrom(drainParts) };
     const cloud = new FakeCloud({ settings: { cooldownSeconds: 0 } });
     cloud.pools.splice(1);
     const deploy = mock({

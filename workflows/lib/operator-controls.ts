@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   abortUpdate,
@@ -51,6 +52,7 @@ export class OperatorControls {
   private abort: AbortRequest | undefined;
   private installed = false;
   private readonly transient: ReadonlySet<string>;
+  private withNextPhase: SearchAttributeUpdatePair[] = [];
 
   constructor(opts: OperatorControlsOptions) {
     this.currentPhase = opts.initialPhase;
@@ -125,9 +127,20 @@ export class OperatorControls {
 
   /** Sets the phase and upserts FleetopsPhase when it changed (unless the phase is transient). */
   setPhase(next: string): void {
-    if (next === this.currentPhase) return;
+    if (next === this.currentPhase && this.withNextPhase.length === 0) return;
     this.currentPhase = next;
-    if (!this.transient.has(next)) upsertSearchAttributes([{ key: FleetopsPhase, value: next }]);
+    if (this.transient.has(next)) return;
+    upsertSearchAttributes([{ key: FleetopsPhase, value: next }, ...this.withNextPhase]);
+    this.withNextPhase = [];
+  }
+
+  /**
+   * Search attributes that go out with the next phase upserted: one history event and one visibility
+   * write instead of two, when the phase follows in the same workflow task (e.g. a drain's cluster,
+   * known once resolved, and its first phase that operators see).
+   */
+  upsertWithNextPhase(pairs: SearchAttributeUpdatePair[]): void {
+    this.withNextPhase.push(...pairs);
   }
 
   /** Waits while paused; returns the abort request if one arrived. */

@@ -60,3 +60,16 @@ export function waitStep(budgetMs: number, sliceMs: number): DrainActivities {
     retry: RETRY,
   });
 }
+
+/**
+ * moveWorkOff (move-off.ts): the steps after DRAINING and the first wait, as one heartbeating activity
+ * that may take the time left; each step inside it is retried on its own until the deadline.
+ */
+export function moveOffStep(budgetMs: number): DrainActivities {
+  return proxyActivities<DrainActivities>({
+    scheduleToCloseTimeout: budgetMs,
+    startToCloseTimeout: budgetMs,
+    heartbeatTimeout: 10_000,
+    retry: RETRY,
+  });
+}

@@ -1,5 +1,5 @@
 import { condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
-import type { InstancePool } from '../../activities/drain/types';
+import type { DeregisterTargetsResult, InstancePool, MoveStandaloneTasksResult } from '../../activities/drain/types';
 import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
 import type { DrainTarget } from './state';
 import { step, type DrainContext } from './steps';
@@ -36,17 +36,30 @@ export async function moveWork(ctx: DrainContext, t: DrainTarget): Promise<void>
           idempotencyKey: `${workflowId}/${workflowInfo().runId}`,
           dryRun,
         }),
-      (v) =>
-        `stopped ${v.stopped.length}, rerun ${v.rerun.length}` +
-        (v.rerunFailed.length ? `, rerun failed ${v.rerunFailed.length} (${v.rerunFailed.map((f) => f.reason).join('; ').slice(0, 300)})` : '') +
-        (v.orchestrated?.length ? `, left to their orchestrator ${v.orchestrated.length}` : '') +
-        `; ${v.serviceTasks} service task(s) left to ECS`,
+      describeMoved,
     ).then((r) => {
       state.record(r.ok ? r.value : undefined);
       if (r.ok) state.rerunFailed.push(...r.value.rerunFailed);
     }),
     requestCapacity(ctx, t),
   ]);
+}
+
+/** What the move-standalone-tasks step says it did. */
+export function describeMoved(v: MoveStandaloneTasksResult): string {
+  return (
+    `stopped ${v.stopped.length}, rerun ${v.rerun.length}` +
+    (v.rerunFailed.length ? `, rerun failed ${v.rerunFailed.length} (${v.rerunFailed.map((f) => f.reason).join('; ').slice(0, 300)})` : '') +
+    (v.orchestrated?.length ? `, left to their orchestrator ${v.orchestrated.length}` : '') +
+    `; ${v.serviceTasks} service task(s) left to ECS`
+  );
+}
+
+/** What the deregister-targets step says it did. */
+export function describeDeregistered(v: DeregisterTargetsResult): string {
+  return v.targetGroups.length === 0
+    ? 'in no target group'
+    : v.targetGroups.map((g) => `${g.targets} from ${g.targetGroupArn} (draining ${g.deregistrationDelaySeconds} s)`).join('; ');
 }
 
 /** The pool lookup must not eat the time a replacement needs. */
@@ -62,10 +75,7 @@ async function deregisterTargets(ctx: DrainContext): Promise<void> {
     ctx,
     'deregister-targets',
     (a) => a.deregisterInstanceTargets({ instanceId: state.instanceId, cluster: state.target?.cluster, dryRun: state.dryRun }),
-    (v) =>
-      v.targetGroups.length === 0
-        ? 'in no target group'
-        : v.targetGroups.map((g) => `${g.targets} from ${g.targetGroupArn} (draining ${g.deregistrationDelaySeconds} s)`).join('; '),
+    describeDeregistered,
   );
   state.record(r.ok ? r.value : undefined);
 }

@@ -1,8 +1,8 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { FleetopsCluster } from '../../common/search-attributes';
 import { fastSteps } from './activity-options';
 import type { DrainTarget } from './state';
-import { step, type DrainContext } from './steps';
+import { LEAN_HISTORY_PATCH, step, type DrainContext } from './steps';
 
 /**
  * The way from the event to DRAINING: find the instance's cluster and container instance, then set it
@@ -30,13 +30,21 @@ export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget 
   if (!resolved.value.found) return { ended: 'not-in-cluster' };
   const target = resolved.value;
   state.resolved(target);
-  upsertSearchAttributes([{ key: FleetopsCluster, value: target.cluster }]);
+  ctx.lean = patched(LEAN_HISTORY_PATCH);
+  // Tagged with the first phase operators see, in the same workflow task: one upsert, not two.
+  if (ctx.lean) controls.upsertWithNextPhase([{ key: FleetopsCluster, value: target.cluster }]);
+  else upsertSearchAttributes([{ key: FleetopsCluster, value: target.cluster }]);
   return { target };
 }
 
 /** False when the instance could not be set DRAINING (the drain cannot go on; `state.failure` says why). */
 export async function setDraining(ctx: DrainContext, t: DrainTarget): Promise<boolean> {
   const { state, controls } = ctx;
+  if (ctx.lean && (t.status === 'DRAINING' || t.drainingSet)) {
+    // The drain coordinator's head start (or an earlier drain) set it: a second call changes nothing.
+    state.end(state.begin('set-draining'), 'done', 'was already DRAINING');
+    return true;
+  }
   controls.setPhase('setting-draining');
   const draining = await step(
     ctx,

@@ -3,6 +3,7 @@ import { MIN_ACTIVITY_BUDGET_MS, WAIT_SLICE_MS, waitStep } from './activity-opti
 import type { DrainTarget } from './state';
 import { failureMessage } from '../lib/failure-message';
 import { aborted, isTimeout, type DrainContext } from './steps';
+import type { CarriedWait } from './move-off';
 
 /**
  * What ends the pause between two wait slices early: an abort, or an event that moved the deadline
@@ -15,12 +16,20 @@ function interrupted(ctx: DrainContext, version: number): boolean {
 /**
  * Waits until the instance runs no tasks, the deadline passes or an abort arrives, in slices of at
  * most WAIT_SLICE_MS so `tasksLeft` in status stays fresh and a moved deadline cuts the next slice.
+ * `carried`: moveWorkOff (move-off.ts) ran the first slice; the wait goes on from there, if tasks are left.
  */
-export async function waitForTasks(ctx: DrainContext, t: DrainTarget): Promise<void> {
+export async function waitForTasks(ctx: DrainContext, t: DrainTarget, carried?: CarriedWait): Promise<void> {
   const { state, controls } = ctx;
-  controls.setPhase('waiting-for-tasks');
-  const s = state.begin('wait-for-tasks');
-  while (!aborted(ctx)) {
+  const s = carried?.step ?? state.begin('wait-for-tasks');
+  const empty = carried?.counted === true && state.tasksLeft === 0;
+  if (!empty) controls.setPhase('waiting-for-tasks');
+  // The carried slice answered before its stop time with tasks left: the rest of it is a pause, as below.
+  const rest = carried?.counted ? carried.until - Date.now() : 0;
+  if (!empty && rest >= MIN_ACTIVITY_BUDGET_MS && !aborted(ctx)) {
+    const version = state.deadlineVersion;
+    await condition(() => interrupted(ctx, version), rest);
+  }
+  while (!empty && !aborted(ctx)) {
     const left = state.timeLeftMs();
     if (left < MIN_ACTIVITY_BUDGET_MS) break;
     const version = state.deadlineVersion;
@@ -59,8 +68,8 @@ export async function waitForTasks(ctx: DrainContext, t: DrainTarget): Promise<v
     state.tasksLeft = result.tasksLeft;
     if (state.tasksLeft === 0) break;
     // A wait that returned before its stop time (e.g. a poller shutting down) must not spin.
-    const rest = stopAt - Date.now();
-    if (rest >= MIN_ACTIVITY_BUDGET_MS) await condition(() => interrupted(ctx, version), rest);
+    const pause = stopAt - Date.now();
+    if (pause >= MIN_ACTIVITY_BUDGET_MS) await condition(() => interrupted(ctx, version), pause);
   }
   const remaining = state.tasksLeft;
   if (aborted(ctx)) state.end(s, 'skipped', `aborted with ${remaining} task(s) left`);

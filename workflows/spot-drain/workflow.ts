@@ -7,6 +7,8 @@ import { drainWithinBudget, releaseSlot } from './budget';
 import { awaitReturn } from './come-back';
 import { completeLifecycleActions, lifecycleHeartbeatLoop } from './lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
+import { MIN_ACTIVITY_BUDGET_MS } from './activity-options';
+import { moveOff, type CarriedWait } from './move-off';
 import { deregisterOnDeadline, moveWork, requestCapacity } from './move-work';
 import { terminateThroughPool, waitForReplacement } from './replace-first';
 import { recordHandledEvents } from './handled-events';
@@ -125,7 +127,11 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
   }
   if (aborted(ctx)) return finishAborted(ctx);
 
-  await moveWork(ctx, t);
+  // On the two-minute deadline the work after DRAINING and the first wait are one activity.
+  const lean = ctx.lean === true && state.onDeadline() && state.timeLeftMs() >= MIN_ACTIVITY_BUDGET_MS;
+  let carried: CarriedWait | undefined;
+  if (lean) carried = await moveOff(ctx, t);
+  else await moveWork(ctx, t);
   state.movedWork = true;
   const escalation = deregisterOnDeadline(ctx);
   void escalation.catch(() => undefined);
@@ -134,7 +140,7 @@ async function drainInstance(ctx: DrainContext): Promise<SpotDrainResult> {
   if (state.dryRun) {
     state.skip('wait-for-tasks', 'dry run: nothing was set DRAINING, so no task will leave');
   } else {
-    await waitForTasks(ctx, t);
+    await waitForTasks(ctx, t, carried);
     if (aborted(ctx)) return finishAborted(ctx);
   }
 
