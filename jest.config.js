@@ -38,10 +38,13 @@ module.exports = {
   testSequencer: '<rootDir>/test/harness/sequencer.js',
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-  // Three workers on two cores: most of the suite waits on real-time AWS and stack timelines (a
-  // fresh-clone make test with two workers left the CPU 50-80 % idle: vmstat every 10 s), so a third
-  // worker takes jest from 637 s to 483 s. Each file still has its own time-skipping server.
-  maxWorkers: 3,
+  // Four workers on two cores: most of the suite waits on real-time AWS and stack timelines. With
+  // two, a fresh-clone make test left the CPU 50-80 % idle (vmstat every 10 s); a third took jest from
+  // 637 s to 483 s. With three, the CPU still idled 50-73 % for about three minutes while the stack
+  // end-to-end files (the local stack, drains, the drain budget, releases) waited side by side, and the
+  // whole run used 885 CPU-s of the 1,270 two cores offered; a fourth fills those minutes with the files
+  // that compute. Each file still has its own time-skipping server.
+  maxWorkers: 4,
   // Files whose tests wait on simulated AWS timelines run them side by side (`test.concurrent`, each
   // in AWS resources of its own): all of a file's at once, as the deploy activities' fifteen, rather
   // than jest's default of five at a time (test/deploy/activities.test.ts went from 116 s to 45 s).
