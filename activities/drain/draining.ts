@@ -34,7 +34,8 @@ export function createDrainingActivities({ deps, callsFor, resolveTarget }: Drai
      * warnings found and set DRAINING together, through the same sweeps and 10-a-call batches as the
      * drains', so the time to DRAINING is one sweep and one round of calls whatever the batch size.
      * Only an ACTIVE container instance is changed; each instance's own drain still resolves it and
-     * sets DRAINING (a repeat is harmless), so an instance that fails here loses only the head start.
+     * sets DRAINING unless it finds this call did (shared-calls.ts, `drainingSet`), so an instance
+     * that fails here loses only the head start.
      */
     async setDrainingAtOnce({ instanceIds, ...where }: SetDrainingAtOnceInput): Promise<SetDrainingAtOnceResult> {
       const targets = new Map<string, ResolvedDrainTarget>();

@@ -1,3 +1,4 @@
+import { INTERRUPTION_WARNING_MS } from '../../common/interruption';
 import type { SimControl } from '../../simulator/control-client';
 import type { StackFile } from '../../stack/stack-file';
 
@@ -30,12 +31,13 @@ export async function sendWarnings(stack: StackFile, sim: SimControl, instances:
           detail: { 'instance-id': id, 'instance-action': 'terminate' },
         };
       });
-      // A 503 is retried after its Retry-After, as EventBridge retries a target (the router dedupes by event id).
-      for (let attempt = 1; ; attempt += 1) {
+      // A 503 is retried after its Retry-After, as EventBridge retries a target (the router dedupes by
+      // event id), until the warnings' deadline: EventBridge would go on, but the instances are gone.
+      for (;;) {
         const res = await fetch(`${stack.router.url}/events`, { method: 'POST', headers, body: JSON.stringify(body) });
         if (res.status === 202) break;
         const text = await res.text();
-        if (res.status !== 503 || attempt >= 20) throw new Error(`router answered ${res.status}: ${text}`);
+        if (res.status !== 503 || Date.now() - now > INTERRUPTION_WARNING_MS) throw new Error(`router answered ${res.status}: ${text}`);
         retried503 += 1;
         await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
       }

@@ -67,7 +67,7 @@ const staticSummary = `Drain ${instanceId} (interruption warning)`;
 
 /**
  * Stands in for AWS: every step answers at once but the wait for the tasks to leave, which heartbeats
- * until the test ends, so the drain stays live in waiting-for-tasks. Its status query is then
+ * until the test ends, so the drain stays live in its wait (inside moveWorkOff). Its status query is then
  * answered as soon as it is asked (a query waits while a local activity holds the workflow task —
  * docs/benchmarks.md — and a slow stub there made this test depend on the machine's load).
  */

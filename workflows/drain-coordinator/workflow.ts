@@ -15,7 +15,8 @@ import { CoordinatorState } from './state';
  * time to DRAINING is a few workflow tasks and one round of AWS calls, whatever the number of drains.
  *
  * It is a head start, never the only way: each instance keeps its own visible drain (`drain-<id>`),
- * which resolves the instance and sets DRAINING itself (a repeat is harmless) and does every other
+ * which resolves the instance and sets DRAINING itself unless it finds this call did already (a
+ * repeat would be harmless, only a call more) and does every other
  * step. A coordinator that is paused, slow or failing costs speed, not a drain. Long-lived: it waits
  * for notices, continues as new before its history grows large, and carries what it must remember.
  */

@@ -26,7 +26,9 @@ import { waitForTasks } from './wait-for-tasks';
  *
  * The phases, in order: resolve and set DRAINING (to-draining.ts), move the work off (move-work.ts),
  * wait for the tasks to leave (wait-for-tasks.ts), complete the lifecycle action (lifecycle.ts); a
- * missed deadline asks for an incident (endings.ts).
+ * missed deadline asks for an incident (endings.ts). On the two-minute deadline, moving the work off
+ * and the first wait are one activity (move-off.ts): a storm's thousands of drains each keep a short
+ * history (steps.ts, LEAN_HISTORY_PATCH).
  */
 
 /** How long a run started without its signal waits for one (signal-with-start delivers it at once). */
