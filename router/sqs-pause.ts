@@ -22,7 +22,7 @@ export interface ReceivingPauseOptions extends Pick<EventPipeline, 'log' | 'metr
 }
 
 /** Codes that all mean "no answer": a probe flipping between them is the same outage. */
-const NO_ANSWER = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED']);
+const NO_ANSWER = new Set(['UNAVAILABLE', 'CANCELLED', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED']);
 const sameCause = (a: string, b: string | undefined) => a === b || (NO_ANSWER.has(a) && b !== undefined && NO_ANSWER.has(b));
 
 /** Waits `ms`, or less when the signal aborts. */

@@ -40,6 +40,7 @@ export const isTemporalOutage = (err: unknown): err is TemporalUnavailableError 
   err instanceof TemporalUnavailableError || err instanceof TemporalRefusedError;
 
 // gRPC status codes (grpc/status.proto).
+const GRPC_CANCELLED = 1;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
@@ -56,7 +57,9 @@ export const grpcCodeName = (code: number): string => GRPC_CODE_NAMES[code] ?? `
  * What a failed Temporal call means for the event that made it, decided here and nowhere else:
  *  - `duplicate`: a start found the workflow running (ALREADY_EXISTS);
  *  - `not-running`: a signal (or the describe before a start) found no such workflow;
- *  - `unavailable`: no answer, or too busy (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED);
+ *  - `unavailable`: no answer, or too busy (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, and
+ *    CANCELLED: the router cancels none of its calls, so a cancel is the server dropping a call
+ *    whose deadline it saw pass, an RST_STREAM CANCEL that grpc-js reports as "Call cancelled");
  *  - `refused`: an answer about the router, not the event (see TemporalRefusedError): credentials,
  *    namespace, a search attribute the namespace lacks, and every code that no event's data can cause;
  *  - `event`: this event's own request is wrong (INVALID_ARGUMENT about its data, such as a workflow id
@@ -71,6 +74,7 @@ export function classifyTemporalError(err: unknown, call: 'start' | 'signalWithS
   const code = grpcCodeName(err.code);
   switch (err.code) {
     case GRPC_UNAVAILABLE:
+    case GRPC_CANCELLED:
     case GRPC_DEADLINE_EXCEEDED:
     case GRPC_RESOURCE_EXHAUSTED:
       return { class: 'unavailable', code };

@@ -13,6 +13,7 @@ describe('classifyTemporalError', () => {
   const cases: [string, unknown, Parameters<typeof classifyTemporalError>[1], { class: string; code: string }][] = [
     ['no answer', grpcError(14, 'connection refused'), 'start', { class: 'unavailable', code: 'UNAVAILABLE' }],
     ['deadline', grpcError(4, 'deadline exceeded'), 'signal', { class: 'unavailable', code: 'DEADLINE_EXCEEDED' }],
+    ['the server dropped a call past its deadline', grpcError(1, 'Call cancelled'), 'signalWithStart', { class: 'unavailable', code: 'CANCELLED' }],
     ['rate limited', grpcError(8, 'namespace rate limit exceeded'), 'signalWithStart', { class: 'unavailable', code: 'RESOURCE_EXHAUSTED' }],
     ['expired API key', grpcError(16, 'API key missing or not valid'), 'start', { class: 'refused', code: 'UNAUTHENTICATED' }],
     ['no permission', grpcError(7, 'Request unauthorized.'), 'signal', { class: 'refused', code: 'PERMISSION_DENIED' }],
