@@ -1,9 +1,10 @@
 /**
  * Spot storm: N simultaneous interruption warnings posted to the router of a local stack.
  *
- *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits,worker-kill]
+ *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits,worker-kill] [--workers 1,2]
  *
- * For each N and scenario, on a fresh local stack (stack/up.ts started by testkit/local-stack.ts:
+ * For each worker count, scenario and N (`limits` only at the largest N up to 500), on a fresh local
+ * stack of that many workers (FLEETOPS_STACK_WORKERS) (stack/up.ts started by testkit/local-stack.ts:
  * scratch run directory, free ports):
  *  - N extra container instances join cluster `demo`, one `web` service task each, plus spare
  *    instances for the moved tasks; the simulator's ECS scheduler moves service tasks 2 s after DRAINING;
@@ -19,10 +20,11 @@
  * these "cluster resource" actions; ECS does not publish exact per-action figures for all of them) and
  * 5 % injected 5xx on every ECS call.
  *
- * `worker-kill`: the worker process group is SIGKILLed 20 s into the storm; the stack's supervisor starts
- * it again (as an orchestrator would) and the new worker picks up every drain: workflow tasks after
- * their 10 s timeout, sticky tasks after theirs, waits after their 10 s heartbeat timeout. The time
- * until the new worker polls is reported.
+ * `worker-kill`: the first worker's process group is SIGKILLed once a tenth of the drains have ended (the
+ * rest in flight); the stack's supervisor starts it again (as an orchestrator would) and the drains it
+ * held go on, on the other worker or the new one: workflow tasks after their 10 s timeout, sticky tasks
+ * after theirs, waits after their 10 s heartbeat timeout. The time until the new worker polls is reported.
+ * CPU is counted per process, the killed worker's up to the kill and its replacement's from its start.
  * Prints the figures and writes them to artifacts/bench/spot-storm.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,12 +48,14 @@ function arg(name: string, fallback: string): string {
 async function main(): Promise<void> {
   const ns = arg('n', '100,500,1000').split(',').map(Number);
   const scenarios = arg('scenarios', 'clean,limits,worker-kill').split(',') as Scenario[];
+  const workerCounts = arg('workers', '1').split(',').map(Number);
   const results: StormResult[] = [];
-  for (const scenario of scenarios) {
-    for (const n of scenario !== 'clean' ? ns.filter((x) => x === Math.max(...ns.filter((y) => y <= 500))) : ns) {
-      process.stdout.write(`storm: N=${n} ${scenario} ...\n`);
-      const r = await storm(n, scenario);
+  for (const workers of workerCounts) for (const scenario of scenarios) {
+    for (const n of scenario === 'limits' ? ns.filter((x) => x === Math.max(...ns.filter((y) => y <= 500))) : ns) {
+      process.stdout.write(`storm: N=${n} ${scenario}, ${workers} worker(s) ...\n`);
+      const r = await storm(n, scenario, workers);
       results.push(r);
+      write(results);
       process.stdout.write(
         `  event→workflow start p50 ${r.eventToStartMs.p50} ms, p99 ${r.eventToStartMs.p99} ms; event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
           `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
@@ -74,14 +78,20 @@ async function main(): Promise<void> {
       );
     }
   }
-  const dir = join(ROOT, 'artifacts', 'bench');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'spot-storm.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, loadavg1m: loadavg()[0], taskQueue: TASK_QUEUE_CRITICAL, results }, null, 2)}\n`,
-  );
   process.stdout.write('written to artifacts/bench/spot-storm.json\n');
 }
+
+/** The figures so far (after each storm: a long grid stopped half way keeps what it measured), with the load at each storm's end. */
+function write(results: StormResult[]): void {
+  const dir = join(ROOT, 'artifacts', 'bench');
+  mkdirSync(dir, { recursive: true });
+  loads.push(loadavg()[0]!);
+  writeFileSync(
+    join(dir, 'spot-storm.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, loadavg1mAtEachEnd: loads, taskQueue: TASK_QUEUE_CRITICAL, results }, null, 2)}\n`,
+  );
+}
+const loads: number[] = [];
 
 main().catch((err) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -13,6 +13,8 @@ export interface Percentiles {
 export interface StormResult {
   n: number;
   scenario: Scenario;
+  /** Worker processes polling the queues (FLEETOPS_STACK_WORKERS). */
+  workers: number;
   /** Router + Temporal: event to the drain workflow's start. */
   eventToStartMs: Percentiles;
   eventToDrainingMs: Percentiles;
@@ -27,8 +29,10 @@ export interface StormResult {
   p99RatioToPlain: number;
   /** Workflow-task pollers on the drain queue, sampled every 500 ms during the storm. */
   pollers: { normal: Percentiles; sticky: Percentiles };
-  /** worker-kill: seconds from the kill until the new worker polled the drain task queue. */
+  /** worker-kill: seconds from the kill until the killed worker's replacement polled the drain task queue (with 2, the other polled throughout). */
   workerDownSeconds?: number;
+  /** worker-kill: seconds into the storm the first worker was SIGKILLed (when a tenth of the drains had ended). */
+  killAtSeconds?: number;
   /** CPU seconds each stack process used from the first event to the last drain's end, and that span. */
   cpuSeconds: Record<string, number>;
   stormSeconds: number;

@@ -10,12 +10,12 @@ import { until } from '../../testkit/poll';
 import { percentiles, type Scenario, type StormResult } from './figures';
 import { breakdown, capacityFigures, coordinatorFigures } from './histories';
 import { seedStorm } from './seed-storm';
-import { drainPollers, rssMiB, stackCpuSeconds, workerPid } from './stack-probes';
+import { CpuLedger, drainPollers, rssMiB, workerPids } from './stack-probes';
 import { sendWarnings } from './warnings';
 
-/** One storm of N warnings in one scenario, on a fresh local stack, and its figures (bench/spot-storm.ts says which). */
-export async function storm(n: number, scenario: Scenario): Promise<StormResult> {
-  const stack = await startLocalStack();
+/** One storm of N warnings in one scenario, on a fresh local stack of `workers` workers, and its figures (bench/spot-storm.ts says which). */
+export async function storm(n: number, scenario: Scenario, workers = 1): Promise<StormResult> {
+  const stack = await startLocalStack({ env: { FLEETOPS_STACK_WORKERS: String(workers) } });
   const metricsUrl = `http://127.0.0.1:${stack.ports.metrics}/metrics`;
   const aws = createAwsClients({ region: stack.stack.aws.region, endpoint: stack.stack.aws.endpoint, sdkMaxAttempts: 3 });
   const sim: SimControl = createSimControl(stack.stack.aws.endpoint);
@@ -31,12 +31,22 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       await sim.setFaults({ service: 'ecs', action: '*', fault: { kind: 'error', status: 500 }, probability: 0.05 });
     }
     await sim.clearCalls();
-    let pid = await workerPid(connection, stack.stack.temporal.namespace);
+    const namespace = stack.stack.temporal.namespace;
+    let pids = await until(
+      'every worker polling',
+      async () => {
+        const live = await workerPids(connection, namespace);
+        return live.length >= workers ? live : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     let rssMax: number | undefined;
     const pollerSamples = { normal: [] as number[], sticky: [] as number[] };
     const sampler = setInterval(() => {
-      const r = pid ? rssMiB(pid) : undefined;
-      if (r !== undefined) rssMax = Math.max(rssMax ?? 0, r);
+      for (const pid of pids) {
+        const r = rssMiB(pid);
+        if (r !== undefined) rssMax = Math.max(rssMax ?? 0, r);
+      }
       void drainPollers(metricsUrl).then((p) => {
         if (!p) return;
         pollerSamples.normal.push(p.normal);
@@ -44,25 +54,32 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       });
     }, 500);
 
-    const cpuBefore = stackCpuSeconds(stack.processes());
+    const cpu = new CpuLedger(() => stack.processes());
+    const cpuSampler = setInterval(() => cpu.sample(), 2_000);
     const stormStart = Date.now();
+    let ended = 0;
     let workerDownSeconds: number | undefined;
+    let killAtSeconds: number | undefined;
+    // The kill lands with the storm in full flow: a tenth of the drains ended, the rest on their way.
     const killed =
       scenario !== 'worker-kill'
         ? Promise.resolve()
         : (async () => {
-            await new Promise((r) => setTimeout(r, 20_000));
-            const victim = pid;
+            await until('a tenth of the drains to end', () => ended >= Math.ceil(n / 10), { timeoutMs: 150_000, intervalMs: 50 });
+            const before = pids;
+            const victim = before[0];
             if (!victim) throw new Error('no worker pid to kill');
+            cpu.sample();
             const killedAt = Date.now();
             process.kill(-victim, 'SIGKILL');
-            process.stdout.write(`  worker ${victim} killed ${((killedAt - stormStart) / 1000).toFixed(1)} s into the storm\n`);
+            killAtSeconds = (killedAt - stormStart) / 1000;
+            process.stdout.write(`  worker ${victim} (of ${before.length}) killed ${killAtSeconds.toFixed(1)} s into the storm, ${ended} drains ended\n`);
             // A failed describe while the worker is down is asked again.
-            pid = await until(
-              'the worker to come back',
+            pids = await until(
+              'a new worker to poll',
               async () => {
-                const next = await workerPid(connection, stack.stack.temporal.namespace);
-                return next && next !== victim ? next : undefined;
+                const next = await workerPids(connection, namespace);
+                return next.some((p) => !before.includes(p)) ? next : undefined;
               },
               { timeoutMs: 120_000, intervalMs: 250 },
             );
@@ -82,13 +99,14 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
         } catch {
           results.set(id, {});
         }
+        ended += 1;
       }),
     );
     await killed;
     clearInterval(sampler);
+    clearInterval(cpuSampler);
     const stormSeconds = (Date.now() - stormStart) / 1000;
-    const cpuAfter = stackCpuSeconds(stack.processes());
-    const cpuSeconds = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, Math.round((v - (cpuBefore[k] ?? 0)) * 10) / 10]));
+    const cpuSeconds = cpu.byRole();
 
     const calls = await sim.calls();
     const drainingAt = new Map<string, number>();
@@ -135,6 +153,7 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
     return {
       n,
       scenario,
+      workers,
       eventToStartMs: percentiles(toStart),
       eventToDrainingMs: drainingP,
       eventToDrainedMs: percentiles(toDrained),
@@ -147,6 +166,7 @@ export async function storm(n: number, scenario: Scenario): Promise<StormResult>
       p99RatioToPlain: drainingP.p99 / plainP.p99,
       pollers: { normal: percentiles(pollerSamples.normal), sticky: percentiles(pollerSamples.sticky) },
       workerDownSeconds,
+      killAtSeconds,
       cpuSeconds,
       stormSeconds,
       breakdownMs,
