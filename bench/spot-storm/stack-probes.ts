@@ -1,22 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Connection } from '@temporalio/client';
 import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
 
-/** What the storm samples of the local stack's processes: the workers' pids and RSS, their pollers, CPU time by role. */
-
-/**
- * The live workers' pids from their poller identities (`<pid>@<host>`) on the drain task queue. The
- * server lists pollers seen in the last minutes, a killed worker's too: only pids that still run count.
- */
-export async function workerPids(connection: Connection, namespace: string): Promise<number[]> {
-  const res = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: TASK_QUEUE_CRITICAL, kind: 1 }, taskQueueType: 1 });
-  const pids = new Set<number>();
-  for (const p of res.pollers ?? []) {
-    const pid = Number((p.identity ?? '').split('@')[0]);
-    if (Number.isInteger(pid) && pid > 0 && rssMiB(pid) !== undefined) pids.add(pid);
-  }
-  return [...pids].sort((a, b) => a - b);
-}
+/** What the storm samples of the local stack's processes: the first worker's pollers, CPU time by role (pids and RSS: testkit/stack-workers.ts). */
 
 /** The first worker's current workflow-task pollers on the drain queue, by kind (sdk-core's temporal_num_pollers gauge). */
 export async function drainPollers(metricsUrl: string): Promise<{ normal: number; sticky: number } | undefined> {
@@ -84,14 +69,5 @@ export class CpuLedger {
     const out: Record<string, number> = {};
     for (const [pid, { role, cpu }] of this.last) out[role] = (out[role] ?? 0) + cpu - (this.first.get(pid)?.cpu ?? 0);
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Math.round(v * 10) / 10]));
-  }
-}
-
-export function rssMiB(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
   }
 }

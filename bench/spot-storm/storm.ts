@@ -10,7 +10,8 @@ import { until } from '../../testkit/poll';
 import { percentiles, type Scenario, type StormResult } from './figures';
 import { breakdown, capacityFigures, coordinatorFigures } from './histories';
 import { seedStorm } from './seed-storm';
-import { CpuLedger, drainPollers, rssMiB, workerPids } from './stack-probes';
+import { rssMiB, workerPids } from '../../testkit/stack-workers';
+import { CpuLedger, drainPollers } from './stack-probes';
 import { sendWarnings } from './warnings';
 
 /** One storm of N warnings in one scenario, on a fresh local stack of `workers` workers, and its figures (bench/spot-storm.ts says which). */

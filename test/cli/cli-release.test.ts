@@ -75,6 +75,8 @@ describe('fleetops release', () => {
     const byBob = await cli(['release', 'approve', id, '--wave', '1', '--reason', 'canary'], cliEnv, undefined, 'bob');
     expect(byBob.code).toBe(0);
     expect(byBob.stdout).toContain(`release-${id}: approve accepted`);
+    // What happens next, not the wait the approval just ended.
+    expect(byBob.stdout).toMatch(/summary: +release \S+: wave 1\/\d+ \(\d+ services\) approved by cli:bob; starts now/);
 
     const second = await untilValue('wave 2 waiting', () => statusOf(id), (s) => s?.phase === 'awaiting-approval' && s.wave.current === 2, { timeoutMs: 30_000 });
     expect(second.lastWave).toMatchObject({ wave: 1, promoted: [`${cluster}/web`], approvedBy: 'cli:bob' });

@@ -1,16 +1,17 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
-import { Client, Connection } from '@temporalio/client';
-import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import type { Client, Connection } from '@temporalio/client';
+import type { AwsClients } from '../../activities/aws/clients';
 import { drainBudgetWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { statusQuery } from '../../contracts/controls';
 import type { DrainBudgetStatus } from '../../contracts/drain-budget/messages';
 import type { DrainStatus, SpotDrainResult } from '../../contracts/spot-drain/messages';
-import { createSimControl, type SimControl } from '../../simulator/control-client';
+import type { SimControl } from '../../simulator/control-client';
 import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
 import { until } from '../../testkit/poll';
-import { startLocalStack } from '../harness/local-stack';
+import { rssMiB, workerPids } from '../../testkit/stack-workers';
+import { closeStack, openStack } from '../harness/local-stack';
 
 /**
  * The voluntary-drain budget across processes, end to end: the local stack with two workers and two
@@ -18,6 +19,9 @@ import { startLocalStack } from '../harness/local-stack';
  * queue. A wave of rebalance recommendations larger than the demo cluster's budget (2, the default)
  * goes through EventBridge → SQS, each twice; the cluster's DRAINING container instances are sampled
  * throughout. Never more than the budget DRAINING, every drain drained, one drain run per instance.
+ * Once the budget's worth of instances is DRAINING, one of the two workers is SIGKILLed (its whole
+ * process group, as the OOM killer or a lost node would): the drains it held go on, on the other worker
+ * or the one the stack's supervisor starts in its place, and none of the guarantees may slip.
  *
  * Every instance of the wave runs a web task (the service is spread over every instance first), so
  * each drain holds its slot for a task move and the wave cannot slip through one empty instance after
@@ -41,21 +45,10 @@ let connection: Connection;
 let client: Client;
 
 beforeAll(async () => {
-  local = await startLocalStack({ env: { FLEETOPS_STACK_WORKERS: '2', FLEETOPS_STACK_ROUTERS: '2' } });
-  aws = createAwsClients({ region: local.stack.aws.region, endpoint: local.stack.aws.endpoint });
-  sim = createSimControl(local.stack.aws.endpoint);
-  connection = await Connection.connect({ address: local.stack.temporal.address });
-  client = new Client({ connection, namespace: local.stack.temporal.namespace });
+  ({ local, aws, sim, connection, client } = await openStack({ env: { FLEETOPS_STACK_WORKERS: '2', FLEETOPS_STACK_ROUTERS: '2' } }));
 });
 
-afterAll(async () => {
-  await connection?.close();
-  aws?.destroy();
-  if (local) {
-    await local.stop();
-    local.cleanup();
-  }
-});
+afterAll(() => closeStack({ local, aws, connection }));
 
 /** Container instance status by instance id. */
 async function containerInstances(cluster: string): Promise<Map<string, string>> {
@@ -80,7 +73,7 @@ const rebalance = (instanceId: string) =>
     resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${instanceId}`],
   });
 
-test('two workers, two routers: a rebalance wave over the budget never has more than the budget DRAINING, and every drain drains once', async () => {
+test('two workers, two routers, one worker killed mid-wave: a rebalance wave over the budget never has more than the budget DRAINING, and every drain drains once', async () => {
   const { cluster } = local.stack.demo;
   expect(local.stack.router.urls).toHaveLength(2);
   expect(local.stack.router.urls[0]).toBe(local.stack.router.url);
@@ -106,6 +99,11 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
   // must end in the same drain.
   await Promise.all([...victims, ...victims].map(rebalance));
 
+  const workers = await until('both workers polling', async () => {
+    const pids = await workerPids(connection, local.stack.temporal.namespace);
+    return pids.length === 2 ? pids : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 250 });
+  let killedAt: number | undefined;
   let most = 0;
   let samples = 0;
   let sampling = true;
@@ -142,10 +140,18 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
     lastLine = line;
     most = Math.max(most, draining);
     samples += 1;
+    if (killedAt === undefined && draining === BUDGET) {
+      // Mid-wave: the budget's drains are moving tasks, the rest wait for their slots.
+      process.kill(-workers[0]!, 'SIGKILL');
+      killedAt = Date.now() - t0;
+      timeline.push(`+${killedAt} ms worker ${workers[0]} killed`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   const drained = await results;
 
+  expect(killedAt).toBeDefined();
+  expect(rssMiB(workers[0]!)).toBeUndefined();
   expect(drained.map((r) => r.outcome)).toEqual(Array(WAVE).fill('drained'));
   expect(most).toBeLessThanOrEqual(BUDGET);
   // The wave was larger than the budget and every drain held its slot for a task move: the drains
@@ -160,8 +166,16 @@ test('two workers, two routers: a rebalance wave over the budget never has more 
   }
   const budget = (await client.workflow.getHandle(drainBudgetWorkflowId(cluster)).query(statusQuery)) as DrainBudgetStatus;
   expect(budget).toMatchObject({ budget: BUDGET, holders: [], counts: { granted: WAVE, released: WAVE } });
+  // What the kill cut short: the killed worker's workflow tasks and activities, timed out and taken up again.
+  let timedOut = 0;
+  for (const id of victims) {
+    for (const e of (await client.workflow.getHandle(drainWorkflowId(id)).fetchHistory()).events ?? []) {
+      if (e.workflowTaskTimedOutEventAttributes || e.activityTaskTimedOutEventAttributes) timedOut += 1;
+    }
+  }
   process.stdout.write(
-    `[e2e drain budget] ${WAVE} rebalances (each sent twice) over 2 routers and 2 workers, budget ${BUDGET}: all drained in ${Date.now() - t0} ms; ` +
+    `[e2e drain budget] ${WAVE} rebalances (each sent twice) over 2 routers and 2 workers, budget ${BUDGET}, a worker killed at +${killedAt} ms: all drained in ${Date.now() - t0} ms; ` +
+      `${timedOut} workflow task or activity timeout(s) in the drains' histories; ` +
       `DRAINING sampled ${samples}× every 200 ms: at most ${most}; ${waited.length} drain(s) waited their turn\n`,
   );
 });

@@ -9,19 +9,19 @@ import { DescribeInstancesCommand, DescribeSpotFleetInstancesCommand, DescribeSp
 import { DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
 import { statusQuery } from '../../contracts/controls';
 import type { DrainCoordinatorStatus } from '../../contracts/drain-coordinator/messages';
-import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import type { AwsClients } from '../../activities/aws/clients';
 import { drainStartOptions } from '../../contracts/spot-drain/start';
 import { drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import type { DrainEvent } from '../../contracts/spot-drain/input';
-import { createSimControl, type SimControl } from '../../simulator/control-client';
+import type { SimControl } from '../../simulator/control-client';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
 import { drainEventSignal, type SpotDrainResult, type SpotDrainWorkflow } from '../../contracts/spot-drain/messages';
 import { until } from '../../testkit/poll';
 import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
-import { startLocalStack } from '../harness/local-stack';
+import { closeStack, openStack } from '../harness/local-stack';
 
 /**
  * Drains as AWS behaves, end to end on the local stack (`make up` on free ports): what AWS does is made to happen in
@@ -55,21 +55,10 @@ function figure(line: string): void {
 }
 
 beforeAll(async () => {
-  local = await startLocalStack();
-  aws = createAwsClients({ region: local.stack.aws.region, endpoint: local.stack.aws.endpoint });
-  sim = createSimControl(local.stack.aws.endpoint);
-  connection = await Connection.connect({ address: local.stack.temporal.address });
-  client = new Client({ connection, namespace: local.stack.temporal.namespace });
+  ({ local, aws, sim, connection, client } = await openStack());
 });
 
-afterAll(async () => {
-  await connection?.close();
-  aws?.destroy();
-  if (local) {
-    await local.stop();
-    local.cleanup();
-  }
-});
+afterAll(() => closeStack({ local, aws, connection }));
 
 async function activeInstances(): Promise<Map<string, string>> {
   const arns = (await aws.ecs.send(new ListContainerInstancesCommand({ cluster: CLUSTER }))).containerInstanceArns ?? [];

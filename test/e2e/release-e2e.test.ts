@@ -2,20 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeRulesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Client, Connection } from '@temporalio/client';
-import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import type { Client, Connection } from '@temporalio/client';
+import type { AwsClients } from '../../activities/aws/clients';
 import { FleetopsKind } from '../../common/search-attributes';
 import { deployWorkflowId, releaseWorkflowId } from '../../common/workflow-ids';
 import { statusQuery } from '../../contracts/controls';
 import type { DeployResult } from '../../contracts/canary-deploy/messages';
 import { TERMINAL_RELEASE_PHASES, type ReleaseResult, type ReleaseStatus } from '../../contracts/release/messages';
-import { createSimControl, type SimControl } from '../../simulator/control-client';
+import type { SimControl } from '../../simulator/control-client';
 import { DEMO } from '../../stack/demo-seed/demo';
 import { SHOP } from '../../stack/demo-seed/shop';
 import { until } from '../../testkit/poll';
 import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
 import { cliProcess, type CliRun } from '../cli/helpers';
-import { startLocalStack } from '../harness/local-stack';
+import { closeStack, openStack } from '../harness/local-stack';
 
 /**
  * A release end to end on the local stack (`make up` on free ports): one new image for shop's six
@@ -58,23 +58,13 @@ function figure(line: string): void {
 }
 
 beforeAll(async () => {
-  local = await startLocalStack();
-  aws = createAwsClients({ region: local.stack.aws.region, endpoint: local.stack.aws.endpoint });
-  sim = createSimControl(local.stack.aws.endpoint);
-  connection = await Connection.connect({ address: local.stack.temporal.address });
-  client = new Client({ connection, namespace: local.stack.temporal.namespace });
+  ({ local, aws, sim, connection, client } = await openStack());
   figure(`stack ready in ${local.readyMs} ms`);
 });
 
 afterAll(async () => {
-  await connection?.close();
-  aws?.destroy();
-  if (local) {
-    const t = Date.now();
-    await local.stop();
-    figure(`stack stopped in ${Date.now() - t} ms`);
-    local.cleanup();
-  }
+  const stopMs = await closeStack({ local, aws, connection });
+  if (stopMs !== undefined) figure(`stack stopped in ${stopMs} ms`);
   if (figures.length) process.stdout.write(`[e2e release] summary:\n  ${figures.join('\n  ')}\n`);
 });
 

@@ -48,7 +48,9 @@ describe('release (time-skipping, child canary deploys with mocked activities)',
       expect(await refusal(h.executeUpdate(approveWaveUpdate, { args: [{ by: 'cli:carol' }] }))).toBe('cli:carol may not approve wave 1: cli:carol is not an approver of blue/a1');
       expect(await refusal(h.executeUpdate(approveWaveUpdate, { args: [{ by: 'cli:bob', wave: 2 }] }))).toBe('wave 1 waits for approval, not wave 2');
       expect(await refusal(h.executeUpdate(approveWaveUpdate, { args: [{ by: ' ' }] }))).toMatch(/^an approval must say who approves/);
-      await h.executeUpdate(approveWaveUpdate, { args: [{ by: 'cli:bob', wave: 1, reason: 'canary first' }] });
+      const approved = await h.executeUpdate(approveWaveUpdate, { args: [{ by: 'cli:bob', wave: 1, reason: 'canary first' }] });
+      // The answer says what happens next, not the wait the approval ended.
+      expect(approved.summary).toBe(`release ${input.id}: wave 1/3 (1 services) approved by cli:bob; starts now`);
 
       const second = await untilStatus(h, 'wave 2 waits for its approval', (s) => s.phase === 'awaiting-approval' && s.wave.current === 2);
       // Before the approval, the wave that ended is summed up.

@@ -395,12 +395,12 @@ describe('the router process', () => {
     await assertEachEventOnce(events);
   });
 
-  it('killed (SIGKILL) in the middle of a batch, it loses no event: redelivery gives started, signaled or duplicate, never a second start', async () => {
-    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 3, maxReceiveCount: 5 });
+  it('two routers on one queue, one killed (SIGKILL) in the middle of a batch: the other carries its messages out, no event lost, never a second start', async () => {
+    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 3, maxReceiveCount: 10 });
     const { events } = mixedEvents(40);
     await sendAll(sqs, q.url, events.map((e) => JSON.stringify(e)));
     // Deletes fail (SQS answers 500), so the kill lands after workflows started and before their
-    // messages were deleted; meanwhile redeliveries to this router are carried out again (duplicates).
+    // messages were deleted; meanwhile redeliveries are carried out again by either router (duplicates).
     await emu.sim.setFaults({ service: 'sqs', action: 'DeleteMessageBatch', fault: { kind: 'error', status: 500 } });
     const proc = await spawnRouter(world, {
       FLEETOPS_TEMPORAL_ADDRESS: process.env.FLEETOPS_TEST_TEMPORAL_ADDRESS as string,
@@ -408,19 +408,26 @@ describe('the router process', () => {
       FLEETOPS_AWS_ENDPOINT: emu.endpoint,
       FLEETOPS_ROUTER_SQS_MAX_IN_FLIGHT: '10',
     });
+    let other: TestRouter | undefined;
     try {
-      await until('first workflows started', () => exists(`drain-${events[0].detail['instance-id']}`), { timeoutMs: 20_000 });
-      await new Promise((r) => setTimeout(r, 500));
-      proc.kill('SIGKILL');
-      expect((await proc.exited).signal).toBe('SIGKILL');
-    } finally {
-      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
-    }
-    expect((await depth(sqs, q.url)).total).toBeGreaterThan(0);
-    await emu.sim.clearFaults();
-
-    const second = await sqsRouter(q.url);
-    try {
+      try {
+        // The first router alone started workflows whose messages it cannot delete: a batch in its hands.
+        await until('first workflows started', () => exists(`drain-${events[0].detail['instance-id']}`), { timeoutMs: 20_000 });
+        // The second consumes the same queue beside it, as a second replica does, until the kill.
+        other = await sqsRouter(q.url);
+        const second = other;
+        await until('the second router carrying events out', async () => (await metricValue(second, 'fleetops_router_events_routed_total', { transport: 'sqs' })) > 0, {
+          timeoutMs: 20_000,
+          intervalMs: 50,
+        });
+        proc.kill('SIGKILL');
+        expect((await proc.exited).signal).toBe('SIGKILL');
+      } finally {
+        if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      }
+      expect((await depth(sqs, q.url)).total).toBeGreaterThan(0);
+      await emu.sim.clearFaults();
+      const second = other;
       await until('queue empty', async () => (await depth(sqs, q.url)).total === 0, { timeoutMs: 40_000, intervalMs: 250 });
       expect((await depth(sqs, q.dlqUrl)).total).toBe(0);
       const routed = await metricValue(second, 'fleetops_router_events_routed_total', { transport: 'sqs' });
@@ -430,7 +437,7 @@ describe('the router process', () => {
       expect(routed).toBeGreaterThan(0);
       expect(started + signaled + duplicate).toBe(routed);
     } finally {
-      await second.stop();
+      await other?.stop();
     }
     await assertEachEventOnce(events);
   });

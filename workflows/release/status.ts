@@ -52,8 +52,12 @@ export function summary(state: ReleaseState, paused: boolean): string {
   const why = waitingFor(state, paused);
   const last = state.waveIndex > 0 ? `; ${line(waveSummary(state, state.waveIndex - 1))}` : '';
   switch (state.phase) {
-    case 'awaiting-approval':
+    case 'awaiting-approval': {
+      // Between an accepted approval and the workflow's next step, say what happens next, not what it waited for.
+      const given = state.approvalOf(state.waveIndex);
+      if (given) return `${head}: ${wave} (${state.waveMembers().length} services) approved by ${given.by}; ${paused ? 'starts when resumed' : 'starts now'}${last}`;
       return `${head}: ${wave} (${state.waveMembers().length} services) waits for approveWave${last}`;
+    }
     case 'deploying':
       return `${head}: ${wave} deploying: ${c.running} running, ${c.promoted} promoted, ${c.pending} pending${why ? `; waiting: ${why}` : ''}`;
     case 'frozen':
