@@ -216,6 +216,7 @@ export class Dispatcher {
       userMetadata: { summary: defaultPayloadConverter.toPayload(decision.staticSummary) },
       // Which event started the run: shown to operators, and read back to recognise a redelivery.
       memo: { fields: { [MEMO_EVENT_ID]: defaultPayloadConverter.toPayload(eventId) } },
+      ...(decision.priority ? { priority: { priorityKey: decision.priority.priorityKey } } : {}),
       // Trace context for the workflow (and, on signal-with-start, its signal handler).
       ...header,
     };

@@ -25,7 +25,10 @@ export interface StormResult {
   setDraining: Record<string, number>;
   awsCallsPerInstance: Record<string, number>;
   workerRssMaxMiB: number | null;
+  /** The fair limit: every instance's DRAINING straight to the endpoint, all at once, 10 a call as the coordinator batches them. */
   plainDrainingCallMs: Percentiles;
+  /** The same, one call per instance. */
+  plainSingleCallMs: Percentiles;
   p99RatioToPlain: number;
   /** Workflow-task pollers on the drain queue, sampled every 500 ms during the storm. */
   pollers: { normal: Percentiles; sticky: Percentiles };

@@ -1,6 +1,6 @@
 import { UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { Client, Connection } from '@temporalio/client';
-import { createAwsClients } from '../../activities/aws/clients';
+import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { INTERRUPTION_WARNING_MS } from '../../common/interruption';
 import { drainWorkflowId } from '../../common/workflow-ids';
 import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
@@ -108,8 +108,16 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     clearInterval(cpuSampler);
     const stormSeconds = (Date.now() - stormStart) / 1000;
     const cpuSeconds = cpu.byRole();
-
     const calls = await sim.calls();
+
+    // The limit, right after the storm while its instances are still registered (they go at 120 s):
+    // the same DRAINING calls straight to the endpoint, all at once, 10 instances a call as the
+    // coordinator batches them (the fair limit), then one call per instance.
+    await sim.clearRateLimits();
+    await sim.clearFaults();
+    const plainP = percentiles(await plainDraining(aws, arns, 10));
+    const plainSingleP = percentiles(await plainDraining(aws, arns, 1));
+
     const drainingAt = new Map<string, number>();
     for (const c of calls) {
       if (c.service !== 'ecs' || c.action !== 'UpdateContainerInstancesState' || c.status !== 200) continue;
@@ -139,17 +147,6 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     const coordinator = await coordinatorFigures(client);
     const capacity = await capacityFigures(client);
 
-    // The limit: one DRAINING call per instance straight to the endpoint, all at once.
-    await sim.clearRateLimits();
-    await sim.clearFaults();
-    const plain = await Promise.all(
-      arns.map(async (arn) => {
-        const t = Date.now();
-        await aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances: [arn], status: 'DRAINING' })).catch(() => undefined);
-        return Date.now() - t;
-      }),
-    );
-    const plainP = percentiles(plain);
     const drainingP = percentiles(toDraining);
     return {
       n,
@@ -164,6 +161,7 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
       awsCallsPerInstance: Object.fromEntries(Object.entries(perApi).map(([k, v]) => [k, Math.round(v * 100) / 100])),
       workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
       plainDrainingCallMs: plainP,
+      plainSingleCallMs: plainSingleP,
       p99RatioToPlain: drainingP.p99 / plainP.p99,
       pollers: { normal: percentiles(pollerSamples.normal), sticky: percentiles(pollerSamples.sticky) },
       workerDownSeconds,
@@ -183,4 +181,17 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     await stack.stop();
     stack.cleanup();
   }
+}
+
+/** Each instance's time to DRAINING when every call goes at once, `perCall` instances a call. */
+async function plainDraining(aws: AwsClients, arns: string[], perCall: number): Promise<number[]> {
+  const calls = Array.from({ length: Math.ceil(arns.length / perCall) }, (_, i) => arns.slice(i * perCall, i * perCall + perCall));
+  const each = await Promise.all(
+    calls.map(async (containerInstances) => {
+      const t = Date.now();
+      await aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances, status: 'DRAINING' })).catch(() => undefined);
+      return containerInstances.map(() => Date.now() - t);
+    }),
+  );
+  return each.flat();
 }

@@ -26,6 +26,8 @@ export interface StartOptions {
   workflowIdReusePolicy?: WorkflowIdReusePolicy;
   /** See WorkflowTarget.handledEventsMemo. */
   handledEventsMemo?: string;
+  /** See WorkflowTarget.priority. */
+  priority?: { priorityKey: number };
 }
 
 export interface WorkflowTarget {
@@ -44,6 +46,8 @@ export interface WorkflowTarget {
    * memo lists it under this key (the run handled it: a redelivery, `duplicate`). Signal-with-start only.
    */
   handledEventsMemo?: string;
+  /** Task priority of the run's workflow tasks and activities (1 highest, 5 lowest; unset is the default, 3). */
+  priority?: { priorityKey: number };
 }
 
 export interface SignalPayload {
@@ -111,5 +115,6 @@ export function targetOf(start: StartOptions): WorkflowTarget {
     // Unset means the server's default, which is ALLOW_DUPLICATE.
     reusePolicy: start.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
     ...(start.handledEventsMemo ? { handledEventsMemo: start.handledEventsMemo } : {}),
+    ...(start.priority ? { priority: start.priority } : {}),
   };
 }

@@ -192,6 +192,8 @@ describe('spot drain on the local stack, AWS behaving as it does', () => {
     expect(delta('received')).toBeGreaterThanOrEqual(1);
     expect(delta('draining') + delta('already-draining')).toBeGreaterThanOrEqual(1);
     expect(delta('failed')).toBe(0);
+    // The router started it at the highest task priority: its workflow tasks go ahead of a storm's drains'.
+    expect((await client.workflow.getHandle(drainCoordinatorWorkflowId()).describe()).raw.workflowExecutionInfo?.priority?.priorityKey).toBe(1);
     const after = await until(
       'the replacement to join the cluster',
       async () => {

@@ -44,6 +44,8 @@ describe('the drain coordinator share of an event batch', () => {
       workflowId: 'drain-coordinator',
       taskQueue: TASK_QUEUE_CRITICAL,
       reusePolicy: 'ALLOW_DUPLICATE',
+      // Ahead of the drains' first workflow tasks in a storm's backlog.
+      priority: { priorityKey: 1 },
       signal: { name: 'interruptionNotices' },
     });
     const notices = decision.signal.arg as { instanceId: string; eventId: string; deadline: string }[];
