@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `  event→workflow start p50 ${r.eventToStartMs.p50} ms, p99 ${r.eventToStartMs.p99} ms; event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
           `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
-          `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms 10 a call, ${r.plainSingleCallMs.p99} ms one a call (ratio to 10 a call ${r.p99RatioToPlain.toFixed(1)}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
+          `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms 10 a call, ${r.plainSingleCallMs.p99} ms one a call (ratio to 10 a call ${r.p99RatioToPlain.toFixed(1)}; not set ${r.plainFailed.batched} and ${r.plainFailed.single}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
           (r.workerDownSeconds !== undefined ? `  worker back polling ${r.workerDownSeconds.toFixed(1)} s after the kill\n` : '') +
           `  drain-queue workflow pollers: normal p50 ${r.pollers.normal.p50} (min ${r.pollers.normal.min}), sticky p50 ${r.pollers.sticky.p50}\n` +
           `  CPU seconds over ${r.stormSeconds.toFixed(0)} s: ${JSON.stringify(r.cpuSeconds)}; product (Temporal + worker + router) per drain ${r.productCpuPerDrain} s\n` +

@@ -29,6 +29,8 @@ export interface StormResult {
   plainDrainingCallMs: Percentiles;
   /** The same, one call per instance. */
   plainSingleCallMs: Percentiles;
+  /** Instances the plain calls did not set (errors, or gone already): a limit made of those would flatter. */
+  plainFailed: { batched: number; single: number };
   p99RatioToPlain: number;
   /** Workflow-task pollers on the drain queue, sampled every 500 ms during the storm. */
   pollers: { normal: Percentiles; sticky: Percentiles };

@@ -115,8 +115,10 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     // coordinator batches them (the fair limit), then one call per instance.
     await sim.clearRateLimits();
     await sim.clearFaults();
-    const plainP = percentiles(await plainDraining(aws, arns, 10));
-    const plainSingleP = percentiles(await plainDraining(aws, arns, 1));
+    const plain = await plainDraining(aws, arns, 10);
+    const plainSingle = await plainDraining(aws, arns, 1);
+    const plainP = percentiles(plain.ms);
+    const plainSingleP = percentiles(plainSingle.ms);
 
     const drainingAt = new Map<string, number>();
     for (const c of calls) {
@@ -162,6 +164,7 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
       workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
       plainDrainingCallMs: plainP,
       plainSingleCallMs: plainSingleP,
+      plainFailed: { batched: plain.failed, single: plainSingle.failed },
       p99RatioToPlain: drainingP.p99 / plainP.p99,
       pollers: { normal: percentiles(pollerSamples.normal), sticky: percentiles(pollerSamples.sticky) },
       workerDownSeconds,
@@ -183,15 +186,25 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
   }
 }
 
-/** Each instance's time to DRAINING when every call goes at once, `perCall` instances a call. */
-async function plainDraining(aws: AwsClients, arns: string[], perCall: number): Promise<number[]> {
+/**
+ * Each instance's time to DRAINING when every call goes at once, `perCall` instances a call. An
+ * instance the call did not set (an error, or a failure entry: gone already) is counted, so a limit
+ * made of error replies shows as one.
+ */
+async function plainDraining(aws: AwsClients, arns: string[], perCall: number): Promise<{ ms: number[]; failed: number }> {
   const calls = Array.from({ length: Math.ceil(arns.length / perCall) }, (_, i) => arns.slice(i * perCall, i * perCall + perCall));
+  let failed = 0;
   const each = await Promise.all(
     calls.map(async (containerInstances) => {
       const t = Date.now();
-      await aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances, status: 'DRAINING' })).catch(() => undefined);
+      try {
+        const r = await aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances, status: 'DRAINING' }));
+        failed += r.failures?.length ?? 0;
+      } catch {
+        failed += containerInstances.length;
+      }
       return containerInstances.map(() => Date.now() - t);
     }),
   );
-  return each.flat();
+  return { ms: each.flat(), failed };
 }

@@ -2,6 +2,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import type { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { AwsClients } from '../../activities/aws/clients';
 import { drainBudgetWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
 import { statusQuery } from '../../contracts/controls';
@@ -19,9 +20,10 @@ import { closeStack, openStack } from '../harness/local-stack';
  * queue. A wave of rebalance recommendations larger than the demo cluster's budget (2, the default)
  * goes through EventBridge → SQS, each twice; the cluster's DRAINING container instances are sampled
  * throughout. Never more than the budget DRAINING, every drain drained, one drain run per instance.
- * Once the budget's worth of instances is DRAINING, one of the two workers is SIGKILLed (its whole
- * process group, as the OOM killer or a lost node would): the drains it held go on, on the other worker
- * or the one the stack's supervisor starts in its place, and none of the guarantees may slip.
+ * Once the budget's worth of instances is DRAINING, the worker running one of their waits for tasks
+ * to move off is SIGKILLed (its whole process group, as the OOM killer or a lost node would): the
+ * drains it held go on, on the other worker or the one the stack's supervisor starts in its place (the
+ * wait runs again), and none of the guarantees may slip.
  *
  * Every instance of the wave runs a web task (the service is spread over every instance first), so
  * each drain holds its slot for a task move and the wave cannot slip through one empty instance after
@@ -35,6 +37,7 @@ import { closeStack, openStack } from '../harness/local-stack';
 jest.setTimeout(STACK_READY_TIMEOUT_MS + 120_000);
 
 const BUDGET = 2;
+const PENDING_ACTIVITY_STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 const WAVE = 4;
 /** Simulated timings (simulator/behaviours/ecs-scheduler.ts, capacity.ts), against 5 s and 3 s + 1 s by default. */
 const SIMULATED = { replaceDelayMs: 0, bootDelaySeconds: 1, fulfilmentDelaySeconds: 0 };
@@ -63,6 +66,19 @@ async function withTasks(cluster: string): Promise<Map<string, { status: string;
   const d = await aws.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }));
   for (const ci of d.containerInstances ?? []) if (ci.ec2InstanceId) out.set(ci.ec2InstanceId, { status: ci.status ?? '', tasks: ci.runningTasksCount ?? 0 });
   return out;
+}
+
+/** The pid of a worker (of `workers`) running a drain's wait for its tasks to move off, if one is. */
+async function workerWaitingForTasks(instanceIds: string[], workers: number[]): Promise<number | undefined> {
+  for (const id of instanceIds) {
+    const d = await client.workflow.getHandle(drainWorkflowId(id)).describe();
+    for (const a of d.raw.pendingActivities ?? []) {
+      // The SDK's default identity is `<pid>@<host>`.
+      const pid = Number((a.lastWorkerIdentity ?? '').split('@')[0]);
+      if (a.activityType?.name === 'waitForInstanceTasks' && a.state === PENDING_ACTIVITY_STARTED && workers.includes(pid)) return pid;
+    }
+  }
+  return undefined;
 }
 
 const rebalance = (instanceId: string) =>
@@ -103,6 +119,7 @@ test('two workers, two routers, one worker killed mid-wave: a rebalance wave ove
     const pids = await workerPids(connection, local.stack.temporal.namespace);
     return pids.length === 2 ? pids : undefined;
   }, { timeoutMs: 30_000, intervalMs: 250 });
+  let killed: number | undefined;
   let killedAt: number | undefined;
   let most = 0;
   let samples = 0;
@@ -141,17 +158,22 @@ test('two workers, two routers, one worker killed mid-wave: a rebalance wave ove
     most = Math.max(most, draining);
     samples += 1;
     if (killedAt === undefined && draining === BUDGET) {
-      // Mid-wave: the budget's drains are moving tasks, the rest wait for their slots.
-      process.kill(-workers[0]!, 'SIGKILL');
-      killedAt = Date.now() - t0;
-      timeline.push(`+${killedAt} ms worker ${workers[0]} killed`);
+      // Mid-wave, the budget's drains waiting for their tasks to move, the rest for their slots: the
+      // worker running one of those waits is the one killed, so the kill cuts work short for sure.
+      const holder = await workerWaitingForTasks(victims, workers);
+      if (holder !== undefined) {
+        process.kill(-holder, 'SIGKILL');
+        killed = holder;
+        killedAt = Date.now() - t0;
+        timeline.push(`+${killedAt} ms worker ${holder} killed`);
+      }
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   const drained = await results;
 
-  expect(killedAt).toBeDefined();
-  expect(rssMiB(workers[0]!)).toBeUndefined();
+  expect(killed).toBeDefined();
+  expect(rssMiB(killed!)).toBeUndefined();
   expect(drained.map((r) => r.outcome)).toEqual(Array(WAVE).fill('drained'));
   expect(most).toBeLessThanOrEqual(BUDGET);
   // The wave was larger than the budget and every drain held its slot for a task move: the drains
@@ -166,16 +188,20 @@ test('two workers, two routers, one worker killed mid-wave: a rebalance wave ove
   }
   const budget = (await client.workflow.getHandle(drainBudgetWorkflowId(cluster)).query(statusQuery)) as DrainBudgetStatus;
   expect(budget).toMatchObject({ budget: BUDGET, holders: [], counts: { granted: WAVE, released: WAVE } });
-  // What the kill cut short: the killed worker's workflow tasks and activities, timed out and taken up again.
+  // What the kill cut short was taken up again: the wait it held ran again (a started event of a
+  // later attempt), and any workflow task it held timed out.
+  let retried = 0;
   let timedOut = 0;
   for (const id of victims) {
     for (const e of (await client.workflow.getHandle(drainWorkflowId(id)).fetchHistory()).events ?? []) {
+      if ((e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) retried += 1;
       if (e.workflowTaskTimedOutEventAttributes || e.activityTaskTimedOutEventAttributes) timedOut += 1;
     }
   }
+  expect(retried).toBeGreaterThanOrEqual(1);
   process.stdout.write(
-    `[e2e drain budget] ${WAVE} rebalances (each sent twice) over 2 routers and 2 workers, budget ${BUDGET}, a worker killed at +${killedAt} ms: all drained in ${Date.now() - t0} ms; ` +
-      `${timedOut} workflow task or activity timeout(s) in the drains' histories; ` +
+    `[e2e drain budget] ${WAVE} rebalances (each sent twice) over 2 routers and 2 workers, budget ${BUDGET}, worker ${killed} killed at +${killedAt} ms: all drained in ${Date.now() - t0} ms; ` +
+      `${retried} activity attempt(s) run again and ${timedOut} timeout(s) in the drains' histories; ` +
       `DRAINING sampled ${samples}× every 200 ms: at most ${most}; ${waited.length} drain(s) waited their turn\n`,
   );
 });

@@ -396,7 +396,9 @@ describe('the router process', () => {
   });
 
   it('two routers on one queue, one killed (SIGKILL) in the middle of a batch: the other carries its messages out, no event lost, never a second start', async () => {
-    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 3, maxReceiveCount: 10 });
+    // Until the kill every delete fails, so a message comes back every 3 s: receives enough not to
+    // dead-letter one however slowly the routers start on a busy machine.
+    const q = await createQueues(sqs, queueName(), { visibilityTimeout: 3, maxReceiveCount: 50 });
     const { events } = mixedEvents(40);
     await sendAll(sqs, q.url, events.map((e) => JSON.stringify(e)));
     // Deletes fail (SQS answers 500), so the kill lands after workflows started and before their
@@ -414,9 +416,9 @@ describe('the router process', () => {
         // The first router alone started workflows whose messages it cannot delete: a batch in its hands.
         await until('first workflows started', () => exists(`drain-${events[0].detail['instance-id']}`), { timeoutMs: 20_000 });
         // The second consumes the same queue beside it, as a second replica does, until the kill.
-        other = await sqsRouter(q.url);
-        const second = other;
-        await until('the second router carrying events out', async () => (await metricValue(second, 'fleetops_router_events_routed_total', { transport: 'sqs' })) > 0, {
+        const replica = await sqsRouter(q.url);
+        other = replica;
+        await until('the second router carrying events out', async () => (await metricValue(replica, 'fleetops_router_events_routed_total', { transport: 'sqs' })) > 0, {
           timeoutMs: 20_000,
           intervalMs: 50,
         });
