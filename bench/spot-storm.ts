@@ -14,8 +14,9 @@
  *    and event→drained (workflow close time), the share drained before the deadline, AWS calls per
  *    instance by API, worker RSS (max, sampled);
  *  - the limit: a plain script that makes the same DRAINING calls straight to the same endpoint, all at
- *    once, 10 instances a call as the coordinator batches them (and, for comparison, one call per
- *    instance), right after the storm; the ratio of event→DRAINING p99 to the batched p99 is reported.
+ *    once, right after the storm: from the instance ids as fleetops starts (list and describe the
+ *    cluster, then 10 a call), given the ARNs 10 instances a call as the coordinator batches them, and
+ *    one call per instance; the ratio of event→DRAINING p99 to the batched p99 is reported.
  * `limits`: the simulator's rate limits set to AWS-like ECS limits (UpdateContainerInstancesState and
  * DescribeContainerInstances 20/s with a burst of 40 — our reading of the ECS API throttling table for
  * these "cluster resource" actions; ECS does not publish exact per-action figures for all of them) and
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `  event→workflow start p50 ${r.eventToStartMs.p50} ms, p99 ${r.eventToStartMs.p99} ms; event→DRAINING p50 ${r.eventToDrainingMs.p50} ms, p99 ${r.eventToDrainingMs.p99} ms, max ${r.eventToDrainingMs.max} ms; ` +
           `event→drained p50 ${r.eventToDrainedMs.p50} ms, p99 ${r.eventToDrainedMs.p99} ms; drained before deadline ${(r.drainedBeforeDeadline * 100).toFixed(1)} %; ` +
-          `plain DRAINING p99 ${r.plainDrainingCallMs.p99} ms 10 a call, ${r.plainSingleCallMs.p99} ms one a call (ratio to 10 a call ${r.p99RatioToPlain.toFixed(1)}; not set ${r.plainFailed.batched} and ${r.plainFailed.single}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
+          `plain DRAINING p99 ${r.plainFromIdsMs.p99} ms from the instance ids, ${r.plainDrainingCallMs.p99} ms 10 a call, ${r.plainSingleCallMs.p99} ms one a call (ratio to 10 a call ${r.p99RatioToPlain.toFixed(1)}; not set ${r.plainFailed.fromIds}, ${r.plainFailed.batched} and ${r.plainFailed.single}); worker RSS max ${r.workerRssMaxMiB ?? '?'} MiB\n` +
           (r.workerDownSeconds !== undefined ? `  worker back polling ${r.workerDownSeconds.toFixed(1)} s after the kill\n` : '') +
           `  drain-queue workflow pollers: normal p50 ${r.pollers.normal.p50} (min ${r.pollers.normal.min}), sticky p50 ${r.pollers.sticky.p50}\n` +
           `  CPU seconds over ${r.stormSeconds.toFixed(0)} s: ${JSON.stringify(r.cpuSeconds)}; product (Temporal + worker + router) per drain ${r.productCpuPerDrain} s\n` +

@@ -30,7 +30,9 @@ export interface StormResult {
   /** The same, one call per instance. */
   plainSingleCallMs: Percentiles;
   /** Instances the plain calls did not set (errors, or gone already): a limit made of those would flatter. */
-  plainFailed: { batched: number; single: number };
+  plainFailed: { batched: number; single: number; fromIds: number };
+  /** From the instance ids, as the coordinator starts: the cluster listed and described, then 10 a call (plainFromInstanceIds). */
+  plainFromIdsMs: Percentiles;
   p99RatioToPlain: number;
   /** Workflow-task pollers on the drain queue, sampled every 500 ms during the storm. */
   pollers: { normal: Percentiles; sticky: Percentiles };

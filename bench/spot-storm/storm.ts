@@ -1,4 +1,4 @@
-import { UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
+import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { INTERRUPTION_WARNING_MS } from '../../common/interruption';
@@ -111,14 +111,17 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     const calls = await sim.calls();
 
     // The limit, right after the storm while its instances are still registered (they go at 120 s):
-    // the same DRAINING calls straight to the endpoint, all at once, 10 instances a call as the
-    // coordinator batches them (the fair limit), then one call per instance.
+    // the same DRAINING calls straight to the endpoint, all at once. First from the instance ids, as
+    // fleetops starts (the cluster listed and described 100 a call, then 10 instances a call); then
+    // given the container instance ARNs, 10 a call as the coordinator batches them, and one a call.
     await sim.clearRateLimits();
     await sim.clearFaults();
+    const fromIds = await plainFromInstanceIds(aws, instances);
     const plain = await plainDraining(aws, arns, 10);
     const plainSingle = await plainDraining(aws, arns, 1);
     const plainP = percentiles(plain.ms);
     const plainSingleP = percentiles(plainSingle.ms);
+    const fromIdsP = percentiles(fromIds.ms);
 
     const drainingAt = new Map<string, number>();
     for (const c of calls) {
@@ -164,7 +167,8 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
       workerRssMaxMiB: rssMax === undefined ? null : Math.round(rssMax),
       plainDrainingCallMs: plainP,
       plainSingleCallMs: plainSingleP,
-      plainFailed: { batched: plain.failed, single: plainSingle.failed },
+      plainFromIdsMs: fromIdsP,
+      plainFailed: { batched: plain.failed, single: plainSingle.failed, fromIds: fromIds.failed },
       p99RatioToPlain: drainingP.p99 / plainP.p99,
       pollers: { normal: percentiles(pollerSamples.normal), sticky: percentiles(pollerSamples.sticky) },
       workerDownSeconds,
@@ -191,12 +195,12 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
  * instance the call did not set (an error, or a failure entry: gone already) is counted, so a limit
  * made of error replies shows as one.
  */
-async function plainDraining(aws: AwsClients, arns: string[], perCall: number): Promise<{ ms: number[]; failed: number }> {
+async function plainDraining(aws: AwsClients, arns: string[], perCall: number, startedAt?: number): Promise<{ ms: number[]; failed: number }> {
   const calls = Array.from({ length: Math.ceil(arns.length / perCall) }, (_, i) => arns.slice(i * perCall, i * perCall + perCall));
   let failed = 0;
   const each = await Promise.all(
     calls.map(async (containerInstances) => {
-      const t = Date.now();
+      const t = startedAt ?? Date.now();
       try {
         const r = await aws.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'demo', containerInstances, status: 'DRAINING' }));
         failed += r.failures?.length ?? 0;
@@ -207,4 +211,25 @@ async function plainDraining(aws: AwsClients, arns: string[], perCall: number): 
     }),
   );
   return { ms: each.flat(), failed };
+}
+
+/**
+ * From the instance ids to DRAINING with nothing known beforehand, as the coordinator starts: the
+ * cluster's container instances listed (100 a page) with each page described at once, then every
+ * instance set DRAINING, 10 a call, all at once. Each instance's time runs from the start to its call's answer.
+ */
+async function plainFromInstanceIds(aws: AwsClients, instanceIds: string[]): Promise<{ ms: number[]; failed: number }> {
+  const t = Date.now();
+  const described: Promise<{ ec2InstanceId?: string; containerInstanceArn?: string }[]>[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await aws.ecs.send(new ListContainerInstancesCommand({ cluster: 'demo', maxResults: 100, nextToken }));
+    const batch = page.containerInstanceArns ?? [];
+    if (batch.length > 0) described.push(aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: batch })).then((r) => r.containerInstances ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const arnOf = new Map((await Promise.all(described)).flat().map((ci) => [ci.ec2InstanceId, ci.containerInstanceArn]));
+  const found = instanceIds.map((id) => arnOf.get(id)).filter((arn): arn is string => arn !== undefined);
+  const r = await plainDraining(aws, found, 10, t);
+  return { ms: r.ms, failed: r.failed + instanceIds.length - found.length };
 }
