@@ -89,20 +89,15 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     const { eventAt, retried503 } = await sendWarnings(stack.stack, sim, instances);
 
     // Every drain ends by its deadline (+ the incident step for a miss); wait for all of them.
-    const results = new Map<string, { result?: SpotDrainResult; closedAt?: number; startedAt?: number }>();
+    const results = new Map<string, Settled>();
     await Promise.all(
       instances.map(async (id) => {
-        const handle = client.workflow.getHandle(drainWorkflowId(id));
-        try {
-          const result = (await handle.result()) as SpotDrainResult;
-          const d = await handle.describe();
-          results.set(id, { result, closedAt: d.closeTime?.getTime(), startedAt: d.startTime.getTime() });
-        } catch {
-          results.set(id, {});
-        }
+        results.set(id, await settled(client, drainWorkflowId(id)));
         ended += 1;
       }),
     );
+    const unknown = [...results.values()].filter((r) => r.result === undefined && r.closedAs === undefined);
+    if (unknown.length > 0) process.stdout.write(`  ${unknown.length} drain(s) whose end the bench could not read, e.g. ${unknown[0]!.error}\n`);
     await killed;
     clearInterval(sampler);
     clearInterval(cpuSampler);
@@ -136,7 +131,7 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     let beforeDeadline = 0;
     for (const id of instances) {
       const r = results.get(id);
-      const o = r?.result?.outcome ?? 'no-result';
+      const o = r?.result?.outcome ?? r?.closedAs ?? 'no-result';
       outcomes[o] = (outcomes[o] ?? 0) + 1;
       const d = r?.result?.steps.find((st) => st.name === 'set-draining')?.detail ?? 'none';
       setDraining[d] = (setDraining[d] ?? 0) + 1;
@@ -232,4 +227,38 @@ async function plainFromInstanceIds(aws: AwsClients, instanceIds: string[]): Pro
   const found = instanceIds.map((id) => arnOf.get(id)).filter((arn): arn is string => arn !== undefined);
   const r = await plainDraining(aws, found, 10, t);
   return { ms: r.ms, failed: r.failed + instanceIds.length - found.length };
+}
+
+interface Settled {
+  result?: SpotDrainResult;
+  /** A drain that ended without a result (failed, terminated, timed out): its status. */
+  closedAs?: string;
+  closedAt?: number;
+  startedAt?: number;
+  /** The client's last error when the end could not be read at all. */
+  error?: string;
+}
+
+/**
+ * How a drain ended. A client call that fails under the storm's load (the result's long poll, a
+ * describe) is asked again, so "no result" means the bench could not read it, never a guess.
+ */
+async function settled(client: Client, workflowId: string): Promise<Settled> {
+  const handle = client.workflow.getHandle(workflowId);
+  let error = '';
+  for (let attempt = 1; attempt <= 10; attempt += 1) {
+    try {
+      const result = (await handle.result()) as SpotDrainResult;
+      const d = await handle.describe();
+      return { result, closedAt: d.closeTime?.getTime(), startedAt: d.startTime.getTime() };
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const d = await handle.describe().catch(() => undefined);
+      if (d && d.status.name !== 'RUNNING' && d.status.name !== 'COMPLETED') {
+        return { closedAs: d.status.name, closedAt: d.closeTime?.getTime(), startedAt: d.startTime.getTime(), error };
+      }
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+    }
+  }
+  return { error };
 }
