@@ -14,7 +14,7 @@ export interface DrainContext {
   /** The account and region the drain's events came from (SpotDrainInput); unset in a single-account setup. */
   readonly placement?: { account?: string; region?: string };
   /**
-   * The run keeps a short history (patch LEAN_HISTORY_PATCH, set once the instance is resolved): its
+   * The run keeps a short history (patch LEAN_HISTORY_PATCH, asked before the instance is resolved): its
    * cluster goes out with its first phase, DRAINING is not set again when it already is, and on the
    * two-minute deadline the work after DRAINING is one activity (move-off.ts). Runs recorded before did
    * each as a command of its own.

@@ -13,6 +13,11 @@ import { LEAN_HISTORY_PATCH, step, type DrainContext } from './steps';
 /** The target, or why the drain ends here: in no managed cluster, or the resolve failed (`state.failure` says why). */
 export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget } | { ended: 'not-in-cluster' | 'failed' }> {
   const { state, controls } = ctx;
+  // Asked before the resolve's local activity, so the patch's marker is the first command of the
+  // drain's first task in every history, however that task goes. Asked after it (the marker after
+  // the local activity's), a full test run on a loaded machine once replayed a drain's history as
+  // nondeterministic at this marker. No released history has this patch, so moving it is safe.
+  ctx.lean = patched(LEAN_HISTORY_PATCH);
   controls.setPhase('resolving');
   const resolved = await step(
     ctx,
@@ -30,7 +35,6 @@ export async function resolve(ctx: DrainContext): Promise<{ target: DrainTarget 
   if (!resolved.value.found) return { ended: 'not-in-cluster' };
   const target = resolved.value;
   state.resolved(target);
-  ctx.lean = patched(LEAN_HISTORY_PATCH);
   // Tagged with the first phase operators see, in the same workflow task: one upsert, not two.
   if (ctx.lean) controls.upsertWithNextPhase([{ key: FleetopsCluster, value: target.cluster }]);
   else upsertSearchAttributes([{ key: FleetopsCluster, value: target.cluster }]);
