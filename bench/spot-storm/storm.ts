@@ -1,6 +1,7 @@
-import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
+import { UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { Client, Connection } from '@temporalio/client';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
+import { sweepCluster } from '../../activities/drain/container-instances';
 import { INTERRUPTION_WARNING_MS } from '../../common/interruption';
 import { drainWorkflowId } from '../../common/workflow-ids';
 import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
@@ -210,21 +211,14 @@ async function plainDraining(aws: AwsClients, arns: string[], perCall: number, s
 
 /**
  * From the instance ids to DRAINING with nothing known beforehand, as the coordinator starts: the
- * cluster's container instances listed (100 a page) with each page described at once, then every
- * instance set DRAINING, 10 a call, all at once. Each instance's time runs from the start to its call's answer.
+ * cluster swept as fleetops sweeps it (sweepCluster: listed 100 a page, each page described at once),
+ * then every instance set DRAINING, 10 a call, all at once. Each instance's time runs from the start
+ * to its call's answer.
  */
 async function plainFromInstanceIds(aws: AwsClients, instanceIds: string[]): Promise<{ ms: number[]; failed: number }> {
   const t = Date.now();
-  const described: Promise<{ ec2InstanceId?: string; containerInstanceArn?: string }[]>[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await aws.ecs.send(new ListContainerInstancesCommand({ cluster: 'demo', maxResults: 100, nextToken }));
-    const batch = page.containerInstanceArns ?? [];
-    if (batch.length > 0) described.push(aws.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'demo', containerInstances: batch })).then((r) => r.containerInstances ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  const arnOf = new Map((await Promise.all(described)).flat().map((ci) => [ci.ec2InstanceId, ci.containerInstanceArn]));
-  const found = instanceIds.map((id) => arnOf.get(id)).filter((arn): arn is string => arn !== undefined);
+  const swept = await sweepCluster(aws, 'demo');
+  const found = instanceIds.map((id) => swept.get(id)?.containerInstanceArn).filter((arn): arn is string => !!arn);
   const r = await plainDraining(aws, found, 10, t);
   return { ms: r.ms, failed: r.failed + instanceIds.length - found.length };
 }
