@@ -47,6 +47,8 @@ export interface StormResult {
   breakdownMs: Record<string, Percentiles>;
   /** The first instance's drain history, one line per event (type, and the activity, marker, search attributes or signal it is about). */
   sampleHistory: string[];
+  /** Seconds from the first warning: each cluster sweep's start, and how many instances became DRAINING in each second. */
+  awsTimeline: { sweepsStartedAtS: number[]; drainingBySecond: Record<string, number> };
   /** Requests of 100 events the router answered 503 (Temporal slower than 2 s), sent again after Retry-After. */
   routerRetries503: number;
   /** Temporal + worker + router CPU seconds per drain (the product's cost; moto and the simulator apart). */
@@ -54,7 +56,7 @@ export interface StormResult {
   /** The drain coordinator's counts at the end (workflows/drain-coordinator/), and its calls' queue and run times. */
   /** The capacity workflows (every run): the drains' replacement requests are signals in their histories. */
   capacity: { runs: number; events: number };
-  coordinator?: { counts: Record<string, number>; calls: { queueMs: Percentiles; runMs: Percentiles; instances: Percentiles } };
+  coordinator?: { counts: Record<string, number>; calls: { queueMs: Percentiles; runMs: Percentiles; instances: Percentiles }; timeline: string[] };
 }
 
 export function percentiles(values: number[]): Percentiles {

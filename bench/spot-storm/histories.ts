@@ -114,7 +114,7 @@ function describeEvent(e: HistoryEvent): string {
 }
 
 /** The coordinator's counts, and per setDrainingAtOnce call its queue wait, run time and size, from its history. */
-export async function coordinatorFigures(client: Client): Promise<StormResult['coordinator']> {
+export async function coordinatorFigures(client: Client, stormStartMs: number): Promise<StormResult['coordinator']> {
   const handle = client.workflow.getHandle(drainCoordinatorWorkflowId());
   let status: DrainCoordinatorStatus;
   try {
@@ -125,11 +125,18 @@ export async function coordinatorFigures(client: Client): Promise<StormResult['c
   const queue: number[] = [];
   const run: number[] = [];
   const sizes: number[] = [];
+  const timeline: string[] = [];
+  const at = (e: temporal.api.history.v1.IHistoryEvent | undefined) => (e ? `${((tsToMs(e.eventTime) - stormStartMs) / 1000).toFixed(2)}` : '?');
   // Every run of the id (it may have continued as new during the storm).
   for await (const wf of client.workflow.list({ query: `WorkflowId = "${drainCoordinatorWorkflowId()}"` })) {
     const ev = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
     const byId = new Map(ev.map((e) => [Number(e.eventId), e]));
     for (const e of ev) {
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) {
+        const input = e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+        const parsed = input ? (defaultPayloadConverter.fromPayload(input) as unknown[]) : [];
+        timeline.push(`signal ${Array.isArray(parsed) ? parsed.length : '?'} at ${at(e)} s`);
+      }
       if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
         const sched = byId.get(Number(e.activityTaskStartedEventAttributes?.scheduledEventId));
         if (sched) queue.push(tsToMs(e.eventTime) - tsToMs(sched.eventTime));
@@ -137,6 +144,8 @@ export async function coordinatorFigures(client: Client): Promise<StormResult['c
       if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
         const started = byId.get(Number(e.activityTaskCompletedEventAttributes?.startedEventId));
         if (started) run.push(tsToMs(e.eventTime) - tsToMs(started.eventTime));
+        const sched = byId.get(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId));
+        timeline.push(`call scheduled ${at(sched)} s, started ${at(started)} s, completed ${at(e)} s`);
       }
       if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
         const input = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
@@ -145,7 +154,7 @@ export async function coordinatorFigures(client: Client): Promise<StormResult['c
       }
     }
   }
-  return { counts: status.counts as Record<string, number>, calls: { queueMs: percentiles(queue), runMs: percentiles(run), instances: percentiles(sizes) } };
+  return { counts: status.counts as Record<string, number>, calls: { queueMs: percentiles(queue), runMs: percentiles(run), instances: percentiles(sizes) }, timeline };
 }
 
 /** The capacity workflows' history events (every run) and the drains' requests among them: what asking for replacements cost. */

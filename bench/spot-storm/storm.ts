@@ -145,10 +145,16 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     }
 
     const { phases: breakdownMs, sampleHistory } = await breakdown(client, instances, arns, drainingAt, calls);
-    const coordinator = await coordinatorFigures(client);
+    const coordinator = await coordinatorFigures(client, Math.min(...eventAt.values()));
     const capacity = await capacityFigures(client);
 
     const drainingP = percentiles(toDraining);
+    // When the cluster sweeps began (a first ListContainerInstances page) and when instances became DRAINING, from the first warning.
+    const t0 = Math.min(...eventAt.values());
+    const sec = (t: number) => Math.round((t - t0) / 100) / 10;
+    const sweepsStartedAtS = calls.filter((c) => c.service === 'ecs' && c.action === 'ListContainerInstances' && !c.params.nextToken).map((c) => sec(Date.parse(c.time)));
+    const drainingByS: Record<string, number> = {};
+    for (const t of drainingAt.values()) drainingByS[Math.floor((t - t0) / 1000)] = (drainingByS[Math.floor((t - t0) / 1000)] ?? 0) + 1;
     return {
       n,
       scenario,
@@ -173,6 +179,7 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
       stormSeconds,
       breakdownMs,
       sampleHistory,
+      awsTimeline: { sweepsStartedAtS, drainingBySecond: drainingByS },
       routerRetries503: retried503,
       productCpuPerDrain: Math.round((((cpuSeconds.temporal ?? 0) + (cpuSeconds.worker ?? 0) + (cpuSeconds.router ?? 0)) / n) * 1000) / 1000,
       coordinator,
