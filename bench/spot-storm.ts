@@ -10,7 +10,7 @@
  *    instances for the moved tasks; the simulator's ECS scheduler moves service tasks 2 s after DRAINING;
  *  - N warnings (time = now) go to `POST /events` in arrays of 100, and each instance is scheduled for
  *    termination 120 s later (simulator spot-interruption), as AWS would;
- *  - figures: p50/p99/max of event→DRAINING (the simulator's record of UpdateContainerInstancesState)
+ *  - figures: p50/p99/max of event→DRAINING (when the simulator answered the UpdateContainerInstancesState call, as the limits time their calls)
  *    and event→drained (workflow close time), the share drained before the deadline, AWS calls per
  *    instance by API, worker RSS (max, sampled);
  *  - the limit: a plain script that makes the same DRAINING calls straight to the same endpoint, all at

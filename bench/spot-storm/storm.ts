@@ -119,10 +119,11 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     const plainSingleP = percentiles(plainSingle.ms);
     const fromIdsP = percentiles(fromIds.ms);
 
+    // DRAINING when the call's answer left the emulator, as the limits time it at their answer.
     const drainingAt = new Map<string, number>();
     for (const c of calls) {
       if (c.service !== 'ecs' || c.action !== 'UpdateContainerInstancesState' || c.status !== 200) continue;
-      for (const arn of (c.params.containerInstances as string[] | undefined) ?? []) if (!drainingAt.has(arn)) drainingAt.set(arn, Date.parse(c.time));
+      for (const arn of (c.params.containerInstances as string[] | undefined) ?? []) if (!drainingAt.has(arn)) drainingAt.set(arn, Date.parse(c.time) + c.durationMs);
     }
     const toDraining = instances.map((id, i) => (drainingAt.get(arns[i]!) ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
     const toStart = instances.map((id) => (results.get(id)?.startedAt ?? NaN) - eventAt.get(id)!).filter(Number.isFinite);
