@@ -47,8 +47,8 @@ export interface StormResult {
   breakdownMs: Record<string, Percentiles>;
   /** The first instance's drain history, one line per event (type, and the activity, marker, search attributes or signal it is about). */
   sampleHistory: string[];
-  /** Seconds from the first warning: each cluster sweep's start, and how many instances became DRAINING in each second. */
-  awsTimeline: { sweepsStartedAtS: number[]; drainingBySecond: Record<string, number> };
+  /** Seconds from the first warning: each cluster sweep's start, each DescribeContainerInstances answer, and how many instances became DRAINING in each tenth of a second. */
+  awsTimeline: { sweepsStartedAtS: number[]; describesAnsweredAtS: number[]; drainingByTenth: Record<string, number> };
   /** Requests of 100 events the router answered 503 (Temporal slower than 2 s), sent again after Retry-After. */
   routerRetries503: number;
   /** Temporal + worker + router CPU seconds per drain (the product's cost; moto and the simulator apart). */

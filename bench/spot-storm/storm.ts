@@ -154,8 +154,9 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
     const t0 = Math.min(...eventAt.values());
     const sec = (t: number) => Math.round((t - t0) / 100) / 10;
     const sweepsStartedAtS = calls.filter((c) => c.service === 'ecs' && c.action === 'ListContainerInstances' && !c.params.nextToken).map((c) => sec(Date.parse(c.time)));
+    const sweepsEndedAtS = calls.filter((c) => c.service === 'ecs' && c.action === 'DescribeContainerInstances').map((c) => sec(Date.parse(c.time) + c.durationMs));
     const drainingByS: Record<string, number> = {};
-    for (const t of drainingAt.values()) drainingByS[Math.floor((t - t0) / 1000)] = (drainingByS[Math.floor((t - t0) / 1000)] ?? 0) + 1;
+    for (const t of drainingAt.values()) drainingByS[sec(t).toFixed(1)] = (drainingByS[sec(t).toFixed(1)] ?? 0) + 1;
     return {
       n,
       scenario,
@@ -180,7 +181,7 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
       stormSeconds,
       breakdownMs,
       sampleHistory,
-      awsTimeline: { sweepsStartedAtS, drainingBySecond: drainingByS },
+      awsTimeline: { sweepsStartedAtS, describesAnsweredAtS: sweepsEndedAtS, drainingByTenth: drainingByS },
       routerRetries503: retried503,
       productCpuPerDrain: Math.round((((cpuSeconds.temporal ?? 0) + (cpuSeconds.worker ?? 0) + (cpuSeconds.router ?? 0)) / n) * 1000) / 1000,
       coordinator,
