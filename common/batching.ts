@@ -8,7 +8,13 @@
  */
 export interface BatcherOptions<K, I, R> {
   maxBatch: number;
+  /** The longest the first item of a batch waits for more. */
   lingerMs: number;
+  /**
+   * With it, a batch goes out as soon as no item has been added for this long (and at the latest
+   * `lingerMs` after its first item): items that keep arriving close together share one batch.
+   */
+  quietMs?: number;
   /** Returns one result or Error per item, in the same order. A thrown error fails the whole batch. */
   flush(key: K, items: I[]): Promise<(R | Error)[]>;
 }
@@ -20,7 +26,7 @@ interface Pending<I, R> {
 }
 
 export class KeyedBatcher<K, I, R> {
-  private readonly queues = new Map<K, { items: Pending<I, R>[]; timer?: NodeJS.Timeout }>();
+  private readonly queues = new Map<K, { items: Pending<I, R>[]; timer?: NodeJS.Timeout; firstAt: number }>();
 
   constructor(private readonly opts: BatcherOptions<K, I, R>) {}
 
@@ -28,12 +34,17 @@ export class KeyedBatcher<K, I, R> {
     return new Promise<R>((resolve, reject) => {
       let q = this.queues.get(key);
       if (!q) {
-        q = { items: [] };
+        q = { items: [], firstAt: Date.now() };
         this.queues.set(key, q);
       }
       q.items.push({ item, resolve, reject });
       if (q.items.length >= this.opts.maxBatch) this.flushNow(key);
-      else q.timer ??= setTimeout(() => this.flushNow(key), this.opts.lingerMs);
+      else if (this.opts.quietMs === undefined) q.timer ??= setTimeout(() => this.flushNow(key), this.opts.lingerMs);
+      else {
+        clearTimeout(q.timer);
+        const due = Math.min(this.opts.quietMs, q.firstAt + this.opts.lingerMs - Date.now());
+        q.timer = setTimeout(() => this.flushNow(key), Math.max(0, due));
+      }
     });
   }
 
