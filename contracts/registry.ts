@@ -1,4 +1,4 @@
-import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR } from '../common/task-queues';
 import type { WorkflowKind } from '../common/workflow-kinds';
 
 /**
@@ -37,8 +37,8 @@ export const WORKFLOWS = {
   drainCoordinator: {
     type: 'drainCoordinator',
     kind: 'drain',
-    // Drain work: the same queue as the drains, so nothing but drains can hold it up.
-    taskQueue: TASK_QUEUE_CRITICAL,
+    // A queue of its own (common/task-queues.ts says why): nothing, not even the drains it speeds up, holds it up.
+    taskQueue: TASK_QUEUE_DRAIN_COORDINATOR,
     ids: 'drain-coordinator[-<account>-<region>]',
     folder: 'drain-coordinator',
     testDir: 'test/drain',

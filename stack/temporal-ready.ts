@@ -1,5 +1,5 @@
 import type { Connection } from '@temporalio/client';
-import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR } from '../common/task-queues';
 import { say } from './console';
 import { connectTemporal, ensureSearchAttributes, httpStatus, waitFor, workerPolls } from './health';
 import type { ManagedChild } from './processes';
@@ -23,9 +23,9 @@ export async function temporalReady(opts: { address: string; namespace: string; 
 export async function waitForWorker(connection: Connection, namespace: string, worker: ManagedChild): Promise<void> {
   // The worker bundles the workflow code before it polls; that is most of its start time.
   await waitFor(
-    `worker polling ${TASK_QUEUE_CRITICAL} and ${TASK_QUEUE_DEFAULT}`,
+    `worker polling ${TASK_QUEUE_CRITICAL}, ${TASK_QUEUE_DRAIN_COORDINATOR} and ${TASK_QUEUE_DEFAULT}`,
     async () => {
-      const polls = await Promise.all([TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT].map((q) => workerPolls(connection, namespace, q, worker.pid)));
+      const polls = await Promise.all([TASK_QUEUE_CRITICAL, TASK_QUEUE_DRAIN_COORDINATOR, TASK_QUEUE_DEFAULT].map((q) => workerPolls(connection, namespace, q, worker.pid)));
       return polls.every(Boolean) ? true : undefined;
     },
     { timeoutMs: 120_000, intervalMs: 250, child: worker },

@@ -22,7 +22,7 @@ import { createAwsClients } from '../activities/aws/clients';
 import { AWS_APP_IDS } from '../common/aws-app-ids';
 import { createClusterClients } from '../activities/aws/cluster-clients';
 import { createLogger } from '../common/logger';
-import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../common/task-queues';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR } from '../common/task-queues';
 import { setupTracing } from '../common/tracing';
 import { clientTracingInterceptors, workerTracingOptions } from '../common/worker-tracing';
 import { buildWorkflowBundle } from '../common/workflow-bundle';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     : { code: await buildWorkflowBundle(require.resolve('../workflows'), Runtime.instance().logger) };
   const traced = workerTracingOptions(tracing);
 
-  const [critical, standard] = await Promise.all([
+  const [critical, coordinator, standard] = await Promise.all([
     Worker.create({
       connection,
       namespace,
@@ -110,6 +110,21 @@ async function main(): Promise<void> {
       maxConcurrentActivityTaskPolls: 16,
       shutdownGraceTime: '10s',
     }),
+    // The drain coordinator alone (one run per account and region): slots of its own, so the task
+    // that sends a storm's DRAINING call never waits for the drains' slots, and a thread of its own.
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: TASK_QUEUE_DRAIN_COORDINATOR,
+      workflowBundle,
+      activities,
+      ...traced,
+      maxConcurrentWorkflowTaskExecutions: 8,
+      maxConcurrentActivityTaskExecutions: 16,
+      maxCachedWorkflows: 16,
+      workflowThreadPoolSize: 1,
+      shutdownGraceTime: '10s',
+    }),
     Worker.create({
       connection,
       namespace,
@@ -134,8 +149,8 @@ async function main(): Promise<void> {
   });
   const fleet = metricsPort > 0 && Object.keys(config.clusters).length > 0 ? startFleetMetrics({ client, meter, config, prices, log }) : undefined;
 
-  log.info({ temporal: describeTarget(target), taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT], metricsPort, tracing: tracing.enabled }, 'worker started');
-  await Promise.all([critical.run(), standard.run()]);
+  log.info({ temporal: describeTarget(target), taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DRAIN_COORDINATOR, TASK_QUEUE_DEFAULT], metricsPort, tracing: tracing.enabled }, 'worker started');
+  await Promise.all([critical.run(), coordinator.run(), standard.run()]);
   gauges?.stop();
   fleet?.stop();
   prices.destroy();

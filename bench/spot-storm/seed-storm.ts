@@ -22,9 +22,10 @@ export async function seedStorm(aws: AwsClients, n: number): Promise<{ instances
   for (let i = 0; i < instances.length; i += 20) {
     const batch = await Promise.all(instances.slice(i, i + 20).map(register));
     arns.push(...batch);
+    // StartTask places one task on each container instance it names, up to 10 a call.
     await Promise.all(
-      batch.map((arn) =>
-        aws.ecs.send(new StartTaskCommand({ cluster: 'demo', taskDefinition: taskDef, containerInstances: [arn], group: 'service:web', startedBy: 'ecs-svc/1000000000000000001' })),
+      [batch.slice(0, 10), batch.slice(10)].filter((b) => b.length > 0).map((containerInstances) =>
+        aws.ecs.send(new StartTaskCommand({ cluster: 'demo', taskDefinition: taskDef, containerInstances, group: 'service:web', startedBy: 'ecs-svc/1000000000000000001' })),
       ),
     );
   }
