@@ -25,6 +25,12 @@ export interface EventPipeline {
   routeOptions?: RouteOptions;
   /** Temporal calls in flight per request / message batch. */
   concurrency?: number;
+  /**
+   * The dispatcher whose head start (router/head-start.ts) every batch of this pipeline shares, when
+   * `dispatcher` is a per-request wrapper (HTTP): a storm's concurrent requests then reach the drain
+   * coordinator together instead of one signal each.
+   */
+  headStartDispatcher?: Dispatcher;
 }
 
 export type ValidationOutcome =
@@ -85,7 +91,7 @@ export async function dispatchAll(
 ): Promise<DispatchResult[]> {
   for (const event of new Set(routed.map((r) => r.event))) pipeline.metrics.received.inc({ kind: event.kind, transport });
   // The drain coordinator's share first (router/head-start.ts), so DRAINING does not wait for each drain's first workflow task.
-  await headStartFor(pipeline.dispatcher, pipeline.log, pipeline.metrics, transport).send(routed.map((r) => r.decision));
+  await headStartFor(pipeline.headStartDispatcher ?? pipeline.dispatcher, pipeline.log, pipeline.metrics, transport).send(routed.map((r) => r.decision));
   const results = await mapWithLimit(routed, pipeline.concurrency ?? 16, ({ event, decision }) =>
     // One trace per event and workflow, rooted here: its start or signal carries the context into the workflow.
     fleetopsTracer().startActiveSpan(

@@ -213,7 +213,7 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
       return call;
     };
     place.hold();
-    const work = dispatchAll({ ...opts, dispatcher }, validated.routed, 'http');
+    const work = dispatchAll({ ...opts, dispatcher, headStartDispatcher: opts.dispatcher }, validated.routed, 'http');
     // The place stays taken until the work settles, answered or not: what runs on after a 503 counts.
     // Rejections of the batch are read by the race below, or (when the deadline wins) dropped here.
     work.then(place.release, place.release);

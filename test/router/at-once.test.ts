@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { TASK_QUEUE_CRITICAL } from '../../common/task-queues';
+import { TASK_QUEUE_DRAIN_COORDINATOR } from '../../common/task-queues';
 import { parseConfig } from '../../config/load';
 import { atOnceBatches } from '../../router/at-once';
 import { TemporalUnavailableError, type Dispatcher } from '../../router/dispatch';
@@ -42,7 +42,7 @@ describe('the drain coordinator share of an event batch', () => {
       action: 'signalWithStart',
       workflowType: 'drainCoordinator',
       workflowId: 'drain-coordinator',
-      taskQueue: TASK_QUEUE_CRITICAL,
+      taskQueue: TASK_QUEUE_DRAIN_COORDINATOR,
       reusePolicy: 'ALLOW_DUPLICATE',
       // Ahead of the drains' first workflow tasks in a storm's backlog.
       priority: { priorityKey: 1 },

@@ -8,6 +8,8 @@ import {
   FleetopsSeverity,
 } from '../../common/search-attributes';
 import { blockingIncidentsQuery } from '../../activities/deploy/incidents';
+import { TASK_QUEUE_DRAIN_COORDINATOR } from '../../common/task-queues';
+import { drainCoordinatorWorkflowId } from '../../common/workflow-ids';
 import { Dispatcher } from '../../router/dispatch';
 import { createRouterMetrics } from '../../router/metrics';
 import { decisionsOf, routeEvent, shortIdOf } from '../../router/routes';
@@ -80,6 +82,19 @@ describe('every event kind routed against the dev server', () => {
         },
       ],
     });
+  });
+
+  it('sends the warnings of concurrent requests to the drain coordinator in one signal, on its own task queue', async () => {
+    const events = [world.event('spot-interruption-warning'), world.event('spot-interruption-warning'), world.event('spot-interruption-warning')];
+    const ids = events.map((e) => e.detail['instance-id'] as string);
+    const answers = await Promise.all(events.map((e) => router.post(e)));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    // Other tests signal the same coordinator: the signal that carries one of these carries all three.
+    const { signals } = await startedWith(handle(drainCoordinatorWorkflowId()));
+    const ours = signals.filter((s) => (s.arg as { instanceId: string }[]).some((n) => ids.includes(n.instanceId)));
+    expect(ours).toHaveLength(1);
+    expect((ours[0]!.arg as { instanceId: string }[]).map((n) => n.instanceId).filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    expect((await handle(drainCoordinatorWorkflowId()).describe()).taskQueue).toBe(TASK_QUEUE_DRAIN_COORDINATOR);
   });
 
   it('rebalance recommendation and then a warning for the same instance → one drain workflow, signaled twice', async () => {
