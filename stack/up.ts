@@ -3,7 +3,7 @@
  *
  *   temporal   Temporal dev server + Web UI, state in <run>/temporal.sqlite (survives a restart)
  *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)
- *   worker     workers/main.ts, polling fleetops-critical and fleetops (FLEETOPS_STACK_WORKERS=N: N of them, worker, worker-2, …)
+ *   worker     workers/main.ts, polling fleetops-critical, fleetops-drain-coordinator and fleetops (FLEETOPS_STACK_WORKERS=N: N of them, worker, worker-2, …)
  *   router     router/main.ts, HTTP events API with generated tokens, consuming the events queue; Slack on a listener of its own
  *              (FLEETOPS_STACK_ROUTERS=N: N of them, router, router-2, …, each on ports of its own, all consuming the same queues)
  *   prometheus with FLEETOPS_STACK_PROMETHEUS=1: scrapes every worker and router, evaluates the alert rules (stack/prometheus.ts)

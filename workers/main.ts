@@ -1,7 +1,9 @@
 /**
- * The fleetops worker process: one connection, two workers.
+ * The fleetops worker process: one connection, three workers.
  *  - `fleetops-critical` runs drain work only, with its own slots, so a backlog of deploys,
  *    capacity plans or incidents can never delay a two-minute drain;
+ *  - `fleetops-drain-coordinator` runs the drain coordinator alone, so a storm's drains filling the
+ *    critical slots cannot delay the call that sets the storm DRAINING;
  *  - `fleetops` runs everything else.
  * Both load the same workflow bundle and activities; what runs where is decided by the task queue a
  * workflow is started on. SIGINT/SIGTERM: the SDK runtime stops polling, lets running activities

@@ -4,7 +4,7 @@ import { awsPlacementSchema, isoTimestamp } from '../shared';
 
 /**
  * The drain coordinator's start argument and signal payload (workflows/drain-coordinator/): id
- * `drain-coordinator[-<account>-<region>]`, task queue `fleetops-critical` (start.ts).
+ * `drain-coordinator[-<account>-<region>]`, task queue `fleetops-drain-coordinator` (start.ts).
  */
 
 /** One instance to set DRAINING at once: a two-minute warning, or an instance stopping or shutting down now. */

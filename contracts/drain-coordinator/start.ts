@@ -25,8 +25,9 @@ export function drainCoordinatorStartOptions(placement?: AwsPlacement) {
     typedSearchAttributes,
     staticSummary: `Drain coordinator${where ? ` for ${where.account} ${where.region}` : ''}: sets DRAINING at once for interruption warnings, ahead of each instance's drain`,
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
-    // Its workflow tasks (and so its activity, which inherits it) go ahead of a storm's backlog of
-    // drains' first workflow tasks on the same queue: 1 is the highest priority, the default 3.
+    // Its workflow tasks (and so its activity, which inherits it) go first in any backlog: 1 is the
+    // highest priority, the default 3. A run started on the drains' queue by an earlier version
+    // stays there, ahead of their backlog, until it is aborted.
     priority: { priorityKey: 1 },
   };
 }

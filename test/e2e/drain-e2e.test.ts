@@ -15,6 +15,7 @@ import type { DrainCoordinatorStatus } from '../../contracts/drain-coordinator/m
 import type { AwsClients } from '../../activities/aws/clients';
 import { drainStartOptions } from '../../contracts/spot-drain/start';
 import { drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { TASK_QUEUE_DRAIN_COORDINATOR } from '../../common/task-queues';
 import type { DrainEvent } from '../../contracts/spot-drain/input';
 import type { SimControl } from '../../simulator/control-client';
 import type { LifecycleActionState } from '../../simulator/behaviours/asg-lifecycle';
@@ -192,8 +193,10 @@ describe('spot drain on the local stack, AWS behaving as it does', () => {
     expect(delta('received')).toBeGreaterThanOrEqual(1);
     expect(delta('draining') + delta('already-draining')).toBeGreaterThanOrEqual(1);
     expect(delta('failed')).toBe(0);
-    // The router started it at the highest task priority: its workflow tasks go ahead of a storm's drains'.
-    expect((await client.workflow.getHandle(drainCoordinatorWorkflowId()).describe()).raw.workflowExecutionInfo?.priority?.priorityKey).toBe(1);
+    // The router started it on its own task queue (the stack's worker polls it) at the highest task priority.
+    const coordinator = await client.workflow.getHandle(drainCoordinatorWorkflowId()).describe();
+    expect(coordinator.taskQueue).toBe(TASK_QUEUE_DRAIN_COORDINATOR);
+    expect(coordinator.raw.workflowExecutionInfo?.priority?.priorityKey).toBe(1);
     const after = await until(
       'the replacement to join the cluster',
       async () => {

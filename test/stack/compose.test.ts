@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT } from '../../common/task-queues';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR } from '../../common/task-queues';
 import { PORT_ENV } from '../../stack/ports';
 import { stackSettings } from '../../stack/settings';
 import { ROOT } from '../../testkit/paths';
@@ -220,9 +220,8 @@ describe('README', () => {
     expect(read('scripts/install-tools.sh')).toMatch(/npm ci /);
   });
 
-  it('names both task queues and every port variable of the local stack', () => {
-    expect(readme).toContain(`\`${TASK_QUEUE_CRITICAL}\``);
-    expect(readme).toContain(`\`${TASK_QUEUE_DEFAULT}\``);
+  it('names every task queue and every port variable of the local stack', () => {
+    for (const q of [TASK_QUEUE_CRITICAL, TASK_QUEUE_DRAIN_COORDINATOR, TASK_QUEUE_DEFAULT]) expect(readme).toContain(`\`${q}\``);
     for (const v of Object.values(PORT_ENV)) expect(readme).toContain(`\`${v}\``);
   });
 

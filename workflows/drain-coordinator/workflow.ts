@@ -8,7 +8,7 @@ import { CoordinatorState } from './state';
 
 /**
  * The drain coordinator of an account and region (`drain-coordinator[-<account>-<region>]`, task queue
- * `fleetops-critical`; contracts/drain-coordinator/start.ts). Why it exists: in a storm of a thousand
+ * `fleetops-drain-coordinator`; contracts/drain-coordinator/start.ts). Why it exists: in a storm of a thousand
  * two-minute warnings, each drain's first workflow task waits its turn behind every other drain's, so
  * the thousandth instance became DRAINING a minute and a half after its warning. The router
  * sends each event batch's warnings here too, and one activity sets the whole batch DRAINING, so the
