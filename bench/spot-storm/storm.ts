@@ -4,6 +4,8 @@ import { createAwsClients, type AwsClients } from '../../activities/aws/clients'
 import { sweepCluster } from '../../activities/drain/container-instances';
 import { INTERRUPTION_WARNING_MS } from '../../common/interruption';
 import { drainWorkflowId } from '../../common/workflow-ids';
+import { statusQuery } from '../../contracts/controls';
+import { drainCoordinatorStartOptions } from '../../contracts/drain-coordinator/start';
 import type { SpotDrainResult } from '../../contracts/spot-drain/messages';
 import { createSimControl, type SimControl } from '../../simulator/control-client';
 import { startLocalStack } from '../../testkit/local-stack';
@@ -16,7 +18,7 @@ import { CpuLedger, drainPollers } from './stack-probes';
 import { sendWarnings } from './warnings';
 
 /** One storm of N warnings in one scenario, on a fresh local stack of `workers` workers, and its figures (bench/spot-storm.ts says which). */
-export async function storm(n: number, scenario: Scenario, workers = 1): Promise<StormResult> {
+export async function storm(n: number, scenario: Scenario, workers = 1, opts: { coldCoordinator?: boolean } = {}): Promise<StormResult> {
   const stack = await startLocalStack({ env: { FLEETOPS_STACK_WORKERS: String(workers) } });
   const metricsUrl = `http://127.0.0.1:${stack.ports.metrics}/metrics`;
   const aws = createAwsClients({ region: stack.stack.aws.region, endpoint: stack.stack.aws.endpoint, sdkMaxAttempts: 3 });
@@ -32,6 +34,10 @@ export async function storm(n: number, scenario: Scenario, workers = 1): Promise
       }
       await sim.setFaults({ service: 'ecs', action: '*', fault: { kind: 'error', status: 500 }, probability: 0.05 });
     }
+    // The coordinator is long-lived: in production it waits for notices long before a storm (the first
+    // warning ever started it, and it continues as new). On a fresh stack it would be started by the
+    // storm's first signal; `--cold-coordinator` measures that first storm after a deploy.
+    if (!opts.coldCoordinator) await warmCoordinator(client);
     await sim.clearCalls();
     const namespace = stack.stack.temporal.namespace;
     let pids = await until(
@@ -230,6 +236,13 @@ async function plainFromInstanceIds(aws: AwsClients, instanceIds: string[]): Pro
   const found = instanceIds.map((id) => swept.get(id)?.containerInstanceArn).filter((arn): arn is string => !!arn);
   const r = await plainDraining(aws, found, 10, t);
   return { ms: r.ms, failed: r.failed + instanceIds.length - found.length };
+}
+
+/** Starts the drain coordinator as the router would, with no notices, and waits until it has run its first workflow task. */
+async function warmCoordinator(client: Client): Promise<void> {
+  const { workflowType, args, ...options } = drainCoordinatorStartOptions();
+  const handle = await client.workflow.start(workflowType, { ...options, args });
+  await until('the drain coordinator waiting for notices', () => handle.query(statusQuery).then(() => true), { timeoutMs: 60_000, intervalMs: 100 });
 }
 
 interface Settled {
