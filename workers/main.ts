@@ -5,7 +5,7 @@
  *  - `fleetops-drain-coordinator` runs the drain coordinator alone, so a storm's drains filling the
  *    critical slots cannot delay the call that sets the storm DRAINING;
  *  - `fleetops` runs everything else.
- * Both load the same workflow bundle and activities; what runs where is decided by the task queue a
+ * All three load the same workflow bundle and activities; what runs where is decided by the task queue a
  * workflow is started on. SIGINT/SIGTERM: the SDK runtime stops polling, lets running activities
  * finish (up to the shutdown grace time), and run() resolves; the process then exits 0.
  *
