@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { ListTaskDefinitionsCommand, RegisterContainerInstanceCommand, StartTaskCommand } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../../activities/aws/clients';
+import { chunks } from '../../common/batching';
 
 /** N storm instances with one service task each, and spare ACTIVE instances for the moved tasks. */
 export async function seedStorm(aws: AwsClients, n: number): Promise<{ instances: string[]; arns: string[] }> {
@@ -24,7 +25,7 @@ export async function seedStorm(aws: AwsClients, n: number): Promise<{ instances
     arns.push(...batch);
     // StartTask places one task on each container instance it names, up to 10 a call.
     await Promise.all(
-      [batch.slice(0, 10), batch.slice(10)].filter((b) => b.length > 0).map((containerInstances) =>
+      chunks(batch, 10).map((containerInstances) =>
         aws.ecs.send(new StartTaskCommand({ cluster: 'demo', taskDefinition: taskDef, containerInstances, group: 'service:web', startedBy: 'ecs-svc/1000000000000000001' })),
       ),
     );

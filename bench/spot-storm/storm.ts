@@ -152,17 +152,21 @@ export async function storm(n: number, scenario: Scenario, workers = 1, opts: { 
     }
 
     const { phases: breakdownMs, sampleHistory } = await breakdown(client, instances, arns, drainingAt, calls);
-    const coordinator = await coordinatorFigures(client, Math.min(...eventAt.values()));
+    // The timelines run from the first warning.
+    const t0 = Math.min(...eventAt.values());
+    const coordinator = await coordinatorFigures(client, t0);
     const capacity = await capacityFigures(client);
 
     const drainingP = percentiles(toDraining);
-    // When the cluster sweeps began (a first ListContainerInstances page) and when instances became DRAINING, from the first warning.
-    const t0 = Math.min(...eventAt.values());
+    // When the cluster sweeps began (a first ListContainerInstances page), their pages were described, and instances became DRAINING.
     const sec = (t: number) => Math.round((t - t0) / 100) / 10;
     const sweepsStartedAtS = calls.filter((c) => c.service === 'ecs' && c.action === 'ListContainerInstances' && !c.params.nextToken).map((c) => sec(Date.parse(c.time)));
-    const sweepsEndedAtS = calls.filter((c) => c.service === 'ecs' && c.action === 'DescribeContainerInstances').map((c) => sec(Date.parse(c.time) + c.durationMs));
-    const drainingByS: Record<string, number> = {};
-    for (const t of drainingAt.values()) drainingByS[sec(t).toFixed(1)] = (drainingByS[sec(t).toFixed(1)] ?? 0) + 1;
+    const describesAnsweredAtS = calls.filter((c) => c.service === 'ecs' && c.action === 'DescribeContainerInstances').map((c) => sec(Date.parse(c.time) + c.durationMs));
+    const drainingByTenth: Record<string, number> = {};
+    for (const t of drainingAt.values()) {
+      const tenth = sec(t).toFixed(1);
+      drainingByTenth[tenth] = (drainingByTenth[tenth] ?? 0) + 1;
+    }
     return {
       n,
       scenario,
@@ -187,7 +191,7 @@ export async function storm(n: number, scenario: Scenario, workers = 1, opts: { 
       stormSeconds,
       breakdownMs,
       sampleHistory,
-      awsTimeline: { sweepsStartedAtS, describesAnsweredAtS: sweepsEndedAtS, drainingByTenth: drainingByS },
+      awsTimeline: { sweepsStartedAtS, describesAnsweredAtS, drainingByTenth },
       routerRetries503: retried503,
       productCpuPerDrain: Math.round((((cpuSeconds.temporal ?? 0) + (cpuSeconds.worker ?? 0) + (cpuSeconds.router ?? 0)) / n) * 1000) / 1000,
       coordinator,

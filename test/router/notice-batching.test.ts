@@ -18,20 +18,26 @@ function recorder(opts: { maxBatch: number; lingerMs: number; quietMs?: number }
   return { batcher, flushed };
 }
 
+/** Adds items 0…count-1, one every `everyMs`, as concurrent requests' notices arrive; their results. */
+function addEvery(batcher: KeyedBatcher<string, number, true>, count: number, everyMs: number): Promise<true[]> {
+  const results: Promise<true>[] = [];
+  for (let i = 0; i < count; i += 1) {
+    results.push(batcher.add('coordinator', i));
+    jest.advanceTimersByTime(everyMs);
+  }
+  return Promise.all(results);
+}
+
 describe('KeyedBatcher with a quiet period', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
   it('sends items that keep arriving close together in one batch', async () => {
     const { batcher, flushed } = recorder({ maxBatch: 1_000, lingerMs: 100, quietMs: 20 });
-    const results: Promise<true>[] = [];
-    for (let i = 0; i < 5; i += 1) {
-      results.push(batcher.add('coordinator', i));
-      jest.advanceTimersByTime(10);
-    }
+    const results = addEvery(batcher, 5, 10);
     expect(flushed).toEqual([]);
     jest.advanceTimersByTime(20);
-    await Promise.all(results);
+    await results;
     expect(flushed).toEqual([{ at: 60, items: [0, 1, 2, 3, 4] }]);
   });
 
@@ -47,13 +53,9 @@ describe('KeyedBatcher with a quiet period', () => {
 
   it('holds no batch past the linger, however steadily items arrive', async () => {
     const { batcher, flushed } = recorder({ maxBatch: 1_000, lingerMs: 100, quietMs: 20 });
-    const results: Promise<true>[] = [];
-    for (let i = 0; i < 15; i += 1) {
-      results.push(batcher.add('coordinator', i));
-      jest.advanceTimersByTime(10);
-    }
+    const results = addEvery(batcher, 15, 10);
     jest.advanceTimersByTime(20);
-    await Promise.all(results);
+    await results;
     expect(flushed.map((f) => f.at)).toEqual([100, 160]);
     expect(flushed.map((f) => f.items.length)).toEqual([10, 5]);
   });
