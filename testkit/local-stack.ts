@@ -101,7 +101,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         // already gone
       }
     }
-    rmSync(runDir, { recursive: true, force: true });
+    // FLEETOPS_KEEP_STACK_RUN=1 keeps the run folder (its logs, its Temporal database) to read after a failure.
+    if (process.env.FLEETOPS_KEEP_STACK_RUN === '1') process.stderr.write(`stack run folder kept: ${runDir}\n`);
+    else rmSync(runDir, { recursive: true, force: true });
   };
 
   try {

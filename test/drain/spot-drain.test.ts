@@ -298,6 +298,34 @@ describe('spotDrain workflow (time-skipping, mocked activities)', () => {
     expect(calls.setContainerInstanceDraining?.map((c) => (c[0] as { containerInstanceArn: string }).containerInstanceArn)).toEqual([ARN]);
   });
 
+  it('disruption budget: an ask that is never answered (its worker lost, the budget workflow slow) is asked again, not the end of the drain', async () => {
+    const taskQueue = uniqueTaskQueue('drain-budget-lost');
+    let asks = 0;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const { activities } = mockActivities({
+      async setDrainingWithSlot({ budget }) {
+        asks += 1;
+        // The first attempt hangs past its call's time, as one on a SIGKILLed worker does.
+        if (asks === 1) await released;
+        return { granted: true, holders: 1, others: 0, budget, dryRunCalls: [] };
+      },
+    });
+    const worker = await newWorker(taskQueue, activities);
+    const instanceId = newInstanceId();
+    const result = await worker.runUntil(async () => {
+      const handle = await sendEvent(taskQueue, await event(instanceId, 'rebalance-recommendation'));
+      const r = await handle.result();
+      release();
+      await recordHistory(handle, 'spot-drain', 'budget-ask-timed-out');
+      return r;
+    });
+    expect(result.outcome).toBe('drained');
+    expect(asks).toBe(2);
+    expect(result.steps.find((st) => st.name === 'wait-for-budget')).toMatchObject({ status: 'done' });
+    expect(result.steps.find((st) => st.name === 'set-draining')).toMatchObject({ status: 'done' });
+  });
+
   it('ends deadline-missed at 120 s of workflow time when tasks never leave, and asks for an incident', async () => {
     const taskQueue = uniqueTaskQueue('drain-missed');
     const { activities, calls } = mockActivities({

@@ -5,7 +5,7 @@ import { failureMessage } from '../lib/failure-message';
 import { MIN_ACTIVITY_BUDGET_MS, shortSteps } from './activity-options';
 import type { DrainStep } from '../../contracts/spot-drain/messages';
 import type { DrainTarget } from './state';
-import { aborted, type DrainContext } from './steps';
+import { aborted, isTimeout, type DrainContext } from './steps';
 
 /**
  * The disruption budget (Karpenter's disruption budgets are the model,
@@ -28,6 +28,11 @@ const BUDGET_RETRY_MS = 15_000;
  */
 const BUDGET_NEXT_RETRY_MS = 5_000;
 const BUDGET_CALL_MS = 15_000;
+/**
+ * An ask that timed out is asked again. Runs recorded before ended the drain there (deadline-missed)
+ * though the deadline was minutes away.
+ */
+export const BUDGET_ASK_AGAIN_PATCH = 'budget-ask-again-after-timeout';
 
 export type BudgetOutcome = 'draining' | 'not-voluntary' | 'held' | 'failed';
 
@@ -77,6 +82,17 @@ export async function drainWithinBudget(ctx: DrainContext, t: DrainTarget): Prom
       r = await ask(Math.min(left, BUDGET_CALL_MS));
     } catch (err) {
       if (isCancellation(err)) throw err;
+      // A timeout is no answer, not a refusal: the attempt's worker was lost (the call has no time for a
+      // second attempt), or the budget workflow answered late because its own worker was lost and its
+      // task waited out the sticky queue. Both pass; the deadline is what bounds the asking.
+      if (isTimeout(err) && patched(BUDGET_ASK_AGAIN_PATCH)) {
+        if (!waited) {
+          controls.setPhase('waiting-for-budget');
+          waited = state.begin('wait-for-budget');
+        }
+        waited.detail = `${t.cluster}: the budget did not answer within ${BUDGET_CALL_MS / 1000} s; asking again`;
+        continue;
+      }
       state.failure = `could not set DRAINING: ${failureMessage(err)}`;
       if (waited) state.end(waited, 'failed', state.failure);
       return 'failed';
