@@ -1,7 +1,7 @@
 /**
  * Spot storm: N simultaneous interruption warnings posted to the router of a local stack.
  *
- *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits,worker-kill] [--workers 1,2] [--cold-coordinator]
+ *   npx tsx bench/spot-storm.ts [--n 100,500,1000] [--scenarios clean,limits,worker-kill] [--workers 1,2] [--cold-coordinator] [--coordinator-worker]
  *
  * For each worker count, scenario and N (`limits` only at the largest N up to 500), on a fresh local
  * stack of that many workers (FLEETOPS_STACK_WORKERS) (stack/up.ts started by testkit/local-stack.ts:
@@ -9,7 +9,8 @@
  *  - N extra container instances join cluster `demo`, one `web` service task each, plus spare
  *    instances for the moved tasks; the simulator's ECS scheduler moves service tasks 2 s after DRAINING;
  *  - the drain coordinator is running before the storm, as in production where it is long-lived
- *    (`--cold-coordinator`: started by the storm's first signal, as on a fresh deploy);
+ *    (`--cold-coordinator`: started by the storm's first signal, as on a fresh deploy), in every worker
+ *    process or (`--coordinator-worker`) in one more process that polls its queue alone;
  *  - N warnings (time = now) go to `POST /events` in arrays of 100, and each instance is scheduled for
  *    termination 120 s later (simulator spot-interruption), as AWS would;
  *  - figures: p50/p99/max of event→DRAINING (when the simulator answered the UpdateContainerInstancesState call, as the limits time their calls)
@@ -56,8 +57,8 @@ async function main(): Promise<void> {
   const results: StormResult[] = [];
   for (const workers of workerCounts) for (const scenario of scenarios) {
     for (const n of scenario === 'limits' ? ns.filter((x) => x === Math.max(...ns.filter((y) => y <= 500))) : ns) {
-      process.stdout.write(`storm: N=${n} ${scenario}, ${workers} worker(s) ...\n`);
-      const r = await storm(n, scenario, workers, { coldCoordinator: process.argv.includes('--cold-coordinator') });
+      process.stdout.write(`storm: N=${n} ${scenario}, ${workers} worker(s)${process.argv.includes('--coordinator-worker') ? ' and a coordinator worker' : ''} ...\n`);
+      const r = await storm(n, scenario, workers, { coldCoordinator: process.argv.includes('--cold-coordinator'), coordinatorWorker: process.argv.includes('--coordinator-worker') });
       results.push(r);
       write(results);
       process.stdout.write(

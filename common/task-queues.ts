@@ -12,3 +12,23 @@ export const TASK_QUEUE_DEFAULT = 'fleetops';
  * N = 2,000 on 2 cores, bench/spot-storm).
  */
 export const TASK_QUEUE_DRAIN_COORDINATOR = 'fleetops-drain-coordinator';
+
+/** Every queue, in the order a worker process starts its workers. */
+export const TASK_QUEUES = [TASK_QUEUE_CRITICAL, TASK_QUEUE_DRAIN_COORDINATOR, TASK_QUEUE_DEFAULT] as const;
+export type TaskQueue = (typeof TASK_QUEUES)[number];
+
+/**
+ * The queues a worker process polls, from FLEETOPS_WORKER_TASK_QUEUES (names separated by commas):
+ * every queue when unset. A fleet of thousands of instances per worker may run the drain coordinator
+ * in processes of their own (docs/operating.md, Sizing): one process has one event loop, and in a
+ * storm every drain's activation waits in it, the coordinator's second task too.
+ */
+export function workerTaskQueues(raw: string | undefined): TaskQueue[] {
+  if (raw === undefined || raw.trim() === '') return [...TASK_QUEUES];
+  const names = raw.split(',').map((q) => q.trim());
+  const unknown = names.filter((q) => !(TASK_QUEUES as readonly string[]).includes(q));
+  if (unknown.length > 0 || names.includes('')) {
+    throw new Error(`FLEETOPS_WORKER_TASK_QUEUES=${raw}: each name must be one of ${TASK_QUEUES.join(', ')}`);
+  }
+  return TASK_QUEUES.filter((q) => names.includes(q));
+}

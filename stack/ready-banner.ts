@@ -17,6 +17,7 @@ export function printReadyBanner(opts: { stack: StackFile; settings: StackSettin
   const more = router.urls.length > 1 ? ` and ${router.urls.slice(1).join(', ')}` : '';
   print(`  router           ${router.url}${more}   (tokens in ${opts.stackPath}); consumes ${aws.eventsQueueUrl} and ${aws.lifecycleQueueUrl}`);
   if (s.workers > 1) print(`  workers          ${s.workers} processes (logs worker.log, worker-2.log, …)`);
+  if (s.coordinatorWorker) print('  coordinator      worker-coordinator polls fleetops-drain-coordinator alone (log worker-coordinator.log)');
   print(`  slack app        ${slack.url}/slack/events   (its own listener; signing secret in stack.json; Web API stand-in's record: ${slack.messagesUrl})`);
   if (opts.stack.prometheus) print(`  prometheus       ${opts.stack.prometheus.url}   (scrapes the worker and router; dashboards in deploy/grafana/)`);
   print(`  config           ${opts.configPath}`);

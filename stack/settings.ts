@@ -34,6 +34,11 @@ export interface StackSettings extends StackPorts {
   workers: number;
   /** Router processes (FLEETOPS_STACK_ROUTERS, default 1): each its own ports, all consuming the same queues. */
   routers: number;
+  /**
+   * FLEETOPS_STACK_COORDINATOR_WORKER=1: one more worker process, polling the drain coordinator's queue
+   * alone, and the others every queue but that one (docs/operating.md, Sizing).
+   */
+  coordinatorWorker: boolean;
 }
 
 /** At most this many workers or routers: each is a node process of a few hundred MB. */
@@ -45,6 +50,13 @@ function replicas(env: NodeJS.ProcessEnv, name: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) throw new Error(`${name}=${raw}: must be a whole number from 1 to ${MAX_REPLICAS}`);
   return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new Error(`${name}=${raw}: must be 1 or 0`);
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -71,6 +83,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     ...(env.FLEETOPS_STACK_CONFIG_TEMPLATE ? { configTemplate: resolve(ROOT, env.FLEETOPS_STACK_CONFIG_TEMPLATE) } : {}),
     workers: replicas(env, 'FLEETOPS_STACK_WORKERS'),
     routers: replicas(env, 'FLEETOPS_STACK_ROUTERS'),
+    coordinatorWorker: flag(env, 'FLEETOPS_STACK_COORDINATOR_WORKER'),
   };
 }
 

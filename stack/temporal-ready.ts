@@ -1,10 +1,10 @@
 import type { Connection } from '@temporalio/client';
-import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR } from '../common/task-queues';
+import { TASK_QUEUES, type TaskQueue } from '../common/task-queues';
 import { say } from './console';
 import { connectTemporal, ensureSearchAttributes, httpStatus, waitFor, workerPolls } from './health';
 import type { ManagedChild } from './processes';
 
-/** The stack's waits on Temporal: the server and its Web UI up, then the worker polling both task queues. */
+/** The stack's waits on Temporal: the server and its Web UI up, then each worker polling its task queues. */
 
 /** Connects once Temporal answers, registers fleetops' search attributes and waits for the Web UI. */
 export async function temporalReady(opts: { address: string; namespace: string; ui: string; temporal: ManagedChild }): Promise<Connection> {
@@ -20,12 +20,12 @@ export async function temporalReady(opts: { address: string; namespace: string; 
   }
 }
 
-export async function waitForWorker(connection: Connection, namespace: string, worker: ManagedChild): Promise<void> {
+export async function waitForWorker(connection: Connection, namespace: string, worker: ManagedChild, queues: readonly TaskQueue[] = TASK_QUEUES): Promise<void> {
   // The worker bundles the workflow code before it polls; that is most of its start time.
   await waitFor(
-    `worker polling ${TASK_QUEUE_CRITICAL}, ${TASK_QUEUE_DRAIN_COORDINATOR} and ${TASK_QUEUE_DEFAULT}`,
+    `worker polling ${queues.join(', ')}`,
     async () => {
-      const polls = await Promise.all([TASK_QUEUE_CRITICAL, TASK_QUEUE_DRAIN_COORDINATOR, TASK_QUEUE_DEFAULT].map((q) => workerPolls(connection, namespace, q, worker.pid)));
+      const polls = await Promise.all(queues.map((q) => workerPolls(connection, namespace, q, worker.pid)));
       return polls.every(Boolean) ? true : undefined;
     },
     { timeoutMs: 120_000, intervalMs: 250, child: worker },

@@ -3,7 +3,8 @@
  *
  *   temporal   Temporal dev server + Web UI, state in <run>/temporal.sqlite (survives a restart)
  *   aws        moto behind the fleetops simulator (simulator/main.ts), seeded with the demo (stack/seed.ts)
- *   worker     workers/main.ts, polling fleetops-critical, fleetops-drain-coordinator and fleetops (FLEETOPS_STACK_WORKERS=N: N of them, worker, worker-2, …)
+ *   worker     workers/main.ts, polling fleetops-critical, fleetops-drain-coordinator and fleetops (FLEETOPS_STACK_WORKERS=N: N of them, worker, worker-2, …;
+ *              FLEETOPS_STACK_COORDINATOR_WORKER=1: one more, worker-coordinator, polling the coordinator's queue alone, the others not)
  *   router     router/main.ts, HTTP events API with generated tokens, consuming the events queue; Slack on a listener of its own
  *              (FLEETOPS_STACK_ROUTERS=N: N of them, router, router-2, …, each on ports of its own, all consuming the same queues)
  *   prometheus with FLEETOPS_STACK_PROMETHEUS=1: scrapes every worker and router, evaluates the alert rules (stack/prometheus.ts)
@@ -26,7 +27,7 @@
  * FLEETOPS_STACK_VERBOSE=1 (every child log line on the console), FLEETOPS_STACK_PROMETHEUS=1,
  * FLEETOPS_STACK_CONFIG_TEMPLATE (a config template of your own instead of config/demo.fleetops.yaml),
  * FLEETOPS_STACK_WORKERS and FLEETOPS_STACK_ROUTERS (default 1; the second and later get free ports,
- * stack/ports.ts replicaPorts).
+ * stack/ports.ts replicaPorts), FLEETOPS_STACK_COORDINATOR_WORKER=1.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -52,6 +53,7 @@ import { ROOT, stackSettings, type StackSettings } from './settings';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { writeStackFile, type StackFile } from './stack-file';
 import { temporalReady, waitForWorker } from './temporal-ready';
+import { TASK_QUEUE_DRAIN_COORDINATOR, TASK_QUEUES, type TaskQueue } from '../common/task-queues';
 import { startWebhookSink, type WebhookSink } from './webhook-sink';
 import { cachedWorkflowBundle } from './workflow-bundle';
 
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   const temporalAddress = `${s.host}:${s.temporalPort}`;
   const temporalUi = `http://${s.host}:${s.temporalUiPort}`;
   const awsEndpoint = `http://${s.host}:${s.awsPort}`;
-  const replicas = await replicaPorts(s, s.host, s);
+  const replicas = await replicaPorts(s, s.host, { workers: s.workers + (s.coordinatorWorker ? 1 : 0), routers: s.routers });
   const routerUrls = replicas.routers.map((p) => `http://${s.host}:${p.routerPort}`);
   const slackUrl = `http://${s.host}:${s.slackPort}`;
   const prometheusUrl = s.prometheus ? `http://${s.host}:${s.prometheusPort}` : undefined;
@@ -182,9 +184,15 @@ async function main(): Promise<void> {
     const workerEnv = { ...childEnv, ...sessionEnv(workerSession), FLEETOPS_WORKFLOW_BUNDLE: bundlePath };
     // N workers poll the same task queues and N routers consume the same queues, as in production:
     // what must hold across processes (one drain per instance, the disruption budget) is tested so.
-    const workers = replicas.workerMetricsPorts.map((metricsPort, i) =>
-      supervisor.start(tsEntry(replicaName('worker', i), join(ROOT, 'workers', 'main.ts'), { ...workerEnv, FLEETOPS_WORKER_METRICS_PORT: String(metricsPort) }, { stopTier: 1, stopTimeoutMs: 15_000, restart })),
-    );
+    // With a coordinator worker (FLEETOPS_STACK_COORDINATOR_WORKER=1) the last process polls the
+    // coordinator's queue alone, and the others every other queue.
+    const workers = replicas.workerMetricsPorts.map((metricsPort, i) => {
+      const coordinatorOnly = s.coordinatorWorker && i === s.workers;
+      const queues: TaskQueue[] = coordinatorOnly ? [TASK_QUEUE_DRAIN_COORDINATOR] : s.coordinatorWorker ? TASK_QUEUES.filter((q) => q !== TASK_QUEUE_DRAIN_COORDINATOR) : [...TASK_QUEUES];
+      const name = coordinatorOnly ? 'worker-coordinator' : replicaName('worker', i);
+      const env = { ...workerEnv, FLEETOPS_WORKER_METRICS_PORT: String(metricsPort), FLEETOPS_WORKER_TASK_QUEUES: queues.join(',') };
+      return { queues, child: supervisor.start(tsEntry(name, join(ROOT, 'workers', 'main.ts'), env, { stopTier: 1, stopTimeoutMs: 15_000, restart })) };
+    });
     const routerEnv = { ...childEnv, FLEETOPS_EVENTS_QUEUE_URL: queues.eventsQueueUrl, FLEETOPS_LIFECYCLE_QUEUE_URL: queues.lifecycleQueueUrl };
     const routers = replicas.routers.map((p, i) =>
       supervisor.start(
@@ -195,7 +203,7 @@ async function main(): Promise<void> {
     const prometheus = prometheusUrl ? supervisor.start(prometheusSpec(s, replicas, childEnv)) : undefined;
     const [seeded] = await Promise.all([
       demoReady.finally(() => aws.destroy()),
-      ...workers.map((worker) => waitForWorker(connection, s.namespace, worker).then(() => say(`${worker.name} polling (${seconds(Date.now() - startedAt)})`))),
+      ...workers.map(({ queues, child }) => waitForWorker(connection, s.namespace, child, queues).then(() => say(`${child.name} polling (${seconds(Date.now() - startedAt)})`))),
       ...routers.map((router, i) =>
         waitFor(`${router.name} /readyz`, async () => ((await httpStatus(`${routerUrls[i]}/readyz`)) === 200 ? true : undefined), { timeoutMs: 90_000, child: router }).then(() =>
           say(`${router.name} ready at ${routerUrls[i]} (${seconds(Date.now() - startedAt)})`),

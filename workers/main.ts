@@ -1,11 +1,12 @@
 /**
- * The fleetops worker process: one connection, three workers.
+ * The fleetops worker process: one connection, a worker per task queue it polls (all three unless
+ * FLEETOPS_WORKER_TASK_QUEUES names some, common/task-queues.ts).
  *  - `fleetops-critical` runs drain work only, with its own slots, so a backlog of deploys,
  *    capacity plans or incidents can never delay a two-minute drain;
  *  - `fleetops-drain-coordinator` runs the drain coordinator alone, so a storm's drains filling the
  *    critical slots cannot delay the call that sets the storm DRAINING;
  *  - `fleetops` runs everything else.
- * All three load the same workflow bundle and activities; what runs where is decided by the task queue a
+ * All load the same workflow bundle and activities; what runs where is decided by the task queue a
  * workflow is started on. SIGINT/SIGTERM: the SDK runtime stops polling, lets running activities
  * finish (up to the shutdown grace time), and run() resolves; the process then exits 0.
  *
@@ -15,16 +16,17 @@
  * FLEETOPS_WORKER_METRICS_HOST (default 127.0.0.1; 0.0.0.0 in a container so Prometheus can scrape it),
  * FLEETOPS_WORKFLOW_BUNDLE (a prebuilt workflow bundle, e.g. the local stack's cached one; the
  * worker bundles workflows/ itself when unset; either way common/workflow-bundle.ts's options),
- * OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts).
+ * OTEL_EXPORTER_OTLP_ENDPOINT (tracing on, common/tracing.ts), FLEETOPS_WORKER_TASK_QUEUES (the
+ * queues to poll, separated by commas; all three when unset).
  */
-import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { Runtime, Worker, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
 import { AWS_APP_IDS } from '../common/aws-app-ids';
 import { createClusterClients } from '../activities/aws/cluster-clients';
 import { createLogger } from '../common/logger';
-import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR } from '../common/task-queues';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR, workerTaskQueues, type TaskQueue } from '../common/task-queues';
 import { setupTracing } from '../common/tracing';
 import { clientTracingInterceptors, workerTracingOptions } from '../common/worker-tracing';
 import { buildWorkflowBundle } from '../common/workflow-bundle';
@@ -45,6 +47,13 @@ async function main(): Promise<void> {
   const config = { ...loaded, temporal: { ...loaded.temporal, namespace } };
   const metricsPort = Number(process.env.FLEETOPS_WORKER_METRICS_PORT ?? 9464);
   const metricsHost = process.env.FLEETOPS_WORKER_METRICS_HOST ?? '127.0.0.1';
+  let taskQueues: TaskQueue[];
+  try {
+    taskQueues = workerTaskQueues(process.env.FLEETOPS_WORKER_TASK_QUEUES);
+  } catch (err) {
+    process.stderr.write(`fleetops worker: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
 
   Runtime.install({
     logger: {
@@ -77,14 +86,8 @@ async function main(): Promise<void> {
     : { code: await buildWorkflowBundle(require.resolve('../workflows'), Runtime.instance().logger) };
   const traced = workerTracingOptions(tracing);
 
-  const [critical, coordinator, standard] = await Promise.all([
-    Worker.create({
-      connection,
-      namespace,
-      taskQueue: TASK_QUEUE_CRITICAL,
-      workflowBundle,
-      activities,
-      ...traced,
+  const options: Record<TaskQueue, Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'activities'>> = {
+    [TASK_QUEUE_CRITICAL]: {
       // A storm of thousands of drains is mostly waiting; slots are cheap and must not queue drains.
       maxConcurrentWorkflowTaskExecutions: 200,
       maxConcurrentLocalActivityExecutions: 1000,
@@ -111,32 +114,21 @@ async function main(): Promise<void> {
       // task's answer); retries and later wait slices still poll.
       maxConcurrentActivityTaskPolls: 16,
       shutdownGraceTime: '10s',
-    }),
+    },
     // The drain coordinator alone (one run per account and region): slots of its own, so the task
     // that sends a storm's DRAINING call never waits for the drains' slots, and a thread of its own.
-    Worker.create({
-      connection,
-      namespace,
-      taskQueue: TASK_QUEUE_DRAIN_COORDINATOR,
-      workflowBundle,
-      activities,
-      ...traced,
+    [TASK_QUEUE_DRAIN_COORDINATOR]: {
       maxConcurrentWorkflowTaskExecutions: 8,
       maxConcurrentActivityTaskExecutions: 16,
       maxCachedWorkflows: 16,
       workflowThreadPoolSize: 1,
       shutdownGraceTime: '10s',
-    }),
-    Worker.create({
-      connection,
-      namespace,
-      taskQueue: TASK_QUEUE_DEFAULT,
-      workflowBundle,
-      activities,
-      ...traced,
+    },
+    [TASK_QUEUE_DEFAULT]: {
       shutdownGraceTime: '10s',
-    }),
-  ]);
+    },
+  };
+  const workers = await Promise.all(taskQueues.map((taskQueue) => Worker.create({ connection, namespace, taskQueue, workflowBundle, activities, ...traced, ...options[taskQueue] })));
 
   // Gauges computed from visibility (incidents open by severity) and from each cluster's capacity
   // workflow (the fleet, priced) go out on the same endpoint.
@@ -151,8 +143,8 @@ async function main(): Promise<void> {
   });
   const fleet = metricsPort > 0 && Object.keys(config.clusters).length > 0 ? startFleetMetrics({ client, meter, config, prices, log }) : undefined;
 
-  log.info({ temporal: describeTarget(target), taskQueues: [TASK_QUEUE_CRITICAL, TASK_QUEUE_DRAIN_COORDINATOR, TASK_QUEUE_DEFAULT], metricsPort, tracing: tracing.enabled }, 'worker started');
-  await Promise.all([critical.run(), coordinator.run(), standard.run()]);
+  log.info({ temporal: describeTarget(target), taskQueues, metricsPort, tracing: tracing.enabled }, 'worker started');
+  await Promise.all(workers.map((w) => w.run()));
   gauges?.stop();
   fleet?.stop();
   prices.destroy();

@@ -15,6 +15,8 @@ export interface StormResult {
   scenario: Scenario;
   /** Worker processes polling the queues (FLEETOPS_STACK_WORKERS). */
   workers: number;
+  /** The coordinator in a worker process of its own (FLEETOPS_STACK_COORDINATOR_WORKER), not among `workers`. */
+  coordinatorWorker: boolean;
   /** Router + Temporal: event to the drain workflow's start. */
   eventToStartMs: Percentiles;
   eventToDrainingMs: Percentiles;

@@ -18,8 +18,8 @@ import { CpuLedger, drainPollers } from './stack-probes';
 import { sendWarnings } from './warnings';
 
 /** One storm of N warnings in one scenario, on a fresh local stack of `workers` workers, and its figures (bench/spot-storm.ts says which). */
-export async function storm(n: number, scenario: Scenario, workers = 1, opts: { coldCoordinator?: boolean } = {}): Promise<StormResult> {
-  const stack = await startLocalStack({ env: { FLEETOPS_STACK_WORKERS: String(workers) } });
+export async function storm(n: number, scenario: Scenario, workers = 1, opts: { coldCoordinator?: boolean; coordinatorWorker?: boolean } = {}): Promise<StormResult> {
+  const stack = await startLocalStack({ env: { FLEETOPS_STACK_WORKERS: String(workers), ...(opts.coordinatorWorker ? { FLEETOPS_STACK_COORDINATOR_WORKER: '1' } : {}) } });
   const metricsUrl = `http://127.0.0.1:${stack.ports.metrics}/metrics`;
   const aws = createAwsClients({ region: stack.stack.aws.region, endpoint: stack.stack.aws.endpoint, sdkMaxAttempts: 3 });
   const sim: SimControl = createSimControl(stack.stack.aws.endpoint);
@@ -171,6 +171,7 @@ export async function storm(n: number, scenario: Scenario, workers = 1, opts: { 
       n,
       scenario,
       workers,
+      coordinatorWorker: opts.coordinatorWorker === true,
       eventToStartMs: percentiles(toStart),
       eventToDrainingMs: drainingP,
       eventToDrainedMs: percentiles(toDrained),
