@@ -9,8 +9,13 @@ import { TASK_QUEUE_CRITICAL } from '../common/task-queues';
  * task queue. The server lists pollers seen in the last minutes, a killed worker's too: only pids that
  * still run count. Each is its process group's leader (stack/processes.ts), so `-pid` kills the worker whole.
  */
-export async function workerPids(connection: Connection, namespace: string): Promise<number[]> {
-  const res = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: TASK_QUEUE_CRITICAL, kind: 1 }, taskQueueType: 1 });
+export function workerPids(connection: Connection, namespace: string): Promise<number[]> {
+  return queuePollerPids(connection, namespace, TASK_QUEUE_CRITICAL);
+}
+
+/** The pids of the live processes polling `taskQueue` for workflow tasks, or for activity tasks (`activities`). */
+export async function queuePollerPids(connection: Connection, namespace: string, taskQueue: string, activities = false): Promise<number[]> {
+  const res = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, taskQueueType: activities ? 2 : 1 });
   const pids = new Set<number>();
   for (const p of res.pollers ?? []) {
     const pid = Number((p.identity ?? '').split('@')[0]);

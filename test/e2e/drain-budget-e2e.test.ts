@@ -4,14 +4,15 @@ import { POOL_TAG_POOL } from '../../activities/capacity/types';
 import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { AwsClients } from '../../activities/aws/clients';
-import { drainBudgetWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { drainBudgetWorkflowId, drainCoordinatorWorkflowId, drainWorkflowId } from '../../common/workflow-ids';
+import { TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT, TASK_QUEUE_DRAIN_COORDINATOR } from '../../common/task-queues';
 import { statusQuery } from '../../contracts/controls';
 import type { DrainBudgetStatus } from '../../contracts/drain-budget/messages';
 import type { DrainStatus, SpotDrainResult } from '../../contracts/spot-drain/messages';
 import type { SimControl } from '../../simulator/control-client';
 import { STACK_READY_TIMEOUT_MS, type LocalStack } from '../../testkit/local-stack';
 import { until } from '../../testkit/poll';
-import { rssMiB, workerPids } from '../../testkit/stack-workers';
+import { queuePollerPids, rssMiB, workerPids } from '../../testkit/stack-workers';
 import { closeStack, openStack } from '../harness/local-stack';
 
 /**
@@ -32,6 +33,10 @@ import { closeStack, openStack } from '../harness/local-stack';
  * time (SIMULATED): the ECS scheduler replaces a DRAINING instance's tasks at once, and new capacity
  * boots in a second. What a move needs stays: the replacement task healthy in its target group (two
  * 5 s health checks).
+ *
+ * The stack also runs the drain coordinator in a worker process of its own
+ * (FLEETOPS_STACK_COORDINATOR_WORKER=1, FLEETOPS_WORKER_TASK_QUEUES): the last test checks that only that
+ * process polls the coordinator's queue, and that an interruption warning is set DRAINING there.
  */
 
 jest.setTimeout(STACK_READY_TIMEOUT_MS + 120_000);
@@ -48,7 +53,7 @@ let connection: Connection;
 let client: Client;
 
 beforeAll(async () => {
-  ({ local, aws, sim, connection, client } = await openStack({ env: { FLEETOPS_STACK_WORKERS: '2', FLEETOPS_STACK_ROUTERS: '2' } }));
+  ({ local, aws, sim, connection, client } = await openStack({ env: { FLEETOPS_STACK_WORKERS: '2', FLEETOPS_STACK_ROUTERS: '2', FLEETOPS_STACK_COORDINATOR_WORKER: '1' } }));
 });
 
 afterAll(() => closeStack({ local, aws, connection }));
@@ -205,4 +210,33 @@ test('two workers, two routers, one worker killed mid-wave: a rebalance wave ove
       `${retried} activity attempt(s) run again and ${timedOut} timeout(s) in the drains' histories; ` +
       `DRAINING sampled ${samples}× every 200 ms: at most ${most}; ${waited.length} drain(s) waited their turn\n`,
   );
+});
+
+test('the coordinator in a process of its own: only it polls the coordinator\'s queue, the others the rest, and a warning is set DRAINING there', async () => {
+  const { cluster, namespace } = { cluster: local.stack.demo.cluster, namespace: local.stack.temporal.namespace };
+  // After the kill above, the replacement too: two workers on the drains' queue.
+  const workers = await until('two workers polling the drains\' queue', async () => {
+    const pids = await workerPids(connection, namespace);
+    return pids.length === 2 ? pids : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 250 });
+  const [coordinatorWorkflows, coordinatorActivities] = await Promise.all([queuePollerPids(connection, namespace, TASK_QUEUE_DRAIN_COORDINATOR), queuePollerPids(connection, namespace, TASK_QUEUE_DRAIN_COORDINATOR, true)]);
+  expect(coordinatorWorkflows).toHaveLength(1);
+  expect(coordinatorActivities).toEqual(coordinatorWorkflows);
+  const coordinatorPid = coordinatorWorkflows[0]!;
+  expect(workers).not.toContain(coordinatorPid);
+  for (const q of [TASK_QUEUE_CRITICAL, TASK_QUEUE_DEFAULT]) {
+    for (const activities of [false, true]) expect([q, activities, await queuePollerPids(connection, namespace, q, activities)]).toEqual([q, activities, workers]);
+  }
+
+  const victim = [...(await containerInstances(cluster)).entries()].find(([, status]) => status === 'ACTIVE')?.[0];
+  expect(victim).toBeDefined();
+  await sim.request('POST', 'spot-interruption/interrupt', { instanceId: victim, afterSeconds: 60 });
+  await until('the warning\'s instance DRAINING', async () => ((await containerInstances(cluster)).get(victim!) === 'DRAINING' ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
+  // The coordinator's DRAINING call ran in its own process (the drain, in another, may set it too: they race).
+  const ran = await until('the coordinator\'s call to be recorded', async () => {
+    const events = (await client.workflow.getHandle(drainCoordinatorWorkflowId()).fetchHistory()).events ?? [];
+    const started = events.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.identity ?? ''] : []));
+    return started.length > 0 ? started : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 250 });
+  expect(ran.map((identity) => Number(identity.split('@')[0]))).toEqual(ran.map(() => coordinatorPid));
 });
