@@ -32,7 +32,7 @@ const BUDGET_CALL_MS = 15_000;
  * An ask that timed out is asked again. Runs recorded before ended the drain there (deadline-missed)
  * though the deadline was minutes away.
  */
-export const BUDGET_ASK_AGAIN_PATCH = 'budget-ask-again-after-timeout';
+const BUDGET_ASK_AGAIN_PATCH = 'budget-ask-again-after-timeout';
 
 export type BudgetOutcome = 'draining' | 'not-voluntary' | 'held' | 'failed';
 
@@ -83,8 +83,8 @@ export async function drainWithinBudget(ctx: DrainContext, t: DrainTarget): Prom
     } catch (err) {
       if (isCancellation(err)) throw err;
       // A timeout is no answer, not a refusal: the attempt's worker was lost (the call has no time for a
-      // second attempt), or the budget workflow answered late because its own worker was lost and its
-      // task waited out the sticky queue. Both pass; the deadline is what bounds the asking.
+      // second attempt), or the budget workflow did not answer in time (its task was on a worker that
+      // was lost). Both pass; the deadline is what bounds the asking.
       if (isTimeout(err) && patched(BUDGET_ASK_AGAIN_PATCH)) {
         if (!waited) {
           controls.setPhase('waiting-for-budget');
