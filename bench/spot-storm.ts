@@ -54,11 +54,13 @@ async function main(): Promise<void> {
   const ns = arg('n', '100,500,1000').split(',').map(Number);
   const scenarios = arg('scenarios', 'clean,limits,worker-kill').split(',') as Scenario[];
   const workerCounts = arg('workers', '1').split(',').map(Number);
+  const coldCoordinator = process.argv.includes('--cold-coordinator');
+  const coordinatorWorker = process.argv.includes('--coordinator-worker');
   const results: StormResult[] = [];
   for (const workers of workerCounts) for (const scenario of scenarios) {
     for (const n of scenario === 'limits' ? ns.filter((x) => x === Math.max(...ns.filter((y) => y <= 500))) : ns) {
-      process.stdout.write(`storm: N=${n} ${scenario}, ${workers} worker(s)${process.argv.includes('--coordinator-worker') ? ' and a coordinator worker' : ''} ...\n`);
-      const r = await storm(n, scenario, workers, { coldCoordinator: process.argv.includes('--cold-coordinator'), coordinatorWorker: process.argv.includes('--coordinator-worker') });
+      process.stdout.write(`storm: N=${n} ${scenario}, ${workers} worker(s)${coordinatorWorker ? ' and a coordinator worker' : ''} ...\n`);
+      const r = await storm(n, scenario, workers, { coldCoordinator, coordinatorWorker });
       results.push(r);
       write(results);
       process.stdout.write(

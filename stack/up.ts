@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     // coordinator's queue alone, and the others every other queue.
     const workers = replicas.workerMetricsPorts.map((metricsPort, i) => {
       const coordinatorOnly = s.coordinatorWorker && i === s.workers;
-      const queues: TaskQueue[] = coordinatorOnly ? [TASK_QUEUE_DRAIN_COORDINATOR] : s.coordinatorWorker ? TASK_QUEUES.filter((q) => q !== TASK_QUEUE_DRAIN_COORDINATOR) : [...TASK_QUEUES];
+      const queues: TaskQueue[] = coordinatorOnly ? [TASK_QUEUE_DRAIN_COORDINATOR] : TASK_QUEUES.filter((q) => !s.coordinatorWorker || q !== TASK_QUEUE_DRAIN_COORDINATOR);
       const name = coordinatorOnly ? 'worker-coordinator' : replicaName('worker', i);
       const env = { ...workerEnv, FLEETOPS_WORKER_METRICS_PORT: String(metricsPort), FLEETOPS_WORKER_TASK_QUEUES: queues.join(',') };
       return { queues, child: supervisor.start(tsEntry(name, join(ROOT, 'workers', 'main.ts'), env, { stopTier: 1, stopTimeoutMs: 15_000, restart })) };

@@ -220,7 +220,8 @@ test('two workers, two routers, one worker killed mid-wave: a rebalance wave ove
 });
 
 test('the coordinator in a process of its own: only it polls the coordinator\'s queue, the others the rest, and a warning is set DRAINING there', async () => {
-  const { cluster, namespace } = { cluster: local.stack.demo.cluster, namespace: local.stack.temporal.namespace };
+  const { cluster } = local.stack.demo;
+  const { namespace } = local.stack.temporal;
   // After the kill above, the replacement too: two workers on the drains' queue.
   const workers = await until('two workers polling the drains\' queue', async () => {
     const pids = await workerPids(connection, namespace);
